@@ -1,0 +1,17 @@
+import * as vscode from 'vscode';
+import { productName, version } from '../core/about';
+
+/** Registers a command and puts it into the extension's subscriptions. */
+export function registerCommand(
+  context: vscode.ExtensionContext,
+  id: string,
+  run: (...args: unknown[]) => unknown,
+): void {
+  context.subscriptions.push(vscode.commands.registerCommand(id, run));
+}
+
+export function registerAboutCommand(context: vscode.ExtensionContext): void {
+  registerCommand(context, 'socketLab.about', () =>
+    vscode.window.showInformationMessage(vscode.l10n.t('{0} {1}: sockets you can see.', productName, version)),
+  );
+}
