@@ -1,5 +1,7 @@
 // `socket-lab`: the command-line face of the same core the extension uses.
 import { productName, version } from './core/about';
+import { runSocketsCommand } from './core/ossockets/socketsCli';
+import { runCaptureCommand } from './core/capture/captureCli';
 
 const usage = `${productName} ${version}
 
@@ -7,6 +9,8 @@ Usage: socket-lab <command> [options]
 
 Commands:
   (added as features land; see README.md)
+  sockets         list the machine's sockets (--pid P --port N --state S --json)
+  capture         capture packets to a file (--interface IF --filter EXPR --count N --duration S --write FILE)
 
 Options:
   -h, --help      show this help
@@ -23,6 +27,8 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${version}\n`);
     return 0;
   }
+  if (verb === 'sockets') return runSocketsCommand(argv.slice(1));
+  if (verb === 'capture') return runCaptureCommand(argv.slice(1));
   process.stderr.write(`socket-lab: unknown command "${verb}" (try socket-lab --help)\n`);
   return 2;
 }

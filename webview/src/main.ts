@@ -1,4 +1,18 @@
-// Webview entry point. The session panel and hex viewer are built by the panel issue.
-import { elementsLoaded } from './elements';
+// Webview entry point: one bundle serves every panel; <body data-view="…"> says which one to start.
+import './elements';
+import { startSessionApp } from './session/sessionApp';
+import { startPacketsView } from './packets/packetsApp';
+import { vscodeApi } from './vscodeApi';
 
-document.body.dataset.elements = String(elementsLoaded);
+const view = document.body.dataset.view;
+const root = document.getElementById('root') ?? document.body;
+if (view === 'session') {
+  startSessionApp(root).catch((e: unknown) => {
+    root.textContent = `Socket Lab: the panel could not start (${e instanceof Error ? e.message : String(e)}).`;
+  });
+}
+if (view === 'packets') {
+  startPacketsView(root, vscodeApi()).catch((e: unknown) => {
+    root.textContent = `Socket Lab: the packet panel could not start (${e instanceof Error ? e.message : String(e)}).`;
+  });
+}

@@ -1,0 +1,143 @@
+// Session panel in Chromium: time from "open" (the bundle starts) to the first rendered hex rows,
+// and the cost of one scroll step, for a 64 MiB transcript against a 1 KiB one in the same run.
+// dist/webview/main.js runs in a plain page whose fake acquireVsCodeApi answers the panel protocol
+// from memory: a benchmark harness, not a test. Goals: first rows < 200 ms, scroll step < 16 ms.
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { chromium } from 'playwright-core';
+
+const root = path.resolve(__dirname, '..');
+const dist = path.join(root, 'dist', 'webview');
+
+// Runs inside the page before main.js: a transcript of `size` bytes in 64 KiB chunks (alternating
+// direction) and an extension host that speaks the RPC envelopes of src/shared/rpc.ts.
+const fakeHost = (size: number) => `
+(() => {
+  const size = ${size};
+  const CHUNK = Math.min(65536, size);
+  const data = new Uint8Array(size);
+  for (let i = 0; i < size; i++) data[i] = (i * 31 + (i >> 8)) & 0xff;
+  const chunks = [];
+  for (let o = 0, s = 0; o < size; o += CHUNK, s++) chunks.push({ seq: s, dir: s % 2 ? 'in' : 'out', time: Date.now(), offset: o, length: Math.min(CHUNK, size - o) });
+  const tr = { startOffset: 0, endOffset: size, firstSeq: 0, nextSeq: chunks.length, droppedBytes: 0, droppedChunks: 0 };
+  const session = { id: 's1', kind: 'tcp-client', label: '127.0.0.1:9', state: 'open', closed: false, multiPeer: false, canSend: true };
+  const chunkIndex = (off) => { let lo = 0, hi = chunks.length - 1; while (lo < hi) { const m = (lo + hi + 1) >> 1; if (chunks[m].offset <= off) lo = m; else hi = m - 1; } return lo; };
+  const answer = (req) => {
+    switch (req.type) {
+      case 'ready': return { session, transcript: tr, encoding: 'utf-8', encodings: ['utf-8', 'gbk'], strings: {} };
+      case 'readRange': {
+        const from = Math.min(req.offset, size), to = Math.min(req.offset + req.length, size);
+        const spans = [];
+        if (to > from) for (let i = chunkIndex(from); i < chunks.length && chunks[i].offset < to; i++) spans.push(chunks[i]);
+        return { offset: from, bytes: data.slice(from, to), spans };
+      }
+      case 'chunks': return { transcript: tr, chunks: chunks.slice(req.fromSeq, req.fromSeq + Math.min(req.limit, 16)).map((c) => ({ ...c, parts: [{ t: String.fromCharCode(...data.subarray(c.offset, c.offset + Math.min(req.maxBytes, c.length, 4096))).replace(/[^ -~]/g, '.') }], omitted: Math.max(0, c.length - Math.min(req.maxBytes, 4096)) })) };
+      default: return { ok: false, error: { code: 'EBENCH', message: 'not in the benchmark' } };
+    }
+  };
+  let state;
+  window.acquireVsCodeApi = () => ({
+    getState: () => state,
+    setState: (s) => { state = s; },
+    postMessage: (m) => { if (m.kind === 'req') setTimeout(() => window.postMessage({ kind: 'res', id: m.id, body: answer(m.body) }, '*'), 0); },
+  });
+})();`;
+
+interface Figures {
+  firstRowsMs: number;
+  scrollMedianMs: number;
+  scrollP95Ms: number;
+  jumpMedianMs: number;
+}
+
+async function measure(browser: import('playwright-core').Browser, size: number): Promise<Figures> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  // tsx compiles this file with keepNames, so functions passed to evaluate() call __name
+  await page.addInitScript('window.__name = (f) => f');
+  await page.route('http://bench.invalid/**', (route) => {
+    const file = path.join(dist, new URL(route.request().url()).pathname.slice(1));
+    if (!fs.existsSync(file)) return route.fulfill({ status: 404, body: '' });
+    return route.fulfill({ body: fs.readFileSync(file), contentType: file.endsWith('.css') ? 'text/css' : 'text/javascript' });
+  });
+  await page.route('http://bench.invalid/', (route) =>
+    route.fulfill({ contentType: 'text/html', body: `<!DOCTYPE html><html><head><link rel="stylesheet" href="/main.css"></head><body data-view="session"><div id="root"></div></body></html>` }),
+  );
+  await page.goto('http://bench.invalid/');
+  await page.addScriptTag({ content: fakeHost(size) });
+  const firstRowsMs = await page.evaluate(
+    () =>
+      new Promise<number>((resolve) => {
+        const t0 = performance.now();
+        document.addEventListener('hexrendered', function on(e) {
+          if ((e as CustomEvent<{ rows: number }>).detail.rows > 0) {
+            document.body.getBoundingClientRect(); // include style and layout of the rows
+            document.removeEventListener('hexrendered', on);
+            resolve(performance.now() - t0);
+          }
+        });
+        const s = document.createElement('script');
+        s.src = '/main.js';
+        document.body.append(s);
+      }),
+  );
+  const steps = await page.evaluate(async () => {
+    const view = document.querySelector('.hex-view') as HTMLElement;
+    const rows = view.querySelector('.hex-rows') as HTMLElement;
+    const step = (init: () => void) =>
+      new Promise<number>((resolve) => {
+        const t0 = performance.now();
+        view.addEventListener(
+          'hexrendered',
+          () => {
+            document.body.getBoundingClientRect();
+            resolve(performance.now() - t0);
+          },
+          { once: true },
+        );
+        init();
+      });
+    const wheel: number[] = [];
+    // the viewer starts at the tail (follow mode): scroll up a notch at a time, then back down
+    for (let i = 0; i < 300; i++) {
+      const dy = i < 150 ? -100 : 100;
+      wheel.push(await step(() => rows.dispatchEvent(new WheelEvent('wheel', { deltaY: dy, deltaMode: 0, bubbles: true, cancelable: true }))));
+    }
+    const jump: number[] = [];
+    const thumb = view.querySelector('.hex-thumb') as HTMLElement;
+    const track = view.querySelector('.hex-track') as HTMLElement;
+    for (let i = 0; i < 30; i++) {
+      const r = track.getBoundingClientRect();
+      const y = r.top + ((i * 7919) % 97) / 97 * r.height;
+      // a click on the track pages by a screenful; far jumps land on pages not yet pulled
+      jump.push(await step(() => track.dispatchEvent(new PointerEvent('pointerdown', { clientY: y, bubbles: true, cancelable: true }))));
+    }
+    void thumb;
+    return { wheel, jump };
+  });
+  await page.close();
+  const q = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))];
+  return { firstRowsMs, scrollMedianMs: q(steps.wheel, 0.5), scrollP95Ms: q(steps.wheel, 0.95), jumpMedianMs: q(steps.jump, 0.5) };
+}
+
+async function main(): Promise<void> {
+  if (!fs.existsSync(path.join(dist, 'main.js'))) execFileSync(process.execPath, [path.join(root, 'esbuild.js')], { cwd: root, stdio: 'inherit' });
+  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--no-first-run'] });
+  try {
+    await measure(browser, 1024); // warm-up: first page load pays for compiling the bundle
+    const small = await measure(browser, 1024);
+    const big = await measure(browser, 64 * 1024 * 1024);
+    const f = (n: number) => n.toFixed(2);
+    console.log(`baseline 1 KiB : first rows ${f(small.firstRowsMs)} ms, scroll step median ${f(small.scrollMedianMs)} ms (p95 ${f(small.scrollP95Ms)}), track page ${f(small.jumpMedianMs)} ms`);
+    console.log(`64 MiB         : first rows ${f(big.firstRowsMs)} ms, scroll step median ${f(big.scrollMedianMs)} ms (p95 ${f(big.scrollP95Ms)}), track page ${f(big.jumpMedianMs)} ms`);
+    console.log(`ratio 64 MiB / 1 KiB: first rows ×${f(big.firstRowsMs / small.firstRowsMs)}, scroll step ×${f(big.scrollMedianMs / Math.max(0.01, small.scrollMedianMs))}`);
+    console.log(`goals: first rows < 200 ms ${big.firstRowsMs < 200 ? 'met' : 'MISSED'}; scroll step p95 < 16 ms ${big.scrollP95Ms < 16 ? 'met' : 'MISSED'}`);
+  } finally {
+    await browser.close();
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exitCode = 1;
+});

@@ -1,0 +1,33 @@
+#!/usr/bin/env python3
+"""Lesson 3 - UDP echo server: no listen(), no accept(), one datagram in, one datagram out.
+
+Run:  python3 -u server.py [PORT]      (or set SOCKET_LAB_PORT; default 9003)
+"""
+import os
+import socket
+import sys
+
+HOST = '127.0.0.1'
+PORT = int(sys.argv[1]) if len(sys.argv) > 1 else int(os.environ.get('SOCKET_LAB_PORT', '9003'))
+
+
+def main() -> None:
+    # SOCK_DGRAM = UDP: messages (datagrams) with boundaries, no connection, no delivery guarantee
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((HOST, PORT))
+        print('listening on %s:%d (udp)' % sock.getsockname(), flush=True)
+        count = 0
+        while True:
+            # one recvfrom() returns exactly one datagram - never half of one, never two glued together
+            data, addr = sock.recvfrom(65535)
+            count += 1
+            print(f'datagram #{count} from {addr[0]}:{addr[1]}: {len(data)} bytes {data!r}', flush=True)
+            sock.sendto(data.upper(), addr)  # the reply goes to whoever sent this datagram
+
+
+if __name__ == '__main__':
+    try:
+        main()
+    except KeyboardInterrupt:
+        pass

@@ -1,0 +1,36 @@
+#!/usr/bin/env python3
+"""Lesson 7 - socketserver.ThreadingUDPServer: each datagram is handled in its own thread.
+
+Run:  python3 -u udp_server.py [PORT]  (or set SOCKET_LAB_PORT; default 9007)
+"""
+import os
+import socketserver
+import sys
+
+HOST = '127.0.0.1'
+PORT = int(sys.argv[1]) if len(sys.argv) > 1 else int(os.environ.get('SOCKET_LAB_PORT', '9007'))
+
+
+class UpperDatagramHandler(socketserver.BaseRequestHandler):
+    def handle(self) -> None:
+        data, sock = self.request  # for UDP, request is (datagram bytes, the server's socket)
+        print(f'{self.client_address[0]}:{self.client_address[1]} sent {len(data)} bytes', flush=True)
+        sock.sendto(data.upper(), self.client_address)
+
+
+class Server(socketserver.ThreadingUDPServer):
+    allow_reuse_address = True
+    daemon_threads = True
+
+
+def main() -> None:
+    with Server((HOST, PORT), UpperDatagramHandler) as server:
+        print('listening on %s:%d (udp)' % server.server_address, flush=True)
+        server.serve_forever()
+
+
+if __name__ == '__main__':
+    try:
+        main()
+    except KeyboardInterrupt:
+        pass

@@ -1,0 +1,139 @@
+// The dumpcap / tcpdump engines: the installed capture binary writes pcap(ng) to stdout and we parse it.
+// Only that small binary needs capture rights (Wireshark's privilege model); no shell is ever involved.
+import { spawn, spawnSync } from 'node:child_process';
+import type { CaptureInterface, EngineStatus, StartRequest } from '../src/shared/captureProtocol';
+import { PcapStreamReader } from '../src/core/pcap/pcapStreamReader';
+import type { EngineCallbacks, RunningEngine } from './engines';
+import { classifyEngineError, EngineError, findExecutable } from './engines';
+
+export type ProcessEngineName = 'dumpcap' | 'tcpdump';
+
+const READY_TIMEOUT_MS = 10_000;
+const STOP_TIMEOUT_MS = 3_000;
+
+export function processStatus(engine: ProcessEngineName): EngineStatus {
+  return findExecutable(engine)
+    ? { engine, available: true }
+    : {
+        engine,
+        available: false,
+        reason:
+          engine === 'dumpcap'
+            ? 'dumpcap is not installed; install Wireshark (Debian/Ubuntu: apt install wireshark-common or tshark).'
+            : 'tcpdump is not installed; install it (Debian/Ubuntu: apt install tcpdump).',
+      };
+}
+
+/** The argument array for the engine; never passed through a shell. */
+export function engineArgs(engine: ProcessEngineName, req: StartRequest): string[] {
+  if (engine === 'dumpcap') {
+    const mib = Math.max(1, Math.round(req.bufferSize / (1024 * 1024)));
+    const args = ['-i', req.interface, '-s', String(req.snaplen), '-B', String(mib), '-w', '-'];
+    if (req.filter) args.push('-f', req.filter);
+    return args;
+  }
+  const kib = Math.max(1, Math.round(req.bufferSize / 1024));
+  // -U: write each packet as it comes; "--" so a filter can never be read as an option.
+  const args = ['-i', req.interface, '-s', String(req.snaplen), '-B', String(kib), '-U', '--immediate-mode', '-n', '-w', '-'];
+  if (req.filter) args.push('--', req.filter);
+  return args;
+}
+
+/** `dumpcap -D` / `tcpdump -D`: "1. eth0", "3.lo [Up, Running, Loopback]", "2.any (Pseudo-device …) [Up]". */
+export function parseInterfaceList(text: string): CaptureInterface[] {
+  const out: CaptureInterface[] = [];
+  for (const line of text.split(/\r?\n/)) {
+    const m = /^\s*\d+\.\s*(\S+)(?:\s+\(([^)]*)\))?(?:\s+\[([^\]]*)\])?/.exec(line);
+    if (!m) continue;
+    const flags = m[3] ?? '';
+    out.push({ name: m[1], description: m[2], addresses: [], loopback: /Loopback/i.test(flags) || /Loopback/i.test(m[2] ?? '') });
+  }
+  return out;
+}
+
+export function processInterfaces(engine: ProcessEngineName): CaptureInterface[] | undefined {
+  const bin = findExecutable(engine);
+  if (!bin) return undefined;
+  const r = spawnSync(bin, ['-D'], { encoding: 'utf8', timeout: 5000 });
+  if (r.status !== 0) return undefined;
+  const list = parseInterfaceList(r.stdout);
+  return list.length ? list : undefined;
+}
+
+export function startProcessEngine(engine: ProcessEngineName, req: StartRequest, cb: EngineCallbacks): Promise<RunningEngine> {
+  const bin = findExecutable(engine);
+  if (!bin) return Promise.reject(new EngineError({ code: 'ENOENGINE', message: processStatus(engine).reason ?? `${engine} is missing.` }, true));
+  const child = spawn(bin, engineArgs(engine, req), { stdio: ['ignore', 'pipe', 'pipe'], shell: false });
+  const reader = new PcapStreamReader();
+  let stderr = '';
+  let ready = false;
+  let stopping = false;
+  let exited = false;
+  let parseFailed = false;
+  const closed = new Promise<void>((resolve) => child.on('close', () => resolve()));
+  let markReady: () => void = () => {};
+
+  child.stdout.on('data', (chunk: Buffer) => {
+    if (parseFailed) return;
+    try {
+      const records = reader.push(chunk);
+      // The file header (pcap) or SHB+IDB (pcapng) arrives once the device is open with its filter.
+      if (reader.linkType !== undefined) markReady();
+      for (const r of records) cb.onPacket(r.tsMicros, r.origLen, r.linkType, r.data);
+    } catch (e) {
+      // A stream we cannot parse is a broken engine: stop it and say why.
+      parseFailed = true;
+      cb.onEnd(`${engine} wrote output that is not pcap`, { code: 'EENGINE', message: `${engine} wrote output that could not be read: ${e instanceof Error ? e.message : String(e)}.` });
+      child.kill('SIGTERM');
+    }
+  });
+
+  return new Promise<RunningEngine>((resolve, reject) => {
+    const running: RunningEngine = {
+      engine,
+      stop: async () => {
+        if (stopping) return closed;
+        stopping = true;
+        if (!exited) child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+        await closed;
+        clearTimeout(timer);
+      },
+    };
+    const timer = setTimeout(() => {
+      if (ready) return;
+      child.kill('SIGKILL');
+      reject(new EngineError({ code: 'EENGINE', message: `${engine} did not start capturing within ${READY_TIMEOUT_MS / 1000} s.` }, true));
+    }, READY_TIMEOUT_MS);
+    markReady = () => {
+      if (ready) return;
+      ready = true;
+      clearTimeout(timer);
+      resolve({ ...running, linkType: reader.linkType });
+    };
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (s: string) => {
+      if (stderr.length < 64 * 1024) stderr += s;
+    });
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      if (!ready) reject(new EngineError({ code: 'EENGINE', message: `${engine} could not be started: ${e.message}.` }, true));
+    });
+    child.on('exit', (code, signal) => {
+      exited = true;
+      clearTimeout(timer);
+      const why = signal ? `signal ${signal}` : `code ${code}`;
+      if (!ready) {
+        const err = classifyEngineError(stderr || `${engine} exited (${why})`, engine, req);
+        reject(new EngineError(err, err.code === 'EPERM' || err.code === 'EENGINE'));
+        return;
+      }
+      if (!stopping) {
+        void closed.then(() => {
+          const err = code === 0 && !signal ? undefined : classifyEngineError(stderr.replace(/.*(Capturing on|listening on).*\n?/g, '') || `exited (${why})`, engine, req);
+          cb.onEnd(`${engine} exited (${why})`, err);
+        });
+      }
+    });
+  });
+}

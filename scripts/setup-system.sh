@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs the Debian/Ubuntu packages Socket Lab needs, only those missing, and says which.
+# Used by scripts/run.sh and scripts/test.sh; safe to run again (does nothing when all are present).
+set -euo pipefail
+
+# build-essential python3: node-gyp (cap, code-server's native modules); libkrb5-dev: code-server's kerberos addon;
+# libpcap-dev: cap; chromium: e2e browser; ripgrep: code-server's search (its own download is blocked offline);
+# tcpdump tshark(dumpcap) socat iproute2 curl: capture engines and tools the lessons and tests use.
+PACKAGES=(build-essential python3 libkrb5-dev libpcap-dev chromium ripgrep tcpdump socat tshark iproute2 curl)
+
+if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
+  echo "setup-system: this script supports Debian and Ubuntu (apt). Install these yourself: ${PACKAGES[*]}" >&2
+  exit 1
+fi
+
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+  status="$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)"
+  [[ "$status" == "install ok installed" ]] || missing+=("$pkg")
+done
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+  echo "setup-system: all system packages present (${PACKAGES[*]})."
+  exit 0
+fi
+
+if [[ "$(id -u)" -eq 0 ]]; then
+  SUDO=()
+elif command -v sudo >/dev/null 2>&1; then
+  SUDO=(sudo)
+else
+  echo "setup-system: need root or sudo to install: ${missing[*]}" >&2
+  exit 1
+fi
+
+echo "setup-system: installing ${missing[*]}"
+# tshark asks whether non-root users may capture; answer "no" up front so nothing waits for a keyboard.
+echo "wireshark-common wireshark-common/install-setuid boolean false" | "${SUDO[@]}" debconf-set-selections
+"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
+"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" </dev/null
+echo "setup-system: done."

@@ -1,0 +1,221 @@
+// `socket-lab capture --interface lo --filter "tcp port 8000" [--count N] [--duration S] --write out.pcapng`
+// Packets are written as they arrive, one whole block per write, so Ctrl-C / SIGTERM always leaves a readable file.
+import * as fs from 'node:fs';
+import type { CaptureEngineChoice } from '../../shared/captureProtocol';
+import { CaptureLimits, isEngineChoice } from '../../shared/captureProtocol';
+import type { PacketRecord } from '../../shared/packet';
+import { productName, version } from '../about';
+import { PcapngWriter, PcapWriter } from '../pcap/pcapWriter';
+import { CaptureManager, CaptureStartError } from './captureManager';
+import { helperLaunch } from './helperLocation';
+
+export const captureUsage = `Usage: socket-lab capture --interface IF [--filter EXPR] [--count N] [--duration S] --write FILE
+
+Captures packets with the Socket Lab capture helper and writes them to a pcapng (or pcap) file.
+  --interface, -i IF   interface to capture on (e.g. lo, eth0, any)
+  --filter, -f EXPR    capture filter in pcap-filter syntax, e.g. "tcp port 8000"
+  --count, -c N        stop after N packets
+  --duration, -d S     stop after S seconds
+  --write, -w FILE     output file; .pcap writes pcap, anything else pcapng
+  --format F           pcapng or pcap (overrides the file extension)
+  --engine E           auto (default), cap, dumpcap or tcpdump
+  --snaplen N          bytes kept per packet (${CaptureLimits.minSnaplen}..${CaptureLimits.maxSnaplen})
+Ctrl-C or SIGTERM stops the capture and leaves a complete file.
+`;
+
+export interface CaptureArgs {
+  interface: string;
+  filter: string;
+  count?: number;
+  duration?: number;
+  write: string;
+  format: 'pcapng' | 'pcap';
+  engine: CaptureEngineChoice;
+  snaplen: number;
+}
+
+export function parseCaptureArgs(argv: string[]): CaptureArgs | { error: string } | 'help' {
+  const a: Partial<CaptureArgs> = { filter: '', engine: 'auto', snaplen: CaptureLimits.defaultSnaplen };
+  let format: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
+    const flag = eq > 0 ? arg.slice(0, eq) : arg;
+    const inline = eq > 0 ? arg.slice(eq + 1) : undefined;
+    const value = (): string | undefined => inline ?? argv[++i];
+    const num = (name: string, v: string | undefined, min: number, max: number): number | { error: string } => {
+      const n = Number(v);
+      if (v === undefined || v.trim() === '' || !Number.isFinite(n) || n < min || n > max) return { error: `${name} needs a number from ${min} to ${max}, got "${v ?? ''}"` };
+      return n;
+    };
+    switch (flag) {
+      case '-h':
+      case '--help':
+        return 'help';
+      case '-i':
+      case '--interface':
+        a.interface = value();
+        break;
+      case '-f':
+      case '--filter':
+        a.filter = value() ?? '';
+        break;
+      case '-w':
+      case '--write':
+        a.write = value();
+        break;
+      case '--format':
+        format = value();
+        break;
+      case '--engine': {
+        const v = value();
+        if (!isEngineChoice(v)) return { error: `--engine must be auto, cap, dumpcap or tcpdump, got "${v ?? ''}"` };
+        a.engine = v;
+        break;
+      }
+      case '-c':
+      case '--count': {
+        const n = num('--count', value(), 1, 1e9);
+        if (typeof n !== 'number') return n;
+        a.count = Math.floor(n);
+        break;
+      }
+      case '-d':
+      case '--duration': {
+        const n = num('--duration', value(), 0.001, 7 * 24 * 3600);
+        if (typeof n !== 'number') return n;
+        a.duration = n;
+        break;
+      }
+      case '--snaplen': {
+        const n = num('--snaplen', value(), CaptureLimits.minSnaplen, CaptureLimits.maxSnaplen);
+        if (typeof n !== 'number') return n;
+        a.snaplen = Math.floor(n);
+        break;
+      }
+      default:
+        return { error: `unknown option "${arg}" (try socket-lab capture --help)` };
+    }
+  }
+  if (!a.interface) return { error: '--interface is required (e.g. --interface lo)' };
+  if (!a.write) return { error: '--write FILE is required (e.g. --write out.pcapng)' };
+  if (format !== undefined && format !== 'pcap' && format !== 'pcapng') return { error: `--format must be pcapng or pcap, got "${format}"` };
+  a.format = (format as 'pcap' | 'pcapng' | undefined) ?? (/\.pcap$/i.test(a.write) ? 'pcap' : 'pcapng');
+  return a as CaptureArgs;
+}
+
+interface Io {
+  err: (s: string) => void;
+  /** Where dist/captureHelper.js sits (the CLI's own folder when bundled). */
+  distDir?: string;
+  /** For tests: called once capturing has begun. */
+  onStarted?: (stop: () => void) => void;
+}
+
+/** Appends pcap/pcapng blocks to a file synchronously, so the file is whole after every write. */
+class CaptureFileWriter {
+  private readonly fd: number;
+  private writer: PcapWriter | PcapngWriter | undefined;
+  written = 0;
+
+  constructor(
+    path: string,
+    private readonly format: 'pcap' | 'pcapng',
+    private readonly interfaceName: string,
+    private readonly snaplen: number,
+  ) {
+    this.fd = fs.openSync(path, 'w');
+  }
+
+  /** The header needs the link type: from the engine at start, else from the first packet. */
+  begin(linkType: number): PcapWriter | PcapngWriter {
+    if (!this.writer) {
+      const opts = { linkType, snaplen: this.snaplen, interfaceName: this.interfaceName, application: `${productName} ${version}` };
+      this.writer = this.format === 'pcapng' ? new PcapngWriter(opts) : new PcapWriter(opts);
+      fs.writeSync(this.fd, this.writer.header());
+    }
+    return this.writer;
+  }
+
+  write(p: PacketRecord): void {
+    fs.writeSync(this.fd, this.begin(p.linkType).packet(p));
+    this.written++;
+  }
+
+  close(linkType: number): void {
+    this.begin(linkType);
+    fs.closeSync(this.fd);
+  }
+}
+
+export async function runCaptureCommand(argv: string[], io: Io = { err: (s) => process.stderr.write(s) }): Promise<number> {
+  const args = parseCaptureArgs(argv);
+  if (args === 'help') {
+    process.stdout.write(captureUsage);
+    return 0;
+  }
+  if ('error' in args) {
+    io.err(`socket-lab capture: ${args.error}\n`);
+    return 2;
+  }
+  const manager = new CaptureManager({
+    launch: () => ({ ...helperLaunch(process.execPath, io.distDir), detached: true }),
+    maxPacketsPerCapture: 1024,
+    log: (l) => {
+      if (process.env.SOCKET_LAB_DEBUG) io.err(`${l}\n`);
+    },
+  });
+  let file: CaptureFileWriter;
+  try {
+    file = new CaptureFileWriter(args.write, args.format, args.interface, args.snaplen);
+  } catch (e) {
+    io.err(`socket-lab capture: cannot write ${args.write}: ${e instanceof Error ? e.message : String(e)}\n`);
+    manager.dispose();
+    return 1;
+  }
+  let resolveDone!: () => void;
+  const done = new Promise<void>((r) => (resolveDone = r));
+  const onSignal = () => resolveDone();
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let code = 0;
+  let linkType = 1;
+  try {
+    const capture = await manager.start({ interface: args.interface, filter: args.filter, engine: args.engine, snaplen: args.snaplen });
+    linkType = capture.linkType ?? 1;
+    if (capture.linkType !== undefined) file.begin(capture.linkType);
+    io.err(`Capturing on ${capture.interface} with ${capture.engine}${capture.filter ? ` (filter "${capture.filter}")` : ''}; Ctrl-C stops.\n`);
+    capture.onDidAddPackets(({ from, count }) => {
+      for (let i = from; i < from + count; i++) {
+        if (args.count !== undefined && file.written >= args.count) break;
+        const p = capture.packets.at(i);
+        if (p) file.write(p);
+      }
+      if (args.count !== undefined && file.written >= args.count) resolveDone();
+    });
+    capture.onDidChange(() => {
+      if (capture.state === 'stopped') resolveDone();
+    });
+    const timer = args.duration !== undefined ? setTimeout(resolveDone, args.duration * 1000) : undefined;
+    io.onStarted?.(resolveDone);
+    await done;
+    if (timer) clearTimeout(timer);
+    const stoppedByItself = capture.state === 'stopped';
+    await capture.stop();
+    if (stoppedByItself && capture.stopReason !== 'stopped') {
+      io.err(`socket-lab capture: ${capture.error?.message ?? capture.stateText}\n`);
+      code = 1;
+    }
+    const drops = capture.drops ? `, ${capture.drops} dropped` : '';
+    io.err(`${file.written} packet${file.written === 1 ? '' : 's'} written to ${args.write}${drops}.\n`);
+  } catch (e) {
+    io.err(`socket-lab capture: ${e instanceof CaptureStartError ? `${e.message} [${e.code}]` : e instanceof Error ? e.message : String(e)}\n`);
+    code = 1;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    file.close(linkType);
+    manager.dispose();
+  }
+  return code;
+}

@@ -1,0 +1,377 @@
+// Entry point of the decoders: one PacketRecord in, layers of Wireshark-named fields and the list columns out.
+import type { PacketRecord } from '../../shared/packet';
+import { PacketInfo, addField, beginLayer, declareFields, declareProtocol, dissectData, linkTypeTable } from './registry';
+// Each protocol module registers itself in the tables when loaded (order does not matter).
+import './ethernet';
+import './sll';
+import './nullLoopback';
+import './rawIp';
+import './ipv4';
+import './ipv6';
+import './arp';
+import './icmp';
+import './icmpv6';
+import './tcp';
+import './udp';
+import './dns';
+import './http';
+
+/** How textbooks name the unit at each layer (CURRICULUM.md "Where the layers get their names"). */
+export type LayerRole = 'frame' | 'packet' | 'segment' | 'datagram' | 'message';
+
+export interface Field {
+  /** Wireshark display-filter name, e.g. `tcp.flags.syn`. */
+  id: string;
+  /** Human label, e.g. `Syn`; a tree line reads `${label}: ${display}`. */
+  label: string;
+  value: string | number | boolean;
+  display: string;
+  /** Byte range in the captured frame (always within the captured length). */
+  offset: number;
+  length: number;
+  children?: Field[];
+}
+
+export interface Layer {
+  /** Protocol filter name: `frame`, `eth`, `sll`, `null`, `vlan`, `ip`, `ipv6`, `arp`, `icmp`, `icmpv6`, `tcp`, `udp`, `dns`, `http`, `data`. */
+  name: string;
+  /** Tree heading, e.g. `Transmission Control Protocol, Src Port: 51234, Dst Port: 8000, Seq: 0, Len: 0`. */
+  title: string;
+  role: LayerRole;
+  offset: number;
+  length: number;
+  fields: Field[];
+  /** The capture ended (or a length field pointed) before this layer did. */
+  truncated?: boolean;
+}
+
+export interface PacketSummary {
+  source: string;
+  destination: string;
+  protocol: string;
+  info: string;
+}
+
+/** The TCP facts the conversation diagram needs, with Wireshark's relative numbers. */
+export interface TcpSegmentInfo {
+  stream: number;
+  srcAddr: string;
+  srcPort: number;
+  dstAddr: string;
+  dstPort: number;
+  /** Raw flag bits (FIN=0x01 … AE=0x100). */
+  flags: number;
+  /** `SYN, ACK` as in Wireshark's Info column; `<None>` when no flag is set. */
+  flagsText: string;
+  seq: number;
+  ack: number;
+  seqRaw: number;
+  ackRaw: number;
+  len: number;
+  window: number;
+}
+
+export interface DissectedPacket {
+  /** 1-based position in its capture, when the caller gave one. */
+  number?: number;
+  tsMicros: number;
+  /** Bytes on the wire. */
+  length: number;
+  capturedLength: number;
+  linkType: number;
+  layers: Layer[];
+  summary: PacketSummary;
+  /** Why the packet is not complete or not well-formed; the layers hold what could be read. */
+  malformed?: string;
+  tcp?: TcpSegmentInfo;
+  /** The captured bytes (same object as the record's data, not a copy). */
+  data: Uint8Array;
+}
+
+interface TcpDirection {
+  base: number;
+  baseSet: boolean;
+  /** Window-scale shift announced in this side's SYN; -1 none, -2 not seen. */
+  wscale: number;
+}
+
+interface TcpConversationState {
+  stream: number;
+  /** Endpoint A is the side that sent the first segment seen. */
+  aAddr: string;
+  aPort: number;
+  dir: [TcpDirection, TcpDirection];
+}
+
+const MAX_CONVERSATIONS = 65536;
+
+/** Per-capture state: stream indices and the base sequence numbers behind relative seq/ack. */
+export class DissectContext {
+  private readonly tcp = new Map<string, TcpConversationState>();
+  private readonly udp = new Map<string, number>();
+  private nextTcpStream = 0;
+  private nextUdpStream = 0;
+
+  /** @internal Finds or creates the TCP conversation and says which direction this segment goes (0 = A→B). */
+  tcpConversation(srcAddr: string, srcPort: number, dstAddr: string, dstPort: number): { conv: TcpConversationState; dir: 0 | 1 } {
+    const fwd = `${srcAddr}|${srcPort}|${dstAddr}|${dstPort}`;
+    let conv = this.tcp.get(fwd);
+    if (conv !== undefined) return { conv, dir: conv.aAddr === srcAddr && conv.aPort === srcPort ? 0 : 1 };
+    const rev = `${dstAddr}|${dstPort}|${srcAddr}|${srcPort}`;
+    conv = this.tcp.get(rev);
+    if (conv !== undefined) return { conv, dir: conv.aAddr === srcAddr && conv.aPort === srcPort ? 0 : 1 };
+    conv = {
+      stream: this.nextTcpStream++,
+      aAddr: srcAddr,
+      aPort: srcPort,
+      dir: [
+        { base: 0, baseSet: false, wscale: -2 },
+        { base: 0, baseSet: false, wscale: -2 },
+      ],
+    };
+    this.bound(this.tcp);
+    // Both spellings point at one state so lookups need no canonical ordering.
+    this.tcp.set(fwd, conv);
+    this.tcp.set(rev, conv);
+    return { conv, dir: 0 };
+  }
+
+  /** @internal Starts a fresh conversation state when a new SYN reuses the ports (a new connection). */
+  restartTcpConversation(srcAddr: string, srcPort: number, dstAddr: string, dstPort: number): { conv: TcpConversationState; dir: 0 | 1 } {
+    this.tcp.delete(`${srcAddr}|${srcPort}|${dstAddr}|${dstPort}`);
+    this.tcp.delete(`${dstAddr}|${dstPort}|${srcAddr}|${srcPort}`);
+    return this.tcpConversation(srcAddr, srcPort, dstAddr, dstPort);
+  }
+
+  /** @internal UDP stream index for a pair of endpoints. */
+  udpStream(srcAddr: string, srcPort: number, dstAddr: string, dstPort: number): number {
+    const a = `${srcAddr}|${srcPort}`;
+    const b = `${dstAddr}|${dstPort}`;
+    const key = a < b ? `${a}|${b}` : `${b}|${a}`;
+    let s = this.udp.get(key);
+    if (s === undefined) {
+      s = this.nextUdpStream++;
+      this.bound(this.udp);
+      this.udp.set(key, s);
+    }
+    return s;
+  }
+
+  /** Forgets the oldest conversations so a long capture cannot grow this without bound. */
+  private bound<V>(m: Map<string, V>): void {
+    if (m.size < MAX_CONVERSATIONS) return;
+    let n = m.size >> 2;
+    for (const k of m.keys()) {
+      m.delete(k);
+      if (--n <= 0) break;
+    }
+  }
+}
+
+const frameProto = declareProtocol('frame', 'Frame');
+const hfFrame = declareFields({
+  number: ['frame.number', 'Frame Number', 'uint'],
+  time: ['frame.time_epoch', 'Epoch Time', 'time'],
+  len: ['frame.len', 'Frame Length', 'uint'],
+  capLen: ['frame.cap_len', 'Capture Length', 'uint'],
+  encap: ['frame.encap_type', 'Encapsulation type', 'int'],
+  protocols: ['frame.protocols', 'Protocols in frame', 'string'],
+});
+
+const linkTypeNames: Record<number, string> = { 0: 'NULL/Loopback', 1: 'Ethernet', 101: 'Raw IP', 108: 'OpenBSD loopback', 113: 'Linux cooked-mode capture v1', 228: 'Raw IPv4', 229: 'Raw IPv6', 276: 'Linux cooked-mode capture v2' };
+
+function epochText(tsMicros: number): string {
+  const sec = Math.floor(tsMicros / 1e6);
+  const us = Math.round(tsMicros - sec * 1e6);
+  return `${sec}.${String(us).padStart(6, '0')}`;
+}
+
+/**
+ * Decodes one packet. Never throws: a cut or inconsistent packet gives the layers that could be
+ * read and `malformed`; pass the same `ctx` for every packet of a capture, in order, to get
+ * relative TCP sequence numbers and stream indices.
+ */
+export function dissect(rec: PacketRecord, ctx: DissectContext = new DissectContext(), number?: number): DissectedPacket {
+  const pi = new PacketInfo(rec, ctx);
+  const capLen = pi.capLen;
+  const frame = beginLayer(
+    pi,
+    frameProto.id,
+    `Frame${number !== undefined ? ` ${number}` : ''}: ${rec.origLen} bytes on wire (${rec.origLen * 8} bits), ${capLen} bytes captured (${capLen * 8} bits)`,
+    'frame',
+    0,
+    capLen,
+  );
+  if (number !== undefined) addField(pi, frame, hfFrame.number, number, String(number), 0, 0);
+  addField(pi, frame, hfFrame.time, rec.tsMicros / 1e6, epochText(rec.tsMicros), 0, 0);
+  addField(pi, frame, hfFrame.len, rec.origLen, `${rec.origLen} bytes`, 0, 0);
+  addField(pi, frame, hfFrame.capLen, capLen, `${capLen} bytes`, 0, 0);
+  addField(pi, frame, hfFrame.encap, rec.linkType, linkTypeNames[rec.linkType] ?? `LINKTYPE ${rec.linkType}`, 0, 0);
+  try {
+    const d = linkTypeTable.get(rec.linkType);
+    const used = d === undefined ? undefined : d(pi, 0, capLen);
+    if (used === undefined) {
+      dissectData(pi, 0, capLen);
+      pi.protocol ||= `LINKTYPE ${rec.linkType}`;
+      pi.info ||= `Link type ${rec.linkType} is not decoded`;
+    }
+  } catch (e) {
+    // A decoder bug must cost one packet its detail, never the capture view.
+    pi.malformed = `Decoder error: ${e instanceof Error ? e.message : String(e)}`;
+  }
+  let protocols = '';
+  let truncated = false;
+  for (let i = 1; i < pi.layers.length; i++) {
+    protocols += (i > 1 ? ':' : '') + pi.layers[i].name;
+    if (pi.layers[i].truncated) truncated = true;
+  }
+  addField(pi, frame, hfFrame.protocols, protocols, protocols, 0, 0);
+  if (pi.malformed === undefined && (truncated || pi.r.truncated)) {
+    const cut = pi.layers.find((l, i) => i > 0 && l.truncated);
+    pi.malformed = `Truncated: the ${cut?.name ?? 'packet'} layer needs more bytes than the ${capLen} captured`;
+  }
+  const out: DissectedPacket = {
+    tsMicros: rec.tsMicros,
+    length: rec.origLen,
+    capturedLength: capLen,
+    linkType: rec.linkType,
+    layers: pi.layers,
+    summary: { source: pi.src, destination: pi.dst, protocol: pi.protocol, info: pi.info },
+    data: rec.data,
+  };
+  if (number !== undefined) out.number = number;
+  if (pi.malformed !== undefined) {
+    out.malformed = pi.malformed;
+    out.summary.info = out.summary.info ? `${out.summary.info} [${pi.malformed.startsWith('Truncated') ? 'Packet size limited during capture' : 'Malformed Packet'}]` : `[${pi.malformed}]`;
+  }
+  if (pi.tcp !== undefined) out.tcp = pi.tcp;
+  return out;
+}
+
+/** Walks every field (depth first) of a dissected packet. */
+export function* allFields(pkt: DissectedPacket): Generator<Field> {
+  for (const layer of pkt.layers) {
+    const stack: Field[] = [...layer.fields].reverse();
+    while (stack.length > 0) {
+      const f = stack.pop() as Field;
+      yield f;
+      if (f.children) for (let i = f.children.length - 1; i >= 0; i--) stack.push(f.children[i]);
+    }
+  }
+}
+
+/** The first field with this id, or undefined. */
+export function findField(pkt: DissectedPacket, id: string): Field | undefined {
+  for (const f of allFields(pkt)) if (f.id === id) return f;
+  return undefined;
+}
+
+/** The innermost field whose bytes contain `offset` (the hex view's click → field). */
+export function fieldAtOffset(pkt: DissectedPacket, offset: number): Field | undefined {
+  let best: Field | undefined;
+  for (const f of allFields(pkt)) {
+    if (f.length > 0 && offset >= f.offset && offset < f.offset + f.length && (best === undefined || f.length <= best.length)) best = f;
+  }
+  return best;
+}
+
+// ---- Conversation diagram helpers ----
+
+export interface Endpoint {
+  address: string;
+  port: number;
+}
+
+export interface ConversationKey {
+  /** Stable text key: both endpoints, the lower one first (`127.0.0.1:8000 ↔ 127.0.0.1:51234`). */
+  key: string;
+  a: Endpoint;
+  b: Endpoint;
+}
+
+export interface ConversationSegment {
+  /** Index of the packet in the list given to `tcpConversations`. */
+  index: number;
+  number?: number;
+  tsMicros: number;
+  /** `host:port` (`[v6]:port`) of the sender and receiver. */
+  from: string;
+  to: string;
+  /** True when the segment goes from endpoint `a` to `b` of its conversation. */
+  aToB: boolean;
+  flags: string;
+  flagBits: number;
+  seq: number;
+  ack: number;
+  len: number;
+  window: number;
+}
+
+export interface TcpConversation extends ConversationKey {
+  stream: number;
+  segments: ConversationSegment[];
+}
+
+export function endpointText(e: Endpoint): string {
+  return e.address.includes(':') ? `[${e.address}]:${e.port}` : `${e.address}:${e.port}`;
+}
+
+function endpointLess(x: Endpoint, y: Endpoint): boolean {
+  return x.address < y.address || (x.address === y.address && x.port < y.port);
+}
+
+/** The TCP conversation a packet belongs to (both endpoints, order-independent key), or undefined. */
+export function conversationOf(pkt: DissectedPacket): ConversationKey | undefined {
+  const t = pkt.tcp;
+  if (t === undefined) return undefined;
+  const s: Endpoint = { address: t.srcAddr, port: t.srcPort };
+  const d: Endpoint = { address: t.dstAddr, port: t.dstPort };
+  const [a, b] = endpointLess(s, d) ? [s, d] : [d, s];
+  return { key: `${endpointText(a)} ↔ ${endpointText(b)}`, a, b };
+}
+
+function isRecord(p: DissectedPacket | PacketRecord): p is PacketRecord {
+  return !('layers' in p);
+}
+
+/**
+ * Groups TCP segments by conversation, in first-seen order, with relative seq/ack.
+ * Raw records are dissected here with one fresh context; dissected packets keep their numbers.
+ * Endpoint `a` is the side that sent the first segment seen (the client when the SYN was captured).
+ */
+export function tcpConversations(packets: readonly (DissectedPacket | PacketRecord)[]): TcpConversation[] {
+  const ctx = new DissectContext();
+  const byKey = new Map<string, TcpConversation>();
+  packets.forEach((p, index) => {
+    const pkt = isRecord(p) ? dissect(p, ctx, index + 1) : p;
+    const t = pkt.tcp;
+    const k = conversationOf(pkt);
+    if (t === undefined || k === undefined) return;
+    // A new SYN on the same ports is a new connection; Wireshark gives it a new stream index.
+    const key = `${k.key}#${t.stream}`;
+    let conv = byKey.get(key);
+    if (conv === undefined) {
+      const first: Endpoint = { address: t.srcAddr, port: t.srcPort };
+      const second: Endpoint = { address: t.dstAddr, port: t.dstPort };
+      conv = { key: k.key, a: first, b: second, stream: t.stream, segments: [] };
+      byKey.set(key, conv);
+    }
+    const from: Endpoint = { address: t.srcAddr, port: t.srcPort };
+    const seg: ConversationSegment = {
+      index,
+      tsMicros: pkt.tsMicros,
+      from: endpointText(from),
+      to: endpointText({ address: t.dstAddr, port: t.dstPort }),
+      aToB: from.address === conv.a.address && from.port === conv.a.port,
+      flags: t.flagsText,
+      flagBits: t.flags,
+      seq: t.seq,
+      ack: t.ack,
+      len: t.len,
+      window: t.window,
+    };
+    if (pkt.number !== undefined) seg.number = pkt.number;
+    conv.segments.push(seg);
+  });
+  return [...byKey.values()];
+}

@@ -1,0 +1,106 @@
+// Ethernet II (and 802.3 length frames) plus 802.1Q / 802.1ad VLAN tags.
+import { LinkType } from '../../shared/packet';
+import { formatMac, hex } from './format';
+import { PacketInfo, addField, beginLayer, callTableOrData, declareAlias, declareFields, declareProtocol, dissectData, ethertypeTable, linkTypeTable } from './registry';
+
+const eth = declareProtocol('eth', 'Ethernet II');
+const hf = declareFields({
+  dst: ['eth.dst', 'Destination', 'ether'],
+  src: ['eth.src', 'Source', 'ether'],
+  type: ['eth.type', 'Type', 'uint'],
+  len: ['eth.len', 'Length', 'uint'],
+});
+declareAlias('eth.addr', 'Address', 'ether', ['eth.src', 'eth.dst']);
+
+const vlan = declareProtocol('vlan', '802.1Q Virtual LAN');
+const hfVlan = declareFields({
+  priority: ['vlan.priority', 'Priority', 'uint'],
+  dei: ['vlan.dei', 'DEI', 'bool'],
+  id: ['vlan.id', 'ID', 'uint'],
+  etype: ['vlan.etype', 'Type', 'uint'],
+});
+
+export const ethertypeNames: Record<number, string> = {
+  0x0800: 'IPv4',
+  0x0806: 'ARP',
+  0x86dd: 'IPv6',
+  0x8100: '802.1Q Virtual LAN',
+  0x88a8: '802.1ad',
+  0x88cc: 'LLDP',
+  0x8863: 'PPPoE Discovery',
+  0x8864: 'PPPoE Session',
+};
+
+export function ethertypeText(t: number): string {
+  const name = ethertypeNames[t];
+  return name === undefined ? hex(t, 4) : `${name} (${hex(t, 4)})`;
+}
+
+/** Hands the payload to whoever registered this ethertype; unknown ones show as data. */
+export function dissectEthertype(pi: PacketInfo, type: number, offset: number, end: number): number {
+  if (ethertypeTable.get(type) === undefined) {
+    pi.protocol = ethertypeNames[type] ?? hex(type, 4);
+    pi.info = `Ethernet type ${hex(type, 4)}`;
+  }
+  return callTableOrData(ethertypeTable, type, pi, offset, end);
+}
+
+function dissectEthernet(pi: PacketInfo, offset: number, end: number): number {
+  const d = pi.data;
+  const layer = beginLayer(pi, eth.id, 'Ethernet II', 'frame', offset, 14);
+  if (!pi.r.has(offset, 14)) {
+    if (pi.r.has(offset, 6)) addField(pi, layer, hf.dst, formatMac(d, offset), formatMac(d, offset), offset, 6);
+    if (pi.r.has(offset + 6, 6)) addField(pi, layer, hf.src, formatMac(d, offset + 6), formatMac(d, offset + 6), offset + 6, 6);
+    layer.truncated = true;
+    pi.protocol = 'Ethernet';
+    pi.markMalformed('Truncated: an Ethernet header needs 14 bytes');
+    return end - offset;
+  }
+  const dst = formatMac(d, offset);
+  const src = formatMac(d, offset + 6);
+  const type = pi.r.u16At(offset + 12);
+  layer.title = `Ethernet II, Src: ${src}, Dst: ${dst}`;
+  addField(pi, layer, hf.dst, dst, dst, offset, 6);
+  addField(pi, layer, hf.src, src, src, offset + 6, 6);
+  pi.src = src;
+  pi.dst = dst;
+  if (type <= 1500) {
+    // IEEE 802.3: the field is a length and an LLC header follows; we show the payload as data.
+    layer.title = `IEEE 802.3 Ethernet, Src: ${src}, Dst: ${dst}`;
+    addField(pi, layer, hf.len, type, String(type), offset + 12, 2);
+    pi.protocol = 'LLC';
+    pi.info = `802.3 frame, length ${type}`;
+    dissectData(pi, offset + 14, Math.min(end, offset + 14 + type));
+    return end - offset;
+  }
+  addField(pi, layer, hf.type, type, ethertypeText(type), offset + 12, 2);
+  pi.protocol = 'Ethernet';
+  dissectEthertype(pi, type, offset + 14, end);
+  return end - offset;
+}
+
+function dissectVlan(pi: PacketInfo, offset: number, end: number): number {
+  const layer = beginLayer(pi, vlan.id, '802.1Q Virtual LAN', 'frame', offset, 4);
+  const tci = pi.r.u16At(offset);
+  const type = pi.r.u16At(offset + 2);
+  if (!pi.r.has(offset, 4)) {
+    layer.truncated = true;
+    pi.markMalformed('Truncated: an 802.1Q tag needs 4 bytes');
+    return end - offset;
+  }
+  const id = tci & 0x0fff;
+  const pri = tci >> 13;
+  layer.title = `802.1Q Virtual LAN, PRI: ${pri}, DEI: ${(tci >> 12) & 1}, ID: ${id}`;
+  addField(pi, layer, hfVlan.priority, pri, String(pri), offset, 2);
+  addField(pi, layer, hfVlan.dei, ((tci >> 12) & 1) === 1, String((tci >> 12) & 1), offset, 2);
+  addField(pi, layer, hfVlan.id, id, String(id), offset, 2);
+  addField(pi, layer, hfVlan.etype, type, ethertypeText(type), offset + 2, 2);
+  // Nested tags (QinQ) recurse through the table; each level consumes 4 bytes, so depth is bounded by the frame.
+  dissectEthertype(pi, type, offset + 4, end);
+  return end - offset;
+}
+
+linkTypeTable.register(LinkType.ETHERNET, dissectEthernet);
+ethertypeTable.register(0x8100, dissectVlan);
+ethertypeTable.register(0x88a8, dissectVlan);
+ethertypeTable.register(0x9100, dissectVlan);

@@ -1,0 +1,60 @@
+// ICMP (IPv4): type/code with names, echo id/seq; the quoted header of errors is left as data.
+import { hex } from './format';
+import { PacketInfo, addField, beginLayer, declareFields, declareProtocol, dissectData, ipProtoTable } from './registry';
+
+const icmp = declareProtocol('icmp', 'Internet Control Message Protocol');
+const hf = declareFields({
+  type: ['icmp.type', 'Type', 'uint'],
+  code: ['icmp.code', 'Code', 'uint'],
+  checksum: ['icmp.checksum', 'Checksum', 'uint'],
+  ident: ['icmp.ident', 'Identifier (BE)', 'uint'],
+  identLe: ['icmp.ident_le', 'Identifier (LE)', 'uint'],
+  seq: ['icmp.seq', 'Sequence Number (BE)', 'uint'],
+  seqLe: ['icmp.seq_le', 'Sequence Number (LE)', 'uint'],
+});
+
+const types: Record<number, string> = { 0: 'Echo (ping) reply', 3: 'Destination unreachable', 4: 'Source quench (flow control)', 5: 'Redirect', 8: 'Echo (ping) request', 9: 'Router advertisement', 10: 'Router solicitation', 11: 'Time-to-live exceeded', 12: 'Parameter problem', 13: 'Timestamp request', 14: 'Timestamp reply' };
+const unreachable: Record<number, string> = { 0: 'Network unreachable', 1: 'Host unreachable', 2: 'Protocol unreachable', 3: 'Port unreachable', 4: 'Fragmentation needed', 9: 'Network administratively prohibited', 10: 'Host administratively prohibited', 13: 'Communication administratively filtered' };
+
+function swap16(v: number): number {
+  return ((v & 0xff) << 8) | (v >> 8);
+}
+
+function dissectIcmp(pi: PacketInfo, offset: number, end: number): number {
+  const r = pi.r;
+  const layer = beginLayer(pi, icmp.id, 'Internet Control Message Protocol', 'message', offset, end - offset);
+  pi.protocol = 'ICMP';
+  if (!r.has(offset, 4)) {
+    layer.truncated = true;
+    pi.markMalformed('Truncated: an ICMP header needs 4 bytes');
+    return end - offset;
+  }
+  const type = r.u8At(offset);
+  const code = r.u8At(offset + 1);
+  const ck = r.u16At(offset + 2);
+  const typeName = types[type] ?? 'Unknown ICMP type';
+  const codeName = type === 3 ? (unreachable[code] ?? `code ${code}`) : type === 11 ? (code === 0 ? 'Time to live exceeded in transit' : 'Fragment reassembly time exceeded') : '';
+  addField(pi, layer, hf.type, type, `${type} (${typeName})`, offset, 1);
+  addField(pi, layer, hf.code, code, codeName ? `${code} (${codeName})` : String(code), offset + 1, 1);
+  addField(pi, layer, hf.checksum, ck, hex(ck, 4), offset + 2, 2);
+  pi.info = codeName ? `${typeName} (${codeName})` : typeName;
+  let body = offset + 4;
+  if (type === 0 || type === 8 || type === 13 || type === 14) {
+    const id = r.u16At(offset + 4);
+    const seq = r.u16At(offset + 6);
+    if (r.has(offset + 4, 4)) {
+      addField(pi, layer, hf.ident, id, `${id} (${hex(id, 4)})`, offset + 4, 2);
+      addField(pi, layer, hf.identLe, swap16(id), `${swap16(id)} (${hex(swap16(id), 4)})`, offset + 4, 2);
+      addField(pi, layer, hf.seq, seq, `${seq} (${hex(seq, 4)})`, offset + 6, 2);
+      addField(pi, layer, hf.seqLe, swap16(seq), `${swap16(seq)} (${hex(swap16(seq), 4)})`, offset + 6, 2);
+      pi.info = `${typeName.padEnd(20)} id=${hex(id, 4)}, seq=${seq}/${swap16(seq)}${pi.ttl >= 0 ? `, ttl=${pi.ttl}` : ''}`;
+    } else layer.truncated = true;
+    body = offset + 8;
+  } else {
+    body = offset + 8; // unused / pointer / gateway word before the quoted datagram
+  }
+  if (body < end) dissectData(pi, body, end);
+  return end - offset;
+}
+
+ipProtoTable.register(1, dissectIcmp);

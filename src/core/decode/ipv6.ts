@@ -1,0 +1,143 @@
+// IPv6: fixed header, the extension-header chain (hop-by-hop, routing, fragment, destination options, AH).
+import { formatIpv6, hex } from './format';
+import { ipProtoNames, ipProtoText } from './ipv4';
+import { PacketInfo, addChild, addField, beginLayer, callTableOrData, declareAlias, declareFields, declareProtocol, dissectData, ethertypeTable, ipProtoTable } from './registry';
+
+const ipv6 = declareProtocol('ipv6', 'Internet Protocol Version 6');
+const hf = declareFields({
+  version: ['ipv6.version', 'Version', 'uint'],
+  tclass: ['ipv6.tclass', 'Traffic Class', 'uint'],
+  flow: ['ipv6.flow', 'Flow Label', 'uint'],
+  plen: ['ipv6.plen', 'Payload Length', 'uint'],
+  nxt: ['ipv6.nxt', 'Next Header', 'uint'],
+  hlim: ['ipv6.hlim', 'Hop Limit', 'uint'],
+  src: ['ipv6.src', 'Source Address', 'ipv6'],
+  dst: ['ipv6.dst', 'Destination Address', 'ipv6'],
+  hopopts: ['ipv6.hopopts', 'IPv6 Hop-by-Hop Option', 'none'],
+  hopoptsNxt: ['ipv6.hopopts.nxt', 'Next Header', 'uint'],
+  hopoptsLen: ['ipv6.hopopts.len', 'Length', 'uint'],
+  routing: ['ipv6.routing', 'Routing Header for IPv6', 'none'],
+  routingNxt: ['ipv6.routing.nxt', 'Next Header', 'uint'],
+  routingLen: ['ipv6.routing.len', 'Length', 'uint'],
+  routingType: ['ipv6.routing.type', 'Type', 'uint'],
+  routingSegleft: ['ipv6.routing.segleft', 'Segments Left', 'uint'],
+  fraghdr: ['ipv6.fraghdr', 'Fragment Header for IPv6', 'none'],
+  fragNxt: ['ipv6.fraghdr.nxt', 'Next header', 'uint'],
+  fragOffset: ['ipv6.fraghdr.offset', 'Offset', 'uint'],
+  fragMore: ['ipv6.fraghdr.more', 'More Fragments', 'bool'],
+  fragIdent: ['ipv6.fraghdr.ident', 'Identification', 'uint'],
+  dstopts: ['ipv6.dstopts', 'Destination Options for IPv6', 'none'],
+  dstoptsNxt: ['ipv6.dstopts.nxt', 'Next Header', 'uint'],
+  dstoptsLen: ['ipv6.dstopts.len', 'Length', 'uint'],
+  ah: ['ah', 'Authentication Header', 'none'],
+});
+declareAlias('ipv6.addr', 'Source or Destination Address', 'ipv6', ['ipv6.src', 'ipv6.dst']);
+
+/** A bound on the chain so a crafted packet cannot loop us for long (each header is ≥ 8 bytes anyway). */
+const MAX_EXT_HEADERS = 32;
+
+function dissectIpv6(pi: PacketInfo, offset: number, end: number): number {
+  const r = pi.r;
+  const layer = beginLayer(pi, ipv6.id, 'Internet Protocol Version 6', 'packet', offset, 40);
+  pi.protocol = 'IPv6';
+  const version = r.u8At(offset) >> 4;
+  if (!r.has(offset, 40)) {
+    if (r.has(offset, 1)) addField(pi, layer, hf.version, version, String(version), offset, 1);
+    layer.truncated = true;
+    pi.markMalformed('Truncated: an IPv6 header needs 40 bytes');
+    return end - offset;
+  }
+  const w0 = r.u32At(offset);
+  const tclass = (w0 >>> 20) & 0xff;
+  const flow = w0 & 0xfffff;
+  let plen = r.u16At(offset + 4);
+  let nxt = r.u8At(offset + 6);
+  const hlim = r.u8At(offset + 7);
+  const src = formatIpv6(pi.data, offset + 8);
+  const dst = formatIpv6(pi.data, offset + 24);
+  layer.title = `Internet Protocol Version 6, Src: ${src}, Dst: ${dst}`;
+  addField(pi, layer, hf.version, version, String(version), offset, 1);
+  if (version !== 6) {
+    pi.markMalformed(`Malformed: IPv6 version field is ${version}`);
+    return end - offset;
+  }
+  addField(pi, layer, hf.tclass, tclass, hex(tclass, 2), offset, 2);
+  addField(pi, layer, hf.flow, flow, hex(flow, 5), offset + 1, 3);
+  if (plen === 0) plen = end - offset - 40; // jumbogram or segmentation offload
+  addField(pi, layer, hf.plen, plen, String(plen), offset + 4, 2);
+  addField(pi, layer, hf.nxt, nxt, ipProtoText(nxt), offset + 6, 1);
+  addField(pi, layer, hf.hlim, hlim, String(hlim), offset + 7, 1);
+  addField(pi, layer, hf.src, src, src, offset + 8, 16);
+  addField(pi, layer, hf.dst, dst, dst, offset + 24, 16);
+  if (pi.nested === 0) {
+    pi.src = src;
+    pi.dst = dst;
+    pi.netSrc = src;
+    pi.netDst = dst;
+    pi.ttl = hlim;
+  }
+  const payloadEnd = Math.min(end, offset + 40 + plen);
+  if (offset + 40 + plen > end) pi.markMalformed(`Truncated: IPv6 payload length ${plen} is longer than the frame`);
+  let o = offset + 40;
+  let fragmented = false;
+  let fragOffset = 0;
+  for (let n = 0; n < MAX_EXT_HEADERS; n++) {
+    if (nxt !== 0 && nxt !== 43 && nxt !== 44 && nxt !== 60 && nxt !== 51) break;
+    if (!r.has(o, 8)) {
+      layer.truncated = true;
+      pi.markMalformed('Truncated: an IPv6 extension header was cut off');
+      return end - offset;
+    }
+    const next = r.u8At(o);
+    const lenByte = r.u8At(o + 1);
+    const hlen = nxt === 44 ? 8 : nxt === 51 ? (lenByte + 2) * 4 : (lenByte + 1) * 8;
+    if (nxt === 0 || nxt === 60) {
+      const hop = nxt === 0;
+      const h = addField(pi, layer, hop ? hf.hopopts : hf.dstopts, '', '', o, Math.min(hlen, pi.capLen - o));
+      addChild(pi, layer, h, hop ? hf.hopoptsNxt : hf.dstoptsNxt, next, ipProtoText(next), o, 1);
+      addChild(pi, layer, h, hop ? hf.hopoptsLen : hf.dstoptsLen, lenByte, `${lenByte} (${hlen} bytes)`, o + 1, 1);
+    } else if (nxt === 43) {
+      const h = addField(pi, layer, hf.routing, '', '', o, Math.min(hlen, pi.capLen - o));
+      addChild(pi, layer, h, hf.routingNxt, next, ipProtoText(next), o, 1);
+      addChild(pi, layer, h, hf.routingLen, lenByte, `${lenByte} (${hlen} bytes)`, o + 1, 1);
+      addChild(pi, layer, h, hf.routingType, r.u8At(o + 2), String(r.u8At(o + 2)), o + 2, 1);
+      addChild(pi, layer, h, hf.routingSegleft, r.u8At(o + 3), String(r.u8At(o + 3)), o + 3, 1);
+    } else if (nxt === 44) {
+      const w = r.u16At(o + 2);
+      fragOffset = (w >> 3) * 8;
+      const more = (w & 1) === 1;
+      fragmented = fragmented || more || fragOffset > 0;
+      const ident = r.u32At(o + 4);
+      const h = addField(pi, layer, hf.fraghdr, '', `offset ${fragOffset}${more ? ', more' : ''}`, o, 8);
+      addChild(pi, layer, h, hf.fragNxt, next, ipProtoText(next), o, 1);
+      addChild(pi, layer, h, hf.fragOffset, fragOffset, String(fragOffset), o + 2, 2);
+      addChild(pi, layer, h, hf.fragMore, more, more ? 'Yes' : 'No', o + 3, 1);
+      addChild(pi, layer, h, hf.fragIdent, ident, hex(ident, 8), o + 4, 4);
+    } else {
+      addField(pi, layer, hf.ah, '', `${hlen} bytes`, o, Math.min(hlen, pi.capLen - o));
+    }
+    if (o + hlen > payloadEnd) {
+      pi.markMalformed('Malformed: an IPv6 extension header runs past the payload');
+      layer.length = Math.min(payloadEnd, pi.capLen) - layer.offset;
+      return end - offset;
+    }
+    o += hlen;
+    nxt = next;
+  }
+  layer.length = Math.min(o, pi.capLen) - layer.offset;
+  if (fragmented) {
+    pi.info = `IPv6 fragment (off=${fragOffset} nxt=${nxt})`;
+    dissectData(pi, o, payloadEnd);
+    return end - offset;
+  }
+  if (nxt === 59) {
+    pi.info = 'IPv6 no next header';
+    return end - offset;
+  }
+  if (ipProtoTable.get(nxt) === undefined) pi.info = `${ipProtoNames[nxt] ?? 'Unknown IP protocol'} (${nxt})`;
+  callTableOrData(ipProtoTable, nxt, pi, o, payloadEnd);
+  return end - offset;
+}
+
+ethertypeTable.register(0x86dd, dissectIpv6);
+ipProtoTable.register(41, dissectIpv6);

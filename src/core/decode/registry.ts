@@ -1,0 +1,200 @@
+// Dissector tables and field declarations, the Wireshark way: protocols register themselves as data.
+import type { PacketRecord } from '../../shared/packet';
+import type { Field, Layer, LayerRole, TcpSegmentInfo } from './dissect';
+import type { DissectContext } from './dissect';
+import { ByteReader } from './reader';
+
+export type FieldKind = 'uint' | 'int' | 'bool' | 'string' | 'ipv4' | 'ipv6' | 'ether' | 'bytes' | 'time' | 'none';
+
+/** One declared field (Wireshark's `hf_register_info`): the id, its label, and its type. */
+export interface FieldDef {
+  readonly id: string;
+  readonly label: string;
+  readonly kind: FieldKind;
+}
+
+/** Every declared field and protocol name, for the display filter's "is this a field?" check. */
+export const fieldRegistry = new Map<string, FieldDef>();
+/** Filter names that stand for several fields (`ip.addr` → `ip.src`, `ip.dst`). */
+export const fieldAliases = new Map<string, readonly string[]>();
+export const protocolNames = new Set<string>();
+
+export function declareProtocol(name: string, title: string): FieldDef {
+  protocolNames.add(name);
+  const def: FieldDef = { id: name, label: title, kind: 'none' };
+  fieldRegistry.set(name, def);
+  return def;
+}
+
+export function declareFields<T extends Record<string, readonly [string, string, FieldKind]>>(defs: T): { [K in keyof T]: FieldDef } {
+  const out = {} as { [K in keyof T]: FieldDef };
+  for (const key of Object.keys(defs) as (keyof T)[]) {
+    const [id, label, kind] = defs[key];
+    const def: FieldDef = { id, label, kind };
+    fieldRegistry.set(id, def);
+    out[key] = def;
+  }
+  return out;
+}
+
+export function declareAlias(id: string, label: string, kind: FieldKind, targets: readonly string[]): void {
+  fieldAliases.set(id, targets);
+  fieldRegistry.set(id, { id, label, kind });
+}
+
+/** Per-packet state shared by the dissectors of one packet (Wireshark's `pinfo`). */
+export class PacketInfo {
+  readonly r: ByteReader;
+  readonly data: Uint8Array;
+  /** Captured length: no field or layer may reach past it. */
+  readonly capLen: number;
+  readonly layers: Layer[] = [];
+  src = '';
+  dst = '';
+  protocol = '';
+  info = '';
+  malformed: string | undefined;
+  /** Network-layer addresses and transport ports, for conversations. */
+  netSrc = '';
+  netDst = '';
+  ttl = -1;
+  srcPort = -1;
+  dstPort = -1;
+  tcp: TcpSegmentInfo | undefined;
+  /** Set inside an ICMP error's quoted packet so it does not touch conversation state. */
+  nested = 0;
+
+  constructor(
+    readonly rec: PacketRecord,
+    readonly ctx: DissectContext,
+  ) {
+    this.data = rec.data;
+    this.capLen = rec.data.length;
+    this.r = new ByteReader(rec.data, 0, rec.data.length);
+  }
+
+  /** Records the first problem only; later ones are usually its consequence. */
+  markMalformed(why: string): void {
+    if (this.malformed === undefined) this.malformed = why;
+  }
+}
+
+/** Opens a layer; its byte range is cut to the captured bytes. */
+export function beginLayer(pi: PacketInfo, name: string, title: string, role: LayerRole, offset: number, length: number): Layer {
+  const start = Math.min(Math.max(0, offset), pi.capLen);
+  const stop = Math.min(Math.max(start, offset + length), pi.capLen);
+  const layer: Layer = { name, title, role, offset: start, length: stop - start, fields: [] };
+  if (offset + length > pi.capLen) layer.truncated = true;
+  pi.layers.push(layer);
+  return layer;
+}
+
+/** Adds a field unless its bytes were not captured (then the layer is marked truncated). */
+export function addField(
+  pi: PacketInfo,
+  layer: Layer,
+  def: FieldDef,
+  value: string | number | boolean,
+  display: string,
+  offset: number,
+  length: number,
+  into: Field[] = layer.fields,
+): Field | undefined {
+  if (offset < 0 || length < 0 || offset + length > pi.capLen) {
+    layer.truncated = true;
+    return undefined;
+  }
+  const f: Field = { id: def.id, label: def.label, value, display, offset, length };
+  into.push(f);
+  return f;
+}
+
+/** Adds a child to `parent`, creating its children list on first use. */
+export function addChild(
+  pi: PacketInfo,
+  layer: Layer,
+  parent: Field | undefined,
+  def: FieldDef,
+  value: string | number | boolean,
+  display: string,
+  offset: number,
+  length: number,
+): Field | undefined {
+  if (parent === undefined) return addField(pi, layer, def, value, display, offset, length);
+  return addField(pi, layer, def, value, display, offset, length, (parent.children ??= []));
+}
+
+/** Decodes from `offset` up to `end`; returns the bytes it consumed, or `undefined` for "not mine". */
+export type Dissector = (pi: PacketInfo, offset: number, end: number) => number | undefined;
+
+export class DissectorTable {
+  private readonly map = new Map<number, Dissector>();
+  constructor(readonly name: string) {}
+  register(key: number, d: Dissector): void {
+    this.map.set(key, d);
+  }
+  get(key: number): Dissector | undefined {
+    return this.map.get(key);
+  }
+}
+
+export const linkTypeTable = new DissectorTable('wtap_encap');
+export const ethertypeTable = new DissectorTable('ethertype');
+export const ipProtoTable = new DissectorTable('ip.proto');
+export const tcpPortTable = new DissectorTable('tcp.port');
+export const udpPortTable = new DissectorTable('udp.port');
+/** Tried on TCP/UDP payloads no port claimed (HTTP on any port). */
+export const tcpHeuristics: Dissector[] = [];
+export const udpHeuristics: Dissector[] = [];
+
+const dataProto = declareProtocol('data', 'Data');
+const hfData = declareFields({
+  data: ['data.data', 'Data', 'bytes'],
+  len: ['data.len', 'Length', 'uint'],
+});
+
+/** The fallback: bytes nobody claimed. */
+export function dissectData(pi: PacketInfo, offset: number, end: number): number {
+  const len = end - offset;
+  if (len <= 0) return 0;
+  const layer = beginLayer(pi, dataProto.id, `Data (${len} bytes)`, 'message', offset, len);
+  const avail = Math.max(0, Math.min(end, pi.capLen) - offset);
+  const shown = Math.min(avail, 4096);
+  let hexText = '';
+  const d = pi.data;
+  for (let i = 0; i < shown; i++) hexText += (d[offset + i] < 16 ? '0' : '') + d[offset + i].toString(16);
+  if (shown < avail) hexText += '…';
+  const preview = hexText.length > 48 ? hexText.slice(0, 48) + '…' : hexText;
+  addField(pi, layer, hfData.data, hexText, preview, offset, avail);
+  addField(pi, layer, hfData.len, len, String(len), offset, 0);
+  return len;
+}
+
+/** Runs the table's dissector for `key`, else the data dissector. */
+export function callTableOrData(table: DissectorTable, key: number, pi: PacketInfo, offset: number, end: number): number {
+  if (offset >= end) return 0;
+  const d = table.get(key);
+  if (d !== undefined) {
+    const used = d(pi, offset, end);
+    if (used !== undefined) return used;
+  }
+  return dissectData(pi, offset, end);
+}
+
+/** Ports first (lower one first, as Wireshark tries), then heuristics, then data. */
+export function callPortsOrData(table: DissectorTable, heuristics: Dissector[], pi: PacketInfo, offset: number, end: number): number {
+  if (offset >= end) return 0;
+  const low = Math.min(pi.srcPort, pi.dstPort);
+  const high = Math.max(pi.srcPort, pi.dstPort);
+  for (const port of low === high ? [low] : [low, high]) {
+    const d = table.get(port);
+    if (d === undefined) continue;
+    const used = d(pi, offset, end);
+    if (used !== undefined) return used;
+  }
+  for (const h of heuristics) {
+    const used = h(pi, offset, end);
+    if (used !== undefined) return used;
+  }
+  return dissectData(pi, offset, end);
+}

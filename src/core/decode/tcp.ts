@@ -1,0 +1,316 @@
+// TCP: header, all flags, options (MSS, WS, SACK, timestamps…), relative seq/ack per conversation, then ports.
+import type { TcpSegmentInfo } from './dissect';
+import { hex, hexBytes } from './format';
+import { PacketInfo, addChild, addField, beginLayer, callPortsOrData, declareAlias, declareFields, declareProtocol, ipProtoTable, tcpHeuristics, tcpPortTable } from './registry';
+import type { Field, Layer } from './dissect';
+
+const tcp = declareProtocol('tcp', 'Transmission Control Protocol');
+const hf = declareFields({
+  srcport: ['tcp.srcport', 'Source Port', 'uint'],
+  dstport: ['tcp.dstport', 'Destination Port', 'uint'],
+  stream: ['tcp.stream', 'Stream index', 'uint'],
+  len: ['tcp.len', 'TCP Segment Len', 'uint'],
+  seq: ['tcp.seq', 'Sequence Number', 'uint'],
+  seqRaw: ['tcp.seq_raw', 'Sequence Number (raw)', 'uint'],
+  nxtseq: ['tcp.nxtseq', 'Next Sequence Number', 'uint'],
+  ack: ['tcp.ack', 'Acknowledgment Number', 'uint'],
+  ackRaw: ['tcp.ack_raw', 'Acknowledgment number (raw)', 'uint'],
+  hdrLen: ['tcp.hdr_len', 'Header Length', 'uint'],
+  flags: ['tcp.flags', 'Flags', 'uint'],
+  res: ['tcp.flags.res', 'Reserved', 'bool'],
+  ae: ['tcp.flags.ae', 'Accurate ECN', 'bool'],
+  cwr: ['tcp.flags.cwr', 'Congestion Window Reduced', 'bool'],
+  ece: ['tcp.flags.ece', 'ECN-Echo', 'bool'],
+  urg: ['tcp.flags.urg', 'Urgent', 'bool'],
+  ackFlag: ['tcp.flags.ack', 'Acknowledgment', 'bool'],
+  push: ['tcp.flags.push', 'Push', 'bool'],
+  reset: ['tcp.flags.reset', 'Reset', 'bool'],
+  syn: ['tcp.flags.syn', 'Syn', 'bool'],
+  fin: ['tcp.flags.fin', 'Fin', 'bool'],
+  str: ['tcp.flags.str', 'TCP Flags', 'string'],
+  window: ['tcp.window_size_value', 'Window', 'uint'],
+  windowCalc: ['tcp.window_size', 'Calculated window size', 'uint'],
+  windowScale: ['tcp.window_size_scalefactor', 'Window size scaling factor', 'int'],
+  checksum: ['tcp.checksum', 'Checksum', 'uint'],
+  urgent: ['tcp.urgent_pointer', 'Urgent Pointer', 'uint'],
+  options: ['tcp.options', 'Options', 'bytes'],
+  optKind: ['tcp.option_kind', 'Kind', 'uint'],
+  optLen: ['tcp.option_len', 'Length', 'uint'],
+  optEol: ['tcp.options.eol', 'TCP Option - End of Option List (EOL)', 'none'],
+  optNop: ['tcp.options.nop', 'TCP Option - No-Operation (NOP)', 'none'],
+  optMss: ['tcp.options.mss', 'TCP Option - Maximum segment size', 'none'],
+  mssVal: ['tcp.options.mss_val', 'MSS Value', 'uint'],
+  optWscale: ['tcp.options.wscale', 'TCP Option - Window scale', 'none'],
+  wsShift: ['tcp.options.wscale.shift', 'Shift count', 'uint'],
+  wsMult: ['tcp.options.wscale.multiplier', 'Multiplier', 'uint'],
+  optSackPerm: ['tcp.options.sack_perm', 'TCP Option - SACK permitted', 'none'],
+  optSack: ['tcp.options.sack', 'TCP Option - SACK', 'none'],
+  sackLe: ['tcp.options.sack_le', 'TCP SACK Left Edge', 'uint'],
+  sackRe: ['tcp.options.sack_re', 'TCP SACK Right Edge', 'uint'],
+  sackCount: ['tcp.options.sack.count', 'TCP SACK Count', 'uint'],
+  optTs: ['tcp.options.timestamp', 'TCP Option - Timestamps', 'none'],
+  tsval: ['tcp.options.timestamp.tsval', 'Timestamp value', 'uint'],
+  tsecr: ['tcp.options.timestamp.tsecr', 'Timestamp echo reply', 'uint'],
+  optUnknown: ['tcp.options.unknown', 'TCP Option - Unknown', 'none'],
+  payload: ['tcp.payload', 'TCP payload', 'bytes'],
+});
+declareAlias('tcp.port', 'Source or Destination Port', 'uint', ['tcp.srcport', 'tcp.dstport']);
+
+const FIN = 0x01;
+const SYN = 0x02;
+const RST = 0x04;
+const PSH = 0x08;
+const ACK = 0x10;
+const URG = 0x20;
+const ECE = 0x40;
+const CWR = 0x80;
+const AE = 0x100;
+
+const flagNames: readonly [number, string][] = [
+  [FIN, 'FIN'],
+  [SYN, 'SYN'],
+  [RST, 'RST'],
+  [PSH, 'PSH'],
+  [ACK, 'ACK'],
+  [URG, 'URG'],
+  [ECE, 'ECE'],
+  [CWR, 'CWR'],
+  [AE, 'AE'],
+];
+
+/** Wireshark's `[SYN, ACK]` order: lowest bit first. */
+export function tcpFlagsText(flags: number): string {
+  let s = '';
+  for (const [bit, name] of flagNames) if (flags & bit) s += (s ? ', ' : '') + name;
+  return s || '<None>';
+}
+
+const strLetters = 'RRRACEUAPRSF';
+function flagsStr(flags: number): string {
+  let s = '';
+  for (let i = 0; i < 12; i++) s += flags & (1 << (11 - i)) ? strLetters[i] : '·';
+  return s;
+}
+
+const setText = (b: boolean) => (b ? 'Set' : 'Not set');
+
+interface OptionFacts {
+  info: string;
+  wscale: number;
+}
+
+function dissectOptions(pi: PacketInfo, layer: Layer, start: number, stop: number, peerBase: number): OptionFacts {
+  const r = pi.r;
+  const facts: OptionFacts = { info: '', wscale: -1 };
+  const opts = addField(pi, layer, hf.options, hexBytes(pi.data, start, Math.max(0, Math.min(stop, pi.capLen) - start), 64), `${stop - start} bytes`, start, Math.max(0, Math.min(stop, pi.capLen) - start));
+  let o = start;
+  while (o < stop) {
+    if (!r.has(o, 1)) {
+      layer.truncated = true;
+      break;
+    }
+    const kind = r.u8At(o);
+    if (kind === 0 || kind === 1) {
+      const f = addChild(pi, layer, opts, kind === 0 ? hf.optEol : hf.optNop, '', '', o, 1);
+      addChild(pi, layer, f, hf.optKind, kind, kind === 0 ? 'End of Option List (0)' : 'No-Operation (1)', o, 1);
+      o += 1;
+      if (kind === 0) break;
+      continue;
+    }
+    const len = r.u8At(o + 1);
+    if (!r.has(o, 2) || len < 2 || o + len > stop) {
+      pi.markMalformed(r.has(o, 2) ? `Malformed: TCP option ${kind} has bad length ${len}` : 'Truncated: a TCP option was cut off');
+      if (!r.has(o, 2)) layer.truncated = true;
+      break;
+    }
+    let f: Field | undefined;
+    const kindLen = (kindText: string) => {
+      addChild(pi, layer, f, hf.optKind, kind, `${kindText} (${kind})`, o, 1);
+      addChild(pi, layer, f, hf.optLen, len, String(len), o + 1, 1);
+    };
+    if (kind === 2 && len === 4) {
+      const mss = r.u16At(o + 2);
+      f = addChild(pi, layer, opts, hf.optMss, '', `${mss} bytes`, o, 4);
+      kindLen('Maximum Segment Size');
+      addChild(pi, layer, f, hf.mssVal, mss, String(mss), o + 2, 2);
+      facts.info += ` MSS=${mss}`;
+    } else if (kind === 3 && len === 3) {
+      const shift = r.u8At(o + 2);
+      const mult = 1 << Math.min(shift, 14);
+      f = addChild(pi, layer, opts, hf.optWscale, '', `${shift} (multiply by ${mult})`, o, 3);
+      kindLen('Window Scale');
+      addChild(pi, layer, f, hf.wsShift, shift, String(shift), o + 2, 1);
+      addChild(pi, layer, f, hf.wsMult, mult, String(mult), o + 2, 1);
+      facts.wscale = Math.min(shift, 14);
+      facts.info += ` WS=${mult}`;
+    } else if (kind === 4 && len === 2) {
+      f = addChild(pi, layer, opts, hf.optSackPerm, '', '', o, 2);
+      kindLen('SACK Permitted');
+      facts.info += ' SACK_PERM';
+    } else if (kind === 5 && len >= 10 && (len - 2) % 8 === 0) {
+      const n = (len - 2) / 8;
+      f = addChild(pi, layer, opts, hf.optSack, '', `${n} block${n === 1 ? '' : 's'}`, o, len);
+      kindLen('SACK');
+      addChild(pi, layer, f, hf.sackCount, n, String(n), o, len);
+      for (let i = 0; i < n; i++) {
+        const le = (r.u32At(o + 2 + 8 * i) - peerBase) >>> 0;
+        const re = (r.u32At(o + 6 + 8 * i) - peerBase) >>> 0;
+        addChild(pi, layer, f, hf.sackLe, le, `${le} (relative)`, o + 2 + 8 * i, 4);
+        addChild(pi, layer, f, hf.sackRe, re, `${re} (relative)`, o + 6 + 8 * i, 4);
+        facts.info += ` SLE=${le} SRE=${re}`;
+      }
+    } else if (kind === 8 && len === 10) {
+      const tsval = r.u32At(o + 2);
+      const tsecr = r.u32At(o + 6);
+      f = addChild(pi, layer, opts, hf.optTs, '', `TSval ${tsval}, TSecr ${tsecr}`, o, 10);
+      kindLen('Time Stamp Option');
+      addChild(pi, layer, f, hf.tsval, tsval, String(tsval), o + 2, 4);
+      addChild(pi, layer, f, hf.tsecr, tsecr, String(tsecr), o + 6, 4);
+      facts.info += ` TSval=${tsval} TSecr=${tsecr}`;
+    } else {
+      f = addChild(pi, layer, opts, hf.optUnknown, '', `kind ${kind}, ${len} bytes`, o, len);
+      kindLen('Unknown');
+    }
+    o += len;
+  }
+  return facts;
+}
+
+function dissectTcp(pi: PacketInfo, offset: number, end: number): number {
+  const r = pi.r;
+  const layer = beginLayer(pi, tcp.id, 'Transmission Control Protocol', 'segment', offset, 20);
+  pi.protocol = 'TCP';
+  const sport = r.u16At(offset);
+  const dport = r.u16At(offset + 2);
+  if (!r.has(offset, 20)) {
+    if (r.has(offset, 4)) {
+      addField(pi, layer, hf.srcport, sport, String(sport), offset, 2);
+      addField(pi, layer, hf.dstport, dport, String(dport), offset + 2, 2);
+      pi.info = `${sport} → ${dport}`;
+    }
+    layer.truncated = true;
+    pi.markMalformed('Truncated: a TCP header needs 20 bytes');
+    return end - offset;
+  }
+  const seqRaw = r.u32At(offset + 4);
+  const ackRaw = r.u32At(offset + 8);
+  const w12 = r.u16At(offset + 12);
+  const hdrLen = (w12 >> 12) * 4;
+  const flags = w12 & 0x0fff;
+  const win = r.u16At(offset + 14);
+  const ck = r.u16At(offset + 16);
+  const urgPtr = r.u16At(offset + 18);
+  pi.srcPort = sport;
+  pi.dstPort = dport;
+  addField(pi, layer, hf.srcport, sport, String(sport), offset, 2);
+  addField(pi, layer, hf.dstport, dport, String(dport), offset + 2, 2);
+  if (hdrLen < 20) {
+    addField(pi, layer, hf.hdrLen, hdrLen, `${hdrLen} bytes (${hdrLen >> 2})`, offset + 12, 1);
+    pi.markMalformed(`Malformed: TCP header length ${hdrLen} is less than 20`);
+    pi.info = `${sport} → ${dport} [Bogus TCP header length (${hdrLen}, must be at least 20)]`;
+    return end - offset;
+  }
+  const segLen = Math.max(0, end - offset - hdrLen);
+  // Conversation state: base sequence numbers per direction make seq/ack relative, as Wireshark shows them.
+  const ctx = pi.ctx;
+  let { conv, dir } = ctx.tcpConversation(pi.netSrc, sport, pi.netDst, dport);
+  if ((flags & (SYN | ACK)) === SYN && conv.dir[dir].baseSet && conv.dir[dir].base !== seqRaw) {
+    ({ conv, dir } = ctx.restartTcpConversation(pi.netSrc, sport, pi.netDst, dport));
+  }
+  const me = conv.dir[dir];
+  const peer = conv.dir[1 - dir];
+  if (!me.baseSet) {
+    me.base = flags & SYN ? seqRaw : (seqRaw - 1) >>> 0;
+    me.baseSet = true;
+  }
+  if (flags & ACK && !peer.baseSet) {
+    peer.base = (ackRaw - 1) >>> 0;
+    peer.baseSet = true;
+  }
+  const seq = (seqRaw - me.base) >>> 0;
+  const ack = flags & ACK ? (ackRaw - peer.base) >>> 0 : 0;
+  const nxtseq = (seq + segLen + (flags & SYN ? 1 : 0) + (flags & FIN ? 1 : 0)) >>> 0;
+
+  addField(pi, layer, hf.stream, conv.stream, String(conv.stream), offset, 0);
+  addField(pi, layer, hf.len, segLen, String(segLen), offset, 0);
+  addField(pi, layer, hf.seq, seq, `${seq} (relative sequence number)`, offset + 4, 4);
+  addField(pi, layer, hf.seqRaw, seqRaw, String(seqRaw), offset + 4, 4);
+  addField(pi, layer, hf.nxtseq, nxtseq, `${nxtseq} (relative sequence number)`, offset, 0);
+  addField(pi, layer, hf.ack, ack, `${ack} (relative ack number)`, offset + 8, 4);
+  addField(pi, layer, hf.ackRaw, ackRaw, String(ackRaw), offset + 8, 4);
+  addField(pi, layer, hf.hdrLen, hdrLen, `${hdrLen} bytes (${hdrLen >> 2})`, offset + 12, 1);
+  const flagsText = tcpFlagsText(flags);
+  const ff = addField(pi, layer, hf.flags, flags, `${hex(flags, 3)} (${flagsText})`, offset + 12, 2);
+  if (ff !== undefined) {
+    const kids: Field[] = (ff.children = []);
+    const bit = (def: typeof hf.syn, b: number) => {
+      const v = (flags & b) !== 0;
+      kids.push({ id: def.id, label: def.label, value: v, display: setText(v), offset: b >= 0x100 ? offset + 12 : offset + 13, length: 1 });
+    };
+    kids.push({ id: hf.res.id, label: hf.res.label, value: (flags & 0xe00) !== 0, display: setText((flags & 0xe00) !== 0), offset: offset + 12, length: 1 });
+    bit(hf.ae, AE);
+    bit(hf.cwr, CWR);
+    bit(hf.ece, ECE);
+    bit(hf.urg, URG);
+    bit(hf.ackFlag, ACK);
+    bit(hf.push, PSH);
+    bit(hf.reset, RST);
+    bit(hf.syn, SYN);
+    bit(hf.fin, FIN);
+    const s = flagsStr(flags);
+    kids.push({ id: hf.str.id, label: hf.str.label, value: s, display: s, offset: offset + 12, length: 2 });
+  }
+  // Window scaling counts only once both SYNs announced it, and never on the SYNs themselves.
+  let options: OptionFacts = { info: '', wscale: -1 };
+  if (hdrLen > 20) options = dissectOptions(pi, layer, offset + 20, offset + hdrLen, peer.base);
+  if (flags & SYN) me.wscale = options.wscale;
+  let scale = -1;
+  if (!(flags & SYN)) {
+    if (me.wscale >= 0 && peer.wscale >= 0) scale = 1 << me.wscale;
+    else if (me.wscale === -1 || peer.wscale === -1) scale = -2;
+  }
+  const winCalc = scale > 0 ? win * scale : win;
+  // The options tree reads better after the fixed header, as in Wireshark: move it to the end.
+  const optIdx = layer.fields.findIndex((f) => f.id === 'tcp.options');
+  const optField = optIdx >= 0 ? layer.fields.splice(optIdx, 1)[0] : undefined;
+  addField(pi, layer, hf.window, win, String(win), offset + 14, 2);
+  addField(pi, layer, hf.windowCalc, winCalc, String(winCalc), offset + 14, 2);
+  addField(pi, layer, hf.windowScale, scale, scale === -1 ? '-1 (unknown)' : scale === -2 ? '-2 (no window scaling used)' : String(scale), offset + 14, 0);
+  addField(pi, layer, hf.checksum, ck, `${hex(ck, 4)} [unverified]`, offset + 16, 2);
+  addField(pi, layer, hf.urgent, urgPtr, String(urgPtr), offset + 18, 2);
+  if (optField !== undefined) layer.fields.push(optField);
+
+  layer.length = Math.max(0, Math.min(offset + hdrLen, pi.capLen) - offset);
+  if (offset + hdrLen > pi.capLen) layer.truncated = true;
+  layer.title = `Transmission Control Protocol, Src Port: ${sport}, Dst Port: ${dport}, Seq: ${seq}${flags & ACK ? `, Ack: ${ack}` : ''}, Len: ${segLen}`;
+  pi.info = `${sport} → ${dport} [${flagsText}] Seq=${seq}${flags & ACK ? ` Ack=${ack}` : ''} Win=${winCalc} Len=${segLen}${flags & URG ? ` Urg=${urgPtr}` : ''}${options.info}`;
+  const info: TcpSegmentInfo = {
+    stream: conv.stream,
+    srcAddr: pi.netSrc,
+    srcPort: sport,
+    dstAddr: pi.netDst,
+    dstPort: dport,
+    flags,
+    flagsText,
+    seq,
+    ack,
+    seqRaw,
+    ackRaw,
+    len: segLen,
+    window: winCalc,
+  };
+  if (pi.nested === 0) pi.tcp = info;
+  if (offset + hdrLen > end) {
+    pi.markMalformed(`Malformed: TCP header length ${hdrLen} is longer than the segment`);
+    return end - offset;
+  }
+  if (segLen > 0) {
+    const start = offset + hdrLen;
+    const avail = Math.max(0, Math.min(end, pi.capLen) - start);
+    addField(pi, layer, hf.payload, hexBytes(pi.data, start, avail, 64), `${segLen} bytes`, start, avail);
+    callPortsOrData(tcpPortTable, tcpHeuristics, pi, start, end);
+  }
+  return end - offset;
+}
+
+ipProtoTable.register(6, dissectTcp);

@@ -1,0 +1,64 @@
+// UDP: ports, length, checksum, stream index, then the udp.port table and heuristics.
+import { hex, hexBytes } from './format';
+import { PacketInfo, addField, beginLayer, callPortsOrData, declareAlias, declareFields, declareProtocol, ipProtoTable, udpHeuristics, udpPortTable } from './registry';
+
+const udp = declareProtocol('udp', 'User Datagram Protocol');
+const hf = declareFields({
+  srcport: ['udp.srcport', 'Source Port', 'uint'],
+  dstport: ['udp.dstport', 'Destination Port', 'uint'],
+  length: ['udp.length', 'Length', 'uint'],
+  checksum: ['udp.checksum', 'Checksum', 'uint'],
+  stream: ['udp.stream', 'Stream index', 'uint'],
+  payload: ['udp.payload', 'Payload', 'bytes'],
+});
+declareAlias('udp.port', 'Source or Destination Port', 'uint', ['udp.srcport', 'udp.dstport']);
+
+function dissectUdp(pi: PacketInfo, offset: number, end: number): number {
+  const r = pi.r;
+  const layer = beginLayer(pi, udp.id, 'User Datagram Protocol', 'datagram', offset, 8);
+  pi.protocol = 'UDP';
+  const sport = r.u16At(offset);
+  const dport = r.u16At(offset + 2);
+  if (!r.has(offset, 8)) {
+    if (r.has(offset, 4)) {
+      addField(pi, layer, hf.srcport, sport, String(sport), offset, 2);
+      addField(pi, layer, hf.dstport, dport, String(dport), offset + 2, 2);
+      pi.info = `${sport} → ${dport}`;
+    }
+    layer.truncated = true;
+    pi.markMalformed('Truncated: a UDP header needs 8 bytes');
+    return end - offset;
+  }
+  const len = r.u16At(offset + 4);
+  const ck = r.u16At(offset + 6);
+  pi.srcPort = sport;
+  pi.dstPort = dport;
+  layer.title = `User Datagram Protocol, Src Port: ${sport}, Dst Port: ${dport}`;
+  addField(pi, layer, hf.srcport, sport, String(sport), offset, 2);
+  addField(pi, layer, hf.dstport, dport, String(dport), offset + 2, 2);
+  addField(pi, layer, hf.length, len, String(len), offset + 4, 2);
+  addField(pi, layer, hf.checksum, ck, `${hex(ck, 4)} [unverified]`, offset + 6, 2);
+  if (pi.nested === 0) {
+    const stream = pi.ctx.udpStream(pi.netSrc, sport, pi.netDst, dport);
+    addField(pi, layer, hf.stream, stream, String(stream), offset, 0);
+  }
+  let payloadEnd = end;
+  if (len < 8) {
+    pi.markMalformed(`Malformed: UDP length ${len} is less than 8`);
+    pi.info = `${sport} → ${dport} [Bad length ${len}]`;
+    return end - offset;
+  }
+  if (offset + len > end) pi.markMalformed(`Truncated: UDP length ${len} is longer than the IP payload`);
+  else payloadEnd = offset + len;
+  const dataLen = payloadEnd - offset - 8;
+  pi.info = `${sport} → ${dport} Len=${dataLen}`;
+  if (dataLen > 0) {
+    const start = offset + 8;
+    const avail = Math.max(0, Math.min(payloadEnd, pi.capLen) - start);
+    addField(pi, layer, hf.payload, hexBytes(pi.data, start, avail, 64), `${dataLen} bytes`, start, avail);
+    callPortsOrData(udpPortTable, udpHeuristics, pi, start, payloadEnd);
+  }
+  return end - offset;
+}
+
+ipProtoTable.register(17, dissectUdp);

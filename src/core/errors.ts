@@ -1,0 +1,199 @@
+// Socket errors as a code plus one sentence with the fix, in English and Simplified Chinese.
+// The core cannot use vscode.l10n, so it keeps its own table; the vscode layer picks the language.
+
+export type ErrorLanguage = 'en' | 'zh-cn';
+export type ErrorParams = Record<string, string | number>;
+
+/** Sentences keyed by code; `{name}` placeholders are filled from the error's params. */
+export const errorMessages: Record<string, { en: string; 'zh-cn': string }> = {
+  ECONNREFUSED: {
+    en: 'Nothing listens on {addr} — start the server first, or check the host and port.',
+    'zh-cn': '{addr} 上没有程序在监听——请先启动服务器，或检查主机和端口。',
+  },
+  EADDRINUSE: {
+    en: '{addr} is already in use{holder} — stop that program or pick another port (0 picks a free one).',
+    'zh-cn': '{addr} 已被占用{holder}——请停止该程序，或换一个端口（0 表示自动选择空闲端口）。',
+  },
+  EADDRINUSE_UNIX: {
+    en: 'The path {path} already exists — delete the old socket file or pick another path.',
+    'zh-cn': '路径 {path} 已存在——请删除旧的套接字文件，或换一个路径。',
+  },
+  EACCES: {
+    en: 'Permission denied for {addr} — ports below 1024 need administrator rights; use a port of 1024 or above.',
+    'zh-cn': '没有权限使用 {addr}——1024 以下的端口需要管理员权限；请使用 1024 及以上的端口。',
+  },
+  EACCES_UNIX: {
+    en: 'Permission denied for {path} — pick a path in a folder you can write to.',
+    'zh-cn': '没有权限访问 {path}——请选择一个你有写权限的文件夹中的路径。',
+  },
+  EADDRNOTAVAIL: {
+    en: '{addr} is not an address of this machine — bind 127.0.0.1, ::1 or 0.0.0.0 instead.',
+    'zh-cn': '{addr} 不是本机的地址——请改为绑定 127.0.0.1、::1 或 0.0.0.0。',
+  },
+  ECONNRESET: {
+    en: 'The peer {addr} reset the connection (it closed abruptly or crashed) — check the other program and reconnect.',
+    'zh-cn': '对端 {addr} 重置了连接（突然关闭或崩溃）——请检查对方程序后重新连接。',
+  },
+  EPIPE: {
+    en: 'The peer {addr} has already closed the connection, so the data could not be sent — reconnect before sending.',
+    'zh-cn': '对端 {addr} 已关闭连接，数据无法发送——请重新连接后再发送。',
+  },
+  ETIMEDOUT: {
+    en: 'No answer from {addr} in time — check that the host is up and no firewall drops the packets.',
+    'zh-cn': '{addr} 在规定时间内没有响应——请检查主机是否在线，以及是否有防火墙丢弃了数据包。',
+  },
+  EHOSTUNREACH: {
+    en: 'There is no route to {addr} — check the address and your network connection.',
+    'zh-cn': '无法到达 {addr}——请检查地址和网络连接。',
+  },
+  ENETUNREACH: {
+    en: 'The network of {addr} is unreachable — check the address and your network connection.',
+    'zh-cn': '{addr} 所在的网络不可达——请检查地址和网络连接。',
+  },
+  ENOENT: {
+    en: 'No socket exists at {path} — start the Unix server first, or check the path.',
+    'zh-cn': '{path} 处没有套接字——请先启动 Unix 服务器，或检查路径。',
+  },
+  ENOTSOCK: {
+    en: '{path} is a file but not a socket — pick the path the server listens on.',
+    'zh-cn': '{path} 是普通文件而不是套接字——请填写服务器监听的路径。',
+  },
+  EMSGSIZE: {
+    en: 'The datagram of {size} bytes is too large for UDP — send at most 65,507 bytes (IPv4) per datagram, or use TCP.',
+    'zh-cn': '{size} 字节的数据报对 UDP 来说太大——每个数据报最多发送 65,507 字节（IPv4），或改用 TCP。',
+  },
+  ENOTFOUND: {
+    en: 'The host name "{host}" could not be resolved — check its spelling, or use an IP address such as 127.0.0.1.',
+    'zh-cn': '无法解析主机名“{host}”——请检查拼写，或使用 127.0.0.1 这样的 IP 地址。',
+  },
+  EAI_AGAIN: {
+    en: 'The host name "{host}" could not be resolved right now (DNS did not answer) — try again, or use an IP address.',
+    'zh-cn': '暂时无法解析主机名“{host}”（DNS 没有响应）——请重试，或直接使用 IP 地址。',
+  },
+  ENOTCONN: {
+    en: 'The socket is not connected — connect it before sending.',
+    'zh-cn': '套接字尚未连接——请先连接再发送。',
+  },
+  ECLOSED: {
+    en: 'The session {addr} is closed — open a new one to send again.',
+    'zh-cn': '会话 {addr} 已关闭——请新建一个会话后再发送。',
+  },
+  ENOTARGET: {
+    en: 'This UDP socket does not know where to send — give a host and port.',
+    'zh-cn': '这个 UDP 套接字不知道发往哪里——请提供主机和端口。',
+  },
+  EBADPORT: {
+    en: '"{value}" is not a port — use a whole number from 0 to 65535.',
+    'zh-cn': '“{value}”不是有效端口——请使用 0 到 65535 之间的整数。',
+  },
+  EBADADDR: {
+    en: '"{value}" is not an address — write host:port, [v6]:port or a socket path.',
+    'zh-cn': '“{value}”不是有效地址——请写成 host:port、[v6]:port 或套接字路径。',
+  },
+  ENOSERVER: {
+    en: 'This session cannot do that — only {what}.',
+    'zh-cn': '这个会话不能执行此操作——仅限{what}。',
+  },
+  EUNKNOWN: {
+    en: 'The socket failed ({detail}).',
+    'zh-cn': '套接字出错（{detail}）。',
+  },
+};
+
+export function formatErrorMessage(key: string, params: ErrorParams = {}, lang: ErrorLanguage = 'en'): string {
+  const entry = errorMessages[key] ?? errorMessages.EUNKNOWN;
+  return entry[lang].replace(/\{(\w+)\}/g, (m, name: string) => (name in params ? String(params[name]) : m));
+}
+
+/** Picks the table language for a VS Code / OS locale such as "zh-cn", "zh-Hans", "en-US". */
+export function errorLanguageFor(locale: string | undefined): ErrorLanguage {
+  return /^zh(-cn|-hans|-sg)?$|^zh$/i.test(locale ?? '') ? 'zh-cn' : 'en';
+}
+
+/** An error a student can read: `code` is the OS/Socket Lab code, `message` the English sentence. */
+export class SocketLabError extends Error {
+  /** Set by the SessionManager when the failure belongs to a session kept in the list. */
+  sessionId?: string;
+  constructor(
+    readonly code: string,
+    readonly params: ErrorParams = {},
+    /** Table key when it differs from the code (EADDRINUSE on a Unix path, …). */
+    readonly messageKey: string = code,
+  ) {
+    super(formatErrorMessage(messageKey, params));
+    this.name = 'SocketLabError';
+  }
+
+  localized(lang: ErrorLanguage): string {
+    return formatErrorMessage(this.messageKey, this.params, lang);
+  }
+
+  toJSON(): { code: string; message: string } {
+    return { code: this.code, message: this.message };
+  }
+}
+
+export interface ErrorContext {
+  host?: string;
+  port?: number;
+  path?: string;
+  /** Size of the datagram for EMSGSIZE. */
+  size?: number;
+  /** Who holds the port, when known ("node (pid 1234)"). */
+  holder?: string;
+}
+
+export function formatAddress(host: string | undefined, port: number | undefined): string {
+  const h = host ?? '127.0.0.1';
+  const shown = h.includes(':') ? `[${h}]` : h;
+  return port === undefined ? shown : `${shown}:${port}`;
+}
+
+/** Turns whatever Node threw into a SocketLabError; never loses the code. */
+export function mapSocketError(err: unknown, ctx: ErrorContext = {}): SocketLabError {
+  if (err instanceof SocketLabError) return err;
+  let e = err as (NodeJS.ErrnoException & { errors?: unknown[] }) | undefined;
+  // Node's happy-eyeballs connect reports an AggregateError: the first attempt's code says it all
+  if (e && typeof e.code !== 'string' && Array.isArray(e.errors) && e.errors.length) e = e.errors[0] as NodeJS.ErrnoException;
+  const raw = typeof e?.code === 'string' ? e.code : 'EUNKNOWN';
+  const addr = ctx.path ?? formatAddress(ctx.host, ctx.port);
+  const params: ErrorParams = { addr, host: ctx.host ?? '', path: ctx.path ?? '', size: ctx.size ?? 0 };
+  switch (raw) {
+    case 'EADDRINUSE':
+      if (ctx.path) return new SocketLabError(raw, params, 'EADDRINUSE_UNIX');
+      return new SocketLabError(raw, { ...params, holder: ctx.holder ? ` by ${ctx.holder}` : '' });
+    case 'EACCES':
+    case 'EPERM':
+      return new SocketLabError('EACCES', params, ctx.path ? 'EACCES_UNIX' : 'EACCES');
+    case 'ECONNREFUSED':
+      if (ctx.path) return new SocketLabError(raw, params, 'ENOENT');
+      return new SocketLabError(raw, params);
+    case 'ENOENT':
+    case 'ENOTSOCK':
+    case 'ECONNRESET':
+    case 'EPIPE':
+    case 'ETIMEDOUT':
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+    case 'EMSGSIZE':
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'EADDRNOTAVAIL':
+    case 'ENOTCONN':
+      return new SocketLabError(raw, params);
+    case 'ERR_SOCKET_DGRAM_NOT_RUNNING':
+    case 'ERR_STREAM_DESTROYED':
+    case 'ERR_STREAM_WRITE_AFTER_END':
+      return new SocketLabError('ECLOSED', params);
+    default:
+      return new SocketLabError(raw, { ...params, detail: e?.message ?? String(err) }, 'EUNKNOWN');
+  }
+}
+
+/** Localized sentence for the holder part of EADDRINUSE, so the zh-cn sentence stays Chinese. */
+export function localizeError(err: { code: string; message: string; params?: ErrorParams; messageKey?: string }, lang: ErrorLanguage): string {
+  if (lang === 'en' || !err.params) return err.message;
+  const params = { ...err.params };
+  if (typeof params.holder === 'string' && params.holder.startsWith(' by ')) params.holder = `（占用者：${params.holder.slice(4)}）`;
+  return formatErrorMessage(err.messageKey ?? err.code, params, lang);
+}

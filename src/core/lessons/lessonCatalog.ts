@@ -1,0 +1,238 @@
+// Loads and validates the lessons shipped in `lessons/NN-slug/lesson.json`; no vscode here.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+export type LessonRole = 'server' | 'client' | 'helper';
+export type LessonTransport = 'tcp' | 'udp' | 'unix' | 'none';
+export type PeerSide = 'client' | 'server';
+export type PeerMode = 'manual' | 'echo' | 'upper' | 'sink' | 'print-only';
+export type LessonLanguage = 'en' | 'zh-cn';
+
+export interface LocalizedText {
+  en: string;
+  'zh-cn': string;
+}
+
+export interface LessonFile {
+  path: string;
+  role: LessonRole;
+}
+
+/** Which side Socket Lab's own sockets can take opposite the lesson's programs. */
+export interface LessonPeer {
+  plays: PeerSide[];
+  transport: LessonTransport;
+  mode?: PeerMode;
+  /** How many clients Socket Lab opens at once when it plays the client. */
+  count?: number;
+}
+
+export interface Lesson {
+  id: string;
+  order: number;
+  title: LocalizedText;
+  summary: LocalizedText;
+  transport: LessonTransport;
+  defaultPort?: number;
+  defaultPath?: string;
+  /** How to tell the server is up: a connect probe on its port/path, or its "listening on" line. */
+  ready: 'port' | 'line';
+  /** Ask a modal confirmation naming the address before the server starts (remote command). */
+  confirm: boolean;
+  needsRoot: boolean;
+  files: LessonFile[];
+  peer: LessonPeer;
+  watch: { en: string[]; 'zh-cn': string[] };
+  /** Absolute folder of the lesson; set by the loader. */
+  dir: string;
+}
+
+export interface LessonProblem {
+  dir: string;
+  errors: string[];
+}
+
+export interface LessonCatalog {
+  lessons: Lesson[];
+  problems: LessonProblem[];
+}
+
+export const LESSON_ID = /^(\d\d)-[a-z0-9]+(?:-[a-z0-9]+)*$/;
+const LANGS: LessonLanguage[] = ['en', 'zh-cn'];
+const ROLES: LessonRole[] = ['server', 'client', 'helper'];
+const TRANSPORTS: LessonTransport[] = ['tcp', 'udp', 'unix', 'none'];
+const MODES: PeerMode[] = ['manual', 'echo', 'upper', 'sink', 'print-only'];
+const KEYS = new Set([
+  'id', 'order', 'title', 'summary', 'transport', 'defaultPort', 'defaultPath', 'ready', 'confirm', 'needsRoot',
+  'files', 'peer', 'watch',
+]);
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isText = (v: unknown): v is string => typeof v === 'string' && v.trim().length > 0;
+
+function localized(v: unknown, field: string, errors: string[]): LocalizedText {
+  if (!isObject(v)) {
+    errors.push(`"${field}" must be an object with "en" and "zh-cn" texts`);
+    return { en: '', 'zh-cn': '' };
+  }
+  for (const l of LANGS) if (!isText(v[l])) errors.push(`"${field}.${l}" is missing or empty`);
+  for (const k of Object.keys(v)) if (!LANGS.includes(k as LessonLanguage)) errors.push(`"${field}.${k}" is not a supported language`);
+  return { en: String(v.en ?? ''), 'zh-cn': String(v['zh-cn'] ?? '') };
+}
+
+/** A relative path inside the lesson folder: no absolute paths, no "..", no backslashes. */
+export function isSafeRelativePath(p: string): boolean {
+  if (!p || p.includes('\\') || p.startsWith('/') || /^[a-zA-Z]:/.test(p)) return false;
+  return p.split('/').every((seg) => seg !== '' && seg !== '.' && seg !== '..');
+}
+
+/** Checks one parsed lesson.json; `folder` is its folder name, which must equal the id. */
+export function validateLesson(raw: unknown, folder?: string): { lesson?: Omit<Lesson, 'dir'>; errors: string[] } {
+  const errors: string[] = [];
+  if (!isObject(raw)) return { errors: ['lesson.json must contain a JSON object'] };
+  for (const k of Object.keys(raw)) if (!KEYS.has(k)) errors.push(`unknown field "${k}"`);
+
+  const id = raw.id;
+  let order = 0;
+  if (typeof id !== 'string' || !LESSON_ID.test(id)) errors.push('"id" must look like "01-tcp-echo" (two digits, a dash, lower-case words)');
+  else if (folder !== undefined && folder !== id) errors.push(`"id" is "${id}" but the folder is "${folder}"`);
+  if (typeof raw.order !== 'number' || !Number.isInteger(raw.order) || raw.order < 1 || raw.order > 99) {
+    errors.push('"order" must be a whole number from 1 to 99');
+  } else {
+    order = raw.order;
+    if (typeof id === 'string' && LESSON_ID.test(id) && Number(id.slice(0, 2)) !== order) errors.push(`"order" ${order} does not match the id's number`);
+  }
+  const title = localized(raw.title, 'title', errors);
+  const summary = localized(raw.summary, 'summary', errors);
+
+  const transport = raw.transport as LessonTransport;
+  if (!TRANSPORTS.includes(transport)) errors.push(`"transport" must be one of ${TRANSPORTS.join(', ')}`);
+  let defaultPort: number | undefined;
+  if (raw.defaultPort !== undefined) {
+    if (typeof raw.defaultPort !== 'number' || !Number.isInteger(raw.defaultPort) || raw.defaultPort < 1024 || raw.defaultPort > 65535) {
+      errors.push('"defaultPort" must be a whole number from 1024 to 65535');
+    } else defaultPort = raw.defaultPort;
+  }
+  if ((transport === 'tcp' || transport === 'udp') && raw.defaultPort === undefined) errors.push(`a ${transport} lesson needs "defaultPort"`);
+  let defaultPath: string | undefined;
+  if (raw.defaultPath !== undefined) {
+    if (typeof raw.defaultPath !== 'string' || !/^[\w.-]+$/.test(raw.defaultPath)) errors.push('"defaultPath" must be a plain file name such as "lesson.sock"');
+    else defaultPath = raw.defaultPath;
+  }
+  if (transport === 'unix' && raw.defaultPath === undefined) errors.push('a unix lesson needs "defaultPath"');
+
+  const ready = raw.ready ?? 'port';
+  if (ready !== 'port' && ready !== 'line') errors.push('"ready" must be "port" or "line"');
+  if (ready === 'port' && transport === 'udp') errors.push('a udp server cannot be probed by connecting; use "ready": "line"');
+  for (const k of ['confirm', 'needsRoot'] as const) {
+    if (raw[k] !== undefined && typeof raw[k] !== 'boolean') errors.push(`"${k}" must be true or false`);
+  }
+
+  const files: LessonFile[] = [];
+  if (!Array.isArray(raw.files) || raw.files.length === 0) errors.push('"files" must be a non-empty list');
+  else {
+    const seen = new Set<string>();
+    raw.files.forEach((f, i) => {
+      if (!isObject(f) || typeof f.path !== 'string') {
+        errors.push(`files[${i}] must be an object with "path" and "role"`);
+        return;
+      }
+      if (!isSafeRelativePath(f.path) || !f.path.endsWith('.py')) errors.push(`files[${i}].path "${f.path}" must be a relative .py path inside the lesson`);
+      if (!ROLES.includes(f.role as LessonRole)) errors.push(`files[${i}].role must be one of ${ROLES.join(', ')}`);
+      if (seen.has(f.path)) errors.push(`files[${i}].path "${f.path}" is listed twice`);
+      seen.add(f.path);
+      files.push({ path: f.path, role: f.role as LessonRole });
+    });
+    if (!files.some((f) => f.role !== 'helper')) errors.push('"files" needs at least one server or client program');
+  }
+
+  let peer: LessonPeer = { plays: [], transport: 'none' };
+  if (!isObject(raw.peer)) errors.push('"peer" must be an object with "plays" and "transport"');
+  else {
+    const p = raw.peer;
+    const plays = Array.isArray(p.plays) ? p.plays : undefined;
+    if (!plays || !plays.every((s) => s === 'client' || s === 'server')) errors.push('"peer.plays" must be a list of "client" and/or "server"');
+    if (!TRANSPORTS.includes(p.transport as LessonTransport)) errors.push(`"peer.transport" must be one of ${TRANSPORTS.join(', ')}`);
+    if (plays && plays.length > 0 && p.transport !== transport) errors.push('"peer.transport" must match the lesson\'s transport');
+    if (plays && plays.length > 0 && transport === 'none') errors.push('a lesson without a transport cannot have a peer');
+    if (p.mode !== undefined && !MODES.includes(p.mode as PeerMode)) errors.push(`"peer.mode" must be one of ${MODES.join(', ')}`);
+    if (p.count !== undefined && (typeof p.count !== 'number' || !Number.isInteger(p.count) || p.count < 1 || p.count > 50)) errors.push('"peer.count" must be a whole number from 1 to 50');
+    for (const k of Object.keys(p)) if (!['plays', 'transport', 'mode', 'count'].includes(k)) errors.push(`unknown field "peer.${k}"`);
+    peer = {
+      plays: (plays ?? []) as PeerSide[],
+      transport: p.transport as LessonTransport,
+      ...(p.mode !== undefined ? { mode: p.mode as PeerMode } : {}),
+      ...(p.count !== undefined ? { count: p.count as number } : {}),
+    };
+    if (peer.plays.includes('client') && !files.some((f) => f.role === 'server')) errors.push('Socket Lab can only play the client when the lesson has a server');
+    if (peer.plays.includes('server') && !files.some((f) => f.role === 'client')) errors.push('Socket Lab can only play the server when the lesson has a client');
+  }
+
+  const watch = { en: [] as string[], 'zh-cn': [] as string[] };
+  if (!isObject(raw.watch)) errors.push('"watch" must be an object with "en" and "zh-cn" lists');
+  else {
+    for (const l of LANGS) {
+      const list = raw.watch[l];
+      if (!Array.isArray(list) || list.length === 0 || !list.every(isText)) errors.push(`"watch.${l}" must be a non-empty list of texts`);
+      else watch[l] = list as string[];
+    }
+    if (watch.en.length && watch['zh-cn'].length && watch.en.length !== watch['zh-cn'].length) errors.push('"watch.en" and "watch.zh-cn" must have the same number of items');
+  }
+
+  if (errors.length) return { errors };
+  return {
+    errors,
+    lesson: {
+      id: id as string, order, title, summary, transport, defaultPort, defaultPath, ready: ready as 'port' | 'line',
+      confirm: raw.confirm === true, needsRoot: raw.needsRoot === true, files, peer, watch,
+    },
+  };
+}
+
+/** Reads every `NN-slug/lesson.json` under `root`; broken lessons land in `problems`, never throw. */
+export function loadLessonCatalog(root: string): LessonCatalog {
+  const lessons: Lesson[] = [];
+  const problems: LessonProblem[] = [];
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(root, { withFileTypes: true });
+  } catch (e) {
+    return { lessons, problems: [{ dir: root, errors: [`cannot read the lessons folder: ${(e as Error).message}`] }] };
+  }
+  for (const entry of entries) {
+    if (!entry.isDirectory() || !/^\d\d-/.test(entry.name)) continue;
+    const dir = path.join(root, entry.name);
+    let raw: unknown;
+    try {
+      raw = JSON.parse(fs.readFileSync(path.join(dir, 'lesson.json'), 'utf8'));
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      problems.push({ dir, errors: [err.code === 'ENOENT' ? 'lesson.json is missing' : `lesson.json is not valid JSON: ${err.message}`] });
+      continue;
+    }
+    const { lesson, errors } = validateLesson(raw, entry.name);
+    if (lesson) {
+      for (const f of lesson.files) if (!fs.existsSync(path.join(dir, f.path))) errors.push(`file "${f.path}" is listed but missing`);
+      for (const readme of ['README.md', 'README.zh-cn.md']) if (!fs.existsSync(path.join(dir, readme))) errors.push(`${readme} is missing`);
+    }
+    if (!lesson || errors.length) problems.push({ dir, errors });
+    else lessons.push({ ...lesson, dir });
+  }
+  lessons.sort((a, b) => a.order - b.order || a.id.localeCompare(b.id));
+  const orders = new Set<number>();
+  for (const l of lessons) {
+    if (orders.has(l.order)) problems.push({ dir: l.dir, errors: [`order ${l.order} is used by more than one lesson`] });
+    orders.add(l.order);
+  }
+  return { lessons, problems };
+}
+
+/** Picks the zh-cn text for Chinese UI languages and English otherwise. */
+export function lessonLanguage(uiLanguage: string): LessonLanguage {
+  return uiLanguage.toLowerCase().startsWith('zh') ? 'zh-cn' : 'en';
+}
+
+/** The file the lesson runs for a role: the first file with that role. */
+export function mainFile(lesson: Lesson, role: 'server' | 'client'): LessonFile | undefined {
+  return lesson.files.find((f) => f.role === role);
+}

@@ -1,0 +1,276 @@
+// Incremental pcap / pcapng reader: push any chunks of a stream (dumpcap/tcpdump stdout, a file), get whole packets.
+import type { PacketRecord } from '../../shared/packet';
+import type { CaptureFormat } from './pcapWriter';
+
+/** A capture stream we cannot read; `code` names the problem, the message says what to do. */
+export class CaptureFormatError extends Error {
+  constructor(
+    readonly code: 'EBADMAGIC' | 'EBADLENGTH' | 'EBADBLOCK' | 'ENOINTERFACE' | 'ETRUNCATED',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'CaptureFormatError';
+  }
+}
+
+/** pcap records above this are corrupt (tcpdump's and dumpcap's largest snap length is 262144). */
+export const MAX_RECORD_BYTES = 262144;
+/** pcapng blocks above this are corrupt (Wireshark's own limit is 16 MiB). */
+export const MAX_BLOCK_BYTES = 16 * 1024 * 1024;
+
+interface Interface {
+  linkType: number;
+  snaplen: number;
+  /** Timestamp units per second (10^6 unless if_tsresol says otherwise). */
+  unitsPerSecond: bigint;
+  micro: boolean;
+  offsetSeconds: number;
+}
+
+const SHB = 0x0a0d0d0a;
+
+/** A growable byte queue: appends are amortised O(1), reads are views (valid until the next push). */
+class ByteQueue {
+  private buf = new Uint8Array(64 * 1024);
+  private start = 0;
+  private end = 0;
+
+  get length(): number {
+    return this.end - this.start;
+  }
+
+  push(chunk: Uint8Array): void {
+    if (this.end + chunk.length > this.buf.length) {
+      const need = this.length + chunk.length;
+      if (need <= this.buf.length && this.start > 0) {
+        this.buf.copyWithin(0, this.start, this.end);
+      } else {
+        let size = this.buf.length;
+        while (size < need) size *= 2;
+        const next = new Uint8Array(size);
+        next.set(this.buf.subarray(this.start, this.end));
+        this.buf = next;
+      }
+      this.end -= this.start;
+      this.start = 0;
+    }
+    this.buf.set(chunk, this.end);
+    this.end += chunk.length;
+  }
+
+  view(len: number): Uint8Array {
+    return this.buf.subarray(this.start, this.start + len);
+  }
+
+  consume(len: number): void {
+    this.start += len;
+    if (this.start === this.end) this.start = this.end = 0;
+  }
+}
+
+/** Reads u32/u16 in the byte order of the current file or section. */
+function u32(b: Uint8Array, o: number, le: boolean): number {
+  return le ? (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)) >>> 0 : ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
+}
+function u16(b: Uint8Array, o: number, le: boolean): number {
+  return le ? b[o] | (b[o + 1] << 8) : (b[o] << 8) | b[o + 1];
+}
+
+const MiB = (n: number) => `${(n / 1048576).toFixed(n < 1048576 ? 2 : 0)} MiB`;
+
+export class PcapStreamReader {
+  /** Known once the first 4 bytes arrived. */
+  format: CaptureFormat | undefined;
+  /** The pcap file's link type, or the first pcapng interface's. */
+  linkType: number | undefined;
+  snaplen: number | undefined;
+  /** Packets returned so far. */
+  packetCount = 0;
+  private readonly q = new ByteQueue();
+  private littleEndian = true;
+  private nanos = false;
+  private interfaces: Interface[] = [];
+  private failed: CaptureFormatError | undefined;
+
+  /** Bytes received but not yet part of a whole packet or block. */
+  get pendingBytes(): number {
+    return this.q.length;
+  }
+
+  /** Feeds the next bytes; returns every packet now complete. Throws CaptureFormatError on a corrupt stream (and on every later push). */
+  push(chunk: Uint8Array): PacketRecord[] {
+    if (this.failed) throw this.failed;
+    this.q.push(chunk);
+    const out: PacketRecord[] = [];
+    try {
+      this.drain(out);
+    } catch (e) {
+      if (e instanceof CaptureFormatError) this.failed = e;
+      throw e;
+    }
+    this.packetCount += out.length;
+    return out;
+  }
+
+  /** Call at end of stream: throws if a packet or block was cut off. */
+  end(): void {
+    if (this.failed) throw this.failed;
+    if (this.format === undefined && this.q.length === 0) throw new CaptureFormatError('ETRUNCATED', 'The capture is empty: no pcap or pcapng header arrived.');
+    if (this.q.length > 0) {
+      throw new CaptureFormatError('ETRUNCATED', `The capture ends in the middle of a ${this.format === 'pcapng' ? 'block' : 'record'} (${this.q.length} bytes left over); the file was cut off — the packets before it are fine.`);
+    }
+  }
+
+  private fail(code: CaptureFormatError['code'], message: string): never {
+    throw new CaptureFormatError(code, message);
+  }
+
+  private drain(out: PacketRecord[]): void {
+    for (;;) {
+      if (this.format === undefined) {
+        if (this.q.length < 4) return;
+        const m = this.q.view(4);
+        const le = u32(m, 0, true);
+        if (le === 0xa1b2c3d4 || le === 0xa1b23c4d || le === 0xd4c3b2a1 || le === 0x4d3cb2a1) this.format = 'pcap';
+        else if (le === SHB) this.format = 'pcapng';
+        else this.fail('EBADMAGIC', `This is not a pcap or pcapng capture (it starts with 0x${le.toString(16).padStart(8, '0')}); open a file written by Wireshark, dumpcap, tcpdump or Socket Lab.`);
+      }
+      const progressed = this.format === 'pcap' ? this.pcapStep(out) : this.pcapngStep(out);
+      if (!progressed) return;
+    }
+  }
+
+  private headerSeen = false;
+
+  private pcapStep(out: PacketRecord[]): boolean {
+    if (!this.headerSeen) {
+      if (this.q.length < 24) return false;
+      const h = this.q.view(24);
+      const magic = u32(h, 0, true);
+      this.littleEndian = magic === 0xa1b2c3d4 || magic === 0xa1b23c4d;
+      this.nanos = magic === 0xa1b23c4d || magic === 0x4d3cb2a1;
+      this.snaplen = u32(h, 16, this.littleEndian);
+      // The upper bits of the link type field carry FCS information; the type is the low 16 bits (28 in libpcap).
+      this.linkType = u32(h, 20, this.littleEndian) & 0x0fffffff;
+      this.headerSeen = true;
+      this.q.consume(24);
+      return true;
+    }
+    if (this.q.length < 16) return false;
+    const rh = this.q.view(16);
+    const le = this.littleEndian;
+    const caplen = u32(rh, 8, le);
+    const limit = Math.max(MAX_RECORD_BYTES, Math.min(this.snaplen ?? 0, MAX_BLOCK_BYTES));
+    if (caplen > limit) {
+      this.fail('EBADLENGTH', `pcap record ${this.packetCount + out.length + 1} says it holds ${caplen} bytes, more than the ${MiB(limit)} limit: the file is corrupt from here on.`);
+    }
+    if (this.q.length < 16 + caplen) return false;
+    const b = this.q.view(16 + caplen);
+    const sec = u32(b, 0, le);
+    const frac = u32(b, 4, le);
+    const origLen = u32(b, 12, le);
+    out.push({
+      tsMicros: sec * 1e6 + (this.nanos ? Math.floor(frac / 1000) : frac),
+      origLen: Math.max(origLen, caplen),
+      linkType: this.linkType ?? 1,
+      data: b.slice(16, 16 + caplen),
+    });
+    this.q.consume(16 + caplen);
+    return true;
+  }
+
+  private pcapngStep(out: PacketRecord[]): boolean {
+    if (this.q.length < 12) return false;
+    const h = this.q.view(12);
+    let le = this.littleEndian;
+    let type = u32(h, 0, le);
+    if (u32(h, 0, true) === SHB) {
+      // A new section sets its own byte order, from the byte-order magic.
+      const bom = u32(h, 8, true);
+      if (bom === 0x1a2b3c4d) le = true;
+      else if (bom === 0x4d3c2b1a) le = false;
+      else this.fail('EBADMAGIC', 'A pcapng section header has a bad byte-order magic: the file is corrupt.');
+      this.littleEndian = le;
+      type = SHB;
+    }
+    const total = u32(h, 4, le);
+    if (total < 12 || total % 4 !== 0) this.fail('EBADBLOCK', `pcapng block of type ${type} has an impossible length ${total}: the file is corrupt from here on.`);
+    if (total > MAX_BLOCK_BYTES) this.fail('EBADLENGTH', `pcapng block of type ${type} says it is ${total} bytes long, more than the ${MiB(MAX_BLOCK_BYTES)} limit: the file is corrupt from here on.`);
+    if (this.q.length < total) return false;
+    const b = this.q.view(total);
+    if (u32(b, total - 4, le) !== total) this.fail('EBADBLOCK', `pcapng block of type ${type} has mismatched length fields: the file is corrupt from here on.`);
+    const bodyEnd = total - 4;
+    switch (type) {
+      case SHB:
+        if (total < 28) this.fail('EBADBLOCK', 'A pcapng section header block is too short: the file is corrupt.');
+        this.interfaces = [];
+        break;
+      case 1: {
+        if (total < 20) this.fail('EBADBLOCK', 'A pcapng interface description block is too short: the file is corrupt.');
+        const iface: Interface = { linkType: u16(b, 8, le), snaplen: u32(b, 12, le), unitsPerSecond: 1000000n, micro: true, offsetSeconds: 0 };
+        this.readIdbOptions(b, 16, bodyEnd, le, iface);
+        this.interfaces.push(iface);
+        if (this.linkType === undefined) {
+          this.linkType = iface.linkType;
+          this.snaplen = iface.snaplen;
+        }
+        break;
+      }
+      case 6:
+      case 2: {
+        if (total < 32) this.fail('EBADBLOCK', 'A pcapng packet block is too short: the file is corrupt.');
+        const ifId = type === 6 ? u32(b, 8, le) : u16(b, 8, le);
+        const iface = this.interfaces[ifId];
+        if (iface === undefined) this.fail('ENOINTERFACE', `A pcapng packet refers to interface ${ifId}, which was never described: the file is corrupt.`);
+        const caplen = u32(b, 20, le);
+        const origLen = u32(b, 24, le);
+        if (28 + caplen > bodyEnd) this.fail('EBADBLOCK', `A pcapng packet block says it holds ${caplen} bytes but the block is only ${total} bytes long: the file is corrupt.`);
+        out.push({ tsMicros: this.timestamp(iface, u32(b, 12, le), u32(b, 16, le)), origLen: Math.max(origLen, caplen), linkType: iface.linkType, data: b.slice(28, 28 + caplen) });
+        break;
+      }
+      case 3: {
+        if (total < 16) this.fail('EBADBLOCK', 'A pcapng simple packet block is too short: the file is corrupt.');
+        const iface = this.interfaces[0];
+        if (iface === undefined) this.fail('ENOINTERFACE', 'A pcapng simple packet block comes before any interface description: the file is corrupt.');
+        const origLen = u32(b, 8, le);
+        let caplen = Math.min(origLen, bodyEnd - 12);
+        if (iface.snaplen > 0) caplen = Math.min(caplen, iface.snaplen);
+        out.push({ tsMicros: 0, origLen, linkType: iface.linkType, data: b.slice(12, 12 + caplen) });
+        break;
+      }
+      default:
+        // Name resolution, statistics, custom blocks…: not needed to show packets.
+        break;
+    }
+    this.q.consume(total);
+    return true;
+  }
+
+  private readIdbOptions(b: Uint8Array, start: number, stop: number, le: boolean, iface: Interface): void {
+    let o = start;
+    while (o + 4 <= stop) {
+      const code = u16(b, o, le);
+      const len = u16(b, o + 2, le);
+      if (code === 0 || o + 4 + len > stop) break;
+      if (code === 9 && len >= 1) {
+        const r = b[o + 4];
+        const exp = BigInt(r & 0x7f);
+        iface.unitsPerSecond = r & 0x80 ? 1n << exp : 10n ** exp;
+        iface.micro = iface.unitsPerSecond === 1000000n;
+      } else if (code === 14 && len >= 8) {
+        const hi = u32(b, o + 4 + (le ? 4 : 0), le);
+        const lo = u32(b, o + 4 + (le ? 0 : 4), le);
+        iface.offsetSeconds = hi * 4294967296 + lo;
+      }
+      o += 4 + ((len + 3) & ~3);
+    }
+  }
+
+  private timestamp(iface: Interface, hi: number, lo: number): number {
+    const base = iface.offsetSeconds * 1e6;
+    if (iface.micro) return base + hi * 4294967296 + lo;
+    if (iface.unitsPerSecond === 0n) return base;
+    const units = (BigInt(hi) << 32n) | BigInt(lo);
+    return base + Number((units * 1000000n) / iface.unitsPerSecond);
+  }
+}

@@ -1,0 +1,202 @@
+// A TCP or Unix-domain server. It owns the sessions of the clients it accepted.
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import { Emitter } from '../../shared/disposable';
+import { formatAddress, mapSocketError, SocketLabError } from '../errors';
+import { Framing } from '../codec/framing';
+import { findPortHolder } from './portHolder';
+import { ReceivedMessage, SendOptions, ServerMode, Session, SessionKind, SessionState, SessionStats } from './session';
+import { StreamSession } from './streamSession';
+
+export interface ListenerSessionOptions {
+  host?: string;
+  port?: number;
+  path?: string;
+  mode?: ServerMode;
+  framing?: Framing;
+  transcriptBytes?: number;
+  backlog?: number;
+  /** Gives each accepted connection its id. */
+  newId: () => string;
+}
+
+export class ListenerSession extends Session {
+  readonly server: net.Server;
+  private readonly _children: StreamSession[] = [];
+  private readonly _onDidAccept = new Emitter<StreamSession>();
+  /** Fires for each accepted connection (already in `children`). */
+  readonly onDidAccept = this._onDidAccept.event;
+  private ordinal = 0;
+  private closing = false;
+  private listenedOnce = false;
+
+  constructor(
+    id: string,
+    readonly kind: Extract<SessionKind, 'tcp-server' | 'unix-server'>,
+    private readonly opts: ListenerSessionOptions,
+  ) {
+    super(id, opts);
+    this.path = opts.path;
+    this.localAddress = opts.host;
+    this.localPort = opts.port;
+    this.server = net.createServer({ allowHalfOpen: true, noDelay: true }, (s) => this.accept(s));
+    this.server.on('error', (err) => {
+      // only reached after listen succeeded (listen errors are caught in listen())
+      this.fail(mapSocketError(err, { host: opts.host, port: opts.port, path: opts.path }));
+      this.server.close();
+    });
+    this.server.on('close', () => this.markClosed());
+  }
+
+  get children(): readonly StreamSession[] {
+    return this._children;
+  }
+
+  get label(): string {
+    return this.kind === 'unix-server' ? (this.path ?? '') : formatAddress(this.localAddress, this.localPort);
+  }
+
+  get state(): SessionState {
+    if (this.error) return 'failed';
+    if (this.server.listening) return 'listening';
+    return this.listenedOnce || this.closing ? 'closed' : 'connecting';
+  }
+
+  /** Starts listening; rejects with a mapped error (EADDRINUSE names the holder when the OS tells). */
+  listen(): Promise<void> {
+    const { host, port, path, backlog } = this.opts;
+    return new Promise<void>((resolve, reject) => {
+      const onError = async (err: NodeJS.ErrnoException) => {
+        this.server.off('listening', onListening);
+        if (path && err.code === 'EADDRINUSE' && (await isStaleUnixSocket(path))) {
+          // a socket file left behind by a crashed server: nobody answers on it, so reuse the path
+          try {
+            fs.unlinkSync(path);
+            this.server.once('error', onError);
+            this.server.once('listening', onListening);
+            this.server.listen({ path, backlog });
+            return;
+          } catch {
+            // fall through to the EADDRINUSE sentence
+          }
+        }
+        let holder: string | undefined;
+        if (!path && err.code === 'EADDRINUSE' && port) {
+          const h = await findPortHolder(port, 'tcp').catch(() => undefined);
+          if (h) holder = `${h.command} (pid ${h.pid})`;
+        }
+        const mapped = mapSocketError(err, { host, port, path, holder });
+        this.fail(mapped);
+        reject(mapped);
+      };
+      const onListening = () => {
+        this.server.off('error', onError);
+        this.listenedOnce = true;
+        const a = this.server.address();
+        if (a && typeof a === 'object') {
+          this.localAddress = a.address;
+          this.localPort = a.port;
+        }
+        this._onDidChange.fire('state');
+        resolve();
+      };
+      this.server.once('error', onError);
+      this.server.once('listening', onListening);
+      if (path) this.server.listen({ path, backlog });
+      else this.server.listen({ host, port, backlog, ipv6Only: false });
+    });
+  }
+
+  private accept(socket: net.Socket): void {
+    if (this.closing) {
+      socket.destroy();
+      return;
+    }
+    socket.setNoDelay(true);
+    const child = new StreamSession(this.opts.newId(), this.kind === 'tcp-server' ? 'tcp-accepted' : 'unix-accepted', socket, {
+      mode: this._mode,
+      framing: this.framing,
+      transcriptBytes: this.opts.transcriptBytes,
+      parentId: this.id,
+      target: { path: this.path },
+      ordinal: ++this.ordinal,
+      forward: { hasListeners: () => this.hasMessageListeners, fire: (m: ReceivedMessage) => this._onDidReceiveMessage.fire(m) },
+    });
+    this._children.push(child);
+    this._onDidAccept.fire(child);
+    this._onDidChange.fire('children');
+  }
+
+  /** Forgets closed children (the manager calls this for "Clear closed"). */
+  removeChildren(ids: Set<string>): void {
+    for (let i = this._children.length - 1; i >= 0; i--) if (ids.has(this._children[i].id)) this._children.splice(i, 1);
+  }
+
+  override setMode(mode: ServerMode): void {
+    super.setMode(mode);
+    for (const c of this._children) if (c.isAlive) c.setMode(mode);
+  }
+
+  /** A server's counters are the sum of its children's. */
+  override get stats(): SessionStats {
+    let bytesIn = 0, bytesOut = 0, chunksIn = 0, chunksOut = 0, droppedBytes = 0, droppedChunks = 0;
+    for (const c of this._children) {
+      const k = c.transcript.counters;
+      bytesIn += k.bytesIn;
+      bytesOut += k.bytesOut;
+      chunksIn += k.chunksIn;
+      chunksOut += k.chunksOut;
+      droppedBytes += k.droppedBytes;
+      droppedChunks += k.droppedChunks;
+    }
+    const secs = Math.max(0.001, ((this.closedAt ?? Date.now()) - this.startedAt) / 1000);
+    return { bytesIn, bytesOut, chunksIn, chunksOut, droppedBytes, droppedChunks, rateIn: bytesIn / secs, rateOut: bytesOut / secs };
+  }
+
+  /** Sends to every open accepted connection (a broadcast, as a chat server does). */
+  async send(bytes: Uint8Array, opts?: SendOptions): Promise<void> {
+    const open = this._children.filter((c) => c.socket.writable);
+    if (open.length === 0) throw new SocketLabError('ENOTCONN');
+    await Promise.all(open.map((c) => c.send(bytes, opts)));
+  }
+
+  async sendStream(): Promise<number> {
+    throw new SocketLabError('ENOSERVER', { what: 'a connection can send a file; pick one of the server\'s clients' });
+  }
+
+  halfClose(): void {
+    for (const c of this._children) c.halfClose();
+  }
+
+  close(): void {
+    if (this.closing && !this.server.listening) return;
+    this.closing = true;
+    for (const c of this._children) c.close();
+    if (this.server.listening) this.server.close();
+    else this._onDidChange.fire('state');
+  }
+
+  override dispose(): void {
+    if (this.disposed) return;
+    super.dispose();
+    for (const c of this._children) c.dispose();
+    this._onDidAccept.dispose();
+  }
+}
+
+/** True when `path` is a socket file nobody accepts on (ECONNREFUSED). */
+function isStaleUnixSocket(path: string): Promise<boolean> {
+  try {
+    if (!fs.statSync(path).isSocket()) return Promise.resolve(false);
+  } catch {
+    return Promise.resolve(false);
+  }
+  return new Promise((resolve) => {
+    const s = net.connect({ path });
+    s.on('connect', () => {
+      s.destroy();
+      resolve(false);
+    });
+    s.on('error', (e: NodeJS.ErrnoException) => resolve(e.code === 'ECONNREFUSED'));
+  });
+}

@@ -1,0 +1,186 @@
+// What every session (server, client, accepted child, UDP socket) looks like to the rest of Socket Lab.
+import { Emitter } from '../../shared/disposable';
+import { encodeFrame, FrameDecoder, Framing } from '../codec/framing';
+import { CodecError } from '../codec/codecError';
+import { ErrorParams, SocketLabError } from '../errors';
+import { Transcript } from './transcript';
+
+export type SessionKind = 'tcp-server' | 'tcp-client' | 'tcp-accepted' | 'udp' | 'unix-server' | 'unix-client' | 'unix-accepted';
+export type SessionState = 'connecting' | 'listening' | 'open' | 'half-closed-by-peer' | 'half-closed-by-us' | 'closed' | 'failed';
+export const serverModes = ['manual', 'echo', 'upper', 'sink', 'print-only'] as const;
+export type ServerMode = (typeof serverModes)[number];
+
+export interface SessionError {
+  readonly code: string;
+  /** English sentence with the fix. */
+  readonly message: string;
+  /** Placeholder values, so the vscode layer can render the zh-cn sentence. */
+  readonly params?: ErrorParams;
+  readonly messageKey?: string;
+}
+
+export interface SendOptions {
+  /** UDP only: where to send (defaults to the socket's default target, else the last peer heard from). */
+  host?: string;
+  port?: number;
+  /** Overrides the session's framing for this message. */
+  framing?: Framing;
+}
+
+export interface SessionStats {
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  readonly chunksIn: number;
+  readonly chunksOut: number;
+  readonly droppedBytes: number;
+  readonly droppedChunks: number;
+  /** Bytes per second each way since the session started. */
+  readonly rateIn: number;
+  readonly rateOut: number;
+  /** UDP: datagrams the kernel dropped because the receive buffer was full (when the OS reports it). */
+  readonly kernelDrops?: number;
+}
+
+/** A received message after framing (a chunk for raw framing, a datagram for UDP). */
+export interface ReceivedMessage {
+  readonly data: Uint8Array;
+  readonly peer?: string;
+  /** Session that received it (a server's child for accepted connections). */
+  readonly sessionId: string;
+}
+
+export type SessionChangeKind = 'state' | 'data' | 'mode' | 'children';
+
+export abstract class Session {
+  abstract readonly kind: SessionKind;
+  readonly startedAt = Date.now();
+  closedAt?: number;
+  error?: SessionError;
+  readonly transcript: Transcript;
+  protected _mode: ServerMode;
+  framing: Framing;
+  protected decoder?: FrameDecoder;
+  protected disposed = false;
+
+  protected readonly _onDidChange = new Emitter<SessionChangeKind>();
+  /** Fires on state, mode, children and (once per chunk) data changes; listeners should coalesce. */
+  readonly onDidChange = this._onDidChange.event;
+  protected readonly _onDidReceiveMessage = new Emitter<ReceivedMessage>();
+  private messageListeners = 0;
+  /** Framed messages received; for servers, also every child's. Framing only runs while someone listens. */
+  readonly onDidReceiveMessage = (listener: (m: ReceivedMessage) => void): { dispose(): void } => {
+    this.messageListeners++;
+    const d = this._onDidReceiveMessage.event(listener);
+    let done = false;
+    return {
+      dispose: () => {
+        if (done) return;
+        done = true;
+        this.messageListeners--;
+        d.dispose();
+      },
+    };
+  };
+
+  constructor(
+    readonly id: string,
+    opts: { mode?: ServerMode; framing?: Framing; transcriptBytes?: number; parentId?: string },
+  ) {
+    this._mode = opts.mode ?? 'manual';
+    this.framing = opts.framing ?? { kind: 'raw' };
+    this.parentId = opts.parentId;
+    this.transcript = new Transcript(opts.transcriptBytes);
+  }
+
+  readonly parentId?: string;
+  abstract get state(): SessionState;
+  abstract get label(): string;
+  localAddress?: string;
+  localPort?: number;
+  remoteAddress?: string;
+  remotePort?: number;
+  /** Unix sessions: the socket path. */
+  path?: string;
+
+  get mode(): ServerMode {
+    return this._mode;
+  }
+  setMode(mode: ServerMode): void {
+    if (mode === this._mode) return;
+    this._mode = mode;
+    this._onDidChange.fire('mode');
+  }
+
+  /** True for open-ish states (connecting, listening, open, half-closed). */
+  get isAlive(): boolean {
+    const s = this.state;
+    return s !== 'closed' && s !== 'failed';
+  }
+
+  get stats(): SessionStats {
+    const c = this.transcript.counters;
+    const secs = Math.max(0.001, ((this.closedAt ?? Date.now()) - this.startedAt) / 1000);
+    return { ...c, rateIn: c.bytesIn / secs, rateOut: c.bytesOut / secs };
+  }
+
+  abstract send(bytes: Uint8Array, opts?: SendOptions): Promise<void>;
+  /** Streams chunks (e.g. a file) honouring backpressure; returns the bytes sent. */
+  abstract sendStream(chunks: AsyncIterable<Uint8Array>, totalBytes?: number, opts?: SendOptions): Promise<number>;
+  abstract halfClose(): void;
+  abstract close(): void;
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.close();
+    this.disposed = true;
+    this._onDidChange.dispose();
+    this._onDidReceiveMessage.dispose();
+  }
+
+  protected frame(bytes: Uint8Array, opts?: SendOptions): Uint8Array {
+    return encodeFrame(bytes, opts?.framing ?? this.framing);
+  }
+
+  /** Runs received bytes through the framing decoder when anyone wants messages. */
+  protected deliver(data: Uint8Array, peer: string | undefined, target: (m: ReceivedMessage) => void = (m) => this._onDidReceiveMessage.fire(m)): void {
+    if (this.messageListeners === 0 && !this.hasForeignListeners()) return;
+    if (this.framing.kind === 'raw') {
+      target({ data, peer, sessionId: this.id });
+      return;
+    }
+    this.decoder ??= new FrameDecoder(this.framing);
+    try {
+      for (const m of this.decoder.push(data)) target({ data: m, peer, sessionId: this.id });
+    } catch (e) {
+      if (e instanceof CodecError) this.fail(new SocketLabError(e.code, { detail: e.message }, 'EUNKNOWN'));
+    }
+  }
+
+  /** Servers forward their children's messages, so a child delivers when its parent has listeners. */
+  protected hasForeignListeners(): boolean {
+    return false;
+  }
+  get hasMessageListeners(): boolean {
+    return this.messageListeners > 0;
+  }
+
+  protected fail(err: SocketLabError): void {
+    if (!this.error) this.error = { code: err.code, message: err.message, params: err.params, messageKey: err.messageKey };
+    this.markClosed();
+  }
+
+  protected markClosed(): void {
+    this.closedAt ??= Date.now();
+    this._onDidChange.fire('state');
+  }
+}
+
+/** ASCII-only upper-casing on bytes, as Python's bytes.upper() does (multi-byte text stays intact). */
+export function upperAscii(data: Uint8Array): Uint8Array {
+  let i = 0;
+  for (; i < data.length; i++) if (data[i] >= 0x61 && data[i] <= 0x7a) break;
+  if (i === data.length) return data;
+  const out = new Uint8Array(data);
+  for (; i < out.length; i++) if (out[i] >= 0x61 && out[i] <= 0x7a) out[i] -= 0x20;
+  return out;
+}

@@ -1,0 +1,242 @@
+// Owns every socket Socket Lab opened: servers (with the connections they accepted), clients, UDP sockets.
+// No vscode here: the extension, the CLI, lessons and tests all drive the same manager.
+import * as net from 'node:net';
+import { Emitter } from '../../shared/disposable';
+import { Framing } from '../codec/framing';
+import { mapSocketError, SocketLabError } from '../errors';
+import { ListenerSession } from './listenerSession';
+import { ServerMode, serverModes, Session, SessionChangeKind } from './session';
+import { StreamSession } from './streamSession';
+import { UdpSession } from './udpSession';
+
+export type { Session, SessionKind, SessionState, ServerMode, SessionError, SendOptions, SessionStats } from './session';
+
+export interface TcpServerOptions {
+  /** Defaults to 127.0.0.1: a command given only a port never opens the machine to the network. */
+  host?: string;
+  port: number;
+  mode?: ServerMode;
+  framing?: Framing;
+  backlog?: number;
+}
+export interface TcpConnectOptions {
+  host?: string;
+  port: number;
+  mode?: ServerMode;
+  framing?: Framing;
+  /** ETIMEDOUT after this many ms without a connection (default 10 s). */
+  timeoutMs?: number;
+}
+export interface UdpOpenOptions {
+  /** Bind address (127.0.0.1 when only a port is given); neither means unbound. */
+  host?: string;
+  port?: number;
+  remoteHost?: string;
+  remotePort?: number;
+  mode?: ServerMode;
+  framing?: Framing;
+  recvBufferSize?: number;
+}
+export interface UnixServerOptions {
+  path: string;
+  mode?: ServerMode;
+  framing?: Framing;
+}
+export interface UnixConnectOptions {
+  path: string;
+  mode?: ServerMode;
+  framing?: Framing;
+  timeoutMs?: number;
+}
+
+export interface SessionManagerChange {
+  /** undefined when several sessions changed at once (clearClosed, closeAll). */
+  readonly session?: Session;
+  readonly kind: SessionChangeKind | 'added' | 'removed';
+}
+
+export interface SessionManagerOptions {
+  /** Ring size of each session's transcript. */
+  transcriptBytes?: number;
+}
+
+export function checkPort(port: unknown, allowZero = true): number {
+  const n = typeof port === 'string' && /^\s*\d+\s*$/.test(port) ? Number(port) : port;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < (allowZero ? 0 : 1) || n > 65535) {
+    throw new SocketLabError('EBADPORT', { value: String(port) });
+  }
+  return n;
+}
+
+function checkMode(mode: unknown): ServerMode {
+  if (mode === undefined) return 'manual';
+  if (mode === 'print') return 'print-only';
+  if (typeof mode === 'string' && (serverModes as readonly string[]).includes(mode)) return mode as ServerMode;
+  throw new SocketLabError('EUNKNOWN', { detail: `unknown mode "${String(mode)}"; use ${serverModes.join(', ')}` });
+}
+
+export function isLoopback(host: string): boolean {
+  const h = host.trim().toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h) || h === '::ffff:127.0.0.1';
+}
+
+export class SessionManager {
+  private readonly sessions = new Map<string, Session>();
+  private nextId = 1;
+  private disposed = false;
+  private readonly _onDidChange = new Emitter<SessionManagerChange>();
+  /** Fires often (once per chunk for data): listeners should coalesce, e.g. a timer that refreshes a view. */
+  readonly onDidChange = this._onDidChange.event;
+  private readonly _onDidAdd = new Emitter<Session>();
+  readonly onDidAdd = this._onDidAdd.event;
+  transcriptBytes: number;
+
+  constructor(opts: SessionManagerOptions = {}) {
+    this.transcriptBytes = opts.transcriptBytes ?? 4 * 1024 * 1024;
+  }
+
+  private newId = (): string => `s${this.nextId++}`;
+
+  private add<T extends Session>(s: T): T {
+    if (this.disposed) {
+      s.dispose();
+      throw new SocketLabError('ECLOSED', { addr: s.label });
+    }
+    this.sessions.set(s.id, s);
+    s.onDidChange((kind) => this._onDidChange.fire({ session: s, kind }));
+    if (s instanceof ListenerSession) s.onDidAccept((child) => this.add(child));
+    this._onDidAdd.fire(s);
+    this._onDidChange.fire({ session: s, kind: 'added' });
+    return s;
+  }
+
+  /** Failures stay listed (state failed, with the error), and the promise rejects with the same error. */
+  private async started<T extends Session>(s: T, start: () => Promise<void>): Promise<T> {
+    try {
+      await start();
+      return s;
+    } catch (e) {
+      const err = e instanceof SocketLabError ? e : mapSocketError(e);
+      err.sessionId = s.id;
+      throw err;
+    }
+  }
+
+  async startTcpServer(opts: TcpServerOptions): Promise<ListenerSession> {
+    const port = checkPort(opts.port);
+    const s = this.add(new ListenerSession(this.newId(), 'tcp-server', {
+      host: opts.host?.trim() || '127.0.0.1', port, mode: checkMode(opts.mode), framing: opts.framing,
+      backlog: opts.backlog, transcriptBytes: this.transcriptBytes, newId: this.newId,
+    }));
+    return this.started(s, () => s.listen());
+  }
+
+  async connectTcp(opts: TcpConnectOptions): Promise<StreamSession> {
+    const port = checkPort(opts.port, false);
+    const host = opts.host?.trim() || '127.0.0.1';
+    const socket = net.connect({ host: host.replace(/^\[|\]$/g, ''), port, allowHalfOpen: true, noDelay: true });
+    const s = this.add(new StreamSession(this.newId(), 'tcp-client', socket, {
+      mode: checkMode(opts.mode), framing: opts.framing, transcriptBytes: this.transcriptBytes, target: { host, port },
+    }));
+    s.armConnectTimeout(opts.timeoutMs ?? 10_000);
+    return this.started(s, () => connected(s));
+  }
+
+  async openUdp(opts: UdpOpenOptions = {}): Promise<UdpSession> {
+    const port = opts.port === undefined ? undefined : checkPort(opts.port);
+    const remotePort = opts.remotePort === undefined ? undefined : checkPort(opts.remotePort, false);
+    const host = opts.host?.trim() || (port !== undefined ? '127.0.0.1' : undefined);
+    const s = this.add(new UdpSession(this.newId(), {
+      ...opts, host, port, remotePort, mode: checkMode(opts.mode), transcriptBytes: this.transcriptBytes,
+    }));
+    return this.started(s, () => s.open());
+  }
+
+  async startUnixServer(opts: UnixServerOptions): Promise<ListenerSession> {
+    if (!opts.path) throw new SocketLabError('EBADADDR', { value: '' });
+    const s = this.add(new ListenerSession(this.newId(), 'unix-server', {
+      path: opts.path, mode: checkMode(opts.mode), framing: opts.framing, transcriptBytes: this.transcriptBytes, newId: this.newId,
+    }));
+    return this.started(s, () => s.listen());
+  }
+
+  async connectUnix(opts: UnixConnectOptions): Promise<StreamSession> {
+    if (!opts.path) throw new SocketLabError('EBADADDR', { value: '' });
+    const socket = net.connect({ path: opts.path, allowHalfOpen: true });
+    const s = this.add(new StreamSession(this.newId(), 'unix-client', socket, {
+      mode: checkMode(opts.mode), framing: opts.framing, transcriptBytes: this.transcriptBytes, target: { path: opts.path },
+    }));
+    s.armConnectTimeout(opts.timeoutMs ?? 10_000);
+    return this.started(s, () => connected(s));
+  }
+
+  get(id: string): Session | undefined {
+    return this.sessions.get(id);
+  }
+
+  /** Every session, oldest first (children included; group them by parentId). */
+  all(): Session[] {
+    return [...this.sessions.values()];
+  }
+
+  /** Sessions without a parent: servers, clients, UDP sockets. */
+  roots(): Session[] {
+    return this.all().filter((s) => s.parentId === undefined);
+  }
+
+  childrenOf(id: string): Session[] {
+    const s = this.sessions.get(id);
+    return s instanceof ListenerSession ? [...s.children] : [];
+  }
+
+  get openCount(): number {
+    let n = 0;
+    for (const s of this.sessions.values()) if (s.isAlive) n++;
+    return n;
+  }
+
+  /** Forgets closed and failed sessions (a closed server takes its children along). */
+  clearClosed(): number {
+    const gone = new Set<string>();
+    for (const s of this.sessions.values()) {
+      const parent = s.parentId ? this.sessions.get(s.parentId) : undefined;
+      if (!s.isAlive || (parent && !parent.isAlive)) gone.add(s.id);
+    }
+    for (const id of gone) {
+      const s = this.sessions.get(id)!;
+      this.sessions.delete(id);
+      s.dispose();
+    }
+    for (const s of this.sessions.values()) if (s instanceof ListenerSession) s.removeChildren(gone);
+    if (gone.size) this._onDidChange.fire({ kind: 'removed' });
+    return gone.size;
+  }
+
+  closeAll(): void {
+    for (const s of this.roots()) s.close();
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const s of this.sessions.values()) s.dispose();
+    this.sessions.clear();
+    this._onDidChange.dispose();
+    this._onDidAdd.dispose();
+  }
+}
+
+/** Resolves once the client is connected; rejects with the session's mapped error. */
+function connected(s: StreamSession): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (s.state !== 'connecting') return s.error ? reject(new SocketLabError(s.error.code, s.error.params, s.error.messageKey)) : resolve();
+    const d = s.onDidChange(() => {
+      const st = s.state;
+      if (st === 'connecting') return;
+      d.dispose();
+      if (s.error) reject(new SocketLabError(s.error.code, s.error.params, s.error.messageKey));
+      else if (st === 'closed') reject(new SocketLabError('ECLOSED', { addr: s.label }));
+      else resolve();
+    });
+  });
+}

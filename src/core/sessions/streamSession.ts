@@ -1,0 +1,244 @@
+// A connected byte stream: TCP or Unix client, or a connection a server accepted.
+import * as net from 'node:net';
+import { ErrorContext, formatAddress, mapSocketError, SocketLabError } from '../errors';
+import { Framing, lengthHeader } from '../codec/framing';
+import { ReceivedMessage, SendOptions, ServerMode, Session, SessionKind, SessionState, upperAscii } from './session';
+
+export interface StreamSessionOptions {
+  mode?: ServerMode;
+  framing?: Framing;
+  transcriptBytes?: number;
+  parentId?: string;
+  /** Where the client connects (for its label and error sentences before it is connected). */
+  target?: { host?: string; port?: number; path?: string };
+  /** Accepted connections: forwards messages to the server's listeners. */
+  forward?: { hasListeners(): boolean; fire(m: ReceivedMessage): void };
+  /** Accepted unix connections have no peer address, so they are numbered. */
+  ordinal?: number;
+}
+
+/** Modes that answer on their own, so they also close their side once the peer has finished. */
+const automatic = new Set<ServerMode>(['echo', 'upper', 'sink', 'print-only']);
+
+export class StreamSession extends Session {
+  private connected: boolean;
+  private readonly ctx: ErrorContext;
+  private readonly forward?: StreamSessionOptions['forward'];
+  private readonly ordinal?: number;
+  private peer?: string;
+  private echoPaused = false;
+  private connectTimer?: NodeJS.Timeout;
+
+  constructor(
+    id: string,
+    readonly kind: SessionKind,
+    readonly socket: net.Socket,
+    opts: StreamSessionOptions,
+  ) {
+    super(id, opts);
+    this.connected = kind === 'tcp-accepted' || kind === 'unix-accepted';
+    this.forward = opts.forward;
+    this.ordinal = opts.ordinal;
+    this.path = opts.target?.path;
+    this.remoteAddress = opts.target?.host;
+    this.remotePort = opts.target?.port;
+    this.ctx = { host: opts.target?.host, port: opts.target?.port, path: opts.target?.path };
+    if (this.connected) this.fillAddresses();
+    socket.on('connect', () => {
+      this.connected = true;
+      if (this.connectTimer) clearTimeout(this.connectTimer);
+      this.fillAddresses();
+      this._onDidChange.fire('state');
+    });
+    socket.on('data', (buf: Buffer) => this.onData(buf));
+    socket.on('end', () => {
+      for (const m of this.decoder?.flush() ?? []) this.emitMessage({ data: m, peer: this.peer, sessionId: this.id });
+      if (automatic.has(this._mode) && socket.writable) this.finishWrites();
+      this._onDidChange.fire('state');
+    });
+    socket.on('finish', () => this._onDidChange.fire('state'));
+    socket.on('drain', () => {
+      if (this.echoPaused) {
+        this.echoPaused = false;
+        socket.resume();
+      }
+    });
+    socket.on('error', (err) => this.fail(mapSocketError(err, this.ctx)));
+    socket.on('close', () => {
+      if (this.connectTimer) clearTimeout(this.connectTimer);
+      this.markClosed();
+    });
+  }
+
+  /** Clients: fail with ETIMEDOUT if the connection is not up within `ms`. */
+  armConnectTimeout(ms: number): void {
+    if (this.connected || ms <= 0) return;
+    this.connectTimer = setTimeout(() => {
+      if (!this.connected) this.socket.destroy(Object.assign(new Error('connect timed out'), { code: 'ETIMEDOUT' }));
+    }, ms);
+  }
+
+  private fillAddresses(): void {
+    const s = this.socket;
+    if (this.kind.startsWith('tcp')) {
+      this.localAddress = s.localAddress;
+      this.localPort = s.localPort;
+      this.remoteAddress = s.remoteAddress ?? this.remoteAddress;
+      this.remotePort = s.remotePort ?? this.remotePort;
+      if (this.kind === 'tcp-accepted') this.peer = formatAddress(this.remoteAddress, this.remotePort);
+    } else if (this.kind === 'unix-accepted') {
+      this.peer = this.label;
+    }
+  }
+
+  get label(): string {
+    if (this.kind === 'unix-client') return this.path ?? '';
+    if (this.kind === 'unix-accepted') return `${this.path ?? ''} #${this.ordinal ?? 0}`;
+    return formatAddress(this.remoteAddress, this.remotePort);
+  }
+
+  get state(): SessionState {
+    if (this.error) return 'failed';
+    const s = this.socket;
+    if (s.destroyed) return 'closed';
+    if (!this.connected) return 'connecting';
+    switch (s.readyState) {
+      case 'readOnly':
+        return 'half-closed-by-us';
+      case 'writeOnly':
+        return 'half-closed-by-peer';
+      case 'closed':
+        return 'closed';
+      default:
+        return 'open';
+    }
+  }
+
+  override setMode(mode: ServerMode): void {
+    super.setMode(mode);
+    if (this.echoPaused && mode !== 'echo' && mode !== 'upper') {
+      this.echoPaused = false;
+      this.socket.resume();
+    }
+  }
+
+  private onData(buf: Buffer): void {
+    this.transcript.append('in', buf, this.peer);
+    this._onDidChange.fire('data');
+    const mode = this._mode;
+    if (mode === 'echo' || mode === 'upper') {
+      const out = mode === 'echo' ? buf : upperAscii(buf);
+      this.transcript.append('out', out, this.peer);
+      // like socket.pipe(socket): stop reading while the peer is not reading our answers
+      if (!this.socket.write(out) && !this.echoPaused) {
+        this.echoPaused = true;
+        this.socket.pause();
+      }
+    }
+    if (mode !== 'sink') this.deliver(buf, this.peer, (m) => this.emitMessage(m));
+  }
+
+  private emitMessage(m: ReceivedMessage): void {
+    this._onDidReceiveMessage.fire(m);
+    this.forward?.fire(m);
+  }
+
+  protected override hasForeignListeners(): boolean {
+    return this.forward?.hasListeners() ?? false;
+  }
+
+  private notWritable(): SocketLabError {
+    const closed = this.socket.destroyed || this.error !== undefined;
+    const ctx = { ...this.ctx, host: this.ctx.host ?? this.remoteAddress, port: this.ctx.port ?? this.remotePort };
+    if (closed) return new SocketLabError('ECLOSED', { addr: this.label });
+    return mapSocketError({ code: 'EPIPE' }, ctx);
+  }
+
+  send(bytes: Uint8Array, opts?: SendOptions): Promise<void> {
+    let data: Uint8Array;
+    try {
+      data = this.frame(bytes, opts);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    if (!this.socket.writable) return Promise.reject(this.notWritable());
+    return new Promise((resolve, reject) => {
+      this.transcript.append('out', data, this.peer);
+      this._onDidChange.fire('data');
+      this.socket.write(data, (err) => (err ? reject(mapSocketError(err, this.ctx)) : resolve()));
+    });
+  }
+
+  async sendStream(chunks: AsyncIterable<Uint8Array>, totalBytes?: number, opts?: SendOptions): Promise<number> {
+    const framing = opts?.framing ?? this.framing;
+    if (framing.kind === 'length') {
+      if (totalBytes === undefined) throw new SocketLabError('EUNKNOWN', { detail: 'length-prefixed framing needs the total size' });
+      await this.writeChunk(lengthHeader(totalBytes, framing));
+    }
+    let sent = 0;
+    let last = -1;
+    for await (const chunk of chunks) {
+      if (chunk.length === 0) continue;
+      await this.writeChunk(chunk);
+      sent += chunk.length;
+      last = chunk[chunk.length - 1];
+    }
+    if (framing.kind === 'line' && last !== 0x0a) await this.writeChunk(Uint8Array.of(0x0a));
+    await this.flushed();
+    return sent;
+  }
+
+  /** Writes one chunk and, when the socket's buffer is full, waits for 'drain' (memory stays bounded). */
+  private writeChunk(chunk: Uint8Array): Promise<void> {
+    const s = this.socket;
+    if (!s.writable) return Promise.reject(this.error ? mapSocketError({ code: this.error.code }, this.ctx) : this.notWritable());
+    this.transcript.append('out', chunk, this.peer);
+    this._onDidChange.fire('data');
+    if (s.write(chunk)) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const done = () => {
+        s.off('drain', done);
+        s.off('close', done);
+        if (s.destroyed && s.writableLength > 0) reject(this.error ? new SocketLabError(this.error.code, this.error.params, this.error.messageKey) : this.notWritable());
+        else resolve();
+      };
+      s.on('drain', done);
+      s.on('close', done);
+    });
+  }
+
+  private flushed(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (this.socket.destroyed) return reject(this.notWritable());
+      this.socket.write(new Uint8Array(0), (err) => (err ? reject(mapSocketError(err, this.ctx)) : resolve()));
+    });
+  }
+
+  halfClose(): void {
+    if (this.socket.writable) {
+      this.socket.end();
+      this._onDidChange.fire('state');
+    }
+  }
+
+  /** Ends our side once queued writes are out (echo answers reach the peer before our FIN). */
+  private finishWrites(): void {
+    this.socket.end();
+  }
+
+  close(): void {
+    const s = this.socket;
+    if (s.destroyed) return;
+    if (this.connectTimer) clearTimeout(this.connectTimer);
+    if (s.writable && s.writableLength > 0 && this.connected) {
+      // let queued bytes leave, but never wait on a peer that does not read
+      s.end();
+      const t = setTimeout(() => s.destroy(), 1000);
+      t.unref();
+      s.once('finish', () => s.destroy());
+      s.once('close', () => clearTimeout(t));
+    } else {
+      s.destroy();
+    }
+  }
+}

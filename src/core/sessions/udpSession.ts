@@ -1,0 +1,219 @@
+// A UDP socket: bound (receives on host:port) or unbound (the OS picks a port on the first send).
+// Sends to any host:port; receives from anyone. Each datagram is one message.
+import * as dgram from 'node:dgram';
+import * as net from 'node:net';
+import { Framing } from '../codec/framing';
+import { formatAddress, mapSocketError, SocketLabError } from '../errors';
+import { udpSocketDrops } from './portHolder';
+import { SendOptions, ServerMode, Session, SessionState, SessionStats, upperAscii } from './session';
+
+export interface UdpSessionOptions {
+  /** Bind address; with neither host nor port the socket stays unbound until it sends. */
+  host?: string;
+  port?: number;
+  /** Default destination for send(). */
+  remoteHost?: string;
+  remotePort?: number;
+  mode?: ServerMode;
+  framing?: Framing;
+  transcriptBytes?: number;
+  /** SO_RCVBUF in bytes (the kernel may double it). */
+  recvBufferSize?: number;
+}
+
+export class UdpSession extends Session {
+  readonly kind = 'udp' as const;
+  private socket?: dgram.Socket;
+  private bound = false;
+  private closed = false;
+  private lastPeer?: { address: string; port: number };
+  private _kernelDrops?: number;
+
+  constructor(id: string, private readonly opts: UdpSessionOptions) {
+    super(id, opts);
+    this.localAddress = opts.host;
+    this.localPort = opts.port;
+    this.remoteAddress = opts.remoteHost;
+    this.remotePort = opts.remotePort;
+  }
+
+  get isBound(): boolean {
+    return this.bound;
+  }
+
+  get label(): string {
+    if (this.bound) return formatAddress(this.localAddress, this.localPort);
+    if (this.remoteAddress && this.remotePort !== undefined) return `→ ${formatAddress(this.remoteAddress, this.remotePort)}`;
+    return 'udp (unbound)';
+  }
+
+  get state(): SessionState {
+    if (this.error) return 'failed';
+    return this.closed ? 'closed' : 'open';
+  }
+
+  /** Binds when asked to (host or port given); otherwise resolves at once. */
+  async open(): Promise<void> {
+    if (this.opts.host === undefined && this.opts.port === undefined) return;
+    const host = this.opts.host ?? '127.0.0.1';
+    const sock = this.ensureSocket(net.isIPv6(host) ? 'udp6' : 'udp4');
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: Error) => {
+        const mapped = mapSocketError(err, { host, port: this.opts.port });
+        this.fail(mapped);
+        this.closed = true;
+        sock.close();
+        reject(mapped);
+      };
+      sock.once('error', onError);
+      sock.bind({ address: host, port: this.opts.port ?? 0, exclusive: true }, () => {
+        sock.off('error', onError);
+        this.afterBind(sock);
+        resolve();
+      });
+    });
+  }
+
+  private afterBind(sock: dgram.Socket): void {
+    this.bound = true;
+    const a = sock.address();
+    this.localAddress = a.address;
+    this.localPort = a.port;
+    if (this.opts.recvBufferSize) {
+      try {
+        sock.setRecvBufferSize(this.opts.recvBufferSize);
+      } catch {
+        // the kernel caps it at net.core.rmem_max; the smaller buffer still works
+      }
+    }
+    this._onDidChange.fire('state');
+  }
+
+  private ensureSocket(type: 'udp4' | 'udp6'): dgram.Socket {
+    if (this.socket) return this.socket;
+    const sock = dgram.createSocket({ type, reuseAddr: false });
+    this.socket = sock;
+    sock.on('message', (msg, rinfo) => this.onMessage(msg, rinfo));
+    sock.on('error', (err) => {
+      // errors after bind (rare for UDP): the socket is unusable
+      this.fail(mapSocketError(err, { host: this.localAddress, port: this.localPort }));
+      this.closed = true;
+      try {
+        sock.close();
+      } catch {
+        // already closed
+      }
+    });
+    sock.on('close', () => {
+      this.closed = true;
+      this.markClosed();
+    });
+    return sock;
+  }
+
+  private onMessage(msg: Buffer, rinfo: dgram.RemoteInfo): void {
+    const peer = formatAddress(rinfo.address, rinfo.port);
+    this.lastPeer = { address: rinfo.address, port: rinfo.port };
+    this.transcript.append('in', msg, peer);
+    this._onDidChange.fire('data');
+    const mode = this._mode;
+    if (mode === 'echo' || mode === 'upper') {
+      const out = mode === 'echo' ? msg : upperAscii(msg);
+      this.transcript.append('out', out, peer);
+      this.socket!.send(out, rinfo.port, rinfo.address, () => undefined);
+    }
+    if (mode !== 'sink') this.deliver(msg, peer);
+  }
+
+  /** The last peer heard from (so a manual answer goes back to whoever spoke). */
+  get lastPeerAddress(): string | undefined {
+    return this.lastPeer && formatAddress(this.lastPeer.address, this.lastPeer.port);
+  }
+
+  private target(opts?: SendOptions): { host: string; port: number } | undefined {
+    if (opts?.port !== undefined) return { host: opts.host ?? '127.0.0.1', port: opts.port };
+    if (this.remotePort !== undefined) return { host: this.remoteAddress ?? '127.0.0.1', port: this.remotePort };
+    if (this.lastPeer) return { host: this.lastPeer.address, port: this.lastPeer.port };
+    return undefined;
+  }
+
+  send(bytes: Uint8Array, opts?: SendOptions): Promise<void> {
+    if (this.closed) return Promise.reject(new SocketLabError('ECLOSED', { addr: this.label }));
+    const to = this.target(opts);
+    if (!to) return Promise.reject(new SocketLabError('ENOTARGET'));
+    let data: Uint8Array;
+    try {
+      data = this.frame(bytes, opts);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const sock = this.ensureSocket(net.isIPv6(to.host) ? 'udp6' : 'udp4');
+    return new Promise((resolve, reject) => {
+      sock.send(data, to.port, to.host, (err) => {
+        if (err) {
+          // a failed send leaves the socket usable: report, do not fail the session
+          reject(mapSocketError(err, { host: to.host, port: to.port, size: data.length }));
+          return;
+        }
+        if (!this.bound) {
+          try {
+            this.afterBind(sock);
+          } catch {
+            // not bound after all (socket closed meanwhile)
+          }
+        }
+        this.transcript.append('out', data, formatAddress(to.host, to.port));
+        this._onDidChange.fire('data');
+        resolve();
+      });
+    });
+  }
+
+  /** A datagram is all-or-nothing, so a stream (file) is sent as one datagram. */
+  async sendStream(chunks: AsyncIterable<Uint8Array>, _totalBytes?: number, opts?: SendOptions): Promise<number> {
+    const parts: Uint8Array[] = [];
+    let n = 0;
+    for await (const c of chunks) {
+      n += c.length;
+      if (n > 65507) throw new SocketLabError('EMSGSIZE', { size: n });
+      parts.push(c);
+    }
+    const all = new Uint8Array(n);
+    let o = 0;
+    for (const p of parts) {
+      all.set(p, o);
+      o += p.length;
+    }
+    await this.send(all, opts);
+    return n;
+  }
+
+  /** Reads the kernel's per-socket drop counter (Linux); kept off the data path. */
+  async refreshKernelDrops(): Promise<number | undefined> {
+    if (!this.bound || this.localPort === undefined) return undefined;
+    this._kernelDrops = await udpSocketDrops(this.localPort);
+    return this._kernelDrops;
+  }
+
+  override get stats(): SessionStats {
+    return { ...super.stats, kernelDrops: this._kernelDrops };
+  }
+
+  halfClose(): void {
+    // UDP has no connection to half-close; nothing to do
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.socket) {
+      try {
+        this.socket.close();
+      } catch {
+        this.markClosed();
+      }
+    } else {
+      this.markClosed();
+    }
+  }
+}

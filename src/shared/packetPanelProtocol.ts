@@ -1,0 +1,318 @@
+// The packet panel's one protocol (extension host ⇄ webview), carried by Rpc from ./rpc.
+// The webview pulls what it shows (row pages, one packet's dissection); events carry counts only.
+
+/** Most rows one `rows` request may ask for; the list pages in far smaller steps. */
+export const MAX_ROWS_PER_PAGE = 500;
+/** Longest display filter accepted over the wire. */
+export const MAX_FILTER_LENGTH = 1000;
+/** Most segments a conversation diagram carries; longer connections are cut and marked. */
+export const MAX_DIAGRAM_SEGMENTS = 2000;
+
+/** Colour hint for a row, computed in the host from the dissection. */
+export type RowTone = '' | 'syn' | 'fin' | 'rst' | 'udp' | 'malformed';
+const ROW_TONES: readonly string[] = ['', 'syn', 'fin', 'rst', 'udp', 'malformed'];
+
+/** One line of the packet list: Wireshark's summary columns, nothing more. */
+export interface PacketRow {
+  /** Index in the capture's retained packets (the id used to ask for details). */
+  readonly index: number;
+  /** Wireshark's "No.": 1-based number since the capture started. */
+  readonly no: number;
+  /** Seconds since the first packet of the capture. */
+  readonly time: number;
+  readonly source: string;
+  readonly destination: string;
+  readonly protocol: string;
+  /** Bytes on the wire. */
+  readonly length: number;
+  readonly info: string;
+  readonly tone: RowTone;
+}
+
+export type LayerRole = 'frame' | 'packet' | 'segment' | 'datagram' | 'message';
+const LAYER_ROLES: readonly string[] = ['frame', 'packet', 'segment', 'datagram', 'message'];
+
+export interface WireField {
+  readonly id: string;
+  readonly label: string;
+  readonly display: string;
+  readonly offset: number;
+  readonly length: number;
+  readonly children?: readonly WireField[];
+}
+
+export interface WireLayer {
+  readonly name: string;
+  readonly title: string;
+  readonly role: LayerRole;
+  readonly offset: number;
+  readonly length: number;
+  readonly fields: readonly WireField[];
+  readonly truncated?: boolean;
+}
+
+/** Everything the field tree and the hex pane need for one packet. */
+export interface PacketDetail {
+  readonly index: number;
+  readonly no: number;
+  readonly time: number;
+  readonly tsMicros: number;
+  readonly origLen: number;
+  readonly linkType: number;
+  /** Captured bytes as lowercase hex (postMessage-safe, independent of typed-array transfer). */
+  readonly bytesHex: string;
+  readonly layers: readonly WireLayer[];
+  readonly malformed?: string;
+  /** Key of the TCP connection this packet belongs to (for the diagram), if any. */
+  readonly conversation?: string;
+}
+
+/** A TCP connection seen in the capture, A = the side that sent the first packet. */
+export interface ConversationInfo {
+  readonly key: string;
+  readonly a: string;
+  readonly b: string;
+  readonly packets: number;
+  readonly bytes: number;
+}
+
+export interface DiagramSegment {
+  readonly index: number;
+  readonly no: number;
+  readonly time: number;
+  /** true when A sent it. */
+  readonly fromA: boolean;
+  /** Set flags in Wireshark's order and spelling: SYN, FIN, RST, PSH, ACK, URG, ECE, CWR. */
+  readonly flags: readonly string[];
+  /** Relative sequence / acknowledgement numbers, as Wireshark shows them. */
+  readonly seq: number;
+  readonly ack: number;
+  readonly len: number;
+  readonly win: number;
+}
+
+export interface DiagramData {
+  readonly key: string;
+  readonly a: string;
+  readonly b: string;
+  readonly segments: readonly DiagramSegment[];
+  /** Segments left out beyond MAX_DIAGRAM_SEGMENTS. */
+  readonly omitted: number;
+}
+
+export type CaptureState = 'running' | 'stopped' | 'file';
+const CAPTURE_STATES: readonly string[] = ['running', 'stopped', 'file'];
+
+export interface PanelStatus {
+  /** Packets retained by the capture. */
+  readonly total: number;
+  /** Packets matching the current display filter (== total without one). */
+  readonly matched: number;
+  /** Bumped whenever the filter changes, so the webview drops stale row pages. */
+  readonly generation: number;
+  readonly state: CaptureState;
+  readonly drops: number;
+}
+
+export interface PanelInit extends PanelStatus {
+  readonly title: string;
+  readonly filter: string;
+  readonly canExport: boolean;
+  /** UI strings, localized by the extension (vscode.l10n.t), keyed by PacketStrings names. */
+  readonly strings: Readonly<Record<string, string>>;
+}
+
+export interface RowsPage {
+  readonly generation: number;
+  /** Position of rows[0] in the filtered list. */
+  readonly start: number;
+  readonly matched: number;
+  readonly rows: readonly PacketRow[];
+}
+
+export type FilterResult =
+  | ({ readonly ok: true } & PanelStatus)
+  | { readonly ok: false; readonly error: string };
+
+export type ExportFormat = 'pcapng' | 'pcap';
+export type ExportScope = 'all' | 'conversation';
+
+/** Requests the webview sends; each has one answer type in PacketPanelAnswers. */
+export type PacketPanelRequest =
+  | { readonly type: 'init' }
+  | { readonly type: 'rows'; readonly start: number; readonly count: number }
+  | { readonly type: 'filter'; readonly expr: string }
+  | { readonly type: 'packet'; readonly index: number }
+  | { readonly type: 'conversations' }
+  | { readonly type: 'diagram'; readonly key: string }
+  | { readonly type: 'export'; readonly format: ExportFormat; readonly scope: ExportScope; readonly key?: string };
+
+export interface PacketPanelAnswers {
+  init: PanelInit;
+  rows: RowsPage;
+  filter: FilterResult;
+  packet: PacketDetail;
+  conversations: readonly ConversationInfo[];
+  diagram: DiagramData;
+  /** The saved file's path, or undefined when the user cancelled. */
+  export: { readonly path?: string };
+}
+
+/** Events the host sends: counts only, coalesced. */
+export type PacketPanelEvent = { readonly type: 'status' } & PanelStatus;
+
+// ---- validators: every message crossing the boundary is checked before use ----
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+const isStr = (v: unknown, max = 100_000): v is string => typeof v === 'string' && v.length <= max;
+const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+export function isPacketPanelRequest(v: unknown): v is PacketPanelRequest {
+  if (!isObj(v)) return false;
+  switch (v.type) {
+    case 'init':
+    case 'conversations':
+      return true;
+    case 'rows':
+      return isCount(v.start) && isCount(v.count) && (v.count as number) <= MAX_ROWS_PER_PAGE;
+    case 'filter':
+      return isStr(v.expr, MAX_FILTER_LENGTH);
+    case 'packet':
+      return isCount(v.index);
+    case 'diagram':
+      return isStr(v.key, 200);
+    case 'export':
+      return (
+        (v.format === 'pcapng' || v.format === 'pcap') &&
+        (v.scope === 'all' || (v.scope === 'conversation' && isStr(v.key, 200)))
+      );
+    default:
+      return false;
+  }
+}
+
+function isStatus(v: Obj): boolean {
+  return (
+    isCount(v.total) && isCount(v.matched) && isCount(v.generation) && isCount(v.drops) &&
+    CAPTURE_STATES.includes(v.state as string)
+  );
+}
+
+export function isPacketPanelEvent(v: unknown): v is PacketPanelEvent {
+  return isObj(v) && v.type === 'status' && isStatus(v);
+}
+
+export function isPanelInit(v: unknown): v is PanelInit {
+  return (
+    isObj(v) && isStatus(v) && isStr(v.title, 1000) && isStr(v.filter, MAX_FILTER_LENGTH) &&
+    typeof v.canExport === 'boolean' && isObj(v.strings) && Object.values(v.strings).every((s) => isStr(s, 2000))
+  );
+}
+
+export function isPacketRow(v: unknown): v is PacketRow {
+  return (
+    isObj(v) && isCount(v.index) && isCount(v.no) && isNum(v.time) && isStr(v.source, 200) &&
+    isStr(v.destination, 200) && isStr(v.protocol, 50) && isCount(v.length) && isStr(v.info, 4000) &&
+    ROW_TONES.includes(v.tone as string)
+  );
+}
+
+export function isRowsPage(v: unknown): v is RowsPage {
+  return (
+    isObj(v) && isCount(v.generation) && isCount(v.start) && isCount(v.matched) && Array.isArray(v.rows) &&
+    v.rows.length <= MAX_ROWS_PER_PAGE && v.rows.every(isPacketRow)
+  );
+}
+
+export function isFilterResult(v: unknown): v is FilterResult {
+  if (!isObj(v)) return false;
+  return v.ok === true ? isStatus(v) : v.ok === false && isStr(v.error, 2000);
+}
+
+function isWireField(v: unknown, depth: number): v is WireField {
+  return (
+    depth < 16 && isObj(v) && isStr(v.id, 200) && isStr(v.label, 500) && isStr(v.display, 10_000) &&
+    isCount(v.offset) && isCount(v.length) &&
+    (v.children === undefined || (Array.isArray(v.children) && v.children.every((c) => isWireField(c, depth + 1))))
+  );
+}
+
+function isWireLayer(v: unknown): v is WireLayer {
+  return (
+    isObj(v) && isStr(v.name, 100) && isStr(v.title, 1000) && LAYER_ROLES.includes(v.role as string) &&
+    isCount(v.offset) && isCount(v.length) && Array.isArray(v.fields) && v.fields.every((f) => isWireField(f, 0)) &&
+    (v.truncated === undefined || typeof v.truncated === 'boolean')
+  );
+}
+
+export function isPacketDetail(v: unknown): v is PacketDetail {
+  return (
+    isObj(v) && isCount(v.index) && isCount(v.no) && isNum(v.time) && isNum(v.tsMicros) && isCount(v.origLen) &&
+    isCount(v.linkType) && typeof v.bytesHex === 'string' && /^(?:[0-9a-f]{2})*$/.test(v.bytesHex) &&
+    Array.isArray(v.layers) && v.layers.every(isWireLayer) && (v.malformed === undefined || isStr(v.malformed, 2000)) &&
+    (v.conversation === undefined || isStr(v.conversation, 200))
+  );
+}
+
+export function isConversationList(v: unknown): v is ConversationInfo[] {
+  return (
+    Array.isArray(v) &&
+    v.every((c) => isObj(c) && isStr(c.key, 200) && isStr(c.a, 200) && isStr(c.b, 200) && isCount(c.packets) && isCount(c.bytes))
+  );
+}
+
+function isDiagramSegment(v: unknown): v is DiagramSegment {
+  return (
+    isObj(v) && isCount(v.index) && isCount(v.no) && isNum(v.time) && typeof v.fromA === 'boolean' &&
+    Array.isArray(v.flags) && v.flags.every((f) => isStr(f, 8)) && isCount(v.seq) && isCount(v.ack) &&
+    isCount(v.len) && isCount(v.win)
+  );
+}
+
+export function isDiagramData(v: unknown): v is DiagramData {
+  return (
+    isObj(v) && isStr(v.key, 200) && isStr(v.a, 200) && isStr(v.b, 200) && isCount(v.omitted) &&
+    Array.isArray(v.segments) && v.segments.length <= MAX_DIAGRAM_SEGMENTS && v.segments.every(isDiagramSegment)
+  );
+}
+
+export function isExportAnswer(v: unknown): v is { path?: string } {
+  return isObj(v) && (v.path === undefined || isStr(v.path, 4096));
+}
+
+/** Checks an answer against the validator for the request type that asked for it. */
+export const answerValidators: { [K in keyof PacketPanelAnswers]: (v: unknown) => boolean } = {
+  init: isPanelInit,
+  rows: isRowsPage,
+  filter: isFilterResult,
+  packet: isPacketDetail,
+  conversations: isConversationList,
+  diagram: isDiagramData,
+  export: isExportAnswer,
+};
+
+/** Lowercase hex of bytes, and back; the webview decodes the packet's bytes with it. */
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+export function bytesToHex(b: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < b.length; i++) s += HEX[b[i]];
+  return s;
+}
+export function hexToBytes(hex: string): Uint8Array {
+  const out = new Uint8Array(hex.length >> 1);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
+  return out;
+}
+
+/** The keys of the UI strings the host must provide in PanelInit.strings. */
+export const PACKET_STRING_KEYS = [
+  'colNo', 'colTime', 'colSource', 'colDestination', 'colProtocol', 'colLength', 'colInfo',
+  'filterPlaceholder', 'filterApply', 'filterClear', 'filterLabel', 'packetsCount', 'packetsFiltered',
+  'stateRunning', 'stateStopped', 'stateFile', 'drops', 'fieldsTitle', 'bytesTitle', 'noSelection',
+  'diagramTitle', 'diagramPick', 'diagramNone', 'diagramOmitted', 'exportPcapng', 'exportPcap',
+  'exportConnection', 'exportDone', 'malformed', 'truncated', 'listLabel', 'treeLabel', 'roleFrame',
+  'rolePacket', 'roleSegment', 'roleDatagram', 'roleMessage', 'emptyCapture', 'noMatch', 'error',
+] as const;
+export type PacketStringKey = (typeof PACKET_STRING_KEYS)[number];

@@ -1,0 +1,300 @@
+// The one typed protocol between the session panel's webview and the extension host.
+// Events carry metadata only; the webview pulls the bytes and chunk pages it displays (pull model),
+// so a flood on the socket never floods postMessage. Every incoming body is validated on both sides.
+import { Rpc, type RpcEnvelope } from './rpc';
+
+// ---------- shared shapes ----------
+
+export type ChunkDirection = 'in' | 'out';
+export type InputMode = 'text' | 'hex' | 'escapes';
+export type LineEnding = 'none' | 'lf' | 'crlf';
+export type Framing = 'raw' | 'line' | 'len2be' | 'len2le' | 'len4be' | 'len4le';
+export type ChunkRender = 'text' | 'hex';
+
+export const INPUT_MODES: readonly InputMode[] = ['text', 'hex', 'escapes'];
+export const LINE_ENDINGS: readonly LineEnding[] = ['none', 'lf', 'crlf'];
+export const FRAMINGS: readonly Framing[] = ['raw', 'line', 'len2be', 'len2le', 'len4be', 'len4le'];
+
+export interface SessionInfo {
+  readonly id: string;
+  readonly kind: string;
+  readonly label: string;
+  readonly state: string;
+  readonly closed: boolean;
+  readonly error?: { readonly code: string; readonly message: string };
+  /** Servers and UDP sockets: which peer each chunk came from matters. */
+  readonly multiPeer: boolean;
+  readonly canSend: boolean;
+}
+
+export interface TranscriptInfo {
+  readonly startOffset: number;
+  readonly endOffset: number;
+  readonly firstSeq: number;
+  readonly nextSeq: number;
+  readonly droppedBytes: number;
+  readonly droppedChunks: number;
+}
+
+/** A chunk's stretch of stream bytes, used to colour bytes by direction and mark chunk boundaries. */
+export interface ByteSpan {
+  readonly offset: number;
+  readonly length: number;
+  readonly dir: ChunkDirection;
+  readonly seq: number;
+}
+
+/** Rendered text of a chunk: plain runs and escape runs (undecodable bytes as `\xNN`, never U+FFFD). */
+export interface TextPart {
+  readonly t: string;
+  /** true when the run is an escape for bytes the encoding could not decode. */
+  readonly e?: boolean;
+}
+
+export interface ChunkView {
+  readonly seq: number;
+  readonly dir: ChunkDirection;
+  readonly time: number;
+  readonly offset: number;
+  readonly length: number;
+  readonly peer?: string;
+  readonly parts: readonly TextPart[];
+  /** Bytes not rendered because the chunk is longer than the page's per-chunk limit. */
+  readonly omitted: number;
+}
+
+export interface SendSpec {
+  readonly input: string;
+  readonly mode: InputMode;
+  readonly encoding: string;
+  readonly lineEnding: LineEnding;
+  readonly framing: Framing;
+}
+
+export interface InputError {
+  readonly code: string;
+  readonly message: string;
+  /** Index of the first bad character in the input, when known. */
+  readonly index?: number;
+}
+
+export type SendResult = { readonly ok: true; readonly bytes: number } | { readonly ok: false; readonly error: InputError };
+
+export interface RepeatState {
+  readonly running: boolean;
+  readonly sent: number;
+  readonly total: number;
+}
+
+export interface InitInfo {
+  readonly session: SessionInfo;
+  readonly transcript: TranscriptInfo;
+  readonly encoding: string;
+  readonly encodings: readonly string[];
+  /** Localized strings for the webview, keyed by English source text (vscode.l10n.t in the host). */
+  readonly strings: Readonly<Record<string, string>>;
+}
+
+// ---------- webview → extension ----------
+
+export type PanelRequest =
+  | { readonly type: 'ready' }
+  | { readonly type: 'readRange'; readonly offset: number; readonly length: number }
+  | { readonly type: 'chunks'; readonly fromSeq: number; readonly limit: number; readonly render: ChunkRender; readonly encoding: string; readonly maxBytes: number }
+  | { readonly type: 'decode'; readonly offset: number; readonly length: number; readonly encoding: string }
+  | { readonly type: 'find'; readonly query: string; readonly mode: 'hex' | 'text'; readonly encoding: string; readonly from: number }
+  | { readonly type: 'validateInput'; readonly spec: SendSpec }
+  | { readonly type: 'send'; readonly spec: SendSpec }
+  | { readonly type: 'sendFile' }
+  | { readonly type: 'startRepeat'; readonly spec: SendSpec; readonly intervalMs: number; readonly count: number }
+  | { readonly type: 'stopRepeat' }
+  | { readonly type: 'copy'; readonly text: string };
+
+export type PanelRequestType = PanelRequest['type'];
+
+export interface FindResult {
+  readonly found?: { readonly offset: number; readonly length: number };
+  readonly error?: InputError;
+}
+
+export interface PanelResponses {
+  ready: InitInfo;
+  readRange: { readonly offset: number; readonly bytes: Uint8Array; readonly spans: readonly ByteSpan[] };
+  chunks: { readonly transcript: TranscriptInfo; readonly chunks: readonly ChunkView[] };
+  decode: { readonly parts: readonly TextPart[] };
+  find: FindResult;
+  validateInput: SendResult;
+  send: SendResult;
+  sendFile: SendResult | { readonly ok: false; readonly cancelled: true };
+  startRepeat: SendResult;
+  stopRepeat: RepeatState;
+  copy: { readonly ok: boolean };
+}
+
+// ---------- extension → webview (events) ----------
+
+export type PanelEvent =
+  | { readonly type: 'transcriptGrew'; readonly transcript: TranscriptInfo }
+  | { readonly type: 'stateChanged'; readonly session: SessionInfo }
+  | { readonly type: 'sessionClosed'; readonly session: SessionInfo }
+  | { readonly type: 'repeatState'; readonly repeat: RepeatState };
+
+// ---------- limits ----------
+
+/** Largest range a single readRange may ask for; bigger asks are refused by the validator. */
+export const MAX_READ = 1024 * 1024;
+export const MAX_CHUNK_PAGE = 1000;
+export const MAX_INPUT = 1024 * 1024;
+
+// ---------- validators (hand-written: no schema library in a webview bundle) ----------
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isUint = (v: unknown, max = Number.MAX_SAFE_INTEGER): v is number => Number.isSafeInteger(v) && (v as number) >= 0 && (v as number) <= max;
+const isStr = (v: unknown, max = 256): v is string => typeof v === 'string' && v.length <= max;
+const isOneOf = <T extends string>(v: unknown, all: readonly T[]): v is T => typeof v === 'string' && (all as readonly string[]).includes(v);
+const isOptStr = (v: unknown): boolean => v === undefined || isStr(v);
+const isBool = (v: unknown): v is boolean => typeof v === 'boolean';
+const isArrayOf = (v: unknown, each: (x: unknown) => boolean, max = 100_000): boolean => Array.isArray(v) && v.length <= max && v.every(each);
+
+export function isSendSpec(v: unknown): v is SendSpec {
+  return (
+    isObj(v) &&
+    isStr(v.input, MAX_INPUT) &&
+    isOneOf(v.mode, INPUT_MODES) &&
+    isStr(v.encoding, 40) &&
+    isOneOf(v.lineEnding, LINE_ENDINGS) &&
+    isOneOf(v.framing, FRAMINGS)
+  );
+}
+
+/** Validates every request and event body the webview may send to the extension. */
+export function isPanelRequest(v: unknown): v is PanelRequest {
+  if (!isObj(v) || typeof v.type !== 'string') return false;
+  switch (v.type) {
+    case 'ready':
+    case 'sendFile':
+    case 'stopRepeat':
+      return true;
+    case 'readRange':
+      return isUint(v.offset) && isUint(v.length, MAX_READ);
+    case 'chunks':
+      return isUint(v.fromSeq) && isUint(v.limit, MAX_CHUNK_PAGE) && isOneOf(v.render, ['text', 'hex'] as const) && isStr(v.encoding, 40) && isUint(v.maxBytes, MAX_READ);
+    case 'decode':
+      return isUint(v.offset) && isUint(v.length, MAX_READ) && isStr(v.encoding, 40);
+    case 'find':
+      return isStr(v.query, 4096) && isOneOf(v.mode, ['hex', 'text'] as const) && isStr(v.encoding, 40) && isUint(v.from);
+    case 'validateInput':
+    case 'send':
+      return isSendSpec(v.spec);
+    case 'startRepeat':
+      return isSendSpec(v.spec) && isUint(v.intervalMs, 3_600_000) && (v.intervalMs as number) >= 10 && isUint(v.count, 1_000_000) && (v.count as number) >= 1;
+    case 'copy':
+      return isStr(v.text, 16 * 1024 * 1024);
+    default:
+      return false;
+  }
+}
+
+function isError(v: unknown): v is InputError {
+  return isObj(v) && isStr(v.code, 64) && isStr(v.message, 2000) && (v.index === undefined || isUint(v.index));
+}
+
+export function isSessionInfo(v: unknown): v is SessionInfo {
+  return (
+    isObj(v) &&
+    isStr(v.id) &&
+    isStr(v.kind, 40) &&
+    isStr(v.label, 1024) &&
+    isStr(v.state, 40) &&
+    isBool(v.closed) &&
+    isBool(v.multiPeer) &&
+    isBool(v.canSend) &&
+    (v.error === undefined || isError(v.error))
+  );
+}
+
+export function isTranscriptInfo(v: unknown): v is TranscriptInfo {
+  return isObj(v) && isUint(v.startOffset) && isUint(v.endOffset) && isUint(v.firstSeq) && isUint(v.nextSeq) && isUint(v.droppedBytes) && isUint(v.droppedChunks) && (v.startOffset as number) <= (v.endOffset as number);
+}
+
+function isRepeatState(v: unknown): v is RepeatState {
+  return isObj(v) && isBool(v.running) && isUint(v.sent) && isUint(v.total);
+}
+
+/** Validates every event body the extension may send to the webview. */
+export function isPanelEvent(v: unknown): v is PanelEvent {
+  if (!isObj(v)) return false;
+  switch (v.type) {
+    case 'transcriptGrew':
+      return isTranscriptInfo(v.transcript);
+    case 'stateChanged':
+    case 'sessionClosed':
+      return isSessionInfo(v.session);
+    case 'repeatState':
+      return isRepeatState(v.repeat);
+    default:
+      return false;
+  }
+}
+
+const isSpan = (v: unknown): boolean => isObj(v) && isUint(v.offset) && isUint(v.length) && isOneOf(v.dir, ['in', 'out'] as const) && isUint(v.seq);
+const isPart = (v: unknown): boolean => isObj(v) && typeof v.t === 'string' && (v.e === undefined || isBool(v.e));
+const isChunkView = (v: unknown): boolean =>
+  isObj(v) && isUint(v.seq) && isOneOf(v.dir, ['in', 'out'] as const) && typeof v.time === 'number' && isUint(v.offset) && isUint(v.length) && isOptStr(v.peer) && isArrayOf(v.parts, isPart) && isUint(v.omitted);
+const isSendResult = (v: unknown): v is SendResult => isObj(v) && ((v.ok === true && isUint(v.bytes)) || (v.ok === false && isError(v.error)));
+
+/** Validators for the answers the webview receives, keyed by the request type. */
+export const responseValidators: { [K in PanelRequestType]: (v: unknown) => v is PanelResponses[K] } = {
+  ready: (v): v is InitInfo =>
+    isObj(v) && isSessionInfo(v.session) && isTranscriptInfo(v.transcript) && isStr(v.encoding, 40) && isArrayOf(v.encodings, (e) => isStr(e, 40), 200) && isObj(v.strings) && Object.values(v.strings).every((s) => typeof s === 'string'),
+  readRange: (v): v is PanelResponses['readRange'] => isObj(v) && isUint(v.offset) && v.bytes instanceof Uint8Array && isArrayOf(v.spans, isSpan),
+  chunks: (v): v is PanelResponses['chunks'] => isObj(v) && isTranscriptInfo(v.transcript) && isArrayOf(v.chunks, isChunkView, MAX_CHUNK_PAGE),
+  decode: (v): v is PanelResponses['decode'] => isObj(v) && isArrayOf(v.parts, isPart),
+  find: (v): v is FindResult => isObj(v) && (v.found === undefined || (isObj(v.found) && isUint(v.found.offset) && isUint(v.found.length))) && (v.error === undefined || isError(v.error)),
+  validateInput: isSendResult,
+  send: isSendResult,
+  sendFile: (v): v is PanelResponses['sendFile'] => isSendResult(v) || (isObj(v) && v.ok === false && v.cancelled === true),
+  startRepeat: isSendResult,
+  stopRepeat: isRepeatState,
+  copy: (v): v is { ok: boolean } => isObj(v) && isBool(v.ok),
+};
+
+// ---------- typed clients over Rpc ----------
+
+/** The webview's end: asks typed requests, checks every answer, hears events. */
+export class PanelClient {
+  readonly rpc: Rpc<PanelRequest, PanelEvent>;
+
+  constructor(post: (m: RpcEnvelope) => void, onEvent: (e: PanelEvent) => void, onInvalid: (raw: unknown, reason: string) => void, timeoutMs?: number) {
+    this.rpc = new Rpc<PanelRequest, PanelEvent>(post, { onEvent, validate: isPanelEvent, onInvalid }, timeoutMs);
+    this.onInvalid = onInvalid;
+  }
+
+  private readonly onInvalid: (raw: unknown, reason: string) => void;
+
+  async call<K extends PanelRequestType>(req: Extract<PanelRequest, { type: K }>): Promise<PanelResponses[K]> {
+    const res = await this.rpc.request<unknown>(req);
+    const check = responseValidators[req.type as K] as (v: unknown) => v is PanelResponses[K];
+    if (!check(res)) {
+      this.onInvalid(res, `bad answer to ${req.type}`);
+      throw new Error(`bad answer to ${req.type}`);
+    }
+    return res;
+  }
+
+  receive(raw: unknown): Promise<void> {
+    return this.rpc.receive(raw);
+  }
+
+  dispose(): void {
+    this.rpc.dispose();
+  }
+}
+
+export type PanelHandler = <K extends PanelRequestType>(req: Extract<PanelRequest, { type: K }>) => PanelResponses[K] | Promise<PanelResponses[K]>;
+
+/** The extension's end: answers validated requests, sends events. */
+export function createPanelHost(post: (m: RpcEnvelope) => void, handle: (req: PanelRequest) => unknown, onInvalid: (raw: unknown, reason: string) => void): Rpc<PanelEvent, PanelRequest> {
+  return new Rpc<PanelEvent, PanelRequest>(post, { onRequest: handle, validate: isPanelRequest, onInvalid });
+}

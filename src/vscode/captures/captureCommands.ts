@@ -1,0 +1,234 @@
+// Capture commands, the Captures view and the CaptureManager's place in the extension.
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { CaptureFileFormat } from '../../core/capture/captureExport';
+import type { Capture } from '../../core/capture/captureManager';
+import { CaptureManager, CaptureStartError } from '../../core/capture/captureManager';
+import { ConnectionCaptureError, planConnectionCapture, type SessionEndpoints } from '../../core/capture/connectionCapture';
+import { defaultNodePath, electronFallbackLaunch, helperLaunch } from '../../core/capture/helperLocation';
+import type { CaptureEngineChoice, CaptureInterface } from '../../shared/captureProtocol';
+import { CaptureLimits, isEngineChoice } from '../../shared/captureProtocol';
+import { registerCommand } from '../commands';
+import { requireTrust } from '../trust';
+import { CapturesProvider } from './capturesView';
+
+/** The sessions this needs (structural: engineer B's SessionManager fits). */
+export interface SessionSource {
+  get(id: string): SessionEndpoints | undefined;
+  all(): readonly SessionEndpoints[];
+}
+
+function config() {
+  const c = vscode.workspace.getConfiguration('socketLab.capture');
+  const engine = c.get<string>('engine', 'auto');
+  const mib = c.get<number>('bufferSizeMiB', CaptureLimits.defaultBufferSize / (1024 * 1024));
+  return {
+    nodePath: c.get<string>('nodePath', ''),
+    engine: (isEngineChoice(engine) ? engine : 'auto') as CaptureEngineChoice,
+    bufferSize: Math.min(CaptureLimits.maxBufferSize, Math.max(CaptureLimits.minBufferSize, Math.round(mib * 1024 * 1024))),
+    maxPackets: Math.max(1000, Math.floor(c.get<number>('maxPackets', 200_000))),
+  };
+}
+
+/** One sentence in the user's language for a coded capture error (the engine's own words follow in English). */
+export function captureErrorMessage(e: unknown): string {
+  const code = e instanceof CaptureStartError || e instanceof ConnectionCaptureError ? e.code : undefined;
+  const detail = e instanceof Error ? e.message : String(e);
+  switch (code) {
+    case 'EPERM':
+      return vscode.l10n.t('No permission to capture packets. {0}', permissionFixText()) + ` (${detail})`;
+    case 'ENOENGINE':
+      return vscode.l10n.t('No capture engine can run here: install libpcap and the npm package cap, or Wireshark\'s dumpcap, or tcpdump. {0}', detail);
+    case 'EBADIF':
+      return vscode.l10n.t('That interface cannot be captured: {0}', detail);
+    case 'EBADFILTER':
+      return vscode.l10n.t('The capture filter is not valid: {0}', detail);
+    case 'EBADARG':
+      return vscode.l10n.t('A capture setting is out of range: {0}', detail);
+    case 'EHELPER':
+      return vscode.l10n.t('The capture helper failed; check the setting socketLab.capture.nodePath and try again. {0}', detail);
+    case 'EUNIX':
+      return vscode.l10n.t('Unix domain sockets never reach a network interface, so there is nothing to capture; watch the session transcript instead.');
+    case 'ENOPORT':
+      return vscode.l10n.t('This session has no local port yet; capture it once it is listening or connected.');
+    case 'ENOLOOPBACK':
+      return vscode.l10n.t('No loopback interface can be captured here; on Windows install Npcap with "Support loopback traffic".');
+    default:
+      return vscode.l10n.t('Capture failed: {0}', detail);
+  }
+}
+
+function permissionFixText(): string {
+  switch (process.platform) {
+    case 'linux':
+      return vscode.l10n.t('Run as root, or allow dumpcap to capture: sudo setcap cap_net_raw,cap_net_admin=eip $(which dumpcap).');
+    case 'darwin':
+      return vscode.l10n.t('Install Wireshark\'s ChmodBPF so your user can read /dev/bpf*, then try again.');
+    case 'win32':
+      return vscode.l10n.t('Install Npcap (npcap.com) with "Support loopback traffic" ticked, then try again.');
+    default:
+      return vscode.l10n.t('Run the capture with administrator rights.');
+  }
+}
+
+function argObject(arg: unknown): Record<string, unknown> {
+  return typeof arg === 'object' && arg !== null ? (arg as Record<string, unknown>) : {};
+}
+
+async function pickInterface(manager: CaptureManager): Promise<string | undefined> {
+  const list: CaptureInterface[] = await manager.listInterfaces();
+  const sorted = [...list].sort((a, b) => Number(b.loopback) - Number(a.loopback));
+  const pick = await vscode.window.showQuickPick(
+    sorted.map((i) => ({ label: i.name, description: [i.loopback ? vscode.l10n.t('loopback') : '', i.description ?? '', i.addresses.join(', ')].filter(Boolean).join(' · '), name: i.name })),
+    { title: vscode.l10n.t('Capture on which interface?'), placeHolder: vscode.l10n.t('lo carries traffic between programs on this machine') },
+  );
+  return pick?.name;
+}
+
+async function pickCapture(manager: CaptureManager, title: string, only?: (c: Capture) => boolean): Promise<string | undefined> {
+  const list = manager.all().filter(only ?? (() => true));
+  if (list.length === 0) {
+    void vscode.window.showInformationMessage(vscode.l10n.t('There is no capture to choose.'));
+    return undefined;
+  }
+  if (list.length === 1) return list[0].id;
+  const pick = await vscode.window.showQuickPick(
+    list.reverse().map((c) => ({ label: `${c.interface}${c.filter ? ` · ${c.filter}` : ''}`, description: vscode.l10n.t('{0} packets', c.packets.endIndex), id: c.id })),
+    { title },
+  );
+  return pick?.id;
+}
+
+export function registerCaptures(context: vscode.ExtensionContext, sessions: SessionSource | undefined, log: vscode.LogOutputChannel): CaptureManager {
+  const distDir = path.join(context.extensionPath, 'dist');
+  const manager = new CaptureManager({
+    launch: () => helperLaunch(defaultNodePath(config().nodePath), distDir),
+    fallbackLaunch: () => (config().nodePath ? undefined : electronFallbackLaunch(helperLaunch('node', distDir))),
+    defaultEngine: () => config().engine,
+    maxPacketsPerCapture: config().maxPackets,
+    log: (l) => log.info(l),
+  });
+  context.subscriptions.push(manager);
+  const provider = new CapturesProvider(manager);
+  context.subscriptions.push(provider, vscode.window.createTreeView('socketLab.captures', { treeDataProvider: provider }));
+
+  const openPanel = async (c: Capture) => {
+    const all = await vscode.commands.getCommands(true);
+    if (all.includes('socketLab.capture.openPanel')) await vscode.commands.executeCommand('socketLab.capture.openPanel', { captureId: c.id });
+  };
+
+  const startCapture = async (opts: Parameters<CaptureManager['start']>[0], open: boolean) => {
+    try {
+      const c = await manager.start({ ...opts, bufferSize: opts.bufferSize ?? config().bufferSize });
+      log.info(`capture ${c.id} started on ${c.interface} with ${c.engine}${c.filter ? ` (${c.filter})` : ''}`);
+      if (open) await openPanel(c);
+      return { captureId: c.id };
+    } catch (e) {
+      log.warn(`capture failed: ${e instanceof Error ? e.message : String(e)}`);
+      void vscode.window.showErrorMessage(captureErrorMessage(e));
+      return undefined;
+    }
+  };
+
+  registerCommand(context, 'socketLab.capture.start', async (arg?: unknown) => {
+    if (!requireTrust(vscode.l10n.t('Packet capture'))) return undefined;
+    const a = argObject(arg);
+    let iface = typeof a.interface === 'string' ? a.interface : undefined;
+    let filter = typeof a.filter === 'string' ? a.filter : undefined;
+    try {
+      iface ??= await pickInterface(manager);
+    } catch (e) {
+      void vscode.window.showErrorMessage(captureErrorMessage(e));
+      return undefined;
+    }
+    if (!iface) return undefined;
+    if (filter === undefined && typeof a.interface !== 'string') {
+      filter = await vscode.window.showInputBox({
+        title: vscode.l10n.t('Capture filter (pcap-filter syntax)'),
+        prompt: vscode.l10n.t('Only packets matching this are captured; leave empty for everything.'),
+        placeHolder: 'tcp port 8000',
+        validateInput: (v) => (v.length > CaptureLimits.maxFilterLength ? vscode.l10n.t('At most {0} characters.', CaptureLimits.maxFilterLength) : undefined),
+      });
+      if (filter === undefined) return undefined;
+    }
+    const engine = isEngineChoice(a.engine) ? a.engine : undefined;
+    return startCapture({ interface: iface, filter: filter ?? '', engine }, a.openPanel !== false);
+  });
+
+  registerCommand(context, 'socketLab.capture.stop', async (arg?: unknown) => {
+    if (!requireTrust(vscode.l10n.t('Packet capture'))) return;
+    const a = argObject(arg);
+    const id = typeof a.captureId === 'string' ? a.captureId : await pickCapture(manager, vscode.l10n.t('Stop which capture?'), (c) => c.state === 'running' || c.state === 'starting');
+    if (id) await manager.stop(id);
+  });
+
+  registerCommand(context, 'socketLab.capture.remove', async (arg?: unknown) => {
+    const a = argObject(arg);
+    const id = typeof a.captureId === 'string' ? a.captureId : await pickCapture(manager, vscode.l10n.t('Remove which capture?'));
+    if (id) await manager.remove(id);
+  });
+
+  registerCommand(context, 'socketLab.capture.save', async (arg?: unknown) => {
+    if (!requireTrust(vscode.l10n.t('Packet capture'))) return undefined;
+    const a = argObject(arg);
+    const id = typeof a.captureId === 'string' ? a.captureId : await pickCapture(manager, vscode.l10n.t('Save which capture?'));
+    if (!id) return undefined;
+    const c = manager.get(id);
+    if (!c) {
+      void vscode.window.showErrorMessage(vscode.l10n.t('Capture {0} does not exist (it may have been cleared).', id));
+      return undefined;
+    }
+    let target = typeof a.path === 'string' ? a.path : undefined;
+    if (!target) {
+      const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+      const name = `capture-${c.interface}-${new Date(c.startedAt).toISOString().replace(/[:.]/g, '-')}.pcapng`;
+      const uri = await vscode.window.showSaveDialog({
+        title: vscode.l10n.t('Save capture'),
+        defaultUri: folder ? vscode.Uri.joinPath(folder, name) : undefined,
+        filters: { pcapng: ['pcapng'], pcap: ['pcap'] },
+      });
+      if (!uri) return undefined;
+      target = uri.fsPath;
+    }
+    const format: CaptureFileFormat = a.format === 'pcap' || a.format === 'pcapng' ? a.format : /\.pcap$/i.test(target) ? 'pcap' : 'pcapng';
+    try {
+      const n = await manager.save(id, target, format);
+      void vscode.window.showInformationMessage(vscode.l10n.t('Saved {0} packets to {1}.', n, target));
+      return { path: target, packets: n };
+    } catch (e) {
+      void vscode.window.showErrorMessage(vscode.l10n.t('Could not save the capture: {0}', e instanceof Error ? e.message : String(e)));
+      return undefined;
+    }
+  });
+
+  registerCommand(context, 'socketLab.session.capture', async (arg?: unknown) => {
+    if (!requireTrust(vscode.l10n.t('Packet capture'))) return undefined;
+    if (!sessions) {
+      void vscode.window.showWarningMessage(vscode.l10n.t('There are no sessions to capture in this window.'));
+      return undefined;
+    }
+    const a = argObject(arg);
+    let sessionId = typeof a.sessionId === 'string' ? a.sessionId : undefined;
+    if (!sessionId) {
+      const candidates = sessions.all().filter((s) => !s.kind.startsWith('unix'));
+      const pick = await vscode.window.showQuickPick(candidates.map((s) => ({ label: s.label, description: s.kind, id: s.id })), { title: vscode.l10n.t('Capture which connection?') });
+      sessionId = pick?.id;
+    }
+    if (!sessionId) return undefined;
+    const session = sessions.get(sessionId);
+    if (!session) {
+      void vscode.window.showErrorMessage(vscode.l10n.t('Session {0} no longer exists.', sessionId));
+      return undefined;
+    }
+    try {
+      const plan = planConnectionCapture(session, await manager.listInterfaces());
+      return await startCapture({ interface: plan.interface, filter: plan.filter, label: plan.label, sessionId: session.id, connection: plan.connection }, a.openPanel !== false);
+    } catch (e) {
+      void vscode.window.showErrorMessage(captureErrorMessage(e));
+      return undefined;
+    }
+  });
+
+  return manager;
+}
+

@@ -1,0 +1,366 @@
+// The packet panel: one webview per capture (or opened .pcap/.pcapng file) showing the packet list,
+// display filter, field tree, hex bytes and TCP conversation diagram. The webview pulls; we page.
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { PacketRecord } from '../shared/packet';
+import { Rpc, type RpcEnvelope } from '../shared/rpc';
+import {
+  isPacketPanelRequest, PACKET_STRING_KEYS,
+  type CaptureState, type ExportFormat, type PacketPanelAnswers, type PacketPanelEvent, type PacketPanelRequest,
+  type PacketStringKey, type PanelStatus,
+} from '../shared/packetPanelProtocol';
+import { arraySource, FilterError, PacketListModel } from '../core/packets/packetListModel';
+import { readCaptureFile } from '../core/pcap/pcapReader';
+import { encodeCaptureFile } from '../core/capture/captureExport';
+import type { Capture, CaptureManager } from '../core/capture/captureManager';
+import { registerCommand } from './commands';
+
+/** Where the panel reports messages it dropped (the extension's log channel, if there is one). */
+export interface PanelLog {
+  warn(message: string): void;
+}
+
+/** Largest capture file the panel reads into memory. */
+const MAX_FILE_BYTES = 512 * 1024 * 1024;
+/** Status events are coalesced to at most one per this many ms. */
+const STATUS_COALESCE_MS = 150;
+
+function uiStrings(): Record<PacketStringKey, string> {
+  const s: Record<PacketStringKey, string> = {
+    colNo: vscode.l10n.t('No.'),
+    colTime: vscode.l10n.t('Time'),
+    colSource: vscode.l10n.t('Source'),
+    colDestination: vscode.l10n.t('Destination'),
+    colProtocol: vscode.l10n.t('Protocol'),
+    colLength: vscode.l10n.t('Length'),
+    colInfo: vscode.l10n.t('Info'),
+    filterPlaceholder: vscode.l10n.t('Display filter, e.g. tcp.flags.syn == 1'),
+    filterApply: vscode.l10n.t('Apply'),
+    filterClear: vscode.l10n.t('Clear'),
+    filterLabel: vscode.l10n.t('Display filter'),
+    packetsCount: vscode.l10n.t('{0} packets'),
+    packetsFiltered: vscode.l10n.t('{0} of {1} packets shown'),
+    stateRunning: vscode.l10n.t('capturing'),
+    stateStopped: vscode.l10n.t('stopped'),
+    stateFile: vscode.l10n.t('file'),
+    drops: vscode.l10n.t('{0} dropped'),
+    fieldsTitle: vscode.l10n.t('Packet details'),
+    bytesTitle: vscode.l10n.t('Packet bytes'),
+    noSelection: vscode.l10n.t('Select a packet to see its layers and bytes.'),
+    diagramTitle: vscode.l10n.t('Conversation diagram'),
+    diagramPick: vscode.l10n.t('TCP connection'),
+    diagramNone: vscode.l10n.t('No TCP connection in this capture.'),
+    diagramOmitted: vscode.l10n.t('{0} more segments not drawn.'),
+    exportPcapng: vscode.l10n.t('Export pcapng'),
+    exportPcap: vscode.l10n.t('Export pcap'),
+    exportConnection: vscode.l10n.t('Export this connection'),
+    exportDone: vscode.l10n.t('Saved {0}'),
+    malformed: vscode.l10n.t('Malformed or truncated: {0}'),
+    truncated: vscode.l10n.t('truncated'),
+    listLabel: vscode.l10n.t('Packet list'),
+    treeLabel: vscode.l10n.t('Packet details'),
+    roleFrame: vscode.l10n.t('frame'),
+    rolePacket: vscode.l10n.t('packet'),
+    roleSegment: vscode.l10n.t('segment'),
+    roleDatagram: vscode.l10n.t('datagram'),
+    roleMessage: vscode.l10n.t('message'),
+    emptyCapture: vscode.l10n.t('No packets yet.'),
+    noMatch: vscode.l10n.t('No packet matches this filter.'),
+    error: vscode.l10n.t('Error: {0}'),
+  };
+  // Compile-time completeness is checked by the Record type; this guards the shared key list too.
+  for (const k of PACKET_STRING_KEYS) if (!(k in s)) throw new Error(`missing UI string ${k}`);
+  return s;
+}
+
+function nonce(): string {
+  const chars = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+  let out = '';
+  for (let i = 0; i < 32; i++) out += chars[Math.floor(Math.random() * chars.length)];
+  return out;
+}
+
+/** Strict CSP: nothing by default, our bundle only by nonce, styles from the bundle folder. */
+export function packetPanelHtml(webview: vscode.Webview, extensionUri: vscode.Uri, title: string): string {
+  const n = nonce();
+  const dist = vscode.Uri.joinPath(extensionUri, 'dist', 'webview');
+  const script = webview.asWebviewUri(vscode.Uri.joinPath(dist, 'main.js'));
+  // esbuild gathers the CSS the webview modules import (hex viewer, packet panel) into main.css.
+  const style = webview.asWebviewUri(vscode.Uri.joinPath(dist, 'main.css'));
+  const csp = [
+    "default-src 'none'",
+    `script-src 'nonce-${n}'`,
+    `style-src ${webview.cspSource} 'nonce-${n}'`,
+    `font-src ${webview.cspSource}`,
+    `img-src ${webview.cspSource} data:`,
+  ].join('; ');
+  const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] as string);
+  return `<!DOCTYPE html>
+<html lang="${esc(vscode.env.language)}">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${style.toString()}">
+<title>${esc(title)}</title>
+</head>
+<body data-view="packets" data-nonce="${n}">
+<script nonce="${n}" src="${script.toString()}"></script>
+</body>
+</html>`;
+}
+
+/** What one panel shows: a live capture or the packets of a file. */
+type PanelSubject =
+  | { readonly kind: 'capture'; readonly capture: Capture }
+  | { readonly kind: 'file'; readonly path: string; readonly packets: readonly PacketRecord[] };
+
+class PacketPanel {
+  private readonly disposables: { dispose(): unknown }[] = [];
+  private readonly model: PacketListModel;
+  private readonly rpc: Rpc<PacketPanelEvent, PacketPanelRequest>;
+  private statusTimer: ReturnType<typeof setTimeout> | undefined;
+  private syncTimer: ReturnType<typeof setTimeout> | undefined;
+  private disposed = false;
+
+  constructor(
+    readonly key: string,
+    private readonly panel: vscode.WebviewPanel,
+    private readonly subject: PanelSubject,
+    extensionUri: vscode.Uri,
+    private readonly log: PanelLog,
+    private readonly captures: CaptureManager | undefined,
+    onDispose: () => void,
+  ) {
+    this.model = new PacketListModel(subject.kind === 'capture' ? subject.capture.packets : arraySource(subject.packets));
+    this.rpc = new Rpc<PacketPanelEvent, PacketPanelRequest>(
+      (m: RpcEnvelope) => void panel.webview.postMessage(m),
+      {
+        onRequest: (req) => this.answer(req),
+        validate: isPacketPanelRequest,
+        onInvalid: (_raw, reason) => this.log.warn(`packet panel: dropped a message (${reason})`),
+      },
+    );
+    panel.webview.html = packetPanelHtml(panel.webview, extensionUri, this.title);
+    this.disposables.push(
+      panel.webview.onDidReceiveMessage((m) => void this.rpc.receive(m)),
+      this.model.onDidChange(() => this.scheduleStatus()),
+      panel.onDidDispose(() => {
+        this.dispose();
+        onDispose();
+      }),
+    );
+    if (subject.kind === 'capture') {
+      this.disposables.push(subject.capture.onDidAddPackets(() => this.scheduleSync()), subject.capture.onDidChange(() => this.scheduleStatus()));
+    }
+  }
+
+  /** Packets arrive in bursts; sync at most ten times a second, never once per packet. */
+  private scheduleSync(): void {
+    if (this.disposed) return;
+    this.syncTimer ??= setTimeout(() => {
+      this.syncTimer = undefined;
+      if (!this.disposed) this.model.sync();
+      this.scheduleStatus();
+    }, 100);
+  }
+
+  get title(): string {
+    if (this.subject.kind === 'file') return vscode.l10n.t('Packets: {0}', path.basename(this.subject.path));
+    const c = this.subject.capture;
+    return c.filter ? vscode.l10n.t('Packets: {0} ({1})', c.interface, c.filter) : vscode.l10n.t('Packets: {0}', c.interface);
+  }
+
+  reveal(): void {
+    this.panel.reveal();
+  }
+
+  private get state(): CaptureState {
+    if (this.subject.kind === 'file') return 'file';
+    return this.subject.capture.state === 'stopped' ? 'stopped' : 'running';
+  }
+
+  private status(): PanelStatus {
+    const drops = this.subject.kind === 'capture' ? this.subject.capture.drops : 0;
+    return { ...this.model.status, state: this.state, drops };
+  }
+
+  private scheduleStatus(): void {
+    if (this.statusTimer || this.disposed) return;
+    this.statusTimer = setTimeout(() => {
+      this.statusTimer = undefined;
+      if (!this.disposed) this.rpc.event({ type: 'status', ...this.status() });
+    }, STATUS_COALESCE_MS);
+  }
+
+  private async answer(req: PacketPanelRequest): Promise<PacketPanelAnswers[keyof PacketPanelAnswers]> {
+    switch (req.type) {
+      case 'init':
+        return {
+          ...this.status(),
+          title: this.title,
+          filter: this.model.filter,
+          canExport: true,
+          strings: uiStrings(),
+        } satisfies PacketPanelAnswers['init'];
+      case 'rows':
+        return this.model.rows(req.start, req.count) satisfies PacketPanelAnswers['rows'];
+      case 'filter':
+        try {
+          this.model.setFilter(req.expr);
+          return { ok: true, ...this.status() } satisfies PacketPanelAnswers['filter'];
+        } catch (e) {
+          if (e instanceof FilterError) return { ok: false, error: e.message } satisfies PacketPanelAnswers['filter'];
+          throw e;
+        }
+      case 'packet': {
+        const d = this.model.detail(req.index);
+        if (!d) throw new Error(vscode.l10n.t('Packet {0} is no longer in the capture buffer; the oldest packets were dropped to bound memory.', req.index + 1));
+        return d satisfies PacketPanelAnswers['packet'];
+      }
+      case 'conversations':
+        return this.model.conversations() satisfies PacketPanelAnswers['conversations'];
+      case 'diagram': {
+        const d = this.model.diagram(req.key);
+        if (!d) throw new Error(vscode.l10n.t('That TCP connection is no longer in the capture buffer.'));
+        return d satisfies PacketPanelAnswers['diagram'];
+      }
+      case 'export':
+        return this.export(req.format, req.scope === 'conversation' ? req.key : undefined);
+    }
+  }
+
+  private async export(format: ExportFormat, key: string | undefined): Promise<PacketPanelAnswers['export']> {
+    const base = this.subject.kind === 'file' ? path.basename(this.subject.path).replace(/\.(pcapng|pcap)$/i, '') : `capture-${this.subject.capture.interface}`;
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+    const name = `${base}${key ? '-connection' : ''}.${format}`;
+    const target = await vscode.window.showSaveDialog({
+      defaultUri: folder ? vscode.Uri.joinPath(folder, name) : undefined,
+      filters: format === 'pcapng' ? { pcapng: ['pcapng'] } : { pcap: ['pcap'] },
+      title: key ? vscode.l10n.t('Export this connection') : vscode.l10n.t('Export capture'),
+    });
+    if (!target) return {};
+    if (this.subject.kind === 'capture' && key === undefined && this.captures) {
+      // The whole live capture: the capture manager owns its packets and writes them.
+      await this.captures.save(this.subject.capture.id, target.fsPath, format);
+    } else {
+      // One connection (or a file's packets): the model knows which packets belong to it.
+      await fs.writeFile(target.fsPath, encodeCaptureFile(this.model.records(key), format));
+    }
+    void vscode.window.showInformationMessage(vscode.l10n.t('Saved {0}', target.fsPath));
+    return { path: target.fsPath };
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    clearTimeout(this.statusTimer);
+    clearTimeout(this.syncTimer);
+    this.rpc.dispose();
+    this.model.dispose();
+    for (const d of this.disposables.splice(0)) d.dispose();
+  }
+}
+
+export class PacketPanelManager implements vscode.Disposable {
+  private readonly panels = new Map<string, PacketPanel>();
+
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly log: PanelLog,
+    private readonly captures: CaptureManager | undefined,
+  ) {}
+
+  open(key: string, subject: PanelSubject): void {
+    const existing = this.panels.get(key);
+    if (existing) return existing.reveal();
+    const panel = vscode.window.createWebviewPanel('socketLab.packets', 'Packets', vscode.ViewColumn.Active, {
+      enableScripts: true,
+      localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview')],
+    });
+    const p = new PacketPanel(key, panel, subject, this.extensionUri, this.log, this.captures, () => this.panels.delete(key));
+    panel.title = p.title;
+    this.panels.set(key, p);
+  }
+
+  dispose(): void {
+    for (const p of [...this.panels.values()]) p.dispose();
+    this.panels.clear();
+  }
+}
+
+/** Reads a capture file; errors become one sentence with the fix. */
+async function readPackets(file: string): Promise<PacketRecord[]> {
+  let bytes: Uint8Array;
+  try {
+    const st = await fs.stat(file);
+    if (st.size > MAX_FILE_BYTES) {
+      throw new Error(vscode.l10n.t('{0} is larger than 512 MiB; open a smaller capture or split it with editcap.', file));
+    }
+    bytes = new Uint8Array(await fs.readFile(file));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new Error(vscode.l10n.t('{0} does not exist; check the path.', file), { cause: e });
+    if (code === 'EACCES') throw new Error(vscode.l10n.t('No permission to read {0}; check the file permissions.', file), { cause: e });
+    throw e;
+  }
+  try {
+    return readCaptureFile(bytes).packets;
+  } catch (e) {
+    throw new Error(vscode.l10n.t('{0} is not a readable pcap or pcapng file: {1}', path.basename(file), e instanceof Error ? e.message : String(e)), { cause: e });
+  }
+}
+
+export function registerPacketPanel(
+  context: vscode.ExtensionContext,
+  captures: CaptureManager | undefined,
+  log: PanelLog = { warn: (m) => console.warn(m) },
+): PacketPanelManager {
+  const manager = new PacketPanelManager(context.extensionUri, log, captures);
+  context.subscriptions.push(manager);
+
+  registerCommand(context, 'socketLab.capture.openPanel', async (arg?: unknown) => {
+    if (!captures) return void vscode.window.showWarningMessage(vscode.l10n.t('Packet capture is not available in this window.'));
+    let id = typeof arg === 'object' && arg !== null ? (arg as { captureId?: unknown }).captureId : undefined;
+    if (typeof id !== 'string') {
+      const all = captures.all();
+      if (all.length === 0) {
+        return void vscode.window.showInformationMessage(vscode.l10n.t('No capture yet. Start one with "Socket Lab: Start Capture", or open a .pcapng file.'));
+      }
+      const pick = await vscode.window.showQuickPick(
+        all.map((c) => ({ label: c.interface, description: c.filter ?? '', detail: c.state, id: c.id })),
+        { placeHolder: vscode.l10n.t('Pick a capture to show') },
+      );
+      if (!pick) return;
+      id = pick.id;
+    }
+    const capture = captures.get(id as string);
+    if (!capture) return void vscode.window.showErrorMessage(vscode.l10n.t('Capture {0} does not exist (it may have been cleared).', String(id)));
+    manager.open(`capture:${capture.id}`, { kind: 'capture', capture });
+  });
+
+  // Reading a file runs nothing and captures nothing, so it works in Restricted Mode too.
+  registerCommand(context, 'socketLab.capture.openFile', async (arg?: unknown) => {
+    let file = typeof arg === 'object' && arg !== null ? (arg as { path?: unknown }).path : undefined;
+    if (arg instanceof vscode.Uri) file = arg.fsPath;
+    if (typeof file !== 'string' || file === '') {
+      const picked = await vscode.window.showOpenDialog({
+        canSelectMany: false,
+        filters: { [vscode.l10n.t('Packet captures')]: ['pcapng', 'pcap', 'cap'] },
+        title: vscode.l10n.t('Open a capture file'),
+      });
+      if (!picked?.[0]) return;
+      file = picked[0].fsPath;
+    }
+    const abs = path.resolve(vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '', file as string);
+    try {
+      const packets = await readPackets(abs);
+      manager.open(`file:${abs}`, { kind: 'file', path: abs, packets });
+    } catch (e) {
+      void vscode.window.showErrorMessage(e instanceof Error ? e.message : String(e));
+    }
+  });
+
+  return manager;
+}

@@ -1,0 +1,237 @@
+// Answers the session panel's requests from a core Session, without vscode, so it is testable on
+// real sockets. The vscode host (sessionPanel.ts) adds clipboard, file picker and the webview itself.
+import type { Session } from '../../core/sessions/session';
+import { buildPayload } from '../../core/codec/payload';
+import { encodeText, encodings } from '../../core/codec/encoding';
+import { parseHex } from '../../core/codec/hex';
+import { parseFraming } from '../../core/codec/framing';
+import { CodecError } from '../../core/codec/codecError';
+import { localizeError, type ErrorLanguage } from '../../core/errors';
+import { Disposable, Emitter } from '../../shared/disposable';
+import type { ByteSpan, ChunkView, FindResult, InputError, PanelEvent, PanelRequest, PanelResponses, RepeatState, SendResult, SendSpec, SessionInfo, TranscriptInfo } from '../../shared/panelProtocol';
+import { renderHex, renderText } from './renderText';
+
+/** Bytes rendered as text per chunks page, so one request stays cheap even for undecodable data. */
+export const RENDER_BUDGET = 64 * 1024;
+/** Events are coalesced to at most one per this many ms: a flood cannot flood postMessage. */
+export const EVENT_INTERVAL_MS = 50;
+
+export const panelEncodings: readonly string[] = encodings;
+
+export function sessionInfo(s: Session, lang: ErrorLanguage): SessionInfo {
+  const state = s.state;
+  const closed = state === 'closed' || state === 'failed';
+  return {
+    id: s.id,
+    kind: s.kind,
+    label: s.label,
+    state,
+    closed,
+    error: s.error ? { code: s.error.code, message: localizeError(s.error, lang) } : undefined,
+    multiPeer: s.kind === 'tcp-server' || s.kind === 'unix-server' || s.kind === 'udp',
+    canSend: !closed && state !== 'connecting' && state !== 'half-closed-by-us',
+  };
+}
+
+export function transcriptInfo(s: Session): TranscriptInfo {
+  const t = s.transcript;
+  const c = t.counters;
+  return { startOffset: t.startOffset, endOffset: t.endOffset, firstSeq: t.firstSeq, nextSeq: t.nextSeq, droppedBytes: c.droppedBytes, droppedChunks: c.droppedChunks };
+}
+
+export function toInputError(e: unknown, lang: ErrorLanguage): InputError {
+  if (e instanceof CodecError) return { code: e.code, message: e.localized(lang), index: e.position !== undefined ? e.position - 1 : undefined };
+  const err = e as { code?: unknown; message?: unknown; params?: Record<string, string | number>; messageKey?: string };
+  if (typeof err?.code === 'string' && typeof err.message === 'string') return { code: err.code, message: localizeError({ code: err.code, message: err.message, params: err.params, messageKey: err.messageKey }, lang) };
+  return { code: 'EUNKNOWN', message: e instanceof Error ? e.message : String(e) };
+}
+
+/** The bytes a send spec stands for (before framing); throws a CodecError on bad input. */
+export function payloadOf(spec: SendSpec): Uint8Array {
+  const base = { encoding: spec.encoding, lineEnding: spec.lineEnding };
+  if (spec.mode === 'hex') return buildPayload({ ...base, hex: spec.input });
+  if (spec.mode === 'escapes') return buildPayload({ ...base, escaped: spec.input });
+  return buildPayload({ ...base, text: spec.input });
+}
+
+function indexOf(hay: Uint8Array, needle: Uint8Array, from: number): number {
+  return Buffer.from(hay.buffer, hay.byteOffset, hay.byteLength).indexOf(Buffer.from(needle.buffer, needle.byteOffset, needle.byteLength), from);
+}
+
+export class SessionPanelModel extends Disposable {
+  private readonly _onDidEvent = this.own(new Emitter<PanelEvent>());
+  /** Coalesced events for the webview. */
+  readonly onDidEvent = this._onDidEvent.event;
+  private growTimer: ReturnType<typeof setTimeout> | undefined;
+  private repeatTimer: ReturnType<typeof setInterval> | undefined;
+  private repeat: RepeatState = { running: false, sent: 0, total: 0 };
+  private closedSent = false;
+
+  constructor(
+    readonly session: Session,
+    private readonly lang: ErrorLanguage,
+  ) {
+    super();
+    this.own(session.transcript.onDidGrow(() => this.scheduleGrow()));
+    this.own(
+      session.onDidChange((kind) => {
+        if (kind === 'state' || kind === 'mode') this.stateChanged();
+      }),
+    );
+    this.own({ dispose: () => this.stopRepeat() });
+    this.own({ dispose: () => clearTimeout(this.growTimer) });
+  }
+
+  private scheduleGrow(): void {
+    if (this.growTimer !== undefined || this.isDisposed) return;
+    this.growTimer = setTimeout(() => {
+      this.growTimer = undefined;
+      this._onDidEvent.fire({ type: 'transcriptGrew', transcript: transcriptInfo(this.session) });
+    }, EVENT_INTERVAL_MS);
+  }
+
+  private stateChanged(): void {
+    if (this.isDisposed) return;
+    const info = sessionInfo(this.session, this.lang);
+    if (info.closed) {
+      this.stopRepeat();
+      if (this.closedSent) return;
+      this.closedSent = true;
+      this._onDidEvent.fire({ type: 'sessionClosed', session: info });
+    } else this._onDidEvent.fire({ type: 'stateChanged', session: info });
+  }
+
+  readRange(offset: number, length: number): PanelResponses['readRange'] {
+    const t = this.session.transcript;
+    const from = Math.max(offset, t.startOffset);
+    const bytes = t.read(from, offset + length - from);
+    const spans: ByteSpan[] = [];
+    const first = t.chunkAt(from);
+    if (first && bytes.length) {
+      const end = from + bytes.length;
+      for (let seq = first.seq; ; seq += 64) {
+        const page = t.chunks(seq, 64);
+        for (const c of page) if (c.offset < end) spans.push({ offset: c.offset, length: c.length, dir: c.dir, seq: c.seq });
+        if (page.length < 64 || page[page.length - 1].offset + page[page.length - 1].length >= end) break;
+      }
+    }
+    return { offset: from, bytes, spans };
+  }
+
+  chunks(fromSeq: number, limit: number, render: 'text' | 'hex', encoding: string, maxBytes: number): PanelResponses['chunks'] {
+    const t = this.session.transcript;
+    const out: ChunkView[] = [];
+    let budget = RENDER_BUDGET;
+    for (const c of t.chunks(fromSeq, limit)) {
+      if (out.length && budget <= 0) break;
+      const data = t.chunkData(c.seq) ?? new Uint8Array(0);
+      const shown = data.subarray(0, Math.min(maxBytes, data.length));
+      budget -= shown.length;
+      const parts = render === 'hex' ? renderHex(shown) : renderText(shown, encoding);
+      out.push({ seq: c.seq, dir: c.dir, time: c.time, offset: c.offset, length: c.length, peer: c.peer, parts, omitted: data.length - shown.length });
+    }
+    return { transcript: transcriptInfo(this.session), chunks: out };
+  }
+
+  find(query: string, mode: 'hex' | 'text', encoding: string, from: number): FindResult {
+    let needle: Uint8Array;
+    try {
+      needle = mode === 'hex' ? parseHex(query) : encodeText(query, encoding);
+    } catch (e) {
+      return { error: toInputError(e, this.lang) };
+    }
+    if (!needle.length) return {};
+    const t = this.session.transcript;
+    const start = Math.max(from, t.startOffset);
+    const hay = t.read(start, t.endOffset - start);
+    const i = indexOf(hay, needle, 0);
+    return i >= 0 ? { found: { offset: start + i, length: needle.length } } : {};
+  }
+
+  validate(spec: SendSpec): SendResult {
+    try {
+      const bytes = payloadOf(spec);
+      parseFraming(spec.framing);
+      return { ok: true, bytes: bytes.length };
+    } catch (e) {
+      return { ok: false, error: toInputError(e, this.lang) };
+    }
+  }
+
+  async send(spec: SendSpec): Promise<SendResult> {
+    let bytes: Uint8Array;
+    try {
+      bytes = payloadOf(spec);
+    } catch (e) {
+      return { ok: false, error: toInputError(e, this.lang) };
+    }
+    return this.sendBytes(bytes, spec.framing);
+  }
+
+  async sendBytes(bytes: Uint8Array, framing: string): Promise<SendResult> {
+    try {
+      await this.session.send(bytes, { framing: parseFraming(framing) });
+      return { ok: true, bytes: bytes.length };
+    } catch (e) {
+      return { ok: false, error: toInputError(e, this.lang) };
+    }
+  }
+
+  startRepeat(spec: SendSpec, intervalMs: number, count: number): SendResult {
+    const check = this.validate(spec);
+    if (!check.ok) return check;
+    this.stopRepeat();
+    const bytes = payloadOf(spec);
+    this.repeat = { running: true, sent: 0, total: count };
+    this._onDidEvent.fire({ type: 'repeatState', repeat: this.repeat });
+    const tick = async () => {
+      if (!this.repeat.running) return;
+      const r = await this.sendBytes(bytes, spec.framing);
+      if (!this.repeat.running) return;
+      const sent = this.repeat.sent + (r.ok ? 1 : 0);
+      const done = !r.ok || sent >= count;
+      this.repeat = { running: !done, sent, total: count };
+      if (done) this.clearRepeatTimer();
+      this._onDidEvent.fire({ type: 'repeatState', repeat: this.repeat });
+    };
+    void tick();
+    if (count > 1) this.repeatTimer = setInterval(() => void tick(), intervalMs);
+    return { ok: true, bytes: bytes.length };
+  }
+
+  private clearRepeatTimer(): void {
+    if (this.repeatTimer !== undefined) clearInterval(this.repeatTimer);
+    this.repeatTimer = undefined;
+  }
+
+  stopRepeat(): RepeatState {
+    this.clearRepeatTimer();
+    if (this.repeat.running) {
+      this.repeat = { ...this.repeat, running: false };
+      if (!this.isDisposed) this._onDidEvent.fire({ type: 'repeatState', repeat: this.repeat });
+    }
+    return this.repeat;
+  }
+
+  /** Everything the panel can answer without vscode; the host handles ready, sendFile and copy. */
+  async handle(req: Exclude<PanelRequest, { type: 'ready' | 'sendFile' | 'copy' }>): Promise<unknown> {
+    switch (req.type) {
+      case 'readRange':
+        return this.readRange(req.offset, req.length);
+      case 'chunks':
+        return this.chunks(req.fromSeq, req.limit, req.render, req.encoding, req.maxBytes);
+      case 'decode':
+        return { parts: renderText(this.session.transcript.read(req.offset, req.length), req.encoding) };
+      case 'find':
+        return this.find(req.query, req.mode, req.encoding, req.from);
+      case 'validateInput':
+        return this.validate(req.spec);
+      case 'send':
+        return this.send(req.spec);
+      case 'startRepeat':
+        return this.startRepeat(req.spec, req.intervalMs, req.count);
+      case 'stopRepeat':
+        return this.stopRepeat();
+    }
+  }
+}

@@ -1,0 +1,202 @@
+// One webview panel per session: conversation, hex viewer and send bar. Opened from the Connections
+// tree, by `socketLab.session.openPanel {sessionId?}`, and (setting) when a session first receives data.
+import * as fs from 'node:fs';
+import * as vscode from 'vscode';
+import type { SessionManager } from '../core/sessions/sessionManager';
+import type { Session } from '../core/sessions/session';
+import { errorLanguageFor } from '../core/errors';
+import { createPanelHost, type InitInfo, type PanelRequest, type SendResult } from '../shared/panelProtocol';
+import type { RpcEnvelope } from '../shared/rpc';
+import { registerCommand } from './commands';
+import { panelEncodings, SessionPanelModel, sessionInfo, toInputError, transcriptInfo } from './panel/sessionPanelModel';
+import { panelStrings } from './panel/panelStrings';
+import { webviewHtml } from './panel/webviewHtml';
+
+export const sessionPanelViewType = 'socketLab.session';
+/** Panels opened automatically stop here, so a server with many clients does not bury the editor. */
+const MAX_AUTO_PANELS = 4;
+
+let log: vscode.LogOutputChannel | undefined;
+function logger(): vscode.LogOutputChannel {
+  log ??= vscode.window.createOutputChannel('Socket Lab Panels', { log: true });
+  return log;
+}
+
+class SessionPanel implements vscode.Disposable {
+  readonly panel: vscode.WebviewPanel;
+  private readonly model: SessionPanelModel;
+  private readonly disposables: vscode.Disposable[] = [];
+  private disposed = false;
+
+  constructor(
+    extensionUri: vscode.Uri,
+    readonly session: Session,
+    column: vscode.ViewColumn,
+    preserveFocus: boolean,
+    private readonly onDispose: () => void,
+  ) {
+    const lang = errorLanguageFor(vscode.env.language);
+    this.model = new SessionPanelModel(session, lang);
+    const root = vscode.Uri.joinPath(extensionUri, 'dist', 'webview');
+    this.panel = vscode.window.createWebviewPanel(sessionPanelViewType, vscode.l10n.t('Session {0}', session.label), { viewColumn: column, preserveFocus }, {
+      enableScripts: true,
+      retainContextWhenHidden: false,
+      localResourceRoots: [root],
+    });
+    this.panel.webview.html = webviewHtml(this.panel.webview, root, 'session', vscode.env.language);
+    const rpc = createPanelHost(
+      (m: RpcEnvelope) => void this.panel.webview.postMessage(m),
+      (req) => this.handle(req),
+      (raw, reason) => logger().warn(`dropped a message from the session panel (${reason}): ${JSON.stringify(raw)?.slice(0, 200)}`),
+    );
+    this.disposables.push(
+      this.panel.webview.onDidReceiveMessage((m) => void rpc.receive(m)),
+      this.model.onDidEvent((e) => rpc.event(e)) as vscode.Disposable,
+      this.panel.onDidDispose(() => this.dispose()),
+      { dispose: () => rpc.dispose() },
+      this.model,
+    );
+  }
+
+  private async handle(req: PanelRequest): Promise<unknown> {
+    switch (req.type) {
+      case 'ready':
+        return this.init();
+      case 'copy':
+        await vscode.env.clipboard.writeText(req.text);
+        return { ok: true };
+      case 'sendFile':
+        return this.sendFile();
+      default:
+        return this.model.handle(req);
+    }
+  }
+
+  private init(): InitInfo {
+    const configured = vscode.workspace.getConfiguration('socketLab').get<string>('encoding', 'utf-8');
+    return {
+      session: sessionInfo(this.session, errorLanguageFor(vscode.env.language)),
+      transcript: transcriptInfo(this.session),
+      encoding: panelEncodings.includes(configured) ? configured : 'utf-8',
+      encodings: panelEncodings,
+      strings: panelStrings(),
+    };
+  }
+
+  private async sendFile(): Promise<SendResult | { ok: false; cancelled: true }> {
+    const picked = await vscode.window.showOpenDialog({ canSelectMany: false, openLabel: vscode.l10n.t('Send') });
+    if (!picked?.[0]) return { ok: false, cancelled: true };
+    const file = picked[0].fsPath;
+    try {
+      const size = fs.statSync(file).size;
+      const stream = fs.createReadStream(file, { highWaterMark: 64 * 1024 });
+      const chunks = (async function* () {
+        for await (const c of stream) yield new Uint8Array((c as Buffer).buffer, (c as Buffer).byteOffset, (c as Buffer).byteLength);
+      })();
+      const bytes = await this.session.sendStream(chunks, size);
+      return { ok: true, bytes };
+    } catch (e) {
+      return { ok: false, error: toInputError(e, errorLanguageFor(vscode.env.language)) };
+    }
+  }
+
+  reveal(preserveFocus: boolean): void {
+    this.panel.reveal(undefined, preserveFocus);
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const d of this.disposables.splice(0).reverse()) d.dispose();
+    this.panel.dispose();
+    this.onDispose();
+  }
+}
+
+export class SessionPanelManager implements vscode.Disposable {
+  private readonly panels = new Map<string, SessionPanel>();
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly manager: SessionManager,
+  ) {
+    const watch = (s: Session) => {
+      let sub: { dispose(): void } | undefined = s.transcript.onDidGrow((c) => {
+        if (c.dir !== 'in') return;
+        sub?.dispose();
+        sub = undefined;
+        const enabled = vscode.workspace.getConfiguration('socketLab').get<boolean>('panel.openOnData', true);
+        if (enabled && !this.panels.has(s.id) && this.panels.size < MAX_AUTO_PANELS) this.open(s.id, true);
+      });
+      this.disposables.push({ dispose: () => sub?.dispose() });
+    };
+    for (const s of manager.all()) watch(s);
+    this.disposables.push(manager.onDidAdd(watch) as vscode.Disposable);
+  }
+
+  /** Opens (or reveals) the panel of `sessionId`; returns false when no such session exists. */
+  open(sessionId: string, preserveFocus = false): boolean {
+    const existing = this.panels.get(sessionId);
+    if (existing) {
+      existing.reveal(preserveFocus);
+      return true;
+    }
+    const session = this.manager.get(sessionId);
+    if (!session) return false;
+    const column = vscode.window.activeTextEditor ? vscode.ViewColumn.Beside : vscode.ViewColumn.Active;
+    const panel = new SessionPanel(this.extensionUri, session, column, preserveFocus, () => this.panels.delete(sessionId));
+    this.panels.set(sessionId, panel);
+    return true;
+  }
+
+  get openSessionIds(): string[] {
+    return [...this.panels.keys()];
+  }
+
+  dispose(): void {
+    for (const p of [...this.panels.values()]) p.dispose();
+    this.panels.clear();
+    for (const d of this.disposables.splice(0)) d.dispose();
+  }
+}
+
+function sessionIdFrom(arg: unknown): string | undefined {
+  if (typeof arg === 'string') return arg;
+  if (typeof arg === 'object' && arg !== null) {
+    const o = arg as { sessionId?: unknown; id?: unknown; session?: { id?: unknown } };
+    if (typeof o.sessionId === 'string') return o.sessionId;
+    // tree items may pass their element (a session or a node holding one)
+    if (typeof o.session?.id === 'string') return o.session.id;
+    if (typeof o.id === 'string') return o.id;
+  }
+  return undefined;
+}
+
+/** Registers `socketLab.session.openPanel {sessionId?}` and the automatic opening on first data. */
+export function registerSessionPanel(context: vscode.ExtensionContext, manager: SessionManager): SessionPanelManager {
+  const panels = new SessionPanelManager(context.extensionUri, manager);
+  context.subscriptions.push(panels);
+  registerCommand(context, 'socketLab.session.openPanel', async (arg?: unknown) => {
+    let id = sessionIdFrom(arg);
+    if (id === undefined) {
+      const sessions = manager.all();
+      if (!sessions.length) {
+        void vscode.window.showInformationMessage(vscode.l10n.t('There is no session yet. Start a server or connect a client first.'));
+        return false;
+      }
+      const pick = await vscode.window.showQuickPick(
+        sessions.map((s) => ({ label: s.label, description: `${s.kind} · ${s.state}`, id: s.id })),
+        { placeHolder: vscode.l10n.t('Which session should the panel show?') },
+      );
+      if (!pick) return false;
+      id = pick.id;
+    }
+    if (!panels.open(id)) {
+      void vscode.window.showErrorMessage(vscode.l10n.t('Session {0} does not exist (it may have been cleared). Pick one from the Connections view.', id));
+      return false;
+    }
+    return true;
+  });
+  return panels;
+}

@@ -1,0 +1,528 @@
+// End-to-end harness: real VS Code (pinned code-server) driven by Playwright in Debian's Chromium.
+// Read test/e2e/README.md for the API; specs live in test/e2e/specs/<feature>.e2e.ts.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { chromium, type Browser, type Frame, type Locator, type Page } from 'playwright-core';
+
+export const repoRoot = path.resolve(__dirname, '..', '..');
+export const resultsDir = path.join(repoRoot, 'test-results');
+const chromiumPath = process.env.SOCKET_LAB_CHROMIUM ?? '/usr/bin/chromium';
+
+/** Options for one VS Code window. */
+export interface LaunchOptions {
+  /** true (default): `--disable-workspace-trust`. false: trust enabled and the workspace left untrusted (Restricted Mode). */
+  trusted?: boolean;
+  /** Files to create in the fresh workspace folder, relative path → contents. */
+  files?: Record<string, string>;
+  /** Extra user settings merged over the harness defaults. */
+  settings?: Record<string, unknown>;
+  /** Browser viewport; the default suits screenshots. */
+  viewport?: { width: number; height: number };
+}
+
+/** A running code-server with a browser page on it. Close it with `close()` (safe twice). */
+export interface VsCode {
+  page: Page;
+  browser: Browser;
+  url: string;
+  /** The workspace folder opened in the window (a fresh temp dir). */
+  workspace: string;
+  userDataDir: string;
+  /** Everything code-server printed so far (stdout + stderr), useful in failure messages. */
+  log(): string;
+  close(): Promise<void>;
+}
+
+// ---------------------------------------------------------------- one-time setup (per mocha run)
+
+let codeServerBin: string | undefined;
+let extensionsDir: string | undefined;
+let packaged: string | Error | undefined;
+const tempDirs: string[] = [];
+const live = new Set<VsCodeImpl>();
+
+function log(msg: string): void {
+  process.stderr.write(`[e2e] ${msg}\n`);
+}
+
+/** Installs the pinned code-server into .cache/ if missing (scripts/install-code-server.sh) and returns its launcher. */
+export function ensureCodeServer(): string {
+  if (codeServerBin) return codeServerBin;
+  const out = execFileSync(path.join(repoRoot, 'scripts', 'install-code-server.sh'), {
+    cwd: repoRoot,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  codeServerBin = out.trim().split('\n').pop()!;
+  return codeServerBin;
+}
+
+/**
+ * Packages the extension once per run (`npm run package`) and returns a private copy of the .vsix.
+ * SOCKET_LAB_VSIX=path skips packaging and uses that file (handy while iterating on a spec).
+ */
+export function packageExtension(): string {
+  const given = process.env.SOCKET_LAB_VSIX;
+  if (given) return path.resolve(given);
+  if (packaged instanceof Error) throw packaged; // the first attempt failed; every suite reports the same reason
+  if (packaged) return packaged;
+  const version = (JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string })
+    .version;
+  const dir = makeTempDir('vsix-');
+  const copy = path.join(dir, `socket-lab-${version}.vsix`);
+  const logFile = path.join(dir, 'package.log');
+  // Engineers share one checkout: the lock keeps two runs from packaging over each other's dist/ and .vsix.
+  fs.mkdirSync(path.join(repoRoot, '.cache'), { recursive: true });
+  const started = Date.now();
+  try {
+    execFileSync(
+      'flock',
+      [
+        path.join(repoRoot, '.cache', 'package.lock'),
+        'sh',
+        '-c',
+        'npm run --silent package >"$1" 2>&1 && cp "socket-lab-$2.vsix" "$3"',
+        'sh',
+        logFile,
+        version,
+        copy,
+      ],
+      { cwd: repoRoot, stdio: ['ignore', 'inherit', 'inherit'] },
+    );
+  } catch {
+    const output = fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8') : '';
+    packaged = new Error(`npm run package failed:\n${output.split('\n').slice(-40).join('\n')}`);
+    throw packaged;
+  }
+  log(`packaged ${path.basename(copy)} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  packaged = copy;
+  return copy;
+}
+
+/** Installs the packaged extension into a fresh extensions dir, once per run. */
+function ensureExtensionsDir(): string {
+  if (extensionsDir) return extensionsDir;
+  const bin = ensureCodeServer();
+  const vsix = packageExtension();
+  const dir = makeTempDir('ext-');
+  const configFile = path.join(dir, '.config.yaml');
+  fs.writeFileSync(configFile, 'auth: none\n'); // an empty file is an invalid config
+  execFileSync(bin, ['--config', configFile, '--extensions-dir', dir, '--install-extension', vsix], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: codeServerEnv(),
+  });
+  const installed = fs.readdirSync(dir).filter((d) => d.startsWith('socket-lab.socket-lab-'));
+  if (installed.length !== 1) throw new Error(`extension did not install into ${dir}: ${fs.readdirSync(dir).join(', ')}`);
+  extensionsDir = dir;
+  return dir;
+}
+
+/** Folder of the installed Socket Lab extension (what the .vsix unpacked to) in this run's extensions dir. */
+export function installedExtensionDir(): string {
+  const dir = ensureExtensionsDir();
+  const name = fs.readdirSync(dir).find((d) => d.startsWith('socket-lab.socket-lab-'));
+  if (!name) throw new Error(`Socket Lab is not installed in ${dir}`);
+  return path.join(dir, name);
+}
+
+function makeTempDir(prefix: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `socket-lab-e2e-${prefix}`));
+  tempDirs.push(dir);
+  return dir;
+}
+
+function codeServerEnv(): NodeJS.ProcessEnv {
+  // A parent VS Code's variables would make code-server think it runs inside another instance.
+  const env = { ...process.env };
+  for (const key of Object.keys(env)) if (key.startsWith('VSCODE_')) delete env[key];
+  return env;
+}
+
+// ---------------------------------------------------------------- launching
+
+const defaultSettings: Record<string, unknown> = {
+  'workbench.startupEditor': 'none',
+  'workbench.tips.enabled': false,
+  'workbench.enableExperiments': false,
+  'telemetry.telemetryLevel': 'off',
+  'update.mode': 'none',
+  'extensions.ignoreRecommendations': true,
+  'extensions.autoCheckUpdates': false,
+  'extensions.autoUpdate': false,
+  'chat.commandCenter.enabled': false,
+  'workbench.colorTheme': 'Default Dark Modern',
+  'window.restoreWindows': 'none',
+  'files.hotExit': 'off',
+  'git.enabled': false,
+};
+
+class VsCodeImpl implements VsCode {
+  page!: Page;
+  browser!: Browser;
+  url = '';
+  private output = '';
+  private closed = false;
+
+  constructor(
+    readonly proc: ChildProcess,
+    readonly workspace: string,
+    readonly userDataDir: string,
+  ) {
+    proc.stdout?.on('data', (d: Buffer) => (this.output += d.toString()));
+    proc.stderr?.on('data', (d: Buffer) => (this.output += d.toString()));
+  }
+
+  log(): string {
+    return this.output;
+  }
+
+  waitForUrl(timeoutMs: number): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => finish(new Error(`code-server did not start in ${timeoutMs} ms:\n${this.output}`)), timeoutMs);
+      const check = (): void => {
+        const m = /HTTP server listening on (http:\/\/127\.0\.0\.1:\d+)\/?/.exec(this.output);
+        if (m) finish(undefined, m[1]);
+      };
+      const onExit = (code: number | null): void =>
+        finish(new Error(`code-server exited with ${code} before listening:\n${this.output}`));
+      const finish = (err?: Error, url?: string): void => {
+        clearTimeout(timer);
+        this.proc.stdout?.off('data', check);
+        this.proc.off('exit', onExit);
+        if (err) reject(err);
+        else resolve(url!);
+      };
+      this.proc.stdout?.on('data', check);
+      this.proc.once('exit', onExit);
+      check();
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    live.delete(this);
+    await this.browser?.close().catch(() => undefined);
+    killGroup(this.proc);
+  }
+}
+
+/** Kills the process group we started for code-server (it leaves a file watcher behind otherwise), and only it. */
+function killGroup(proc: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): void {
+  if (proc.pid === undefined) return;
+  try {
+    process.kill(-proc.pid, signal);
+  } catch {
+    return; // already gone
+  }
+  const pid = proc.pid;
+  setTimeout(() => {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // exited on SIGTERM
+    }
+  }, 2000).unref();
+}
+
+/** Starts code-server (own process group, 127.0.0.1, --auth none) with Socket Lab installed and opens it in Chromium. */
+export async function launch(options: LaunchOptions = {}): Promise<VsCode> {
+  const trusted = options.trusted ?? true;
+  const bin = ensureCodeServer();
+  const extDir = ensureExtensionsDir();
+  const userDataDir = makeTempDir('user-');
+  const workspace = makeTempDir('ws-');
+  for (const [rel, text] of Object.entries(options.files ?? {})) {
+    const file = path.join(workspace, rel);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, text);
+  }
+  const settings = {
+    ...defaultSettings,
+    'security.workspace.trust.enabled': !trusted,
+    // Restricted Mode without the modal trust dialog: the folder simply opens untrusted.
+    'security.workspace.trust.startupPrompt': 'never',
+    'security.workspace.trust.banner': 'always',
+    ...options.settings,
+  };
+  fs.mkdirSync(path.join(userDataDir, 'User'), { recursive: true });
+  fs.writeFileSync(path.join(userDataDir, 'User', 'settings.json'), JSON.stringify(settings, null, 2));
+
+  // An empty config of our own, so code-server does not write ~/.config/code-server/config.yaml.
+  const configFile = path.join(userDataDir, 'config.yaml');
+  fs.writeFileSync(configFile, 'auth: none\n'); // an empty file is an invalid config
+  const args = [
+    '--config',
+    configFile,
+    '--auth',
+    'none',
+    '--bind-addr',
+    '127.0.0.1:0',
+    '--user-data-dir',
+    userDataDir,
+    '--extensions-dir',
+    extDir,
+    '--disable-telemetry',
+    '--disable-update-check',
+    '--disable-getting-started-override',
+    ...(trusted ? ['--disable-workspace-trust'] : []),
+    workspace,
+  ];
+  const proc = spawn(bin, args, {
+    detached: true, // own process group, so close() can kill the group and nothing else
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: codeServerEnv(),
+  });
+  const vsc = new VsCodeImpl(proc, workspace, userDataDir);
+  live.add(vsc);
+  try {
+    vsc.url = await vsc.waitForUrl(60_000);
+    vsc.browser = await chromium.launch({
+      executablePath: chromiumPath,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+        '--disable-quic',
+      ],
+    });
+    const context = await vsc.browser.newContext({ viewport: options.viewport ?? { width: 1400, height: 900 } });
+    vsc.page = await context.newPage();
+    await vsc.page.goto(`${vsc.url}/?folder=${encodeURIComponent(workspace)}`);
+    await vsc.page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+    // The workbench paints before its parts are ready; the status bar is one of the last.
+    await vsc.page.locator('.part.statusbar').waitFor({ timeout: 30_000 });
+    return vsc;
+  } catch (e) {
+    await saveScreenshots('launch-failure');
+    await vsc.close();
+    throw e;
+  }
+}
+
+/**
+ * Mocha helper: launches one VS Code for the enclosing `describe` (before) and closes it (after).
+ * Returns a handle whose `page` is valid inside the tests.
+ */
+export function useVsCode(options: LaunchOptions = {}): { readonly page: Page; readonly vscode: VsCode } {
+  let vsc: VsCode | undefined;
+  before(async function () {
+    this.timeout(5 * 60_000); // the first launch of a run may install code-server and package the extension
+    vsc = await launch(options);
+  });
+  after(async function () {
+    await vsc?.close();
+  });
+  return {
+    get page(): Page {
+      if (!vsc) throw new Error('VS Code is not running (did the before hook fail?)');
+      return vsc.page;
+    },
+    get vscode(): VsCode {
+      if (!vsc) throw new Error('VS Code is not running (did the before hook fail?)');
+      return vsc;
+    },
+  };
+}
+
+// ---------------------------------------------------------------- driving the workbench
+
+/** Runs a command from the palette by its full title, e.g. `Socket Lab: About`. */
+export async function runCommand(page: Page, title: string): Promise<void> {
+  const input = await openQuickInput(page, 'F1');
+  await input.fill(`>${title}`);
+  // Enter only once the filtered list has caught up with the text, or it runs whatever was first before.
+  const row = page
+    .locator('.quick-input-widget .quick-input-list .monaco-list-row')
+    .filter({ has: page.locator('.label-name', { hasText: exactText(title) }) })
+    .first();
+  await row.waitFor({ timeout: 15_000 }).catch(async () => {
+    await page.keyboard.press('Escape'); // leave the palette closed for the next step
+    throw new Error(`command "${title}" is not in the palette (is it contributed and spelled exactly so?)`);
+  });
+  await row.click();
+  await page.locator('.quick-input-widget .quick-input-list').waitFor({ state: 'hidden', timeout: 5_000 }).catch(() => undefined);
+}
+
+async function openQuickInput(page: Page, key: string): Promise<Locator> {
+  const input = page.locator('.quick-input-widget .quick-input-box input');
+  for (let attempt = 0; attempt < 3; attempt++) {
+    await page.keyboard.press(key);
+    try {
+      await input.waitFor({ state: 'visible', timeout: 5_000 });
+      return input;
+    } catch {
+      // focus may have been inside a webview iframe, which swallows F1: focus the workbench and retry
+      await page.locator('.part.statusbar').click({ position: { x: 2, y: 2 } }).catch(() => undefined);
+    }
+  }
+  throw new Error('the command palette did not open');
+}
+
+/** The quick input shown by a command (showInputBox/showQuickPick): types `value` and presses Enter. */
+export async function answerInputBox(page: Page, value: string): Promise<void> {
+  const input = page.locator('.quick-input-widget .quick-input-box input');
+  await input.waitFor({ state: 'visible', timeout: 15_000 });
+  await input.fill(value);
+  await input.press('Enter');
+}
+
+/** Picks the quick-pick item whose label is exactly `label`. */
+export async function pickQuickItem(page: Page, label: string): Promise<void> {
+  const row = page
+    .locator('.quick-input-widget .quick-input-list .monaco-list-row')
+    .filter({ has: page.locator('.label-name', { hasText: exactText(label) }) })
+    .first();
+  await row.waitFor({ timeout: 15_000 });
+  await row.click();
+}
+
+/** Labels of the rows currently in a quick pick. */
+export async function quickPickItems(page: Page): Promise<string[]> {
+  const rows = page.locator('.quick-input-widget .quick-input-list .monaco-list-row .label-name');
+  await rows.first().waitFor({ timeout: 15_000 });
+  return (await rows.allInnerTexts()).map((t) => t.trim());
+}
+
+/** Opens the Socket Lab container (activity bar) if it is not open; resolves when its Connections view is there. */
+export async function openSocketLabView(page: Page): Promise<Locator> {
+  const container = page.locator('[id="workbench.view.extension.socketLab"]');
+  if (!(await container.isVisible().catch(() => false))) {
+    await page.locator('.activitybar [aria-label^="Socket Lab"]').first().click();
+  }
+  await container.waitFor({ state: 'visible', timeout: 30_000 });
+  return container;
+}
+
+/** The body of a view by its name (e.g. "Connections"), after `openSocketLabView`. */
+export function viewPane(page: Page, name: string): Locator {
+  return page.locator('.pane').filter({ has: page.locator('.pane-header', { hasText: exactText(name) }) });
+}
+
+/** Text of the tree/list rows in a view (default: Connections), top to bottom; waits for at least `min` rows. */
+export async function treeRows(page: Page, view = 'Connections', min = 1): Promise<string[]> {
+  const rows = viewPane(page, view).locator('.monaco-list-row');
+  await rows.nth(min - 1).waitFor({ timeout: 15_000 });
+  return (await rows.allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim());
+}
+
+/** A tree row in a view whose text contains `text`. */
+export function treeRow(page: Page, text: string | RegExp, view = 'Connections'): Locator {
+  return viewPane(page, view).locator('.monaco-list-row').filter({ hasText: text }).first();
+}
+
+/** Waits for a notification toast containing `text`; returns it (its buttons are `.monaco-button`). */
+export async function waitForNotification(page: Page, text: string | RegExp, timeoutMs = 20_000): Promise<Locator> {
+  const toast = page.locator('.notifications-toasts .notification-toast').filter({ hasText: text }).first();
+  await toast.waitFor({ state: 'visible', timeout: timeoutMs }).catch(async () => {
+    const seen = await page.locator('.notifications-toasts .notification-toast').allInnerTexts();
+    throw new Error(`no notification matching ${String(text)}; visible: ${JSON.stringify(seen)}`);
+  });
+  return toast;
+}
+
+/** Closes every visible notification toast (so the next waitForNotification sees only new ones). */
+export async function clearNotifications(page: Page): Promise<void> {
+  await runCommand(page, 'Notifications: Clear All Notifications');
+}
+
+/**
+ * The palette title of a contributed command, `Category: Title`, read from package.json and package.nls.json,
+ * or undefined when the manifest does not contribute `id` (yet).
+ */
+export function commandTitle(id: string): string | undefined {
+  const manifest = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as {
+    contributes?: { commands?: { command: string; title: string; category?: string }[] };
+  };
+  const nls = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.nls.json'), 'utf8')) as Record<string, string>;
+  const resolve = (s: string): string => s.replace(/^%(.+)%$/, (_m, key: string) => nls[key] ?? key);
+  const cmd = manifest.contributes?.commands?.find((c) => c.command === id);
+  if (!cmd) return undefined;
+  return cmd.category ? `${resolve(cmd.category)}: ${resolve(cmd.title)}` : resolve(cmd.title);
+}
+
+/** Asserts that running `title` in Restricted Mode refuses with Socket Lab's "needs a trusted workspace" sentence. */
+export async function expectTrustRefusal(page: Page, title: string): Promise<void> {
+  await runCommand(page, title);
+  await waitForNotification(page, /needs a trusted workspace/);
+}
+
+/**
+ * The webview frame that contains `selector` (webviews are nested iframes). Polls until found.
+ * Use the returned Frame like a page: `frame.locator(...)`.
+ */
+export async function findFrame(page: Page, selector: string, timeoutMs = 30_000): Promise<Frame> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    for (const frame of page.frames()) {
+      if (frame === page.mainFrame()) continue;
+      const found = await frame.$(selector).catch(() => null);
+      if (found) return frame;
+    }
+    await page.waitForTimeout(250);
+  }
+  throw new Error(`no webview frame contains ${selector}`);
+}
+
+/** Opens the editor tab titled `title` if it exists; returns the tab locator. */
+export function editorTab(page: Page, title: string | RegExp): Locator {
+  return page.locator('.tabs-container .tab').filter({ hasText: title }).first();
+}
+
+/** Saves a full-page screenshot of `page` under test-results/<name>.png and returns its path. */
+export async function screenshot(page: Page, name: string): Promise<string> {
+  fs.mkdirSync(resultsDir, { recursive: true });
+  const file = path.join(resultsDir, `${safeName(name)}.png`);
+  await page.screenshot({ path: file, timeout: 15_000 });
+  return file;
+}
+
+/** Screenshots every open VS Code window (used by the failure hook). */
+export async function saveScreenshots(name: string): Promise<string[]> {
+  const files: string[] = [];
+  let i = 0;
+  for (const vsc of live) {
+    if (!vsc.page || vsc.page.isClosed()) continue;
+    const file = await screenshot(vsc.page, live.size > 1 ? `${name}-${i++}` : name).catch(() => undefined);
+    if (file) files.push(file);
+  }
+  return files;
+}
+
+function safeName(name: string): string {
+  return name.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 150) || 'screenshot';
+}
+
+function exactText(text: string): RegExp {
+  return new RegExp(`^\\s*${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`);
+}
+
+// ---------------------------------------------------------------- cleanup
+
+/** Closes every VS Code still open and removes the temp dirs (root hook afterAll, and on exit as a safety net). */
+export async function closeAll(): Promise<void> {
+  for (const vsc of [...live]) await vsc.close();
+  removeTempDirs();
+}
+
+function removeTempDirs(): void {
+  if (process.env.SOCKET_LAB_E2E_KEEP) return;
+  for (const dir of tempDirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+}
+
+process.once('exit', () => {
+  for (const vsc of live) killGroup(vsc.proc, 'SIGKILL');
+  removeTempDirs();
+});
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    for (const vsc of live) killGroup(vsc.proc, 'SIGKILL');
+    process.exit(130);
+  });
+}

@@ -1,0 +1,89 @@
+// Foundation: Socket Lab loads in a real VS Code (code-server), trusted and in Restricted Mode.
+import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Locator, Page } from 'playwright-core';
+import {
+  commandTitle,
+  expectTrustRefusal,
+  installedExtensionDir, openSocketLabView, runCommand, useVsCode, viewPane, waitForNotification } from '../harness';
+
+describe('foundation (packaged extension)', function () {
+  it('ships the bundles and a loadable `cap` next to the capture helper, but no sources or maps', function () {
+    this.timeout(5 * 60_000); // may package the extension and install code-server first
+    const ext = installedExtensionDir();
+    for (const f of ['package.json', 'dist/extension.js', 'dist/cli.js', 'dist/captureHelper.js']) {
+      assert.ok(fs.existsSync(path.join(ext, f)), `${f} is missing from the .vsix`);
+    }
+    const all = fs.readdirSync(ext, { recursive: true }).map(String);
+    assert.deepEqual(all.filter((f) => /^(src|test|webview|native|\.cache)\b|\.map$|\.ts$/.test(f)), []);
+    // The helper runs as a plain Node process: resolve and load the native addon exactly as it would.
+    const helper = path.join(ext, 'dist', 'captureHelper.js');
+    const script = `const r = require('node:module').createRequire(process.argv[1]);
+      const { Cap } = r('cap'); process.stdout.write(r.resolve('cap') + '\\n' + typeof Cap.deviceList);`;
+    const out = execFileSync(process.execPath, ['-e', script, helper], { encoding: 'utf8' }).split('\n');
+    assert.equal(out[0], path.join(ext, 'node_modules', 'cap', 'lib', 'Cap.js'));
+    assert.equal(out[1], 'function');
+  });
+});
+
+describe('foundation (trusted workspace)', function () {
+  const vsc = useVsCode({ trusted: true });
+
+  it('loads the workbench with the Socket Lab container in the activity bar', async () => {
+    const entry = vsc.page.locator('.activitybar [aria-label^="Socket Lab"]').first();
+    await entry.waitFor({ state: 'visible', timeout: 30_000 });
+    assert.match((await entry.getAttribute('aria-label')) ?? '', /^Socket Lab/);
+    // By now the status bar is complete; with trust disabled it must not say Restricted Mode.
+    assert.equal(await restrictedModeIndicator(vsc.page).count(), 0);
+  });
+
+  it('shows the Connections welcome view with its buttons', async () => {
+    await openSocketLabView(vsc.page);
+    const welcome = viewPane(vsc.page, 'Connections').locator('.welcome-view-content');
+    await welcome.waitFor({ state: 'visible', timeout: 30_000 });
+    assert.match(await welcome.innerText(), /No sockets yet/);
+    const buttons = (await welcome.locator('.monaco-button').allInnerTexts()).map((t) => t.trim());
+    assert.deepEqual(buttons, ['Start TCP Server', 'Connect TCP Client', 'Open UDP Socket']);
+    assert.equal(await welcome.locator('a', { hasText: 'About Socket Lab' }).count(), 1);
+  });
+
+  it('runs "Socket Lab: About" from the command palette', async () => {
+    await runCommand(vsc.page, 'Socket Lab: About');
+    const toast = await waitForNotification(vsc.page, /Socket Lab \d+\.\d+\.\d+: sockets you can see\./);
+    assert.ok(await toast.isVisible());
+  });
+});
+
+describe('foundation (Restricted Mode)', function () {
+  const vsc = useVsCode({ trusted: false });
+
+  it('opens the folder in Restricted Mode', async () => {
+    await restrictedModeIndicator(vsc.page).waitFor({ state: 'visible', timeout: 30_000 });
+  });
+
+  it('still loads Socket Lab and shows its views', async () => {
+    await openSocketLabView(vsc.page);
+    const welcome = viewPane(vsc.page, 'Connections').locator('.welcome-view-content');
+    await welcome.waitFor({ state: 'visible', timeout: 30_000 });
+    assert.match(await welcome.innerText(), /No sockets yet/);
+    await runCommand(vsc.page, 'Socket Lab: About');
+    await waitForNotification(vsc.page, /sockets you can see/);
+  });
+
+  // The first command that runs code; the sessions issue contributes it. Until then this test is pending.
+  const guarded = 'socketLab.tcp.startServer';
+  it(`refuses ${guarded}: it needs a trusted workspace`, async function () {
+    const title = commandTitle(guarded);
+    if (!title) {
+      console.warn(`      note: ${guarded} is not contributed yet, so the trust refusal is not checked`);
+      this.skip();
+    }
+    await expectTrustRefusal(vsc.page, title);
+  });
+});
+
+function restrictedModeIndicator(page: Page): Locator {
+  return page.locator('.part.statusbar .statusbar-item', { hasText: 'Restricted Mode' }).first();
+}

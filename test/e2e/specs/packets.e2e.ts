@@ -1,0 +1,140 @@
+// The packet panel in a real VS Code: open a real loopback capture (handshake, data, FIN) with
+// socketLab.capture.openFile, filter it, pick tcp.flags and see its bytes, read the conversation diagram.
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Frame, Page } from 'playwright-core';
+import { dissect, DissectContext, findField } from '../../../src/core/decode/dissect';
+import { readCaptureFile } from '../../../src/core/pcap/pcapReader';
+import { answerInputBox, repoRoot, runCommand, screenshot, useVsCode, type VsCode } from '../harness';
+
+const FIXTURE = path.join(repoRoot, 'test', 'fixtures', 'packetPanel', 'loopbackTcp.pcapng');
+const OPEN_FILE = 'Socket Lab: Open Capture File (pcap/pcapng)';
+
+/** Runs openFile from the palette and types the path into VS Code's own file dialog. */
+async function openCapture(page: Page, vsc: VsCode, name: string): Promise<Frame> {
+  const target = path.join(vsc.workspace, name);
+  fs.copyFileSync(FIXTURE, target);
+  await runCommand(page, OPEN_FILE);
+  await answerInputBox(page, target);
+  const frame = await findFrameWith(page, '.pk-app[data-ready="true"]');
+  return frame;
+}
+
+async function findFrameWith(page: Page, selector: string, timeoutMs = 30_000): Promise<Frame> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    for (const f of page.frames()) {
+      if (f !== page.mainFrame() && (await f.$(selector).catch(() => null))) return f;
+    }
+    await page.waitForTimeout(250);
+  }
+  throw new Error(`no webview frame contains ${selector}`);
+}
+
+const infoTexts = async (frame: Frame) => (await frame.locator('.pk-row[data-index] .pk-c-info').allInnerTexts()).map((t) => t.trim());
+
+async function setTheme(vsc: VsCode, theme: string): Promise<void> {
+  const file = path.join(vsc.userDataDir, 'User', 'settings.json');
+  const settings = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
+  settings['workbench.colorTheme'] = theme;
+  fs.writeFileSync(file, JSON.stringify(settings, null, 2));
+  const dark = /dark/i.test(theme);
+  await vsc.page.waitForFunction((d) => document.body.classList.contains(d ? 'vs-dark' : 'vs'), dark, { timeout: 20_000 });
+}
+
+describe('packet panel', function () {
+  const vsc = useVsCode({ trusted: true, viewport: { width: 1500, height: 900 } });
+  let frame: Frame;
+
+  // What the decoder says about the fixture's first SYN, to compare the panel against.
+  const packets = readCaptureFile(new Uint8Array(fs.readFileSync(FIXTURE))).packets;
+  const syn = dissect(packets[0], new DissectContext(), 1);
+  const flags = findField(syn, 'tcp.flags');
+  assert.ok(flags, 'the decoder finds tcp.flags in the fixture');
+  const flagBytes = Array.from(packets[0].data.subarray(flags.offset, flags.offset + flags.length), (b) => b.toString(16).padStart(2, '0'));
+
+  it('opens a pcapng file and lists SYN / SYN-ACK / ACK in Wireshark columns', async () => {
+    frame = await openCapture(vsc.page, vsc.vscode, 'loopback.pcapng');
+    const headers = (await frame.locator('.pk-head .pk-c').allInnerTexts()).map((t) => t.trim());
+    assert.deepEqual(headers, ['No.', 'Time', 'Source', 'Destination', 'Protocol', 'Length', 'Info']);
+    await frame.locator('.pk-row[data-index="9"]').waitFor({ timeout: 15_000 });
+    const info = await infoTexts(frame);
+    assert.equal(info.length, 10);
+    assert.match(info[0], /→ 47811 \[SYN\] Seq=0 /);
+    assert.match(info[1], /47811 → \d+ \[SYN, ACK\] Seq=0 Ack=1 /);
+    assert.match(info[2], /\[ACK\] Seq=1 Ack=1 /);
+    assert.match(info[7], /\[FIN, ACK\]/);
+    assert.equal(await frame.locator('.pk-row[data-index="0"] .pk-c-protocol').innerText(), 'TCP');
+  });
+
+  it('draws the connection as arrows: handshake and teardown at a glance', async () => {
+    const segs = frame.locator('g.pk-seg');
+    await segs.nth(9).waitFor({ timeout: 15_000 });
+    assert.equal(await segs.count(), 10);
+    const flagsText = await segs.evaluateAll((gs) => gs.map((g) => (g as SVGGElement).dataset.flags));
+    assert.deepEqual(flagsText.slice(0, 3), ['[SYN]', '[SYN, ACK]', '[ACK]']);
+    assert.deepEqual(flagsText.slice(7), ['[FIN, ACK]', '[FIN, ACK]', '[ACK]']);
+    // The SYN goes left → right, the SYN-ACK comes back right → left.
+    const x = await frame.locator('g.pk-seg line.pk-arrow').evaluateAll((ls) => ls.slice(0, 2).map((l) => [Number(l.getAttribute('x1')), Number(l.getAttribute('x2'))]));
+    assert.ok(x[0][0] < x[0][1] && x[1][0] > x[1][1], `arrow directions ${JSON.stringify(x)}`);
+    assert.match(await frame.locator('g.pk-seg').nth(1).innerHTML(), /Seq=0 Ack=1 Len=0/);
+  });
+
+  it('filters with tcp.flags.syn == 1 to the two SYN rows, and shows a bad filter in place', async () => {
+    const input = frame.locator('.pk-filter-input');
+    await input.fill('tcp.flags.syn ==');
+    await input.press('Enter');
+    await frame.locator('.pk-app[data-filter-error="true"]').waitFor({ timeout: 10_000 });
+    assert.ok((await frame.locator('.pk-filter-error').innerText()).trim().length > 0, 'the reason is shown');
+    assert.equal(await input.getAttribute('aria-invalid'), 'true');
+    await input.fill('tcp.flags.syn == 1');
+    await input.press('Enter');
+    await frame.locator('.pk-app[data-matched="2"][data-filter-error="false"]').waitFor({ timeout: 10_000 });
+    await frame.waitForFunction(() => document.querySelectorAll('.pk-row[data-index]').length === 2, undefined, { timeout: 10_000 });
+    const info = await infoTexts(frame);
+    assert.equal(info.length, 2);
+    assert.match(info[0], /\[SYN\]/);
+    assert.match(info[1], /\[SYN, ACK\]/);
+    assert.match(await frame.locator('.pk-status').innerText(), /2 of 10/);
+  });
+
+  it('selects tcp.flags in the field tree and highlights exactly its bytes; a byte click selects its field', async () => {
+    await frame.locator('.pk-row[data-index="0"]').click();
+    const tcpLayer = frame.locator('.pk-item[data-field="tcp"]');
+    await tcpLayer.waitFor({ timeout: 10_000 });
+    assert.equal(await frame.locator('.pk-item[data-field="tcp"] .pk-role').innerText(), 'segment');
+    assert.equal(await frame.locator('.pk-item[data-field="ip"] .pk-role').innerText(), 'packet');
+    await tcpLayer.click();
+    await tcpLayer.press('ArrowRight'); // keyboard: expand the layer
+    const flagsItem = frame.locator('.pk-item[data-field="tcp.flags"]');
+    await flagsItem.waitFor({ timeout: 10_000 });
+    await flagsItem.click();
+    await frame.waitForFunction((n) => document.querySelectorAll('.hex-view .hb.field').length === n, flagBytes.length, { timeout: 10_000 });
+    const lit = (await frame.locator('.hex-view .hb.field').allInnerTexts()).map((t) => t.trim());
+    assert.deepEqual(lit, flagBytes);
+    assert.equal(await frame.locator('.pk-app').getAttribute('data-field'), 'tcp.flags');
+    await screenshot(vsc.page, 'packets-flags-selected');
+
+    // Reverse: click the first byte of the IP source address → ip.src is selected.
+    const ipSrc = findField(syn, 'ip.src');
+    assert.ok(ipSrc);
+    const row = Math.floor(ipSrc.offset / 16);
+    const col = ipSrc.offset % 16;
+    await frame.locator(`.hex-view .hex-row >> nth=${row}`).locator(`.hb[data-c="${col}"]`).click();
+    await frame.locator('.pk-app[data-field="ip.src"]').waitFor({ timeout: 10_000 });
+    assert.equal(await frame.locator('.pk-item[aria-selected="true"]').getAttribute('data-field'), 'ip.src');
+  });
+
+  it('looks native in the light and the dark theme (screenshots into media/)', async () => {
+    await frame.locator('.pk-item[data-field="tcp.flags"]').click();
+    fs.mkdirSync(path.join(repoRoot, 'media'), { recursive: true });
+    for (const [theme, name] of [['Default Light Modern', 'light'], ['Default Dark Modern', 'dark']] as const) {
+      await setTheme(vsc.vscode, theme);
+      await vsc.page.waitForTimeout(500); // the webview repaints after the theme variables change
+      const file = path.join(repoRoot, 'media', `packet-panel-${name}.png`);
+      await vsc.page.screenshot({ path: file });
+      assert.ok(fs.statSync(file).size > 10_000, `${file} has content`);
+    }
+  });
+});

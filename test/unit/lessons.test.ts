@@ -1,0 +1,683 @@
+import * as assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import * as dgram from 'node:dgram';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { loadLessonCatalog, validateLesson, isSafeRelativePath, lessonLanguage, type Lesson } from '../../src/core/lessons/lessonCatalog';
+import { resolveInterpreter, type PythonInterpreter } from '../../src/core/lessons/interpreter';
+import { LessonProcess, type LessonExit } from '../../src/core/lessons/lessonProcess';
+import {
+  chooseAddress, findFreePort, LessonRunManager, startLessonSide, waitForServer, type LessonAddress,
+} from '../../src/core/lessons/lessonRunner';
+import { SessionManager } from '../../src/core/sessions/sessionManager';
+import type { Session } from '../../src/core/sessions/session';
+import { repoRoot } from './helpers';
+
+const lessonsRoot = path.join(repoRoot, 'lessons');
+const catalog = loadLessonCatalog(lessonsRoot);
+const python: PythonInterpreter = { command: 'python3', args: [], source: 'test' };
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+function lesson(id: string): Lesson {
+  const l = catalog.lessons.find((x) => x.id === id);
+  assert.ok(l, `lesson ${id} is in the catalog`);
+  return l;
+}
+
+function pidAlive(pid: number | undefined): boolean {
+  if (pid === undefined) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Polls `cond` every 20 ms; fails with `what` after `timeoutMs`. */
+async function until(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const received = (s: Session) => {
+  const parts = s.transcript.chunks().filter((c) => c.dir === 'in').map((c) => c.data);
+  return Buffer.concat(parts);
+};
+
+describe('lessons', function () {
+  this.timeout(60_000);
+  const procs: LessonProcess[] = [];
+  let sessions: SessionManager | undefined;
+  const tmpDirs: string[] = [];
+
+  afterEach(async () => {
+    await Promise.all(procs.splice(0).map((p) => p.stop('stopped', 300)));
+    sessions?.dispose();
+    sessions = undefined;
+    for (const d of tmpDirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+  });
+
+  const tmp = () => {
+    const d = fs.mkdtempSync(path.join(os.tmpdir(), 'socket-lab-lesson-test-'));
+    tmpDirs.push(d);
+    return d;
+  };
+
+  /** Starts the lesson's server on a free port (or temp socket path) and waits until it is ready. */
+  async function startServer(id: string, env?: Record<string, string>): Promise<{ proc: LessonProcess; address: LessonAddress }> {
+    const l = lesson(id);
+    const address = l.transport === 'unix'
+      ? await chooseAddress(l, { unixPath: path.join(tmp(), 'lesson.sock') })
+      : await chooseAddress(l, { port: await findFreePort(0, l.transport === 'udp' ? 'udp' : 'tcp') });
+    const proc = startLessonSide(l, 'server', address, { interpreter: python, env, timeoutMs: 50_000 });
+    procs.push(proc);
+    await waitForServer(l, proc, address);
+    return { proc, address };
+  }
+
+  /** Runs the lesson's client to its end and returns its exit. */
+  async function runClient(id: string, address: LessonAddress, args: string[] = [], env?: Record<string, string>): Promise<{ proc: LessonProcess; exit: LessonExit }> {
+    const proc = startLessonSide(lesson(id), 'client', address, { interpreter: python, clientArgs: args, env, timeoutMs: 40_000 });
+    procs.push(proc);
+    const exit = await proc.exited;
+    return { proc, exit };
+  }
+
+  /** Runs any .py of a lesson with arguments, to its end. */
+  async function runFile(id: string, file: string, args: string[], env?: Record<string, string>, interpreter = python) {
+    const l = lesson(id);
+    const proc = new LessonProcess({ interpreter, file: path.join(l.dir, file), args, cwd: l.dir, env, timeoutMs: 40_000 });
+    procs.push(proc);
+    const exit = await proc.exited;
+    return { proc, exit };
+  }
+
+  describe('catalog', () => {
+    it('has sixteen valid lessons in order and no problems', () => {
+      assert.deepEqual(catalog.problems, []);
+      assert.equal(catalog.lessons.length, 16);
+      assert.deepEqual(catalog.lessons.map((l) => l.order), Array.from({ length: 16 }, (_, i) => i + 1));
+      for (const l of catalog.lessons) assert.equal(path.basename(l.dir), l.id);
+    });
+
+    it('every lesson names existing files, and both languages are complete', () => {
+      for (const l of catalog.lessons) {
+        for (const f of l.files) assert.ok(fs.statSync(path.join(l.dir, f.path)).isFile(), `${l.id}/${f.path}`);
+        for (const lang of ['en', 'zh-cn'] as const) {
+          assert.ok(l.title[lang].trim() && l.summary[lang].trim(), `${l.id} ${lang} title/summary`);
+          assert.equal(l.watch[lang].length, l.watch.en.length);
+        }
+        // the Chinese texts are really Chinese, not a copy of the English
+        assert.match(l.title['zh-cn'] + l.summary['zh-cn'], /[\u4e00-\u9fff]/, `${l.id} zh-cn has Chinese text`);
+        const en = fs.readFileSync(path.join(l.dir, 'README.md'), 'utf8');
+        const zh = fs.readFileSync(path.join(l.dir, 'README.zh-cn.md'), 'utf8');
+        assert.match(en, /^# /m, `${l.id} README.md has a title`);
+        assert.match(en, /## Exercises?/i, `${l.id} README.md ends with exercises`);
+        assert.match(zh, /## 练习/, `${l.id} README.zh-cn.md ends with exercises`);
+        assert.match(en, /Socket Lab/, `${l.id} README.md says what to watch in Socket Lab`);
+        assert.match(zh, /[\u4e00-\u9fff]{20}/, `${l.id} README.zh-cn.md is written in Chinese`);
+      }
+    });
+
+    it('every lesson program compiles under Python 3 and follows the house rules', () => {
+      for (const l of catalog.lessons) {
+        for (const f of l.files) {
+          const file = path.join(l.dir, f.path);
+          execFileSync('python3', ['-m', 'py_compile', file], { stdio: 'pipe' });
+          const src = fs.readFileSync(file, 'utf8');
+          assert.doesNotMatch(src, /0\.0\.0\.0['"]\s*[,)]|bind\(\(\s*['"]{2}/, `${f.path} never binds every interface`);
+          assert.doesNotMatch(src, /shell\s*=\s*True|os\.system\(|os\.popen\(/, `${l.id}/${f.path} never uses a shell`);
+          assert.doesNotMatch(src, /struct\.(?:pack|unpack|Struct)\(\s*['"][^!'"]*[iIhHlLqQ]/, `${l.id}/${f.path} uses network byte order`);
+          if (/hmac\.new\(/.test(src)) assert.match(src, /hmac\.new\([^)]*'sha256'\)/, `${l.id}/${f.path} names the digest`);
+          if (/SOCK_STREAM/.test(src) && /\.bind\(/.test(src) && l.transport === 'tcp') assert.match(src, /SO_REUSEADDR|allow_reuse_address/, `${l.id}/${f.path} sets SO_REUSEADDR`);
+        }
+        const lead = l.files.find((f) => f.role === 'server');
+        if (lead && l.transport !== 'unix') {
+          assert.match(fs.readFileSync(path.join(l.dir, lead.path), 'utf8'), /SOCKET_LAB_PORT/, `${l.id} server takes the port from the environment`);
+        }
+      }
+    });
+
+    it('rejects malformed lesson.json with clear errors instead of throwing', () => {
+      const good = JSON.parse(fs.readFileSync(path.join(lessonsRoot, '01-tcp-echo', 'lesson.json'), 'utf8'));
+      assert.deepEqual(validateLesson(good, '01-tcp-echo').errors, []);
+      for (const bad of [null, 42, 'x', [], {}]) {
+        const r = validateLesson(bad);
+        assert.equal(r.lesson, undefined);
+        assert.ok(r.errors.length > 0);
+      }
+      const cases: [Record<string, unknown>, RegExp][] = [
+        [{ ...good, id: 'TCP echo' }, /"id" must look like/],
+        [{ ...good, order: 2 }, /does not match the id's number/],
+        [{ ...good, title: { en: 'x' } }, /"title.zh-cn" is missing/],
+        [{ ...good, files: [{ path: '../../etc/passwd.py', role: 'server' }] }, /relative \.py path/],
+        [{ ...good, files: [{ path: 'server.py', role: 'root' }] }, /role must be one of/],
+        [{ ...good, defaultPort: 80 }, /defaultPort/],
+        [{ ...good, transport: 'udp', ready: 'port', peer: { ...good.peer, transport: 'udp' } }, /cannot be probed/],
+        [{ ...good, peer: { plays: ['both'], transport: 'tcp' } }, /peer\.plays/],
+        [{ ...good, peer: { ...good.peer, mode: 'shout' } }, /peer\.mode/],
+        [{ ...good, watch: { en: ['a'], 'zh-cn': [] } }, /watch\.zh-cn/],
+        [{ ...good, surprise: 1 }, /unknown field "surprise"/],
+      ];
+      for (const [raw, re] of cases) {
+        const r = validateLesson(raw, '01-tcp-echo');
+        assert.equal(r.lesson, undefined, String(re));
+        assert.ok(r.errors.some((e) => re.test(e)), `${re} in ${JSON.stringify(r.errors)}`);
+      }
+      assert.deepEqual(validateLesson(good, '02-other').errors, ['"id" is "01-tcp-echo" but the folder is "02-other"']);
+      assert.equal(isSafeRelativePath('a/../b.py'), false);
+      assert.equal(isSafeRelativePath('sub/b.py'), true);
+      assert.equal(lessonLanguage('zh-CN'), 'zh-cn');
+      assert.equal(lessonLanguage('en-US'), 'en');
+    });
+
+    it('loading a folder with broken lessons reports each problem and keeps the good ones', () => {
+      const root = tmp();
+      fs.cpSync(path.join(lessonsRoot, '01-tcp-echo'), path.join(root, '01-tcp-echo'), { recursive: true });
+      fs.mkdirSync(path.join(root, '02-broken'));
+      fs.writeFileSync(path.join(root, '02-broken', 'lesson.json'), '{ not json');
+      fs.mkdirSync(path.join(root, '03-empty'));
+      fs.cpSync(path.join(lessonsRoot, '04-sticky-packets'), path.join(root, '04-sticky-packets'), { recursive: true });
+      fs.rmSync(path.join(root, '04-sticky-packets', 'client.py'));
+      const c = loadLessonCatalog(root);
+      assert.deepEqual(c.lessons.map((l) => l.id), ['01-tcp-echo']);
+      const byDir = Object.fromEntries(c.problems.map((p) => [path.basename(p.dir), p.errors.join('; ')]));
+      assert.match(byDir['02-broken'], /not valid JSON/);
+      assert.match(byDir['03-empty'], /lesson\.json is missing/);
+      assert.match(byDir['04-sticky-packets'], /"client\.py" is listed but missing/);
+      assert.match(loadLessonCatalog(path.join(root, 'nope')).problems[0].errors[0], /cannot read the lessons folder/);
+    });
+  });
+
+  describe('interpreter and runner', () => {
+    it('resolves the first candidate that really is Python 3 and explains the others', async () => {
+      const r = await resolveInterpreter([
+        { command: 'socket-lab-no-such-python', args: [], source: 'setting' },
+        { command: process.execPath, args: [], source: 'not-python' },
+        python,
+      ]);
+      assert.ok(r.ok);
+      assert.equal(r.interpreter.command, 'python3');
+      assert.match(r.version, /^3\.\d+\.\d+$/);
+      const none = await resolveInterpreter([{ command: 'socket-lab-no-such-python', args: [], source: 'setting' }]);
+      assert.ok(!none.ok);
+      assert.equal(none.code, 'ENOPYTHON');
+      assert.equal(none.tried[0].reason, 'not found');
+    });
+
+    it('picks another free port when the default is busy', async () => {
+      const holder = net.createServer().listen(0, '127.0.0.1');
+      await new Promise((r) => holder.once('listening', r));
+      const busy = (holder.address() as net.AddressInfo).port;
+      try {
+        const port = await findFreePort(busy);
+        assert.notEqual(port, busy);
+        assert.ok(port > 0);
+        const free = await findFreePort(port);
+        assert.equal(free, port);
+      } finally {
+        holder.close();
+      }
+    });
+
+    it('runs both sides, server first, client once the port listens, and stops leave nothing behind', async () => {
+      const holder = net.createServer().listen(lesson('02-many-clients').defaultPort, '127.0.0.1');
+      await new Promise((r) => { holder.once('listening', r); holder.once('error', r); });
+      const runs = new LessonRunManager();
+      try {
+        const started: string[] = [];
+        const state = await runs.start(lesson('02-many-clients'), ['server', 'client'], { interpreter: python }, (side) => started.push(side));
+        assert.deepEqual(started, ['server', 'client']);
+        assert.notEqual(state.address.port, lesson('02-many-clients').defaultPort, 'a busy default port is replaced');
+        await state.client!.exited;
+        assert.match(state.client!.output, /reply: round 3: MESSAGE 3/);
+        assert.ok(runs.isRunning('02-many-clients'), 'the server outlives its client');
+        const pid = state.server!.pid;
+        await runs.stop('02-many-clients');
+        assert.equal(runs.isRunning('02-many-clients'), false);
+        assert.equal(pidAlive(pid), false);
+      } finally {
+        runs.dispose();
+        holder.close();
+      }
+    });
+
+    it('kills the whole process tree on stop, on timeout and on dispose', async () => {
+      const dir = tmp();
+      const script = path.join(dir, 'spawner.py');
+      // one child in our group, one that escapes into its own session: both must die
+      fs.writeFileSync(script, [
+        'import subprocess, sys, time, os',
+        "a = subprocess.Popen(['sleep', '300'])",
+        "b = subprocess.Popen(['sleep', '301'], start_new_session=True)",
+        "print('children', a.pid, b.pid, flush=True)",
+        'time.sleep(300)',
+      ].join('\n'));
+      for (const how of ['stop', 'timeout', 'dispose'] as const) {
+        const p = new LessonProcess({ interpreter: python, file: script, args: [], cwd: dir, timeoutMs: how === 'timeout' ? 1500 : 0 });
+        procs.push(p);
+        const m = await p.waitForOutput(/children (\d+) (\d+)/, 10_000);
+        const pids = [p.pid!, Number(m[1]), Number(m[2])];
+        assert.ok(pids.every(pidAlive));
+        if (how === 'stop') assert.equal((await p.stop('stopped', 500)).reason, 'stopped');
+        else if (how === 'timeout') assert.equal((await p.exited).reason, 'timeout');
+        else p.dispose();
+        await until(() => !pids.some(pidAlive), `no process left after ${how}`);
+      }
+    });
+
+    it('reports a server that dies before listening instead of waiting forever', async () => {
+      const dir = tmp();
+      fs.writeFileSync(path.join(dir, 'server.py'), "import sys\nsys.exit('cannot start: port taken')\n");
+      const broken: Lesson = { ...lesson('01-tcp-echo'), id: '99-broken', dir, files: [{ path: 'server.py', role: 'server' }] };
+      const port = await findFreePort(0);
+      const proc = startLessonSide(broken, 'server', { port }, { interpreter: python });
+      procs.push(proc);
+      await assert.rejects(waitForServer(broken, proc, { port }, 10_000), (e: Error & { code?: string }) => e.code === 'EEXITED');
+      assert.match(proc.output, /cannot start: port taken/);
+    });
+  });
+
+  describe('01 TCP echo', () => {
+    it('the client gets the upper-cased echo, and the server sees the close', async () => {
+      const { proc: server, address } = await startServer('01-tcp-echo');
+      const { proc, exit } = await runClient('01-tcp-echo', address, ['hello, 年']);
+      assert.equal(exit.code, 0, proc.output);
+      assert.match(proc.output, /reply: HELLO, 年/);
+      assert.equal((await server.exited).code, 0);
+      assert.match(server.output, /received b'hello, \\xe5\\xb9\\xb4'[\s\S]*client closed the connection/);
+    });
+
+    it('against Socket Lab: its upper server answers the lesson client, its client talks to the lesson server', async () => {
+      sessions = new SessionManager();
+      const srv = await sessions.startTcpServer({ port: 0, mode: 'upper' });
+      const { proc, exit } = await runClient('01-tcp-echo', { port: srv.localPort });
+      assert.equal(exit.code, 0, proc.output);
+      assert.match(proc.output, /reply: HELLO, SOCKET LAB/);
+
+      const { address } = await startServer('01-tcp-echo');
+      const cli = await sessions.connectTcp({ port: address.port! });
+      await cli.send(enc.encode('abc'));
+      await until(() => received(cli).toString() === 'ABC', 'the upper-cased echo in the transcript');
+    });
+  });
+
+  describe('02 many clients', () => {
+    it('the server outlives clients and sees each close as an empty recv', async () => {
+      const { proc: server, address } = await startServer('02-many-clients');
+      for (let i = 0; i < 2; i++) assert.equal((await runClient('02-many-clients', address)).exit.code, 0);
+      sessions = new SessionManager();
+      const cli = await sessions.connectTcp({ port: address.port! });
+      await cli.send(enc.encode('x'));
+      await until(() => received(cli).toString() === 'round 1: X', 'Socket Lab client served');
+      cli.close();
+      await until(() => (server.output.match(/closed after \d+ rounds \(recv returned b""\)/g) ?? []).length === 3, 'three closes');
+      assert.match(server.output, /client #3 connected/);
+      assert.ok(server.isRunning);
+    });
+  });
+
+  describe('03 UDP echo', () => {
+    it('one datagram per send, and an empty datagram arrives as one', async () => {
+      const { proc: server, address } = await startServer('03-udp-echo');
+      const { proc, exit } = await runClient('03-udp-echo', address);
+      assert.equal(exit.code, 0, proc.output);
+      assert.match(proc.output, /sent 0 bytes, got 0 bytes back: b''/);
+      assert.match(proc.output, /sent 5 bytes, got 5 bytes back: b'THREE'/);
+      await until(() => /datagram #4/.test(server.output), 'four datagrams');
+      assert.match(server.output, /datagram #3 from 127\.0\.0\.1:\d+: 0 bytes b''/);
+      assert.doesNotMatch(server.output, /datagram #5/);
+    });
+
+    it('against Socket Lab: a UDP socket sends datagrams, its upper server answers the lesson client', async () => {
+      const { address } = await startServer('03-udp-echo');
+      sessions = new SessionManager();
+      const udp = await sessions.openUdp({ remoteHost: '127.0.0.1', remotePort: address.port });
+      await udp.send(enc.encode('ping'));
+      await udp.send(new Uint8Array(0));
+      await until(() => udp.transcript.chunks().filter((c) => c.dir === 'in').length === 2, 'two datagrams back');
+      assert.deepEqual(udp.transcript.chunks().filter((c) => c.dir === 'in').map((c) => dec.decode(c.data)), ['PING', '']);
+
+      const srv = await sessions.openUdp({ port: await findFreePort(0, 'udp'), mode: 'upper' });
+      const { proc } = await runClient('03-udp-echo', { port: srv.localPort });
+      assert.match(proc.output, /got 3 bytes back: b'ONE'/);
+    });
+  });
+
+  describe('04 sticky packets', () => {
+    it('three quick sends arrive in fewer reads; one big send arrives in several', async () => {
+      const { proc: server, address } = await startServer('04-sticky-packets');
+      const { exit } = await runClient('04-sticky-packets', address);
+      assert.equal(exit.code, 0);
+      await until(() => (server.output.match(/summary:/g) ?? []).length === 2, 'two summaries');
+      const [small, big] = [...server.output.matchAll(/summary: (\d+) bytes in (\d+) recv\(\) calls/g)].map((m) => [Number(m[1]), Number(m[2])]);
+      assert.equal(small[0], 'applebananacherry'.length);
+      assert.ok(small[1] < 3, `three sends arrived in ${small[1]} reads`);
+      assert.equal(big[0], 200_000);
+      assert.ok(big[1] > 1, `one send arrived in ${big[1]} reads`);
+    });
+
+    it("against Socket Lab: its print-only server receives the lesson client's bytes", async () => {
+      sessions = new SessionManager();
+      const srv = await sessions.startTcpServer({ port: 0, mode: 'print-only' });
+      await runClient('04-sticky-packets', { port: srv.localPort });
+      await until(() => srv.children.length === 2 && received(srv.children[1]).length === 200_000, 'both connections received');
+      assert.equal(received(srv.children[0]).toString(), 'applebananacherry');
+    });
+  });
+
+  describe('05 framing', () => {
+    it('a 1 MiB reply arrives whole through the length prefix', async () => {
+      const { address } = await startServer('05-framing');
+      const { proc, exit } = await runClient('05-framing', address);
+      assert.equal(exit.code, 0, proc.output);
+      assert.match(proc.output, /received 1048576 bytes, sha256 [0-9a-f]{16}, whole and correct/);
+    });
+
+    it("against Socket Lab: its client sends a framed request and gets header + body", async () => {
+      const { address } = await startServer('05-framing');
+      sessions = new SessionManager();
+      const cli = await sessions.connectTcp({ port: address.port! });
+      const req = enc.encode('70000');
+      const head = Buffer.alloc(4);
+      head.writeUInt32BE(req.length);
+      await cli.send(Buffer.concat([head, req]));
+      await until(() => received(cli).length === 4 + 70_000, '4 + 70000 bytes');
+      assert.deepEqual([...received(cli).subarray(0, 4)], [0x00, 0x01, 0x11, 0x70]);
+    });
+  });
+
+  describe('06 remote command', () => {
+    it('runs only allow-listed commands without a shell: "ls; touch /tmp/x" creates nothing', async () => {
+      const { proc: server, address } = await startServer('06-remote-command');
+      const victim = path.join(os.tmpdir(), `socket-lab-pwned-${process.pid}-${Date.now()}`);
+      const attacks = [`ls; touch ${victim}`, `ls && touch ${victim}`, `ls | touch ${victim}`, `ls $(touch ${victim})`, `touch ${victim}`, `ls\ntouch ${victim}`];
+      const { proc, exit } = await runClient('06-remote-command', address, ['pwd', 'echo hello world', ...attacks]);
+      assert.equal(exit.code, 0, proc.output);
+      assert.match(proc.output, new RegExp(`\\$ pwd[^\\n]*\\n${lesson('06-remote-command').dir.replace(/[/\\.-]/g, '\\$&')}\\n`));
+      assert.match(proc.output, /\$ echo hello world[^\n]*\nhello world\n/);
+      assert.equal((proc.output.match(/refused:/g) ?? []).length, attacks.length);
+      assert.equal(fs.existsSync(victim), false, 'no file was created');
+      assert.match(server.output, /127\.0\.0\.1:\d+ \(stops by itself/);
+    });
+
+    it('listens on 127.0.0.1 only and stops itself after its lifetime', async () => {
+      const { proc: server, address } = await startServer('06-remote-command', { SOCKET_LAB_LIFETIME: '1' });
+      const ifaces = Object.values(os.networkInterfaces()).flat().filter((i) => i && i.family === 'IPv4' && !i.internal);
+      for (const i of ifaces) {
+        const ok = await new Promise((r) => net.connect({ host: i!.address, port: address.port! }).once('connect', () => r(true)).once('error', () => r(false)));
+        assert.equal(ok, false, `not reachable on ${i!.address}`);
+      }
+      const exit = await server.exited;
+      assert.equal(exit.code, 0);
+      assert.equal(exit.reason, undefined, 'it ended by itself');
+    });
+
+    it('against Socket Lab: a framed "ls; touch" from its client is refused', async () => {
+      const { address } = await startServer('06-remote-command');
+      sessions = new SessionManager();
+      const victim = path.join(os.tmpdir(), `socket-lab-pwned-sl-${process.pid}`);
+      const cmd = enc.encode(`ls; touch ${victim}`);
+      const head = Buffer.alloc(4);
+      head.writeUInt32BE(cmd.length);
+      const cli = await sessions.connectTcp({ port: address.port! });
+      await cli.send(Buffer.concat([head, cmd]));
+      await until(() => received(cli).length > 4 && received(cli).length === 4 + received(cli).readUInt32BE(0), 'a framed reply');
+      assert.match(received(cli).subarray(4).toString(), /^refused: shell syntax/);
+      assert.equal(fs.existsSync(victim), false);
+    });
+  });
+
+  describe('07 concurrent servers', () => {
+    it('N concurrent clients are served together', async () => {
+      const { proc: server, address } = await startServer('07-concurrent-servers');
+      const { proc, exit } = await runClient('07-concurrent-servers', address, ['10']);
+      assert.equal(exit.code, 0, proc.output);
+      assert.match(proc.output, /10\/10 clients served/);
+      const peak = Math.max(...[...server.output.matchAll(/peak (\d+)/g)].map((m) => Number(m[1])));
+      assert.ok(peak >= 2, `handled ${peak} at once`);
+    });
+
+    it('against Socket Lab: five clients at once are all answered; the UDP variant answers datagrams', async () => {
+      const { address } = await startServer('07-concurrent-servers');
+      sessions = new SessionManager();
+      const clients = await Promise.all(Array.from({ length: 5 }, () => sessions!.connectTcp({ port: address.port! })));
+      await Promise.all(clients.map((c, i) => c.send(enc.encode(`c${i}`))));
+      await until(() => clients.every((c, i) => received(c).toString() === `C${i}`), 'five replies');
+
+      const port = await findFreePort(0, 'udp');
+      const l = lesson('07-concurrent-servers');
+      const udp = new LessonProcess({ interpreter: python, file: path.join(l.dir, 'udp_server.py'), args: [String(port)], cwd: l.dir, timeoutMs: 30_000 });
+      procs.push(udp);
+      await udp.waitForOutput(/listening on/, 10_000);
+      const sock = dgram.createSocket('udp4');
+      const reply = await new Promise<string>((resolve) => {
+        sock.once('message', (m) => resolve(m.toString()));
+        sock.send('dgram', port, '127.0.0.1');
+      });
+      sock.close();
+      assert.equal(reply, 'DGRAM');
+    });
+  });
+
+  describe('08 authentication', () => {
+    it('the right key is accepted and the wrong one cut off', async () => {
+      const { proc: server, address } = await startServer('08-authentication');
+      const good = await runClient('08-authentication', address);
+      assert.equal(good.exit.code, 0, good.proc.output);
+      assert.match(good.proc.output, /challenge: ([0-9a-f]{2} ){31}[0-9a-f]{2}\n/);
+      assert.match(good.proc.output, /server: WELCOME[\s\S]*reply: HELLO AFTER LOGIN/);
+      const bad = await runClient('08-authentication', address, ['wrong-key']);
+      assert.equal(bad.exit.code, 1);
+      assert.match(bad.proc.output, /rejected: the server closed the connection/);
+      await until(() => /wrong key - connection closed/.test(server.output), 'the server logs the rejection');
+      assert.equal((server.output.match(/authenticated/g) ?? []).length, 1);
+    });
+
+    it('against Socket Lab: its client receives the 32-byte challenge, and a wrong answer is cut off', async () => {
+      const { address } = await startServer('08-authentication');
+      sessions = new SessionManager();
+      const cli = await sessions.connectTcp({ port: address.port! });
+      await until(() => received(cli).length === 32, 'the challenge');
+      await cli.send(new Uint8Array(32));
+      await until(() => cli.state === 'half-closed-by-peer' || cli.state === 'closed', 'the server closes');
+      assert.equal(received(cli).length, 32, 'nothing but the challenge was received');
+    });
+  });
+
+  describe('09 multiplexing', () => {
+    it('one process serves 50 clients at once (selectors and select)', async () => {
+      const { proc: server, address } = await startServer('09-multiplexing');
+      const { proc, exit } = await runClient('09-multiplexing', address, ['50']);
+      assert.equal(exit.code, 0, proc.output);
+      assert.match(proc.output, /50\/50 answered by one server process/);
+      assert.match(server.output, new RegExp(`pid ${server.pid}: 50 connections open at once`));
+
+      const l = lesson('09-multiplexing');
+      const port = await findFreePort(0);
+      const sel = new LessonProcess({ interpreter: python, file: path.join(l.dir, 'select_server.py'), args: [String(port)], cwd: l.dir, timeoutMs: 30_000 });
+      procs.push(sel);
+      await sel.waitForOutput(/listening on/, 10_000);
+      const again = await runClient('09-multiplexing', { port }, ['20']);
+      assert.match(again.proc.output, /20\/20 answered/);
+      assert.match(sel.output, /20 clients/);
+    });
+  });
+
+  describe('10 socket options', () => {
+    it('shows "Address already in use" without SO_REUSEADDR, TIME_WAIT and CLOSE_WAIT', async () => {
+      const { proc: server, address } = await startServer('10-socket-options');
+      const { proc, exit } = await runClient('10-socket-options', address);
+      assert.equal(exit.code, 0, proc.output);
+      assert.match(proc.output, /after the server closed first: TIME_WAIT/);
+      assert.match(proc.output, /bind without SO_REUSEADDR: \[Errno \d+\] Address already in use/);
+      assert.match(proc.output, /bind with SO_REUSEADDR: succeeded/);
+      assert.match(proc.output, /server closed first; our port \d+: CLOSE_WAIT/);
+      assert.match(server.output, /SO_KEEPALIVE = 1/);
+    });
+  });
+
+  describe('11 unix sockets', () => {
+    it('talks over a socket file, names the peer process, and removes the file when stopped', async () => {
+      const { proc: server, address } = await startServer('11-unix-sockets');
+      assert.ok(fs.statSync(address.unixPath!).isSocket());
+      const { proc, exit } = await runClient('11-unix-sockets', address);
+      assert.equal(exit.code, 0, proc.output);
+      assert.match(proc.output, /reply: HELLO OVER A UNIX SOCKET/);
+      await until(() => server.output.includes(`client pid=${proc.pid} `), 'SO_PEERCRED names the client');
+      await server.stop();
+      assert.equal(fs.existsSync(address.unixPath!), false);
+    });
+
+    it('against Socket Lab: its unix server answers the lesson client, its unix client the lesson server', async () => {
+      sessions = new SessionManager();
+      const sockPath = path.join(tmp(), 'sl.sock');
+      await sessions.startUnixServer({ path: sockPath, mode: 'upper' });
+      const { proc } = await runClient('11-unix-sockets', { unixPath: sockPath });
+      assert.match(proc.output, /reply: HELLO OVER A UNIX SOCKET/);
+      const { address } = await startServer('11-unix-sockets');
+      const cli = await sessions.connectUnix({ path: address.unixPath! });
+      await cli.send(enc.encode('unix'));
+      await until(() => received(cli).toString() === 'UNIX', 'the echo');
+    });
+  });
+
+  describe('12 HTTP by hand', () => {
+    it("Node's http client gets a valid response; the hand-made client reads the whole of it", async () => {
+      const { address } = await startServer('12-http-by-hand');
+      const res = await new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }>((resolve, reject) => {
+        http.get({ host: '127.0.0.1', port: address.port, path: '/lesson?x=1' }, (r) => {
+          let body = '';
+          r.setEncoding('utf8');
+          r.on('data', (d) => (body += d));
+          r.on('end', () => resolve({ status: r.statusCode!, headers: r.headers, body }));
+        }).on('error', reject);
+      });
+      assert.equal(res.status, 200);
+      assert.equal(res.headers['content-type'], 'text/html; charset=utf-8');
+      assert.equal(Number(res.headers['content-length']), Buffer.byteLength(res.body));
+      assert.match(res.body, /You asked for \/lesson\?x=1/);
+      const post = await new Promise<number>((resolve) => {
+        const req = http.request({ host: '127.0.0.1', port: address.port, method: 'POST', path: '/' }, (r) => { r.resume(); resolve(r.statusCode!); });
+        req.end('x');
+      });
+      assert.equal(post, 405);
+      const { proc } = await runClient('12-http-by-hand', address, ['/hi']);
+      assert.match(proc.output, /^HTTP\/1\.1 200 OK\r?\n/m);
+      assert.match(proc.output, /You asked for \/hi/);
+    });
+  });
+
+  describe('13 bytes and encodings', () => {
+    it('shows 年 as e5 b9 b4 in utf-8 and c4 ea in gbk, on the wire too', async () => {
+      const demo = await runFile('13-bytes-encodings', 'encodings.py', []);
+      assert.match(demo.proc.output, /utf-8: e5 b9 b4 {2}\(3 bytes\)/);
+      assert.match(demo.proc.output, /gbk: c4 ea {2}\(2 bytes\)/);
+      assert.match(demo.proc.output, /U\+5E74/);
+      assert.match(demo.proc.output, /struct\.pack\('!I', 1\) +: 00 00 00 01/);
+      const { proc: server, address } = await startServer('13-bytes-encodings');
+      await runClient('13-bytes-encodings', address, ['gbk']);
+      await until(() => /gbk  : 年/.test(server.output), 'the server decodes gbk');
+      assert.match(server.output, /hex {2}: c4 ea\n/);
+      sessions = new SessionManager();
+      const srv = await sessions.startTcpServer({ port: 0, mode: 'print-only' });
+      await runClient('13-bytes-encodings', { port: srv.localPort }, ['utf-8']);
+      await until(() => srv.children.length === 1 && received(srv.children[0]).length === 3, 'three bytes');
+      assert.equal(received(srv.children[0]).toString('hex'), 'e5b9b4');
+    });
+  });
+
+  describe('14 names and addresses', () => {
+    it('resolves only local names (no network needed) and caches the answers', async () => {
+      // in a fresh network namespace nothing but a down loopback exists: any DNS query would fail
+      let interpreter = python;
+      if (process.getuid?.() === 0) {
+        try {
+          execFileSync('unshare', ['-n', 'true'], { stdio: 'ignore' });
+          interpreter = { command: 'unshare', args: ['-n', 'python3'], source: 'test' };
+        } catch {
+          // no unshare here: the default names are local anyway
+        }
+      }
+      const { proc, exit } = await runFile('14-names-addresses', 'resolve.py', ['8080'], undefined, interpreter);
+      assert.equal(exit.code, 0, proc.output);
+      assert.match(proc.output, /getaddrinfo\('localhost', 8080\) -> AF_INET 127\.0\.0\.1/);
+      assert.match(proc.output, /getaddrinfo\('::1', 8080\) -> AF_INET6 ::1/);
+      assert.match(proc.output, /gethostbyname\('localhost'\) += 127\.0\.0\.1/);
+      assert.match(proc.output, /cache: 3 hits, 3 misses/);
+    });
+  });
+
+  describe('15 raw sockets', () => {
+    it('sniffs a TCP handshake on lo and parses it by hand (root only)', async function () {
+      const { proc: sniff, address } = await (async () => {
+        const port = await findFreePort(0);
+        const l = lesson('15-raw-sockets');
+        const p = startLessonSide(l, 'server', { port }, { interpreter: python, serverArgs: ['10'], env: { SOCKET_LAB_TIMEOUT: '20' } });
+        procs.push(p);
+        await Promise.race([p.waitForOutput(/sniffing on lo/, 10_000), p.exited]);
+        return { proc: p, address: { port } };
+      })();
+      if (!sniff.isRunning) {
+        const reason = sniff.output.trim();
+        assert.match(reason, /^(no permission|unsupported):/, 'a plain explanation, not a traceback');
+        this.skip();
+      }
+      const { exit } = await runClient('15-raw-sockets', address);
+      assert.equal(exit.code, 0);
+      await until(() => /frame 3:/.test(sniff.output), 'three frames');
+      const lines = sniff.output.split('\n').filter((l) => l.startsWith('frame '));
+      assert.match(lines[0], /ip 127\.0\.0\.1 > 127\.0\.0\.1 .*tcp \d+ > \d+ \[SYN\]/);
+      assert.match(lines[1], /\[SYN,ACK\]/);
+      assert.match(lines[2], /\[ACK\]/);
+      await until(() => /payload 17 bytes b'hello raw sockets'/.test(sniff.output), 'the data segment');
+    });
+
+    it('explains a missing permission in one sentence instead of a traceback', function () {
+      // needs root to drop to an unprivileged user, and a system python that user may run
+      if (process.getuid?.() !== 0 || !fs.existsSync('/usr/bin/python3')) this.skip();
+      const l = lesson('15-raw-sockets');
+      const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '/usr/bin/python3', path.join(l.dir, 'sniff.py'), '9'], { encoding: 'utf8', timeout: 10_000 });
+      if (r.error) this.skip(); // no setpriv here
+      assert.equal(r.status, 2, r.stdout + r.stderr);
+      assert.match(r.stdout, /^no permission: raw sockets need root or CAP_NET_RAW/);
+      assert.doesNotMatch(r.stdout + r.stderr, /Traceback/);
+    });
+  });
+
+  describe('16 file transfer', () => {
+    it('a transfer broken halfway resumes and the md5 matches', async () => {
+      const store = tmp();
+      const src = path.join(tmp(), 'payload.bin');
+      const data = Buffer.alloc(3 * 1024 * 1024);
+      for (let i = 0; i < data.length; i++) data[i] = (i * 7 + (i >> 11)) & 0xff;
+      fs.writeFileSync(src, data);
+      const md5 = createHash('md5').update(data).digest('hex');
+      const { proc: server, address } = await startServer('16-file-transfer', { SOCKET_LAB_DIR: store });
+      const first = await runClient('16-file-transfer', address, [src, '--stop-after', '1000000']);
+      assert.equal(first.exit.code, 0, first.proc.output);
+      assert.match(first.proc.output, /stopping on purpose after 1000000 bytes/);
+      await until(() => /connection lost at \d+\/3145728/.test(server.output), 'the server keeps the partial file');
+      const partial = fs.statSync(path.join(store, 'payload.bin.part')).size;
+      assert.ok(partial > 0 && partial <= 1_000_000);
+      assert.equal(fs.existsSync(path.join(store, 'payload.bin')), false);
+      const second = await runClient('16-file-transfer', address, [src]);
+      assert.equal(second.exit.code, 0, second.proc.output);
+      assert.match(second.proc.output, new RegExp(`from offset ${partial}\\n`));
+      assert.match(second.proc.output, new RegExp(`server md5 ${md5}: OK`));
+      assert.equal(createHash('md5').update(fs.readFileSync(path.join(store, 'payload.bin'))).digest('hex'), md5);
+      const wrong = await runClient('16-file-transfer', address, [src, '--password', 'nope']);
+      assert.notEqual(wrong.exit.code, 0);
+      assert.match(wrong.proc.output, /login refused/);
+    });
+  });
+});

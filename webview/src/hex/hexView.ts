@@ -1,0 +1,548 @@
+// The virtualised hex viewer: offset | hex | text, 8/16/32 bytes per row, a custom scrollbar
+// (browser scroll heights are capped), only the rows on screen formatted, bytes pulled in pages.
+import './hex.css';
+import { Emitter } from '../../../src/shared/disposable';
+import { PageCache } from './pageCache';
+import { HEX_BYTE, TEXT_CHAR, formatOffset, offsetWidth } from './hexFormat';
+import { centerRow, clampTop, geometry, maxTop, revealRow, rowOf, thumb, topFromThumb, wheelRows, type Geometry } from './virtualWindow';
+
+/** A stretch of bytes drawn with a CSS class (direction, protocol field …). */
+export interface HexSpan {
+  readonly offset: number;
+  readonly length: number;
+  readonly cls: string;
+}
+
+export interface HexPage {
+  /** Stream offset of bytes[0]. */
+  readonly offset: number;
+  readonly bytes: Uint8Array;
+  /** Colour spans inside the page; a span's first byte is drawn as a boundary. */
+  readonly spans?: readonly HexSpan[];
+}
+
+/** Where the viewer pulls its bytes from; offsets are absolute (the stream's or the packet's). */
+export interface HexDataSource {
+  /** First addressable offset (older bytes may have been dropped). */
+  readonly start: number;
+  /** One past the last addressable offset. */
+  readonly end: number;
+  read(offset: number, length: number): Promise<HexPage>;
+}
+
+export interface HexSelection {
+  /** Inclusive start and exclusive end; start === end means only a cursor. */
+  readonly start: number;
+  readonly end: number;
+  readonly cursor: number;
+}
+
+export type BytesPerRow = 8 | 16 | 32;
+
+export interface HexViewOptions {
+  readonly bytesPerRow?: BytesPerRow;
+  /** Page size for pulls; a multiple of 32 so a row never straddles pages. */
+  readonly pageSize?: number;
+  readonly maxPages?: number;
+  readonly ariaLabel?: string;
+  /** Keep the last row in view while data grows, until the user scrolls up. */
+  readonly followTail?: boolean;
+}
+
+interface CachedPage {
+  readonly offset: number;
+  readonly bytes: Uint8Array;
+  /** Per byte: index into classNames (low 7 bits) and bit 7 set on a span's first byte. */
+  readonly attr: Uint8Array;
+}
+
+interface RowEls {
+  readonly row: HTMLElement;
+  readonly off: HTMLElement;
+  readonly hex: HTMLElement[];
+  readonly txt: HTMLElement[];
+}
+
+const EMPTY = new Uint8Array(0);
+
+export class HexView {
+  readonly element: HTMLElement;
+  private readonly rowsEl: HTMLElement;
+  private readonly track: HTMLElement;
+  private readonly thumbEl: HTMLElement;
+  private rows: RowEls[] = [];
+  private source: HexDataSource = { start: 0, end: 0, read: async (offset) => ({ offset, bytes: EMPTY }) };
+  private cache: PageCache<CachedPage>;
+  private readonly pageSize: number;
+  private readonly classNames: string[] = [''];
+  private readonly classIndex = new Map<string, number>([['', 0]]);
+  private bpr: BytesPerRow;
+  private top = 0;
+  private rowPx = 18;
+  private wheelCarry = 0;
+  private follow: boolean;
+  private anchor = -1;
+  private active = -1;
+  private dragging = false;
+  private highlights: readonly HexSpan[] = [];
+  private renderQueued = false;
+  private disposed = false;
+  private readonly resize: ResizeObserver;
+
+  private readonly _onDidChangeSelection = new Emitter<HexSelection>();
+  /** Fires when the cursor or the selection changes (by mouse, keyboard or select()). */
+  readonly onDidChangeSelection = this._onDidChangeSelection.event;
+  private readonly _onDidClickByte = new Emitter<number>();
+  /** Fires with the offset of a byte the user clicked. */
+  readonly onDidClickByte = this._onDidClickByte.event;
+
+  constructor(
+    parent: HTMLElement,
+    private readonly opts: HexViewOptions = {},
+  ) {
+    this.bpr = opts.bytesPerRow ?? 16;
+    this.pageSize = opts.pageSize ?? 4096;
+    this.follow = opts.followTail ?? false;
+    this.cache = this.newCache();
+
+    this.element = el('div', 'hex-view');
+    this.element.tabIndex = 0;
+    this.element.setAttribute('role', 'grid');
+    this.element.setAttribute('aria-label', opts.ariaLabel ?? 'hex');
+    this.rowsEl = el('div', 'hex-rows');
+    this.track = el('div', 'hex-track');
+    this.thumbEl = el('div', 'hex-thumb');
+    this.track.append(this.thumbEl);
+    this.element.append(this.rowsEl, this.track);
+    parent.append(this.element);
+
+    this.rowsEl.addEventListener('wheel', (e) => this.onWheel(e), { passive: false });
+    this.rowsEl.addEventListener('pointerdown', (e) => this.onPointerDown(e));
+    this.rowsEl.addEventListener('pointermove', (e) => this.onPointerMove(e));
+    this.rowsEl.addEventListener('pointerup', () => (this.dragging = false));
+    this.element.addEventListener('keydown', (e) => this.onKey(e));
+    this.track.addEventListener('pointerdown', (e) => this.onTrackDown(e));
+    this.resize = new ResizeObserver(() => this.layout());
+    this.resize.observe(this.rowsEl);
+    this.layout();
+  }
+
+  // ---------- public API ----------
+
+  /** Shows another data source; forgets cached pages and the selection. */
+  setSource(source: HexDataSource, keepView = false): void {
+    this.source = source;
+    this.cache.clear();
+    this.cache = this.newCache();
+    if (!keepView) {
+      this.anchor = this.active = -1;
+      this.top = this.follow ? maxTop(this.geo()) : rowOf(source.start, this.bpr);
+    }
+    this.queueRender();
+  }
+
+  /** The source's range changed (data appended or dropped): drops the stale tail page and redraws. */
+  rangeChanged(previousEnd: number): void {
+    this.cache.invalidateFrom(Math.floor(previousEnd / this.pageSize));
+    if (this.follow) this.top = maxTop(this.geo());
+    this.queueRender();
+  }
+
+  get bytesPerRow(): BytesPerRow {
+    return this.bpr;
+  }
+
+  setBytesPerRow(n: BytesPerRow): void {
+    if (n === this.bpr) return;
+    const keep = this.active >= 0 ? this.active : this.top * this.bpr;
+    this.bpr = n;
+    this.buildRows();
+    this.top = centerRow(rowOf(keep, n), this.geo());
+    this.queueRender();
+  }
+
+  /** Colours byte ranges with a class (e.g. a protocol field), on top of the source's spans. */
+  setHighlights(spans: readonly HexSpan[]): void {
+    this.highlights = spans;
+    this.queueRender();
+  }
+
+  get selection(): HexSelection | undefined {
+    if (this.active < 0) return undefined;
+    const a = Math.min(this.anchor, this.active);
+    const b = Math.max(this.anchor, this.active);
+    return this.anchor === this.active ? { start: a, end: a, cursor: this.active } : { start: a, end: b + 1, cursor: this.active };
+  }
+
+  /** Selects [start, end) (a cursor when end <= start + 1 and `cursorOnly`), and scrolls it into view. */
+  select(start: number, end: number, reveal = true): void {
+    const lo = Math.max(this.source.start, Math.min(start, this.source.end - 1));
+    const hi = Math.max(lo, Math.min(end - 1, this.source.end - 1));
+    this.anchor = lo;
+    this.active = end > start + 1 ? hi : lo;
+    if (reveal) this.revealOffset(lo, true);
+    this.selectionChanged();
+  }
+
+  /** Scrolls so `offset` is visible (centred when `center`). */
+  revealOffset(offset: number, center = false): void {
+    const g = this.geo();
+    const row = rowOf(offset, this.bpr);
+    this.top = center ? centerRow(row, g) : revealRow(row, this.top, g);
+    this.follow = false;
+    this.queueRender();
+  }
+
+  /** Reads bytes through the page cache (the data inspector and copy use this). */
+  async read(offset: number, length: number): Promise<Uint8Array> {
+    const from = Math.max(offset, this.source.start);
+    const to = Math.min(offset + length, this.source.end);
+    if (to <= from) return EMPTY;
+    const out = new Uint8Array(to - from);
+    let got = 0;
+    for (let p = Math.floor(from / this.pageSize); p * this.pageSize < to; p++) {
+      const page = await this.cache.get(p);
+      const a = Math.max(from, page.offset);
+      const b = Math.min(to, page.offset + page.bytes.length);
+      if (b > a) {
+        out.set(page.bytes.subarray(a - page.offset, b - page.offset), a - from);
+        got = Math.max(got, b - from);
+      }
+    }
+    return out.subarray(0, got);
+  }
+
+  /** Top row on screen (absolute); exposed for state saving and benchmarks. */
+  get topRow(): number {
+    return this.top;
+  }
+
+  scrollToRow(row: number): void {
+    this.top = clampTop(row, this.geo());
+    this.follow = this.top >= maxTop(this.geo());
+    this.render();
+  }
+
+  focus(): void {
+    this.element.focus();
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.resize.disconnect();
+    this._onDidChangeSelection.dispose();
+    this._onDidClickByte.dispose();
+    this.cache.clear();
+    this.element.remove();
+  }
+
+  // ---------- data ----------
+
+  private newCache(): PageCache<CachedPage> {
+    return new PageCache<CachedPage>(async (index) => {
+      const off = index * this.pageSize;
+      const from = Math.max(off, this.source.start);
+      const to = Math.min(off + this.pageSize, this.source.end);
+      if (to <= from) return { offset: from, bytes: EMPTY, attr: EMPTY };
+      const page = await this.source.read(from, to - from);
+      return this.indexPage(page);
+    }, this.opts.maxPages ?? 64);
+  }
+
+  private indexPage(page: HexPage): CachedPage {
+    const attr = new Uint8Array(page.bytes.length);
+    for (const s of page.spans ?? []) {
+      const ci = this.classOf(s.cls);
+      const a = Math.max(0, s.offset - page.offset);
+      const b = Math.min(attr.length, s.offset + s.length - page.offset);
+      if (b > a) attr.fill(ci, a, b);
+      if (s.offset >= page.offset && s.offset < page.offset + attr.length) attr[s.offset - page.offset] |= 0x80;
+    }
+    return { offset: page.offset, bytes: page.bytes, attr };
+  }
+
+  private classOf(cls: string): number {
+    let i = this.classIndex.get(cls);
+    if (i === undefined) {
+      i = this.classNames.length < 127 ? this.classNames.length : 0;
+      if (i) {
+        this.classNames.push(cls);
+        this.classIndex.set(cls, i);
+      }
+    }
+    return i;
+  }
+
+  // ---------- layout and rendering ----------
+
+  private geo(): Geometry {
+    return geometry(this.source.start, this.source.end, this.bpr, this.rowsEl.clientHeight || this.rowPx * 20, this.rowPx);
+  }
+
+  private layout(): void {
+    if (this.disposed) return;
+    const probe = this.rows[0]?.row;
+    if (probe && probe.offsetHeight > 0) this.rowPx = probe.offsetHeight;
+    const want = Math.max(1, Math.ceil((this.rowsEl.clientHeight || this.rowPx * 20) / this.rowPx) + 1);
+    if (want !== this.rows.length || this.rows[0]?.hex.length !== this.bpr) this.buildRows(want);
+    this.render();
+  }
+
+  private buildRows(count = this.rows.length || 20): void {
+    this.rowsEl.textContent = '';
+    this.rows = [];
+    for (let r = 0; r < count; r++) {
+      const row = el('div', 'hex-row');
+      row.setAttribute('role', 'row');
+      row.dataset.r = String(r);
+      const off = el('span', 'hex-off');
+      const hexCol = el('span', 'hex-hex');
+      const txtCol = el('span', 'hex-txt');
+      const hex: HTMLElement[] = [];
+      const txt: HTMLElement[] = [];
+      for (let c = 0; c < this.bpr; c++) {
+        const h = el('span', 'hb');
+        h.dataset.c = String(c);
+        const t = el('span', 'hc');
+        t.dataset.c = String(c);
+        hex.push(h);
+        txt.push(t);
+        hexCol.append(h);
+        txtCol.append(t);
+      }
+      row.append(off, hexCol, txtCol);
+      this.rowsEl.append(row);
+      this.rows.push({ row, off, hex, txt });
+    }
+    const probe = this.rows[0]?.row;
+    if (probe && probe.offsetHeight > 0) this.rowPx = probe.offsetHeight;
+  }
+
+  private queueRender(): void {
+    if (this.renderQueued || this.disposed) return;
+    this.renderQueued = true;
+    queueMicrotask(() => {
+      this.renderQueued = false;
+      this.render();
+    });
+  }
+
+  /** Formats only the rows on screen, straight from cached pages through lookup tables. */
+  render(): void {
+    if (this.disposed) return;
+    const g = this.geo();
+    this.top = clampTop(this.top, g);
+    const { start, end } = this.source;
+    const bpr = this.bpr;
+    const width = offsetWidth(end);
+    const sel = this.selection;
+    const selA = sel ? sel.start : -1;
+    const selB = sel ? Math.max(sel.end, sel.start + 1) : -1;
+    const cursor = sel ? sel.cursor : -1;
+    const hl = this.highlights;
+    let missing = 0;
+    let shown = 0;
+    for (let r = 0; r < this.rows.length; r++) {
+      const els = this.rows[r];
+      const row = this.top + r;
+      if (row >= g.firstRow + g.rowCount) {
+        els.row.hidden = true;
+        continue;
+      }
+      els.row.hidden = false;
+      shown++;
+      const base = row * bpr;
+      els.off.textContent = formatOffset(base, width);
+      const pi = Math.floor(base / this.pageSize);
+      const page = this.cache.peek(pi);
+      if (!page) {
+        missing++;
+        void this.cache.get(pi).then(
+          () => this.queueRender(),
+          () => undefined,
+        );
+      }
+      for (let c = 0; c < bpr; c++) {
+        const o = base + c;
+        const h = els.hex[c];
+        const t = els.txt[c];
+        if (o < start || o >= end) {
+          setText(h, '  ');
+          setText(t, ' ');
+          setClass(h, 'hb none');
+          setClass(t, 'hc none');
+          continue;
+        }
+        const i = page ? o - page.offset : -1;
+        if (!page || i < 0 || i >= page.bytes.length) {
+          setText(h, '··');
+          setText(t, ' ');
+          setClass(h, 'hb wait');
+          setClass(t, 'hc wait');
+          continue;
+        }
+        const b = page.bytes[i];
+        const a = page.attr[i];
+        let cls = this.classNames[a & 0x7f];
+        if (a & 0x80) cls += ' bnd';
+        if (o >= selA && o < selB) cls += ' sel';
+        if (o === cursor) cls += ' cur';
+        for (let k = 0; k < hl.length; k++) if (o >= hl[k].offset && o < hl[k].offset + hl[k].length) cls += ' ' + hl[k].cls;
+        setText(h, HEX_BYTE[b]);
+        setText(t, TEXT_CHAR[b]);
+        setClass(h, 'hb ' + cls);
+        setClass(t, 'hc ' + cls);
+      }
+    }
+    const tb = thumb(this.top, g, this.track.clientHeight || this.rowsEl.clientHeight);
+    this.track.hidden = !tb.visible;
+    this.thumbEl.style.height = `${tb.size}px`;
+    this.thumbEl.style.transform = `translateY(${tb.pos}px)`;
+    this.element.dataset.top = String(this.top);
+    if (missing === 0) this.element.dispatchEvent(new CustomEvent('hexrendered', { bubbles: true, detail: { rows: shown, top: this.top } }));
+  }
+
+  // ---------- input ----------
+
+  private scrollBy(rows: number): void {
+    if (!rows) return;
+    const g = this.geo();
+    this.top = clampTop(this.top + rows, g);
+    this.follow = this.top >= maxTop(g);
+    this.render();
+  }
+
+  private onWheel(e: WheelEvent): void {
+    e.preventDefault();
+    const g = this.geo();
+    const w = wheelRows(e.deltaY, e.deltaMode, this.rowPx, g.pageRows, this.wheelCarry);
+    this.wheelCarry = w.carry;
+    this.scrollBy(w.rows);
+  }
+
+  private offsetAt(target: EventTarget | null): number | undefined {
+    const cell = (target as HTMLElement | null)?.closest?.('[data-c]') as HTMLElement | null;
+    const row = cell?.parentElement?.parentElement as HTMLElement | null;
+    if (!cell || !row?.dataset.r) return undefined;
+    const o = (this.top + Number(row.dataset.r)) * this.bpr + Number(cell.dataset.c);
+    return o >= this.source.start && o < this.source.end ? o : undefined;
+  }
+
+  private onPointerDown(e: PointerEvent): void {
+    const o = this.offsetAt(e.target);
+    if (o === undefined) return;
+    this.element.focus();
+    if (e.shiftKey && this.anchor >= 0) this.active = o;
+    else this.anchor = this.active = o;
+    this.dragging = true;
+    this.element.classList.toggle('text-side', (e.target as HTMLElement).classList.contains('hc'));
+    this.selectionChanged();
+    this._onDidClickByte.fire(o);
+  }
+
+  private onPointerMove(e: PointerEvent): void {
+    if (!this.dragging || !(e.buttons & 1)) return;
+    const o = this.offsetAt(e.target);
+    if (o === undefined || o === this.active) return;
+    this.active = o;
+    this.selectionChanged();
+  }
+
+  private onTrackDown(e: PointerEvent): void {
+    if (e.target === this.thumbEl) {
+      const g = this.geo();
+      const startY = e.clientY;
+      const startPos = thumb(this.top, g, this.track.clientHeight).pos;
+      this.thumbEl.setPointerCapture(e.pointerId);
+      const move = (m: PointerEvent) => {
+        this.top = topFromThumb(startPos + m.clientY - startY, this.geo(), this.track.clientHeight);
+        this.follow = this.top >= maxTop(this.geo());
+        this.render();
+      };
+      const up = () => {
+        this.thumbEl.removeEventListener('pointermove', move);
+        this.thumbEl.removeEventListener('pointerup', up);
+      };
+      this.thumbEl.addEventListener('pointermove', move);
+      this.thumbEl.addEventListener('pointerup', up);
+    } else {
+      const g = this.geo();
+      const below = e.offsetY > thumb(this.top, g, this.track.clientHeight).pos;
+      this.scrollBy(below ? g.pageRows : -g.pageRows);
+    }
+    e.preventDefault();
+  }
+
+  private onKey(e: KeyboardEvent): void {
+    const g = this.geo();
+    const { start, end } = this.source;
+    if (end <= start) return;
+    const cur = this.active >= 0 ? this.active : this.top * this.bpr;
+    let next: number | undefined;
+    switch (e.key) {
+      case 'ArrowLeft':
+        next = cur - 1;
+        break;
+      case 'ArrowRight':
+        next = cur + 1;
+        break;
+      case 'ArrowUp':
+        next = cur - this.bpr;
+        break;
+      case 'ArrowDown':
+        next = cur + this.bpr;
+        break;
+      case 'PageUp':
+        next = cur - g.pageRows * this.bpr;
+        break;
+      case 'PageDown':
+        next = cur + g.pageRows * this.bpr;
+        break;
+      case 'Home':
+        next = e.ctrlKey || e.metaKey ? start : cur - (cur % this.bpr);
+        break;
+      case 'End':
+        next = e.ctrlKey || e.metaKey ? end - 1 : cur - (cur % this.bpr) + this.bpr - 1;
+        break;
+      case 'a':
+        if (e.ctrlKey || e.metaKey) {
+          e.preventDefault();
+          this.anchor = start;
+          this.active = end - 1;
+          this.selectionChanged();
+        }
+        return;
+      default:
+        return;
+    }
+    e.preventDefault();
+    next = Math.min(Math.max(next, start), end - 1);
+    if (!e.shiftKey || this.anchor < 0) this.anchor = next;
+    this.active = next;
+    this.top = revealRow(rowOf(next, this.bpr), this.top, g);
+    this.follow = false;
+    this.selectionChanged();
+  }
+
+  private selectionChanged(): void {
+    this.render();
+    const s = this.selection;
+    if (s) this._onDidChangeSelection.fire(s);
+  }
+}
+
+function el(tag: string, cls: string): HTMLElement {
+  const e = document.createElement(tag);
+  e.className = cls;
+  return e;
+}
+
+// Writing the same value again still costs layout work in some engines; skip unchanged cells.
+function setText(e: HTMLElement, s: string): void {
+  if (e.textContent !== s) e.textContent = s;
+}
+
+function setClass(e: HTMLElement, s: string): void {
+  if (e.className !== s) e.className = s;
+}

@@ -1,0 +1,110 @@
+// Draws the TCP conversation diagram as SVG built with DOM APIs (text via textContent only):
+// two endpoint lanes, one arrow per segment; arrows are focusable and select their packet.
+import { Emitter } from '../../../src/shared/disposable';
+import type { DiagramData } from '../../../src/shared/packetPanelProtocol';
+import { layoutDiagram } from './diagramLayout';
+import { el } from './packetList';
+
+const SVG = 'http://www.w3.org/2000/svg';
+
+function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number>): SVGElementTagNameMap[K] {
+  const e = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
+  return e;
+}
+
+export class DiagramView {
+  readonly element: HTMLElement;
+  private readonly canvas: HTMLElement;
+  private readonly note: HTMLElement;
+  private selectedIndex = -1;
+  private readonly _onDidSelectPacket = new Emitter<number>();
+  /** A segment's arrow was clicked or activated; carries the packet's capture-wide index. */
+  readonly onDidSelectPacket = this._onDidSelectPacket.event;
+
+  constructor(parent: HTMLElement, private readonly label: string) {
+    this.element = el('div', 'pk-diagram');
+    this.canvas = el('div', 'pk-diagram-canvas');
+    this.note = el('div', 'pk-diagram-note');
+    this.element.append(this.canvas, this.note);
+    parent.append(this.element);
+    this.canvas.addEventListener('click', (e) => {
+      const g = (e.target as Element).closest<SVGGElement>('g.pk-seg');
+      if (g?.dataset.index) this._onDidSelectPacket.fire(Number(g.dataset.index));
+    });
+    this.canvas.addEventListener('keydown', (e) => {
+      const g = (e.target as Element).closest<SVGGElement>('g.pk-seg');
+      if (!g) return;
+      if (e.key === 'Enter' || e.key === ' ') {
+        e.preventDefault();
+        if (g.dataset.index) this._onDidSelectPacket.fire(Number(g.dataset.index));
+      } else if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+        e.preventDefault();
+        const sib = e.key === 'ArrowDown' ? g.nextElementSibling : g.previousElementSibling;
+        if (sib instanceof SVGGElement && sib.classList.contains('pk-seg')) sib.focus();
+      }
+    });
+  }
+
+  showMessage(text: string): void {
+    this.canvas.textContent = '';
+    this.note.textContent = text;
+  }
+
+  show(data: DiagramData, omittedText: string): void {
+    const width = Math.max(520, Math.min(900, this.element.clientWidth || 640));
+    const l = layoutDiagram(data, { width });
+    this.canvas.textContent = '';
+    const root = svg('svg', { width: l.width, height: l.height, viewBox: `0 0 ${l.width} ${l.height}`, role: 'group', 'aria-label': `${this.label}: ${l.a} ⇄ ${l.b}` });
+    root.classList.add('pk-svg');
+    const defs = svg('defs', {});
+    for (const tone of ['syn', 'fin', 'rst', 'data', 'ack']) {
+      const m = svg('marker', { id: `pk-arrow-${tone}`, viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 8, markerHeight: 8, orient: 'auto-start-reverse' });
+      const p = svg('path', { d: 'M0,0 L10,5 L0,10 z' });
+      p.classList.add('pk-arrowhead', `pk-tone-${tone}`);
+      m.append(p);
+      defs.append(m);
+    }
+    root.append(defs);
+    for (const [x, name] of [[l.laneA, l.a], [l.laneB, l.b]] as const) {
+      const t = svg('text', { x, y: l.headerY, 'text-anchor': 'middle' });
+      t.classList.add('pk-lane-title');
+      t.textContent = name;
+      const line = svg('line', { x1: x, y1: l.headerY + 8, x2: x, y2: l.height - 4 });
+      line.classList.add('pk-lane');
+      root.append(t, line);
+    }
+    for (const a of l.arrows) {
+      const g = svg('g', { tabindex: 0, role: 'button', 'aria-label': `${a.no}: ${a.flagsText} ${a.detail}` });
+      g.classList.add('pk-seg', `pk-tone-${a.tone}`);
+      g.dataset.index = String(a.index);
+      g.dataset.flags = a.flagsText;
+      if (a.index === this.selectedIndex) g.classList.add('selected');
+      const time = svg('text', { x: 4, y: a.y1 + 4 });
+      time.classList.add('pk-time');
+      time.textContent = a.timeLabel;
+      const hit = svg('rect', { x: 0, y: a.y1 - 18, width: l.width, height: 34 });
+      hit.classList.add('pk-hit');
+      const line = svg('line', { x1: a.x1, y1: a.y1, x2: a.x2, y2: a.y2, 'marker-end': `url(#pk-arrow-${a.tone})` });
+      line.classList.add('pk-arrow');
+      const flags = svg('text', { x: a.labelX, y: a.labelY, 'text-anchor': 'middle' });
+      flags.classList.add('pk-flags');
+      const f1 = svg('tspan', {});
+      f1.classList.add('pk-flagtext');
+      f1.textContent = `${a.flagsText} `;
+      const f2 = svg('tspan', {});
+      f2.textContent = a.detail;
+      flags.append(f1, f2);
+      g.append(hit, time, line, flags);
+      root.append(g);
+    }
+    this.canvas.append(root);
+    this.note.textContent = data.omitted > 0 ? omittedText.replace('{0}', String(data.omitted)) : '';
+  }
+
+  /** Marks the arrow of the selected packet (if it is in this connection). */
+  highlight(index: number): void {
+    this.selectedIndex = index;
+    for (const g of this.canvas.querySelectorAll<SVGGElement>('g.pk-seg')) g.classList.toggle('selected', g.dataset.index === String(index));
+  }
+}

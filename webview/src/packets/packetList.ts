@@ -1,0 +1,250 @@
+// The virtualised packet list: Wireshark's columns, only the rows on screen in the DOM, rows pulled
+// from the host a page at a time (per filter generation), keyboard selection like a native list.
+import { Emitter } from '../../../src/shared/disposable';
+import type { PacketRow, RowsPage } from '../../../src/shared/packetPanelProtocol';
+import { computeRowWindow, pagesFor, RowPageCache, scrollTopForRow, ROWS_PER_PAGE } from './rowWindow';
+
+export interface ListColumns {
+  readonly no: string;
+  readonly time: string;
+  readonly source: string;
+  readonly destination: string;
+  readonly protocol: string;
+  readonly length: string;
+  readonly info: string;
+}
+
+const COLS: readonly (keyof ListColumns)[] = ['no', 'time', 'source', 'destination', 'protocol', 'length', 'info'];
+
+function cellText(r: PacketRow, c: keyof ListColumns): string {
+  switch (c) {
+    case 'no': return String(r.no);
+    case 'time': return r.time.toFixed(6);
+    case 'length': return String(r.length);
+    default: return r[c];
+  }
+}
+
+export class PacketList {
+  readonly element: HTMLElement;
+  private readonly scroller: HTMLElement;
+  private readonly spacer: HTMLElement;
+  private readonly rowsEl: HTMLElement;
+  private readonly emptyEl: HTMLElement;
+  private readonly cache = new RowPageCache(24, ROWS_PER_PAGE);
+  private readonly inFlight = new Set<string>();
+  private pool: HTMLElement[] = [];
+  private total = 0;
+  private rowPx = 22;
+  /** Selected position in the filtered list and the capture-wide index it showed. */
+  private selPos = -1;
+  private selIndex = -1;
+  private renderQueued = false;
+  private emptyText = '';
+  private readonly _onDidSelect = new Emitter<PacketRow>();
+  readonly onDidSelect = this._onDidSelect.event;
+
+  constructor(
+    parent: HTMLElement,
+    columns: ListColumns,
+    label: string,
+    private readonly fetch: (start: number, count: number) => Promise<RowsPage>,
+  ) {
+    this.element = el('div', 'pk-list');
+    this.element.setAttribute('role', 'grid');
+    this.element.setAttribute('aria-label', label);
+    this.element.setAttribute('aria-multiselectable', 'false');
+    this.element.tabIndex = 0;
+    const head = el('div', 'pk-head pk-cols');
+    head.setAttribute('role', 'row');
+    for (const c of COLS) {
+      const h = el('span', `pk-c pk-c-${c}`);
+      h.setAttribute('role', 'columnheader');
+      h.textContent = columns[c];
+      head.append(h);
+    }
+    this.scroller = el('div', 'pk-scroll');
+    this.spacer = el('div', 'pk-spacer');
+    this.rowsEl = el('div', 'pk-rows');
+    this.rowsEl.setAttribute('role', 'rowgroup');
+    this.emptyEl = el('div', 'pk-empty');
+    this.spacer.append(this.rowsEl);
+    this.scroller.append(this.spacer, this.emptyEl);
+    this.element.append(head, this.scroller);
+    parent.append(this.element);
+
+    this.scroller.addEventListener('scroll', () => this.queueRender());
+    this.rowsEl.addEventListener('click', (e) => {
+      const row = (e.target as HTMLElement).closest<HTMLElement>('.pk-row');
+      if (row?.dataset.pos) this.selectPosition(Number(row.dataset.pos), false);
+      this.element.focus();
+    });
+    this.element.addEventListener('keydown', (e) => this.onKey(e));
+    new ResizeObserver(() => this.queueRender()).observe(this.scroller);
+  }
+
+  /** A new filter result (new generation): forget cached rows, keep the selection if it still matches. */
+  reset(generation: number, total: number, keepPos = -1): void {
+    this.cache.reset(generation);
+    this.inFlight.clear();
+    this.total = total;
+    this.selPos = keepPos;
+    if (keepPos < 0) this.selIndex = -1;
+    this.scroller.scrollTop = keepPos >= 0 ? Math.max(0, keepPos * this.rowPx - this.scroller.clientHeight / 2) : 0;
+    this.queueRender();
+  }
+
+  /** More packets matched (a running capture): the last partial page may have grown. */
+  grow(generation: number, total: number): void {
+    if (generation !== this.cache.generation) return this.reset(generation, total);
+    if (total === this.total) return;
+    const atBottom = this.scroller.scrollTop + this.scroller.clientHeight >= this.scroller.scrollHeight - this.rowPx;
+    this.cache.invalidate(Math.floor(this.total / ROWS_PER_PAGE));
+    this.total = total;
+    this.queueRender();
+    if (atBottom && this.selPos < 0) requestAnimationFrame(() => (this.scroller.scrollTop = this.scroller.scrollHeight));
+  }
+
+  setEmptyText(text: string): void {
+    this.emptyText = text;
+    this.queueRender();
+  }
+
+  get selectedIndex(): number {
+    return this.selIndex;
+  }
+
+  /** Selects the row at `pos` in the filtered list (and scrolls it into view). */
+  selectPosition(pos: number, reveal = true): void {
+    if (this.total === 0) return;
+    const p = Math.max(0, Math.min(this.total - 1, pos));
+    this.selPos = p;
+    if (reveal) {
+      this.scroller.scrollTop = scrollTopForRow(p, this.scroller.scrollTop, this.scroller.clientHeight, this.rowPx, this.total);
+    }
+    this.render();
+    const row = this.cache.row(p);
+    if (row) this.fireSelect(row);
+    else void this.ensurePage(Math.floor(p / ROWS_PER_PAGE)).then(() => {
+      const r = this.cache.row(p);
+      if (r && this.selPos === p) this.fireSelect(r);
+    });
+  }
+
+  focus(): void {
+    this.element.focus();
+  }
+
+  private fireSelect(row: PacketRow): void {
+    if (row.index === this.selIndex) return;
+    this.selIndex = row.index;
+    this.element.setAttribute('aria-activedescendant', `pk-row-${row.index}`);
+    this._onDidSelect.fire(row);
+  }
+
+  private onKey(e: KeyboardEvent): void {
+    const page = Math.max(1, Math.floor(this.scroller.clientHeight / this.rowPx) - 1);
+    const cur = this.selPos < 0 ? -1 : this.selPos;
+    let next: number | undefined;
+    if (e.key === 'ArrowDown') next = cur + 1;
+    else if (e.key === 'ArrowUp') next = Math.max(0, cur - 1);
+    else if (e.key === 'PageDown') next = cur + page;
+    else if (e.key === 'PageUp') next = Math.max(0, cur - page);
+    else if (e.key === 'Home') next = 0;
+    else if (e.key === 'End') next = this.total - 1;
+    if (next === undefined) return;
+    e.preventDefault();
+    this.selectPosition(next);
+  }
+
+  private queueRender(): void {
+    if (this.renderQueued) return;
+    this.renderQueued = true;
+    requestAnimationFrame(() => {
+      this.renderQueued = false;
+      this.render();
+    });
+  }
+
+  private render(): void {
+    const w = computeRowWindow(this.scroller.scrollTop, this.scroller.clientHeight || 400, this.rowPx, this.total, 6);
+    this.spacer.style.height = `${w.spacerPx}px`;
+    this.rowsEl.style.transform = `translateY(${w.offsetPx}px)`;
+    this.element.setAttribute('aria-rowcount', String(this.total + 1));
+    this.emptyEl.textContent = this.total === 0 ? this.emptyText : '';
+    this.emptyEl.hidden = this.total !== 0;
+    const n = w.end - w.first;
+    while (this.pool.length < n) this.pool.push(this.makeRow());
+    for (let i = 0; i < this.pool.length; i++) {
+      const rowEl = this.pool[i];
+      if (i >= n) {
+        if (rowEl.parentElement) rowEl.remove();
+        continue;
+      }
+      if (!rowEl.parentElement || rowEl.parentElement !== this.rowsEl) this.rowsEl.append(rowEl);
+      this.fill(rowEl, w.first + i);
+    }
+    // Put the rows in DOM order (pool index = on-screen order).
+    for (let i = 0; i < n; i++) if (this.rowsEl.children[i] !== this.pool[i]) this.rowsEl.insertBefore(this.pool[i], this.rowsEl.children[i] ?? null);
+    for (const p of pagesFor(w.first, w.end, ROWS_PER_PAGE)) if (!this.cache.has(p)) void this.ensurePage(p);
+  }
+
+  private makeRow(): HTMLElement {
+    const r = el('div', 'pk-row pk-cols');
+    r.setAttribute('role', 'row');
+    for (const c of COLS) {
+      const cell = el('span', `pk-c pk-c-${c}`);
+      cell.setAttribute('role', 'gridcell');
+      r.append(cell);
+    }
+    return r;
+  }
+
+  private fill(rowEl: HTMLElement, pos: number): void {
+    const row = this.cache.row(pos);
+    rowEl.dataset.pos = String(pos);
+    rowEl.setAttribute('aria-rowindex', String(pos + 2));
+    const selected = pos === this.selPos;
+    rowEl.setAttribute('aria-selected', String(selected));
+    rowEl.classList.toggle('selected', selected);
+    const cells = rowEl.children;
+    if (!row) {
+      rowEl.id = '';
+      rowEl.dataset.tone = 'wait';
+      for (let c = 0; c < cells.length; c++) cells[c].textContent = c === 0 ? String(pos + 1) : '';
+      return;
+    }
+    rowEl.id = `pk-row-${row.index}`;
+    rowEl.dataset.tone = row.tone;
+    rowEl.dataset.index = String(row.index);
+    COLS.forEach((c, k) => {
+      const t = cellText(row, c);
+      if (cells[k].textContent !== t) cells[k].textContent = t;
+    });
+    if (selected && row.index !== this.selIndex) this.fireSelect(row);
+  }
+
+  private async ensurePage(page: number): Promise<void> {
+    const gen = this.cache.generation;
+    const key = `${gen}:${page}`;
+    if (this.inFlight.has(key)) return;
+    this.inFlight.add(key);
+    try {
+      const res = await this.fetch(page * ROWS_PER_PAGE, ROWS_PER_PAGE);
+      if (this.cache.put(res.generation, page, res.rows)) {
+        if (res.matched > this.total && res.generation === gen) this.total = res.matched;
+        this.queueRender();
+      }
+    } catch (e) {
+      console.warn('packet list: page failed', e);
+    } finally {
+      this.inFlight.delete(key);
+    }
+  }
+}
+
+export function el(tag: string, cls: string): HTMLElement {
+  const e = document.createElement(tag);
+  e.className = cls;
+  return e;
+}

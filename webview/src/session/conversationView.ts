@@ -1,0 +1,174 @@
+// The conversation: one box per chunk, in order, with direction, peer, time and size, so a learner
+// sees three send() calls arrive as one recv(). The DOM holds a bounded window of chunks.
+import type { ChunkRender, ChunkView, PanelClient, TranscriptInfo } from '../../../src/shared/panelProtocol';
+import { h } from '../dom';
+import { t } from '../strings';
+
+export type TimeMode = 'absolute' | 'relative';
+
+export interface ConversationSettings {
+  render: ChunkRender;
+  encoding: string;
+  timeMode: TimeMode;
+}
+
+const PAGE = 200;
+const MAX_DOM_CHUNKS = 500;
+/** Bytes rendered per chunk; the rest is one click away in the hex viewer. */
+const MAX_CHUNK_BYTES = 4096;
+
+export class ConversationView {
+  readonly element: HTMLElement;
+  private readonly list: HTMLElement;
+  private readonly dropped: HTMLElement;
+  private readonly earlier: HTMLElement;
+  private nextSeq = 0;
+  private firstShown = -1;
+  private t0: number | undefined;
+  private transcript: TranscriptInfo | undefined;
+  private pulling = false;
+  private pullAgain = false;
+  private generation = 0;
+
+  constructor(
+    parent: HTMLElement,
+    private readonly client: PanelClient,
+    private readonly settings: () => ConversationSettings,
+    private readonly multiPeer: boolean,
+    private readonly onChunkClick: (c: { offset: number; length: number; seq: number }) => void,
+  ) {
+    this.element = h('div', 'conv');
+    this.dropped = h('div', 'conv-note');
+    this.dropped.hidden = true;
+    this.earlier = h('button', 'conv-earlier link', t('Show earlier chunks'));
+    this.earlier.hidden = true;
+    this.earlier.addEventListener('click', () => void this.loadEarlier());
+    this.list = h('div', 'conv-list');
+    this.list.setAttribute('role', 'list');
+    this.list.setAttribute('aria-label', t('Conversation'));
+    this.list.tabIndex = 0;
+    this.element.append(this.dropped, this.earlier, this.list);
+    parent.append(this.element);
+  }
+
+  /** Starts with the last page of chunks. */
+  async init(tr: TranscriptInfo): Promise<void> {
+    this.transcript = tr;
+    this.nextSeq = Math.max(tr.firstSeq, tr.nextSeq - PAGE);
+    await this.pull();
+  }
+
+  grew(tr: TranscriptInfo): void {
+    this.transcript = tr;
+    void this.pull();
+  }
+
+  /** Re-renders every shown chunk (encoding, hex/text or time mode changed). */
+  async rerender(): Promise<void> {
+    const from = this.firstShown >= 0 ? this.firstShown : (this.transcript?.firstSeq ?? 0);
+    this.generation++;
+    this.list.textContent = '';
+    this.firstShown = -1;
+    this.nextSeq = from;
+    await this.pull();
+  }
+
+  private async pull(): Promise<void> {
+    if (this.pulling) {
+      this.pullAgain = true;
+      return;
+    }
+    this.pulling = true;
+    try {
+      do {
+        this.pullAgain = false;
+        const gen = this.generation;
+        const s = this.settings();
+        const res = await this.client.call({ type: 'chunks', fromSeq: this.nextSeq, limit: PAGE, render: s.render, encoding: s.encoding, maxBytes: MAX_CHUNK_BYTES });
+        if (gen !== this.generation) {
+          this.pullAgain = true;
+          continue;
+        }
+        this.transcript = res.transcript;
+        this.append(res.chunks);
+        if (res.chunks.length) this.nextSeq = res.chunks[res.chunks.length - 1].seq + 1;
+        else this.nextSeq = Math.max(this.nextSeq, res.transcript.firstSeq);
+        if (this.nextSeq < res.transcript.nextSeq) this.pullAgain = true;
+        this.updateNotes();
+      } while (this.pullAgain);
+    } catch (e) {
+      console.warn('socket-lab: chunk pull failed', e);
+    } finally {
+      this.pulling = false;
+    }
+  }
+
+  private async loadEarlier(): Promise<void> {
+    const tr = this.transcript;
+    if (!tr || this.firstShown <= tr.firstSeq) return;
+    const from = Math.max(tr.firstSeq, this.firstShown - PAGE);
+    const s = this.settings();
+    const res = await this.client.call({ type: 'chunks', fromSeq: from, limit: this.firstShown - from, render: s.render, encoding: s.encoding, maxBytes: MAX_CHUNK_BYTES });
+    const frag = document.createDocumentFragment();
+    for (const c of res.chunks) if (c.seq < this.firstShown) frag.append(this.renderChunk(c));
+    if (res.chunks.length) this.firstShown = Math.min(this.firstShown, res.chunks[0].seq);
+    this.list.prepend(frag);
+    this.updateNotes();
+  }
+
+  private append(chunks: readonly ChunkView[]): void {
+    if (!chunks.length) return;
+    const atBottom = this.list.scrollHeight - this.list.scrollTop - this.list.clientHeight < 24;
+    const frag = document.createDocumentFragment();
+    for (const c of chunks) frag.append(this.renderChunk(c));
+    if (this.firstShown < 0) this.firstShown = chunks[0].seq;
+    this.list.append(frag);
+    if (atBottom) {
+      while (this.list.childElementCount > MAX_DOM_CHUNKS) {
+        this.list.firstElementChild?.remove();
+        this.firstShown = Number((this.list.firstElementChild as HTMLElement | null)?.dataset.seq ?? this.firstShown);
+      }
+      this.list.scrollTop = this.list.scrollHeight;
+    }
+  }
+
+  private updateNotes(): void {
+    const tr = this.transcript;
+    if (!tr) return;
+    this.dropped.hidden = tr.droppedChunks === 0;
+    this.dropped.textContent = tr.droppedChunks ? t('{0} older chunks ({1} bytes) were dropped from the transcript.', tr.droppedChunks, tr.droppedBytes) : '';
+    this.earlier.hidden = !(this.firstShown > tr.firstSeq);
+  }
+
+  private formatTime(ms: number): string {
+    if (this.settings().timeMode === 'relative') {
+      this.t0 ??= ms;
+      return `+${((ms - this.t0) / 1000).toFixed(3)} s`;
+    }
+    const d = new Date(ms);
+    const p = (n: number, w = 2) => String(n).padStart(w, '0');
+    return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`;
+  }
+
+  private renderChunk(c: ChunkView): HTMLElement {
+    if (c.seq === this.transcript?.firstSeq || this.t0 === undefined) this.t0 ??= c.time;
+    const box = h('div', `chunk ${c.dir}`);
+    box.dataset.seq = String(c.seq);
+    box.setAttribute('role', 'listitem');
+    box.tabIndex = -1;
+    const meta = h('div', 'chunk-meta');
+    meta.append(h('span', 'chunk-dir', c.dir === 'out' ? t('→ sent') : t('← received')));
+    if (c.peer && this.multiPeer) meta.append(h('span', 'chunk-peer', c.dir === 'out' ? t('to {0}', c.peer) : t('from {0}', c.peer)));
+    meta.append(h('span', 'chunk-time', this.formatTime(c.time)), h('span', 'chunk-size', t('{0} bytes', c.length)), h('span', 'chunk-seq', `#${c.seq}`));
+    const body = h('pre', 'chunk-body');
+    for (const part of c.parts) body.append(part.e ? h('span', 'esc', part.t) : document.createTextNode(part.t));
+    box.append(meta, body);
+    if (c.omitted) box.append(h('div', 'chunk-more', t('… {0} more bytes, shown in the hex viewer', c.omitted)));
+    const pick = () => this.onChunkClick({ offset: c.offset, length: c.length, seq: c.seq });
+    box.addEventListener('click', pick);
+    box.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter') pick();
+    });
+    return box;
+  }
+}
