@@ -12,7 +12,8 @@ const common = {
   logLevel: 'info',
 };
 
-const node = { ...common, platform: 'node', format: 'cjs', target: 'node20' };
+// web-tree-sitter's ESM build needs import.meta.url, which a CJS bundle lacks: bundle its CJS build instead.
+const node = { ...common, platform: 'node', format: 'cjs', target: 'node20', alias: { 'web-tree-sitter': require.resolve('web-tree-sitter') } };
 
 const builds = [
   { ...node, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] },
@@ -30,7 +31,25 @@ const builds = [
   },
 ];
 
+// tree-sitter runtime and grammars: loaded from dist/ at run time (src/vscode/editor/grammar.ts), so copy them there.
+const wasmFiles = [
+  'web-tree-sitter/tree-sitter.wasm',
+  'tree-sitter-python/tree-sitter-python.wasm',
+  'tree-sitter-javascript/tree-sitter-javascript.wasm',
+  'tree-sitter-typescript/tree-sitter-typescript.wasm',
+  'tree-sitter-typescript/tree-sitter-tsx.wasm',
+  'tree-sitter-c/tree-sitter-c.wasm',
+];
+
+function copyWasm() {
+  const fs = require('fs');
+  const path = require('path');
+  fs.mkdirSync('dist', { recursive: true });
+  for (const f of wasmFiles) fs.copyFileSync(path.join('node_modules', f), path.join('dist', path.basename(f)));
+}
+
 async function main() {
+  copyWasm();
   const contexts = await Promise.all(builds.map((b) => esbuild.context(b)));
   if (watch) {
     await Promise.all(contexts.map((c) => c.watch()));

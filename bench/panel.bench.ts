@@ -56,13 +56,12 @@ async function measure(browser: import('playwright-core').Browser, size: number)
   // tsx compiles this file with keepNames, so functions passed to evaluate() call __name
   await page.addInitScript('window.__name = (f) => f');
   await page.route('http://bench.invalid/**', (route) => {
-    const file = path.join(dist, new URL(route.request().url()).pathname.slice(1));
+    const name = new URL(route.request().url()).pathname.slice(1);
+    if (!name) return route.fulfill({ contentType: 'text/html', body: '<!DOCTYPE html><html><head><link rel="stylesheet" href="/main.css"></head><body data-view="session"><div id="root"></div></body></html>' });
+    const file = path.join(dist, name);
     if (!fs.existsSync(file)) return route.fulfill({ status: 404, body: '' });
     return route.fulfill({ body: fs.readFileSync(file), contentType: file.endsWith('.css') ? 'text/css' : 'text/javascript' });
   });
-  await page.route('http://bench.invalid/', (route) =>
-    route.fulfill({ contentType: 'text/html', body: `<!DOCTYPE html><html><head><link rel="stylesheet" href="/main.css"></head><body data-view="session"><div id="root"></div></body></html>` }),
-  );
   await page.goto('http://bench.invalid/');
   await page.addScriptTag({ content: fakeHost(size) });
   const firstRowsMs = await page.evaluate(
@@ -82,6 +81,11 @@ async function measure(browser: import('playwright-core').Browser, size: number)
       }),
   );
   const steps = await page.evaluate(async () => {
+    // let the conversation finish its first pulls, so the steps measure scrolling alone
+    await new Promise<void>((r) => {
+      const check = () => (document.body.dataset.ready ? setTimeout(r, 500) : setTimeout(check, 20));
+      check();
+    });
     const view = document.querySelector('.hex-view') as HTMLElement;
     const rows = view.querySelector('.hex-rows') as HTMLElement;
     const step = (init: () => void) =>

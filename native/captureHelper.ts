@@ -31,7 +31,7 @@ import { EngineError, osInterfaces } from './engines';
 import { processInterfaces, processStatus, startProcessEngine } from './processEngine';
 
 /** Past this much unsent output the extension is not keeping up: batches are dropped and counted. */
-const MAX_QUEUED_BYTES = 32 * 1024 * 1024;
+const MAX_QUEUED_BYTES = Number(process.env.SOCKET_LAB_HELPER_MAX_QUEUE) || 32 * 1024 * 1024;
 const STATS_INTERVAL_MS = 500;
 
 interface ActiveCapture {

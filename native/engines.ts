@@ -54,7 +54,12 @@ export function findExecutable(name: string): string | undefined {
 
 /** Turns an engine's error text into a coded error a student can act on. */
 export function classifyEngineError(text: string, engine: CaptureEngine, req: StartRequest): CaptureError {
-  const t = text.trim();
+  // dumpcap and tcpdump announce the capture before failing; the reason is on the lines after.
+  const t = text
+    .split(/\r?\n/)
+    .filter((l) => !/^(Capturing on |listening on |File: |Packets: )/.test(l.trim()))
+    .join('\n')
+    .trim() || text.trim();
   if (/permission|not permitted|EPERM|EACCES|access denied|privilege/i.test(t)) {
     return { code: 'EPERM', message: `${engine} may not capture on "${req.interface}" (${firstLine(t)}). ${permissionFix(process.platform, engine)}` };
   }

@@ -2,6 +2,7 @@
 import { productName, version } from './core/about';
 import { runSocketsCommand } from './core/ossockets/socketsCli';
 import { runCaptureCommand } from './core/capture/captureCli';
+import { runDecodeCommand } from './core/decode/decodeCommand';
 
 const usage = `${productName} ${version}
 
@@ -11,6 +12,7 @@ Commands:
   (added as features land; see README.md)
   sockets         list the machine's sockets (--pid P --port N --state S --json)
   capture         capture packets to a file (--interface IF --filter EXPR --count N --duration S --write FILE)
+  decode          decode a pcap/pcapng file like Wireshark's packet list (FILE [--json] [--filter EXPR])
 
 Options:
   -h, --help      show this help
@@ -29,6 +31,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (verb === 'sockets') return runSocketsCommand(argv.slice(1));
   if (verb === 'capture') return runCaptureCommand(argv.slice(1));
+  if (verb === 'decode') return runDecodeCommand(argv.slice(1));
   process.stderr.write(`socket-lab: unknown command "${verb}" (try socket-lab --help)\n`);
   return 2;
 }

@@ -2,9 +2,28 @@
 // activate() stays cheap: no child process, no socket, no file scan here.
 import * as vscode from 'vscode';
 import { registerAboutCommand } from './vscode/commands';
+import { registerCaptures } from './vscode/captures/captureCommands';
+import { registerPacketPanel } from './vscode/packetPanel';
+import { ProgramWatchManager } from './core/ossockets/programWatcher';
+import { registerSocketEditor } from './vscode/editor/registerEditor';
+import { registerFileRunner } from './vscode/systemSockets/fileRunner';
+import { registerSystemSocketsView } from './vscode/systemSockets/systemSocketsView';
+import { registerLessons } from './vscode/lessons/lessonCommands';
 
 export function activate(context: vscode.ExtensionContext): void {
   registerAboutCommand(context);
+  // programs run with socketLab.file.run/debug; the System Sockets view (and the Connections tree) render them
+  const programs = new ProgramWatchManager();
+  context.subscriptions.push(programs);
+  registerSystemSocketsView(context, programs);
+  registerFileRunner(context, programs, registerSocketEditor(context));
+  // packet capture (helper spawned lazily on the first capture) and the packet panel showing a capture's packets;
+  // pass the SessionManager as the 2nd argument of registerCaptures for "capture this connection"
+  const captureLog = vscode.window.createOutputChannel('Socket Lab Capture', { log: true });
+  context.subscriptions.push(captureLog);
+  registerPacketPanel(context, registerCaptures(context, undefined, captureLog), captureLog);
+  // lessons: the Lessons view and socketLab.lesson.*; pass the SessionManager (2nd argument) so Socket Lab can play the peer
+  registerLessons(context, undefined, programs);
 }
 
 export function deactivate(): void {

@@ -29,6 +29,7 @@ def main() -> None:
                 conn, _ = server.accept()  # the peer "address" of a Unix client is usually empty
                 with conn:
                     if hasattr(socket, 'SO_PEERCRED'):  # Linux: pid, uid, gid of the connecting process
+                        # native '3i' on purpose: struct ucred comes from this kernel, not from the wire
                         pid, uid, gid = struct.unpack('3i', conn.getsockopt(
                             socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize('3i')))
                         print(f'client pid={pid} uid={uid} gid={gid}', flush=True)

@@ -411,9 +411,7 @@ export function decodePacketBatch(payload: Uint8Array): PacketBatch {
 export function permissionFix(platform: string, engine?: CaptureEngine): string {
   switch (platform) {
     case 'linux':
-      return engine === 'cap'
-        ? 'Run as root, or let the non-root dumpcap engine capture: sudo setcap cap_net_raw,cap_net_admin=eip $(which dumpcap).'
-        : 'Run as root, or allow dumpcap to capture: sudo setcap cap_net_raw,cap_net_admin=eip $(which dumpcap).';
+      return `Run as root, or allow dumpcap to capture${engine === 'cap' ? ' (Socket Lab then captures through it)' : ''}: sudo setcap cap_net_raw,cap_net_admin=eip $(which dumpcap).`;
     case 'darwin':
       return 'Install Wireshark\'s ChmodBPF (it ships with Wireshark) so your user can read /dev/bpf*, then try again.';
     case 'win32':

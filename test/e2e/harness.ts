@@ -432,19 +432,30 @@ export async function clearNotifications(page: Page): Promise<void> {
   await runCommand(page, 'Notifications: Clear All Notifications');
 }
 
-/**
- * The palette title of a contributed command, `Category: Title`, read from package.json and package.nls.json,
- * or undefined when the manifest does not contribute `id` (yet).
- */
-export function commandTitle(id: string): string | undefined {
+/** A command as the manifest contributes it, with `%key%` strings resolved from package.nls.json. */
+export interface ContributedCommand {
+  id: string;
+  /** The palette title, `Category: Title`. */
+  title: string;
+  enablement?: string;
+}
+
+/** The manifest's entry for command `id`, or undefined when package.json does not contribute it (yet). */
+export function contributedCommand(id: string): ContributedCommand | undefined {
   const manifest = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as {
-    contributes?: { commands?: { command: string; title: string; category?: string }[] };
+    contributes?: { commands?: { command: string; title: string; category?: string; enablement?: string }[] };
   };
   const nls = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.nls.json'), 'utf8')) as Record<string, string>;
   const resolve = (s: string): string => s.replace(/^%(.+)%$/, (_m, key: string) => nls[key] ?? key);
   const cmd = manifest.contributes?.commands?.find((c) => c.command === id);
   if (!cmd) return undefined;
-  return cmd.category ? `${resolve(cmd.category)}: ${resolve(cmd.title)}` : resolve(cmd.title);
+  const title = cmd.category ? `${resolve(cmd.category)}: ${resolve(cmd.title)}` : resolve(cmd.title);
+  return { id, title, enablement: cmd.enablement };
+}
+
+/** The palette title of a contributed command (`'Socket Lab: About'`), or undefined when it is not contributed. */
+export function commandTitle(id: string): string | undefined {
+  return contributedCommand(id)?.title;
 }
 
 /** Asserts that running `title` in Restricted Mode refuses with Socket Lab's "needs a trusted workspace" sentence. */

@@ -147,7 +147,7 @@ describe('packet panel: conversation diagram layout', () => {
     const l = layoutDiagram(data, { width: 600, rowPx: 40, headerPx: 40, timePx: 80, slopePx: 10 });
     assert.equal(l.arrows.length, 6);
     assert.ok(l.laneA < l.laneB);
-    assert.equal(l.laneB, 600 - 60);
+    assert.equal(l.laneB, 600 - 56);
     const [syn, synAck] = l.arrows;
     assert.deepEqual([syn.x1, syn.x2], [l.laneA, l.laneB], 'A → B');
     assert.deepEqual([synAck.x1, synAck.x2], [l.laneB, l.laneA], 'B → A');
@@ -159,22 +159,24 @@ describe('packet panel: conversation diagram layout', () => {
   it('labels flags, relative seq/ack and length the way Wireshark does', () => {
     const l = layoutDiagram(data);
     assert.deepEqual(l.arrows.map((a) => a.flagsText), ['[SYN]', '[SYN, ACK]', '[ACK]', '[PSH, ACK]', '[FIN, ACK]', '[RST]']);
-    assert.equal(l.arrows[0].detail, 'Seq=0 Len=0 Win=65536', 'no Ack without the ACK flag');
-    assert.equal(l.arrows[1].detail, 'Seq=0 Ack=1 Len=0 Win=65536');
-    assert.equal(l.arrows[3].detail, 'Seq=1 Ack=1 Len=6 Win=65536');
+    assert.equal(l.arrows[0].detail, 'Seq=0 Len=0', 'no Ack without the ACK flag');
+    assert.equal(l.arrows[1].detail, 'Seq=0 Ack=1 Len=0');
+    assert.equal(l.arrows[3].detail, 'Seq=1 Ack=1 Len=6');
+    assert.equal(l.arrows[3].fullDetail, 'Seq=1 Ack=1 Len=6 Win=65536');
     assert.equal(l.arrows[1].timeLabel, '0.000200');
     assert.deepEqual(l.arrows.map((a) => a.tone), ['syn', 'syn', 'ack', 'data', 'fin', 'rst']);
   });
 
   it('tones and details are computed from flags and length alone', () => {
     assert.equal(toneOf(seg(1, true, ['FIN', 'PSH', 'ACK'], 0, 0, 5)), 'fin');
-    assert.equal(segmentDetail(seg(1, true, [], 9, 4, 0)), 'Seq=9 Len=0 Win=65536');
+    assert.equal(segmentDetail(seg(1, true, [], 9, 4, 0)), 'Seq=9 Len=0');
+    assert.equal(segmentDetail(seg(1, true, ['ACK'], 9, 4, 0), true), 'Seq=9 Ack=4 Len=0 Win=65536');
   });
 
   it('keeps a minimum width and an empty diagram has no arrows', () => {
     const l = layoutDiagram({ ...data, segments: [] }, { width: 10 });
     assert.equal(l.arrows.length, 0);
-    assert.ok(l.laneB - l.laneA >= 160);
+    assert.ok(l.laneB - l.laneA >= 240, 'room for a label between the lanes');
   });
 });
 

@@ -63,7 +63,7 @@ describe('running a program and watching its sockets', function () {
     prog.onDidExit((e) => watch.markExited(e.code));
     watch.attach(prog.pid!);
     try {
-      const port = Number((await until('port line', () => /port (\d+)/.exec(out)))[1]);
+      const port = Number((await until('port line', () => /port (\d+)/.exec(out) ?? undefined))[1]);
       const listen = await until('LISTEN in the watch', () => watch.sockets.find((s) => s.state === 'LISTEN'));
       assert.equal(listen.localPort, port);
       assert.notEqual(listen.pid, prog.pid, 'the listener belongs to the forked child');

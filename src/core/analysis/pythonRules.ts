@@ -1,7 +1,7 @@
 // Diagnostics for the classic socket mistakes in Python, on a tree-sitter syntax tree (no regular expressions over code).
 import type { Node, Tree } from 'web-tree-sitter';
 import { findSocketCalls } from './socketCalls';
-import { ancestors, contains, descendants, identifiersIn, named, rangeOf, type Range } from './syntax';
+import { contains, named, NodeIndex, rangeOf, type Range } from './syntax';
 
 export type RuleId =
   | 'send-str'
@@ -36,7 +36,27 @@ export interface SocketDiagnostic {
 
 const point = (line: number, character: number): Range => ({ startLine: line, startCharacter: character, endLine: line, endCharacter: character });
 
-function call(n: Node): { fn: Node | null; name: string | undefined; receiver: Node | null; dotted: string; args: Node[]; positional: Node[] } {
+interface CallInfo {
+  fn: Node | null;
+  name: string | undefined;
+  receiver: Node | null;
+  dotted: string;
+  args: Node[];
+  positional: Node[];
+}
+
+/** Per-analysis memo of call shapes: every rule looks at every call, and each field read crosses into wasm. */
+let callMemo: Map<number, CallInfo> | undefined;
+
+function call(n: Node): CallInfo {
+  const hit = callMemo?.get(n.id);
+  if (hit) return hit;
+  const info = readCall(n);
+  callMemo?.set(n.id, info);
+  return info;
+}
+
+function readCall(n: Node): CallInfo {
   const fn = n.childForFieldName('function');
   const args = named(n.childForFieldName('arguments'));
   return {
@@ -49,19 +69,11 @@ function call(n: Node): { fn: Node | null; name: string | undefined; receiver: N
   };
 }
 
-/** The innermost function (or the module) a node belongs to. */
-function scopeOf(n: Node): Node {
-  return ancestors(n).find((a) => a.type === 'function_definition' || a.type === 'lambda' || a.type === 'module') ?? n.tree.rootNode;
-}
-
-/** The innermost loop around a node, stopping at its function. */
-function loopOf(n: Node): Node | undefined {
-  for (const a of ancestors(n)) {
-    if (a.type === 'while_statement' || a.type === 'for_statement') return a;
-    if (a.type === 'function_definition' || a.type === 'lambda') return undefined;
-  }
-  return undefined;
-}
+const pythonTypes = [
+  'call', 'assignment', 'augmented_assignment', 'import_statement', 'import_from_statement', 'as_pattern', 'comparison_operator',
+  'if_statement', 'break_statement', 'return_statement', 'raise_statement', 'identifier', 'while_statement', 'for_statement',
+  'function_definition', 'lambda', 'module', 'tuple', 'keyword_argument',
+];
 
 function leadingIndent(lines: string[], line: number): string {
   return /^[ \t]*/.exec(lines[line] ?? '')![0];
@@ -69,6 +81,7 @@ function leadingIndent(lines: string[], line: number): string {
 
 class PythonFile {
   readonly root: Node;
+  readonly index: NodeIndex;
   readonly lines: string[];
   readonly calls: Node[];
   readonly assignments: Node[];
@@ -81,9 +94,10 @@ class PythonFile {
   constructor(tree: Tree, text: string) {
     this.root = tree.rootNode;
     this.lines = text.split('\n');
-    this.calls = descendants(this.root, 'call');
-    this.assignments = descendants(this.root, ['assignment', 'augmented_assignment']);
-    const imports = descendants(this.root, ['import_statement', 'import_from_statement']).map((n) => n.text);
+    this.index = new NodeIndex(this.root, pythonTypes);
+    this.calls = this.index.all('call');
+    this.assignments = this.index.all(['assignment', 'augmented_assignment']);
+    const imports = this.index.all(['import_statement', 'import_from_statement']).map((n) => n.text);
     this.importsSocket = imports.some((t) => /\b(socket|socketserver|asyncio|ssl)\b/.test(t));
     this.moduleSocketImported = imports.some((t) => /^import\s+(?:[\w.]+\s*,\s*)*socket\b/.test(t));
     const creators = /^(socket\.)?(socket|create_connection|create_server|fromfd|socketpair)$|\.wrap_socket$|\.accept$/;
@@ -103,12 +117,41 @@ class PythonFile {
         if (first?.type === 'identifier') mark(first.text, right);
       }
     }
-    for (const item of descendants(this.root, 'as_pattern')) {
+    for (const item of this.index.all('as_pattern')) {
       const value = named(item)[0];
       const alias = item.childForFieldName('alias');
       const target = alias ? (named(alias)[0] ?? alias) : undefined;
       if (value?.type === 'call' && target?.type === 'identifier' && creators.test(call(value).dotted)) mark(target.text, value);
     }
+  }
+
+  private readonly idCache = new Map<number, Set<string>>();
+  private readonly callCache = new Map<number, Node[]>();
+
+  /** identifiersIn / calls under a node, memoised: walking the wasm tree is the expensive part. */
+  ids(n: Node): Set<string> {
+    let v = this.idCache.get(n.id);
+    if (!v) this.idCache.set(n.id, (v = new Set(this.index.under(n, 'identifier').map((x) => x.text))));
+    return v;
+  }
+
+  callsIn(n: Node): Node[] {
+    let v = this.callCache.get(n.id);
+    if (!v) this.callCache.set(n.id, (v = this.index.under(n, 'call')));
+    return v;
+  }
+
+  /** The innermost function (or the module) a node belongs to. */
+  scopeOf(n: Node): Node {
+    return this.index.enclosing(n, ['function_definition', 'lambda']) ?? this.root;
+  }
+
+  /** The innermost loop around a node, stopping at its function. */
+  loopOf(n: Node): Node | undefined {
+    const loop = this.index.enclosing(n, ['while_statement', 'for_statement']);
+    const fn = this.index.enclosing(n, ['function_definition', 'lambda']);
+    if (!loop || (fn && fn.startIndex > loop.startIndex)) return undefined;
+    return loop;
   }
 
   isSocket(receiver: Node | null): boolean {
@@ -124,32 +167,57 @@ class PythonFile {
     return receiver?.type === 'identifier' && this.udpSockets.has(receiver.text);
   }
 
+  private defs: Map<string, Node[]> | undefined;
+
   /** The single expression a name is assigned, if it is assigned exactly once. */
   definition(name: string): Node | undefined {
-    const defs = this.assignments.filter((a) => a.type === 'assignment' && a.childForFieldName('left')?.text === name);
-    return defs.length === 1 ? (defs[0].childForFieldName('right') ?? undefined) : undefined;
+    if (!this.defs) {
+      this.defs = new Map();
+      for (const a of this.assignments) {
+        const left = a.type === 'assignment' ? a.childForFieldName('left') : null;
+        if (left?.type !== 'identifier') continue;
+        const list = this.defs.get(left.text) ?? [];
+        list.push(a);
+        this.defs.set(left.text, list);
+      }
+    }
+    const defs = this.defs.get(name);
+    return defs?.length === 1 ? (defs[0].childForFieldName('right') ?? undefined) : undefined;
+  }
+
+  private pairs: { node: Node; right: Node; names: string[] }[] | undefined;
+
+  /** Assignments with their value and the plain names they bind, read from the tree once. */
+  private assignPairs(): { node: Node; right: Node; names: string[] }[] {
+    if (!this.pairs) {
+      this.pairs = [];
+      for (const a of this.assignments) {
+        const right = a.childForFieldName('right');
+        const left = a.childForFieldName('left');
+        if (!right || !left) continue;
+        // attribute targets (self.x = …) would taint `self` and everything behind it, so only plain names count
+        const names = left.type === 'identifier' ? [left.text] : named(left).filter((x) => x.type === 'identifier').map((x) => x.text);
+        this.pairs.push({ node: a, right, names });
+      }
+    }
+    return this.pairs;
   }
 
   /** Names whose value comes (through assignments) from any of the seed nodes or names, within `scope`. */
   taint(scope: Node, isSource: (n: Node) => boolean, seed: Set<string> = new Set()): Set<string> {
     const tainted = new Set(seed);
-    const assigns = this.assignments.filter((a) => contains(scope, a));
+    const assigns = this.assignPairs().filter((a) => contains(scope, a.node));
     const reaches = (n: Node): boolean => {
       if (isSource(n)) return true;
-      for (const c of descendants(n, 'call')) if (isSource(c)) return true;
-      for (const id of identifiersIn(n)) if (tainted.has(id)) return true;
+      for (const c of this.callsIn(n)) if (isSource(c)) return true;
+      for (const id of this.ids(n)) if (tainted.has(id)) return true;
       return false;
     };
     for (let changed = true; changed; ) {
       changed = false;
       for (const a of assigns) {
-        const right = a.childForFieldName('right');
-        if (!right || !reaches(right)) continue;
-        const left = a.childForFieldName('left');
-        if (!left) continue;
-        // attribute targets (self.x = …) would taint `self` and everything behind it, so only plain names count
-        const names = left.type === 'identifier' ? [left.text] : named(left).filter((x) => x.type === 'identifier').map((x) => x.text);
-        for (const id of names) {
+        if (!reaches(a.right)) continue;
+        for (const id of a.names) {
           if (!tainted.has(id)) {
             tainted.add(id);
             changed = true;
@@ -161,8 +229,8 @@ class PythonFile {
   }
 
   flows(n: Node, tainted: Set<string>, isSource: (n: Node) => boolean): boolean {
-    if (isSource(n) || descendants(n, 'call').some(isSource)) return true;
-    for (const id of identifiersIn(n)) if (tainted.has(id)) return true;
+    if (isSource(n) || this.callsIn(n).some(isSource)) return true;
+    for (const id of this.ids(n)) if (tainted.has(id)) return true;
     return false;
   }
 }
@@ -214,7 +282,7 @@ function sendStr(f: PythonFile): SocketDiagnostic[] {
     if (!arg || !isStrExpr(arg, f)) continue;
     const fixes: QuickFix[] = [];
     // b"…" only for ASCII literals; anything else needs an explicit encoding
-    if (arg.type === 'string' && /^[\x00-\x7f]*$/.test(arg.text) && !stringPrefix(arg)!.includes('f')) {
+    if (arg.type === 'string' && /^[\t\n\r -~]*$/.test(arg.text) && !stringPrefix(arg)!.includes('f')) {
       fixes.push({ kind: 'bytes-prefix', title: 'Make it a bytes literal (b"…")', edits: [{ range: point(arg.startPosition.row, arg.startPosition.column), newText: 'b' }] });
     }
     const wrapped = arg.type === 'binary_operator' ? `(${arg.text}).encode()` : `${arg.text}.encode()`;
@@ -262,7 +330,7 @@ function structOrder(f: PythonFile): SocketDiagnostic[] {
   for (const n of f.calls) {
     const c = call(n);
     if (!structFns.has(c.dotted)) continue;
-    let fmt = c.positional[0];
+    let fmt: Node | undefined = c.positional[0];
     if (fmt?.type === 'identifier') fmt = f.definition(fmt.text);
     if (fmt?.type !== 'string' || stringPrefix(fmt)?.includes('f')) continue;
     const start = named(fmt).find((x) => x.type === 'string_start')!;
@@ -301,7 +369,7 @@ function isReceive(n: Node): boolean {
 }
 
 function remoteExec(tree: Tree, f: PythonFile): SocketDiagnostic[] {
-  const open = findSocketCalls(tree, 'python').some((s) => s.role === 'server' && (s.host === '' || s.host === '0.0.0.0' || s.host === '::'));
+  const open = findSocketCalls(tree, 'python', f.index).some((s) => s.role === 'server' && (s.host === '' || s.host === '0.0.0.0' || s.host === '::'));
   if (!open) return [];
   const tainted = f.taint(f.root, isReceive);
   const out: SocketDiagnostic[] = [];
@@ -329,15 +397,15 @@ function recvWholeMessage(f: PythonFile): SocketDiagnostic[] {
   for (const n of f.calls) {
     const c = call(n);
     if (c.name !== 'recv' || !f.isSocket(c.receiver) || f.isUdp(c.receiver)) continue;
-    if (loopOf(n) || /MSG_WAITALL/.test(n.text)) continue;
-    const scope = scopeOf(n);
+    if (f.loopOf(n) || /MSG_WAITALL/.test(n.text)) continue;
+    const scope = f.scopeOf(n);
+    // the cheap question first: does this function parse or compare anything at all?
+    const parseCalls = f.index.under(scope, 'call').filter((p) => parsers.has(call(p).dotted));
+    const compares = f.index.under(scope, 'comparison_operator').filter((cmp) => /==/.test(cmp.text));
+    if (parseCalls.length === 0 && compares.length === 0) continue;
     const isThis = (x: Node) => x.startIndex === n.startIndex && x.endIndex === n.endIndex;
     const tainted = f.taint(scope, isThis);
-    const used = f.calls.some((p) => {
-      if (!contains(scope, p) || !parsers.has(call(p).dotted)) return false;
-      return call(p).args.some((a) => f.flows(a, tainted, isThis));
-    }) ||
-      descendants(scope, 'comparison_operator').some((cmp) => /==/.test(cmp.text) && f.flows(cmp, tainted, isThis));
+    const used = parseCalls.some((p) => call(p).args.some((a) => f.flows(a, tainted, isThis))) || compares.some((cmp) => f.flows(cmp, tainted, isThis));
     if (!used) continue;
     out.push({
       rule: 'recv-whole-message',
@@ -352,9 +420,9 @@ function recvWholeMessage(f: PythonFile): SocketDiagnostic[] {
 
 // ---- receive loop without an end-of-stream check
 
-function exits(n: Node | null): boolean {
+function exits(f: PythonFile, n: Node | null): boolean {
   if (!n) return false;
-  return descendants(n, ['break_statement', 'return_statement', 'raise_statement']).length > 0 || /^(break|return|raise)\b/.test(n.text);
+  return f.index.under(n, ['break_statement', 'return_statement', 'raise_statement']).length > 0;
 }
 
 function recvNoEofCheck(f: PythonFile): SocketDiagnostic[] {
@@ -365,14 +433,14 @@ function recvNoEofCheck(f: PythonFile): SocketDiagnostic[] {
     if (a.type !== 'assignment' || right?.type !== 'call' || left?.type !== 'identifier') continue;
     const c = call(right);
     if (c.name !== 'recv' || !f.isSocket(c.receiver) || f.isUdp(c.receiver)) continue;
-    const loop = loopOf(a);
+    const loop = f.loopOf(a);
     if (loop?.type !== 'while_statement') continue;
     const name = left.text;
-    const mentions = (n: Node | null) => !!n && identifiersIn(n).has(name);
+    const mentions = (n: Node | null) => !!n && f.ids(n).has(name);
     if (mentions(loop.childForFieldName('condition'))) continue;
-    const checked = descendants(loop, 'if_statement').some((s) => {
+    const checked = f.index.under(loop, 'if_statement').some((s) => {
       if (!mentions(s.childForFieldName('condition'))) return false;
-      return exits(s.childForFieldName('consequence')) || named(s).some((x) => x.type === 'else_clause' && exits(x));
+      return exits(f, s.childForFieldName('consequence')) || named(s).some((x) => x.type === 'else_clause' && exits(f, x));
     });
     if (checked) continue;
     const stmt = a.parent?.type === 'expression_statement' ? a.parent : a;
@@ -422,6 +490,15 @@ function listenReuse(f: PythonFile): SocketDiagnostic[] {
 
 /** Runs every rule on a parsed Python file. */
 export function analyzePython(tree: Tree, text: string): SocketDiagnostic[] {
+  callMemo = new Map();
+  try {
+    return runRules(tree, text);
+  } finally {
+    callMemo = undefined;
+  }
+}
+
+function runRules(tree: Tree, text: string): SocketDiagnostic[] {
   const f = new PythonFile(tree, text);
   return [
     ...sendStr(f),

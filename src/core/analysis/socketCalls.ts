@@ -1,7 +1,7 @@
 // Finds socket calls whose address is a literal or a simple constant, for CodeLens: bind, connect, listen, sendto …
 import type { Node, Tree } from 'web-tree-sitter';
 import type { SourceLanguage } from './grammarLoader';
-import { descendants, named, rangeOf, unescapeBody, type Range } from './syntax';
+import { descendants, named, NodeIndex, rangeOf, unescapeBody, type Range } from './syntax';
 
 export interface SocketCallSite {
   /** What was called, as the user would say it: `bind`, `connect`, `listen`, `sendto`, `socket.create_connection` … */
@@ -122,9 +122,9 @@ function site(call: string, role: 'server' | 'client', protocol: 'tcp' | 'udp', 
 
 // ---------------------------------------------------------------- Python
 
-function pythonConstants(root: Node): Constants {
+function pythonConstants(idx: NodeIndex): Constants {
   const c = new Constants();
-  for (const a of descendants(root, 'assignment')) {
+  for (const a of idx.all('assignment')) {
     const left = a.childForFieldName('left');
     const right = a.childForFieldName('right');
     if (left?.type === 'identifier' && right) c.add(left.text, right);
@@ -133,14 +133,14 @@ function pythonConstants(root: Node): Constants {
 }
 
 /** The expression that created a Python socket variable: `s = socket.socket(...)` or `with socket.socket(...) as s`. */
-function pythonSocketOrigins(root: Node): Map<string, Node> {
+function pythonSocketOrigins(idx: NodeIndex): Map<string, Node> {
   const out = new Map<string, Node>();
-  for (const a of descendants(root, 'assignment')) {
+  for (const a of idx.all('assignment')) {
     const left = a.childForFieldName('left');
     const right = a.childForFieldName('right');
     if (left?.type === 'identifier' && right?.type === 'call') out.set(left.text, right);
   }
-  for (const item of descendants(root, 'as_pattern')) {
+  for (const item of idx.all('as_pattern')) {
     const value = named(item)[0];
     const alias = item.childForFieldName('alias');
     const target = alias ? (named(alias)[0] ?? alias) : undefined;
@@ -160,11 +160,11 @@ function keyword(args: Node[], name: string): Node | undefined {
   return undefined;
 }
 
-function pythonSites(root: Node): SocketCallSite[] {
-  const consts = pythonConstants(root);
-  const origins = pythonSocketOrigins(root);
+function pythonSites(idx: NodeIndex): SocketCallSite[] {
+  const consts = pythonConstants(idx);
+  const origins = pythonSocketOrigins(idx);
   const out: (SocketCallSite | undefined)[] = [];
-  for (const call of descendants(root, 'call')) {
+  for (const call of idx.all('call')) {
     const fn = call.childForFieldName('function');
     const args = named(call.childForFieldName('arguments'));
     if (!fn) continue;
@@ -362,8 +362,13 @@ function cSites(root: Node): SocketCallSite[] {
 }
 
 /** Every socket call with a resolvable port, in source order. */
-export function findSocketCalls(tree: Tree, language: SourceLanguage): SocketCallSite[] {
+export function findSocketCalls(tree: Tree, language: SourceLanguage, pythonIndex?: NodeIndex): SocketCallSite[] {
   const root = tree.rootNode;
-  const sites = language === 'python' ? pythonSites(root) : language === 'c' ? cSites(root) : jsSites(root);
+  const sites =
+    language === 'python'
+      ? pythonSites(pythonIndex ?? new NodeIndex(root, ['assignment', 'as_pattern', 'call']))
+      : language === 'c'
+        ? cSites(root)
+        : jsSites(root);
   return sites.sort((a, b) => a.range.startLine - b.range.startLine || a.range.startCharacter - b.range.startCharacter);
 }

@@ -51,3 +51,49 @@ export function identifiersIn(n: Node): Set<string> {
   for (const id of descendants(n, 'identifier')) out.add(id.text);
   return out;
 }
+
+/**
+ * The nodes of chosen types, collected in one cursor walk and kept in source order. Asking the wasm tree
+ * for descendants again and again is what makes analysis slow; range queries here are plain JS.
+ */
+export class NodeIndex {
+  private readonly byType = new Map<string, Node[]>();
+
+  constructor(root: Node, types: Iterable<string>) {
+    const want = [...new Set(types)];
+    for (const t of want) this.byType.set(t, []);
+    // one descendantsOfType call over the whole tree beats a JS-driven cursor walk by far
+    for (const n of root.descendantsOfType(want)) if (n) this.byType.get(n.type)?.push(n);
+  }
+
+  /** Every node of these types, in source order. */
+  all(types: string | string[]): Node[] {
+    if (typeof types === 'string') return this.byType.get(types) ?? [];
+    return types.flatMap((t) => this.byType.get(t) ?? []).sort((a, b) => a.startIndex - b.startIndex || b.endIndex - a.endIndex);
+  }
+
+  /** Nodes of these types inside `n` (including `n` itself), in source order. */
+  under(n: Node, types: string | string[]): Node[] {
+    const list = this.all(types);
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (list[mid].startIndex < n.startIndex) lo = mid + 1;
+      else hi = mid;
+    }
+    const out: Node[] = [];
+    for (let i = lo; i < list.length && list[i].startIndex < n.endIndex; i++) if (list[i].endIndex <= n.endIndex) out.push(list[i]);
+    return out;
+  }
+
+  /** The innermost node of these types that contains `n` (not `n` itself). */
+  enclosing(n: Node, types: string | string[]): Node | undefined {
+    let best: Node | undefined;
+    for (const c of this.all(types)) {
+      if (c.startIndex > n.startIndex) break;
+      if (c.endIndex >= n.endIndex && !(c.startIndex === n.startIndex && c.endIndex === n.endIndex && c.type === n.type)) best = c;
+    }
+    return best;
+  }
+}

@@ -180,6 +180,7 @@ export async function runCaptureCommand(argv: string[], io: Io = { err: (s) => p
   process.on('SIGTERM', onSignal);
   let code = 0;
   let linkType = 1;
+  let removeAfterClose = false;
   try {
     const capture = await manager.start({ interface: args.interface, filter: args.filter, engine: args.engine, snaplen: args.snaplen });
     linkType = capture.linkType ?? 1;
@@ -209,12 +210,15 @@ export async function runCaptureCommand(argv: string[], io: Io = { err: (s) => p
     const drops = capture.drops ? `, ${capture.drops} dropped` : '';
     io.err(`${file.written} packet${file.written === 1 ? '' : 's'} written to ${args.write}${drops}.\n`);
   } catch (e) {
+    if (file.written === 0) removeAfterClose = true;
     io.err(`socket-lab capture: ${e instanceof CaptureStartError ? `${e.message} [${e.code}]` : e instanceof Error ? e.message : String(e)}\n`);
     code = 1;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     file.close(linkType);
+    // A capture that never started leaves no file behind.
+    if (removeAfterClose) fs.rmSync(args.write, { force: true });
     manager.dispose();
   }
   return code;

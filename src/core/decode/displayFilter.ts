@@ -276,11 +276,11 @@ class Parser {
     }
     const test = this.valueTest(def, op, opTok, v);
     // `!=` means "no occurrence equals" (Wireshark 3.6+), so `ip.addr != 1.2.3.4` drops either direction.
-    if (op === '!=') return (p) => !fieldsOf(fieldIndex(p), name).some(test);
-    return (p) => fieldsOf(fieldIndex(p), name).some(test);
+    if (op === '!=') return (p) => !fieldsOf(fieldIndex(p), name).some((f) => test(f, p));
+    return (p) => fieldsOf(fieldIndex(p), name).some((f) => test(f, p));
   }
 
-  private valueTest(def: FieldDef, op: RelOp, opTok: Token, v: Token): (f: Field) => boolean {
+  private valueTest(def: FieldDef, op: RelOp, opTok: Token, v: Token): (f: Field, p: DissectedPacket) => boolean {
     const cmp = (a: number, b: number): boolean => {
       switch (op) {
         case '<':
@@ -340,7 +340,7 @@ class Parser {
       case 'bytes': {
         eqOnly();
         const want = bytesOfLiteral(v);
-        return (f) => f.length === want.length && includes(new Uint8Array(0), new Uint8Array(0)) && want.every((b, i) => b === (f as Field & { bytes?: Uint8Array }).bytes?.[i]);
+        return (f, p) => f.length === want.length && want.every((b, i) => b === p.data[f.offset + i]);
       }
       case 'none':
         throw new FilterSyntaxError(`${def.id} has no value to compare; write just "${def.id}" to test that it is present`, opTok.pos);

@@ -31,7 +31,8 @@ function dissectIcmpv6(pi: PacketInfo, offset: number, end: number): number {
   addField(pi, layer, hf.type, type, `${name} (${type})`, offset, 1);
   addField(pi, layer, hf.code, code, String(code), offset + 1, 1);
   addField(pi, layer, hf.checksum, ck, hex(ck, 4), offset + 2, 2);
-  pi.info = name;
+  const unreach = type === 1 ? ['No route to destination', 'Administratively prohibited', 'Beyond scope of source address', 'Address unreachable', 'Port unreachable'][code] : undefined;
+  pi.info = unreach ? `${name} (${unreach})` : name;
   let body = offset + 4;
   if ((type === 128 || type === 129) && r.has(offset + 4, 4)) {
     const id = r.u16At(offset + 4);

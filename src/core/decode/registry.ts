@@ -2,6 +2,7 @@
 import type { PacketRecord } from '../../shared/packet';
 import type { Field, Layer, LayerRole, TcpSegmentInfo } from './dissect';
 import type { DissectContext } from './dissect';
+import { hexBytes } from './format';
 import { ByteReader } from './reader';
 
 export type FieldKind = 'uint' | 'int' | 'bool' | 'string' | 'ipv4' | 'ipv6' | 'ether' | 'bytes' | 'time' | 'none';
@@ -109,6 +110,29 @@ export function addField(
   return f;
 }
 
+/** Adds a bytes field whose hex text is only built if someone reads it (most packets are never expanded). */
+export function addBytesField(pi: PacketInfo, layer: Layer, def: FieldDef, offset: number, length: number, display: string, into: Field[] = layer.fields): Field | undefined {
+  if (offset < 0 || length < 0 || offset + length > pi.capLen) {
+    layer.truncated = true;
+    return undefined;
+  }
+  const data = pi.data;
+  let cached: string | undefined;
+  // An own enumerable getter: JSON.stringify and structured clone still see a plain string value.
+  const f: Field = {
+    id: def.id,
+    label: def.label,
+    get value(): string {
+      return (cached ??= hexBytes(data, offset, length));
+    },
+    display,
+    offset,
+    length,
+  };
+  into.push(f);
+  return f;
+}
+
 /** Adds a child to `parent`, creating its children list on first use. */
 export function addChild(
   pi: PacketInfo,
@@ -159,13 +183,7 @@ export function dissectData(pi: PacketInfo, offset: number, end: number): number
   if (len <= 0) return 0;
   const layer = beginLayer(pi, dataProto.id, `Data (${len} bytes)`, 'message', offset, len);
   const avail = Math.max(0, Math.min(end, pi.capLen) - offset);
-  const shown = Math.min(avail, 4096);
-  let hexText = '';
-  const d = pi.data;
-  for (let i = 0; i < shown; i++) hexText += (d[offset + i] < 16 ? '0' : '') + d[offset + i].toString(16);
-  if (shown < avail) hexText += '…';
-  const preview = hexText.length > 48 ? hexText.slice(0, 48) + '…' : hexText;
-  addField(pi, layer, hfData.data, hexText, preview, offset, avail);
+  addBytesField(pi, layer, hfData.data, offset, avail, `${len} bytes`);
   addField(pi, layer, hfData.len, len, String(len), offset, 0);
   return len;
 }

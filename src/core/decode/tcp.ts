@@ -1,7 +1,7 @@
 // TCP: header, all flags, options (MSS, WS, SACK, timestamps…), relative seq/ack per conversation, then ports.
 import type { TcpSegmentInfo } from './dissect';
-import { hex, hexBytes } from './format';
-import { PacketInfo, addChild, addField, beginLayer, callPortsOrData, declareAlias, declareFields, declareProtocol, ipProtoTable, tcpHeuristics, tcpPortTable } from './registry';
+import { hex } from './format';
+import { type FieldDef, PacketInfo, addBytesField, addChild, addField, beginLayer, callPortsOrData, declareAlias, declareFields, declareProtocol, ipProtoTable, tcpHeuristics, tcpPortTable } from './registry';
 import type { Field, Layer } from './dissect';
 
 const tcp = declareProtocol('tcp', 'Transmission Control Protocol');
@@ -93,6 +93,17 @@ function flagsStr(flags: number): string {
 }
 
 const setText = (b: boolean) => (b ? 'Set' : 'Not set');
+const flagBits: readonly [FieldDef, number][] = [
+  [hf.ae, AE],
+  [hf.cwr, CWR],
+  [hf.ece, ECE],
+  [hf.urg, URG],
+  [hf.ackFlag, ACK],
+  [hf.push, PSH],
+  [hf.reset, RST],
+  [hf.syn, SYN],
+  [hf.fin, FIN],
+];
 
 interface OptionFacts {
   info: string;
@@ -102,7 +113,7 @@ interface OptionFacts {
 function dissectOptions(pi: PacketInfo, layer: Layer, start: number, stop: number, peerBase: number): OptionFacts {
   const r = pi.r;
   const facts: OptionFacts = { info: '', wscale: -1 };
-  const opts = addField(pi, layer, hf.options, hexBytes(pi.data, start, Math.max(0, Math.min(stop, pi.capLen) - start), 64), `${stop - start} bytes`, start, Math.max(0, Math.min(stop, pi.capLen) - start));
+  const opts = addBytesField(pi, layer, hf.options, start, Math.max(0, Math.min(stop, pi.capLen) - start), `${stop - start} bytes`);
   let o = start;
   while (o < stop) {
     if (!r.has(o, 1)) {
@@ -243,20 +254,13 @@ function dissectTcp(pi: PacketInfo, offset: number, end: number): number {
   const ff = addField(pi, layer, hf.flags, flags, `${hex(flags, 3)} (${flagsText})`, offset + 12, 2);
   if (ff !== undefined) {
     const kids: Field[] = (ff.children = []);
-    const bit = (def: typeof hf.syn, b: number) => {
+    const res = (flags & 0xe00) !== 0;
+    kids.push({ id: hf.res.id, label: hf.res.label, value: res, display: setText(res), offset: offset + 12, length: 1 });
+    for (let i = 0; i < flagBits.length; i++) {
+      const [def, b] = flagBits[i];
       const v = (flags & b) !== 0;
-      kids.push({ id: def.id, label: def.label, value: v, display: setText(v), offset: b >= 0x100 ? offset + 12 : offset + 13, length: 1 });
-    };
-    kids.push({ id: hf.res.id, label: hf.res.label, value: (flags & 0xe00) !== 0, display: setText((flags & 0xe00) !== 0), offset: offset + 12, length: 1 });
-    bit(hf.ae, AE);
-    bit(hf.cwr, CWR);
-    bit(hf.ece, ECE);
-    bit(hf.urg, URG);
-    bit(hf.ackFlag, ACK);
-    bit(hf.push, PSH);
-    bit(hf.reset, RST);
-    bit(hf.syn, SYN);
-    bit(hf.fin, FIN);
+      kids.push({ id: def.id, label: def.label, value: v, display: v ? 'Set' : 'Not set', offset: b >= 0x100 ? offset + 12 : offset + 13, length: 1 });
+    }
     const s = flagsStr(flags);
     kids.push({ id: hf.str.id, label: hf.str.label, value: s, display: s, offset: offset + 12, length: 2 });
   }
@@ -307,7 +311,7 @@ function dissectTcp(pi: PacketInfo, offset: number, end: number): number {
   if (segLen > 0) {
     const start = offset + hdrLen;
     const avail = Math.max(0, Math.min(end, pi.capLen) - start);
-    addField(pi, layer, hf.payload, hexBytes(pi.data, start, avail, 64), `${segLen} bytes`, start, avail);
+    addBytesField(pi, layer, hf.payload, start, avail, `${segLen} bytes`);
     callPortsOrData(tcpPortTable, tcpHeuristics, pi, start, end);
   }
   return end - offset;

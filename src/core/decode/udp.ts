@@ -1,6 +1,6 @@
 // UDP: ports, length, checksum, stream index, then the udp.port table and heuristics.
-import { hex, hexBytes } from './format';
-import { PacketInfo, addField, beginLayer, callPortsOrData, declareAlias, declareFields, declareProtocol, ipProtoTable, udpHeuristics, udpPortTable } from './registry';
+import { hex } from './format';
+import { PacketInfo, addBytesField, addField, beginLayer, callPortsOrData, declareAlias, declareFields, declareProtocol, ipProtoTable, udpHeuristics, udpPortTable } from './registry';
 
 const udp = declareProtocol('udp', 'User Datagram Protocol');
 const hf = declareFields({
@@ -55,7 +55,7 @@ function dissectUdp(pi: PacketInfo, offset: number, end: number): number {
   if (dataLen > 0) {
     const start = offset + 8;
     const avail = Math.max(0, Math.min(payloadEnd, pi.capLen) - start);
-    addField(pi, layer, hf.payload, hexBytes(pi.data, start, avail, 64), `${dataLen} bytes`, start, avail);
+    addBytesField(pi, layer, hf.payload, start, avail, `${dataLen} bytes`);
     callPortsOrData(udpPortTable, udpHeuristics, pi, start, payloadEnd);
   }
   return end - offset;

@@ -1,4 +1,5 @@
 // Runs a lesson's server and/or client: free port, readiness probe, one process group each; no vscode here.
+import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -43,20 +44,60 @@ export async function findFreePort(preferred = 0, transport: 'tcp' | 'udp' = 'tc
   throw new LessonRunError('ENOPORT', 'No free port on 127.0.0.1. Stop some running servers and try again.');
 }
 
-/** Connect probes every 100 ms until something accepts on `target` (a port on 127.0.0.1 or a Unix path). */
+/**
+ * Linux: whether a socket listens on `target` (a TCP port or a Unix path) per /proc/net, without
+ * connecting (a probe connection would be one of the lesson's clients); undefined where unknown.
+ */
+export function listeningInProcTable(target: number | string): boolean | undefined {
+  if (process.platform !== 'linux') return undefined;
+  try {
+    if (typeof target === 'string') {
+      // Flags 00010000 = __SO_ACCEPTCON: a listening Unix socket; the path is the last column
+      return fs.readFileSync('/proc/net/unix', 'utf8').split('\n').some((l) => {
+        const cols = l.trim().split(/\s+/);
+        return cols.length >= 8 && cols[3] === '00010000' && cols.slice(7).join(' ') === target;
+      });
+    }
+    const hexPort = target.toString(16).toUpperCase().padStart(4, '0');
+    return ['/proc/net/tcp', '/proc/net/tcp6'].some((f) => {
+      let text: string;
+      try {
+        text = fs.readFileSync(f, 'utf8');
+      } catch {
+        return false;
+      }
+      // local_address is ADDR:PORT in hex, st 0A = LISTEN
+      return text.split('\n').some((l) => {
+        const cols = l.trim().split(/\s+/);
+        return cols[3] === '0A' && cols[1]?.endsWith(`:${hexPort}`);
+      });
+    });
+  } catch {
+    return undefined;
+  }
+}
+
+function connectProbe(target: number | string): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const sock = typeof target === 'number' ? net.connect({ host: LOOPBACK, port: target }) : net.connect({ path: target });
+    sock.once('connect', () => {
+      sock.destroy();
+      resolve(true);
+    });
+    sock.once('error', () => resolve(false));
+  });
+}
+
+/**
+ * Resolves once something listens on `target` (a port on 127.0.0.1 or a Unix path): from the OS
+ * socket table where there is one, else by a connect probe on 127.0.0.1; polls every 100 ms.
+ */
 export async function waitUntilListening(target: number | string, timeoutMs: number, isAlive: () => boolean = () => true): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (!isAlive()) throw new LessonRunError('EEXITED', 'The server ended before it started listening; read its output for the reason.');
-    const ok = await new Promise<boolean>((resolve) => {
-      const sock = typeof target === 'number' ? net.connect({ host: LOOPBACK, port: target }) : net.connect({ path: target });
-      sock.once('connect', () => {
-        sock.destroy();
-        resolve(true);
-      });
-      sock.once('error', () => resolve(false));
-    });
-    if (ok) return;
+    const known = listeningInProcTable(target);
+    if (known ?? (await connectProbe(target))) return;
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new LessonRunError('ETIMEDOUT', `Nothing listened on ${typeof target === 'number' ? `${LOOPBACK}:${target}` : target} within ${Math.round(timeoutMs / 1000)} s; read the server's output for the reason.`);

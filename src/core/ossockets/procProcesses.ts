@@ -1,5 +1,5 @@
 // Maps socket inodes to processes through /proc/*/fd; every read tolerates a process vanishing or EACCES.
-import * as fs from 'node:fs/promises';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parsePpidFromStat, socketInodeFromLink } from './procNet';
 import type { ProcessInfo } from './types';
@@ -10,64 +10,76 @@ export interface ProcScan {
   inodeOwner: Map<number, number>;
 }
 
-async function readOr(file: string, fallback: string): Promise<string> {
+function readOr(file: string, fallback: string): string {
   try {
-    return await fs.readFile(file, 'utf8');
+    return fs.readFileSync(file, 'utf8');
   } catch {
     return fallback;
   }
 }
 
-async function socketInodes(procRoot: string, pid: number): Promise<number[]> {
+function socketInodes(procRoot: string, pid: number): number[] {
   const dir = path.join(procRoot, String(pid), 'fd');
   let fds: string[];
   try {
-    fds = await fs.readdir(dir);
+    fds = fs.readdirSync(dir);
   } catch {
     return []; // EACCES (another user's process) or ENOENT (it just exited)
   }
-  const links = await Promise.all(fds.map((fd) => fs.readlink(path.join(dir, fd)).catch(() => '')));
   const out: number[] = [];
-  for (const l of links) {
-    const inode = socketInodeFromLink(l);
+  for (const fd of fds) {
+    let link: string;
+    try {
+      link = fs.readlinkSync(path.join(dir, fd));
+    } catch {
+      continue; // the fd closed between readdir and readlink
+    }
+    const inode = socketInodeFromLink(link);
     if (inode !== undefined) out.push(inode);
   }
   return out;
 }
 
-/** Reads one process's identity; undefined when it is gone. */
-export async function readProcess(procRoot: string, pid: number): Promise<ProcessInfo | undefined> {
+function readProcessSync(procRoot: string, pid: number): ProcessInfo | undefined {
   const base = path.join(procRoot, String(pid));
-  const stat = await readOr(path.join(base, 'stat'), '');
+  const stat = readOr(path.join(base, 'stat'), '');
   if (!stat) return undefined;
-  const comm = (await readOr(path.join(base, 'comm'), '')).trim();
-  const cmdline = (await readOr(path.join(base, 'cmdline'), '')).split('\0').filter(Boolean).join(' ');
+  const comm = readOr(path.join(base, 'comm'), '').trim();
+  const cmdline = readOr(path.join(base, 'cmdline'), '').split('\0').filter(Boolean).join(' ');
   return { pid, ppid: parsePpidFromStat(stat) ?? 0, command: comm, cmdline };
 }
 
-/** Scans every process we may read: identity, parent and socket inodes. */
+/** Reads one process's identity; undefined when it is gone. */
+export async function readProcess(procRoot: string, pid: number): Promise<ProcessInfo | undefined> {
+  return readProcessSync(procRoot, pid);
+}
+
+const yieldToLoop = () => new Promise<void>((r) => setImmediate(r));
+
+/**
+ * Scans every process we may read: identity, parent and socket inodes.
+ * /proc reads never block on disk, so synchronous calls are far cheaper than thousands of promises;
+ * we yield to the event loop every few processes so the extension host stays responsive.
+ */
 export async function scanProc(procRoot = '/proc', opts: { sockets?: boolean } = {}): Promise<ProcScan> {
   const processes = new Map<number, ProcessInfo>();
   const inodeOwner = new Map<number, number>();
-  let entries: string[] = [];
+  let entries: string[];
   try {
-    entries = await fs.readdir(procRoot);
+    entries = fs.readdirSync(procRoot);
   } catch {
     return { processes, inodeOwner };
   }
-  const pids = entries.filter((e) => /^\d+$/.test(e)).map(Number);
-  // Bounded concurrency: thousands of parallel readdirs would only thrash the extension host.
-  const batch = 64;
-  for (let i = 0; i < pids.length; i += batch) {
-    await Promise.all(
-      pids.slice(i, i + batch).map(async (pid) => {
-        const info = await readProcess(procRoot, pid);
-        if (!info) return;
-        processes.set(pid, info);
-        if (opts.sockets === false) return;
-        for (const inode of await socketInodes(procRoot, pid)) if (!inodeOwner.has(inode)) inodeOwner.set(inode, pid);
-      }),
-    );
+  let n = 0;
+  for (const e of entries) {
+    if (!/^\d+$/.test(e)) continue;
+    if (++n % 16 === 0) await yieldToLoop();
+    const pid = Number(e);
+    const info = readProcessSync(procRoot, pid);
+    if (!info) continue;
+    processes.set(pid, info);
+    if (opts.sockets === false) continue;
+    for (const inode of socketInodes(procRoot, pid)) if (!inodeOwner.has(inode)) inodeOwner.set(inode, pid);
   }
   return { processes, inodeOwner };
 }

@@ -99,7 +99,9 @@ async function pickCapture(manager: CaptureManager, title: string, only?: (c: Ca
   return pick?.id;
 }
 
-export function registerCaptures(context: vscode.ExtensionContext, sessions: SessionSource | undefined, log: vscode.LogOutputChannel): CaptureManager {
+export function registerCaptures(context: vscode.ExtensionContext, sessions?: SessionSource, logChannel?: vscode.LogOutputChannel): CaptureManager {
+  const log = logChannel ?? vscode.window.createOutputChannel('Socket Lab Capture', { log: true });
+  if (!logChannel) context.subscriptions.push(log);
   const distDir = path.join(context.extensionPath, 'dist');
   const manager = new CaptureManager({
     launch: () => helperLaunch(defaultNodePath(config().nodePath), distDir),

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import {
-  commandTitle,
+  contributedCommand,
   expectTrustRefusal,
   installedExtensionDir, openSocketLabView, runCommand, useVsCode, viewPane, waitForNotification } from '../harness';
 
@@ -72,16 +72,19 @@ describe('foundation (Restricted Mode)', function () {
     await waitForNotification(vsc.page, /sockets you can see/);
   });
 
-  // The first command that runs code; the sessions issue contributes it. Until then this test is pending.
-  const guarded = 'socketLab.tcp.startServer';
-  it(`refuses ${guarded}: it needs a trusted workspace`, async function () {
-    const title = commandTitle(guarded);
-    if (!title) {
-      console.warn(`      note: ${guarded} is not contributed yet, so the trust refusal is not checked`);
-      this.skip();
-    }
-    await expectTrustRefusal(vsc.page, title);
-  });
+  // Commands that run code, start processes or capture; each is checked once its issue contributes it.
+  for (const id of ['socketLab.tcp.startServer', 'socketLab.capture.start']) {
+    it(`refuses ${id}: it needs a trusted workspace`, async function () {
+      const cmd = contributedCommand(id);
+      if (!cmd) {
+        console.warn(`      note: ${id} is not contributed yet, so its trust refusal is not checked`);
+        this.skip();
+      }
+      // A command disabled by `enablement` is hidden in Restricted Mode and can never tell the student why.
+      assert.doesNotMatch(cmd.enablement ?? '', /isWorkspaceTrusted/, `${id}: drop "enablement": "isWorkspaceTrusted", call requireTrust() instead`);
+      await expectTrustRefusal(vsc.page, cmd.title);
+    });
+  }
 });
 
 function restrictedModeIndicator(page: Page): Locator {

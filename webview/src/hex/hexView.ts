@@ -78,7 +78,10 @@ export class HexView {
   private readonly classIndex = new Map<string, number>([['', 0]]);
   private bpr: BytesPerRow;
   private top = 0;
-  private rowPx = 18;
+  private rowPx = 20;
+  /** Viewport and track heights, measured by the ResizeObserver (reading them in render() would force layout). */
+  private viewportPx = 0;
+  private trackPx = 0;
   private wheelCarry = 0;
   private follow: boolean;
   private anchor = -1;
@@ -122,9 +125,15 @@ export class HexView {
     this.rowsEl.addEventListener('pointerup', () => (this.dragging = false));
     this.element.addEventListener('keydown', (e) => this.onKey(e));
     this.track.addEventListener('pointerdown', (e) => this.onTrackDown(e));
-    this.resize = new ResizeObserver(() => this.layout());
+    this.resize = new ResizeObserver((entries) => {
+      for (const e of entries) if (e.target === this.rowsEl) this.viewportPx = e.contentRect.height;
+      this.trackPx = this.viewportPx;
+      this.layout();
+    });
     this.resize.observe(this.rowsEl);
-    this.layout();
+    // until the first measurement, assume the viewer fills the window: rows can be pulled right away
+    this.viewportPx = this.trackPx = globalThis.innerHeight || 400;
+    this.buildRows(Math.ceil(this.viewportPx / this.rowPx) + 1);
   }
 
   // ---------- public API ----------
@@ -138,7 +147,7 @@ export class HexView {
       this.anchor = this.active = -1;
       this.top = this.follow ? maxTop(this.geo()) : rowOf(source.start, this.bpr);
     }
-    this.queueRender();
+    this.render();
   }
 
   /** The source's range changed (data appended or dropped): drops the stale tail page and redraws. */
@@ -277,19 +286,23 @@ export class HexView {
   // ---------- layout and rendering ----------
 
   private geo(): Geometry {
-    return geometry(this.source.start, this.source.end, this.bpr, this.rowsEl.clientHeight || this.rowPx * 20, this.rowPx);
+    return geometry(this.source.start, this.source.end, this.bpr, this.viewportPx || this.rowPx * 20, this.rowPx);
   }
 
   private layout(): void {
     if (this.disposed) return;
     const probe = this.rows[0]?.row;
     if (probe && probe.offsetHeight > 0) this.rowPx = probe.offsetHeight;
-    const want = Math.max(1, Math.ceil((this.rowsEl.clientHeight || this.rowPx * 20) / this.rowPx) + 1);
-    if (want !== this.rows.length || this.rows[0]?.hex.length !== this.bpr) this.buildRows(want);
+    // rows are only ever added: a shrinking viewport hides the spare ones instead of rebuilding
+    if (this.visibleRowCount() > this.rows.length || this.rows[0]?.hex.length !== this.bpr) this.buildRows(this.visibleRowCount());
     this.render();
   }
 
-  private buildRows(count = this.rows.length || 20): void {
+  private visibleRowCount(): number {
+    return Math.max(1, Math.ceil((this.viewportPx || this.rowPx * 20) / this.rowPx) + 1);
+  }
+
+  private buildRows(count = Math.max(this.rows.length, this.visibleRowCount())): void {
     this.rowsEl.textContent = '';
     this.rows = [];
     for (let r = 0; r < count; r++) {
@@ -315,8 +328,6 @@ export class HexView {
       this.rowsEl.append(row);
       this.rows.push({ row, off, hex, txt });
     }
-    const probe = this.rows[0]?.row;
-    if (probe && probe.offsetHeight > 0) this.rowPx = probe.offsetHeight;
   }
 
   private queueRender(): void {
@@ -343,10 +354,11 @@ export class HexView {
     const hl = this.highlights;
     let missing = 0;
     let shown = 0;
+    const visible = this.visibleRowCount();
     for (let r = 0; r < this.rows.length; r++) {
       const els = this.rows[r];
       const row = this.top + r;
-      if (row >= g.firstRow + g.rowCount) {
+      if (r >= visible || row >= g.firstRow + g.rowCount) {
         els.row.hidden = true;
         continue;
       }
@@ -395,7 +407,7 @@ export class HexView {
         setClass(t, 'hc ' + cls);
       }
     }
-    const tb = thumb(this.top, g, this.track.clientHeight || this.rowsEl.clientHeight);
+    const tb = thumb(this.top, g, this.trackPx);
     this.track.hidden = !tb.visible;
     this.thumbEl.style.height = `${tb.size}px`;
     this.thumbEl.style.transform = `translateY(${tb.pos}px)`;
@@ -453,10 +465,10 @@ export class HexView {
     if (e.target === this.thumbEl) {
       const g = this.geo();
       const startY = e.clientY;
-      const startPos = thumb(this.top, g, this.track.clientHeight).pos;
+      const startPos = thumb(this.top, g, this.trackPx).pos;
       this.thumbEl.setPointerCapture(e.pointerId);
       const move = (m: PointerEvent) => {
-        this.top = topFromThumb(startPos + m.clientY - startY, this.geo(), this.track.clientHeight);
+        this.top = topFromThumb(startPos + m.clientY - startY, this.geo(), this.trackPx);
         this.follow = this.top >= maxTop(this.geo());
         this.render();
       };
@@ -468,7 +480,7 @@ export class HexView {
       this.thumbEl.addEventListener('pointerup', up);
     } else {
       const g = this.geo();
-      const below = e.offsetY > thumb(this.top, g, this.track.clientHeight).pos;
+      const below = e.clientY - this.track.getBoundingClientRect().top > thumb(this.top, g, this.trackPx).pos;
       this.scrollBy(below ? g.pageRows : -g.pageRows);
     }
     e.preventDefault();

@@ -14,8 +14,10 @@ export interface ArrowLayout {
   readonly y2: number;
   /** "[SYN, ACK]" */
   readonly flagsText: string;
-  /** "Seq=0 Ack=1 Len=0 Win=65483" */
+  /** "Seq=0 Ack=1 Len=0" (drawn on the arrow) */
   readonly detail: string;
+  /** "Seq=0 Ack=1 Len=0 Win=65483" (tooltip and screen readers) */
+  readonly fullDetail: string;
   /** Seconds since the first packet of the capture, as the list shows it. */
   readonly timeLabel: string;
   readonly tone: ArrowTone;
@@ -43,8 +45,8 @@ export interface LayoutOptions {
   readonly slopePx: number;
 }
 
-const DEFAULTS: LayoutOptions = { width: 640, rowPx: 40, headerPx: 44, timePx: 88, slopePx: 12 };
-const LANE_MARGIN = 60;
+const DEFAULTS: LayoutOptions = { width: 640, rowPx: 40, headerPx: 44, timePx: 76, slopePx: 12 };
+const LANE_MARGIN = 56;
 
 /** The tone tells the handshake (syn), teardown (fin/rst), payload (data) and bare ACKs apart. */
 export function toneOf(s: DiagramSegment): ArrowTone {
@@ -54,17 +56,18 @@ export function toneOf(s: DiagramSegment): ArrowTone {
   return s.len > 0 ? 'data' : 'ack';
 }
 
-/** Wireshark's wording: Seq, Ack only when the ACK flag is set, Len, Win. */
-export function segmentDetail(s: DiagramSegment): string {
+/** Wireshark's wording: Seq, Ack only when the ACK flag is set, Len, and Win when asked for. */
+export function segmentDetail(s: DiagramSegment, withWindow = false): string {
   const parts = [`Seq=${s.seq}`];
   if (s.flags.includes('ACK')) parts.push(`Ack=${s.ack}`);
-  parts.push(`Len=${s.len}`, `Win=${s.win}`);
+  parts.push(`Len=${s.len}`);
+  if (withWindow) parts.push(`Win=${s.win}`);
   return parts.join(' ');
 }
 
 export function layoutDiagram(data: DiagramData, options: Partial<LayoutOptions> = {}): DiagramLayout {
   const o = { ...DEFAULTS, ...options };
-  const width = Math.max(o.width, o.timePx + 2 * LANE_MARGIN + 160);
+  const width = Math.max(o.width, o.timePx + 2 * LANE_MARGIN + 240);
   const laneA = o.timePx + LANE_MARGIN;
   const laneB = width - LANE_MARGIN;
   const arrows = data.segments.map((s, i): ArrowLayout => {
@@ -81,6 +84,7 @@ export function layoutDiagram(data: DiagramData, options: Partial<LayoutOptions>
       y2: y1 + o.slopePx,
       flagsText: `[${s.flags.join(', ')}]`,
       detail: segmentDetail(s),
+      fullDetail: segmentDetail(s, true),
       timeLabel: s.time.toFixed(6),
       tone: toneOf(s),
       labelX: (laneA + laneB) / 2,

@@ -18,6 +18,8 @@ export class DiagramView {
   private readonly canvas: HTMLElement;
   private readonly note: HTMLElement;
   private selectedIndex = -1;
+  private last: { data: DiagramData; omittedText: string } | undefined;
+  private lastWidth = 0;
   private readonly _onDidSelectPacket = new Emitter<number>();
   /** A segment's arrow was clicked or activated; carries the packet's capture-wide index. */
   readonly onDidSelectPacket = this._onDidSelectPacket.event;
@@ -28,6 +30,14 @@ export class DiagramView {
     this.note = el('div', 'pk-diagram-note');
     this.element.append(this.canvas, this.note);
     parent.append(this.element);
+    // Lay the lanes out again when the pane is resized, so the arrows span the space there is.
+    new ResizeObserver(() => {
+      const w = this.element.clientWidth;
+      if (this.last && Math.abs(w - this.lastWidth) > 8) {
+        this.lastWidth = w;
+        this.show(this.last.data, this.last.omittedText);
+      }
+    }).observe(this.element);
     this.canvas.addEventListener('click', (e) => {
       const g = (e.target as Element).closest<SVGGElement>('g.pk-seg');
       if (g?.dataset.index) this._onDidSelectPacket.fire(Number(g.dataset.index));
@@ -47,12 +57,15 @@ export class DiagramView {
   }
 
   showMessage(text: string): void {
+    this.last = undefined;
     this.canvas.textContent = '';
     this.note.textContent = text;
   }
 
   show(data: DiagramData, omittedText: string): void {
-    const width = Math.max(520, Math.min(900, this.element.clientWidth || 640));
+    this.last = { data, omittedText };
+    this.lastWidth = this.element.clientWidth;
+    const width = Math.max(460, Math.min(900, this.element.clientWidth - 4 || 640));
     const l = layoutDiagram(data, { width });
     this.canvas.textContent = '';
     const root = svg('svg', { width: l.width, height: l.height, viewBox: `0 0 ${l.width} ${l.height}`, role: 'group', 'aria-label': `${this.label}: ${l.a} ⇄ ${l.b}` });
@@ -75,7 +88,10 @@ export class DiagramView {
       root.append(t, line);
     }
     for (const a of l.arrows) {
-      const g = svg('g', { tabindex: 0, role: 'button', 'aria-label': `${a.no}: ${a.flagsText} ${a.detail}` });
+      const g = svg('g', { tabindex: 0, role: 'button', 'aria-label': `${a.no}: ${a.flagsText} ${a.fullDetail}` });
+      const tip = svg('title', {});
+      tip.textContent = `${a.no}  ${a.flagsText} ${a.fullDetail}`;
+      g.append(tip);
       g.classList.add('pk-seg', `pk-tone-${a.tone}`);
       g.dataset.index = String(a.index);
       g.dataset.flags = a.flagsText;

@@ -12,10 +12,10 @@ export interface ConversationSettings {
   timeMode: TimeMode;
 }
 
-const PAGE = 200;
+const PAGE = 100;
 const MAX_DOM_CHUNKS = 500;
 /** Bytes rendered per chunk; the rest is one click away in the hex viewer. */
-const MAX_CHUNK_BYTES = 4096;
+const MAX_CHUNK_BYTES = 2048;
 
 export class ConversationView {
   readonly element: HTMLElement;

@@ -83,9 +83,6 @@ export async function startSessionApp(root: HTMLElement): Promise<void> {
     }
   }
   // events that raced the `ready` answer are harmless: the next one carries the full picture
-  ui.source.start = transcript.startOffset;
-  ui.source.end = transcript.endOffset;
-  ui.hex.setSource(ui.source);
   ui.updateHeader(session, transcript);
   if (state.selection) ui.hex.select(state.selection.start, state.selection.end);
   await ui.conversation.init(transcript);
@@ -141,7 +138,6 @@ function buildLayout(root: HTMLElement, init: InitInfo, state: PanelState, save:
     t('Layout'),
   );
   convBar.append(render, encoding, time, layout);
-  convPane.append(convBar);
   const conversation = new ConversationView(convPane, client, () => ({ render: state.render, encoding: state.encoding, timeMode: state.timeMode }), init.session.multiPeer, (c) => {
     hex.select(c.offset, c.offset + c.length);
   });
@@ -195,14 +191,17 @@ function buildLayout(root: HTMLElement, init: InitInfo, state: PanelState, save:
   hexMsg.setAttribute('role', 'status');
   const hexBody = h('div', 'hex-body');
   const hex = new HexView(hexBody, { bytesPerRow: state.bytesPerRow, followTail: true, ariaLabel: t('Bytes of the conversation') });
+  // the hex rows are what the user waits for: pull their first page before building anything else
+  const source = new SessionSource(client);
+  source.start = init.transcript.startOffset;
+  source.end = init.transcript.endOffset;
+  hex.setSource(source);
   const inspectorBox = h('div', 'inspector-box');
   inspectorBox.append(h('div', 'inspector-title', t('Data inspector')));
   const inspector = new InspectorView(inspectorBox, { type: t('Type'), le: t('Little endian'), be: t('Big endian') });
   const inspectorHint = h('div', 'inspector-hint', t('Click a byte to decode it here.'));
   inspectorBox.append(inspectorHint);
-  hexPane.append(hexBar, hexMsg, hexBody, inspectorBox);
-
-  const source = new SessionSource(client);
+  hexPane.append(hexMsg, hexBody);
 
   bpr.addEventListener('change', () => {
     state.bytesPerRow = Number(bpr.value) as BytesPerRow;
@@ -291,8 +290,25 @@ function buildLayout(root: HTMLElement, init: InitInfo, state: PanelState, save:
   });
   const sendHost = h('div', 'send-host');
   const sendBar = new SendBar(sendHost, client, state.send, init.encodings, save);
-  app.append(head, banner, split, sendHost);
+  app.append(head, banner, split);
   root.append(app);
+  // The toolbars and the send bar are web components whose first render costs tens of ms: attach
+  // them once the first hex rows are on screen, so the bytes come first.
+  let attached = false;
+  const attachControls = () => {
+    if (attached) return;
+    attached = true;
+    convPane.insertBefore(convBar, conversation.element);
+    hexPane.insertBefore(hexBar, hexMsg);
+    hexPane.append(inspectorBox);
+    app.append(sendHost);
+  };
+  hex.element.addEventListener('hexrendered', function first(e) {
+    if ((e as CustomEvent<{ rows: number }>).detail.rows === 0 && source.end > source.start) return;
+    hex.element.removeEventListener('hexrendered', first);
+    setTimeout(attachControls, 0);
+  });
+  setTimeout(attachControls, 500);
 
   const updateHeader = (s: SessionInfo, tr: TranscriptInfo) => {
     title.textContent = s.label;

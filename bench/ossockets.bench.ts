@@ -1,0 +1,95 @@
+// The OS socket table and the Python analysis, as ratios against baselines measured in the same run:
+// - readSocketTable() (every /proc/net file + every process's fds) against `ss -tuanp` (iproute2, same facts);
+// - analyzePython() (all rules) on a large file against the bare tree-sitter parse of that file.
+import { execFileSync } from 'node:child_process';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { GrammarLoader } from '../src/core/analysis/grammarLoader';
+import { analyzePython } from '../src/core/analysis/pythonRules';
+import { readSocketTable } from '../src/core/ossockets/socketTable';
+
+const PAIRS = 500; // loopback connections held open while the table is read (bounded)
+const ROUNDS = 20;
+
+function hasSs(): boolean {
+  try {
+    execFileSync('ss', ['-V'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function timeIt(rounds: number, fn: () => unknown): Promise<number> {
+  await fn(); // warm-up
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < rounds; i++) await fn();
+  return Number(process.hrtime.bigint() - t0) / 1e6 / rounds;
+}
+
+async function socketTable(): Promise<void> {
+  if (process.platform !== 'linux' || !hasSs()) {
+    console.log('socket table bench skipped: needs Linux with iproute2 (ss)');
+    return;
+  }
+  const srv = net.createServer((c) => c.on('error', () => undefined));
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  const port = (srv.address() as net.AddressInfo).port;
+  const clients: net.Socket[] = [];
+  for (let i = 0; i < PAIRS; i++) {
+    const c = net.connect(port, '127.0.0.1');
+    c.on('error', () => undefined);
+    clients.push(c);
+    await new Promise((r) => c.once('connect', r));
+  }
+  const table = await readSocketTable({ unix: false });
+  const ours = await timeIt(ROUNDS, () => readSocketTable({ unix: false }));
+  const ss = await timeIt(ROUNDS, () => execFileSync('ss', ['-tuanpH'], { maxBuffer: 64 << 20 }));
+  const withBytes = await timeIt(ROUNDS, () => readSocketTable({ unix: false, bytes: true }));
+  console.log(`sockets in table: ${table.sockets.length} (with ${PAIRS} loopback pairs open), processes: ${table.processes.size}`);
+  console.log(`readSocketTable: ${ours.toFixed(1)} ms per read = ${(ours / ss).toFixed(2)}× \`ss -tuanp\` (${ss.toFixed(1)} ms)`);
+  console.log(`readSocketTable with byte counters (ss -tin): ${withBytes.toFixed(1)} ms = ${(withBytes / ss).toFixed(2)}× \`ss -tuanp\``);
+  for (const c of clients) c.destroy();
+  srv.close();
+}
+
+async function analysis(): Promise<void> {
+  const root = path.resolve(__dirname, '..');
+  const loader = new GrammarLoader((f) => {
+    const pkg = f === 'tree-sitter.wasm' ? 'web-tree-sitter' : f.replace(/\.wasm$/, '');
+    return path.join(root, 'node_modules', pkg, f);
+  });
+  const unit = [
+    'import socket, struct, json, hmac',
+    'def serve_{i}(port):',
+    '    s = socket.socket()',
+    '    s.bind(("0.0.0.0", port))',
+    '    s.listen()',
+    '    conn, _ = s.accept()',
+    '    while True:',
+    '        data = conn.recv(1024)',
+    '        conn.send("ok")',
+    "        hdr = struct.pack('iH', 1, 2)",
+    '        msg = json.loads(conn.recv(10))',
+    '',
+  ].join('\n');
+  const text = Array.from({ length: 200 }, (_, i) => unit.replace('{i}', String(i))).join('\n'); // ~2,400 lines
+  const parser = await loader.parser('python');
+  const parse = await timeIt(ROUNDS, () => parser.parse(text)!.delete());
+  const full = await timeIt(ROUNDS, async () => {
+    const t = await loader.parse('python', text);
+    analyzePython(t, text);
+    t.delete();
+  });
+  const lines = text.split('\n').length;
+  console.log(`analyzePython on ${lines} lines: ${full.toFixed(1)} ms = ${(full / parse).toFixed(2)}× the bare tree-sitter parse (${parse.toFixed(1)} ms)`);
+  loader.dispose();
+}
+
+(async () => {
+  await socketTable();
+  await analysis();
+})().catch((e) => {
+  console.error(e);
+  process.exitCode = 1;
+});

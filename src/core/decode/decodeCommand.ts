@@ -1,0 +1,156 @@
+// `socket-lab decode FILE.pcap|FILE.pcapng [--json] [--filter EXPR]`: the packet list (or JSON lines) of a capture file.
+import * as fs from 'node:fs';
+import type { PacketRecord } from '../../shared/packet';
+import { CaptureFormatError, PcapStreamReader } from '../pcap/pcapStreamReader';
+import { type DissectedPacket, type Field, DissectContext, dissect } from './dissect';
+import { FilterSyntaxError, compileFilter } from './displayFilter';
+
+export const decodeUsage = `Usage: socket-lab decode FILE.pcap|FILE.pcapng [--json] [--filter EXPR]
+
+Decodes a capture file like Wireshark's packet list (No., Time, Source, Destination, Protocol, Length, Info).
+  --json          one JSON object per packet and line: number, timestamp, lengths, layers with their fields
+                  by Wireshark's display-filter names (tcp.srcport, tcp.flags.syn, ip.ttl, dns.qry.name …)
+  --filter, -Y E  show only packets matching a display filter, e.g. "tcp.flags.syn == 1 && tcp.port == 8000"
+`;
+
+export interface DecodeIo {
+  out: (s: string) => void;
+  err: (s: string) => void;
+}
+
+const defaultIo: DecodeIo = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };
+
+type FieldValue = string | number | boolean;
+type FieldMap = Record<string, FieldValue | FieldValue[]>;
+
+/** Flattens a layer's field tree to `{ "tcp.srcport": 51234, … }`; an id seen twice becomes an array. */
+export function fieldMap(fields: readonly Field[]): FieldMap {
+  const out: FieldMap = {};
+  const visit = (f: Field) => {
+    const prev = out[f.id];
+    if (prev === undefined) out[f.id] = f.value;
+    else if (Array.isArray(prev)) prev.push(f.value);
+    else out[f.id] = [prev, f.value];
+    if (f.children) for (const c of f.children) visit(c);
+  };
+  for (const f of fields) visit(f);
+  return out;
+}
+
+/** The JSON line for one packet (the `--json` contract). */
+export function packetJson(pkt: DissectedPacket): Record<string, unknown> {
+  return {
+    number: pkt.number,
+    timestamp: pkt.tsMicros / 1e6,
+    tsMicros: pkt.tsMicros,
+    length: pkt.length,
+    capturedLength: pkt.capturedLength,
+    linkType: pkt.linkType,
+    source: pkt.summary.source,
+    destination: pkt.summary.destination,
+    protocol: pkt.summary.protocol,
+    info: pkt.summary.info,
+    ...(pkt.malformed !== undefined ? { malformed: pkt.malformed } : {}),
+    layers: pkt.layers.map((l) => ({
+      name: l.name,
+      role: l.role,
+      title: l.title,
+      offset: l.offset,
+      length: l.length,
+      ...(l.truncated ? { truncated: true } : {}),
+      fields: fieldMap(l.fields),
+    })),
+  };
+}
+
+/** One Wireshark-like row; `t0` is the first packet's time (the Time column is relative, as in Wireshark). */
+export function packetRow(pkt: DissectedPacket, t0: number): string {
+  const t = ((pkt.tsMicros - t0) / 1e6).toFixed(6);
+  return `${String(pkt.number ?? '').padStart(5)} ${t.padStart(11)} ${pkt.summary.source.padStart(17)} → ${pkt.summary.destination.padEnd(17)} ${pkt.summary.protocol.padEnd(7)} ${String(pkt.length).padStart(5)} ${pkt.summary.info}`;
+}
+
+interface DecodeArgs {
+  file: string;
+  json: boolean;
+  filter: string;
+}
+
+function parseArgs(argv: string[]): DecodeArgs | { error: string } | 'help' {
+  const a: DecodeArgs = { file: '', json: false, filter: '' };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '-h' || arg === '--help') return 'help';
+    if (arg === '--json') a.json = true;
+    else if (arg === '--filter' || arg === '-Y') {
+      if (i + 1 >= argv.length) return { error: `${arg} needs a display filter, e.g. --filter "tcp.port == 8000"` };
+      a.filter = argv[++i];
+    } else if (arg.startsWith('--filter=')) a.filter = arg.slice('--filter='.length);
+    else if (arg.startsWith('-')) return { error: `unknown option "${arg}" (try socket-lab decode --help)` };
+    else if (a.file) return { error: `give one capture file, not "${a.file}" and "${arg}"` };
+    else a.file = arg;
+  }
+  if (!a.file) return { error: 'give the capture file to decode: socket-lab decode FILE.pcapng' };
+  return a;
+}
+
+export async function runDecodeCommand(argv: string[], io: DecodeIo = defaultIo): Promise<number> {
+  const args = parseArgs(argv);
+  if (args === 'help') {
+    io.out(decodeUsage);
+    return 0;
+  }
+  if ('error' in args) {
+    io.err(`socket-lab decode: ${args.error}\n`);
+    return 2;
+  }
+  let keep: (p: DissectedPacket) => boolean;
+  try {
+    keep = compileFilter(args.filter);
+  } catch (e) {
+    io.err(`socket-lab decode: bad filter: ${e instanceof FilterSyntaxError ? e.message : String(e)}\n`);
+    return 2;
+  }
+  let stream: fs.ReadStream;
+  try {
+    // Open first so a missing file is one clear sentence, then stream it: files can be larger than memory.
+    const fd = fs.openSync(args.file, 'r');
+    stream = fs.createReadStream('', { fd, highWaterMark: 1 << 20 });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    io.err(`socket-lab decode: cannot read ${args.file}${code === 'ENOENT' ? ': no such file — check the path' : code === 'EACCES' ? ': permission denied' : `: ${String(e)}`}\n`);
+    return 1;
+  }
+  const reader = new PcapStreamReader();
+  const ctx = new DissectContext();
+  let n = 0;
+  let t0: number | undefined;
+  let lines: string[] = [];
+  const emit = (rec: PacketRecord) => {
+    n++;
+    const pkt = dissect(rec, ctx, n);
+    t0 ??= rec.tsMicros;
+    if (!keep(pkt)) return;
+    lines.push(args.json ? JSON.stringify(packetJson(pkt)) : packetRow(pkt, t0));
+  };
+  const flush = () => {
+    if (lines.length) io.out(lines.join('\n') + '\n');
+    lines = [];
+  };
+  try {
+    for await (const chunk of stream) {
+      for (const rec of reader.push(chunk as Buffer)) emit(rec);
+      flush();
+    }
+    reader.end();
+  } catch (e) {
+    flush();
+    stream.destroy();
+    if (e instanceof CaptureFormatError) {
+      io.err(`socket-lab decode: ${args.file}: ${e.message}\n`);
+      return 1;
+    }
+    io.err(`socket-lab decode: cannot read ${args.file}: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,316 @@
+// Lessons in VS Code: the Lessons view, socketLab.lesson.* commands, terminals for lesson programs, Socket Lab as the peer.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { lessonLanguage, loadLessonCatalog, type Lesson, type LessonCatalog } from '../../core/lessons/lessonCatalog';
+import type { LessonProcess } from '../../core/lessons/lessonProcess';
+import {
+  chooseAddress, describeAddress, LessonRunError, LessonRunManager, LOOPBACK, waitForServer,
+  type LessonAddress, type LessonSide,
+} from '../../core/lessons/lessonRunner';
+import { ProgramWatch, type ProgramWatchManager } from '../../core/ossockets/programWatcher';
+import type { SessionManager, Session } from '../../core/sessions/sessionManager';
+import { registerCommand } from '../commands';
+import { requireTrust } from '../trust';
+import { LESSON_SCHEME, LessonFileSystemProvider } from './lessonFileSystem';
+import { LessonProgress, LessonsProvider, lessonTitle, readmeName } from './lessonsView';
+import { findPython } from './pythonInterpreter';
+import { LessonTerminal } from './lessonTerminal';
+
+type Args = { id?: unknown; folder?: unknown; lesson?: { id?: unknown } } | string | undefined;
+
+/** One sentence per runner error code, in the user's language. */
+function runErrorMessage(e: unknown): string {
+  if (e instanceof LessonRunError) {
+    switch (e.code) {
+      case 'EEXITED':
+        return vscode.l10n.t('The lesson server ended before it was ready; read its terminal for the reason.');
+      case 'ETIMEDOUT':
+        return vscode.l10n.t('The lesson server did not start listening in time; read its terminal for the reason.');
+      case 'ENOPORT':
+        return vscode.l10n.t('No free port on 127.0.0.1. Stop some running servers and try again.');
+      case 'ENOSIDE':
+        return vscode.l10n.t('This lesson has no program for that side.');
+      default:
+        return e.message;
+    }
+  }
+  const err = e as { code?: string; message?: string };
+  return err?.message ?? String(e);
+}
+
+export class LessonController implements vscode.Disposable {
+  private catalog: LessonCatalog | undefined;
+  readonly runs = new LessonRunManager();
+  readonly progress: LessonProgress;
+  readonly provider: LessonsProvider;
+  private readonly terminals = new Map<string, vscode.Terminal>();
+  private readonly peerSessions = new Map<string, Session[]>();
+  private readonly subs: vscode.Disposable[] = [];
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly sessions: SessionManager | undefined,
+    private readonly programs: ProgramWatchManager | undefined,
+  ) {
+    this.progress = new LessonProgress(context.globalState);
+    this.provider = new LessonsProvider(() => this.lessons(), this.runs, this.progress);
+    this.subs.push(
+      { dispose: () => this.runs.dispose() },
+      this.progress,
+      this.provider,
+    );
+    this.runs.onDidChange(() => this.provider.refresh());
+    this.progress.onDidChange(() => this.provider.refresh());
+  }
+
+  get root(): string {
+    return path.join(this.context.extensionPath, 'lessons');
+  }
+
+  /** Read lazily: activation never scans the lessons folder. */
+  lessons(): Lesson[] {
+    if (!this.catalog) {
+      this.catalog = loadLessonCatalog(this.root);
+      for (const p of this.catalog.problems) console.warn(`Socket Lab: lesson ${p.dir}: ${p.errors.join('; ')}`);
+    }
+    return this.catalog.lessons;
+  }
+
+  /** The lesson named by a command argument ({id}, an id string, a tree node), or one the user picks. */
+  async pick(arg: Args): Promise<Lesson | undefined> {
+    const id = typeof arg === 'string' ? arg : typeof arg?.id === 'string' ? arg.id : typeof arg?.lesson?.id === 'string' ? arg.lesson.id : undefined;
+    const lang = lessonLanguage(vscode.env.language);
+    if (id !== undefined) {
+      const found = this.lessons().find((l) => l.id === id);
+      if (!found) void vscode.window.showErrorMessage(vscode.l10n.t('There is no lesson "{0}". Pick one in the Lessons view.', id));
+      return found;
+    }
+    const choice = await vscode.window.showQuickPick(
+      this.lessons().map((l) => ({ label: lessonTitle(l), description: l.summary[lang], lesson: l })),
+      { title: vscode.l10n.t('Pick a lesson'), matchOnDescription: true },
+    );
+    return choice?.lesson;
+  }
+
+  // ---------- open ----------
+
+  async open(lesson: Lesson): Promise<void> {
+    for (const f of lesson.files.filter((x) => x.role !== 'helper')) {
+      await vscode.window.showTextDocument(LessonFileSystemProvider.uri(lesson.id, f.path), { preview: false, preserveFocus: true });
+    }
+    await this.showReadme(LessonFileSystemProvider.uri(lesson.id, readmeName()));
+  }
+
+  private async showReadme(uri: vscode.Uri): Promise<void> {
+    try {
+      await vscode.commands.executeCommand('markdown.showPreview', uri);
+    } catch {
+      await vscode.window.showTextDocument(uri, { preview: false });
+    }
+  }
+
+  /** Copies the lesson into `<folder>/<lesson id>/`, never overwriting a file that is already there. */
+  async copy(lesson: Lesson, folder?: string): Promise<void> {
+    if (!folder) {
+      const picked = await vscode.window.showOpenDialog({
+        canSelectFiles: false, canSelectFolders: true, canSelectMany: false,
+        openLabel: vscode.l10n.t('Copy Lesson Here'),
+        defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri,
+      });
+      folder = picked?.[0]?.fsPath;
+      if (!folder) return;
+    }
+    const dest = path.join(folder, lesson.id);
+    let copied = 0;
+    let kept = 0;
+    try {
+      fs.mkdirSync(dest, { recursive: true });
+      for (const name of fs.readdirSync(lesson.dir)) {
+        const from = path.join(lesson.dir, name);
+        if (!fs.statSync(from).isFile()) continue;
+        try {
+          fs.copyFileSync(from, path.join(dest, name), fs.constants.COPYFILE_EXCL); // EXCL: the user's file stays
+          copied++;
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+          kept++;
+        }
+      }
+    } catch (e) {
+      void vscode.window.showErrorMessage(vscode.l10n.t('Could not copy the lesson to {0}: {1}', dest, (e as Error).message));
+      return;
+    }
+    for (const f of lesson.files.filter((x) => x.role !== 'helper')) {
+      await vscode.window.showTextDocument(vscode.Uri.file(path.join(dest, f.path)), { preview: false, preserveFocus: true });
+    }
+    await this.showReadme(vscode.Uri.file(path.join(dest, readmeName())));
+    void vscode.window.showInformationMessage(kept
+      ? vscode.l10n.t('Copied {0} files to {1}; {2} files that were already there were left unchanged.', copied, dest, kept)
+      : vscode.l10n.t('Copied {0} files to {1}.', copied, dest));
+  }
+
+  // ---------- run ----------
+
+  /** Where the lesson's programs meet: the running server's address, Socket Lab's peer server, or a fresh one. */
+  private async addressFor(lesson: Lesson, sides: LessonSide[]): Promise<LessonAddress> {
+    const run = this.runs.get(lesson.id);
+    if (!sides.includes('server')) {
+      if (run?.server?.isRunning) return run.address;
+      const peer = this.peerSessions.get(lesson.id)?.find((s) => s.isAlive && (s.kind === 'tcp-server' || s.kind === 'unix-server' || s.kind === 'udp'));
+      if (peer) return peer.path ? { unixPath: peer.path } : { port: peer.localPort };
+      if (run?.address.port !== undefined || run?.address.unixPath) return run.address;
+    }
+    return chooseAddress(lesson);
+  }
+
+  async run(lesson: Lesson, sides: LessonSide[]): Promise<void> {
+    if (!requireTrust(vscode.l10n.t('Running a lesson'))) return;
+    try {
+      const address = await this.addressFor(lesson, sides);
+      if (sides.includes('server') && lesson.confirm) {
+        const start = vscode.l10n.t('Start');
+        const answer = await vscode.window.showWarningMessage(
+          vscode.l10n.t('Start the server of "{0}" on {1}? Any program on this computer can connect to it and run the commands on its allow-list until it stops itself after 3 minutes.', lessonTitle(lesson), describeAddress(address)),
+          { modal: true },
+          start,
+        );
+        if (answer !== start) return;
+      }
+      const python = await findPython(vscode.Uri.file(lesson.dir));
+      if (!python) return;
+      const minutes = vscode.workspace.getConfiguration('socketLab.lessons').get<number>('timeoutMinutes', 15);
+      await this.runs.start(lesson, sides, {
+        interpreter: python.interpreter,
+        port: address.port,
+        unixPath: address.unixPath,
+        timeoutMs: Math.max(1, minutes) * 60_000,
+      }, (side, proc, addr) => this.attach(lesson, side, proc, addr));
+    } catch (e) {
+      void vscode.window.showErrorMessage(runErrorMessage(e));
+    }
+  }
+
+  /** A terminal for the program, its sockets watched in the System Sockets view, "done" when a client succeeds. */
+  private attach(lesson: Lesson, side: LessonSide, proc: LessonProcess, address: LessonAddress): void {
+    const key = `${lesson.id}:${side}`;
+    this.terminals.get(key)?.dispose();
+    const name = `${lessonTitle(lesson)} · ${side === 'server' ? vscode.l10n.t('server') : vscode.l10n.t('client')} ${describeAddress(address)}`.trim();
+    this.terminals.set(key, LessonTerminal.create(proc, name));
+    if (this.programs && proc.pid !== undefined) {
+      const watch = this.programs.add(new ProgramWatch({ label: name }));
+      watch.attach(proc.pid);
+      proc.onDidExit((e) => watch.markExited(e.code));
+    }
+    if (side === 'client') {
+      proc.onDidExit((e) => {
+        if (e.code === 0 && !e.reason) void this.progress.markDone(lesson.id);
+      });
+    }
+  }
+
+  async stop(lesson: Lesson): Promise<void> {
+    await this.runs.stop(lesson.id);
+    for (const s of this.peerSessions.get(lesson.id) ?? []) s.close();
+    this.peerSessions.delete(lesson.id);
+    this.provider.refresh();
+  }
+
+  // ---------- Socket Lab as the other side ----------
+
+  async playPeer(lesson: Lesson): Promise<void> {
+    if (!requireTrust(vscode.l10n.t('Playing the other side of a lesson'))) return;
+    const { plays, transport, mode, count } = lesson.peer;
+    if (!plays.length) {
+      void vscode.window.showInformationMessage(vscode.l10n.t('In "{0}" Socket Lab cannot take a side; run the lesson\'s programs and watch them instead.', lessonTitle(lesson)));
+      return;
+    }
+    if (!this.sessions) {
+      void vscode.window.showErrorMessage(vscode.l10n.t('Socket Lab\'s sessions are not available in this window; reload the window and try again.'));
+      return;
+    }
+    const sessions = this.sessions;
+    const run = this.runs.get(lesson.id);
+    // the lesson server runs (or only a client is possible): Socket Lab connects as the client
+    const asClient = plays.includes('client') && (run?.server?.isRunning || !plays.includes('server'));
+    try {
+      const opened: Session[] = [];
+      if (asClient) {
+        if (!run?.server?.isRunning) {
+          await this.run(lesson, ['server']);
+          const now = this.runs.get(lesson.id);
+          if (!now?.server?.isRunning) return;
+          await waitForServer(lesson, now.server, now.address);
+        }
+        const address = this.runs.get(lesson.id)!.address;
+        for (let i = 0; i < (count ?? 1); i++) {
+          if (transport === 'unix') opened.push(await sessions.connectUnix({ path: address.unixPath! }));
+          else if (transport === 'udp') opened.push(await sessions.openUdp({ remoteHost: LOOPBACK, remotePort: address.port }));
+          else opened.push(await sessions.connectTcp({ host: LOOPBACK, port: address.port! }));
+        }
+      } else {
+        const address = await chooseAddress(lesson);
+        if (transport === 'unix') opened.push(await sessions.startUnixServer({ path: address.unixPath!, mode }));
+        else if (transport === 'udp') opened.push(await sessions.openUdp({ host: LOOPBACK, port: address.port, mode }));
+        else opened.push(await sessions.startTcpServer({ host: LOOPBACK, port: address.port!, mode }));
+        void vscode.window.showInformationMessage(vscode.l10n.t('Socket Lab listens on {0} ({1}); run the lesson\'s client (Run Client) to talk to it.', describeAddress(address), mode ?? 'manual'));
+      }
+      this.peerSessions.set(lesson.id, [...(this.peerSessions.get(lesson.id) ?? []).filter((s) => s.isAlive), ...opened]);
+      this.provider.refresh();
+      if (opened[0]) await vscode.commands.executeCommand('socketLab.session.openPanel', { sessionId: opened[0].id });
+    } catch (e) {
+      void vscode.window.showErrorMessage(runErrorMessage(e));
+    }
+  }
+
+  /** Starts a packet capture on loopback filtered to the running lesson's port. */
+  async capture(lesson: Lesson): Promise<void> {
+    if (!requireTrust(vscode.l10n.t('Packet capture'))) return;
+    const run = this.runs.get(lesson.id);
+    const port = run?.address.port ?? this.peerSessions.get(lesson.id)?.find((s) => s.isAlive)?.localPort;
+    if (port === undefined || lesson.transport === 'unix' || lesson.transport === 'none') {
+      void vscode.window.showInformationMessage(lesson.transport === 'unix' || lesson.transport === 'none'
+        ? vscode.l10n.t('This lesson does not use IP ports, so there is nothing to capture on the network.')
+        : vscode.l10n.t('Run the lesson first; the capture is filtered to its port.'));
+      return;
+    }
+    if (!(await vscode.commands.getCommands(true)).includes('socketLab.capture.start')) {
+      void vscode.window.showErrorMessage(vscode.l10n.t('Packet capture is not available in this build of Socket Lab.'));
+      return;
+    }
+    const iface = process.platform === 'linux' ? 'lo' : process.platform === 'darwin' ? 'lo0' : undefined;
+    await vscode.commands.executeCommand('socketLab.capture.start', { interface: iface, filter: `${lesson.transport} port ${port}` });
+  }
+
+  dispose(): void {
+    for (const t of this.terminals.values()) t.dispose();
+    this.terminals.clear();
+    for (const d of this.subs.splice(0)) d.dispose();
+  }
+}
+
+export function registerLessons(context: vscode.ExtensionContext, sessions?: SessionManager, programs?: ProgramWatchManager): LessonController {
+  const controller = new LessonController(context, sessions, programs);
+  context.subscriptions.push(controller);
+  context.subscriptions.push(
+    vscode.workspace.registerFileSystemProvider(LESSON_SCHEME, new LessonFileSystemProvider(controller.root), { isReadonly: true, isCaseSensitive: true }),
+    vscode.window.createTreeView('socketLab.lessons', { treeDataProvider: controller.provider, showCollapseAll: true }),
+  );
+  const withLesson = (fn: (lesson: Lesson, arg: Args) => Promise<void>) => async (arg?: unknown) => {
+    const lesson = await controller.pick(arg as Args);
+    if (lesson) await fn(lesson, arg as Args);
+  };
+  registerCommand(context, 'socketLab.lesson.open', withLesson((l, arg) => {
+    const folder = typeof arg === 'object' && arg && 'folder' in arg ? arg.folder : undefined;
+    return folder === undefined ? controller.open(l) : controller.copy(l, typeof folder === 'string' ? folder : undefined);
+  }));
+  registerCommand(context, 'socketLab.lesson.copy', withLesson((l, arg) =>
+    controller.copy(l, typeof arg === 'object' && arg && typeof arg.folder === 'string' ? arg.folder : undefined)));
+  registerCommand(context, 'socketLab.lesson.runServer', withLesson((l) => controller.run(l, ['server'])));
+  registerCommand(context, 'socketLab.lesson.runClient', withLesson((l) => controller.run(l, ['client'])));
+  registerCommand(context, 'socketLab.lesson.runBoth', withLesson((l) => controller.run(l, ['server', 'client'])));
+  registerCommand(context, 'socketLab.lesson.playPeer', withLesson((l) => controller.playPeer(l)));
+  registerCommand(context, 'socketLab.lesson.capture', withLesson((l) => controller.capture(l)));
+  registerCommand(context, 'socketLab.lesson.stop', withLesson((l) => controller.stop(l)));
+  return controller;
+}

@@ -1,0 +1,138 @@
+// The Lessons view: lessons in order with their state (not started / running / done), their files as children.
+import * as vscode from 'vscode';
+import { lessonLanguage, type Lesson, type LessonFile } from '../../core/lessons/lessonCatalog';
+import { describeAddress, type LessonRunManager } from '../../core/lessons/lessonRunner';
+import { LessonFileSystemProvider } from './lessonFileSystem';
+
+export type LessonState = 'not-started' | 'running' | 'done';
+
+export type LessonNode =
+  | { kind: 'lesson'; lesson: Lesson }
+  | { kind: 'file'; lesson: Lesson; file: LessonFile | { path: string; role: 'readme' } };
+
+const DONE_KEY = 'socketLab.lessons.done';
+
+/** Lessons the user finished (a client run that exited with code 0), kept in globalState across sessions. */
+export class LessonProgress {
+  private readonly _onDidChange = new vscode.EventEmitter<void>();
+  readonly onDidChange = this._onDidChange.event;
+
+  constructor(private readonly state: vscode.Memento) {}
+
+  isDone(id: string): boolean {
+    return this.state.get<string[]>(DONE_KEY, []).includes(id);
+  }
+
+  async markDone(id: string): Promise<void> {
+    if (this.isDone(id)) return;
+    await this.state.update(DONE_KEY, [...this.state.get<string[]>(DONE_KEY, []), id]);
+    this._onDidChange.fire();
+  }
+
+  dispose(): void {
+    this._onDidChange.dispose();
+  }
+}
+
+export function readmeName(): string {
+  return lessonLanguage(vscode.env.language) === 'zh-cn' ? 'README.zh-cn.md' : 'README.md';
+}
+
+export function lessonTitle(lesson: Lesson): string {
+  return `${String(lesson.order).padStart(2, '0')} ${lesson.title[lessonLanguage(vscode.env.language)]}`;
+}
+
+export class LessonsProvider implements vscode.TreeDataProvider<LessonNode> {
+  private readonly _onDidChangeTreeData = new vscode.EventEmitter<LessonNode | undefined>();
+  readonly onDidChangeTreeData = this._onDidChangeTreeData.event;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    private readonly lessons: () => Lesson[],
+    private readonly runs: LessonRunManager,
+    private readonly progress: LessonProgress,
+  ) {}
+
+  /** Coalesced: many process events in a burst cause one refresh. */
+  refresh(): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this._onDidChangeTreeData.fire(undefined);
+    }, 150);
+  }
+
+  stateOf(lesson: Lesson): LessonState {
+    if (this.runs.isRunning(lesson.id)) return 'running';
+    return this.progress.isDone(lesson.id) ? 'done' : 'not-started';
+  }
+
+  getChildren(node?: LessonNode): LessonNode[] {
+    if (!node) return this.lessons().map((lesson) => ({ kind: 'lesson', lesson }));
+    if (node.kind === 'file') return [];
+    return [{ kind: 'file', lesson: node.lesson, file: { path: readmeName(), role: 'readme' } },
+      ...node.lesson.files.map((file) => ({ kind: 'file' as const, lesson: node.lesson, file }))];
+  }
+
+  getParent(node: LessonNode): LessonNode | undefined {
+    return node.kind === 'file' ? { kind: 'lesson', lesson: node.lesson } : undefined;
+  }
+
+  getTreeItem(node: LessonNode): vscode.TreeItem {
+    const lang = lessonLanguage(vscode.env.language);
+    const { lesson } = node;
+    if (node.kind === 'file') {
+      const uri = LessonFileSystemProvider.uri(lesson.id, node.file.path);
+      const item = new vscode.TreeItem(node.file.path, vscode.TreeItemCollapsibleState.None);
+      item.id = `${lesson.id}/${node.file.path}`;
+      item.resourceUri = uri;
+      item.description = roleLabel(node.file.role);
+      item.contextValue = `lessonFile role:${node.file.role}`;
+      item.command = node.file.role === 'readme'
+        ? { command: 'markdown.showPreview', title: vscode.l10n.t('Open'), arguments: [uri] }
+        : { command: 'vscode.open', title: vscode.l10n.t('Open'), arguments: [uri] };
+      return item;
+    }
+    const state = this.stateOf(lesson);
+    const item = new vscode.TreeItem(lessonTitle(lesson), vscode.TreeItemCollapsibleState.Collapsed);
+    item.id = lesson.id;
+    const run = this.runs.get(lesson.id);
+    item.description = state === 'running'
+      ? vscode.l10n.t('running on {0}', describeAddress(run?.address ?? {}) || '-')
+      : state === 'done' ? vscode.l10n.t('done') : vscode.l10n.t('not started');
+    item.iconPath = state === 'running'
+      ? new vscode.ThemeIcon('debug-start', new vscode.ThemeColor('testing.iconQueued'))
+      : state === 'done'
+        ? new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.iconPassed'))
+        : new vscode.ThemeIcon('circle-large-outline');
+    const tip = new vscode.MarkdownString(`**${lessonTitle(lesson)}**\n\n${lesson.summary[lang]}\n\n**${vscode.l10n.t('What to watch')}**\n\n`);
+    for (const w of lesson.watch[lang]) tip.appendMarkdown(`- ${w}\n`);
+    item.tooltip = tip;
+    const tokens = ['lesson', `state:${state}`];
+    if (lesson.files.some((f) => f.role === 'server')) tokens.push('has:server');
+    if (lesson.files.some((f) => f.role === 'client')) tokens.push('has:client');
+    if (lesson.peer.plays.length) tokens.push('has:peer');
+    if (lesson.transport === 'tcp' || lesson.transport === 'udp') tokens.push('has:port');
+    item.contextValue = tokens.join(' ');
+    item.command = { command: 'socketLab.lesson.open', title: vscode.l10n.t('Open Lesson'), arguments: [{ id: lesson.id }] };
+    return item;
+  }
+
+  dispose(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this._onDidChangeTreeData.dispose();
+  }
+}
+
+function roleLabel(role: string): string {
+  switch (role) {
+    case 'server':
+      return vscode.l10n.t('server');
+    case 'client':
+      return vscode.l10n.t('client');
+    case 'readme':
+      return vscode.l10n.t('lesson text');
+    default:
+      return vscode.l10n.t('helper');
+  }
+}

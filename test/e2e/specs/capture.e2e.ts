@@ -1,0 +1,134 @@
+// Packet capture in a real VS Code: start a capture on lo from the Captures view while a real TCP
+// connection opens, talks and closes; the view counts the packets and the packet panel shows the handshake.
+import * as assert from 'node:assert/strict';
+import * as net from 'node:net';
+import type { Frame, Page } from 'playwright-core';
+import {
+  answerInputBox,
+  contributedCommand,
+  findFrame,
+  openSocketLabView,
+  pickQuickItem,
+  runCommand,
+  screenshot,
+  treeRow,
+  useVsCode,
+  viewPane,
+} from '../harness';
+
+const isRoot = process.getuid?.() === 0;
+
+function echoServer(): Promise<{ server: net.Server; port: number }> {
+  const server = net.createServer((s) => {
+    s.on('data', (d) => s.write(d));
+    s.on('end', () => s.end());
+    s.on('error', () => {});
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, port: (server.address() as net.AddressInfo).port })));
+}
+
+async function tcpExchange(port: number): Promise<void> {
+  const sock = net.connect(port, '127.0.0.1');
+  await new Promise((r) => sock.once('connect', r));
+  sock.write('hello capture');
+  await new Promise((r) => sock.once('data', r));
+  sock.end();
+  await new Promise((r) => sock.once('close', r));
+}
+
+/** Expands a view pane of the Socket Lab container if it is collapsed. */
+async function expandView(page: Page, name: string): Promise<void> {
+  const header = viewPane(page, name).locator('.pane-header').first();
+  await header.waitFor({ timeout: 15_000 });
+  if ((await header.getAttribute('aria-expanded')) === 'false') await header.click();
+}
+
+/** The packet count the Captures row shows. */
+async function packetCount(page: Page, filter: string): Promise<number> {
+  const text = await treeRow(page, filter, 'Captures').innerText();
+  const m = /(\d+) packets/.exec(text);
+  return m ? Number(m[1]) : -1;
+}
+
+describe('capture', function () {
+  const vsc = useVsCode({ trusted: true, viewport: { width: 1500, height: 900 } });
+  let server: net.Server;
+  let port: number;
+
+  before(async function () {
+    if (!isRoot) {
+      console.warn('      note: capturing needs root (code-server runs as this user); skipped');
+      this.skip();
+    }
+    ({ server, port } = await echoServer());
+  });
+  after(() => server?.close());
+
+  it('starts a capture on lo from the Captures view; real traffic shows up as a packet count, engine and state', async () => {
+    const page = vsc.page;
+    await openSocketLabView(page);
+    await expandView(page, 'Captures');
+    await runCommand(page, 'Socket Lab: Start Capture');
+    await pickQuickItem(page, 'lo');
+    const filter = `tcp port ${port}`;
+    await answerInputBox(page, filter);
+
+    const row = treeRow(page, filter, 'Captures');
+    await row.waitFor({ timeout: 30_000 });
+    await page.waitForFunction(
+      (f) => [...document.querySelectorAll('.monaco-list-row')].some((r) => r.textContent?.includes(f) && /capturing/.test(r.textContent)),
+      filter,
+      { timeout: 30_000 },
+    );
+    await tcpExchange(port);
+    // Handshake (3) + data and echo with their ACKs (≥ 3) + FIN exchange (≥ 3).
+    const deadline = Date.now() + 20_000;
+    while ((await packetCount(page, filter)) < 9 && Date.now() < deadline) await page.waitForTimeout(250);
+    const text = (await row.innerText()).replace(/\s+/g, ' ');
+    assert.ok((await packetCount(page, filter)) >= 9, `the Captures row should count the exchange: ${text}`);
+    assert.match(text, new RegExp(`^lo\\s*${filter}`), 'label: interface, then the filter');
+    assert.match(text, /· (cap|dumpcap|tcpdump) ·/, 'the row says which engine captures');
+    await screenshot(page, 'capture-view-running');
+  });
+
+  it('shows SYN / SYN-ACK / ACK in the packet panel, and tcp.flags highlights its bytes', async function () {
+    if (!contributedCommand('socketLab.capture.openPanel')) {
+      console.warn('      note: the packet panel (socketLab.capture.openPanel) is not contributed yet; skipped');
+      this.skip();
+    }
+    const page = vsc.page;
+    const frame: Frame = await findFrame(page, '.pk-app[data-ready="true"]', 30_000);
+    await frame.locator('.pk-row[data-index="2"]').waitFor({ timeout: 20_000 });
+    const info = (await frame.locator('.pk-row[data-index] .pk-c-info').allInnerTexts()).map((t) => t.trim());
+    assert.match(info[0], new RegExp(`→ ${port} \\[SYN\\] Seq=0 `));
+    assert.match(info[1], new RegExp(`^${port} → \\d+ \\[SYN, ACK\\] Seq=0 Ack=1 `));
+    assert.match(info[2], /\[ACK\] Seq=1 Ack=1 /);
+
+    await frame.locator('.pk-row[data-index="0"]').click();
+    const tcpLayer = frame.locator('.pk-item[data-field="tcp"]');
+    await tcpLayer.waitFor({ timeout: 10_000 });
+    await tcpLayer.click();
+    await tcpLayer.press('ArrowRight');
+    const flagsItem = frame.locator('.pk-item[data-field="tcp.flags"]');
+    await flagsItem.waitFor({ timeout: 10_000 });
+    await flagsItem.click();
+    // A SYN's flags field is the 2 bytes at TCP offset 12..13 (data offset + flags): 0x?0 0x02.
+    await frame.waitForFunction(() => document.querySelectorAll('.hex-view .hb.field').length === 2, undefined, { timeout: 10_000 });
+    const lit = (await frame.locator('.hex-view .hb.field').allInnerTexts()).map((t) => t.trim().toLowerCase());
+    assert.equal(lit[1], '02', `SYN flag byte highlighted, got ${lit.join(' ')}`);
+    await screenshot(page, 'capture-panel-flags');
+  });
+
+  it('stops from the palette: the row says stopped and keeps its packets', async () => {
+    const page = vsc.page;
+    const filter = `tcp port ${port}`;
+    const before = await packetCount(page, filter);
+    await runCommand(page, 'Socket Lab: Stop Capture');
+    await page.waitForFunction(
+      (f) => [...document.querySelectorAll('.monaco-list-row')].some((r) => r.textContent?.includes(f) && /· stopped/.test(r.textContent)),
+      filter,
+      { timeout: 20_000 },
+    );
+    assert.equal(await packetCount(page, filter), before);
+  });
+});

@@ -1,0 +1,131 @@
+// Editor debugging: run a Python server with Socket Lab watching, see its sockets, CodeLens, diagnostics and quick fix.
+import * as assert from 'node:assert/strict';
+import * as net from 'node:net';
+import type { Page } from 'playwright-core';
+import { answerInputBox, commandTitle, openSocketLabView, runCommand, useVsCode, viewPane } from '../harness';
+
+// A fixed port, as a student's file would have; unusual enough not to collide with the other specs.
+const PORT = 47231;
+
+const serverPy = `import socket
+
+HOST = "127.0.0.1"
+PORT = ${PORT}
+
+srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind((HOST, PORT))
+srv.listen()
+print("listening on", PORT, flush=True)
+while True:
+    conn, addr = srv.accept()
+    while True:
+        data = conn.recv(1024)
+        if not data:
+            break
+        conn.sendall(data.upper())
+    conn.close()
+`;
+
+const clientPy = `import socket
+
+sock = socket.create_connection(("127.0.0.1", ${PORT}))
+sock.send("hi")
+`;
+
+async function openFile(page: Page, name: string): Promise<void> {
+  await page.keyboard.press('Control+P');
+  const input = page.locator('.quick-input-widget .quick-input-box input');
+  await input.waitFor({ state: 'visible', timeout: 15_000 });
+  await input.fill(name);
+  // pick the row only once quick open has found the file, or Enter opens nothing
+  await page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: name }).first().click({ timeout: 20_000 });
+  await page.locator('.editor-group-container .tab', { hasText: name }).first().waitFor({ timeout: 20_000 });
+  await page.locator('.monaco-editor .view-lines').first().click();
+}
+
+/** Rows of the System Sockets view, polled until one matches. */
+async function waitForSystemRow(page: Page, re: RegExp, timeoutMs = 30_000): Promise<string> {
+  const pane = viewPane(page, 'System Sockets');
+  const header = pane.locator('.pane-header');
+  if ((await header.getAttribute('aria-expanded')) === 'false') await header.click();
+  const end = Date.now() + timeoutMs;
+  let last: string[] = [];
+  while (Date.now() < end) {
+    last = (await pane.locator('.monaco-list-row').allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim());
+    const hit = last.find((t) => re.test(t));
+    if (hit) return hit;
+    await page.waitForTimeout(500);
+  }
+  throw new Error(`no System Sockets row matching ${re}; rows: ${JSON.stringify(last.slice(0, 30))}`);
+}
+
+describe('editor: run a Python server with Socket Lab watching', function () {
+  const vsc = useVsCode({ trusted: true, files: { 'server.py': serverPy, 'client_bug.py': clientPy }, settings: { 'socketLab.systemSockets.refreshInterval': 500 } });
+  let client: net.Socket | undefined;
+  after(() => client?.destroy());
+
+  it('runs the file and shows its LISTEN socket in System Sockets', async () => {
+    const page = vsc.page;
+    await openFile(page, 'server.py');
+    await runCommand(page, commandTitle('socketLab.file.run')!);
+    await page.locator('.terminal-wrapper, .xterm').first().waitFor({ timeout: 20_000 });
+    await openSocketLabView(page);
+    const row = await waitForSystemRow(page, new RegExp(`127\\.0\\.0\\.1:${PORT}.*LISTEN`));
+    assert.match(row, /LISTEN/);
+    // the running program heads the view
+    await waitForSystemRow(page, /server\.py.*running/);
+  });
+
+  it('shows CodeLens above bind() with the live LISTEN state', async () => {
+    const page = vsc.page;
+    await openFile(page, 'server.py');
+    const lenses = page.locator('.monaco-editor .codelens-decoration');
+    await lenses.filter({ hasText: 'Connect a Socket Lab client' }).first().waitFor({ timeout: 30_000 });
+    await lenses.filter({ hasText: `port ${PORT}: LISTEN by` }).first().waitFor({ timeout: 30_000 });
+    assert.ok(await lenses.filter({ hasText: `Capture port ${PORT}` }).count() >= 1);
+  });
+
+  it('sees a connection to the program ESTABLISHED with its bytes', async () => {
+    const page = vsc.page;
+    client = net.connect(PORT, '127.0.0.1');
+    await new Promise((r, j) => client!.once('connect', r).once('error', j));
+    client.write('hello from the test\n');
+    const echoed = await new Promise<string>((r) => client!.once('data', (d) => r(d.toString())));
+    assert.equal(echoed, 'HELLO FROM THE TEST\n');
+    const row = await waitForSystemRow(page, new RegExp(`127\\.0\\.0\\.1:${PORT}.*ESTABLISHED.*↑20 B ↓20 B`));
+    assert.match(row, new RegExp(`→ 127\\.0\\.0\\.1:${client.localPort}`));
+    // the program serves one connection at a time: hang up so it accepts the next
+    client.end();
+  });
+
+  it('connects a Socket Lab client from the CodeLens and sends data through it', async () => {
+    const page = vsc.page;
+    await openFile(page, 'server.py');
+    const connect = page.locator('.monaco-editor .codelens-decoration a', { hasText: 'Connect a Socket Lab client' }).first();
+    await connect.click();
+    // the Socket Lab client shows up in Connections and on the program's side as ESTABLISHED
+    await waitForSystemRow(page, new RegExp(`127\\.0\\.0\\.1:${PORT}.*ESTABLISHED`));
+    const send = commandTitle('socketLab.session.send');
+    assert.ok(send, 'socketLab.session.send is contributed');
+    await runCommand(page, send);
+    await answerInputBox(page, 'ping');
+    await waitForSystemRow(page, new RegExp(`127\\.0\\.0\\.1:${PORT}.*ESTABLISHED.*↓4 B`));
+  });
+
+  it('flags sock.send("hi") and its quick fix makes it bytes', async () => {
+    const page = vsc.page;
+    await openFile(page, 'client_bug.py');
+    const squiggle = page.locator('.monaco-editor .squiggly-warning').first();
+    await squiggle.waitFor({ timeout: 30_000 });
+    // put the cursor on line 4 ("sock.send("hi")") and ask for quick fixes
+    await page.keyboard.press('Control+G');
+    await answerInputBox(page, '4:12');
+    await page.keyboard.press('Control+.');
+    const fix = page.locator('.action-widget .action-label, .context-view .action-label', { hasText: 'Make it a bytes literal' }).first();
+    await fix.waitFor({ timeout: 15_000 });
+    await fix.click();
+    await page.locator('.monaco-editor .view-lines', { hasText: 'sock.send(b"hi")' }).first().waitFor({ timeout: 15_000 });
+    await page.locator('.monaco-editor .squiggly-warning').first().waitFor({ state: 'detached', timeout: 15_000 });
+  });
+});

@@ -1,0 +1,121 @@
+// Lessons in a real VS Code: open a lesson from the Lessons view, run both sides in their own terminals,
+// see their output and sockets, stop it, and check no lesson process is left behind.
+import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import type { Page } from 'playwright-core';
+import {
+  editorTab, openSocketLabView, pickQuickItem, runCommand, screenshot, treeRow, useVsCode, viewPane,
+} from '../harness';
+
+/** Expands a view pane of the Socket Lab container if it is collapsed. */
+async function expandView(page: Page, name: string): Promise<void> {
+  const header = viewPane(page, name).locator('.pane-header').first();
+  await header.waitFor({ timeout: 15_000 });
+  if ((await header.getAttribute('aria-expanded')) === 'false') await header.click();
+}
+
+/** Pids of processes whose command line contains `needle` (our lesson files), excluding pgrep itself. */
+function pids(needle: string): number[] {
+  try {
+    return execFileSync('pgrep', ['-f', needle], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
+  } catch {
+    return []; // pgrep exits 1 when nothing matches
+  }
+}
+
+async function waitFor(check: () => Promise<boolean> | boolean, what: string, ms = 20_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** The visible text of the active terminal (DOM renderer). */
+async function terminalText(page: Page): Promise<string> {
+  return page.evaluate(() => [...document.querySelectorAll('.terminal-wrapper.active .xterm-rows > div')].map((d) => d.textContent ?? '').join('\n'));
+}
+
+describe('lessons', function () {
+  const vsc = useVsCode({ trusted: true, viewport: { width: 1500, height: 1000 }, settings: { 'terminal.integrated.gpuAcceleration': 'off' } });
+  const serverFile = '02-many-clients/server.py';
+
+  after(() => {
+    // never leave a lesson process behind, even when a test failed half-way
+    for (const pid of pids(serverFile)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
+  });
+
+  it('lists the sixteen lessons in order; clicking one opens its text and programs read-only', async () => {
+    const page = vsc.page;
+    await openSocketLabView(page);
+    await expandView(page, 'Lessons');
+    const first = treeRow(page, '01 TCP echo', 'Lessons');
+    await first.waitFor({ timeout: 20_000 });
+    assert.match((await first.innerText()).replace(/\s+/g, ' '), /01 TCP echo not started/);
+    assert.match((await treeRow(page, '02 Many rounds', 'Lessons').innerText()).replace(/\s+/g, ' '), /02 Many rounds, many clients/);
+    await first.click();
+    await editorTab(page, 'server.py').waitFor({ timeout: 20_000 });
+    await editorTab(page, 'client.py').waitFor({ timeout: 10_000 });
+    await editorTab(page, /README\.md/).waitFor({ timeout: 20_000 });
+    // the lesson's own file is read-only: typing changes nothing
+    await editorTab(page, 'server.py').click();
+    await page.locator('.monaco-editor .view-lines').first().click();
+    await page.keyboard.type('XYZZY');
+    const text = await page.locator('.monaco-editor .view-lines').first().innerText();
+    assert.doesNotMatch(text, /XYZZY/);
+    await screenshot(page, 'lessons-open');
+  });
+
+  it('runs both sides: server first, then the client in its own terminal; the lesson shows as running', async () => {
+    const page = vsc.page;
+    await runCommand(page, 'Socket Lab: Run Lesson (Server and Client)');
+    await pickQuickItem(page, '02 Many rounds, many clients');
+    const row = treeRow(page, '02 Many rounds', 'Lessons');
+    await waitFor(async () => /running on 127\.0\.0\.1:\d+/.test(await row.innerText()), 'the lesson row to say running');
+    const port = Number(/127\.0\.0\.1:(\d+)/.exec(await row.innerText())![1]);
+    // the client's terminal is in front: its output is the server's replies
+    await waitFor(async () => /reply: round 3: MESSAGE 3/.test(await terminalText(page)), 'the client output in its terminal', 30_000);
+    const tabs = await page.locator('.terminal-tabs-entry, .single-terminal-tab').allInnerTexts().catch(() => []);
+    assert.ok(tabs.join(' ').includes('client') || tabs.length === 0, `client terminal listed: ${tabs.join(' | ')}`);
+    // the server keeps running after its client left: one lesson process listening on the port
+    const running = pids(serverFile);
+    assert.equal(running.length, 1, `one lesson server process: ${running.join(',')}`);
+    const listening = execFileSync('ss', ['-Htlnp', `sport = :${port}`], { encoding: 'utf8' });
+    assert.match(listening, new RegExp(`pid=${running[0]}`), 'the lesson server holds the port');
+    // its sockets appear in Socket Lab's System Sockets view
+    await expandView(page, 'System Sockets');
+    await waitFor(async () => (await viewPane(page, 'System Sockets').innerText()).includes(String(port)), 'the lesson port in System Sockets', 30_000);
+    await screenshot(page, 'lessons-running');
+  });
+
+  it('stops the lesson: the row leaves "running" and no lesson process remains', async () => {
+    const page = vsc.page;
+    await runCommand(page, 'Socket Lab: Stop Lesson');
+    await pickQuickItem(page, '02 Many rounds, many clients');
+    const row = treeRow(page, '02 Many rounds', 'Lessons');
+    await waitFor(async () => !/running/.test(await row.innerText()), 'the lesson to stop');
+    // the client exited 0 before, so the lesson counts as done
+    assert.match((await row.innerText()).replace(/\s+/g, ' '), /done/);
+    await waitFor(() => pids(serverFile).length === 0, 'no lesson process left');
+    await screenshot(page, 'lessons-stopped');
+  });
+});
+
+describe('lessons in Restricted Mode', function () {
+  const vsc = useVsCode({ trusted: false });
+
+  it('lists lessons but hides the run commands', async () => {
+    const page = vsc.page;
+    await openSocketLabView(page);
+    await expandView(page, 'Lessons');
+    await treeRow(page, '01 TCP echo', 'Lessons').waitFor({ timeout: 20_000 });
+    await assert.rejects(runCommand(page, 'Socket Lab: Run Lesson (Server and Client)'), /not in the palette/);
+    await assert.rejects(runCommand(page, 'Socket Lab: Let Socket Lab Play the Other Side'), /not in the palette/);
+  });
+});
