@@ -3,6 +3,9 @@ import { productName, version } from './core/about';
 import { runSocketsCommand } from './core/ossockets/socketsCli';
 import { runCaptureCommand } from './core/capture/captureCli';
 import { runDecodeCommand } from './core/decode/decodeCommand';
+import { processIo } from './core/cli/cliIo';
+import { runListen } from './core/cli/listenCommand';
+import { runSend } from './core/cli/sendCommand';
 
 const usage = `${productName} ${version}
 
@@ -13,6 +16,8 @@ Commands:
   sockets         list the machine's sockets (--pid P --port N --state S --json)
   capture         capture packets to a file (--interface IF --filter EXPR --count N --duration S --write FILE)
   decode          decode a pcap/pcapng file like Wireshark's packet list (FILE [--json] [--filter EXPR])
+  listen          run a server: listen tcp|udp|unix ADDR [--mode print|echo|upper|sink|manual] [--framing F] [--count N] [--timeout S] [--json]
+  send            send once: send tcp|udp|unix ADDR (--text S [--encoding E] | --hex H | --file F) [--expect-bytes N] [--timeout S] [--print text|hex] [--json]
 
 Options:
   -h, --help      show this help
@@ -32,6 +37,8 @@ export async function main(argv: string[]): Promise<number> {
   if (verb === 'sockets') return runSocketsCommand(argv.slice(1));
   if (verb === 'capture') return runCaptureCommand(argv.slice(1));
   if (verb === 'decode') return runDecodeCommand(argv.slice(1));
+  if (verb === 'listen') return runListen(argv.slice(1), processIo());
+  if (verb === 'send') return runSend(argv.slice(1), processIo());
   process.stderr.write(`socket-lab: unknown command "${verb}" (try socket-lab --help)\n`);
   return 2;
 }

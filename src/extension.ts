@@ -9,21 +9,30 @@ import { registerSocketEditor } from './vscode/editor/registerEditor';
 import { registerFileRunner } from './vscode/systemSockets/fileRunner';
 import { registerSystemSocketsView } from './vscode/systemSockets/systemSocketsView';
 import { registerLessons } from './vscode/lessons/lessonCommands';
+import { SessionManager } from './core/sessions/sessionManager';
+import { registerConnections, transcriptBytesFromSettings } from './vscode/connections/registerConnections';
+import { registerSessionPanel } from './vscode/sessionPanel';
 
 export function activate(context: vscode.ExtensionContext): void {
   registerAboutCommand(context);
-  // programs run with socketLab.file.run/debug; the System Sockets view (and the Connections tree) render them
+  // every socket Socket Lab opens (servers, clients, UDP) lives in this one manager; no socket opens here
+  const sessions = new SessionManager({ transcriptBytes: transcriptBytesFromSettings() });
+  context.subscriptions.push({ dispose: () => sessions.dispose() });
+  // programs run with socketLab.file.run/debug; the Connections tree (top group) and System Sockets render them
   const programs = new ProgramWatchManager();
   context.subscriptions.push(programs);
+  registerConnections(context, sessions, programs);
+  // one webview panel per session (conversation, hex viewer, send bar): tree click, command, first data
+  registerSessionPanel(context, sessions);
   registerSystemSocketsView(context, programs);
   registerFileRunner(context, programs, registerSocketEditor(context));
   // packet capture (helper spawned lazily on the first capture) and the packet panel showing a capture's packets;
   // pass the SessionManager as the 2nd argument of registerCaptures for "capture this connection"
   const captureLog = vscode.window.createOutputChannel('Socket Lab Capture', { log: true });
   context.subscriptions.push(captureLog);
-  registerPacketPanel(context, registerCaptures(context, undefined, captureLog), captureLog);
+  registerPacketPanel(context, registerCaptures(context, sessions, captureLog), captureLog);
   // lessons: the Lessons view and socketLab.lesson.*; pass the SessionManager (2nd argument) so Socket Lab can play the peer
-  registerLessons(context, undefined, programs);
+  registerLessons(context, sessions, programs);
 }
 
 export function deactivate(): void {

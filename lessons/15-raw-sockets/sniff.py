@@ -66,6 +66,8 @@ def describe(frame: bytes) -> str:
     if len(frame) < 14:
         return None
     dst, src, ethertype = struct.unpack('!6s6sH', frame[:14])  # Ethernet II: 6 + 6 + 2 bytes
+    if ethertype == 0x88B5:  # IEEE local-experimental EtherType: the frame send_frame.py builds by hand
+        return f'eth type 0x88b5 (experimental) | payload {frame[14:].rstrip(bytes(1))!r}'
     if ethertype != 0x0800 or len(frame) < 34:  # IPv4 only in this lesson
         return None
     ip = frame[14:]

@@ -102,6 +102,9 @@ export const errorMessages: Record<string, { en: string; 'zh-cn': string }> = {
 
 export function formatErrorMessage(key: string, params: ErrorParams = {}, lang: ErrorLanguage = 'en'): string {
   const entry = errorMessages[key] ?? errorMessages.EUNKNOWN;
+  // {holder} is derived per language from holderName, so each sentence stays in one language
+  const holderName = params.holderName;
+  if (holderName !== undefined) params = { ...params, holder: holderName === '' ? '' : lang === 'en' ? ` by ${holderName}` : `（占用者：${holderName}）` };
   return entry[lang].replace(/\{(\w+)\}/g, (m, name: string) => (name in params ? String(params[name]) : m));
 }
 
@@ -161,7 +164,7 @@ export function mapSocketError(err: unknown, ctx: ErrorContext = {}): SocketLabE
   switch (raw) {
     case 'EADDRINUSE':
       if (ctx.path) return new SocketLabError(raw, params, 'EADDRINUSE_UNIX');
-      return new SocketLabError(raw, { ...params, holder: ctx.holder ? ` by ${ctx.holder}` : '' });
+      return new SocketLabError(raw, { ...params, holderName: ctx.holder ?? '' });
     case 'EACCES':
     case 'EPERM':
       return new SocketLabError('EACCES', params, ctx.path ? 'EACCES_UNIX' : 'EACCES');
@@ -190,10 +193,8 @@ export function mapSocketError(err: unknown, ctx: ErrorContext = {}): SocketLabE
   }
 }
 
-/** Localized sentence for the holder part of EADDRINUSE, so the zh-cn sentence stays Chinese. */
+/** The sentence of a session's stored error (or a SocketLabError) in `lang`. */
 export function localizeError(err: { code: string; message: string; params?: ErrorParams; messageKey?: string }, lang: ErrorLanguage): string {
   if (lang === 'en' || !err.params) return err.message;
-  const params = { ...err.params };
-  if (typeof params.holder === 'string' && params.holder.startsWith(' by ')) params.holder = `（占用者：${params.holder.slice(4)}）`;
-  return formatErrorMessage(err.messageKey ?? err.code, params, lang);
+  return formatErrorMessage(err.messageKey ?? err.code, err.params, lang);
 }

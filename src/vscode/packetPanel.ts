@@ -169,6 +169,8 @@ class PacketPanel {
   get title(): string {
     if (this.subject.kind === 'file') return vscode.l10n.t('Packets: {0}', path.basename(this.subject.path));
     const c = this.subject.capture;
+    // "Capture this connection" names the connection; a plain capture shows interface and filter.
+    if (c.label) return vscode.l10n.t('Packets: {0}', c.label);
     return c.filter ? vscode.l10n.t('Packets: {0} ({1})', c.interface, c.filter) : vscode.l10n.t('Packets: {0}', c.interface);
   }
 

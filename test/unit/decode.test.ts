@@ -26,7 +26,7 @@ describe('decode: link layers', () => {
     assert.deepEqual([value(p, 'eth.dst'), value(p, 'eth.type')], ['00:11:22:33:44:55', 0x0800]);
     assert.equal(findField(p, 'eth.type')?.display, 'IPv4 (0x0800)');
     assert.equal(value(p, 'frame.len'), frame.length);
-    assert.equal(value(p, 'frame.protocols'), 'eth:ip:udp:data');
+    assert.equal(value(p, 'frame.protocols'), 'eth:ethertype:ip:udp:data');
     assert.equal(p.malformed, undefined);
     assertRangesInside(p);
   });

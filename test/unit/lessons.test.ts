@@ -7,11 +7,12 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { loadLessonCatalog, validateLesson, isSafeRelativePath, lessonLanguage, type Lesson } from '../../src/core/lessons/lessonCatalog';
+import { copyLessonFiles, loadLessonCatalog, validateLesson, isSafeRelativePath, lessonLanguage, type Lesson } from '../../src/core/lessons/lessonCatalog';
 import { resolveInterpreter, type PythonInterpreter } from '../../src/core/lessons/interpreter';
 import { LessonProcess, type LessonExit } from '../../src/core/lessons/lessonProcess';
 import {
-  chooseAddress, findFreePort, LessonRunManager, startLessonSide, waitForServer, type LessonAddress,
+  chooseAddress, findFreePort, LessonRunManager, listeningInProcTable, startLessonSide, waitForServer, waitUntilListening,
+  type LessonAddress,
 } from '../../src/core/lessons/lessonRunner';
 import { SessionManager } from '../../src/core/sessions/sessionManager';
 import type { Session } from '../../src/core/sessions/session';
@@ -206,6 +207,20 @@ describe('lessons', function () {
       assert.equal(lessonLanguage('en-US'), 'en');
     });
 
+    it('copies a lesson into a folder without ever overwriting the user\'s files', () => {
+      const dest = path.join(tmp(), '01-tcp-echo');
+      fs.mkdirSync(dest);
+      fs.writeFileSync(path.join(dest, 'server.py'), '# my own work\n');
+      const r = copyLessonFiles(lesson('01-tcp-echo'), dest);
+      assert.deepEqual(r.kept, ['server.py']);
+      assert.deepEqual([...r.copied].sort(), ['README.md', 'README.zh-cn.md', 'client.py', 'lesson.json']);
+      assert.equal(fs.readFileSync(path.join(dest, 'server.py'), 'utf8'), '# my own work\n');
+      assert.equal(fs.readFileSync(path.join(dest, 'client.py'), 'utf8'), fs.readFileSync(path.join(lesson('01-tcp-echo').dir, 'client.py'), 'utf8'));
+      const again = copyLessonFiles(lesson('01-tcp-echo'), dest);
+      assert.deepEqual(again.copied, []);
+      assert.equal(again.kept.length, 5);
+    });
+
     it('loading a folder with broken lessons reports each problem and keeps the good ones', () => {
       const root = tmp();
       fs.cpSync(path.join(lessonsRoot, '01-tcp-echo'), path.join(root, '01-tcp-echo'), { recursive: true });
@@ -238,6 +253,27 @@ describe('lessons', function () {
       assert.ok(!none.ok);
       assert.equal(none.code, 'ENOPYTHON');
       assert.equal(none.tried[0].reason, 'not found');
+    });
+
+    it('sees a listener in the OS socket table without connecting to it', async function () {
+      if (process.platform !== 'linux') this.skip();
+      const srv = net.createServer().listen(0, '127.0.0.1');
+      await new Promise((r) => srv.once('listening', r));
+      const port = (srv.address() as net.AddressInfo).port;
+      let accepted = 0;
+      srv.on('connection', () => accepted++);
+      assert.equal(listeningInProcTable(port), true);
+      await waitUntilListening(port, 2000);
+      assert.equal(accepted, 0, 'no probe connection reached the server');
+      await new Promise((r) => srv.close(r));
+      assert.equal(listeningInProcTable(port), false);
+      const sockPath = path.join(tmp(), 'probe.sock');
+      const usrv = net.createServer().listen(sockPath);
+      await new Promise((r) => usrv.once('listening', r));
+      assert.equal(listeningInProcTable(sockPath), true);
+      await new Promise((r) => usrv.close(r));
+      assert.equal(listeningInProcTable(sockPath), false);
+      await assert.rejects(waitUntilListening(port, 300), /Nothing listened on 127\.0\.0\.1/);
     });
 
     it('picks another free port when the default is busy', async () => {
@@ -275,6 +311,19 @@ describe('lessons', function () {
         runs.dispose();
         holder.close();
       }
+    });
+
+    it('disposing the run manager kills every lesson program at once', async () => {
+      const runs = new LessonRunManager();
+      const a = await runs.start(lesson('02-many-clients'), ['server'], { interpreter: python });
+      const b = await runs.start(lesson('09-multiplexing'), ['server'], { interpreter: python });
+      await Promise.all([waitForServer(lesson('02-many-clients'), a.server!, a.address), waitForServer(lesson('09-multiplexing'), b.server!, b.address)]);
+      const pidsBefore = [a.server!.pid, b.server!.pid];
+      assert.ok(pidsBefore.every(pidAlive));
+      runs.dispose();
+      runs.dispose(); // safe twice
+      await until(() => !pidsBefore.some(pidAlive), 'both servers gone');
+      await assert.rejects(runs.start(lesson('01-tcp-echo'), ['server'], { interpreter: python }), /shutting down/);
     });
 
     it('kills the whole process tree on stop, on timeout and on dispose', async () => {
@@ -537,6 +586,15 @@ describe('lessons', function () {
       assert.match(again.proc.output, /20\/20 answered/);
       assert.match(sel.output, /20 clients/);
     });
+
+    it('against Socket Lab: its clients, all open at once, are answered line by line', async () => {
+      const { proc: server, address } = await startServer('09-multiplexing');
+      sessions = new SessionManager();
+      const clients = await Promise.all(Array.from({ length: 5 }, () => sessions!.connectTcp({ port: address.port! })));
+      await Promise.all(clients.map((c, i) => c.send(enc.encode(`line ${i}\n`))));
+      await until(() => clients.every((c, i) => received(c).toString() === `LINE ${i}\n`), 'five answers');
+      assert.match(server.output, /5 connections open at once/);
+    });
   });
 
   describe('10 socket options', () => {
@@ -549,6 +607,14 @@ describe('lessons', function () {
       assert.match(proc.output, /bind with SO_REUSEADDR: succeeded/);
       assert.match(proc.output, /server closed first; our port \d+: CLOSE_WAIT/);
       assert.match(server.output, /SO_KEEPALIVE = 1/);
+    });
+
+    it('against Socket Lab: the server closes first and Socket Lab\'s client sees the half-close', async () => {
+      const { address } = await startServer('10-socket-options');
+      sessions = new SessionManager();
+      const cli = await sessions.connectTcp({ port: address.port! });
+      await until(() => cli.state === 'half-closed-by-peer' || cli.state === 'closed', 'the peer\'s FIN');
+      assert.equal(received(cli).toString(), 'bye\n');
     });
   });
 
@@ -600,6 +666,12 @@ describe('lessons', function () {
       const { proc } = await runClient('12-http-by-hand', address, ['/hi']);
       assert.match(proc.output, /^HTTP\/1\.1 200 OK\r?\n/m);
       assert.match(proc.output, /You asked for \/hi/);
+
+      sessions = new SessionManager();
+      const cli = await sessions.connectTcp({ port: address.port! });
+      await cli.send(enc.encode('GET /from-socket-lab HTTP/1.1\r\nHost: x\r\n\r\n'));
+      await until(() => cli.state !== 'open' && /<\/p>\n$/.test(received(cli).toString()), 'the whole response and the close');
+      assert.match(received(cli).toString(), /^HTTP\/1\.1 200 OK\r\n[\s\S]*\r\n\r\n[\s\S]*You asked for \/from-socket-lab/);
     });
   });
 
@@ -648,7 +720,7 @@ describe('lessons', function () {
       const { proc: sniff, address } = await (async () => {
         const port = await findFreePort(0);
         const l = lesson('15-raw-sockets');
-        const p = startLessonSide(l, 'server', { port }, { interpreter: python, serverArgs: ['10'], env: { SOCKET_LAB_TIMEOUT: '20' } });
+        const p = startLessonSide(l, 'server', { port }, { interpreter: python, serverArgs: ['12'], env: { SOCKET_LAB_TIMEOUT: '20' } });
         procs.push(p);
         await Promise.race([p.waitForOutput(/sniffing on lo/, 10_000), p.exited]);
         return { proc: p, address: { port } };
@@ -656,12 +728,16 @@ describe('lessons', function () {
       if (!sniff.isRunning) {
         const reason = sniff.output.trim();
         assert.match(reason, /^(no permission|unsupported):/, 'a plain explanation, not a traceback');
+        console.warn(`      skipped: ${reason}`);
         this.skip();
       }
+      const frame = await runFile('15-raw-sockets', 'send_frame.py', ['0', 'hand-made']);
+      assert.equal(frame.exit.code, 0, frame.proc.output);
+      await until(() => /frame 1: 60 bytes \| eth type 0x88b5 \(experimental\) \| payload b'hand-made'/.test(sniff.output), 'the hand-made frame');
       const { exit } = await runClient('15-raw-sockets', address);
       assert.equal(exit.code, 0);
       await until(() => /frame 3:/.test(sniff.output), 'three frames');
-      const lines = sniff.output.split('\n').filter((l) => l.startsWith('frame '));
+      const lines = sniff.output.split('\n').filter((l) => l.startsWith('frame ') && !l.includes('0x88b5'));
       assert.match(lines[0], /ip 127\.0\.0\.1 > 127\.0\.0\.1 .*tcp \d+ > \d+ \[SYN\]/);
       assert.match(lines[1], /\[SYN,ACK\]/);
       assert.match(lines[2], /\[ACK\]/);
@@ -670,10 +746,16 @@ describe('lessons', function () {
 
     it('explains a missing permission in one sentence instead of a traceback', function () {
       // needs root to drop to an unprivileged user, and a system python that user may run
-      if (process.getuid?.() !== 0 || !fs.existsSync('/usr/bin/python3')) this.skip();
+      if (process.getuid?.() !== 0 || !fs.existsSync('/usr/bin/python3')) {
+        console.warn('      skipped: needs root (to drop to an unprivileged user) and /usr/bin/python3');
+        this.skip();
+      }
       const l = lesson('15-raw-sockets');
       const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '/usr/bin/python3', path.join(l.dir, 'sniff.py'), '9'], { encoding: 'utf8', timeout: 10_000 });
-      if (r.error) this.skip(); // no setpriv here
+      if (r.error) {
+        console.warn(`      skipped: setpriv is not available (${r.error.message})`);
+        this.skip();
+      }
       assert.equal(r.status, 2, r.stdout + r.stderr);
       assert.match(r.stdout, /^no permission: raw sockets need root or CAP_NET_RAW/);
       assert.doesNotMatch(r.stdout + r.stderr, /Traceback/);
@@ -704,6 +786,13 @@ describe('lessons', function () {
       const wrong = await runClient('16-file-transfer', address, [src, '--password', 'nope']);
       assert.notEqual(wrong.exit.code, 0);
       assert.match(wrong.proc.output, /login refused/);
+    });
+  });
+
+  describe('afterwards', () => {
+    it('running the lessons left no __pycache__ in the shipped lessons folder', () => {
+      const caches = fs.readdirSync(lessonsRoot, { recursive: true, withFileTypes: true }).filter((d) => d.isDirectory() && d.name === '__pycache__');
+      assert.deepEqual(caches.map((d) => d.parentPath), []);
     });
   });
 });

@@ -19,6 +19,7 @@ import {
 import { descendantsOf, readProcess } from '../../src/core/ossockets/procProcesses';
 import { filterSockets, findListeners, parseStateFilter, readSocketTable } from '../../src/core/ossockets/socketTable';
 import { parseSocketsArgs, runSocketsCommand } from '../../src/core/ossockets/socketsCli';
+import { captureArgs, connectableHost, describeSocket, formatBytes } from '../../src/core/ossockets/socketText';
 import { parseSsTcpInfo } from '../../src/core/ossockets/ssInfo';
 import type { OsSocket } from '../../src/core/ossockets/types';
 import { repoRoot } from './helpers';
@@ -345,5 +346,28 @@ describe('socket-lab sockets (CLI)', () => {
     } finally {
       srv.close();
     }
+  });
+});
+
+describe('socket text helpers', () => {
+  it('maps wildcard listeners to a loopback address a client can reach', () => {
+    assert.equal(connectableHost('0.0.0.0'), '127.0.0.1');
+    assert.equal(connectableHost(''), '127.0.0.1');
+    assert.equal(connectableHost('::'), '::1');
+    assert.equal(connectableHost('::ffff:127.0.0.1'), '127.0.0.1');
+    assert.equal(connectableHost('192.0.2.7'), '192.0.2.7');
+  });
+  it('captures loopback ports on the loopback interface of each OS', () => {
+    assert.deepEqual(captureArgs(8000, 'tcp', '127.0.0.1', 'linux'), { filter: 'tcp port 8000', interface: 'lo' });
+    assert.deepEqual(captureArgs(53, 'udp', '0.0.0.0', 'darwin'), { filter: 'udp port 53', interface: 'lo0' });
+    assert.deepEqual(captureArgs(8000, 'tcp', '192.0.2.7', 'linux'), { filter: 'tcp port 8000' });
+    assert.deepEqual(captureArgs(8000, 'tcp', '::1', 'win32'), { filter: 'tcp port 8000' });
+  });
+  it('formats bytes and one-line descriptions', () => {
+    assert.equal(formatBytes(20), '20 B');
+    assert.equal(formatBytes(2048), '2.0 KiB');
+    assert.equal(formatBytes(3 * 1024 * 1024), '3.0 MiB');
+    const [est] = parseLsof(fixture('lsof-macos.txt')).filter((r) => r.pid === 4242 && r.state === 'ESTABLISHED');
+    assert.equal(describeSocket(est), 'tcp 127.0.0.1:8000 -> 127.0.0.1:53122 ESTABLISHED pid 4242 Python');
   });
 });

@@ -147,7 +147,7 @@ describe('packet panel: conversation diagram layout', () => {
     const l = layoutDiagram(data, { width: 600, rowPx: 40, headerPx: 40, timePx: 80, slopePx: 10 });
     assert.equal(l.arrows.length, 6);
     assert.ok(l.laneA < l.laneB);
-    assert.equal(l.laneB, 600 - 56);
+    assert.equal(l.laneB, 600 - 72);
     const [syn, synAck] = l.arrows;
     assert.deepEqual([syn.x1, syn.x2], [l.laneA, l.laneB], 'A → B');
     assert.deepEqual([synAck.x1, synAck.x2], [l.laneB, l.laneA], 'B → A');
@@ -176,7 +176,7 @@ describe('packet panel: conversation diagram layout', () => {
   it('keeps a minimum width and an empty diagram has no arrows', () => {
     const l = layoutDiagram({ ...data, segments: [] }, { width: 10 });
     assert.equal(l.arrows.length, 0);
-    assert.ok(l.laneB - l.laneA >= 240, 'room for a label between the lanes');
+    assert.ok(l.laneB - l.laneA >= 220, 'room for a label between the lanes');
   });
 });
 

@@ -106,6 +106,29 @@ describe('running a program and watching its sockets', function () {
     }
   });
 
+  it('kills the program when the host dies without cleaning up (SIGKILL)', async () => {
+    const marker = script('orphan.py', 'import time\nprint("up", flush=True)\ntime.sleep(120)\n');
+    const host = script('host.ts', [
+      `import { ProgramSession, programCommand } from ${JSON.stringify(path.resolve(__dirname, '../../src/core/ossockets/programSession'))};`,
+      `const p = new ProgramSession(programCommand(${JSON.stringify(marker)}, 'python'));`,
+      "p.onDidOutput((t) => { if (t.includes('up')) console.log(JSON.stringify({ group: p.pid, program: p.processId })); });",
+    ].join('\n'));
+    const { spawn } = await import('node:child_process');
+    const h = spawn(process.execPath, ['--import', 'tsx', host], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const ids = await new Promise<{ group: number; program: number }>((r) => h.stdout!.once('data', (d: Buffer) => r(JSON.parse(String(d)))));
+    assert.ok(ids.program > 0 && ids.program !== ids.group);
+    process.kill(ids.program, 0); // alive
+    h.kill('SIGKILL');
+    await until('program gone after its host died', () => {
+      try {
+        process.kill(ids.program, 0);
+        return undefined;
+      } catch {
+        return true;
+      }
+    });
+  });
+
   it('stops the whole process group and says when the interpreter is missing', async () => {
     const file = script('sleeper.py', 'import os, time\nif os.fork() == 0:\n    time.sleep(60)\nelse:\n    print("ready", flush=True)\n    time.sleep(60)\n');
     const prog = new ProgramSession(programCommand(file, 'python'));

@@ -1,7 +1,7 @@
 // Diagnostics for the classic socket mistakes in Python, on a tree-sitter syntax tree (no regular expressions over code).
 import type { Node, Tree } from 'web-tree-sitter';
 import { findSocketCalls } from './socketCalls';
-import { contains, named, NodeIndex, rangeOf, type Range } from './syntax';
+import { named, NodeIndex, rangeOf, type Range } from './syntax';
 
 export type RuleId =
   | 'send-str'
@@ -206,7 +206,7 @@ class PythonFile {
   /** Names whose value comes (through assignments) from any of the seed nodes or names, within `scope`. */
   taint(scope: Node, isSource: (n: Node) => boolean, seed: Set<string> = new Set()): Set<string> {
     const tainted = new Set(seed);
-    const assigns = this.assignPairs().filter((a) => contains(scope, a.node));
+    const assigns = this.assignPairs().filter((a) => this.index.contains(scope, a.node));
     const reaches = (n: Node): boolean => {
       if (isSource(n)) return true;
       for (const c of this.callsIn(n)) if (isSource(c)) return true;

@@ -58,6 +58,9 @@ export function identifiersIn(n: Node): Set<string> {
  */
 export class NodeIndex {
   private readonly byType = new Map<string, Node[]>();
+  private readonly merged = new Map<string, Node[]>();
+  // Node.endIndex crosses into wasm on every read; the index reads it once per node
+  private readonly ends = new Map<number, number>();
 
   constructor(root: Node, types: Iterable<string>) {
     const want = [...new Set(types)];
@@ -66,15 +69,33 @@ export class NodeIndex {
     for (const n of root.descendantsOfType(want)) if (n) this.byType.get(n.type)?.push(n);
   }
 
+  endOf(n: Node): number {
+    let e = this.ends.get(n.id);
+    if (e === undefined) this.ends.set(n.id, (e = n.endIndex));
+    return e;
+  }
+
+  /** Whether `inner` lies inside `outer` (or is it). */
+  contains(outer: Node, inner: Node): boolean {
+    return inner.startIndex >= outer.startIndex && this.endOf(inner) <= this.endOf(outer);
+  }
+
   /** Every node of these types, in source order. */
   all(types: string | string[]): Node[] {
     if (typeof types === 'string') return this.byType.get(types) ?? [];
-    return types.flatMap((t) => this.byType.get(t) ?? []).sort((a, b) => a.startIndex - b.startIndex || b.endIndex - a.endIndex);
+    const key = types.join('|');
+    let merged = this.merged.get(key);
+    if (!merged) {
+      merged = types.flatMap((t) => this.byType.get(t) ?? []).sort((a, b) => a.startIndex - b.startIndex || this.endOf(b) - this.endOf(a));
+      this.merged.set(key, merged);
+    }
+    return merged;
   }
 
   /** Nodes of these types inside `n` (including `n` itself), in source order. */
   under(n: Node, types: string | string[]): Node[] {
     const list = this.all(types);
+    const end = this.endOf(n);
     let lo = 0;
     let hi = list.length;
     while (lo < hi) {
@@ -83,16 +104,17 @@ export class NodeIndex {
       else hi = mid;
     }
     const out: Node[] = [];
-    for (let i = lo; i < list.length && list[i].startIndex < n.endIndex; i++) if (list[i].endIndex <= n.endIndex) out.push(list[i]);
+    for (let i = lo; i < list.length && list[i].startIndex < end; i++) if (this.endOf(list[i]) <= end) out.push(list[i]);
     return out;
   }
 
   /** The innermost node of these types that contains `n` (not `n` itself). */
   enclosing(n: Node, types: string | string[]): Node | undefined {
+    const end = this.endOf(n);
     let best: Node | undefined;
     for (const c of this.all(types)) {
       if (c.startIndex > n.startIndex) break;
-      if (c.endIndex >= n.endIndex && !(c.startIndex === n.startIndex && c.endIndex === n.endIndex && c.type === n.type)) best = c;
+      if (c.id !== n.id && this.endOf(c) >= end) best = c;
     }
     return best;
   }

@@ -260,7 +260,8 @@ class Parser {
       const needle = bytesOfLiteral(v);
       const text = v.text;
       if (protocolNames.has(name)) {
-        return (p) => p.layers.some((l) => l.name === name && includes(p.data.subarray(l.offset, l.offset + l.length), needle));
+        // A protocol's bytes include what it carries (`tcp contains "GET"` finds the request), as in Wireshark.
+        return (p) => p.layers.some((l) => l.name === name && includes(p.data.subarray(l.offset), needle));
       }
       return (p) =>
         fieldsOf(fieldIndex(p), name).some((f) => (typeof f.value === 'string' && def.kind === 'string' ? f.value.includes(text) : includes(p.data.subarray(f.offset, f.offset + f.length), needle)));

@@ -209,7 +209,8 @@ export function dissect(rec: PacketRecord, ctx: DissectContext = new DissectCont
   addField(pi, frame, hfFrame.encap, rec.linkType, linkTypeNames[rec.linkType] ?? `LINKTYPE ${rec.linkType}`, 0, 0);
   try {
     const d = linkTypeTable.get(rec.linkType);
-    const used = d === undefined ? undefined : d(pi, 0, capLen);
+    // Dissectors see the on-wire end (lengths stay true under a snap length); reads stay within the captured bytes.
+    const used = d === undefined ? undefined : d(pi, 0, Math.max(capLen, rec.origLen));
     if (used === undefined) {
       dissectData(pi, 0, capLen);
       pi.protocol ||= `LINKTYPE ${rec.linkType}`;
@@ -222,7 +223,10 @@ export function dissect(rec: PacketRecord, ctx: DissectContext = new DissectCont
   let protocols = '';
   let truncated = false;
   for (let i = 1; i < pi.layers.length; i++) {
-    protocols += (i > 1 ? ':' : '') + pi.layers[i].name;
+    const name = pi.layers[i].name;
+    protocols += (i > 1 ? ':' : '') + name;
+    // Wireshark lists the ethertype table as a pseudo-protocol after each link header that used it.
+    if ((name === 'eth' || name === 'sll' || name === 'vlan') && i + 1 < pi.layers.length && pi.layers[i + 1].name !== 'data') protocols += ':ethertype';
     if (pi.layers[i].truncated) truncated = true;
   }
   addField(pi, frame, hfFrame.protocols, protocols, protocols, 0, 0);
@@ -230,6 +234,8 @@ export function dissect(rec: PacketRecord, ctx: DissectContext = new DissectCont
     const cut = pi.layers.find((l, i) => i > 0 && l.truncated);
     pi.malformed = `Truncated: the ${cut?.name ?? 'packet'} layer needs more bytes than the ${capLen} captured`;
   }
+  // Even when every header fitted, a snap length below the wire length means the rest is missing.
+  if (pi.malformed === undefined && capLen < rec.origLen) pi.malformed = `Truncated: only ${capLen} of ${rec.origLen} bytes were captured`;
   const out: DissectedPacket = {
     tsMicros: rec.tsMicros,
     length: rec.origLen,

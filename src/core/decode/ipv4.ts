@@ -77,7 +77,7 @@ function dissectIpv4(pi: PacketInfo, offset: number, end: number): number {
   const fragOff = (fl & 0x1fff) * 8;
   const df = (flags & 2) !== 0;
   const mf = (flags & 1) !== 0;
-  const fields = addField(pi, layer, hf.flags, flags, `${hex(flags << 5, 2)}${df ? ", Don't fragment" : ''}${mf ? ', More fragments' : ''}`, offset + 6, 1);
+  const fields = addField(pi, layer, hf.flags, flags, `${hex(flags, 2)}${df ? ", Don't fragment" : ''}${mf ? ', More fragments' : ''}`, offset + 6, 1);
   addChild(pi, layer, fields, hf.rb, (flags & 4) !== 0, (flags & 4) !== 0 ? 'Set' : 'Not set', offset + 6, 1);
   addChild(pi, layer, fields, hf.df, df, df ? 'Set' : 'Not set', offset + 6, 1);
   addChild(pi, layer, fields, hf.mf, mf, mf ? 'Set' : 'Not set', offset + 6, 1);

@@ -279,7 +279,8 @@ function dissectTcp(pi: PacketInfo, offset: number, end: number): number {
   const optField = optIdx >= 0 ? layer.fields.splice(optIdx, 1)[0] : undefined;
   addField(pi, layer, hf.window, win, String(win), offset + 14, 2);
   addField(pi, layer, hf.windowCalc, winCalc, String(winCalc), offset + 14, 2);
-  addField(pi, layer, hf.windowScale, scale, scale === -1 ? '-1 (unknown)' : scale === -2 ? '-2 (no window scaling used)' : String(scale), offset + 14, 0);
+  // Wireshark shows no scaling factor on the SYNs themselves.
+  if (!(flags & SYN)) addField(pi, layer, hf.windowScale, scale, scale === -1 ? '-1 (unknown)' : scale === -2 ? '-2 (no window scaling used)' : String(scale), offset + 14, 0);
   addField(pi, layer, hf.checksum, ck, `${hex(ck, 4)} [unverified]`, offset + 16, 2);
   addField(pi, layer, hf.urgent, urgPtr, String(urgPtr), offset + 18, 2);
   if (optField !== undefined) layer.fields.push(optField);

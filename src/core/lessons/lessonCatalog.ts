@@ -236,3 +236,22 @@ export function lessonLanguage(uiLanguage: string): LessonLanguage {
 export function mainFile(lesson: Lesson, role: 'server' | 'client'): LessonFile | undefined {
   return lesson.files.find((f) => f.role === role);
 }
+
+/** Copies a lesson's files into `dest`, never overwriting a file that is already there. */
+export function copyLessonFiles(lesson: Lesson, dest: string): { copied: string[]; kept: string[] } {
+  const copied: string[] = [];
+  const kept: string[] = [];
+  fs.mkdirSync(dest, { recursive: true });
+  for (const entry of fs.readdirSync(lesson.dir, { withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    try {
+      // COPYFILE_EXCL: the check and the copy are one step, so a user's file can never be replaced
+      fs.copyFileSync(path.join(lesson.dir, entry.name), path.join(dest, entry.name), fs.constants.COPYFILE_EXCL);
+      copied.push(entry.name);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      kept.push(entry.name);
+    }
+  }
+  return { copied, kept };
+}

@@ -103,7 +103,8 @@ export class LessonProcess extends Disposable {
     const { interpreter, file, args, cwd } = options;
     this.child = spawn(interpreter.command, [...interpreter.args, '-u', file, ...args], {
       cwd,
-      env: { ...process.env, PYTHONUNBUFFERED: '1', PYTHONIOENCODING: 'utf-8', ...options.env },
+      // no __pycache__ in the (possibly read-only) extension folder
+      env: { ...process.env, PYTHONUNBUFFERED: '1', PYTHONIOENCODING: 'utf-8', PYTHONDONTWRITEBYTECODE: '1', ...options.env },
       detached: process.platform !== 'win32', // its own process group, so stop() reaches every child
       stdio: ['pipe', 'pipe', 'pipe'],
       windowsHide: true,

@@ -36,30 +36,66 @@ export interface ProgramSessionOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+/**
+ * A tiny supervisor between the extension host and the program (POSIX). It leads the program's process group and
+ * holds a pipe to the host: if the host dies in any way (even SIGKILL), the pipe ends and the supervisor kills the
+ * whole group, so no student server is left holding its port after VS Code reloads.
+ */
+const supervisorSource = `
+const { spawn } = require('child_process');
+const net = require('net');
+const [cmd, ...args] = JSON.parse(process.argv[1]);
+const ctl = new net.Socket({ fd: 3, readable: true, writable: true });
+const say = (o) => { try { ctl.write(JSON.stringify(o) + '\\n'); } catch {} };
+const killGroup = () => { try { process.kill(-process.pid, 'SIGKILL'); } catch {} process.exit(1); };
+ctl.on('end', killGroup);
+ctl.on('error', killGroup);
+ctl.resume();
+for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT']) process.on(s, () => {}); // the group signal reaches the program; wait for it
+delete process.env.ELECTRON_RUN_AS_NODE;
+const child = spawn(cmd, args, { stdio: 'inherit' });
+child.on('spawn', () => say({ pid: child.pid }));
+child.on('error', (e) => { say({ error: e.code || e.message }); ctl.end(); process.exit(127); });
+child.on('exit', (code, signal) => { say({ code, signal }); ctl.end(() => process.exit(code ?? 1)); setTimeout(() => process.exit(code ?? 1), 1000).unref(); });
+`;
+
+export interface ProgramExit {
+  code: number | null;
+  signal: string | null;
+  /** One sentence when the program could not start at all. */
+  error?: string;
+}
+
 export class ProgramSession extends Disposable {
   private readonly _onDidOutput = this.own(new Emitter<string>());
   /** Text the program wrote to stdout or stderr, in arrival order. */
   readonly onDidOutput = this._onDidOutput.event;
   private readonly _onDidRecognizeError = this.own(new Emitter<OutputErrorMatch>());
   readonly onDidRecognizeError = this._onDidRecognizeError.event;
-  private readonly _onDidExit = this.own(new Emitter<{ code: number | null; signal: string | null; error?: string }>());
+  private readonly _onDidExit = this.own(new Emitter<ProgramExit>());
   readonly onDidExit = this._onDidExit.event;
   private readonly child: ChildProcess;
   private readonly scanner = new OutputErrorScanner();
   private exited = false;
+  private programPid: number | undefined;
+  private reported: Partial<ProgramExit> = {};
   readonly label: string;
 
   constructor(readonly cmd: ProgramCommand, opts: ProgramSessionOptions = {}) {
     super();
     this.label = path.basename(cmd.args[cmd.args.length - 1] ?? cmd.command);
-    this.child = spawn(cmd.command, cmd.args, {
-      cwd: opts.cwd,
-      env: { ...process.env, PYTHONUNBUFFERED: '1', ...opts.env },
-      // its own process group (POSIX): a signal to -pid reaches every child it forks
-      detached: process.platform !== 'win32',
-      stdio: ['pipe', 'pipe', 'pipe'],
-      windowsHide: true,
-    });
+    const env = { ...process.env, PYTHONUNBUFFERED: '1', ...opts.env };
+    const posix = process.platform !== 'win32';
+    this.child = posix
+      ? spawn(process.execPath, ['-e', supervisorSource, JSON.stringify([cmd.command, ...cmd.args])], {
+          cwd: opts.cwd,
+          // the extension host may be Electron: make it behave as plain Node for the supervisor
+          env: { ...env, ELECTRON_RUN_AS_NODE: '1' },
+          // its own process group: a signal to -pid reaches the program and everything it forks
+          detached: true,
+          stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+        })
+      : spawn(cmd.command, cmd.args, { cwd: opts.cwd, env, stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true });
     const onData = (d: Buffer) => {
       const text = d.toString('utf8');
       this._onDidOutput.fire(text);
@@ -68,14 +104,47 @@ export class ProgramSession extends Disposable {
     this.child.stdout!.on('data', onData);
     this.child.stderr!.on('data', onData);
     this.child.stdin!.on('error', () => undefined); // writing after exit must not crash the host
-    this.child.on('error', (e: NodeJS.ErrnoException) => {
-      this.finish(null, null, e.code === 'ENOENT' ? `${cmd.command} was not found; install it or set its path in the settings.` : e.message);
+    const ctl = this.child.stdio[3] as import('node:stream').Duplex | undefined;
+    if (ctl) {
+      let buf = '';
+      ctl.on('error', () => undefined);
+      ctl.on('data', (d: Buffer) => {
+        buf += d.toString('utf8');
+        for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
+          const line = buf.slice(0, i);
+          buf = buf.slice(i + 1);
+          try {
+            const m = JSON.parse(line) as { pid?: number; error?: string; code?: number | null; signal?: string | null };
+            if (typeof m.pid === 'number') this.programPid = m.pid;
+            if (m.error) this.reported.error = this.startError(m.error);
+            if ('code' in m) this.reported = { ...this.reported, code: m.code ?? null, signal: m.signal ?? null };
+          } catch {
+            // not ours
+          }
+        }
+      });
+    }
+    this.child.on('error', (e: NodeJS.ErrnoException) => this.finish(null, null, this.startError(e.code ?? e.message)));
+    this.child.on('close', (code, signal) => {
+      const r = this.reported;
+      if (r.error) this.finish(null, null, r.error);
+      else if ('code' in r) this.finish(r.code ?? null, r.signal ?? null);
+      else this.finish(code, signal);
     });
-    this.child.on('close', (code, signal) => this.finish(code, signal));
   }
 
+  private startError(code: string): string {
+    return code === 'ENOENT' ? `${this.cmd.command} was not found; install it or set its path in the settings.` : code;
+  }
+
+  /** The id of the process group leader (POSIX: the supervisor; the program is its child). Watch this tree. */
   get pid(): number | undefined {
     return this.child.pid;
+  }
+
+  /** The program's own process id, once it started. */
+  get processId(): number | undefined {
+    return process.platform === 'win32' ? this.child.pid : this.programPid;
   }
 
   get running(): boolean {
@@ -90,8 +159,10 @@ export class ProgramSession extends Disposable {
   signal(sig: NodeJS.Signals = 'SIGTERM'): void {
     if (this.exited || this.child.pid === undefined) return;
     try {
-      if (process.platform === 'win32') this.child.kill(sig);
-      else process.kill(-this.child.pid, sig);
+      if (process.platform === 'win32') {
+        // no process groups: end the whole tree
+        spawn('taskkill', ['/pid', String(this.child.pid), '/T', '/F'], { windowsHide: true }).on('error', () => undefined);
+      } else process.kill(-this.child.pid, sig);
     } catch {
       // already gone
     }

@@ -41,7 +41,8 @@ export class ListenerSession extends Session {
     this.localPort = opts.port;
     this.server = net.createServer({ allowHalfOpen: true, noDelay: true }, (s) => this.accept(s));
     this.server.on('error', (err) => {
-      // only reached after listen succeeded (listen errors are caught in listen())
+      // listen errors are handled (and mapped with the port holder) in listen()
+      if (!this.listenedOnce) return;
       this.fail(mapSocketError(err, { host: opts.host, port: opts.port, path: opts.path }));
       this.server.close();
     });

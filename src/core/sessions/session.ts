@@ -152,7 +152,11 @@ export abstract class Session {
     try {
       for (const m of this.decoder.push(data)) target({ data: m, peer, sessionId: this.id });
     } catch (e) {
-      if (e instanceof CodecError) this.fail(new SocketLabError(e.code, { detail: e.message }, 'EUNKNOWN'));
+      // a stream whose framing no longer makes sense cannot be resynchronised: fail and close
+      if (e instanceof CodecError) {
+        this.fail(new SocketLabError(e.code, { detail: e.message }, 'EUNKNOWN'));
+        this.close();
+      }
     }
   }
 
@@ -167,6 +171,17 @@ export abstract class Session {
   protected fail(err: SocketLabError): void {
     if (!this.error) this.error = { code: err.code, message: err.message, params: err.params, messageKey: err.messageKey };
     this.markClosed();
+  }
+
+  private dataPending = false;
+  /** Data notifications are batched per event-loop turn, so a flood costs listeners one call, not one per chunk. */
+  protected dataChanged(): void {
+    if (this.dataPending) return;
+    this.dataPending = true;
+    setImmediate(() => {
+      this.dataPending = false;
+      this._onDidChange.fire('data');
+    });
   }
 
   protected markClosed(): void {

@@ -124,7 +124,7 @@ export class StreamSession extends Session {
 
   private onData(buf: Buffer): void {
     this.transcript.append('in', buf, this.peer);
-    this._onDidChange.fire('data');
+    this.dataChanged();
     const mode = this._mode;
     if (mode === 'echo' || mode === 'upper') {
       const out = mode === 'echo' ? buf : upperAscii(buf);
@@ -164,7 +164,7 @@ export class StreamSession extends Session {
     if (!this.socket.writable) return Promise.reject(this.notWritable());
     return new Promise((resolve, reject) => {
       this.transcript.append('out', data, this.peer);
-      this._onDidChange.fire('data');
+      this.dataChanged();
       this.socket.write(data, (err) => (err ? reject(mapSocketError(err, this.ctx)) : resolve()));
     });
   }
@@ -193,7 +193,7 @@ export class StreamSession extends Session {
     const s = this.socket;
     if (!s.writable) return Promise.reject(this.error ? mapSocketError({ code: this.error.code }, this.ctx) : this.notWritable());
     this.transcript.append('out', chunk, this.peer);
-    this._onDidChange.fire('data');
+    this.dataChanged();
     if (s.write(chunk)) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const done = () => {
@@ -207,10 +207,19 @@ export class StreamSession extends Session {
     });
   }
 
+  /** Resolves once Node's own write queue is empty (the bytes are in the kernel). */
   private flushed(): Promise<void> {
+    const s = this.socket;
+    if (s.writableLength === 0) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      if (this.socket.destroyed) return reject(this.notWritable());
-      this.socket.write(new Uint8Array(0), (err) => (err ? reject(mapSocketError(err, this.ctx)) : resolve()));
+      const done = () => {
+        s.off('drain', done);
+        s.off('close', done);
+        if (s.writableLength > 0) reject(this.error ? new SocketLabError(this.error.code, this.error.params, this.error.messageKey) : this.notWritable());
+        else resolve();
+      };
+      s.on('drain', done);
+      s.on('close', done);
     });
   }
 

@@ -26,7 +26,7 @@ export class UdpSession extends Session {
   private socket?: dgram.Socket;
   private bound = false;
   private closed = false;
-  private lastPeer?: { address: string; port: number };
+  private lastPeer?: { address: string; port: number; label: string };
   private _kernelDrops?: number;
 
   constructor(id: string, private readonly opts: UdpSessionOptions) {
@@ -62,7 +62,12 @@ export class UdpSession extends Session {
         const mapped = mapSocketError(err, { host, port: this.opts.port });
         this.fail(mapped);
         this.closed = true;
-        sock.close();
+        try {
+          sock.close();
+        } catch {
+          // never started
+        }
+        this.markClosed();
         reject(mapped);
       };
       sock.once('error', onError);
@@ -112,10 +117,12 @@ export class UdpSession extends Session {
   }
 
   private onMessage(msg: Buffer, rinfo: dgram.RemoteInfo): void {
-    const peer = formatAddress(rinfo.address, rinfo.port);
-    this.lastPeer = { address: rinfo.address, port: rinfo.port };
+    // one string per peer, not per datagram
+    const lp = this.lastPeer;
+    if (!lp || lp.address !== rinfo.address || lp.port !== rinfo.port) this.lastPeer = { address: rinfo.address, port: rinfo.port, label: formatAddress(rinfo.address, rinfo.port) };
+    const peer = this.lastPeer!.label;
     this.transcript.append('in', msg, peer);
-    this._onDidChange.fire('data');
+    this.dataChanged();
     const mode = this._mode;
     if (mode === 'echo' || mode === 'upper') {
       const out = mode === 'echo' ? msg : upperAscii(msg);
@@ -163,7 +170,7 @@ export class UdpSession extends Session {
           }
         }
         this.transcript.append('out', data, formatAddress(to.host, to.port));
-        this._onDidChange.fire('data');
+        this.dataChanged();
         resolve();
       });
     });

@@ -10,7 +10,7 @@ import type { CaptureEngineChoice, CaptureInterface } from '../../shared/capture
 import { CaptureLimits, isEngineChoice } from '../../shared/captureProtocol';
 import { registerCommand } from '../commands';
 import { requireTrust } from '../trust';
-import { CapturesProvider } from './capturesView';
+import { CapturesProvider, stateLabel } from './capturesView';
 
 /** The sessions this needs (structural: engineer B's SessionManager fits). */
 export interface SessionSource {
@@ -36,7 +36,8 @@ export function captureErrorMessage(e: unknown): string {
   const detail = e instanceof Error ? e.message : String(e);
   switch (code) {
     case 'EPERM':
-      return vscode.l10n.t('No permission to capture packets. {0}', permissionFixText()) + ` (${detail})`;
+      // The engine's own words (in the log) would repeat the fix; the sentence alone says what to do.
+      return vscode.l10n.t('No permission to capture packets. {0}', permissionFixText());
     case 'ENOENGINE':
       return vscode.l10n.t('No capture engine can run here: install libpcap and the npm package cap, or Wireshark\'s dumpcap, or tcpdump. {0}', detail);
     case 'EBADIF':
@@ -80,7 +81,8 @@ async function pickInterface(manager: CaptureManager): Promise<string | undefine
   const sorted = [...list].sort((a, b) => Number(b.loopback) - Number(a.loopback));
   const pick = await vscode.window.showQuickPick(
     sorted.map((i) => ({ label: i.name, description: [i.loopback ? vscode.l10n.t('loopback') : '', i.description ?? '', i.addresses.join(', ')].filter(Boolean).join(' · '), name: i.name })),
-    { title: vscode.l10n.t('Capture on which interface?'), placeHolder: vscode.l10n.t('lo carries traffic between programs on this machine') },
+    // A packet panel's webview may take focus back; the two-step start must not vanish with it.
+    { title: vscode.l10n.t('Capture on which interface?'), placeHolder: vscode.l10n.t('lo carries traffic between programs on this machine'), ignoreFocusOut: true },
   );
   return pick?.name;
 }
@@ -111,6 +113,15 @@ export function registerCaptures(context: vscode.ExtensionContext, sessions?: Se
     log: (l) => log.info(l),
   });
   context.subscriptions.push(manager);
+  // A capture that stops by itself (helper or engine died) says so once; the view keeps the reason.
+  const told = new Set<string>();
+  const watch = manager.onDidChange((c) => {
+    if (!c || c.state !== 'stopped' || !c.error || told.has(c.id)) return;
+    told.add(c.id);
+    log.warn(`capture ${c.id} ${c.stateText}: ${c.error.message}`);
+    void vscode.window.showWarningMessage(vscode.l10n.t('Capture on {0} {1}. Start it again to continue.', c.interface, stateLabel(c)));
+  });
+  context.subscriptions.push({ dispose: () => watch.dispose() });
   const provider = new CapturesProvider(manager);
   context.subscriptions.push(provider, vscode.window.createTreeView('socketLab.captures', { treeDataProvider: provider }));
 
@@ -149,6 +160,7 @@ export function registerCaptures(context: vscode.ExtensionContext, sessions?: Se
         title: vscode.l10n.t('Capture filter (pcap-filter syntax)'),
         prompt: vscode.l10n.t('Only packets matching this are captured; leave empty for everything.'),
         placeHolder: 'tcp port 8000',
+        ignoreFocusOut: true,
         validateInput: (v) => (v.length > CaptureLimits.maxFilterLength ? vscode.l10n.t('At most {0} characters.', CaptureLimits.maxFilterLength) : undefined),
       });
       if (filter === undefined) return undefined;

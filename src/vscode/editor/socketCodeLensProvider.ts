@@ -4,7 +4,7 @@ import { languageFromId } from '../../core/analysis/grammarLoader';
 import { findSocketCalls, type SocketCallSite } from '../../core/analysis/socketCalls';
 import { readSocketTable } from '../../core/ossockets/socketTable';
 import type { OsSocket } from '../../core/ossockets/types';
-import { captureArgs, connectableHost } from '../systemSockets/systemSocketsView';
+import { captureArgs, connectableHost } from '../../core/ossockets/socketText';
 import { grammarLoader } from './grammar';
 import { toRange } from './socketDiagnostics';
 

@@ -1,8 +1,7 @@
 // Lessons in VS Code: the Lessons view, socketLab.lesson.* commands, terminals for lesson programs, Socket Lab as the peer.
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { lessonLanguage, loadLessonCatalog, type Lesson, type LessonCatalog } from '../../core/lessons/lessonCatalog';
+import { copyLessonFiles, lessonLanguage, loadLessonCatalog, type Lesson, type LessonCatalog } from '../../core/lessons/lessonCatalog';
 import type { LessonProcess } from '../../core/lessons/lessonProcess';
 import {
   chooseAddress, describeAddress, LessonRunError, LessonRunManager, LOOPBACK, waitForServer,
@@ -122,21 +121,9 @@ export class LessonController implements vscode.Disposable {
       if (!folder) return;
     }
     const dest = path.join(folder, lesson.id);
-    let copied = 0;
-    let kept = 0;
+    let result: { copied: string[]; kept: string[] };
     try {
-      fs.mkdirSync(dest, { recursive: true });
-      for (const name of fs.readdirSync(lesson.dir)) {
-        const from = path.join(lesson.dir, name);
-        if (!fs.statSync(from).isFile()) continue;
-        try {
-          fs.copyFileSync(from, path.join(dest, name), fs.constants.COPYFILE_EXCL); // EXCL: the user's file stays
-          copied++;
-        } catch (e) {
-          if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-          kept++;
-        }
-      }
+      result = copyLessonFiles(lesson, dest);
     } catch (e) {
       void vscode.window.showErrorMessage(vscode.l10n.t('Could not copy the lesson to {0}: {1}', dest, (e as Error).message));
       return;
@@ -145,6 +132,7 @@ export class LessonController implements vscode.Disposable {
       await vscode.window.showTextDocument(vscode.Uri.file(path.join(dest, f.path)), { preview: false, preserveFocus: true });
     }
     await this.showReadme(vscode.Uri.file(path.join(dest, readmeName())));
+    const [copied, kept] = [result.copied.length, result.kept.length];
     void vscode.window.showInformationMessage(kept
       ? vscode.l10n.t('Copied {0} files to {1}; {2} files that were already there were left unchanged.', copied, dest, kept)
       : vscode.l10n.t('Copied {0} files to {1}.', copied, dest));
@@ -164,8 +152,11 @@ export class LessonController implements vscode.Disposable {
     return chooseAddress(lesson);
   }
 
-  async run(lesson: Lesson, sides: LessonSide[]): Promise<void> {
+  async run(lesson: Lesson, requested: LessonSide[]): Promise<void> {
     if (!requireTrust(vscode.l10n.t('Running a lesson'))) return;
+    // "both" on a lesson with one program (names and addresses) runs that one
+    const present = requested.filter((side) => lesson.files.some((f) => f.role === side));
+    const sides = present.length ? present : requested;
     try {
       const address = await this.addressFor(lesson, sides);
       if (sides.includes('server') && lesson.confirm) {

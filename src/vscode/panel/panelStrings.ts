@@ -26,7 +26,7 @@ export function panelStrings(): Record<string, string> {
     ['Data inspector', vscode.l10n.t('Data inspector')],
     ['Data to send', vscode.l10n.t('Data to send')],
     ['Encoding', vscode.l10n.t('Encoding')],
-    ['Escapes (\\r\\n, \\x00)', vscode.l10n.t('Escapes (\\r\\n, \\x00)')],
+    ['Escapes (\\r \\x00 \\u5e74)', vscode.l10n.t('Escapes (\\r \\x00 \\u5e74)')],
     ['Find', vscode.l10n.t('Find')],
     ['Find as', vscode.l10n.t('Find as')],
     ['Find next', vscode.l10n.t('Find next')],

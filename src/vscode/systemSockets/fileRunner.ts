@@ -11,7 +11,7 @@ import { formatEndpoint } from '../../core/ossockets/types';
 import { registerCommand } from '../commands';
 import type { SocketCodeLensProvider } from '../editor/socketCodeLensProvider';
 import { requireTrust } from '../trust';
-import { captureArgs, formatBytes } from './systemSocketsView';
+import { captureArgs, formatBytes } from '../../core/ossockets/socketText';
 
 function programLanguage(doc: vscode.TextDocument): ProgramLanguage | undefined {
   switch (doc.languageId) {

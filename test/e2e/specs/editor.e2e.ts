@@ -2,7 +2,7 @@
 import * as assert from 'node:assert/strict';
 import * as net from 'node:net';
 import type { Page } from 'playwright-core';
-import { answerInputBox, commandTitle, openSocketLabView, runCommand, useVsCode, viewPane } from '../harness';
+import { answerInputBox, clearNotifications, commandTitle, openSocketLabView, runCommand, treeRows, useVsCode, viewPane, waitForNotification } from '../harness';
 
 // A fixed port, as a student's file would have; unusual enough not to collide with the other specs.
 const PORT = 47231;
@@ -27,6 +27,17 @@ while True:
     conn.close()
 `;
 
+const clashPy = `import socket
+
+PORT = ${PORT}
+s = socket.socket()
+s.bind(("127.0.0.1", PORT))
+`;
+
+const echoJs = `const net = require('net');
+net.createServer((c) => c.pipe(c)).listen(${PORT + 1}, '127.0.0.1', () => console.log('listening'));
+`;
+
 const clientPy = `import socket
 
 sock = socket.create_connection(("127.0.0.1", ${PORT}))
@@ -40,8 +51,8 @@ async function openFile(page: Page, name: string): Promise<void> {
   await input.fill(name);
   // pick the row only once quick open has found the file, or Enter opens nothing
   await page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: name }).first().click({ timeout: 20_000 });
-  await page.locator('.editor-group-container .tab', { hasText: name }).first().waitFor({ timeout: 20_000 });
-  await page.locator('.monaco-editor .view-lines').first().click();
+  await page.locator('.editor-group-container .tab.active', { hasText: name }).first().waitFor({ timeout: 20_000 });
+  await page.keyboard.press('Control+Home');
 }
 
 /** Rows of the System Sockets view, polled until one matches. */
@@ -60,8 +71,19 @@ async function waitForSystemRow(page: Page, re: RegExp, timeoutMs = 30_000): Pro
   throw new Error(`no System Sockets row matching ${re}; rows: ${JSON.stringify(last.slice(0, 30))}`);
 }
 
+async function waitForNoSystemRow(page: Page, re: RegExp, timeoutMs = 30_000): Promise<void> {
+  const pane = viewPane(page, 'System Sockets');
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    const rows = (await pane.locator('.monaco-list-row').allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim());
+    if (!rows.some((t) => re.test(t))) return;
+    await page.waitForTimeout(500);
+  }
+  throw new Error(`a System Sockets row still matches ${re}`);
+}
+
 describe('editor: run a Python server with Socket Lab watching', function () {
-  const vsc = useVsCode({ trusted: true, files: { 'server.py': serverPy, 'client_bug.py': clientPy }, settings: { 'socketLab.systemSockets.refreshInterval': 500 } });
+  const vsc = useVsCode({ trusted: true, files: { 'server.py': serverPy, 'client_bug.py': clientPy, 'clash.py': clashPy, 'echo.js': echoJs }, settings: { 'socketLab.systemSockets.refreshInterval': 500 } });
   let client: net.Socket | undefined;
   after(() => client?.destroy());
 
@@ -73,8 +95,11 @@ describe('editor: run a Python server with Socket Lab watching', function () {
     await openSocketLabView(page);
     const row = await waitForSystemRow(page, new RegExp(`127\\.0\\.0\\.1:${PORT}.*LISTEN`));
     assert.match(row, /LISTEN/);
-    // the running program heads the view
+    // the running program heads the view, and the Connections tree, with its sockets
     await waitForSystemRow(page, /server\.py.*running/);
+    const rows = await treeRows(page, 'Connections', 2);
+    assert.match(rows[0], /server\.py.*running/);
+    assert.match(rows[1], new RegExp(`127\\.0\\.0\\.1:${PORT}.*LISTEN`));
   });
 
   it('shows CodeLens above bind() with the live LISTEN state', async () => {
@@ -95,8 +120,22 @@ describe('editor: run a Python server with Socket Lab watching', function () {
     assert.equal(echoed, 'HELLO FROM THE TEST\n');
     const row = await waitForSystemRow(page, new RegExp(`127\\.0\\.0\\.1:${PORT}.*ESTABLISHED.*↑20 B ↓20 B`));
     assert.match(row, new RegExp(`→ 127\\.0\\.0\\.1:${client.localPort}`));
-    // the program serves one connection at a time: hang up so it accepts the next
+    // the program serves one connection at a time: hang up so it accepts the next, and see the row leave
+    const cport = client.localPort;
     client.end();
+    await waitForNoSystemRow(page, new RegExp(`127\\.0\\.0\\.1:${PORT}.*ESTABLISHED.*→ 127\\.0\\.0\\.1:${cport}`));
+  });
+
+  it('explains "Address already in use" from a second program and names who holds the port', async () => {
+    const page = vsc.page;
+    await openFile(page, 'clash.py');
+    await runCommand(page, commandTitle('socketLab.file.run')!);
+    const toast = await waitForNotification(page, new RegExp(`clash\\.py: Address already in use: something already listens on port ${PORT}`));
+    await toast.locator('.monaco-button', { hasText: `Who holds port ${PORT}?` }).click();
+    await waitForNotification(page, new RegExp(`Port ${PORT} is held by: python3 \\(pid \\d+\\) on 127\\.0\\.0\\.1:${PORT}`));
+    // the stopped program leaves a summary with the error it hit
+    await waitForSystemRow(page, /errors: EADDRINUSE/);
+    await clearNotifications(page);
   });
 
   it('connects a Socket Lab client from the CodeLens and sends data through it', async () => {
@@ -118,14 +157,23 @@ describe('editor: run a Python server with Socket Lab watching', function () {
     await openFile(page, 'client_bug.py');
     const squiggle = page.locator('.monaco-editor .squiggly-warning').first();
     await squiggle.waitFor({ timeout: 30_000 });
-    // put the cursor on line 4 ("sock.send("hi")") and ask for quick fixes
-    await page.keyboard.press('Control+G');
-    await answerInputBox(page, '4:12');
+    // put the cursor on the squiggled "hi" and ask for quick fixes
+    await squiggle.click({ force: true });
     await page.keyboard.press('Control+.');
-    const fix = page.locator('.action-widget .action-label, .context-view .action-label', { hasText: 'Make it a bytes literal' }).first();
+    const fix = page.locator('.action-widget').getByText('Make it a bytes literal', { exact: false }).first();
     await fix.waitFor({ timeout: 15_000 });
     await fix.click();
     await page.locator('.monaco-editor .view-lines', { hasText: 'sock.send(b"hi")' }).first().waitFor({ timeout: 15_000 });
     await page.locator('.monaco-editor .squiggly-warning').first().waitFor({ state: 'detached', timeout: 15_000 });
+  });
+
+  it('debugs a JavaScript server with node and watches its sockets until it stops', async () => {
+    const page = vsc.page;
+    await openFile(page, 'echo.js');
+    await runCommand(page, commandTitle('socketLab.file.debug')!);
+    await waitForSystemRow(page, /echo\.js.*running/);
+    await waitForSystemRow(page, new RegExp(`127\\.0\\.0\\.1:${PORT + 1}.*LISTEN`));
+    await page.keyboard.press('Shift+F5');
+    await waitForSystemRow(page, /echo\.js.*stopped/);
   });
 });

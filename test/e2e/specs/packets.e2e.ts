@@ -1,6 +1,7 @@
 // The packet panel in a real VS Code: open a real loopback capture (handshake, data, FIN) with
 // socketLab.capture.openFile, filter it, pick tcp.flags and see its bytes, read the conversation diagram.
 import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Frame, Page } from 'playwright-core';
@@ -11,12 +12,28 @@ import { answerInputBox, repoRoot, runCommand, screenshot, useVsCode, type VsCod
 const FIXTURE = path.join(repoRoot, 'test', 'fixtures', 'packetPanel', 'loopbackTcp.pcapng');
 const OPEN_FILE = 'Socket Lab: Open Capture File (pcap/pcapng)';
 
+/**
+ * Answers VS Code's own file dialog (a quick input): it fills in its start folder a moment after it
+ * opens and would overwrite a path typed earlier, so wait for that first.
+ */
+async function answerFileDialog(page: Page, file: string): Promise<void> {
+  const input = page.locator('.quick-input-widget .quick-input-box input');
+  await input.waitFor({ state: 'visible', timeout: 15_000 });
+  await page.waitForFunction(() => ((document.querySelector('.quick-input-widget .quick-input-box input') as HTMLInputElement | null)?.value ?? '').startsWith('/'), undefined, { timeout: 15_000 });
+  await answerInputBox(page, file);
+}
+
 /** Runs openFile from the palette and types the path into VS Code's own file dialog. */
 async function openCapture(page: Page, vsc: VsCode, name: string): Promise<Frame> {
   const target = path.join(vsc.workspace, name);
   fs.copyFileSync(FIXTURE, target);
-  await runCommand(page, OPEN_FILE);
-  await answerInputBox(page, target);
+  // The palette lists extension commands only once the extension registry has loaded them.
+  await page.locator('.activitybar [aria-label^="Socket Lab"]').first().waitFor({ timeout: 30_000 });
+  await runCommand(page, OPEN_FILE).catch(async () => {
+    await page.waitForTimeout(2000);
+    await runCommand(page, OPEN_FILE);
+  });
+  await answerFileDialog(page, target);
   const frame = await findFrameWith(page, '.pk-app[data-ready="true"]');
   return frame;
 }
@@ -34,13 +51,12 @@ async function findFrameWith(page: Page, selector: string, timeoutMs = 30_000): 
 
 const infoTexts = async (frame: Frame) => (await frame.locator('.pk-row[data-index] .pk-c-info').allInnerTexts()).map((t) => t.trim());
 
-async function setTheme(vsc: VsCode, theme: string): Promise<void> {
-  const file = path.join(vsc.userDataDir, 'User', 'settings.json');
-  const settings = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
-  settings['workbench.colorTheme'] = theme;
-  fs.writeFileSync(file, JSON.stringify(settings, null, 2));
+/** Switches the colour theme the way a user does (Preferences: Color Theme) and waits for the workbench to repaint. */
+async function setTheme(page: Page, theme: string): Promise<void> {
+  await runCommand(page, 'Preferences: Color Theme');
+  await answerInputBox(page, theme);
   const dark = /dark/i.test(theme);
-  await vsc.page.waitForFunction((d) => document.body.classList.contains(d ? 'vs-dark' : 'vs'), dark, { timeout: 20_000 });
+  await page.waitForFunction((d) => document.querySelector('.monaco-workbench')?.classList.contains(d ? 'vs-dark' : 'vs') === true, dark, { timeout: 20_000 });
 }
 
 describe('packet panel', function () {
@@ -91,7 +107,7 @@ describe('packet panel', function () {
     await input.fill('tcp.flags.syn == 1');
     await input.press('Enter');
     await frame.locator('.pk-app[data-matched="2"][data-filter-error="false"]').waitFor({ timeout: 10_000 });
-    await frame.waitForFunction(() => document.querySelectorAll('.pk-row[data-index]').length === 2, undefined, { timeout: 10_000 });
+    await frame.waitForFunction(() => [...document.querySelectorAll('.pk-row')].filter((r) => r.getAttribute('data-tone') !== 'wait').length === 2, undefined, { timeout: 10_000 });
     const info = await infoTexts(frame);
     assert.equal(info.length, 2);
     assert.match(info[0], /\[SYN\]/);
@@ -126,15 +142,43 @@ describe('packet panel', function () {
     assert.equal(await frame.locator('.pk-item[aria-selected="true"]').getAttribute('data-field'), 'ip.src');
   });
 
+  it('exports one connection as pcapng that tshark reads back with every packet', async () => {
+    await frame.locator('.pk-row[data-index="0"]').click();
+    const exportConn = frame.locator('.pk-btn', { hasText: 'Export this connection' });
+    await frame.waitForFunction(() => [...document.querySelectorAll<HTMLButtonElement>('.pk-btn')].some((b) => b.textContent === 'Export this connection' && !b.disabled), undefined, { timeout: 10_000 });
+    await exportConn.click();
+    const out = path.join(vsc.vscode.workspace, 'connection.pcapng');
+    await answerFileDialog(vsc.page, out);
+    await frame.locator('.pk-note', { hasText: 'connection.pcapng' }).waitFor({ timeout: 15_000 });
+    const lines = execFileSync('tshark', ['-r', out], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim().split('\n');
+    assert.equal(lines.length, 10, 'the whole connection, not just the filtered rows');
+    assert.match(lines[0], /\[SYN\]/);
+    assert.match(execFileSync('capinfos', ['-t', out], { encoding: 'utf8' }), /pcapng/);
+  });
+
   it('looks native in the light and the dark theme (screenshots into media/)', async () => {
+    await runCommand(vsc.page, 'View: Toggle Primary Side Bar Visibility'); // give the panel the window
     await frame.locator('.pk-item[data-field="tcp.flags"]').click();
     fs.mkdirSync(path.join(repoRoot, 'media'), { recursive: true });
-    for (const [theme, name] of [['Default Light Modern', 'light'], ['Default Dark Modern', 'dark']] as const) {
-      await setTheme(vsc.vscode, theme);
+    for (const [theme, name] of [['Light Modern', 'light'], ['Dark Modern', 'dark']] as const) {
+      await setTheme(vsc.page, theme);
       await vsc.page.waitForTimeout(500); // the webview repaints after the theme variables change
       const file = path.join(repoRoot, 'media', `packet-panel-${name}.png`);
       await vsc.page.screenshot({ path: file });
       assert.ok(fs.statSync(file).size > 10_000, `${file} has content`);
     }
+  });
+});
+
+describe('packet panel (Restricted Mode)', function () {
+  const vsc = useVsCode({ trusted: false });
+
+  it('opens a capture file without trust: reading runs nothing', async () => {
+    const frame = await openCapture(vsc.page, vsc.vscode, 'untrusted.pcapng');
+    await frame.locator('.pk-row[data-index="2"]').waitFor({ timeout: 15_000 });
+    const info = await infoTexts(frame);
+    assert.equal(info.length, 10);
+    assert.match(info[1], /\[SYN, ACK\]/);
+    assert.equal(await frame.locator('g.pk-seg').count(), 10);
   });
 });

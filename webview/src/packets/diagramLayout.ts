@@ -45,8 +45,8 @@ export interface LayoutOptions {
   readonly slopePx: number;
 }
 
-const DEFAULTS: LayoutOptions = { width: 640, rowPx: 40, headerPx: 44, timePx: 76, slopePx: 12 };
-const LANE_MARGIN = 56;
+const DEFAULTS: LayoutOptions = { width: 640, rowPx: 34, headerPx: 44, timePx: 76, slopePx: 12 };
+const LANE_MARGIN = 72;
 
 /** The tone tells the handshake (syn), teardown (fin/rst), payload (data) and bare ACKs apart. */
 export function toneOf(s: DiagramSegment): ArrowTone {
@@ -67,7 +67,7 @@ export function segmentDetail(s: DiagramSegment, withWindow = false): string {
 
 export function layoutDiagram(data: DiagramData, options: Partial<LayoutOptions> = {}): DiagramLayout {
   const o = { ...DEFAULTS, ...options };
-  const width = Math.max(o.width, o.timePx + 2 * LANE_MARGIN + 240);
+  const width = Math.max(o.width, o.timePx + 2 * LANE_MARGIN + 220);
   const laneA = o.timePx + LANE_MARGIN;
   const laneB = width - LANE_MARGIN;
   const arrows = data.segments.map((s, i): ArrowLayout => {

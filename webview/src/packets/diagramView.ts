@@ -65,7 +65,7 @@ export class DiagramView {
   show(data: DiagramData, omittedText: string): void {
     this.last = { data, omittedText };
     this.lastWidth = this.element.clientWidth;
-    const width = Math.max(460, Math.min(900, this.element.clientWidth - 4 || 640));
+    const width = Math.max(400, Math.min(900, this.element.clientWidth - 4 || 640));
     const l = layoutDiagram(data, { width });
     this.canvas.textContent = '';
     const root = svg('svg', { width: l.width, height: l.height, viewBox: `0 0 ${l.width} ${l.height}`, role: 'group', 'aria-label': `${this.label}: ${l.a} ⇄ ${l.b}` });

@@ -211,6 +211,7 @@ export class PacketList {
     if (!row) {
       rowEl.id = '';
       rowEl.dataset.tone = 'wait';
+      delete rowEl.dataset.index;
       for (let c = 0; c < cells.length; c++) cells[c].textContent = c === 0 ? String(pos + 1) : '';
       return;
     }

@@ -90,8 +90,11 @@ export async function startPacketsView(host: HTMLElement, api: PacketsWebviewApi
   convSelect.setAttribute('aria-label', S.diagramPick);
   diagHead.append(diagTitle, convSelect);
   diagPane.append(diagHead);
-  lower.append(treePane, hexPane, diagPane);
-  root.append(bar, note, listPane, lower);
+  // List and diagram side by side on top, field tree and bytes below: each gets the width it needs.
+  const upper = el('div', 'pk-upper');
+  upper.append(listPane, diagPane);
+  lower.append(treePane, hexPane);
+  root.append(bar, note, upper, lower);
 
   const list = new PacketList(
     listPane,

@@ -46,7 +46,7 @@ export class SendBar {
       [
         { value: 'text', label: t('Text') },
         { value: 'hex', label: t('Hex') },
-        { value: 'escapes', label: t('Escapes (\\r\\n, \\x00)') },
+        { value: 'escapes', label: t('Escapes (\\r \\x00 \\u5e74)') },
       ],
       state.mode,
       t('Input format'),

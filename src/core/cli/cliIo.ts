@@ -1,0 +1,90 @@
+// Shared pieces of the `socket-lab listen|send` verbs: I/O seams (so tests run them in-process) and ADDR parsing.
+import * as net from 'node:net';
+import { CodecError } from '../codec/codecError';
+import { SocketLabError } from '../errors';
+
+export interface CliIo {
+  out(text: string): void;
+  err(text: string): void;
+  /** Lines typed by the user (listen --mode manual answers with them). */
+  stdin?: NodeJS.ReadableStream;
+  /** Aborted on Ctrl+C: the verb finishes cleanly. */
+  signal?: AbortSignal;
+}
+
+/** The real process: stdout/stderr, stdin, and Ctrl+C (SIGINT/SIGTERM) as an abort. */
+export function processIo(): CliIo {
+  const ac = new AbortController();
+  const stop = () => ac.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  return {
+    out: (t) => void process.stdout.write(t),
+    err: (t) => void process.stderr.write(t),
+    stdin: process.stdin,
+    signal: ac.signal,
+  };
+}
+
+export type Proto = 'tcp' | 'udp' | 'unix';
+
+export interface CliTarget {
+  proto: Proto;
+  host?: string;
+  port?: number;
+  path?: string;
+}
+
+/** A usage mistake: exit code 2 and one line. */
+export class UsageError extends Error {}
+
+export function parseProto(s: string | undefined): Proto {
+  if (s === 'tcp' || s === 'udp' || s === 'unix') return s;
+  throw new UsageError(s === undefined ? 'missing protocol: tcp, udp or unix' : `unknown protocol "${s}": use tcp, udp or unix`);
+}
+
+/** ADDR is host:port, [v6]:port, :port / port (127.0.0.1), or a path for unix. */
+export function parseAddr(proto: Proto, addr: string | undefined): CliTarget {
+  if (!addr) throw new UsageError(proto === 'unix' ? 'missing socket path' : 'missing address (host:port, [v6]:port or port)');
+  if (proto === 'unix') return { proto, path: addr };
+  let host = '127.0.0.1';
+  let portText = addr;
+  const v6 = /^\[([^\]]+)\]:(.*)$/.exec(addr);
+  if (v6) {
+    host = v6[1];
+    portText = v6[2];
+  } else if (addr.includes(':')) {
+    const i = addr.lastIndexOf(':');
+    if (addr.indexOf(':') !== i) throw new UsageError(`"${addr}": write IPv6 addresses in brackets, as [::1]:8000`);
+    host = addr.slice(0, i) || '127.0.0.1';
+    portText = addr.slice(i + 1);
+  }
+  if (!/^\d+$/.test(portText) || Number(portText) > 65535) throw new UsageError(`"${portText}" is not a port — use a whole number from 0 to 65535`);
+  return { proto, host, port: Number(portText) };
+}
+
+export function showAddr(host: string | undefined, port: number | undefined): string {
+  const h = host ?? '127.0.0.1';
+  return `${net.isIPv6(h) ? `[${h}]` : h}:${port ?? 0}`;
+}
+
+export function parseSeconds(s: string | undefined, flag: string): number | undefined {
+  if (s === undefined) return undefined;
+  const n = Number(s);
+  if (!Number.isFinite(n) || n < 0) throw new UsageError(`${flag} wants seconds, got "${s}"`);
+  return n;
+}
+
+export function parseCount(s: string | undefined, flag: string): number | undefined {
+  if (s === undefined) return undefined;
+  if (!/^\d+$/.test(s)) throw new UsageError(`${flag} wants a whole number, got "${s}"`);
+  return Number(s);
+}
+
+/** One line for the user, never a stack trace; SocketLabError/CodecError carry their own sentence. */
+export function describe(e: unknown): { code: string; message: string } {
+  if (e instanceof SocketLabError || e instanceof CodecError) return { code: e.code, message: e.message };
+  if (e instanceof UsageError) return { code: 'EUSAGE', message: e.message };
+  const err = e as { code?: string; message?: string };
+  return { code: typeof err?.code === 'string' ? err.code : 'EUNKNOWN', message: err?.message ?? String(e) };
+}

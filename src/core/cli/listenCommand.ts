@@ -1,0 +1,153 @@
+// `socket-lab listen tcp|udp|unix ADDR [--mode …] [--framing …] [--count N] [--timeout S] [--json]`
+import * as readline from 'node:readline';
+import { parseArgs } from 'node:util';
+import { decodeText, checkEncoding } from '../codec/encoding';
+import { parseFraming } from '../codec/framing';
+import { formatHex } from '../codec/hex';
+import { ReceivedMessage, ServerMode, Session } from '../sessions/session';
+import { SessionManager } from '../sessions/sessionManager';
+import { CliIo, describe, parseAddr, parseCount, parseProto, parseSeconds, showAddr, UsageError } from './cliIo';
+
+export const listenUsage = `Usage: socket-lab listen tcp|udp|unix ADDR [options]
+  ADDR                 host:port, [v6]:port, port (binds 127.0.0.1; 0 picks a free port) or a path (unix)
+  --mode M             print (default), echo, upper, sink or manual (answer with lines typed on stdin)
+  --framing F          raw (default), line, len2be, len2le, len4be, len4le
+  --count N            exit after N messages (chunks, lines, frames or datagrams)
+  --timeout S          stop after S seconds (exit 3 if --count was not reached)
+  --encoding E         how to print text (default utf-8)
+  --print text|hex     print received messages as text (default) or hex
+  --json               one JSON object per line: listening, accepted, message, closed, done, error
+`;
+
+const modeOf = (m: string): ServerMode => {
+  if (m === 'print' || m === 'print-only') return 'print-only';
+  if (m === 'echo' || m === 'upper' || m === 'sink' || m === 'manual') return m;
+  throw new UsageError(`unknown mode "${m}": use print, echo, upper, sink or manual`);
+};
+
+export async function runListen(argv: string[], io: CliIo): Promise<number> {
+  let opts;
+  try {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        mode: { type: 'string', default: 'print' },
+        framing: { type: 'string', default: 'raw' },
+        count: { type: 'string' },
+        timeout: { type: 'string' },
+        encoding: { type: 'string', default: 'utf-8' },
+        print: { type: 'string', default: 'text' },
+        json: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+    if (values.help) {
+      io.out(listenUsage);
+      return 0;
+    }
+    const proto = parseProto(positionals[0]);
+    if (positionals.length > 2) throw new UsageError(`unexpected argument "${positionals[2]}"`);
+    if (values.print !== 'text' && values.print !== 'hex') throw new UsageError(`--print wants text or hex, got "${values.print}"`);
+    opts = {
+      target: parseAddr(proto, positionals[1]),
+      mode: modeOf(values.mode),
+      framing: parseFraming(values.framing),
+      count: parseCount(values.count, '--count'),
+      timeout: parseSeconds(values.timeout, '--timeout'),
+      encoding: checkEncoding(values.encoding),
+      hex: values.print === 'hex',
+      json: values.json,
+    };
+  } catch (e) {
+    io.err(`socket-lab listen: ${describe(e).message}\n`);
+    return 2;
+  }
+  const { target, mode, framing, count, timeout, encoding, hex, json } = opts;
+  const emit = (o: object) => io.out(`${JSON.stringify(o)}\n`);
+  const manager = new SessionManager({ transcriptBytes: 256 * 1024 });
+  let session: Session;
+  try {
+    if (target.proto === 'tcp') session = await manager.startTcpServer({ host: target.host, port: target.port!, mode, framing });
+    else if (target.proto === 'unix') session = await manager.startUnixServer({ path: target.path!, mode, framing });
+    else session = await manager.openUdp({ host: target.host, port: target.port, mode, framing });
+  } catch (e) {
+    const d = describe(e);
+    if (json) emit({ event: 'error', code: d.code, message: d.message });
+    else io.err(`socket-lab listen: ${d.message}\n`);
+    manager.dispose();
+    return 1;
+  }
+  const where = target.proto === 'unix' ? target.path! : showAddr(session.localAddress, session.localPort);
+  if (json) emit({ event: 'listening', proto: target.proto, address: where, host: session.localAddress, port: session.localPort, path: target.path, mode });
+  else io.out(`listening on ${where}\n`);
+
+  let messages = 0;
+  return new Promise<number>((resolve) => {
+    let finished = false;
+    const timers: NodeJS.Timeout[] = [];
+    let rl: readline.Interface | undefined;
+    const finish = (code: number, reason?: string, errCode = 'ETIMEDOUT') => {
+      if (finished) return;
+      finished = true;
+      for (const t of timers) clearTimeout(t);
+      rl?.close();
+      if (io.stdin === process.stdin) process.stdin.destroy(); // let the process exit
+      const st = session.stats;
+      if (reason) {
+        if (json) emit({ event: 'error', code: errCode, message: reason });
+        else io.err(`socket-lab listen: ${reason}\n`);
+      }
+      if (json) emit({ event: 'done', messages, bytesIn: st.bytesIn, bytesOut: st.bytesOut, droppedChunks: st.droppedChunks });
+      // finish our side first (FIN after any echo answers), then close
+      session.halfClose();
+      setTimeout(() => {
+        session.close();
+        manager.dispose();
+        resolve(code);
+      }, 50);
+    };
+    const onMessage = (m: ReceivedMessage) => {
+      messages++;
+      if (json) emit({ event: 'message', session: m.sessionId, peer: m.peer, bytes: m.data.length, text: decodeText(m.data, encoding), hex: formatHex(m.data) });
+      else if (hex) io.out(`${formatHex(m.data)}\n`);
+      else {
+        const text = decodeText(m.data, encoding);
+        io.out(framing.kind === 'raw' || text.endsWith('\n') ? text : `${text}\n`);
+      }
+      if (count !== undefined && messages >= count) finish(0);
+    };
+    if (mode === 'sink') {
+      // sink delivers no messages: count received chunks instead
+      manager.onDidChange((e) => {
+        if (e.kind !== 'data') return;
+        messages = session.stats.chunksIn;
+        if (count !== undefined && messages >= count) finish(0);
+      });
+    } else {
+      session.onDidReceiveMessage(onMessage);
+    }
+    manager.onDidAdd((s) => {
+      if (s.parentId !== session.id) return;
+      if (json) emit({ event: 'accepted', session: s.id, peer: s.label });
+      const d = s.onDidChange(() => {
+        if (s.isAlive) return;
+        d.dispose();
+        if (json) emit({ event: 'closed', session: s.id, peer: s.label, error: s.error?.code });
+      });
+    });
+    session.onDidChange(() => {
+      if (!session.isAlive && !finished) finish(1, session.error?.message ?? 'the socket closed', session.error?.code ?? 'ECLOSED');
+    });
+    if (mode === 'manual' && io.stdin) {
+      rl = readline.createInterface({ input: io.stdin });
+      rl.on('line', (line) => {
+        session.send(new TextEncoder().encode(`${line}\n`)).catch((e) => io.err(`socket-lab listen: ${describe(e).message}\n`));
+      });
+    }
+    if (timeout !== undefined) {
+      timers.push(setTimeout(() => (count !== undefined ? finish(3, `timed out after ${timeout} s: received ${messages} of ${count} messages`) : finish(0)), timeout * 1000));
+    }
+    io.signal?.addEventListener('abort', () => finish(0), { once: true });
+  });
+}

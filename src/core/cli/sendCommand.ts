@@ -1,0 +1,145 @@
+// `socket-lab send tcp|udp|unix ADDR (--text S [--encoding E] | --hex H | --file F) [--expect-bytes N] [--timeout S] [--print text|hex] [--json]`
+import * as fs from 'node:fs';
+import { parseArgs } from 'node:util';
+import { checkEncoding, decodeText } from '../codec/encoding';
+import { parseFraming } from '../codec/framing';
+import { formatHex } from '../codec/hex';
+import { buildPayload, parseLineEnding } from '../codec/payload';
+import { SocketLabError } from '../errors';
+import { Session } from '../sessions/session';
+import { SessionManager } from '../sessions/sessionManager';
+import { CliIo, describe, parseAddr, parseCount, parseProto, parseSeconds, UsageError } from './cliIo';
+
+export const sendUsage = `Usage: socket-lab send tcp|udp|unix ADDR (--text S [--encoding E] | --hex H | --file F) [options]
+  ADDR                 host:port, [v6]:port, port (127.0.0.1) or a path (unix)
+  --text S             text to send, encoded with --encoding (default utf-8)
+  --escapes S          text with C/Python escapes (\\r\\n, \\x00, \\u5e74)
+  --hex H              bytes as hex: "48 65 6c", 48656c or 0x48,0x65
+  --file F             the bytes of a file (streamed, any size over TCP/unix)
+  --line-ending E      none (default), lf or crlf, appended to --text/--escapes/--hex
+  --framing F          raw (default), line, len2be, len2le, len4be, len4le
+  --expect-bytes N     wait for N bytes back (exit 3 if they do not come in time)
+  --timeout S          seconds to wait for the answer (default 5)
+  --print text|hex     how to print what comes back (default text)
+  --json               print one JSON object: ok, sent, received, text/hex, or code and message
+Exit codes: 0 sent (and got what was expected), 1 socket error, 2 usage, 3 timed out.
+`;
+
+export async function runSend(argv: string[], io: CliIo): Promise<number> {
+  let o;
+  try {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        text: { type: 'string' },
+        escapes: { type: 'string' },
+        hex: { type: 'string' },
+        file: { type: 'string' },
+        encoding: { type: 'string', default: 'utf-8' },
+        'line-ending': { type: 'string', default: 'none' },
+        framing: { type: 'string', default: 'raw' },
+        'expect-bytes': { type: 'string' },
+        timeout: { type: 'string', default: '5' },
+        print: { type: 'string', default: 'text' },
+        json: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+    if (values.help) {
+      io.out(sendUsage);
+      return 0;
+    }
+    const proto = parseProto(positionals[0]);
+    if (positionals.length > 2) throw new UsageError(`unexpected argument "${positionals[2]}"`);
+    const sources = (['text', 'escapes', 'hex', 'file'] as const).filter((k) => values[k] !== undefined);
+    if (sources.length !== 1) throw new UsageError('give exactly one of --text, --escapes, --hex or --file');
+    if (values.print !== 'text' && values.print !== 'hex') throw new UsageError(`--print wants text or hex, got "${values.print}"`);
+    const encoding = checkEncoding(values.encoding);
+    const lineEnding = parseLineEnding(values['line-ending']);
+    o = {
+      target: parseAddr(proto, positionals[1]),
+      file: values.file,
+      payload: values.file === undefined ? buildPayload({ text: values.text, escaped: values.escapes, hex: values.hex, encoding, lineEnding }) : undefined,
+      framing: parseFraming(values.framing),
+      expect: parseCount(values['expect-bytes'], '--expect-bytes'),
+      timeout: parseSeconds(values.timeout, '--timeout') ?? 5,
+      encoding,
+      hex: values.print === 'hex',
+      json: values.json,
+    };
+    if (o.file !== undefined && !fs.existsSync(o.file)) throw new UsageError(`no file at ${o.file}`);
+  } catch (e) {
+    io.err(`socket-lab send: ${describe(e).message}\n`);
+    return 2;
+  }
+  const { target, file, payload, framing, expect, timeout, encoding, hex, json } = o;
+  const started = Date.now();
+  const manager = new SessionManager({ transcriptBytes: 1024 * 1024 });
+  const received: Uint8Array[] = [];
+  let receivedBytes = 0;
+  let session: Session | undefined;
+  const fail = (e: unknown, code: number) => {
+    const d = describe(e);
+    if (json) io.out(`${JSON.stringify({ ok: false, code: d.code, message: d.message, sent: session?.stats.bytesOut ?? 0, received: receivedBytes })}\n`);
+    else io.err(`socket-lab send: ${d.message}\n`);
+    return code;
+  };
+  try {
+    if (target.proto === 'tcp') session = await manager.connectTcp({ host: target.host, port: target.port!, framing, timeoutMs: timeout * 1000 });
+    else if (target.proto === 'unix') session = await manager.connectUnix({ path: target.path!, framing, timeoutMs: timeout * 1000 });
+    else session = await manager.openUdp({ remoteHost: target.host, remotePort: target.port, framing });
+    const s = session;
+    // bytes as they arrive, without framing: --expect-bytes counts what the wire carried
+    s.transcript.onDidGrow((c) => {
+      if (c.dir !== 'in') return;
+      const d = s.transcript.chunkData(c.seq);
+      if (d) received.push(d);
+      receivedBytes += c.length;
+    });
+    let sent: number;
+    if (file !== undefined) {
+      const size = fs.statSync(file).size;
+      sent = await s.sendStream(fs.createReadStream(file, { highWaterMark: 64 * 1024 }), size);
+    } else {
+      await s.send(payload!);
+      sent = payload!.length;
+    }
+    // without an expectation a TCP/unix sender says it is done (FIN) and reads until the peer closes
+    if (expect === undefined && target.proto !== 'udp') s.halfClose();
+    const outcome = await new Promise<'got' | 'closed' | 'timeout'>((resolve) => {
+      const check = () => {
+        if (expect !== undefined && receivedBytes >= expect) resolve('got');
+        else if (!s.isAlive || s.state === 'half-closed-by-peer') resolve('closed');
+        else if (expect === undefined && target.proto === 'udp') resolve('closed');
+      };
+      const t = setTimeout(() => resolve('timeout'), timeout * 1000);
+      t.unref();
+      s.onDidChange(check);
+      check();
+    });
+    const all = Buffer.concat(received.map((r) => Buffer.from(r.buffer, r.byteOffset, r.byteLength)));
+    const shown = hex ? formatHex(all) : decodeText(all, encoding);
+    if (s.error && !(expect !== undefined && receivedBytes >= expect)) {
+      manager.dispose();
+      return fail(new SocketLabError(s.error.code, s.error.params, s.error.messageKey), 1);
+    }
+    const missing = expect !== undefined && receivedBytes < expect;
+    if (json) {
+      const r: Record<string, unknown> = { ok: !missing, sent, received: receivedBytes, local: s.localPort !== undefined ? `${s.localAddress}:${s.localPort}` : undefined, elapsedMs: Date.now() - started };
+      r[hex ? 'hex' : 'text'] = shown;
+      if (missing) Object.assign(r, { code: 'ETIMEDOUT', message: `received ${receivedBytes} of ${expect} bytes within ${timeout} s` });
+      io.out(`${JSON.stringify(r)}\n`);
+    } else {
+      if (all.length) io.out(hex ? `${shown}\n` : shown);
+      if (missing) io.err(`socket-lab send: received ${receivedBytes} of ${expect} bytes within ${timeout} s\n`);
+    }
+    void outcome;
+    s.close();
+    manager.dispose();
+    return missing ? 3 : 0;
+  } catch (e) {
+    manager.dispose();
+    return fail(e, 1);
+  }
+}

@@ -1,0 +1,159 @@
+// The Connections tree: servers (with their accepted clients), clients and UDP sockets.
+// Refreshes are coalesced (at most ~4 per second) so a flood of data never floods the view.
+import * as vscode from 'vscode';
+import { errorLanguageFor, localizeError } from '../../core/errors';
+import { framingName } from '../../core/codec/framing';
+import { ListenerSession } from '../../core/sessions/listenerSession';
+import type { Session, SessionState } from '../../core/sessions/session';
+import type { SessionManager } from '../../core/sessions/sessionManager';
+import type { ProgramWatchManager } from '../../core/ossockets/programWatcher';
+import { isProgramNode, programChildren, programParent, programRoots, programTreeItem, type ProgramNode } from '../systemSockets/programNodes';
+
+const REFRESH_MS = 250;
+
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  if (n < 1024 * 1024 * 1024) return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+  return `${(n / 1024 / 1024 / 1024).toFixed(2)} GiB`;
+}
+
+export function stateText(state: SessionState): string {
+  switch (state) {
+    case 'connecting':
+      return vscode.l10n.t('connecting');
+    case 'listening':
+      return vscode.l10n.t('listening');
+    case 'open':
+      return vscode.l10n.t('open');
+    case 'half-closed-by-peer':
+      return vscode.l10n.t('half-closed by peer');
+    case 'half-closed-by-us':
+      return vscode.l10n.t('half-closed by us');
+    case 'closed':
+      return vscode.l10n.t('closed');
+    case 'failed':
+      return vscode.l10n.t('failed');
+  }
+}
+
+function kindText(s: Session): string {
+  switch (s.kind) {
+    case 'tcp-server':
+      return vscode.l10n.t('TCP server');
+    case 'tcp-client':
+      return vscode.l10n.t('TCP client');
+    case 'tcp-accepted':
+      return vscode.l10n.t('TCP connection accepted by the server');
+    case 'udp':
+      return vscode.l10n.t('UDP socket');
+    case 'unix-server':
+      return vscode.l10n.t('Unix server');
+    case 'unix-client':
+      return vscode.l10n.t('Unix client');
+    case 'unix-accepted':
+      return vscode.l10n.t('Unix connection accepted by the server');
+  }
+}
+
+function icon(s: Session): vscode.ThemeIcon {
+  const st = s.state;
+  if (st === 'failed') return new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground'));
+  if (st === 'closed') return new vscode.ThemeIcon('circle-slash', new vscode.ThemeColor('disabledForeground'));
+  if (st === 'connecting') return new vscode.ThemeIcon('loading~spin');
+  if (st === 'half-closed-by-peer' || st === 'half-closed-by-us') return new vscode.ThemeIcon('debug-disconnect', new vscode.ThemeColor('charts.yellow'));
+  const green = new vscode.ThemeColor('charts.green');
+  if (s.kind === 'tcp-server' || s.kind === 'unix-server') return new vscode.ThemeIcon('radio-tower', green);
+  if (s.kind === 'udp') return new vscode.ThemeIcon('broadcast', green);
+  return new vscode.ThemeIcon('plug', green);
+}
+
+export function sessionDescription(s: Session): string {
+  const st = s.stats;
+  const parts = [stateText(s.state), `↑${formatBytes(st.bytesOut)} ↓${formatBytes(st.bytesIn)}`];
+  if (s.kind === 'tcp-server' || s.kind === 'unix-server' || s.kind === 'udp') parts.push(s.mode);
+  if (s.error) parts.push(s.error.code);
+  return parts.join(' · ');
+}
+
+export class ConnectionsTreeProvider implements vscode.TreeDataProvider<Session | ProgramNode>, vscode.Disposable {
+  private readonly _onDidChangeTreeData = new vscode.EventEmitter<Session | undefined>();
+  readonly onDidChangeTreeData = this._onDidChangeTreeData.event;
+  private timer?: NodeJS.Timeout;
+  private lastFire = 0;
+  private readonly subs: vscode.Disposable[] = [];
+  /** How many refreshes were sent to VS Code (tests check the coalescing with it). */
+  refreshCount = 0;
+
+  constructor(private readonly manager: SessionManager, private readonly programs?: ProgramWatchManager) {
+    const d = manager.onDidChange(() => this.schedule());
+    this.subs.push({ dispose: () => d.dispose() });
+    // programs run with socketLab.file.run/debug show as a top group with their OS sockets (engineer G)
+    const p = programs?.onDidChange(() => this.schedule());
+    if (p) this.subs.push(p);
+  }
+
+  /** At most one refresh per REFRESH_MS, whatever the event rate. */
+  private schedule(): void {
+    if (this.timer) return;
+    const wait = Math.max(0, this.lastFire + REFRESH_MS - Date.now());
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.lastFire = Date.now();
+      this.refreshCount++;
+      this._onDidChangeTreeData.fire(undefined);
+    }, wait);
+  }
+
+  getTreeItem(s: Session | ProgramNode): vscode.TreeItem {
+    if (isProgramNode(s)) return programTreeItem(s);
+    const isServer = s instanceof ListenerSession;
+    const item = new vscode.TreeItem(s.label, isServer && s.children.length ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
+    item.id = s.id;
+    item.description = sessionDescription(s);
+    item.iconPath = icon(s);
+    item.contextValue = `session:${s.kind}:${s.state}`;
+    item.tooltip = this.tooltip(s);
+    item.command = { command: 'socketLab.session.openPanel', title: vscode.l10n.t('Open Session Panel'), arguments: [{ sessionId: s.id }] };
+    item.accessibilityInformation = { label: `${kindText(s)} ${s.label} ${item.description}` };
+    return item;
+  }
+
+  private tooltip(s: Session): vscode.MarkdownString {
+    const st = s.stats;
+    const md = new vscode.MarkdownString(undefined, true);
+    md.appendMarkdown(`**${kindText(s)}** \`${s.label}\`\n\n`);
+    const rows: [string, string][] = [[vscode.l10n.t('State'), stateText(s.state)]];
+    if (s.localPort !== undefined) rows.push([vscode.l10n.t('Local'), `${s.localAddress}:${s.localPort}`]);
+    if (s.remotePort !== undefined && s.kind !== 'tcp-server') rows.push([vscode.l10n.t('Remote'), `${s.remoteAddress}:${s.remotePort}`]);
+    if (s.path) rows.push([vscode.l10n.t('Path'), s.path]);
+    rows.push([vscode.l10n.t('Behaviour'), s.mode], [vscode.l10n.t('Framing'), framingName(s.framing)]);
+    rows.push([vscode.l10n.t('Sent'), vscode.l10n.t('{0} in {1} chunks', formatBytes(st.bytesOut), st.chunksOut)]);
+    rows.push([vscode.l10n.t('Received'), vscode.l10n.t('{0} in {1} chunks', formatBytes(st.bytesIn), st.chunksIn)]);
+    rows.push([vscode.l10n.t('Rate since start'), `↑${formatBytes(Math.round(st.rateOut))}/s ↓${formatBytes(Math.round(st.rateIn))}/s`]);
+    if (st.droppedChunks) rows.push([vscode.l10n.t('Dropped from the transcript'), vscode.l10n.t('{0} in {1} chunks (oldest first)', formatBytes(st.droppedBytes), st.droppedChunks)]);
+    rows.push([vscode.l10n.t('Started'), new Date(s.startedAt).toLocaleTimeString()]);
+    if (s.closedAt) rows.push([vscode.l10n.t('Ended'), new Date(s.closedAt).toLocaleTimeString()]);
+    md.appendMarkdown(rows.map(([k, v]) => `${k}: ${v.replace(/[\\`*_[\]<>]/g, '\\$&')}`).join('  \n'));
+    if (s.error) md.appendMarkdown(`\n\n$(error) **${s.error.code}**: ${localizeError(s.error, errorLanguageFor(vscode.env.language))}`);
+    return md;
+  }
+
+  getChildren(s?: Session | ProgramNode): (Session | ProgramNode)[] {
+    if (!s) return [...programRoots(this.programs), ...this.manager.roots()];
+    if (isProgramNode(s)) return programChildren(s);
+    return s instanceof ListenerSession ? [...s.children] : [];
+  }
+
+  getParent(s: Session | ProgramNode): Session | ProgramNode | undefined {
+    if (isProgramNode(s)) return programParent(s);
+    return s.parentId ? this.manager.get(s.parentId) : undefined;
+  }
+
+  dispose(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    for (const d of this.subs.splice(0)) d.dispose();
+    this._onDidChangeTreeData.dispose();
+  }
+}

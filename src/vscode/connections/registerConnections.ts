@@ -1,0 +1,49 @@
+// Wires the Connections view, its badge, the status-bar item and the session commands to one SessionManager.
+import * as vscode from 'vscode';
+import type { SessionManager } from '../../core/sessions/sessionManager';
+import type { ProgramWatchManager } from '../../core/ossockets/programWatcher';
+import { ConnectionsTreeProvider } from './connectionsTreeProvider';
+import { SessionCommands } from './sessionCommands';
+
+export const transcriptSetting = 'transcript.maxBytes';
+
+/** Ring size per session from `socketLab.transcript.maxBytes` (bounded to something sane). */
+export function transcriptBytesFromSettings(): number {
+  const v = vscode.workspace.getConfiguration('socketLab').get<number>(transcriptSetting, 4 * 1024 * 1024);
+  return Math.min(Math.max(Number.isFinite(v) ? v : 4 * 1024 * 1024, 4096), 1024 * 1024 * 1024);
+}
+
+export function registerConnections(context: vscode.ExtensionContext, manager: SessionManager, programs?: ProgramWatchManager): ConnectionsTreeProvider {
+  const provider = new ConnectionsTreeProvider(manager, programs);
+  const view = vscode.window.createTreeView('socketLab.connections', { treeDataProvider: provider, showCollapseAll: true });
+  context.subscriptions.push(provider, view);
+
+  const status = vscode.window.createStatusBarItem('socketLab.connections.status', vscode.StatusBarAlignment.Left, 50);
+  status.name = vscode.l10n.t('Socket Lab connections');
+  status.command = 'socketLab.connections.focus';
+  context.subscriptions.push(status);
+
+  // badge and status bar follow the tree's coalesced refreshes, never each chunk
+  let lastOpen = -1;
+  const update = () => {
+    const open = manager.openCount;
+    if (open === lastOpen) return;
+    lastOpen = open;
+    view.badge = open ? { value: open, tooltip: vscode.l10n.t('{0} open connections', open) } : undefined;
+    status.text = `$(plug) ${open}`;
+    status.tooltip = vscode.l10n.t('{0} open connections — show the Connections view', open);
+    if (manager.all().length) status.show();
+    else status.hide();
+  };
+  context.subscriptions.push(provider.onDidChangeTreeData(update));
+  update();
+
+  context.subscriptions.push(
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration(`socketLab.${transcriptSetting}`)) manager.transcriptBytes = transcriptBytesFromSettings();
+    }),
+  );
+
+  new SessionCommands(context, manager).register();
+  return provider;
+}

@@ -1,0 +1,437 @@
+// Commands that open, drive and close sessions. Each takes an arguments object (keybindings, tasks,
+// tests, other commands) and prompts with validated inputs only for what is missing.
+import * as fs from 'node:fs';
+import * as vscode from 'vscode';
+import { CodecError } from '../../core/codec/codecError';
+import { checkEncoding } from '../../core/codec/encoding';
+import { parseFraming, type Framing } from '../../core/codec/framing';
+import { buildPayload, parseLineEnding } from '../../core/codec/payload';
+import { errorLanguageFor, localizeError, SocketLabError } from '../../core/errors';
+import { ServerMode, serverModes, Session } from '../../core/sessions/session';
+import { checkPort, isLoopback, SessionManager } from '../../core/sessions/sessionManager';
+import { registerCommand } from '../commands';
+import { requireTrust } from '../trust';
+
+const RECENT_KEY = 'socketLab.recentTargets';
+const RECENT_MAX = 8;
+type RecentKind = 'tcpServer' | 'tcpConnect' | 'udp' | 'unixServer' | 'unixConnect';
+
+const lang = () => errorLanguageFor(vscode.env.language);
+
+/** One sentence for the user in their language, whatever was thrown. */
+export function userMessage(e: unknown): string {
+  if (e instanceof SocketLabError) return e.localized(lang());
+  if (e instanceof CodecError) return e.localized(lang());
+  if (e && typeof e === 'object' && 'code' in e && 'message' in e) return localizeError(e as SocketLabError, lang());
+  return e instanceof Error ? e.message : String(e);
+}
+
+type Args = Record<string, unknown>;
+
+/** Tree context menus pass the Session itself; palette/keybindings pass an object or nothing. */
+function argsOf(arg: unknown): Args {
+  if (arg instanceof Session) return { sessionId: arg.id };
+  if (arg && typeof arg === 'object') return arg as Args;
+  return {};
+}
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined);
+
+interface HostPort {
+  host?: string;
+  port: number;
+}
+
+/** "8000", ":8000", "127.0.0.1:8000", "[::1]:8000", "localhost:8000". Throws with a localized reason. */
+export function parseHostPort(text: string, allowZero: boolean): HostPort {
+  const t = text.trim();
+  let host: string | undefined;
+  let port = t;
+  const v6 = /^\[([^\]]+)\]:(.*)$/.exec(t);
+  if (v6) {
+    host = v6[1];
+    port = v6[2];
+  } else if (t.includes(':')) {
+    const i = t.lastIndexOf(':');
+    if (t.indexOf(':') !== i) throw new Error(vscode.l10n.t('Write IPv6 addresses in brackets, as [::1]:8000.'));
+    host = t.slice(0, i) || undefined;
+    port = t.slice(i + 1);
+  }
+  if (host !== undefined && /\s/.test(host)) throw new Error(vscode.l10n.t('A host name cannot contain spaces.'));
+  return { host, port: checkPort(port, allowZero) };
+}
+
+function validateHostPort(allowZero: boolean) {
+  return (v: string): string | undefined => {
+    if (!v.trim()) return vscode.l10n.t('Type a port (8000) or host:port (127.0.0.1:8000).');
+    try {
+      parseHostPort(v, allowZero);
+      return undefined;
+    } catch (e) {
+      return userMessage(e);
+    }
+  };
+}
+
+export class SessionCommands {
+  /** Non-loopback addresses the user already agreed to bind in this window. */
+  private readonly confirmedBinds = new Set<string>();
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly manager: SessionManager,
+  ) {}
+
+  private recents(kind: RecentKind): string[] {
+    return this.context.globalState.get<Record<string, string[]>>(RECENT_KEY, {})[kind] ?? [];
+  }
+
+  private async remember(kind: RecentKind, value: string): Promise<void> {
+    const all = { ...this.context.globalState.get<Record<string, string[]>>(RECENT_KEY, {}) };
+    all[kind] = [value, ...(all[kind] ?? []).filter((v) => v !== value)].slice(0, RECENT_MAX);
+    await this.context.globalState.update(RECENT_KEY, all);
+  }
+
+  /** Recent targets first (quick pick), then a validated input box for a new one. */
+  private async askTarget(kind: RecentKind, prompt: string, placeHolder: string, validate: (v: string) => string | undefined, value = ''): Promise<string | undefined> {
+    const recent = this.recents(kind).filter((r) => validate(r) === undefined);
+    if (recent.length) {
+      const other = { label: `$(edit) ${vscode.l10n.t('Enter another…')}`, other: true };
+      const picked = await vscode.window.showQuickPick([...recent.map((r) => ({ label: r, other: false })), other], { title: prompt, placeHolder: vscode.l10n.t('Recent targets') });
+      if (!picked) return undefined;
+      if (!picked.other) return picked.label;
+    }
+    return vscode.window.showInputBox({ title: prompt, prompt, placeHolder, value, validateInput: validate, ignoreFocusOut: true });
+  }
+
+  private async askMode(): Promise<ServerMode | undefined> {
+    const descriptions: Record<ServerMode, string> = {
+      manual: vscode.l10n.t('you answer by hand'),
+      echo: vscode.l10n.t('sends back what it receives'),
+      upper: vscode.l10n.t('sends it back in upper case'),
+      sink: vscode.l10n.t('counts and discards'),
+      'print-only': vscode.l10n.t('shows what arrives, never answers'),
+    };
+    const picked = await vscode.window.showQuickPick(serverModes.map((m) => ({ label: m, description: descriptions[m] })), { title: vscode.l10n.t('Server behaviour') });
+    return picked?.label as ServerMode | undefined;
+  }
+
+  /** Asks once (modal) before listening on an address other machines can reach. */
+  private async confirmBind(host: string, args: Args): Promise<boolean> {
+    if (isLoopback(host) || args.confirmed === true || this.confirmedBinds.has(host)) return true;
+    const listen = vscode.l10n.t('Listen on {0}', host);
+    const answer = await vscode.window.showWarningMessage(
+      vscode.l10n.t('Listen on {0}? Other machines on your network will be able to connect to it. Use 127.0.0.1 to keep it on this computer.', host),
+      { modal: true },
+      listen,
+    );
+    if (answer !== listen) return false;
+    this.confirmedBinds.add(host);
+    return true;
+  }
+
+  private mode(args: Args): ServerMode | undefined {
+    const m = str(args.mode);
+    if (m === undefined) return undefined;
+    if (m === 'print') return 'print-only';
+    if ((serverModes as readonly string[]).includes(m)) return m as ServerMode;
+    throw new SocketLabError('EUNKNOWN', { detail: `mode "${m}"` });
+  }
+
+  private framing(args: Args): Framing | undefined {
+    const f = str(args.framing);
+    return f === undefined ? undefined : parseFraming(f);
+  }
+
+  /** Runs a start/connect, shows a failure's sentence, and returns the session id (undefined on failure). */
+  private async open(start: () => Promise<Session>): Promise<string | undefined> {
+    try {
+      const s = await start();
+      return s.id;
+    } catch (e) {
+      void vscode.window.showErrorMessage(userMessage(e));
+      return undefined;
+    }
+  }
+
+  async startTcpServer(arg?: unknown): Promise<string | undefined> {
+    if (!requireTrust(vscode.l10n.t('Starting a server'))) return undefined;
+    const args = argsOf(arg);
+    let host = str(args.host);
+    let port: number;
+    try {
+      if (args.port === undefined) {
+        const t = await this.askTarget('tcpServer', vscode.l10n.t('Start TCP Server: port or host:port'), vscode.l10n.t('8000 (binds 127.0.0.1), 0 picks a free port, or 0.0.0.0:8000'), validateHostPort(true), '0');
+        if (t === undefined) return undefined;
+        const hp = parseHostPort(t, true);
+        host = hp.host ?? host;
+        port = hp.port;
+      } else port = checkPort(args.port);
+      let mode = this.mode(args);
+      if (mode === undefined && args.port === undefined) mode = await this.askMode();
+      if (mode === undefined && args.port === undefined) return undefined;
+      host = host?.trim() || '127.0.0.1';
+      if (!(await this.confirmBind(host, args))) return undefined;
+      const framing = this.framing(args);
+      const id = await this.open(() => this.manager.startTcpServer({ host, port, mode: mode ?? 'manual', framing }));
+      if (id) await this.remember('tcpServer', host === '127.0.0.1' ? String(port) : `${host.includes(':') ? `[${host}]` : host}:${port}`);
+      return id;
+    } catch (e) {
+      void vscode.window.showErrorMessage(userMessage(e));
+      return undefined;
+    }
+  }
+
+  async connectTcp(arg?: unknown): Promise<string | undefined> {
+    if (!requireTrust(vscode.l10n.t('Connecting a client'))) return undefined;
+    const args = argsOf(arg);
+    try {
+      let host = str(args.host);
+      let port: number;
+      if (args.port === undefined) {
+        const t = await this.askTarget('tcpConnect', vscode.l10n.t('Connect TCP Client: host:port'), '127.0.0.1:8000', validateHostPort(false), '127.0.0.1:');
+        if (t === undefined) return undefined;
+        const hp = parseHostPort(t, false);
+        host = hp.host ?? host;
+        port = hp.port;
+      } else port = checkPort(args.port, false);
+      host = host?.trim() || '127.0.0.1';
+      const target = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+      await this.remember('tcpConnect', target);
+      return await this.open(() => this.manager.connectTcp({ host, port, mode: this.mode(args), framing: this.framing(args) }));
+    } catch (e) {
+      void vscode.window.showErrorMessage(userMessage(e));
+      return undefined;
+    }
+  }
+
+  async openUdp(arg?: unknown): Promise<string | undefined> {
+    if (!requireTrust(vscode.l10n.t('Opening a UDP socket'))) return undefined;
+    const args = argsOf(arg);
+    try {
+      let host = str(args.host);
+      let port = args.port === undefined ? undefined : checkPort(args.port);
+      if (arg === undefined) {
+        const unbound = { label: vscode.l10n.t('Unbound'), description: vscode.l10n.t('send only; the OS picks a port on the first send'), bind: false };
+        const bind = { label: vscode.l10n.t('Bind to a port…'), description: vscode.l10n.t('receive datagrams on host:port'), bind: true };
+        const pick = await vscode.window.showQuickPick([bind, unbound], { title: vscode.l10n.t('Open UDP Socket') });
+        if (!pick) return undefined;
+        if (pick.bind) {
+          const t = await this.askTarget('udp', vscode.l10n.t('Open UDP Socket: port or host:port to bind'), vscode.l10n.t('9000 (binds 127.0.0.1), 0 picks a free port'), validateHostPort(true), '0');
+          if (t === undefined) return undefined;
+          const hp = parseHostPort(t, true);
+          host = hp.host;
+          port = hp.port;
+          await this.remember('udp', t.trim());
+        }
+      }
+      if (port !== undefined) {
+        host = host?.trim() || '127.0.0.1';
+        if (!(await this.confirmBind(host, args))) return undefined;
+      }
+      const remotePort = args.remotePort === undefined ? undefined : checkPort(args.remotePort, false);
+      return await this.open(() => this.manager.openUdp({ host, port, remoteHost: str(args.remoteHost), remotePort, mode: this.mode(args), framing: this.framing(args) }));
+    } catch (e) {
+      void vscode.window.showErrorMessage(userMessage(e));
+      return undefined;
+    }
+  }
+
+  private async unixPath(args: Args, kind: RecentKind, title: string): Promise<string | undefined> {
+    const p = str(args.path);
+    if (p) return p;
+    const t = await this.askTarget(kind, title, '/tmp/socket-lab.sock', (v) => (v.trim() ? undefined : vscode.l10n.t('Type the path of the socket file.')), '/tmp/socket-lab.sock');
+    if (t) await this.remember(kind, t.trim());
+    return t?.trim();
+  }
+
+  async startUnixServer(arg?: unknown): Promise<string | undefined> {
+    if (!requireTrust(vscode.l10n.t('Starting a server'))) return undefined;
+    const args = argsOf(arg);
+    try {
+      const path = await this.unixPath(args, 'unixServer', vscode.l10n.t('Start Unix Server: socket path'));
+      if (!path) return undefined;
+      let mode = this.mode(args);
+      if (mode === undefined && args.path === undefined) mode = await this.askMode();
+      if (mode === undefined && args.path === undefined) return undefined;
+      return await this.open(() => this.manager.startUnixServer({ path, mode, framing: this.framing(args) }));
+    } catch (e) {
+      void vscode.window.showErrorMessage(userMessage(e));
+      return undefined;
+    }
+  }
+
+  async connectUnix(arg?: unknown): Promise<string | undefined> {
+    if (!requireTrust(vscode.l10n.t('Connecting a client'))) return undefined;
+    const args = argsOf(arg);
+    try {
+      const path = await this.unixPath(args, 'unixConnect', vscode.l10n.t('Connect Unix Client: socket path'));
+      if (!path) return undefined;
+      return await this.open(() => this.manager.connectUnix({ path, mode: this.mode(args), framing: this.framing(args) }));
+    } catch (e) {
+      void vscode.window.showErrorMessage(userMessage(e));
+      return undefined;
+    }
+  }
+
+  /** The session from args, else the only candidate, else a quick pick among those matching `ok`. */
+  private async pickSession(args: Args, ok: (s: Session) => boolean, title: string): Promise<Session | undefined> {
+    const id = str(args.sessionId);
+    if (id) {
+      const s = this.manager.get(id);
+      if (!s) void vscode.window.showErrorMessage(vscode.l10n.t('Session {0} no longer exists (it may have been cleared).', id));
+      return s;
+    }
+    const candidates = this.manager.all().filter(ok);
+    if (candidates.length === 0) {
+      void vscode.window.showInformationMessage(vscode.l10n.t('No session can do that right now. Start a server or connect a client first.'));
+      return undefined;
+    }
+    if (candidates.length === 1) return candidates[0];
+    const picked = await vscode.window.showQuickPick(candidates.map((s) => ({ label: s.label, description: `${s.kind} · ${s.state}`, s })), { title });
+    return picked?.s;
+  }
+
+  private encoding(args: Args): string {
+    return str(args.encoding) ?? vscode.workspace.getConfiguration('socketLab').get<string>('encoding') ?? 'utf-8';
+  }
+
+  /** `socketLab.session.send {sessionId?, text?|hex?|escapes?, encoding?, lineEnding?, host?, port?}` → bytes sent. */
+  async send(arg?: unknown, inputKind: 'text' | 'hex' = 'text'): Promise<number | undefined> {
+    const args = argsOf(arg);
+    const s = await this.pickSession(args, (x) => x.isAlive && x.state !== 'connecting', vscode.l10n.t('Send to which session?'));
+    if (!s) return undefined;
+    try {
+      const encoding = checkEncoding(this.encoding(args));
+      const text = str(args.text);
+      let hex = str(args.hex);
+      let escaped = str(args.escapes);
+      if (text === undefined && hex === undefined && escaped === undefined) {
+        const asHex = inputKind === 'hex';
+        // typed text understands escapes; a wrong hex digit or escape is rejected in the box, with the reason
+        const validate = (x: string) => catchCodec(() => buildPayload(asHex ? { hex: x } : { escaped: x, encoding }))?.localized(lang());
+        const v = await vscode.window.showInputBox({
+          title: asHex ? vscode.l10n.t('Send hex to {0}', s.label) : vscode.l10n.t('Send text to {0} ({1})', s.label, encoding),
+          prompt: asHex ? vscode.l10n.t('Bytes as hex: 48 65 6c, 48656c or 0x48,0x65') : vscode.l10n.t('Text; escapes such as {0}, {1} and {2} are understood', '\\r\\n', '\\x00', '\\u5e74'),
+          validateInput: validate,
+          ignoreFocusOut: true,
+        });
+        if (v === undefined) return undefined;
+        if (asHex) hex = v;
+        else escaped = v;
+      }
+      const bytes = buildPayload({ text, hex, escaped, encoding, lineEnding: parseLineEnding(str(args.lineEnding) ?? 'none') });
+      return await this.sendBytes(s, bytes, args);
+    } catch (e) {
+      void vscode.window.showErrorMessage(userMessage(e));
+      return undefined;
+    }
+  }
+
+  private async sendBytes(s: Session, bytes: Uint8Array, args: Args): Promise<number> {
+    const port = args.port === undefined ? undefined : checkPort(args.port, false);
+    await s.send(bytes, { host: str(args.host), port, framing: this.framing(args) });
+    return bytes.length;
+  }
+
+  /** `socketLab.session.sendFile {sessionId?, path?}`: streamed with backpressure → bytes sent. */
+  async sendFile(arg?: unknown): Promise<number | undefined> {
+    const args = argsOf(arg);
+    const s = await this.pickSession(args, (x) => x.isAlive && x.kind !== 'tcp-server' && x.kind !== 'unix-server', vscode.l10n.t('Send a file to which session?'));
+    if (!s) return undefined;
+    let file = str(args.path);
+    if (!file) {
+      const uris = await vscode.window.showOpenDialog({ canSelectMany: false, title: vscode.l10n.t('Send a file to {0}', s.label) });
+      file = uris?.[0]?.fsPath;
+    }
+    if (!file) return undefined;
+    try {
+      const size = fs.statSync(file).size;
+      const port = args.port === undefined ? undefined : checkPort(args.port, false);
+      const stream = fs.createReadStream(file, { highWaterMark: 64 * 1024 });
+      const f = file;
+      return await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: vscode.l10n.t('Sending {0}', f) }, () =>
+        s.sendStream(stream, size, { host: str(args.host), port, framing: this.framing(args) }),
+      );
+    } catch (e) {
+      void vscode.window.showErrorMessage(userMessage(e));
+      return undefined;
+    }
+  }
+
+  async close(arg?: unknown): Promise<string | undefined> {
+    const s = await this.pickSession(argsOf(arg), (x) => x.isAlive, vscode.l10n.t('Close which session?'));
+    s?.close();
+    return s?.id;
+  }
+
+  async halfClose(arg?: unknown): Promise<string | undefined> {
+    const s = await this.pickSession(argsOf(arg), (x) => x.kind !== 'udp' && (x.state === 'open' || x.state === 'half-closed-by-peer'), vscode.l10n.t('Half-close (send FIN) on which connection?'));
+    s?.halfClose();
+    return s?.id;
+  }
+
+  async setMode(arg?: unknown): Promise<ServerMode | undefined> {
+    const args = argsOf(arg);
+    const s = await this.pickSession(args, (x) => x.isAlive, vscode.l10n.t('Switch the behaviour of which session?'));
+    if (!s) return undefined;
+    try {
+      const mode = this.mode(args) ?? (await this.askMode());
+      if (!mode) return undefined;
+      s.setMode(mode);
+      return mode;
+    } catch (e) {
+      void vscode.window.showErrorMessage(userMessage(e));
+      return undefined;
+    }
+  }
+
+  async copyAddress(arg?: unknown): Promise<string | undefined> {
+    const s = await this.pickSession(argsOf(arg), () => true, vscode.l10n.t('Copy the address of which session?'));
+    if (!s) return undefined;
+    await vscode.env.clipboard.writeText(s.label);
+    return s.label;
+  }
+
+  closeAll(): number {
+    const n = this.manager.roots().filter((s) => s.isAlive).length;
+    this.manager.closeAll();
+    return n;
+  }
+
+  clearClosed(): number {
+    return this.manager.clearClosed();
+  }
+
+  register(): void {
+    const c = this.context;
+    registerCommand(c, 'socketLab.tcp.startServer', (a) => this.startTcpServer(a));
+    registerCommand(c, 'socketLab.tcp.connect', (a) => this.connectTcp(a));
+    registerCommand(c, 'socketLab.udp.open', (a) => this.openUdp(a));
+    registerCommand(c, 'socketLab.unix.startServer', (a) => this.startUnixServer(a));
+    registerCommand(c, 'socketLab.unix.connect', (a) => this.connectUnix(a));
+    registerCommand(c, 'socketLab.session.send', (a) => this.send(a, 'text'));
+    registerCommand(c, 'socketLab.session.sendHex', (a) => this.send(a, 'hex'));
+    registerCommand(c, 'socketLab.session.sendFile', (a) => this.sendFile(a));
+    registerCommand(c, 'socketLab.session.close', (a) => this.close(a));
+    registerCommand(c, 'socketLab.session.halfClose', (a) => this.halfClose(a));
+    registerCommand(c, 'socketLab.session.setMode', (a) => this.setMode(a));
+    registerCommand(c, 'socketLab.session.copyAddress', (a) => this.copyAddress(a));
+    registerCommand(c, 'socketLab.session.closeAll', () => this.closeAll());
+    registerCommand(c, 'socketLab.session.clearClosed', () => this.clearClosed());
+    // for tests and other features: a snapshot of every session (id, kind, label, state, counters, error)
+    registerCommand(c, 'socketLab.session.list', () =>
+      this.manager.all().map((s) => ({ id: s.id, kind: s.kind, label: s.label, state: s.state, mode: s.mode, parentId: s.parentId, stats: s.stats, error: s.error && { code: s.error.code, message: s.error.message } })),
+    );
+  }
+}
+
+function catchCodec(f: () => unknown): CodecError | undefined {
+  try {
+    f();
+    return undefined;
+  } catch (e) {
+    if (e instanceof CodecError) return e;
+    throw e;
+  }
+}

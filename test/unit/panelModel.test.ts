@@ -1,0 +1,132 @@
+import * as assert from 'node:assert/strict';
+import { SessionManager } from '../../src/core/sessions/sessionManager';
+import type { Session } from '../../src/core/sessions/session';
+import { EVENT_INTERVAL_MS, SessionPanelModel } from '../../src/vscode/panel/sessionPanelModel';
+import type { PanelEvent, SendSpec } from '../../src/shared/panelProtocol';
+
+const text = (input: string, extra: Partial<SendSpec> = {}): SendSpec => ({ input, mode: 'text', encoding: 'utf-8', lineEnding: 'none', framing: 'raw', ...extra });
+const hex = (input: string): SendSpec => ({ ...text(input), mode: 'hex' });
+
+async function until(cond: () => boolean, ms = 3000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+describe('session panel: model over real TCP sockets', () => {
+  let manager: SessionManager;
+  let client: Session;
+  let accepted: Session;
+  let model: SessionPanelModel;
+  let events: PanelEvent[];
+
+  beforeEach(async () => {
+    manager = new SessionManager();
+    const children: Session[] = [];
+    manager.onDidAdd((s) => {
+      if (s.kind === 'tcp-accepted') children.push(s);
+    });
+    const server = await manager.startTcpServer({ host: '127.0.0.1', port: 0 });
+    client = await manager.connectTcp({ host: '127.0.0.1', port: server.localPort! });
+    await until(() => children.length === 1);
+    accepted = children[0];
+    model = new SessionPanelModel(client, 'en');
+    events = [];
+    model.onDidEvent((e) => events.push(e));
+  });
+
+  afterEach(() => {
+    model.dispose();
+    manager.dispose();
+  });
+
+  it('sends "hello" as text and e5 b9 b4 as hex; the peer receives exactly those bytes', async () => {
+    assert.deepEqual(await model.send(text('hello')), { ok: true, bytes: 5 });
+    assert.deepEqual(await model.send(hex('e5 b9 b4')), { ok: true, bytes: 3 });
+    await until(() => accepted.transcript.endOffset === 8);
+    assert.equal(new TextDecoder().decode(accepted.transcript.read(0, 8)), 'hello年');
+    const r = model.readRange(0, 4096);
+    assert.equal(r.offset, 0);
+    assert.deepEqual([...r.bytes], [...new TextEncoder().encode('hello年')]);
+    assert.deepEqual(r.spans.map((s) => [s.offset, s.length, s.dir]), [
+      [0, 5, 'out'],
+      [5, 3, 'out'],
+    ]);
+    const page = model.chunks(0, 10, 'text', 'utf-8', 2048);
+    assert.deepEqual(page.chunks.map((c) => c.parts.map((p) => p.t).join('')), ['hello', '年']);
+    assert.deepEqual(model.chunks(1, 10, 'hex', 'utf-8', 2048).chunks[0].parts, [{ t: 'e5 b9 b4' }]);
+  });
+
+  it('shows received gbk bytes c4 ea as 年 when the panel switches to gbk', async () => {
+    await accepted.send(Uint8Array.from([0xc4, 0xea]));
+    await until(() => client.transcript.endOffset === 2);
+    const c = model.chunks(0, 10, 'text', 'gbk', 2048).chunks[0];
+    assert.equal(c.dir, 'in');
+    assert.deepEqual(c.parts, [{ t: '年' }]);
+    assert.deepEqual(model.chunks(0, 10, 'text', 'utf-8', 2048).chunks[0].parts, [{ t: '\\xc4\\xea', e: true }]);
+  });
+
+  it('marks bad hex with its reason and position, and sends nothing', async () => {
+    const v = model.validate(hex('48 6z'));
+    assert.equal(v.ok, false);
+    assert.ok(!v.ok && v.error.code === 'EBADHEX' && v.error.index === 4, JSON.stringify(v));
+    const s = await model.send(hex('48 6z'));
+    assert.equal(s.ok, false);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(client.transcript.endOffset, 0);
+    assert.equal(accepted.transcript.endOffset, 0);
+  });
+
+  it('applies line ending and framing from the send bar', async () => {
+    await model.send(text('hi', { lineEnding: 'crlf', framing: 'len2be' }));
+    await until(() => accepted.transcript.endOffset === 6);
+    assert.deepEqual([...accepted.transcript.read(0, 6)], [0, 4, 0x68, 0x69, 0x0d, 0x0a]);
+  });
+
+  it('coalesces a flood of chunks into a few transcriptGrew events', async () => {
+    for (let i = 0; i < 300; i++) await accepted.send(Uint8Array.of(i & 0xff));
+    await until(() => client.transcript.endOffset === 300);
+    await new Promise((r) => setTimeout(r, EVENT_INTERVAL_MS * 3));
+    const grew = events.filter((e) => e.type === 'transcriptGrew');
+    assert.ok(grew.length >= 1 && grew.length < 30, `${grew.length} events for 300 bytes`);
+    const last = grew[grew.length - 1];
+    assert.equal(last.type === 'transcriptGrew' && last.transcript.endOffset, 300);
+  });
+
+  it('finds hex and text in the transcript, after a given offset', async () => {
+    await model.send(text('abc年abc'));
+    assert.deepEqual(model.find('abc', 'text', 'utf-8', 0).found, { offset: 0, length: 3 });
+    assert.deepEqual(model.find('abc', 'text', 'utf-8', 1).found, { offset: 6, length: 3 });
+    assert.deepEqual(model.find('e5b9b4', 'hex', 'utf-8', 0).found, { offset: 3, length: 3 });
+    assert.equal(model.find('zz', 'text', 'utf-8', 0).found, undefined);
+    assert.equal(model.find('0q', 'hex', 'utf-8', 0).error?.code, 'EBADHEX');
+  });
+
+  it('repeats a send K times every N ms and can be stopped', async () => {
+    assert.equal(model.startRepeat(text('x'), 10, 3).ok, true);
+    await until(() => events.some((e) => e.type === 'repeatState' && !e.repeat.running));
+    await until(() => accepted.transcript.endOffset === 3);
+    assert.equal(new TextDecoder().decode(accepted.transcript.read(0, 3)), 'xxx');
+    model.startRepeat(text('y'), 20, 1000);
+    await until(() => accepted.transcript.endOffset >= 4);
+    const stopped = model.stopRepeat();
+    assert.equal(stopped.running, false);
+    const n = accepted.transcript.endOffset;
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(accepted.transcript.endOffset, n, 'nothing is sent after stop');
+  });
+
+  it('reports state changes, and the close once', async () => {
+    accepted.close();
+    await until(() => events.some((e) => e.type === 'stateChanged' && e.session.state === 'half-closed-by-peer'));
+    client.close();
+    await until(() => events.some((e) => e.type === 'sessionClosed'));
+    await new Promise((r) => setTimeout(r, 30));
+    const closed = events.filter((e) => e.type === 'sessionClosed');
+    assert.equal(closed.length, 1);
+    assert.equal(closed[0].type === 'sessionClosed' && closed[0].session.closed, true);
+    assert.equal(closed[0].type === 'sessionClosed' && closed[0].session.canSend, false);
+  });
+});
