@@ -44,6 +44,54 @@ const fakeHost = (size: number) => `
   });
 })();`;
 
+// In-page measurements, kept as plain JS strings: they run in the browser, not in Node.
+const FIRST_ROWS = `new Promise((resolve) => {
+  const t0 = performance.now();
+  document.addEventListener('hexrendered', function on(e) {
+    if (e.detail.rows > 0) {
+      document.body.getBoundingClientRect(); // include style and layout of the rows
+      document.removeEventListener('hexrendered', on);
+      resolve(performance.now() - t0);
+    }
+  });
+  const s = document.createElement('script');
+  s.src = '/main.js';
+  document.body.append(s);
+})`;
+
+const SCROLL_STEPS = `(async () => {
+  // let the conversation finish its first pulls, so the steps measure scrolling alone
+  await new Promise((r) => {
+    const check = () => (document.body.dataset.ready ? setTimeout(r, 500) : setTimeout(check, 20));
+    check();
+  });
+  const view = document.querySelector('.hex-view');
+  const rows = view.querySelector('.hex-rows');
+  const track = view.querySelector('.hex-track');
+  const step = (init) => new Promise((resolve) => {
+    const t0 = performance.now();
+    view.addEventListener('hexrendered', () => {
+      document.body.getBoundingClientRect();
+      resolve(performance.now() - t0);
+    }, { once: true });
+    init();
+  });
+  const wheel = [];
+  // the viewer starts at the tail (follow mode): scroll up a notch at a time, then back down
+  for (let i = 0; i < 300; i++) {
+    const dy = i < 150 ? -100 : 100;
+    wheel.push(await step(() => rows.dispatchEvent(new WheelEvent('wheel', { deltaY: dy, deltaMode: 0, bubbles: true, cancelable: true }))));
+  }
+  // clicks on the track page by a screenful; far pages are not cached yet
+  const jump = [];
+  for (let i = 0; i < 30; i++) {
+    const r = track.getBoundingClientRect();
+    const y = r.top + (((i * 7919) % 97) / 97) * r.height;
+    jump.push(await step(() => track.dispatchEvent(new PointerEvent('pointerdown', { clientY: y, bubbles: true, cancelable: true }))));
+  }
+  return { wheel, jump };
+})()`;
+
 interface Figures {
   firstRowsMs: number;
   scrollMedianMs: number;
@@ -53,8 +101,6 @@ interface Figures {
 
 async function measure(browser: import('playwright-core').Browser, size: number): Promise<Figures> {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  // tsx compiles this file with keepNames, so functions passed to evaluate() call __name
-  await page.addInitScript('window.__name = (f) => f');
   await page.route('http://bench.invalid/**', (route) => {
     const name = new URL(route.request().url()).pathname.slice(1);
     if (!name) return route.fulfill({ contentType: 'text/html', body: '<!DOCTYPE html><html><head><link rel="stylesheet" href="/main.css"></head><body data-view="session"><div id="root"></div></body></html>' });
@@ -64,61 +110,8 @@ async function measure(browser: import('playwright-core').Browser, size: number)
   });
   await page.goto('http://bench.invalid/');
   await page.addScriptTag({ content: fakeHost(size) });
-  const firstRowsMs = await page.evaluate(
-    () =>
-      new Promise<number>((resolve) => {
-        const t0 = performance.now();
-        document.addEventListener('hexrendered', function on(e) {
-          if ((e as CustomEvent<{ rows: number }>).detail.rows > 0) {
-            document.body.getBoundingClientRect(); // include style and layout of the rows
-            document.removeEventListener('hexrendered', on);
-            resolve(performance.now() - t0);
-          }
-        });
-        const s = document.createElement('script');
-        s.src = '/main.js';
-        document.body.append(s);
-      }),
-  );
-  const steps = await page.evaluate(async () => {
-    // let the conversation finish its first pulls, so the steps measure scrolling alone
-    await new Promise<void>((r) => {
-      const check = () => (document.body.dataset.ready ? setTimeout(r, 500) : setTimeout(check, 20));
-      check();
-    });
-    const view = document.querySelector('.hex-view') as HTMLElement;
-    const rows = view.querySelector('.hex-rows') as HTMLElement;
-    const step = (init: () => void) =>
-      new Promise<number>((resolve) => {
-        const t0 = performance.now();
-        view.addEventListener(
-          'hexrendered',
-          () => {
-            document.body.getBoundingClientRect();
-            resolve(performance.now() - t0);
-          },
-          { once: true },
-        );
-        init();
-      });
-    const wheel: number[] = [];
-    // the viewer starts at the tail (follow mode): scroll up a notch at a time, then back down
-    for (let i = 0; i < 300; i++) {
-      const dy = i < 150 ? -100 : 100;
-      wheel.push(await step(() => rows.dispatchEvent(new WheelEvent('wheel', { deltaY: dy, deltaMode: 0, bubbles: true, cancelable: true }))));
-    }
-    const jump: number[] = [];
-    const thumb = view.querySelector('.hex-thumb') as HTMLElement;
-    const track = view.querySelector('.hex-track') as HTMLElement;
-    for (let i = 0; i < 30; i++) {
-      const r = track.getBoundingClientRect();
-      const y = r.top + ((i * 7919) % 97) / 97 * r.height;
-      // a click on the track pages by a screenful; far jumps land on pages not yet pulled
-      jump.push(await step(() => track.dispatchEvent(new PointerEvent('pointerdown', { clientY: y, bubbles: true, cancelable: true }))));
-    }
-    void thumb;
-    return { wheel, jump };
-  });
+  const firstRowsMs = (await page.evaluate(FIRST_ROWS)) as number;
+  const steps = (await page.evaluate(SCROLL_STEPS)) as { wheel: number[]; jump: number[] };
   await page.close();
   const q = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))];
   return { firstRowsMs, scrollMedianMs: q(steps.wheel, 0.5), scrollP95Ms: q(steps.wheel, 0.95), jumpMedianMs: q(steps.jump, 0.5) };

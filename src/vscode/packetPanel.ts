@@ -10,7 +10,7 @@ import {
   type CaptureState, type ExportFormat, type PacketPanelAnswers, type PacketPanelEvent, type PacketPanelRequest,
   type PacketStringKey, type PanelStatus,
 } from '../shared/packetPanelProtocol';
-import { arraySource, FilterError, PacketListModel } from '../core/packets/packetListModel';
+import { arraySource, FilterCancelledError, FilterError, PacketListModel } from '../core/packets/packetListModel';
 import { readCaptureFile } from '../core/pcap/pcapReader';
 import { encodeCaptureFile } from '../core/capture/captureExport';
 import type { Capture, CaptureManager } from '../core/capture/captureManager';
@@ -210,10 +210,12 @@ class PacketPanel {
         return this.model.rows(req.start, req.count) satisfies PacketPanelAnswers['rows'];
       case 'filter':
         try {
-          this.model.setFilter(req.expr);
+          await this.model.setFilter(req.expr);
           return { ok: true, ...this.status() } satisfies PacketPanelAnswers['filter'];
         } catch (e) {
           if (e instanceof FilterError) return { ok: false, error: e.message } satisfies PacketPanelAnswers['filter'];
+          // Replaced by a newer filter: answer with what is shown now; the webview ignores it.
+          if (e instanceof FilterCancelledError) return { ok: true, ...this.status() } satisfies PacketPanelAnswers['filter'];
           throw e;
         }
       case 'packet': {

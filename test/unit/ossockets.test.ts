@@ -17,7 +17,7 @@ import {
   tcpStateName,
 } from '../../src/core/ossockets/procNet';
 import { descendantsOf, readProcess } from '../../src/core/ossockets/procProcesses';
-import { filterSockets, findListeners, parseStateFilter, readSocketTable } from '../../src/core/ossockets/socketTable';
+import { filterSockets, findListeners, parseStateFilter, readSocketTable, readSocketTableShared } from '../../src/core/ossockets/socketTable';
 import { parseSocketsArgs, runSocketsCommand } from '../../src/core/ossockets/socketsCli';
 import { captureArgs, connectableHost, describeSocket, formatBytes } from '../../src/core/ossockets/socketText';
 import { parseSsTcpInfo } from '../../src/core/ossockets/ssInfo';
@@ -293,6 +293,26 @@ describe('ossockets: live sockets on this machine', function () {
     assert.deepEqual((await findListeners(uport, 'udp')).map((s) => s.pid), [process.pid]);
     const ux = await until('unix', () => mine((x) => x.protocol === 'unix' && x.path === sockPath));
     assert.deepEqual([ux.state, ux.pid], ['LISTEN', process.pid]);
+  });
+
+  it('shares one read between callers close in time, and reads again later', async () => {
+    const a = readSocketTableShared({ unix: false }, 200);
+    const b = readSocketTableShared({ unix: false }, 200);
+    assert.equal(a, b);
+    assert.notEqual(readSocketTableShared({ unix: true }, 200), a, 'different options are different reads');
+    await a;
+    await new Promise((r) => setTimeout(r, 250));
+    const c = readSocketTableShared({ unix: false }, 200);
+    assert.notEqual(c, a);
+    // the fresh read sees a socket opened after the first one
+    const srv = net.createServer();
+    cleanups.push(() => srv.close());
+    const port = await listen(srv, 0, '127.0.0.1');
+    await c;
+    await new Promise((r) => setTimeout(r, 250));
+    const d = await readSocketTableShared({ unix: false }, 200);
+    assert.ok(d.sockets.some((s) => s.localPort === port && s.state === 'LISTEN'));
+    assert.ok(!(await a).sockets.some((s) => s.localPort === port));
   });
 
   it('filters by pid including child processes, by port and by state', async () => {

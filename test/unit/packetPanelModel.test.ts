@@ -4,7 +4,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { PacketRecord } from '../../src/shared/packet';
-import { arraySource, FilterError, PacketListModel, type PacketSource } from '../../src/core/packets/packetListModel';
+import { arraySource, FilterCancelledError, FilterError, PacketListModel, type PacketSource } from '../../src/core/packets/packetListModel';
 import { readCaptureFile } from '../../src/core/pcap/pcapReader';
 import { hexToBytes, isPacketDetail, isRowsPage } from '../../src/shared/packetPanelProtocol';
 import { repoRoot } from './helpers';
@@ -54,9 +54,9 @@ describe('packet panel: host model', () => {
     assert.deepEqual(m.rows(20, 10).rows, [], 'past the end is empty');
   });
 
-  it('pages the filtered result and bumps the generation per filter', () => {
+  it('pages the filtered result and bumps the generation per filter', async () => {
     const m = new PacketListModel(arraySource(packets));
-    const st = m.setFilter('tcp.flags.syn == 1');
+    const st = await m.setFilter('tcp.flags.syn == 1');
     assert.equal(st.matched, 2);
     assert.equal(st.generation, 1);
     const page = m.rows(0, 100);
@@ -64,27 +64,27 @@ describe('packet panel: host model', () => {
     assert.equal(page.generation, 1);
     assert.equal(m.positionOf(1), 1);
     assert.equal(m.positionOf(5), -1);
-    m.setFilter('tcp.flags.fin == 1');
+    await m.setFilter('tcp.flags.fin == 1');
     assert.deepEqual(m.rows(0, 100).rows.map((r) => r.no), [8, 9]);
     assert.deepEqual(m.rows(1, 1).rows.map((r) => r.no), [9], 'a page starting inside the filtered list');
-    assert.equal(m.setFilter('').matched, 10, 'an empty filter shows everything again');
+    assert.equal((await m.setFilter('')).matched, 10, 'an empty filter shows everything again');
     assert.equal(m.status.generation, 3);
   });
 
-  it('reports a bad filter as a FilterError and keeps the previous result', () => {
+  it('reports a bad filter as a FilterError and keeps the previous result', async () => {
     const m = new PacketListModel(arraySource(packets));
-    m.setFilter('tcp.len > 0');
-    assert.throws(() => m.setFilter('tcp.flags.syn =='), (e: unknown) => e instanceof FilterError && e.message.length > 0);
+    await m.setFilter('tcp.len > 0');
+    await assert.rejects(m.setFilter('tcp.flags.syn =='), (e: unknown) => e instanceof FilterError && e.message.length > 0);
     assert.equal(m.filter, 'tcp.len > 0');
     assert.deepEqual(m.rows(0, 100).rows.map((r) => r.no), [4, 6]);
   });
 
-  it('takes in packets as a capture grows, filtering new ones, and forgets evicted ones', () => {
+  it('takes in packets as a capture grows, filtering new ones, and forgets evicted ones', async () => {
     const src = new GrowingSource(packets);
     const m = new PacketListModel(src);
     const fired: number[] = [];
     m.onDidChange((s) => fired.push(s.total));
-    m.setFilter('tcp.flags.syn == 1 || tcp.flags.fin == 1');
+    await m.setFilter('tcp.flags.syn == 1 || tcp.flags.fin == 1');
     assert.equal(m.status.matched, 0);
     src.add(3);
     m.sync();
@@ -100,6 +100,25 @@ describe('packet panel: host model', () => {
     assert.deepEqual(fired, [3, 10, 6]);
     m.sync();
     assert.deepEqual(fired, [3, 10, 6], 'no event when nothing changed');
+  });
+
+  it('applies a filter in slices: packets arriving meanwhile are included, a newer filter cancels it', async () => {
+    const src = new GrowingSource(packets);
+    src.add(4);
+    const m = new PacketListModel(src);
+    const running = m.setFilter('tcp.flags.fin == 1', 2);
+    // While the first slice yields, the capture grows and the model takes the new packets in.
+    src.add(6);
+    m.sync();
+    const st = await running;
+    assert.equal(st.total, 10);
+    assert.deepEqual(m.rows(0, 10).rows.map((r) => r.no), [8, 9], 'the FINs arrived during filtering and match');
+    const first = m.setFilter('tcp.flags.syn == 1', 2);
+    const second = m.setFilter('tcp.len > 0', 2);
+    await assert.rejects(first, (e: unknown) => e instanceof FilterCancelledError);
+    await second;
+    assert.equal(m.filter, 'tcp.len > 0');
+    assert.deepEqual(m.rows(0, 10).rows.map((r) => r.no), [4, 6]);
   });
 
   it('gives one packet its layers, fields with byte ranges, and bytes', () => {

@@ -9,18 +9,19 @@ const tr = { startOffset: 0, endOffset: 5, firstSeq: 0, nextSeq: 1, droppedBytes
 function pair(handle: (req: PanelRequest) => unknown) {
   const invalid: string[] = [];
   const events: PanelEvent[] = [];
-  let host!: ReturnType<typeof createPanelHost>;
+  const wire: { host?: ReturnType<typeof createPanelHost> } = {};
   const client = new PanelClient(
-    (m: RpcEnvelope) => void Promise.resolve().then(() => host.receive(structuredClone(m))),
+    (m: RpcEnvelope) => void Promise.resolve().then(() => wire.host!.receive(structuredClone(m))),
     (e) => events.push(e),
     (_raw, reason) => invalid.push(`client: ${reason}`),
     500,
   );
-  host = createPanelHost(
+  const host = createPanelHost(
     (m) => void Promise.resolve().then(() => client.receive(structuredClone(m))),
     handle,
     (_raw, reason) => invalid.push(`host: ${reason}`),
   );
+  wire.host = host;
   return { client, host, invalid, events };
 }
 

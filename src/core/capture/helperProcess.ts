@@ -132,9 +132,4 @@ export class HelperProcess extends Disposable {
     timer.unref();
     void this.exited.then(() => clearTimeout(timer));
   }
-
-  /** For tests: kill the helper outright, as a crash would. */
-  kill(signal: NodeJS.Signals = 'SIGKILL'): void {
-    this.child.kill(signal);
-  }
 }

@@ -15,6 +15,9 @@ import './tcp';
 import './udp';
 import './dns';
 import './http';
+import { DissectContext } from './context';
+
+export { DissectContext };
 
 /** How textbooks name the unit at each layer (CURRICULUM.md "Where the layers get their names"). */
 export type LayerRole = 'frame' | 'packet' | 'segment' | 'datagram' | 'message';
@@ -88,86 +91,6 @@ export interface DissectedPacket {
   data: Uint8Array;
 }
 
-interface TcpDirection {
-  base: number;
-  baseSet: boolean;
-  /** Window-scale shift announced in this side's SYN; -1 none, -2 not seen. */
-  wscale: number;
-}
-
-interface TcpConversationState {
-  stream: number;
-  /** Endpoint A is the side that sent the first segment seen. */
-  aAddr: string;
-  aPort: number;
-  dir: [TcpDirection, TcpDirection];
-}
-
-const MAX_CONVERSATIONS = 65536;
-
-/** Per-capture state: stream indices and the base sequence numbers behind relative seq/ack. */
-export class DissectContext {
-  private readonly tcp = new Map<string, TcpConversationState>();
-  private readonly udp = new Map<string, number>();
-  private nextTcpStream = 0;
-  private nextUdpStream = 0;
-
-  /** @internal Finds or creates the TCP conversation and says which direction this segment goes (0 = A→B). */
-  tcpConversation(srcAddr: string, srcPort: number, dstAddr: string, dstPort: number): { conv: TcpConversationState; dir: 0 | 1 } {
-    const fwd = `${srcAddr}|${srcPort}|${dstAddr}|${dstPort}`;
-    let conv = this.tcp.get(fwd);
-    if (conv !== undefined) return { conv, dir: conv.aAddr === srcAddr && conv.aPort === srcPort ? 0 : 1 };
-    const rev = `${dstAddr}|${dstPort}|${srcAddr}|${srcPort}`;
-    conv = this.tcp.get(rev);
-    if (conv !== undefined) return { conv, dir: conv.aAddr === srcAddr && conv.aPort === srcPort ? 0 : 1 };
-    conv = {
-      stream: this.nextTcpStream++,
-      aAddr: srcAddr,
-      aPort: srcPort,
-      dir: [
-        { base: 0, baseSet: false, wscale: -2 },
-        { base: 0, baseSet: false, wscale: -2 },
-      ],
-    };
-    this.bound(this.tcp);
-    // Both spellings point at one state so lookups need no canonical ordering.
-    this.tcp.set(fwd, conv);
-    this.tcp.set(rev, conv);
-    return { conv, dir: 0 };
-  }
-
-  /** @internal Starts a fresh conversation state when a new SYN reuses the ports (a new connection). */
-  restartTcpConversation(srcAddr: string, srcPort: number, dstAddr: string, dstPort: number): { conv: TcpConversationState; dir: 0 | 1 } {
-    this.tcp.delete(`${srcAddr}|${srcPort}|${dstAddr}|${dstPort}`);
-    this.tcp.delete(`${dstAddr}|${dstPort}|${srcAddr}|${srcPort}`);
-    return this.tcpConversation(srcAddr, srcPort, dstAddr, dstPort);
-  }
-
-  /** @internal UDP stream index for a pair of endpoints. */
-  udpStream(srcAddr: string, srcPort: number, dstAddr: string, dstPort: number): number {
-    const a = `${srcAddr}|${srcPort}`;
-    const b = `${dstAddr}|${dstPort}`;
-    const key = a < b ? `${a}|${b}` : `${b}|${a}`;
-    let s = this.udp.get(key);
-    if (s === undefined) {
-      s = this.nextUdpStream++;
-      this.bound(this.udp);
-      this.udp.set(key, s);
-    }
-    return s;
-  }
-
-  /** Forgets the oldest conversations so a long capture cannot grow this without bound. */
-  private bound<V>(m: Map<string, V>): void {
-    if (m.size < MAX_CONVERSATIONS) return;
-    let n = m.size >> 2;
-    for (const k of m.keys()) {
-      m.delete(k);
-      if (--n <= 0) break;
-    }
-  }
-}
-
 const frameProto = declareProtocol('frame', 'Frame');
 const hfFrame = declareFields({
   number: ['frame.number', 'Frame Number', 'uint'],
@@ -227,11 +150,11 @@ export function dissect(rec: PacketRecord, ctx: DissectContext = new DissectCont
     protocols += (i > 1 ? ':' : '') + name;
     // Wireshark lists the ethertype table as a pseudo-protocol after each link header that used it.
     if ((name === 'eth' || name === 'sll' || name === 'vlan') && i + 1 < pi.layers.length && pi.layers[i + 1].name !== 'data') protocols += ':ethertype';
-    if (pi.layers[i].truncated) truncated = true;
+    if (pi.layers[i].truncated && i < pi.quotedFrom) truncated = true;
   }
   addField(pi, frame, hfFrame.protocols, protocols, protocols, 0, 0);
   if (pi.malformed === undefined && (truncated || pi.r.truncated)) {
-    const cut = pi.layers.find((l, i) => i > 0 && l.truncated);
+    const cut = pi.layers.find((l, i) => i > 0 && i < pi.quotedFrom && l.truncated);
     pi.malformed = `Truncated: the ${cut?.name ?? 'packet'} layer needs more bytes than the ${capLen} captured`;
   }
   // Even when every header fitted, a snap length below the wire length means the rest is missing.

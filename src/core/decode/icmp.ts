@@ -1,6 +1,6 @@
 // ICMP (IPv4): type/code with names, echo id/seq; the quoted header of errors is left as data.
 import { hex } from './format';
-import { PacketInfo, addField, beginLayer, declareFields, declareProtocol, dissectData, ipProtoTable } from './registry';
+import { PacketInfo, addField, beginLayer, declareFields, declareProtocol, dissectData, dissectQuoted, ipProtoTable } from './registry';
 
 const icmp = declareProtocol('icmp', 'Internet Control Message Protocol');
 const hf = declareFields({
@@ -38,7 +38,6 @@ function dissectIcmp(pi: PacketInfo, offset: number, end: number): number {
   addField(pi, layer, hf.code, code, codeName ? `${code} (${codeName})` : String(code), offset + 1, 1);
   addField(pi, layer, hf.checksum, ck, hex(ck, 4), offset + 2, 2);
   pi.info = codeName ? `${typeName} (${codeName})` : typeName;
-  let body = offset + 4;
   if (type === 0 || type === 8 || type === 13 || type === 14) {
     const id = r.u16At(offset + 4);
     const seq = r.u16At(offset + 6);
@@ -49,11 +48,11 @@ function dissectIcmp(pi: PacketInfo, offset: number, end: number): number {
       addField(pi, layer, hf.seqLe, swap16(seq), `${swap16(seq)} (${hex(swap16(seq), 4)})`, offset + 6, 2);
       pi.info = `${typeName.padEnd(20)} id=${hex(id, 4)}, seq=${seq}/${swap16(seq)}${pi.ttl >= 0 ? `, ttl=${pi.ttl}` : ''}`;
     } else layer.truncated = true;
-    body = offset + 8;
-  } else {
-    body = offset + 8; // unused / pointer / gateway word before the quoted datagram
-  }
-  if (body < end) dissectData(pi, body, end);
+    if (offset + 8 < end) dissectData(pi, offset + 8, end);
+  } else if (type === 3 || type === 4 || type === 5 || type === 11 || type === 12) {
+    // Errors quote the offending packet after an unused/pointer/gateway word: decode it as Wireshark does.
+    dissectQuoted(pi, 0x0800, offset + 8, end);
+  } else if (offset + 4 < end) dissectData(pi, offset + 4, end);
   return end - offset;
 }
 

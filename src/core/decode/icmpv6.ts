@@ -1,6 +1,6 @@
 // ICMPv6: type/code names, echo id/seq, neighbour discovery targets.
 import { formatIpv6, hex } from './format';
-import { PacketInfo, addField, beginLayer, declareFields, declareProtocol, dissectData, ipProtoTable } from './registry';
+import { PacketInfo, addField, beginLayer, declareFields, declareProtocol, dissectData, dissectQuoted, ipProtoTable } from './registry';
 
 const icmpv6 = declareProtocol('icmpv6', 'Internet Control Message Protocol v6');
 const hf = declareFields({
@@ -49,7 +49,8 @@ function dissectIcmpv6(pi: PacketInfo, offset: number, end: number): number {
   } else if (type === 135 || type === 136 || type === 128 || type === 129) {
     layer.truncated = true;
   }
-  if (body < end) dissectData(pi, body, end);
+  if (type >= 1 && type <= 4) dissectQuoted(pi, 0x86dd, offset + 8, end);
+  else if (body < end) dissectData(pi, body, end);
   return end - offset;
 }
 

@@ -94,11 +94,11 @@ function dissectIpv4(pi: PacketInfo, offset: number, end: number): number {
     pi.markMalformed('Truncated: the IPv4 options were cut off');
     return end - offset;
   }
+  pi.netSrc = src;
+  pi.netDst = dst;
   if (pi.nested === 0) {
     pi.src = src;
     pi.dst = dst;
-    pi.netSrc = src;
-    pi.netDst = dst;
     pi.ttl = ttl;
   }
   if (totalLen < ihl) {

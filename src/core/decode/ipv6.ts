@@ -69,11 +69,11 @@ function dissectIpv6(pi: PacketInfo, offset: number, end: number): number {
   addField(pi, layer, hf.hlim, hlim, String(hlim), offset + 7, 1);
   addField(pi, layer, hf.src, src, src, offset + 8, 16);
   addField(pi, layer, hf.dst, dst, dst, offset + 24, 16);
+  pi.netSrc = src;
+  pi.netDst = dst;
   if (pi.nested === 0) {
     pi.src = src;
     pi.dst = dst;
-    pi.netSrc = src;
-    pi.netDst = dst;
     pi.ttl = hlim;
   }
   const payloadEnd = Math.min(end, offset + 40 + plen);

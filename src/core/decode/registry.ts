@@ -1,7 +1,7 @@
 // Dissector tables and field declarations, the Wireshark way: protocols register themselves as data.
 import type { PacketRecord } from '../../shared/packet';
 import type { Field, Layer, LayerRole, TcpSegmentInfo } from './dissect';
-import type { DissectContext } from './dissect';
+import type { DissectContext } from './context';
 import { hexBytes } from './format';
 import { ByteReader } from './reader';
 
@@ -62,8 +62,10 @@ export class PacketInfo {
   srcPort = -1;
   dstPort = -1;
   tcp: TcpSegmentInfo | undefined;
-  /** Set inside an ICMP error's quoted packet so it does not touch conversation state. */
+  /** Set inside an ICMP error's quoted packet so it does not touch conversation state or the columns. */
   nested = 0;
+  /** Index of the first layer of a quoted packet: layers from here on do not make the packet "truncated". */
+  quotedFrom = Infinity;
 
   constructor(
     readonly rec: PacketRecord,
@@ -215,4 +217,22 @@ export function callPortsOrData(table: DissectorTable, heuristics: Dissector[], 
     if (used !== undefined) return used;
   }
   return dissectData(pi, offset, end);
+}
+
+/** Decodes the packet an ICMP error quotes, without letting it change the columns, conversations or marks. */
+export function dissectQuoted(pi: PacketInfo, ethertype: number, offset: number, end: number): void {
+  if (offset >= end || pi.nested >= 2) {
+    dissectData(pi, offset, end);
+    return;
+  }
+  const saved = { protocol: pi.protocol, info: pi.info, src: pi.src, dst: pi.dst, netSrc: pi.netSrc, netDst: pi.netDst, srcPort: pi.srcPort, dstPort: pi.dstPort, malformed: pi.malformed, truncated: pi.r.truncated };
+  pi.quotedFrom = Math.min(pi.quotedFrom, pi.layers.length);
+  pi.nested++;
+  try {
+    callTableOrData(ethertypeTable, ethertype, pi, offset, end);
+  } finally {
+    pi.nested--;
+    Object.assign(pi, { protocol: saved.protocol, info: saved.info, src: saved.src, dst: saved.dst, netSrc: saved.netSrc, netDst: saved.netDst, srcPort: saved.srcPort, dstPort: saved.dstPort, malformed: saved.malformed });
+    pi.r.truncated = saved.truncated;
+  }
 }

@@ -1,4 +1,5 @@
 // TCP: header, all flags, options (MSS, WS, SACK, timestamps…), relative seq/ack per conversation, then ports.
+import { DissectContext } from './context';
 import type { TcpSegmentInfo } from './dissect';
 import { hex } from './format';
 import { type FieldDef, PacketInfo, addBytesField, addChild, addField, beginLayer, callPortsOrData, declareAlias, declareFields, declareProtocol, ipProtoTable, tcpHeuristics, tcpPortTable } from './registry';
@@ -223,7 +224,7 @@ function dissectTcp(pi: PacketInfo, offset: number, end: number): number {
   }
   const segLen = Math.max(0, end - offset - hdrLen);
   // Conversation state: base sequence numbers per direction make seq/ack relative, as Wireshark shows them.
-  const ctx = pi.ctx;
+  const ctx = pi.nested === 0 ? pi.ctx : new DissectContext(); // a quoted segment must not disturb the real conversation
   let { conv, dir } = ctx.tcpConversation(pi.netSrc, sport, pi.netDst, dport);
   if ((flags & (SYN | ACK)) === SYN && conv.dir[dir].baseSet && conv.dir[dir].base !== seqRaw) {
     ({ conv, dir } = ctx.restartTcpConversation(pi.netSrc, sport, pi.netDst, dport));

@@ -38,10 +38,9 @@ function dissectUdp(pi: PacketInfo, offset: number, end: number): number {
   addField(pi, layer, hf.dstport, dport, String(dport), offset + 2, 2);
   addField(pi, layer, hf.length, len, String(len), offset + 4, 2);
   addField(pi, layer, hf.checksum, ck, `${hex(ck, 4)} [unverified]`, offset + 6, 2);
-  if (pi.nested === 0) {
-    const stream = pi.ctx.udpStream(pi.netSrc, sport, pi.netDst, dport);
-    addField(pi, layer, hf.stream, stream, String(stream), offset, 0);
-  }
+  // A quoted datagram (inside an ICMP error) belongs to the same stream as the original, as in Wireshark.
+  const stream = pi.ctx.udpStream(pi.netSrc, sport, pi.netDst, dport);
+  addField(pi, layer, hf.stream, stream, String(stream), offset, 0);
   let payloadEnd = end;
   if (len < 8) {
     pi.markMalformed(`Malformed: UDP length ${len} is less than 8`);

@@ -41,7 +41,10 @@ export interface ProgramSessionOptions {
  * holds a pipe to the host: if the host dies in any way (even SIGKILL), the pipe ends and the supervisor kills the
  * whole group, so no student server is left holding its port after VS Code reloads.
  */
-const supervisorSource = `
+/** Appears in the supervisor's command line, so process scans can tell it from the program it runs. */
+export const supervisorMarker = 'socket-lab-supervisor';
+
+const supervisorSource = `// ${supervisorMarker}
 const { spawn } = require('child_process');
 const net = require('net');
 const [cmd, ...args] = JSON.parse(process.argv[1]);

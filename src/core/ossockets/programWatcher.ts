@@ -1,7 +1,7 @@
 // Watches the sockets of one running program (its process tree) and keeps a summary after it stops.
 import { Disposable, Emitter } from '../../shared/disposable';
 import type { OutputErrorCode } from '../analysis/outputErrors';
-import { filterSockets, readSocketTable, type ReadOptions, type SocketTable } from './socketTable';
+import { filterSockets, readSocketTableShared, type ReadOptions, type SocketTable } from './socketTable';
 import { formatEndpoint, type OsSocket } from './types';
 
 export interface ProgramSummary {
@@ -48,7 +48,7 @@ export class ProgramWatch extends Disposable {
   constructor(opts: ProgramWatchOptions) {
     super();
     this.label = opts.label;
-    this.read = opts.read ?? readSocketTable;
+    this.read = opts.read ?? ((o) => readSocketTableShared(o));
     this.intervalMs = opts.intervalMs ?? 1000;
   }
 

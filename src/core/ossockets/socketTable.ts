@@ -185,3 +185,23 @@ export async function findListeners(port: number, protocol: 'tcp' | 'udp' = 'tcp
     (s) => s.protocol === protocol && s.localPort === port && (protocol === 'udp' ? s.state === 'UNCONN' || s.state === 'ESTABLISHED' : s.state === 'LISTEN'),
   );
 }
+
+const recent = new Map<string, { at: number; table: Promise<SocketTable> }>();
+
+/**
+ * readSocketTable shared by every watcher in the process: callers within `maxAgeMs` of a read (or while one is
+ * running) get the same table, so a view, several watched programs and CodeLens cost one scan, not one each.
+ */
+export function readSocketTableShared(opts: ReadOptions = {}, maxAgeMs = 400): Promise<SocketTable> {
+  const key = `${opts.platform ?? ''}|${opts.procRoot ?? ''}|${opts.unix !== false}|${!!opts.bytes}`;
+  const hit = recent.get(key);
+  const now = Date.now();
+  if (hit && now - hit.at < maxAgeMs) return hit.table;
+  const table = readSocketTable(opts);
+  recent.set(key, { at: now, table });
+  // a failed read must not be served to the next caller
+  table.catch(() => recent.delete(key));
+  // the age counts from when the read finished, so a slow read is not immediately stale
+  void table.then(() => recent.set(key, { at: Date.now(), table }), () => undefined);
+  return table;
+}

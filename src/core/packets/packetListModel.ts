@@ -84,6 +84,26 @@ export class FilterError extends Error {
   readonly code = 'EFILTER';
 }
 
+/** A filter still being applied when a newer one was asked for. */
+export class FilterCancelledError extends Error {
+  readonly code = 'ECANCELED';
+}
+
+function safeTest(pred: (p: DissectedPacket) => boolean, pkt: DissectedPacket): boolean {
+  try {
+    return pred(pkt);
+  } catch {
+    return false; // a filter that trips on one odd packet simply does not match it
+  }
+}
+
+/** Removes the leading entries below `first` from an ascending list. */
+function dropBelow(list: number[], first: number): void {
+  let k = 0;
+  while (k < list.length && list[k] < first) k++;
+  if (k) list.splice(0, k);
+}
+
 export interface ModelStatus {
   readonly total: number;
   readonly matched: number;
@@ -102,6 +122,10 @@ export class PacketListModel extends Disposable {
   /** Capture-wide indexes matching the filter, ascending (undefined = no filter: all rows match). */
   private matches: number[] | undefined;
   private gen = 0;
+  /** Bumped by each setFilter call, so a newer filter cancels one still running. */
+  private filterRun = 0;
+  /** Capture-wide indexes of each TCP conversation's packets, ascending. */
+  private readonly convIndex = new Map<string, number[]>();
   private readonly changed = this.own(new Emitter<ModelStatus>());
   readonly onDidChange = this.changed.event;
 
@@ -128,10 +152,10 @@ export class PacketListModel extends Disposable {
       const drop = Math.min(first - this.base, this.summaries.length);
       this.summaries.splice(0, drop);
       this.base = first;
-      if (this.matches) {
-        let k = 0;
-        while (k < this.matches.length && this.matches[k] < first) k++;
-        if (k) this.matches.splice(0, k);
+      if (this.matches) dropBelow(this.matches, first);
+      for (const [key, list] of this.convIndex) {
+        dropBelow(list, first);
+        if (list.length === 0) this.convIndex.delete(key);
       }
     }
     const before = this.summaries.length;
@@ -139,35 +163,51 @@ export class PacketListModel extends Disposable {
       const rec = this.source.at(i);
       if (!rec) break;
       const pkt = dissect(rec, this.ctx, i + 1);
-      this.summaries.push(this.summarise(i, rec, pkt));
+      const s = this.summarise(i, rec, pkt);
+      this.summaries.push(s);
+      if (s.conv !== undefined) {
+        const list = this.convIndex.get(s.conv);
+        if (list) list.push(i);
+        else this.convIndex.set(s.conv, [i]);
+      }
       if (this.matches && this.test(pkt)) this.matches.push(i);
     }
     if (this.summaries.length !== before || trimmed) this.changed.fire(this.status);
   }
 
-  /** Applies a display filter ('' clears it); throws FilterError with the reason for a bad expression. */
-  setFilter(expr: string): ModelStatus {
+  /**
+   * Applies a display filter ('' clears it). Rejects with FilterError for a bad expression, and with
+   * FilterCancelledError when a newer call replaced it. Yields to the event loop every `sliceSize`
+   * packets so a long capture never blocks the extension host; packets arriving meanwhile are included.
+   */
+  async setFilter(expr: string, sliceSize = 2000): Promise<ModelStatus> {
+    const run = ++this.filterRun;
     const text = expr.trim();
-    if (text === '') {
-      this.predicate = undefined;
-      this.matches = undefined;
-    } else {
-      let pred: (p: DissectedPacket) => boolean;
+    let pred: ((p: DissectedPacket) => boolean) | undefined;
+    let matches: number[] | undefined;
+    if (text !== '') {
       try {
         pred = compileFilter(text);
       } catch (e) {
         throw new FilterError(e instanceof Error ? e.message : String(e));
       }
-      this.predicate = pred;
       // Replay the retained packets in order with a scratch context: the live one has moved on.
       const scratch = new DissectContext();
-      const matches: number[] = [];
-      for (let k = 0; k < this.summaries.length; k++) {
-        const rec = this.source.at(this.base + k);
-        if (rec && this.test(dissect(rec, scratch, this.base + k + 1))) matches.push(this.base + k);
+      matches = [];
+      let i = this.base;
+      for (let n = 1; i < this.base + this.summaries.length; i++, n++) {
+        const rec = this.source.at(i);
+        if (rec && safeTest(pred, dissect(rec, scratch, i + 1))) matches.push(i);
+        if (n % sliceSize === 0) {
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          if (run !== this.filterRun || this.isDisposed) throw new FilterCancelledError('a newer filter replaced this one');
+          if (i < this.base - 1) i = this.base - 1; // the capture forgot packets meanwhile
+          dropBelow(matches, this.base);
+        }
       }
-      this.matches = matches;
     }
+    this.predicate = pred;
+    this.matches = matches;
     this.filterText = text;
     this.gen++;
     return this.status;
@@ -224,69 +264,64 @@ export class PacketListModel extends Disposable {
   private redissect(index: number, s: Summary): DissectedPacket {
     const scratch = new DissectContext();
     if (s.conv !== undefined) {
-      for (let k = 0; k < index - this.base; k++) {
-        if (this.summaries[k].conv !== s.conv) continue;
-        const earlier = this.source.at(this.base + k);
-        if (earlier) dissect(earlier, scratch, this.base + k + 1);
+      for (const k of this.convIndex.get(s.conv) ?? []) {
+        if (k >= index) break;
+        const earlier = this.source.at(k);
+        if (earlier) dissect(earlier, scratch, k + 1);
       }
     }
     return dissect(this.source.at(index) as PacketRecord, scratch, index + 1);
   }
 
-  /** The packet records (capture-wide indexes) of one TCP conversation, or of the whole capture. */
+  /** The packet records of one TCP conversation, or of the whole capture. */
   records(key?: string): PacketRecord[] {
     const out: PacketRecord[] = [];
-    this.summaries.forEach((s, k) => {
-      if (key !== undefined && s.conv !== key) return;
-      const rec = this.source.at(this.base + k);
+    const indexes = key === undefined ? undefined : (this.convIndex.get(key) ?? []);
+    if (indexes) {
+      for (const i of indexes) {
+        const rec = this.source.at(i);
+        if (rec) out.push(rec);
+      }
+      return out;
+    }
+    for (let i = this.base; i < this.base + this.summaries.length; i++) {
+      const rec = this.source.at(i);
       if (rec) out.push(rec);
-    });
+    }
     return out;
   }
 
   /** TCP conversations in order of first appearance; A is the endpoint that sent first. */
   conversations(): ConversationInfo[] {
-    const byKey = new Map<string, { a: string; b: string; packets: number; bytes: number }>();
-    for (const s of this.summaries) {
-      if (!s.tcp || !s.conv) continue;
-      const c = byKey.get(s.conv);
-      if (c) {
-        c.packets++;
-        c.bytes += s.row.length;
-      } else byKey.set(s.conv, { a: s.tcp.src, b: s.tcp.dst, packets: 1, bytes: s.row.length });
+    const out: ConversationInfo[] = [];
+    for (const [key, indexes] of this.convIndex) {
+      const first = this.summaries[indexes[0] - this.base];
+      if (!first?.tcp) continue;
+      let bytes = 0;
+      for (const i of indexes) bytes += this.summaries[i - this.base]?.row.length ?? 0;
+      out.push({ key, a: first.tcp.src, b: first.tcp.dst, packets: indexes.length, bytes });
     }
-    return [...byKey].map(([key, c]) => ({ key, ...c }));
+    return out;
   }
 
   /** The segments of one TCP conversation for the diagram, at most MAX_DIAGRAM_SEGMENTS of them. */
   diagram(key: string): DiagramData | undefined {
-    let a: string | undefined;
-    let b = '';
+    const indexes = this.convIndex.get(key);
+    const first = indexes && this.summaries[indexes[0] - this.base];
+    if (!indexes || !first?.tcp) return undefined;
+    const a = first.tcp.src;
     const segments: DiagramSegment[] = [];
-    let omitted = 0;
-    for (const s of this.summaries) {
-      if (s.conv !== key || !s.tcp) continue;
-      if (a === undefined) {
-        a = s.tcp.src;
-        b = s.tcp.dst;
-      }
-      if (segments.length >= MAX_DIAGRAM_SEGMENTS) {
-        omitted++;
-        continue;
-      }
-      const t = s.tcp;
+    for (const i of indexes.slice(0, MAX_DIAGRAM_SEGMENTS)) {
+      const s = this.summaries[i - this.base];
+      const t = s?.tcp;
+      if (!t) continue;
       segments.push({ index: s.row.index, no: s.row.no, time: s.row.time, fromA: t.src === a, flags: t.flags, seq: t.seq, ack: t.ack, len: t.len, win: t.win });
     }
-    return a === undefined ? undefined : { key, a, b, segments, omitted };
+    return { key, a, b: first.tcp.dst, segments, omitted: Math.max(0, indexes.length - MAX_DIAGRAM_SEGMENTS) };
   }
 
-
   private test(pkt: DissectedPacket): boolean {
-    try {
-      return this.predicate ? this.predicate(pkt) : true;
-    } catch {
-      return false; // a filter that trips on one odd packet simply does not match it
-    }
+    return this.predicate ? safeTest(this.predicate, pkt) : true;
   }
 
   private summarise(index: number, rec: PacketRecord, pkt: DissectedPacket): Summary {

@@ -115,9 +115,9 @@ export class PcapStreamReader {
   /** Call at end of stream: throws if a packet or block was cut off. */
   end(): void {
     if (this.failed) throw this.failed;
-    if (this.format === undefined && this.q.length === 0) throw new CaptureFormatError('ETRUNCATED', 'The capture is empty: no pcap or pcapng header arrived.');
+    if (this.format === undefined && this.q.length === 0) throw (this.failed = new CaptureFormatError('ETRUNCATED', 'The capture is empty: no pcap or pcapng header arrived.'));
     if (this.q.length > 0) {
-      throw new CaptureFormatError('ETRUNCATED', `The capture ends in the middle of a ${this.format === 'pcapng' ? 'block' : 'record'} (${this.q.length} bytes left over); the file was cut off — the packets before it are fine.`);
+      throw (this.failed = new CaptureFormatError('ETRUNCATED', `The capture ends in the middle of a ${this.format === 'pcapng' ? 'block' : 'record'} (${this.q.length} bytes left over); the file was cut off — the packets before it are fine.`));
     }
   }
 

@@ -121,7 +121,7 @@ export class ListenerSession extends Session {
       parentId: this.id,
       target: { path: this.path },
       ordinal: ++this.ordinal,
-      forward: { hasListeners: () => this.hasMessageListeners, fire: (m: ReceivedMessage) => this._onDidReceiveMessage.fire(m) },
+      forward: { hasListeners: () => this.hasMessageListeners, fire: (m: ReceivedMessage) => this.fireMessage(m) },
     });
     this._children.push(child);
     this._onDidAccept.fire(child);

@@ -56,7 +56,6 @@ export abstract class Session {
   readonly startedAt = Date.now();
   closedAt?: number;
   error?: SessionError;
-  readonly transcript: Transcript;
   protected _mode: ServerMode;
   framing: Framing;
   protected decoder?: FrameDecoder;
@@ -65,12 +64,31 @@ export abstract class Session {
   protected readonly _onDidChange = new Emitter<SessionChangeKind>();
   /** Fires on state, mode, children and (once per chunk) data changes; listeners should coalesce. */
   readonly onDidChange = this._onDidChange.event;
-  protected readonly _onDidReceiveMessage = new Emitter<ReceivedMessage>();
+  // created on first use: an idle session (10,000 of them in the bench) should cost little more than its socket
+  private _messages?: Emitter<ReceivedMessage>;
   private messageListeners = 0;
+  private _transcript?: Transcript;
+  private readonly transcriptBytes?: number;
+
+  constructor(
+    readonly id: string,
+    opts: { mode?: ServerMode; framing?: Framing; transcriptBytes?: number; parentId?: string },
+  ) {
+    this._mode = opts.mode ?? 'manual';
+    this.framing = opts.framing ?? { kind: 'raw' };
+    this.parentId = opts.parentId;
+    this.transcriptBytes = opts.transcriptBytes;
+  }
+
+  /** Every chunk sent or received, once, in a bounded ring. */
+  get transcript(): Transcript {
+    return (this._transcript ??= new Transcript(this.transcriptBytes));
+  }
+
   /** Framed messages received; for servers, also every child's. Framing only runs while someone listens. */
-  readonly onDidReceiveMessage = (listener: (m: ReceivedMessage) => void): { dispose(): void } => {
+  onDidReceiveMessage(listener: (m: ReceivedMessage) => void): { dispose(): void } {
     this.messageListeners++;
-    const d = this._onDidReceiveMessage.event(listener);
+    const d = (this._messages ??= new Emitter<ReceivedMessage>()).event(listener);
     let done = false;
     return {
       dispose: () => {
@@ -80,16 +98,10 @@ export abstract class Session {
         d.dispose();
       },
     };
-  };
+  }
 
-  constructor(
-    readonly id: string,
-    opts: { mode?: ServerMode; framing?: Framing; transcriptBytes?: number; parentId?: string },
-  ) {
-    this._mode = opts.mode ?? 'manual';
-    this.framing = opts.framing ?? { kind: 'raw' };
-    this.parentId = opts.parentId;
-    this.transcript = new Transcript(opts.transcriptBytes);
+  protected fireMessage(m: ReceivedMessage): void {
+    this._messages?.fire(m);
   }
 
   readonly parentId?: string;
@@ -118,7 +130,7 @@ export abstract class Session {
   }
 
   get stats(): SessionStats {
-    const c = this.transcript.counters;
+    const c = this._transcript?.counters ?? { bytesIn: 0, bytesOut: 0, chunksIn: 0, chunksOut: 0, droppedBytes: 0, droppedChunks: 0 };
     const secs = Math.max(0.001, ((this.closedAt ?? Date.now()) - this.startedAt) / 1000);
     return { ...c, rateIn: c.bytesIn / secs, rateOut: c.bytesOut / secs };
   }
@@ -134,7 +146,8 @@ export abstract class Session {
     this.close();
     this.disposed = true;
     this._onDidChange.dispose();
-    this._onDidReceiveMessage.dispose();
+    this._messages?.dispose();
+    this._transcript?.dispose();
   }
 
   protected frame(bytes: Uint8Array, opts?: SendOptions): Uint8Array {
@@ -142,7 +155,7 @@ export abstract class Session {
   }
 
   /** Runs received bytes through the framing decoder when anyone wants messages. */
-  protected deliver(data: Uint8Array, peer: string | undefined, target: (m: ReceivedMessage) => void = (m) => this._onDidReceiveMessage.fire(m)): void {
+  protected deliver(data: Uint8Array, peer: string | undefined, target: (m: ReceivedMessage) => void = (m) => this.fireMessage(m)): void {
     if (this.messageListeners === 0 && !this.hasForeignListeners()) return;
     if (this.framing.kind === 'raw') {
       target({ data, peer, sessionId: this.id });

@@ -44,9 +44,9 @@ export class StreamSession extends Session {
     this.remotePort = opts.target?.port;
     this.ctx = { host: opts.target?.host, port: opts.target?.port, path: opts.target?.path };
     if (this.connected) this.fillAddresses();
-    socket.on('connect', () => {
+    if (!this.connected) socket.once('connect', () => {
       this.connected = true;
-      if (this.connectTimer) clearTimeout(this.connectTimer);
+      this.clearConnectTimer();
       this.fillAddresses();
       this._onDidChange.fire('state');
     });
@@ -57,18 +57,23 @@ export class StreamSession extends Session {
       this._onDidChange.fire('state');
     });
     socket.on('finish', () => this._onDidChange.fire('state'));
-    socket.on('drain', () => {
-      if (this.echoPaused) {
-        this.echoPaused = false;
-        socket.resume();
-      }
-    });
     socket.on('error', (err) => this.fail(mapSocketError(err, this.ctx)));
     socket.on('close', () => {
-      if (this.connectTimer) clearTimeout(this.connectTimer);
+      this.clearConnectTimer();
       this.markClosed();
     });
   }
+
+  private clearConnectTimer(): void {
+    if (this.connectTimer) clearTimeout(this.connectTimer);
+    this.connectTimer = undefined;
+  }
+
+  private readonly resumeAfterDrain = (): void => {
+    if (!this.echoPaused) return;
+    this.echoPaused = false;
+    this.socket.resume();
+  };
 
   /** Clients: fail with ETIMEDOUT if the connection is not up within `ms`. */
   armConnectTimeout(ms: number): void {
@@ -133,13 +138,14 @@ export class StreamSession extends Session {
       if (!this.socket.write(out) && !this.echoPaused) {
         this.echoPaused = true;
         this.socket.pause();
+        this.socket.once('drain', this.resumeAfterDrain);
       }
     }
     if (mode !== 'sink') this.deliver(buf, this.peer, (m) => this.emitMessage(m));
   }
 
   private emitMessage(m: ReceivedMessage): void {
-    this._onDidReceiveMessage.fire(m);
+    this.fireMessage(m);
     this.forward?.fire(m);
   }
 
@@ -238,7 +244,7 @@ export class StreamSession extends Session {
   close(): void {
     const s = this.socket;
     if (s.destroyed) return;
-    if (this.connectTimer) clearTimeout(this.connectTimer);
+    this.clearConnectTimer();
     if (s.writable && s.writableLength > 0 && this.connected) {
       // let queued bytes leave, but never wait on a peer that does not read
       s.end();

@@ -222,7 +222,8 @@ export function registerCaptures(context: vscode.ExtensionContext, sessions?: Se
       return undefined;
     }
     const a = argObject(arg);
-    let sessionId = typeof a.sessionId === 'string' ? a.sessionId : undefined;
+    // From the Connections tree's context menu the argument is the tree element, the Session itself.
+    let sessionId = typeof a.sessionId === 'string' ? a.sessionId : typeof a.id === 'string' && typeof a.kind === 'string' ? a.id : undefined;
     if (!sessionId) {
       const candidates = sessions.all().filter((s) => !s.kind.startsWith('unix'));
       const pick = await vscode.window.showQuickPick(candidates.map((s) => ({ label: s.label, description: s.kind, id: s.id })), { title: vscode.l10n.t('Capture which connection?') });

@@ -2,7 +2,7 @@
 import * as vscode from 'vscode';
 import { languageFromId } from '../../core/analysis/grammarLoader';
 import { findSocketCalls, type SocketCallSite } from '../../core/analysis/socketCalls';
-import { readSocketTable } from '../../core/ossockets/socketTable';
+import { readSocketTableShared } from '../../core/ossockets/socketTable';
 import type { OsSocket } from '../../core/ossockets/types';
 import { captureArgs, connectableHost } from '../../core/ossockets/socketText';
 import { grammarLoader } from './grammar';
@@ -67,7 +67,7 @@ export class SocketCodeLensProvider implements vscode.CodeLensProvider, vscode.D
     this.reading = true;
     try {
       const wanted = this.ports();
-      const table = await readSocketTable({ unix: false });
+      const table = await readSocketTableShared({ bytes: true, unix: false });
       const next = new Map<string, OsSocket>();
       for (const s of table.sockets) {
         const k = `${s.protocol}:${s.localPort}`;

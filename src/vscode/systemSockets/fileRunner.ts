@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { OutputErrorScanner, type OutputErrorMatch } from '../../core/analysis/outputErrors';
-import { ProgramSession, programCommand, type ProgramLanguage } from '../../core/ossockets/programSession';
+import { ProgramSession, programCommand, supervisorMarker, type ProgramLanguage } from '../../core/ossockets/programSession';
 import { ProgramWatch, type ProgramWatchManager } from '../../core/ossockets/programWatcher';
 import { scanProc } from '../../core/ossockets/procProcesses';
 import { findListeners } from '../../core/ossockets/socketTable';
@@ -225,7 +225,7 @@ export class FileRunner implements vscode.Disposable {
       await new Promise((r) => setTimeout(r, 250));
       if (watch.pid !== undefined) return;
       const scan = await scanProc('/proc', { sockets: false });
-      const hits = [...scan.processes.values()].filter((p) => p.pid !== process.pid && p.cmdline.includes(file) && !/debugpy\/adapter|--inspect-brk=.*bootloader/.test(p.cmdline));
+      const hits = [...scan.processes.values()].filter((p) => p.pid !== process.pid && p.cmdline.includes(file) && !p.cmdline.includes(supervisorMarker) && !/debugpy\/adapter/.test(p.cmdline));
       // prefer the outermost process that runs the file, so its children are watched too
       const hit = hits.find((p) => !hits.some((q) => q.pid === p.ppid)) ?? hits[0];
       if (hit) {

@@ -1,7 +1,7 @@
 // The System Sockets view: every socket on the machine grouped by process, plus the programs Socket Lab runs.
 import * as vscode from 'vscode';
 import type { ProgramWatchManager } from '../../core/ossockets/programWatcher';
-import { readSocketTable, type SocketTable } from '../../core/ossockets/socketTable';
+import { readSocketTableShared, type SocketTable } from '../../core/ossockets/socketTable';
 import { captureArgs, connectableHost, describeSocket } from '../../core/ossockets/socketText';
 import type { OsSocket } from '../../core/ossockets/types';
 import { isProgramNode, programChildren, programRoots, programTreeItem, type ProgramNode } from './programNodes';
@@ -41,7 +41,7 @@ export class SystemSocketsProvider implements vscode.TreeDataProvider<Node>, vsc
     if (this.reading) return;
     this.reading = true;
     try {
-      this.table = await readSocketTable({ bytes: true, unix: vscode.workspace.getConfiguration('socketLab.systemSockets').get<boolean>('showUnixSockets', false) });
+      this.table = await readSocketTableShared({ bytes: true, unix: vscode.workspace.getConfiguration('socketLab.systemSockets').get<boolean>('showUnixSockets', false) });
       this.error = this.table.warning;
     } catch (e) {
       this.error = e instanceof Error ? e.message : String(e);

@@ -200,13 +200,8 @@ describe('capture', function () {
     await pickQuickItem(page, `127.0.0.1:${p}`); // the client (its label is its peer, the server)
     await answerInputBox(page, 'hello from the client');
 
-    const frame: Frame = await findFrame(page, `.pk-app[data-ready="true"]`, 30_000);
-    // The newest panel is this capture's: wait for the echo (5 rows: handshake, data, its echo).
-    await frame.waitForFunction(
-      (port) => [...document.querySelectorAll('.pk-row[data-index] .pk-c-info')].filter((e) => e.textContent?.includes(`${port} [PSH, ACK]`) || e.textContent?.includes(`→ ${port} [PSH, ACK]`)).length >= 2,
-      p,
-      { timeout: 30_000 },
-    ).catch(() => undefined);
+    // Several packet panels are open by now: use the one listing this port's SYN, once the echo is in.
+    const frame = await panelShowing(page, `→ ${p} [SYN]`, 2);
     const info = (await frame.locator('.pk-row[data-index] .pk-c-info').allInnerTexts()).map((t) => t.trim());
     assert.match(info[0], new RegExp(`→ ${p} \\[SYN\\] Seq=0 `), info.join('\n'));
     assert.match(info[1], new RegExp(`^${p} → \\d+ \\[SYN, ACK\\] Seq=0 Ack=1 `));
@@ -217,6 +212,19 @@ describe('capture', function () {
     await screenshot(page, 'capture-this-connection');
   });
 });
+
+/** The packet-panel frame whose rows include `text` and at least `pshRows` [PSH, ACK] rows. */
+async function panelShowing(page: Page, text: string, pshRows: number): Promise<Frame> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    for (const f of page.frames()) {
+      const rows = await f.locator('.pk-row[data-index] .pk-c-info').allInnerTexts().catch(() => [] as string[]);
+      if (rows.some((r) => r.includes(text)) && rows.filter((r) => r.includes('[PSH, ACK]')).length >= pshRows) return f;
+    }
+    await page.waitForTimeout(250);
+  }
+  throw new Error(`no packet panel shows "${text}" with ${pshRows} data rows`);
+}
 
 async function freePort(): Promise<number> {
   const s = net.createServer();

@@ -3,11 +3,12 @@
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import type { Frame, Page } from 'playwright-core';
 import { dissect, DissectContext, findField } from '../../../src/core/decode/dissect';
 import { readCaptureFile } from '../../../src/core/pcap/pcapReader';
-import { answerInputBox, repoRoot, runCommand, screenshot, useVsCode, type VsCode } from '../harness';
+import { answerInputBox, pickQuickItem, repoRoot, runCommand, screenshot, useVsCode, type VsCode } from '../harness';
 
 const FIXTURE = path.join(repoRoot, 'test', 'fixtures', 'packetPanel', 'loopbackTcp.pcapng');
 const OPEN_FILE = 'Socket Lab: Open Capture File (pcap/pcapng)';
@@ -149,7 +150,7 @@ describe('packet panel', function () {
     await exportConn.click();
     const out = path.join(vsc.vscode.workspace, 'connection.pcapng');
     await answerFileDialog(vsc.page, out);
-    await frame.locator('.pk-note', { hasText: 'connection.pcapng' }).waitFor({ timeout: 15_000 });
+    await frame.locator('.pk-note', { hasText: out }).waitFor({ timeout: 15_000 });
     const lines = execFileSync('tshark', ['-r', out], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim().split('\n');
     assert.equal(lines.length, 10, 'the whole connection, not just the filtered rows');
     assert.match(lines[0], /\[SYN\]/);
@@ -167,6 +168,58 @@ describe('packet panel', function () {
       await vsc.page.screenshot({ path: file });
       assert.ok(fs.statSync(file).size > 10_000, `${file} has content`);
     }
+  });
+});
+
+/** A real TCP exchange on 127.0.0.1: connect, "hello", echo, FIN both ways. Returns the server port. */
+async function loopbackExchange(port: number): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const server = net.createServer((s) => {
+      s.on('data', (d) => s.write(d));
+      s.on('end', () => s.end());
+    });
+    server.on('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      const c = net.connect(port, '127.0.0.1', () => c.write('hello\n'));
+      c.once('data', () => c.end());
+      c.on('close', () => server.close(() => resolve()));
+      c.on('error', reject);
+    });
+  });
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+describe('packet panel (live capture on lo)', function () {
+  const vsc = useVsCode({ trusted: true, viewport: { width: 1500, height: 900 } });
+
+  it('Start Capture opens the panel, which fills with the handshake, data and teardown as they happen', async () => {
+    const port = await freePort();
+    await vsc.page.locator('.activitybar [aria-label^="Socket Lab"]').first().waitFor({ timeout: 30_000 });
+    await runCommand(vsc.page, 'Socket Lab: Start Capture');
+    await pickQuickItem(vsc.page, 'lo');
+    await answerInputBox(vsc.page, `tcp port ${port}`);
+    const frame = await findFrameWith(vsc.page, '.pk-app[data-ready="true"]', 60_000);
+    assert.match(await frame.locator('.pk-status').innerText(), /capturing/);
+    assert.equal(await frame.locator('.pk-app').getAttribute('data-total'), '0');
+    await loopbackExchange(port);
+    // Counts arrive as coalesced events; rows are pulled by the list.
+    await frame.waitForFunction(() => Number(document.querySelector('.pk-app')?.getAttribute('data-total')) >= 10, undefined, { timeout: 20_000 });
+    await frame.waitForFunction(() => [...document.querySelectorAll('.pk-row[data-index] .pk-c-info')].some((c) => /\[FIN, ACK\]/.test(c.textContent ?? '')), undefined, { timeout: 20_000 });
+    const info = await infoTexts(frame);
+    assert.match(info[0], new RegExp(`→ ${port} \\[SYN\\] Seq=0`));
+    assert.match(info[1], /\[SYN, ACK\] Seq=0 Ack=1/);
+    assert.ok(info.some((t) => /Len=6/.test(t)), 'the 6-byte "hello\\n" segment');
+    await frame.waitForFunction(() => document.querySelectorAll('g.pk-seg').length >= 10, undefined, { timeout: 20_000 });
+    await runCommand(vsc.page, 'Socket Lab: Stop Capture');
+    await frame.locator('.pk-status', { hasText: 'stopped' }).waitFor({ timeout: 20_000 });
   });
 });
 

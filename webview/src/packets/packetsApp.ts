@@ -215,8 +215,11 @@ export async function startPacketsView(host: HTMLElement, api: PacketsWebviewApi
   };
 
   // ---- filter ----
+  let filterSeq = 0;
   const applyFilter = async (expr: string) => {
+    const seq = ++filterSeq;
     const res = await client.request({ type: 'filter', expr });
+    if (seq !== filterSeq) return; // a newer filter was typed meanwhile
     if (!res.ok) {
       filterError.textContent = res.error;
       filterInput.setAttribute('aria-invalid', 'true');

@@ -47,6 +47,16 @@ export class ConversationView {
     this.list.setAttribute('role', 'list');
     this.list.setAttribute('aria-label', t('Conversation'));
     this.list.tabIndex = 0;
+    // arrow keys walk the chunks; Enter shows the focused chunk's bytes in the hex viewer
+    this.list.addEventListener('keydown', (e) => {
+      if (e.key !== 'ArrowDown' && e.key !== 'ArrowUp' && e.key !== 'Home' && e.key !== 'End') return;
+      const items = [...this.list.children] as HTMLElement[];
+      if (!items.length) return;
+      const i = items.indexOf(document.activeElement as HTMLElement);
+      const next = e.key === 'Home' ? 0 : e.key === 'End' ? items.length - 1 : i < 0 ? (e.key === 'ArrowDown' ? 0 : items.length - 1) : Math.min(items.length - 1, Math.max(0, i + (e.key === 'ArrowDown' ? 1 : -1)));
+      e.preventDefault();
+      items[next].focus();
+    });
     this.element.append(this.dropped, this.earlier, this.list);
     parent.append(this.element);
   }

@@ -142,8 +142,8 @@ export class SendBar {
     try {
       const r = await this.client.call({ type: 'validateInput', spec });
       if (this.input.value === spec.input) this.showResult(r.ok ? undefined : r);
-    } catch {
-      // the panel may be closing; nothing to mark
+    } catch (e) {
+      console.warn('socket-lab: input check failed', e); // the panel may be closing
     }
   }
 

@@ -1,0 +1,82 @@
+// Per-capture decoding state: TCP/UDP stream indices and the base sequence numbers behind relative seq/ack.
+
+export interface TcpDirection {
+  base: number;
+  baseSet: boolean;
+  /** Window-scale shift announced in this side's SYN; -1 none, -2 not seen. */
+  wscale: number;
+}
+
+export interface TcpConversationState {
+  stream: number;
+  /** Endpoint A is the side that sent the first segment seen. */
+  aAddr: string;
+  aPort: number;
+  dir: [TcpDirection, TcpDirection];
+}
+
+const MAX_CONVERSATIONS = 65536;
+
+/** Per-capture state: stream indices and the base sequence numbers behind relative seq/ack. */
+export class DissectContext {
+  private readonly tcp = new Map<string, TcpConversationState>();
+  private readonly udp = new Map<string, number>();
+  private nextTcpStream = 0;
+  private nextUdpStream = 0;
+
+  /** @internal Finds or creates the TCP conversation and says which direction this segment goes (0 = A→B). */
+  tcpConversation(srcAddr: string, srcPort: number, dstAddr: string, dstPort: number): { conv: TcpConversationState; dir: 0 | 1 } {
+    const fwd = `${srcAddr}|${srcPort}|${dstAddr}|${dstPort}`;
+    let conv = this.tcp.get(fwd);
+    if (conv !== undefined) return { conv, dir: conv.aAddr === srcAddr && conv.aPort === srcPort ? 0 : 1 };
+    const rev = `${dstAddr}|${dstPort}|${srcAddr}|${srcPort}`;
+    conv = this.tcp.get(rev);
+    if (conv !== undefined) return { conv, dir: conv.aAddr === srcAddr && conv.aPort === srcPort ? 0 : 1 };
+    conv = {
+      stream: this.nextTcpStream++,
+      aAddr: srcAddr,
+      aPort: srcPort,
+      dir: [
+        { base: 0, baseSet: false, wscale: -2 },
+        { base: 0, baseSet: false, wscale: -2 },
+      ],
+    };
+    this.bound(this.tcp);
+    // Both spellings point at one state so lookups need no canonical ordering.
+    this.tcp.set(fwd, conv);
+    this.tcp.set(rev, conv);
+    return { conv, dir: 0 };
+  }
+
+  /** @internal Starts a fresh conversation state when a new SYN reuses the ports (a new connection). */
+  restartTcpConversation(srcAddr: string, srcPort: number, dstAddr: string, dstPort: number): { conv: TcpConversationState; dir: 0 | 1 } {
+    this.tcp.delete(`${srcAddr}|${srcPort}|${dstAddr}|${dstPort}`);
+    this.tcp.delete(`${dstAddr}|${dstPort}|${srcAddr}|${srcPort}`);
+    return this.tcpConversation(srcAddr, srcPort, dstAddr, dstPort);
+  }
+
+  /** @internal UDP stream index for a pair of endpoints. */
+  udpStream(srcAddr: string, srcPort: number, dstAddr: string, dstPort: number): number {
+    const a = `${srcAddr}|${srcPort}`;
+    const b = `${dstAddr}|${dstPort}`;
+    const key = a < b ? `${a}|${b}` : `${b}|${a}`;
+    let s = this.udp.get(key);
+    if (s === undefined) {
+      s = this.nextUdpStream++;
+      this.bound(this.udp);
+      this.udp.set(key, s);
+    }
+    return s;
+  }
+
+  /** Forgets the oldest conversations so a long capture cannot grow this without bound. */
+  private bound<V>(m: Map<string, V>): void {
+    if (m.size < MAX_CONVERSATIONS) return;
+    let n = m.size >> 2;
+    for (const k of m.keys()) {
+      m.delete(k);
+      if (--n <= 0) break;
+    }
+  }
+}
+

@@ -1,0 +1,151 @@
+// The session panel in a real VS Code: a Socket Lab TCP client talks to a plain Node server run by
+// this test; the panel sends text and hex, shows both in the conversation and the hex rows, decodes
+// gbk, inspects a selection, and refuses bad hex without sending. Screenshots: dark and light theme.
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import type { Frame, Page } from 'playwright-core';
+import { answerInputBox, contributedCommand, findFrame, openSocketLabView, repoRoot, runCommand, screenshot, treeRow, useVsCode } from '../harness';
+
+/** A real peer: records what it receives and can answer. */
+function peerServer(): Promise<{ port: number; received: () => Buffer; send: (b: Uint8Array) => void; close: () => void }> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    const sockets: net.Socket[] = [];
+    const server = net.createServer((s) => {
+      sockets.push(s);
+      s.on('data', (d) => chunks.push(d));
+      s.on('error', () => undefined);
+    });
+    server.listen(0, '127.0.0.1', () => {
+      resolve({
+        port: (server.address() as net.AddressInfo).port,
+        received: () => Buffer.concat(chunks),
+        send: (b) => sockets[0]?.write(b),
+        close: () => {
+          for (const s of sockets) s.destroy();
+          server.close();
+        },
+      });
+    });
+  });
+}
+
+/** Picks `label` in a vscode-single-select by clicking it open and clicking the option, like a user. */
+async function choose(frame: Frame, selectClass: string, label: string, value: string): Promise<void> {
+  await frame.locator(`.${selectClass}`).click();
+  await frame.locator(`.${selectClass} [role="option"]`).filter({ hasText: label }).first().click();
+  await frame.waitForFunction(([c, v]) => (document.querySelector(`.${c}`) as HTMLElement & { value: string }).value === v, [selectClass, value]);
+}
+
+async function typeAndSend(frame: Frame, text: string): Promise<void> {
+  const input = frame.locator('.send-input input');
+  await input.fill(text);
+  await input.press('Enter');
+}
+
+const chunkTexts = (frame: Frame) => frame.locator('.conv-list .chunk .chunk-body').allInnerTexts();
+/** Each visible hex row as "offset  hex bytes separated by spaces". */
+const hexRowsText = (frame: Frame) =>
+  frame.locator('.hex-row:not([hidden])').evaluateAll((rows) =>
+    rows.map((r) => `${r.querySelector('.hex-off')?.textContent ?? ''}  ${[...r.querySelectorAll('.hb')].map((b) => b.textContent?.trim()).filter(Boolean).join(' ')}`),
+  );
+
+async function waitFor<T>(what: string, get: () => Promise<T>, ok: (v: T) => boolean, ms = 20_000): Promise<T> {
+  const end = Date.now() + ms;
+  let v = await get();
+  while (!ok(v)) {
+    if (Date.now() > end) throw new Error(`${what}: still ${JSON.stringify(v)}`);
+    await new Promise((r) => setTimeout(r, 200));
+    v = await get();
+  }
+  return v;
+}
+
+function setTheme(userDataDir: string, theme: string): void {
+  const file = path.join(userDataDir, 'User', 'settings.json');
+  const settings = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
+  settings['workbench.colorTheme'] = theme;
+  fs.writeFileSync(file, JSON.stringify(settings, null, 2));
+}
+
+describe('session panel', function () {
+  const vsc = useVsCode({ trusted: true, settings: { 'workbench.colorTheme': 'Default Dark Modern' }, viewport: { width: 1400, height: 900 } });
+  let peer: Awaited<ReturnType<typeof peerServer>>;
+
+  before(async function () {
+    if (!contributedCommand('socketLab.session.openPanel') || !contributedCommand('socketLab.tcp.connect')) this.skip();
+    peer = await peerServer();
+  });
+  after(() => peer?.close());
+
+  afterEach(function () {
+    if (this.currentTest?.state === 'failed') console.log((this.consoleLines as string[] | undefined)?.filter((l) => /socket-lab|Socket Lab|error/i.test(l)).slice(-30).join('\n'));
+  });
+
+  it('opens from the tree, sends text and hex, shows them as chunks and hex rows, decodes gbk, inspects, refuses bad hex', async function () {
+    const page: Page = vsc.page;
+    const consoleLines: string[] = [];
+    page.on('console', (m) => consoleLines.push(`${m.type()}: ${m.text()}`));
+    page.on('pageerror', (e) => consoleLines.push(`pageerror: ${e.message}`));
+    this.consoleLines = consoleLines;
+    await openSocketLabView(page);
+    await runCommand(page, 'Socket Lab: Connect TCP Client');
+    await answerInputBox(page, `127.0.0.1:${peer.port}`);
+    const row = treeRow(page, `127.0.0.1:${peer.port}`, 'Connections');
+    await row.waitFor({ timeout: 20_000 });
+    await row.click();
+    const frame = await findFrame(page, 'body[data-view="session"] .send-input');
+    await frame.locator('body[data-ready="true"]').waitFor({ timeout: 20_000 });
+
+    // "hello" as text
+    await typeAndSend(frame, 'hello');
+    await waitFor('conversation after hello', () => chunkTexts(frame), (t) => t.includes('hello'));
+
+    // e5 b9 b4 as hex
+    await choose(frame, 'send-mode', 'Hex', 'hex');
+    await typeAndSend(frame, 'e5 b9 b4');
+    await waitFor('conversation after hex', () => chunkTexts(frame), (t) => t.includes('年'));
+    const hexRows = await waitFor('hex rows', () => hexRowsText(frame), (rows) => rows.join('\n').replace(/\s+/g, ' ').includes('68 65 6c 6c 6f e5 b9 b4'));
+    assert.match(hexRows[0], /^0{8}/, 'the first row starts at offset 0');
+    await waitFor('peer received', async () => peer.received().toString('hex'), (h) => h === Buffer.from('hello年').toString('hex'));
+
+    // bad hex: marked in place, nothing sent
+    const input = frame.locator('.send-input input');
+    await input.fill('48 6z');
+    const error = await waitFor('hex error', () => frame.locator('.send-error').innerText(), (t) => t.length > 0);
+    assert.match(error, /6z|"z"|z/, error);
+    assert.match(error, /position 5|character 5|第 5/, error);
+    await input.press('Enter');
+    await page.waitForTimeout(800);
+    assert.equal(peer.received().toString('hex'), Buffer.from('hello年').toString('hex'), 'bad hex sends nothing');
+    assert.equal((await chunkTexts(frame)).length, 2, 'no third chunk');
+
+    // the peer answers c4 ea: undecodable in utf-8 (shown as escapes), 年 in gbk
+    peer.send(Uint8Array.from([0xc4, 0xea]));
+    const before = await waitFor('received chunk', () => chunkTexts(frame), (t) => t.length === 3);
+    assert.equal(before[2].trim(), '\\xc4\\xea');
+    assert.equal(await frame.locator('.conv-list .chunk.in .chunk-dir').first().innerText(), '← received');
+    await choose(frame, 'conv-encoding', 'gbk', 'gbk');
+    await waitFor('gbk chunk', () => chunkTexts(frame), (t) => t.length === 3 && t[2].trim() === '年');
+
+    // select e5 b9 b4 (offsets 5..7) in the hex rows: the inspector decodes it
+    await frame.locator('.hex-row').first().locator('.hb[data-c="5"]').click();
+    await frame.locator('.hex-row').first().locator('.hb[data-c="7"]').click({ modifiers: ['Shift'] });
+    const utf8 = await waitFor('inspector', () => frame.locator('.hex-inspector tr[data-id="utf8"] td').first().innerText(), (t) => t.length > 0);
+    assert.equal(utf8, '"年"');
+    const int16 = await frame.locator('.hex-inspector tr[data-id="uint16"] td').allInnerTexts();
+    assert.deepEqual(int16, [String(0xb9e5), String(0xe5b9)]);
+    assert.match(await frame.locator('.hex-message').innerText(), /Offset 5 .*3 bytes selected/);
+    assert.equal(await frame.locator('.hex-txt .hc.sel').count(), 3, 'selection is mirrored in the text column');
+
+    await screenshot(page, 'panel-dark');
+    fs.mkdirSync(path.join(repoRoot, 'media'), { recursive: true });
+    await page.screenshot({ path: path.join(repoRoot, 'media', 'session-panel-dark.png') });
+    setTheme(vsc.vscode.userDataDir, 'Default Light Modern');
+    await page.waitForFunction(() => document.querySelector('.monaco-workbench')?.classList.contains('vs'), undefined, { timeout: 20_000 });
+    await page.waitForTimeout(1000);
+    await page.screenshot({ path: path.join(repoRoot, 'media', 'session-panel-light.png') });
+  });
+});
