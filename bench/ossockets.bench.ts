@@ -60,7 +60,7 @@ async function analysis(): Promise<void> {
     return path.join(root, 'node_modules', pkg, f);
   });
   const unit = [
-    'import socket, struct, json, hmac',
+    'import socket, struct, json, hmac, os',
     'def serve_{i}(port):',
     '    s = socket.socket()',
     '    s.bind(("0.0.0.0", port))',
@@ -71,9 +71,11 @@ async function analysis(): Promise<void> {
     '        conn.send("ok")',
     "        hdr = struct.pack('iH', 1, 2)",
     '        msg = json.loads(conn.recv(10))',
+    '        os.system("uptime")',
     '',
   ].join('\n');
-  const text = Array.from({ length: 200 }, (_, i) => unit.replace('{i}', String(i))).join('\n'); // ~2,400 lines
+  // every rule runs in full: sockets, a parse, a struct, a sink on a server bound to 0.0.0.0
+  const text = Array.from({ length: 200 }, (_, i) => unit.replace('{i}', String(i))).join('\n'); // ~2,600 lines
   const parser = await loader.parser('python');
   const parse = await timeIt(ROUNDS, () => parser.parse(text)!.delete());
   const full = await timeIt(ROUNDS, async () => {

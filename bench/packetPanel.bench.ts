@@ -44,7 +44,7 @@ async function main(): Promise<void> {
   });
   let model: PacketListModel | undefined;
   const ingest = best(3, () => {
-    model = new PacketListModel(arraySource(packets));
+    model = new PacketListModel(arraySource(packets), Infinity);
   });
   const m = model as PacketListModel;
   // Two filters: the decoder's predicate costs differ a lot between field kinds.

@@ -143,6 +143,8 @@ export type PacketPanelRequest =
   | { readonly type: 'rows'; readonly start: number; readonly count: number }
   | { readonly type: 'filter'; readonly expr: string }
   | { readonly type: 'packet'; readonly index: number }
+  /** Where a packet sits in the filtered list (-1 when the filter hides it). */
+  | { readonly type: 'position'; readonly index: number }
   | { readonly type: 'conversations' }
   | { readonly type: 'diagram'; readonly key: string }
   | { readonly type: 'export'; readonly format: ExportFormat; readonly scope: ExportScope; readonly key?: string };
@@ -152,6 +154,7 @@ export interface PacketPanelAnswers {
   rows: RowsPage;
   filter: FilterResult;
   packet: PacketDetail;
+  position: { readonly generation: number; readonly position: number };
   conversations: readonly ConversationInfo[];
   diagram: DiagramData;
   /** The saved file's path, or undefined when the user cancelled. */
@@ -180,6 +183,7 @@ export function isPacketPanelRequest(v: unknown): v is PacketPanelRequest {
     case 'filter':
       return isStr(v.expr, MAX_FILTER_LENGTH);
     case 'packet':
+    case 'position':
       return isCount(v.index);
     case 'diagram':
       return isStr(v.key, 200);
@@ -288,6 +292,7 @@ export const answerValidators: { [K in keyof PacketPanelAnswers]: (v: unknown) =
   rows: isRowsPage,
   filter: isFilterResult,
   packet: isPacketDetail,
+  position: (v) => isObj(v) && isCount(v.generation) && Number.isSafeInteger(v.position) && (v.position as number) >= -1,
   conversations: isConversationList,
   diagram: isDiagramData,
   export: isExportAnswer,

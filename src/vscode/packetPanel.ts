@@ -213,7 +213,7 @@ class PacketPanel {
           await this.model.setFilter(req.expr);
           return { ok: true, ...this.status() } satisfies PacketPanelAnswers['filter'];
         } catch (e) {
-          if (e instanceof FilterError) return { ok: false, error: e.message } satisfies PacketPanelAnswers['filter'];
+          if (e instanceof FilterError) return { ok: false, error: vscode.l10n.t('This display filter cannot be used: {0}', e.message) } satisfies PacketPanelAnswers['filter'];
           // Replaced by a newer filter: answer with what is shown now; the webview ignores it.
           if (e instanceof FilterCancelledError) return { ok: true, ...this.status() } satisfies PacketPanelAnswers['filter'];
           throw e;
@@ -223,6 +223,8 @@ class PacketPanel {
         if (!d) throw new Error(vscode.l10n.t('Packet {0} is no longer in the capture buffer; the oldest packets were dropped to bound memory.', req.index + 1));
         return d satisfies PacketPanelAnswers['packet'];
       }
+      case 'position':
+        return { generation: this.model.status.generation, position: this.model.positionOf(req.index) } satisfies PacketPanelAnswers['position'];
       case 'conversations':
         return this.model.conversations() satisfies PacketPanelAnswers['conversations'];
       case 'diagram': {

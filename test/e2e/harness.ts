@@ -157,6 +157,8 @@ const defaultSettings: Record<string, unknown> = {
   'window.restoreWindows': 'none',
   'files.hotExit': 'off',
   'git.enabled': false,
+  // code-server offers to forward every port a test opens; its toasts would cover the workbench.
+  'remote.autoForwardPorts': false,
 };
 
 class VsCodeImpl implements VsCode {
@@ -293,6 +295,9 @@ export async function launch(options: LaunchOptions = {}): Promise<VsCode> {
       ],
     });
     const context = await vsc.browser.newContext({ viewport: options.viewport ?? { width: 1400, height: 900 } });
+    // tsx compiles specs with keepNames, wrapping functions declared inside page.evaluate() callbacks in a `__name`
+    // helper the page does not have; define it in every frame (webviews included).
+    await context.addInitScript('globalThis.__name = globalThis.__name || ((fn) => fn);');
     vsc.page = await context.newPage();
     await vsc.page.goto(`${vsc.url}/?folder=${encodeURIComponent(workspace)}`);
     await vsc.page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
@@ -347,7 +352,18 @@ export async function runCommand(page: Page, title: string): Promise<void> {
     throw new Error(`command "${title}" is not in the palette (is it contributed and spelled exactly so?)`);
   });
   await row.click();
-  await page.locator('.quick-input-widget .quick-input-list').waitFor({ state: 'hidden', timeout: 5_000 }).catch(() => undefined);
+  // The palette is done once it closed or a quick input of the command replaced it.
+  await page
+    .waitForFunction(
+      () => {
+        const w = document.querySelector<HTMLElement>('.quick-input-widget');
+        const input = w?.querySelector<HTMLInputElement>('.quick-input-box input');
+        return !w || w.style.display === 'none' || w.offsetParent === null || !input?.value.startsWith('>');
+      },
+      undefined,
+      { timeout: 10_000 },
+    )
+    .catch(() => undefined);
 }
 
 async function openQuickInput(page: Page, key: string): Promise<Locator> {
@@ -365,20 +381,41 @@ async function openQuickInput(page: Page, key: string): Promise<Locator> {
   throw new Error('the command palette did not open');
 }
 
-/** The quick input shown by a command (showInputBox/showQuickPick): types `value` and presses Enter. */
-export async function answerInputBox(page: Page, value: string): Promise<void> {
-  const input = page.locator('.quick-input-widget .quick-input-box input');
-  await input.waitFor({ state: 'visible', timeout: 15_000 });
+/**
+ * Waits for the quick input a command opened (not the palette it was run from, which uses the same widget):
+ * visible, and its text no longer the `>` palette filter. `title` (optional) must appear in its title or prompt.
+ */
+export async function waitForQuickInput(page: Page, title?: string | RegExp): Promise<Locator> {
+  const widget = page.locator('.quick-input-widget');
+  await page.waitForFunction(
+    () => {
+      const w = document.querySelector<HTMLElement>('.quick-input-widget');
+      const input = w?.querySelector<HTMLInputElement>('.quick-input-box input');
+      return !!w && w.style.display !== 'none' && w.offsetParent !== null && !!input && !input.value.startsWith('>');
+    },
+    undefined,
+    { timeout: 15_000 },
+  );
+  if (title) await widget.filter({ hasText: title }).waitFor({ timeout: 15_000 });
+  return widget.locator('.quick-input-box input');
+}
+
+/** Answers the input box a command opened (showInputBox): replaces its text with `value` and presses Enter. */
+export async function answerInputBox(page: Page, value: string, title?: string | RegExp): Promise<void> {
+  const input = await waitForQuickInput(page, title);
   await input.fill(value);
   await input.press('Enter');
 }
 
-/** Picks the quick-pick item whose label is exactly `label`. */
-export async function pickQuickItem(page: Page, label: string): Promise<void> {
-  const row = page
-    .locator('.quick-input-widget .quick-input-list .monaco-list-row')
-    .filter({ has: page.locator('.label-name', { hasText: exactText(label) }) })
-    .first();
+/** Picks the row of the quick pick a command opened whose label is exactly `label` (or whose text matches a RegExp). */
+export async function pickQuickItem(page: Page, label: string | RegExp, title?: string | RegExp): Promise<void> {
+  await waitForQuickInput(page, title);
+  const rows = page.locator('.quick-input-widget .quick-input-list .monaco-list-row');
+  const row = (
+    typeof label === 'string'
+      ? rows.filter({ has: page.locator('.label-name', { hasText: exactText(label) }) })
+      : rows.filter({ hasText: label })
+  ).first();
   await row.waitFor({ timeout: 15_000 });
   await row.click();
 }

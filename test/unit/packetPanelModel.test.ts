@@ -92,9 +92,11 @@ describe('packet panel: host model', () => {
     src.add(7);
     m.sync();
     assert.deepEqual(m.rows(0, 10).rows.map((r) => r.no), [1, 2, 8, 9]);
+    const genBefore = m.status.generation;
     src.forget(4);
     m.sync();
     assert.equal(m.status.total, 6);
+    assert.equal(m.status.generation, genBefore + 1, 'rows moved, so cached pages are stale');
     assert.deepEqual(m.rows(0, 10).rows.map((r) => r.no), [8, 9], 'evicted matches leave the filtered list');
     assert.equal(m.detail(0), undefined, 'an evicted packet has no details');
     assert.deepEqual(fired, [3, 10, 6]);
@@ -119,6 +121,18 @@ describe('packet panel: host model', () => {
     await second;
     assert.equal(m.filter, 'tcp.len > 0');
     assert.deepEqual(m.rows(0, 10).rows.map((r) => r.no), [4, 6]);
+  });
+
+  it('takes in a large capture in slices across turns of the event loop', async () => {
+    const m = new PacketListModel(arraySource(packets), 3);
+    const totals: number[] = [m.status.total];
+    m.onDidChange((st) => totals.push(st.total));
+    assert.equal(m.catchingUp, true);
+    while (m.catchingUp) await new Promise((r) => setImmediate(r));
+    assert.deepEqual(totals, [3, 6, 9, 10]);
+    assert.deepEqual(m.rows(0, 10).rows.map((r) => r.no), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    m.dispose();
+    m.dispose();
   });
 
   it('gives one packet its layers, fields with byte ranges, and bytes', () => {

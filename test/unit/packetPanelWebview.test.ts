@@ -5,7 +5,7 @@ import { ancestorPaths, flattenLayers, nodeAtOffset, nodeById, visibleNodes } fr
 import { layoutDiagram, segmentDetail, toneOf } from '../../webview/src/packets/diagramLayout';
 import { computeRowWindow, MAX_SCROLL_PX, pagesFor, RowPageCache, scrollTopForRow } from '../../webview/src/packets/rowWindow';
 import {
-  bytesToHex, hexToBytes, isPacketDetail, isPacketPanelEvent, isPacketPanelRequest, isRowsPage, MAX_ROWS_PER_PAGE,
+  answerValidators, bytesToHex, hexToBytes, isPacketDetail, isPacketPanelEvent, isPacketPanelRequest, isRowsPage, MAX_ROWS_PER_PAGE,
   type DiagramData, type DiagramSegment, type PacketRow, type WireLayer,
 } from '../../src/shared/packetPanelProtocol';
 
@@ -191,6 +191,9 @@ describe('packet panel: protocol validators', () => {
     assert.ok(!isPacketPanelRequest({ type: 'export', format: 'exe', scope: 'all' }));
     assert.ok(!isPacketPanelRequest({ type: 'export', format: 'pcap', scope: 'conversation' }));
     assert.ok(!isPacketPanelRequest({ type: 'packet', index: 1.5 }));
+    assert.ok(isPacketPanelRequest({ type: 'position', index: 3 }));
+    assert.ok(answerValidators.position({ generation: 2, position: -1 }));
+    assert.ok(!answerValidators.position({ generation: 2, position: -2 }));
     assert.ok(!isPacketPanelRequest({ type: 'nope' }));
     assert.ok(!isPacketPanelRequest(null));
   });

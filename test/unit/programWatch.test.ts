@@ -4,6 +4,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { OutputErrorMatch } from '../../src/core/analysis/outputErrors';
+import { findProcessesRunningFile } from '../../src/core/ossockets/procProcesses';
 import { ProgramSession, programCommand } from '../../src/core/ossockets/programSession';
 import { ProgramWatch, ProgramWatchManager } from '../../src/core/ossockets/programWatcher';
 
@@ -59,6 +60,8 @@ describe('running a program and watching its sockets', function () {
     const mgr = new ProgramWatchManager();
     mgr.add(watch);
     let out = '';
+    let started: number | undefined;
+    prog.onDidStart((pid) => (started = pid));
     prog.onDidOutput((t) => (out += t));
     prog.onDidExit((e) => watch.markExited(e.code));
     watch.attach(prog.pid!);
@@ -67,6 +70,8 @@ describe('running a program and watching its sockets', function () {
       const listen = await until('LISTEN in the watch', () => watch.sockets.find((s) => s.state === 'LISTEN'));
       assert.equal(listen.localPort, port);
       assert.notEqual(listen.pid, prog.pid, 'the listener belongs to the forked child');
+      assert.equal(started, prog.processId);
+      assert.notEqual(listen.pid, started, 'the forked child, not the program itself');
       const client = net.connect(port, '127.0.0.1');
       await new Promise((r) => client.once('connect', r));
       client.write('hello');
@@ -103,6 +108,27 @@ describe('running a program and watching its sockets', function () {
     } finally {
       holder.close();
       prog.dispose();
+    }
+  });
+
+  it('finds the process running a file, started with a relative or an absolute path', async () => {
+    const file = script('found.js', 'setTimeout(() => {}, 60000);\n');
+    const { spawn } = await import('node:child_process');
+    const rel = spawn(process.execPath, ['./found.js'], { cwd: dir, stdio: 'ignore' });
+    const abs = spawn(process.execPath, [file], { cwd: os.tmpdir(), stdio: 'ignore' });
+    const other = spawn(process.execPath, ['./found.js'], { cwd: os.tmpdir(), stdio: 'ignore' }); // another folder's found.js
+    other.on('error', () => undefined);
+    try {
+      const hits = await until('both processes', async () => {
+        const h = await findProcessesRunningFile(file);
+        return h.length >= 2 ? h : undefined;
+      });
+      assert.deepEqual(hits.map((h) => h.pid).sort(), [rel.pid, abs.pid].sort());
+      assert.deepEqual(await findProcessesRunningFile(file, { exclude: (c) => c.includes('./found.js') }).then((h) => h.map((x) => x.pid)), [abs.pid]);
+    } finally {
+      rel.kill();
+      abs.kill();
+      other.kill();
     }
   });
 

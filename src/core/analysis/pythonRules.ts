@@ -369,13 +369,15 @@ function isReceive(n: Node): boolean {
 }
 
 function remoteExec(tree: Tree, f: PythonFile): SocketDiagnostic[] {
+  // cheapest question first: no sink, no finding (finding the server's address costs more)
+  const sinkCalls = f.calls.filter((n) => sinks.has(call(n).dotted));
+  if (sinkCalls.length === 0) return [];
   const open = findSocketCalls(tree, 'python', f.index).some((s) => s.role === 'server' && (s.host === '' || s.host === '0.0.0.0' || s.host === '::'));
   if (!open) return [];
   const tainted = f.taint(f.root, isReceive);
   const out: SocketDiagnostic[] = [];
-  for (const n of f.calls) {
+  for (const n of sinkCalls) {
     const c = call(n);
-    if (!sinks.has(c.dotted)) continue;
     if (!c.args.some((a) => f.flows(a, tainted, isReceive))) continue;
     out.push({
       rule: 'remote-exec',

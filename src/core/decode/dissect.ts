@@ -109,27 +109,18 @@ function epochText(tsMicros: number): string {
   return `${sec}.${String(us).padStart(6, '0')}`;
 }
 
-/**
- * Decodes one packet. Never throws: a cut or inconsistent packet gives the layers that could be
- * read and `malformed`; pass the same `ctx` for every packet of a capture, in order, to get
- * relative TCP sequence numbers and stream indices.
- */
-export function dissect(rec: PacketRecord, ctx: DissectContext = new DissectContext(), number?: number): DissectedPacket {
-  const pi = new PacketInfo(rec, ctx);
+/** Runs the link-type dissector and the frame bookkeeping; both passes share this. */
+function run(pi: PacketInfo, rec: PacketRecord, number: number | undefined): void {
   const capLen = pi.capLen;
-  const frame = beginLayer(
-    pi,
-    frameProto.id,
-    `Frame${number !== undefined ? ` ${number}` : ''}: ${rec.origLen} bytes on wire (${rec.origLen * 8} bits), ${capLen} bytes captured (${capLen * 8} bits)`,
-    'frame',
-    0,
-    capLen,
-  );
-  if (number !== undefined) addField(pi, frame, hfFrame.number, number, String(number), 0, 0);
-  addField(pi, frame, hfFrame.time, rec.tsMicros / 1e6, epochText(rec.tsMicros), 0, 0);
-  addField(pi, frame, hfFrame.len, rec.origLen, `${rec.origLen} bytes`, 0, 0);
-  addField(pi, frame, hfFrame.capLen, capLen, `${capLen} bytes`, 0, 0);
-  addField(pi, frame, hfFrame.encap, rec.linkType, linkTypeNames[rec.linkType] ?? `LINKTYPE ${rec.linkType}`, 0, 0);
+  const frame = beginLayer(pi, frameProto.id, '', 'frame', 0, capLen);
+  if (pi.full) {
+    frame.title = `Frame${number !== undefined ? ` ${number}` : ''}: ${rec.origLen} bytes on wire (${rec.origLen * 8} bits), ${capLen} bytes captured (${capLen * 8} bits)`;
+    if (number !== undefined) addField(pi, frame, hfFrame.number, number, String(number), 0, 0);
+    addField(pi, frame, hfFrame.time, rec.tsMicros / 1e6, epochText(rec.tsMicros), 0, 0);
+    addField(pi, frame, hfFrame.len, rec.origLen, `${rec.origLen} bytes`, 0, 0);
+    addField(pi, frame, hfFrame.capLen, capLen, `${capLen} bytes`, 0, 0);
+    addField(pi, frame, hfFrame.encap, rec.linkType, linkTypeNames[rec.linkType] ?? `LINKTYPE ${rec.linkType}`, 0, 0);
+  }
   try {
     const d = linkTypeTable.get(rec.linkType);
     // Dissectors see the on-wire end (lengths stay true under a snap length); reads stay within the captured bytes.
@@ -143,35 +134,64 @@ export function dissect(rec: PacketRecord, ctx: DissectContext = new DissectCont
     // A decoder bug must cost one packet its detail, never the capture view.
     pi.malformed = `Decoder error: ${e instanceof Error ? e.message : String(e)}`;
   }
-  let protocols = '';
   let truncated = false;
-  for (let i = 1; i < pi.layers.length; i++) {
-    const name = pi.layers[i].name;
-    protocols += (i > 1 ? ':' : '') + name;
-    // Wireshark lists the ethertype table as a pseudo-protocol after each link header that used it.
-    if ((name === 'eth' || name === 'sll' || name === 'vlan') && i + 1 < pi.layers.length && pi.layers[i + 1].name !== 'data') protocols += ':ethertype';
-    if (pi.layers[i].truncated && i < pi.quotedFrom) truncated = true;
+  for (let i = 1; i < pi.layers.length && i < pi.quotedFrom; i++) if (pi.layers[i].truncated) truncated = true;
+  if (pi.full) {
+    let protocols = '';
+    for (let i = 1; i < pi.layers.length; i++) {
+      const name = pi.layers[i].name;
+      protocols += (i > 1 ? ':' : '') + name;
+      // Wireshark lists the ethertype table as a pseudo-protocol after each link header that used it.
+      if ((name === 'eth' || name === 'sll' || name === 'vlan') && i + 1 < pi.layers.length && pi.layers[i + 1].name !== 'data') protocols += ':ethertype';
+    }
+    addField(pi, frame, hfFrame.protocols, protocols, protocols, 0, 0);
   }
-  addField(pi, frame, hfFrame.protocols, protocols, protocols, 0, 0);
   if (pi.malformed === undefined && (truncated || pi.r.truncated)) {
     const cut = pi.layers.find((l, i) => i > 0 && i < pi.quotedFrom && l.truncated);
     pi.malformed = `Truncated: the ${cut?.name ?? 'packet'} layer needs more bytes than the ${capLen} captured`;
   }
   // Even when every header fitted, a snap length below the wire length means the rest is missing.
   if (pi.malformed === undefined && capLen < rec.origLen) pi.malformed = `Truncated: only ${capLen} of ${rec.origLen} bytes were captured`;
+}
+
+/**
+ * Decodes one packet. Never throws: a cut or inconsistent packet gives the layers that could be
+ * read and `malformed`; pass the same `ctx` for every packet of a capture, in order, to get
+ * relative TCP sequence numbers and stream indices.
+ *
+ * The columns, `malformed` and `tcp` are computed at once; `layers` (the field tree) is built the
+ * first time it is read, from facts recorded now, so a packet list of 100k rows costs no field objects.
+ */
+export function dissect(rec: PacketRecord, ctx: DissectContext = new DissectContext(), number?: number): DissectedPacket {
+  const pi = new PacketInfo(rec, ctx, false);
+  run(pi, rec, number);
+  const replay = pi.replay;
+  let layers: Layer[] | undefined;
+  const info = pi.info;
   const out: DissectedPacket = {
     tsMicros: rec.tsMicros,
     length: rec.origLen,
-    capturedLength: capLen,
+    capturedLength: pi.capLen,
     linkType: rec.linkType,
-    layers: pi.layers,
-    summary: { source: pi.src, destination: pi.dst, protocol: pi.protocol, info: pi.info },
+    // An own enumerable accessor: JSON.stringify, spreading and structured clone all see the array.
+    get layers(): Layer[] {
+      if (layers === undefined) {
+        const full = new PacketInfo(rec, ctx, true, replay);
+        run(full, rec, number);
+        layers = full.layers;
+      }
+      return layers;
+    },
+    set layers(v: Layer[]) {
+      layers = v;
+    },
+    summary: { source: pi.src, destination: pi.dst, protocol: pi.protocol, info },
     data: rec.data,
   };
   if (number !== undefined) out.number = number;
   if (pi.malformed !== undefined) {
     out.malformed = pi.malformed;
-    out.summary.info = out.summary.info ? `${out.summary.info} [${pi.malformed.startsWith('Truncated') ? 'Packet size limited during capture' : 'Malformed Packet'}]` : `[${pi.malformed}]`;
+    out.summary.info = info ? `${info} [${pi.malformed.startsWith('Truncated') ? 'Packet size limited during capture' : 'Malformed Packet'}]` : `[${pi.malformed}]`;
   }
   if (pi.tcp !== undefined) out.tcp = pi.tcp;
   return out;

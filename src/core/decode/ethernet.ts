@@ -59,9 +59,11 @@ function dissectEthernet(pi: PacketInfo, offset: number, end: number): number {
   const dst = formatMac(d, offset);
   const src = formatMac(d, offset + 6);
   const type = pi.r.u16At(offset + 12);
-  layer.title = `Ethernet II, Src: ${src}, Dst: ${dst}`;
-  addField(pi, layer, hf.dst, dst, dst, offset, 6);
-  addField(pi, layer, hf.src, src, src, offset + 6, 6);
+  if (pi.full) {
+    layer.title = `Ethernet II, Src: ${src}, Dst: ${dst}`;
+    addField(pi, layer, hf.dst, dst, dst, offset, 6);
+    addField(pi, layer, hf.src, src, src, offset + 6, 6);
+  }
   pi.src = src;
   pi.dst = dst;
   if (type <= 1500) {
@@ -73,7 +75,7 @@ function dissectEthernet(pi: PacketInfo, offset: number, end: number): number {
     dissectData(pi, offset + 14, Math.min(end, offset + 14 + type));
     return end - offset;
   }
-  addField(pi, layer, hf.type, type, ethertypeText(type), offset + 12, 2);
+  if (pi.full) addField(pi, layer, hf.type, type, ethertypeText(type), offset + 12, 2);
   pi.protocol = 'Ethernet';
   dissectEthertype(pi, type, offset + 14, end);
   return end - offset;

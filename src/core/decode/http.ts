@@ -85,6 +85,7 @@ function dissectHttp(pi: PacketInfo, offset: number, end: number): number | unde
   // Header lines until the blank line (or the end of what this segment carries).
   let o = firstEnd < 0 ? stop : firstEnd + 1;
   let headersDone = false;
+  let contentType: string | undefined;
   while (o < stop) {
     const e = lineEnd(d, o, stop);
     const le = e < 0 ? stop : e;
@@ -99,6 +100,7 @@ function dissectHttp(pi: PacketInfo, offset: number, end: number): number | unde
     const name = colon > 0 ? line.slice(0, colon).toLowerCase() : '';
     const def = knownHeaders[name];
     const field = addField(pi, layer, isResponse ? hf.responseLine : hf.requestLine, line, line, o, len);
+    if (def === hf.contentType) contentType = line.slice(colon + 1).trim();
     if (def !== undefined && field !== undefined) {
       const value = line.slice(colon + 1).trim();
       addChild(pi, layer, field, def, value, value, o, len);
@@ -106,8 +108,7 @@ function dissectHttp(pi: PacketInfo, offset: number, end: number): number | unde
     if (e < 0) break;
     o += len;
   }
-  const ct = layer.fields.find((f) => f.children?.[0]?.id === 'http.content_type')?.children?.[0].value;
-  if (isResponse && typeof ct === 'string') pi.info += `  (${ct})`;
+  if (isResponse && contentType !== undefined) pi.info += `  (${contentType})`;
   if (headersDone && o < stop) {
     const body = latin1(d, o, Math.min(stop - o, 4096));
     addField(pi, layer, hf.fileData, body, `${end - o} bytes`, o, stop - o);

@@ -48,8 +48,10 @@ function dissectIpv4(pi: PacketInfo, offset: number, end: number): number {
     pi.markMalformed('Truncated: an IPv4 header needs 20 bytes');
     return end - offset;
   }
-  addField(pi, layer, hf.version, version, String(version), offset, 1);
-  addField(pi, layer, hf.hdrLen, ihl, `${ihl} bytes (${ihl >> 2})`, offset, 1);
+  if (pi.full) {
+    addField(pi, layer, hf.version, version, String(version), offset, 1);
+    addField(pi, layer, hf.hdrLen, ihl, `${ihl} bytes (${ihl >> 2})`, offset, 1);
+  }
   if (version !== 4 || ihl < 20) {
     pi.markMalformed(version !== 4 ? `Malformed: IPv4 version field is ${version}` : `Malformed: IPv4 header length ${ihl} is less than 20`);
     pi.info = 'Bogus IPv4 header';
@@ -65,29 +67,32 @@ function dissectIpv4(pi: PacketInfo, offset: number, end: number): number {
   const src = formatIpv4(d, offset + 12);
   const dst = formatIpv4(d, offset + 16);
   layer.length = Math.min(ihl, pi.capLen - offset);
-  layer.title = `Internet Protocol Version 4, Src: ${src}, Dst: ${dst}`;
-  const ds = addField(pi, layer, hf.dsfield, tos, hex(tos, 2), offset + 1, 1);
-  addChild(pi, layer, ds, hf.dscp, tos >> 2, String(tos >> 2), offset + 1, 1);
-  addChild(pi, layer, ds, hf.ecn, tos & 3, String(tos & 3), offset + 1, 1);
   // A zero total length is what TCP segmentation offload leaves; the frame length is the truth then.
   if (totalLen === 0) totalLen = end - offset;
-  addField(pi, layer, hf.len, totalLen, String(totalLen), offset + 2, 2);
-  addField(pi, layer, hf.id, id, `${hex(id, 4)} (${id})`, offset + 4, 2);
   const flags = fl >> 13;
   const fragOff = (fl & 0x1fff) * 8;
   const df = (flags & 2) !== 0;
   const mf = (flags & 1) !== 0;
-  const fields = addField(pi, layer, hf.flags, flags, `${hex(flags, 2)}${df ? ", Don't fragment" : ''}${mf ? ', More fragments' : ''}`, offset + 6, 1);
-  addChild(pi, layer, fields, hf.rb, (flags & 4) !== 0, (flags & 4) !== 0 ? 'Set' : 'Not set', offset + 6, 1);
-  addChild(pi, layer, fields, hf.df, df, df ? 'Set' : 'Not set', offset + 6, 1);
-  addChild(pi, layer, fields, hf.mf, mf, mf ? 'Set' : 'Not set', offset + 6, 1);
-  addField(pi, layer, hf.fragOffset, fragOff, String(fragOff), offset + 6, 2);
-  addField(pi, layer, hf.ttl, ttl, String(ttl), offset + 8, 1);
-  addField(pi, layer, hf.proto, proto, ipProtoText(proto), offset + 9, 1);
-  const ck = r.u16At(offset + 10);
-  addField(pi, layer, hf.checksum, ck, hex(ck, 4), offset + 10, 2);
-  addField(pi, layer, hf.src, src, src, offset + 12, 4);
-  addField(pi, layer, hf.dst, dst, dst, offset + 16, 4);
+  // The fixed header was checked above, so skipping these on the columns-only pass loses no truncation mark.
+  if (pi.full) {
+    const ck = r.u16At(offset + 10);
+    layer.title = `Internet Protocol Version 4, Src: ${src}, Dst: ${dst}`;
+    const ds = addField(pi, layer, hf.dsfield, tos, hex(tos, 2), offset + 1, 1);
+    addChild(pi, layer, ds, hf.dscp, tos >> 2, String(tos >> 2), offset + 1, 1);
+    addChild(pi, layer, ds, hf.ecn, tos & 3, String(tos & 3), offset + 1, 1);
+    addField(pi, layer, hf.len, totalLen, String(totalLen), offset + 2, 2);
+    addField(pi, layer, hf.id, id, `${hex(id, 4)} (${id})`, offset + 4, 2);
+    const fields = addField(pi, layer, hf.flags, flags, `${hex(flags, 2)}${df ? ", Don't fragment" : ''}${mf ? ', More fragments' : ''}`, offset + 6, 1);
+    addChild(pi, layer, fields, hf.rb, (flags & 4) !== 0, (flags & 4) !== 0 ? 'Set' : 'Not set', offset + 6, 1);
+    addChild(pi, layer, fields, hf.df, df, df ? 'Set' : 'Not set', offset + 6, 1);
+    addChild(pi, layer, fields, hf.mf, mf, mf ? 'Set' : 'Not set', offset + 6, 1);
+    addField(pi, layer, hf.fragOffset, fragOff, String(fragOff), offset + 6, 2);
+    addField(pi, layer, hf.ttl, ttl, String(ttl), offset + 8, 1);
+    addField(pi, layer, hf.proto, proto, ipProtoText(proto), offset + 9, 1);
+    addField(pi, layer, hf.checksum, ck, hex(ck, 4), offset + 10, 2);
+    addField(pi, layer, hf.src, src, src, offset + 12, 4);
+    addField(pi, layer, hf.dst, dst, dst, offset + 16, 4);
+  }
   if (ihl > 20) dissectOptions(pi, layer, offset + 20, offset + ihl);
   if (!r.has(offset, ihl)) {
     layer.truncated = true;

@@ -43,6 +43,15 @@ export function declareAlias(id: string, label: string, kind: FieldKind, targets
   fieldRegistry.set(id, { id, label, kind });
 }
 
+/** What a TCP/UDP dissector took from the conversation state, in call order (quoted packets included). */
+export interface Replay {
+  tcp: { stream: number; seqBase: number; ackBase: number; scale: number }[];
+  udp: number[];
+  /** Read positions of the second pass. */
+  tcpAt?: number;
+  udpAt?: number;
+}
+
 /** Per-packet state shared by the dissectors of one packet (Wireshark's `pinfo`). */
 export class PacketInfo {
   readonly r: ByteReader;
@@ -70,6 +79,10 @@ export class PacketInfo {
   constructor(
     readonly rec: PacketRecord,
     readonly ctx: DissectContext,
+    /** False on the first pass (columns only: dissectors skip building fields); true when the tree is wanted. */
+    readonly full: boolean = true,
+    /** Conversation facts recorded by the first pass, replayed by the second so both agree. */
+    readonly replay: Replay = { tcp: [], udp: [] },
   ) {
     this.data = rec.data;
     this.capLen = rec.data.length;
@@ -107,6 +120,7 @@ export function addField(
     layer.truncated = true;
     return undefined;
   }
+  if (!pi.full) return undefined;
   const f: Field = { id: def.id, label: def.label, value, display, offset, length };
   into.push(f);
   return f;
@@ -118,6 +132,7 @@ export function addBytesField(pi: PacketInfo, layer: Layer, def: FieldDef, offse
     layer.truncated = true;
     return undefined;
   }
+  if (!pi.full) return undefined;
   const data = pi.data;
   let cached: string | undefined;
   // An own enumerable getter: JSON.stringify and structured clone still see a plain string value.

@@ -1,5 +1,5 @@
 // TCP: header, all flags, options (MSS, WS, SACK, timestamps…), relative seq/ack per conversation, then ports.
-import { DissectContext } from './context';
+import { DissectContext, type TcpDirection } from './context';
 import type { TcpSegmentInfo } from './dissect';
 import { hex } from './format';
 import { type FieldDef, PacketInfo, addBytesField, addChild, addField, beginLayer, callPortsOrData, declareAlias, declareFields, declareProtocol, ipProtoTable, tcpHeuristics, tcpPortTable } from './registry';
@@ -224,74 +224,97 @@ function dissectTcp(pi: PacketInfo, offset: number, end: number): number {
   }
   const segLen = Math.max(0, end - offset - hdrLen);
   // Conversation state: base sequence numbers per direction make seq/ack relative, as Wireshark shows them.
-  const ctx = pi.nested === 0 ? pi.ctx : new DissectContext(); // a quoted segment must not disturb the real conversation
-  let { conv, dir } = ctx.tcpConversation(pi.netSrc, sport, pi.netDst, dport);
-  if ((flags & (SYN | ACK)) === SYN && conv.dir[dir].baseSet && conv.dir[dir].base !== seqRaw) {
-    ({ conv, dir } = ctx.restartTcpConversation(pi.netSrc, sport, pi.netDst, dport));
+  // The field-tree pass replays what the first pass took from the context, so re-reading a packet never moves it.
+  const replay = pi.replay;
+  const recorded = pi.full ? replay.tcp[(replay.tcpAt = (replay.tcpAt ?? -1) + 1)] : undefined;
+  let stream: number;
+  let seqBase: number;
+  let ackBase: number;
+  let tcpState: { me: TcpDirection; peer: TcpDirection } | undefined;
+  if (recorded !== undefined) {
+    ({ stream, seqBase, ackBase } = recorded);
+  } else {
+    const ctx = pi.nested === 0 ? pi.ctx : new DissectContext(); // a quoted segment must not disturb the real conversation
+    let { conv, dir } = ctx.tcpConversation(pi.netSrc, sport, pi.netDst, dport);
+    if ((flags & (SYN | ACK)) === SYN && conv.dir[dir].baseSet && conv.dir[dir].base !== seqRaw) {
+      ({ conv, dir } = ctx.restartTcpConversation(pi.netSrc, sport, pi.netDst, dport));
+    }
+    const me = conv.dir[dir];
+    const peer = conv.dir[1 - dir];
+    if (!me.baseSet) {
+      me.base = flags & SYN ? seqRaw : (seqRaw - 1) >>> 0;
+      me.baseSet = true;
+    }
+    if (flags & ACK && !peer.baseSet) {
+      peer.base = (ackRaw - 1) >>> 0;
+      peer.baseSet = true;
+    }
+    stream = conv.stream;
+    seqBase = me.base;
+    ackBase = peer.base;
+    tcpState = { me, peer };
   }
-  const me = conv.dir[dir];
-  const peer = conv.dir[1 - dir];
-  if (!me.baseSet) {
-    me.base = flags & SYN ? seqRaw : (seqRaw - 1) >>> 0;
-    me.baseSet = true;
-  }
-  if (flags & ACK && !peer.baseSet) {
-    peer.base = (ackRaw - 1) >>> 0;
-    peer.baseSet = true;
-  }
-  const seq = (seqRaw - me.base) >>> 0;
-  const ack = flags & ACK ? (ackRaw - peer.base) >>> 0 : 0;
+  const seq = (seqRaw - seqBase) >>> 0;
+  const ack = flags & ACK ? (ackRaw - ackBase) >>> 0 : 0;
   const nxtseq = (seq + segLen + (flags & SYN ? 1 : 0) + (flags & FIN ? 1 : 0)) >>> 0;
 
-  addField(pi, layer, hf.stream, conv.stream, String(conv.stream), offset, 0);
-  addField(pi, layer, hf.len, segLen, String(segLen), offset, 0);
-  addField(pi, layer, hf.seq, seq, `${seq} (relative sequence number)`, offset + 4, 4);
-  addField(pi, layer, hf.seqRaw, seqRaw, String(seqRaw), offset + 4, 4);
-  addField(pi, layer, hf.nxtseq, nxtseq, `${nxtseq} (relative sequence number)`, offset, 0);
-  addField(pi, layer, hf.ack, ack, `${ack} (relative ack number)`, offset + 8, 4);
-  addField(pi, layer, hf.ackRaw, ackRaw, String(ackRaw), offset + 8, 4);
-  addField(pi, layer, hf.hdrLen, hdrLen, `${hdrLen} bytes (${hdrLen >> 2})`, offset + 12, 1);
   const flagsText = tcpFlagsText(flags);
-  const ff = addField(pi, layer, hf.flags, flags, `${hex(flags, 3)} (${flagsText})`, offset + 12, 2);
-  if (ff !== undefined) {
-    const kids: Field[] = (ff.children = []);
-    const res = (flags & 0xe00) !== 0;
-    kids.push({ id: hf.res.id, label: hf.res.label, value: res, display: setText(res), offset: offset + 12, length: 1 });
-    for (let i = 0; i < flagBits.length; i++) {
-      const [def, b] = flagBits[i];
-      const v = (flags & b) !== 0;
-      kids.push({ id: def.id, label: def.label, value: v, display: v ? 'Set' : 'Not set', offset: b >= 0x100 ? offset + 12 : offset + 13, length: 1 });
+  // Fixed-header fields (checked present above) are only built when the field tree is wanted.
+  if (pi.full) {
+    addField(pi, layer, hf.stream, stream, String(stream), offset, 0);
+    addField(pi, layer, hf.len, segLen, String(segLen), offset, 0);
+    addField(pi, layer, hf.seq, seq, `${seq} (relative sequence number)`, offset + 4, 4);
+    addField(pi, layer, hf.seqRaw, seqRaw, String(seqRaw), offset + 4, 4);
+    addField(pi, layer, hf.nxtseq, nxtseq, `${nxtseq} (relative sequence number)`, offset, 0);
+    addField(pi, layer, hf.ack, ack, `${ack} (relative ack number)`, offset + 8, 4);
+    addField(pi, layer, hf.ackRaw, ackRaw, String(ackRaw), offset + 8, 4);
+    addField(pi, layer, hf.hdrLen, hdrLen, `${hdrLen} bytes (${hdrLen >> 2})`, offset + 12, 1);
+    const ff = addField(pi, layer, hf.flags, flags, `${hex(flags, 3)} (${flagsText})`, offset + 12, 2);
+    if (ff !== undefined) {
+      const kids: Field[] = (ff.children = []);
+      const res = (flags & 0xe00) !== 0;
+      kids.push({ id: hf.res.id, label: hf.res.label, value: res, display: setText(res), offset: offset + 12, length: 1 });
+      for (let i = 0; i < flagBits.length; i++) {
+        const [def, b] = flagBits[i];
+        const v = (flags & b) !== 0;
+        kids.push({ id: def.id, label: def.label, value: v, display: v ? 'Set' : 'Not set', offset: b >= 0x100 ? offset + 12 : offset + 13, length: 1 });
+      }
+      const s = flagsStr(flags);
+      kids.push({ id: hf.str.id, label: hf.str.label, value: s, display: s, offset: offset + 12, length: 2 });
     }
-    const s = flagsStr(flags);
-    kids.push({ id: hf.str.id, label: hf.str.label, value: s, display: s, offset: offset + 12, length: 2 });
   }
   // Window scaling counts only once both SYNs announced it, and never on the SYNs themselves.
   let options: OptionFacts = { info: '', wscale: -1 };
-  if (hdrLen > 20) options = dissectOptions(pi, layer, offset + 20, offset + hdrLen, peer.base);
-  if (flags & SYN) me.wscale = options.wscale;
+  if (hdrLen > 20) options = dissectOptions(pi, layer, offset + 20, offset + hdrLen, ackBase);
   let scale = -1;
-  if (!(flags & SYN)) {
-    if (me.wscale >= 0 && peer.wscale >= 0) scale = 1 << me.wscale;
+  if (recorded !== undefined) scale = recorded.scale;
+  else if (tcpState !== undefined) {
+    const { me, peer } = tcpState;
+    if (flags & SYN) me.wscale = options.wscale;
+    else if (me.wscale >= 0 && peer.wscale >= 0) scale = 1 << me.wscale;
     else if (me.wscale === -1 || peer.wscale === -1) scale = -2;
+    if (!pi.full) replay.tcp.push({ stream, seqBase, ackBase, scale });
   }
   const winCalc = scale > 0 ? win * scale : win;
-  // The options tree reads better after the fixed header, as in Wireshark: move it to the end.
-  const optIdx = layer.fields.findIndex((f) => f.id === 'tcp.options');
-  const optField = optIdx >= 0 ? layer.fields.splice(optIdx, 1)[0] : undefined;
-  addField(pi, layer, hf.window, win, String(win), offset + 14, 2);
-  addField(pi, layer, hf.windowCalc, winCalc, String(winCalc), offset + 14, 2);
-  // Wireshark shows no scaling factor on the SYNs themselves.
-  if (!(flags & SYN)) addField(pi, layer, hf.windowScale, scale, scale === -1 ? '-1 (unknown)' : scale === -2 ? '-2 (no window scaling used)' : String(scale), offset + 14, 0);
-  addField(pi, layer, hf.checksum, ck, `${hex(ck, 4)} [unverified]`, offset + 16, 2);
-  addField(pi, layer, hf.urgent, urgPtr, String(urgPtr), offset + 18, 2);
-  if (optField !== undefined) layer.fields.push(optField);
+  if (pi.full) {
+    // The options tree reads better after the fixed header, as in Wireshark: move it to the end.
+    const optIdx = layer.fields.findIndex((f) => f.id === 'tcp.options');
+    const optField = optIdx >= 0 ? layer.fields.splice(optIdx, 1)[0] : undefined;
+    addField(pi, layer, hf.window, win, String(win), offset + 14, 2);
+    addField(pi, layer, hf.windowCalc, winCalc, String(winCalc), offset + 14, 2);
+    // Wireshark shows no scaling factor on the SYNs themselves.
+    if (!(flags & SYN)) addField(pi, layer, hf.windowScale, scale, scale === -1 ? '-1 (unknown)' : scale === -2 ? '-2 (no window scaling used)' : String(scale), offset + 14, 0);
+    addField(pi, layer, hf.checksum, ck, `${hex(ck, 4)} [unverified]`, offset + 16, 2);
+    addField(pi, layer, hf.urgent, urgPtr, String(urgPtr), offset + 18, 2);
+    if (optField !== undefined) layer.fields.push(optField);
+  }
 
   layer.length = Math.max(0, Math.min(offset + hdrLen, pi.capLen) - offset);
   if (offset + hdrLen > pi.capLen) layer.truncated = true;
-  layer.title = `Transmission Control Protocol, Src Port: ${sport}, Dst Port: ${dport}, Seq: ${seq}${flags & ACK ? `, Ack: ${ack}` : ''}, Len: ${segLen}`;
+  if (pi.full) layer.title = `Transmission Control Protocol, Src Port: ${sport}, Dst Port: ${dport}, Seq: ${seq}${flags & ACK ? `, Ack: ${ack}` : ''}, Len: ${segLen}`;
   pi.info = `${sport} → ${dport} [${flagsText}] Seq=${seq}${flags & ACK ? ` Ack=${ack}` : ''} Win=${winCalc} Len=${segLen}${flags & URG ? ` Urg=${urgPtr}` : ''}${options.info}`;
   const info: TcpSegmentInfo = {
-    stream: conv.stream,
+    stream,
     srcAddr: pi.netSrc,
     srcPort: sport,
     dstAddr: pi.netDst,

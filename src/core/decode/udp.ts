@@ -33,14 +33,21 @@ function dissectUdp(pi: PacketInfo, offset: number, end: number): number {
   const ck = r.u16At(offset + 6);
   pi.srcPort = sport;
   pi.dstPort = dport;
-  layer.title = `User Datagram Protocol, Src Port: ${sport}, Dst Port: ${dport}`;
-  addField(pi, layer, hf.srcport, sport, String(sport), offset, 2);
-  addField(pi, layer, hf.dstport, dport, String(dport), offset + 2, 2);
-  addField(pi, layer, hf.length, len, String(len), offset + 4, 2);
-  addField(pi, layer, hf.checksum, ck, `${hex(ck, 4)} [unverified]`, offset + 6, 2);
+  if (pi.full) {
+    layer.title = `User Datagram Protocol, Src Port: ${sport}, Dst Port: ${dport}`;
+    addField(pi, layer, hf.srcport, sport, String(sport), offset, 2);
+    addField(pi, layer, hf.dstport, dport, String(dport), offset + 2, 2);
+    addField(pi, layer, hf.length, len, String(len), offset + 4, 2);
+    addField(pi, layer, hf.checksum, ck, `${hex(ck, 4)} [unverified]`, offset + 6, 2);
+  }
   // A quoted datagram (inside an ICMP error) belongs to the same stream as the original, as in Wireshark.
-  const stream = pi.ctx.udpStream(pi.netSrc, sport, pi.netDst, dport);
-  addField(pi, layer, hf.stream, stream, String(stream), offset, 0);
+  const replay = pi.replay;
+  let stream = pi.full ? replay.udp[(replay.udpAt = (replay.udpAt ?? -1) + 1)] : undefined;
+  if (stream === undefined) {
+    stream = pi.ctx.udpStream(pi.netSrc, sport, pi.netDst, dport);
+    if (!pi.full) replay.udp.push(stream);
+  }
+  if (pi.full) addField(pi, layer, hf.stream, stream, String(stream), offset, 0);
   let payloadEnd = end;
   if (len < 8) {
     pi.markMalformed(`Malformed: UDP length ${len} is less than 8`);

@@ -104,3 +104,28 @@ export function descendantsOf(root: number, processes: Iterable<ProcessInfo>): S
   }
   return out;
 }
+
+/**
+ * Processes whose command line runs `file` (an absolute path), also when it was started as `node ./file.js`
+ * from its folder (arguments are resolved against the process's working directory). Linux only; [] elsewhere.
+ */
+export async function findProcessesRunningFile(file: string, opts: { procRoot?: string; exclude?: (cmdline: string) => boolean } = {}): Promise<ProcessInfo[]> {
+  const root = opts.procRoot ?? '/proc';
+  const base = path.basename(file);
+  const scan = await scanProc(root, { sockets: false });
+  const hits: ProcessInfo[] = [];
+  for (const p of scan.processes.values()) {
+    if (p.pid === process.pid || !p.cmdline.includes(base) || opts.exclude?.(p.cmdline)) continue;
+    const args = readOr(path.join(root, String(p.pid), 'cmdline'), '').split('\0').filter(Boolean);
+    let cwd: string | undefined;
+    try {
+      cwd = fs.readlinkSync(path.join(root, String(p.pid), 'cwd'));
+    } catch {
+      cwd = undefined; // another user's process: only absolute paths can match
+    }
+    if (args.slice(1).some((a) => a === file || (cwd !== undefined && !path.isAbsolute(a) && path.resolve(cwd, a) === file))) hits.push(p);
+  }
+  // the outermost match first, so watching it covers the processes it starts
+  const pids = new Set(hits.map((h) => h.pid));
+  return hits.sort((a, b) => Number(pids.has(a.ppid)) - Number(pids.has(b.ppid)) || a.pid - b.pid);
+}

@@ -77,6 +77,9 @@ export class ProgramSession extends Disposable {
   readonly onDidRecognizeError = this._onDidRecognizeError.event;
   private readonly _onDidExit = this.own(new Emitter<ProgramExit>());
   readonly onDidExit = this._onDidExit.event;
+  private readonly _onDidStart = this.own(new Emitter<number>());
+  /** The program's own process id, once it runs (POSIX: reported by the supervisor). */
+  readonly onDidStart = this._onDidStart.event;
   private readonly child: ChildProcess;
   private readonly scanner = new OutputErrorScanner();
   private exited = false;
@@ -118,7 +121,10 @@ export class ProgramSession extends Disposable {
           buf = buf.slice(i + 1);
           try {
             const m = JSON.parse(line) as { pid?: number; error?: string; code?: number | null; signal?: string | null };
-            if (typeof m.pid === 'number') this.programPid = m.pid;
+            if (typeof m.pid === 'number') {
+              this.programPid = m.pid;
+              this._onDidStart.fire(m.pid);
+            }
             if (m.error) this.reported.error = this.startError(m.error);
             if ('code' in m) this.reported = { ...this.reported, code: m.code ?? null, signal: m.signal ?? null };
           } catch {
@@ -127,6 +133,7 @@ export class ProgramSession extends Disposable {
         }
       });
     }
+    if (!posix) this.child.once('spawn', () => this.child.pid !== undefined && this._onDidStart.fire(this.child.pid));
     this.child.on('error', (e: NodeJS.ErrnoException) => this.finish(null, null, this.startError(e.code ?? e.message)));
     this.child.on('close', (code, signal) => {
       const r = this.reported;

@@ -34,6 +34,7 @@ export class ProgramWatch extends Disposable {
   readonly label: string;
   readonly startedAt = Date.now();
   private _pid: number | undefined;
+  private _displayPid: number | undefined;
   private _state: ProgramState = 'running';
   private _sockets: OsSocket[] = [];
   private readonly seen = new Map<string, { sent?: number; received?: number }>();
@@ -52,8 +53,19 @@ export class ProgramWatch extends Disposable {
     this.intervalMs = opts.intervalMs ?? 1000;
   }
 
+  /** The root of the watched process tree. */
   get pid(): number | undefined {
     return this._pid;
+  }
+
+  /** The pid to show the user: the program itself when known (the tree root may be a supervisor). */
+  get displayPid(): number | undefined {
+    return this._displayPid ?? this._pid;
+  }
+
+  set displayPid(pid: number | undefined) {
+    this._displayPid = pid;
+    this._onDidChange.fire();
   }
   get state(): ProgramState {
     return this._state;

@@ -129,9 +129,21 @@ export class PacketListModel extends Disposable {
   private readonly changed = this.own(new Emitter<ModelStatus>());
   readonly onDidChange = this.changed.event;
 
-  constructor(private readonly source: PacketSource) {
+  private catchUp: ReturnType<typeof setImmediate> | undefined;
+
+  /** `ingestSlice`: packets dissected per turn of the event loop, so opening a full capture never blocks. */
+  constructor(
+    private readonly source: PacketSource,
+    private readonly ingestSlice = 5000,
+  ) {
     super();
+    this.own({ dispose: () => clearImmediate(this.catchUp) });
     this.sync();
+  }
+
+  /** True while packets the source already holds are still being taken in. */
+  get catchingUp(): boolean {
+    return this.catchUp !== undefined;
   }
 
   get filter(): string {
@@ -149,6 +161,8 @@ export class PacketListModel extends Disposable {
     let trimmed = false;
     if (first > this.base) {
       trimmed = true;
+      // Every row moved up: the webview must drop its cached pages, as after a new filter.
+      this.gen++;
       const drop = Math.min(first - this.base, this.summaries.length);
       this.summaries.splice(0, drop);
       this.base = first;
@@ -159,7 +173,8 @@ export class PacketListModel extends Disposable {
       }
     }
     const before = this.summaries.length;
-    for (let i = this.base + this.summaries.length; i < this.source.endIndex; i++) {
+    const end = Math.min(this.source.endIndex, this.base + before + this.ingestSlice);
+    for (let i = this.base + this.summaries.length; i < end; i++) {
       const rec = this.source.at(i);
       if (!rec) break;
       const pkt = dissect(rec, this.ctx, i + 1);
@@ -173,6 +188,14 @@ export class PacketListModel extends Disposable {
       if (this.matches && this.test(pkt)) this.matches.push(i);
     }
     if (this.summaries.length !== before || trimmed) this.changed.fire(this.status);
+    // More than one slice waiting: continue on the next turn instead of blocking now.
+    const behind = this.base + this.summaries.length < this.source.endIndex;
+    if (behind && this.catchUp === undefined && !this.isDisposed) {
+      this.catchUp = setImmediate(() => {
+        this.catchUp = undefined;
+        if (!this.isDisposed) this.sync();
+      });
+    }
   }
 
   /**

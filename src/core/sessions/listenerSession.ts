@@ -98,7 +98,7 @@ export class ListenerSession extends Session {
           this.localAddress = a.address;
           this.localPort = a.port;
         }
-        this._onDidChange.fire('state');
+        this.changed('state');
         resolve();
       };
       this.server.once('error', onError);
@@ -125,7 +125,7 @@ export class ListenerSession extends Session {
     });
     this._children.push(child);
     this._onDidAccept.fire(child);
-    this._onDidChange.fire('children');
+    this.changed('children');
   }
 
   /** Forgets closed children (the manager calls this for "Clear closed"). */
@@ -174,7 +174,7 @@ export class ListenerSession extends Session {
     this.closing = true;
     for (const c of this._children) c.close();
     if (this.server.listening) this.server.close();
-    else this._onDidChange.fire('state');
+    else this.changed('state');
   }
 
   override dispose(): void {

@@ -49,6 +49,9 @@ export interface ReceivedMessage {
   readonly sessionId: string;
 }
 
+/** Shared, so idle sessions do not each carry their own copy. */
+const RAW: Framing = Object.freeze({ kind: 'raw' });
+
 export type SessionChangeKind = 'state' | 'data' | 'mode' | 'children';
 
 export abstract class Session {
@@ -61,9 +64,9 @@ export abstract class Session {
   protected decoder?: FrameDecoder;
   protected disposed = false;
 
-  protected readonly _onDidChange = new Emitter<SessionChangeKind>();
-  /** Fires on state, mode, children and (once per chunk) data changes; listeners should coalesce. */
-  readonly onDidChange = this._onDidChange.event;
+  private _onDidChange?: Emitter<SessionChangeKind>;
+  /** The manager's single callback (cheaper than one subscription per session). */
+  private observer?: (s: Session, kind: SessionChangeKind) => void;
   // created on first use: an idle session (10,000 of them in the bench) should cost little more than its socket
   private _messages?: Emitter<ReceivedMessage>;
   private messageListeners = 0;
@@ -75,9 +78,24 @@ export abstract class Session {
     opts: { mode?: ServerMode; framing?: Framing; transcriptBytes?: number; parentId?: string },
   ) {
     this._mode = opts.mode ?? 'manual';
-    this.framing = opts.framing ?? { kind: 'raw' };
+    this.framing = opts.framing ?? RAW;
     this.parentId = opts.parentId;
     this.transcriptBytes = opts.transcriptBytes;
+  }
+
+  /** Fires on state, mode and children changes, and for data at most once per event-loop turn. */
+  onDidChange(listener: (kind: SessionChangeKind) => void): { dispose(): void } {
+    return (this._onDidChange ??= new Emitter<SessionChangeKind>()).event(listener);
+  }
+
+  /** Used by the SessionManager, once per session. */
+  setObserver(observer: (s: Session, kind: SessionChangeKind) => void): void {
+    this.observer = observer;
+  }
+
+  protected changed(kind: SessionChangeKind): void {
+    this.observer?.(this, kind);
+    this._onDidChange?.fire(kind);
   }
 
   /** Every chunk sent or received, once, in a bounded ring. */
@@ -120,7 +138,7 @@ export abstract class Session {
   setMode(mode: ServerMode): void {
     if (mode === this._mode) return;
     this._mode = mode;
-    this._onDidChange.fire('mode');
+    this.changed('mode');
   }
 
   /** True for open-ish states (connecting, listening, open, half-closed). */
@@ -145,7 +163,8 @@ export abstract class Session {
     if (this.disposed) return;
     this.close();
     this.disposed = true;
-    this._onDidChange.dispose();
+    this._onDidChange?.dispose();
+    this.observer = undefined;
     this._messages?.dispose();
     this._transcript?.dispose();
   }
@@ -193,13 +212,13 @@ export abstract class Session {
     this.dataPending = true;
     setImmediate(() => {
       this.dataPending = false;
-      this._onDidChange.fire('data');
+      this.changed('data');
     });
   }
 
   protected markClosed(): void {
     this.closedAt ??= Date.now();
-    this._onDidChange.fire('state');
+    this.changed('state');
   }
 }
 

@@ -96,6 +96,7 @@ export class SessionManager {
   }
 
   private newId = (): string => `s${this.nextId++}`;
+  private readonly observe = (session: Session, kind: SessionChangeKind): void => this._onDidChange.fire({ session, kind });
 
   private add<T extends Session>(s: T): T {
     if (this.disposed) {
@@ -103,7 +104,7 @@ export class SessionManager {
       throw new SocketLabError('ECLOSED', { addr: s.label });
     }
     this.sessions.set(s.id, s);
-    s.onDidChange((kind) => this._onDidChange.fire({ session: s, kind }));
+    s.setObserver(this.observe);
     if (s instanceof ListenerSession) s.onDidAccept((child) => this.add(child));
     this._onDidAdd.fire(s);
     this._onDidChange.fire({ session: s, kind: 'added' });
@@ -139,7 +140,7 @@ export class SessionManager {
       mode: checkMode(opts.mode), framing: opts.framing, transcriptBytes: this.transcriptBytes, target: { host, port },
     }));
     s.armConnectTimeout(opts.timeoutMs ?? 10_000);
-    return this.started(s, () => connected(s));
+    return this.started(s, () => s.whenConnected());
   }
 
   async openUdp(opts: UdpOpenOptions = {}): Promise<UdpSession> {
@@ -167,7 +168,7 @@ export class SessionManager {
       mode: checkMode(opts.mode), framing: opts.framing, transcriptBytes: this.transcriptBytes, target: { path: opts.path },
     }));
     s.armConnectTimeout(opts.timeoutMs ?? 10_000);
-    return this.started(s, () => connected(s));
+    return this.started(s, () => s.whenConnected());
   }
 
   get(id: string): Session | undefined {
@@ -224,19 +225,4 @@ export class SessionManager {
     this._onDidChange.dispose();
     this._onDidAdd.dispose();
   }
-}
-
-/** Resolves once the client is connected; rejects with the session's mapped error. */
-function connected(s: StreamSession): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (s.state !== 'connecting') return s.error ? reject(new SocketLabError(s.error.code, s.error.params, s.error.messageKey)) : resolve();
-    const d = s.onDidChange(() => {
-      const st = s.state;
-      if (st === 'connecting') return;
-      d.dispose();
-      if (s.error) reject(new SocketLabError(s.error.code, s.error.params, s.error.messageKey));
-      else if (st === 'closed') reject(new SocketLabError('ECLOSED', { addr: s.label }));
-      else resolve();
-    });
-  });
 }

@@ -22,7 +22,6 @@ const automatic = new Set<ServerMode>(['echo', 'upper', 'sink', 'print-only']);
 
 export class StreamSession extends Session {
   private connected: boolean;
-  private readonly ctx: ErrorContext;
   private readonly forward?: StreamSessionOptions['forward'];
   private readonly ordinal?: number;
   private peer?: string;
@@ -42,21 +41,19 @@ export class StreamSession extends Session {
     this.path = opts.target?.path;
     this.remoteAddress = opts.target?.host;
     this.remotePort = opts.target?.port;
-    this.ctx = { host: opts.target?.host, port: opts.target?.port, path: opts.target?.path };
     if (this.connected) this.fillAddresses();
     if (!this.connected) socket.once('connect', () => {
       this.connected = true;
       this.clearConnectTimer();
       this.fillAddresses();
-      this._onDidChange.fire('state');
+      this.changed('state');
     });
     socket.on('data', (buf: Buffer) => this.onData(buf));
     socket.on('end', () => {
       for (const m of this.decoder?.flush() ?? []) this.emitMessage({ data: m, peer: this.peer, sessionId: this.id });
       if (automatic.has(this._mode) && socket.writable) this.finishWrites();
-      this._onDidChange.fire('state');
+      this.changed('state');
     });
-    socket.on('finish', () => this._onDidChange.fire('state'));
     socket.on('error', (err) => this.fail(mapSocketError(err, this.ctx)));
     socket.on('close', () => {
       this.clearConnectTimer();
@@ -64,16 +61,44 @@ export class StreamSession extends Session {
     });
   }
 
+  /** Where this session points, for error sentences (the name the user typed until connected). */
+  private get ctx(): ErrorContext {
+    return { host: this.remoteAddress, port: this.remotePort, path: this.path };
+  }
+
   private clearConnectTimer(): void {
     if (this.connectTimer) clearTimeout(this.connectTimer);
     this.connectTimer = undefined;
   }
 
-  private readonly resumeAfterDrain = (): void => {
+  private resumeAfterDrain(): void {
     if (!this.echoPaused) return;
     this.echoPaused = false;
     this.socket.resume();
-  };
+  }
+
+  /** Resolves once connected; rejects with the mapped error if the connection fails first. */
+  whenConnected(): Promise<void> {
+    const s = this.socket;
+    const settled = (): SocketLabError | undefined => (this.error ? new SocketLabError(this.error.code, this.error.params, this.error.messageKey) : undefined);
+    if (this.state !== 'connecting') {
+      const err = settled() ?? (s.destroyed ? new SocketLabError('ECLOSED', { addr: this.label }) : undefined);
+      return err ? Promise.reject(err) : Promise.resolve();
+    }
+    return new Promise((resolve, reject) => {
+      // listeners registered after the constructor's, so `connected` and `error` are already set when these run
+      const onConnect = () => {
+        s.off('close', onClose);
+        resolve();
+      };
+      const onClose = () => {
+        s.off('connect', onConnect);
+        reject(settled() ?? new SocketLabError('ECLOSED', { addr: this.label }));
+      };
+      s.once('connect', onConnect);
+      s.once('close', onClose);
+    });
+  }
 
   /** Clients: fail with ETIMEDOUT if the connection is not up within `ms`. */
   armConnectTimeout(ms: number): void {
@@ -138,7 +163,7 @@ export class StreamSession extends Session {
       if (!this.socket.write(out) && !this.echoPaused) {
         this.echoPaused = true;
         this.socket.pause();
-        this.socket.once('drain', this.resumeAfterDrain);
+        this.socket.once('drain', () => this.resumeAfterDrain());
       }
     }
     if (mode !== 'sink') this.deliver(buf, this.peer, (m) => this.emitMessage(m));
@@ -232,7 +257,7 @@ export class StreamSession extends Session {
   halfClose(): void {
     if (this.socket.writable) {
       this.socket.end();
-      this._onDidChange.fire('state');
+      this.changed('state');
     }
   }
 

@@ -91,7 +91,7 @@ export class UdpSession extends Session {
         // the kernel caps it at net.core.rmem_max; the smaller buffer still works
       }
     }
-    this._onDidChange.fire('state');
+    this.changed('state');
   }
 
   private ensureSocket(type: 'udp4' | 'udp6'): dgram.Socket {

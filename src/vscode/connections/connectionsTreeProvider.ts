@@ -77,7 +77,7 @@ export function sessionDescription(s: Session): string {
 }
 
 export class ConnectionsTreeProvider implements vscode.TreeDataProvider<Session | ProgramNode>, vscode.Disposable {
-  private readonly _onDidChangeTreeData = new vscode.EventEmitter<Session | undefined>();
+  private readonly _onDidChangeTreeData = new vscode.EventEmitter<Session | ProgramNode | undefined>();
   readonly onDidChangeTreeData = this._onDidChangeTreeData.event;
   private timer?: NodeJS.Timeout;
   private lastFire = 0;
@@ -108,7 +108,8 @@ export class ConnectionsTreeProvider implements vscode.TreeDataProvider<Session 
   getTreeItem(s: Session | ProgramNode): vscode.TreeItem {
     if (isProgramNode(s)) return programTreeItem(s);
     const isServer = s instanceof ListenerSession;
-    const item = new vscode.TreeItem(s.label, isServer && s.children.length ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
+    // servers start expanded even while empty: VS Code keeps an item's first collapsible state per id
+    const item = new vscode.TreeItem(s.label, isServer ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
     item.id = s.id;
     item.description = sessionDescription(s);
     item.iconPath = icon(s);

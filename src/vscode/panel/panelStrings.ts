@@ -77,7 +77,6 @@ export function panelStrings(): Record<string, string> {
     ['not valid {0}', vscode.l10n.t('not valid {0}')],
     ['times', vscode.l10n.t('times')],
     ['to {0}', vscode.l10n.t('to {0}')],
-    ['{0} (at character {1})', vscode.l10n.t('{0} (at character {1})')],
     ['{0} bytes', vscode.l10n.t('{0} bytes')],
     ['{0} bytes announced, all present', vscode.l10n.t('{0} bytes announced, all present')],
     ['{0} bytes announced, {1} present', vscode.l10n.t('{0} bytes announced, {1} present')],

@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import { OutputErrorScanner, type OutputErrorMatch } from '../../core/analysis/outputErrors';
 import { ProgramSession, programCommand, supervisorMarker, type ProgramLanguage } from '../../core/ossockets/programSession';
 import { ProgramWatch, type ProgramWatchManager } from '../../core/ossockets/programWatcher';
-import { scanProc } from '../../core/ossockets/procProcesses';
+import { findProcessesRunningFile } from '../../core/ossockets/procProcesses';
 import { findListeners } from '../../core/ossockets/socketTable';
 import { formatEndpoint } from '../../core/ossockets/types';
 import { registerCommand } from '../commands';
@@ -63,17 +63,29 @@ class ProgramTerminal implements vscode.Pseudoterminal {
   private readonly closeEmitter = new vscode.EventEmitter<number | void>();
   readonly onDidClose = this.closeEmitter.event;
   private line = '';
+  /** VS Code drops writes made before open(); keep them (bounded) until then. */
+  private pending: string[] | undefined = [];
+  private pendingBytes = 0;
 
-  constructor(private readonly program: ProgramSession, private readonly onOpen: () => void) {
-    program.onDidOutput((t) => this.writeEmitter.fire(t.replace(/\r?\n/g, '\r\n')));
+  constructor(private readonly program: ProgramSession) {
+    program.onDidOutput((t) => this.write(t.replace(/\r?\n/g, '\r\n')));
   }
 
   open(): void {
-    this.onOpen();
+    const early = this.pending ?? [];
+    this.pending = undefined;
+    for (const t of early) this.writeEmitter.fire(t);
   }
 
   write(text: string): void {
-    this.writeEmitter.fire(text);
+    if (!this.pending) {
+      this.writeEmitter.fire(text);
+      return;
+    }
+    if (this.pendingBytes < 1 << 20) {
+      this.pending.push(text);
+      this.pendingBytes += text.length;
+    }
   }
 
   handleInput(data: string): void {
@@ -160,10 +172,11 @@ export class FileRunner implements vscode.Disposable {
     const cmd = programCommand(doc.uri.fsPath, lang, interp);
     const program = new ProgramSession(cmd, { cwd: path.dirname(doc.uri.fsPath) });
     const watch = this.programs.add(new ProgramWatch({ label: path.basename(doc.uri.fsPath) }));
-    const pty = new ProgramTerminal(program, () => undefined);
+    const pty = new ProgramTerminal(program);
     const terminal = vscode.window.createTerminal({ name: vscode.l10n.t('Socket Lab: {0}', path.basename(doc.uri.fsPath)), pty, iconPath: new vscode.ThemeIcon('plug') });
     terminal.show(true);
     if (program.pid !== undefined) watch.attach(program.pid);
+    program.onDidStart((pid) => (watch.displayPid = pid));
     program.onDidRecognizeError((m) => this.onError(m, watch, doc));
     program.onDidExit((e) => {
       watch.markExited(e.code);
@@ -221,13 +234,10 @@ export class FileRunner implements vscode.Disposable {
   }
 
   private async findProgramPid(file: string, watch: ProgramWatch): Promise<void> {
-    for (let i = 0; i < 40 && watch.pid === undefined && watch.state === 'running'; i++) {
+    for (let i = 0; i < 120 && watch.pid === undefined && watch.state === 'running'; i++) {
       await new Promise((r) => setTimeout(r, 250));
       if (watch.pid !== undefined) return;
-      const scan = await scanProc('/proc', { sockets: false });
-      const hits = [...scan.processes.values()].filter((p) => p.pid !== process.pid && p.cmdline.includes(file) && !p.cmdline.includes(supervisorMarker) && !/debugpy\/adapter/.test(p.cmdline));
-      // prefer the outermost process that runs the file, so its children are watched too
-      const hit = hits.find((p) => !hits.some((q) => q.pid === p.ppid)) ?? hits[0];
+      const [hit] = await findProcessesRunningFile(file, { exclude: (c) => c.includes(supervisorMarker) || /debugpy[/\\]adapter/.test(c) });
       if (hit) {
         watch.attach(hit.pid);
         return;

@@ -51,7 +51,7 @@ export function programTreeItem(node: ProgramNode): vscode.TreeItem {
     const running = w.state === 'running';
     const item = new vscode.TreeItem(w.label, vscode.TreeItemCollapsibleState.Expanded);
     item.id = programId(w);
-    item.description = running ? vscode.l10n.t('running · pid {0}', w.pid ?? '…') : vscode.l10n.t('stopped');
+    item.description = running ? vscode.l10n.t('running · pid {0}', w.displayPid ?? '…') : vscode.l10n.t('stopped');
     item.tooltip = running ? vscode.l10n.t('Run with Socket Lab watching: its sockets appear below while it runs.') : vscode.l10n.t('Stopped: a summary of what it did on the network.');
     item.iconPath = new vscode.ThemeIcon(running ? 'play-circle' : 'circle-slash', new vscode.ThemeColor(running ? 'charts.green' : 'disabledForeground'));
     item.contextValue = running ? 'socketLabProgram.running' : 'socketLabProgram.stopped';

@@ -78,15 +78,15 @@ describe('capture', function () {
     await answerInputBox(page, filter);
 
     const row = treeRow(page, filter, 'Captures');
-    await row.waitFor({ timeout: 30_000 });
+    await row.waitFor({ timeout: 60_000 });
     await page.waitForFunction(
       (f) => [...document.querySelectorAll('.monaco-list-row')].some((r) => r.textContent?.includes(f) && /capturing/.test(r.textContent)),
       filter,
-      { timeout: 30_000 },
+      { timeout: 60_000 },
     );
     await tcpExchange(port);
     // Handshake (3) + data and echo with their ACKs (≥ 3) + FIN exchange (≥ 3).
-    const deadline = Date.now() + 20_000;
+    const deadline = Date.now() + 45_000;
     while ((await packetCount(page, filter)) < 9 && Date.now() < deadline) await page.waitForTimeout(250);
     const text = (await row.innerText()).replace(/\s+/g, ' ');
     assert.ok((await packetCount(page, filter)) >= 9, `the Captures row should count the exchange: ${text}`);
@@ -102,7 +102,7 @@ describe('capture', function () {
     }
     const page = vsc.page;
     const frame: Frame = await findFrame(page, '.pk-app[data-ready="true"]', 30_000);
-    await frame.locator('.pk-row[data-index="2"]').waitFor({ timeout: 20_000 });
+    await frame.locator('.pk-row[data-index="2"]').waitFor({ timeout: 45_000 });
     const info = (await frame.locator('.pk-row[data-index] .pk-c-info').allInnerTexts()).map((t) => t.trim());
     assert.match(info[0], new RegExp(`→ ${port} \\[SYN\\] Seq=0 `));
     assert.match(info[1], new RegExp(`^${port} → \\d+ \\[SYN, ACK\\] Seq=0 Ack=1 `));
@@ -131,7 +131,7 @@ describe('capture', function () {
     await page.waitForFunction(
       (f) => [...document.querySelectorAll('.monaco-list-row')].some((r) => r.textContent?.includes(f) && /· stopped/.test(r.textContent)),
       filter,
-      { timeout: 20_000 },
+      { timeout: 45_000 },
     );
     assert.equal(await packetCount(page, filter), before);
   });
@@ -142,7 +142,7 @@ describe('capture', function () {
     await runCommand(page, 'Socket Lab: Start Capture');
     await pickQuickItem(page, 'lo');
     await answerInputBox(page, filter);
-    await treeRow(page, filter, 'Captures').waitFor({ timeout: 30_000 });
+    await treeRow(page, filter, 'Captures').waitFor({ timeout: 60_000 });
     // Only this run's helper: the one started from this run's installed extension.
     const script = path.join(installedExtensionDir(), 'dist', 'captureHelper.js');
     const pids = execFileSync('pgrep', ['-f', script], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
@@ -151,7 +151,7 @@ describe('capture', function () {
     await page.waitForFunction(
       (f) => [...document.querySelectorAll('.monaco-list-row')].some((r) => r.textContent?.includes(f) && /stopped: helper exited \(signal SIGKILL\)/.test(r.textContent)),
       filter,
-      { timeout: 20_000 },
+      { timeout: 45_000 },
     );
     await waitForNotification(page, /helper exited \(signal SIGKILL\)/);
 
@@ -162,10 +162,10 @@ describe('capture', function () {
     await page.waitForFunction(
       (f) => [...document.querySelectorAll('.monaco-list-row')].some((r) => r.textContent?.includes(f) && /capturing/.test(r.textContent)),
       again,
-      { timeout: 30_000 },
+      { timeout: 60_000 },
     );
     await tcpExchange(port);
-    const deadline = Date.now() + 20_000;
+    const deadline = Date.now() + 45_000;
     while ((await packetCount(page, again)) < 2 && Date.now() < deadline) await page.waitForTimeout(250);
     assert.equal(await packetCount(page, again), 2, 'SYN and SYN-ACK of a new connection, through a new helper');
     const newPids = execFileSync('pgrep', ['-f', script], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
@@ -185,14 +185,14 @@ describe('capture', function () {
     await answerInputBox(page, String(p));
     await pickQuickItem(page, 'echo');
     const serverRow = treeRow(page, `127.0.0.1:${p}`, 'Connections');
-    await serverRow.waitFor({ timeout: 20_000 });
+    await serverRow.waitFor({ timeout: 45_000 });
     await serverRow.click({ button: 'right' });
     await page.locator('.context-view .action-label', { hasText: 'Capture This Connection' }).first().click();
     const filter = `tcp port ${p}`;
     await page.waitForFunction(
       (f) => [...document.querySelectorAll('.monaco-list-row')].some((r) => r.textContent?.includes(f) && /capturing/.test(r.textContent)),
       filter,
-      { timeout: 30_000 },
+      { timeout: 60_000 },
     );
     await runCommand(page, 'Socket Lab: Connect TCP Client');
     await answerInputBox(page, `127.0.0.1:${p}`);
@@ -215,7 +215,7 @@ describe('capture', function () {
 
 /** The packet-panel frame whose rows include `text` and at least `pshRows` [PSH, ACK] rows. */
 async function panelShowing(page: Page, text: string, pshRows: number): Promise<Frame> {
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
     for (const f of page.frames()) {
       const rows = await f.locator('.pk-row[data-index] .pk-c-info').allInnerTexts().catch(() => [] as string[]);

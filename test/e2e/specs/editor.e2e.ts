@@ -174,6 +174,11 @@ describe('editor: run a Python server with Socket Lab watching', function () {
     const page = vsc.page;
     await openFile(page, 'echo.js');
     await runCommand(page, commandTitle('socketLab.file.debug')!);
+    // starting a debug session shows Run and Debug; come back to Socket Lab
+    await page.locator('.debug-toolbar').waitFor({ timeout: 60_000 });
+    // force: the activity-bar badge (open connections) sits over the icon and would swallow a normal click
+    await page.locator('.activitybar [aria-label^="Socket Lab"]').first().click({ force: true });
+    await page.locator('[id="workbench.view.extension.socketLab"]').waitFor({ state: 'visible', timeout: 30_000 });
     await waitForSystemRow(page, /echo\.js.*running/);
     await waitForSystemRow(page, new RegExp(`127\\.0\\.0\\.1:${PORT + 1}.*LISTEN`));
     await page.keyboard.press('Shift+F5');

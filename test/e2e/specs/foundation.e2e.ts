@@ -73,7 +73,7 @@ describe('foundation (Restricted Mode)', function () {
   });
 
   // Commands that run code, start processes or capture; each is checked once its issue contributes it.
-  for (const id of ['socketLab.tcp.startServer', 'socketLab.capture.start']) {
+  for (const id of ['socketLab.tcp.startServer', 'socketLab.capture.start', 'socketLab.file.run']) {
     it(`refuses ${id}: it needs a trusted workspace`, async function () {
       const cmd = contributedCommand(id);
       if (!cmd) {

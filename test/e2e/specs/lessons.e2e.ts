@@ -63,7 +63,7 @@ describe('lessons', function () {
     await first.click();
     await editorTab(page, 'server.py').waitFor({ timeout: 20_000 });
     await editorTab(page, 'client.py').waitFor({ timeout: 10_000 });
-    await editorTab(page, /README\.md/).waitFor({ timeout: 20_000 });
+    await editorTab(page, /README\.md/).waitFor({ timeout: 45_000 }); // the markdown extension activates first
     // the lesson's own file is read-only: typing changes nothing
     await editorTab(page, 'server.py').click();
     await page.locator('.monaco-editor .view-lines').first().click();
@@ -106,6 +106,20 @@ describe('lessons', function () {
     assert.match((await row.innerText()).replace(/\s+/g, ' '), /done/);
     await waitFor(() => pids(serverFile).length === 0, 'no lesson process left');
     await screenshot(page, 'lessons-stopped');
+  });
+
+  it('the remote-command lesson asks first, naming the address; cancelling starts nothing', async () => {
+    const page = vsc.page;
+    await runCommand(page, 'Socket Lab: Run Lesson Server');
+    await pickQuickItem(page, '06 Remote command, safely');
+    const dialog = page.locator('.monaco-dialog-box');
+    await dialog.waitFor({ timeout: 20_000 });
+    assert.match(await dialog.innerText(), /127\.0\.0\.1:\d+/);
+    await dialog.locator('.monaco-button', { hasText: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'hidden', timeout: 10_000 });
+    await new Promise((r) => setTimeout(r, 1000)); // give a wrongly started server the chance to show up
+    assert.deepEqual(pids('06-remote-command/server.py'), []);
+    assert.doesNotMatch(await treeRow(page, '06 Remote command', 'Lessons').innerText(), /running/);
   });
 
   it('the "First steps" walkthrough lists its steps; its "Open a Lesson" button opens one and completes the step', async () => {
@@ -157,7 +171,26 @@ describe('lessons with Socket Lab as the peer', function () {
     await runCommand(page, 'Socket Lab: Stop Lesson');
     await pickQuickItem(page, '01 TCP echo');
     await waitFor(() => pids('01-tcp-echo/client.py').length === 0, 'no lesson process left');
+    // stopping the lesson also closes Socket Lab's own server for it
+    const serverRow = treeRow(page, new RegExp(`127\\.0\\.0\\.1:${port}\\s*(listening|closed)`), 'Connections');
+    await waitFor(async () => /closed/.test(await serverRow.innerText()), 'Socket Lab\'s peer server to close');
     await screenshot(page, 'lessons-peer');
+  });
+
+  it("Socket Lab's client connects to the lesson server it starts, and receives the 32-byte challenge", async () => {
+    const page = vsc.page;
+    await runCommand(page, 'Socket Lab: Let Socket Lab Play the Other Side');
+    await pickQuickItem(page, '08 Authenticated connections');
+    const lessonRow = treeRow(page, '08 Authenticated', 'Lessons');
+    await waitFor(async () => /running on 127\.0\.0\.1:\d+/.test(await lessonRow.innerText()), 'the lesson server to run');
+    const port = Number(/127\.0\.0\.1:(\d+)/.exec(await lessonRow.innerText())![1]);
+    const clientRow = treeRow(page, new RegExp(`127\\.0\\.0\\.1:${port}\\s*open`), 'Connections');
+    await clientRow.waitFor({ timeout: 20_000 });
+    await waitFor(async () => /↓\s*32 B/.test(await clientRow.innerText()), 'the 32-byte challenge in the client row', 20_000);
+    assert.equal(pids('08-authentication/server.py').length, 1);
+    await runCommand(page, 'Socket Lab: Stop Lesson');
+    await pickQuickItem(page, '08 Authenticated connections');
+    await waitFor(() => pids('08-authentication/server.py').length === 0, 'no lesson process left');
   });
 });
 

@@ -63,13 +63,6 @@ async function waitFor<T>(what: string, get: () => Promise<T>, ok: (v: T) => boo
   return v;
 }
 
-function setTheme(userDataDir: string, theme: string): void {
-  const file = path.join(userDataDir, 'User', 'settings.json');
-  const settings = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
-  settings['workbench.colorTheme'] = theme;
-  fs.writeFileSync(file, JSON.stringify(settings, null, 2));
-}
-
 describe('session panel', function () {
   const vsc = useVsCode({ trusted: true, settings: { 'workbench.colorTheme': 'Default Dark Modern' }, viewport: { width: 1400, height: 900 } });
   let peer: Awaited<ReturnType<typeof peerServer>>;
@@ -81,7 +74,7 @@ describe('session panel', function () {
   after(() => peer?.close());
 
   afterEach(function () {
-    if (this.currentTest?.state === 'failed') console.log((this.consoleLines as string[] | undefined)?.filter((l) => /socket-lab|Socket Lab|error/i.test(l)).slice(-30).join('\n'));
+    if (this.currentTest?.state === 'failed') console.log((this.consoleLines as string[] | undefined)?.filter((l) => /socket-lab|Socket Lab|error|activat/i.test(l)).slice(-40).join('\n'));
   });
 
   it('opens from the tree, sends text and hex, shows them as chunks and hex rows, decodes gbk, inspects, refuses bad hex', async function () {
@@ -140,10 +133,19 @@ describe('session panel', function () {
     assert.match(await frame.locator('.hex-message').innerText(), /Offset 5 .*3 bytes selected/);
     assert.equal(await frame.locator('.hex-txt .hc.sel').count(), 3, 'selection is mirrored in the text column');
 
+    // hidden and shown again, the webview is rebuilt (retainContextWhenHidden: false): state and transcript come back
+    await runCommand(page, 'File: New Untitled Text File');
+    await page.locator('.tabs-container .tab').filter({ hasText: `Session 127.0.0.1:${peer.port}` }).first().click();
+    const again = await findFrame(page, 'body[data-view="session"][data-ready="true"] .send-input');
+    assert.equal(await again.locator('.conv-encoding').evaluate((e) => (e as HTMLElement & { value: string }).value), 'gbk');
+    await waitFor('chunks after reopen', () => chunkTexts(again), (t) => t.length === 3 && t[2].trim() === '年');
+    await waitFor('selection after reopen', () => again.locator('.hex-txt .hc.sel').count(), (n) => n === 3);
+
     await screenshot(page, 'panel-dark');
     fs.mkdirSync(path.join(repoRoot, 'media'), { recursive: true });
     await page.screenshot({ path: path.join(repoRoot, 'media', 'session-panel-dark.png') });
-    setTheme(vsc.vscode.userDataDir, 'Default Light Modern');
+    await runCommand(page, 'Preferences: Color Theme');
+    await answerInputBox(page, 'Light Modern');
     await page.waitForFunction(() => document.querySelector('.monaco-workbench')?.classList.contains('vs'), undefined, { timeout: 20_000 });
     await page.waitForTimeout(1000);
     await page.screenshot({ path: path.join(repoRoot, 'media', 'session-panel-light.png') });

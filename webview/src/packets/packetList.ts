@@ -96,13 +96,24 @@ export class PacketList {
 
   /** More packets matched (a running capture): the last partial page may have grown. */
   grow(generation: number, total: number): void {
-    if (generation !== this.cache.generation) return this.reset(generation, total);
+    if (generation !== this.cache.generation) return this.refresh(generation, total);
     if (total === this.total) return;
     const atBottom = this.scroller.scrollTop + this.scroller.clientHeight >= this.scroller.scrollHeight - this.rowPx;
     this.cache.invalidate(Math.floor(this.total / ROWS_PER_PAGE));
     this.total = total;
     this.queueRender();
     if (atBottom && this.selPos < 0) requestAnimationFrame(() => (this.scroller.scrollTop = this.scroller.scrollHeight));
+  }
+
+  /** The capture forgot its oldest packets (rows moved): re-pull, keep the view and the selected packet. */
+  private refresh(generation: number, total: number): void {
+    const atBottom = this.scroller.scrollTop + this.scroller.clientHeight >= this.scroller.scrollHeight - this.rowPx;
+    this.cache.reset(generation);
+    this.inFlight.clear();
+    this.total = total;
+    this.selPos = -1; // found again when the selected packet's row is drawn
+    this.queueRender();
+    if (atBottom) requestAnimationFrame(() => (this.scroller.scrollTop = this.scroller.scrollHeight));
   }
 
   setEmptyText(text: string): void {
@@ -119,16 +130,14 @@ export class PacketList {
     if (this.total === 0) return;
     const p = Math.max(0, Math.min(this.total - 1, pos));
     this.selPos = p;
+    const row = this.cache.row(p);
+    // A row still being pulled is selected by position; fill() announces it once it arrives.
+    if (row) this.fireSelect(row);
+    else this.selIndex = -1;
     if (reveal) {
       this.scroller.scrollTop = scrollTopForRow(p, this.scroller.scrollTop, this.scroller.clientHeight, this.rowPx, this.total);
     }
     this.render();
-    const row = this.cache.row(p);
-    if (row) this.fireSelect(row);
-    else void this.ensurePage(Math.floor(p / ROWS_PER_PAGE)).then(() => {
-      const r = this.cache.row(p);
-      if (r && this.selPos === p) this.fireSelect(r);
-    });
   }
 
   focus(): void {
@@ -204,7 +213,9 @@ export class PacketList {
     const row = this.cache.row(pos);
     rowEl.dataset.pos = String(pos);
     rowEl.setAttribute('aria-rowindex', String(pos + 2));
-    const selected = pos === this.selPos;
+    // The selection follows the packet, not the position (rows move when a capture forgets old ones).
+    const selected = row ? row.index === this.selIndex || (this.selIndex < 0 && pos === this.selPos) : pos === this.selPos;
+    if (row && row.index === this.selIndex) this.selPos = pos;
     rowEl.setAttribute('aria-selected', String(selected));
     rowEl.classList.toggle('selected', selected);
     const cells = rowEl.children;

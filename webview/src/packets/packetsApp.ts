@@ -203,16 +203,8 @@ export async function startPacketsView(host: HTMLElement, api: PacketsWebviewApi
     if (pos >= 0) list.selectPosition(pos);
     else void showPacket(index);
   });
-  // The list is filtered: find the packet's position by paging through the rows (bounded by pages).
-  const positionOf = async (index: number): Promise<number> => {
-    for (let start = 0; start < status.matched; start += 500) {
-      const page = await client.request({ type: 'rows', start, count: 500 });
-      const k = page.rows.findIndex((r) => r.index === index);
-      if (k >= 0) return start + k;
-      if (page.rows.length && page.rows[page.rows.length - 1].index > index) return -1;
-    }
-    return -1;
-  };
+  // Where a packet sits in the (filtered) list: the host knows, by binary search.
+  const positionOf = async (index: number): Promise<number> => (await client.request({ type: 'position', index })).position;
 
   // ---- filter ----
   let filterSeq = 0;

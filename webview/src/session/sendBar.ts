@@ -151,7 +151,10 @@ export class SendBar {
     if (r && !r.ok) {
       this.input.invalid = true;
       this.input.setAttribute('aria-invalid', 'true');
-      this.error.textContent = r.error.index !== undefined ? t('{0} (at character {1})', r.error.message, r.error.index + 1) : r.error.message;
+      // the codec's sentences already name the position; the index only places the caret
+      this.error.textContent = r.error.message;
+      const inner = this.input.shadowRoot?.querySelector('input');
+      if (r.error.index !== undefined && inner && document.activeElement === this.input) inner.setSelectionRange(r.error.index, r.error.index + 1);
     } else {
       this.input.invalid = false;
       this.input.removeAttribute('aria-invalid');
