@@ -338,6 +338,12 @@ export function useVsCode(options: LaunchOptions = {}): { readonly page: Page; r
 
 // ---------------------------------------------------------------- driving the workbench
 
+/** How long a helper waits for the workbench to show something: generous, the machine may be shared and busy. */
+const UI_TIMEOUT = 30_000;
+
+/** The command palette's placeholder (English UI): tells the palette from the quick inputs commands open. */
+const PALETTE_PLACEHOLDER = 'Type the name of a command to run.';
+
 /** Runs a command from the palette by its full title, e.g. `Socket Lab: About`. */
 export async function runCommand(page: Page, title: string): Promise<void> {
   const input = await openQuickInput(page, 'F1');
@@ -347,7 +353,7 @@ export async function runCommand(page: Page, title: string): Promise<void> {
     .locator('.quick-input-widget .quick-input-list .monaco-list-row')
     .filter({ has: page.locator('.label-name', { hasText: exactText(title) }) })
     .first();
-  await row.waitFor({ timeout: 15_000 }).catch(async () => {
+  await row.waitFor({ timeout: UI_TIMEOUT }).catch(async () => {
     await page.keyboard.press('Escape'); // leave the palette closed for the next step
     throw new Error(`command "${title}" is not in the palette (is it contributed and spelled exactly so?)`);
   });
@@ -355,12 +361,12 @@ export async function runCommand(page: Page, title: string): Promise<void> {
   // The palette is done once it closed or a quick input of the command replaced it.
   await page
     .waitForFunction(
-      () => {
+      (paletteHint) => {
         const w = document.querySelector<HTMLElement>('.quick-input-widget');
         const input = w?.querySelector<HTMLInputElement>('.quick-input-box input');
-        return !w || w.style.display === 'none' || w.offsetParent === null || !input?.value.startsWith('>');
+        return !w || w.style.display === 'none' || w.offsetParent === null || input?.placeholder !== paletteHint;
       },
-      undefined,
+      PALETTE_PLACEHOLDER,
       { timeout: 10_000 },
     )
     .catch(() => undefined);
@@ -388,23 +394,57 @@ async function openQuickInput(page: Page, key: string): Promise<Locator> {
 export async function waitForQuickInput(page: Page, title?: string | RegExp): Promise<Locator> {
   const widget = page.locator('.quick-input-widget');
   await page.waitForFunction(
-    () => {
+    (paletteHint) => {
       const w = document.querySelector<HTMLElement>('.quick-input-widget');
       const input = w?.querySelector<HTMLInputElement>('.quick-input-box input');
-      return !!w && w.style.display !== 'none' && w.offsetParent !== null && !!input && !input.value.startsWith('>');
+      if (!w || !input || w.style.display === 'none' || w.offsetParent === null) return false;
+      // the palette, or the palette being cleared on its way out
+      return !input.value.startsWith('>') && input.placeholder !== paletteHint;
     },
-    undefined,
-    { timeout: 15_000 },
+    PALETTE_PLACEHOLDER,
+    { timeout: UI_TIMEOUT },
   );
-  if (title) await widget.filter({ hasText: title }).waitFor({ timeout: 15_000 });
+  if (title) {
+    await widget
+      .locator('.quick-input-title, .quick-input-message')
+      .filter({ hasText: title })
+      .first()
+      .waitFor({ timeout: UI_TIMEOUT });
+  }
   return widget.locator('.quick-input-box input');
 }
 
-/** Answers the input box a command opened (showInputBox): replaces its text with `value` and presses Enter. */
+/**
+ * Answers the input box a command opened (showInputBox): replaces its text with `value`, presses Enter, and waits
+ * until the box accepted it (closed, or replaced by the command's next question).
+ */
 export async function answerInputBox(page: Page, value: string, title?: string | RegExp): Promise<void> {
   const input = await waitForQuickInput(page, title);
+  const before = await quickInputState(page);
   await input.fill(value);
-  await input.press('Enter');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    await input.press('Enter');
+    const accepted = await page
+      .waitForFunction(
+        ([t, v]) => {
+          const w = document.querySelector<HTMLElement>('.quick-input-widget');
+          const i = w?.querySelector<HTMLInputElement>('.quick-input-box input');
+          const title = w?.querySelector('.quick-input-title')?.textContent ?? '';
+          return !w || w.style.display === 'none' || w.offsetParent === null || title !== t || i?.value !== v;
+        },
+        [before.title, value] as const,
+        { timeout: 5_000 },
+      )
+      .then(() => true)
+      .catch(() => false);
+    if (accepted) return;
+  }
+  const msg = await page.locator('.quick-input-widget .quick-input-message').innerText().catch(() => '');
+  throw new Error(`the input box did not accept ${JSON.stringify(value)}: ${msg}`);
+}
+
+async function quickInputState(page: Page): Promise<{ title: string }> {
+  return { title: (await page.locator('.quick-input-widget .quick-input-title').textContent().catch(() => '')) ?? '' };
 }
 
 /** Picks the row of the quick pick a command opened whose label is exactly `label` (or whose text matches a RegExp). */
@@ -416,14 +456,14 @@ export async function pickQuickItem(page: Page, label: string | RegExp, title?: 
       ? rows.filter({ has: page.locator('.label-name', { hasText: exactText(label) }) })
       : rows.filter({ hasText: label })
   ).first();
-  await row.waitFor({ timeout: 15_000 });
+  await row.waitFor({ timeout: UI_TIMEOUT });
   await row.click();
 }
 
 /** Labels of the rows currently in a quick pick. */
 export async function quickPickItems(page: Page): Promise<string[]> {
   const rows = page.locator('.quick-input-widget .quick-input-list .monaco-list-row .label-name');
-  await rows.first().waitFor({ timeout: 15_000 });
+  await rows.first().waitFor({ timeout: UI_TIMEOUT });
   return (await rows.allInnerTexts()).map((t) => t.trim());
 }
 
@@ -445,7 +485,7 @@ export function viewPane(page: Page, name: string): Locator {
 /** Text of the tree/list rows in a view (default: Connections), top to bottom; waits for at least `min` rows. */
 export async function treeRows(page: Page, view = 'Connections', min = 1): Promise<string[]> {
   const rows = viewPane(page, view).locator('.monaco-list-row');
-  await rows.nth(min - 1).waitFor({ timeout: 15_000 });
+  await rows.nth(min - 1).waitFor({ timeout: UI_TIMEOUT });
   return (await rows.allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim());
 }
 

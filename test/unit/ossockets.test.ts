@@ -18,7 +18,7 @@ import {
 } from '../../src/core/ossockets/procNet';
 import { descendantsOf, readProcess } from '../../src/core/ossockets/procProcesses';
 import { filterSockets, findListeners, parseStateFilter, readSocketTable, readSocketTableShared } from '../../src/core/ossockets/socketTable';
-import { parseSocketsArgs, runSocketsCommand } from '../../src/core/ossockets/socketsCli';
+import { parseFilterText, parseSocketsArgs, runSocketsCommand } from '../../src/core/ossockets/socketsCli';
 import { captureArgs, connectableHost, describeSocket, formatBytes } from '../../src/core/ossockets/socketText';
 import { parseSsTcpInfo } from '../../src/core/ossockets/ssInfo';
 import type { OsSocket } from '../../src/core/ossockets/types';
@@ -389,5 +389,19 @@ describe('socket text helpers', () => {
     assert.equal(formatBytes(3 * 1024 * 1024), '3.0 MiB');
     const [est] = parseLsof(fixture('lsof-macos.txt')).filter((r) => r.pid === 4242 && r.state === 'ESTABLISHED');
     assert.equal(describeSocket(est), 'tcp 127.0.0.1:8000 -> 127.0.0.1:53122 ESTABLISHED pid 4242 Python');
+  });
+});
+
+describe('System Sockets filter text', () => {
+  it('reads port, state, pid and protocol in any order', () => {
+    assert.deepEqual(parseFilterText('tcp port 8000'), { protocol: 'tcp', port: 8000 });
+    assert.deepEqual(parseFilterText('state time_wait, pid 42'), { state: 'time_wait', pid: 42 });
+    assert.deepEqual(parseFilterText('8000 listen'), { port: 8000, state: 'listen' });
+    assert.deepEqual(parseFilterText('  '), {});
+  });
+  it('says what it did not understand', () => {
+    assert.match((parseFilterText('port x') as { error: string }).error, /needs a number/);
+    assert.match((parseFilterText('state nap') as { error: string }).error, /unknown state/);
+    assert.match((parseFilterText('banana') as { error: string }).error, /not understood: "banana"/);
   });
 });

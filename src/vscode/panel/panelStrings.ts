@@ -86,6 +86,7 @@ export function panelStrings(): Record<string, string> {
     ['… {0} more bytes, shown in the hex viewer', vscode.l10n.t('… {0} more bytes, shown in the hex viewer')],
     ['← received', vscode.l10n.t('← received')],
     ['→ sent', vscode.l10n.t('→ sent')],
+    ['This is a listening server: each accepted connection has its own panel (click it under the server in Connections). Sending here goes to every connected client.', vscode.l10n.t('This is a listening server: each accepted connection has its own panel (click it under the server in Connections). Sending here goes to every connected client.')],
   ];
   return Object.fromEntries(pairs);
 }

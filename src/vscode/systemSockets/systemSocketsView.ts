@@ -1,7 +1,8 @@
 // The System Sockets view: every socket on the machine grouped by process, plus the programs Socket Lab runs.
 import * as vscode from 'vscode';
 import type { ProgramWatchManager } from '../../core/ossockets/programWatcher';
-import { readSocketTableShared, type SocketTable } from '../../core/ossockets/socketTable';
+import { filterSockets, readSocketTableShared, type SocketFilter, type SocketTable } from '../../core/ossockets/socketTable';
+import { parseFilterText } from '../../core/ossockets/socketsCli';
 import { captureArgs, connectableHost, describeSocket } from '../../core/ossockets/socketText';
 import type { OsSocket } from '../../core/ossockets/types';
 import { isProgramNode, programChildren, programRoots, programTreeItem, type ProgramNode } from './programNodes';
@@ -18,6 +19,9 @@ export class SystemSocketsProvider implements vscode.TreeDataProvider<Node>, vsc
   private readonly _onDidChangeTreeData = new vscode.EventEmitter<Node | undefined>();
   readonly onDidChangeTreeData = this._onDidChangeTreeData.event;
   private table: SocketTable | undefined;
+  /** What the filter box says ('' = everything), and the parsed filter. */
+  filterText = '';
+  private filter: SocketFilter = {};
   private error: string | undefined;
   private timer: ReturnType<typeof setInterval> | undefined;
   private reading = false;
@@ -51,6 +55,12 @@ export class SystemSocketsProvider implements vscode.TreeDataProvider<Node>, vsc
     this._onDidChangeTreeData.fire(undefined);
   }
 
+  setFilter(text: string, filter: SocketFilter): void {
+    this.filterText = text;
+    this.filter = filter;
+    this._onDidChangeTreeData.fire(undefined);
+  }
+
   /** The last table read (for tests and the CodeLens live state). */
   get snapshot(): SocketTable | undefined {
     return this.table;
@@ -68,7 +78,7 @@ export class SystemSocketsProvider implements vscode.TreeDataProvider<Node>, vsc
     if (this.error) out.push({ kind: 'message', text: this.error });
     if (!this.table) return out;
     const groups = new Map<string, Extract<Node, { kind: 'process' }>>();
-    for (const s of this.table.sockets) {
+    for (const s of filterSockets(this.table, this.filter)) {
       const key = s.pid !== undefined ? `pid:${s.pid}` : s.inode === 0 ? 'timewait' : 'hidden';
       let g = groups.get(key);
       if (!g) {
@@ -137,6 +147,29 @@ export function registerSystemSocketsView(context: vscode.ExtensionContext, prog
   );
 
   registerCommand(context, 'socketLab.systemSockets.refresh', () => provider.refresh());
+  registerCommand(context, 'socketLab.systemSockets.filter', async (arg?: unknown) => {
+    const given = typeof arg === 'string' ? arg : (arg as { filter?: unknown } | undefined)?.filter;
+    const text =
+      typeof given === 'string'
+        ? given
+        : await vscode.window.showInputBox({
+            title: vscode.l10n.t('Filter System Sockets'),
+            prompt: vscode.l10n.t('For example: port 8000 · state listen · pid 1234 · tcp. Empty shows everything.'),
+            value: provider.filterText,
+            validateInput: (v) => {
+              const r = parseFilterText(v);
+              return 'error' in r ? vscode.l10n.t('Not a filter: {0}', r.error) : undefined;
+            },
+          });
+    if (text === undefined) return;
+    const parsed = parseFilterText(text);
+    if ('error' in parsed) {
+      void vscode.window.showWarningMessage(vscode.l10n.t('Not a filter: {0}', parsed.error));
+      return;
+    }
+    provider.setFilter(text.trim(), parsed);
+    view.description = text.trim() || undefined;
+  });
   registerCommand(context, 'socketLab.systemSockets.connect', async (arg?: unknown) => {
     const s = socketFrom(arg);
     if (!s || s.protocol !== 'tcp' || s.state !== 'LISTEN') {

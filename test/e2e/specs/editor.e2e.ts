@@ -103,6 +103,18 @@ describe('editor: run a Python server with Socket Lab watching', function () {
     assert.match(rows[1], new RegExp(`127\\.0\\.0\\.1:${PORT}.*LISTEN`));
   });
 
+  it('filters System Sockets to one port and back', async () => {
+    const page = vsc.page;
+    await runCommand(page, commandTitle('socketLab.systemSockets.filter')!);
+    await answerInputBox(page, `port ${PORT} state listen`);
+    // the python3 process group now holds only its listener; other processes' groups are gone
+    await waitForSystemRow(page, /python3.*pid \d+ · 1 sockets/);
+    await waitForNoSystemRow(page, /chromium|code-server/);
+    await runCommand(page, commandTitle('socketLab.systemSockets.filter')!);
+    await answerInputBox(page, '');
+    await waitForSystemRow(page, /chromium|node/);
+  });
+
   it('shows CodeLens above bind() with the live LISTEN state', async () => {
     const page = vsc.page;
     await openFile(page, 'server.py');

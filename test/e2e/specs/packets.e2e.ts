@@ -218,6 +218,15 @@ describe('packet panel (live capture on lo)', function () {
     assert.match(info[1], /\[SYN, ACK\] Seq=0 Ack=1/);
     assert.ok(info.some((t) => /Len=6/.test(t)), 'the 6-byte "hello\\n" segment');
     await frame.waitForFunction(() => document.querySelectorAll('g.pk-seg').length >= 10, undefined, { timeout: 20_000 });
+    // Export the whole live capture: the capture manager writes it; tshark reads every packet back.
+    await frame.locator('.pk-btn', { hasText: 'Export pcapng' }).click();
+    const out = path.join(vsc.vscode.workspace, 'live.pcapng');
+    await answerFileDialog(vsc.page, out);
+    await frame.locator('.pk-note', { hasText: out }).waitFor({ timeout: 15_000 });
+    const shown = Number(await frame.locator('.pk-app').getAttribute('data-total'));
+    const lines = execFileSync('tshark', ['-r', out], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim().split('\n');
+    assert.ok(lines.length >= shown, `tshark read ${lines.length} packets, the panel showed ${shown}`);
+    assert.match(lines[0], /\[SYN\]/);
     await runCommand(vsc.page, 'Socket Lab: Stop Capture');
     await frame.locator('.pk-status', { hasText: 'stopped' }).waitFor({ timeout: 20_000 });
   });

@@ -150,6 +150,19 @@ export class ConversationView {
     this.earlier.hidden = !(this.firstShown > tr.firstSeq);
   }
 
+  /** Marks and scrolls to the shown chunk holding stream offset `offset` (a byte clicked in the hex viewer). */
+  reveal(offset: number): void {
+    for (const el of this.list.querySelectorAll('.chunk.picked')) el.classList.remove('picked');
+    for (const el of this.list.children as HTMLCollectionOf<HTMLElement>) {
+      const o = Number(el.dataset.offset);
+      if (offset >= o && offset < o + Number(el.dataset.length)) {
+        el.classList.add('picked');
+        el.scrollIntoView({ block: 'nearest' });
+        return;
+      }
+    }
+  }
+
   private formatTime(ms: number): string {
     if (this.settings().timeMode === 'relative') {
       this.t0 ??= ms;
@@ -164,6 +177,8 @@ export class ConversationView {
     if (c.seq === this.transcript?.firstSeq || this.t0 === undefined) this.t0 ??= c.time;
     const box = h('div', `chunk ${c.dir}`);
     box.dataset.seq = String(c.seq);
+    box.dataset.offset = String(c.offset);
+    box.dataset.length = String(c.length);
     box.setAttribute('role', 'listitem');
     box.tabIndex = -1;
     const meta = h('div', 'chunk-meta');

@@ -259,6 +259,7 @@ function buildLayout(root: HTMLElement, init: InitInfo, state: PanelState, save:
     }
   });
 
+  hex.onDidClickByte((offset) => conversation.reveal(offset));
   let inspectSeq = 0;
   hex.onDidChangeSelection((sel) => {
     state.selection = { start: sel.start, end: sel.end };
@@ -290,6 +291,10 @@ function buildLayout(root: HTMLElement, init: InitInfo, state: PanelState, save:
   });
   const sendHost = h('div', 'send-host');
   const sendBar = new SendBar(sendHost, client, state.send, init.encodings, save);
+  if (init.session.kind === 'tcp-server' || init.session.kind === 'unix-server') {
+    const note = h('div', 'conv-note', t('This is a listening server: each accepted connection has its own panel (click it under the server in Connections). Sending here goes to every connected client.'));
+    convPane.insertBefore(note, conversation.element);
+  }
   app.append(head, banner, split);
   root.append(app);
   // The toolbars and the send bar are web components whose first render costs tens of ms: attach
