@@ -72,6 +72,7 @@ function median(xs: number[]): number {
 }
 
 const N = 200_000;
+console.log(`load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} on ${os.cpus().length} CPUs (figures are only comparable within one run)`);
 const ROUNDS = 7;
 for (const proto of ['udp', 'tcp'] as const) {
   const rec = frame(proto);

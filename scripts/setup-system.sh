@@ -13,10 +13,13 @@ if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>
   exit 1
 fi
 
+installed() { [[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null || true)" == "install ok installed" ]]; }
+
 missing=()
 for pkg in "${PACKAGES[@]}"; do
-  status="$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)"
-  [[ "$status" == "install ok installed" ]] || missing+=("$pkg")
+  # Ubuntu calls its Chromium package chromium-browser.
+  if [[ "$pkg" == chromium ]] && installed chromium-browser; then continue; fi
+  installed "$pkg" || missing+=("$pkg")
 done
 
 if [[ ${#missing[@]} -eq 0 ]]; then
@@ -37,5 +40,10 @@ echo "setup-system: installing ${missing[*]}"
 # tshark asks whether non-root users may capture; answer "no" up front so nothing waits for a keyboard.
 echo "wireshark-common wireshark-common/install-setuid boolean false" | "${SUDO[@]}" debconf-set-selections
 "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
+for i in "${!missing[@]}"; do
+  if [[ "${missing[$i]}" == chromium ]] && ! apt-cache policy chromium 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+    missing[$i]=chromium-browser
+  fi
+done
 "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" </dev/null
 echo "setup-system: done."

@@ -8,7 +8,10 @@ import { chromium, type Browser, type Frame, type Locator, type Page } from 'pla
 
 export const repoRoot = path.resolve(__dirname, '..', '..');
 export const resultsDir = path.join(repoRoot, 'test-results');
-const chromiumPath = process.env.SOCKET_LAB_CHROMIUM ?? '/usr/bin/chromium';
+const chromiumPath =
+  process.env.SOCKET_LAB_CHROMIUM ??
+  ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/snap/bin/chromium'].find((p) => fs.existsSync(p)) ??
+  '/usr/bin/chromium';
 
 /** Options for one VS Code window. */
 export interface LaunchOptions {
@@ -486,7 +489,14 @@ export function viewPane(page: Page, name: string): Locator {
 export async function treeRows(page: Page, view = 'Connections', min = 1): Promise<string[]> {
   const rows = viewPane(page, view).locator('.monaco-list-row');
   await rows.nth(min - 1).waitFor({ timeout: UI_TIMEOUT });
-  return (await rows.allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim());
+  // "label description", e.g. "127.0.0.1:8000 listening · ↑0 B ↓0 B" (innerText would glue the two together)
+  return rows.evaluateAll((els) =>
+    els.map((el) => {
+      const part = (sel: string): string => el.querySelector(sel)?.textContent?.trim() ?? '';
+      const text = [part('.label-name'), part('.label-description')].filter(Boolean).join(' ');
+      return (text || (el as HTMLElement).innerText).replace(/\s+/g, ' ').trim();
+    }),
+  );
 }
 
 /** A tree row in a view whose text contains `text`. */

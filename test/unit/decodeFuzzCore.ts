@@ -143,6 +143,16 @@ export function checkPacket(p: DissectedPacket, rec: PacketRecord): void {
     if (typeof f.display !== 'string' || !['string', 'number', 'boolean'].includes(typeof f.value)) throw new Error(`field ${f.id} has a bad value — ${where()}`);
   }
   for (const s of [p.summary.source, p.summary.destination, p.summary.protocol, p.summary.info]) if (typeof s !== 'string') throw new Error(`summary not a string — ${where()}`);
+  // A cut layer (outside an ICMP-quoted packet) must show in the packet's mark.
+  const quoted = p.layers.findIndex((l) => l.name === 'icmp' || l.name === 'icmpv6');
+  if (!p.malformed && p.layers.some((l, i) => l.truncated && (quoted < 0 || i <= quoted))) throw new Error(`a truncated layer but no mark — ${where()}`);
+  // The field tree (second pass) must agree with the columns pass on the conversation numbers.
+  if (p.tcp) {
+    const t = p.layers.find((l) => l.name === 'tcp');
+    const seq = t?.fields.find((f) => f.id === 'tcp.seq')?.value;
+    const stream = t?.fields.find((f) => f.id === 'tcp.stream')?.value;
+    if (seq !== p.tcp.seq || stream !== p.tcp.stream) throw new Error(`tree seq/stream ${seq}/${stream} ≠ columns ${p.tcp.seq}/${p.tcp.stream} — ${where()}`);
+  }
   JSON.stringify(p.layers);
   for (const f of filters) f(p);
 }

@@ -346,7 +346,35 @@ describe('lessons', function () {
         if (how === 'stop') assert.equal((await p.stop('stopped', 500)).reason, 'stopped');
         else if (how === 'timeout') assert.equal((await p.exited).reason, 'timeout');
         else p.dispose();
+        const guard = p.watchdogPid;
         await until(() => !pids.some(pidAlive), `no process left after ${how}`);
+        await until(() => !pidAlive(guard), 'the watchdog ends with the lesson');
+      }
+    });
+
+    it('a lesson dies with its owner even when the owner is killed without cleaning up', async function () {
+      if (process.platform === 'win32') this.skip();
+      const dir = tmp();
+      const owner = path.join(dir, 'owner.ts');
+      // a separate Node process owns a lesson server, prints the pids, and then gets SIGKILLed
+      fs.writeFileSync(owner, [
+        `import { LessonProcess } from ${JSON.stringify(path.join(repoRoot, 'src/core/lessons/lessonProcess.ts'))};`,
+        `const l = ${JSON.stringify(lesson('02-many-clients').dir)};`,
+        `const p = new LessonProcess({ interpreter: { command: 'python3', args: [], source: 'test' }, file: l + '/server.py', args: ['0'], cwd: l });`,
+        `p.onDidOutput(() => { if (/listening on/.test(p.output)) console.log('pids', p.pid, p.watchdogPid); });`,
+      ].join('\n'));
+      const { spawn } = await import('node:child_process');
+      const node = spawn(process.execPath, ['--import', 'tsx', owner], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      node.stdout!.on('data', (d) => (out += d));
+      try {
+        await until(() => /pids \d+ \d+/.test(out), 'the owner to start the lesson', 20_000);
+        const [, lessonPid, watchdogPid] = /pids (\d+) (\d+)/.exec(out)!.map(Number);
+        assert.ok(pidAlive(lessonPid) && pidAlive(watchdogPid));
+        node.kill('SIGKILL');
+        await until(() => !pidAlive(lessonPid) && !pidAlive(watchdogPid), 'the lesson and its watchdog to end');
+      } finally {
+        node.kill('SIGKILL');
       }
     });
 

@@ -13,6 +13,8 @@ export interface TcpConversationState {
   aAddr: string;
   aPort: number;
   dir: [TcpDirection, TcpDirection];
+  /** Set once the table forgot this state (bounded size, or a new connection on the same ports). */
+  dropped?: boolean;
 }
 
 const MAX_CONVERSATIONS = 65536;
@@ -26,6 +28,23 @@ export class DissectContext {
 
   /** @internal Finds or creates the TCP conversation and says which direction this segment goes (0 = A→B). */
   tcpConversation(srcAddr: string, srcPort: number, dstAddr: string, dstPort: number): { conv: TcpConversationState; dir: 0 | 1 } {
+    const last = this.lastTcp;
+    if (last !== undefined && last.srcPort === srcPort && last.dstPort === dstPort && last.srcAddr === srcAddr && last.dstAddr === dstAddr && this.tcpLive(last.conv)) {
+      return { conv: last.conv, dir: last.dir };
+    }
+    const found = this.lookupTcp(srcAddr, srcPort, dstAddr, dstPort);
+    this.lastTcp = { srcAddr, srcPort, dstAddr, dstPort, conv: found.conv, dir: found.dir };
+    return found;
+  }
+
+  private lastTcp: { srcAddr: string; srcPort: number; dstAddr: string; dstPort: number; conv: TcpConversationState; dir: 0 | 1 } | undefined;
+
+  /** The cached state is still the one in the table (not forgotten or restarted since). */
+  private tcpLive(conv: TcpConversationState): boolean {
+    return !conv.dropped;
+  }
+
+  private lookupTcp(srcAddr: string, srcPort: number, dstAddr: string, dstPort: number): { conv: TcpConversationState; dir: 0 | 1 } {
     const fwd = `${srcAddr}|${srcPort}|${dstAddr}|${dstPort}`;
     let conv = this.tcp.get(fwd);
     if (conv !== undefined) return { conv, dir: conv.aAddr === srcAddr && conv.aPort === srcPort ? 0 : 1 };
@@ -50,13 +69,20 @@ export class DissectContext {
 
   /** @internal Starts a fresh conversation state when a new SYN reuses the ports (a new connection). */
   restartTcpConversation(srcAddr: string, srcPort: number, dstAddr: string, dstPort: number): { conv: TcpConversationState; dir: 0 | 1 } {
+    const old = this.tcp.get(`${srcAddr}|${srcPort}|${dstAddr}|${dstPort}`);
+    if (old !== undefined) old.dropped = true;
     this.tcp.delete(`${srcAddr}|${srcPort}|${dstAddr}|${dstPort}`);
     this.tcp.delete(`${dstAddr}|${dstPort}|${srcAddr}|${srcPort}`);
     return this.tcpConversation(srcAddr, srcPort, dstAddr, dstPort);
   }
 
+  // The last lookup, remembered: a capture is mostly runs of packets of one conversation.
+  private lastUdp = { srcAddr: '', srcPort: -1, dstAddr: '', dstPort: -1, stream: -1 };
+
   /** @internal UDP stream index for a pair of endpoints. */
   udpStream(srcAddr: string, srcPort: number, dstAddr: string, dstPort: number): number {
+    const last = this.lastUdp;
+    if (last.srcPort === srcPort && last.dstPort === dstPort && last.srcAddr === srcAddr && last.dstAddr === dstAddr) return last.stream;
     const a = `${srcAddr}|${srcPort}`;
     const b = `${dstAddr}|${dstPort}`;
     const key = a < b ? `${a}|${b}` : `${b}|${a}`;
@@ -66,6 +92,7 @@ export class DissectContext {
       this.bound(this.udp);
       this.udp.set(key, s);
     }
+    this.lastUdp = { srcAddr, srcPort, dstAddr, dstPort, stream: s };
     return s;
   }
 
@@ -74,6 +101,8 @@ export class DissectContext {
     if (m.size < MAX_CONVERSATIONS) return;
     let n = m.size >> 2;
     for (const k of m.keys()) {
+      const v = m.get(k) as { dropped?: boolean } | number;
+      if (typeof v === 'object') v.dropped = true;
       m.delete(k);
       if (--n <= 0) break;
     }

@@ -1,5 +1,6 @@
 // Entry point of the decoders: one PacketRecord in, layers of Wireshark-named fields and the list columns out.
 import type { PacketRecord } from '../../shared/packet';
+import { formatMac } from './format';
 import { PacketInfo, addField, beginLayer, declareFields, declareProtocol, dissectData, linkTypeTable } from './registry';
 // Each protocol module registers itself in the tables when loaded (order does not matter).
 import './ethernet';
@@ -134,6 +135,10 @@ function run(pi: PacketInfo, rec: PacketRecord, number: number | undefined): voi
     // A decoder bug must cost one packet its detail, never the capture view.
     pi.malformed = `Decoder error: ${e instanceof Error ? e.message : String(e)}`;
   }
+  if (pi.src === '' && pi.linkAddrAt >= 0) {
+    pi.src = formatMac(pi.data, pi.linkAddrAt + 6);
+    pi.dst = formatMac(pi.data, pi.linkAddrAt);
+  }
   let truncated = false;
   for (let i = 1; i < pi.layers.length && i < pi.quotedFrom; i++) if (pi.layers[i].truncated) truncated = true;
   if (pi.full) {
@@ -165,36 +170,68 @@ function run(pi: PacketInfo, rec: PacketRecord, number: number | undefined): voi
 export function dissect(rec: PacketRecord, ctx: DissectContext = new DissectContext(), number?: number): DissectedPacket {
   const pi = new PacketInfo(rec, ctx, false);
   run(pi, rec, number);
-  const replay = pi.replay;
-  let layers: Layer[] | undefined;
-  const info = pi.info;
-  const out: DissectedPacket = {
-    tsMicros: rec.tsMicros,
-    length: rec.origLen,
-    capturedLength: pi.capLen,
-    linkType: rec.linkType,
-    // An own enumerable accessor: JSON.stringify, spreading and structured clone all see the array.
-    get layers(): Layer[] {
-      if (layers === undefined) {
-        const full = new PacketInfo(rec, ctx, true, replay);
-        run(full, rec, number);
-        layers = full.layers;
-      }
-      return layers;
-    },
-    set layers(v: Layer[]) {
-      layers = v;
-    },
-    summary: { source: pi.src, destination: pi.dst, protocol: pi.protocol, info },
-    data: rec.data,
-  };
-  if (number !== undefined) out.number = number;
-  if (pi.malformed !== undefined) {
-    out.malformed = pi.malformed;
-    out.summary.info = info ? `${info} [${pi.malformed.startsWith('Truncated') ? 'Packet size limited during capture' : 'Malformed Packet'}]` : `[${pi.malformed}]`;
+  return new LazyPacket(rec, ctx, number, pi);
+}
+
+/**
+ * A dissected packet whose field tree is built on first read of `layers`. A class with a prototype
+ * getter, not an object literal with an accessor: V8 builds those ~50× slower, once per packet.
+ */
+class LazyPacket implements DissectedPacket {
+  number?: number;
+  readonly tsMicros: number;
+  readonly length: number;
+  readonly capturedLength: number;
+  readonly linkType: number;
+  readonly summary: PacketSummary;
+  malformed?: string;
+  tcp?: TcpSegmentInfo;
+  readonly data: Uint8Array;
+  // `#` fields: invisible to JSON, spreads and structured clone, and cheap (no property-attribute changes).
+  readonly #rec: PacketRecord;
+  readonly #ctx: DissectContext;
+  readonly #replay: PacketInfo['replay'];
+  #tree: Layer[] | undefined;
+
+  constructor(rec: PacketRecord, ctx: DissectContext, num: number | undefined, pi: PacketInfo) {
+    this.tsMicros = rec.tsMicros;
+    this.length = rec.origLen;
+    this.capturedLength = pi.capLen;
+    this.linkType = rec.linkType;
+    this.data = rec.data;
+    this.#rec = rec;
+    this.#ctx = ctx;
+    this.#replay = pi.replay;
+    this.#tree = undefined;
+    if (num !== undefined) this.number = num;
+    const info = pi.info;
+    this.summary = { source: pi.src, destination: pi.dst, protocol: pi.protocol, info };
+    if (pi.malformed !== undefined) {
+      this.malformed = pi.malformed;
+      this.summary.info = info ? `${info} [${pi.malformed.startsWith('Truncated') ? 'Packet size limited during capture' : 'Malformed Packet'}]` : `[${pi.malformed}]`;
+    }
+    if (pi.tcp !== undefined) this.tcp = pi.tcp;
   }
-  if (pi.tcp !== undefined) out.tcp = pi.tcp;
-  return out;
+
+  /** The field tree: a second pass with the conversation facts the first pass recorded (the context is not touched). */
+  get layers(): Layer[] {
+    if (this.#tree === undefined) {
+      const full = new PacketInfo(this.#rec, this.#ctx, true, this.#replay);
+      run(full, this.#rec, this.number);
+      this.#tree = full.layers;
+    }
+    return this.#tree;
+  }
+
+  set layers(v: Layer[]) {
+    this.#tree = v;
+  }
+
+  /** JSON carries the tree too (a prototype getter is not an own property). */
+  toJSON(): Record<string, unknown> {
+    const { number, tsMicros, length, capturedLength, linkType, summary, malformed, tcp } = this;
+    return { number, tsMicros, length, capturedLength, linkType, layers: this.layers, summary, malformed, tcp, data: [...this.data] };
+  }
 }
 
 /** Walks every field (depth first) of a dissected packet. */

@@ -56,16 +56,16 @@ function dissectEthernet(pi: PacketInfo, offset: number, end: number): number {
     pi.markMalformed('Truncated: an Ethernet header needs 14 bytes');
     return end - offset;
   }
-  const dst = formatMac(d, offset);
-  const src = formatMac(d, offset + 6);
   const type = pi.r.u16At(offset + 12);
+  // The columns show MAC addresses only when no network layer names the endpoints: format them late.
+  pi.linkAddrAt = offset;
+  const dst = pi.full || type <= 1500 ? formatMac(d, offset) : '';
+  const src = pi.full || type <= 1500 ? formatMac(d, offset + 6) : '';
   if (pi.full) {
     layer.title = `Ethernet II, Src: ${src}, Dst: ${dst}`;
     addField(pi, layer, hf.dst, dst, dst, offset, 6);
     addField(pi, layer, hf.src, src, src, offset + 6, 6);
   }
-  pi.src = src;
-  pi.dst = dst;
   if (type <= 1500) {
     // IEEE 802.3: the field is a length and an LLC header follows; we show the payload as data.
     layer.title = `IEEE 802.3 Ethernet, Src: ${src}, Dst: ${dst}`;

@@ -71,6 +71,8 @@ export class PacketInfo {
   srcPort = -1;
   dstPort = -1;
   tcp: TcpSegmentInfo | undefined;
+  /** Offset of an Ethernet header whose addresses fill the columns if no network layer does. */
+  linkAddrAt = -1;
   /** Set inside an ICMP error's quoted packet so it does not touch conversation state or the columns. */
   nested = 0;
   /** Index of the first layer of a quoted packet: layers from here on do not make the packet "truncated". */
@@ -95,11 +97,14 @@ export class PacketInfo {
   }
 }
 
+/** The columns-only pass never adds fields: its layers share one frozen empty list. */
+const NO_FIELDS: Field[] = Object.freeze([]) as unknown as Field[];
+
 /** Opens a layer; its byte range is cut to the captured bytes. */
 export function beginLayer(pi: PacketInfo, name: string, title: string, role: LayerRole, offset: number, length: number): Layer {
   const start = Math.min(Math.max(0, offset), pi.capLen);
   const stop = Math.min(Math.max(start, offset + length), pi.capLen);
-  const layer: Layer = { name, title, role, offset: start, length: stop - start, fields: [] };
+  const layer: Layer = { name, title, role, offset: start, length: stop - start, fields: pi.full ? [] : NO_FIELDS };
   if (offset + length > pi.capLen) layer.truncated = true;
   pi.layers.push(layer);
   return layer;
@@ -126,26 +131,14 @@ export function addField(
   return f;
 }
 
-/** Adds a bytes field whose hex text is only built if someone reads it (most packets are never expanded). */
+/** Adds a bytes field: the value is the bytes as hex (at most 4096 bytes, then `…`). */
 export function addBytesField(pi: PacketInfo, layer: Layer, def: FieldDef, offset: number, length: number, display: string, into: Field[] = layer.fields): Field | undefined {
   if (offset < 0 || length < 0 || offset + length > pi.capLen) {
     layer.truncated = true;
     return undefined;
   }
   if (!pi.full) return undefined;
-  const data = pi.data;
-  let cached: string | undefined;
-  // An own enumerable getter: JSON.stringify and structured clone still see a plain string value.
-  const f: Field = {
-    id: def.id,
-    label: def.label,
-    get value(): string {
-      return (cached ??= hexBytes(data, offset, length));
-    },
-    display,
-    offset,
-    length,
-  };
+  const f: Field = { id: def.id, label: def.label, value: hexBytes(pi.data, offset, length), display, offset, length };
   into.push(f);
   return f;
 }

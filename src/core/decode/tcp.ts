@@ -81,10 +81,15 @@ const flagNames: readonly [number, string][] = [
 
 /** Wireshark's `[SYN, ACK]` order: lowest bit first. */
 export function tcpFlagsText(flags: number): string {
+  const cached = flagsTextCache[flags & 0x1ff];
+  if (cached !== undefined && flags <= 0x1ff) return cached;
   let s = '';
   for (const [bit, name] of flagNames) if (flags & bit) s += (s ? ', ' : '') + name;
+  if (flags <= 0x1ff) flagsTextCache[flags] = s || '<None>';
   return s || '<None>';
 }
+/** Built once per flag combination: every segment needs this for its Info column. */
+const flagsTextCache: (string | undefined)[] = new Array<string | undefined>(512);
 
 const strLetters = 'RRRACEUAPRSF';
 function flagsStr(flags: number): string {
@@ -113,9 +118,17 @@ interface OptionFacts {
 
 function dissectOptions(pi: PacketInfo, layer: Layer, start: number, stop: number, peerBase: number): OptionFacts {
   const r = pi.r;
+  const full = pi.full;
   const facts: OptionFacts = { info: '', wscale: -1 };
-  const opts = addBytesField(pi, layer, hf.options, start, Math.max(0, Math.min(stop, pi.capLen) - start), `${stop - start} bytes`);
+  const opts = full ? addBytesField(pi, layer, hf.options, start, Math.max(0, Math.min(stop, pi.capLen) - start), `${stop - start} bytes`) : undefined;
   let o = start;
+  // One option's tree node with its kind and length children (only on the field-tree pass).
+  const node = (def: FieldDef, display: string, kind: number, kindText: string, len: number): Field | undefined => {
+    const f = addChild(pi, layer, opts, def, '', display, o, len);
+    addChild(pi, layer, f, hf.optKind, kind, `${kindText} (${kind})`, o, 1);
+    if (len > 1) addChild(pi, layer, f, hf.optLen, len, String(len), o + 1, 1);
+    return f;
+  };
   while (o < stop) {
     if (!r.has(o, 1)) {
       layer.truncated = true;
@@ -123,8 +136,7 @@ function dissectOptions(pi: PacketInfo, layer: Layer, start: number, stop: numbe
     }
     const kind = r.u8At(o);
     if (kind === 0 || kind === 1) {
-      const f = addChild(pi, layer, opts, kind === 0 ? hf.optEol : hf.optNop, '', '', o, 1);
-      addChild(pi, layer, f, hf.optKind, kind, kind === 0 ? 'End of Option List (0)' : 'No-Operation (1)', o, 1);
+      if (full) node(kind === 0 ? hf.optEol : hf.optNop, '', kind, kind === 0 ? 'End of Option List' : 'No-Operation', 1);
       o += 1;
       if (kind === 0) break;
       continue;
@@ -135,53 +147,47 @@ function dissectOptions(pi: PacketInfo, layer: Layer, start: number, stop: numbe
       if (!r.has(o, 2)) layer.truncated = true;
       break;
     }
-    let f: Field | undefined;
-    const kindLen = (kindText: string) => {
-      addChild(pi, layer, f, hf.optKind, kind, `${kindText} (${kind})`, o, 1);
-      addChild(pi, layer, f, hf.optLen, len, String(len), o + 1, 1);
-    };
     if (kind === 2 && len === 4) {
       const mss = r.u16At(o + 2);
-      f = addChild(pi, layer, opts, hf.optMss, '', `${mss} bytes`, o, 4);
-      kindLen('Maximum Segment Size');
-      addChild(pi, layer, f, hf.mssVal, mss, String(mss), o + 2, 2);
+      if (full) addChild(pi, layer, node(hf.optMss, `${mss} bytes`, kind, 'Maximum Segment Size', len), hf.mssVal, mss, String(mss), o + 2, 2);
       facts.info += ` MSS=${mss}`;
     } else if (kind === 3 && len === 3) {
       const shift = r.u8At(o + 2);
       const mult = 1 << Math.min(shift, 14);
-      f = addChild(pi, layer, opts, hf.optWscale, '', `${shift} (multiply by ${mult})`, o, 3);
-      kindLen('Window Scale');
-      addChild(pi, layer, f, hf.wsShift, shift, String(shift), o + 2, 1);
-      addChild(pi, layer, f, hf.wsMult, mult, String(mult), o + 2, 1);
+      if (full) {
+        const f = node(hf.optWscale, `${shift} (multiply by ${mult})`, kind, 'Window Scale', len);
+        addChild(pi, layer, f, hf.wsShift, shift, String(shift), o + 2, 1);
+        addChild(pi, layer, f, hf.wsMult, mult, String(mult), o + 2, 1);
+      }
       facts.wscale = Math.min(shift, 14);
       facts.info += ` WS=${mult}`;
     } else if (kind === 4 && len === 2) {
-      f = addChild(pi, layer, opts, hf.optSackPerm, '', '', o, 2);
-      kindLen('SACK Permitted');
+      if (full) node(hf.optSackPerm, '', kind, 'SACK Permitted', len);
       facts.info += ' SACK_PERM';
     } else if (kind === 5 && len >= 10 && (len - 2) % 8 === 0) {
       const n = (len - 2) / 8;
-      f = addChild(pi, layer, opts, hf.optSack, '', `${n} block${n === 1 ? '' : 's'}`, o, len);
-      kindLen('SACK');
-      addChild(pi, layer, f, hf.sackCount, n, String(n), o, len);
+      const f = full ? node(hf.optSack, `${n} block${n === 1 ? '' : 's'}`, kind, 'SACK', len) : undefined;
+      if (full) addChild(pi, layer, f, hf.sackCount, n, String(n), o, len);
       for (let i = 0; i < n; i++) {
         const le = (r.u32At(o + 2 + 8 * i) - peerBase) >>> 0;
         const re = (r.u32At(o + 6 + 8 * i) - peerBase) >>> 0;
-        addChild(pi, layer, f, hf.sackLe, le, `${le} (relative)`, o + 2 + 8 * i, 4);
-        addChild(pi, layer, f, hf.sackRe, re, `${re} (relative)`, o + 6 + 8 * i, 4);
+        if (full) {
+          addChild(pi, layer, f, hf.sackLe, le, `${le} (relative)`, o + 2 + 8 * i, 4);
+          addChild(pi, layer, f, hf.sackRe, re, `${re} (relative)`, o + 6 + 8 * i, 4);
+        }
         facts.info += ` SLE=${le} SRE=${re}`;
       }
     } else if (kind === 8 && len === 10) {
       const tsval = r.u32At(o + 2);
       const tsecr = r.u32At(o + 6);
-      f = addChild(pi, layer, opts, hf.optTs, '', `TSval ${tsval}, TSecr ${tsecr}`, o, 10);
-      kindLen('Time Stamp Option');
-      addChild(pi, layer, f, hf.tsval, tsval, String(tsval), o + 2, 4);
-      addChild(pi, layer, f, hf.tsecr, tsecr, String(tsecr), o + 6, 4);
+      if (full) {
+        const f = node(hf.optTs, `TSval ${tsval}, TSecr ${tsecr}`, kind, 'Time Stamp Option', len);
+        addChild(pi, layer, f, hf.tsval, tsval, String(tsval), o + 2, 4);
+        addChild(pi, layer, f, hf.tsecr, tsecr, String(tsecr), o + 6, 4);
+      }
       facts.info += ` TSval=${tsval} TSecr=${tsecr}`;
-    } else {
-      f = addChild(pi, layer, opts, hf.optUnknown, '', `kind ${kind}, ${len} bytes`, o, len);
-      kindLen('Unknown');
+    } else if (full) {
+      node(hf.optUnknown, `kind ${kind}, ${len} bytes`, kind, 'Unknown', len);
     }
     o += len;
   }

@@ -84,8 +84,21 @@ function signalTree(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
+/**
+ * Runs beside each lesson program: when the extension host dies without disposing (crash, kill -9), the pipe from
+ * it closes and this kills the lesson's process group, so no lesson outlives VS Code.
+ */
+const WATCHDOG = `
+const pgid = Number(process.argv[1]);
+const kill = () => { try { process.kill(-pgid, 'SIGKILL'); } catch {} process.exit(0); };
+process.stdin.on('data', () => {});
+process.stdin.on('end', kill);
+process.stdin.on('error', kill);
+`;
+
 export class LessonProcess extends Disposable {
   private readonly child: ChildProcess;
+  private watchdog: ChildProcess | undefined;
   private readonly _onDidOutput = this.own(new Emitter<LessonOutput>());
   private readonly _onDidExit = this.own(new Emitter<LessonExit>());
   readonly onDidOutput = this._onDidOutput.event;
@@ -110,6 +123,18 @@ export class LessonProcess extends Disposable {
       windowsHide: true,
       shell: false,
     });
+    if (process.platform !== 'win32' && this.child.pid !== undefined) {
+      // its own group too, so whatever kills the extension host's group leaves it alive to clean up
+      this.watchdog = spawn(process.execPath, ['-e', WATCHDOG, String(this.child.pid)], {
+        env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+        stdio: ['pipe', 'ignore', 'ignore'],
+        detached: true,
+      });
+      this.watchdog.on('error', () => undefined);
+      this.watchdog.stdin!.on('error', () => undefined);
+      this.watchdog.unref();
+      (this.watchdog.stdin as unknown as { unref?: () => void }).unref?.(); // never keeps a CLI or test process alive
+    }
     let resolveExit!: (e: LessonExit) => void;
     this.exited = new Promise((r) => (resolveExit = r));
     const finish = (e: LessonExit) => {
@@ -118,6 +143,7 @@ export class LessonProcess extends Disposable {
       for (const t of this.timers.splice(0)) clearTimeout(t);
       // the leader is gone; make sure nothing it started outlives it
       if (this.child.pid !== undefined && process.platform !== 'win32') signalTree(this.child.pid, 'SIGKILL');
+      this.stopWatchdog();
       this._onDidExit.fire(e);
       resolveExit(e);
     };
@@ -136,8 +162,22 @@ export class LessonProcess extends Disposable {
     if (options.timeoutMs) this.timers.push(setTimeout(() => void this.stop('timeout'), options.timeoutMs));
   }
 
+  private stopWatchdog(): void {
+    try {
+      this.watchdog?.kill('SIGKILL');
+    } catch {
+      // already gone
+    }
+    this.watchdog = undefined;
+  }
+
   get pid(): number | undefined {
     return this.child.pid;
+  }
+
+  /** The guard process that kills the lesson if the extension host dies; undefined on Windows or once ended. */
+  get watchdogPid(): number | undefined {
+    return this.watchdog?.pid;
   }
 
   get output(): string {
@@ -198,6 +238,7 @@ export class LessonProcess extends Disposable {
       signalTree(this.child.pid, 'SIGKILL');
     }
     for (const t of this.timers.splice(0)) clearTimeout(t);
+    this.stopWatchdog();
     super.dispose();
   }
 }

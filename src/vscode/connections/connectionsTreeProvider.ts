@@ -5,6 +5,8 @@ import { errorLanguageFor, localizeError } from '../../core/errors';
 import { framingName } from '../../core/codec/framing';
 import { ListenerSession } from '../../core/sessions/listenerSession';
 import type { Session, SessionState } from '../../core/sessions/session';
+import { UdpSession } from '../../core/sessions/udpSession';
+import { CHILD_PAGE, ChildRef, ChildRow, groupChildren, groupRows, showMore } from '../../core/sessions/childGroups';
 import type { SessionManager } from '../../core/sessions/sessionManager';
 import type { ProgramWatchManager } from '../../core/ossockets/programWatcher';
 import { isProgramNode, programChildren, programParent, programRoots, programTreeItem, type ProgramNode } from '../systemSockets/programNodes';
@@ -72,18 +74,34 @@ export function sessionDescription(s: Session): string {
   const st = s.stats;
   const parts = [stateText(s.state), `↑${formatBytes(st.bytesOut)} ↓${formatBytes(st.bytesIn)}`];
   if (s.kind === 'tcp-server' || s.kind === 'unix-server' || s.kind === 'udp') parts.push(s.mode);
+  // a UDP flood loses datagrams in the kernel: show the count, never drop silently
+  if (st.kernelDrops) parts.push(vscode.l10n.t('{0} datagrams dropped by the kernel', st.kernelDrops));
   if (s.error) parts.push(s.error.code);
   return parts.join(' · ');
 }
 
-export class ConnectionsTreeProvider implements vscode.TreeDataProvider<Session | ProgramNode>, vscode.Disposable {
-  private readonly _onDidChangeTreeData = new vscode.EventEmitter<Session | ProgramNode | undefined>();
+/** A group ("open (812)") or paging row ("… 700 more") under a server with many connections. */
+export interface ChildRowNode {
+  readonly serverId: string;
+  readonly row: Exclude<ChildRow, { kind: 'session' }>;
+}
+function isChildRowNode(x: unknown): x is ChildRowNode {
+  return typeof x === 'object' && x !== null && 'serverId' in x && 'row' in x;
+}
+type Node = Session | ProgramNode | ChildRowNode;
+const refs = (server: ListenerSession): ChildRef[] => server.children.map((c) => ({ id: c.id, state: c.state }));
+
+export class ConnectionsTreeProvider implements vscode.TreeDataProvider<Node>, vscode.Disposable {
+  private readonly _onDidChangeTreeData = new vscode.EventEmitter<Node | undefined>();
   readonly onDidChangeTreeData = this._onDidChangeTreeData.event;
   private timer?: NodeJS.Timeout;
   private lastFire = 0;
   private readonly subs: vscode.Disposable[] = [];
   /** How many refreshes were sent to VS Code (tests check the coalescing with it). */
   refreshCount = 0;
+  /** Per server: how far the user paged each state group ("… N more"). */
+  private readonly paging = new Map<string, Map<string, number>>();
+  private lastKernelDrops = new Map<string, number>();
 
   constructor(private readonly manager: SessionManager, private readonly programs?: ProgramWatchManager) {
     const d = manager.onDidChange(() => this.schedule());
@@ -101,12 +119,40 @@ export class ConnectionsTreeProvider implements vscode.TreeDataProvider<Session 
       this.timer = undefined;
       this.lastFire = Date.now();
       this.refreshCount++;
+      for (const id of this.paging.keys()) if (!this.manager.get(id)) this.paging.delete(id);
       this._onDidChangeTreeData.fire(undefined);
+      this.refreshKernelDrops();
     }, wait);
   }
 
-  getTreeItem(s: Session | ProgramNode): vscode.TreeItem {
+  /** Reads UDP sockets' kernel drop counters off the data path; refreshes again only if one changed. */
+  private refreshKernelDrops(): void {
+    const udp = this.manager.all().filter((s): s is UdpSession => s instanceof UdpSession && s.isAlive && s.isBound);
+    if (udp.length === 0) return;
+    void Promise.all(udp.map((u) => u.refreshKernelDrops().catch(() => undefined))).then((drops) => {
+      let changed = false;
+      udp.forEach((u, i) => {
+        const d = drops[i] ?? 0;
+        if (d !== (this.lastKernelDrops.get(u.id) ?? 0)) changed = true;
+        this.lastKernelDrops.set(u.id, d);
+      });
+      if (changed && this.subs.length) this.schedule();
+    });
+  }
+
+  /** The "… N more" row's command: one more page of that group. */
+  showMore(args: { serverId?: unknown; state?: unknown; shown?: unknown } | undefined): void {
+    const serverId = typeof args?.serverId === 'string' ? args.serverId : undefined;
+    const shown = typeof args?.shown === 'number' && Number.isInteger(args.shown) && args.shown >= 0 ? args.shown : undefined;
+    if (!serverId || shown === undefined || !this.manager.get(serverId)) return;
+    const state = typeof args?.state === 'string' ? (args.state as SessionState) : undefined;
+    this.paging.set(serverId, showMore(this.paging.get(serverId) ?? new Map(), { state, shown }, CHILD_PAGE));
+    this.schedule();
+  }
+
+  getTreeItem(s: Node): vscode.TreeItem {
     if (isProgramNode(s)) return programTreeItem(s);
+    if (isChildRowNode(s)) return this.rowItem(s);
     const isServer = s instanceof ListenerSession;
     // servers start expanded even while empty: VS Code keeps an item's first collapsible state per id
     const item = new vscode.TreeItem(s.label, isServer ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
@@ -140,15 +186,48 @@ export class ConnectionsTreeProvider implements vscode.TreeDataProvider<Session 
     return md;
   }
 
-  getChildren(s?: Session | ProgramNode): (Session | ProgramNode)[] {
-    if (!s) return [...programRoots(this.programs), ...this.manager.roots()];
-    if (isProgramNode(s)) return programChildren(s);
-    return s instanceof ListenerSession ? [...s.children] : [];
+  private rowItem(n: ChildRowNode): vscode.TreeItem {
+    const r = n.row;
+    if (r.kind === 'group') {
+      const item = new vscode.TreeItem(`${stateText(r.state)} (${r.count})`, vscode.TreeItemCollapsibleState.Collapsed);
+      item.id = `${n.serverId}/state/${r.state}`;
+      item.iconPath = new vscode.ThemeIcon('list-tree');
+      item.contextValue = 'sessionGroup';
+      return item;
+    }
+    const item = new vscode.TreeItem(vscode.l10n.t('… {0} more', r.remaining), vscode.TreeItemCollapsibleState.None);
+    item.id = `${n.serverId}/more/${r.state ?? ''}`;
+    item.iconPath = new vscode.ThemeIcon('ellipsis');
+    item.contextValue = 'sessionMore';
+    item.command = { command: 'socketLab.connections.showMore', title: vscode.l10n.t('Show more connections'), arguments: [{ serverId: n.serverId, state: r.state, shown: r.shown }] };
+    return item;
   }
 
-  getParent(s: Session | ProgramNode): Session | ProgramNode | undefined {
+  /** Rows → tree nodes; a server with hundreds of connections shows groups and pages, not every row. */
+  private nodes(server: ListenerSession, rows: ChildRow[]): Node[] {
+    const byId = new Map(server.children.map((c) => [c.id, c]));
+    return rows.map((r) => (r.kind === 'session' ? byId.get(r.id)! : { serverId: server.id, row: r }));
+  }
+
+  getChildren(s?: Node): Node[] {
+    if (!s) return [...programRoots(this.programs), ...this.manager.roots()];
+    if (isProgramNode(s)) return programChildren(s);
+    if (isChildRowNode(s)) {
+      const server = this.manager.get(s.serverId);
+      if (!(server instanceof ListenerSession) || s.row.kind !== 'group') return [];
+      return this.nodes(server, groupRows(refs(server), s.row.state, { shown: this.paging.get(server.id) }));
+    }
+    return s instanceof ListenerSession ? this.nodes(s, groupChildren(refs(s), { shown: this.paging.get(s.id) })) : [];
+  }
+
+  getParent(s: Node): Node | undefined {
     if (isProgramNode(s)) return programParent(s);
-    return s.parentId ? this.manager.get(s.parentId) : undefined;
+    if (isChildRowNode(s)) return this.manager.get(s.serverId);
+    const server = s.parentId ? this.manager.get(s.parentId) : undefined;
+    if (!(server instanceof ListenerSession)) return server;
+    // grouped servers hold their children inside a state group
+    const group = groupChildren(refs(server), { shown: this.paging.get(server.id) }).find((r) => r.kind === 'group' && r.state === s.state);
+    return group && group.kind === 'group' ? { serverId: server.id, row: group } : server;
   }
 
   dispose(): void {

@@ -44,6 +44,9 @@ export function registerConnections(context: vscode.ExtensionContext, manager: S
     }),
   );
 
+  // the "… N more" row under a server with many connections
+  context.subscriptions.push(vscode.commands.registerCommand('socketLab.connections.showMore', (args?: { serverId?: unknown; state?: unknown; shown?: unknown }) => provider.showMore(args)));
+
   new SessionCommands(context, manager).register();
   return provider;
 }

@@ -168,7 +168,8 @@ export function registerSystemSocketsView(context: vscode.ExtensionContext, prog
       return;
     }
     provider.setFilter(text.trim(), parsed);
-    view.description = text.trim() || undefined;
+    // a message above the rows, not the header's description, so the view keeps its plain title
+    view.message = text.trim() ? vscode.l10n.t('Filtered: {0}', text.trim()) : undefined;
   });
   registerCommand(context, 'socketLab.systemSockets.connect', async (arg?: unknown) => {
     const s = socketFrom(arg);

@@ -8,6 +8,7 @@ import type { Frame, Page } from 'playwright-core';
 import {
   answerInputBox,
   contributedCommand,
+  editorTab,
   findFrame,
   installedExtensionDir,
   openSocketLabView,
@@ -181,13 +182,20 @@ describe('capture', function () {
     }
     const page = vsc.page;
     const p = await freePort();
+    await openSocketLabView(page);
+    await expandView(page, 'Captures');
     await runCommand(page, 'Socket Lab: Start TCP Server');
     await answerInputBox(page, String(p));
     await pickQuickItem(page, 'echo');
     const serverRow = treeRow(page, `127.0.0.1:${p}`, 'Connections');
     await serverRow.waitFor({ timeout: 45_000 });
     await serverRow.click({ button: 'right' });
-    await page.locator('.context-view .action-label', { hasText: 'Capture This Connection' }).first().click();
+    const item = page.locator('.context-view .action-label', { hasText: 'Capture This Connection' }).first();
+    await item.waitFor({ timeout: 15_000 });
+    // A menu ignores clicks in its first moments (so the right-click's mouseup selects nothing); then Enter if needed.
+    await page.waitForTimeout(500);
+    await item.click();
+    if (await item.isVisible().catch(() => false)) await page.keyboard.press('Enter');
     const filter = `tcp port ${p}`;
     await page.waitForFunction(
       (f) => [...document.querySelectorAll('.monaco-list-row')].some((r) => r.textContent?.includes(f) && /capturing/.test(r.textContent)),
@@ -196,11 +204,26 @@ describe('capture', function () {
     );
     await runCommand(page, 'Socket Lab: Connect TCP Client');
     await answerInputBox(page, `127.0.0.1:${p}`);
+    // Server, its accepted connection and the client: three rows once connected.
+    await page.waitForFunction(
+      () => [...document.querySelectorAll('.pane')].find((pane) => /Connections/.test(pane.querySelector('.pane-header')?.textContent ?? ''))?.querySelectorAll('.monaco-list-row').length === 3,
+      undefined,
+      { timeout: 60_000 },
+    );
     await runCommand(page, 'Socket Lab: Send Text');
-    await pickQuickItem(page, `127.0.0.1:${p}`); // the client (its label is its peer, the server)
+    // Send asks which session; server and client share the label 127.0.0.1:<port> (a client is named by its peer).
+    const clientRow = page
+      .locator('.quick-input-widget .quick-input-list .monaco-list-row')
+      .filter({ has: page.locator('.label-description', { hasText: /^tcp-client/ }) })
+      .first();
+    await clientRow.waitFor({ timeout: 30_000 });
+    await clientRow.click();
+    await page.waitForFunction(() => /Send text to/.test(document.querySelector('.quick-input-widget .quick-input-title')?.textContent ?? ''), undefined, { timeout: 30_000 });
     await answerInputBox(page, 'hello from the client');
 
-    // Several packet panels are open by now: use the one listing this port's SYN, once the echo is in.
+    // Session panels opened on top of it: bring this capture's packet panel (titled by its session) to the front.
+    await editorTab(page, `Packets: 127.0.0.1:${p}`).click();
+    // Several packet panels may exist: use the one listing this port's SYN, once the echo is in.
     const frame = await panelShowing(page, `→ ${p} [SYN]`, 2);
     const info = (await frame.locator('.pk-row[data-index] .pk-c-info').allInnerTexts()).map((t) => t.trim());
     assert.match(info[0], new RegExp(`→ ${p} \\[SYN\\] Seq=0 `), info.join('\n'));

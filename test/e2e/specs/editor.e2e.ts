@@ -44,6 +44,18 @@ sock = socket.create_connection(("127.0.0.1", ${PORT}))
 sock.send("hi")
 `;
 
+/** runCommand, tried twice: on this shared, loaded machine the palette sometimes lists a command late. */
+async function run(page: Page, id: string): Promise<void> {
+  const title = commandTitle(id);
+  assert.ok(title, `${id} is contributed`);
+  try {
+    await runCommand(page, title);
+  } catch {
+    await page.keyboard.press('Escape');
+    await runCommand(page, title);
+  }
+}
+
 async function openFile(page: Page, name: string): Promise<void> {
   await page.keyboard.press('Escape'); // close any menu or widget a previous step left open
   await page.keyboard.press('Control+P');
@@ -91,7 +103,7 @@ describe('editor: run a Python server with Socket Lab watching', function () {
   it('runs the file and shows its LISTEN socket in System Sockets', async () => {
     const page = vsc.page;
     await openFile(page, 'server.py');
-    await runCommand(page, commandTitle('socketLab.file.run')!);
+    await run(page, 'socketLab.file.run');
     await page.locator('.terminal-wrapper, .xterm').first().waitFor({ timeout: 20_000 });
     await openSocketLabView(page);
     const row = await waitForSystemRow(page, new RegExp(`127\\.0\\.0\\.1:${PORT}.*LISTEN`));
@@ -105,12 +117,12 @@ describe('editor: run a Python server with Socket Lab watching', function () {
 
   it('filters System Sockets to one port and back', async () => {
     const page = vsc.page;
-    await runCommand(page, commandTitle('socketLab.systemSockets.filter')!);
+    await run(page, 'socketLab.systemSockets.filter');
     await answerInputBox(page, `port ${PORT} state listen`);
     // the python3 process group now holds only its listener; other processes' groups are gone
     await waitForSystemRow(page, /python3.*pid \d+ · 1 sockets/);
     await waitForNoSystemRow(page, /chromium|code-server/);
-    await runCommand(page, commandTitle('socketLab.systemSockets.filter')!);
+    await run(page, 'socketLab.systemSockets.filter');
     await answerInputBox(page, '');
     await waitForSystemRow(page, /chromium|node/);
   });
@@ -142,7 +154,7 @@ describe('editor: run a Python server with Socket Lab watching', function () {
   it('explains "Address already in use" from a second program and names who holds the port', async () => {
     const page = vsc.page;
     await openFile(page, 'clash.py');
-    await runCommand(page, commandTitle('socketLab.file.run')!);
+    await run(page, 'socketLab.file.run');
     const toast = await waitForNotification(page, new RegExp(`clash\\.py: Address already in use: something already listens on port ${PORT}`));
     await toast.locator('.monaco-button', { hasText: `Who holds port ${PORT}?` }).click();
     await waitForNotification(page, new RegExp(`Port ${PORT} is held by: python3 \\(pid \\d+\\) on 127\\.0\\.0\\.1:${PORT}`));
@@ -158,9 +170,7 @@ describe('editor: run a Python server with Socket Lab watching', function () {
     await connect.click();
     // the Socket Lab client shows up in Connections and on the program's side as ESTABLISHED
     await waitForSystemRow(page, new RegExp(`127\\.0\\.0\\.1:${PORT}.*ESTABLISHED`));
-    const send = commandTitle('socketLab.session.send');
-    assert.ok(send, 'socketLab.session.send is contributed');
-    await runCommand(page, send);
+    await run(page, 'socketLab.session.send');
     await answerInputBox(page, 'ping');
     await waitForSystemRow(page, new RegExp(`127\\.0\\.0\\.1:${PORT}.*ESTABLISHED.*↓4 B`));
   });
@@ -185,7 +195,7 @@ describe('editor: run a Python server with Socket Lab watching', function () {
   it('debugs a JavaScript server with node and watches its sockets until it stops', async () => {
     const page = vsc.page;
     await openFile(page, 'echo.js');
-    await runCommand(page, commandTitle('socketLab.file.debug')!);
+    await run(page, 'socketLab.file.debug');
     // starting a debug session shows Run and Debug; come back to Socket Lab
     await page.locator('.debug-toolbar').waitFor({ timeout: 60_000 });
     // force: the activity-bar badge (open connections) sits over the icon and would swallow a normal click

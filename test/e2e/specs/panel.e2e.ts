@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import type { Frame, Page } from 'playwright-core';
-import { answerInputBox, contributedCommand, findFrame, openSocketLabView, repoRoot, runCommand, screenshot, treeRow, useVsCode } from '../harness';
+import { answerInputBox, contributedCommand, findFrame, openSocketLabView, pickQuickItem, repoRoot, runCommand, screenshot, treeRow, useVsCode } from '../harness';
 
 /** A real peer: records what it receives and can answer. */
 function peerServer(): Promise<{ port: number; received: () => Buffer; send: (b: Uint8Array) => void; close: () => void }> {
@@ -140,6 +140,7 @@ describe('session panel', function () {
     assert.equal(await again.locator('.conv-encoding').evaluate((e) => (e as HTMLElement & { value: string }).value), 'gbk');
     await waitFor('chunks after reopen', () => chunkTexts(again), (t) => t.length === 3 && t[2].trim() === '年');
     await waitFor('selection after reopen', () => again.locator('.hex-txt .hc.sel').count(), (n) => n === 3);
+    await waitFor('draft and its error after reopen', () => again.locator('.send-error').innerText(), (t) => /position 5/.test(t));
 
     await screenshot(page, 'panel-dark');
     fs.mkdirSync(path.join(repoRoot, 'media'), { recursive: true });
@@ -149,5 +150,26 @@ describe('session panel', function () {
     await page.waitForFunction(() => document.querySelector('.monaco-workbench')?.classList.contains('vs'), undefined, { timeout: 20_000 });
     await page.waitForTimeout(1000);
     await page.screenshot({ path: path.join(repoRoot, 'media', 'session-panel-light.png') });
+  });
+
+  it('opens a session\'s panel by itself when it first receives data', async () => {
+    const page: Page = vsc.page;
+    const greeter = net.createServer((c) => {
+      c.on('error', () => undefined);
+      c.end('welcome\r\n');
+    });
+    await new Promise<void>((r) => greeter.listen(0, '127.0.0.1', r));
+    const port = (greeter.address() as net.AddressInfo).port;
+    try {
+      await runCommand(page, 'Socket Lab: Connect TCP Client');
+      await pickQuickItem(page, /Enter another/); // the first test's target is remembered as a recent one
+      await answerInputBox(page, `127.0.0.1:${port}`);
+      await page.locator('.tabs-container .tab').filter({ hasText: `Session 127.0.0.1:${port}` }).first().waitFor({ timeout: 20_000 });
+      const frame = await findFrame(page, 'body[data-view="session"][data-ready="true"] .chunk.in');
+      const body = await frame.locator('.chunk.in .chunk-body').first().innerText();
+      assert.equal(body.replace(/\n/g, ''), 'welcome\\r\\n', 'CR LF shown as visible escapes');
+    } finally {
+      greeter.close();
+    }
   });
 });

@@ -61,6 +61,9 @@ interface RowEls {
   readonly off: HTMLElement;
   readonly hex: HTMLElement[];
   readonly txt: HTMLElement[];
+  /** Absolute row drawn in this element, and the content version it was drawn at (-1: redraw). */
+  shownRow: number;
+  version: number;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -89,6 +92,8 @@ export class HexView {
   private dragging = false;
   private highlights: readonly HexSpan[] = [];
   private renderQueued = false;
+  /** Bumped whenever what a row shows may change (data, selection, highlights); scrolling does not bump it. */
+  private version = 0;
   private disposed = false;
   private readonly resize: ResizeObserver;
 
@@ -141,6 +146,7 @@ export class HexView {
   /** Shows another data source; forgets cached pages and the selection. */
   setSource(source: HexDataSource, keepView = false): void {
     this.source = source;
+    this.version++;
     this.cache.clear();
     this.cache = this.newCache();
     if (!keepView) {
@@ -153,6 +159,7 @@ export class HexView {
   /** The source's range changed (data appended or dropped): drops the stale tail page and redraws. */
   rangeChanged(previousEnd: number): void {
     this.cache.invalidateFrom(Math.floor(previousEnd / this.pageSize));
+    this.version++;
     if (this.follow) this.top = maxTop(this.geo());
     this.queueRender();
   }
@@ -173,6 +180,7 @@ export class HexView {
   /** Colours byte ranges with a class (e.g. a protocol field), on top of the source's spans. */
   setHighlights(spans: readonly HexSpan[]): void {
     this.highlights = spans;
+    this.version++;
     this.queueRender();
   }
 
@@ -295,6 +303,7 @@ export class HexView {
     if (probe && probe.offsetHeight > 0) this.rowPx = probe.offsetHeight;
     // rows are only ever added: a shrinking viewport hides the spare ones instead of rebuilding
     if (this.visibleRowCount() > this.rows.length || this.rows[0]?.hex.length !== this.bpr) this.buildRows(this.visibleRowCount());
+    if (this.follow) this.top = maxTop(this.geo()); // a resized viewport keeps showing the tail
     this.render();
   }
 
@@ -309,6 +318,7 @@ export class HexView {
       const row = el('div', 'hex-row');
       row.setAttribute('role', 'row');
       row.dataset.r = String(r);
+      row.hidden = true;
       const off = el('span', 'hex-off');
       const hexCol = el('span', 'hex-hex');
       const txtCol = el('span', 'hex-txt');
@@ -326,7 +336,7 @@ export class HexView {
       }
       row.append(off, hexCol, txtCol);
       this.rowsEl.append(row);
-      this.rows.push({ row, off, hex, txt });
+      this.rows.push({ row, off, hex, txt, shownRow: -1, version: -1 });
     }
   }
 
@@ -354,24 +364,35 @@ export class HexView {
     const hl = this.highlights;
     let missing = 0;
     let shown = 0;
-    const visible = this.visibleRowCount();
-    for (let r = 0; r < this.rows.length; r++) {
-      const els = this.rows[r];
-      const row = this.top + r;
-      if (r >= visible || row >= g.firstRow + g.rowCount) {
-        els.row.hidden = true;
-        continue;
-      }
-      els.row.hidden = false;
+    // The row elements form a ring: absolute row R lives in element R mod N and is moved with a
+    // transform, so a scroll step redraws only the rows that scrolled in (no re-layout of the rest).
+    const n = this.rows.length;
+    const first = this.top;
+    const last = Math.min(this.top + this.visibleRowCount(), g.firstRow + g.rowCount);
+    const used = new Uint8Array(n);
+    for (let row = first; row < last; row++) {
+      const slot = row % n;
+      const els = this.rows[slot];
+      used[slot] = 1;
       shown++;
+      if (els.row.hidden) els.row.hidden = false;
+      els.row.style.transform = `translateY(${(row - first) * this.rowPx}px)`;
+      if (els.shownRow === row && els.version === this.version) continue;
+      els.shownRow = row;
+      els.version = this.version;
+      els.row.dataset.row = String(row);
       const base = row * bpr;
-      els.off.textContent = formatOffset(base, width);
+      setText(els.off, formatOffset(base, width));
       const pi = Math.floor(base / this.pageSize);
       const page = this.cache.peek(pi);
       if (!page) {
         missing++;
+        els.version = -1;
         void this.cache.get(pi).then(
-          () => this.queueRender(),
+          () => {
+            this.version++;
+            this.queueRender();
+          },
           () => undefined,
         );
       }
@@ -407,6 +428,11 @@ export class HexView {
         setClass(t, 'hc ' + cls);
       }
     }
+    for (let slot = 0; slot < n; slot++) {
+      if (used[slot] || this.rows[slot].row.hidden) continue;
+      this.rows[slot].row.hidden = true;
+      this.rows[slot].shownRow = -1;
+    }
     const tb = thumb(this.top, g, this.trackPx);
     this.track.hidden = !tb.visible;
     this.thumbEl.style.height = `${tb.size}px`;
@@ -436,8 +462,8 @@ export class HexView {
   private offsetAt(target: EventTarget | null): number | undefined {
     const cell = (target as HTMLElement | null)?.closest?.('[data-c]') as HTMLElement | null;
     const row = cell?.parentElement?.parentElement as HTMLElement | null;
-    if (!cell || !row?.dataset.r) return undefined;
-    const o = (this.top + Number(row.dataset.r)) * this.bpr + Number(cell.dataset.c);
+    if (!cell || !row?.dataset.row) return undefined;
+    const o = Number(row.dataset.row) * this.bpr + Number(cell.dataset.c);
     return o >= this.source.start && o < this.source.end ? o : undefined;
   }
 
@@ -538,6 +564,7 @@ export class HexView {
   }
 
   private selectionChanged(): void {
+    this.version++;
     this.render();
     const s = this.selection;
     if (s) this._onDidChangeSelection.fire(s);

@@ -12,6 +12,8 @@ export interface SendBarState {
   history: string[];
   intervalMs: number;
   count: number;
+  /** What was typed but not sent, so it survives the panel being hidden and shown again. */
+  draft?: string;
 }
 
 const HISTORY = 50;
@@ -90,6 +92,10 @@ export class SendBar {
       this.historyPos = -1;
       this.scheduleValidate();
     });
+    if (state.draft) {
+      this.input.value = state.draft;
+      this.scheduleValidate();
+    }
     this.input.addEventListener('keydown', (e) => this.onKey(e as KeyboardEvent));
     this.sendBtn = button(t('Send'), { class: 'send-button', title: t('Send (Enter)') });
     this.sendBtn.addEventListener('click', () => void this.send());
@@ -138,6 +144,10 @@ export class SendBar {
 
   private async validate(): Promise<void> {
     const spec = this.spec();
+    if (this.state.draft !== spec.input) {
+      this.state.draft = spec.input;
+      this.save();
+    }
     if (!spec.input) return this.showResult(undefined);
     try {
       const r = await this.client.call({ type: 'validateInput', spec });

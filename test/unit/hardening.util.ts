@@ -1,0 +1,100 @@
+// Shared helpers of the hardening tests: resource counts, bounded waits, seeded randomness, GC.
+import * as fs from 'node:fs';
+import * as v8 from 'node:v8';
+import * as vm from 'node:vm';
+
+/** True when the long variants (1,000 × 1 MiB, 10,000 connections, 1 GiB) should run. */
+export const LONG = process.env.SOCKET_LAB_LONG === '1';
+
+/** Open file descriptors of this process (Linux; undefined elsewhere). */
+export function fdCount(): number | undefined {
+  try {
+    return fs.readdirSync('/proc/self/fd').length;
+  } catch {
+    return undefined;
+  }
+}
+
+/** libuv handles keeping the loop alive (sockets, servers, timers, child processes). */
+export function activeHandles(): number {
+  return (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles().length;
+}
+
+/** Names of the active handles, for a readable failure message. */
+export function handleKinds(): string {
+  const hs = (process as unknown as { _getActiveHandles(): { constructor?: { name?: string } }[] })._getActiveHandles();
+  const n = new Map<string, number>();
+  for (const h of hs) n.set(h?.constructor?.name ?? '?', (n.get(h?.constructor?.name ?? '?') ?? 0) + 1);
+  return [...n].map(([k, v]) => `${k}×${v}`).join(', ');
+}
+
+/** Resolves once `pred()` holds; rejects after `ms` with `what` (every wait here is bounded). */
+export function waitFor(pred: () => boolean, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      if (pred()) resolve();
+      else if (Date.now() > deadline) reject(new Error(`timed out after ${ms} ms waiting for ${what}`));
+      else setTimeout(check, 1);
+    };
+    check();
+  });
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Baseline of descriptors and handles, and a check that both came back to it. */
+export interface ResourceMark {
+  fds: number | undefined;
+  handles: number;
+}
+export function mark(): ResourceMark {
+  return { fds: fdCount(), handles: activeHandles() };
+}
+/** Waits (bounded) for fds and handles to return to the mark; sockets close a tick or two after destroy(). */
+export async function backToMark(m: ResourceMark, ms = 5000, slack = 0): Promise<ResourceMark> {
+  try {
+    await waitFor(() => activeHandles() <= m.handles + slack && (m.fds === undefined || (fdCount() ?? 0) <= m.fds + slack), ms, 'descriptors and handles to be released');
+  } catch {
+    throw new Error(`leak: fds ${m.fds} → ${fdCount()}, handles ${m.handles} → ${activeHandles()} (${handleKinds()})`);
+  }
+  return mark();
+}
+
+/** mulberry32: a tiny seeded PRNG, so every fuzz run tries the same inputs. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function randomBytes(r: () => number, n: number): Uint8Array {
+  const b = new Uint8Array(n);
+  for (let i = 0; i < n; i++) b[i] = (r() * 256) | 0;
+  return b;
+}
+
+let gcFn: (() => void) | undefined;
+/** A full GC (mocha runs without --expose-gc, so enable it at run time). */
+export function gc(): void {
+  if (!gcFn) {
+    v8.setFlagsFromString('--expose-gc');
+    gcFn = vm.runInNewContext('gc') as () => void;
+  }
+  gcFn();
+  gcFn();
+}
+
+/** Bytes held by the JS heap plus ArrayBuffers (Buffers) after a full GC. */
+export function retainedBytes(): number {
+  gc();
+  const m = process.memoryUsage();
+  return m.heapUsed + m.arrayBuffers;
+}
+
+export const MiB = 1024 * 1024;
