@@ -176,7 +176,12 @@ function sessionIdFrom(arg: unknown): string | undefined {
 /** Registers `socketLab.session.openPanel {sessionId?}` and the automatic opening on first data. */
 export function registerSessionPanel(context: vscode.ExtensionContext, manager: SessionManager): SessionPanelManager {
   const panels = new SessionPanelManager(context.extensionUri, manager);
-  context.subscriptions.push(panels);
+  context.subscriptions.push(panels, {
+    dispose: () => {
+      log?.dispose();
+      log = undefined;
+    },
+  });
   registerCommand(context, 'socketLab.session.openPanel', async (arg?: unknown) => {
     let id = sessionIdFrom(arg);
     if (id === undefined) {

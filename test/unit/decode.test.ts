@@ -402,3 +402,22 @@ describe('decode: byte ↔ field lookup', () => {
     assert.equal(fieldAtOffset(p, 6)?.id, 'eth.src');
   });
 });
+
+describe('decode: the field tree is built on demand', () => {
+  it('columns and protocols come without the tree; the tree agrees with them, serialises, and is built once', () => {
+    const ctx = new DissectContext();
+    const syn = dissect(record(eth(ipv4(tcp(new Uint8Array(0), { flags: TCP.SYN, seq: 99 })))), ctx, 1);
+    const ack = dissect(record(eth(ipv4(tcp(new Uint8Array(0), { flags: TCP.ACK, seq: 100, sport: 8000, dport: 51234, ack: 100 })))), ctx, 2);
+    assert.deepEqual(ack.protocols, ['frame', 'eth', 'ip', 'tcp']);
+    // Reading the tree later, after other packets moved the context, still gives this packet's numbers.
+    dissect(record(eth(ipv4(tcp(new Uint8Array(0), { flags: TCP.SYN, seq: 5000 })))), ctx, 3);
+    assert.equal(value(ack, 'tcp.ack'), 1);
+    assert.equal(value(syn, 'tcp.seq'), 0);
+    assert.equal(ack.layers, ack.layers, 'built once and kept');
+    assert.deepEqual(ack.layers.map((l) => l.name), ack.protocols);
+    const json = JSON.parse(JSON.stringify(ack));
+    assert.equal(json.layers[3].name, 'tcp');
+    assert.equal(json.summary.info, ack.summary.info);
+    assert.equal(json.data.length, ack.capturedLength);
+  });
+});

@@ -12,12 +12,25 @@ export interface CliIo {
   signal?: AbortSignal;
 }
 
-/** The real process: stdout/stderr, stdin, and Ctrl+C (SIGINT/SIGTERM) as an abort. */
+// one pair of signal listeners for the process, however often main() runs in it (tests call it in-process)
+let current: AbortController | undefined;
+let armed = false;
+function onSignal(): void {
+  armed = false;
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+  current?.abort();
+}
+
+/** The real process: stdout/stderr, stdin, and Ctrl+C (SIGINT/SIGTERM) as an abort; a second Ctrl+C quits at once. */
 export function processIo(): CliIo {
   const ac = new AbortController();
-  const stop = () => ac.abort();
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  current = ac;
+  if (!armed) {
+    armed = true;
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  }
   return {
     out: (t) => void process.stdout.write(t),
     err: (t) => void process.stderr.write(t),
@@ -85,6 +98,9 @@ export function parseCount(s: string | undefined, flag: string): number | undefi
 export function describe(e: unknown): { code: string; message: string } {
   if (e instanceof SocketLabError || e instanceof CodecError) return { code: e.code, message: e.message };
   if (e instanceof UsageError) return { code: 'EUSAGE', message: e.message };
+  // node:util parseArgs explains a bad option over several lines: the first one says it
+  const pe = e as { code?: unknown; message?: unknown };
+  if (typeof pe?.code === 'string' && pe.code.startsWith('ERR_PARSE_ARGS') && typeof pe.message === 'string') return { code: 'EUSAGE', message: pe.message.split('\n')[0] };
   const err = e as { code?: string; message?: string };
   return { code: typeof err?.code === 'string' ? err.code : 'EUNKNOWN', message: err?.message ?? String(e) };
 }

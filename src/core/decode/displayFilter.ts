@@ -242,7 +242,7 @@ class Parser {
     if (def === undefined) throw new FilterSyntaxError(`"${name}" is not a field or protocol name (try tcp, udp, ip.addr, tcp.port, tcp.flags.syn)`, t.pos);
     this.i++;
     if (this.cur.kind !== 'op') {
-      if (protocolNames.has(name)) return (p) => p.layers.some((l) => l.name === name);
+      if (protocolNames.has(name)) return (p) => p.protocols.includes(name); // no field tree needed
       return (p) => fieldsOf(fieldIndex(p), name).length > 0;
     }
     const opTok = this.cur;

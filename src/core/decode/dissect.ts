@@ -83,7 +83,10 @@ export interface DissectedPacket {
   length: number;
   capturedLength: number;
   linkType: number;
+  /** The field tree; built on first read (the columns below are computed without it). */
   layers: Layer[];
+  /** Layer names in order (`['frame', 'eth', 'ip', 'udp', 'data']`), known without building the tree. */
+  protocols: string[];
   summary: PacketSummary;
   /** Why the packet is not complete or not well-formed; the layers hold what could be read. */
   malformed?: string;
@@ -184,6 +187,7 @@ class LazyPacket implements DissectedPacket {
   readonly capturedLength: number;
   readonly linkType: number;
   readonly summary: PacketSummary;
+  readonly protocols: string[];
   malformed?: string;
   tcp?: TcpSegmentInfo;
   readonly data: Uint8Array;
@@ -204,6 +208,9 @@ class LazyPacket implements DissectedPacket {
     this.#replay = pi.replay;
     this.#tree = undefined;
     if (num !== undefined) this.number = num;
+    const names: string[] = [];
+    for (const l of pi.layers) names.push(l.name);
+    this.protocols = names;
     const info = pi.info;
     this.summary = { source: pi.src, destination: pi.dst, protocol: pi.protocol, info };
     if (pi.malformed !== undefined) {
@@ -229,8 +236,8 @@ class LazyPacket implements DissectedPacket {
 
   /** JSON carries the tree too (a prototype getter is not an own property). */
   toJSON(): Record<string, unknown> {
-    const { number, tsMicros, length, capturedLength, linkType, summary, malformed, tcp } = this;
-    return { number, tsMicros, length, capturedLength, linkType, layers: this.layers, summary, malformed, tcp, data: [...this.data] };
+    const { number, tsMicros, length, capturedLength, linkType, protocols, summary, malformed, tcp } = this;
+    return { number, tsMicros, length, capturedLength, linkType, protocols, layers: this.layers, summary, malformed, tcp, data: [...this.data] };
   }
 }
 

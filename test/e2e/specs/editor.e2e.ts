@@ -1,11 +1,20 @@
 // Editor debugging: run a Python server with Socket Lab watching, see its sockets, CodeLens, diagnostics and quick fix.
 import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import * as net from 'node:net';
 import type { Page } from 'playwright-core';
 import { answerInputBox, clearNotifications, commandTitle, openSocketLabView, runCommand, treeRows, useVsCode, viewPane, waitForNotification } from '../harness';
 
-// A fixed port, as a student's file would have; unusual enough not to collide with the other specs.
-const PORT = 47231;
+/** A port free right now, asked of the OS synchronously (the files below are written before the window starts). */
+function freePort(): number {
+  const script = "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{process.stdout.write(String(s.address().port));s.close()})";
+  return Number(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }));
+}
+
+// The files hold a fixed port literal, as a student's would; it is picked per run so parallel runs never collide.
+const PORT = freePort();
+let JS_PORT = freePort();
+while (JS_PORT === PORT) JS_PORT = freePort();
 
 const serverPy = `import socket
 
@@ -35,7 +44,7 @@ s.bind(("127.0.0.1", PORT))
 `;
 
 const echoJs = `const net = require('net');
-net.createServer((c) => c.pipe(c)).listen(${PORT + 1}, '127.0.0.1', () => console.log('listening'));
+net.createServer((c) => c.pipe(c)).listen(${JS_PORT}, '127.0.0.1', () => console.log('listening'));
 `;
 
 const clientPy = `import socket
@@ -202,7 +211,7 @@ describe('editor: run a Python server with Socket Lab watching', function () {
     await page.locator('.activitybar [aria-label^="Socket Lab"]').first().click({ force: true });
     await page.locator('[id="workbench.view.extension.socketLab"]').waitFor({ state: 'visible', timeout: 30_000 });
     await waitForSystemRow(page, /echo\.js.*running/);
-    await waitForSystemRow(page, new RegExp(`127\\.0\\.0\\.1:${PORT + 1}.*LISTEN`));
+    await waitForSystemRow(page, new RegExp(`127\\.0\\.0\\.1:${JS_PORT}.*LISTEN`));
     await page.keyboard.press('Shift+F5');
     await waitForSystemRow(page, /echo\.js.*stopped/);
   });
