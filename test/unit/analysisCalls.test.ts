@@ -51,6 +51,22 @@ describe('CodeLens address extraction: Python', () => {
     ]);
   });
 
+  it('reads the port a program uses as written when argv/env may override it', async () => {
+    const code = [
+      'import os, socket, sys',
+      "HOST = '127.0.0.1'",
+      "PORT = int(sys.argv[1]) if len(sys.argv) > 1 else int(os.environ.get('SOCKET_LAB_PORT', '9001'))",
+      'ALT = os.getenv("ALT_PORT", 9002)',
+      's = socket.socket()',
+      's.bind((HOST, PORT))',
+      's.connect((HOST, ALT))',
+    ].join('\n');
+    assert.deepEqual(await sites('python', code), [
+      ['bind', 'server', 'tcp', '127.0.0.1', 9001, 5],
+      ['connect', 'client', 'tcp', '127.0.0.1', 9002, 6],
+    ]);
+  });
+
   it('skips addresses that are not simple constants', async () => {
     const code = [
       'import socket, sys',

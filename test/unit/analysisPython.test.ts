@@ -103,6 +103,16 @@ describe('python diagnostics: struct with native byte order', () => {
     assert.deepEqual(await rules("import socket, struct\nstruct.pack('!I', n)\nstruct.pack('<h', n)\nstruct.pack('>Q', n)\nstruct.pack('B4s', b, s)\n", 'struct-native-order'), []);
     assert.deepEqual(await rules("import struct\nstruct.pack('i', n)\n", 'struct-native-order'), []);
   });
+  it('does not flag the kernel structs of setsockopt/getsockopt, which are native by definition', async () => {
+    const code = [
+      'import socket, struct',
+      's = socket.socket()',
+      "s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))",
+      "pid, uid, gid = struct.unpack('3i', s.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize('3i')))",
+      "s.sendall(struct.pack('I', 5))",
+    ].join('\n');
+    assert.deepEqual((await rules(code, 'struct-native-order')).map((d) => d.range.startLine), [4]);
+  });
 });
 
 describe('python diagnostics: received data executed by a server open to the network', () => {
@@ -218,6 +228,8 @@ describe('python diagnostics: listening socket without SO_REUSEADDR', () => {
   it('does not flag when SO_REUSEADDR is set, and uses bare names after from-import', async () => {
     const ok = 'import socket\nwith socket.socket() as s:\n    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n    s.bind(("", 8000))\n    s.listen(5)\n';
     assert.deepEqual(await rules(ok, 'listen-no-reuseaddr'), []);
+    const unix = 'import socket\nwith socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as srv:\n    srv.bind("/tmp/x.sock")\n    srv.listen(5)\n';
+    assert.deepEqual(await rules(unix, 'listen-no-reuseaddr'), [], 'Unix sockets have no TIME_WAIT');
     const bare = 'from socket import *\nwith socket() as s:\n    s.bind(("", 8000))\n    s.listen(5)\n';
     assert.match(await fixed(bare, 'listen-no-reuseaddr'), /\n {4}s\.setsockopt\(SOL_SOCKET, SO_REUSEADDR, 1\)\n {4}s\.bind/);
   });

@@ -3,6 +3,7 @@
 import * as assert from 'node:assert/strict';
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
+import * as os from 'node:os';
 import { errorMessages, SocketLabError } from '../../src/core/errors';
 import { Session } from '../../src/core/sessions/session';
 import { SessionManager } from '../../src/core/sessions/sessionManager';
@@ -175,11 +176,13 @@ describe('hardening: faults (loopback, real sockets)', function () {
     await waitFor(() => !flaky.listening, 5000, 'flaky server closed');
   });
 
-  it('EADDRNOTAVAIL: binding an address this machine does not have (192.0.2.1, TEST-NET-1; nothing is sent)', async () => {
-    const tcp = await m.startTcpServer({ host: '192.0.2.1', port: 0 }).then(() => undefined, (e: unknown) => e);
-    assertCoded(tcp, ['EADDRNOTAVAIL'], '192.0.2.1');
-    const udp = await m.openUdp({ host: '192.0.2.1', port: 0 }).then(() => undefined, (e: unknown) => e);
-    assertCoded(udp, ['EADDRNOTAVAIL'], '192.0.2.1');
+  it('EADDRNOTAVAIL: binding an address this machine does not have (a documentation address; bind only, nothing is sent)', async () => {
+    const mine = new Set(Object.values(os.networkInterfaces()).flat().map((i) => i?.address));
+    const foreign = ['198.51.100.77', '203.0.113.77', '192.0.2.77'].find((a) => !mine.has(a))!;
+    const tcp = await m.startTcpServer({ host: foreign, port: 0 }).then(() => undefined, (e: unknown) => e);
+    assertCoded(tcp, ['EADDRNOTAVAIL'], foreign);
+    const udp = await m.openUdp({ host: foreign, port: 0 }).then(() => undefined, (e: unknown) => e);
+    assertCoded(udp, ['EADDRNOTAVAIL'], foreign);
     assert.equal(m.all().filter((s) => s.state === 'failed').length, 2, 'both stay listed as failed');
     for (const s of m.all()) assertFailedWith(s, ['EADDRNOTAVAIL']);
     // the manager still works afterwards

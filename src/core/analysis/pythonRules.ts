@@ -88,6 +88,7 @@ class PythonFile {
   /** Variables known to hold a socket: from socket(), create_connection(), accept(), `with … as s`. */
   readonly sockets = new Set<string>();
   readonly udpSockets = new Set<string>();
+  readonly unixSockets = new Set<string>();
   readonly importsSocket: boolean;
   readonly moduleSocketImported: boolean;
 
@@ -104,6 +105,7 @@ class PythonFile {
     const mark = (name: string, origin: Node) => {
       this.sockets.add(name);
       if (/SOCK_DGRAM/.test(origin.text)) this.udpSockets.add(name);
+      if (/AF_UNIX/.test(origin.text)) this.unixSockets.add(name);
     };
     for (const a of this.assignments) {
       const left = a.childForFieldName('left');
@@ -330,6 +332,9 @@ function structOrder(f: PythonFile): SocketDiagnostic[] {
   for (const n of f.calls) {
     const c = call(n);
     if (!structFns.has(c.dotted)) continue;
+    // setsockopt/getsockopt/ioctl/fcntl exchange this kernel's own structs: native order is right there
+    const osCall = (x: Node) => /^(setsockopt|getsockopt|ioctl|fcntl)$/.test(call(x).name ?? '');
+    if (f.callsIn(n).some((x) => x.id !== n.id && osCall(x)) || f.index.enclosingAll(n, 'call').some(osCall)) continue;
     let fmt: Node | undefined = c.positional[0];
     if (fmt?.type === 'identifier') fmt = f.definition(fmt.text);
     if (fmt?.type !== 'string' || stringPrefix(fmt)?.includes('f')) continue;
@@ -469,6 +474,7 @@ function listenReuse(f: PythonFile): SocketDiagnostic[] {
     const c = call(n);
     if (c.name !== 'listen' || c.receiver?.type !== 'identifier' || !f.sockets.has(c.receiver.text)) continue;
     const recv = c.receiver.text;
+    if (f.unixSockets.has(recv)) continue; // a Unix socket has no TIME_WAIT: SO_REUSEADDR means nothing there
     if (setsockopts.some((s) => call(s).receiver?.text === recv)) continue;
     const bind = f.calls.find((b) => call(b).name === 'bind' && call(b).receiver?.text === recv && b.startIndex < n.startIndex);
     const anchor = bind ?? n;

@@ -103,7 +103,14 @@ function evaluate(n: Node | null | undefined, consts: Constants, depth = 0): Val
         const v = evaluate(args[0], consts, depth + 1);
         return typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : typeof v === 'number' ? v : undefined;
       }
+      // os.environ.get('PORT', '9001') / os.getenv('PORT', 9001): the default is the port the program uses as written
+      if ((fn?.text === 'os.environ.get' || fn?.text === 'os.getenv') && args.length === 2) return evaluate(args[1], consts, depth + 1);
       return undefined;
+    }
+    case 'conditional_expression': {
+      // `int(sys.argv[1]) if len(sys.argv) > 1 else 9001`: the value as written, else the fallback
+      const [value, , fallback] = named(n);
+      return evaluate(value, consts, depth + 1) ?? evaluate(fallback, consts, depth + 1);
     }
     default:
       return undefined;

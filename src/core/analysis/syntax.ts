@@ -108,6 +108,17 @@ export class NodeIndex {
     return out;
   }
 
+  /** Every node of these types that contains `n` (not `n` itself), outermost first. */
+  enclosingAll(n: Node, types: string | string[]): Node[] {
+    const end = this.endOf(n);
+    const out: Node[] = [];
+    for (const c of this.all(types)) {
+      if (c.startIndex > n.startIndex) break;
+      if (c.id !== n.id && this.endOf(c) >= end) out.push(c);
+    }
+    return out;
+  }
+
   /** The innermost node of these types that contains `n` (not `n` itself). */
   enclosing(n: Node, types: string | string[]): Node | undefined {
     const end = this.endOf(n);

@@ -60,10 +60,19 @@ export interface SessionManagerOptions {
   transcriptBytes?: number;
 }
 
+/** A value for an error sentence; objects without a prototype (no toString) cannot make String() throw. */
+function shown(v: unknown): string {
+  try {
+    return String(v).slice(0, 100);
+  } catch {
+    return Object.prototype.toString.call(v);
+  }
+}
+
 export function checkPort(port: unknown, allowZero = true): number {
   const n = typeof port === 'string' && /^\s*\d+\s*$/.test(port) ? Number(port) : port;
   if (typeof n !== 'number' || !Number.isInteger(n) || n < (allowZero ? 0 : 1) || n > 65535) {
-    throw new SocketLabError('EBADPORT', { value: String(port) });
+    throw new SocketLabError('EBADPORT', { value: shown(port) });
   }
   return n;
 }
