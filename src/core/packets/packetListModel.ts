@@ -71,7 +71,7 @@ function toneOf(pkt: DissectedPacket, tcp: TcpFacts | undefined): RowTone {
     if (tcp.flags.includes('FIN')) return 'fin';
     return '';
   }
-  return pkt.layers.some((l) => l.name === 'udp') ? 'udp' : '';
+  return pkt.protocols.includes('udp') ? 'udp' : '';
 }
 
 function toWireField(f: Field): WireField {
