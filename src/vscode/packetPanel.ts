@@ -1,5 +1,6 @@
 // The packet panel: one webview per capture (or opened .pcap/.pcapng file) showing the packet list,
 // display filter, field tree, hex bytes and TCP conversation diagram. The webview pulls; we page.
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -74,11 +75,9 @@ function uiStrings(): Record<PacketStringKey, string> {
   return s;
 }
 
+/** A CSP nonce must be unguessable: from the OS's cryptographic source, not Math.random. */
 function nonce(): string {
-  const chars = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-  let out = '';
-  for (let i = 0; i < 32; i++) out += chars[Math.floor(Math.random() * chars.length)];
-  return out;
+  return randomBytes(24).toString('base64');
 }
 
 /** Strict CSP: nothing by default, our bundle only by nonce, styles from the bundle folder. */

@@ -20,7 +20,10 @@ import { isPanelEvent, isPanelRequest, isSendSpec, responseValidators } from '..
 import { answerValidators, isPacketPanelEvent, isPacketPanelRequest } from '../../src/shared/packetPanelProtocol';
 import { LinkType, type PacketRecord } from '../../src/shared/packet';
 import { filesUnder, repoRoot } from './helpers';
-import { MiB, randomBytes, retainedBytes, rng } from './hardening.util';
+import { LONG, MiB, randomBytes, retainedBytes, rng } from './hardening.util';
+
+/** SOCKET_LAB_LONG=1 tries ten times as many inputs. */
+const X = LONG ? 10 : 1;
 
 const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
 
@@ -83,12 +86,12 @@ function assertNoPollution(): void {
 }
 
 describe('hardening: bad input fuzz (seeded, bounded)', function () {
-  this.timeout(60_000);
+  this.timeout(LONG ? 900_000 : 60_000);
 
   it('hex: 20,000 random strings parse or fail with EBADHEX at a real position; formatHex output always round-trips', () => {
     const r = rng(101);
     let ok = 0, bad = 0;
-    for (let i = 0; i < 20_000; i++) {
+    for (let i = 0; i < 20_000 * X; i++) {
       const s = randomText(r);
       try {
         const b = parseHex(s);
@@ -114,7 +117,7 @@ describe('hardening: bad input fuzz (seeded, bounded)', function () {
   it('escapes: 20,000 random strings in four encodings parse or fail with a coded error; printable ASCII without backslash is itself', () => {
     const r = rng(202);
     let bad = 0;
-    for (let i = 0; i < 20_000; i++) {
+    for (let i = 0; i < 20_000 * X; i++) {
       const s = randomText(r);
       const enc = pick(r, ['utf-8', 'gbk', 'latin1', 'utf-16le']);
       try {
@@ -133,7 +136,7 @@ describe('hardening: bad input fuzz (seeded, bounded)', function () {
 
   it('ports and addresses: checkPort, the CLI address parser and isLoopback on 20,000 random inputs', () => {
     const r = rng(303);
-    for (let i = 0; i < 20_000; i++) {
+    for (let i = 0; i < 20_000 * X; i++) {
       const v = r() < 0.5 ? randomValue(r) : randomText(r, 12);
       try {
         const p = checkPort(v);
@@ -163,7 +166,7 @@ describe('hardening: bad input fuzz (seeded, bounded)', function () {
 
   it('framing: 2,000 random streams through every decoder never throw anything but a CodecError and never buffer past the limit', () => {
     const r = rng(404);
-    for (let i = 0; i < 2_000; i++) {
+    for (let i = 0; i < 2_000 * X; i++) {
       const f = parseFraming(pick(r, ['line', 'len2be', 'len2le', 'len4be', 'len4le']));
       const d = new FrameDecoder(f);
       try {
@@ -183,7 +186,7 @@ describe('hardening: bad input fuzz (seeded, bounded)', function () {
     const keys = Object.keys(seed);
     const r = rng(505);
     let accepted = 0;
-    for (let i = 0; i < 5_000; i++) {
+    for (let i = 0; i < 5_000 * X; i++) {
       const raw = structuredClone(seed) as Record<string, unknown>;
       const edits = 1 + Math.floor(r() * 3);
       for (let e = 0; e < edits; e++) {
@@ -231,9 +234,8 @@ describe('hardening: bad input fuzz (seeded, bounded)', function () {
     const badNumbers = [-1, 1.5, Number.NaN, Infinity, 2 ** 53, '1', null, true, {}, []];
     const badStrings = [1, null, false, {}, [], 'x'.repeat(17 * MiB)];
     let acceptedRandom = 0;
-    for (let i = 0; i < 30_000; i++) {
+    for (let i = 0; i < 30_000 * X; i++) {
       const k = r();
-      let msg: unknown;
       if (k < 0.5) {
         // a valid message with one field made wrong: always refused
         const base = structuredClone(pick(r, r() < 0.6 ? valid : validPacket));
@@ -245,7 +247,7 @@ describe('hardening: bad input fuzz (seeded, bounded)', function () {
         if (isPanelRequest(base) || isPacketPanelRequest(base)) assert.fail(`accepted ${JSON.stringify(base).slice(0, 200)}`);
         continue;
       }
-      msg = k < 0.75 ? randomObject(r, 0, ['type', 'offset', 'length', 'fromSeq', 'limit', 'render', 'encoding', 'maxBytes', 'query', 'mode', 'from', 'spec', 'intervalMs', 'count', 'text', 'start', 'index', 'expr', 'key', 'format', 'scope'])
+      const msg: unknown = k < 0.75 ? randomObject(r, 0, ['type', 'offset', 'length', 'fromSeq', 'limit', 'render', 'encoding', 'maxBytes', 'query', 'mode', 'from', 'spec', 'intervalMs', 'count', 'text', 'start', 'index', 'expr', 'key', 'format', 'scope'])
         : randomValue(r);
       if (r() < 0.5 && msg && typeof msg === 'object' && !Array.isArray(msg)) (msg as Record<string, unknown>).type = pick(r, [...valid, ...validPacket].map((v) => v.type));
       for (const check of [isPanelRequest, isPacketPanelRequest, isSendSpec, isPanelEvent, isPacketPanelEvent, ...Object.values(responseValidators), ...Object.values(answerValidators)]) {
@@ -301,7 +303,7 @@ describe('hardening: bad input fuzz (seeded, bounded)', function () {
   });
 
   it('CLI: 400 random argument lists to main() never throw; failures exit non-zero with a one-line reason', async function () {
-    this.timeout(120_000);
+    this.timeout(LONG ? 900_000 : 120_000);
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sl-fuzz-'));
     const r = rng(808);
     const flags = ['--mode', '--framing', '--count', '--timeout', '--encoding', '--print', '--json', '--text', '--hex', '--file', '--expect-bytes', '--filter', '--pid', '--port', '--state', '--help', '-h', '--bogus', '--', '-'];
@@ -314,7 +316,7 @@ describe('hardening: bad input fuzz (seeded, bounded)', function () {
     const realErr = process.stderr.write.bind(process.stderr);
     let failures = 0;
     try {
-      for (let i = 0; i < 400; i++) {
+      for (let i = 0; i < 400 * X; i++) {
         // capture and sockets touch the real machine: only usage errors of theirs are fuzzed here
         const verb = pick(r, ['listen', 'send', 'decode', 'capture', 'sockets', 'frobnicate', '', '--version', 'LISTEN', '<script>']);
         const argv = [verb];

@@ -189,8 +189,13 @@ describe('editor: run a Python server with Socket Lab watching', function () {
     await openFile(page, 'client_bug.py');
     const squiggle = page.locator('.monaco-editor .squiggly-warning').first();
     await squiggle.waitFor({ timeout: 30_000 });
-    // put the cursor on the squiggled "hi" and ask for quick fixes
-    await squiggle.click({ force: true });
+    // put the cursor inside "hi" (line 4) with Go to Line: clicking would race with CodeLens shifting the lines
+    await page.keyboard.press('Control+G');
+    const input = page.locator('.quick-input-widget .quick-input-box input');
+    await input.waitFor({ state: 'visible', timeout: 15_000 });
+    await input.fill(':4:13');
+    await input.press('Enter');
+    await page.locator('.statusbar-item', { hasText: 'Ln 4, Col 13' }).first().waitFor({ timeout: 15_000 });
     await page.keyboard.press('Control+.');
     const fix = page.getByText('Make it a bytes literal').filter({ visible: true }).first();
     await fix.waitFor({ timeout: 15_000 });
