@@ -345,7 +345,10 @@ describe('hardening: bad input fuzz (seeded, bounded)', function () {
         assert.ok(Number.isInteger(code) && code >= 0 && code <= 3, `exit ${code} for ${JSON.stringify(argv)}`);
         if (code !== 0) {
           failures++;
-          const text = err.join('').trim();
+          // with --json a failure after parsing is reported as one JSON line on stdout instead
+          const jsonLine = out.join('').trim().split('\n').pop() ?? '';
+          const json = argv.includes('--json') && /^\{.*"(code|event)"/.test(jsonLine) ? (JSON.parse(jsonLine) as { message?: string }) : undefined;
+          const text = err.join('').trim() || (json?.message ?? '');
           assert.ok(text.length > 0, `exit ${code} without a reason for ${JSON.stringify(argv)}`);
           assert.doesNotMatch(text, /\n\s+at |node:internal|TypeError|ERR_[A-Z_]+/, `stack or internal error for ${JSON.stringify(argv)}: ${text}`);
           assert.ok(text.split('\n').length <= 2, `more than a one-line reason (plus a hint) for ${JSON.stringify(argv)}: ${text}`);

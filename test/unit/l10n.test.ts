@@ -9,11 +9,9 @@ const sorted = (o: object) => Object.keys(o).sort();
 /** String literals passed to l10n.t( … ) in the extension sources. */
 export function l10nKeysInSource(source: string): string[] {
   const keys: string[] = [];
-  const re = /l10n\.t\(\s*(?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)"|`((?:[^`\\$]|\\.)*)`)/g;
-  for (const m of source.matchAll(re)) {
-    const raw = m[1] ?? m[2] ?? m[3] ?? '';
-    keys.push(raw.replace(/\\(['"`\\])/g, '$1').replace(/\\n/g, '\n'));
-  }
+  const re = /l10n\.t\(\s*('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|`(?:[^`\\$]|\\.)*`)/g;
+  // evaluate the literal exactly as JavaScript does, so every escape means what it means at run time
+  for (const m of source.matchAll(re)) keys.push(new Function(`return ${m[1]};`)() as string);
   return keys;
 }
 
