@@ -23,6 +23,8 @@ export interface LaunchOptions {
   settings?: Record<string, unknown>;
   /** Browser viewport; the default suits screenshots. */
   viewport?: { width: number; height: number };
+  /** User keybindings (`{ key: 'ctrl+alt+9', command: 'socketLab.file.run' }`): run a command directly, not via the palette. */
+  keybindings?: { key: string; command: string; args?: unknown }[];
 }
 
 /** A running code-server with a browser page on it. Close it with `close()` (safe twice). */
@@ -255,6 +257,7 @@ export async function launch(options: LaunchOptions = {}): Promise<VsCode> {
   };
   fs.mkdirSync(path.join(userDataDir, 'User'), { recursive: true });
   fs.writeFileSync(path.join(userDataDir, 'User', 'settings.json'), JSON.stringify(settings, null, 2));
+  fs.writeFileSync(path.join(userDataDir, 'User', 'keybindings.json'), JSON.stringify(options.keybindings ?? [], null, 2));
 
   // An empty config of our own, so code-server does not write ~/.config/code-server/config.yaml.
   const configFile = path.join(userDataDir, 'config.yaml');
@@ -349,17 +352,27 @@ const PALETTE_PLACEHOLDER = 'Type the name of a command to run.';
 
 /** Runs a command from the palette by its full title, e.g. `Socket Lab: About`. */
 export async function runCommand(page: Page, title: string): Promise<void> {
-  const input = await openQuickInput(page, 'F1');
-  await input.fill(`>${title}`);
-  // Enter only once the filtered list has caught up with the text, or it runs whatever was first before.
-  const row = page
-    .locator('.quick-input-widget .quick-input-list .monaco-list-row')
-    .filter({ has: page.locator('.label-name', { hasText: exactText(title) }) })
-    .first();
-  await row.waitFor({ timeout: UI_TIMEOUT }).catch(async () => {
+  const rows = page.locator('.quick-input-widget .quick-input-list .monaco-list-row');
+  const row = rows.filter({ has: page.locator('.label-name', { hasText: exactText(title) }) }).first();
+  for (let attempt = 0; ; attempt++) {
+    const input = await openPalette(page);
+    // A busy workbench may close the palette again (focus moving to a view or webview): then open it again.
+    const filled = await input
+      .fill(`>${title}`, { timeout: 5_000 })
+      .then(() => true)
+      .catch(() => false);
+    if (!filled && attempt < 2) continue;
+    // Enter only once the filtered list has caught up with the text, or it runs whatever was first before.
+    const found = await row
+      .waitFor({ timeout: UI_TIMEOUT })
+      .then(() => true)
+      .catch(() => false);
+    if (found) break;
+    const stillOpen = await input.isVisible().catch(() => false);
+    if (!stillOpen && attempt < 2) continue;
     await page.keyboard.press('Escape'); // leave the palette closed for the next step
     throw new Error(`command "${title}" is not in the palette (is it contributed and spelled exactly so?)`);
-  });
+  }
   await row.click();
   // The palette is done once it closed or a quick input of the command replaced it.
   await page
@@ -375,12 +388,15 @@ export async function runCommand(page: Page, title: string): Promise<void> {
     .catch(() => undefined);
 }
 
-async function openQuickInput(page: Page, key: string): Promise<Locator> {
+/** Opens the command palette (F1) and returns its text field. */
+async function openPalette(page: Page): Promise<Locator> {
   const input = page.locator('.quick-input-widget .quick-input-box input');
+  // A quick input left open by an earlier step would take our text: close it first.
+  if (await input.isVisible().catch(() => false)) await page.keyboard.press('Escape');
   for (let attempt = 0; attempt < 3; attempt++) {
-    await page.keyboard.press(key);
+    await page.keyboard.press('F1');
     try {
-      await input.waitFor({ state: 'visible', timeout: 5_000 });
+      await input.waitFor({ state: 'visible', timeout: 10_000 });
       return input;
     } catch {
       // focus may have been inside a webview iframe, which swallows F1: focus the workbench and retry
@@ -546,9 +562,27 @@ export function commandTitle(id: string): string | undefined {
 }
 
 /** Asserts that running `title` in Restricted Mode refuses with Socket Lab's "needs a trusted workspace" sentence. */
-export async function expectTrustRefusal(page: Page, title: string): Promise<void> {
-  await runCommand(page, title);
+/** Presses `key` (bound to a command through `LaunchOptions.keybindings`) and waits for Socket Lab's trust refusal. */
+export async function expectTrustRefusal(page: Page, key: string): Promise<void> {
+  await page.locator('.monaco-workbench').click({ position: { x: 5, y: 5 }, force: true });
+  await page.keyboard.press(key);
   await waitForNotification(page, /needs a trusted workspace/);
+}
+
+/** True when the palette lists a command with exactly this title (waits a moment for the list to filter). */
+export async function paletteHas(page: Page, title: string): Promise<boolean> {
+  const input = await openPalette(page);
+  await input.fill(`>${title}`);
+  const row = page
+    .locator('.quick-input-widget .quick-input-list .monaco-list-row')
+    .filter({ has: page.locator('.label-name', { hasText: exactText(title) }) })
+    .first();
+  const found = await row
+    .waitFor({ timeout: 3_000 })
+    .then(() => true)
+    .catch(() => false);
+  await page.keyboard.press('Escape');
+  return found;
 }
 
 /**

@@ -272,7 +272,8 @@ describe('capture on lo (integration)', function () {
   it('without capture rights every engine fails with EPERM and one sentence naming the fix', async function () {
     const launch = helperLaunch(process.execPath);
     // Root can run the helper as "nobody", who has no capture rights (dumpcap here has no file capabilities).
-    const child = spawn(launch.nodePath, [...(launch.nodeArgs ?? []), launch.helperPath], { cwd: launch.cwd, stdio: ['pipe', 'pipe', 'ignore'], uid: 65534, gid: 65534, env: { ...process.env, HOME: '/tmp' } });
+    const child = spawn(launch.nodePath, [...(launch.nodeArgs ?? []), launch.helperPath], { cwd: launch.cwd, stdio: ['pipe', 'pipe', 'pipe'], uid: 65534, gid: 65534, env: { ...process.env, HOME: '/tmp' } });
+    child.stderr.resume(); // stderr is a drained pipe, as CaptureManager spawns it
     const decoder = new FrameDecoder();
     const replies = new Map<number, unknown>();
     child.stdout.on('data', (chunk: Buffer) => {

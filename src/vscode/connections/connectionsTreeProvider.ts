@@ -101,7 +101,7 @@ export class ConnectionsTreeProvider implements vscode.TreeDataProvider<Node>, v
   refreshCount = 0;
   /** Per server: how far the user paged each state group ("… N more"). */
   private readonly paging = new Map<string, Map<string, number>>();
-  private lastKernelDrops = new Map<string, number>();
+  private readonly lastKernelDrops = new Map<string, number>();
 
   constructor(private readonly manager: SessionManager, private readonly programs?: ProgramWatchManager) {
     const d = manager.onDidChange(() => this.schedule());
@@ -119,7 +119,9 @@ export class ConnectionsTreeProvider implements vscode.TreeDataProvider<Node>, v
       this.timer = undefined;
       this.lastFire = Date.now();
       this.refreshCount++;
+      // forget paging and drop counts of sessions that were cleared
       for (const id of this.paging.keys()) if (!this.manager.get(id)) this.paging.delete(id);
+      for (const id of this.lastKernelDrops.keys()) if (!this.manager.get(id)) this.lastKernelDrops.delete(id);
       this._onDidChangeTreeData.fire(undefined);
       this.refreshKernelDrops();
     }, wait);

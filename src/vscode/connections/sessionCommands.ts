@@ -10,7 +10,6 @@ import { errorLanguageFor, localizeError, SocketLabError } from '../../core/erro
 import { ServerMode, serverModes, Session } from '../../core/sessions/session';
 import { checkPort, isLoopback, SessionManager } from '../../core/sessions/sessionManager';
 import { registerCommand } from '../commands';
-import { requireTrust } from '../trust';
 
 const RECENT_KEY = 'socketLab.recentTargets';
 const RECENT_MAX = 8;
@@ -155,7 +154,6 @@ export class SessionCommands {
   }
 
   async startTcpServer(arg?: unknown): Promise<string | undefined> {
-    if (!requireTrust(vscode.l10n.t('Starting a server'))) return undefined;
     const args = argsOf(arg);
     let host = str(args.host);
     let port: number;
@@ -183,7 +181,6 @@ export class SessionCommands {
   }
 
   async connectTcp(arg?: unknown): Promise<string | undefined> {
-    if (!requireTrust(vscode.l10n.t('Connecting a client'))) return undefined;
     const args = argsOf(arg);
     try {
       let host = str(args.host);
@@ -206,7 +203,6 @@ export class SessionCommands {
   }
 
   async openUdp(arg?: unknown): Promise<string | undefined> {
-    if (!requireTrust(vscode.l10n.t('Opening a UDP socket'))) return undefined;
     const args = argsOf(arg);
     try {
       let host = str(args.host);
@@ -246,7 +242,6 @@ export class SessionCommands {
   }
 
   async startUnixServer(arg?: unknown): Promise<string | undefined> {
-    if (!requireTrust(vscode.l10n.t('Starting a server'))) return undefined;
     const args = argsOf(arg);
     try {
       const path = await this.unixPath(args, 'unixServer', vscode.l10n.t('Start Unix Server: socket path'));
@@ -262,7 +257,6 @@ export class SessionCommands {
   }
 
   async connectUnix(arg?: unknown): Promise<string | undefined> {
-    if (!requireTrust(vscode.l10n.t('Connecting a client'))) return undefined;
     const args = argsOf(arg);
     try {
       const path = await this.unixPath(args, 'unixConnect', vscode.l10n.t('Connect Unix Client: socket path'));
