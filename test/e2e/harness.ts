@@ -565,7 +565,9 @@ export function commandTitle(id: string): string | undefined {
 /** Presses `key` (bound to a command through `LaunchOptions.keybindings`) and waits for Socket Lab's trust refusal. */
 export async function expectTrustRefusal(page: Page, key: string): Promise<void> {
   await page.locator('.monaco-workbench').click({ position: { x: 5, y: 5 }, force: true });
-  await page.keyboard.press(key);
+  // VS Code spells it `ctrl+alt+7`, Playwright `Control+Alt+7`
+  const names: Record<string, string> = { ctrl: 'Control', alt: 'Alt', shift: 'Shift', cmd: 'Meta' };
+  await page.keyboard.press(key.split('+').map((k) => names[k] ?? k).join('+'));
   await waitForNotification(page, /needs a trusted workspace/);
 }
 
