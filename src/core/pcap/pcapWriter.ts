@@ -1,5 +1,6 @@
 // Capture file writers: classic pcap and pcapng (SHB, IDB per link type, EPB), as Uint8Array pieces to stream out.
 import type { PacketRecord } from '../../shared/packet';
+import { concatBytes } from '../codec/escapes';
 
 export type CaptureFormat = 'pcap' | 'pcapng';
 
@@ -88,17 +89,6 @@ function block(type: number, body: Uint8Array): Uint8Array {
   return b;
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
 
 export interface PcapngOptions extends WriterOptions {
   /** Interface name recorded in the IDB (if_name), e.g. `lo`. */
@@ -138,7 +128,7 @@ export class PcapngWriter {
       o += p.length;
     }
     this.interfaceFor(this.linkType);
-    return concat([block(0x0a0d0d0a, body), ...this.pendingIdbs.splice(0)]);
+    return concatBytes([block(0x0a0d0d0a, body), ...this.pendingIdbs.splice(0)]);
   }
 
   private interfaceFor(linkType: number): number {
@@ -178,7 +168,7 @@ export class PcapngWriter {
     v.setUint32(16, Math.max(rec.origLen, cap), true);
     body.set(rec.data.subarray(0, cap), 20);
     const epb = block(6, body);
-    return this.pendingIdbs.length > 0 ? concat([...this.pendingIdbs.splice(0), epb]) : epb;
+    return this.pendingIdbs.length > 0 ? concatBytes([...this.pendingIdbs.splice(0), epb]) : epb;
   }
 }
 
@@ -188,5 +178,5 @@ export function writeCaptureFile(records: readonly PacketRecord[], format: Captu
   const w = format === 'pcap' ? new PcapWriter({ ...opts, linkType }) : new PcapngWriter({ ...opts, linkType });
   const parts = [w.header()];
   for (const r of records) parts.push(w.packet(r));
-  return concat(parts);
+  return concatBytes(parts);
 }

@@ -4,7 +4,7 @@ import * as net from 'node:net';
 import { Emitter } from '../../shared/disposable';
 import { formatAddress, mapSocketError, SocketLabError } from '../errors';
 import { Framing } from '../codec/framing';
-import { findPortHolder } from './portHolder';
+import { findListeners } from '../ossockets/socketTable';
 import { ReceivedMessage, SendOptions, ServerMode, Session, SessionKind, SessionState, SessionStats } from './session';
 import { StreamSession } from './streamSession';
 
@@ -83,8 +83,8 @@ export class ListenerSession extends Session {
         }
         let holder: string | undefined;
         if (!path && err.code === 'EADDRINUSE' && port) {
-          const h = await findPortHolder(port, 'tcp').catch(() => undefined);
-          if (h) holder = `${h.command} (pid ${h.pid})`;
+          const h = (await findListeners(port).catch(() => [])).find((s) => s.pid !== undefined);
+          if (h) holder = `${h.command ?? '?'} (pid ${h.pid})`;
         }
         const mapped = mapSocketError(err, { host, port, path, holder });
         this.fail(mapped);

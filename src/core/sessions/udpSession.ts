@@ -4,7 +4,7 @@ import * as dgram from 'node:dgram';
 import * as net from 'node:net';
 import { Framing } from '../codec/framing';
 import { formatAddress, mapSocketError, SocketLabError } from '../errors';
-import { udpSocketDrops } from './portHolder';
+import { promises as fs } from 'node:fs';
 import { SendOptions, ServerMode, Session, SessionState, SessionStats, upperAscii } from './session';
 
 export interface UdpSessionOptions {
@@ -223,4 +223,24 @@ export class UdpSession extends Session {
       this.markClosed();
     }
   }
+}
+
+/** Kernel-counted drops of the UDP socket bound to `port` (last column of /proc/net/udp). */
+async function udpSocketDrops(port: number): Promise<number | undefined> {
+  if (process.platform !== 'linux') return undefined;
+  let total: number | undefined;
+  for (const file of ['/proc/net/udp', '/proc/net/udp6']) {
+    let text: string;
+    try {
+      text = await fs.readFile(file, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length < 13) continue;
+      if (parseInt(f[1].split(':')[1] ?? '', 16) === port) total = (total ?? 0) + Number(f[f.length - 1]);
+    }
+  }
+  return total;
 }

@@ -1,6 +1,7 @@
 // One terminal per lesson program: its output, a line editor for its stdin, Ctrl+C or closing it stops that program.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { LineEditor } from '../lineEditor';
 import type { LessonProcess } from '../../core/lessons/lessonProcess';
 
 export class LessonTerminal implements vscode.Pseudoterminal {
@@ -10,7 +11,11 @@ export class LessonTerminal implements vscode.Pseudoterminal {
   readonly onDidClose = this.closeEmitter.event;
   private pending: string[] = [];
   private opened = false;
-  private line = '';
+  private readonly editor = new LineEditor(
+    (t) => this.writeEmitter.fire(t),
+    (l) => this.proc.write(l),
+    () => void this.proc.stop(),
+  );
   private readonly subs: { dispose(): unknown }[] = [];
 
   constructor(private readonly proc: LessonProcess, private readonly header: string) {
@@ -49,26 +54,9 @@ export class LessonTerminal implements vscode.Pseudoterminal {
   }
 
   handleInput(data: string): void {
-    if (!this.proc.isRunning) return;
-    for (const ch of data) {
-      if (ch === '\x03') {
-        this.writeEmitter.fire('^C\r\n');
-        void this.proc.stop();
-      } else if (ch === '\r') {
-        this.writeEmitter.fire('\r\n');
-        this.proc.write(this.line + '\n');
-        this.line = '';
-      } else if (ch === '\x7f') {
-        if (this.line) {
-          this.line = this.line.slice(0, -1);
-          this.writeEmitter.fire('\b \b');
-        }
-      } else if (ch >= ' ') {
-        this.line += ch;
-        this.writeEmitter.fire(ch);
-      }
-    }
+    if (this.proc.isRunning) this.editor.input(data);
   }
+
 
   /** The user closed the terminal: that program stops with it. */
   close(): void {

@@ -2,6 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { LineEditor } from '../lineEditor';
 import { OutputErrorScanner, type OutputErrorMatch } from '../../core/analysis/outputErrors';
 import { ProgramSession, programCommand, supervisorMarker, type ProgramLanguage } from '../../core/ossockets/programSession';
 import { ProgramWatch, type ProgramWatchManager } from '../../core/ossockets/programWatcher';
@@ -62,7 +63,11 @@ class ProgramTerminal implements vscode.Pseudoterminal {
   readonly onDidWrite = this.writeEmitter.event;
   private readonly closeEmitter = new vscode.EventEmitter<number | void>();
   readonly onDidClose = this.closeEmitter.event;
-  private line = '';
+  private readonly editor = new LineEditor(
+    (t) => this.writeEmitter.fire(t),
+    (l) => this.program.write(l),
+    () => this.program.signal('SIGINT'),
+  );
   /** VS Code drops writes made before open(); keep them (bounded) until then. */
   private pending: string[] | undefined = [];
   private pendingBytes = 0;
@@ -89,26 +94,9 @@ class ProgramTerminal implements vscode.Pseudoterminal {
   }
 
   handleInput(data: string): void {
-    if (!this.program.running) return;
-    for (const ch of data) {
-      if (ch === '\x03') {
-        this.writeEmitter.fire('^C\r\n');
-        this.program.signal('SIGINT');
-      } else if (ch === '\r') {
-        this.writeEmitter.fire('\r\n');
-        this.program.write(this.line + '\n');
-        this.line = '';
-      } else if (ch === '\x7f') {
-        if (this.line) {
-          this.line = this.line.slice(0, -1);
-          this.writeEmitter.fire('\b \b');
-        }
-      } else if (ch >= ' ') {
-        this.line += ch;
-        this.writeEmitter.fire(ch);
-      }
-    }
+    if (this.program.running) this.editor.input(data);
   }
+
 
   close(): void {
     this.program.dispose();
