@@ -4,6 +4,8 @@ import * as assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
+import { CaptureManager, CaptureStartError } from '../../src/core/capture/captureManager';
+import { helperLaunch } from '../../src/core/capture/helperLocation';
 import { SessionManager } from '../../src/core/sessions/sessionManager';
 import { UdpSession } from '../../src/core/sessions/udpSession';
 import { groupChildren } from '../../src/core/sessions/childGroups';
@@ -217,6 +219,69 @@ describe('hardening: load (loopback, bounded)', function () {
       assert.equal(u.stats.bytesIn, got * SIZE);
     } finally {
       tx.close();
+      m.dispose();
+    }
+  });
+
+  it(`${LONG ? '1 GiB' : '128 MiB'} into a sink server while a capture runs on lo: packet list and transcript bounded, drops counted, helper gone after`, async function () {
+    const TOTAL = LONG ? 1024 * MiB : 128 * MiB;
+    const CAP = 2_000;
+    const caps = new CaptureManager({ launch: () => helperLaunch(process.execPath), maxPacketsPerCapture: CAP });
+    const m = new SessionManager({ transcriptBytes: 4 * MiB });
+    try {
+      const srv = await m.startTcpServer({ port: 0, mode: 'sink' });
+      const mem0 = retainedBytes();
+      let capture;
+      try {
+        capture = await caps.start({ interface: 'lo', filter: `tcp port ${srv.localPort}`, snaplen: 128 });
+      } catch (e) {
+        if (e instanceof CaptureStartError || (e as { code?: string }).code === 'EPERM') {
+          console.log(`      skipped: no capture here (${(e as Error).message})`);
+          this.skip();
+        }
+        throw e;
+      }
+      const helper = caps.helperPid;
+      const chunk = randomBytes(rng(9), 256 * KiB);
+      let peak = 0;
+      const t0 = Date.now();
+      await new Promise<void>((resolve, reject) => {
+        const s = net.connect({ port: srv.localPort!, host: '127.0.0.1', allowHalfOpen: true }, async () => {
+          for (let sent = 0; sent < TOTAL; sent += chunk.length) {
+            if (!s.write(chunk)) await new Promise((r) => s.once('drain', r));
+            if (sent % (32 * MiB) === 0) peak = Math.max(peak, retainedBytes() - mem0);
+          }
+          s.end();
+        });
+        s.on('error', reject);
+        s.on('close', () => resolve());
+        s.resume();
+      });
+      const child = srv.children[0];
+      await waitFor(() => child.transcript.counters.bytesIn === TOTAL, 30_000, 'every byte received');
+      await waitFor(() => capture.packets.endIndex > CAP, 10_000, 'the capture to fill its ring');
+      await capture.stop();
+      peak = Math.max(peak, retainedBytes() - mem0);
+      const secs = (Date.now() - t0) / 1000;
+      figure('capture-while-sink', { totalMiB: TOTAL / MiB, seconds: secs.toFixed(1), packetsSeen: capture.packets.endIndex, kept: capture.packets.length, evicted: capture.evicted, helperDrops: capture.drops, peakRetainedGrowthMiB: (peak / MiB).toFixed(1) });
+      assert.equal(capture.packets.length, CAP, 'the packet list holds exactly its capacity');
+      assert.equal(capture.packets.length + capture.evicted, capture.packets.endIndex, 'kept + evicted = seen: nothing forgotten silently');
+      assert.ok(Number.isInteger(capture.drops) && capture.drops >= 0);
+      assert.equal(capture.stateText, 'stopped');
+      assert.ok(child.transcript.endOffset - child.transcript.startOffset <= 4 * MiB);
+      assert.ok(peak < 64 * MiB, `retained memory grew ${(peak / MiB).toFixed(1)} MiB`);
+      caps.dispose();
+      // the helper process exits with the manager
+      await waitFor(() => {
+        try {
+          process.kill(helper!, 0);
+          return false;
+        } catch {
+          return true;
+        }
+      }, 10_000, 'the capture helper to exit');
+    } finally {
+      caps.dispose();
       m.dispose();
     }
   });

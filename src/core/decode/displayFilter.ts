@@ -1,7 +1,6 @@
 // Wireshark-style display filters on field names: `tcp.flags.syn == 1 && ip.addr == 127.0.0.1`, `!arp`, `http contains "GET"`.
-import type { DissectedPacket, Field } from './dissect';
-import './dissect'; // loads every dissector, so the field registry below is complete
-import { formatIpv6 } from './format';
+import { type DissectedPacket, type Field, type Layer, eagerLayers } from './dissect'; // also loads every dissector, so the field registry below is complete
+import { formatIpv4, formatIpv6 } from './format';
 import { type FieldDef, fieldAliases, fieldRegistry, protocolNames } from './registry';
 
 export type PacketPredicate = (pkt: DissectedPacket) => boolean;
@@ -96,6 +95,142 @@ function fieldsOf(index: Map<string, Field[]>, name: string): Field[] {
   return out;
 }
 
+type Value = string | number | boolean;
+type TcpFacts = NonNullable<DissectedPacket['tcp']>;
+
+/**
+ * The values of every occurrence of a field, read from a packet's eager facts (the columns pass's layers,
+ * `tcp`, frame numbers, the bytes) into `out`; returns how many, or -1 when only the field tree can tell.
+ * Building the tree costs ~10× a dissection, so common fields are answered without it, with the same results.
+ */
+type FastValues = (p: DissectedPacket, scan: readonly Layer[], out: Value[]) => number;
+
+/** The one layer of this name, undefined when there is none or several (tunnels, ICMP-quoted packets). */
+function soleLayer(scan: readonly Layer[], name: string): Layer | undefined {
+  let found: Layer | undefined;
+  for (let i = 0; i < scan.length; i++) {
+    if (scan[i].name !== name) continue;
+    if (found !== undefined) return undefined;
+    found = scan[i];
+  }
+  return found;
+}
+
+const u8 = (d: Uint8Array, o: number) => d[o];
+const u16 = (d: Uint8Array, o: number) => (d[o] << 8) | d[o + 1];
+
+/** A field read from the one `proto` layer's fixed header, which its dissector always fills in when `ok`. */
+function headerFact(proto: string, ok: (d: Uint8Array, at: number, p: DissectedPacket) => boolean, ...reads: ((d: Uint8Array, at: number) => Value)[]): FastValues {
+  return (p, scan, o) => {
+    const l = soleLayer(scan, proto);
+    // Not cut: the fixed header beginLayer asked for was captured (a cut header may still carry some fields).
+    if (l === undefined || l.truncated || !ok(p.data, l.offset, p)) return -1;
+    for (let i = 0; i < reads.length; i++) o[i] = reads[i](p.data, l.offset);
+    return reads.length;
+  };
+}
+
+/** The TCP dissector filled in `p.tcp` for the one TCP layer (an ICMP-quoted segment has no `tcp` facts). */
+const tcpOk = (_d: Uint8Array, _at: number, p: DissectedPacket) => p.tcp !== undefined;
+const ipv4Ok = (d: Uint8Array, at: number) => d[at] >> 4 === 4 && (d[at] & 0x0f) >= 5;
+const ipv6Ok = (d: Uint8Array, at: number) => d[at] >> 4 === 6;
+const always = () => true;
+
+/** From the TCP facts of the one TCP layer. */
+function tcpFact(read: (t: TcpFacts, o: Value[]) => number): FastValues {
+  return (p, scan, o) => (p.tcp !== undefined && soleLayer(scan, 'tcp') !== undefined ? read(p.tcp, o) : -1);
+}
+
+const fastFacts: Record<string, FastValues> = {
+  'frame.len': (p, _s, o) => ((o[0] = p.length), 1),
+  'frame.cap_len': (p, _s, o) => ((o[0] = p.capturedLength), 1),
+  'frame.encap_type': (p, _s, o) => ((o[0] = p.linkType), 1),
+  'frame.time_epoch': (p, _s, o) => ((o[0] = p.tsMicros / 1e6), 1),
+  'frame.number': (p, _s, o) => (p.number === undefined ? 0 : ((o[0] = p.number), 1)),
+  'ip.src': headerFact('ip', ipv4Ok, (d, at) => formatIpv4(d, at + 12)),
+  'ip.dst': headerFact('ip', ipv4Ok, (d, at) => formatIpv4(d, at + 16)),
+  'ip.addr': headerFact('ip', ipv4Ok, (d, at) => formatIpv4(d, at + 12), (d, at) => formatIpv4(d, at + 16)),
+  'ip.ttl': headerFact('ip', ipv4Ok, (d, at) => u8(d, at + 8)),
+  'ip.proto': headerFact('ip', ipv4Ok, (d, at) => u8(d, at + 9)),
+  'ip.id': headerFact('ip', ipv4Ok, (d, at) => u16(d, at + 4)),
+  'ipv6.src': headerFact('ipv6', ipv6Ok, (d, at) => formatIpv6(d, at + 8)),
+  'ipv6.dst': headerFact('ipv6', ipv6Ok, (d, at) => formatIpv6(d, at + 24)),
+  'ipv6.addr': headerFact('ipv6', ipv6Ok, (d, at) => formatIpv6(d, at + 8), (d, at) => formatIpv6(d, at + 24)),
+  'ipv6.hlim': headerFact('ipv6', ipv6Ok, (d, at) => u8(d, at + 7)),
+  'udp.srcport': headerFact('udp', always, (d, at) => u16(d, at)),
+  'udp.dstport': headerFact('udp', always, (d, at) => u16(d, at + 2)),
+  'udp.port': headerFact('udp', always, (d, at) => u16(d, at), (d, at) => u16(d, at + 2)),
+  'udp.length': headerFact('udp', always, (d, at) => u16(d, at + 4)),
+  'udp.checksum': headerFact('udp', always, (d, at) => u16(d, at + 6)),
+  'tcp.srcport': tcpFact((t, o) => ((o[0] = t.srcPort), 1)),
+  'tcp.dstport': tcpFact((t, o) => ((o[0] = t.dstPort), 1)),
+  'tcp.port': tcpFact((t, o) => ((o[0] = t.srcPort), (o[1] = t.dstPort), 2)),
+  'tcp.stream': tcpFact((t, o) => ((o[0] = t.stream), 1)),
+  'tcp.len': tcpFact((t, o) => ((o[0] = t.len), 1)),
+  'tcp.seq': tcpFact((t, o) => ((o[0] = t.seq), 1)),
+  'tcp.seq_raw': tcpFact((t, o) => ((o[0] = t.seqRaw), 1)),
+  'tcp.nxtseq': tcpFact((t, o) => ((o[0] = (t.seq + t.len + (t.flags & 0x02 ? 1 : 0) + (t.flags & 0x01 ? 1 : 0)) >>> 0), 1)),
+  'tcp.ack': tcpFact((t, o) => ((o[0] = t.ack), 1)),
+  'tcp.ack_raw': tcpFact((t, o) => ((o[0] = t.ackRaw), 1)),
+  'tcp.flags': tcpFact((t, o) => ((o[0] = t.flags), 1)),
+  'tcp.flags.res': tcpFact((t, o) => ((o[0] = (t.flags & 0xe00) !== 0), 1)),
+  'tcp.window_size': tcpFact((t, o) => ((o[0] = t.window), 1)),
+  'tcp.hdr_len': headerFact('tcp', tcpOk, (d, at) => (d[at + 12] >> 4) * 4),
+  'tcp.window_size_value': headerFact('tcp', tcpOk, (d, at) => u16(d, at + 14)),
+  'tcp.checksum': headerFact('tcp', tcpOk, (d, at) => u16(d, at + 16)),
+  'tcp.urgent_pointer': headerFact('tcp', tcpOk, (d, at) => u16(d, at + 18)),
+};
+for (const [name, bit] of [
+  ['fin', 0x01],
+  ['syn', 0x02],
+  ['reset', 0x04],
+  ['push', 0x08],
+  ['ack', 0x10],
+  ['urg', 0x20],
+  ['ece', 0x40],
+  ['cwr', 0x80],
+  ['ae', 0x100],
+] as const) {
+  fastFacts[`tcp.flags.${name}`] = tcpFact((t, o) => ((o[0] = (t.flags & bit) !== 0), 1));
+}
+
+/** Reads a field's values without the tree when the facts tell, else -1; resolved once when the filter compiles. */
+type FastReader = (p: DissectedPacket, out: Value[]) => number;
+
+function fastValuesOf(name: string): FastReader {
+  if (!filterOptions.eagerFacts) return () => -1;
+  const dot = name.indexOf('.');
+  const owner = dot < 0 ? name : name.slice(0, dot);
+  // Every field lives in a layer of the protocol its name starts with, so no such layer means no occurrence.
+  const owned = protocolNames.has(owner);
+  const facts = Object.hasOwn(fastFacts, name) ? fastFacts[name] : undefined;
+  return (p, o) => {
+    const scan = eagerLayers(p);
+    if (scan === undefined) return -1;
+    if (owned && !p.protocols.includes(owner)) return 0;
+    return facts === undefined ? -1 : facts(p, scan, o);
+  };
+}
+
+/** Scratch for FastValues: one evaluation at a time (predicates are synchronous and do not nest). */
+const scratch: Value[] = [];
+
+/** Some occurrence of `name` passes: from the eager facts when they tell (and `valueTest` needs no bytes), else from the tree. */
+function anyOccurrence(p: DissectedPacket, name: string, fast: FastReader, valueTest: ((v: Value) => boolean) | undefined, fieldTest: (f: Field, p: DissectedPacket) => boolean): boolean {
+  const n = fast(p, scratch);
+  if (n === 0) return false;
+  if (n > 0 && valueTest !== undefined) {
+    for (let i = 0; i < n; i++) if (valueTest(scratch[i])) return true;
+    return false;
+  }
+  const fs = fieldsOf(fieldIndex(p), name);
+  for (let i = 0; i < fs.length; i++) if (fieldTest(fs[i], p)) return true;
+  return false;
+}
+
+/** @internal For tests: when false, every predicate reads the field tree (the reference the fast path must agree with). */
+export const filterOptions = { eagerFacts: true };
+
 const indexCache = new WeakMap<DissectedPacket, Map<string, Field[]>>();
 
 function fieldIndex(pkt: DissectedPacket): Map<string, Field[]> {
@@ -113,12 +248,27 @@ function fieldIndex(pkt: DissectedPacket): Map<string, Field[]> {
   return idx;
 }
 
+/** Dotted quad → 32-bit number (four groups of 1–3 digits, each ≤ 255), without a regex: it runs per packet. */
 function parseIpv4(s: string): number | undefined {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(s);
-  if (!m) return undefined;
-  const parts = m.slice(1).map(Number);
-  if (parts.some((p) => p > 255)) return undefined;
-  return ((parts[0] << 24) | (parts[1] << 16) | (parts[2] << 8) | parts[3]) >>> 0;
+  let n = 0;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      if (++digits > 3) return undefined;
+      part = part * 10 + (c - 48);
+    } else if (c === 46 && digits > 0 && dots < 3) {
+      if (part > 255) return undefined;
+      n = n * 256 + part;
+      part = 0;
+      digits = 0;
+      dots++;
+    } else return undefined;
+  }
+  if (dots !== 3 || digits === 0 || part > 255) return undefined;
+  return n * 256 + part;
 }
 
 function parseIpv6(s: string): string | undefined {
@@ -242,8 +392,13 @@ class Parser {
     if (def === undefined) throw new FilterSyntaxError(`"${name}" is not a field or protocol name (try tcp, udp, ip.addr, tcp.port, tcp.flags.syn)`, t.pos);
     this.i++;
     if (this.cur.kind !== 'op') {
+      if (!filterOptions.eagerFacts) return (p) => fieldsOf(fieldIndex(p), name).length > 0 || p.layers.some((l) => l.name === name);
       if (protocolNames.has(name)) return (p) => p.protocols.includes(name); // no field tree needed
-      return (p) => fieldsOf(fieldIndex(p), name).length > 0;
+      const fast = fastValuesOf(name);
+      return (p) => {
+        const n = fast(p, scratch);
+        return n >= 0 ? n > 0 : fieldsOf(fieldIndex(p), name).length > 0;
+      };
     }
     const opTok = this.cur;
     const op = relOps[opTok.text];
@@ -256,15 +411,18 @@ class Parser {
 
   private comparison(def: FieldDef, op: RelOp, opTok: Token, v: Token): PacketPredicate {
     const name = def.id;
+    const fast = fastValuesOf(name);
     if (op === 'contains') {
       const needle = bytesOfLiteral(v);
       const text = v.text;
       if (protocolNames.has(name)) {
         // A protocol's bytes include what it carries (`tcp contains "GET"` finds the request), as in Wireshark.
-        return (p) => p.layers.some((l) => l.name === name && includes(p.data.subarray(l.offset), needle));
+        return (p) => fast(p, scratch) !== 0 && p.layers.some((l) => l.name === name && includes(p.data.subarray(l.offset), needle));
       }
-      return (p) =>
-        fieldsOf(fieldIndex(p), name).some((f) => (typeof f.value === 'string' && def.kind === 'string' ? f.value.includes(text) : includes(p.data.subarray(f.offset, f.offset + f.length), needle)));
+      const fieldTest = (f: Field, p: DissectedPacket) =>
+        typeof f.value === 'string' && def.kind === 'string' ? f.value.includes(text) : includes(p.data.subarray(f.offset, f.offset + f.length), needle);
+      // Searching bytes needs each occurrence's place in the frame: the facts only answer "no occurrence".
+      return (p) => anyOccurrence(p, name, fast, undefined, fieldTest);
     }
     if (op === 'matches') {
       let re: RegExp;
@@ -273,15 +431,18 @@ class Parser {
       } catch {
         throw new FilterSyntaxError(`"${v.text}" is not a valid regular expression`, v.pos);
       }
-      return (p) => fieldsOf(fieldIndex(p), name).some((f) => re.test(String(f.value)));
+      const valueTest = (x: Value) => re.test(String(x));
+      return (p) => anyOccurrence(p, name, fast, valueTest, (f) => valueTest(f.value));
     }
     const test = this.valueTest(def, op, opTok, v);
+    const fieldTest = test.field ?? ((f: Field) => (test.value as (x: Value) => boolean)(f.value));
     // `!=` means "no occurrence equals" (Wireshark 3.6+), so `ip.addr != 1.2.3.4` drops either direction.
-    if (op === '!=') return (p) => !fieldsOf(fieldIndex(p), name).some((f) => test(f, p));
-    return (p) => fieldsOf(fieldIndex(p), name).some((f) => test(f, p));
+    if (op === '!=') return (p) => !anyOccurrence(p, name, fast, test.value, fieldTest);
+    return (p) => anyOccurrence(p, name, fast, test.value, fieldTest);
   }
 
-  private valueTest(def: FieldDef, op: RelOp, opTok: Token, v: Token): (f: Field, p: DissectedPacket) => boolean {
+  /** A test on a value (answerable from eager facts), or, for bytes, one that needs the field's place in the frame. */
+  private valueTest(def: FieldDef, op: RelOp, opTok: Token, v: Token): { value?: (x: Value) => boolean; field?: (f: Field, p: DissectedPacket) => boolean } {
     const cmp = (a: number, b: number): boolean => {
       switch (op) {
         case '<':
@@ -305,13 +466,13 @@ class Parser {
       case 'time': {
         const n = parseNumber(v.text);
         if (n === undefined) throw new FilterSyntaxError(`"${v.text}" is not a number, which ${def.id} needs`, v.pos);
-        return (f) => typeof f.value === 'number' && cmp(f.value, n);
+        return { value: (x) => typeof x === 'number' && cmp(x, n) };
       }
       case 'bool': {
         const t = v.text.toLowerCase();
         const b = t === '1' || t === 'true' ? 1 : t === '0' || t === 'false' ? 0 : undefined;
         if (b === undefined) throw new FilterSyntaxError(`${def.id} is a flag: compare it with 1 or 0, not "${v.text}"`, v.pos);
-        return (f) => cmp(f.value === true || f.value === 1 ? 1 : 0, b);
+        return { value: (x) => cmp(x === true || x === 1 ? 1 : 0, b) };
       }
       case 'ipv4': {
         const [addr, bitsText] = v.text.split('/');
@@ -320,37 +481,41 @@ class Parser {
         if (n === undefined || !Number.isInteger(bits) || bits < 0 || bits > 32) throw new FilterSyntaxError(`"${v.text}" is not an IPv4 address such as 127.0.0.1 or 10.0.0.0/8`, v.pos);
         const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
         if (bitsText !== undefined) eqOnly();
-        return (f) => {
-          const x = typeof f.value === 'string' ? parseIpv4(f.value) : undefined;
-          if (x === undefined) return false;
-          return bitsText !== undefined ? (x & mask) >>> 0 === (n & mask) >>> 0 : cmp(x, n);
+        return {
+          value: (val) => {
+            const x = typeof val === 'string' ? parseIpv4(val) : undefined;
+            if (x === undefined) return false;
+            return bitsText !== undefined ? (x & mask) >>> 0 === (n & mask) >>> 0 : cmp(x, n);
+          },
         };
       }
       case 'ipv6': {
         eqOnly();
         const a = parseIpv6(v.text);
         if (a === undefined) throw new FilterSyntaxError(`"${v.text}" is not an IPv6 address such as ::1`, v.pos);
-        return (f) => f.value === a;
+        return { value: (x) => x === a };
       }
       case 'ether': {
         eqOnly();
         const m = parseMac(v.text);
         if (m === undefined) throw new FilterSyntaxError(`"${v.text}" is not a MAC address such as 00:00:00:00:00:00`, v.pos);
-        return (f) => f.value === m;
+        return { value: (x) => x === m };
       }
       case 'bytes': {
         eqOnly();
         const want = bytesOfLiteral(v);
-        return (f, p) => f.length === want.length && want.every((b, i) => b === p.data[f.offset + i]);
+        return { field: (f, p) => f.length === want.length && want.every((b, i) => b === p.data[f.offset + i]) };
       }
       case 'none':
         throw new FilterSyntaxError(`${def.id} has no value to compare; write just "${def.id}" to test that it is present`, opTok.pos);
       default: {
         const s = v.text;
-        if (op === '==' || op === '!=') return (f) => String(f.value) === s;
-        return (f) => {
-          const x = String(f.value);
-          return op === '<' ? x < s : op === '>' ? x > s : op === '<=' ? x <= s : x >= s;
+        if (op === '==' || op === '!=') return { value: (x) => String(x) === s };
+        return {
+          value: (val) => {
+            const x = String(val);
+            return op === '<' ? x < s : op === '>' ? x > s : op === '<=' ? x <= s : x >= s;
+          },
         };
       }
     }

@@ -195,6 +195,7 @@ class LazyPacket implements DissectedPacket {
   readonly #rec: PacketRecord;
   readonly #ctx: DissectContext;
   readonly #replay: PacketInfo['replay'];
+  readonly #scan: Layer[];
   #tree: Layer[] | undefined;
 
   constructor(rec: PacketRecord, ctx: DissectContext, num: number | undefined, pi: PacketInfo) {
@@ -206,6 +207,7 @@ class LazyPacket implements DissectedPacket {
     this.#rec = rec;
     this.#ctx = ctx;
     this.#replay = pi.replay;
+    this.#scan = pi.layers;
     this.#tree = undefined;
     if (num !== undefined) this.number = num;
     const names: string[] = [];
@@ -231,7 +233,13 @@ class LazyPacket implements DissectedPacket {
   }
 
   set layers(v: Layer[]) {
+    replacedTrees.add(this);
     this.#tree = v;
+  }
+
+  /** @internal The columns pass's layers (see `eagerLayers`). */
+  scanLayers(): readonly Layer[] {
+    return this.#scan;
   }
 
   /** JSON carries the tree too (a prototype getter is not an own property). */
@@ -239,6 +247,17 @@ class LazyPacket implements DissectedPacket {
     const { number, tsMicros, length, capturedLength, linkType, protocols, summary, malformed, tcp } = this;
     return { number, tsMicros, length, capturedLength, linkType, protocols, layers: this.layers, summary, malformed, tcp, data: [...this.data] };
   }
+}
+
+/** Packets whose tree a caller replaced: their eager facts no longer describe `layers`. */
+const replacedTrees = new WeakSet<DissectedPacket>();
+
+/**
+ * @internal The first pass's layers (names, byte ranges, truncation; no fields) when `layers` is (or will be)
+ * the tree derived from the same bytes, so the display filter may answer from them without building it.
+ */
+export function eagerLayers(pkt: DissectedPacket): readonly Layer[] | undefined {
+  return pkt instanceof LazyPacket && !replacedTrees.has(pkt) ? pkt.scanLayers() : undefined;
 }
 
 /** Walks every field (depth first) of a dissected packet. */
