@@ -6,14 +6,24 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { LinkType, type PacketRecord } from '../src/shared/packet';
 import type * as DissectModule from '../src/core/decode/dissect';
+import type * as FilterModule from '../src/core/decode/displayFilter';
 
 // Measure the code as it ships: one esbuild bundle (the extension and CLI are bundled the same way), not tsx's
 // per-module transpile, whose cross-module getters would dominate a sub-microsecond measurement.
 const bundleDir = fs.mkdtempSync(path.join(os.tmpdir(), 'decode-bench-'));
 const bundle = path.join(bundleDir, 'dissect.js');
-esbuild.buildSync({ entryPoints: [path.join(__dirname, '../src/core/decode/dissect.ts')], bundle: true, platform: 'node', format: 'cjs', target: 'node20', minify: false, outfile: bundle, logLevel: 'error' });
+esbuild.buildSync({
+  stdin: { contents: "export * from './dissect'; export * from './displayFilter';", resolveDir: path.join(__dirname, '../src/core/decode'), loader: 'ts' },
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  minify: false,
+  outfile: bundle,
+  logLevel: 'error',
+});
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { DissectContext, dissect } = require(bundle) as typeof DissectModule;
+const { DissectContext, dissect, compileFilter, filterOptions } = require(bundle) as typeof DissectModule & typeof FilterModule;
 fs.rmSync(bundleDir, { recursive: true, force: true });
 
 function frame(proto: 'udp' | 'tcp'): PacketRecord {
@@ -72,6 +82,7 @@ function median(xs: number[]): number {
 }
 
 const N = 200_000;
+const filterExprs = ['tcp.flags.syn == 1', 'tcp.port == 8000', 'ip.addr == 127.0.0.1', 'udp.port == 53', 'frame.len > 60 && !arp', 'tcp.options.mss_val == 1460'];
 console.log(`load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} on ${os.cpus().length} CPUs (compare figures within one run only)`);
 const ROUNDS = 7;
 for (const proto of ['udp', 'tcp'] as const) {
@@ -108,5 +119,32 @@ for (const proto of ['udp', 'tcp'] as const) {
   console.log(`  baseline (hand-inlined parse of the same header fields): ${fig(base)} per packet`);
   console.log(`  dissect → list columns + TCP facts:   ${fig(columns)} per packet; best ${(1e6 / c).toFixed(0)}k pps, ${(c / b).toFixed(1)}× baseline — goal ≤ 1 µs: ${c <= 1000 ? 'met' : 'NOT met'}`);
   console.log(`  dissect + full field tree (.layers):  ${fig(tree)} per packet; best ${(1e6 / t).toFixed(0)}k pps, ${(t / b).toFixed(1)}× baseline`);
+
+  // Display filter as the packet panel runs it: a fresh dissection per packet, then the predicate. Baseline: the
+  // columns-only dissect above. "tree" compiles the same filter to read every field from the field tree (the old way).
+  console.log(`  display filter (dissect + predicate), as a ratio to plain dissect (${us(c)}):`);
+  for (const expr of filterExprs) {
+    const fast = compileFilter(expr);
+    filterOptions.eagerFacts = false;
+    const slow = compileFilter(expr);
+    filterOptions.eagerFacts = true;
+    const runFast = () => (sink += fast(dissect(rec, ctx)) ? 1 : 0);
+    const runSlow = () => (sink += slow(dissect(rec, ctx)) ? 1 : 0);
+    const matched = fast(dissect(rec, ctx));
+    if (matched !== slow(dissect(rec, ctx))) throw new Error(`fast and tree filters disagree on "${expr}"`);
+    time(N / 4, runFast);
+    const f: number[] = [];
+    const s: number[] = [];
+    for (let r = 0; r < 3; r++) {
+      if (globalThis.gc) globalThis.gc();
+      f.push(time(N / 2, runFast));
+      s.push(time(N / 20, runSlow));
+    }
+    const fb = Math.min(...f);
+    const sb = Math.min(...s);
+    console.log(
+      `    ${expr.padEnd(30)} ${matched ? 'match' : 'miss '}  ${us(fb)} (${(fb / c).toFixed(2)}× dissect; filter ${us(Math.max(0, fb - c))})   via field tree ${us(sb)} (${(sb / c).toFixed(1)}× dissect)   → ${(sb / fb).toFixed(0)}× faster`,
+    );
+  }
 }
 if (sink === -1) console.log('');

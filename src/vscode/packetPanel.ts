@@ -1,9 +1,9 @@
 // The packet panel: one webview per capture (or opened .pcap/.pcapng file) showing the packet list,
 // display filter, field tree, hex bytes and TCP conversation diagram. The webview pulls; we page.
-import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { webviewHtml } from './panel/webviewHtml';
 import type { PacketRecord } from '../shared/packet';
 import { Rpc, type RpcEnvelope } from '../shared/rpc';
 import {
@@ -75,41 +75,6 @@ function uiStrings(): Record<PacketStringKey, string> {
   return s;
 }
 
-/** A CSP nonce must be unguessable: from the OS's cryptographic source, not Math.random. */
-function nonce(): string {
-  return randomBytes(24).toString('base64');
-}
-
-/** Strict CSP: nothing by default, our bundle only by nonce, styles from the bundle folder. */
-export function packetPanelHtml(webview: vscode.Webview, extensionUri: vscode.Uri, title: string): string {
-  const n = nonce();
-  const dist = vscode.Uri.joinPath(extensionUri, 'dist', 'webview');
-  const script = webview.asWebviewUri(vscode.Uri.joinPath(dist, 'main.js'));
-  // esbuild gathers the CSS the webview modules import (hex viewer, packet panel) into main.css.
-  const style = webview.asWebviewUri(vscode.Uri.joinPath(dist, 'main.css'));
-  const csp = [
-    "default-src 'none'",
-    `script-src 'nonce-${n}'`,
-    `style-src ${webview.cspSource} 'nonce-${n}'`,
-    `font-src ${webview.cspSource}`,
-    `img-src ${webview.cspSource} data:`,
-  ].join('; ');
-  const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] as string);
-  return `<!DOCTYPE html>
-<html lang="${esc(vscode.env.language)}">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${style.toString()}">
-<title>${esc(title)}</title>
-</head>
-<body data-view="packets" data-nonce="${n}">
-<script nonce="${n}" src="${script.toString()}"></script>
-</body>
-</html>`;
-}
-
 /** What one panel shows: a live capture or the packets of a file. */
 type PanelSubject =
   | { readonly kind: 'capture'; readonly capture: Capture }
@@ -141,7 +106,7 @@ class PacketPanel {
         onInvalid: (_raw, reason) => this.log.warn(`packet panel: dropped a message (${reason})`),
       },
     );
-    panel.webview.html = packetPanelHtml(panel.webview, extensionUri, this.title);
+    panel.webview.html = webviewHtml(panel.webview, vscode.Uri.joinPath(extensionUri, 'dist', 'webview'), 'packets', vscode.env.language);
     this.disposables.push(
       panel.webview.onDidReceiveMessage((m) => void this.rpc.receive(m)),
       this.model.onDidChange(() => this.scheduleStatus()),

@@ -22,7 +22,8 @@ const expressions = [
   'tcp.flags == 0x012',
   'tcp.flags.str == "·······AP···"',
   'tcp.port == 8000',
-  'tcp.port != 8000',
+  'tcp.port == 18431',
+  'tcp.port != 18431',
   'tcp.srcport == 51234 || tcp.dstport == 51234',
   'tcp.port >= 40000',
   'tcp.stream == 0',
@@ -76,6 +77,10 @@ const expressions = [
   'icmp.type == 3',
   'arp',
   'eth.src == 66:77:88:99:aa:bb',
+  'eth.addr == 00:00:00:00:00:00',
+  'eth.dst != 00:11:22:33:44:55',
+  'eth.type == 0x0800',
+  'eth.len < 100',
   'frame.len > 60',
   'frame.cap_len == 54',
   'frame.number <= 3',
@@ -182,7 +187,7 @@ describe('display filter fast path (eager facts) agrees with the field tree', ()
       for (const [e, n] of assertAgree(name, records)) totals.set(e, (totals.get(e) ?? 0) + n);
     }
     // Not vacuous: the fixtures make these filters both match and miss.
-    for (const e of ['tcp.flags.syn == 1', 'tcp.port == 8000', 'ip.addr == 127.0.0.1', 'ipv6.addr == ::1', 'udp.port == 53', 'frame.len > 60', 'tcp.window_size_value < 1000', 'ip.ttl == 64']) {
+    for (const e of ['tcp.flags.syn == 1', 'tcp.port == 18431', 'ip.addr == 127.0.0.1', 'ipv6.addr == ::1', 'udp.port == 53', 'frame.len > 60', 'tcp.window_size_value < 1000', 'ip.ttl == 64']) {
       assert.ok((totals.get(e) ?? 0) > 0, `"${e}" matched no fixture packet`);
     }
     assert.ok((totals.get('tcp.flags.syn == 1') ?? 0) < (totals.get('tcp') ?? Infinity));
@@ -212,7 +217,7 @@ describe('display filter fast path', () => {
   it('answers tcp, udp, ip, ipv6 and frame fields without building the field tree', () => {
     const cap = captureRecords().find((c) => c.name === 'decode/lo4.pcap') as { records: PacketRecord[] };
     const cap6 = captureRecords().find((c) => c.name === 'decode/lo6.pcap') as { records: PacketRecord[] };
-    const noTree = ['tcp.flags.syn == 1 && tcp.flags.ack == 0', 'tcp.port == 8000', 'tcp.stream != 0', 'tcp.window_size_value > 100', 'ip.addr == 127.0.0.1', 'ip.ttl == 64', 'udp.port == 53', 'frame.len > 60', '!udp && tcp.len > 0', '!tcp && http.request.method == "GET"'];
+    const noTree = ['tcp.flags.syn == 1 && tcp.flags.ack == 0', 'tcp.port == 18431', 'tcp.stream != 0', 'tcp.window_size_value > 100', 'ip.addr == 127.0.0.1', 'ip.ttl == 64', 'udp.port == 53', 'frame.len > 60', 'eth.addr == 00:00:00:00:00:00 && eth.type != 0x86dd', '!udp && tcp.len > 0', '!tcp && http.request.method == "GET"'];
     for (const records of [cap.records, cap6.records]) {
       const reference = dissectAll(records);
       const guarded = dissectAll(records);

@@ -1,6 +1,6 @@
 // Wireshark-style display filters on field names: `tcp.flags.syn == 1 && ip.addr == 127.0.0.1`, `!arp`, `http contains "GET"`.
 import { type DissectedPacket, type Field, type Layer, eagerLayers } from './dissect'; // also loads every dissector, so the field registry below is complete
-import { formatIpv4, formatIpv6 } from './format';
+import { formatIpv6, formatMac } from './format';
 import { type FieldDef, fieldAliases, fieldRegistry, protocolNames } from './registry';
 
 export type PacketPredicate = (pkt: DissectedPacket) => boolean;
@@ -105,40 +105,43 @@ type TcpFacts = NonNullable<DissectedPacket['tcp']>;
  */
 type FastValues = (p: DissectedPacket, scan: readonly Layer[], out: Value[]) => number;
 
-/** The one layer of this name, undefined when there is none or several (tunnels, ICMP-quoted packets). */
-function soleLayer(scan: readonly Layer[], name: string): Layer | undefined {
-  let found: Layer | undefined;
-  for (let i = 0; i < scan.length; i++) {
-    if (scan[i].name !== name) continue;
-    if (found !== undefined) return undefined;
-    found = scan[i];
-  }
-  return found;
+function count(names: readonly string[], name: string): number {
+  let n = 0;
+  for (let i = 0; i < names.length; i++) if (names[i] === name) n++;
+  return n;
 }
 
 const u8 = (d: Uint8Array, o: number) => d[o];
 const u16 = (d: Uint8Array, o: number) => (d[o] << 8) | d[o + 1];
+const u32 = (d: Uint8Array, o: number) => ((d[o] << 24) | (d[o + 1] << 16) | (d[o + 2] << 8) | d[o + 3]) >>> 0;
 
-/** A field read from the one `proto` layer's fixed header, which its dissector always fills in when `ok`. */
+/**
+ * A field read from the fixed header of each `proto` layer (tunnels and ICMP-quoted packets have several),
+ * which its dissector always fills in when the header was captured and `ok` holds.
+ */
 function headerFact(proto: string, ok: (d: Uint8Array, at: number, p: DissectedPacket) => boolean, ...reads: ((d: Uint8Array, at: number) => Value)[]): FastValues {
   return (p, scan, o) => {
-    const l = soleLayer(scan, proto);
-    // Not cut: the fixed header beginLayer asked for was captured (a cut header may still carry some fields).
-    if (l === undefined || l.truncated || !ok(p.data, l.offset, p)) return -1;
-    for (let i = 0; i < reads.length; i++) o[i] = reads[i](p.data, l.offset);
-    return reads.length;
+    let n = 0;
+    for (let li = 0; li < scan.length; li++) {
+      const l = scan[li];
+      if (l.name !== proto) continue;
+      // Not cut: the fixed header beginLayer asked for was captured (a cut header may still carry some fields).
+      if (l.truncated || !ok(p.data, l.offset, p)) return -1;
+      for (let i = 0; i < reads.length; i++) o[n++] = reads[i](p.data, l.offset);
+    }
+    return n;
   };
 }
 
 /** The TCP dissector filled in `p.tcp` for the one TCP layer (an ICMP-quoted segment has no `tcp` facts). */
-const tcpOk = (_d: Uint8Array, _at: number, p: DissectedPacket) => p.tcp !== undefined;
+const tcpOk = (_d: Uint8Array, _at: number, p: DissectedPacket) => p.tcp !== undefined && count(p.protocols, 'tcp') === 1;
 const ipv4Ok = (d: Uint8Array, at: number) => d[at] >> 4 === 4 && (d[at] & 0x0f) >= 5;
 const ipv6Ok = (d: Uint8Array, at: number) => d[at] >> 4 === 6;
 const always = () => true;
 
 /** From the TCP facts of the one TCP layer. */
 function tcpFact(read: (t: TcpFacts, o: Value[]) => number): FastValues {
-  return (p, scan, o) => (p.tcp !== undefined && soleLayer(scan, 'tcp') !== undefined ? read(p.tcp, o) : -1);
+  return (p, _s, o) => (p.tcp !== undefined && count(p.protocols, 'tcp') === 1 ? read(p.tcp, o) : -1);
 }
 
 const fastFacts: Record<string, FastValues> = {
@@ -147,9 +150,15 @@ const fastFacts: Record<string, FastValues> = {
   'frame.encap_type': (p, _s, o) => ((o[0] = p.linkType), 1),
   'frame.time_epoch': (p, _s, o) => ((o[0] = p.tsMicros / 1e6), 1),
   'frame.number': (p, _s, o) => (p.number === undefined ? 0 : ((o[0] = p.number), 1)),
-  'ip.src': headerFact('ip', ipv4Ok, (d, at) => formatIpv4(d, at + 12)),
-  'ip.dst': headerFact('ip', ipv4Ok, (d, at) => formatIpv4(d, at + 16)),
-  'ip.addr': headerFact('ip', ipv4Ok, (d, at) => formatIpv4(d, at + 12), (d, at) => formatIpv4(d, at + 16)),
+  'eth.src': headerFact('eth', always, (d, at) => formatMac(d, at + 6)),
+  'eth.dst': headerFact('eth', always, (d, at) => formatMac(d, at)),
+  'eth.addr': headerFact('eth', always, (d, at) => formatMac(d, at + 6), (d, at) => formatMac(d, at)),
+  // Up to 1500 the field is an 802.3 length (eth.len), not a type.
+  'eth.type': headerFact('eth', always, (d, at) => u16(d, at + 12)),
+  // IPv4 addresses as numbers (what the comparison parses the tree's text into); `matches` asks the tree.
+  'ip.src': headerFact('ip', ipv4Ok, (d, at) => u32(d, at + 12)),
+  'ip.dst': headerFact('ip', ipv4Ok, (d, at) => u32(d, at + 16)),
+  'ip.addr': headerFact('ip', ipv4Ok, (d, at) => u32(d, at + 12), (d, at) => u32(d, at + 16)),
   'ip.ttl': headerFact('ip', ipv4Ok, (d, at) => u8(d, at + 8)),
   'ip.proto': headerFact('ip', ipv4Ok, (d, at) => u8(d, at + 9)),
   'ip.id': headerFact('ip', ipv4Ok, (d, at) => u16(d, at + 4)),
@@ -215,20 +224,49 @@ function fastValuesOf(name: string): FastReader {
 /** Scratch for FastValues: one evaluation at a time (predicates are synchronous and do not nest). */
 const scratch: Value[] = [];
 
+type FieldTest = (f: Field, p: DissectedPacket) => boolean;
+/** Some occurrence of a field (or of an alias's targets) in the tree passes `test`. */
+type TreeSearch = (p: DissectedPacket, name: string, targets: readonly string[] | undefined, test: FieldTest) => boolean;
+
+function someField(fields: readonly Field[], name: string, targets: readonly string[] | undefined, test: FieldTest, p: DissectedPacket): boolean {
+  for (let i = 0; i < fields.length; i++) {
+    const f = fields[i];
+    if ((targets === undefined ? f.id === name : targets.includes(f.id)) && test(f, p)) return true;
+    if (f.children !== undefined && someField(f.children, name, targets, test, p)) return true;
+  }
+  return false;
+}
+
+/** Walks the tree, stopping at the first passing occurrence: no index, no allocation (an index per packet cost more than it saved). */
+const walkTree: TreeSearch = (p, name, targets, test) => {
+  const layers = p.layers;
+  for (let i = 0; i < layers.length; i++) if (someField(layers[i].fields, name, targets, test, p)) return true;
+  return false;
+};
+
+/** The reference search (the filter's original one): every occurrence, from an index of the whole tree. */
+const indexedTree: TreeSearch = (p, name, _targets, test) => fieldsOf(fieldIndex(p), name).some((f) => test(f, p));
+
 /** Some occurrence of `name` passes: from the eager facts when they tell (and `valueTest` needs no bytes), else from the tree. */
-function anyOccurrence(p: DissectedPacket, name: string, fast: FastReader, valueTest: ((v: Value) => boolean) | undefined, fieldTest: (f: Field, p: DissectedPacket) => boolean): boolean {
+function anyOccurrence(
+  p: DissectedPacket,
+  name: string,
+  targets: readonly string[] | undefined,
+  fast: FastReader,
+  search: TreeSearch,
+  valueTest: ((v: Value) => boolean) | undefined,
+  fieldTest: FieldTest,
+): boolean {
   const n = fast(p, scratch);
   if (n === 0) return false;
   if (n > 0 && valueTest !== undefined) {
     for (let i = 0; i < n; i++) if (valueTest(scratch[i])) return true;
     return false;
   }
-  const fs = fieldsOf(fieldIndex(p), name);
-  for (let i = 0; i < fs.length; i++) if (fieldTest(fs[i], p)) return true;
-  return false;
+  return search(p, name, targets, fieldTest);
 }
 
-/** @internal For tests: when false, every predicate reads the field tree (the reference the fast path must agree with). */
+/** @internal For tests: when false, filters compile to the original tree-only evaluation (the reference the fast path must agree with). */
 export const filterOptions = { eagerFacts: true };
 
 const indexCache = new WeakMap<DissectedPacket, Map<string, Field[]>>();
@@ -395,9 +433,11 @@ class Parser {
       if (!filterOptions.eagerFacts) return (p) => fieldsOf(fieldIndex(p), name).length > 0 || p.layers.some((l) => l.name === name);
       if (protocolNames.has(name)) return (p) => p.protocols.includes(name); // no field tree needed
       const fast = fastValuesOf(name);
+      const targets = fieldAliases.get(name);
+      const present = () => true;
       return (p) => {
         const n = fast(p, scratch);
-        return n >= 0 ? n > 0 : fieldsOf(fieldIndex(p), name).length > 0;
+        return n >= 0 ? n > 0 : walkTree(p, name, targets, present);
       };
     }
     const opTok = this.cur;
@@ -412,6 +452,8 @@ class Parser {
   private comparison(def: FieldDef, op: RelOp, opTok: Token, v: Token): PacketPredicate {
     const name = def.id;
     const fast = fastValuesOf(name);
+    const targets = fieldAliases.get(name);
+    const search = filterOptions.eagerFacts ? walkTree : indexedTree;
     if (op === 'contains') {
       const needle = bytesOfLiteral(v);
       const text = v.text;
@@ -422,7 +464,7 @@ class Parser {
       const fieldTest = (f: Field, p: DissectedPacket) =>
         typeof f.value === 'string' && def.kind === 'string' ? f.value.includes(text) : includes(p.data.subarray(f.offset, f.offset + f.length), needle);
       // Searching bytes needs each occurrence's place in the frame: the facts only answer "no occurrence".
-      return (p) => anyOccurrence(p, name, fast, undefined, fieldTest);
+      return (p) => anyOccurrence(p, name, targets, fast, search, undefined, fieldTest);
     }
     if (op === 'matches') {
       let re: RegExp;
@@ -432,16 +474,18 @@ class Parser {
         throw new FilterSyntaxError(`"${v.text}" is not a valid regular expression`, v.pos);
       }
       const valueTest = (x: Value) => re.test(String(x));
-      return (p) => anyOccurrence(p, name, fast, valueTest, (f) => valueTest(f.value));
+      // Facts hold IPv4 addresses as numbers, not as the text the expression is matched against.
+      const factTest = def.kind === 'ipv4' ? undefined : valueTest;
+      return (p) => anyOccurrence(p, name, targets, fast, search, factTest, (f) => valueTest(f.value));
     }
     const test = this.valueTest(def, op, opTok, v);
     const fieldTest = test.field ?? ((f: Field) => (test.value as (x: Value) => boolean)(f.value));
     // `!=` means "no occurrence equals" (Wireshark 3.6+), so `ip.addr != 1.2.3.4` drops either direction.
-    if (op === '!=') return (p) => !anyOccurrence(p, name, fast, test.value, fieldTest);
-    return (p) => anyOccurrence(p, name, fast, test.value, fieldTest);
+    if (op === '!=') return (p) => !anyOccurrence(p, name, targets, fast, search, test.value, fieldTest);
+    return (p) => anyOccurrence(p, name, targets, fast, search, test.value, fieldTest);
   }
 
-  /** A test on a value (answerable from eager facts), or, for bytes, one that needs the field's place in the frame. */
+  /** Tests on a value as the facts give it, and on a tree field (both when they differ, `field` alone for bytes). */
   private valueTest(def: FieldDef, op: RelOp, opTok: Token, v: Token): { value?: (x: Value) => boolean; field?: (f: Field, p: DissectedPacket) => boolean } {
     const cmp = (a: number, b: number): boolean => {
       switch (op) {
@@ -481,13 +525,9 @@ class Parser {
         if (n === undefined || !Number.isInteger(bits) || bits < 0 || bits > 32) throw new FilterSyntaxError(`"${v.text}" is not an IPv4 address such as 127.0.0.1 or 10.0.0.0/8`, v.pos);
         const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
         if (bitsText !== undefined) eqOnly();
-        return {
-          value: (val) => {
-            const x = typeof val === 'string' ? parseIpv4(val) : undefined;
-            if (x === undefined) return false;
-            return bitsText !== undefined ? (x & mask) >>> 0 === (n & mask) >>> 0 : cmp(x, n);
-          },
-        };
+        const test = (x: number | undefined) => (x === undefined ? false : bitsText !== undefined ? (x & mask) >>> 0 === (n & mask) >>> 0 : cmp(x, n));
+        // The tree holds addresses as text; the facts hold them as numbers (see fastFacts).
+        return { value: (val) => test(typeof val === 'number' ? val : typeof val === 'string' ? parseIpv4(val) : undefined), field: (f) => test(typeof f.value === 'string' ? parseIpv4(f.value) : undefined) };
       }
       case 'ipv6': {
         eqOnly();
