@@ -154,7 +154,7 @@ const fastFacts: Record<string, FastValues> = {
   'eth.dst': headerFact('eth', always, (d, at) => formatMac(d, at)),
   'eth.addr': headerFact('eth', always, (d, at) => formatMac(d, at + 6), (d, at) => formatMac(d, at)),
   // Up to 1500 the field is an 802.3 length (eth.len), not a type.
-  'eth.type': headerFact('eth', always, (d, at) => u16(d, at + 12)),
+  'eth.type': headerFact('eth', (d, at) => u16(d, at + 12) > 1500, (d, at) => u16(d, at + 12)),
   // IPv4 addresses as numbers (what the comparison parses the tree's text into); `matches` asks the tree.
   'ip.src': headerFact('ip', ipv4Ok, (d, at) => u32(d, at + 12)),
   'ip.dst': headerFact('ip', ipv4Ok, (d, at) => u32(d, at + 16)),
