@@ -60,10 +60,15 @@ export function processInterfaces(engine: ProcessEngineName): CaptureInterface[]
   return list.length ? list : undefined;
 }
 
+import * as fsDbg from 'node:fs';
+export function dbg(m: string): void { if (process.env.SLDBG) fsDbg.appendFileSync('/tmp/sldbg.log', `${new Date().toISOString()} ${process.pid} ${m}\n`); }
 export function startProcessEngine(engine: ProcessEngineName, req: StartRequest, cb: EngineCallbacks): Promise<RunningEngine> {
+  dbg(`startProcessEngine ${engine} find`);
   const bin = findExecutable(engine);
+  dbg(`found ${bin}; spawning`);
   if (!bin) return Promise.reject(new EngineError({ code: 'ENOENGINE', message: processStatus(engine).reason ?? `${engine} is missing.` }, true));
   const child = spawn(bin, engineArgs(engine, req), { stdio: ['ignore', 'pipe', 'pipe'], shell: false });
+  dbg(`spawned pid ${child.pid}`);
   const reader = new PcapStreamReader();
   let stderr = '';
   let ready = false;
@@ -119,7 +124,10 @@ export function startProcessEngine(engine: ProcessEngineName, req: StartRequest,
       clearTimeout(timer);
       if (!ready) reject(new EngineError({ code: 'EENGINE', message: `${engine} could not be started: ${e.message}.` }, true));
     });
+    child.on('close', () => dbg(`close ${engine} ${child.pid}`));
+    child.stderr.on('data', (d) => dbg(`stderr ${engine} ${JSON.stringify(d)}`));
     child.on('exit', (code, signal) => {
+      dbg(`exit ${engine} ${child.pid} ${code} ${signal} stderr=${JSON.stringify(stderr)}`);
       exited = true;
       clearTimeout(timer);
       const why = signal ? `signal ${signal}` : `code ${code}`;

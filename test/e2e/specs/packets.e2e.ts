@@ -20,7 +20,14 @@ const OPEN_FILE = 'Socket Lab: Open Capture File (pcap/pcapng)';
 async function answerFileDialog(page: Page, file: string): Promise<void> {
   const input = page.locator('.quick-input-widget .quick-input-box input');
   await input.waitFor({ state: 'visible', timeout: 15_000 });
-  await page.waitForFunction(() => ((document.querySelector('.quick-input-widget .quick-input-box input') as HTMLInputElement | null)?.value ?? '').startsWith('/'), undefined, { timeout: 15_000 });
+  // VS Code's dialog fills in its default path (sometimes in two steps): type ours only once that value has settled.
+  let last = '';
+  let stableSince = Date.now();
+  for (const deadline = Date.now() + 15_000; Date.now() < deadline; await page.waitForTimeout(100)) {
+    const v = await input.inputValue().catch(() => '');
+    if (v !== last) [last, stableSince] = [v, Date.now()];
+    else if (v.startsWith('/') && Date.now() - stableSince > 1_000) break;
+  }
   await answerInputBox(page, file);
 }
 

@@ -10,6 +10,14 @@ async function contextMenu(page: Page, row: RegExp, entry: string): Promise<void
   const item = page.locator('.context-view .action-label', { hasText: entry }).first();
   await item.waitFor({ timeout: 10_000 });
   await item.click();
+  // A busy workbench can swallow the click while the menu is still settling: then choose it with the keyboard.
+  const menu = page.locator('.context-view .monaco-menu');
+  const closed = await menu.waitFor({ state: 'hidden', timeout: 3_000 }).then(() => true, () => false);
+  if (!closed) {
+    await item.hover();
+    await page.keyboard.press('Enter');
+    await menu.waitFor({ state: 'hidden', timeout: 5_000 });
+  }
 }
 
 /** Waits until a Connections row matching `re` is shown (the tree refreshes a few times per second). */
