@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import type { Frame, Page } from 'playwright-core';
 import { dissect, DissectContext, findField } from '../../../src/core/decode/dissect';
 import { readCaptureFile } from '../../../src/core/pcap/pcapReader';
-import { answerInputBox, pickQuickItem, repoRoot, runCommand, screenshot, useVsCode, type VsCode } from '../harness';
+import { answerInputBox, mediaDir, pickQuickItem, repoRoot, runCommand, screenshot, useVsCode, type VsCode } from '../harness';
 
 const FIXTURE = path.join(repoRoot, 'test', 'fixtures', 'packetPanel', 'loopbackTcp.pcapng');
 const OPEN_FILE = 'Socket Lab: Open Capture File (pcap/pcapng)';
@@ -164,14 +164,14 @@ describe('packet panel', function () {
     assert.match(execFileSync('capinfos', ['-t', out], { encoding: 'utf8' }), /pcapng/);
   });
 
-  it('looks native in the light and the dark theme (screenshots into media/)', async () => {
+  it('looks native in the light and the dark theme (screenshots for the README)', async () => {
     await runCommand(vsc.page, 'View: Toggle Primary Side Bar Visibility'); // give the panel the window
     await frame.locator('.pk-item[data-field="tcp.flags"]').click();
-    fs.mkdirSync(path.join(repoRoot, 'media'), { recursive: true });
+    fs.mkdirSync(mediaDir, { recursive: true });
     for (const [theme, name] of [['Light Modern', 'light'], ['Dark Modern', 'dark']] as const) {
       await setTheme(vsc.page, theme);
       await vsc.page.waitForTimeout(500); // the webview repaints after the theme variables change
-      const file = path.join(repoRoot, 'media', `packet-panel-${name}.png`);
+      const file = path.join(mediaDir, `packet-panel-${name}.png`);
       await vsc.page.screenshot({ path: file });
       assert.ok(fs.statSync(file).size > 10_000, `${file} has content`);
     }

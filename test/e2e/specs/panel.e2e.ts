@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import type { Frame, Page } from 'playwright-core';
-import { answerInputBox, contributedCommand, findFrame, openSocketLabView, pickQuickItem, repoRoot, runCommand, screenshot, treeRow, useVsCode } from '../harness';
+import { answerInputBox, contributedCommand, findFrame, mediaDir, openSocketLabView, pickQuickItem, runCommand, screenshot, treeRow, useVsCode } from '../harness';
 
 /** A real peer: records what it receives and can answer. */
 function peerServer(): Promise<{ port: number; received: () => Buffer; send: (b: Uint8Array) => void; close: () => void }> {
@@ -143,13 +143,13 @@ describe('session panel', function () {
     await waitFor('draft and its error after reopen', () => again.locator('.send-error').innerText(), (t) => /position 5/.test(t));
 
     await screenshot(page, 'panel-dark');
-    fs.mkdirSync(path.join(repoRoot, 'media'), { recursive: true });
-    await page.screenshot({ path: path.join(repoRoot, 'media', 'session-panel-dark.png') });
+    fs.mkdirSync(mediaDir, { recursive: true });
+    await page.screenshot({ path: path.join(mediaDir, 'session-panel-dark.png') });
     await runCommand(page, 'Preferences: Color Theme');
     await answerInputBox(page, 'Light Modern');
     await page.waitForFunction(() => document.querySelector('.monaco-workbench')?.classList.contains('vs'), undefined, { timeout: 20_000 });
     await page.waitForTimeout(1000);
-    await page.screenshot({ path: path.join(repoRoot, 'media', 'session-panel-light.png') });
+    await page.screenshot({ path: path.join(mediaDir, 'session-panel-light.png') });
   });
 
   it('opens a session\'s panel by itself when it first receives data', async () => {
