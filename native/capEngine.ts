@@ -1,4 +1,5 @@
 // The `cap` engine: libpcap inside the helper process through the optional npm addon `cap`.
+import * as fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { CaptureInterface, EngineStatus, StartRequest } from '../src/shared/captureProtocol';
 import { LinkType } from '../src/shared/packet';
@@ -81,9 +82,37 @@ function originalLength(buf: Buffer, n: number, linkType: number): number {
   return n;
 }
 
+/**
+ * cap 0.2.x bug: when open() throws after pcap_create, the addon keeps its pcap handle but never initialises its
+ * uv_poll_t, so close() — called by its GC finaliser, or by a later open() on the same object — runs uv_poll_stop
+ * on garbage and crashes (SIGSEGV) or corrupts the helper's event loop. Such objects must never be closed or
+ * collected: they stay here for the helper's lifetime (a small pcap_t each; the permission pre-check below keeps
+ * the common failure from ever reaching open()).
+ */
+const failedOpens: CapInstance[] = [];
+export const failedCapOpens = (): number => failedOpens.length;
+
+const CAP_NET_RAW = 13n;
+
+/** Linux: without root or CAP_NET_RAW, libpcap's socket(AF_PACKET) fails; say so without calling cap at all. */
+export function capPermissionProblem(): string | undefined {
+  if (process.platform !== 'linux' || process.geteuid?.() === 0) return undefined;
+  let status: string;
+  try {
+    status = fs.readFileSync('/proc/self/status', 'utf8');
+  } catch {
+    return undefined; // no /proc: let libpcap decide
+  }
+  const m = /^CapEff:\s*([0-9a-f]+)$/m.exec(status);
+  if (!m) return undefined;
+  return (BigInt(`0x${m[1]}`) >> CAP_NET_RAW) & 1n ? undefined : 'socket: Operation not permitted; this process has no CAP_NET_RAW';
+}
+
 export function startCap(req: StartRequest, cb: EngineCallbacks): RunningEngine {
   const { mod, reason } = loadCap();
   if (!mod) throw new EngineError({ code: 'ENOENGINE', message: `The cap engine is unavailable: ${reason}` }, true);
+  const denied = capPermissionProblem();
+  if (denied) throw new EngineError(classifyEngineError(denied, 'cap', req), true);
   const c = new mod.Cap();
   // cap copies every packet into this one buffer and emits synchronously; the sink copies it out at once.
   const buffer = Buffer.alloc(CAP_SNAPLEN);
@@ -91,6 +120,7 @@ export function startCap(req: StartRequest, cb: EngineCallbacks): RunningEngine 
   try {
     linkType = linkTypeOf(c.open(req.interface, req.filter, req.bufferSize, buffer));
   } catch (e) {
+    failedOpens.push(c);
     const err = classifyEngineError(e instanceof Error ? e.message : String(e), 'cap', req);
     throw new EngineError(err, err.code === 'EPERM' || err.code === 'EENGINE');
   }

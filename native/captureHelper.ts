@@ -28,8 +28,7 @@ import { Rpc } from '../src/shared/rpc';
 import { capInterfaces, capStatus, startCap } from './capEngine';
 import type { RunningEngine } from './engines';
 import { EngineError, osInterfaces } from './engines';
-import { dbg, processInterfaces, processStatus, startProcessEngine } from './processEngine';
-let lastTick = Date.now(); if (process.env.SLDBG_TICK) setInterval(() => { const now = Date.now(); dbg(`tick lag ${now - lastTick - 500} handles ${(process as any)._getActiveHandles().map((h: any) => h.constructor.name).join(',')}`); lastTick = now; }, 500).unref();
+import { processInterfaces, processStatus, startProcessEngine } from './processEngine';
 
 /** Past this much unsent output the extension is not keeping up: batches are dropped and counted. */
 const MAX_QUEUED_BYTES = Number(process.env.SOCKET_LAB_HELPER_MAX_QUEUE) || 32 * 1024 * 1024;
@@ -51,9 +50,7 @@ const captures = new Map<number, ActiveCapture>();
 let interfaceCache: CaptureInterface[] | undefined;
 
 function log(msg: string): void {
-  dbg(`log> ${msg}`);
   process.stderr.write(`[capture-helper ${process.pid}] ${msg}\n`);
-  dbg(`log written`);
 }
 
 function writeFrame(frame: Uint8Array): void {
@@ -166,7 +163,6 @@ async function start(req: StartRequest): Promise<StartReply> {
     };
     captures.set(c.id, c);
     try {
-      dbg(`req ${req.captureId} try ${engine}`);
       c.engine = await startEngine(engine, req, c);
       log(`capture ${c.id} on ${req.interface} with ${engine}${req.filter ? ` filter "${req.filter}"` : ''}`);
       return { ok: true, captureId: c.id, engine, linkType: c.engine.linkType };
@@ -251,7 +247,6 @@ function main(): void {
         continue;
       }
       try {
-        dbg(`frame in`);
         void rpc.receive(decodeControl(f.payload));
       } catch (e) {
         log(`ignored a bad control frame: ${e instanceof Error ? e.message : String(e)}`);

@@ -10,6 +10,8 @@ export type ProcessEngineName = 'dumpcap' | 'tcpdump';
 
 const READY_TIMEOUT_MS = 10_000;
 const STOP_TIMEOUT_MS = 3_000;
+/** A grandchild could hold the pipes open; past this the failure is classified from what stderr said so far. */
+const CLOSE_GRACE_MS = 1_000;
 
 export function processStatus(engine: ProcessEngineName): EngineStatus {
   return findExecutable(engine)
@@ -60,15 +62,10 @@ export function processInterfaces(engine: ProcessEngineName): CaptureInterface[]
   return list.length ? list : undefined;
 }
 
-import * as fsDbg from 'node:fs';
-export function dbg(m: string): void { if (process.env.SLDBG) fsDbg.appendFileSync('/tmp/sldbg.log', `${new Date().toISOString()} ${process.pid} ${m}\n`); }
 export function startProcessEngine(engine: ProcessEngineName, req: StartRequest, cb: EngineCallbacks): Promise<RunningEngine> {
-  dbg(`startProcessEngine ${engine} find`);
   const bin = findExecutable(engine);
-  dbg(`found ${bin}; spawning`);
   if (!bin) return Promise.reject(new EngineError({ code: 'ENOENGINE', message: processStatus(engine).reason ?? `${engine} is missing.` }, true));
   const child = spawn(bin, engineArgs(engine, req), { stdio: ['ignore', 'pipe', 'pipe'], shell: false });
-  dbg(`spawned pid ${child.pid}`);
   const reader = new PcapStreamReader();
   let stderr = '';
   let ready = false;
@@ -124,24 +121,22 @@ export function startProcessEngine(engine: ProcessEngineName, req: StartRequest,
       clearTimeout(timer);
       if (!ready) reject(new EngineError({ code: 'EENGINE', message: `${engine} could not be started: ${e.message}.` }, true));
     });
-    child.on('close', () => dbg(`close ${engine} ${child.pid}`));
-    child.stderr.on('data', (d) => dbg(`stderr ${engine} ${JSON.stringify(d)}`));
     child.on('exit', (code, signal) => {
-      dbg(`exit ${engine} ${child.pid} ${code} ${signal} stderr=${JSON.stringify(stderr)}`);
       exited = true;
       clearTimeout(timer);
       const why = signal ? `signal ${signal}` : `code ${code}`;
-      if (!ready) {
-        const err = classifyEngineError(stderr || `${engine} exited (${why})`, engine, req);
-        reject(new EngineError(err, err.code === 'EPERM' || err.code === 'EENGINE'));
-        return;
-      }
-      if (!stopping) {
-        void closed.then(() => {
-          const err = code === 0 && !signal ? undefined : classifyEngineError(stderr.replace(/.*(Capturing on|listening on).*\n?/g, '') || `exited (${why})`, engine, req);
-          cb.onEnd(`${engine} exited (${why})`, err);
-        });
-      }
+      // 'exit' can come before the child's last stderr chunk (dumpcap says "Capturing on" first): read the reason after 'close'.
+      const drained = ready ? closed : Promise.race([closed, new Promise<void>((r) => setTimeout(r, CLOSE_GRACE_MS))]);
+      void drained.then(() => {
+        if (!ready) {
+          const err = classifyEngineError(stderr || `${engine} exited (${why})`, engine, req);
+          reject(new EngineError(err, err.code === 'EPERM' || err.code === 'EENGINE'));
+          return;
+        }
+        if (stopping) return;
+        const err = code === 0 && !signal ? undefined : classifyEngineError(stderr.replace(/.*(Capturing on|listening on).*\n?/g, '') || `exited (${why})`, engine, req);
+        cb.onEnd(`${engine} exited (${why})`, err);
+      });
     });
   });
 }
