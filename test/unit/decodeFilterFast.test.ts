@@ -9,7 +9,8 @@ import { type PacketPredicate, compileFilter, filterOptions } from '../../src/co
 import { readCaptureFile } from '../../src/core/pcap/pcapReader';
 import { LinkType, type PacketRecord } from '../../src/shared/packet';
 import { TCP, ascii, cat, eth, ipv4, ipv6, record, tcp, tcpOpt, u16, u32, udp } from './decodeFrames';
-import { fuzzLinkTypes, mutate, prng, seedFrames } from './decodeFuzzCore';
+import { fuzzLinkTypes, mutate, seedFrames } from './decodeFuzzCore';
+import { prng } from './helpers';
 import { repoRoot } from './helpers';
 
 /** Every filter kind: fields with facts, fields only the tree has, aliases, `!=`, ranges, CIDR, presence, text. */

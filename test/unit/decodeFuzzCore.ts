@@ -5,19 +5,9 @@ import { compileFilter } from '../../src/core/decode/displayFilter';
 import { CaptureFormatError, PcapStreamReader } from '../../src/core/pcap/pcapStreamReader';
 import { writeCaptureFile } from '../../src/core/pcap/pcapWriter';
 import { LinkType, type PacketRecord } from '../../src/shared/packet';
+import { prng } from './helpers';
 import { TCP, arp, ascii, cat, dnsName, dnsQuery, eth, icmpEcho, ip4, ip6, ipv4, ipv6, nullHdr, sll, sll2, tcp, tcpOpt, u16, u32, udp, vlan } from './decodeFrames';
 
-/** Small, fast, seedable PRNG (mulberry32). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const dnsResponse = cat(
   u16(7), u16(0x8180), u16(1), u16(2), u16(0), u16(0),

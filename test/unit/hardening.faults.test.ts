@@ -7,7 +7,8 @@ import * as os from 'node:os';
 import { errorMessages, SocketLabError } from '../../src/core/errors';
 import { Session } from '../../src/core/sessions/session';
 import { SessionManager } from '../../src/core/sessions/sessionManager';
-import { backToMark, mark, MiB, randomBytes, rng, sleep, waitFor } from './hardening.util';
+import { backToMark, mark, MiB, randomBytes, sleep, waitFor } from './hardening.util';
+import { prng as rng } from './helpers';
 
 /** A coded error whose sentence is the table's (no stack, no raw errno text). */
 function assertCoded(e: unknown, codes: string[], mentions?: string): SocketLabError {

@@ -20,7 +20,8 @@ import { isPanelEvent, isPanelRequest, isSendSpec, responseValidators } from '..
 import { answerValidators, isPacketPanelEvent, isPacketPanelRequest } from '../../src/shared/packetPanelProtocol';
 import { LinkType, type PacketRecord } from '../../src/shared/packet';
 import { filesUnder, repoRoot } from './helpers';
-import { LONG, MiB, randomBytes, retainedBytes, rng } from './hardening.util';
+import { LONG, MiB, randomBytes, retainedBytes } from './hardening.util';
+import { prng as rng } from './helpers';
 
 /** SOCKET_LAB_LONG=1 tries ten times as many inputs. */
 const X = LONG ? 10 : 1;

@@ -9,7 +9,8 @@ import { helperLaunch } from '../../src/core/capture/helperLocation';
 import { SessionManager } from '../../src/core/sessions/sessionManager';
 import { UdpSession } from '../../src/core/sessions/udpSession';
 import { groupChildren } from '../../src/core/sessions/childGroups';
-import { backToMark, LONG, mark, MiB, randomBytes, retainedBytes, rng, sleep, waitFor } from './hardening.util';
+import { backToMark, LONG, mark, MiB, randomBytes, retainedBytes, sleep, waitFor } from './hardening.util';
+import { prng as rng } from './helpers';
 
 const KiB = 1024;
 /** Printed so scripts/long-tests.sh can copy the figures into docs/reliability.md. */

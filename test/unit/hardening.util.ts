@@ -61,17 +61,6 @@ export async function backToMark(m: ResourceMark, ms = 5000, slack = 0): Promise
   return mark();
 }
 
-/** mulberry32: a tiny seeded PRNG, so every fuzz run tries the same inputs. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function randomBytes(r: () => number, n: number): Uint8Array {
   const b = new Uint8Array(n);

@@ -13,3 +13,15 @@ export function filesUnder(dir: string, exts: string[]): string[] {
   }
   return out;
 }
+
+/** mulberry32: a tiny seeded PRNG, so every fuzz run tries the same inputs. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
