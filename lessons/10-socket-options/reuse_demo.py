@@ -16,8 +16,9 @@ STATES = {'01': 'ESTABLISHED', '06': 'TIME_WAIT', '08': 'CLOSE_WAIT', '0A': 'LIS
           '02': 'SYN_SENT', '03': 'SYN_RECV', '04': 'FIN_WAIT1', '05': 'FIN_WAIT2', '09': 'LAST_ACK'}
 
 
-def states_on_port(port: int) -> list:
-    """Read the kernel's TCP table (Linux /proc/net/tcp) for sockets whose local port is `port`."""
+def states_on_port(port: int, peer_port: int = 0) -> list:
+    """Read the kernel's TCP table (Linux /proc/net/tcp) for sockets whose local port is `port`
+    (and, when given, whose peer port is `peer_port`: another old connection may have used the same local port)."""
     try:
         with open('/proc/net/tcp') as f:
             rows = f.read().splitlines()[1:]
@@ -27,8 +28,9 @@ def states_on_port(port: int) -> list:
     for row in rows:
         cols = row.split()
         local, remote, st = cols[1], cols[2], cols[3]
-        if int(local.split(':')[1], 16) == port:
-            found.append(f'{STATES.get(st, st)} (peer port {int(remote.split(":")[1], 16)})')
+        remote_port = int(remote.split(':')[1], 16)
+        if int(local.split(':')[1], 16) == port and peer_port in (0, remote_port):
+            found.append(f'{STATES.get(st, st)} (peer port {remote_port})')
     return found
 
 
@@ -80,7 +82,7 @@ def part2_names_and_close_wait() -> None:
         while sock.recv(1024):  # read until the server's FIN
             pass
         time.sleep(0.2)
-        print(f'server closed first; our port {me[1]}: {", ".join(states_on_port(me[1])) or "nothing"}', flush=True)
+        print(f'server closed first; our port {me[1]}: {", ".join(states_on_port(me[1], peer[1])) or "nothing"}', flush=True)
     b = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     print('SO_BROADCAST default =', b.getsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST),
           '- a UDP socket must set it before sending to a broadcast address', flush=True)
