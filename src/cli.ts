@@ -12,7 +12,6 @@ const usage = `${productName} ${version}
 Usage: socket-lab <command> [options]
 
 Commands:
-  (added as features land; see README.md)
   sockets         list the machine's sockets (--pid P --port N --state S --json)
   capture         capture packets to a file (--interface IF --filter EXPR --count N --duration S --write FILE)
   decode          decode a pcap/pcapng file like Wireshark's packet list (FILE [--json] [--filter EXPR])
