@@ -8,7 +8,6 @@ import * as path from 'node:path';
 import { parseLsof } from '../../src/core/ossockets/lsof';
 import { parseNetstatAno, parseTasklistCsv } from '../../src/core/ossockets/netstat';
 import {
-  compressIpv6,
   decodeHexAddress,
   parsePpidFromStat,
   parseProcNetInet,
@@ -50,8 +49,9 @@ describe('ossockets: /proc/net parsers on captured fixtures', () => {
     assert.equal(decodeHexAddress('0000000000000000FFFF00000100007F'), '::ffff:127.0.0.1');
     // fe80::1 stored as four little-endian words
     assert.equal(decodeHexAddress('000080FE000000000000000001000000'), 'fe80::1');
-    assert.equal(compressIpv6([0x2001, 0xdb8, 0, 0, 1, 0, 0, 1]), '2001:db8::1:0:0:1');
-    assert.equal(compressIpv6([1, 0, 2, 0, 3, 0, 4, 0]), '1:0:2:0:3:0:4:0');
+    // RFC 5952: the longest run of ≥ 2 zero groups (the first of equal runs) is `::`; a lone zero group stays
+    assert.equal(decodeHexAddress('20010DB8000000000001000000000001', 'BE'), '2001:db8::1:0:0:1');
+    assert.equal(decodeHexAddress('00010000000200000003000000040000', 'BE'), '1:0:2:0:3:0:4:0');
   });
 
   it('names every TCP state code', () => {

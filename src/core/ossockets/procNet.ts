@@ -1,4 +1,5 @@
 // Parsers for Linux /proc/net/{tcp,tcp6,udp,udp6,unix}: pure functions over the file text.
+import { formatIpv6 } from '../decode/format';
 import type { OsSocket, SocketState, TcpState, UnixState } from './types';
 
 export type Endianness = 'LE' | 'BE';
@@ -35,35 +36,8 @@ export function decodeHexAddress(hex: string, endianness: Endianness = 'LE'): st
   if (hex.length !== 32) throw new Error(`not a /proc address: ${hex}`);
   const bytes: number[] = [];
   for (let i = 0; i < 32; i += 8) bytes.push(...wordBytes(hex.slice(i, i + 8), endianness));
-  // IPv4-mapped (::ffff:a.b.c.d) reads best in its dotted form, as `ss` shows it.
-  if (bytes.slice(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff) {
-    return `::ffff:${bytes.slice(12).join('.')}`;
-  }
-  const groups: number[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push((bytes[i] << 8) | bytes[i + 1]);
-  return compressIpv6(groups);
-}
-
-/** RFC 5952 text: the longest run (≥ 2) of zero groups becomes `::`. */
-export function compressIpv6(groups: number[]): string {
-  let bestStart = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen && j - i >= 2) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (bestStart < 0) return hex.join(':');
-  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
+  // RFC 5952 text, IPv4-mapped addresses in their dotted form (as `ss` and Wireshark show them)
+  return formatIpv6(Uint8Array.from(bytes), 0);
 }
 
 function splitEndpoint(field: string, endianness: Endianness): [string, number] {
