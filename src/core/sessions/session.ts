@@ -3,7 +3,7 @@ import { Emitter } from '../../shared/disposable';
 import { encodeFrame, FrameDecoder, Framing } from '../codec/framing';
 import { CodecError } from '../codec/codecError';
 import { ErrorParams, SocketLabError } from '../errors';
-import { Transcript } from './transcript';
+import { Transcript, type TranscriptStats } from './transcript';
 
 export type SessionKind = 'tcp-server' | 'tcp-client' | 'tcp-accepted' | 'udp' | 'unix-server' | 'unix-client' | 'unix-accepted';
 export type SessionState = 'connecting' | 'listening' | 'open' | 'half-closed-by-peer' | 'half-closed-by-us' | 'closed' | 'failed';
@@ -27,13 +27,8 @@ export interface SendOptions {
   framing?: Framing;
 }
 
-export interface SessionStats {
-  readonly bytesIn: number;
-  readonly bytesOut: number;
-  readonly chunksIn: number;
-  readonly chunksOut: number;
-  readonly droppedBytes: number;
-  readonly droppedChunks: number;
+/** The transcript's counters, plus what only the live session knows. */
+export interface SessionStats extends TranscriptStats {
   /** Bytes per second each way since the session started. */
   readonly rateIn: number;
   readonly rateOut: number;

@@ -7,7 +7,7 @@ import { mapSocketError, SocketLabError } from '../errors';
 import { ListenerSession } from './listenerSession';
 import { ServerMode, serverModes, Session, SessionChangeKind } from './session';
 import { StreamSession } from './streamSession';
-import { UdpSession } from './udpSession';
+import { UdpSession, type UdpSessionOptions } from './udpSession';
 
 export type { Session, SessionKind, SessionState, ServerMode, SessionError, SendOptions, SessionStats } from './session';
 
@@ -27,16 +27,8 @@ export interface TcpConnectOptions {
   /** ETIMEDOUT after this many ms without a connection (default 10 s). */
   timeoutMs?: number;
 }
-export interface UdpOpenOptions {
-  /** Bind address (127.0.0.1 when only a port is given); neither means unbound. */
-  host?: string;
-  port?: number;
-  remoteHost?: string;
-  remotePort?: number;
-  mode?: ServerMode;
-  framing?: Framing;
-  recvBufferSize?: number;
-}
+/** The manager binds 127.0.0.1 when only a port is given; neither host nor port means unbound. */
+export type UdpOpenOptions = Omit<UdpSessionOptions, 'transcriptBytes'>;
 export interface UnixServerOptions {
   path: string;
   mode?: ServerMode;
