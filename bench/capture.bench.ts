@@ -1,6 +1,7 @@
 // Packets per second the capture helper delivers to the extension with zero loss, on a bounded, paced UDP flood
 // on lo, against `tcpdump -w /dev/null` on the same flood in the same run. Loss = sent − delivered, counted on
 // `udp dst port X` (tcpdump's own "dropped by kernel" line misleads on lo, where the kernel shows packets twice).
+import { sendPacedUdp } from './udpSender';
 import { spawn, spawnSync } from 'node:child_process';
 import * as dgram from 'node:dgram';
 import type { AddressInfo } from 'node:net';
@@ -19,34 +20,8 @@ if (process.getuid?.() !== 0) {
   process.exit(0);
 }
 
-// The sender runs in its own process so pacing does not compete with the capture's event loop.
-const senderSource = `
-const dgram = require('node:dgram');
-const [port, count, pps, size] = process.argv.slice(1).map(Number);
-const s = dgram.createSocket('udp4');
-const buf = Buffer.alloc(size, 0x61);
-let sent = 0, inflight = 0, failed = 0;
-const t0 = process.hrtime.bigint();
-function done() { const secs = Number(process.hrtime.bigint() - t0) / 1e9; process.stdout.write(JSON.stringify({ sent: sent - failed, failed, secs })); s.close(); }
-function pump() {
-  const due = pps > 0 ? Math.min(count, Math.floor(Number(process.hrtime.bigint() - t0) / 1e9 * pps)) : count;
-  let burst = 0;
-  while (sent < due && burst < 2000 && inflight < 4000) {
-    sent++; burst++; inflight++;
-    s.send(buf, port, '127.0.0.1', (err) => { inflight--; if (err) failed++; if (sent === count && inflight === 0) done(); });
-  }
-  if (sent < count) setImmediate(pump);
-}
-pump();
-`;
-
 function flood(port: number, count: number, pps: number): Promise<{ sent: number; secs: number }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-e', senderSource, String(port), String(count), String(pps), String(PAYLOAD)], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`sender exited ${code}`))));
-  });
+  return sendPacedUdp(port, count, pps, PAYLOAD);
 }
 
 /** A port nothing listens on (the kernel answers with rate-limited ICMP, which the filter ignores). */

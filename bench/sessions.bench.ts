@@ -1,5 +1,6 @@
 // Socket Lab sessions against plain Node (and socat) measured in the same run, every figure a ratio.
 // Loopback only, bounded in bytes, packets, connections and time. Goal: >= 0.8 of plain Node on each.
+import { sendPacedUdp } from './udpSender';
 import { spawn, spawnSync } from 'node:child_process';
 import * as dgram from 'node:dgram';
 import * as fs from 'node:fs';
@@ -124,38 +125,10 @@ async function labEcho(total: number): Promise<number> {
   return ms;
 }
 
-// The UDP sender runs in its own process so pacing does not compete with the receiver's event loop.
-const senderSource = `
-const dgram = require('node:dgram');
-const [port, count, pps, size] = process.argv.slice(1).map(Number);
-const s = dgram.createSocket('udp4');
-const buf = Buffer.alloc(size, 0x61);
-let sent = 0, inflight = 0, failed = 0;
-const t0 = process.hrtime.bigint();
-function done() { const secs = Number(process.hrtime.bigint() - t0) / 1e9; process.stdout.write(JSON.stringify({ sent: sent - failed, secs })); s.close(); }
-function pump() {
-  const due = Math.min(count, Math.floor(Number(process.hrtime.bigint() - t0) / 1e9 * pps));
-  let burst = 0;
-  while (sent < due && burst < 2000 && inflight < 4000) {
-    sent++; burst++; inflight++;
-    s.send(buf, port, '127.0.0.1', (err) => { inflight--; if (err) failed++; if (sent === count && inflight === 0) done(); });
-  }
-  if (sent < count) setImmediate(pump);
-}
-pump();`;
-
 function rcvbufErrors(): number {
   const lines = fs.readFileSync('/proc/net/snmp', 'utf8').split('\n').filter((l) => l.startsWith('Udp:'));
   const [head, vals] = [lines[0].split(/\s+/), lines[1].split(/\s+/)];
   return Number(vals[head.indexOf('RcvbufErrors')]);
-}
-
-async function sendPaced(port: number, count: number, pps: number, size: number): Promise<{ sent: number; secs: number }> {
-  const child = spawn(process.execPath, ['-e', senderSource, String(port), String(count), String(pps), String(size)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout.on('data', (d) => (out += d));
-  await new Promise((r) => child.on('exit', r));
-  return JSON.parse(out);
 }
 
 async function udpRun(lab: boolean, pps: number, size: number): Promise<{ received: number; sent: number; drops: number; rate: number; socketDrops?: number }> {
@@ -182,7 +155,7 @@ async function udpRun(lab: boolean, pps: number, size: number): Promise<{ receiv
     close = () => s.close();
   }
   const before = rcvbufErrors();
-  const r = await sendPaced(port, count, pps, size);
+  const r = await sendPacedUdp(port, count, pps, size);
   await new Promise((res) => setTimeout(res, 200)); // let the last datagrams drain from the buffer
   const socketDrops = labDrops ? await labDrops() : undefined;
   close();
