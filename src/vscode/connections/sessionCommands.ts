@@ -6,7 +6,7 @@ import { CodecError } from '../../core/codec/codecError';
 import { checkEncoding } from '../../core/codec/encoding';
 import { parseFraming, type Framing } from '../../core/codec/framing';
 import { buildPayload, parseLineEnding } from '../../core/codec/payload';
-import { errorLanguageFor, localizeError, SocketLabError } from '../../core/errors';
+import { errorLanguageFor, formatAddress, localizeError, SocketLabError } from '../../core/errors';
 import { ServerMode, serverModes, Session } from '../../core/sessions/session';
 import { checkPort, isLoopback, SessionManager } from '../../core/sessions/sessionManager';
 import { registerCommand } from '../commands';
@@ -172,7 +172,7 @@ export class SessionCommands {
       if (!(await this.confirmBind(host, args))) return undefined;
       const framing = this.framing(args);
       const id = await this.open(() => this.manager.startTcpServer({ host, port, mode: mode ?? 'manual', framing }));
-      if (id) await this.remember('tcpServer', host === '127.0.0.1' ? String(port) : `${host.includes(':') ? `[${host}]` : host}:${port}`);
+      if (id) await this.remember('tcpServer', host === '127.0.0.1' ? String(port) : formatAddress(host, port));
       return id;
     } catch (e) {
       void vscode.window.showErrorMessage(userMessage(e));
@@ -193,7 +193,7 @@ export class SessionCommands {
         port = hp.port;
       } else port = checkPort(args.port, false);
       host = host?.trim() || '127.0.0.1';
-      const target = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+      const target = formatAddress(host, port);
       await this.remember('tcpConnect', target);
       return await this.open(() => this.manager.connectTcp({ host, port, mode: this.mode(args), framing: this.framing(args) }));
     } catch (e) {
