@@ -354,28 +354,35 @@ const PALETTE_PLACEHOLDER = 'Type the name of a command to run.';
 
 /** Runs a command from the palette by its full title, e.g. `Socket Lab: About`. */
 export async function runCommand(page: Page, title: string): Promise<void> {
+  // Contributed commands reach the palette only once the extension registry has loaded them.
+  if (title.startsWith('Socket Lab:')) await page.locator('.activitybar [aria-label^="Socket Lab"]').first().waitFor({ timeout: UI_TIMEOUT });
   const rows = page.locator('.quick-input-widget .quick-input-list .monaco-list-row');
   const row = rows.filter({ has: page.locator('.label-name', { hasText: exactText(title) }) }).first();
   for (let attempt = 0; ; attempt++) {
+    const last = attempt >= 2;
     const input = await openPalette(page);
-    // A busy workbench may close the palette again (focus moving to a view or webview): then open it again.
     const filled = await input
       .fill(`>${title}`, { timeout: 5_000 })
       .then(() => true)
       .catch(() => false);
-    if (!filled && attempt < 2) continue;
     // Enter only once the filtered list has caught up with the text, or it runs whatever was first before.
-    const found = await row
-      .waitFor({ timeout: UI_TIMEOUT })
-      .then(() => true)
-      .catch(() => false);
-    if (found) break;
-    const stillOpen = await input.isVisible().catch(() => false);
-    if (!stillOpen && attempt < 2) continue;
-    await page.keyboard.press('Escape'); // leave the palette closed for the next step
-    throw new Error(`command "${title}" is not in the palette (is it contributed and spelled exactly so?)`);
+    const found =
+      filled &&
+      (await row
+        .waitFor({ timeout: last ? UI_TIMEOUT : 10_000 })
+        .then(() => true)
+        .catch(() => false));
+    // A busy workbench may close or re-render the palette under us (focus moving to a view or webview): open it again.
+    const clicked =
+      found &&
+      (await row
+        .click({ timeout: 5_000 })
+        .then(() => true)
+        .catch(() => false));
+    if (clicked) break;
+    if (await input.isVisible().catch(() => false)) await page.keyboard.press('Escape'); // leave the palette closed
+    if (last) throw new Error(found ? `could not run "${title}" from the palette` : `command "${title}" is not in the palette (is it contributed and spelled exactly so?)`);
   }
-  await row.click();
   // The palette is done once it closed or a quick input of the command replaced it.
   await page
     .waitForFunction(
