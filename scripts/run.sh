@@ -2,6 +2,7 @@
 # Installs everything and runs Socket Lab: in desktop VS Code when `code` is on PATH, else in the pinned
 # code-server on 127.0.0.1 (prints the URL to open). Usage: ./scripts/run.sh [folder-to-open]
 set -euo pipefail
+# shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 require_node
@@ -24,8 +25,15 @@ VERSION="$(node -p "require('$ROOT/package.json').version")"
 STATE="$ROOT/.cache/run"
 WORKSPACE="${1:-$STATE/workspace}"
 mkdir -p "$STATE/user-data/User" "$STATE/extensions" "$WORKSPACE"
-[[ -f "$STATE/user-data/User/settings.json" ]] ||
-  echo '{ "workbench.startupEditor": "none", "telemetry.telemetryLevel": "off" }' > "$STATE/user-data/User/settings.json"
+# Our defaults, added to the user's own settings without overwriting any they chose. autoForwardPorts: false stops
+# code-server's "Open in Browser" toast every time a Socket Lab server starts listening.
+SETTINGS="$STATE/user-data/User/settings.json" node -e '
+  const fs = require("fs"); const file = process.env.SETTINGS;
+  let current = {};
+  try { current = JSON.parse(fs.readFileSync(file, "utf8")); } catch (e) { if (e.code !== "ENOENT") process.exit(0); }
+  const defaults = { "workbench.startupEditor": "none", "telemetry.telemetryLevel": "off", "remote.autoForwardPorts": false };
+  const merged = { ...defaults, ...current };
+  if (JSON.stringify(merged) !== JSON.stringify(current)) fs.writeFileSync(file, JSON.stringify(merged, null, 2) + "\n");'
 echo "auth: none" > "$STATE/config.yaml"  # our own config, so ~/.config/code-server stays untouched
 "$CODE_SERVER" --config "$STATE/config.yaml" --extensions-dir "$STATE/extensions" \
   --install-extension "$ROOT/socket-lab-$VERSION.vsix" --force >/dev/null

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything and runs every test: type-check, lint, build, unit, and e2e in a real VS Code (code-server).
 set -euo pipefail
+# shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 require_node
