@@ -10,13 +10,13 @@ import { registerFileRunner } from './vscode/systemSockets/fileRunner';
 import { registerSystemSocketsView } from './vscode/systemSockets/systemSocketsView';
 import { registerLessons } from './vscode/lessons/lessonCommands';
 import { SessionManager } from './core/sessions/sessionManager';
-import { registerConnections, transcriptBytesFromSettings } from './vscode/connections/registerConnections';
+import { registerConnections, retentionFromSettings, transcriptBytesFromSettings } from './vscode/connections/registerConnections';
 import { registerSessionPanel } from './vscode/sessionPanel';
 
 export function activate(context: vscode.ExtensionContext): void {
   registerAboutCommand(context);
   // every socket Socket Lab opens (servers, clients, UDP) lives in this one manager; no socket opens here
-  const sessions = new SessionManager({ transcriptBytes: transcriptBytesFromSettings() });
+  const sessions = new SessionManager({ transcriptBytes: transcriptBytesFromSettings(), ...retentionFromSettings() });
   context.subscriptions.push({ dispose: () => sessions.dispose() });
   // programs run with socketLab.file.run/debug; the Connections tree (top group) and System Sockets render them
   const programs = new ProgramWatchManager();

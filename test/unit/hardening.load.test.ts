@@ -65,7 +65,9 @@ describe('hardening: load (loopback, bounded)', function () {
       const secs = (Date.now() - t0) / 1000;
       const bad = results.filter((r) => r.sent !== r.got || r.n !== M);
       assert.equal(bad.length, 0, `${bad.length} of ${N} clients got different bytes back`);
-      assert.equal(srv.children.length, N);
+      // nothing cleared: closed connections beyond the default 100 kept are forgotten by the manager, and counted
+      assert.equal(srv.children.length + srv.forgottenChildren, N);
+      assert.ok(srv.children.length <= 100, `${srv.children.length} connections kept`);
       for (const c of srv.children) {
         assert.equal(c.transcript.counters.bytesIn, M);
         assert.equal(c.transcript.counters.bytesOut, M);
@@ -83,7 +85,7 @@ describe('hardening: load (loopback, bounded)', function () {
       assert.ok(view.length <= 101, `tree would render ${view.length} rows`);
       srv.close();
       await waitFor(() => srv.state === 'closed' && srv.children.every((c) => !c.isAlive), 10_000, 'server and children closed');
-      assert.equal(m.clearClosed(), N + 1);
+      assert.equal(m.clearClosed(), srv.children.length + 1);
       assert.equal(m.all().length, 0);
     } finally {
       m.dispose();
@@ -98,7 +100,6 @@ describe('hardening: load (loopback, bounded)', function () {
       const srv = await m.startTcpServer({ port: 0, mode: 'echo' });
       const before = mark();
       const mem0 = retainedBytes();
-      let cleared = 0;
       const t0 = Date.now();
       for (let i = 0; i < K; i++) {
         if (i % 2 === 0) {
@@ -117,15 +118,16 @@ describe('hardening: load (loopback, bounded)', function () {
             s.on('close', () => resolve());
           });
         }
-        if (i % 500 === 499) cleared += m.clearClosed();
       }
       await waitFor(() => srv.children.every((c) => !c.isAlive), 10_000, 'every accepted connection closed');
-      cleared += m.clearClosed();
+      await sleep(10); // the manager forgets the oldest closed sessions a microtask after each close
       const secs = (Date.now() - t0) / 1000;
-      assert.equal(cleared, K + K / 2, 'every accepted connection and every client session was forgotten');
-      assert.deepEqual(m.all().map((s) => s.id), [srv.id]);
-      assert.equal(srv.children.length, 0);
-      assert.equal(groupChildren([], {}).length, 0);
+      // nothing cleared by hand: the manager keeps the newest 100 closed connections and 100 closed clients
+      assert.equal(srv.children.length, 100);
+      assert.equal(srv.forgottenChildren, K - 100);
+      assert.equal(m.forgottenRoots, K / 2 - 100);
+      assert.equal(m.all().length, 1 + 100 + 100);
+      assert.ok(groupChildren(srv.children.map((c) => ({ id: c.id, state: c.state })), {}).length <= 101);
       const after = await backToMark(before, 10_000);
       const grown = retainedBytes() - mem0;
       figure('short-connections', { connections: K, seconds: secs.toFixed(1), fdsBefore: before.fds ?? '?', fdsAfter: after.fds ?? '?', handlesBefore: before.handles, handlesAfter: after.handles, retainedGrowthMiB: (grown / MiB).toFixed(1) });

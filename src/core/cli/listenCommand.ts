@@ -65,7 +65,8 @@ export async function runListen(argv: string[], io: CliIo): Promise<number> {
   }
   const { target, mode, framing, count, timeout, encoding, hex, json } = opts;
   const emit = (o: object) => io.out(`${JSON.stringify(o)}\n`);
-  const manager = new SessionManager({ transcriptBytes: 256 * 1024 });
+  // a listener left running keeps no finished connection: each is printed as it happens, then forgotten
+  const manager = new SessionManager({ transcriptBytes: 256 * 1024, closedChildrenKept: 0 });
   let session: Session;
   try {
     if (target.proto === 'tcp') session = await manager.startTcpServer({ host: target.host, port: target.port!, mode, framing });

@@ -27,6 +27,9 @@ export class ListenerSession extends Session {
   /** Fires for each accepted connection (already in `children`). */
   readonly onDidAccept = this._onDidAccept.event;
   private ordinal = 0;
+  /** Closed connections forgotten to bound memory (their byte counts stay in `stats`). */
+  forgottenChildren = 0;
+  private forgottenTotals = { bytesIn: 0, bytesOut: 0, chunksIn: 0, chunksOut: 0, droppedBytes: 0, droppedChunks: 0 };
   private closing = false;
   private listenedOnce = false;
 
@@ -123,6 +126,7 @@ export class ListenerSession extends Session {
       ordinal: ++this.ordinal,
       forward: { hasListeners: () => this.hasMessageListeners, fire: (m: ReceivedMessage) => this.fireMessage(m) },
     });
+    child.transcriptBudget = this.transcriptBudget;
     this._children.push(child);
     this._onDidAccept.fire(child);
     this.changed('children');
@@ -133,6 +137,28 @@ export class ListenerSession extends Session {
     for (let i = this._children.length - 1; i >= 0; i--) if (ids.has(this._children[i].id)) this._children.splice(i, 1);
   }
 
+  /** Removes the oldest closed children beyond `keep` and returns them; their counts move into `forgottenChildren`. */
+  forgetClosedBeyond(keep: number): StreamSession[] {
+    let closed = 0;
+    for (const c of this._children) if (!c.isAlive) closed++;
+    if (closed <= keep) return [];
+    const gone: StreamSession[] = [];
+    let excess = closed - keep;
+    const kept: StreamSession[] = [];
+    for (const c of this._children) {
+      if (excess > 0 && !c.isAlive) {
+        gone.push(c);
+        excess--;
+        const k = c.transcript.counters;
+        for (const key of Object.keys(this.forgottenTotals) as (keyof typeof this.forgottenTotals)[]) this.forgottenTotals[key] += k[key];
+      } else kept.push(c);
+    }
+    this._children.splice(0, this._children.length, ...kept);
+    this.forgottenChildren += gone.length;
+    this.changed('children');
+    return gone;
+  }
+
   override setMode(mode: ServerMode): void {
     super.setMode(mode);
     for (const c of this._children) if (c.isAlive) c.setMode(mode);
@@ -140,7 +166,7 @@ export class ListenerSession extends Session {
 
   /** A server's counters are the sum of its children's. */
   override get stats(): SessionStats {
-    let bytesIn = 0, bytesOut = 0, chunksIn = 0, chunksOut = 0, droppedBytes = 0, droppedChunks = 0;
+    let { bytesIn, bytesOut, chunksIn, chunksOut, droppedBytes, droppedChunks } = this.forgottenTotals;
     for (const c of this._children) {
       const k = c.transcript.counters;
       bytesIn += k.bytesIn;

@@ -3,7 +3,7 @@ import { Emitter } from '../../shared/disposable';
 import { encodeFrame, FrameDecoder, Framing } from '../codec/framing';
 import { CodecError } from '../codec/codecError';
 import { ErrorParams, SocketLabError } from '../errors';
-import { Transcript, type TranscriptStats } from './transcript';
+import { Transcript, type TranscriptBudget, type TranscriptStats } from './transcript';
 
 export type SessionKind = 'tcp-server' | 'tcp-client' | 'tcp-accepted' | 'udp' | 'unix-server' | 'unix-client' | 'unix-accepted';
 export type SessionState = 'connecting' | 'listening' | 'open' | 'half-closed-by-peer' | 'half-closed-by-us' | 'closed' | 'failed';
@@ -83,6 +83,9 @@ export abstract class Session {
     return (this._onDidChange ??= new Emitter<SessionChangeKind>()).event(listener);
   }
 
+  /** Shared by all of a manager's sessions (set by the SessionManager before any byte is recorded). */
+  transcriptBudget?: TranscriptBudget;
+
   /** Used by the SessionManager, once per session. */
   setObserver(observer: (s: Session, kind: SessionChangeKind) => void): void {
     this.observer = observer;
@@ -95,7 +98,7 @@ export abstract class Session {
 
   /** Every chunk sent or received, once, in a bounded ring. */
   get transcript(): Transcript {
-    return (this._transcript ??= new Transcript(this.transcriptBytes));
+    return (this._transcript ??= new Transcript(this.transcriptBytes, this.transcriptBudget, () => this.isAlive));
   }
 
   /** Framed messages received; for servers, also every child's. Framing only runs while someone listens. */

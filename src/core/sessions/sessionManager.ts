@@ -7,6 +7,7 @@ import { mapSocketError, SocketLabError } from '../errors';
 import { ListenerSession } from './listenerSession';
 import { ServerMode, serverModes, Session, SessionChangeKind } from './session';
 import { StreamSession } from './streamSession';
+import { TranscriptBudget } from './transcript';
 import { UdpSession, type UdpSessionOptions } from './udpSession';
 
 export type { Session, SessionKind, SessionState, ServerMode, SessionError, SendOptions, SessionStats } from './session';
@@ -50,6 +51,10 @@ export interface SessionManagerChange {
 export interface SessionManagerOptions {
   /** Ring size of each session's transcript. */
   transcriptBytes?: number;
+  /** All transcripts together hold at most this many bytes (default 64 MiB); finished sessions give theirs up first. */
+  transcriptBudgetBytes?: number;
+  /** Closed connections each server keeps for reading (default 100); older ones are forgotten and counted. */
+  closedChildrenKept?: number;
 }
 
 /** A value for an error sentence; objects without a prototype (no toString) cannot make String() throw. */
@@ -91,13 +96,48 @@ export class SessionManager {
   private readonly _onDidAdd = new Emitter<Session>();
   readonly onDidAdd = this._onDidAdd.event;
   transcriptBytes: number;
+  readonly transcriptBudget: TranscriptBudget;
+  closedChildrenKept: number;
+  private readonly trimQueue = new Set<ListenerSession | 'roots'>();
+  /** Closed clients and servers forgotten to bound memory (beyond `closedChildrenKept` of them). */
+  forgottenRoots = 0;
 
   constructor(opts: SessionManagerOptions = {}) {
     this.transcriptBytes = opts.transcriptBytes ?? 4 * 1024 * 1024;
+    this.transcriptBudget = new TranscriptBudget(opts.transcriptBudgetBytes ?? 64 * 1024 * 1024);
+    this.closedChildrenKept = opts.closedChildrenKept ?? 100;
   }
 
   private newId = (): string => `s${this.nextId++}`;
-  private readonly observe = (session: Session, kind: SessionChangeKind): void => this._onDidChange.fire({ session, kind });
+  private readonly observe = (session: Session, kind: SessionChangeKind): void => {
+    if (kind === 'state' && !session.isAlive) {
+      const parent = session.parentId === undefined ? 'roots' : this.sessions.get(session.parentId);
+      if (parent === 'roots' || parent instanceof ListenerSession) this.scheduleTrim(parent);
+    }
+    this._onDidChange.fire({ session, kind });
+  };
+
+  /** Forgets a server's (or the roots') oldest closed sessions beyond `closedChildrenKept`, once the event settles. */
+  private scheduleTrim(server: ListenerSession | 'roots'): void {
+    if (this.trimQueue.size === 0) queueMicrotask(() => this.trimClosedChildren());
+    this.trimQueue.add(server);
+  }
+
+  private trimClosedChildren(): void {
+    const servers = [...this.trimQueue];
+    this.trimQueue.clear();
+    let forgot = 0;
+    for (const server of servers) {
+      if (this.disposed) return;
+      const gone = server === 'roots' ? this.forgetClosedRoots() : server.forgetClosedBeyond(this.closedChildrenKept);
+      for (const s of gone) {
+        this.sessions.delete(s.id);
+        s.dispose();
+        forgot++;
+      }
+    }
+    if (forgot) this._onDidChange.fire({ kind: 'removed' });
+  }
 
   private add<T extends Session>(s: T): T {
     if (this.disposed) {
@@ -105,6 +145,7 @@ export class SessionManager {
       throw new SocketLabError('ECLOSED', { addr: s.label });
     }
     this.sessions.set(s.id, s);
+    s.transcriptBudget ??= this.transcriptBudget;
     s.setObserver(this.observe);
     if (s instanceof ListenerSession) s.onDidAccept((child) => this.add(child));
     this._onDidAdd.fire(s);
@@ -170,6 +211,14 @@ export class SessionManager {
     }));
     s.armConnectTimeout(opts.timeoutMs ?? 10_000);
     return this.started(s, () => s.whenConnected());
+  }
+
+  /** The oldest closed roots beyond `closedChildrenKept`, with their children. */
+  private forgetClosedRoots(): Session[] {
+    const closed = this.roots().filter((s) => !s.isAlive);
+    const gone = closed.slice(0, Math.max(0, closed.length - this.closedChildrenKept));
+    this.forgottenRoots += gone.length;
+    return gone.flatMap((s) => (s instanceof ListenerSession ? [s, ...s.children] : [s]));
   }
 
   get(id: string): Session | undefined {

@@ -31,6 +31,41 @@ export interface TranscriptStats {
   readonly droppedChunks: number;
 }
 
+/**
+ * One byte budget shared by every transcript of a SessionManager: each ring is bounded on its own, and all of them
+ * together stay under `limitBytes`. Over the limit, the oldest bytes of finished sessions go first (oldest session
+ * first), then the oldest bytes of open ones (each keeps its newest chunk). Every byte dropped is counted.
+ */
+export class TranscriptBudget {
+  private readonly members = new Map<Transcript, () => boolean>();
+  heldBytes = 0;
+
+  constructor(public limitBytes = 64 * 1024 * 1024) {}
+
+  /** `alive` tells whether the transcript's session is still open. */
+  track(t: Transcript, alive: () => boolean): void {
+    this.members.set(t, alive);
+  }
+
+  /** False when `t` was not (or no longer) tracked. */
+  untrack(t: Transcript): boolean {
+    return this.members.delete(t);
+  }
+
+  /** Drops oldest bytes until the total is within the limit again. */
+  reclaim(): void {
+    if (this.heldBytes <= this.limitBytes) return;
+    for (const [t, alive] of this.members) {
+      if (!alive()) t.dropDownTo(0, () => this.heldBytes > this.limitBytes);
+      if (this.heldBytes <= this.limitBytes) return;
+    }
+    for (const t of this.members.keys()) {
+      t.dropDownTo(1, () => this.heldBytes > this.limitBytes);
+      if (this.heldBytes <= this.limitBytes) return;
+    }
+  }
+}
+
 export class Transcript {
   private readonly ring: Stored[] = [];
   private head = 0; // index in ring of the oldest held chunk
@@ -42,7 +77,14 @@ export class Transcript {
   /** Fires once per appended chunk, with metadata only. */
   readonly onDidGrow = this._onDidGrow.event;
 
-  constructor(readonly capacityBytes = 4 * 1024 * 1024) {}
+  /** With a budget, `alive` tells it whether this transcript's session is still open. */
+  constructor(
+    readonly capacityBytes = 4 * 1024 * 1024,
+    private readonly budget?: TranscriptBudget,
+    alive: () => boolean = () => true,
+  ) {
+    budget?.track(this, alive);
+  }
 
   /** Stores `data` as it is (no copy): callers hand over ownership of the bytes. */
   append(dir: Direction, data: Uint8Array, peer?: string, time = Date.now()): TranscriptChunk {
@@ -57,14 +99,31 @@ export class Transcript {
     }
     this.ring.push(chunk);
     this.heldBytes += data.length;
+    if (this.budget) this.budget.heldBytes += data.length;
     while (this.heldBytes > this.capacityBytes && this.held > 1) this.dropOldest();
+    this.budget?.reclaim();
+    this.compact();
+    const meta = strip(chunk);
+    this._onDidGrow.fire(meta);
+    return meta;
+  }
+
+  /** Drops oldest chunks while `more()` says so and more than `keep` chunks are held (the budget's lever). */
+  dropDownTo(keep: number, more: () => boolean): void {
+    while (this.held > keep && more()) this.dropOldest();
+    this.compact();
+  }
+
+  private compact(): void {
     if (this.head > 1024 && this.head * 2 > this.ring.length) {
       this.ring.splice(0, this.head);
       this.head = 0;
     }
-    const meta = strip(chunk);
-    this._onDidGrow.fire(meta);
-    return meta;
+  }
+
+  /** Bytes of the chunks still held. */
+  get bytesHeld(): number {
+    return this.heldBytes;
   }
 
   private dropOldest(): void {
@@ -72,6 +131,7 @@ export class Transcript {
     this.ring[this.head] = undefined as unknown as Stored;
     this.head++;
     this.heldBytes -= c.length;
+    if (this.budget) this.budget.heldBytes -= c.length;
     this.stats.droppedBytes += c.length;
     this.stats.droppedChunks++;
   }
@@ -149,6 +209,7 @@ export class Transcript {
 
   dispose(): void {
     this._onDidGrow.dispose();
+    if (this.budget?.untrack(this)) this.budget.heldBytes -= this.heldBytes;
   }
 }
 

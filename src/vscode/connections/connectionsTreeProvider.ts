@@ -76,6 +76,8 @@ export function sessionDescription(s: Session): string {
   if (s.kind === 'tcp-server' || s.kind === 'unix-server' || s.kind === 'udp') parts.push(s.mode);
   // a UDP flood loses datagrams in the kernel: show the count, never drop silently
   if (st.kernelDrops) parts.push(vscode.l10n.t('{0} datagrams dropped by the kernel', st.kernelDrops));
+  // closed connections beyond socketLab.transcript.closedConnectionsKept are forgotten: say how many
+  if (s instanceof ListenerSession && s.forgottenChildren) parts.push(vscode.l10n.t('{0} closed connections forgotten', s.forgottenChildren));
   if (s.error) parts.push(s.error.code);
   return parts.join(' · ');
 }

@@ -13,6 +13,17 @@ export function transcriptBytesFromSettings(): number {
   return Math.min(Math.max(Number.isFinite(v) ? v : 4 * 1024 * 1024, 4096), 1024 * 1024 * 1024);
 }
 
+/** The budget for all transcripts together and the closed connections kept per server (settings, bounded). */
+export function retentionFromSettings(): { transcriptBudgetBytes: number; closedChildrenKept: number } {
+  const c = vscode.workspace.getConfiguration('socketLab');
+  const total = c.get<number>('transcript.totalMaxBytes', 64 * 1024 * 1024);
+  const kept = c.get<number>('transcript.closedConnectionsKept', 100);
+  return {
+    transcriptBudgetBytes: Math.min(Math.max(Number.isFinite(total) ? total : 64 * 1024 * 1024, 1024 * 1024), 4 * 1024 ** 3),
+    closedChildrenKept: Math.min(Math.max(Number.isInteger(kept) ? kept : 100, 0), 100_000),
+  };
+}
+
 export function registerConnections(context: vscode.ExtensionContext, manager: SessionManager, programs?: ProgramWatchManager): ConnectionsTreeProvider {
   const provider = new ConnectionsTreeProvider(manager, programs);
   const view = vscode.window.createTreeView('socketLab.connections', { treeDataProvider: provider, showCollapseAll: true });
@@ -41,6 +52,11 @@ export function registerConnections(context: vscode.ExtensionContext, manager: S
   context.subscriptions.push(
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration(`socketLab.${transcriptSetting}`)) manager.transcriptBytes = transcriptBytesFromSettings();
+      if (e.affectsConfiguration('socketLab.transcript')) {
+        const r = retentionFromSettings();
+        manager.transcriptBudget.limitBytes = r.transcriptBudgetBytes;
+        manager.closedChildrenKept = r.closedChildrenKept;
+      }
     }),
   );
 
