@@ -49,7 +49,7 @@ describe('retention: closed sessions and transcripts within a budget', function 
       assert.equal(srv.forgottenChildren, N - 100);
       assert.equal(m.all().length, 101, 'the manager forgot them too');
       assert.equal(srv.stats.bytesIn, N * 256 * KiB, 'the server still counts every byte it received');
-      assert.ok(m.transcriptBudget.heldBytes <= 64 * MiB, `transcripts hold ${m.transcriptBudget.heldBytes} bytes`);
+      assert.ok(m.budgets.transcript.heldBytes <= 64 * MiB, `transcripts hold ${m.budgets.transcript.heldBytes} bytes`);
     } finally {
       m.dispose();
     }
@@ -69,7 +69,7 @@ describe('retention: closed sessions and transcripts within a budget', function 
       assert.ok(srv.children.every((c) => c.isAlive), 'every connection still open');
       const held = srv.children.reduce((n, c) => n + c.transcript.bytesHeld, 0);
       assert.ok(held <= 4 * MiB + 64 * KiB, `held ${held} bytes over a 4 MiB budget`); // the newest chunk of each stays
-      assert.equal(m.transcriptBudget.heldBytes, held);
+      assert.equal(m.budgets.transcript.heldBytes, held);
       for (const c of srv.children) {
         const t = c.transcript;
         assert.equal(t.endOffset - t.startOffset + t.counters.droppedBytes, MiB, 'held + dropped = received');
@@ -99,6 +99,40 @@ describe('retention: closed sessions and transcripts within a budget', function 
         open.destroy();
       }
     } finally {
+      m.dispose();
+    }
+  });
+
+  it('framing: 12 connections each announcing a 63 MiB message cannot hold more than the global 128 MiB between them', async () => {
+    const m = new SessionManager();
+    const peers: net.Socket[] = [];
+    try {
+      const srv = await m.startTcpServer({ port: 0, mode: 'manual', framing: { kind: 'length', size: 4, endian: 'be' } });
+      srv.onDidReceiveMessage(() => undefined);
+      let peak = 0;
+      const body = Buffer.alloc(16 * MiB, 0x42);
+      for (let i = 0; i < 12; i++) {
+        const s = net.connect({ port: srv.localPort!, host: '127.0.0.1' });
+        s.on('error', () => undefined); // the server closes some of them
+        peers.push(s);
+        const head = Buffer.alloc(4);
+        head.writeUInt32BE(63 * MiB);
+        await new Promise<void>((r) => { s.write(head); s.write(body, () => r()); });
+        await waitFor(() => srv.children.length === i + 1 && (srv.children[i].transcript.counters.bytesIn === 4 + 16 * MiB || !srv.children[i].isAlive), 10_000, `connection ${i}`);
+        peak = Math.max(peak, m.budgets.framing.heldBytes);
+      }
+      const refused = srv.children.filter((c) => c.error?.code === 'EFRAMEBUDGET');
+      assert.ok(refused.length >= 4, `${refused.length} connections closed for the budget (192 MiB announced, 128 MiB allowed)`);
+      assert.match(refused[0].error!.message, /reassembly budget/);
+      assert.ok(peak <= 128 * MiB, `framing held ${peak} bytes`);
+      // a refused connection gives its bytes back, and the rest still hold theirs
+      const holding = srv.children.filter((c) => c.isAlive).length;
+      assert.equal(m.budgets.framing.heldBytes, holding * (4 + 16 * MiB)); // each holds its header and body
+      for (const p of peers) p.resetAndDestroy();
+      await waitFor(() => srv.children.every((c) => !c.isAlive), 10_000, 'all closed');
+      assert.equal(m.budgets.framing.heldBytes, 0, 'closed connections give everything back');
+    } finally {
+      for (const p of peers) p.destroy();
       m.dispose();
     }
   });

@@ -57,12 +57,22 @@ export function encodeFrame(data: Uint8Array, f: Framing): Uint8Array {
   return out;
 }
 
+/** Bytes that all of a manager's decoders hold in partial messages, against one limit (default 128 MiB). */
+export class FramingBudget {
+  heldBytes = 0;
+  constructor(public limitBytes = 128 * 1024 * 1024) {}
+}
+
 /** Splits a received byte stream into messages; keeps partial messages until their rest arrives. */
 export class FrameDecoder {
   private pending: Uint8Array[] = [];
   private pendingBytes = 0;
 
-  constructor(readonly framing: Framing, private readonly maxBytes = maxFrameBytes) {}
+  constructor(
+    readonly framing: Framing,
+    private readonly maxBytes = maxFrameBytes,
+    private readonly budget?: FramingBudget,
+  ) {}
 
   /** Bytes received but not yet part of a complete message. */
   get buffered(): number {
@@ -72,16 +82,37 @@ export class FrameDecoder {
   push(chunk: Uint8Array): Uint8Array[] {
     if (this.framing.kind === 'raw') return chunk.length ? [chunk] : [];
     if (chunk.length === 0) return [];
+    const before = this.pendingBytes;
     this.pending.push(chunk);
     this.pendingBytes += chunk.length;
-    return this.framing.kind === 'line' ? this.lines(chunk) : this.lengths(this.framing);
+    let out: Uint8Array[];
+    try {
+      out = this.framing.kind === 'line' ? this.lines(chunk) : this.lengths(this.framing);
+    } finally {
+      if (this.budget) this.budget.heldBytes += this.pendingBytes - before;
+    }
+    const b = this.budget;
+    if (b && b.heldBytes > b.limitBytes && this.pendingBytes > 0) {
+      const mine = this.pendingBytes;
+      this.release();
+      throw new CodecError('EFRAMEBUDGET', `Partial messages of all connections would exceed the ${b.limitBytes}-byte reassembly budget (this one holds ${mine} bytes) — this connection was closed; check the framing, or raise the budget.`, `所有连接未完成的消息将超过 ${b.limitBytes} 字节的重组预算（此连接持有 ${mine} 字节）——已关闭此连接；请检查分帧方式，或提高预算。`);
+    }
+    return out;
   }
 
   /** Whatever is left when the stream ends (an unterminated last line counts as a message). */
   flush(): Uint8Array[] {
     if (this.pendingBytes === 0) return [];
-    const rest = this.take(this.pendingBytes);
-    return this.framing.kind === 'line' ? [rest] : [];
+    const rest = this.framing.kind === 'line' ? [this.concat(this.pendingBytes, false)] : [];
+    this.release();
+    return rest;
+  }
+
+  /** Gives back what this decoder holds (the connection ended); safe to call again. */
+  release(): void {
+    if (this.budget) this.budget.heldBytes -= this.pendingBytes;
+    this.pending = [];
+    this.pendingBytes = 0;
   }
 
   private lines(chunk: Uint8Array): Uint8Array[] {
@@ -118,7 +149,7 @@ export class FrameDecoder {
   private guard(n: number): void {
     if (n > this.maxBytes) {
       this.pending = [];
-      this.pendingBytes = 0;
+      this.pendingBytes = 0; // push() gives these bytes back to the budget
       throw new CodecError('EFRAMETOOBIG', `A received message claims ${n} bytes, more than the ${this.maxBytes}-byte limit — the framing probably does not match the sender's.`, `收到的消息声称有 ${n} 字节，超过 ${this.maxBytes} 字节的上限——分帧方式可能与发送方不一致。`);
     }
   }

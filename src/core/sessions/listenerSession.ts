@@ -126,7 +126,7 @@ export class ListenerSession extends Session {
       ordinal: ++this.ordinal,
       forward: { hasListeners: () => this.hasMessageListeners, fire: (m: ReceivedMessage) => this.fireMessage(m) },
     });
-    child.transcriptBudget = this.transcriptBudget;
+    child.budgets = this.budgets;
     this._children.push(child);
     this._onDidAccept.fire(child);
     this.changed('children');

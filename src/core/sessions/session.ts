@@ -1,9 +1,15 @@
 // What every session (server, client, accepted child, UDP socket) looks like to the rest of Socket Lab.
 import { Emitter } from '../../shared/disposable';
-import { encodeFrame, FrameDecoder, Framing } from '../codec/framing';
+import { encodeFrame, FrameDecoder, Framing, FramingBudget, maxFrameBytes } from '../codec/framing';
 import { CodecError } from '../codec/codecError';
 import { ErrorParams, SocketLabError } from '../errors';
 import { Transcript, type TranscriptBudget, type TranscriptStats } from './transcript';
+
+/** One memory budget for all of a manager's sessions: transcripts, and framing's partial messages. */
+export interface SessionBudgets {
+  readonly transcript: TranscriptBudget;
+  readonly framing: FramingBudget;
+}
 
 export type SessionKind = 'tcp-server' | 'tcp-client' | 'tcp-accepted' | 'udp' | 'unix-server' | 'unix-client' | 'unix-accepted';
 export type SessionState = 'connecting' | 'listening' | 'open' | 'half-closed-by-peer' | 'half-closed-by-us' | 'closed' | 'failed';
@@ -84,7 +90,7 @@ export abstract class Session {
   }
 
   /** Shared by all of a manager's sessions (set by the SessionManager before any byte is recorded). */
-  transcriptBudget?: TranscriptBudget;
+  budgets?: SessionBudgets;
 
   /** Used by the SessionManager, once per session. */
   setObserver(observer: (s: Session, kind: SessionChangeKind) => void): void {
@@ -98,7 +104,7 @@ export abstract class Session {
 
   /** Every chunk sent or received, once, in a bounded ring. */
   get transcript(): Transcript {
-    return (this._transcript ??= new Transcript(this.transcriptBytes, this.transcriptBudget, () => this.isAlive));
+    return (this._transcript ??= new Transcript(this.transcriptBytes, this.budgets?.transcript, () => this.isAlive));
   }
 
   /** Framed messages received; for servers, also every child's. Framing only runs while someone listens. */
@@ -178,7 +184,7 @@ export abstract class Session {
       target({ data, peer, sessionId: this.id });
       return;
     }
-    this.decoder ??= new FrameDecoder(this.framing);
+    this.decoder ??= new FrameDecoder(this.framing, maxFrameBytes, this.budgets?.framing);
     try {
       for (const m of this.decoder.push(data)) target({ data: m, peer, sessionId: this.id });
     } catch (e) {
@@ -215,6 +221,7 @@ export abstract class Session {
   }
 
   protected markClosed(): void {
+    this.decoder?.release(); // a partial message that can no longer complete gives its bytes back
     this.closedAt ??= Date.now();
     this.changed('state');
   }

@@ -2,10 +2,10 @@
 // No vscode here: the extension, the CLI, lessons and tests all drive the same manager.
 import * as net from 'node:net';
 import { Emitter } from '../../shared/disposable';
-import { Framing } from '../codec/framing';
+import { Framing, FramingBudget } from '../codec/framing';
 import { mapSocketError, SocketLabError } from '../errors';
 import { ListenerSession } from './listenerSession';
-import { ServerMode, serverModes, Session, SessionChangeKind } from './session';
+import { ServerMode, serverModes, Session, SessionBudgets, SessionChangeKind } from './session';
 import { StreamSession } from './streamSession';
 import { TranscriptBudget } from './transcript';
 import { UdpSession, type UdpSessionOptions } from './udpSession';
@@ -53,6 +53,8 @@ export interface SessionManagerOptions {
   transcriptBytes?: number;
   /** All transcripts together hold at most this many bytes (default 64 MiB); finished sessions give theirs up first. */
   transcriptBudgetBytes?: number;
+  /** Partial framed messages of all connections together (default 128 MiB); a connection beyond it is closed. */
+  framingBudgetBytes?: number;
   /** Closed connections each server keeps for reading (default 100); older ones are forgotten and counted. */
   closedChildrenKept?: number;
 }
@@ -96,7 +98,7 @@ export class SessionManager {
   private readonly _onDidAdd = new Emitter<Session>();
   readonly onDidAdd = this._onDidAdd.event;
   transcriptBytes: number;
-  readonly transcriptBudget: TranscriptBudget;
+  readonly budgets: SessionBudgets;
   closedChildrenKept: number;
   private readonly trimQueue = new Set<ListenerSession | 'roots'>();
   /** Closed clients and servers forgotten to bound memory (beyond `closedChildrenKept` of them). */
@@ -104,7 +106,10 @@ export class SessionManager {
 
   constructor(opts: SessionManagerOptions = {}) {
     this.transcriptBytes = opts.transcriptBytes ?? 4 * 1024 * 1024;
-    this.transcriptBudget = new TranscriptBudget(opts.transcriptBudgetBytes ?? 64 * 1024 * 1024);
+    this.budgets = {
+      transcript: new TranscriptBudget(opts.transcriptBudgetBytes ?? 64 * 1024 * 1024),
+      framing: new FramingBudget(opts.framingBudgetBytes),
+    };
     this.closedChildrenKept = opts.closedChildrenKept ?? 100;
   }
 
@@ -145,7 +150,7 @@ export class SessionManager {
       throw new SocketLabError('ECLOSED', { addr: s.label });
     }
     this.sessions.set(s.id, s);
-    s.transcriptBudget ??= this.transcriptBudget;
+    s.budgets ??= this.budgets;
     s.setObserver(this.observe);
     if (s instanceof ListenerSession) s.onDidAccept((child) => this.add(child));
     this._onDidAdd.fire(s);

@@ -54,7 +54,7 @@ export function registerConnections(context: vscode.ExtensionContext, manager: S
       if (e.affectsConfiguration(`socketLab.${transcriptSetting}`)) manager.transcriptBytes = transcriptBytesFromSettings();
       if (e.affectsConfiguration('socketLab.transcript')) {
         const r = retentionFromSettings();
-        manager.transcriptBudget.limitBytes = r.transcriptBudgetBytes;
+        manager.budgets.transcript.limitBytes = r.transcriptBudgetBytes;
         manager.closedChildrenKept = r.closedChildrenKept;
       }
     }),
