@@ -431,7 +431,10 @@ describe('capture on lo (integration)', function () {
       const a = run(['--interface', 'lo', '--filter', `tcp port ${port}`, '--write', out]);
       await until(() => a.err().includes('Capturing on lo'), 'the CLI to start capturing', 20_000);
       await tcpExchange(server, port);
-      await until(() => fs.existsSync(out) && fs.statSync(out).size > 600, 'packets in the file');
+      // while capturing, packets go to a hidden file beside the target; the target appears when the capture ends
+      const partial = () => fs.readdirSync(tmp).find((f) => f.startsWith('.cli.pcapng.') && f.endsWith('.partial'));
+      await until(() => { const f = partial(); return !!f && fs.statSync(path.join(tmp, f)).size > 600; }, 'packets in the file');
+      assert.ok(!fs.existsSync(out), 'the target is written only when the capture ends');
       await new Promise((r) => setTimeout(r, 300));
       a.child.kill('SIGTERM');
       assert.equal(await a.exited, 0, a.err());
@@ -459,6 +462,17 @@ describe('capture on lo (integration)', function () {
       assert.equal(await c4.exited, 1);
       assert.match(c4.err(), /There is no interface "nosuchif0".*\[EBADIF\]/);
       assert.ok(!fs.existsSync(out4));
+      // A capture that fails never touches a file that was already there (a bad filter, here).
+      const mine = path.join(tmp, 'mine.pcapng');
+      fs.writeFileSync(mine, 'X\n');
+      const c5 = run(['-i', 'lo', '--filter', 'tcp port (((', '-w', mine]);
+      assert.equal(await c5.exited, 1);
+      assert.equal(fs.readFileSync(mine, 'utf8'), 'X\n');
+      assert.deepEqual(fs.readdirSync(tmp).filter((f) => f.endsWith('.partial')), [], 'no temporary file left behind');
+      // --write to a folder is refused before anything starts
+      const c6 = run(['-i', 'lo', '-w', tmp]);
+      assert.equal(await c6.exited, 1);
+      assert.match(c6.err(), /it is a folder; give a file name/);
     } finally {
       server.close();
     }

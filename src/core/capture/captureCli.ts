@@ -1,6 +1,7 @@
 // `socket-lab capture --interface lo --filter "tcp port 8000" [--count N] [--duration S] --write out.pcapng`
 // Packets are written as they arrive, one whole block per write, so Ctrl-C / SIGTERM always leaves a readable file.
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { CaptureEngineChoice } from '../../shared/captureProtocol';
 import { CaptureLimits, isEngineChoice } from '../../shared/captureProtocol';
 import type { PacketRecord } from '../../shared/packet';
@@ -112,19 +113,25 @@ interface Io {
   onStarted?: (stop: () => void) => void;
 }
 
-/** Appends pcap/pcapng blocks to a file synchronously, so the file is whole after every write. */
+/**
+ * Appends pcap/pcapng blocks synchronously to a temporary file beside the target, so the file is whole after every
+ * write; `commit()` renames it over the target, `discard()` removes it: a capture that fails never touches the target.
+ */
 class CaptureFileWriter {
   private readonly fd: number;
+  private readonly partial: string;
   private writer: PcapWriter | PcapngWriter | undefined;
   written = 0;
 
   constructor(
-    path: string,
+    private readonly target: string,
     private readonly format: 'pcap' | 'pcapng',
     private readonly interfaceName: string,
     private readonly snaplen: number,
   ) {
-    this.fd = fs.openSync(path, 'w');
+    if (fs.statSync(target, { throwIfNoEntry: false })?.isDirectory()) throw new Error('it is a folder; give a file name');
+    this.partial = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.partial`);
+    this.fd = fs.openSync(this.partial, 'wx');
   }
 
   /** The header needs the link type: from the engine at start, else from the first packet. */
@@ -145,6 +152,14 @@ class CaptureFileWriter {
   close(linkType: number): void {
     this.begin(linkType);
     fs.closeSync(this.fd);
+  }
+
+  commit(): void {
+    fs.renameSync(this.partial, this.target);
+  }
+
+  discard(): void {
+    fs.rmSync(this.partial, { force: true });
   }
 }
 
@@ -217,8 +232,16 @@ export async function runCaptureCommand(argv: string[], io: Io = { err: (s) => p
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     file.close(linkType);
-    // A capture that never started leaves no file behind.
-    if (removeAfterClose) fs.rmSync(args.write, { force: true });
+    // A capture that never started leaves no file behind, and whatever was at the target before stays as it was.
+    if (removeAfterClose) file.discard();
+    else {
+      try {
+        file.commit();
+      } catch (e) {
+        io.err(`socket-lab capture: could not move the capture to ${args.write} (${e instanceof Error ? e.message : String(e)}); it is kept beside it as a hidden .partial file.\n`);
+        code = 1;
+      }
+    }
     manager.dispose();
   }
   return code;
