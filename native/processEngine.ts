@@ -1,6 +1,7 @@
 // The dumpcap / tcpdump engines: the installed capture binary writes pcap(ng) to stdout and we parse it.
 // Only that small binary needs capture rights (Wireshark's privilege model); no shell is ever involved.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess, type ChildProcessByStdio } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
 import type { CaptureInterface, EngineStatus, StartRequest } from '../src/shared/captureProtocol';
 import { PcapStreamReader } from '../src/core/pcap/pcapStreamReader';
 import type { EngineCallbacks, RunningEngine } from './engines';
@@ -62,10 +63,37 @@ export function processInterfaces(engine: ProcessEngineName): CaptureInterface[]
   return list.length ? list : undefined;
 }
 
+/**
+ * Runs the engine under a small sh watchdog in a process group of its own: the watchdog reads the helper's pipe and
+ * stops the engine when it closes, so an engine (often running as root) never outlives a helper killed with -9.
+ */
+const WATCHDOG = `exec 3<&0
+"$@" </dev/null & engine=$!
+{ while read -r _; do :; done <&3; kill -TERM "$engine" 2>/dev/null; } >/dev/null 2>&1 & watcher=$!
+wait "$engine"; status=$?
+kill "$watcher" 2>/dev/null
+exit "$status"`;
+
+function spawnEngine(bin: string, args: string[]): ChildProcessByStdio<Writable, Readable, Readable> {
+  if (process.platform === 'win32') return spawn(bin, args, { stdio: ['pipe', 'pipe', 'pipe'], shell: false });
+  return spawn('/bin/sh', ['-c', WATCHDOG, 'socket-lab-engine', bin, ...args], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+}
+
+/** Signals the whole group (watchdog and engine); a group already gone is fine. */
+function killEngine(child: ChildProcess, signal: NodeJS.Signals): void {
+  try {
+    if (process.platform !== 'win32' && child.pid !== undefined) process.kill(-child.pid, signal);
+    else child.kill(signal);
+  } catch {
+    // already exited
+  }
+}
+
 export function startProcessEngine(engine: ProcessEngineName, req: StartRequest, cb: EngineCallbacks): Promise<RunningEngine> {
   const bin = findExecutable(engine);
   if (!bin) return Promise.reject(new EngineError({ code: 'ENOENGINE', message: processStatus(engine).reason ?? `${engine} is missing.` }, true));
-  const child = spawn(bin, engineArgs(engine, req), { stdio: ['ignore', 'pipe', 'pipe'], shell: false });
+  const child = spawnEngine(bin, engineArgs(engine, req));
+  const kill = (signal: NodeJS.Signals) => killEngine(child, signal);
   const reader = new PcapStreamReader();
   let stderr = '';
   let ready = false;
@@ -86,7 +114,7 @@ export function startProcessEngine(engine: ProcessEngineName, req: StartRequest,
       // A stream we cannot parse is a broken engine: stop it and say why.
       parseFailed = true;
       cb.onEnd(`${engine} wrote output that is not pcap`, { code: 'EENGINE', message: `${engine} wrote output that could not be read: ${e instanceof Error ? e.message : String(e)}.` });
-      child.kill('SIGTERM');
+      kill('SIGTERM');
     }
   });
 
@@ -96,15 +124,15 @@ export function startProcessEngine(engine: ProcessEngineName, req: StartRequest,
       stop: async () => {
         if (stopping) return closed;
         stopping = true;
-        if (!exited) child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+        if (!exited) kill('SIGTERM');
+        const timer = setTimeout(() => kill('SIGKILL'), STOP_TIMEOUT_MS);
         await closed;
         clearTimeout(timer);
       },
     };
     const timer = setTimeout(() => {
       if (ready) return;
-      child.kill('SIGKILL');
+      kill('SIGKILL');
       reject(new EngineError({ code: 'EENGINE', message: `${engine} did not start capturing within ${READY_TIMEOUT_MS / 1000} s.` }, true));
     }, READY_TIMEOUT_MS);
     markReady = () => {

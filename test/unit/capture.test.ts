@@ -326,6 +326,37 @@ describe('capture on lo (integration)', function () {
     }
   });
 
+  /** Pids of processes (other than this one) whose command line contains `needle`. */
+  function processesWith(needle: string): number[] {
+    const out: number[] = [];
+    for (const d of fs.readdirSync('/proc')) {
+      if (!/^\d+$/.test(d) || Number(d) === process.pid) continue;
+      try {
+        if (fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').replace(/\0/g, ' ').includes(needle)) out.push(Number(d));
+      } catch {
+        // gone meanwhile
+      }
+    }
+    return out;
+  }
+
+  for (const { engine, skip } of engines.filter((e) => e.engine !== 'cap')) {
+    it(`${engine}: an engine never outlives its helper killed with SIGKILL`, async function () {
+      if (skip) this.skip();
+      const m = newManager();
+      try {
+        const filter = `udp port ${40000 + (process.pid % 20000)} and udp port ${engine.length}`;
+        await m.start({ interface: 'lo', filter, engine });
+        const engines = processesWith(filter).filter((pid) => !fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('/bin/sh'));
+        assert.ok(engines.length >= 1, `the ${engine} process runs`);
+        process.kill(m.helperPid!, 'SIGKILL');
+        await until(() => processesWith(filter).length === 0, `${engine} to exit after its helper died`, 5000);
+      } finally {
+        m.dispose();
+      }
+    });
+  }
+
   it('SIGKILL of the helper mid-capture: the capture says so, and the next capture starts a new helper and works', async function () {
     const engine: CaptureEngine = capLoads ? 'cap' : 'tcpdump';
     const m = newManager();
