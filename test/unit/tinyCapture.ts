@@ -91,3 +91,12 @@ export async function runMeasured(
   if (!m) throw new Error(`no max RSS from /usr/bin/time: ${stderr.slice(-500)}`);
   return { code, stderr: stderr.slice(0, m.index), maxRss: Number(m[1]) * 1024, ms: Date.now() - t0 };
 }
+
+/** Bundles a child script with esbuild as the extension ships (plain node, no tsx loader in the measured RSS). */
+export function bundleForNode(entry: string, outDir: string): string {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const esbuild = require('esbuild') as typeof import('esbuild');
+  const outfile = `${outDir}/${entry.replace(/^.*\//, '').replace(/\.ts$/, '.js')}`;
+  esbuild.buildSync({ entryPoints: [entry], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile, logLevel: 'error' });
+  return outfile;
+}

@@ -121,7 +121,7 @@ export class CaptureFileIndex {
    * Reads on until at least `minPackets` more are indexed or the file ends; returns true once it is complete.
    * A corrupt or cut-off file completes with `error` set (not thrown): what came before stays readable.
    */
-  async indexMore(minPackets = Infinity, signal?: AbortSignal): Promise<boolean> {
+  async indexMore(minPackets = Infinity, signal?: AbortSignal, onPacket?: (rec: PacketRecord, index: number) => void): Promise<boolean> {
     const goal = this.count + minPackets;
     const buf = new Uint8Array(READ_BYTES);
     while (!this.done && this.count < goal) {
@@ -133,8 +133,12 @@ export class CaptureFileIndex {
         break;
       }
       this.bytesRead += bytesRead;
-      // The records are not kept: only their offsets (noteOffset) are.
-      this.finish(() => void this.reader.push(buf.subarray(0, bytesRead)), false);
+      // The records are not kept: only their offsets (noteOffset) are; onPacket sees each once, in order.
+      const first = this.count;
+      this.finish(() => {
+        const recs = this.reader.push(buf.subarray(0, bytesRead));
+        if (onPacket) for (let k = 0; k < recs.length; k++) onPacket(recs[k], first + k);
+      }, false);
       this.goodEnd = this.reader.consumed;
     }
     return this.done;
