@@ -72,24 +72,28 @@ export function writeTinyCapture(file: string, bytes: number): number {
   }
 }
 
-/** Runs `node args…` under /usr/bin/time and returns its exit code, stderr and peak RSS in bytes (the kernel's maxrss). */
+/** Runs `node args…` (or `opts.command args…`) under /usr/bin/time: exit code, stderr, peak RSS in bytes (the kernel's maxrss), time to first output. */
 export async function runMeasured(
   args: string[],
-  opts: { stdout?: 'ignore' | 'pipe'; onStdout?: (chunk: Buffer) => void; onSpawn?: (child: import('node:child_process').ChildProcess) => void; cwd?: string; timeoutMs?: number } = {},
-): Promise<{ code: number | null; stderr: string; maxRss: number; ms: number }> {
+  opts: { command?: string; stdout?: 'ignore' | 'pipe'; onStdout?: (chunk: Buffer) => void; onSpawn?: (child: import('node:child_process').ChildProcess) => void; cwd?: string; timeoutMs?: number } = {},
+): Promise<{ code: number | null; stderr: string; maxRss: number; ms: number; firstOutputMs: number }> {
   const { spawn } = await import('node:child_process');
   const t0 = Date.now();
-  const child = spawn('/usr/bin/time', ['-f', '\nMAXRSS_KB %M', process.execPath, ...args], { cwd: opts.cwd, stdio: ['ignore', opts.stdout ?? 'ignore', 'pipe'] });
+  const child = spawn('/usr/bin/time', ['-f', '\nMAXRSS_KB %M', opts.command ?? process.execPath, ...args], { cwd: opts.cwd, stdio: ['ignore', opts.stdout ?? 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
-  if (opts.onStdout) child.stdout?.on('data', (c: Buffer) => opts.onStdout?.(c));
+  let firstOutputMs = -1;
+  child.stdout?.on('data', (c: Buffer) => {
+    if (firstOutputMs < 0) firstOutputMs = Date.now() - t0;
+    opts.onStdout?.(c);
+  });
   opts.onSpawn?.(child);
   const killer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 120000);
   const code = await new Promise<number | null>((resolve) => child.once('close', (c) => resolve(c)));
   clearTimeout(killer);
   const m = /\nMAXRSS_KB (\d+)\s*$/.exec(stderr);
   if (!m) throw new Error(`no max RSS from /usr/bin/time: ${stderr.slice(-500)}`);
-  return { code, stderr: stderr.slice(0, m.index), maxRss: Number(m[1]) * 1024, ms: Date.now() - t0 };
+  return { code, stderr: stderr.slice(0, m.index), maxRss: Number(m[1]) * 1024, ms: Date.now() - t0, firstOutputMs };
 }
 
 /** Bundles a child script with esbuild as the extension ships (plain node, no tsx loader in the measured RSS). */
