@@ -191,7 +191,8 @@ class PacketPanel {
 
   private status(): PanelStatus {
     const drops = this.subject.kind === 'capture' ? this.subject.capture.drops : 0;
-    return { ...this.model.status, state: this.state, drops };
+    const { total, matched, generation } = this.model.status;
+    return { total, matched, generation, state: this.state, drops };
   }
 
   private scheduleStatus(): void {

@@ -99,6 +99,22 @@ describe('packet panel: file model (capture never loaded whole)', function () {
     fm.dispose();
   });
 
+  it('Cancel during the first pass keeps what was read: rows, filter and export work on it', async () => {
+    const f = path.join(dir, 'stop.pcap');
+    const n = writeTinyCapture(f, 8 * 1048576);
+    const fm = await FilePacketListModel.open(f);
+    const ac = new AbortController();
+    const seen: number[] = [];
+    await fm.whenComplete({ signal: ac.signal, onProgress: (x) => (seen.push(x), ac.abort()) });
+    const { total, complete } = fm.status;
+    assert.ok(seen.length >= 1 && !complete && total > 0 && total < n, `stopped at ${total} of ${n}`);
+    assert.equal((await fm.rows(total - 5, 10)).rows.length, 5);
+    const st = await fm.setFilter('tcp');
+    assert.ok(st.matched > 0 && st.matched < total);
+    assert.equal(fm.status.total, total, 'the filter does not restart the cancelled pass');
+    fm.dispose();
+  });
+
   it('exports the whole file or one connection by streaming, and a cancelled export leaves the target as it was', async () => {
     const src = path.join(repoRoot, 'test', 'fixtures', 'packetPanel', 'loopbackTcp.pcapng');
     const fm = await FilePacketListModel.open(src);

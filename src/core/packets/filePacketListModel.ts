@@ -134,6 +134,8 @@ export class FilePacketListModel extends Disposable {
   private readonly rowCache = new Map<number, PacketRow>();
   private firstPass: Promise<void> | undefined;
   private readonly abort = new AbortController();
+  private readonly firstPassStop = new AbortController();
+  private onProgress: ((fraction: number) => void) | undefined;
   private readonly changed = this.own(new Emitter<FileModelStatus>());
   readonly onDidChange = this.changed.event;
 
@@ -163,31 +165,36 @@ export class FilePacketListModel extends Disposable {
     return m;
   }
 
-  /** Runs (or joins) the rest of the first pass; progress and cancel as for the filter. */
+  /**
+   * Runs (or joins) the rest of the first pass, with progress. Aborting `opts.signal` (Cancel) stops the pass for
+   * good: the model then shows, filters and exports the packets read so far (`status.complete` stays false).
+   */
   whenComplete(opts: PassOptions = {}): Promise<void> {
+    if (opts.signal) {
+      if (opts.signal.aborted) this.firstPassStop.abort();
+      else opts.signal.addEventListener('abort', () => this.firstPassStop.abort(), { once: true });
+    }
     this.firstPass ??= (async () => {
+      const signal = AbortSignal.any([this.abort.signal, this.firstPassStop.signal]);
       let last = 0;
-      while (!(await this.index.indexMore(20000, this.abort.signal, (rec, i) => this.take(rec, i)))) {
-        this.changed.fire(this.status);
-        const now = Date.now();
-        if (now - last > 100) {
-          last = now;
-          opts.onProgress?.(this.fraction(this.index.progress));
+      try {
+        while (!(await this.index.indexMore(20000, signal, (rec, i) => this.take(rec, i)))) {
+          this.changed.fire(this.status);
+          const now = Date.now();
+          if (now - last > 100) {
+            last = now;
+            this.onProgress?.(this.fraction(this.index.progress));
+          }
+          // Let the extension host breathe between slices.
+          await new Promise<void>((r) => setImmediate(r));
         }
-        // Let the extension host breathe between slices.
-        await new Promise<void>((r) => setImmediate(r));
+      } catch (e) {
+        if (!(e instanceof IndexCancelledError)) throw e;
       }
       this.changed.fire(this.status);
     })();
-    if (!opts.signal) return this.firstPass;
-    const signal = opts.signal;
-    return Promise.race([
-      this.firstPass,
-      new Promise<void>((_, reject) => {
-        if (signal.aborted) reject(new IndexCancelledError('cancelled'));
-        signal.addEventListener('abort', () => reject(new IndexCancelledError('cancelled')), { once: true });
-      }),
-    ]);
+    if (opts.onProgress) this.onProgress = opts.onProgress;
+    return this.firstPass;
   }
 
   private fraction(p: IndexProgress): number {
