@@ -1,12 +1,12 @@
 // `socket-lab decode` streams: max RSS stays flat whatever the file size, for the list and --json, with stdout
-// backpressure honoured and a closed pipe (`| head -1`) ending quietly. Runs the built CLI (what ships).
+// backpressure honoured and a closed pipe (`| head -1`) ending quietly. Runs the CLI bundled as it ships.
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { repoRoot } from './helpers';
-import { runMeasured, writeTinyCapture } from './tinyCapture';
+import { bundleForNode, runMeasured, writeTinyCapture } from './tinyCapture';
 
 const MB = 1e6;
 /** The issue's budget for decode, whatever the file size. */
@@ -15,14 +15,13 @@ const long = process.env.SOCKET_LAB_LONG === '1';
 
 describe('socket-lab decode memory (generated captures of tiny records)', function () {
   this.timeout(long ? 1800000 : 120000);
-  const cli = path.join(repoRoot, 'dist', 'cli.js');
+  let cli = '';
   let dir = '';
 
   before(function () {
     this.timeout(120000);
-    const b = spawnSync(process.execPath, [path.join(repoRoot, 'esbuild.js')], { cwd: repoRoot, encoding: 'utf8' });
-    assert.equal(b.status, 0, b.stderr);
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'decode-mem-'));
+    cli = bundleForNode(path.join(repoRoot, 'src', 'cli.ts'), dir);
   });
   after(() => {
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
