@@ -132,6 +132,8 @@ export class FilePacketListModel extends Disposable {
   private gen = 0;
   private filterRun = 0;
   private readonly rowCache = new Map<number, PacketRow>();
+  /** The context just before packet `index`, left by the last replay. */
+  private cursor: { index: number; ctx: DissectContext } | undefined;
   private firstPass: Promise<void> | undefined;
   private readonly abort = new AbortController();
   private readonly firstPassStop = new AbortController();
@@ -248,12 +250,22 @@ export class FilePacketListModel extends Disposable {
   private async replay(from: number, to: number, each: (rec: PacketRecord, pkt: DissectedPacket, i: number) => boolean | void, signal?: AbortSignal): Promise<void> {
     let k = this.snapshots.length - 1;
     while (k > 0 && this.snapshots[k].index > from) k--;
-    const snap = this.snapshots[k];
-    const ctx = snap.ctx.clone();
-    await this.index.scan(snap.index, to, (rec, i) => {
+    let start = this.snapshots[k].index;
+    let ctx: DissectContext;
+    // Scrolling on continues from where the last replay stopped (taken, so two replays never share a context).
+    const cur = this.cursor;
+    if (cur && cur.index <= from && cur.index >= start) {
+      this.cursor = undefined;
+      start = cur.index;
+      ctx = cur.ctx;
+    } else ctx = this.snapshots[k].ctx.clone();
+    let next = start;
+    await this.index.scan(start, to, (rec, i) => {
       const pkt = dissect(rec, ctx, i + 1);
+      next = i + 1;
       return i >= from ? each(rec, pkt, i) : undefined;
     }, signal);
+    this.cursor = { index: next, ctx };
   }
 
   private remember(row: PacketRow): void {
