@@ -115,6 +115,17 @@ describe('packet panel: file model (capture never loaded whole)', function () {
     fm.dispose();
   });
 
+  it('refuses an empty file, a non-capture and a folder with a coded error (the panel turns it into one sentence)', async () => {
+    const empty = path.join(dir, 'empty.pcap');
+    fs.writeFileSync(empty, '');
+    await assert.rejects(FilePacketListModel.open(empty), { code: 'ETRUNCATED' });
+    const junk = path.join(dir, 'junk.pcap');
+    fs.writeFileSync(junk, 'hello, not a capture');
+    await assert.rejects(FilePacketListModel.open(junk), { code: 'EBADMAGIC' });
+    await assert.rejects(FilePacketListModel.open(dir), { code: 'EISDIR' });
+    await assert.rejects(FilePacketListModel.open(path.join(dir, 'missing.pcap')), { code: 'ENOENT' });
+  });
+
   it('exports the whole file or one connection by streaming, and a cancelled export leaves the target as it was', async () => {
     const src = path.join(repoRoot, 'test', 'fixtures', 'packetPanel', 'loopbackTcp.pcapng');
     const fm = await FilePacketListModel.open(src);
