@@ -10,7 +10,7 @@ import { readCaptureFile } from '../../src/core/pcap/pcapReader';
 import { writeCaptureFile } from '../../src/core/pcap/pcapWriter';
 import { ascii, eth, ipv4, record, sll2, udp } from './decodeFrames';
 import { prng, repoRoot } from './helpers';
-import { runMeasured, writeTinyCapture } from './tinyCapture';
+import { bundleForNode, runMeasured, writeTinyCapture } from './tinyCapture';
 
 const fixtures = path.join(repoRoot, 'test', 'fixtures', 'decode');
 const flat = (ps: PacketRecord[]) => ps.map((p) => [p.tsMicros, p.origLen, p.linkType, Buffer.from(p.data).toString('hex')]);
@@ -103,7 +103,7 @@ describe('CaptureFileIndex (packets read on demand from the file)', function () 
       const f = path.join(dir, `big-${mib}.pcap`);
       const n = writeTinyCapture(f, mib * 1048576);
       try {
-        const r = await runMeasured(['--import', 'tsx', path.join(__dirname, 'captureFileIndexChild.ts'), f], { stdout: 'pipe', cwd: repoRoot, onStdout: (c) => (out += c.toString()), timeoutMs: long ? 800000 : 50000 });
+        const r = await runMeasured([bundleForNode(path.join(__dirname, 'captureFileIndexChild.ts'), dir), f], { stdout: 'pipe', cwd: repoRoot, onStdout: (c) => (out += c.toString()), timeoutMs: long ? 800000 : 50000 });
         assert.equal(r.code, 0, r.stderr);
         const res = JSON.parse(out) as { count: number; firstRowsMs: number; fullMs: number; indexBytes: number };
         assert.equal(res.count, n);
