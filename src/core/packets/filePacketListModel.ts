@@ -17,12 +17,12 @@ import { FilterCancelledError, FilterError, type ModelStatus, packetRowOf, safeT
 
 /** A decoder-context checkpoint every this many packets at first (doubled when the snapshots outgrow their budget). */
 const SNAPSHOT_EVERY = 65536;
-/** Conversation entries all snapshots may hold together (a few hundred bytes each: about 20 MB at most). */
-const SNAPSHOT_BUDGET = 65_536;
+/** Conversation entries all snapshots may hold together (a few hundred bytes each: about 10 MB at most). */
+const SNAPSHOT_BUDGET = 32_768;
 /** Conversations listed at most (per-stream facts; beyond this they are counted, not listed). */
 const MAX_CONVERSATIONS = 100_000;
 /** Rows kept for re-display (scrolling back and forth costs no re-read). */
-const ROW_CACHE = 20_000;
+const ROW_CACHE = 5_000;
 
 /** One bit a packet, with per-chunk counts for position ⇄ index look-ups. */
 class MatchBitmap {
