@@ -4,16 +4,17 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { webviewHtml } from './panel/webviewHtml';
-import type { PacketRecord } from '../shared/packet';
 import { Rpc, type RpcEnvelope } from '../shared/rpc';
 import {
   isPacketPanelRequest, PACKET_STRING_KEYS,
   type CaptureState, type ExportFormat, type PacketPanelAnswers, type PacketPanelEvent, type PacketPanelRequest,
   type PacketStringKey, type PanelStatus,
 } from '../shared/packetPanelProtocol';
-import { arraySource, FilterCancelledError, FilterError, PacketListModel } from '../core/packets/packetListModel';
-import { readCaptureFile } from '../core/pcap/pcapReader';
+import { FilterCancelledError, FilterError, PacketListModel } from '../core/packets/packetListModel';
+import { FilePacketListModel } from '../core/packets/filePacketListModel';
+import { IndexCancelledError } from '../core/pcap/captureFileIndex';
 import { encodeCaptureFile } from '../core/capture/captureExport';
+import { productName, version } from '../core/about';
 import type { Capture, CaptureManager } from '../core/capture/captureManager';
 import { registerCommand } from './commands';
 
@@ -22,8 +23,8 @@ export interface PanelLog {
   warn(message: string): void;
 }
 
-/** Largest capture file the panel reads into memory. */
-const MAX_FILE_BYTES = 512 * 1024 * 1024;
+/** A filter or export pass longer than this shows a cancellable progress notification. */
+const PROGRESS_AFTER_MS = 500;
 /** Status events are coalesced to at most one per this many ms. */
 const STATUS_COALESCE_MS = 150;
 
@@ -78,11 +79,39 @@ function uiStrings(): Record<PacketStringKey, string> {
 /** What one panel shows: a live capture or the packets of a file. */
 type PanelSubject =
   | { readonly kind: 'capture'; readonly capture: Capture }
-  | { readonly kind: 'file'; readonly path: string; readonly packets: readonly PacketRecord[] };
+  | { readonly kind: 'file'; readonly path: string; readonly model: FilePacketListModel };
+
+/**
+ * Runs a long pass with a cancellable progress notification, shown only if it lasts over PROGRESS_AFTER_MS.
+ * `pass` gets the signal (Cancel) and a progress callback (fraction 0…1).
+ */
+async function withPassProgress<T>(title: string, pass: (signal: AbortSignal, onProgress: (f: number) => void) => Promise<T>): Promise<T> {
+  const ac = new AbortController();
+  let report: ((f: number) => void) | undefined;
+  let shown = 0;
+  let closeUi: (() => void) | undefined;
+  const timer = setTimeout(() => {
+    void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (progress, token) => {
+      token.onCancellationRequested(() => ac.abort());
+      report = (f) => {
+        const pct = Math.floor(f * 100);
+        if (pct > shown) progress.report({ increment: pct - shown, message: `${pct}%` });
+        shown = Math.max(shown, pct);
+      };
+      return new Promise<void>((resolve) => (closeUi = resolve));
+    });
+  }, PROGRESS_AFTER_MS);
+  try {
+    return await pass(ac.signal, (f) => report?.(f));
+  } finally {
+    clearTimeout(timer);
+    closeUi?.();
+  }
+}
 
 class PacketPanel {
   private readonly disposables: { dispose(): unknown }[] = [];
-  private readonly model: PacketListModel;
+  private readonly model: PacketListModel | FilePacketListModel;
   private readonly rpc: Rpc<PacketPanelEvent, PacketPanelRequest>;
   private statusTimer: ReturnType<typeof setTimeout> | undefined;
   private syncTimer: ReturnType<typeof setTimeout> | undefined;
@@ -97,7 +126,7 @@ class PacketPanel {
     private readonly captures: CaptureManager | undefined,
     onDispose: () => void,
   ) {
-    this.model = new PacketListModel(subject.kind === 'capture' ? subject.capture.packets : arraySource(subject.packets));
+    this.model = subject.kind === 'capture' ? new PacketListModel(subject.capture.packets) : subject.model;
     this.rpc = new Rpc<PacketPanelEvent, PacketPanelRequest>(
       (m: RpcEnvelope) => void panel.webview.postMessage(m),
       {
@@ -115,6 +144,19 @@ class PacketPanel {
         onDispose();
       }),
     );
+    if (subject.kind === 'file') {
+      // The rest of the first pass (conversations, context checkpoints) runs on; the rows already show.
+      void withPassProgress(vscode.l10n.t('Reading {0}', path.basename(subject.path)), (signal, onProgress) => subject.model.whenComplete({ signal, onProgress })).then(
+        () => {
+          const err = subject.model.status.error;
+          if (err) void vscode.window.showWarningMessage(vscode.l10n.t('{0} is damaged: {1}', path.basename(subject.path), err));
+        },
+        (e: unknown) => {
+          // Cancel stops the panel's reading: what was read stays shown.
+          if (!(e instanceof IndexCancelledError) && !this.disposed) void vscode.window.showErrorMessage(e instanceof Error ? e.message : String(e));
+        },
+      );
+    }
     if (subject.kind === 'capture') {
       this.disposables.push(subject.capture.onDidAddPackets(() => this.scheduleSync()), subject.capture.onDidChange(() => this.scheduleStatus()));
     }
@@ -125,7 +167,7 @@ class PacketPanel {
     if (this.disposed) return;
     this.syncTimer ??= setTimeout(() => {
       this.syncTimer = undefined;
-      if (!this.disposed) this.model.sync();
+      if (!this.disposed && this.model instanceof PacketListModel) this.model.sync();
       this.scheduleStatus();
     }, 100);
   }
@@ -149,7 +191,8 @@ class PacketPanel {
 
   private status(): PanelStatus {
     const drops = this.subject.kind === 'capture' ? this.subject.capture.drops : 0;
-    return { ...this.model.status, state: this.state, drops };
+    const { total, matched, generation } = this.model.status;
+    return { total, matched, generation, state: this.state, drops };
   }
 
   private scheduleStatus(): void {
@@ -171,10 +214,12 @@ class PacketPanel {
           strings: uiStrings(),
         } satisfies PacketPanelAnswers['init'];
       case 'rows':
-        return this.model.rows(req.start, req.count) satisfies PacketPanelAnswers['rows'];
+        return (await this.model.rows(req.start, req.count)) satisfies PacketPanelAnswers['rows'];
       case 'filter':
         try {
-          await this.model.setFilter(req.expr);
+          const m = this.model;
+          if (m instanceof FilePacketListModel) await withPassProgress(vscode.l10n.t('Applying display filter'), (signal, onProgress) => m.setFilter(req.expr, { signal, onProgress }));
+          else await m.setFilter(req.expr);
           return { ok: true, ...this.status() } satisfies PacketPanelAnswers['filter'];
         } catch (e) {
           if (e instanceof FilterError) return { ok: false, error: vscode.l10n.t('This display filter cannot be used: {0}', e.message) } satisfies PacketPanelAnswers['filter'];
@@ -183,7 +228,7 @@ class PacketPanel {
           throw e;
         }
       case 'packet': {
-        const d = this.model.detail(req.index);
+        const d = await this.model.detail(req.index);
         if (!d) throw new Error(vscode.l10n.t('Packet {0} is no longer in the capture buffer; the oldest packets were dropped to bound memory.', req.index + 1));
         return d satisfies PacketPanelAnswers['packet'];
       }
@@ -192,7 +237,7 @@ class PacketPanel {
       case 'conversations':
         return this.model.conversations() satisfies PacketPanelAnswers['conversations'];
       case 'diagram': {
-        const d = this.model.diagram(req.key);
+        const d = await this.model.diagram(req.key);
         if (!d) throw new Error(vscode.l10n.t('That TCP connection is no longer in the capture buffer.'));
         return d satisfies PacketPanelAnswers['diagram'];
       }
@@ -216,7 +261,16 @@ class PacketPanel {
       await this.captures.save(this.subject.capture.id, target.fsPath, format);
     } else {
       // One connection (or a file's packets): the model knows which packets belong to it.
-      await fs.writeFile(target.fsPath, encodeCaptureFile(this.model.records(key), format));
+      const m = this.model;
+      if (m instanceof FilePacketListModel) {
+        // Streamed from the file to a temporary file beside the target, renamed when whole.
+        try {
+          await withPassProgress(vscode.l10n.t('Exporting'), (signal) => m.exportTo(target.fsPath, format, key, { signal, application: `${productName} ${version}` }));
+        } catch (e) {
+          if (e instanceof IndexCancelledError) return {};
+          throw e;
+        }
+      } else await fs.writeFile(target.fsPath, encodeCaptureFile(m.records(key), format));
     }
     void vscode.window.showInformationMessage(vscode.l10n.t('Saved {0}', target.fsPath));
     return { path: target.fsPath };
@@ -242,9 +296,18 @@ export class PacketPanelManager implements vscode.Disposable {
     private readonly captures: CaptureManager | undefined,
   ) {}
 
-  open(key: string, subject: PanelSubject): void {
+  has(key: string): boolean {
+    return this.panels.has(key);
+  }
+
+  /** Shows the panel for `key`, creating it for `subject` (whose file model it then owns) if there is none. */
+  open(key: string, subject: PanelSubject | undefined): void {
     const existing = this.panels.get(key);
-    if (existing) return existing.reveal();
+    if (existing) {
+      if (subject?.kind === 'file') subject.model.dispose();
+      return existing.reveal();
+    }
+    if (!subject) return;
     const panel = vscode.window.createWebviewPanel('socketLab.packets', 'Packets', vscode.ViewColumn.Active, {
       enableScripts: true,
       localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview')],
@@ -260,24 +323,15 @@ export class PacketPanelManager implements vscode.Disposable {
   }
 }
 
-/** Reads a capture file; errors become one sentence with the fix. */
-async function readPackets(file: string): Promise<PacketRecord[]> {
-  let bytes: Uint8Array;
+/** Opens a capture file for the panel (never loaded whole); errors become one sentence with the fix. */
+async function openCaptureFile(file: string): Promise<FilePacketListModel> {
   try {
-    const st = await fs.stat(file);
-    if (st.size > MAX_FILE_BYTES) {
-      throw new Error(vscode.l10n.t('{0} is larger than 512 MiB; open a smaller capture or split it with editcap.', file));
-    }
-    bytes = new Uint8Array(await fs.readFile(file));
+    return await FilePacketListModel.open(file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new Error(vscode.l10n.t('{0} does not exist; check the path.', file), { cause: e });
     if (code === 'EACCES') throw new Error(vscode.l10n.t('No permission to read {0}; check the file permissions.', file), { cause: e });
-    throw e;
-  }
-  try {
-    return readCaptureFile(bytes).packets;
-  } catch (e) {
+    if (code === 'EISDIR') throw new Error(vscode.l10n.t('{0} is a folder; pick a .pcap or .pcapng file.', file), { cause: e });
     throw new Error(vscode.l10n.t('{0} is not a readable pcap or pcapng file: {1}', path.basename(file), e instanceof Error ? e.message : String(e)), { cause: e });
   }
 }
@@ -325,8 +379,10 @@ export function registerPacketPanel(
     }
     const abs = path.resolve(vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '', file as string);
     try {
-      const packets = await readPackets(abs);
-      manager.open(`file:${abs}`, { kind: 'file', path: abs, packets });
+      const key = `file:${abs}`;
+      if (manager.has(key)) return manager.open(key, undefined);
+      const model = await openCaptureFile(abs);
+      manager.open(key, { kind: 'file', path: abs, model });
     } catch (e) {
       void vscode.window.showErrorMessage(e instanceof Error ? e.message : String(e));
     }

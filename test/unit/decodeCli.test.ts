@@ -11,7 +11,7 @@ const fixture = (f: string) => path.join(repoRoot, 'test', 'fixtures', 'decode',
 async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  const code = await runDecodeCommand(argv, { out: (s) => (out += s), err: (s) => (err += s) });
+  const code = await runDecodeCommand(argv, { out: (s) => void (out += s), err: (s) => (err += s) });
   return { code, out, err };
 }
 

@@ -96,6 +96,29 @@ export class DissectContext {
     return s;
   }
 
+  /** Conversations held (TCP and UDP), to size snapshots. */
+  get size(): number {
+    return this.tcp.size / 2 + this.udp.size;
+  }
+
+  /** An independent copy (the packet panel keeps a few as checkpoints to re-dissect a file from the middle). */
+  clone(): DissectContext {
+    const c = new DissectContext();
+    const copies = new Map<TcpConversationState, TcpConversationState>();
+    const copy = (v: TcpConversationState) => {
+      let n = copies.get(v);
+      if (!n) copies.set(v, (n = { ...v, dir: [{ ...v.dir[0] }, { ...v.dir[1] }] }));
+      return n;
+    };
+    for (const [k, v] of this.tcp) c.tcp.set(k, copy(v));
+    for (const [k, v] of this.udp) c.udp.set(k, v);
+    c.nextTcpStream = this.nextTcpStream;
+    c.nextUdpStream = this.nextUdpStream;
+    c.lastTcp = this.lastTcp && { ...this.lastTcp, conv: copy(this.lastTcp.conv) };
+    c.lastUdp = { ...this.lastUdp };
+    return c;
+  }
+
   /** Forgets the oldest conversations so a long capture cannot grow this without bound. */
   private bound<V>(m: Map<string, V>): void {
     if (m.size < MAX_CONVERSATIONS) return;

@@ -1,6 +1,5 @@
 // `socket-lab decode FILE.pcap|FILE.pcapng [--json] [--filter EXPR]`: the packet list (or JSON lines) of a capture file.
 import * as fs from 'node:fs';
-import type { PacketRecord } from '../../shared/packet';
 import { CaptureFormatError, PcapStreamReader } from '../pcap/pcapStreamReader';
 import { type DissectedPacket, type Field, DissectContext, dissect } from './dissect';
 import { FilterSyntaxError, compileFilter } from './displayFilter';
@@ -14,11 +13,46 @@ Decodes a capture file like Wireshark's packet list (No., Time, Source, Destinat
 `;
 
 export interface DecodeIo {
-  out: (s: string) => void;
+  /** Writes output; a returned promise means "wait before writing more" (backpressure). */
+  out: (s: string) => void | Promise<void>;
   err: (s: string) => void;
 }
 
-const defaultIo: DecodeIo = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };
+/** The reader of our output went away (`decode f | head -1`): a normal end, not an error. */
+export class OutputClosedError extends Error {
+  readonly code = 'EPIPE';
+}
+
+/** Writes to a stream, waiting for 'drain' when its buffer is full; a closed pipe rejects with OutputClosedError. */
+export function streamWriter(stream: NodeJS.WritableStream): (s: string) => void | Promise<void> {
+  let broken: Error | undefined;
+  let waiter: (() => void) | undefined;
+  stream.on('error', (e: Error) => {
+    broken = e;
+    waiter?.();
+  });
+  const closed = () => new OutputClosedError(broken && (broken as NodeJS.ErrnoException).code !== 'EPIPE' ? broken.message : 'the output pipe was closed');
+  return (s) => {
+    if (broken) return Promise.reject(closed());
+    if (stream.write(s)) return;
+    return new Promise<void>((resolve, reject) => {
+      const done = () => {
+        waiter = undefined;
+        stream.off('drain', done);
+        if (broken) reject(closed());
+        else resolve();
+      };
+      waiter = done;
+      stream.on('drain', done);
+    });
+  };
+}
+
+let stdoutWriter: ((s: string) => void | Promise<void>) | undefined;
+const defaultIo: DecodeIo = { out: (s) => (stdoutWriter ??= streamWriter(process.stdout))(s), err: (s) => process.stderr.write(s) };
+
+/** Output is written in batches of about this many characters, so memory holds one batch, not one file chunk. */
+const OUT_BATCH = 64 * 1024;
 
 type FieldValue = string | number | boolean;
 type FieldMap = Record<string, FieldValue | FieldValue[]>;
@@ -114,7 +148,7 @@ export async function runDecodeCommand(argv: string[], io: DecodeIo = defaultIo)
   try {
     // Open first so a missing file is one clear sentence, then stream it: files can be larger than memory.
     const fd = fs.openSync(args.file, 'r');
-    stream = fs.createReadStream('', { fd, highWaterMark: 1 << 20 });
+    stream = fs.createReadStream('', { fd, highWaterMark: 256 * 1024 });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     io.err(`socket-lab decode: cannot read ${args.file}${code === 'ENOENT' ? ': no such file — check the path' : code === 'EACCES' ? ': permission denied' : `: ${String(e)}`}\n`);
@@ -124,27 +158,40 @@ export async function runDecodeCommand(argv: string[], io: DecodeIo = defaultIo)
   const ctx = new DissectContext();
   let n = 0;
   let t0: number | undefined;
-  let lines: string[] = [];
-  const emit = (rec: PacketRecord) => {
-    n++;
-    const pkt = dissect(rec, ctx, n);
-    t0 ??= rec.tsMicros;
-    if (!keep(pkt)) return;
-    lines.push(args.json ? JSON.stringify(packetJson(pkt)) : packetRow(pkt, t0));
-  };
-  const flush = () => {
-    if (lines.length) io.out(lines.join('\n') + '\n');
-    lines = [];
+  let batch: string[] = [];
+  let batchChars = 0;
+  const flush = async () => {
+    if (batch.length === 0) return;
+    const text = batch.join('\n') + '\n';
+    batch = [];
+    batchChars = 0;
+    await io.out(text);
   };
   try {
+    // One read at a time, and no more read until the output took what it gave: memory stays one chunk and one batch.
     for await (const chunk of stream) {
-      for (const rec of reader.push(chunk as Buffer)) emit(rec);
-      flush();
+      for (const rec of reader.push(chunk as Buffer)) {
+        n++;
+        const pkt = dissect(rec, ctx, n);
+        t0 ??= rec.tsMicros;
+        if (!keep(pkt)) continue;
+        const line = args.json ? JSON.stringify(packetJson(pkt)) : packetRow(pkt, t0);
+        batch.push(line);
+        batchChars += line.length + 1;
+        if (batchChars >= OUT_BATCH) await flush();
+      }
+      await flush();
     }
     reader.end();
   } catch (e) {
-    flush();
     stream.destroy();
+    if (e instanceof OutputClosedError) return 0;
+    try {
+      await flush();
+    } catch (e2) {
+      if (e2 instanceof OutputClosedError) return 0;
+      throw e2;
+    }
     if (e instanceof CaptureFormatError) {
       io.err(`socket-lab decode: ${args.file}: ${e.message}\n`);
       return 1;

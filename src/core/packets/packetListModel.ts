@@ -63,7 +63,7 @@ export function tcpFacts(pkt: DissectedPacket): TcpFacts | undefined {
   };
 }
 
-function toneOf(pkt: DissectedPacket, tcp: TcpFacts | undefined): RowTone {
+export function toneOf(pkt: DissectedPacket, tcp: TcpFacts | undefined): RowTone {
   if (pkt.malformed) return 'malformed';
   if (tcp) {
     if (tcp.flags.includes('RST')) return 'rst';
@@ -74,9 +74,24 @@ function toneOf(pkt: DissectedPacket, tcp: TcpFacts | undefined): RowTone {
   return pkt.protocols.includes('udp') ? 'udp' : '';
 }
 
-function toWireField(f: Field): WireField {
+export function toWireField(f: Field): WireField {
   const w: WireField = { id: f.id, label: f.label, display: f.display, offset: f.offset, length: f.length };
   return f.children?.length ? { ...w, children: f.children.map(toWireField) } : w;
+}
+
+/** The packet list's row for one dissected packet; `firstTs` is the capture's first timestamp (Time is relative). */
+export function packetRowOf(index: number, rec: PacketRecord, pkt: DissectedPacket, firstTs: number, tcp = tcpFacts(pkt)): PacketRow {
+  return {
+    index,
+    no: index + 1,
+    time: (rec.tsMicros - firstTs) / 1e6,
+    source: pkt.summary.source,
+    destination: pkt.summary.destination,
+    protocol: pkt.summary.protocol,
+    length: rec.origLen,
+    info: pkt.summary.info.length > 4000 ? pkt.summary.info.slice(0, 3999) + '…' : pkt.summary.info,
+    tone: toneOf(pkt, tcp),
+  };
 }
 
 /** A display filter that failed to compile; the message is the decoder's one sentence. */
@@ -89,7 +104,7 @@ export class FilterCancelledError extends Error {
   readonly code = 'ECANCELED';
 }
 
-function safeTest(pred: (p: DissectedPacket) => boolean, pkt: DissectedPacket): boolean {
+export function safeTest(pred: (p: DissectedPacket) => boolean, pkt: DissectedPacket): boolean {
   try {
     return pred(pkt);
   } catch {
@@ -350,17 +365,7 @@ export class PacketListModel extends Disposable {
   private summarise(index: number, rec: PacketRecord, pkt: DissectedPacket): Summary {
     this.firstTs ??= rec.tsMicros;
     const tcp = tcpFacts(pkt);
-    const row: PacketRow = {
-      index,
-      no: index + 1,
-      time: (rec.tsMicros - this.firstTs) / 1e6,
-      source: pkt.summary.source,
-      destination: pkt.summary.destination,
-      protocol: pkt.summary.protocol,
-      length: rec.origLen,
-      info: pkt.summary.info.length > 4000 ? pkt.summary.info.slice(0, 3999) + '…' : pkt.summary.info,
-      tone: toneOf(pkt, tcp),
-    };
+    const row = packetRowOf(index, rec, pkt, this.firstTs, tcp);
     return tcp ? { row, tcp, conv: tcp.key } : { row };
   }
 }

@@ -29,6 +29,17 @@ interface Interface {
 
 const SHB = 0x0a0d0d0a;
 
+/** What a reader knows at a packet boundary: enough to resume reading a file there (see CaptureFileIndex). */
+export interface PcapReaderState {
+  readonly format: CaptureFormat;
+  readonly linkType: number | undefined;
+  readonly snaplen: number | undefined;
+  readonly littleEndian: boolean;
+  readonly nanos: boolean;
+  /** The section's interfaces (shared: a section only appends to its list, a new section starts a new one). */
+  readonly interfaces: readonly Interface[];
+}
+
 /** A growable byte queue: appends are amortised O(1), reads are views (valid until the next push). */
 class ByteQueue {
   private buf = new Uint8Array(64 * 1024);
@@ -91,6 +102,36 @@ export class PcapStreamReader {
   private nanos = false;
   private interfaces: Interface[] = [];
   private failed: CaptureFormatError | undefined;
+  /** Stream offset of the first byte still queued. */
+  private offset = 0;
+  /** Bumped whenever the header, a section or an interface changes what state() returns. */
+  stateVersion = 0;
+  /** Called with each packet's stream offset (its record or block start) just before it is returned. */
+  onPacketOffset: ((offset: number) => void) | undefined;
+
+  /** A reader that continues a stream at a packet boundary whose state() was saved; offsets count from `offset`. */
+  static resume(state: PcapReaderState, offset: number): PcapStreamReader {
+    const r = new PcapStreamReader();
+    r.format = state.format;
+    r.linkType = state.linkType;
+    r.snaplen = state.snaplen;
+    r.littleEndian = state.littleEndian;
+    r.nanos = state.nanos;
+    r.interfaces = state.interfaces as Interface[];
+    r.headerSeen = true;
+    r.offset = offset;
+    return r;
+  }
+
+  /** Stream offset just past the last whole record or block taken in. */
+  get consumed(): number {
+    return this.offset;
+  }
+
+  /** The state to resume from at the current packet boundary (only meaningful once the format is known). */
+  state(): PcapReaderState {
+    return { format: this.format as CaptureFormat, linkType: this.linkType, snaplen: this.snaplen, littleEndian: this.littleEndian, nanos: this.nanos, interfaces: this.interfaces };
+  }
 
   /** Bytes received but not yet part of a whole packet or block. */
   get pendingBytes(): number {
@@ -119,6 +160,11 @@ export class PcapStreamReader {
     if (this.q.length > 0) {
       throw (this.failed = new CaptureFormatError('ETRUNCATED', `The capture ends in the middle of a ${this.format === 'pcapng' ? 'block' : 'record'} (${this.q.length} bytes left over); the file was cut off — the packets before it are fine.`));
     }
+  }
+
+  private consume(len: number): void {
+    this.q.consume(len);
+    this.offset += len;
   }
 
   private fail(code: CaptureFormatError['code'], message: string): never {
@@ -153,7 +199,8 @@ export class PcapStreamReader {
       // The upper bits of the link type field carry FCS information; the type is the low 16 bits (28 in libpcap).
       this.linkType = u32(h, 20, this.littleEndian) & 0x0fffffff;
       this.headerSeen = true;
-      this.q.consume(24);
+      this.consume(24);
+      this.stateVersion++;
       return true;
     }
     if (this.q.length < 16) return false;
@@ -169,13 +216,14 @@ export class PcapStreamReader {
     const sec = u32(b, 0, le);
     const frac = u32(b, 4, le);
     const origLen = u32(b, 12, le);
+    this.onPacketOffset?.(this.offset);
     out.push({
       tsMicros: sec * 1e6 + (this.nanos ? Math.floor(frac / 1000) : frac),
       origLen: Math.max(origLen, caplen),
       linkType: this.linkType ?? 1,
       data: b.slice(16, 16 + caplen),
     });
-    this.q.consume(16 + caplen);
+    this.consume(16 + caplen);
     return true;
   }
 
@@ -204,6 +252,7 @@ export class PcapStreamReader {
       case SHB:
         if (total < 28) this.fail('EBADBLOCK', 'A pcapng section header block is too short: the file is corrupt.');
         this.interfaces = [];
+        this.stateVersion++;
         break;
       case 1: {
         if (total < 20) this.fail('EBADBLOCK', 'A pcapng interface description block is too short: the file is corrupt.');
@@ -214,6 +263,7 @@ export class PcapStreamReader {
           this.linkType = iface.linkType;
           this.snaplen = iface.snaplen;
         }
+        this.stateVersion++;
         break;
       }
       case 6:
@@ -225,6 +275,7 @@ export class PcapStreamReader {
         const caplen = u32(b, 20, le);
         const origLen = u32(b, 24, le);
         if (28 + caplen > bodyEnd) this.fail('EBADBLOCK', `A pcapng packet block says it holds ${caplen} bytes but the block is only ${total} bytes long: the file is corrupt.`);
+        this.onPacketOffset?.(this.offset);
         out.push({ tsMicros: this.timestamp(iface, u32(b, 12, le), u32(b, 16, le)), origLen: Math.max(origLen, caplen), linkType: iface.linkType, data: b.slice(28, 28 + caplen) });
         break;
       }
@@ -235,6 +286,7 @@ export class PcapStreamReader {
         const origLen = u32(b, 8, le);
         let caplen = Math.min(origLen, bodyEnd - 12);
         if (iface.snaplen > 0) caplen = Math.min(caplen, iface.snaplen);
+        this.onPacketOffset?.(this.offset);
         out.push({ tsMicros: 0, origLen, linkType: iface.linkType, data: b.slice(12, 12 + caplen) });
         break;
       }
@@ -242,7 +294,7 @@ export class PcapStreamReader {
         // Name resolution, statistics, custom blocks…: not needed to show packets.
         break;
     }
-    this.q.consume(total);
+    this.consume(total);
     return true;
   }
 
