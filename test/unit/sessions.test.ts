@@ -403,6 +403,7 @@ describe('sessions: UDP', () => {
       assert.deepEqual(got.map((g) => g.text), ['one', 'two']);
       assert.equal(got[0].peer, host.includes(':') ? `[${host}]:${srv.localPort}` : `${host}:${srv.localPort}`);
       assert.ok(cli.isBound, 'the first send bound it');
+      assert.equal(cli.localAddress, host, 'to loopback, on loopback only (not every interface)');
       assert.equal(srv.transcript.counters.chunksIn, 2);
       assert.equal(srv.transcript.counters.chunksOut, 2);
     });

@@ -83,10 +83,7 @@ function checkMode(mode: unknown): ServerMode {
   throw new SocketLabError('EUNKNOWN', { detail: `unknown mode "${String(mode)}"; use ${serverModes.join(', ')}` });
 }
 
-export function isLoopback(host: string): boolean {
-  const h = host.trim().toLowerCase().replace(/^\[|\]$/g, '');
-  return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h) || h === '::ffff:127.0.0.1';
-}
+export { isLoopback } from './loopback';
 
 export class SessionManager {
   private readonly sessions = new Map<string, Session>();

@@ -5,6 +5,7 @@ import * as net from 'node:net';
 import { Framing } from '../codec/framing';
 import { formatAddress, mapSocketError, SocketLabError } from '../errors';
 import { promises as fs } from 'node:fs';
+import { isLoopback } from './loopback';
 import { SendOptions, ServerMode, Session, SessionState, SessionStats, upperAscii } from './session';
 
 export interface UdpSessionOptions {
@@ -27,6 +28,7 @@ export class UdpSession extends Session {
   private bound = false;
   private closed = false;
   private lastPeer?: { address: string; port: number; label: string };
+  private bindingLoopback?: Promise<void>;
   private _kernelDrops?: number;
 
   constructor(id: string, private readonly opts: UdpSessionOptions) {
@@ -154,7 +156,22 @@ export class UdpSession extends Session {
     } catch (e) {
       return Promise.reject(e);
     }
-    const sock = this.ensureSocket(net.isIPv6(to.host) ? 'udp6' : 'udp4');
+    const v6 = net.isIPv6(to.host.replace(/^\[|\]$/g, ''));
+    const sock = this.ensureSocket(v6 ? 'udp6' : 'udp4');
+    // an unbound socket would be bound to every interface by its first send: to loopback, bind loopback first
+    if (!this.bound && !this.bindingLoopback && isLoopback(to.host)) {
+      const address = v6 ? '::1' : '127.0.0.1';
+      this.bindingLoopback = new Promise<void>((resolve, reject) => {
+        const onError = (err: Error) => reject(mapSocketError(err, { host: address, port: 0 }));
+        sock.once('error', onError);
+        sock.bind({ address, port: 0, exclusive: true }, () => {
+          sock.off('error', onError);
+          this.afterBind(sock);
+          resolve();
+        });
+      });
+    }
+    if (this.bindingLoopback && !this.bound) return this.bindingLoopback.then(() => this.send(bytes, opts));
     return new Promise((resolve, reject) => {
       sock.send(data, to.port, to.host, (err) => {
         if (err) {

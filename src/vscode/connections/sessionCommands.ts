@@ -221,7 +221,8 @@ export class SessionCommands {
           await this.remember('udp', t.trim());
         }
       }
-      if (port !== undefined) {
+      // any bind beyond loopback asks, also when only a host is given ({ host: "0.0.0.0" } binds a random port there)
+      if (port !== undefined || host?.trim()) {
         host = host?.trim() || '127.0.0.1';
         if (!(await this.confirmBind(host, args))) return undefined;
       }
