@@ -1,7 +1,6 @@
 // The dumpcap / tcpdump engines: the installed capture binary writes pcap(ng) to stdout and we parse it.
 // Only that small binary needs capture rights (Wireshark's privilege model); no shell is ever involved.
-import { spawn, spawnSync, type ChildProcess, type ChildProcessByStdio } from 'node:child_process';
-import type { Readable, Writable } from 'node:stream';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import type { CaptureInterface, EngineStatus, StartRequest } from '../src/shared/captureProtocol';
 import { PcapStreamReader } from '../src/core/pcap/pcapStreamReader';
 import type { EngineCallbacks, RunningEngine } from './engines';
@@ -74,7 +73,7 @@ wait "$engine"; status=$?
 kill "$watcher" 2>/dev/null
 exit "$status"`;
 
-function spawnEngine(bin: string, args: string[]): ChildProcessByStdio<Writable, Readable, Readable> {
+function spawnEngine(bin: string, args: string[]) {
   if (process.platform === 'win32') return spawn(bin, args, { stdio: ['pipe', 'pipe', 'pipe'], shell: false });
   return spawn('/bin/sh', ['-c', WATCHDOG, 'socket-lab-engine', bin, ...args], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
 }
