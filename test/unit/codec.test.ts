@@ -65,6 +65,9 @@ describe('codec: escapes', () => {
   it('rejects a bad escape with its position', () => {
     assert.throws(() => parseEscapes('ab\\q'), (e: CodecError) => e.code === 'EBADESCAPE' && e.position === 3);
     assert.throws(() => parseEscapes('\\xZZ'), (e: CodecError) => e.position === 1);
+    // \xHH means two digits: "\x4" followed by anything is refused, not read as 0x04
+    assert.throws(() => parseEscapes('\\x4'), (e: CodecError) => e.code === 'EBADESCAPE' && /exactly two/.test(e.message));
+    assert.throws(() => parseEscapes('a\\x4g'), (e: CodecError) => e.position === 2);
     assert.throws(() => parseEscapes('\\u12'), (e: CodecError) => /exactly 4/.test(e.message));
     assert.throws(() => parseEscapes('end\\'), (e: CodecError) => e.position === 4);
   });

@@ -158,6 +158,51 @@ describe('socket-lab listen / send (in process)', () => {
   });
 });
 
+describe('socket-lab listen / send: usage errors say one sentence and exit 2 (issue 11)', () => {
+  it('a --timeout beyond what a Node timer holds is refused (it used to fire after 1 ms)', async () => {
+    const l = capture();
+    const t0 = Date.now();
+    assert.equal(await runListen(['tcp', '0', '--timeout', '99999999999', '--count', '1'], l), 2);
+    assert.ok(Date.now() - t0 < 1000);
+    assert.equal(l.stdout, '');
+    assert.match(l.stderr, /^socket-lab listen: --timeout is at most 2147483 seconds \(about 24 days\), got "99999999999"/);
+    const s = capture();
+    assert.equal(await runSend(['tcp', '1', '--text', 'x', '--timeout', '1e10'], s), 2);
+    assert.match(s.stderr, /--timeout is at most 2147483 seconds/);
+    assert.equal(await runSend(['tcp', '1', '--text', 'x', '--timeout', ''], capture()), 2);
+  });
+
+  it('--count -1 says what is wrong with the number, not "argument is ambiguous"', async () => {
+    const l = capture();
+    assert.equal(await runListen(['tcp', '0', '--count', '-1'], l), 2);
+    assert.equal(l.stderr, 'socket-lab listen: --count wants a whole number (0 or more), got "-1"\n');
+    const t = capture();
+    assert.equal(await runListen(['tcp', '0', '--timeout', '-5'], t), 2);
+    assert.equal(t.stderr, 'socket-lab listen: --timeout wants a number of seconds (0 or more), got "-5"\n');
+    const e = capture();
+    assert.equal(await runSend(['tcp', '1', '--text', 'x', '--expect-bytes', '-3'], e), 2);
+    assert.match(e.stderr, /--expect-bytes wants a whole number \(0 or more\), got "-3"/);
+  });
+
+  it('send to port 0 is a usage error (exit 2), not a socket error', async () => {
+    const s = capture();
+    assert.equal(await runSend(['tcp', '0', '--text', 'x'], s), 2);
+    assert.match(s.stderr, /port 0 cannot be sent to/);
+    assert.equal(await runSend(['udp', '127.0.0.1:0', '--text', 'x'], capture()), 2);
+  });
+
+  it('--file with a directory is refused before connecting: the listener sees no connection', async () => {
+    const lio = capture();
+    const listening = runListen(['tcp', '0', '--json', '--timeout', '0.5'], lio);
+    const addr = await listeningAddress(lio);
+    const s = capture();
+    assert.equal(await runSend(['tcp', addr, '--file', os.tmpdir()], s), 2);
+    assert.equal(s.stderr, `socket-lab send: ${os.tmpdir()} is a directory — --file sends the bytes of one file\n`);
+    assert.equal(await listening, 0);
+    assert.doesNotMatch(lio.stdout, /"accepted"/);
+  });
+});
+
 describe('socket-lab CLI (built dist/cli.js, real process)', function () {
   this.timeout(60000);
   const cli = path.join(repoRoot, 'dist', 'cli.js');

@@ -81,17 +81,39 @@ export function showAddr(host: string | undefined, port: number | undefined): st
   return `${net.isIPv6(h) ? `[${h}]` : h}:${port ?? 0}`;
 }
 
+/** Node timers hold at most 2^31-1 ms (about 24.8 days); beyond that they fire after 1 ms. */
+export const maxSeconds = Math.floor((2 ** 31 - 1) / 1000);
+
 export function parseSeconds(s: string | undefined, flag: string): number | undefined {
   if (s === undefined) return undefined;
   const n = Number(s);
-  if (!Number.isFinite(n) || n < 0) throw new UsageError(`${flag} wants seconds, got "${s}"`);
+  if (s.trim() === '' || !Number.isFinite(n) || n < 0) throw new UsageError(`${flag} wants a number of seconds (0 or more), got "${s}"`);
+  if (n > maxSeconds) throw new UsageError(`${flag} is at most ${maxSeconds} seconds (about 24 days), got "${s}" — leave ${flag} out to wait without a limit`);
   return n;
 }
 
 export function parseCount(s: string | undefined, flag: string): number | undefined {
   if (s === undefined) return undefined;
-  if (!/^\d+$/.test(s)) throw new UsageError(`${flag} wants a whole number, got "${s}"`);
+  if (!/^\d+$/.test(s) || !Number.isSafeInteger(Number(s))) throw new UsageError(`${flag} wants a whole number (0 or more), got "${s}"`);
   return Number(s);
+}
+
+/**
+ * parseArgs calls "--count -1" ambiguous (the value looks like an option); a negative number is a value,
+ * so join it as "--count=-1" and let the option's own check say what is wrong with it.
+ */
+export function joinNegativeValues(argv: string[], options: Record<string, { type: 'string' | 'boolean' }>): string[] {
+  const valued = Object.keys(options).filter((k) => options[k].type === 'string').map((k) => `--${k}`);
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const next = argv[i + 1];
+    if (valued.includes(a) && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
 }
 
 /** One line for the user, never a stack trace; SocketLabError/CodecError carry their own sentence. */

@@ -6,7 +6,7 @@ import { parseFraming } from '../codec/framing';
 import { formatHex } from '../codec/hex';
 import { ReceivedMessage, ServerMode, Session } from '../sessions/session';
 import { SessionManager } from '../sessions/sessionManager';
-import { CliIo, describe, parseAddr, parseCount, parseProto, parseSeconds, showAddr, UsageError } from './cliIo';
+import { CliIo, describe, joinNegativeValues, parseAddr, parseCount, parseProto, parseSeconds, showAddr, UsageError } from './cliIo';
 
 export const listenUsage = `Usage: socket-lab listen tcp|udp|unix ADDR [options]
   ADDR                 host:port, [v6]:port, port (binds 127.0.0.1; 0 picks a free port) or a path (unix)
@@ -28,20 +28,17 @@ const modeOf = (m: string): ServerMode => {
 export async function runListen(argv: string[], io: CliIo): Promise<number> {
   let opts;
   try {
-    const { values, positionals } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        mode: { type: 'string', default: 'print' },
-        framing: { type: 'string', default: 'raw' },
-        count: { type: 'string' },
-        timeout: { type: 'string' },
-        encoding: { type: 'string', default: 'utf-8' },
-        print: { type: 'string', default: 'text' },
-        json: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
+    const options = {
+      mode: { type: 'string', default: 'print' },
+      framing: { type: 'string', default: 'raw' },
+      count: { type: 'string' },
+      timeout: { type: 'string' },
+      encoding: { type: 'string', default: 'utf-8' },
+      print: { type: 'string', default: 'text' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h' },
+    } as const;
+    const { values, positionals } = parseArgs({ args: joinNegativeValues(argv, options), allowPositionals: true, options });
     if (values.help) {
       io.out(listenUsage);
       return 0;

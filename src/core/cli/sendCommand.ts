@@ -8,7 +8,7 @@ import { buildPayload, parseLineEnding } from '../codec/payload';
 import { SocketLabError } from '../errors';
 import { Session } from '../sessions/session';
 import { SessionManager } from '../sessions/sessionManager';
-import { CliIo, describe, parseAddr, parseCount, parseProto, parseSeconds, UsageError } from './cliIo';
+import { CliIo, describe, joinNegativeValues, parseAddr, parseCount, parseProto, parseSeconds, UsageError } from './cliIo';
 
 export const sendUsage = `Usage: socket-lab send tcp|udp|unix ADDR (--text S [--encoding E] | --hex H | --file F) [options]
   ADDR                 host:port, [v6]:port, port (127.0.0.1) or a path (unix)
@@ -28,24 +28,21 @@ Exit codes: 0 sent (and got what was expected), 1 socket error, 2 usage, 3 timed
 export async function runSend(argv: string[], io: CliIo): Promise<number> {
   let o;
   try {
-    const { values, positionals } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        text: { type: 'string' },
-        escapes: { type: 'string' },
-        hex: { type: 'string' },
-        file: { type: 'string' },
-        encoding: { type: 'string', default: 'utf-8' },
-        'line-ending': { type: 'string', default: 'none' },
-        framing: { type: 'string', default: 'raw' },
-        'expect-bytes': { type: 'string' },
-        timeout: { type: 'string', default: '5' },
-        print: { type: 'string', default: 'text' },
-        json: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
+    const options = {
+      text: { type: 'string' },
+      escapes: { type: 'string' },
+      hex: { type: 'string' },
+      file: { type: 'string' },
+      encoding: { type: 'string', default: 'utf-8' },
+      'line-ending': { type: 'string', default: 'none' },
+      framing: { type: 'string', default: 'raw' },
+      'expect-bytes': { type: 'string' },
+      timeout: { type: 'string', default: '5' },
+      print: { type: 'string', default: 'text' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h' },
+    } as const;
+    const { values, positionals } = parseArgs({ args: joinNegativeValues(argv, options), allowPositionals: true, options });
     if (values.help) {
       io.out(sendUsage);
       return 0;
@@ -68,7 +65,8 @@ export async function runSend(argv: string[], io: CliIo): Promise<number> {
       hex: values.print === 'hex',
       json: values.json,
     };
-    if (o.file !== undefined && !fs.existsSync(o.file)) throw new UsageError(`no file at ${o.file}`);
+    if (o.target.port === 0) throw new UsageError('port 0 cannot be sent to — give the port the server listens on (1 to 65535)');
+    if (o.file !== undefined) checkReadableFile(o.file);
   } catch (e) {
     io.err(`socket-lab send: ${describe(e).message}\n`);
     return 2;
@@ -141,5 +139,22 @@ export async function runSend(argv: string[], io: CliIo): Promise<number> {
   } catch (e) {
     manager.dispose();
     return fail(e, 1);
+  }
+}
+
+/** Refuse a path that is not a readable regular file before connecting, so the peer never sees a half-open attempt. */
+function checkReadableFile(file: string): void {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(file);
+  } catch {
+    throw new UsageError(`no file at ${file}`);
+  }
+  if (st.isDirectory()) throw new UsageError(`${file} is a directory — --file sends the bytes of one file`);
+  if (!st.isFile() && !st.isFIFO() && !st.isCharacterDevice()) throw new UsageError(`${file} is not a regular file — --file sends the bytes of one file`);
+  try {
+    fs.accessSync(file, fs.constants.R_OK);
+  } catch {
+    throw new UsageError(`cannot read ${file} (permission denied) — check its permissions`);
   }
 }

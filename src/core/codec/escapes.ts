@@ -1,5 +1,5 @@
 // C/Python string escapes (\r\n, \t, \x00, \u5e74, \U0001F600, \0, \101) turned into bytes:
-// \xHH and octal are raw bytes, everything else is text encoded in the chosen encoding.
+// \xHH (two digits) and octal are raw bytes, everything else is text encoded in the chosen encoding.
 import { CodecError } from './codecError';
 import { encodeText } from './encoding';
 
@@ -24,8 +24,9 @@ export function parseEscapes(input: string, encoding = 'utf-8'): Uint8Array {
       text += simple[n];
       i++;
     } else if (n === 'x') {
-      const m = /^[0-9a-fA-F]{1,2}/.exec(input.slice(i + 2, i + 4));
-      if (!m) throw bad(i, '\\x', '\\x needs one or two hex digits, as in \\x00', '\\x 后面需要一到两位十六进制数字，例如 \\x00');
+      // exactly two digits, as \\xHH says: "\\x4" is a typo more often than a byte
+      const m = /^[0-9a-fA-F]{2}/.exec(input.slice(i + 2, i + 4));
+      if (!m) throw bad(i, '\\x', '\\x needs exactly two hex digits, as in \\x04', '\\x 后面需要正好两位十六进制数字，例如 \\x04');
       flushText();
       parts.push(Uint8Array.of(parseInt(m[0], 16)));
       i += 1 + m[0].length;
