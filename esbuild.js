@@ -48,8 +48,26 @@ function copyWasm() {
   for (const f of wasmFiles) fs.copyFileSync(path.join('node_modules', f), path.join('dist', path.basename(f)));
 }
 
+// The Marketplace icon is drawn in media/icon.svg; the manifest needs a PNG (128×128 or larger), rendered here.
+function renderIcon() {
+  const fs = require('fs');
+  const { spawnSync } = require('child_process');
+  const svg = 'media/icon.svg';
+  const png = 'media/icon.png';
+  if (fs.existsSync(png) && fs.statSync(png).mtimeMs >= fs.statSync(svg).mtimeMs) return;
+  const r = spawnSync('rsvg-convert', ['-w', '256', '-h', '256', '-o', png, svg], { stdio: 'inherit' });
+  if (r.error || r.status !== 0) {
+    throw new Error(
+      'Cannot render media/icon.svg to media/icon.png: rsvg-convert ' +
+        (r.error ? 'is not installed' : `exited with ${r.status}`) +
+        '. Install the Debian package librsvg2-bin (./scripts/setup-system.sh does) and build again.',
+    );
+  }
+}
+
 async function main() {
   copyWasm();
+  renderIcon();
   const contexts = await Promise.all(builds.map((b) => esbuild.context(b)));
   if (watch) {
     await Promise.all(contexts.map((c) => c.watch()));
@@ -60,6 +78,6 @@ async function main() {
 }
 
 main().catch((e) => {
-  console.error(e);
+  console.error(e instanceof Error && e.message.startsWith('Cannot render') ? e.message : e);
   process.exit(1);
 });

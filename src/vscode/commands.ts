@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { productName, version } from '../core/about';
+import { productName } from '../core/about';
 
 /** Registers a command and puts it into the extension's subscriptions. */
 export function registerCommand(
@@ -11,6 +11,7 @@ export function registerCommand(
 }
 
 export function registerAboutCommand(context: vscode.ExtensionContext): void {
+  const version = (context.extension.packageJSON as { version: string }).version;
   registerCommand(context, 'socketLab.about', () =>
     vscode.window.showInformationMessage(vscode.l10n.t('{0} {1}: sockets you can see.', productName, version)),
   );
