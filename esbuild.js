@@ -65,9 +65,27 @@ function renderIcon() {
   }
 }
 
+// The details page of an installed extension (VS Code, code-server) resolves relative image links against its own
+// webview, not the extension, and offline no remote URL loads: the packaged README carries its PNGs inline as data:
+// URIs and its other relative links point at the repository. vsce refuses data: images unless it is told not to
+// rewrite links (--no-rewrite-relative-links), so this check makes sure no relative link is left for it to miss.
+function writePackagedReadme() {
+  const fs = require('fs');
+  const repo = require('./package.json').repository.url.replace(/\.git$/, '');
+  let text = fs.readFileSync('README.md', 'utf8');
+  text = text.replace(/!\[([^\]]*)\]\((media\/[^)\s]+\.png)\)/g, (_, alt, file) => {
+    return `![${alt}](data:image/png;base64,${fs.readFileSync(file).toString('base64')})`;
+  });
+  text = text.replace(/(?<!!)\[([^\]]*)\]\((?![a-z]+:|#)([^)\s]+)\)/g, (_, label, link) => `[${label}](${repo}/blob/HEAD/${link})`);
+  const left = [...text.matchAll(/!?\[[^\]]*\]\((?![a-z]+:|#)([^)\s]+)\)/g)].map((m) => m[1]);
+  if (left.length) throw new Error(`README.md links that the packaged README cannot resolve: ${left.join(', ')}`);
+  fs.writeFileSync('dist/README.md', text); // `vsce package --readme-path dist/README.md` ships it as README.md
+}
+
 async function main() {
   copyWasm();
   renderIcon();
+  if (production) writePackagedReadme();
   const contexts = await Promise.all(builds.map((b) => esbuild.context(b)));
   if (watch) {
     await Promise.all(contexts.map((c) => c.watch()));
