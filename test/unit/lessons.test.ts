@@ -500,21 +500,114 @@ describe('lessons', function () {
   });
 
   describe('06 remote command', () => {
+    /** Speaks the lesson's framing: sends each message, reads its framed reply; stops when the server closes. */
+    async function talk(port: number, messages: string[]): Promise<{ replies: string[]; closed: boolean }> {
+      const sock = net.connect({ host: '127.0.0.1', port });
+      await new Promise<void>((resolve, reject) => sock.once('connect', resolve).once('error', reject));
+      let buf = Buffer.alloc(0);
+      let closed = false;
+      sock.on('data', (d: Buffer) => { buf = Buffer.concat([buf, d]); });
+      sock.on('close', () => { closed = true; });
+      sock.on('error', () => { closed = true; });
+      const replies: string[] = [];
+      try {
+        for (const m of messages) {
+          if (closed) break;
+          const body = enc.encode(m);
+          const head = Buffer.alloc(4);
+          head.writeUInt32BE(body.length);
+          sock.write(Buffer.concat([head, body]));
+          await until(() => closed || (buf.length >= 4 && buf.length >= 4 + buf.readUInt32BE(0)), `a framed reply to ${JSON.stringify(m)}`);
+          if (buf.length < 4 || buf.length < 4 + buf.readUInt32BE(0)) break;
+          const n = buf.readUInt32BE(0);
+          replies.push(buf.subarray(4, 4 + n).toString());
+          buf = buf.subarray(4 + n);
+        }
+        await new Promise((r) => setTimeout(r, 50));
+        return { replies, closed };
+      } finally {
+        sock.destroy();
+      }
+    }
+
+    /** A private token file for one test, so nothing is written to the real home folder. */
+    const tokenEnv = () => ({ SOCKET_LAB_TOKEN_FILE: path.join(tmp(), 'secret', 'lesson06.token') });
+    const tokenOf = (env: { SOCKET_LAB_TOKEN_FILE: string }) => fs.readFileSync(env.SOCKET_LAB_TOKEN_FILE, 'utf8').trim();
+
     it('runs only allow-listed commands without a shell: "ls; touch /tmp/x" creates nothing', async () => {
-      const { proc: server, address } = await startServer('06-remote-command');
+      const env = tokenEnv();
+      const { proc: server, address } = await startServer('06-remote-command', env);
       const victim = path.join(os.tmpdir(), `socket-lab-pwned-${process.pid}-${Date.now()}`);
       const attacks = [`ls; touch ${victim}`, `ls && touch ${victim}`, `ls | touch ${victim}`, `ls $(touch ${victim})`, `touch ${victim}`, `ls\ntouch ${victim}`];
-      const { proc, exit } = await runClient('06-remote-command', address, ['pwd', 'echo hello world', ...attacks]);
+      const { proc, exit } = await runClient('06-remote-command', address, ['pwd', 'ls -l /usr/bin', ...attacks], env);
       assert.equal(exit.code, 0, proc.output);
+      assert.match(proc.output, /^ok: token accepted\n/);
       assert.match(proc.output, new RegExp(`\\$ pwd[^\\n]*\\n${lesson('06-remote-command').dir.replace(/[/\\.-]/g, '\\$&')}\\n`));
-      assert.match(proc.output, /\$ echo hello world[^\n]*\nhello world\n/);
+      const big = /\$ ls -l \/usr\/bin {2}\((\d+) bytes\)\n/.exec(proc.output);
+      assert.ok(big && Number(big[1]) > 16_384, 'the long listing arrives whole through the length prefix');
       assert.equal((proc.output.match(/refused:/g) ?? []).length, attacks.length);
       assert.equal(fs.existsSync(victim), false, 'no file was created');
       assert.match(server.output, /127\.0\.0\.1:\d+ \(stops by itself/);
+      assert.ok(!server.output.includes(tokenOf(env)) && !proc.output.includes(tokenOf(env)), 'the token is never printed');
+    });
+
+    it('takes no arguments from the request: hostname NAME, hostname -F FILE, ls DIR and date -s are refused', async () => {
+      const token = `t-${process.pid}-${Date.now()}`;
+      const { address } = await startServer('06-remote-command', { SOCKET_LAB_TOKEN: token });
+      const dir = tmp();
+      const secret = path.join(dir, 'secret');
+      fs.writeFileSync(secret, 'TOP-SECRET-LINE-4711\n', { mode: 0o600 });
+      fs.writeFileSync(path.join(dir, 'private-marker-file-0815'), '');
+      const before = os.hostname();
+      const attacks = [
+        'hostname pwned', `hostname -F ${secret}`, '-F', `ls -la ${dir}`, 'ls -la /root', 'ls -l /usr/bin /root', `ls  ${dir}`,
+        // an invalid date, so even an unsafe server leaves the clock alone
+        'date -s not-a-date', 'date --set=not-a-date', 'echo hello', 'uname -n pwned', `whoami ${dir}`, 'pwd -P', 'cat /etc/passwd',
+      ];
+      const { replies, closed } = await talk(address.port!, [token, ...attacks, 'hostname']);
+      assert.equal(closed, false, 'refusals keep the connection');
+      assert.equal(replies[0], 'ok: token accepted\n');
+      attacks.forEach((a, i) => assert.match(replies[i + 1], /^refused: /, a));
+      assert.equal(os.hostname(), before, 'the hostname did not change');
+      assert.equal(replies.at(-1), `${before}\n`, '"hostname" alone still works');
+      for (const r of replies) {
+        assert.ok(!r.includes('TOP-SECRET-LINE-4711'), 'no file content leaks');
+        assert.ok(!r.includes('private-marker-file-0815'), 'no foreign directory is listed');
+      }
+    });
+
+    it('wants the shared token first: none, a wrong one or one of the same length is cut off; the token file is private', async () => {
+      const env = tokenEnv();
+      const { address, proc: server } = await startServer('06-remote-command', env);
+      const token = tokenOf(env);
+      assert.match(token, /^[0-9a-f]{32}$/);
+      if (process.platform !== 'win32') {
+        assert.equal(fs.statSync(env.SOCKET_LAB_TOKEN_FILE).mode & 0o777, 0o600);
+        assert.equal(fs.statSync(path.dirname(env.SOCKET_LAB_TOKEN_FILE)).mode & 0o777, 0o700);
+      }
+      const wrongSameLength = token.replace(/^./, (c) => (c === '0' ? '1' : '0'));
+      for (const first of ['pwd', '', wrongSameLength, `${token}x`, token.slice(0, -1)]) {
+        const { replies, closed } = await talk(address.port!, [first, 'pwd', 'whoami']);
+        assert.deepEqual(replies, ['refused: wrong token - connection closed\n'], JSON.stringify(first));
+        assert.equal(closed, true, 'the server closes after a wrong token');
+      }
+      const ok = await talk(address.port!, [token, 'whoami']);
+      assert.equal(ok.replies[0], 'ok: token accepted\n');
+      assert.equal(ok.replies[1], `${os.userInfo().username}\n`);
+      // a client without the token file is told why, in one line
+      const missing = await runClient('06-remote-command', address, [], { SOCKET_LAB_TOKEN_FILE: path.join(tmp(), 'none') });
+      assert.equal(missing.exit.code, 1);
+      assert.match(missing.proc.output, /no token: .*start the server first/);
+      assert.ok(!missing.proc.output.includes('Traceback'));
+      assert.match(server.output, /wrong token - connection closed/);
+      // SOCKET_LAB_TOKEN overrides the file
+      const { address: a2 } = await startServer('06-remote-command', { SOCKET_LAB_TOKEN: 'classroom-token', SOCKET_LAB_TOKEN_FILE: path.join(tmp(), 'unused') });
+      assert.deepEqual((await talk(a2.port!, ['classroom-token', 'pwd'])).replies.slice(0, 1), ['ok: token accepted\n']);
+      assert.equal((await talk(a2.port!, [token])).closed, true);
     });
 
     it('listens on 127.0.0.1 only and stops itself after its lifetime', async () => {
-      const { proc: server, address } = await startServer('06-remote-command', { SOCKET_LAB_LIFETIME: '1' });
+      const { proc: server, address } = await startServer('06-remote-command', { ...tokenEnv(), SOCKET_LAB_LIFETIME: '1' });
       const ifaces = Object.values(os.networkInterfaces()).flat().filter((i) => i && i.family === 'IPv4' && !i.internal);
       for (const i of ifaces) {
         const ok = await new Promise((r) => net.connect({ host: i!.address, port: address.port! }).once('connect', () => r(true)).once('error', () => r(false)));
@@ -525,17 +618,24 @@ describe('lessons', function () {
       assert.equal(exit.reason, undefined, 'it ended by itself');
     });
 
-    it('against Socket Lab: a framed "ls; touch" from its client is refused', async () => {
-      const { address } = await startServer('06-remote-command');
+    it('against Socket Lab: its client presents the token, then a framed "ls; touch" is refused', async () => {
+      const env = tokenEnv();
+      const { address } = await startServer('06-remote-command', env);
       sessions = new SessionManager();
       const victim = path.join(os.tmpdir(), `socket-lab-pwned-sl-${process.pid}`);
-      const cmd = enc.encode(`ls; touch ${victim}`);
-      const head = Buffer.alloc(4);
-      head.writeUInt32BE(cmd.length);
+      const frame = (s: string) => {
+        const body = enc.encode(s);
+        const head = Buffer.alloc(4);
+        head.writeUInt32BE(body.length);
+        return Buffer.concat([head, body]);
+      };
       const cli = await sessions.connectTcp({ port: address.port! });
-      await cli.send(Buffer.concat([head, cmd]));
-      await until(() => received(cli).length > 4 && received(cli).length === 4 + received(cli).readUInt32BE(0), 'a framed reply');
-      assert.match(received(cli).subarray(4).toString(), /^refused: shell syntax/);
+      await cli.send(frame(tokenOf(env)));
+      const ack = 4 + 'ok: token accepted\n'.length;
+      await until(() => received(cli).length === ack, 'the token accepted');
+      await cli.send(frame(`ls; touch ${victim}`));
+      await until(() => received(cli).length > ack + 4 && received(cli).length === ack + 4 + received(cli).readUInt32BE(ack), 'a framed reply');
+      assert.match(received(cli).subarray(ack + 4).toString(), /^refused: /);
       assert.equal(fs.existsSync(victim), false);
     });
   });
