@@ -54,6 +54,10 @@ export const errorMessages: Record<string, { en: string; 'zh-cn': string }> = {
     en: 'No socket exists at {path} — start the Unix server first, or check the path.',
     'zh-cn': '{path} 处没有套接字——请先启动 Unix 服务器，或检查路径。',
   },
+  ENAMETOOLONG: {
+    en: 'The socket path {path} is {bytes} bytes long, but a Unix socket path holds at most {limit} bytes on {os} — pick a shorter path (a shorter folder, or a path relative to the current folder).',
+    'zh-cn': '套接字路径 {path} 有 {bytes} 字节，而 {os} 上的 Unix 套接字路径最多 {limit} 字节——请换一个更短的路径（更短的文件夹，或相对于当前文件夹的路径）。',
+  },
   ENOTSOCK: {
     en: '{path} is a file but not a socket — pick the path the server listens on.',
     'zh-cn': '{path} 是普通文件而不是套接字——请填写服务器监听的路径。',

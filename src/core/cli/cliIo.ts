@@ -2,6 +2,7 @@
 import * as net from 'node:net';
 import { CodecError } from '../codec/codecError';
 import { SocketLabError } from '../errors';
+import { checkUnixPath } from '../sessions/unixPath';
 
 export interface CliIo {
   out(text: string): void;
@@ -59,7 +60,7 @@ export function parseProto(s: string | undefined): Proto {
 /** ADDR is host:port, [v6]:port, :port / port (127.0.0.1), or a path for unix. */
 export function parseAddr(proto: Proto, addr: string | undefined): CliTarget {
   if (!addr) throw new UsageError(proto === 'unix' ? 'missing socket path' : 'missing address (host:port, [v6]:port or port)');
-  if (proto === 'unix') return { proto, path: addr };
+  if (proto === 'unix') return { proto, path: checkUnixPath(addr) }; // too long is a usage error (exit 2), before any socket
   let host = '127.0.0.1';
   let portText = addr;
   const v6 = /^\[([^\]]+)\]:(.*)$/.exec(addr);

@@ -9,7 +9,8 @@ import { SessionManager } from '../sessions/sessionManager';
 import { CliIo, describe, joinNegativeValues, parseAddr, parseCount, parseProto, parseSeconds, showAddr, UsageError } from './cliIo';
 
 export const listenUsage = `Usage: socket-lab listen tcp|udp|unix ADDR [options]
-  ADDR                 host:port, [v6]:port, port (binds 127.0.0.1; 0 picks a free port) or a path (unix)
+  ADDR                 host:port, [v6]:port, port (binds 127.0.0.1; 0 picks a free port) or a path (unix;
+                       at most 107 bytes on Linux, 103 on macOS: a longer one is a usage error)
   --mode M             print (default), echo, upper, sink or manual (answer with lines typed on stdin)
   --framing F          raw (default), line, len2be, len2le, len4be, len4le
   --count N            exit after N messages (chunks, lines, frames or datagrams)

@@ -11,7 +11,7 @@ import { SessionManager } from '../sessions/sessionManager';
 import { CliIo, describe, joinNegativeValues, parseAddr, parseCount, parseProto, parseSeconds, UsageError } from './cliIo';
 
 export const sendUsage = `Usage: socket-lab send tcp|udp|unix ADDR (--text S [--encoding E] | --hex H | --file F) [options]
-  ADDR                 host:port, [v6]:port, port (127.0.0.1) or a path (unix)
+  ADDR                 host:port, [v6]:port, port (127.0.0.1) or a path (unix; at most 107 bytes on Linux, 103 on macOS)
   --text S             text to send, encoded with --encoding (default utf-8)
   --escapes S          text with C/Python escapes (\\r\\n, \\x00, \\u5e74)
   --hex H              bytes as hex: "48 65 6c", 48656c or 0x48,0x65

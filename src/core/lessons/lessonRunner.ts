@@ -1,12 +1,12 @@
 // Runs a lesson's server and/or client: free port, readiness probe, one process group each; no vscode here.
 import * as fs from 'node:fs';
 import * as net from 'node:net';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { Disposable, Emitter } from '../../shared/disposable';
 import type { PythonInterpreter } from './interpreter';
 import { mainFile, type Lesson } from './lessonCatalog';
 import { LessonProcess } from './lessonProcess';
+import { sharedSocketDir } from '../sessions/unixPath';
 
 export const LOOPBACK = '127.0.0.1';
 /** What a lesson server prints once it accepts work ("listening on …", "sniffing on …"). */
@@ -109,7 +109,7 @@ export interface LessonRunOptions {
   interpreter: PythonInterpreter;
   /** Port (tcp/udp) to use; default: the lesson's defaultPort, or a free one if that is busy. */
   port?: number;
-  /** Socket path for unix lessons; default: <tmp>/<defaultPath>. */
+  /** Socket path for unix lessons; default: <private 0700 folder>/<defaultPath>. */
   unixPath?: string;
   /** Extra environment for both programs (e.g. SOCKET_LAB_DIR). */
   env?: Record<string, string>;
@@ -133,7 +133,7 @@ export function describeAddress(a: LessonAddress): string {
 
 /** Picks the lesson's meeting point: a port (default if free) or a unix socket path. */
 export async function chooseAddress(lesson: Lesson, options: Pick<LessonRunOptions, 'port' | 'unixPath'> = {}): Promise<LessonAddress> {
-  if (lesson.transport === 'unix') return { unixPath: options.unixPath ?? path.join(os.tmpdir(), lesson.defaultPath ?? `${lesson.id}.sock`) };
+  if (lesson.transport === 'unix') return { unixPath: options.unixPath ?? sharedSocketDir().socketPath(lesson.defaultPath ?? `${lesson.id}.sock`) };
   if (lesson.transport === 'none') return {};
   if (options.port !== undefined) return { port: options.port };
   return { port: await findFreePort(lesson.defaultPort ?? 0, lesson.transport === 'udp' ? 'udp' : 'tcp') };

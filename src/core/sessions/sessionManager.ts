@@ -9,6 +9,7 @@ import { ServerMode, serverModes, Session, SessionBudgets, SessionChangeKind } f
 import { StreamSession } from './streamSession';
 import { TranscriptBudget } from './transcript';
 import { UdpSession, type UdpSessionOptions } from './udpSession';
+import { checkUnixPath } from './unixPath';
 
 export type { Session, SessionKind, SessionState, ServerMode, SessionError, SendOptions, SessionStats } from './session';
 
@@ -198,7 +199,7 @@ export class SessionManager {
   }
 
   async startUnixServer(opts: UnixServerOptions): Promise<ListenerSession> {
-    if (!opts.path) throw new SocketLabError('EBADADDR', { value: '' });
+    checkUnixPath(opts.path);
     const s = this.add(new ListenerSession(this.newId(), 'unix-server', {
       path: opts.path, mode: checkMode(opts.mode), framing: opts.framing, transcriptBytes: this.transcriptBytes, newId: this.newId,
     }));
@@ -206,7 +207,7 @@ export class SessionManager {
   }
 
   async connectUnix(opts: UnixConnectOptions): Promise<StreamSession> {
-    if (!opts.path) throw new SocketLabError('EBADADDR', { value: '' });
+    checkUnixPath(opts.path);
     const socket = net.connect({ path: opts.path, allowHalfOpen: true });
     const s = this.add(new StreamSession(this.newId(), 'unix-client', socket, {
       mode: checkMode(opts.mode), framing: opts.framing, transcriptBytes: this.transcriptBytes, target: { path: opts.path },

@@ -9,6 +9,7 @@ import { buildPayload, parseLineEnding } from '../../core/codec/payload';
 import { errorLanguageFor, formatAddress, localizeError, SocketLabError } from '../../core/errors';
 import { ServerMode, serverModes, Session } from '../../core/sessions/session';
 import { checkPort, isLoopback, SessionManager } from '../../core/sessions/sessionManager';
+import { checkUnixPath, sharedSocketDir } from '../../core/sessions/unixPath';
 import { registerCommand } from '../commands';
 
 const RECENT_KEY = 'socketLab.recentTargets';
@@ -115,8 +116,8 @@ export class SessionCommands {
     return picked?.label as ServerMode | undefined;
   }
 
-  /** Asks once (modal) before listening on an address other machines can reach. */
-  private async confirmBind(host: string, args: Args): Promise<boolean> {
+  /** Asks once (modal) before listening on an address other machines can reach (socketLab tasks ask here too). */
+  async confirmBind(host: string, args: Args = {}): Promise<boolean> {
     if (isLoopback(host) || args.confirmed === true || this.confirmedBinds.has(host)) return true;
     const listen = vscode.l10n.t('Listen on {0}', host);
     const answer = await vscode.window.showWarningMessage(
@@ -237,7 +238,18 @@ export class SessionCommands {
   private async unixPath(args: Args, kind: RecentKind, title: string): Promise<string | undefined> {
     const p = str(args.path);
     if (p) return p;
-    const t = await this.askTarget(kind, title, '/tmp/socket-lab.sock', (v) => (v.trim() ? undefined : vscode.l10n.t('Type the path of the socket file.')), '/tmp/socket-lab.sock');
+    // the default name sits in a private 0700 folder: in /tmp another local user could take it first
+    const suggested = sharedSocketDir().socketPath('socket-lab.sock');
+    const validate = (v: string): string | undefined => {
+      if (!v.trim()) return vscode.l10n.t('Type the path of the socket file.');
+      try {
+        checkUnixPath(v.trim());
+        return undefined;
+      } catch (e) {
+        return userMessage(e);
+      }
+    };
+    const t = await this.askTarget(kind, title, suggested, validate, suggested);
     if (t) await this.remember(kind, t.trim());
     return t?.trim();
   }
