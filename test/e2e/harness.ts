@@ -372,14 +372,11 @@ export async function runCommand(page: Page, title: string): Promise<void> {
         .waitFor({ timeout: last ? UI_TIMEOUT : 10_000 })
         .then(() => true)
         .catch(() => false));
+    // Run it with Enter once the keyboard focus is on exactly this row (moving down to it if a recently used command
+    // is first): a click can land on a row the list just re-rendered with another command (monaco recycles rows).
     // A busy workbench may close or re-render the palette under us (focus moving to a view or webview): open it again.
-    const clicked =
-      found &&
-      (await row
-        .click({ timeout: 5_000 })
-        .then(() => true)
-        .catch(() => false));
-    if (clicked) break;
+    const ran = found && (await enterOnRow(page, title));
+    if (ran) break;
     if (await input.isVisible().catch(() => false)) await page.keyboard.press('Escape'); // leave the palette closed
     if (last) throw new Error(found ? `could not run "${title}" from the palette` : `command "${title}" is not in the palette (is it contributed and spelled exactly so?)`);
   }
@@ -395,6 +392,27 @@ export async function runCommand(page: Page, title: string): Promise<void> {
       { timeout: 10_000 },
     )
     .catch(() => undefined);
+}
+
+/** Moves the palette's keyboard focus to the row labelled exactly `title` (at most 20 rows down) and presses Enter. */
+async function enterOnRow(page: Page, title: string): Promise<boolean> {
+  const focusedLabel = () =>
+    page.evaluate(() => {
+      const w = document.querySelector<HTMLElement>('.quick-input-widget');
+      if (!w || w.style.display === 'none' || w.offsetParent === null) return undefined;
+      return w.querySelector('.quick-input-list .monaco-list-row.focused .label-name')?.textContent?.trim() ?? '';
+    });
+  for (let step = 0; step <= 20; step++) {
+    const label = await focusedLabel();
+    if (label === undefined) return false;
+    if (label === title) {
+      await page.keyboard.press('Enter');
+      return true;
+    }
+    await page.keyboard.press('ArrowDown');
+    await page.waitForTimeout(50);
+  }
+  return false;
 }
 
 /** Opens the command palette (F1) and returns its text field. */

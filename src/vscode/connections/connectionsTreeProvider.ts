@@ -1,5 +1,6 @@
 // The Connections tree: servers (with their accepted clients), clients and UDP sockets.
-// Refreshes are coalesced (at most ~4 per second) so a flood of data never floods the view.
+// Refreshes are coalesced (at most ~4 per second) so a flood of data never floods the view, and only rows whose text
+// changed are refreshed: VS Code forgets a refreshed row's click command, so a needless refresh turns a click into nothing.
 import * as vscode from 'vscode';
 import { errorLanguageFor, localizeError } from '../../core/errors';
 import { framingName } from '../../core/codec/framing';
@@ -94,7 +95,7 @@ type Node = Session | ProgramNode | ChildRowNode;
 const refs = (server: ListenerSession): ChildRef[] => server.children.map((c) => ({ id: c.id, state: c.state }));
 
 export class ConnectionsTreeProvider implements vscode.TreeDataProvider<Node>, vscode.Disposable {
-  private readonly _onDidChangeTreeData = new vscode.EventEmitter<Node | undefined>();
+  private readonly _onDidChangeTreeData = new vscode.EventEmitter<Node | Node[] | undefined>();
   readonly onDidChangeTreeData = this._onDidChangeTreeData.event;
   private timer?: NodeJS.Timeout;
   private lastFire = 0;
@@ -104,12 +105,25 @@ export class ConnectionsTreeProvider implements vscode.TreeDataProvider<Node>, v
   /** Per server: how far the user paged each state group ("… N more"). */
   private readonly paging = new Map<string, Map<string, number>>();
   private readonly lastKernelDrops = new Map<string, number>();
+  /** Sessions whose row may have changed since the last refresh, or 'all' when rows were added, removed or regrouped. */
+  private pending: Set<Session> | 'all' = 'all';
+  /** The description each session's row was last given (a row is refreshed only when its text changes). */
+  private readonly shown = new Map<Session, string>();
 
   constructor(private readonly manager: SessionManager, private readonly programs?: ProgramWatchManager) {
-    const d = manager.onDidChange(() => this.schedule());
+    const d = manager.onDidChange((e) => {
+      // data and mode change one row; anything else (added, removed, a state that regroups a server's rows) the tree
+      if (e.session && (e.kind === 'data' || e.kind === 'mode')) {
+        if (this.pending !== 'all') this.pending.add(e.session);
+      } else this.pending = 'all';
+      this.schedule();
+    });
     this.subs.push({ dispose: () => d.dispose() });
-    // programs run with socketLab.file.run/debug show as a top group with their OS sockets (engineer G)
-    const p = programs?.onDidChange(() => this.schedule());
+    // programs run with socketLab.file.run/debug show as a top group with their OS sockets
+    const p = programs?.onDidChange(() => {
+      this.pending = 'all';
+      this.schedule();
+    });
     if (p) this.subs.push(p);
   }
 
@@ -120,11 +134,22 @@ export class ConnectionsTreeProvider implements vscode.TreeDataProvider<Node>, v
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.lastFire = Date.now();
-      this.refreshCount++;
-      // forget paging and drop counts of sessions that were cleared
-      for (const id of this.paging.keys()) if (!this.manager.get(id)) this.paging.delete(id);
-      for (const id of this.lastKernelDrops.keys()) if (!this.manager.get(id)) this.lastKernelDrops.delete(id);
-      this._onDidChangeTreeData.fire(undefined);
+      const pending = this.pending;
+      this.pending = new Set();
+      if (pending === 'all') {
+        // forget paging, drop counts and shown rows of sessions that were cleared
+        for (const id of this.paging.keys()) if (!this.manager.get(id)) this.paging.delete(id);
+        for (const id of this.lastKernelDrops.keys()) if (!this.manager.get(id)) this.lastKernelDrops.delete(id);
+        this.shown.clear();
+        this.refreshCount++;
+        this._onDidChangeTreeData.fire(undefined);
+      } else {
+        const changed = [...pending].filter((s) => this.shown.has(s) && this.shown.get(s) !== sessionDescription(s));
+        if (changed.length) {
+          this.refreshCount++;
+          this._onDidChangeTreeData.fire(changed);
+        }
+      }
       this.refreshKernelDrops();
     }, wait);
   }
@@ -137,7 +162,10 @@ export class ConnectionsTreeProvider implements vscode.TreeDataProvider<Node>, v
       let changed = false;
       udp.forEach((u, i) => {
         const d = drops[i] ?? 0;
-        if (d !== (this.lastKernelDrops.get(u.id) ?? 0)) changed = true;
+        if (d !== (this.lastKernelDrops.get(u.id) ?? 0)) {
+          changed = true;
+          if (this.pending !== 'all') this.pending.add(u);
+        }
         this.lastKernelDrops.set(u.id, d);
       });
       if (changed && this.subs.length) this.schedule();
@@ -162,11 +190,17 @@ export class ConnectionsTreeProvider implements vscode.TreeDataProvider<Node>, v
     const item = new vscode.TreeItem(s.label, isServer ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
     item.id = s.id;
     item.description = sessionDescription(s);
+    this.shown.set(s, item.description);
     item.iconPath = icon(s);
     item.contextValue = `session:${s.kind}:${s.state}`;
-    item.tooltip = this.tooltip(s);
     item.command = { command: 'socketLab.session.openPanel', title: vscode.l10n.t('Open Session Panel'), arguments: [{ sessionId: s.id }] };
     item.accessibilityInformation = { label: `${kindText(s)} ${s.label} ${item.description}` };
+    return item;
+  }
+
+  /** The tooltip is made when the user hovers, so it shows the current counts without refreshing the row. */
+  resolveTreeItem(item: vscode.TreeItem, s: Node): vscode.TreeItem {
+    if (!isProgramNode(s) && !isChildRowNode(s)) item.tooltip = this.tooltip(s);
     return item;
   }
 

@@ -86,7 +86,8 @@ describe('session panel', function () {
     await openSocketLabView(page);
     await runCommand(page, 'Socket Lab: Connect TCP Client');
     await answerInputBox(page, `127.0.0.1:${peer.port}`);
-    const row = treeRow(page, `127.0.0.1:${peer.port}`, 'Connections');
+    // click the row once it settled as open (as a user does), not in the moment it changes from connecting
+    const row = treeRow(page, new RegExp(`127\\.0\\.0\\.1:${peer.port}\\s*open`), 'Connections');
     await row.waitFor({ timeout: 20_000 });
     await row.click();
     const frame = await findFrame(page, 'body[data-view="session"] .send-input');
