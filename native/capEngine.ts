@@ -133,6 +133,9 @@ export function startCap(req: StartRequest, cb: EngineCallbacks): RunningEngine 
   return {
     engine: 'cap',
     linkType,
+    // cap 0.2 does not expose pcap_stats: what the kernel dropped cannot be known, and is never shown as 0.
+    dropReporting: 'unknown',
+    counters: () => ({}),
     stop: async () => {
       if (closed) return;
       closed = true;

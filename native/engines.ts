@@ -2,17 +2,31 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { CaptureEngine, CaptureError, CaptureInterface, StartRequest } from '../src/shared/captureProtocol';
+import type { CaptureEngine, CaptureError, CaptureInterface, DropReporting, StartRequest } from '../src/shared/captureProtocol';
 import { permissionFix } from '../src/shared/captureProtocol';
 
 /** Called once per captured packet; `data` may be reused by the engine after the call returns. */
 export type PacketSink = (tsMicros: number, origLen: number, linkType: number, data: Uint8Array) => void;
 
+/** What the engine (libpcap underneath) says about packets it saw and lost; undefined = not (yet) told. */
+export interface EngineCounters {
+  kernelReceived?: number;
+  kernelDrops?: number;
+  interfaceDrops?: number;
+  engineDrops?: number;
+}
+
 export interface RunningEngine {
   readonly engine: CaptureEngine;
   /** Known at start for cap and tcpdump; dumpcap tells it with its first packets. */
   readonly linkType?: number;
-  /** Stops capturing; resolves once every packet the engine had has gone to the sink. */
+  /** When the engine tells its drops: while running, only when it stops, or never. */
+  readonly dropReporting: DropReporting;
+  /** The latest counters the engine reported (final once `stop()` resolved). */
+  counters(): EngineCounters;
+  /** Asks the engine for fresh counters (tcpdump: SIGUSR1); they arrive later through `counters()`. */
+  poll?(): void;
+  /** Stops capturing; resolves once every packet the engine had has gone to the sink, with the final counters. */
   stop(): Promise<void>;
 }
 

@@ -86,6 +86,27 @@ export interface CaptureStats {
   readonly delivered: number;
   /** Packets the helper discarded because the extension could not keep up (stdout backpressure). */
   readonly dropped: number;
+  /**
+   * How the engine reports what the kernel dropped: `live` (tcpdump: while it runs and at the end), `atStop` (dumpcap:
+   * in the statistics block it writes when it stops), `unknown` (cap: the addon has no pcap_stats). Absent from old helpers.
+   */
+  readonly dropReporting?: DropReporting;
+  /** libpcap's ps_recv / isb_ifrecv: packets the kernel's filter passed (on lo the kernel may count each packet twice). */
+  readonly kernelReceived?: number;
+  /** libpcap's ps_drop / isb_ifdrop: packets the kernel dropped because the engine did not read them in time. */
+  readonly kernelDrops?: number;
+  /** libpcap's ps_ifdrop / isb_osdrop: packets the interface or driver dropped. */
+  readonly interfaceDrops?: number;
+  /** Packets the engine itself discarded (dumpcap's own count). */
+  readonly engineDrops?: number;
+}
+
+export type DropReporting = 'live' | 'atStop' | 'unknown';
+export const isDropReporting = (v: unknown): v is DropReporting => v === 'live' || v === 'atStop' || v === 'unknown';
+
+/** Every drop the engine, the kernel and the helper reported, and whether that is the whole truth. */
+export function totalDrops(s: Pick<CaptureStats, 'dropped' | 'kernelDrops' | 'interfaceDrops' | 'engineDrops'>): number {
+  return s.dropped + (s.kernelDrops ?? 0) + (s.interfaceDrops ?? 0) + (s.engineDrops ?? 0);
 }
 
 export type HelloReply = { readonly version: string; readonly pid: number; readonly node: string; readonly engines: readonly EngineStatus[] };
@@ -172,9 +193,27 @@ export function checkStartRequest(r: StartRequest, interfaces: readonly CaptureI
 /** The extension checks every helper event against this. */
 export function isHelperEvent(v: unknown): v is HelperEvent {
   if (!isObj(v)) return false;
-  if (v.type === 'stats') return isId(v.captureId) && isId(v.received) && isId(v.delivered) && isId(v.dropped);
-  if (v.type === 'stopped') return isId(v.captureId) && typeof v.reason === 'string' && isObj(v.stats);
+  if (v.type === 'stats') return isCaptureStats(v);
+  if (v.type === 'stopped') return isId(v.captureId) && typeof v.reason === 'string' && isCaptureStats(v.stats);
   return false;
+}
+
+const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+const isOptCount = (v: unknown): boolean => v === undefined || isCount(v);
+
+export function isCaptureStats(v: unknown): v is CaptureStats {
+  return (
+    isObj(v) &&
+    isId(v.captureId) &&
+    isCount(v.received) &&
+    isCount(v.delivered) &&
+    isCount(v.dropped) &&
+    (v.dropReporting === undefined || isDropReporting(v.dropReporting)) &&
+    isOptCount(v.kernelReceived) &&
+    isOptCount(v.kernelDrops) &&
+    isOptCount(v.interfaceDrops) &&
+    isOptCount(v.engineDrops)
+  );
 }
 
 // ---------------------------------------------------------------------------------------------

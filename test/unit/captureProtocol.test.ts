@@ -212,7 +212,14 @@ describe('capture protocol: validation', () => {
     assert.ok(!isHelperRequest({ type: 'exec', cmd: 'ls' }));
     assert.ok(isHelperEvent({ type: 'stats', captureId: 1, received: 2, delivered: 2, dropped: 0 }));
     assert.ok(!isHelperEvent({ type: 'stats', captureId: 1, received: -2, delivered: 2, dropped: 0 }));
-    assert.ok(isHelperEvent({ type: 'stopped', captureId: 1, reason: 'x', stats: {} }));
+    assert.ok(isHelperEvent({ type: 'stopped', captureId: 1, reason: 'x', stats: { captureId: 1, received: 2, delivered: 2, dropped: 0 } }));
+    // A stop without counters would show "0 dropped" as if known.
+    assert.ok(!isHelperEvent({ type: 'stopped', captureId: 1, reason: 'x', stats: {} }));
+    // The engine's own accounting: optional counts, and how it reports drops.
+    const full = { captureId: 1, received: 5, delivered: 5, dropped: 0, dropReporting: 'atStop', kernelReceived: 9, kernelDrops: 4, interfaceDrops: 0, engineDrops: 0 };
+    assert.ok(isHelperEvent({ type: 'stats', ...full }));
+    assert.ok(!isHelperEvent({ type: 'stats', ...full, kernelDrops: -1 }));
+    assert.ok(!isHelperEvent({ type: 'stats', ...full, dropReporting: 'sometimes' }));
   });
 
   it('permission fixes name the platform remedy', () => {

@@ -7,7 +7,7 @@ import { CaptureLimits, isEngineChoice } from '../../shared/captureProtocol';
 import type { PacketRecord } from '../../shared/packet';
 import { productName, version } from '../about';
 import { PcapngWriter, PcapWriter } from '../pcap/pcapWriter';
-import { CaptureManager, CaptureStartError } from './captureManager';
+import { type Capture, CaptureManager, CaptureStartError } from './captureManager';
 import { helperLaunch } from './helperLocation';
 
 export const captureUsage = `Usage: socket-lab capture --interface IF [--filter EXPR] [--count N] [--duration S] --write FILE
@@ -103,6 +103,27 @@ export function parseCaptureArgs(argv: string[]): CaptureArgs | { error: string 
   if (format !== undefined && format !== 'pcap' && format !== 'pcapng') return { error: `--format must be pcapng or pcap, got "${format}"` };
   a.format = (format as 'pcap' | 'pcapng' | undefined) ?? (/\.pcap$/i.test(a.write) ? 'pcap' : 'pcapng');
   return a as CaptureArgs;
+}
+
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+/**
+ * The CLI's accounting: what the engine saw and every drop it reported, or that its drops are unknown — never "0
+ * dropped" unless an engine said so. "by the kernel": libpcap's ps_drop (the ring was full when the engine lagged).
+ */
+export function captureAccounting(c: Pick<Capture, 'engine' | 'received' | 'helperDrops' | 'kernelDrops' | 'interfaceDrops' | 'engineDrops' | 'dropStatus' | 'drops'>): string {
+  const engine = c.engine ?? 'the engine';
+  const seen = `${engine} saw ${plural(c.received, 'packet')}`;
+  const socketLab = c.helperDrops ? `, ${c.helperDrops} dropped by Socket Lab` : '';
+  if (c.dropStatus !== 'known') {
+    const why = c.engine === 'cap' ? 'cap cannot report them; --engine dumpcap or tcpdump can' : `${engine} did not report them`;
+    return `${seen}${socketLab}; kernel drops unknown (${why})`;
+  }
+  const parts = [`${c.kernelDrops ?? 0} by the kernel`];
+  if (c.interfaceDrops) parts.push(`${c.interfaceDrops} by the interface`);
+  if (c.engineDrops) parts.push(`${c.engineDrops} by ${engine}`);
+  if (c.helperDrops) parts.push(`${c.helperDrops} by Socket Lab`);
+  return `${seen}, ${plural(c.drops, 'dropped', 'dropped')} (${parts.join(', ')})`;
 }
 
 interface Io {
@@ -222,8 +243,7 @@ export async function runCaptureCommand(argv: string[], io: Io = { err: (s) => p
       io.err(`socket-lab capture: ${capture.error?.message ?? capture.stateText}\n`);
       code = 1;
     }
-    const drops = capture.drops ? `, ${capture.drops} dropped` : '';
-    io.err(`${file.written} packet${file.written === 1 ? '' : 's'} written to ${args.write}${drops}.\n`);
+    io.err(`${file.written} packet${file.written === 1 ? '' : 's'} written to ${args.write}; ${captureAccounting(capture)}.\n`);
   } catch (e) {
     if (file.written === 0) removeAfterClose = true;
     io.err(`socket-lab capture: ${e instanceof CaptureStartError ? `${e.message} [${e.code}]` : e instanceof Error ? e.message : String(e)}\n`);

@@ -7,11 +7,13 @@ import type {
   CaptureError,
   CaptureErrorCode,
   CaptureInterface,
+  CaptureStats,
+  DropReporting,
   EngineStatus,
   HelperEvent,
   PacketBatch,
 } from '../../shared/captureProtocol';
-import { CaptureLimits, checkStartRequest } from '../../shared/captureProtocol';
+import { CaptureLimits, checkStartRequest, totalDrops } from '../../shared/captureProtocol';
 import { Disposable, Emitter } from '../../shared/disposable';
 import type { PacketRecord } from '../../shared/packet';
 import { RpcError } from '../../shared/rpc';
@@ -64,6 +66,13 @@ export class Capture extends Disposable {
   received = 0;
   /** Packets the helper dropped because we could not keep up. */
   helperDrops = 0;
+  /** How the engine reports the kernel's drops (undefined until the helper said). */
+  dropReporting: DropReporting | undefined;
+  /** The engine's own counters (libpcap's pcap_stats through tcpdump or dumpcap); undefined = not told. */
+  kernelReceived: number | undefined;
+  kernelDrops: number | undefined;
+  interfaceDrops: number | undefined;
+  engineDrops: number | undefined;
   readonly startedAt = Date.now();
   stoppedAt: number | undefined;
   private _state: CaptureState = 'starting';
@@ -100,9 +109,18 @@ export class Capture extends Disposable {
   get state(): CaptureState {
     return this._state;
   }
-  /** Packets lost before reaching us (the helper could not send them fast enough). */
+  /** Every packet reported lost before reaching us: by the kernel, the interface, the engine and the helper. */
   get drops(): number {
-    return this.helperDrops;
+    return totalDrops({ dropped: this.helperDrops, kernelDrops: this.kernelDrops, interfaceDrops: this.interfaceDrops, engineDrops: this.engineDrops });
+  }
+  /**
+   * Whether `drops` is the whole count: `known` (the engine reported the kernel's drops), `pending` (dumpcap tells
+   * them when it stops), `unknown` (cap cannot tell; a stopped engine that never said). Never show 0 unless known.
+   */
+  get dropStatus(): 'known' | 'pending' | 'unknown' {
+    if (this.kernelDrops !== undefined) return 'known';
+    if (this._state !== 'stopped' && (this.dropReporting === 'atStop' || this.dropReporting === 'live' || this.dropReporting === undefined)) return 'pending';
+    return 'unknown';
   }
   /** Packets received but since forgotten because the ring was full. */
   get evicted(): number {
@@ -140,10 +158,18 @@ export class Capture extends Disposable {
   }
 
   /** @internal */
-  setHelperStats(received: number, dropped: number): void {
-    if (received === this.received && dropped === this.helperDrops) return;
-    this.received = received;
-    this.helperDrops = dropped;
+  setHelperStats(s: CaptureStats): void {
+    const next = {
+      received: s.received,
+      helperDrops: s.dropped,
+      dropReporting: s.dropReporting ?? this.dropReporting,
+      kernelReceived: s.kernelReceived ?? this.kernelReceived,
+      kernelDrops: s.kernelDrops ?? this.kernelDrops,
+      interfaceDrops: s.interfaceDrops ?? this.interfaceDrops,
+      engineDrops: s.engineDrops ?? this.engineDrops,
+    };
+    if ((Object.keys(next) as (keyof typeof next)[]).every((k) => next[k] === this[k])) return;
+    Object.assign(this, next);
     this._onDidChange.fire(this);
   }
 }
@@ -249,7 +275,7 @@ export class CaptureManager extends Disposable {
     c.setState('stopping');
     try {
       const r = await helper.request({ type: 'stop', captureId: c.helperId });
-      if (r.ok) c.setHelperStats(r.stats.received, r.stats.dropped);
+      if (r.ok) c.setHelperStats(r.stats);
       c.setState('stopped', 'stopped');
     } catch {
       // The helper died meanwhile; its exit handler has already said so.
@@ -366,9 +392,9 @@ export class CaptureManager extends Disposable {
   private onHelperEvent(e: HelperEvent): void {
     const c = this.byHelperId.get(e.captureId);
     if (!c) return;
-    if (e.type === 'stats') c.setHelperStats(e.received, e.dropped);
+    if (e.type === 'stats') c.setHelperStats(e);
     else {
-      c.setHelperStats(e.stats.received, e.stats.dropped);
+      c.setHelperStats(e.stats);
       c.setState('stopped', e.reason, e.error);
     }
   }

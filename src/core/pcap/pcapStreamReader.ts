@@ -29,6 +29,21 @@ interface Interface {
 
 const SHB = 0x0a0d0d0a;
 
+/** A pcapng Interface Statistics Block's counters; a counter the writer left out is undefined. */
+export interface InterfaceStatistics {
+  readonly interfaceId: number;
+  /** isb_ifrecv: packets the interface (libpcap's ps_recv) received. */
+  readonly ifRecv?: number;
+  /** isb_ifdrop: packets dropped for lack of resources (dumpcap: libpcap's ps_drop, the kernel's drops). */
+  readonly ifDrop?: number;
+  /** isb_filteraccept: packets the filter accepted. */
+  readonly filterAccept?: number;
+  /** isb_osdrop: packets the operating system dropped. */
+  readonly osDrop?: number;
+  /** isb_usrdeliv: packets delivered to the user. */
+  readonly usrDeliv?: number;
+}
+
 /** What a reader knows at a packet boundary: enough to resume reading a file there (see CaptureFileIndex). */
 export interface PcapReaderState {
   readonly format: CaptureFormat;
@@ -108,6 +123,8 @@ export class PcapStreamReader {
   stateVersion = 0;
   /** Called with each packet's stream offset (its record or block start) just before it is returned. */
   onPacketOffset: ((offset: number) => void) | undefined;
+  /** Called for each pcapng Interface Statistics Block (dumpcap writes one per interface when it stops). */
+  onInterfaceStatistics: ((s: InterfaceStatistics) => void) | undefined;
 
   /** A reader that continues a stream at a packet boundary whose state() was saved; offsets count from `offset`. */
   static resume(state: PcapReaderState, offset: number): PcapStreamReader {
@@ -290,8 +307,11 @@ export class PcapStreamReader {
         out.push({ tsMicros: 0, origLen, linkType: iface.linkType, data: b.slice(12, 12 + caplen) });
         break;
       }
+      case 5:
+        if (total >= 24 && this.onInterfaceStatistics) this.onInterfaceStatistics(readIsb(b, bodyEnd, le));
+        break;
       default:
-        // Name resolution, statistics, custom blocks…: not needed to show packets.
+        // Name resolution, custom blocks…: not needed to show packets.
         break;
     }
     this.consume(total);
@@ -325,4 +345,24 @@ export class PcapStreamReader {
     const units = (BigInt(hi) << 32n) | BigInt(lo);
     return base + Number((units * 1000000n) / iface.unitsPerSecond);
   }
+}
+
+/** Options of an ISB (block body from offset 20): codes 4–8 are 64-bit counters. */
+function readIsb(b: Uint8Array, stop: number, le: boolean): InterfaceStatistics {
+  const out: { -readonly [K in keyof InterfaceStatistics]: InterfaceStatistics[K] } = { interfaceId: u32(b, 8, le) };
+  const names = { 4: 'ifRecv', 5: 'ifDrop', 6: 'filterAccept', 7: 'osDrop', 8: 'usrDeliv' } as const;
+  let o = 20;
+  while (o + 4 <= stop) {
+    const code = u16(b, o, le);
+    const len = u16(b, o + 2, le);
+    if (code === 0 || o + 4 + len > stop) break;
+    if (code >= 4 && code <= 8 && len === 8) {
+      const lo = u32(b, o + 4 + (le ? 0 : 4), le);
+      const hi = u32(b, o + 4 + (le ? 4 : 0), le);
+      // 2^64−1 means "not known" in dumpcap's writer; beyond 2^53 a count is not believable anyway.
+      if (hi < 0x200000) out[names[code as 4 | 5 | 6 | 7 | 8]] = hi * 4294967296 + lo;
+    }
+    o += 4 + ((len + 3) & ~3);
+  }
+  return out;
 }

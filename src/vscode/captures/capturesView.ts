@@ -23,6 +23,24 @@ export function stateLabel(c: Capture): string {
   }
 }
 
+/** Every drop the engine reported, by where it happened; a count nobody reported is said to be unknown, never 0. */
+function appendDrops(tip: vscode.MarkdownString, c: Capture): void {
+  const status = c.dropStatus;
+  const kernel =
+    status === 'known'
+      ? String(c.kernelDrops ?? 0)
+      : status === 'pending'
+        ? vscode.l10n.t('reported when the capture stops')
+        : c.engine === 'cap'
+          ? vscode.l10n.t('unknown ({0} cannot report it; the dumpcap and tcpdump engines can)', 'cap')
+          : vscode.l10n.t('unknown');
+  tip.appendText(`${vscode.l10n.t('Dropped by the kernel')}: ${kernel}\n`);
+  if (c.interfaceDrops) tip.appendText(`${vscode.l10n.t('Dropped by the interface')}: ${c.interfaceDrops}\n`);
+  if (c.engineDrops) tip.appendText(`${vscode.l10n.t('Dropped by {0}', c.engine ?? '…')}: ${c.engineDrops}\n`);
+  tip.appendText(`${vscode.l10n.t('Dropped by Socket Lab (could not keep up)')}: ${c.helperDrops}\n`);
+  if (status === 'known') tip.appendText(`${vscode.l10n.t('Dropped')}: ${c.drops}\n`);
+}
+
 export class CapturesProvider implements vscode.TreeDataProvider<CaptureNode>, vscode.Disposable {
   private readonly _onDidChangeTreeData = new vscode.EventEmitter<CaptureNode | undefined>();
   readonly onDidChangeTreeData = this._onDidChangeTreeData.event;
@@ -57,7 +75,8 @@ export class CapturesProvider implements vscode.TreeDataProvider<CaptureNode>, v
     item.id = c.id;
     const packets = c.packets.endIndex;
     const parts = [c.filter || vscode.l10n.t('all traffic'), c.engine ?? '…', vscode.l10n.t('{0} packets', packets)];
-    if (c.drops) parts.push(vscode.l10n.t('{0} dropped', c.drops));
+    if (c.dropStatus === 'unknown') parts.push(vscode.l10n.t('drops unknown'));
+    else if (c.drops) parts.push(vscode.l10n.t('{0} dropped', c.drops));
     parts.push(stateLabel(c));
     item.description = parts.join(' · ');
     const tip = new vscode.MarkdownString();
@@ -65,7 +84,8 @@ export class CapturesProvider implements vscode.TreeDataProvider<CaptureNode>, v
     tip.appendText(`${vscode.l10n.t('Filter')}: ${c.filter || vscode.l10n.t('all traffic')}\n`);
     tip.appendText(`${vscode.l10n.t('Engine')}: ${c.engine ?? '…'}\n`);
     tip.appendText(`${vscode.l10n.t('Packets')}: ${packets}\n`);
-    tip.appendText(`${vscode.l10n.t('Dropped')}: ${c.drops}\n`);
+    tip.appendText(`${vscode.l10n.t('Seen by the engine')}: ${c.received}\n`);
+    appendDrops(tip, c);
     if (c.evicted) tip.appendText(`${vscode.l10n.t('Oldest packets forgotten to bound memory')}: ${c.evicted}\n`);
     tip.appendText(`${vscode.l10n.t('State')}: ${stateLabel(c)}`);
     if (c.error) tip.appendText(`\n${c.error.message}`);
