@@ -1,12 +1,15 @@
 // The OS socket table and the Python analysis, as ratios against baselines measured in the same run:
 // - readSocketTable() (every /proc/net file + every process's fds) against `ss -tuanp` (iproute2, same facts);
-// - analyzePython() (all rules) on a large file against the bare tree-sitter parse of that file.
+// - analyzePython() (all rules) on a large file against the bare tree-sitter parse of that file;
+// - what an open editor costs per minute: a 2,000-line non-socket Python file (the pre-filter against the parse it
+//   replaces) and CodeLens's live look-up every 3 s (readListenersOn against the whole table it replaces).
 import { execFileSync } from 'node:child_process';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { GrammarLoader } from '../src/core/analysis/grammarLoader';
 import { analyzePython } from '../src/core/analysis/pythonRules';
-import { readSocketTable } from '../src/core/ossockets/socketTable';
+import { mayUseSockets } from '../src/core/analysis/socketCalls';
+import { readListenersOn, readSocketTable } from '../src/core/ossockets/socketTable';
 
 const PAIRS = 500; // loopback connections held open while the table is read (bounded)
 const ROUNDS = 20;
@@ -49,6 +52,18 @@ async function socketTable(): Promise<void> {
   console.log(`sockets in table: ${table.sockets.length} (with ${PAIRS} loopback pairs open), processes: ${table.processes.size}`);
   console.log(`readSocketTable: ${ours.toFixed(1)} ms per read = ${(ours / ss).toFixed(2)}× \`ss -tuanp\` (${ss.toFixed(1)} ms)`);
   console.log(`readSocketTable with byte counters (ss -tin): ${withBytes.toFixed(1)} ms = ${(withBytes / ss).toFixed(2)}× \`ss -tuanp\``);
+  // CodeLens polls every 3 s (20 times a minute) for the ports shown in the editor: CPU time per minute
+  const wanted = new Set([`tcp:${port}`, 'tcp:9000', 'udp:9999']);
+  const cpuPerMinute = async (fn: () => Promise<unknown>) => {
+    await fn();
+    const t0 = process.cpuUsage();
+    for (let i = 0; i < 20; i++) await fn();
+    const d = process.cpuUsage(t0);
+    return (d.user + d.system) / 1000;
+  };
+  const before = await cpuPerMinute(() => readSocketTable({ unix: false, bytes: true }));
+  const after = await cpuPerMinute(() => readListenersOn(wanted));
+  console.log(`CodeLens live look-up, CPU per minute of an open editor: ${after.toFixed(1)} ms (readListenersOn) vs ${before.toFixed(1)} ms (whole table with ss -ti, before) = ${(after / before).toFixed(3)}×`);
   for (const c of clients) c.destroy();
   srv.close();
 }
@@ -85,6 +100,16 @@ async function analysis(): Promise<void> {
   });
   const lines = text.split('\n').length;
   console.log(`analyzePython on ${lines} lines: ${full.toFixed(1)} ms = ${(full / parse).toFixed(2)}× the bare tree-sitter parse (${parse.toFixed(1)} ms)`);
+  // a 2,000-line Python file with no socket in it: each edit cost a parse (CodeLens) and a parse + rules (diagnostics)
+  const plain = Array.from({ length: 1000 }, (_, i) => `def f${i}(xs):\n    return [x * ${i} for x in xs if x % 3]`).join('\n');
+  const oldCost = await timeIt(ROUNDS, async () => {
+    parser.parse(plain)!.delete();
+    const t = await loader.parse('python', plain);
+    analyzePython(t, plain);
+    t.delete();
+  });
+  const newCost = await timeIt(ROUNDS, () => mayUseSockets(plain) && mayUseSockets(plain));
+  console.log(`a 2,000-line non-socket Python file, per edit: ${newCost.toFixed(3)} ms with the pre-filter vs ${oldCost.toFixed(1)} ms parsing it twice before = ${(newCost / oldCost).toFixed(4)}×`);
   loader.dispose();
 }
 

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { GrammarLoader, languageFromId, type SourceLanguage } from '../../src/core/analysis/grammarLoader';
 import { matchOutputError, OutputErrorScanner, stripAnsi } from '../../src/core/analysis/outputErrors';
-import { findSocketCalls } from '../../src/core/analysis/socketCalls';
+import { findSocketCalls, mayUseSockets } from '../../src/core/analysis/socketCalls';
 import { wasmFromNodeModules } from './grammarPaths';
 
 const loader = new GrammarLoader(wasmFromNodeModules);
@@ -10,7 +10,10 @@ after(() => loader.dispose());
 async function sites(lang: SourceLanguage, code: string) {
   const tree = await loader.parse(lang, code);
   try {
-    return findSocketCalls(tree, lang).map((s) => [s.call, s.role, s.protocol, s.host, s.port, s.range.startLine] as const);
+    const found = findSocketCalls(tree, lang);
+    // the editor skips files the pre-filter rejects: every fixture with a socket call must pass it
+    if (found.length) assert.ok(mayUseSockets(code), `the pre-filter would hide the calls of:\n${code}`);
+    return found.map((s) => [s.call, s.role, s.protocol, s.host, s.port, s.range.startLine] as const);
   } finally {
     tree.delete();
   }
@@ -152,6 +155,15 @@ describe('CodeLens address extraction: C', () => {
       ['connect', 'client', 'tcp', '127.0.0.1', 9090, 13],
       ['sendto', 'client', 'udp', '127.0.0.1', 5353, 18],
     ]);
+  });
+});
+
+describe('pre-filter before parsing', () => {
+  it('skips a long file that names no socket word, and keeps one that does', () => {
+    const plain = Array.from({ length: 2000 }, (_, i) => `def f${i}(x):\n    return [y * ${i} for y in range(x)]`).join('\n');
+    assert.equal(mayUseSockets(plain), false);
+    assert.equal(mayUseSockets(`${plain}\nimport socket`), true);
+    assert.equal(mayUseSockets("const s = require('net').createServer()"), true);
   });
 });
 

@@ -16,7 +16,7 @@ import {
   tcpStateName,
 } from '../../src/core/ossockets/procNet';
 import { descendantsOf, readProcess } from '../../src/core/ossockets/procProcesses';
-import { filterSockets, findListeners, parseStateFilter, readSocketTable, readSocketTableShared } from '../../src/core/ossockets/socketTable';
+import { filterSockets, findListeners, parseStateFilter, readListenersOn, readSocketTable, readSocketTableShared } from '../../src/core/ossockets/socketTable';
 import { parseFilterText, parseSocketsArgs, runSocketsCommand } from '../../src/core/ossockets/socketsCli';
 import { captureArgs, connectableHost, describeSocket, formatBytes } from '../../src/core/ossockets/socketText';
 import { parseSsTcpInfo } from '../../src/core/ossockets/ssInfo';
@@ -293,6 +293,32 @@ describe('ossockets: live sockets on this machine', function () {
     assert.deepEqual((await findListeners(uport, 'udp')).map((s) => s.pid), [process.pid]);
     const ux = await until('unix', () => mine((x) => x.protocol === 'unix' && x.path === sockPath));
     assert.deepEqual([ux.state, ux.pid], ['LISTEN', process.pid]);
+  });
+
+  it('listeners on the ports asked for, with owners; a new listener on the same port gets its own owner', async () => {
+    const py = (port: number) => {
+      const child = spawn('python3', ['-c', `import socket,time\ns=socket.socket();s.bind(("127.0.0.1",${port}));s.listen();print("up",flush=True);time.sleep(30)`], { stdio: ['ignore', 'pipe', 'inherit'] });
+      cleanups.push(() => child.kill('SIGKILL'));
+      return new Promise<ChildProcess>((resolve) => child.stdout!.once('data', () => resolve(child)));
+    };
+    const probe = net.createServer();
+    const port = await listen(probe, 0, '127.0.0.1');
+    await new Promise((r) => probe.close(r));
+    const u = dgram.createSocket('udp4');
+    cleanups.push(() => u.close());
+    await new Promise<void>((r) => u.bind(0, '127.0.0.1', r));
+    const udpPort = u.address().port;
+    assert.deepEqual(await readListenersOn(new Set()), []);
+    assert.deepEqual(await readListenersOn(new Set([`tcp:${port}`])), [], 'nothing listens yet');
+    const first = await py(port);
+    const a = await readListenersOn(new Set([`tcp:${port}`, `udp:${udpPort}`, 'tcp:1']));
+    assert.deepEqual(a.map((s) => [s.protocol, s.localPort, s.pid]).sort(), [['tcp', port, first.pid], ['udp', udpPort, process.pid]].sort());
+    assert.equal(a.find((s) => s.protocol === 'tcp')!.command, 'python3');
+    first.kill('SIGKILL');
+    await until('the first listener gone', async () => ((await readListenersOn(new Set([`tcp:${port}`]))).length === 0 ? true : undefined));
+    const second = await py(port);
+    const b = await readListenersOn(new Set([`tcp:${port}`]));
+    assert.deepEqual(b.map((s) => s.pid), [second.pid]);
   });
 
   it('shares one read between callers close in time, and reads again later', async () => {

@@ -186,6 +186,42 @@ export async function findListeners(port: number, protocol: 'tcp' | 'udp' = 'tcp
   );
 }
 
+/** Owners of listening sockets found before, by inode (empty: not ours to see): an inode lives as long as its socket. */
+const listenerOwners = new Map<number, { pid?: number; command?: string; cmdline?: string }>();
+
+/**
+ * Listeners (TCP LISTEN, bound UDP) on the given `protocol:port` keys, with their owners. On Linux it reads only
+ * /proc/net and scans /proc/<pid>/fd only for a listener not seen before, so a view polling it every few seconds
+ * costs four small reads while nothing new listens. Elsewhere it filters the whole table.
+ */
+export async function readListenersOn(wanted: ReadonlySet<string>, opts: ReadOptions = {}): Promise<OsSocket[]> {
+  const isListener = (s: OsSocket) => wanted.has(`${s.protocol}:${s.localPort}`) && ((s.protocol === 'tcp' && s.state === 'LISTEN') || (s.protocol === 'udp' && s.state === 'UNCONN'));
+  if ((opts.platform ?? process.platform) !== 'linux') return (await readSocketTableShared({ ...opts, unix: false })).sockets.filter(isListener);
+  if (wanted.size === 0) return [];
+  const root = opts.procRoot ?? '/proc';
+  const endianness: Endianness = os.endianness();
+  const read = (f: string) => fs.readFile(path.join(root, 'net', f), 'utf8').catch(() => '');
+  const texts = await Promise.all(['tcp', 'tcp6', 'udp', 'udp6'].map(read));
+  const found = [
+    ...parseProcNetInet(texts[0], 'tcp', 4, endianness),
+    ...parseProcNetInet(texts[1], 'tcp', 6, endianness),
+    ...parseProcNetInet(texts[2], 'udp', 4, endianness),
+    ...parseProcNetInet(texts[3], 'udp', 6, endianness),
+  ].filter(isListener);
+  const live = new Set(found.map((s) => s.inode));
+  for (const inode of listenerOwners.keys()) if (!live.has(inode)) listenerOwners.delete(inode);
+  if (found.some((s) => s.inode && !listenerOwners.has(s.inode))) {
+    const scan = await scanProc(root);
+    for (const s of found) {
+      const pid = s.inode ? scan.inodeOwner.get(s.inode) : undefined;
+      const p = pid === undefined ? undefined : scan.processes.get(pid);
+      if (s.inode) listenerOwners.set(s.inode, pid === undefined ? {} : { pid, command: p?.command, cmdline: p?.cmdline });
+    }
+  }
+  for (const s of found) Object.assign(s, s.inode ? listenerOwners.get(s.inode) : undefined);
+  return found;
+}
+
 const recent = new Map<string, { at: number; table: Promise<SocketTable> }>();
 
 /**

@@ -1,8 +1,8 @@
 // CodeLens above socket calls: connect a client, play the server, capture the port, and what listens there now.
 import * as vscode from 'vscode';
 import { languageFromId } from '../../core/analysis/grammarLoader';
-import { findSocketCalls, type SocketCallSite } from '../../core/analysis/socketCalls';
-import { readSocketTableShared } from '../../core/ossockets/socketTable';
+import { findSocketCalls, mayUseSockets, type SocketCallSite } from '../../core/analysis/socketCalls';
+import { readListenersOn } from '../../core/ossockets/socketTable';
 import type { OsSocket } from '../../core/ossockets/types';
 import { captureArgs, connectableHost } from '../../core/ossockets/socketText';
 import { grammarLoader } from './grammar';
@@ -37,6 +37,7 @@ export class SocketCodeLensProvider implements vscode.CodeLensProvider, vscode.D
   constructor(private readonly context: vscode.ExtensionContext) {
     this.subs.push(
       vscode.window.onDidChangeVisibleTextEditors(() => this.updatePolling()),
+      vscode.window.onDidChangeWindowState(() => this.updatePolling()),
       vscode.workspace.onDidCloseTextDocument((d) => this.cache.delete(d.uri.toString())),
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration('socketLab.editor.codeLens')) this._onDidChangeCodeLenses.fire();
@@ -50,9 +51,9 @@ export class SocketCodeLensProvider implements vscode.CodeLensProvider, vscode.D
     return out;
   }
 
-  /** Live state is polled only while an editor showing socket calls is visible. */
+  /** Live state is polled only while an editor showing socket calls is visible and the window has focus. */
   private updatePolling(): void {
-    const want = this.ports().size > 0;
+    const want = vscode.window.state.focused && this.ports().size > 0;
     if (want && !this.timer) {
       void this.readListeners();
       this.timer = setInterval(() => void this.readListeners(), 3000);
@@ -66,13 +67,10 @@ export class SocketCodeLensProvider implements vscode.CodeLensProvider, vscode.D
     if (this.reading) return;
     this.reading = true;
     try {
-      const wanted = this.ports();
-      const table = await readSocketTableShared({ bytes: true, unix: false });
       const next = new Map<string, OsSocket>();
-      for (const s of table.sockets) {
+      for (const s of await readListenersOn(this.ports())) {
         const k = `${s.protocol}:${s.localPort}`;
-        if (!wanted.has(k) || next.has(k)) continue;
-        if ((s.protocol === 'tcp' && s.state === 'LISTEN') || (s.protocol === 'udp' && s.state === 'UNCONN')) next.set(k, s);
+        if (!next.has(k)) next.set(k, s);
       }
       const key = [...next].map(([k, s]) => `${k}/${s.pid}/${s.command}`).sort().join(',');
       this.listeners = next;
@@ -93,7 +91,12 @@ export class SocketCodeLensProvider implements vscode.CodeLensProvider, vscode.D
     if (hit && hit.version === doc.version) return hit.sites;
     const lang = languageFromId(doc.languageId);
     if (!lang) return [];
-    const tree = await grammarLoader(this.context).parse(lang, doc.getText());
+    const text = doc.getText();
+    if (!mayUseSockets(text)) {
+      this.cache.set(k, { version: doc.version, sites: [] });
+      return [];
+    }
+    const tree = await grammarLoader(this.context).parse(lang, text);
     let sites: SocketCallSite[];
     try {
       sites = findSocketCalls(tree, lang);

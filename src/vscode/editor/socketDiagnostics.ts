@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import { analyzePython, type FixKind, type QuickFix, type RuleId, type SocketDiagnostic } from '../../core/analysis/pythonRules';
 import type { Range } from '../../core/analysis/syntax';
+import { mayUseSockets } from '../../core/analysis/socketCalls';
 import { grammarLoader } from './grammar';
 
 export const diagnosticSource = 'Socket Lab';
@@ -95,6 +96,10 @@ export class SocketDiagnosticsProvider implements vscode.CodeActionProvider, vsc
     }
     const version = doc.version;
     const text = doc.getText();
+    if (!mayUseSockets(text)) {
+      this.clear(doc.uri);
+      return;
+    }
     let found: SocketDiagnostic[];
     try {
       const tree = await grammarLoader(this.context).parse('python', text);
