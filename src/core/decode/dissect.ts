@@ -217,7 +217,9 @@ class LazyPacket implements DissectedPacket {
     this.summary = { source: pi.src, destination: pi.dst, protocol: pi.protocol, info };
     if (pi.malformed !== undefined) {
       this.malformed = pi.malformed;
-      this.summary.info = info ? `${info} [${pi.malformed.startsWith('Truncated') ? 'Packet size limited during capture' : 'Malformed Packet'}]` : `[${pi.malformed}]`;
+      // "Packet size limited during capture" only when bytes are missing (caplen < origlen, or a header ran past them);
+      // a complete frame whose length fields lie is malformed, and Wireshark leaves those notes out of Info.
+      if (!pi.malformedQuiet || !info) this.summary.info = info ? `${info} [${pi.malformed.startsWith('Truncated') ? 'Packet size limited during capture' : 'Malformed Packet'}]` : `[${pi.malformed}]`;
     }
     if (pi.tcp !== undefined) this.tcp = pi.tcp;
   }

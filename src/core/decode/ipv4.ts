@@ -112,7 +112,8 @@ function dissectIpv4(pi: PacketInfo, offset: number, end: number): number {
     return end - offset;
   }
   const payloadEnd = Math.min(end, offset + totalLen);
-  if (offset + totalLen > end) pi.markMalformed(`Truncated: IPv4 total length ${totalLen} is longer than the frame`);
+  // `end` is the on-wire end: a total length past it is a lie, not a snap length (Wireshark: "Bogus IP length").
+  if (offset + totalLen > end) pi.markMalformed(`Malformed: IPv4 total length exceeds packet length (${end - offset} bytes)`, true);
   if (mf || fragOff > 0) {
     // Without reassembly only the first fragment's transport header is meaningful; Wireshark shows all as data.
     pi.protocol = 'IPv4';

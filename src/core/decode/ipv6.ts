@@ -77,7 +77,7 @@ function dissectIpv6(pi: PacketInfo, offset: number, end: number): number {
     pi.ttl = hlim;
   }
   const payloadEnd = Math.min(end, offset + 40 + plen);
-  if (offset + 40 + plen > end) pi.markMalformed(`Truncated: IPv6 payload length ${plen} is longer than the frame`);
+  if (offset + 40 + plen > end) pi.markMalformed(`Malformed: IPv6 payload length exceeds framing length (${end - offset - 40} bytes)`, true);
   let o = offset + 40;
   let fragmented = false;
   let fragOffset = 0;

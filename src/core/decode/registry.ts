@@ -91,9 +91,16 @@ export class PacketInfo {
     this.r = new ByteReader(rec.data, 0, rec.data.length);
   }
 
-  /** Records the first problem only; later ones are usually its consequence. */
-  markMalformed(why: string): void {
-    if (this.malformed === undefined) this.malformed = why;
+  /** The first problem is an expert note Wireshark does not append to the Info column (a lying length, too deep). */
+  malformedQuiet = false;
+  /** Nested dissector-table calls so far (IP-in-IP, IPv6-in-IPv4, VLAN stacks); bounded by MAX_DISSECTION_DEPTH. */
+  depth = 0;
+
+  /** Records the first problem only; later ones are usually its consequence. `quiet`: leave the Info column alone. */
+  markMalformed(why: string, quiet = false): void {
+    if (this.malformed !== undefined) return;
+    this.malformed = why;
+    this.malformedQuiet = quiet;
   }
 }
 
@@ -198,13 +205,26 @@ export function dissectData(pi: PacketInfo, offset: number, end: number): number
   return len;
 }
 
-/** Runs the table's dissector for `key`, else the data dissector. */
+/** Nested dissector-table calls allowed in one packet; deeper encapsulations are shown as data with a note. */
+export const MAX_DISSECTION_DEPTH = 16;
+
+/** Runs the table's dissector for `key`, else the data dissector; past MAX_DISSECTION_DEPTH, data with a note. */
 export function callTableOrData(table: DissectorTable, key: number, pi: PacketInfo, offset: number, end: number): number {
   if (offset >= end) return 0;
   const d = table.get(key);
   if (d !== undefined) {
-    const used = d(pi, offset, end);
-    if (used !== undefined) return used;
+    if (pi.depth >= MAX_DISSECTION_DEPTH) {
+      // 1,000 nested IP-in-IP headers must cost bounded time and stack, never a crash.
+      pi.markMalformed(`Note: more than ${MAX_DISSECTION_DEPTH} nested layers; the rest is shown as data`, true);
+      return dissectData(pi, offset, end);
+    }
+    pi.depth++;
+    try {
+      const used = d(pi, offset, end);
+      if (used !== undefined) return used;
+    } finally {
+      pi.depth--;
+    }
   }
   return dissectData(pi, offset, end);
 }
@@ -233,14 +253,14 @@ export function dissectQuoted(pi: PacketInfo, ethertype: number, offset: number,
     dissectData(pi, offset, end);
     return;
   }
-  const saved = { protocol: pi.protocol, info: pi.info, src: pi.src, dst: pi.dst, netSrc: pi.netSrc, netDst: pi.netDst, srcPort: pi.srcPort, dstPort: pi.dstPort, malformed: pi.malformed, truncated: pi.r.truncated };
+  const saved = { protocol: pi.protocol, info: pi.info, src: pi.src, dst: pi.dst, netSrc: pi.netSrc, netDst: pi.netDst, srcPort: pi.srcPort, dstPort: pi.dstPort, malformed: pi.malformed, malformedQuiet: pi.malformedQuiet, truncated: pi.r.truncated };
   pi.quotedFrom = Math.min(pi.quotedFrom, pi.layers.length);
   pi.nested++;
   try {
     callTableOrData(ethertypeTable, ethertype, pi, offset, end);
   } finally {
     pi.nested--;
-    Object.assign(pi, { protocol: saved.protocol, info: saved.info, src: saved.src, dst: saved.dst, netSrc: saved.netSrc, netDst: saved.netDst, srcPort: saved.srcPort, dstPort: saved.dstPort, malformed: saved.malformed });
+    Object.assign(pi, { protocol: saved.protocol, info: saved.info, src: saved.src, dst: saved.dst, netSrc: saved.netSrc, netDst: saved.netDst, srcPort: saved.srcPort, dstPort: saved.dstPort, malformed: saved.malformed, malformedQuiet: saved.malformedQuiet });
     pi.r.truncated = saved.truncated;
   }
 }

@@ -54,10 +54,12 @@ function dissectUdp(pi: PacketInfo, offset: number, end: number): number {
     pi.info = `${sport} → ${dport} [Bad length ${len}]`;
     return end - offset;
   }
-  if (offset + len > end) pi.markMalformed(`Truncated: UDP length ${len} is longer than the IP payload`);
+  // The IP layer's end is on-wire: a UDP length past it lies (Wireshark: "Bad length value … > IP payload length").
+  const lies = offset + len > end;
+  if (lies) pi.markMalformed(`Malformed: UDP length ${len} > IP payload length (${end - offset} bytes)`, true);
   else payloadEnd = offset + len;
   const dataLen = payloadEnd - offset - 8;
-  pi.info = `${sport} → ${dport} Len=${dataLen}`;
+  pi.info = lies ? `${sport} → ${dport} [BAD UDP LENGTH ${len} > IP PAYLOAD LENGTH] Len=${len - 8}` : `${sport} → ${dport} Len=${dataLen}`;
   if (dataLen > 0) {
     const start = offset + 8;
     const avail = Math.max(0, Math.min(payloadEnd, pi.capLen) - start);
