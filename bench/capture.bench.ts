@@ -65,7 +65,8 @@ async function helperRun(manager: CaptureManager, engine: CaptureEngine, count: 
   await c.stop();
   const got = c.packets.endIndex;
   await manager.remove(c.id);
-  return { sent: f.sent, got, helperDrops: c.drops, secs: f.secs };
+  const reported = c.dropStatus === 'known' ? String(c.drops) : c.dropStatus;
+  return { sent: f.sent, got, helperDrops: c.helperDrops, reported, unaccounted: c.dropStatus === 'known' ? Math.max(0, f.sent - got - c.drops) : undefined, secs: f.secs };
 }
 
 function line(name: string, r: { sent: number; got: number; secs: number }, base?: { sent: number; got: number }) {
@@ -91,6 +92,7 @@ async function main() {
       for (const e of engines) {
         const r = await helperRun(manager, e, count, pps);
         line(`helper (${e})`, r, base);
+        console.log(`    the engine reported dropped: ${r.reported}${r.unaccounted !== undefined ? `; lost and not reported: ${r.unaccounted}` : ''}`);
         if (r.helperDrops) console.log(`    of which the helper dropped ${r.helperDrops} under stdout backpressure`);
       }
     }
