@@ -58,6 +58,22 @@ export const errorMessages: Record<string, { en: string; 'zh-cn': string }> = {
     en: 'The socket path {path} is {bytes} bytes long, but a Unix socket path holds at most {limit} bytes on {os} — pick a shorter path (a shorter folder, or a path relative to the current folder).',
     'zh-cn': '套接字路径 {path} 有 {bytes} 字节，而 {os} 上的 Unix 套接字路径最多 {limit} 字节——请换一个更短的路径（更短的文件夹，或相对于当前文件夹的路径）。',
   },
+  EIDLE: {
+    en: 'Closed {addr}: no traffic either way for {seconds} s (the idle timeout) — send something sooner, or raise the idle timeout (0 turns it off).',
+    'zh-cn': '已关闭 {addr}：{seconds} 秒内双方都没有数据（空闲超时）——请更早发送数据，或调大空闲超时（0 表示关闭）。',
+  },
+  EMFILE: {
+    en: 'A connection from {peer} was refused: this process has no file descriptors left (at most {limit} open files) — close some connections, or raise the limit (ulimit -n).',
+    'zh-cn': '来自 {peer} 的连接被拒绝：本进程的文件描述符已用完（最多 {limit} 个打开的文件）——请关闭一些连接，或提高上限（ulimit -n）。',
+  },
+  EMFILE_NOLIMIT: {
+    en: 'A connection from {peer} was refused: this process has no file descriptors left — close some connections, or raise the limit (ulimit -n).',
+    'zh-cn': '来自 {peer} 的连接被拒绝：本进程的文件描述符已用完——请关闭一些连接，或提高上限（ulimit -n）。',
+  },
+  ENFILE: {
+    en: 'A connection from {peer} was refused: the system has no file descriptors left — close some programs or connections.',
+    'zh-cn': '来自 {peer} 的连接被拒绝：系统的文件描述符已用完——请关闭一些程序或连接。',
+  },
   ENOTSOCK: {
     en: '{path} is a file but not a socket — pick the path the server listens on.',
     'zh-cn': '{path} 是普通文件而不是套接字——请填写服务器监听的路径。',

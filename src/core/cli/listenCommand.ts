@@ -1,20 +1,22 @@
 // `socket-lab listen tcp|udp|unix ADDR [--mode …] [--framing …] [--count N] [--timeout S] [--json]`
-import * as readline from 'node:readline';
 import { parseArgs } from 'node:util';
 import { decodeText, checkEncoding } from '../codec/encoding';
 import { parseFraming } from '../codec/framing';
 import { formatHex } from '../codec/hex';
 import { ReceivedMessage, ServerMode, Session } from '../sessions/session';
+import { ListenerSession } from '../sessions/listenerSession';
 import { SessionManager } from '../sessions/sessionManager';
 import { CliIo, describe, joinNegativeValues, parseAddr, parseCount, parseProto, parseSeconds, showAddr, UsageError } from './cliIo';
 
 export const listenUsage = `Usage: socket-lab listen tcp|udp|unix ADDR [options]
   ADDR                 host:port, [v6]:port, port (binds 127.0.0.1; 0 picks a free port) or a path (unix;
                        at most 107 bytes on Linux, 103 on macOS: a longer one is a usage error)
-  --mode M             print (default), echo, upper, sink or manual (answer with lines typed on stdin)
+  --mode M             print (default), echo, upper, sink or manual (answer with the bytes typed on stdin,
+                       sent line by line as they are: each ends at LF, CR and non-UTF-8 bytes kept)
   --framing F          raw (default), line, len2be, len2le, len4be, len4le
   --count N            exit after N messages (chunks, lines, frames or datagrams)
   --timeout S          stop after S seconds (exit 3 if --count was not reached)
+  --idle-timeout S     close an accepted connection after S seconds without traffic either way (tcp, unix)
   --encoding E         how to print text (default utf-8)
   --print text|hex     print received messages as text (default) or hex
   --json               one JSON object per line: listening, accepted, message, closed, done, error
@@ -34,6 +36,7 @@ export async function runListen(argv: string[], io: CliIo): Promise<number> {
       framing: { type: 'string', default: 'raw' },
       count: { type: 'string' },
       timeout: { type: 'string' },
+      'idle-timeout': { type: 'string' },
       encoding: { type: 'string', default: 'utf-8' },
       print: { type: 'string', default: 'text' },
       json: { type: 'boolean', default: false },
@@ -46,6 +49,7 @@ export async function runListen(argv: string[], io: CliIo): Promise<number> {
     }
     const proto = parseProto(positionals[0]);
     if (positionals.length > 2) throw new UsageError(`unexpected argument "${positionals[2]}"`);
+    if (values['idle-timeout'] !== undefined && proto === 'udp') throw new UsageError('--idle-timeout applies to tcp and unix connections; UDP has none');
     if (values.print !== 'text' && values.print !== 'hex') throw new UsageError(`--print wants text or hex, got "${values.print}"`);
     opts = {
       target: parseAddr(proto, positionals[1]),
@@ -53,6 +57,7 @@ export async function runListen(argv: string[], io: CliIo): Promise<number> {
       framing: parseFraming(values.framing),
       count: parseCount(values.count, '--count'),
       timeout: parseSeconds(values.timeout, '--timeout'),
+      idleTimeout: parseSeconds(values['idle-timeout'], '--idle-timeout'),
       encoding: checkEncoding(values.encoding),
       hex: values.print === 'hex',
       json: values.json,
@@ -61,10 +66,10 @@ export async function runListen(argv: string[], io: CliIo): Promise<number> {
     io.err(`socket-lab listen: ${describe(e).message}\n`);
     return 2;
   }
-  const { target, mode, framing, count, timeout, encoding, hex, json } = opts;
+  const { target, mode, framing, count, timeout, idleTimeout, encoding, hex, json } = opts;
   const emit = (o: object) => io.out(`${JSON.stringify(o)}\n`);
   // a listener left running keeps no finished connection: each is printed as it happens, then forgotten
-  const manager = new SessionManager({ transcriptBytes: 256 * 1024, closedChildrenKept: 0 });
+  const manager = new SessionManager({ transcriptBytes: 256 * 1024, closedChildrenKept: 0, idleTimeoutMs: (idleTimeout ?? 0) * 1000 });
   let session: Session;
   try {
     if (target.proto === 'tcp') session = await manager.startTcpServer({ host: target.host, port: target.port!, mode, framing });
@@ -85,12 +90,14 @@ export async function runListen(argv: string[], io: CliIo): Promise<number> {
   return new Promise<number>((resolve) => {
     let finished = false;
     const timers: NodeJS.Timeout[] = [];
-    let rl: readline.Interface | undefined;
+    let stopStdin: (() => void) | undefined;
+    let refusalTimer: NodeJS.Timeout | undefined;
     const finish = (code: number, reason?: string, errCode = 'ETIMEDOUT') => {
       if (finished) return;
       finished = true;
       for (const t of timers) clearTimeout(t);
-      rl?.close();
+      if (refusalTimer) clearTimeout(refusalTimer);
+      stopStdin?.();
       if (io.stdin === process.stdin) process.stdin.destroy(); // let the process exit
       const st = session.stats;
       if (reason) {
@@ -139,9 +146,61 @@ export async function runListen(argv: string[], io: CliIo): Promise<number> {
       if (!session.isAlive && !finished) finish(1, session.error?.message ?? 'the socket closed', session.error?.code ?? 'ECLOSED');
     });
     if (mode === 'manual' && io.stdin) {
-      rl = readline.createInterface({ input: io.stdin });
-      rl.on('line', (line) => {
-        session.send(new TextEncoder().encode(`${line}\n`)).catch((e) => io.err(`socket-lab listen: ${describe(e).message}\n`));
+      // bytes, not text: a line ends at LF and goes out exactly as typed (CR and non-UTF-8 bytes kept)
+      const stdin = io.stdin;
+      let pending: Buffer[] = [];
+      let pendingBytes = 0;
+      const sendOut = (bytes: Buffer) => {
+        session.send(bytes).catch((e) => io.err(`socket-lab listen: ${describe(e).message}\n`));
+      };
+      const flush = () => {
+        if (pendingBytes) sendOut(Buffer.concat(pending));
+        pending = [];
+        pendingBytes = 0;
+      };
+      const onData = (d: Buffer | string) => {
+        const buf = typeof d === 'string' ? Buffer.from(d, 'utf8') : d;
+        let start = 0;
+        for (let lf = buf.indexOf(0x0a); lf !== -1; lf = buf.indexOf(0x0a, start)) {
+          pending.push(buf.subarray(start, lf + 1));
+          pendingBytes += lf + 1 - start;
+          flush();
+          start = lf + 1;
+        }
+        if (start < buf.length) {
+          pending.push(buf.subarray(start));
+          pendingBytes += buf.length - start;
+        }
+        if (pendingBytes >= 65_507) flush(); // a line without LF is sent in pieces no larger than a UDP datagram holds
+      };
+      stdin.on('data', onData);
+      stdin.on('end', flush); // the last line, even without LF
+      stopStdin = () => {
+        stdin.off('data', onData);
+        stdin.off('end', flush);
+      };
+    }
+    if (session instanceof ListenerSession) {
+      // refusals at the descriptor limit: the first of each second in full, then how many more
+      const listener = session;
+      let more = 0;
+      const say = (code: string, message: string, n: number) => {
+        if (json) emit({ event: 'refused', code, message, count: n });
+        else io.err(`socket-lab listen: ${message}\n`);
+      };
+      listener.onDidRefuse((e) => {
+        if (refusalTimer) {
+          more++;
+          return;
+        }
+        say(e.code, e.message, 1);
+        refusalTimer = setTimeout(function tick() {
+          if (more) {
+            say(e.code, `${more} more connection${more === 1 ? '' : 's'} refused in the last second (${e.code}: no file descriptor left)`, more);
+            more = 0;
+            refusalTimer = setTimeout(tick, 1000);
+          } else refusalTimer = undefined;
+        }, 1000);
       });
     }
     if (timeout !== undefined) {

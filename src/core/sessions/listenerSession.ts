@@ -5,7 +5,7 @@ import { Emitter } from '../../shared/disposable';
 import { formatAddress, mapSocketError, SocketLabError } from '../errors';
 import { Framing } from '../codec/framing';
 import { findListeners } from '../ossockets/socketTable';
-import { ReceivedMessage, SendOptions, ServerMode, Session, SessionKind, SessionState, SessionStats } from './session';
+import { ReceivedMessage, SendOptions, ServerMode, Session, SessionError, SessionKind, SessionState, SessionStats } from './session';
 import { StreamSession } from './streamSession';
 
 export interface ListenerSessionOptions {
@@ -16,6 +16,8 @@ export interface ListenerSessionOptions {
   framing?: Framing;
   transcriptBytes?: number;
   backlog?: number;
+  /** Accepted connections close with EIDLE after this long without traffic either way; 0 or undefined: never. */
+  idleTimeoutMs?: number;
   /** Gives each accepted connection its id. */
   newId: () => string;
 }
@@ -32,6 +34,13 @@ export class ListenerSession extends Session {
   private forgottenTotals = { bytesIn: 0, bytesOut: 0, chunksIn: 0, chunksOut: 0, droppedBytes: 0, droppedChunks: 0 };
   private closing = false;
   private listenedOnce = false;
+  /** Connections refused because the process (EMFILE) or the system (ENFILE) had no descriptor left. */
+  refusedConnections = 0;
+  /** The sentence of the last refusal, for the tree and the CLI. */
+  lastRefusal?: SessionError;
+  private readonly _onDidRefuse = new Emitter<SocketLabError>();
+  /** Fires for each connection refused at the descriptor limit. */
+  readonly onDidRefuse = this._onDidRefuse.event;
 
   constructor(
     id: string,
@@ -43,13 +52,40 @@ export class ListenerSession extends Session {
     this.localAddress = opts.host;
     this.localPort = opts.port;
     this.server = net.createServer({ allowHalfOpen: true, noDelay: true }, (s) => this.accept(s));
-    this.server.on('error', (err) => {
+    this.server.on('error', (err: NodeJS.ErrnoException) => {
       // listen errors are handled (and mapped with the port holder) in listen()
       if (!this.listenedOnce) return;
+      // accept() at the descriptor limit: that connection is lost, the server still listens
+      if (err.code === 'EMFILE' || err.code === 'ENFILE') return this.refuse(err.code);
       this.fail(mapSocketError(err, { host: opts.host, port: opts.port, path: opts.path }));
       this.server.close();
     });
     this.server.on('close', () => this.markClosed());
+    // near the descriptor limit accept() is capped (maxConnections): Node then closes the connection and says so
+    this.server.on('drop', (d?: { remoteAddress?: string; remotePort?: number }) => this.refuse(this.lowOnDescriptors ?? 'EMFILE', d));
+  }
+
+  /** Set while fewer than two descriptors are free (the code that said so); lifted when a connection closes. */
+  private lowOnDescriptors?: 'EMFILE' | 'ENFILE';
+  private fdLimit?: number;
+
+  /** A connection that was refused because no descriptor was left: counted, and said in one coded sentence. */
+  private refuse(code: 'EMFILE' | 'ENFILE', peer?: { remoteAddress?: string; remotePort?: number }): void {
+    this.refusedConnections++;
+    const who = peer?.remoteAddress ? formatAddress(peer.remoteAddress, peer.remotePort) : this.label;
+    const limit = code === 'EMFILE' ? this.fdLimit : undefined;
+    const err = new SocketLabError(code, { peer: who, limit: limit ?? '', addr: this.label }, code === 'EMFILE' && limit === undefined ? 'EMFILE_NOLIMIT' : code);
+    this.lastRefusal = { code: err.code, message: err.message, params: err.params, messageKey: err.messageKey };
+    this._onDidRefuse.fire(err);
+    this.changed('children');
+  }
+
+  /** After each accept: with fewer than two free descriptors, cap accepting so the next connection is refused in the open. */
+  private checkDescriptors(): void {
+    const low = descriptorsLow();
+    if (low === this.lowOnDescriptors) return;
+    this.lowOnDescriptors = low;
+    this.server.maxConnections = low ? Math.max(1, this._children.filter((c) => !c.socket.destroyed).length) : Infinity;
   }
 
   get children(): readonly StreamSession[] {
@@ -96,6 +132,7 @@ export class ListenerSession extends Session {
       const onListening = () => {
         this.server.off('error', onError);
         this.listenedOnce = true;
+        this.fdLimit = openFilesLimit(); // now, while a descriptor is free to read it
         const a = this.server.address();
         if (a && typeof a === 'object') {
           this.localAddress = a.address;
@@ -127,9 +164,15 @@ export class ListenerSession extends Session {
       forward: { hasListeners: () => this.hasMessageListeners, fire: (m: ReceivedMessage) => this.fireMessage(m) },
     });
     child.budgets = this.budgets;
+    child.setIdleTimeout(this.opts.idleTimeoutMs ?? 0);
+    // a closed connection gives its descriptor back: accept again
+    if (process.platform !== 'win32') socket.once('close', () => {
+        if (this.lowOnDescriptors) this.checkDescriptors();
+      });
     this._children.push(child);
     this._onDidAccept.fire(child);
     this.changed('children');
+    if (process.platform !== 'win32') this.checkDescriptors();
   }
 
   /** Forgets closed children (the manager calls this for "Clear closed"). */
@@ -208,6 +251,31 @@ export class ListenerSession extends Session {
     super.dispose();
     for (const c of this._children) c.dispose();
     this._onDidAccept.dispose();
+    this._onDidRefuse.dispose();
+  }
+}
+
+/** EMFILE/ENFILE when fewer than two descriptors can be opened now, else undefined. */
+function descriptorsLow(): 'EMFILE' | 'ENFILE' | undefined {
+  const fds: number[] = [];
+  try {
+    for (let i = 0; i < 2; i++) fds.push(fs.openSync('/dev/null', 'r'));
+    return undefined;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return code === 'EMFILE' || code === 'ENFILE' ? code : undefined;
+  } finally {
+    for (const fd of fds) fs.closeSync(fd);
+  }
+}
+
+/** The soft limit on open files (Linux: /proc/self/limits), or undefined where it cannot be read. */
+function openFilesLimit(): number | undefined {
+  try {
+    const m = /^Max open files\s+(\d+)/m.exec(fs.readFileSync('/proc/self/limits', 'utf8'));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
   }
 }
 

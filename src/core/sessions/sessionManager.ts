@@ -20,6 +20,8 @@ export interface TcpServerOptions {
   mode?: ServerMode;
   framing?: Framing;
   backlog?: number;
+  /** Accepted connections close with EIDLE after this long without traffic (default: the manager's `idleTimeoutMs`). */
+  idleTimeoutMs?: number;
 }
 export interface TcpConnectOptions {
   host?: string;
@@ -35,6 +37,8 @@ export interface UnixServerOptions {
   path: string;
   mode?: ServerMode;
   framing?: Framing;
+  /** As for TCP servers. */
+  idleTimeoutMs?: number;
 }
 export interface UnixConnectOptions {
   path: string;
@@ -58,6 +62,8 @@ export interface SessionManagerOptions {
   framingBudgetBytes?: number;
   /** Closed connections each server keeps for reading (default 100); older ones are forgotten and counted. */
   closedChildrenKept?: number;
+  /** Connections accepted by servers started later close after this long without traffic either way (default 0: never). */
+  idleTimeoutMs?: number;
 }
 
 /** A value for an error sentence; objects without a prototype (no toString) cannot make String() throw. */
@@ -98,6 +104,8 @@ export class SessionManager {
   transcriptBytes: number;
   readonly budgets: SessionBudgets;
   closedChildrenKept: number;
+  /** For servers started from now on; 0 turns the idle timeout off. */
+  idleTimeoutMs: number;
   private readonly trimQueue = new Set<ListenerSession | 'roots'>();
   /** Closed clients and servers forgotten to bound memory (beyond `closedChildrenKept` of them). */
   forgottenRoots = 0;
@@ -109,6 +117,7 @@ export class SessionManager {
       framing: new FramingBudget(opts.framingBudgetBytes),
     };
     this.closedChildrenKept = opts.closedChildrenKept ?? 100;
+    this.idleTimeoutMs = opts.idleTimeoutMs ?? 0;
   }
 
   private newId = (): string => `s${this.nextId++}`;
@@ -172,7 +181,7 @@ export class SessionManager {
     const port = checkPort(opts.port);
     const s = this.add(new ListenerSession(this.newId(), 'tcp-server', {
       host: opts.host?.trim() || '127.0.0.1', port, mode: checkMode(opts.mode), framing: opts.framing,
-      backlog: opts.backlog, transcriptBytes: this.transcriptBytes, newId: this.newId,
+      backlog: opts.backlog, transcriptBytes: this.transcriptBytes, newId: this.newId, idleTimeoutMs: opts.idleTimeoutMs ?? this.idleTimeoutMs,
     }));
     return this.started(s, () => s.listen());
   }
@@ -202,6 +211,7 @@ export class SessionManager {
     checkUnixPath(opts.path);
     const s = this.add(new ListenerSession(this.newId(), 'unix-server', {
       path: opts.path, mode: checkMode(opts.mode), framing: opts.framing, transcriptBytes: this.transcriptBytes, newId: this.newId,
+      idleTimeoutMs: opts.idleTimeoutMs ?? this.idleTimeoutMs,
     }));
     return this.started(s, () => s.listen());
   }

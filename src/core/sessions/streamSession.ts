@@ -100,6 +100,16 @@ export class StreamSession extends Session {
     });
   }
 
+  /** Closes the connection with EIDLE after `ms` without traffic either way (Node's socket timeout counts reads and writes). */
+  setIdleTimeout(ms: number): void {
+    if (!(ms > 0)) return;
+    this.socket.setTimeout(ms);
+    this.socket.once('timeout', () => {
+      this.fail(new SocketLabError('EIDLE', { addr: this.label, seconds: Math.round(ms / 100) / 10 }));
+      this.socket.destroy();
+    });
+  }
+
   /** Clients: fail with ETIMEDOUT if the connection is not up within `ms`. */
   armConnectTimeout(ms: number): void {
     if (this.connected || ms <= 0) return;

@@ -24,6 +24,12 @@ export function retentionFromSettings(): { transcriptBudgetBytes: number; closed
   };
 }
 
+/** Idle timeout for connections accepted by servers started later, from `socketLab.sessions.idleTimeoutSeconds` (0: off). */
+export function idleTimeoutMsFromSettings(): number {
+  const v = vscode.workspace.getConfiguration('socketLab').get<number>('sessions.idleTimeoutSeconds', 0);
+  return Math.min(Math.max(Number.isFinite(v) ? v : 0, 0), 2_147_483) * 1000;
+}
+
 export function registerConnections(context: vscode.ExtensionContext, manager: SessionManager, programs?: ProgramWatchManager): ConnectionsTreeProvider {
   const provider = new ConnectionsTreeProvider(manager, programs);
   const view = vscode.window.createTreeView('socketLab.connections', { treeDataProvider: provider, showCollapseAll: true });
@@ -49,8 +55,10 @@ export function registerConnections(context: vscode.ExtensionContext, manager: S
   context.subscriptions.push(provider.onDidChangeTreeData(update));
   update();
 
+  manager.idleTimeoutMs = idleTimeoutMsFromSettings();
   context.subscriptions.push(
     vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('socketLab.sessions.idleTimeoutSeconds')) manager.idleTimeoutMs = idleTimeoutMsFromSettings();
       if (e.affectsConfiguration(`socketLab.${transcriptSetting}`)) manager.transcriptBytes = transcriptBytesFromSettings();
       if (e.affectsConfiguration('socketLab.transcript')) {
         const r = retentionFromSettings();

@@ -11,6 +11,7 @@ import { ServerMode, serverModes, Session } from '../../core/sessions/session';
 import { checkPort, isLoopback, SessionManager } from '../../core/sessions/sessionManager';
 import { checkUnixPath, sharedSocketDir } from '../../core/sessions/unixPath';
 import { registerCommand } from '../commands';
+import { requireTrust } from '../trust';
 
 const RECENT_KEY = 'socketLab.recentTargets';
 const RECENT_MAX = 8;
@@ -347,6 +348,8 @@ export class SessionCommands {
     const s = await this.pickSession(args, (x) => x.isAlive && x.kind !== 'tcp-server' && x.kind !== 'unix-server', vscode.l10n.t('Send a file to which session?'));
     if (!s) return undefined;
     let file = str(args.path);
+    // Restricted Mode: a path in the arguments may come from the untrusted workspace (a task, a link); the dialog is the user's own choice
+    if (file && !requireTrust(vscode.l10n.t('Sending a file named in the command\'s arguments (run Send File without a path to pick the file yourself)'))) return undefined;
     if (!file) {
       const uris = await vscode.window.showOpenDialog({ canSelectMany: false, title: vscode.l10n.t('Send a file to {0}', s.label) });
       file = uris?.[0]?.fsPath;
