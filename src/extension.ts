@@ -4,6 +4,8 @@ import * as vscode from 'vscode';
 import { registerAboutCommand } from './vscode/commands';
 import { registerCaptures } from './vscode/captures/captureCommands';
 import { registerPacketPanel } from './vscode/packetPanel';
+import { registerCaptureEditor } from './vscode/captureEditor';
+import { registerTerminalLauncher } from './vscode/terminalLauncher';
 import { ProgramWatchManager } from './core/ossockets/programWatcher';
 import { registerSocketEditor } from './vscode/editor/registerEditor';
 import { registerFileRunner } from './vscode/systemSockets/fileRunner';
@@ -12,6 +14,7 @@ import { registerLessons } from './vscode/lessons/lessonCommands';
 import { SessionManager } from './core/sessions/sessionManager';
 import { registerConnections, retentionFromSettings, transcriptBytesFromSettings } from './vscode/connections/registerConnections';
 import { registerSessionPanel } from './vscode/sessionPanel';
+import { registerSocketLabTasks } from './vscode/socketLabTasks';
 
 export function activate(context: vscode.ExtensionContext): void {
   registerAboutCommand(context);
@@ -21,7 +24,9 @@ export function activate(context: vscode.ExtensionContext): void {
   // programs run with socketLab.file.run/debug; the Connections tree (top group) and System Sockets render them
   const programs = new ProgramWatchManager();
   context.subscriptions.push(programs);
-  registerConnections(context, sessions, programs);
+  const sessionCommands = registerConnections(context, sessions, programs);
+  // `"type": "socketLab"` tasks start servers and clients in the same manager (visible in Connections)
+  registerSocketLabTasks(context, sessions, (host) => sessionCommands.confirmBind(host));
   // one webview panel per session (conversation, hex viewer, send bar): tree click, command, first data
   registerSessionPanel(context, sessions);
   registerSystemSocketsView(context, programs);
@@ -30,7 +35,11 @@ export function activate(context: vscode.ExtensionContext): void {
   // pass the SessionManager as the 2nd argument of registerCaptures for "capture this connection"
   const captureLog = vscode.window.createOutputChannel('Socket Lab Capture', { log: true });
   context.subscriptions.push(captureLog);
-  registerPacketPanel(context, registerCaptures(context, sessions, captureLog), captureLog);
+  const packetPanels = registerPacketPanel(context, registerCaptures(context, sessions, captureLog), captureLog);
+  // .pcap/.pcapng/.cap open by double-click in the same packet panel (a read-only custom editor)
+  registerCaptureEditor(context, packetPanels);
+  // `socket-lab` on the PATH of every integrated terminal (a launcher in global storage; written after activation)
+  registerTerminalLauncher(context, captureLog);
   // lessons: the Lessons view and socketLab.lesson.*; pass the SessionManager (2nd argument) so Socket Lab can play the peer
   registerLessons(context, sessions, programs);
 }

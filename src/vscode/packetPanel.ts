@@ -247,7 +247,7 @@ class PacketPanel {
   }
 
   private async export(format: ExportFormat, key: string | undefined): Promise<PacketPanelAnswers['export']> {
-    const base = this.subject.kind === 'file' ? path.basename(this.subject.path).replace(/\.(pcapng|pcap)$/i, '') : `capture-${this.subject.capture.interface}`;
+    const base = this.subject.kind === 'file' ? path.basename(this.subject.path).replace(/\.(pcapng|pcap|cap)$/i, '') : `capture-${this.subject.capture.interface}`;
     const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
     const name = `${base}${key ? '-connection' : ''}.${format}`;
     const target = await vscode.window.showSaveDialog({
@@ -308,10 +308,22 @@ export class PacketPanelManager implements vscode.Disposable {
       return existing.reveal();
     }
     if (!subject) return;
-    const panel = vscode.window.createWebviewPanel('socketLab.packets', 'Packets', vscode.ViewColumn.Active, {
-      enableScripts: true,
-      localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview')],
-    });
+    this.show(key, vscode.window.createWebviewPanel('socketLab.packets', 'Packets', vscode.ViewColumn.Active, this.webviewOptions()), subject);
+  }
+
+  /** Shows a file's packets in a webview VS Code made (the capture file editor); the panel then owns `model`. */
+  attach(panel: vscode.WebviewPanel, file: string, model: FilePacketListModel): void {
+    panel.webview.options = this.webviewOptions();
+    this.show(`editor:${++this.editors}`, panel, { kind: 'file', path: file, model });
+  }
+
+  private editors = 0;
+
+  private webviewOptions(): vscode.WebviewOptions {
+    return { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview')] };
+  }
+
+  private show(key: string, panel: vscode.WebviewPanel, subject: PanelSubject): void {
     const p = new PacketPanel(key, panel, subject, this.extensionUri, this.log, this.captures, () => this.panels.delete(key));
     panel.title = p.title;
     this.panels.set(key, p);
@@ -324,7 +336,7 @@ export class PacketPanelManager implements vscode.Disposable {
 }
 
 /** Opens a capture file for the panel (never loaded whole); errors become one sentence with the fix. */
-async function openCaptureFile(file: string): Promise<FilePacketListModel> {
+export async function openCaptureFile(file: string): Promise<FilePacketListModel> {
   try {
     return await FilePacketListModel.open(file);
   } catch (e) {

@@ -30,7 +30,8 @@ export function idleTimeoutMsFromSettings(): number {
   return Math.min(Math.max(Number.isFinite(v) ? v : 0, 0), 2_147_483) * 1000;
 }
 
-export function registerConnections(context: vscode.ExtensionContext, manager: SessionManager, programs?: ProgramWatchManager): ConnectionsTreeProvider {
+/** Returns the session commands (their questions, such as confirmBind, are reused by socketLab tasks). */
+export function registerConnections(context: vscode.ExtensionContext, manager: SessionManager, programs?: ProgramWatchManager): SessionCommands {
   const provider = new ConnectionsTreeProvider(manager, programs);
   const view = vscode.window.createTreeView('socketLab.connections', { treeDataProvider: provider, showCollapseAll: true });
   context.subscriptions.push(provider, view);
@@ -71,6 +72,7 @@ export function registerConnections(context: vscode.ExtensionContext, manager: S
   // the "… N more" row under a server with many connections
   context.subscriptions.push(vscode.commands.registerCommand('socketLab.connections.showMore', (args?: { serverId?: unknown; state?: unknown; shown?: unknown }) => provider.showMore(args)));
 
-  new SessionCommands(context, manager).register();
-  return provider;
+  const commands = new SessionCommands(context, manager);
+  commands.register();
+  return commands;
 }
