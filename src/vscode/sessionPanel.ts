@@ -2,6 +2,7 @@
 // tree, by `socketLab.session.openPanel {sessionId?}`, and (setting) when a session first receives data.
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
+import { shouldAutoOpen, type AutoOpenSetting } from '../core/sessions/autoOpen';
 import type { SessionManager } from '../core/sessions/sessionManager';
 import type { Session } from '../core/sessions/session';
 import { errorLanguageFor } from '../core/errors';
@@ -117,22 +118,58 @@ export class SessionPanelManager implements vscode.Disposable {
   private readonly panels = new Map<string, SessionPanel>();
   private readonly disposables: vscode.Disposable[] = [];
 
+  /** Panels opened by themselves and still open; servers that already had one (once per server). */
+  private readonly autoOpened = new Set<string>();
+  private readonly serversOpened = new Set<string>();
+
   constructor(
     private readonly extensionUri: vscode.Uri,
     private readonly manager: SessionManager,
   ) {
+    // one watcher per session until its first data or its end, so a server left running holds none for old connections
+    const watching = new Set<{ dispose(): void }>();
     const watch = (s: Session) => {
-      let sub: { dispose(): void } | undefined = s.transcript.onDidGrow((c) => {
+      const stopper = {
+        dispose: () => {
+          grow.dispose();
+          state.dispose();
+          watching.delete(stopper);
+        },
+      };
+      const grow = s.transcript.onDidGrow((c) => {
         if (c.dir !== 'in') return;
-        sub?.dispose();
-        sub = undefined;
-        const enabled = vscode.workspace.getConfiguration('socketLab').get<boolean>('panel.openOnData', true);
-        if (enabled && !this.panels.has(s.id) && this.panels.size < MAX_AUTO_PANELS) this.open(s.id, true);
+        stopper.dispose();
+        this.autoOpen(s);
       });
-      this.disposables.push({ dispose: () => sub?.dispose() });
+      const state = s.onDidChange((k) => {
+        if (k === 'state' && !s.isAlive) stopper.dispose();
+      });
+      watching.add(stopper);
     };
     for (const s of manager.all()) watch(s);
-    this.disposables.push(manager.onDidAdd(watch) as vscode.Disposable);
+    this.disposables.push(manager.onDidAdd(watch) as vscode.Disposable, { dispose: () => [...watching].forEach((w) => w.dispose()) });
+  }
+
+  private autoOpen(s: Session): void {
+    const open = shouldAutoOpen(s, {
+      setting: autoOpenSetting(),
+      openPanels: new Set(this.panels.keys()),
+      serversOpened: this.serversOpened,
+      autoOpenedNow: this.autoOpened.size,
+      cap: MAX_AUTO_PANELS,
+      get: (id) => this.manager.get(id),
+      all: () => this.manager.all(),
+    });
+    if (!open) return;
+    if (s.parentId !== undefined) this.serversOpened.add(s.parentId);
+    this.autoOpened.add(s.id);
+    // "background": the text editor the user was looking at in that group comes back to the front
+    const before = new Map(vscode.window.tabGroups.all.map((g) => [g.viewColumn, g.activeTab?.input]));
+    this.open(s.id, true);
+    if (autoOpenSetting() !== 'background') return;
+    const column = this.panels.get(s.id)?.panel.viewColumn;
+    const front = column === undefined ? undefined : before.get(column);
+    if (front instanceof vscode.TabInputText) void vscode.window.showTextDocument(front.uri, { viewColumn: column, preserveFocus: true, preview: false });
   }
 
   /** Opens (or reveals) the panel of `sessionId`; returns false when no such session exists. */
@@ -145,7 +182,10 @@ export class SessionPanelManager implements vscode.Disposable {
     const session = this.manager.get(sessionId);
     if (!session) return false;
     const column = vscode.window.activeTextEditor ? vscode.ViewColumn.Beside : vscode.ViewColumn.Active;
-    const panel = new SessionPanel(this.extensionUri, session, column, preserveFocus, () => this.panels.delete(sessionId));
+    const panel = new SessionPanel(this.extensionUri, session, column, preserveFocus, () => {
+      this.panels.delete(sessionId);
+      this.autoOpened.delete(sessionId);
+    });
     this.panels.set(sessionId, panel);
     return true;
   }
@@ -159,6 +199,14 @@ export class SessionPanelManager implements vscode.Disposable {
     this.panels.clear();
     for (const d of this.disposables.splice(0)) d.dispose();
   }
+}
+
+/** socketLab.panel.autoOpen, with the older socketLab.panel.openOnData: false still meaning off. */
+function autoOpenSetting(): AutoOpenSetting {
+  const cfg = vscode.workspace.getConfiguration('socketLab.panel');
+  const v = cfg.get<string>('autoOpen', 'on');
+  if (cfg.inspect<boolean>('openOnData')?.globalValue === false || cfg.inspect<boolean>('openOnData')?.workspaceValue === false) return 'off';
+  return v === 'background' || v === 'off' ? v : 'on';
 }
 
 function sessionIdFrom(arg: unknown): string | undefined {

@@ -114,7 +114,12 @@ export class ConnectionsTreeProvider implements vscode.TreeDataProvider<Node>, v
     const d = manager.onDidChange((e) => {
       // data and mode change one row; anything else (added, removed, a state that regroups a server's rows) the tree
       if (e.session && (e.kind === 'data' || e.kind === 'mode')) {
-        if (this.pending !== 'all') this.pending.add(e.session);
+        if (this.pending !== 'all') {
+          this.pending.add(e.session);
+          // a server's row sums its connections' bytes
+          const parent = e.session.parentId === undefined ? undefined : this.manager.get(e.session.parentId);
+          if (parent) this.pending.add(parent);
+        }
       } else this.pending = 'all';
       this.schedule();
     });

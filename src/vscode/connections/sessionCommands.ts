@@ -10,12 +10,18 @@ import { errorLanguageFor, formatAddress, localizeError, SocketLabError } from '
 import { ServerMode, serverModes, Session } from '../../core/sessions/session';
 import { checkPort, isLoopback, SessionManager } from '../../core/sessions/sessionManager';
 import { checkUnixPath, sharedSocketDir } from '../../core/sessions/unixPath';
+import { readSocketTableShared } from '../../core/ossockets/socketTable';
+import { connectableHost } from '../../core/ossockets/socketText';
 import { registerCommand } from '../commands';
 import { requireTrust } from '../trust';
 
 const RECENT_KEY = 'socketLab.recentTargets';
 const RECENT_MAX = 8;
 type RecentKind = 'tcpServer' | 'tcpConnect' | 'udp' | 'unixServer' | 'unixConnect';
+/** A row of a target box: `target` is what choosing it answers (none for a row that explains a problem). */
+interface TargetItem extends vscode.QuickPickItem {
+  target?: string;
+}
 
 const lang = () => errorLanguageFor(vscode.env.language);
 
@@ -93,16 +99,77 @@ export class SessionCommands {
     await this.context.globalState.update(RECENT_KEY, all);
   }
 
-  /** Recent targets first (quick pick), then a validated input box for a new one. */
-  private async askTarget(kind: RecentKind, prompt: string, placeHolder: string, validate: (v: string) => string | undefined, value = ''): Promise<string | undefined> {
-    const recent = this.recents(kind).filter((r) => validate(r) === undefined);
-    if (recent.length) {
-      const other = { label: `$(edit) ${vscode.l10n.t('Enter another…')}`, other: true };
-      const picked = await vscode.window.showQuickPick([...recent.map((r) => ({ label: r, other: false })), other], { title: prompt, placeHolder: vscode.l10n.t('Recent targets') });
-      if (!picked) return undefined;
-      if (!picked.other) return picked.label;
+  /**
+   * One box: what the user types is accepted with Enter as soon as it is valid; below it, suggestions (live listeners
+   * first, then recent targets) to pick instead. Invalid text shows why in the first row.
+   */
+  private askTarget(kind: RecentKind, prompt: string, placeHolder: string, validate: (v: string) => string | undefined, value = '', suggest?: () => Promise<TargetItem[]>): Promise<string | undefined> {
+    const qp = vscode.window.createQuickPick<TargetItem>();
+    qp.title = prompt;
+    qp.placeholder = placeHolder;
+    qp.value = value;
+    qp.ignoreFocusOut = true;
+    qp.matchOnDescription = true;
+    const recentText = vscode.l10n.t('recent');
+    const recent: TargetItem[] = this.recents(kind).filter((r) => validate(r) === undefined).map((r) => ({ label: r, description: recentText, target: r }));
+    let suggested: TargetItem[] = [];
+    const render = () => {
+      const typed = qp.value.trim();
+      const known = [...suggested, ...recent.filter((r) => !suggested.some((x) => x.target === r.target))];
+      const exact = known.find((k) => k.target === typed);
+      const problem = typed ? validate(typed) : undefined;
+      const first: TargetItem[] = !typed || exact ? [] : [problem ? { label: `$(error) ${problem}`, alwaysShow: true } : { label: typed, description: vscode.l10n.t('press Enter to use it'), target: typed, alwaysShow: true }];
+      qp.items = [...first, ...known];
+      const active = first[0] ?? exact;
+      if (active) qp.activeItems = [active];
+    };
+    render();
+    if (suggest) {
+      qp.busy = true;
+      void suggest()
+        .then((items) => {
+          suggested = items;
+          render();
+        }, () => undefined)
+        .finally(() => (qp.busy = false));
     }
-    return vscode.window.showInputBox({ title: prompt, prompt, placeHolder, value, validateInput: validate, ignoreFocusOut: true });
+    return new Promise((resolve) => {
+      let result: string | undefined;
+      qp.onDidChangeValue(render);
+      qp.onDidAccept(() => {
+        const target = qp.activeItems[0]?.target;
+        if (target === undefined) return; // an explanation row: keep the box open
+        result = target;
+        qp.hide();
+      });
+      qp.onDidHide(() => {
+        qp.dispose();
+        resolve(result);
+      });
+      qp.show();
+    });
+  }
+
+  /** Where a client may connect: Socket Lab's own listening servers, then other programs' listeners on this machine. */
+  private async listeners(): Promise<TargetItem[]> {
+    const own: TargetItem[] = this.manager
+      .all()
+      .filter((s) => s.kind === 'tcp-server' && s.state === 'listening' && s.localPort !== undefined)
+      .map((s) => {
+        const target = formatAddress(connectableHost(s.localAddress ?? ''), s.localPort);
+        return { label: target, description: vscode.l10n.t('Socket Lab server · {0}', s.mode), target };
+      });
+    const table = await readSocketTableShared({ unix: false });
+    // not the extension host's own servers (listed above) nor its parent's (VS Code's own server)
+    const others = table.sockets
+      .filter((x) => x.protocol === 'tcp' && x.state === 'LISTEN' && x.pid !== process.pid && x.pid !== process.ppid && (x.localAddress === '0.0.0.0' || x.localAddress === '::' || isLoopback(x.localAddress)))
+      .map((x) => {
+        const target = formatAddress(connectableHost(x.localAddress), x.localPort);
+        return { label: target, description: x.pid !== undefined ? vscode.l10n.t('{0} (pid {1})', x.command ?? '?', x.pid) : vscode.l10n.t('a running program'), target };
+      })
+      .filter((x, i, all) => !own.some((o) => o.target === x.target) && all.findIndex((y) => y.target === x.target) === i)
+      .slice(0, 10);
+    return [...own, ...others];
   }
 
   private async askMode(): Promise<ServerMode | undefined> {
@@ -188,7 +255,7 @@ export class SessionCommands {
       let host = str(args.host);
       let port: number;
       if (args.port === undefined) {
-        const t = await this.askTarget('tcpConnect', vscode.l10n.t('Connect TCP Client: host:port'), '127.0.0.1:8000', validateHostPort(false), '127.0.0.1:');
+        const t = await this.askTarget('tcpConnect', vscode.l10n.t('Connect TCP Client: host:port'), '127.0.0.1:8000', validateHostPort(false), '127.0.0.1:', () => this.listeners());
         if (t === undefined) return undefined;
         const hp = parseHostPort(t, false);
         host = hp.host ?? host;

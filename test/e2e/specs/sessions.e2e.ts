@@ -80,9 +80,10 @@ describe('sessions', function () {
   it('a refused connection shows its sentence and stays listed as failed; the tree stays usable', async () => {
     const page = vsc.page;
     await runCommand(page, 'Socket Lab: Connect TCP Client');
-    // recent targets come first; type to pick "Enter another…"
-    await answerInputBox(page, 'Enter another');
+    // a recent target and the live server are suggested, but typed text is taken at once (issue 13 item 2)
     await inputValueIs(page, '127.0.0.1:');
+    const suggestions = page.locator('.quick-input-widget .quick-input-list .monaco-list-row');
+    await suggestions.filter({ hasText: /Socket Lab server · echo/ }).first().waitFor({ timeout: 15_000 });
     await answerInputBox(page, '127.0.0.1:1');
     await waitForNotification(page, 'Nothing listens on 127.0.0.1:1 — start the server first, or check the host and port.');
     const failed = await rowMatching(page, /127\.0\.0\.1:1\s*failed/);

@@ -1,0 +1,60 @@
+// Session panels that open by themselves on first data (issue 13 item 3): never for a busy sink server's
+// connections, never for the other end of a conversation the user is typing in, never taking the focus.
+import * as assert from 'node:assert/strict';
+import * as net from 'node:net';
+import type { Frame, Page } from 'playwright-core';
+import { answerInputBox, findFrame, openSocketLabView, pickQuickItem, runCommand, treeRow, useVsCode } from '../harness';
+
+async function typeAndSend(frame: Frame, text: string): Promise<void> {
+  const input = frame.locator('.send-input input');
+  await input.fill(text);
+  await input.press('Enter');
+}
+
+describe('session panels that open by themselves (issue 13 item 3)', function () {
+  const vsc = useVsCode({ trusted: true });
+  const sessionTabs = (page: Page) => page.locator('.tabs-container .tab').filter({ hasText: /^Session / }).count();
+
+  async function startServer(page: Page, mode: string): Promise<number> {
+    await runCommand(page, 'Socket Lab: Start TCP Server');
+    await answerInputBox(page, '0');
+    await pickQuickItem(page, mode);
+    const row = treeRow(page, new RegExp(`127\\.0\\.0\\.1:\\d+\\s*listening · ↑0 B ↓0 B · ${mode}`));
+    await row.waitFor({ timeout: 20_000 });
+    return Number(/127\.0\.0\.1:(\d+)/.exec(await row.innerText())![1]);
+  }
+
+  it('a sink server fed by 30 clients opens no tab', async () => {
+    const page = vsc.page;
+    await openSocketLabView(page);
+    const port = await startServer(page, 'sink');
+    for (let i = 0; i < 30; i++) {
+      await new Promise<void>((resolve, reject) => {
+        const c = net.connect(port, '127.0.0.1', () => c.end('x'));
+        c.on('close', () => resolve());
+        c.on('error', reject);
+      });
+    }
+    await treeRow(page, new RegExp(`127\\.0\\.0\\.1:${port}\\s*listening · ↑0 B ↓30 B`)).waitFor({ timeout: 20_000 });
+    await page.waitForTimeout(1_000); // a panel would have opened by now
+    assert.equal(await sessionTabs(page), 0);
+  });
+
+  it("typing in a client's panel opens no panel for the server's side of that connection, and keeps the focus", async () => {
+    const page = vsc.page;
+    await runCommand(page, 'Socket Lab: Clear Closed'); // the sink's 30 closed rows would push the next server out of view
+    const port = await startServer(page, 'echo');
+    await runCommand(page, 'Socket Lab: Connect TCP Client');
+    await answerInputBox(page, `127.0.0.1:${port}`);
+    const row = treeRow(page, new RegExp(`127\\.0\\.0\\.1:${port}\\s*open`), 'Connections');
+    await row.waitFor({ timeout: 20_000 });
+    await row.click();
+    const frame = await findFrame(page, 'body[data-view="session"][data-ready="true"] .send-input');
+    await typeAndSend(frame, 'hello');
+    await frame.locator('.chunk.in').first().waitFor({ timeout: 20_000 });
+    await page.waitForTimeout(1_000);
+    assert.equal(await sessionTabs(page), 1, 'only the client panel the user opened');
+    const focused = await frame.evaluate(() => document.activeElement?.closest('.send-input') !== null);
+    assert.ok(focused, 'the send box keeps the keyboard focus');
+  });
+});
