@@ -25,6 +25,8 @@ export interface SessionInfo {
   /** Servers and UDP sockets: which peer each chunk came from matters. */
   readonly multiPeer: boolean;
   readonly canSend: boolean;
+  /** UDP sockets: where a send goes when the send bar names no destination. */
+  readonly udp?: { readonly defaultTarget?: string; readonly lastPeer?: string };
 }
 
 export interface TranscriptInfo {
@@ -69,6 +71,8 @@ export interface SendSpec {
   readonly encoding: string;
   readonly lineEnding: LineEnding;
   readonly framing: Framing;
+  /** UDP only: host:port to send to; empty or absent: the default destination, else the last sender. */
+  readonly to?: string;
 }
 
 export interface InputError {
@@ -164,7 +168,8 @@ export function isSendSpec(v: unknown): v is SendSpec {
     isOneOf(v.mode, INPUT_MODES) &&
     isStr(v.encoding, 40) &&
     isOneOf(v.lineEnding, LINE_ENDINGS) &&
-    isOneOf(v.framing, FRAMINGS)
+    isOneOf(v.framing, FRAMINGS) &&
+    (v.to === undefined || isStr(v.to, 300))
   );
 }
 
@@ -210,7 +215,8 @@ export function isSessionInfo(v: unknown): v is SessionInfo {
     isBool(v.closed) &&
     isBool(v.multiPeer) &&
     isBool(v.canSend) &&
-    (v.error === undefined || isError(v.error))
+    (v.error === undefined || isError(v.error)) &&
+    (v.udp === undefined || (isObj(v.udp) && isOptStr(v.udp.defaultTarget) && isOptStr(v.udp.lastPeer)))
   );
 }
 

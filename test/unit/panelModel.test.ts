@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { SessionManager } from '../../src/core/sessions/sessionManager';
 import type { Session } from '../../src/core/sessions/session';
-import { EVENT_INTERVAL_MS, SessionPanelModel } from '../../src/vscode/panel/sessionPanelModel';
+import { EVENT_INTERVAL_MS, SessionPanelModel, sessionInfo } from '../../src/vscode/panel/sessionPanelModel';
 import type { PanelEvent, SendSpec } from '../../src/shared/panelProtocol';
 
 const text = (input: string, extra: Partial<SendSpec> = {}): SendSpec => ({ input, mode: 'text', encoding: 'utf-8', lineEnding: 'none', framing: 'raw', ...extra });
@@ -128,5 +128,70 @@ describe('session panel: model over real TCP sockets', () => {
     assert.equal(closed.length, 1);
     assert.equal(closed[0].type === 'sessionClosed' && closed[0].session.closed, true);
     assert.equal(closed[0].type === 'sessionClosed' && closed[0].session.canSend, false);
+  });
+});
+
+describe('session panel: a UDP socket sends where its destination box says (issue 13 item 1)', () => {
+  let manager: SessionManager;
+  let peer: import('node:dgram').Socket;
+  let got: { data: string; port: number }[];
+
+  beforeEach(async () => {
+    const dgram = await import('node:dgram');
+    manager = new SessionManager();
+    got = [];
+    // a UDP echo server, as a student's Python one would be
+    peer = dgram.createSocket('udp4');
+    peer.on('message', (m, r) => {
+      got.push({ data: m.toString(), port: r.port });
+      peer.send(m.toString().toUpperCase(), r.port, r.address);
+    });
+    await new Promise<void>((r) => peer.bind(0, '127.0.0.1', r));
+  });
+  afterEach(() => {
+    peer.close();
+    manager.dispose();
+  });
+
+  it('an unbound socket with no destination refuses to guess; with one typed, the datagram arrives and the answer shows', async () => {
+    const udp = await manager.openUdp({});
+    const model = new SessionPanelModel(udp, 'en');
+    try {
+      const none = await model.send(text('hi'));
+      assert.equal(none.ok, false);
+      assert.equal(!none.ok && none.error.code, 'ENOTARGET');
+      const port = peer.address().port;
+      const sent = await model.send(text('hello', { to: `127.0.0.1:${port}` }));
+      assert.deepEqual(sent, { ok: true, bytes: 5 });
+      await until(() => udp.transcript.counters.bytesIn === 5);
+      assert.equal(got[0].data, 'hello');
+      const info = (await model.handle({ type: 'chunks', fromSeq: 0, limit: 10, render: 'text', encoding: 'utf-8', maxBytes: 1024 })) as { chunks: { dir: string }[] };
+      assert.deepEqual(info.chunks.map((c) => c.dir), ['out', 'in']);
+      // the answer makes its sender the one an empty box replies to
+      assert.equal(sessionInfo(udp, 'en').udp?.lastPeer, `127.0.0.1:${port}`);
+      assert.deepEqual(await model.send(text('again')), { ok: true, bytes: 5 });
+      await until(() => got.length === 2);
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it('a default destination given when the socket opened is used; a bad destination is refused with its reason', async () => {
+    const port = peer.address().port;
+    const udp = await manager.openUdp({ remoteHost: '127.0.0.1', remotePort: port });
+    const model = new SessionPanelModel(udp, 'en');
+    try {
+      assert.equal(sessionInfo(udp, 'en').udp?.defaultTarget, `127.0.0.1:${port}`);
+      assert.deepEqual(await model.send(text('x')), { ok: true, bytes: 1 });
+      await until(() => got.length === 1);
+      for (const [to, code] of [['127.0.0.1:99999', 'EBADPORT'], ['::1:80', 'EBADADDR'], ['bad host:80', 'EBADADDR'], ['127.0.0.1:0', 'EBADPORT']]) {
+        const r = await model.send(text('y', { to }));
+        assert.equal(r.ok, false, to);
+        assert.equal(!r.ok && r.error.code, code, to);
+      }
+      assert.equal(got.length, 1, 'nothing sent for a bad destination');
+    } finally {
+      model.dispose();
+    }
   });
 });

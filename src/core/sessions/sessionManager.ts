@@ -83,6 +83,32 @@ export function checkPort(port: unknown, allowZero = true): number {
   return n;
 }
 
+export interface HostPort {
+  /** undefined when only a port was given (the caller picks its default, 127.0.0.1). */
+  host?: string;
+  port: number;
+}
+
+/** "8000", ":8000", "127.0.0.1:8000", "[::1]:8000", "localhost:8000"; EBADADDR or EBADPORT otherwise. */
+export function parseHostPort(text: string, allowZero = true): HostPort {
+  const t = text.trim();
+  let host: string | undefined;
+  let port = t;
+  const v6 = /^\[([^\]]+)\]:(.*)$/.exec(t);
+  if (v6) {
+    host = v6[1];
+    port = v6[2];
+  } else if (t.includes(':')) {
+    const i = t.lastIndexOf(':');
+    // an IPv6 address needs brackets, and a host name has no spaces
+    if (t.indexOf(':') !== i) throw new SocketLabError('EBADADDR', { value: t });
+    host = t.slice(0, i) || undefined;
+    port = t.slice(i + 1);
+  }
+  if (host !== undefined && /\s/.test(host)) throw new SocketLabError('EBADADDR', { value: t });
+  return { host, port: checkPort(port, allowZero) };
+}
+
 function checkMode(mode: unknown): ServerMode {
   if (mode === undefined) return 'manual';
   if (mode === 'print') return 'print-only';

@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import { errorLanguageFor, localizeError } from '../../core/errors';
 import { framingName } from '../../core/codec/framing';
 import { ListenerSession } from '../../core/sessions/listenerSession';
-import type { Session, SessionState } from '../../core/sessions/session';
+import type { ServerMode, Session, SessionState } from '../../core/sessions/session';
 import { UdpSession } from '../../core/sessions/udpSession';
 import { CHILD_PAGE, ChildRef, ChildRow, groupChildren, groupRows, showMore } from '../../core/sessions/childGroups';
 import type { SessionManager } from '../../core/sessions/sessionManager';
@@ -71,10 +71,53 @@ function icon(s: Session): vscode.ThemeIcon {
   return new vscode.ThemeIcon('plug', green);
 }
 
+/** A server's behaviour in plain words. */
+export function modeText(mode: ServerMode): string {
+  switch (mode) {
+    case 'manual':
+      return vscode.l10n.t('answer by hand');
+    case 'print-only':
+      return vscode.l10n.t('print only');
+    case 'echo':
+      return vscode.l10n.t('echo');
+    case 'upper':
+      return vscode.l10n.t('upper');
+    case 'sink':
+      return vscode.l10n.t('sink');
+  }
+}
+
+/** What a session is, in plain words with the end the label does not show (two clients of one server differ). */
+export function roleText(s: Session): string {
+  switch (s.kind) {
+    case 'tcp-client':
+      return s.localPort !== undefined ? vscode.l10n.t('client from port {0}', s.localPort) : vscode.l10n.t('client');
+    case 'unix-client':
+      return vscode.l10n.t('Unix client');
+    case 'tcp-accepted':
+      return s.localPort !== undefined ? vscode.l10n.t('accepted on port {0}', s.localPort) : vscode.l10n.t('accepted');
+    case 'unix-accepted':
+      return vscode.l10n.t('accepted');
+    case 'tcp-server':
+      return vscode.l10n.t('TCP server · {0}', modeText(s.mode));
+    case 'unix-server':
+      return vscode.l10n.t('Unix server · {0}', modeText(s.mode));
+    case 'udp':
+      return vscode.l10n.t('UDP · {0}', modeText(s.mode));
+  }
+}
+
+/** A row of the pickers that ask "which session?": label, and role and state in plain words. */
+export function sessionPickItem(s: Session): vscode.QuickPickItem {
+  return { label: s.label, description: `${roleText(s)} · ${stateText(s.state)}` };
+}
+
 export function sessionDescription(s: Session): string {
   const st = s.stats;
   const parts = [stateText(s.state), `↑${formatBytes(st.bytesOut)} ↓${formatBytes(st.bytesIn)}`];
-  if (s.kind === 'tcp-server' || s.kind === 'unix-server' || s.kind === 'udp') parts.push(s.mode);
+  if (s.kind === 'tcp-server' || s.kind === 'unix-server' || s.kind === 'udp') parts.push(modeText(s.mode));
+  // two clients of one server share a label: the local port tells them apart
+  if (s.kind === 'tcp-client' && s.localPort !== undefined) parts.push(vscode.l10n.t('from port {0}', s.localPort));
   // a UDP flood loses datagrams in the kernel: show the count, never drop silently
   if (st.kernelDrops) parts.push(vscode.l10n.t('{0} datagrams dropped by the kernel', st.kernelDrops));
   // closed connections beyond socketLab.transcript.closedConnectionsKept are forgotten: say how many

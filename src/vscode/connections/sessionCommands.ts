@@ -8,16 +8,18 @@ import { parseFraming, type Framing } from '../../core/codec/framing';
 import { buildPayload, parseLineEnding } from '../../core/codec/payload';
 import { errorLanguageFor, formatAddress, localizeError, SocketLabError } from '../../core/errors';
 import { ServerMode, serverModes, Session } from '../../core/sessions/session';
-import { checkPort, isLoopback, SessionManager } from '../../core/sessions/sessionManager';
+import { UdpSession } from '../../core/sessions/udpSession';
+import { checkPort, isLoopback, parseHostPort, SessionManager } from '../../core/sessions/sessionManager';
 import { checkUnixPath, sharedSocketDir } from '../../core/sessions/unixPath';
 import { readSocketTableShared } from '../../core/ossockets/socketTable';
 import { connectableHost } from '../../core/ossockets/socketText';
 import { registerCommand } from '../commands';
+import { modeText, sessionPickItem } from './connectionsTreeProvider';
 import { requireTrust } from '../trust';
 
 const RECENT_KEY = 'socketLab.recentTargets';
 const RECENT_MAX = 8;
-type RecentKind = 'tcpServer' | 'tcpConnect' | 'udp' | 'unixServer' | 'unixConnect';
+type RecentKind = 'tcpServer' | 'tcpConnect' | 'udp' | 'udpSend' | 'unixServer' | 'unixConnect';
 /** A row of a target box: `target` is what choosing it answers (none for a row that explains a problem). */
 interface TargetItem extends vscode.QuickPickItem {
   target?: string;
@@ -43,30 +45,6 @@ function argsOf(arg: unknown): Args {
 }
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined);
-
-interface HostPort {
-  host?: string;
-  port: number;
-}
-
-/** "8000", ":8000", "127.0.0.1:8000", "[::1]:8000", "localhost:8000". Throws with a localized reason. */
-export function parseHostPort(text: string, allowZero: boolean): HostPort {
-  const t = text.trim();
-  let host: string | undefined;
-  let port = t;
-  const v6 = /^\[([^\]]+)\]:(.*)$/.exec(t);
-  if (v6) {
-    host = v6[1];
-    port = v6[2];
-  } else if (t.includes(':')) {
-    const i = t.lastIndexOf(':');
-    if (t.indexOf(':') !== i) throw new Error(vscode.l10n.t('Write IPv6 addresses in brackets, as [::1]:8000.'));
-    host = t.slice(0, i) || undefined;
-    port = t.slice(i + 1);
-  }
-  if (host !== undefined && /\s/.test(host)) throw new Error(vscode.l10n.t('A host name cannot contain spaces.'));
-  return { host, port: checkPort(port, allowZero) };
-}
 
 function validateHostPort(allowZero: boolean) {
   return (v: string): string | undefined => {
@@ -103,7 +81,7 @@ export class SessionCommands {
    * One box: what the user types is accepted with Enter as soon as it is valid; below it, suggestions (live listeners
    * first, then recent targets) to pick instead. Invalid text shows why in the first row.
    */
-  private askTarget(kind: RecentKind, prompt: string, placeHolder: string, validate: (v: string) => string | undefined, value = '', suggest?: () => Promise<TargetItem[]>): Promise<string | undefined> {
+  private askTarget(kind: RecentKind, prompt: string, placeHolder: string, validate: (v: string) => string | undefined, value = '', suggest?: () => Promise<TargetItem[]>, emptyChoice?: string): Promise<string | undefined> {
     const qp = vscode.window.createQuickPick<TargetItem>();
     qp.title = prompt;
     qp.placeholder = placeHolder;
@@ -118,7 +96,9 @@ export class SessionCommands {
       const known = [...suggested, ...recent.filter((r) => !suggested.some((x) => x.target === r.target))];
       const exact = known.find((k) => k.target === typed);
       const problem = typed ? validate(typed) : undefined;
-      const first: TargetItem[] = !typed || exact ? [] : [problem ? { label: `$(error) ${problem}`, alwaysShow: true } : { label: typed, description: vscode.l10n.t('press Enter to use it'), target: typed, alwaysShow: true }];
+      // an optional answer: Enter on an empty box answers '' (emptyChoice says what that means)
+      const none: TargetItem[] = !typed && emptyChoice ? [{ label: emptyChoice, target: '', alwaysShow: true }] : [];
+      const first: TargetItem[] = !typed || exact ? none : [problem ? { label: `$(error) ${problem}`, alwaysShow: true } : { label: typed, description: vscode.l10n.t('press Enter to use it'), target: typed, alwaysShow: true }];
       qp.items = [...first, ...known];
       const active = first[0] ?? exact;
       if (active) qp.activeItems = [active];
@@ -172,16 +152,16 @@ export class SessionCommands {
     return [...own, ...others];
   }
 
-  private async askMode(): Promise<ServerMode | undefined> {
+  private async askMode(current?: ServerMode): Promise<ServerMode | undefined> {
     const descriptions: Record<ServerMode, string> = {
-      manual: vscode.l10n.t('you answer by hand'),
+      manual: vscode.l10n.t('you type the answers in its panel'),
       echo: vscode.l10n.t('sends back what it receives'),
       upper: vscode.l10n.t('sends it back in upper case'),
       sink: vscode.l10n.t('counts and discards'),
       'print-only': vscode.l10n.t('shows what arrives, never answers'),
     };
-    const picked = await vscode.window.showQuickPick(serverModes.map((m) => ({ label: m, description: descriptions[m] })), { title: vscode.l10n.t('Server behaviour') });
-    return picked?.label as ServerMode | undefined;
+    const picked = await vscode.window.showQuickPick(serverModes.map((m) => ({ label: modeText(m), description: m === current ? `${descriptions[m]} · ${vscode.l10n.t('current')}` : descriptions[m], mode: m })), { title: vscode.l10n.t('Server behaviour') });
+    return picked?.mode;
   }
 
   /** Asks once (modal) before listening on an address other machines can reach (socketLab tasks ask here too). */
@@ -289,6 +269,15 @@ export class SessionCommands {
           port = hp.port;
           await this.remember('udp', t.trim());
         }
+        // optional: where Send goes until someone else is heard from (the panel's destination box can override it)
+        const d = await this.askTarget('udpSend', vscode.l10n.t('Open UDP Socket: default destination (optional)'), vscode.l10n.t('host:port, e.g. 127.0.0.1:9000'), validateHostPort(false), '', undefined, vscode.l10n.t('No default destination (give one when sending)'));
+        if (d === undefined) return undefined;
+        if (d) {
+          const hp = parseHostPort(d, false);
+          args.remoteHost = hp.host ?? '127.0.0.1';
+          args.remotePort = hp.port;
+          await this.remember('udpSend', d.trim());
+        }
       }
       // any bind beyond loopback asks, also when only a host is given ({ host: "0.0.0.0" } binds a random port there)
       if (port !== undefined || host?.trim()) {
@@ -363,7 +352,7 @@ export class SessionCommands {
       return undefined;
     }
     if (candidates.length === 1) return candidates[0];
-    const picked = await vscode.window.showQuickPick(candidates.map((s) => ({ label: s.label, description: `${s.kind} · ${s.state}`, s })), { title });
+    const picked = await vscode.window.showQuickPick(candidates.map((s) => ({ ...sessionPickItem(s), s })), { title, matchOnDescription: true });
     return picked?.s;
   }
 
@@ -375,7 +364,7 @@ export class SessionCommands {
   async send(arg?: unknown, inputKind: 'text' | 'hex' = 'text'): Promise<number | undefined> {
     const args = argsOf(arg);
     const s = await this.pickSession(args, (x) => x.isAlive && x.state !== 'connecting', vscode.l10n.t('Send to which session?'));
-    if (!s) return undefined;
+    if (!s || !(await this.askUdpDestination(s, args))) return undefined;
     try {
       const encoding = checkEncoding(this.encoding(args));
       const text = str(args.text);
@@ -409,11 +398,26 @@ export class SessionCommands {
     return bytes.length;
   }
 
+  /**
+   * A UDP socket with no default destination and nobody heard from yet: ask where to send (recent destinations
+   * offered) and put it into `args`. False when the user cancelled.
+   */
+  private async askUdpDestination(s: Session, args: Args): Promise<boolean> {
+    if (!(s instanceof UdpSession) || args.port !== undefined || s.remotePort !== undefined || s.lastPeerAddress !== undefined) return true;
+    const t = await this.askTarget('udpSend', vscode.l10n.t('Send from {0} to: host:port', s.label), '127.0.0.1:9000', validateHostPort(false), '127.0.0.1:');
+    if (t === undefined) return false;
+    const hp = parseHostPort(t, false);
+    args.host = hp.host ?? '127.0.0.1';
+    args.port = hp.port;
+    await this.remember('udpSend', t.trim());
+    return true;
+  }
+
   /** `socketLab.session.sendFile {sessionId?, path?}`: streamed with backpressure → bytes sent. */
   async sendFile(arg?: unknown): Promise<number | undefined> {
     const args = argsOf(arg);
     const s = await this.pickSession(args, (x) => x.isAlive && x.kind !== 'tcp-server' && x.kind !== 'unix-server', vscode.l10n.t('Send a file to which session?'));
-    if (!s) return undefined;
+    if (!s || !(await this.askUdpDestination(s, args))) return undefined;
     let file = str(args.path);
     // Restricted Mode: a path in the arguments may come from the untrusted workspace (a task, a link); the dialog is the user's own choice
     if (file && !requireTrust(vscode.l10n.t('Sending a file named in the command\'s arguments (run Send File without a path to pick the file yourself)'))) return undefined;
@@ -453,7 +457,7 @@ export class SessionCommands {
     const s = await this.pickSession(args, (x) => x.isAlive, vscode.l10n.t('Switch the behaviour of which session?'));
     if (!s) return undefined;
     try {
-      const mode = this.mode(args) ?? (await this.askMode());
+      const mode = this.mode(args) ?? (await this.askMode(s.mode));
       if (!mode) return undefined;
       s.setMode(mode);
       return mode;

@@ -6,7 +6,9 @@ import { encodeText, encodings } from '../../core/codec/encoding';
 import { parseHex } from '../../core/codec/hex';
 import { parseFraming } from '../../core/codec/framing';
 import { CodecError } from '../../core/codec/codecError';
-import { localizeError, type ErrorLanguage } from '../../core/errors';
+import { formatAddress, localizeError, type ErrorLanguage } from '../../core/errors';
+import { parseHostPort } from '../../core/sessions/sessionManager';
+import { UdpSession } from '../../core/sessions/udpSession';
 import { Disposable, Emitter } from '../../shared/disposable';
 import type { ByteSpan, ChunkView, FindResult, InputError, PanelEvent, PanelRequest, PanelResponses, RepeatState, SendResult, SendSpec, SessionInfo, TranscriptInfo } from '../../shared/panelProtocol';
 import { renderHex, renderText } from './renderText';
@@ -30,6 +32,7 @@ export function sessionInfo(s: Session, lang: ErrorLanguage): SessionInfo {
     error: s.error ? { code: s.error.code, message: localizeError(s.error, lang) } : undefined,
     multiPeer: s.kind === 'tcp-server' || s.kind === 'unix-server' || s.kind === 'udp',
     canSend: !closed && state !== 'connecting' && state !== 'half-closed-by-us',
+    udp: s instanceof UdpSession ? { defaultTarget: s.remotePort !== undefined ? formatAddress(s.remoteAddress ?? '127.0.0.1', s.remotePort) : undefined, lastPeer: s.lastPeerAddress } : undefined,
   };
 }
 
@@ -66,6 +69,7 @@ export class SessionPanelModel extends Disposable {
   private repeatTimer: ReturnType<typeof setInterval> | undefined;
   private repeat: RepeatState = { running: false, sent: 0, total: 0 };
   private closedSent = false;
+  private lastPeer: string | undefined;
 
   constructor(
     readonly session: Session,
@@ -86,6 +90,12 @@ export class SessionPanelModel extends Disposable {
     if (this.growTimer !== undefined || this.isDisposed) return;
     this.growTimer = setTimeout(() => {
       this.growTimer = undefined;
+      // a UDP socket heard from someone new: the send bar's "reply to" changes
+      const peer = this.session instanceof UdpSession ? this.session.lastPeerAddress : undefined;
+      if (peer !== this.lastPeer) {
+        this.lastPeer = peer;
+        this.stateChanged();
+      }
       this._onDidEvent.fire({ type: 'transcriptGrew', transcript: transcriptInfo(this.session) });
     }, EVENT_INTERVAL_MS);
   }
@@ -165,12 +175,13 @@ export class SessionPanelModel extends Disposable {
     } catch (e) {
       return { ok: false, error: toInputError(e, this.lang) };
     }
-    return this.sendBytes(bytes, spec.framing);
+    return this.sendBytes(bytes, spec.framing, spec.to);
   }
 
-  async sendBytes(bytes: Uint8Array, framing: string): Promise<SendResult> {
+  async sendBytes(bytes: Uint8Array, framing: string, to?: string): Promise<SendResult> {
     try {
-      await this.session.send(bytes, { framing: parseFraming(framing) });
+      const dest = to?.trim() ? parseHostPort(to, false) : undefined;
+      await this.session.send(bytes, { framing: parseFraming(framing), host: dest ? (dest.host ?? '127.0.0.1') : undefined, port: dest?.port });
       return { ok: true, bytes: bytes.length };
     } catch (e) {
       return { ok: false, error: toInputError(e, this.lang) };
@@ -186,7 +197,7 @@ export class SessionPanelModel extends Disposable {
     this._onDidEvent.fire({ type: 'repeatState', repeat: this.repeat });
     const tick = async () => {
       if (!this.repeat.running) return;
-      const r = await this.sendBytes(bytes, spec.framing);
+      const r = await this.sendBytes(bytes, spec.framing, spec.to);
       if (!this.repeat.running) return;
       const sent = this.repeat.sent + (r.ok ? 1 : 0);
       const done = !r.ok || sent >= count;

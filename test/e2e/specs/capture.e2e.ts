@@ -214,7 +214,7 @@ describe('capture', function () {
     // Send asks which session; server and client share the label 127.0.0.1:<port> (a client is named by its peer).
     const clientRow = page
       .locator('.quick-input-widget .quick-input-list .monaco-list-row')
-      .filter({ has: page.locator('.label-description', { hasText: /^tcp-client/ }) })
+      .filter({ has: page.locator('.label-description', { hasText: /^client from port/ }) })
       .first();
     await clientRow.waitFor({ timeout: 30_000 });
     await clientRow.click();

@@ -14,6 +14,14 @@ export interface SendBarState {
   count: number;
   /** What was typed but not sent, so it survives the panel being hidden and shown again. */
   draft?: string;
+  /** UDP: destinations sent to, newest last (Up/Down in the destination box recalls them). */
+  destinations?: string[];
+}
+
+/** What a UDP socket knows about where a send goes (SessionInfo.udp). */
+export interface UdpTargets {
+  readonly defaultTarget?: string;
+  readonly lastPeer?: string;
 }
 
 const HISTORY = 50;
@@ -21,6 +29,10 @@ const HISTORY = 50;
 export class SendBar {
   readonly element: HTMLElement;
   private readonly input: TextFieldLike;
+  /** UDP only: host:port; empty sends to the default destination, else back to the last sender (as the session does). */
+  private readonly dest: TextFieldLike;
+  private udp = false;
+  private destPos = -1;
   private readonly error: HTMLElement;
   private readonly status: HTMLElement;
   private readonly repeatBtn: HTMLElement;
@@ -97,6 +109,9 @@ export class SendBar {
       this.scheduleValidate();
     }
     this.input.addEventListener('keydown', (e) => this.onKey(e as KeyboardEvent));
+    this.dest = textField({ class: 'send-dest', placeholder: t('host:port to send to'), 'aria-label': t('Destination (host:port)'), title: t('Destination (host:port); Up/Down recalls recent ones') });
+    this.dest.hidden = true;
+    this.dest.addEventListener('keydown', (e) => this.onDestKey(e as KeyboardEvent));
     this.sendBtn = button(t('Send'), { class: 'send-button', title: t('Send (Enter)') });
     this.sendBtn.addEventListener('click', () => void this.send());
     this.fileBtn = button(t('Send file…'), { secondary: '', class: 'send-file' });
@@ -119,7 +134,7 @@ export class SendBar {
     const row1 = h('div', 'send-row');
     row1.append(mode, enc, eol, framing);
     const row2 = h('div', 'send-row');
-    row2.append(this.input, this.sendBtn, this.fileBtn);
+    row2.append(this.dest, this.input, this.sendBtn, this.fileBtn);
     const row3 = h('div', 'send-row');
     row3.append(h('span', 'send-label', t('Repeat every')), this.interval, h('span', 'send-label', t('ms,')), this.count, h('span', 'send-label', t('times')), this.repeatBtn, this.stopBtn, this.status);
     this.element.append(row1, row2, this.error, row3);
@@ -133,8 +148,18 @@ export class SendBar {
     if (!enabled && reason) this.status.textContent = reason;
   }
 
+  /** Shows the destination box for a UDP socket, saying where an empty box sends (the default destination, else the last sender). */
+  setUdpTargets(targets: UdpTargets | undefined): void {
+    this.udp = targets !== undefined;
+    this.dest.hidden = !this.udp;
+    if (!targets) return;
+    this.dest.setAttribute('placeholder', targets.defaultTarget ? t('to {0}', targets.defaultTarget) : targets.lastPeer ? t('reply to {0}', targets.lastPeer) : t('host:port to send to'));
+  }
+
   private spec(): SendSpec {
-    return { input: this.input.value, mode: this.state.mode, encoding: this.state.encoding, lineEnding: this.state.lineEnding, framing: this.state.framing };
+    const spec: SendSpec = { input: this.input.value, mode: this.state.mode, encoding: this.state.encoding, lineEnding: this.state.lineEnding, framing: this.state.framing };
+    const to = this.udp ? this.dest.value.trim() : '';
+    return to ? { ...spec, to } : spec;
   }
 
   private scheduleValidate(): void {
@@ -179,8 +204,33 @@ export class SendBar {
     const r = await this.client.call({ type: 'send', spec });
     this.showResult(r);
     if (r.ok) {
-      this.status.textContent = t('Sent {0} bytes.', r.bytes);
+      this.status.textContent = spec.to ? t('Sent {0} bytes to {1}.', r.bytes, spec.to) : t('Sent {0} bytes.', r.bytes);
       this.remember(spec.input);
+      if (spec.to) this.rememberDestination(spec.to);
+    }
+  }
+
+  private rememberDestination(to: string): void {
+    const list = (this.state.destinations ??= []).filter((d) => d !== to);
+    list.push(to);
+    this.state.destinations = list.slice(-8);
+    this.destPos = -1;
+    this.save();
+  }
+
+  private onDestKey(e: KeyboardEvent): void {
+    const list = this.state.destinations ?? [];
+    if (e.key === 'Enter') {
+      e.preventDefault();
+      this.input.focus();
+    } else if ((e.key === 'ArrowUp' || e.key === 'ArrowDown') && list.length) {
+      e.preventDefault();
+      if (this.destPos < 0) this.destPos = list.length;
+      this.destPos = e.key === 'ArrowUp' ? Math.max(0, this.destPos - 1) : this.destPos + 1;
+      if (this.destPos >= list.length) {
+        this.destPos = -1;
+        this.dest.value = '';
+      } else this.dest.value = list[this.destPos];
     }
   }
 

@@ -325,6 +325,7 @@ function buildLayout(root: HTMLElement, init: InitInfo, state: PanelState, save:
     banner.hidden = !s.closed;
     banner.textContent = s.closed ? (s.error ? t('This session is closed ({0}: {1}). The transcript stays readable.', s.error.code, s.error.message) : t('This session is closed. The transcript stays readable.')) : '';
     sendBar.setEnabled(s.canSend && !s.closed, s.closed ? t('Closed sessions cannot send.') : undefined);
+    sendBar.setUdpTargets(s.udp);
     document.body.dataset.sessionState = s.state;
   };
 
