@@ -30,7 +30,7 @@ export function activate(context: vscode.ExtensionContext): void {
   // one webview panel per session (conversation, hex viewer, send bar): tree click, command, first data
   registerSessionPanel(context, sessions);
   registerSystemSocketsView(context, programs);
-  registerFileRunner(context, programs, registerSocketEditor(context));
+  registerFileRunner(context, programs, registerSocketEditor(context), sessions);
   // packet capture (helper spawned lazily on the first capture) and the packet panel showing a capture's packets;
   // pass the SessionManager as the 2nd argument of registerCaptures for "capture this connection"
   const captureLog = vscode.window.createOutputChannel('Socket Lab Capture', { log: true });

@@ -181,3 +181,169 @@ describe('running a program and watching its sockets', function () {
     prog.dispose();
   });
 });
+
+describe('program runs end when the program ends, and count what they did', function () {
+  before(function () {
+    if (process.platform !== 'linux') this.skip();
+  });
+
+  it('a SIGKILLed program is reported ended within 2 s, also when a child it forked keeps its output open', async () => {
+    // the forked child inherits stdout: waiting for the pipes to close would wait for the child (the 25-minute "running")
+    const file = script('forker.py', 'import os, time\nif os.fork() == 0:\n    time.sleep(30)\n    os._exit(0)\nprint("ready", flush=True)\ntime.sleep(60)\n');
+    const prog = new ProgramSession(programCommand(file, 'python'), { cwd: dir });
+    const watch = new ProgramWatch({ label: 'forker.py' });
+    let out = '';
+    prog.onDidOutput((t) => (out += t));
+    prog.onDidStart((pid) => (watch.displayPid = pid));
+    let exit: { signal: string | null } | undefined;
+    prog.onDidExit((e) => (exit = e));
+    watch.attach(prog.pid!);
+    try {
+      await until('ready', () => out.includes('ready'));
+      const pid = prog.processId!;
+      const t0 = Date.now();
+      process.kill(pid, 'SIGKILL');
+      await until('the run ended', () => exit, 2000);
+      assert.equal(exit!.signal, 'SIGKILL');
+      await until('the watch ended', () => watch.state === 'exited', 2000);
+      assert.ok(Date.now() - t0 < 2000);
+    } finally {
+      prog.dispose();
+      watch.dispose();
+      try {
+        process.kill(-prog.pid!, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
+  });
+
+  it('a program it did not spawn is seen to end from /proc alone (SIGKILL, within 1 s)', async () => {
+    const { spawn } = await import('node:child_process');
+    const child = spawn('python3', ['-c', 'import time; time.sleep(60)'], { stdio: 'ignore' });
+    const watch = new ProgramWatch({ label: 'foreign' });
+    watch.attach(child.pid!);
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(watch.state, 'running');
+      const t0 = Date.now();
+      child.kill('SIGKILL');
+      await until('ended', () => watch.state === 'exited', 1000);
+      assert.ok(Date.now() - t0 < 1000);
+    } finally {
+      watch.dispose();
+    }
+  });
+
+  it('closing the run (its terminal) still reports its end', async () => {
+    const file = script('long.py', 'import time\nprint("up", flush=True)\ntime.sleep(60)\n');
+    const prog = new ProgramSession(programCommand(file, 'python'));
+    let out = '';
+    prog.onDidOutput((t) => (out += t));
+    let ended = false;
+    prog.onDidExit(() => (ended = true));
+    await until('up', () => out.includes('up'));
+    prog.dispose();
+    await until('exit reported after dispose', () => ended, 5000);
+  });
+
+  it('a client that makes 2 connections and sends 200,017 bytes is reported as such (or as a stated lower bound)', async () => {
+    let received = 0;
+    let conns = 0;
+    const server = net.createServer({ allowHalfOpen: true }, (c) => {
+      conns++;
+      c.on('data', (d) => (received += d.length));
+      // answer the half-close a little later, so the client's end is seen after its FIN with its counters
+      c.on('end', () => setTimeout(() => c.end(), 1200));
+      c.on('error', () => undefined);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const port = (server.address() as net.AddressInfo).port;
+    const file = script('client2.py', [
+      'import socket, time',
+      `for n in (100000, 100017):`,
+      `    s = socket.create_connection(("127.0.0.1", ${port}))`,
+      '    time.sleep(0.3)',
+      '    s.sendall(b"x" * n)',
+      '    s.shutdown(socket.SHUT_WR)',
+      '    while s.recv(4096): pass',
+      '    s.close()',
+    ].join('\n'));
+    const prog = new ProgramSession(programCommand(file, 'python'), { cwd: dir });
+    const watch = new ProgramWatch({ label: 'client2.py' });
+    prog.onDidStart((pid) => (watch.displayPid = pid));
+    const exited = new Promise<void>((r) => prog.onDidExit((e) => (watch.markExited(e.code), r())));
+    watch.attach(prog.pid!);
+    try {
+      await exited;
+      await new Promise((r) => setTimeout(r, 300)); // the last read after the end
+      const sum = watch.summary();
+      assert.equal(conns, 2);
+      assert.equal(received, 200_017);
+      if (sum.connectionsLowerBound) assert.ok(sum.connections <= 2);
+      else assert.equal(sum.connections, 2);
+      assert.equal(sum.connections, 2, 'each connection lasted 0.3 s: both are seen');
+      assert.ok(sum.bytesSent !== undefined, 'ss reports byte counters');
+      if (sum.bytesLowerBound) assert.ok(sum.bytesSent! <= 200_017);
+      else assert.equal(sum.bytesSent, 200_017);
+      assert.equal(sum.bytesSent, 200_017, 'the ends were seen after their FIN with their counters');
+      assert.equal(sum.exitCode, 0);
+    } finally {
+      prog.dispose();
+      watch.dispose();
+      server.close();
+    }
+  });
+
+  it('a server that receives 200,017 bytes says so, or says "at least"; a 1-connection client is counted', async () => {
+    const file = script('sink.py', [
+      'import socket',
+      's = socket.socket()',
+      's.bind(("127.0.0.1", 0))',
+      's.listen()',
+      'print("port", s.getsockname()[1], flush=True)',
+      'c, _ = s.accept()',
+      'n = 0',
+      'while True:',
+      '    d = c.recv(65536)',
+      '    if not d: break',
+      '    n += len(d)',
+      'print("got", n, flush=True)',
+      'c.close()',
+    ].join('\n'));
+    const prog = new ProgramSession(programCommand(file, 'python'), { cwd: dir });
+    const watch = new ProgramWatch({ label: 'sink.py' });
+    let out = '';
+    prog.onDidOutput((t) => (out += t));
+    prog.onDidStart((pid) => (watch.displayPid = pid));
+    const exited = new Promise<void>((r) => prog.onDidExit((e) => (watch.markExited(e.code), r())));
+    watch.attach(prog.pid!);
+    try {
+      const port = Number((await until('port', () => /port (\d+)/.exec(out) ?? undefined))[1]);
+      await until('LISTEN seen', () => watch.summary().listenPorts.includes(port) || undefined);
+      const client = net.connect(port, '127.0.0.1');
+      await new Promise((r) => client.once('connect', r));
+      client.end(Buffer.alloc(200_017, 1));
+      await exited;
+      await new Promise((r) => setTimeout(r, 300));
+      assert.match(out, /got 200017/);
+      const sum = watch.summary();
+      assert.equal(sum.connections, 1, 'the client end left in TIME_WAIT shows the connection');
+      if (sum.bytesReceived === undefined || sum.bytesReceived !== 200_017) assert.ok(sum.bytesLowerBound, `${sum.bytesReceived} is said to be a lower bound`);
+      assert.ok((sum.bytesReceived ?? 0) <= 200_017);
+    } finally {
+      prog.dispose();
+      watch.dispose();
+    }
+  });
+
+  it('Clear Closed forgets finished runs and keeps running ones', () => {
+    const mgr = new ProgramWatchManager();
+    const a = mgr.add(new ProgramWatch({ label: 'a' }));
+    const b = mgr.add(new ProgramWatch({ label: 'b' }));
+    a.markExited(0);
+    assert.equal(mgr.clearFinished(), 1);
+    assert.deepEqual(mgr.all(), [b]);
+    mgr.dispose();
+  });
+});

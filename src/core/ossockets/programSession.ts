@@ -126,7 +126,11 @@ export class ProgramSession extends Disposable {
               this._onDidStart.fire(m.pid);
             }
             if (m.error) this.reported.error = this.startError(m.error);
-            if ('code' in m) this.reported = { ...this.reported, code: m.code ?? null, signal: m.signal ?? null };
+            if ('code' in m) {
+              this.reported = { ...this.reported, code: m.code ?? null, signal: m.signal ?? null };
+              // the program ended: a child it left behind may hold stdout open for ever, so do not wait for 'close'
+              this.finishSoon();
+            }
           } catch {
             // not ours
           }
@@ -135,12 +139,24 @@ export class ProgramSession extends Disposable {
     }
     if (!posix) this.child.once('spawn', () => this.child.pid !== undefined && this._onDidStart.fire(this.child.pid));
     this.child.on('error', (e: NodeJS.ErrnoException) => this.finish(null, null, this.startError(e.code ?? e.message)));
-    this.child.on('close', (code, signal) => {
-      const r = this.reported;
-      if (r.error) this.finish(null, null, r.error);
-      else if ('code' in r) this.finish(r.code ?? null, r.signal ?? null);
-      else this.finish(code, signal);
-    });
+    this.child.on('close', (code, signal) => this.finishReported(code, signal));
+    // the supervisor (or, on Windows, the program) ended: its output may still be draining, 'close' follows unless a
+    // grandchild holds the pipes
+    this.child.on('exit', (code, signal) => this.finishSoon(code, signal));
+  }
+
+  private finishReported(code: number | null, signal: string | null): void {
+    const r = this.reported;
+    if (r.error) this.finish(null, null, r.error);
+    else if ('code' in r) this.finish(r.code ?? null, r.signal ?? null);
+    else this.finish(code, signal);
+  }
+
+  private finishTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Ends the run shortly after the program's end was reported, leaving time for its last output. */
+  private finishSoon(code: number | null = null, signal: string | null = null): void {
+    if (this.exited || this.finishTimer) return;
+    this.finishTimer = setTimeout(() => this.finishReported(code, signal), 300);
   }
 
   private startError(code: string): string {
@@ -159,6 +175,18 @@ export class ProgramSession extends Disposable {
 
   get running(): boolean {
     return !this.exited;
+  }
+
+  /** Resolves when the program has ended (at once if it already has). */
+  whenExited(timeoutMs = 5000): Promise<void> {
+    if (this.exited) return Promise.resolve();
+    return new Promise((resolve) => {
+      const t = setTimeout(resolve, timeoutMs);
+      this._onDidExit.event(() => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
   }
 
   write(text: string): void {
@@ -181,24 +209,33 @@ export class ProgramSession extends Disposable {
   private finish(code: number | null, signal: string | null, error?: string): void {
     if (this.exited) return;
     this.exited = true;
+    clearTimeout(this.finishTimer);
     for (const m of this.scanner.flush()) this._onDidRecognizeError.fire(m);
     this._onDidExit.fire({ code, signal, error });
+    if (this.disposing) super.dispose();
   }
 
+  private disposing = false;
+
+  /** Stops the program; onDidExit still fires once it has ended (closing its terminal ends the run in the tree). */
   override dispose(): void {
-    if (this.isDisposed) return;
+    if (this.isDisposed || this.disposing) return;
+    if (this.exited) {
+      super.dispose();
+      return;
+    }
+    this.disposing = true;
     this.signal('SIGTERM');
     // a program that ignores SIGTERM is killed shortly after, never left behind
     const pid = this.child.pid;
-    if (!this.exited && pid !== undefined && process.platform !== 'win32') {
-      setTimeout(() => {
-        try {
-          if (!this.exited) process.kill(-pid, 'SIGKILL');
-        } catch {
-          // gone
-        }
-      }, 2000).unref();
-    }
-    super.dispose();
+    setTimeout(() => {
+      try {
+        if (!this.exited && pid !== undefined && process.platform !== 'win32') process.kill(-pid, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }, 2000).unref();
+    // whatever happens, the listeners are released
+    setTimeout(() => this.finish(null, 'SIGKILL'), 4000).unref();
   }
 }

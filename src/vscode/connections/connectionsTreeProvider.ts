@@ -9,8 +9,8 @@ import type { ServerMode, Session, SessionState } from '../../core/sessions/sess
 import { UdpSession } from '../../core/sessions/udpSession';
 import { CHILD_PAGE, ChildRef, ChildRow, groupChildren, groupRows, showMore } from '../../core/sessions/childGroups';
 import type { SessionManager } from '../../core/sessions/sessionManager';
-import type { ProgramWatchManager } from '../../core/ossockets/programWatcher';
-import { isProgramNode, programChildren, programParent, programRoots, programTreeItem, type ProgramNode } from '../systemSockets/programNodes';
+import type { ProgramWatch, ProgramWatchManager } from '../../core/ossockets/programWatcher';
+import { isProgramNode, programChildren, programNode, programParent, programRoots, programTreeItem, type ProgramNode } from '../systemSockets/programNodes';
 
 const REFRESH_MS = 250;
 
@@ -152,6 +152,8 @@ export class ConnectionsTreeProvider implements vscode.TreeDataProvider<Node>, v
   private pending: Set<Session> | 'all' = 'all';
   /** The description each session's row was last given (a row is refreshed only when its text changes). */
   private readonly shown = new Map<Session, string>();
+  /** Program runs whose row or children changed (their own rows only, not the whole tree). */
+  private pendingPrograms = new Set<ProgramWatch>();
 
   constructor(private readonly manager: SessionManager, private readonly programs?: ProgramWatchManager) {
     const d = manager.onDidChange((e) => {
@@ -168,8 +170,9 @@ export class ConnectionsTreeProvider implements vscode.TreeDataProvider<Node>, v
     });
     this.subs.push({ dispose: () => d.dispose() });
     // programs run with socketLab.file.run/debug show as a top group with their OS sockets
-    const p = programs?.onDidChange(() => {
-      this.pending = 'all';
+    const p = programs?.onDidChange((w) => {
+      if (w) this.pendingPrograms.add(w);
+      else this.pending = 'all';
       this.schedule();
     });
     if (p) this.subs.push(p);
@@ -184,6 +187,8 @@ export class ConnectionsTreeProvider implements vscode.TreeDataProvider<Node>, v
       this.lastFire = Date.now();
       const pending = this.pending;
       this.pending = new Set();
+      const programsChanged = [...this.pendingPrograms].filter((w) => this.programs?.all().includes(w)).map(programNode);
+      this.pendingPrograms = new Set();
       if (pending === 'all') {
         // forget paging, drop counts and shown rows of sessions that were cleared
         for (const id of this.paging.keys()) if (!this.manager.get(id)) this.paging.delete(id);
@@ -192,7 +197,8 @@ export class ConnectionsTreeProvider implements vscode.TreeDataProvider<Node>, v
         this.refreshCount++;
         this._onDidChangeTreeData.fire(undefined);
       } else {
-        const changed = [...pending].filter((s) => this.shown.has(s) && this.shown.get(s) !== sessionDescription(s));
+        const changed: Node[] = [...pending].filter((s) => this.shown.has(s) && this.shown.get(s) !== sessionDescription(s));
+        changed.push(...programsChanged);
         if (changed.length) {
           this.refreshCount++;
           this._onDidChangeTreeData.fire(changed);

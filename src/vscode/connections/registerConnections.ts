@@ -73,6 +73,7 @@ export function registerConnections(context: vscode.ExtensionContext, manager: S
   context.subscriptions.push(vscode.commands.registerCommand('socketLab.connections.showMore', (args?: { serverId?: unknown; state?: unknown; shown?: unknown }) => provider.showMore(args)));
 
   const commands = new SessionCommands(context, manager);
+  commands.clearFinishedRuns = () => programs?.clearFinished() ?? 0;
   commands.register();
   return commands;
 }

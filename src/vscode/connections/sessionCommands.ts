@@ -480,8 +480,11 @@ export class SessionCommands {
     return n;
   }
 
+  /** Forgets finished program runs (Run File, lessons) too; set by registerConnections. */
+  clearFinishedRuns?: () => number;
+
   clearClosed(): number {
-    return this.manager.clearClosed();
+    return this.manager.clearClosed() + (this.clearFinishedRuns?.() ?? 0);
   }
 
   register(): void {

@@ -13,6 +13,8 @@ import { registerCommand } from '../commands';
 import type { SocketCodeLensProvider } from '../editor/socketCodeLensProvider';
 import { requireTrust } from '../trust';
 import { captureArgs, formatBytes } from '../../core/ossockets/socketText';
+import type { SessionManager } from '../../core/sessions/sessionManager';
+import type { Session } from '../../core/sessions/session';
 
 function programLanguage(doc: vscode.TextDocument): ProgramLanguage | undefined {
   switch (doc.languageId) {
@@ -112,15 +114,16 @@ export class FileRunner implements vscode.Disposable {
   private readonly subs: vscode.Disposable[] = [];
   private readonly running = new Set<ProgramSession>();
   /** Debug sessions we started, by the id we put in their configuration. */
-  private readonly debugWatches = new Map<string, { watch: ProgramWatch; scanner: OutputErrorScanner; doc: vscode.TextDocument }>();
+  private readonly debugWatches = new Map<string, { watch: ProgramWatch; scanner: OutputErrorScanner; doc: vscode.TextDocument; session?: vscode.DebugSession }>();
 
-  constructor(private readonly programs: ProgramWatchManager, private readonly lens: SocketCodeLensProvider) {
+  constructor(private readonly programs: ProgramWatchManager, private readonly lens: SocketCodeLensProvider, private readonly sessions?: SessionManager) {
     this.subs.push(
       vscode.debug.registerDebugAdapterTrackerFactory('*', {
         createDebugAdapterTracker: (session) => {
           const id = this.watchId(session);
           const entry = id ? this.debugWatches.get(id) : undefined;
           if (!entry) return undefined;
+          if (!session.parentSession) entry.session = session;
           return {
             onDidSendMessage: (m: { type?: string; event?: string; body?: { systemProcessId?: number; output?: string } }) => {
               if (m.type !== 'event') return;
@@ -151,17 +154,43 @@ export class FileRunner implements vscode.Disposable {
     return undefined;
   }
 
-  async run(arg: unknown): Promise<{ pid?: number } | undefined> {
+  async run(arg: unknown, opts: { again?: boolean } = {}): Promise<{ pid?: number } | undefined> {
     if (!requireTrust(vscode.l10n.t('Running a program'))) return undefined;
     const doc = await this.document(arg);
     if (!doc) return undefined;
+    // a second copy of a server only meets "Address already in use": ask first
+    const first = opts.again ? undefined : this.programs.runningFile(doc.uri.fsPath)[0];
+    if (first) {
+      const anyway = vscode.l10n.t('Run Anyway');
+      const stopFirst = vscode.l10n.t('Stop the First and Run');
+      const pick = await vscode.window.showWarningMessage(
+        vscode.l10n.t('{0} is already running (pid {1}). A second copy of a server cannot listen on the same port.', first.label, first.displayPid ?? '…'),
+        { modal: true },
+        anyway,
+        stopFirst,
+      );
+      if (pick === undefined) return undefined;
+      if (pick === stopFirst && !(await this.stopWatch(first))) return undefined;
+    }
     const lang = programLanguage(doc)!;
     const interp = { python: lang === 'python' ? await pythonInterpreter(doc) : undefined, node: vscode.workspace.getConfiguration('socketLab.node').get<string>('path', '') || undefined, tsx: lang === 'typescript' ? tsxFor(doc) : undefined };
     const cmd = programCommand(doc.uri.fsPath, lang, interp);
     const program = new ProgramSession(cmd, { cwd: path.dirname(doc.uri.fsPath) });
-    const watch = this.programs.add(new ProgramWatch({ label: path.basename(doc.uri.fsPath) }));
     const pty = new ProgramTerminal(program);
     const terminal = vscode.window.createTerminal({ name: vscode.l10n.t('Socket Lab: {0}', path.basename(doc.uri.fsPath)), pty, iconPath: new vscode.ThemeIcon('plug') });
+    const watch = this.programs.add(new ProgramWatch({
+      label: path.basename(doc.uri.fsPath),
+      controls: {
+        file: doc.uri.fsPath,
+        stop: () => program.dispose(),
+        restart: async () => {
+          program.dispose();
+          await program.whenExited();
+          return this.run(doc.uri, { again: true });
+        },
+        showTerminal: () => terminal.show(false),
+      },
+    }));
     terminal.show(true);
     if (program.pid !== undefined) watch.attach(program.pid);
     program.onDidStart((pid) => (watch.displayPid = pid));
@@ -172,9 +201,15 @@ export class FileRunner implements vscode.Disposable {
         pty.write(`\r\n${e.error}\r\n`);
         void vscode.window.showErrorMessage(vscode.l10n.t('Could not start {0}: {1}', cmd.command, e.error));
       }
-      const s = watch.summary();
-      const bytes = s.bytesSent !== undefined ? vscode.l10n.t(', sent {0}, received {1}', formatBytes(s.bytesSent), formatBytes(s.bytesReceived ?? 0)) : '';
-      pty.write(`\r\n\x1b[2m${vscode.l10n.t('[Socket Lab] {0} exited ({1}): {2} connections{3}', watch.label, e.signal ?? e.code ?? '?', s.connections, bytes)}\x1b[0m\r\n`);
+      // the watch reads the table once more after the end: summarise after that read
+      setTimeout(() => {
+        const s = watch.summary();
+        const conns = s.connectionsLowerBound ? vscode.l10n.t('at least {0} connections', s.connections) : vscode.l10n.t('{0} connections', s.connections);
+        const bytes = s.bytesSent === undefined ? '' : s.bytesLowerBound
+          ? vscode.l10n.t(', sent at least {0}, received at least {1}', formatBytes(s.bytesSent), formatBytes(s.bytesReceived ?? 0))
+          : vscode.l10n.t(', sent {0}, received {1}', formatBytes(s.bytesSent), formatBytes(s.bytesReceived ?? 0));
+        pty.write(`\r\n\x1b[2m${vscode.l10n.t('[Socket Lab] {0} exited ({1}): {2}{3}', watch.label, e.signal ?? e.code ?? '?', conns, bytes)}\x1b[0m\r\n`);
+      }, 400);
     });
     this.running.add(program);
     const sub = vscode.window.onDidCloseTerminal((t) => {
@@ -208,8 +243,20 @@ export class FileRunner implements vscode.Disposable {
       const tsx = lang === 'typescript' ? tsxFor(doc) : undefined;
       config = { type: 'node', request: 'launch', name: vscode.l10n.t('Socket Lab: {0}', path.basename(doc.uri.fsPath)), program: doc.uri.fsPath, console: 'internalConsole', cwd: path.dirname(doc.uri.fsPath), socketLabWatchId: id, ...(tsx ? { runtimeExecutable: tsx } : lang === 'typescript' ? { runtimeArgs: ['--experimental-strip-types'] } : {}) };
     }
-    const watch = this.programs.add(new ProgramWatch({ label: path.basename(doc.uri.fsPath) }));
-    this.debugWatches.set(id, { watch, scanner: new OutputErrorScanner(), doc });
+    const entry: { watch: ProgramWatch; scanner: OutputErrorScanner; doc: vscode.TextDocument; session?: vscode.DebugSession } = { watch: undefined!, scanner: new OutputErrorScanner(), doc };
+    const watch = this.programs.add(new ProgramWatch({
+      label: path.basename(doc.uri.fsPath),
+      controls: {
+        file: doc.uri.fsPath,
+        stop: () => void (entry.session ? vscode.debug.stopDebugging(entry.session) : undefined),
+        restart: async () => {
+          if (entry.session) await vscode.debug.stopDebugging(entry.session);
+          return this.debug(doc.uri);
+        },
+      },
+    }));
+    entry.watch = watch;
+    this.debugWatches.set(id, entry);
     const started = await vscode.debug.startDebugging(folder, config);
     if (!started) {
       this.debugWatches.delete(id);
@@ -258,8 +305,18 @@ export class FileRunner implements vscode.Disposable {
     const capture = vscode.l10n.t('Capture port {0}', port ?? '?');
     let text: string;
     const actions: string[] = [];
+    const stopAndRun = vscode.l10n.t('Stop it and run again');
+    const holder = m.code === 'EADDRINUSE' && port !== undefined ? await this.socketLabHolder(port, watch) : undefined;
     switch (m.code) {
       case 'EADDRINUSE':
+        if (holder) {
+          // the answer is known: no "maybe"
+          text = holder.kind === 'run'
+            ? vscode.l10n.t('Address already in use: port {0} is held by your Socket Lab run of {1} (pid {2}), which is still running.', port!, holder.watch.label, holder.watch.displayPid ?? '?')
+            : vscode.l10n.t('Address already in use: port {0} is held by the Socket Lab server {1} (Connections view).', port!, holder.session.label);
+          actions.push(stopAndRun);
+          break;
+        }
         text = port !== undefined
           ? vscode.l10n.t('Address already in use: something already listens on port {0} (maybe an earlier run of this program), or its old connections are in TIME_WAIT and the socket does not set SO_REUSEADDR.', port)
           : vscode.l10n.t('Address already in use: another program (maybe an earlier run of this one) holds the port, or old connections are in TIME_WAIT and the socket does not set SO_REUSEADDR.');
@@ -280,12 +337,45 @@ export class FileRunner implements vscode.Disposable {
     }
     if (port !== undefined) actions.push(capture);
     const pick = await vscode.window.showWarningMessage(`${watch.label}: ${text}`, ...actions);
-    if (pick === whoHolds && port !== undefined) await this.showHolders(port);
+    if (pick === stopAndRun && holder) {
+      const stopped = holder.kind === 'run' ? await this.stopWatch(holder.watch) : await this.closeSession(holder.session);
+      if (stopped) await this.run(doc.uri, { again: true });
+    } else if (pick === whoHolds && port !== undefined) await this.showHolders(port);
     else if (pick === startServer && port !== undefined) {
       await vscode.commands.executeCommand('socketLab.tcp.startServer', { host: host === 'localhost' || host === '' || host === '0.0.0.0' ? '127.0.0.1' : host, port, mode: 'echo' });
     } else if (pick === capture && port !== undefined) {
       await vscode.commands.executeCommand('socketLab.capture.start', captureArgs(port, 'tcp', host));
     }
+  }
+
+  /** A Socket Lab run (other than `self`) or session listening on the port. */
+  private async socketLabHolder(port: number, self: ProgramWatch): Promise<{ kind: 'run'; watch: ProgramWatch } | { kind: 'session'; session: Session } | undefined> {
+    const runs = this.programs.all().filter((w) => w !== self && w.state === 'running');
+    const bySockets = runs.find((w) => w.sockets.some((s) => s.protocol === 'tcp' && s.state === 'LISTEN' && s.localPort === port));
+    if (bySockets) return { kind: 'run', watch: bySockets };
+    const session = this.sessions?.all().find((s) => s.isAlive && (s.kind === 'tcp-server' || s.kind === 'udp') && s.localPort === port);
+    if (session) return { kind: 'session', session };
+    // the watch's last read may predate the listener: ask the table
+    const holders = await findListeners(port).catch(() => []);
+    for (const h of holders) {
+      const w = h.pid === undefined ? undefined : runs.find((r) => r.processIds.has(h.pid!));
+      if (w) return { kind: 'run', watch: w };
+    }
+    return undefined;
+  }
+
+  /** Stops a run and waits (a few seconds at most) until it has ended. */
+  private async stopWatch(w: ProgramWatch): Promise<boolean> {
+    w.controls?.stop?.();
+    for (let i = 0; i < 60 && w.state === 'running'; i++) await new Promise((r) => setTimeout(r, 100));
+    if (w.state === 'running') void vscode.window.showWarningMessage(vscode.l10n.t('{0} did not stop; stop it from its terminal.', w.label));
+    return w.state !== 'running';
+  }
+
+  private async closeSession(s: Session): Promise<boolean> {
+    s.close();
+    for (let i = 0; i < 30 && s.isAlive; i++) await new Promise((r) => setTimeout(r, 100));
+    return !s.isAlive;
   }
 
   private async showHolders(port: number): Promise<void> {
@@ -308,9 +398,29 @@ export class FileRunner implements vscode.Disposable {
   }
 }
 
-export function registerFileRunner(context: vscode.ExtensionContext, programs: ProgramWatchManager, lens: SocketCodeLensProvider): void {
-  const runner = new FileRunner(programs, lens);
+export function registerFileRunner(context: vscode.ExtensionContext, programs: ProgramWatchManager, lens: SocketCodeLensProvider, sessions?: SessionManager): void {
+  const runner = new FileRunner(programs, lens, sessions);
   context.subscriptions.push(runner);
   registerCommand(context, 'socketLab.file.run', (arg?: unknown) => runner.run(arg));
   registerCommand(context, 'socketLab.file.debug', (arg?: unknown) => runner.debug(arg));
+  // a run's row in Connections / System Sockets, or (palette) the one running program, or a pick among several
+  const target = async (arg: unknown, want: 'stop' | 'restart' | 'showTerminal'): Promise<ProgramWatch | undefined> => {
+    const w = (arg as { watch?: unknown } | undefined)?.watch;
+    if (w instanceof ProgramWatch) return w;
+    const candidates = programs.all().filter((p) => p.controls?.[want] && (want === 'restart' || p.state === 'running'));
+    if (candidates.length <= 1) {
+      if (!candidates.length) void vscode.window.showInformationMessage(vscode.l10n.t('No program run by Socket Lab is running.'));
+      return candidates[0];
+    }
+    const pick = await vscode.window.showQuickPick(
+      candidates.map((p) => ({ label: p.label, description: p.state === 'running' ? vscode.l10n.t('running · pid {0}', p.displayPid ?? '…') : vscode.l10n.t('stopped'), p })),
+      { title: vscode.l10n.t('Which program?') },
+    );
+    return pick?.p;
+  };
+  registerCommand(context, 'socketLab.program.stop', async (arg?: unknown) => (await target(arg, 'stop'))?.controls?.stop?.());
+  registerCommand(context, 'socketLab.program.restart', async (arg?: unknown) => {
+    await (await target(arg, 'restart'))?.controls?.restart?.();
+  });
+  registerCommand(context, 'socketLab.program.showTerminal', async (arg?: unknown) => (await target(arg, 'showTerminal'))?.controls?.showTerminal?.());
 }

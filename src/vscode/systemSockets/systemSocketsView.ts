@@ -5,18 +5,24 @@ import { filterSockets, readSocketTableShared, type SocketFilter, type SocketTab
 import { parseFilterText } from '../../core/ossockets/socketsCli';
 import { captureArgs, connectableHost, describeSocket } from '../../core/ossockets/socketText';
 import type { OsSocket } from '../../core/ossockets/types';
-import { isProgramNode, programChildren, programRoots, programTreeItem, type ProgramNode } from './programNodes';
+import { isProgramNode, programChildren, programNode, programRoots, programTreeItem, type ProgramNode, type ProgramSocketFilter } from './programNodes';
 import { socketItem } from './socketItem';
 import { registerCommand } from '../commands';
 
+type ProcessNode = { kind: 'process'; key: string; pid?: number; command: string; cmdline?: string; sockets: OsSocket[]; noOwner?: 'timewait' | 'hidden' };
 type Node =
   | ProgramNode
-  | { kind: 'process'; key: string; pid?: number; command: string; cmdline?: string; sockets: OsSocket[]; noOwner?: 'timewait' | 'hidden' }
+  | ProcessNode
   | { kind: 'socket'; socket: OsSocket }
   | { kind: 'message'; text: string };
 
+/** Everything a process row and its socket rows show: equal text means nothing to refresh. */
+function rowsText(g: ProcessNode): string {
+  return `${g.command}|${g.cmdline ?? ''}|${g.sockets.map((s) => `${s.protocol}${s.family}|${s.localAddress}:${s.localPort}|${s.remoteAddress}:${s.remotePort}|${s.path ?? ''}|${s.state}|${s.rxQueue}|${s.txQueue}|${s.bytesSent ?? ''}|${s.bytesReceived ?? ''}|${s.command ?? ''}`).join(';')}`;
+}
+
 export class SystemSocketsProvider implements vscode.TreeDataProvider<Node>, vscode.Disposable {
-  private readonly _onDidChangeTreeData = new vscode.EventEmitter<Node | undefined>();
+  private readonly _onDidChangeTreeData = new vscode.EventEmitter<Node | Node[] | undefined>();
   readonly onDidChangeTreeData = this._onDidChangeTreeData.event;
   private table: SocketTable | undefined;
   /** What the filter box says ('' = everything), and the parsed filter. */
@@ -26,9 +32,25 @@ export class SystemSocketsProvider implements vscode.TreeDataProvider<Node>, vsc
   private timer: ReturnType<typeof setInterval> | undefined;
   private reading = false;
   private readonly subs: vscode.Disposable[] = [];
+  /** The process rows shown, kept as the same objects so one row can be refreshed alone. */
+  private groups: ProcessNode[] = [];
+  private shownText = new Map<string, string>();
+  private shownError: string | undefined;
+  /** How many refreshes were sent to VS Code (a test checks that an unchanged table sends none). */
+  refreshCount = 0;
 
   constructor(private readonly programs: ProgramWatchManager) {
-    this.subs.push({ dispose: programs.onDidChange(() => this._onDidChangeTreeData.fire(undefined)).dispose });
+    this.subs.push({
+      dispose: programs.onDidChange((w) => {
+        // a filtered view may gain or lose the run's row; otherwise only that run's rows change
+        this.fire(w && !this.filterText ? [programNode(w)] : undefined);
+      }).dispose,
+    });
+  }
+
+  private fire(e: Node | Node[] | undefined): void {
+    this.refreshCount++;
+    this._onDidChangeTreeData.fire(e);
   }
 
   /** Polls only while the view is visible: reading every process's fds costs CPU nobody looks at otherwise. */
@@ -52,13 +74,44 @@ export class SystemSocketsProvider implements vscode.TreeDataProvider<Node>, vsc
     } finally {
       this.reading = false;
     }
-    this._onDidChangeTreeData.fire(undefined);
+    this.update(false);
+  }
+
+  /**
+   * Rebuilds the process rows and tells VS Code only what changed: nothing when the table shows the same (a refreshed
+   * row loses its open tooltip and its click), one row when one process's sockets changed, the tree when rows came or went.
+   */
+  private update(force: boolean): void {
+    const next = this.buildGroups();
+    const keys = (gs: ProcessNode[]) => gs.map((g) => g.key).join('|');
+    if (force || this.error !== this.shownError || keys(next) !== keys(this.groups)) {
+      this.groups = next;
+      this.shownError = this.error;
+      this.shownText = new Map(next.map((g) => [g.key, rowsText(g)]));
+      this.fire(undefined);
+      return;
+    }
+    const changed: Node[] = [];
+    next.forEach((g, i) => {
+      const text = rowsText(g);
+      if (this.shownText.get(g.key) === text) return;
+      this.shownText.set(g.key, text);
+      Object.assign(this.groups[i], g);
+      changed.push(this.groups[i]);
+    });
+    if (changed.length) this.fire(changed);
   }
 
   setFilter(text: string, filter: SocketFilter): void {
     this.filterText = text;
     this.filter = filter;
-    this._onDidChangeTreeData.fire(undefined);
+    this.update(true);
+  }
+
+  /** The filter applied to a run's sockets (undefined: no filter, every run shows). */
+  private programFilter(): ProgramSocketFilter | undefined {
+    if (!this.filterText) return undefined;
+    return (sockets) => filterSockets({ sockets: [...sockets], processes: this.table?.processes ?? new Map() }, this.filter);
   }
 
   /** The last table read (for tests and the CodeLens live state). */
@@ -68,16 +121,21 @@ export class SystemSocketsProvider implements vscode.TreeDataProvider<Node>, vsc
 
   getChildren(node?: Node): Node[] {
     if (!node) return this.roots();
-    if (isProgramNode(node)) return programChildren(node);
+    if (isProgramNode(node)) return programChildren(node, this.programFilter());
     if (node.kind === 'process') return node.sockets.map((socket) => ({ kind: 'socket', socket }));
     return [];
   }
 
   private roots(): Node[] {
-    const out: Node[] = programRoots(this.programs);
+    // the filter hides Socket Lab's own runs too, unless one of their sockets matches
+    const out: Node[] = programRoots(this.programs, this.programFilter());
     if (this.error) out.push({ kind: 'message', text: this.error });
-    if (!this.table) return out;
-    const groups = new Map<string, Extract<Node, { kind: 'process' }>>();
+    return [...out, ...this.groups];
+  }
+
+  private buildGroups(): ProcessNode[] {
+    if (!this.table) return [];
+    const groups = new Map<string, ProcessNode>();
     for (const s of filterSockets(this.table, this.filter)) {
       const key = s.pid !== undefined ? `pid:${s.pid}` : s.inode === 0 ? 'timewait' : 'hidden';
       let g = groups.get(key);
@@ -91,8 +149,7 @@ export class SystemSocketsProvider implements vscode.TreeDataProvider<Node>, vsc
     }
     const order = (s: OsSocket) => (s.state === 'LISTEN' ? 0 : s.state === 'ESTABLISHED' ? 1 : 2);
     for (const g of groups.values()) g.sockets.sort((a, b) => order(a) - order(b) || a.localPort - b.localPort);
-    const list = [...groups.values()].sort((a, b) => (a.noOwner ? 1 : 0) - (b.noOwner ? 1 : 0) || a.command.localeCompare(b.command) || (a.pid ?? 0) - (b.pid ?? 0));
-    return [...out, ...list];
+    return [...groups.values()].sort((a, b) => (a.noOwner ? 1 : 0) - (b.noOwner ? 1 : 0) || a.command.localeCompare(b.command) || (a.pid ?? 0) - (b.pid ?? 0));
   }
 
   getTreeItem(node: Node): vscode.TreeItem {
