@@ -319,5 +319,6 @@ export const PACKET_STRING_KEYS = [
   'diagramTitle', 'diagramPick', 'diagramNone', 'diagramOmitted', 'exportPcapng', 'exportPcap',
   'exportConnection', 'exportDone', 'malformed', 'truncated', 'listLabel', 'treeLabel', 'roleFrame',
   'rolePacket', 'roleSegment', 'roleDatagram', 'roleMessage', 'emptyCapture', 'noMatch', 'error',
+  'diagramShow', 'diagramHide', 'resizeColumn',
 ] as const;
 export type PacketStringKey = (typeof PACKET_STRING_KEYS)[number];

@@ -70,6 +70,9 @@ function uiStrings(): Record<PacketStringKey, string> {
     emptyCapture: vscode.l10n.t('No packets yet.'),
     noMatch: vscode.l10n.t('No packet matches this filter.'),
     error: vscode.l10n.t('Error: {0}'),
+    diagramShow: vscode.l10n.t('Show the conversation diagram'),
+    diagramHide: vscode.l10n.t('Hide the conversation diagram'),
+    resizeColumn: vscode.l10n.t('Resize column {0} (Left/Right arrow)'),
   };
   // Compile-time completeness is checked by the Record type; this guards the shared key list too.
   for (const k of PACKET_STRING_KEYS) if (!(k in s)) throw new Error(`missing UI string ${k}`);

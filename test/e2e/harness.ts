@@ -631,6 +631,28 @@ export async function findFrame(page: Page, selector: string, timeoutMs = 30_000
   throw new Error(`no webview frame contains ${selector}`);
 }
 
+/** Polls `get` until `ok` accepts its value (every 200 ms, up to `ms`); throws with the last value. */
+export async function waitFor<T>(what: string, get: () => Promise<T>, ok: (v: T) => boolean, ms = 20_000): Promise<T> {
+  const end = Date.now() + ms;
+  let v = await get();
+  while (!ok(v)) {
+    if (Date.now() > end) throw new Error(`${what}: still ${JSON.stringify(v)}`);
+    await new Promise((r) => setTimeout(r, 200));
+    v = await get();
+  }
+  return v;
+}
+
+/** Switches the colour theme the way a user does (Preferences: Color Theme) and waits for the workbench to repaint. */
+export async function setColorTheme(page: Page, theme: string): Promise<void> {
+  await runCommand(page, 'Preferences: Color Theme');
+  // click the exact row: Enter on a half-filtered list can pick "Browse Additional Color Themes…"
+  await (await waitForQuickInput(page)).fill(theme);
+  await pickQuickItem(page, theme);
+  const cls = /light high contrast|high contrast light/i.test(theme) ? 'hc-light' : /high contrast/i.test(theme) ? 'hc-black' : /dark/i.test(theme) ? 'vs-dark' : 'vs';
+  await page.waitForFunction((c) => document.querySelector('.monaco-workbench')?.classList.contains(c) === true, cls, { timeout: 20_000 });
+}
+
 /** Opens the editor tab titled `title` if it exists; returns the tab locator. */
 export function editorTab(page: Page, title: string | RegExp): Locator {
   return page.locator('.tabs-container .tab').filter({ hasText: title }).first();

@@ -176,7 +176,8 @@ describe('packet panel: conversation diagram layout', () => {
   it('keeps a minimum width and an empty diagram has no arrows', () => {
     const l = layoutDiagram({ ...data, segments: [] }, { width: 10 });
     assert.equal(l.arrows.length, 0);
-    assert.ok(l.laneB - l.laneA >= 220, 'room for a label between the lanes');
+    // narrow enough to sit beside the packet list at 1400 px (the pane scrolls or folds away below that)
+    assert.ok(l.laneB - l.laneA >= 110, 'room between the lanes');
   });
 });
 

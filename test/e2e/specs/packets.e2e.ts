@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import type { Frame, Page } from 'playwright-core';
 import { dissect, DissectContext, findField } from '../../../src/core/decode/dissect';
 import { readCaptureFile } from '../../../src/core/pcap/pcapReader';
-import { answerInputBox, mediaDir, pickQuickItem, repoRoot, runCommand, screenshot, useVsCode, type VsCode } from '../harness';
+import { answerInputBox, editorTab, mediaDir, pickQuickItem, repoRoot, runCommand, screenshot, setColorTheme, useVsCode, waitFor, type VsCode } from '../harness';
 
 const FIXTURE = path.join(repoRoot, 'test', 'fixtures', 'packetPanel', 'loopbackTcp.pcapng');
 const OPEN_FILE = 'Socket Lab: Open Capture File (pcap/pcapng)';
@@ -59,14 +59,6 @@ async function findFrameWith(page: Page, selector: string, timeoutMs = 30_000): 
 
 const infoTexts = async (frame: Frame) => (await frame.locator('.pk-row[data-index] .pk-c-info').allInnerTexts()).map((t) => t.trim());
 
-/** Switches the colour theme the way a user does (Preferences: Color Theme) and waits for the workbench to repaint. */
-async function setTheme(page: Page, theme: string): Promise<void> {
-  await runCommand(page, 'Preferences: Color Theme');
-  await answerInputBox(page, theme);
-  const dark = /dark/i.test(theme);
-  await page.waitForFunction((d) => document.querySelector('.monaco-workbench')?.classList.contains(d ? 'vs-dark' : 'vs') === true, dark, { timeout: 20_000 });
-}
-
 describe('packet panel', function () {
   const vsc = useVsCode({ trusted: true, viewport: { width: 1500, height: 900 } });
   let frame: Frame;
@@ -90,6 +82,84 @@ describe('packet panel', function () {
     assert.match(info[2], /\[ACK\] Seq=1 Ack=1 /);
     assert.match(info[7], /\[FIN, ACK\]/);
     assert.equal(await frame.locator('.pk-row[data-index="0"] .pk-c-protocol').innerText(), 'TCP');
+  });
+
+  it('lays the list out for the window: Info gets the room, header and body scroll together, columns resize, the diagram folds away', async () => {
+    const page = vsc.page;
+    /** Header vs body geometry, in the webview's own coordinates. */
+    const geometry = () =>
+      frame.evaluate(() => {
+        const head = document.querySelector('.pk-head') as HTMLElement;
+        const body = document.querySelector('.pk-scroll') as HTMLElement;
+        const row = (document.querySelector('.pk-row.selected[data-index]') ?? document.querySelector('.pk-row[data-index]')) as HTMLElement;
+        const boxes = (e: Element) => [...e.querySelectorAll('.pk-c')].map((c) => c.getBoundingClientRect());
+        const h = boxes(head);
+        const r = boxes(row);
+        const misaligned = h.map((b, i) => Math.max(Math.abs(b.left - r[i].left), Math.abs(b.right - r[i].right)));
+        const list = document.querySelector('.pk-list') as HTMLElement;
+        return {
+          headLeft: head.scrollLeft,
+          bodyLeft: body.scrollLeft,
+          misaligned: Math.max(...misaligned),
+          infoShare: h[6].width / list.clientWidth,
+          widths: h.map((b) => Math.round(b.width)),
+          listWidth: list.clientWidth,
+          overflow: body.scrollWidth - body.clientWidth,
+        };
+      });
+    await page.setViewportSize({ width: 1400, height: 900 });
+    await waitFor('Info column at 1400 px', geometry, (g) => g.infoShare >= 0.4, 10_000);
+
+    // Click a packet: header and body stay together, each label over its column.
+    await frame.locator('.pk-row[data-index="4"] .pk-c-info').click();
+    await waitFor('aligned after a click', geometry, (v) => v.headLeft === v.bodyLeft && v.misaligned < 1, 5_000);
+
+    // Narrow window: the body scrolls sideways (Shift+wheel), the header follows it.
+    await page.setViewportSize({ width: 900, height: 900 });
+    await waitFor('columns overflow at 900 px', geometry, (v) => v.overflow > 0, 10_000);
+    await frame.locator('.pk-row[data-index="2"]').hover();
+    await page.mouse.wheel(160, 0);
+    await waitFor('header follows the body', geometry, (v) => v.bodyLeft > 0 && v.headLeft === v.bodyLeft && v.misaligned < 1, 5_000);
+    await frame.locator('.pk-row[data-index="3"] .pk-c-info').click();
+    await waitFor('aligned after a click while scrolled', geometry, (v) => v.headLeft === v.bodyLeft && v.misaligned < 1, 5_000);
+    await frame.locator('.pk-scroll').evaluate((e) => (e.scrollLeft = 0));
+    await page.setViewportSize({ width: 1400, height: 900 });
+    let g = await waitFor('back at 1400 px', geometry, (v) => v.infoShare >= 0.4, 10_000);
+
+    // Drag the Source column's right border 60 px to the right; the arrow keys move it too.
+    const grip = frame.locator('.pk-head .pk-c-source .pk-resize');
+    const b = await grip.boundingBox();
+    assert.ok(b, 'the Source column has a resize handle');
+    const before = g.widths[2];
+    await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(b.x + b.width / 2 + 30, b.y + b.height / 2, { steps: 3 });
+    await page.mouse.move(b.x + b.width / 2 + 60, b.y + b.height / 2, { steps: 3 });
+    await page.mouse.up();
+    g = await geometry();
+    assert.ok(Math.abs(g.widths[2] - (before + 60)) <= 2, `Source width ${before} → ${g.widths[2]} after a 60 px drag`);
+    assert.ok(g.misaligned < 1, 'rows follow the header');
+    await grip.focus();
+    await grip.press('ArrowLeft');
+    g = await geometry();
+    assert.ok(Math.abs(g.widths[2] - (before + 50)) <= 2, `ArrowLeft narrows Source by 10 px (now ${g.widths[2]})`);
+
+    // The diagram folds away (aria-expanded) and the list takes its width; the choice survives a hide/show.
+    const toggle = frame.locator('.pk-diag-toggle');
+    assert.equal(await toggle.getAttribute('aria-expanded'), 'true');
+    const wide = g.listWidth;
+    await toggle.click();
+    assert.equal(await toggle.getAttribute('aria-expanded'), 'false');
+    await frame.locator('.pk-diagram').waitFor({ state: 'hidden', timeout: 5_000 });
+    await waitFor('list takes the diagram\'s width', geometry, (v) => v.listWidth > wide + 200, 5_000);
+    await screenshot(page, 'packets-diagram-collapsed-1400');
+    await runCommand(page, 'File: New Untitled Text File');
+    await editorTab(page, 'loopback.pcapng').click();
+    frame = await findFrameWith(page, '.pk-app[data-ready="true"] .pk-diag-toggle[aria-expanded="false"]');
+    assert.equal((await geometry()).widths[2], before + 50, 'column widths survive a hide/show');
+    await frame.locator('.pk-diag-toggle').click();
+    assert.equal(await frame.locator('.pk-diag-toggle').getAttribute('aria-expanded'), 'true');
+    await frame.locator('g.pk-seg').first().waitFor({ timeout: 10_000 });
   });
 
   it('draws the connection as arrows: handshake and teardown at a glance', async () => {
@@ -169,12 +239,24 @@ describe('packet panel', function () {
     await frame.locator('.pk-item[data-field="tcp.flags"]').click();
     fs.mkdirSync(mediaDir, { recursive: true });
     for (const [theme, name] of [['Light Modern', 'light'], ['Dark Modern', 'dark']] as const) {
-      await setTheme(vsc.page, theme);
+      await setColorTheme(vsc.page, theme);
       await vsc.page.waitForTimeout(500); // the webview repaints after the theme variables change
       const file = path.join(mediaDir, `packet-panel-${name}.png`);
       await vsc.page.screenshot({ path: file });
       assert.ok(fs.statSync(file).size > 10_000, `${file} has content`);
     }
+    // 900 and 1400 px wide, sidebar shown, in each theme (test-results/, to look at)
+    await runCommand(vsc.page, 'View: Toggle Primary Side Bar Visibility');
+    for (const [theme, name] of [['Light Modern', 'light'], ['Dark Modern', 'dark'], ['Dark High Contrast', 'hc']] as const) {
+      await setColorTheme(vsc.page, theme);
+      for (const width of [900, 1400]) {
+        await vsc.page.setViewportSize({ width, height: 900 });
+        await frame.waitForFunction((w) => document.documentElement.clientWidth < w - 300, width, { timeout: 10_000 });
+        await vsc.page.waitForTimeout(500); // the webview repaints after the theme variables change
+        await screenshot(vsc.page, `packet-panel-${width}-${name}`);
+      }
+    }
+    await vsc.page.setViewportSize({ width: 1500, height: 900 });
   });
 });
 

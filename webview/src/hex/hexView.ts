@@ -37,10 +37,14 @@ export interface HexSelection {
   readonly cursor: number;
 }
 
-export type BytesPerRow = 8 | 16 | 32;
+export type BytesPerRow = 4 | 8 | 16 | 32;
+/** What fit() tries, widest first. */
+const FIT_CHOICES: readonly BytesPerRow[] = [32, 16, 8, 4];
 
 export interface HexViewOptions {
   readonly bytesPerRow?: BytesPerRow;
+  /** Choose bytes per row from the width: the most of 32/16/8/4 whose row fits (setFit() changes it later). */
+  readonly fit?: boolean;
   /** Page size for pulls; a multiple of 32 so a row never straddles pages. */
   readonly pageSize?: number;
   readonly maxPages?: number;
@@ -84,6 +88,10 @@ export class HexView {
   private rowPx = 20;
   /** Viewport and track heights, measured by the ResizeObserver (reading them in render() would force layout). */
   private viewportPx = 0;
+  private widthPx = 0;
+  private fit: boolean;
+  /** A hidden 32-byte row measured to know how wide a row of n bytes is (fonts and theme CSS decide). */
+  private probe: { row: HTMLElement; off: HTMLElement; hexCol: HTMLElement; hex: HTMLElement[]; txt: HTMLElement[] } | undefined;
   private trackPx = 0;
   private wheelCarry = 0;
   private follow: boolean;
@@ -111,6 +119,7 @@ export class HexView {
     this.bpr = opts.bytesPerRow ?? 16;
     this.pageSize = opts.pageSize ?? 4096;
     this.follow = opts.followTail ?? false;
+    this.fit = opts.fit ?? false;
     this.cache = this.newCache();
 
     this.element = el('div', 'hex-view');
@@ -131,7 +140,11 @@ export class HexView {
     this.element.addEventListener('keydown', (e) => this.onKey(e));
     this.track.addEventListener('pointerdown', (e) => this.onTrackDown(e));
     this.resize = new ResizeObserver((entries) => {
-      for (const e of entries) if (e.target === this.rowsEl) this.viewportPx = e.contentRect.height;
+      for (const e of entries) {
+        if (e.target !== this.rowsEl) continue;
+        this.viewportPx = e.contentRect.height;
+        this.widthPx = e.contentRect.width;
+      }
       this.trackPx = this.viewportPx;
       this.layout();
     });
@@ -168,6 +181,13 @@ export class HexView {
     return this.bpr;
   }
 
+  /** Turns choosing bytes per row from the width on (and applies it now) or off. */
+  setFit(on: boolean): void {
+    this.fit = on;
+    if (on) this.layout();
+  }
+
+  /** Shows `n` bytes per row (fitting stays as set: call setFit(false) for a fixed choice). */
   setBytesPerRow(n: BytesPerRow): void {
     if (n === this.bpr) return;
     const keep = this.active >= 0 ? this.active : this.top * this.bpr;
@@ -301,10 +321,50 @@ export class HexView {
     if (this.disposed) return;
     const probe = this.rows[0]?.row;
     if (probe && probe.offsetHeight > 0) this.rowPx = probe.offsetHeight;
+    if (this.fit && this.widthPx > 0) this.setBytesPerRow(this.fittingBytesPerRow());
     // rows are only ever added: a shrinking viewport hides the spare ones instead of rebuilding
     if (this.visibleRowCount() > this.rows.length || this.rows[0]?.hex.length !== this.bpr) this.buildRows(this.visibleRowCount());
     if (this.follow) this.top = maxTop(this.geo()); // a resized viewport keeps showing the tail
     this.render();
+  }
+
+  /** The most bytes per row whose offset, hex and text columns fit the width without clipping. */
+  private fittingBytesPerRow(): BytesPerRow {
+    if (!this.probe) {
+      const row = el('div', 'hex-row hex-probe');
+      row.setAttribute('aria-hidden', 'true');
+      const off = el('span', 'hex-off');
+      const hexCol = el('span', 'hex-hex');
+      const txtCol = el('span', 'hex-txt');
+      const hex: HTMLElement[] = [];
+      const txt: HTMLElement[] = [];
+      for (let c = 0; c < 32; c++) {
+        const h = el('span', 'hb');
+        h.dataset.c = String(c);
+        h.textContent = '00';
+        const t = el('span', 'hc');
+        t.textContent = '.';
+        hex.push(h);
+        txt.push(t);
+        hexCol.append(h);
+        txtCol.append(t);
+      }
+      row.append(off, hexCol, txtCol);
+      this.element.append(row);
+      this.probe = { row, off, hexCol, hex, txt };
+    }
+    const p = this.probe;
+    setText(p.off, formatOffset(0, offsetWidth(this.source.end)));
+    const pad = parseFloat(getComputedStyle(p.hexCol).paddingRight) || 0;
+    const charPx = p.txt[0].getBoundingClientRect().width;
+    const rowLeft = p.row.getBoundingClientRect().left;
+    for (const n of FIT_CHOICES) {
+      // where the hex column ends for n bytes: the next cell's left edge (after any group gap), or the last cell's right
+      const hexEnd = n < p.hex.length ? p.hex[n].getBoundingClientRect().left : p.hex[n - 1].getBoundingClientRect().right;
+      const need = hexEnd - rowLeft + pad + n * charPx + 2;
+      if (need <= this.widthPx) return n;
+    }
+    return FIT_CHOICES[FIT_CHOICES.length - 1];
   }
 
   private visibleRowCount(): number {

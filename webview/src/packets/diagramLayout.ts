@@ -67,7 +67,7 @@ export function segmentDetail(s: DiagramSegment, withWindow = false): string {
 
 export function layoutDiagram(data: DiagramData, options: Partial<LayoutOptions> = {}): DiagramLayout {
   const o = { ...DEFAULTS, ...options };
-  const width = Math.max(o.width, o.timePx + 2 * LANE_MARGIN + 220);
+  const width = Math.max(o.width, o.timePx + 2 * LANE_MARGIN + 110);
   const laneA = o.timePx + LANE_MARGIN;
   const laneB = width - LANE_MARGIN;
   const arrows = data.segments.map((s, i): ArrowLayout => {

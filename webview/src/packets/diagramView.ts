@@ -65,7 +65,7 @@ export class DiagramView {
   show(data: DiagramData, omittedText: string): void {
     this.last = { data, omittedText };
     this.lastWidth = this.element.clientWidth;
-    const width = Math.max(400, Math.min(900, this.element.clientWidth - 4 || 640));
+    const width = Math.max(330, Math.min(900, this.element.clientWidth - 4 || 640));
     const l = layoutDiagram(data, { width });
     this.canvas.textContent = '';
     const root = svg('svg', { width: l.width, height: l.height, viewBox: `0 0 ${l.width} ${l.height}`, role: 'group', 'aria-label': `${this.label}: ${l.a} ⇄ ${l.b}` });
@@ -79,8 +79,11 @@ export class DiagramView {
       defs.append(m);
     }
     root.append(defs);
+    // Lanes close together (a narrow pane): push the two titles outwards so they do not run into each other.
+    const crowded = l.laneB - l.laneA < 200;
     for (const [x, name] of [[l.laneA, l.a], [l.laneB, l.b]] as const) {
-      const t = svg('text', { x, y: l.headerY, 'text-anchor': 'middle' });
+      const outer = x === l.laneA ? { x: x + 16, anchor: 'end' } : { x: l.width - 2, anchor: 'end' };
+      const t = svg('text', crowded ? { x: outer.x, y: l.headerY, 'text-anchor': outer.anchor } : { x, y: l.headerY, 'text-anchor': 'middle' });
       t.classList.add('pk-lane-title');
       t.textContent = name;
       const line = svg('line', { x1: x, y1: l.headerY + 8, x2: x, y2: l.height - 4 });

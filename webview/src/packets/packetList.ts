@@ -15,6 +15,10 @@ export interface ListColumns {
 }
 
 const COLS: readonly (keyof ListColumns)[] = ['no', 'time', 'source', 'destination', 'protocol', 'length', 'info'];
+/** Widths in px of every column but Info, which takes the rest (at least INFO_MIN_PX). */
+export const DEFAULT_WIDTHS: readonly number[] = [44, 76, 90, 90, 68, 60];
+const MIN_COL_PX = 32;
+const INFO_MIN_PX = 200;
 
 function cellText(r: PacketRow, c: keyof ListColumns): string {
   switch (c) {
@@ -44,25 +48,39 @@ export class PacketList {
   private readonly _onDidSelect = new Emitter<PacketRow>();
   readonly onDidSelect = this._onDidSelect.event;
 
+  private readonly head: HTMLElement;
+  private widths: number[];
+  private readonly _onDidResizeColumns = new Emitter<readonly number[]>();
+  /** A column border was dragged (or moved with the arrow keys): the widths of all but Info. */
+  readonly onDidResizeColumns = this._onDidResizeColumns.event;
+
   constructor(
     parent: HTMLElement,
     columns: ListColumns,
     label: string,
     private readonly fetch: (start: number, count: number) => Promise<RowsPage>,
+    resizeLabel: string,
+    widths: readonly number[] = DEFAULT_WIDTHS,
   ) {
+    this.widths = DEFAULT_WIDTHS.map((d, i) => (Number.isFinite(widths[i]) ? Math.max(MIN_COL_PX, widths[i]) : d));
     this.element = el('div', 'pk-list');
     this.element.setAttribute('role', 'grid');
     this.element.setAttribute('aria-label', label);
     this.element.setAttribute('aria-multiselectable', 'false');
     this.element.tabIndex = 0;
-    const head = el('div', 'pk-head pk-cols');
-    head.setAttribute('role', 'row');
-    for (const c of COLS) {
+    // The header scrolls with the body (its scrollLeft follows the body's), so labels stay over their columns.
+    const head = el('div', 'pk-head');
+    this.head = head;
+    const headCols = el('div', 'pk-cols');
+    headCols.setAttribute('role', 'row');
+    COLS.forEach((c, i) => {
       const h = el('span', `pk-c pk-c-${c}`);
       h.setAttribute('role', 'columnheader');
       h.textContent = columns[c];
-      head.append(h);
-    }
+      headCols.append(h);
+      if (i < this.widths.length) h.append(this.resizeHandle(i, resizeLabel.replace('{0}', columns[c])));
+    });
+    head.append(headCols);
     this.scroller = el('div', 'pk-scroll');
     this.spacer = el('div', 'pk-spacer');
     this.rowsEl = el('div', 'pk-rows');
@@ -73,14 +91,76 @@ export class PacketList {
     this.element.append(head, this.scroller);
     parent.append(this.element);
 
-    this.scroller.addEventListener('scroll', () => this.queueRender());
+    this.applyWidths();
+    this.scroller.addEventListener('scroll', () => {
+      if (head.scrollLeft !== this.scroller.scrollLeft) head.scrollLeft = this.scroller.scrollLeft;
+      this.queueRender();
+    });
     this.rowsEl.addEventListener('click', (e) => {
       const row = (e.target as HTMLElement).closest<HTMLElement>('.pk-row');
       if (row?.dataset.pos) this.selectPosition(Number(row.dataset.pos), false);
       this.element.focus();
     });
     this.element.addEventListener('keydown', (e) => this.onKey(e));
-    new ResizeObserver(() => this.queueRender()).observe(this.scroller);
+    new ResizeObserver(() => {
+      // The body's vertical scrollbar narrows it: pad the header by as much so Info's right edge matches too.
+      head.style.paddingRight = `${this.scroller.offsetWidth - this.scroller.clientWidth}px`;
+      this.queueRender();
+    }).observe(this.scroller);
+  }
+
+  get columnWidths(): readonly number[] {
+    return this.widths;
+  }
+
+  private applyWidths(): void {
+    this.element.style.setProperty('--pk-cols', `${this.widths.map((w) => `${w}px`).join(' ')} minmax(${INFO_MIN_PX}px, 1fr)`);
+    this.element.style.setProperty('--pk-cols-min', `${this.widths.reduce((a, b) => a + b, 0) + INFO_MIN_PX}px`);
+  }
+
+  private setWidth(i: number, px: number): void {
+    this.widths[i] = Math.round(Math.max(MIN_COL_PX, Math.min(1000, px)));
+    this.applyWidths();
+    this.head.scrollLeft = this.scroller.scrollLeft;
+  }
+
+  /** The border at the right of column `i`: drag it, or focus it and press ←/→. */
+  private resizeHandle(i: number, label: string): HTMLElement {
+    const grip = el('span', 'pk-resize');
+    grip.setAttribute('role', 'separator');
+    grip.setAttribute('aria-orientation', 'vertical');
+    grip.setAttribute('aria-label', label);
+    grip.tabIndex = 0;
+    const announce = () => grip.setAttribute('aria-valuenow', String(this.widths[i]));
+    announce();
+    grip.addEventListener('pointerdown', (e) => {
+      e.preventDefault();
+      e.stopPropagation();
+      grip.setPointerCapture(e.pointerId);
+      const startX = e.clientX;
+      const startW = this.widths[i];
+      const move = (m: PointerEvent) => this.setWidth(i, startW + m.clientX - startX);
+      const up = () => {
+        grip.removeEventListener('pointermove', move);
+        grip.removeEventListener('pointerup', up);
+        grip.removeEventListener('pointercancel', up);
+        announce();
+        this._onDidResizeColumns.fire(this.widths);
+      };
+      grip.addEventListener('pointermove', move);
+      grip.addEventListener('pointerup', up);
+      grip.addEventListener('pointercancel', up);
+    });
+    grip.addEventListener('keydown', (e) => {
+      const step = e.key === 'ArrowRight' ? 10 : e.key === 'ArrowLeft' ? -10 : 0;
+      if (!step) return;
+      e.preventDefault();
+      e.stopPropagation();
+      this.setWidth(i, this.widths[i] + (e.shiftKey ? step * 5 : step));
+      announce();
+      this._onDidResizeColumns.fire(this.widths);
+    });
+    return grip;
   }
 
   /** A new filter result (new generation): forget cached rows, keep the selection if it still matches. */

@@ -17,6 +17,9 @@ export interface PacketsWebviewApi extends WebviewApi {
 interface SavedState {
   readonly selected?: number;
   readonly field?: string;
+  /** Widths of the list's columns but Info, in px. */
+  readonly columns?: readonly number[];
+  readonly diagramCollapsed?: boolean;
 }
 
 const fmt = (s: string, ...args: (string | number)[]) => s.replace(/\{(\d+)\}/g, (m, i: string) => (args[Number(i)] !== undefined ? String(args[Number(i)]) : m));
@@ -88,7 +91,12 @@ export async function startPacketsView(host: HTMLElement, api: PacketsWebviewApi
   const convSelect = document.createElement('select');
   convSelect.className = 'pk-select';
   convSelect.setAttribute('aria-label', S.diagramPick);
-  diagHead.append(diagTitle, convSelect);
+  // The diagram can fold away to a strip with its toggle, giving the packet list the width.
+  const diagToggle = document.createElement('button');
+  diagToggle.type = 'button';
+  diagToggle.className = 'pk-diag-toggle';
+  diagToggle.setAttribute('aria-controls', 'pk-diagram');
+  diagHead.append(diagToggle, diagTitle, convSelect);
   diagPane.append(diagHead);
   // List and diagram side by side on top, field tree and bytes below: each gets the width it needs.
   const upper = el('div', 'pk-upper');
@@ -101,14 +109,26 @@ export async function startPacketsView(host: HTMLElement, api: PacketsWebviewApi
     { no: S.colNo, time: S.colTime, source: S.colSource, destination: S.colDestination, protocol: S.colProtocol, length: S.colLength, info: S.colInfo },
     S.listLabel,
     (start, count) => client.request({ type: 'rows', start, count }),
+    S.resizeColumn,
+    saved.columns,
   );
   const roleLabels: Record<LayerRole, string> = { frame: S.roleFrame, packet: S.rolePacket, segment: S.roleSegment, datagram: S.roleDatagram, message: S.roleMessage };
   const tree = new FieldTree(treePane, S.treeLabel, roleLabels, S.truncated);
   tree.show([], S.noSelection);
   const hexHost = el('div', 'pk-hex-host');
   hexPane.append(hexHost);
-  const hex = new HexView(hexHost, { bytesPerRow: 16, ariaLabel: S.bytesTitle, pageSize: 4096 });
+  const hex = new HexView(hexHost, { bytesPerRow: 16, fit: true, ariaLabel: S.bytesTitle, pageSize: 4096 });
   const diagram = new DiagramView(diagPane, S.diagramTitle);
+  diagram.element.id = 'pk-diagram';
+  let diagramCollapsed = saved.diagramCollapsed === true;
+  const showDiagramPane = () => {
+    diagPane.classList.toggle('collapsed', diagramCollapsed);
+    diagToggle.setAttribute('aria-expanded', String(!diagramCollapsed));
+    diagToggle.textContent = diagramCollapsed ? '«' : '»';
+    diagToggle.title = diagramCollapsed ? S.diagramShow : S.diagramHide;
+    diagToggle.setAttribute('aria-label', diagToggle.title);
+  };
+  showDiagramPane();
 
   let status: PanelStatus = init;
   let current: PacketDetail | undefined;
@@ -125,7 +145,14 @@ export async function startPacketsView(host: HTMLElement, api: PacketsWebviewApi
     root.dataset.total = String(status.total);
     root.dataset.matched = String(status.matched);
   };
-  const persist = () => api.setState?.({ selected: current?.index, field: tree.selectedNode?.id } satisfies SavedState);
+  const persist = () =>
+    api.setState?.({ selected: current?.index, field: tree.selectedNode?.id, columns: list.columnWidths, diagramCollapsed } satisfies SavedState);
+  list.onDidResizeColumns(persist);
+  diagToggle.addEventListener('click', () => {
+    diagramCollapsed = !diagramCollapsed;
+    showDiagramPane();
+    persist();
+  });
 
   // ---- selection: list → details + hex + diagram ----
   let detailSeq = 0;
