@@ -94,7 +94,7 @@ async function contextMenu(page: Page, row: RegExp, entry: string): Promise<void
 }
 
 describe('programs run with Socket Lab: end, stop, run twice', function () {
-  const vsc = useVsCode({ trusted: true, files: { 'fork_server.py': forkPy, 'server.py': serverPy } });
+  const vsc = useVsCode({ trusted: true, files: { 'fork_server.py': forkPy, 'holder.py': serverPy } });
   const clients: net.Socket[] = [];
   after(() => clients.forEach((c) => c.destroy()));
 
@@ -120,11 +120,11 @@ describe('programs run with Socket Lab: end, stop, run twice', function () {
   it('Stop from the row\'s context menu stops a running program, and Clear Closed removes finished runs', async () => {
     const page = vsc.page;
     await clearNotifications(page);
-    await openFile(page, 'server.py');
+    await openFile(page, 'holder.py');
     await run(page, 'socketLab.file.run');
-    await waitForRow(page, /^server\.py running · pid \d+/);
-    await contextMenu(page, /^server\.py\s*running/, 'Stop Program');
-    await waitForRow(page, /^server\.py stopped/, 10_000);
+    await waitForRow(page, /^holder\.py running · pid \d+/);
+    await contextMenu(page, /holder\.py\s*running/, 'Stop Program');
+    await waitForRow(page, /^holder\.py stopped/, 10_000);
     await run(page, 'socketLab.session.clearClosed');
     const end = Date.now() + 10_000;
     while ((await rowsMatching(page, /stopped/)).length && Date.now() < end) await page.waitForTimeout(300);
@@ -134,30 +134,30 @@ describe('programs run with Socket Lab: end, stop, run twice', function () {
   it('running the same file twice warns; "Address already in use" names the Socket Lab run and "Stop it and run again" replaces it', async () => {
     const page = vsc.page;
     await clearNotifications(page);
-    await openFile(page, 'server.py');
+    await openFile(page, 'holder.py');
     await run(page, 'socketLab.file.run');
-    const first = await waitForRow(page, /^server\.py running · pid \d+/);
+    const first = await waitForRow(page, /^holder\.py running · pid \d+/);
     const firstPid = /pid (\d+)/.exec(first)![1];
     // wait until the first run listens, so the second one meets EADDRINUSE
     await waitForRow(page, new RegExp(`127\\.0\\.0\\.1:${PORT}.*LISTEN`));
     await run(page, 'socketLab.file.run');
     const dialog = page.locator('.monaco-dialog-box');
     await dialog.waitFor({ timeout: 20_000 });
-    assert.match(await dialog.innerText(), new RegExp(`server\\.py is already running \\(pid ${firstPid}\\)`));
+    assert.match(await dialog.innerText(), new RegExp(`holder\\.py is already running \\(pid ${firstPid}\\)`));
     await dialog.locator('.monaco-button', { hasText: 'Run Anyway' }).click();
-    const toast = await waitForNotification(page, new RegExp(`server\\.py: Address already in use: port ${PORT} is held by your Socket Lab run of server\\.py \\(pid ${firstPid}\\)`), 30_000);
+    const toast = await waitForNotification(page, new RegExp(`holder\\.py: Address already in use: port ${PORT} is held by your Socket Lab run of holder\\.py \\(pid ${firstPid}\\)`), 30_000);
     await toast.locator('.monaco-button', { hasText: 'Stop it and run again' }).click();
     // the first run stops, a new one runs and listens
     const end = Date.now() + 30_000;
     let running: string[] = [];
     while (Date.now() < end) {
-      running = await rowsMatching(page, /^server\.py running · pid \d+/);
+      running = await rowsMatching(page, /^holder\.py running · pid \d+/);
       if (running.length === 1 && !running[0].includes(`pid ${firstPid}`)) break;
       await page.waitForTimeout(300);
     }
     assert.equal(running.length, 1, JSON.stringify(running));
     assert.doesNotMatch(running[0], new RegExp(`pid ${firstPid}\\b`));
     await waitForRow(page, new RegExp(`127\\.0\\.0\\.1:${PORT}.*LISTEN`));
-    assert.ok((await rowsMatching(page, /^server\.py stopped/)).length >= 2, 'the first run and the refused second run are stopped');
+    assert.ok((await rowsMatching(page, /^holder\.py stopped/)).length >= 2, 'the first run and the refused second run are stopped');
   });
 });
