@@ -27,6 +27,16 @@ export function singleSelect(options: readonly { value: string; label: string }[
     if (o.value === value) opt.setAttribute('selected', '');
     s.append(opt);
   }
+  // The list opens below by default and would run off the bottom of a short webview (the send bar's
+  // selects): just before it opens, put it on the side with room for all the options.
+  const place = () => {
+    const r = s.getBoundingClientRect();
+    const need = Math.min(options.length, 10) * 22 + 8; // vscode-elements: 22 px an option, 10 shown at most
+    const below = document.documentElement.clientHeight - r.bottom;
+    s.setAttribute('position', below < need && r.top > below ? 'above' : 'below');
+  };
+  s.addEventListener('pointerdown', place, true);
+  s.addEventListener('keydown', place, true);
   return s;
 }
 

@@ -30,6 +30,7 @@ export function panelStrings(): Record<string, string> {
     ['Find', vscode.l10n.t('Find')],
     ['Find as', vscode.l10n.t('Find as')],
     ['Find next', vscode.l10n.t('Find next')],
+    ['Fit to width', vscode.l10n.t('Fit to width')],
     ['Found at offset {0}.', vscode.l10n.t('Found at offset {0}.')],
     ['Framing', vscode.l10n.t('Framing')],
     ['Go to offset', vscode.l10n.t('Go to offset')],

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import type { Frame, Page } from 'playwright-core';
-import { answerInputBox, contributedCommand, findFrame, mediaDir, openSocketLabView, runCommand, screenshot, treeRow, useVsCode } from '../harness';
+import { answerInputBox, contributedCommand, editorTab, findFrame, mediaDir, openSocketLabView, runCommand, screenshot, setColorTheme, treeRow, useVsCode, waitFor } from '../harness';
 
 /** A real peer: records what it receives and can answer. */
 function peerServer(): Promise<{ port: number; received: () => Buffer; send: (b: Uint8Array) => void; close: () => void }> {
@@ -51,17 +51,6 @@ const hexRowsText = (frame: Frame) =>
   frame.locator('.hex-row:not([hidden])').evaluateAll((rows) =>
     rows.map((r) => `${r.querySelector('.hex-off')?.textContent ?? ''}  ${[...r.querySelectorAll('.hb')].map((b) => b.textContent?.trim()).filter(Boolean).join(' ')}`),
   );
-
-async function waitFor<T>(what: string, get: () => Promise<T>, ok: (v: T) => boolean, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  let v = await get();
-  while (!ok(v)) {
-    if (Date.now() > end) throw new Error(`${what}: still ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 200));
-    v = await get();
-  }
-  return v;
-}
 
 describe('session panel', function () {
   const vsc = useVsCode({ trusted: true, settings: { 'workbench.colorTheme': 'Default Dark Modern' }, viewport: { width: 1400, height: 900 } });
@@ -165,11 +154,99 @@ describe('session panel', function () {
       await runCommand(page, 'Socket Lab: Connect TCP Client');
       await answerInputBox(page, `127.0.0.1:${port}`); // typed, although the first test's target is suggested
       await page.locator('.tabs-container .tab').filter({ hasText: `Session 127.0.0.1:${port}` }).first().waitFor({ timeout: 20_000 });
-      const frame = await findFrame(page, 'body[data-view="session"][data-ready="true"] .chunk.in');
+      // this session's frame, not the first test's (it can still be around, since auto-open keeps the focus)
+      const frame = await findFrame(page, 'body[data-view="session"][data-ready="true"] .chunk.in .chunk-body:has-text("welcome")');
       const body = await frame.locator('.chunk.in .chunk-body').first().innerText();
       assert.equal(body.replace(/\n/g, ''), 'welcome\\r\\n', 'CR LF shown as visible escapes');
     } finally {
       greeter.close();
     }
+  });
+  it('fits real widths: hex rows, text column, dropdowns and inspector at 900 and 1400 px, alone and beside an editor, in light, dark and high contrast', async function () {
+    this.timeout(300_000);
+    const page: Page = vsc.page;
+    const sessionTab = editorTab(page, `Session 127.0.0.1:${peer.port}`);
+    const frameOf = () => findFrame(page, 'body[data-view="session"][data-ready="true"] .conv-list .chunk.out');
+    /** How the panel sits in its webview: every number should be <= 0 (nothing sticks out). */
+    const measure = (frame: Frame) =>
+      frame.evaluate(() => {
+        const vw = document.documentElement.clientWidth;
+        const vh = document.documentElement.clientHeight;
+        const rowsBox = document.querySelector('.hex-rows')!.getBoundingClientRect();
+        const rows = [...document.querySelectorAll('.hex-rows .hex-row:not([hidden])')];
+        const rowOverflow = Math.max(-1, ...rows.map((r) => r.querySelector('.hex-txt .hc:last-child')!.getBoundingClientRect().right - Math.min(rowsBox.right, vw)));
+        const pane = document.querySelector('.hex-pane')!.getBoundingClientRect();
+        const box = document.querySelector('.inspector-box') as HTMLElement;
+        box.scrollTop = box.scrollHeight; // as far as a user can scroll it
+        const b = box.getBoundingClientRect();
+        const trs = box.querySelectorAll('.hex-inspector tr');
+        const last = trs[trs.length - 1]?.getBoundingClientRect();
+        return {
+          width: vw,
+          layout: (document.querySelector('.session-app') as HTMLElement).dataset.layout,
+          bytesPerRow: rows[0]?.querySelectorAll('.hb').length ?? 0,
+          rows: rows.length,
+          rowOverflow: Math.round(rowOverflow),
+          inspectorRows: trs.length,
+          // the last inspector row is inside the (scrolled) inspector, which is inside the pane and the window
+          inspectorOverflow: last ? Math.round(Math.max(last.bottom - b.bottom, b.bottom - pane.bottom, b.bottom - vh, pane.top - b.top)) : 99,
+        };
+      });
+    /** Opens a select like a user and reports how many of its options lie inside the webview. */
+    const dropdown = async (frame: Frame, cls: string) => {
+      await frame.locator(`.${cls}`).click();
+      await frame.waitForFunction((c) => !!document.querySelector(`.${c}`)?.shadowRoot?.querySelector('.dropdown.open'), cls, { timeout: 5_000 });
+      const r = await frame.evaluate((c) => {
+        const opts = [...document.querySelector(`.${c}`)!.shadowRoot!.querySelectorAll('[role="option"]')].map((o) => o.getBoundingClientRect());
+        const vh = document.documentElement.clientHeight;
+        const vw = document.documentElement.clientWidth;
+        return { options: opts.length, inside: opts.filter((o) => o.top >= 0 && o.bottom <= vh + 0.5 && o.left >= 0 && o.right <= vw + 0.5).length };
+      }, cls);
+      await frame.locator(`.${cls}`).press('Escape');
+      return r;
+    };
+    const check = async (name: string) => {
+      const frame = await frameOf();
+      await frame.locator('.hex-row:not([hidden]) .hb[data-c="1"]').first().click(); // the inspector shows this byte
+      await frame.locator('.hex-inspector tbody tr').first().waitFor({ timeout: 10_000 });
+      const m = await waitFor(`${name}: layout settled`, () => measure(frame), (v) => v.rowOverflow <= 0 && v.inspectorOverflow <= 0, 5_000).catch(async (e: Error) => {
+        await screenshot(page, `session-fit-${name}-FAILED`);
+        throw e;
+      });
+      assert.ok(m.bytesPerRow >= 4, `${name}: ${JSON.stringify(m)}`);
+      for (const cls of ['conv-encoding', 'send-encoding']) {
+        const d = await dropdown(frame, cls);
+        assert.ok(d.options >= 7 && d.inside === d.options, `${name}: ${cls} shows ${d.inside} of ${d.options} options`);
+      }
+      await screenshot(page, `session-fit-${name}`);
+      return m;
+    };
+    const arrange = async (beside: boolean) => {
+      if (beside) {
+        await runCommand(page, 'File: New Untitled Text File');
+        await runCommand(page, 'View: Move Editor into Right Group');
+        await sessionTab.click();
+      } else {
+        await runCommand(page, 'View: Join All Editor Groups');
+        await sessionTab.click();
+      }
+    };
+
+    await page.keyboard.press('Escape'); // nothing left open by an earlier test covers the tabs
+    await sessionTab.click();
+    const seen: string[] = [];
+    for (const beside of [false, true]) {
+      await arrange(beside);
+      for (const [theme, short] of [['Light Modern', 'light'], ['Dark Modern', 'dark'], ['Dark High Contrast', 'hc']] as const) {
+        await setColorTheme(page, theme);
+        for (const width of [900, 1400]) {
+          await page.setViewportSize({ width, height: 900 });
+          const m = await check(`${width}-${beside ? 'beside' : 'alone'}-${short}`);
+          seen.push(`${width} ${beside ? 'beside' : 'alone'}: ${m.layout}, ${m.bytesPerRow} bytes per row`);
+        }
+      }
+    }
+    console.log(seen.join('\n'));
+    await runCommand(page, 'View: Join All Editor Groups');
   });
 });

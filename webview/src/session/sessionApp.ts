@@ -17,11 +17,16 @@ interface PanelState {
   render: 'text' | 'hex';
   encoding: string;
   timeMode: TimeMode;
-  bytesPerRow: BytesPerRow;
-  layout: 'side' | 'stacked';
+  /** 'auto': as many as fit the hex pane's width. */
+  bytesPerRow: BytesPerRow | 'auto';
+  /** 'auto': side by side when the panel is wide enough, stacked when narrow. */
+  layout: 'side' | 'stacked' | 'auto';
   send: SendBarState;
   selection?: { start: number; end: number };
 }
+
+/** Below this panel width the conversation and the hex viewer stack when the layout is 'auto'. */
+const SIDE_BY_SIDE_MIN_PX = 820;
 
 class SessionSource implements HexDataSource {
   start = 0;
@@ -49,8 +54,8 @@ export async function startSessionApp(root: HTMLElement): Promise<void> {
     render: saved?.render ?? 'text',
     encoding: saved?.encoding && init.encodings.includes(saved.encoding) ? saved.encoding : init.encoding,
     timeMode: saved?.timeMode ?? 'absolute',
-    bytesPerRow: saved?.bytesPerRow ?? 16,
-    layout: saved?.layout ?? 'side',
+    bytesPerRow: saved?.bytesPerRow ?? 'auto',
+    layout: saved?.layout ?? 'auto',
     send: { mode: 'text', encoding: init.encoding, lineEnding: 'none', framing: 'raw', history: [], intervalMs: 1000, count: 10, ...saved?.send },
     selection: saved?.selection,
   };
@@ -131,12 +136,14 @@ function buildLayout(root: HTMLElement, init: InitInfo, state: PanelState, save:
   time.classList.add('conv-time');
   const layout = singleSelect(
     [
+      { value: 'auto', label: t('Fit to width') },
       { value: 'side', label: t('Side by side') },
       { value: 'stacked', label: t('Stacked') },
     ],
     state.layout,
     t('Layout'),
   );
+  layout.classList.add('conv-layout');
   convBar.append(render, encoding, time, layout);
   const conversation = new ConversationView(convPane, client, () => ({ render: state.render, encoding: state.encoding, timeMode: state.timeMode }), init.session.multiPeer, (c) => {
     hex.select(c.offset, c.offset + c.length);
@@ -157,7 +164,7 @@ function buildLayout(root: HTMLElement, init: InitInfo, state: PanelState, save:
   hexPane.setAttribute('aria-label', t('Hex viewer'));
   const hexBar = h('div', 'toolbar');
   const bpr = singleSelect(
-    [8, 16, 32].map((n) => ({ value: String(n), label: t('{0} bytes per row', n) })),
+    [{ value: 'auto', label: t('Fit to width') }, ...[8, 16, 32].map((n) => ({ value: String(n), label: t('{0} bytes per row', n) }))],
     String(state.bytesPerRow),
     t('Bytes per row'),
   );
@@ -190,7 +197,12 @@ function buildLayout(root: HTMLElement, init: InitInfo, state: PanelState, save:
   const hexMsg = h('div', 'hex-message');
   hexMsg.setAttribute('role', 'status');
   const hexBody = h('div', 'hex-body');
-  const hex = new HexView(hexBody, { bytesPerRow: state.bytesPerRow, followTail: true, ariaLabel: t('Bytes of the conversation') });
+  const hex = new HexView(hexBody, {
+    bytesPerRow: state.bytesPerRow === 'auto' ? 16 : state.bytesPerRow,
+    fit: state.bytesPerRow === 'auto',
+    followTail: true,
+    ariaLabel: t('Bytes of the conversation'),
+  });
   // the hex rows are what the user waits for: pull their first page before building anything else
   const source = new SessionSource(client);
   source.start = init.transcript.startOffset;
@@ -204,8 +216,9 @@ function buildLayout(root: HTMLElement, init: InitInfo, state: PanelState, save:
   hexPane.append(hexMsg, hexBody);
 
   bpr.addEventListener('change', () => {
-    state.bytesPerRow = Number(bpr.value) as BytesPerRow;
-    hex.setBytesPerRow(state.bytesPerRow);
+    state.bytesPerRow = bpr.value === 'auto' ? 'auto' : (Number(bpr.value) as BytesPerRow);
+    hex.setFit(state.bytesPerRow === 'auto');
+    if (state.bytesPerRow !== 'auto') hex.setBytesPerRow(state.bytesPerRow);
     save();
   });
   goTo.addEventListener('keydown', (e) => {
@@ -282,11 +295,20 @@ function buildLayout(root: HTMLElement, init: InitInfo, state: PanelState, save:
   });
 
   // ---- split + send bar ----
-  const split = vsc('vscode-split-layout', { class: 'session-split', 'initial-handle-position': '45%', split: state.layout === 'side' ? 'vertical' : 'horizontal' });
+  const split = vsc('vscode-split-layout', { class: 'session-split', 'initial-handle-position': '40%' });
   split.append(convPane, hexPane);
+  // Side by side needs room for a readable conversation and 16 bytes per row; narrower panels stack.
+  const applyLayout = () => {
+    const side = state.layout === 'side' || (state.layout === 'auto' && app.clientWidth >= SIDE_BY_SIDE_MIN_PX);
+    const want = side ? 'vertical' : 'horizontal';
+    if (split.getAttribute('split') !== want) split.setAttribute('split', want);
+    app.dataset.layout = side ? 'side' : 'stacked';
+  };
+  new ResizeObserver(applyLayout).observe(app);
+  applyLayout();
   layout.addEventListener('change', () => {
-    state.layout = layout.value as 'side' | 'stacked';
-    split.setAttribute('split', state.layout === 'side' ? 'vertical' : 'horizontal');
+    state.layout = layout.value as PanelState['layout'];
+    applyLayout();
     save();
   });
   const sendHost = h('div', 'send-host');
