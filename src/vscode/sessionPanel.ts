@@ -181,7 +181,8 @@ export class SessionPanelManager implements vscode.Disposable {
     }
     const session = this.manager.get(sessionId);
     if (!session) return false;
-    const column = vscode.window.activeTextEditor ? vscode.ViewColumn.Beside : vscode.ViewColumn.Active;
+    // a panel that opens by itself goes beside whatever the user is looking at (an editor or another panel), never over it
+    const column = preserveFocus || vscode.window.activeTextEditor ? vscode.ViewColumn.Beside : vscode.ViewColumn.Active;
     const panel = new SessionPanel(this.extensionUri, session, column, preserveFocus, () => {
       this.panels.delete(sessionId);
       this.autoOpened.delete(sessionId);

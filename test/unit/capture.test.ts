@@ -5,10 +5,11 @@ import * as dgram from 'node:dgram';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
+import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import type { Capture } from '../../src/core/capture/captureManager';
 import { CaptureManager, CaptureStartError } from '../../src/core/capture/captureManager';
-import { planConnectionCapture } from '../../src/core/capture/connectionCapture';
+import { planConnectionCapture, suggestCaptureFilter } from '../../src/core/capture/connectionCapture';
 import { helperLaunch } from '../../src/core/capture/helperLocation';
 import { SessionManager } from '../../src/core/sessions/sessionManager';
 import { dissect, DissectContext, findField, type DissectedPacket } from '../../src/core/decode/dissect';
@@ -153,6 +154,25 @@ describe('capture manager (no privileges needed)', () => {
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     child.stdin.end();
     assert.equal(await exited, 0);
+  });
+
+  it("suggests a filter from the sessions' ports, else one that leaves the editor's own port out; tcpdump compiles each (issue 13 item 5)", function () {
+    const cases: [Parameters<typeof suggestCaptureFilter>, string][] = [
+      [[[{ protocol: 'tcp', port: 9000 }]], 'tcp port 9000'],
+      [[[{ protocol: 'tcp', port: 9000 }, { protocol: 'tcp', port: 8000 }, { protocol: 'tcp', port: 9000 }]], 'tcp and (port 8000 or port 9000)'],
+      [[[{ protocol: 'tcp', port: 9000 }, { protocol: 'udp', port: 53 }], [8080]], '(tcp port 9000) or (udp port 53)'],
+      [[[], [8080]], 'not (port 8080)'],
+      [[[{ protocol: 'udp', port: 0 }], []], ''],
+    ];
+    for (const [args, want] of cases) assert.equal(suggestCaptureFilter(...args), want);
+    let tcpdump = true;
+    try {
+      execFileSync('tcpdump', ['--version'], { stdio: 'ignore' });
+    } catch {
+      tcpdump = false;
+    }
+    if (!tcpdump) return;
+    for (const [, f] of cases.filter(([, f]) => f)) execFileSync('tcpdump', ['-d', '-i', 'lo', f], { stdio: 'ignore' });
   });
 
   it('plans "capture this connection" on lo with a filter naming both ports', () => {

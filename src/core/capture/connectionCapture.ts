@@ -11,6 +11,7 @@ export interface SessionEndpoints {
   readonly localPort?: number;
   readonly remoteAddress?: string;
   readonly remotePort?: number;
+  readonly isAlive?: boolean;
 }
 
 export interface ConnectionCapturePlan {
@@ -49,4 +50,17 @@ export function planConnectionCapture(s: SessionEndpoints, interfaces: readonly 
   const iface = local ? loopback : (any ?? loopback);
   if (!iface) throw new ConnectionCaptureError('ENOLOOPBACK', 'No loopback interface can be captured here; on Windows install Npcap with "Support loopback traffic".');
   return { interface: iface.name, filter, label: s.label, connection: { protocol, ports } };
+}
+
+/**
+ * The filter Start Capture suggests: the ports the user's sessions use (so a learner's traffic is not buried under
+ * the editor's own), else everything but the ports to leave out (VS Code's own server when it runs on this machine).
+ */
+export function suggestCaptureFilter(ports: readonly { protocol: 'tcp' | 'udp'; port: number }[], exclude: readonly number[] = []): string {
+  const of = (protocol: 'tcp' | 'udp') => [...new Set(ports.filter((p) => p.protocol === protocol && p.port > 0).map((p) => p.port))].sort((a, b) => a - b);
+  const part = (protocol: 'tcp' | 'udp', list: number[]) => (list.length === 1 ? `${protocol} port ${list[0]}` : `${protocol} and (${list.map((p) => `port ${p}`).join(' or ')})`);
+  const parts = (['tcp', 'udp'] as const).filter((p) => of(p).length).map((p) => part(p, of(p)));
+  if (parts.length) return parts.length === 1 ? parts[0] : parts.map((x) => `(${x})`).join(' or ');
+  const skip = [...new Set(exclude)].sort((a, b) => a - b);
+  return skip.length ? `not (${skip.map((p) => `port ${p}`).join(' or ')})` : '';
 }

@@ -4,11 +4,12 @@ import * as vscode from 'vscode';
 import type { CaptureFileFormat } from '../../core/capture/captureExport';
 import type { Capture } from '../../core/capture/captureManager';
 import { CaptureManager, CaptureStartError } from '../../core/capture/captureManager';
-import { ConnectionCaptureError, planConnectionCapture, type SessionEndpoints } from '../../core/capture/connectionCapture';
+import { ConnectionCaptureError, planConnectionCapture, suggestCaptureFilter, type SessionEndpoints } from '../../core/capture/connectionCapture';
 import { defaultNodePath, electronFallbackLaunch, helperLaunch } from '../../core/capture/helperLocation';
 import type { CaptureEngineChoice, CaptureInterface } from '../../shared/captureProtocol';
 import { CaptureLimits, isEngineChoice } from '../../shared/captureProtocol';
 import { registerCommand } from '../commands';
+import { readSocketTableShared } from '../../core/ossockets/socketTable';
 import { requireTrust } from '../trust';
 import { CapturesProvider, stateLabel } from './capturesView';
 
@@ -101,6 +102,28 @@ async function pickCapture(manager: CaptureManager, title: string, only?: (c: Ca
   return pick?.id;
 }
 
+/** Start Capture's suggested filter: the ports of live sessions, else all but VS Code's own server's ports. */
+async function suggestedFilter(sessions: SessionSource | undefined): Promise<string> {
+  const ports: { protocol: 'tcp' | 'udp'; port: number }[] = [];
+  for (const s of sessions?.all() ?? []) {
+    if (s.kind.startsWith('unix') || s.kind.endsWith('accepted') || s.isAlive === false) continue;
+    const protocol = s.kind === 'udp' ? 'udp' : 'tcp';
+    // a server by its own port, a client by its server's, a UDP socket by both where known
+    if (s.kind !== 'tcp-client' && s.localPort) ports.push({ protocol, port: s.localPort });
+    if (s.kind !== 'tcp-server' && s.remotePort) ports.push({ protocol, port: s.remotePort });
+  }
+  let exclude: number[] = [];
+  if (!ports.length) {
+    try {
+      // the extension host's parent serves the editor itself when VS Code runs as a server (code-server, Remote)
+      exclude = (await readSocketTableShared({ unix: false })).sockets.filter((x) => x.pid === process.ppid && x.state === 'LISTEN').map((x) => x.localPort);
+    } catch {
+      // no socket table: suggest nothing rather than guess
+    }
+  }
+  return suggestCaptureFilter(ports, exclude);
+}
+
 export function registerCaptures(context: vscode.ExtensionContext, sessions?: SessionSource, logChannel?: vscode.LogOutputChannel): CaptureManager {
   const log = logChannel ?? vscode.window.createOutputChannel('Socket Lab Capture', { log: true });
   if (!logChannel) context.subscriptions.push(log);
@@ -146,6 +169,18 @@ export function registerCaptures(context: vscode.ExtensionContext, sessions?: Se
   registerCommand(context, 'socketLab.capture.start', async (arg?: unknown) => {
     if (!requireTrust(vscode.l10n.t('Packet capture'))) return undefined;
     const a = argObject(arg);
+    // { host, port, protocol }: the interface and filter for that address (Capture then Connect)
+    if (typeof a.interface !== 'string' && typeof a.port === 'number') {
+      try {
+        const protocol = a.protocol === 'udp' ? 'udp' : 'tcp';
+        const host = typeof a.host === 'string' ? a.host : '127.0.0.1';
+        const plan = planConnectionCapture({ id: '', kind: protocol === 'udp' ? 'udp' : 'tcp-client', label: `${host}:${a.port}`, localPort: a.port, remoteAddress: host }, await manager.listInterfaces());
+        return await startCapture({ interface: plan.interface, filter: plan.filter, label: plan.label }, a.openPanel !== false);
+      } catch (e) {
+        void vscode.window.showErrorMessage(captureErrorMessage(e));
+        return undefined;
+      }
+    }
     let iface = typeof a.interface === 'string' ? a.interface : undefined;
     let filter = typeof a.filter === 'string' ? a.filter : undefined;
     try {
@@ -156,10 +191,14 @@ export function registerCaptures(context: vscode.ExtensionContext, sessions?: Se
     }
     if (!iface) return undefined;
     if (filter === undefined && typeof a.interface !== 'string') {
+      const suggested = await suggestedFilter(sessions);
       filter = await vscode.window.showInputBox({
         title: vscode.l10n.t('Capture filter (pcap-filter syntax)'),
-        prompt: vscode.l10n.t('Only packets matching this are captured; leave empty for everything.'),
+        prompt: suggested
+          ? vscode.l10n.t('Suggested from your sessions, so the editor\'s own traffic stays out; edit it, or clear it to capture everything.')
+          : vscode.l10n.t('Only packets matching this are captured; leave empty for everything.'),
         placeHolder: 'tcp port 8000',
+        value: suggested,
         ignoreFocusOut: true,
         validateInput: (v) => (v.length > CaptureLimits.maxFilterLength ? vscode.l10n.t('At most {0} characters.', CaptureLimits.maxFilterLength) : undefined),
       });

@@ -117,7 +117,11 @@ export class SessionCommands {
       let result: string | undefined;
       qp.onDidChangeValue(render);
       qp.onDidAccept(() => {
-        const target = qp.activeItems[0]?.target;
+        // Enter right after typing may reach us before the rows caught up with the text: valid typed text wins over
+        // a row that does not even extend it (a suggestion is chosen by moving to it, or by typing its start)
+        const typed = qp.value.trim();
+        let target = qp.activeItems[0]?.target;
+        if (typed && target !== typed && !target?.startsWith(typed) && validate(typed) === undefined) target = typed;
         if (target === undefined) return; // an explanation row: keep the box open
         result = target;
         qp.hide();
@@ -244,6 +248,8 @@ export class SessionCommands {
       host = host?.trim() || '127.0.0.1';
       const target = formatAddress(host, port);
       await this.remember('tcpConnect', target);
+      // Capture then Connect: the capture runs before the SYN leaves, so the handshake is in it
+      if (args.capture === true && !(await vscode.commands.executeCommand<{ captureId: string } | undefined>('socketLab.capture.start', { host, port, protocol: 'tcp' }))) return undefined;
       return await this.open(() => this.manager.connectTcp({ host, port, mode: this.mode(args), framing: this.framing(args) }));
     } catch (e) {
       void vscode.window.showErrorMessage(userMessage(e));
@@ -491,6 +497,7 @@ export class SessionCommands {
     const c = this.context;
     registerCommand(c, 'socketLab.tcp.startServer', (a) => this.startTcpServer(a));
     registerCommand(c, 'socketLab.tcp.connect', (a) => this.connectTcp(a));
+    registerCommand(c, 'socketLab.tcp.captureConnect', (a) => this.connectTcp({ ...argsOf(a), capture: true }));
     registerCommand(c, 'socketLab.udp.open', (a) => this.openUdp(a));
     registerCommand(c, 'socketLab.unix.startServer', (a) => this.startUnixServer(a));
     registerCommand(c, 'socketLab.unix.connect', (a) => this.connectUnix(a));
