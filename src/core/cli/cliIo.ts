@@ -4,9 +4,18 @@ import { CodecError } from '../codec/codecError';
 import { SocketLabError } from '../errors';
 import { checkUnixPath } from '../sessions/unixPath';
 
+/** What the verb knows about its stdout: blocked (the reader is not reading) or closed (EPIPE: the reader left). */
+export interface OutputState {
+  readonly blocked: boolean;
+  readonly closed: boolean;
+  onDidChange(listener: () => void): void;
+}
+
 export interface CliIo {
   out(text: string): void;
   err(text: string): void;
+  /** The real stdout's state; absent in tests that collect output in memory (never blocked). */
+  output?: OutputState;
   /** Lines typed by the user (listen --mode manual answers with them). */
   stdin?: NodeJS.ReadableStream;
   /** Aborted on Ctrl+C: the verb finishes cleanly. */
@@ -32,11 +41,51 @@ export function processIo(): CliIo {
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
   }
+  const output = outputGate(process.stdout);
   return {
-    out: (t) => void process.stdout.write(t),
+    out: output.write,
+    output,
     err: (t) => void process.stderr.write(t),
     stdin: process.stdin,
     signal: ac.signal,
+  };
+}
+
+/**
+ * stdout with its state: `write` returning false means blocked until 'drain'; an EPIPE means the reader left (as
+ * `| head -1` does), which is a normal end, never a stack trace. Writes after that are dropped.
+ */
+export function outputGate(stream: NodeJS.WritableStream): OutputState & { write(text: string): void } {
+  let blocked = false;
+  let closed = false;
+  const listeners: (() => void)[] = [];
+  const changed = () => listeners.forEach((l) => l());
+  stream.on('error', () => {
+    // EPIPE or any other write failure: the output is gone either way
+    if (closed) return;
+    closed = true;
+    changed();
+  });
+  stream.on('drain', () => {
+    if (!blocked) return;
+    blocked = false;
+    changed();
+  });
+  return {
+    get blocked() {
+      return blocked;
+    },
+    get closed() {
+      return closed;
+    },
+    onDidChange: (l) => void listeners.push(l),
+    write: (text) => {
+      if (closed) return;
+      if (!stream.write(text) && !blocked) {
+        blocked = true;
+        changed();
+      }
+    },
   };
 }
 

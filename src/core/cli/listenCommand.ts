@@ -5,6 +5,7 @@ import { parseFraming } from '../codec/framing';
 import { formatHex } from '../codec/hex';
 import { ReceivedMessage, ServerMode, Session } from '../sessions/session';
 import { ListenerSession } from '../sessions/listenerSession';
+import { StreamSession } from '../sessions/streamSession';
 import { SessionManager } from '../sessions/sessionManager';
 import { CliIo, describe, joinNegativeValues, parseAddr, parseCount, parseProto, parseSeconds, showAddr, UsageError } from './cliIo';
 
@@ -87,6 +88,7 @@ export async function runListen(argv: string[], io: CliIo): Promise<number> {
   else io.out(`listening on ${where}\n`);
 
   let messages = 0;
+  let notPrinted = 0;
   return new Promise<number>((resolve) => {
     let finished = false;
     const timers: NodeJS.Timeout[] = [];
@@ -115,7 +117,8 @@ export async function runListen(argv: string[], io: CliIo): Promise<number> {
     };
     const onMessage = (m: ReceivedMessage) => {
       messages++;
-      if (json) emit({ event: 'message', session: m.sessionId, peer: m.peer, bytes: m.data.length, text: decodeText(m.data, encoding), hex: formatHex(m.data) });
+      if (output?.blocked && target.proto === 'udp') notPrinted++;
+      else if (json) emit({ event: 'message', session: m.sessionId, peer: m.peer, bytes: m.data.length, text: decodeText(m.data, encoding), hex: formatHex(m.data) });
       else if (hex) io.out(`${formatHex(m.data)}\n`);
       else {
         const text = decodeText(m.data, encoding);
@@ -133,13 +136,30 @@ export async function runListen(argv: string[], io: CliIo): Promise<number> {
     } else {
       session.onDidReceiveMessage(onMessage);
     }
+    // stdout blocked (its reader is not reading): connections stop being read, so TCP pushes back on the peers and
+    // nothing piles up here; UDP cannot push back, so datagrams are not printed, and counted. EPIPE ends quietly.
+    const output = io.output;
+    const hold = (s: Session) => {
+      if (s instanceof StreamSession) s.holdReading(!!output?.blocked);
+    };
+    output?.onDidChange(() => {
+      if (output.closed) return finish(0);
+      for (const s of manager.all()) hold(s);
+      if (!output.blocked && notPrinted) {
+        io.err(`socket-lab listen: ${notPrinted} datagram${notPrinted === 1 ? ' was' : 's were'} not printed while the output was blocked\n`);
+        notPrinted = 0;
+      }
+    });
     manager.onDidAdd((s) => {
       if (s.parentId !== session.id) return;
+      hold(s);
       if (json) emit({ event: 'accepted', session: s.id, peer: s.label });
       const d = s.onDidChange(() => {
         if (s.isAlive) return;
         d.dispose();
         if (json) emit({ event: 'closed', session: s.id, peer: s.label, error: s.error?.code });
+        // a connection closed for a reason (EFRAMEBUDGET, EIDLE, a reset) says why in text mode too
+        else if (s.error) io.err(`socket-lab listen: ${s.label} closed: ${describe(s.error).message}\n`);
       });
     });
     session.onDidChange(() => {

@@ -74,7 +74,19 @@ export class StreamSession extends Session {
   private resumeAfterDrain(): void {
     if (!this.echoPaused) return;
     this.echoPaused = false;
-    this.socket.resume();
+    if (!this.held) this.socket.resume();
+  }
+
+  private held = false;
+  /**
+   * Stops reading while `on`: the kernel's buffers fill and TCP pushes back on the peer, so nothing piles up here
+   * (the CLI holds its connections while its stdout is blocked).
+   */
+  holdReading(on: boolean): void {
+    if (this.held === on) return;
+    this.held = on;
+    if (on) this.socket.pause();
+    else if (!this.echoPaused) this.socket.resume();
   }
 
   /** Resolves once connected; rejects with the mapped error if the connection fails first. */
@@ -158,7 +170,7 @@ export class StreamSession extends Session {
     super.setMode(mode);
     if (this.echoPaused && mode !== 'echo' && mode !== 'upper') {
       this.echoPaused = false;
-      this.socket.resume();
+      if (!this.held) this.socket.resume();
     }
   }
 
