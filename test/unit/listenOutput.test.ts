@@ -52,7 +52,7 @@ describe('socket-lab listen: stdout backpressure and EPIPE (issue 11 items 5, 10
 
   it('TCP: a stalled reader makes the listener stop reading (the sender is pushed back), memory stays flat', async () => {
     const { child, port } = await listen(['tcp', '127.0.0.1:0', '--mode', 'print']);
-    const before = rssMiB(child.pid);
+    const before = rssMiB(child.pid!);
     // a client writing as fast as it may for 3 s: 64 KiB lines of text
     const line = Buffer.alloc(64 * 1024, 0x61);
     line[line.length - 1] = 0x0a;
@@ -76,7 +76,7 @@ describe('socket-lab listen: stdout backpressure and EPIPE (issue 11 items 5, 10
       }, 3500);
     });
     await sleep(300);
-    const after = rssMiB(child.pid);
+    const after = rssMiB(child.pid!);
     console.log(`      [figure] listen-stalled-stdout tcp: sentMiB=${(sent / 2 ** 20).toFixed(1)} rssBeforeMiB=${before.toFixed(0)} rssAfterMiB=${after.toFixed(0)}`);
     // before: the whole stream was taken in and queued for stdout (817 MiB sent, 950 MB RSS in 6 s)
     assert.ok(sent < 64 * 2 ** 20, `the sender was not pushed back: ${sent} bytes went out`);
@@ -85,7 +85,7 @@ describe('socket-lab listen: stdout backpressure and EPIPE (issue 11 items 5, 10
 
   it('UDP: datagrams are not printed while stdout is blocked, memory stays flat, and the count is said once it flows', async () => {
     const { child, port, stderr } = await listen(['udp', '127.0.0.1:0', '--mode', 'print']);
-    const before = rssMiB(child.pid);
+    const before = rssMiB(child.pid!);
     const u = dgram.createSocket('udp4');
     const payload = Buffer.alloc(1024, 0x62);
     for (let i = 0; i < 20_000; i++) {
@@ -94,7 +94,7 @@ describe('socket-lab listen: stdout backpressure and EPIPE (issue 11 items 5, 10
     }
     await sleep(500);
     u.close();
-    const after = rssMiB(child.pid);
+    const after = rssMiB(child.pid!);
     console.log(`      [figure] listen-stalled-stdout udp: datagrams=20000 rssBeforeMiB=${before.toFixed(0)} rssAfterMiB=${after.toFixed(0)}`);
     assert.ok(after - before < 48, `RSS grew from ${before.toFixed(0)} to ${after.toFixed(0)} MiB`);
     // the reader comes back: what was skipped is counted on stderr
