@@ -6,6 +6,7 @@ import { findExecutable } from '../core/pathLookup';
 import { registerCommand } from './commands';
 import { openCaptureFile, type PacketPanelManager } from './packetPanel';
 import { requireTrust } from './trust';
+import { messageHtml } from './panel/webviewHtml';
 
 export const captureEditorViewType = 'socketLab.captureFile';
 /** Context key: a `wireshark` executable is on PATH (the editor title shows "Open in Wireshark" only then). */
@@ -43,8 +44,7 @@ class CaptureEditorProvider implements vscode.CustomReadonlyEditorProvider {
       if (closed) return;
       // One sentence with the fix, in place of the packets.
       panel.webview.options = { enableScripts: false };
-      const text = (e instanceof Error ? e.message : String(e)).replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
-      panel.webview.html = `<!DOCTYPE html><html><head><meta http-equiv="Content-Security-Policy" content="default-src 'none';"></head><body><p>${text}</p></body></html>`;
+      panel.webview.html = messageHtml(e instanceof Error ? e.message : String(e), vscode.env.language);
     } finally {
       sub.dispose();
     }

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import * as esbuild from 'esbuild';
 import { chromium } from 'playwright-core';
 import type * as vscode from 'vscode';
-import { webviewHtml } from '../../src/vscode/panel/webviewHtml';
+import { messageHtml, webviewHtml } from '../../src/vscode/panel/webviewHtml';
 import { filesUnder, repoRoot } from './helpers';
 
 // page.evaluate bodies run in Chromium; the unit tsconfig has no DOM types, so declare the little they use
@@ -85,7 +85,12 @@ describe('hardening: security', () => {
       }
     }
     assert.ok(hits.length >= 2, hits.join('\n'));
-    for (const h of hits) assert.match(h, /: webviewHtml$/, `unchecked webview HTML: ${h}`);
+    for (const h of hits) assert.match(h, /: (webviewHtml|messageHtml)$/, `unchecked webview HTML: ${h}`);
+    // the message page runs nothing and shows markup as text
+    const msg = messageHtml('<img src=x onerror=alert(1)> "quoted"', 'en');
+    assert.equal(csp(msg).get('default-src')?.join(' '), "'none'");
+    assert.equal([...csp(msg).keys()].length, 1);
+    assert.doesNotMatch(msg, /<img|<script/);
   });
 
   it('child processes get argument arrays, never shell strings (src/ and native/)', () => {

@@ -8,7 +8,7 @@ import { checkUnixPath } from '../sessions/unixPath';
 export interface OutputState {
   readonly blocked: boolean;
   readonly closed: boolean;
-  onDidChange(listener: () => void): void;
+  onDidChange(listener: () => void): { dispose(): void };
 }
 
 export interface CliIo {
@@ -53,13 +53,17 @@ export function processIo(): CliIo {
 
 /**
  * stdout with its state: `write` returning false means blocked until 'drain'; an EPIPE means the reader left (as
- * `| head -1` does), which is a normal end, never a stack trace. Writes after that are dropped.
+ * `| head -1` does), which is a normal end, never a stack trace. Writes after that are dropped. One per stream, so
+ * verbs run again in one process (the tests) add no listeners to it.
  */
+const gates = new WeakMap<NodeJS.WritableStream, OutputState & { write(text: string): void }>();
 export function outputGate(stream: NodeJS.WritableStream): OutputState & { write(text: string): void } {
+  const known = gates.get(stream);
+  if (known) return known;
   let blocked = false;
   let closed = false;
-  const listeners: (() => void)[] = [];
-  const changed = () => listeners.forEach((l) => l());
+  const listeners = new Set<() => void>();
+  const changed = () => [...listeners].forEach((l) => l());
   stream.on('error', () => {
     // EPIPE or any other write failure: the output is gone either way
     if (closed) return;
@@ -71,15 +75,18 @@ export function outputGate(stream: NodeJS.WritableStream): OutputState & { write
     blocked = false;
     changed();
   });
-  return {
+  const gate = {
     get blocked() {
       return blocked;
     },
     get closed() {
       return closed;
     },
-    onDidChange: (l) => void listeners.push(l),
-    write: (text) => {
+    onDidChange: (l: () => void) => {
+      listeners.add(l);
+      return { dispose: () => void listeners.delete(l) };
+    },
+    write: (text: string) => {
       if (closed) return;
       if (!stream.write(text) && !blocked) {
         blocked = true;
@@ -87,6 +94,8 @@ export function outputGate(stream: NodeJS.WritableStream): OutputState & { write
       }
     },
   };
+  gates.set(stream, gate);
+  return gate;
 }
 
 export type Proto = 'tcp' | 'udp' | 'unix';

@@ -100,6 +100,7 @@ export async function runListen(argv: string[], io: CliIo): Promise<number> {
       for (const t of timers) clearTimeout(t);
       if (refusalTimer) clearTimeout(refusalTimer);
       stopStdin?.();
+      watchOutput?.dispose();
       if (io.stdin === process.stdin) process.stdin.destroy(); // let the process exit
       const st = session.stats;
       if (reason) {
@@ -142,7 +143,7 @@ export async function runListen(argv: string[], io: CliIo): Promise<number> {
     const hold = (s: Session) => {
       if (s instanceof StreamSession) s.holdReading(!!output?.blocked);
     };
-    output?.onDidChange(() => {
+    const watchOutput = output?.onDidChange(() => {
       if (output.closed) return finish(0);
       for (const s of manager.all()) hold(s);
       if (!output.blocked && notPrinted) {

@@ -3,6 +3,20 @@
 import { randomBytes } from 'node:crypto';
 import type * as vscode from 'vscode';
 
+const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/** A page that only says one sentence (a file that could not be opened): no script at all, nothing loaded. */
+export function messageHtml(text: string, lang: string): string {
+  return `<!DOCTYPE html>
+<html lang="${esc(lang)}">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'">
+</head>
+<body><p>${esc(text)}</p></body>
+</html>`;
+}
+
 export function webviewHtml(webview: vscode.Webview, root: vscode.Uri, view: string, lang: string): string {
   const nonce = randomBytes(18).toString('base64');
   const js = webview.asWebviewUri(joinPath(root, 'main.js'));
@@ -14,7 +28,6 @@ export function webviewHtml(webview: vscode.Webview, root: vscode.Uri, view: str
     `style-src ${webview.cspSource} 'nonce-${nonce}'`,
     `script-src 'nonce-${nonce}'`,
   ].join('; ');
-  const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
   return `<!DOCTYPE html>
 <html lang="${esc(lang)}">
 <head>
