@@ -10,5 +10,5 @@ export SOCKET_LAB_LONG=1
 log="${TMPDIR:-/tmp}/socket-lab-long-tests.log"
 timeout 1800 npx mocha --no-config --node-option import=tsx --timeout 900000 --reporter spec \
   test/unit/hardening.load.test.ts test/unit/hardening.faults.test.ts test/unit/hardening.fuzz.test.ts \
-  test/unit/hardening.netns.test.ts test/unit/hardening.security.test.ts test/unit/hardening.tree.test.ts 2>&1 | tee "$log"
+  test/unit/hardening.netns.test.ts test/unit/hardening.security.test.ts test/unit/hardening.tree.test.ts test/unit/soak.test.ts 2>&1 | tee "$log"
 echo "log: $log"
