@@ -25,6 +25,8 @@ export interface SessionInfo {
   /** Servers and UDP sockets: which peer each chunk came from matters. */
   readonly multiPeer: boolean;
   readonly canSend: boolean;
+  /** The session's one encoding, for sending and for showing (changeable from either dropdown or the palette). */
+  readonly encoding: string;
   /** UDP sockets: where a send goes when the send bar names no destination. */
   readonly udp?: { readonly defaultTarget?: string; readonly lastPeer?: string };
 }
@@ -110,6 +112,7 @@ export type PanelRequest =
   | { readonly type: 'validateInput'; readonly spec: SendSpec }
   | { readonly type: 'send'; readonly spec: SendSpec }
   | { readonly type: 'sendFile' }
+  | { readonly type: 'setEncoding'; readonly encoding: string }
   | { readonly type: 'startRepeat'; readonly spec: SendSpec; readonly intervalMs: number; readonly count: number }
   | { readonly type: 'stopRepeat' }
   | { readonly type: 'copy'; readonly text: string };
@@ -130,6 +133,7 @@ export interface PanelResponses {
   validateInput: SendResult;
   send: SendResult;
   sendFile: SendResult | { readonly ok: false; readonly cancelled: true };
+  setEncoding: { readonly ok: true } | { readonly ok: false; readonly error: InputError };
   startRepeat: SendResult;
   stopRepeat: RepeatState;
   copy: { readonly ok: boolean };
@@ -181,6 +185,8 @@ export function isPanelRequest(v: unknown): v is PanelRequest {
     case 'sendFile':
     case 'stopRepeat':
       return true;
+    case 'setEncoding':
+      return isStr(v.encoding, 40);
     case 'readRange':
       return isUint(v.offset) && isUint(v.length, MAX_READ);
     case 'chunks':
@@ -215,6 +221,7 @@ export function isSessionInfo(v: unknown): v is SessionInfo {
     isBool(v.closed) &&
     isBool(v.multiPeer) &&
     isBool(v.canSend) &&
+    isStr(v.encoding, 40) &&
     (v.error === undefined || isError(v.error)) &&
     (v.udp === undefined || (isObj(v.udp) && isOptStr(v.udp.defaultTarget) && isOptStr(v.udp.lastPeer)))
   );
@@ -261,6 +268,7 @@ export const responseValidators: { [K in PanelRequestType]: (v: unknown) => v is
   validateInput: isSendResult,
   send: isSendResult,
   sendFile: (v): v is PanelResponses['sendFile'] => isSendResult(v) || (isObj(v) && v.ok === false && v.cancelled === true),
+  setEncoding: (v): v is PanelResponses['setEncoding'] => isObj(v) && (v.ok === true || (v.ok === false && isError(v.error))),
   startRepeat: isSendResult,
   stopRepeat: isRepeatState,
   copy: (v): v is { ok: boolean } => isObj(v) && isBool(v.ok),

@@ -368,8 +368,14 @@ export function registerPacketPanel(
         return void vscode.window.showInformationMessage(vscode.l10n.t('No capture yet. Start one with "Socket Lab: Start Capture", or open a .pcapng file.'));
       }
       const pick = await vscode.window.showQuickPick(
-        all.map((c) => ({ label: c.interface, description: c.filter ?? '', detail: c.state, id: c.id })),
-        { placeHolder: vscode.l10n.t('Pick a capture to show') },
+        // newest first, each named by what it captures: its connection or filter, interface, state and packet count
+        [...all].reverse().map((c) => ({
+          label: c.label ?? (c.filter ? c.filter : vscode.l10n.t('everything on {0}', c.interface)),
+          description: `${c.interface} · ${c.stateText}`,
+          detail: vscode.l10n.t('{0} packets', c.packets.endIndex),
+          id: c.id,
+        })),
+        { title: vscode.l10n.t('Show Captured Packets'), placeHolder: vscode.l10n.t('Pick a capture to show') },
       );
       if (!pick) return;
       id = pick.id;

@@ -9,7 +9,7 @@ import { errorLanguageFor } from '../core/errors';
 import { createPanelHost, type InitInfo, type PanelRequest, type SendResult } from '../shared/panelProtocol';
 import type { RpcEnvelope } from '../shared/rpc';
 import { registerCommand } from './commands';
-import { panelEncodings, SessionPanelModel, sessionInfo, toInputError, transcriptInfo } from './panel/sessionPanelModel';
+import { panelEncodings, SessionPanelModel, toInputError, transcriptInfo } from './panel/sessionPanelModel';
 import { panelStrings } from './panel/panelStrings';
 import { webviewHtml } from './panel/webviewHtml';
 
@@ -34,10 +34,11 @@ class SessionPanel implements vscode.Disposable {
     readonly session: Session,
     column: vscode.ViewColumn,
     preserveFocus: boolean,
+    encodingOf: (s: Session) => string,
     private readonly onDispose: () => void,
   ) {
     const lang = errorLanguageFor(vscode.env.language);
-    this.model = new SessionPanelModel(session, lang);
+    this.model = new SessionPanelModel(session, lang, encodingOf);
     const root = vscode.Uri.joinPath(extensionUri, 'dist', 'webview');
     this.panel = vscode.window.createWebviewPanel(sessionPanelViewType, vscode.l10n.t('Session {0}', session.label), { viewColumn: column, preserveFocus }, {
       enableScripts: true,
@@ -74,11 +75,11 @@ class SessionPanel implements vscode.Disposable {
   }
 
   private init(): InitInfo {
-    const configured = vscode.workspace.getConfiguration('socketLab').get<string>('encoding', 'utf-8');
+    const info = this.model.info();
     return {
-      session: sessionInfo(this.session, errorLanguageFor(vscode.env.language)),
+      session: info,
       transcript: transcriptInfo(this.session),
-      encoding: panelEncodings.includes(configured) ? configured : 'utf-8',
+      encoding: panelEncodings.includes(info.encoding) ? info.encoding : 'utf-8',
       encodings: panelEncodings,
       strings: panelStrings(),
     };
@@ -183,7 +184,7 @@ export class SessionPanelManager implements vscode.Disposable {
     if (!session) return false;
     // a panel that opens by itself goes beside whatever the user is looking at (an editor or another panel), never over it
     const column = preserveFocus || vscode.window.activeTextEditor ? vscode.ViewColumn.Beside : vscode.ViewColumn.Active;
-    const panel = new SessionPanel(this.extensionUri, session, column, preserveFocus, () => {
+    const panel = new SessionPanel(this.extensionUri, session, column, preserveFocus, (s) => this.manager.encodingOf(s), () => {
       this.panels.delete(sessionId);
       this.autoOpened.delete(sessionId);
     });

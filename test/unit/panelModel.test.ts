@@ -195,3 +195,37 @@ describe('session panel: a UDP socket sends where its destination box says (issu
     }
   });
 });
+
+describe('session panel: one encoding per session (issue 13 item 10)', () => {
+  let manager: SessionManager;
+  afterEach(() => manager.dispose());
+
+  it('the panel and the palette share the session encoding; accepted connections follow their server; bad names are refused', async () => {
+    manager = new SessionManager();
+    manager.defaultEncoding = 'latin1';
+    const server = await manager.startTcpServer({ host: '127.0.0.1', port: 0, mode: 'echo' });
+    const client = await manager.connectTcp({ host: '127.0.0.1', port: server.localPort! });
+    await until(() => server.children.length === 1);
+    const child = server.children[0];
+    const model = new SessionPanelModel(client, 'en', (s) => manager.encodingOf(s));
+    const events: PanelEvent[] = [];
+    model.onDidEvent((e) => events.push(e));
+    try {
+      assert.equal(model.info().encoding, 'latin1', 'the default until one is chosen');
+      assert.deepEqual(model.setEncoding('GBK'), { ok: true });
+      assert.equal(client.encoding, 'gbk');
+      assert.equal(manager.encodingOf(client), 'gbk');
+      await until(() => events.some((e) => e.type === 'stateChanged' && e.session.encoding === 'gbk'));
+      const bad = model.setEncoding('klingon');
+      assert.equal(bad.ok, false);
+      assert.equal(!bad.ok && bad.error.code, 'EBADENCODING');
+      assert.equal(client.encoding, 'gbk', 'a bad name changes nothing');
+      // an accepted connection without its own encoding uses its server's
+      assert.equal(manager.encodingOf(child), 'latin1');
+      server.setEncoding('utf-16le');
+      assert.equal(manager.encodingOf(child), 'utf-16le');
+    } finally {
+      model.dispose();
+    }
+  });
+});

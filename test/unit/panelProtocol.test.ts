@@ -59,7 +59,7 @@ describe('session panel: protocol', () => {
   });
 
   it('validates events and answers the webview receives', () => {
-    const session = { id: 's1', kind: 'tcp-client', label: '127.0.0.1:1', state: 'open', closed: false, multiPeer: false, canSend: true };
+    const session = { id: 's1', kind: 'tcp-client', label: '127.0.0.1:1', state: 'open', closed: false, multiPeer: false, canSend: true, encoding: 'utf-8' };
     assert.equal(isPanelEvent({ type: 'transcriptGrew', transcript: tr }), true);
     assert.equal(isPanelEvent({ type: 'sessionClosed', session }), true);
     assert.equal(isPanelEvent({ type: 'transcriptGrew', transcript: { ...tr, startOffset: 9 } }), false, 'start after end');

@@ -3,6 +3,7 @@ import { Emitter } from '../../shared/disposable';
 import { encodeFrame, FrameDecoder, Framing, FramingBudget, maxFrameBytes } from '../codec/framing';
 import { CodecError } from '../codec/codecError';
 import { ErrorParams, SocketLabError } from '../errors';
+import { checkEncoding } from '../codec/encoding';
 import { Transcript, type TranscriptBudget, type TranscriptStats } from './transcript';
 
 /** One memory budget for all of a manager's sessions: transcripts, and framing's partial messages. */
@@ -138,6 +139,18 @@ export abstract class Session {
 
   get mode(): ServerMode {
     return this._mode;
+  }
+
+  private _encoding?: string;
+  /** The text encoding chosen for this session, for sending and for showing; undefined: the manager's default. */
+  get encoding(): string | undefined {
+    return this._encoding;
+  }
+  setEncoding(encoding: string): void {
+    const e = checkEncoding(encoding);
+    if (e === this._encoding) return;
+    this._encoding = e;
+    this.changed('mode');
   }
   setMode(mode: ServerMode): void {
     if (mode === this._mode) return;

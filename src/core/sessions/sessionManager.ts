@@ -128,6 +128,8 @@ export class SessionManager {
   private readonly _onDidAdd = new Emitter<Session>();
   readonly onDidAdd = this._onDidAdd.event;
   transcriptBytes: number;
+  /** The encoding a session uses until one is chosen for it (the extension sets it from socketLab.encoding). */
+  defaultEncoding = 'utf-8';
   readonly budgets: SessionBudgets;
   closedChildrenKept: number;
   /** For servers started from now on; 0 turns the idle timeout off. */
@@ -147,6 +149,11 @@ export class SessionManager {
   }
 
   private newId = (): string => `s${this.nextId++}`;
+
+  /** A session's encoding: its own, else its server's (an accepted connection), else the default. */
+  encodingOf(s: Session): string {
+    return s.encoding ?? (s.parentId !== undefined ? this.sessions.get(s.parentId)?.encoding : undefined) ?? this.defaultEncoding;
+  }
   private readonly observe = (session: Session, kind: SessionChangeKind): void => {
     if (kind === 'state' && !session.isAlive) {
       const parent = session.parentId === undefined ? 'roots' : this.sessions.get(session.parentId);

@@ -8,7 +8,7 @@ import { ConnectionCaptureError, planConnectionCapture, suggestCaptureFilter, ty
 import { defaultNodePath, electronFallbackLaunch, helperLaunch } from '../../core/capture/helperLocation';
 import type { CaptureEngineChoice, CaptureInterface } from '../../shared/captureProtocol';
 import { CaptureLimits, isEngineChoice } from '../../shared/captureProtocol';
-import { registerCommand } from '../commands';
+import { markDone, registerCommand } from '../commands';
 import { readSocketTableShared } from '../../core/ossockets/socketTable';
 import { requireTrust } from '../trust';
 import { CapturesProvider, stateLabel } from './capturesView';
@@ -157,6 +157,7 @@ export function registerCaptures(context: vscode.ExtensionContext, sessions?: Se
     try {
       const c = await manager.start({ ...opts, bufferSize: opts.bufferSize ?? config().bufferSize });
       log.info(`capture ${c.id} started on ${c.interface} with ${c.engine}${c.filter ? ` (${c.filter})` : ''}`);
+      markDone('capture');
       if (open) await openPanel(c);
       return { captureId: c.id };
     } catch (e) {

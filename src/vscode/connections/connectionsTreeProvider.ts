@@ -233,6 +233,7 @@ export class ConnectionsTreeProvider implements vscode.TreeDataProvider<Node>, v
     if (!serverId || shown === undefined || !this.manager.get(serverId)) return;
     const state = typeof args?.state === 'string' ? (args.state as SessionState) : undefined;
     this.paging.set(serverId, showMore(this.paging.get(serverId) ?? new Map(), { state, shown }, CHILD_PAGE));
+    this.pending = 'all'; // rows are added under the server
     this.schedule();
   }
 

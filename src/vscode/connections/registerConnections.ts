@@ -1,5 +1,7 @@
 // Wires the Connections view, its badge, the status-bar item and the session commands to one SessionManager.
 import * as vscode from 'vscode';
+import { markDone } from '../commands';
+import { checkEncoding } from '../../core/codec/encoding';
 import type { SessionManager } from '../../core/sessions/sessionManager';
 import type { ProgramWatchManager } from '../../core/ossockets/programWatcher';
 import { ConnectionsTreeProvider } from './connectionsTreeProvider';
@@ -56,10 +58,28 @@ export function registerConnections(context: vscode.ExtensionContext, manager: S
   context.subscriptions.push(provider.onDidChangeTreeData(update));
   update();
 
+  // the walkthrough's steps tick when what they ask for happened, not when their command started
+  const walkthrough = manager.onDidChange((e) => {
+    const s = e.session;
+    if (!s) return;
+    if (s.kind === 'tcp-server' && s.state === 'listening') markDone('startServer');
+    if (s.kind === 'tcp-client' && s.state === 'open') markDone('connect');
+    if (e.kind === 'data' && s.stats.bytesOut > 0) markDone('send');
+  });
+  context.subscriptions.push({ dispose: () => walkthrough.dispose() });
   manager.idleTimeoutMs = idleTimeoutMsFromSettings();
+  const defaultEncoding = () => {
+    try {
+      return checkEncoding(vscode.workspace.getConfiguration('socketLab').get<string>('encoding', 'utf-8'));
+    } catch {
+      return 'utf-8'; // an unknown name in the settings: the sessions keep a working default
+    }
+  };
+  manager.defaultEncoding = defaultEncoding();
   context.subscriptions.push(
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('socketLab.sessions.idleTimeoutSeconds')) manager.idleTimeoutMs = idleTimeoutMsFromSettings();
+      if (e.affectsConfiguration('socketLab.encoding')) manager.defaultEncoding = defaultEncoding();
       if (e.affectsConfiguration(`socketLab.${transcriptSetting}`)) manager.transcriptBytes = transcriptBytesFromSettings();
       if (e.affectsConfiguration('socketLab.transcript')) {
         const r = retentionFromSettings();

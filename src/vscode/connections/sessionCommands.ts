@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import { CodecError } from '../../core/codec/codecError';
-import { checkEncoding } from '../../core/codec/encoding';
+import { checkEncoding, encodings } from '../../core/codec/encoding';
 import { parseFraming, type Framing } from '../../core/codec/framing';
 import { buildPayload, parseLineEnding } from '../../core/codec/payload';
 import { errorLanguageFor, formatAddress, localizeError, SocketLabError } from '../../core/errors';
@@ -134,6 +134,15 @@ export class SessionCommands {
     });
   }
 
+  private async announce(s: Session): Promise<void> {
+    const address = formatAddress(s.localAddress ?? '127.0.0.1', s.localPort);
+    const copy = vscode.l10n.t('Copy Address');
+    const connect = vscode.l10n.t('Connect a Client');
+    const answer = await vscode.window.showInformationMessage(vscode.l10n.t('The TCP server listens on {0}.', address), copy, connect);
+    if (answer === copy) await vscode.env.clipboard.writeText(address);
+    if (answer === connect) await this.connectTcp({ host: connectableHost(s.localAddress ?? ''), port: s.localPort });
+  }
+
   /** Where a client may connect: Socket Lab's own listening servers, then other programs' listeners on this machine. */
   private async listeners(): Promise<TargetItem[]> {
     const own: TargetItem[] = this.manager
@@ -226,6 +235,9 @@ export class SessionCommands {
       const framing = this.framing(args);
       const id = await this.open(() => this.manager.startTcpServer({ host, port, mode: mode ?? 'manual', framing }));
       if (id) await this.remember('tcpServer', host === '127.0.0.1' ? String(port) : formatAddress(host, port));
+      // port 0: the OS chose one; say which, with the two things one does next (a row cuts it off)
+      const started = id ? this.manager.get(id) : undefined;
+      if (started && port === 0 && args.port === undefined) void this.announce(started);
       return id;
     } catch (e) {
       void vscode.window.showErrorMessage(userMessage(e));
@@ -362,8 +374,55 @@ export class SessionCommands {
     return picked?.s;
   }
 
-  private encoding(args: Args): string {
-    return str(args.encoding) ?? vscode.workspace.getConfiguration('socketLab').get<string>('encoding') ?? 'utf-8';
+  /** The encoding of a send: the one named in the arguments, else the session's own (one per session). */
+  private encoding(args: Args, s: Session): string {
+    return str(args.encoding) ?? this.manager.encodingOf(s);
+  }
+
+  /**
+   * An input box for what to send; its title names the session's encoding and its button changes it (for the session,
+   * so the panel shows the text in it too). Resolves undefined when cancelled.
+   */
+  private async askPayload(s: Session, asHex: boolean, validate: (v: string, encoding: string) => string | undefined, args: Args): Promise<{ value: string; encoding: string } | undefined> {
+    let value = '';
+    for (;;) {
+      const encoding = checkEncoding(this.encoding(args, s));
+      const box = vscode.window.createInputBox();
+      box.title = asHex ? vscode.l10n.t('Send hex to {0}', s.label) : vscode.l10n.t('Send text to {0} ({1})', s.label, encoding);
+      box.prompt = asHex ? vscode.l10n.t('Bytes as hex: 48 65 6c, 48656c or 0x48,0x65') : vscode.l10n.t('Text; escapes such as {0}, {1} and {2} are understood', '\\r\\n', '\\x00', '\\u5e74');
+      box.value = value;
+      box.ignoreFocusOut = true;
+      const change = { iconPath: new vscode.ThemeIcon('symbol-key'), tooltip: vscode.l10n.t('Change the encoding of {0} (now {1})', s.label, encoding) };
+      if (!asHex) box.buttons = [change];
+      const answer = await new Promise<string | 'change' | undefined>((resolve) => {
+        let done = false;
+        const finish = (v: string | 'change' | undefined) => {
+          if (done) return;
+          done = true;
+          resolve(v);
+          box.dispose();
+        };
+        box.onDidChangeValue((v) => (box.validationMessage = v ? validate(v, encoding) : undefined));
+        box.onDidAccept(() => {
+          if (!validate(box.value, encoding)) finish(box.value);
+        });
+        box.onDidTriggerButton(() => {
+          value = box.value;
+          finish('change');
+        });
+        box.onDidHide(() => finish(undefined));
+        box.show();
+      });
+      if (answer !== 'change') return answer === undefined ? undefined : { value: answer, encoding };
+      const picked = await vscode.window.showQuickPick(
+        encodings.map((e) => ({ label: e, description: e === encoding ? vscode.l10n.t('current') : undefined })),
+        { title: vscode.l10n.t('Encoding of {0}', s.label) },
+      );
+      if (picked) {
+        s.setEncoding(picked.label);
+        delete args.encoding;
+      }
+    }
   }
 
   /** `socketLab.session.send {sessionId?, text?|hex?|escapes?, encoding?, lineEnding?, host?, port?}` → bytes sent. */
@@ -372,23 +431,19 @@ export class SessionCommands {
     const s = await this.pickSession(args, (x) => x.isAlive && x.state !== 'connecting', vscode.l10n.t('Send to which session?'));
     if (!s || !(await this.askUdpDestination(s, args))) return undefined;
     try {
-      const encoding = checkEncoding(this.encoding(args));
+      let encoding = checkEncoding(this.encoding(args, s));
       const text = str(args.text);
       let hex = str(args.hex);
       let escaped = str(args.escapes);
       if (text === undefined && hex === undefined && escaped === undefined) {
         const asHex = inputKind === 'hex';
         // typed text understands escapes; a wrong hex digit or escape is rejected in the box, with the reason
-        const validate = (x: string) => catchCodec(() => buildPayload(asHex ? { hex: x } : { escaped: x, encoding }))?.localized(lang());
-        const v = await vscode.window.showInputBox({
-          title: asHex ? vscode.l10n.t('Send hex to {0}', s.label) : vscode.l10n.t('Send text to {0} ({1})', s.label, encoding),
-          prompt: asHex ? vscode.l10n.t('Bytes as hex: 48 65 6c, 48656c or 0x48,0x65') : vscode.l10n.t('Text; escapes such as {0}, {1} and {2} are understood', '\\r\\n', '\\x00', '\\u5e74'),
-          validateInput: validate,
-          ignoreFocusOut: true,
-        });
-        if (v === undefined) return undefined;
-        if (asHex) hex = v;
-        else escaped = v;
+        const validate = (x: string, e: string) => catchCodec(() => buildPayload(asHex ? { hex: x } : { escaped: x, encoding: e }))?.localized(lang());
+        const answer = await this.askPayload(s, asHex, validate, args);
+        if (answer === undefined) return undefined;
+        encoding = answer.encoding;
+        if (asHex) hex = answer.value;
+        else escaped = answer.value;
       }
       const bytes = buildPayload({ text, hex, escaped, encoding, lineEnding: parseLineEnding(str(args.lineEnding) ?? 'none') });
       return await this.sendBytes(s, bytes, args);
@@ -444,6 +499,18 @@ export class SessionCommands {
       void vscode.window.showErrorMessage(userMessage(e));
       return undefined;
     }
+  }
+
+  /** `socketLab.session.reconnect {sessionId?}`: a closed client connects again to the same place, same settings. */
+  async reconnect(arg?: unknown): Promise<string | undefined> {
+    const s = await this.pickSession(argsOf(arg), (x) => (x.kind === 'tcp-client' || x.kind === 'unix-client') && !x.isAlive, vscode.l10n.t('Reconnect which client?'));
+    if (!s) return undefined;
+    const again = { mode: s.mode, framing: s.framing };
+    const id = await this.open(() =>
+      s.kind === 'unix-client' ? this.manager.connectUnix({ path: s.path!, ...again }) : this.manager.connectTcp({ host: s.remoteAddress ?? '127.0.0.1', port: s.remotePort!, ...again }),
+    );
+    if (id && s.encoding) this.manager.get(id)?.setEncoding(s.encoding);
+    return id;
   }
 
   async close(arg?: unknown): Promise<string | undefined> {
@@ -505,6 +572,7 @@ export class SessionCommands {
     registerCommand(c, 'socketLab.session.sendHex', (a) => this.send(a, 'hex'));
     registerCommand(c, 'socketLab.session.sendFile', (a) => this.sendFile(a));
     registerCommand(c, 'socketLab.session.close', (a) => this.close(a));
+    registerCommand(c, 'socketLab.session.reconnect', (a) => this.reconnect(a));
     registerCommand(c, 'socketLab.session.halfClose', (a) => this.halfClose(a));
     registerCommand(c, 'socketLab.session.setMode', (a) => this.setMode(a));
     registerCommand(c, 'socketLab.session.copyAddress', (a) => this.copyAddress(a));

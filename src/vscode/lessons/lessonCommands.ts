@@ -9,7 +9,7 @@ import {
 } from '../../core/lessons/lessonRunner';
 import { ProgramWatch, type ProgramWatchManager } from '../../core/ossockets/programWatcher';
 import type { SessionManager, Session } from '../../core/sessions/sessionManager';
-import { registerCommand } from '../commands';
+import { markDone, registerCommand } from '../commands';
 import { requireTrust } from '../trust';
 import { LESSON_SCHEME, LessonFileSystemProvider } from './lessonFileSystem';
 import { LessonProgress, LessonsProvider, lessonTitle, readmeName } from './lessonsView';
@@ -99,6 +99,7 @@ export class LessonController implements vscode.Disposable {
       await vscode.window.showTextDocument(LessonFileSystemProvider.uri(lesson.id, f.path), { preview: false, preserveFocus: true });
     }
     await this.showReadme(LessonFileSystemProvider.uri(lesson.id, readmeName()));
+    markDone('openLesson');
   }
 
   private async showReadme(uri: vscode.Uri): Promise<void> {

@@ -61,6 +61,7 @@ export function panelStrings(): Record<string, string> {
     ['Send encoding', vscode.l10n.t('Send encoding')],
     ['Send file…', vscode.l10n.t('Send file…')],
     ['Sent {0} bytes.', vscode.l10n.t('Sent {0} bytes.')],
+    ['Nothing sent or received yet. Type in the box below and press Enter to send; what arrives shows here.', vscode.l10n.t('Nothing sent or received yet. Type in the box below and press Enter to send; what arrives shows here.')],
     ['Destination (host:port)', vscode.l10n.t('Destination (host:port)')],
     ['Destination (host:port); Up/Down recalls recent ones', vscode.l10n.t('Destination (host:port); Up/Down recalls recent ones')],
     ['host:port to send to', vscode.l10n.t('host:port to send to')],

@@ -20,7 +20,7 @@ export const EVENT_INTERVAL_MS = 50;
 
 export const panelEncodings: readonly string[] = encodings;
 
-export function sessionInfo(s: Session, lang: ErrorLanguage): SessionInfo {
+export function sessionInfo(s: Session, lang: ErrorLanguage, encoding = s.encoding ?? 'utf-8'): SessionInfo {
   const state = s.state;
   const closed = state === 'closed' || state === 'failed';
   return {
@@ -32,6 +32,7 @@ export function sessionInfo(s: Session, lang: ErrorLanguage): SessionInfo {
     error: s.error ? { code: s.error.code, message: localizeError(s.error, lang) } : undefined,
     multiPeer: s.kind === 'tcp-server' || s.kind === 'unix-server' || s.kind === 'udp',
     canSend: !closed && state !== 'connecting' && state !== 'half-closed-by-us',
+    encoding,
     udp: s instanceof UdpSession ? { defaultTarget: s.remotePort !== undefined ? formatAddress(s.remoteAddress ?? '127.0.0.1', s.remotePort) : undefined, lastPeer: s.lastPeerAddress } : undefined,
   };
 }
@@ -74,6 +75,8 @@ export class SessionPanelModel extends Disposable {
   constructor(
     readonly session: Session,
     private readonly lang: ErrorLanguage,
+    /** The session's encoding as the manager resolves it (its own, its server's, the default). */
+    readonly encodingOf: (s: Session) => string = (s) => s.encoding ?? 'utf-8',
   ) {
     super();
     this.own(session.transcript.onDidGrow(() => this.scheduleGrow()));
@@ -102,7 +105,7 @@ export class SessionPanelModel extends Disposable {
 
   private stateChanged(): void {
     if (this.isDisposed) return;
-    const info = sessionInfo(this.session, this.lang);
+    const info = this.info();
     if (info.closed) {
       this.stopRepeat();
       if (this.closedSent) return;
@@ -243,6 +246,23 @@ export class SessionPanelModel extends Disposable {
         return this.startRepeat(req.spec, req.intervalMs, req.count);
       case 'stopRepeat':
         return this.stopRepeat();
+      case 'setEncoding':
+        return this.setEncoding(req.encoding);
+    }
+  }
+
+  /** The panel's view of the session (state, encoding, UDP destinations). */
+  info(): SessionInfo {
+    return sessionInfo(this.session, this.lang, this.encodingOf(this.session));
+  }
+
+  /** One encoding per session: chosen here, it is the one the send bar, the conversation and the palette use. */
+  setEncoding(encoding: string): PanelResponses['setEncoding'] {
+    try {
+      this.session.setEncoding(encoding);
+      return { ok: true };
+    } catch (e) {
+      return { ok: false, error: toInputError(e, this.lang) };
     }
   }
 }

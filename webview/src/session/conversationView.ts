@@ -21,6 +21,8 @@ export class ConversationView {
   readonly element: HTMLElement;
   private readonly list: HTMLElement;
   private readonly dropped: HTMLElement;
+  /** Said while nothing was sent or received, so an empty pane does not look broken. */
+  private readonly empty: HTMLElement;
   private readonly earlier: HTMLElement;
   private nextSeq = 0;
   private firstShown = -1;
@@ -57,7 +59,8 @@ export class ConversationView {
       e.preventDefault();
       items[next].focus();
     });
-    this.element.append(this.dropped, this.earlier, this.list);
+    this.empty = h('div', 'conv-note conv-empty', t('Nothing sent or received yet. Type in the box below and press Enter to send; what arrives shows here.'));
+    this.element.append(this.dropped, this.earlier, this.empty, this.list);
     parent.append(this.element);
   }
 
@@ -148,6 +151,7 @@ export class ConversationView {
     this.dropped.hidden = tr.droppedChunks === 0;
     this.dropped.textContent = tr.droppedChunks ? t('{0} older chunks ({1} bytes) were dropped from the transcript.', tr.droppedChunks, tr.droppedBytes) : '';
     this.earlier.hidden = !(this.firstShown > tr.firstSeq);
+    this.empty.hidden = tr.nextSeq > 0;
   }
 
   /** Marks and scrolls to the shown chunk holding stream offset `offset` (a byte clicked in the hex viewer). */

@@ -29,6 +29,7 @@ const HISTORY = 50;
 export class SendBar {
   readonly element: HTMLElement;
   private readonly input: TextFieldLike;
+  private readonly enc: SelectLike;
   /** UDP only: host:port; empty sends to the default destination, else back to the last sender (as the session does). */
   private readonly dest: TextFieldLike;
   private udp = false;
@@ -96,6 +97,9 @@ export class SendBar {
       });
     bind(mode, 'mode');
     bind(enc, 'encoding');
+    // the session has one encoding: choosing it here chooses it for the conversation too
+    enc.addEventListener('change', () => void this.client.call({ type: 'setEncoding', encoding: enc.value }));
+    this.enc = enc;
     bind(eol, 'lineEnding');
     bind(framing, 'framing');
 
@@ -146,6 +150,14 @@ export class SendBar {
     for (const b of [this.sendBtn, this.fileBtn, this.repeatBtn]) b.toggleAttribute('disabled', !enabled);
     this.input.toggleAttribute('disabled', !enabled);
     if (!enabled && reason) this.status.textContent = reason;
+  }
+
+  /** The session's encoding, chosen elsewhere (the conversation's dropdown, the palette). */
+  setEncoding(encoding: string): void {
+    if (this.state.encoding === encoding) return;
+    this.state.encoding = encoding;
+    this.enc.value = encoding;
+    this.scheduleValidate();
   }
 
   /** Shows the destination box for a UDP socket, saying where an empty box sends (the default destination, else the last sender). */

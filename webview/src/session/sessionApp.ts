@@ -52,11 +52,12 @@ export async function startSessionApp(root: HTMLElement): Promise<void> {
   const saved = api.getState() as Partial<PanelState> | undefined;
   const state: PanelState = {
     render: saved?.render ?? 'text',
-    encoding: saved?.encoding && init.encodings.includes(saved.encoding) ? saved.encoding : init.encoding,
+    // one encoding per session, kept by the extension: the conversation and the send bar both use it
+    encoding: init.session.encoding,
     timeMode: saved?.timeMode ?? 'absolute',
     bytesPerRow: saved?.bytesPerRow ?? 'auto',
     layout: saved?.layout ?? 'auto',
-    send: { mode: 'text', encoding: init.encoding, lineEnding: 'none', framing: 'raw', history: [], intervalMs: 1000, count: 10, ...saved?.send },
+    send: { mode: 'text', lineEnding: 'none', framing: 'raw', history: [], intervalMs: 1000, count: 10, ...saved?.send, encoding: init.session.encoding },
     selection: saved?.selection,
   };
   const save = () => api.setState(state);
@@ -155,7 +156,10 @@ function buildLayout(root: HTMLElement, init: InitInfo, state: PanelState, save:
       void conversation.rerender();
     });
   rerenderOn(render, (v) => (state.render = v as 'text' | 'hex'));
-  rerenderOn(encoding, (v) => (state.encoding = v));
+  rerenderOn(encoding, (v) => {
+    state.encoding = v;
+    void client.call({ type: 'setEncoding', encoding: v });
+  });
   rerenderOn(time, (v) => (state.timeMode = v as TimeMode));
 
   // ---- hex pane ----
@@ -348,6 +352,14 @@ function buildLayout(root: HTMLElement, init: InitInfo, state: PanelState, save:
     banner.textContent = s.closed ? (s.error ? t('This session is closed ({0}: {1}). The transcript stays readable.', s.error.code, s.error.message) : t('This session is closed. The transcript stays readable.')) : '';
     sendBar.setEnabled(s.canSend && !s.closed, s.closed ? t('Closed sessions cannot send.') : undefined);
     sendBar.setUdpTargets(s.udp);
+    // the session's encoding changed (here, in the send bar, or from the palette): both dropdowns and the text follow
+    if (s.encoding !== state.encoding) {
+      state.encoding = s.encoding;
+      encoding.value = s.encoding;
+      sendBar.setEncoding(s.encoding);
+      save();
+      void conversation.rerender();
+    }
     document.body.dataset.sessionState = s.state;
   };
 
