@@ -266,7 +266,7 @@ export function registerCaptures(context: vscode.ExtensionContext, sessions?: Se
     let sessionId = typeof a.sessionId === 'string' ? a.sessionId : typeof a.id === 'string' && typeof a.kind === 'string' ? a.id : undefined;
     if (!sessionId) {
       const candidates = sessions.all().filter((s) => !s.kind.startsWith('unix'));
-      const pick = await vscode.window.showQuickPick(candidates.map((s) => ({ label: s.label, description: s.kind, id: s.id })), { title: vscode.l10n.t('Capture which connection?') });
+      const pick = await vscode.window.showQuickPick(candidates.map((s) => ({ label: s.label, description: s.kind, id: s.id })), { title: vscode.l10n.t('Capture which connection?'), ignoreFocusOut: true });
       sessionId = pick?.id;
     }
     if (!sessionId) return undefined;

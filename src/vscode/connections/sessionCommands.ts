@@ -173,7 +173,7 @@ export class SessionCommands {
       sink: vscode.l10n.t('counts and discards'),
       'print-only': vscode.l10n.t('shows what arrives, never answers'),
     };
-    const picked = await vscode.window.showQuickPick(serverModes.map((m) => ({ label: modeText(m), description: m === current ? `${descriptions[m]} · ${vscode.l10n.t('current')}` : descriptions[m], mode: m })), { title: vscode.l10n.t('Server behaviour') });
+    const picked = await vscode.window.showQuickPick(serverModes.map((m) => ({ label: modeText(m), description: m === current ? `${descriptions[m]} · ${vscode.l10n.t('current')}` : descriptions[m], mode: m })), { title: vscode.l10n.t('Server behaviour'), ignoreFocusOut: true });
     return picked?.mode;
   }
 
@@ -277,7 +277,7 @@ export class SessionCommands {
       if (arg === undefined) {
         const unbound = { label: vscode.l10n.t('Unbound'), description: vscode.l10n.t('send only; the OS picks a port on the first send'), bind: false };
         const bind = { label: vscode.l10n.t('Bind to a port…'), description: vscode.l10n.t('receive datagrams on host:port'), bind: true };
-        const pick = await vscode.window.showQuickPick([bind, unbound], { title: vscode.l10n.t('Open UDP Socket') });
+        const pick = await vscode.window.showQuickPick([bind, unbound], { title: vscode.l10n.t('Open UDP Socket'), ignoreFocusOut: true });
         if (!pick) return undefined;
         if (pick.bind) {
           const t = await this.askTarget('udp', vscode.l10n.t('Open UDP Socket: port or host:port to bind'), vscode.l10n.t('9000 (binds 127.0.0.1), 0 picks a free port'), validateHostPort(true), '0');
@@ -370,7 +370,7 @@ export class SessionCommands {
       return undefined;
     }
     if (candidates.length === 1) return candidates[0];
-    const picked = await vscode.window.showQuickPick(candidates.map((s) => ({ ...sessionPickItem(s), s })), { title, matchOnDescription: true });
+    const picked = await vscode.window.showQuickPick(candidates.map((s) => ({ ...sessionPickItem(s), s })), { title, matchOnDescription: true, ignoreFocusOut: true });
     return picked?.s;
   }
 

@@ -87,7 +87,7 @@ export class LessonController implements vscode.Disposable {
     }
     const choice = await vscode.window.showQuickPick(
       this.lessons().map((l) => ({ label: lessonTitle(l), description: l.summary[lang], lesson: l })),
-      { title: vscode.l10n.t('Pick a lesson'), matchOnDescription: true },
+      { title: vscode.l10n.t('Pick a lesson'), matchOnDescription: true, ignoreFocusOut: true },
     );
     return choice?.lesson;
   }
@@ -95,11 +95,11 @@ export class LessonController implements vscode.Disposable {
   // ---------- open ----------
 
   async open(lesson: Lesson): Promise<void> {
+    markDone('openLesson'); // a lesson was chosen (a cancelled pick never gets here)
     for (const f of lesson.files.filter((x) => x.role !== 'helper')) {
       await vscode.window.showTextDocument(LessonFileSystemProvider.uri(lesson.id, f.path), { preview: false, preserveFocus: true });
     }
     await this.showReadme(LessonFileSystemProvider.uri(lesson.id, readmeName()));
-    markDone('openLesson');
   }
 
   private async showReadme(uri: vscode.Uri): Promise<void> {
