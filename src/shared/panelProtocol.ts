@@ -25,6 +25,8 @@ export interface SessionInfo {
   /** Servers and UDP sockets: which peer each chunk came from matters. */
   readonly multiPeer: boolean;
   readonly canSend: boolean;
+  /** What the session is in the user's words ("client from port 51234"); the header shows it instead of `kind`. */
+  readonly role?: string;
   /** The session's one encoding, for sending and for showing (changeable from either dropdown or the palette). */
   readonly encoding: string;
   /** UDP sockets: where a send goes when the send bar names no destination. */
@@ -171,6 +173,7 @@ export function isSendSpec(v: unknown): v is SendSpec {
     isStr(v.input, MAX_INPUT) &&
     isOneOf(v.mode, INPUT_MODES) &&
     isStr(v.encoding, 40) &&
+    (v.role === undefined || isStr(v.role, 200)) &&
     isOneOf(v.lineEnding, LINE_ENDINGS) &&
     isOneOf(v.framing, FRAMINGS) &&
     (v.to === undefined || isStr(v.to, 300))

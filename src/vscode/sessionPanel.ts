@@ -9,6 +9,7 @@ import { errorLanguageFor } from '../core/errors';
 import { createPanelHost, type InitInfo, type PanelRequest, type SendResult } from '../shared/panelProtocol';
 import type { RpcEnvelope } from '../shared/rpc';
 import { registerCommand } from './commands';
+import { roleText, sessionPickItem } from './connections/connectionsTreeProvider';
 import { panelEncodings, SessionPanelModel, toInputError, transcriptInfo } from './panel/sessionPanelModel';
 import { panelStrings } from './panel/panelStrings';
 import { webviewHtml } from './panel/webviewHtml';
@@ -38,7 +39,7 @@ class SessionPanel implements vscode.Disposable {
     private readonly onDispose: () => void,
   ) {
     const lang = errorLanguageFor(vscode.env.language);
-    this.model = new SessionPanelModel(session, lang, encodingOf);
+    this.model = new SessionPanelModel(session, lang, encodingOf, roleText);
     const root = vscode.Uri.joinPath(extensionUri, 'dist', 'webview');
     this.panel = vscode.window.createWebviewPanel(sessionPanelViewType, vscode.l10n.t('Session {0}', session.label), { viewColumn: column, preserveFocus }, {
       enableScripts: true,
@@ -241,8 +242,9 @@ export function registerSessionPanel(context: vscode.ExtensionContext, manager: 
         return false;
       }
       const pick = await vscode.window.showQuickPick(
-        sessions.map((s) => ({ label: s.label, description: `${s.kind} · ${s.state}`, id: s.id })),
-        { placeHolder: vscode.l10n.t('Which session should the panel show?') },
+        // live ones first, each in plain words with both ends
+        [...sessions.filter((s) => s.isAlive), ...sessions.filter((s) => !s.isAlive)].map((s) => ({ ...sessionPickItem(s), id: s.id })),
+        { placeHolder: vscode.l10n.t('Which session should the panel show?'), matchOnDescription: true },
       );
       if (!pick) return false;
       id = pick.id;

@@ -709,3 +709,26 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.exit(130);
   });
 }
+
+/**
+ * Right-clicks a Connections row and runs one entry of its context menu. A busy workbench can swallow the click while
+ * the menu is still settling: then the entry is chosen with the keyboard.
+ */
+export async function contextMenu(page: Page, row: RegExp, entry: string): Promise<void> {
+  await treeRow(page, row).click({ button: 'right' });
+  const item = page.locator('.context-view .action-label', { hasText: entry }).first();
+  await item.waitFor({ timeout: 15_000 });
+  await page.waitForTimeout(300); // a menu ignores clicks in its first moments (the right-click's mouseup)
+  await item.click();
+  const menu = page.locator('.context-view .monaco-menu');
+  if (!(await menu.waitFor({ state: 'hidden', timeout: 3_000 }).then(() => true, () => false))) {
+    await item.hover();
+    await page.keyboard.press('Enter');
+    await menu.waitFor({ state: 'hidden', timeout: 5_000 });
+  }
+}
+
+/** The visible text of the active terminal (DOM renderer). */
+export async function terminalText(page: Page): Promise<string> {
+  return page.evaluate(() => [...document.querySelectorAll('.terminal-wrapper.active .xterm-rows > div')].map((d) => d.textContent ?? '').join('\n'));
+}

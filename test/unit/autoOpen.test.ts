@@ -66,5 +66,7 @@ describe('panels that open by themselves (issue 13 item 3), on real sessions', (
     assert.equal(shouldAutoOpen(e1, facts({ autoOpenedNow: 4 })), false, 'cap');
     assert.equal(shouldAutoOpen(e1, facts({ setting: 'off' })), false);
     assert.equal(shouldAutoOpen(e1, facts({ setting: 'background' })), true);
+    // the server itself, whose transcript gathers what its connections receive, never opens one
+    assert.equal(shouldAutoOpen(echo, facts()), false, 'a server');
   });
 });

@@ -32,6 +32,8 @@ export interface AutoOpenFacts {
 /** Whether `s`, which just received its first data, should get a panel by itself. */
 export function shouldAutoOpen(s: Session, f: AutoOpenFacts): boolean {
   if (f.setting === 'off' || f.openPanels.has(s.id) || f.autoOpenedNow >= f.cap) return false;
+  // a server's transcript gathers its connections': the connection that spoke gets the panel, not the server too
+  if (s.kind === 'tcp-server' || s.kind === 'unix-server') return false;
   const server = s.parentId !== undefined ? f.get(s.parentId) : undefined;
   // a sink only swallows; its connections are not worth a tab each
   if (s.mode === 'sink' || server?.mode === 'sink') return false;

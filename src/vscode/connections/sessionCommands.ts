@@ -9,12 +9,13 @@ import { buildPayload, parseLineEnding } from '../../core/codec/payload';
 import { errorLanguageFor, formatAddress, localizeError, SocketLabError } from '../../core/errors';
 import { ServerMode, serverModes, Session } from '../../core/sessions/session';
 import { UdpSession } from '../../core/sessions/udpSession';
+import { ListenerSession } from '../../core/sessions/listenerSession';
 import { checkPort, isLoopback, parseHostPort, SessionManager } from '../../core/sessions/sessionManager';
 import { checkUnixPath, sharedSocketDir } from '../../core/sessions/unixPath';
 import { readSocketTableShared } from '../../core/ossockets/socketTable';
 import { connectableHost } from '../../core/ossockets/socketText';
 import { registerCommand } from '../commands';
-import { modeText, sessionPickItem } from './connectionsTreeProvider';
+import { modeText, roleText, sessionPickItem } from './connectionsTreeProvider';
 import { requireTrust } from '../trust';
 
 const RECENT_KEY = 'socketLab.recentTargets';
@@ -89,7 +90,10 @@ export class SessionCommands {
     qp.ignoreFocusOut = true;
     qp.matchOnDescription = true;
     const recentText = vscode.l10n.t('recent');
-    const recent: TargetItem[] = this.recents(kind).filter((r) => validate(r) === undefined).map((r) => ({ label: r, description: recentText, target: r }));
+    // a recent server port that one of our live servers holds would only fail: leave it out
+    const held = new Set(this.manager.all().filter((x) => x.isAlive && (x.kind === 'tcp-server' || x.kind === 'udp')).map((x) => String(x.localPort)));
+    const free = (r: string) => !(kind === 'tcpServer' || kind === 'udp') || !held.has(r.replace(/^.*:/, ''));
+    const recent: TargetItem[] = this.recents(kind).filter((r) => validate(r) === undefined && free(r)).map((r) => ({ label: r, description: recentText, target: r }));
     let suggested: TargetItem[] = [];
     const render = () => {
       const typed = qp.value.trim();
@@ -205,13 +209,23 @@ export class SessionCommands {
   }
 
   /** Runs a start/connect, shows a failure's sentence, and returns the session id (undefined on failure). */
-  private async open(start: () => Promise<Session>): Promise<string | undefined> {
+  private async open(start: () => Promise<Session>, port?: number): Promise<string | undefined> {
     try {
       const s = await start();
       return s.id;
     } catch (e) {
-      void vscode.window.showErrorMessage(userMessage(e));
-      return undefined;
+      // the port is held by one of our own servers: say so (the OS would name the editor's own process) and offer to stop it
+      const own = (e as { code?: unknown }).code === 'EADDRINUSE' && port ? this.manager.all().find((x) => x.isAlive && x.parentId === undefined && x.localPort === port && x.kind !== 'tcp-client' && x.kind !== 'unix-client') : undefined;
+      if (!own) {
+        void vscode.window.showErrorMessage(userMessage(e));
+        return undefined;
+      }
+      const stop = vscode.l10n.t('Stop It and Start Again');
+      const answer = await vscode.window.showErrorMessage(vscode.l10n.t('Port {0} is taken by Socket Lab\'s own {1} ({2}).', port ?? 0, roleText(own), own.label), stop);
+      if (answer !== stop) return undefined;
+      own.close();
+      await new Promise((r) => setTimeout(r, 100));
+      return this.open(start);
     }
   }
 
@@ -233,7 +247,7 @@ export class SessionCommands {
       host = host?.trim() || '127.0.0.1';
       if (!(await this.confirmBind(host, args))) return undefined;
       const framing = this.framing(args);
-      const id = await this.open(() => this.manager.startTcpServer({ host, port, mode: mode ?? 'manual', framing }));
+      const id = await this.open(() => this.manager.startTcpServer({ host, port, mode: mode ?? 'manual', framing }), port);
       if (id) await this.remember('tcpServer', host === '127.0.0.1' ? String(port) : formatAddress(host, port));
       // port 0: the OS chose one; say which, with the two things one does next (a row cuts it off)
       const started = id ? this.manager.get(id) : undefined;
@@ -251,7 +265,7 @@ export class SessionCommands {
       let host = str(args.host);
       let port: number;
       if (args.port === undefined) {
-        const t = await this.askTarget('tcpConnect', vscode.l10n.t('Connect TCP Client: host:port'), '127.0.0.1:8000', validateHostPort(false), '127.0.0.1:', () => this.listeners());
+        const t = await this.askTarget('tcpConnect', vscode.l10n.t('Connect TCP Client: host:port'), vscode.l10n.t('host:port, or a port on 127.0.0.1'), validateHostPort(false), '', () => this.listeners());
         if (t === undefined) return undefined;
         const hp = parseHostPort(t, false);
         host = hp.host ?? host;
@@ -428,7 +442,8 @@ export class SessionCommands {
   /** `socketLab.session.send {sessionId?, text?|hex?|escapes?, encoding?, lineEnding?, host?, port?}` → bytes sent. */
   async send(arg?: unknown, inputKind: 'text' | 'hex' = 'text'): Promise<number | undefined> {
     const args = argsOf(arg);
-    const s = await this.pickSession(args, (x) => x.isAlive && x.state !== 'connecting', vscode.l10n.t('Send to which session?'));
+    const canSend = (x: Session) => x.isAlive && x.state !== 'connecting' && !(x instanceof ListenerSession && !x.children.some((c) => c.isAlive));
+    const s = await this.pickSession(args, canSend, vscode.l10n.t('Send to which session?'));
     if (!s || !(await this.askUdpDestination(s, args))) return undefined;
     try {
       let encoding = checkEncoding(this.encoding(args, s));

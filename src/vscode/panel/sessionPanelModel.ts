@@ -77,6 +77,8 @@ export class SessionPanelModel extends Disposable {
     private readonly lang: ErrorLanguage,
     /** The session's encoding as the manager resolves it (its own, its server's, the default). */
     readonly encodingOf: (s: Session) => string = (s) => s.encoding ?? 'utf-8',
+    /** What the session is, in the user's words ("client from port 51234"), for the panel's header. */
+    private readonly roleOf?: (s: Session) => string,
   ) {
     super();
     this.own(session.transcript.onDidGrow(() => this.scheduleGrow()));
@@ -253,7 +255,8 @@ export class SessionPanelModel extends Disposable {
 
   /** The panel's view of the session (state, encoding, UDP destinations). */
   info(): SessionInfo {
-    return sessionInfo(this.session, this.lang, this.encodingOf(this.session));
+    const info = sessionInfo(this.session, this.lang, this.encodingOf(this.session));
+    return this.roleOf ? { ...info, role: this.roleOf(this.session) } : info;
   }
 
   /** One encoding per session: chosen here, it is the one the send bar, the conversation and the palette use. */

@@ -31,7 +31,7 @@ describe('Capture then Connect (issue 13 item 5)', function () {
   it('the packet panel starts with the SYN / SYN-ACK / ACK of the connection it opened', async () => {
     const page = vsc.page;
     await openSocketLabView(page);
-    await runCommand(page, 'Socket Lab: Capture then Connect TCP Client');
+    await runCommand(page, 'Socket Lab: Connect TCP Client with Capture');
     await answerInputBox(page, `127.0.0.1:${port}`);
     const rows = await infoRows(page, port);
     assert.match(rows[0], new RegExp(`→ ${port} \\[SYN\\] Seq=0 `), rows.join('\n'));

@@ -3,7 +3,7 @@
 import * as assert from 'node:assert/strict';
 import * as net from 'node:net';
 import type { Frame } from 'playwright-core';
-import { answerInputBox, findFrame, openSocketLabView, runCommand, treeRow, useVsCode, waitFor, waitForQuickInput } from '../harness';
+import { answerInputBox, contextMenu, findFrame, openSocketLabView, runCommand, treeRow, useVsCode, waitFor, waitForQuickInput } from '../harness';
 
 describe('one encoding per session (issue 13 item 10)', function () {
   const vsc = useVsCode({ trusted: true });
@@ -57,17 +57,7 @@ describe('one encoding per session (issue 13 item 10)', function () {
     const closed = treeRow(page, new RegExp(`127\\.0\\.0\\.1:${port}\\s*closed`));
     await closed.waitFor({ timeout: 20_000 });
     const before = accepted;
-    await closed.click({ button: 'right' });
-    const item = page.locator('.context-view .action-label', { hasText: 'Reconnect' }).first();
-    await item.waitFor({ timeout: 15_000 });
-    await page.waitForTimeout(500); // a menu ignores clicks in its first moments
-    await item.click();
-    // a busy workbench can swallow the click while the menu settles: only then choose it with the keyboard
-    const menu = page.locator('.context-view .monaco-menu');
-    if (!(await menu.waitFor({ state: 'hidden', timeout: 3_000 }).then(() => true, () => false))) {
-      await item.hover();
-      await page.keyboard.press('Enter');
-    }
+    await contextMenu(page, new RegExp(`127\\.0\\.0\\.1:${port}\\s*closed`), 'Reconnect');
     await treeRow(page, new RegExp(`127\\.0\\.0\\.1:${port}\\s*open`)).waitFor({ timeout: 20_000 });
     await waitFor('the server to accept a second connection', async () => accepted, (n) => n === before + 1);
   });

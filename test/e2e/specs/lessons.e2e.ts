@@ -4,11 +4,7 @@ import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import type { Page } from 'playwright-core';
-import {
-  answerInputBox, contributedCommand, editorTab, installedExtensionDir, openSocketLabView, paletteHas, pickQuickItem,
-  runCommand, screenshot, treeRow,
-  useVsCode, viewPane, waitForNotification,
-} from '../harness';
+import { answerInputBox, contributedCommand, editorTab, installedExtensionDir, openSocketLabView, paletteHas, pickQuickItem, runCommand, screenshot, terminalText, treeRow, useVsCode, viewPane, waitForNotification } from '../harness';
 
 /** Expands a view pane of the Socket Lab container if it is collapsed. */
 async function expandView(page: Page, name: string): Promise<void> {
@@ -36,11 +32,6 @@ async function waitFor(check: () => Promise<boolean> | boolean, what: string, ms
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 250));
   }
-}
-
-/** The visible text of the active terminal (DOM renderer). */
-async function terminalText(page: Page): Promise<string> {
-  return page.evaluate(() => [...document.querySelectorAll('.terminal-wrapper.active .xterm-rows > div')].map((d) => d.textContent ?? '').join('\n'));
 }
 
 describe('lessons', function () {

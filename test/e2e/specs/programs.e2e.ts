@@ -4,7 +4,7 @@ import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as net from 'node:net';
 import type { Page } from 'playwright-core';
-import { clearNotifications, commandTitle, openSocketLabView, runCommand, treeRow, treeRows, useVsCode, waitForNotification } from '../harness';
+import { clearNotifications, commandTitle, contextMenu, openSocketLabView, runCommand, treeRows, useVsCode, waitForNotification } from '../harness';
 
 function freePort(): number {
   const script = "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{process.stdout.write(String(s.address().port));s.close()})";
@@ -79,18 +79,6 @@ async function waitForRow(page: Page, re: RegExp, timeoutMs = 30_000): Promise<s
 
 async function rowsMatching(page: Page, re: RegExp): Promise<string[]> {
   return (await treeRows(page, 'Connections').catch(() => [] as string[])).filter((r) => re.test(r));
-}
-
-async function contextMenu(page: Page, row: RegExp, entry: string): Promise<void> {
-  await treeRow(page, row).click({ button: 'right' });
-  const item = page.locator('.context-view .action-label', { hasText: entry }).first();
-  await item.waitFor({ timeout: 10_000 });
-  await item.click();
-  const menu = page.locator('.context-view .monaco-menu');
-  if (!(await menu.waitFor({ state: 'hidden', timeout: 3_000 }).then(() => true, () => false))) {
-    await item.hover();
-    await page.keyboard.press('Enter');
-  }
 }
 
 describe('programs run with Socket Lab: end, stop, run twice', function () {

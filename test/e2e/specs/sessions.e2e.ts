@@ -2,23 +2,7 @@
 // from the tree's context menu, read the byte counts in the tree; a refused connection shows its sentence.
 import * as assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
-import { answerInputBox, openSocketLabView, pickQuickItem, runCommand, treeRow, treeRows, useVsCode, waitForNotification } from '../harness';
-
-/** Right-clicks a Connections row and runs one entry of its context menu. */
-async function contextMenu(page: Page, row: RegExp, entry: string): Promise<void> {
-  await treeRow(page, row).click({ button: 'right' });
-  const item = page.locator('.context-view .action-label', { hasText: entry }).first();
-  await item.waitFor({ timeout: 10_000 });
-  await item.click();
-  // A busy workbench can swallow the click while the menu is still settling: then choose it with the keyboard.
-  const menu = page.locator('.context-view .monaco-menu');
-  const closed = await menu.waitFor({ state: 'hidden', timeout: 3_000 }).then(() => true, () => false);
-  if (!closed) {
-    await item.hover();
-    await page.keyboard.press('Enter');
-    await menu.waitFor({ state: 'hidden', timeout: 5_000 });
-  }
-}
+import { answerInputBox, contextMenu, openSocketLabView, pickQuickItem, runCommand, treeRow, treeRows, useVsCode, waitForNotification } from '../harness';
 
 /** Waits until a Connections row matching `re` is shown (the tree refreshes a few times per second). */
 async function rowMatching(page: Page, re: RegExp, timeout = 15_000): Promise<string> {
@@ -53,7 +37,7 @@ describe('sessions', function () {
     assert.match(server, /listening · ↑0 B ↓0 B · echo/);
 
     await runCommand(page, 'Socket Lab: Connect TCP Client');
-    await inputValueIs(page, '127.0.0.1:');
+    await inputValueIs(page, '');
     await answerInputBox(page, `127.0.0.1:${port}`);
     const client = new RegExp(`127\\.0\\.0\\.1:${port}\\s*open`);
     await rowMatching(page, client);
@@ -81,7 +65,7 @@ describe('sessions', function () {
     const page = vsc.page;
     await runCommand(page, 'Socket Lab: Connect TCP Client');
     // a recent target and the live server are suggested, but typed text is taken at once (issue 13 item 2)
-    await inputValueIs(page, '127.0.0.1:');
+    await inputValueIs(page, '');
     const suggestions = page.locator('.quick-input-widget .quick-input-list .monaco-list-row');
     await suggestions.filter({ hasText: /Socket Lab server · echo/ }).first().waitFor({ timeout: 15_000 });
     await answerInputBox(page, '127.0.0.1:1');
@@ -100,5 +84,17 @@ describe('sessions', function () {
     await runCommand(page, 'Socket Lab: Clear Closed');
     await treeRow(page, /127\.0\.0\.1:1\s*failed/).waitFor({ state: 'detached', timeout: 10_000 });
     assert.ok((await treeRows(page)).some((r) => /listening/.test(r)));
+  });
+
+  it("a second server on a port Socket Lab's own server holds names that server, not the editor's process, and can replace it", async () => {
+    const page = vsc.page;
+    const rows = await treeRows(page, 'Connections', 1);
+    const port = /127\.0\.0\.1:(\d+)/.exec(rows.find((r) => /listening/.test(r))!)![1];
+    await runCommand(page, 'Socket Lab: Start TCP Server');
+    await answerInputBox(page, port);
+    await pickQuickItem(page, 'upper');
+    const toast = await waitForNotification(page, new RegExp(`Port ${port} is taken by Socket Lab's own TCP server · echo`));
+    await toast.locator('.monaco-button', { hasText: 'Stop It and Start Again' }).click();
+    await rowMatching(page, new RegExp(`127\\.0\\.0\\.1:${port}\\s*listening · ↑0 B ↓0 B · upper`));
   });
 });

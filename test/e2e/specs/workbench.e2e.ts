@@ -5,8 +5,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import type { Page } from 'playwright-core';
-import { editorTab, findFrame, openSocketLabView, pickQuickItem, repoRoot, runCommand, treeRow, useVsCode } from '../harness';
+import { editorTab, findFrame, openSocketLabView, pickQuickItem, repoRoot, runCommand, terminalText, treeRow, useVsCode } from '../harness';
 
 const FIXTURE = path.join(repoRoot, 'test', 'fixtures', 'packetPanel', 'loopbackTcp.pcapng');
 const { version } = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string };
@@ -17,11 +16,6 @@ async function waitFor(check: () => Promise<boolean> | boolean, what: string, ms
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 250));
   }
-}
-
-/** The visible text of the active terminal (DOM renderer: gpuAcceleration off). */
-async function terminalText(page: Page): Promise<string> {
-  return page.evaluate(() => [...document.querySelectorAll('.terminal-wrapper.active .xterm-rows > div')].map((d) => d.textContent ?? '').join('\n'));
 }
 
 /** A port nobody listens on right now, known before the window starts (tasks.json is written with it). */

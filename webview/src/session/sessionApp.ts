@@ -343,7 +343,7 @@ function buildLayout(root: HTMLElement, init: InitInfo, state: PanelState, save:
 
   const updateHeader = (s: SessionInfo, tr: TranscriptInfo) => {
     title.textContent = s.label;
-    kind.textContent = s.kind;
+    kind.textContent = s.role ?? s.kind;
     badge.textContent = s.state;
     badge.dataset.state = s.state;
     const bytes = tr.endOffset;
