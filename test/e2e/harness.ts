@@ -732,3 +732,21 @@ export async function contextMenu(page: Page, row: RegExp, entry: string): Promi
 export async function terminalText(page: Page): Promise<string> {
   return page.evaluate(() => [...document.querySelectorAll('.terminal-wrapper.active .xterm-rows > div')].map((d) => d.textContent ?? '').join('\n'));
 }
+
+/**
+ * Opens a session's panel by clicking its Connections row, and returns the panel's frame (found by `selector`).
+ * VS Code forgets a row's click command when the tree refreshes that row, so a click that lands while the row is
+ * being refreshed does nothing (a user clicks again): up to three clicks, five seconds apart.
+ */
+export async function openFromTree(page: Page, row: Locator, selector: string): Promise<Frame> {
+  await row.waitFor({ timeout: 20_000 });
+  for (let attempt = 1; ; attempt++) {
+    await row.click();
+    try {
+      return await findFrame(page, selector, attempt < 3 ? 5_000 : 30_000);
+    } catch (e) {
+      if (attempt >= 3) throw e;
+    }
+  }
+}
+

@@ -421,6 +421,8 @@ describe('sessions: UDP', () => {
       peer.send('HI', u.localPort!, '127.0.0.1');
       await until(u, () => u.transcript.counters.bytesIn === 2);
       assert.equal(u.lastPeerAddress, `127.0.0.1:${peer.address().port}`);
+      // both ends in the label: the destination stays in sight once the socket is bound
+      assert.equal(u.label, `127.0.0.1:${u.localPort} → 127.0.0.1:${peer.address().port}`);
       u.setMode('upper');
       peer.send('abc', u.localPort!, '127.0.0.1');
       await new Promise<void>((r) => peer.once('message', () => r()));

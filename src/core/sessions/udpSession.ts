@@ -44,9 +44,10 @@ export class UdpSession extends Session {
   }
 
   get label(): string {
-    if (this.bound) return formatAddress(this.localAddress, this.localPort);
-    if (this.remoteAddress && this.remotePort !== undefined) return `→ ${formatAddress(this.remoteAddress, this.remotePort)}`;
-    return 'udp (unbound)';
+    // both ends when both are known: two sockets sending to one server stay apart, and the destination stays in sight
+    const to = this.remoteAddress && this.remotePort !== undefined ? `→ ${formatAddress(this.remoteAddress, this.remotePort)}` : undefined;
+    if (this.bound) return to ? `${formatAddress(this.localAddress, this.localPort)} ${to}` : formatAddress(this.localAddress, this.localPort);
+    return to ?? 'udp (unbound)';
   }
 
   get state(): SessionState {

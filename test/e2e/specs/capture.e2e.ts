@@ -222,9 +222,10 @@ describe('capture', function () {
     await answerInputBox(page, 'hello from the client');
 
     // Session panels opened on top of it: bring this capture's packet panel (titled by its session) to the front.
-    await editorTab(page, `Packets: 127.0.0.1:${p}`).click();
+    const packetsTab = editorTab(page, `Packets: 127.0.0.1:${p}`);
+    await packetsTab.click();
     // Several packet panels may exist: use the one listing this port's SYN, once the echo is in.
-    const frame = await panelShowing(page, `→ ${p} [SYN]`, 2);
+    const frame = await panelShowing(page, `→ ${p} [SYN]`, 2, () => packetsTab.click());
     const info = (await frame.locator('.pk-row[data-index] .pk-c-info').allInnerTexts()).map((t) => t.trim());
     assert.match(info[0], new RegExp(`→ ${p} \\[SYN\\] Seq=0 `), info.join('\n'));
     assert.match(info[1], new RegExp(`^${p} → \\d+ \\[SYN, ACK\\] Seq=0 Ack=1 `));
@@ -237,9 +238,15 @@ describe('capture', function () {
 });
 
 /** The packet-panel frame whose rows include `text` and at least `pshRows` [PSH, ACK] rows. */
-async function panelShowing(page: Page, text: string, pshRows: number): Promise<Frame> {
+async function panelShowing(page: Page, text: string, pshRows: number, reveal?: () => Promise<void>): Promise<Frame> {
   const deadline = Date.now() + 60_000;
+  let nextReveal = Date.now() + 15_000;
   while (Date.now() < deadline) {
+    // a webview laid out while a new editor group appeared beside it can stay blank until it is shown again
+    if (reveal && Date.now() > nextReveal) {
+      nextReveal = Date.now() + 15_000;
+      await reveal().catch(() => undefined);
+    }
     for (const f of page.frames()) {
       const rows = await f.locator('.pk-row[data-index] .pk-c-info').allInnerTexts().catch(() => [] as string[]);
       if (rows.some((r) => r.includes(text)) && rows.filter((r) => r.includes('[PSH, ACK]')).length >= pshRows) return f;

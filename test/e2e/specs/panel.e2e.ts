@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import type { Frame, Page } from 'playwright-core';
-import { answerInputBox, contributedCommand, editorTab, findFrame, mediaDir, openSocketLabView, runCommand, screenshot, setColorTheme, treeRow, useVsCode, waitFor } from '../harness';
+import { answerInputBox, contributedCommand, editorTab, findFrame, mediaDir, openFromTree, openSocketLabView, runCommand, screenshot, setColorTheme, treeRow, useVsCode, waitFor } from '../harness';
 
 /** A real peer: records what it receives and can answer. */
 function peerServer(): Promise<{ port: number; received: () => Buffer; send: (b: Uint8Array) => void; close: () => void }> {
@@ -77,9 +77,7 @@ describe('session panel', function () {
     await answerInputBox(page, `127.0.0.1:${peer.port}`);
     // click the row once it settled as open (as a user does), not in the moment it changes from connecting
     const row = treeRow(page, new RegExp(`127\\.0\\.0\\.1:${peer.port}\\s*open`), 'Connections');
-    await row.waitFor({ timeout: 20_000 });
-    await row.click();
-    const frame = await findFrame(page, 'body[data-view="session"] .send-input');
+    const frame = await openFromTree(page, row, 'body[data-view="session"] .send-input');
     await frame.locator('body[data-ready="true"]').waitFor({ timeout: 20_000 });
 
     // "hello" as text

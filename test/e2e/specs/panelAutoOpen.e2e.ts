@@ -3,7 +3,7 @@
 import * as assert from 'node:assert/strict';
 import * as net from 'node:net';
 import type { Frame, Page } from 'playwright-core';
-import { answerInputBox, findFrame, openSocketLabView, pickQuickItem, runCommand, treeRow, useVsCode } from '../harness';
+import { answerInputBox, openFromTree, openSocketLabView, pickQuickItem, runCommand, treeRow, useVsCode } from '../harness';
 
 async function typeAndSend(frame: Frame, text: string): Promise<void> {
   const input = frame.locator('.send-input input');
@@ -47,9 +47,7 @@ describe('session panels that open by themselves (issue 13 item 3)', function ()
     await runCommand(page, 'Socket Lab: Connect TCP Client');
     await answerInputBox(page, `127.0.0.1:${port}`);
     const row = treeRow(page, new RegExp(`127\\.0\\.0\\.1:${port}\\s*open`), 'Connections');
-    await row.waitFor({ timeout: 20_000 });
-    await row.click();
-    const frame = await findFrame(page, 'body[data-view="session"][data-ready="true"] .send-input');
+    const frame = await openFromTree(page, row, 'body[data-view="session"][data-ready="true"] .send-input');
     await typeAndSend(frame, 'hello');
     await frame.locator('.chunk.in').first().waitFor({ timeout: 20_000 });
     await page.waitForTimeout(1_000);

@@ -3,7 +3,7 @@
 import * as assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Page } from 'playwright-core';
-import { answerInputBox, findFrame, openSocketLabView, pickQuickItem, runCommand, screenshot, treeRow, useVsCode } from '../harness';
+import { answerInputBox, openFromTree, openSocketLabView, pickQuickItem, runCommand, screenshot, treeRow, useVsCode } from '../harness';
 
 /** python3 UDP server on 127.0.0.1 that answers each datagram upper-cased and prints what it got. */
 function pythonUdpUpper(): Promise<{ port: number; lines: string[]; proc: ChildProcess }> {
@@ -64,8 +64,7 @@ describe('UDP from the UI (issue 13 item 1)', function () {
     await treeRow(page, /↑5 B ↓5 B/).waitFor({ timeout: 20_000 });
 
     // the panel: its destination box says where an empty box sends; a typed one is used
-    await treeRow(page, /↑5 B ↓5 B/).click();
-    const frame = await findFrame(page, 'body[data-view="session"][data-ready="true"] .send-dest');
+    const frame = await openFromTree(page, treeRow(page, /↑5 B ↓5 B/), 'body[data-view="session"][data-ready="true"] .send-dest');
     const dest = frame.locator('.send-dest');
     await until('the destination box to be shown', () => dest.isVisible());
     assert.equal(await dest.getAttribute('placeholder'), `to 127.0.0.1:${server.port}`);
