@@ -183,8 +183,9 @@ export class SessionPanelManager implements vscode.Disposable {
     }
     const session = this.manager.get(sessionId);
     if (!session) return false;
-    // a panel that opens by itself goes beside whatever the user is looking at (an editor or another panel), never over it
-    const column = preserveFocus || vscode.window.activeTextEditor ? vscode.ViewColumn.Beside : vscode.ViewColumn.Active;
+    // beside a text editor; over another panel in its group (a new group beside a webview left that webview blank in
+    // code-server, seen in the capture e2e test), without taking the focus when it opens by itself
+    const column = vscode.window.activeTextEditor ? vscode.ViewColumn.Beside : vscode.ViewColumn.Active;
     const panel = new SessionPanel(this.extensionUri, session, column, preserveFocus, (s) => this.manager.encodingOf(s), () => {
       this.panels.delete(sessionId);
       this.autoOpened.delete(sessionId);

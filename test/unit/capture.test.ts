@@ -1,11 +1,10 @@
 // Integration: real captures on `lo` with every engine this machine has, real TCP traffic, real helper processes.
 import * as assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import * as dgram from 'node:dgram';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
-import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import type { Capture } from '../../src/core/capture/captureManager';
 import { CaptureManager, CaptureStartError } from '../../src/core/capture/captureManager';
@@ -16,19 +15,9 @@ import { dissect, DissectContext, findField, type DissectedPacket } from '../../
 import { readCaptureFile } from '../../src/core/pcap/pcapReader';
 import type { CaptureEngine } from '../../src/shared/captureProtocol';
 import { decodeControl, decodePacketBatch, encodeControl, FrameDecoder, FrameKind } from '../../src/shared/captureProtocol';
-import { repoRoot } from './helpers';
+import { capLoads, isRoot, onPath, repoRoot } from './helpers';
 
-const isRoot = process.getuid?.() === 0;
-const has = (bin: string) => spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0;
-const capLoads = (() => {
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    require('cap');
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const has = onPath;
 const engines: { engine: CaptureEngine; skip?: string }[] = [
   { engine: 'cap', skip: !capLoads ? 'the npm package cap does not load here (libpcap missing or not built)' : undefined },
   { engine: 'dumpcap', skip: !has('dumpcap') ? 'dumpcap is not installed' : undefined },

@@ -3,7 +3,6 @@
 // in /proc/net/udp): every datagram that reached UDP went past the capture tap first. Then written + reported drops
 // must cover the reference, and a capture that wrote fewer never says "0 dropped".
 import * as assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import * as dgram from 'node:dgram';
 import * as fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -15,19 +14,10 @@ import { captureAccounting } from '../../src/core/capture/captureCli';
 import type { Capture } from '../../src/core/capture/captureManager';
 import { CaptureManager } from '../../src/core/capture/captureManager';
 import { helperLaunch } from '../../src/core/capture/helperLocation';
+import { capLoads, isRoot, onPath } from './helpers';
 import type { CaptureEngine } from '../../src/shared/captureProtocol';
 
-const isRoot = process.getuid?.() === 0;
-const has = (bin: string) => spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0;
-const capLoads = (() => {
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    require('cap');
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const has = onPath;
 const engines: { engine: CaptureEngine; skip?: string }[] = [
   { engine: 'dumpcap', skip: !has('dumpcap') ? 'dumpcap is not installed' : undefined },
   { engine: 'tcpdump', skip: !has('tcpdump') ? 'tcpdump is not installed' : undefined },

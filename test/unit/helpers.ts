@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -25,3 +26,16 @@ export function prng(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** What this machine can capture with: root rights, a program on PATH, the optional `cap` addon. */
+export const isRoot = process.getuid?.() === 0;
+export const onPath = (bin: string): boolean => spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0;
+export const capLoads = ((): boolean => {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    require('cap');
+    return true;
+  } catch {
+    return false;
+  }
+})();

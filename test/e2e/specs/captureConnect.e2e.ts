@@ -3,11 +3,13 @@
 import * as assert from 'node:assert/strict';
 import * as net from 'node:net';
 import type { Page } from 'playwright-core';
-import { answerInputBox, openSocketLabView, runCommand, useVsCode, waitForQuickInput } from '../harness';
+import { answerInputBox, editorTab, openSocketLabView, runCommand, useVsCode, waitForQuickInput } from '../harness';
 
 async function infoRows(page: Page, port: number): Promise<string[]> {
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
+    // the client's session panel opens over the packet panel when the server's greeting arrives: bring the packets back
+    await editorTab(page, `Packets: 127.0.0.1:${port}`).click({ timeout: 5_000 }).catch(() => undefined);
     for (const f of page.frames()) {
       const rows = await f.locator('.pk-row[data-index] .pk-c-info').allInnerTexts().catch(() => [] as string[]);
       if (rows.some((r) => r.includes(`→ ${port} [SYN]`))) return rows.map((r) => r.trim());
