@@ -166,8 +166,8 @@ export class FileRunner implements vscode.Disposable {
       const pick = await vscode.window.showWarningMessage(
         vscode.l10n.t('{0} is already running (pid {1}). A second copy of a server cannot listen on the same port.', first.label, first.displayPid ?? '…'),
         { modal: true },
+        stopFirst, // first: the default button is the choice that works for a server
         anyway,
-        stopFirst,
       );
       if (pick === undefined) return undefined;
       if (pick === stopFirst && !(await this.stopWatch(first))) return undefined;
