@@ -8,6 +8,8 @@ import { checkUnixPath } from '../sessions/unixPath';
 export interface OutputState {
   readonly blocked: boolean;
   readonly closed: boolean;
+  /** Why it closed, when the stream said (EPIPE: the reader left). */
+  readonly error?: NodeJS.ErrnoException;
   onDidChange(listener: () => void): { dispose(): void };
 }
 
@@ -62,12 +64,14 @@ export function outputGate(stream: NodeJS.WritableStream): OutputState & { write
   if (known) return known;
   let blocked = false;
   let closed = false;
+  let error: NodeJS.ErrnoException | undefined;
   const listeners = new Set<() => void>();
   const changed = () => [...listeners].forEach((l) => l());
-  stream.on('error', () => {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
     // EPIPE or any other write failure: the output is gone either way
     if (closed) return;
     closed = true;
+    error = e;
     changed();
   });
   stream.on('drain', () => {
@@ -81,6 +85,9 @@ export function outputGate(stream: NodeJS.WritableStream): OutputState & { write
     },
     get closed() {
       return closed;
+    },
+    get error() {
+      return error;
     },
     onDidChange: (l: () => void) => {
       listeners.add(l);

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import { CaptureFormatError, PcapStreamReader } from '../pcap/pcapStreamReader';
 import { type DissectedPacket, type Field, DissectContext, dissect } from './dissect';
 import { FilterSyntaxError, compileFilter } from './displayFilter';
+import { outputGate } from '../cli/cliIo';
 
 export const decodeUsage = `Usage: socket-lab decode FILE.pcap|FILE.pcapng [--json] [--filter EXPR]
 
@@ -25,25 +26,19 @@ export class OutputClosedError extends Error {
 
 /** Writes to a stream, waiting for 'drain' when its buffer is full; a closed pipe rejects with OutputClosedError. */
 export function streamWriter(stream: NodeJS.WritableStream): (s: string) => void | Promise<void> {
-  let broken: Error | undefined;
-  let waiter: (() => void) | undefined;
-  stream.on('error', (e: Error) => {
-    broken = e;
-    waiter?.();
-  });
-  const closed = () => new OutputClosedError(broken && (broken as NodeJS.ErrnoException).code !== 'EPIPE' ? broken.message : 'the output pipe was closed');
+  const gate = outputGate(stream);
+  const closed = () => new OutputClosedError(gate.error && gate.error.code !== 'EPIPE' ? gate.error.message : 'the output pipe was closed');
   return (s) => {
-    if (broken) return Promise.reject(closed());
-    if (stream.write(s)) return;
+    if (gate.closed) return Promise.reject(closed());
+    gate.write(s);
+    if (!gate.blocked) return;
     return new Promise<void>((resolve, reject) => {
-      const done = () => {
-        waiter = undefined;
-        stream.off('drain', done);
-        if (broken) reject(closed());
-        else resolve();
-      };
-      waiter = done;
-      stream.on('drain', done);
+      const watch = gate.onDidChange(() => {
+        if (gate.closed) reject(closed());
+        else if (!gate.blocked) resolve();
+        else return;
+        watch.dispose();
+      });
     });
   };
 }
