@@ -31,6 +31,17 @@ export interface SessionInfo {
   readonly encoding: string;
   /** UDP sockets: where a send goes when the send bar names no destination. */
   readonly udp?: { readonly defaultTarget?: string; readonly lastPeer?: string };
+  /** Connected, half-closed, closed, reset…: shown in the conversation between the chunks, with their time. */
+  readonly events: readonly SessionEventInfo[];
+}
+
+export interface SessionEventInfo {
+  readonly time: number;
+  /** The state entered (a SessionState). */
+  readonly state: string;
+  /** Comes after every chunk numbered below this. */
+  readonly seq: number;
+  readonly code?: string;
 }
 
 export interface TranscriptInfo {
@@ -117,7 +128,9 @@ export type PanelRequest =
   | { readonly type: 'setEncoding'; readonly encoding: string }
   | { readonly type: 'startRepeat'; readonly spec: SendSpec; readonly intervalMs: number; readonly count: number }
   | { readonly type: 'stopRepeat' }
-  | { readonly type: 'copy'; readonly text: string };
+  | { readonly type: 'copy'; readonly text: string }
+  /** A closed client connects again to the same place (socketLab.session.reconnect); its panel opens. */
+  | { readonly type: 'reconnect' };
 
 export type PanelRequestType = PanelRequest['type'];
 
@@ -139,6 +152,7 @@ export interface PanelResponses {
   startRepeat: SendResult;
   stopRepeat: RepeatState;
   copy: { readonly ok: boolean };
+  reconnect: { readonly ok: boolean };
 }
 
 // ---------- extension → webview (events) ----------
@@ -187,6 +201,7 @@ export function isPanelRequest(v: unknown): v is PanelRequest {
     case 'ready':
     case 'sendFile':
     case 'stopRepeat':
+    case 'reconnect':
       return true;
     case 'setEncoding':
       return isStr(v.encoding, 40);
@@ -214,6 +229,8 @@ function isError(v: unknown): v is InputError {
   return isObj(v) && isStr(v.code, 64) && isStr(v.message, 2000) && (v.index === undefined || isUint(v.index));
 }
 
+const isSessionEvent = (v: unknown): boolean => isObj(v) && typeof v.time === 'number' && isStr(v.state, 40) && isUint(v.seq) && (v.code === undefined || isStr(v.code, 64));
+
 export function isSessionInfo(v: unknown): v is SessionInfo {
   return (
     isObj(v) &&
@@ -226,7 +243,8 @@ export function isSessionInfo(v: unknown): v is SessionInfo {
     isBool(v.canSend) &&
     isStr(v.encoding, 40) &&
     (v.error === undefined || isError(v.error)) &&
-    (v.udp === undefined || (isObj(v.udp) && isOptStr(v.udp.defaultTarget) && isOptStr(v.udp.lastPeer)))
+    (v.udp === undefined || (isObj(v.udp) && isOptStr(v.udp.defaultTarget) && isOptStr(v.udp.lastPeer))) &&
+    isArrayOf(v.events, isSessionEvent, 64)
   );
 }
 
@@ -275,6 +293,7 @@ export const responseValidators: { [K in PanelRequestType]: (v: unknown) => v is
   startRepeat: isSendResult,
   stopRepeat: isRepeatState,
   copy: (v): v is { ok: boolean } => isObj(v) && isBool(v.ok),
+  reconnect: (v): v is { ok: boolean } => isObj(v) && isBool(v.ok),
 };
 
 // ---------- typed clients over Rpc ----------

@@ -70,6 +70,12 @@ class SessionPanel implements vscode.Disposable {
         return { ok: true };
       case 'sendFile':
         return this.sendFile();
+      case 'reconnect': {
+        // the new connection's panel takes this one's place in front (this one keeps the old transcript)
+        const id = await vscode.commands.executeCommand<string | undefined>('socketLab.session.reconnect', { sessionId: this.session.id });
+        if (id) await vscode.commands.executeCommand('socketLab.session.openPanel', { sessionId: id });
+        return { ok: id !== undefined };
+      }
       default:
         return this.model.handle(req);
     }

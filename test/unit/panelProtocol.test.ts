@@ -59,8 +59,9 @@ describe('session panel: protocol', () => {
   });
 
   it('validates events and answers the webview receives', () => {
-    const session = { id: 's1', kind: 'tcp-client', label: '127.0.0.1:1', state: 'open', closed: false, multiPeer: false, canSend: true, encoding: 'utf-8' };
+    const session = { id: 's1', kind: 'tcp-client', label: '127.0.0.1:1', state: 'open', closed: false, multiPeer: false, canSend: true, encoding: 'utf-8', events: [{ time: 1, state: 'open', seq: 0 }] };
     assert.equal(isPanelEvent({ type: 'transcriptGrew', transcript: tr }), true);
+    assert.equal(isPanelEvent({ type: 'stateChanged', session: { ...session, events: [{ time: 1, state: 'closed', seq: -1 }] } }), false, 'an event before chunk 0');
     assert.equal(isPanelEvent({ type: 'sessionClosed', session }), true);
     assert.equal(isPanelEvent({ type: 'transcriptGrew', transcript: { ...tr, startOffset: 9 } }), false, 'start after end');
     assert.equal(isPanelEvent({ type: 'stateChanged', session: { ...session, closed: 'no' } }), false);

@@ -278,6 +278,40 @@ describe('sessions: TCP', () => {
     sock.destroy();
   });
 
+  it('each session keeps its events (connect, half-close, close) in order, placed between the chunks around them', async () => {
+    const srv = await m.startTcpServer({ port: 0, mode: 'manual' });
+    const c = await m.connectTcp({ port: srv.localPort! });
+    await until(m, () => srv.children.length === 1);
+    const child = srv.children[0];
+    await c.send(enc('one'));
+    await until(child, () => child.transcript.nextSeq === 1);
+    c.halfClose();
+    await stateIs(child, 'half-closed-by-peer');
+    await child.send(enc('two'));
+    await until(c, () => c.transcript.nextSeq === 2);
+    child.halfClose();
+    await stateIs(c, 'closed');
+    await stateIs(child, 'closed');
+    assert.deepEqual(c.events.map((e) => [e.state, e.seq]), [['connecting', 0], ['open', 0], ['half-closed-by-us', 1], ['closed', 2]]);
+    assert.deepEqual(child.events.map((e) => [e.state, e.seq]), [['open', 0], ['half-closed-by-peer', 1], ['closed', 2]]);
+    assert.deepEqual(srv.events.map((e) => e.state), ['listening']);
+    const times = c.events.map((e) => e.time);
+    assert.deepEqual(times, [...times].sort((a, b) => a - b));
+    assert.equal(c.events[0].time, c.startedAt);
+  });
+
+  it('a reset is an event with its code', async () => {
+    const plain = net.createServer((s) => setTimeout(() => s.resetAndDestroy(), 20));
+    await new Promise<void>((r) => plain.listen(0, '127.0.0.1', r));
+    try {
+      const c = await m.connectTcp({ port: (plain.address() as net.AddressInfo).port });
+      await stateIs(c, 'failed');
+      assert.deepEqual(c.events.map((e) => [e.state, e.code]), [['connecting', undefined], ['open', undefined], ['failed', 'ECONNRESET']]);
+    } finally {
+      plain.close();
+    }
+  });
+
   it('a peer reset maps to ECONNRESET and the session fails with that sentence', async () => {
     const plain = net.createServer((s) => s.resetAndDestroy());
     await new Promise<void>((r) => plain.listen(0, '127.0.0.1', r));

@@ -56,6 +56,19 @@ const RAW: Framing = Object.freeze({ kind: 'raw' });
 
 export type SessionChangeKind = 'state' | 'data' | 'mode' | 'children';
 
+/** A state the session entered (connected, half-closed, closed, reset…), when, and where in its conversation. */
+export interface SessionEvent {
+  readonly time: number;
+  readonly state: SessionState;
+  /** The transcript's next chunk number then: the event comes after every chunk before it. */
+  readonly seq: number;
+  /** The error that ended the session, if any (ECONNRESET for a reset). */
+  readonly code?: string;
+}
+
+/** States are few and only move forward; the bound only guards against a bug. */
+const MAX_EVENTS = 16;
+
 export abstract class Session {
   abstract readonly kind: SessionKind;
   readonly startedAt = Date.now();
@@ -96,9 +109,25 @@ export abstract class Session {
   /** Used by the SessionManager, once per session. */
   setObserver(observer: (s: Session, kind: SessionChangeKind) => void): void {
     this.observer = observer;
+    this.recordState(this.startedAt); // the state it was added in (connecting, accepted, listening)
+  }
+
+  private _events?: SessionEvent[];
+  /** The session's life as its conversation shows it: each state it entered, in order. */
+  get events(): readonly SessionEvent[] {
+    return this._events ?? [];
+  }
+
+  private recordState(time = Date.now()): void {
+    const events = (this._events ??= []);
+    const state = this.state;
+    if (events.length >= MAX_EVENTS || events[events.length - 1]?.state === state) return;
+    if (state === 'connecting' && !this.kind.endsWith('-client')) return; // a server still binding is not connecting
+    events.push({ time, state, seq: this._transcript?.nextSeq ?? 0, code: state === 'failed' || state === 'closed' ? this.error?.code : undefined });
   }
 
   protected changed(kind: SessionChangeKind): void {
+    if (kind === 'state' && !this.disposed) this.recordState();
     this.observer?.(this, kind);
     this._onDidChange?.fire(kind);
   }

@@ -4,20 +4,17 @@ import * as vscode from 'vscode';
 import type { CaptureFileFormat } from '../../core/capture/captureExport';
 import type { Capture } from '../../core/capture/captureManager';
 import { CaptureManager, CaptureStartError } from '../../core/capture/captureManager';
-import { ConnectionCaptureError, planConnectionCapture, suggestCaptureFilter, type SessionEndpoints } from '../../core/capture/connectionCapture';
+import { ConnectionCaptureError, planConnectionCapture, suggestCaptureFilter } from '../../core/capture/connectionCapture';
 import { defaultNodePath, electronFallbackLaunch, helperLaunch } from '../../core/capture/helperLocation';
 import type { CaptureEngineChoice, CaptureInterface } from '../../shared/captureProtocol';
 import { CaptureLimits, isEngineChoice } from '../../shared/captureProtocol';
 import { markDone, registerCommand } from '../commands';
+import { sessionPickItem } from '../connections/connectionsTreeProvider';
+import type { SessionManager } from '../../core/sessions/sessionManager';
 import { readSocketTableShared } from '../../core/ossockets/socketTable';
 import { requireTrust } from '../trust';
 import { CapturesProvider, stateLabel } from './capturesView';
 
-/** The sessions this needs (structural: engineer B's SessionManager fits). */
-export interface SessionSource {
-  get(id: string): SessionEndpoints | undefined;
-  all(): readonly SessionEndpoints[];
-}
 
 function config() {
   const c = vscode.workspace.getConfiguration('socketLab.capture');
@@ -103,7 +100,7 @@ async function pickCapture(manager: CaptureManager, title: string, only?: (c: Ca
 }
 
 /** Start Capture's suggested filter: the ports of live sessions, else all but VS Code's own server's ports. */
-async function suggestedFilter(sessions: SessionSource | undefined): Promise<string> {
+async function suggestedFilter(sessions: SessionManager | undefined): Promise<string> {
   const ports: { protocol: 'tcp' | 'udp'; port: number }[] = [];
   for (const s of sessions?.all() ?? []) {
     if (s.kind.startsWith('unix') || s.kind.endsWith('accepted') || s.isAlive === false) continue;
@@ -124,7 +121,7 @@ async function suggestedFilter(sessions: SessionSource | undefined): Promise<str
   return suggestCaptureFilter(ports, exclude);
 }
 
-export function registerCaptures(context: vscode.ExtensionContext, sessions?: SessionSource, logChannel?: vscode.LogOutputChannel): CaptureManager {
+export function registerCaptures(context: vscode.ExtensionContext, sessions?: SessionManager, logChannel?: vscode.LogOutputChannel): CaptureManager {
   const log = logChannel ?? vscode.window.createOutputChannel('Socket Lab Capture', { log: true });
   if (!logChannel) context.subscriptions.push(log);
   const distDir = path.join(context.extensionPath, 'dist');
@@ -266,7 +263,8 @@ export function registerCaptures(context: vscode.ExtensionContext, sessions?: Se
     let sessionId = typeof a.sessionId === 'string' ? a.sessionId : typeof a.id === 'string' && typeof a.kind === 'string' ? a.id : undefined;
     if (!sessionId) {
       const candidates = sessions.all().filter((s) => !s.kind.startsWith('unix'));
-      const pick = await vscode.window.showQuickPick(candidates.map((s) => ({ label: s.label, description: s.kind, id: s.id })), { title: vscode.l10n.t('Capture which connection?'), ignoreFocusOut: true });
+      const live = [...candidates.filter((s) => s.isAlive), ...candidates.filter((s) => !s.isAlive)];
+      const pick = await vscode.window.showQuickPick(live.map((s) => ({ ...sessionPickItem(s), id: s.id })), { title: vscode.l10n.t('Capture which connection?'), ignoreFocusOut: true });
       sessionId = pick?.id;
     }
     if (!sessionId) return undefined;

@@ -34,6 +34,7 @@ export function sessionInfo(s: Session, lang: ErrorLanguage, encoding = s.encodi
     canSend: !closed && state !== 'connecting' && state !== 'half-closed-by-us',
     encoding,
     udp: s instanceof UdpSession ? { defaultTarget: s.remotePort !== undefined ? formatAddress(s.remoteAddress ?? '127.0.0.1', s.remotePort) : undefined, lastPeer: s.lastPeerAddress } : undefined,
+    events: s.events.map((e) => ({ time: e.time, state: e.state, seq: e.seq, code: e.code })),
   };
 }
 
@@ -229,8 +230,8 @@ export class SessionPanelModel extends Disposable {
     return this.repeat;
   }
 
-  /** Everything the panel can answer without vscode; the host handles ready, sendFile and copy. */
-  async handle(req: Exclude<PanelRequest, { type: 'ready' | 'sendFile' | 'copy' }>): Promise<unknown> {
+  /** Everything the panel can answer without vscode; the host handles ready, sendFile, copy and reconnect. */
+  async handle(req: Exclude<PanelRequest, { type: 'ready' | 'sendFile' | 'copy' | 'reconnect' }>): Promise<unknown> {
     switch (req.type) {
       case 'readRange':
         return this.readRange(req.offset, req.length);

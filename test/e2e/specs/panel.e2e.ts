@@ -156,10 +156,56 @@ describe('session panel', function () {
       const frame = await findFrame(page, 'body[data-view="session"][data-ready="true"] .chunk.in .chunk-body:has-text("welcome")');
       const body = await frame.locator('.chunk.in .chunk-body').first().innerText();
       assert.equal(body.replace(/\n/g, ''), 'welcome\\r\\n', 'CR LF shown as visible escapes');
+      // the greeter's FIN is an event after the greeting, with what it means for recv()
+      const fin = frame.locator('.chunk.in + .conv-event.half-closed-by-peer .conv-event-text');
+      await fin.waitFor({ timeout: 10_000 });
+      assert.match(await fin.innerText(), /FIN received/);
     } finally {
       greeter.close();
     }
   });
+  it('shows connect and reset as events between the chunks, and a reset client reconnects from its panel', async () => {
+    const page: Page = vsc.page;
+    // each connection: a greeting, then a reset after the client's first message
+    let connections = 0;
+    const peerSrv = net.createServer((c) => {
+      connections++;
+      c.on('error', () => undefined);
+      c.write('hi\n');
+      c.once('data', () => setTimeout(() => c.resetAndDestroy(), 300));
+    });
+    await new Promise<void>((r) => peerSrv.listen(0, '127.0.0.1', r));
+    const port = (peerSrv.address() as net.AddressInfo).port;
+    try {
+      await runCommand(page, 'Socket Lab: Connect TCP Client');
+      await answerInputBox(page, `127.0.0.1:${port}`);
+      const frame = await findFrame(page, `body[data-view="session"][data-ready="true"]:has(.session-label:text-is("127.0.0.1:${port}")) .chunk.in`);
+      await typeAndSend(frame, 'bye');
+      const items = () => frame.locator('.conv-list > *').evaluateAll((els) => els.map((e) => (e.classList.contains('conv-event') ? `[${e.querySelector('.conv-event-text')?.textContent}]` : (e.querySelector('.chunk-body')?.textContent ?? ''))));
+      const seen = await waitFor('events between the chunks', items, (l) => l.some((x) => x.startsWith('[Reset by the peer')));
+      assert.deepEqual(
+        seen.map((x) => x.replace(/\s+/g, ' ').trim()),
+        [
+          `[Connecting to 127.0.0.1:${port}…]`,
+          '[Connected]',
+          'hi\\n',
+          'bye',
+          '[Reset by the peer (RST, ECONNRESET): unread or unsent bytes are lost]',
+        ],
+      );
+      assert.match(await frame.locator('.conv-event').first().locator('.chunk-time').innerText(), /^\d\d:\d\d:\d\d\.\d{3}$/, 'each event has its time');
+      assert.equal(await frame.locator('.session-state').innerText(), 'failed');
+      await screenshot(page, 'panel-events');
+      // the closed client's banner offers Reconnect: a second connection, in its own panel
+      await frame.locator('.session-reconnect').click();
+      await waitFor('second connection', async () => connections, (n) => n === 2);
+      const tabs = page.locator('.tabs-container .tab').filter({ hasText: `Session 127.0.0.1:${port}` });
+      await waitFor('a second panel', () => tabs.count(), (n) => n === 2);
+    } finally {
+      peerSrv.close();
+    }
+  });
+
   it('fits real widths: hex rows, text column, dropdowns and inspector at 900 and 1400 px, alone and beside an editor, in light, dark and high contrast', async function () {
     this.timeout(300_000);
     const page: Page = vsc.page;

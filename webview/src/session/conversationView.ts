@@ -1,6 +1,6 @@
 // The conversation: one box per chunk, in order, with direction, peer, time and size, so a learner
 // sees three send() calls arrive as one recv(). The DOM holds a bounded window of chunks.
-import type { ChunkRender, ChunkView, PanelClient, TranscriptInfo } from '../../../src/shared/panelProtocol';
+import type { ChunkRender, ChunkView, PanelClient, SessionEventInfo, SessionInfo, TranscriptInfo } from '../../../src/shared/panelProtocol';
 import { h } from '../dom';
 import { t } from '../strings';
 
@@ -31,6 +31,9 @@ export class ConversationView {
   private pulling = false;
   private pullAgain = false;
   private generation = 0;
+  /** The session's connect/half-close/close/reset events; each is placed once the chunks around it are shown. */
+  private events: readonly SessionEventInfo[] = [];
+  private session?: SessionInfo;
 
   constructor(
     parent: HTMLElement,
@@ -76,6 +79,65 @@ export class ConversationView {
     void this.pull();
   }
 
+  /** The session's events changed (it connected, half-closed, closed…): shows the new ones in place. */
+  setSession(s: SessionInfo): void {
+    this.session = s;
+    this.events = s.events;
+    this.t0 ??= s.events[0]?.time; // relative times count from the session's start
+    this.placeEvents();
+  }
+
+  /** Puts each event not yet shown between the chunk before it and the chunk after it, once both sides are known. */
+  private placeEvents(): void {
+    const tr = this.transcript;
+    if (!tr) return;
+    const shown = new Set([...this.list.querySelectorAll<HTMLElement>('.conv-event')].map((e) => Number(e.dataset.event)));
+    // events before the first shown chunk belong to the "Show earlier" part while earlier chunks exist
+    const earliest = this.firstShown >= 0 ? this.firstShown : this.nextSeq;
+    this.events.forEach((ev, i) => {
+      if (shown.has(i) || ev.seq > this.nextSeq || (ev.seq < earliest && earliest > tr.firstSeq)) return;
+      const after = [...this.list.querySelectorAll<HTMLElement>('.chunk')].find((c) => Number(c.dataset.seq) >= ev.seq);
+      const row = this.renderEvent(ev, i);
+      // two events at one place keep their order
+      let before: Element | null = after ?? null;
+      while (before?.previousElementSibling?.classList.contains('conv-event') && Number((before.previousElementSibling as HTMLElement).dataset.event) > i) before = before.previousElementSibling;
+      this.list.insertBefore(row, before);
+    });
+  }
+
+  private eventText(ev: SessionEventInfo): string {
+    const s = this.session;
+    const accepted = s?.kind.endsWith('accepted');
+    switch (ev.state) {
+      case 'connecting':
+        return t('Connecting to {0}…', s?.label ?? '');
+      case 'open':
+        return accepted ? t('Connection accepted from {0}', s?.label ?? '') : s?.kind === 'udp' ? t('Socket open') : t('Connected');
+      case 'listening':
+        return t('Listening');
+      case 'half-closed-by-us':
+        return t('You finished sending (FIN sent); the peer can still send');
+      case 'half-closed-by-peer':
+        return t('The peer finished sending (FIN received): recv() returns no more bytes; you can still send');
+      case 'closed':
+        return t('Closed');
+      case 'failed':
+        if (ev.code === 'ECONNRESET') return t('Reset by the peer (RST, ECONNRESET): unread or unsent bytes are lost');
+        return s?.error ? t('Ended with an error ({0}: {1})', s.error.code, s.error.message) : t('Ended with an error ({0})', ev.code ?? '?');
+      default:
+        return ev.state;
+    }
+  }
+
+  private renderEvent(ev: SessionEventInfo, i: number): HTMLElement {
+    const row = h('div', `conv-event ${ev.state}`);
+    row.dataset.event = String(i);
+    row.setAttribute('role', 'listitem');
+    row.tabIndex = -1;
+    row.append(h('span', 'chunk-time', this.formatTime(ev.time)), h('span', 'conv-event-text', this.eventText(ev)));
+    return row;
+  }
+
   /** Re-renders every shown chunk (encoding, hex/text or time mode changed). */
   async rerender(): Promise<void> {
     const from = this.firstShown >= 0 ? this.firstShown : (this.transcript?.firstSeq ?? 0);
@@ -108,6 +170,7 @@ export class ConversationView {
         else this.nextSeq = Math.max(this.nextSeq, res.transcript.firstSeq);
         if (this.nextSeq < res.transcript.nextSeq) this.pullAgain = true;
         this.updateNotes();
+        this.placeEvents();
       } while (this.pullAgain);
     } catch (e) {
       console.warn('socket-lab: chunk pull failed', e);
@@ -127,6 +190,7 @@ export class ConversationView {
     if (res.chunks.length) this.firstShown = Math.min(this.firstShown, res.chunks[0].seq);
     this.list.prepend(frag);
     this.updateNotes();
+    this.placeEvents();
   }
 
   private append(chunks: readonly ChunkView[]): void {
@@ -139,7 +203,7 @@ export class ConversationView {
     if (atBottom) {
       while (this.list.childElementCount > MAX_DOM_CHUNKS) {
         this.list.firstElementChild?.remove();
-        this.firstShown = Number((this.list.firstElementChild as HTMLElement | null)?.dataset.seq ?? this.firstShown);
+        this.firstShown = Number(this.list.querySelector<HTMLElement>('.chunk')?.dataset.seq ?? this.firstShown);
       }
       this.list.scrollTop = this.list.scrollHeight;
     }
@@ -157,7 +221,7 @@ export class ConversationView {
   /** Marks and scrolls to the shown chunk holding stream offset `offset` (a byte clicked in the hex viewer). */
   reveal(offset: number): void {
     for (const el of this.list.querySelectorAll('.chunk.picked')) el.classList.remove('picked');
-    for (const el of this.list.children as HTMLCollectionOf<HTMLElement>) {
+    for (const el of this.list.querySelectorAll<HTMLElement>('.chunk')) {
       const o = Number(el.dataset.offset);
       if (offset >= o && offset < o + Number(el.dataset.length)) {
         el.classList.add('picked');

@@ -95,6 +95,28 @@ export async function startSessionApp(root: HTMLElement): Promise<void> {
   document.body.dataset.ready = 'true';
 }
 
+/** A session state in the user's words (the badge; data-state keeps the code name). */
+function stateWords(state: string): string {
+  switch (state) {
+    case 'connecting':
+      return t('connecting');
+    case 'listening':
+      return t('listening');
+    case 'open':
+      return t('open');
+    case 'half-closed-by-peer':
+      return t('peer finished sending');
+    case 'half-closed-by-us':
+      return t('you finished sending');
+    case 'closed':
+      return t('closed');
+    case 'failed':
+      return t('failed');
+    default:
+      return state;
+  }
+}
+
 function buildLayout(root: HTMLElement, init: InitInfo, state: PanelState, save: () => void, client: PanelClient) {
   root.textContent = '';
   const app = h('div', 'session-app');
@@ -344,12 +366,19 @@ function buildLayout(root: HTMLElement, init: InitInfo, state: PanelState, save:
   const updateHeader = (s: SessionInfo, tr: TranscriptInfo) => {
     title.textContent = s.label;
     kind.textContent = s.role ?? s.kind;
-    badge.textContent = s.state;
+    badge.textContent = stateWords(s.state);
     badge.dataset.state = s.state;
     const bytes = tr.endOffset;
     counters.textContent = t('{0} bytes, {1} chunks', bytes, tr.nextSeq);
     banner.hidden = !s.closed;
     banner.textContent = s.closed ? (s.error ? t('This session is closed ({0}: {1}). The transcript stays readable.', s.error.code, s.error.message) : t('This session is closed. The transcript stays readable.')) : '';
+    // a closed client connects again from here, to the same place with the same settings
+    if (s.closed && (s.kind === 'tcp-client' || s.kind === 'unix-client')) {
+      const again = button(t('Reconnect'), { class: 'session-reconnect' });
+      again.addEventListener('click', () => void client.call({ type: 'reconnect' }).catch(() => undefined));
+      banner.append(' ', again);
+    }
+    conversation.setSession(s);
     sendBar.setEnabled(s.canSend && !s.closed, s.closed ? t('Closed sessions cannot send.') : undefined);
     sendBar.setUdpTargets(s.udp);
     // the session's encoding changed (here, in the send bar, or from the palette): both dropdowns and the text follow
