@@ -112,6 +112,8 @@ export interface InitInfo {
   readonly encodings: readonly string[];
   /** Localized strings for the webview, keyed by English source text (vscode.l10n.t in the host). */
   readonly strings: Readonly<Record<string, string>>;
+  /** The panel was opened to be used (not by itself): the send box takes the keyboard. */
+  readonly focusInput?: boolean;
 }
 
 // ---------- webview → extension ----------
@@ -161,7 +163,9 @@ export type PanelEvent =
   | { readonly type: 'transcriptGrew'; readonly transcript: TranscriptInfo }
   | { readonly type: 'stateChanged'; readonly session: SessionInfo }
   | { readonly type: 'sessionClosed'; readonly session: SessionInfo }
-  | { readonly type: 'repeatState'; readonly repeat: RepeatState };
+  | { readonly type: 'repeatState'; readonly repeat: RepeatState }
+  /** The user brought the panel to the front to use it: the send box takes the keyboard. */
+  | { readonly type: 'focusInput' };
 
 // ---------- limits ----------
 
@@ -267,6 +271,8 @@ export function isPanelEvent(v: unknown): v is PanelEvent {
       return isSessionInfo(v.session);
     case 'repeatState':
       return isRepeatState(v.repeat);
+    case 'focusInput':
+      return true;
     default:
       return false;
   }
@@ -281,7 +287,7 @@ const isSendResult = (v: unknown): v is SendResult => isObj(v) && ((v.ok === tru
 /** Validators for the answers the webview receives, keyed by the request type. */
 export const responseValidators: { [K in PanelRequestType]: (v: unknown) => v is PanelResponses[K] } = {
   ready: (v): v is InitInfo =>
-    isObj(v) && isSessionInfo(v.session) && isTranscriptInfo(v.transcript) && isStr(v.encoding, 40) && isArrayOf(v.encodings, (e) => isStr(e, 40), 200) && isObj(v.strings) && Object.values(v.strings).every((s) => typeof s === 'string'),
+    isObj(v) && isSessionInfo(v.session) && isTranscriptInfo(v.transcript) && isStr(v.encoding, 40) && isArrayOf(v.encodings, (e) => isStr(e, 40), 200) && isObj(v.strings) && Object.values(v.strings).every((s) => typeof s === 'string') && (v.focusInput === undefined || isBool(v.focusInput)),
   readRange: (v): v is PanelResponses['readRange'] => isObj(v) && isUint(v.offset) && v.bytes instanceof Uint8Array && isArrayOf(v.spans, isSpan),
   chunks: (v): v is PanelResponses['chunks'] => isObj(v) && isTranscriptInfo(v.transcript) && isArrayOf(v.chunks, isChunkView, MAX_CHUNK_PAGE),
   decode: (v): v is PanelResponses['decode'] => isObj(v) && isArrayOf(v.parts, isPart),

@@ -29,6 +29,9 @@ class SessionPanel implements vscode.Disposable {
   private readonly model: SessionPanelModel;
   private readonly disposables: vscode.Disposable[] = [];
   private disposed = false;
+  /** Opened to be used (not by itself): the first `ready` puts the keyboard in the send box. */
+  private focusInput: boolean;
+  private readonly rpc: ReturnType<typeof createPanelHost>;
 
   constructor(
     extensionUri: vscode.Uri,
@@ -39,6 +42,7 @@ class SessionPanel implements vscode.Disposable {
     private readonly onDispose: () => void,
   ) {
     const lang = errorLanguageFor(vscode.env.language);
+    this.focusInput = !preserveFocus;
     this.model = new SessionPanelModel(session, lang, encodingOf, roleText);
     const root = vscode.Uri.joinPath(extensionUri, 'dist', 'webview');
     this.panel = vscode.window.createWebviewPanel(sessionPanelViewType, vscode.l10n.t('Session {0}', session.label), { viewColumn: column, preserveFocus }, {
@@ -47,11 +51,11 @@ class SessionPanel implements vscode.Disposable {
       localResourceRoots: [root],
     });
     this.panel.webview.html = webviewHtml(this.panel.webview, root, 'session', vscode.env.language);
-    const rpc = createPanelHost(
+    const rpc = (this.rpc = createPanelHost(
       (m: RpcEnvelope) => void this.panel.webview.postMessage(m),
       (req) => this.handle(req),
       (raw, reason) => logger().warn(`dropped a message from the session panel (${reason}): ${JSON.stringify(raw)?.slice(0, 200)}`),
-    );
+    ));
     this.disposables.push(
       this.panel.webview.onDidReceiveMessage((m) => void rpc.receive(m)),
       this.model.onDidEvent((e) => rpc.event(e)) as vscode.Disposable,
@@ -83,12 +87,15 @@ class SessionPanel implements vscode.Disposable {
 
   private init(): InitInfo {
     const info = this.model.info();
+    const focusInput = this.focusInput;
+    this.focusInput = false;
     return {
       session: info,
       transcript: transcriptInfo(this.session),
       encoding: panelEncodings.includes(info.encoding) ? info.encoding : 'utf-8',
       encodings: panelEncodings,
       strings: panelStrings(),
+      focusInput,
     };
   }
 
@@ -111,6 +118,10 @@ class SessionPanel implements vscode.Disposable {
 
   reveal(preserveFocus: boolean): void {
     this.panel.reveal(undefined, preserveFocus);
+    if (preserveFocus) return;
+    // a hidden panel's webview is rebuilt and asks `ready` again; a visible one hears the event
+    this.focusInput = true;
+    this.rpc.event({ type: 'focusInput' });
   }
 
   dispose(): void {

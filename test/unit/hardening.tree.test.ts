@@ -17,6 +17,14 @@ describe('hardening: Connections tree for large servers', () => {
     assert.deepEqual(groupChildren([], {}), []);
   });
 
+  it('a live connection after 99 closed ones is listed first, not buried at the bottom', () => {
+    const rows = groupChildren([...kids(60, 'closed'), ...kids(1, 'open', 60), ...kids(39, (i) => (i % 2 ? 'failed' : 'closed'), 61), ...kids(1, 'half-closed-by-peer', 100)].slice(0, CHILD_PAGE), {});
+    assert.equal(rows.length, CHILD_PAGE);
+    assert.deepEqual(rows.slice(0, 2), [{ kind: 'session', id: 'c60' }, { kind: 'session', id: 'c0' }]);
+    const mixed = groupChildren([...kids(2, 'closed'), ...kids(2, 'open', 2)], {});
+    assert.deepEqual(mixed.map((r) => r.kind === 'session' && r.id), ['c2', 'c3', 'c0', 'c1'], 'live first, each part in arrival order');
+  });
+
   it('1,000 connections in one state: 100 rows then "… 900 more", and paging adds 100 at a time', () => {
     const all = kids(1000, 'open');
     const rows = groupChildren(all, {});

@@ -24,6 +24,8 @@ export const CHILD_PAGE = 100;
 /** Live states first, so the connections still talking stay at the top. */
 const stateOrder: readonly SessionState[] = ['open', 'connecting', 'half-closed-by-peer', 'half-closed-by-us', 'listening', 'failed', 'closed'];
 
+const ended = (c: ChildRef) => c.state === 'closed' || c.state === 'failed';
+
 function pageSize(p: ChildPaging): number {
   const n = p.page ?? CHILD_PAGE;
   return Number.isInteger(n) && n > 0 ? n : CHILD_PAGE;
@@ -41,7 +43,8 @@ function paged(list: readonly ChildRef[], shown: number, state?: SessionState): 
 /** Rows directly under a server. */
 export function groupChildren(children: readonly ChildRef[], paging: ChildPaging): ChildRow[] {
   const page = pageSize(paging);
-  if (children.length <= page) return children.map((c) => ({ kind: 'session', id: c.id }));
+  // live connections above closed ones, each in arrival order: a talking client is never buried under closed ones
+  if (children.length <= page) return [...children.filter((c) => !ended(c)), ...children.filter(ended)].map((c) => ({ kind: 'session', id: c.id }));
   const counts = new Map<SessionState, number>();
   for (const c of children) counts.set(c.state, (counts.get(c.state) ?? 0) + 1);
   // a single state (e.g. 1,000 open clients) gains nothing from a group: page it directly

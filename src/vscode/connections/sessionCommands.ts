@@ -276,7 +276,11 @@ export class SessionCommands {
       await this.remember('tcpConnect', target);
       // Capture then Connect: the capture runs before the SYN leaves, so the handshake is in it
       if (args.capture === true && !(await vscode.commands.executeCommand<{ captureId: string } | undefined>('socketLab.capture.start', { host, port, protocol: 'tcp' }))) return undefined;
-      return await this.open(() => this.manager.connectTcp({ host, port, mode: this.mode(args), framing: this.framing(args) }));
+      const id = await this.open(() => this.manager.connectTcp({ host, port, mode: this.mode(args), framing: this.framing(args) }));
+      // asked for a target, the user is about to send: the panel opens with the keyboard in its send box
+      // (not after Capture then Connect, whose packet panel is the point)
+      if (args.port === undefined && args.capture !== true) await this.showPanel(id);
+      return id;
     } catch (e) {
       void vscode.window.showErrorMessage(userMessage(e));
       return undefined;
@@ -317,7 +321,9 @@ export class SessionCommands {
         if (!(await this.confirmBind(host, args))) return undefined;
       }
       const remotePort = args.remotePort === undefined ? undefined : checkPort(args.remotePort, false);
-      return await this.open(() => this.manager.openUdp({ host, port, remoteHost: str(args.remoteHost), remotePort, mode: this.mode(args), framing: this.framing(args) }));
+      const id = await this.open(() => this.manager.openUdp({ host, port, remoteHost: str(args.remoteHost), remotePort, mode: this.mode(args), framing: this.framing(args) }));
+      if (arg === undefined) await this.showPanel(id);
+      return id;
     } catch (e) {
       void vscode.window.showErrorMessage(userMessage(e));
       return undefined;
@@ -363,11 +369,18 @@ export class SessionCommands {
     try {
       const path = await this.unixPath(args, 'unixConnect', vscode.l10n.t('Connect Unix Client: socket path'));
       if (!path) return undefined;
-      return await this.open(() => this.manager.connectUnix({ path, mode: this.mode(args), framing: this.framing(args) }));
+      const id = await this.open(() => this.manager.connectUnix({ path, mode: this.mode(args), framing: this.framing(args) }));
+      if (args.path === undefined) await this.showPanel(id);
+      return id;
     } catch (e) {
       void vscode.window.showErrorMessage(userMessage(e));
       return undefined;
     }
+  }
+
+  /** Opens a session's panel to be used: in front, the keyboard in its send box. */
+  private async showPanel(id: string | undefined): Promise<void> {
+    if (id) await vscode.commands.executeCommand('socketLab.session.openPanel', { sessionId: id });
   }
 
   /** The session from args, else the only candidate, else a quick pick among those matching `ok`. */

@@ -161,7 +161,18 @@ export class SendBar {
   }
 
   /** Shows the destination box for a UDP socket, saying where an empty box sends (the default destination, else the last sender). */
+  /** Puts the keyboard where the user types next: a UDP socket that knows nowhere to send asks where first. */
+  focus(): void {
+    const nowhere = this.udp && !this.dest.value.trim() && !this.targets?.defaultTarget && !this.targets?.lastPeer;
+    const field = nowhere ? this.dest : this.input;
+    // a text field just attached renders its inner <input> a moment later; focusing before that does nothing
+    const rendered = (field as HTMLElement & { updateComplete?: Promise<unknown> }).updateComplete ?? Promise.resolve();
+    void rendered.then(() => field.focus());
+  }
+
+  private targets?: UdpTargets;
   setUdpTargets(targets: UdpTargets | undefined): void {
+    this.targets = targets;
     this.udp = targets !== undefined;
     this.dest.hidden = !this.udp;
     if (!targets) return;

@@ -86,6 +86,9 @@ export async function startSessionApp(root: HTMLElement): Promise<void> {
       case 'repeatState':
         ui.sendBar.repeatState(e.repeat);
         break;
+      case 'focusInput':
+        ui.focusInput();
+        break;
     }
   }
   // events that raced the `ready` answer are harmless: the next one carries the full picture
@@ -355,6 +358,13 @@ function buildLayout(root: HTMLElement, init: InitInfo, state: PanelState, save:
     hexPane.insertBefore(hexBar, hexMsg);
     hexPane.append(inspectorBox);
     app.append(sendHost);
+    if (focusWanted) sendBar.focus();
+  };
+  /** Asked before the send bar is attached: it takes the keyboard once it is there. */
+  let focusWanted = init.focusInput === true;
+  const focusInput = () => {
+    focusWanted = true;
+    if (attached) sendBar.focus();
   };
   hex.element.addEventListener('hexrendered', function first(e) {
     if ((e as CustomEvent<{ rows: number }>).detail.rows === 0 && source.end > source.start) return;
@@ -392,5 +402,5 @@ function buildLayout(root: HTMLElement, init: InitInfo, state: PanelState, save:
     document.body.dataset.sessionState = s.state;
   };
 
-  return { hex, source, conversation, sendBar, updateHeader };
+  return { hex, source, conversation, sendBar, updateHeader, focusInput };
 }
