@@ -4,6 +4,7 @@
 import type { RpcEnvelope } from './rpc';
 import { isRpcEnvelope } from './rpc';
 import type { PacketRecord } from './packet';
+import { isObj, isUint } from './validate';
 
 export const FrameKind = { Control: 1, Packets: 2 } as const;
 export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind];
@@ -133,8 +134,7 @@ export type HelperEvent =
   | ({ readonly type: 'stats' } & CaptureStats)
   | { readonly type: 'stopped'; readonly captureId: number; readonly reason: string; readonly error?: CaptureError; readonly stats: CaptureStats };
 
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
-const isId = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0 && (v as number) <= 0xffffffff;
+const isId = (v: unknown): v is number => isUint(v, 0xffffffff);
 
 export function isEngineChoice(v: unknown): v is CaptureEngineChoice {
   return v === 'auto' || v === 'cap' || v === 'dumpcap' || v === 'tcpdump';
@@ -198,16 +198,15 @@ export function isHelperEvent(v: unknown): v is HelperEvent {
   return false;
 }
 
-const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
-const isOptCount = (v: unknown): boolean => v === undefined || isCount(v);
+const isOptCount = (v: unknown): boolean => v === undefined || isUint(v);
 
 export function isCaptureStats(v: unknown): v is CaptureStats {
   return (
     isObj(v) &&
     isId(v.captureId) &&
-    isCount(v.received) &&
-    isCount(v.delivered) &&
-    isCount(v.dropped) &&
+    isUint(v.received) &&
+    isUint(v.delivered) &&
+    isUint(v.dropped) &&
     (v.dropReporting === undefined || isDropReporting(v.dropReporting)) &&
     isOptCount(v.kernelReceived) &&
     isOptCount(v.kernelDrops) &&

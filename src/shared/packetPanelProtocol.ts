@@ -1,5 +1,6 @@
 // The packet panel's one protocol (extension host ⇄ webview), carried by Rpc from ./rpc.
 // The webview pulls what it shows (row pages, one packet's dissection); events carry counts only.
+import { isNum, isObj, isStr, isUint, type Obj } from './validate';
 
 /** Most rows one `rows` request may ask for; the list pages in far smaller steps. */
 export const MAX_ROWS_PER_PAGE = 500;
@@ -166,11 +167,6 @@ export type PacketPanelEvent = { readonly type: 'status' } & PanelStatus;
 
 // ---- validators: every message crossing the boundary is checked before use ----
 
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
-const isStr = (v: unknown, max = 100_000): v is string => typeof v === 'string' && v.length <= max;
-const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
 export function isPacketPanelRequest(v: unknown): v is PacketPanelRequest {
   if (!isObj(v)) return false;
@@ -179,12 +175,12 @@ export function isPacketPanelRequest(v: unknown): v is PacketPanelRequest {
     case 'conversations':
       return true;
     case 'rows':
-      return isCount(v.start) && isCount(v.count) && (v.count as number) <= MAX_ROWS_PER_PAGE;
+      return isUint(v.start) && isUint(v.count) && (v.count as number) <= MAX_ROWS_PER_PAGE;
     case 'filter':
       return isStr(v.expr, MAX_FILTER_LENGTH);
     case 'packet':
     case 'position':
-      return isCount(v.index);
+      return isUint(v.index);
     case 'diagram':
       return isStr(v.key, 200);
     case 'export':
@@ -199,7 +195,7 @@ export function isPacketPanelRequest(v: unknown): v is PacketPanelRequest {
 
 function isStatus(v: Obj): boolean {
   return (
-    isCount(v.total) && isCount(v.matched) && isCount(v.generation) && isCount(v.drops) &&
+    isUint(v.total) && isUint(v.matched) && isUint(v.generation) && isUint(v.drops) &&
     CAPTURE_STATES.includes(v.state as string)
   );
 }
@@ -217,15 +213,15 @@ export function isPanelInit(v: unknown): v is PanelInit {
 
 export function isPacketRow(v: unknown): v is PacketRow {
   return (
-    isObj(v) && isCount(v.index) && isCount(v.no) && isNum(v.time) && isStr(v.source, 200) &&
-    isStr(v.destination, 200) && isStr(v.protocol, 50) && isCount(v.length) && isStr(v.info, 4000) &&
+    isObj(v) && isUint(v.index) && isUint(v.no) && isNum(v.time) && isStr(v.source, 200) &&
+    isStr(v.destination, 200) && isStr(v.protocol, 50) && isUint(v.length) && isStr(v.info, 4000) &&
     ROW_TONES.includes(v.tone as string)
   );
 }
 
 export function isRowsPage(v: unknown): v is RowsPage {
   return (
-    isObj(v) && isCount(v.generation) && isCount(v.start) && isCount(v.matched) && Array.isArray(v.rows) &&
+    isObj(v) && isUint(v.generation) && isUint(v.start) && isUint(v.matched) && Array.isArray(v.rows) &&
     v.rows.length <= MAX_ROWS_PER_PAGE && v.rows.every(isPacketRow)
   );
 }
@@ -238,7 +234,7 @@ export function isFilterResult(v: unknown): v is FilterResult {
 function isWireField(v: unknown, depth: number): v is WireField {
   return (
     depth < 16 && isObj(v) && isStr(v.id, 200) && isStr(v.label, 500) && isStr(v.display, 10_000) &&
-    isCount(v.offset) && isCount(v.length) &&
+    isUint(v.offset) && isUint(v.length) &&
     (v.children === undefined || (Array.isArray(v.children) && v.children.every((c) => isWireField(c, depth + 1))))
   );
 }
@@ -246,15 +242,15 @@ function isWireField(v: unknown, depth: number): v is WireField {
 function isWireLayer(v: unknown): v is WireLayer {
   return (
     isObj(v) && isStr(v.name, 100) && isStr(v.title, 1000) && LAYER_ROLES.includes(v.role as string) &&
-    isCount(v.offset) && isCount(v.length) && Array.isArray(v.fields) && v.fields.every((f) => isWireField(f, 0)) &&
+    isUint(v.offset) && isUint(v.length) && Array.isArray(v.fields) && v.fields.every((f) => isWireField(f, 0)) &&
     (v.truncated === undefined || typeof v.truncated === 'boolean')
   );
 }
 
 export function isPacketDetail(v: unknown): v is PacketDetail {
   return (
-    isObj(v) && isCount(v.index) && isCount(v.no) && isNum(v.time) && isNum(v.tsMicros) && isCount(v.origLen) &&
-    isCount(v.linkType) && typeof v.bytesHex === 'string' && /^(?:[0-9a-f]{2})*$/.test(v.bytesHex) &&
+    isObj(v) && isUint(v.index) && isUint(v.no) && isNum(v.time) && isNum(v.tsMicros) && isUint(v.origLen) &&
+    isUint(v.linkType) && typeof v.bytesHex === 'string' && /^(?:[0-9a-f]{2})*$/.test(v.bytesHex) &&
     Array.isArray(v.layers) && v.layers.every(isWireLayer) && (v.malformed === undefined || isStr(v.malformed, 2000)) &&
     (v.conversation === undefined || isStr(v.conversation, 200))
   );
@@ -263,21 +259,21 @@ export function isPacketDetail(v: unknown): v is PacketDetail {
 export function isConversationList(v: unknown): v is ConversationInfo[] {
   return (
     Array.isArray(v) &&
-    v.every((c) => isObj(c) && isStr(c.key, 200) && isStr(c.a, 200) && isStr(c.b, 200) && isCount(c.packets) && isCount(c.bytes))
+    v.every((c) => isObj(c) && isStr(c.key, 200) && isStr(c.a, 200) && isStr(c.b, 200) && isUint(c.packets) && isUint(c.bytes))
   );
 }
 
 function isDiagramSegment(v: unknown): v is DiagramSegment {
   return (
-    isObj(v) && isCount(v.index) && isCount(v.no) && isNum(v.time) && typeof v.fromA === 'boolean' &&
-    Array.isArray(v.flags) && v.flags.every((f) => isStr(f, 8)) && isCount(v.seq) && isCount(v.ack) &&
-    isCount(v.len) && isCount(v.win)
+    isObj(v) && isUint(v.index) && isUint(v.no) && isNum(v.time) && typeof v.fromA === 'boolean' &&
+    Array.isArray(v.flags) && v.flags.every((f) => isStr(f, 8)) && isUint(v.seq) && isUint(v.ack) &&
+    isUint(v.len) && isUint(v.win)
   );
 }
 
 export function isDiagramData(v: unknown): v is DiagramData {
   return (
-    isObj(v) && isStr(v.key, 200) && isStr(v.a, 200) && isStr(v.b, 200) && isCount(v.omitted) &&
+    isObj(v) && isStr(v.key, 200) && isStr(v.a, 200) && isStr(v.b, 200) && isUint(v.omitted) &&
     Array.isArray(v.segments) && v.segments.length <= MAX_DIAGRAM_SEGMENTS && v.segments.every(isDiagramSegment)
   );
 }
@@ -292,7 +288,7 @@ export const answerValidators: { [K in keyof PacketPanelAnswers]: (v: unknown) =
   rows: isRowsPage,
   filter: isFilterResult,
   packet: isPacketDetail,
-  position: (v) => isObj(v) && isCount(v.generation) && Number.isSafeInteger(v.position) && (v.position as number) >= -1,
+  position: (v) => isObj(v) && isUint(v.generation) && Number.isSafeInteger(v.position) && (v.position as number) >= -1,
   conversations: isConversationList,
   diagram: isDiagramData,
   export: isExportAnswer,

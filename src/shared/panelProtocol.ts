@@ -2,6 +2,7 @@
 // Events carry metadata only; the webview pulls the bytes and chunk pages it displays (pull model),
 // so a flood on the socket never floods postMessage. Every incoming body is validated on both sides.
 import { Rpc, type RpcEnvelope } from './rpc';
+import { isArrayOf, isBool, isObj, isOneOf, isOptStr, isStr, isUint } from './validate';
 
 // ---------- shared shapes ----------
 
@@ -174,16 +175,8 @@ export const MAX_READ = 1024 * 1024;
 export const MAX_CHUNK_PAGE = 1000;
 export const MAX_INPUT = 1024 * 1024;
 
-// ---------- validators (hand-written: no schema library in a webview bundle) ----------
+// ---------- validators (primitives in ./validate) ----------
 
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-const isUint = (v: unknown, max = Number.MAX_SAFE_INTEGER): v is number => Number.isSafeInteger(v) && (v as number) >= 0 && (v as number) <= max;
-const isStr = (v: unknown, max = 256): v is string => typeof v === 'string' && v.length <= max;
-const isOneOf = <T extends string>(v: unknown, all: readonly T[]): v is T => typeof v === 'string' && (all as readonly string[]).includes(v);
-const isOptStr = (v: unknown): boolean => v === undefined || isStr(v);
-const isBool = (v: unknown): v is boolean => typeof v === 'boolean';
-const isArrayOf = (v: unknown, each: (x: unknown) => boolean, max = 100_000): boolean => Array.isArray(v) && v.length <= max && v.every(each);
 
 export function isSendSpec(v: unknown): v is SendSpec {
   return (

@@ -210,6 +210,7 @@ describe('capture protocol: validation', () => {
     assert.ok(!isHelperRequest({ ...startReq(), snaplen: '65535' }));
     assert.ok(!isHelperRequest({ type: 'stop' }));
     assert.ok(!isHelperRequest({ type: 'exec', cmd: 'ls' }));
+    assert.ok(!isHelperRequest(Object.assign([], { type: 'hello' })), 'an array is not a request (as in both panel protocols)');
     assert.ok(isHelperEvent({ type: 'stats', captureId: 1, received: 2, delivered: 2, dropped: 0 }));
     assert.ok(!isHelperEvent({ type: 'stats', captureId: 1, received: -2, delivered: 2, dropped: 0 }));
     assert.ok(isHelperEvent({ type: 'stopped', captureId: 1, reason: 'x', stats: { captureId: 1, received: 2, delivered: 2, dropped: 0 } }));
