@@ -1,6 +1,7 @@
 // The packet panel's one protocol (extension host ⇄ webview), carried by Rpc from ./rpc.
 // The webview pulls what it shows (row pages, one packet's dissection); events carry counts only.
-import { isNum, isObj, isStr, isUint, type Obj } from './validate';
+import { LAYER_ROLES, type LayerRole } from './types';
+import { isNum, isObj, isOneOf, isStr, isUint, type Obj } from './validate';
 
 /** Most rows one `rows` request may ask for; the list pages in far smaller steps. */
 export const MAX_ROWS_PER_PAGE = 500;
@@ -30,8 +31,6 @@ export interface PacketRow {
   readonly tone: RowTone;
 }
 
-export type LayerRole = 'frame' | 'packet' | 'segment' | 'datagram' | 'message';
-const LAYER_ROLES: readonly string[] = ['frame', 'packet', 'segment', 'datagram', 'message'];
 
 export interface WireField {
   readonly id: string;
@@ -241,7 +240,7 @@ function isWireField(v: unknown, depth: number): v is WireField {
 
 function isWireLayer(v: unknown): v is WireLayer {
   return (
-    isObj(v) && isStr(v.name, 100) && isStr(v.title, 1000) && LAYER_ROLES.includes(v.role as string) &&
+    isObj(v) && isStr(v.name, 100) && isStr(v.title, 1000) && isOneOf(v.role, LAYER_ROLES) &&
     isUint(v.offset) && isUint(v.length) && Array.isArray(v.fields) && v.fields.every((f) => isWireField(f, 0)) &&
     (v.truncated === undefined || typeof v.truncated === 'boolean')
   );

@@ -2,19 +2,17 @@
 // Events carry metadata only; the webview pulls the bytes and chunk pages it displays (pull model),
 // so a flood on the socket never floods postMessage. Every incoming body is validated on both sides.
 import { Rpc, type RpcEnvelope } from './rpc';
+import { FRAMING_NAMES, type Direction, type FramingName } from './types';
 import { isArrayOf, isBool, isObj, isOneOf, isOptStr, isStr, isUint } from './validate';
 
 // ---------- shared shapes ----------
 
-export type ChunkDirection = 'in' | 'out';
 export type InputMode = 'text' | 'hex' | 'escapes';
 export type LineEnding = 'none' | 'lf' | 'crlf';
-export type Framing = 'raw' | 'line' | 'len2be' | 'len2le' | 'len4be' | 'len4le';
 export type ChunkRender = 'text' | 'hex';
 
 export const INPUT_MODES: readonly InputMode[] = ['text', 'hex', 'escapes'];
 export const LINE_ENDINGS: readonly LineEnding[] = ['none', 'lf', 'crlf'];
-export const FRAMINGS: readonly Framing[] = ['raw', 'line', 'len2be', 'len2le', 'len4be', 'len4le'];
 
 export interface SessionInfo {
   readonly id: string;
@@ -58,7 +56,7 @@ export interface TranscriptInfo {
 export interface ByteSpan {
   readonly offset: number;
   readonly length: number;
-  readonly dir: ChunkDirection;
+  readonly dir: Direction;
   readonly seq: number;
 }
 
@@ -71,7 +69,7 @@ export interface TextPart {
 
 export interface ChunkView {
   readonly seq: number;
-  readonly dir: ChunkDirection;
+  readonly dir: Direction;
   readonly time: number;
   readonly offset: number;
   readonly length: number;
@@ -86,7 +84,7 @@ export interface SendSpec {
   readonly mode: InputMode;
   readonly encoding: string;
   readonly lineEnding: LineEnding;
-  readonly framing: Framing;
+  readonly framing: FramingName;
   /** UDP only: host:port to send to; empty or absent: the default destination, else the last sender. */
   readonly to?: string;
 }
@@ -186,7 +184,7 @@ export function isSendSpec(v: unknown): v is SendSpec {
     isStr(v.encoding, 40) &&
     (v.role === undefined || isStr(v.role, 200)) &&
     isOneOf(v.lineEnding, LINE_ENDINGS) &&
-    isOneOf(v.framing, FRAMINGS) &&
+    isOneOf(v.framing, FRAMING_NAMES) &&
     (v.to === undefined || isStr(v.to, 300))
   );
 }

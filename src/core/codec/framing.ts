@@ -1,5 +1,6 @@
 // Message framing on a byte stream: raw chunks, newline-delimited lines, or a 2/4-byte length prefix
 // (the classic `struct.pack('!I', n)` fix for "sticky packets").
+import { FRAMING_NAMES, type FramingName } from '../../shared/types';
 import { CodecError } from './codecError';
 
 export type Framing =
@@ -7,8 +8,6 @@ export type Framing =
   | { kind: 'line' }
   | { kind: 'length'; size: 2 | 4; endian: 'be' | 'le' };
 
-export const framingNames = ['raw', 'line', 'len2be', 'len2le', 'len4be', 'len4le'] as const;
-export type FramingName = (typeof framingNames)[number];
 
 /** Largest message a length-prefixed decoder accepts, so a garbage prefix cannot allocate gigabytes. */
 export const maxFrameBytes = 64 * 1024 * 1024;
@@ -19,7 +18,7 @@ export function parseFraming(name: string): Framing {
   if (n === 'line' || n === 'lines') return { kind: 'line' };
   const m = /^len(?:gth)?[-:]?(2|4)[-:]?(be|le)?$/.exec(n);
   if (m) return { kind: 'length', size: m[1] === '2' ? 2 : 4, endian: m[2] === 'le' ? 'le' : 'be' };
-  throw new CodecError('EBADFRAMING', `Unknown framing "${name}" — use one of ${framingNames.join(', ')}.`, `未知的分帧方式“${name}”——请使用 ${framingNames.join('、')} 之一。`);
+  throw new CodecError('EBADFRAMING', `Unknown framing "${name}" — use one of ${FRAMING_NAMES.join(', ')}.`, `未知的分帧方式“${name}”——请使用 ${FRAMING_NAMES.join('、')} 之一。`);
 }
 
 export function framingName(f: Framing): FramingName {

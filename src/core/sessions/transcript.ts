@@ -2,8 +2,7 @@
 // Offsets count every byte ever appended (both directions, in time order), so a view can address
 // "the conversation" as one stream; bytes older than the capacity are dropped and counted.
 import { Emitter } from '../../shared/disposable';
-
-export type Direction = 'in' | 'out';
+import type { Direction } from '../../shared/types';
 
 export interface TranscriptChunk {
   /** 0-based number of this chunk among all chunks ever appended. */

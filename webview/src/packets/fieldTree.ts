@@ -1,7 +1,8 @@
 // The packet details tree (layers, fields, sub-fields): an ARIA tree with a roving focus, driven by the
 // keyboard like VS Code's own trees (arrows, Home/End, Enter), each layer badged frame/packet/segment….
 import { Emitter } from '../../../src/shared/disposable';
-import type { LayerRole, WireLayer } from '../../../src/shared/packetPanelProtocol';
+import type { WireLayer } from '../../../src/shared/packetPanelProtocol';
+import type { LayerRole } from '../../../src/shared/types';
 import { ancestorPaths, flattenLayers, visibleNodes, type FieldNode } from './fieldLookup';
 import { el } from './packetList';
 

@@ -2,7 +2,8 @@
 // TCP conversation diagram, wired together. Everything shown is pulled from the host on demand.
 import './packets.css';
 import { HexView } from '../hex/hexView';
-import { hexToBytes, type ConversationInfo, type LayerRole, type PacketDetail, type PacketPanelEvent, type PanelInit, type PanelStatus } from '../../../src/shared/packetPanelProtocol';
+import { hexToBytes, type ConversationInfo, type PacketDetail, type PacketPanelEvent, type PanelInit, type PanelStatus } from '../../../src/shared/packetPanelProtocol';
+import type { LayerRole } from '../../../src/shared/types';
 import { PacketPanelClient, type WebviewApi } from './client';
 import { DiagramView } from './diagramView';
 import { FieldTree } from './fieldTree';

@@ -1,6 +1,7 @@
 // The send bar: text / hex / escapes input with encoding, line ending and framing, history on
 // Up/Down, send a file, and NetAssist-style repeat. Bad input is marked in place; nothing is sent.
-import { FRAMINGS, type Framing, type InputMode, type LineEnding, type PanelClient, type RepeatState, type SendResult, type SendSpec } from '../../../src/shared/panelProtocol';
+import { type InputMode, type LineEnding, type PanelClient, type RepeatState, type SendResult, type SendSpec } from '../../../src/shared/panelProtocol';
+import { FRAMING_NAMES, type FramingName } from '../../../src/shared/types';
 import { button, h, singleSelect, textField, type SelectLike, type TextFieldLike } from '../dom';
 import { t } from '../strings';
 
@@ -8,7 +9,7 @@ export interface SendBarState {
   mode: InputMode;
   encoding: string;
   lineEnding: LineEnding;
-  framing: Framing;
+  framing: FramingName;
   history: string[];
   intervalMs: number;
   count: number;
@@ -79,7 +80,7 @@ export class SendBar {
       t('Line ending'),
     );
     eol.classList.add('send-eol');
-    const framingLabels: Record<Framing, string> = {
+    const framingLabels: Record<FramingName, string> = {
       raw: t('Raw'),
       line: t('Line-delimited'),
       len2be: t('2-byte length, big endian'),
@@ -87,7 +88,7 @@ export class SendBar {
       len4be: t('4-byte length, big endian'),
       len4le: t('4-byte length, little endian'),
     };
-    const framing = singleSelect(FRAMINGS.map((f) => ({ value: f, label: framingLabels[f] })), state.framing, t('Framing'));
+    const framing = singleSelect(FRAMING_NAMES.map((f) => ({ value: f, label: framingLabels[f] })), state.framing, t('Framing'));
     framing.classList.add('send-framing');
     const bind = (s: SelectLike, key: 'mode' | 'encoding' | 'lineEnding' | 'framing') =>
       s.addEventListener('change', () => {
