@@ -29,6 +29,9 @@ function time(fn: () => void): number {
   return Number(process.hrtime.bigint() - t0) / 1e6;
 }
 
+// The same records on the fixture's own ports: one TCP connection 100,000 packets long (the SYN repeats its ISN, so no new stream).
+const oneConnection: PacketRecord[] = packets.map((p, i) => ({ ...base[i % base.length], tsMicros: p.tsMicros }));
+
 const best = (runs: number, fn: () => void) => Math.min(...Array.from({ length: runs }, () => time(fn)));
 
 async function timeAsync(fn: () => Promise<unknown>): Promise<number> {
@@ -58,6 +61,11 @@ async function main(): Promise<void> {
   const pageAll = best(5, () => m.rows(N / 2, 100));
   const detail = best(5, () => m.detail(N - 1));
   const diagram = best(5, () => m.diagram(m.conversations()[0].key));
+  // A row click must cost the same whatever the length of the packet's connection.
+  const long = new PacketListModel(arraySource(oneConnection), Infinity);
+  const detailLong = best(5, () => long.detail(N - 1));
+  const detailShort = best(5, () => m.detail(N - 1));
+  long.dispose();
 
   console.log(`packets: ${N} (one 10-segment TCP connection, repeated)`);
   console.log(`baseline dissect: ${((baseline * 1e3) / N).toFixed(2)} µs/packet (${baseline.toFixed(0)} ms)`);
@@ -66,6 +74,7 @@ async function main(): Promise<void> {
   console.log(`display filter tcp.port == 47811: ${(filterPort / baseline).toFixed(2)}× baseline, ${filterPort.toFixed(0)} ms`);
   console.log(`one page of 100 filtered rows: ${(page * 1e3).toFixed(1)} µs; of unfiltered rows: ${(pageAll * 1e3).toFixed(1)} µs (${((pageAll / baseline) * 1e6).toFixed(1)} ppm of baseline)`);
   console.log(`details of the last packet (replays its own connection only): ${(detail * 1e3).toFixed(0)} µs`);
+  console.log(`row click (details of the last packet), one ${N}-packet connection vs ${N / base.length} short ones: ${(detailLong / detailShort).toFixed(2)}× (${(detailLong * 1e3).toFixed(0)} µs vs ${(detailShort * 1e3).toFixed(0)} µs)`);
   console.log(`diagram of one connection (with the conversation list): ${(diagram * 1e3).toFixed(0)} µs`);
 }
 
