@@ -1,7 +1,7 @@
 // `socket-lab`: the command-line face of the same core the extension uses.
 import { productName, version } from './core/about';
 import { runSocketsCommand } from './core/ossockets/socketsCli';
-import { runCaptureCommand } from './core/capture/captureCli';
+import { runCaptureCommand } from './core/cli/captureCommand';
 import { runDecodeCommand } from './core/decode/decodeCommand';
 import { processIo } from './core/cli/cliIo';
 import { runListen } from './core/cli/listenCommand';

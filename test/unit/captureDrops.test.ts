@@ -10,7 +10,7 @@ import { sendPacedUdp } from '../../bench/udpSender';
 import type { EngineCounters } from '../../native/engines';
 import { parseDumpcapStats, parseTcpdumpStats } from '../../native/processEngine';
 import { type InterfaceStatistics, PcapStreamReader } from '../../src/core/pcap/pcapStreamReader';
-import { captureAccounting } from '../../src/core/capture/captureCli';
+import { captureAccounting } from '../../src/core/cli/captureCommand';
 import type { Capture } from '../../src/core/capture/captureManager';
 import { CaptureManager } from '../../src/core/capture/captureManager';
 import { helperLaunch } from '../../src/core/capture/helperLocation';

@@ -7,8 +7,8 @@ import { CaptureLimits, isEngineChoice } from '../../shared/captureProtocol';
 import type { PacketRecord } from '../../shared/packet';
 import { productName, version } from '../about';
 import { PcapngWriter, PcapWriter } from '../pcap/pcapWriter';
-import { type Capture, CaptureManager, CaptureStartError } from './captureManager';
-import { helperLaunch } from './helperLocation';
+import { type Capture, CaptureManager, CaptureStartError } from '../capture/captureManager';
+import { helperLaunch } from '../capture/helperLocation';
 
 export const captureUsage = `Usage: socket-lab capture --interface IF [--filter EXPR] [--count N] [--duration S] --write FILE
 
