@@ -2,7 +2,7 @@
 import { productName, version } from './core/about';
 import { runSocketsCommand } from './core/ossockets/socketsCli';
 import { runCaptureCommand } from './core/cli/captureCommand';
-import { runDecodeCommand } from './core/decode/decodeCommand';
+import { runDecodeCommand } from './core/cli/decodeCommand';
 import { processIo } from './core/cli/cliIo';
 import { runListen } from './core/cli/listenCommand';
 import { runSend } from './core/cli/sendCommand';

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { runDecodeCommand } from '../../src/core/decode/decodeCommand';
+import { runDecodeCommand } from '../../src/core/cli/decodeCommand';
 import { repoRoot } from './helpers';
 
 const fixture = (f: string) => path.join(repoRoot, 'test', 'fixtures', 'decode', f);

@@ -1,9 +1,9 @@
 // `socket-lab decode FILE.pcap|FILE.pcapng [--json] [--filter EXPR]`: the packet list (or JSON lines) of a capture file.
 import * as fs from 'node:fs';
 import { CaptureFormatError, PcapStreamReader } from '../pcap/pcapStreamReader';
-import { type DissectedPacket, type Field, DissectContext, dissect } from './dissect';
-import { FilterSyntaxError, compileFilter } from './displayFilter';
-import { outputGate } from '../cli/cliIo';
+import { type DissectedPacket, type Field, DissectContext, dissect } from '../decode/dissect';
+import { FilterSyntaxError, compileFilter } from '../decode/displayFilter';
+import { outputGate } from './cliIo';
 
 export const decodeUsage = `Usage: socket-lab decode FILE.pcap|FILE.pcapng [--json] [--filter EXPR]
 
