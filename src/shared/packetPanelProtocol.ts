@@ -1,5 +1,6 @@
 // The packet panel's one protocol (extension host ⇄ webview), carried by Rpc from ./rpc.
 // The webview pulls what it shows (row pages, one packet's dissection); events carry counts only.
+import { formatHex } from './format';
 import { LAYER_ROLES, type LayerRole } from './types';
 import { isNum, isObj, isOneOf, isStr, isUint, type Obj } from './validate';
 
@@ -294,11 +295,8 @@ export const answerValidators: { [K in keyof PacketPanelAnswers]: (v: unknown) =
 };
 
 /** Lowercase hex of bytes, and back; the webview decodes the packet's bytes with it. */
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 export function bytesToHex(b: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < b.length; i++) s += HEX[b[i]];
-  return s;
+  return formatHex(b, '');
 }
 export function hexToBytes(hex: string): Uint8Array {
   const out = new Uint8Array(hex.length >> 1);

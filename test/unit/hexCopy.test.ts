@@ -3,13 +3,14 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { formatCopy, toCArray, toHexString, toPythonBytes } from '../../webview/src/hex/copyFormats';
+import { formatCopy, toCArray, toPythonBytes } from '../../webview/src/hex/copyFormats';
+import { formatHex } from '../../src/shared/format';
 
 const all = Uint8Array.from({ length: 256 }, (_, i) => i);
 
 describe('hex viewer: copy formats', () => {
   it('copies as space-separated hex that parses back', () => {
-    assert.equal(toHexString(Uint8Array.from([0x48, 0x0a, 0xff])), '48 0a ff');
+    assert.equal(formatHex(Uint8Array.from([0x48, 0x0a, 0xff])), '48 0a ff');
     assert.deepEqual(Uint8Array.from(Buffer.from(formatCopy(all, 'hex').replace(/ /g, ''), 'hex')), all);
   });
 

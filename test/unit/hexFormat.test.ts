@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
-import { HEX_BYTE, TEXT_CHAR, formatOffset, formatRow, offsetWidth, parseOffset } from '../../webview/src/hex/hexFormat';
+import { TEXT_CHAR, formatOffset, formatRow, offsetWidth, parseOffset } from '../../webview/src/hex/hexFormat';
+import { HEX_BYTE } from '../../src/shared/format';
 
 describe('hex viewer: row formatting with lookup tables', () => {
   it('has a two-digit table entry and a one-cell text entry for every byte', () => {

@@ -57,9 +57,4 @@ export function hexProblem(text: string): string | undefined {
   }
 }
 
-/** "48 65 6c" — lower-case pairs separated by spaces. */
-export function formatHex(bytes: Uint8Array, sep = ' '): string {
-  let s = '';
-  for (let i = 0; i < bytes.length; i++) s += (i ? sep : '') + bytes[i].toString(16).padStart(2, '0');
-  return s;
-}
+export { formatHex } from '../../shared/format';

@@ -26,11 +26,7 @@ export function captureArgs(
   return { filter };
 }
 
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
-  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
-}
+export { formatBytes } from '../../shared/format';
 
 /** `tcp 127.0.0.1:8000 -> 127.0.0.1:53122 ESTABLISHED pid 42 python3`, for the clipboard. */
 export function describeSocket(s: OsSocket): string {

@@ -12,14 +12,10 @@ import type { SessionManager } from '../../core/sessions/sessionManager';
 import type { ProgramWatch, ProgramWatchManager } from '../../core/ossockets/programWatcher';
 import { isProgramNode, programChildren, programNode, programParent, programRoots, programTreeItem, type ProgramNode } from '../systemSockets/programNodes';
 
+import { formatBytes } from '../../shared/format';
+
 const REFRESH_MS = 250;
 
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
-  if (n < 1024 * 1024 * 1024) return `${(n / 1024 / 1024).toFixed(1)} MiB`;
-  return `${(n / 1024 / 1024 / 1024).toFixed(2)} GiB`;
-}
 
 export function stateText(state: SessionState): string {
   switch (state) {

@@ -4,13 +4,7 @@
 export type CopyFormat = 'hex' | 'text' | 'python' | 'c';
 export const COPY_FORMATS: readonly CopyFormat[] = ['hex', 'text', 'python', 'c'];
 
-import { HEX_BYTE } from './hexFormat';
-
-export function toHexString(bytes: Uint8Array, sep = ' '): string {
-  const out = new Array<string>(bytes.length);
-  for (let i = 0; i < bytes.length; i++) out[i] = HEX_BYTE[bytes[i]];
-  return out.join(sep);
-}
+import { HEX_BYTE, formatHex } from '../../../src/shared/format';
 
 /** A Python bytes literal that evaluates to exactly these bytes. */
 export function toPythonBytes(bytes: Uint8Array): string {
@@ -39,7 +33,7 @@ export function toCArray(bytes: Uint8Array, name = 'data'): string {
 export function formatCopy(bytes: Uint8Array, format: Exclude<CopyFormat, 'text'>): string {
   switch (format) {
     case 'hex':
-      return toHexString(bytes);
+      return formatHex(bytes);
     case 'python':
       return toPythonBytes(bytes);
     case 'c':

@@ -1,7 +1,7 @@
 // Lookup tables for formatting bytes: building strings per byte with toString(16).padStart is the
 // slow path (seconds for 16 MiB); tables make a visible row cost a few array reads.
 
-export const HEX_BYTE: readonly string[] = Array.from({ length: 256 }, (_, i) => (i < 16 ? '0' : '') + i.toString(16));
+import { HEX_BYTE } from '../../../src/shared/format';
 /** Printable ASCII as itself, everything else as '.', one cell per byte so the columns stay aligned. */
 export const TEXT_CHAR: readonly string[] = Array.from({ length: 256 }, (_, i) => (i >= 0x20 && i < 0x7f ? String.fromCharCode(i) : '.'));
 

@@ -3,7 +3,8 @@
 import './hex.css';
 import { Emitter } from '../../../src/shared/disposable';
 import { PageCache } from './pageCache';
-import { HEX_BYTE, TEXT_CHAR, formatOffset, offsetWidth } from './hexFormat';
+import { HEX_BYTE } from '../../../src/shared/format';
+import { TEXT_CHAR, formatOffset, offsetWidth } from './hexFormat';
 import { centerRow, clampTop, geometry, maxTop, revealRow, rowOf, thumb, topFromThumb, wheelRows, type Geometry } from './virtualWindow';
 
 /** A stretch of bytes drawn with a CSS class (direction, protocol field …). */

@@ -1,6 +1,6 @@
 // The data inspector: decodes the bytes at the cursor (or the selection) as the types a socket
 // programmer meets: integers both ways round, floats, an IPv4 address, strings, and length prefixes.
-import { toHexString } from './copyFormats';
+import { formatHex } from '../../../src/shared/format';
 
 export interface InspectorRow {
   /** Stable id ('int16', 'ipv4', 'len4be' …) so tests and the UI can find a row. */
@@ -99,7 +99,7 @@ export function inspect(bytes: Uint8Array, opts: InspectOptions = {}): Inspector
     const len = size === 2 ? v.getUint16(0, le) : v.getUint32(0, le);
     const body = bytes.subarray(size, size + Math.min(len, BODY_PREVIEW));
     const have = Math.max(0, Math.min(len, available - size));
-    const preview = toHexString(body) + (len > BODY_PREVIEW && body.length === BODY_PREVIEW ? ' …' : '');
+    const preview = formatHex(body) + (len > BODY_PREVIEW && body.length === BODY_PREVIEW ? ' …' : '');
     rows.push({ id, label, le: `${strings.announced(len, have)}${preview ? ': ' + preview : ''}`, be: '' });
   }
   return rows;
