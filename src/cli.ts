@@ -1,6 +1,6 @@
 // `socket-lab`: the command-line face of the same core the extension uses.
 import { productName, version } from './core/about';
-import { runSocketsCommand } from './core/ossockets/socketsCli';
+import { runSocketsCommand } from './core/cli/socketsCommand';
 import { runCaptureCommand } from './core/cli/captureCommand';
 import { runDecodeCommand } from './core/cli/decodeCommand';
 import { processIo } from './core/cli/cliIo';

@@ -17,7 +17,8 @@ import {
 } from '../../src/core/ossockets/procNet';
 import { descendantsOf, readProcess } from '../../src/core/ossockets/procProcesses';
 import { filterSockets, findListeners, parseStateFilter, readListenersOn, readSocketTable, readSocketTableShared } from '../../src/core/ossockets/socketTable';
-import { parseFilterText, parseSocketsArgs, runSocketsCommand } from '../../src/core/ossockets/socketsCli';
+import { parseFilterText } from '../../src/core/ossockets/filterText';
+import { parseSocketsArgs, runSocketsCommand } from '../../src/core/cli/socketsCommand';
 import { captureArgs, connectableHost, describeSocket, formatBytes } from '../../src/core/ossockets/socketText';
 import { parseSsTcpInfo } from '../../src/core/ossockets/ssInfo';
 import type { OsSocket } from '../../src/core/ossockets/types';

@@ -1,6 +1,6 @@
 // `socket-lab sockets [--pid P] [--port N] [--state S] [--protocol tcp|udp|unix] [--json]`
-import { filterSockets, parseStateFilter, readSocketTable, type SocketFilter } from './socketTable';
-import { formatEndpoint, type OsSocket } from './types';
+import { filterSockets, parseStateFilter, readSocketTable, type SocketFilter } from '../ossockets/socketTable';
+import { formatEndpoint, type OsSocket } from '../ossockets/types';
 
 export const socketsUsage = `Usage: socket-lab sockets [--pid P] [--port N] [--state S] [--protocol tcp|udp|unix] [--json]
 
@@ -82,30 +82,4 @@ export async function runSocketsCommand(argv: string[], io: Io = { out: (s) => p
   if (table.warning) io.err(`socket-lab sockets: ${table.warning}\n`);
   io.out(parsed.json ? JSON.stringify(rows, null, 2) + '\n' : formatSocketTable(rows));
   return 0;
-}
-
-/**
- * The System Sockets view's filter box: `port 8000`, `state listen`, `pid 42`, `tcp`, or several (`tcp port 8000`).
- * An empty text clears the filter.
- */
-export function parseFilterText(text: string): SocketFilter | { error: string } {
-  const words = text.trim().toLowerCase().split(/[\s,]+/).filter(Boolean);
-  const filter: SocketFilter = {};
-  for (let i = 0; i < words.length; i++) {
-    const w = words[i];
-    if (w === 'tcp' || w === 'udp' || w === 'unix') filter.protocol = w;
-    else if (w === 'port' || w === 'pid') {
-      const v = words[++i];
-      if (v === undefined || !/^\d+$/.test(v) || (w === 'port' && Number(v) > 65535)) return { error: `"${w}" needs a number` };
-      if (w === 'port') filter.port = Number(v);
-      else filter.pid = Number(v);
-    } else if (w === 'state') {
-      const v = words[++i];
-      if (v === undefined || !parseStateFilter(v)) return { error: `unknown state "${v ?? ''}"` };
-      filter.state = v;
-    } else if (/^\d+$/.test(w) && Number(w) <= 65535) filter.port = Number(w);
-    else if (parseStateFilter(w)) filter.state = w;
-    else return { error: `not understood: "${w}"` };
-  }
-  return filter;
 }
