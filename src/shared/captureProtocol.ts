@@ -27,7 +27,6 @@ export const CaptureLimits = {
 
 export type CaptureEngine = 'cap' | 'dumpcap' | 'tcpdump';
 export type CaptureEngineChoice = 'auto' | CaptureEngine;
-export const captureEngines: readonly CaptureEngine[] = ['cap', 'dumpcap', 'tcpdump'];
 
 export interface CaptureInterface {
   readonly name: string;

@@ -325,7 +325,6 @@ export class PanelClient {
   }
 }
 
-export type PanelHandler = <K extends PanelRequestType>(req: Extract<PanelRequest, { type: K }>) => PanelResponses[K] | Promise<PanelResponses[K]>;
 
 /** The extension's end: answers validated requests, sends events. */
 export function createPanelHost(post: (m: RpcEnvelope) => void, handle: (req: PanelRequest) => unknown, onInvalid: (raw: unknown, reason: string) => void): Rpc<PanelEvent, PanelRequest> {

@@ -27,10 +27,6 @@ export function ancestors(n: Node): Node[] {
   return out;
 }
 
-export function sameNode(a: Node, b: Node): boolean {
-  return a.startIndex === b.startIndex && a.endIndex === b.endIndex && a.type === b.type;
-}
-
 /** Whether `inner` lies inside `outer` (or is it). */
 export function contains(outer: Node, inner: Node): boolean {
   return inner.startIndex >= outer.startIndex && inner.endIndex <= outer.endIndex;

@@ -2,7 +2,6 @@
 // "As text" needs the chosen encoding, so the host supplies that decoder.
 
 export type CopyFormat = 'hex' | 'text' | 'python' | 'c';
-export const COPY_FORMATS: readonly CopyFormat[] = ['hex', 'text', 'python', 'c'];
 
 import { HEX_BYTE, formatHex } from '../../../src/shared/format';
 

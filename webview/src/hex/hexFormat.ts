@@ -25,31 +25,6 @@ export function offsetWidth(end: number): number {
   return w;
 }
 
-export interface FormattedRow {
-  readonly offset: string;
-  /** One entry per column; '' where the row has no byte. */
-  readonly hex: readonly string[];
-  readonly text: readonly string[];
-}
-
-/** Formats row `row` of `bytesPerRow` columns from bytes that start at stream offset `base`. */
-export function formatRow(bytes: Uint8Array, base: number, row: number, bytesPerRow: number, width = 8): FormattedRow {
-  const hex: string[] = [];
-  const text: string[] = [];
-  const first = row * bytesPerRow;
-  for (let c = 0; c < bytesPerRow; c++) {
-    const i = first + c - base;
-    if (i < 0 || i >= bytes.length) {
-      hex.push('');
-      text.push('');
-    } else {
-      hex.push(HEX_BYTE[bytes[i]]);
-      text.push(TEXT_CHAR[bytes[i]]);
-    }
-  }
-  return { offset: formatOffset(first, width), hex, text };
-}
-
 /** Parses a "go to" offset: decimal, 0x-prefixed hex, or hex with an h suffix. */
 export function parseOffset(input: string): number | undefined {
   const s = input.trim().toLowerCase();
