@@ -69,7 +69,7 @@ describe('packet panel: row window', () => {
   });
 });
 
-// Ethernet + IPv4 + TCP as C's dissector lays them out (offsets in the frame).
+// Ethernet + IPv4 + TCP as the dissector lays them out (offsets in the frame).
 const layers: WireLayer[] = [
   { name: 'frame', title: 'Frame 1: 74 bytes', role: 'frame', offset: 0, length: 74, fields: [] },
   { name: 'eth', title: 'Ethernet II', role: 'frame', offset: 0, length: 14, fields: [

@@ -1,4 +1,4 @@
-// Turns a capture's packets into a pcap/pcapng file (C's writers) and picks out one connection's packets.
+// Turns a capture's packets into a pcap/pcapng file and picks out one connection's packets.
 import type { PacketRecord } from '../../shared/packet';
 import { dissect, DissectContext, findField } from '../decode/dissect';
 import { productName, version } from '../about';
@@ -29,7 +29,7 @@ export interface ExportOptions {
   readonly snaplen?: number;
 }
 
-/** The whole file; pcap with packets of several link types throws C's CaptureWriteError (ELINKTYPE). */
+/** The whole file; pcap with packets of several link types throws CaptureWriteError (ELINKTYPE). */
 export function encodeCaptureFile(packets: readonly PacketRecord[], format: CaptureFileFormat, opts: ExportOptions = {}): Uint8Array {
   return writeCaptureFile(packets, format, {
     linkType: packets[0]?.linkType ?? opts.linkType ?? 1,

@@ -1,4 +1,4 @@
-// The packet panel's webview: filter bar, packet list, field tree, hex bytes (E1's HexView) and the
+// The packet panel's webview: filter bar, packet list, field tree, hex bytes and the
 // TCP conversation diagram, wired together. Everything shown is pulled from the host on demand.
 import './packets.css';
 import { HexView } from '../hex/hexView';
