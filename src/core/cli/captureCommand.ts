@@ -9,6 +9,7 @@ import { productName, version } from '../about';
 import { PcapngWriter, PcapWriter } from '../pcap/pcapWriter';
 import { type Capture, CaptureManager, CaptureStartError } from '../capture/captureManager';
 import { helperLaunch } from '../capture/helperLocation';
+import type { CliIo } from './cliIo';
 
 export const captureUsage = `Usage: socket-lab capture --interface IF [--filter EXPR] [--count N] [--duration S] --write FILE
 
@@ -126,14 +127,6 @@ export function captureAccounting(c: Pick<Capture, 'engine' | 'received' | 'help
   return `${seen}, ${plural(c.drops, 'dropped', 'dropped')} (${parts.join(', ')})`;
 }
 
-interface Io {
-  err: (s: string) => void;
-  /** Where dist/captureHelper.js sits (the CLI's own folder when bundled). */
-  distDir?: string;
-  /** For tests: called once capturing has begun. */
-  onStarted?: (stop: () => void) => void;
-}
-
 /**
  * Appends pcap/pcapng blocks synchronously to a temporary file beside the target, so the file is whole after every
  * write; `commit()` renames it over the target, `discard()` removes it: a capture that fails never touches the target.
@@ -184,10 +177,10 @@ class CaptureFileWriter {
   }
 }
 
-export async function runCaptureCommand(argv: string[], io: Io = { err: (s) => process.stderr.write(s) }): Promise<number> {
+export async function runCaptureCommand(argv: string[], io: CliIo): Promise<number> {
   const args = parseCaptureArgs(argv);
   if (args === 'help') {
-    process.stdout.write(captureUsage);
+    io.out(captureUsage);
     return 0;
   }
   if ('error' in args) {
@@ -195,7 +188,7 @@ export async function runCaptureCommand(argv: string[], io: Io = { err: (s) => p
     return 2;
   }
   const manager = new CaptureManager({
-    launch: () => ({ ...helperLaunch(process.execPath, io.distDir), detached: true }),
+    launch: () => ({ ...helperLaunch(process.execPath), detached: true }),
     maxPacketsPerCapture: 1024,
     log: (l) => {
       if (process.env.SOCKET_LAB_DEBUG) io.err(`${l}\n`);
@@ -234,7 +227,6 @@ export async function runCaptureCommand(argv: string[], io: Io = { err: (s) => p
       if (capture.state === 'stopped') resolveDone();
     });
     const timer = args.duration !== undefined ? setTimeout(resolveDone, args.duration * 1000) : undefined;
-    io.onStarted?.(resolveDone);
     await done;
     if (timer) clearTimeout(timer);
     const stoppedByItself = capture.state === 'stopped';

@@ -1,4 +1,4 @@
-// Shared pieces of the `socket-lab listen|send` verbs: I/O seams (so tests run them in-process) and ADDR parsing.
+// What every `socket-lab` verb shares: one I/O seam (so tests run them in-process), usage errors, argument parsing.
 import * as net from 'node:net';
 import { CodecError } from '../codec/codecError';
 import { SocketLabError } from '../errors';
@@ -13,6 +13,7 @@ export interface OutputState {
   onDidChange(listener: () => void): { dispose(): void };
 }
 
+/** What a verb reads and writes: the process (processIo) or, in tests, memory. */
 export interface CliIo {
   out(text: string): void;
   err(text: string): void;
@@ -34,8 +35,21 @@ function onSignal(): void {
   current?.abort();
 }
 
-/** The real process: stdout/stderr, stdin, and Ctrl+C (SIGINT/SIGTERM) as an abort; a second Ctrl+C quits at once. */
-export function processIo(): CliIo {
+/**
+ * The real process: stdout (with its state), stderr and stdin. With `interrupt`, Ctrl+C (SIGINT/SIGTERM) is an abort
+ * the verb finishes on cleanly, and a second Ctrl+C quits at once; without, Ctrl+C ends the process as usual.
+ */
+export function processIo(opts: { interrupt?: boolean } = {}): CliIo {
+  const output = outputGate(process.stdout);
+  const io: CliIo = {
+    out: output.write,
+    output,
+    err: (t) => void process.stderr.write(t),
+    get stdin() {
+      return process.stdin; // only a verb that reads it opens it
+    },
+  };
+  if (!opts.interrupt) return io;
   const ac = new AbortController();
   current = ac;
   if (!armed) {
@@ -43,14 +57,8 @@ export function processIo(): CliIo {
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
   }
-  const output = outputGate(process.stdout);
-  return {
-    out: output.write,
-    output,
-    err: (t) => void process.stderr.write(t),
-    stdin: process.stdin,
-    signal: ac.signal,
-  };
+  io.signal = ac.signal;
+  return io;
 }
 
 /**

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import { CaptureFormatError, PcapStreamReader } from '../pcap/pcapStreamReader';
 import { type DissectedPacket, type Field, DissectContext, dissect } from '../decode/dissect';
 import { FilterSyntaxError, compileFilter } from '../decode/displayFilter';
-import { outputGate } from './cliIo';
+import type { CliIo } from './cliIo';
 
 export const decodeUsage = `Usage: socket-lab decode FILE.pcap|FILE.pcapng [--json] [--filter EXPR]
 
@@ -13,38 +13,27 @@ Decodes a capture file like Wireshark's packet list (No., Time, Source, Destinat
   --filter, -Y E  show only packets matching a display filter, e.g. "tcp.flags.syn == 1 && tcp.port == 8000"
 `;
 
-export interface DecodeIo {
-  /** Writes output; a returned promise means "wait before writing more" (backpressure). */
-  out: (s: string) => void | Promise<void>;
-  err: (s: string) => void;
-}
-
 /** The reader of our output went away (`decode f | head -1`): a normal end, not an error. */
 export class OutputClosedError extends Error {
   readonly code = 'EPIPE';
 }
 
-/** Writes to a stream, waiting for 'drain' when its buffer is full; a closed pipe rejects with OutputClosedError. */
-export function streamWriter(stream: NodeJS.WritableStream): (s: string) => void | Promise<void> {
-  const gate = outputGate(stream);
-  const closed = () => new OutputClosedError(gate.error && gate.error.code !== 'EPIPE' ? gate.error.message : 'the output pipe was closed');
-  return (s) => {
-    if (gate.closed) return Promise.reject(closed());
-    gate.write(s);
-    if (!gate.blocked) return;
-    return new Promise<void>((resolve, reject) => {
-      const watch = gate.onDidChange(() => {
-        if (gate.closed) reject(closed());
-        else if (!gate.blocked) resolve();
-        else return;
-        watch.dispose();
-      });
+/** Writes `s`, then waits while the output's reader is not reading; a closed output rejects with OutputClosedError. */
+async function write(io: CliIo, s: string): Promise<void> {
+  const output = io.output;
+  const closed = () => new OutputClosedError(output?.error && output.error.code !== 'EPIPE' ? output.error.message : 'the output pipe was closed');
+  if (output?.closed) throw closed();
+  io.out(s);
+  if (!output?.blocked) return;
+  await new Promise<void>((resolve, reject) => {
+    const watch = output.onDidChange(() => {
+      if (output.closed) reject(closed());
+      else if (!output.blocked) resolve();
+      else return;
+      watch.dispose();
     });
-  };
+  });
 }
-
-let stdoutWriter: ((s: string) => void | Promise<void>) | undefined;
-const defaultIo: DecodeIo = { out: (s) => (stdoutWriter ??= streamWriter(process.stdout))(s), err: (s) => process.stderr.write(s) };
 
 /** Output is written in batches of about this many characters, so memory holds one batch, not one file chunk. */
 const OUT_BATCH = 64 * 1024;
@@ -122,7 +111,7 @@ function parseArgs(argv: string[]): DecodeArgs | { error: string } | 'help' {
   return a;
 }
 
-export async function runDecodeCommand(argv: string[], io: DecodeIo = defaultIo): Promise<number> {
+export async function runDecodeCommand(argv: string[], io: CliIo): Promise<number> {
   const args = parseArgs(argv);
   if (args === 'help') {
     io.out(decodeUsage);
@@ -160,7 +149,7 @@ export async function runDecodeCommand(argv: string[], io: DecodeIo = defaultIo)
     const text = batch.join('\n') + '\n';
     batch = [];
     batchChars = 0;
-    await io.out(text);
+    await write(io, text);
   };
   try {
     // One read at a time, and no more read until the output took what it gave: memory stays one chunk and one batch.

@@ -3,7 +3,7 @@ import { productName, version } from '../about';
 import { runSocketsCommand } from './socketsCommand';
 import { runCaptureCommand } from './captureCommand';
 import { runDecodeCommand } from './decodeCommand';
-import { processIo } from './cliIo';
+import { type CliIo, processIo } from './cliIo';
 import { runListen } from './listenCommand';
 import { runSend } from './sendCommand';
 
@@ -23,6 +23,16 @@ Options:
   -v, --version   print the version
 `;
 
+const verbs: Record<string, (argv: string[], io: CliIo) => Promise<number>> = {
+  sockets: runSocketsCommand,
+  capture: runCaptureCommand,
+  decode: runDecodeCommand,
+  listen: runListen,
+  send: runSend,
+};
+/** Verbs that finish cleanly on Ctrl+C; the others end as any process does (capture stops on its own signals). */
+const interruptible = new Set(['listen', 'send']);
+
 export async function main(argv: string[]): Promise<number> {
   const [verb] = argv;
   if (verb === undefined || verb === '-h' || verb === '--help' || verb === 'help') {
@@ -33,11 +43,8 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${version}\n`);
     return 0;
   }
-  if (verb === 'sockets') return runSocketsCommand(argv.slice(1));
-  if (verb === 'capture') return runCaptureCommand(argv.slice(1));
-  if (verb === 'decode') return runDecodeCommand(argv.slice(1));
-  if (verb === 'listen') return runListen(argv.slice(1), processIo());
-  if (verb === 'send') return runSend(argv.slice(1), processIo());
+  const run = Object.hasOwn(verbs, verb) ? verbs[verb] : undefined;
+  if (run) return run(argv.slice(1), processIo({ interrupt: interruptible.has(verb) }));
   process.stderr.write(`socket-lab: unknown command "${verb}" (try socket-lab --help)\n`);
   return 2;
 }

@@ -1,6 +1,7 @@
 // `socket-lab sockets [--pid P] [--port N] [--state S] [--protocol tcp|udp|unix] [--json]`
 import { filterSockets, parseStateFilter, readSocketTable, type SocketFilter } from '../ossockets/socketTable';
 import { formatEndpoint, type OsSocket } from '../ossockets/types';
+import type { CliIo } from './cliIo';
 
 export const socketsUsage = `Usage: socket-lab sockets [--pid P] [--port N] [--state S] [--protocol tcp|udp|unix] [--json]
 
@@ -11,11 +12,6 @@ Lists the machine's TCP, UDP and Unix sockets with state, queues and owning proc
   --protocol    tcp, udp or unix
   --json        one JSON array, for scripts
 `;
-
-interface Io {
-  out: (s: string) => void;
-  err: (s: string) => void;
-}
 
 export function parseSocketsArgs(argv: string[]): { filter: SocketFilter; json: boolean } | { error: string } | 'help' {
   const filter: SocketFilter = {};
@@ -67,7 +63,7 @@ export function formatSocketTable(rows: OsSocket[]): string {
   return [head, ...cells].map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ')).join('\n') + '\n';
 }
 
-export async function runSocketsCommand(argv: string[], io: Io = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) }): Promise<number> {
+export async function runSocketsCommand(argv: string[], io: CliIo): Promise<number> {
   const parsed = parseSocketsArgs(argv);
   if (parsed === 'help') {
     io.out(socketsUsage);
