@@ -1,8 +1,9 @@
-// Picks the Python for a lesson: the Python extension's active environment, else the setting, else python3 / py -3.
+// Which Python runs the user's files and the lessons, by one rule: the setting socketLab.python.path when set (the
+// user said so), else the Python extension's selected interpreter for that folder, else python3 / py -3.
 import * as vscode from 'vscode';
 import {
   defaultInterpreterCandidates, resolveInterpreter, type InterpreterFound, type PythonInterpreter,
-} from '../../core/lessons/interpreter';
+} from '../core/lessons/interpreter';
 
 /** The Python extension's active interpreter for `folder`, when that extension is installed (no hard dependency). */
 async function fromPythonExtension(folder: vscode.Uri): Promise<PythonInterpreter | undefined> {
@@ -18,14 +19,16 @@ async function fromPythonExtension(folder: vscode.Uri): Promise<PythonInterprete
   }
 }
 
-export async function interpreterCandidates(folder: vscode.Uri): Promise<PythonInterpreter[]> {
-  const out: PythonInterpreter[] = [];
-  const ext = await fromPythonExtension(folder);
-  if (ext) out.push(ext);
+/** The setting, else the Python extension's choice; undefined: neither says (use python3 / py -3). */
+export async function chosenPython(folder: vscode.Uri): Promise<PythonInterpreter | undefined> {
   const setting = vscode.workspace.getConfiguration('socketLab.python').get<string>('path', '').trim();
-  if (setting) out.push({ command: setting, args: [], source: 'setting' });
-  out.push(...defaultInterpreterCandidates());
-  return out;
+  if (setting) return { command: setting, args: [], source: 'setting' };
+  return fromPythonExtension(folder);
+}
+
+export async function interpreterCandidates(folder: vscode.Uri): Promise<PythonInterpreter[]> {
+  const chosen = await chosenPython(folder);
+  return [...(chosen ? [chosen] : []), ...defaultInterpreterCandidates()];
 }
 
 /** A working Python 3, or undefined after telling the user in one sentence how to fix it. */

@@ -13,7 +13,7 @@ import { markDone, registerCommand } from '../commands';
 import { requireTrust } from '../trust';
 import { LESSON_SCHEME, LessonFileSystemProvider } from './lessonFileSystem';
 import { LessonProgress, LessonsProvider, lessonTitle, readmeName } from './lessonsView';
-import { findPython } from './pythonInterpreter';
+import { findPython } from '../pythonInterpreter';
 import { LessonTerminal } from './lessonTerminal';
 
 type Args = { id?: unknown; folder?: unknown; lesson?: { id?: unknown } } | string | undefined;

@@ -2,6 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { chosenPython } from '../pythonInterpreter';
 import { LineEditor } from '../lineEditor';
 import { OutputErrorScanner, type OutputErrorMatch } from '../../core/analysis/outputErrors';
 import { ProgramSession, programCommand, supervisorMarker, type ProgramLanguage } from '../../core/ossockets/programSession';
@@ -38,19 +39,9 @@ async function targetDocument(arg: unknown): Promise<vscode.TextDocument | undef
   return vscode.window.activeTextEditor?.document;
 }
 
-/** The interpreter the Python extension has selected for this file, if it is installed. */
+/** The interpreter chosen for this file (setting, else the Python extension's), if any. */
 async function pythonInterpreter(doc: vscode.TextDocument): Promise<string | undefined> {
-  const configured = vscode.workspace.getConfiguration('socketLab.python').get<string>('path', '');
-  if (configured) return configured;
-  if (!vscode.extensions.getExtension('ms-python.python')) return undefined;
-  try {
-    const { PythonExtension } = await import('@vscode/python-extension');
-    const api = await PythonExtension.api();
-    const env = await api.environments.resolveEnvironment(api.environments.getActiveEnvironmentPath(doc.uri));
-    return env?.executable.uri?.fsPath;
-  } catch {
-    return undefined;
-  }
+  return (await chosenPython(doc.uri))?.command;
 }
 
 function tsxFor(doc: vscode.TextDocument): string | undefined {
