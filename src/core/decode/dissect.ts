@@ -1,7 +1,7 @@
 // Entry point of the decoders: one PacketRecord in, layers of Wireshark-named fields and the list columns out.
 import type { PacketRecord } from '../../shared/packet';
 import { formatMac } from './format';
-import { PacketInfo, addField, beginLayer, declareFields, declareProtocol, dissectData, linkTypeTable } from './registry';
+import { PacketInfo, type Replay, addField, beginLayer, declareFields, declareProtocol, dissectData, linkTypeTable } from './registry';
 // Each protocol module registers itself in the tables when loaded (order does not matter).
 import './ethernet';
 import './sll';
@@ -18,7 +18,7 @@ import './dns';
 import './http';
 import { DissectContext } from './context';
 
-export { DissectContext };
+export { DissectContext, type Replay };
 
 /** How textbooks name the unit at each layer (CURRICULUM.md "Where the layers get their names"). */
 export type LayerRole = 'frame' | 'packet' | 'segment' | 'datagram' | 'message';
@@ -177,6 +177,23 @@ export function dissect(rec: PacketRecord, ctx: DissectContext = new DissectCont
 }
 
 /**
+ * Decodes one packet alone exactly as the `dissect` call that recorded `facts` (see `replayFacts`) did in its
+ * capture's order: the conversation answers (stream indexes, base sequence numbers, window scaling) come from
+ * the facts, so no context and no earlier packet is needed.
+ */
+export function dissectAgain(rec: PacketRecord, facts: Replay, number?: number): DissectedPacket {
+  const ctx = new DissectContext(); // never consulted: every conversation question is answered by `facts`
+  const pi = new PacketInfo(rec, ctx, false, facts);
+  run(pi, rec, number);
+  return new LazyPacket(rec, ctx, number, pi);
+}
+
+/** What a packet's dissection took from its context (for `dissectAgain`), or undefined for a packet not built by `dissect`. */
+export function replayFacts(pkt: DissectedPacket): Readonly<Replay> | undefined {
+  return pkt instanceof LazyPacket ? pkt.facts() : undefined;
+}
+
+/**
  * A dissected packet whose field tree is built on first read of `layers`. A class with a prototype
  * getter, not an object literal with an accessor: V8 builds those ~50× slower, once per packet.
  */
@@ -237,6 +254,11 @@ class LazyPacket implements DissectedPacket {
   set layers(v: Layer[]) {
     replacedTrees.add(this);
     this.#tree = v;
+  }
+
+  /** @internal The conversation facts the columns pass took (see `replayFacts`). */
+  facts(): Readonly<Replay> {
+    return this.#replay;
   }
 
   /** @internal The columns pass's layers (see `eagerLayers`). */

@@ -47,9 +47,6 @@ export function declareAlias(id: string, label: string, kind: FieldKind, targets
 export interface Replay {
   tcp: { stream: number; seqBase: number; ackBase: number; scale: number }[];
   udp: number[];
-  /** Read positions of the second pass. */
-  tcpAt?: number;
-  udpAt?: number;
 }
 
 /** Per-packet state shared by the dissectors of one packet (Wireshark's `pinfo`). */
@@ -77,6 +74,13 @@ export class PacketInfo {
   nested = 0;
   /** Index of the first layer of a quoted packet: layers from here on do not make the packet "truncated". */
   quotedFrom = Infinity;
+  /** Conversation facts: recorded by a first pass, or given to replay them (then the context is not consulted). */
+  readonly replay: Replay;
+  /** True when `replay` was given: dissectors read their facts from it, in call order, instead of the context. */
+  readonly replaying: boolean;
+  /** Read positions in `replay` while replaying. */
+  tcpAt = 0;
+  udpAt = 0;
 
   constructor(
     readonly rec: PacketRecord,
@@ -84,8 +88,10 @@ export class PacketInfo {
     /** False on the first pass (columns only: dissectors skip building fields); true when the tree is wanted. */
     readonly full: boolean = true,
     /** Conversation facts recorded by the first pass, replayed by the second so both agree. */
-    readonly replay: Replay = { tcp: [], udp: [] },
+    replay?: Replay,
   ) {
+    this.replay = replay ?? { tcp: [], udp: [] };
+    this.replaying = replay !== undefined;
     this.data = rec.data;
     this.capLen = rec.data.length;
     this.r = new ByteReader(rec.data, 0, rec.data.length);

@@ -232,7 +232,7 @@ function dissectTcp(pi: PacketInfo, offset: number, end: number): number {
   // Conversation state: base sequence numbers per direction make seq/ack relative, as Wireshark shows them.
   // The field-tree pass replays what the first pass took from the context, so re-reading a packet never moves it.
   const replay = pi.replay;
-  const recorded = pi.full ? replay.tcp[(replay.tcpAt = (replay.tcpAt ?? -1) + 1)] : undefined;
+  const recorded = pi.replaying ? replay.tcp[pi.tcpAt++] : undefined;
   let stream: number;
   let seqBase: number;
   let ackBase: number;
@@ -299,7 +299,7 @@ function dissectTcp(pi: PacketInfo, offset: number, end: number): number {
     if (flags & SYN) me.wscale = options.wscale;
     else if (me.wscale >= 0 && peer.wscale >= 0) scale = 1 << me.wscale;
     else if (me.wscale === -1 || peer.wscale === -1) scale = -2;
-    if (!pi.full) replay.tcp.push({ stream, seqBase, ackBase, scale });
+    if (!pi.replaying) replay.tcp.push({ stream, seqBase, ackBase, scale });
   }
   const winCalc = scale > 0 ? win * scale : win;
   if (pi.full) {

@@ -42,10 +42,10 @@ function dissectUdp(pi: PacketInfo, offset: number, end: number): number {
   }
   // A quoted datagram (inside an ICMP error) belongs to the same stream as the original, as in Wireshark.
   const replay = pi.replay;
-  let stream = pi.full ? replay.udp[(replay.udpAt = (replay.udpAt ?? -1) + 1)] : undefined;
+  let stream = pi.replaying ? replay.udp[pi.udpAt++] : undefined;
   if (stream === undefined) {
     stream = pi.ctx.udpStream(pi.netSrc, sport, pi.netDst, dport);
-    if (!pi.full) replay.udp.push(stream);
+    if (!pi.replaying) replay.udp.push(stream);
   }
   if (pi.full) addField(pi, layer, hf.stream, stream, String(stream), offset, 0);
   let payloadEnd = end;

@@ -9,6 +9,7 @@ import {
 import { Disposable, Emitter } from '../../shared/disposable';
 import { conversationOf, DissectContext, dissect, endpointText, type DissectedPacket, type Field } from '../decode/dissect';
 import { compileFilter } from '../decode/displayFilter';
+import { ReplayLog } from '../decode/replayLog';
 
 /** A capture's retained packets; a bounded capture forgets its oldest ones and advances `firstIndex`. */
 export interface PacketSource {
@@ -132,6 +133,8 @@ export class PacketListModel extends Disposable {
   private firstTs: number | undefined;
   /** The live context: fed every packet once, in order, never reset. */
   private readonly ctx = new DissectContext();
+  /** What each retained packet's first-pass dissection took from `ctx`: a row click dissects that packet alone. */
+  private readonly facts = new ReplayLog();
   private filterText = '';
   private predicate: ((p: DissectedPacket) => boolean) | undefined;
   /** Capture-wide indexes matching the filter, ascending (undefined = no filter: all rows match). */
@@ -181,6 +184,7 @@ export class PacketListModel extends Disposable {
       const drop = Math.min(first - this.base, this.summaries.length);
       this.summaries.splice(0, drop);
       this.base = first;
+      this.facts.forgetBelow(first);
       if (this.matches) dropBelow(this.matches, first);
       for (const [key, list] of this.convIndex) {
         dropBelow(list, first);
@@ -193,6 +197,7 @@ export class PacketListModel extends Disposable {
       const rec = this.source.at(i);
       if (!rec) break;
       const pkt = dissect(rec, this.ctx, i + 1);
+      this.facts.record(i, pkt);
       const s = this.summarise(i, rec, pkt);
       this.summaries.push(s);
       if (s.conv !== undefined) {
@@ -283,7 +288,8 @@ export class PacketListModel extends Disposable {
     const rec = this.source.at(index);
     const s = this.summaries[index - this.base];
     if (!rec || !s) return undefined;
-    const pkt = this.redissect(index, s);
+    const pkt = this.facts.dissect(rec, index, index + 1);
+    if (!pkt) return undefined;
     const layers: WireLayer[] = pkt.layers.map((l) => ({
       name: l.name, title: l.title, role: l.role, offset: l.offset, length: l.length,
       fields: l.fields.map(toWireField), ...(l.truncated ? { truncated: true } : {}),
@@ -293,22 +299,6 @@ export class PacketListModel extends Disposable {
       bytesHex: bytesToHex(rec.data), layers, ...(pkt.malformed ? { malformed: pkt.malformed } : {}),
       ...(s.conv !== undefined ? { conversation: s.conv } : {}),
     };
-  }
-
-  /**
-   * Dissects one packet again with the relative numbers of the first pass: a TCP segment is replayed
-   * from the start of its own conversation in a scratch context (cheap: one connection, not the capture).
-   */
-  private redissect(index: number, s: Summary): DissectedPacket {
-    const scratch = new DissectContext();
-    if (s.conv !== undefined) {
-      for (const k of this.convIndex.get(s.conv) ?? []) {
-        if (k >= index) break;
-        const earlier = this.source.at(k);
-        if (earlier) dissect(earlier, scratch, k + 1);
-      }
-    }
-    return dissect(this.source.at(index) as PacketRecord, scratch, index + 1);
   }
 
   /** The packet records of one TCP conversation, or of the whole capture. */

@@ -1,0 +1,108 @@
+// The conversation facts each packet's first dissection took from its context, kept packed so that any one packet
+// can be dissected again alone, exactly as then: a row click costs one dissection whatever came before it.
+import type { PacketRecord } from '../../shared/packet';
+import { dissectAgain, replayFacts, type DissectedPacket, type Replay } from './dissect';
+
+/** Packets a chunk holds; whole chunks are dropped as a bounded capture forgets its oldest packets. */
+const CHUNK = 4096;
+
+interface Chunk {
+  /** Word offsets: packet k's facts are words[offsets[k]] … words[offsets[k + 1]] (empty when it took none). */
+  readonly offsets: Uint32Array;
+  words: Uint32Array;
+  used: number;
+  count: number;
+}
+
+/**
+ * Per packet: a 4-byte offset, and when it took conversation facts a 4-byte header (TCP and UDP entry counts),
+ * 16 bytes per TCP entry (stream, base seq, base ack, window scale) and 4 per UDP stream index. A TCP segment
+ * costs 24 bytes, a UDP datagram 12, anything else 4.
+ */
+export class ReplayLog {
+  private chunks: Chunk[] = [];
+  /** Capture-wide index of the first packet of chunks[0]. */
+  private origin = 0;
+  /** Capture-wide index of the oldest packet still held. */
+  private first = 0;
+
+  /** Capture-wide index one past the newest packet recorded. */
+  get end(): number {
+    const last = this.chunks[this.chunks.length - 1];
+    return last ? this.origin + (this.chunks.length - 1) * CHUNK + last.count : this.origin;
+  }
+
+  /** Keeps the facts of packet `index`, just dissected in capture order; packets must come in order, without gaps. */
+  record(index: number, pkt: DissectedPacket): void {
+    if (index !== this.end) this.restart(index);
+    const facts = replayFacts(pkt);
+    let c = this.chunks[this.chunks.length - 1];
+    if (!c || c.count === CHUNK) {
+      if (c) c.words = c.words.slice(0, c.used); // a full chunk keeps no spare room
+      c = { offsets: new Uint32Array(CHUNK + 1), words: new Uint32Array(CHUNK), used: 0, count: 0 };
+      this.chunks.push(c);
+    }
+    const nTcp = facts?.tcp.length ?? 0;
+    const nUdp = facts?.udp.length ?? 0;
+    if (facts && nTcp + nUdp > 0) {
+      const need = c.used + 1 + 4 * nTcp + nUdp;
+      if (need > c.words.length) {
+        const grown = new Uint32Array(Math.max(need, c.words.length * 2));
+        grown.set(c.words.subarray(0, c.used));
+        c.words = grown;
+      }
+      const w = c.words;
+      let o = c.used;
+      w[o++] = nTcp | (nUdp << 16); // a packet quotes at most two packets, so both counts are tiny
+      for (const t of facts.tcp) {
+        w[o++] = t.stream;
+        w[o++] = t.seqBase;
+        w[o++] = t.ackBase;
+        w[o++] = t.scale + 2; // -2 (no scaling), -1 (unknown) or a multiplier
+      }
+      for (const u of facts.udp) w[o++] = u;
+      c.used = o;
+    }
+    c.count++;
+    c.offsets[c.count] = c.used;
+  }
+
+  /** Drops the facts of packets below capture-wide index `index` (whole chunks at a time). */
+  forgetBelow(index: number): void {
+    if (index >= this.end) {
+      this.restart(index);
+      return;
+    }
+    this.first = Math.max(this.first, index);
+    const whole = Math.floor((this.first - this.origin) / CHUNK);
+    if (whole > 0) {
+      this.chunks.splice(0, whole);
+      this.origin += whole * CHUNK;
+    }
+  }
+
+  /** Packet `index` dissected again from its facts, or undefined when they are not held. */
+  dissect(rec: PacketRecord, index: number, number?: number): DissectedPacket | undefined {
+    const facts = this.facts(index);
+    return facts && dissectAgain(rec, facts, number);
+  }
+
+  private facts(index: number): Replay | undefined {
+    if (index < this.first || index >= this.end) return undefined;
+    const c = this.chunks[Math.floor((index - this.origin) / CHUNK)];
+    const k = (index - this.origin) % CHUNK;
+    const facts: Replay = { tcp: [], udp: [] };
+    let o = c.offsets[k];
+    if (o === c.offsets[k + 1]) return facts;
+    const w = c.words;
+    const head = w[o++];
+    for (let n = head & 0xffff; n > 0; n--, o += 4) facts.tcp.push({ stream: w[o], seqBase: w[o + 1], ackBase: w[o + 2], scale: w[o + 3] - 2 });
+    for (let n = head >>> 16; n > 0; n--) facts.udp.push(w[o++]);
+    return facts;
+  }
+
+  private restart(index: number): void {
+    this.chunks = [];
+    this.origin = this.first = index;
+  }
+}
