@@ -14,7 +14,7 @@ import { requireTrust } from '../trust';
 import { LESSON_SCHEME, LessonFileSystemProvider } from './lessonFileSystem';
 import { LessonProgress, LessonsProvider, lessonTitle, readmeName } from './lessonsView';
 import { findPython } from '../pythonInterpreter';
-import { LessonTerminal } from './lessonTerminal';
+import { createLessonTerminal } from './lessonTerminal';
 
 type Args = { id?: unknown; folder?: unknown; lesson?: { id?: unknown } } | string | undefined;
 
@@ -188,7 +188,7 @@ export class LessonController implements vscode.Disposable {
     const key = `${lesson.id}:${side}`;
     this.terminals.get(key)?.dispose();
     const name = `${lessonTitle(lesson)} · ${side === 'server' ? vscode.l10n.t('server') : vscode.l10n.t('client')} ${describeAddress(address)}`.trim();
-    this.terminals.set(key, LessonTerminal.create(proc, name));
+    this.terminals.set(key, createLessonTerminal(proc, name));
     if (this.programs && proc.pid !== undefined) {
       const watch = this.programs.add(new ProgramWatch({ label: name }));
       watch.attach(proc.pid);

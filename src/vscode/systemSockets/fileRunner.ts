@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { chosenPython } from '../pythonInterpreter';
-import { LineEditor } from '../lineEditor';
+import { ProcessTerminal } from '../processTerminal';
 import { OutputErrorScanner, type OutputErrorMatch } from '../../core/analysis/outputErrors';
 import { ProgramSession, programCommand, supervisorMarker, type ProgramLanguage } from '../../core/ossockets/programSession';
 import { ProgramWatch, type ProgramWatchManager } from '../../core/ossockets/programWatcher';
@@ -48,57 +48,6 @@ function tsxFor(doc: vscode.TextDocument): string | undefined {
   const folder = vscode.workspace.getWorkspaceFolder(doc.uri)?.uri.fsPath ?? path.dirname(doc.uri.fsPath);
   const bin = path.join(folder, 'node_modules', '.bin', process.platform === 'win32' ? 'tsx.cmd' : 'tsx');
   return fs.existsSync(bin) ? bin : undefined;
-}
-
-/** A terminal the extension owns: output of the program, a line editor for its stdin, Ctrl+C to the process group. */
-class ProgramTerminal implements vscode.Pseudoterminal {
-  private readonly writeEmitter = new vscode.EventEmitter<string>();
-  readonly onDidWrite = this.writeEmitter.event;
-  private readonly closeEmitter = new vscode.EventEmitter<number | void>();
-  readonly onDidClose = this.closeEmitter.event;
-  private readonly editor = new LineEditor(
-    (t) => this.writeEmitter.fire(t),
-    (l) => this.program.write(l),
-    () => this.program.signal('SIGINT'),
-  );
-  /** VS Code drops writes made before open(); keep them (bounded) until then. */
-  private pending: string[] | undefined = [];
-  private pendingBytes = 0;
-
-  constructor(private readonly program: ProgramSession) {
-    program.onDidOutput((t) => this.write(t.replace(/\r?\n/g, '\r\n')));
-  }
-
-  open(): void {
-    const early = this.pending ?? [];
-    this.pending = undefined;
-    for (const t of early) this.writeEmitter.fire(t);
-  }
-
-  write(text: string): void {
-    if (!this.pending) {
-      this.writeEmitter.fire(text);
-      return;
-    }
-    if (this.pendingBytes < 1 << 20) {
-      this.pending.push(text);
-      this.pendingBytes += text.length;
-    }
-  }
-
-  handleInput(data: string): void {
-    if (this.program.running) this.editor.input(data);
-  }
-
-
-  close(): void {
-    this.program.dispose();
-  }
-
-  dispose(): void {
-    this.writeEmitter.dispose();
-    this.closeEmitter.dispose();
-  }
 }
 
 export class FileRunner implements vscode.Disposable {
@@ -167,7 +116,8 @@ export class FileRunner implements vscode.Disposable {
     const interp = { python: lang === 'python' ? await pythonInterpreter(doc) : undefined, node: vscode.workspace.getConfiguration('socketLab.node').get<string>('path', '') || undefined, tsx: lang === 'typescript' ? tsxFor(doc) : undefined };
     const cmd = programCommand(doc.uri.fsPath, lang, interp);
     const program = new ProgramSession(cmd, { cwd: path.dirname(doc.uri.fsPath) });
-    const pty = new ProgramTerminal(program);
+    const pty = new ProcessTerminal({ get running() { return program.running; }, write: (l) => program.write(l), interrupt: () => program.signal('SIGINT'), closed: () => program.dispose() });
+    program.onDidOutput((t) => pty.output(t));
     const terminal = vscode.window.createTerminal({ name: vscode.l10n.t('Socket Lab: {0}', path.basename(doc.uri.fsPath)), pty, iconPath: new vscode.ThemeIcon('plug') });
     const watch = this.programs.add(new ProgramWatch({
       label: path.basename(doc.uri.fsPath),
