@@ -5,15 +5,14 @@
 import * as fs from 'node:fs/promises';
 import type { PacketRecord } from '../../shared/packet';
 import {
-  bytesToHex, MAX_DIAGRAM_SEGMENTS,
-  type ConversationInfo, type DiagramData, type DiagramSegment, type PacketDetail, type PacketRow, type RowsPage, type WireLayer,
+  MAX_DIAGRAM_SEGMENTS, type ConversationInfo, type DiagramData, type DiagramSegment, type PacketDetail, type PacketRow, type RowsPage,
 } from '../../shared/packetPanelProtocol';
 import { Disposable, Emitter } from '../../shared/disposable';
-import { DissectContext, dissect, type DissectedPacket } from '../decode/dissect';
+import { DissectContext, type DissectedPacket } from '../decode/dissect';
 import { compileFilter } from '../decode/displayFilter';
 import { CaptureFileIndex, IndexCancelledError, type IndexProgress } from '../pcap/captureFileIndex';
 import { PcapngWriter, PcapWriter, type CaptureFormat, type PcapngOptions } from '../pcap/pcapWriter';
-import { FilterCancelledError, FilterError, type ModelStatus, packetRowOf, safeTest, tcpFacts, toWireField } from './packetListModel';
+import { dissectAt, FilterCancelledError, FilterError, type ModelStatus, packetDetailOf, packetRowOf, safeTest, tcpFacts } from './packetListModel';
 
 /** A decoder-context checkpoint every this many packets at first (doubled when the snapshots outgrow their budget). */
 const SNAPSHOT_EVERY = 65536;
@@ -207,7 +206,7 @@ export class FilePacketListModel extends Disposable {
   private take(rec: PacketRecord, i: number): void {
     this.firstTs ??= rec.tsMicros;
     if (i > 0 && i % this.snapshotEvery === 0) this.snapshot(i);
-    const pkt = dissect(rec, this.live, i + 1);
+    const pkt = dissectAt(rec, i, this.live);
     const t = tcpFacts(pkt);
     if (!t) return;
     const c = this.convs.get(t.key);
@@ -261,7 +260,7 @@ export class FilePacketListModel extends Disposable {
     } else ctx = this.snapshots[k].ctx.clone();
     let next = start;
     await this.index.scan(start, to, (rec, i) => {
-      const pkt = dissect(rec, ctx, i + 1);
+      const pkt = dissectAt(rec, i, ctx);
       next = i + 1;
       return i >= from ? each(rec, pkt, i) : undefined;
     }, signal);
@@ -321,7 +320,7 @@ export class FilePacketListModel extends Disposable {
       for (let from = 0; from < total; from += 50000) {
         try {
           await this.index.scan(from, Math.min(total, from + 50000), (rec, i) => {
-            if (safeTest(pred, dissect(rec, ctx, i + 1))) m.set(i);
+            if (safeTest(pred, dissectAt(rec, i, ctx))) m.set(i);
           }, opts.signal);
         } catch (e) {
           if (e instanceof IndexCancelledError) throw new FilterCancelledError('the filter was cancelled');
@@ -349,16 +348,7 @@ export class FilePacketListModel extends Disposable {
     await this.replay(index, index + 1, (rec, pkt) => void (found = { rec, pkt }));
     if (!found) return undefined;
     const { rec, pkt } = found;
-    const layers: WireLayer[] = pkt.layers.map((l) => ({
-      name: l.name, title: l.title, role: l.role, offset: l.offset, length: l.length,
-      fields: l.fields.map(toWireField), ...(l.truncated ? { truncated: true } : {}),
-    }));
-    const conv = tcpFacts(pkt)?.key;
-    return {
-      index, no: index + 1, time: (rec.tsMicros - (this.firstTs ?? rec.tsMicros)) / 1e6, tsMicros: rec.tsMicros, origLen: rec.origLen, linkType: rec.linkType,
-      bytesHex: bytesToHex(rec.data), layers, ...(pkt.malformed ? { malformed: pkt.malformed } : {}),
-      ...(conv !== undefined ? { conversation: conv } : {}),
-    };
+    return packetDetailOf(index, rec, pkt, this.firstTs ?? rec.tsMicros);
   }
 
   /** TCP conversations in order of first appearance (at most MAX_CONVERSATIONS; `conversationsOmitted` counts the rest). */

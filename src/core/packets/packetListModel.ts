@@ -95,6 +95,30 @@ export function packetRowOf(index: number, rec: PacketRecord, pkt: DissectedPack
   };
 }
 
+/**
+ * The one way the models dissect the record at capture-wide `index` (No. = index + 1) in capture order with
+ * `ctx` (first pass, filter pass, replay from a checkpoint); `log` keeps the facts a row click needs later.
+ */
+export function dissectAt(rec: PacketRecord, index: number, ctx: DissectContext, log?: ReplayLog): DissectedPacket {
+  const pkt = dissect(rec, ctx, index + 1);
+  log?.record(index, pkt);
+  return pkt;
+}
+
+/** A row click's answer: one packet's field tree, bytes and conversation; `firstTs` is the capture's first timestamp. */
+export function packetDetailOf(index: number, rec: PacketRecord, pkt: DissectedPacket, firstTs: number): PacketDetail {
+  const layers: WireLayer[] = pkt.layers.map((l) => ({
+    name: l.name, title: l.title, role: l.role, offset: l.offset, length: l.length,
+    fields: l.fields.map(toWireField), ...(l.truncated ? { truncated: true } : {}),
+  }));
+  const conv = tcpFacts(pkt)?.key;
+  return {
+    index, no: index + 1, time: (rec.tsMicros - firstTs) / 1e6, tsMicros: rec.tsMicros, origLen: rec.origLen, linkType: rec.linkType,
+    bytesHex: bytesToHex(rec.data), layers, ...(pkt.malformed ? { malformed: pkt.malformed } : {}),
+    ...(conv !== undefined ? { conversation: conv } : {}),
+  };
+}
+
 /** A display filter that failed to compile; the message is the decoder's one sentence. */
 export class FilterError extends Error {
   readonly code = 'EFILTER';
@@ -196,8 +220,7 @@ export class PacketListModel extends Disposable {
     for (let i = this.base + this.summaries.length; i < end; i++) {
       const rec = this.source.at(i);
       if (!rec) break;
-      const pkt = dissect(rec, this.ctx, i + 1);
-      this.facts.record(i, pkt);
+      const pkt = dissectAt(rec, i, this.ctx, this.facts);
       const s = this.summarise(i, rec, pkt);
       this.summaries.push(s);
       if (s.conv !== undefined) {
@@ -240,7 +263,7 @@ export class PacketListModel extends Disposable {
       let i = this.base;
       for (let n = 1; i < this.base + this.summaries.length; i++, n++) {
         const rec = this.source.at(i);
-        if (rec && safeTest(pred, dissect(rec, scratch, i + 1))) matches.push(i);
+        if (rec && safeTest(pred, dissectAt(rec, i, scratch))) matches.push(i);
         if (n % sliceSize === 0) {
           await new Promise<void>((resolve) => setImmediate(resolve));
           if (run !== this.filterRun || this.isDisposed) throw new FilterCancelledError('a newer filter replaced this one');
@@ -283,22 +306,13 @@ export class PacketListModel extends Disposable {
     return -1;
   }
 
-  /** Full dissection and bytes of one packet; undefined when it is no longer retained. */
+  /** Full dissection and bytes of one packet (the packet alone, from its first-pass facts); undefined when it is no longer retained. */
   detail(index: number): PacketDetail | undefined {
     const rec = this.source.at(index);
     const s = this.summaries[index - this.base];
     if (!rec || !s) return undefined;
     const pkt = this.facts.dissect(rec, index, index + 1);
-    if (!pkt) return undefined;
-    const layers: WireLayer[] = pkt.layers.map((l) => ({
-      name: l.name, title: l.title, role: l.role, offset: l.offset, length: l.length,
-      fields: l.fields.map(toWireField), ...(l.truncated ? { truncated: true } : {}),
-    }));
-    return {
-      index, no: s.row.no, time: s.row.time, tsMicros: rec.tsMicros, origLen: rec.origLen, linkType: rec.linkType,
-      bytesHex: bytesToHex(rec.data), layers, ...(pkt.malformed ? { malformed: pkt.malformed } : {}),
-      ...(s.conv !== undefined ? { conversation: s.conv } : {}),
-    };
+    return pkt && packetDetailOf(index, rec, pkt, this.firstTs ?? rec.tsMicros);
   }
 
   /** The packet records of one TCP conversation, or of the whole capture. */
