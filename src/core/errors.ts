@@ -129,6 +129,10 @@ export function formatErrorMessage(key: string, params: ErrorParams = {}, lang: 
 }
 
 /** Picks the table language for a VS Code / OS locale such as "zh-cn", "zh-Hans", "en-US". */
+/**
+ * The one rule for Socket Lab's language: Simplified Chinese for the locales VS Code shows its zh-cn bundle in, else
+ * English (zh-TW and zh-HK get English, as the rest of the UI does: there is no Traditional Chinese translation).
+ */
 export function errorLanguageFor(locale: string | undefined): ErrorLanguage {
   return /^zh(-cn|-hans|-sg)?$|^zh$/i.test(locale ?? '') ? 'zh-cn' : 'en';
 }

@@ -205,6 +205,7 @@ describe('lessons', function () {
       assert.equal(isSafeRelativePath('sub/b.py'), true);
       assert.equal(lessonLanguage('zh-CN'), 'zh-cn');
       assert.equal(lessonLanguage('en-US'), 'en');
+      assert.equal(lessonLanguage('zh-tw'), 'en', 'the same rule as the rest of the UI (no Traditional Chinese texts)');
     });
 
     it('copies a lesson into a folder without ever overwriting the user\'s files', () => {

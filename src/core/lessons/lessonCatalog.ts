@@ -1,6 +1,7 @@
 // Loads and validates the lessons shipped in `lessons/NN-slug/lesson.json`; no vscode here.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { errorLanguageFor } from '../errors';
 
 export type LessonRole = 'server' | 'client' | 'helper';
 export type LessonTransport = 'tcp' | 'udp' | 'unix' | 'none';
@@ -227,10 +228,8 @@ export function loadLessonCatalog(root: string): LessonCatalog {
   return { lessons, problems };
 }
 
-/** Picks the zh-cn text for Chinese UI languages and English otherwise. */
-export function lessonLanguage(uiLanguage: string): LessonLanguage {
-  return uiLanguage.toLowerCase().startsWith('zh') ? 'zh-cn' : 'en';
-}
+/** The lesson texts follow the rest of the UI: Simplified Chinese where VS Code shows it (errorLanguageFor), else English. */
+export const lessonLanguage: (uiLanguage: string) => LessonLanguage = errorLanguageFor;
 
 /** The file the lesson runs for a role: the first file with that role. */
 export function mainFile(lesson: Lesson, role: 'server' | 'client'): LessonFile | undefined {
