@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { LinkType } from '../../src/shared/packet';
-import { type DissectedPacket, type Field, DissectContext, allFields, conversationOf, dissect, fieldAtOffset, findField, tcpConversations } from '../../src/core/decode/dissect';
+import { type DissectedPacket, type Field, DissectContext, allFields, conversationOf, dissect, findField } from '../../src/core/decode/dissect';
+import { arraySource, PacketListModel } from '../../src/core/packets/packetListModel';
 import { TCP, arp, ascii, cat, dnsName, dnsQuery, eth, icmpEcho, ip4, ip6, ipv4, ipv6, nullHdr, record, sll, sll2, tcp, tcpOpt, u16, u32, udp, vlan } from './decodeFrames';
 
 const value = (p: DissectedPacket, id: string) => findField(p, id)?.value;
@@ -238,13 +239,15 @@ describe('decode: TCP', () => {
     // The same packet dissected again (the panel re-reads it) keeps its numbers.
     assert.equal(dissect(frames[4], ctx, 5).summary.info, pkts[4].summary.info);
 
-    // The conversation helper: both endpoints, each segment with direction, flags and relative numbers.
-    const convs = tcpConversations(pkts);
+    // The packet panel's conversation: both endpoints, each segment with direction, flags and relative numbers.
+    const model = new PacketListModel(arraySource(frames));
+    const convs = model.conversations();
     assert.equal(convs.length, 1);
-    assert.equal(convs[0].key, '127.0.0.1:8000 ↔ 127.0.0.1:51234');
-    assert.deepEqual([convs[0].a, convs[0].b], [{ address: '127.0.0.1', port: 51234 }, { address: '127.0.0.1', port: 8000 }]);
+    assert.equal(convs[0].key, '127.0.0.1:8000 ↔ 127.0.0.1:51234#0');
+    assert.deepEqual([convs[0].a, convs[0].b], ['127.0.0.1:51234', '127.0.0.1:8000']);
+    const diagram = model.diagram(convs[0].key);
     assert.deepEqual(
-      convs[0].segments.map((s) => [s.aToB, s.flags, s.seq, s.ack, s.len]),
+      diagram?.segments.map((s) => [s.fromA, s.flags.join(', '), s.seq, s.ack, s.len]),
       [
         [true, 'SYN', 0, 0, 0],
         [false, 'SYN, ACK', 0, 1, 0],
@@ -256,10 +259,8 @@ describe('decode: TCP', () => {
         [true, 'ACK', 14, 2, 0],
       ],
     );
-    assert.equal(convs[0].segments[1].from, '127.0.0.1:8000');
-    // Raw records work too (dissected with a fresh context).
-    assert.deepEqual(tcpConversations(frames)[0].segments.map((s) => s.seq), convs[0].segments.map((s) => s.seq));
-    assert.equal(conversationOf(pkts[1])?.key, convs[0].key);
+    assert.deepEqual(diagram?.segments.map((s) => s.no), [1, 2, 3, 4, 5, 6, 7, 8]);
+    assert.equal(`${conversationOf(pkts[1])?.key}#${pkts[1].tcp?.stream}`, convs[0].key);
     assert.equal(conversationOf(dissect(record(eth(ipv4(udp(ascii('u')), { proto: 17 }))))), undefined);
   });
 
@@ -391,15 +392,6 @@ describe('decode: truncated and malformed packets', () => {
     f[14] = 0x43;
     const p = dissect(record(f));
     assert.match(p.malformed ?? '', /IPv4 header length 12 is less than 20/);
-  });
-});
-
-describe('decode: byte ↔ field lookup', () => {
-  it('finds the innermost field at a byte offset', () => {
-    const p = dissect(record(eth(ipv4(tcp(new Uint8Array(0), { flags: TCP.SYN })))));
-    assert.equal(fieldAtOffset(p, 14 + 20 + 13)?.id.startsWith('tcp.flags'), true);
-    assert.equal(fieldAtOffset(p, 14 + 8)?.id, 'ip.ttl');
-    assert.equal(fieldAtOffset(p, 6)?.id, 'eth.src');
   });
 });
 

@@ -302,16 +302,7 @@ export function findField(pkt: DissectedPacket, id: string): Field | undefined {
   return undefined;
 }
 
-/** The innermost field whose bytes contain `offset` (the hex view's click → field). */
-export function fieldAtOffset(pkt: DissectedPacket, offset: number): Field | undefined {
-  let best: Field | undefined;
-  for (const f of allFields(pkt)) {
-    if (f.length > 0 && offset >= f.offset && offset < f.offset + f.length && (best === undefined || f.length <= best.length)) best = f;
-  }
-  return best;
-}
-
-// ---- Conversation diagram helpers ----
+// ---- Conversation keys (the packet models group TCP segments by these) ----
 
 export interface Endpoint {
   address: string;
@@ -323,29 +314,6 @@ export interface ConversationKey {
   key: string;
   a: Endpoint;
   b: Endpoint;
-}
-
-export interface ConversationSegment {
-  /** Index of the packet in the list given to `tcpConversations`. */
-  index: number;
-  number?: number;
-  tsMicros: number;
-  /** `host:port` (`[v6]:port`) of the sender and receiver. */
-  from: string;
-  to: string;
-  /** True when the segment goes from endpoint `a` to `b` of its conversation. */
-  aToB: boolean;
-  flags: string;
-  flagBits: number;
-  seq: number;
-  ack: number;
-  len: number;
-  window: number;
-}
-
-export interface TcpConversation extends ConversationKey {
-  stream: number;
-  segments: ConversationSegment[];
 }
 
 export function endpointText(e: Endpoint): string {
@@ -364,50 +332,4 @@ export function conversationOf(pkt: DissectedPacket): ConversationKey | undefine
   const d: Endpoint = { address: t.dstAddr, port: t.dstPort };
   const [a, b] = endpointLess(s, d) ? [s, d] : [d, s];
   return { key: `${endpointText(a)} ↔ ${endpointText(b)}`, a, b };
-}
-
-function isRecord(p: DissectedPacket | PacketRecord): p is PacketRecord {
-  return !('layers' in p);
-}
-
-/**
- * Groups TCP segments by conversation, in first-seen order, with relative seq/ack.
- * Raw records are dissected here with one fresh context; dissected packets keep their numbers.
- * Endpoint `a` is the side that sent the first segment seen (the client when the SYN was captured).
- */
-export function tcpConversations(packets: readonly (DissectedPacket | PacketRecord)[]): TcpConversation[] {
-  const ctx = new DissectContext();
-  const byKey = new Map<string, TcpConversation>();
-  packets.forEach((p, index) => {
-    const pkt = isRecord(p) ? dissect(p, ctx, index + 1) : p;
-    const t = pkt.tcp;
-    const k = conversationOf(pkt);
-    if (t === undefined || k === undefined) return;
-    // A new SYN on the same ports is a new connection; Wireshark gives it a new stream index.
-    const key = `${k.key}#${t.stream}`;
-    let conv = byKey.get(key);
-    if (conv === undefined) {
-      const first: Endpoint = { address: t.srcAddr, port: t.srcPort };
-      const second: Endpoint = { address: t.dstAddr, port: t.dstPort };
-      conv = { key: k.key, a: first, b: second, stream: t.stream, segments: [] };
-      byKey.set(key, conv);
-    }
-    const from: Endpoint = { address: t.srcAddr, port: t.srcPort };
-    const seg: ConversationSegment = {
-      index,
-      tsMicros: pkt.tsMicros,
-      from: endpointText(from),
-      to: endpointText({ address: t.dstAddr, port: t.dstPort }),
-      aToB: from.address === conv.a.address && from.port === conv.a.port,
-      flags: t.flagsText,
-      flagBits: t.flags,
-      seq: t.seq,
-      ack: t.ack,
-      len: t.len,
-      window: t.window,
-    };
-    if (pkt.number !== undefined) seg.number = pkt.number;
-    conv.segments.push(seg);
-  });
-  return [...byKey.values()];
 }

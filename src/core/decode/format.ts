@@ -60,17 +60,6 @@ export function hexBytes(d: Uint8Array, off: number, len: number, max = 4096): s
   return n < len ? s + '…' : s;
 }
 
-/** Printable ASCII with other bytes as `.`, like the right half of a hex dump. */
-export function asciiPreview(d: Uint8Array, off: number, len: number, max = 64): string {
-  const n = Math.min(len, max);
-  let s = '';
-  for (let i = 0; i < n; i++) {
-    const c = d[off + i];
-    s += c >= 0x20 && c < 0x7f ? String.fromCharCode(c) : '.';
-  }
-  return n < len ? s + '…' : s;
-}
-
 /** Latin-1 text of a byte range (HTTP header bytes are octets, not UTF-8, until proven otherwise). */
 export function latin1(d: Uint8Array, off: number, len: number): string {
   let s = '';
