@@ -9,7 +9,7 @@ import { productName, version } from '../about';
 import { PcapngWriter, PcapWriter } from '../pcap/pcapWriter';
 import { type Capture, CaptureManager, CaptureStartError } from '../capture/captureManager';
 import { helperLaunch } from '../capture/helperLocation';
-import type { CliIo } from './cliIo';
+import { type CliIo, describe, parseVerbArgs, UsageError } from './cliIo';
 
 export const captureUsage = `Usage: socket-lab capture --interface IF [--filter EXPR] [--count N] [--duration S] --write FILE
 
@@ -36,74 +36,55 @@ export interface CaptureArgs {
   snaplen: number;
 }
 
+const captureOptions = {
+  interface: { type: 'string', short: 'i' },
+  filter: { type: 'string', short: 'f' },
+  count: { type: 'string', short: 'c' },
+  duration: { type: 'string', short: 'd' },
+  write: { type: 'string', short: 'w' },
+  format: { type: 'string' },
+  engine: { type: 'string' },
+  snaplen: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** A number from `min` to `max`, or the sentence saying it is not. */
+function numberIn(name: string, v: string | undefined, min: number, max: number): number | { error: string } {
+  const n = Number(v);
+  if (v === undefined || v.trim() === '' || !Number.isFinite(n) || n < min || n > max) return { error: `${name} needs a number from ${min} to ${max}, got "${v ?? ''}"` };
+  return n;
+}
+
 export function parseCaptureArgs(argv: string[]): CaptureArgs | { error: string } | 'help' {
-  const a: Partial<CaptureArgs> = { filter: '', engine: 'auto', snaplen: CaptureLimits.defaultSnaplen };
-  let format: string | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
-    const flag = eq > 0 ? arg.slice(0, eq) : arg;
-    const inline = eq > 0 ? arg.slice(eq + 1) : undefined;
-    const value = (): string | undefined => inline ?? argv[++i];
-    const num = (name: string, v: string | undefined, min: number, max: number): number | { error: string } => {
-      const n = Number(v);
-      if (v === undefined || v.trim() === '' || !Number.isFinite(n) || n < min || n > max) return { error: `${name} needs a number from ${min} to ${max}, got "${v ?? ''}"` };
-      return n;
-    };
-    switch (flag) {
-      case '-h':
-      case '--help':
-        return 'help';
-      case '-i':
-      case '--interface':
-        a.interface = value();
-        break;
-      case '-f':
-      case '--filter':
-        a.filter = value() ?? '';
-        break;
-      case '-w':
-      case '--write':
-        a.write = value();
-        break;
-      case '--format':
-        format = value();
-        break;
-      case '--engine': {
-        const v = value();
-        if (!isEngineChoice(v)) return { error: `--engine must be auto, cap, dumpcap or tcpdump, got "${v ?? ''}"` };
-        a.engine = v;
-        break;
-      }
-      case '-c':
-      case '--count': {
-        const n = num('--count', value(), 1, 1e9);
-        if (typeof n !== 'number') return n;
-        a.count = Math.floor(n);
-        break;
-      }
-      case '-d':
-      case '--duration': {
-        const n = num('--duration', value(), 0.001, 7 * 24 * 3600);
-        if (typeof n !== 'number') return n;
-        a.duration = n;
-        break;
-      }
-      case '--snaplen': {
-        const n = num('--snaplen', value(), CaptureLimits.minSnaplen, CaptureLimits.maxSnaplen);
-        if (typeof n !== 'number') return n;
-        a.snaplen = Math.floor(n);
-        break;
-      }
-      default:
-        return { error: `unknown option "${arg}" (try socket-lab capture --help)` };
-    }
+  let parsed;
+  try {
+    // a value option last reads as empty (its check refuses that), except --format, which is then left out as always
+    parsed = parseVerbArgs('capture', argv, captureOptions, (flag) => (flag === '--format' ? undefined : ''));
+    if (parsed.positionals.length) throw new UsageError(`unexpected argument "${parsed.positionals[0]}"`);
+  } catch (e) {
+    return { error: describe(e).message };
   }
-  if (!a.interface) return { error: '--interface is required (e.g. --interface lo)' };
-  if (!a.write) return { error: '--write FILE is required (e.g. --write out.pcapng)' };
+  const v = parsed.values;
+  if (v.help) return 'help';
+  if (v.engine !== undefined && !isEngineChoice(v.engine)) return { error: `--engine must be auto, cap, dumpcap or tcpdump, got "${v.engine}"` };
+  const count = v.count === undefined ? undefined : numberIn('--count', v.count, 1, 1e9);
+  const duration = v.duration === undefined ? undefined : numberIn('--duration', v.duration, 0.001, 7 * 24 * 3600);
+  const snaplen = v.snaplen === undefined ? CaptureLimits.defaultSnaplen : numberIn('--snaplen', v.snaplen, CaptureLimits.minSnaplen, CaptureLimits.maxSnaplen);
+  for (const n of [count, duration, snaplen]) if (typeof n === 'object') return n;
+  if (!v.interface) return { error: '--interface is required (e.g. --interface lo)' };
+  if (!v.write) return { error: '--write FILE is required (e.g. --write out.pcapng)' };
+  const format = v.format;
   if (format !== undefined && format !== 'pcap' && format !== 'pcapng') return { error: `--format must be pcapng or pcap, got "${format}"` };
-  a.format = (format as 'pcap' | 'pcapng' | undefined) ?? (/\.pcap$/i.test(a.write) ? 'pcap' : 'pcapng');
-  return a as CaptureArgs;
+  return {
+    interface: v.interface,
+    filter: v.filter ?? '',
+    count: typeof count === 'number' ? Math.floor(count) : undefined,
+    duration: duration as number | undefined,
+    write: v.write,
+    format: format ?? (/\.pcap$/i.test(v.write) ? 'pcap' : 'pcapng'),
+    engine: (v.engine ?? 'auto') as CaptureEngineChoice,
+    snaplen: Math.floor(snaplen as number),
+  };
 }
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;

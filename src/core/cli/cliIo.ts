@@ -1,5 +1,6 @@
 // What every `socket-lab` verb shares: one I/O seam (so tests run them in-process), usage errors, argument parsing.
 import * as net from 'node:net';
+import { parseArgs } from 'node:util';
 import { CodecError } from '../codec/codecError';
 import { SocketLabError } from '../errors';
 import { checkUnixPath } from '../sessions/unixPath';
@@ -172,22 +173,57 @@ export function parseCount(s: string | undefined, flag: string): number | undefi
   return Number(s);
 }
 
+interface OptionSpec {
+  type: 'string' | 'boolean';
+  short?: string;
+  default?: string | boolean;
+}
+
 /**
- * parseArgs calls "--count -1" ambiguous (the value looks like an option); a negative number is a value,
- * so join it as "--count=-1" and let the option's own check say what is wrong with it.
+ * A verb's arguments, read the same way by every verb: node:util parseArgs (strict), plus getopt's rule that a value
+ * option takes the next argument whatever it looks like (`--count -1`, `--filter "-x"`, `--write -`), so
+ * `--opt value`, `--opt=value` and `-o value` are one thing. An unknown option, a value given to a boolean one or a
+ * value option last with none after it is one sentence (UsageError: exit 2). `missing(flag)` overrides the last case:
+ * the value to use, or undefined to read the option as not given.
  */
-export function joinNegativeValues(argv: string[], options: Record<string, { type: 'string' | 'boolean' }>): string[] {
-  const valued = Object.keys(options).filter((k) => options[k].type === 'string').map((k) => `--${k}`);
+export function parseVerbArgs<O extends Record<string, OptionSpec>>(verb: string, argv: string[], options: O, missing?: (flag: string) => string | undefined) {
+  const args = withValuesJoined(verb, argv, options, missing);
+  try {
+    return parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (e) {
+    const unknown = /^Unknown option '([^']*)'/.exec(e instanceof Error ? e.message : '');
+    if (unknown) throw new UsageError(`unknown option "${unknown[1]}" (try socket-lab ${verb} --help)`);
+    throw e; // describe() reports any other parseArgs complaint by its first line
+  }
+}
+
+/** `--name value` and `-n value` become `--name=value`, so parseArgs never finds a value ambiguous. */
+function withValuesJoined(verb: string, argv: string[], options: Record<string, OptionSpec>, missing?: (flag: string) => string | undefined): string[] {
+  const byFlag = new Map<string, [string, OptionSpec]>();
+  for (const [name, spec] of Object.entries(options)) {
+    byFlag.set(`--${name}`, [name, spec]);
+    if (spec.short) byFlag.set(`-${spec.short}`, [name, spec]);
+  }
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    const next = argv[i + 1];
-    if (valued.includes(a) && next !== undefined && /^-\d/.test(next)) {
-      out.push(`${a}=${next}`);
-      i++;
-    } else out.push(a);
+    if (a === '--') return [...out, ...argv.slice(i)]; // the rest are arguments, whatever they look like
+    const eq = a.startsWith('--') ? a.indexOf('=') : -1;
+    const known = byFlag.get(eq > 0 ? a.slice(0, eq) : a);
+    if (known?.[1].type === 'boolean' && eq > 0) throw new UsageError(`${a.slice(0, eq)} takes no value, got "${a}"`);
+    if (known?.[1].type !== 'string' || eq > 0) {
+      out.push(a);
+      continue;
+    }
+    const value = i + 1 < argv.length ? argv[++i] : missingValue(verb, a, missing);
+    if (value !== undefined) out.push(`--${known[0]}=${value}`);
   }
   return out;
+}
+
+function missingValue(verb: string, flag: string, missing?: (flag: string) => string | undefined): string | undefined {
+  if (missing) return missing(flag);
+  throw new UsageError(`${flag} needs a value (try socket-lab ${verb} --help)`);
 }
 
 /** One line for the user, never a stack trace; SocketLabError/CodecError carry their own sentence. */

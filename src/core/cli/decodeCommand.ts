@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import { CaptureFormatError, PcapStreamReader } from '../pcap/pcapStreamReader';
 import { type DissectedPacket, type Field, DissectContext, dissect } from '../decode/dissect';
 import { FilterSyntaxError, compileFilter } from '../decode/displayFilter';
-import type { CliIo } from './cliIo';
+import { type CliIo, describe, parseVerbArgs, UsageError } from './cliIo';
 
 export const decodeUsage = `Usage: socket-lab decode FILE.pcap|FILE.pcapng [--json] [--filter EXPR]
 
@@ -93,26 +93,25 @@ interface DecodeArgs {
   filter: string;
 }
 
-function parseArgs(argv: string[]): DecodeArgs | { error: string } | 'help' {
-  const a: DecodeArgs = { file: '', json: false, filter: '' };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === '-h' || arg === '--help') return 'help';
-    if (arg === '--json') a.json = true;
-    else if (arg === '--filter' || arg === '-Y') {
-      if (i + 1 >= argv.length) return { error: `${arg} needs a display filter, e.g. --filter "tcp.port == 8000"` };
-      a.filter = argv[++i];
-    } else if (arg.startsWith('--filter=')) a.filter = arg.slice('--filter='.length);
-    else if (arg.startsWith('-')) return { error: `unknown option "${arg}" (try socket-lab decode --help)` };
-    else if (a.file) return { error: `give one capture file, not "${a.file}" and "${arg}"` };
-    else a.file = arg;
+function parseDecodeArgs(argv: string[]): DecodeArgs | { error: string } | 'help' {
+  let parsed;
+  try {
+    const options = { json: { type: 'boolean' }, filter: { type: 'string', short: 'Y' }, help: { type: 'boolean', short: 'h' } } as const;
+    parsed = parseVerbArgs('decode', argv, options, (flag) => {
+      throw new UsageError(`${flag} needs a display filter, e.g. --filter "tcp.port == 8000"`);
+    });
+  } catch (e) {
+    return { error: describe(e).message };
   }
-  if (!a.file) return { error: 'give the capture file to decode: socket-lab decode FILE.pcapng' };
-  return a;
+  const { values, positionals } = parsed;
+  if (values.help) return 'help';
+  if (positionals.length > 1) return { error: `give one capture file, not "${positionals[0]}" and "${positionals[1]}"` };
+  if (!positionals.length) return { error: 'give the capture file to decode: socket-lab decode FILE.pcapng' };
+  return { file: positionals[0], json: !!values.json, filter: values.filter ?? '' };
 }
 
 export async function runDecodeCommand(argv: string[], io: CliIo): Promise<number> {
-  const args = parseArgs(argv);
+  const args = parseDecodeArgs(argv);
   if (args === 'help') {
     io.out(decodeUsage);
     return 0;

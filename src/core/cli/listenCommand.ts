@@ -1,5 +1,4 @@
 // `socket-lab listen tcp|udp|unix ADDR [--mode …] [--framing …] [--count N] [--timeout S] [--json]`
-import { parseArgs } from 'node:util';
 import { decodeText, checkEncoding } from '../codec/encoding';
 import { parseFraming } from '../codec/framing';
 import { formatHex } from '../codec/hex';
@@ -7,7 +6,7 @@ import { ReceivedMessage, ServerMode, Session } from '../sessions/session';
 import { ListenerSession } from '../sessions/listenerSession';
 import { StreamSession } from '../sessions/streamSession';
 import { SessionManager } from '../sessions/sessionManager';
-import { CliIo, describe, joinNegativeValues, parseAddr, parseCount, parseProto, parseSeconds, showAddr, UsageError } from './cliIo';
+import { CliIo, describe, parseAddr, parseCount, parseProto, parseSeconds, parseVerbArgs, showAddr, UsageError } from './cliIo';
 
 export const listenUsage = `Usage: socket-lab listen tcp|udp|unix ADDR [options]
   ADDR                 host:port, [v6]:port, port (binds 127.0.0.1; 0 picks a free port) or a path (unix;
@@ -43,7 +42,7 @@ export async function runListen(argv: string[], io: CliIo): Promise<number> {
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     } as const;
-    const { values, positionals } = parseArgs({ args: joinNegativeValues(argv, options), allowPositionals: true, options });
+    const { values, positionals } = parseVerbArgs('listen', argv, options);
     if (values.help) {
       io.out(listenUsage);
       return 0;

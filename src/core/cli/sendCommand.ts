@@ -1,6 +1,5 @@
 // `socket-lab send tcp|udp|unix ADDR (--text S [--encoding E] | --hex H | --file F) [--expect-bytes N] [--timeout S] [--print text|hex] [--json]`
 import * as fs from 'node:fs';
-import { parseArgs } from 'node:util';
 import { checkEncoding, decodeText } from '../codec/encoding';
 import { parseFraming } from '../codec/framing';
 import { formatHex } from '../codec/hex';
@@ -8,7 +7,7 @@ import { buildPayload, parseLineEnding } from '../codec/payload';
 import { SocketLabError } from '../errors';
 import { Session } from '../sessions/session';
 import { SessionManager } from '../sessions/sessionManager';
-import { CliIo, describe, joinNegativeValues, parseAddr, parseCount, parseProto, parseSeconds, UsageError } from './cliIo';
+import { CliIo, describe, parseAddr, parseCount, parseProto, parseSeconds, parseVerbArgs, UsageError } from './cliIo';
 
 export const sendUsage = `Usage: socket-lab send tcp|udp|unix ADDR (--text S [--encoding E] | --hex H | --file F) [options]
   ADDR                 host:port, [v6]:port, port (127.0.0.1) or a path (unix; at most 107 bytes on Linux, 103 on macOS)
@@ -42,7 +41,7 @@ export async function runSend(argv: string[], io: CliIo): Promise<number> {
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     } as const;
-    const { values, positionals } = parseArgs({ args: joinNegativeValues(argv, options), allowPositionals: true, options });
+    const { values, positionals } = parseVerbArgs('send', argv, options);
     if (values.help) {
       io.out(sendUsage);
       return 0;

@@ -1,7 +1,7 @@
 // `socket-lab sockets [--pid P] [--port N] [--state S] [--protocol tcp|udp|unix] [--json]`
 import { filterSockets, parseStateFilter, readSocketTable, type SocketFilter } from '../ossockets/socketTable';
 import { formatEndpoint, type OsSocket } from '../ossockets/types';
-import type { CliIo } from './cliIo';
+import { type CliIo, describe, parseVerbArgs, UsageError } from './cliIo';
 
 export const socketsUsage = `Usage: socket-lab sockets [--pid P] [--port N] [--state S] [--protocol tcp|udp|unix] [--json]
 
@@ -13,33 +13,42 @@ Lists the machine's TCP, UDP and Unix sockets with state, queues and owning proc
   --json        one JSON array, for scripts
 `;
 
+const socketsOptions = {
+  pid: { type: 'string' },
+  port: { type: 'string' },
+  state: { type: 'string' },
+  protocol: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
 export function parseSocketsArgs(argv: string[]): { filter: SocketFilter; json: boolean } | { error: string } | 'help' {
-  const filter: SocketFilter = {};
-  let json = false;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
-    const value = () => inline ?? argv[++i];
-    if (flag === '-h' || flag === '--help') return 'help';
-    if (flag === '--json') json = true;
-    else if (flag === '--pid' || flag === '--port') {
-      const v = value();
-      const n = Number(v);
-      const max = flag === '--port' ? 65535 : 2 ** 31;
-      if (v === undefined || !/^\d+$/.test(v) || n > max) return { error: `${flag} needs a number${flag === '--port' ? ' from 0 to 65535' : ''}, got "${v ?? ''}"` };
-      if (flag === '--pid') filter.pid = n;
-      else filter.port = n;
-    } else if (flag === '--state') {
-      const v = value();
-      if (v === undefined || !parseStateFilter(v)) return { error: `--state: unknown state "${v ?? ''}" (try LISTEN, ESTABLISHED, TIME_WAIT, CLOSE_WAIT)` };
-      filter.state = v;
-    } else if (flag === '--protocol') {
-      const v = value();
-      if (v !== 'tcp' && v !== 'udp' && v !== 'unix') return { error: `--protocol must be tcp, udp or unix, got "${v ?? ''}"` };
-      filter.protocol = v;
-    } else return { error: `unknown option "${a}" (try socket-lab sockets --help)` };
+  let parsed;
+  try {
+    // sockets has always read `--json=…` and `--help=…` as the bare flag: scripts may rely on it
+    const args = argv.map((a) => (/^--(json|help)=/.test(a) ? a.slice(0, a.indexOf('=')) : a));
+    // a value option last reads as an empty value, which its check below refuses with its own sentence
+    parsed = parseVerbArgs('sockets', args, socketsOptions, () => '');
+    if (parsed.positionals.length) throw new UsageError(`unexpected argument "${parsed.positionals[0]}"`);
+  } catch (e) {
+    return { error: describe(e).message };
   }
-  return { filter, json };
+  const { values } = parsed;
+  if (values.help) return 'help';
+  const filter: SocketFilter = {};
+  for (const flag of ['pid', 'port'] as const) {
+    const v = values[flag];
+    if (v === undefined) continue;
+    const max = flag === 'port' ? 65535 : 2 ** 31;
+    if (!/^\d+$/.test(v) || Number(v) > max) return { error: `--${flag} needs a number${flag === 'port' ? ' from 0 to 65535' : ''}, got "${v}"` };
+    filter[flag] = Number(v);
+  }
+  const { state, protocol } = values;
+  if (state !== undefined && !parseStateFilter(state)) return { error: `--state: unknown state "${state}" (try LISTEN, ESTABLISHED, TIME_WAIT, CLOSE_WAIT)` };
+  if (state !== undefined) filter.state = state;
+  if (protocol !== undefined && protocol !== 'tcp' && protocol !== 'udp' && protocol !== 'unix') return { error: `--protocol must be tcp, udp or unix, got "${protocol}"` };
+  if (protocol !== undefined) filter.protocol = protocol;
+  return { filter, json: !!values.json };
 }
 
 function endpoint(s: OsSocket, side: 'local' | 'remote'): string {
