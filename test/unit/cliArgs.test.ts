@@ -2,12 +2,13 @@
 // starts with a dash mean the same; an unknown option, a missing value or a stray argument is one sentence and exit 2.
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
-import type { CliIo } from '../../src/core/cli/cliIo';
+import { type CliIo, parseAddr, UsageError } from '../../src/core/cli/cliIo';
 import { runCaptureCommand } from '../../src/core/cli/captureCommand';
 import { runDecodeCommand } from '../../src/core/cli/decodeCommand';
 import { runListen } from '../../src/core/cli/listenCommand';
 import { runSend } from '../../src/core/cli/sendCommand';
 import { parseSocketsArgs, runSocketsCommand } from '../../src/core/cli/socketsCommand';
+import { parseHostPort } from '../../src/core/sessions/sessionManager';
 import { repoRoot } from './helpers';
 
 const pcap = path.join(repoRoot, 'test', 'fixtures', 'decode', 'lo4.pcap');
@@ -110,5 +111,18 @@ describe('socket-lab: one way to read arguments for every verb', () => {
       assert.equal(r.err, `socket-lab ${verb}: --json takes no value, got "--json=yes"\n`);
     }
     assert.deepEqual(parseSocketsArgs(['--json=yes', '--port=8000']), { filter: { port: 8000 }, json: true });
+  });
+});
+
+describe('socket-lab ADDR and the extension\'s host:port boxes: one parser', () => {
+  it('gives the same host and port, and refuses an unbracketed IPv6 address in both', () => {
+    for (const text of ['8000', ':8000', '127.0.0.1:8000', '[::1]:8000', 'localhost:0', '0.0.0.0:65535']) {
+      const core = parseHostPort(text);
+      assert.deepEqual(parseAddr('tcp', text), { proto: 'tcp', host: core.host ?? '127.0.0.1', port: core.port }, text);
+    }
+    assert.throws(() => parseHostPort('::1:80'), /EBADADDR|not an address/);
+    assert.throws(() => parseAddr('udp', '::1:80'), (e) => e instanceof UsageError && /write IPv6 addresses in brackets/.test(e.message));
+    assert.throws(() => parseAddr('tcp', '127.0.0.1:65536'), (e) => e instanceof UsageError && e.message === '"65536" is not a port — use a whole number from 0 to 65535');
+    assert.throws(() => parseAddr('tcp', ' 80'), (e) => e instanceof UsageError && e.message.startsWith('" 80" is not a port'));
   });
 });

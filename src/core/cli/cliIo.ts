@@ -3,6 +3,7 @@ import * as net from 'node:net';
 import { parseArgs } from 'node:util';
 import { CodecError } from '../codec/codecError';
 import { SocketLabError } from '../errors';
+import { checkPort, splitHostPort } from '../sessions/sessionManager';
 import { checkUnixPath } from '../sessions/unixPath';
 
 /** What the verb knows about its stdout: blocked (the reader is not reading) or closed (EPIPE: the reader left). */
@@ -135,20 +136,20 @@ export function parseProto(s: string | undefined): Proto {
 export function parseAddr(proto: Proto, addr: string | undefined): CliTarget {
   if (!addr) throw new UsageError(proto === 'unix' ? 'missing socket path' : 'missing address (host:port, [v6]:port or port)');
   if (proto === 'unix') return { proto, path: checkUnixPath(addr) }; // too long is a usage error (exit 2), before any socket
-  let host = '127.0.0.1';
-  let portText = addr;
-  const v6 = /^\[([^\]]+)\]:(.*)$/.exec(addr);
-  if (v6) {
-    host = v6[1];
-    portText = v6[2];
-  } else if (addr.includes(':')) {
-    const i = addr.lastIndexOf(':');
-    if (addr.indexOf(':') !== i) throw new UsageError(`"${addr}": write IPv6 addresses in brackets, as [::1]:8000`);
-    host = addr.slice(0, i) || '127.0.0.1';
-    portText = addr.slice(i + 1);
+  let hp: { host?: string; port: string };
+  try {
+    hp = splitHostPort(addr);
+  } catch {
+    throw new UsageError(`"${addr}": write IPv6 addresses in brackets, as [::1]:8000`);
   }
-  if (!/^\d+$/.test(portText) || Number(portText) > 65535) throw new UsageError(`"${portText}" is not a port — use a whole number from 0 to 65535`);
-  return { proto, host, port: Number(portText) };
+  const { host = '127.0.0.1', port } = hp;
+  const notPort = () => new UsageError(`"${port}" is not a port — use a whole number from 0 to 65535`);
+  if (!/^\d+$/.test(port)) throw notPort(); // digits only: checkPort also takes " 80 ", which the extension's boxes trim
+  try {
+    return { proto, host, port: checkPort(port) };
+  } catch {
+    throw notPort();
+  }
 }
 
 export function showAddr(host: string | undefined, port: number | undefined): string {

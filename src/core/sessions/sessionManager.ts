@@ -89,22 +89,25 @@ export interface HostPort {
   port: number;
 }
 
-/** "8000", ":8000", "127.0.0.1:8000", "[::1]:8000", "localhost:8000"; EBADADDR or EBADPORT otherwise. */
+/**
+ * The one host:port splitter (the extension's boxes and the CLI's ADDR): "8000", ":8000", "127.0.0.1:8000",
+ * "[::1]:8000", "localhost:8000" into the host (undefined when none was given) and the port's text as typed.
+ * An IPv6 address needs brackets: EBADADDR otherwise.
+ */
+export function splitHostPort(text: string): { host?: string; port: string } {
+  const v6 = /^\[([^\]]+)\]:(.*)$/.exec(text);
+  if (v6) return { host: v6[1], port: v6[2] };
+  if (!text.includes(':')) return { port: text };
+  const i = text.lastIndexOf(':');
+  if (text.indexOf(':') !== i) throw new SocketLabError('EBADADDR', { value: text });
+  return { host: text.slice(0, i) || undefined, port: text.slice(i + 1) };
+}
+
+/** splitHostPort on the trimmed text, with a checked port; EBADADDR or EBADPORT otherwise. */
 export function parseHostPort(text: string, allowZero = true): HostPort {
   const t = text.trim();
-  let host: string | undefined;
-  let port = t;
-  const v6 = /^\[([^\]]+)\]:(.*)$/.exec(t);
-  if (v6) {
-    host = v6[1];
-    port = v6[2];
-  } else if (t.includes(':')) {
-    const i = t.lastIndexOf(':');
-    // an IPv6 address needs brackets, and a host name has no spaces
-    if (t.indexOf(':') !== i) throw new SocketLabError('EBADADDR', { value: t });
-    host = t.slice(0, i) || undefined;
-    port = t.slice(i + 1);
-  }
+  const { host, port } = splitHostPort(t);
+  // a host name has no spaces
   if (host !== undefined && /\s/.test(host)) throw new SocketLabError('EBADADDR', { value: t });
   return { host, port: checkPort(port, allowZero) };
 }
