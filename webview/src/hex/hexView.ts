@@ -6,6 +6,7 @@ import { PageCache } from './pageCache';
 import { HEX_BYTE } from '../../../src/shared/format';
 import { TEXT_CHAR, formatOffset, offsetWidth } from './hexFormat';
 import { centerRow, clampTop, geometry, maxTop, revealRow, rowOf, thumb, topFromThumb, wheelRows, type Geometry } from './virtualWindow';
+import { h } from '../dom';
 
 /** A stretch of bytes drawn with a CSS class (direction, protocol field …). */
 export interface HexSpan {
@@ -123,13 +124,13 @@ export class HexView {
     this.fit = opts.fit ?? false;
     this.cache = this.newCache();
 
-    this.element = el('div', 'hex-view');
+    this.element = h('div', 'hex-view');
     this.element.tabIndex = 0;
     this.element.setAttribute('role', 'grid');
     this.element.setAttribute('aria-label', opts.ariaLabel ?? 'hex');
-    this.rowsEl = el('div', 'hex-rows');
-    this.track = el('div', 'hex-track');
-    this.thumbEl = el('div', 'hex-thumb');
+    this.rowsEl = h('div', 'hex-rows');
+    this.track = h('div', 'hex-track');
+    this.thumbEl = h('div', 'hex-thumb');
     this.track.append(this.thumbEl);
     this.element.append(this.rowsEl, this.track);
     parent.append(this.element);
@@ -332,22 +333,20 @@ export class HexView {
   /** The most bytes per row whose offset, hex and text columns fit the width without clipping. */
   private fittingBytesPerRow(): BytesPerRow {
     if (!this.probe) {
-      const row = el('div', 'hex-row hex-probe');
+      const row = h('div', 'hex-row hex-probe');
       row.setAttribute('aria-hidden', 'true');
-      const off = el('span', 'hex-off');
-      const hexCol = el('span', 'hex-hex');
-      const txtCol = el('span', 'hex-txt');
+      const off = h('span', 'hex-off');
+      const hexCol = h('span', 'hex-hex');
+      const txtCol = h('span', 'hex-txt');
       const hex: HTMLElement[] = [];
       const txt: HTMLElement[] = [];
       for (let c = 0; c < 32; c++) {
-        const h = el('span', 'hb');
-        h.dataset.c = String(c);
-        h.textContent = '00';
-        const t = el('span', 'hc');
+        const [b, t] = cellPair(c);
+        b.textContent = '00';
         t.textContent = '.';
-        hex.push(h);
+        hex.push(b);
         txt.push(t);
-        hexCol.append(h);
+        hexCol.append(b);
         txtCol.append(t);
       }
       row.append(off, hexCol, txtCol);
@@ -376,23 +375,20 @@ export class HexView {
     this.rowsEl.textContent = '';
     this.rows = [];
     for (let r = 0; r < count; r++) {
-      const row = el('div', 'hex-row');
+      const row = h('div', 'hex-row');
       row.setAttribute('role', 'row');
       row.dataset.r = String(r);
       row.hidden = true;
-      const off = el('span', 'hex-off');
-      const hexCol = el('span', 'hex-hex');
-      const txtCol = el('span', 'hex-txt');
+      const off = h('span', 'hex-off');
+      const hexCol = h('span', 'hex-hex');
+      const txtCol = h('span', 'hex-txt');
       const hex: HTMLElement[] = [];
       const txt: HTMLElement[] = [];
       for (let c = 0; c < this.bpr; c++) {
-        const h = el('span', 'hb');
-        h.dataset.c = String(c);
-        const t = el('span', 'hc');
-        t.dataset.c = String(c);
-        hex.push(h);
+        const [b, t] = cellPair(c);
+        hex.push(b);
         txt.push(t);
-        hexCol.append(h);
+        hexCol.append(b);
         txtCol.append(t);
       }
       row.append(off, hexCol, txtCol);
@@ -632,10 +628,13 @@ export class HexView {
   }
 }
 
-function el(tag: string, cls: string): HTMLElement {
-  const e = document.createElement(tag);
-  e.className = cls;
-  return e;
+
+/** Column `c`'s hex cell and text cell. */
+function cellPair(c: number): [HTMLElement, HTMLElement] {
+  const b = h('span', 'hb');
+  const t = h('span', 'hc');
+  b.dataset.c = t.dataset.c = String(c);
+  return [b, t];
 }
 
 // Writing the same value again still costs layout work in some engines; skip unchanged cells.

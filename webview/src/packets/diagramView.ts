@@ -3,7 +3,7 @@
 import { Emitter } from '../../../src/shared/disposable';
 import type { DiagramData } from '../../../src/shared/packetPanelProtocol';
 import { layoutDiagram } from './diagramLayout';
-import { el } from './packetList';
+import { h } from '../dom';
 
 const SVG = 'http://www.w3.org/2000/svg';
 
@@ -25,9 +25,9 @@ export class DiagramView {
   readonly onDidSelectPacket = this._onDidSelectPacket.event;
 
   constructor(parent: HTMLElement, private readonly label: string) {
-    this.element = el('div', 'pk-diagram');
-    this.canvas = el('div', 'pk-diagram-canvas');
-    this.note = el('div', 'pk-diagram-note');
+    this.element = h('div', 'pk-diagram');
+    this.canvas = h('div', 'pk-diagram-canvas');
+    this.note = h('div', 'pk-diagram-note');
     this.element.append(this.canvas, this.note);
     parent.append(this.element);
     // Lay the lanes out again when the pane is resized, so the arrows span the space there is.

@@ -4,7 +4,7 @@ import { Emitter } from '../../../src/shared/disposable';
 import type { WireLayer } from '../../../src/shared/packetPanelProtocol';
 import type { LayerRole } from '../../../src/shared/types';
 import { ancestorPaths, flattenLayers, visibleNodes, type FieldNode } from './fieldLookup';
-import { el } from './packetList';
+import { h } from '../dom';
 
 export class FieldTree {
   readonly element: HTMLElement;
@@ -22,7 +22,7 @@ export class FieldTree {
     private readonly roleLabels: Record<LayerRole, string>,
     private readonly truncatedLabel: string,
   ) {
-    this.element = el('div', 'pk-tree');
+    this.element = h('div', 'pk-tree');
     this.element.setAttribute('role', 'tree');
     this.element.setAttribute('aria-label', label);
     parent.append(this.element);
@@ -47,7 +47,7 @@ export class FieldTree {
     this.selected = undefined;
     if (this.nodes.length === 0) {
       this.element.textContent = '';
-      const p = el('div', 'pk-placeholder');
+      const p = h('div', 'pk-placeholder');
       p.textContent = placeholder;
       this.element.append(p);
       return;
@@ -95,7 +95,7 @@ export class FieldTree {
     const visible = visibleNodes(this.nodes, this.expanded);
     const focusPath = this.selected && visible.some((n) => n.path === this.selected) ? this.selected : visible[0]?.path;
     for (const n of visible) {
-      const item = el('div', n.isLayer ? 'pk-item pk-layer' : 'pk-item');
+      const item = h('div', n.isLayer ? 'pk-item pk-layer' : 'pk-item');
       item.setAttribute('role', 'treeitem');
       item.setAttribute('aria-level', String(n.depth + 1));
       item.setAttribute('aria-selected', String(n.path === this.selected));
@@ -104,26 +104,26 @@ export class FieldTree {
       item.dataset.field = n.id;
       item.tabIndex = n.path === focusPath ? 0 : -1;
       item.style.paddingLeft = `${6 + n.depth * 16}px`;
-      const tw = el('span', 'pk-twisty');
+      const tw = h('span', 'pk-twisty');
       if (n.hasChildren) tw.classList.add(this.expanded.has(n.path) ? 'open' : 'closed');
       item.append(tw);
       if (n.isLayer) {
         const info = this.roles.get(n.path);
         if (info) {
-          const badge = el('span', `pk-role pk-role-${info.role}`);
+          const badge = h('span', `pk-role pk-role-${info.role}`);
           badge.textContent = this.roleLabels[info.role];
           item.append(badge);
         }
-        const title = el('span', 'pk-label');
+        const title = h('span', 'pk-label');
         title.textContent = n.label;
         item.append(title);
         if (info?.truncated) {
-          const t = el('span', 'pk-trunc');
+          const t = h('span', 'pk-trunc');
           t.textContent = `[${this.truncatedLabel}]`;
           item.append(t);
         }
       } else {
-        const label = el('span', 'pk-label');
+        const label = h('span', 'pk-label');
         label.textContent = n.label;
         item.append(label);
       }

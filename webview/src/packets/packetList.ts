@@ -3,6 +3,7 @@
 import { Emitter } from '../../../src/shared/disposable';
 import type { PacketRow, RowsPage } from '../../../src/shared/packetPanelProtocol';
 import { computeRowWindow, pagesFor, RowPageCache, scrollTopForRow, ROWS_PER_PAGE } from './rowWindow';
+import { h } from '../dom';
 
 export interface ListColumns {
   readonly no: string;
@@ -63,29 +64,29 @@ export class PacketList {
     widths: readonly number[] = DEFAULT_WIDTHS,
   ) {
     this.widths = DEFAULT_WIDTHS.map((d, i) => (Number.isFinite(widths[i]) ? Math.max(MIN_COL_PX, widths[i]) : d));
-    this.element = el('div', 'pk-list');
+    this.element = h('div', 'pk-list');
     this.element.setAttribute('role', 'grid');
     this.element.setAttribute('aria-label', label);
     this.element.setAttribute('aria-multiselectable', 'false');
     this.element.tabIndex = 0;
     // The header scrolls with the body (its scrollLeft follows the body's), so labels stay over their columns.
-    const head = el('div', 'pk-head');
+    const head = h('div', 'pk-head');
     this.head = head;
-    const headCols = el('div', 'pk-cols');
+    const headCols = h('div', 'pk-cols');
     headCols.setAttribute('role', 'row');
     COLS.forEach((c, i) => {
-      const h = el('span', `pk-c pk-c-${c}`);
-      h.setAttribute('role', 'columnheader');
-      h.textContent = columns[c];
-      headCols.append(h);
-      if (i < this.widths.length) h.append(this.resizeHandle(i, resizeLabel.replace('{0}', columns[c])));
+      const head = h('span', `pk-c pk-c-${c}`);
+      head.setAttribute('role', 'columnheader');
+      head.textContent = columns[c];
+      headCols.append(head);
+      if (i < this.widths.length) head.append(this.resizeHandle(i, resizeLabel.replace('{0}', columns[c])));
     });
     head.append(headCols);
-    this.scroller = el('div', 'pk-scroll');
-    this.spacer = el('div', 'pk-spacer');
-    this.rowsEl = el('div', 'pk-rows');
+    this.scroller = h('div', 'pk-scroll');
+    this.spacer = h('div', 'pk-spacer');
+    this.rowsEl = h('div', 'pk-rows');
     this.rowsEl.setAttribute('role', 'rowgroup');
-    this.emptyEl = el('div', 'pk-empty');
+    this.emptyEl = h('div', 'pk-empty');
     this.spacer.append(this.rowsEl);
     this.scroller.append(this.spacer, this.emptyEl);
     this.element.append(head, this.scroller);
@@ -126,7 +127,7 @@ export class PacketList {
 
   /** The border at the right of column `i`: drag it, or focus it and press ←/→. */
   private resizeHandle(i: number, label: string): HTMLElement {
-    const grip = el('span', 'pk-resize');
+    const grip = h('span', 'pk-resize');
     grip.setAttribute('role', 'separator');
     grip.setAttribute('aria-orientation', 'vertical');
     grip.setAttribute('aria-label', label);
@@ -279,10 +280,10 @@ export class PacketList {
   }
 
   private makeRow(): HTMLElement {
-    const r = el('div', 'pk-row pk-cols');
+    const r = h('div', 'pk-row pk-cols');
     r.setAttribute('role', 'row');
     for (const c of COLS) {
-      const cell = el('span', `pk-c pk-c-${c}`);
+      const cell = h('span', `pk-c pk-c-${c}`);
       cell.setAttribute('role', 'gridcell');
       r.append(cell);
     }
@@ -335,8 +336,3 @@ export class PacketList {
   }
 }
 
-export function el(tag: string, cls: string): HTMLElement {
-  const e = document.createElement(tag);
-  e.className = cls;
-  return e;
-}

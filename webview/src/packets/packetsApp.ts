@@ -8,7 +8,9 @@ import { PacketPanelClient, type WebviewApi } from './client';
 import { DiagramView } from './diagramView';
 import { FieldTree } from './fieldTree';
 import { nodeAtOffset, nodeById } from './fieldLookup';
-import { el, PacketList } from './packetList';
+import { h } from '../dom';
+import { format } from '../strings';
+import { PacketList } from './packetList';
 
 export interface PacketsWebviewApi extends WebviewApi {
   getState?(): unknown;
@@ -23,7 +25,6 @@ interface SavedState {
   readonly diagramCollapsed?: boolean;
 }
 
-const fmt = (s: string, ...args: (string | number)[]) => s.replace(/\{(\d+)\}/g, (m, i: string) => (args[Number(i)] !== undefined ? String(args[Number(i)]) : m));
 
 function button(text: string, cls = ''): HTMLButtonElement {
   const b = document.createElement('button');
@@ -41,13 +42,13 @@ export async function startPacketsView(host: HTMLElement, api: PacketsWebviewApi
   const saved = (api.getState?.() ?? {}) as SavedState;
   document.title = init.title;
 
-  const root = el('div', 'pk-app');
+  const root = h('div', 'pk-app');
   host.append(root);
 
   // ---- filter bar ----
-  const bar = el('div', 'pk-bar');
+  const bar = h('div', 'pk-bar');
   bar.setAttribute('role', 'toolbar');
-  const filterWrap = el('div', 'pk-filter');
+  const filterWrap = h('div', 'pk-filter');
   const filterInput = document.createElement('input');
   filterInput.type = 'text';
   filterInput.className = 'pk-filter-input';
@@ -55,39 +56,39 @@ export async function startPacketsView(host: HTMLElement, api: PacketsWebviewApi
   filterInput.placeholder = S.filterPlaceholder;
   filterInput.setAttribute('aria-label', S.filterLabel);
   filterInput.value = init.filter;
-  const filterError = el('div', 'pk-filter-error');
+  const filterError = h('div', 'pk-filter-error');
   filterError.id = 'pk-filter-error';
   filterError.setAttribute('role', 'alert');
   filterInput.setAttribute('aria-describedby', filterError.id);
   filterWrap.append(filterInput, filterError);
   const applyBtn = button(S.filterApply, 'primary');
   const clearBtn = button(S.filterClear, 'secondary');
-  const statusEl = el('span', 'pk-status');
+  const statusEl = h('span', 'pk-status');
   statusEl.setAttribute('aria-live', 'polite');
-  const spacer = el('span', 'pk-grow');
+  const spacer = h('span', 'pk-grow');
   const exportNg = button(S.exportPcapng, 'secondary');
   const exportPcap = button(S.exportPcap, 'secondary');
   const exportConn = button(S.exportConnection, 'secondary');
   exportConn.disabled = true;
   for (const b of [exportNg, exportPcap, exportConn]) b.hidden = !init.canExport;
   bar.append(filterWrap, applyBtn, clearBtn, statusEl, spacer, exportNg, exportPcap, exportConn);
-  const note = el('div', 'pk-note');
+  const note = h('div', 'pk-note');
   note.setAttribute('role', 'status');
 
   // ---- list / details / hex / diagram ----
-  const listPane = el('section', 'pk-pane pk-list-pane');
-  const lower = el('div', 'pk-lower');
-  const treePane = el('section', 'pk-pane pk-tree-pane');
-  const hexPane = el('section', 'pk-pane pk-hex-pane');
-  const diagPane = el('section', 'pk-pane pk-diag-pane');
+  const listPane = h('section', 'pk-pane pk-list-pane');
+  const lower = h('div', 'pk-lower');
+  const treePane = h('section', 'pk-pane pk-tree-pane');
+  const hexPane = h('section', 'pk-pane pk-hex-pane');
+  const diagPane = h('section', 'pk-pane pk-diag-pane');
   const heading = (text: string) => {
-    const h = el('h2', 'pk-h');
-    h.textContent = text;
-    return h;
+    const title = h('h2', 'pk-h');
+    title.textContent = text;
+    return title;
   };
   treePane.append(heading(S.fieldsTitle));
   hexPane.append(heading(S.bytesTitle));
-  const diagHead = el('div', 'pk-diag-head');
+  const diagHead = h('div', 'pk-diag-head');
   const diagTitle = heading(S.diagramTitle);
   const convSelect = document.createElement('select');
   convSelect.className = 'pk-select';
@@ -100,7 +101,7 @@ export async function startPacketsView(host: HTMLElement, api: PacketsWebviewApi
   diagHead.append(diagToggle, diagTitle, convSelect);
   diagPane.append(diagHead);
   // List and diagram side by side on top, field tree and bytes below: each gets the width it needs.
-  const upper = el('div', 'pk-upper');
+  const upper = h('div', 'pk-upper');
   upper.append(listPane, diagPane);
   lower.append(treePane, hexPane);
   root.append(bar, note, upper, lower);
@@ -116,7 +117,7 @@ export async function startPacketsView(host: HTMLElement, api: PacketsWebviewApi
   const roleLabels: Record<LayerRole, string> = { frame: S.roleFrame, packet: S.rolePacket, segment: S.roleSegment, datagram: S.roleDatagram, message: S.roleMessage };
   const tree = new FieldTree(treePane, S.treeLabel, roleLabels, S.truncated);
   tree.show([], S.noSelection);
-  const hexHost = el('div', 'pk-hex-host');
+  const hexHost = h('div', 'pk-hex-host');
   hexPane.append(hexHost);
   const hex = new HexView(hexHost, { bytesPerRow: 16, fit: true, ariaLabel: S.bytesTitle, pageSize: 4096 });
   const diagram = new DiagramView(diagPane, S.diagramTitle);
@@ -138,9 +139,9 @@ export async function startPacketsView(host: HTMLElement, api: PacketsWebviewApi
   let diagramKey = '';
 
   const showStatus = () => {
-    const parts = [status.matched === status.total ? fmt(S.packetsCount, status.total) : fmt(S.packetsFiltered, status.matched, status.total)];
+    const parts = [status.matched === status.total ? format(S.packetsCount, status.total) : format(S.packetsFiltered, status.matched, status.total)];
     parts.push(status.state === 'running' ? S.stateRunning : status.state === 'stopped' ? S.stateStopped : S.stateFile);
-    if (status.drops > 0) parts.push(fmt(S.drops, status.drops));
+    if (status.drops > 0) parts.push(format(S.drops, status.drops));
     statusEl.textContent = parts.join(' · ');
     list.setEmptyText(status.total === 0 ? S.emptyCapture : S.noMatch);
     root.dataset.total = String(status.total);
@@ -166,7 +167,7 @@ export async function startPacketsView(host: HTMLElement, api: PacketsWebviewApi
       if (seq !== detailSeq) return;
       current = d;
       bytes = hexToBytes(d.bytesHex);
-      note.textContent = d.malformed ? fmt(S.malformed, d.malformed) : '';
+      note.textContent = d.malformed ? format(S.malformed, d.malformed) : '';
       hex.setSource({ start: 0, end: bytes.length, read: async (offset, length) => ({ offset, bytes: bytes.subarray(offset, offset + length) }) });
       hex.setHighlights([]);
       tree.show(d.layers, S.noSelection);
@@ -179,7 +180,7 @@ export async function startPacketsView(host: HTMLElement, api: PacketsWebviewApi
       root.dataset.selected = String(d.no);
       persist();
     } catch (e) {
-      note.textContent = fmt(S.error, e instanceof Error ? e.message : String(e));
+      note.textContent = format(S.error, e instanceof Error ? e.message : String(e));
     }
   };
   list.onDidSelect((row) => void showPacket(row.index));
@@ -222,7 +223,7 @@ export async function startPacketsView(host: HTMLElement, api: PacketsWebviewApi
       diagram.show(d, S.diagramOmitted);
       if (current) diagram.highlight(current.index);
     } catch (e) {
-      diagram.showMessage(fmt(S.error, e instanceof Error ? e.message : String(e)));
+      diagram.showMessage(format(S.error, e instanceof Error ? e.message : String(e)));
     }
   };
   convSelect.addEventListener('change', () => void showDiagram(convSelect.value));
@@ -271,12 +272,12 @@ export async function startPacketsView(host: HTMLElement, api: PacketsWebviewApi
   });
 
   // ---- export ----
-  const doExport = async (format: 'pcapng' | 'pcap', key?: string) => {
+  const doExport = async (fileFormat: 'pcapng' | 'pcap', key?: string) => {
     try {
-      const res = await client.request(key ? { type: 'export', format, scope: 'conversation', key } : { type: 'export', format, scope: 'all' });
-      if (res.path) note.textContent = fmt(S.exportDone, res.path);
+      const res = await client.request(key ? { type: 'export', format: fileFormat, scope: 'conversation', key } : { type: 'export', format: fileFormat, scope: 'all' });
+      if (res.path) note.textContent = format(S.exportDone, res.path);
     } catch (e) {
-      note.textContent = fmt(S.error, e instanceof Error ? e.message : String(e));
+      note.textContent = format(S.error, e instanceof Error ? e.message : String(e));
     }
   };
   exportNg.addEventListener('click', () => void doExport('pcapng'));
