@@ -158,6 +158,17 @@ class CaptureFileWriter {
   }
 }
 
+/** The CLI's capture helper: the bundled one, run by this Node, in a process group of its own (Ctrl-C is ours). */
+function cliCaptureManager(io: CliIo): CaptureManager {
+  return new CaptureManager({
+    launch: () => ({ ...helperLaunch(process.execPath), detached: true }),
+    maxPacketsPerCapture: 1024,
+    log: (l) => {
+      if (process.env.SOCKET_LAB_DEBUG) io.err(`${l}\n`);
+    },
+  });
+}
+
 export async function runCaptureCommand(argv: string[], io: CliIo): Promise<number> {
   const args = parseCaptureArgs(argv);
   if (args === 'help') {
@@ -168,13 +179,7 @@ export async function runCaptureCommand(argv: string[], io: CliIo): Promise<numb
     io.err(`socket-lab capture: ${args.error}\n`);
     return 2;
   }
-  const manager = new CaptureManager({
-    launch: () => ({ ...helperLaunch(process.execPath), detached: true }),
-    maxPacketsPerCapture: 1024,
-    log: (l) => {
-      if (process.env.SOCKET_LAB_DEBUG) io.err(`${l}\n`);
-    },
-  });
+  const manager = cliCaptureManager(io);
   let file: CaptureFileWriter;
   try {
     file = new CaptureFileWriter(args.write, args.format, args.interface, args.snaplen);

@@ -28,46 +28,70 @@ const modeOf = (m: string): ServerMode => {
   throw new UsageError(`unknown mode "${m}": use print, echo, upper, sink or manual`);
 };
 
+/** `listen`'s options, checked ('help' for -h/--help); a mistake throws, for exit 2. */
+function parseListenArgs(argv: string[]) {
+  const options = {
+    mode: { type: 'string', default: 'print' },
+    framing: { type: 'string', default: 'raw' },
+    count: { type: 'string' },
+    timeout: { type: 'string' },
+    'idle-timeout': { type: 'string' },
+    encoding: { type: 'string', default: 'utf-8' },
+    print: { type: 'string', default: 'text' },
+    json: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h' },
+  } as const;
+  const { values, positionals } = parseVerbArgs('listen', argv, options);
+  if (values.help) return 'help';
+  const proto = parseProto(positionals[0]);
+  if (positionals.length > 2) throw new UsageError(`unexpected argument "${positionals[2]}"`);
+  if (values['idle-timeout'] !== undefined && proto === 'udp') throw new UsageError('--idle-timeout applies to tcp and unix connections; UDP has none');
+  if (values.print !== 'text' && values.print !== 'hex') throw new UsageError(`--print wants text or hex, got "${values.print}"`);
+  return {
+    target: parseAddr(proto, positionals[1]),
+    mode: modeOf(values.mode),
+    framing: parseFraming(values.framing),
+    count: parseCount(values.count, '--count'),
+    timeout: parseSeconds(values.timeout, '--timeout'),
+    idleTimeout: parseSeconds(values['idle-timeout'], '--idle-timeout'),
+    encoding: checkEncoding(values.encoding),
+    hex: values.print === 'hex',
+    json: values.json,
+  };
+}
+
+type ListenOptions = Exclude<ReturnType<typeof parseListenArgs>, 'help'>;
+
+/** How `listen` tells: JSON lines on stdout with --json, else sentences on stderr. */
+interface Reporter {
+  json: boolean;
+  emit(o: object): void;
+  error(code: string, message: string): void;
+}
+
+function reporter(io: CliIo, json: boolean): Reporter {
+  const emit = (o: object) => io.out(`${JSON.stringify(o)}\n`);
+  return {
+    json,
+    emit,
+    error: (code, message) => (json ? emit({ event: 'error', code, message }) : io.err(`socket-lab listen: ${message}\n`)),
+  };
+}
+
 export async function runListen(argv: string[], io: CliIo): Promise<number> {
-  let opts;
+  let opts: ListenOptions | 'help';
   try {
-    const options = {
-      mode: { type: 'string', default: 'print' },
-      framing: { type: 'string', default: 'raw' },
-      count: { type: 'string' },
-      timeout: { type: 'string' },
-      'idle-timeout': { type: 'string' },
-      encoding: { type: 'string', default: 'utf-8' },
-      print: { type: 'string', default: 'text' },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h' },
-    } as const;
-    const { values, positionals } = parseVerbArgs('listen', argv, options);
-    if (values.help) {
-      io.out(listenUsage);
-      return 0;
-    }
-    const proto = parseProto(positionals[0]);
-    if (positionals.length > 2) throw new UsageError(`unexpected argument "${positionals[2]}"`);
-    if (values['idle-timeout'] !== undefined && proto === 'udp') throw new UsageError('--idle-timeout applies to tcp and unix connections; UDP has none');
-    if (values.print !== 'text' && values.print !== 'hex') throw new UsageError(`--print wants text or hex, got "${values.print}"`);
-    opts = {
-      target: parseAddr(proto, positionals[1]),
-      mode: modeOf(values.mode),
-      framing: parseFraming(values.framing),
-      count: parseCount(values.count, '--count'),
-      timeout: parseSeconds(values.timeout, '--timeout'),
-      idleTimeout: parseSeconds(values['idle-timeout'], '--idle-timeout'),
-      encoding: checkEncoding(values.encoding),
-      hex: values.print === 'hex',
-      json: values.json,
-    };
+    opts = parseListenArgs(argv);
   } catch (e) {
     io.err(`socket-lab listen: ${describe(e).message}\n`);
     return 2;
   }
-  const { target, mode, framing, count, timeout, idleTimeout, encoding, hex, json } = opts;
-  const emit = (o: object) => io.out(`${JSON.stringify(o)}\n`);
+  if (opts === 'help') {
+    io.out(listenUsage);
+    return 0;
+  }
+  const { target, mode, framing, idleTimeout, json } = opts;
+  const say = reporter(io, json);
   // a listener left running keeps no finished connection: each is printed as it happens, then forgotten
   const manager = new SessionManager({ transcriptBytes: 256 * 1024, closedChildrenKept: 0, idleTimeoutMs: (idleTimeout ?? 0) * 1000 });
   let session: Session;
@@ -77,36 +101,34 @@ export async function runListen(argv: string[], io: CliIo): Promise<number> {
     else session = await manager.openUdp({ host: target.host, port: target.port, mode, framing });
   } catch (e) {
     const d = describe(e);
-    if (json) emit({ event: 'error', code: d.code, message: d.message });
-    else io.err(`socket-lab listen: ${d.message}\n`);
+    say.error(d.code, d.message);
     manager.dispose();
     return 1;
   }
   const where = target.proto === 'unix' ? target.path! : showAddr(session.localAddress, session.localPort);
-  if (json) emit({ event: 'listening', proto: target.proto, address: where, host: session.localAddress, port: session.localPort, path: target.path, mode });
+  if (json) say.emit({ event: 'listening', proto: target.proto, address: where, host: session.localAddress, port: session.localPort, path: target.path, mode });
   else io.out(`listening on ${where}\n`);
+  return serve(opts, io, manager, session);
+}
 
+/** Prints what arrives until --count, --timeout, Ctrl+C, the output's reader leaving or the socket failing. */
+function serve(opts: ListenOptions, io: CliIo, manager: SessionManager, session: Session): Promise<number> {
+  const { target, mode, framing, count, timeout, encoding, hex, json } = opts;
+  const say = reporter(io, json);
+  const output = io.output;
   let messages = 0;
   let notPrinted = 0;
   return new Promise<number>((resolve) => {
     let finished = false;
-    const timers: NodeJS.Timeout[] = [];
-    let stopStdin: (() => void) | undefined;
-    let refusalTimer: NodeJS.Timeout | undefined;
+    const stops: (() => void)[] = [];
     const finish = (code: number, reason?: string, errCode = 'ETIMEDOUT') => {
       if (finished) return;
       finished = true;
-      for (const t of timers) clearTimeout(t);
-      if (refusalTimer) clearTimeout(refusalTimer);
-      stopStdin?.();
-      watchOutput?.dispose();
+      for (const stop of stops) stop();
       if (io.stdin === process.stdin) process.stdin.destroy(); // let the process exit
       const st = session.stats;
-      if (reason) {
-        if (json) emit({ event: 'error', code: errCode, message: reason });
-        else io.err(`socket-lab listen: ${reason}\n`);
-      }
-      if (json) emit({ event: 'done', messages, bytesIn: st.bytesIn, bytesOut: st.bytesOut, droppedChunks: st.droppedChunks });
+      if (reason) say.error(errCode, reason);
+      if (json) say.emit({ event: 'done', messages, bytesIn: st.bytesIn, bytesOut: st.bytesOut, droppedChunks: st.droppedChunks });
       // finish our side first (FIN after any echo answers), then close
       session.halfClose();
       setTimeout(() => {
@@ -115,15 +137,7 @@ export async function runListen(argv: string[], io: CliIo): Promise<number> {
         resolve(code);
       }, 50);
     };
-    const onMessage = (m: ReceivedMessage) => {
-      messages++;
-      if (output?.blocked && target.proto === 'udp') notPrinted++;
-      else if (json) emit({ event: 'message', session: m.sessionId, peer: m.peer, bytes: m.data.length, text: decodeText(m.data, encoding), hex: formatHex(m.data) });
-      else if (hex) io.out(`${formatHex(m.data)}\n`);
-      else {
-        const text = decodeText(m.data, encoding);
-        io.out(framing.kind === 'raw' || text.endsWith('\n') ? text : `${text}\n`);
-      }
+    const counted = () => {
       if (count !== undefined && messages >= count) finish(0);
     };
     if (mode === 'sink') {
@@ -131,14 +145,23 @@ export async function runListen(argv: string[], io: CliIo): Promise<number> {
       manager.onDidChange((e) => {
         if (e.kind !== 'data') return;
         messages = session.stats.chunksIn;
-        if (count !== undefined && messages >= count) finish(0);
+        counted();
       });
     } else {
-      session.onDidReceiveMessage(onMessage);
+      session.onDidReceiveMessage((m: ReceivedMessage) => {
+        messages++;
+        if (output?.blocked && target.proto === 'udp') notPrinted++;
+        else if (json) say.emit({ event: 'message', session: m.sessionId, peer: m.peer, bytes: m.data.length, text: decodeText(m.data, encoding), hex: formatHex(m.data) });
+        else if (hex) io.out(`${formatHex(m.data)}\n`);
+        else {
+          const text = decodeText(m.data, encoding);
+          io.out(framing.kind === 'raw' || text.endsWith('\n') ? text : `${text}\n`);
+        }
+        counted();
+      });
     }
     // stdout blocked (its reader is not reading): connections stop being read, so TCP pushes back on the peers and
     // nothing piles up here; UDP cannot push back, so datagrams are not printed, and counted. EPIPE ends quietly.
-    const output = io.output;
     const hold = (s: Session) => {
       if (s instanceof StreamSession) s.holdReading(!!output?.blocked);
     };
@@ -150,82 +173,96 @@ export async function runListen(argv: string[], io: CliIo): Promise<number> {
         notPrinted = 0;
       }
     });
-    manager.onDidAdd((s) => {
-      if (s.parentId !== session.id) return;
-      hold(s);
-      if (json) emit({ event: 'accepted', session: s.id, peer: s.label });
-      const d = s.onDidChange(() => {
-        if (s.isAlive) return;
-        d.dispose();
-        if (json) emit({ event: 'closed', session: s.id, peer: s.label, error: s.error?.code });
-        // a connection closed for a reason (EFRAMEBUDGET, EIDLE, a reset) says why in text mode too
-        else if (s.error) io.err(`socket-lab listen: ${s.label} closed: ${describe(s.error).message}\n`);
-      });
-    });
+    if (watchOutput) stops.push(() => watchOutput.dispose());
+    reportConnections(manager, session, say, io, hold);
     session.onDidChange(() => {
       if (!session.isAlive && !finished) finish(1, session.error?.message ?? 'the socket closed', session.error?.code ?? 'ECLOSED');
     });
-    if (mode === 'manual' && io.stdin) {
-      // bytes, not text: a line ends at LF and goes out exactly as typed (CR and non-UTF-8 bytes kept)
-      const stdin = io.stdin;
-      let pending: Buffer[] = [];
-      let pendingBytes = 0;
-      const sendOut = (bytes: Buffer) => {
-        session.send(bytes).catch((e) => io.err(`socket-lab listen: ${describe(e).message}\n`));
-      };
-      const flush = () => {
-        if (pendingBytes) sendOut(Buffer.concat(pending));
-        pending = [];
-        pendingBytes = 0;
-      };
-      const onData = (d: Buffer | string) => {
-        const buf = typeof d === 'string' ? Buffer.from(d, 'utf8') : d;
-        let start = 0;
-        for (let lf = buf.indexOf(0x0a); lf !== -1; lf = buf.indexOf(0x0a, start)) {
-          pending.push(buf.subarray(start, lf + 1));
-          pendingBytes += lf + 1 - start;
-          flush();
-          start = lf + 1;
-        }
-        if (start < buf.length) {
-          pending.push(buf.subarray(start));
-          pendingBytes += buf.length - start;
-        }
-        if (pendingBytes >= 65_507) flush(); // a line without LF is sent in pieces no larger than a UDP datagram holds
-      };
-      stdin.on('data', onData);
-      stdin.on('end', flush); // the last line, even without LF
-      stopStdin = () => {
-        stdin.off('data', onData);
-        stdin.off('end', flush);
-      };
-    }
-    if (session instanceof ListenerSession) {
-      // refusals at the descriptor limit: the first of each second in full, then how many more
-      const listener = session;
-      let more = 0;
-      const say = (code: string, message: string, n: number) => {
-        if (json) emit({ event: 'refused', code, message, count: n });
-        else io.err(`socket-lab listen: ${message}\n`);
-      };
-      listener.onDidRefuse((e) => {
-        if (refusalTimer) {
-          more++;
-          return;
-        }
-        say(e.code, e.message, 1);
-        refusalTimer = setTimeout(function tick() {
-          if (more) {
-            say(e.code, `${more} more connection${more === 1 ? '' : 's'} refused in the last second (${e.code}: no file descriptor left)`, more);
-            more = 0;
-            refusalTimer = setTimeout(tick, 1000);
-          } else refusalTimer = undefined;
-        }, 1000);
-      });
-    }
+    if (mode === 'manual' && io.stdin) stops.push(answerFromStdin(io.stdin, session, io));
+    if (session instanceof ListenerSession) stops.push(reportRefusals(session, say, io));
     if (timeout !== undefined) {
-      timers.push(setTimeout(() => (count !== undefined ? finish(3, `timed out after ${timeout} s: received ${messages} of ${count} messages`) : finish(0)), timeout * 1000));
+      const t = setTimeout(() => (count !== undefined ? finish(3, `timed out after ${timeout} s: received ${messages} of ${count} messages`) : finish(0)), timeout * 1000);
+      stops.push(() => clearTimeout(t));
     }
     io.signal?.addEventListener('abort', () => finish(0), { once: true });
   });
+}
+
+/** Each connection the listener accepts: held while the output is, its end said (and with --json its start). */
+function reportConnections(manager: SessionManager, listener: Session, say: Reporter, io: CliIo, hold: (s: Session) => void): void {
+  manager.onDidAdd((s) => {
+    if (s.parentId !== listener.id) return;
+    hold(s);
+    if (say.json) say.emit({ event: 'accepted', session: s.id, peer: s.label });
+    const d = s.onDidChange(() => {
+      if (s.isAlive) return;
+      d.dispose();
+      if (say.json) say.emit({ event: 'closed', session: s.id, peer: s.label, error: s.error?.code });
+      // a connection closed for a reason (EFRAMEBUDGET, EIDLE, a reset) says why in text mode too
+      else if (s.error) io.err(`socket-lab listen: ${s.label} closed: ${describe(s.error).message}\n`);
+    });
+  });
+}
+
+/** --mode manual: the bytes typed on stdin go out line by line, exactly as typed; returns the function that stops it. */
+function answerFromStdin(stdin: NodeJS.ReadableStream, session: Session, io: CliIo): () => void {
+  // bytes, not text: a line ends at LF and goes out exactly as typed (CR and non-UTF-8 bytes kept)
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  const sendOut = (bytes: Buffer) => {
+    session.send(bytes).catch((e) => io.err(`socket-lab listen: ${describe(e).message}\n`));
+  };
+  const flush = () => {
+    if (pendingBytes) sendOut(Buffer.concat(pending));
+    pending = [];
+    pendingBytes = 0;
+  };
+  const onData = (d: Buffer | string) => {
+    const buf = typeof d === 'string' ? Buffer.from(d, 'utf8') : d;
+    let start = 0;
+    for (let lf = buf.indexOf(0x0a); lf !== -1; lf = buf.indexOf(0x0a, start)) {
+      pending.push(buf.subarray(start, lf + 1));
+      pendingBytes += lf + 1 - start;
+      flush();
+      start = lf + 1;
+    }
+    if (start < buf.length) {
+      pending.push(buf.subarray(start));
+      pendingBytes += buf.length - start;
+    }
+    if (pendingBytes >= 65_507) flush(); // a line without LF is sent in pieces no larger than a UDP datagram holds
+  };
+  stdin.on('data', onData);
+  stdin.on('end', flush); // the last line, even without LF
+  return () => {
+    stdin.off('data', onData);
+    stdin.off('end', flush);
+  };
+}
+
+/** Refusals at the descriptor limit: the first of each second in full, then how many more; returns the stop. */
+function reportRefusals(listener: ListenerSession, say: Reporter, io: CliIo): () => void {
+  let refusalTimer: NodeJS.Timeout | undefined;
+  let more = 0;
+  const tell = (code: string, message: string, n: number) => {
+    if (say.json) say.emit({ event: 'refused', code, message, count: n });
+    else io.err(`socket-lab listen: ${message}\n`);
+  };
+  listener.onDidRefuse((e) => {
+    if (refusalTimer) {
+      more++;
+      return;
+    }
+    tell(e.code, e.message, 1);
+    refusalTimer = setTimeout(function tick() {
+      if (more) {
+        tell(e.code, `${more} more connection${more === 1 ? '' : 's'} refused in the last second (${e.code}: no file descriptor left)`, more);
+        more = 0;
+        refusalTimer = setTimeout(tick, 1000);
+      } else refusalTimer = undefined;
+    }, 1000);
+  });
+  return () => {
+    if (refusalTimer) clearTimeout(refusalTimer);
+  };
 }

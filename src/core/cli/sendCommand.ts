@@ -24,51 +24,58 @@ export const sendUsage = `Usage: socket-lab send tcp|udp|unix ADDR (--text S [--
 Exit codes: 0 sent (and got what was expected), 1 socket error, 2 usage, 3 timed out.
 `;
 
+/** `send`'s options, checked ('help' for -h/--help); a mistake throws, for exit 2. */
+function parseSendArgs(argv: string[]) {
+  const options = {
+    text: { type: 'string' },
+    escapes: { type: 'string' },
+    hex: { type: 'string' },
+    file: { type: 'string' },
+    encoding: { type: 'string', default: 'utf-8' },
+    'line-ending': { type: 'string', default: 'none' },
+    framing: { type: 'string', default: 'raw' },
+    'expect-bytes': { type: 'string' },
+    timeout: { type: 'string', default: '5' },
+    print: { type: 'string', default: 'text' },
+    json: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h' },
+  } as const;
+  const { values, positionals } = parseVerbArgs('send', argv, options);
+  if (values.help) return 'help';
+  const proto = parseProto(positionals[0]);
+  if (positionals.length > 2) throw new UsageError(`unexpected argument "${positionals[2]}"`);
+  const sources = (['text', 'escapes', 'hex', 'file'] as const).filter((k) => values[k] !== undefined);
+  if (sources.length !== 1) throw new UsageError('give exactly one of --text, --escapes, --hex or --file');
+  if (values.print !== 'text' && values.print !== 'hex') throw new UsageError(`--print wants text or hex, got "${values.print}"`);
+  const encoding = checkEncoding(values.encoding);
+  const lineEnding = parseLineEnding(values['line-ending']);
+  const o = {
+    target: parseAddr(proto, positionals[1]),
+    file: values.file,
+    payload: values.file === undefined ? buildPayload({ text: values.text, escaped: values.escapes, hex: values.hex, encoding, lineEnding }) : undefined,
+    framing: parseFraming(values.framing),
+    expect: parseCount(values['expect-bytes'], '--expect-bytes'),
+    timeout: parseSeconds(values.timeout, '--timeout') ?? 5,
+    encoding,
+    hex: values.print === 'hex',
+    json: values.json,
+  };
+  if (o.target.port === 0) throw new UsageError('port 0 cannot be sent to — give the port the server listens on (1 to 65535)');
+  if (o.file !== undefined) checkReadableFile(o.file);
+  return o;
+}
+
 export async function runSend(argv: string[], io: CliIo): Promise<number> {
-  let o;
+  let o: Exclude<ReturnType<typeof parseSendArgs>, 'help'> | 'help';
   try {
-    const options = {
-      text: { type: 'string' },
-      escapes: { type: 'string' },
-      hex: { type: 'string' },
-      file: { type: 'string' },
-      encoding: { type: 'string', default: 'utf-8' },
-      'line-ending': { type: 'string', default: 'none' },
-      framing: { type: 'string', default: 'raw' },
-      'expect-bytes': { type: 'string' },
-      timeout: { type: 'string', default: '5' },
-      print: { type: 'string', default: 'text' },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h' },
-    } as const;
-    const { values, positionals } = parseVerbArgs('send', argv, options);
-    if (values.help) {
-      io.out(sendUsage);
-      return 0;
-    }
-    const proto = parseProto(positionals[0]);
-    if (positionals.length > 2) throw new UsageError(`unexpected argument "${positionals[2]}"`);
-    const sources = (['text', 'escapes', 'hex', 'file'] as const).filter((k) => values[k] !== undefined);
-    if (sources.length !== 1) throw new UsageError('give exactly one of --text, --escapes, --hex or --file');
-    if (values.print !== 'text' && values.print !== 'hex') throw new UsageError(`--print wants text or hex, got "${values.print}"`);
-    const encoding = checkEncoding(values.encoding);
-    const lineEnding = parseLineEnding(values['line-ending']);
-    o = {
-      target: parseAddr(proto, positionals[1]),
-      file: values.file,
-      payload: values.file === undefined ? buildPayload({ text: values.text, escaped: values.escapes, hex: values.hex, encoding, lineEnding }) : undefined,
-      framing: parseFraming(values.framing),
-      expect: parseCount(values['expect-bytes'], '--expect-bytes'),
-      timeout: parseSeconds(values.timeout, '--timeout') ?? 5,
-      encoding,
-      hex: values.print === 'hex',
-      json: values.json,
-    };
-    if (o.target.port === 0) throw new UsageError('port 0 cannot be sent to — give the port the server listens on (1 to 65535)');
-    if (o.file !== undefined) checkReadableFile(o.file);
+    o = parseSendArgs(argv);
   } catch (e) {
     io.err(`socket-lab send: ${describe(e).message}\n`);
     return 2;
+  }
+  if (o === 'help') {
+    io.out(sendUsage);
+    return 0;
   }
   const { target, file, payload, framing, expect, timeout, encoding, hex, json } = o;
   const started = Date.now();
@@ -104,17 +111,7 @@ export async function runSend(argv: string[], io: CliIo): Promise<number> {
     }
     // without an expectation a TCP/unix sender says it is done (FIN) and reads until the peer closes
     if (expect === undefined && target.proto !== 'udp') s.halfClose();
-    const outcome = await new Promise<'got' | 'closed' | 'timeout'>((resolve) => {
-      const check = () => {
-        if (expect !== undefined && receivedBytes >= expect) resolve('got');
-        else if (!s.isAlive || s.state === 'half-closed-by-peer') resolve('closed');
-        else if (expect === undefined && target.proto === 'udp') resolve('closed');
-      };
-      const t = setTimeout(() => resolve('timeout'), timeout * 1000);
-      t.unref();
-      s.onDidChange(check);
-      check();
-    });
+    await awaitAnswer(s, expect, target.proto === 'udp', timeout, () => receivedBytes);
     const all = Buffer.concat(received.map((r) => Buffer.from(r.buffer, r.byteOffset, r.byteLength)));
     const shown = hex ? formatHex(all) : decodeText(all, encoding);
     if (s.error && !(expect !== undefined && receivedBytes >= expect)) {
@@ -131,7 +128,6 @@ export async function runSend(argv: string[], io: CliIo): Promise<number> {
       if (all.length) io.out(hex ? `${shown}\n` : shown);
       if (missing) io.err(`socket-lab send: received ${receivedBytes} of ${expect} bytes within ${timeout} s\n`);
     }
-    void outcome;
     s.close();
     manager.dispose();
     return missing ? 3 : 0;
@@ -139,6 +135,21 @@ export async function runSend(argv: string[], io: CliIo): Promise<number> {
     manager.dispose();
     return fail(e, 1);
   }
+}
+
+/** Waits until `expect` bytes came, the peer closed (UDP without --expect-bytes: not at all) or `timeoutS` passed. */
+function awaitAnswer(s: Session, expect: number | undefined, udp: boolean, timeoutS: number, received: () => number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const check = () => {
+      if (expect !== undefined && received() >= expect) resolve();
+      else if (!s.isAlive || s.state === 'half-closed-by-peer') resolve();
+      else if (expect === undefined && udp) resolve();
+    };
+    const t = setTimeout(resolve, timeoutS * 1000);
+    t.unref();
+    s.onDidChange(check);
+    check();
+  });
 }
 
 /** Refuse a path that is not a readable regular file before connecting, so the peer never sees a half-open attempt. */
