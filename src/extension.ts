@@ -2,7 +2,7 @@
 // activate() stays cheap: no child process, no socket, no file scan here.
 import * as vscode from 'vscode';
 import { registerAboutCommand } from './vscode/commands';
-import { registerCaptures } from './vscode/captures/captureCommands';
+import { createCaptureManager, registerCaptures } from './vscode/captures/captureCommands';
 import { registerPacketPanel } from './vscode/packetPanel';
 import { registerCaptureEditor } from './vscode/captureEditor';
 import { registerTerminalLauncher } from './vscode/terminalLauncher';
@@ -31,11 +31,13 @@ export function activate(context: vscode.ExtensionContext): void {
   registerSessionPanel(context, sessions);
   registerSystemSocketsView(context, programs);
   registerFileRunner(context, programs, registerSocketEditor(context), sessions);
-  // packet capture (helper spawned lazily on the first capture) and the packet panel showing a capture's packets;
-  // pass the SessionManager as the 2nd argument of registerCaptures for "capture this connection"
+  // packet capture (helper spawned lazily on the first capture), the packet panel showing a capture's packets, and
+  // the capture commands (which open that panel, and capture a session's connection)
   const captureLog = vscode.window.createOutputChannel('Socket Lab Capture', { log: true });
   context.subscriptions.push(captureLog);
-  const packetPanels = registerPacketPanel(context, registerCaptures(context, sessions, captureLog), captureLog);
+  const captures = createCaptureManager(context, captureLog);
+  const packetPanels = registerPacketPanel(context, captures, captureLog);
+  registerCaptures(context, captures, packetPanels, sessions, captureLog);
   // .pcap/.pcapng/.cap open by double-click in the same packet panel (a read-only custom editor)
   registerCaptureEditor(context, packetPanels);
   // `socket-lab` on the PATH of every integrated terminal (a launcher in global storage; written after activation)

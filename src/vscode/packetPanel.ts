@@ -303,6 +303,11 @@ export class PacketPanelManager implements vscode.Disposable {
     return this.panels.has(key);
   }
 
+  /** Shows a live capture's packets. */
+  showCapture(capture: Capture): void {
+    this.open(`capture:${capture.id}`, { kind: 'capture', capture });
+  }
+
   /** Shows the panel for `key`, creating it for `subject` (whose file model it then owns) if there is none. */
   open(key: string, subject: PanelSubject | undefined): void {
     const existing = this.panels.get(key);
@@ -382,7 +387,7 @@ export function registerPacketPanel(
     }
     const capture = captures.get(id as string);
     if (!capture) return void vscode.window.showErrorMessage(vscode.l10n.t('Capture {0} does not exist (it may have been cleared).', String(id)));
-    manager.open(`capture:${capture.id}`, { kind: 'capture', capture });
+    manager.showCapture(capture);
   });
 
   // Reading a file runs nothing and captures nothing, so it works in Restricted Mode too.

@@ -13,6 +13,7 @@ import { sessionPickItem } from '../connections/connectionsTreeProvider';
 import type { SessionManager } from '../../core/sessions/sessionManager';
 import { readSocketTableShared } from '../../core/ossockets/socketTable';
 import { requireTrust } from '../trust';
+import type { PacketPanelManager } from '../packetPanel';
 import { CapturesProvider, stateLabel } from './capturesView';
 
 
@@ -100,9 +101,9 @@ async function pickCapture(manager: CaptureManager, title: string, only?: (c: Ca
 }
 
 /** Start Capture's suggested filter: the ports of live sessions, else all but VS Code's own server's ports. */
-async function suggestedFilter(sessions: SessionManager | undefined): Promise<string> {
+async function suggestedFilter(sessions: SessionManager): Promise<string> {
   const ports: { protocol: 'tcp' | 'udp'; port: number }[] = [];
-  for (const s of sessions?.all() ?? []) {
+  for (const s of sessions.all() ?? []) {
     if (s.kind.startsWith('unix') || s.kind.endsWith('accepted') || s.isAlive === false) continue;
     const protocol = s.kind === 'udp' ? 'udp' : 'tcp';
     // a server by its own port, a client by its server's, a UDP socket by both where known
@@ -121,9 +122,8 @@ async function suggestedFilter(sessions: SessionManager | undefined): Promise<st
   return suggestCaptureFilter(ports, exclude);
 }
 
-export function registerCaptures(context: vscode.ExtensionContext, sessions?: SessionManager, logChannel?: vscode.LogOutputChannel): CaptureManager {
-  const log = logChannel ?? vscode.window.createOutputChannel('Socket Lab Capture', { log: true });
-  if (!logChannel) context.subscriptions.push(log);
+/** The one CaptureManager of the window (the helper is spawned on the first capture, not here). */
+export function createCaptureManager(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): CaptureManager {
   const distDir = path.join(context.extensionPath, 'dist');
   const manager = new CaptureManager({
     launch: () => helperLaunch(defaultNodePath(config().nodePath), distDir),
@@ -133,6 +133,11 @@ export function registerCaptures(context: vscode.ExtensionContext, sessions?: Se
     log: (l) => log.info(l),
   });
   context.subscriptions.push(manager);
+  return manager;
+}
+
+/** The capture commands and the Captures view; new captures show in `panels`. */
+export function registerCaptures(context: vscode.ExtensionContext, manager: CaptureManager, panels: PacketPanelManager, sessions: SessionManager, log: vscode.LogOutputChannel): void {
   // A capture that stops by itself (helper or engine died) says so once; the view keeps the reason.
   const told = new Set<string>();
   const watch = manager.onDidChange((c) => {
@@ -145,17 +150,14 @@ export function registerCaptures(context: vscode.ExtensionContext, sessions?: Se
   const provider = new CapturesProvider(manager);
   context.subscriptions.push(provider, vscode.window.createTreeView('socketLab.captures', { treeDataProvider: provider }));
 
-  const openPanel = async (c: Capture) => {
-    const all = await vscode.commands.getCommands(true);
-    if (all.includes('socketLab.capture.openPanel')) await vscode.commands.executeCommand('socketLab.capture.openPanel', { captureId: c.id });
-  };
+  const openPanel = (c: Capture) => panels.showCapture(c);
 
   const startCapture = async (opts: Parameters<CaptureManager['start']>[0], open: boolean) => {
     try {
       const c = await manager.start({ ...opts, bufferSize: opts.bufferSize ?? config().bufferSize });
       log.info(`capture ${c.id} started on ${c.interface} with ${c.engine}${c.filter ? ` (${c.filter})` : ''}`);
       markDone('capture');
-      if (open) await openPanel(c);
+      if (open) openPanel(c);
       return { captureId: c.id };
     } catch (e) {
       log.warn(`capture failed: ${e instanceof Error ? e.message : String(e)}`);
@@ -254,10 +256,6 @@ export function registerCaptures(context: vscode.ExtensionContext, sessions?: Se
 
   registerCommand(context, 'socketLab.session.capture', async (arg?: unknown) => {
     if (!requireTrust(vscode.l10n.t('Packet capture'))) return undefined;
-    if (!sessions) {
-      void vscode.window.showWarningMessage(vscode.l10n.t('There are no sessions to capture in this window.'));
-      return undefined;
-    }
     const a = argObject(arg);
     // From the Connections tree's context menu the argument is the tree element, the Session itself.
     let sessionId = typeof a.sessionId === 'string' ? a.sessionId : typeof a.id === 'string' && typeof a.kind === 'string' ? a.id : undefined;
@@ -281,7 +279,5 @@ export function registerCaptures(context: vscode.ExtensionContext, sessions?: Se
       return undefined;
     }
   });
-
-  return manager;
 }
 
