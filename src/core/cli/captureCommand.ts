@@ -9,7 +9,7 @@ import { productName, version } from '../about';
 import { PcapngWriter, PcapWriter } from '../pcap/pcapWriter';
 import { type Capture, CaptureManager, CaptureStartError } from '../capture/captureManager';
 import { helperLaunch } from '../capture/helperLocation';
-import { type CliIo, describe, parseVerbArgs, UsageError } from './cliIo';
+import { type CliIo, describe, parseVerbArgs, readOptions, UsageError } from './cliIo';
 
 export const captureUsage = `Usage: socket-lab capture --interface IF [--filter EXPR] [--count N] [--duration S] --write FILE
 
@@ -170,15 +170,8 @@ function cliCaptureManager(io: CliIo): CaptureManager {
 }
 
 export async function runCaptureCommand(argv: string[], io: CliIo): Promise<number> {
-  const args = parseCaptureArgs(argv);
-  if (args === 'help') {
-    io.out(captureUsage);
-    return 0;
-  }
-  if ('error' in args) {
-    io.err(`socket-lab capture: ${args.error}\n`);
-    return 2;
-  }
+  const args = readOptions('capture', captureUsage, io, () => parseCaptureArgs(argv));
+  if (typeof args === 'number') return args;
   const manager = cliCaptureManager(io);
   let file: CaptureFileWriter;
   try {

@@ -227,6 +227,28 @@ function missingValue(verb: string, flag: string, missing?: (flag: string) => st
   throw new UsageError(`${flag} needs a value (try socket-lab ${verb} --help)`);
 }
 
+/**
+ * A verb's start, the same for all five: its usage on -h/--help (exit 0), a usage mistake as one sentence on stderr
+ * (exit 2), or else the options `parse` read. `parse` may throw the mistake or return it as `{ error }`.
+ */
+export function readOptions<T extends object>(verb: string, usage: string, io: CliIo, parse: () => T | 'help' | { error: string }): T | number {
+  let o: T | 'help' | { error: string };
+  try {
+    o = parse();
+  } catch (e) {
+    o = { error: describe(e).message };
+  }
+  if (o === 'help') {
+    io.out(usage);
+    return 0;
+  }
+  if ('error' in o && typeof o.error === 'string') {
+    io.err(`socket-lab ${verb}: ${o.error}\n`);
+    return 2;
+  }
+  return o as T;
+}
+
 /** One line for the user, never a stack trace; SocketLabError/CodecError carry their own sentence. */
 export function describe(e: unknown): { code: string; message: string } {
   if (e instanceof SocketLabError || e instanceof CodecError) return { code: e.code, message: e.message };

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import { CaptureFormatError, PcapStreamReader } from '../pcap/pcapStreamReader';
 import { type DissectedPacket, type Field, DissectContext, dissect } from '../decode/dissect';
 import { FilterSyntaxError, compileFilter } from '../decode/displayFilter';
-import { type CliIo, describe, parseVerbArgs, UsageError } from './cliIo';
+import { type CliIo, parseVerbArgs, readOptions, UsageError } from './cliIo';
 
 export const decodeUsage = `Usage: socket-lab decode FILE.pcap|FILE.pcapng [--json] [--filter EXPR]
 
@@ -94,16 +94,10 @@ interface DecodeArgs {
 }
 
 function parseDecodeArgs(argv: string[]): DecodeArgs | { error: string } | 'help' {
-  let parsed;
-  try {
-    const options = { json: { type: 'boolean' }, filter: { type: 'string', short: 'Y' }, help: { type: 'boolean', short: 'h' } } as const;
-    parsed = parseVerbArgs('decode', argv, options, (flag) => {
-      throw new UsageError(`${flag} needs a display filter, e.g. --filter "tcp.port == 8000"`);
-    });
-  } catch (e) {
-    return { error: describe(e).message };
-  }
-  const { values, positionals } = parsed;
+  const options = { json: { type: 'boolean' }, filter: { type: 'string', short: 'Y' }, help: { type: 'boolean', short: 'h' } } as const;
+  const { values, positionals } = parseVerbArgs('decode', argv, options, (flag) => {
+    throw new UsageError(`${flag} needs a display filter, e.g. --filter "tcp.port == 8000"`);
+  });
   if (values.help) return 'help';
   if (positionals.length > 1) return { error: `give one capture file, not "${positionals[0]}" and "${positionals[1]}"` };
   if (!positionals.length) return { error: 'give the capture file to decode: socket-lab decode FILE.pcapng' };
@@ -111,15 +105,8 @@ function parseDecodeArgs(argv: string[]): DecodeArgs | { error: string } | 'help
 }
 
 export async function runDecodeCommand(argv: string[], io: CliIo): Promise<number> {
-  const args = parseDecodeArgs(argv);
-  if (args === 'help') {
-    io.out(decodeUsage);
-    return 0;
-  }
-  if ('error' in args) {
-    io.err(`socket-lab decode: ${args.error}\n`);
-    return 2;
-  }
+  const args = readOptions('decode', decodeUsage, io, () => parseDecodeArgs(argv));
+  if (typeof args === 'number') return args;
   let keep: (p: DissectedPacket) => boolean;
   try {
     keep = compileFilter(args.filter);

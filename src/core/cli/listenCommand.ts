@@ -6,7 +6,7 @@ import { ReceivedMessage, ServerMode, Session } from '../sessions/session';
 import { ListenerSession } from '../sessions/listenerSession';
 import { StreamSession } from '../sessions/streamSession';
 import { SessionManager } from '../sessions/sessionManager';
-import { CliIo, describe, parseAddr, parseCount, parseProto, parseSeconds, parseVerbArgs, showAddr, UsageError } from './cliIo';
+import { CliIo, describe, parseAddr, parseCount, parseProto, parseSeconds, parseVerbArgs, readOptions, showAddr, UsageError } from './cliIo';
 
 export const listenUsage = `Usage: socket-lab listen tcp|udp|unix ADDR [options]
   ADDR                 host:port, [v6]:port, port (binds 127.0.0.1; 0 picks a free port) or a path (unix;
@@ -79,17 +79,8 @@ function reporter(io: CliIo, json: boolean): Reporter {
 }
 
 export async function runListen(argv: string[], io: CliIo): Promise<number> {
-  let opts: ListenOptions | 'help';
-  try {
-    opts = parseListenArgs(argv);
-  } catch (e) {
-    io.err(`socket-lab listen: ${describe(e).message}\n`);
-    return 2;
-  }
-  if (opts === 'help') {
-    io.out(listenUsage);
-    return 0;
-  }
+  const opts = readOptions('listen', listenUsage, io, () => parseListenArgs(argv));
+  if (typeof opts === 'number') return opts;
   const { target, mode, framing, idleTimeout, json } = opts;
   const say = reporter(io, json);
   // a listener left running keeps no finished connection: each is printed as it happens, then forgotten

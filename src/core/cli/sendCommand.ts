@@ -7,7 +7,7 @@ import { buildPayload, parseLineEnding } from '../codec/payload';
 import { SocketLabError } from '../errors';
 import { Session } from '../sessions/session';
 import { SessionManager } from '../sessions/sessionManager';
-import { CliIo, describe, parseAddr, parseCount, parseProto, parseSeconds, parseVerbArgs, UsageError } from './cliIo';
+import { CliIo, describe, parseAddr, parseCount, parseProto, parseSeconds, parseVerbArgs, readOptions, UsageError } from './cliIo';
 
 export const sendUsage = `Usage: socket-lab send tcp|udp|unix ADDR (--text S [--encoding E] | --hex H | --file F) [options]
   ADDR                 host:port, [v6]:port, port (127.0.0.1) or a path (unix; at most 107 bytes on Linux, 103 on macOS)
@@ -66,17 +66,8 @@ function parseSendArgs(argv: string[]) {
 }
 
 export async function runSend(argv: string[], io: CliIo): Promise<number> {
-  let o: Exclude<ReturnType<typeof parseSendArgs>, 'help'> | 'help';
-  try {
-    o = parseSendArgs(argv);
-  } catch (e) {
-    io.err(`socket-lab send: ${describe(e).message}\n`);
-    return 2;
-  }
-  if (o === 'help') {
-    io.out(sendUsage);
-    return 0;
-  }
+  const o = readOptions('send', sendUsage, io, () => parseSendArgs(argv));
+  if (typeof o === 'number') return o;
   const { target, file, payload, framing, expect, timeout, encoding, hex, json } = o;
   const started = Date.now();
   const manager = new SessionManager({ transcriptBytes: 1024 * 1024 });

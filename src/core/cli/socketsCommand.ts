@@ -1,7 +1,7 @@
 // `socket-lab sockets [--pid P] [--port N] [--state S] [--protocol tcp|udp|unix] [--json]`
 import { filterSockets, parseStateFilter, readSocketTable, type SocketFilter } from '../ossockets/socketTable';
 import { formatEndpoint, type OsSocket } from '../ossockets/types';
-import { type CliIo, describe, parseVerbArgs, UsageError } from './cliIo';
+import { type CliIo, describe, parseVerbArgs, readOptions, UsageError } from './cliIo';
 
 export const socketsUsage = `Usage: socket-lab sockets [--pid P] [--port N] [--state S] [--protocol tcp|udp|unix] [--json]
 
@@ -73,15 +73,8 @@ export function formatSocketTable(rows: OsSocket[]): string {
 }
 
 export async function runSocketsCommand(argv: string[], io: CliIo): Promise<number> {
-  const parsed = parseSocketsArgs(argv);
-  if (parsed === 'help') {
-    io.out(socketsUsage);
-    return 0;
-  }
-  if ('error' in parsed) {
-    io.err(`socket-lab sockets: ${parsed.error}\n`);
-    return 2;
-  }
+  const parsed = readOptions('sockets', socketsUsage, io, () => parseSocketsArgs(argv));
+  if (typeof parsed === 'number') return parsed;
   const table = await readSocketTable({ bytes: true });
   const rows = filterSockets(table, parsed.filter);
   if (table.warning) io.err(`socket-lab sockets: ${table.warning}\n`);
