@@ -10,7 +10,7 @@ import { createPanelHost, type InitInfo, type PanelRequest, type SendResult } fr
 import type { RpcEnvelope } from '../shared/rpc';
 import { registerCommand } from './commands';
 import { roleText, sessionPickItem } from './connections/connectionsTreeProvider';
-import { panelEncodings, SessionPanelModel, toInputError, transcriptInfo } from './panel/sessionPanelModel';
+import { panelEncodings, SessionPanelModel, toInputError, transcriptInfo } from '../core/panels/sessionPanelModel';
 import { panelStrings } from './panel/panelStrings';
 import { webviewHtml } from './panel/webviewHtml';
 

@@ -4,8 +4,8 @@
 // webview stays small and the pull model stays one request: "chunks, rendered in encoding E".
 import * as iconv from 'iconv-lite';
 import type { TextPart } from '../../shared/panelProtocol';
-import { checkEncoding } from '../../core/codec/encoding';
-import { formatHex } from '../../core/codec/hex';
+import { checkEncoding } from '../codec/encoding';
+import { formatHex } from '../codec/hex';
 
 /** Longest byte sequence one character takes in the encodings we offer. */
 function maxCharBytes(enc: string): number {

@@ -1,14 +1,14 @@
 // Answers the session panel's requests from a core Session, without vscode, so it is testable on
 // real sockets. The vscode host (sessionPanel.ts) adds clipboard, file picker and the webview itself.
-import type { Session } from '../../core/sessions/session';
-import { buildPayload } from '../../core/codec/payload';
-import { encodeText, encodings } from '../../core/codec/encoding';
-import { parseHex } from '../../core/codec/hex';
-import { parseFraming } from '../../core/codec/framing';
-import { CodecError } from '../../core/codec/codecError';
-import { formatAddress, localizeError, type ErrorLanguage } from '../../core/errors';
-import { parseHostPort } from '../../core/sessions/sessionManager';
-import { UdpSession } from '../../core/sessions/udpSession';
+import type { Session } from '../sessions/session';
+import { buildPayload } from '../codec/payload';
+import { encodeText, encodings } from '../codec/encoding';
+import { parseHex } from '../codec/hex';
+import { parseFraming } from '../codec/framing';
+import { CodecError } from '../codec/codecError';
+import { formatAddress, localizeError, type ErrorLanguage } from '../errors';
+import { parseHostPort } from '../sessions/sessionManager';
+import { UdpSession } from '../sessions/udpSession';
 import { Disposable, Emitter } from '../../shared/disposable';
 import type { ByteSpan, ChunkView, FindResult, InputError, PanelEvent, PanelRequest, PanelResponses, RepeatState, SendResult, SendSpec, SessionInfo, TranscriptInfo } from '../../shared/panelProtocol';
 import { renderHex, renderText } from './renderText';
