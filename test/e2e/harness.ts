@@ -6,7 +6,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { chromium, type Browser, type Frame, type Locator, type Page } from 'playwright-core';
 
-export const repoRoot = path.resolve(__dirname, '..', '..');
+import { repoRoot } from '../support';
+export { repoRoot };
 /** Where specs put the screenshots they take: `media/` (README images) only when SOCKET_LAB_UPDATE_MEDIA=1, so a test run never changes tracked files. */
 export const mediaDir = path.join(repoRoot, process.env.SOCKET_LAB_UPDATE_MEDIA === '1' ? 'media' : 'test-results');
 export const resultsDir = path.join(repoRoot, 'test-results');

@@ -2,7 +2,8 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-export const repoRoot = path.resolve(__dirname, '..', '..');
+import { repoRoot } from '../support';
+export { repoRoot };
 
 /** Every file under `dir` (relative to the repo) whose name ends with one of `exts`. */
 export function filesUnder(dir: string, exts: string[]): string[] {

@@ -20,6 +20,7 @@ import {
   viewPane,
   waitForNotification,
 } from '../harness';
+import { freePort } from '../../support';
 
 const isRoot = process.getuid?.() === 0;
 
@@ -256,10 +257,3 @@ async function panelShowing(page: Page, text: string, pshRows: number, reveal?: 
   throw new Error(`no packet panel shows "${text}" with ${pshRows} data rows`);
 }
 
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}

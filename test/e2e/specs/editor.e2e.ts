@@ -1,20 +1,15 @@
 // Editor debugging: run a Python server with Socket Lab watching, see its sockets, CodeLens, diagnostics and quick fix.
 import * as assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import * as net from 'node:net';
 import type { Page } from 'playwright-core';
 import { answerInputBox, clearNotifications, commandTitle, openSocketLabView, runCommand, treeRows, useVsCode, viewPane, waitForNotification } from '../harness';
+import { freePortSync } from '../../support';
 
 /** A port free right now, asked of the OS synchronously (the files below are written before the window starts). */
-function freePort(): number {
-  const script = "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{process.stdout.write(String(s.address().port));s.close()})";
-  return Number(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }));
-}
 
 // The files hold a fixed port literal, as a student's would; it is picked per run so parallel runs never collide.
-const PORT = freePort();
-let JS_PORT = freePort();
-while (JS_PORT === PORT) JS_PORT = freePort();
+const PORT = freePortSync();
+const JS_PORT = freePortSync([PORT]);
 
 const serverPy = `import socket
 

@@ -3,49 +3,10 @@
 // TCP: Socket Lab icon, "Connect TCP Client", host:port + Enter, text + Enter (the panel opens with the keyboard in
 // its send box). UDP: icon, "Open UDP Socket", "Unbound", destination + Enter, text + Enter.
 import * as assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import type { Frame, Page } from 'playwright-core';
+import { pythonEcho } from '../peers';
 import { findFrame, openSocketLabView, pickQuickItem, runCommand, screenshot, useVsCode, viewPane, waitFor, waitForQuickInput } from '../harness';
-
-/** A student's Python server on 127.0.0.1 (TCP echo, or UDP echo) that prints what it got. */
-function pythonEcho(kind: 'tcp' | 'udp'): Promise<{ port: number; lines: string[]; proc: ChildProcess }> {
-  const code =
-    kind === 'tcp'
-      ? [
-          'import socket',
-          's = socket.socket()',
-          's.bind(("127.0.0.1", 0))',
-          's.listen()',
-          'print(s.getsockname()[1], flush=True)',
-          'while True:',
-          '    c, _ = s.accept()',
-          '    while (d := c.recv(4096)):',
-          '        print("got", d.decode(), flush=True)',
-          '        c.sendall(d.upper())',
-          '    c.close()',
-        ]
-      : [
-          'import socket',
-          's = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)',
-          's.bind(("127.0.0.1", 0))',
-          'print(s.getsockname()[1], flush=True)',
-          'while True:',
-          '    d, addr = s.recvfrom(2048)',
-          '    print("got", d.decode(), flush=True)',
-          '    s.sendto(d.upper(), addr)',
-        ];
-  const proc = spawn('python3', ['-c', code.join('\n')], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const lines: string[] = [];
-  return new Promise((resolve) => {
-    proc.stdout!.setEncoding('utf8');
-    proc.stdout!.on('data', (d: string) => {
-      for (const l of d.split('\n').filter(Boolean)) {
-        lines.push(l);
-        if (lines.length === 1) resolve({ port: Number(l), lines, proc });
-      }
-    });
-  });
-}
 
 /** Types into whatever has the keyboard, then Enter: one action. */
 async function typeEnter(page: Page, text: string): Promise<void> {

@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import type { Page } from 'playwright-core';
 import { answerInputBox, contributedCommand, editorTab, installedExtensionDir, openSocketLabView, paletteHas, pickQuickItem, runCommand, screenshot, terminalText, treeRow, useVsCode, viewPane, waitForNotification } from '../harness';
+import { until } from '../../support';
 
 /** Expands a view pane of the Socket Lab container if it is collapsed. */
 async function expandView(page: Page, name: string): Promise<void> {
@@ -26,13 +27,8 @@ function pids(lessonFile: string): number[] {
   }
 }
 
-async function waitFor(check: () => Promise<boolean> | boolean, what: string, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+/** This spec's bounded wait (its default: 20000 ms). */
+const wait = (check: () => boolean | Promise<boolean>, what: string, ms = 20_000) => until(check, what, ms, 250);
 
 describe('lessons', function () {
   const vsc = useVsCode({ trusted: true, viewport: { width: 1500, height: 1000 }, settings: { 'terminal.integrated.gpuAcceleration': 'off' } });
@@ -83,7 +79,7 @@ describe('lessons', function () {
     const check = (id: string) => page.locator(`[data-done-step-id$="${id}"]`).first();
     const ticked = async (id: string) => /\bcomplete\b/.test((await check(id).getAttribute('class')) ?? '');
     // the first test opened a lesson from the Lessons view: that step is done already
-    await waitFor(() => ticked('openLesson'), 'the "Open a lesson" step to be checked');
+    await wait(() => ticked('openLesson'), 'the "Open a lesson" step to be checked');
     // a step ticks when what it asks for happened, not when its command starts (issue 13)
     assert.equal(await ticked('startServer'), false);
     const button = step('startServer').locator('.monaco-button', { hasText: 'Start TCP Server' });
@@ -96,7 +92,7 @@ describe('lessons', function () {
     await button.click();
     await answerInputBox(page, '0');
     await pickQuickItem(page, 'echo');
-    await waitFor(() => ticked('startServer'), 'the "Start a TCP server" step to be checked');
+    await wait(() => ticked('startServer'), 'the "Start a TCP server" step to be checked');
     await screenshot(page, 'lessons-walkthrough');
     await runCommand(page, 'View: Close All Editors');
   });
@@ -106,10 +102,10 @@ describe('lessons', function () {
     await runCommand(page, 'Socket Lab: Run Lesson (Server and Client)');
     await pickQuickItem(page, '02 Many rounds, many clients');
     const row = treeRow(page, '02 Many rounds', 'Lessons');
-    await waitFor(async () => /running on 127\.0\.0\.1:\d+/.test(await row.innerText()), 'the lesson row to say running');
+    await wait(async () => /running on 127\.0\.0\.1:\d+/.test(await row.innerText()), 'the lesson row to say running');
     const port = Number(/127\.0\.0\.1:(\d+)/.exec(await row.innerText())![1]);
     // the client's terminal is in front: its output is the server's replies
-    await waitFor(async () => /reply: round 3: MESSAGE 3/.test(await terminalText(page)), 'the client output in its terminal', 30_000);
+    await wait(async () => /reply: round 3: MESSAGE 3/.test(await terminalText(page)), 'the client output in its terminal', 30_000);
     const tabs = await page.locator('.terminal-tabs-entry, .single-terminal-tab').allInnerTexts().catch(() => []);
     assert.ok(tabs.join(' ').includes('client') || tabs.length === 0, `client terminal listed: ${tabs.join(' | ')}`);
     // the server keeps running after its client left: one lesson process listening on the port
@@ -129,10 +125,10 @@ describe('lessons', function () {
     await runCommand(page, 'Socket Lab: Stop Lesson');
     await pickQuickItem(page, '02 Many rounds, many clients');
     const row = treeRow(page, '02 Many rounds', 'Lessons');
-    await waitFor(async () => !/running/.test(await row.innerText()), 'the lesson to stop');
+    await wait(async () => !/running/.test(await row.innerText()), 'the lesson to stop');
     // the client exited 0 before, so the lesson counts as done
     assert.match((await row.innerText()).replace(/\s+/g, ' '), /done/);
-    await waitFor(() => pids(serverFile).length === 0, 'no lesson process left');
+    await wait(() => pids(serverFile).length === 0, 'no lesson process left');
     await screenshot(page, 'lessons-stopped');
   });
 
@@ -171,14 +167,14 @@ describe('lessons with Socket Lab as the peer', function () {
     const port = Number(/127\.0\.0\.1:(\d+)/.exec(await toast.innerText())![1]);
     await runCommand(page, 'Socket Lab: Run Lesson Client');
     await pickQuickItem(page, '01 TCP echo');
-    await waitFor(async () => /reply: HELLO, SOCKET LAB/.test(await terminalText(page)), 'the upper-cased reply in the client terminal', 30_000);
+    await wait(async () => /reply: HELLO, SOCKET LAB/.test(await terminalText(page)), 'the upper-cased reply in the client terminal', 30_000);
     await treeRow(page, `127.0.0.1:${port}`, 'Connections').waitFor({ timeout: 20_000 });
     await runCommand(page, 'Socket Lab: Stop Lesson');
     await pickQuickItem(page, '01 TCP echo');
-    await waitFor(() => pids('01-tcp-echo/client.py').length === 0, 'no lesson process left');
+    await wait(() => pids('01-tcp-echo/client.py').length === 0, 'no lesson process left');
     // stopping the lesson also closes Socket Lab's own server for it
     const serverRow = treeRow(page, new RegExp(`127\\.0\\.0\\.1:${port}\\s*(listening|closed)`), 'Connections');
-    await waitFor(async () => /closed/.test(await serverRow.innerText()), 'Socket Lab\'s peer server to close');
+    await wait(async () => /closed/.test(await serverRow.innerText()), 'Socket Lab\'s peer server to close');
     await screenshot(page, 'lessons-peer');
   });
 
@@ -187,15 +183,15 @@ describe('lessons with Socket Lab as the peer', function () {
     await runCommand(page, 'Socket Lab: Let Socket Lab Play the Other Side');
     await pickQuickItem(page, '08 Authenticated connections');
     const lessonRow = treeRow(page, '08 Authenticated', 'Lessons');
-    await waitFor(async () => /running on 127\.0\.0\.1:\d+/.test(await lessonRow.innerText()), 'the lesson server to run');
+    await wait(async () => /running on 127\.0\.0\.1:\d+/.test(await lessonRow.innerText()), 'the lesson server to run');
     const port = Number(/127\.0\.0\.1:(\d+)/.exec(await lessonRow.innerText())![1]);
     const clientRow = treeRow(page, new RegExp(`127\\.0\\.0\\.1:${port}\\s*open`), 'Connections');
     await clientRow.waitFor({ timeout: 20_000 });
-    await waitFor(async () => /↓\s*32 B/.test(await clientRow.innerText()), 'the 32-byte challenge in the client row', 20_000);
+    await wait(async () => /↓\s*32 B/.test(await clientRow.innerText()), 'the 32-byte challenge in the client row', 20_000);
     assert.equal(pids('08-authentication/server.py').length, 1);
     await runCommand(page, 'Socket Lab: Stop Lesson');
     await pickQuickItem(page, '08 Authenticated connections');
-    await waitFor(() => pids('08-authentication/server.py').length === 0, 'no lesson process left');
+    await wait(() => pids('08-authentication/server.py').length === 0, 'no lesson process left');
   });
 });
 

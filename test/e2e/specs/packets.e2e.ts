@@ -9,6 +9,7 @@ import type { Frame, Page } from 'playwright-core';
 import { dissect, DissectContext, findField } from '../../../src/core/decode/dissect';
 import { readCaptureFile } from '../../../src/core/pcap/pcapReader';
 import { answerInputBox, editorTab, mediaDir, pickQuickItem, repoRoot, runCommand, screenshot, setColorTheme, useVsCode, waitFor, type VsCode } from '../harness';
+import { freePort } from '../../support';
 
 const FIXTURE = path.join(repoRoot, 'test', 'fixtures', 'packetPanel', 'loopbackTcp.pcapng');
 const OPEN_FILE = 'Socket Lab: Open Capture File (pcap/pcapng)';
@@ -277,14 +278,6 @@ async function loopbackExchange(port: number): Promise<void> {
   });
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 describe('packet panel (live capture on lo)', function () {
   const vsc = useVsCode({ trusted: true, viewport: { width: 1500, height: 900 } });

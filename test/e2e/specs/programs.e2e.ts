@@ -1,18 +1,13 @@
 // Programs run with Socket Lab (issue 13, items 6 and 7): a killed run leaves "running", Stop from the row's menu,
 // a second run of the same file asks first, and "Address already in use" names the Socket Lab run and replaces it.
 import * as assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import * as net from 'node:net';
 import type { Page } from 'playwright-core';
 import { clearNotifications, commandTitle, contextMenu, openSocketLabView, runCommand, treeRows, useVsCode, waitForNotification } from '../harness';
+import { freePortSync } from '../../support';
 
-function freePort(): number {
-  const script = "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{process.stdout.write(String(s.address().port));s.close()})";
-  return Number(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }));
-}
-const FORK_PORT = freePort();
-let PORT = freePort();
-while (PORT === FORK_PORT) PORT = freePort();
+const FORK_PORT = freePortSync();
+const PORT = freePortSync([FORK_PORT]);
 
 // a forking server, as in many tutorials: each connection is served by a child, which shares the program's output
 const forkPy = `import os, socket

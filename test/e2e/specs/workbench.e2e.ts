@@ -6,21 +6,17 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { editorTab, findFrame, openSocketLabView, pickQuickItem, repoRoot, runCommand, terminalText, treeRow, useVsCode } from '../harness';
+import { until } from '../../support';
 
 const FIXTURE = path.join(repoRoot, 'test', 'fixtures', 'packetPanel', 'loopbackTcp.pcapng');
 const { version } = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string };
 
-async function waitFor(check: () => Promise<boolean> | boolean, what: string, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
 /** A port nobody listens on right now, known before the window starts (tasks.json is written with it). */
 const taskPort = Number(execFileSync('python3', ['-c', 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'], { encoding: 'utf8' }).trim());
 const taskLabel = 'Socket Lab echo server';
+
+/** This spec's bounded wait (its default: 30000 ms). */
+const wait = (check: () => boolean | Promise<boolean>, what: string, ms = 30_000) => until(check, what, ms, 250);
 
 describe('where VS Code users expect things', function () {
   const vsc = useVsCode({
@@ -63,16 +59,16 @@ describe('where VS Code users expect things', function () {
     const { page } = vsc;
     // the launcher is written into the extension's global storage on activation; the PATH entry comes first
     const launcher = path.join(vsc.vscode.userDataDir, 'User', 'globalStorage', 'socket-lab.socket-lab', 'bin', 'socket-lab');
-    await waitFor(() => fs.existsSync(launcher), `the launcher at ${launcher}`);
+    await wait(() => fs.existsSync(launcher), `the launcher at ${launcher}`);
     await runCommand(page, 'Terminal: Create New Terminal');
     const term = page.locator('.terminal-wrapper.active .xterm');
     await term.waitFor({ timeout: 20_000 });
     await term.click();
     await page.keyboard.type('socket-lab --version | tee socket-lab-version.txt\n');
     const out = path.join(vsc.vscode.workspace, 'socket-lab-version.txt');
-    await waitFor(() => fs.existsSync(out) && fs.readFileSync(out, 'utf8') !== '', 'socket-lab --version to write its output');
+    await wait(() => fs.existsSync(out) && fs.readFileSync(out, 'utf8') !== '', 'socket-lab --version to write its output');
     assert.equal(fs.readFileSync(out, 'utf8'), `${version}\n`);
-    await waitFor(async () => (await terminalText(page)).split('\n').some((l) => l.trim() === version), 'the version in the terminal');
+    await wait(async () => (await terminalText(page)).split('\n').some((l) => l.trim() === version), 'the version in the terminal');
   });
 
   it('a socketLab task from tasks.json runs a TCP echo server a Python client reaches; it shows in Connections and ends with the task', async () => {
@@ -80,7 +76,7 @@ describe('where VS Code users expect things', function () {
     const [port, label] = [taskPort, taskLabel];
     await runCommand(page, 'Tasks: Run Task');
     await pickQuickItem(page, label);
-    await waitFor(async () => (await terminalText(page)).includes(`Listening on 127.0.0.1:${port}`), 'the task to say it listens');
+    await wait(async () => (await terminalText(page)).includes(`Listening on 127.0.0.1:${port}`), 'the task to say it listens');
 
     const client = [
       'import socket',
@@ -95,7 +91,7 @@ describe('where VS Code users expect things', function () {
       'print(data.decode())',
     ].join('\n');
     assert.equal(execFileSync('python3', ['-c', client], { encoding: 'utf8', timeout: 20_000 }), 'hello from python\n');
-    await waitFor(async () => /connection from 127\.0\.0\.1:\d+/.test(await terminalText(page)), 'the connection in the task terminal');
+    await wait(async () => /connection from 127\.0\.0\.1:\d+/.test(await terminalText(page)), 'the connection in the task terminal');
 
     await openSocketLabView(page);
     await treeRow(page, new RegExp(`127\\.0\\.0\\.1:${port}.*listening`)).waitFor({ timeout: 20_000 });
@@ -114,6 +110,6 @@ describe('where VS Code users expect things', function () {
     await pickQuickItem(page, label);
     await treeRow(page, new RegExp(`127\\.0\\.0\\.1:${port}.*listening`)).waitFor({ timeout: 20_000 });
     await runCommand(page, 'Socket Lab: Close All Connections');
-    await waitFor(async () => /Ended: the session was closed/.test(await terminalText(page)), 'the task to end with its session');
+    await wait(async () => /Ended: the session was closed/.test(await terminalText(page)), 'the task to end with its session');
   });
 });

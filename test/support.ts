@@ -1,0 +1,35 @@
+// What unit tests, e2e tests and benches share: the repository root, free ports, and the one bounded wait.
+import { execFileSync } from 'node:child_process';
+import * as net from 'node:net';
+import * as path from 'node:path';
+
+export const repoRoot = path.resolve(__dirname, '..');
+
+/** Resolves once `check()` holds, re-checking every `everyMs`; rejects naming `what` after `ms`. */
+export async function until(check: () => boolean | Promise<boolean>, what: string, ms = 10_000, everyMs = 20): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** A TCP port on 127.0.0.1 that nobody listened on a moment ago. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer().once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+/** The same, synchronously (for constants a spec needs before its window starts), distinct from `avoid`. */
+export function freePortSync(avoid: readonly number[] = []): number {
+  const script = "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{process.stdout.write(String(s.address().port));s.close()})";
+  for (;;) {
+    const p = Number(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }));
+    if (!avoid.includes(p)) return p;
+  }
+}
