@@ -33,3 +33,14 @@ export function freePortSync(avoid: readonly number[] = []): number {
     if (!avoid.includes(p)) return p;
   }
 }
+
+/** Resolves with the first value `probe()` gives that is not undefined, null or false; rejects naming `what` after `ms`. */
+export async function eventually<T>(probe: () => T | undefined | null | false | Promise<T | undefined | null | false>, what: string, ms = 10_000, everyMs = 50): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined && v !== null && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}

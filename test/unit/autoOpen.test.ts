@@ -2,12 +2,7 @@ import * as assert from 'node:assert/strict';
 import { otherEnd, shouldAutoOpen, type AutoOpenFacts } from '../../src/core/sessions/autoOpen';
 import type { Session } from '../../src/core/sessions/session';
 import { SessionManager } from '../../src/core/sessions/sessionManager';
-
-const waitFor = (pred: () => boolean) =>
-  new Promise<void>((resolve) => {
-    const check = () => (pred() ? resolve() : setTimeout(check, 5));
-    check();
-  });
+import { until } from '../support';
 
 describe('panels that open by themselves (issue 13 item 3), on real sessions', () => {
   let m: SessionManager;
@@ -30,7 +25,7 @@ describe('panels that open by themselves (issue 13 item 3), on real sessions', (
       const srv = await m.startTcpServer({ host, port: 0, mode: 'echo' });
       const a = await m.connectTcp({ host, port: srv.localPort! });
       const b = await m.connectTcp({ host, port: srv.localPort! });
-      await waitFor(() => srv.children.length === 2 && srv.children.every((c) => c.remotePort !== undefined));
+      await until(() => srv.children.length === 2 && srv.children.every((c) => c.remotePort !== undefined), 'srv.children.length === 2 && srv.children.every((c) => c.remotePort !== undefined)', 10_000, 5);
       const childOf = (c: Session) => srv.children.find((x) => x.remotePort === c.localPort)!;
       assert.equal(otherEnd(a, m.all()), childOf(a));
       assert.equal(otherEnd(childOf(b), m.all()), b);
@@ -42,7 +37,7 @@ describe('panels that open by themselves (issue 13 item 3), on real sessions', (
   it('not for the other end of a conversation whose panel is open; yes when neither is open', async () => {
     const srv = await m.startTcpServer({ host: '127.0.0.1', port: 0, mode: 'echo' });
     const c = await m.connectTcp({ host: '127.0.0.1', port: srv.localPort! });
-    await waitFor(() => srv.children.length === 1 && srv.children[0].remotePort !== undefined);
+    await until(() => srv.children.length === 1 && srv.children[0].remotePort !== undefined, 'srv.children.length === 1 && srv.children[0].remotePort !== undefined', 10_000, 5);
     const child = srv.children[0];
     assert.equal(shouldAutoOpen(child, facts()), true);
     assert.equal(shouldAutoOpen(child, facts({ openPanels: new Set([c.id]) })), false, 'the client panel is watched');
@@ -57,7 +52,7 @@ describe('panels that open by themselves (issue 13 item 3), on real sessions', (
       await m.connectTcp({ host: '127.0.0.1', port: echo.localPort! });
       await m.connectTcp({ host: '127.0.0.1', port: sink.localPort! });
     }
-    await waitFor(() => echo.children.length === 3 && sink.children.length === 3);
+    await until(() => echo.children.length === 3 && sink.children.length === 3, 'echo.children.length === 3 && sink.children.length === 3', 10_000, 5);
     // open panels only on the server side, as when foreign clients connect
     const [e1, e2] = echo.children;
     assert.equal(shouldAutoOpen(e1, facts()), true);

@@ -16,6 +16,7 @@ import { readCaptureFile } from '../../src/core/pcap/pcapReader';
 import type { CaptureEngine } from '../../src/shared/captureProtocol';
 import { decodeControl, decodePacketBatch, encodeControl, FrameDecoder, FrameKind } from '../../src/shared/captureProtocol';
 import { capLoads, isRoot, onPath, repoRoot } from './helpers';
+import { until } from '../support';
 
 const has = onPath;
 const engines: { engine: CaptureEngine; skip?: string }[] = [
@@ -32,14 +33,6 @@ function newManager(): CaptureManager {
 }
 
 /** Resolves when `cond` holds; fails with `what` after `ms` (a bound, not a timing assertion). */
-async function until(cond: () => boolean, what: string, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 function flags(p: DissectedPacket): string {
   const f = (id: string) => findField(p, `tcp.flags.${id}`)?.value === true;
   return ['syn', 'ack', 'fin', 'reset'].filter(f).join('+');

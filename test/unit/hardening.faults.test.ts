@@ -7,8 +7,9 @@ import * as os from 'node:os';
 import { errorMessages, SocketLabError } from '../../src/core/errors';
 import { Session } from '../../src/core/sessions/session';
 import { SessionManager } from '../../src/core/sessions/sessionManager';
-import { backToMark, mark, MiB, randomBytes, sleep, waitFor } from './hardening.util';
+import { backToMark, mark, MiB, randomBytes, sleep } from './hardening.util';
 import { prng as rng } from './helpers';
+import { until } from '../support';
 
 /** A coded error whose sentence is the table's (no stack, no raw errno text). */
 function assertCoded(e: unknown, codes: string[], mentions?: string): SocketLabError {
@@ -82,7 +83,7 @@ describe('hardening: faults (loopback, real sockets)', function () {
       const c = await m.connectTcp({ port: portOf(peer) });
       const err = await c.sendStream(repeat(randomBytes(rng(1), 64 * 1024), 1024)).then(() => undefined, (e: unknown) => e);
       assertCoded(err, ['ECONNRESET', 'EPIPE']);
-      await waitFor(() => c.state === 'failed', 5000, 'client failed');
+      await until(() => c.state === 'failed', 'client failed', 5000, 1);
       assertFailedWith(c, ['ECONNRESET', 'EPIPE']);
       await assert.rejects(c.send(Uint8Array.of(1)), (e) => !!assertCoded(e, ['ECLOSED', 'ECONNRESET', 'EPIPE']));
     } finally {
@@ -96,16 +97,16 @@ describe('hardening: faults (loopback, real sockets)', function () {
     rude.on('error', () => undefined);
     await new Promise((r) => rude.on('connect', r));
     rude.write(randomBytes(rng(2), 256 * 1024));
-    await waitFor(() => srv.children[0]?.transcript.counters.bytesIn > 0, 5000, 'data arriving');
+    await until(() => srv.children[0]?.transcript.counters.bytesIn > 0, 'data arriving', 5000, 1);
     rude.resetAndDestroy();
     const child = srv.children[0];
-    await waitFor(() => !child.isAlive, 5000, 'the child to end');
+    await until(() => !child.isAlive, 'the child to end', 5000, 1);
     // a reset with echo answers still in flight fails the child; a reset after everything was read just closes it
     assert.ok(child.state === 'closed' || (child.state === 'failed' && child.error?.code === 'ECONNRESET'), `${child.state} ${child.error?.code}`);
     assert.equal(srv.state, 'listening');
     const c = await m.connectTcp({ port: srv.localPort! });
     await c.send(Uint8Array.of(9));
-    await waitFor(() => c.transcript.counters.bytesIn === 1, 5000, 'the next client to be echoed');
+    await until(() => c.transcript.counters.bytesIn === 1, 'the next client to be echoed', 5000, 1);
   });
 
   it('the peer half-closes: the session says half-closed-by-peer, can still answer, then closes cleanly', async () => {
@@ -116,14 +117,14 @@ describe('hardening: faults (loopback, real sockets)', function () {
     const peerClosed = new Promise((r) => peer.on('close', r));
     await new Promise((r) => peer.on('connect', r));
     peer.end('last words');
-    await waitFor(() => srv.children[0]?.state === 'half-closed-by-peer', 5000, 'half-closed-by-peer');
+    await until(() => srv.children[0]?.state === 'half-closed-by-peer', 'half-closed-by-peer', 5000, 1);
     const child = srv.children[0];
     assert.equal(child.transcript.counters.bytesIn, 10);
     await child.send(new TextEncoder().encode('answer after FIN'));
     child.close();
     await peerClosed;
     assert.equal(Buffer.concat(chunks).toString(), 'answer after FIN');
-    await waitFor(() => child.state === 'closed', 5000, 'closed');
+    await until(() => child.state === 'closed', 'closed', 5000, 1);
     assert.equal(child.error, undefined, 'a half-close is not an error');
   });
 
@@ -135,14 +136,14 @@ describe('hardening: faults (loopback, real sockets)', function () {
       s.on('error', () => undefined);
       s.resume();
     })));
-    await waitFor(() => srv.children.length === 10, 5000, 'ten accepted');
+    await until(() => srv.children.length === 10, 'ten accepted', 5000, 1);
     // one client is mid-send when the server goes away
     const sending = clients[0].sendStream(repeat(new Uint8Array(64 * 1024), 256)).then(() => 'done', (e: unknown) => e);
     srv.close();
-    await waitFor(() => srv.state === 'closed' && srv.children.every((c) => !c.isAlive), 5000, 'server and children closed');
+    await until(() => srv.state === 'closed' && srv.children.every((c) => !c.isAlive), 'server and children closed', 5000, 1);
     assert.equal(srv.error, undefined);
     // the clients see the server's FIN (half-closed-by-peer) or a reset (failed, ECONNRESET): both are clear states
-    await waitFor(() => clients.every((c) => ['half-closed-by-peer', 'failed', 'closed'].includes(c.state)), 5000, 'clients to notice');
+    await until(() => clients.every((c) => ['half-closed-by-peer', 'failed', 'closed'].includes(c.state)), 'clients to notice', 5000, 1);
     for (const c of clients) if (c.state === 'failed') assert.ok(['ECONNRESET', 'EPIPE'].includes(c.error!.code), c.error!.code);
     const r = await sending;
     if (r !== 'done') assertCoded(r, ['ECONNRESET', 'EPIPE', 'ECLOSED']);
@@ -150,7 +151,7 @@ describe('hardening: faults (loopback, real sockets)', function () {
     // a new connection to the closed port is refused with the sentence
     await assert.rejects(m.connectTcp({ port: srv.localPort! }), (e) => !!assertCoded(e, ['ECONNREFUSED'], `127.0.0.1:${srv.localPort}`));
     for (const c of clients) c.close();
-    await waitFor(() => m.openCount === 0, 5000, 'everything closed');
+    await until(() => m.openCount === 0, 'everything closed', 5000, 1);
     assert.equal(m.clearClosed(), 1 + 10 + 5 + 1);
     assert.equal(m.all().length, 0);
   });
@@ -171,10 +172,10 @@ describe('hardening: faults (loopback, real sockets)', function () {
     const c = await m.connectTcp({ port: portOf(flaky) }).catch((x: unknown) => x);
     if (c instanceof SocketLabError) assertCoded(c, ['ECONNRESET', 'ECONNREFUSED']);
     else {
-      await waitFor(() => !(c as Session).isAlive || (c as Session).state === 'half-closed-by-peer', 5000, 'the client to see the close');
+      await until(() => !(c as Session).isAlive || (c as Session).state === 'half-closed-by-peer', 'the client to see the close', 5000, 1);
       (c as Session).close();
     }
-    await waitFor(() => !flaky.listening, 5000, 'flaky server closed');
+    await until(() => !flaky.listening, 'flaky server closed', 5000, 1);
   });
 
   it('EADDRNOTAVAIL: binding an address this machine does not have (a documentation address; bind only, nothing is sent)', async () => {

@@ -9,8 +9,9 @@ import { helperLaunch } from '../../src/core/capture/helperLocation';
 import { SessionManager } from '../../src/core/sessions/sessionManager';
 import { UdpSession } from '../../src/core/sessions/udpSession';
 import { groupChildren } from '../../src/core/sessions/childGroups';
-import { backToMark, LONG, mark, MiB, randomBytes, retainedBytes, sleep, waitFor } from './hardening.util';
+import { backToMark, LONG, mark, MiB, randomBytes, retainedBytes, sleep } from './hardening.util';
 import { prng as rng } from './helpers';
+import { until } from '../support';
 
 const KiB = 1024;
 /** Printed so scripts/long-tests.sh can copy the figures into docs/reliability.md. */
@@ -84,7 +85,7 @@ describe('hardening: load (loopback, bounded)', function () {
       const view = groupChildren(srv.children.map((c) => ({ id: c.id, state: c.state })), {});
       assert.ok(view.length <= 101, `tree would render ${view.length} rows`);
       srv.close();
-      await waitFor(() => srv.state === 'closed' && srv.children.every((c) => !c.isAlive), 10_000, 'server and children closed');
+      await until(() => srv.state === 'closed' && srv.children.every((c) => !c.isAlive), 'server and children closed', 10_000, 1);
       assert.equal(m.clearClosed(), srv.children.length + 1);
       assert.equal(m.all().length, 0);
     } finally {
@@ -106,9 +107,9 @@ describe('hardening: load (loopback, bounded)', function () {
           // a Socket Lab client session (what the "Connect" command opens)
           const c = await m.connectTcp({ port: srv.localPort! });
           await c.send(Uint8Array.of(i & 0xff, 1, 2, 3));
-          await waitFor(() => c.transcript.counters.bytesIn === 4, 5000, 'echo');
+          await until(() => c.transcript.counters.bytesIn === 4, 'echo', 5000, 1);
           c.halfClose();
-          await waitFor(() => !c.isAlive, 5000, 'client closed');
+          await until(() => !c.isAlive, 'client closed', 5000, 1);
         } else {
           // a foreign peer (what a student's program is)
           await new Promise<void>((resolve, reject) => {
@@ -119,7 +120,7 @@ describe('hardening: load (loopback, bounded)', function () {
           });
         }
       }
-      await waitFor(() => srv.children.every((c) => !c.isAlive), 10_000, 'every accepted connection closed');
+      await until(() => srv.children.every((c) => !c.isAlive), 'every accepted connection closed', 10_000, 1);
       await sleep(10); // the manager forgets the oldest closed sessions a microtask after each close
       const secs = (Date.now() - t0) / 1000;
       // nothing cleared by hand: the manager keeps the newest 100 closed connections and 100 closed clients
@@ -166,7 +167,7 @@ describe('hardening: load (loopback, bounded)', function () {
         s.resume();
       });
       const child = srv.children[0];
-      await waitFor(() => child.transcript.counters.bytesIn === TOTAL, 30_000, 'every byte received');
+      await until(() => child.transcript.counters.bytesIn === TOTAL, 'every byte received', 30_000, 1);
       const secs = (Date.now() - t0) / 1000;
       const held = child.transcript.endOffset - child.transcript.startOffset;
       peakRetained = Math.max(peakRetained, retainedBytes() - mem0);
@@ -198,18 +199,18 @@ describe('hardening: load (loopback, bounded)', function () {
         for (let b = 0; b < BURST && sent < K; b++, sent++) tx.send(payload, u.localPort!, '127.0.0.1', (e) => (e ? sendErrors++ : acked++));
         await sleep(1);
       }
-      await waitFor(() => acked + sendErrors === K, 10_000, 'every send to complete');
+      await until(() => acked + sendErrors === K, 'every send to complete', 10_000, 1);
       // wait until the receiver has read all it will get: no new datagram for 200 ms
       let last = -1;
       let since = Date.now();
-      await waitFor(() => {
+      await until(() => {
         const now = u.transcript.counters.chunksIn;
         if (now !== last) {
           last = now;
           since = Date.now();
         }
         return Date.now() - since >= 200;
-      }, 10_000, 'the receive count to settle');
+      }, 'the receive count to settle', 10_000, 1);
       const drops = await u.refreshKernelDrops();
       const got = u.stats.chunksIn;
       const secs = (Date.now() - t0) / 1000;
@@ -261,8 +262,8 @@ describe('hardening: load (loopback, bounded)', function () {
         s.resume();
       });
       const child = srv.children[0];
-      await waitFor(() => child.transcript.counters.bytesIn === TOTAL, 30_000, 'every byte received');
-      await waitFor(() => capture.packets.endIndex > CAP, 10_000, 'the capture to fill its ring');
+      await until(() => child.transcript.counters.bytesIn === TOTAL, 'every byte received', 30_000, 1);
+      await until(() => capture.packets.endIndex > CAP, 'the capture to fill its ring', 10_000, 1);
       await capture.stop();
       peak = Math.max(peak, retainedBytes() - mem0);
       const secs = (Date.now() - t0) / 1000;
@@ -275,14 +276,14 @@ describe('hardening: load (loopback, bounded)', function () {
       assert.ok(peak < 64 * MiB, `retained memory grew ${(peak / MiB).toFixed(1)} MiB`);
       caps.dispose();
       // the helper process exits with the manager
-      await waitFor(() => {
+      await until(() => {
         try {
           process.kill(helper!, 0);
           return false;
         } catch {
           return true;
         }
-      }, 10_000, 'the capture helper to exit');
+      }, 'the capture helper to exit', 10_000, 1);
     } finally {
       caps.dispose();
       m.dispose();

@@ -1,7 +1,8 @@
-// Shared helpers of the hardening tests: resource counts, bounded waits, seeded randomness, GC.
+// Shared helpers of the hardening tests: resource counts, seeded randomness, GC.
 import * as fs from 'node:fs';
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
+import { until } from '../support';
 
 /** True when the long variants (1,000 × 1 MiB, 10,000 connections, 1 GiB) should run. */
 export const LONG = process.env.SOCKET_LAB_LONG === '1';
@@ -28,18 +29,6 @@ export function handleKinds(): string {
   return [...n].map(([k, v]) => `${k}×${v}`).join(', ');
 }
 
-/** Resolves once `pred()` holds; rejects after `ms` with `what` (every wait here is bounded). */
-export function waitFor(pred: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  return new Promise((resolve, reject) => {
-    const check = () => {
-      if (pred()) resolve();
-      else if (Date.now() > deadline) reject(new Error(`timed out after ${ms} ms waiting for ${what}`));
-      else setTimeout(check, 1);
-    };
-    check();
-  });
-}
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -54,7 +43,7 @@ export function mark(): ResourceMark {
 /** Waits (bounded) for fds and handles to return to the mark; sockets close a tick or two after destroy(). */
 export async function backToMark(m: ResourceMark, ms = 5000, slack = 0): Promise<ResourceMark> {
   try {
-    await waitFor(() => activeHandles() <= m.handles + slack && (m.fds === undefined || (fdCount() ?? 0) <= m.fds + slack), ms, 'descriptors and handles to be released');
+    await until(() => activeHandles() <= m.handles + slack && (m.fds === undefined || (fdCount() ?? 0) <= m.fds + slack), 'descriptors and handles to be released', ms, 1);
   } catch {
     throw new Error(`leak: fds ${m.fds} → ${fdCount()}, handles ${m.handles} → ${activeHandles()} (${handleKinds()})`);
   }

@@ -17,6 +17,7 @@ import {
 import { SessionManager } from '../../src/core/sessions/sessionManager';
 import type { Session } from '../../src/core/sessions/session';
 import { repoRoot } from './helpers';
+import { until } from '../support';
 
 const lessonsRoot = path.join(repoRoot, 'lessons');
 const catalog = loadLessonCatalog(lessonsRoot);
@@ -41,14 +42,6 @@ function pidAlive(pid: number | undefined): boolean {
 }
 
 /** Polls `cond` every 20 ms; fails with `what` after `timeoutMs`. */
-async function until(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 const received = (s: Session) => {
   const parts = s.transcript.chunks().filter((c) => c.dir === 'in').map((c) => s.transcript.chunkData(c.seq)!);
   return Buffer.concat(parts);

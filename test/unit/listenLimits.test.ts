@@ -13,19 +13,13 @@ import { runListen } from '../../src/core/cli/listenCommand';
 import { formatErrorMessage } from '../../src/core/errors';
 import { SessionManager } from '../../src/core/sessions/sessionManager';
 import { bundleForNode } from './tinyCapture';
+import { until } from '../support';
 
 function capture(stdin?: NodeJS.ReadableStream): CliIo & { stdout: string; stderr: string } {
   const io = { stdout: '', stderr: '', stdin, out: (t: string) => void (io.stdout += t), err: (t: string) => void (io.stderr += t) };
   return io;
 }
 
-async function until(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 function listeningAddress(io: { stdout: string }): Promise<string> {
   return until(() => /listening on (\S+)\n/.test(io.stdout), 'listening').then(() => /listening on (\S+)\n/.exec(io.stdout)![1]);

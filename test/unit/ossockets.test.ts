@@ -23,19 +23,11 @@ import { captureArgs, connectableHost, describeSocket, formatBytes } from '../..
 import { parseSsTcpInfo } from '../../src/core/ossockets/ssInfo';
 import type { OsSocket } from '../../src/core/ossockets/types';
 import { repoRoot } from './helpers';
+import { eventually } from '../support';
 
 const fixture = (name: string) => fs.readFileSync(path.join(repoRoot, 'test/fixtures/ossockets', name), 'utf8');
 const isLinux = process.platform === 'linux';
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 8000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const listen = (srv: net.Server, port: number, host: string) =>
   new Promise<number>((r) => srv.listen(port, host, () => r((srv.address() as net.AddressInfo).port)));
@@ -210,7 +202,7 @@ describe('ossockets: live sockets on this machine', function () {
     const srv = net.createServer();
     cleanups.push(() => srv.close());
     const port = await listen(srv, 0, '127.0.0.1');
-    const s = await until('LISTEN', () => mine((x) => x.protocol === 'tcp' && x.localPort === port && x.state === 'LISTEN'));
+    const s = await eventually(() => mine((x) => x.protocol === 'tcp' && x.localPort === port && x.state === 'LISTEN'), 'LISTEN', 8000);
     assert.equal(s.localAddress, '127.0.0.1');
     assert.equal(s.pid, process.pid);
     assert.ok(s.inode > 0);
@@ -236,9 +228,8 @@ describe('ossockets: live sockets on this machine', function () {
     await new Promise((r) => client.once('connect', r));
     client.write(Buffer.alloc(1000, 0x61));
     const cport = client.localPort!;
-    const server = await until('server side with 1000 unread bytes', () =>
-      mine((x) => x.localPort === port && x.remotePort === cport && x.rxQueue === 1000),
-    );
+    const server = await eventually(() =>
+      mine((x) => x.localPort === port && x.remotePort === cport && x.rxQueue === 1000), 'server side with 1000 unread bytes', 8000);
     assert.deepEqual([server.state, server.family, server.localAddress, server.pid], ['ESTABLISHED', 6, '::1', process.pid]);
     const clientSide = (await mine((x) => x.localPort === cport && x.remotePort === port))!;
     assert.equal(clientSide.state, 'ESTABLISHED');
@@ -254,7 +245,7 @@ describe('ossockets: live sockets on this machine', function () {
     const cport = client.localPort!;
     client.end(); // active close: this side will sit in TIME_WAIT
     await new Promise((r) => client.once('close', r));
-    const tw = await until('TIME_WAIT', () => mine((x) => x.localPort === cport && x.remotePort === port && x.state === 'TIME_WAIT'));
+    const tw = await eventually(() => mine((x) => x.localPort === cport && x.remotePort === port && x.state === 'TIME_WAIT'), 'TIME_WAIT', 8000);
     assert.equal(tw.inode, 0);
     assert.equal(tw.pid, undefined);
   });
@@ -273,9 +264,9 @@ describe('ossockets: live sockets on this machine', function () {
     client.on('data', () => undefined);
     await new Promise((r) => client.once('end', r));
     const cport = client.localPort!;
-    const cw = await until('CLOSE_WAIT', () => mine((x) => x.localPort === cport && x.state === 'CLOSE_WAIT'));
+    const cw = await eventually(() => mine((x) => x.localPort === cport && x.state === 'CLOSE_WAIT'), 'CLOSE_WAIT', 8000);
     assert.equal(cw.pid, process.pid);
-    await until('FIN_WAIT2', () => mine((x) => x.localPort === port && x.remotePort === cport && x.state === 'FIN_WAIT2'));
+    await eventually(() => mine((x) => x.localPort === port && x.remotePort === cport && x.state === 'FIN_WAIT2'), 'FIN_WAIT2', 8000);
   });
 
   it('sees UDP and Unix sockets', async () => {
@@ -289,10 +280,10 @@ describe('ossockets: live sockets on this machine', function () {
     await new Promise<void>((r) => u.bind(0, '127.0.0.1', () => r()));
     await new Promise<void>((r) => us.listen(sockPath, () => r()));
     const uport = u.address().port;
-    const udp = await until('udp', () => mine((x) => x.protocol === 'udp' && x.localPort === uport));
+    const udp = await eventually(() => mine((x) => x.protocol === 'udp' && x.localPort === uport), 'udp', 8000);
     assert.deepEqual([udp.state, udp.pid], ['UNCONN', process.pid]);
     assert.deepEqual((await findListeners(uport, 'udp')).map((s) => s.pid), [process.pid]);
-    const ux = await until('unix', () => mine((x) => x.protocol === 'unix' && x.path === sockPath));
+    const ux = await eventually(() => mine((x) => x.protocol === 'unix' && x.path === sockPath), 'unix', 8000);
     assert.deepEqual([ux.state, ux.pid], ['LISTEN', process.pid]);
   });
 
@@ -316,7 +307,7 @@ describe('ossockets: live sockets on this machine', function () {
     assert.deepEqual(a.map((s) => [s.protocol, s.localPort, s.pid]).sort(), [['tcp', port, first.pid], ['udp', udpPort, process.pid]].sort());
     assert.equal(a.find((s) => s.protocol === 'tcp')!.command, 'python3');
     first.kill('SIGKILL');
-    await until('the first listener gone', async () => ((await readListenersOn(new Set([`tcp:${port}`]))).length === 0 ? true : undefined));
+    await eventually(async () => ((await readListenersOn(new Set([`tcp:${port}`]))).length === 0 ? true : undefined), 'the first listener gone', 8000);
     const second = await py(port);
     const b = await readListenersOn(new Set([`tcp:${port}`]));
     assert.deepEqual(b.map((s) => s.pid), [second.pid]);
@@ -349,10 +340,10 @@ describe('ossockets: live sockets on this machine', function () {
     ]);
     cleanups.push(() => child.kill());
     const port = await new Promise<number>((r) => child.stdout!.once('data', (d: Buffer) => r(Number(String(d).trim()))));
-    const table = await until('child listener', async () => {
+    const table = await eventually(async () => {
       const t = await readSocketTable();
       return t.sockets.some((s) => s.localPort === port && s.pid === child.pid) ? t : undefined;
-    });
+    }, 'child listener', 8000);
     const ofParent = filterSockets(table, { pid: process.pid, port });
     assert.deepEqual(ofParent.map((s) => [s.pid, s.state]), [[child.pid, 'LISTEN']]);
     assert.equal(filterSockets(table, { pid: child.pid, state: 'established', port }).length, 0);

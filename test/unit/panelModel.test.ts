@@ -3,17 +3,10 @@ import { SessionManager } from '../../src/core/sessions/sessionManager';
 import type { Session } from '../../src/core/sessions/session';
 import { EVENT_INTERVAL_MS, SessionPanelModel, sessionInfo } from '../../src/core/panels/sessionPanelModel';
 import type { PanelEvent, SendSpec } from '../../src/shared/panelProtocol';
+import { until } from '../support';
 
 const text = (input: string, extra: Partial<SendSpec> = {}): SendSpec => ({ input, mode: 'text', encoding: 'utf-8', lineEnding: 'none', framing: 'raw', ...extra });
 const hex = (input: string): SendSpec => ({ ...text(input), mode: 'hex' });
-
-async function until(cond: () => boolean, ms = 3000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 describe('session panel: model over real TCP sockets', () => {
   let manager: SessionManager;
@@ -30,7 +23,7 @@ describe('session panel: model over real TCP sockets', () => {
     });
     const server = await manager.startTcpServer({ host: '127.0.0.1', port: 0 });
     client = await manager.connectTcp({ host: '127.0.0.1', port: server.localPort! });
-    await until(() => children.length === 1);
+    await until(() => children.length === 1, 'children.length === 1', 3000, 5);
     accepted = children[0];
     model = new SessionPanelModel(client, 'en');
     events = [];
@@ -45,7 +38,7 @@ describe('session panel: model over real TCP sockets', () => {
   it('sends "hello" as text and e5 b9 b4 as hex; the peer receives exactly those bytes', async () => {
     assert.deepEqual(await model.send(text('hello')), { ok: true, bytes: 5 });
     assert.deepEqual(await model.send(hex('e5 b9 b4')), { ok: true, bytes: 3 });
-    await until(() => accepted.transcript.endOffset === 8);
+    await until(() => accepted.transcript.endOffset === 8, 'accepted.transcript.endOffset === 8', 3000, 5);
     assert.equal(new TextDecoder().decode(accepted.transcript.read(0, 8)), 'hello年');
     const r = model.readRange(0, 4096);
     assert.equal(r.offset, 0);
@@ -61,7 +54,7 @@ describe('session panel: model over real TCP sockets', () => {
 
   it('shows received gbk bytes c4 ea as 年 when the panel switches to gbk', async () => {
     await accepted.send(Uint8Array.from([0xc4, 0xea]));
-    await until(() => client.transcript.endOffset === 2);
+    await until(() => client.transcript.endOffset === 2, 'client.transcript.endOffset === 2', 3000, 5);
     const c = model.chunks(0, 10, 'text', 'gbk', 2048).chunks[0];
     assert.equal(c.dir, 'in');
     assert.deepEqual(c.parts, [{ t: '年' }]);
@@ -81,13 +74,13 @@ describe('session panel: model over real TCP sockets', () => {
 
   it('applies line ending and framing from the send bar', async () => {
     await model.send(text('hi', { lineEnding: 'crlf', framing: 'len2be' }));
-    await until(() => accepted.transcript.endOffset === 6);
+    await until(() => accepted.transcript.endOffset === 6, 'accepted.transcript.endOffset === 6', 3000, 5);
     assert.deepEqual([...accepted.transcript.read(0, 6)], [0, 4, 0x68, 0x69, 0x0d, 0x0a]);
   });
 
   it('coalesces a flood of chunks into a few transcriptGrew events', async () => {
     for (let i = 0; i < 300; i++) await accepted.send(Uint8Array.of(i & 0xff));
-    await until(() => client.transcript.endOffset === 300);
+    await until(() => client.transcript.endOffset === 300, 'client.transcript.endOffset === 300', 3000, 5);
     await new Promise((r) => setTimeout(r, EVENT_INTERVAL_MS * 3));
     const grew = events.filter((e) => e.type === 'transcriptGrew');
     assert.ok(grew.length >= 1 && grew.length < 30, `${grew.length} events for 300 bytes`);
@@ -106,11 +99,11 @@ describe('session panel: model over real TCP sockets', () => {
 
   it('repeats a send K times every N ms and can be stopped', async () => {
     assert.equal(model.startRepeat(text('x'), 10, 3).ok, true);
-    await until(() => events.some((e) => e.type === 'repeatState' && !e.repeat.running));
-    await until(() => accepted.transcript.endOffset === 3);
+    await until(() => events.some((e) => e.type === 'repeatState' && !e.repeat.running), "events.some((e) => e.type === 'repeatState' && !e.repeat.running)", 3000, 5);
+    await until(() => accepted.transcript.endOffset === 3, 'accepted.transcript.endOffset === 3', 3000, 5);
     assert.equal(new TextDecoder().decode(accepted.transcript.read(0, 3)), 'xxx');
     model.startRepeat(text('y'), 20, 1000);
-    await until(() => accepted.transcript.endOffset >= 4);
+    await until(() => accepted.transcript.endOffset >= 4, 'accepted.transcript.endOffset >= 4', 3000, 5);
     const stopped = model.stopRepeat();
     assert.equal(stopped.running, false);
     const n = accepted.transcript.endOffset;
@@ -120,9 +113,9 @@ describe('session panel: model over real TCP sockets', () => {
 
   it('reports state changes, and the close once', async () => {
     accepted.close();
-    await until(() => events.some((e) => e.type === 'stateChanged' && e.session.state === 'half-closed-by-peer'));
+    await until(() => events.some((e) => e.type === 'stateChanged' && e.session.state === 'half-closed-by-peer'), "events.some((e) => e.type === 'stateChanged' && e.session.state === 'half-closed-by-peer')", 3000, 5);
     client.close();
-    await until(() => events.some((e) => e.type === 'sessionClosed'));
+    await until(() => events.some((e) => e.type === 'sessionClosed'), "events.some((e) => e.type === 'sessionClosed')", 3000, 5);
     await new Promise((r) => setTimeout(r, 30));
     const closed = events.filter((e) => e.type === 'sessionClosed');
     assert.equal(closed.length, 1);
@@ -163,14 +156,14 @@ describe('session panel: a UDP socket sends where its destination box says (issu
       const port = peer.address().port;
       const sent = await model.send(text('hello', { to: `127.0.0.1:${port}` }));
       assert.deepEqual(sent, { ok: true, bytes: 5 });
-      await until(() => udp.transcript.counters.bytesIn === 5);
+      await until(() => udp.transcript.counters.bytesIn === 5, 'udp.transcript.counters.bytesIn === 5', 3000, 5);
       assert.equal(got[0].data, 'hello');
       const info = (await model.handle({ type: 'chunks', fromSeq: 0, limit: 10, render: 'text', encoding: 'utf-8', maxBytes: 1024 })) as { chunks: { dir: string }[] };
       assert.deepEqual(info.chunks.map((c) => c.dir), ['out', 'in']);
       // the answer makes its sender the one an empty box replies to
       assert.equal(sessionInfo(udp, 'en').udp?.lastPeer, `127.0.0.1:${port}`);
       assert.deepEqual(await model.send(text('again')), { ok: true, bytes: 5 });
-      await until(() => got.length === 2);
+      await until(() => got.length === 2, 'got.length === 2', 3000, 5);
     } finally {
       model.dispose();
     }
@@ -183,7 +176,7 @@ describe('session panel: a UDP socket sends where its destination box says (issu
     try {
       assert.equal(sessionInfo(udp, 'en').udp?.defaultTarget, `127.0.0.1:${port}`);
       assert.deepEqual(await model.send(text('x')), { ok: true, bytes: 1 });
-      await until(() => got.length === 1);
+      await until(() => got.length === 1, 'got.length === 1', 3000, 5);
       for (const [to, code] of [['127.0.0.1:99999', 'EBADPORT'], ['::1:80', 'EBADADDR'], ['bad host:80', 'EBADADDR'], ['127.0.0.1:0', 'EBADPORT']]) {
         const r = await model.send(text('y', { to }));
         assert.equal(r.ok, false, to);
@@ -205,7 +198,7 @@ describe('session panel: one encoding per session (issue 13 item 10)', () => {
     manager.defaultEncoding = 'latin1';
     const server = await manager.startTcpServer({ host: '127.0.0.1', port: 0, mode: 'echo' });
     const client = await manager.connectTcp({ host: '127.0.0.1', port: server.localPort! });
-    await until(() => server.children.length === 1);
+    await until(() => server.children.length === 1, 'server.children.length === 1', 3000, 5);
     const child = server.children[0];
     const model = new SessionPanelModel(client, 'en', (s) => manager.encodingOf(s));
     const events: PanelEvent[] = [];
@@ -215,7 +208,7 @@ describe('session panel: one encoding per session (issue 13 item 10)', () => {
       assert.deepEqual(model.setEncoding('GBK'), { ok: true });
       assert.equal(client.encoding, 'gbk');
       assert.equal(manager.encodingOf(client), 'gbk');
-      await until(() => events.some((e) => e.type === 'stateChanged' && e.session.encoding === 'gbk'));
+      await until(() => events.some((e) => e.type === 'stateChanged' && e.session.encoding === 'gbk'), "events.some((e) => e.type === 'stateChanged' && e.session.encoding === 'gbk')", 3000, 5);
       const bad = model.setEncoding('klingon');
       assert.equal(bad.ok, false);
       assert.equal(!bad.ok && bad.error.code, 'EBADENCODING');

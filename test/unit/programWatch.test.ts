@@ -7,6 +7,7 @@ import type { OutputErrorMatch } from '../../src/core/analysis/outputErrors';
 import { findProcessesRunningFile } from '../../src/core/ossockets/procProcesses';
 import { ProgramSession, programCommand } from '../../src/core/ossockets/programSession';
 import { ProgramWatch, ProgramWatchManager } from '../../src/core/ossockets/programWatcher';
+import { eventually } from '../support';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sl-g-prog-'));
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -17,15 +18,6 @@ function script(name: string, code: string): string {
   return f;
 }
 
-async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, ms = 10000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== null && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('running a program and watching its sockets', function () {
   before(function () {
@@ -66,8 +58,8 @@ describe('running a program and watching its sockets', function () {
     prog.onDidExit((e) => watch.markExited(e.code));
     watch.attach(prog.pid!);
     try {
-      const port = Number((await until('port line', () => /port (\d+)/.exec(out) ?? undefined))[1]);
-      const listen = await until('LISTEN in the watch', () => watch.sockets.find((s) => s.state === 'LISTEN'));
+      const port = Number((await eventually(() => /port (\d+)/.exec(out) ?? undefined, 'port line'))[1]);
+      const listen = await eventually(() => watch.sockets.find((s) => s.state === 'LISTEN'), 'LISTEN in the watch');
       assert.equal(listen.localPort, port);
       assert.notEqual(listen.pid, prog.pid, 'the listener belongs to the forked child');
       assert.equal(started, prog.processId);
@@ -76,9 +68,9 @@ describe('running a program and watching its sockets', function () {
       await new Promise((r) => client.once('connect', r));
       client.write('hello');
       await new Promise((r) => client.once('data', r));
-      await until('ESTABLISHED in the watch', () => watch.sockets.find((s) => s.state === 'ESTABLISHED' && s.remotePort === client.localPort));
+      await eventually(() => watch.sockets.find((s) => s.state === 'ESTABLISHED' && s.remotePort === client.localPort), 'ESTABLISHED in the watch');
       client.end();
-      await until('exit', () => watch.state === 'exited');
+      await eventually(() => watch.state === 'exited', 'exit');
       const sum = watch.summary();
       assert.equal(sum.connections, 1);
       assert.deepEqual(sum.listenPorts, [port]);
@@ -119,10 +111,10 @@ describe('running a program and watching its sockets', function () {
     const other = spawn(process.execPath, ['./found.js'], { cwd: os.tmpdir(), stdio: 'ignore' }); // another folder's found.js
     other.on('error', () => undefined);
     try {
-      const hits = await until('both processes', async () => {
+      const hits = await eventually(async () => {
         const h = await findProcessesRunningFile(file);
         return h.length >= 2 ? h : undefined;
-      });
+      }, 'both processes');
       assert.deepEqual(hits.map((h) => h.pid).sort(), [rel.pid, abs.pid].sort());
       assert.deepEqual(await findProcessesRunningFile(file, { exclude: (c) => c.includes('./found.js') }).then((h) => h.map((x) => x.pid)), [abs.pid]);
     } finally {
@@ -145,14 +137,14 @@ describe('running a program and watching its sockets', function () {
     assert.ok(ids.program > 0 && ids.program !== ids.group);
     process.kill(ids.program, 0); // alive
     h.kill('SIGKILL');
-    await until('program gone after its host died', () => {
+    await eventually(() => {
       try {
         process.kill(ids.program, 0);
         return undefined;
       } catch {
         return true;
       }
-    });
+    }, 'program gone after its host died');
   });
 
   it('stops the whole process group and says when the interpreter is missing', async () => {
@@ -160,20 +152,20 @@ describe('running a program and watching its sockets', function () {
     const prog = new ProgramSession(programCommand(file, 'python'));
     let out = '';
     prog.onDidOutput((t) => (out += t));
-    await until('ready', () => out.includes('ready'));
+    await eventually(() => out.includes('ready'), 'ready');
     const pgid = prog.pid!;
     const exited = new Promise((r) => prog.onDidExit(r));
     prog.signal('SIGINT');
     await exited;
     // no process of that group is left
-    await until('group gone', () => {
+    await eventually(() => {
       try {
         process.kill(-pgid, 0);
         return undefined;
       } catch {
         return true;
       }
-    });
+    }, 'group gone');
     const missing = new ProgramSession({ command: 'definitely-not-a-python-here', args: ['x.py'] });
     const e = await new Promise<{ error?: string }>((r) => missing.onDidExit(r));
     assert.match(e.error ?? '', /was not found/);
@@ -199,13 +191,13 @@ describe('program runs end when the program ends, and count what they did', func
     prog.onDidExit((e) => (exit = e));
     watch.attach(prog.pid!);
     try {
-      await until('ready', () => out.includes('ready'));
+      await eventually(() => out.includes('ready'), 'ready');
       const pid = prog.processId!;
       const t0 = Date.now();
       process.kill(pid, 'SIGKILL');
-      await until('the run ended', () => exit, 2000);
+      await eventually(() => exit, 'the run ended', 2000);
       assert.equal(exit!.signal, 'SIGKILL');
-      await until('the watch ended', () => watch.state === 'exited', 2000);
+      await eventually(() => watch.state === 'exited', 'the watch ended', 2000);
       assert.ok(Date.now() - t0 < 2000);
     } finally {
       prog.dispose();
@@ -228,7 +220,7 @@ describe('program runs end when the program ends, and count what they did', func
       assert.equal(watch.state, 'running');
       const t0 = Date.now();
       child.kill('SIGKILL');
-      await until('ended', () => watch.state === 'exited', 1000);
+      await eventually(() => watch.state === 'exited', 'ended', 1000);
       assert.ok(Date.now() - t0 < 1000);
     } finally {
       watch.dispose();
@@ -242,9 +234,9 @@ describe('program runs end when the program ends, and count what they did', func
     prog.onDidOutput((t) => (out += t));
     let ended = false;
     prog.onDidExit(() => (ended = true));
-    await until('up', () => out.includes('up'));
+    await eventually(() => out.includes('up'), 'up');
     prog.dispose();
-    await until('exit reported after dispose', () => ended, 5000);
+    await eventually(() => ended, 'exit reported after dispose', 5000);
   });
 
   it('a client that makes 2 connections and sends 200,017 bytes is reported as such (or as a stated lower bound)', async () => {
@@ -319,8 +311,8 @@ describe('program runs end when the program ends, and count what they did', func
     const exited = new Promise<void>((r) => prog.onDidExit((e) => (watch.markExited(e.code), r())));
     watch.attach(prog.pid!);
     try {
-      const port = Number((await until('port', () => /port (\d+)/.exec(out) ?? undefined))[1]);
-      await until('LISTEN seen', () => watch.summary().listenPorts.includes(port) || undefined);
+      const port = Number((await eventually(() => /port (\d+)/.exec(out) ?? undefined, 'port'))[1]);
+      await eventually(() => watch.summary().listenPorts.includes(port) || undefined, 'LISTEN seen');
       const client = net.connect(port, '127.0.0.1');
       await new Promise((r) => client.once('connect', r));
       client.end(Buffer.alloc(200_017, 1));

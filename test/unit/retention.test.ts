@@ -5,8 +5,9 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { SessionManager } from '../../src/core/sessions/sessionManager';
-import { MiB, sleep, waitFor } from './hardening.util';
+import { MiB, sleep } from './hardening.util';
 import { repoRoot } from './helpers';
+import { until } from '../support';
 
 const KiB = 1024;
 
@@ -43,7 +44,7 @@ describe('retention: closed sessions and transcripts within a budget', function 
     try {
       const srv = await m.startTcpServer({ port: 0, mode: 'sink', backlog: 512 });
       await clients(srv.localPort!, N, 256 * KiB);
-      await waitFor(() => srv.children.length + srv.forgottenChildren === N && srv.children.every((c) => !c.isAlive), 10_000, 'every connection closed');
+      await until(() => srv.children.length + srv.forgottenChildren === N && srv.children.every((c) => !c.isAlive), 'every connection closed', 10_000, 1);
       await sleep(10);
       assert.equal(srv.children.length, 100);
       assert.equal(srv.forgottenChildren, N - 100);
@@ -65,7 +66,7 @@ describe('retention: closed sessions and transcripts within a budget', function 
         peers.push(s);
         await new Promise<void>((r) => s.write(Buffer.alloc(MiB, i), () => r()));
       }
-      await waitFor(() => srv.children.length === 8 && srv.children.every((c) => c.transcript.counters.bytesIn === MiB), 10_000, 'all bytes received');
+      await until(() => srv.children.length === 8 && srv.children.every((c) => c.transcript.counters.bytesIn === MiB), 'all bytes received', 10_000, 1);
       assert.ok(srv.children.every((c) => c.isAlive), 'every connection still open');
       const held = srv.children.reduce((n, c) => n + c.transcript.bytesHeld, 0);
       assert.ok(held <= 4 * MiB + 64 * KiB, `held ${held} bytes over a 4 MiB budget`); // the newest chunk of each stays
@@ -88,11 +89,11 @@ describe('retention: closed sessions and transcripts within a budget', function 
     try {
       const srv = await m.startTcpServer({ port: 0, mode: 'sink' });
       await clients(srv.localPort!, 1, MiB, 1); // one that closes
-      await waitFor(() => srv.children.length === 1 && !srv.children[0].isAlive, 5000, 'first closed');
+      await until(() => srv.children.length === 1 && !srv.children[0].isAlive, 'first closed', 5000, 1);
       const open = net.connect({ port: srv.localPort!, host: '127.0.0.1' });
       try {
         await new Promise<void>((r) => open.write(Buffer.alloc(1536 * KiB, 1), () => r()));
-        await waitFor(() => srv.children[1]?.transcript.counters.bytesIn === 1536 * KiB, 5000, 'second received');
+        await until(() => srv.children[1]?.transcript.counters.bytesIn === 1536 * KiB, 'second received', 5000, 1);
         assert.equal(srv.children[1].transcript.counters.droppedBytes, 0, 'the open connection keeps all its bytes');
         assert.ok(srv.children[0].transcript.counters.droppedBytes >= 512 * KiB, 'the closed one gave up at least what was needed');
       } finally {
@@ -118,7 +119,7 @@ describe('retention: closed sessions and transcripts within a budget', function 
         const head = Buffer.alloc(4);
         head.writeUInt32BE(63 * MiB);
         await new Promise<void>((r) => { s.write(head); s.write(body, () => r()); });
-        await waitFor(() => srv.children.length === i + 1 && (srv.children[i].transcript.counters.bytesIn === 4 + 16 * MiB || !srv.children[i].isAlive), 10_000, `connection ${i}`);
+        await until(() => srv.children.length === i + 1 && (srv.children[i].transcript.counters.bytesIn === 4 + 16 * MiB || !srv.children[i].isAlive), `connection ${i}`, 10_000, 1);
         peak = Math.max(peak, m.budgets.framing.heldBytes);
       }
       const refused = srv.children.filter((c) => c.error?.code === 'EFRAMEBUDGET');
@@ -129,7 +130,7 @@ describe('retention: closed sessions and transcripts within a budget', function 
       const holding = srv.children.filter((c) => c.isAlive).length;
       assert.equal(m.budgets.framing.heldBytes, holding * (4 + 16 * MiB)); // each holds its header and body
       for (const p of peers) p.resetAndDestroy();
-      await waitFor(() => srv.children.every((c) => !c.isAlive), 10_000, 'all closed');
+      await until(() => srv.children.every((c) => !c.isAlive), 'all closed', 10_000, 1);
       assert.equal(m.budgets.framing.heldBytes, 0, 'closed connections give everything back');
     } finally {
       for (const p of peers) p.destroy();
@@ -144,7 +145,7 @@ describe('retention: closed sessions and transcripts within a budget', function 
     try {
       let out = '';
       child.stdout.on('data', (d) => (out += d));
-      await waitFor(() => /listening on \S+:(\d+)\n/.test(out), 10_000, 'listening');
+      await until(() => /listening on \S+:(\d+)\n/.test(out), 'listening', 10_000, 1);
       const port = Number(/listening on \S+:(\d+)\n/.exec(out)![1]);
       // warm up until V8's heap has grown to its working size (it plateaus near 140 MiB here)
       await clients(port, 1000, 256 * KiB);

@@ -9,19 +9,12 @@ import { Session, SessionState } from '../../src/core/sessions/session';
 import { SessionManager } from '../../src/core/sessions/sessionManager';
 import { StreamSession } from '../../src/core/sessions/streamSession';
 import { SocketLabError } from '../../src/core/errors';
+import { until } from '../support';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array) => new TextDecoder().decode(b);
 
-/** Resolves once `pred()` holds, re-checking every few ms (the test's timeout bounds it). */
-function waitFor(pred: () => boolean): Promise<void> {
-  return new Promise((resolve) => {
-    const check = () => (pred() ? resolve() : setTimeout(check, 5));
-    check();
-  });
-}
-const until = (_s: Session | SessionManager, pred: () => boolean) => waitFor(pred);
-const stateIs = (s: Session, st: SessionState) => waitFor(() => s.state === st);
+const stateIs = (s: Session, st: SessionState) => until(() => s.state === st, `state ${st}`, 10_000, 5);
 
 /** A plain Node client that collects what it reads. */
 function rawClient(port: number, host = '127.0.0.1'): Promise<{ sock: net.Socket; got: () => Buffer; ended: Promise<void> }> {
@@ -51,7 +44,7 @@ describe('sessions: TCP', () => {
       const got: string[] = [];
       c.onDidReceiveMessage((msg) => got.push(dec(msg.data)));
       await c.send(enc('ping'));
-      await until(c, () => c.transcript.counters.bytesIn === 4);
+      await until(() => c.transcript.counters.bytesIn === 4, 'c.transcript.counters.bytesIn === 4', 10_000, 5);
       assert.deepEqual(got, ['ping']);
       assert.equal(srv.children.length, 1);
       const child = srv.children[0];
@@ -76,7 +69,7 @@ describe('sessions: TCP', () => {
     const srv = await m.startTcpServer({ port: 0, mode: 'upper' });
     const c = await rawClient(srv.localPort!);
     c.sock.write('abc年');
-    await until(m, () => Buffer.from('ABC年').equals(c.got()));
+    await until(() => Buffer.from('ABC年').equals(c.got()), "Buffer.from('ABC\u5e74').equals(c.got())", 10_000, 5);
     const child = srv.children[0];
     const serverMsgs: string[] = [];
     srv.onDidReceiveMessage((msg) => serverMsgs.push(dec(msg.data)));
@@ -84,25 +77,25 @@ describe('sessions: TCP', () => {
     srv.setMode('sink');
     assert.equal(child.mode, 'sink');
     c.sock.write('zzz');
-    await until(child, () => child.transcript.counters.bytesIn === 3 + 6);
+    await until(() => child.transcript.counters.bytesIn === 3 + 6, 'child.transcript.counters.bytesIn === 3 + 6', 10_000, 5);
     assert.equal(child.transcript.counters.bytesOut, 6, 'sink answers nothing');
     assert.deepEqual(serverMsgs, [], 'sink discards without delivering');
 
     srv.setMode('print-only');
     c.sock.write('printed');
-    await until(m, () => serverMsgs.length === 1);
+    await until(() => serverMsgs.length === 1, 'serverMsgs.length === 1', 10_000, 5);
     assert.deepEqual(serverMsgs, ['printed']);
     assert.equal(child.transcript.counters.bytesOut, 6);
 
     srv.setMode('manual');
     c.sock.write('q?');
-    await until(m, () => serverMsgs.length === 2);
+    await until(() => serverMsgs.length === 2, 'serverMsgs.length === 2', 10_000, 5);
     await child.send(enc('answer'));
-    await until(m, () => c.got().toString().endsWith('answer'));
+    await until(() => c.got().toString().endsWith('answer'), "c.got().toString().endsWith('answer')", 10_000, 5);
     assert.equal(child.transcript.counters.bytesOut, 12);
     // the server's send broadcasts to its open children
     await srv.send(enc('!'));
-    await until(m, () => c.got().toString().endsWith('answer!'));
+    await until(() => c.got().toString().endsWith('answer!'), "c.got().toString().endsWith('answer!')", 10_000, 5);
     c.sock.destroy();
   });
 
@@ -114,7 +107,7 @@ describe('sessions: TCP', () => {
     seen.push(c0.state);
     const c = await pending;
     seen.push(c.state);
-    await until(m, () => srv.children.length === 1);
+    await until(() => srv.children.length === 1, 'srv.children.length === 1', 10_000, 5);
     const child = srv.children[0];
     c.halfClose();
     seen.push(c.state);
@@ -123,7 +116,7 @@ describe('sessions: TCP', () => {
     const got: string[] = [];
     c.onDidReceiveMessage((msg) => got.push(dec(msg.data)));
     await child.send(enc('still here'));
-    await until(c, () => got.join('') === 'still here');
+    await until(() => got.join('') === 'still here', "got.join('') === 'still here'", 10_000, 5);
     assert.equal(c.state, 'half-closed-by-us');
     child.halfClose();
     await stateIs(c, 'closed');
@@ -145,7 +138,7 @@ describe('sessions: TCP', () => {
   it('closing a server closes the connections it accepted; clearClosed forgets them', async () => {
     const srv = await m.startTcpServer({ port: 0, mode: 'manual' });
     const c = await m.connectTcp({ port: srv.localPort! });
-    await until(m, () => srv.children.length === 1);
+    await until(() => srv.children.length === 1, 'srv.children.length === 1', 10_000, 5);
     const child = srv.children[0];
     srv.close();
     await stateIs(srv, 'closed');
@@ -162,7 +155,7 @@ describe('sessions: TCP', () => {
   it('clearClosed keeps live servers and removes their closed children', async () => {
     const srv = await m.startTcpServer({ port: 0, mode: 'manual' });
     const c = await m.connectTcp({ port: srv.localPort! });
-    await until(m, () => srv.children.length === 1);
+    await until(() => srv.children.length === 1, 'srv.children.length === 1', 10_000, 5);
     c.close();
     await stateIs(srv.children[0], 'half-closed-by-peer');
     srv.children[0].close();
@@ -182,7 +175,7 @@ describe('sessions: TCP', () => {
     await c.send(enc('two'));
     // raw bytes that start a frame but do not complete it: nothing is delivered yet
     await c.send(Uint8Array.of(0, 0, 0, 5, 0x61, 0x62), { framing: { kind: 'raw' } });
-    await until(m, () => srv.stats.bytesIn === 7 + 7 + 6);
+    await until(() => srv.stats.bytesIn === 7 + 7 + 6, 'srv.stats.bytesIn === 7 + 7 + 6', 10_000, 5);
     assert.deepEqual(msgs, ['one', 'two']);
     assert.equal(dec(srv.children[0].transcript.read(0, 7).subarray(4)), 'one');
   });
@@ -224,7 +217,7 @@ describe('sessions: TCP', () => {
         }
       }
       const sending = c.sendStream(gen(), total);
-      await waitFor(() => c.socket.writableNeedDrain);
+      await until(() => c.socket.writableNeedDrain, 'c.socket.writableNeedDrain', 10_000, 5);
       const atStall = produced;
       await new Promise((r) => setTimeout(r, 200));
       assert.equal(produced, atStall, 'nothing more is read from the source while the socket is full');
@@ -281,14 +274,14 @@ describe('sessions: TCP', () => {
   it('each session keeps its events (connect, half-close, close) in order, placed between the chunks around them', async () => {
     const srv = await m.startTcpServer({ port: 0, mode: 'manual' });
     const c = await m.connectTcp({ port: srv.localPort! });
-    await until(m, () => srv.children.length === 1);
+    await until(() => srv.children.length === 1, 'srv.children.length === 1', 10_000, 5);
     const child = srv.children[0];
     await c.send(enc('one'));
-    await until(child, () => child.transcript.nextSeq === 1);
+    await until(() => child.transcript.nextSeq === 1, 'child.transcript.nextSeq === 1', 10_000, 5);
     c.halfClose();
     await stateIs(child, 'half-closed-by-peer');
     await child.send(enc('two'));
-    await until(c, () => c.transcript.nextSeq === 2);
+    await until(() => c.transcript.nextSeq === 2, 'c.transcript.nextSeq === 2', 10_000, 5);
     child.halfClose();
     await stateIs(c, 'closed');
     await stateIs(child, 'closed');
@@ -378,7 +371,7 @@ describe('sessions: mapped errors on real sockets', () => {
     const b = await m.openUdp({});
     await assert.rejects(b.send(new Uint8Array(70000), { port: a.localPort }), (e: SocketLabError) => e.code === 'EMSGSIZE' && e.message.includes('70000 bytes'));
     await b.send(enc('ok'), { port: a.localPort });
-    await until(a, () => a.transcript.counters.bytesIn === 2);
+    await until(() => a.transcript.counters.bytesIn === 2, 'a.transcript.counters.bytesIn === 2', 10_000, 5);
     assert.equal(b.state, 'open');
   });
 
@@ -433,7 +426,7 @@ describe('sessions: UDP', () => {
       cli.onDidReceiveMessage((msg) => got.push({ text: dec(msg.data), peer: msg.peer }));
       await cli.send(enc('one'), { host, port: srv.localPort });
       await cli.send(enc('two'), { host, port: srv.localPort });
-      await until(cli, () => got.length === 2);
+      await until(() => got.length === 2, 'got.length === 2', 10_000, 5);
       assert.deepEqual(got.map((g) => g.text), ['one', 'two']);
       assert.equal(got[0].peer, host.includes(':') ? `[${host}]:${srv.localPort}` : `${host}:${srv.localPort}`);
       assert.ok(cli.isBound, 'the first send bound it');
@@ -453,7 +446,7 @@ describe('sessions: UDP', () => {
       await u.send(enc('hello'));
       await new Promise<void>((r) => peer.once('message', () => r()));
       peer.send('HI', u.localPort!, '127.0.0.1');
-      await until(u, () => u.transcript.counters.bytesIn === 2);
+      await until(() => u.transcript.counters.bytesIn === 2, 'u.transcript.counters.bytesIn === 2', 10_000, 5);
       assert.equal(u.lastPeerAddress, `127.0.0.1:${peer.address().port}`);
       // both ends in the label: the destination stays in sight once the socket is bound
       assert.equal(u.label, `127.0.0.1:${u.localPort} → 127.0.0.1:${peer.address().port}`);
@@ -508,7 +501,7 @@ describe('sessions: Unix domain', () => {
     const got: string[] = [];
     c.onDidReceiveMessage((msg) => got.push(dec(msg.data)));
     await c.send(enc('hi there'));
-    await until(c, () => got.join('') === 'HI THERE');
+    await until(() => got.join('') === 'HI THERE', "got.join('') === 'HI THERE'", 10_000, 5);
     assert.equal(srv.children[0].kind, 'unix-accepted');
     assert.equal(srv.children[0].label, `${p} #1`);
     c.halfClose();
