@@ -2,7 +2,7 @@
 import * as vscode from 'vscode';
 import type { ProgramWatchManager } from '../../core/ossockets/programWatcher';
 import { filterSockets, readSocketTableShared, type SocketFilter, type SocketTable } from '../../core/ossockets/socketTable';
-import { parseFilterText } from '../../core/ossockets/socketsCli';
+import { parseFilterText } from '../../core/ossockets/filterText';
 import { captureArgs, connectableHost, describeSocket } from '../../core/ossockets/socketText';
 import type { OsSocket } from '../../core/ossockets/types';
 import { isProgramNode, programChildren, programNode, programRoots, programTreeItem, type ProgramNode, type ProgramSocketFilter } from './programNodes';
