@@ -74,12 +74,9 @@ class SessionPanel implements vscode.Disposable {
         return { ok: true };
       case 'sendFile':
         return this.sendFile();
-      case 'reconnect': {
-        // the new connection's panel takes this one's place in front (this one keeps the old transcript)
-        const id = await vscode.commands.executeCommand<string | undefined>('socketLab.session.reconnect', { sessionId: this.session.id });
-        if (id) await vscode.commands.executeCommand('socketLab.session.openPanel', { sessionId: id });
-        return { ok: id !== undefined };
-      }
+      case 'reconnect':
+        // the new connection's panel comes to the front (this one keeps the old transcript)
+        return { ok: (await vscode.commands.executeCommand<string | undefined>('socketLab.session.reconnect', { sessionId: this.session.id })) !== undefined };
       default:
         return this.model.handle(req);
     }
@@ -183,16 +180,18 @@ export class SessionPanelManager implements vscode.Disposable {
     if (s.parentId !== undefined) this.serversOpened.add(s.parentId);
     this.autoOpened.add(s.id);
     // "background": the text editor the user was looking at in that group comes back to the front
-    const before = new Map(vscode.window.tabGroups.all.map((g) => [g.viewColumn, g.activeTab?.input]));
-    this.open(s.id, true);
-    if (autoOpenSetting() !== 'background') return;
-    const column = this.panels.get(s.id)?.panel.viewColumn;
-    const front = column === undefined ? undefined : before.get(column);
-    if (front instanceof vscode.TabInputText) void vscode.window.showTextDocument(front.uri, { viewColumn: column, preserveFocus: true, preview: false });
+    const group = vscode.window.tabGroups.activeTabGroup;
+    const front = group.activeTab?.input;
+    const background = autoOpenSetting() === 'background';
+    this.open(s.id, true, background);
+    if (background && front instanceof vscode.TabInputText) void vscode.window.showTextDocument(front.uri, { viewColumn: group.viewColumn, preserveFocus: true, preview: false });
   }
 
-  /** Opens (or reveals) the panel of `sessionId`; returns false when no such session exists. */
-  open(sessionId: string, preserveFocus = false): boolean {
+  /**
+   * Opens (or reveals) the panel of `sessionId`; returns false when no such session exists. `behind`: in the active
+   * group, where the editor shown there is brought back in front of it (autoOpen "background").
+   */
+  open(sessionId: string, preserveFocus = false, behind = false): boolean {
     const existing = this.panels.get(sessionId);
     if (existing) {
       existing.reveal(preserveFocus);
@@ -202,7 +201,7 @@ export class SessionPanelManager implements vscode.Disposable {
     if (!session) return false;
     // beside a text editor; over another panel in its group (a new group beside a webview left that webview blank in
     // code-server, seen in the capture e2e test), without taking the focus when it opens by itself
-    const column = vscode.window.activeTextEditor ? vscode.ViewColumn.Beside : vscode.ViewColumn.Active;
+    const column = vscode.window.activeTextEditor && !behind ? vscode.ViewColumn.Beside : vscode.ViewColumn.Active;
     const panel = new SessionPanel(this.extensionUri, session, column, preserveFocus, (s) => this.manager.encodingOf(s), () => {
       this.panels.delete(sessionId);
       this.autoOpened.delete(sessionId);

@@ -293,6 +293,16 @@ describe('sessions: TCP', () => {
     assert.equal(c.events[0].time, c.startedAt);
   });
 
+  it('an echo server\'s connection records the peer\'s FIN before it closes its own side', async () => {
+    const srv = await m.startTcpServer({ port: 0, mode: 'echo' });
+    const c = await m.connectTcp({ port: srv.localPort! });
+    await until(() => srv.children.length === 1, 'the accepted connection', 10_000, 5);
+    c.halfClose();
+    const child = srv.children[0];
+    await stateIs(child, 'closed');
+    assert.deepEqual(child.events.map((e) => e.state), ['open', 'half-closed-by-peer', 'closed']);
+  });
+
   it('a reset is an event with its code', async () => {
     const plain = net.createServer((s) => setTimeout(() => s.resetAndDestroy(), 20));
     await new Promise<void>((r) => plain.listen(0, '127.0.0.1', r));

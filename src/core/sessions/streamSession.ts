@@ -51,8 +51,11 @@ export class StreamSession extends Session {
     socket.on('data', (buf: Buffer) => this.onData(buf));
     socket.on('end', () => {
       for (const m of this.decoder?.flush() ?? []) this.emitMessage({ data: m, peer: this.peer, sessionId: this.id });
-      if (automatic.has(this._mode) && socket.writable) this.finishWrites();
-      this.changed('state');
+      this.changed('state'); // the peer's FIN, also when an automatic mode closes its side right after
+      if (automatic.has(this._mode) && socket.writable) {
+        this.finishWrites();
+        this.changed('state');
+      }
     });
     socket.on('error', (err) => this.fail(mapSocketError(err, this.ctx)));
     socket.on('close', () => {

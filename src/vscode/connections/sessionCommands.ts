@@ -144,7 +144,7 @@ export class SessionCommands {
     const connect = vscode.l10n.t('Connect a Client');
     const answer = await vscode.window.showInformationMessage(vscode.l10n.t('The TCP server listens on {0}.', address), copy, connect);
     if (answer === copy) await vscode.env.clipboard.writeText(address);
-    if (answer === connect) await this.connectTcp({ host: connectableHost(s.localAddress ?? ''), port: s.localPort });
+    if (answer === connect) await this.connectTcp({ host: connectableHost(s.localAddress ?? ''), port: s.localPort, openPanel: true });
   }
 
   /** Where a client may connect: Socket Lab's own listening servers, then other programs' listeners on this machine. */
@@ -154,7 +154,7 @@ export class SessionCommands {
       .filter((s) => s.kind === 'tcp-server' && s.state === 'listening' && s.localPort !== undefined)
       .map((s) => {
         const target = formatAddress(connectableHost(s.localAddress ?? ''), s.localPort);
-        return { label: target, description: vscode.l10n.t('Socket Lab server · {0}', s.mode), target };
+        return { label: target, description: vscode.l10n.t('Socket Lab server · {0}', modeText(s.mode)), target };
       });
     const table = await readSocketTableShared({ unix: false });
     // not the extension host's own servers (listed above) nor its parent's (VS Code's own server)
@@ -279,7 +279,7 @@ export class SessionCommands {
       const id = await this.open(() => this.manager.connectTcp({ host, port, mode: this.mode(args), framing: this.framing(args) }));
       // asked for a target, the user is about to send: the panel opens with the keyboard in its send box
       // (not after Capture then Connect, whose packet panel is the point)
-      if (args.port === undefined && args.capture !== true) await this.showPanel(id);
+      if ((args.port === undefined || args.openPanel === true) && args.capture !== true) await this.showPanel(id);
       return id;
     } catch (e) {
       void vscode.window.showErrorMessage(userMessage(e));
@@ -538,6 +538,7 @@ export class SessionCommands {
       s.kind === 'unix-client' ? this.manager.connectUnix({ path: s.path!, ...again }) : this.manager.connectTcp({ host: s.remoteAddress ?? '127.0.0.1', port: s.remotePort!, ...again }),
     );
     if (id && s.encoding) this.manager.get(id)?.setEncoding(s.encoding);
+    await this.showPanel(id); // from the tree, the palette or the old panel's banner: the new connection is used next
     return id;
   }
 

@@ -56,3 +56,30 @@ describe('session panels that open by themselves (issue 13 item 3)', function ()
     assert.ok(focused, 'the send box keeps the keyboard focus');
   });
 });
+
+describe('socketLab.panel.autoOpen = background', function () {
+  const vsc = useVsCode({ trusted: true, settings: { 'socketLab.panel.autoOpen': 'background' } });
+
+  it('opens the panel as a tab behind the editor the user is in: no new group, the editor stays in front', async () => {
+    const page = vsc.page;
+    await openSocketLabView(page);
+    await runCommand(page, 'Socket Lab: Start TCP Server');
+    await answerInputBox(page, '0');
+    await pickQuickItem(page, 'echo');
+    const row = treeRow(page, /127\.0\.0\.1:\d+\s*listening/);
+    await row.waitFor({ timeout: 20_000 });
+    const port = Number(/127\.0\.0\.1:(\d+)/.exec(await row.innerText())![1]);
+    await runCommand(page, 'File: New Untitled Text File');
+    await page.locator('.tabs-container .tab.active').filter({ hasText: 'Untitled-1' }).waitFor({ timeout: 20_000 });
+    await new Promise<void>((resolve, reject) => {
+      const c = net.connect(port, '127.0.0.1', () => c.end('x'));
+      c.resume(); // read the echo, so the connection can end
+      c.on('close', () => resolve());
+      c.on('error', reject);
+    });
+    await page.locator('.tabs-container .tab').filter({ hasText: /^Session / }).first().waitFor({ state: 'attached', timeout: 20_000 });
+    await page.waitForTimeout(500);
+    assert.equal(await page.locator('.editor-group-container').count(), 1, 'no group beside the editor');
+    assert.match(await page.locator('.tabs-container .tab.active').first().innerText(), /Untitled-1/, 'the editor stays in front');
+  });
+});
