@@ -1,5 +1,6 @@
 // Socket errors as a code plus one sentence with the fix, in English and Simplified Chinese.
 // The core cannot use vscode.l10n, so it keeps its own table; the vscode layer picks the language.
+import { isLoopback } from './sessions/loopback';
 
 export type ErrorLanguage = 'en' | 'zh-cn';
 export type ErrorParams = Record<string, string | number>;
@@ -41,6 +42,14 @@ export const errorMessages: Record<string, { en: string; 'zh-cn': string }> = {
   ETIMEDOUT: {
     en: 'No answer from {addr} in time — check that the host is up and no firewall drops the packets.',
     'zh-cn': '{addr} 在规定时间内没有响应——请检查主机是否在线，以及是否有防火墙丢弃了数据包。',
+  },
+  ETIMEDOUT_LOCAL: {
+    en: 'No answer from {addr} in time — on this machine that means the server takes no new connections: its listen queue is full (it does not call accept()) or it is stuck.',
+    'zh-cn': '{addr} 在规定时间内没有响应——在本机上这说明服务器不再接受新连接：它的监听队列已满（没有调用 accept()），或者它卡住了。',
+  },
+  EFAMILY: {
+    en: 'This socket is IPv4 and cannot send to the IPv6 address {addr} — send to an IPv4 address such as 127.0.0.1, or open a UDP socket on ::1.',
+    'zh-cn': '这个套接字是 IPv4 的，不能发往 IPv6 地址 {addr}——请发往 127.0.0.1 这样的 IPv4 地址，或在 ::1 上打开 UDP 套接字。',
   },
   EHOSTUNREACH: {
     en: 'There is no route to {addr} — check the address and your network connection.',
@@ -105,6 +114,10 @@ export const errorMessages: Record<string, { en: string; 'zh-cn': string }> = {
   EBADPORT: {
     en: '"{value}" is not a port — use a whole number from 0 to 65535.',
     'zh-cn': '“{value}”不是有效端口——请使用 0 到 65535 之间的整数。',
+  },
+  EBADPORT_ZERO: {
+    en: 'Port 0 cannot be connected or sent to (it means "any free port" only when listening) — use a port from 1 to 65535.',
+    'zh-cn': '不能连接或发送到端口 0（只有监听时它才表示“任意空闲端口”）——请使用 1 到 65535 之间的端口。',
   },
   EBADADDR: {
     en: '"{value}" is not an address — write host:port, [v6]:port or a socket path.',
@@ -195,11 +208,16 @@ export function mapSocketError(err: unknown, ctx: ErrorContext = {}): SocketLabE
     case 'ECONNREFUSED':
       if (ctx.path) return new SocketLabError(raw, params, 'ENOENT');
       return new SocketLabError(raw, params);
+    case 'ETIMEDOUT':
+      return new SocketLabError(raw, params, ctx.host && isLoopback(ctx.host) ? 'ETIMEDOUT_LOCAL' : raw);
+    case 'EINVAL':
+      // a udp4 socket asked to send to an IPv6 address
+      if (ctx.host?.includes(':')) return new SocketLabError('EFAMILY', params);
+      return new SocketLabError(raw, { ...params, detail: e?.message ?? String(err) }, 'EUNKNOWN');
     case 'ENOENT':
     case 'ENOTSOCK':
     case 'ECONNRESET':
     case 'EPIPE':
-    case 'ETIMEDOUT':
     case 'EHOSTUNREACH':
     case 'ENETUNREACH':
     case 'EMSGSIZE':

@@ -6,9 +6,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ListenerSession } from '../../src/core/sessions/listenerSession';
 import { Session, SessionState } from '../../src/core/sessions/session';
-import { SessionManager } from '../../src/core/sessions/sessionManager';
+import { checkPort, SessionManager } from '../../src/core/sessions/sessionManager';
 import { StreamSession } from '../../src/core/sessions/streamSession';
-import { SocketLabError } from '../../src/core/errors';
+import { mapSocketError, SocketLabError } from '../../src/core/errors';
 import { until } from '../support';
 
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -374,6 +374,19 @@ describe('sessions: mapped errors on real sockets', () => {
       assert.equal(m.get(e.sessionId!)?.state, 'failed');
       return true;
     });
+  });
+
+  it('an IPv4 UDP socket sending to an IPv6 address says so in a sentence (was: "send EINVAL"), and stays usable', async () => {
+    const a = await m.openUdp({ host: '127.0.0.1', port: 0 });
+    await assert.rejects(a.send(enc('x'), { host: '::1', port: 9 }), (e: SocketLabError) => e.code === 'EFAMILY' && /IPv4.*\[::1\]:9/.test(e.message));
+    assert.equal(a.state, 'open');
+  });
+
+  it('port 0 as a destination is refused with its own sentence; a connect timeout on loopback names the full listen queue', async () => {
+    assert.throws(() => checkPort(0, false), (e: SocketLabError) => e.code === 'EBADPORT' && /Port 0 cannot be connected/.test(e.message));
+    assert.throws(() => checkPort(70000, false), (e: SocketLabError) => /"70000" is not a port/.test(e.message));
+    assert.match(mapSocketError({ code: 'ETIMEDOUT' }, { host: '127.0.0.1', port: 9 }).message, /listen queue is full/);
+    assert.match(mapSocketError({ code: 'ETIMEDOUT' }, { host: '192.0.2.1', port: 9 }).message, /firewall/);
   });
 
   it('EMSGSIZE for an over-large datagram; the UDP socket stays usable', async () => {

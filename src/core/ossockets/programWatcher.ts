@@ -4,6 +4,7 @@ import type { OutputErrorCode } from '../analysis/outputErrors';
 import { filterSockets, readSocketTableShared, type ReadOptions, type SocketTable } from './socketTable';
 import { endpointKey, processAlive, processStartTime, readSsCounts, readTreeSockets, type SsCounts } from './programSockets';
 import { formatEndpoint, type OsSocket } from './types';
+import { isLoopback } from '../sessions/loopback';
 
 export interface ProgramSummary {
   /** Distinct TCP connections seen (accepted or made), by their endpoint pair. */
@@ -57,7 +58,6 @@ const isConn = (s: OsSocket) => s.protocol === 'tcp' && s.state !== 'LISTEN' && 
 const peerFinStates = new Set(['CLOSE-WAIT', 'LAST-ACK', 'CLOSING', 'TIME-WAIT']);
 const ourFinStates = new Set(['FIN-WAIT-2', 'LAST-ACK', 'CLOSING', 'TIME-WAIT']);
 const linux = () => process.platform === 'linux';
-const isLoopback = (a: string) => /^127\./.test(a) || a === '::1' || /^::ffff:127\./.test(a);
 
 export class ProgramWatch extends Disposable {
   private readonly _onDidChange = this.own(new Emitter<void>());

@@ -8,9 +8,9 @@ export function connectableHost(address: string): string {
   return address.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/, '$1');
 }
 
-export function isLoopback(address: string): boolean {
-  return /^127\./.test(address) || address === '::1' || address === 'localhost' || /^::ffff:127\./.test(address);
-}
+import { isLoopback } from '../sessions/loopback';
+
+export { isLoopback };
 
 /** Arguments for `socketLab.capture.start` that capture one port (loopback traffic needs the loopback interface). */
 export function captureArgs(

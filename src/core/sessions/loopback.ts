@@ -1,5 +1,5 @@
 // Whether an address stays on this machine (127.0.0.0/8, ::1, localhost).
 export function isLoopback(host: string): boolean {
   const h = host.trim().toLowerCase().replace(/^\[|\]$/g, '');
-  return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h) || h === '::ffff:127.0.0.1';
+  return h === 'localhost' || h === '::1' || /^(?:::ffff:)?127\.\d+\.\d+\.\d+$/.test(h);
 }

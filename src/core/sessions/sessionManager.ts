@@ -78,7 +78,7 @@ function shown(v: unknown): string {
 export function checkPort(port: unknown, allowZero = true): number {
   const n = typeof port === 'string' && /^\s*\d+\s*$/.test(port) ? Number(port) : port;
   if (typeof n !== 'number' || !Number.isInteger(n) || n < (allowZero ? 0 : 1) || n > 65535) {
-    throw new SocketLabError('EBADPORT', { value: shown(port) });
+    throw new SocketLabError('EBADPORT', { value: shown(port) }, n === 0 ? 'EBADPORT_ZERO' : 'EBADPORT');
   }
   return n;
 }

@@ -50,6 +50,7 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : typ
 function validateHostPort(allowZero: boolean) {
   return (v: string): string | undefined => {
     if (!v.trim()) return vscode.l10n.t('Type a port (8000) or host:port (127.0.0.1:8000).');
+    if (/:\s*$/.test(v)) return vscode.l10n.t('Type the port after the colon (127.0.0.1:8000).');
     try {
       parseHostPort(v, allowZero);
       return undefined;
