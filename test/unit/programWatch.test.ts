@@ -24,6 +24,17 @@ describe('running a program and watching its sockets', function () {
     if (process.platform !== 'linux') this.skip();
   });
 
+  it('a program ended by a signal keeps the signal in its summary (the exit code is null then)', () => {
+    const watch = new ProgramWatch({ label: 'killed.py' });
+    try {
+      watch.markExited(null, 'SIGKILL');
+      assert.equal(watch.state, 'exited');
+      assert.equal(watch.summary().exitSignal, 'SIGKILL');
+    } finally {
+      watch.dispose();
+    }
+  });
+
   it('builds argument arrays, never shell strings', () => {
     assert.deepEqual(programCommand('/tmp/a b.py', 'python', { python: '/usr/bin/python3' }), { command: '/usr/bin/python3', args: ['-u', '/tmp/a b.py'] });
     assert.deepEqual(programCommand('x.js', 'javascript'), { command: 'node', args: ['x.js'] });

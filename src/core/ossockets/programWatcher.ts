@@ -21,6 +21,8 @@ export interface ProgramSummary {
   /** Socket errors recognised in the program's output. */
   errors: OutputErrorCode[];
   exitCode?: number | null;
+  /** The signal that ended it (SIGKILL …), when one did. */
+  exitSignal?: string;
 }
 
 export type ProgramState = 'running' | 'exited';
@@ -75,6 +77,7 @@ export class ProgramWatch extends Disposable {
   private readonly listenPorts = new Set<number>();
   private readonly errors = new Set<OutputErrorCode>();
   private exitCode: number | null | undefined;
+  private exitSignal: string | undefined;
   private timer: ReturnType<typeof setInterval> | undefined;
   private polling = false;
   private readonly read: ((opts: ReadOptions) => Promise<SocketTable>) | undefined;
@@ -243,17 +246,19 @@ export class ProgramWatch extends Disposable {
   }
 
   /** The program ended: its sockets leave, the summary stays (one more read catches counters of closing sockets). */
-  markExited(exitCode?: number | null): void {
+  markExited(exitCode?: number | null, signal?: string | null): void {
     if (this._state === 'exited') {
       // the exit code may arrive after the process was seen gone
-      if (exitCode !== undefined && this.exitCode === undefined) {
-        this.exitCode = exitCode;
+      if ((exitCode !== undefined && this.exitCode === undefined) || (signal && !this.exitSignal)) {
+        this.exitCode ??= exitCode;
+        this.exitSignal ??= signal ?? undefined;
         this._onDidChange.fire();
       }
       return;
     }
     this._state = 'exited';
     this.exitCode = exitCode;
+    this.exitSignal = signal ?? undefined;
     clearInterval(this.timer);
     this._sockets = [];
     this._onDidChange.fire();
@@ -282,6 +287,7 @@ export class ProgramWatch extends Disposable {
       bytesLowerBound: this.missedSome || partial,
       errors: [...this.errors],
       exitCode: this.exitCode,
+      exitSignal: this.exitSignal,
     };
   }
 

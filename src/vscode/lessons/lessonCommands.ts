@@ -192,7 +192,7 @@ export class LessonController implements vscode.Disposable {
     if (this.programs && proc.pid !== undefined) {
       const watch = this.programs.add(new ProgramWatch({ label: name }));
       watch.attach(proc.pid);
-      proc.onDidExit((e) => watch.markExited(e.code));
+      proc.onDidExit((e) => watch.markExited(e.code, e.signal));
     }
     if (side === 'client') {
       proc.onDidExit((e) => {

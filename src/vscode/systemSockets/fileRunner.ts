@@ -137,7 +137,7 @@ export class FileRunner implements vscode.Disposable {
     program.onDidStart((pid) => (watch.displayPid = pid));
     program.onDidRecognizeError((m) => this.onError(m, watch, doc));
     program.onDidExit((e) => {
-      watch.markExited(e.code);
+      watch.markExited(e.code, e.signal);
       if (e.error) {
         pty.write(`\r\n${e.error}\r\n`);
         void vscode.window.showErrorMessage(vscode.l10n.t('Could not start {0}: {1}', cmd.command, e.error));

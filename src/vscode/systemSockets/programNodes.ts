@@ -34,6 +34,9 @@ export function programRoots(programs: ProgramWatchManager | undefined, filter?:
   return (filter ? all.filter((w) => filter(w.sockets).length > 0) : all).map(programNode);
 }
 
+/** A socket's identity in the tree (VS Code refuses two rows with one id). */
+const socketKey = (s: OsSocket) => `${s.protocol}:${formatEndpoint(s.localAddress, s.localPort)}:${formatEndpoint(s.remoteAddress, s.remotePort)}:${s.inode}`;
+
 export function programChildren(node: ProgramNode, filter?: ProgramSocketFilter): ProgramNode[] {
   if (node.kind !== 'program') return [];
   const w = node.watch;
@@ -41,7 +44,9 @@ export function programChildren(node: ProgramNode, filter?: ProgramSocketFilter)
   if (w.state === 'running') {
     const sockets = filter ? filter(w.sockets) : w.sockets;
     if (sockets.length === 0) return [summary('info', vscode.l10n.t('No sockets yet'))];
-    return sockets.map((socket) => ({ kind: 'program-socket', watch: w, socket }));
+    // one row per socket: a socket shared by a program and its child (fork) is read from both
+    const seen = new Set<string>();
+    return sockets.filter((x) => !seen.has(socketKey(x)) && !!seen.add(socketKey(x))).map((socket) => ({ kind: 'program-socket', watch: w, socket }));
   }
   return programSummaryLines(w.summary()).map(([icon, text]) => summary(icon, text));
 }
@@ -58,6 +63,7 @@ export function programSummaryLines(s: ProgramSummary): [string, string][] {
   if (s.listenPorts.length) out.push(['radio-tower', vscode.l10n.t('listened on port {0}', s.listenPorts.join(', '))]);
   if (s.errors.length) out.push(['error', vscode.l10n.t('errors: {0}', s.errors.join(', '))]);
   if (s.exitCode !== undefined && s.exitCode !== null) out.push(['debug-stop', vscode.l10n.t('exit code {0}', s.exitCode)]);
+  else if (s.exitSignal) out.push(['debug-stop', vscode.l10n.t('ended by {0}', s.exitSignal)]);
   return out;
 }
 
@@ -93,7 +99,7 @@ export function programTreeItem(node: ProgramNode): vscode.TreeItem {
   if (node.kind === 'program-socket') {
     const item = socketItem(node.socket);
     const s = node.socket;
-    item.id = `${programId(w)}:${s.protocol}:${formatEndpoint(s.localAddress, s.localPort)}:${formatEndpoint(s.remoteAddress, s.remotePort)}:${s.inode}`;
+    item.id = `${programId(w)}:${socketKey(s)}`;
     return item;
   }
   const item = new vscode.TreeItem(node.text);
