@@ -45,7 +45,7 @@ class SessionPanel implements vscode.Disposable {
     this.focusInput = !preserveFocus;
     this.model = new SessionPanelModel(session, lang, encodingOf, roleText);
     const root = vscode.Uri.joinPath(extensionUri, 'dist', 'webview');
-    this.panel = vscode.window.createWebviewPanel(sessionPanelViewType, vscode.l10n.t('Session {0}', session.label), { viewColumn: column, preserveFocus }, {
+    this.panel = vscode.window.createWebviewPanel(sessionPanelViewType, panelTitle(session), { viewColumn: column, preserveFocus }, {
       enableScripts: true,
       retainContextWhenHidden: false,
       localResourceRoots: [root],
@@ -60,6 +60,10 @@ class SessionPanel implements vscode.Disposable {
       this.panel.webview.onDidReceiveMessage((m) => void rpc.receive(m)),
       this.model.onDidEvent((e) => rpc.event(e)) as vscode.Disposable,
       this.panel.onDidDispose(() => this.dispose()),
+      // a UDP socket binds on its first send, a client learns its local port on connect: the tab follows
+      session.onDidChange((k) => {
+        if (k === 'state' && this.panel.title !== panelTitle(session)) this.panel.title = panelTitle(session);
+      }),
       { dispose: () => rpc.dispose() },
       this.model,
     );
@@ -227,6 +231,11 @@ function autoOpenSetting(): AutoOpenSetting {
   const v = cfg.get<string>('autoOpen', 'on');
   if (cfg.inspect<boolean>('openOnData')?.globalValue === false || cfg.inspect<boolean>('openOnData')?.workspaceValue === false) return 'off';
   return v === 'background' || v === 'off' ? v : 'on';
+}
+
+/** The tab's title: the session's label, and for a client the local port (two clients of one server differ). */
+function panelTitle(s: Session): string {
+  return s.kind === 'tcp-client' && s.localPort !== undefined ? vscode.l10n.t('Session {0} from port {1}', s.label, s.localPort) : vscode.l10n.t('Session {0}', s.label);
 }
 
 function sessionIdFrom(arg: unknown): string | undefined {

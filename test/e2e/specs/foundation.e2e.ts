@@ -88,6 +88,11 @@ describe('foundation (Restricted Mode)', function () {
     const welcome = viewPane(vsc.page, 'Connections').locator('.welcome-view-content');
     await welcome.waitFor({ state: 'visible', timeout: 30_000 });
     assert.match(await welcome.innerText(), /No sockets yet/);
+    // the Captures view offers what works here (opening a file), not a Start Capture button that only refuses
+    const captures = viewPane(vsc.page, 'Captures').locator('.welcome-view-content');
+    await captures.waitFor({ state: 'visible', timeout: 30_000 });
+    assert.match(await captures.innerText(), /needs a trusted workspace/);
+    assert.deepEqual((await captures.locator('.monaco-button').allInnerTexts()).map((t) => t.trim()), ['Open Capture File']);
     await runCommand(vsc.page, 'Socket Lab: About');
     await waitForNotification(vsc.page, /sockets you can see/);
   });
