@@ -227,6 +227,8 @@ describe('session panel', function () {
         const last = trs[trs.length - 1]?.getBoundingClientRect();
         return {
           width: vw,
+          height: vh,
+          conversation: document.querySelector('.conv-list')!.getBoundingClientRect().height,
           layout: (document.querySelector('.session-app') as HTMLElement).dataset.layout,
           bytesPerRow: rows[0]?.querySelectorAll('.hb').length ?? 0,
           rows: rows.length,
@@ -258,6 +260,8 @@ describe('session panel', function () {
         throw e;
       });
       assert.ok(m.bytesPerRow >= 4, `${name}: ${JSON.stringify(m)}`);
+      // the conversation is what a learner reads: at least a quarter of the panel's height, whatever the width
+      assert.ok(m.conversation >= m.height / 4, `${name}: the conversation is ${Math.round(m.conversation)} of ${m.height} px`);
       for (const cls of ['conv-encoding', 'send-encoding']) {
         const d = await dropdown(frame, cls);
         assert.ok(d.options >= 7 && d.inside === d.options, `${name}: ${cls} shows ${d.inside} of ${d.options} options`);
@@ -286,7 +290,7 @@ describe('session panel', function () {
         for (const width of [900, 1400]) {
           await page.setViewportSize({ width, height: 900 });
           const m = await check(`${width}-${beside ? 'beside' : 'alone'}-${short}`);
-          seen.push(`${width} ${beside ? 'beside' : 'alone'}: ${m.layout}, ${m.bytesPerRow} bytes per row`);
+          seen.push(`${width} ${beside ? 'beside' : 'alone'}: ${m.layout}, ${m.bytesPerRow} bytes per row, conversation ${Math.round(m.conversation)}/${m.height} px`);
         }
       }
     }

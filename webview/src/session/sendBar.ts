@@ -141,7 +141,9 @@ export class SendBar {
     const row2 = h('div', 'send-row');
     row2.append(this.dest, this.input, this.sendBtn, this.fileBtn);
     const row3 = h('div', 'send-row');
-    row3.append(h('span', 'send-label', t('Repeat every')), this.interval, h('span', 'send-label', t('ms,')), this.count, h('span', 'send-label', t('times')), this.repeatBtn, this.stopBtn, this.status);
+    const repeat = h('span', 'send-repeat');
+    repeat.append(h('span', 'send-label', t('Repeat every')), this.interval, h('span', 'send-label', t('ms,')), this.count, h('span', 'send-label', t('times')), this.repeatBtn, this.stopBtn);
+    row3.append(repeat, this.status);
     this.element.append(row1, row2, this.error, row3);
     parent.append(this.element);
   }

@@ -191,7 +191,7 @@ function buildLayout(root: HTMLElement, init: InitInfo, state: PanelState, save:
   const hexPane = h('section', 'pane hex-pane');
   hexPane.slot = 'end';
   hexPane.setAttribute('aria-label', t('Hex viewer'));
-  const hexBar = h('div', 'toolbar');
+  const hexBar = h('div', 'toolbar hex-bar');
   const bpr = singleSelect(
     [{ value: 'auto', label: t('Fit to width') }, ...[8, 16, 32].map((n) => ({ value: String(n), label: t('{0} bytes per row', n) }))],
     String(state.bytesPerRow),
@@ -330,7 +330,11 @@ function buildLayout(root: HTMLElement, init: InitInfo, state: PanelState, save:
   const applyLayout = () => {
     const side = state.layout === 'side' || (state.layout === 'auto' && app.clientWidth >= SIDE_BY_SIDE_MIN_PX);
     const want = side ? 'vertical' : 'horizontal';
-    if (split.getAttribute('split') !== want) split.setAttribute('split', want);
+    if (split.getAttribute('split') !== want) {
+      split.setAttribute('split', want);
+      // stacked, the conversation (what a learner reads first) gets most of the height
+      (split as HTMLElement & { handlePosition: string }).handlePosition = side ? '40%' : '62%';
+    }
     app.dataset.layout = side ? 'side' : 'stacked';
   };
   new ResizeObserver(applyLayout).observe(app);
