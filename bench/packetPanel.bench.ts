@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import type { PacketRecord } from '../src/shared/packet';
 import { DissectContext, dissect } from '../src/core/decode/dissect';
 import { ReplayLog } from '../src/core/decode/replayLog';
-import { arraySource, PacketListModel } from '../src/core/packets/packetListModel';
+import { arraySource, PacketListModel } from '../src/core/panels/packetListModel';
 import { readCaptureFile } from '../src/core/pcap/pcapReader';
 
 const base = readCaptureFile(new Uint8Array(fs.readFileSync(path.join(__dirname, '..', 'test', 'fixtures', 'packetPanel', 'loopbackTcp.pcapng')))).packets;

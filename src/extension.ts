@@ -3,8 +3,8 @@
 import * as vscode from 'vscode';
 import { registerAboutCommand } from './vscode/commands';
 import { createCaptureManager, registerCaptures } from './vscode/captures/captureCommands';
-import { registerPacketPanel } from './vscode/packetPanel';
-import { registerCaptureEditor } from './vscode/captureEditor';
+import { registerPacketPanel } from './vscode/panels/packetPanel';
+import { registerCaptureEditor } from './vscode/panels/captureEditor';
 import { registerTerminalLauncher } from './vscode/terminalLauncher';
 import { ProgramWatchManager } from './core/ossockets/programWatcher';
 import { registerSocketEditor } from './vscode/editor/registerEditor';
@@ -13,7 +13,7 @@ import { registerSystemSocketsView } from './vscode/systemSockets/systemSocketsV
 import { registerLessons } from './vscode/lessons/lessonCommands';
 import { SessionManager } from './core/sessions/sessionManager';
 import { registerConnections, retentionFromSettings, transcriptBytesFromSettings } from './vscode/connections/registerConnections';
-import { registerSessionPanel } from './vscode/sessionPanel';
+import { registerSessionPanel } from './vscode/panels/sessionPanel';
 import { registerSocketLabTasks } from './vscode/socketLabTasks';
 
 export function activate(context: vscode.ExtensionContext): void {

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { LinkType } from '../../src/shared/packet';
 import { type DissectedPacket, type Field, DissectContext, allFields, conversationOf, dissect, findField } from '../../src/core/decode/dissect';
-import { arraySource, PacketListModel } from '../../src/core/packets/packetListModel';
+import { arraySource, PacketListModel } from '../../src/core/panels/packetListModel';
 import { TCP, arp, ascii, cat, dnsName, dnsQuery, eth, icmpEcho, ip4, ip6, ipv4, ipv6, nullHdr, record, sll, sll2, tcp, tcpOpt, u16, u32, udp, vlan } from './decodeFrames';
 
 const value = (p: DissectedPacket, id: string) => findField(p, id)?.value;

@@ -1,6 +1,6 @@
 // Child process of filePacketListModel.test.ts: open a big file, time first rows, the first pass and a filter.
 import * as assert from 'node:assert/strict';
-import { FilePacketListModel } from '../../src/core/packets/filePacketListModel';
+import { FilePacketListModel } from '../../src/core/panels/filePacketListModel';
 
 async function main(file: string): Promise<void> {
   const t0 = Date.now();

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import * as esbuild from 'esbuild';
 import { chromium } from 'playwright-core';
 import type * as vscode from 'vscode';
-import { messageHtml, webviewHtml } from '../../src/vscode/panel/webviewHtml';
+import { messageHtml, webviewHtml } from '../../src/vscode/panels/webviewHtml';
 import { filesUnder, repoRoot } from './helpers';
 
 // page.evaluate bodies run in Chromium; the unit tsconfig has no DOM types, so declare the little they use

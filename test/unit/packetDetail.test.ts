@@ -4,7 +4,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DissectContext, dissect } from '../../src/core/decode/dissect';
-import { arraySource, PacketListModel, tcpFacts, toWireField, type PacketSource } from '../../src/core/packets/packetListModel';
+import { arraySource, PacketListModel, tcpFacts, toWireField, type PacketSource } from '../../src/core/panels/packetListModel';
 import { readCaptureFile } from '../../src/core/pcap/pcapReader';
 import type { PacketRecord } from '../../src/shared/packet';
 import { arp, ascii, cat, dnsQuery, eth, icmpEcho, ipv4, ipv6, record, TCP, tcp, tcpOpt, u16, u32, udp } from './decodeFrames';

@@ -4,7 +4,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { PacketRecord } from '../../src/shared/packet';
-import { arraySource, FilterCancelledError, FilterError, PacketListModel, type PacketSource } from '../../src/core/packets/packetListModel';
+import { arraySource, FilterCancelledError, FilterError, PacketListModel, type PacketSource } from '../../src/core/panels/packetListModel';
 import { readCaptureFile } from '../../src/core/pcap/pcapReader';
 import { hexToBytes, isPacketDetail, isRowsPage } from '../../src/shared/packetPanelProtocol';
 import { repoRoot } from './helpers';

@@ -16,7 +16,7 @@ describe('session panel: localized webview strings', () => {
     const files = [...filesUnder('webview/src/session', ['.ts']), path.join(repoRoot, 'webview/src/strings.ts')];
     const used = new Set(files.flatMap((f) => webviewKeys(fs.readFileSync(f, 'utf8'))));
     assert.ok(used.size > 50, `only ${used.size} strings found`);
-    const table = new Set(l10nKeysInSource(fs.readFileSync(path.join(repoRoot, 'src/vscode/panel/panelStrings.ts'), 'utf8')));
-    assert.deepEqual([...used].filter((k) => !table.has(k)).sort(), [], 'add these to src/vscode/panel/panelStrings.ts (and l10n/bundle.l10n.zh-cn.json)');
+    const table = new Set(l10nKeysInSource(fs.readFileSync(path.join(repoRoot, 'src/vscode/panels/panelStrings.ts'), 'utf8')));
+    assert.deepEqual([...used].filter((k) => !table.has(k)).sort(), [], 'add these to src/vscode/panels/panelStrings.ts (and l10n/bundle.l10n.zh-cn.json)');
   });
 });

@@ -13,7 +13,7 @@ import { sessionPickItem } from '../connections/connectionsTreeProvider';
 import type { SessionManager } from '../../core/sessions/sessionManager';
 import { readSocketTableShared } from '../../core/ossockets/socketTable';
 import { requireTrust } from '../trust';
-import type { PacketPanelManager } from '../packetPanel';
+import type { PacketPanelManager } from '../panels/packetPanel';
 import { CapturesProvider, stateLabel } from './capturesView';
 
 

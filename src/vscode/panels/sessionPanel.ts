@@ -2,17 +2,17 @@
 // tree, by `socketLab.session.openPanel {sessionId?}`, and (setting) when a session first receives data.
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
-import { shouldAutoOpen, type AutoOpenSetting } from '../core/sessions/autoOpen';
-import type { SessionManager } from '../core/sessions/sessionManager';
-import type { Session } from '../core/sessions/session';
-import { errorLanguageFor } from '../core/errors';
-import { createPanelHost, type InitInfo, type PanelRequest, type SendResult } from '../shared/panelProtocol';
-import type { RpcEnvelope } from '../shared/rpc';
-import { registerCommand } from './commands';
-import { roleText, sessionPickItem } from './connections/connectionsTreeProvider';
-import { panelEncodings, SessionPanelModel, toInputError, transcriptInfo } from '../core/panels/sessionPanelModel';
-import { panelStrings } from './panel/panelStrings';
-import { webviewHtml } from './panel/webviewHtml';
+import { shouldAutoOpen, type AutoOpenSetting } from '../../core/sessions/autoOpen';
+import type { SessionManager } from '../../core/sessions/sessionManager';
+import type { Session } from '../../core/sessions/session';
+import { errorLanguageFor } from '../../core/errors';
+import { createPanelHost, type InitInfo, type PanelRequest, type SendResult } from '../../shared/panelProtocol';
+import type { RpcEnvelope } from '../../shared/rpc';
+import { registerCommand } from '../commands';
+import { roleText, sessionPickItem } from '../connections/connectionsTreeProvider';
+import { panelEncodings, SessionPanelModel, toInputError, transcriptInfo } from '../../core/panels/sessionPanelModel';
+import { panelStrings } from './panelStrings';
+import { webviewHtml } from './webviewHtml';
 
 export const sessionPanelViewType = 'socketLab.session';
 /** Panels opened automatically stop here, so a server with many clients does not bury the editor. */

@@ -2,11 +2,11 @@
 // Reading a file runs nothing and captures nothing, so it works in Restricted Mode too.
 import { spawn } from 'node:child_process';
 import * as vscode from 'vscode';
-import { findExecutable } from '../core/pathLookup';
-import { registerCommand } from './commands';
+import { findExecutable } from '../../core/pathLookup';
+import { registerCommand } from '../commands';
 import { openCaptureFile, type PacketPanelManager } from './packetPanel';
-import { requireTrust } from './trust';
-import { messageHtml } from './panel/webviewHtml';
+import { requireTrust } from '../trust';
+import { messageHtml } from './webviewHtml';
 
 export const captureEditorViewType = 'socketLab.captureFile';
 /** Context key: a `wireshark` executable is on PATH (the editor title shows "Open in Wireshark" only then). */

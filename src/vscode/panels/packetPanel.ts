@@ -3,20 +3,20 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { webviewHtml } from './panel/webviewHtml';
-import { Rpc, type RpcEnvelope } from '../shared/rpc';
+import { webviewHtml } from './webviewHtml';
+import { Rpc, type RpcEnvelope } from '../../shared/rpc';
 import {
   isPacketPanelRequest, PACKET_STRING_KEYS,
   type CaptureState, type ExportFormat, type PacketPanelAnswers, type PacketPanelEvent, type PacketPanelRequest,
   type PacketStringKey, type PanelStatus,
-} from '../shared/packetPanelProtocol';
-import { FilterCancelledError, FilterError, PacketListModel } from '../core/packets/packetListModel';
-import { FilePacketListModel } from '../core/packets/filePacketListModel';
-import { IndexCancelledError } from '../core/pcap/captureFileIndex';
-import { encodeCaptureFile } from '../core/capture/captureExport';
-import { productName, version } from '../core/about';
-import type { Capture, CaptureManager } from '../core/capture/captureManager';
-import { registerCommand } from './commands';
+} from '../../shared/packetPanelProtocol';
+import { FilterCancelledError, FilterError, PacketListModel } from '../../core/panels/packetListModel';
+import { FilePacketListModel } from '../../core/panels/filePacketListModel';
+import { IndexCancelledError } from '../../core/pcap/captureFileIndex';
+import { encodeCaptureFile } from '../../core/capture/captureExport';
+import { productName, version } from '../../core/about';
+import type { Capture, CaptureManager } from '../../core/capture/captureManager';
+import { registerCommand } from '../commands';
 
 /** Where the panel reports messages it dropped (the extension's log channel, if there is one). */
 export interface PanelLog {
