@@ -739,6 +739,14 @@ export async function terminalText(page: Page): Promise<string> {
  * VS Code forgets a row's click command when the tree refreshes that row, so a click that lands while the row is
  * being refreshed does nothing (a user clicks again): up to three clicks, five seconds apart.
  */
+/**
+ * Waits until the panel of the session labelled `label`, opened by Connect / Open UDP Socket, is fully there (its send
+ * bar attached: the moment it takes the keyboard), as a user waits to see the panel before doing anything else.
+ */
+export async function panelOpened(page: Page, label: string): Promise<Frame> {
+  return findFrame(page, `body[data-view="session"][data-controls="attached"]:has(.session-label:text-is(${JSON.stringify(label)}))`);
+}
+
 export async function openFromTree(page: Page, row: Locator, selector: string): Promise<Frame> {
   await row.waitFor({ timeout: 20_000 });
   for (let attempt = 1; ; attempt++) {

@@ -12,6 +12,7 @@ import {
   findFrame,
   installedExtensionDir,
   openSocketLabView,
+  panelOpened,
   pickQuickItem,
   runCommand,
   screenshot,
@@ -205,6 +206,7 @@ describe('capture', function () {
     );
     await runCommand(page, 'Socket Lab: Connect TCP Client');
     await answerInputBox(page, `127.0.0.1:${p}`);
+    await panelOpened(page, `127.0.0.1:${p}`);
     // Server, its accepted connection and the client: three rows once connected.
     await page.waitForFunction(
       () => [...document.querySelectorAll('.pane')].find((pane) => /Connections/.test(pane.querySelector('.pane-header')?.textContent ?? ''))?.querySelectorAll('.monaco-list-row').length === 3,

@@ -3,7 +3,7 @@
 import * as assert from 'node:assert/strict';
 import * as net from 'node:net';
 import type { Frame } from 'playwright-core';
-import { answerInputBox, contextMenu, openFromTree, openSocketLabView, runCommand, treeRow, useVsCode, waitFor, waitForQuickInput } from '../harness';
+import { answerInputBox, panelOpened, contextMenu, openFromTree, openSocketLabView, runCommand, treeRow, useVsCode, waitFor, waitForQuickInput } from '../harness';
 
 describe('one encoding per session (issue 13 item 10)', function () {
   const vsc = useVsCode({ trusted: true });
@@ -30,6 +30,7 @@ describe('one encoding per session (issue 13 item 10)', function () {
     await openSocketLabView(page);
     await runCommand(page, 'Socket Lab: Connect TCP Client');
     await answerInputBox(page, `127.0.0.1:${port}`);
+    await panelOpened(page, `127.0.0.1:${port}`);
     const row = treeRow(page, new RegExp(`127\\.0\\.0\\.1:${port}\\s*open`));
     const frame = await openFromTree(page, row, 'body[data-view="session"][data-ready="true"] .send-input');
     await frame.locator('.send-encoding').click();

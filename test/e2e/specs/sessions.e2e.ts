@@ -2,7 +2,7 @@
 // from the tree's context menu, read the byte counts in the tree; a refused connection shows its sentence.
 import * as assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
-import { answerInputBox, contextMenu, openSocketLabView, pickQuickItem, runCommand, treeRow, treeRows, useVsCode, waitForNotification } from '../harness';
+import { answerInputBox, panelOpened, contextMenu, openSocketLabView, pickQuickItem, runCommand, treeRow, treeRows, useVsCode, waitForNotification } from '../harness';
 
 /** Waits until a Connections row matching `re` is shown (the tree refreshes a few times per second). */
 async function rowMatching(page: Page, re: RegExp, timeout = 15_000): Promise<string> {
@@ -39,6 +39,7 @@ describe('sessions', function () {
     await runCommand(page, 'Socket Lab: Connect TCP Client');
     await inputValueIs(page, '');
     await answerInputBox(page, `127.0.0.1:${port}`);
+    await panelOpened(page, `127.0.0.1:${port}`);
     const client = new RegExp(`127\\.0\\.0\\.1:${port}\\s*open`);
     await rowMatching(page, client);
     // the server lists the connection it accepted as its child

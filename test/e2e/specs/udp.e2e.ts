@@ -4,7 +4,7 @@ import * as assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { until } from '../../support';
 import { pythonEcho } from '../peers';
-import { answerInputBox, openFromTree, openSocketLabView, pickQuickItem, runCommand, screenshot, treeRow, useVsCode } from '../harness';
+import { answerInputBox, panelOpened, openFromTree, openSocketLabView, pickQuickItem, runCommand, screenshot, treeRow, useVsCode } from '../harness';
 
 /** This spec's bounded wait. */
 const wait = (what: string, ok: () => boolean | Promise<boolean>) => until(ok, what, 20_000, 200);
@@ -21,6 +21,7 @@ describe('UDP from the UI (issue 13 item 1)', function () {
     await runCommand(page, 'Socket Lab: Open UDP Socket');
     await pickQuickItem(page, 'Unbound');
     await answerInputBox(page, destination, /default destination/);
+    await panelOpened(page, destination ? `→ ${destination}` : 'udp (unbound)');
   }
 
   it('opens with a default destination; Send Text from the palette reaches Python, and the answer shows', async () => {

@@ -170,7 +170,7 @@ export class SendBar {
     const field = nowhere ? this.dest : this.input;
     // a text field just attached renders its inner <input> a moment later; focusing before that does nothing
     const rendered = (field as HTMLElement & { updateComplete?: Promise<unknown> }).updateComplete ?? Promise.resolve();
-    void rendered.then(() => field.focus());
+    void rendered.then(() => document.hasFocus() && field.focus());
   }
 
   private targets?: UdpTargets;
