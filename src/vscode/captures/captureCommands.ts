@@ -150,134 +150,156 @@ export function registerCaptures(context: vscode.ExtensionContext, manager: Capt
   const provider = new CapturesProvider(manager);
   context.subscriptions.push(provider, vscode.window.createTreeView('socketLab.captures', { treeDataProvider: provider }));
 
-  const openPanel = (c: Capture) => panels.showCapture(c);
+  const commands = new CaptureCommands(manager, panels, sessions, log);
+  registerCommand(context, 'socketLab.capture.start', (arg?: unknown) => commands.start(argObject(arg)));
+  registerCommand(context, 'socketLab.capture.stop', (arg?: unknown) => commands.stop(argObject(arg)));
+  registerCommand(context, 'socketLab.capture.remove', (arg?: unknown) => commands.remove(argObject(arg)));
+  registerCommand(context, 'socketLab.capture.save', (arg?: unknown) => commands.save(argObject(arg)));
+  registerCommand(context, 'socketLab.session.capture', (arg?: unknown) => commands.captureSession(argObject(arg)));
+}
 
-  const startCapture = async (opts: Parameters<CaptureManager['start']>[0], open: boolean) => {
+type Args = ReturnType<typeof argObject>;
+
+/** What each capture command does, given its argument object. */
+class CaptureCommands {
+  constructor(
+    private readonly manager: CaptureManager,
+    private readonly panels: PacketPanelManager,
+    private readonly sessions: SessionManager,
+    private readonly log: vscode.LogOutputChannel,
+  ) {}
+
+  private async startCapture(opts: Parameters<CaptureManager['start']>[0], open: boolean): Promise<{ captureId: string } | undefined> {
     try {
-      const c = await manager.start({ ...opts, bufferSize: opts.bufferSize ?? config().bufferSize });
-      log.info(`capture ${c.id} started on ${c.interface} with ${c.engine}${c.filter ? ` (${c.filter})` : ''}`);
+      const c = await this.manager.start({ ...opts, bufferSize: opts.bufferSize ?? config().bufferSize });
+      this.log.info(`capture ${c.id} started on ${c.interface} with ${c.engine}${c.filter ? ` (${c.filter})` : ''}`);
       markDone('capture');
-      if (open) openPanel(c);
+      if (open) this.panels.showCapture(c);
       return { captureId: c.id };
     } catch (e) {
-      log.warn(`capture failed: ${e instanceof Error ? e.message : String(e)}`);
+      this.log.warn(`capture failed: ${e instanceof Error ? e.message : String(e)}`);
       void vscode.window.showErrorMessage(captureErrorMessage(e));
       return undefined;
     }
-  };
+  }
 
-  registerCommand(context, 'socketLab.capture.start', async (arg?: unknown) => {
+  /** `socketLab.capture.start {interface?, filter?, engine?, openPanel?}` or `{host, port, protocol}` (Capture then Connect). */
+  async start(a: Args): Promise<{ captureId: string } | undefined> {
     if (!requireTrust(vscode.l10n.t('Packet capture'))) return undefined;
-    const a = argObject(arg);
-    // { host, port, protocol }: the interface and filter for that address (Capture then Connect)
-    if (typeof a.interface !== 'string' && typeof a.port === 'number') {
-      try {
-        const protocol = a.protocol === 'udp' ? 'udp' : 'tcp';
-        const host = typeof a.host === 'string' ? a.host : '127.0.0.1';
-        const plan = planConnectionCapture({ id: '', kind: protocol === 'udp' ? 'udp' : 'tcp-client', label: `${host}:${a.port}`, localPort: a.port, remoteAddress: host }, await manager.listInterfaces());
-        return await startCapture({ interface: plan.interface, filter: plan.filter, label: plan.label }, a.openPanel !== false);
-      } catch (e) {
-        void vscode.window.showErrorMessage(captureErrorMessage(e));
-        return undefined;
-      }
-    }
+    if (typeof a.interface !== 'string' && typeof a.port === 'number') return this.startForAddress(a, a.port);
     let iface = typeof a.interface === 'string' ? a.interface : undefined;
     let filter = typeof a.filter === 'string' ? a.filter : undefined;
     try {
-      iface ??= await pickInterface(manager);
+      iface ??= await pickInterface(this.manager);
     } catch (e) {
       void vscode.window.showErrorMessage(captureErrorMessage(e));
       return undefined;
     }
     if (!iface) return undefined;
     if (filter === undefined && typeof a.interface !== 'string') {
-      const suggested = await suggestedFilter(sessions);
-      filter = await vscode.window.showInputBox({
-        title: vscode.l10n.t('Capture filter (pcap-filter syntax)'),
-        prompt: suggested
-          ? vscode.l10n.t('Suggested from your sessions, so the editor\'s own traffic stays out; edit it, or clear it to capture everything.')
-          : vscode.l10n.t('Only packets matching this are captured; leave empty for everything.'),
-        placeHolder: 'tcp port 8000',
-        value: suggested,
-        ignoreFocusOut: true,
-        validateInput: (v) => (v.length > CaptureLimits.maxFilterLength ? vscode.l10n.t('At most {0} characters.', CaptureLimits.maxFilterLength) : undefined),
-      });
+      filter = await this.askFilter();
       if (filter === undefined) return undefined;
     }
     const engine = isEngineChoice(a.engine) ? a.engine : undefined;
-    return startCapture({ interface: iface, filter: filter ?? '', engine }, a.openPanel !== false);
-  });
+    return this.startCapture({ interface: iface, filter: filter ?? '', engine }, a.openPanel !== false);
+  }
 
-  registerCommand(context, 'socketLab.capture.stop', async (arg?: unknown) => {
+  /** The interface and filter for one address (the capture runs before the connection opens). */
+  private async startForAddress(a: Args, port: number): Promise<{ captureId: string } | undefined> {
+    try {
+      const protocol = a.protocol === 'udp' ? 'udp' : 'tcp';
+      const host = typeof a.host === 'string' ? a.host : '127.0.0.1';
+      const plan = planConnectionCapture({ id: '', kind: protocol === 'udp' ? 'udp' : 'tcp-client', label: `${host}:${port}`, localPort: port, remoteAddress: host }, await this.manager.listInterfaces());
+      return await this.startCapture({ interface: plan.interface, filter: plan.filter, label: plan.label }, a.openPanel !== false);
+    } catch (e) {
+      void vscode.window.showErrorMessage(captureErrorMessage(e));
+      return undefined;
+    }
+  }
+
+  /** Asks for a capture filter, suggesting one from the sessions' ports; undefined when cancelled. */
+  private async askFilter(): Promise<string | undefined> {
+    const suggested = await suggestedFilter(this.sessions);
+    return vscode.window.showInputBox({
+      title: vscode.l10n.t('Capture filter (pcap-filter syntax)'),
+      prompt: suggested
+        ? vscode.l10n.t('Suggested from your sessions, so the editor\'s own traffic stays out; edit it, or clear it to capture everything.')
+        : vscode.l10n.t('Only packets matching this are captured; leave empty for everything.'),
+      placeHolder: 'tcp port 8000',
+      value: suggested,
+      ignoreFocusOut: true,
+      validateInput: (v) => (v.length > CaptureLimits.maxFilterLength ? vscode.l10n.t('At most {0} characters.', CaptureLimits.maxFilterLength) : undefined),
+    });
+  }
+
+  async stop(a: Args): Promise<void> {
     if (!requireTrust(vscode.l10n.t('Packet capture'))) return;
-    const a = argObject(arg);
-    const id = typeof a.captureId === 'string' ? a.captureId : await pickCapture(manager, vscode.l10n.t('Stop which capture?'), (c) => c.state === 'running' || c.state === 'starting');
-    if (id) await manager.stop(id);
-  });
+    const id = typeof a.captureId === 'string' ? a.captureId : await pickCapture(this.manager, vscode.l10n.t('Stop which capture?'), (c) => c.state === 'running' || c.state === 'starting');
+    if (id) await this.manager.stop(id);
+  }
 
-  registerCommand(context, 'socketLab.capture.remove', async (arg?: unknown) => {
-    const a = argObject(arg);
-    const id = typeof a.captureId === 'string' ? a.captureId : await pickCapture(manager, vscode.l10n.t('Remove which capture?'));
-    if (id) await manager.remove(id);
-  });
+  async remove(a: Args): Promise<void> {
+    const id = typeof a.captureId === 'string' ? a.captureId : await pickCapture(this.manager, vscode.l10n.t('Remove which capture?'));
+    if (id) await this.manager.remove(id);
+  }
 
-  registerCommand(context, 'socketLab.capture.save', async (arg?: unknown) => {
+  /** `socketLab.capture.save {captureId?, path?, format?}`: pcapng or pcap, by the format or the file's extension. */
+  async save(a: Args): Promise<{ path: string; packets: number } | undefined> {
     if (!requireTrust(vscode.l10n.t('Packet capture'))) return undefined;
-    const a = argObject(arg);
-    const id = typeof a.captureId === 'string' ? a.captureId : await pickCapture(manager, vscode.l10n.t('Save which capture?'));
+    const id = typeof a.captureId === 'string' ? a.captureId : await pickCapture(this.manager, vscode.l10n.t('Save which capture?'));
     if (!id) return undefined;
-    const c = manager.get(id);
+    const c = this.manager.get(id);
     if (!c) {
       void vscode.window.showErrorMessage(vscode.l10n.t('Capture {0} does not exist (it may have been cleared).', id));
       return undefined;
     }
-    let target = typeof a.path === 'string' ? a.path : undefined;
-    if (!target) {
-      const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
-      const name = `capture-${c.interface}-${new Date(c.startedAt).toISOString().replace(/[:.]/g, '-')}.pcapng`;
-      const uri = await vscode.window.showSaveDialog({
-        title: vscode.l10n.t('Save capture'),
-        defaultUri: folder ? vscode.Uri.joinPath(folder, name) : undefined,
-        filters: { pcapng: ['pcapng'], pcap: ['pcap'] },
-      });
-      if (!uri) return undefined;
-      target = uri.fsPath;
-    }
+    const target = typeof a.path === 'string' ? a.path : await askSavePath(c);
+    if (!target) return undefined;
     const format: CaptureFileFormat = a.format === 'pcap' || a.format === 'pcapng' ? a.format : /\.pcap$/i.test(target) ? 'pcap' : 'pcapng';
     try {
-      const n = await manager.save(id, target, format);
+      const n = await this.manager.save(id, target, format);
       void vscode.window.showInformationMessage(vscode.l10n.t('Saved {0} packets to {1}.', n, target));
       return { path: target, packets: n };
     } catch (e) {
       void vscode.window.showErrorMessage(vscode.l10n.t('Could not save the capture: {0}', e instanceof Error ? e.message : String(e)));
       return undefined;
     }
-  });
+  }
 
-  registerCommand(context, 'socketLab.session.capture', async (arg?: unknown) => {
+  /** `socketLab.session.capture {sessionId?}`: one session's connection (from the tree the argument is the Session). */
+  async captureSession(a: Args): Promise<{ captureId: string } | undefined> {
     if (!requireTrust(vscode.l10n.t('Packet capture'))) return undefined;
-    const a = argObject(arg);
-    // From the Connections tree's context menu the argument is the tree element, the Session itself.
     let sessionId = typeof a.sessionId === 'string' ? a.sessionId : typeof a.id === 'string' && typeof a.kind === 'string' ? a.id : undefined;
     if (!sessionId) {
-      const candidates = sessions.all().filter((s) => !s.kind.startsWith('unix'));
+      const candidates = this.sessions.all().filter((s) => !s.kind.startsWith('unix'));
       const live = [...candidates.filter((s) => s.isAlive), ...candidates.filter((s) => !s.isAlive)];
       const pick = await vscode.window.showQuickPick(live.map((s) => ({ ...sessionPickItem(s), id: s.id })), { title: vscode.l10n.t('Capture which connection?'), ignoreFocusOut: true });
       sessionId = pick?.id;
     }
     if (!sessionId) return undefined;
-    const session = sessions.get(sessionId);
+    const session = this.sessions.get(sessionId);
     if (!session) {
       void vscode.window.showErrorMessage(vscode.l10n.t('Session {0} no longer exists.', sessionId));
       return undefined;
     }
     try {
-      const plan = planConnectionCapture(session, await manager.listInterfaces());
-      return await startCapture({ interface: plan.interface, filter: plan.filter, label: plan.label, sessionId: session.id, connection: plan.connection }, a.openPanel !== false);
+      const plan = planConnectionCapture(session, await this.manager.listInterfaces());
+      return await this.startCapture({ interface: plan.interface, filter: plan.filter, label: plan.label, sessionId: session.id, connection: plan.connection }, a.openPanel !== false);
     } catch (e) {
       void vscode.window.showErrorMessage(captureErrorMessage(e));
       return undefined;
     }
-  });
+  }
 }
 
+/** Where to save a capture: the save dialog, starting in the workspace with a name from the interface and time. */
+async function askSavePath(c: Capture): Promise<string | undefined> {
+  const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+  const name = `capture-${c.interface}-${new Date(c.startedAt).toISOString().replace(/[:.]/g, '-')}.pcapng`;
+  const uri = await vscode.window.showSaveDialog({
+    title: vscode.l10n.t('Save capture'),
+    defaultUri: folder ? vscode.Uri.joinPath(folder, name) : undefined,
+    filters: { pcapng: ['pcapng'], pcap: ['pcap'] },
+  });
+  return uri?.fsPath;
+}
