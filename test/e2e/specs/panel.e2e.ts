@@ -140,6 +140,29 @@ describe('session panel', function () {
     await page.screenshot({ path: path.join(mediaDir, 'session-panel-light.png') });
   });
 
+  it('the hex pane goes to an offset, refuses one out of range, finds text and copies the match', async () => {
+    const page: Page = vsc.page;
+    await page.setViewportSize({ width: 1400, height: 900 });
+    const frame = await findFrame(page, `body[data-view="session"][data-controls="attached"]:has(.session-label:text-is("127.0.0.1:${peer.port}")) .hex-goto`);
+    const message = () => frame.locator('.hex-message').innerText();
+    const goTo = frame.locator('.hex-goto input');
+    await goTo.fill('0x1');
+    await goTo.press('Enter');
+    await waitFor('go to 0x1', message, (m) => m.startsWith('Offset 1 (0x1)'));
+    await goTo.fill('999');
+    await goTo.press('Enter');
+    await waitFor('out of range', message, (m) => /Offset out of range: the held bytes are 0–9\./.test(m));
+    const find = frame.locator('.hex-find input'); // after the selection (offset 1)
+    await find.fill('llo');
+    await find.press('Enter');
+    await waitFor('found', message, (m) => m === 'Found at offset 2.');
+    assert.equal(await frame.locator('.hex-row .hb.sel').count(), 3, 'the match is selected');
+    await frame.locator('.hex-copy').click();
+    await waitFor('copied', message, (m) => m === 'Copied 3 bytes.');
+    await frame.locator('.hex-find-next').click();
+    await waitFor('no further match', message, (m) => m === 'Not found after offset 3.');
+  });
+
   it('opens a session\'s panel by itself when it first receives data', async () => {
     const page: Page = vsc.page;
     const greeter = net.createServer((c) => {

@@ -2,12 +2,9 @@
 // All data is pulled from the extension host through PanelClient; events only say what changed.
 import './session.css';
 import { PanelClient, type InitInfo, type PanelEvent, type SessionInfo, type TranscriptInfo } from '../../../src/shared/panelProtocol';
-import { button, h, singleSelect, textField, vsc, type SelectLike } from '../dom';
-import { HexView, type BytesPerRow, type HexDataSource, type HexPage } from '../hex/hexView';
-import { InspectorView } from '../hex/inspectorView';
-import { INSPECT_BYTES, inspect } from '../hex/inspector';
-import { formatCopy, type CopyFormat } from '../hex/copyFormats';
-import { parseOffset } from '../hex/hexFormat';
+import { button, h, singleSelect, vsc, type SelectLike } from '../dom';
+import { HexPane } from '../hex/hexPane';
+import type { BytesPerRow, HexDataSource, HexPage } from '../hex/hexView';
 import { setStrings, t } from '../strings';
 import { vscodeApi } from '../vscodeApi';
 import { ConversationView, type TimeMode } from './conversationView';
@@ -188,144 +185,31 @@ function buildLayout(root: HTMLElement, init: InitInfo, state: PanelState, save:
   rerenderOn(time, (v) => (state.timeMode = v as TimeMode));
 
   // ---- hex pane ----
-  const hexPane = h('section', 'pane hex-pane');
-  hexPane.slot = 'end';
-  hexPane.setAttribute('aria-label', t('Hex viewer'));
-  const hexBar = h('div', 'toolbar hex-bar');
-  const bpr = singleSelect(
-    [{ value: 'auto', label: t('Fit to width') }, ...[8, 16, 32].map((n) => ({ value: String(n), label: t('{0} bytes per row', n) }))],
-    String(state.bytesPerRow),
-    t('Bytes per row'),
-  );
-  bpr.classList.add('hex-bpr');
-  const goTo = textField({ class: 'hex-goto', placeholder: t('Go to offset (0x1f or 31)'), 'aria-label': t('Go to offset') });
-  const findMode = singleSelect(
-    [
-      { value: 'hex', label: t('Hex') },
-      { value: 'text', label: t('Text') },
-    ],
-    'text',
-    t('Find as'),
-  );
-  findMode.classList.add('hex-find-mode');
-  const find = textField({ class: 'hex-find', placeholder: t('Find'), 'aria-label': t('Find') });
-  const findNext = button(t('Find next'), { secondary: '', class: 'hex-find-next' });
-  const copyFormat = singleSelect(
-    [
-      { value: 'hex', label: t('Copy as hex') },
-      { value: 'text', label: t('Copy as text') },
-      { value: 'python', label: t("Copy as Python b'…'") },
-      { value: 'c', label: t('Copy as C array') },
-    ],
-    'hex',
-    t('Copy format'),
-  );
-  copyFormat.classList.add('hex-copy-format');
-  const copyBtn = button(t('Copy'), { secondary: '', class: 'hex-copy' });
-  hexBar.append(bpr, goTo, findMode, find, findNext, copyFormat, copyBtn);
-  const hexMsg = h('div', 'hex-message');
-  hexMsg.setAttribute('role', 'status');
-  const hexBody = h('div', 'hex-body');
-  const hex = new HexView(hexBody, {
-    bytesPerRow: state.bytesPerRow === 'auto' ? 16 : state.bytesPerRow,
-    fit: state.bytesPerRow === 'auto',
-    followTail: true,
-    ariaLabel: t('Bytes of the conversation'),
-  });
-  // the hex rows are what the user waits for: pull their first page before building anything else
   const source = new SessionSource(client);
   source.start = init.transcript.startOffset;
   source.end = init.transcript.endOffset;
-  hex.setSource(source);
-  const inspectorBox = h('div', 'inspector-box');
-  inspectorBox.append(h('div', 'inspector-title', t('Data inspector')));
-  const inspector = new InspectorView(inspectorBox, { type: t('Type'), le: t('Little endian'), be: t('Big endian') });
-  const inspectorHint = h('div', 'inspector-hint', t('Click a byte to decode it here.'));
-  inspectorBox.append(inspectorHint);
-  hexPane.append(hexMsg, hexBody);
-
-  bpr.addEventListener('change', () => {
-    state.bytesPerRow = bpr.value === 'auto' ? 'auto' : (Number(bpr.value) as BytesPerRow);
-    hex.setFit(state.bytesPerRow === 'auto');
-    if (state.bytesPerRow !== 'auto') hex.setBytesPerRow(state.bytesPerRow);
-    save();
+  const hexPane = new HexPane({
+    source,
+    bytesPerRow: state.bytesPerRow,
+    bytesPerRowChanged: (v) => {
+      state.bytesPerRow = v;
+      save();
+    },
+    selectionChanged: (sel) => {
+      state.selection = sel;
+      save();
+    },
+    find: (query, mode, from) => client.call({ type: 'find', query, mode, encoding: state.encoding, from }),
+    decodeText: async (offset, length) => (await client.call({ type: 'decode', offset, length, encoding: state.encoding })).parts.map((p) => p.t).join(''),
+    copy: async (text) => void (await client.call({ type: 'copy', text })),
   });
-  goTo.addEventListener('keydown', (e) => {
-    if ((e as KeyboardEvent).key !== 'Enter') return;
-    const o = parseOffset(goTo.value);
-    if (o === undefined || o < source.start || o >= source.end) {
-      goTo.invalid = true;
-      hexMsg.textContent = t('Offset out of range: the held bytes are {0}–{1}.', source.start, Math.max(source.start, source.end - 1));
-      return;
-    }
-    goTo.invalid = false;
-    hexMsg.textContent = '';
-    hex.select(o, o + 1);
-    hex.focus();
-  });
-  const doFind = async () => {
-    if (!find.value) return;
-    const from = hex.selection ? hex.selection.start + 1 : source.start;
-    const r = await client.call({ type: 'find', query: find.value, mode: findMode.value as 'hex' | 'text', encoding: state.encoding, from });
-    find.invalid = !!r.error;
-    if (r.error) hexMsg.textContent = r.error.message;
-    else if (r.found) {
-      hexMsg.textContent = t('Found at offset {0}.', r.found.offset);
-      hex.select(r.found.offset, r.found.offset + r.found.length);
-    } else hexMsg.textContent = t('Not found after offset {0}.', from);
-  };
-  find.addEventListener('keydown', (e) => {
-    if ((e as KeyboardEvent).key === 'Enter') void doFind();
-  });
-  findNext.addEventListener('click', () => void doFind());
-  const doCopy = async (format: CopyFormat) => {
-    const sel = hex.selection;
-    if (!sel) {
-      hexMsg.textContent = t('Select bytes first.');
-      return;
-    }
-    const end = Math.max(sel.end, sel.start + 1);
-    let text: string;
-    if (format === 'text') {
-      const r = await client.call({ type: 'decode', offset: sel.start, length: end - sel.start, encoding: state.encoding });
-      text = r.parts.map((p) => p.t).join('');
-    } else text = formatCopy(await hex.read(sel.start, end - sel.start), format);
-    await client.call({ type: 'copy', text });
-    hexMsg.textContent = t('Copied {0} bytes.', end - sel.start);
-  };
-  copyBtn.addEventListener('click', () => void doCopy(copyFormat.value as CopyFormat));
-  hex.element.addEventListener('keydown', (e) => {
-    if ((e.ctrlKey || e.metaKey) && e.key === 'c') {
-      e.preventDefault();
-      void doCopy('hex');
-    }
-  });
-
+  hexPane.element.slot = 'end';
+  const hex = hexPane.hex;
   hex.onDidClickByte((offset) => conversation.reveal(offset));
-  let inspectSeq = 0;
-  hex.onDidChangeSelection((sel) => {
-    state.selection = { start: sel.start, end: sel.end };
-    save();
-    const my = ++inspectSeq;
-    const len = sel.end - sel.start;
-    hexMsg.textContent = len > 0 ? t('Offset {0} (0x{1}), {2} bytes selected', sel.start, sel.start.toString(16), len) : t('Offset {0} (0x{1})', sel.cursor, sel.cursor.toString(16));
-    const at = len > 0 ? sel.start : sel.cursor;
-    void hex.read(at, Math.max(INSPECT_BYTES, Math.min(len, 4096))).then((bytes) => {
-      if (my !== inspectSeq) return;
-      inspectorHint.hidden = true;
-      inspector.show(
-        inspect(bytes, {
-          selectionLength: len,
-          available: source.end - at,
-          strings: { invalid: (e) => t('not valid {0}', e), announced: (n, have) => (have >= n ? t('{0} bytes announced, all present', n) : t('{0} bytes announced, {1} present', n, have)) },
-        }),
-      );
-    });
-  });
 
   // ---- split + send bar ----
   const split = vsc('vscode-split-layout', { class: 'session-split', 'initial-handle-position': '40%' });
-  split.append(convPane, hexPane);
+  split.append(convPane, hexPane.element);
   // Side by side needs room for a readable conversation and 16 bytes per row; narrower panels stack.
   const applyLayout = () => {
     const side = state.layout === 'side' || (state.layout === 'auto' && app.clientWidth >= SIDE_BY_SIDE_MIN_PX);
@@ -359,8 +243,7 @@ function buildLayout(root: HTMLElement, init: InitInfo, state: PanelState, save:
     if (attached) return;
     attached = true;
     convPane.insertBefore(convBar, conversation.element);
-    hexPane.insertBefore(hexBar, hexMsg);
-    hexPane.append(inspectorBox);
+    hexPane.attachControls();
     app.append(sendHost);
     if (focusWanted) takeKeyboard();
     document.body.dataset.controls = 'attached';
