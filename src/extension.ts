@@ -24,11 +24,11 @@ export function activate(context: vscode.ExtensionContext): void {
   // programs run with socketLab.file.run/debug; the Connections tree (top group) and System Sockets render them
   const programs = new ProgramWatchManager();
   context.subscriptions.push(programs);
-  const sessionCommands = registerConnections(context, sessions, programs);
+  // one webview panel per session (conversation, hex viewer, send bar): tree click, command, first data
+  const sessionPanels = registerSessionPanel(context, sessions);
+  const sessionCommands = registerConnections(context, sessions, sessionPanels, programs);
   // `"type": "socketLab"` tasks start servers and clients in the same manager (visible in Connections)
   registerSocketLabTasks(context, sessions, (host) => sessionCommands.confirmBind(host));
-  // one webview panel per session (conversation, hex viewer, send bar): tree click, command, first data
-  registerSessionPanel(context, sessions);
   registerSystemSocketsView(context, programs);
   registerFileRunner(context, programs, registerSocketEditor(context), sessions);
   // packet capture (helper spawned lazily on the first capture), the packet panel showing a capture's packets, and

@@ -3,7 +3,8 @@ import { CodecError } from '../../src/core/codec/codecError';
 import { decodeText, encodeText, encodings } from '../../src/core/codec/encoding';
 import { parseEscapes } from '../../src/core/codec/escapes';
 import { encodeFrame, FrameDecoder, parseFraming, framingName } from '../../src/core/codec/framing';
-import { formatHex, parseHex } from '../../src/core/codec/hex';
+import { parseHex } from '../../src/core/codec/hex';
+import { formatHex } from '../../src/shared/format';
 import { appendLineEnding, buildPayload } from '../../src/core/codec/payload';
 
 const hex = (b: Uint8Array) => formatHex(b);

@@ -214,7 +214,7 @@ describe('socketLab.session.sendFile {path} in Restricted Mode (issue 11)', func
       const context = { globalState: { get: (_k: string, d: unknown) => d, update: async () => undefined }, subscriptions: [] };
       const run = async (trusted: boolean, args: object, picked?: string) => {
         const { vscode, shown } = fakeVscode(trusted, picked);
-        const sent = await withFakeVscode(vscode, async (mod) => new mod.SessionCommands(context as never, m).sendFile({ sessionId: cli.id, ...args }));
+        const sent = await withFakeVscode(vscode, async (mod) => new mod.SessionCommands(context as never, m, { open: () => true } as never).sendFile({ sessionId: cli.id, ...args }));
         return { sent, shown };
       };
       const refused = await run(false, { path: secret });

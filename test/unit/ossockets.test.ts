@@ -19,7 +19,8 @@ import { descendantsOf, readProcess } from '../../src/core/ossockets/procProcess
 import { filterSockets, findListeners, parseStateFilter, readListenersOn, readSocketTable, readSocketTableShared } from '../../src/core/ossockets/socketTable';
 import { parseFilterText } from '../../src/core/ossockets/filterText';
 import { parseSocketsArgs, runSocketsCommand } from '../../src/core/cli/socketsCommand';
-import { captureArgs, connectableHost, describeSocket, formatBytes } from '../../src/core/ossockets/socketText';
+import { captureArgs, connectableHost, describeSocket } from '../../src/core/ossockets/socketText';
+import { formatBytes } from '../../src/shared/format';
 import { parseSsTcpInfo } from '../../src/core/ossockets/ssInfo';
 import type { OsSocket } from '../../src/core/ossockets/types';
 import { repoRoot } from './helpers';

@@ -1,7 +1,7 @@
 // `socket-lab listen tcp|udp|unix ADDR [--mode …] [--framing …] [--count N] [--timeout S] [--json]`
 import { decodeText, checkEncoding } from '../codec/encoding';
 import { parseFraming } from '../codec/framing';
-import { formatHex } from '../codec/hex';
+import { formatHex } from '../../shared/format';
 import { ReceivedMessage, ServerMode, Session } from '../sessions/session';
 import { ListenerSession } from '../sessions/listenerSession';
 import { StreamSession } from '../sessions/streamSession';

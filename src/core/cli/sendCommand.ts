@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import { checkEncoding, decodeText } from '../codec/encoding';
 import { parseFraming } from '../codec/framing';
-import { formatHex } from '../codec/hex';
+import { formatHex } from '../../shared/format';
 import { buildPayload, parseLineEnding } from '../codec/payload';
 import { SocketLabError } from '../errors';
 import { Session } from '../sessions/session';

@@ -46,5 +46,3 @@ function badChar(text: string, i: number, afterPrefix = false): CodecError {
   const shown = ch === undefined ? '' : JSON.stringify(ch).slice(1, -1);
   return new CodecError('EBADHEX', `"${shown}" at position ${i + 1} is not a hex digit — use 0-9 and a-f, bytes separated by spaces or commas (48 65 6c, 48656c, 0x48,0x65).`, `第 ${i + 1} 个字符“${shown}”不是十六进制数字——请使用 0-9 和 a-f，字节之间用空格或逗号分隔（48 65 6c、48656c、0x48,0x65）。`, i + 1);
 }
-
-export { formatHex } from '../../shared/format';

@@ -1,4 +1,5 @@
 // Small pure helpers the views and commands share: reachable hosts, capture arguments, byte counts, one-line text.
+import { isLoopback } from '../sessions/loopback';
 import { formatEndpoint, type OsSocket } from './types';
 
 /** An address a local client can connect to: the wildcard listeners are reachable on loopback. */
@@ -7,10 +8,6 @@ export function connectableHost(address: string): string {
   if (address === '::') return '::1';
   return address.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/, '$1');
 }
-
-import { isLoopback } from '../sessions/loopback';
-
-export { isLoopback };
 
 /** Arguments for `socketLab.capture.start` that capture one port (loopback traffic needs the loopback interface). */
 export function captureArgs(
@@ -26,7 +23,6 @@ export function captureArgs(
   return { filter };
 }
 
-export { formatBytes } from '../../shared/format';
 
 /** `tcp 127.0.0.1:8000 -> 127.0.0.1:53122 ESTABLISHED pid 42 python3`, for the clipboard. */
 export function describeSocket(s: OsSocket): string {

@@ -5,7 +5,7 @@
 import * as iconv from 'iconv-lite';
 import type { TextPart } from '../../shared/panelProtocol';
 import { checkEncoding } from '../codec/encoding';
-import { formatHex } from '../codec/hex';
+import { formatHex } from '../../shared/format';
 
 /** Longest byte sequence one character takes in the encodings we offer. */
 function maxCharBytes(enc: string): number {

@@ -11,11 +11,9 @@ import { CHILD_PAGE, ChildRef, ChildRow, groupChildren, groupRows, showMore } fr
 import type { SessionManager } from '../../core/sessions/sessionManager';
 import type { ProgramWatch, ProgramWatchManager } from '../../core/ossockets/programWatcher';
 import { isProgramNode, programChildren, programNode, programParent, programRoots, programTreeItem, type ProgramNode } from '../systemSockets/programNodes';
-
 import { formatBytes } from '../../shared/format';
 
 const REFRESH_MS = 250;
-
 
 export function stateText(state: SessionState): string {
   switch (state) {

@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { markDone } from '../commands';
 import { checkEncoding } from '../../core/codec/encoding';
 import type { SessionManager } from '../../core/sessions/sessionManager';
+import type { SessionPanelManager } from '../panels/sessionPanel';
 import type { ProgramWatchManager } from '../../core/ossockets/programWatcher';
 import { ConnectionsTreeProvider } from './connectionsTreeProvider';
 import { SessionCommands } from './sessionCommands';
@@ -33,7 +34,7 @@ export function idleTimeoutMsFromSettings(): number {
 }
 
 /** Returns the session commands (their questions, such as confirmBind, are reused by socketLab tasks). */
-export function registerConnections(context: vscode.ExtensionContext, manager: SessionManager, programs?: ProgramWatchManager): SessionCommands {
+export function registerConnections(context: vscode.ExtensionContext, manager: SessionManager, panels: SessionPanelManager, programs?: ProgramWatchManager): SessionCommands {
   const provider = new ConnectionsTreeProvider(manager, programs);
   const view = vscode.window.createTreeView('socketLab.connections', { treeDataProvider: provider, showCollapseAll: true });
   context.subscriptions.push(provider, view);
@@ -92,7 +93,7 @@ export function registerConnections(context: vscode.ExtensionContext, manager: S
   // the "… N more" row under a server with many connections
   context.subscriptions.push(vscode.commands.registerCommand('socketLab.connections.showMore', (args?: { serverId?: unknown; state?: unknown; shown?: unknown }) => provider.showMore(args)));
 
-  const commands = new SessionCommands(context, manager);
+  const commands = new SessionCommands(context, manager, panels);
   commands.clearFinishedRuns = () => programs?.clearFinished() ?? 0;
   commands.register();
   return commands;

@@ -17,6 +17,7 @@ import { connectableHost } from '../../core/ossockets/socketText';
 import { registerCommand } from '../commands';
 import { modeText, roleText, sessionPickItem } from './connectionsTreeProvider';
 import { requireTrust } from '../trust';
+import type { SessionPanelManager } from '../panels/sessionPanel';
 
 const RECENT_KEY = 'socketLab.recentTargets';
 const RECENT_MAX = 8;
@@ -67,6 +68,7 @@ export class SessionCommands {
   constructor(
     private readonly context: vscode.ExtensionContext,
     private readonly manager: SessionManager,
+    private readonly panels: SessionPanelManager,
   ) {}
 
   private recents(kind: RecentKind): string[] {
@@ -280,7 +282,7 @@ export class SessionCommands {
       const id = await this.open(() => this.manager.connectTcp({ host, port, mode: this.mode(args), framing: this.framing(args) }));
       // asked for a target, the user is about to send: the panel opens with the keyboard in its send box
       // (not after Capture then Connect, whose packet panel is the point)
-      if ((args.port === undefined || args.openPanel === true) && args.capture !== true) await this.showPanel(id);
+      if ((args.port === undefined || args.openPanel === true) && args.capture !== true) this.showPanel(id);
       return id;
     } catch (e) {
       void vscode.window.showErrorMessage(userMessage(e));
@@ -323,7 +325,7 @@ export class SessionCommands {
       }
       const remotePort = args.remotePort === undefined ? undefined : checkPort(args.remotePort, false);
       const id = await this.open(() => this.manager.openUdp({ host, port, remoteHost: str(args.remoteHost), remotePort, mode: this.mode(args), framing: this.framing(args) }));
-      if (arg === undefined) await this.showPanel(id);
+      if (arg === undefined) this.showPanel(id);
       return id;
     } catch (e) {
       void vscode.window.showErrorMessage(userMessage(e));
@@ -371,7 +373,7 @@ export class SessionCommands {
       const path = await this.unixPath(args, 'unixConnect', vscode.l10n.t('Connect Unix Client: socket path'));
       if (!path) return undefined;
       const id = await this.open(() => this.manager.connectUnix({ path, mode: this.mode(args), framing: this.framing(args) }));
-      if (args.path === undefined) await this.showPanel(id);
+      if (args.path === undefined) this.showPanel(id);
       return id;
     } catch (e) {
       void vscode.window.showErrorMessage(userMessage(e));
@@ -380,8 +382,8 @@ export class SessionCommands {
   }
 
   /** Opens a session's panel to be used: in front, the keyboard in its send box. */
-  private async showPanel(id: string | undefined): Promise<void> {
-    if (id) await vscode.commands.executeCommand('socketLab.session.openPanel', { sessionId: id });
+  private showPanel(id: string | undefined): void {
+    if (id) this.panels.open(id);
   }
 
   /** The session from args, else the only candidate, else a quick pick among those matching `ok`. */
@@ -539,7 +541,7 @@ export class SessionCommands {
       s.kind === 'unix-client' ? this.manager.connectUnix({ path: s.path!, ...again }) : this.manager.connectTcp({ host: s.remoteAddress ?? '127.0.0.1', port: s.remotePort!, ...again }),
     );
     if (id && s.encoding) this.manager.get(id)?.setEncoding(s.encoding);
-    await this.showPanel(id); // from the tree, the palette or the old panel's banner: the new connection is used next
+    this.showPanel(id); // from the tree, the palette or the old panel's banner: the new connection is used next
     return id;
   }
 

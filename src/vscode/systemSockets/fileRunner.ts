@@ -13,7 +13,8 @@ import { formatEndpoint } from '../../core/ossockets/types';
 import { registerCommand } from '../commands';
 import type { SocketCodeLensProvider } from '../editor/socketCodeLensProvider';
 import { requireTrust } from '../trust';
-import { captureArgs, formatBytes } from '../../core/ossockets/socketText';
+import { captureArgs } from '../../core/ossockets/socketText';
+import { formatBytes } from '../../shared/format';
 import type { SessionManager } from '../../core/sessions/sessionManager';
 import type { Session } from '../../core/sessions/session';
 

@@ -1,7 +1,7 @@
 // Tree nodes for programs run with Socket Lab watching: shared by the Connections tree (top group) and System Sockets.
 import * as vscode from 'vscode';
 import type { ProgramSummary, ProgramWatch, ProgramWatchManager } from '../../core/ossockets/programWatcher';
-import { formatBytes } from '../../core/ossockets/socketText';
+import { formatBytes } from '../../shared/format';
 import { formatEndpoint, type OsSocket } from '../../core/ossockets/types';
 import { socketItem } from './socketItem';
 

@@ -1,6 +1,6 @@
 // One OS socket as a tree item: label, state icon, queues, bytes, and a tooltip that explains the state.
 import * as vscode from 'vscode';
-import { formatBytes } from '../../core/ossockets/socketText';
+import { formatBytes } from '../../shared/format';
 import { formatEndpoint, type OsSocket } from '../../core/ossockets/types';
 
 const stateIcon: Record<string, [string, string?]> = {

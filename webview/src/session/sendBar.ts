@@ -164,7 +164,10 @@ export class SendBar {
   }
 
   /** Shows the destination box for a UDP socket, saying where an empty box sends (the default destination, else the last sender). */
-  /** Puts the keyboard where the user types next: a UDP socket that knows nowhere to send asks where first. */
+  /**
+   * Puts the keyboard where the user types next (a UDP socket that knows nowhere to send asks where first), but only
+   * while this page has the keyboard: never taking it from a menu or palette the user opened meanwhile.
+   */
   focus(): void {
     const nowhere = this.udp && !this.dest.value.trim() && !this.targets?.defaultTarget && !this.targets?.lastPeer;
     const field = nowhere ? this.dest : this.input;

@@ -245,20 +245,14 @@ function buildLayout(root: HTMLElement, init: InitInfo, state: PanelState, save:
     convPane.insertBefore(convBar, conversation.element);
     hexPane.attachControls();
     app.append(sendHost);
-    if (focusWanted) takeKeyboard();
+    if (focusWanted) sendBar.focus();
     document.body.dataset.controls = 'attached';
   };
   /** Asked before the send bar is attached: it takes the keyboard once it is there. */
   let focusWanted = init.focusInput === true;
   const focusInput = () => {
-    focusWanted = true;
-    if (attached) takeKeyboard();
-  };
-  // The send box takes the keyboard once, and only while this page has it (VS Code gives it to a panel opened to be
-  // used): not later, from whatever the user went to meanwhile.
-  const takeKeyboard = () => {
-    focusWanted = false;
-    if (document.hasFocus()) sendBar.focus();
+    if (attached) sendBar.focus();
+    else focusWanted = true;
   };
   hex.element.addEventListener('hexrendered', function first(e) {
     if ((e as CustomEvent<{ rows: number }>).detail.rows === 0 && source.end > source.start) return;
