@@ -6,8 +6,9 @@ import { shouldAutoOpen, type AutoOpenSetting } from '../../core/sessions/autoOp
 import type { SessionManager } from '../../core/sessions/sessionManager';
 import type { Session } from '../../core/sessions/session';
 import { errorLanguageFor } from '../../core/errors';
-import { createPanelHost, type InitInfo, type PanelRequest, type SendResult } from '../../shared/panelProtocol';
-import type { RpcEnvelope } from '../../shared/rpc';
+import { createPanelHost } from '../../shared/panelKit';
+import { SESSION_PANEL, type InitInfo, type PanelEvent, type PanelRequest, type SendResult } from '../../shared/sessionPanelProtocol';
+import type { Rpc, RpcEnvelope } from '../../shared/rpc';
 import { registerCommand } from '../commands';
 import { roleText, sessionPickItem } from '../connections/connectionsTreeProvider';
 import { panelEncodings, SessionPanelModel, toInputError, transcriptInfo } from '../../core/panels/sessionPanelModel';
@@ -31,7 +32,7 @@ class SessionPanel implements vscode.Disposable {
   private disposed = false;
   /** Opened to be used (not by itself): the first `ready` puts the keyboard in the send box. */
   private focusInput: boolean;
-  private readonly rpc: ReturnType<typeof createPanelHost>;
+  private readonly rpc: Rpc<PanelEvent, PanelRequest>;
 
   constructor(
     extensionUri: vscode.Uri,
@@ -52,6 +53,7 @@ class SessionPanel implements vscode.Disposable {
     });
     this.panel.webview.html = webviewHtml(this.panel.webview, root, 'session', vscode.env.language);
     const rpc = (this.rpc = createPanelHost(
+      SESSION_PANEL,
       (m: RpcEnvelope) => void this.panel.webview.postMessage(m),
       (req) => this.handle(req),
       (raw, reason) => logger().warn(`dropped a message from the session panel (${reason}): ${JSON.stringify(raw)?.slice(0, 200)}`),

@@ -1,7 +1,7 @@
 // The hex pane: a virtualised HexView with its toolbar (bytes per row, go to offset, find, copy formats), a status
 // line and the data inspector. What it cannot do alone (find in the host's bytes, decode text, reach the clipboard)
 // it asks its host for, so any panel can use it.
-import type { FindResult } from '../../../src/shared/panelProtocol';
+import type { FindResult } from '../../../src/shared/sessionPanelProtocol';
 import { button, h, singleSelect, textField } from '../dom';
 import { t } from '../strings';
 import { formatCopy, type CopyFormat } from './copyFormats';

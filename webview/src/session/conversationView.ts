@@ -1,6 +1,6 @@
 // The conversation: one box per chunk, in order, with direction, peer, time and size, so a learner
 // sees three send() calls arrive as one recv(). The DOM holds a bounded window of chunks.
-import type { ChunkRender, ChunkView, PanelClient, SessionEventInfo, SessionInfo, TranscriptInfo } from '../../../src/shared/panelProtocol';
+import type { ChunkRender, ChunkView, SessionPanelClient, SessionEventInfo, SessionInfo, TranscriptInfo } from '../../../src/shared/sessionPanelProtocol';
 import { h } from '../dom';
 import { t } from '../strings';
 
@@ -37,7 +37,7 @@ export class ConversationView {
 
   constructor(
     parent: HTMLElement,
-    private readonly client: PanelClient,
+    private readonly client: SessionPanelClient,
     private readonly settings: () => ConversationSettings,
     private readonly multiPeer: boolean,
     private readonly onChunkClick: (c: { offset: number; length: number; seq: number }) => void,

@@ -1,6 +1,6 @@
 // The send bar: text / hex / escapes input with encoding, line ending and framing, history on
 // Up/Down, send a file, and NetAssist-style repeat. Bad input is marked in place; nothing is sent.
-import { type InputMode, type LineEnding, type PanelClient, type RepeatState, type SendResult, type SendSpec } from '../../../src/shared/panelProtocol';
+import { type InputMode, type LineEnding, type SessionPanelClient, type RepeatState, type SendResult, type SendSpec } from '../../../src/shared/sessionPanelProtocol';
 import { FRAMING_NAMES, type FramingName } from '../../../src/shared/types';
 import { button, h, singleSelect, textField, type SelectLike, type TextFieldLike } from '../dom';
 import { t } from '../strings';
@@ -49,7 +49,7 @@ export class SendBar {
 
   constructor(
     parent: HTMLElement,
-    private readonly client: PanelClient,
+    private readonly client: SessionPanelClient,
     private readonly state: SendBarState,
     encodings: readonly string[],
     private readonly save: () => void,

@@ -1,12 +1,12 @@
 // The session panel: header, conversation and hex viewer side by side (resizable), send bar.
 // All data is pulled from the extension host through PanelClient; events only say what changed.
 import './session.css';
-import { PanelClient, type InitInfo, type PanelEvent, type SessionInfo, type TranscriptInfo } from '../../../src/shared/panelProtocol';
+import { SESSION_PANEL, type SessionPanelClient, type InitInfo, type PanelEvent, type SessionInfo, type TranscriptInfo } from '../../../src/shared/sessionPanelProtocol';
 import { button, h, singleSelect, vsc, type SelectLike } from '../dom';
 import { HexPane } from '../hex/hexPane';
 import type { BytesPerRow, HexDataSource, HexPage } from '../hex/hexView';
 import { setStrings, t } from '../strings';
-import { vscodeApi } from '../vscodeApi';
+import { connectPanel, vscodeApi } from '../vscodeApi';
 import { ConversationView, type TimeMode } from './conversationView';
 import { SendBar, type SendBarState } from './sendBar';
 
@@ -28,7 +28,7 @@ const SIDE_BY_SIDE_MIN_PX = 820;
 class SessionSource implements HexDataSource {
   start = 0;
   end = 0;
-  constructor(private readonly client: PanelClient) {}
+  constructor(private readonly client: SessionPanelClient) {}
   async read(offset: number, length: number): Promise<HexPage> {
     const r = await this.client.call({ type: 'readRange', offset, length });
     return { offset: r.offset, bytes: r.bytes, spans: r.spans.map((s) => ({ offset: s.offset, length: s.length, cls: s.dir })) };
@@ -37,12 +37,7 @@ class SessionSource implements HexDataSource {
 
 export async function startSessionApp(root: HTMLElement): Promise<void> {
   const api = vscodeApi();
-  const client = new PanelClient(
-    (m) => api.postMessage(m),
-    (e) => onEvent(e),
-    (raw, reason) => console.warn(`socket-lab: dropped a message from the extension (${reason})`, raw),
-  );
-  window.addEventListener('message', (e: MessageEvent) => void client.receive(e.data));
+  const client = connectPanel(SESSION_PANEL, (e) => onEvent(e));
 
   const init = await client.call({ type: 'ready' });
   setStrings(init.strings);
@@ -117,7 +112,7 @@ function stateWords(state: string): string {
   }
 }
 
-function buildLayout(root: HTMLElement, init: InitInfo, state: PanelState, save: () => void, client: PanelClient) {
+function buildLayout(root: HTMLElement, init: InitInfo, state: PanelState, save: () => void, client: SessionPanelClient) {
   root.textContent = '';
   const app = h('div', 'session-app');
 

@@ -1,7 +1,7 @@
 // The one typed protocol between the session panel's webview and the extension host.
 // Events carry metadata only; the webview pulls the bytes and chunk pages it displays (pull model),
 // so a flood on the socket never floods postMessage. Every incoming body is validated on both sides.
-import { Rpc, type RpcEnvelope } from './rpc';
+import type { PanelClient, PanelProtocol } from './panelKit';
 import { FRAMING_NAMES, type Direction, type FramingName } from './types';
 import { isArrayOf, isBool, isObj, isOneOf, isOptStr, isStr, isUint } from './validate';
 
@@ -296,37 +296,14 @@ export const responseValidators: { [K in PanelRequestType]: (v: unknown) => v is
 // ---------- typed clients over Rpc ----------
 
 /** The webview's end: asks typed requests, checks every answer, hears events. */
-export class PanelClient {
-  readonly rpc: Rpc<PanelRequest, PanelEvent>;
 
-  constructor(post: (m: RpcEnvelope) => void, onEvent: (e: PanelEvent) => void, onInvalid: (raw: unknown, reason: string) => void, timeoutMs?: number) {
-    this.rpc = new Rpc<PanelRequest, PanelEvent>(post, { onEvent, validate: isPanelEvent, onInvalid }, timeoutMs);
-    this.onInvalid = onInvalid;
-  }
+/** The session panel's protocol for the panel kit (shared/panelKit.ts). */
+export const SESSION_PANEL: PanelProtocol<PanelRequest, PanelResponses, PanelEvent> = {
+  name: 'session panel',
+  isRequest: isPanelRequest,
+  isEvent: isPanelEvent,
+  responseValidators,
+};
 
-  private readonly onInvalid: (raw: unknown, reason: string) => void;
-
-  async call<K extends PanelRequestType>(req: Extract<PanelRequest, { type: K }>): Promise<PanelResponses[K]> {
-    const res = await this.rpc.request<unknown>(req);
-    const check = responseValidators[req.type as K] as (v: unknown) => v is PanelResponses[K];
-    if (!check(res)) {
-      this.onInvalid(res, `bad answer to ${req.type}`);
-      throw new Error(`bad answer to ${req.type}`);
-    }
-    return res;
-  }
-
-  receive(raw: unknown): Promise<void> {
-    return this.rpc.receive(raw);
-  }
-
-  dispose(): void {
-    this.rpc.dispose();
-  }
-}
-
-
-/** The extension's end: answers validated requests, sends events. */
-export function createPanelHost(post: (m: RpcEnvelope) => void, handle: (req: PanelRequest) => unknown, onInvalid: (raw: unknown, reason: string) => void): Rpc<PanelEvent, PanelRequest> {
-  return new Rpc<PanelEvent, PanelRequest>(post, { onRequest: handle, validate: isPanelRequest, onInvalid });
-}
+/** The webview's end of the session panel. */
+export type SessionPanelClient = PanelClient<PanelRequest, PanelResponses, PanelEvent>;

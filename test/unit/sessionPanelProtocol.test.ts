@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
-import { PanelClient, createPanelHost, isPanelEvent, isPanelRequest, responseValidators, type PanelEvent, type PanelRequest } from '../../src/shared/panelProtocol';
-import type { RpcEnvelope } from '../../src/shared/rpc';
+import { PanelClient, createPanelHost } from '../../src/shared/panelKit';
+import { SESSION_PANEL, isPanelEvent, isPanelRequest, responseValidators, type PanelEvent, type PanelRequest } from '../../src/shared/sessionPanelProtocol';
+import type { Rpc, RpcEnvelope } from '../../src/shared/rpc';
 
 const spec = { input: 'hello', mode: 'text', encoding: 'utf-8', lineEnding: 'none', framing: 'raw' } as const;
 const tr = { startOffset: 0, endOffset: 5, firstSeq: 0, nextSeq: 1, droppedBytes: 0, droppedChunks: 0 };
@@ -9,14 +10,16 @@ const tr = { startOffset: 0, endOffset: 5, firstSeq: 0, nextSeq: 1, droppedBytes
 function pair(handle: (req: PanelRequest) => unknown) {
   const invalid: string[] = [];
   const events: PanelEvent[] = [];
-  const wire: { host?: ReturnType<typeof createPanelHost> } = {};
+  const wire: { host?: Rpc<PanelEvent, PanelRequest> } = {};
   const client = new PanelClient(
+    SESSION_PANEL,
     (m: RpcEnvelope) => void Promise.resolve().then(() => wire.host!.receive(structuredClone(m))),
     (e) => events.push(e),
     (_raw, reason) => invalid.push(`client: ${reason}`),
     500,
   );
   const host = createPanelHost(
+    SESSION_PANEL,
     (m) => void Promise.resolve().then(() => client.receive(structuredClone(m))),
     handle,
     (_raw, reason) => invalid.push(`host: ${reason}`),
