@@ -17,7 +17,7 @@ import { CaptureFormatError, PcapStreamReader } from '../../src/core/pcap/pcapSt
 import { writeCaptureFile } from '../../src/core/pcap/pcapWriter';
 import { checkPort, isLoopback } from '../../src/core/sessions/sessionManager';
 import { main } from '../../src/cli';
-import { isPanelEvent, isPanelRequest, isSendSpec, responseValidators } from '../../src/shared/panelProtocol';
+import { isPanelEvent, isPanelRequest, isSendSpec, responseValidators } from '../../src/shared/sessionPanelProtocol';
 import { answerValidators, isPacketPanelEvent, isPacketPanelRequest } from '../../src/shared/packetPanelProtocol';
 import { LinkType, type PacketRecord } from '../../src/shared/packet';
 import { filesUnder, repoRoot } from './helpers';

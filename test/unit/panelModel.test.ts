@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { SessionManager } from '../../src/core/sessions/sessionManager';
 import type { Session } from '../../src/core/sessions/session';
 import { EVENT_INTERVAL_MS, SessionPanelModel, sessionInfo } from '../../src/core/panels/sessionPanelModel';
-import type { PanelEvent, SendSpec } from '../../src/shared/panelProtocol';
+import type { PanelEvent, SendSpec } from '../../src/shared/sessionPanelProtocol';
 import { until } from '../support';
 
 const text = (input: string, extra: Partial<SendSpec> = {}): SendSpec => ({ input, mode: 'text', encoding: 'utf-8', lineEnding: 'none', framing: 'raw', ...extra });

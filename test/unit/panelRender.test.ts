@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as iconv from 'iconv-lite';
 import { renderHex, renderText } from '../../src/core/panels/renderText';
-import type { TextPart } from '../../src/shared/panelProtocol';
+import type { TextPart } from '../../src/shared/sessionPanelProtocol';
 
 const ESC: Record<string, number> = { '\\r': 13, '\\n': 10, '\\t': 9, '\\0': 0, '\\e': 27 };
 

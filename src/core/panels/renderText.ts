@@ -3,7 +3,7 @@
 // Decoding runs here in the extension host with iconv-lite (via the codec's encoding list), so the
 // webview stays small and the pull model stays one request: "chunks, rendered in encoding E".
 import * as iconv from 'iconv-lite';
-import type { TextPart } from '../../shared/panelProtocol';
+import type { TextPart } from '../../shared/sessionPanelProtocol';
 import { checkEncoding } from '../codec/encoding';
 import { formatHex } from '../../shared/format';
 

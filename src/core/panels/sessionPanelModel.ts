@@ -10,7 +10,7 @@ import { formatAddress, localizeError, type ErrorLanguage } from '../errors';
 import { parseHostPort } from '../sessions/sessionManager';
 import { UdpSession } from '../sessions/udpSession';
 import { Disposable, Emitter } from '../../shared/disposable';
-import type { ByteSpan, ChunkView, FindResult, InputError, PanelEvent, PanelRequest, PanelResponses, RepeatState, SendResult, SendSpec, SessionInfo, TranscriptInfo } from '../../shared/panelProtocol';
+import type { ByteSpan, ChunkView, FindResult, InputError, PanelEvent, PanelRequest, PanelResponses, RepeatState, SendResult, SendSpec, SessionInfo, TranscriptInfo } from '../../shared/sessionPanelProtocol';
 import { renderHex, renderText } from './renderText';
 
 /** Bytes rendered as text per chunks page, so one request stays cheap even for undecodable data. */
