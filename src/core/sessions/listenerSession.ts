@@ -5,7 +5,7 @@ import { Emitter } from '../../shared/disposable';
 import { formatAddress, mapSocketError, SocketLabError } from '../errors';
 import { Framing } from '../codec/framing';
 import { findListeners } from '../ossockets/socketTable';
-import { ReceivedMessage, SendOptions, ServerMode, Session, SessionError, SessionKind, SessionState, SessionStats } from './session';
+import { ReceivedMessage, RulesResponder, SendOptions, ServerMode, Session, SessionError, SessionKind, SessionState, SessionStats } from './session';
 import { StreamSession } from './streamSession';
 
 export interface ListenerSessionOptions {
@@ -164,6 +164,7 @@ export class ListenerSession extends Session {
       forward: { hasListeners: () => this.hasMessageListeners, fire: (m: ReceivedMessage) => this.fireMessage(m) },
     });
     child.budgets = this.budgets;
+    if (this._rules) child.setRules(this._rules);
     child.setIdleTimeout(this.opts.idleTimeoutMs ?? 0);
     // a closed connection gives its descriptor back: accept again
     if (process.platform !== 'win32') socket.once('close', () => {
@@ -205,6 +206,12 @@ export class ListenerSession extends Session {
   override setMode(mode: ServerMode): void {
     super.setMode(mode);
     for (const c of this._children) if (c.isAlive) c.setMode(mode);
+  }
+
+  /** Open connections switch too, each starting a fresh conversation. */
+  override setRules(rules: RulesResponder | undefined): void {
+    super.setRules(rules);
+    for (const c of this._children) if (c.isAlive) c.setRules(rules);
   }
 
   /** A server's counters are the sum of its children's. */

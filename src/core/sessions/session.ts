@@ -16,6 +16,27 @@ export type SessionKind = 'tcp-server' | 'tcp-client' | 'tcp-accepted' | 'udp' |
 export type SessionState = 'connecting' | 'listening' | 'open' | 'half-closed-by-peer' | 'half-closed-by-us' | 'closed' | 'failed';
 export const serverModes = ['manual', 'echo', 'upper', 'sink', 'print-only'] as const;
 export type ServerMode = (typeof serverModes)[number];
+/** What a server does with what it receives: a mode, or answering by a .wire block's rules (setRules). */
+export type ServerBehaviour = ServerMode | 'rules';
+
+/** Where a rules conversation sends its answers (bytes exactly as given: the rules frame them) and how it closes. */
+export interface RulesOutput {
+  send(bytes: Uint8Array): void;
+  close(): void;
+}
+
+/** One conversation answered by rules: a connection, or a UDP socket's datagrams. */
+export interface RulesConversation {
+  receive(data: Uint8Array, out: RulesOutput): void;
+  /** The peer finished sending: what is left is matched, and this resolves once delayed answers went out. */
+  end(out: RulesOutput): Promise<void>;
+  dispose(): void;
+}
+
+/** The 'rules' behaviour (core/wire/wireRules.ts implements it): a conversation per connection, counting its hits. */
+export interface RulesResponder {
+  conversation(opts: { stream: boolean; peer?: string }): RulesConversation;
+}
 
 export interface SessionError {
   readonly code: string;
@@ -182,9 +203,32 @@ export abstract class Session {
     this.changed('mode');
   }
   setMode(mode: ServerMode): void {
-    if (mode === this._mode) return;
+    const hadRules = this._rules !== undefined;
+    this.dropRules();
+    if (mode === this._mode && !hadRules) return;
     this._mode = mode;
     this.changed('mode');
+  }
+
+  protected _rules?: RulesResponder;
+  /** The rules this session answers by (behaviour 'rules'), if any. */
+  get rules(): RulesResponder | undefined {
+    return this._rules;
+  }
+  /** A mode, or 'rules' while the session answers by rules. */
+  get behaviour(): ServerBehaviour {
+    return this._rules ? 'rules' : this._mode;
+  }
+  /** Answers by `rules` from now on (undefined: back to the mode); setMode also ends answering by rules. */
+  setRules(rules: RulesResponder | undefined): void {
+    if (rules === this._rules) return;
+    this.dropRules();
+    this._rules = rules;
+    this.changed('mode');
+  }
+  /** Subclasses end their conversations here. */
+  protected dropRules(): void {
+    this._rules = undefined;
   }
 
   /** True for open-ish states (connecting, listening, open, half-closed). */

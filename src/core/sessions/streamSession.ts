@@ -2,7 +2,7 @@
 import * as net from 'node:net';
 import { ErrorContext, formatAddress, mapSocketError, SocketLabError } from '../errors';
 import { Framing, lengthHeader } from '../codec/framing';
-import { ReceivedMessage, SendOptions, ServerMode, Session, SessionKind, SessionState, upperAscii } from './session';
+import { ReceivedMessage, RulesConversation, RulesOutput, SendOptions, ServerMode, Session, SessionKind, SessionState, upperAscii } from './session';
 
 export interface StreamSessionOptions {
   mode?: ServerMode;
@@ -52,7 +52,16 @@ export class StreamSession extends Session {
     socket.on('end', () => {
       for (const m of this.decoder?.flush() ?? []) this.emitMessage({ data: m, peer: this.peer, sessionId: this.id });
       this.changed('state'); // the peer's FIN, also when an automatic mode closes its side right after
-      if (automatic.has(this._mode) && socket.writable) {
+      if (this._rules) {
+        // answering by rules: the rest is matched and delayed answers go out before our FIN
+        const conv = this.conversation();
+        void conv.end(this.rulesOut).then(() => {
+          if (this.conv === conv && socket.writable) {
+            this.finishWrites();
+            this.changed('state');
+          }
+        });
+      } else if (automatic.has(this._mode) && socket.writable) {
         this.finishWrites();
         this.changed('state');
       }
@@ -60,8 +69,30 @@ export class StreamSession extends Session {
     socket.on('error', (err) => this.fail(mapSocketError(err, this.ctx)));
     socket.on('close', () => {
       this.clearConnectTimer();
+      this.conv?.dispose();
       this.markClosed();
     });
+  }
+
+  private conv?: RulesConversation;
+  private conversation(): RulesConversation {
+    return (this.conv ??= this._rules!.conversation({ stream: true, peer: this.peer }));
+  }
+  /** Rules' answers go out as they are (the rules frame them), recorded like any other sent bytes. */
+  private readonly rulesOut: RulesOutput = {
+    send: (bytes) => {
+      if (!this.socket.writable) return;
+      this.transcript.append('out', bytes, this.peer);
+      this.dataChanged();
+      this.socket.write(bytes);
+    },
+    close: () => this.close(),
+  };
+
+  protected override dropRules(): void {
+    this.conv?.dispose();
+    this.conv = undefined;
+    super.dropRules();
   }
 
   /** Where this session points, for error sentences (the name the user typed until connected). */
@@ -181,7 +212,8 @@ export class StreamSession extends Session {
     this.transcript.append('in', buf, this.peer);
     this.dataChanged();
     const mode = this._mode;
-    if (mode === 'echo' || mode === 'upper') {
+    if (this._rules) this.conversation().receive(buf, this.rulesOut);
+    else if (mode === 'echo' || mode === 'upper') {
       const out = mode === 'echo' ? buf : upperAscii(buf);
       this.transcript.append('out', out, this.peer);
       // like socket.pipe(socket): stop reading while the peer is not reading our answers

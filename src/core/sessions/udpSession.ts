@@ -6,7 +6,7 @@ import { Framing } from '../codec/framing';
 import { formatAddress, mapSocketError, SocketLabError } from '../errors';
 import { promises as fs } from 'node:fs';
 import { isLoopback } from './loopback';
-import { SendOptions, ServerMode, Session, SessionState, SessionStats, upperAscii } from './session';
+import { RulesConversation, SendOptions, ServerMode, Session, SessionState, SessionStats, upperAscii } from './session';
 
 export interface UdpSessionOptions {
   /** Bind address; with neither host nor port the socket stays unbound until it sends. */
@@ -114,6 +114,7 @@ export class UdpSession extends Session {
     });
     sock.on('close', () => {
       this.closed = true;
+      this.conv?.dispose();
       this.markClosed();
     });
     return sock;
@@ -127,12 +128,32 @@ export class UdpSession extends Session {
     this.transcript.append('in', msg, peer);
     this.dataChanged();
     const mode = this._mode;
-    if (mode === 'echo' || mode === 'upper') {
+    if (this._rules) {
+      const sock = this.socket!;
+      // answers go back to whoever sent this datagram; UDP has no connection a rule could close
+      this.conv ??= this._rules.conversation({ stream: false });
+      this.conv.receive(msg, {
+        send: (out) => {
+          if (this.closed) return;
+          this.transcript.append('out', out, peer);
+          this.dataChanged();
+          sock.send(out, rinfo.port, rinfo.address, () => undefined);
+        },
+        close: () => undefined,
+      });
+    } else if (mode === 'echo' || mode === 'upper') {
       const out = mode === 'echo' ? msg : upperAscii(msg);
       this.transcript.append('out', out, peer);
       this.socket!.send(out, rinfo.port, rinfo.address, () => undefined);
     }
     if (mode !== 'sink') this.deliver(msg, peer);
+  }
+
+  private conv?: RulesConversation;
+  protected override dropRules(): void {
+    this.conv?.dispose();
+    this.conv = undefined;
+    super.dropRules();
   }
 
   /** The last peer heard from (so a manual answer goes back to whoever spoke). */

@@ -1,0 +1,556 @@
+// Runs .wire blocks on real sockets: a client block step by step (each step's result goes to a callback, for the CLI
+// and for the editor's decorations), a server block as a SessionManager server answering by its rules.
+import * as dgram from 'node:dgram';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { formatHex } from '../../shared/format';
+import { decodeText } from '../codec/encoding';
+import { encodeFrame, Framing, lengthHeader } from '../codec/framing';
+import { mapSocketError, SocketLabError, formatAddress } from '../errors';
+import type { ListenerSession } from '../sessions/listenerSession';
+import { parseHostPort, SessionManager } from '../sessions/sessionManager';
+import type { UdpSession } from '../sessions/udpSession';
+import { checkUnixPath } from '../sessions/unixPath';
+import { blockLabel, WireBlock, WireFile, WireStep, WireStepKind } from './wireParser';
+import { blockSettings, byteLengthOf, payloadBytes, variableResolver, WireRules } from './wireRules';
+import { evalTemplate, TemplateScope } from './wireTemplates';
+
+export type WireStepStatus = 'pass' | 'fail' | 'skip';
+
+/** Bytes as a user reads them: escaped text in the block's encoding and hex (both cut after `shownBytes`). */
+export interface WireBytes {
+  readonly text: string;
+  readonly hex: string;
+  readonly bytes: number;
+}
+
+export interface WireStepResult {
+  /** The block's index, the step's position (line, column) and text as written. */
+  readonly block: number;
+  readonly line: number;
+  readonly column: number;
+  readonly kind: WireStepKind;
+  readonly source: string;
+  readonly status: WireStepStatus;
+  /** How long the step took (0 for a skipped one). */
+  readonly ms: number;
+  /** Why it failed, in both languages. */
+  readonly message?: string;
+  readonly messageZh?: string;
+  /** What an expect wanted: bytes (text and hex), or a description (/regex/, 4 bytes, the peer closes). */
+  readonly expected?: { readonly text: string; readonly hex?: string; readonly bytes?: number };
+  /** What arrived instead (or, for a pass, what was consumed). */
+  readonly got?: WireBytes;
+  /** Bytes a send step sent. */
+  readonly sent?: number;
+}
+
+export interface WireBlockResult {
+  readonly block: number;
+  readonly name?: string;
+  readonly label: string;
+  readonly line: number;
+  readonly status: 'pass' | 'fail';
+  readonly ms: number;
+  readonly steps: readonly WireStepResult[];
+}
+
+export interface WireRunOptions {
+  /** --var values: they win over the file's @name = value. */
+  readonly variables?: ReadonlyMap<string, string>;
+  /** Where `send file` paths are relative to (the script's folder). */
+  readonly baseDir?: string;
+  /** An expect's limit when the block sets no timeout (default 5 s). */
+  readonly defaultTimeoutMs?: number;
+  /** Stops the run: the current step fails with the signal's reason, the rest are skipped. */
+  readonly signal?: AbortSignal;
+  readonly onStepStart?: (step: WireStep, block: WireBlock) => void;
+  readonly onStep?: (result: WireStepResult, block: WireBlock) => void;
+}
+
+/** Bytes shown of what was expected or received: the rest is counted, not printed. */
+export const shownBytes = 256;
+const reported = new Set<WireStepKind>(['connect', 'send', 'expect', 'wait', 'half-close', 'close']);
+
+/** Text with what is not printable escaped the way the script writes it (\n, \x00), for expected/got lines. */
+export function escapeText(text: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what gets escaped
+  return text.replace(/[\\"\u0000-\u001f\u007f]/g, (c) => {
+    const named: Record<string, string> = { '\\': '\\\\', '"': '\\"', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+    return named[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`;
+  });
+}
+
+export function viewBytes(b: Uint8Array, encoding: string): WireBytes {
+  const cut = b.length > shownBytes ? b.subarray(0, shownBytes) : b;
+  const more = b.length > shownBytes ? ` … (${b.length - shownBytes} more bytes)` : '';
+  return { text: `"${escapeText(decodeText(cut, encoding))}"${more}`, hex: formatHex(cut) + more, bytes: b.length };
+}
+
+/** Why a step failed, with both languages. */
+class StepFailure extends Error {
+  constructor(
+    message: string,
+    readonly messageZh: string,
+    readonly got?: Uint8Array,
+  ) {
+    super(message);
+  }
+}
+
+function fromError(e: unknown, got?: Uint8Array): StepFailure {
+  if (e instanceof StepFailure) return e;
+  if (e instanceof SocketLabError) return new StepFailure(e.message, e.localized('zh-cn'), got);
+  const err = e as { message?: string; messageZh?: string };
+  return new StepFailure(err.message ?? String(e), err.messageZh ?? err.message ?? String(e), got);
+}
+
+/** What has arrived on the client's socket and not been consumed by an expect yet. */
+class Inbox {
+  /** Stream sockets: bytes in order. */
+  buf: Buffer = Buffer.alloc(0);
+  /** UDP: datagrams in order. */
+  readonly datagrams: Buffer[] = [];
+  /** The peer finished sending (FIN), or the socket closed. */
+  ended = false;
+  error?: SocketLabError;
+  private wake?: () => void;
+
+  push(b: Buffer): void {
+    this.buf = this.buf.length ? Buffer.concat([this.buf, b]) : b;
+    this.changed();
+  }
+  pushDatagram(b: Buffer): void {
+    if (this.datagrams.length < 10_000) this.datagrams.push(b); // a flood beyond this is not what a script expects
+    this.changed();
+  }
+  end(error?: SocketLabError): void {
+    this.ended = true;
+    this.error ??= error;
+    this.changed();
+  }
+  changed(): void {
+    const w = this.wake;
+    this.wake = undefined;
+    w?.();
+  }
+  /** Resolves on the next arrival, end, abort, or at `deadline`. */
+  next(deadline: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(t);
+        signal?.removeEventListener('abort', done);
+        if (this.wake === done) this.wake = undefined;
+        resolve();
+      };
+      const t = setTimeout(done, Math.max(0, deadline - performance.now()));
+      signal?.addEventListener('abort', done, { once: true });
+      this.wake = done;
+    });
+  }
+}
+
+/** The client's socket: TCP or unix (a stream) or a connected UDP socket. */
+interface Link {
+  readonly stream: boolean;
+  readonly inbox: Inbox;
+  write(bytes: Uint8Array): Promise<void>;
+  sendFile(file: string, framing: Framing): Promise<number>;
+  halfClose(): void;
+  close(): void;
+}
+
+function abortReason(signal: AbortSignal): StepFailure {
+  const r = signal.reason as { message?: string; messageZh?: string } | undefined;
+  if (r && typeof r.message === 'string' && !(r instanceof DOMException)) return new StepFailure(r.message, r.messageZh ?? r.message);
+  return new StepFailure('stopped', '已停止');
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(abortReason(signal));
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(abortReason(signal!));
+    };
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+async function connectStream(target: { host?: string; port?: number; path?: string }, timeoutMs: number, signal?: AbortSignal): Promise<Link> {
+  const inbox = new Inbox();
+  const ctx = target.path !== undefined ? { path: target.path } : { host: target.host, port: target.port };
+  const socket = target.path !== undefined ? net.connect({ path: target.path, allowHalfOpen: true }) : net.connect({ host: target.host!.replace(/^\[|\]$/g, ''), port: target.port!, allowHalfOpen: true, noDelay: true });
+  await new Promise<void>((resolve, reject) => {
+    const t = setTimeout(() => fail(mapSocketError({ code: 'ETIMEDOUT' }, ctx)), timeoutMs);
+    const onAbort = () => fail(abortReason(signal!));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const cleanup = () => {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', onAbort);
+      socket.off('error', onError);
+    };
+    function fail(e: unknown) {
+      cleanup();
+      socket.destroy();
+      reject(e);
+    }
+    const onError = (e: Error) => fail(mapSocketError(e, ctx));
+    socket.once('error', onError);
+    socket.once('connect', () => {
+      cleanup();
+      resolve();
+    });
+  });
+  socket.on('data', (b: Buffer) => inbox.push(b));
+  socket.on('end', () => inbox.end());
+  socket.on('error', (e) => inbox.end(mapSocketError(e, ctx)));
+  socket.on('close', () => inbox.end());
+  const notWritable = () => (inbox.error ? inbox.error : new SocketLabError('EPIPE', { addr: target.path ?? formatAddress(target.host, target.port) }));
+  const write = (bytes: Uint8Array) =>
+    new Promise<void>((resolve, reject) => {
+      if (!socket.writable) return reject(notWritable());
+      socket.write(bytes, (err) => (err ? reject(inbox.error ?? mapSocketError(err, ctx)) : resolve()));
+    });
+  return {
+    stream: true,
+    inbox,
+    write,
+    async sendFile(file, framing) {
+      const size = (await fs.promises.stat(file)).size;
+      if (framing.kind === 'length') await write(lengthHeader(size, framing));
+      let last = -1;
+      for await (const chunk of fs.createReadStream(file, { highWaterMark: 64 * 1024 })) {
+        const c = chunk as Buffer;
+        if (!c.length) continue;
+        await write(c); // one chunk at a time: memory stays bounded whatever the file's size
+        last = c[c.length - 1];
+      }
+      if (framing.kind === 'line' && last !== 0x0a) await write(Uint8Array.of(0x0a));
+      return size;
+    },
+    halfClose: () => {
+      if (socket.writable) socket.end();
+    },
+    close: () => {
+      if (socket.writableLength > 0 && socket.writable) {
+        socket.end(() => socket.destroy());
+        setTimeout(() => socket.destroy(), 1000).unref();
+      } else socket.destroy();
+    },
+  };
+}
+
+async function connectUdp(host: string, port: number, signal?: AbortSignal): Promise<Link> {
+  const inbox = new Inbox();
+  const h = host.replace(/^\[|\]$/g, '');
+  const ctx = { host: h, port };
+  const sock = dgram.createSocket(net.isIPv6(h) ? 'udp6' : 'udp4');
+  await new Promise<void>((resolve, reject) => {
+    const onError = (e: Error) => {
+      sock.close();
+      reject(mapSocketError(e, ctx));
+    };
+    if (signal?.aborted) return reject(abortReason(signal));
+    sock.once('error', onError);
+    sock.connect(port, h, () => {
+      sock.off('error', onError);
+      resolve();
+    });
+  });
+  sock.on('message', (m) => inbox.pushDatagram(m));
+  // a connected UDP socket hears ICMP "port unreachable" as ECONNREFUSED: nobody listens there
+  sock.on('error', (e) => inbox.end(mapSocketError(e, ctx)));
+  let closed = false;
+  sock.on('close', () => {
+    closed = true;
+    inbox.end();
+  });
+  const write = (bytes: Uint8Array) =>
+    new Promise<void>((resolve, reject) => {
+      if (closed) return reject(new SocketLabError('ECLOSED', { addr: formatAddress(h, port) }));
+      sock.send(bytes, (err) => (err ? reject(mapSocketError(err, { ...ctx, size: bytes.length })) : resolve()));
+    });
+  return {
+    stream: false,
+    inbox,
+    write,
+    async sendFile(file) {
+      const size = (await fs.promises.stat(file)).size;
+      if (size > 65507) throw new SocketLabError('EMSGSIZE', { size });
+      await write(await fs.promises.readFile(file));
+      return size;
+    },
+    halfClose: () => undefined,
+    close: () => {
+      if (!closed) sock.close();
+    },
+  };
+}
+
+/** The next whole message of a framed stream in `buf` (a line without its LF/CRLF, a frame without its prefix), if complete. */
+function nextFrame(buf: Buffer, framing: Framing): { message: Buffer; used: number } | undefined {
+  if (framing.kind === 'line') {
+    const lf = buf.indexOf(0x0a);
+    if (lf < 0) return undefined;
+    const end = lf > 0 && buf[lf - 1] === 0x0d ? lf - 1 : lf;
+    return { message: buf.subarray(0, end), used: lf + 1 };
+  }
+  if (framing.kind === 'length') {
+    if (buf.length < framing.size) return undefined;
+    const n = framing.size === 2 ? (framing.endian === 'le' ? buf.readUInt16LE(0) : buf.readUInt16BE(0)) : framing.endian === 'le' ? buf.readUInt32LE(0) : buf.readUInt32BE(0);
+    if (buf.length < framing.size + n) return undefined;
+    return { message: buf.subarray(framing.size, framing.size + n), used: framing.size + n };
+  }
+  return undefined;
+}
+
+type Expectation = Extract<WireStep, { kind: 'expect' }>['expect'];
+
+/** Runs one client block; never throws (a failure is a step's result). */
+export async function runClientBlock(file: WireFile, block: WireBlock, opts: WireRunOptions = {}): Promise<WireBlockResult> {
+  const variable = variableResolver(file, opts.variables);
+  const started = performance.now();
+  const results: WireStepResult[] = [];
+  let counter = 0;
+  let captures: string[] | undefined;
+  const scope = (): TemplateScope => ({ variable, counter: () => ++counter, captures });
+  let encoding = 'utf-8';
+  let framing: Framing = { kind: 'raw' };
+  let timeoutMs = opts.defaultTimeoutMs ?? 5000;
+  let link: Link | undefined;
+  let failed = false;
+  const signal = opts.signal;
+
+  const expect = async (e: Expectation, deadline: number): Promise<{ got?: Uint8Array; expected?: WireStepResult['expected'] }> => {
+    const l = link!;
+    const inbox = l.inbox;
+    let want: Buffer | undefined;
+    let expected: WireStepResult['expected'];
+    if (e.kind === 'text' || e.kind === 'hex') {
+      const b = payloadBytes(e, scope(), encoding);
+      want = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+      const v = viewBytes(want, encoding);
+      expected = { text: v.text, hex: v.hex, bytes: want.length };
+    } else if (e.kind === 'regex') expected = { text: String(e.regex) };
+    else if (e.kind === 'bytes') expected = { text: `${e.count} byte${e.count === 1 ? '' : 's'}` };
+    else expected = { text: 'the peer closes the connection' };
+    const messages = !l.stream || framing.kind !== 'raw';
+    const fail = (en: string, zh: string, got?: Uint8Array) => {
+      throw Object.assign(new StepFailure(en, zh, got), { expected });
+    };
+    for (;;) {
+      if (signal?.aborted) throw Object.assign(abortReason(signal), { expected, got: l.stream ? inbox.buf : undefined });
+      if (messages) {
+        // one whole message: a datagram, a line, a frame
+        let m: Buffer | undefined;
+        if (!l.stream) m = inbox.datagrams.shift();
+        else {
+          const f = nextFrame(inbox.buf, framing);
+          if (f) {
+            m = f.message;
+            inbox.buf = inbox.buf.subarray(f.used);
+          }
+        }
+        if (e.kind === 'closed') {
+          if (m) fail('got a message instead of the close', '收到了一条消息，而不是连接关闭', m);
+          if (inbox.ended && inbox.buf.length === 0) return { expected };
+          if (inbox.ended) fail(`the peer closed with ${inbox.buf.length} bytes that are not a whole message`, `对方关闭时留下 ${inbox.buf.length} 字节，不是完整的消息`, inbox.buf);
+        } else if (m) {
+          if (want) {
+            if (!m.equals(want)) fail('the message differs', '消息不一致', m);
+          } else if (e.kind === 'regex') {
+            const found = e.regex.exec(decodeText(m, encoding));
+            if (!found) fail(`the message does not match ${e.regex}`, `消息不匹配 ${e.regex}`, m);
+            captures = [...found!];
+          } else if (e.kind === 'bytes' && m.length !== e.count) fail(`the message has ${m.length} bytes, not ${e.count}`, `消息有 ${m.length} 字节，而不是 ${e.count} 字节`, m);
+          return { got: m, expected };
+        } else if (inbox.ended) {
+          const why = inbox.error ? inbox.error.message : 'the peer closed the connection before the message came';
+          const whyZh = inbox.error ? inbox.error.localized('zh-cn') : '对方在消息到达之前关闭了连接';
+          fail(why, whyZh, l.stream ? inbox.buf : undefined);
+        }
+      } else {
+        const buf = inbox.buf;
+        if (e.kind === 'closed') {
+          if (buf.length) fail(`got ${buf.length} more byte${buf.length === 1 ? '' : 's'} instead of the close`, `收到了另外 ${buf.length} 字节，而不是连接关闭`, buf);
+          if (inbox.ended) return { expected };
+        } else if (want) {
+          const n = Math.min(buf.length, want.length);
+          if (!buf.subarray(0, n).equals(want.subarray(0, n))) fail('the bytes differ', '字节不一致', buf.subarray(0, Math.max(want.length, Math.min(buf.length, shownBytes))));
+          if (buf.length >= want.length) {
+            inbox.buf = buf.subarray(want.length);
+            return { got: buf.subarray(0, want.length), expected };
+          }
+        } else if (e.kind === 'bytes') {
+          if (buf.length >= e.count) {
+            inbox.buf = buf.subarray(e.count);
+            return { got: buf.subarray(0, e.count), expected };
+          }
+        } else if (e.kind === 'regex') {
+          const text = decodeText(buf, encoding);
+          const found = buf.length ? e.regex.exec(text) : null;
+          if (found) {
+            const used = Math.min(buf.length, byteLengthOf(text.slice(0, found.index + found[0].length), encoding));
+            inbox.buf = buf.subarray(used);
+            captures = [...found];
+            return { got: buf.subarray(0, used), expected };
+          }
+        }
+        if (inbox.ended) {
+          const why = inbox.error ? inbox.error.message : buf.length ? `the peer closed the connection after ${buf.length} byte${buf.length === 1 ? '' : 's'}` : 'the peer closed the connection before sending anything';
+          const whyZh = inbox.error ? inbox.error.localized('zh-cn') : buf.length ? `对方在发送 ${buf.length} 字节后关闭了连接` : '对方没有发送任何数据就关闭了连接';
+          if (e.kind === 'closed' && inbox.error?.code === 'ECONNRESET') return { expected }; // a reset closes too
+          fail(why, whyZh, buf);
+        }
+      }
+      const left = deadline - performance.now();
+      if (left <= 0) {
+        const ms = Math.round(deadline - stepStart);
+        fail(`nothing matching came within ${ms} ms`, `${ms} 毫秒内没有收到匹配的数据`, l.stream ? inbox.buf : undefined);
+      }
+      await inbox.next(deadline, signal);
+    }
+  };
+
+  let stepStart = 0;
+  const run = async (s: WireStep): Promise<Partial<WireStepResult>> => {
+    if (signal?.aborted) throw abortReason(signal);
+    switch (s.kind) {
+      case 'connect': {
+        const addr = evalTemplate(s.address, scope());
+        if (s.proto === 'unix') link = await connectStream({ path: checkUnixPath(addr) }, timeoutMs, signal);
+        else {
+          const hp = parseHostPort(addr, false);
+          const host = hp.host ?? '127.0.0.1';
+          link = s.proto === 'tcp' ? await connectStream({ host, port: hp.port }, timeoutMs, signal) : await connectUdp(host, hp.port, signal);
+        }
+        return {};
+      }
+      case 'send': {
+        if (!link) throw new StepFailure('not connected', '尚未连接');
+        if (s.payload.kind === 'file') {
+          const p = evalTemplate(s.payload.path, scope());
+          const full = path.resolve(opts.baseDir ?? process.cwd(), p);
+          let st: fs.Stats;
+          try {
+            st = await fs.promises.stat(full);
+          } catch {
+            throw new StepFailure(`no file at ${full}`, `${full} 处没有文件`);
+          }
+          if (!st.isFile()) throw new StepFailure(`${full} is not a file`, `${full} 不是文件`);
+          return { sent: await link.sendFile(full, link.stream ? framing : { kind: 'raw' }) };
+        }
+        const bytes = payloadBytes(s.payload, scope(), encoding);
+        const framed = link.stream ? encodeFrame(bytes, framing) : bytes;
+        await link.write(framed);
+        return { sent: framed.length };
+      }
+      case 'expect': {
+        if (!link) throw new StepFailure('not connected', '尚未连接');
+        const r = await expect(s.expect, stepStart + (s.withinMs ?? timeoutMs));
+        return { got: r.got ? viewBytes(r.got, encoding) : undefined, expected: r.expected };
+      }
+      case 'wait':
+        await sleep(s.ms, signal);
+        return {};
+      case 'half-close':
+        link?.halfClose();
+        return {};
+      case 'close':
+        link?.close();
+        return {};
+      case 'encoding':
+        encoding = s.encoding;
+        return {};
+      case 'framing':
+        framing = s.framing;
+        return {};
+      case 'timeout':
+        timeoutMs = s.ms;
+        return {};
+      default:
+        return {};
+    }
+  };
+
+  for (const s of block.steps) {
+    if (s.kind === 'on' || s.kind === 'listen') continue;
+    const shown = reported.has(s.kind);
+    const base = { block: block.index, line: s.line, column: s.column, kind: s.kind, source: s.source };
+    if (failed) {
+      if (shown) report({ ...base, status: 'skip', ms: 0 });
+      continue;
+    }
+    if (shown) opts.onStepStart?.(s, block);
+    stepStart = performance.now();
+    try {
+      const extra = await run(s);
+      if (shown) report({ ...base, ...extra, status: 'pass', ms: elapsed(stepStart) });
+    } catch (e) {
+      failed = true;
+      const f = fromError(e);
+      const extra = e as { expected?: WireStepResult['expected']; got?: Uint8Array };
+      const got = f.got ?? extra.got;
+      report({ ...base, status: 'fail', ms: elapsed(stepStart), message: f.message, messageZh: f.messageZh, expected: extra.expected, got: got ? viewBytes(got, encoding) : undefined });
+    }
+  }
+  link?.close();
+  return { block: block.index, name: block.name, label: blockLabel(block), line: block.line, status: failed ? 'fail' : 'pass', ms: elapsed(started), steps: results };
+
+  function report(r: WireStepResult): void {
+    results.push(r);
+    opts.onStep?.(r, block);
+  }
+}
+
+const elapsed = (from: number) => Math.round((performance.now() - from) * 10) / 10;
+
+/** A server block being served: its session (in the manager, so the Connections tree shows it) and its rules. */
+export interface ServedBlock {
+  readonly block: WireBlock;
+  readonly session: ListenerSession | UdpSession;
+  readonly rules: WireRules;
+  /** Where it listens: host:port or the socket path. */
+  readonly address: string;
+  dispose(): void;
+}
+
+/** Starts a server block in `manager`, answering by its rules; rejects with the socket's error (EADDRINUSE …). */
+export async function serveBlock(manager: SessionManager, file: WireFile, block: WireBlock, opts: { variables?: ReadonlyMap<string, string> } = {}): Promise<ServedBlock> {
+  const ep = block.endpoint;
+  if (!ep || ep.kind !== 'listen') throw new SocketLabError('ENOSERVER', { what: 'a block that starts with listen can serve' });
+  const variable = variableResolver(file, opts.variables);
+  const rules = new WireRules(block, variable);
+  const { framing, encoding } = blockSettings(block);
+  const addr = evalTemplate(ep.address, { variable, counter: () => 0 });
+  let session: ListenerSession | UdpSession;
+  try {
+    if (ep.proto === 'unix') session = await manager.startUnixServer({ path: addr, framing });
+    else {
+      const hp = parseHostPort(addr);
+      session = ep.proto === 'tcp' ? await manager.startTcpServer({ host: hp.host, port: hp.port, framing }) : await manager.openUdp({ host: hp.host ?? '127.0.0.1', port: hp.port });
+    }
+  } catch (e) {
+    rules.dispose();
+    throw e;
+  }
+  session.setEncoding(encoding);
+  session.setRules(rules);
+  const address = ep.proto === 'unix' ? addr : formatAddress(session.localAddress, session.localPort);
+  return {
+    block,
+    session,
+    rules,
+    address,
+    dispose: () => {
+      session.close();
+      rules.dispose();
+    },
+  };
+}
