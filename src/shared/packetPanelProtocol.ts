@@ -1,6 +1,7 @@
-// The packet panel's one protocol (extension host ⇄ webview), carried by Rpc from ./rpc.
+// The packet panel's one protocol (extension host ⇄ webview), on the panel kit (./panelKit).
 // The webview pulls what it shows (row pages, one packet's dissection); events carry counts only.
-import { formatHex } from './format';
+import type { PanelClient, PanelProtocol } from './panelKit';
+import { isFindResult, type FindResult } from './sessionPanelProtocol';
 import { LAYER_ROLES, type LayerRole } from './types';
 import { isNum, isObj, isOneOf, isStr, isUint, type Obj } from './validate';
 
@@ -10,6 +11,9 @@ export const MAX_ROWS_PER_PAGE = 500;
 export const MAX_FILTER_LENGTH = 1000;
 /** Most segments a conversation diagram carries; longer connections are cut and marked. */
 export const MAX_DIAGRAM_SEGMENTS = 2000;
+/** Longest find query and copied text accepted over the wire. */
+const MAX_FIND_QUERY = 10_000;
+const MAX_COPY = 4 * 1024 * 1024;
 
 /** Colour hint for a row, computed in the host from the dissection. */
 export type RowTone = '' | 'syn' | 'fin' | 'rst' | 'udp' | 'malformed';
@@ -60,8 +64,8 @@ export interface PacketDetail {
   readonly tsMicros: number;
   readonly origLen: number;
   readonly linkType: number;
-  /** Captured bytes as lowercase hex (postMessage-safe, independent of typed-array transfer). */
-  readonly bytesHex: string;
+  /** The captured bytes. */
+  readonly bytes: Uint8Array;
   readonly layers: readonly WireLayer[];
   readonly malformed?: string;
   /** Key of the TCP connection this packet belongs to (for the diagram), if any. */
@@ -115,11 +119,11 @@ export interface PanelStatus {
   readonly drops: number;
 }
 
-export interface PanelInit extends PanelStatus {
+export interface PacketPanelInit extends PanelStatus {
   readonly title: string;
   readonly filter: string;
   readonly canExport: boolean;
-  /** UI strings, localized by the extension (vscode.l10n.t), keyed by PacketStrings names. */
+  /** Localized strings for the webview, keyed by English source text (panels/panelStrings.ts). */
   readonly strings: Readonly<Record<string, string>>;
 }
 
@@ -138,9 +142,9 @@ export type FilterResult =
 export type ExportFormat = 'pcapng' | 'pcap';
 export type ExportScope = 'all' | 'conversation';
 
-/** Requests the webview sends; each has one answer type in PacketPanelAnswers. */
+/** Requests the webview sends; each has one response type in PacketPanelResponses. */
 export type PacketPanelRequest =
-  | { readonly type: 'init' }
+  | { readonly type: 'ready' }
   | { readonly type: 'rows'; readonly start: number; readonly count: number }
   | { readonly type: 'filter'; readonly expr: string }
   | { readonly type: 'packet'; readonly index: number }
@@ -148,10 +152,13 @@ export type PacketPanelRequest =
   | { readonly type: 'position'; readonly index: number }
   | { readonly type: 'conversations' }
   | { readonly type: 'diagram'; readonly key: string }
-  | { readonly type: 'export'; readonly format: ExportFormat; readonly scope: ExportScope; readonly key?: string };
+  | { readonly type: 'export'; readonly format: ExportFormat; readonly scope: ExportScope; readonly key?: string }
+  /** The next match in one packet's bytes at or after `from` (text as UTF-8). */
+  | { readonly type: 'find'; readonly index: number; readonly query: string; readonly mode: 'hex' | 'text'; readonly from: number }
+  | { readonly type: 'copy'; readonly text: string };
 
-export interface PacketPanelAnswers {
-  init: PanelInit;
+export interface PacketPanelResponses {
+  ready: PacketPanelInit;
   rows: RowsPage;
   filter: FilterResult;
   packet: PacketDetail;
@@ -160,6 +167,8 @@ export interface PacketPanelAnswers {
   diagram: DiagramData;
   /** The saved file's path, or undefined when the user cancelled. */
   export: { readonly path?: string };
+  find: FindResult;
+  copy: { readonly ok: boolean };
 }
 
 /** Events the host sends: counts only, coalesced. */
@@ -171,7 +180,7 @@ export type PacketPanelEvent = { readonly type: 'status' } & PanelStatus;
 export function isPacketPanelRequest(v: unknown): v is PacketPanelRequest {
   if (!isObj(v)) return false;
   switch (v.type) {
-    case 'init':
+    case 'ready':
     case 'conversations':
       return true;
     case 'rows':
@@ -188,6 +197,10 @@ export function isPacketPanelRequest(v: unknown): v is PacketPanelRequest {
         (v.format === 'pcapng' || v.format === 'pcap') &&
         (v.scope === 'all' || (v.scope === 'conversation' && isStr(v.key, 200)))
       );
+    case 'find':
+      return isUint(v.index) && isStr(v.query, MAX_FIND_QUERY) && isOneOf(v.mode, ['hex', 'text'] as const) && isUint(v.from);
+    case 'copy':
+      return isStr(v.text, MAX_COPY);
     default:
       return false;
   }
@@ -204,7 +217,7 @@ export function isPacketPanelEvent(v: unknown): v is PacketPanelEvent {
   return isObj(v) && v.type === 'status' && isStatus(v);
 }
 
-export function isPanelInit(v: unknown): v is PanelInit {
+export function isPacketPanelInit(v: unknown): v is PacketPanelInit {
   return (
     isObj(v) && isStatus(v) && isStr(v.title, 1000) && isStr(v.filter, MAX_FILTER_LENGTH) &&
     typeof v.canExport === 'boolean' && isObj(v.strings) && Object.values(v.strings).every((s) => isStr(s, 2000))
@@ -250,7 +263,7 @@ function isWireLayer(v: unknown): v is WireLayer {
 export function isPacketDetail(v: unknown): v is PacketDetail {
   return (
     isObj(v) && isUint(v.index) && isUint(v.no) && isNum(v.time) && isNum(v.tsMicros) && isUint(v.origLen) &&
-    isUint(v.linkType) && typeof v.bytesHex === 'string' && /^(?:[0-9a-f]{2})*$/.test(v.bytesHex) &&
+    isUint(v.linkType) && v.bytes instanceof Uint8Array &&
     Array.isArray(v.layers) && v.layers.every(isWireLayer) && (v.malformed === undefined || isStr(v.malformed, 2000)) &&
     (v.conversation === undefined || isStr(v.conversation, 200))
   );
@@ -282,36 +295,27 @@ export function isExportAnswer(v: unknown): v is { path?: string } {
   return isObj(v) && (v.path === undefined || isStr(v.path, 4096));
 }
 
-/** Checks an answer against the validator for the request type that asked for it. */
-export const answerValidators: { [K in keyof PacketPanelAnswers]: (v: unknown) => boolean } = {
-  init: isPanelInit,
+/** Validators for the responses the webview receives, keyed by the request type. */
+export const responseValidators: { [K in keyof PacketPanelResponses]: (v: unknown) => v is PacketPanelResponses[K] } = {
+  ready: isPacketPanelInit,
   rows: isRowsPage,
   filter: isFilterResult,
   packet: isPacketDetail,
-  position: (v) => isObj(v) && isUint(v.generation) && Number.isSafeInteger(v.position) && (v.position as number) >= -1,
+  position: (v): v is PacketPanelResponses['position'] => isObj(v) && isUint(v.generation) && Number.isSafeInteger(v.position) && (v.position as number) >= -1,
   conversations: isConversationList,
   diagram: isDiagramData,
   export: isExportAnswer,
+  find: isFindResult,
+  copy: (v): v is { ok: boolean } => isObj(v) && typeof v.ok === 'boolean',
 };
 
-/** Lowercase hex of bytes, and back; the webview decodes the packet's bytes with it. */
-export function bytesToHex(b: Uint8Array): string {
-  return formatHex(b, '');
-}
-export function hexToBytes(hex: string): Uint8Array {
-  const out = new Uint8Array(hex.length >> 1);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
-  return out;
-}
+/** The packet panel's protocol for the panel kit (shared/panelKit.ts). */
+export const PACKET_PANEL: PanelProtocol<PacketPanelRequest, PacketPanelResponses, PacketPanelEvent> = {
+  name: 'packet panel',
+  isRequest: isPacketPanelRequest,
+  isEvent: isPacketPanelEvent,
+  responseValidators,
+};
 
-/** The keys of the UI strings the host must provide in PanelInit.strings. */
-export const PACKET_STRING_KEYS = [
-  'colNo', 'colTime', 'colSource', 'colDestination', 'colProtocol', 'colLength', 'colInfo',
-  'filterPlaceholder', 'filterApply', 'filterClear', 'filterLabel', 'packetsCount', 'packetsFiltered',
-  'stateRunning', 'stateStopped', 'stateFile', 'drops', 'fieldsTitle', 'bytesTitle', 'noSelection',
-  'diagramTitle', 'diagramPick', 'diagramNone', 'diagramOmitted', 'exportPcapng', 'exportPcap',
-  'exportConnection', 'exportDone', 'malformed', 'truncated', 'listLabel', 'treeLabel', 'roleFrame',
-  'rolePacket', 'roleSegment', 'roleDatagram', 'roleMessage', 'emptyCapture', 'noMatch', 'error',
-  'diagramShow', 'diagramHide', 'resizeColumn',
-] as const;
-export type PacketStringKey = (typeof PACKET_STRING_KEYS)[number];
+/** The webview's end of the packet panel. */
+export type PacketPanelClient = PanelClient<PacketPanelRequest, PacketPanelResponses, PacketPanelEvent>;

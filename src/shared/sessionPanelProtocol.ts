@@ -220,6 +220,10 @@ export function isPanelRequest(v: unknown): v is PanelRequest {
   }
 }
 
+export function isFindResult(v: unknown): v is FindResult {
+  return isObj(v) && (v.found === undefined || (isObj(v.found) && isUint(v.found.offset) && isUint(v.found.length))) && (v.error === undefined || isError(v.error));
+}
+
 function isError(v: unknown): v is InputError {
   return isObj(v) && isStr(v.code, 64) && isStr(v.message, 2000) && (v.index === undefined || isUint(v.index));
 }
@@ -282,7 +286,7 @@ export const responseValidators: { [K in PanelRequestType]: (v: unknown) => v is
   readRange: (v): v is PanelResponses['readRange'] => isObj(v) && isUint(v.offset) && v.bytes instanceof Uint8Array && isArrayOf(v.spans, isSpan),
   chunks: (v): v is PanelResponses['chunks'] => isObj(v) && isTranscriptInfo(v.transcript) && isArrayOf(v.chunks, isChunkView, MAX_CHUNK_PAGE),
   decode: (v): v is PanelResponses['decode'] => isObj(v) && isArrayOf(v.parts, isPart),
-  find: (v): v is FindResult => isObj(v) && (v.found === undefined || (isObj(v.found) && isUint(v.found.offset) && isUint(v.found.length))) && (v.error === undefined || isError(v.error)),
+  find: isFindResult,
   validateInput: isSendResult,
   send: isSendResult,
   sendFile: (v): v is PanelResponses['sendFile'] => isSendResult(v) || (isObj(v) && v.ok === false && v.cancelled === true),

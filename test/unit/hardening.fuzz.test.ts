@@ -18,7 +18,7 @@ import { writeCaptureFile } from '../../src/core/pcap/pcapWriter';
 import { checkPort, isLoopback } from '../../src/core/sessions/sessionManager';
 import { main } from '../../src/cli';
 import { isPanelEvent, isPanelRequest, isSendSpec, responseValidators } from '../../src/shared/sessionPanelProtocol';
-import { answerValidators, isPacketPanelEvent, isPacketPanelRequest } from '../../src/shared/packetPanelProtocol';
+import { responseValidators as packetResponseValidators, isPacketPanelEvent, isPacketPanelRequest } from '../../src/shared/packetPanelProtocol';
 import { LinkType, type PacketRecord } from '../../src/shared/packet';
 import { filesUnder, repoRoot } from './helpers';
 import { LONG, MiB, randomBytes, retainedBytes } from './hardening.util';
@@ -228,8 +228,8 @@ describe('hardening: bad input fuzz (seeded, bounded)', function () {
       { type: 'send', spec }, { type: 'validateInput', spec }, { type: 'startRepeat', spec, intervalMs: 100, count: 3 }, { type: 'copy', text: 'x' },
     ];
     const validPacket: Record<string, unknown>[] = [
-      { type: 'init' }, { type: 'rows', start: 0, count: 10 }, { type: 'filter', expr: 'tcp' }, { type: 'packet', index: 3 }, { type: 'position', index: 0 },
-      { type: 'diagram', key: 'k' }, { type: 'export', format: 'pcapng', scope: 'all' },
+      { type: 'ready' }, { type: 'rows', start: 0, count: 10 }, { type: 'filter', expr: 'tcp' }, { type: 'packet', index: 3 }, { type: 'position', index: 0 },
+      { type: 'diagram', key: 'k' }, { type: 'export', format: 'pcapng', scope: 'all' }, { type: 'find', index: 0, query: 'x', mode: 'text', from: 0 }, { type: 'copy', text: 'x' },
     ];
     for (const v of valid) assert.ok(isPanelRequest(v), JSON.stringify(v));
     for (const v of validPacket) assert.ok(isPacketPanelRequest(v), JSON.stringify(v));
@@ -252,7 +252,7 @@ describe('hardening: bad input fuzz (seeded, bounded)', function () {
       const msg: unknown = k < 0.75 ? randomObject(r, 0, ['type', 'offset', 'length', 'fromSeq', 'limit', 'render', 'encoding', 'maxBytes', 'query', 'mode', 'from', 'spec', 'intervalMs', 'count', 'text', 'start', 'index', 'expr', 'key', 'format', 'scope'])
         : randomValue(r);
       if (r() < 0.5 && msg && typeof msg === 'object' && !Array.isArray(msg)) (msg as Record<string, unknown>).type = pick(r, [...valid, ...validPacket].map((v) => v.type));
-      for (const check of [isPanelRequest, isPacketPanelRequest, isSendSpec, isPanelEvent, isPacketPanelEvent, ...Object.values(responseValidators), ...Object.values(answerValidators)]) {
+      for (const check of [isPanelRequest, isPacketPanelRequest, isSendSpec, isPanelEvent, isPacketPanelEvent, ...Object.values(responseValidators), ...Object.values(packetResponseValidators)]) {
         let ok: boolean;
         try {
           ok = (check as (v: unknown) => boolean)(msg);

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import type { PacketRecord } from '../../src/shared/packet';
 import { arraySource, FilterCancelledError, FilterError, PacketListModel, type PacketSource } from '../../src/core/panels/packetListModel';
 import { readCaptureFile } from '../../src/core/pcap/pcapReader';
-import { hexToBytes, isPacketDetail, isRowsPage } from '../../src/shared/packetPanelProtocol';
+import { isPacketDetail, isRowsPage } from '../../src/shared/packetPanelProtocol';
 import { repoRoot } from './helpers';
 
 const fixture = (name: string) => readCaptureFile(new Uint8Array(fs.readFileSync(path.join(repoRoot, 'test', 'fixtures', 'packetPanel', name)))).packets;
@@ -140,7 +140,7 @@ describe('packet panel: host model', () => {
     const d = m.detail(1);
     assert.ok(d && isPacketDetail(d));
     assert.deepEqual(d.layers.map((l) => [l.name, l.role]), [['frame', 'frame'], ['eth', 'frame'], ['ip', 'packet'], ['tcp', 'segment']]);
-    assert.equal(hexToBytes(d.bytesHex).length, 74);
+    assert.equal(d.bytes.length, 74);
     const tcp = d.layers[3];
     const flags = tcp.fields.find((f) => f.id === 'tcp.flags');
     assert.ok(flags, 'tcp.flags field');

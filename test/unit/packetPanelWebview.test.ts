@@ -5,7 +5,7 @@ import { ancestorPaths, flattenLayers, nodeAtOffset, nodeById, visibleNodes } fr
 import { layoutDiagram, segmentDetail, toneOf } from '../../webview/src/packets/diagramLayout';
 import { computeRowWindow, MAX_SCROLL_PX, pagesFor, RowPageCache, scrollTopForRow } from '../../webview/src/packets/rowWindow';
 import {
-  answerValidators, bytesToHex, hexToBytes, isPacketDetail, isPacketPanelEvent, isPacketPanelRequest, isRowsPage, MAX_ROWS_PER_PAGE,
+  responseValidators, isPacketDetail, isPacketPanelEvent, isPacketPanelRequest, isRowsPage, MAX_ROWS_PER_PAGE,
   type DiagramData, type DiagramSegment, type PacketRow, type WireLayer,
 } from '../../src/shared/packetPanelProtocol';
 
@@ -193,8 +193,12 @@ describe('packet panel: protocol validators', () => {
     assert.ok(!isPacketPanelRequest({ type: 'export', format: 'pcap', scope: 'conversation' }));
     assert.ok(!isPacketPanelRequest({ type: 'packet', index: 1.5 }));
     assert.ok(isPacketPanelRequest({ type: 'position', index: 3 }));
-    assert.ok(answerValidators.position({ generation: 2, position: -1 }));
-    assert.ok(!answerValidators.position({ generation: 2, position: -2 }));
+    assert.ok(isPacketPanelRequest({ type: 'find', index: 3, query: '0a 0b', mode: 'hex', from: 0 }));
+    assert.ok(!isPacketPanelRequest({ type: 'find', index: 3, query: 'x', mode: 'regex', from: 0 }));
+    assert.ok(isPacketPanelRequest({ type: 'copy', text: 'x' }));
+    assert.ok(!isPacketPanelRequest({ type: 'copy', text: 7 }));
+    assert.ok(responseValidators.position({ generation: 2, position: -1 }));
+    assert.ok(!responseValidators.position({ generation: 2, position: -2 }));
     assert.ok(!isPacketPanelRequest({ type: 'nope' }));
     assert.ok(!isPacketPanelRequest(null));
   });
@@ -204,15 +208,11 @@ describe('packet panel: protocol validators', () => {
     assert.ok(!isPacketPanelEvent({ type: 'status', total: 3, matched: 1, generation: 2, state: 'dancing', drops: 0 }));
     assert.ok(isRowsPage({ generation: 1, start: 0, matched: 1, rows: [row(0)] }));
     assert.ok(!isRowsPage({ generation: 1, start: 0, matched: 1, rows: [{ ...row(0), tone: 'evil' }] }));
-    const detail = { index: 0, no: 1, time: 0, tsMicros: 1, origLen: 74, linkType: 1, bytesHex: '00ff', layers };
+    const detail = { index: 0, no: 1, time: 0, tsMicros: 1, origLen: 74, linkType: 1, bytes: new Uint8Array([0, 0xff]), layers };
     assert.ok(isPacketDetail(detail));
-    assert.ok(!isPacketDetail({ ...detail, bytesHex: '0g' }));
+    assert.ok(isPacketDetail(structuredClone(detail)), 'bytes survive the structured clone postMessage does');
+    assert.ok(!isPacketDetail({ ...detail, bytes: '00ff' }));
+    assert.ok(!isPacketDetail({ ...detail, bytes: [0, 255] }));
     assert.ok(!isPacketDetail({ ...detail, layers: [{ ...layers[0], role: 'blob' }] }));
-  });
-
-  it('round-trips bytes through hex', () => {
-    const b = new Uint8Array([0, 1, 0x7f, 0x80, 0xff]);
-    assert.equal(bytesToHex(b), '00017f80ff');
-    assert.deepEqual(hexToBytes(bytesToHex(b)), b);
   });
 });

@@ -1,8 +1,8 @@
 // Webview entry point: one bundle serves every panel; <body data-view="…"> says which one to start.
 import './elements';
+import './kit.css';
 import { startSessionApp } from './session/sessionApp';
 import { startPacketsView } from './packets/packetsApp';
-import { vscodeApi } from './vscodeApi';
 
 const view = document.body.dataset.view;
 const root = document.getElementById('root') ?? document.body;
@@ -12,7 +12,7 @@ if (view === 'session') {
   });
 }
 if (view === 'packets') {
-  startPacketsView(root, vscodeApi()).catch((e: unknown) => {
+  startPacketsView(root).catch((e: unknown) => {
     root.textContent = `Socket Lab: the packet panel could not start (${e instanceof Error ? e.message : String(e)}).`;
   });
 }

@@ -2,7 +2,7 @@
 // arrive, the display filter's matches (paged), one packet's full dissection, TCP conversations.
 import type { PacketRecord } from '../../shared/packet';
 import {
-  bytesToHex, MAX_DIAGRAM_SEGMENTS,
+  MAX_DIAGRAM_SEGMENTS,
   type ConversationInfo, type DiagramData, type DiagramSegment, type PacketDetail, type PacketRow, type RowsPage,
   type RowTone, type WireField, type WireLayer,
 } from '../../shared/packetPanelProtocol';
@@ -114,7 +114,7 @@ export function packetDetailOf(index: number, rec: PacketRecord, pkt: DissectedP
   const conv = tcpFacts(pkt)?.key;
   return {
     index, no: index + 1, time: (rec.tsMicros - firstTs) / 1e6, tsMicros: rec.tsMicros, origLen: rec.origLen, linkType: rec.linkType,
-    bytesHex: bytesToHex(rec.data), layers, ...(pkt.malformed ? { malformed: pkt.malformed } : {}),
+    bytes: new Uint8Array(rec.data), layers, ...(pkt.malformed ? { malformed: pkt.malformed } : {}),
     ...(conv !== undefined ? { conversation: conv } : {}),
   };
 }

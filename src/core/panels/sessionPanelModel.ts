@@ -59,8 +59,20 @@ export function payloadOf(spec: SendSpec): Uint8Array {
   return buildPayload({ ...base, text: spec.input });
 }
 
-function indexOf(hay: Uint8Array, needle: Uint8Array, from: number): number {
-  return Buffer.from(hay.buffer, hay.byteOffset, hay.byteLength).indexOf(Buffer.from(needle.buffer, needle.byteOffset, needle.byteLength), from);
+/**
+ * The first match of a find query (hex bytes, or text in `encoding`) in `hay`, whose first byte is at offset
+ * `base`; a query that cannot be read answers with its error. Both panels find through here.
+ */
+export function findBytes(hay: Uint8Array, base: number, query: string, mode: 'hex' | 'text', encoding: string, lang: ErrorLanguage): FindResult {
+  let needle: Uint8Array;
+  try {
+    needle = mode === 'hex' ? parseHex(query) : encodeText(query, encoding);
+  } catch (e) {
+    return { error: toInputError(e, lang) };
+  }
+  if (!needle.length) return {};
+  const i = Buffer.from(hay.buffer, hay.byteOffset, hay.byteLength).indexOf(Buffer.from(needle.buffer, needle.byteOffset, needle.byteLength));
+  return i >= 0 ? { found: { offset: base + i, length: needle.length } } : {};
 }
 
 export class SessionPanelModel extends Disposable {
@@ -150,18 +162,9 @@ export class SessionPanelModel extends Disposable {
   }
 
   find(query: string, mode: 'hex' | 'text', encoding: string, from: number): FindResult {
-    let needle: Uint8Array;
-    try {
-      needle = mode === 'hex' ? parseHex(query) : encodeText(query, encoding);
-    } catch (e) {
-      return { error: toInputError(e, this.lang) };
-    }
-    if (!needle.length) return {};
     const t = this.session.transcript;
     const start = Math.max(from, t.startOffset);
-    const hay = t.read(start, t.endOffset - start);
-    const i = indexOf(hay, needle, 0);
-    return i >= 0 ? { found: { offset: start + i, length: needle.length } } : {};
+    return findBytes(t.read(start, t.endOffset - start), start, query, mode, encoding, this.lang);
   }
 
   validate(spec: SendSpec): SendResult {

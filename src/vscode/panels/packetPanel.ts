@@ -4,12 +4,15 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { webviewHtml } from './webviewHtml';
-import { Rpc, type RpcEnvelope } from '../../shared/rpc';
+import type { Rpc, RpcEnvelope } from '../../shared/rpc';
+import { createPanelHost } from '../../shared/panelKit';
 import {
-  isPacketPanelRequest, PACKET_STRING_KEYS,
-  type CaptureState, type ExportFormat, type PacketPanelAnswers, type PacketPanelEvent, type PacketPanelRequest,
-  type PacketStringKey, type PanelStatus,
+  PACKET_PANEL,
+  type CaptureState, type ExportFormat, type PacketPanelEvent, type PacketPanelRequest, type PacketPanelResponses, type PanelStatus,
 } from '../../shared/packetPanelProtocol';
+import { findBytes } from '../../core/panels/sessionPanelModel';
+import { errorLanguageFor } from '../../core/errors';
+import { panelStrings } from './panelStrings';
 import { FilterCancelledError, FilterError, PacketListModel } from '../../core/panels/packetListModel';
 import { FilePacketListModel } from '../../core/panels/filePacketListModel';
 import { IndexCancelledError } from '../../core/pcap/captureFileIndex';
@@ -27,57 +30,6 @@ export interface PanelLog {
 const PROGRESS_AFTER_MS = 500;
 /** Status events are coalesced to at most one per this many ms. */
 const STATUS_COALESCE_MS = 150;
-
-function uiStrings(): Record<PacketStringKey, string> {
-  const s: Record<PacketStringKey, string> = {
-    colNo: vscode.l10n.t('No.'),
-    colTime: vscode.l10n.t('Time'),
-    colSource: vscode.l10n.t('Source'),
-    colDestination: vscode.l10n.t('Destination'),
-    colProtocol: vscode.l10n.t('Protocol'),
-    colLength: vscode.l10n.t('Length'),
-    colInfo: vscode.l10n.t('Info'),
-    filterPlaceholder: vscode.l10n.t('Display filter, e.g. tcp.flags.syn == 1'),
-    filterApply: vscode.l10n.t('Apply'),
-    filterClear: vscode.l10n.t('Clear'),
-    filterLabel: vscode.l10n.t('Display filter'),
-    packetsCount: vscode.l10n.t('{0} packets'),
-    packetsFiltered: vscode.l10n.t('{0} of {1} packets shown'),
-    stateRunning: vscode.l10n.t('capturing'),
-    stateStopped: vscode.l10n.t('stopped'),
-    stateFile: vscode.l10n.t('file'),
-    drops: vscode.l10n.t('{0} dropped'),
-    fieldsTitle: vscode.l10n.t('Packet details'),
-    bytesTitle: vscode.l10n.t('Packet bytes'),
-    noSelection: vscode.l10n.t('Select a packet to see its layers and bytes.'),
-    diagramTitle: vscode.l10n.t('Conversation diagram'),
-    diagramPick: vscode.l10n.t('TCP connection'),
-    diagramNone: vscode.l10n.t('No TCP connection in this capture.'),
-    diagramOmitted: vscode.l10n.t('{0} more segments not drawn.'),
-    exportPcapng: vscode.l10n.t('Export pcapng'),
-    exportPcap: vscode.l10n.t('Export pcap'),
-    exportConnection: vscode.l10n.t('Export this connection'),
-    exportDone: vscode.l10n.t('Saved {0}'),
-    malformed: vscode.l10n.t('Malformed or truncated: {0}'),
-    truncated: vscode.l10n.t('truncated'),
-    listLabel: vscode.l10n.t('Packet list'),
-    treeLabel: vscode.l10n.t('Packet details'),
-    roleFrame: vscode.l10n.t('frame'),
-    rolePacket: vscode.l10n.t('packet'),
-    roleSegment: vscode.l10n.t('segment'),
-    roleDatagram: vscode.l10n.t('datagram'),
-    roleMessage: vscode.l10n.t('message'),
-    emptyCapture: vscode.l10n.t('No packets yet.'),
-    noMatch: vscode.l10n.t('No packet matches this filter.'),
-    error: vscode.l10n.t('Error: {0}'),
-    diagramShow: vscode.l10n.t('Show the conversation diagram'),
-    diagramHide: vscode.l10n.t('Hide the conversation diagram'),
-    resizeColumn: vscode.l10n.t('Resize column {0} (Left/Right arrow)'),
-  };
-  // Compile-time completeness is checked by the Record type; this guards the shared key list too.
-  for (const k of PACKET_STRING_KEYS) if (!(k in s)) throw new Error(`missing UI string ${k}`);
-  return s;
-}
 
 /** What one panel shows: a live capture or the packets of a file. */
 type PanelSubject =
@@ -130,13 +82,11 @@ class PacketPanel {
     onDispose: () => void,
   ) {
     this.model = subject.kind === 'capture' ? new PacketListModel(subject.capture.packets) : subject.model;
-    this.rpc = new Rpc<PacketPanelEvent, PacketPanelRequest>(
+    this.rpc = createPanelHost(
+      PACKET_PANEL,
       (m: RpcEnvelope) => void panel.webview.postMessage(m),
-      {
-        onRequest: (req) => this.answer(req),
-        validate: isPacketPanelRequest,
-        onInvalid: (_raw, reason) => this.log.warn(`packet panel: dropped a message (${reason})`),
-      },
+      (req) => this.answer(req),
+      (_raw, reason) => this.log.warn(`packet panel: dropped a message (${reason})`),
     );
     panel.webview.html = webviewHtml(panel.webview, vscode.Uri.joinPath(extensionUri, 'dist', 'webview'), 'packets', vscode.env.language);
     this.disposables.push(
@@ -206,50 +156,60 @@ class PacketPanel {
     }, STATUS_COALESCE_MS);
   }
 
-  private async answer(req: PacketPanelRequest): Promise<PacketPanelAnswers[keyof PacketPanelAnswers]> {
+  private async answer(req: PacketPanelRequest): Promise<PacketPanelResponses[keyof PacketPanelResponses]> {
     switch (req.type) {
-      case 'init':
+      case 'ready':
         return {
           ...this.status(),
           title: this.title,
           filter: this.model.filter,
           canExport: true,
-          strings: uiStrings(),
-        } satisfies PacketPanelAnswers['init'];
+          strings: panelStrings(),
+        } satisfies PacketPanelResponses['ready'];
       case 'rows':
-        return (await this.model.rows(req.start, req.count)) satisfies PacketPanelAnswers['rows'];
+        return (await this.model.rows(req.start, req.count)) satisfies PacketPanelResponses['rows'];
       case 'filter':
         try {
           const m = this.model;
           if (m instanceof FilePacketListModel) await withPassProgress(vscode.l10n.t('Applying display filter'), (signal, onProgress) => m.setFilter(req.expr, { signal, onProgress }));
           else await m.setFilter(req.expr);
-          return { ok: true, ...this.status() } satisfies PacketPanelAnswers['filter'];
+          return { ok: true, ...this.status() } satisfies PacketPanelResponses['filter'];
         } catch (e) {
-          if (e instanceof FilterError) return { ok: false, error: vscode.l10n.t('This display filter cannot be used: {0}', e.message) } satisfies PacketPanelAnswers['filter'];
+          if (e instanceof FilterError) return { ok: false, error: vscode.l10n.t('This display filter cannot be used: {0}', e.message) } satisfies PacketPanelResponses['filter'];
           // Replaced by a newer filter: answer with what is shown now; the webview ignores it.
-          if (e instanceof FilterCancelledError) return { ok: true, ...this.status() } satisfies PacketPanelAnswers['filter'];
+          if (e instanceof FilterCancelledError) return { ok: true, ...this.status() } satisfies PacketPanelResponses['filter'];
           throw e;
         }
-      case 'packet': {
-        const d = await this.model.detail(req.index);
-        if (!d) throw new Error(vscode.l10n.t('Packet {0} is no longer in the capture buffer; the oldest packets were dropped to bound memory.', req.index + 1));
-        return d satisfies PacketPanelAnswers['packet'];
-      }
+      case 'packet':
+        return (await this.packet(req.index)) satisfies PacketPanelResponses['packet'];
       case 'position':
-        return { generation: this.model.status.generation, position: this.model.positionOf(req.index) } satisfies PacketPanelAnswers['position'];
+        return { generation: this.model.status.generation, position: this.model.positionOf(req.index) } satisfies PacketPanelResponses['position'];
       case 'conversations':
-        return this.model.conversations() satisfies PacketPanelAnswers['conversations'];
+        return this.model.conversations() satisfies PacketPanelResponses['conversations'];
       case 'diagram': {
         const d = await this.model.diagram(req.key);
         if (!d) throw new Error(vscode.l10n.t('That TCP connection is no longer in the capture buffer.'));
-        return d satisfies PacketPanelAnswers['diagram'];
+        return d satisfies PacketPanelResponses['diagram'];
       }
       case 'export':
         return this.export(req.format, req.scope === 'conversation' ? req.key : undefined);
+      case 'find': {
+        const bytes = (await this.packet(req.index)).bytes;
+        return findBytes(bytes.subarray(req.from), req.from, req.query, req.mode, 'utf-8', errorLanguageFor(vscode.env.language)) satisfies PacketPanelResponses['find'];
+      }
+      case 'copy':
+        await vscode.env.clipboard.writeText(req.text);
+        return { ok: true } satisfies PacketPanelResponses['copy'];
     }
   }
 
-  private async export(format: ExportFormat, key: string | undefined): Promise<PacketPanelAnswers['export']> {
+  private async packet(index: number): Promise<PacketPanelResponses['packet']> {
+    const d = await this.model.detail(index);
+    if (!d) throw new Error(vscode.l10n.t('Packet {0} is no longer in the capture buffer; the oldest packets were dropped to bound memory.', index + 1));
+    return d;
+  }
+
+  private async export(format: ExportFormat, key: string | undefined): Promise<PacketPanelResponses['export']> {
     const base = this.subject.kind === 'file' ? path.basename(this.subject.path).replace(/\.(pcapng|pcap|cap)$/i, '') : `capture-${this.subject.capture.interface}`;
     const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
     const name = `${base}${key ? '-connection' : ''}.${format}`;

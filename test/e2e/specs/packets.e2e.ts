@@ -219,6 +219,20 @@ describe('packet panel', function () {
     await frame.locator(`.hex-view .hex-row >> nth=${row}`).locator(`.hb[data-c="${col}"]`).click();
     await frame.locator('.pk-app[data-field="ip.src"]').waitFor({ timeout: 10_000 });
     assert.equal(await frame.locator('.pk-item[aria-selected="true"]').getAttribute('data-field'), 'ip.src');
+
+    // The same hex pane as the session panel's: find (after the selection), copy, go to.
+    const message = () => frame.locator('.pk-hex-pane .hex-message').innerText();
+    const find = frame.locator('.hex-find input');
+    await frame.locator('.hex-find-mode').evaluate((e) => ((e as HTMLElement & { value: string }).value = 'hex'));
+    await find.fill(flagBytes.join(' '));
+    await find.press('Enter');
+    await waitFor('found', message, (m) => m === `Found at offset ${flags.offset}.`);
+    await frame.locator('.hex-copy').click();
+    await waitFor('copied', message, (m) => m === `Copied ${flagBytes.length} bytes.`);
+    const goTo = frame.locator('.hex-goto input');
+    await goTo.fill('999');
+    await goTo.press('Enter');
+    await waitFor('out of range', message, (m) => m === `Offset out of range: the held bytes are 0–${packets[0].data.length - 1}.`);
   });
 
   it('exports one connection as pcapng that tshark reads back with every packet', async () => {

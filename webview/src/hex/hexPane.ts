@@ -38,7 +38,8 @@ export class HexPane {
   private readonly inspector: InspectorView;
   private inspectSeq = 0;
 
-  constructor(private readonly host: HexPaneHost) {
+  /** `label` names the bytes for screen readers; `followTail` keeps the view at the end while bytes arrive. */
+  constructor(private readonly host: HexPaneHost, opts: { readonly label: string; readonly followTail: boolean }) {
     this.element = h('section', 'pane hex-pane');
     this.element.setAttribute('aria-label', t('Hex viewer'));
     this.message.setAttribute('role', 'status');
@@ -46,8 +47,8 @@ export class HexPane {
     this.hex = new HexView(body, {
       bytesPerRow: host.bytesPerRow === 'auto' ? 16 : host.bytesPerRow,
       fit: host.bytesPerRow === 'auto',
-      followTail: true,
-      ariaLabel: t('Bytes of the conversation'),
+      followTail: opts.followTail,
+      ariaLabel: opts.label,
     });
     // the hex rows are what the user waits for: pull their first page before building anything else
     this.hex.setSource(host.source);

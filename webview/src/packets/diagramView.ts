@@ -4,6 +4,7 @@ import { Emitter } from '../../../src/shared/disposable';
 import type { DiagramData } from '../../../src/shared/packetPanelProtocol';
 import { layoutDiagram } from './diagramLayout';
 import { h } from '../dom';
+import { t } from '../strings';
 
 const SVG = 'http://www.w3.org/2000/svg';
 
@@ -18,13 +19,13 @@ export class DiagramView {
   private readonly canvas: HTMLElement;
   private readonly note: HTMLElement;
   private selectedIndex = -1;
-  private last: { data: DiagramData; omittedText: string } | undefined;
+  private last: DiagramData | undefined;
   private lastWidth = 0;
   private readonly _onDidSelectPacket = new Emitter<number>();
   /** A segment's arrow was clicked or activated; carries the packet's capture-wide index. */
   readonly onDidSelectPacket = this._onDidSelectPacket.event;
 
-  constructor(parent: HTMLElement, private readonly label: string) {
+  constructor(parent: HTMLElement) {
     this.element = h('div', 'pk-diagram');
     this.canvas = h('div', 'pk-diagram-canvas');
     this.note = h('div', 'pk-diagram-note');
@@ -35,7 +36,7 @@ export class DiagramView {
       const w = this.element.clientWidth;
       if (this.last && Math.abs(w - this.lastWidth) > 8) {
         this.lastWidth = w;
-        this.show(this.last.data, this.last.omittedText);
+        this.show(this.last);
       }
     }).observe(this.element);
     this.canvas.addEventListener('click', (e) => {
@@ -62,13 +63,13 @@ export class DiagramView {
     this.note.textContent = text;
   }
 
-  show(data: DiagramData, omittedText: string): void {
-    this.last = { data, omittedText };
+  show(data: DiagramData): void {
+    this.last = data;
     this.lastWidth = this.element.clientWidth;
     const width = Math.max(330, Math.min(900, this.element.clientWidth - 4 || 640));
     const l = layoutDiagram(data, { width });
     this.canvas.textContent = '';
-    const root = svg('svg', { width: l.width, height: l.height, viewBox: `0 0 ${l.width} ${l.height}`, role: 'group', 'aria-label': `${this.label}: ${l.a} ⇄ ${l.b}` });
+    const root = svg('svg', { width: l.width, height: l.height, viewBox: `0 0 ${l.width} ${l.height}`, role: 'group', 'aria-label': `${t('Conversation diagram')}: ${l.a} ⇄ ${l.b}` });
     root.classList.add('pk-svg');
     const defs = svg('defs', {});
     for (const tone of ['syn', 'fin', 'rst', 'data', 'ack']) {
@@ -118,7 +119,7 @@ export class DiagramView {
       root.append(g);
     }
     this.canvas.append(root);
-    this.note.textContent = data.omitted > 0 ? omittedText.replace('{0}', String(data.omitted)) : '';
+    this.note.textContent = data.omitted > 0 ? t('{0} more segments not drawn.', data.omitted) : '';
   }
 
   /** Marks the arrow of the selected packet (if it is in this connection). */

@@ -5,6 +5,12 @@ import type { WireLayer } from '../../../src/shared/packetPanelProtocol';
 import type { LayerRole } from '../../../src/shared/types';
 import { ancestorPaths, flattenLayers, visibleNodes, type FieldNode } from './fieldLookup';
 import { h } from '../dom';
+import { t } from '../strings';
+
+/** A layer's role badge in the user's words (frame, packet, segment, datagram, message). */
+function roleWords(role: LayerRole): string {
+  return { frame: t('frame'), packet: t('packet'), segment: t('segment'), datagram: t('datagram'), message: t('message') }[role];
+}
 
 export class FieldTree {
   readonly element: HTMLElement;
@@ -16,15 +22,10 @@ export class FieldTree {
   /** The user (or selectNode) picked a node; its byte range should be highlighted. */
   readonly onDidSelect = this._onDidSelect.event;
 
-  constructor(
-    parent: HTMLElement,
-    label: string,
-    private readonly roleLabels: Record<LayerRole, string>,
-    private readonly truncatedLabel: string,
-  ) {
+  constructor(parent: HTMLElement) {
     this.element = h('div', 'pk-tree');
     this.element.setAttribute('role', 'tree');
-    this.element.setAttribute('aria-label', label);
+    this.element.setAttribute('aria-label', t('Packet details'));
     parent.append(this.element);
     this.element.addEventListener('click', (e) => {
       const item = (e.target as HTMLElement).closest<HTMLElement>('[role=treeitem]');
@@ -111,16 +112,14 @@ export class FieldTree {
         const info = this.roles.get(n.path);
         if (info) {
           const badge = h('span', `pk-role pk-role-${info.role}`);
-          badge.textContent = this.roleLabels[info.role];
+          badge.textContent = roleWords(info.role);
           item.append(badge);
         }
         const title = h('span', 'pk-label');
         title.textContent = n.label;
         item.append(title);
         if (info?.truncated) {
-          const t = h('span', 'pk-trunc');
-          t.textContent = `[${this.truncatedLabel}]`;
-          item.append(t);
+          item.append(h('span', 'pk-trunc', `[${t('truncated')}]`));
         }
       } else {
         const label = h('span', 'pk-label');

@@ -4,24 +4,19 @@ import { Emitter } from '../../../src/shared/disposable';
 import type { PacketRow, RowsPage } from '../../../src/shared/packetPanelProtocol';
 import { computeRowWindow, pagesFor, RowPageCache, scrollTopForRow, ROWS_PER_PAGE } from './rowWindow';
 import { h } from '../dom';
+import { t } from '../strings';
 
-export interface ListColumns {
-  readonly no: string;
-  readonly time: string;
-  readonly source: string;
-  readonly destination: string;
-  readonly protocol: string;
-  readonly length: string;
-  readonly info: string;
-}
-
-const COLS: readonly (keyof ListColumns)[] = ['no', 'time', 'source', 'destination', 'protocol', 'length', 'info'];
+type Column = 'no' | 'time' | 'source' | 'destination' | 'protocol' | 'length' | 'info';
+const COLS: readonly Column[] = ['no', 'time', 'source', 'destination', 'protocol', 'length', 'info'];
+/** Column headings, in the UI language (read when the list is built, after the host's strings arrived). */
+const heading = (c: Column): string =>
+  ({ no: t('No.'), time: t('Time'), source: t('Source'), destination: t('Destination'), protocol: t('Protocol'), length: t('Length'), info: t('Info') })[c];
 /** Widths in px of every column but Info, which takes the rest (at least INFO_MIN_PX). */
 export const DEFAULT_WIDTHS: readonly number[] = [44, 76, 90, 90, 68, 60];
 const MIN_COL_PX = 32;
 const INFO_MIN_PX = 200;
 
-function cellText(r: PacketRow, c: keyof ListColumns): string {
+function cellText(r: PacketRow, c: Column): string {
   switch (c) {
     case 'no': return String(r.no);
     case 'time': return r.time.toFixed(6);
@@ -57,16 +52,13 @@ export class PacketList {
 
   constructor(
     parent: HTMLElement,
-    columns: ListColumns,
-    label: string,
     private readonly fetch: (start: number, count: number) => Promise<RowsPage>,
-    resizeLabel: string,
     widths: readonly number[] = DEFAULT_WIDTHS,
   ) {
     this.widths = DEFAULT_WIDTHS.map((d, i) => (Number.isFinite(widths[i]) ? Math.max(MIN_COL_PX, widths[i]) : d));
     this.element = h('div', 'pk-list');
     this.element.setAttribute('role', 'grid');
-    this.element.setAttribute('aria-label', label);
+    this.element.setAttribute('aria-label', t('Packet list'));
     this.element.setAttribute('aria-multiselectable', 'false');
     this.element.tabIndex = 0;
     // The header scrolls with the body (its scrollLeft follows the body's), so labels stay over their columns.
@@ -77,9 +69,9 @@ export class PacketList {
     COLS.forEach((c, i) => {
       const head = h('span', `pk-c pk-c-${c}`);
       head.setAttribute('role', 'columnheader');
-      head.textContent = columns[c];
+      head.textContent = heading(c);
       headCols.append(head);
-      if (i < this.widths.length) head.append(this.resizeHandle(i, resizeLabel.replace('{0}', columns[c])));
+      if (i < this.widths.length) head.append(this.resizeHandle(i, t('Resize column {0} (Left/Right arrow)', heading(c))));
     });
     head.append(headCols);
     this.scroller = h('div', 'pk-scroll');

@@ -197,7 +197,7 @@ function buildLayout(root: HTMLElement, init: InitInfo, state: PanelState, save:
     find: (query, mode, from) => client.call({ type: 'find', query, mode, encoding: state.encoding, from }),
     decodeText: async (offset, length) => (await client.call({ type: 'decode', offset, length, encoding: state.encoding })).parts.map((p) => p.t).join(''),
     copy: async (text) => void (await client.call({ type: 'copy', text })),
-  });
+  }, { label: t('Bytes of the conversation'), followTail: true });
   hexPane.element.slot = 'end';
   const hex = hexPane.hex;
   hex.onDidClickByte((offset) => conversation.reveal(offset));
