@@ -5,7 +5,9 @@ import { runCaptureCommand } from './captureCommand';
 import { runDecodeCommand } from './decodeCommand';
 import { type CliIo, processIo } from './cliIo';
 import { runListen } from './listenCommand';
+import { runRun } from './runCommand';
 import { runSend } from './sendCommand';
+import { runServe } from './serveCommand';
 
 const usage = `${productName} ${version}
 
@@ -17,6 +19,8 @@ Commands:
   decode          decode a pcap/pcapng file like Wireshark's packet list (FILE [--json] [--filter EXPR])
   listen          run a server: listen tcp|udp|unix ADDR [--mode print|echo|upper|sink|manual] [--framing F] [--count N] [--timeout S] [--json]
   send            send once: send tcp|udp|unix ADDR (--text S [--encoding E] | --hex H | --file F) [--expect-bytes N] [--timeout S] [--print text|hex] [--json]
+  run             run a wire script's client blocks and check the answers: run FILE.wire [--block NAME] [--var name=value] [--json] [--junit FILE] [--timeout S]
+  serve           serve a wire script's server blocks by their rules: serve FILE.wire [--block NAME] [--var name=value] [--timeout S] [--json]
 
 Options:
   -h, --help      show this help
@@ -29,9 +33,11 @@ const verbs: Record<string, (argv: string[], io: CliIo) => Promise<number>> = {
   decode: runDecodeCommand,
   listen: runListen,
   send: runSend,
+  run: runRun,
+  serve: runServe,
 };
 /** Verbs that finish cleanly on Ctrl+C; the others end as any process does (capture stops on its own signals). */
-const interruptible = new Set(['listen', 'send']);
+const interruptible = new Set(['listen', 'send', 'run', 'serve']);
 
 export async function main(argv: string[]): Promise<number> {
   const [verb] = argv;
