@@ -62,6 +62,13 @@ interface CachedPage {
   readonly attr: Uint8Array;
 }
 
+/** The selection and cursor a render paints (-1: none). */
+interface Paint {
+  readonly selA: number;
+  readonly selB: number;
+  readonly cursor: number;
+}
+
 interface RowEls {
   readonly row: HTMLElement;
   readonly off: HTMLElement;
@@ -411,14 +418,10 @@ export class HexView {
     if (this.disposed) return;
     const g = this.geo();
     this.top = clampTop(this.top, g);
-    const { start, end } = this.source;
     const bpr = this.bpr;
-    const width = offsetWidth(end);
+    const width = offsetWidth(this.source.end);
     const sel = this.selection;
-    const selA = sel ? sel.start : -1;
-    const selB = sel ? Math.max(sel.end, sel.start + 1) : -1;
-    const cursor = sel ? sel.cursor : -1;
-    const hl = this.highlights;
+    const paint: Paint = { selA: sel ? sel.start : -1, selB: sel ? Math.max(sel.end, sel.start + 1) : -1, cursor: sel ? sel.cursor : -1 };
     let missing = 0;
     let shown = 0;
     // The row elements form a ring: absolute row R lives in element R mod N and is moved with a
@@ -453,49 +456,60 @@ export class HexView {
           () => undefined,
         );
       }
-      for (let c = 0; c < bpr; c++) {
-        const o = base + c;
-        const h = els.hex[c];
-        const t = els.txt[c];
-        if (o < start || o >= end) {
-          setText(h, '  ');
-          setText(t, ' ');
-          setClass(h, 'hb none');
-          setClass(t, 'hc none');
-          continue;
-        }
-        const i = page ? o - page.offset : -1;
-        if (!page || i < 0 || i >= page.bytes.length) {
-          setText(h, '··');
-          setText(t, ' ');
-          setClass(h, 'hb wait');
-          setClass(t, 'hc wait');
-          continue;
-        }
-        const b = page.bytes[i];
-        const a = page.attr[i];
-        let cls = this.classNames[a & 0x7f];
-        if (a & 0x80) cls += ' bnd';
-        if (o >= selA && o < selB) cls += ' sel';
-        if (o === cursor) cls += ' cur';
-        for (let k = 0; k < hl.length; k++) if (o >= hl[k].offset && o < hl[k].offset + hl[k].length) cls += ' ' + hl[k].cls;
-        setText(h, HEX_BYTE[b]);
-        setText(t, TEXT_CHAR[b]);
-        setClass(h, 'hb ' + cls);
-        setClass(t, 'hc ' + cls);
-      }
+      this.paintCells(els, base, page, paint);
     }
     for (let slot = 0; slot < n; slot++) {
       if (used[slot] || this.rows[slot].row.hidden) continue;
       this.rows[slot].row.hidden = true;
       this.rows[slot].shownRow = -1;
     }
+    this.paintThumb(g);
+    this.element.dataset.top = String(this.top);
+    if (missing === 0) this.element.dispatchEvent(new CustomEvent('hexrendered', { bubbles: true, detail: { rows: shown, top: this.top } }));
+  }
+
+  /** One row's byte and text cells: held bytes with their classes, bytes outside the source blank, pending ones dotted. */
+  private paintCells(els: RowEls, base: number, page: CachedPage | undefined, p: Paint): void {
+    const { start, end } = this.source;
+    const hl = this.highlights;
+    for (let c = 0; c < this.bpr; c++) {
+      const o = base + c;
+      const h = els.hex[c];
+      const t = els.txt[c];
+      if (o < start || o >= end) {
+        setText(h, '  ');
+        setText(t, ' ');
+        setClass(h, 'hb none');
+        setClass(t, 'hc none');
+        continue;
+      }
+      const i = page ? o - page.offset : -1;
+      if (!page || i < 0 || i >= page.bytes.length) {
+        setText(h, '··');
+        setText(t, ' ');
+        setClass(h, 'hb wait');
+        setClass(t, 'hc wait');
+        continue;
+      }
+      const b = page.bytes[i];
+      const a = page.attr[i];
+      let cls = this.classNames[a & 0x7f];
+      if (a & 0x80) cls += ' bnd';
+      if (o >= p.selA && o < p.selB) cls += ' sel';
+      if (o === p.cursor) cls += ' cur';
+      for (let k = 0; k < hl.length; k++) if (o >= hl[k].offset && o < hl[k].offset + hl[k].length) cls += ' ' + hl[k].cls;
+      setText(h, HEX_BYTE[b]);
+      setText(t, TEXT_CHAR[b]);
+      setClass(h, 'hb ' + cls);
+      setClass(t, 'hc ' + cls);
+    }
+  }
+
+  private paintThumb(g: Geometry): void {
     const tb = thumb(this.top, g, this.trackPx);
     this.track.hidden = !tb.visible;
     this.thumbEl.style.height = `${tb.size}px`;
     this.thumbEl.style.transform = `translateY(${tb.pos}px)`;
-    this.element.dataset.top = String(this.top);
-    if (missing === 0) this.element.dispatchEvent(new CustomEvent('hexrendered', { bubbles: true, detail: { rows: shown, top: this.top } }));
   }
 
   // ---------- input ----------

@@ -27,6 +27,43 @@ export interface UdpTargets {
 
 const HISTORY = 50;
 
+/** The send bar's format choices: input format, encoding, line ending, framing. */
+function formatSelects(state: SendBarState, encodings: readonly string[]): Record<'mode' | 'enc' | 'eol' | 'framing', SelectLike> {
+  const mode = singleSelect(
+    [
+      { value: 'text', label: t('Text') },
+      { value: 'hex', label: t('Hex') },
+      { value: 'escapes', label: t('Escapes (\\r \\x00 \\u5e74)') },
+    ],
+    state.mode,
+    t('Input format'),
+  );
+  mode.classList.add('send-mode');
+  const enc = singleSelect(encodings.map((e) => ({ value: e, label: e })), state.encoding, t('Send encoding'));
+  enc.classList.add('send-encoding');
+  const eol = singleSelect(
+    [
+      { value: 'none', label: t('No line ending') },
+      { value: 'lf', label: 'LF \\n' },
+      { value: 'crlf', label: 'CRLF \\r\\n' },
+    ],
+    state.lineEnding,
+    t('Line ending'),
+  );
+  eol.classList.add('send-eol');
+  const framingLabels: Record<FramingName, string> = {
+    raw: t('Raw'),
+    line: t('Line-delimited'),
+    len2be: t('2-byte length, big endian'),
+    len2le: t('2-byte length, little endian'),
+    len4be: t('4-byte length, big endian'),
+    len4le: t('4-byte length, little endian'),
+  };
+  const framing = singleSelect(FRAMING_NAMES.map((f) => ({ value: f, label: framingLabels[f] })), state.framing, t('Framing'));
+  framing.classList.add('send-framing');
+  return { mode, enc, eol, framing };
+}
+
 export class SendBar {
   readonly element: HTMLElement;
   private readonly input: TextFieldLike;
@@ -58,38 +95,7 @@ export class SendBar {
     this.element.setAttribute('role', 'form');
     this.element.setAttribute('aria-label', t('Send'));
 
-    const mode = singleSelect(
-      [
-        { value: 'text', label: t('Text') },
-        { value: 'hex', label: t('Hex') },
-        { value: 'escapes', label: t('Escapes (\\r \\x00 \\u5e74)') },
-      ],
-      state.mode,
-      t('Input format'),
-    );
-    mode.classList.add('send-mode');
-    const enc = singleSelect(encodings.map((e) => ({ value: e, label: e })), state.encoding, t('Send encoding'));
-    enc.classList.add('send-encoding');
-    const eol = singleSelect(
-      [
-        { value: 'none', label: t('No line ending') },
-        { value: 'lf', label: 'LF \\n' },
-        { value: 'crlf', label: 'CRLF \\r\\n' },
-      ],
-      state.lineEnding,
-      t('Line ending'),
-    );
-    eol.classList.add('send-eol');
-    const framingLabels: Record<FramingName, string> = {
-      raw: t('Raw'),
-      line: t('Line-delimited'),
-      len2be: t('2-byte length, big endian'),
-      len2le: t('2-byte length, little endian'),
-      len4be: t('4-byte length, big endian'),
-      len4le: t('4-byte length, little endian'),
-    };
-    const framing = singleSelect(FRAMING_NAMES.map((f) => ({ value: f, label: framingLabels[f] })), state.framing, t('Framing'));
-    framing.classList.add('send-framing');
+    const { mode, enc, eol, framing } = formatSelects(state, encodings);
     const bind = (s: SelectLike, key: 'mode' | 'encoding' | 'lineEnding' | 'framing') =>
       s.addEventListener('change', () => {
         (this.state as unknown as Record<string, string>)[key] = s.value;

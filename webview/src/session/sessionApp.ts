@@ -112,26 +112,42 @@ function stateWords(state: string): string {
   }
 }
 
-function buildLayout(root: HTMLElement, init: InitInfo, state: PanelState, save: () => void, client: SessionPanelClient) {
-  root.textContent = '';
-  const app = h('div', 'session-app');
+/** The header (label, kind, state, counters) and the closed-session banner with its Reconnect button. */
+class SessionHeader {
+  readonly head = h('header', 'session-head');
+  readonly banner = h('div', 'session-banner');
+  private readonly title = h('span', 'session-label');
+  private readonly kind = h('span', 'session-kind');
+  private readonly badge = h('span', 'session-state');
+  private readonly counters = h('span', 'session-counters');
 
-  // ---- header ----
-  const head = h('header', 'session-head');
-  const title = h('span', 'session-label');
-  const kind = h('span', 'session-kind');
-  const badge = h('span', 'session-state');
-  const counters = h('span', 'session-counters');
-  const banner = h('div', 'session-banner');
-  banner.setAttribute('role', 'status');
-  banner.hidden = true;
-  head.append(title, kind, badge, counters);
+  constructor(private readonly reconnect: () => void) {
+    this.banner.setAttribute('role', 'status');
+    this.banner.hidden = true;
+    this.head.append(this.title, this.kind, this.badge, this.counters);
+  }
 
-  // ---- conversation pane ----
-  const convPane = h('section', 'pane conv-pane');
-  convPane.slot = 'start';
-  convPane.setAttribute('aria-label', t('Conversation'));
-  const convBar = h('div', 'toolbar');
+  update(s: SessionInfo, tr: TranscriptInfo): void {
+    this.title.textContent = s.label;
+    this.kind.textContent = s.role ?? s.kind;
+    this.badge.textContent = stateWords(s.state);
+    this.badge.dataset.state = s.state;
+    this.counters.textContent = t('{0} bytes, {1} chunks', tr.endOffset, tr.nextSeq);
+    const banner = this.banner;
+    banner.hidden = !s.closed;
+    banner.textContent = s.closed ? (s.error ? t('This session is closed ({0}: {1}). The transcript stays readable.', s.error.code, s.error.message) : t('This session is closed. The transcript stays readable.')) : '';
+    // a closed client connects again from here, to the same place with the same settings
+    if (s.closed && (s.kind === 'tcp-client' || s.kind === 'unix-client')) {
+      const again = button(t('Reconnect'), { class: 'session-reconnect' });
+      again.addEventListener('click', () => this.reconnect());
+      banner.append(' ', again);
+    }
+  }
+}
+
+/** The conversation pane's toolbar: show chunks as, encoding, time, layout. */
+function conversationBar(init: InitInfo, state: PanelState) {
+  const bar = h('div', 'toolbar');
   const render = singleSelect(
     [
       { value: 'text', label: t('Text') },
@@ -162,49 +178,55 @@ function buildLayout(root: HTMLElement, init: InitInfo, state: PanelState, save:
     t('Layout'),
   );
   layout.classList.add('conv-layout');
-  convBar.append(render, encoding, time, layout);
-  const conversation = new ConversationView(convPane, client, () => ({ render: state.render, encoding: state.encoding, timeMode: state.timeMode }), init.session.multiPeer, (c) => {
-    hex.select(c.offset, c.offset + c.length);
-  });
-  const rerenderOn = (s: SelectLike, apply: (v: string) => void) =>
-    s.addEventListener('change', () => {
-      apply(s.value);
-      save();
-      void conversation.rerender();
+  bar.append(render, encoding, time, layout);
+  /** A choice that changes how chunks render was made (and written into `state`). */
+  const onChange = (then: (change: { encoding?: string }) => void) => {
+    render.addEventListener('change', () => {
+      state.render = render.value as 'text' | 'hex';
+      then({});
     });
-  rerenderOn(render, (v) => (state.render = v as 'text' | 'hex'));
-  rerenderOn(encoding, (v) => {
-    state.encoding = v;
-    void client.call({ type: 'setEncoding', encoding: v });
-  });
-  rerenderOn(time, (v) => (state.timeMode = v as TimeMode));
+    encoding.addEventListener('change', () => {
+      state.encoding = encoding.value;
+      then({ encoding: encoding.value });
+    });
+    time.addEventListener('change', () => {
+      state.timeMode = time.value as TimeMode;
+      then({});
+    });
+  };
+  return { bar, encoding, layout, onChange };
+}
 
-  // ---- hex pane ----
+/** The hex pane on the session's transcript: finds, decodes and copies through the host. */
+function sessionHexPane(client: SessionPanelClient, init: InitInfo, state: PanelState, save: () => void) {
   const source = new SessionSource(client);
   source.start = init.transcript.startOffset;
   source.end = init.transcript.endOffset;
-  const hexPane = new HexPane({
-    source,
-    bytesPerRow: state.bytesPerRow,
-    bytesPerRowChanged: (v) => {
-      state.bytesPerRow = v;
-      save();
+  const pane = new HexPane(
+    {
+      source,
+      bytesPerRow: state.bytesPerRow,
+      bytesPerRowChanged: (v) => {
+        state.bytesPerRow = v;
+        save();
+      },
+      selectionChanged: (sel) => {
+        state.selection = sel;
+        save();
+      },
+      find: (query, mode, from) => client.call({ type: 'find', query, mode, encoding: state.encoding, from }),
+      decodeText: async (offset, length) => (await client.call({ type: 'decode', offset, length, encoding: state.encoding })).parts.map((p) => p.t).join(''),
+      copy: async (text) => void (await client.call({ type: 'copy', text })),
     },
-    selectionChanged: (sel) => {
-      state.selection = sel;
-      save();
-    },
-    find: (query, mode, from) => client.call({ type: 'find', query, mode, encoding: state.encoding, from }),
-    decodeText: async (offset, length) => (await client.call({ type: 'decode', offset, length, encoding: state.encoding })).parts.map((p) => p.t).join(''),
-    copy: async (text) => void (await client.call({ type: 'copy', text })),
-  }, { label: t('Bytes of the conversation'), followTail: true });
-  hexPane.element.slot = 'end';
-  const hex = hexPane.hex;
-  hex.onDidClickByte((offset) => conversation.reveal(offset));
+    { label: t('Bytes of the conversation'), followTail: true },
+  );
+  return { pane, source };
+}
 
-  // ---- split + send bar ----
+/** Conversation and hex pane side by side when the panel is wide enough (or as chosen), else stacked. */
+function splitLayout(app: HTMLElement, convPane: HTMLElement, hexPane: HTMLElement, state: PanelState, layout: SelectLike, save: () => void): HTMLElement {
   const split = vsc('vscode-split-layout', { class: 'session-split', 'initial-handle-position': '40%' });
-  split.append(convPane, hexPane.element);
+  split.append(convPane, hexPane);
   // Side by side needs room for a readable conversation and 16 bytes per row; narrower panels stack.
   const applyLayout = () => {
     const side = state.layout === 'side' || (state.layout === 'auto' && app.clientWidth >= SIDE_BY_SIDE_MIN_PX);
@@ -223,13 +245,41 @@ function buildLayout(root: HTMLElement, init: InitInfo, state: PanelState, save:
     applyLayout();
     save();
   });
+  return split;
+}
+
+function buildLayout(root: HTMLElement, init: InitInfo, state: PanelState, save: () => void, client: SessionPanelClient) {
+  root.textContent = '';
+  const app = h('div', 'session-app');
+  const header = new SessionHeader(() => void client.call({ type: 'reconnect' }).catch(() => undefined));
+
+  // ---- conversation | hex ----
+  const convPane = h('section', 'pane conv-pane');
+  convPane.slot = 'start';
+  convPane.setAttribute('aria-label', t('Conversation'));
+  const convBar = conversationBar(init, state);
+  const conversation = new ConversationView(convPane, client, () => ({ render: state.render, encoding: state.encoding, timeMode: state.timeMode }), init.session.multiPeer, (c) => {
+    hex.select(c.offset, c.offset + c.length);
+  });
+  convBar.onChange((v) => {
+    save();
+    if (v.encoding) void client.call({ type: 'setEncoding', encoding: v.encoding });
+    void conversation.rerender();
+  });
+  const { pane: hexPane, source } = sessionHexPane(client, init, state, save);
+  hexPane.element.slot = 'end';
+  const hex = hexPane.hex;
+  hex.onDidClickByte((offset) => conversation.reveal(offset));
+  const split = splitLayout(app, convPane, hexPane.element, state, convBar.layout, save);
+
+  // ---- send bar ----
   const sendHost = h('div', 'send-host');
   const sendBar = new SendBar(sendHost, client, state.send, init.encodings, save);
   if (init.session.kind === 'tcp-server' || init.session.kind === 'unix-server') {
     const note = h('div', 'conv-note', t('This is a listening server: each accepted connection has its own panel (click it under the server in Connections). Sending here goes to every connected client.'));
     convPane.insertBefore(note, conversation.element);
   }
-  app.append(head, banner, split);
+  app.append(header.head, header.banner, split);
   root.append(app);
   // The toolbars and the send bar are web components whose first render costs tens of ms: attach
   // them once the first hex rows are on screen, so the bytes come first.
@@ -237,7 +287,7 @@ function buildLayout(root: HTMLElement, init: InitInfo, state: PanelState, save:
   const attachControls = () => {
     if (attached) return;
     attached = true;
-    convPane.insertBefore(convBar, conversation.element);
+    convPane.insertBefore(convBar.bar, conversation.element);
     hexPane.attachControls();
     app.append(sendHost);
     if (focusWanted) sendBar.focus();
@@ -257,27 +307,14 @@ function buildLayout(root: HTMLElement, init: InitInfo, state: PanelState, save:
   setTimeout(attachControls, 500);
 
   const updateHeader = (s: SessionInfo, tr: TranscriptInfo) => {
-    title.textContent = s.label;
-    kind.textContent = s.role ?? s.kind;
-    badge.textContent = stateWords(s.state);
-    badge.dataset.state = s.state;
-    const bytes = tr.endOffset;
-    counters.textContent = t('{0} bytes, {1} chunks', bytes, tr.nextSeq);
-    banner.hidden = !s.closed;
-    banner.textContent = s.closed ? (s.error ? t('This session is closed ({0}: {1}). The transcript stays readable.', s.error.code, s.error.message) : t('This session is closed. The transcript stays readable.')) : '';
-    // a closed client connects again from here, to the same place with the same settings
-    if (s.closed && (s.kind === 'tcp-client' || s.kind === 'unix-client')) {
-      const again = button(t('Reconnect'), { class: 'session-reconnect' });
-      again.addEventListener('click', () => void client.call({ type: 'reconnect' }).catch(() => undefined));
-      banner.append(' ', again);
-    }
+    header.update(s, tr);
     conversation.setSession(s);
     sendBar.setEnabled(s.canSend && !s.closed, s.closed ? t('Closed sessions cannot send.') : undefined);
     sendBar.setUdpTargets(s.udp);
     // the session's encoding changed (here, in the send bar, or from the palette): both dropdowns and the text follow
     if (s.encoding !== state.encoding) {
       state.encoding = s.encoding;
-      encoding.value = s.encoding;
+      convBar.encoding.value = s.encoding;
       sendBar.setEncoding(s.encoding);
       save();
       void conversation.rerender();
