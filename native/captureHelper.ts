@@ -17,7 +17,7 @@ import {
   checkStartRequest,
   decodeControl,
   encodeControl,
-  FrameDecoder,
+  HelperFrameDecoder,
   FrameError,
   FrameKind,
   isHelperRequest,
@@ -235,7 +235,7 @@ function main(): void {
     process.stdout.write(`${version}\n`);
     process.exit(0);
   }
-  const decoder = new FrameDecoder();
+  const decoder = new HelperFrameDecoder();
   process.stdin.on('data', (chunk: Buffer) => {
     let frames;
     try {

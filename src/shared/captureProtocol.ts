@@ -251,7 +251,7 @@ export class FrameError extends Error {}
  * Streaming frame decoder: push chunks as they arrive, frames come out whole.
  * A length above `maxFrameBytes` or an unknown kind poisons the stream (the sender is broken).
  */
-export class FrameDecoder {
+export class HelperFrameDecoder {
   private chunks: Uint8Array[] = [];
   private buffered = 0;
   private failed: FrameError | undefined;

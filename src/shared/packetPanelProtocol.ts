@@ -105,7 +105,7 @@ export interface DiagramData {
   readonly omitted: number;
 }
 
-export type CaptureState = 'running' | 'stopped' | 'file';
+export type PacketSourceState = 'running' | 'stopped' | 'file';
 const CAPTURE_STATES: readonly string[] = ['running', 'stopped', 'file'];
 
 export interface PanelStatus {
@@ -115,7 +115,7 @@ export interface PanelStatus {
   readonly matched: number;
   /** Bumped whenever the filter changes, so the webview drops stale row pages. */
   readonly generation: number;
-  readonly state: CaptureState;
+  readonly state: PacketSourceState;
   readonly drops: number;
 }
 

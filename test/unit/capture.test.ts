@@ -14,7 +14,7 @@ import { SessionManager } from '../../src/core/sessions/sessionManager';
 import { dissect, DissectContext, findField, type DissectedPacket } from '../../src/core/decode/dissect';
 import { readCaptureFile } from '../../src/core/pcap/pcapReader';
 import type { CaptureEngine } from '../../src/shared/captureProtocol';
-import { decodeControl, decodePacketBatch, encodeControl, FrameDecoder, FrameKind } from '../../src/shared/captureProtocol';
+import { decodeControl, decodePacketBatch, encodeControl, HelperFrameDecoder, FrameKind } from '../../src/shared/captureProtocol';
 import { capLoads, isRoot, onPath, repoRoot } from './helpers';
 import { until } from '../support';
 
@@ -298,7 +298,7 @@ describe('capture on lo (integration)', function () {
     // Root can run the helper as "nobody", who has no capture rights (dumpcap here has no file capabilities).
     const child = spawn(launch.nodePath, [...(launch.nodeArgs ?? []), launch.helperPath], { cwd: launch.cwd, stdio: ['pipe', 'pipe', 'pipe'], uid: 65534, gid: 65534, env: { ...process.env, HOME: '/tmp' } });
     child.stderr.resume(); // stderr is a drained pipe, as CaptureManager spawns it
-    const decoder = new FrameDecoder();
+    const decoder = new HelperFrameDecoder();
     const replies = new Map<number, unknown>();
     child.stdout.on('data', (chunk: Buffer) => {
       for (const f of decoder.push(chunk)) {
@@ -400,7 +400,7 @@ describe('capture on lo (integration)', function () {
       stdio: ['pipe', 'pipe', 'ignore'],
       env: { ...process.env, SOCKET_LAB_HELPER_MAX_QUEUE: String(64 * 1024) },
     });
-    const decoder = new FrameDecoder();
+    const decoder = new HelperFrameDecoder();
     const replies = new Map<number, unknown>();
     let delivered = 0;
     child.stdout.on('data', (chunk: Buffer) => {

@@ -10,7 +10,7 @@ import {
   encodeFrame,
   encodePacketBatch,
   FRAME_HEADER_BYTES,
-  FrameDecoder,
+  HelperFrameDecoder,
   FrameError,
   FrameKind,
   isHelperEvent,
@@ -71,7 +71,7 @@ describe('capture protocol: frames', () => {
       { kind: 'res' as const, id: 1, body: { ok: true, note: 'ünïcødé ✓ 中文' } },
       { kind: 'evt' as const, body: { type: 'stats', captureId: 3, received: 1, delivered: 1, dropped: 0 } },
     ];
-    const d = new FrameDecoder();
+    const d = new HelperFrameDecoder();
     const got = d.push(concat(msgs.map(encodeControl)));
     assert.equal(got.length, 3);
     assert.deepEqual(got.map((f) => decodeControl(f.payload)), msgs);
@@ -83,7 +83,7 @@ describe('capture protocol: frames', () => {
     const stream = concat(frames);
     for (let a = 0; a <= stream.length; a++) {
       for (const b of [a, Math.min(stream.length, a + 3), Math.min(stream.length, a + 17)]) {
-        const d = new FrameDecoder();
+        const d = new HelperFrameDecoder();
         const out = cut(stream, [a, b]).flatMap((c) => d.push(c));
         assert.equal(out.length, 3, `split at ${a},${b}`);
         assert.deepEqual([...out[0].payload], [...frames[0].subarray(FRAME_HEADER_BYTES)]);
@@ -91,23 +91,23 @@ describe('capture protocol: frames', () => {
         assert.equal(out[2].payload.length, 0);
       }
     }
-    const d = new FrameDecoder();
+    const d = new HelperFrameDecoder();
     const one = [...stream].flatMap((byte) => d.push(new Uint8Array([byte])));
     assert.equal(one.length, 3);
     assert.equal(decodePacketBatch(one[1].payload).records.length, 3);
   });
 
   it('rejects a frame longer than the bound before buffering it, and stays broken', () => {
-    const d = new FrameDecoder(1000);
+    const d = new HelperFrameDecoder(1000);
     const header = new Uint8Array([0, 0, 0x03, 0xe9, FrameKind.Packets]); // 1001 bytes
     assert.throws(() => d.push(header), (e: unknown) => e instanceof FrameError && /1001 exceeds the limit of 1000/.test(e.message));
     assert.throws(() => d.push(encodeFrame(FrameKind.Control, new Uint8Array(1))), FrameError);
-    const ok = new FrameDecoder(1000);
+    const ok = new HelperFrameDecoder(1000);
     assert.equal(ok.push(encodeFrame(FrameKind.Packets, new Uint8Array(1000))).length, 1);
   });
 
   it('rejects an unknown frame kind', () => {
-    const d = new FrameDecoder();
+    const d = new HelperFrameDecoder();
     assert.throws(() => d.push(new Uint8Array([0, 0, 0, 0, 9])), /unknown frame kind 9/);
   });
 
@@ -122,7 +122,7 @@ describe('capture protocol: packet batches', () => {
   it('round-trips records exactly (timestamps to the microsecond, lengths, link type, bytes)', () => {
     const records = Array.from({ length: 50 }, (_, i) => rec(i, (i * 37) % 1500));
     const frame = encodePacketBatch(42, records);
-    const [f] = new FrameDecoder().push(frame);
+    const [f] = new HelperFrameDecoder().push(frame);
     assert.equal(f.kind, FrameKind.Packets);
     const batch = decodePacketBatch(f.payload);
     assert.equal(batch.captureId, 42);

@@ -1,7 +1,7 @@
 // One running capture helper: the child process, its frame stream and the RPC over it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { HelperEvent, HelperReplies, HelperRequest, PacketBatch } from '../../shared/captureProtocol';
-import { decodeControl, decodePacketBatch, encodeControl, FrameDecoder, FrameKind, isHelperEvent } from '../../shared/captureProtocol';
+import { decodeControl, decodePacketBatch, encodeControl, HelperFrameDecoder, FrameKind, isHelperEvent } from '../../shared/captureProtocol';
 import { Disposable, Emitter } from '../../shared/disposable';
 import { Rpc } from '../../shared/rpc';
 
@@ -27,7 +27,7 @@ export interface HelperExit {
 export class HelperProcess extends Disposable {
   private readonly child: ChildProcess;
   private readonly rpc: Rpc<HelperRequest, HelperEvent>;
-  private readonly decoder = new FrameDecoder();
+  private readonly decoder = new HelperFrameDecoder();
   private exitInfo: HelperExit | undefined;
   private spawnError: Error | undefined;
   private readonly _onDidReceivePackets = this.own(new Emitter<PacketBatch>());

@@ -18,10 +18,9 @@ import './dns';
 import './http';
 import { DissectContext } from './context';
 
+import type { LayerRole } from '../../shared/types';
 export { DissectContext, type Replay };
 
-/** How textbooks name the unit at each layer (CURRICULUM.md "Where the layers get their names"). */
-export type LayerRole = 'frame' | 'packet' | 'segment' | 'datagram' | 'message';
 
 export interface Field {
   /** Wireshark display-filter name, e.g. `tcp.flags.syn`. */

@@ -1,6 +1,7 @@
 // Dissector tables and field declarations, the Wireshark way: protocols register themselves as data.
 import type { PacketRecord } from '../../shared/packet';
-import type { Field, Layer, LayerRole, TcpSegmentInfo } from './dissect';
+import type { LayerRole } from '../../shared/types';
+import type { Field, Layer, TcpSegmentInfo } from './dissect';
 import type { DissectContext } from './context';
 import { hexBytes } from './format';
 import { ByteReader } from './reader';

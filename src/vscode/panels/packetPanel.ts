@@ -8,7 +8,7 @@ import type { Rpc, RpcEnvelope } from '../../shared/rpc';
 import { createPanelHost } from '../../shared/panelKit';
 import {
   PACKET_PANEL,
-  type CaptureState, type ExportFormat, type PacketPanelEvent, type PacketPanelRequest, type PacketPanelResponses, type PanelStatus,
+  type PacketSourceState, type ExportFormat, type PacketPanelEvent, type PacketPanelRequest, type PacketPanelResponses, type PanelStatus,
 } from '../../shared/packetPanelProtocol';
 import { findBytes } from '../../core/panels/sessionPanelModel';
 import { errorLanguageFor } from '../../core/errors';
@@ -137,7 +137,7 @@ class PacketPanel {
     this.panel.reveal();
   }
 
-  private get state(): CaptureState {
+  private get state(): PacketSourceState {
     if (this.subject.kind === 'file') return 'file';
     return this.subject.capture.state === 'stopped' ? 'stopped' : 'running';
   }
