@@ -4,7 +4,8 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { type DissectedPacket, DissectContext, allFields, dissect } from '../../src/core/decode/dissect';
-import { protocolNames } from '../../src/core/decode/registry';
+import { fieldRegistry, protocolNames } from '../../src/core/decode/registry';
+import { fastReaders } from '../../src/core/decode/fastValues';
 import { type PacketPredicate, compileFilter, filterOptions } from '../../src/core/decode/displayFilter';
 import { readCaptureFile } from '../../src/core/pcap/pcapReader';
 import { LinkType, type PacketRecord } from '../../src/shared/packet';
@@ -186,6 +187,14 @@ function assertAgree(name: string, records: readonly PacketRecord[]): Map<string
 }
 
 describe('display filter fast path (eager facts) agrees with the field tree', () => {
+  it('reads only declared fields, each declared by its own protocol\'s dissector', () => {
+    assert.ok(fastReaders.size >= 40, `${fastReaders.size} fast readers`);
+    for (const id of fastReaders.keys()) {
+      assert.ok(fieldRegistry.has(id), `${id} is declared`);
+      assert.ok(protocolNames.has(id.split('.')[0]), `${id} belongs to a protocol`);
+    }
+  });
+
   it('on every packet of the fixture captures', () => {
     const totals = new Map<string, number>();
     for (const { name, records } of captureRecords()) {

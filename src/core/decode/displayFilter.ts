@@ -1,6 +1,7 @@
 // Wireshark-style display filters on field names: `tcp.flags.syn == 1 && ip.addr == 127.0.0.1`, `!arp`, `http contains "GET"`.
-import { type DissectedPacket, type Field, type Layer, eagerLayers } from './dissect'; // also loads every dissector, so the field registry below is complete
-import { formatIpv6, formatMac } from './format';
+import { type DissectedPacket, type Field, eagerLayers } from './dissect'; // also loads every dissector, so the field registry below is complete
+import { fastReaders, type FactValue } from './fastValues';
+import { formatIpv6 } from './format';
 import { type FieldDef, fieldAliases, fieldRegistry, protocolNames } from './registry';
 
 export type PacketPredicate = (pkt: DissectedPacket) => boolean;
@@ -95,113 +96,7 @@ function fieldsOf(index: Map<string, Field[]>, name: string): Field[] {
   return out;
 }
 
-type Value = string | number | boolean;
-type TcpFacts = NonNullable<DissectedPacket['tcp']>;
-
-/**
- * The values of every occurrence of a field, read from a packet's eager facts (the columns pass's layers,
- * `tcp`, frame numbers, the bytes) into `out`; returns how many, or -1 when only the field tree can tell.
- * Building the tree costs ~10× a dissection, so common fields are answered without it, with the same results.
- */
-type FastValues = (p: DissectedPacket, scan: readonly Layer[], out: Value[]) => number;
-
-function count(names: readonly string[], name: string): number {
-  let n = 0;
-  for (let i = 0; i < names.length; i++) if (names[i] === name) n++;
-  return n;
-}
-
-const u8 = (d: Uint8Array, o: number) => d[o];
-const u16 = (d: Uint8Array, o: number) => (d[o] << 8) | d[o + 1];
-const u32 = (d: Uint8Array, o: number) => ((d[o] << 24) | (d[o + 1] << 16) | (d[o + 2] << 8) | d[o + 3]) >>> 0;
-
-/**
- * A field read from the fixed header of each `proto` layer (tunnels and ICMP-quoted packets have several),
- * which its dissector always fills in when the header was captured and `ok` holds.
- */
-function headerFact(proto: string, ok: (d: Uint8Array, at: number, p: DissectedPacket) => boolean, ...reads: ((d: Uint8Array, at: number) => Value)[]): FastValues {
-  return (p, scan, o) => {
-    let n = 0;
-    for (let li = 0; li < scan.length; li++) {
-      const l = scan[li];
-      if (l.name !== proto) continue;
-      // Not cut: the fixed header beginLayer asked for was captured (a cut header may still carry some fields).
-      if (l.truncated || !ok(p.data, l.offset, p)) return -1;
-      for (let i = 0; i < reads.length; i++) o[n++] = reads[i](p.data, l.offset);
-    }
-    return n;
-  };
-}
-
-/** The TCP dissector filled in `p.tcp` for the one TCP layer (an ICMP-quoted segment has no `tcp` facts). */
-const tcpOk = (_d: Uint8Array, _at: number, p: DissectedPacket) => p.tcp !== undefined && count(p.protocols, 'tcp') === 1;
-const ipv4Ok = (d: Uint8Array, at: number) => d[at] >> 4 === 4 && (d[at] & 0x0f) >= 5;
-const ipv6Ok = (d: Uint8Array, at: number) => d[at] >> 4 === 6;
-const always = () => true;
-
-/** From the TCP facts of the one TCP layer. */
-function tcpFact(read: (t: TcpFacts, o: Value[]) => number): FastValues {
-  return (p, _s, o) => (p.tcp !== undefined && count(p.protocols, 'tcp') === 1 ? read(p.tcp, o) : -1);
-}
-
-const fastFacts: Record<string, FastValues> = {
-  'frame.len': (p, _s, o) => ((o[0] = p.length), 1),
-  'frame.cap_len': (p, _s, o) => ((o[0] = p.capturedLength), 1),
-  'frame.encap_type': (p, _s, o) => ((o[0] = p.linkType), 1),
-  'frame.time_epoch': (p, _s, o) => ((o[0] = p.tsMicros / 1e6), 1),
-  'frame.number': (p, _s, o) => (p.number === undefined ? 0 : ((o[0] = p.number), 1)),
-  'eth.src': headerFact('eth', always, (d, at) => formatMac(d, at + 6)),
-  'eth.dst': headerFact('eth', always, (d, at) => formatMac(d, at)),
-  'eth.addr': headerFact('eth', always, (d, at) => formatMac(d, at + 6), (d, at) => formatMac(d, at)),
-  // Up to 1500 the field is an 802.3 length (eth.len), not a type.
-  'eth.type': headerFact('eth', (d, at) => u16(d, at + 12) > 1500, (d, at) => u16(d, at + 12)),
-  // IPv4 addresses as numbers (what the comparison parses the tree's text into); `matches` asks the tree.
-  'ip.src': headerFact('ip', ipv4Ok, (d, at) => u32(d, at + 12)),
-  'ip.dst': headerFact('ip', ipv4Ok, (d, at) => u32(d, at + 16)),
-  'ip.addr': headerFact('ip', ipv4Ok, (d, at) => u32(d, at + 12), (d, at) => u32(d, at + 16)),
-  'ip.ttl': headerFact('ip', ipv4Ok, (d, at) => u8(d, at + 8)),
-  'ip.proto': headerFact('ip', ipv4Ok, (d, at) => u8(d, at + 9)),
-  'ip.id': headerFact('ip', ipv4Ok, (d, at) => u16(d, at + 4)),
-  'ipv6.src': headerFact('ipv6', ipv6Ok, (d, at) => formatIpv6(d, at + 8)),
-  'ipv6.dst': headerFact('ipv6', ipv6Ok, (d, at) => formatIpv6(d, at + 24)),
-  'ipv6.addr': headerFact('ipv6', ipv6Ok, (d, at) => formatIpv6(d, at + 8), (d, at) => formatIpv6(d, at + 24)),
-  'ipv6.hlim': headerFact('ipv6', ipv6Ok, (d, at) => u8(d, at + 7)),
-  'udp.srcport': headerFact('udp', always, (d, at) => u16(d, at)),
-  'udp.dstport': headerFact('udp', always, (d, at) => u16(d, at + 2)),
-  'udp.port': headerFact('udp', always, (d, at) => u16(d, at), (d, at) => u16(d, at + 2)),
-  'udp.length': headerFact('udp', always, (d, at) => u16(d, at + 4)),
-  'udp.checksum': headerFact('udp', always, (d, at) => u16(d, at + 6)),
-  'tcp.srcport': tcpFact((t, o) => ((o[0] = t.srcPort), 1)),
-  'tcp.dstport': tcpFact((t, o) => ((o[0] = t.dstPort), 1)),
-  'tcp.port': tcpFact((t, o) => ((o[0] = t.srcPort), (o[1] = t.dstPort), 2)),
-  'tcp.stream': tcpFact((t, o) => ((o[0] = t.stream), 1)),
-  'tcp.len': tcpFact((t, o) => ((o[0] = t.len), 1)),
-  'tcp.seq': tcpFact((t, o) => ((o[0] = t.seq), 1)),
-  'tcp.seq_raw': tcpFact((t, o) => ((o[0] = t.seqRaw), 1)),
-  'tcp.nxtseq': tcpFact((t, o) => ((o[0] = (t.seq + t.len + (t.flags & 0x02 ? 1 : 0) + (t.flags & 0x01 ? 1 : 0)) >>> 0), 1)),
-  'tcp.ack': tcpFact((t, o) => ((o[0] = t.ack), 1)),
-  'tcp.ack_raw': tcpFact((t, o) => ((o[0] = t.ackRaw), 1)),
-  'tcp.flags': tcpFact((t, o) => ((o[0] = t.flags), 1)),
-  'tcp.flags.res': tcpFact((t, o) => ((o[0] = (t.flags & 0xe00) !== 0), 1)),
-  'tcp.window_size': tcpFact((t, o) => ((o[0] = t.window), 1)),
-  'tcp.hdr_len': headerFact('tcp', tcpOk, (d, at) => (d[at + 12] >> 4) * 4),
-  'tcp.window_size_value': headerFact('tcp', tcpOk, (d, at) => u16(d, at + 14)),
-  'tcp.checksum': headerFact('tcp', tcpOk, (d, at) => u16(d, at + 16)),
-  'tcp.urgent_pointer': headerFact('tcp', tcpOk, (d, at) => u16(d, at + 18)),
-};
-for (const [name, bit] of [
-  ['fin', 0x01],
-  ['syn', 0x02],
-  ['reset', 0x04],
-  ['push', 0x08],
-  ['ack', 0x10],
-  ['urg', 0x20],
-  ['ece', 0x40],
-  ['cwr', 0x80],
-  ['ae', 0x100],
-] as const) {
-  fastFacts[`tcp.flags.${name}`] = tcpFact((t, o) => ((o[0] = (t.flags & bit) !== 0), 1));
-}
+type Value = FactValue;
 
 /** Reads a field's values without the tree when the facts tell, else -1; resolved once when the filter compiles. */
 type FastReader = (p: DissectedPacket, out: Value[]) => number;
@@ -212,7 +107,7 @@ function fastValuesOf(name: string): FastReader {
   const owner = dot < 0 ? name : name.slice(0, dot);
   // Every field lives in a layer of the protocol its name starts with, so no such layer means no occurrence.
   const owned = protocolNames.has(owner);
-  const facts = Object.hasOwn(fastFacts, name) ? fastFacts[name] : undefined;
+  const facts = fastReaders.get(name);
   return (p, o) => {
     const scan = eagerLayers(p);
     if (scan === undefined) return -1;
@@ -526,7 +421,7 @@ class Parser {
         const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
         if (bitsText !== undefined) eqOnly();
         const test = (x: number | undefined) => (x === undefined ? false : bitsText !== undefined ? (x & mask) >>> 0 === (n & mask) >>> 0 : cmp(x, n));
-        // The tree holds addresses as text; the facts hold them as numbers (see fastFacts).
+        // The tree holds addresses as text; the facts hold them as numbers (see the ip dissector's fast readers).
         return { value: (val) => test(typeof val === 'number' ? val : typeof val === 'string' ? parseIpv4(val) : undefined), field: (f) => test(typeof f.value === 'string' ? parseIpv4(f.value) : undefined) };
       }
       case 'ipv6': {

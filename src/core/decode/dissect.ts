@@ -19,6 +19,7 @@ import './http';
 import { DissectContext } from './context';
 
 import type { LayerRole } from '../../shared/types';
+import { declareFastReaders } from './fastValues';
 export { DissectContext, type Replay };
 
 
@@ -102,6 +103,13 @@ const hfFrame = declareFields({
   capLen: ['frame.cap_len', 'Capture Length', 'uint'],
   encap: ['frame.encap_type', 'Encapsulation type', 'int'],
   protocols: ['frame.protocols', 'Protocols in frame', 'string'],
+});
+declareFastReaders({
+  'frame.len': (p, _s, o) => ((o[0] = p.length), 1),
+  'frame.cap_len': (p, _s, o) => ((o[0] = p.capturedLength), 1),
+  'frame.encap_type': (p, _s, o) => ((o[0] = p.linkType), 1),
+  'frame.time_epoch': (p, _s, o) => ((o[0] = p.tsMicros / 1e6), 1),
+  'frame.number': (p, _s, o) => (p.number === undefined ? 0 : ((o[0] = p.number), 1)),
 });
 
 const linkTypeNames: Record<number, string> = { 0: 'NULL/Loopback', 1: 'Ethernet', 101: 'Raw IP', 108: 'OpenBSD loopback', 113: 'Linux cooked-mode capture v1', 228: 'Raw IPv4', 229: 'Raw IPv6', 276: 'Linux cooked-mode capture v2' };

@@ -2,6 +2,7 @@
 import { LinkType } from '../../shared/packet';
 import { formatMac, hex } from './format';
 import { PacketInfo, addField, beginLayer, callTableOrData, declareAlias, declareFields, declareProtocol, dissectData, ethertypeTable, linkTypeTable } from './registry';
+import { always, declareFastReaders, headerFact, u16 } from './fastValues';
 
 const eth = declareProtocol('eth', 'Ethernet II');
 const hf = declareFields({
@@ -11,6 +12,13 @@ const hf = declareFields({
   len: ['eth.len', 'Length', 'uint'],
 });
 declareAlias('eth.addr', 'Address', 'ether', ['eth.src', 'eth.dst']);
+declareFastReaders({
+  'eth.src': headerFact('eth', always, (d, at) => formatMac(d, at + 6)),
+  'eth.dst': headerFact('eth', always, (d, at) => formatMac(d, at)),
+  'eth.addr': headerFact('eth', always, (d, at) => formatMac(d, at + 6), (d, at) => formatMac(d, at)),
+  // Up to 1500 the field is an 802.3 length (eth.len), not a type.
+  'eth.type': headerFact('eth', (d, at) => u16(d, at + 12) > 1500, (d, at) => u16(d, at + 12)),
+});
 
 const vlan = declareProtocol('vlan', '802.1Q Virtual LAN');
 const hfVlan = declareFields({

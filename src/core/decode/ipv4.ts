@@ -1,6 +1,7 @@
 // IPv4: header fields, options, fragments (flagged, not reassembled), then the ip.proto table.
 import { formatIpv4, hex } from './format';
 import { PacketInfo, addChild, addField, beginLayer, callTableOrData, declareAlias, declareFields, declareProtocol, dissectData, ethertypeTable, ipProtoTable } from './registry';
+import { declareFastReaders, headerFact, u16, u32, u8 } from './fastValues';
 
 const ip = declareProtocol('ip', 'Internet Protocol Version 4');
 const hf = declareFields({
@@ -26,6 +27,16 @@ const hf = declareFields({
   optLen: ['ip.opt.len', 'Length', 'uint'],
 });
 declareAlias('ip.addr', 'Source or Destination Address', 'ipv4', ['ip.src', 'ip.dst']);
+const ipv4Ok = (d: Uint8Array, at: number) => d[at] >> 4 === 4 && (d[at] & 0x0f) >= 5;
+// Addresses as numbers (what the comparison parses the tree's text into); `matches` asks the tree.
+declareFastReaders({
+  'ip.src': headerFact('ip', ipv4Ok, (d, at) => u32(d, at + 12)),
+  'ip.dst': headerFact('ip', ipv4Ok, (d, at) => u32(d, at + 16)),
+  'ip.addr': headerFact('ip', ipv4Ok, (d, at) => u32(d, at + 12), (d, at) => u32(d, at + 16)),
+  'ip.ttl': headerFact('ip', ipv4Ok, (d, at) => u8(d, at + 8)),
+  'ip.proto': headerFact('ip', ipv4Ok, (d, at) => u8(d, at + 9)),
+  'ip.id': headerFact('ip', ipv4Ok, (d, at) => u16(d, at + 4)),
+});
 
 export const ipProtoNames: Record<number, string> = { 0: 'IPv6 Hop-by-Hop Option', 1: 'ICMP', 2: 'IGMP', 4: 'IPIP', 6: 'TCP', 17: 'UDP', 41: 'IPv6', 43: 'IPv6 Routing', 44: 'IPv6 Fragment', 47: 'GRE', 50: 'ESP', 51: 'AH', 58: 'ICMPv6', 59: 'IPv6 No Next Header', 60: 'IPv6 Destination Options', 132: 'SCTP' };
 

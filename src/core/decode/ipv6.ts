@@ -2,6 +2,7 @@
 import { formatIpv6, hex } from './format';
 import { ipProtoNames, ipProtoText } from './ipv4';
 import { PacketInfo, addChild, addField, beginLayer, callTableOrData, declareAlias, declareFields, declareProtocol, dissectData, ethertypeTable, ipProtoTable } from './registry';
+import { declareFastReaders, headerFact } from './fastValues';
 
 const ipv6 = declareProtocol('ipv6', 'Internet Protocol Version 6');
 const hf = declareFields({
@@ -32,6 +33,13 @@ const hf = declareFields({
   ah: ['ah', 'Authentication Header', 'none'],
 });
 declareAlias('ipv6.addr', 'Source or Destination Address', 'ipv6', ['ipv6.src', 'ipv6.dst']);
+const ipv6Ok = (d: Uint8Array, at: number) => d[at] >> 4 === 6;
+declareFastReaders({
+  'ipv6.src': headerFact('ipv6', ipv6Ok, (d, at) => formatIpv6(d, at + 8)),
+  'ipv6.dst': headerFact('ipv6', ipv6Ok, (d, at) => formatIpv6(d, at + 24)),
+  'ipv6.addr': headerFact('ipv6', ipv6Ok, (d, at) => formatIpv6(d, at + 8), (d, at) => formatIpv6(d, at + 24)),
+  'ipv6.hlim': headerFact('ipv6', ipv6Ok, (d, at) => d[at + 7]),
+});
 
 /** A bound on the chain so a crafted packet cannot loop us for long (each header is ≥ 8 bytes anyway). */
 const MAX_EXT_HEADERS = 32;

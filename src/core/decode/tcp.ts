@@ -4,6 +4,7 @@ import type { TcpSegmentInfo } from './dissect';
 import { hex } from './format';
 import { type FieldDef, PacketInfo, addBytesField, addChild, addField, beginLayer, callPortsOrData, declareAlias, declareFields, declareProtocol, ipProtoTable, tcpHeuristics, tcpPortTable } from './registry';
 import type { Field, Layer } from './dissect';
+import { declareFastReaders, headerFact, tcpFact, tcpOk, u16 } from './fastValues';
 
 const tcp = declareProtocol('tcp', 'Transmission Control Protocol');
 const hf = declareFields({
@@ -56,6 +57,28 @@ const hf = declareFields({
   payload: ['tcp.payload', 'TCP payload', 'bytes'],
 });
 declareAlias('tcp.port', 'Source or Destination Port', 'uint', ['tcp.srcport', 'tcp.dstport']);
+declareFastReaders({
+  'tcp.srcport': tcpFact((t, o) => ((o[0] = t.srcPort), 1)),
+  'tcp.dstport': tcpFact((t, o) => ((o[0] = t.dstPort), 1)),
+  'tcp.port': tcpFact((t, o) => ((o[0] = t.srcPort), (o[1] = t.dstPort), 2)),
+  'tcp.stream': tcpFact((t, o) => ((o[0] = t.stream), 1)),
+  'tcp.len': tcpFact((t, o) => ((o[0] = t.len), 1)),
+  'tcp.seq': tcpFact((t, o) => ((o[0] = t.seq), 1)),
+  'tcp.seq_raw': tcpFact((t, o) => ((o[0] = t.seqRaw), 1)),
+  'tcp.nxtseq': tcpFact((t, o) => ((o[0] = (t.seq + t.len + (t.flags & 0x02 ? 1 : 0) + (t.flags & 0x01 ? 1 : 0)) >>> 0), 1)),
+  'tcp.ack': tcpFact((t, o) => ((o[0] = t.ack), 1)),
+  'tcp.ack_raw': tcpFact((t, o) => ((o[0] = t.ackRaw), 1)),
+  'tcp.flags': tcpFact((t, o) => ((o[0] = t.flags), 1)),
+  'tcp.flags.res': tcpFact((t, o) => ((o[0] = (t.flags & 0xe00) !== 0), 1)),
+  'tcp.window_size': tcpFact((t, o) => ((o[0] = t.window), 1)),
+  'tcp.hdr_len': headerFact('tcp', tcpOk, (d, at) => (d[at + 12] >> 4) * 4),
+  'tcp.window_size_value': headerFact('tcp', tcpOk, (d, at) => u16(d, at + 14)),
+  'tcp.checksum': headerFact('tcp', tcpOk, (d, at) => u16(d, at + 16)),
+  'tcp.urgent_pointer': headerFact('tcp', tcpOk, (d, at) => u16(d, at + 18)),
+});
+for (const [name, bit] of [['fin', 0x01], ['syn', 0x02], ['reset', 0x04], ['push', 0x08], ['ack', 0x10], ['urg', 0x20], ['ece', 0x40], ['cwr', 0x80], ['ae', 0x100]] as const) {
+  declareFastReaders({ [`tcp.flags.${name}`]: tcpFact((t, o) => ((o[0] = (t.flags & bit) !== 0), 1)) });
+}
 
 const FIN = 0x01;
 const SYN = 0x02;

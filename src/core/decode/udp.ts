@@ -1,6 +1,7 @@
 // UDP: ports, length, checksum, stream index, then the udp.port table and heuristics.
 import { hex } from './format';
 import { PacketInfo, addBytesField, addField, beginLayer, callPortsOrData, declareAlias, declareFields, declareProtocol, ipProtoTable, udpHeuristics, udpPortTable } from './registry';
+import { always, declareFastReaders, headerFact, u16 } from './fastValues';
 
 const udp = declareProtocol('udp', 'User Datagram Protocol');
 const hf = declareFields({
@@ -12,6 +13,13 @@ const hf = declareFields({
   payload: ['udp.payload', 'Payload', 'bytes'],
 });
 declareAlias('udp.port', 'Source or Destination Port', 'uint', ['udp.srcport', 'udp.dstport']);
+declareFastReaders({
+  'udp.srcport': headerFact('udp', always, (d, at) => u16(d, at)),
+  'udp.dstport': headerFact('udp', always, (d, at) => u16(d, at + 2)),
+  'udp.port': headerFact('udp', always, (d, at) => u16(d, at), (d, at) => u16(d, at + 2)),
+  'udp.length': headerFact('udp', always, (d, at) => u16(d, at + 4)),
+  'udp.checksum': headerFact('udp', always, (d, at) => u16(d, at + 6)),
+});
 
 function dissectUdp(pi: PacketInfo, offset: number, end: number): number {
   const r = pi.r;
