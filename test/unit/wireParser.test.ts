@@ -31,10 +31,12 @@ on hex 01 02 reply hex 03 04
 on any reply "?\\n"
 `;
 
-const step = <K extends WireStep['kind']>(f: WireFile, block: number, i: number, kind: K) => {
+/** The step type whose kind includes K (connect and listen share one). */
+type StepOf<K> = WireStep extends infer S ? (S extends { kind: infer Q } ? (K extends Q ? S : never) : never) : never;
+const step = <K extends WireStep['kind']>(f: WireFile, block: number, i: number, kind: K): StepOf<K> => {
   const s = f.blocks[block].steps[i];
   assert.equal(s.kind, kind);
-  return s as Extract<WireStep, { kind: K }>;
+  return s as StepOf<K>;
 };
 
 /** The one diagnostic `text` gives: its line, column and English sentence (Chinese checked to be Chinese). */

@@ -497,7 +497,7 @@ export async function runClientBlock(file: WireFile, block: WireBlock, opts: Wir
       const f = fromError(e);
       const extra = e as { expected?: WireStepResult['expected']; got?: Uint8Array };
       const got = f.got ?? extra.got;
-      report({ ...base, status: 'fail', ms: elapsed(stepStart), message: f.message, messageZh: f.messageZh, expected: extra.expected, got: got ? viewBytes(got, encoding) : undefined });
+      report({ ...base, status: 'fail', ms: elapsed(stepStart), message: f.message, messageZh: f.messageZh, expected: extra.expected, got: got?.length ? viewBytes(got, encoding) : undefined });
     }
   }
   link?.close();

@@ -1,0 +1,280 @@
+// The wire runner on real sockets, 127.0.0.1 and Unix paths only: Python peers and Socket Lab peers, TCP/UDP/Unix,
+// framing, GBK, timeouts, a peer that closes early, a rule that never matches, rules as a session behaviour.
+import * as assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { SessionManager } from '../../src/core/sessions/sessionManager';
+import { parseWire, WireFile } from '../../src/core/wire/wireParser';
+import { variableResolver, WireRules } from '../../src/core/wire/wireRules';
+import { runClientBlock, serveBlock, WireBlockResult, WireStepResult } from '../../src/core/wire/wireRunner';
+import { pythonEcho } from '../e2e/peers';
+import { freePort, until } from '../support';
+
+function parsed(text: string, vars: Record<string, string | number> = {}): WireFile {
+  const f = parseWire(text, { variables: Object.keys(vars) });
+  assert.deepEqual(f.diagnostics, []);
+  return f;
+}
+const varsOf = (vars: Record<string, string | number>) => new Map(Object.entries(vars).map(([k, v]) => [k, String(v)]));
+
+/** Runs the file's first client block with `vars`; also collects the steps as the callback saw them. */
+async function runFirst(text: string, vars: Record<string, string | number> = {}, opts: { signal?: AbortSignal; baseDir?: string } = {}): Promise<WireBlockResult & { seen: WireStepResult[] }> {
+  const f = parsed(text, vars);
+  const seen: WireStepResult[] = [];
+  const r = await runClientBlock(f, f.blocks.find((b) => b.kind === 'client')!, { variables: varsOf(vars), onStep: (s) => seen.push(s), ...opts });
+  assert.deepEqual(seen, r.steps, 'the callback saw each step as it finished');
+  return { ...r, seen };
+}
+const statuses = (r: WireBlockResult) => r.steps.map((s) => `${s.line}:${s.status}`);
+
+/** A Python program on 127.0.0.1 that prints its port first. */
+function python(lines: string[]): Promise<{ port: number; proc: ChildProcess; out: string[] }> {
+  const proc = spawn('python3', ['-c', lines.join('\n')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const out: string[] = [];
+  return new Promise((resolve, reject) => {
+    proc.once('error', reject);
+    proc.stdout!.setEncoding('utf8');
+    proc.stdout!.on('data', (d: string) => {
+      for (const l of d.split('\n').filter(Boolean)) {
+        out.push(l);
+        if (out.length === 1) resolve({ port: Number(l), proc, out });
+      }
+    });
+  });
+}
+
+describe('wire runner: against Python peers', function () {
+  this.timeout(20_000);
+  const procs: ChildProcess[] = [];
+  afterEach(() => {
+    for (const p of procs.splice(0)) p.kill();
+  });
+
+  it('TCP: a student\'s upper-casing echo server passes send/expect, regex, bytes, half-close and expect closed', async () => {
+    const peer = await pythonEcho('tcp');
+    procs.push(peer.proc);
+    const r = await runFirst(`### upper
+connect tcp 127.0.0.1:{{port}}
+send "hello\\n"
+expect "HELLO\\n"
+send "ping {{counter}}"
+expect /^PING (\\d+)$/
+send "$1234"
+expect bytes 4
+half-close
+expect closed
+close
+`, { port: peer.port });
+    assert.deepEqual(statuses(r), ['2:pass', '3:pass', '4:pass', '5:pass', '6:pass', '7:pass', '8:pass', '9:pass', '10:pass', '11:pass']);
+    assert.equal(r.status, 'pass');
+    assert.equal(r.steps[4].got?.text, '"PING 1"');
+    assert.equal(r.steps[6].got?.text, '"1234"', '$1 is the group the regex captured');
+    await until(() => peer.lines.includes('got hello'), 'the peer to print what it got');
+  });
+
+  it('UDP: each datagram is one message', async () => {
+    const peer = await pythonEcho('udp');
+    procs.push(peer.proc);
+    const r = await runFirst('connect udp 127.0.0.1:{{port}}\nsend "ping"\nexpect "PING"\nsend hex 61 62\nexpect /^AB$/\n', { port: peer.port });
+    assert.equal(r.status, 'pass', JSON.stringify(r.steps));
+  });
+
+  it('a peer that closes early fails the expect at once (not at the timeout), with what it sent; the rest is skipped', async () => {
+    const peer = await python(['import socket', 's = socket.socket()', 's.bind(("127.0.0.1", 0))', 's.listen()', 'print(s.getsockname()[1], flush=True)', 'c, _ = s.accept()', 'c.sendall(b"hi\\n")', 'c.close()', 's.close()']);
+    procs.push(peer.proc);
+    const r = await runFirst('connect tcp 127.0.0.1:{{port}}\nexpect "hi\\nmore"\nsend "x"\n', { port: peer.port });
+    assert.deepEqual(statuses(r), ['1:pass', '2:fail', '3:skip']);
+    const f = r.steps[1];
+    assert.match(f.message!, /the peer closed the connection after 3 bytes/);
+    assert.match(f.messageZh!, /对方在发送 3 字节后关闭了连接/);
+    assert.deepEqual([f.expected?.text, f.expected?.hex, f.got?.text, f.got?.hex], ['"hi\\nmore"', '68 69 0a 6d 6f 72 65', '"hi\\n"', '68 69 0a']);
+    assert.ok(f.ms < 4000, `failed after ${f.ms} ms, before the 5 s timeout`);
+  });
+
+  it('a Python client gets answers from a served block\'s rules, and the hits are counted', async () => {
+    const m = new SessionManager();
+    try {
+      const f = parsed('listen tcp 127.0.0.1:0\nframing line\non "PING" reply "PONG"\non /^GET (\\S+)$/ reply "you asked for $1"\non any reply "?"\n');
+      const served = await serveBlock(m, f, f.blocks[0]);
+      assert.equal(served.session.behaviour, 'rules');
+      const client = await python(['import socket, sys', `c = socket.create_connection(("127.0.0.1", ${served.session.localPort}))`, 'print(0, flush=True)', 'f = c.makefile("rb")', 'for line in [b"PING\\n", b"GET /a\\n", b"nope\\n"]:', '    c.sendall(line)', '    print(f.readline().decode().strip(), flush=True)']);
+      procs.push(client.proc);
+      await until(() => client.out.length === 4, 'three answers');
+      assert.deepEqual(client.out.slice(1), ['PONG', 'you asked for /a', '?']);
+      assert.deepEqual(served.rules.hits, [1, 1, 1]);
+      served.dispose();
+    } finally {
+      m.dispose();
+    }
+  });
+});
+
+describe('wire runner: against Socket Lab peers', function () {
+  this.timeout(20_000);
+  let m: SessionManager;
+  beforeEach(() => (m = new SessionManager()));
+  afterEach(() => m.dispose());
+
+  it('nothing listening: connect fails with ECONNREFUSED\'s sentence, the rest is skipped', async () => {
+    const port = await freePort();
+    const r = await runFirst('connect tcp 127.0.0.1:{{port}}\nsend "x"\nexpect "y"\n', { port });
+    assert.deepEqual(statuses(r), ['1:fail', '2:skip', '3:skip']);
+    assert.match(r.steps[0].message!, /Nothing listens on 127\.0\.0\.1:\d+/);
+    assert.match(r.steps[0].messageZh!, /没有程序在监听/);
+  });
+
+  it('a timeout: a sink never answers, the expect fails after its within, with nothing got', async () => {
+    const srv = await m.startTcpServer({ port: 0, mode: 'sink' });
+    const r = await runFirst('connect tcp 127.0.0.1:{{port}}\nsend "x"\nexpect "y" within 200ms\nclose\n', { port: srv.localPort! });
+    assert.deepEqual(statuses(r), ['1:pass', '2:pass', '3:fail', '4:skip']);
+    assert.match(r.steps[2].message!, /nothing matching came within 200 ms/);
+    assert.equal(r.steps[2].got, undefined);
+    assert.ok(r.steps[2].ms >= 190 && r.steps[2].ms < 3000, `${r.steps[2].ms} ms`);
+  });
+
+  it('timeout sets the default for the expects after it', async () => {
+    const srv = await m.startTcpServer({ port: 0, mode: 'sink' });
+    const r = await runFirst('connect tcp 127.0.0.1:{{port}}\ntimeout 150ms\nexpect bytes 1\n', { port: srv.localPort! });
+    assert.match(r.steps[1].message!, /within 150 ms/);
+  });
+
+  it('a mismatch fails as soon as the bytes differ, with expected and got as text and hex', async () => {
+    const srv = await m.startTcpServer({ port: 0, mode: 'echo' });
+    const r = await runFirst('connect tcp 127.0.0.1:{{port}}\nsend "abc"\nexpect "abd"\n', { port: srv.localPort! });
+    const f = r.steps[2];
+    assert.equal(f.status, 'fail');
+    assert.deepEqual([f.message, f.expected?.hex, f.got?.hex], ['the bytes differ', '61 62 64', '61 62 63']);
+    assert.ok(f.ms < 2000);
+  });
+
+  it('expect closed fails when bytes come instead of the close', async () => {
+    const srv = await m.startTcpServer({ port: 0, mode: 'echo' });
+    const r = await runFirst('connect tcp 127.0.0.1:{{port}}\nsend "left over"\nwait 100ms\nexpect closed within 300ms\n', { port: srv.localPort! });
+    assert.match(r.steps[3].message!, /got 9 more bytes instead of the close/);
+  });
+
+  it('framing line and len2be: send and expect whole messages', async () => {
+    const upper = await m.startTcpServer({ port: 0, mode: 'upper' });
+    const echo = await m.startTcpServer({ port: 0, mode: 'echo' });
+    const lines = await runFirst('connect tcp 127.0.0.1:{{port}}\nframing line\nsend "abc"\nsend "def\\r\\n"\nexpect "ABC"\nexpect /^DEF$/\nsend "x"\nexpect bytes 1\n', { port: upper.localPort! });
+    assert.equal(lines.status, 'pass', JSON.stringify(lines.steps));
+    const frames = await runFirst('connect tcp 127.0.0.1:{{port}}\nframing len2be\nsend hex 01 02\nexpect hex 01 02\nsend "hello"\nexpect bytes 5\nframing raw\nsend "raw"\nexpect "raw"\n', { port: echo.localPort! });
+    assert.equal(frames.status, 'pass', JSON.stringify(frames.steps));
+    const wrong = await runFirst('connect tcp 127.0.0.1:{{port}}\nframing len4le\nsend "abc"\nexpect "abd"\n', { port: echo.localPort! });
+    assert.deepEqual([wrong.steps[2].message, wrong.steps[2].got?.text], ['the message differs', '"abc"']);
+  });
+
+  it('UDP against a Socket Lab upper socket', async () => {
+    const u = await m.openUdp({ port: 0, mode: 'upper' });
+    const r = await runFirst('connect udp 127.0.0.1:{{port}}\nsend "one"\nsend "two"\nexpect "ONE"\nexpect "TWO"\nexpect bytes 3 within 200ms\n', { port: u.localPort! });
+    assert.deepEqual(statuses(r), ['1:pass', '2:pass', '3:pass', '4:pass', '5:pass', '6:fail']);
+  });
+
+  it('Unix: an echo server at a path, with length-prefixed frames and a file sent from the script\'s folder', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wire-'));
+    try {
+      const sock = path.join(dir, 's.sock');
+      fs.writeFileSync(path.join(dir, 'data.bin'), Buffer.from([1, 2, 3, 4, 5]));
+      await m.startUnixServer({ path: sock, mode: 'echo' });
+      const r = await runFirst('connect unix {{path}}\nframing len4be\nsend file data.bin\nexpect hex 01 02 03 04 05\nhalf-close\nexpect closed\n', { path: sock }, { baseDir: dir });
+      assert.equal(r.status, 'pass', JSON.stringify(r.steps));
+      assert.equal(r.steps[1].sent, 5);
+      const missing = await runFirst('connect unix {{path}}\nsend file nope.bin\n', { path: sock }, { baseDir: dir });
+      assert.match(missing.steps[1].message!, /no file at .*nope\.bin/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('GBK: text goes out and is compared in the block\'s encoding; a character GBK lacks fails the step', async () => {
+    const srv = await m.startTcpServer({ port: 0, mode: 'echo' });
+    const r = await runFirst('connect tcp 127.0.0.1:{{port}}\nencoding gbk\nsend "你好\\n"\nexpect hex c4 e3 ba c3 0a\nsend "年份：2024"\nexpect /^年份：(\\d+)$/\nsend "😀"\n', { port: srv.localPort! });
+    assert.deepEqual(statuses(r), ['1:pass', '3:pass', '4:pass', '5:pass', '6:pass', '7:fail']);
+    assert.equal(r.steps[4].got?.text, '"年份：2024"');
+    assert.match(r.steps[5].message!, /cannot be written in gbk/);
+  });
+
+  it('an abort stops the step under way with its reason and skips the rest', async () => {
+    const srv = await m.startTcpServer({ port: 0, mode: 'sink' });
+    const ac = new AbortController();
+    setTimeout(() => ac.abort({ message: 'out of time', messageZh: '超时' }), 100);
+    const r = await runFirst('connect tcp 127.0.0.1:{{port}}\nexpect "never"\nsend "x"\n', { port: srv.localPort! }, { signal: ac.signal });
+    assert.deepEqual(statuses(r), ['1:pass', '2:fail', '3:skip']);
+    assert.equal(r.steps[1].message, 'out of time');
+    assert.ok(r.steps[1].ms < 3000);
+  });
+});
+
+describe('wire rules: a server block as a session behaviour', function () {
+  this.timeout(20_000);
+  let m: SessionManager;
+  beforeEach(() => (m = new SessionManager()));
+  afterEach(() => m.dispose());
+
+  it('a rule that never matches: the client times out, the rule has no hit, the message is counted unmatched', async () => {
+    const f = parsed('### srv\nlisten tcp 127.0.0.1:0\non "PING\\n" reply "PONG\\n"\n### c\nconnect tcp 127.0.0.1:{{port}}\nsend "HELLO\\n"\nexpect "PONG\\n" within 300ms\n', { port: 1 });
+    const served = await serveBlock(m, f, f.blocks[0]);
+    const r = await runClientBlock(f, f.blocks[1], { variables: varsOf({ port: served.session.localPort! }) });
+    assert.equal(r.steps[2].status, 'fail');
+    assert.deepEqual([served.rules.hits, served.rules.unmatched], [[0], 1]);
+  });
+
+  it('raw stream: a literal rule waits for the rest of its bytes; answers keep their order across delays; close closes', async () => {
+    const f = parsed('listen tcp 127.0.0.1:0\non "PING\\n" reply "PONG\\n"\non "slow" reply "1" after 150ms\non "fast" reply "2"\non "QUIT" reply "bye" close\n');
+    const served = await serveBlock(m, f, f.blocks[0]);
+    const c = net.connect(served.session.localPort!, '127.0.0.1');
+    let got = '';
+    c.on('data', (d) => (got += d));
+    let closed = false;
+    c.on('end', () => (closed = true));
+    await new Promise((r) => c.once('connect', r));
+    c.write('PI');
+    await new Promise((r) => setTimeout(r, 50));
+    c.write('NG\nslowfast');
+    await until(() => got === 'PONG\n12', `answers in order (got ${JSON.stringify(got)})`, 3000);
+    c.write('QUIT');
+    await until(() => closed, 'the rule to close the connection', 3000);
+    assert.equal(got, 'PONG\n12bye');
+    assert.deepEqual(served.rules.hits, [1, 1, 1, 1]);
+    c.destroy();
+  });
+
+  it('"Answer by Rules…": a running echo server switches to a block\'s rules and back; its open connection follows', async () => {
+    const srv = await m.startTcpServer({ port: 0, mode: 'echo' });
+    const c = net.connect(srv.localPort!, '127.0.0.1');
+    let got = '';
+    c.on('data', (d) => (got += d));
+    await new Promise((r) => c.once('connect', r));
+    c.write('a');
+    await until(() => got === 'a', 'the echo');
+    const f = parsed('listen tcp 127.0.0.1:0\non "PING" reply "PONG {{counter}}"\n');
+    const rules = new WireRules(f.blocks[0], variableResolver(f));
+    const hits: number[] = [];
+    rules.onDidHit((h) => hits.push(h.hits));
+    srv.setRules(rules);
+    assert.equal(srv.behaviour, 'rules');
+    assert.equal(srv.mode, 'echo', 'the mode stays, for when the rules go');
+    await until(() => m.childrenOf(srv.id)[0]?.behaviour === 'rules', 'the connection to follow');
+    c.write('PING');
+    await until(() => got === 'aPONG 1', `the rule's answer (got ${JSON.stringify(got)})`);
+    c.write('PING');
+    await until(() => got === 'aPONG 1PONG 2', 'the second answer, counter 2');
+    assert.deepEqual(hits, [1, 2]);
+    srv.setMode('echo');
+    assert.equal(srv.behaviour, 'echo');
+    c.write('b');
+    await until(() => got.endsWith('b'), 'the echo again');
+    c.destroy();
+  });
+
+  it('UDP rules answer whoever sent the datagram, with a CRC computed by the script', async () => {
+    const f = parsed('### u\nlisten udp 127.0.0.1:0\non hex 01 03 reply hex 01 03 {{crc16modbus:01 03}}\non any reply "?"\n### c\nconnect udp 127.0.0.1:{{port}}\nsend hex 01 03\nexpect hex 01 03 {{crc16modbus:01 03}}\nsend "x"\nexpect "?"\n', { port: 1 });
+    const served = await serveBlock(m, f, f.blocks[0]);
+    const r = await runClientBlock(f, f.blocks[1], { variables: varsOf({ port: served.session.localPort! }) });
+    assert.equal(r.status, 'pass', JSON.stringify(r.steps));
+    assert.deepEqual(served.rules.hits, [1, 1]);
+  });
+});
