@@ -1,5 +1,6 @@
 // Socket errors as a code plus one sentence with the fix, in English and Simplified Chinese.
 // The core cannot use vscode.l10n, so it keeps its own table; the vscode layer picks the language.
+import { CodecError } from './codec/codecError';
 import { isLoopback } from './sessions/loopback';
 
 export type ErrorLanguage = 'en' | 'zh-cn';
@@ -239,4 +240,15 @@ export function mapSocketError(err: unknown, ctx: ErrorContext = {}): SocketLabE
 export function localizeError(err: { code: string; message: string; params?: ErrorParams; messageKey?: string }, lang: ErrorLanguage): string {
   if (lang === 'en' || !err.params) return err.message;
   return formatErrorMessage(err.messageKey ?? err.code, err.params, lang);
+}
+
+/**
+ * The one place a thrown value becomes what the user reads: its code and one sentence in `lang` (a SocketLabError's
+ * or CodecError's own, a stored session error's, else the error's message), never a stack trace.
+ */
+export function errorSentence(e: unknown, lang: ErrorLanguage): { code: string; message: string } {
+  if (e instanceof SocketLabError || e instanceof CodecError) return { code: e.code, message: e.localized(lang) };
+  const err = e as { code?: unknown; message?: unknown; params?: ErrorParams; messageKey?: string } | undefined;
+  if (typeof err?.code === 'string' && typeof err.message === 'string') return { code: err.code, message: localizeError({ code: err.code, message: err.message, params: err.params, messageKey: err.messageKey }, lang) };
+  return { code: typeof err?.code === 'string' ? err.code : 'EUNKNOWN', message: e instanceof Error ? e.message : String(e) };
 }

@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
-import { errorLanguageFor, errorMessages, formatErrorMessage, localizeError, mapSocketError, SocketLabError } from '../../src/core/errors';
+import { CodecError } from '../../src/core/codec/codecError';
+import { errorLanguageFor, errorMessages, errorSentence, formatErrorMessage, localizeError, mapSocketError, SocketLabError } from '../../src/core/errors';
 
 describe('errors: code + sentence with the fix', () => {
   it('every entry has English and Chinese with the same placeholders', () => {
@@ -52,5 +53,22 @@ describe('errors: code + sentence with the fix', () => {
     assert.equal(errorLanguageFor('zh-Hans'), 'zh-cn');
     assert.equal(errorLanguageFor('en-US'), 'en');
     assert.equal(errorLanguageFor(undefined), 'en');
+  });
+});
+
+describe('errors: one sentence for whatever was thrown', () => {
+  it('speaks for Socket Lab, codec and stored errors in the chosen language, and never gives a stack trace', () => {
+    const refused = mapSocketError(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' }), { host: '127.0.0.1', port: 9 });
+    assert.deepEqual(errorSentence(refused, 'en'), { code: 'ECONNREFUSED', message: refused.message });
+    assert.equal(errorSentence(refused, 'zh-cn').message, refused.localized('zh-cn'));
+    assert.notEqual(errorSentence(refused, 'zh-cn').message, refused.message);
+    const codec = new CodecError('EHEX', 'Bad hex digit "g".', '十六进制数字 "g" 无效。', 3);
+    assert.deepEqual(errorSentence(codec, 'zh-cn'), { code: 'EHEX', message: '十六进制数字 "g" 无效。' });
+    // a session's stored error is a plain object after it crossed a boundary
+    const stored = JSON.parse(JSON.stringify({ code: refused.code, message: refused.message, params: refused.params }));
+    assert.equal(errorSentence(stored, 'zh-cn').message, refused.localized('zh-cn'));
+    const plain = errorSentence(new TypeError('x is not a function'), 'zh-cn');
+    assert.deepEqual(plain, { code: 'EUNKNOWN', message: 'x is not a function' });
+    assert.deepEqual(errorSentence('just text', 'en'), { code: 'EUNKNOWN', message: 'just text' });
   });
 });

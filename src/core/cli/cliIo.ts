@@ -1,8 +1,7 @@
 // What every `socket-lab` verb shares: one I/O seam (so tests run them in-process), usage errors, argument parsing.
 import * as net from 'node:net';
 import { parseArgs } from 'node:util';
-import { CodecError } from '../codec/codecError';
-import { SocketLabError } from '../errors';
+import { errorSentence } from '../errors';
 import { checkPort, splitHostPort } from '../sessions/sessionManager';
 import { checkUnixPath } from '../sessions/unixPath';
 
@@ -251,11 +250,9 @@ export function readOptions<T extends object>(verb: string, usage: string, io: C
 
 /** One line for the user, never a stack trace; SocketLabError/CodecError carry their own sentence. */
 export function describe(e: unknown): { code: string; message: string } {
-  if (e instanceof SocketLabError || e instanceof CodecError) return { code: e.code, message: e.message };
   if (e instanceof UsageError) return { code: 'EUSAGE', message: e.message };
   // node:util parseArgs explains a bad option over several lines: the first one says it
   const pe = e as { code?: unknown; message?: unknown };
   if (typeof pe?.code === 'string' && pe.code.startsWith('ERR_PARSE_ARGS') && typeof pe.message === 'string') return { code: 'EUSAGE', message: pe.message.split('\n')[0] };
-  const err = e as { code?: string; message?: string };
-  return { code: typeof err?.code === 'string' ? err.code : 'EUNKNOWN', message: err?.message ?? String(e) };
+  return errorSentence(e, 'en');
 }

@@ -6,7 +6,7 @@ import { encodeText, encodings } from '../codec/encoding';
 import { parseHex } from '../codec/hex';
 import { parseFraming } from '../codec/framing';
 import { CodecError } from '../codec/codecError';
-import { formatAddress, localizeError, type ErrorLanguage } from '../errors';
+import { errorSentence, formatAddress, localizeError, type ErrorLanguage } from '../errors';
 import { parseHostPort } from '../sessions/sessionManager';
 import { UdpSession } from '../sessions/udpSession';
 import { Disposable, Emitter } from '../../shared/disposable';
@@ -45,10 +45,8 @@ export function transcriptInfo(s: Session): TranscriptInfo {
 }
 
 export function toInputError(e: unknown, lang: ErrorLanguage): InputError {
-  if (e instanceof CodecError) return { code: e.code, message: e.localized(lang), index: e.position !== undefined ? e.position - 1 : undefined };
-  const err = e as { code?: unknown; message?: unknown; params?: Record<string, string | number>; messageKey?: string };
-  if (typeof err?.code === 'string' && typeof err.message === 'string') return { code: err.code, message: localizeError({ code: err.code, message: err.message, params: err.params, messageKey: err.messageKey }, lang) };
-  return { code: 'EUNKNOWN', message: e instanceof Error ? e.message : String(e) };
+  const { code, message } = errorSentence(e, lang);
+  return { code, message, index: e instanceof CodecError && e.position !== undefined ? e.position - 1 : undefined };
 }
 
 /** The bytes a send spec stands for (before framing); throws a CodecError on bad input. */

@@ -6,7 +6,7 @@ import { CodecError } from '../../core/codec/codecError';
 import { checkEncoding, encodings } from '../../core/codec/encoding';
 import { parseFraming, type Framing } from '../../core/codec/framing';
 import { buildPayload, parseLineEnding } from '../../core/codec/payload';
-import { errorLanguageFor, formatAddress, localizeError, SocketLabError } from '../../core/errors';
+import { errorLanguageFor, errorSentence, formatAddress, SocketLabError } from '../../core/errors';
 import { ServerMode, serverModes, Session } from '../../core/sessions/session';
 import { UdpSession } from '../../core/sessions/udpSession';
 import { ListenerSession } from '../../core/sessions/listenerSession';
@@ -31,10 +31,7 @@ const lang = () => errorLanguageFor(vscode.env.language);
 
 /** One sentence for the user in their language, whatever was thrown. */
 export function userMessage(e: unknown): string {
-  if (e instanceof SocketLabError) return e.localized(lang());
-  if (e instanceof CodecError) return e.localized(lang());
-  if (e && typeof e === 'object' && 'code' in e && 'message' in e) return localizeError(e as SocketLabError, lang());
-  return e instanceof Error ? e.message : String(e);
+  return errorSentence(e, lang()).message;
 }
 
 type Args = Record<string, unknown>;
