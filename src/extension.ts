@@ -42,8 +42,8 @@ export function activate(context: vscode.ExtensionContext): void {
   registerCaptureEditor(context, packetPanels);
   // `socket-lab` on the PATH of every integrated terminal (a launcher in global storage; written after activation)
   registerTerminalLauncher(context, captureLog);
-  // lessons: the Lessons view and socketLab.lesson.*; pass the SessionManager (2nd argument) so Socket Lab can play the peer
-  registerLessons(context, sessions, programs);
+  // lessons: the Lessons view and socketLab.lesson.*; with the SessionManager Socket Lab plays the peer (its panel opens)
+  registerLessons(context, sessions, programs, sessionPanels);
 }
 
 export function deactivate(): void {

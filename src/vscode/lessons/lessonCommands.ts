@@ -15,6 +15,7 @@ import { LESSON_SCHEME, LessonFileSystemProvider } from './lessonFileSystem';
 import { LessonProgress, LessonsProvider, lessonTitle, readmeName } from './lessonsView';
 import { findPython } from '../pythonInterpreter';
 import { createLessonTerminal } from './lessonTerminal';
+import type { SessionPanelManager } from '../panels/sessionPanel';
 
 type Args = { id?: unknown; folder?: unknown; lesson?: { id?: unknown } } | string | undefined;
 
@@ -51,6 +52,7 @@ export class LessonController implements vscode.Disposable {
     private readonly context: vscode.ExtensionContext,
     private readonly sessions: SessionManager | undefined,
     private readonly programs: ProgramWatchManager | undefined,
+    private readonly panels: SessionPanelManager | undefined,
   ) {
     this.progress = new LessonProgress(context.globalState);
     this.provider = new LessonsProvider(() => this.lessons(), this.runs, this.progress);
@@ -249,7 +251,7 @@ export class LessonController implements vscode.Disposable {
       }
       this.peerSessions.set(lesson.id, [...(this.peerSessions.get(lesson.id) ?? []).filter((s) => s.isAlive), ...opened]);
       this.provider.refresh();
-      if (opened[0]) await vscode.commands.executeCommand('socketLab.session.openPanel', { sessionId: opened[0].id });
+      if (opened[0]) this.panels?.open(opened[0].id);
     } catch (e) {
       void vscode.window.showErrorMessage(runErrorMessage(e));
     }
@@ -281,8 +283,8 @@ export class LessonController implements vscode.Disposable {
   }
 }
 
-export function registerLessons(context: vscode.ExtensionContext, sessions?: SessionManager, programs?: ProgramWatchManager): LessonController {
-  const controller = new LessonController(context, sessions, programs);
+export function registerLessons(context: vscode.ExtensionContext, sessions?: SessionManager, programs?: ProgramWatchManager, panels?: SessionPanelManager): LessonController {
+  const controller = new LessonController(context, sessions, programs, panels);
   context.subscriptions.push(controller);
   context.subscriptions.push(
     vscode.workspace.registerFileSystemProvider(LESSON_SCHEME, new LessonFileSystemProvider(controller.root), { isReadonly: true, isCaseSensitive: true }),
