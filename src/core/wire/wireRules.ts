@@ -40,11 +40,22 @@ export function blockSettings(block: WireBlock): { encoding: string; framing: Fr
   return { encoding, framing, timeoutMs };
 }
 
-/** A payload's bytes (send file is read by the runner, not here). */
+/** Bytes of payloads without templates, per encoding: a long script sends the same literal many times. */
+const literalBytes = new WeakMap<object, Map<string, Uint8Array>>();
+
+/** A payload's bytes (send file is read by the runner, not here). Callers must not change them (they may be shared). */
 export function payloadBytes(p: WirePayload, scope: TemplateScope, encoding: string): Uint8Array {
-  if (p.kind === 'text') return textBytes(p.parts, scope, encoding);
-  if (p.kind === 'hex') return hexBytes(p.parts, scope);
-  throw new TemplateError('a file cannot be sent here', '这里不能发送文件', 1);
+  if (p.kind === 'file') throw new TemplateError('a file cannot be sent here', '这里不能发送文件', 1);
+  const literal = p.parts.every((x) => x.kind === 'lit');
+  const known = literal ? literalBytes.get(p.parts)?.get(encoding) : undefined;
+  if (known) return known;
+  const bytes = p.kind === 'text' ? textBytes(p.parts, scope, encoding) : hexBytes(p.parts, scope);
+  if (literal) {
+    let m = literalBytes.get(p.parts);
+    if (!m) literalBytes.set(p.parts, (m = new Map()));
+    m.set(encoding, bytes);
+  }
+  return bytes;
 }
 
 /** Bytes the text in front of them took, in `encoding` (how far a regex match reaches into the received bytes). */

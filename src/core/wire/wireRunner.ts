@@ -331,21 +331,27 @@ export async function runClientBlock(file: WireFile, block: WireBlock, opts: Wir
     const l = link!;
     const inbox = l.inbox;
     let want: Buffer | undefined;
-    let expected: WireStepResult['expected'];
     if (e.kind === 'text' || e.kind === 'hex') {
       const b = payloadBytes(e, scope(), encoding);
       want = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
-      const v = viewBytes(want, encoding);
-      expected = { text: v.text, hex: v.hex, bytes: want.length };
-    } else if (e.kind === 'regex') expected = { text: String(e.regex) };
-    else if (e.kind === 'bytes') expected = { text: `${e.count} byte${e.count === 1 ? '' : 's'}` };
-    else expected = { text: 'the peer closes the connection' };
+    }
+    // described only when it fails: a passing step of a long script should cost no text
+    const describeExpected = (): WireStepResult['expected'] => {
+      if (want) {
+        const v = viewBytes(want, encoding);
+        return { text: v.text, hex: v.hex, bytes: want.length };
+      }
+      if (e.kind === 'regex') return { text: String(e.regex) };
+      if (e.kind === 'bytes') return { text: `${e.count} byte${e.count === 1 ? '' : 's'}` };
+      return { text: 'the peer closes the connection' };
+    };
+    const expected = undefined;
     const messages = !l.stream || framing.kind !== 'raw';
     const fail = (en: string, zh: string, got?: Uint8Array) => {
-      throw Object.assign(new StepFailure(en, zh, got), { expected });
+      throw Object.assign(new StepFailure(en, zh, got), { expected: describeExpected() });
     };
     for (;;) {
-      if (signal?.aborted) throw Object.assign(abortReason(signal), { expected, got: l.stream ? inbox.buf : undefined });
+      if (signal?.aborted) throw Object.assign(abortReason(signal), { expected: describeExpected(), got: l.stream ? inbox.buf : undefined });
       if (messages) {
         // one whole message: a datagram, a line, a frame
         let m: Buffer | undefined;
@@ -454,7 +460,9 @@ export async function runClientBlock(file: WireFile, block: WireBlock, opts: Wir
       case 'expect': {
         if (!link) throw new StepFailure('not connected', '尚未连接');
         const r = await expect(s.expect, stepStart + (s.withinMs ?? timeoutMs));
-        return { got: r.got ? viewBytes(r.got, encoding) : undefined, expected: r.expected };
+        // a pass shows what a regex or a byte count took (an exact match took what was expected)
+        const shown = r.got && (s.expect.kind === 'regex' || s.expect.kind === 'bytes');
+        return { got: shown ? viewBytes(r.got!, encoding) : undefined };
       }
       case 'wait':
         await sleep(s.ms, signal);
