@@ -6,11 +6,13 @@ import { createCaptureManager, registerCaptures } from './vscode/captures/captur
 import { registerPacketPanel } from './vscode/panels/packetPanel';
 import { registerCaptureEditor } from './vscode/panels/captureEditor';
 import { registerTerminalLauncher } from './vscode/terminalLauncher';
-import { ProgramWatchManager } from './core/ossockets/programWatcher';
+import { ProgramWatchManager } from './core/programs/programWatcher';
 import { registerSocketEditor } from './vscode/editor/registerEditor';
 import { registerFileRunner } from './vscode/systemSockets/fileRunner';
 import { registerSystemSocketsView } from './vscode/systemSockets/systemSocketsView';
 import { registerLessons } from './vscode/lessons/lessonCommands';
+import { registerWireLanguage } from './vscode/wire/wireLanguage';
+import { registerWireRuns } from './vscode/wire/wireRuns';
 import { SessionManager } from './core/sessions/sessionManager';
 import { registerConnections, retentionFromSettings, transcriptBytesFromSettings } from './vscode/connections/registerConnections';
 import { registerSessionPanel } from './vscode/panels/sessionPanel';
@@ -44,6 +46,9 @@ export function activate(context: vscode.ExtensionContext): void {
   registerTerminalLauncher(context, captureLog);
   // lessons: the Lessons view and socketLab.lesson.*; with the SessionManager Socket Lab plays the peer (its panel opens)
   registerLessons(context, sessions, programs, sessionPanels);
+  // .wire scripts: highlighting, diagnostics, completion; Run / Serve from CodeLens; Answer by Rules… on a server
+  registerWireLanguage(context);
+  registerWireRuns(context, sessions);
 }
 
 export function deactivate(): void {
