@@ -5,8 +5,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { OutputErrorMatch } from '../../src/core/analysis/outputErrors';
 import { findProcessesRunningFile } from '../../src/core/ossockets/procProcesses';
-import { ProgramSession, programCommand } from '../../src/core/ossockets/programSession';
-import { ProgramWatch, ProgramWatchManager } from '../../src/core/ossockets/programWatcher';
+import { ProgramSession, programCommand } from '../../src/core/programs/programSession';
+import { ProgramWatch, ProgramWatchManager } from '../../src/core/programs/programWatcher';
 import { eventually } from '../support';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sl-g-prog-'));
@@ -138,14 +138,15 @@ describe('running a program and watching its sockets', function () {
   it('kills the program when the host dies without cleaning up (SIGKILL)', async () => {
     const marker = script('orphan.py', 'import time\nprint("up", flush=True)\ntime.sleep(120)\n');
     const host = script('host.ts', [
-      `import { ProgramSession, programCommand } from ${JSON.stringify(path.resolve(__dirname, '../../src/core/ossockets/programSession'))};`,
+      `import { ProgramSession, programCommand } from ${JSON.stringify(path.resolve(__dirname, '../../src/core/programs/programSession'))};`,
       `const p = new ProgramSession(programCommand(${JSON.stringify(marker)}, 'python'));`,
       "p.onDidOutput((t) => { if (t.includes('up')) console.log(JSON.stringify({ group: p.pid, program: p.processId })); });",
     ].join('\n'));
     const { spawn } = await import('node:child_process');
     const h = spawn(process.execPath, ['--import', 'tsx', host], { stdio: ['ignore', 'pipe', 'inherit'] });
     const ids = await new Promise<{ group: number; program: number }>((r) => h.stdout!.once('data', (d: Buffer) => r(JSON.parse(String(d)))));
-    assert.ok(ids.program > 0 && ids.program !== ids.group);
+    // no supervisor between: the program itself leads its process group, a watchdog beside it guards the group
+    assert.ok(ids.program > 0 && ids.program === ids.group);
     process.kill(ids.program, 0); // alive
     h.kill('SIGKILL');
     await eventually(() => {

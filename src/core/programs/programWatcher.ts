@@ -1,9 +1,9 @@
 // Watches the sockets of one running program (its process tree) and keeps a summary after it stops.
 import { Disposable, Emitter } from '../../shared/disposable';
 import type { OutputErrorCode } from '../analysis/outputErrors';
-import { filterSockets, readSocketTableShared, type ReadOptions, type SocketTable } from './socketTable';
-import { endpointKey, processAlive, processStartTime, readSsCounts, readTreeSockets, type SsCounts } from './programSockets';
-import { formatEndpoint, type OsSocket } from './types';
+import { filterSockets, readSocketTableShared, type ReadOptions, type SocketTable } from '../ossockets/socketTable';
+import { endpointKey, processAlive, processStartTime, readSsCounts, readTreeSockets, type SsCounts } from '../ossockets/programSockets';
+import { formatEndpoint, type OsSocket } from '../ossockets/types';
 import { isLoopback } from '../sessions/loopback';
 
 export interface ProgramSummary {

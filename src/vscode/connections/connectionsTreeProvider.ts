@@ -9,7 +9,7 @@ import type { ServerMode, Session, SessionState } from '../../core/sessions/sess
 import { UdpSession } from '../../core/sessions/udpSession';
 import { CHILD_PAGE, ChildRef, ChildRow, groupChildren, groupRows, showMore } from '../../core/sessions/childGroups';
 import type { SessionManager } from '../../core/sessions/sessionManager';
-import type { ProgramWatch, ProgramWatchManager } from '../../core/ossockets/programWatcher';
+import type { ProgramWatch, ProgramWatchManager } from '../../core/programs/programWatcher';
 import { isProgramNode, programChildren, programNode, programParent, programRoots, programTreeItem, type ProgramNode } from '../systemSockets/programNodes';
 import { formatBytes } from '../../shared/format';
 

@@ -4,7 +4,7 @@ import { markDone } from '../commands';
 import { checkEncoding } from '../../core/codec/encoding';
 import type { SessionManager } from '../../core/sessions/sessionManager';
 import type { SessionPanelManager } from '../panels/sessionPanel';
-import type { ProgramWatchManager } from '../../core/ossockets/programWatcher';
+import type { ProgramWatchManager } from '../../core/programs/programWatcher';
 import { ConnectionsTreeProvider } from './connectionsTreeProvider';
 import { SessionCommands } from './sessionCommands';
 

@@ -7,7 +7,7 @@ import {
   chooseAddress, describeAddress, LessonRunError, LessonRunManager, LOOPBACK, waitForServer,
   type LessonAddress, type LessonSide,
 } from '../../core/lessons/lessonRunner';
-import { ProgramWatch, type ProgramWatchManager } from '../../core/ossockets/programWatcher';
+import { ProgramWatch, type ProgramWatchManager } from '../../core/programs/programWatcher';
 import type { SessionManager, Session } from '../../core/sessions/sessionManager';
 import { markDone, registerCommand } from '../commands';
 import { requireTrust } from '../trust';

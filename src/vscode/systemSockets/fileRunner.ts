@@ -5,8 +5,8 @@ import * as vscode from 'vscode';
 import { chosenPython } from '../pythonInterpreter';
 import { ProcessTerminal } from '../processTerminal';
 import { OutputErrorScanner, type OutputErrorMatch } from '../../core/analysis/outputErrors';
-import { ProgramSession, programCommand, supervisorMarker, type ProgramLanguage } from '../../core/ossockets/programSession';
-import { ProgramWatch, type ProgramWatchManager } from '../../core/ossockets/programWatcher';
+import { ProgramSession, programCommand, type ProgramLanguage } from '../../core/programs/programSession';
+import { ProgramWatch, type ProgramWatchManager } from '../../core/programs/programWatcher';
 import { findProcessesRunningFile } from '../../core/ossockets/procProcesses';
 import { findListeners } from '../../core/ossockets/socketTable';
 import { formatEndpoint } from '../../core/ossockets/types';
@@ -214,7 +214,7 @@ export class FileRunner implements vscode.Disposable {
     for (let i = 0; i < 120 && watch.pid === undefined && watch.state === 'running'; i++) {
       await new Promise((r) => setTimeout(r, 250));
       if (watch.pid !== undefined) return;
-      const [hit] = await findProcessesRunningFile(file, { exclude: (c) => c.includes(supervisorMarker) || /debugpy[/\\]adapter/.test(c) });
+      const [hit] = await findProcessesRunningFile(file, { exclude: (c) => /debugpy[/\\]adapter/.test(c) });
       if (hit) {
         watch.attach(hit.pid);
         return;

@@ -1,6 +1,6 @@
 // Tree nodes for programs run with Socket Lab watching: shared by the Connections tree (top group) and System Sockets.
 import * as vscode from 'vscode';
-import type { ProgramSummary, ProgramWatch, ProgramWatchManager } from '../../core/ossockets/programWatcher';
+import type { ProgramSummary, ProgramWatch, ProgramWatchManager } from '../../core/programs/programWatcher';
 import { formatBytes } from '../../shared/format';
 import { formatEndpoint, type OsSocket } from '../../core/ossockets/types';
 import { socketItem } from './socketItem';

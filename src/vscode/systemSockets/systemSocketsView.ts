@@ -1,6 +1,6 @@
 // The System Sockets view: every socket on the machine grouped by process, plus the programs Socket Lab runs.
 import * as vscode from 'vscode';
-import type { ProgramWatchManager } from '../../core/ossockets/programWatcher';
+import type { ProgramWatchManager } from '../../core/programs/programWatcher';
 import { filterSockets, readSocketTableShared, type SocketFilter, type SocketTable } from '../../core/ossockets/socketTable';
 import { parseFilterText } from '../../core/ossockets/filterText';
 import { captureArgs, connectableHost, describeSocket } from '../../core/ossockets/socketText';
