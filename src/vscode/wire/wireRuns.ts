@@ -36,6 +36,9 @@ export class WireRuns implements vscode.CodeLensProvider, vscode.Disposable {
     isWholeLine: true,
     backgroundColor: new vscode.ThemeColor('diffEditor.removedLineBackground'),
   });
+  private readonly skipType = vscode.window.createTextEditorDecorationType({
+    after: { color: new vscode.ThemeColor('descriptionForeground'), margin: '0 0 0 2em' },
+  });
   /** Step results of each document's last runs, by line, until the document changes. */
   private readonly results = new Map<string, Map<number, WireStepResult>>();
   private readonly served = new Map<string, ServedBlock>();
@@ -241,15 +244,17 @@ export class WireRuns implements vscode.CodeLensProvider, vscode.Disposable {
       const lines = this.results.get(editor.document.uri.toString());
       const pass: vscode.DecorationOptions[] = [];
       const fail: vscode.DecorationOptions[] = [];
+      const skip: vscode.DecorationOptions[] = [];
       for (const r of lines?.values() ?? []) {
         if (r.line > editor.document.lineCount) continue;
         const range = new vscode.Range(r.line - 1, 0, r.line - 1, 0);
         if (r.status === 'pass') pass.push({ range, renderOptions: { after: { contentText: `✓ ${r.ms} ms` } } });
         else if (r.status === 'fail') fail.push({ range, hoverMessage: failureHover(r), renderOptions: { after: { contentText: `✗ ${r.ms} ms  ${(zh() ? r.messageZh : r.message) ?? ''}` } } });
-        else fail.push({ range, renderOptions: { after: { contentText: vscode.l10n.t('– skipped') } } });
+        else skip.push({ range, renderOptions: { after: { contentText: vscode.l10n.t('– skipped') } } });
       }
       editor.setDecorations(this.passType, pass);
       editor.setDecorations(this.failType, fail);
+      editor.setDecorations(this.skipType, skip);
     }
   }
 
@@ -257,7 +262,7 @@ export class WireRuns implements vscode.CodeLensProvider, vscode.Disposable {
     for (const ac of this.running.values()) ac.abort();
     for (const s of this.served.values()) s.dispose();
     this.served.clear();
-    for (const d of [this.output, this.passType, this.failType, this._onDidChangeCodeLenses, ...this.subs]) d.dispose();
+    for (const d of [this.output, this.passType, this.failType, this.skipType, this._onDidChangeCodeLenses, ...this.subs]) d.dispose();
   }
 }
 

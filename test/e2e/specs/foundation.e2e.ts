@@ -74,6 +74,8 @@ const gated = [
   { id: 'socketLab.capture.start', key: 'ctrl+alt+7' },
   { id: 'socketLab.file.run', key: 'ctrl+alt+8' },
   { id: 'socketLab.lesson.runBoth', key: 'ctrl+alt+9' },
+  { id: 'socketLab.wire.run', key: 'ctrl+alt+6' },
+  { id: 'socketLab.wire.serve', key: 'ctrl+alt+5' },
 ];
 
 describe('foundation (Restricted Mode)', function () {
