@@ -131,7 +131,23 @@ export type PanelRequest =
   | { readonly type: 'stopRepeat' }
   | { readonly type: 'copy'; readonly text: string }
   /** A closed client connects again to the same place (socketLab.session.reconnect); its panel opens. */
-  | { readonly type: 'reconnect' };
+  | { readonly type: 'reconnect' }
+  /** The workspace's saved messages (message blocks of its .wire files). */
+  | { readonly type: 'savedMessages' }
+  /** Sends a saved message (to `to` on a UDP socket). */
+  | { readonly type: 'sendSaved'; readonly id: string; readonly to?: string }
+  /** Writes what the send box holds into a .wire file as a new message block (the host asks for its name and file). */
+  | { readonly type: 'saveMessage'; readonly spec: SendSpec };
+
+/** A saved message: a .wire block of only sends. */
+export interface SavedMessage {
+  /** Names it for sendSaved (file and block). */
+  readonly id: string;
+  readonly name: string;
+  /** The file, relative to the workspace, and the block's line. */
+  readonly file: string;
+  readonly line: number;
+}
 
 export type PanelRequestType = PanelRequest['type'];
 
@@ -154,6 +170,9 @@ export interface PanelResponses {
   stopRepeat: RepeatState;
   copy: { readonly ok: boolean };
   reconnect: { readonly ok: boolean };
+  savedMessages: { readonly messages: readonly SavedMessage[] };
+  sendSaved: SendResult;
+  saveMessage: { readonly ok: boolean; readonly file?: string };
 }
 
 // ---------- extension → webview (events) ----------
@@ -164,7 +183,9 @@ export type PanelEvent =
   | { readonly type: 'sessionClosed'; readonly session: SessionInfo }
   | { readonly type: 'repeatState'; readonly repeat: RepeatState }
   /** The user brought the panel to the front to use it: the send box takes the keyboard. */
-  | { readonly type: 'focusInput' };
+  | { readonly type: 'focusInput' }
+  /** A .wire file changed: ask for savedMessages again. */
+  | { readonly type: 'savedMessagesChanged' };
 
 // ---------- limits ----------
 
@@ -197,7 +218,12 @@ export function isPanelRequest(v: unknown): v is PanelRequest {
     case 'sendFile':
     case 'stopRepeat':
     case 'reconnect':
+    case 'savedMessages':
       return true;
+    case 'sendSaved':
+      return isStr(v.id, 4096) && isOptStr(v.to);
+    case 'saveMessage':
+      return isSendSpec(v.spec);
     case 'setEncoding':
       return isStr(v.encoding, 40);
     case 'readRange':
@@ -267,6 +293,7 @@ export function isPanelEvent(v: unknown): v is PanelEvent {
     case 'repeatState':
       return isRepeatState(v.repeat);
     case 'focusInput':
+    case 'savedMessagesChanged':
       return true;
     default:
       return false;
@@ -295,6 +322,10 @@ export const responseValidators: { [K in PanelRequestType]: (v: unknown) => v is
   stopRepeat: isRepeatState,
   copy: (v): v is { ok: boolean } => isObj(v) && isBool(v.ok),
   reconnect: (v): v is { ok: boolean } => isObj(v) && isBool(v.ok),
+  savedMessages: (v): v is PanelResponses['savedMessages'] =>
+    isObj(v) && isArrayOf(v.messages, (m) => isObj(m) && isStr(m.id, 4096) && isStr(m.name, 500) && isStr(m.file, 4096) && isUint(m.line), 10_000),
+  sendSaved: isSendResult,
+  saveMessage: (v): v is PanelResponses['saveMessage'] => isObj(v) && isBool(v.ok) && isOptStr(v.file, 4096),
 };
 
 // ---------- typed clients over Rpc ----------

@@ -42,6 +42,10 @@ describe('session panel: protocol', () => {
       { type: 'startRepeat', spec, intervalMs: 100, count: 3 },
       { type: 'stopRepeat' },
       { type: 'copy', text: 'x' },
+      { type: 'savedMessages' },
+      { type: 'sendSaved', id: 'file:///w/m.wire#2' },
+      { type: 'sendSaved', id: 'file:///w/m.wire#2', to: '127.0.0.1:9000' },
+      { type: 'saveMessage', spec },
     ];
     for (const r of good) assert.equal(isPanelRequest(r), true, JSON.stringify(r));
     const bad: unknown[] = [
@@ -57,6 +61,9 @@ describe('session panel: protocol', () => {
       { type: 'send' },
       { type: 'startRepeat', spec, intervalMs: 0, count: 3 },
       { type: 'copy', text: 42 },
+      { type: 'sendSaved', id: 5 },
+      { type: 'sendSaved', id: 'x', to: 9000 },
+      { type: 'saveMessage', spec: { ...spec, mode: 'binary' } },
     ];
     for (const r of bad) assert.equal(isPanelRequest(r), false, JSON.stringify(r));
   });

@@ -7,11 +7,13 @@ import type { SessionManager } from '../../core/sessions/sessionManager';
 import type { Session } from '../../core/sessions/session';
 import { errorLanguageFor } from '../../core/errors';
 import { createPanelHost } from '../../shared/panelKit';
-import { SESSION_PANEL, type InitInfo, type PanelEvent, type PanelRequest, type SendResult } from '../../shared/sessionPanelProtocol';
+import { SESSION_PANEL, type InitInfo, type PanelEvent, type PanelRequest, type SendResult, type SendSpec } from '../../shared/sessionPanelProtocol';
 import type { Rpc, RpcEnvelope } from '../../shared/rpc';
 import { registerCommand } from '../commands';
 import { roleText, sessionPickItem } from '../connections/connectionsTreeProvider';
-import { panelEncodings, SessionPanelModel, toInputError, transcriptInfo } from '../../core/panels/sessionPanelModel';
+import { panelEncodings, payloadOf, SessionPanelModel, toInputError, transcriptInfo } from '../../core/panels/sessionPanelModel';
+import { parseFraming } from '../../core/codec/framing';
+import { SavedMessages } from '../wire/savedMessages';
 import { panelStrings } from './panelStrings';
 import { webviewHtml } from './webviewHtml';
 
@@ -40,6 +42,7 @@ class SessionPanel implements vscode.Disposable {
     column: vscode.ViewColumn,
     preserveFocus: boolean,
     encodingOf: (s: Session) => string,
+    private readonly saved: SavedMessages,
     private readonly onDispose: () => void,
   ) {
     const lang = errorLanguageFor(vscode.env.language);
@@ -66,6 +69,7 @@ class SessionPanel implements vscode.Disposable {
       session.onDidChange((k) => {
         if (k === 'state' && this.panel.title !== panelTitle(session)) this.panel.title = panelTitle(session);
       }),
+      saved.onDidChange(() => rpc.event({ type: 'savedMessagesChanged' })),
       { dispose: () => rpc.dispose() },
       this.model,
     );
@@ -83,8 +87,41 @@ class SessionPanel implements vscode.Disposable {
       case 'reconnect':
         // the new connection's panel comes to the front (this one keeps the old transcript)
         return { ok: (await vscode.commands.executeCommand<string | undefined>('socketLab.session.reconnect', { sessionId: this.session.id })) !== undefined };
+      case 'savedMessages':
+        return { messages: await this.saved.list() };
+      case 'sendSaved':
+        return this.sendSaved(req.id, req.to);
+      case 'saveMessage':
+        return this.saveMessage(req.spec);
       default:
         return this.model.handle(req);
+    }
+  }
+
+  /** A saved message's sends, in order, in its block's framing (its encoding made the bytes). */
+  private async sendSaved(id: string, to: string | undefined): Promise<SendResult> {
+    const lang = errorLanguageFor(vscode.env.language);
+    try {
+      const m = await this.saved.payloads(id);
+      let bytes = 0;
+      for (const p of m.payloads) {
+        const r = await this.model.sendBytes(p, m.framingName, to);
+        if (!r.ok) return r;
+        bytes += r.bytes;
+      }
+      return { ok: true, bytes };
+    } catch (e) {
+      return { ok: false, error: toInputError(e, lang) };
+    }
+  }
+
+  private async saveMessage(spec: SendSpec): Promise<{ ok: boolean; file?: string }> {
+    try {
+      const file = await this.saved.save(payloadOf(spec), spec.encoding, parseFraming(spec.framing));
+      return file === undefined ? { ok: false } : { ok: true, file };
+    } catch (e) {
+      void vscode.window.showErrorMessage(toInputError(e, errorLanguageFor(vscode.env.language)).message);
+      return { ok: false };
     }
   }
 
@@ -144,10 +181,14 @@ export class SessionPanelManager implements vscode.Disposable {
   private readonly autoOpened = new Set<string>();
   private readonly serversOpened = new Set<string>();
 
+  /** The workspace's saved messages, shared by every panel. */
+  private readonly saved = new SavedMessages();
+
   constructor(
     private readonly extensionUri: vscode.Uri,
     private readonly manager: SessionManager,
   ) {
+    this.disposables.push(this.saved);
     // one watcher per session until its first data or its end, so a server left running holds none for old connections
     const watching = new Set<{ dispose(): void }>();
     const watch = (s: Session) => {
@@ -208,7 +249,7 @@ export class SessionPanelManager implements vscode.Disposable {
     // beside a text editor; over another panel in its group (a new group beside a webview left that webview blank in
     // code-server, seen in the capture e2e test), without taking the focus when it opens by itself
     const column = vscode.window.activeTextEditor && !behind ? vscode.ViewColumn.Beside : vscode.ViewColumn.Active;
-    const panel = new SessionPanel(this.extensionUri, session, column, preserveFocus, (s) => this.manager.encodingOf(s), () => {
+    const panel = new SessionPanel(this.extensionUri, session, column, preserveFocus, (s) => this.manager.encodingOf(s), this.saved, () => {
       this.panels.delete(sessionId);
       this.autoOpened.delete(sessionId);
     });

@@ -3,7 +3,10 @@
 import * as assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import type { Locator, Page } from 'playwright-core';
-import { screenshot, treeRows, openSocketLabView, useVsCode, waitFor } from '../harness';
+import { answerInputBox, panelOpened, pickQuickItem, runCommand, screenshot, treeRows, openSocketLabView, useVsCode, waitFor, waitForQuickInput } from '../harness';
+import { pythonEcho } from '../peers';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { freePortSync } from '../../support';
 
 const PY_PORT = freePortSync();
@@ -23,6 +26,11 @@ connect tcp 127.0.0.1:{{port}}
 send "abc\\n"
 expect "abc\\n" within 500ms
 close
+`;
+
+const messagesWire = `# saved messages: buttons in every session panel
+### greeting
+send "hi there\\n"
 `;
 
 const rulesWire = `### pong server
@@ -77,7 +85,7 @@ async function lineTexts(page: Page): Promise<string[]> {
 }
 
 describe('wire scripts in the editor', function () {
-  const vsc = useVsCode({ trusted: true, files: { 'check.wire': checkWire, 'rules.wire': rulesWire } });
+  const vsc = useVsCode({ trusted: true, files: { 'check.wire': checkWire, 'rules.wire': rulesWire, 'messages.wire': messagesWire } });
   let py: ChildProcess | undefined;
   before(async () => {
     py = pythonUpper(PY_PORT);
@@ -123,5 +131,35 @@ describe('wire scripts in the editor', function () {
     await screenshot(page, 'wire-serve');
     await page.locator('.monaco-editor .codelens-decoration a', { hasText: 'Stop (serving on' }).first().click();
     await page.locator('.monaco-editor .codelens-decoration a', { hasText: /^\W*Serve\W*$/ }).first().waitFor({ timeout: 20_000 });
+  });
+
+  it('sends a saved message from the session panel with one click, and saves what the box holds as a new one', async () => {
+    const page = vsc.page;
+    const echo = await pythonEcho('tcp');
+    try {
+      await runCommand(page, 'Socket Lab: Connect TCP Client');
+      await waitForQuickInput(page);
+      await page.keyboard.type(`127.0.0.1:${echo.port}`);
+      await page.keyboard.press('Enter');
+      const frame = await panelOpened(page, `127.0.0.1:${echo.port}`);
+      const greeting = frame.locator('.send-saved .saved-message', { hasText: 'greeting' });
+      await greeting.waitFor({ timeout: 20_000 });
+      assert.match((await greeting.getAttribute('title')) ?? '', /messages\.wire, line 2/);
+      await greeting.click();
+      await waitFor('Python to get the saved message', async () => echo.lines, (l) => l.includes('got hi there'));
+      await frame.locator('.send-status', { hasText: 'Sent "greeting": 9 bytes.' }).waitFor({ timeout: 10_000 });
+      // Save as message…: the box's text becomes a block of messages.wire and a button of its own
+      await frame.locator('.send-input input').fill('PING 1');
+      await frame.locator('.save-message').click();
+      await answerInputBox(page, 'ping', /Save as message/);
+      await pickQuickItem(page, 'messages.wire');
+      await frame.locator('.send-saved .saved-message', { hasText: 'ping' }).waitFor({ timeout: 20_000 });
+      assert.match(fs.readFileSync(path.join(vsc.vscode.workspace, 'messages.wire'), 'utf8'), /### greeting\nsend "hi there\\n"\n\n### ping\nsend "PING 1"\n$/);
+      await frame.locator('.send-saved .saved-message', { hasText: 'ping' }).click();
+      await waitFor('Python to get the new message', async () => echo.lines, (l) => l.includes('got PING 1'));
+      await screenshot(page, 'wire-saved-messages');
+    } finally {
+      echo.proc.kill();
+    }
   });
 });

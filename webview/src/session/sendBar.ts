@@ -4,6 +4,7 @@ import { type InputMode, type LineEnding, type SessionPanelClient, type RepeatSt
 import { FRAMING_NAMES, type FramingName } from '../../../src/shared/types';
 import { button, h, singleSelect, textField, type SelectLike, type TextFieldLike } from '../dom';
 import { t } from '../strings';
+import { SavedRow } from './savedRow';
 
 export interface SendBarState {
   mode: InputMode;
@@ -80,6 +81,8 @@ export class SendBar {
   private readonly count: TextFieldLike;
   private readonly sendBtn: HTMLElement;
   private readonly fileBtn: HTMLElement;
+  /** The workspace's saved messages and "Save as message…". */
+  readonly saved: SavedRow;
   private historyPos = -1;
   private draft = '';
   private validateTimer: ReturnType<typeof setTimeout> | undefined;
@@ -146,17 +149,22 @@ export class SendBar {
     row1.append(mode, enc, eol, framing);
     const row2 = h('div', 'send-row');
     row2.append(this.dest, this.input, this.sendBtn, this.fileBtn);
+    this.saved = new SavedRow(client, () => this.spec(), (ok, text) => {
+      this.error.textContent = ok ? '' : text;
+      if (ok) this.status.textContent = text;
+    });
     const row3 = h('div', 'send-row');
     const repeat = h('span', 'send-repeat');
     repeat.append(h('span', 'send-label', t('Repeat every')), this.interval, h('span', 'send-label', t('ms,')), this.count, h('span', 'send-label', t('times')), this.repeatBtn, this.stopBtn);
-    row3.append(repeat, this.status);
-    this.element.append(row1, row2, this.error, row3);
+    row3.append(repeat, this.saved.saveButton, this.status);
+    this.element.append(row1, row2, this.saved.element, this.error, row3);
     parent.append(this.element);
   }
 
   /** Disables sending once the session can no longer send (closed, or a listening server). */
   setEnabled(enabled: boolean, reason?: string): void {
     for (const b of [this.sendBtn, this.fileBtn, this.repeatBtn]) b.toggleAttribute('disabled', !enabled);
+    this.saved.setEnabled(enabled);
     this.input.toggleAttribute('disabled', !enabled);
     if (!enabled && reason) this.status.textContent = reason;
   }

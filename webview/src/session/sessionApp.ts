@@ -81,12 +81,16 @@ export async function startSessionApp(root: HTMLElement): Promise<void> {
       case 'focusInput':
         ui.focusInput();
         break;
+      case 'savedMessagesChanged':
+        void ui.sendBar.saved.refresh();
+        break;
     }
   }
   // events that raced the `ready` answer are harmless: the next one carries the full picture
   ui.updateHeader(session, transcript);
   if (state.selection) ui.hex.select(state.selection.start, state.selection.end);
   await ui.conversation.init(transcript);
+  void ui.sendBar.saved.refresh();
   document.body.dataset.ready = 'true';
 }
 
