@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import { errorLanguageFor, localizeError } from '../../core/errors';
 import { framingName } from '../../core/codec/framing';
 import { ListenerSession } from '../../core/sessions/listenerSession';
-import type { ServerMode, Session, SessionState } from '../../core/sessions/session';
+import type { ServerBehaviour, Session, SessionState } from '../../core/sessions/session';
 import { UdpSession } from '../../core/sessions/udpSession';
 import { CHILD_PAGE, ChildRef, ChildRow, groupChildren, groupRows, showMore } from '../../core/sessions/childGroups';
 import type { SessionManager } from '../../core/sessions/sessionManager';
@@ -66,8 +66,10 @@ function icon(s: Session): vscode.ThemeIcon {
 }
 
 /** A server's behaviour in plain words. */
-export function modeText(mode: ServerMode): string {
+export function modeText(mode: ServerBehaviour): string {
   switch (mode) {
+    case 'rules':
+      return vscode.l10n.t('answer by rules');
     case 'manual':
       return vscode.l10n.t('answer by hand');
     case 'print-only':
@@ -93,11 +95,11 @@ export function roleText(s: Session): string {
     case 'unix-accepted':
       return vscode.l10n.t('accepted');
     case 'tcp-server':
-      return vscode.l10n.t('TCP server · {0}', modeText(s.mode));
+      return vscode.l10n.t('TCP server · {0}', modeText(s.behaviour));
     case 'unix-server':
-      return vscode.l10n.t('Unix server · {0}', modeText(s.mode));
+      return vscode.l10n.t('Unix server · {0}', modeText(s.behaviour));
     case 'udp':
-      return vscode.l10n.t('UDP · {0}', modeText(s.mode));
+      return vscode.l10n.t('UDP · {0}', modeText(s.behaviour));
   }
 }
 

@@ -7,7 +7,7 @@ import { checkEncoding, encodings } from '../../core/codec/encoding';
 import { parseFraming, type Framing } from '../../core/codec/framing';
 import { buildPayload, parseLineEnding } from '../../core/codec/payload';
 import { errorLanguageFor, errorSentence, formatAddress, SocketLabError } from '../../core/errors';
-import { ServerMode, serverModes, Session } from '../../core/sessions/session';
+import { ServerBehaviour, ServerMode, serverModes, Session } from '../../core/sessions/session';
 import { UdpSession } from '../../core/sessions/udpSession';
 import { ListenerSession } from '../../core/sessions/listenerSession';
 import { checkPort, isLoopback, parseHostPort, SessionManager } from '../../core/sessions/sessionManager';
@@ -169,7 +169,14 @@ export class SessionCommands {
     return [...own, ...others];
   }
 
-  private async askMode(current?: ServerMode): Promise<ServerMode | undefined> {
+  /** A new server's mode (rules are chosen once it runs: Answer by Rules…). */
+  private async askStartMode(): Promise<ServerMode | undefined> {
+    const m = await this.askMode(undefined, false);
+    return m === 'rules' ? undefined : m;
+  }
+
+  /** A mode, or 'rules' when offered (the next question is which .wire block). */
+  private async askMode(current: ServerBehaviour | undefined, offerRules = true): Promise<ServerBehaviour | undefined> {
     const descriptions: Record<ServerMode, string> = {
       manual: vscode.l10n.t('you type the answers in its panel'),
       echo: vscode.l10n.t('sends back what it receives'),
@@ -177,7 +184,10 @@ export class SessionCommands {
       sink: vscode.l10n.t('counts and discards'),
       'print-only': vscode.l10n.t('shows what arrives, never answers'),
     };
-    const picked = await vscode.window.showQuickPick(serverModes.map((m) => ({ label: modeText(m), description: m === current ? `${descriptions[m]} · ${vscode.l10n.t('current')}` : descriptions[m], mode: m })), { title: vscode.l10n.t('Server behaviour'), ignoreFocusOut: true });
+    const items: (vscode.QuickPickItem & { mode: ServerBehaviour })[] = serverModes.map((m) => ({ label: modeText(m), description: m === current ? `${descriptions[m]} · ${vscode.l10n.t('current')}` : descriptions[m], mode: m }));
+    const rules = vscode.l10n.t('answers by the rules of a .wire server block…');
+    if (offerRules) items.push({ label: modeText('rules'), description: current === 'rules' ? `${rules} · ${vscode.l10n.t('current')}` : rules, mode: 'rules' });
+    const picked = await vscode.window.showQuickPick(items, { title: vscode.l10n.t('Server behaviour'), ignoreFocusOut: true });
     return picked?.mode;
   }
 
@@ -242,7 +252,7 @@ export class SessionCommands {
         port = hp.port;
       } else port = checkPort(args.port);
       let mode = this.mode(args);
-      if (mode === undefined && args.port === undefined) mode = await this.askMode();
+      if (mode === undefined && args.port === undefined) mode = await this.askStartMode();
       if (mode === undefined && args.port === undefined) return undefined;
       host = host?.trim() || '127.0.0.1';
       if (!(await this.confirmBind(host, args))) return undefined;
@@ -355,7 +365,7 @@ export class SessionCommands {
       const path = await this.unixPath(args, 'unixServer', vscode.l10n.t('Start Unix Server: socket path'));
       if (!path) return undefined;
       let mode = this.mode(args);
-      if (mode === undefined && args.path === undefined) mode = await this.askMode();
+      if (mode === undefined && args.path === undefined) mode = await this.askStartMode();
       if (mode === undefined && args.path === undefined) return undefined;
       return await this.open(() => this.manager.startUnixServer({ path, mode, framing: this.framing(args) }));
     } catch (e) {
@@ -559,8 +569,12 @@ export class SessionCommands {
     const s = await this.pickSession(args, (x) => x.isAlive, vscode.l10n.t('Switch the behaviour of which session?'));
     if (!s) return undefined;
     try {
-      const mode = this.mode(args) ?? (await this.askMode(s.mode));
+      const mode = this.mode(args) ?? (await this.askMode(s.behaviour));
       if (!mode) return undefined;
+      if (mode === 'rules') {
+        await vscode.commands.executeCommand('socketLab.session.answerByRules', { sessionId: s.id });
+        return undefined;
+      }
       s.setMode(mode);
       return mode;
     } catch (e) {

@@ -12,6 +12,7 @@ import { blockLabel, parseWire, type WireBlock, type WireFile } from '../../core
 import { variableResolver, WireRules } from '../../core/wire/wireRules';
 import { runClientBlock, serveBlock, type ServedBlock, type WireBlockResult, type WireStepResult } from '../../core/wire/wireRunner';
 import { registerCommand } from '../commands';
+import { sessionPickItem } from '../connections/connectionsTreeProvider';
 import { requireTrust } from '../trust';
 import { parseDocument, WIRE_LANGUAGE } from './wireLanguage';
 
@@ -37,6 +38,9 @@ export class WireRuns implements vscode.CodeLensProvider, vscode.Disposable {
     backgroundColor: new vscode.ThemeColor('diffEditor.removedLineBackground'),
   });
   private readonly skipType = vscode.window.createTextEditorDecorationType({
+    after: { color: new vscode.ThemeColor('descriptionForeground'), margin: '0 0 0 2em' },
+  });
+  private readonly hitType = vscode.window.createTextEditorDecorationType({
     after: { color: new vscode.ThemeColor('descriptionForeground'), margin: '0 0 0 2em' },
   });
   /** Step results of each document's last runs, by line, until the document changes. */
@@ -177,13 +181,17 @@ export class WireRuns implements vscode.CodeLensProvider, vscode.Disposable {
     const s = await serveBlock(this.sessions, file, block);
     const key = servedKey(doc.uri, block);
     this.served.set(key, s);
-    s.rules.onDidHit(() => this._onDidChangeCodeLenses.fire());
+    s.rules.onDidHit(() => {
+      this._onDidChangeCodeLenses.fire();
+      this.decorate();
+    });
     // a server stopped from the Connections tree is no longer served here
     s.session.onDidChange((k) => {
       if (k === 'state' && !s.session.isAlive && this.served.get(key) === s) this.stopServed(doc.uri, block);
     });
     this.output.appendLine(vscode.l10n.t('serving "{0}" on {1} (line {2})', blockLabel(block), s.address, block.line));
     this._onDidChangeCodeLenses.fire();
+    this.decorate();
     return s;
   }
 
@@ -214,6 +222,7 @@ export class WireRuns implements vscode.CodeLensProvider, vscode.Disposable {
     this.output.appendLine(vscode.l10n.t('stopped "{0}": {1}', blockLabel(block), hits));
     s.dispose();
     this._onDidChangeCodeLenses.fire();
+    this.decorate();
   }
 
   /** "Answer by Rules…": a running server answers by a server block of a workspace .wire file. */
@@ -255,6 +264,16 @@ export class WireRuns implements vscode.CodeLensProvider, vscode.Disposable {
       editor.setDecorations(this.passType, pass);
       editor.setDecorations(this.failType, fail);
       editor.setDecorations(this.skipType, skip);
+      // while a block is served, each rule's line says how often it answered
+      const uri = editor.document.uri.toString();
+      const hits: vscode.DecorationOptions[] = [];
+      for (const [key, s] of this.served) {
+        if (!key.startsWith(`${uri}#`)) continue;
+        s.rules.rules.forEach((r, i) => {
+          if (r.line <= editor.document.lineCount) hits.push({ range: new vscode.Range(r.line - 1, 0, r.line - 1, 0), renderOptions: { after: { contentText: vscode.l10n.t('↩ answered {0}×', s.rules.hits[i]) } } });
+        });
+      }
+      editor.setDecorations(this.hitType, hits);
     }
   }
 
@@ -262,7 +281,7 @@ export class WireRuns implements vscode.CodeLensProvider, vscode.Disposable {
     for (const ac of this.running.values()) ac.abort();
     for (const s of this.served.values()) s.dispose();
     this.served.clear();
-    for (const d of [this.output, this.passType, this.failType, this.skipType, this._onDidChangeCodeLenses, ...this.subs]) d.dispose();
+    for (const d of [this.output, this.passType, this.failType, this.skipType, this.hitType, this._onDidChangeCodeLenses, ...this.subs]) d.dispose();
   }
 }
 
@@ -284,9 +303,20 @@ export function registerWireRuns(context: vscode.ExtensionContext, sessions: Ses
   registerCommand(context, 'socketLab.wire.runAll', (arg) => runs.runAll(arg));
   registerCommand(context, 'socketLab.wire.serve', (arg) => runs.serve(arg));
   registerCommand(context, 'socketLab.wire.stop', (arg) => runs.stop(arg));
-  registerCommand(context, 'socketLab.session.answerByRules', (arg) => {
+  registerCommand(context, 'socketLab.session.answerByRules', async (arg) => {
     const id = arg && typeof arg === 'object' && 'id' in arg ? (arg as Session).id : (arg as { sessionId?: string } | undefined)?.sessionId;
-    return runs.answerByRules(typeof id === 'string' ? sessions.get(id) : undefined);
+    let session = typeof id === 'string' ? sessions.get(id) : undefined;
+    if (!session) {
+      // from the palette: which running server?
+      const servers = sessions.all().filter((s) => s.isAlive && (s.kind === 'tcp-server' || s.kind === 'unix-server' || s.kind === 'udp'));
+      if (servers.length === 0) {
+        void vscode.window.showInformationMessage(vscode.l10n.t('No server is running. Start a TCP, UDP or Unix server first.'));
+        return;
+      }
+      const pick = await vscode.window.showQuickPick(servers.map((s) => ({ ...sessionPickItem(s), session: s })), { title: vscode.l10n.t('Which server should answer by rules?') });
+      session = pick?.session;
+    }
+    return runs.answerByRules(session);
   });
   return runs;
 }

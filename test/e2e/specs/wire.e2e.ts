@@ -3,7 +3,7 @@
 import * as assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import type { Locator, Page } from 'playwright-core';
-import { answerInputBox, panelOpened, pickQuickItem, runCommand, screenshot, treeRows, openSocketLabView, useVsCode, waitFor, waitForQuickInput } from '../harness';
+import { answerInputBox, panelOpened, pickQuickItem, runCommand, screenshot, treeRow, treeRows, openSocketLabView, useVsCode, waitFor, waitForQuickInput } from '../harness';
 import { pythonEcho } from '../peers';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -125,6 +125,9 @@ describe('wire scripts in the editor', function () {
     ].join('\n')], { encoding: 'utf8', timeout: 15_000 });
     assert.equal(reply, 'PONG\n');
     await page.locator('.monaco-editor .codelens-decoration a', { hasText: '1 rule hits' }).waitFor({ timeout: 20_000 });
+    // each rule's line counts its own answers
+    const counted = await waitFor('per-rule hits', () => lineTexts(page), (l) => l.some((t) => /on "PING.*answered 1×/.test(t)) && l.some((t) => /on any.*answered 0×/.test(t)));
+    assert.ok(counted.length > 0);
     await openSocketLabView(page);
     const rows = await treeRows(page);
     assert.ok(rows.some((r) => r.includes(`127.0.0.1:${RULES_PORT}`)), rows.join('\n'));
@@ -161,5 +164,30 @@ describe('wire scripts in the editor', function () {
     } finally {
       echo.proc.kill();
     }
+  });
+
+  it('Answer by Rules… switches a running echo server to a .wire block\'s rules, and Switch Behaviour switches it back', async () => {
+    const page = vsc.page;
+    const port = freePortSync([PY_PORT, RULES_PORT]);
+    const ask = (text: string) => execFileSync('python3', ['-c', [
+      'import socket',
+      `s = socket.create_connection(("127.0.0.1", ${port}))`,
+      `s.sendall(${JSON.stringify(text)}.encode())`,
+      'print(s.recv(100).decode(), end="")',
+    ].join('\n')], { encoding: 'utf8', timeout: 15_000 });
+    await runCommand(page, 'Socket Lab: Start TCP Server');
+    await answerInputBox(page, String(port));
+    await pickQuickItem(page, 'echo');
+    await treeRow(page, `127.0.0.1:${port}`).waitFor({ timeout: 30_000 });
+    assert.equal(ask('PING\n'), 'PING\n', 'echo first');
+    await runCommand(page, 'Socket Lab: Answer by Rules…');
+    await pickQuickItem(page, `127.0.0.1:${port}`);
+    await pickQuickItem(page, 'pong server');
+    assert.equal(ask('PING\n'), 'PONG\n', 'the rules answer now');
+    assert.equal(ask('what\n'), '?\n');
+    await runCommand(page, 'Socket Lab: Switch Behaviour…');
+    await pickQuickItem(page, `127.0.0.1:${port}`);
+    await pickQuickItem(page, 'echo');
+    assert.equal(ask('PING\n'), 'PING\n', 'echo again');
   });
 });
