@@ -1,7 +1,6 @@
 // Address and number formatting shared by the dissectors (table-driven: this runs for every field).
 
-const HEX2: string[] = [];
-for (let i = 0; i < 256; i++) HEX2.push(i.toString(16).padStart(2, '0'));
+import { HEX_BYTE as HEX2 } from '../../shared/format';
 
 /** `aa:bb:cc:dd:ee:ff`; missing bytes (cut capture) are not read. */
 export function formatMac(d: Uint8Array, off: number): string {

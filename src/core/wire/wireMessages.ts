@@ -5,6 +5,7 @@ import { framingName, type Framing } from '../codec/framing';
 import { formatHex } from '../../shared/format';
 import { blockLabel, type WireBlock, type WireFile } from './wireParser';
 import { blockSettings, payloadBytes, variableResolver } from './wireRules';
+import { escapeText } from './wireRunner';
 
 /** What a message block sends: each send's bytes, in order, with the block's framing. */
 export interface MessagePayloads {
@@ -30,12 +31,7 @@ export function messagePayloads(file: WireFile, block: WireBlock): MessagePayloa
 
 /** A string literal of the wire format holding `text` exactly: escapes for what is not printable, `$` and `{`. */
 export function wireString(text: string): string {
-  // eslint-disable-next-line no-control-regex -- control characters are exactly what gets escaped
-  const body = text.replace(/[\\"${\u0000-\u001f\u007f]/g, (c) => {
-    const named: Record<string, string> = { '\\': '\\\\', '"': '\\"', $: '\\$', '{': '\\{', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
-    return named[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`;
-  });
-  return `"${body}"`;
+  return `"${escapeText(text).replace(/[${]/g, (c) => `\\${c}`)}"`;
 }
 
 /**
