@@ -759,3 +759,15 @@ export async function openFromTree(page: Page, row: Locator, selector: string): 
   }
 }
 
+/** Opens a file of the workspace by Quick Open (Ctrl+P), as a user does; the cursor at its top. */
+export async function openWorkspaceFile(page: Page, name: string): Promise<void> {
+  await page.keyboard.press('Escape'); // close any menu or widget a previous step left open
+  await page.keyboard.press('Control+P');
+  const input = page.locator('.quick-input-widget .quick-input-box input');
+  await input.waitFor({ state: 'visible', timeout: 15_000 });
+  await input.fill(name);
+  // pick the row only once quick open has found the file, or Enter opens nothing
+  await page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: name }).first().click({ timeout: 20_000 });
+  await page.locator('.editor-group-container .tab.active', { hasText: name }).first().waitFor({ timeout: 20_000 });
+  await page.keyboard.press('Control+Home');
+}

@@ -2,7 +2,7 @@
 import * as assert from 'node:assert/strict';
 import * as net from 'node:net';
 import type { Page } from 'playwright-core';
-import { answerInputBox, clearNotifications, commandTitle, openSocketLabView, runCommand, treeRows, useVsCode, viewPane, waitForNotification } from '../harness';
+import { answerInputBox, clearNotifications, commandTitle, openSocketLabView, runCommand, treeRows, useVsCode, viewPane, waitForNotification, openWorkspaceFile } from '../harness';
 import { freePortSync } from '../../support';
 
 /** A port free right now, asked of the OS synchronously (the files below are written before the window starts). */
@@ -60,18 +60,6 @@ async function run(page: Page, id: string): Promise<void> {
   }
 }
 
-async function openFile(page: Page, name: string): Promise<void> {
-  await page.keyboard.press('Escape'); // close any menu or widget a previous step left open
-  await page.keyboard.press('Control+P');
-  const input = page.locator('.quick-input-widget .quick-input-box input');
-  await input.waitFor({ state: 'visible', timeout: 15_000 });
-  await input.fill(name);
-  // pick the row only once quick open has found the file, or Enter opens nothing
-  await page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: name }).first().click({ timeout: 20_000 });
-  await page.locator('.editor-group-container .tab.active', { hasText: name }).first().waitFor({ timeout: 20_000 });
-  await page.keyboard.press('Control+Home');
-}
-
 /** Rows of the System Sockets view, polled until one matches. */
 async function waitForSystemRow(page: Page, re: RegExp, timeoutMs = 60_000): Promise<string> {
   const pane = viewPane(page, 'System Sockets');
@@ -106,7 +94,7 @@ describe('editor: run a Python server with Socket Lab watching', function () {
 
   it('runs the file and shows its LISTEN socket in System Sockets', async () => {
     const page = vsc.page;
-    await openFile(page, 'server.py');
+    await openWorkspaceFile(page, 'server.py');
     await run(page, 'socketLab.file.run');
     await page.locator('.terminal-wrapper, .xterm').first().waitFor({ timeout: 20_000 });
     await openSocketLabView(page);
@@ -133,7 +121,7 @@ describe('editor: run a Python server with Socket Lab watching', function () {
 
   it('shows CodeLens above bind() with the live LISTEN state', async () => {
     const page = vsc.page;
-    await openFile(page, 'server.py');
+    await openWorkspaceFile(page, 'server.py');
     const lenses = page.locator('.monaco-editor .codelens-decoration');
     await lenses.filter({ hasText: 'Connect a Socket Lab client' }).first().waitFor({ timeout: 30_000 });
     await lenses.filter({ hasText: `port ${PORT}: LISTEN by` }).first().waitFor({ timeout: 30_000 });
@@ -157,7 +145,7 @@ describe('editor: run a Python server with Socket Lab watching', function () {
 
   it('explains "Address already in use" from a second program and names who holds the port', async () => {
     const page = vsc.page;
-    await openFile(page, 'clash.py');
+    await openWorkspaceFile(page, 'clash.py');
     await run(page, 'socketLab.file.run');
     // the holder is Socket Lab's own run of server.py: named, no "maybe", with the way out
     const toast = await waitForNotification(page, new RegExp(`clash\\.py: Address already in use: port ${PORT} is held by your Socket Lab run of server\\.py \\(pid \\d+\\)`));
@@ -169,7 +157,7 @@ describe('editor: run a Python server with Socket Lab watching', function () {
 
   it('connects a Socket Lab client from the CodeLens and sends data through it', async () => {
     const page = vsc.page;
-    await openFile(page, 'server.py');
+    await openWorkspaceFile(page, 'server.py');
     const connect = page.locator('.monaco-editor .codelens-decoration a', { hasText: 'Connect a Socket Lab client' }).first();
     await connect.click();
     // the Socket Lab client shows up in Connections and on the program's side as ESTABLISHED
@@ -181,7 +169,7 @@ describe('editor: run a Python server with Socket Lab watching', function () {
 
   it('flags sock.send("hi") and its quick fix makes it bytes', async () => {
     const page = vsc.page;
-    await openFile(page, 'client_bug.py');
+    await openWorkspaceFile(page, 'client_bug.py');
     const squiggle = page.locator('.monaco-editor .squiggly-warning').first();
     await squiggle.waitFor({ timeout: 30_000 });
     // put the cursor inside "hi" (line 4) with Go to Line: clicking would race with CodeLens shifting the lines
@@ -203,7 +191,7 @@ describe('editor: run a Python server with Socket Lab watching', function () {
 
   it('debugs a JavaScript server with node and watches its sockets until it stops', async () => {
     const page = vsc.page;
-    await openFile(page, 'echo.js');
+    await openWorkspaceFile(page, 'echo.js');
     await run(page, 'socketLab.file.debug');
     // starting a debug session shows Run and Debug; come back to Socket Lab
     await page.locator('.debug-toolbar').waitFor({ timeout: 60_000 });

@@ -3,7 +3,7 @@
 import * as assert from 'node:assert/strict';
 import * as net from 'node:net';
 import type { Page } from 'playwright-core';
-import { clearNotifications, commandTitle, contextMenu, openSocketLabView, runCommand, treeRows, useVsCode, waitForNotification } from '../harness';
+import { clearNotifications, commandTitle, contextMenu, openSocketLabView, runCommand, treeRows, useVsCode, waitForNotification, openWorkspaceFile } from '../harness';
 import { freePortSync } from '../../support';
 
 const FORK_PORT = freePortSync();
@@ -49,16 +49,6 @@ async function run(page: Page, id: string): Promise<void> {
   }
 }
 
-async function openFile(page: Page, name: string): Promise<void> {
-  await page.keyboard.press('Escape');
-  await page.keyboard.press('Control+P');
-  const input = page.locator('.quick-input-widget .quick-input-box input');
-  await input.waitFor({ state: 'visible', timeout: 15_000 });
-  await input.fill(name);
-  await page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: name }).first().click({ timeout: 20_000 });
-  await page.locator('.editor-group-container .tab.active', { hasText: name }).first().waitFor({ timeout: 20_000 });
-}
-
 /** Polls the Connections rows until one matches; returns it. */
 async function waitForRow(page: Page, re: RegExp, timeoutMs = 30_000): Promise<string> {
   const end = Date.now() + timeoutMs;
@@ -83,7 +73,7 @@ describe('programs run with Socket Lab: end, stop, run twice', function () {
 
   it('kill -9 of the run\'s pid ends the run in the tree, though a forked child still holds its output', async () => {
     const page = vsc.page;
-    await openFile(page, 'fork_server.py');
+    await openWorkspaceFile(page, 'fork_server.py');
     await run(page, 'socketLab.file.run');
     await openSocketLabView(page);
     const row = await waitForRow(page, /fork_server\.py running · pid \d+/);
@@ -103,7 +93,7 @@ describe('programs run with Socket Lab: end, stop, run twice', function () {
   it('Stop from the row\'s context menu stops a running program, and Clear Closed removes finished runs', async () => {
     const page = vsc.page;
     await clearNotifications(page);
-    await openFile(page, 'holder.py');
+    await openWorkspaceFile(page, 'holder.py');
     await run(page, 'socketLab.file.run');
     await waitForRow(page, /^holder\.py running · pid \d+/);
     await contextMenu(page, /holder\.py\s*running/, 'Stop Program');
@@ -117,7 +107,7 @@ describe('programs run with Socket Lab: end, stop, run twice', function () {
   it('running the same file twice warns; "Address already in use" names the Socket Lab run and "Stop it and run again" replaces it', async () => {
     const page = vsc.page;
     await clearNotifications(page);
-    await openFile(page, 'holder.py');
+    await openWorkspaceFile(page, 'holder.py');
     await run(page, 'socketLab.file.run');
     const first = await waitForRow(page, /^holder\.py running · pid \d+/);
     const firstPid = /pid (\d+)/.exec(first)![1];

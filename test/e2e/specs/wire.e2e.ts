@@ -3,7 +3,7 @@
 import * as assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import type { Locator, Page } from 'playwright-core';
-import { answerInputBox, panelOpened, pickQuickItem, runCommand, screenshot, treeRow, treeRows, openSocketLabView, useVsCode, waitFor, waitForQuickInput } from '../harness';
+import { answerInputBox, panelOpened, pickQuickItem, runCommand, screenshot, treeRow, treeRows, openSocketLabView, useVsCode, waitFor, waitForQuickInput, openWorkspaceFile } from '../harness';
 import { pythonEcho } from '../peers';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -57,16 +57,6 @@ function pythonUpper(port: number): ChildProcess {
   return spawn('python3', ['-c', code], { stdio: ['ignore', 'pipe', 'inherit'] });
 }
 
-async function openFile(page: Page, name: string): Promise<void> {
-  await page.keyboard.press('Escape');
-  await page.keyboard.press('Control+P');
-  const input = page.locator('.quick-input-widget .quick-input-box input');
-  await input.waitFor({ state: 'visible', timeout: 15_000 });
-  await input.fill(name);
-  await page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: name }).first().click({ timeout: 20_000 });
-  await page.locator('.editor-group-container .tab.active', { hasText: name }).first().waitFor({ timeout: 20_000 });
-}
-
 /** The CodeLens links whose text is exactly `title` (the icon is a glyph beside it). */
 function lenses(page: Page, title: string): Locator {
   return page.locator('.monaco-editor .codelens-decoration a').filter({ hasText: new RegExp(`^\\W*${title}\\W*$`) });
@@ -98,7 +88,7 @@ describe('wire scripts in the editor', function () {
 
   it('runs a client block from its CodeLens: ✓ after each step of the good one, ✗ with expected vs got on the bad one', async () => {
     const page = vsc.page;
-    await openFile(page, 'check.wire');
+    await openWorkspaceFile(page, 'check.wire');
     const run = lenses(page, 'Run');
     await waitFor('two Run lenses', () => run.count(), (n) => n === 2, 30_000);
     await run.first().click();
@@ -114,7 +104,7 @@ describe('wire scripts in the editor', function () {
 
   it('serves a rules block from its CodeLens: a Python client gets the rule\'s reply, the lens counts the hit, Connections lists the server', async () => {
     const page = vsc.page;
-    await openFile(page, 'rules.wire');
+    await openWorkspaceFile(page, 'rules.wire');
     await lenses(page, 'Serve').first().click({ timeout: 30_000 });
     await page.locator('.monaco-editor .codelens-decoration a', { hasText: `serving on 127.0.0.1:${RULES_PORT}, 0 rule hits` }).waitFor({ timeout: 20_000 });
     const reply = execFileSync('python3', ['-c', [
