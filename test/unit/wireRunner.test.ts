@@ -76,6 +76,26 @@ close
     await until(() => peer.lines.join('').includes('got hello'), 'the peer to print what it got');
   });
 
+  it('raw stream: a regex matching up to the end of what arrived waits a moment for the rest ("PING 1" then "2")', async () => {
+    // TCP may deliver "PING 12" as "PING 1" + "2": the match must not stop at the first piece
+    const server = net.createServer((c) => {
+      c.on('error', () => undefined);
+      c.once('data', () => {
+        c.write('PING 1');
+        setTimeout(() => c.end('2'), 15);
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const port = (server.address() as net.AddressInfo).port;
+      const r = await runFirst('connect tcp 127.0.0.1:{{port}}\nsend "go"\nexpect /^PING \\d+$/\nexpect closed\n', { port });
+      assert.deepEqual(statuses(r), ['1:pass', '2:pass', '3:pass', '4:pass']);
+      assert.equal(r.steps[2].got?.text, '"PING 12"');
+    } finally {
+      server.close();
+    }
+  });
+
   it('UDP: each datagram is one message', async () => {
     const peer = await pythonEcho('udp');
     procs.push(peer.proc);

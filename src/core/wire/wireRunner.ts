@@ -69,6 +69,9 @@ export interface WireRunOptions {
   readonly onStep?: (result: WireStepResult, block: WireBlock) => void;
 }
 
+/** How long a regex that matched up to the end of a raw stream's bytes waits for more that may extend the match. */
+export const REGEX_SETTLE_MS = 30;
+
 /** Bytes shown of what was expected or received: the rest is counted, not printed. */
 export const shownBytes = 256;
 const reported = new Set<WireStepKind>(['connect', 'send', 'expect', 'wait', 'half-close', 'close']);
@@ -350,6 +353,8 @@ export async function runClientBlock(file: WireFile, block: WireBlock, opts: Wir
     const fail = (en: string, zh: string, got?: Uint8Array) => {
       throw Object.assign(new StepFailure(en, zh, got), { expected: describeExpected() });
     };
+    /** When a regex matched up to the end of the bytes so far: it waits until then for the rest of the match. */
+    let settleUntil: number | undefined;
     for (;;) {
       if (signal?.aborted) throw Object.assign(abortReason(signal), { expected: describeExpected(), got: l.stream ? inbox.buf : undefined });
       if (messages) {
@@ -401,6 +406,15 @@ export async function runClientBlock(file: WireFile, block: WireBlock, opts: Wir
         } else if (e.kind === 'regex') {
           const text = decodeText(buf, encoding);
           const found = buf.length ? e.regex.exec(text) : null;
+          // A match reaching the end of what arrived may be cut short by TCP ("PING 1" of "PING 12"): a raw stream
+          // has no message ends, so more bytes arriving within REGEX_SETTLE_MS may still belong to it.
+          if (found && found.index + found[0].length === text.length && !inbox.ended) {
+            settleUntil ??= performance.now() + REGEX_SETTLE_MS;
+            if (performance.now() < settleUntil) {
+              await inbox.next(Math.min(deadline, settleUntil), signal);
+              continue;
+            }
+          }
           if (found) {
             const used = Math.min(buf.length, byteLengthOf(text.slice(0, found.index + found[0].length), encoding));
             inbox.buf = buf.subarray(used);
