@@ -173,6 +173,8 @@ describe('wire parser: mistakes, each at its line:column, in English and Chinese
     ['two endpoints in a block', 'connect tcp 1\nconnect tcp 2\n', 2, 1, /already did connect on line 1/],
     ['a rule in a client block', 'connect tcp 1\non any close\n', 2, 1, /belong in a server block/],
     ['a send in a server block', 'listen tcp 0\nsend "x"\n', 2, 1, /belongs in a client block/],
+    ['literal text the encoding lacks, in a reply', 'listen tcp 0\nencoding gbk\non "a" reply "😀 b"\n', 3, 15, /"😀" \(position 1\) cannot be written in gbk/],
+    ['literal text the encoding lacks, in a send', 'connect tcp 1\nencoding gbk\nsend "你好 😀"\n', 3, 10, /cannot be written in gbk/],
     ['half-close on udp', 'connect udp 1\nhalf-close\n', 2, 1, /UDP has no connection to half-close/],
     ['expect closed on udp', 'connect udp 1\nexpect closed\n', 2, 1, /expect closed is for tcp and unix/],
     ['framing on udp', 'connect udp 1\nframing line\n', 2, 1, /on UDP each datagram is one message/],

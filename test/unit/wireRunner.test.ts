@@ -21,7 +21,7 @@ function parsed(text: string, vars: Record<string, string | number> = {}): WireF
 const varsOf = (vars: Record<string, string | number>) => new Map(Object.entries(vars).map(([k, v]) => [k, String(v)]));
 
 /** Runs the file's first client block with `vars`; also collects the steps as the callback saw them. */
-async function runFirst(text: string, vars: Record<string, string | number> = {}, opts: { signal?: AbortSignal; baseDir?: string } = {}): Promise<WireBlockResult & { seen: WireStepResult[] }> {
+async function runFirst(text: string, vars: Record<string, string | number> = {}, opts: { signal?: AbortSignal; baseDir?: string; regexSettleMs?: number } = {}): Promise<WireBlockResult & { seen: WireStepResult[] }> {
   const f = parsed(text, vars);
   const seen: WireStepResult[] = [];
   const r = await runClientBlock(f, f.blocks.find((b) => b.kind === 'client')!, { variables: varsOf(vars), onStep: (s) => seen.push(s), ...opts });
@@ -82,13 +82,13 @@ close
       c.on('error', () => undefined);
       c.once('data', () => {
         c.write('PING 1');
-        setTimeout(() => c.end('2'), 15);
+        setTimeout(() => c.end('2'), 50);
       });
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     try {
       const port = (server.address() as net.AddressInfo).port;
-      const r = await runFirst('connect tcp 127.0.0.1:{{port}}\nsend "go"\nexpect /^PING \\d+$/\nexpect closed\n', { port });
+      const r = await runFirst('connect tcp 127.0.0.1:{{port}}\nsend "go"\nexpect /^PING \\d+$/\nexpect closed\n', { port }, { regexSettleMs: 3000 });
       assert.deepEqual(statuses(r), ['1:pass', '2:pass', '3:pass', '4:pass']);
       assert.equal(r.steps[2].got?.text, '"PING 12"');
     } finally {
@@ -210,12 +210,20 @@ describe('wire runner: against Socket Lab peers', function () {
     }
   });
 
-  it('GBK: text goes out and is compared in the block\'s encoding; a character GBK lacks fails the step', async () => {
+  it('GBK: text goes out and is compared in the block\'s encoding; a character GBK lacks (from a variable) fails the step', async () => {
     const srv = await m.startTcpServer({ port: 0, mode: 'echo' });
-    const r = await runFirst('connect tcp 127.0.0.1:{{port}}\nencoding gbk\nsend "你好\\n"\nexpect hex c4 e3 ba c3 0a\nsend "年份：2024"\nexpect /^年份：(\\d+)$/\nsend "😀"\n', { port: srv.localPort! });
+    const r = await runFirst('connect tcp 127.0.0.1:{{port}}\nencoding gbk\nsend "你好\\n"\nexpect hex c4 e3 ba c3 0a\nsend "年份：2024"\nexpect /^年份：(\\d+)$/\nsend "{{face}}"\n', { port: srv.localPort!, face: '😀' });
     assert.deepEqual(statuses(r), ['1:pass', '3:pass', '4:pass', '5:pass', '6:pass', '7:fail']);
     assert.equal(r.steps[4].got?.text, '"年份：2024"');
     assert.match(r.steps[5].message!, /cannot be written in gbk/);
+  });
+
+  it('a run stopped before a block begins (--timeout, Ctrl+C) skips every step of it: none failed', async () => {
+    const ac = new AbortController();
+    ac.abort({ message: 'the run took longer than --timeout 1 s', messageZh: '运行时间超过了 --timeout 1 秒' });
+    const r = await runFirst('connect tcp 127.0.0.1:9\nsend "x"\nexpect "y"\n', {}, { signal: ac.signal });
+    assert.deepEqual(statuses(r), ['1:skip', '2:skip', '3:skip']);
+    assert.equal(r.status, 'fail', 'a block that did not run did not pass');
   });
 
   it('an abort stops the step under way with its reason and skips the rest', async () => {

@@ -43,13 +43,24 @@ export function readScript(file: string | undefined, verb: string): { file: stri
   }
   if (!st.isFile()) throw new UsageError(`${file} is not a file — give a .wire script`);
   if (st.size > maxScriptBytes) throw new UsageError(`${file} has ${st.size} bytes — a wire script is at most ${maxScriptBytes}`);
-  return { file, text: fs.readFileSync(file, 'utf8') };
+  const bytes = fs.readFileSync(file);
+  // a script is UTF-8 text: NUL bytes or bytes UTF-8 cannot read mean a binary file given by mistake
+  if (bytes.includes(0)) throw new UsageError(`${file} is not a text file (it holds NUL bytes) — a wire script is UTF-8 text`);
+  const text = bytes.toString('utf8');
+  if (text.includes('\uFFFD') && !bytes.includes(Buffer.from('\uFFFD'))) throw new UsageError(`${file} is not UTF-8 text — save the wire script as UTF-8`);
+  return { file, text };
 }
+
+/** Mistakes printed at most (--json has them all): a binary file passed by mistake must not flood the terminal. */
+const MAX_ERROR_LINES = 20;
 
 /** The script parsed; its mistakes as FILE:LINE:COLUMN lines (then the verb exits 2). */
 export function loadScript(file: string, text: string, vars: ReadonlyMap<string, string>): { wire: WireFile; errors: string[] } {
   const wire = parseWire(text, { variables: vars.keys() });
-  return { wire, errors: wire.diagnostics.map((d) => `${file}:${d.line}:${d.column}: ${d.message}`) };
+  const errors = wire.diagnostics.slice(0, MAX_ERROR_LINES).map((d) => `${file}:${d.line}:${d.column}: ${d.message}`);
+  const more = wire.diagnostics.length - errors.length;
+  if (more > 0) errors.push(`… and ${more} more mistake${more === 1 ? '' : 's'} (--json lists them all)`);
+  return { wire, errors };
 }
 
 /** The blocks of `kind` that --block names (all of them without --block); an unknown name is a usage mistake. */

@@ -3,7 +3,7 @@ import { decodeText } from '../codec/encoding';
 import { formatHex } from '../../shared/format';
 import { SessionManager } from '../sessions/sessionManager';
 import { blockLabel } from '../wire/wireParser';
-import { escapeText, ServedBlock } from '../wire/wireRunner';
+import { ServedBlock, viewBytes } from '../wire/wireRunner';
 import { CliIo, describe, parseSeconds, parseVerbArgs, readOptions, UsageError } from './cliIo';
 import { hitsLine, loadScript, parseVars, readScript, selectBlocks, servedJson, startServers } from './runCommand';
 
@@ -72,7 +72,7 @@ export async function runServe(argv: string[], io: CliIo): Promise<number> {
     });
     s.rules.onDidMiss((data) => {
       if (json) emit({ event: 'unmatched', block: s.block.index, bytes: data.length, text: decodeText(data.subarray(0, 256), s.rules.encoding), hex: formatHex(data.subarray(0, 256)) });
-      else io.out(`${label}: no rule matched "${escapeText(decodeText(data.subarray(0, 256), s.rules.encoding))}"${data.length > 256 ? ` … (${data.length} bytes)` : ''}\n`);
+      else io.out(`${label}: no rule matched ${viewBytes(data, s.rules.encoding).text}\n`);
     });
     s.rules.onDidFail((f) => {
       if (json) emit({ event: 'failed', block: s.block.index, line: f.line, message: f.message });

@@ -5,6 +5,9 @@ import { encodeText } from './encoding';
 
 const simple: Record<string, string> = { n: '\n', r: '\r', t: '\t', a: '\x07', b: '\b', f: '\f', v: '\v', e: '\x1b', '\\': '\\', "'": "'", '"': '"', '?': '?' };
 
+/** The escapes a user may write, for the error that meets an unknown one. */
+const KNOWN = '\\n \\r \\t \\0 \\\\ \\" \\\' \\a \\b \\e \\f \\v \\xHH \\uHHHH \\UHHHHHHHH \\ooo (octal)';
+
 export function parseEscapes(input: string, encoding = 'utf-8'): Uint8Array {
   const parts: Uint8Array[] = [];
   let text = '';
@@ -46,7 +49,7 @@ export function parseEscapes(input: string, encoding = 'utf-8'): Uint8Array {
       parts.push(Uint8Array.of(v));
       i += m[0].length;
     } else {
-      throw bad(i, `\\${n}`, `unknown escape \\${n} — known ones are \\n \\r \\t \\0 \\\\ \\xHH \\uHHHH`, `未知的转义 \\${n}——可用的有 \\n \\r \\t \\0 \\\\ \\xHH \\uHHHH`);
+      throw bad(i, `\\${n}`, `unknown escape \\${n} — known ones are ${KNOWN}`, `未知的转义 \\${n}——可用的有 ${KNOWN}`);
     }
   }
   flushText();

@@ -5,7 +5,7 @@ import { framingName, type Framing } from '../codec/framing';
 import { formatHex } from '../../shared/format';
 import { blockLabel, type WireBlock, type WireFile } from './wireParser';
 import { blockSettings, payloadBytes, variableResolver } from './wireRules';
-import { escapeText } from './wireRunner';
+import { escapeText } from './wireTemplates';
 
 /** What a message block sends: each send's bytes, in order, with the block's framing. */
 export interface MessagePayloads {

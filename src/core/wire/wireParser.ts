@@ -1,10 +1,10 @@
 // .wire scripts: text -> blocks of steps, each with its line and column; mistakes as a list, in English and Chinese.
 // The grammar is written down in docs/wire-format.md; this file is its one implementation.
 import { CodecError } from '../codec/codecError';
-import { checkEncoding } from '../codec/encoding';
+import { checkEncoding, encodeText } from '../codec/encoding';
 import { parseEscapes } from '../codec/escapes';
 import { Framing, parseFraming } from '../codec/framing';
-import { checkHexLiterals, parseTemplate, Template, TemplateProblem, usesCaptures, variableName, variablesIn, wireFunctions } from './wireTemplates';
+import { checkHexLiterals, parseTemplate, quoteWord, Template, TemplateProblem, usesCaptures, variableName, variablesIn, wireFunctions } from './wireTemplates';
 
 export type WireProto = 'tcp' | 'udp' | 'unix';
 
@@ -384,7 +384,7 @@ function parseStep(c: Cursor, problems: TemplateProblem[]): WireStep {
   const done = <T extends WireStep>(s: T): T => {
     if (!c.atEnd()) {
       const extra = c.word()!;
-      throw new Fail(extra.column, `unexpected "${extra.text}" at the end of ${w.text}`, `${w.text} 末尾多出了“${extra.text}”`);
+      throw new Fail(extra.column, `unexpected "${quoteWord(extra.text)}" at the end of ${w.text}`, `${w.text} 末尾多出了“${quoteWord(extra.text)}”`);
     }
     return s;
   };
@@ -442,7 +442,7 @@ function parseStep(c: Cursor, problems: TemplateProblem[]): WireStep {
       const guess = stepWords.find((k) => near(w.text.toLowerCase(), k));
       const hint = guess ? ` — did you mean ${guess}?` : ` — a step is one of ${stepWords.join(', ')}`;
       const hintZh = guess ? `——你是想写 ${guess} 吗？` : `——步骤只能是 ${stepWords.join('、')} 之一`;
-      throw new Fail(w.column, `unknown step "${w.text}"${hint}`, `未知的步骤“${w.text}”${hintZh}`);
+      throw new Fail(w.column, `unknown step "${quoteWord(w.text)}"${hint}`, `未知的步骤“${quoteWord(w.text)}”${hintZh}`);
     }
   }
 }
@@ -615,6 +615,44 @@ function rule(c: Cursor, at: At, problems: TemplateProblem[]): WireStep {
 }
 
 /** The block's kind, and the mistakes only the whole block shows (steps in the wrong kind of block, order). */
+/** A step's literal text: what it sends, compares, matches or replies. */
+function literalTexts(s: WireStep): Template[] {
+  const out: Template[] = [];
+  const add = (p: { kind: string; parts?: Template } | undefined) => {
+    if (p?.kind === 'text' && p.parts) out.push(p.parts);
+  };
+  if (s.kind === 'send') add(s.payload as { kind: string; parts?: Template });
+  else if (s.kind === 'expect') add(s.expect as { kind: string; parts?: Template });
+  else if (s.kind === 'on') {
+    add(s.matcher as { kind: string; parts?: Template });
+    add(s.reply as { kind: string; parts?: Template } | undefined);
+  }
+  return out;
+}
+
+/**
+ * Literal text the block's encoding cannot hold is a mistake of the script, found before anything connects or
+ * listens (a server would otherwise skip that rule at every message); text from templates is checked as it runs.
+ */
+function checkEncodable(steps: readonly WireStep[], diagnostics: WireDiagnostic[]): void {
+  let encoding = 'utf-8';
+  for (const s of steps) {
+    if (s.kind === 'encoding') encoding = s.encoding;
+    for (const parts of literalTexts(s)) {
+      for (const p of parts) {
+        if (p.kind !== 'lit') continue;
+        try {
+          if (p.escapes) parseEscapes(p.text, encoding);
+          else encodeText(p.text, encoding);
+        } catch (e) {
+          if (!(e instanceof CodecError)) throw e;
+          diagnostics.push({ line: s.line, column: p.column + (e.position ?? 1) - 1, message: e.message, messageZh: e.messageZh });
+        }
+      }
+    }
+  }
+}
+
 function checkBlock(b: { name?: string; line: number; steps: WireStep[] }, index: number, diagnostics: WireDiagnostic[]): WireBlock {
   const say = (s: At, message: string, messageZh: string) => diagnostics.push({ line: s.line, column: s.column, message, messageZh });
   const settings = new Set<WireStepKind>(['encoding', 'framing', 'timeout']);
@@ -624,6 +662,7 @@ function checkBlock(b: { name?: string; line: number; steps: WireStep[] }, index
     if (endpoint) say(s, `a block talks over one socket, and this one already did ${endpoint.kind} on line ${endpoint.line} — start a new ### block`, `一个块只使用一个套接字，本块已在第 ${endpoint.line} 行 ${endpoint.kind}——请开始一个新的 ### 块`);
     else endpoint = s;
   }
+  checkEncodable(b.steps, diagnostics);
   const base = { name: b.name, index, line: b.line, steps: b.steps, endpoint };
   if (!endpoint) {
     const actions = b.steps.filter((s) => !settings.has(s.kind));

@@ -6,6 +6,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { formatHex } from '../../shared/format';
 import { decodeText } from '../codec/encoding';
+import { renderText } from '../panels/renderText';
 import { encodeFrame, Framing, lengthHeader } from '../codec/framing';
 import { mapSocketError, SocketLabError, formatAddress } from '../errors';
 import type { ListenerSession } from '../sessions/listenerSession';
@@ -63,6 +64,8 @@ export interface WireRunOptions {
   readonly baseDir?: string;
   /** An expect's limit when the block sets no timeout (default 5 s). */
   readonly defaultTimeoutMs?: number;
+  /** How long a regex matching up to the end of a raw stream's bytes waits for more (default REGEX_SETTLE_MS). */
+  readonly regexSettleMs?: number;
   /** Stops the run: the current step fails with the signal's reason, the rest are skipped. */
   readonly signal?: AbortSignal;
   readonly onStepStart?: (step: WireStep, block: WireBlock) => void;
@@ -76,19 +79,16 @@ export const REGEX_SETTLE_MS = 30;
 export const shownBytes = 256;
 const reported = new Set<WireStepKind>(['connect', 'send', 'expect', 'wait', 'half-close', 'close']);
 
-/** Text with what is not printable escaped the way the script writes it (\n, \x00), for expected/got lines. */
-export function escapeText(text: string): string {
-  // eslint-disable-next-line no-control-regex -- control characters are exactly what gets escaped
-  return text.replace(/[\\"\u0000-\u001f\u007f]/g, (c) => {
-    const named: Record<string, string> = { '\\': '\\\\', '"': '\\"', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
-    return named[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`;
-  });
-}
 
 export function viewBytes(b: Uint8Array, encoding: string): WireBytes {
   const cut = b.length > shownBytes ? b.subarray(0, shownBytes) : b;
   const more = b.length > shownBytes ? ` … (${b.length - shownBytes} more bytes)` : '';
-  return { text: `"${escapeText(decodeText(cut, encoding))}"${more}`, hex: formatHex(cut) + more, bytes: b.length };
+  // as the session panel shows them: bytes the encoding cannot read as \xNN (never U+FFFD), controls escaped; the
+  // line breaks renderText adds after an escaped \n are for its multi-line view, not for this one line
+  const text = renderText(cut, encoding)
+    .map((p) => (p.e ? p.t : p.t.replace(/\n/g, '').replace(/[\\"\t]/g, (c) => (c === '\t' ? '\\t' : `\\${c}`))))
+    .join('');
+  return { text: `"${text}"${more}`, hex: formatHex(cut) + more, bytes: b.length };
 }
 
 /** Why a step failed, with both languages. */
@@ -409,7 +409,7 @@ export async function runClientBlock(file: WireFile, block: WireBlock, opts: Wir
           // A match reaching the end of what arrived may be cut short by TCP ("PING 1" of "PING 12"): a raw stream
           // has no message ends, so more bytes arriving within REGEX_SETTLE_MS may still belong to it.
           if (found && found.index + found[0].length === text.length && !inbox.ended) {
-            settleUntil ??= performance.now() + REGEX_SETTLE_MS;
+            settleUntil ??= performance.now() + (opts.regexSettleMs ?? REGEX_SETTLE_MS);
             if (performance.now() < settleUntil) {
               await inbox.next(Math.min(deadline, settleUntil), signal);
               continue;
@@ -501,9 +501,15 @@ export async function runClientBlock(file: WireFile, block: WireBlock, opts: Wir
     }
   };
 
+  // a run stopped before this block began (the CLI's --timeout, Ctrl+C) skips it whole: no step of it failed
+  const stoppedBefore = signal?.aborted === true;
   for (const s of block.steps) {
     if (s.kind === 'on' || s.kind === 'listen') continue;
     const shown = reported.has(s.kind);
+    if (stoppedBefore) {
+      if (shown) report({ block: block.index, line: s.line, column: s.column, kind: s.kind, source: s.source, status: 'skip', ms: 0 });
+      continue;
+    }
     const base = { block: block.index, line: s.line, column: s.column, kind: s.kind, source: s.source };
     if (failed) {
       if (shown) report({ ...base, status: 'skip', ms: 0 });
@@ -523,7 +529,7 @@ export async function runClientBlock(file: WireFile, block: WireBlock, opts: Wir
     }
   }
   link?.close();
-  return { block: block.index, name: block.name, label: blockLabel(block), line: block.line, status: failed ? 'fail' : 'pass', ms: elapsed(started), steps: results };
+  return { block: block.index, name: block.name, label: blockLabel(block), line: block.line, status: failed || stoppedBefore ? 'fail' : 'pass', ms: elapsed(started), steps: results };
 
   function report(r: WireStepResult): void {
     results.push(r);

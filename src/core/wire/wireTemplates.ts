@@ -290,3 +290,18 @@ export function textBytes(parts: Template, scope: TemplateScope, encoding: strin
 export function hexBytes(parts: Template, scope: TemplateScope): Uint8Array {
   return parseHex(evalTemplate(parts, scope));
 }
+
+/** Text with what is not printable escaped the way the script writes it (\n, \x00), for expected/got lines. */
+export function escapeText(text: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what gets escaped
+  return text.replace(/[\\"\u0000-\u001f\u007f]/g, (c) => {
+    const named: Record<string, string> = { '\\': '\\\\', '"': '\\"', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+    return named[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`;
+  });
+}
+
+/** A word of the script as a message quotes it: escaped, and cut after 40 characters (a binary file is no script). */
+export function quoteWord(word: string): string {
+  const s = escapeText(word);
+  return s.length > 40 ? `${s.slice(0, 39)}…` : s;
+}

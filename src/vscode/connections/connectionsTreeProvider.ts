@@ -111,7 +111,7 @@ export function sessionPickItem(s: Session): vscode.QuickPickItem {
 export function sessionDescription(s: Session): string {
   const st = s.stats;
   const parts = [stateText(s.state), `↑${formatBytes(st.bytesOut)} ↓${formatBytes(st.bytesIn)}`];
-  if (s.kind === 'tcp-server' || s.kind === 'unix-server' || s.kind === 'udp') parts.push(modeText(s.mode));
+  if (s.kind === 'tcp-server' || s.kind === 'unix-server' || s.kind === 'udp') parts.push(modeText(s.behaviour));
   // two clients of one server share a label: the local port tells them apart
   if (s.kind === 'tcp-client' && s.localPort !== undefined) parts.push(vscode.l10n.t('from port {0}', s.localPort));
   // a UDP flood loses datagrams in the kernel: show the count, never drop silently

@@ -154,7 +154,7 @@ export class SessionCommands {
       .filter((s) => s.kind === 'tcp-server' && s.state === 'listening' && s.localPort !== undefined)
       .map((s) => {
         const target = formatAddress(connectableHost(s.localAddress ?? ''), s.localPort);
-        return { label: target, description: vscode.l10n.t('Socket Lab server · {0}', modeText(s.mode)), target };
+        return { label: target, description: vscode.l10n.t('Socket Lab server · {0}', modeText(s.behaviour)), target };
       });
     const table = await readSocketTableShared({ unix: false });
     // not the extension host's own servers (listed above) nor its parent's (VS Code's own server)

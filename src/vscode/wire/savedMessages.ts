@@ -61,14 +61,24 @@ export class SavedMessages implements vscode.Disposable {
 
   /** Asks for a name and a .wire file, and appends the bytes as a message block; the file's path, or undefined. */
   async save(bytes: Uint8Array, encoding: string, framing: Framing): Promise<string | undefined> {
+    const uri = await this.pickFile();
+    if (!uri) return undefined;
+    // block names are unique in a file (a second one is a mistake of the script)
+    const existing = await readWire(uri);
+    const taken = new Set(existing === undefined ? [] : parseWire(existing).blocks.flatMap((b) => (b.name === undefined ? [] : [b.name])));
     const name = await vscode.window.showInputBox({
       title: vscode.l10n.t('Save as message'),
       prompt: vscode.l10n.t('A name for the message: it becomes a button in every session panel.'),
-      validateInput: (v) => (v.trim() === '' ? vscode.l10n.t('Give the message a name.') : /[\r\n]/.test(v) ? vscode.l10n.t('The name must fit on one line.') : undefined),
+      validateInput: (v) =>
+        v.trim() === ''
+          ? vscode.l10n.t('Give the message a name.')
+          : /[\r\n]/.test(v)
+            ? vscode.l10n.t('The name must fit on one line.')
+            : taken.has(v.trim())
+              ? vscode.l10n.t('{0} already has a block named "{1}"; pick another name.', vscode.workspace.asRelativePath(uri), v.trim())
+              : undefined,
     });
     if (!name) return undefined;
-    const uri = await this.pickFile();
-    if (!uri) return undefined;
     const block = messageBlockText(name, bytes, encoding, framing);
     let exists = true;
     try {

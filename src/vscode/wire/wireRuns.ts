@@ -39,9 +39,11 @@ export class WireRuns implements vscode.CodeLensProvider, vscode.Disposable {
   });
   private readonly skipType = vscode.window.createTextEditorDecorationType({
     after: { color: new vscode.ThemeColor('descriptionForeground'), margin: '0 0 0 2em' },
+    isWholeLine: true,
   });
   private readonly hitType = vscode.window.createTextEditorDecorationType({
     after: { color: new vscode.ThemeColor('descriptionForeground'), margin: '0 0 0 2em' },
+    isWholeLine: true,
   });
   /** Step results of each document's last runs, by line, until the document changes. */
   private readonly results = new Map<string, Map<number, WireStepResult>>();
@@ -54,7 +56,9 @@ export class WireRuns implements vscode.CodeLensProvider, vscode.Disposable {
   constructor(private readonly sessions: SessionManager) {
     this.subs.push(
       vscode.workspace.onDidChangeTextDocument((e) => {
-        if (e.contentChanges.length && this.results.delete(e.document.uri.toString())) this.decorate();
+        // an edit makes the marks stale; a run still under way keeps writing its own
+        const uri = e.document.uri.toString();
+        if (e.contentChanges.length && ![...this.running.keys()].some((k) => k.startsWith(`${uri}#`)) && this.results.delete(uri)) this.decorate();
       }),
       vscode.window.onDidChangeVisibleTextEditors(() => this.decorate()),
     );
@@ -114,7 +118,11 @@ export class WireRuns implements vscode.CodeLensProvider, vscode.Disposable {
     if (!requireTrust(vscode.l10n.t('Running a .wire block'))) return undefined;
     const t = await this.target(arg, ['client']);
     if (!t || this.refuseBroken(t.file)) return undefined;
-    return (await this.runBlocks(t.doc, t.file, [t.block]))[0];
+    if (this.running.has(servedKey(t.doc.uri, t.block))) {
+      void vscode.window.showInformationMessage(vscode.l10n.t('"{0}" is running already; its marks appear as its steps end.', blockLabel(t.block)));
+      return undefined;
+    }
+    return (await this.withServers(t.doc, t.file, () => this.runBlocks(t.doc, t.file, [t.block])))[0];
   }
 
   /** Every client block in order; the file's server blocks serve meanwhile, so one file can test itself (as the CLI does). */
@@ -125,10 +133,16 @@ export class WireRuns implements vscode.CodeLensProvider, vscode.Disposable {
     if (!doc || doc.languageId !== WIRE_LANGUAGE) return [];
     const file = parseDocument(doc);
     if (this.refuseBroken(file)) return [];
+    const clients = file.blocks.filter((b) => b.kind === 'client' && !this.running.has(servedKey(doc.uri, b)));
+    return this.withServers(doc, file, () => this.runBlocks(doc, file, clients));
+  }
+
+  /** The file's server blocks not served yet serve while `run` runs, so one file can test itself (as the CLI does). */
+  private async withServers<T>(doc: vscode.TextDocument, file: WireFile, run: () => Promise<T[]>): Promise<T[]> {
     const started: ServedBlock[] = [];
     try {
       for (const b of file.blocks.filter((x) => x.kind === 'server' && !this.served.has(servedKey(doc.uri, x)))) started.push(await this.startServer(doc, file, b));
-      return await this.runBlocks(doc, file, file.blocks.filter((b) => b.kind === 'client'));
+      return await run();
     } catch (e) {
       void vscode.window.showErrorMessage(errorSentence(e, errorLanguageFor(vscode.env.language)).message);
       return [];
@@ -187,7 +201,10 @@ export class WireRuns implements vscode.CodeLensProvider, vscode.Disposable {
     });
     // a server stopped from the Connections tree is no longer served here
     s.session.onDidChange((k) => {
-      if (k === 'state' && !s.session.isAlive && this.served.get(key) === s) this.stopServed(doc.uri, block);
+      if (this.served.get(key) !== s) return;
+      if (k === 'state' && !s.session.isAlive) this.stopServed(doc.uri, block);
+      // Answer by Rules… or Switch Behaviour gave the server other rules: it is no longer this block's
+      else if (k === 'mode' && s.session.rules !== s.rules) this.forget(key, vscode.l10n.t('"{0}" no longer answers by this block: its behaviour was switched.', blockLabel(block)));
     });
     this.output.appendLine(vscode.l10n.t('serving "{0}" on {1} (line {2})', blockLabel(block), s.address, block.line));
     this._onDidChangeCodeLenses.fire();
@@ -211,6 +228,17 @@ export class WireRuns implements vscode.CodeLensProvider, vscode.Disposable {
   async stop(arg: unknown): Promise<void> {
     const t = await this.target(arg, ['server']);
     if (t) this.stopServed(t.doc.uri, t.block);
+  }
+
+  /** Stops tracking a served block whose server now does something else (the server keeps running). */
+  private forget(key: string, why: string): void {
+    const s = this.served.get(key);
+    if (!s) return;
+    this.served.delete(key);
+    s.rules.dispose();
+    this.output.appendLine(why);
+    this._onDidChangeCodeLenses.fire();
+    this.decorate();
   }
 
   private stopServed(uri: vscode.Uri, block: WireBlock): void {
@@ -258,7 +286,7 @@ export class WireRuns implements vscode.CodeLensProvider, vscode.Disposable {
         if (r.line > editor.document.lineCount) continue;
         const range = new vscode.Range(r.line - 1, 0, r.line - 1, 0);
         if (r.status === 'pass') pass.push({ range, renderOptions: { after: { contentText: `✓ ${r.ms} ms` } } });
-        else if (r.status === 'fail') fail.push({ range, hoverMessage: failureHover(r), renderOptions: { after: { contentText: `✗ ${r.ms} ms  ${(zh() ? r.messageZh : r.message) ?? ''}` } } });
+        else if (r.status === 'fail') fail.push({ range, hoverMessage: failureHover(r), renderOptions: { after: { contentText: `✗ ${r.ms} ms  ${clip((zh() ? r.messageZh : r.message) ?? '', 80)}` } } });
         else skip.push({ range, renderOptions: { after: { contentText: vscode.l10n.t('– skipped') } } });
       }
       editor.setDecorations(this.passType, pass);
@@ -284,6 +312,9 @@ export class WireRuns implements vscode.CodeLensProvider, vscode.Disposable {
     for (const d of [this.output, this.passType, this.failType, this.skipType, this.hitType, this._onDidChangeCodeLenses, ...this.subs]) d.dispose();
   }
 }
+
+/** At most `n` characters on the line (the hover and the transcript have the rest). */
+const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
 /** Expected vs got, as text and hex. */
 function failureHover(r: WireStepResult): vscode.MarkdownString {

@@ -144,8 +144,8 @@ describe('wire scripts in the editor', function () {
       // Save as message…: the box's text becomes a block of messages.wire and a button of its own
       await frame.locator('.send-input input').fill('PING 1');
       await frame.locator('.save-message').click();
-      await answerInputBox(page, 'ping', /Save as message/);
       await pickQuickItem(page, 'messages.wire');
+      await answerInputBox(page, 'ping', /Save as message/);
       await frame.locator('.send-saved .saved-message', { hasText: 'ping' }).waitFor({ timeout: 20_000 });
       assert.match(fs.readFileSync(path.join(vsc.vscode.workspace, 'messages.wire'), 'utf8'), /### greeting\nsend "hi there\\n"\n\n### ping\nsend "PING 1"\n$/);
       await frame.locator('.send-saved .saved-message', { hasText: 'ping' }).click();
