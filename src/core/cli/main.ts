@@ -4,6 +4,7 @@ import { runSocketsCommand } from './socketsCommand';
 import { runCaptureCommand } from './captureCommand';
 import { runDecodeCommand } from './decodeCommand';
 import { type CliIo, processIo } from './cliIo';
+import { runLessonCommand } from './lessonCommand';
 import { runListen } from './listenCommand';
 import { runRun } from './runCommand';
 import { runSend } from './sendCommand';
@@ -21,6 +22,7 @@ Commands:
   send            send once: send tcp|udp|unix ADDR (--text S [--encoding E] | --hex H | --file F) [--expect-bytes N] [--timeout S] [--print text|hex] [--json]
   run             run a wire script's client blocks and check the answers: run FILE.wire [--block NAME] [--var name=value] [--json] [--junit FILE] [--timeout S]
   serve           serve a wire script's server blocks by their rules: serve FILE.wire [--block NAME] [--var name=value] [--timeout S] [--json]
+  lesson          check your solution of a lesson's exercise: lesson check ID EXERCISE [--dir FOLDER] [--json]; lesson list
 
 Options:
   -h, --help      show this help
@@ -35,9 +37,10 @@ const verbs: Record<string, (argv: string[], io: CliIo) => Promise<number>> = {
   send: runSend,
   run: runRun,
   serve: runServe,
+  lesson: runLessonCommand,
 };
 /** Verbs that finish cleanly on Ctrl+C; the others end as any process does (capture stops on its own signals). */
-const interruptible = new Set(['listen', 'send', 'run', 'serve']);
+const interruptible = new Set(['listen', 'send', 'run', 'serve', 'lesson']);
 
 export async function main(argv: string[]): Promise<number> {
   const [verb] = argv;

@@ -44,8 +44,26 @@ export interface Lesson {
   files: LessonFile[];
   peer: LessonPeer;
   watch: { en: string[]; 'zh-cn': string[] };
+  /** Exercises checked on the wire; "0" is the lesson itself. */
+  exercises: LessonExercise[];
   /** Absolute folder of the lesson; set by the loader. */
   dir: string;
+}
+
+/**
+ * An exercise and its checker, a .wire script in the lesson folder. `run: 'server'`: the learner's server runs and
+ * the script's client blocks talk to it; `run: 'client'`: the script's server blocks serve and the learner's client
+ * runs against them (every rule but `on any` must answer, nothing may go unmatched, the client must end with 0).
+ * The script reaches the program at {{port}} (tcp/udp) or {{path}} (unix).
+ */
+export interface LessonExercise {
+  id: string;
+  title: LocalizedText;
+  task: LocalizedText;
+  run: 'server' | 'client';
+  check: string;
+  /** Arguments after the port/path for the learner's program. */
+  args?: string[];
 }
 
 export interface LessonProblem {
@@ -65,7 +83,7 @@ const TRANSPORTS: LessonTransport[] = ['tcp', 'udp', 'unix', 'none'];
 const MODES: PeerMode[] = ['manual', 'echo', 'upper', 'sink', 'print-only'];
 const KEYS = new Set([
   'id', 'order', 'title', 'summary', 'transport', 'defaultPort', 'defaultPath', 'ready', 'confirm', 'needsRoot',
-  'files', 'peer', 'watch',
+  'files', 'peer', 'watch', 'exercises',
 ]);
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -85,6 +103,39 @@ function localized(v: unknown, field: string, errors: string[]): LocalizedText {
 export function isSafeRelativePath(p: string): boolean {
   if (!p || p.includes('\\') || p.startsWith('/') || /^[a-zA-Z]:/.test(p)) return false;
   return p.split('/').every((seg) => seg !== '' && seg !== '.' && seg !== '..');
+}
+
+function readExercises(raw: unknown, files: LessonFile[], errors: string[]): LessonExercise[] {
+  if (raw === undefined) return [];
+  if (!Array.isArray(raw)) {
+    errors.push('"exercises" must be a list');
+    return [];
+  }
+  const out: LessonExercise[] = [];
+  const ids = new Set<string>();
+  raw.forEach((x, i) => {
+    const at = `exercises[${i}]`;
+    if (!isObject(x)) {
+      errors.push(`${at} must be an object`);
+      return;
+    }
+    for (const k of Object.keys(x)) if (!['id', 'title', 'task', 'run', 'check', 'args'].includes(k)) errors.push(`unknown field "${at}.${k}"`);
+    const id = typeof x.id === 'string' && /^\w{1,20}$/.test(x.id) ? x.id : undefined;
+    if (!id) errors.push(`${at}.id must be a short name such as "0" or "1"`);
+    else if (ids.has(id)) errors.push(`${at}.id "${id}" is used twice`);
+    else ids.add(id);
+    const run = x.run === 'server' || x.run === 'client' ? x.run : undefined;
+    if (!run) errors.push(`${at}.run must be "server" or "client"`);
+    else if (!files.some((f) => f.role === run)) errors.push(`${at}.run is "${run}" but the lesson has no ${run} program`);
+    const check = typeof x.check === 'string' && isSafeRelativePath(x.check) && x.check.endsWith('.wire') ? x.check : undefined;
+    if (!check) errors.push(`${at}.check must be a relative .wire path inside the lesson`);
+    const args = x.args === undefined ? undefined : Array.isArray(x.args) && x.args.every((a) => typeof a === 'string') ? (x.args as string[]) : undefined;
+    if (x.args !== undefined && !args) errors.push(`${at}.args must be a list of strings`);
+    const title = localized(x.title, `${at}.title`, errors);
+    const task = localized(x.task, `${at}.task`, errors);
+    if (id && run && check) out.push({ id, title, task, run, check, ...(args ? { args } : {}) });
+  });
+  return out;
 }
 
 /** Checks one parsed lesson.json; `folder` is its folder name, which must equal the id. */
@@ -180,12 +231,14 @@ export function validateLesson(raw: unknown, folder?: string): { lesson?: Omit<L
     if (watch.en.length && watch['zh-cn'].length && watch.en.length !== watch['zh-cn'].length) errors.push('"watch.en" and "watch.zh-cn" must have the same number of items');
   }
 
+  const exercises = readExercises(raw.exercises, files, errors);
+
   if (errors.length) return { errors };
   return {
     errors,
     lesson: {
       id: id as string, order, title, summary, transport, defaultPort, defaultPath, ready: ready as 'port' | 'line',
-      confirm: raw.confirm === true, needsRoot: raw.needsRoot === true, files, peer, watch,
+      confirm: raw.confirm === true, needsRoot: raw.needsRoot === true, files, peer, watch, exercises,
     },
   };
 }
@@ -215,6 +268,7 @@ export function loadLessonCatalog(root: string): LessonCatalog {
     if (lesson) {
       for (const f of lesson.files) if (!fs.existsSync(path.join(dir, f.path))) errors.push(`file "${f.path}" is listed but missing`);
       for (const readme of ['README.md', 'README.zh-cn.md']) if (!fs.existsSync(path.join(dir, readme))) errors.push(`${readme} is missing`);
+      for (const x of lesson.exercises) if (!fs.existsSync(path.join(dir, x.check))) errors.push(`exercise ${x.id}'s checker "${x.check}" is missing`);
     }
     if (!lesson || errors.length) problems.push({ dir, errors });
     else lessons.push({ ...lesson, dir });

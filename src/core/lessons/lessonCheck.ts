@@ -1,0 +1,171 @@
+// Check My Solution: runs a learner's copy of a lesson program against the exercise's .wire checker on loopback and
+// answers pass or fail with the evidence (which step, which bytes, what was expected). No vscode here.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { SessionManager } from '../sessions/sessionManager';
+import { parseWire, type WireBlock, type WireFile } from '../wire/wireParser';
+import { runClientBlock, serveBlock, viewBytes, type ServedBlock, type WireStepResult } from '../wire/wireRunner';
+import type { PythonInterpreter } from './interpreter';
+import { mainFile, type Lesson, type LessonExercise, type LessonLanguage } from './lessonCatalog';
+import { LessonProcess } from './lessonProcess';
+import { chooseAddress, describeAddress, waitForServer, type LessonAddress } from './lessonRunner';
+
+export interface CheckOptions {
+  interpreter: PythonInterpreter;
+  /** The learner's folder holding the lesson's programs (default: the lesson's own, which must pass). */
+  dir?: string;
+  /** How long the learner's program may run (default 20 s). */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface CheckResult {
+  readonly lesson: string;
+  readonly exercise: string;
+  readonly pass: boolean;
+  /** What was checked and what was seen, one line each, in English and Chinese. */
+  readonly evidence: readonly { readonly en: string; readonly 'zh-cn': string }[];
+  /** The learner's program's output (its last 4 KiB). */
+  readonly output: string;
+}
+
+const line = (en: string, zh: string) => ({ en, 'zh-cn': zh });
+
+/** One step's result as evidence: the step, and for a failure expected vs got (text and hex). */
+function stepEvidence(r: WireStepResult): { en: string; 'zh-cn': string }[] {
+  const mark = r.status === 'pass' ? '✓' : r.status === 'fail' ? '✗' : '-';
+  const out = [line(`${mark} line ${r.line}: ${r.source}`, `${mark} 第 ${r.line} 行：${r.source}`)];
+  if (r.status === 'fail') {
+    out.push(line(`  ${r.message ?? ''}`, `  ${r.messageZh ?? r.message ?? ''}`));
+    if (r.expected) out.push(line(`  expected ${r.expected.text}${r.expected.hex ? `  ${r.expected.hex}` : ''}`, `  期望 ${r.expected.text}${r.expected.hex ? `  ${r.expected.hex}` : ''}`));
+    if (r.got) out.push(line(`  got      ${r.got.text}  ${r.got.hex}`, `  实际 ${r.got.text}  ${r.got.hex}`));
+  }
+  return out;
+}
+
+function checker(lesson: Lesson, x: LessonExercise): WireFile {
+  const text = fs.readFileSync(path.join(lesson.dir, x.check), 'utf8');
+  const file = parseWire(text, { variables: ['port', 'path'] });
+  if (file.diagnostics.length) {
+    const d = file.diagnostics[0];
+    throw new Error(`${x.check}:${d.line}:${d.column}: ${d.message}`);
+  }
+  return file;
+}
+
+/** Runs exercise `x` of `lesson` against the programs in `opts.dir`. */
+export async function checkExercise(lesson: Lesson, x: LessonExercise, opts: CheckOptions): Promise<CheckResult> {
+  const dir = opts.dir ?? lesson.dir;
+  const program = mainFile(lesson, x.run);
+  if (!program || !fs.existsSync(path.join(dir, program.path))) {
+    return {
+      lesson: lesson.id,
+      exercise: x.id,
+      pass: false,
+      evidence: [line(`${program?.path ?? x.run} is not in ${dir}: copy the lesson there first (Copy Lesson to Folder…).`, `${dir} 中没有 ${program?.path ?? x.run}：请先把课程复制到那里（“复制课程到文件夹…”）。`)],
+      output: '',
+    };
+  }
+  const file = checker(lesson, x);
+  const address = await chooseAddress(lesson);
+  const vars = new Map<string, string>();
+  if (address.port !== undefined) vars.set('port', String(address.port));
+  if (address.unixPath !== undefined) vars.set('path', address.unixPath);
+  const start = () =>
+    new LessonProcess({
+      interpreter: opts.interpreter,
+      file: path.join(dir, program.path),
+      args: [address.unixPath ?? String(address.port ?? ''), ...(x.args ?? [])].filter((a) => a !== ''),
+      cwd: dir,
+      env: { ...(address.port !== undefined ? { SOCKET_LAB_PORT: String(address.port) } : {}), ...(address.unixPath ? { SOCKET_LAB_UNIX_PATH: address.unixPath } : {}) },
+      timeoutMs: opts.timeoutMs ?? 20_000,
+      maxOutput: 4096,
+    });
+  return x.run === 'server' ? checkServer(lesson, x, file, vars, address, start, opts) : checkClient(lesson, x, file, vars, start, opts);
+}
+
+/** The learner's server runs; the checker's client blocks talk to it, in order. */
+async function checkServer(lesson: Lesson, x: LessonExercise, file: WireFile, vars: Map<string, string>, address: LessonAddress, start: () => LessonProcess, opts: CheckOptions): Promise<CheckResult> {
+  const evidence: { en: string; 'zh-cn': string }[] = [];
+  const proc = start();
+  try {
+    try {
+      await waitForServer(lesson, proc, address, 10_000);
+    } catch {
+      evidence.push(line(`Your server did not start listening on ${describeAddress(address)}; its output is below.`, `你的服务器没有在 ${describeAddress(address)} 上开始监听；输出见下方。`));
+      return { lesson: lesson.id, exercise: x.id, pass: false, evidence, output: proc.output };
+    }
+    let pass = true;
+    for (const block of file.blocks.filter((b) => b.kind === 'client')) {
+      const r = await runClientBlock(file, block, { variables: vars, baseDir: lesson.dir, signal: opts.signal });
+      evidence.push(line(`### ${r.label}: ${r.status === 'pass' ? 'passed' : 'failed'}`, `### ${r.label}：${r.status === 'pass' ? '通过' : '未通过'}`));
+      for (const s of r.steps) evidence.push(...stepEvidence(s));
+      if (r.status !== 'pass') {
+        pass = false;
+        break;
+      }
+    }
+    return { lesson: lesson.id, exercise: x.id, pass, evidence, output: proc.output };
+  } finally {
+    await proc.stop();
+    proc.dispose();
+  }
+}
+
+/** The checker's server blocks serve; the learner's client runs against them and must be answered by every rule. */
+async function checkClient(lesson: Lesson, x: LessonExercise, file: WireFile, vars: Map<string, string>, start: () => LessonProcess, opts: CheckOptions): Promise<CheckResult> {
+  const evidence: { en: string; 'zh-cn': string }[] = [];
+  const manager = new SessionManager({ transcriptBytes: 256 * 1024, closedChildrenKept: 10 });
+  const served: ServedBlock[] = [];
+  let proc: LessonProcess | undefined;
+  try {
+    for (const b of file.blocks.filter((k): k is WireBlock => k.kind === 'server')) served.push(await serveBlock(manager, file, b, { variables: vars }));
+    // bytes no rule expects end the check at once (the client would wait for an answer that never comes)
+    const missed: Uint8Array[] = [];
+    for (const s of served) {
+      s.rules.onDidMiss((data) => {
+        missed.push(data);
+        void proc?.stop();
+      });
+    }
+    proc = start();
+    const exit = await Promise.race([proc.exited, new Promise<undefined>((r) => opts.signal?.addEventListener('abort', () => r(undefined), { once: true }))]);
+    let pass = exit !== undefined && exit.code === 0;
+    if (!exit) evidence.push(line('The check was cancelled.', '检查已取消。'));
+    else if (exit.code !== 0 && missed.length === 0) {
+      const how = exit.reason === 'timeout' ? 'was stopped after the time limit' : exit.error ? `could not start: ${exit.error.message}` : `ended with exit code ${exit.code ?? exit.signal}`;
+      const howZh = exit.reason === 'timeout' ? '超过时间限制被停止' : exit.error ? `无法启动：${exit.error.message}` : `以退出码 ${exit.code ?? exit.signal} 结束`;
+      evidence.push(line(`Your client ${how}.`, `你的客户端${howZh}。`));
+    }
+    for (const s of served) {
+      s.rules.rules.forEach((rule, i) => {
+        const hits = s.rules.hits[i];
+        const anyRule = rule.matcher.kind === 'any';
+        const ok = hits > 0 || anyRule;
+        if (!ok) pass = false;
+        evidence.push(line(`${ok ? '✓' : '✗'} line ${rule.line}: ${rule.source} — answered ${hits}×${ok ? '' : ' (your client never sent what it waits for)'}`, `${ok ? '✓' : '✗'} 第 ${rule.line} 行：${rule.source}——应答 ${hits} 次${ok ? '' : '（你的客户端从未发送它等待的内容）'}`));
+      });
+    }
+    for (const data of missed.slice(0, 3)) {
+      pass = false;
+      const v = viewBytes(data, served[0]?.rules.encoding ?? 'utf-8');
+      evidence.push(line(`✗ your client sent ${v.text} (${v.hex}): no rule of the exercise expects it.`, `✗ 你的客户端发送了 ${v.text}（${v.hex}）：练习的规则都不期望它。`));
+    }
+    return { lesson: lesson.id, exercise: x.id, pass, evidence, output: proc.output };
+  } finally {
+    if (proc) {
+      await proc.stop();
+      proc.dispose();
+    }
+    for (const s of served) s.dispose();
+    manager.dispose();
+  }
+}
+
+/** The result in one language, for a notification or the CLI. */
+export function checkReport(r: CheckResult, lang: LessonLanguage): string {
+  const head = r.pass
+    ? lang === 'zh-cn' ? `练习 ${r.exercise}（${r.lesson}）：通过。` : `Exercise ${r.exercise} of ${r.lesson}: passed.`
+    : lang === 'zh-cn' ? `练习 ${r.exercise}（${r.lesson}）：未通过。` : `Exercise ${r.exercise} of ${r.lesson}: not passed.`;
+  return [head, ...r.evidence.map((e) => e[lang])].join('\n');
+}
