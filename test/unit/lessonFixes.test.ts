@@ -1,0 +1,118 @@
+// Issue 16: each reviewer-reproduced lesson bug, proven fixed by running the real lesson programs on 127.0.0.1.
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { loadLessonCatalog, type Lesson } from '../../src/core/lessons/lessonCatalog';
+import type { PythonInterpreter } from '../../src/core/lessons/interpreter';
+import { LessonProcess, type LessonExit } from '../../src/core/lessons/lessonProcess';
+import { chooseAddress, findFreePort, startLessonSide, waitForServer, type LessonAddress } from '../../src/core/lessons/lessonRunner';
+import { repoRoot } from './helpers';
+import { until } from '../support';
+
+const lessonsRoot = path.join(repoRoot, 'lessons');
+const catalog = loadLessonCatalog(lessonsRoot);
+const python: PythonInterpreter = { command: 'python3', args: [], source: 'test' };
+
+function lesson(id: string): Lesson {
+  const l = catalog.lessons.find((x) => x.id === id);
+  assert.ok(l, `lesson ${id} is in the catalog`);
+  return l;
+}
+
+const readme = (id: string, lang: 'en' | 'zh-cn') => fs.readFileSync(path.join(lesson(id).dir, lang === 'en' ? 'README.md' : 'README.zh-cn.md'), 'utf8');
+
+describe('lesson fixes (issue 16)', function () {
+  this.timeout(60_000);
+  const procs: LessonProcess[] = [];
+  const tmpDirs: string[] = [];
+  const cleanups: (() => void)[] = [];
+
+  afterEach(async () => {
+    await Promise.all(procs.splice(0).map((p) => p.stop('stopped', 300)));
+    for (const c of cleanups.splice(0)) c();
+    for (const d of tmpDirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+  });
+
+  const tmp = () => {
+    const d = fs.mkdtempSync(path.join(os.tmpdir(), 'socket-lab-fix-test-'));
+    tmpDirs.push(d);
+    return d;
+  };
+
+  /** Starts a lesson's server at `address` (a free port or temp socket path by default); waits until it is ready. */
+  async function startServer(id: string, opts: { address?: LessonAddress; env?: Record<string, string>; args?: string[] } = {}) {
+    const l = lesson(id);
+    const address = opts.address ?? (l.transport === 'unix'
+      ? await chooseAddress(l, { unixPath: path.join(tmp(), 'lesson.sock') })
+      : await chooseAddress(l, { port: await findFreePort(0, l.transport === 'udp' ? 'udp' : 'tcp') }));
+    const proc = startLessonSide(l, 'server', address, { interpreter: python, env: opts.env, serverArgs: opts.args, timeoutMs: 50_000 });
+    procs.push(proc);
+    await waitForServer(l, proc, address);
+    return { proc, address };
+  }
+
+  /** Starts a lesson's server without waiting (for servers that must refuse to start). */
+  function spawnServer(id: string, address: LessonAddress, env?: Record<string, string>): LessonProcess {
+    const proc = startLessonSide(lesson(id), 'server', address, { interpreter: python, env, timeoutMs: 30_000 });
+    procs.push(proc);
+    return proc;
+  }
+
+  /** Runs the lesson's client to its end. */
+  async function runClient(id: string, address: LessonAddress, args: string[] = [], env?: Record<string, string>): Promise<{ proc: LessonProcess; exit: LessonExit }> {
+    const proc = startLessonSide(lesson(id), 'client', address, { interpreter: python, clientArgs: args, env, timeoutMs: 40_000 });
+    procs.push(proc);
+    return { proc, exit: await proc.exited };
+  }
+
+
+  describe('11 unix sockets', () => {
+    it('refuses a path that is a regular file and leaves the file alone', async () => {
+      const file = path.join(tmp(), 'precious.txt');
+      fs.writeFileSync(file, 'my notes\n');
+      const server = spawnServer('11-unix-sockets', { unixPath: file });
+      const exit = await server.exited;
+      assert.notEqual(exit.code, 0, server.output);
+      assert.match(server.output, /refusing to start: .*precious\.txt exists and is not a socket/);
+      assert.doesNotMatch(server.output, /Traceback/);
+      assert.equal(fs.readFileSync(file, 'utf8'), 'my notes\n', 'the file is still there, unchanged');
+    });
+
+    it('a second server on the same path refuses; the first keeps its socket and stops cleanly', async () => {
+      const { proc: first, address } = await startServer('11-unix-sockets');
+      const inode = fs.statSync(address.unixPath!).ino;
+      const second = spawnServer('11-unix-sockets', address);
+      const exit = await second.exited;
+      assert.notEqual(exit.code, 0, second.output);
+      assert.match(second.output, /refusing to start: another server is listening on /);
+      assert.equal(fs.statSync(address.unixPath!).ino, inode, 'the socket file is still the first server\'s');
+      const { proc: client } = await runClient('11-unix-sockets', address);
+      assert.match(client.output, /reply: HELLO OVER A UNIX SOCKET/);
+      await until(() => first.output.includes(`client pid=${client.pid} `), 'the first server answered');
+      const end = await first.stop();
+      assert.equal(end.code, 0, first.output);
+      assert.doesNotMatch(first.output, /Traceback/);
+      assert.equal(fs.existsSync(address.unixPath!), false);
+    });
+
+    it('removes a stale socket file (nobody answers) and starts', async () => {
+      const sockPath = path.join(tmp(), 'stale.sock');
+      // a socket file whose server died without removing it
+      execFileSync('python3', ['-c', 'import socket, sys; s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])', sockPath]);
+      assert.ok(fs.statSync(sockPath).isSocket());
+      const { proc } = await startServer('11-unix-sockets', { address: { unixPath: sockPath } });
+      assert.match(proc.output, /removed a stale socket file/);
+      const { proc: client } = await runClient('11-unix-sockets', { unixPath: sockPath });
+      assert.match(client.output, /reply: HELLO OVER A UNIX SOCKET/);
+    });
+
+    it('both READMEs say no CPython on Windows has AF_UNIX', () => {
+      assert.doesNotMatch(readme('11-unix-sockets', 'en'), /older Pythons/);
+      assert.match(readme('11-unix-sockets', 'en'), /no CPython on Windows/i);
+      assert.doesNotMatch(readme('11-unix-sockets', 'zh-cn'), /旧版 Python/);
+      assert.match(readme('11-unix-sockets', 'zh-cn'), /Windows 上的 CPython 都没有/);
+    });
+  });
+});
