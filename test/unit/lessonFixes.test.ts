@@ -60,6 +60,19 @@ describe('lesson fixes (issue 16)', function () {
     return proc;
   }
 
+  /** Starts any .py of a lesson with arguments (the caller waits for it). */
+  function startFile(id: string, file: string, args: string[], env?: Record<string, string>, timeoutMs = 40_000): LessonProcess {
+    const l = lesson(id);
+    const proc = new LessonProcess({ interpreter: python, file: path.join(l.dir, file), args, cwd: l.dir, env, timeoutMs });
+    procs.push(proc);
+    return proc;
+  }
+
+  async function runFile(id: string, file: string, args: string[], env?: Record<string, string>) {
+    const proc = startFile(id, file, args, env);
+    return { proc, exit: await proc.exited };
+  }
+
   /** Runs the lesson's client to its end. */
   async function runClient(id: string, address: LessonAddress, args: string[] = [], env?: Record<string, string>): Promise<{ proc: LessonProcess; exit: LessonExit }> {
     const proc = startLessonSide(lesson(id), 'client', address, { interpreter: python, clientArgs: args, env, timeoutMs: 40_000 });
@@ -113,6 +126,39 @@ describe('lesson fixes (issue 16)', function () {
       assert.match(readme('11-unix-sockets', 'en'), /no CPython on Windows/i);
       assert.doesNotMatch(readme('11-unix-sockets', 'zh-cn'), /旧版 Python/);
       assert.match(readme('11-unix-sockets', 'zh-cn'), /Windows 上的 CPython 都没有/);
+    });
+  });
+
+  describe('13 bytes and encodings', () => {
+    it('no lesson file hides a standard module: with a lesson folder on PYTHONPATH Python still starts', () => {
+      const stdlib = new Set(JSON.parse(execFileSync('python3', ['-c', 'import json, sys; print(json.dumps(sorted(sys.stdlib_module_names)))'], { encoding: 'utf8' })) as string[]);
+      for (const l of catalog.lessons) {
+        for (const f of l.files) assert.ok(!stdlib.has(path.basename(f.path, '.py')), `${l.id}/${f.path} shadows the standard module of that name`);
+        const r = execFileSync('python3', ['-c', 'import encodings, socket; print("ok")'], { encoding: 'utf8', env: { ...process.env, PYTHONPATH: l.dir } });
+        assert.equal(r.trim(), 'ok', l.id);
+      }
+      for (const lang of ['en', 'zh-cn'] as const) assert.match(readme('13-bytes-encodings', lang), /`show_encodings\.py`/);
+    });
+
+    it('text gbk cannot encode (an emoji) shows the error and the choices instead of crashing', async () => {
+      const demo = await runFile('13-bytes-encodings', 'show_encodings.py', ['a😀']);
+      assert.equal(demo.exit.code, 0, demo.proc.output);
+      assert.doesNotMatch(demo.proc.output, /Traceback/);
+      assert.match(demo.proc.output, /gbk: UnicodeEncodeError: 'gbk' codec can't encode character '\\U0001f600' in position 1/);
+      assert.match(demo.proc.output, /errors='replace' +-> 61 3f /);
+      assert.match(demo.proc.output, /errors='ignore' +-> 61 /);
+      assert.match(demo.proc.output, /errors='xmlcharrefreplace' +-> 61 26 23 31 32 38 35 31 32 3b /);
+      assert.match(demo.proc.output, /utf-8: 61 f0 9f 98 80 {2}\(5 bytes\)/);
+
+      const { proc: server, address } = await startServer('13-bytes-encodings');
+      const strict = await runClient('13-bytes-encodings', address, ['gbk', 'a😀']);
+      assert.equal(strict.exit.code, 1, strict.proc.output);
+      assert.doesNotMatch(strict.proc.output, /Traceback/);
+      assert.match(strict.proc.output, /cannot send 'a😀' as gbk: UnicodeEncodeError/);
+      assert.match(strict.proc.output, /errors='replace' +would send 61 3f\n/);
+      const replaced = await runClient('13-bytes-encodings', address, ['gbk', 'a😀', 'replace']);
+      assert.equal(replaced.exit.code, 0, replaced.proc.output);
+      await until(() => /hex {2}: 61 3f\n/.test(server.output), 'the server receives a? (61 3f)');
     });
   });
 });

@@ -799,7 +799,7 @@ describe('lessons', function () {
 
   describe('13 bytes and encodings', () => {
     it('shows 年 as e5 b9 b4 in utf-8 and c4 ea in gbk, on the wire too', async () => {
-      const demo = await runFile('13-bytes-encodings', 'encodings.py', []);
+      const demo = await runFile('13-bytes-encodings', 'show_encodings.py', []);
       assert.match(demo.proc.output, /utf-8: e5 b9 b4 {2}\(3 bytes\)/);
       assert.match(demo.proc.output, /gbk: c4 ea {2}\(2 bytes\)/);
       assert.match(demo.proc.output, /U\+5E74/);
