@@ -3,6 +3,7 @@
 
 Run:  python3 -u server.py [PORT]      (or set SOCKET_LAB_PORT; default 9003)
 """
+import errno
 import os
 import socket
 import sys
@@ -14,8 +15,17 @@ PORT = int(sys.argv[1]) if len(sys.argv) > 1 else int(os.environ.get('SOCKET_LAB
 def main() -> None:
     # SOCK_DGRAM = UDP: messages (datagrams) with boundaries, no connection, no delivery guarantee
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((HOST, PORT))
+        # No SO_REUSEADDR here. A TCP server sets it to restart while old connections sit in TIME_WAIT;
+        # UDP has no connections and no TIME_WAIT, so it is never needed. On UDP it means something
+        # else: a second socket with it may bind the SAME port, and on Linux the last one bound then
+        # receives every datagram - a second copy of this server would silently steal them all.
+        # Without it, the second copy fails with "Address already in use", as it should.
+        try:
+            sock.bind((HOST, PORT))
+        except OSError as e:
+            if e.errno != errno.EADDRINUSE:
+                raise
+            sys.exit(f'port {PORT}/udp is already in use on {HOST} (another copy of this server?): {e.strerror}')
         print('listening on %s:%d (udp)' % sock.getsockname(), flush=True)
         count = 0
         while True:

@@ -161,4 +161,21 @@ describe('lesson fixes (issue 16)', function () {
       await until(() => /hex {2}: 61 3f\n/.test(server.output), 'the server receives a? (61 3f)');
     });
   });
+
+  describe('03 UDP echo', () => {
+    it('a second copy of the server cannot bind the port (no SO_REUSEADDR), so it steals no datagrams', async () => {
+      const { proc: first, address } = await startServer('03-udp-echo');
+      const second = spawnServer('03-udp-echo', address);
+      const end = await Promise.race([second.exited, second.waitForOutput(/listening on/, 10_000).then(() => undefined)]);
+      assert.ok(end, `the second copy must not start: ${second.output}`);
+      assert.notEqual(end.code, 0);
+      assert.match(second.output, new RegExp(`port ${address.port}/udp is already in use`));
+      assert.doesNotMatch(second.output, /Traceback/);
+      const { proc, exit } = await runClient('03-udp-echo', address);
+      assert.equal(exit.code, 0, proc.output);
+      assert.match(proc.output, /got 5 bytes back: b'THREE'/);
+      await until(() => /datagram #4/.test(first.output), 'the first server got all four datagrams');
+      for (const lang of ['en', 'zh-cn'] as const) assert.match(readme('03-udp-echo', lang), /SO_REUSEADDR[\s\S]*SO_REUSEPORT/);
+    });
+  });
 });
