@@ -27,12 +27,19 @@ def main() -> None:
                 clients.append(conn)
                 print(f'{len(clients)} clients', flush=True)
                 continue
-            data = s.recv(4096)  # select said readable, so this returns at once
-            if data:
-                s.sendall(data.upper())
-            else:
-                clients.remove(s)
-                s.close()
+            try:
+                data = s.recv(4096)  # select said readable, so this returns at once
+                if data:
+                    s.sendall(data.upper())
+                    continue
+                why = 'closed'  # b'': the peer's FIN
+            except (ConnectionResetError, BrokenPipeError) as e:
+                # the peer aborted (RST): only this client is gone - the others must not notice
+                why = f'reset the connection ({e.strerror})'
+            # forget it first, then close: select() on a closed socket raises ValueError for everyone
+            clients.remove(s)
+            s.close()
+            print(f'a client {why}; {len(clients)} clients', flush=True)
 
 
 if __name__ == '__main__':

@@ -1,6 +1,7 @@
 // Issue 16: each reviewer-reproduced lesson bug, proven fixed by running the real lesson programs on 127.0.0.1.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -176,6 +177,30 @@ describe('lesson fixes (issue 16)', function () {
       assert.match(proc.output, /got 5 bytes back: b'THREE'/);
       await until(() => /datagram #4/.test(first.output), 'the first server got all four datagrams');
       for (const lang of ['en', 'zh-cn'] as const) assert.match(readme('03-udp-echo', lang), /SO_REUSEADDR[\s\S]*SO_REUSEPORT/);
+    });
+  });
+
+  describe('09 multiplexing', () => {
+    it('select_server.py survives a client that resets its connection and keeps serving the others', async () => {
+      const port = await findFreePort(0);
+      const sel = startFile('09-multiplexing', 'select_server.py', [String(port)], undefined, 30_000);
+      await sel.waitForOutput(/listening on/, 10_000);
+      const rude = net.connect({ host: '127.0.0.1', port });
+      await new Promise<void>((resolve, reject) => rude.once('connect', resolve).once('error', reject));
+      let echoed = '';
+      rude.on('data', (d: Buffer) => (echoed += d.toString()));
+      rude.write('abc\n');
+      await until(() => echoed === 'ABC\n', 'the echo before the reset');
+      rude.resetAndDestroy(); // an RST instead of a FIN
+      await until(() => /a client reset the connection/.test(sel.output), 'the server notices the reset');
+      assert.ok(sel.isRunning, sel.output);
+      const { proc, exit } = await runClient('09-multiplexing', { port }, ['5']);
+      assert.equal(exit.code, 0, proc.output);
+      assert.match(proc.output, /5\/5 answered/);
+      assert.doesNotMatch(sel.output, /Traceback/);
+      assert.doesNotMatch(readme('09-multiplexing', 'en'), /spins on it forever/);
+      assert.match(readme('09-multiplexing', 'en'), /is already registered/);
+      assert.match(readme('09-multiplexing', 'zh-cn'), /is already registered/);
     });
   });
 });
