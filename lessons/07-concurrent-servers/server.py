@@ -3,7 +3,9 @@
 
 Each handler takes its time (0.5 s) before answering, so while one client waits the others are
 still served. The server prints how many connections it handles at the same moment.
-Run:  python3 -u server.py [PORT]      (or set SOCKET_LAB_PORT; default 9007)
+Run:  python3 -u server.py [PORT] [--one-at-a-time] [--backlog N]   (or set SOCKET_LAB_PORT; default 9007)
+      --one-at-a-time  plain socketserver.TCPServer, no threads (exercise 1)
+      --backlog N      listen(N): how many finished handshakes may wait for accept() (default 5)
 """
 import os
 import socketserver
@@ -12,7 +14,9 @@ import threading
 import time
 
 HOST = '127.0.0.1'
-PORT = int(sys.argv[1]) if len(sys.argv) > 1 else int(os.environ.get('SOCKET_LAB_PORT', '9007'))
+PORT = int(sys.argv[1]) if len(sys.argv) > 1 and sys.argv[1].isdigit() else int(os.environ.get('SOCKET_LAB_PORT', '9007'))
+ONE_AT_A_TIME = '--one-at-a-time' in sys.argv
+BACKLOG = int(sys.argv[sys.argv.index('--backlog') + 1]) if '--backlog' in sys.argv else 5
 
 lock = threading.Lock()
 active = 0
@@ -44,13 +48,24 @@ class UpperHandler(socketserver.BaseRequestHandler):
 class Server(socketserver.ThreadingTCPServer):
     allow_reuse_address = True  # SO_REUSEADDR, set before bind()
     daemon_threads = True  # handler threads do not keep the process alive on Ctrl+C
+    # listen(request_queue_size): the backlog - connections whose handshake the kernel has finished
+    # but that accept() has not taken yet. Not a limit on clients served at once: here a thread
+    # accepts each one at once, so the queue stays nearly empty.
+    request_queue_size = BACKLOG
+
+
+class OneAtATimeServer(socketserver.TCPServer):
+    """Exercise 1: no threads. accept() is called again only after handle() returns."""
+    allow_reuse_address = True
+    request_queue_size = BACKLOG
 
 
 def main() -> None:
-    with Server((HOST, PORT), UpperHandler) as server:
-        print('listening on %s:%d' % server.server_address, flush=True)
+    cls = OneAtATimeServer if ONE_AT_A_TIME else Server
+    with cls((HOST, PORT), UpperHandler) as server:
+        print('listening on %s:%d' % server.server_address,
+              f'({cls.__bases__[0].__name__}, backlog {BACKLOG})', flush=True)
         server.serve_forever()
-
 
 if __name__ == '__main__':
     try:

@@ -203,4 +203,26 @@ describe('lesson fixes (issue 16)', function () {
       assert.match(readme('09-multiplexing', 'zh-cn'), /is already registered/);
     });
   });
+
+  describe('07 concurrent servers', () => {
+    it('exercise 1 (TCPServer, one at a time): the 8th connect times out on the full backlog, as the READMEs say; a larger backlog serves all slowly', async () => {
+      const { address } = await startServer('07-concurrent-servers', { args: ['--one-at-a-time'] });
+      const stuck = await runClient('07-concurrent-servers', address, ['10', '2']);
+      assert.equal(stuck.exit.code, 1, stuck.proc.output);
+      assert.doesNotMatch(stuck.proc.output, /Traceback/);
+      // one connection accepted and waiting in recv(), backlog + 1 = 6 queued, the 8th SYN ignored
+      assert.match(stuck.proc.output, /connect #8 of 10 timed out after 2 s with 7 connections open/);
+      for (const lang of ['en', 'zh-cn'] as const) {
+        const text = readme('07-concurrent-servers', lang);
+        assert.match(text, /`connect #8 of 10 timed out after 10 s with 7 connections open`/, lang);
+        assert.match(text, /--one-at-a-time --backlog 16/, lang);
+        assert.match(text, /backlog \+ 1/, lang);
+      }
+      const { address: roomy } = await startServer('07-concurrent-servers', { args: ['--one-at-a-time', '--backlog', '16'] });
+      const slow = await runClient('07-concurrent-servers', roomy, ['10', '2']);
+      assert.equal(slow.exit.code, 0, slow.proc.output);
+      const m = /10\/10 clients served in ([\d.]+) s/.exec(slow.proc.output);
+      assert.ok(m && Number(m[1]) >= 4.5, `served one by one: about 10 x 0.5 s (${slow.proc.output})`);
+    });
+  });
 });
