@@ -1,6 +1,7 @@
 // Issue 16: each reviewer-reproduced lesson bug, proven fixed by running the real lesson programs on 127.0.0.1.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -223,6 +224,32 @@ describe('lesson fixes (issue 16)', function () {
       assert.equal(slow.exit.code, 0, slow.proc.output);
       const m = /10\/10 clients served in ([\d.]+) s/.exec(slow.proc.output);
       assert.ok(m && Number(m[1]) >= 4.5, `served one by one: about 10 x 0.5 s (${slow.proc.output})`);
+    });
+  });
+
+  describe('12 HTTP by hand', () => {
+    it('an idle connection (a browser preconnect) does not delay other requests', async () => {
+      const { proc: server, address } = await startServer('12-http-by-hand');
+      const idle = net.connect({ host: '127.0.0.1', port: address.port! }); // connects and says nothing
+      cleanups.push(() => idle.destroy());
+      await new Promise<void>((resolve, reject) => idle.once('connect', resolve).once('error', reject));
+      const started = Date.now();
+      const get = (p: string) => new Promise<{ status: number; body: string }>((resolve, reject) => {
+        http.get({ host: '127.0.0.1', port: address.port, path: p, agent: false, timeout: 5000 }, (r) => {
+          let body = '';
+          r.setEncoding('utf8');
+          r.on('data', (d) => (body += d));
+          r.on('end', () => resolve({ status: r.statusCode!, body }));
+        }).on('timeout', function (this: http.ClientRequest) { this.destroy(new Error('no answer within 5 s')); }).on('error', reject);
+      });
+      const answers = await Promise.all([get('/a'), get('/b'), get('/c')]);
+      const took = Date.now() - started;
+      assert.deepEqual(answers.map((a) => a.status), [200, 200, 200]);
+      assert.match(answers[1].body, /You asked for \/b/);
+      assert.ok(took < 2000, `three requests took ${took} ms next to an idle connection`);
+      assert.equal(idle.destroyed, false, 'the idle connection is still open (its header timeout is 10 s)');
+      assert.match(server.output, /GET \/c HTTP\/1\.1/);
+      for (const lang of ['en', 'zh-cn'] as const) assert.match(readme('12-http-by-hand', lang), /preconnect/);
     });
   });
 });
