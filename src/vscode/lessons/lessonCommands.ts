@@ -1,7 +1,8 @@
 // Lessons in VS Code: the Lessons view, socketLab.lesson.* commands, terminals for lesson programs, Socket Lab as the peer.
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { copyLessonFiles, lessonLanguage, loadLessonCatalog, type Lesson, type LessonCatalog } from '../../core/lessons/lessonCatalog';
+import { copyLessonFiles, lessonLanguage, loadLessonCatalog, type Lesson, type LessonCatalog, type LessonExercise } from '../../core/lessons/lessonCatalog';
 import type { LessonProcess } from '../../core/lessons/lessonProcess';
 import {
   chooseAddress, describeAddress, LessonRunError, LessonRunManager, LOOPBACK, waitForServer,
@@ -16,6 +17,7 @@ import { LessonProgress, LessonsProvider, lessonTitle, readmeName } from './less
 import { findPython } from '../pythonInterpreter';
 import { createLessonTerminal } from './lessonTerminal';
 import type { SessionPanelManager } from '../panels/sessionPanel';
+import { checkExercise, checkReport } from '../../core/lessons/lessonCheck';
 
 type Args = { id?: unknown; folder?: unknown; lesson?: { id?: unknown } } | string | undefined;
 
@@ -139,6 +141,75 @@ export class LessonController implements vscode.Disposable {
     void vscode.window.showInformationMessage(kept
       ? vscode.l10n.t('Copied {0} files to {1}; {2} files that were already there were left unchanged.', copied, dest, kept)
       : vscode.l10n.t('Copied {0} files to {1}.', copied, dest));
+  }
+
+  // ---------- Check My Solution ----------
+
+  private checkOutput: vscode.OutputChannel | undefined;
+
+  /** Where the learner's copy is: `dir` if given, else a `<lesson id>` folder of the workspace (Copy Lesson's place). */
+  private async solutionFolder(lesson: Lesson, x: LessonExercise, dir: unknown): Promise<string | undefined> {
+    if (typeof dir === 'string') return dir;
+    const program = lesson.files.find((f) => f.role === x.run)?.path ?? '';
+    for (const ws of vscode.workspace.workspaceFolders ?? []) {
+      for (const candidate of [ws.uri.fsPath, path.join(ws.uri.fsPath, lesson.id)]) {
+        if (program && fs.existsSync(path.join(candidate, program)) && (candidate !== ws.uri.fsPath || path.basename(candidate) === lesson.id)) return candidate;
+      }
+    }
+    const copyFirst = vscode.l10n.t('Copy the Lesson First');
+    const pick = vscode.l10n.t('Pick the Folder…');
+    const answer = await vscode.window.showInformationMessage(
+      vscode.l10n.t('Check My Solution runs your copy of "{0}": no folder named {1} with {2} is open. Copy the lesson into your workspace, change it, then check.', lessonTitle(lesson), lesson.id, program),
+      copyFirst,
+      pick,
+    );
+    if (answer === copyFirst) await this.copy(lesson);
+    if (answer !== pick) return undefined;
+    const picked = await vscode.window.showOpenDialog({ canSelectFiles: false, canSelectFolders: true, canSelectMany: false, openLabel: vscode.l10n.t('Check This Folder') });
+    return picked?.[0]?.fsPath;
+  }
+
+  /** Runs the learner's copy against an exercise's checker; pass or fail with the evidence in the output. */
+  async check(lesson: Lesson, exerciseId: unknown, dir: unknown): Promise<boolean | undefined> {
+    if (!requireTrust(vscode.l10n.t('Checking a solution'))) return undefined;
+    const lang = lessonLanguage(vscode.env.language);
+    let x = lesson.exercises.find((e) => e.id === exerciseId);
+    if (!x) {
+      if (lesson.exercises.length === 0) {
+        void vscode.window.showInformationMessage(vscode.l10n.t('"{0}" has no exercises yet.', lessonTitle(lesson)));
+        return undefined;
+      }
+      x = (await vscode.window.showQuickPick(lesson.exercises.map((e) => ({ label: e.title[lang], description: e.id, detail: e.task[lang], e })), { title: vscode.l10n.t('Check which exercise?') }))?.e;
+      if (!x) return undefined;
+    }
+    const folder = await this.solutionFolder(lesson, x, dir);
+    if (!folder) return undefined;
+    const python = await findPython(vscode.Uri.file(folder));
+    if (!python) return undefined;
+    const exercise = x;
+    const title = vscode.l10n.t('Checking exercise {0} of "{1}"…', exercise.id, lessonTitle(lesson));
+    try {
+      const r = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (_p, token) => {
+        const ac = new AbortController();
+        token.onCancellationRequested(() => ac.abort());
+        return checkExercise(lesson, exercise, { interpreter: python.interpreter, dir: folder, signal: ac.signal });
+      });
+      this.provider.checked.set(`${lesson.id}/${exercise.id}`, r.pass);
+      this.provider.refresh();
+      this.checkOutput ??= vscode.window.createOutputChannel('Socket Lab Lessons');
+      this.checkOutput.appendLine(`— ${folder}`);
+      this.checkOutput.appendLine(checkReport(r, lang));
+      if (r.output.trim()) this.checkOutput.appendLine(`${vscode.l10n.t('Output of your program:')}\n${r.output.trimEnd()}`);
+      const show = vscode.l10n.t('Show Evidence');
+      const message = r.pass
+        ? vscode.l10n.t('Exercise {0} of "{1}": passed.', exercise.id, lessonTitle(lesson))
+        : vscode.l10n.t('Exercise {0} of "{1}": not passed — {2}', exercise.id, lessonTitle(lesson), r.evidence.find((e) => e[lang].trimStart().startsWith('✗'))?.[lang].trim() ?? r.evidence[0]?.[lang] ?? '');
+      void (r.pass ? vscode.window.showInformationMessage(message, show) : vscode.window.showWarningMessage(message, show)).then((p) => p === show && this.checkOutput?.show(true));
+      return r.pass;
+    } catch (e) {
+      void vscode.window.showErrorMessage(runErrorMessage(e));
+      return undefined;
+    }
   }
 
   // ---------- run ----------
@@ -306,5 +377,13 @@ export function registerLessons(context: vscode.ExtensionContext, sessions?: Ses
   registerCommand(context, 'socketLab.lesson.playPeer', withLesson((l) => controller.playPeer(l)));
   registerCommand(context, 'socketLab.lesson.capture', withLesson((l) => controller.capture(l)));
   registerCommand(context, 'socketLab.lesson.stop', withLesson((l) => controller.stop(l)));
+  registerCommand(context, 'socketLab.lesson.check', async (arg?: unknown) => {
+    const lesson = await controller.pick(arg as Args);
+    // {id, exercise: "1"} from the palette or a keybinding; the exercise's tree node (holding the exercise) inline
+    const a = (arg && typeof arg === 'object' ? arg : {}) as { exercise?: unknown; dir?: unknown };
+    const x = a.exercise;
+    const exercise = typeof x === 'number' ? String(x) : x && typeof x === 'object' && 'id' in x ? (x as { id: unknown }).id : x;
+    return lesson ? controller.check(lesson, exercise, a.dir) : undefined;
+  });
   return controller;
 }

@@ -1,6 +1,6 @@
 // The Lessons view: lessons in order with their state (not started / running / done), their files as children.
 import * as vscode from 'vscode';
-import { lessonLanguage, type Lesson, type LessonFile } from '../../core/lessons/lessonCatalog';
+import { lessonLanguage, type Lesson, type LessonExercise, type LessonFile } from '../../core/lessons/lessonCatalog';
 import { describeAddress, type LessonRunManager } from '../../core/lessons/lessonRunner';
 import { LessonFileSystemProvider } from './lessonFileSystem';
 
@@ -8,7 +8,8 @@ export type LessonState = 'not-started' | 'running' | 'done';
 
 export type LessonNode =
   | { kind: 'lesson'; lesson: Lesson }
-  | { kind: 'file'; lesson: Lesson; file: LessonFile | { path: string; role: 'readme' } };
+  | { kind: 'file'; lesson: Lesson; file: LessonFile | { path: string; role: 'readme' } }
+  | { kind: 'exercise'; lesson: Lesson; exercise: LessonExercise };
 
 const DONE_KEY = 'socketLab.lessons.done';
 
@@ -47,6 +48,9 @@ export class LessonsProvider implements vscode.TreeDataProvider<LessonNode> {
   readonly onDidChangeTreeData = this._onDidChangeTreeData.event;
   private timer: ReturnType<typeof setTimeout> | undefined;
 
+  /** The last Check My Solution of each exercise in this window ("lesson/exercise" → passed). */
+  readonly checked = new Map<string, boolean>();
+
   constructor(
     private readonly lessons: () => Lesson[],
     private readonly runs: LessonRunManager,
@@ -69,13 +73,14 @@ export class LessonsProvider implements vscode.TreeDataProvider<LessonNode> {
 
   getChildren(node?: LessonNode): LessonNode[] {
     if (!node) return this.lessons().map((lesson) => ({ kind: 'lesson', lesson }));
-    if (node.kind === 'file') return [];
+    if (node.kind !== 'lesson') return [];
     return [{ kind: 'file', lesson: node.lesson, file: { path: readmeName(), role: 'readme' } },
-      ...node.lesson.files.map((file) => ({ kind: 'file' as const, lesson: node.lesson, file }))];
+      ...node.lesson.files.map((file) => ({ kind: 'file' as const, lesson: node.lesson, file })),
+      ...node.lesson.exercises.map((exercise) => ({ kind: 'exercise' as const, lesson: node.lesson, exercise }))];
   }
 
   getParent(node: LessonNode): LessonNode | undefined {
-    return node.kind === 'file' ? { kind: 'lesson', lesson: node.lesson } : undefined;
+    return node.kind === 'lesson' ? undefined : { kind: 'lesson', lesson: node.lesson };
   }
 
   getTreeItem(node: LessonNode): vscode.TreeItem {
@@ -93,6 +98,7 @@ export class LessonsProvider implements vscode.TreeDataProvider<LessonNode> {
         : { command: 'vscode.open', title: vscode.l10n.t('Open'), arguments: [uri] };
       return item;
     }
+    if (node.kind === 'exercise') return this.exerciseItem(lesson, node.exercise);
     const state = this.stateOf(lesson);
     const item = new vscode.TreeItem(lessonTitle(lesson), vscode.TreeItemCollapsibleState.Collapsed);
     item.id = lesson.id;
@@ -115,6 +121,20 @@ export class LessonsProvider implements vscode.TreeDataProvider<LessonNode> {
     if (lesson.transport === 'tcp' || lesson.transport === 'udp') tokens.push('has:port');
     item.contextValue = tokens.join(' ');
     item.command = { command: 'socketLab.lesson.open', title: vscode.l10n.t('Open Lesson'), arguments: [{ id: lesson.id }] };
+    return item;
+  }
+
+  /** An exercise: its task on hover, the last check's result, Check My Solution beside it. */
+  private exerciseItem(lesson: Lesson, x: LessonExercise): vscode.TreeItem {
+    const lang = lessonLanguage(vscode.env.language);
+    const item = new vscode.TreeItem(vscode.l10n.t('Exercise {0}: {1}', x.id, x.title[lang]), vscode.TreeItemCollapsibleState.None);
+    item.id = `${lesson.id}#exercise-${x.id}`;
+    const last = this.checked.get(`${lesson.id}/${x.id}`);
+    item.description = last === undefined ? '' : last ? vscode.l10n.t('passed') : vscode.l10n.t('not passed');
+    item.iconPath = last === undefined ? new vscode.ThemeIcon('beaker') : last ? new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.iconPassed')) : new vscode.ThemeIcon('error', new vscode.ThemeColor('testing.iconFailed'));
+    item.tooltip = new vscode.MarkdownString(`**${x.title[lang]}**\n\n${x.task[lang]}`);
+    item.contextValue = 'lessonExercise';
+    item.command = { command: 'socketLab.lesson.check', title: vscode.l10n.t('Check My Solution'), arguments: [{ id: lesson.id, exercise: x.id }] };
     return item;
   }
 
