@@ -22,9 +22,11 @@ def main() -> None:
         sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
     except OSError as e:
         if e.errno == errno.EAFNOSUPPORT:
-            sys.exit('unsupported: "Address family not supported by protocol" means this kernel has no packet sockets.')
+            sys.exit('unsupported: "Address family not supported by protocol" means this kernel has no packet sockets '
+                     '(no CONFIG_PACKET, or the af_packet module is not loaded: `lsmod | grep af_packet`, '
+                     '`ls /proc/net/packet`, `sudo modprobe af_packet`).')
         if e.errno == errno.EPERM:
-            sys.exit('no permission: raw sockets need root or CAP_NET_RAW - run with sudo.')
+            sys.exit('no permission: raw sockets need root or CAP_NET_RAW - run with sudo (see sniff.py for a safer capability).')
         raise
     with sock:
         sock.bind((INTERFACE, 0))

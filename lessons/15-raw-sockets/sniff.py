@@ -10,6 +10,7 @@ import os
 import socket
 import struct
 import sys
+import time
 
 PORT = int(sys.argv[1]) if len(sys.argv) > 1 else int(os.environ.get('SOCKET_LAB_PORT', '9015'))
 COUNT = int(sys.argv[2]) if len(sys.argv) > 2 else 20
@@ -44,15 +45,24 @@ def open_sniffer() -> socket.socket:
     if not sys.platform.startswith('linux') or not hasattr(socket, 'AF_PACKET'):
         explain_and_exit('unsupported: AF_PACKET raw sockets exist only on Linux (use WSL 2 or a Linux VM).', 3)
     if not has_cap_net_raw():
-        explain_and_exit('no permission: raw sockets need root or CAP_NET_RAW - run with sudo, or '
-                         '`sudo setcap cap_net_raw+ep $(readlink -f $(which python3))`.', 2)
+        # Never setcap the system python3: every Python program of every user could then sniff all
+        # traffic and forge packets. Give the capability to a private copy that only you can run.
+        explain_and_exit('no permission: raw sockets need root or CAP_NET_RAW - run with sudo in a throwaway VM, '
+                         'or give a dedicated copy of the interpreter the capability (never the system python3, '
+                         'or every Python program could sniff): cp "$(readlink -f "$(which python3)")" ~/python3-raw && '
+                         'chmod 700 ~/python3-raw && sudo setcap cap_net_raw+ep ~/python3-raw', 2)
     try:
-        # SOCK_RAW + ETH_P_ALL: whole Ethernet frames, every protocol; htons because the field is big-endian
+        # SOCK_RAW + ETH_P_ALL: whole Ethernet frames, every protocol. The protocol argument is compared
+        # with the frame's big-endian EtherType field, so it must be in network byte order: htons (host
+        # to network). Without it, 0x0003 becomes 0x0300 on a little-endian CPU and nothing ever matches.
         sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
     except OSError as e:
         if e.errno == errno.EAFNOSUPPORT:
             explain_and_exit('unsupported: "Address family not supported by protocol" means this kernel has no '
-                             'packet sockets (CONFIG_PACKET is off, common in containers and gVisor sandboxes).', 3)
+                             'packet sockets: it was built without CONFIG_PACKET, or the af_packet module is not '
+                             'loaded. Check: `lsmod | grep af_packet` and `ls /proc/net/packet` (it exists only when '
+                             'packet sockets do); load it with `sudo modprobe af_packet`. Containers and sandboxes '
+                             'such as gVisor often have none, and cannot load modules.', 3)
         if e.errno == errno.EPERM:
             explain_and_exit('no permission: the kernel refused a raw socket (EPERM) - run as root or grant '
                              'CAP_NET_RAW.', 2)
@@ -97,11 +107,18 @@ def describe(frame: bytes) -> str:
 
 def main() -> None:
     sock = open_sniffer()
-    sock.settimeout(TIMEOUT)
     print(f'sniffing on {INTERFACE}, port {PORT}, up to {COUNT} frames', flush=True)
     seen = 0
+    # One deadline for the whole run. A plain settimeout(TIMEOUT) restarts with every recvfrom(), and
+    # a packet socket receives ALL traffic on lo, not only our port's: any other program talking on
+    # loopback would keep resetting it, and the timeout would never fire.
+    deadline = time.monotonic() + TIMEOUT
     try:
         while seen < COUNT:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise socket.timeout
+            sock.settimeout(left)
             frame, (_ifname, _proto, pkttype, _hatype, _addr) = sock.recvfrom(65535)
             if pkttype == PACKET_OUTGOING:
                 continue
@@ -110,7 +127,7 @@ def main() -> None:
                 seen += 1
                 print(f'frame {seen}: {len(frame)} bytes | {text}', flush=True)
     except socket.timeout:
-        print(f'no more frames within {TIMEOUT:.0f} s', flush=True)
+        print(f'no more frames of port {PORT} within {TIMEOUT:g} s', flush=True)
     finally:
         sock.close()
 

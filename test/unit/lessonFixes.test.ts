@@ -5,7 +5,8 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { execFileSync } from 'node:child_process';
+import * as dgram from 'node:dgram';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { loadLessonCatalog, type Lesson } from '../../src/core/lessons/lessonCatalog';
 import type { PythonInterpreter } from '../../src/core/lessons/interpreter';
 import { LessonProcess, type LessonExit } from '../../src/core/lessons/lessonProcess';
@@ -250,6 +251,79 @@ describe('lesson fixes (issue 16)', function () {
       assert.equal(idle.destroyed, false, 'the idle connection is still open (its header timeout is 10 s)');
       assert.match(server.output, /GET \/c HTTP\/1\.1/);
       for (const lang of ['en', 'zh-cn'] as const) assert.match(readme('12-http-by-hand', lang), /preconnect/);
+    });
+  });
+
+  describe('15 raw sockets', () => {
+    it('the time limit is a deadline: other traffic on lo does not keep the sniffer alive (root only)', async function () {
+      const port = await findFreePort(0);
+      const sniff = startFile('15-raw-sockets', 'sniff.py', [String(port), '5'], { SOCKET_LAB_TIMEOUT: '1.5' }, 20_000);
+      await Promise.race([sniff.waitForOutput(/sniffing on lo/, 10_000), sniff.exited]);
+      if (!sniff.isRunning) {
+        console.warn(`      skipped: ${sniff.output.trim()}`);
+        this.skip();
+      }
+      // unrelated loopback traffic, every 50 ms, to another port
+      const noise = dgram.createSocket('udp4');
+      const sink = dgram.createSocket('udp4');
+      await new Promise<void>((r) => sink.bind(0, '127.0.0.1', () => r()));
+      const timer = setInterval(() => noise.send('noise', (sink.address()).port, '127.0.0.1'), 50);
+      cleanups.push(() => { clearInterval(timer); noise.close(); sink.close(); });
+      const started = Date.now();
+      const exit = await Promise.race([sniff.exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 6000))]);
+      assert.ok(exit, `the sniffer was still running after 6 s of other traffic: ${sniff.output}`);
+      assert.equal(exit.code, 0, sniff.output);
+      assert.ok(Date.now() - started < 4000);
+      assert.match(sniff.output, new RegExp(`no more frames of port ${port} within 1\\.5 s`));
+    });
+
+    it('explains a missing AF_PACKET (lsmod, /proc/net/packet, modprobe af_packet) and a safe capability', () => {
+      const l = lesson('15-raw-sockets');
+      // a kernel without packet sockets, simulated: socket() fails with EAFNOSUPPORT as it would there
+      const shim = [
+        'import errno, os, runpy, socket, sys',
+        'def no_packet(*a, **k): raise OSError(errno.EAFNOSUPPORT, "Address family not supported by protocol")',
+        'socket.socket = no_packet',
+        'os.geteuid = lambda: 0',
+        'sys.argv = [sys.argv[1], "9"]',
+        'runpy.run_path(sys.argv[0], run_name="__main__")',
+      ].join('\n');
+      const r = spawnSync('python3', ['-c', shim, path.join(l.dir, 'sniff.py')], { encoding: 'utf8', timeout: 10_000 });
+      assert.equal(r.status, 3, r.stdout + r.stderr);
+      assert.match(r.stdout, /^unsupported: "Address family not supported by protocol"/);
+      assert.match(r.stdout, /CONFIG_PACKET/);
+      assert.match(r.stdout, /lsmod \| grep af_packet/);
+      assert.match(r.stdout, /\/proc\/net\/packet/);
+      assert.match(r.stdout, /modprobe af_packet/);
+      assert.doesNotMatch(r.stdout + r.stderr, /Traceback/);
+
+      for (const lang of ['en', 'zh-cn'] as const) {
+        const text = readme('15-raw-sockets', lang);
+        assert.match(text, /htons\(ETH_P_ALL\)/, lang);
+        assert.doesNotMatch(text, /`ntohs` forgotten/, lang);
+        assert.match(text, /lsmod \| grep af_packet/, lang);
+        assert.match(text, /modprobe af_packet/, lang);
+        assert.match(text, /setcap cap_net_raw\+ep ~\/python3-raw/, lang);
+        assert.doesNotMatch(text, /setcap cap_net_raw\+ep \$\(readlink/, lang);
+      }
+    });
+
+    it('the no-permission sentence recommends a dedicated interpreter copy, not setcap on the system python3', function () {
+      if (process.getuid?.() !== 0 || !fs.existsSync('/usr/bin/python3')) {
+        console.warn('      skipped: needs root (to drop to an unprivileged user) and /usr/bin/python3');
+        this.skip();
+      }
+      const l = lesson('15-raw-sockets');
+      const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '/usr/bin/python3', path.join(l.dir, 'sniff.py'), '9'], { encoding: 'utf8', timeout: 10_000 });
+      if (r.error) {
+        console.warn(`      skipped: setpriv is not available (${r.error.message})`);
+        this.skip();
+      }
+      assert.equal(r.status, 2, r.stdout + r.stderr);
+      assert.match(r.stdout, /^no permission: raw sockets need root or CAP_NET_RAW/);
+      assert.match(r.stdout, /dedicated copy of the interpreter/);
+      assert.match(r.stdout, /setcap cap_net_raw\+ep ~\/python3-raw/);
+      assert.doesNotMatch(r.stdout, /setcap cap_net_raw\+ep \$\(readlink/);
     });
   });
 });
