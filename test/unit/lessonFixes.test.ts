@@ -326,4 +326,26 @@ describe('lesson fixes (issue 16)', function () {
       assert.doesNotMatch(r.stdout, /setcap cap_net_raw\+ep \$\(readlink/);
     });
   });
+
+  describe('05 framing', () => {
+    it('three messages merged in one write are split by the framing; a clean close is not an error, a cut-off one is', async () => {
+      const { proc: server, address } = await startServer('05-framing');
+      const { proc, exit } = await runClient('05-framing', address);
+      assert.equal(exit.code, 0, proc.output);
+      assert.match(proc.output, /sent 3 messages in one sendall\(\): 16 bytes 00 00 00 01 33 00 00 00 01 35 00 00 00 02 31 37\n/);
+      assert.equal((proc.output.match(/reply \d: \d+ bytes, correct/g) ?? []).length, 3);
+      assert.match(proc.output, /received 1048576 bytes, sha256 [0-9a-f]{16}, whole and correct/);
+      await until(() => /peer closed cleanly at a message boundary/.test(server.output), 'the clean close');
+      assert.match(server.output, /recv: 16 bytes -> 3 whole message\(s\) \[b'3', b'5', b'17'\]/);
+      assert.doesNotMatch(server.output, /still missing/);
+
+      // a header promising 10 bytes, 3 of them, then FIN: that one is cut off
+      const cut = net.connect({ host: '127.0.0.1', port: address.port! });
+      await new Promise<void>((resolve, reject) => cut.once('connect', resolve).once('error', reject));
+      cut.end(Buffer.from([0, 0, 0, 10, 0x61, 0x62, 0x63]));
+      await until(() => /peer closed in the middle of a message \(7 bytes of it arrived\)/.test(server.output), 'the cut-off message reported');
+      cut.destroy();
+      for (const lang of ['en', 'zh-cn'] as const) assert.match(readme('05-framing', lang), /peer closed cleanly at a message boundary/);
+    });
+  });
 });
