@@ -16,6 +16,12 @@ PORT = int(sys.argv[1]) if len(sys.argv) > 1 else int(os.environ.get('SOCKET_LAB
 def main() -> None:
     # 1) three small sends in a row: the receiver sees one stream of bytes, not three messages
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # Nagle's algorithm is a SENDER rule (hold back a small segment while an earlier one is
+        # unacknowledged), not something the receiver does. Switched off here, each send() leaves
+        # as its own segment - see the capture - and the server still reads all three at once:
+        # the merging happens in the receiver's buffer, while it is not calling recv().
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        print('Nagle off (TCP_NODELAY=1): each send() is its own segment', flush=True)
         sock.connect((HOST, PORT))
         for word in (b'apple', b'banana', b'cherry'):
             sock.sendall(word)

@@ -11,6 +11,10 @@ import time
 
 HOST = '127.0.0.1'
 PORT = int(sys.argv[1]) if len(sys.argv) > 1 else int(os.environ.get('SOCKET_LAB_PORT', '9004'))
+# recv(n)'s n is only the most one call may return - any size, odd or even (tutorials claim "at most
+# 8192, and even": neither is true). 1 MiB is larger than anything the client sends, so when a send
+# arrives in pieces the cut is TCP's own (what its receive buffer let in), never our buffer's size.
+RECV_SIZE = 1 << 20
 
 
 def main() -> None:
@@ -19,6 +23,8 @@ def main() -> None:
         server.bind((HOST, PORT))
         server.listen(5)
         print('listening on %s:%d' % server.getsockname(), flush=True)
+        rcvbuf = server.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
+        print(f'each read is recv({RECV_SIZE}); receive buffer (SO_RCVBUF) {rcvbuf} bytes to start with', flush=True)
         while True:
             conn, addr = server.accept()
             with conn:
@@ -26,7 +32,7 @@ def main() -> None:
                 time.sleep(0.5)  # a busy server: meanwhile the client's sends pile up in our receive buffer
                 reads, total = 0, 0
                 while True:
-                    data = conn.recv(4096)
+                    data = conn.recv(RECV_SIZE)
                     if not data:
                         break
                     reads += 1

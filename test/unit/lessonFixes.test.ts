@@ -348,4 +348,27 @@ describe('lesson fixes (issue 16)', function () {
       for (const lang of ['en', 'zh-cn'] as const) assert.match(readme('05-framing', lang), /peer closed cleanly at a message boundary/);
     });
   });
+
+  describe('04 sticky packets', () => {
+    it('the big send is read with a 1 MiB buffer, so its pieces are TCP\'s (each larger than 4096), and Nagle is off', async () => {
+      const { proc: server, address } = await startServer('04-sticky-packets');
+      const { proc, exit } = await runClient('04-sticky-packets', address);
+      assert.equal(exit.code, 0, proc.output);
+      assert.match(proc.output, /Nagle off \(TCP_NODELAY=1\)/);
+      await until(() => (server.output.match(/summary:/g) ?? []).length === 2, 'two summaries');
+      assert.match(server.output, /each read is recv\(1048576\)/);
+      const [small, big] = server.output.split(/summary: .*\n/);
+      assert.deepEqual([...small.matchAll(/recv #\d+: (\d+) bytes/g)].map((m) => Number(m[1])), [17], 'three sends (three segments), one read');
+      const reads = [...big.matchAll(/recv #\d+: (\d+) bytes/g)].map((m) => Number(m[1]));
+      assert.equal(reads.reduce((a, b) => a + b, 0), 200_000);
+      assert.ok(reads.length > 1, `one send, ${reads.length} reads`);
+      assert.ok(reads[0] > 4096, `the first read (${reads[0]} bytes) was not cut by a small recv() size`);
+      for (const lang of ['en', 'zh-cn'] as const) {
+        const text = readme('04-sticky-packets', lang);
+        assert.match(text, /recv\(1048576\)/, lang);
+        assert.match(text, /TCP_NODELAY/, lang);
+        assert.match(text, /8192/, lang);
+      }
+    });
+  });
 });
