@@ -28,7 +28,8 @@ def recv_exact(sock: socket.socket, n: int) -> bytes:
 def authenticate(conn: socket.socket) -> bool:
     challenge = os.urandom(32)  # unpredictable and fresh per connection, so old answers cannot be replayed
     conn.sendall(challenge)
-    # Python 3.8+ requires the digest argument; hmac.new(key, msg) alone raises TypeError
+    # Python 3.8+ requires the digest argument; hmac.new(key, msg) alone raises
+    # TypeError: Missing required parameter 'digestmod'.
     expected = hmac.new(KEY, challenge, 'sha256').digest()
     answer = recv_exact(conn, len(expected))
     # compare_digest takes the same time wherever the first difference is; == would leak it

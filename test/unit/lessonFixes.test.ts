@@ -371,4 +371,18 @@ describe('lesson fixes (issue 16)', function () {
       }
     });
   });
+
+  describe('08 authentication', () => {
+    it('both READMEs quote the TypeError this Python really raises for hmac.new(key, msg)', () => {
+      const r = spawnSync('python3', ['-c', "import hmac; hmac.new(b'k', b'm')"], { encoding: 'utf8' });
+      const real = r.stderr.trim().split('\n').at(-1)!;
+      assert.match(real, /^TypeError: .*digestmod/);
+      for (const lang of ['en', 'zh-cn'] as const) {
+        const quoted = /`(TypeError: [^`]*digestmod[^`]*)`/.exec(readme('08-authentication', lang));
+        assert.ok(quoted, `${lang} quotes the error`);
+        assert.equal(quoted[1], real, lang);
+      }
+      assert.ok(fs.readFileSync(path.join(lesson('08-authentication').dir, 'server.py'), 'utf8').includes(real.replace(/^TypeError: /, '')));
+    });
+  });
 });
