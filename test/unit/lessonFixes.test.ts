@@ -385,4 +385,47 @@ describe('lesson fixes (issue 16)', function () {
       assert.ok(fs.readFileSync(path.join(lesson('08-authentication').dir, 'server.py'), 'utf8').includes(real.replace(/^TypeError: /, '')));
     });
   });
+
+  describe('14 names and addresses', () => {
+    it('resolve.py takes the port and names in any order, and shows the special addresses and /etc/hosts', async () => {
+      const nameFirst = await runFile('14-names-addresses', 'resolve.py', ['localhost', '8080']);
+      assert.equal(nameFirst.exit.code, 0, nameFirst.proc.output);
+      assert.match(nameFirst.proc.output, /getaddrinfo\('localhost', 8080\) -> AF_INET 127\.0\.0\.1/);
+      assert.match(nameFirst.proc.output, /cache: 1 hits, 1 misses/);
+      const nameOnly = await runFile('14-names-addresses', 'resolve.py', ['127.0.0.1']);
+      assert.equal(nameOnly.exit.code, 0, nameOnly.proc.output);
+      assert.match(nameOnly.proc.output, /getaddrinfo\('127\.0\.0\.1', 9014\) -> AF_INET 127\.0\.0\.1/);
+      const twoPorts = await runFile('14-names-addresses', 'resolve.py', ['1', '2']);
+      assert.equal(twoPorts.exit.code, 1);
+      assert.match(twoPorts.proc.output, /usage: resolve\.py \[PORT\] \[NAME \.\.\.\]/);
+      assert.doesNotMatch(nameFirst.proc.output + nameOnly.proc.output + twoPorts.proc.output, /Traceback/);
+      assert.match(nameOnly.proc.output, /0\.0\.0\.0 +IPv4, 32 bits: unspecified/);
+      assert.match(nameOnly.proc.output, /192\.168\.1\.10 +IPv4, 32 bits: private/);
+      assert.match(nameOnly.proc.output, /::1 +IPv6, 128 bits: loopback/);
+      assert.match(nameOnly.proc.output, /\/etc\/hosts lines for localhost: /);
+      for (const lang of ['en', 'zh-cn'] as const) {
+        const text = readme('14-names-addresses', lang);
+        assert.match(text, /`::1 localhost`/, lang);
+        assert.match(text, /resolve\.py example\.com/, lang);
+        assert.match(text, /`127\.0\.0\.1` (vs|与) `0\.0\.0\.0`/, lang);
+        assert.match(text, /bind_demo\.py/, lang);
+      }
+    });
+
+    it('bind_demo.py: a server on 127.0.0.1 is reachable only there; ::1 is another address with its own server', async () => {
+      const port = await findFreePort(0);
+      const { proc, exit } = await runFile('14-names-addresses', 'bind_demo.py', [String(port)]);
+      assert.equal(exit.code, 0, proc.output);
+      const [loopbackOnly, withSix] = proc.output.split(/^2\) /m);
+      assert.match(loopbackOnly, new RegExp(`connect to 127\\.0\\.0\\.1:${port} +-> connected`));
+      assert.match(loopbackOnly, new RegExp(`connect to 127\\.0\\.0\\.2:${port} +-> refused`));
+      assert.match(loopbackOnly, new RegExp(`connect to \\[::1\\]:${port} +-> refused`));
+      if (withSix.startsWith('and a second server')) {
+        assert.match(withSix, new RegExp(`connect to \\[::1\\]:${port} +-> connected, from ::1`));
+        assert.match(withSix, /connect to 'localhost' picked (127\.0\.0\.1|::1)/);
+      }
+      assert.match(proc.output, /run with --any/);
+      assert.doesNotMatch(proc.output, /Traceback/);
+    });
+  });
 });
