@@ -19,6 +19,12 @@ def serve_one(conn: socket.socket, addr) -> None:
         if not data:  # empty bytes = the peer's FIN: it will send nothing more
             print(f'{addr[0]}:{addr[1]} closed after {rounds} rounds (recv returned b"")', flush=True)
             return
+        # recv() returns bytes, so compare with bytes: the tutorials' `data == 'exit'` compares
+        # bytes with a str, which is always False in Python 3 (python3 -b even warns: BytesWarning)
+        if data.strip() == b'exit':
+            conn.sendall(b'bye\n')
+            print(f'{addr[0]}:{addr[1]} said exit after {rounds} rounds', flush=True)
+            return
         rounds += 1
         conn.sendall(b'round %d: ' % rounds + data.upper())
 
@@ -37,6 +43,9 @@ def main() -> None:
             with conn:
                 try:
                     serve_one(conn, addr)
+                # Catch only what you expect. A bare `except: break` would also swallow Ctrl+C
+                # (KeyboardInterrupt: the server could not be stopped) and hide real bugs such as a
+                # TypeError from sending a str - the loop would just end, silently.
                 except ConnectionResetError:  # the peer aborted (RST) instead of closing politely
                     print(f'{addr[0]}:{addr[1]} reset the connection', flush=True)
 

@@ -428,4 +428,31 @@ describe('lesson fixes (issue 16)', function () {
       assert.doesNotMatch(proc.output, /Traceback/);
     });
   });
+
+  describe('02 many clients (the tutorials\' data == \'exit\' and bare except)', () => {
+    it("'exit' is compared as bytes: the server answers bye and closes that connection, and keeps serving", async () => {
+      const { proc: server, address } = await startServer('02-many-clients');
+      const sock = net.connect({ host: '127.0.0.1', port: address.port! });
+      cleanups.push(() => sock.destroy());
+      let got = '';
+      let ended = false;
+      sock.on('data', (d: Buffer) => (got += d.toString())).on('end', () => (ended = true));
+      await new Promise<void>((resolve, reject) => sock.once('connect', resolve).once('error', reject));
+      sock.write('hi');
+      await until(() => got === 'round 1: HI', 'the first round');
+      sock.write('exit\n');
+      await until(() => ended && got.endsWith('bye\n'), 'bye and the server\'s FIN');
+      await until(() => /said exit after 1 rounds/.test(server.output), 'the server logs it');
+      const { exit } = await runClient('02-many-clients', address);
+      assert.equal(exit.code, 0);
+      const warn = spawnSync('python3', ['-b', '-c', "print(b'exit' == 'exit')"], { encoding: 'utf8' });
+      assert.equal(warn.stdout.trim(), 'False');
+      assert.match(warn.stderr, /BytesWarning/);
+      for (const lang of ['en', 'zh-cn'] as const) {
+        const text = readme('02-many-clients', lang);
+        assert.match(text, /`if data == 'exit':`/, lang);
+        assert.match(text, /`try: … except: break`/, lang);
+      }
+    });
+  });
 });
