@@ -19,12 +19,17 @@ class UpperDatagramHandler(socketserver.BaseRequestHandler):
 
 
 class Server(socketserver.ThreadingUDPServer):
-    allow_reuse_address = True
+    # no allow_reuse_address here: on UDP, SO_REUSEADDR lets a second copy bind the same port and
+    # (on Linux) take every datagram from the first - see lesson 3
     daemon_threads = True
 
 
 def main() -> None:
-    with Server((HOST, PORT), UpperDatagramHandler) as server:
+    try:
+        server = Server((HOST, PORT), UpperDatagramHandler)
+    except OSError as e:
+        sys.exit(f'port {PORT}/udp is already in use on {HOST} (another copy of this server?): {e.strerror}')
+    with server:
         print('listening on %s:%d (udp)' % server.server_address, flush=True)
         server.serve_forever()
 

@@ -207,6 +207,18 @@ describe('lesson fixes (issue 16)', function () {
   });
 
   describe('07 concurrent servers', () => {
+    it('udp_server.py: a second copy cannot bind the same port (no SO_REUSEADDR on UDP)', async () => {
+      const port = await findFreePort(0, 'udp');
+      const first = startFile('07-concurrent-servers', 'udp_server.py', [String(port)], undefined, 30_000);
+      await first.waitForOutput(/listening on/, 10_000);
+      const second = startFile('07-concurrent-servers', 'udp_server.py', [String(port)], undefined, 30_000);
+      const end = await Promise.race([second.exited, second.waitForOutput(/listening on/, 10_000).then(() => undefined)]);
+      assert.ok(end, `the second copy must not start: ${second.output}`);
+      assert.notEqual(end.code, 0);
+      assert.match(second.output, new RegExp(`port ${port}/udp is already in use`));
+      assert.ok(first.isRunning);
+    });
+
     it('exercise 1 (TCPServer, one at a time): the 8th connect times out on the full backlog, as the READMEs say; a larger backlog serves all slowly', async () => {
       const { address } = await startServer('07-concurrent-servers', { args: ['--one-at-a-time'] });
       const stuck = await runClient('07-concurrent-servers', address, ['10', '2']);
