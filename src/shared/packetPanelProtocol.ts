@@ -101,7 +101,8 @@ export interface DiagramData {
   readonly a: string;
   readonly b: string;
   readonly segments: readonly DiagramSegment[];
-  /** Segments left out beyond MAX_DIAGRAM_SEGMENTS. */
+  /** Segments left out before the drawn ones, and after them (beyond MAX_DIAGRAM_SEGMENTS). */
+  readonly omittedBefore: number;
   readonly omitted: number;
 }
 
@@ -151,7 +152,8 @@ export type PacketPanelRequest =
   /** Where a packet sits in the filtered list (-1 when the filter hides it). */
   | { readonly type: 'position'; readonly index: number }
   | { readonly type: 'conversations' }
-  | { readonly type: 'diagram'; readonly key: string }
+  /** One connection's segments; a long one is cut around packet `around` when given. */
+  | { readonly type: 'diagram'; readonly key: string; readonly around?: number }
   | { readonly type: 'export'; readonly format: ExportFormat; readonly scope: ExportScope; readonly key?: string }
   /** The next match in one packet's bytes at or after `from` (text as UTF-8). */
   | { readonly type: 'find'; readonly index: number; readonly query: string; readonly mode: 'hex' | 'text'; readonly from: number }
@@ -191,7 +193,7 @@ export function isPacketPanelRequest(v: unknown): v is PacketPanelRequest {
     case 'position':
       return isUint(v.index);
     case 'diagram':
-      return isStr(v.key, 200);
+      return isStr(v.key, 200) && (v.around === undefined || isUint(v.around));
     case 'export':
       return (
         (v.format === 'pcapng' || v.format === 'pcap') &&
@@ -286,7 +288,7 @@ function isDiagramSegment(v: unknown): v is DiagramSegment {
 
 export function isDiagramData(v: unknown): v is DiagramData {
   return (
-    isObj(v) && isStr(v.key, 200) && isStr(v.a, 200) && isStr(v.b, 200) && isUint(v.omitted) &&
+    isObj(v) && isStr(v.key, 200) && isStr(v.a, 200) && isStr(v.b, 200) && isUint(v.omitted) && isUint(v.omittedBefore) &&
     Array.isArray(v.segments) && v.segments.length <= MAX_DIAGRAM_SEGMENTS && v.segments.every(isDiagramSegment)
   );
 }

@@ -36,7 +36,11 @@ describe('packet panel: file model (capture never loaded whole)', function () {
         assert.deepEqual(await fm.detail(i), mem.detail(i), `${file} detail ${i}`);
       }
       assert.deepEqual(fm.conversations(), mem.conversations());
-      for (const c of mem.conversations()) assert.deepEqual(await fm.diagram(c.key), mem.diagram(c.key));
+      for (const c of mem.conversations()) {
+        assert.deepEqual(await fm.diagram(c.key), mem.diagram(c.key));
+        const last = mem.diagram(c.key)!.segments.at(-1)!.index;
+        assert.deepEqual(await fm.diagram(c.key, last), mem.diagram(c.key, last), 'the diagram around a selected packet');
+      }
       for (const f of filters) {
         await mem.setFilter(f);
         await fm.setFilter(f);

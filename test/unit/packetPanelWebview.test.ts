@@ -132,7 +132,7 @@ const seg = (no: number, fromA: boolean, flags: string[], seq: number, ack: numb
 
 describe('packet panel: conversation diagram layout', () => {
   const data: DiagramData = {
-    key: 'k', a: '127.0.0.1:46008', b: '127.0.0.1:47811', omitted: 0,
+    key: 'k', a: '127.0.0.1:46008', b: '127.0.0.1:47811', omittedBefore: 0, omitted: 0,
     segments: [
       seg(1, true, ['SYN'], 0, 0, 0),
       seg(2, false, ['SYN', 'ACK'], 0, 1, 0),

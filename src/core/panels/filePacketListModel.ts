@@ -13,6 +13,7 @@ import { compileFilter } from '../decode/displayFilter';
 import { CaptureFileIndex, IndexCancelledError, type IndexProgress } from '../pcap/captureFileIndex';
 import { PcapngWriter, PcapWriter, type CaptureFormat, type PcapngOptions } from '../pcap/pcapWriter';
 import { dissectAt, FilterCancelledError, FilterError, type ModelStatus, packetDetailOf, packetRowOf, safeTest, tcpFacts } from './packetListModel';
+import { DiagramWindow } from './diagramWindow';
 
 /** A decoder-context checkpoint every this many packets at first (doubled when the snapshots outgrow their budget). */
 const SNAPSHOT_EVERY = 65536;
@@ -371,15 +372,15 @@ export class FilePacketListModel extends Disposable {
     return true;
   }
 
-  async diagram(key: string): Promise<DiagramData | undefined> {
+  /** One connection's segments for the diagram: around packet `around` when given (a long one is cut). */
+  async diagram(key: string, around?: number): Promise<DiagramData | undefined> {
     const c = this.convs.get(key);
     if (!c) return undefined;
-    const segments: DiagramSegment[] = [];
-    await this.eachOfConversation(key, (rec, t, i) => {
-      segments.push({ index: i, no: i + 1, time: (rec.tsMicros - (this.firstTs ?? 0)) / 1e6, fromA: t.src === c.a, flags: t.flags, seq: t.seq, ack: t.ack, len: t.len, win: t.win });
-      return segments.length < MAX_DIAGRAM_SEGMENTS;
-    });
-    return { key, a: c.a, b: c.b, segments, omitted: Math.max(0, c.packets - segments.length) };
+    const w = new DiagramWindow<DiagramSegment>(MAX_DIAGRAM_SEGMENTS, around);
+    await this.eachOfConversation(key, (rec, t, i) =>
+      w.push({ index: i, no: i + 1, time: (rec.tsMicros - (this.firstTs ?? 0)) / 1e6, fromA: t.src === c.a, flags: t.flags, seq: t.seq, ack: t.ack, len: t.len, win: t.win }),
+    );
+    return { key, a: c.a, b: c.b, ...w.result(c.packets) };
   }
 
   /** Calls `each` with the records of one TCP conversation, or of the whole file, in order (for export). */

@@ -10,6 +10,7 @@ import { Disposable, Emitter } from '../../shared/disposable';
 import { conversationOf, DissectContext, dissect, endpointText, type DissectedPacket, type Field } from '../decode/dissect';
 import { compileFilter } from '../decode/displayFilter';
 import { ReplayLog } from '../decode/replayLog';
+import { DiagramWindow } from './diagramWindow';
 
 /** A capture's retained packets; a bounded capture forgets its oldest ones and advances `firstIndex`. */
 export interface PacketSource {
@@ -347,19 +348,19 @@ export class PacketListModel extends Disposable {
   }
 
   /** The segments of one TCP conversation for the diagram, at most MAX_DIAGRAM_SEGMENTS of them. */
-  diagram(key: string): DiagramData | undefined {
+  /** One connection's segments for the diagram: around packet `around` when given (a long one is cut). */
+  diagram(key: string, around?: number): DiagramData | undefined {
     const indexes = this.convIndex.get(key);
     const first = indexes && this.summaries[indexes[0] - this.base];
     if (!indexes || !first?.tcp) return undefined;
     const a = first.tcp.src;
-    const segments: DiagramSegment[] = [];
-    for (const i of indexes.slice(0, MAX_DIAGRAM_SEGMENTS)) {
+    const w = new DiagramWindow<DiagramSegment>(MAX_DIAGRAM_SEGMENTS, around);
+    for (const i of indexes) {
       const s = this.summaries[i - this.base];
       const t = s?.tcp;
-      if (!t) continue;
-      segments.push({ index: s.row.index, no: s.row.no, time: s.row.time, fromA: t.src === a, flags: t.flags, seq: t.seq, ack: t.ack, len: t.len, win: t.win });
+      if (t && !w.push({ index: s.row.index, no: s.row.no, time: s.row.time, fromA: t.src === a, flags: t.flags, seq: t.seq, ack: t.ack, len: t.len, win: t.win })) break;
     }
-    return { key, a, b: first.tcp.dst, segments, omitted: Math.max(0, indexes.length - MAX_DIAGRAM_SEGMENTS) };
+    return { key, a, b: first.tcp.dst, ...w.result(indexes.length) };
   }
 
   private test(pkt: DissectedPacket): boolean {

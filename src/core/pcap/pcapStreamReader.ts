@@ -175,7 +175,9 @@ export class PcapStreamReader {
     if (this.failed) throw this.failed;
     if (this.format === undefined && this.q.length === 0) throw (this.failed = new CaptureFormatError('ETRUNCATED', 'The capture is empty: no pcap or pcapng header arrived.'));
     if (this.q.length > 0) {
-      throw (this.failed = new CaptureFormatError('ETRUNCATED', `The capture ends in the middle of a ${this.format === 'pcapng' ? 'block' : 'record'} (${this.q.length} bytes left over); the file was cut off — the packets before it are fine.`));
+      const unit = this.format === 'pcapng' ? 'block' : this.format === undefined ? 'file header' : 'record';
+      const before = this.packetCount > 0 ? ` — the ${this.packetCount} packet${this.packetCount === 1 ? '' : 's'} before it are fine` : ' before any packet';
+      throw (this.failed = new CaptureFormatError('ETRUNCATED', `The capture ends in the middle of a ${unit} (${this.q.length} bytes left over); the file was cut off${before}.`));
     }
   }
 

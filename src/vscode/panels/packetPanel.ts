@@ -187,7 +187,7 @@ class PacketPanel {
       case 'conversations':
         return this.model.conversations() satisfies PacketPanelResponses['conversations'];
       case 'diagram': {
-        const d = await this.model.diagram(req.key);
+        const d = await this.model.diagram(req.key, req.around);
         if (!d) throw new Error(vscode.l10n.t('That TCP connection is no longer in the capture buffer.'));
         return d satisfies PacketPanelResponses['diagram'];
       }

@@ -160,7 +160,13 @@ describe('session panel', function () {
     await frame.locator('.hex-copy').click();
     await waitFor('copied', message, (m) => m === 'Copied 3 bytes.');
     await frame.locator('.hex-find-next').click();
-    await waitFor('no further match', message, (m) => m === 'Not found after offset 3.');
+    await waitFor('the search wrapping to the start', message, (m) => m === 'Found at offset 2, from the start again.');
+    await frame.locator('.hex-find input').fill('nowhere');
+    await frame.locator('.hex-find-next').click();
+    await waitFor('no match at all', message, (m) => m === 'Not found.');
+    await goTo.fill('zz');
+    await goTo.press('Enter');
+    await waitFor('not a number', message, (m) => m === 'Not an offset: type a number such as 0x1f or 31.');
   });
 
   it('opens a session\'s panel by itself when it first receives data', async () => {

@@ -66,6 +66,14 @@ export class HexPane {
     this.hex.onDidChangeSelection((sel) => this.selected(sel));
   }
 
+  /** A different set of bytes (another packet): what the status line and the inspector said no longer holds. */
+  reset(): void {
+    this.inspectSeq++;
+    this.message.textContent = '';
+    this.inspector.show([]);
+    this.inspectorHint.hidden = false;
+  }
+
   /** Adds the toolbar and the inspector (web components that cost a first render: after the first rows). */
   attachControls(): void {
     this.element.insertBefore(this.bar, this.message);
@@ -85,7 +93,7 @@ export class HexPane {
       if (v !== 'auto') this.hex.setBytesPerRow(v);
       this.host.bytesPerRowChanged(v);
     });
-    const goTo = textField({ class: 'hex-goto', placeholder: t('Go to offset (0x1f or 31)'), 'aria-label': t('Go to offset') });
+    const goTo = textField({ class: 'hex-goto', placeholder: t('Go to offset'), title: t('Go to offset (0x1f or 31)'), 'aria-label': t('Go to offset') });
     goTo.addEventListener('keydown', (e) => {
       if ((e as KeyboardEvent).key === 'Enter') goTo.invalid = !this.goTo(goTo.value);
     });
@@ -102,6 +110,7 @@ export class HexPane {
     const findNext = button(t('Find next'), { secondary: '', class: 'hex-find-next' });
     const doFind = async () => {
       if (find.value) find.invalid = !(await this.find(find.value, findMode.value as 'hex' | 'text'));
+      else this.message.textContent = t('Type what to find.');
     };
     find.addEventListener('keydown', (e) => {
       if ((e as KeyboardEvent).key === 'Enter') void doFind();
@@ -127,7 +136,11 @@ export class HexPane {
   private goTo(typed: string): boolean {
     const { start, end } = this.host.source;
     const o = parseOffset(typed);
-    if (o === undefined || o < start || o >= end) {
+    if (o === undefined) {
+      this.message.textContent = t('Not an offset: type a number such as 0x1f or 31.');
+      return false;
+    }
+    if (o < start || o >= end) {
       this.message.textContent = t('Offset out of range: the held bytes are {0}–{1}.', start, Math.max(start, end - 1));
       return false;
     }
@@ -137,15 +150,19 @@ export class HexPane {
     return true;
   }
 
-  /** Finds the next match after the selection; false when the query itself is bad. */
+  /** Finds the next match after the selection, wrapping to the start; false when the query itself is bad. */
   private async find(query: string, mode: 'hex' | 'text'): Promise<boolean> {
-    const from = this.hex.selection ? this.hex.selection.start + 1 : this.host.source.start;
-    const r = await this.host.find(query, mode, from);
+    const start = this.host.source.start;
+    const from = this.hex.selection ? this.hex.selection.start + 1 : start;
+    let r = await this.host.find(query, mode, from);
+    const wrapped = !r.error && !r.found && from > start;
+    if (wrapped) r = await this.host.find(query, mode, start);
     if (r.error) this.message.textContent = r.error.message;
     else if (r.found) {
       this.hex.select(r.found.offset, r.found.offset + r.found.length);
-      this.message.textContent = t('Found at offset {0}.', r.found.offset); // after the selection's own status
-    } else this.message.textContent = t('Not found after offset {0}.', from);
+      // after the selection's own status
+      this.message.textContent = wrapped ? t('Found at offset {0}, from the start again.', r.found.offset) : t('Found at offset {0}.', r.found.offset);
+    } else this.message.textContent = t('Not found.');
     return !r.error;
   }
 

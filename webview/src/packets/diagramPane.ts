@@ -7,7 +7,8 @@ import { DiagramView } from './diagramView';
 
 export interface DiagramPaneHost {
   conversations(): Promise<readonly ConversationInfo[]>;
-  diagram(key: string): Promise<DiagramData>;
+  /** A connection's segments, around packet `around` when it is long. */
+  diagram(key: string, around?: number): Promise<DiagramData>;
   /** The pane was folded away or opened again (kept in the page's state). */
   collapsedChanged(collapsed: boolean): void;
 }
@@ -17,8 +18,9 @@ export class DiagramPane {
   readonly diagram: DiagramView;
   private readonly select = h('select', 'pk-select');
   private readonly toggle = h('button', 'pk-diag-toggle');
-  /** The connection shown ('' before the first). */
+  /** The connection shown ('' before the first), and which of its packets are drawn (a long one is cut). */
   private key = '';
+  private drawn: { first: number; last: number; cut: boolean } | undefined;
   private highlighted: number | undefined;
 
   constructor(private collapsed: boolean, private readonly host: DiagramPaneHost) {
@@ -37,12 +39,18 @@ export class DiagramPane {
       this.showFolding();
       host.collapsedChanged(this.collapsed);
     });
-    this.select.addEventListener('change', () => void this.show(this.select.value));
+    this.select.addEventListener('change', () => void this.show(this.select.value, undefined));
   }
 
   /** The connection the diagram shows. */
   get shown(): string {
     return this.key;
+  }
+
+  /** Whether packet `index` of the shown connection is drawn (a long connection's diagram is a window of it). */
+  covers(index: number): boolean {
+    const d = this.drawn;
+    return !d || !d.cut || (index >= d.first && index <= d.last);
   }
 
   private showFolding(): void {
@@ -69,11 +77,14 @@ export class DiagramPane {
     else this.select.value = this.key;
   }
 
-  async show(key: string): Promise<void> {
+  async show(key: string, around = this.highlighted): Promise<void> {
     this.key = key;
     this.select.value = key;
     try {
-      this.diagram.show(await this.host.diagram(key));
+      const d = await this.host.diagram(key, around);
+      const segs = d.segments;
+      this.drawn = { first: segs[0]?.index ?? 0, last: segs[segs.length - 1]?.index ?? 0, cut: d.omitted + d.omittedBefore > 0 };
+      this.diagram.show(d);
       if (this.highlighted !== undefined) this.diagram.highlight(this.highlighted);
     } catch (e) {
       this.diagram.showMessage(t('Error: {0}', e instanceof Error ? e.message : String(e)));

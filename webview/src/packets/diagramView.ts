@@ -119,7 +119,8 @@ export class DiagramView {
       root.append(g);
     }
     this.canvas.append(root);
-    this.note.textContent = data.omitted > 0 ? t('{0} more segments not drawn.', data.omitted) : '';
+    const cut = [data.omittedBefore > 0 ? t('{0} earlier segments not drawn.', data.omittedBefore) : '', data.omitted > 0 ? t('{0} more segments not drawn.', data.omitted) : ''];
+    this.note.textContent = cut.filter(Boolean).join(' ');
   }
 
   /** Marks the arrow of the selected packet (if it is in this connection). */

@@ -12,7 +12,7 @@ const COLS: readonly Column[] = ['no', 'time', 'source', 'destination', 'protoco
 const heading = (c: Column): string =>
   ({ no: t('No.'), time: t('Time'), source: t('Source'), destination: t('Destination'), protocol: t('Protocol'), length: t('Length'), info: t('Info') })[c];
 /** Widths in px of every column but Info, which takes the rest (at least INFO_MIN_PX). */
-export const DEFAULT_WIDTHS: readonly number[] = [44, 76, 90, 90, 68, 60];
+export const DEFAULT_WIDTHS: readonly number[] = [56, 72, 90, 90, 64, 54]; // No. fits 6 digits (100,000 packets)
 const MIN_COL_PX = 32;
 const INFO_MIN_PX = 200;
 

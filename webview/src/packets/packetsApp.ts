@@ -97,7 +97,7 @@ class PacketsView {
     this.list = new PacketList(listPane, (start, count) => client.call({ type: 'rows', start, count }), saved.columns);
     this.diagram = new DiagramPane(saved.diagramCollapsed === true, {
       conversations: () => client.call({ type: 'conversations' }),
-      diagram: (key) => client.call({ type: 'diagram', key }),
+      diagram: (key, around) => client.call(around === undefined ? { type: 'diagram', key } : { type: 'diagram', key, around }),
       collapsedChanged: (diagramCollapsed) => persist({ diagramCollapsed }),
     });
     const treePane = h('section', 'pk-pane pk-tree-pane');
@@ -172,6 +172,7 @@ class PacketsView {
       this.current = d;
       this.note.textContent = d.malformed ? t('Malformed or truncated: {0}', d.malformed) : '';
       this.bytes.set(d.bytes);
+      this.hexPane.reset();
       this.hexPane.hex.setSource(this.bytes);
       this.hexPane.hex.setHighlights([]);
       this.tree.show(d.layers, t('Select a packet to see its layers and bytes.'));
@@ -179,8 +180,9 @@ class PacketsView {
       this.pendingField = undefined;
       if (again) this.tree.selectNode(again);
       this.bar.connectionSelected = d.conversation !== undefined;
-      if (d.conversation && d.conversation !== this.diagram.shown) await this.diagram.show(d.conversation);
       this.diagram.highlight(d.index);
+      // another connection, or a packet of a long one outside the drawn part: draw around it
+      if (d.conversation && (d.conversation !== this.diagram.shown || !this.diagram.covers(d.index))) await this.diagram.show(d.conversation, d.index);
       this.root.dataset.selected = String(d.no);
       this.persist({ selected: d.index, field: this.tree.selectedNode?.id });
     } catch (e) {
