@@ -45,12 +45,39 @@ describe('lessons', function () {
     }
   });
 
-  it('lists the sixteen lessons in order; clicking one opens its text and programs read-only', async () => {
+  it('lists the twenty-two lessons in order; clicking one opens its text and programs read-only', async () => {
     const page = vsc.page;
     await openSocketLabView(page);
     await expandView(page, 'Lessons');
     const first = treeRow(page, '01 TCP echo', 'Lessons');
     await first.waitFor({ timeout: 20_000 });
+    // every lesson row, top to bottom: the tree only renders what is in view, so scroll it (a bounded number of times)
+    const expected = [
+      '01 TCP echo', '02 Many rounds, many clients', '03 UDP echo', '04 Sticky packets', '05 Framing with a length prefix',
+      '06 Remote command, safely', '07 Concurrent servers', '08 Authenticated connections', '09 I/O multiplexing',
+      '10 Socket options and states', '11 Unix domain sockets', '12 HTTP by hand', '13 Bytes and encodings',
+      '14 Names and addresses', '15 Raw sockets', '16 Capstone: file transfer', '17 Multi-process servers',
+      '18 poll and epoll', '19 TLS with ssl', '20 ICMP and ping', '21 UDP broadcast', '22 Closing a connection',
+    ];
+    const list = viewPane(page, 'Lessons').locator('.monaco-list').first();
+    const seen = new Map<number, string>();
+    for (let i = 0; i < 30 && seen.size < expected.length; i++) {
+      const rows = await list.locator('.monaco-list-row[data-index]').evaluateAll((els) =>
+        els.map((el) => [Number(el.getAttribute('data-index')), el.querySelector('.label-name')?.textContent?.trim() ?? ''] as [number, string]));
+      for (const [index, name] of rows) seen.set(index, name);
+      await list.hover();
+      await page.mouse.wheel(0, 200);
+      await page.waitForTimeout(150);
+    }
+    const titles = [...seen.entries()].sort((a, b) => a[0] - b[0]).map(([, name]) => name).filter((name) => /^\d\d /.test(name));
+    assert.deepEqual(titles, expected);
+    // back to the top for the rest of the test
+    for (let i = 0; i < 30 && !(await first.isVisible()); i++) {
+      await list.hover();
+      await page.mouse.wheel(0, -200);
+      await page.waitForTimeout(150);
+    }
+    await first.waitFor({ timeout: 10_000 });
     assert.match((await first.innerText()).replace(/\s+/g, ' '), /01 TCP echo\s*not started/);
     assert.match((await treeRow(page, '02 Many rounds', 'Lessons').innerText()).replace(/\s+/g, ' '), /02 Many rounds, many clients/);
     await first.click();
