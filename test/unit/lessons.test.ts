@@ -96,10 +96,10 @@ describe('lessons', function () {
   }
 
   describe('catalog', () => {
-    it('has sixteen valid lessons in order and no problems', () => {
+    it('has twenty-two valid lessons in order and no problems', () => {
       assert.deepEqual(catalog.problems, []);
-      assert.equal(catalog.lessons.length, 16);
-      assert.deepEqual(catalog.lessons.map((l) => l.order), Array.from({ length: 16 }, (_, i) => i + 1));
+      assert.equal(catalog.lessons.length, 22);
+      assert.deepEqual(catalog.lessons.map((l) => l.order), Array.from({ length: 22 }, (_, i) => i + 1));
       for (const l of catalog.lessons) assert.equal(path.basename(l.dir), l.id);
     });
 
