@@ -226,13 +226,13 @@ export class LessonController implements vscode.Disposable {
     return chooseAddress(lesson);
   }
 
-  async run(lesson: Lesson, requested: LessonSide[]): Promise<void> {
+  async run(lesson: Lesson, requested: LessonSide[], at?: LessonAddress): Promise<void> {
     if (!requireTrust(vscode.l10n.t('Running a lesson'))) return;
     // "both" on a lesson with one program (names and addresses) runs that one
     const present = requested.filter((side) => lesson.files.some((f) => f.role === side));
     const sides = present.length ? present : requested;
     try {
-      const address = await this.addressFor(lesson, sides);
+      const address = at ?? (await this.addressFor(lesson, sides));
       if (sides.includes('server') && lesson.confirm) {
         const start = vscode.l10n.t('Start');
         const answer = await vscode.window.showWarningMessage(
@@ -329,6 +329,26 @@ export class LessonController implements vscode.Disposable {
   }
 
   /** Starts a packet capture on loopback filtered to the running lesson's port. */
+  /** Run Lesson with Capture: the capture on the lesson's port starts first, so it holds the handshake too. */
+  async runWithCapture(lesson: Lesson): Promise<void> {
+    if (!requireTrust(vscode.l10n.t('Running a lesson'))) return;
+    if (lesson.transport === 'unix' || lesson.transport === 'none') {
+      void vscode.window.showInformationMessage(vscode.l10n.t('This lesson does not use IP ports, so there is nothing to capture on the network.'));
+      return;
+    }
+    let address: LessonAddress;
+    try {
+      address = await this.addressFor(lesson, ['server', 'client']);
+    } catch (e) {
+      void vscode.window.showErrorMessage(runErrorMessage(e));
+      return;
+    }
+    const iface = process.platform === 'linux' ? 'lo' : process.platform === 'darwin' ? 'lo0' : undefined;
+    // the capture command explains its own failure (no permission, no engine); without a capture nothing runs
+    const started = await vscode.commands.executeCommand<{ captureId: string } | undefined>('socketLab.capture.start', { interface: iface, filter: `${lesson.transport} port ${address.port}` });
+    if (started) await this.run(lesson, ['server', 'client'], address);
+  }
+
   async capture(lesson: Lesson): Promise<void> {
     if (!requireTrust(vscode.l10n.t('Packet capture'))) return;
     const run = this.runs.get(lesson.id);
@@ -374,6 +394,7 @@ export function registerLessons(context: vscode.ExtensionContext, sessions?: Ses
   registerCommand(context, 'socketLab.lesson.runServer', withLesson((l) => controller.run(l, ['server'])));
   registerCommand(context, 'socketLab.lesson.runClient', withLesson((l) => controller.run(l, ['client'])));
   registerCommand(context, 'socketLab.lesson.runBoth', withLesson((l) => controller.run(l, ['server', 'client'])));
+  registerCommand(context, 'socketLab.lesson.runWithCapture', withLesson((l) => controller.runWithCapture(l)));
   registerCommand(context, 'socketLab.lesson.playPeer', withLesson((l) => controller.playPeer(l)));
   registerCommand(context, 'socketLab.lesson.capture', withLesson((l) => controller.capture(l)));
   registerCommand(context, 'socketLab.lesson.stop', withLesson((l) => controller.stop(l)));

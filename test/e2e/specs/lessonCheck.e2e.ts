@@ -4,7 +4,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Page } from 'playwright-core';
-import { openSocketLabView, screenshot, treeRow, useVsCode, viewPane, waitFor, waitForNotification } from '../harness';
+import { findFrame, openSocketLabView, pickQuickItem, runCommand, screenshot, treeRow, useVsCode, viewPane, waitFor, waitForNotification } from '../harness';
 import { repoRoot } from '../../support';
 
 const lesson = path.join(repoRoot, 'lessons', '01-tcp-echo');
@@ -53,5 +53,19 @@ describe('lessons: Check My Solution from the Lessons view', function () {
     await waitFor('the evidence in the output', () => output.allInnerTexts(), (t) => t.some((x) => /expected\s+"HELLO,\sSOCKET\sLAB"[\s\S]*got\s+"hello,\ssocket\slab"/.test(x)));
     assert.ok(await treeRow(page, /Exercise 0: The lesson itself\s*not passed/, 'Lessons').count());
     await screenshot(page, 'lesson-check');
+  });
+
+  it('Run Lesson with Capture starts the capture on the lesson\'s port first: the packet panel holds the handshake', async () => {
+    const page = vsc.page;
+    await runCommand(page, 'Socket Lab: Run Lesson with Capture');
+    await pickQuickItem(page, /01 TCP echo/);
+    const frame = await findFrame(page, '.pk-app[data-ready="true"]', 30_000);
+    await frame.locator('.pk-row[data-index="2"]').waitFor({ timeout: 45_000 });
+    const info = (await frame.locator('.pk-row[data-index] .pk-c-info').allInnerTexts()).map((t) => t.trim());
+    assert.match(info[0], /\[SYN\] Seq=0 /);
+    assert.match(info[1], /\[SYN, ACK\] Seq=0 Ack=1 /);
+    assert.match(info[2], /\[ACK\] Seq=1 Ack=1 /);
+    await runCommand(page, 'Socket Lab: Stop Lesson');
+    await pickQuickItem(page, /01 TCP echo/);
   });
 });
