@@ -1,7 +1,7 @@
 // Lessons 17-22 (issue 16): each lesson's programs run for real on loopback (or in a network namespace the test
 // makes itself) and the test asserts the lesson's point, from the programs' output and, where it can, a capture.
 import * as assert from 'node:assert/strict';
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -12,6 +12,7 @@ import { chooseAddress, findFreePort, startLessonSide, waitForServer, type Lesso
 import { SessionManager } from '../../src/core/sessions/sessionManager';
 import type { Session } from '../../src/core/sessions/session';
 import { repoRoot } from './helpers';
+import { LoopbackCapture } from './captureHelpers';
 import { eventually, until } from '../support';
 
 const lessonsRoot = path.join(repoRoot, 'lessons');
@@ -32,50 +33,6 @@ const received = (s: Session) => Buffer.concat(s.transcript.chunks().filter((c) 
 
 /** Whether this machine lets us make a user + network namespace of our own (`unshare -rn`). */
 const canUnshare = process.platform === 'linux' && has('unshare') && spawnSync('unshare', ['-rn', 'true']).status === 0;
-
-/** A capture on `lo` with dumpcap, filtered by `filter`; read back with tshark. Undefined (with a reason) when it cannot run here. */
-class LoopbackCapture {
-  private constructor(private readonly proc: ChildProcess, readonly file: string) {}
-
-  static why(): string | undefined {
-    if (process.platform !== 'linux') return 'loopback capture is tested on Linux only';
-    if (!has('dumpcap') || !has('tshark')) return 'dumpcap or tshark is not installed';
-    return undefined;
-  }
-
-  static async start(dir: string, filter: string): Promise<LoopbackCapture | string> {
-    const why = LoopbackCapture.why();
-    if (why) return why;
-    const file = path.join(dir, 'lesson.pcapng');
-    const proc = spawn('dumpcap', ['-i', 'lo', '-f', filter, '-w', file], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let err = '';
-    proc.stderr!.on('data', (d) => (err += d));
-    try {
-      await until(() => /Capturing on/.test(err) || proc.exitCode !== null, 'dumpcap to start', 10_000);
-    } catch {
-      proc.kill('SIGKILL');
-      return 'dumpcap did not start within 10 s';
-    }
-    if (proc.exitCode !== null) return `dumpcap cannot capture here: ${err.trim().split('\n').pop()}`;
-    return new LoopbackCapture(proc, file);
-  }
-
-  /** Stops the capture (after a moment for the last packets) and returns `tshark -T fields` rows. */
-  async fields(fields: string[], display = '', extra: string[] = []): Promise<string[][]> {
-    await this.stop();
-    const out = execFileSync('tshark', ['-n', '-r', this.file, ...extra, ...(display ? ['-Y', display] : []), '-T', 'fields', ...fields.flatMap((f) => ['-e', f])], { encoding: 'utf8', timeout: 30_000, stdio: ['ignore', 'pipe', 'pipe'] });
-    return out.split('\n').filter((l) => l.trim()).map((l) => l.split('\t'));
-  }
-
-  async stop(): Promise<void> {
-    if (this.proc.exitCode !== null || this.proc.signalCode !== null) return;
-    await new Promise((r) => setTimeout(r, 300));
-    const done = new Promise((r) => this.proc.once('exit', r));
-    this.proc.kill('SIGINT');
-    await Promise.race([done, new Promise((r) => setTimeout(r, 5000))]);
-    if (this.proc.exitCode === null) this.proc.kill('SIGKILL');
-  }
-}
 
 describe('lessons 17-22', function () {
   this.timeout(90_000);
