@@ -174,7 +174,10 @@ export interface PacketPanelResponses {
 }
 
 /** Events the host sends: counts only, coalesced. */
-export type PacketPanelEvent = { readonly type: 'status' } & PanelStatus;
+export type PacketPanelEvent =
+  | ({ readonly type: 'status' } & PanelStatus)
+  /** The host applied a display filter (a lesson's evidence link): the filter bar shows it, the list starts again. */
+  | ({ readonly type: 'filterChanged'; readonly filter: string } & PanelStatus);
 
 // ---- validators: every message crossing the boundary is checked before use ----
 
@@ -216,7 +219,7 @@ function isStatus(v: Obj): boolean {
 }
 
 export function isPacketPanelEvent(v: unknown): v is PacketPanelEvent {
-  return isObj(v) && v.type === 'status' && isStatus(v);
+  return isObj(v) && isStatus(v) && (v.type === 'status' || (v.type === 'filterChanged' && isStr(v.filter, MAX_FILTER_LENGTH)));
 }
 
 export function isPacketPanelInit(v: unknown): v is PacketPanelInit {

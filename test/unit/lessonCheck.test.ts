@@ -9,6 +9,7 @@ import { loadLessonCatalog, type Lesson } from '../../src/core/lessons/lessonCat
 import { checkExercise, checkReport } from '../../src/core/lessons/lessonCheck';
 import { repoRoot } from '../support';
 import { runLessonCommand } from '../../src/core/cli/lessonCommand';
+import { compileFilter } from '../../src/core/decode/displayFilter';
 
 const interpreter = { command: 'python3', args: [], source: 'default' };
 const catalog = loadLessonCatalog(path.join(repoRoot, 'lessons'));
@@ -56,6 +57,19 @@ describe('lessons: Check My Solution', function () {
       assert.equal(u.code, 2, `${argv.join(' ')}: ${u.stdout}${u.stderr}`);
       assert.match(u.stderr, /^socket-lab lesson: .+\n$/);
     }
+  });
+
+  it('every "what to watch" link is a display filter Socket Lab can apply, in a lesson that has ports', () => {
+    let links = 0;
+    for (const l of catalog.lessons) {
+      for (const f of l.watch.filters ?? []) {
+        if (!f) continue;
+        links++;
+        assert.ok(l.transport === 'tcp' || l.transport === 'udp', `${l.id}: a capture filter needs a port`);
+        assert.doesNotThrow(() => compileFilter(f), `${l.id}: ${f}`);
+      }
+    }
+    assert.ok(links >= 30, `${links} links`);
   });
 
   it('a folder without the program says to copy the lesson first', async () => {

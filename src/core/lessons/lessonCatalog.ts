@@ -43,7 +43,11 @@ export interface Lesson {
   needsRoot: boolean;
   files: LessonFile[];
   peer: LessonPeer;
-  watch: { en: string[]; 'zh-cn': string[] };
+  /**
+   * What to watch, in both languages; `filters` gives each item the display filter that shows it in a capture of the
+   * lesson ('' where no packet shows it), so the Lessons view can open the evidence.
+   */
+  watch: { en: string[]; 'zh-cn': string[]; filters?: string[] };
   /** Exercises checked on the wire; "0" is the lesson itself. */
   exercises: LessonExercise[];
   /** Absolute folder of the lesson; set by the loader. */
@@ -220,7 +224,7 @@ export function validateLesson(raw: unknown, folder?: string): { lesson?: Omit<L
     if (peer.plays.includes('server') && !files.some((f) => f.role === 'client')) errors.push('Socket Lab can only play the server when the lesson has a client');
   }
 
-  const watch = { en: [] as string[], 'zh-cn': [] as string[] };
+  const watch: Lesson['watch'] = { en: [] as string[], 'zh-cn': [] as string[] };
   if (!isObject(raw.watch)) errors.push('"watch" must be an object with "en" and "zh-cn" lists');
   else {
     for (const l of LANGS) {
@@ -229,6 +233,12 @@ export function validateLesson(raw: unknown, folder?: string): { lesson?: Omit<L
       else watch[l] = list as string[];
     }
     if (watch.en.length && watch['zh-cn'].length && watch.en.length !== watch['zh-cn'].length) errors.push('"watch.en" and "watch.zh-cn" must have the same number of items');
+    const filters = raw.watch.filters;
+    if (filters !== undefined) {
+      if (!Array.isArray(filters) || filters.length !== watch.en.length || !filters.every((f) => typeof f === 'string' && f.length <= 500)) errors.push('"watch.filters" must be a list of display filters, one per watch item ("" for none)');
+      else watch.filters = filters as string[];
+    }
+    for (const k of Object.keys(raw.watch)) if (![...LANGS, 'filters'].includes(k)) errors.push(`unknown field "watch.${k}"`);
   }
 
   const exercises = readExercises(raw.exercises, files, errors);

@@ -346,7 +346,24 @@ export class LessonController implements vscode.Disposable {
     const iface = process.platform === 'linux' ? 'lo' : process.platform === 'darwin' ? 'lo0' : undefined;
     // the capture command explains its own failure (no permission, no engine); without a capture nothing runs
     const started = await vscode.commands.executeCommand<{ captureId: string } | undefined>('socketLab.capture.start', { interface: iface, filter: `${lesson.transport} port ${address.port}` });
-    if (started) await this.run(lesson, ['server', 'client'], address);
+    if (!started) return;
+    this.lessonCaptures.set(lesson.id, started.captureId);
+    await this.run(lesson, ['server', 'client'], address);
+  }
+
+  /** The lesson's latest capture, for its "what to watch" links. */
+  private readonly lessonCaptures = new Map<string, string>();
+
+  /** Opens the lesson's capture filtered to what a "what to watch" item is about. */
+  async showEvidence(lesson: Lesson, index: unknown): Promise<void> {
+    const i = typeof index === 'number' ? index : Number(index);
+    const filter = lesson.watch.filters?.[i];
+    if (!filter) return;
+    const captureId = this.lessonCaptures.get(lesson.id);
+    if (captureId && (await vscode.commands.executeCommand<boolean | undefined>('socketLab.capture.openPanel', { captureId, filter })) === true) return;
+    const run = vscode.l10n.t('Run Lesson with Capture');
+    const answer = await vscode.window.showInformationMessage(vscode.l10n.t('The evidence is in a capture of the lesson: run it with a capture first, then click this again.'), run);
+    if (answer === run) await this.runWithCapture(lesson);
   }
 
   async capture(lesson: Lesson): Promise<void> {
@@ -364,7 +381,8 @@ export class LessonController implements vscode.Disposable {
       return;
     }
     const iface = process.platform === 'linux' ? 'lo' : process.platform === 'darwin' ? 'lo0' : undefined;
-    await vscode.commands.executeCommand('socketLab.capture.start', { interface: iface, filter: `${lesson.transport} port ${port}` });
+    const started = await vscode.commands.executeCommand<{ captureId: string } | undefined>('socketLab.capture.start', { interface: iface, filter: `${lesson.transport} port ${port}` });
+    if (started) this.lessonCaptures.set(lesson.id, started.captureId);
   }
 
   dispose(): void {
@@ -395,6 +413,7 @@ export function registerLessons(context: vscode.ExtensionContext, sessions?: Ses
   registerCommand(context, 'socketLab.lesson.runClient', withLesson((l) => controller.run(l, ['client'])));
   registerCommand(context, 'socketLab.lesson.runBoth', withLesson((l) => controller.run(l, ['server', 'client'])));
   registerCommand(context, 'socketLab.lesson.runWithCapture', withLesson((l) => controller.runWithCapture(l)));
+  registerCommand(context, 'socketLab.lesson.showEvidence', withLesson((l, arg) => controller.showEvidence(l, typeof arg === 'object' && arg ? (arg as { watch?: unknown }).watch : undefined)));
   registerCommand(context, 'socketLab.lesson.playPeer', withLesson((l) => controller.playPeer(l)));
   registerCommand(context, 'socketLab.lesson.capture', withLesson((l) => controller.capture(l)));
   registerCommand(context, 'socketLab.lesson.stop', withLesson((l) => controller.stop(l)));

@@ -9,7 +9,8 @@ export type LessonState = 'not-started' | 'running' | 'done';
 export type LessonNode =
   | { kind: 'lesson'; lesson: Lesson }
   | { kind: 'file'; lesson: Lesson; file: LessonFile | { path: string; role: 'readme' } }
-  | { kind: 'exercise'; lesson: Lesson; exercise: LessonExercise };
+  | { kind: 'exercise'; lesson: Lesson; exercise: LessonExercise }
+  | { kind: 'watch'; lesson: Lesson; index: number };
 
 const DONE_KEY = 'socketLab.lessons.done';
 
@@ -41,6 +42,20 @@ export function readmeName(): string {
 
 export function lessonTitle(lesson: Lesson): string {
   return `${String(lesson.order).padStart(2, '0')} ${lesson.title[lessonLanguage(vscode.env.language)]}`;
+}
+
+/** A "what to watch" item; with a display filter it opens the packets that show it in the lesson's capture. */
+function watchItem(lesson: Lesson, index: number): vscode.TreeItem {
+  const text = lesson.watch[lessonLanguage(vscode.env.language)][index];
+  const filter = lesson.watch.filters?.[index] ?? '';
+  const item = new vscode.TreeItem(text, vscode.TreeItemCollapsibleState.None);
+  item.id = `${lesson.id}#watch-${index}`;
+  item.iconPath = new vscode.ThemeIcon('eye');
+  item.description = filter;
+  item.tooltip = new vscode.MarkdownString(filter ? `${text}\n\n${vscode.l10n.t('Click to see it in the lesson\'s capture:')} \`${filter}\`` : text);
+  item.contextValue = 'lessonWatch';
+  if (filter) item.command = { command: 'socketLab.lesson.showEvidence', title: vscode.l10n.t('Show the Packets'), arguments: [{ id: lesson.id, watch: index }] };
+  return item;
 }
 
 export class LessonsProvider implements vscode.TreeDataProvider<LessonNode> {
@@ -76,7 +91,8 @@ export class LessonsProvider implements vscode.TreeDataProvider<LessonNode> {
     if (node.kind !== 'lesson') return [];
     return [{ kind: 'file', lesson: node.lesson, file: { path: readmeName(), role: 'readme' } },
       ...node.lesson.files.map((file) => ({ kind: 'file' as const, lesson: node.lesson, file })),
-      ...node.lesson.exercises.map((exercise) => ({ kind: 'exercise' as const, lesson: node.lesson, exercise }))];
+      ...node.lesson.exercises.map((exercise) => ({ kind: 'exercise' as const, lesson: node.lesson, exercise })),
+      ...node.lesson.watch.en.map((_w, index) => ({ kind: 'watch' as const, lesson: node.lesson, index }))];
   }
 
   getParent(node: LessonNode): LessonNode | undefined {
@@ -99,6 +115,7 @@ export class LessonsProvider implements vscode.TreeDataProvider<LessonNode> {
       return item;
     }
     if (node.kind === 'exercise') return this.exerciseItem(lesson, node.exercise);
+    if (node.kind === 'watch') return watchItem(lesson, node.index);
     const state = this.stateOf(lesson);
     const item = new vscode.TreeItem(lessonTitle(lesson), vscode.TreeItemCollapsibleState.Collapsed);
     item.id = lesson.id;

@@ -203,6 +203,20 @@ class PacketPanel {
     }
   }
 
+  /** Applies a display filter from the extension (not typed in the page); the page's filter bar follows. */
+  async applyFilter(expr: string): Promise<void> {
+    try {
+      const m = this.model;
+      if (m instanceof FilePacketListModel) await withPassProgress(vscode.l10n.t('Applying display filter'), (signal, onProgress) => m.setFilter(expr, { signal, onProgress }));
+      else await m.setFilter(expr);
+    } catch (e) {
+      if (e instanceof FilterError) void vscode.window.showErrorMessage(vscode.l10n.t('This display filter cannot be used: {0}', e.message));
+      if (e instanceof FilterError || e instanceof FilterCancelledError) return;
+      throw e;
+    }
+    if (!this.disposed) this.rpc.event({ type: 'filterChanged', filter: expr, ...this.status() });
+  }
+
   private async packet(index: number): Promise<PacketPanelResponses['packet']> {
     const d = await this.model.detail(index);
     if (!d) throw new Error(vscode.l10n.t('Packet {0} is no longer in the capture buffer; the oldest packets were dropped to bound memory.', index + 1));
@@ -264,8 +278,11 @@ export class PacketPanelManager implements vscode.Disposable {
   }
 
   /** Shows a live capture's packets. */
-  showCapture(capture: Capture): void {
-    this.open(`capture:${capture.id}`, { kind: 'capture', capture });
+  /** Shows a capture's packets; `filter`: with this display filter applied (a lesson's evidence). */
+  showCapture(capture: Capture, filter?: string): void {
+    const key = `capture:${capture.id}`;
+    this.open(key, { kind: 'capture', capture });
+    if (filter !== undefined) void this.panels.get(key)?.applyFilter(filter);
   }
 
   /** Shows the panel for `key`, creating it for `subject` (whose file model it then owns) if there is none. */
@@ -327,6 +344,7 @@ export function registerPacketPanel(
   registerCommand(context, 'socketLab.capture.openPanel', async (arg?: unknown) => {
     if (!captures) return void vscode.window.showWarningMessage(vscode.l10n.t('Packet capture is not available in this window.'));
     let id = typeof arg === 'object' && arg !== null ? (arg as { captureId?: unknown }).captureId : undefined;
+    const filter = typeof arg === 'object' && arg !== null && typeof (arg as { filter?: unknown }).filter === 'string' ? (arg as { filter: string }).filter : undefined;
     if (typeof id !== 'string') {
       const all = captures.all();
       if (all.length === 0) {
@@ -346,8 +364,12 @@ export function registerPacketPanel(
       id = pick.id;
     }
     const capture = captures.get(id as string);
-    if (!capture) return void vscode.window.showErrorMessage(vscode.l10n.t('Capture {0} does not exist (it may have been cleared).', String(id)));
-    manager.showCapture(capture);
+    if (!capture) {
+      void vscode.window.showErrorMessage(vscode.l10n.t('Capture {0} does not exist (it may have been cleared).', String(id)));
+      return false;
+    }
+    manager.showCapture(capture, filter);
+    return true;
   });
 
   // Reading a file runs nothing and captures nothing, so it works in Restricted Mode too.

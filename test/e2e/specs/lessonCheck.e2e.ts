@@ -21,6 +21,7 @@ async function expandView(page: Page, name: string): Promise<void> {
 async function checkFromView(page: Page, exercise: RegExp): Promise<void> {
   const row = treeRow(page, exercise, 'Lessons');
   await row.waitFor({ timeout: 20_000 });
+  await row.scrollIntoViewIfNeeded();
   await row.hover();
   await row.locator('.action-label[aria-label="Check My Solution"]').click();
 }
@@ -39,6 +40,11 @@ describe('lessons: Check My Solution from the Lessons view', function () {
   it('a right solution of exercise 1 passes; a server that no longer upper-cases fails exercise 0 with what was expected and what came', async () => {
     const page = vsc.page;
     await openSocketLabView(page);
+    // the other views fold away so the lesson's exercises and "what to watch" items are on screen
+    for (const other of ['Connections', 'Captures', 'System Sockets']) {
+      const header = viewPane(page, other).locator('.pane-header').first();
+      if ((await header.getAttribute('aria-expanded')) === 'true') await header.click();
+    }
     await expandView(page, 'Lessons');
     const first = treeRow(page, '01 TCP echo', 'Lessons');
     await first.waitFor({ timeout: 20_000 });
@@ -65,6 +71,13 @@ describe('lessons: Check My Solution from the Lessons view', function () {
     assert.match(info[0], /\[SYN\] Seq=0 /);
     assert.match(info[1], /\[SYN, ACK\] Seq=0 Ack=1 /);
     assert.match(info[2], /\[ACK\] Seq=1 Ack=1 /);
+    // "what to watch" links to the evidence: the handshake item applies its filter to the lesson's capture
+    const handshake = treeRow(page, /The three-way handshake/, 'Lessons');
+    await handshake.scrollIntoViewIfNeeded();
+    await handshake.click();
+    await frame.locator('.pk-app[data-matched="2"][data-filter-error="false"]').waitFor({ timeout: 20_000 });
+    assert.equal(await frame.locator('.pk-filter-input').inputValue(), 'tcp.flags.syn == 1');
+    await screenshot(page, 'lesson-evidence');
     await runCommand(page, 'Socket Lab: Stop Lesson');
     await pickQuickItem(page, /01 TCP echo/);
   });

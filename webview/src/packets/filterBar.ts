@@ -70,6 +70,15 @@ export class FilterBar {
     this.exportConn.addEventListener('click', () => host.export('pcapng', true));
   }
 
+  /** A filter the host applied: shown as if typed, and any newer typing wins. */
+  setFilter(expr: string): void {
+    this.seq++;
+    this.input.value = expr;
+    this.error.textContent = '';
+    this.input.removeAttribute('aria-invalid');
+    this.root.dataset.filterError = 'false';
+  }
+
   /** Export this connection is offered only while the selected packet belongs to one. */
   set connectionSelected(yes: boolean) {
     this.exportConn.disabled = !yes;

@@ -55,7 +55,8 @@ export async function startPacketsView(host: HTMLElement): Promise<void> {
   let status: PanelStatus = init;
   onStatus = (e) => {
     status = e;
-    view.statusChanged(status, false);
+    if (e.type === 'filterChanged') view.filterChanged(e.filter, e);
+    else view.statusChanged(status, false);
   };
   view.statusChanged(status, true);
   await view.diagram.refresh();
@@ -216,6 +217,12 @@ class PacketsView {
     this.list.setEmptyText(status.total === 0 ? t('No packets yet.') : t('No packet matches this filter.'));
     this.root.dataset.total = String(status.total);
     this.root.dataset.matched = String(status.matched);
+  }
+
+  /** The host applied a filter (a lesson's evidence link): the bar shows it, the list starts again with it. */
+  filterChanged(filter: string, status: PanelStatus): void {
+    this.bar.setFilter(filter);
+    void this.filtered(status);
   }
 
   private async filtered(status: PanelStatus): Promise<void> {
