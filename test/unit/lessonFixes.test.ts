@@ -3,84 +3,26 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as dgram from 'node:dgram';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { loadLessonCatalog, type Lesson } from '../../src/core/lessons/lessonCatalog';
-import type { PythonInterpreter } from '../../src/core/lessons/interpreter';
-import { LessonProcess, type LessonExit } from '../../src/core/lessons/lessonProcess';
-import { chooseAddress, findFreePort, startLessonSide, waitForServer, type LessonAddress } from '../../src/core/lessons/lessonRunner';
-import { repoRoot } from './helpers';
+import type { LessonProcess } from '../../src/core/lessons/lessonProcess';
+import { findFreePort, startLessonSide, type LessonAddress } from '../../src/core/lessons/lessonRunner';
+import { catalog, lesson, lessonRuns, python } from './lessonHarness';
 import { until } from '../support';
 
-const lessonsRoot = path.join(repoRoot, 'lessons');
-const catalog = loadLessonCatalog(lessonsRoot);
-const python: PythonInterpreter = { command: 'python3', args: [], source: 'test' };
-
-function lesson(id: string): Lesson {
-  const l = catalog.lessons.find((x) => x.id === id);
-  assert.ok(l, `lesson ${id} is in the catalog`);
-  return l;
-}
 
 const readme = (id: string, lang: 'en' | 'zh-cn') => fs.readFileSync(path.join(lesson(id).dir, lang === 'en' ? 'README.md' : 'README.zh-cn.md'), 'utf8');
 
 describe('lesson fixes (issue 16)', function () {
   this.timeout(60_000);
-  const procs: LessonProcess[] = [];
-  const tmpDirs: string[] = [];
-  const cleanups: (() => void)[] = [];
-
-  afterEach(async () => {
-    await Promise.all(procs.splice(0).map((p) => p.stop('stopped', 300)));
-    for (const c of cleanups.splice(0)) c();
-    for (const d of tmpDirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-  });
-
-  const tmp = () => {
-    const d = fs.mkdtempSync(path.join(os.tmpdir(), 'socket-lab-fix-test-'));
-    tmpDirs.push(d);
-    return d;
-  };
-
-  /** Starts a lesson's server at `address` (a free port or temp socket path by default); waits until it is ready. */
-  async function startServer(id: string, opts: { address?: LessonAddress; env?: Record<string, string>; args?: string[] } = {}) {
-    const l = lesson(id);
-    const address = opts.address ?? (l.transport === 'unix'
-      ? await chooseAddress(l, { unixPath: path.join(tmp(), 'lesson.sock') })
-      : await chooseAddress(l, { port: await findFreePort(0, l.transport === 'udp' ? 'udp' : 'tcp') }));
-    const proc = startLessonSide(l, 'server', address, { interpreter: python, env: opts.env, serverArgs: opts.args, timeoutMs: 50_000 });
-    procs.push(proc);
-    await waitForServer(l, proc, address);
-    return { proc, address };
-  }
+  const { procs, cleanups, tmp, startServer, runClient, startFile, runFile } = lessonRuns('socket-lab-fix-test-');
 
   /** Starts a lesson's server without waiting (for servers that must refuse to start). */
   function spawnServer(id: string, address: LessonAddress, env?: Record<string, string>): LessonProcess {
     const proc = startLessonSide(lesson(id), 'server', address, { interpreter: python, env, timeoutMs: 30_000 });
     procs.push(proc);
     return proc;
-  }
-
-  /** Starts any .py of a lesson with arguments (the caller waits for it). */
-  function startFile(id: string, file: string, args: string[], env?: Record<string, string>, timeoutMs = 40_000): LessonProcess {
-    const l = lesson(id);
-    const proc = new LessonProcess({ interpreter: python, file: path.join(l.dir, file), args, cwd: l.dir, env, timeoutMs });
-    procs.push(proc);
-    return proc;
-  }
-
-  async function runFile(id: string, file: string, args: string[], env?: Record<string, string>) {
-    const proc = startFile(id, file, args, env);
-    return { proc, exit: await proc.exited };
-  }
-
-  /** Runs the lesson's client to its end. */
-  async function runClient(id: string, address: LessonAddress, args: string[] = [], env?: Record<string, string>): Promise<{ proc: LessonProcess; exit: LessonExit }> {
-    const proc = startLessonSide(lesson(id), 'client', address, { interpreter: python, clientArgs: args, env, timeoutMs: 40_000 });
-    procs.push(proc);
-    return { proc, exit: await proc.exited };
   }
 
 
@@ -244,7 +186,7 @@ describe('lesson fixes (issue 16)', function () {
     it('an idle connection (a browser preconnect) does not delay other requests', async () => {
       const { proc: server, address } = await startServer('12-http-by-hand');
       const idle = net.connect({ host: '127.0.0.1', port: address.port! }); // connects and says nothing
-      cleanups.push(() => idle.destroy());
+      cleanups.push(() => void idle.destroy());
       await new Promise<void>((resolve, reject) => idle.once('connect', resolve).once('error', reject));
       const started = Date.now();
       const get = (p: string) => new Promise<{ status: number; body: string }>((resolve, reject) => {
@@ -336,6 +278,7 @@ describe('lesson fixes (issue 16)', function () {
       assert.match(r.stdout, /^no permission: raw sockets need root or CAP_NET_RAW/);
       assert.match(r.stdout, /dedicated copy of the interpreter/);
       assert.match(r.stdout, /setcap cap_net_raw\+ep ~\/python3-raw/);
+      assert.doesNotMatch(r.stdout + r.stderr, /Traceback/);
       assert.doesNotMatch(r.stdout, /setcap cap_net_raw\+ep \$\(readlink/);
     });
   });
@@ -446,7 +389,7 @@ describe('lesson fixes (issue 16)', function () {
     it("'exit' is compared as bytes: the server answers bye and closes that connection, and keeps serving", async () => {
       const { proc: server, address } = await startServer('02-many-clients');
       const sock = net.connect({ host: '127.0.0.1', port: address.port! });
-      cleanups.push(() => sock.destroy());
+      cleanups.push(() => void sock.destroy());
       let got = '';
       let ended = false;
       sock.on('data', (d: Buffer) => (got += d.toString())).on('end', () => (ended = true));

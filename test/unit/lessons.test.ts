@@ -6,30 +6,20 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { copyLessonFiles, loadLessonCatalog, validateLesson, isSafeRelativePath, lessonLanguage, type Lesson } from '../../src/core/lessons/lessonCatalog';
-import { resolveInterpreter, type PythonInterpreter } from '../../src/core/lessons/interpreter';
-import { LessonProcess, type LessonExit } from '../../src/core/lessons/lessonProcess';
-import {
-  chooseAddress, findFreePort, LessonRunManager, listeningInProcTable, startLessonSide, waitForServer, waitUntilListening,
-  type LessonAddress,
-} from '../../src/core/lessons/lessonRunner';
+import { resolveInterpreter } from '../../src/core/lessons/interpreter';
+import { LessonProcess } from '../../src/core/lessons/lessonProcess';
+import { findFreePort, LessonRunManager, listeningInProcTable, startLessonSide, waitForServer, waitUntilListening } from '../../src/core/lessons/lessonRunner';
 import { SessionManager } from '../../src/core/sessions/sessionManager';
 import type { Session } from '../../src/core/sessions/session';
 import { repoRoot } from './helpers';
+import { catalog, lesson, lessonRuns, lessonsRoot, python } from './lessonHarness';
 import { until } from '../support';
 
-const lessonsRoot = path.join(repoRoot, 'lessons');
-const catalog = loadLessonCatalog(lessonsRoot);
-const python: PythonInterpreter = { command: 'python3', args: [], source: 'test' };
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-function lesson(id: string): Lesson {
-  const l = catalog.lessons.find((x) => x.id === id);
-  assert.ok(l, `lesson ${id} is in the catalog`);
-  return l;
-}
 
 function pidAlive(pid: number | undefined): boolean {
   if (pid === undefined) return false;
@@ -49,51 +39,13 @@ const received = (s: Session) => {
 
 describe('lessons', function () {
   this.timeout(60_000);
-  const procs: LessonProcess[] = [];
+  const { procs, tmp, startServer: start, runClient, runFile } = lessonRuns();
   let sessions: SessionManager | undefined;
-  const tmpDirs: string[] = [];
-
-  afterEach(async () => {
-    await Promise.all(procs.splice(0).map((p) => p.stop('stopped', 300)));
+  afterEach(() => {
     sessions?.dispose();
     sessions = undefined;
-    for (const d of tmpDirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
   });
-
-  const tmp = () => {
-    const d = fs.mkdtempSync(path.join(os.tmpdir(), 'socket-lab-lesson-test-'));
-    tmpDirs.push(d);
-    return d;
-  };
-
-  /** Starts the lesson's server on a free port (or temp socket path) and waits until it is ready. */
-  async function startServer(id: string, env?: Record<string, string>): Promise<{ proc: LessonProcess; address: LessonAddress }> {
-    const l = lesson(id);
-    const address = l.transport === 'unix'
-      ? await chooseAddress(l, { unixPath: path.join(tmp(), 'lesson.sock') })
-      : await chooseAddress(l, { port: await findFreePort(0, l.transport === 'udp' ? 'udp' : 'tcp') });
-    const proc = startLessonSide(l, 'server', address, { interpreter: python, env, timeoutMs: 50_000 });
-    procs.push(proc);
-    await waitForServer(l, proc, address);
-    return { proc, address };
-  }
-
-  /** Runs the lesson's client to its end and returns its exit. */
-  async function runClient(id: string, address: LessonAddress, args: string[] = [], env?: Record<string, string>): Promise<{ proc: LessonProcess; exit: LessonExit }> {
-    const proc = startLessonSide(lesson(id), 'client', address, { interpreter: python, clientArgs: args, env, timeoutMs: 40_000 });
-    procs.push(proc);
-    const exit = await proc.exited;
-    return { proc, exit };
-  }
-
-  /** Runs any .py of a lesson with arguments, to its end. */
-  async function runFile(id: string, file: string, args: string[], env?: Record<string, string>, interpreter = python) {
-    const l = lesson(id);
-    const proc = new LessonProcess({ interpreter, file: path.join(l.dir, file), args, cwd: l.dir, env, timeoutMs: 40_000 });
-    procs.push(proc);
-    const exit = await proc.exited;
-    return { proc, exit };
-  }
+  const startServer = (id: string, env?: Record<string, string>) => start(id, { env });
 
   describe('catalog', () => {
     it('has twenty-two valid lessons in order and no problems', () => {
@@ -866,22 +818,6 @@ describe('lessons', function () {
       await until(() => /payload 17 bytes b'hello raw sockets'/.test(sniff.output), 'the data segment');
     });
 
-    it('explains a missing permission in one sentence instead of a traceback', function () {
-      // needs root to drop to an unprivileged user, and a system python that user may run
-      if (process.getuid?.() !== 0 || !fs.existsSync('/usr/bin/python3')) {
-        console.warn('      skipped: needs root (to drop to an unprivileged user) and /usr/bin/python3');
-        this.skip();
-      }
-      const l = lesson('15-raw-sockets');
-      const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '/usr/bin/python3', path.join(l.dir, 'sniff.py'), '9'], { encoding: 'utf8', timeout: 10_000 });
-      if (r.error) {
-        console.warn(`      skipped: setpriv is not available (${r.error.message})`);
-        this.skip();
-      }
-      assert.equal(r.status, 2, r.stdout + r.stderr);
-      assert.match(r.stdout, /^no permission: raw sockets need root or CAP_NET_RAW/);
-      assert.doesNotMatch(r.stdout + r.stderr, /Traceback/);
-    });
   });
 
   describe('16 file transfer', () => {

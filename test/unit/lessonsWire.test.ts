@@ -6,27 +6,16 @@
 import * as assert from 'node:assert/strict';
 import { createHash, createHmac } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { loadLessonCatalog, type Lesson } from '../../src/core/lessons/lessonCatalog';
-import type { PythonInterpreter } from '../../src/core/lessons/interpreter';
-import { LessonProcess, type LessonExit } from '../../src/core/lessons/lessonProcess';
-import { chooseAddress, findFreePort, startLessonSide, waitForServer, type LessonAddress } from '../../src/core/lessons/lessonRunner';
+import { LessonProcess } from '../../src/core/lessons/lessonProcess';
+import { findFreePort, startLessonSide } from '../../src/core/lessons/lessonRunner';
 import { findField, type DissectedPacket } from '../../src/core/decode/dissect';
-import { repoRoot } from './helpers';
+import { lesson, lessonRuns, python } from './lessonHarness';
 import { LoopbackCapture } from './captureHelpers';
 import { until } from '../support';
 
-const lessonsRoot = path.join(repoRoot, 'lessons');
-const catalog = loadLessonCatalog(lessonsRoot);
-const python: PythonInterpreter = { command: 'python3', args: [], source: 'test' };
 const isRoot = process.getuid?.() === 0;
 
-function lesson(id: string): Lesson {
-  const l = catalog.lessons.find((x) => x.id === id);
-  assert.ok(l, `lesson ${id} is in the catalog`);
-  return l;
-}
 
 // ---- what the decoder says about the packets ----
 
@@ -160,9 +149,8 @@ const pattern = (n: number) => Buffer.from(Array.from({ length: n }, (_, i) => i
 
 describe('lessons 01-16 on the wire (capture on lo, decoded by Socket Lab)', function () {
   this.timeout(60_000);
-  const procs: LessonProcess[] = [];
+  const { procs, tmp, startServer, runClient } = lessonRuns('socket-lab-lesson-wire-');
   const captures: LoopbackCapture[] = [];
-  const tmpDirs: string[] = [];
 
   before(function () {
     if (process.platform !== 'linux') {
@@ -172,16 +160,8 @@ describe('lessons 01-16 on the wire (capture on lo, decoded by Socket Lab)', fun
   });
 
   afterEach(async () => {
-    await Promise.all(procs.splice(0).map((p) => p.stop('stopped', 300)));
     await Promise.all(captures.splice(0).map((c) => c.stop()));
-    for (const d of tmpDirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
   });
-
-  const tmp = () => {
-    const d = fs.mkdtempSync(path.join(os.tmpdir(), 'socket-lab-lesson-wire-'));
-    tmpDirs.push(d);
-    return d;
-  };
 
   /** Starts dumpcap on lo with `filter`; when it cannot capture here the test is skipped, saying why. */
   async function capture(test: Mocha.Context, filter: string): Promise<LoopbackCapture> {
@@ -199,23 +179,6 @@ describe('lessons 01-16 on the wire (capture on lo, decoded by Socket Lab)', fun
     const pkts = await cap.packets();
     assert.equal(cap.dropped, 0, 'dumpcap dropped no packet');
     return pkts;
-  }
-
-  async function startServer(id: string, opts: { env?: Record<string, string>; args?: string[] } = {}): Promise<{ proc: LessonProcess; address: LessonAddress }> {
-    const l = lesson(id);
-    const address = l.transport === 'unix'
-      ? await chooseAddress(l, { unixPath: path.join(tmp(), 'lesson.sock') })
-      : await chooseAddress(l, { port: await findFreePort(0, l.transport === 'udp' ? 'udp' : 'tcp') });
-    const proc = startLessonSide(l, 'server', address, { interpreter: python, env: opts.env, serverArgs: opts.args, timeoutMs: 50_000 });
-    procs.push(proc);
-    await waitForServer(l, proc, address);
-    return { proc, address };
-  }
-
-  async function runClient(id: string, address: LessonAddress, args: string[] = [], env?: Record<string, string>): Promise<{ proc: LessonProcess; exit: LessonExit }> {
-    const proc = startLessonSide(lesson(id), 'client', address, { interpreter: python, clientArgs: args, env, timeoutMs: 40_000 });
-    procs.push(proc);
-    return { proc, exit: await proc.exited };
   }
 
   function startFile(id: string, file: string, args: string[], env?: Record<string, string>): LessonProcess {
