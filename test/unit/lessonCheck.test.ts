@@ -32,7 +32,7 @@ describe('lessons: Check My Solution', function () {
     const r = await checkExercise(lesson, lesson.exercises.find((x) => x.id === '0')!, { interpreter, dir });
     assert.equal(r.pass, false);
     const text = checkReport(r, 'en');
-    assert.match(text, /✗ line 7: expect "HELLO, SOCKET LAB"/);
+    assert.match(text, /✗ expect "HELLO, SOCKET LAB"/);
     assert.match(text, /got +"hello, socket lab"/);
     assert.match(checkReport(r, 'zh-cn'), /未通过/);
   });
@@ -49,10 +49,16 @@ describe('lessons: Check My Solution', function () {
     const fail = await run('check', '01-tcp-echo', '1', '--dir', copyOf(lesson), '--lang', 'zh-cn');
     assert.equal(fail.code, 1);
     assert.match(fail.stdout, /未通过[\s\S]*"hello, socket lab"/);
+    // sending "quit" without reading the answer cannot pass: the word it must carry is in the answer
+    const blind = fs.mkdtempSync(path.join(os.tmpdir(), 'socket-lab-check-blind-'));
+    fs.writeFileSync(path.join(blind, 'client.py'), 'import socket, sys\ns = socket.create_connection(("127.0.0.1", int(sys.argv[1])))\ns.sendall(b"pingquit")\ns.recv(100)\n');
+    const early = await run('check', '01-tcp-echo', '1', '--dir', blind);
+    assert.equal(early.code, 1, early.stdout);
+    assert.match(early.stdout, /everything your client sent: "pingquit"/);
     const json = await run('check', '01-tcp-echo', '0', '--dir', copyOf(lesson), '--json');
     assert.equal(json.code, 0);
     assert.equal(JSON.parse(json.stdout).pass, true);
-    for (const argv of [['check', '01-tcp-echo'], ['check', '99-nope', '0'], ['check', '01-tcp-echo', '7'], ['fly'], ['check', '01-tcp-echo', '0', '--lang', 'fr']]) {
+    for (const argv of [['check', '01-tcp-echo'], ['check', '99-nope', '0'], ['check', '01-tcp-echo', '7'], ['fly'], ['check', '01-tcp-echo', '0', '--lang', 'fr'], ['list', 'extra'], ['check', '01-tcp-echo', '0', '--dir', '/nonexistent/socket-lab']]) {
       const u = await run(...argv);
       assert.equal(u.code, 2, `${argv.join(' ')}: ${u.stdout}${u.stderr}`);
       assert.match(u.stderr, /^socket-lab lesson: .+\n$/);

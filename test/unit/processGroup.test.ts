@@ -184,6 +184,37 @@ describe('ProcessGroup: one program in its own process group', function () {
     g.write('ignored\n'); // no throw
   });
 
+  it('lets its owner end though a process that left the group (setsid, double fork) still holds the pipes', async () => {
+    // the owner (a CLI such as socket-lab lesson check) must not wait for ever for a grandchild it cannot kill
+    const owner = script('owner-escape.ts', [
+      `import { ProcessGroup } from ${JSON.stringify(path.resolve(__dirname, '../../src/core/programs/processGroup'))};`,
+      `const code = ${JSON.stringify(['import os, sys, time', 'if os.fork() == 0:', '    os.setsid()', '    if os.fork() == 0:', '        print("escaped", os.getpid(), flush=True)', '        time.sleep(60)', '    os._exit(0)', 'time.sleep(0.5)'].join('\n'))};`,
+      "const g = new ProcessGroup({ command: 'python3', args: ['-c', code] });",
+      "g.onDidOutput((o) => process.stdout.write(o.text));",
+      "void g.exited.then(() => g.dispose());",
+    ].join('\n'));
+    const started = Date.now();
+    const h = spawn(process.execPath, ['--import', 'tsx', owner], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    h.stdout!.on('data', (d: Buffer) => (out += d));
+    try {
+      const code = await new Promise<number | null>((r) => h.once('exit', r));
+      assert.equal(code, 0);
+      assert.ok(Date.now() - started < 20_000, `the owner ended after ${Date.now() - started} ms`);
+    } finally {
+      h.kill('SIGKILL');
+      // the escaped grandchild is ours: end it by its pid
+      const m = /escaped (\d+)/.exec(out);
+      if (m) {
+        try {
+          process.kill(Number(m[1]), 'SIGKILL');
+        } catch {
+          // gone
+        }
+      }
+    }
+  });
+
   it('kills the group when its owner dies without cleaning up (SIGKILL)', async () => {
     const owner = script('owner.ts', [
       `import { ProcessGroup } from ${JSON.stringify(path.resolve(__dirname, '../../src/core/programs/processGroup'))};`,

@@ -45,7 +45,8 @@ function parse(argv: string[]) {
   const [action, id, exercise, extra] = positionals;
   if (action !== 'check' && action !== 'list') throw new UsageError(action === undefined ? 'missing action: check or list' : `unknown action "${action}": use check or list`);
   if (action === 'check' && (id === undefined || exercise === undefined)) throw new UsageError('lesson check wants ID and EXERCISE, e.g. socket-lab lesson check 01-tcp-echo 0');
-  if (extra !== undefined) throw new UsageError(`unexpected argument "${extra}"`);
+  if (extra !== undefined || (action === 'list' && id !== undefined)) throw new UsageError(`unexpected argument "${extra ?? id}"`);
+  if (values.dir !== undefined && !fs.existsSync(values.dir)) throw new UsageError(`no folder at ${values.dir}`);
   const lang = values.lang === undefined ? errorLanguageFor((process.env.LANG ?? '').split('.')[0].replace('_', '-')) : values.lang;
   if (lang !== 'en' && lang !== 'zh-cn') throw new UsageError(`--lang wants en or zh-cn, not "${lang}"`);
   return { action, id, exercise, dir: path.resolve(values.dir ?? '.'), python: values.python, lang: lang as 'en' | 'zh-cn', json: values.json };
@@ -83,6 +84,6 @@ export async function runLessonCommand(argv: string[], io: CliIo): Promise<numbe
   }
   const r = await checkExercise(lesson, exercise, { interpreter, dir: o.dir, signal: io.signal });
   if (o.json) io.out(`${JSON.stringify(r)}\n`);
-  else io.out(`${checkReport(r, o.lang)}\n`);
+  else io.out(`${checkReport(r, o.lang, true)}\n`);
   return r.pass ? 0 : 1;
 }

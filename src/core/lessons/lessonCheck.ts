@@ -31,10 +31,13 @@ export interface CheckResult {
 
 const line = (en: string, zh: string) => ({ en, 'zh-cn': zh });
 
+/** A checker line as the learner reads it: {{port}} and {{path}} filled in (the checker itself is not in their copy). */
+const shown = (source: string, vars: ReadonlyMap<string, string>) => source.replace(/\{\{\s*(port|path)\s*\}\}/g, (m, v: string) => vars.get(v) ?? m);
+
 /** One step's result as evidence: the step, and for a failure expected vs got (text and hex). */
-function stepEvidence(r: WireStepResult): { en: string; 'zh-cn': string }[] {
+function stepEvidence(r: WireStepResult, vars: ReadonlyMap<string, string>): { en: string; 'zh-cn': string }[] {
   const mark = r.status === 'pass' ? '✓' : r.status === 'fail' ? '✗' : '-';
-  const out = [line(`${mark} line ${r.line}: ${r.source}`, `${mark} 第 ${r.line} 行：${r.source}`)];
+  const out = [line(`${mark} ${shown(r.source, vars)}`, `${mark} ${shown(r.source, vars)}`)];
   if (r.status === 'fail') {
     out.push(line(`  ${r.message ?? ''}`, `  ${r.messageZh ?? r.message ?? ''}`));
     if (r.expected) out.push(line(`  expected ${r.expected.text}${r.expected.hex ? `  ${r.expected.hex}` : ''}`, `  期望 ${r.expected.text}${r.expected.hex ? `  ${r.expected.hex}` : ''}`));
@@ -99,7 +102,7 @@ async function checkServer(lesson: Lesson, x: LessonExercise, file: WireFile, va
     for (const block of file.blocks.filter((b) => b.kind === 'client')) {
       const r = await runClientBlock(file, block, { variables: vars, baseDir: lesson.dir, signal: opts.signal });
       evidence.push(line(`### ${r.label}: ${r.status === 'pass' ? 'passed' : 'failed'}`, `### ${r.label}：${r.status === 'pass' ? '通过' : '未通过'}`));
-      for (const s of r.steps) evidence.push(...stepEvidence(s));
+      for (const s of r.steps) evidence.push(...stepEvidence(s, vars));
       if (r.status !== 'pass') {
         pass = false;
         break;
@@ -143,13 +146,21 @@ async function checkClient(lesson: Lesson, x: LessonExercise, file: WireFile, va
         const anyRule = rule.matcher.kind === 'any';
         const ok = hits > 0 || anyRule;
         if (!ok) pass = false;
-        evidence.push(line(`${ok ? '✓' : '✗'} line ${rule.line}: ${rule.source} — answered ${hits}×${ok ? '' : ' (your client never sent what it waits for)'}`, `${ok ? '✓' : '✗'} 第 ${rule.line} 行：${rule.source}——应答 ${hits} 次${ok ? '' : '（你的客户端从未发送它等待的内容）'}`));
+        const src = shown(rule.source, vars);
+        evidence.push(line(`${ok ? '✓' : '✗'} ${src} — answered ${hits}×${ok ? '' : ' (your client never sent what it waits for)'}`, `${ok ? '✓' : '✗'} ${src}——应答 ${hits} 次${ok ? '' : '（你的客户端从未发送它等待的内容）'}`));
       });
     }
+    const encoding = served[0]?.rules.encoding ?? 'utf-8';
     for (const data of missed.slice(0, 3)) {
       pass = false;
-      const v = viewBytes(data, served[0]?.rules.encoding ?? 'utf-8');
+      const v = viewBytes(data, encoding);
       evidence.push(line(`✗ your client sent ${v.text} (${v.hex}): no rule of the exercise expects it.`, `✗ 你的客户端发送了 ${v.text}（${v.hex}）：练习的规则都不期望它。`));
+    }
+    // what the client sent in all, so a mismatch is seen in its context ("ping\n" rather than a lone "\n")
+    if (!pass) {
+      const sent = Buffer.concat(manager.all().flatMap((s) => s.transcript.chunks().filter((c) => c.dir === 'in').map((c) => s.transcript.chunkData(c.seq) ?? new Uint8Array(0))));
+      const v = viewBytes(sent, encoding);
+      evidence.push(line(`  everything your client sent: ${v.text}`, `  你的客户端发送的全部内容：${v.text}`));
     }
     return { lesson: lesson.id, exercise: x.id, pass, evidence, output: proc.output };
   } finally {
@@ -162,10 +173,11 @@ async function checkClient(lesson: Lesson, x: LessonExercise, file: WireFile, va
   }
 }
 
-/** The result in one language, for a notification or the CLI. */
-export function checkReport(r: CheckResult, lang: LessonLanguage): string {
+/** The result in one language, for a notification or the CLI; `withOutput`: the program's output after a failure. */
+export function checkReport(r: CheckResult, lang: LessonLanguage, withOutput = false): string {
+  const out = withOutput && !r.pass && r.output.trim() ? [lang === 'zh-cn' ? '你的程序的输出：' : 'Output of your program:', r.output.trimEnd()] : [];
   const head = r.pass
     ? lang === 'zh-cn' ? `练习 ${r.exercise}（${r.lesson}）：通过。` : `Exercise ${r.exercise} of ${r.lesson}: passed.`
     : lang === 'zh-cn' ? `练习 ${r.exercise}（${r.lesson}）：未通过。` : `Exercise ${r.exercise} of ${r.lesson}: not passed.`;
-  return [head, ...r.evidence.map((e) => e[lang])].join('\n');
+  return [head, ...r.evidence.map((e) => e[lang]), ...out].join('\n');
 }

@@ -142,6 +142,9 @@ export class ProcessGroup extends Disposable {
       // the leader is gone; make sure nothing it started outlives it
       if (options.endTreeOnExit !== false && this.child.pid !== undefined && posix) signalTree(this.child.pid, 'SIGKILL');
       this.stopWatchdog();
+      // a process that left the group (setsid) may still hold the pipes: let go of them, or this process (the CLI,
+      // a test) would wait for it for ever
+      for (const s of [this.child.stdout, this.child.stderr, this.child.stdin]) s?.destroy();
       this._onDidExit.fire(e);
       resolveExit(e);
     };

@@ -189,11 +189,15 @@ export class LessonController implements vscode.Disposable {
     const exercise = x;
     const title = vscode.l10n.t('Checking exercise {0} of "{1}"…', exercise.id, lessonTitle(lesson));
     try {
+      const ac = new AbortController();
       const r = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (_p, token) => {
-        const ac = new AbortController();
         token.onCancellationRequested(() => ac.abort());
         return checkExercise(lesson, exercise, { interpreter: python.interpreter, dir: folder, signal: ac.signal });
       });
+      if (ac.signal.aborted) {
+        void vscode.window.showInformationMessage(vscode.l10n.t('Check cancelled: exercise {0} of "{1}" was not judged.', exercise.id, lessonTitle(lesson)));
+        return undefined;
+      }
       this.provider.checked.set(`${lesson.id}/${exercise.id}`, r.pass);
       this.provider.refresh();
       this.checkOutput ??= vscode.window.createOutputChannel('Socket Lab Lessons');
@@ -278,6 +282,9 @@ export class LessonController implements vscode.Disposable {
     await this.runs.stop(lesson.id);
     for (const s of this.peerSessions.get(lesson.id) ?? []) s.close();
     this.peerSessions.delete(lesson.id);
+    // the lesson's capture stops too; its packets stay for the "what to watch" links
+    const captureId = this.lessonCaptures.get(lesson.id);
+    if (captureId) await Promise.resolve(vscode.commands.executeCommand('socketLab.capture.stop', { captureId })).catch(() => undefined);
     this.provider.refresh();
   }
 

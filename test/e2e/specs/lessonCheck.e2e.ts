@@ -49,11 +49,11 @@ describe('lessons: Check My Solution from the Lessons view', function () {
     const first = treeRow(page, '01 TCP echo', 'Lessons');
     await first.waitFor({ timeout: 20_000 });
     await first.locator('.monaco-tl-twistie').click();
-    await checkFromView(page, /Exercise 1: Ping, then quit/);
+    await checkFromView(page, /Exercise 1: Ping, read the answer, then quit/);
     await waitForNotification(page, /Exercise 1 of "01 TCP echo": passed\./, 30_000);
-    await treeRow(page, /Exercise 1: Ping, then quit\s*passed/, 'Lessons').waitFor({ timeout: 10_000 });
+    await treeRow(page, /Exercise 1: Ping, read the answer, then quit\s*passed/, 'Lessons').waitFor({ timeout: 10_000 });
     await checkFromView(page, /Exercise 0: The lesson itself/);
-    const toast = await waitForNotification(page, /Exercise 0 of "01 TCP echo": not passed — ✗ line 7: expect "HELLO, SOCKET LAB"/, 30_000);
+    const toast = await waitForNotification(page, /Exercise 0 of "01 TCP echo": not passed — ✗ expect "HELLO, SOCKET LAB"/, 30_000);
     await toast.locator('.monaco-button', { hasText: 'Show Evidence' }).click();
     const output = page.locator('.part.panel .view-lines');
     await waitFor('the evidence in the output', () => output.allInnerTexts(), (t) => t.some((x) => /expected\s+"HELLO,\sSOCKET\sLAB"[\s\S]*got\s+"hello,\ssocket\slab"/.test(x)));
