@@ -83,6 +83,10 @@ export async function runLessonCommand(argv: string[], io: CliIo): Promise<numbe
     interpreter = found.interpreter;
   }
   const r = await checkExercise(lesson, exercise, { interpreter, dir: o.dir, signal: io.signal });
+  if (r.unavailable && !o.json) {
+    io.err(`socket-lab lesson: exercise ${exercise.id} of ${lesson.id} cannot be judged here: ${r.unavailable}\n`);
+    return 2;
+  }
   if (o.json) io.out(`${JSON.stringify(r)}\n`);
   else io.out(`${checkReport(r, o.lang, true)}\n`);
   return r.pass ? 0 : 1;

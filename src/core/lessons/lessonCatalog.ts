@@ -64,10 +64,24 @@ export interface LessonExercise {
   id: string;
   title: LocalizedText;
   task: LocalizedText;
-  run: 'server' | 'client';
-  check: string;
-  /** Arguments after the port/path for the learner's program. */
+  /** 'program': a program without a peer (ping, a demo) runs while lo is captured; `expect` judges the packets. */
+  run: 'server' | 'client' | 'program';
+  /** The .wire checker (server and client exercises). */
+  check?: string;
+  /** Arguments after the port/path for the learner's program ({{port}} in a program exercise's arguments). */
   args?: string[];
+  /** A program exercise: which of the lesson's files runs, the capture filter, and what the packets must show. */
+  program?: string;
+  capture?: string;
+  expect?: PacketExpectation[];
+}
+
+/** How many captured packets must match a display filter (at least `min`, at most `max`), and what that shows. */
+export interface PacketExpectation {
+  filter: string;
+  min?: number;
+  max?: number;
+  what: LocalizedText;
 }
 
 export interface LessonProblem {
@@ -123,21 +137,38 @@ function readExercises(raw: unknown, files: LessonFile[], errors: string[]): Les
       errors.push(`${at} must be an object`);
       return;
     }
-    for (const k of Object.keys(x)) if (!['id', 'title', 'task', 'run', 'check', 'args'].includes(k)) errors.push(`unknown field "${at}.${k}"`);
+    for (const k of Object.keys(x)) if (!['id', 'title', 'task', 'run', 'check', 'args', 'program', 'capture', 'expect'].includes(k)) errors.push(`unknown field "${at}.${k}"`);
     const id = typeof x.id === 'string' && /^\w{1,20}$/.test(x.id) ? x.id : undefined;
     if (!id) errors.push(`${at}.id must be a short name such as "0" or "1"`);
     else if (ids.has(id)) errors.push(`${at}.id "${id}" is used twice`);
     else ids.add(id);
-    const run = x.run === 'server' || x.run === 'client' ? x.run : undefined;
-    if (!run) errors.push(`${at}.run must be "server" or "client"`);
-    else if (!files.some((f) => f.role === run)) errors.push(`${at}.run is "${run}" but the lesson has no ${run} program`);
+    const run = x.run === 'server' || x.run === 'client' || x.run === 'program' ? x.run : undefined;
+    if (!run) errors.push(`${at}.run must be "server", "client" or "program"`);
+    else if (run !== 'program' && !files.some((f) => f.role === run)) errors.push(`${at}.run is "${run}" but the lesson has no ${run} program`);
     const check = typeof x.check === 'string' && isSafeRelativePath(x.check) && x.check.endsWith('.wire') ? x.check : undefined;
-    if (!check) errors.push(`${at}.check must be a relative .wire path inside the lesson`);
+    if (run !== 'program' && !check) errors.push(`${at}.check must be a relative .wire path inside the lesson`);
+    let program: Pick<LessonExercise, 'program' | 'capture' | 'expect'> = {};
+    if (run === 'program') {
+      if (typeof x.program !== 'string' || !files.some((f) => f.path === x.program)) errors.push(`${at}.program must name one of the lesson's files`);
+      if (typeof x.capture !== 'string' || x.capture.length > 200) errors.push(`${at}.capture must be a capture filter such as "icmp"`);
+      const expect = Array.isArray(x.expect) ? x.expect : [];
+      if (expect.length === 0) errors.push(`${at}.expect must list what the packets must show`);
+      const expectations: PacketExpectation[] = [];
+      expect.forEach((e, j) => {
+        const n = (v: unknown) => v === undefined || (typeof v === 'number' && Number.isInteger(v) && v >= 0);
+        if (!isObject(e) || typeof e.filter !== 'string' || !n(e.min) || !n(e.max)) {
+          errors.push(`${at}.expect[${j}] must have a display "filter" and whole-number "min"/"max"`);
+          return;
+        }
+        expectations.push({ filter: e.filter, ...(e.min !== undefined ? { min: e.min as number } : {}), ...(e.max !== undefined ? { max: e.max as number } : {}), what: localized(e.what, `${at}.expect[${j}].what`, errors) });
+      });
+      program = { program: x.program as string, capture: x.capture as string, expect: expectations };
+    }
     const args = x.args === undefined ? undefined : Array.isArray(x.args) && x.args.every((a) => typeof a === 'string') ? (x.args as string[]) : undefined;
     if (x.args !== undefined && !args) errors.push(`${at}.args must be a list of strings`);
     const title = localized(x.title, `${at}.title`, errors);
     const task = localized(x.task, `${at}.task`, errors);
-    if (id && run && check) out.push({ id, title, task, run, check, ...(args ? { args } : {}) });
+    if (id && run && (check || run === 'program')) out.push({ id, title, task, run, ...(check ? { check } : {}), ...(args ? { args } : {}), ...program });
   });
   return out;
 }
@@ -278,7 +309,7 @@ export function loadLessonCatalog(root: string): LessonCatalog {
     if (lesson) {
       for (const f of lesson.files) if (!fs.existsSync(path.join(dir, f.path))) errors.push(`file "${f.path}" is listed but missing`);
       for (const readme of ['README.md', 'README.zh-cn.md']) if (!fs.existsSync(path.join(dir, readme))) errors.push(`${readme} is missing`);
-      for (const x of lesson.exercises) if (!fs.existsSync(path.join(dir, x.check))) errors.push(`exercise ${x.id}'s checker "${x.check}" is missing`);
+      for (const x of lesson.exercises) if (x.check && !fs.existsSync(path.join(dir, x.check))) errors.push(`exercise ${x.id}'s checker "${x.check}" is missing`);
     }
     if (!lesson || errors.length) problems.push({ dir, errors });
     else lessons.push({ ...lesson, dir });

@@ -1,14 +1,20 @@
 // Check My Solution: runs a learner's copy of a lesson program against the exercise's .wire checker on loopback and
 // answers pass or fail with the evidence (which step, which bytes, what was expected). No vscode here.
+import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
+import { compileFilter } from '../decode/displayFilter';
+import { DissectContext, dissect } from '../decode/dissect';
+import { findExecutable } from '../pathLookup';
+import { readCaptureFile } from '../pcap/pcapReader';
 import { SessionManager } from '../sessions/sessionManager';
 import { parseWire, type WireBlock, type WireFile } from '../wire/wireParser';
 import { runClientBlock, serveBlock, viewBytes, type ServedBlock, type WireStepResult } from '../wire/wireRunner';
 import type { PythonInterpreter } from './interpreter';
 import { mainFile, type Lesson, type LessonExercise, type LessonLanguage } from './lessonCatalog';
 import { LessonProcess } from './lessonProcess';
-import { chooseAddress, describeAddress, waitForServer, type LessonAddress } from './lessonRunner';
+import { chooseAddress, describeAddress, findFreePort, waitForServer, type LessonAddress } from './lessonRunner';
 
 export interface CheckOptions {
   interpreter: PythonInterpreter;
@@ -27,6 +33,8 @@ export interface CheckResult {
   readonly evidence: readonly { readonly en: string; readonly 'zh-cn': string }[];
   /** The learner's program's output (its last 4 KiB). */
   readonly output: string;
+  /** Why this machine cannot judge the exercise (no capture here); then `pass` is false and nothing was judged. */
+  readonly unavailable?: string;
 }
 
 const line = (en: string, zh: string) => ({ en, 'zh-cn': zh });
@@ -47,7 +55,7 @@ function stepEvidence(r: WireStepResult, vars: ReadonlyMap<string, string>): { e
 }
 
 function checker(lesson: Lesson, x: LessonExercise): WireFile {
-  const text = fs.readFileSync(path.join(lesson.dir, x.check), 'utf8');
+  const text = fs.readFileSync(path.join(lesson.dir, x.check ?? ''), 'utf8');
   const file = parseWire(text, { variables: ['port', 'path'] });
   if (file.diagnostics.length) {
     const d = file.diagnostics[0];
@@ -59,7 +67,7 @@ function checker(lesson: Lesson, x: LessonExercise): WireFile {
 /** Runs exercise `x` of `lesson` against the programs in `opts.dir`. */
 export async function checkExercise(lesson: Lesson, x: LessonExercise, opts: CheckOptions): Promise<CheckResult> {
   const dir = opts.dir ?? lesson.dir;
-  const program = mainFile(lesson, x.run);
+  const program = x.run === 'program' ? lesson.files.find((f) => f.path === x.program) : mainFile(lesson, x.run);
   if (!program || !fs.existsSync(path.join(dir, program.path))) {
     return {
       lesson: lesson.id,
@@ -69,6 +77,7 @@ export async function checkExercise(lesson: Lesson, x: LessonExercise, opts: Che
       output: '',
     };
   }
+  if (x.run === 'program') return checkProgram(lesson, x, path.join(dir, program.path), dir, opts);
   const file = checker(lesson, x);
   const address = await chooseAddress(lesson);
   const vars = new Map<string, string>();
@@ -180,4 +189,70 @@ export function checkReport(r: CheckResult, lang: LessonLanguage, withOutput = f
     ? lang === 'zh-cn' ? `练习 ${r.exercise}（${r.lesson}）：通过。` : `Exercise ${r.exercise} of ${r.lesson}: passed.`
     : lang === 'zh-cn' ? `练习 ${r.exercise}（${r.lesson}）：未通过。` : `Exercise ${r.exercise} of ${r.lesson}: not passed.`;
   return [head, ...r.evidence.map((e) => e[lang]), ...out].join('\n');
+}
+
+/** Starts dumpcap on lo with `bpf` into `file`; resolves once it captures, or with why it cannot. */
+async function startCapture(bpf: string, file: string): Promise<ChildProcess | string> {
+  const dumpcap = await findExecutable('dumpcap');
+  if (!dumpcap) return 'this exercise is judged from a capture of lo, and dumpcap (Wireshark) is not installed';
+  const proc = spawn(dumpcap, ['-i', 'lo', '-f', bpf, '-w', file], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  proc.stderr!.on('data', (d) => (err += d));
+  const deadline = Date.now() + 10_000;
+  while (!/Capturing on/.test(err) && proc.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  if (/Capturing on/.test(err)) return proc;
+  proc.kill('SIGKILL');
+  return `this exercise is judged from a capture of lo, and dumpcap cannot capture here: ${err.trim().split('\n').pop() ?? 'it did not start'}`;
+}
+
+async function stopCapture(proc: ChildProcess): Promise<void> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return;
+  await new Promise((r) => setTimeout(r, 300)); // the last packets
+  const done = new Promise((r) => proc.once('exit', r));
+  proc.kill('SIGINT');
+  await Promise.race([done, new Promise((r) => setTimeout(r, 5000))]);
+  if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+}
+
+/** A program without a peer (a ping, a demo) runs while lo is captured; its packets must match the exercise's filters. */
+async function checkProgram(lesson: Lesson, x: LessonExercise, file: string, dir: string, opts: CheckOptions): Promise<CheckResult> {
+  const port = String(await findFreePort(0));
+  const fill = (s: string) => s.replace(/\{\{\s*port\s*\}\}/g, port);
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'socket-lab-check-'));
+  const evidence: { en: string; 'zh-cn': string }[] = [];
+  const result = (pass: boolean, output: string, unavailable?: string): CheckResult => ({ lesson: lesson.id, exercise: x.id, pass, evidence, output, ...(unavailable ? { unavailable } : {}) });
+  try {
+    const capture = await startCapture(fill(x.capture ?? ''), path.join(tmp, 'check.pcapng'));
+    if (typeof capture === 'string') {
+      evidence.push(line(`Not judged: ${capture}.`, `无法评判：${capture}。`));
+      return result(false, '', capture);
+    }
+    const proc = new LessonProcess({ interpreter: opts.interpreter, file, args: (x.args ?? []).map(fill), cwd: dir, env: { SOCKET_LAB_PORT: port }, timeoutMs: opts.timeoutMs ?? 20_000, maxOutput: 4096 });
+    let exit;
+    try {
+      exit = await Promise.race([proc.exited, new Promise<undefined>((r) => opts.signal?.addEventListener('abort', () => r(undefined), { once: true }))]);
+    } finally {
+      await proc.stop();
+      proc.dispose();
+      await stopCapture(capture);
+    }
+    let pass = exit?.code === 0;
+    if (!exit) evidence.push(line('The check was cancelled.', '检查已取消。'));
+    else if (exit.code !== 0) evidence.push(line(`Your program ended with exit code ${exit.code ?? exit.signal}.`, `你的程序以退出码 ${exit.code ?? exit.signal} 结束。`));
+    const recs = readCaptureFile(fs.readFileSync(path.join(tmp, 'check.pcapng'))).packets;
+    const ctx = new DissectContext();
+    const packets = recs.map((rec, i) => dissect(rec, ctx, i + 1));
+    for (const e of x.expect ?? []) {
+      const test = compileFilter(e.filter);
+      const n = packets.filter((p) => test(p)).length;
+      const ok = n >= (e.min ?? 1) && (e.max === undefined || n <= e.max);
+      if (!ok) pass = false;
+      const want = e.max === undefined ? `at least ${e.min ?? 1}` : e.min === e.max ? `exactly ${e.max}` : `${e.min ?? 0} to ${e.max}`;
+      const wantZh = e.max === undefined ? `至少 ${e.min ?? 1} 个` : e.min === e.max ? `正好 ${e.max} 个` : `${e.min ?? 0} 到 ${e.max} 个`;
+      evidence.push(line(`${ok ? '✓' : '✗'} ${e.what.en}: ${n} ${n === 1 ? 'packet matches' : 'packets match'} ${e.filter} (wanted ${want})`, `${ok ? '✓' : '✗'} ${e.what['zh-cn']}：${n} 个数据包匹配 ${e.filter}（需要${wantZh}）`));
+    }
+    return result(pass, proc.output);
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
 }

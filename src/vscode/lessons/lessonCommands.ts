@@ -150,7 +150,7 @@ export class LessonController implements vscode.Disposable {
   /** Where the learner's copy is: `dir` if given, else a `<lesson id>` folder of the workspace (Copy Lesson's place). */
   private async solutionFolder(lesson: Lesson, x: LessonExercise, dir: unknown): Promise<string | undefined> {
     if (typeof dir === 'string') return dir;
-    const program = lesson.files.find((f) => f.role === x.run)?.path ?? '';
+    const program = (x.run === 'program' ? x.program : lesson.files.find((f) => f.role === x.run)?.path) ?? '';
     for (const ws of vscode.workspace.workspaceFolders ?? []) {
       for (const candidate of [ws.uri.fsPath, path.join(ws.uri.fsPath, lesson.id)]) {
         if (program && fs.existsSync(path.join(candidate, program)) && (candidate !== ws.uri.fsPath || path.basename(candidate) === lesson.id)) return candidate;
@@ -194,6 +194,10 @@ export class LessonController implements vscode.Disposable {
         token.onCancellationRequested(() => ac.abort());
         return checkExercise(lesson, exercise, { interpreter: python.interpreter, dir: folder, signal: ac.signal });
       });
+      if (r.unavailable) {
+        void vscode.window.showWarningMessage(vscode.l10n.t('Exercise {0} of "{1}" cannot be judged here: {2}.', exercise.id, lessonTitle(lesson), r.unavailable));
+        return undefined;
+      }
       if (ac.signal.aborted) {
         void vscode.window.showInformationMessage(vscode.l10n.t('Check cancelled: exercise {0} of "{1}" was not judged.', exercise.id, lessonTitle(lesson)));
         return undefined;
