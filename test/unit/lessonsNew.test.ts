@@ -13,6 +13,7 @@ import { SessionManager } from '../../src/core/sessions/sessionManager';
 import type { Session } from '../../src/core/sessions/session';
 import { repoRoot } from './helpers';
 import { LoopbackCapture } from './captureHelpers';
+import { findField } from '../../src/core/decode/dissect';
 import { eventually, until } from '../support';
 
 const lessonsRoot = path.join(repoRoot, 'lessons');
@@ -249,6 +250,12 @@ describe('lessons 17-22', function () {
         const data = opened.map((r) => r[1] ?? '').join(',');
         assert.ok(data.includes(hex('hello over tls')) && data.includes(hex('HELLO OVER TLS')), 'the key log decrypts the data both ways');
         assert.ok(opened.some((r) => (r[0] ?? '').split(',').includes('11')), 'and the certificate');
+        // Socket Lab's own decoder: the messages cross as application-data records (type 23, TLS 1.2 on the record
+        // layer, as TLS 1.3 writes it), seen in the TCP payloads without any TLS dissector
+        const payloads = (await cap.packets()).map((p) => ({ p, f: findField(p, 'tcp.payload') })).filter((x) => x.f && x.f.length >= 5);
+        const appData = payloads.filter(({ p, f }) => p.data[f!.offset] === 0x17 && p.data[f!.offset + 1] === 0x03 && p.data[f!.offset + 2] === 0x03);
+        assert.ok(appData.length >= 2, `encrypted application-data records on the wire (${appData.length})`);
+        assert.ok(payloads.some(({ p, f }) => p.data[f!.offset] === 0x16), 'and the handshake records before them');
       }
       await server.stop('stopped', 2000);
       assert.equal(fs.existsSync(path.dirname(certFile)), false, 'the server deletes its key and certificate when stopped');
