@@ -1,22 +1,16 @@
-// A capture on `lo` around a lesson run (issue 16): dumpcap filtered to the lesson's port, started before the
-// programs and stopped cleanly after them, read back with Socket Lab's own reader and decoder (or with tshark).
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import * as fs from 'node:fs';
+// A capture on `lo` around a lesson run (issue 16): the product's LoopbackCapture (dumpcap filtered to the lesson's
+// port), plus what only the tests need: the tools check and tshark's reading of the same file.
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as path from 'node:path';
-import { readCaptureFile } from '../../src/core/pcap/pcapReader';
-import { DissectContext, dissect, type DissectedPacket } from '../../src/core/decode/dissect';
-import { until } from '../support';
+import { LoopbackCapture as Capture } from '../../src/core/capture/loopbackCapture';
+import type { DissectedPacket } from '../../src/core/decode/dissect';
 
 /** Whether a program is on PATH. */
 export const has = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 
 /** A capture on `lo` with dumpcap, filtered by `filter`. */
 export class LoopbackCapture {
-  private stderr = '';
-
-  private constructor(private readonly proc: ChildProcess, readonly file: string) {
-    proc.stderr!.on('data', (d) => (this.stderr += d));
-  }
+  private constructor(private readonly cap: Capture) {}
 
   /** Why no capture can be taken here (undefined when it can); `tools` are the programs the caller needs. */
   static why(tools: readonly string[] = ['dumpcap', 'tshark']): string | undefined {
@@ -26,55 +20,34 @@ export class LoopbackCapture {
     return undefined;
   }
 
-  /**
-   * Starts dumpcap on `lo` into `dir`/lesson.pcapng and resolves once it reports "Capturing on"; a string says why
-   * it cannot capture (not installed, no permission, did not start within 10 s). A 64 MiB kernel buffer keeps a
-   * burst of 64 KiB loopback segments (a 1 MiB reply) from being dropped on a busy machine.
-   */
+  /** Starts dumpcap on `lo` into `dir`/lesson.pcapng once it captures; a string says why it cannot. */
   static async start(dir: string, filter: string, tools: readonly string[] = ['dumpcap', 'tshark']): Promise<LoopbackCapture | string> {
     const why = LoopbackCapture.why(tools);
     if (why) return why;
-    const file = path.join(dir, 'lesson.pcapng');
-    const proc = spawn('dumpcap', ['-i', 'lo', '-B', '64', '-f', filter, '-w', file], { stdio: ['ignore', 'ignore', 'pipe'] });
-    const cap = new LoopbackCapture(proc, file);
-    try {
-      await until(() => /Capturing on/.test(cap.stderr) || proc.exitCode !== null, 'dumpcap to start', 10_000);
-    } catch {
-      proc.kill('SIGKILL');
-      return 'dumpcap did not start within 10 s';
-    }
-    if (proc.exitCode !== null) return `dumpcap cannot capture here: ${cap.stderr.trim().split('\n').pop()}`;
-    return cap;
+    const cap = await Capture.start(path.join(dir, 'lesson.pcapng'), filter);
+    return typeof cap === 'string' ? cap : new LoopbackCapture(cap);
   }
 
-  /** Packets the kernel or dumpcap dropped, from dumpcap's closing report (0 when it printed none). */
+  get file(): string {
+    return this.cap.file;
+  }
+
   get dropped(): number {
-    const m = /received\/dropped on interface '[^']*': \d+\/(\d+)/.exec(this.stderr);
-    return m ? Number(m[1]) : 0;
+    return this.cap.dropped;
   }
 
-  /** Stops the capture (after a moment for the last packets) and returns `tshark -T fields` rows. */
+  stop(): Promise<void> {
+    return this.cap.stop();
+  }
+
+  packets(): Promise<DissectedPacket[]> {
+    return this.cap.packets();
+  }
+
+  /** Stops the capture and returns `tshark -T fields` rows. */
   async fields(fields: string[], display = '', extra: string[] = []): Promise<string[][]> {
     await this.stop();
     const out = execFileSync('tshark', ['-n', '-r', this.file, ...extra, ...(display ? ['-Y', display] : []), '-T', 'fields', ...fields.flatMap((f) => ['-e', f])], { encoding: 'utf8', timeout: 30_000, stdio: ['ignore', 'pipe', 'pipe'] });
     return out.split('\n').filter((l) => l.trim()).map((l) => l.split('\t'));
-  }
-
-  /** Stops the capture and decodes every packet, in order, with Socket Lab's reader and dissector. */
-  async packets(): Promise<DissectedPacket[]> {
-    await this.stop();
-    const capture = readCaptureFile(fs.readFileSync(this.file));
-    const ctx = new DissectContext();
-    return capture.packets.map((rec, i) => dissect(rec, ctx, i + 1));
-  }
-
-  /** SIGINT (dumpcap then writes its last block and its statistics), SIGKILL if it has not ended within 5 s. */
-  async stop(): Promise<void> {
-    if (this.proc.exitCode !== null || this.proc.signalCode !== null) return;
-    await new Promise((r) => setTimeout(r, 300));
-    const done = new Promise((r) => this.proc.once('exit', r));
-    this.proc.kill('SIGINT');
-    await Promise.race([done, new Promise((r) => setTimeout(r, 5000))]);
-    if (this.proc.exitCode === null && this.proc.signalCode === null) this.proc.kill('SIGKILL');
   }
 }

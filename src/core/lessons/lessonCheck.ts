@@ -1,13 +1,10 @@
 // Check My Solution: runs a learner's copy of a lesson program against the exercise's .wire checker on loopback and
 // answers pass or fail with the evidence (which step, which bytes, what was expected). No vscode here.
-import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { compileFilter } from '../decode/displayFilter';
-import { DissectContext, dissect } from '../decode/dissect';
-import { findExecutable } from '../pathLookup';
-import { readCaptureFile } from '../pcap/pcapReader';
+import { LoopbackCapture } from '../capture/loopbackCapture';
 import { SessionManager } from '../sessions/sessionManager';
 import { parseWire, type WireBlock, type WireFile } from '../wire/wireParser';
 import { runClientBlock, serveBlock, viewBytes, type ServedBlock, type WireStepResult } from '../wire/wireRunner';
@@ -191,29 +188,6 @@ export function checkReport(r: CheckResult, lang: LessonLanguage, withOutput = f
   return [head, ...r.evidence.map((e) => e[lang]), ...out].join('\n');
 }
 
-/** Starts dumpcap on lo with `bpf` into `file`; resolves once it captures, or with why it cannot. */
-async function startCapture(bpf: string, file: string): Promise<ChildProcess | string> {
-  const dumpcap = await findExecutable('dumpcap');
-  if (!dumpcap) return 'this exercise is judged from a capture of lo, and dumpcap (Wireshark) is not installed';
-  const proc = spawn(dumpcap, ['-i', 'lo', '-f', bpf, '-w', file], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  proc.stderr!.on('data', (d) => (err += d));
-  const deadline = Date.now() + 10_000;
-  while (!/Capturing on/.test(err) && proc.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  if (/Capturing on/.test(err)) return proc;
-  proc.kill('SIGKILL');
-  return `this exercise is judged from a capture of lo, and dumpcap cannot capture here: ${err.trim().split('\n').pop() ?? 'it did not start'}`;
-}
-
-async function stopCapture(proc: ChildProcess): Promise<void> {
-  if (proc.exitCode !== null || proc.signalCode !== null) return;
-  await new Promise((r) => setTimeout(r, 300)); // the last packets
-  const done = new Promise((r) => proc.once('exit', r));
-  proc.kill('SIGINT');
-  await Promise.race([done, new Promise((r) => setTimeout(r, 5000))]);
-  if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
-}
-
 /** A program without a peer (a ping, a demo) runs while lo is captured; its packets must match the exercise's filters. */
 async function checkProgram(lesson: Lesson, x: LessonExercise, file: string, dir: string, opts: CheckOptions): Promise<CheckResult> {
   const port = String(await findFreePort(0));
@@ -222,10 +196,11 @@ async function checkProgram(lesson: Lesson, x: LessonExercise, file: string, dir
   const evidence: { en: string; 'zh-cn': string }[] = [];
   const result = (pass: boolean, output: string, unavailable?: string): CheckResult => ({ lesson: lesson.id, exercise: x.id, pass, evidence, output, ...(unavailable ? { unavailable } : {}) });
   try {
-    const capture = await startCapture(fill(x.capture ?? ''), path.join(tmp, 'check.pcapng'));
+    const capture = await LoopbackCapture.start(path.join(tmp, 'check.pcapng'), fill(x.capture ?? ''));
     if (typeof capture === 'string') {
-      evidence.push(line(`Not judged: ${capture}.`, `无法评判：${capture}。`));
-      return result(false, '', capture);
+      const why = `this exercise is judged from a capture of lo, and ${capture}`;
+      evidence.push(line(`Not judged: ${why}.`, `无法评判：${why}。`));
+      return result(false, '', why);
     }
     const proc = new LessonProcess({ interpreter: opts.interpreter, file, args: (x.args ?? []).map(fill), cwd: dir, env: { SOCKET_LAB_PORT: port }, timeoutMs: opts.timeoutMs ?? 20_000, maxOutput: 4096 });
     let exit;
@@ -234,14 +209,12 @@ async function checkProgram(lesson: Lesson, x: LessonExercise, file: string, dir
     } finally {
       await proc.stop();
       proc.dispose();
-      await stopCapture(capture);
+      await capture.stop();
     }
     let pass = exit?.code === 0;
     if (!exit) evidence.push(line('The check was cancelled.', '检查已取消。'));
     else if (exit.code !== 0) evidence.push(line(`Your program ended with exit code ${exit.code ?? exit.signal}.`, `你的程序以退出码 ${exit.code ?? exit.signal} 结束。`));
-    const recs = readCaptureFile(fs.readFileSync(path.join(tmp, 'check.pcapng'))).packets;
-    const ctx = new DissectContext();
-    const packets = recs.map((rec, i) => dissect(rec, ctx, i + 1));
+    const packets = await capture.packets();
     for (const e of x.expect ?? []) {
       const test = compileFilter(e.filter);
       const n = packets.filter((p) => test(p)).length;
