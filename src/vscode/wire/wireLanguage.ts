@@ -21,7 +21,8 @@ export function parseDocument(doc: vscode.TextDocument): WireFile {
   return file;
 }
 
-const zh = () => errorLanguageFor(vscode.env.language) === 'zh-cn';
+/** Whether the UI shows Simplified Chinese (the script's mistakes and results carry both languages). */
+export const zh = () => errorLanguageFor(vscode.env.language) === 'zh-cn';
 
 const STEPS: readonly [string, string][] = [
   ['connect', 'connect tcp|udp|unix ADDRESS: open the block\'s socket'],

@@ -14,7 +14,7 @@ import { runClientBlock, serveBlock, type ServedBlock, type WireBlockResult, typ
 import { registerCommand } from '../commands';
 import { sessionPickItem } from '../connections/connectionsTreeProvider';
 import { requireTrust } from '../trust';
-import { parseDocument, WIRE_LANGUAGE } from './wireLanguage';
+import { parseDocument, WIRE_LANGUAGE, zh } from './wireLanguage';
 
 /** What the Run/Serve/Stop commands take (the CodeLens passes it; a keybinding may pass nothing: the cursor's block). */
 interface BlockArgs {
@@ -23,7 +23,6 @@ interface BlockArgs {
   readonly block?: number;
 }
 
-const zh = () => errorLanguageFor(vscode.env.language) === 'zh-cn';
 const servedKey = (uri: vscode.Uri, b: WireBlock) => `${uri.toString()}#${b.name ?? b.index}`;
 
 export class WireRuns implements vscode.CodeLensProvider, vscode.Disposable {
