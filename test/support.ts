@@ -1,5 +1,5 @@
 // What unit tests, e2e tests and benches share: the repository root, free ports, and the one bounded wait.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import * as net from 'node:net';
 import * as path from 'node:path';
 
@@ -43,4 +43,26 @@ export async function eventually<T>(probe: () => T | undefined | null | false | 
     if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+/**
+ * A Python program whose first printed line is its port; `lines` collects every whole line it prints after. Output
+ * arrives in pieces that need not end at a newline (with PYTHONUNBUFFERED each print argument is its own write).
+ */
+export function pythonPeer(code: readonly string[]): Promise<{ port: number; lines: string[]; proc: ChildProcess }> {
+  const proc = spawn('python3', ['-c', code.join('\n')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const lines: string[] = [];
+  let partial = '';
+  return new Promise((resolve, reject) => {
+    proc.once('error', reject);
+    proc.stdout!.setEncoding('utf8');
+    proc.stdout!.on('data', (d: string) => {
+      const parts = (partial + d).split('\n');
+      partial = parts.pop()!;
+      for (const l of parts.filter(Boolean)) {
+        lines.push(l);
+        if (lines.length === 1) resolve({ port: Number(l), lines, proc });
+      }
+    });
+  });
 }

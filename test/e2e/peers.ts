@@ -1,5 +1,6 @@
 // Peers the e2e specs talk to: a student's Python servers, started and killed by the spec.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { pythonPeer } from '../support';
 
 export /** A student's Python server on 127.0.0.1 (TCP echo, or UDP echo) that prints what it got. */
 function pythonEcho(kind: 'tcp' | 'udp'): Promise<{ port: number; lines: string[]; proc: ChildProcess }> {
@@ -28,15 +29,5 @@ function pythonEcho(kind: 'tcp' | 'udp'): Promise<{ port: number; lines: string[
           '    print("got", d.decode(), flush=True)',
           '    s.sendto(d.upper(), addr)',
         ];
-  const proc = spawn('python3', ['-c', code.join('\n')], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const lines: string[] = [];
-  return new Promise((resolve) => {
-    proc.stdout!.setEncoding('utf8');
-    proc.stdout!.on('data', (d: string) => {
-      for (const l of d.split('\n').filter(Boolean)) {
-        lines.push(l);
-        if (lines.length === 1) resolve({ port: Number(l), lines, proc });
-      }
-    });
-  });
+  return pythonPeer(code);
 }

@@ -1,7 +1,7 @@
 // The wire runner on real sockets, 127.0.0.1 and Unix paths only: Python peers and Socket Lab peers, TCP/UDP/Unix,
 // framing, GBK, timeouts, a peer that closes early, a rule that never matches, rules as a session behaviour.
 import * as assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -11,7 +11,7 @@ import { parseWire, WireFile } from '../../src/core/wire/wireParser';
 import { variableResolver, WireRules } from '../../src/core/wire/wireRules';
 import { runClientBlock, serveBlock, WireBlockResult, WireStepResult } from '../../src/core/wire/wireRunner';
 import { pythonEcho } from '../e2e/peers';
-import { freePort, until } from '../support';
+import { freePort, pythonPeer, until } from '../support';
 
 function parsed(text: string, vars: Record<string, string | number> = {}): WireFile {
   const f = parseWire(text, { variables: Object.keys(vars) });
@@ -31,19 +31,9 @@ async function runFirst(text: string, vars: Record<string, string | number> = {}
 const statuses = (r: WireBlockResult) => r.steps.map((s) => `${s.line}:${s.status}`);
 
 /** A Python program on 127.0.0.1 that prints its port first. */
-function python(lines: string[]): Promise<{ port: number; proc: ChildProcess; out: string[] }> {
-  const proc = spawn('python3', ['-c', lines.join('\n')], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const out: string[] = [];
-  return new Promise((resolve, reject) => {
-    proc.once('error', reject);
-    proc.stdout!.setEncoding('utf8');
-    proc.stdout!.on('data', (d: string) => {
-      for (const l of d.split('\n').filter(Boolean)) {
-        out.push(l);
-        if (out.length === 1) resolve({ port: Number(l), proc, out });
-      }
-    });
-  });
+async function python(lines: string[]): Promise<{ port: number; proc: ChildProcess; out: string[] }> {
+  const p = await pythonPeer(lines);
+  return { port: p.port, proc: p.proc, out: p.lines };
 }
 
 describe('wire runner: against Python peers', function () {
