@@ -3,6 +3,7 @@ import { productName, version } from '../about';
 import { runSocketsCommand } from './socketsCommand';
 import { runCaptureCommand } from './captureCommand';
 import { runDecodeCommand } from './decodeCommand';
+import { runFollowCommand } from './followCommand';
 import { type CliIo, processIo } from './cliIo';
 import { runLessonCommand } from './lessonCommand';
 import { runListen } from './listenCommand';
@@ -18,6 +19,7 @@ Commands:
   sockets         list the machine's sockets (--pid P --port N --state S --json)
   capture         capture packets to a file (--interface IF --filter EXPR --count N --duration S --write FILE)
   decode          decode a pcap/pcapng file like Wireshark's packet list (FILE [--json] [--filter EXPR])
+  follow          one conversation's payload, both ways, like Follow Stream: follow tcp|udp FILE --stream N [--print text|hex|raw] [--json]
   listen          run a server: listen tcp|udp|unix ADDR [--mode print|echo|upper|sink|manual] [--framing F] [--count N] [--timeout S] [--json]
   send            send once: send tcp|udp|unix ADDR (--text S [--encoding E] | --hex H | --file F) [--expect-bytes N] [--timeout S] [--print text|hex] [--json]
   run             run a wire script's client blocks and check the answers: run FILE.wire [--block NAME] [--var name=value] [--json] [--junit FILE] [--timeout S]
@@ -33,6 +35,7 @@ const verbs: Record<string, (argv: string[], io: CliIo) => Promise<number>> = {
   sockets: runSocketsCommand,
   capture: runCaptureCommand,
   decode: runDecodeCommand,
+  follow: runFollowCommand,
   listen: runListen,
   send: runSend,
   run: runRun,
