@@ -1,5 +1,7 @@
 // Lessons 17-22 (issue 16): each lesson's programs run for real on loopback (or in a network namespace the test
-// makes itself) and the test asserts the lesson's point, from the programs' output and, where it can, a capture.
+// makes itself) and the test asserts the lesson's point, from the programs' output and, where it can, a capture of
+// lo read with Socket Lab's own reader and decoder (fields by Wireshark name, its display filter); tshark, the oracle,
+// cross-checks the same frames and does what only it can (decrypt TLS with a key log, its checksum verdict).
 import * as assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -12,8 +14,8 @@ import { chooseAddress, findFreePort, startLessonSide, waitForServer, type Lesso
 import { SessionManager } from '../../src/core/sessions/sessionManager';
 import type { Session } from '../../src/core/sessions/session';
 import { repoRoot } from './helpers';
-import { LoopbackCapture } from './captureHelpers';
-import { findField } from '../../src/core/decode/dissect';
+import { LoopbackCapture, fieldValue, filter, payloadOf } from './captureHelpers';
+import type { DissectedPacket } from '../../src/core/decode/dissect';
 import { eventually, until } from '../support';
 
 const lessonsRoot = path.join(repoRoot, 'lessons');
@@ -34,6 +36,89 @@ const received = (s: Session) => Buffer.concat(s.transcript.chunks().filter((c) 
 
 /** Whether this machine lets us make a user + network namespace of our own (`unshare -rn`). */
 const canUnshare = process.platform === 'linux' && has('unshare') && spawnSync('unshare', ['-rn', 'true']).status === 0;
+
+// ---- what Socket Lab's decoder says about a capture (the lessons' points are asserted from these) ----
+
+const FIN = 0x01, SYN = 0x02, RST = 0x04, ACK = 0x10;
+
+/** One TCP segment as Socket Lab decoded it; `seq` is relative (the SYN is 0). */
+interface Seg {
+  stream: number;
+  fromServer: boolean;
+  clientPort: number;
+  flags: number;
+  seq: number;
+  len: number;
+  data: Buffer;
+}
+
+function segments(pkts: readonly DissectedPacket[], serverPort: number): Seg[] {
+  return pkts.filter((p) => p.tcp).map((p) => {
+    const t = p.tcp!;
+    const fromServer = t.srcPort === serverPort;
+    return { stream: t.stream, fromServer, clientPort: fromServer ? t.dstPort : t.srcPort, flags: t.flags, seq: t.seq, len: t.len, data: payloadOf(p, 'tcp') };
+  });
+}
+
+/** The bytes one side of a TCP stream sent, in sequence order (retransmissions once; a gap fails: the capture lost a packet). */
+function streamBytes(segs: readonly Seg[], stream: number, fromServer: boolean): Buffer {
+  const parts = segs.filter((s) => s.stream === stream && s.fromServer === fromServer && s.len > 0).sort((a, b) => a.seq - b.seq);
+  const out: Buffer[] = [];
+  let next = 1;
+  for (const s of parts) {
+    if (s.seq + s.len <= next) continue;
+    assert.equal(s.seq, next, `stream ${stream} ${fromServer ? 'server' : 'client'} side: bytes from ${next} are missing from the capture`);
+    out.push(s.data);
+    next += s.len;
+  }
+  return Buffer.concat(out);
+}
+
+/** A TLS record read from a side's TCP bytes (Socket Lab has no TLS dissector): content type, record version, body. */
+interface TlsRecord {
+  type: number;
+  version: number;
+  body: Buffer;
+  /** For handshake records (type 22), the handshake message types in it. */
+  handshakes: number[];
+}
+
+function tlsRecords(bytes: Buffer): TlsRecord[] {
+  const out: TlsRecord[] = [];
+  let off = 0;
+  while (off + 5 <= bytes.length) {
+    const len = bytes.readUInt16BE(off + 3);
+    const body = bytes.subarray(off + 5, off + 5 + len);
+    assert.equal(body.length, len, `a TLS record at byte ${off} is cut short`);
+    const handshakes: number[] = [];
+    if (bytes[off] === 22) for (let h = 0; h + 4 <= body.length; h += 4 + body.readUIntBE(h + 1, 3)) handshakes.push(body[h]);
+    out.push({ type: bytes[off], version: bytes.readUInt16BE(off + 1), body, handshakes });
+    off += 5 + len;
+  }
+  assert.equal(off, bytes.length, 'the TCP bytes are whole TLS records');
+  return out;
+}
+
+/** A ServerHello's cipher suite and its supported_versions extension (the version TLS 1.3 really negotiates). */
+function serverHello(body: Buffer): { cipher: number; supportedVersion?: number } {
+  assert.equal(body[0], 2, 'a ServerHello');
+  let o = 4 + 2 + 32; // handshake header, legacy_version, random
+  o += 1 + body[o]; // legacy_session_id_echo
+  const cipher = body.readUInt16BE(o);
+  o += 2 + 1; // cipher_suite, legacy_compression_method
+  const end = o + 2 + body.readUInt16BE(o);
+  let supportedVersion: number | undefined;
+  for (o += 2; o + 4 <= end; o += 4 + body.readUInt16BE(o + 2)) if (body.readUInt16BE(o) === 0x002b) supportedVersion = body.readUInt16BE(o + 4);
+  return { cipher, supportedVersion };
+}
+
+/** RFC 1071's sum of `b` (odd length padded with a zero), folded: 0xffff when a message including its checksum is intact. */
+function onesSum(b: Uint8Array): number {
+  let sum = 0;
+  for (let i = 0; i < b.length; i += 2) sum += (b[i] << 8) | (b[i + 1] ?? 0);
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  return sum;
+}
 
 describe('lessons 17-22', function () {
   this.timeout(90_000);
@@ -119,6 +204,7 @@ describe('lessons 17-22', function () {
     it('each client is served by its own child process, and every child is reaped', async function () {
       if (process.platform === 'win32') this.skip();
       const { proc: server, address } = await startServer('17-multi-process');
+      const cap = await capture(`tcp port ${address.port}`);
       const { proc, exit } = await runClient('17-multi-process', address, ['3']);
       assert.equal(exit.code, 0, proc.output);
       assert.match(proc.output, /3 connections served by 3 different processes/);
@@ -127,6 +213,20 @@ describe('lessons 17-22', function () {
       assert.ok(!pids.includes(server.pid!), 'the parent answered none of them itself');
       await until(() => (server.output.match(/reaped child \d+ \(exit code 0\)/g) ?? []).length === 3, 'three children reaped', 10_000);
       for (const pid of pids) assert.match(server.output, new RegExp(`reaped child ${pid} `));
+      if (cap) {
+        // Socket Lab's decoder: three connections open at once, each answered (from the payloads) by a different pid
+        const pkts = await cap.packets();
+        const segs = segments(pkts, address.port!);
+        const streams = [...new Set(segs.map((g) => g.stream))];
+        assert.equal(streams.length, 3, 'three TCP connections');
+        const lastSynAck = segs.map((g) => g.fromServer && g.flags === (SYN | ACK)).lastIndexOf(true);
+        assert.ok(lastSynAck >= 0 && lastSynAck < segs.findIndex((g) => g.len > 0), 'all three are established before any byte of data: they are served at the same time');
+        const replies = streams.map((n) => streamBytes(segs, n, true).toString());
+        const wirePids = replies.map((r) => Number(/^pid (\d+): HELLO \d$/.exec(r)?.[1]));
+        assert.deepEqual([...wirePids].sort(), [...pids].sort(), `the replies on the wire name the pids the client printed: ${JSON.stringify(replies)}`);
+        for (const n of streams) assert.deepEqual(segs.filter((g) => g.stream === n && g.flags & FIN).map((g) => g.fromServer).sort(), [false, true], `connection ${n + 1}: a FIN each way (the reaped child had closed it)`);
+        assert.deepEqual(await cap.tsharkDisagrees(pkts, ['tcp.stream', 'tcp.srcport', 'tcp.flags', 'tcp.len']), []);
+      }
       // no zombie children left under the server
       const children = fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d)).filter((d) => {
         try {
@@ -181,12 +281,26 @@ describe('lessons 17-22', function () {
       for (const args of [[], ['--poll']]) {
         const { proc: server, address } = await startServer('18-poll-epoll', { args });
         assert.match(server.output, new RegExp(`${args.length ? 'poll' : 'epoll'} server, pid ${server.pid}: listening on`));
+        const cap = await capture(`tcp port ${address.port}`);
         const { proc, exit } = await runClient('18-poll-epoll', address);
         assert.equal(exit.code, 0, proc.output);
         assert.match(proc.output, /level-triggered: 3 events, read b'0123456789'/);
         assert.match(proc.output, /edge-triggered, one recv\(4\) per event: 1 event, read b'0123'; 6 bytes still unread and no event for them/);
         assert.match(proc.output, /after 1 more byte arrived \(our "!" echoed\): 1 new event/);
         assert.match(proc.output, /edge-triggered, read until BlockingIOError: 1 event, read b'0123456789'/);
+        if (cap) {
+          // Socket Lab's decoder: what arrived at the client, segment by segment, on each of the three connections
+          const pkts = await cap.packets();
+          const segs = segments(pkts, address.port!);
+          const arrivals = [...new Set(segs.map((g) => g.stream))].map((n) => segs.filter((g) => g.stream === n && g.fromServer && g.len > 0).map((g) => g.data.toString()));
+          assert.deepEqual(arrivals, [['0123456789'], ['0123456789', '!'], ['0123456789']], 'each echo arrives as one segment');
+          // the lesson's point against the wire: level-triggered reports one arrival again and again, edge-triggered once per arrival
+          const events = (re: RegExp) => Number(re.exec(proc.output)![1]);
+          assert.ok(events(/level-triggered: (\d+) events/) > arrivals[0].length, 'level-triggered: more events than segments arrived');
+          assert.equal(events(/one recv\(4\) per event: (\d+) event/) + events(/after 1 more byte arrived .*: (\d+) new event/), arrivals[1].length, 'edge-triggered: one event per segment that arrived');
+          assert.equal(events(/read until BlockingIOError: (\d+) event/), arrivals[2].length, 'edge-triggered and drained: one event for the one segment');
+          assert.deepEqual(await cap.tsharkDisagrees(pkts, ['tcp.stream', 'tcp.srcport', 'tcp.len']), []);
+        }
         await until(() => (server.output.match(/a client closed/g) ?? []).length === 3, 'three closes');
         assert.match(server.output, /a client closed; 0 open\n$/);
         await server.stop('stopped', 300);
@@ -239,23 +353,52 @@ describe('lessons 17-22', function () {
       assert.match(fs.readFileSync(keylog, 'utf8'), /^CLIENT_(HANDSHAKE_TRAFFIC_SECRET|RANDOM) [0-9a-f]{64} /m);
 
       if (cap) {
+        // Socket Lab's decoder (no TLS dissector): the TLS records in each connection's TCP bytes, each side in order
+        const pkts = await cap.packets();
+        const segs = segments(pkts, address.port!);
+        const streams = [...new Set(segs.map((g) => g.stream))];
+        assert.deepEqual(streams, [0, 1, 2], 'three TLS connections, one per attempt');
+        const records = streams.map((n) => ({ client: tlsRecords(streamBytes(segs, n, false)), server: tlsRecords(streamBytes(segs, n, true)) }));
+        for (const [n, r] of records.entries()) {
+          assert.deepEqual([r.client[0]?.type, r.client[0]?.handshakes], [22, [1]], `connection ${n + 1}: the client's first record is a handshake record holding the ClientHello`);
+          assert.deepEqual([r.server[0]?.type, r.server[0]?.handshakes], [22, [2]], `connection ${n + 1}: the server answers with a handshake record holding the ServerHello`);
+          // TLS 1.3 encrypts everything after the ServerHello: no other handshake message (Certificate = 11) is in clear
+          const clear = [...r.client, ...r.server].flatMap((x) => x.handshakes).sort();
+          assert.deepEqual(clear, [1, 2], `connection ${n + 1}: only the hellos are readable, not the certificate`);
+          assert.ok([...r.client, ...r.server].every((x) => [20, 21, 22, 23].includes(x.type)), `connection ${n + 1}: only TLS content types`);
+          assert.ok([...r.client.slice(1), ...r.server].every((x) => x.version === 0x0303), `connection ${n + 1}: every record after the ClientHello's says 0x0303 (TLS 1.2), as TLS 1.3 writes it`);
+        }
+        // the third connection: TLS 1.3 negotiated in the ServerHello, the cipher the client printed, then application data
+        const hello = serverHello(records[2].server[0].body);
+        assert.equal(hello.supportedVersion, 0x0304, 'the ServerHello\'s supported_versions extension chooses TLS 1.3');
+        const printedCipher = /3 verified: TLSv1\.3, (\S+),/.exec(proc.output)?.[1];
+        const suites: Record<number, string> = { 0x1301: 'TLS_AES_128_GCM_SHA256', 0x1302: 'TLS_AES_256_GCM_SHA384', 0x1303: 'TLS_CHACHA20_POLY1305_SHA256' };
+        assert.equal(suites[hello.cipher], printedCipher, `the cipher suite on the wire (0x${hello.cipher.toString(16)}) is the one the client printed`);
+        const types = (rs: TlsRecord[]) => rs.map((x) => x.type);
+        const firstApp = (rs: TlsRecord[]) => types(rs).indexOf(23);
+        for (const side of ['client', 'server'] as const) {
+          const t = types(records[2][side]);
+          assert.ok(firstApp(records[2][side]) > 0 && t.slice(0, firstApp(records[2][side])).includes(22), `${side}: handshake (22) records, then application data (23): ${t}`);
+          assert.ok(t.filter((x) => x === 23).length >= 2, `${side}: application-data records carry the rest of the handshake and the message: ${t}`);
+        }
+        const allPayload = Buffer.concat(segs.map((g) => g.data));
+        assert.ok(!allPayload.includes(Buffer.from('hello over tls')) && !allPayload.toString().toLowerCase().includes('hello over tls'), 'the message is in no TCP payload in clear');
+        // tshark, the oracle: the same frames, and the same record types on each side of each connection
+        assert.deepEqual(await cap.tsharkDisagrees(pkts, ['tcp.stream', 'tcp.srcport', 'tcp.len', 'tcp.flags']), []);
+        // (tshark names a TLS 1.3 encrypted record's outer type tls.record.opaque_type; in a frame those follow the clear ones)
+        const theirs = (await cap.fields(['tcp.stream', 'tcp.srcport', 'tls.record.content_type', 'tls.record.opaque_type'], 'tls')).map((x) => [x[0], x[1], [x[2], x[3]].filter(Boolean).join(',')]);
+        for (const [n, r] of records.entries()) {
+          for (const side of ['client', 'server'] as const) {
+            const seen = theirs.filter((x) => x[0] === String(n) && (x[1] === String(address.port)) === (side === 'server')).flatMap((x) => x[2].split(',')).map(Number);
+            assert.deepEqual(seen, types(r[side]), `connection ${n + 1}, ${side}: tshark reads the same records`);
+          }
+        }
+        // only tshark can decrypt: with the key log it reads the message both ways, and the certificate
         const hex = (t: string) => Buffer.from(t).toString('hex');
-        const plain = await cap.fields(['tcp.stream', 'tls.handshake.type', 'data.data'], 'tls');
-        assert.equal(new Set(plain.map((r) => r[0])).size, 3, 'three TLS connections');
-        const types = plain.flatMap((r) => (r[1] ?? '').split(',')).filter(Boolean);
-        assert.ok(types.includes('1') && types.includes('2'), `ClientHello and ServerHello are readable: ${types}`);
-        assert.ok(!types.includes('11'), 'TLS 1.3 encrypts the Certificate: not readable without the keys');
-        assert.ok(!fs.readFileSync(cap.file).includes(Buffer.from('hello over tls')), 'the payload is not in the capture in clear');
         const opened = await cap.fields(['tls.handshake.type', 'data.data'], 'tls', ['-o', `tls.keylog_file:${keylog}`]);
         const data = opened.map((r) => r[1] ?? '').join(',');
         assert.ok(data.includes(hex('hello over tls')) && data.includes(hex('HELLO OVER TLS')), 'the key log decrypts the data both ways');
         assert.ok(opened.some((r) => (r[0] ?? '').split(',').includes('11')), 'and the certificate');
-        // Socket Lab's own decoder: the messages cross as application-data records (type 23, TLS 1.2 on the record
-        // layer, as TLS 1.3 writes it), seen in the TCP payloads without any TLS dissector
-        const payloads = (await cap.packets()).map((p) => ({ p, f: findField(p, 'tcp.payload') })).filter((x) => x.f && x.f.length >= 5);
-        const appData = payloads.filter(({ p, f }) => p.data[f!.offset] === 0x17 && p.data[f!.offset + 1] === 0x03 && p.data[f!.offset + 2] === 0x03);
-        assert.ok(appData.length >= 2, `encrypted application-data records on the wire (${appData.length})`);
-        assert.ok(payloads.some(({ p, f }) => p.data[f!.offset] === 0x16), 'and the handshake records before them');
       }
       await server.stop('stopped', 2000);
       assert.equal(fs.existsSync(path.dirname(certFile)), false, 'the server deletes its key and certificate when stopped');
@@ -338,11 +481,31 @@ describe('lessons 17-22', function () {
       for (const seq of [1, 2, 3]) assert.match(proc.output, new RegExp(`reply from 127\\.0\\.0\\.1: type 0 \\(echo reply\\) identifier ${ident} seq=${seq} checksum ok`));
       assert.match(proc.output, /3 sent, 3 answered/);
       if (cap) {
-        const rows = (await cap.fields(['icmp.type', 'icmp.ident', 'icmp.seq', 'icmp.checksum', 'icmp.checksum.status'], `icmp.ident == ${Number(ident)}`)).map((r) => r.join(' '));
-        const printed = [...proc.output.matchAll(/\| checksum ([0-9a-f]{4})/g)].map((m) => m[1]);
-        assert.equal(rows.filter((r) => r.startsWith('8 ')).length, 3, rows.join('\n'));
-        assert.equal(rows.filter((r) => r.startsWith('0 ')).length, 3, rows.join('\n'));
-        for (const [i, c] of printed.entries()) assert.ok(rows.some((r) => r.startsWith(`8 ${Number(ident)} ${i + 1} 0x${c} 1`)), `request ${i + 1} with checksum ${c}, checked good: ${rows.join(' | ')}`);
+        // Socket Lab's decoder: the program's identifier on three requests (type 8) and the kernel's three replies (type 0)
+        const pkts = await cap.packets();
+        const ours = filter(pkts, `icmp.ident == ${Number(ident)}`);
+        const icmp = (p: DissectedPacket) => {
+          const layer = p.layers.find((l) => l.name === 'icmp')!;
+          const bytes = p.data.subarray(layer.offset, layer.offset + layer.length);
+          return { type: Number(fieldValue(p, 'icmp.type')), code: Number(fieldValue(p, 'icmp.code')), seq: Number(fieldValue(p, 'icmp.seq')), checksum: Number(fieldValue(p, 'icmp.checksum')), sum: onesSum(bytes), data: Buffer.from(bytes.subarray(8)) };
+        };
+        const requests = filter(ours, 'icmp.type == 8').map(icmp);
+        const replies = filter(ours, 'icmp.type == 0').map(icmp);
+        assert.deepEqual(requests.map((r) => r.seq), [1, 2, 3], 'three echo requests, seq 1 to 3');
+        assert.deepEqual(replies.map((r) => r.seq), [1, 2, 3], 'three echo replies with the same identifier and seq');
+        assert.deepEqual(ours.map((p) => Number(fieldValue(p, 'icmp.type'))), [8, 0, 8, 0, 8, 0], 'each reply follows its request');
+        const printed = [...proc.output.matchAll(/\| checksum ([0-9a-f]{4})/g)].map((m) => parseInt(m[1], 16));
+        assert.deepEqual(requests.map((r) => r.checksum), printed, 'the checksums the program computed are the ones on the wire');
+        // our decoder has no icmp.checksum.status: the RFC 1071 sum over each message, checksum included, is all ones
+        for (const m of [...requests, ...replies]) assert.equal(m.sum, 0xffff, `seq ${m.seq} type ${m.type}: checksum 0x${m.checksum.toString(16)} is good`);
+        for (const [i, r] of replies.entries()) {
+          assert.equal(r.code, 0);
+          assert.ok(r.data.equals(requests[i].data), `reply ${i + 1} echoes the request's data`);
+        }
+        // tshark, the oracle: the same frames and fields, and its own checksum verdict
+        assert.deepEqual(await cap.tsharkDisagrees(pkts, ['ip.src', 'ip.dst', 'icmp.type', 'icmp.code', 'icmp.ident', 'icmp.seq', 'icmp.checksum']), []);
+        const status = await cap.fields(['icmp.checksum.status'], `icmp.ident == ${Number(ident)}`);
+        assert.deepEqual(status.map((r) => r[0]), ['1', '1', '1', '1', '1', '1'], 'tshark finds every checksum good too');
       }
     });
 
@@ -378,19 +541,29 @@ describe('lessons 17-22', function () {
       assert.equal((server.output.match(/b'hello to 127\.255\.255\.255'/g) ?? []).length, 1, 'the 127.0.0.1 socket did not get the broadcast');
       assert.doesNotMatch(server.output, /no SO_BROADCAST/);
       if (cap) {
-        const rows = (await cap.fields(['ip.dst', 'udp.length'], 'udp')).map((r) => r.join(' '));
+        const pkts = await cap.packets();
+        const rows = filter(pkts, 'udp').map((p) => `${fieldValue(p, 'ip.dst')} ${fieldValue(p, 'udp.length')}`);
         assert.deepEqual(rows, ['127.255.255.255 32', '127.0.0.1 28'], 'one broadcast, one unicast, nothing for the refused send');
+        const [bcast] = filter(pkts, `ip.dst == 127.255.255.255 && udp.dstport == ${address.port}`);
+        assert.equal(payloadOf(bcast, 'udp').toString(), 'hello to 127.255.255.255', 'the broadcast datagram carries what the server printed');
+        assert.equal(fieldValue(bcast, 'ip.src'), '127.0.0.1');
+        assert.deepEqual(await cap.tsharkDisagrees(pkts, ['ip.src', 'ip.dst', 'udp.dstport', 'udp.length']), []);
       }
     });
 
     it('against Socket Lab: its datagram to 127.0.0.1 reaches only the unicast socket', async function () {
       if (process.platform !== 'linux') this.skip();
       const { proc: server, address } = await startServer('21-udp-broadcast');
+      const cap = await capture(`udp port ${address.port}`);
       sessions = new SessionManager();
       const udp = await sessions.openUdp({ remoteHost: '127.0.0.1', remotePort: address.port });
       await udp.send(enc.encode('from socket lab'));
       await until(() => /socket bound to 127\.0\.0\.1: 15 bytes from 127\.0\.0\.1:\d+: b'from socket lab'/.test(server.output), 'the datagram');
       assert.doesNotMatch(server.output, /socket bound to 127\.255\.255\.255/);
+      if (cap) {
+        const pkts = filter(await cap.packets(), `udp.dstport == ${address.port}`);
+        assert.deepEqual(pkts.map((p) => `${fieldValue(p, 'ip.dst')} ${payloadOf(p, 'udp').toString()}`), ['127.0.0.1 from socket lab'], 'one unicast datagram on the wire, no broadcast');
+      }
     });
 
     it('netns_pair.py: a real broadcast between two namespaces of its own, and \'<broadcast>\' needing a route', async function () {
@@ -434,17 +607,20 @@ describe('lessons 17-22', function () {
       assert.match(out, /5 done: client side TIME_WAIT, server side gone/);
       assert.match(server.output, /client finished sending \(1000 bytes\); we can still answer/);
       if (cap) {
-        const rows = await cap.fields(['tcp.stream', 'tcp.srcport', 'tcp.flags.fin', 'tcp.flags.reset', 'tcp.len']);
-        const srv = String(address.port);
-        const stream = (n: number) => rows.filter((r) => r[0] === String(n)).map((r) => ({ fromServer: r[1] === srv, fin: r[2] === '1' || r[2] === 'True', rst: r[3] === '1' || r[3] === 'True', len: Number(r[4]) }));
+        // Socket Lab's decoder: each case is one TCP stream, in order; who sends the first FIN, where an RST comes from
+        const pkts = await cap.packets();
+        const segs = segments(pkts, address.port!);
+        const stream = (n: number) => segs.filter((g) => g.stream === n).map((g) => ({ fromServer: g.fromServer, fin: (g.flags & FIN) !== 0, rst: (g.flags & RST) !== 0, len: g.len }));
+        assert.deepEqual([...new Set(segs.map((g) => g.stream))], [0, 1, 2, 3, 4], 'five connections, one per case');
         const firstFin = (n: number) => stream(n).find((p) => p.fin);
-        assert.equal(stream(0).length > 0 && firstFin(0)?.fromServer, false, 'case 1: the client sends the first FIN');
+        assert.equal(firstFin(0)?.fromServer, false, 'case 1: the client sends the first FIN');
         assert.equal(firstFin(1)?.fromServer, true, 'case 2: the server sends the first FIN');
         for (const n of [0, 1, 4]) {
-          assert.equal(stream(n).filter((p) => p.fin).length, 2, `case ${n + 1}: one FIN each way`);
+          assert.deepEqual(stream(n).filter((p) => p.fin).map((p) => p.fromServer).sort(), [false, true], `case ${n + 1}: one FIN each way`);
           assert.ok(!stream(n).some((p) => p.rst), `case ${n + 1}: no RST`);
         }
         assert.ok(stream(2).some((p) => p.rst && p.fromServer) && !stream(2).some((p) => p.fin), 'case 3: an RST from the server and no FIN');
+        assert.equal(filter(pkts, `tcp.stream == 2 && tcp.flags.reset == 1 && tcp.srcport == ${address.port}`).length, 1, 'case 3: the display filter finds the one RST');
         const s3 = stream(3);
         const serverFin = s3.findIndex((p) => p.fin && p.fromServer);
         const clientData = s3.findIndex((p, i) => i > serverFin && !p.fromServer && p.len > 0);
@@ -452,6 +628,9 @@ describe('lessons 17-22', function () {
         const s5 = stream(4);
         const clientFin = s5.findIndex((p) => p.fin && !p.fromServer);
         assert.ok(clientFin >= 0 && s5.findIndex((p) => p.fromServer && p.len > 0 && !p.fin) > clientFin, 'case 5: the server sends data after the client\'s FIN');
+        assert.equal(streamBytes(segs, 4, false).toString(), 'half\n' + 'x'.repeat(1000), 'case 5: all the client sent went before its FIN');
+        // tshark, the oracle, reads the same frames the same way
+        assert.deepEqual(await cap.tsharkDisagrees(pkts, ['tcp.stream', 'tcp.srcport', 'tcp.flags.fin', 'tcp.flags.reset', 'tcp.len']), []);
       }
     });
 
@@ -469,9 +648,13 @@ describe('lessons 17-22', function () {
       await until(() => b.state !== 'open', 'the end of the connection');
       assert.equal(received(b).toString(), 'bye\n');
       if (cap) {
-        const rows = (await cap.fields(['tcp.dstport', 'tcp.flags.fin', 'tcp.flags.reset'], `tcp.srcport == ${address.port}`)).filter((r) => r[0] === String(bPort));
-        assert.ok(rows.some((r) => r[2] === '1' || r[2] === 'True'), `the server reset Socket Lab's second connection: ${JSON.stringify(rows)}`);
-        assert.ok(!rows.some((r) => r[1] === '1' || r[1] === 'True'), 'with no FIN');
+        const pkts = await cap.packets();
+        const toB = filter(pkts, `tcp.srcport == ${address.port} && tcp.dstport == ${bPort}`);
+        assert.ok(toB.length > 0 && filter(toB, 'tcp.flags.reset == 1').length > 0, `the server reset Socket Lab's second connection: ${toB.map((p) => p.summary.info).join(' | ')}`);
+        assert.equal(filter(toB, 'tcp.flags.fin == 1').length, 0, 'with no FIN');
+        const toA = filter(pkts, `tcp.srcport == ${address.port} && tcp.dstport != ${bPort}`);
+        assert.ok(filter(toA, 'tcp.flags.fin == 1').length > 0 && filter(toA, 'tcp.flags.reset == 1').length === 0, 'the first connection ended with the server\'s FIN, not an RST');
+        assert.deepEqual(await cap.tsharkDisagrees(pkts, ['tcp.srcport', 'tcp.dstport', 'tcp.flags.fin', 'tcp.flags.reset']), []);
       }
     });
   });
