@@ -97,13 +97,14 @@ describe('decode: network layer', () => {
     assert.equal(findField(p, 'udp.srcport')?.offset, 14 + 28);
   });
 
-  it('IPv4 fragments are flagged and not decoded as transport', () => {
+  it('IPv4 fragments: the first is decoded as far as it goes, later ones are data (Wireshark unreassembled)', () => {
     const first = dissect(record(eth(ipv4(udp(ascii('frag')), { proto: 17, mf: true, df: false, id: 0x77 }))));
     assert.equal(value(first, 'ip.flags.mf'), true);
-    assert.deepEqual(layerNames(first), ['frame', 'eth', 'ip', 'data']);
-    assert.equal(first.summary.info, 'Fragmented IP protocol (proto=UDP 17, off=0, ID=0077)');
+    assert.deepEqual(layerNames(first), ['frame', 'eth', 'ip', 'udp', 'data']);
     const later = dissect(record(eth(ipv4(ascii('rest'), { proto: 17, df: false, fragOffset: 1480, id: 0x77 }))));
-    assert.equal(value(later, 'ip.frag_offset'), 1480);
+    // The raw 13-bit field, in units of 8 bytes, as Wireshark's ip.frag_offset.
+    assert.equal(value(later, 'ip.frag_offset'), 185);
+    assert.deepEqual(layerNames(later), ['frame', 'eth', 'ip', 'data']);
     assert.match(later.summary.info, /off=1480/);
   });
 
@@ -131,11 +132,14 @@ describe('decode: network layer', () => {
     assert.equal(p.summary.source, '2001:db8::1');
   });
 
-  it('an IPv6 fragment with more to come is shown as data', () => {
+  it('an IPv6 first fragment is decoded as far as it goes, a later one is data', () => {
     const frag = [17, 0, ...u16(1), ...u32(5)];
     const p = dissect(record(eth(ipv6(cat(frag, udp(ascii('x'))), { nxt: 44 }), 0x86dd)));
     assert.equal(value(p, 'ipv6.fraghdr.more'), true);
-    assert.deepEqual(layerNames(p), ['frame', 'eth', 'ipv6', 'data']);
+    assert.deepEqual(layerNames(p), ['frame', 'eth', 'ipv6', 'udp', 'data']);
+    const later = dissect(record(eth(ipv6(cat([17, 0, ...u16(185 << 3), ...u32(5)], ascii('rest')), { nxt: 44 }), 0x86dd)));
+    assert.equal(value(later, 'ipv6.fraghdr.offset'), 185);
+    assert.deepEqual(layerNames(later), ['frame', 'eth', 'ipv6', 'data']);
   });
 
   it('ARP request and reply with the Info Wireshark shows', () => {

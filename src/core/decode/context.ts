@@ -13,6 +13,8 @@ export interface TcpConversationState {
   aAddr: string;
   aPort: number;
   dir: [TcpDirection, TcpDirection];
+  /** AccECN negotiation seen (RFC 9768): 1 the SYN asked (AE, CWR, ECE), 3 the SYN-ACK agreed; then ACE is a counter. */
+  accEcn?: number;
   /** Set once the table forgot this state (bounded size, or a new connection on the same ports). */
   dropped?: boolean;
 }

@@ -16,6 +16,7 @@ import './tcp';
 import './udp';
 import './dns';
 import './http';
+import './teredo';
 import { DissectContext } from './context';
 
 import type { LayerRole } from '../../shared/types';
@@ -65,6 +66,8 @@ export interface TcpSegmentInfo {
   dstPort: number;
   /** Raw flag bits (FIN=0x01 … AE=0x100). */
   flags: number;
+  /** AccECN was negotiated: AE, CWR and ECE are the ACE counter (`tcp.flags.ace`), not three flags. */
+  ace?: boolean;
   /** `SYN, ACK` as in Wireshark's Info column; `<None>` when no flag is set. */
   flagsText: string;
   seq: number;
@@ -107,18 +110,30 @@ const hfFrame = declareFields({
 declareFastReaders({
   'frame.len': (p, _s, o) => ((o[0] = p.length), 1),
   'frame.cap_len': (p, _s, o) => ((o[0] = p.capturedLength), 1),
-  'frame.encap_type': (p, _s, o) => ((o[0] = p.linkType), 1),
+  'frame.encap_type': (p, _s, o) => ((o[0] = wiresharkEncap(p.linkType)), 1),
   'frame.time_epoch': (p, _s, o) => ((o[0] = p.tsMicros / 1e6), 1),
   'frame.number': (p, _s, o) => (p.number === undefined ? 0 : ((o[0] = p.number), 1)),
 });
 
 const linkTypeNames: Record<number, string> = { 0: 'NULL/Loopback', 1: 'Ethernet', 101: 'Raw IP', 108: 'OpenBSD loopback', 113: 'Linux cooked-mode capture v1', 228: 'Raw IPv4', 229: 'Raw IPv6', 276: 'Linux cooked-mode capture v2' };
 
+/**
+ * Wireshark's own encapsulation number (WTAP_ENCAP_*) for a pcap link type: `frame.encap_type` is Wireshark's,
+ * not the file's (SLL2 is 210, not 276). Link types not listed here are not decoded, so they keep their number.
+ */
+const wtapEncap: Record<number, number> = { 0: 15, 1: 1, 12: 7, 14: 7, 101: 7, 108: 174, 113: 25, 228: 129, 229: 130, 276: 210 };
+
+export function wiresharkEncap(linkType: number): number {
+  return wtapEncap[linkType] ?? linkType;
+}
+
 function epochText(tsMicros: number): string {
   const sec = Math.floor(tsMicros / 1e6);
   const us = Math.round(tsMicros - sec * 1e6);
   return `${sec}.${String(us).padStart(6, '0')}`;
 }
+
+const ipv6Extensions = new Set(['ipv6.hopopts', 'ipv6.routing', 'ipv6.fraghdr', 'ipv6.dstopts']);
 
 /** Runs the link-type dissector and the frame bookkeeping; both passes share this. */
 function run(pi: PacketInfo, rec: PacketRecord, number: number | undefined): void {
@@ -130,7 +145,7 @@ function run(pi: PacketInfo, rec: PacketRecord, number: number | undefined): voi
     addField(pi, frame, hfFrame.time, rec.tsMicros / 1e6, epochText(rec.tsMicros), 0, 0);
     addField(pi, frame, hfFrame.len, rec.origLen, `${rec.origLen} bytes`, 0, 0);
     addField(pi, frame, hfFrame.capLen, capLen, `${capLen} bytes`, 0, 0);
-    addField(pi, frame, hfFrame.encap, rec.linkType, linkTypeNames[rec.linkType] ?? `LINKTYPE ${rec.linkType}`, 0, 0);
+    addField(pi, frame, hfFrame.encap, wiresharkEncap(rec.linkType), `${linkTypeNames[rec.linkType] ?? `LINKTYPE ${rec.linkType}`} (${wiresharkEncap(rec.linkType)})`, 0, 0);
   }
   try {
     const d = linkTypeTable.get(rec.linkType);
@@ -152,10 +167,14 @@ function run(pi: PacketInfo, rec: PacketRecord, number: number | undefined): voi
   let truncated = false;
   for (let i = 1; i < pi.layers.length && i < pi.quotedFrom; i++) if (pi.layers[i].truncated) truncated = true;
   if (pi.full) {
-    let protocols = '';
+    // Wireshark's raw-IP link dissector is a protocol of its own (`raw`).
+    let protocols = rec.linkType === 101 || rec.linkType === 12 || rec.linkType === 14 ? 'raw' : '';
     for (let i = 1; i < pi.layers.length; i++) {
-      const name = pi.layers[i].name;
-      protocols += (i > 1 ? ':' : '') + name;
+      const layer = pi.layers[i];
+      const name = layer.name;
+      protocols += (protocols ? ':' : '') + name;
+      // IPv6 extension headers are protocols of their own in Wireshark (`ipv6.hopopts`, `ipv6.fraghdr` …).
+      if (name === 'ipv6') for (const f of layer.fields) if (ipv6Extensions.has(f.id)) protocols += ':' + f.id;
       // Wireshark lists the ethertype table as a pseudo-protocol after each link header that used it.
       if ((name === 'eth' || name === 'sll' || name === 'vlan') && i + 1 < pi.layers.length && pi.layers[i + 1].name !== 'data') protocols += ':ethertype';
     }

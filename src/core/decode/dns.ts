@@ -1,9 +1,11 @@
 // DNS over UDP/TCP port 53 (and mDNS 5353): header, questions, resource records; names with compression.
 import { formatIpv4, formatIpv6, hex } from './format';
-import { PacketInfo, addChild, addField, beginLayer, declareFields, declareProtocol, tcpPortTable, udpPortTable } from './registry';
+import { PacketInfo, addBytesField, addChild, addField, beginLayer, declareFields, declareProtocol, tcpPortTable, udpPortTable } from './registry';
 import type { Field, Layer } from './dissect';
 
 const dns = declareProtocol('dns', 'Domain Name System');
+// Multicast DNS is its own protocol in Wireshark (filter `mdns`), with the dns.* fields.
+const mdns = declareProtocol('mdns', 'Multicast Domain Name System');
 const hf = declareFields({
   length: ['dns.length', 'Length', 'uint'],
   id: ['dns.id', 'Transaction ID', 'uint'],
@@ -22,6 +24,21 @@ const hf = declareFields({
   qryName: ['dns.qry.name', 'Name', 'string'],
   qryType: ['dns.qry.type', 'Type', 'uint'],
   qryClass: ['dns.qry.class', 'Class', 'uint'],
+  qryQu: ['dns.qry.qu', '"QU" question', 'bool'],
+  cacheFlush: ['dns.resp.cache_flush', 'Cache flush', 'bool'],
+  udpPayloadSize: ['dns.rr.udp_payload_size', 'UDP payload size', 'uint'],
+  extRcode: ['dns.resp.ext_rcode', 'Higher bits in extended RCODE', 'uint'],
+  ednsVersion: ['dns.resp.edns0_version', 'EDNS0 version', 'uint'],
+  z: ['dns.resp.z', 'Z', 'uint'],
+  zDo: ['dns.resp.z.do', 'DO bit', 'bool'],
+  zReserved: ['dns.resp.z.reserved', 'Reserved', 'uint'],
+  opt: ['dns.opt', 'Option', 'none'],
+  optCode: ['dns.opt.code', 'Option Code', 'uint'],
+  optLen: ['dns.opt.len', 'Option Length', 'uint'],
+  optData: ['dns.opt.data', 'Option Data', 'bytes'],
+  cookieClient: ['dns.opt.cookie.client', 'Client Cookie', 'bytes'],
+  cookieServer: ['dns.opt.cookie.server', 'Server Cookie', 'bytes'],
+  padding: ['dns.opt.padding', 'Padding', 'bytes'],
   respName: ['dns.resp.name', 'Name', 'string'],
   respType: ['dns.resp.type', 'Type', 'uint'],
   respClass: ['dns.resp.class', 'Class', 'uint'],
@@ -39,6 +56,7 @@ const hf = declareFields({
 
 const typeNames: Record<number, string> = { 1: 'A', 2: 'NS', 5: 'CNAME', 6: 'SOA', 12: 'PTR', 15: 'MX', 16: 'TXT', 28: 'AAAA', 33: 'SRV', 41: 'OPT', 65: 'HTTPS', 255: 'ANY' };
 const rcodes: Record<number, string> = { 0: 'No error', 1: 'Format error', 2: 'Server failure', 3: 'No such name', 4: 'Not implemented', 5: 'Refused' };
+const optionNames: Record<number, string> = { 3: 'NSID', 8: 'CSUBNET - Client subnet', 10: 'COOKIE', 11: 'EDNS TCP keepalive', 12: 'PADDING', 15: 'Extended DNS Error' };
 const typeText = (t: number) => typeNames[t] ?? `Unknown (${t})`;
 const classText = (c: number) => (c === 1 ? 'IN (0x0001)' : hex(c, 4));
 
@@ -89,9 +107,9 @@ function readName(pi: PacketInfo, base: number, at: number, end: number): NameRe
   }
 }
 
-function dissectDnsMessage(pi: PacketInfo, layer: Layer, base: number, end: number): void {
+function dissectDnsMessage(pi: PacketInfo, layer: Layer, base: number, end: number, multicast = false): void {
   const r = pi.r;
-  pi.protocol = 'DNS';
+  pi.protocol = multicast ? 'MDNS' : 'DNS';
   if (!r.has(base, 12) || end - base < 12) {
     layer.truncated = true;
     pi.markMalformed('Truncated: a DNS header needs 12 bytes');
@@ -136,7 +154,11 @@ function dissectDnsMessage(pi: PacketInfo, layer: Layer, base: number, end: numb
     const qclass = r.u16At(o + n.used + 2);
     const q = addField(pi, layer, hf.qryName, n.name, n.name, o, n.used);
     addChild(pi, layer, q, hf.qryType, qtype, `${typeText(qtype)} (${qtype})`, o + n.used, 2);
-    addChild(pi, layer, q, hf.qryClass, qclass, classText(qclass & 0x7fff), o + n.used + 2, 2);
+    // mDNS uses the class's top bit as "unicast response wanted" (RFC 6762): Wireshark splits it from the class.
+    if (multicast) {
+      addChild(pi, layer, q, hf.qryQu, (qclass & 0x8000) !== 0, (qclass & 0x8000) !== 0 ? 'True' : 'False', o + n.used + 2, 2);
+      addChild(pi, layer, q, hf.qryClass, qclass & 0x7fff, classText(qclass & 0x7fff), o + n.used + 2, 2);
+    } else addChild(pi, layer, q, hf.qryClass, qclass, classText(qclass), o + n.used + 2, 2);
     info += ` ${typeText(qtype)} ${n.name}`;
     o += n.used + 4;
   }
@@ -161,7 +183,23 @@ function dissectDnsMessage(pi: PacketInfo, layer: Layer, base: number, end: numb
     }
     const rr = addField(pi, layer, hf.respName, n.name, `${n.name}: type ${typeText(type)}`, o, rd + rdlen - o);
     addChild(pi, layer, rr, hf.respType, type, `${typeText(type)} (${type})`, h, 2);
-    addChild(pi, layer, rr, hf.respClass, cls, classText(cls & 0x7fff), h + 2, 2);
+    if (type === 41) {
+      // EDNS (RFC 6891): the class is the sender's UDP payload size, the TTL holds the extended RCODE, version and flags.
+      addChild(pi, layer, rr, hf.udpPayloadSize, cls, String(cls), h + 2, 2);
+      addChild(pi, layer, rr, hf.extRcode, ttl >>> 24, hex(ttl >>> 24, 2), h + 4, 1);
+      addChild(pi, layer, rr, hf.ednsVersion, (ttl >>> 16) & 0xff, String((ttl >>> 16) & 0xff), h + 5, 1);
+      const z = addChild(pi, layer, rr, hf.z, ttl & 0xffff, hex(ttl & 0xffff, 4), h + 6, 2);
+      addChild(pi, layer, z, hf.zDo, (ttl & 0x8000) !== 0, (ttl & 0x8000) !== 0 ? 'Accepts DNSSEC security RRs' : 'Cannot handle DNSSEC security RRs', h + 6, 2);
+      addChild(pi, layer, z, hf.zReserved, ttl & 0x7fff, hex(ttl & 0x7fff, 4), h + 6, 2);
+      addChild(pi, layer, rr, hf.respLen, rdlen, String(rdlen), h + 8, 2);
+      ednsOptions(pi, layer, rr, rd, rdlen);
+      o = rd + rdlen;
+      continue;
+    }
+    if (multicast) {
+      addChild(pi, layer, rr, hf.respClass, cls & 0x7fff, classText(cls & 0x7fff), h + 2, 2);
+      addChild(pi, layer, rr, hf.cacheFlush, (cls & 0x8000) !== 0, (cls & 0x8000) !== 0 ? 'True' : 'False', h + 2, 2);
+    } else addChild(pi, layer, rr, hf.respClass, cls, classText(cls), h + 2, 2);
     addChild(pi, layer, rr, hf.respTtl, ttl, `${ttl} seconds`, h + 4, 4);
     addChild(pi, layer, rr, hf.respLen, rdlen, String(rdlen), h + 8, 2);
     const text = rdata(pi, layer, rr, base, type, rd, rdlen);
@@ -169,6 +207,29 @@ function dissectDnsMessage(pi: PacketInfo, layer: Layer, base: number, end: numb
     o = rd + rdlen;
   }
   pi.info = info;
+}
+
+/** The options of an OPT record: code, length and data, with the cookie and padding options spelt out. */
+function ednsOptions(pi: PacketInfo, layer: Layer, rr: Field | undefined, rd: number, rdlen: number): void {
+  const r = pi.r;
+  let o = rd;
+  while (o + 4 <= rd + rdlen) {
+    const code = r.u16At(o);
+    const len = r.u16At(o + 2);
+    const n = Math.min(len, rd + rdlen - o - 4);
+    const opt = addChild(pi, layer, rr, hf.opt, '', optionNames[code] ?? `Unknown (${code})`, o, 4 + n);
+    addChild(pi, layer, opt, hf.optCode, code, `${optionNames[code] ?? 'Unknown'} (${code})`, o, 2);
+    addChild(pi, layer, opt, hf.optLen, len, String(len), o + 2, 2);
+    if (n > 0 && opt !== undefined) {
+      const kids = (opt.children ??= []);
+      addBytesField(pi, layer, hf.optData, o + 4, n, `${n} bytes`, kids);
+      if (code === 10 && n >= 8) {
+        addBytesField(pi, layer, hf.cookieClient, o + 4, 8, '8 bytes', kids);
+        if (n > 8) addBytesField(pi, layer, hf.cookieServer, o + 12, n - 8, `${n - 8} bytes`, kids);
+      } else if (code === 12) addBytesField(pi, layer, hf.padding, o + 4, n, `${n} bytes`, kids);
+    }
+    o += 4 + len;
+  }
 }
 
 function rdata(pi: PacketInfo, layer: Layer, rr: Field | undefined, base: number, type: number, rd: number, rdlen: number): string | undefined {
@@ -221,9 +282,11 @@ function rdata(pi: PacketInfo, layer: Layer, rr: Field | undefined, base: number
 }
 
 function dissectDnsUdp(pi: PacketInfo, offset: number, end: number): number {
-  const layer = beginLayer(pi, dns.id, 'Domain Name System', 'message', offset, end - offset);
-  dissectDnsMessage(pi, layer, offset, end);
-  layer.title = `Domain Name System (${pi.info.includes('response') ? 'response' : 'query'})`;
+  const multicast = pi.srcPort === 5353 || pi.dstPort === 5353;
+  const title = multicast ? 'Multicast Domain Name System' : 'Domain Name System';
+  const layer = beginLayer(pi, multicast ? mdns.id : dns.id, title, 'message', offset, end - offset);
+  dissectDnsMessage(pi, layer, offset, end, multicast);
+  layer.title = `${title} (${pi.info.includes('response') ? 'response' : 'query'})`;
   return end - offset;
 }
 

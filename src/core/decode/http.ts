@@ -1,8 +1,10 @@
 // HTTP/1.x found by its first line on any TCP port: the request/status line and the headers.
 import { latin1 } from './format';
-import { PacketInfo, addChild, addField, beginLayer, declareFields, declareProtocol, tcpHeuristics } from './registry';
+import { PacketInfo, addChild, addField, beginLayer, declareFields, declareProtocol, dissectData, tcpHeuristics, tcpPortTable } from './registry';
 
 const http = declareProtocol('http', 'Hypertext Transfer Protocol');
+// Wireshark's name for a text body (text/*), listed after `http` in frame.protocols.
+const textLines = declareProtocol('data-text-lines', 'Line-based text data');
 const hf = declareFields({
   request: ['http.request', 'Request', 'bool'],
   response: ['http.response', 'Response', 'bool'],
@@ -61,24 +63,22 @@ function dissectHttp(pi: PacketInfo, offset: number, end: number): number | unde
   if (isResponse ? !/^HTTP\/\d\.\d$/.test(parts[0]) : parts.length < 3 || !/^HTTP\/\d\.\d$/.test(parts[parts.length - 1])) return undefined;
   const layer = beginLayer(pi, http.id, 'Hypertext Transfer Protocol', 'message', offset, end - offset);
   pi.protocol = 'HTTP';
-  const lineLen = Math.min(lineStop + 1, stop) - offset;
+  // The start line is not an http.request.line (Wireshark keeps that name for header lines): its parts are fields.
   if (isResponse) {
     const code = Number(parts[1]);
     const phrase = parts.slice(2).join(' ');
     addField(pi, layer, hf.response, true, 'True', offset, 0);
-    const f = addField(pi, layer, hf.responseLine, first, first, offset, lineLen);
-    addChild(pi, layer, f, hf.respVersion, parts[0], parts[0], offset, parts[0].length);
-    if (Number.isInteger(code)) addChild(pi, layer, f, hf.code, code, String(code), offset + parts[0].length + 1, parts[1].length);
-    addChild(pi, layer, f, hf.phrase, phrase, phrase, offset + first.length - phrase.length, phrase.length);
+    addField(pi, layer, hf.respVersion, parts[0], parts[0], offset, parts[0].length);
+    if (Number.isInteger(code)) addField(pi, layer, hf.code, code, String(code), offset + parts[0].length + 1, parts[1].length);
+    addField(pi, layer, hf.phrase, phrase, phrase, offset + first.length - phrase.length, phrase.length);
     pi.info = first;
   } else {
     const version = parts[parts.length - 1];
     const uri = parts.slice(1, -1).join(' ');
     addField(pi, layer, hf.request, true, 'True', offset, 0);
-    const f = addField(pi, layer, hf.requestLine, first, first, offset, lineLen);
-    addChild(pi, layer, f, hf.method, parts[0], parts[0], offset, parts[0].length);
-    addChild(pi, layer, f, hf.uri, uri, uri, offset + parts[0].length + 1, uri.length);
-    addChild(pi, layer, f, hf.reqVersion, version, version, offset + first.length - version.length, version.length);
+    addField(pi, layer, hf.method, parts[0], parts[0], offset, parts[0].length);
+    addField(pi, layer, hf.uri, uri, uri, offset + parts[0].length + 1, uri.length);
+    addField(pi, layer, hf.reqVersion, version, version, offset + first.length - version.length, version.length);
     pi.info = first;
   }
   layer.title = `Hypertext Transfer Protocol${isResponse ? ' (response)' : ' (request)'}`;
@@ -99,7 +99,8 @@ function dissectHttp(pi: PacketInfo, offset: number, end: number): number | unde
     const colon = line.indexOf(':');
     const name = colon > 0 ? line.slice(0, colon).toLowerCase() : '';
     const def = knownHeaders[name];
-    const field = addField(pi, layer, isResponse ? hf.responseLine : hf.requestLine, line, line, o, len);
+    // The value is the line as sent, its CRLF included (Wireshark's).
+    const field = addField(pi, layer, isResponse ? hf.responseLine : hf.requestLine, latin1(d, o, len), line, o, len);
     if (def === hf.contentType) contentType = line.slice(colon + 1).trim();
     if (def !== undefined && field !== undefined) {
       const value = line.slice(colon + 1).trim();
@@ -110,10 +111,34 @@ function dissectHttp(pi: PacketInfo, offset: number, end: number): number | unde
   }
   if (isResponse && contentType !== undefined) pi.info += `  (${contentType})`;
   if (headersDone && o < stop) {
-    const body = latin1(d, o, Math.min(stop - o, 4096));
-    addField(pi, layer, hf.fileData, body, `${end - o} bytes`, o, stop - o);
+    addField(pi, layer, hf.fileData, bodyText(d, o, stop), `${end - o} bytes`, o, stop - o);
+    // A text body is Wireshark's data-text-lines; others go to their media dissectors, which we leave as data.
+    if (contentType !== undefined && /^text\//i.test(contentType)) beginLayer(pi, textLines.id, `Line-based text data: ${contentType}`, 'message', o, end - o);
+    else dissectData(pi, o, end);
   }
   return end - offset;
 }
 
+/** A body as text; past 4096 characters it ends with `…` (the bytes field convention). */
+function bodyText(d: Uint8Array, o: number, stop: number): string {
+  const n = Math.min(stop - o, 4096);
+  return latin1(d, o, n) + (n < stop - o ? '…' : '');
+}
+
+/** Wireshark's HTTP ports: a segment there that does not start a message continues one (its body). */
+const httpPorts = [80, 3128, 3132, 5985, 8080, 8088, 11371, 1900, 2869, 2710];
+
+function dissectHttpPort(pi: PacketInfo, offset: number, end: number): number {
+  const used = dissectHttp(pi, offset, end);
+  if (used !== undefined) return used;
+  const stop = Math.min(end, pi.capLen);
+  const layer = beginLayer(pi, http.id, 'Hypertext Transfer Protocol', 'message', offset, end - offset);
+  pi.protocol = 'HTTP';
+  pi.info = 'Continuation';
+  if (stop > offset) addField(pi, layer, hf.fileData, bodyText(pi.data, offset, stop), `${end - offset} bytes`, offset, stop - offset);
+  dissectData(pi, offset, end);
+  return end - offset;
+}
+
 tcpHeuristics.push(dissectHttp);
+for (const port of httpPorts) tcpPortTable.register(port, dissectHttpPort);

@@ -50,7 +50,8 @@ function dissectIcmpv6(pi: PacketInfo, offset: number, end: number): number {
     layer.truncated = true;
   }
   if (type >= 1 && type <= 4) dissectQuoted(pi, 0x86dd, offset + 8, end);
-  else if (body < end) dissectData(pi, body, end);
+  // Neighbour discovery and multicast listener bodies are ICMPv6's own (Wireshark decodes them: no data layer).
+  else if (body < end && !(type >= 130 && type <= 143)) dissectData(pi, body, end);
   return end - offset;
 }
 

@@ -81,7 +81,8 @@ function dissectIpv4(pi: PacketInfo, offset: number, end: number): number {
   // A zero total length is what TCP segmentation offload leaves; the frame length is the truth then.
   if (totalLen === 0) totalLen = end - offset;
   const flags = fl >> 13;
-  const fragOff = (fl & 0x1fff) * 8;
+  // ip.frag_offset is the raw 13-bit field (units of 8 bytes), as Wireshark's; the byte offset is fragOff * 8.
+  const fragOff = fl & 0x1fff;
   const df = (flags & 2) !== 0;
   const mf = (flags & 1) !== 0;
   // The fixed header was checked above, so skipping these on the columns-only pass loses no truncation mark.
@@ -97,7 +98,7 @@ function dissectIpv4(pi: PacketInfo, offset: number, end: number): number {
     addChild(pi, layer, fields, hf.rb, (flags & 4) !== 0, (flags & 4) !== 0 ? 'Set' : 'Not set', offset + 6, 1);
     addChild(pi, layer, fields, hf.df, df, df ? 'Set' : 'Not set', offset + 6, 1);
     addChild(pi, layer, fields, hf.mf, mf, mf ? 'Set' : 'Not set', offset + 6, 1);
-    addField(pi, layer, hf.fragOffset, fragOff, String(fragOff), offset + 6, 2);
+    addField(pi, layer, hf.fragOffset, fragOff, `${fragOff * 8} bytes (${fragOff})`, offset + 6, 2);
     addField(pi, layer, hf.ttl, ttl, String(ttl), offset + 8, 1);
     addField(pi, layer, hf.proto, proto, ipProtoText(proto), offset + 9, 1);
     addField(pi, layer, hf.checksum, ck, hex(ck, 4), offset + 10, 2);
@@ -125,13 +126,15 @@ function dissectIpv4(pi: PacketInfo, offset: number, end: number): number {
   const payloadEnd = Math.min(end, offset + totalLen);
   // `end` is the on-wire end: a total length past it is a lie, not a snap length (Wireshark: "Bogus IP length").
   if (offset + totalLen > end) pi.markMalformed(`Malformed: IPv4 total length exceeds packet length (${end - offset} bytes)`, true);
-  if (mf || fragOff > 0) {
-    // Without reassembly only the first fragment's transport header is meaningful; Wireshark shows all as data.
+  if (fragOff > 0) {
+    // Without reassembly only the first fragment's transport header is meaningful; later ones are data.
     pi.protocol = 'IPv4';
-    pi.info = `Fragmented IP protocol (proto=${ipProtoNames[proto] ?? proto} ${proto}, off=${fragOff}, ID=${id.toString(16).padStart(4, '0')})`;
+    pi.info = `Fragmented IP protocol (proto=${ipProtoNames[proto] ?? proto} ${proto}, off=${fragOff * 8}, ID=${id.toString(16).padStart(4, '0')})`;
     dissectData(pi, offset + ihl, payloadEnd);
     return end - offset;
   }
+  // A first fragment is decoded as far as it goes (Wireshark without reassembly); its transport knows it is cut.
+  if (mf) pi.fragmented = true;
   if (ipProtoTable.get(proto) === undefined) {
     pi.info = `${ipProtoNames[proto] ?? 'Unknown IP protocol'} (${proto})`;
   }

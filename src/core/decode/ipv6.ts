@@ -50,7 +50,9 @@ function dissectIpv6(pi: PacketInfo, offset: number, end: number): number {
   pi.protocol = 'IPv6';
   const version = r.u8At(offset) >> 4;
   if (!r.has(offset, 40)) {
-    if (r.has(offset, 1)) addField(pi, layer, hf.version, version, String(version), offset, 1);
+    if (r.has(offset, 1)) {
+      addField(pi, layer, hf.version, version, String(version), offset, 1);
+    }
     layer.truncated = true;
     pi.markMalformed('Truncated: an IPv6 header needs 40 bytes');
     return end - offset;
@@ -71,8 +73,10 @@ function dissectIpv6(pi: PacketInfo, offset: number, end: number): number {
   }
   addField(pi, layer, hf.tclass, tclass, hex(tclass, 2), offset, 2);
   addField(pi, layer, hf.flow, flow, hex(flow, 5), offset + 1, 3);
-  if (plen === 0) plen = end - offset - 40; // jumbogram or segmentation offload
-  addField(pi, layer, hf.plen, plen, String(plen), offset + 4, 2);
+  // The field as sent; a zero (a jumbogram, RFC 2675, or segmentation offload) takes the length from the Jumbo
+  // Payload option when there is one, else from the frame.
+  addField(pi, layer, hf.plen, plen, plen === 0 ? '0 (see the Jumbo Payload option or the frame)' : String(plen), offset + 4, 2);
+  if (plen === 0) plen = jumboLength(pi, offset + 40, nxt) ?? end - offset - 40;
   addField(pi, layer, hf.nxt, nxt, ipProtoText(nxt), offset + 6, 1);
   addField(pi, layer, hf.hlim, hlim, String(hlim), offset + 7, 1);
   addField(pi, layer, hf.src, src, src, offset + 8, 16);
@@ -112,13 +116,16 @@ function dissectIpv6(pi: PacketInfo, offset: number, end: number): number {
       addChild(pi, layer, h, hf.routingSegleft, r.u8At(o + 3), String(r.u8At(o + 3)), o + 3, 1);
     } else if (nxt === 44) {
       const w = r.u16At(o + 2);
-      fragOffset = (w >> 3) * 8;
+      // The raw 13-bit field (units of 8 bytes), as Wireshark's ipv6.fraghdr.offset.
+      fragOffset = w >> 3;
       const more = (w & 1) === 1;
-      fragmented = fragmented || more || fragOffset > 0;
+      // Only later fragments stop here: a first fragment is decoded as far as it goes, as Wireshark does unreassembled.
+      fragmented = fragmented || fragOffset > 0;
+      if (more && fragOffset === 0) pi.fragmented = true;
       const ident = r.u32At(o + 4);
-      const h = addField(pi, layer, hf.fraghdr, '', `offset ${fragOffset}${more ? ', more' : ''}`, o, 8);
+      const h = addField(pi, layer, hf.fraghdr, '', `offset ${fragOffset * 8}${more ? ', more' : ''}`, o, 8);
       addChild(pi, layer, h, hf.fragNxt, next, ipProtoText(next), o, 1);
-      addChild(pi, layer, h, hf.fragOffset, fragOffset, String(fragOffset), o + 2, 2);
+      addChild(pi, layer, h, hf.fragOffset, fragOffset, `${fragOffset} (${fragOffset * 8} bytes)`, o + 2, 2);
       addChild(pi, layer, h, hf.fragMore, more, more ? 'Yes' : 'No', o + 3, 1);
       addChild(pi, layer, h, hf.fragIdent, ident, hex(ident, 8), o + 4, 4);
     } else {
@@ -134,7 +141,7 @@ function dissectIpv6(pi: PacketInfo, offset: number, end: number): number {
   }
   layer.length = Math.min(o, pi.capLen) - layer.offset;
   if (fragmented) {
-    pi.info = `IPv6 fragment (off=${fragOffset} nxt=${nxt})`;
+    pi.info = `IPv6 fragment (off=${fragOffset * 8} nxt=${nxt})`;
     dissectData(pi, o, payloadEnd);
     return end - offset;
   }
@@ -145,6 +152,25 @@ function dissectIpv6(pi: PacketInfo, offset: number, end: number): number {
   if (ipProtoTable.get(nxt) === undefined) pi.info = `${ipProtoNames[nxt] ?? 'Unknown IP protocol'} (${nxt})`;
   callTableOrData(ipProtoTable, nxt, pi, o, payloadEnd);
   return end - offset;
+}
+
+/** The Jumbo Payload option's length (RFC 2675) in a hop-by-hop header at `o`, if the packet has one. */
+function jumboLength(pi: PacketInfo, o: number, nxt: number): number | undefined {
+  const r = pi.r;
+  if (nxt !== 0 || !r.has(o, 2)) return undefined;
+  const stop = o + (r.u8At(o + 1) + 1) * 8;
+  let p = o + 2;
+  while (p < stop && r.has(p, 1)) {
+    const type = r.u8At(p);
+    if (type === 0) {
+      p++;
+      continue;
+    }
+    const len = r.u8At(p + 1);
+    if (type === 0xc2 && len === 4 && r.has(p + 2, 4)) return r.u32At(p + 2);
+    p += 2 + len;
+  }
+  return undefined;
 }
 
 ethertypeTable.register(0x86dd, dissectIpv6);

@@ -46,7 +46,7 @@ export function declareAlias(id: string, label: string, kind: FieldKind, targets
 
 /** What a TCP/UDP dissector took from the conversation state, in call order (quoted packets included). */
 export interface Replay {
-  tcp: { stream: number; seqBase: number; ackBase: number; scale: number }[];
+  tcp: { stream: number; seqBase: number; ackBase: number; scale: number; ace?: boolean }[];
   udp: number[];
 }
 
@@ -73,6 +73,8 @@ export class PacketInfo {
   linkAddrAt = -1;
   /** Set inside an ICMP error's quoted packet so it does not touch conversation state or the columns. */
   nested = 0;
+  /** Inside the first fragment of a fragmented datagram: lengths past this packet are the other fragments', not lies. */
+  fragmented = false;
   /** Index of the first layer of a quoted packet: layers from here on do not make the packet "truncated". */
   quotedFrom = Infinity;
   /** Conversation facts: recorded by a first pass, or given to replay them (then the context is not consulted). */
@@ -205,10 +207,13 @@ const hfData = declareFields({
 export function dissectData(pi: PacketInfo, offset: number, end: number): number {
   const len = end - offset;
   if (len <= 0) return 0;
+  // Nothing of it captured (a snap length cut before it): Wireshark adds no data layer.
+  if (offset >= pi.capLen) return len;
   const layer = beginLayer(pi, dataProto.id, `Data (${len} bytes)`, 'message', offset, len);
   const avail = Math.max(0, Math.min(end, pi.capLen) - offset);
   addBytesField(pi, layer, hfData.data, offset, avail, `${len} bytes`);
-  addField(pi, layer, hfData.len, len, String(len), offset, 0);
+  // Wireshark's data.len counts the bytes it has (the captured ones), not the length on the wire.
+  addField(pi, layer, hfData.len, avail, avail === len ? String(len) : `${avail} (of ${len} on the wire)`, offset, 0);
   return len;
 }
 
@@ -239,6 +244,8 @@ export function callTableOrData(table: DissectorTable, key: number, pi: PacketIn
 /** Ports first (lower one first, as Wireshark tries), then heuristics, then data. */
 export function callPortsOrData(table: DissectorTable, heuristics: Dissector[], pi: PacketInfo, offset: number, end: number): number {
   if (offset >= end) return 0;
+  // A payload none of which was captured names no protocol (Wireshark calls no dissector on it).
+  if (offset >= pi.capLen) return end - offset;
   const low = Math.min(pi.srcPort, pi.dstPort);
   const high = Math.max(pi.srcPort, pi.dstPort);
   for (const port of low === high ? [low] : [low, high]) {
@@ -260,14 +267,14 @@ export function dissectQuoted(pi: PacketInfo, ethertype: number, offset: number,
     dissectData(pi, offset, end);
     return;
   }
-  const saved = { protocol: pi.protocol, info: pi.info, src: pi.src, dst: pi.dst, netSrc: pi.netSrc, netDst: pi.netDst, srcPort: pi.srcPort, dstPort: pi.dstPort, malformed: pi.malformed, malformedQuiet: pi.malformedQuiet, truncated: pi.r.truncated };
+  const saved = { fragmented: pi.fragmented, protocol: pi.protocol, info: pi.info, src: pi.src, dst: pi.dst, netSrc: pi.netSrc, netDst: pi.netDst, srcPort: pi.srcPort, dstPort: pi.dstPort, malformed: pi.malformed, malformedQuiet: pi.malformedQuiet, truncated: pi.r.truncated };
   pi.quotedFrom = Math.min(pi.quotedFrom, pi.layers.length);
   pi.nested++;
   try {
     callTableOrData(ethertypeTable, ethertype, pi, offset, end);
   } finally {
     pi.nested--;
-    Object.assign(pi, { protocol: saved.protocol, info: saved.info, src: saved.src, dst: saved.dst, netSrc: saved.netSrc, netDst: saved.netDst, srcPort: saved.srcPort, dstPort: saved.dstPort, malformed: saved.malformed, malformedQuiet: saved.malformedQuiet });
+    Object.assign(pi, { fragmented: saved.fragmented, protocol: saved.protocol, info: saved.info, src: saved.src, dst: saved.dst, netSrc: saved.netSrc, netDst: saved.netDst, srcPort: saved.srcPort, dstPort: saved.dstPort, malformed: saved.malformed, malformedQuiet: saved.malformedQuiet });
     pi.r.truncated = saved.truncated;
   }
 }

@@ -21,6 +21,7 @@ const hf = declareFields({
   flags: ['tcp.flags', 'Flags', 'uint'],
   res: ['tcp.flags.res', 'Reserved', 'bool'],
   ae: ['tcp.flags.ae', 'Accurate ECN', 'bool'],
+  ace: ['tcp.flags.ace', 'ACE', 'uint'],
   cwr: ['tcp.flags.cwr', 'Congestion Window Reduced', 'bool'],
   ece: ['tcp.flags.ece', 'ECN-Echo', 'bool'],
   urg: ['tcp.flags.urg', 'Urgent', 'bool'],
@@ -77,8 +78,11 @@ declareFastReaders({
   'tcp.urgent_pointer': headerFact('tcp', tcpOk, (d, at) => u16(d, at + 18)),
 });
 for (const [name, bit] of [['fin', 0x01], ['syn', 0x02], ['reset', 0x04], ['push', 0x08], ['ack', 0x10], ['urg', 0x20], ['ece', 0x40], ['cwr', 0x80], ['ae', 0x100]] as const) {
-  declareFastReaders({ [`tcp.flags.${name}`]: tcpFact((t, o) => ((o[0] = (t.flags & bit) !== 0), 1)) });
+  // Under AccECN the tree has no AE/CWR/ECE flags (they are the ACE counter).
+  const ecn = bit >= 0x40;
+  declareFastReaders({ [`tcp.flags.${name}`]: tcpFact((t, o) => (ecn && t.ace ? 0 : ((o[0] = (t.flags & bit) !== 0), 1))) });
 }
+declareFastReaders({ 'tcp.flags.ace': tcpFact((t, o) => (t.ace ? ((o[0] = (t.flags >> 6) & 7), 1) : 0)) });
 
 const FIN = 0x01;
 const SYN = 0x02;
@@ -102,6 +106,15 @@ const flagNames: readonly [number, string][] = [
   [AE, 'AE'],
 ];
 
+/** Wireshark's Info flags once AccECN is in use: the classic flags, then the ACE counter, then reserved bits. */
+function aceFlagsText(flags: number): string {
+  let s = '';
+  for (const [bit, name] of flagNames) if (bit < ECE && flags & bit) s += (s ? ', ' : '') + name;
+  s += `${s ? ', ' : ''}ACE=${(flags >> 6) & 7}`;
+  if (flags & 0xe00) s += ', Reserved';
+  return s;
+}
+
 /** Wireshark's `[SYN, ACK]` order: lowest bit first. */
 export function tcpFlagsText(flags: number): string {
   const cached = flagsTextCache[flags & 0x1ff];
@@ -115,9 +128,13 @@ export function tcpFlagsText(flags: number): string {
 const flagsTextCache: (string | undefined)[] = new Array<string | undefined>(512);
 
 const strLetters = 'RRRACEUAPRSF';
-function flagsStr(flags: number): string {
+function flagsStr(flags: number, ace = false): string {
   let s = '';
-  for (let i = 0; i < 12; i++) s += flags & (1 << (11 - i)) ? strLetters[i] : '·';
+  for (let i = 0; i < 12; i++) {
+    // AccECN: the AE, CWR, ECE positions show the ACE counter as `-n-`.
+    if (ace && i >= 3 && i <= 5) s += i === 4 ? String((flags >> 6) & 7) : '-';
+    else s += flags & (1 << (11 - i)) ? strLetters[i] : '·';
+  }
   return s;
 }
 
@@ -147,7 +164,9 @@ function dissectOptions(pi: PacketInfo, layer: Layer, start: number, stop: numbe
   let o = start;
   // One option's tree node with its kind and length children (only on the field-tree pass).
   const node = (def: FieldDef, display: string, kind: number, kindText: string, len: number): Field | undefined => {
-    const f = addChild(pi, layer, opts, def, '', display, o, len);
+    // Cut to the captured bytes so a snap length inside an option still nests its kind under it.
+    const f = addChild(pi, layer, opts, def, '', display, o, Math.max(1, Math.min(len, pi.capLen - o)));
+    if (o + len > pi.capLen) layer.truncated = true;
     addChild(pi, layer, f, hf.optKind, kind, `${kindText} (${kind})`, o, 1);
     if (len > 1) addChild(pi, layer, f, hf.optLen, len, String(len), o + 1, 1);
     return f;
@@ -260,11 +279,17 @@ function dissectTcp(pi: PacketInfo, offset: number, end: number): number {
   let seqBase: number;
   let ackBase: number;
   let tcpState: { me: TcpDirection; peer: TcpDirection } | undefined;
+  let ace = false;
   if (recorded !== undefined) {
     ({ stream, seqBase, ackBase } = recorded);
+    ace = recorded.ace === true;
   } else {
-    const ctx = pi.nested === 0 ? pi.ctx : new DissectContext(); // a quoted segment must not disturb the real conversation
+    // A quoted segment must not disturb the real conversation's numbers, but it is counted in the stream index as
+    // Wireshark counts it (a conversation seen only inside ICMP errors still takes the next index).
+    const nested = pi.nested !== 0;
+    const ctx = nested ? new DissectContext() : pi.ctx;
     let { conv, dir } = ctx.tcpConversation(pi.netSrc, sport, pi.netDst, dport);
+    if (nested) conv.stream = pi.ctx.tcpConversation(pi.netSrc, sport, pi.netDst, dport).conv.stream;
     if ((flags & (SYN | ACK)) === SYN && conv.dir[dir].baseSet && conv.dir[dir].base !== seqRaw) {
       ({ conv, dir } = ctx.restartTcpConversation(pi.netSrc, sport, pi.netDst, dport));
     }
@@ -282,12 +307,15 @@ function dissectTcp(pi: PacketInfo, offset: number, end: number): number {
     seqBase = me.base;
     ackBase = peer.base;
     tcpState = { me, peer };
+    if ((flags & (SYN | ACK)) === SYN) conv.accEcn = (flags & (AE | CWR | ECE)) === (AE | CWR | ECE) ? 1 : 0;
+    else if ((flags & (SYN | ACK)) === (SYN | ACK) && conv.accEcn === 1 && flags & (AE | CWR)) conv.accEcn = 3;
+    ace = conv.accEcn === 3 && (flags & SYN) === 0;
   }
   const seq = (seqRaw - seqBase) >>> 0;
   const ack = flags & ACK ? (ackRaw - ackBase) >>> 0 : 0;
   const nxtseq = (seq + segLen + (flags & SYN ? 1 : 0) + (flags & FIN ? 1 : 0)) >>> 0;
 
-  const flagsText = tcpFlagsText(flags);
+  const flagsText = ace ? aceFlagsText(flags) : tcpFlagsText(flags);
   // Fixed-header fields (checked present above) are only built when the field tree is wanted.
   if (pi.full) {
     addField(pi, layer, hf.stream, stream, String(stream), offset, 0);
@@ -305,10 +333,14 @@ function dissectTcp(pi: PacketInfo, offset: number, end: number): number {
       kids.push({ id: hf.res.id, label: hf.res.label, value: res, display: setText(res), offset: offset + 12, length: 1 });
       for (let i = 0; i < flagBits.length; i++) {
         const [def, b] = flagBits[i];
+        if (ace && b >= ECE) {
+          if (b === AE) kids.push({ id: hf.ace.id, label: hf.ace.label, value: (flags >> 6) & 7, display: String((flags >> 6) & 7), offset: offset + 12, length: 2 });
+          continue;
+        }
         const v = (flags & b) !== 0;
         kids.push({ id: def.id, label: def.label, value: v, display: v ? 'Set' : 'Not set', offset: b >= 0x100 ? offset + 12 : offset + 13, length: 1 });
       }
-      const s = flagsStr(flags);
+      const s = flagsStr(flags, ace);
       kids.push({ id: hf.str.id, label: hf.str.label, value: s, display: s, offset: offset + 12, length: 2 });
     }
   }
@@ -319,10 +351,11 @@ function dissectTcp(pi: PacketInfo, offset: number, end: number): number {
   if (recorded !== undefined) scale = recorded.scale;
   else if (tcpState !== undefined) {
     const { me, peer } = tcpState;
-    if (flags & SYN) me.wscale = options.wscale;
+    // A SYN whose options were not all captured leaves the scaling unknown (Wireshark's -1), not "none".
+    if (flags & SYN) me.wscale = offset + hdrLen > pi.capLen && options.wscale === -1 ? -2 : options.wscale;
     else if (me.wscale >= 0 && peer.wscale >= 0) scale = 1 << me.wscale;
     else if (me.wscale === -1 || peer.wscale === -1) scale = -2;
-    if (!pi.replaying) replay.tcp.push({ stream, seqBase, ackBase, scale });
+    if (!pi.replaying) replay.tcp.push(ace ? { stream, seqBase, ackBase, scale, ace } : { stream, seqBase, ackBase, scale });
   }
   const winCalc = scale > 0 ? win * scale : win;
   if (pi.full) {
@@ -357,6 +390,7 @@ function dissectTcp(pi: PacketInfo, offset: number, end: number): number {
     len: segLen,
     window: winCalc,
   };
+  if (ace) info.ace = true;
   if (pi.nested === 0) pi.tcp = info;
   if (offset + hdrLen > end) {
     pi.markMalformed(`Malformed: TCP header length ${hdrLen} is longer than the segment`);

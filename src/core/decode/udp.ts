@@ -63,11 +63,11 @@ function dissectUdp(pi: PacketInfo, offset: number, end: number): number {
     return end - offset;
   }
   // The IP layer's end is on-wire: a UDP length past it lies (Wireshark: "Bad length value … > IP payload length").
-  const lies = offset + len > end;
+  const lies = offset + len > end && !pi.fragmented;
   if (lies) pi.markMalformed(`Malformed: UDP length ${len} > IP payload length (${end - offset} bytes)`, true);
-  else payloadEnd = offset + len;
+  else payloadEnd = Math.min(end, offset + len);
   const dataLen = payloadEnd - offset - 8;
-  pi.info = lies ? `${sport} → ${dport} [BAD UDP LENGTH ${len} > IP PAYLOAD LENGTH] Len=${len - 8}` : `${sport} → ${dport} Len=${dataLen}`;
+  pi.info = lies ? `${sport} → ${dport} [BAD UDP LENGTH ${len} > IP PAYLOAD LENGTH] Len=${len - 8}` : `${sport} → ${dport} Len=${pi.fragmented ? len - 8 : dataLen}`;
   if (dataLen > 0) {
     const start = offset + 8;
     const avail = Math.max(0, Math.min(payloadEnd, pi.capLen) - start);

@@ -1,0 +1,209 @@
+// Field-by-field agreement of Socket Lab's decoder with tshark on one capture file: every field name our decoder
+// emits in the file is asked of `tshark -T json -e …`, and each packet's values are compared in tree order.
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import { type DissectedPacket, DissectContext, allFields, dissect } from '../src/core/decode/dissect';
+import { hexBytes } from '../src/core/decode/format';
+import { fieldRegistry } from '../src/core/decode/registry';
+import { readCaptureFile } from '../src/core/pcap/pcapReader';
+
+export interface ProtocolCount {
+  compared: number;
+  agreeing: number;
+}
+
+export interface Disagreement {
+  packet: number;
+  field: string;
+  ours: string[];
+  theirs: string[];
+}
+
+export interface AgreementResult {
+  file: string;
+  packets: number;
+  /** Field prefix (`tcp`, `dns`, `frame` …) → values compared and agreeing. */
+  byProtocol: Map<string, ProtocolCount>;
+  compared: number;
+  agreeing: number;
+  /** Packets whose dissection threw or reported a decoder error. */
+  crashes: { packet: number; error: string }[];
+  disagreements: Disagreement[];
+  /** Field names we emit that this tshark does not know (not compared). */
+  unknownToTshark: string[];
+  /** Why the file was not compared at all (our reader refused it, tshark failed). */
+  skipped?: string;
+}
+
+/**
+ * tshark's options: reassembly off (our decoder shows each packet alone, so tshark must too, else it moves an HTTP
+ * body or a reassembled datagram to the last segment); names off.
+ */
+export const TSHARK_OPTIONS = ['-n', '-o', 'tcp.desegment_tcp_streams:FALSE', '-o', 'ip.defragment:FALSE', '-o', 'ipv6.defragment:FALSE'];
+
+let known: Set<string> | undefined;
+
+/** Every field and protocol filter name this tshark knows. */
+export function tsharkNames(): Set<string> {
+  if (known !== undefined) return known;
+  const names = new Set<string>();
+  const f = spawnSync('tshark', ['-G', 'fields'], { encoding: 'utf8', maxBuffer: 1 << 30 });
+  for (const line of f.stdout.split('\n')) {
+    const c = line.split('\t');
+    if (c[0] === 'F' || c[0] === 'P') names.add(c[2]);
+  }
+  return (known = names);
+}
+
+export function hasTshark(): boolean {
+  return spawnSync('tshark', ['-v'], { encoding: 'utf8' }).status === 0;
+}
+
+/** One value in a comparable spelling: booleans and True/False as 1/0, hex integers as decimal. */
+function normTheirs(v: string): string {
+  if (v === 'True') return '1';
+  if (v === 'False') return '0';
+  if (/^0x[0-9a-f]+$/i.test(v)) return String(parseInt(v, 16));
+  return v;
+}
+
+function normOurs(v: string | number | boolean): string {
+  if (typeof v === 'boolean') return v ? '1' : '0';
+  return String(v);
+}
+
+/** The epoch time in µs (our record's resolution: a nanosecond pcap's time is compared to the microsecond). */
+function timeMicros(v: string): string {
+  const [s, f = ''] = v.split('.');
+  return `${s}.${f.padEnd(9, '0').slice(0, 6)}`;
+}
+
+function same(field: string, ours: string, theirs: string): boolean {
+  if (ours === theirs) return true;
+  // A valueless field (subtree head): tshark prints its bytes, or for some its name or 1; the latter say "present".
+  if (fieldRegistry.get(field)?.kind === 'none' && (theirs === field || theirs === '1')) return true;
+  if (field === 'frame.time_epoch') return timeMicros(ours) === timeMicros(theirs);
+  // Our bytes values stop at 4096 bytes with an ellipsis.
+  if (ours.endsWith('…')) return theirs.startsWith(ours.slice(0, -1));
+  return false;
+}
+
+function protocolOf(field: string): string {
+  const dot = field.indexOf('.');
+  return dot < 0 ? field : field.slice(0, dot);
+}
+
+/** Our values of each field in one packet, in tree order. */
+function ourValues(p: DissectedPacket): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const f of allFields(p)) {
+    let list = out.get(f.id);
+    if (list === undefined) out.set(f.id, (list = []));
+    // A field without a value (a subtree head such as `tcp.options.mss`): tshark prints its bytes, so compare those.
+    const valueless = fieldRegistry.get(f.id)?.kind === 'none';
+    list.push(f.id === 'frame.time_epoch' ? (p.tsMicros / 1e6).toFixed(6) : valueless ? hexBytes(p.data, f.offset, f.length) : normOurs(f.value));
+  }
+  return out;
+}
+
+/** Dissects `file` with Socket Lab and with tshark and compares every field Socket Lab names, value by value. */
+export function compareWithTshark(file: string, opts: { maxDisagreements?: number } = {}): AgreementResult {
+  const result: AgreementResult = { file, packets: 0, byProtocol: new Map(), compared: 0, agreeing: 0, crashes: [], disagreements: [], unknownToTshark: [] };
+  let packets: DissectedPacket[];
+  const mine: Map<string, string[]>[] = [];
+  try {
+    const cap = readCaptureFile(new Uint8Array(fs.readFileSync(file)));
+    const ctx = new DissectContext();
+    packets = [];
+    cap.packets.forEach((rec, i) => {
+      try {
+        const p = dissect(rec, ctx, i + 1);
+        packets.push(p);
+        mine.push(ourValues(p));
+        if (p.malformed?.startsWith('Decoder error')) result.crashes.push({ packet: i + 1, error: p.malformed });
+      } catch (e) {
+        result.crashes.push({ packet: i + 1, error: e instanceof Error ? e.message : String(e) });
+        mine.push(new Map());
+      }
+    });
+  } catch (e) {
+    result.skipped = `Socket Lab cannot read it: ${e instanceof Error ? e.message : String(e)}`;
+    return result;
+  }
+  result.packets = mine.length;
+  const names = tsharkNames();
+  const emitted = new Set<string>();
+  for (const m of mine) for (const k of m.keys()) emitted.add(k);
+  const fields = [...emitted].filter((f) => names.has(f)).sort();
+  result.unknownToTshark = [...emitted].filter((f) => !names.has(f)).sort();
+  const theirs: Map<string, string[]>[] = [];
+  // A long -e list in a few runs keeps each command line and JSON document modest.
+  for (let at = 0; at < fields.length; at += 120) {
+    const part = fields.slice(at, at + 120);
+    const out = spawnSync('tshark', ['-r', file, ...TSHARK_OPTIONS, '-T', 'json', ...part.flatMap((f) => ['-e', f])], { encoding: 'utf8', maxBuffer: 1 << 30 });
+    if (out.status !== 0 && out.stdout.trim() === '') {
+      result.skipped = `tshark failed: ${out.stderr.trim().split('\n')[0]}`;
+      return result;
+    }
+    const docs = JSON.parse(out.stdout || '[]') as { _source: { layers: Record<string, string[]> } }[];
+    docs.forEach((d, i) => {
+      let m = theirs[i];
+      if (m === undefined) theirs[i] = m = new Map();
+      for (const [k, v] of Object.entries(d._source.layers)) m.set(k, v);
+    });
+  }
+  if (theirs.length !== mine.length) {
+    result.skipped = `tshark read ${theirs.length} packets, Socket Lab ${mine.length}`;
+    return result;
+  }
+  const max = opts.maxDisagreements ?? 200;
+  for (let i = 0; i < mine.length; i++) {
+    for (const f of fields) {
+      const a = mine[i].get(f) ?? [];
+      const b = (theirs[i].get(f) ?? []).map(normTheirs);
+      const n = Math.max(a.length, b.length);
+      if (n === 0) continue;
+      let ok = 0;
+      for (let k = 0; k < n; k++) if (k < a.length && k < b.length && same(f, a[k], b[k])) ok++;
+      const proto = protocolOf(f);
+      let c = result.byProtocol.get(proto);
+      if (c === undefined) result.byProtocol.set(proto, (c = { compared: 0, agreeing: 0 }));
+      c.compared += n;
+      c.agreeing += ok;
+      result.compared += n;
+      result.agreeing += ok;
+      if (ok < n && result.disagreements.length < max) result.disagreements.push({ packet: i + 1, field: f, ours: a, theirs: b });
+    }
+  }
+  return result;
+}
+
+/** Sums several files' results. */
+export function total(results: AgreementResult[]): { byProtocol: Map<string, ProtocolCount>; compared: number; agreeing: number; crashes: number; packets: number } {
+  const byProtocol = new Map<string, ProtocolCount>();
+  let compared = 0;
+  let agreeing = 0;
+  let crashes = 0;
+  let packets = 0;
+  for (const r of results) {
+    packets += r.packets;
+    crashes += r.crashes.length;
+    compared += r.compared;
+    agreeing += r.agreeing;
+    for (const [p, c] of r.byProtocol) {
+      const t = byProtocol.get(p) ?? { compared: 0, agreeing: 0 };
+      t.compared += c.compared;
+      t.agreeing += c.agreeing;
+      byProtocol.set(p, t);
+    }
+  }
+  return { byProtocol, compared, agreeing, crashes, packets };
+}
+
+/** The per-protocol table as text. */
+export function formatTable(t: ReturnType<typeof total>): string {
+  const pct = (a: number, c: number) => (c === 0 ? '-' : `${((100 * a) / c).toFixed(2)}%`);
+  const rows = [...t.byProtocol].sort((x, y) => y[1].compared - x[1].compared);
+  const lines = rows.map(([p, c]) => `  ${p.padEnd(10)} ${String(c.compared).padStart(8)} ${String(c.agreeing).padStart(8)} ${pct(c.agreeing, c.compared).padStart(8)}`);
+  return [`  ${'protocol'.padEnd(10)} ${'compared'.padStart(8)} ${'agreeing'.padStart(8)} ${'%'.padStart(8)}`, ...lines, `  ${'all'.padEnd(10)} ${String(t.compared).padStart(8)} ${String(t.agreeing).padStart(8)} ${pct(t.agreeing, t.compared).padStart(8)}  (${t.packets} packets, ${t.crashes} crashes)`].join('\n');
+}
