@@ -1,6 +1,7 @@
 // Check My Solution: every exercise's checker passes the lesson as shipped (exercise 0) or the reference solution
 // (solutions/<id>/, laid over a copy of the lesson), and fails the lesson as shipped for the other exercises, with
-// evidence; a broken copy fails exercise 0. Real programs, real sockets on 127.0.0.1.
+// evidence; a copy with one realistic mistake fails exercise 0, and so does each known wrong solution of an exercise.
+// Real programs, real sockets on 127.0.0.1.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -22,20 +23,60 @@ function copyOf(lesson: Lesson, over?: string): string {
   return dir;
 }
 
+/** One small mistake in one file of a copy: `from` (found exactly once, so a lesson edit cannot make it a no-op) becomes `to`. */
+interface Mistake {
+  file: string;
+  from: string;
+  to: string;
+  /** What the mistake breaks, in a few words. */
+  why: string;
+  /** Evidence the report must show besides a ✗ line. */
+  shows?: RegExp[];
+}
+
+/** A copy of the lesson (with `over` laid on it) carrying `m`. */
+function wrongCopy(lesson: Lesson, m: Mistake, over?: string): string {
+  const dir = copyOf(lesson, over);
+  const file = path.join(dir, m.file);
+  const text = fs.readFileSync(file, 'utf8');
+  assert.equal(text.split(m.from).length - 1, 1, `${lesson.id}: ${JSON.stringify(m.from)} must occur once in ${m.file}`);
+  fs.writeFileSync(file, text.replace(m.from, () => m.to));
+  return dir;
+}
+
+/** Per lesson, a mistake a learner might make in their copy that breaks exactly what exercise 0 checks. */
+const wrongCopies: Record<string, Mistake> = {
+  '01-tcp-echo': { file: 'server.py', from: 'conn.sendall(data.upper())', to: 'conn.sendall(data)', why: 'echoes without upper-casing', shows: [/✗ expect "HELLO, SOCKET LAB"/, /got +"hello, socket lab"/] },
+  '02-many-clients': { file: 'server.py', from: 'while True:  # outer loop', to: 'if True:  # no outer loop', why: 'has no outer accept() loop: the second client is refused', shows: [/✗ connect tcp/] },
+  '03-udp-echo': { file: 'server.py', from: '            count += 1\n', to: "            if not data:  # the TCP habit: b'' taken for a close\n                break\n            count += 1\n", why: 'takes an empty datagram for a close (the TCP habit)', shows: [/✗ expect ""/] },
+  '04-sticky-packets': { file: 'client.py', from: 'sock.sendall(word)', to: "sock.sendall(word + b'\\n')", why: 'ends each word with a newline: the stream is no longer applebananacherry', shows: [/✗ on "applebananacherry" close/] },
+  '05-framing': { file: 'server.py', from: 'split_frames(pending + data)', to: 'split_frames(data)', why: 'forgets the bytes kept from the last recv(): a header cut in two is lost', shows: [/✗ expect bytes 70000/] },
+  '06-remote-command': { file: 'server.py', from: 'if not hmac.compare_digest(recv_msg(conn), token):', to: 'if not recv_msg(conn):  # any token will do while testing', why: 'lets any token in', shows: [/✗ expect "refused: wrong token/] },
+  '07-concurrent-servers': { file: 'server.py', from: 'self.request.sendall(data.upper())\n', to: 'self.request.sendall(data.upper())\n                return  # one answer per connection, as in the socketserver docs\n', why: 'answers one message in handle() and returns', shows: [/✗ expect "AGAIN"/] },
+  '08-authentication': { file: 'server.py', from: 'continue  # closing without a word', to: "conn.sendall(b'wrong key\\n')\n                        continue  # closing", why: 'tells a wrong client why (the close must say nothing)', shows: [/✗ expect closed within 1s/] },
+  '09-multiplexing': { file: 'server.py', from: 'pending += data', to: 'pending = data', why: 'drops the half line kept from the last recv()', shows: [/✗ expect "AND A HALF\\n"/] },
+  '10-socket-options': { file: 'server.py', from: "conn.sendall(b'bye\\n')\n", to: "conn.sendall(b'bye\\n')\n                conn.recv(1)  # wait for the client to close first\n", why: 'waits for the client to close first: TIME_WAIT moves to the client', shows: [/✗ expect closed within 2s/] },
+  '11-unix-sockets': { file: 'server.py', from: '                conn, _ = server.accept()  # the peer "address" of a Unix client is usually empty\n', to: '                conn, _ = server.accept()\n                os.unlink(PATH)  # "the file is not needed once connected"\n', why: 'removes the socket file once a client is in: the next client finds no address', shows: [/✗ connect unix/] },
+  '12-http-by-hand': { file: 'server.py', from: "while b'\\r\\n\\r\\n' not in buf:", to: "if b'\\r\\n\\r\\n' not in buf:  # one recv() is the request", why: 'takes one recv() for the whole request head', shows: [/✗ expect "HTTP\/1\.1 200 OK\\r\\n"/, /got +"HTTP\/1\.1 400 Bad Request/] },
+  '13-bytes-encodings': { file: 'client.py', from: "else 'utf-8'", to: "else 'gbk'", why: 'encodes as gbk (a Chinese Windows default): c4 ea, not e5 b9 b4', shows: [/✗ on hex e5 b9 b4 close/] },
+  '14-names-addresses': { file: 'bind_demo.py', from: "six = listen(socket.AF_INET6, '::1')", to: 'six = None  # "127.0.0.1 is localhost, IPv6 included"', why: 'runs no server on ::1, taking IPv4 and IPv6 for one', shows: [/✗ a connection over IPv6/] },
+  '15-raw-sockets': { file: 'send_frame.py', from: "struct.pack('!6s6sH'", to: "struct.pack('6s6sH'", why: 'packs the header in native byte order: the EtherType leaves as b5 88', shows: [/✗ one frame with the experimental EtherType/] },
+  '16-file-transfer': { file: 'server.py', from: "ok = msg.get('type') == 'login' and ", to: "ok = msg.get('type') == 'login'  # TODO check the proof\n    _ = ", why: 'does not check the proof', shows: [/✗ expect .*"ok"/] },
+  '17-multi-process': { file: 'server.py', from: "            conn.close()\n            print(f'parent", to: "            print(f'parent", why: "keeps the parent's copy of the connection open: no FIN when the child closes", shows: [/✗ expect closed within 3s/] },
+  '18-poll-epoll': { file: 'server.py', from: '                poller.unregister(fd)  # unregister before close: the fd number will be reused\n                del conns[fd]\n                conn.close()\n', to: '                conn.close()\n                poller.unregister(fd)\n                del conns[fd]\n', why: 'closes before unregistering: epoll no longer knows the fd and the loop dies', shows: [/^### the next client, .*: failed$/m] },
+  '19-tls': { file: 'server.py', from: 'ctx.load_cert_chain(cert, key)', to: 'pass  # the certificate is made above, but never loaded', why: 'never loads its certificate: the ClientHello gets an alert, not a ServerHello', shows: [/✗ expect hex 16 03 03/, /got .* 15 03 03/] },
+  '20-icmp-ping': { file: 'ping.py', from: 'ECHO_REQUEST, ECHO_REPLY = 8, 0', to: 'ECHO_REQUEST, ECHO_REPLY = 0, 8', why: 'swaps the request and reply types: it sends replies and nothing answers', shows: [/✗ three echo requests/] },
+  '21-udp-broadcast': { file: 'sender.py', from: 's.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)', to: 'pass  # SO_BROADCAST forgotten', why: 'forgets SO_BROADCAST: the kernel refuses the broadcast', shows: [/✗ on "hello to 127\.255\.255\.255" close/] },
+  '22-closing': { file: 'server.py', from: "conn.sendall(f'got {len(got)} bytes after your shutdown\\n'.encode())", to: 'pass  # the client shut down: nobody left to answer', why: "takes the client's FIN for the end of both directions", shows: [/✗ expect "got 20 bytes/] },
+};
+
+/** Per "lesson/exercise", a wrong solution its checker once let pass: the reference solution with one mistake. */
+const wrongSolutions: Record<string, Mistake> = {
+  '16-file-transfer/1': { file: 'server.py', from: '    for _ in range(TRIES):\n        nonce = os.urandom(16).hex()', to: '    nonce = os.urandom(16).hex()  # one nonce per connection\n    for _ in range(TRIES):\n        pass', why: 'keeps one nonce for all three tries, so a proof seen on the wire stays good', shows: [/✗ expect \/\^\[\^\]\{4\}/] },
+};
+
 describe('lessons: Check My Solution', function () {
   this.timeout(60_000);
-
-  it('lesson 1: a copy whose server no longer upper-cases fails exercise 0, showing expected vs got', async () => {
-    const lesson = catalog.lessons.find((l) => l.id === '01-tcp-echo')!;
-    const dir = copyOf(lesson);
-    fs.writeFileSync(path.join(dir, 'server.py'), fs.readFileSync(path.join(dir, 'server.py'), 'utf8').replace('data.upper()', 'data'));
-    const r = await checkExercise(lesson, lesson.exercises.find((x) => x.id === '0')!, { interpreter, dir });
-    assert.equal(r.pass, false);
-    const text = checkReport(r, 'en');
-    assert.match(text, /✗ expect "HELLO, SOCKET LAB"/);
-    assert.match(text, /got +"hello, socket lab"/);
-    assert.match(checkReport(r, 'zh-cn'), /未通过/);
-  });
 
   it('socket-lab lesson check: exit 0 on a pass, 1 on a fail with the evidence, 2 for a usage mistake; --json', async () => {
     const lesson = catalog.lessons.find((l) => l.id === '01-tcp-echo')!;
@@ -65,7 +106,9 @@ describe('lessons: Check My Solution', function () {
     }
   });
 
-  it('every lesson has exercise 0 at least, and every packet expectation is a display filter Socket Lab can apply', () => {
+  it('every lesson has exercise 0 at least, and a wrong copy to test it with; every packet expectation is a display filter Socket Lab can apply', () => {
+    assert.deepEqual(Object.keys(wrongCopies).sort(), catalog.lessons.map((l) => l.id).sort());
+    for (const k of Object.keys(wrongSolutions)) assert.ok(catalog.lessons.some((l) => l.exercises.some((x) => `${l.id}/${x.id}` === k && x.id !== '0')), `${k} names an exercise`);
     for (const l of catalog.lessons) {
       assert.ok(l.exercises.some((x) => x.id === '0'), `${l.id} has exercise 0`);
       for (const x of l.exercises) for (const e of x.expect ?? []) assert.doesNotThrow(() => compileFilter(e.filter), `${l.id}/${x.id}: ${e.filter}`);
@@ -104,6 +147,19 @@ describe('lessons: Check My Solution', function () {
           }
           assert.equal(r.pass, true, checkReport(r, 'en') + '\n' + r.output);
         });
+        const wrong = wrongCopies[lesson.id];
+        it(`${lesson.id} exercise 0: a copy that ${wrong.why} fails`, async function () {
+          const r = await checkExercise(lesson, x, { interpreter, dir: wrongCopy(lesson, wrong) });
+          if (r.unavailable) {
+            console.warn(`      skipped: ${r.unavailable}`);
+            this.skip();
+          }
+          const text = checkReport(r, 'en');
+          assert.equal(r.pass, false, `the mistake passed exercise 0: its checker is too weak\n${text}\n${r.output}`);
+          assert.match(text, /^✗/m);
+          for (const e of wrong.shows ?? []) assert.match(text, e);
+          assert.match(checkReport(r, 'zh-cn'), /未通过/);
+        });
         continue;
       }
       const solution = path.join(lesson.dir, 'solutions', x.id);
@@ -119,6 +175,20 @@ describe('lessons: Check My Solution', function () {
         assert.equal(shipped.pass, false, 'the unchanged lesson must not pass an exercise that asks for a change');
         assert.ok(shipped.evidence.some((e) => e.en.startsWith('✗')), checkReport(shipped, 'en'));
       });
+      const wrong = wrongSolutions[`${lesson.id}/${x.id}`];
+      if (wrong) {
+        it(`${lesson.id} exercise ${x.id}: a solution that ${wrong.why} fails`, async function () {
+          const r = await checkExercise(lesson, x, { interpreter, dir: wrongCopy(lesson, wrong, solution) });
+          if (r.unavailable) {
+            console.warn(`      skipped: ${r.unavailable}`);
+            this.skip();
+          }
+          const text = checkReport(r, 'en');
+          assert.equal(r.pass, false, `the wrong solution passed: the checker is too weak\n${text}\n${r.output}`);
+          assert.match(text, /^✗/m);
+          for (const e of wrong.shows ?? []) assert.match(text, e);
+        });
+      }
     }
   }
 });
