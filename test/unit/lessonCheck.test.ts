@@ -73,6 +73,7 @@ const wrongCopies: Record<string, Mistake> = {
 /** Per "lesson/exercise", a wrong solution its checker once let pass: the reference solution with one mistake. */
 const wrongSolutions: Record<string, Mistake> = {
   '16-file-transfer/1': { file: 'server.py', from: '    for _ in range(TRIES):\n        nonce = os.urandom(16).hex()', to: '    nonce = os.urandom(16).hex()  # one nonce per connection\n    for _ in range(TRIES):\n        pass', why: 'keeps one nonce for all three tries, so a proof seen on the wire stays good', shows: [/✗ expect \/\^\[\^\]\{4\}/] },
+  '21-udp-broadcast/1': { file: 'receiver.py', from: "f'seen by {key.data}: '", to: "'seen by 127.0.0.1: '", why: 'names the address from the task, not the one its socket is bound to', shows: [/✗ expect "seen by 127\.0\.0\.2: ping"/] },
 };
 
 describe('lessons: Check My Solution', function () {
