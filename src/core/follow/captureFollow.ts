@@ -83,9 +83,11 @@ export async function* followCapture(file: string, opts: FollowOptions, summaryO
   const buf = new Uint8Array(READ_BYTES);
   let pos = 0;
   const take = (rec: PacketRecord) => {
-    const pkt = dissect(rec, ctx, ++summary.framesRead);
-    if (tcp) followTcp(pkt, opts.stream, tcp, summary);
-    else followUdp(pkt, opts.stream, udp as UdpFollower, summary);
+    // The decoder sees the headers only: stream numbers depend on them, and payload dissectors cost most of a pass.
+    const cut = headersEnd(rec);
+    const pkt = dissect(cut === undefined ? rec : { tsMicros: rec.tsMicros, origLen: rec.origLen, linkType: rec.linkType, data: rec.data.subarray(0, cut) }, ctx, ++summary.framesRead);
+    if (tcp) followTcp(pkt, rec.data, opts.stream, tcp, summary);
+    else followUdp(pkt, rec.data, opts.stream, udp as UdpFollower, summary);
   };
   try {
     for (;;) {
@@ -120,7 +122,7 @@ export async function* followCapture(file: string, opts: FollowOptions, summaryO
   return summary;
 }
 
-function followTcp(pkt: DissectedPacket, stream: number, tcp: TcpFollower, summary: FollowSummary): void {
+function followTcp(pkt: DissectedPacket, d: Uint8Array, stream: number, tcp: TcpFollower, summary: FollowSummary): void {
   const t = pkt.tcp;
   if (t === undefined) return;
   if (t.stream >= summary.streams) summary.streams = t.stream + 1;
@@ -128,7 +130,6 @@ function followTcp(pkt: DissectedPacket, stream: number, tcp: TcpFollower, summa
   const layers = eagerLayers(pkt) ?? pkt.layers;
   const layer = layers.find((l) => l.name === 'tcp');
   if (layer === undefined) return;
-  const d = pkt.data;
   const hdrLen = (d[layer.offset + 12] >> 4) * 4;
   // Wireshark follows only segments whose header fits the IP payload (th_have_seglen).
   if (pkt.malformed?.startsWith('Malformed: TCP header length')) return;
@@ -147,7 +148,7 @@ function followTcp(pkt: DissectedPacket, stream: number, tcp: TcpFollower, summa
   });
 }
 
-function followUdp(pkt: DissectedPacket, stream: number, udp: UdpFollower, summary: FollowSummary): void {
+function followUdp(pkt: DissectedPacket, d: Uint8Array, stream: number, udp: UdpFollower, summary: FollowSummary): void {
   if (!pkt.protocols.includes('udp')) return;
   const facts = replayFacts(pkt);
   if (facts === undefined) return;
@@ -159,8 +160,7 @@ function followUdp(pkt: DissectedPacket, stream: number, udp: UdpFollower, summa
   const at = layers.findIndex((l) => l.name === 'udp');
   let ip: (typeof layers)[number] | undefined;
   for (let i = at - 1; i >= 0 && ip === undefined; i--) if (layers[i].name === 'ip' || layers[i].name === 'ipv6') ip = layers[i];
-  if (at < 0 || ip === undefined || layers[at].truncated) return;
-  const d = pkt.data;
+  if (at < 0 || ip === undefined || layers[at].offset + 8 > d.length) return;
   const o = layers[at].offset;
   const v4 = ip.name === 'ip';
   const ipLen = v4 ? (d[ip.offset + 2] << 8) | d[ip.offset + 3] : (d[ip.offset + 4] << 8) | d[ip.offset + 5];
@@ -175,4 +175,32 @@ function followUdp(pkt: DissectedPacket, stream: number, udp: UdpFollower, summa
   const src = v4 ? formatIpv4(d, ip.offset + 12) : formatIpv6(d, ip.offset + 8);
   const dst = v4 ? formatIpv4(d, ip.offset + 16) : formatIpv6(d, ip.offset + 24);
   udp.push({ frame: pkt.number as number, src: { address: src, port: (d[o] << 8) | d[o + 1] }, dst: { address: dst, port: (d[o + 2] << 8) | d[o + 3] }, payload });
+}
+
+/**
+ * Where the TCP or UDP header of an untunnelled Ethernet/IPv4/IPv6 frame ends (its payload starts), or undefined
+ * for anything else, which the decoder then reads whole.
+ */
+export function headersEnd(rec: PacketRecord): number | undefined {
+  const d = rec.data;
+  if (rec.linkType !== 1 || d.length < 14) return undefined;
+  const type = (d[12] << 8) | d[13];
+  let proto: number;
+  let l4: number;
+  if (type === 0x0800 && d.length >= 34) {
+    const ihl = (d[14] & 15) * 4;
+    // a fragment's payload is not a TCP/UDP header
+    if (d[14] >> 4 !== 4 || ihl < 20 || (((d[20] << 8) | d[21]) & 0x3fff) !== 0) return undefined;
+    proto = d[23];
+    l4 = 14 + ihl;
+  } else if (type === 0x86dd && d.length >= 54) {
+    proto = d[20];
+    l4 = 54;
+  } else return undefined;
+  if (proto === 6 && d.length >= l4 + 20) {
+    const end = l4 + (d[l4 + 12] >> 4) * 4;
+    return end >= l4 + 20 && end <= d.length ? end : undefined;
+  }
+  if (proto === 17 && d.length >= l4 + 8) return l4 + 8;
+  return undefined;
 }
