@@ -15,9 +15,10 @@ export class LoopbackCapture {
   }
 
   /**
-   * Starts dumpcap on `lo` into `file` with the capture filter `bpf`; resolves once it reports "Capturing on", or
-   * with why it cannot (not installed, no permission, did not start within 10 s). A 64 MiB kernel buffer keeps a
-   * burst of 64 KiB loopback segments from being dropped on a busy machine.
+   * Starts dumpcap on `lo` into `file` with the capture filter `bpf`; resolves once it captures, or with why it
+   * cannot (not installed, no permission, did not start within 10 s). dumpcap prints "Capturing on" some 160 ms before
+   * it has `lo` open and "File: …" once it has, so the latter is the signal. A 64 MiB kernel buffer keeps a burst of
+   * 64 KiB loopback segments from being dropped on a busy machine.
    */
   static async start(file: string, bpf: string): Promise<LoopbackCapture | string> {
     if (process.platform !== 'linux') return 'a capture of lo is made on Linux only';
@@ -27,8 +28,9 @@ export class LoopbackCapture {
     proc.on('error', () => undefined);
     const cap = new LoopbackCapture(proc, file);
     const deadline = Date.now() + 10_000;
-    while (!/Capturing on/.test(cap.stderr) && proc.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    if (/Capturing on/.test(cap.stderr)) return cap;
+    const capturing = () => /^File: /m.test(cap.stderr);
+    while (!capturing() && proc.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    if (capturing()) return cap;
     proc.kill('SIGKILL');
     return proc.exitCode !== null ? `dumpcap cannot capture here: ${cap.stderr.trim().split('\n').pop() ?? ''}` : 'dumpcap did not start within 10 s';
   }
