@@ -3,7 +3,7 @@
 import * as assert from 'node:assert/strict';
 import * as net from 'node:net';
 import type { Frame, Page } from 'playwright-core';
-import { answerInputBox, panelOpened, openFromTree, openSocketLabView, pickQuickItem, runCommand, treeRow, useVsCode } from '../harness';
+import { answerInputBox, panelOpened, openSocketLabView, pickQuickItem, runCommand, treeRow, useVsCode } from '../harness';
 
 async function typeAndSend(frame: Frame, text: string): Promise<void> {
   const input = frame.locator('.send-input input');
@@ -46,9 +46,10 @@ describe('session panels that open by themselves (issue 13 item 3)', function ()
     const port = await startServer(page, 'echo');
     await runCommand(page, 'Socket Lab: Connect TCP Client');
     await answerInputBox(page, `127.0.0.1:${port}`);
-    await panelOpened(page, `127.0.0.1:${port}`);
-    const row = treeRow(page, new RegExp(`127\\.0\\.0\\.1:${port}\\s*open`), 'Connections');
-    const frame = await openFromTree(page, row, 'body[data-view="session"][data-ready="true"] .send-input');
+    // the panel the command opened, used as it opened (a click on its tree row as well would race the typing for the focus)
+    const frame = await panelOpened(page, `127.0.0.1:${port}`);
+    await frame.locator('body[data-ready="true"] .send-input').waitFor({ timeout: 20_000 });
+    await treeRow(page, new RegExp(`127\\.0\\.0\\.1:${port}\\s*open`), 'Connections').waitFor({ timeout: 20_000 });
     await typeAndSend(frame, 'hello');
     await frame.locator('.chunk.in').first().waitFor({ timeout: 20_000 });
     await page.waitForTimeout(1_000);
