@@ -2,7 +2,7 @@
 import { type DissectedPacket, type Field, eagerLayers } from './dissect'; // also loads every dissector, so the field registry below is complete
 import { fastReaders, type FactValue } from './fastValues';
 import { formatIpv6 } from './format';
-import { type FieldDef, fieldAliases, fieldRegistry, protocolNames } from './registry';
+import { type FieldDef, fieldAliases, fieldRegistry, fieldsOutsideTheirLayer, protocolNames } from './registry';
 
 export type PacketPredicate = (pkt: DissectedPacket) => boolean;
 
@@ -106,7 +106,7 @@ function fastValuesOf(name: string): FastReader {
   const dot = name.indexOf('.');
   const owner = dot < 0 ? name : name.slice(0, dot);
   // Every field lives in a layer of the protocol its name starts with, so no such layer means no occurrence.
-  const owned = protocolNames.has(owner);
+  const owned = protocolNames.has(owner) && !fieldsOutsideTheirLayer.has(name);
   const facts = fastReaders.get(name);
   return (p, o) => {
     const scan = eagerLayers(p);

@@ -33,6 +33,8 @@ const hf = declareFields({
   ah: ['ah', 'Authentication Header', 'none'],
 });
 declareAlias('ipv6.addr', 'Source or Destination Address', 'ipv6', ['ipv6.src', 'ipv6.dst']);
+// Wireshark's IPv6 tree also carries the version under the generic IP name (hidden), so `ip.version == 6` matches.
+const ipVersion = { id: 'ip.version', label: 'Version', kind: 'uint' } as const;
 const ipv6Ok = (d: Uint8Array, at: number) => d[at] >> 4 === 6;
 declareFastReaders({
   'ipv6.src': headerFact('ipv6', ipv6Ok, (d, at) => formatIpv6(d, at + 8)),
@@ -52,6 +54,7 @@ function dissectIpv6(pi: PacketInfo, offset: number, end: number): number {
   if (!r.has(offset, 40)) {
     if (r.has(offset, 1)) {
       addField(pi, layer, hf.version, version, String(version), offset, 1);
+      addField(pi, layer, ipVersion, version, String(version), offset, 1);
     }
     layer.truncated = true;
     pi.markMalformed('Truncated: an IPv6 header needs 40 bytes');
@@ -67,6 +70,7 @@ function dissectIpv6(pi: PacketInfo, offset: number, end: number): number {
   const dst = formatIpv6(pi.data, offset + 24);
   layer.title = `Internet Protocol Version 6, Src: ${src}, Dst: ${dst}`;
   addField(pi, layer, hf.version, version, String(version), offset, 1);
+  addField(pi, layer, ipVersion, version, String(version), offset, 1);
   if (version !== 6) {
     pi.markMalformed(`Malformed: IPv6 version field is ${version}`);
     return end - offset;
@@ -147,6 +151,8 @@ function dissectIpv6(pi: PacketInfo, offset: number, end: number): number {
   }
   if (nxt === 59) {
     pi.info = 'IPv6 no next header';
+    // Bytes after "no next header" are still shown, as data (Wireshark).
+    if (o < payloadEnd) dissectData(pi, o, payloadEnd);
     return end - offset;
   }
   if (ipProtoTable.get(nxt) === undefined) pi.info = `${ipProtoNames[nxt] ?? 'Unknown IP protocol'} (${nxt})`;

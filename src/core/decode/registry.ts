@@ -20,6 +20,8 @@ export const fieldRegistry = new Map<string, FieldDef>();
 /** Filter names that stand for several fields (`ip.addr` → `ip.src`, `ip.dst`). */
 export const fieldAliases = new Map<string, readonly string[]>();
 export const protocolNames = new Set<string>();
+/** Fields Wireshark also puts in another protocol's layer (IPv6 carries a hidden `ip.version`): the filter cannot rule them out by layer. */
+export const fieldsOutsideTheirLayer = new Set<string>(['ip.version']);
 
 export function declareProtocol(name: string, title: string): FieldDef {
   protocolNames.add(name);

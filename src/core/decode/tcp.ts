@@ -279,7 +279,7 @@ function dissectTcp(pi: PacketInfo, offset: number, end: number): number {
   let seqBase: number;
   let ackBase: number;
   let tcpState: { me: TcpDirection; peer: TcpDirection } | undefined;
-  let ace = false;
+  let ace: boolean;
   if (recorded !== undefined) {
     ({ stream, seqBase, ackBase } = recorded);
     ace = recorded.ace === true;
