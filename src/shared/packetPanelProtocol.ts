@@ -106,6 +106,53 @@ export interface DiagramData {
   readonly omitted: number;
 }
 
+/** Packets and bytes one way of a conversation. */
+export interface FlowCount {
+  readonly packets: number;
+  readonly bytes: number;
+}
+
+/** A row of the Conversations table (Wireshark's Statistics → Conversations, TCP and UDP). A sent the first packet. */
+export interface ConversationStat {
+  readonly key: string;
+  readonly proto: 'tcp' | 'udp';
+  /** tcp.stream / udp.stream. */
+  readonly stream: number;
+  readonly a: string;
+  readonly b: string;
+  readonly aToB: FlowCount;
+  readonly bToA: FlowCount;
+  /** Seconds from the capture's first packet to the conversation's first. */
+  readonly start: number;
+  readonly duration: number;
+  /** The display filter that shows just this conversation. */
+  readonly filter: string;
+}
+
+export interface CaptureStatisticsData {
+  readonly conversations: readonly ConversationStat[];
+  /** Packets of conversations beyond the listed maximum. */
+  readonly omitted: number;
+}
+
+/** One line of an I/O graph: the whole capture, or one direction of a conversation. */
+export interface IoSeries {
+  readonly label: 'all' | 'aToB' | 'bToA';
+  readonly packets: readonly number[];
+  readonly bytes: readonly number[];
+}
+
+/** Packets and bytes per interval (Wireshark's I/O graph). */
+export interface IoGraph {
+  /** Seconds from the capture's first packet to the first bin. */
+  readonly start: number;
+  readonly intervalMs: number;
+  readonly series: readonly IoSeries[];
+}
+
+/** Most bins an I/O graph carries over the wire. */
+export const MAX_IO_GRAPH_BINS = 1000;
+
 export type PacketSourceState = 'running' | 'stopped' | 'file';
 const CAPTURE_STATES: readonly string[] = ['running', 'stopped', 'file'];
 
@@ -152,6 +199,10 @@ export type PacketPanelRequest =
   /** Where a packet sits in the filtered list (-1 when the filter hides it). */
   | { readonly type: 'position'; readonly index: number }
   | { readonly type: 'conversations' }
+  /** The Conversations table (TCP and UDP). */
+  | { readonly type: 'statistics' }
+  /** The I/O graph of the whole capture, or of one conversation (`key` from the table) each way. */
+  | { readonly type: 'ioGraph'; readonly key?: string }
   /** One connection's segments; a long one is cut around packet `around` when given. */
   | { readonly type: 'diagram'; readonly key: string; readonly around?: number }
   | { readonly type: 'export'; readonly format: ExportFormat; readonly scope: ExportScope; readonly key?: string }
@@ -166,6 +217,8 @@ export interface PacketPanelResponses {
   packet: PacketDetail;
   position: { readonly generation: number; readonly position: number };
   conversations: readonly ConversationInfo[];
+  statistics: CaptureStatisticsData;
+  ioGraph: IoGraph;
   diagram: DiagramData;
   /** The saved file's path, or undefined when the user cancelled. */
   export: { readonly path?: string };
@@ -187,7 +240,10 @@ export function isPacketPanelRequest(v: unknown): v is PacketPanelRequest {
   switch (v.type) {
     case 'ready':
     case 'conversations':
+    case 'statistics':
       return true;
+    case 'ioGraph':
+      return v.key === undefined || isStr(v.key, 300);
     case 'rows':
       return isUint(v.start) && isUint(v.count) && (v.count as number) <= MAX_ROWS_PER_PAGE;
     case 'filter':
@@ -281,6 +337,28 @@ export function isConversationList(v: unknown): v is ConversationInfo[] {
   );
 }
 
+const isFlowCount = (v: unknown): v is FlowCount => isObj(v) && isUint(v.packets) && isUint(v.bytes);
+
+function isConversationStat(v: unknown): v is ConversationStat {
+  return (
+    isObj(v) && isStr(v.key, 300) && isOneOf(v.proto, ['tcp', 'udp'] as const) && isUint(v.stream) && isStr(v.a, 200) &&
+    isStr(v.b, 200) && isFlowCount(v.aToB) && isFlowCount(v.bToA) && isNum(v.start) && isNum(v.duration) && isStr(v.filter, 100)
+  );
+}
+
+export function isCaptureStatistics(v: unknown): v is CaptureStatisticsData {
+  return isObj(v) && isUint(v.omitted) && Array.isArray(v.conversations) && v.conversations.every(isConversationStat);
+}
+
+const isCounts = (v: unknown): v is number[] => Array.isArray(v) && v.length <= MAX_IO_GRAPH_BINS && v.every(isUint);
+
+export function isIoGraph(v: unknown): v is IoGraph {
+  return (
+    isObj(v) && isNum(v.start) && isNum(v.intervalMs) && (v.intervalMs as number) > 0 && Array.isArray(v.series) && v.series.length <= 2 &&
+    v.series.every((s) => isObj(s) && isOneOf(s.label, ['all', 'aToB', 'bToA'] as const) && isCounts(s.packets) && isCounts(s.bytes) && s.packets.length === s.bytes.length)
+  );
+}
+
 function isDiagramSegment(v: unknown): v is DiagramSegment {
   return (
     isObj(v) && isUint(v.index) && isUint(v.no) && isNum(v.time) && typeof v.fromA === 'boolean' &&
@@ -308,6 +386,8 @@ export const responseValidators: { [K in keyof PacketPanelResponses]: (v: unknow
   packet: isPacketDetail,
   position: (v): v is PacketPanelResponses['position'] => isObj(v) && isUint(v.generation) && Number.isSafeInteger(v.position) && (v.position as number) >= -1,
   conversations: isConversationList,
+  statistics: isCaptureStatistics,
+  ioGraph: isIoGraph,
   diagram: isDiagramData,
   export: isExportAnswer,
   find: isFindResult,

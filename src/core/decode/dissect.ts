@@ -78,6 +78,15 @@ export interface TcpSegmentInfo {
   window: number;
 }
 
+/** The outer UDP datagram's conversation facts (not a datagram quoted inside an ICMP error). */
+export interface UdpDatagramInfo {
+  stream: number;
+  srcAddr: string;
+  srcPort: number;
+  dstAddr: string;
+  dstPort: number;
+}
+
 export interface DissectedPacket {
   /** 1-based position in its capture, when the caller gave one. */
   number?: number;
@@ -94,6 +103,7 @@ export interface DissectedPacket {
   /** Why the packet is not complete or not well-formed; the layers hold what could be read. */
   malformed?: string;
   tcp?: TcpSegmentInfo;
+  udp?: UdpDatagramInfo;
   /** The captured bytes (same object as the record's data, not a copy). */
   data: Uint8Array;
 }
@@ -233,6 +243,7 @@ class LazyPacket implements DissectedPacket {
   readonly protocols: string[];
   malformed?: string;
   tcp?: TcpSegmentInfo;
+  udp?: UdpDatagramInfo;
   readonly data: Uint8Array;
   // `#` fields: invisible to JSON, spreads and structured clone, and cheap (no property-attribute changes).
   readonly #rec: PacketRecord;
@@ -265,6 +276,7 @@ class LazyPacket implements DissectedPacket {
       if (!pi.malformedQuiet || !info) this.summary.info = info ? `${info} [${pi.malformed.startsWith('Truncated') ? 'Packet size limited during capture' : 'Malformed Packet'}]` : `[${pi.malformed}]`;
     }
     if (pi.tcp !== undefined) this.tcp = pi.tcp;
+    if (pi.udp !== undefined) this.udp = pi.udp;
   }
 
   /** The field tree: a second pass with the conversation facts the first pass recorded (the context is not touched). */

@@ -1,7 +1,7 @@
 // Dissector tables and field declarations, the Wireshark way: protocols register themselves as data.
 import type { PacketRecord } from '../../shared/packet';
 import type { LayerRole } from '../../shared/types';
-import type { Field, Layer, TcpSegmentInfo } from './dissect';
+import type { Field, Layer, TcpSegmentInfo, UdpDatagramInfo } from './dissect';
 import type { DissectContext } from './context';
 import { hexBytes } from './format';
 import { ByteReader } from './reader';
@@ -71,6 +71,7 @@ export class PacketInfo {
   srcPort = -1;
   dstPort = -1;
   tcp: TcpSegmentInfo | undefined;
+  udp: UdpDatagramInfo | undefined;
   /** Offset of an Ethernet header whose addresses fill the columns if no network layer does. */
   linkAddrAt = -1;
   /** Set inside an ICMP error's quoted packet so it does not touch conversation state or the columns. */

@@ -56,6 +56,7 @@ function dissectUdp(pi: PacketInfo, offset: number, end: number): number {
     if (!pi.replaying) replay.udp.push(stream);
   }
   if (pi.full) addField(pi, layer, hf.stream, stream, String(stream), offset, 0);
+  if (pi.nested === 0) pi.udp = { stream, srcAddr: pi.netSrc, srcPort: sport, dstAddr: pi.netDst, dstPort: dport };
   let payloadEnd = end;
   if (len < 8) {
     pi.markMalformed(`Malformed: UDP length ${len} is less than 8`);

@@ -5,7 +5,7 @@
 import * as fs from 'node:fs/promises';
 import type { PacketRecord } from '../../shared/packet';
 import {
-  MAX_DIAGRAM_SEGMENTS, type ConversationInfo, type DiagramData, type DiagramSegment, type PacketDetail, type PacketRow, type RowsPage,
+  MAX_DIAGRAM_SEGMENTS, type CaptureStatisticsData, type ConversationInfo, type IoGraph, type DiagramData, type DiagramSegment, type PacketDetail, type PacketRow, type RowsPage,
 } from '../../shared/packetPanelProtocol';
 import { Disposable, Emitter } from '../../shared/disposable';
 import { DissectContext, type DissectedPacket } from '../decode/dissect';
@@ -13,6 +13,7 @@ import { compileFilter } from '../decode/displayFilter';
 import { CaptureFileIndex, IndexCancelledError, type IndexProgress } from '../pcap/captureFileIndex';
 import { PcapngWriter, PcapWriter, type CaptureFormat, type PcapngOptions } from '../pcap/pcapWriter';
 import { dissectAt, FilterCancelledError, FilterError, type ModelStatus, packetDetailOf, packetRowOf, safeTest, tcpFacts } from './packetListModel';
+import { CaptureStatistics, flowOf } from './captureStatistics';
 import { DiagramWindow } from './diagramWindow';
 
 /** A decoder-context checkpoint every this many packets at first (doubled when the snapshots outgrow their budget). */
@@ -127,6 +128,7 @@ export class FilePacketListModel extends Disposable {
   private firstTs: number | undefined;
   private readonly convs = new Map<string, Conversation>();
   private convsOmitted = 0;
+  private readonly stats = new CaptureStatistics(MAX_CONVERSATIONS);
   private matches: MatchBitmap | undefined;
   private filterText = '';
   private gen = 0;
@@ -208,7 +210,9 @@ export class FilePacketListModel extends Disposable {
     this.firstTs ??= rec.tsMicros;
     if (i > 0 && i % this.snapshotEvery === 0) this.snapshot(i);
     const pkt = dissectAt(rec, i, this.live);
-    const t = tcpFacts(pkt);
+    const flow = flowOf(pkt);
+    this.stats.add(i, rec.tsMicros, rec.origLen, flow);
+    const t = tcpFacts(pkt, flow);
     if (!t) return;
     const c = this.convs.get(t.key);
     if (c) {
@@ -355,6 +359,21 @@ export class FilePacketListModel extends Disposable {
   /** TCP conversations in order of first appearance (at most MAX_CONVERSATIONS; `conversationsOmitted` counts the rest). */
   conversations(): ConversationInfo[] {
     return [...this.convs.values()].map((c) => ({ key: c.key, a: c.a, b: c.b, packets: c.packets, bytes: c.bytes }));
+  }
+
+  /** The Conversations table (TCP and UDP), once the first pass has read the whole file. */
+  async statistics(): Promise<CaptureStatisticsData> {
+    await this.whenComplete();
+    return { conversations: this.stats.conversations(), omitted: this.stats.omitted };
+  }
+
+  /** The I/O graph of the whole file, or of one conversation each way (undefined: no such conversation). */
+  async ioGraph(key?: string, signal?: AbortSignal): Promise<IoGraph | undefined> {
+    await this.whenComplete();
+    if (key === undefined) return this.stats.graph();
+    return this.stats.conversationGraph(key, (first, last, take) =>
+      this.replay(first, last + 1, (rec, pkt) => void take(rec.tsMicros, rec.origLen, flowOf(pkt)), signal),
+    );
   }
 
   get conversationsOmitted(): number {

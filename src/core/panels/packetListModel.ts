@@ -3,13 +3,14 @@
 import type { PacketRecord } from '../../shared/packet';
 import {
   MAX_DIAGRAM_SEGMENTS,
-  type ConversationInfo, type DiagramData, type DiagramSegment, type PacketDetail, type PacketRow, type RowsPage,
+  type CaptureStatisticsData, type ConversationInfo, type DiagramData, type IoGraph, type DiagramSegment, type PacketDetail, type PacketRow, type RowsPage,
   type RowTone, type WireField, type WireLayer,
 } from '../../shared/packetPanelProtocol';
 import { Disposable, Emitter } from '../../shared/disposable';
-import { conversationOf, DissectContext, dissect, endpointText, type DissectedPacket, type Field } from '../decode/dissect';
+import { DissectContext, dissect, type DissectedPacket, type Field } from '../decode/dissect';
 import { compileFilter } from '../decode/displayFilter';
 import { ReplayLog } from '../decode/replayLog';
+import { CaptureStatistics, flowOf, type Flow } from './captureStatistics';
 import { DiagramWindow } from './diagramWindow';
 
 /** A capture's retained packets; a bounded capture forgets its oldest ones and advances `firstIndex`. */
@@ -43,20 +44,18 @@ export interface TcpFacts {
 interface Summary {
   readonly row: PacketRow;
   readonly tcp?: TcpFacts;
-  /** Conversation key when the packet is TCP. */
-  readonly conv?: string;
+  /** Its TCP connection or UDP conversation. */
+  readonly flow?: Flow;
 }
 
 /** TCP facts of a dissected packet (from the decoder's segment info), or undefined when it is not TCP. */
-export function tcpFacts(pkt: DissectedPacket): TcpFacts | undefined {
+export function tcpFacts(pkt: DissectedPacket, flow = flowOf(pkt)): TcpFacts | undefined {
   const t = pkt.tcp;
-  const conv = conversationOf(pkt);
-  if (!t || !conv) return undefined;
+  if (!t || flow?.proto !== 'tcp') return undefined;
   return {
-    src: endpointText({ address: t.srcAddr, port: t.srcPort }),
-    dst: endpointText({ address: t.dstAddr, port: t.dstPort }),
-    // A new SYN on reused ports is a new stream, so the stream index is part of the key.
-    key: `${conv.key}#${t.stream}`,
+    src: flow.src,
+    dst: flow.dst,
+    key: flow.key,
     flags: t.flagsText && t.flagsText !== '<None>' ? t.flagsText.split(', ') : [],
     seq: t.seq,
     ack: t.ack,
@@ -167,8 +166,10 @@ export class PacketListModel extends Disposable {
   private gen = 0;
   /** Bumped by each setFilter call, so a newer filter cancels one still running. */
   private filterRun = 0;
-  /** Capture-wide indexes of each TCP conversation's packets, ascending. */
+  /** Capture-wide indexes of each TCP or UDP conversation's packets, ascending. */
   private readonly convIndex = new Map<string, number[]>();
+  /** Conversations table and I/O graph over every packet taken in (also those the capture has since forgotten). */
+  private readonly stats = new CaptureStatistics();
   private readonly changed = this.own(new Emitter<ModelStatus>());
   readonly onDidChange = this.changed.event;
 
@@ -224,10 +225,11 @@ export class PacketListModel extends Disposable {
       const pkt = dissectAt(rec, i, this.ctx, this.facts);
       const s = this.summarise(i, rec, pkt);
       this.summaries.push(s);
-      if (s.conv !== undefined) {
-        const list = this.convIndex.get(s.conv);
+      this.stats.add(i, rec.tsMicros, rec.origLen, s.flow);
+      if (s.flow !== undefined) {
+        const list = this.convIndex.get(s.flow.key);
         if (list) list.push(i);
-        else this.convIndex.set(s.conv, [i]);
+        else this.convIndex.set(s.flow.key, [i]);
       }
       if (this.matches && this.test(pkt)) this.matches.push(i);
     }
@@ -316,7 +318,7 @@ export class PacketListModel extends Disposable {
     return pkt && packetDetailOf(index, rec, pkt, this.firstTs ?? rec.tsMicros);
   }
 
-  /** The packet records of one TCP conversation, or of the whole capture. */
+  /** The packet records of one TCP or UDP conversation, or of the whole capture. */
   records(key?: string): PacketRecord[] {
     const out: PacketRecord[] = [];
     const indexes = key === undefined ? undefined : (this.convIndex.get(key) ?? []);
@@ -332,6 +334,23 @@ export class PacketListModel extends Disposable {
       if (rec) out.push(rec);
     }
     return out;
+  }
+
+  /** The Conversations table (TCP and UDP), over every packet taken in. */
+  statistics(): CaptureStatisticsData {
+    return { conversations: this.stats.conversations(), omitted: this.stats.omitted };
+  }
+
+  /** The I/O graph of the whole capture, or of one retained conversation each way (undefined: no such conversation). */
+  ioGraph(key?: string): Promise<IoGraph | undefined> {
+    if (key === undefined) return Promise.resolve(this.stats.graph());
+    return this.stats.conversationGraph(key, async (_first, _last, take) => {
+      for (const i of this.convIndex.get(key) ?? []) {
+        const s = this.summaries[i - this.base];
+        const rec = this.source.at(i);
+        if (s && rec) take(rec.tsMicros, rec.origLen, s.flow);
+      }
+    });
   }
 
   /** TCP conversations in order of first appearance; A is the endpoint that sent first. */
@@ -369,8 +388,9 @@ export class PacketListModel extends Disposable {
 
   private summarise(index: number, rec: PacketRecord, pkt: DissectedPacket): Summary {
     this.firstTs ??= rec.tsMicros;
-    const tcp = tcpFacts(pkt);
+    const flow = flowOf(pkt);
+    const tcp = tcpFacts(pkt, flow);
     const row = packetRowOf(index, rec, pkt, this.firstTs, tcp);
-    return tcp ? { row, tcp, conv: tcp.key } : { row };
+    return tcp ? { row, tcp, flow } : flow ? { row, flow } : { row };
   }
 }

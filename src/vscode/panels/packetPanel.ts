@@ -186,6 +186,13 @@ class PacketPanel {
         return { generation: this.model.status.generation, position: this.model.positionOf(req.index) } satisfies PacketPanelResponses['position'];
       case 'conversations':
         return this.model.conversations() satisfies PacketPanelResponses['conversations'];
+      case 'statistics':
+        return (await this.model.statistics()) satisfies PacketPanelResponses['statistics'];
+      case 'ioGraph': {
+        const g = await this.model.ioGraph(req.key);
+        if (!g) throw new Error(vscode.l10n.t('That conversation is no longer in the capture buffer.'));
+        return g satisfies PacketPanelResponses['ioGraph'];
+      }
       case 'diagram': {
         const d = await this.model.diagram(req.key, req.around);
         if (!d) throw new Error(vscode.l10n.t('That TCP connection is no longer in the capture buffer.'));

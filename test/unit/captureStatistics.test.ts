@@ -1,0 +1,229 @@
+// The packet panel's statistics (issue 17): the Conversations table agrees with `tshark -z conv,tcp/udp` (endpoints,
+// frames and bytes each way, relative start, duration) and the I/O graph with `tshark -z io,stat`, on the decode
+// fixtures and on a capture real programs make on lo; both models (file and live) give the same; memory is bounded.
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { ConversationStat, IoGraph } from '../../src/shared/packetPanelProtocol';
+import { MAX_IO_GRAPH_BINS } from '../../src/shared/packetPanelProtocol';
+import { IoBinner } from '../../src/core/panels/captureStatistics';
+import { FilePacketListModel } from '../../src/core/panels/filePacketListModel';
+import { arraySource, PacketListModel } from '../../src/core/panels/packetListModel';
+import { readCaptureFile } from '../../src/core/pcap/pcapReader';
+import { LoopbackCapture } from '../../src/core/capture/loopbackCapture';
+import { pythonPeer, repoRoot } from '../support';
+
+const hasTshark = spawnSync('tshark', ['-v']).status === 0;
+const fixtures = ['decode/lo4.pcap', 'decode/lo6.pcap', 'decode/any-sll.pcap', 'decode/any-sll2.pcap', 'decode/lo-dumpcap.pcapng', 'packetPanel/loopbackTcp.pcapng'].map((f) =>
+  path.join(repoRoot, 'test', 'fixtures', f),
+);
+
+interface TsharkConv {
+  a: string;
+  b: string;
+  /** B→A and A→B: frames, and bytes with the precision tshark printed them to. */
+  bToA: [number, number, number];
+  aToB: [number, number, number];
+  start: number;
+  duration: number;
+}
+
+const UNIT: Record<string, number> = { bytes: 1, kB: 1e3, MB: 1e6, GB: 1e9 };
+
+/** `tshark -q -z conv,PROTO` rows: "A <-> B  f b unit  f b unit  f b unit  start  duration"; "<-" is B→A. */
+function tsharkConversations(file: string, proto: 'tcp' | 'udp'): TsharkConv[] {
+  const out = spawnSync('tshark', ['-n', '-q', '-r', file, '-z', `conv,${proto}`], { encoding: 'utf8' });
+  assert.equal(out.status, 0, out.stderr);
+  const rows: TsharkConv[] = [];
+  const re = /^(\S+)\s+<->\s+(\S+)\s+(\d+)\s+(\d+)\s+(bytes|kB|MB|GB)\s+(\d+)\s+(\d+)\s+(bytes|kB|MB|GB)\s+\d+\s+\d+\s+\S+\s+([\d.]+)\s+([\d.]+)\s*$/;
+  for (const line of out.stdout.split('\n')) {
+    const m = re.exec(line);
+    if (!m) continue;
+    rows.push({ a: m[1], b: m[2], bToA: [Number(m[3]), Number(m[4]), UNIT[m[5]]], aToB: [Number(m[6]), Number(m[7]), UNIT[m[8]]], start: Number(m[9]), duration: Number(m[10]) });
+  }
+  return rows;
+}
+
+/** Bytes agree to the unit tshark printed (it prints 150,602 bytes as "150 kB"). */
+const bytesAgree = (ours: number, [, value, unit]: [number, number, number]) => Math.floor(ours / unit) === value;
+/** tshark writes an IPv6 endpoint without brackets ("::1:44106"); ours has them ("[::1]:44106"), as URLs do. */
+const plain = (endpoint: string) => endpoint.replace(/^\[(.*)\]:(\d+)$/, '$1:$2');
+
+function assertAgrees(file: string, ours: readonly ConversationStat[]): number {
+  let compared = 0;
+  for (const proto of ['tcp', 'udp'] as const) {
+    const theirs = tsharkConversations(file, proto);
+    const mine = ours.filter((c) => c.proto === proto);
+    assert.equal(mine.length, theirs.length, `${path.basename(file)}: ${proto} conversations`);
+    for (const t of theirs) {
+      const c = mine.find((x) => plain(x.a) === t.a && plain(x.b) === t.b);
+      assert.ok(c, `${path.basename(file)}: ${t.a} <-> ${t.b} (A sent first) is listed; ours: ${mine.map((x) => `${x.a} <-> ${x.b}`).join(', ')}`);
+      const what = `${path.basename(file)} ${proto} ${t.a} <-> ${t.b}`;
+      assert.equal(c.aToB.packets, t.aToB[0], `${what}: frames A→B`);
+      assert.equal(c.bToA.packets, t.bToA[0], `${what}: frames B→A`);
+      assert.ok(bytesAgree(c.aToB.bytes, t.aToB), `${what}: bytes A→B ${c.aToB.bytes} vs ${t.aToB[1]}×${t.aToB[2]}`);
+      assert.ok(bytesAgree(c.bToA.bytes, t.bToA), `${what}: bytes B→A ${c.bToA.bytes} vs ${t.bToA[1]}×${t.bToA[2]}`);
+      assert.ok(Math.abs(c.start - t.start) < 1e-6, `${what}: relative start ${c.start} vs ${t.start}`);
+      assert.ok(Math.abs(c.duration - t.duration) < 1e-4 + 1e-9, `${what}: duration ${c.duration} vs ${t.duration}`);
+      assert.equal(c.filter, `${proto}.stream == ${c.stream}`);
+      compared++;
+    }
+  }
+  return compared;
+}
+
+/** `tshark -z io,stat,INTERVAL` frames and bytes per interval (the last interval may be short). */
+function tsharkIo(file: string, intervalS: number): { frames: number[]; bytes: number[] } {
+  const out = spawnSync('tshark', ['-n', '-q', '-r', file, '-z', `io,stat,${intervalS}`], { encoding: 'utf8' });
+  assert.equal(out.status, 0, out.stderr);
+  const frames: number[] = [];
+  const bytes: number[] = [];
+  for (const line of out.stdout.split('\n')) {
+    const m = /^\|\s*[\d.]+\s*<>\s*(?:[\d.]+|Dur)\s*\|\s*(\d+)\s*\|\s*(\d+)\s*\|$/.exec(line);
+    if (!m) continue;
+    frames.push(Number(m[1]));
+    bytes.push(Number(m[2]));
+  }
+  return { frames, bytes };
+}
+
+/** Our graph's bins against tshark's at the same interval (tshark's trailing empty bins are not drawn by us). */
+function assertIoAgrees(file: string, g: IoGraph): void {
+  const ours = g.series[0];
+  const theirs = tsharkIo(file, g.intervalMs / 1000);
+  assert.ok(theirs.frames.length > 0, 'tshark printed intervals');
+  const n = Math.max(ours.packets.length, theirs.frames.length);
+  for (let i = 0; i < n; i++) {
+    assert.equal(ours.packets[i] ?? 0, theirs.frames[i] ?? 0, `${path.basename(file)}: frames in interval ${i} of ${g.intervalMs} ms`);
+    assert.equal(ours.bytes[i] ?? 0, theirs.bytes[i] ?? 0, `${path.basename(file)}: bytes in interval ${i}`);
+  }
+}
+
+async function fileStats(file: string) {
+  const m = await FilePacketListModel.open(file);
+  try {
+    return { stats: await m.statistics(), graph: (await m.ioGraph())!, model: m };
+  } catch (e) {
+    m.dispose();
+    throw e;
+  }
+}
+
+describe('capture statistics: conversations and I/O graph', function () {
+  this.timeout(60_000);
+
+  it('the I/O graph keeps at most its bin budget: the interval doubles and bins merge, totals unchanged', () => {
+    const b = new IoBinner(['all']);
+    let packets = 0;
+    let bytes = 0;
+    // one packet every 7 ms for an hour, lengths varied: 514,286 packets
+    for (let t = 0; t < 3600e6; t += 7000) {
+      const len = 60 + ((t / 7000) % 1400);
+      b.add(0, 1_000_000 + t, len);
+      packets++;
+      bytes += len;
+    }
+    const g = b.result(1_000_000);
+    assert.ok(g.series[0].packets.length <= MAX_IO_GRAPH_BINS, `${g.series[0].packets.length} bins`);
+    assert.equal(g.intervalMs, 4096, 'an hour in ≤ 1000 bins: 1 ms doubled 12 times');
+    assert.equal(g.series[0].packets.reduce((x, y) => x + y, 0), packets);
+    assert.equal(g.series[0].bytes.reduce((x, y) => x + y, 0), bytes);
+    assert.equal(g.start, 0);
+  });
+
+  describe('agrees with tshark', function () {
+    before(function () {
+      if (!hasTshark) this.skip(); // tshark is the oracle; without it there is nothing to compare against
+    });
+
+    it('on the decode fixtures (lo IPv4/IPv6, any SLL/SLL2, dumpcap pcapng): every conversation, and the I/O graph at our interval', async () => {
+      let compared = 0;
+      for (const file of fixtures) {
+        const { stats, graph, model } = await fileStats(file);
+        try {
+          compared += assertAgrees(file, stats.conversations);
+          assertIoAgrees(file, graph);
+          assert.equal(stats.omitted, 0);
+        } finally {
+          model.dispose();
+        }
+      }
+      assert.ok(compared >= 6, `${compared} conversations compared`);
+    });
+
+    it('on a capture real programs make on lo: TCP transfers over 100 kB both ways, UDP exchanges; live and file models agree', async function () {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'socket-lab-stats-'));
+      try {
+        const server = await pythonPeer([
+          'import socket, threading',
+          't = socket.socket(); t.bind(("127.0.0.1", 0)); t.listen()',
+          'u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("127.0.0.1", t.getsockname()[1]))',
+          'def udp():',
+          '    while True:',
+          '        d, a = u.recvfrom(2048); u.sendto(d * 2, a)',
+          'threading.Thread(target=udp, daemon=True).start()',
+          'print(t.getsockname()[1], flush=True)',
+          'while True:',
+          '    c, _ = t.accept()',
+          '    n = 0',
+          '    while (d := c.recv(65536)):',
+          '        n += len(d)',
+          '    c.sendall(b"r" * (n // 2)); c.close()',
+        ]);
+        const cap = await LoopbackCapture.start(path.join(dir, 'stats.pcapng'), `port ${server.port}`);
+        if (typeof cap === 'string') {
+          server.proc.kill();
+          console.warn(`      skipped: ${cap}`);
+          return this.skip();
+        }
+        const client = spawnSync('python3', ['-c', [
+          'import socket, sys, time',
+          'port = int(sys.argv[1])',
+          'for size in (150000, 3000, 0):',
+          '    s = socket.create_connection(("127.0.0.1", port)); s.sendall(b"x" * size); s.shutdown(socket.SHUT_WR)',
+          '    while s.recv(65536): pass',
+          '    s.close(); time.sleep(0.05)',
+          'for i in range(3):',
+          '    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.settimeout(2)',
+          '    for k in range(i + 1):',
+          '        u.sendto(b"d" * (100 * (k + 1)), ("127.0.0.1", port)); u.recvfrom(4096)',
+          '    u.close()',
+        ].join('\n'), String(server.port)], { encoding: 'utf8', timeout: 20_000 });
+        server.proc.kill();
+        assert.equal(client.status, 0, client.stderr);
+        await cap.stop();
+        const { stats, graph, model } = await fileStats(cap.file);
+        try {
+          const compared = assertAgrees(cap.file, stats.conversations);
+          assert.equal(compared, 6, 'three TCP connections and three UDP conversations');
+          assertIoAgrees(cap.file, graph);
+          const big = stats.conversations.find((c) => c.proto === 'tcp' && c.aToB.bytes > 150_000);
+          assert.ok(big, 'the 150 kB upload is one row');
+          // live model over the same packets: the same table and graph
+          const live = new PacketListModel(arraySource(readCaptureFile(fs.readFileSync(cap.file)).packets));
+          try {
+            assert.deepEqual(live.statistics(), stats);
+            assert.deepEqual(await live.ioGraph(), graph);
+            // one conversation's graph, each way: the two series add up to its packets and bytes, in both models
+            const perConv = (await model.ioGraph(big.key))!;
+            assert.deepEqual(await live.ioGraph(big.key), perConv);
+            assert.deepEqual(perConv.series.map((s) => s.label), ['aToB', 'bToA']);
+            const sum = (xs: readonly number[]) => xs.reduce((x, y) => x + y, 0);
+            assert.equal(sum(perConv.series[0].packets), big.aToB.packets);
+            assert.equal(sum(perConv.series[1].bytes), big.bToA.bytes);
+            assert.ok(Math.abs(perConv.start - big.start) < 1e-6, 'its graph starts with the conversation');
+            assert.equal(await model.ioGraph('no such conversation'), undefined);
+          } finally {
+            live.dispose();
+          }
+        } finally {
+          model.dispose();
+        }
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  });
+});
