@@ -3,7 +3,7 @@
 import type { PanelClient, PanelProtocol } from './panelKit';
 import { isFindResult, type FindResult } from './sessionPanelProtocol';
 import { LAYER_ROLES, type LayerRole } from './types';
-import { isNum, isObj, isOneOf, isStr, isUint, type Obj } from './validate';
+import { isArrayOf, isNum, isObj, isOneOf, isStr, isUint, type Obj } from './validate';
 
 /** Most rows one `rows` request may ask for; the list pages in far smaller steps. */
 export const MAX_ROWS_PER_PAGE = 500;
@@ -350,7 +350,7 @@ export function isCaptureStatistics(v: unknown): v is CaptureStatisticsData {
   return isObj(v) && isUint(v.omitted) && Array.isArray(v.conversations) && v.conversations.every(isConversationStat);
 }
 
-const isCounts = (v: unknown): v is number[] => Array.isArray(v) && v.length <= MAX_IO_GRAPH_BINS && v.every(isUint);
+const isCounts = (v: unknown): v is number[] => isArrayOf(v, (x) => isUint(x), MAX_IO_GRAPH_BINS);
 
 export function isIoGraph(v: unknown): v is IoGraph {
   return (

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { ConversationStat, IoGraph } from '../../src/shared/packetPanelProtocol';
-import { MAX_IO_GRAPH_BINS } from '../../src/shared/packetPanelProtocol';
+import { isCaptureStatistics, isIoGraph, MAX_IO_GRAPH_BINS } from '../../src/shared/packetPanelProtocol';
 import { IoBinner } from '../../src/core/panels/captureStatistics';
 import { FilePacketListModel } from '../../src/core/panels/filePacketListModel';
 import { arraySource, PacketListModel } from '../../src/core/panels/packetListModel';
@@ -131,6 +131,9 @@ describe('capture statistics: conversations and I/O graph', function () {
     assert.equal(g.series[0].packets.reduce((x, y) => x + y, 0), packets);
     assert.equal(g.series[0].bytes.reduce((x, y) => x + y, 0), bytes);
     assert.equal(g.start, 0);
+    assert.ok(isIoGraph(g), 'a full graph passes the validator');
+    assert.equal(isIoGraph({ ...g, series: [{ ...g.series[0], packets: [...g.series[0].packets, 1] }] }), false, 'more bins than bytes');
+    assert.equal(isIoGraph({ ...g, series: [{ label: 'all', packets: [-1], bytes: [0] }] }), false, 'a negative count');
   });
 
   describe('agrees with tshark', function () {
@@ -145,6 +148,9 @@ describe('capture statistics: conversations and I/O graph', function () {
         try {
           compared += assertAgrees(file, stats.conversations);
           assertIoAgrees(file, graph);
+          // what crosses to the webview passes its validators (a graph of many bins once failed them)
+          assert.ok(isCaptureStatistics(stats), `${path.basename(file)}: statistics pass the panel's validator`);
+          assert.ok(isIoGraph(graph), `${path.basename(file)}: the graph passes the panel's validator`);
           assert.equal(stats.omitted, 0);
         } finally {
           model.dispose();

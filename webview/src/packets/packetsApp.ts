@@ -12,6 +12,7 @@ import { FieldTree } from './fieldTree';
 import { nodeAtOffset, nodeById } from './fieldLookup';
 import { FilterBar } from './filterBar';
 import { PacketList } from './packetList';
+import { StatisticsView } from './statisticsView';
 
 interface SavedState {
   readonly selected?: number;
@@ -20,6 +21,8 @@ interface SavedState {
   readonly columns?: readonly number[];
   readonly diagramCollapsed?: boolean;
   readonly bytesPerRow?: BytesPerRow | 'auto';
+  /** The page shown: the packets (list, details, bytes) or the statistics. */
+  readonly page?: 'packets' | 'statistics';
 }
 
 /** The selected packet's bytes, as the hex pane reads them. */
@@ -51,6 +54,7 @@ export async function startPacketsView(host: HTMLElement): Promise<void> {
   let saved = (api.getState() ?? {}) as SavedState;
   const persist = (change: Partial<SavedState>) => api.setState((saved = { ...saved, ...change }));
   document.title = init.title;
+  const startPage = saved.page;
   const view = new PacketsView(host, client, init.filter, init.canExport, saved, persist);
   let status: PanelStatus = init;
   onStatus = (e) => {
@@ -60,6 +64,7 @@ export async function startPacketsView(host: HTMLElement): Promise<void> {
   };
   view.statusChanged(status, true);
   await view.diagram.refresh();
+  if (startPage === 'statistics') view.showPage('statistics');
   view.root.dataset.ready = 'true';
   if (saved.selected !== undefined) await view.restore(saved.selected, saved.field);
 }
@@ -69,6 +74,9 @@ class PacketsView {
   readonly root = h('div', 'pk-app');
   readonly diagram: DiagramPane;
   private readonly bar: FilterBar;
+  private readonly stats: StatisticsView;
+  private readonly tabs = new Map<'packets' | 'statistics', { tab: HTMLButtonElement; page: HTMLElement }>();
+  private page: 'packets' | 'statistics' = 'packets';
   private readonly list: PacketList;
   private readonly tree: FieldTree;
   private readonly hexPane: HexPane;
@@ -114,9 +122,71 @@ class PacketsView {
     upper.append(listPane, this.diagram.element);
     const lower = h('div', 'pk-lower');
     lower.append(treePane, hexSection);
-    this.root.append(this.bar.element, this.note, upper, lower);
+    const packetsPage = h('div', 'pk-page pk-packets-page');
+    packetsPage.append(upper, lower);
+    this.stats = new StatisticsView({
+      statistics: () => client.call({ type: 'statistics' }),
+      ioGraph: (key) => client.call(key === undefined ? { type: 'ioGraph' } : { type: 'ioGraph', key }),
+      filter: (expr) => void this.filterTo(expr),
+    });
+    this.root.append(this.tabStrip(packetsPage), this.bar.element, this.note, packetsPage, this.stats.element);
     host.append(this.root);
     this.wire();
+  }
+
+  /** Packets | Statistics: a tab list (arrow keys move between the tabs), each tab showing its page. */
+  private tabStrip(packetsPage: HTMLElement): HTMLElement {
+    const strip = h('div', 'pk-tabs');
+    strip.setAttribute('role', 'tablist');
+    const pages = [['packets', t('Packets'), packetsPage], ['statistics', t('Statistics'), this.stats.element]] as const;
+    for (const [name, label, page] of pages) {
+      const tab = h('button', 'pk-tab', label);
+      tab.type = 'button';
+      tab.id = `pk-tab-${name}`;
+      tab.setAttribute('role', 'tab');
+      page.id = `pk-page-${name}`;
+      page.setAttribute('role', 'tabpanel');
+      page.setAttribute('aria-labelledby', tab.id);
+      tab.setAttribute('aria-controls', page.id);
+      tab.addEventListener('click', () => this.showPage(name));
+      tab.addEventListener('keydown', (e) => {
+        if (e.key !== 'ArrowLeft' && e.key !== 'ArrowRight') return;
+        e.preventDefault();
+        const other = name === 'packets' ? 'statistics' : 'packets';
+        this.showPage(other);
+        this.tabs.get(other)?.tab.focus();
+      });
+      this.tabs.set(name, { tab, page });
+      strip.append(tab);
+    }
+    this.showPage('packets');
+    return strip;
+  }
+
+  /** Shows one page; the statistics load when their page opens. */
+  showPage(name: 'packets' | 'statistics'): void {
+    this.page = name;
+    for (const [n, { tab, page }] of this.tabs) {
+      const on = n === name;
+      tab.setAttribute('aria-selected', String(on));
+      tab.tabIndex = on ? 0 : -1;
+      page.hidden = !on;
+    }
+    this.root.dataset.page = name;
+    this.persist({ page: name });
+    if (name === 'statistics') void this.stats.refresh();
+  }
+
+  /** A conversation's Filter: the filter bar applies it and the packet list shows what it keeps. */
+  private async filterTo(expr: string): Promise<void> {
+    this.bar.setFilter(expr);
+    const r = await this.client.call({ type: 'filter', expr });
+    if (!r.ok) {
+      this.note.textContent = r.error;
+      return;
+    }
+    this.showPage('packets');
+    await this.filtered(r);
   }
 
   private buildHexPane(bytesPerRow: BytesPerRow | 'auto'): HexPane {
@@ -208,7 +278,8 @@ class PacketsView {
     this.list.grow(status.generation, status.matched);
     this.convTimer ??= setTimeout(() => {
       this.convTimer = undefined;
-      void this.diagram.refresh().then(() => (this.diagram.shown ? this.diagram.show(this.diagram.shown) : undefined));
+      if (this.page === 'statistics') void this.stats.refresh();
+      else void this.diagram.refresh().then(() => (this.diagram.shown ? this.diagram.show(this.diagram.shown) : undefined));
     }, 1000);
   }
 

@@ -1,0 +1,141 @@
+// Statistics in the packet panel (issue 17): a capture real programs made on lo opens; its Statistics page lists
+// the conversations tshark lists (A, B, frames each way), draws the I/O graph, one conversation's two directions,
+// sorts, and "Apply as filter" shows that conversation's packets in the list. Light and dark screenshots.
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import type { Frame } from 'playwright-core';
+import { LoopbackCapture } from '../../../src/core/capture/loopbackCapture';
+import { findFrame, openWorkspaceFile, runCommand, screenshot, setColorTheme, useVsCode, waitFor } from '../harness';
+import { pythonPeer } from '../../support';
+
+/** tshark's conversations of a file: "A <-> B" and the total frames, TCP and UDP. */
+function tsharkConversations(file: string): { a: string; b: string; frames: number }[] {
+  const out = spawnSync('tshark', ['-n', '-q', '-r', file, '-z', 'conv,tcp', '-z', 'conv,udp'], { encoding: 'utf8' }).stdout;
+  return [...out.matchAll(/^(\S+)\s+<->\s+(\S+)\s+\d+\s+\d+\s+\S+\s+\d+\s+\d+\s+\S+\s+(\d+)\s/gm)].map((m) => ({ a: m[1], b: m[2], frames: Number(m[3]) }));
+}
+
+/** Real traffic on lo: three TCP uploads of different sizes a moment apart, and three UDP exchanges. */
+async function makeCapture(file: string): Promise<string | undefined> {
+  const server = await pythonPeer([
+    'import socket, threading',
+    't = socket.socket(); t.bind(("127.0.0.1", 0)); t.listen()',
+    'u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("127.0.0.1", t.getsockname()[1]))',
+    'threading.Thread(target=lambda: [u.sendto(d, a) for d, a in iter(lambda: u.recvfrom(2048), None)], daemon=True).start()',
+    'print(t.getsockname()[1], flush=True)',
+    'while True:',
+    '    c, _ = t.accept()',
+    '    while c.recv(65536): pass',
+    '    c.sendall(b"ok"); c.close()',
+  ]);
+  try {
+    const cap = await LoopbackCapture.start(file, `port ${server.port}`);
+    if (typeof cap === 'string') return cap;
+    const client = spawnSync('python3', ['-c', [
+      'import socket, sys, time',
+      'port = int(sys.argv[1])',
+      'for size in (200000, 20000, 2000):',
+      '    s = socket.create_connection(("127.0.0.1", port)); s.sendall(b"x" * size); s.shutdown(socket.SHUT_WR)',
+      '    while s.recv(65536): pass',
+      '    s.close(); time.sleep(0.2)',
+      'for i in range(3):',
+      '    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.settimeout(2)',
+      '    for k in range(i + 1):',
+      '        u.sendto(b"d" * 100, ("127.0.0.1", port)); u.recvfrom(4096); time.sleep(0.05)',
+      '    u.close()',
+    ].join('\n'), String(server.port)], { encoding: 'utf8', timeout: 20_000 });
+    await cap.stop();
+    assert.equal(client.status, 0, client.stderr);
+    return undefined;
+  } finally {
+    server.proc.kill();
+  }
+}
+
+describe('packet panel: statistics', function () {
+  const vsc = useVsCode({ trusted: true, viewport: { width: 1400, height: 900 } });
+  let frame: Frame;
+  let file: string;
+
+  it('lists the conversations tshark lists, with the frames each way, and draws the I/O graph of the whole capture', async function () {
+    file = path.join(vsc.vscode.workspace, 'stats.pcapng');
+    const why = await makeCapture(file);
+    if (why) {
+      console.warn(`      skipped: ${why}`);
+      return this.skip();
+    }
+    const theirs = tsharkConversations(file);
+    assert.equal(theirs.length, 6, 'tshark sees three TCP and three UDP conversations');
+    await vsc.page.locator('.activitybar [aria-label^="Socket Lab"]').first().waitFor({ timeout: 30_000 });
+    await openWorkspaceFile(vsc.page, 'stats.pcapng');
+    frame = await findFrame(vsc.page, '.pk-app[data-ready="true"]');
+    await frame.locator('#pk-tab-statistics').click();
+    await frame.locator('.pk-stats[data-ready="true"] .pk-conv-row').first().waitFor({ timeout: 20_000 });
+    const rows = await frame.locator('.pk-conv-row').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')));
+    assert.equal(rows.length, theirs.length);
+    for (const c of theirs) {
+      const row = rows.find((r) => r[1] === c.a && r[2] === c.b);
+      assert.ok(row, `${c.a} <-> ${c.b} is a row (A sent first, as in tshark): ${JSON.stringify(rows)}`);
+      assert.equal(Number(row[3].replace(/\D/g, '')), c.frames, `${c.a} <-> ${c.b}: packets`);
+    }
+    // largest first, as tshark prints them; the whole capture's graph is one line
+    assert.equal(rows[0][0], 'TCP');
+    assert.equal(await frame.locator('.pk-io').getAttribute('data-series'), '1');
+    assert.ok((await frame.locator('.pk-io-svg .s0').count()) > 0, 'the line (or bars) of all packets');
+    assert.equal(await frame.locator('.pk-io-svg .s1').count(), 0);
+    assert.equal(await frame.locator('.pk-io-whole').isVisible(), false);
+  });
+
+  it('a row shows its conversation each way; the arrow keys read out an interval; a header sorts', async function () {
+    if (!frame) return this.skip();
+    await frame.locator('.pk-conv-row').first().click();
+    await waitFor('two lines', () => frame.locator('.pk-io').getAttribute('data-series'), (v) => v === '2');
+    assert.deepEqual(await frame.locator('.pk-io-key').allInnerTexts(), ['A → B', 'B → A']);
+    assert.match(await frame.locator('.pk-io-title').innerText(), /^I\/O graph: TCP 127\.0\.0\.1:\d+ ↔ 127\.0\.0\.1:\d+$/);
+    await frame.locator('.pk-io-svg').focus();
+    await frame.locator('.pk-io-svg').press('End');
+    assert.match(await frame.locator('.pk-io-readout').innerText(), /s · A → B: \d+ packets, [\d,]+ bytes · B → A: \d+ packets/);
+    await frame.locator('.pk-io-unit').selectOption('bytes');
+    await screenshot(vsc.page, 'statistics-conversation');
+    // a number column sorts largest first; a second click turns it round
+    const durations = async () => (await frame.locator('.pk-conv-row td:nth-child(11)').allInnerTexts()).map(Number);
+    await frame.locator('.pk-conv-sort', { hasText: 'Duration' }).click();
+    const down = await durations();
+    assert.deepEqual(down, [...down].sort((x, y) => y - x), 'sorted by duration, descending');
+    assert.equal(await frame.locator('th[aria-sort]').innerText(), 'Duration (s) ▼');
+    await frame.locator('.pk-conv-sort', { hasText: 'Duration' }).press('Enter');
+    const up = await durations();
+    assert.deepEqual(up, [...down].reverse(), 'then ascending');
+    assert.equal(await frame.locator('th[aria-sort]').getAttribute('aria-sort'), 'ascending');
+    // "Whole capture" brings back the one line
+    await frame.locator('.pk-io-whole').click();
+    await waitFor('one line', () => frame.locator('.pk-io').getAttribute('data-series'), (v) => v === '1');
+  });
+
+  it('"Apply as filter" on a UDP row shows its packets in the list, and the filter bar says which', async function () {
+    if (!frame) return this.skip();
+    const udp = frame.locator('.pk-conv-row', { hasText: 'UDP' }).first();
+    const packets = Number((await udp.locator('td').nth(3).innerText()).replace(/\D/g, ''));
+    await udp.click();
+    await frame.locator('.pk-conv-filter:not([disabled])').click();
+    await waitFor('the packets page', () => frame.locator('.pk-app').getAttribute('data-page'), (v) => v === 'packets');
+    assert.match(await frame.locator('.pk-filter-input').inputValue(), /^udp\.stream == \d+$/);
+    await waitFor('the conversation\'s packets', () => frame.locator('.pk-app').getAttribute('data-matched'), (v) => Number(v) === packets);
+    const expr = await frame.locator('.pk-filter-input').inputValue();
+    const count = spawnSync('tshark', ['-n', '-r', file, '-Y', expr], { encoding: 'utf8' }).stdout.trim().split('\n').length;
+    assert.equal(packets, count, `tshark -Y '${expr}' keeps as many`);
+  });
+
+  it('looks native in the light and the dark theme', async function () {
+    if (!frame) return this.skip();
+    await frame.locator('#pk-tab-statistics').click();
+    await frame.locator('.pk-conv-row').first().click();
+    await waitFor('two lines', () => frame.locator('.pk-io').getAttribute('data-series'), (v) => v === '2');
+    for (const [theme, name] of [['Light Modern', 'light'], ['Dark Modern', 'dark'], ['Dark High Contrast', 'hc']] as const) {
+      await setColorTheme(vsc.page, theme);
+      await vsc.page.waitForTimeout(500); // the webview repaints after the theme variables change
+      await screenshot(vsc.page, `statistics-${name}`);
+    }
+    await runCommand(vsc.page, 'View: Close All Editors');
+  });
+});
