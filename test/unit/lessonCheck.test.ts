@@ -44,8 +44,8 @@ function wrongCopy(lesson: Lesson, m: Mistake, over?: string): string {
   return dir;
 }
 
-/** Per lesson, a mistake a learner might make in their copy that breaks exactly what exercise 0 checks. */
-const wrongCopies: Record<string, Mistake> = {
+/** Per lesson, mistakes a learner might make in their copy that break exactly what exercise 0 checks (one or more). */
+const wrongCopies: Record<string, Mistake | Mistake[]> = {
   '01-tcp-echo': { file: 'server.py', from: 'conn.sendall(data.upper())', to: 'conn.sendall(data)', why: 'echoes without upper-casing', shows: [/✗ expect "HELLO, SOCKET LAB"/, /got +"hello, socket lab"/] },
   '02-many-clients': { file: 'server.py', from: 'while True:  # outer loop', to: 'if True:  # no outer loop', why: 'has no outer accept() loop: the second client is refused', shows: [/✗ connect tcp/] },
   '03-udp-echo': { file: 'server.py', from: '            count += 1\n', to: "            if not data:  # the TCP habit: b'' taken for a close\n                break\n            count += 1\n", why: 'takes an empty datagram for a close (the TCP habit)', shows: [/✗ expect ""/] },
@@ -67,7 +67,10 @@ const wrongCopies: Record<string, Mistake> = {
   '19-tls': { file: 'server.py', from: 'ctx.load_cert_chain(cert, key)', to: 'pass  # the certificate is made above, but never loaded', why: 'never loads its certificate: the ClientHello gets an alert, not a ServerHello', shows: [/✗ expect hex 16 03 03/, /got .* 15 03 03/] },
   '20-icmp-ping': { file: 'ping.py', from: 'ECHO_REQUEST, ECHO_REPLY = 8, 0', to: 'ECHO_REQUEST, ECHO_REPLY = 0, 8', why: 'swaps the request and reply types: it sends replies and nothing answers', shows: [/✗ three echo requests/] },
   '21-udp-broadcast': { file: 'sender.py', from: 's.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)', to: 'pass  # SO_BROADCAST forgotten', why: 'forgets SO_BROADCAST: the kernel refuses the broadcast', shows: [/✗ on "hello to 127\.255\.255\.255" close/] },
-  '22-closing': { file: 'server.py', from: "conn.sendall(f'got {len(got)} bytes after your shutdown\\n'.encode())", to: 'pass  # the client shut down: nobody left to answer', why: "takes the client's FIN for the end of both directions", shows: [/✗ expect "got 20 bytes/] },
+  '22-closing': [
+    { file: 'server.py', from: "conn.sendall(f'got {len(got)} bytes after your shutdown\\n'.encode())", to: 'pass  # the client shut down: nobody left to answer', why: "takes the client's FIN for the end of both directions", shows: [/✗ expect "got 20 bytes/] },
+    { file: 'server.py', from: 'conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)', to: 'pass  # "close() resets anyway"', why: 'ends the reset case with an ordinary close (a FIN, not an RST)', shows: [/✗ expect reset within 3s/, /expected RST/, /got +FIN/] },
+  ],
 };
 
 /** Per "lesson/exercise", a wrong solution its checker once let pass: the reference solution with one mistake. */
@@ -148,19 +151,20 @@ describe('lessons: Check My Solution', function () {
           }
           assert.equal(r.pass, true, checkReport(r, 'en') + '\n' + r.output);
         });
-        const wrong = wrongCopies[lesson.id];
-        it(`${lesson.id} exercise 0: a copy that ${wrong.why} fails`, async function () {
-          const r = await checkExercise(lesson, x, { interpreter, dir: wrongCopy(lesson, wrong) });
-          if (r.unavailable) {
-            console.warn(`      skipped: ${r.unavailable}`);
-            this.skip();
-          }
-          const text = checkReport(r, 'en');
-          assert.equal(r.pass, false, `the mistake passed exercise 0: its checker is too weak\n${text}\n${r.output}`);
-          assert.match(text, /^✗/m);
-          for (const e of wrong.shows ?? []) assert.match(text, e);
-          assert.match(checkReport(r, 'zh-cn'), /未通过/);
-        });
+        for (const wrong of [wrongCopies[lesson.id]].flat()) {
+          it(`${lesson.id} exercise 0: a copy that ${wrong.why} fails`, async function () {
+            const r = await checkExercise(lesson, x, { interpreter, dir: wrongCopy(lesson, wrong) });
+            if (r.unavailable) {
+              console.warn(`      skipped: ${r.unavailable}`);
+              this.skip();
+            }
+            const text = checkReport(r, 'en');
+            assert.equal(r.pass, false, `the mistake passed exercise 0: its checker is too weak\n${text}\n${r.output}`);
+            assert.match(text, /^✗/m);
+            for (const e of wrong.shows ?? []) assert.match(text, e);
+            assert.match(checkReport(r, 'zh-cn'), /未通过/);
+          });
+        }
         continue;
       }
       const solution = path.join(lesson.dir, 'solutions', x.id);

@@ -65,6 +65,10 @@ describe('wire parser: the forms of issue 15', () => {
     assert.deepEqual(step(f, 0, 7, 'expect').expect, { kind: 'bytes', count: 4 });
     assert.equal(step(f, 0, 8, 'wait').ms, 200);
     assert.deepEqual(step(f, 0, 10, 'expect').expect, { kind: 'closed' });
+    const reset = parseWire('connect tcp 1\nexpect reset within 2s   # an RST, not a FIN\n');
+    assert.deepEqual(reset.diagnostics, []);
+    assert.deepEqual(step(reset, 0, 1, 'expect').expect, { kind: 'reset' });
+    assert.equal(step(reset, 0, 1, 'expect').withinMs, 2000);
     const rules = f.blocks[1].steps.filter((s) => s.kind === 'on');
     assert.deepEqual(rules.map((r) => (r.kind === 'on' ? r.matcher.kind : '')), ['text', 'regex', 'hex', 'any']);
     assert.equal(f.blocks[1].endpoint?.kind, 'listen');
@@ -177,6 +181,8 @@ describe('wire parser: mistakes, each at its line:column, in English and Chinese
     ['literal text the encoding lacks, in a send', 'connect tcp 1\nencoding gbk\nsend "你好 😀"\n', 3, 10, /cannot be written in gbk/],
     ['half-close on udp', 'connect udp 1\nhalf-close\n', 2, 1, /UDP has no connection to half-close/],
     ['expect closed on udp', 'connect udp 1\nexpect closed\n', 2, 1, /expect closed is for tcp and unix/],
+    ['expect reset on udp', 'connect udp 1\nexpect reset\n', 2, 1, /expect reset is for tcp and unix/],
+    ['expect with an unknown word', 'connect tcp 1\nexpect fin\n', 2, 8, /bytes N, closed or reset/],
     ['framing on udp', 'connect udp 1\nframing line\n', 2, 1, /on UDP each datagram is one message/],
     ['unknown variable', 'connect tcp {{nope}}\n', 1, 15, /unknown variable \{\{nope\}\}/],
     ['unclosed template', 'connect tcp 1\nsend "{{host"\n', 2, 7, /"\{\{" is not closed/],
@@ -253,7 +259,7 @@ describe('wire templates', () => {
 });
 
 describe('wire parser: fuzzed (fixed seeds, bounded counts)', () => {
-  const pieces = ['connect', 'listen', 'tcp', 'udp', 'unix', 'send', 'expect', 'on', 'reply', 'after', 'within', 'close', 'half-close', 'closed', 'bytes', 'hex', 'file', 'any', 'wait', 'timeout', 'encoding', 'framing', 'gbk', 'line', 'len2be',
+  const pieces = ['connect', 'listen', 'tcp', 'udp', 'unix', 'send', 'expect', 'on', 'reply', 'after', 'within', 'close', 'half-close', 'closed', 'reset', 'bytes', 'hex', 'file', 'any', 'wait', 'timeout', 'encoding', 'framing', 'gbk', 'line', 'len2be',
     '"', '"a\\n"', '"\\x', '/', '/a(b)/', '/[/]/i', '{{', '}}', '{{host}}', '{{crc32:01}}', '{{random:2}}', '$1', '\\', '#', '###', '@', '@x = 1', '=', '127.0.0.1:9', ':0', '200ms', '2s', '1.5m', '01', 'ff', 'zz', '年', '\t', ' ', '  ', '\u0000', '\ud800', '😀', '\r'];
   const r = prng(15);
   const line = () => Array.from({ length: Math.floor(r() * 7) }, () => pieces[Math.floor(r() * pieces.length)]).join(r() < 0.5 ? ' ' : '');

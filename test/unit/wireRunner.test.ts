@@ -105,6 +105,19 @@ close
     assert.ok(f.ms < 4000, `failed after ${f.ms} ms, before the 5 s timeout`);
   });
 
+  it('expect reset: a Python peer that closes with SO_LINGER 0 right after its last bytes resets (the RST that comes with them too); one that closes normally does not', async () => {
+    for (const [linger, want] of [[true, 'pass'], [false, 'fail']] as const) {
+      const peer = await python(['import socket, sys', 's = socket.socket()', 's.bind(("127.0.0.1", 0))', 's.listen()', 'print(s.getsockname()[1], flush=True)', 'for _ in range(2):', '    c, _ = s.accept()', '    c.recv(10)', '    c.sendall(b"bye\\n")', ...(linger ? ['    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, (1).to_bytes(4, sys.byteorder) + (0).to_bytes(4, sys.byteorder))'] : []), '    c.close()']);
+      procs.push(peer.proc);
+      const script = (end: string) => `connect tcp 127.0.0.1:{{port}}\nsend "x"\nexpect "bye\\n"\n${end} within 2s\n`;
+      const reset = await runFirst(script('expect reset'), { port: peer.port });
+      assert.equal(reset.status, want, JSON.stringify(reset.steps));
+      if (want === 'fail') assert.deepEqual([reset.steps[3].expected?.text, reset.steps[3].got?.text], ['RST: the peer resets the connection', 'FIN: the peer closed the connection in order']);
+      const closed = await runFirst(script('expect closed'), { port: peer.port });
+      assert.equal(closed.status, 'pass', `expect closed takes either end: ${JSON.stringify(closed.steps)}`);
+    }
+  });
+
   it('a Python client gets answers from a served block\'s rules, and the hits are counted', async () => {
     const m = new SessionManager();
     try {
@@ -165,6 +178,73 @@ describe('wire runner: against Socket Lab peers', function () {
     const srv = await m.startTcpServer({ port: 0, mode: 'echo' });
     const r = await runFirst('connect tcp 127.0.0.1:{{port}}\nsend "left over"\nwait 100ms\nexpect closed within 300ms\n', { port: srv.localPort! });
     assert.match(r.steps[3].message!, /got 9 more bytes instead of the close/);
+  });
+
+  describe('expect reset and expect closed: a peer that resets, a peer that closes with a FIN', () => {
+    /** A Node server that answers "bye\n" to whatever comes, then ends the connection: an RST or a FIN. */
+    async function ender(how: 'reset' | 'fin'): Promise<{ port: number; close(): void }> {
+      const server = net.createServer((c) => {
+        c.on('error', () => undefined);
+        c.once('data', () => {
+          c.write('bye\n', () => {
+            if (how === 'fin') c.end();
+            // SO_LINGER 0 and close(): an RST, no FIN (called from the write's callback itself, Node 20 sends a FIN)
+            else setTimeout(() => c.resetAndDestroy(), 20);
+          });
+        });
+      });
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      return { port: (server.address() as net.AddressInfo).port, close: () => server.close() };
+    }
+    const script = (end: string, framing = '') => `connect tcp 127.0.0.1:{{port}}\n${framing}send "hi\\n"\nexpect "bye\\n"\n${end} within 2s\n`;
+
+    it('a reset passes expect reset; a FIN fails it, saying expected RST, got FIN', async () => {
+      const rst = await ender('reset');
+      const fin = await ender('fin');
+      try {
+        const ok = await runFirst(script('expect reset'), { port: rst.port });
+        assert.equal(ok.status, 'pass', JSON.stringify(ok.steps));
+        const bad = await runFirst(script('expect reset'), { port: fin.port });
+        assert.deepEqual(statuses(bad), ['1:pass', '2:pass', '3:pass', '4:fail']);
+        const f = bad.steps[3];
+        assert.match(f.message!, /closed the connection in order \(a FIN\), not with a reset \(RST\)/);
+        assert.match(f.messageZh!, /FIN.*而不是复位（RST）/);
+        assert.match(f.expected!.text, /^RST/);
+        assert.match(f.got!.text, /^FIN/);
+        assert.ok(f.ms < 1500, `failed at the FIN (${f.ms} ms), not at the limit`);
+      } finally {
+        rst.close();
+        fin.close();
+      }
+    });
+
+    it('a FIN passes expect closed, and so does a reset (expect closed is any end, as documented); with framing line too', async () => {
+      const rst = await ender('reset');
+      const fin = await ender('fin');
+      try {
+        const ok = await runFirst(script('expect closed'), { port: fin.port });
+        assert.equal(ok.status, 'pass', JSON.stringify(ok.steps));
+        // expect closed means "the connection ended": a reset ends it too (as it always has); expect reset is the strict one
+        const rstClosed = await runFirst(script('expect closed'), { port: rst.port });
+        assert.equal(rstClosed.status, 'pass', JSON.stringify(rstClosed.steps));
+        const framed = await runFirst(script('expect reset', 'framing line\n').replace('"hi\\n"', '"hi"').replace('"bye\\n"', '"bye"'), { port: rst.port });
+        assert.equal(framed.status, 'pass', JSON.stringify(framed.steps));
+        const framedFin = await runFirst(script('expect reset', 'framing line\n').replace('"hi\\n"', '"hi"').replace('"bye\\n"', '"bye"'), { port: fin.port });
+        assert.match(framedFin.steps.at(-1)!.message!, /not with a reset/);
+      } finally {
+        rst.close();
+        fin.close();
+      }
+    });
+
+    it('expect reset fails when bytes come instead, and when the connection stays open', async () => {
+      const srv = await m.startTcpServer({ port: 0, mode: 'echo' });
+      const bytes = await runFirst('connect tcp 127.0.0.1:{{port}}\nsend "left"\nwait 100ms\nexpect reset within 300ms\n', { port: srv.localPort! });
+      assert.match(bytes.steps[3].message!, /got 4 more bytes instead of the reset/);
+      const open = await runFirst('connect tcp 127.0.0.1:{{port}}\nexpect reset within 200ms\n', { port: srv.localPort! });
+      assert.match(open.steps[1].message!, /the connection was not reset within 200 ms/);
+      assert.match(open.steps[1].got!.text, /still open/);
+    });
   });
 
   it('framing line and len2be: send and expect whole messages', async () => {

@@ -27,7 +27,9 @@ export type WireExpectation =
   | { readonly kind: 'hex'; readonly parts: Template }
   | { readonly kind: 'regex'; readonly regex: RegExp }
   | { readonly kind: 'bytes'; readonly count: number }
-  | { readonly kind: 'closed' };
+  | { readonly kind: 'closed' }
+  /** The peer ends the connection with an RST (ECONNRESET), not a FIN. */
+  | { readonly kind: 'reset' };
 
 export type WireMatcher =
   | { readonly kind: 'text'; readonly parts: Template }
@@ -556,13 +558,17 @@ function expectation(c: Cursor, problems: TemplateProblem[]): WireExpectation {
     c.word();
     return { kind: 'closed' };
   }
+  if (w === 'reset') {
+    c.word();
+    return { kind: 'reset' };
+  }
   if (w === 'bytes') {
     c.word();
     const n = c.word();
     if (!n || !/^\d+$/.test(n.text) || Number(n.text) < 1 || Number(n.text) > 64 * 1024 * 1024) throw new Fail(n?.column ?? c.column, 'expect bytes wants a count from 1 to 67108864: expect bytes 4', 'expect bytes 需要 1 到 67108864 之间的字节数：expect bytes 4');
     return { kind: 'bytes', count: Number(n.text) };
   }
-  throw new Fail(c.column, 'expect wants "text", hex 01 02, /regex/, bytes N or closed', 'expect 后面需要 "文本"、hex 01 02、/正则/、bytes N 或 closed');
+  throw new Fail(c.column, 'expect wants "text", hex 01 02, /regex/, bytes N, closed or reset', 'expect 后面需要 "文本"、hex 01 02、/正则/、bytes N、closed 或 reset');
 }
 
 function duration(c: Cursor, verb: string): number {
@@ -694,8 +700,9 @@ function checkBlock(b: { name?: string; line: number; steps: WireStep[] }, index
       say(s, `${s.kind} comes before connect on line ${endpoint.line} — connect first`, `${s.kind} 出现在第 ${endpoint.line} 行的 connect 之前——请先连接`);
       continue;
     }
-    if (endpoint.proto === 'udp' && (s.kind === 'half-close' || (s.kind === 'expect' && s.expect.kind === 'closed'))) {
-      say(s, s.kind === 'half-close' ? 'UDP has no connection to half-close' : 'UDP has no connection a peer could close — expect closed is for tcp and unix', s.kind === 'half-close' ? 'UDP 没有连接，无法半关闭' : 'UDP 没有可被对方关闭的连接——expect closed 只用于 tcp 和 unix');
+    if (endpoint.proto === 'udp' && (s.kind === 'half-close' || (s.kind === 'expect' && (s.expect.kind === 'closed' || s.expect.kind === 'reset')))) {
+      const what = s.kind === 'expect' ? s.expect.kind : 'closed';
+      say(s, s.kind === 'half-close' ? 'UDP has no connection to half-close' : `UDP has no connection a peer could close — expect ${what} is for tcp and unix`, s.kind === 'half-close' ? 'UDP 没有连接，无法半关闭' : `UDP 没有可被对方关闭的连接——expect ${what} 只用于 tcp 和 unix`);
     }
     const templates = templatesOf(s);
     if (!captured && templates.some(usesCaptures)) say(s, '$1 takes a group from the last expect /regex/ — there is none before this step', '$1 取自上一个 expect /正则/ 的分组——这一步之前没有');

@@ -162,6 +162,12 @@ interface Link {
   sendFile(file: string, framing: Framing): Promise<number>;
   halfClose(): void;
   close(): void;
+  /**
+   * After the peer's end was read as a FIN: whether the connection was in fact reset. libuv reads an RST that comes
+   * in the same wake-up as the last bytes as an end of stream (POLLHUP after a partial read), so a FIN and an RST look
+   * alike to 'end'; a zero-byte write tells them apart without sending anything (it fails on a reset socket only).
+   */
+  probeReset(): Promise<SocketLabError | undefined>;
 }
 
 function abortReason(signal: AbortSignal): StepFailure {
@@ -240,6 +246,15 @@ async function connectStream(target: { host?: string; port?: number; path?: stri
     halfClose: () => {
       if (socket.writable) socket.end();
     },
+    probeReset: () =>
+      new Promise((resolve) => {
+        if (!socket.writable || socket.destroyed) return resolve(undefined);
+        socket.write(Buffer.alloc(0), (err) => {
+          const e = err ? mapSocketError(err, ctx) : undefined;
+          if (e) inbox.end(e);
+          resolve(e);
+        });
+      }),
     close: () => {
       if (socket.writableLength > 0 && socket.writable) {
         socket.end(() => socket.destroy());
@@ -290,6 +305,7 @@ async function connectUdp(host: string, port: number, signal?: AbortSignal): Pro
       return size;
     },
     halfClose: () => undefined,
+    probeReset: () => Promise.resolve(undefined),
     close: () => {
       if (!closed) sock.close();
     },
@@ -346,13 +362,26 @@ export async function runClientBlock(file: WireFile, block: WireBlock, opts: Wir
       }
       if (e.kind === 'regex') return { text: String(e.regex) };
       if (e.kind === 'bytes') return { text: `${e.count} byte${e.count === 1 ? '' : 's'}` };
+      if (e.kind === 'reset') return { text: 'RST: the peer resets the connection' };
       return { text: 'the peer closes the connection' };
     };
     const expected = undefined;
     const messages = !l.stream || framing.kind !== 'raw';
-    const fail = (en: string, zh: string, got?: Uint8Array) => {
-      throw Object.assign(new StepFailure(en, zh, got), { expected: describeExpected() });
+    const fail = (en: string, zh: string, got?: Uint8Array, gotText?: string): never => {
+      throw Object.assign(new StepFailure(en, zh, got), { expected: describeExpected(), ...(gotText ? { gotText } : {}) });
     };
+    /**
+     * The connection has ended and nothing is unread: `expect closed` takes any end (a FIN, or a reset, as it always
+     * has); `expect reset` only a reset, and says so when the peer closed in order instead.
+     */
+    const ended = async (): Promise<{ expected: undefined }> => {
+      if (e.kind === 'closed' || isReset(inbox.error)) return { expected };
+      if (!inbox.error && isReset(await l.probeReset())) return { expected };
+      if (inbox.error) return fail(inbox.error.message, inbox.error.localized('zh-cn'));
+      return fail('the peer closed the connection in order (a FIN), not with a reset (RST)', '对方以正常方式（FIN）关闭了连接，而不是复位（RST）', undefined, 'FIN: the peer closed the connection in order');
+    };
+    const endWord = e.kind === 'reset' ? 'reset' : 'close';
+    const endWordZh = e.kind === 'reset' ? '连接复位' : '连接关闭';
     /** When a regex matched up to the end of the bytes so far: it waits until then for the rest of the match. */
     let settleUntil: number | undefined;
     for (;;) {
@@ -368,9 +397,9 @@ export async function runClientBlock(file: WireFile, block: WireBlock, opts: Wir
             inbox.buf = inbox.buf.subarray(f.used);
           }
         }
-        if (e.kind === 'closed') {
-          if (m) fail('got a message instead of the close', '收到了一条消息，而不是连接关闭', m);
-          if (inbox.ended && inbox.buf.length === 0) return { expected };
+        if (e.kind === 'closed' || e.kind === 'reset') {
+          if (m) fail(`got a message instead of the ${endWord}`, `收到了一条消息，而不是${endWordZh}`, m);
+          if (inbox.ended && inbox.buf.length === 0) return await ended();
           if (inbox.ended) fail(`the peer closed with ${inbox.buf.length} bytes that are not a whole message`, `对方关闭时留下 ${inbox.buf.length} 字节，不是完整的消息`, inbox.buf);
         } else if (m) {
           if (want) {
@@ -388,9 +417,9 @@ export async function runClientBlock(file: WireFile, block: WireBlock, opts: Wir
         }
       } else {
         const buf = inbox.buf;
-        if (e.kind === 'closed') {
-          if (buf.length) fail(`got ${buf.length} more byte${buf.length === 1 ? '' : 's'} instead of the close`, `收到了另外 ${buf.length} 字节，而不是连接关闭`, buf);
-          if (inbox.ended) return { expected };
+        if (e.kind === 'closed' || e.kind === 'reset') {
+          if (buf.length) fail(`got ${buf.length} more byte${buf.length === 1 ? '' : 's'} instead of the ${endWord}`, `收到了另外 ${buf.length} 字节，而不是${endWordZh}`, buf);
+          if (inbox.ended) return await ended();
         } else if (want) {
           const n = Math.min(buf.length, want.length);
           if (!buf.subarray(0, n).equals(want.subarray(0, n))) fail('the bytes differ', '字节不一致', buf.subarray(0, Math.max(want.length, Math.min(buf.length, shownBytes))));
@@ -425,13 +454,13 @@ export async function runClientBlock(file: WireFile, block: WireBlock, opts: Wir
         if (inbox.ended) {
           const why = inbox.error ? inbox.error.message : buf.length ? `the peer closed the connection after ${buf.length} byte${buf.length === 1 ? '' : 's'}` : 'the peer closed the connection before sending anything';
           const whyZh = inbox.error ? inbox.error.localized('zh-cn') : buf.length ? `对方在发送 ${buf.length} 字节后关闭了连接` : '对方没有发送任何数据就关闭了连接';
-          if (e.kind === 'closed' && inbox.error?.code === 'ECONNRESET') return { expected }; // a reset closes too
           fail(why, whyZh, buf);
         }
       }
       const left = deadline - performance.now();
       if (left <= 0) {
         const ms = Math.round(deadline - stepStart);
+        if (e.kind === 'reset') fail(`the connection was not reset within ${ms} ms`, `${ms} 毫秒内连接没有被复位`, l.stream ? inbox.buf : undefined, 'the connection still open');
         fail(`nothing matching came within ${ms} ms`, `${ms} 毫秒内没有收到匹配的数据`, l.stream ? inbox.buf : undefined);
       }
       await inbox.next(deadline, signal);
@@ -523,9 +552,11 @@ export async function runClientBlock(file: WireFile, block: WireBlock, opts: Wir
     } catch (e) {
       failed = true;
       const f = fromError(e);
-      const extra = e as { expected?: WireStepResult['expected']; got?: Uint8Array };
+      const extra = e as { expected?: WireStepResult['expected']; got?: Uint8Array; gotText?: string };
       const got = f.got ?? extra.got;
-      report({ ...base, status: 'fail', ms: elapsed(stepStart), message: f.message, messageZh: f.messageZh, expected: extra.expected, got: got?.length ? viewBytes(got, encoding) : undefined });
+      // what came when it was no bytes (a FIN where a reset was expected) is described instead
+      const gotView = got?.length ? viewBytes(got, encoding) : extra.gotText ? { text: extra.gotText, hex: '', bytes: 0 } : undefined;
+      report({ ...base, status: 'fail', ms: elapsed(stepStart), message: f.message, messageZh: f.messageZh, expected: extra.expected, got: gotView });
     }
   }
   link?.close();
@@ -535,6 +566,11 @@ export async function runClientBlock(file: WireFile, block: WireBlock, opts: Wir
     results.push(r);
     opts.onStep?.(r, block);
   }
+}
+
+/** Whether the connection ended by a reset: ECONNRESET on a read, or EPIPE (writing after the reset was seen). */
+function isReset(error: SocketLabError | undefined): boolean {
+  return error?.code === 'ECONNRESET' || error?.code === 'EPIPE';
 }
 
 const elapsed = (from: number) => Math.round((performance.now() - from) * 10) / 10;
