@@ -73,8 +73,16 @@ const wrongCopies: Record<string, Mistake | Mistake[]> = {
   ],
 };
 
-/** Per "lesson/exercise", a wrong solution its checker once let pass: the reference solution with one mistake. */
-const wrongSolutions: Record<string, Mistake> = {
+/** Per "lesson/exercise", wrong solutions its checker once let pass: the reference solution with one mistake each. */
+const wrongSolutions: Record<string, Mistake | Mistake[]> = {
+  '10-socket-options/1': [
+    { file: 'server.py', from: "conn.sendall(f'you are {host}:{port}\\n'.encode('ascii'))", to: "conn.sendall(b'you are 127.0.0.1:40312\\n')  # the task's example", why: 'sends the address from the task, not the client\'s', shows: [/✗ expect "you are 127\.0\.0\.1:\{\{local_port\}\}\\n"/, /got +"you are 127\.0\.0\.1:40312\\n/] },
+    { file: 'server.py', from: "conn.sendall(f'you are {host}:{port}\\n'.encode('ascii'))", to: "conn.sendall(('you are %s:%d\\n' % conn.getsockname()[:2]).encode('ascii'))  # getsockname: its own address", why: 'sends its own address (getsockname) instead of the peer\'s', shows: [/✗ expect "you are/] },
+  ],
+  '11-unix-sockets/1': [
+    { file: 'server.py', from: "conn.sendall(f'pid={pid} uid={uid} gid={gid}\\n'.encode('ascii'))", to: "conn.sendall(b'pid=4242 uid=1000 gid=1000\\n')  # made-up numbers", why: 'sends made-up numbers', shows: [/✗ expect "pid=\{\{pid\}\} uid=\{\{uid\}\} gid=\{\{gid\}\}\\n"/] },
+    { file: 'server.py', from: "conn.sendall(f'pid={pid} uid={uid} gid={gid}\\n'.encode('ascii'))", to: "conn.sendall(f'pid={os.getpid()} uid={os.getuid()} gid={os.getgid()}\\n'.encode('ascii'))  # its own", why: 'sends its own pid, uid and gid instead of the connecting process\'s', shows: [/got +"pid=\d+ uid=\d+ gid=\d+\\n"/] },
+  ],
   '16-file-transfer/1': { file: 'server.py', from: '    for _ in range(TRIES):\n        nonce = os.urandom(16).hex()', to: '    nonce = os.urandom(16).hex()  # one nonce per connection\n    for _ in range(TRIES):\n        pass', why: 'keeps one nonce for all three tries, so a proof seen on the wire stays good', shows: [/✗ expect \/\^\[\^\]\{4\}/] },
   '21-udp-broadcast/1': { file: 'receiver.py', from: "f'seen by {key.data}: '", to: "'seen by 127.0.0.1: '", why: 'names the address from the task, not the one its socket is bound to', shows: [/✗ expect "seen by 127\.0\.0\.2: ping"/] },
 };
@@ -180,8 +188,7 @@ describe('lessons: Check My Solution', function () {
         assert.equal(shipped.pass, false, 'the unchanged lesson must not pass an exercise that asks for a change');
         assert.ok(shipped.evidence.some((e) => e.en.startsWith('✗')), checkReport(shipped, 'en'));
       });
-      const wrong = wrongSolutions[`${lesson.id}/${x.id}`];
-      if (wrong) {
+      for (const wrong of [wrongSolutions[`${lesson.id}/${x.id}`] ?? []].flat()) {
         it(`${lesson.id} exercise ${x.id}: a solution that ${wrong.why} fails`, async function () {
           const r = await checkExercise(lesson, x, { interpreter, dir: wrongCopy(lesson, wrong, solution) });
           if (r.unavailable) {

@@ -242,6 +242,16 @@ describe('wire templates', () => {
     assert.throws(() => evalTemplate(t('$5').parts, s), /the last regex has 1 group/);
   });
 
+  it('built-in names: {{local_host}} and {{local_port}} once the block has an address, {{pid}} {{uid}} {{gid}} of this process; a file\'s own @pid wins', () => {
+    const t = (src: string) => parseTemplate(src, 1, { escapes: false, captures: false }).parts;
+    assert.equal(evalTemplate(t('{{pid}} {{uid}} {{gid}}'), scope()), `${process.pid} ${process.geteuid!()} ${process.getegid!()}`);
+    assert.equal(evalTemplate(t('{{local_host}}:{{local_port}}'), { ...scope(), local: { host: '127.0.0.1', port: 40312 } }), '127.0.0.1:40312');
+    assert.throws(() => evalTemplate(t('x {{local_port}}'), scope()), (e: unknown) => e instanceof TemplateError && /use it after connect or listen/.test(e.message) && /connect 或 listen 之后/.test(e.messageZh) && e.column === 5);
+    assert.equal(evalTemplate(t('{{pid}}'), scope({ pid: '7' })), '7', 'a variable of the same name wins: older scripts keep their meaning');
+    const f = parseWire('@pid = 7\nconnect tcp 1\nexpect "you are {{local_host}}:{{local_port}} pid={{pid}} uid={{uid}} gid={{gid}}"\n');
+    assert.deepEqual(f.diagnostics, [], 'built-ins are no unknown variables, and @pid is still allowed');
+  });
+
   it('in a string, escapes become bytes, \\$ and \\{ are literal, and a variable\'s value is inserted as it is', () => {
     const p = parseTemplate('a\\n\\$1 \\{{x}} {{v}} \\\\{{v}}', 1, { escapes: true, captures: true });
     assert.deepEqual(p.problems, []);

@@ -247,6 +247,30 @@ describe('wire runner: against Socket Lab peers', function () {
     });
   });
 
+  it('{{local_port}} and {{local_host}}: a client block knows its own address after connect; a server block its listening one', async () => {
+    const server = net.createServer((c) => {
+      c.on('error', () => undefined);
+      c.end(`you are ${c.remoteAddress}:${c.remotePort}\n`);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const port = (server.address() as net.AddressInfo).port;
+      const ok = await runFirst('connect tcp 127.0.0.1:{{port}}\nexpect "you are {{local_host}}:{{local_port}}\\n"\nexpect closed\n', { port });
+      assert.equal(ok.status, 'pass', JSON.stringify(ok.steps));
+      const wrong = await runFirst('connect tcp 127.0.0.1:{{port}}\nexpect "you are {{local_host}}:{{port}}\\n"\n', { port });
+      assert.equal(wrong.steps[1].status, 'fail', 'the server\'s port is not the client\'s');
+      const early = await runFirst('connect tcp 127.0.0.1:{{local_port}}\n', { port });
+      assert.match(early.steps[0].message!, /use it after connect or listen/);
+    } finally {
+      server.close();
+    }
+    const f = parsed('listen tcp 127.0.0.1:0\nframing line\non "where" reply "{{local_host}} {{local_port}}"\n');
+    const served = await serveBlock(m, f, f.blocks[0]);
+    const r = await runFirst('connect tcp 127.0.0.1:{{port}}\nframing line\nsend "where"\nexpect "127.0.0.1 {{port}}"\n', { port: served.session.localPort! });
+    assert.equal(r.status, 'pass', JSON.stringify(r.steps));
+    served.dispose();
+  });
+
   it('framing line and len2be: send and expect whole messages', async () => {
     const upper = await m.startTcpServer({ port: 0, mode: 'upper' });
     const echo = await m.startTcpServer({ port: 0, mode: 'echo' });

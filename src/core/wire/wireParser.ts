@@ -4,7 +4,7 @@ import { CodecError } from '../codec/codecError';
 import { checkEncoding, encodeText } from '../codec/encoding';
 import { parseEscapes } from '../codec/escapes';
 import { Framing, parseFraming } from '../codec/framing';
-import { checkHexLiterals, parseTemplate, quoteWord, Template, TemplateProblem, usesCaptures, variableName, variablesIn, wireFunctions } from './wireTemplates';
+import { checkHexLiterals, parseTemplate, quoteWord, Template, TemplateProblem, usesCaptures, variableName, variablesIn, wireBuiltins, wireFunctions } from './wireTemplates';
 
 export type WireProto = 'tcp' | 'udp' | 'unix';
 
@@ -282,7 +282,7 @@ export function parseWire(text: string, opts: ParseOptions = {}): WireFile {
     for (const p of problems) report(lineNo, p);
   }
 
-  const known = new Set(opts.variables ?? []);
+  const known = new Set<string>([...(opts.variables ?? []), ...wireBuiltins]);
   for (const u of uses) {
     if (!variables.has(u.name) && !known.has(u.name)) {
       diagnostics.push({ line: u.line, column: u.column, message: `unknown variable {{${u.name}}} — define it with @${u.name} = value, or pass --var ${u.name}=value`, messageZh: `未知的变量 {{${u.name}}}——请用 @${u.name} = 值 定义它，或传入 --var ${u.name}=值` });

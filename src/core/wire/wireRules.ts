@@ -96,6 +96,8 @@ export class WireRules implements RulesResponder {
   private readonly _onDidFail = new Emitter<RuleFailure>();
   readonly onDidFail = this._onDidFail.event;
   private readonly conversations = new Set<RulesConversation>();
+  /** Where the server listens (set by serveBlock), for {{local_host}} and {{local_port}} in its rules. */
+  local?: { readonly host: string; readonly port: number };
 
   constructor(
     readonly block: WireBlock,
@@ -135,7 +137,7 @@ export class WireRules implements RulesResponder {
   }
   /** @internal */
   scope(captures?: readonly (string | undefined)[]): TemplateScope {
-    return { variable: this.variable, counter: () => ++this.count, captures };
+    return { variable: this.variable, counter: () => ++this.count, captures, local: this.local };
   }
   /** @internal */
   forget(c: RulesConversation): void {

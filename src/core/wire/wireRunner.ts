@@ -168,6 +168,8 @@ interface Link {
    * alike to 'end'; a zero-byte write tells them apart without sending anything (it fails on a reset socket only).
    */
   probeReset(): Promise<SocketLabError | undefined>;
+  /** Our own address (TCP, UDP), for {{local_host}} and {{local_port}}. */
+  readonly local?: { readonly host: string; readonly port: number };
 }
 
 function abortReason(signal: AbortSignal): StepFailure {
@@ -229,6 +231,7 @@ async function connectStream(target: { host?: string; port?: number; path?: stri
   return {
     stream: true,
     inbox,
+    local: target.path === undefined && socket.localAddress !== undefined && socket.localPort !== undefined ? { host: socket.localAddress, port: socket.localPort } : undefined,
     write,
     async sendFile(file, framing) {
       const size = (await fs.promises.stat(file)).size;
@@ -294,9 +297,11 @@ async function connectUdp(host: string, port: number, signal?: AbortSignal): Pro
       if (closed) return reject(new SocketLabError('ECLOSED', { addr: formatAddress(h, port) }));
       sock.send(bytes, (err) => (err ? reject(mapSocketError(err, { ...ctx, size: bytes.length })) : resolve()));
     });
+  const own = sock.address();
   return {
     stream: false,
     inbox,
+    local: { host: own.address, port: own.port },
     write,
     async sendFile(file) {
       const size = (await fs.promises.stat(file)).size;
@@ -338,7 +343,7 @@ export async function runClientBlock(file: WireFile, block: WireBlock, opts: Wir
   const results: WireStepResult[] = [];
   let counter = 0;
   let captures: string[] | undefined;
-  const scope = (): TemplateScope => ({ variable, counter: () => ++counter, captures });
+  const scope = (): TemplateScope => ({ variable, counter: () => ++counter, captures, local: link?.local });
   let encoding = 'utf-8';
   let framing: Framing = { kind: 'raw' };
   let timeoutMs = opts.defaultTimeoutMs ?? 5000;
@@ -605,6 +610,7 @@ export async function serveBlock(manager: SessionManager, file: WireFile, block:
     throw e;
   }
   session.setEncoding(encoding);
+  if (ep.proto !== 'unix' && session.localAddress !== undefined && session.localPort !== undefined) rules.local = { host: session.localAddress, port: session.localPort };
   session.setRules(rules);
   const address = ep.proto === 'unix' ? addr : formatAddress(session.localAddress, session.localPort);
   return {

@@ -18,6 +18,14 @@ export type Template = readonly TemplatePart[];
 export const wireFunctions = ['counter', 'time', 'random', 'crc16modbus', 'crc32', 'sum8'] as const;
 export type WireFunction = (typeof wireFunctions)[number];
 
+/**
+ * Names with a value of their own, written like variables: the block's own socket address once it has connected or
+ * listens ({{local_host}}, {{local_port}}), and the running process's pid and effective uid and gid (what a Unix
+ * server reads with SO_PEERCRED). A file's @name or --var of the same name wins, so older scripts keep their meaning.
+ */
+export const wireBuiltins = ['local_host', 'local_port', 'pid', 'uid', 'gid'] as const;
+export type WireBuiltin = (typeof wireBuiltins)[number];
+
 /** A mistake in a template, at a 1-based column of its line. */
 export interface TemplateProblem {
   readonly column: number;
@@ -189,6 +197,8 @@ export interface TemplateScope {
   captures?: readonly (string | undefined)[];
   /** Unix time in seconds, for {{time}} (tests fix it). */
   now?(): number;
+  /** The block's own socket address, once it has one (TCP and UDP), for {{local_host}} and {{local_port}}. */
+  local?: { readonly host: string; readonly port: number };
 }
 
 /** A template that cannot be evaluated: an unknown variable, a checksum over something that is not hex. */
@@ -215,7 +225,7 @@ export function evalPart(p: TemplatePart, scope: TemplateScope): string {
     case 'lit':
       return p.text;
     case 'var': {
-      const v = scope.variable(p.name);
+      const v = scope.variable(p.name) ?? builtinValue(p, scope);
       if (v === undefined) throw new TemplateError(`unknown variable {{${p.name}}} — define it with @${p.name} = value, or pass --var ${p.name}=value`, `未知的变量 {{${p.name}}}——请用 @${p.name} = 值 定义它，或传入 --var ${p.name}=值`, p.column);
       return v;
     }
@@ -228,6 +238,20 @@ export function evalPart(p: TemplatePart, scope: TemplateScope): string {
     case 'fn':
       return evalFunction(p, scope);
   }
+}
+
+/** A built-in name's value; undefined for any other name. */
+function builtinValue(p: Extract<TemplatePart, { kind: 'var' }>, scope: TemplateScope): string | undefined {
+  const name = p.name as WireBuiltin;
+  if (!(wireBuiltins as readonly string[]).includes(name)) return undefined;
+  if (name === 'local_host' || name === 'local_port') {
+    if (!scope.local) throw new TemplateError(`{{${name}}} is this block's own address: use it after connect or listen, on tcp or udp (a unix socket has no port)`, `{{${name}}} 是本块自己的地址：请在 connect 或 listen 之后使用，且只用于 tcp 或 udp（unix 套接字没有端口）`, p.column);
+    return name === 'local_port' ? String(scope.local.port) : scope.local.host;
+  }
+  if (name === 'pid') return String(process.pid);
+  const id = name === 'uid' ? process.geteuid?.() : process.getegid?.();
+  if (id === undefined) throw new TemplateError(`{{${name}}}: this system has no Unix ${name}`, `{{${name}}}：这个系统没有 Unix 的 ${name}`, p.column);
+  return String(id);
 }
 
 function evalFunction(p: Extract<TemplatePart, { kind: 'fn' }>, scope: TemplateScope): string {
