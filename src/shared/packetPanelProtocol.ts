@@ -1,7 +1,7 @@
 // The packet panel's one protocol (extension host ⇄ webview), on the panel kit (./panelKit).
 // The webview pulls what it shows (row pages, one packet's dissection); events carry counts only.
 import type { PanelClient, PanelProtocol } from './panelKit';
-import { isFindResult, type FindResult } from './sessionPanelProtocol';
+import { isFindResult, responseValidators as sessionAnswers, MAX_CHUNK_PAGE, type FindResult, type PanelResponses as SessionAnswers, type TranscriptInfo, isTranscriptInfo } from './sessionPanelProtocol';
 import { LAYER_ROLES, type LayerRole } from './types';
 import { isArrayOf, isNum, isObj, isOneOf, isStr, isUint, type Obj } from './validate';
 
@@ -70,6 +70,8 @@ export interface PacketDetail {
   readonly malformed?: string;
   /** Key of the TCP connection this packet belongs to (for the diagram), if any. */
   readonly conversation?: string;
+  /** Key of its TCP connection or UDP conversation (to follow it). */
+  readonly flow?: string;
 }
 
 /** A TCP connection seen in the capture, A = the side that sent the first packet. */
@@ -153,6 +155,26 @@ export interface IoGraph {
 /** Most bins an I/O graph carries over the wire. */
 export const MAX_IO_GRAPH_BINS = 1000;
 
+/** A followed stream (Wireshark's Follow TCP/UDP Stream): A sent the first packet; its chunks are read by page. */
+export interface FollowInfo {
+  readonly key: string;
+  readonly proto: 'tcp' | 'udp';
+  readonly stream: number;
+  readonly a: string;
+  readonly b: string;
+  /** Payload bytes A sent, and B sent (gaps counted by their length). */
+  readonly aBytes: number;
+  readonly bBytes: number;
+  readonly chunks: number;
+  readonly gaps: number;
+  /** The stream was longer than the panel holds: only its first bytes are shown. */
+  readonly truncated: boolean;
+  readonly transcript: TranscriptInfo;
+}
+
+/** Most bytes one followRange request reads. */
+export const MAX_FOLLOW_RANGE = 1024 * 1024;
+
 export type PacketSourceState = 'running' | 'stopped' | 'file';
 const CAPTURE_STATES: readonly string[] = ['running', 'stopped', 'file'];
 
@@ -171,6 +193,8 @@ export interface PacketPanelInit extends PanelStatus {
   readonly title: string;
   readonly filter: string;
   readonly canExport: boolean;
+  /** Text encodings the host renders (the Follow view's choice). */
+  readonly encodings: readonly string[];
   /** Localized strings for the webview, keyed by English source text (panels/panelStrings.ts). */
   readonly strings: Readonly<Record<string, string>>;
 }
@@ -203,6 +227,11 @@ export type PacketPanelRequest =
   | { readonly type: 'statistics' }
   /** The I/O graph of the whole capture, or of one conversation (`key` from the table) each way. */
   | { readonly type: 'ioGraph'; readonly key?: string }
+  /** Follows a conversation (`key` from a packet's `flow` or the table); the pages below read what it found. */
+  | { readonly type: 'follow'; readonly key: string }
+  | { readonly type: 'followChunks'; readonly fromSeq: number; readonly limit: number; readonly render: 'text' | 'hex'; readonly encoding: string; readonly maxBytes: number }
+  | { readonly type: 'followRange'; readonly offset: number; readonly length: number }
+  | { readonly type: 'followFind'; readonly query: string; readonly mode: 'hex' | 'text'; readonly encoding: string; readonly from: number }
   /** One connection's segments; a long one is cut around packet `around` when given. */
   | { readonly type: 'diagram'; readonly key: string; readonly around?: number }
   | { readonly type: 'export'; readonly format: ExportFormat; readonly scope: ExportScope; readonly key?: string }
@@ -219,6 +248,10 @@ export interface PacketPanelResponses {
   conversations: readonly ConversationInfo[];
   statistics: CaptureStatisticsData;
   ioGraph: IoGraph;
+  follow: FollowInfo;
+  followChunks: SessionAnswers['chunks'];
+  followRange: SessionAnswers['readRange'];
+  followFind: FindResult;
   diagram: DiagramData;
   /** The saved file's path, or undefined when the user cancelled. */
   export: { readonly path?: string };
@@ -244,6 +277,14 @@ export function isPacketPanelRequest(v: unknown): v is PacketPanelRequest {
       return true;
     case 'ioGraph':
       return v.key === undefined || isStr(v.key, 300);
+    case 'follow':
+      return isStr(v.key, 300);
+    case 'followChunks':
+      return isUint(v.fromSeq) && isUint(v.limit, MAX_CHUNK_PAGE) && isOneOf(v.render, ['text', 'hex'] as const) && isStr(v.encoding, 40) && isUint(v.maxBytes, MAX_FOLLOW_RANGE);
+    case 'followRange':
+      return isUint(v.offset) && isUint(v.length, MAX_FOLLOW_RANGE);
+    case 'followFind':
+      return isStr(v.query, MAX_FIND_QUERY) && isOneOf(v.mode, ['hex', 'text'] as const) && isStr(v.encoding, 40) && isUint(v.from);
     case 'rows':
       return isUint(v.start) && isUint(v.count) && (v.count as number) <= MAX_ROWS_PER_PAGE;
     case 'filter':
@@ -281,7 +322,7 @@ export function isPacketPanelEvent(v: unknown): v is PacketPanelEvent {
 export function isPacketPanelInit(v: unknown): v is PacketPanelInit {
   return (
     isObj(v) && isStatus(v) && isStr(v.title, 1000) && isStr(v.filter, MAX_FILTER_LENGTH) &&
-    typeof v.canExport === 'boolean' && isObj(v.strings) && Object.values(v.strings).every((s) => isStr(s, 2000))
+    typeof v.canExport === 'boolean' && isArrayOf(v.encodings, (e) => isStr(e, 40), 200) && isObj(v.strings) && Object.values(v.strings).every((s) => isStr(s, 2000))
   );
 }
 
@@ -326,7 +367,7 @@ export function isPacketDetail(v: unknown): v is PacketDetail {
     isObj(v) && isUint(v.index) && isUint(v.no) && isNum(v.time) && isNum(v.tsMicros) && isUint(v.origLen) &&
     isUint(v.linkType) && v.bytes instanceof Uint8Array &&
     Array.isArray(v.layers) && v.layers.every(isWireLayer) && (v.malformed === undefined || isStr(v.malformed, 2000)) &&
-    (v.conversation === undefined || isStr(v.conversation, 200))
+    (v.conversation === undefined || isStr(v.conversation, 200)) && (v.flow === undefined || isStr(v.flow, 300))
   );
 }
 
@@ -374,6 +415,13 @@ export function isDiagramData(v: unknown): v is DiagramData {
   );
 }
 
+export function isFollowInfo(v: unknown): v is FollowInfo {
+  return (
+    isObj(v) && isStr(v.key, 300) && isOneOf(v.proto, ['tcp', 'udp'] as const) && isUint(v.stream) && isStr(v.a, 200) && isStr(v.b, 200) &&
+    isUint(v.aBytes) && isUint(v.bBytes) && isUint(v.chunks) && isUint(v.gaps) && typeof v.truncated === 'boolean' && isTranscriptInfo(v.transcript)
+  );
+}
+
 export function isExportAnswer(v: unknown): v is { path?: string } {
   return isObj(v) && (v.path === undefined || isStr(v.path, 4096));
 }
@@ -388,6 +436,10 @@ export const responseValidators: { [K in keyof PacketPanelResponses]: (v: unknow
   conversations: isConversationList,
   statistics: isCaptureStatistics,
   ioGraph: isIoGraph,
+  follow: isFollowInfo,
+  followChunks: sessionAnswers.chunks,
+  followRange: sessionAnswers.readRange,
+  followFind: isFindResult,
   diagram: isDiagramData,
   export: isExportAnswer,
   find: isFindResult,

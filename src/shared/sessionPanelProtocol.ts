@@ -77,6 +77,10 @@ export interface ChunkView {
   readonly parts: readonly TextPart[];
   /** Bytes not rendered because the chunk is longer than the page's per-chunk limit. */
   readonly omitted: number;
+  /** A followed stream's chunk: the capture's frame number it came from (links back to the packet). */
+  readonly frame?: number;
+  /** A followed stream's gap: this many bytes the capture missed (the chunk itself holds none). */
+  readonly missing?: number;
 }
 
 export interface SendSpec {
@@ -302,8 +306,8 @@ export function isPanelEvent(v: unknown): v is PanelEvent {
 
 const isSpan = (v: unknown): boolean => isObj(v) && isUint(v.offset) && isUint(v.length) && isOneOf(v.dir, ['in', 'out'] as const) && isUint(v.seq);
 const isPart = (v: unknown): boolean => isObj(v) && typeof v.t === 'string' && (v.e === undefined || isBool(v.e));
-const isChunkView = (v: unknown): boolean =>
-  isObj(v) && isUint(v.seq) && isOneOf(v.dir, ['in', 'out'] as const) && typeof v.time === 'number' && isUint(v.offset) && isUint(v.length) && isOptStr(v.peer) && isArrayOf(v.parts, isPart) && isUint(v.omitted);
+export const isChunkView = (v: unknown): boolean =>
+  isObj(v) && isUint(v.seq) && isOneOf(v.dir, ['in', 'out'] as const) && typeof v.time === 'number' && isUint(v.offset) && isUint(v.length) && isOptStr(v.peer) && isArrayOf(v.parts, isPart) && isUint(v.omitted) && (v.frame === undefined || isUint(v.frame)) && (v.missing === undefined || isUint(v.missing));
 const isSendResult = (v: unknown): v is SendResult => isObj(v) && ((v.ok === true && isUint(v.bytes)) || (v.ok === false && isError(v.error)));
 
 /** Validators for the answers the webview receives, keyed by the request type. */

@@ -42,6 +42,52 @@ export interface FollowSummary {
 }
 
 /**
+ * One stream followed packet by packet: `take` each decoded packet of the capture, in order (the decoder numbering
+ * streams as Wireshark does); the chunks of the followed stream go to `emit`; `summary` says what was found so far.
+ */
+export class StreamFollow {
+  readonly summary: FollowSummary;
+  private readonly tcp: TcpFollower | undefined;
+  private readonly udp: UdpFollower | undefined;
+
+  constructor(opts: Pick<FollowOptions, 'protocol' | 'stream' | 'maxPendingBytes'>, emit: (c: FollowChunk) => void) {
+    const tcp = (this.tcp = opts.protocol === 'tcp' ? new TcpFollower(emit, opts.maxPendingBytes ?? DEFAULT_PENDING_BYTES) : undefined);
+    this.udp = opts.protocol === 'udp' ? new UdpFollower(emit) : undefined;
+    const follower = (tcp ?? this.udp) as TcpFollower | UdpFollower;
+    this.summary = {
+      protocol: opts.protocol,
+      stream: opts.stream,
+      streams: 0,
+      packets: 0,
+      framesRead: 0,
+      get nodes() {
+        return follower.nodes;
+      },
+      bytes: follower.bytes,
+      get chunks() {
+        return follower.chunks;
+      },
+      get gaps() {
+        return follower.gaps;
+      },
+      get forcedGaps() {
+        return tcp?.forcedGaps ?? 0;
+      },
+      get unplaced() {
+        return tcp?.pendingSegments ?? 0;
+      },
+      error: undefined,
+    };
+  }
+
+  /** The next packet of the capture (`pkt.number` set), with its record's bytes (the payload is read from them). */
+  take(pkt: DissectedPacket, data: Uint8Array): void {
+    if (this.tcp) followTcp(pkt, data, this.summary.stream, this.tcp, this.summary);
+    else followUdp(pkt, data, this.summary.stream, this.udp as UdpFollower, this.summary);
+  }
+}
+
+/**
  * Follows `opts.stream` of `opts.protocol` through the capture `file`: yields the chunks in batches (one per read
  * block that produced any) and returns the summary. Throws the fs error when the file cannot be opened and a
  * CaptureFormatError when it is not a capture at all; a file cut off later ends the pass with `summary.error`.
@@ -49,34 +95,8 @@ export interface FollowSummary {
 export async function* followCapture(file: string, opts: FollowOptions, summaryOut?: (s: FollowSummary) => void): AsyncGenerator<FollowChunk[], FollowSummary> {
   const fh = await fs.open(file, 'r');
   let batch: FollowChunk[] = [];
-  const emit = (c: FollowChunk) => void batch.push(c);
-  const tcp = opts.protocol === 'tcp' ? new TcpFollower(emit, opts.maxPendingBytes ?? DEFAULT_PENDING_BYTES) : undefined;
-  const udp = opts.protocol === 'udp' ? new UdpFollower(emit) : undefined;
-  const follower = (tcp ?? udp) as TcpFollower | UdpFollower;
-  const summary: FollowSummary = {
-    protocol: opts.protocol,
-    stream: opts.stream,
-    streams: 0,
-    packets: 0,
-    framesRead: 0,
-    get nodes() {
-      return follower.nodes;
-    },
-    bytes: follower.bytes,
-    get chunks() {
-      return follower.chunks;
-    },
-    get gaps() {
-      return follower.gaps;
-    },
-    get forcedGaps() {
-      return tcp?.forcedGaps ?? 0;
-    },
-    get unplaced() {
-      return tcp?.pendingSegments ?? 0;
-    },
-    error: undefined,
-  };
+  const follow = new StreamFollow(opts, (c) => void batch.push(c));
+  const summary = follow.summary;
   summaryOut?.(summary);
   const reader = new PcapStreamReader();
   const ctx = new DissectContext();
@@ -86,8 +106,7 @@ export async function* followCapture(file: string, opts: FollowOptions, summaryO
     // The decoder sees the headers only: stream numbers depend on them, and payload dissectors cost most of a pass.
     const cut = headersEnd(rec);
     const pkt = dissect(cut === undefined ? rec : { tsMicros: rec.tsMicros, origLen: rec.origLen, linkType: rec.linkType, data: rec.data.subarray(0, cut) }, ctx, ++summary.framesRead);
-    if (tcp) followTcp(pkt, rec.data, opts.stream, tcp, summary);
-    else followUdp(pkt, rec.data, opts.stream, udp as UdpFollower, summary);
+    follow.take(pkt, rec.data);
   };
   try {
     for (;;) {

@@ -161,10 +161,10 @@ export class CaptureStatistics {
     }));
   }
 
-  /** Where a conversation's packets lie (capture-wide indexes), for a graph of it. */
-  range(key: string): { first: number; last: number; a: string } | undefined {
+  /** A listed conversation as a flow from A to B, and where its packets lie (capture-wide indexes). */
+  conversation(key: string): { flow: Flow; first: number; last: number } | undefined {
     const c = this.convs.get(key);
-    return c && { first: c.first, last: c.last, a: c.a };
+    return c && { flow: { proto: c.proto, key: c.key, stream: c.stream, src: c.a, dst: c.b }, first: c.first, last: c.last };
   }
 
   /** The whole capture's I/O graph. */

@@ -15,6 +15,7 @@ import { PcapngWriter, PcapWriter, type CaptureFormat, type PcapngOptions } from
 import { dissectAt, FilterCancelledError, FilterError, type ModelStatus, packetDetailOf, packetRowOf, safeTest, tcpFacts } from './packetListModel';
 import { CaptureStatistics, flowOf } from './captureStatistics';
 import { DiagramWindow } from './diagramWindow';
+import { FollowModel } from './followModel';
 
 /** A decoder-context checkpoint every this many packets at first (doubled when the snapshots outgrow their budget). */
 const SNAPSHOT_EVERY = 65536;
@@ -374,6 +375,21 @@ export class FilePacketListModel extends Disposable {
     return this.stats.conversationGraph(key, (first, last, take) =>
       this.replay(first, last + 1, (rec, pkt) => void take(rec.tsMicros, rec.origLen, flowOf(pkt)), signal),
     );
+  }
+
+  /** Follows a TCP or UDP conversation through the file (its packets' range only; undefined: no such conversation). */
+  async follow(key: string, signal?: AbortSignal): Promise<FollowModel | undefined> {
+    await this.whenComplete();
+    const c = this.stats.conversation(key);
+    if (!c) return undefined;
+    const m = new FollowModel(c.flow);
+    try {
+      await this.replay(c.first, c.last + 1, (rec, pkt) => void m.take(pkt, rec.data), signal);
+    } catch (e) {
+      m.dispose();
+      throw e;
+    }
+    return m;
   }
 
   get conversationsOmitted(): number {

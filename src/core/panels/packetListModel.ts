@@ -12,6 +12,7 @@ import { compileFilter } from '../decode/displayFilter';
 import { ReplayLog } from '../decode/replayLog';
 import { CaptureStatistics, flowOf, type Flow } from './captureStatistics';
 import { DiagramWindow } from './diagramWindow';
+import { FollowModel } from './followModel';
 
 /** A capture's retained packets; a bounded capture forgets its oldest ones and advances `firstIndex`. */
 export interface PacketSource {
@@ -111,11 +112,13 @@ export function packetDetailOf(index: number, rec: PacketRecord, pkt: DissectedP
     name: l.name, title: l.title, role: l.role, offset: l.offset, length: l.length,
     fields: l.fields.map(toWireField), ...(l.truncated ? { truncated: true } : {}),
   }));
-  const conv = tcpFacts(pkt)?.key;
+  const flow = flowOf(pkt);
+  const conv = tcpFacts(pkt, flow)?.key;
   return {
     index, no: index + 1, time: (rec.tsMicros - firstTs) / 1e6, tsMicros: rec.tsMicros, origLen: rec.origLen, linkType: rec.linkType,
     bytes: new Uint8Array(rec.data), layers, ...(pkt.malformed ? { malformed: pkt.malformed } : {}),
     ...(conv !== undefined ? { conversation: conv } : {}),
+    ...(flow !== undefined ? { flow: flow.key } : {}),
   };
 }
 
@@ -351,6 +354,19 @@ export class PacketListModel extends Disposable {
         if (s && rec) take(rec.tsMicros, rec.origLen, s.flow);
       }
     });
+  }
+
+  /** Follows a TCP or UDP conversation through its retained packets (undefined: no such conversation). */
+  async follow(key: string): Promise<FollowModel | undefined> {
+    const c = this.stats.conversation(key);
+    if (!c) return undefined;
+    const m = new FollowModel(c.flow);
+    for (const i of this.convIndex.get(key) ?? []) {
+      const rec = this.source.at(i);
+      const pkt = rec && this.facts.dissect(rec, i, i + 1);
+      if (rec && pkt) m.take(pkt, rec.data);
+    }
+    return m;
   }
 
   /** TCP conversations in order of first appearance; A is the endpoint that sent first. */

@@ -1,6 +1,7 @@
 // Answers the session panel's requests from a core Session, without vscode, so it is testable on
 // real sockets. The vscode host (sessionPanel.ts) adds clipboard, file picker and the webview itself.
 import type { Session } from '../sessions/session';
+import type { Transcript } from '../sessions/transcript';
 import { buildPayload } from '../codec/payload';
 import { encodeText, encodings } from '../codec/encoding';
 import { parseHex } from '../codec/hex';
@@ -39,7 +40,10 @@ export function sessionInfo(s: Session, lang: ErrorLanguage, encoding = s.encodi
 }
 
 export function transcriptInfo(s: Session): TranscriptInfo {
-  const t = s.transcript;
+  return transcriptInfoOf(s.transcript);
+}
+
+export function transcriptInfoOf(t: Transcript): TranscriptInfo {
   const c = t.counters;
   return { startOffset: t.startOffset, endOffset: t.endOffset, firstSeq: t.firstSeq, nextSeq: t.nextSeq, droppedBytes: c.droppedBytes, droppedChunks: c.droppedChunks };
 }
@@ -71,6 +75,44 @@ export function findBytes(hay: Uint8Array, base: number, query: string, mode: 'h
   if (!needle.length) return {};
   const i = Buffer.from(hay.buffer, hay.byteOffset, hay.byteLength).indexOf(Buffer.from(needle.buffer, needle.byteOffset, needle.byteLength));
   return i >= 0 ? { found: { offset: base + i, length: needle.length } } : {};
+}
+
+/** Bytes of a transcript from `offset` (clamped to what it holds), with the chunk spans that cover them. */
+export function readTranscriptRange(t: Transcript, offset: number, length: number): PanelResponses['readRange'] {
+  const from = Math.max(offset, t.startOffset);
+  const bytes = t.read(from, offset + length - from);
+  const spans: ByteSpan[] = [];
+  const first = t.chunkAt(from);
+  if (first && bytes.length) {
+    const end = from + bytes.length;
+    for (let seq = first.seq; ; seq += 64) {
+      const page = t.chunks(seq, 64);
+      for (const c of page) if (c.offset < end) spans.push({ offset: c.offset, length: c.length, dir: c.dir, seq: c.seq });
+      if (page.length < 64 || page[page.length - 1].offset + page[page.length - 1].length >= end) break;
+    }
+  }
+  return { offset: from, bytes, spans };
+}
+
+/** A page of a transcript's chunks rendered for the conversation (at most RENDER_BUDGET bytes rendered). */
+export function transcriptChunks(t: Transcript, fromSeq: number, limit: number, render: 'text' | 'hex', encoding: string, maxBytes: number): ChunkView[] {
+  const out: ChunkView[] = [];
+  let budget = RENDER_BUDGET;
+  for (const c of t.chunks(fromSeq, limit)) {
+    if (out.length && budget <= 0) break;
+    const data = t.chunkData(c.seq) ?? new Uint8Array(0);
+    const shown = data.subarray(0, Math.min(maxBytes, data.length));
+    budget -= shown.length;
+    const parts = render === 'hex' ? renderHex(shown) : renderText(shown, encoding);
+    out.push({ seq: c.seq, dir: c.dir, time: c.time, offset: c.offset, length: c.length, peer: c.peer, parts, omitted: data.length - shown.length });
+  }
+  return out;
+}
+
+/** The next match of `query` in a transcript's held bytes at or after `from`. */
+export function findInTranscript(t: Transcript, query: string, mode: 'hex' | 'text', encoding: string, from: number, lang: ErrorLanguage): FindResult {
+  const start = Math.max(from, t.startOffset);
+  return findBytes(t.read(start, t.endOffset - start), start, query, mode, encoding, lang);
 }
 
 export class SessionPanelModel extends Disposable {
@@ -128,41 +170,15 @@ export class SessionPanelModel extends Disposable {
   }
 
   readRange(offset: number, length: number): PanelResponses['readRange'] {
-    const t = this.session.transcript;
-    const from = Math.max(offset, t.startOffset);
-    const bytes = t.read(from, offset + length - from);
-    const spans: ByteSpan[] = [];
-    const first = t.chunkAt(from);
-    if (first && bytes.length) {
-      const end = from + bytes.length;
-      for (let seq = first.seq; ; seq += 64) {
-        const page = t.chunks(seq, 64);
-        for (const c of page) if (c.offset < end) spans.push({ offset: c.offset, length: c.length, dir: c.dir, seq: c.seq });
-        if (page.length < 64 || page[page.length - 1].offset + page[page.length - 1].length >= end) break;
-      }
-    }
-    return { offset: from, bytes, spans };
+    return readTranscriptRange(this.session.transcript, offset, length);
   }
 
   chunks(fromSeq: number, limit: number, render: 'text' | 'hex', encoding: string, maxBytes: number): PanelResponses['chunks'] {
-    const t = this.session.transcript;
-    const out: ChunkView[] = [];
-    let budget = RENDER_BUDGET;
-    for (const c of t.chunks(fromSeq, limit)) {
-      if (out.length && budget <= 0) break;
-      const data = t.chunkData(c.seq) ?? new Uint8Array(0);
-      const shown = data.subarray(0, Math.min(maxBytes, data.length));
-      budget -= shown.length;
-      const parts = render === 'hex' ? renderHex(shown) : renderText(shown, encoding);
-      out.push({ seq: c.seq, dir: c.dir, time: c.time, offset: c.offset, length: c.length, peer: c.peer, parts, omitted: data.length - shown.length });
-    }
-    return { transcript: transcriptInfo(this.session), chunks: out };
+    return { transcript: transcriptInfo(this.session), chunks: transcriptChunks(this.session.transcript, fromSeq, limit, render, encoding, maxBytes) };
   }
 
   find(query: string, mode: 'hex' | 'text', encoding: string, from: number): FindResult {
-    const t = this.session.transcript;
-    const start = Math.max(from, t.startOffset);
-    return findBytes(t.read(start, t.endOffset - start), start, query, mode, encoding, this.lang);
+    return findInTranscript(this.session.transcript, query, mode, encoding, from, this.lang);
   }
 
   validate(spec: SendSpec): SendResult {

@@ -10,11 +10,12 @@ import {
   PACKET_PANEL,
   type PacketSourceState, type ExportFormat, type PacketPanelEvent, type PacketPanelRequest, type PacketPanelResponses, type PanelStatus,
 } from '../../shared/packetPanelProtocol';
-import { findBytes } from '../../core/panels/sessionPanelModel';
+import { findBytes, panelEncodings } from '../../core/panels/sessionPanelModel';
 import { errorLanguageFor } from '../../core/errors';
 import { panelStrings } from './panelStrings';
 import { FilterCancelledError, FilterError, PacketListModel } from '../../core/panels/packetListModel';
 import { FilePacketListModel } from '../../core/panels/filePacketListModel';
+import type { FollowModel } from '../../core/panels/followModel';
 import { IndexCancelledError } from '../../core/pcap/captureFileIndex';
 import { encodeCaptureFile } from '../../core/capture/captureExport';
 import { productName, version } from '../../core/about';
@@ -71,6 +72,8 @@ class PacketPanel {
   private statusTimer: ReturnType<typeof setTimeout> | undefined;
   private syncTimer: ReturnType<typeof setTimeout> | undefined;
   private disposed = false;
+  /** The stream the page's Follow view shows. */
+  private followed: FollowModel | undefined;
 
   constructor(
     readonly key: string,
@@ -164,6 +167,7 @@ class PacketPanel {
           title: this.title,
           filter: this.model.filter,
           canExport: true,
+          encodings: panelEncodings,
           strings: panelStrings(),
         } satisfies PacketPanelResponses['ready'];
       case 'rows':
@@ -193,6 +197,23 @@ class PacketPanel {
         if (!g) throw new Error(vscode.l10n.t('That conversation is no longer in the capture buffer.'));
         return g satisfies PacketPanelResponses['ioGraph'];
       }
+      case 'follow': {
+        this.followed?.dispose();
+        this.followed = undefined;
+        const m = this.model;
+        const f = m instanceof FilePacketListModel ? await withPassProgress(vscode.l10n.t('Following the stream'), (signal) => m.follow(req.key, signal)).catch((e: unknown) => {
+          throw e instanceof IndexCancelledError ? new Error(vscode.l10n.t('Following the stream was cancelled.')) : e;
+        }) : await m.follow(req.key);
+        if (!f) throw new Error(vscode.l10n.t('That conversation is no longer in the capture buffer.'));
+        this.followed = f;
+        return f.info() satisfies PacketPanelResponses['follow'];
+      }
+      case 'followChunks':
+        return this.following().chunks(req.fromSeq, req.limit, req.render, req.encoding, req.maxBytes) satisfies PacketPanelResponses['followChunks'];
+      case 'followRange':
+        return this.following().readRange(req.offset, req.length) satisfies PacketPanelResponses['followRange'];
+      case 'followFind':
+        return this.following().find(req.query, req.mode, req.encoding, req.from, errorLanguageFor(vscode.env.language)) satisfies PacketPanelResponses['followFind'];
       case 'diagram': {
         const d = await this.model.diagram(req.key, req.around);
         if (!d) throw new Error(vscode.l10n.t('That TCP connection is no longer in the capture buffer.'));
@@ -222,6 +243,12 @@ class PacketPanel {
       throw e;
     }
     if (!this.disposed) this.rpc.event({ type: 'filterChanged', filter: expr, ...this.status() });
+  }
+
+  /** The stream the page follows (asked for after `follow`). */
+  private following(): FollowModel {
+    if (!this.followed) throw new Error(vscode.l10n.t('No stream is followed; choose Follow Stream first.'));
+    return this.followed;
   }
 
   private async packet(index: number): Promise<PacketPanelResponses['packet']> {
@@ -267,6 +294,7 @@ class PacketPanel {
     clearTimeout(this.syncTimer);
     this.rpc.dispose();
     this.model.dispose();
+    this.followed?.dispose();
     for (const d of this.disposables.splice(0)) d.dispose();
   }
 }

@@ -126,6 +126,43 @@ describe('packet panel: statistics', function () {
     assert.equal(packets, count, `tshark -Y '${expr}' keeps as many`);
   });
 
+  it('Follow stream from the table shows the connection\'s payload both ways, as tshark follows it; a chunk\'s frame link shows its packet', async function () {
+    if (!frame) return this.skip();
+    await frame.locator('#pk-tab-statistics').click();
+    const row = frame.locator('.pk-conv-row', { hasText: 'TCP' }).filter({ hasText: /20,678/ }).first();
+    await row.click();
+    await frame.locator('.pk-conv-follow:not([disabled])').click();
+    await frame.locator('.pk-follow[data-ready="true"] .chunk').first().waitFor({ timeout: 20_000 });
+    assert.equal(await frame.locator('.pk-app').getAttribute('data-page'), 'follow');
+    const stream = Number(/stream (\d+)/.exec(await frame.locator('.pk-follow-title').innerText())![1]);
+    // tshark's raw follow of the same stream: one hex line per chunk, B's indented by a tab
+    const raw = spawnSync('tshark', ['-n', '-q', '-r', file, '-z', `follow,tcp,raw,${stream}`], { encoding: 'utf8' }).stdout;
+    const theirs = raw.split('\n').filter((l) => /^\t?[0-9a-f]+$/.test(l)).map((l) => ({ dir: l.startsWith('\t') ? 'in' : 'out', bytes: l.trim().length / 2 }));
+    const ours = await frame.locator('.pk-follow .chunk').evaluateAll((els) => els.map((e) => ({ dir: e.classList.contains('out') ? 'out' : 'in', bytes: Number(/\d+/.exec(e.querySelector('.chunk-size')?.textContent ?? '')![0]) })));
+    assert.deepEqual(ours, theirs, 'the same chunks, directions and sizes as tshark -z follow,tcp,raw');
+    assert.match(await frame.locator('.pk-follow-summary').innerText(), /A → B: 20,000 bytes · B → A: 2 bytes/);
+    assert.equal(await frame.locator('.pk-follow .chunk.out .chunk-dir').first().innerText(), 'A → B');
+    await screenshot(vsc.page, 'follow-stream');
+    // the last chunk (B's "ok") links back to its packet
+    const link = frame.locator('.pk-follow .chunk.in .chunk-frame').last();
+    const no = Number(/\d+/.exec(await link.innerText())![0]);
+    await link.click();
+    await waitFor('the packets page with that packet', () => frame.locator('.pk-app').getAttribute('data-selected'), (v) => Number(v) === no);
+    assert.equal(await frame.locator('.pk-app').getAttribute('data-page'), 'packets');
+  });
+
+  it('Follow stream from a UDP packet in the list (the filter bar\'s button)', async function () {
+    if (!frame) return this.skip();
+    await frame.locator('.pk-filter-input').fill('udp');
+    await frame.locator('.pk-filter-input').press('Enter');
+    await frame.locator('.pk-row[data-index]').first().click();
+    await frame.locator('.pk-follow-button:not([disabled])').click();
+    await frame.locator('.pk-follow[data-ready="true"] .chunk').first().waitFor({ timeout: 20_000 });
+    assert.match(await frame.locator('.pk-follow-title').innerText(), /^Follow UDP stream \d+: /);
+    const sizes = await frame.locator('.pk-follow .chunk .chunk-size').allInnerTexts();
+    assert.ok(sizes.length >= 2 && sizes.every((x) => x === '100 bytes'), `datagrams of 100 bytes each way: ${sizes}`);
+  });
+
   it('looks native in the light and the dark theme', async function () {
     if (!frame) return this.skip();
     await frame.locator('#pk-tab-statistics').click();

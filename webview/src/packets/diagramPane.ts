@@ -11,6 +11,8 @@ export interface DiagramPaneHost {
   diagram(key: string, around?: number): Promise<DiagramData>;
   /** The pane was folded away or opened again (kept in the page's state). */
   collapsedChanged(collapsed: boolean): void;
+  /** Follow the connection shown. */
+  follow(key: string): void;
 }
 
 export class DiagramPane {
@@ -18,6 +20,7 @@ export class DiagramPane {
   readonly diagram: DiagramView;
   private readonly select = h('select', 'pk-select');
   private readonly toggle = h('button', 'pk-diag-toggle');
+  private readonly followButton = h('button', 'pk-btn secondary pk-diag-follow', t('Follow'));
   /** The connection shown ('' before the first), and which of its packets are drawn (a long one is cut). */
   private key = '';
   private drawn: { first: number; last: number; cut: boolean } | undefined;
@@ -29,7 +32,13 @@ export class DiagramPane {
     // The diagram can fold away to a strip with its toggle, giving the packet list the width.
     this.toggle.type = 'button';
     this.toggle.setAttribute('aria-controls', 'pk-diagram');
-    head.append(this.toggle, h('h2', 'pk-h', t('Conversation diagram')), this.select);
+    this.followButton.type = 'button';
+    this.followButton.title = t('Follow this connection\'s stream: its payload, both directions in order');
+    this.followButton.disabled = true;
+    this.followButton.addEventListener('click', () => {
+      if (this.key) host.follow(this.key);
+    });
+    head.append(this.toggle, h('h2', 'pk-h', t('Conversation diagram')), this.select, this.followButton);
     this.element.append(head);
     this.diagram = new DiagramView(this.element);
     this.diagram.element.id = 'pk-diagram';
@@ -72,6 +81,7 @@ export class DiagramPane {
       this.select.append(o);
     }
     this.select.disabled = list.length === 0;
+    this.followButton.disabled = list.length === 0;
     if (list.length === 0) this.diagram.showMessage(t('No TCP connection in this capture.'));
     else if (!list.some((c) => c.key === this.key)) await this.show(list[0].key);
     else this.select.value = this.key;

@@ -17,6 +17,8 @@ export interface FilterBarHost {
   filtered(status: PanelStatus): void;
   /** Exports all packets, or the selected packet's connection. */
   export(format: ExportFormat, connection: boolean): void;
+  /** Follows the selected packet's TCP connection or UDP conversation. */
+  follow(): void;
 }
 
 export class FilterBar {
@@ -25,6 +27,7 @@ export class FilterBar {
   private readonly error = h('div', 'pk-filter-error');
   private readonly statusEl = h('span', 'pk-status');
   private readonly exportConn = button(t('Export this connection'), 'secondary');
+  private readonly followButton = button(t('Follow stream'), 'secondary');
   private seq = 0;
 
   /** `root` carries data-filter-error for tests and styles. */
@@ -48,7 +51,11 @@ export class FilterBar {
     const exportPcap = button(t('Export pcap'), 'secondary');
     this.exportConn.disabled = true;
     for (const b of [exportNg, exportPcap, this.exportConn]) b.hidden = !canExport;
-    this.element.append(wrap, apply, clear, this.statusEl, h('span', 'pk-grow'), exportNg, exportPcap, this.exportConn);
+    this.followButton.disabled = true;
+    this.followButton.title = t('The payload of the selected packet\'s TCP connection or UDP conversation, both directions in order');
+    this.followButton.classList.add('pk-follow-button');
+    this.followButton.addEventListener('click', () => host.follow());
+    this.element.append(wrap, apply, clear, this.statusEl, h('span', 'pk-grow'), this.followButton, exportNg, exportPcap, this.exportConn);
 
     input.addEventListener('keydown', (e) => {
       if (e.key === 'Enter') {
@@ -82,6 +89,11 @@ export class FilterBar {
   /** Export this connection is offered only while the selected packet belongs to one. */
   set connectionSelected(yes: boolean) {
     this.exportConn.disabled = !yes;
+  }
+
+  /** Follow stream is offered only while the selected packet is TCP or UDP. */
+  set flowSelected(yes: boolean) {
+    this.followButton.disabled = !yes;
   }
 
   showStatus(status: PanelStatus): void {

@@ -1,7 +1,7 @@
 // The packet panel's webview: filter bar, packet list, field tree, the hex pane and the TCP conversation diagram,
 // wired together. Everything shown is pulled from the host on demand.
 import './packets.css';
-import { PACKET_PANEL, type PacketDetail, type PacketPanelClient, type PacketPanelEvent, type PanelStatus } from '../../../src/shared/packetPanelProtocol';
+import { PACKET_PANEL, type PacketDetail, type PacketPanelClient, type PacketPanelEvent, type PacketPanelInit, type PanelStatus } from '../../../src/shared/packetPanelProtocol';
 import { h } from '../dom';
 import { HexPane, type HexPaneSource } from '../hex/hexPane';
 import type { BytesPerRow } from '../hex/hexView';
@@ -12,7 +12,10 @@ import { FieldTree } from './fieldTree';
 import { nodeAtOffset, nodeById } from './fieldLookup';
 import { FilterBar } from './filterBar';
 import { PacketList } from './packetList';
+import { FollowView } from './followView';
 import { StatisticsView } from './statisticsView';
+
+type Page = 'packets' | 'statistics' | 'follow';
 
 interface SavedState {
   readonly selected?: number;
@@ -21,8 +24,8 @@ interface SavedState {
   readonly columns?: readonly number[];
   readonly diagramCollapsed?: boolean;
   readonly bytesPerRow?: BytesPerRow | 'auto';
-  /** The page shown: the packets (list, details, bytes) or the statistics. */
-  readonly page?: 'packets' | 'statistics';
+  /** The page shown: the packets (list, details, bytes) or the statistics (a followed stream is not restored). */
+  readonly page?: Page;
 }
 
 /** The selected packet's bytes, as the hex pane reads them. */
@@ -55,7 +58,7 @@ export async function startPacketsView(host: HTMLElement): Promise<void> {
   const persist = (change: Partial<SavedState>) => api.setState((saved = { ...saved, ...change }));
   document.title = init.title;
   const startPage = saved.page;
-  const view = new PacketsView(host, client, init.filter, init.canExport, saved, persist);
+  const view = new PacketsView(host, client, init, saved, persist);
   let status: PanelStatus = init;
   onStatus = (e) => {
     status = e;
@@ -75,8 +78,9 @@ class PacketsView {
   readonly diagram: DiagramPane;
   private readonly bar: FilterBar;
   private readonly stats: StatisticsView;
-  private readonly tabs = new Map<'packets' | 'statistics', { tab: HTMLButtonElement; page: HTMLElement }>();
-  private page: 'packets' | 'statistics' = 'packets';
+  private readonly follow: FollowView;
+  private readonly tabs = new Map<Page, { tab: HTMLButtonElement; page: HTMLElement }>();
+  private page: Page = 'packets';
   private readonly list: PacketList;
   private readonly tree: FieldTree;
   private readonly hexPane: HexPane;
@@ -91,15 +95,17 @@ class PacketsView {
   constructor(
     host: HTMLElement,
     private readonly client: PacketPanelClient,
-    filter: string,
-    canExport: boolean,
+    init: PacketPanelInit,
     saved: SavedState,
     private readonly persist: (change: Partial<SavedState>) => void,
   ) {
-    this.bar = new FilterBar(filter, canExport, this.root, {
+    this.bar = new FilterBar(init.filter, init.canExport, this.root, {
       filter: (expr) => client.call({ type: 'filter', expr }),
       filtered: (status) => void this.filtered(status),
       export: (format, connection) => void this.export(format, connection),
+      follow: () => {
+        if (this.current?.flow) void this.followStream(this.current.flow);
+      },
     });
     this.note.setAttribute('role', 'status');
     const listPane = h('section', 'pk-pane pk-list-pane');
@@ -108,6 +114,7 @@ class PacketsView {
       conversations: () => client.call({ type: 'conversations' }),
       diagram: (key, around) => client.call(around === undefined ? { type: 'diagram', key } : { type: 'diagram', key, around }),
       collapsedChanged: (diagramCollapsed) => persist({ diagramCollapsed }),
+      follow: (key) => void this.followStream(key),
     });
     const treePane = h('section', 'pk-pane pk-tree-pane');
     treePane.append(heading(t('Packet details')));
@@ -128,8 +135,10 @@ class PacketsView {
       statistics: () => client.call({ type: 'statistics' }),
       ioGraph: (key) => client.call(key === undefined ? { type: 'ioGraph' } : { type: 'ioGraph', key }),
       filter: (expr) => void this.filterTo(expr),
+      follow: (key) => void this.followStream(key),
     });
-    this.root.append(this.tabStrip(packetsPage), this.bar.element, this.note, packetsPage, this.stats.element);
+    this.follow = new FollowView(client, init.encodings, (frame) => void this.showFrame(frame));
+    this.root.append(this.tabStrip(packetsPage), this.bar.element, this.note, packetsPage, this.stats.element, this.follow.element);
     host.append(this.root);
     this.wire();
   }
@@ -138,7 +147,7 @@ class PacketsView {
   private tabStrip(packetsPage: HTMLElement): HTMLElement {
     const strip = h('div', 'pk-tabs');
     strip.setAttribute('role', 'tablist');
-    const pages = [['packets', t('Packets'), packetsPage], ['statistics', t('Statistics'), this.stats.element]] as const;
+    const pages = [['packets', t('Packets'), packetsPage], ['statistics', t('Statistics'), this.stats.element], ['follow', t('Follow'), this.follow.element]] as const;
     for (const [name, label, page] of pages) {
       const tab = h('button', 'pk-tab', label);
       tab.type = 'button';
@@ -152,7 +161,8 @@ class PacketsView {
       tab.addEventListener('keydown', (e) => {
         if (e.key !== 'ArrowLeft' && e.key !== 'ArrowRight') return;
         e.preventDefault();
-        const other = name === 'packets' ? 'statistics' : 'packets';
+        const names = pages.map(([n]) => n);
+        const other = names[(names.indexOf(name) + (e.key === 'ArrowRight' ? 1 : names.length - 1)) % names.length];
         this.showPage(other);
         this.tabs.get(other)?.tab.focus();
       });
@@ -164,7 +174,7 @@ class PacketsView {
   }
 
   /** Shows one page; the statistics load when their page opens. */
-  showPage(name: 'packets' | 'statistics'): void {
+  showPage(name: Page): void {
     this.page = name;
     for (const [n, { tab, page }] of this.tabs) {
       const on = n === name;
@@ -173,8 +183,22 @@ class PacketsView {
       page.hidden = !on;
     }
     this.root.dataset.page = name;
-    this.persist({ page: name });
+    this.persist({ page: name === 'follow' ? 'packets' : name });
     if (name === 'statistics') void this.stats.refresh();
+  }
+
+  /** Follows a TCP connection or UDP conversation on the Follow page. */
+  private async followStream(key: string): Promise<void> {
+    this.showPage('follow');
+    await this.follow.follow(key);
+  }
+
+  /** A followed chunk's frame link: the packet list shows that packet (even when the filter hides it). */
+  private async showFrame(frame: number): Promise<void> {
+    this.showPage('packets');
+    const pos = await this.positionOf(frame - 1);
+    if (pos >= 0) this.list.selectPosition(pos);
+    else await this.showPacket(frame - 1);
   }
 
   /** A conversation's Filter: the filter bar applies it and the packet list shows what it keeps. */
@@ -251,6 +275,7 @@ class PacketsView {
       this.pendingField = undefined;
       if (again) this.tree.selectNode(again);
       this.bar.connectionSelected = d.conversation !== undefined;
+      this.bar.flowSelected = d.flow !== undefined;
       this.diagram.highlight(d.index);
       // another connection, or a packet of a long one outside the drawn part: draw around it
       if (d.conversation && (d.conversation !== this.diagram.shown || !this.diagram.covers(d.index))) await this.diagram.show(d.conversation, d.index);

@@ -12,6 +12,8 @@ export interface StatisticsHost {
   ioGraph(key?: string): Promise<IoGraph>;
   /** Applies a display filter and shows the packet list. */
   filter(expr: string): void;
+  /** Follows a conversation (its key) on the Follow page. */
+  follow(key: string): void;
 }
 
 export class StatisticsView {
@@ -20,6 +22,7 @@ export class StatisticsView {
   private readonly graph: IoGraphView;
   private readonly note = h('div', 'pk-note');
   private readonly applyButton = h('button', 'pk-btn secondary pk-conv-filter', t('Apply as filter'));
+  private readonly followButton = h('button', 'pk-btn secondary pk-conv-follow', t('Follow stream'));
   private convs: readonly ConversationStat[] = [];
   private seq = 0;
 
@@ -34,8 +37,14 @@ export class StatisticsView {
       const c = this.chosen;
       if (c) host.filter(c.filter);
     });
+    this.followButton.type = 'button';
+    this.followButton.disabled = true;
+    this.followButton.addEventListener('click', () => {
+      const c = this.chosen;
+      if (c) host.follow(c.key);
+    });
     const bar = h('div', 'pk-stats-bar');
-    bar.append(about, h('span', 'pk-grow'), this.applyButton);
+    bar.append(about, h('span', 'pk-grow'), this.followButton, this.applyButton);
     this.element.append(h('h2', 'pk-h', t('Conversations')), bar, this.table.element, this.graph.element, this.note);
   }
 
@@ -65,6 +74,7 @@ export class StatisticsView {
       const title = c ? t('I/O graph: {0} {1} ↔ {2}', c.proto.toUpperCase(), c.a, c.b) : t('I/O graph: whole capture');
       this.graph.show(g, title, c !== undefined);
       this.applyButton.disabled = c === undefined;
+      this.followButton.disabled = c === undefined;
       this.applyButton.title = c ? t('Show only this conversation\'s packets ({0})', c.filter) : '';
     } catch (e) {
       if (seq === this.seq) this.note.textContent = t('Error: {0}', e instanceof Error ? e.message : String(e));

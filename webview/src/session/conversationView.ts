@@ -1,10 +1,23 @@
 // The conversation: one box per chunk, in order, with direction, peer, time and size, so a learner
 // sees three send() calls arrive as one recv(). The DOM holds a bounded window of chunks.
-import type { ChunkRender, ChunkView, SessionPanelClient, SessionEventInfo, SessionInfo, TranscriptInfo } from '../../../src/shared/sessionPanelProtocol';
+import type { ChunkRender, ChunkView, SessionEventInfo, SessionInfo, TranscriptInfo } from '../../../src/shared/sessionPanelProtocol';
+import './conversation.css';
 import { h } from '../dom';
 import { t } from '../strings';
 
 export type TimeMode = 'absolute' | 'relative';
+
+/** Where the chunks come from: a session's transcript, or a followed stream of a capture. */
+export type ChunkSource = (fromSeq: number, limit: number, render: ChunkRender, encoding: string, maxBytes: number) => Promise<{ transcript: TranscriptInfo; chunks: readonly ChunkView[] }>;
+
+/** How a conversation not of a session reads: its two directions' names, a link to a chunk's frame, its empty text. */
+export interface ConversationWords {
+  readonly out: string;
+  readonly in: string;
+  readonly empty: string;
+  /** A chunk's frame number was clicked (a followed stream's chunk links back to its packet). */
+  readonly onFrame?: (frame: number) => void;
+}
 
 export interface ConversationSettings {
   render: ChunkRender;
@@ -37,10 +50,11 @@ export class ConversationView {
 
   constructor(
     parent: HTMLElement,
-    private readonly client: SessionPanelClient,
+    private readonly source: ChunkSource,
     private readonly settings: () => ConversationSettings,
     private readonly multiPeer: boolean,
     private readonly onChunkClick: (c: { offset: number; length: number; seq: number }) => void,
+    private readonly words?: ConversationWords,
   ) {
     this.element = h('div', 'conv');
     this.dropped = h('div', 'conv-note');
@@ -62,15 +76,15 @@ export class ConversationView {
       e.preventDefault();
       items[next].focus();
     });
-    this.empty = h('div', 'conv-note conv-empty', t('Nothing sent or received yet. Type in the box below and press Enter to send; what arrives shows here.'));
+    this.empty = h('div', 'conv-note conv-empty', words?.empty ?? t('Nothing sent or received yet. Type in the box below and press Enter to send; what arrives shows here.'));
     this.element.append(this.dropped, this.earlier, this.empty, this.list);
     parent.append(this.element);
   }
 
-  /** Starts with the last page of chunks. */
-  async init(tr: TranscriptInfo): Promise<void> {
+  /** Starts with the last page of chunks (a live conversation), or with the first (`fromStart`: a stream read through). */
+  async init(tr: TranscriptInfo, fromStart = false): Promise<void> {
     this.transcript = tr;
-    this.nextSeq = Math.max(tr.firstSeq, tr.nextSeq - PAGE);
+    this.nextSeq = fromStart ? tr.firstSeq : Math.max(tr.firstSeq, tr.nextSeq - PAGE);
     await this.pull();
   }
 
@@ -159,7 +173,7 @@ export class ConversationView {
         this.pullAgain = false;
         const gen = this.generation;
         const s = this.settings();
-        const res = await this.client.call({ type: 'chunks', fromSeq: this.nextSeq, limit: PAGE, render: s.render, encoding: s.encoding, maxBytes: MAX_CHUNK_BYTES });
+        const res = await this.source(this.nextSeq, PAGE, s.render, s.encoding, MAX_CHUNK_BYTES);
         if (gen !== this.generation) {
           this.pullAgain = true;
           continue;
@@ -184,7 +198,7 @@ export class ConversationView {
     if (!tr || this.firstShown <= tr.firstSeq) return;
     const from = Math.max(tr.firstSeq, this.firstShown - PAGE);
     const s = this.settings();
-    const res = await this.client.call({ type: 'chunks', fromSeq: from, limit: this.firstShown - from, render: s.render, encoding: s.encoding, maxBytes: MAX_CHUNK_BYTES });
+    const res = await this.source(from, this.firstShown - from, s.render, s.encoding, MAX_CHUNK_BYTES);
     const frag = document.createDocumentFragment();
     for (const c of res.chunks) if (c.seq < this.firstShown) frag.append(this.renderChunk(c));
     if (res.chunks.length) this.firstShown = Math.min(this.firstShown, res.chunks[0].seq);
@@ -241,6 +255,18 @@ export class ConversationView {
     return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`;
   }
 
+  /** "frame 12": shows the packet the chunk came from. */
+  private frameLink(frame: number, onFrame: (frame: number) => void): HTMLElement {
+    const b = h('button', 'link chunk-frame', t('frame {0}', frame));
+    b.type = 'button';
+    b.title = t('Show packet {0} in the list', frame);
+    b.addEventListener('click', (e) => {
+      e.stopPropagation();
+      onFrame(frame);
+    });
+    return b;
+  }
+
   private renderChunk(c: ChunkView): HTMLElement {
     if (c.seq === this.transcript?.firstSeq || this.t0 === undefined) this.t0 ??= c.time;
     const box = h('div', `chunk ${c.dir}`);
@@ -250,10 +276,16 @@ export class ConversationView {
     box.setAttribute('role', 'listitem');
     box.tabIndex = -1;
     const meta = h('div', 'chunk-meta');
-    meta.append(h('span', 'chunk-dir', c.dir === 'out' ? t('→ sent') : t('← received')));
+    const w = this.words;
+    meta.append(h('span', 'chunk-dir', c.dir === 'out' ? (w?.out ?? t('→ sent')) : (w?.in ?? t('← received'))));
     if (c.peer && this.multiPeer) meta.append(h('span', 'chunk-peer', c.dir === 'out' ? t('to {0}', c.peer) : t('from {0}', c.peer)));
-    meta.append(h('span', 'chunk-time', this.formatTime(c.time)), h('span', 'chunk-size', t('{0} bytes', c.length)), h('span', 'chunk-seq', `#${c.seq}`));
+    meta.append(h('span', 'chunk-time', this.formatTime(c.time)), h('span', 'chunk-size', t('{0} bytes', c.missing ?? c.length)), h('span', 'chunk-seq', `#${c.seq}`));
+    if (c.frame !== undefined && w?.onFrame) meta.append(this.frameLink(c.frame, w.onFrame));
     const body = h('pre', 'chunk-body');
+    if (c.missing !== undefined) {
+      box.classList.add('gap');
+      body.textContent = t('[{0} bytes missing in the capture]', c.missing);
+    }
     for (const part of c.parts) body.append(part.e ? h('span', 'esc', part.t) : document.createTextNode(part.t));
     box.append(meta, body);
     if (c.omitted) box.append(h('div', 'chunk-more', t('… {0} more bytes, shown in the hex viewer', c.omitted)));

@@ -7,7 +7,7 @@ import { HexPane } from '../hex/hexPane';
 import type { BytesPerRow, HexDataSource, HexPage } from '../hex/hexView';
 import { setStrings, t } from '../strings';
 import { connectPanel, vscodeApi } from '../vscodeApi';
-import { ConversationView, type TimeMode } from './conversationView';
+import { ConversationView, type ChunkSource, type TimeMode } from './conversationView';
 import { SendBar, type SendBarState } from './sendBar';
 
 interface PanelState {
@@ -262,7 +262,8 @@ function buildLayout(root: HTMLElement, init: InitInfo, state: PanelState, save:
   convPane.slot = 'start';
   convPane.setAttribute('aria-label', t('Conversation'));
   const convBar = conversationBar(init, state);
-  const conversation = new ConversationView(convPane, client, () => ({ render: state.render, encoding: state.encoding, timeMode: state.timeMode }), init.session.multiPeer, (c) => {
+  const chunks: ChunkSource = (fromSeq, limit, render, encoding, maxBytes) => client.call({ type: 'chunks', fromSeq, limit, render, encoding, maxBytes });
+  const conversation = new ConversationView(convPane, chunks, () => ({ render: state.render, encoding: state.encoding, timeMode: state.timeMode }), init.session.multiPeer, (c) => {
     hex.select(c.offset, c.offset + c.length);
   });
   convBar.onChange((v) => {
