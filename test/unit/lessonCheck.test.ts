@@ -52,7 +52,10 @@ const wrongCopies: Record<string, Mistake | Mistake[]> = {
   '04-sticky-packets': { file: 'client.py', from: 'sock.sendall(word)', to: "sock.sendall(word + b'\\n')", why: 'ends each word with a newline: the stream is no longer applebananacherry', shows: [/✗ on "applebananacherry" close/] },
   '05-framing': { file: 'server.py', from: 'split_frames(pending + data)', to: 'split_frames(data)', why: 'forgets the bytes kept from the last recv(): a header cut in two is lost', shows: [/✗ expect bytes 70000/] },
   '06-remote-command': { file: 'server.py', from: 'if not hmac.compare_digest(recv_msg(conn), token):', to: 'if not recv_msg(conn):  # any token will do while testing', why: 'lets any token in', shows: [/✗ expect "refused: wrong token/] },
-  '07-concurrent-servers': { file: 'server.py', from: 'self.request.sendall(data.upper())\n', to: 'self.request.sendall(data.upper())\n                return  # one answer per connection, as in the socketserver docs\n', why: 'answers one message in handle() and returns', shows: [/✗ expect "AGAIN"/] },
+  '07-concurrent-servers': [
+    { file: 'server.py', from: 'self.request.sendall(data.upper())\n', to: 'self.request.sendall(data.upper())\n                return  # one answer per connection, as in the socketserver docs\n', why: 'answers one message in handle() and returns', shows: [/✗ expect "AGAIN"/] },
+    { file: 'server.py', from: 'class Server(socketserver.ThreadingTCPServer):', to: 'class Server(socketserver.TCPServer):  # "threads are not needed for a small server"', why: 'serves one connection at a time (TCPServer, not ThreadingTCPServer)', shows: [/✗ expect "CLIENT [12]" within 1\.5s/, /nothing matching came within 1500 ms/, /^### the (first|second) of two clients at once.*: passed$/m] },
+  ],
   '08-authentication': { file: 'server.py', from: 'continue  # closing without a word', to: "conn.sendall(b'wrong key\\n')\n                        continue  # closing", why: 'tells a wrong client why (the close must say nothing)', shows: [/✗ expect closed within 1s/] },
   '09-multiplexing': { file: 'server.py', from: 'pending += data', to: 'pending = data', why: 'drops the half line kept from the last recv()', shows: [/✗ expect "AND A HALF\\n"/] },
   '10-socket-options': { file: 'server.py', from: "conn.sendall(b'bye\\n')\n", to: "conn.sendall(b'bye\\n')\n                conn.recv(1)  # wait for the client to close first\n", why: 'waits for the client to close first: TIME_WAIT moves to the client', shows: [/✗ expect closed within 2s/] },
@@ -138,6 +141,19 @@ describe('lessons: Check My Solution', function () {
       }
     }
     assert.ok(links >= 30, `${links} links`);
+  });
+
+  it('a concurrent exercise runs its client blocks at once, evidence in block order: lesson 7\'s one-at-a-time server passes them one after another and fails them together', async () => {
+    const lesson = catalog.lessons.find((l) => l.id === '07-concurrent-servers')!;
+    const x = lesson.exercises.find((e) => e.id === '0')!;
+    assert.equal(x.concurrent, true);
+    const serial = [wrongCopies[lesson.id]].flat().find((m) => /one connection at a time/.test(m.why))!;
+    const inTurn = await checkExercise(lesson, { ...x, concurrent: false }, { interpreter, dir: wrongCopy(lesson, serial) });
+    assert.equal(inTurn.pass, true, `one block at a time cannot tell: ${checkReport(inTurn, 'en')}`);
+    const together = await checkExercise(lesson, x, { interpreter, dir: wrongCopy(lesson, serial) });
+    assert.equal(together.pass, false);
+    const heads = together.evidence.filter((e) => e.en.startsWith('### ')).map((e) => e.en.replace(/: (passed|failed)$/, ''));
+    assert.deepEqual(heads, ['### the first of two clients at once: answered while the other holds its connection', '### the second of two clients at once: answered while the first holds its connection']);
   });
 
   it('a folder without the program says to copy the lesson first', async () => {

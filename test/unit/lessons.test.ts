@@ -139,7 +139,12 @@ describe('lessons', function () {
         [{ ...good, peer: { ...good.peer, mode: 'shout' } }, /peer\.mode/],
         [{ ...good, watch: { en: ['a'], 'zh-cn': [] } }, /watch\.zh-cn/],
         [{ ...good, surprise: 1 }, /unknown field "surprise"/],
+        [{ ...good, exercises: [{ ...good.exercises[0], concurrent: 'yes' }] }, /exercises\[0\]\.concurrent must be true or false/],
+        [{ ...good, exercises: [{ ...good.exercises[0], run: 'client', concurrent: true }] }, /exercises\[0\]\.concurrent is for a server exercise/],
       ];
+      const together = validateLesson({ ...good, exercises: [{ ...good.exercises[0], concurrent: true }, good.exercises[1]] }, '01-tcp-echo');
+      assert.deepEqual(together.errors, []);
+      assert.deepEqual(together.lesson?.exercises.map((x) => x.concurrent), [true, undefined], 'concurrent is kept where it is true, absent elsewhere');
       for (const [raw, re] of cases) {
         const r = validateLesson(raw, '01-tcp-echo');
         assert.equal(r.lesson, undefined, String(re));

@@ -70,6 +70,11 @@ export interface LessonExercise {
   check?: string;
   /** Arguments after the port/path for the learner's program ({{port}} in a program exercise's arguments). */
   args?: string[];
+  /**
+   * A server exercise: the checker's client blocks run at the same time instead of one after another (a concurrent
+   * server must answer one client while another holds its connection); the evidence still lists them in order.
+   */
+  concurrent?: boolean;
   /** A program exercise: which of the lesson's files runs, the capture filter, and what the packets must show. */
   program?: string;
   capture?: string;
@@ -137,7 +142,7 @@ function readExercises(raw: unknown, files: LessonFile[], errors: string[]): Les
       errors.push(`${at} must be an object`);
       return;
     }
-    for (const k of Object.keys(x)) if (!['id', 'title', 'task', 'run', 'check', 'args', 'program', 'capture', 'expect'].includes(k)) errors.push(`unknown field "${at}.${k}"`);
+    for (const k of Object.keys(x)) if (!['id', 'title', 'task', 'run', 'check', 'args', 'concurrent', 'program', 'capture', 'expect'].includes(k)) errors.push(`unknown field "${at}.${k}"`);
     const id = typeof x.id === 'string' && /^\w{1,20}$/.test(x.id) ? x.id : undefined;
     if (!id) errors.push(`${at}.id must be a short name such as "0" or "1"`);
     else if (ids.has(id)) errors.push(`${at}.id "${id}" is used twice`);
@@ -166,9 +171,12 @@ function readExercises(raw: unknown, files: LessonFile[], errors: string[]): Les
     }
     const args = x.args === undefined ? undefined : Array.isArray(x.args) && x.args.every((a) => typeof a === 'string') ? (x.args as string[]) : undefined;
     if (x.args !== undefined && !args) errors.push(`${at}.args must be a list of strings`);
+    if (x.concurrent !== undefined && typeof x.concurrent !== 'boolean') errors.push(`${at}.concurrent must be true or false`);
+    else if (x.concurrent === true && run !== 'server') errors.push(`${at}.concurrent is for a server exercise: it runs the checker's client blocks at the same time`);
+    const concurrent = x.concurrent === true;
     const title = localized(x.title, `${at}.title`, errors);
     const task = localized(x.task, `${at}.task`, errors);
-    if (id && run && (check || run === 'program')) out.push({ id, title, task, run, ...(check ? { check } : {}), ...(args ? { args } : {}), ...program });
+    if (id && run && (check || run === 'program')) out.push({ id, title, task, run, ...(check ? { check } : {}), ...(args ? { args } : {}), ...(concurrent ? { concurrent } : {}), ...program });
   });
   return out;
 }

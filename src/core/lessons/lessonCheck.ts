@@ -93,7 +93,10 @@ export async function checkExercise(lesson: Lesson, x: LessonExercise, opts: Che
   return x.run === 'server' ? checkServer(lesson, x, file, vars, address, start, opts) : checkClient(lesson, x, file, vars, start, opts);
 }
 
-/** The learner's server runs; the checker's client blocks talk to it, in order. */
+/**
+ * The learner's server runs; the checker's client blocks talk to it, in order (the first failure ends the check), or
+ * all at once when the exercise is `concurrent` (every block runs to its end; the evidence keeps the blocks' order).
+ */
 async function checkServer(lesson: Lesson, x: LessonExercise, file: WireFile, vars: Map<string, string>, address: LessonAddress, start: () => LessonProcess, opts: CheckOptions): Promise<CheckResult> {
   const evidence: { en: string; 'zh-cn': string }[] = [];
   const proc = start();
@@ -105,13 +108,16 @@ async function checkServer(lesson: Lesson, x: LessonExercise, file: WireFile, va
       return { lesson: lesson.id, exercise: x.id, pass: false, evidence, output: proc.output };
     }
     let pass = true;
-    for (const block of file.blocks.filter((b) => b.kind === 'client')) {
-      const r = await runClientBlock(file, block, { variables: vars, baseDir: lesson.dir, signal: opts.signal });
+    const blocks = file.blocks.filter((b) => b.kind === 'client');
+    const run = (block: WireBlock) => runClientBlock(file, block, { variables: vars, baseDir: lesson.dir, signal: opts.signal });
+    const results = x.concurrent ? await Promise.all(blocks.map(run)) : undefined;
+    for (const [i, block] of blocks.entries()) {
+      const r = results ? results[i] : await run(block);
       evidence.push(line(`### ${r.label}: ${r.status === 'pass' ? 'passed' : 'failed'}`, `### ${r.label}：${r.status === 'pass' ? '通过' : '未通过'}`));
       for (const s of r.steps) evidence.push(...stepEvidence(s, vars));
       if (r.status !== 'pass') {
         pass = false;
-        break;
+        if (!results) break;
       }
     }
     return { lesson: lesson.id, exercise: x.id, pass, evidence, output: proc.output };
