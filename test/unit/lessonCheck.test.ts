@@ -7,7 +7,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadLessonCatalog, type Lesson } from '../../src/core/lessons/lessonCatalog';
-import { checkExercise, checkReport } from '../../src/core/lessons/lessonCheck';
+import { blockNamesZh, checkExercise, checkReport } from '../../src/core/lessons/lessonCheck';
+import { parseWire } from '../../src/core/wire/wireParser';
 import { repoRoot } from '../support';
 import { runLessonCommand } from '../../src/core/cli/lessonCommand';
 import { compileFilter } from '../../src/core/decode/displayFilter';
@@ -156,6 +157,30 @@ describe('lessons: Check My Solution', function () {
     assert.deepEqual(heads, ['### the first of two clients at once: answered while the other holds its connection', '### the second of two clients at once: answered while the first holds its connection']);
   });
 
+  it('every block of every lesson checker has a Chinese name (# zh-cn: right after its ###), and a zh-cn report shows it', async () => {
+    let blocks = 0;
+    for (const l of catalog.lessons) {
+      for (const x of l.exercises) {
+        if (!x.check) continue;
+        const text = fs.readFileSync(path.join(l.dir, x.check), 'utf8');
+        const names = blockNamesZh(text);
+        for (const b of parseWire(text, { variables: ['port', 'path'] }).blocks) {
+          blocks++;
+          const zh = names.get(b.line);
+          assert.ok(zh, `${l.id}/${x.check}:${b.line} "${b.name}" needs "# zh-cn: …" on the next line`);
+          assert.match(zh, /[\u4e00-\u9fff]/, `${l.id}/${x.check}:${b.line}: ${zh}`);
+          for (const t of b.name?.match(/\{\{[^}]*\}\}/g) ?? []) assert.ok(zh.includes(t), `${l.id}/${x.check}:${b.line}: ${t} stays literal`);
+        }
+      }
+    }
+    assert.ok(blocks >= 68, `${blocks} blocks`);
+    assert.deepEqual([...blockNamesZh('### a\r\n# zh-cn:  甲 \r\nconnect tcp 1\n### b\n\n# zh-cn: 乙\n').entries()], [[1, '甲']], 'only the line right after the ###');
+    const lesson = catalog.lessons.find((l) => l.id === '01-tcp-echo')!;
+    const r = await checkExercise(lesson, lesson.exercises[0], { interpreter, dir: wrongCopy(lesson, [wrongCopies[lesson.id]].flat()[0]) });
+    assert.match(checkReport(r, 'zh-cn'), /^### 服务器把收到的内容转成大写发回：未通过$/m);
+    assert.match(checkReport(r, 'en'), /^### the server sends back what it receives, upper-cased: failed$/m);
+  });
+
   it('a folder without the program says to copy the lesson first', async () => {
     const lesson = catalog.lessons.find((l) => l.id === '01-tcp-echo')!;
     const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'socket-lab-check-empty-'));
@@ -186,7 +211,9 @@ describe('lessons: Check My Solution', function () {
             assert.equal(r.pass, false, `the mistake passed exercise 0: its checker is too weak\n${text}\n${r.output}`);
             assert.match(text, /^✗/m);
             for (const e of wrong.shows ?? []) assert.match(text, e);
-            assert.match(checkReport(r, 'zh-cn'), /未通过/);
+            const zh = checkReport(r, 'zh-cn');
+            assert.match(zh, /未通过/);
+            for (const h of zh.split('\n').filter((l) => l.startsWith('### '))) assert.match(h.replace(/：(未通过|通过)$/, ''), /[\u4e00-\u9fff]/, `a Chinese block name in the zh-cn report: ${h}`);
           });
         }
         continue;

@@ -51,14 +51,28 @@ function stepEvidence(r: WireStepResult, vars: ReadonlyMap<string, string>): { e
   return out;
 }
 
-function checker(lesson: Lesson, x: LessonExercise): WireFile {
+/**
+ * Blocks' Chinese names, by the line of their ###: a lesson checker writes `# zh-cn: …` on the line right after a
+ * block's ### (a comment to the wire parser, which stays as it is), so a zh-cn report need not show English headings.
+ */
+export function blockNamesZh(text: string): Map<number, string> {
+  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
+  const names = new Map<number, string>();
+  lines.forEach((l, i) => {
+    const zh = /^\s*###/.test(l) ? /^\s*#\s*zh-cn:\s*(.*\S)\s*$/.exec(lines[i + 1] ?? '') : null;
+    if (zh) names.set(i + 1, zh[1]);
+  });
+  return names;
+}
+
+function checker(lesson: Lesson, x: LessonExercise): { file: WireFile; namesZh: Map<number, string> } {
   const text = fs.readFileSync(path.join(lesson.dir, x.check ?? ''), 'utf8');
   const file = parseWire(text, { variables: ['port', 'path'] });
   if (file.diagnostics.length) {
     const d = file.diagnostics[0];
     throw new Error(`${x.check}:${d.line}:${d.column}: ${d.message}`);
   }
-  return file;
+  return { file, namesZh: blockNamesZh(text) };
 }
 
 /** Runs exercise `x` of `lesson` against the programs in `opts.dir`. */
@@ -75,7 +89,7 @@ export async function checkExercise(lesson: Lesson, x: LessonExercise, opts: Che
     };
   }
   if (x.run === 'program') return checkProgram(lesson, x, path.join(dir, program.path), dir, opts);
-  const file = checker(lesson, x);
+  const { file, namesZh } = checker(lesson, x);
   const address = await chooseAddress(lesson);
   const vars = new Map<string, string>();
   if (address.port !== undefined) vars.set('port', String(address.port));
@@ -90,14 +104,14 @@ export async function checkExercise(lesson: Lesson, x: LessonExercise, opts: Che
       timeoutMs: opts.timeoutMs ?? 20_000,
       maxOutput: 4096,
     });
-  return x.run === 'server' ? checkServer(lesson, x, file, vars, address, start, opts) : checkClient(lesson, x, file, vars, start, opts);
+  return x.run === 'server' ? checkServer(lesson, x, file, namesZh, vars, address, start, opts) : checkClient(lesson, x, file, vars, start, opts);
 }
 
 /**
  * The learner's server runs; the checker's client blocks talk to it, in order (the first failure ends the check), or
  * all at once when the exercise is `concurrent` (every block runs to its end; the evidence keeps the blocks' order).
  */
-async function checkServer(lesson: Lesson, x: LessonExercise, file: WireFile, vars: Map<string, string>, address: LessonAddress, start: () => LessonProcess, opts: CheckOptions): Promise<CheckResult> {
+async function checkServer(lesson: Lesson, x: LessonExercise, file: WireFile, namesZh: ReadonlyMap<number, string>, vars: Map<string, string>, address: LessonAddress, start: () => LessonProcess, opts: CheckOptions): Promise<CheckResult> {
   const evidence: { en: string; 'zh-cn': string }[] = [];
   const proc = start();
   try {
@@ -113,7 +127,7 @@ async function checkServer(lesson: Lesson, x: LessonExercise, file: WireFile, va
     const results = x.concurrent ? await Promise.all(blocks.map(run)) : undefined;
     for (const [i, block] of blocks.entries()) {
       const r = results ? results[i] : await run(block);
-      evidence.push(line(`### ${r.label}: ${r.status === 'pass' ? 'passed' : 'failed'}`, `### ${r.label}：${r.status === 'pass' ? '通过' : '未通过'}`));
+      evidence.push(line(`### ${r.label}: ${r.status === 'pass' ? 'passed' : 'failed'}`, `### ${namesZh.get(block.line) ?? r.label}：${r.status === 'pass' ? '通过' : '未通过'}`));
       for (const s of r.steps) evidence.push(...stepEvidence(s, vars));
       if (r.status !== 'pass') {
         pass = false;
