@@ -263,7 +263,9 @@ export interface PacketPanelResponses {
 export type PacketPanelEvent =
   | ({ readonly type: 'status' } & PanelStatus)
   /** The host applied a display filter (a lesson's evidence link): the filter bar shows it, the list starts again. */
-  | ({ readonly type: 'filterChanged'; readonly filter: string } & PanelStatus);
+  | ({ readonly type: 'filterChanged'; readonly filter: string } & PanelStatus)
+  /** Follow this conversation (the packet list's context menu, handled by the host). */
+  | { readonly type: 'follow'; readonly key: string };
 
 // ---- validators: every message crossing the boundary is checked before use ----
 
@@ -316,6 +318,7 @@ function isStatus(v: Obj): boolean {
 }
 
 export function isPacketPanelEvent(v: unknown): v is PacketPanelEvent {
+  if (isObj(v) && v.type === 'follow') return isStr(v.key, 300);
   return isObj(v) && isStatus(v) && (v.type === 'status' || (v.type === 'filterChanged' && isStr(v.filter, MAX_FILTER_LENGTH)));
 }
 

@@ -231,6 +231,18 @@ class PacketPanel {
     }
   }
 
+  /** Whether this panel is the one the user is in (a context menu of its rows was used). */
+  get active(): boolean {
+    return this.panel.active;
+  }
+
+  /** Follows the TCP connection or UDP conversation of packet `index` on the page's Follow view. */
+  async followPacket(index: number): Promise<void> {
+    const flow = (await this.packet(index)).flow;
+    if (!flow) return void vscode.window.showInformationMessage(vscode.l10n.t('Packet {0} is neither TCP nor UDP: there is no stream to follow.', index + 1));
+    if (!this.disposed) this.rpc.event({ type: 'follow', key: flow });
+  }
+
   /** Applies a display filter from the extension (not typed in the page); the page's filter bar follows. */
   async applyFilter(expr: string): Promise<void> {
     try {
@@ -343,6 +355,11 @@ export class PacketPanelManager implements vscode.Disposable {
     return { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview')] };
   }
 
+  /** The packet panel the user is in, if any. */
+  get activePanel(): PacketPanel | undefined {
+    return [...this.panels.values()].find((p) => p.active);
+  }
+
   private show(key: string, panel: vscode.WebviewPanel, subject: PanelSubject): void {
     const p = new PacketPanel(key, panel, subject, this.extensionUri, this.log, this.captures, () => this.panels.delete(key));
     panel.title = p.title;
@@ -405,6 +422,20 @@ export function registerPacketPanel(
     }
     manager.showCapture(capture, filter);
     return true;
+  });
+
+  // The packet list's context menu: { webviewSection: 'packetRow', packetIndex } from the row's data-vscode-context.
+  registerCommand(context, 'socketLab.capture.followStream', async (arg?: unknown) => {
+    const index = typeof arg === 'object' && arg !== null ? (arg as { packetIndex?: unknown }).packetIndex : undefined;
+    const panel = manager.activePanel;
+    if (!panel || typeof index !== 'number' || !Number.isSafeInteger(index) || index < 0) {
+      return void vscode.window.showInformationMessage(vscode.l10n.t('Right-click a packet in the packet panel and choose Follow Stream.'));
+    }
+    try {
+      await panel.followPacket(index);
+    } catch (e) {
+      void vscode.window.showErrorMessage(e instanceof Error ? e.message : String(e));
+    }
   });
 
   // Reading a file runs nothing and captures nothing, so it works in Restricted Mode too.

@@ -163,6 +163,22 @@ describe('packet panel: statistics', function () {
     assert.ok(sizes.length >= 2 && sizes.every((x) => x === '100 bytes'), `datagrams of 100 bytes each way: ${sizes}`);
   });
 
+  it('Follow Stream from a row\'s context menu (VS Code\'s own menu over the webview)', async function () {
+    if (!frame) return this.skip();
+    await frame.locator('#pk-tab-packets').click();
+    await frame.locator('.pk-filter-input').fill('tcp.len > 0');
+    await frame.locator('.pk-filter-input').press('Enter');
+    const row = frame.locator('.pk-row[data-index]').first();
+    await row.waitFor({ timeout: 20_000 });
+    await row.click({ button: 'right' });
+    const item = vsc.page.locator('.context-view .action-label', { hasText: 'Follow Stream' }).first();
+    await item.waitFor({ timeout: 10_000 });
+    await vsc.page.waitForTimeout(300); // a menu ignores clicks in its first moments (the right-click's mouseup)
+    await item.click();
+    await frame.locator('.pk-follow[data-ready="true"] .chunk').first().waitFor({ timeout: 20_000 });
+    assert.match(await frame.locator('.pk-follow-title').innerText(), /^Follow TCP stream \d+: /);
+  });
+
   it('looks native in the light and the dark theme', async function () {
     if (!frame) return this.skip();
     await frame.locator('#pk-tab-statistics').click();

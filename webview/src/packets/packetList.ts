@@ -296,12 +296,15 @@ export class PacketList {
       rowEl.id = '';
       rowEl.dataset.tone = 'wait';
       delete rowEl.dataset.index;
+      delete rowEl.dataset.vscodeContext;
       for (let c = 0; c < cells.length; c++) cells[c].textContent = c === 0 ? String(pos + 1) : '';
       return;
     }
     rowEl.id = `pk-row-${row.index}`;
     rowEl.dataset.tone = row.tone;
     rowEl.dataset.index = String(row.index);
+    // VS Code's context menu on a row (package.json webview/context): Follow Stream gets the packet
+    rowEl.dataset.vscodeContext = JSON.stringify({ webviewSection: 'packetRow', packetIndex: row.index, preventDefaultContextMenuItems: true });
     COLS.forEach((c, k) => {
       const t = cellText(row, c);
       if (cells[k].textContent !== t) cells[k].textContent = t;

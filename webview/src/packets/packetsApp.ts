@@ -61,6 +61,7 @@ export async function startPacketsView(host: HTMLElement): Promise<void> {
   const view = new PacketsView(host, client, init, saved, persist);
   let status: PanelStatus = init;
   onStatus = (e) => {
+    if (e.type === 'follow') return void view.followStream(e.key);
     status = e;
     if (e.type === 'filterChanged') view.filterChanged(e.filter, e);
     else view.statusChanged(status, false);
@@ -188,7 +189,7 @@ class PacketsView {
   }
 
   /** Follows a TCP connection or UDP conversation on the Follow page. */
-  private async followStream(key: string): Promise<void> {
+  async followStream(key: string): Promise<void> {
     this.showPage('follow');
     await this.follow.follow(key);
   }
