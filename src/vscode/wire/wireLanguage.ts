@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import { encodings } from '../../core/codec/encoding';
 import { errorLanguageFor } from '../../core/errors';
 import { parseWire, type WireFile } from '../../core/wire/wireParser';
-import { wireFunctions } from '../../core/wire/wireTemplates';
+import { wireBuiltins, wireFunctions, type WireBuiltin } from '../../core/wire/wireTemplates';
 import { FRAMING_NAMES } from '../../shared/types';
 
 export const WIRE_LANGUAGE = 'wire';
@@ -28,7 +28,7 @@ const STEPS: readonly [string, string][] = [
   ['connect', 'connect tcp|udp|unix ADDRESS: open the block\'s socket'],
   ['listen', 'listen tcp|udp|unix ADDRESS: a server that answers by the block\'s rules'],
   ['send', 'send "text" | send hex 01 02 | send file PATH'],
-  ['expect', 'expect "text" | hex … | /regex/ | bytes N | closed  [within 500ms]'],
+  ['expect', 'expect "text" | hex … | /regex/ | bytes N | closed | reset  [within 500ms]'],
   ['on', 'on "text" | hex … | /regex/ | any  reply …  [after 100ms] [close]'],
   ['wait', 'wait 200ms'],
   ['half-close', 'half-close: send FIN, keep receiving'],
@@ -44,7 +44,11 @@ function completions(doc: vscode.TextDocument, pos: vscode.Position): vscode.Com
   // inside {{ … : the file's variables and the template functions
   if (/\{\{\s*[\w.:-]*$/.test(before)) {
     const vars = [...parseDocument(doc).variables.keys()].map((v) => item(v, vscode.CompletionItemKind.Variable));
-    return [...vars, ...wireFunctions.map((f) => item(f, vscode.CompletionItemKind.Function, vscode.l10n.t('template function')))];
+    return [
+      ...vars,
+      ...wireFunctions.map((f) => item(f, vscode.CompletionItemKind.Function, vscode.l10n.t('template function'))),
+      ...wireBuiltins.map((b) => item(b, vscode.CompletionItemKind.Constant, builtinText(b))),
+    ];
   }
   if (/^\s*(connect|listen)\s+\w*$/.test(before)) return ['tcp', 'udp', 'unix'].map((p) => item(p, vscode.CompletionItemKind.EnumMember));
   if (/^\s*framing\s+\w*$/.test(before)) return FRAMING_NAMES.filter((f) => f !== 'raw').map((f) => item(f, vscode.CompletionItemKind.EnumMember));
@@ -76,7 +80,24 @@ function hover(doc: vscode.TextDocument, pos: vscode.Position): vscode.Hover | u
     };
     return new vscode.Hover(`{{${inner}}}: ${what[name]}`, range);
   }
+  if ((wireBuiltins as readonly string[]).includes(inner)) return new vscode.Hover(`{{${inner}}}: ${builtinText(inner as WireBuiltin)}`, range);
   return new vscode.Hover(vscode.l10n.t('{0} is not defined in this file; give it as @{0} = … or with --var {0}=… on the command line.', inner), range);
+}
+
+/** What a built-in value gives (a file's own @name of the same name wins). */
+function builtinText(b: WireBuiltin): string {
+  switch (b) {
+    case 'local_host':
+      return vscode.l10n.t("this block's own address, after its connect or listen");
+    case 'local_port':
+      return vscode.l10n.t("this block's own port, after its connect or listen");
+    case 'pid':
+      return vscode.l10n.t("the process id of the program running the script (what a Unix socket's peer sees with SO_PEERCRED)");
+    case 'uid':
+      return vscode.l10n.t('the user id running the script');
+    case 'gid':
+      return vscode.l10n.t('the group id running the script');
+  }
 }
 
 function folding(doc: vscode.TextDocument): vscode.FoldingRange[] {
