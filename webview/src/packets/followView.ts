@@ -5,20 +5,8 @@ import type { FollowInfo, PacketPanelClient } from '../../../src/shared/packetPa
 import type { ChunkRender } from '../../../src/shared/sessionPanelProtocol';
 import { h } from '../dom';
 import { HexPane } from '../hex/hexPane';
-import type { HexDataSource, HexPage } from '../hex/hexView';
 import { t } from '../strings';
-import { ConversationView } from '../session/conversationView';
-
-/** The followed stream's bytes (A's and B's in the order they were delivered), read by range from the host. */
-class FollowSource implements HexDataSource {
-  start = 0;
-  end = 0;
-  constructor(private readonly client: PacketPanelClient) {}
-  async read(offset: number, length: number): Promise<HexPage> {
-    const r = await this.client.call({ type: 'followRange', offset, length });
-    return { offset: r.offset, bytes: r.bytes, spans: r.spans.map((s) => ({ offset: s.offset, length: s.length, cls: s.dir })) };
-  }
-}
+import { ConversationView, TranscriptSource } from '../session/conversationView';
 
 const num = new Intl.NumberFormat();
 
@@ -38,7 +26,7 @@ export class FollowView {
   private readonly render = h('select', 'pk-select pk-follow-render');
   private readonly encoding = h('select', 'pk-select pk-follow-encoding');
   private readonly body = h('div', 'pk-follow-body');
-  private readonly source: FollowSource;
+  private readonly source: TranscriptSource;
   private conversation: ConversationView | undefined;
   private hexPane: HexPane | undefined;
   private seq = 0;
@@ -49,7 +37,7 @@ export class FollowView {
     /** A chunk's frame link: show that packet in the list. */
     private readonly showFrame: (frame: number) => void,
   ) {
-    this.source = new FollowSource(client);
+    this.source = new TranscriptSource((offset, length) => client.call({ type: 'followRange', offset, length }));
     for (const [value, label] of [['text', t('Text')], ['hex', t('Hex')]]) this.render.append(Object.assign(h('option', '', label), { value }));
     for (const e of encodings) this.encoding.append(Object.assign(h('option', '', e), { value: e }));
     this.render.setAttribute('aria-label', t('Show chunks as'));

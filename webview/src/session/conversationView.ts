@@ -1,6 +1,7 @@
 // The conversation: one box per chunk, in order, with direction, peer, time and size, so a learner
 // sees three send() calls arrive as one recv(). The DOM holds a bounded window of chunks.
-import type { ChunkRender, ChunkView, SessionEventInfo, SessionInfo, TranscriptInfo } from '../../../src/shared/sessionPanelProtocol';
+import type { ByteSpan, ChunkRender, ChunkView, SessionEventInfo, SessionInfo, TranscriptInfo } from '../../../src/shared/sessionPanelProtocol';
+import type { HexDataSource, HexPage } from '../hex/hexView';
 import './conversation.css';
 import { h } from '../dom';
 import { t } from '../strings';
@@ -9,6 +10,17 @@ export type TimeMode = 'absolute' | 'relative';
 
 /** Where the chunks come from: a session's transcript, or a followed stream of a capture. */
 export type ChunkSource = (fromSeq: number, limit: number, render: ChunkRender, encoding: string, maxBytes: number) => Promise<{ transcript: TranscriptInfo; chunks: readonly ChunkView[] }>;
+
+/** A conversation's bytes for the hex pane, read by range, each chunk's span coloured by its direction. */
+export class TranscriptSource implements HexDataSource {
+  start = 0;
+  end = 0;
+  constructor(private readonly readRange: (offset: number, length: number) => Promise<{ offset: number; bytes: Uint8Array; spans: readonly ByteSpan[] }>) {}
+  async read(offset: number, length: number): Promise<HexPage> {
+    const r = await this.readRange(offset, length);
+    return { offset: r.offset, bytes: r.bytes, spans: r.spans.map((s) => ({ offset: s.offset, length: s.length, cls: s.dir })) };
+  }
+}
 
 /** How a conversation not of a session reads: its two directions' names, a link to a chunk's frame, its empty text. */
 export interface ConversationWords {

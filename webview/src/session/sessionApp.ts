@@ -4,10 +4,10 @@ import './session.css';
 import { SESSION_PANEL, type SessionPanelClient, type InitInfo, type PanelEvent, type SessionInfo, type TranscriptInfo } from '../../../src/shared/sessionPanelProtocol';
 import { button, h, singleSelect, vsc, type SelectLike } from '../dom';
 import { HexPane } from '../hex/hexPane';
-import type { BytesPerRow, HexDataSource, HexPage } from '../hex/hexView';
+import type { BytesPerRow } from '../hex/hexView';
 import { setStrings, t } from '../strings';
 import { connectPanel, vscodeApi } from '../vscodeApi';
-import { ConversationView, type ChunkSource, type TimeMode } from './conversationView';
+import { ConversationView, TranscriptSource, type ChunkSource, type TimeMode } from './conversationView';
 import { SendBar, type SendBarState } from './sendBar';
 
 interface PanelState {
@@ -24,16 +24,6 @@ interface PanelState {
 
 /** Below this panel width the conversation and the hex viewer stack when the layout is 'auto'. */
 const SIDE_BY_SIDE_MIN_PX = 820;
-
-class SessionSource implements HexDataSource {
-  start = 0;
-  end = 0;
-  constructor(private readonly client: SessionPanelClient) {}
-  async read(offset: number, length: number): Promise<HexPage> {
-    const r = await this.client.call({ type: 'readRange', offset, length });
-    return { offset: r.offset, bytes: r.bytes, spans: r.spans.map((s) => ({ offset: s.offset, length: s.length, cls: s.dir })) };
-  }
-}
 
 export async function startSessionApp(root: HTMLElement): Promise<void> {
   const api = vscodeApi();
@@ -203,7 +193,7 @@ function conversationBar(init: InitInfo, state: PanelState) {
 
 /** The hex pane on the session's transcript: finds, decodes and copies through the host. */
 function sessionHexPane(client: SessionPanelClient, init: InitInfo, state: PanelState, save: () => void) {
-  const source = new SessionSource(client);
+  const source = new TranscriptSource((offset, length) => client.call({ type: 'readRange', offset, length }));
   source.start = init.transcript.startOffset;
   source.end = init.transcript.endOffset;
   const pane = new HexPane(
