@@ -10,7 +10,7 @@ import type { FollowChunk } from '../follow/streamFollower';
 import { endpointText } from '../decode/dissect';
 import { Transcript } from '../sessions/transcript';
 import type { Flow } from './captureStatistics';
-import { findInTranscript, readTranscriptRange, transcriptChunks, transcriptInfoOf } from './sessionPanelModel';
+import { findInTranscript, readTranscriptRange, transcriptChunks, transcriptInfoOf } from './transcriptView';
 
 /** Payload bytes a followed stream keeps at most; the rest is counted, not shown. */
 export const MAX_FOLLOW_BYTES = 32 * 1024 * 1024;

@@ -1,21 +1,17 @@
 // Answers the session panel's requests from a core Session, without vscode, so it is testable on
 // real sockets. The vscode host (sessionPanel.ts) adds clipboard, file picker and the webview itself.
 import type { Session } from '../sessions/session';
-import type { Transcript } from '../sessions/transcript';
 import { buildPayload } from '../codec/payload';
-import { encodeText, encodings } from '../codec/encoding';
-import { parseHex } from '../codec/hex';
+import { encodings } from '../codec/encoding';
 import { parseFraming } from '../codec/framing';
-import { CodecError } from '../codec/codecError';
-import { errorSentence, formatAddress, localizeError, type ErrorLanguage } from '../errors';
+import { formatAddress, localizeError, type ErrorLanguage } from '../errors';
 import { parseHostPort } from '../sessions/sessionManager';
 import { UdpSession } from '../sessions/udpSession';
 import { Disposable, Emitter } from '../../shared/disposable';
-import type { ByteSpan, ChunkView, FindResult, InputError, PanelEvent, PanelRequest, PanelResponses, RepeatState, SendResult, SendSpec, SessionInfo, TranscriptInfo } from '../../shared/sessionPanelProtocol';
-import { renderHex, renderText } from './renderText';
+import type { FindResult, PanelEvent, PanelRequest, PanelResponses, RepeatState, SendResult, SendSpec, SessionInfo, TranscriptInfo } from '../../shared/sessionPanelProtocol';
+import { renderText } from './renderText';
+import { findInTranscript, readTranscriptRange, toInputError, transcriptChunks, transcriptInfoOf } from './transcriptView';
 
-/** Bytes rendered as text per chunks page, so one request stays cheap even for undecodable data. */
-export const RENDER_BUDGET = 64 * 1024;
 /** Events are coalesced to at most one per this many ms: a flood cannot flood postMessage. */
 export const EVENT_INTERVAL_MS = 50;
 
@@ -43,76 +39,12 @@ export function transcriptInfo(s: Session): TranscriptInfo {
   return transcriptInfoOf(s.transcript);
 }
 
-export function transcriptInfoOf(t: Transcript): TranscriptInfo {
-  const c = t.counters;
-  return { startOffset: t.startOffset, endOffset: t.endOffset, firstSeq: t.firstSeq, nextSeq: t.nextSeq, droppedBytes: c.droppedBytes, droppedChunks: c.droppedChunks };
-}
-
-export function toInputError(e: unknown, lang: ErrorLanguage): InputError {
-  const { code, message } = errorSentence(e, lang);
-  return { code, message, index: e instanceof CodecError && e.position !== undefined ? e.position - 1 : undefined };
-}
-
 /** The bytes a send spec stands for (before framing); throws a CodecError on bad input. */
 export function payloadOf(spec: SendSpec): Uint8Array {
   const base = { encoding: spec.encoding, lineEnding: spec.lineEnding };
   if (spec.mode === 'hex') return buildPayload({ ...base, hex: spec.input });
   if (spec.mode === 'escapes') return buildPayload({ ...base, escaped: spec.input });
   return buildPayload({ ...base, text: spec.input });
-}
-
-/**
- * The first match of a find query (hex bytes, or text in `encoding`) in `hay`, whose first byte is at offset
- * `base`; a query that cannot be read answers with its error. Both panels find through here.
- */
-export function findBytes(hay: Uint8Array, base: number, query: string, mode: 'hex' | 'text', encoding: string, lang: ErrorLanguage): FindResult {
-  let needle: Uint8Array;
-  try {
-    needle = mode === 'hex' ? parseHex(query) : encodeText(query, encoding);
-  } catch (e) {
-    return { error: toInputError(e, lang) };
-  }
-  if (!needle.length) return {};
-  const i = Buffer.from(hay.buffer, hay.byteOffset, hay.byteLength).indexOf(Buffer.from(needle.buffer, needle.byteOffset, needle.byteLength));
-  return i >= 0 ? { found: { offset: base + i, length: needle.length } } : {};
-}
-
-/** Bytes of a transcript from `offset` (clamped to what it holds), with the chunk spans that cover them. */
-export function readTranscriptRange(t: Transcript, offset: number, length: number): PanelResponses['readRange'] {
-  const from = Math.max(offset, t.startOffset);
-  const bytes = t.read(from, offset + length - from);
-  const spans: ByteSpan[] = [];
-  const first = t.chunkAt(from);
-  if (first && bytes.length) {
-    const end = from + bytes.length;
-    for (let seq = first.seq; ; seq += 64) {
-      const page = t.chunks(seq, 64);
-      for (const c of page) if (c.offset < end) spans.push({ offset: c.offset, length: c.length, dir: c.dir, seq: c.seq });
-      if (page.length < 64 || page[page.length - 1].offset + page[page.length - 1].length >= end) break;
-    }
-  }
-  return { offset: from, bytes, spans };
-}
-
-/** A page of a transcript's chunks rendered for the conversation (at most RENDER_BUDGET bytes rendered). */
-export function transcriptChunks(t: Transcript, fromSeq: number, limit: number, render: 'text' | 'hex', encoding: string, maxBytes: number): ChunkView[] {
-  const out: ChunkView[] = [];
-  let budget = RENDER_BUDGET;
-  for (const c of t.chunks(fromSeq, limit)) {
-    if (out.length && budget <= 0) break;
-    const data = t.chunkData(c.seq) ?? new Uint8Array(0);
-    const shown = data.subarray(0, Math.min(maxBytes, data.length));
-    budget -= shown.length;
-    const parts = render === 'hex' ? renderHex(shown) : renderText(shown, encoding);
-    out.push({ seq: c.seq, dir: c.dir, time: c.time, offset: c.offset, length: c.length, peer: c.peer, parts, omitted: data.length - shown.length });
-  }
-  return out;
-}
-
-/** The next match of `query` in a transcript's held bytes at or after `from`. */
-export function findInTranscript(t: Transcript, query: string, mode: 'hex' | 'text', encoding: string, from: number, lang: ErrorLanguage): FindResult {
-  const start = Math.max(from, t.startOffset);
-  return findBytes(t.read(start, t.endOffset - start), start, query, mode, encoding, lang);
 }
 
 export class SessionPanelModel extends Disposable {

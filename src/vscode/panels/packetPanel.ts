@@ -10,7 +10,8 @@ import {
   PACKET_PANEL,
   type PacketSourceState, type ExportFormat, type PacketPanelEvent, type PacketPanelRequest, type PacketPanelResponses, type PanelStatus,
 } from '../../shared/packetPanelProtocol';
-import { findBytes, panelEncodings } from '../../core/panels/sessionPanelModel';
+import { panelEncodings } from '../../core/panels/sessionPanelModel';
+import { findBytes } from '../../core/panels/transcriptView';
 import { errorLanguageFor } from '../../core/errors';
 import { panelStrings } from './panelStrings';
 import { FilterCancelledError, FilterError, PacketListModel } from '../../core/panels/packetListModel';

@@ -11,7 +11,8 @@ import { SESSION_PANEL, type InitInfo, type PanelEvent, type PanelRequest, type 
 import type { Rpc, RpcEnvelope } from '../../shared/rpc';
 import { registerCommand } from '../commands';
 import { roleText, sessionPickItem } from '../connections/connectionsTreeProvider';
-import { panelEncodings, payloadOf, SessionPanelModel, toInputError, transcriptInfo } from '../../core/panels/sessionPanelModel';
+import { panelEncodings, payloadOf, SessionPanelModel, transcriptInfo } from '../../core/panels/sessionPanelModel';
+import { toInputError } from '../../core/panels/transcriptView';
 import { parseFraming } from '../../core/codec/framing';
 import { SavedMessages } from '../wire/savedMessages';
 import { panelStrings } from './panelStrings';
