@@ -192,6 +192,51 @@ describe('python diagnostics: recv used as a whole message', () => {
   });
 });
 
+describe('python diagnostics: recv appended to a framed buffer', () => {
+  // lessons/09-multiplexing (exercise 1): one recv per readiness event, the data buffered and split on newlines
+  const selectorsServer = [
+    'import selectors, socket',
+    'sel = selectors.DefaultSelector()',
+    'def serve(conn, pending):',
+    '    data = conn.recv(4096)',
+    '    if not data:',
+    '        conn.close()',
+    '        return',
+    '    pending += data',
+    "    while b'\\n' in pending:",
+    "        line, pending = pending.split(b'\\n', 1)",
+    "        if line.strip() == b'quit':",
+    '            return',
+    '        conn.sendall(line.upper())',
+    '    sel.modify(conn, selectors.EVENT_READ, data=pending)',
+  ].join('\n');
+  it('does not flag data appended to a buffer that is split on a delimiter', async () => {
+    assert.deepEqual(await rules(selectorsServer, 'recv-whole-message'), []);
+  });
+  it('does not flag a buffer checked for length or searched with partition/find', async () => {
+    for (const code of [
+      ['import socket, struct', 'class P:', '    def on_data(self, sock):', '        self.buf += sock.recv(4096)', '        if len(self.buf) < 4:', '            return', "        (n,) = struct.unpack('!I', self.buf[:4])"].join('\n'),
+      ['import socket, json', 'def on_data(sock, buf):', '    buf = buf + sock.recv(4096)', "    head, sep, rest = buf.partition(b'\\n')", '    if sep:', '        return json.loads(head)'].join('\n'),
+      ['import socket', 'def on_data(sock, buf: bytearray):', '    buf.extend(sock.recv(4096))', "    i = buf.find(b'\\r\\n')", "    if buf[:i] == b'PING':", '        return i'].join('\n'),
+    ]) {
+      assert.deepEqual(await rules(code, 'recv-whole-message'), [], code);
+    }
+  });
+  it('still flags a buffer that is parsed without looking for the end of a message', async () => {
+    const code = [
+      'import socket, json',
+      'def on_data(sock, pending):',
+      '    pending += sock.recv(4096)',
+      '    return json.loads(pending)',
+      'def naive(sock):',
+      '    data = sock.recv(1024)',
+      "    if data == b'quit':",
+      '        return',
+    ].join('\n');
+    assert.deepEqual((await rules(code, 'recv-whole-message')).map((d) => d.range.startLine), [2, 5]);
+  });
+});
+
 describe('python diagnostics: receive loop without an end-of-stream check', () => {
   it('flags a while loop that never checks for b"" and inserts the check', async () => {
     const code = 'while True:\n    data = conn.recv(1024)\n    print(data)\n';

@@ -399,6 +399,48 @@ function remoteExec(tree: Tree, f: PythonFile): SocketDiagnostic[] {
 
 const parsers = new Set(['json.loads', 'pickle.loads', 'marshal.loads', 'struct.unpack', 'struct.unpack_from', 'int', 'float', 'ast.literal_eval', 'yaml.safe_load', 'yaml.load']);
 
+/** Ways to look for the end of a message in a buffer: a delimiter search or split. */
+const delimiterMethods = new Set(['split', 'partition', 'rpartition', 'find', 'rfind', 'index', 'rindex', 'splitlines', 'endswith', 'count']);
+
+/**
+ * Whether the received data is appended to a buffer (`buf += data`, `buf = buf + data`, `buf.extend(data)`) that is
+ * then split on a delimiter or checked for length: an event-driven server's one recv per readiness is right there.
+ */
+function framedBuffer(f: PythonFile, scope: Node, tainted: Set<string>, isThis: (n: Node) => boolean): boolean {
+  const key = (n: Node | null | undefined) => n?.text.replace(/\s+/g, '') ?? '';
+  const buffers = new Set<string>();
+  for (const a of f.index.under(scope, ['augmented_assignment', 'assignment'])) {
+    const left = a.childForFieldName('left');
+    const right = a.childForFieldName('right');
+    if (!left || !right || (left.type !== 'identifier' && left.type !== 'attribute')) continue;
+    if (a.type === 'augmented_assignment') {
+      if (a.childForFieldName('operator')?.text === '+=' && f.flows(right, tainted, isThis)) buffers.add(key(left));
+    } else if (right.type === 'binary_operator' && right.childForFieldName('operator')?.text === '+' && key(right.childForFieldName('left')) === key(left)) {
+      const added = right.childForFieldName('right');
+      if (added && f.flows(added, tainted, isThis)) buffers.add(key(left));
+    }
+  }
+  const calls = f.index.under(scope, 'call');
+  for (const c of calls) {
+    const info = call(c);
+    if (info.name === 'extend' && info.receiver && info.positional.some((a) => f.flows(a, tainted, isThis))) buffers.add(key(info.receiver));
+  }
+  if (buffers.size === 0) return false;
+  const isBuffer = (n: Node | null | undefined) => !!n && buffers.has(key(n));
+  // a buffer kept in an attribute (self.buf) may be split in another method: look in the whole file then
+  const where = [...buffers].some((b) => b.includes('.')) ? f.root : scope;
+  for (const c of where === scope ? calls : f.index.under(where, 'call')) {
+    const info = call(c);
+    if (info.name && delimiterMethods.has(info.name) && isBuffer(info.receiver)) return true;
+    if (info.dotted === 'len' && info.positional.some(isBuffer) && f.index.enclosing(c, 'comparison_operator')) return true;
+  }
+  // `while b'\n' in buf`
+  return f.index.under(where, 'comparison_operator').some((cmp) => {
+    const operands = named(cmp);
+    return operands.length === 2 && cmp.children.some((x) => x.type === 'in' || x.type === 'not in') && isBuffer(operands[1]);
+  });
+}
+
 function recvWholeMessage(f: PythonFile): SocketDiagnostic[] {
   const out: SocketDiagnostic[] = [];
   for (const n of f.calls) {
@@ -413,7 +455,7 @@ function recvWholeMessage(f: PythonFile): SocketDiagnostic[] {
     const isThis = (x: Node) => x.startIndex === n.startIndex && x.endIndex === n.endIndex;
     const tainted = f.taint(scope, isThis);
     const used = parseCalls.some((p) => call(p).args.some((a) => f.flows(a, tainted, isThis))) || compares.some((cmp) => f.flows(cmp, tainted, isThis));
-    if (!used) continue;
+    if (!used || framedBuffer(f, scope, tainted, isThis)) continue;
     out.push({
       rule: 'recv-whole-message',
       severity: 'warning',
