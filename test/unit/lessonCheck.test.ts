@@ -79,6 +79,7 @@ const wrongCopies: Record<string, Mistake | Mistake[]> = {
 
 /** Per "lesson/exercise", wrong solutions its checker once let pass: the reference solution with one mistake each. */
 const wrongSolutions: Record<string, Mistake | Mistake[]> = {
+  '01-tcp-echo/1': { file: 'client.py', from: "answer = sock.recv(1024).decode('utf-8')  # \"PING <word>\": TCP may cut it, but a short answer comes whole here\n        print('reply:', answer, flush=True)\n        word = answer.split(' ', 1)[1]", to: "word = f'{PORT}x{PORT}'  # never reads: the word the old checker always gave", why: 'sends "quit <port>x<port>" without reading the answer', shows: [/✗ on "quit \{\{word\}\}" reply "BYE" — answered 0×/] },
   '10-socket-options/1': [
     { file: 'server.py', from: "conn.sendall(f'you are {host}:{port}\\n'.encode('ascii'))", to: "conn.sendall(b'you are 127.0.0.1:40312\\n')  # the task's example", why: 'sends the address from the task, not the client\'s', shows: [/✗ expect "you are 127\.0\.0\.1:\{\{local_port\}\}\\n"/, /got +"you are 127\.0\.0\.1:40312\\n/] },
     { file: 'server.py', from: "conn.sendall(f'you are {host}:{port}\\n'.encode('ascii'))", to: "conn.sendall(('you are %s:%d\\n' % conn.getsockname()[:2]).encode('ascii'))  # getsockname: its own address", why: 'sends its own address (getsockname) instead of the peer\'s', shows: [/✗ expect "you are/] },
