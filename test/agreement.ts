@@ -24,6 +24,8 @@ export interface AgreementResult {
   packets: number;
   /** Field prefix (`tcp`, `dns`, `frame` …) → values compared and agreeing. */
   byProtocol: Map<string, ProtocolCount>;
+  /** Field name → values compared and agreeing (`frame.protocols` …). */
+  byField: Map<string, ProtocolCount>;
   compared: number;
   agreeing: number;
   /** Packets whose dissection threw or reported a decoder error. */
@@ -36,10 +38,21 @@ export interface AgreementResult {
 }
 
 /**
- * tshark's options: reassembly off (our decoder shows each packet alone, so tshark must too, else it moves an HTTP
- * body or a reassembled datagram to the last segment); names off.
+ * tshark's options with reassembly off (each packet alone: both decoders leave an HTTP body or a datagram's fragments
+ * where they are); names off.
  */
 export const TSHARK_OPTIONS = ['-n', '-o', 'tcp.desegment_tcp_streams:FALSE', '-o', 'ip.defragment:FALSE', '-o', 'ipv6.defragment:FALSE'];
+/**
+ * tshark's options with reassembly on (its defaults), in two passes as Wireshark's window shows a capture: a
+ * fragment knows the frame its datagram was reassembled in. Ours: dissect every packet, then read the trees.
+ */
+export const TSHARK_REASSEMBLY_OPTIONS = ['-n', '-2', '-o', 'tcp.desegment_tcp_streams:TRUE', '-o', 'ip.defragment:TRUE', '-o', 'ipv6.defragment:TRUE'];
+
+export interface AgreementOptions {
+  maxDisagreements?: number;
+  /** Both decoders reassemble (IP fragments, TCP PDUs); default false. */
+  reassemble?: boolean;
+}
 
 let known: Set<string> | undefined;
 
@@ -107,25 +120,31 @@ function ourValues(p: DissectedPacket): Map<string, string[]> {
 }
 
 /** Dissects `file` with Socket Lab and with tshark and compares every field Socket Lab names, value by value. */
-export function compareWithTshark(file: string, opts: { maxDisagreements?: number } = {}): AgreementResult {
-  const result: AgreementResult = { file, packets: 0, byProtocol: new Map(), compared: 0, agreeing: 0, crashes: [], disagreements: [], unknownToTshark: [] };
+export function compareWithTshark(file: string, opts: AgreementOptions = {}): AgreementResult {
+  const reassemble = opts.reassemble === true;
+  const result: AgreementResult = { file, packets: 0, byProtocol: new Map(), byField: new Map(), compared: 0, agreeing: 0, crashes: [], disagreements: [], unknownToTshark: [] };
   let packets: DissectedPacket[];
   const mine: Map<string, string[]>[] = [];
   try {
     const cap = readCaptureFile(new Uint8Array(fs.readFileSync(file)));
-    const ctx = new DissectContext();
+    const ctx = new DissectContext({ defragment: reassemble, desegmentTcp: reassemble });
     packets = [];
+    const pending: (DissectedPacket | undefined)[] = [];
     cap.packets.forEach((rec, i) => {
       try {
         const p = dissect(rec, ctx, i + 1);
         packets.push(p);
-        mine.push(ourValues(p));
+        // With reassembly a tree is read once the pass is over (a fragment then knows where it was reassembled).
+        if (reassemble) pending.push(p);
+        else mine.push(ourValues(p));
         if (p.malformed?.startsWith('Decoder error')) result.crashes.push({ packet: i + 1, error: p.malformed });
       } catch (e) {
         result.crashes.push({ packet: i + 1, error: e instanceof Error ? e.message : String(e) });
-        mine.push(new Map());
+        if (reassemble) pending.push(undefined);
+        else mine.push(new Map());
       }
     });
+    for (const p of pending) mine.push(p === undefined ? new Map() : ourValues(p));
   } catch (e) {
     result.skipped = `Socket Lab cannot read it: ${e instanceof Error ? e.message : String(e)}`;
     return result;
@@ -140,7 +159,7 @@ export function compareWithTshark(file: string, opts: { maxDisagreements?: numbe
   // A long -e list in a few runs keeps each command line and JSON document modest.
   for (let at = 0; at < fields.length; at += 120) {
     const part = fields.slice(at, at + 120);
-    const out = spawnSync('tshark', ['-r', file, ...TSHARK_OPTIONS, '-T', 'json', ...part.flatMap((f) => ['-e', f])], { encoding: 'utf8', maxBuffer: 1 << 30 });
+    const out = spawnSync('tshark', ['-r', file, ...(reassemble ? TSHARK_REASSEMBLY_OPTIONS : TSHARK_OPTIONS), '-T', 'json', ...part.flatMap((f) => ['-e', f])], { encoding: 'utf8', maxBuffer: 1 << 30 });
     if (out.status !== 0 && out.stdout.trim() === '') {
       result.skipped = `tshark failed: ${out.stderr.trim().split('\n')[0]}`;
       return result;
@@ -170,6 +189,10 @@ export function compareWithTshark(file: string, opts: { maxDisagreements?: numbe
       if (c === undefined) result.byProtocol.set(proto, (c = { compared: 0, agreeing: 0 }));
       c.compared += n;
       c.agreeing += ok;
+      let fc = result.byField.get(f);
+      if (fc === undefined) result.byField.set(f, (fc = { compared: 0, agreeing: 0 }));
+      fc.compared += n;
+      fc.agreeing += ok;
       result.compared += n;
       result.agreeing += ok;
       if (ok < n && result.disagreements.length < max) result.disagreements.push({ packet: i + 1, field: f, ours: a, theirs: b });
@@ -179,8 +202,9 @@ export function compareWithTshark(file: string, opts: { maxDisagreements?: numbe
 }
 
 /** Sums several files' results. */
-export function total(results: AgreementResult[]): { byProtocol: Map<string, ProtocolCount>; compared: number; agreeing: number; crashes: number; packets: number } {
+export function total(results: AgreementResult[]): { byProtocol: Map<string, ProtocolCount>; byField: Map<string, ProtocolCount>; compared: number; agreeing: number; crashes: number; packets: number } {
   const byProtocol = new Map<string, ProtocolCount>();
+  const byField = new Map<string, ProtocolCount>();
   let compared = 0;
   let agreeing = 0;
   let crashes = 0;
@@ -190,14 +214,16 @@ export function total(results: AgreementResult[]): { byProtocol: Map<string, Pro
     crashes += r.crashes.length;
     compared += r.compared;
     agreeing += r.agreeing;
-    for (const [p, c] of r.byProtocol) {
-      const t = byProtocol.get(p) ?? { compared: 0, agreeing: 0 };
-      t.compared += c.compared;
-      t.agreeing += c.agreeing;
-      byProtocol.set(p, t);
+    for (const [into, from] of [[byProtocol, r.byProtocol], [byField, r.byField]] as const) {
+      for (const [p, c] of from) {
+        const t = into.get(p) ?? { compared: 0, agreeing: 0 };
+        t.compared += c.compared;
+        t.agreeing += c.agreeing;
+        into.set(p, t);
+      }
     }
   }
-  return { byProtocol, compared, agreeing, crashes, packets };
+  return { byProtocol, byField, compared, agreeing, crashes, packets };
 }
 
 /** The per-protocol table as text. */

@@ -1,4 +1,5 @@
 // Per-capture decoding state: TCP/UDP stream indices and the base sequence numbers behind relative seq/ack.
+import { type ReassemblyOptions, type ReassemblyTable, reassemblyDefaults } from './reassembly';
 
 export interface TcpDirection {
   base: number;
@@ -27,6 +28,21 @@ export class DissectContext {
   private readonly udp = new Map<string, number>();
   private nextTcpStream = 0;
   private nextUdpStream = 0;
+
+  // ---- Reassembly (reassembly.ts, ipDefragment.ts, tcpReassembly.ts) ----
+  /** The reassembly switches this capture is dissected with (Wireshark's preferences: both on unless turned off). */
+  readonly reassembly: Required<ReassemblyOptions>;
+  /** @internal Fragments waiting for their datagram (ipDefragment.ts), made on first use. */
+  ipFragments: ReassemblyTable | undefined;
+  /** @internal TCP PDUs waiting for their last segment (tcpReassembly.ts), made on first use. */
+  tcpPdus: ReassemblyTable | undefined;
+  /** @internal Number of the frame being dissected (set by `dissect`): the caller's, else counted from 1. */
+  reassemblyFrame = 0;
+
+  constructor(options: ReassemblyOptions = {}) {
+    this.reassembly = { defragment: options.defragment ?? reassemblyDefaults.defragment, desegmentTcp: options.desegmentTcp ?? reassemblyDefaults.desegmentTcp };
+  }
+  // ---- end of reassembly ----
 
   /** @internal Finds or creates the TCP conversation and says which direction this segment goes (0 = A→B). */
   tcpConversation(srcAddr: string, srcPort: number, dstAddr: string, dstPort: number): { conv: TcpConversationState; dir: 0 | 1 } {
@@ -105,7 +121,10 @@ export class DissectContext {
 
   /** An independent copy (the packet panel keeps a few as checkpoints to re-dissect a file from the middle). */
   clone(): DissectContext {
-    const c = new DissectContext();
+    const c = new DissectContext(this.reassembly);
+    c.ipFragments = this.ipFragments?.clone();
+    c.tcpPdus = this.tcpPdus?.clone();
+    c.reassemblyFrame = this.reassemblyFrame;
     const copies = new Map<TcpConversationState, TcpConversationState>();
     const copy = (v: TcpConversationState) => {
       let n = copies.get(v);

@@ -207,6 +207,7 @@ function run(pi: PacketInfo, rec: PacketRecord, number: number | undefined): voi
  * first time it is read, from facts recorded now, so a packet list of 100k rows costs no field objects.
  */
 export function dissect(rec: PacketRecord, ctx: DissectContext = new DissectContext(), number?: number): DissectedPacket {
+  ctx.reassemblyFrame = number ?? ctx.reassemblyFrame + 1; // reassembly names the frames of a PDU by number
   const pi = new PacketInfo(rec, ctx, false);
   run(pi, rec, number);
   return new LazyPacket(rec, ctx, number, pi);

@@ -301,6 +301,11 @@ function dissectDnsTcp(pi: PacketInfo, offset: number, end: number): number | un
   return end - offset;
 }
 
+/** Length of the DNS-over-TCP message starting at `o` (its 2-byte length included), -1 while the length is cut (reassembly). */
+export function dnsTcpMessageLength(d: Uint8Array, o: number, end: number): number {
+  return end - o < 2 ? -1 : 2 + ((d[o] << 8) | d[o + 1]);
+}
+
 udpPortTable.register(53, dissectDnsUdp);
 udpPortTable.register(5353, dissectDnsUdp);
 tcpPortTable.register(53, dissectDnsTcp);

@@ -1,7 +1,8 @@
-// IPv4: header fields, options, fragments (flagged, not reassembled), then the ip.proto table.
+// IPv4: header fields, options, fragments (reassembled in ipDefragment.ts unless turned off), then the ip.proto table.
 import { formatIpv4, hex } from './format';
 import { PacketInfo, addChild, addField, beginLayer, callTableOrData, declareAlias, declareFields, declareProtocol, dissectData, ethertypeTable, ipProtoTable } from './registry';
 import { declareFastReaders, headerFact, u16, u32, u8 } from './fastValues';
+import { defragment } from './ipDefragment';
 
 const ip = declareProtocol('ip', 'Internet Protocol Version 4');
 const hf = declareFields({
@@ -126,10 +127,13 @@ function dissectIpv4(pi: PacketInfo, offset: number, end: number): number {
   const payloadEnd = Math.min(end, offset + totalLen);
   // `end` is the on-wire end: a total length past it is a lie, not a snap length (Wireshark: "Bogus IP length").
   if (offset + totalLen > end) pi.markMalformed(`Malformed: IPv4 total length exceeds packet length (${end - offset} bytes)`, true);
+  const fragInfo = () => `Fragmented IP protocol (proto=${ipProtoNames[proto] ?? proto} ${proto}, off=${fragOff * 8}, ID=${id.toString(16).padStart(4, '0')})`;
+  // Defragmentation (Wireshark's ip.defragment): the fragment completing the datagram carries it, the others wait.
+  if ((fragOff > 0 || mf) && defragment(pi, layer, { v6: false, key: `${src}|${dst}|${proto}|${id}`, off: fragOff * 8, more: mf, proto, info: fragInfo() }, offset + ihl, payloadEnd)) return end - offset;
   if (fragOff > 0) {
     // Without reassembly only the first fragment's transport header is meaningful; later ones are data.
     pi.protocol = 'IPv4';
-    pi.info = `Fragmented IP protocol (proto=${ipProtoNames[proto] ?? proto} ${proto}, off=${fragOff * 8}, ID=${id.toString(16).padStart(4, '0')})`;
+    pi.info = fragInfo();
     dissectData(pi, offset + ihl, payloadEnd);
     return end - offset;
   }

@@ -3,6 +3,7 @@ import { formatIpv6, hex } from './format';
 import { ipProtoNames, ipProtoText } from './ipv4';
 import { PacketInfo, addChild, addField, beginLayer, callTableOrData, declareAlias, declareFields, declareProtocol, dissectData, ethertypeTable, ipProtoTable } from './registry';
 import { declareFastReaders, headerFact } from './fastValues';
+import { type FragmentHeader, defragment } from './ipDefragment';
 
 const ipv6 = declareProtocol('ipv6', 'Internet Protocol Version 6');
 const hf = declareFields({
@@ -97,6 +98,9 @@ function dissectIpv6(pi: PacketInfo, offset: number, end: number): number {
   let o = offset + 40;
   let fragmented = false;
   let fragOffset = 0;
+  // The fragment header, for defragmentation (ipDefragment.ts), and where the fragmentable part starts.
+  let frag: FragmentHeader | undefined;
+  let fragAt = 0;
   for (let n = 0; n < MAX_EXT_HEADERS; n++) {
     if (nxt !== 0 && nxt !== 43 && nxt !== 44 && nxt !== 60 && nxt !== 51) break;
     if (!r.has(o, 8)) {
@@ -127,6 +131,8 @@ function dissectIpv6(pi: PacketInfo, offset: number, end: number): number {
       fragmented = fragmented || fragOffset > 0;
       if (more && fragOffset === 0) pi.fragmented = true;
       const ident = r.u32At(o + 4);
+      frag = { v6: true, key: `${src}|${dst}|${ident}`, off: fragOffset * 8, more, proto: next, info: `IPv6 fragment (off=${fragOffset * 8} more=${more ? 'y' : 'n'} ident=${hex(ident, 8)} nxt=${next})` };
+      fragAt = o + 8;
       const h = addField(pi, layer, hf.fraghdr, '', `offset ${fragOffset * 8}${more ? ', more' : ''}`, o, 8);
       addChild(pi, layer, h, hf.fragNxt, next, ipProtoText(next), o, 1);
       addChild(pi, layer, h, hf.fragOffset, fragOffset, `${fragOffset} (${fragOffset * 8} bytes)`, o + 2, 2);
@@ -144,6 +150,7 @@ function dissectIpv6(pi: PacketInfo, offset: number, end: number): number {
     nxt = next;
   }
   layer.length = Math.min(o, pi.capLen) - layer.offset;
+  if (frag !== undefined && (frag.off > 0 || frag.more) && defragment(pi, layer, frag, fragAt, payloadEnd)) return end - offset;
   if (fragmented) {
     pi.info = `IPv6 fragment (off=${fragOffset * 8} nxt=${nxt})`;
     dissectData(pi, o, payloadEnd);

@@ -2,6 +2,7 @@
 // can be dissected again alone, exactly as then: a row click costs one dissection whatever came before it.
 import type { PacketRecord } from '../../shared/packet';
 import { dissectAgain, replayFacts, type DissectedPacket, type Replay } from './dissect';
+import { type ReassemblyFact, reassemblyFacts, setReassemblyFacts } from './reassembly';
 
 /** Packets a chunk holds; whole chunks are dropped as a bounded capture forgets its oldest packets. */
 const CHUNK = 4096;
@@ -65,6 +66,7 @@ export class ReplayLog {
     }
     c.count++;
     c.offsets[c.count] = c.used;
+    if (facts) this.recordReassembly(index, facts);
   }
 
   /** Drops the facts of packets below capture-wide index `index` (whole chunks at a time). */
@@ -74,6 +76,7 @@ export class ReplayLog {
       return;
     }
     this.first = Math.max(this.first, index);
+    this.forgetReassemblyBelow(this.first);
     const whole = Math.floor((this.first - this.origin) / CHUNK);
     if (whole > 0) {
       this.chunks.splice(0, whole);
@@ -84,6 +87,7 @@ export class ReplayLog {
   /** Packet `index` dissected again from its facts, or undefined when they are not held. */
   dissect(rec: PacketRecord, index: number, number?: number): DissectedPacket | undefined {
     const facts = this.facts(index);
+    if (facts) this.attachReassembly(index, facts);
     return facts && dissectAgain(rec, facts, number);
   }
 
@@ -104,5 +108,101 @@ export class ReplayLog {
   private restart(index: number): void {
     this.chunks = [];
     this.origin = this.first = index;
+    this.heldCount = this.heldFrom = 0;
+    this.reassembled.clear();
+    this.reassembledBytes = 0;
   }
+
+  // ---- Reassembly facts (reassembly.ts), kept beside the packed words ----
+  // A packet whose bytes only wait in a reassembly costs 12 bytes here (index, its fact's key, the frame it was
+  // reassembled in, filled in when that frame is recorded); others keep their facts, a finished PDU its bytes,
+  // within REPLAY_REASSEMBLY_BYTES (the oldest are dropped first: those packets are then shown unreassembled).
+  private heldIndex = new Uint32Array(0);
+  private heldAt = new Uint32Array(0);
+  private heldIn = new Uint32Array(0);
+  private heldFrom = 0;
+  private heldCount = 0;
+  private readonly reassembled = new Map<number, ReassemblyFact[]>();
+  private reassembledBytes = 0;
+
+  private recordReassembly(index: number, replay: Readonly<Replay>): void {
+    const list = reassemblyFacts(replay as Replay);
+    if (list === undefined || list.length === 0) return;
+    const only = list.length === 1 && list[0].steps.length === 1 ? list[0].steps[0] : undefined;
+    if (only?.t === 'held') {
+      if (this.heldCount === this.heldIndex.length) {
+        const n = Math.max(1024, this.heldCount * 2);
+        const grow = (a: Uint32Array) => {
+          const b = new Uint32Array(n);
+          b.set(a.subarray(0, this.heldCount));
+          return b;
+        };
+        this.heldIndex = grow(this.heldIndex);
+        this.heldAt = grow(this.heldAt);
+        this.heldIn = grow(this.heldIn);
+      }
+      this.heldIndex[this.heldCount] = index;
+      this.heldAt[this.heldCount] = list[0].at;
+      this.heldIn[this.heldCount++] = only.in;
+      return;
+    }
+    this.reassembled.set(index, [...list]);
+    for (const f of list) {
+      for (const s of f.steps) {
+        if (s.t !== 'done') continue;
+        this.reassembledBytes += s.data.length;
+        // The parts recorded before (No. = index + 1) learn where they were reassembled.
+        for (const frame of s.frames) {
+          const k = this.heldSlot(frame - 1);
+          if (k >= 0 && frame - 1 < index) this.heldIn[k] = index + 1;
+        }
+      }
+    }
+    for (const [k, old] of this.reassembled) {
+      if (this.reassembledBytes <= REPLAY_REASSEMBLY_BYTES) break;
+      this.reassembled.delete(k);
+      for (const f of old) for (const s of f.steps) if (s.t === 'done') this.reassembledBytes -= s.data.length;
+    }
+  }
+
+  /** Position of `index` among the held packets, or -1. */
+  private heldSlot(index: number): number {
+    let lo = this.heldFrom;
+    let hi = this.heldCount - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const v = this.heldIndex[mid];
+      if (v === index) return mid;
+      if (v < index) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return -1;
+  }
+
+  private attachReassembly(index: number, facts: Replay): void {
+    const list = this.reassembled.get(index);
+    if (list !== undefined) setReassemblyFacts(facts, list);
+    else {
+      const k = this.heldSlot(index);
+      if (k >= 0) setReassemblyFacts(facts, [{ at: this.heldAt[k], steps: [{ t: 'held', in: this.heldIn[k] }] }]);
+    }
+  }
+
+  private forgetReassemblyBelow(index: number): void {
+    while (this.heldFrom < this.heldCount && this.heldIndex[this.heldFrom] < index) this.heldFrom++;
+    if (this.heldFrom >= 4096 && this.heldFrom * 2 > this.heldCount) {
+      for (const a of [this.heldIndex, this.heldAt, this.heldIn]) a.copyWithin(0, this.heldFrom, this.heldCount);
+      this.heldCount -= this.heldFrom;
+      this.heldFrom = 0;
+    }
+    for (const [k, list] of this.reassembled) {
+      if (k >= index) break;
+      this.reassembled.delete(k);
+      for (const f of list) for (const s of f.steps) if (s.t === 'done') this.reassembledBytes -= s.data.length;
+    }
+  }
+  // ---- end of reassembly ----
 }
+
+/** Bytes of finished PDUs and datagrams the log keeps for row clicks. */
+export const REPLAY_REASSEMBLY_BYTES = 64 << 20;

@@ -5,6 +5,7 @@ import { hex } from './format';
 import { type FieldDef, PacketInfo, addBytesField, addChild, addField, beginLayer, callPortsOrData, declareAlias, declareFields, declareProtocol, ipProtoTable, tcpHeuristics, tcpPortTable } from './registry';
 import type { Field, Layer } from './dissect';
 import { declareFastReaders, headerFact, tcpFact, tcpOk, u16 } from './fastValues';
+import { reassembleTcp } from './tcpReassembly';
 
 const tcp = declareProtocol('tcp', 'Transmission Control Protocol');
 const hf = declareFields({
@@ -400,7 +401,8 @@ function dissectTcp(pi: PacketInfo, offset: number, end: number): number {
     const start = offset + hdrLen;
     const avail = Math.max(0, Math.min(end, pi.capLen) - start);
     addBytesField(pi, layer, hf.payload, start, avail, `${segLen} bytes`);
-    callPortsOrData(tcpPortTable, tcpHeuristics, pi, start, end);
+    // Reassembly (tcpReassembly.ts): HTTP and DNS get whole PDUs; false when it leaves this payload as it is.
+    if (!reassembleTcp(pi, layer, start, end, seqRaw)) callPortsOrData(tcpPortTable, tcpHeuristics, pi, start, end);
   }
   return end - offset;
 }
