@@ -437,7 +437,7 @@ function framedBuffer(f: PythonFile, scope: Node, tainted: Set<string>, isThis: 
   // `while b'\n' in buf`
   return f.index.under(where, 'comparison_operator').some((cmp) => {
     const operands = named(cmp);
-    return operands.length === 2 && cmp.children.some((x) => x.type === 'in' || x.type === 'not in') && isBuffer(operands[1]);
+    return operands.length === 2 && cmp.children.some((x) => x?.type === 'in' || x?.type === 'not in') && isBuffer(operands[1]);
   });
 }
 

@@ -119,6 +119,10 @@ export interface LessonRunOptions {
   /** Extra arguments after the port/path, per side. */
   serverArgs?: string[];
   clientArgs?: string[];
+  /** The learner's copy of the lesson (Copy Lesson to Folder): a side whose file is there runs from there. */
+  dir?: string;
+  /** Runs this file of the lesson as the client side with exactly these arguments (a lesson without a client/server pair). */
+  program?: { path: string; args: string[] };
 }
 
 /** The address a lesson's programs meet at. */
@@ -139,23 +143,76 @@ export async function chooseAddress(lesson: Lesson, options: Pick<LessonRunOptio
   return { port: await findFreePort(lesson.defaultPort ?? 0, lesson.transport === 'udp' ? 'udp' : 'tcp') };
 }
 
+/**
+ * The learner's copy of a lesson among the workspace `folders`: a folder named after the lesson (Copy Lesson's place)
+ * or a folder that is itself named so, holding `file`. Check My Solution and Run Lesson find it the same way.
+ */
+export function findLessonCopy(lesson: Lesson, folders: readonly string[], file: string): string | undefined {
+  if (!file) return undefined;
+  for (const ws of folders) {
+    for (const candidate of [ws, path.join(ws, lesson.id)]) {
+      if ((candidate !== ws || path.basename(candidate) === lesson.id) && fs.existsSync(path.join(candidate, file))) return candidate;
+    }
+  }
+  return undefined;
+}
+
+/** Where a side runs from: the learner's copy when it has the file, else the lesson as shipped. */
+export function sideFolder(lesson: Lesson, file: string, dir: string | undefined): string {
+  return dir && fs.existsSync(path.join(dir, file)) ? dir : lesson.dir;
+}
+
 /** Starts one side of a lesson at `address`; the caller owns (and disposes) the process. */
 export function startLessonSide(lesson: Lesson, side: LessonSide, address: LessonAddress, options: LessonRunOptions): LessonProcess {
-  const file = mainFile(lesson, side);
+  const program = side === 'client' ? options.program : undefined;
+  const file = program ? lesson.files.find((f) => f.path === program.path) : mainFile(lesson, side);
   if (!file) throw new LessonRunError('ENOSIDE', `Lesson ${lesson.id} has no ${side} program.`);
   const target = address.unixPath ?? (address.port !== undefined ? String(address.port) : undefined);
   const env: Record<string, string> = { ...options.env };
   if (address.port !== undefined) env.SOCKET_LAB_PORT = String(address.port);
   if (address.unixPath) env.SOCKET_LAB_UNIX_PATH = address.unixPath;
   const extra = (side === 'server' ? options.serverArgs : options.clientArgs) ?? [];
+  const dir = sideFolder(lesson, file.path, options.dir);
   return new LessonProcess({
     interpreter: options.interpreter,
-    file: path.join(lesson.dir, file.path),
-    args: target !== undefined ? [target, ...extra] : extra,
-    cwd: lesson.dir,
+    file: path.join(dir, file.path),
+    args: program ? program.args : target !== undefined ? [target, ...extra] : extra,
+    cwd: dir,
     env,
     timeoutMs: options.timeoutMs ?? 15 * 60_000,
   });
+}
+
+/**
+ * How Run Lesson with Capture runs a lesson on lo: its server and client under `<transport> port N`, or, for a lesson
+ * without that pair (names and addresses, ping), the program its first program exercise runs, with that exercise's
+ * arguments and capture filter ({{port}} filled in). Undefined where nothing crosses lo (Unix sockets).
+ */
+export interface LessonCapturePlan {
+  /** The capture filter (pcap-filter syntax) for `port`. */
+  filter(port: number | undefined): string;
+  /** Set when the lesson runs one program instead of its server and client. */
+  program?: (port: number | undefined) => { path: string; args: string[] };
+  /** Whether the programs meet at a port of their own (chosen like any run's). */
+  needsPort: boolean;
+}
+
+export function lessonCapturePlan(lesson: Lesson): LessonCapturePlan | undefined {
+  const fill = (s: string, port: number | undefined) => s.replace(/\{\{\s*port\s*\}\}/g, String(port ?? ''));
+  const hasPair = lesson.files.some((f) => f.role === 'server') && lesson.files.some((f) => f.role === 'client');
+  if (hasPair && (lesson.transport === 'tcp' || lesson.transport === 'udp')) {
+    const t = lesson.transport;
+    return { filter: (port) => `${t} port ${port}`, needsPort: true };
+  }
+  if (lesson.transport === 'unix') return undefined;
+  const x = lesson.exercises.find((e) => e.run === 'program' && e.program && e.capture && lesson.files.some((f) => f.path === e.program));
+  if (!x) return undefined;
+  const usesPort = /\{\{\s*port\s*\}\}/.test([x.capture, ...(x.args ?? [])].join(' '));
+  return {
+    filter: (port) => fill(x.capture!, port),
+    program: (port) => ({ path: x.program!, args: (x.args ?? []).map((a) => fill(a, port)) }),
+    needsPort: usesPort,
+  };
 }
 
 /** Resolves once the lesson's server accepts work: a connect probe, or its ready line. */
@@ -185,6 +242,20 @@ export class LessonRunManager extends Disposable {
   private readonly runs = new Map<string, LessonRunState>();
   private readonly _onDidChange = this.own(new Emitter<string>());
   readonly onDidChange = this._onDidChange.event;
+  private readonly _onDidEnd = this.own(new Emitter<string>());
+  /** Fires once per run when every program it started has ended (by itself, stopped, or failed to start). */
+  readonly onDidEnd = this._onDidEnd.event;
+  private readonly starting = new Set<string>();
+  private readonly ended = new WeakSet<LessonRunState>();
+
+  /** The run's end, once: a run being replaced by a new start is not over. */
+  private checkEnded(lessonId: string): void {
+    const state = this.runs.get(lessonId);
+    if (!state || this.starting.has(lessonId) || this.ended.has(state) || this.isRunning(lessonId)) return;
+    if (!state.server && !state.client) return;
+    this.ended.add(state);
+    this._onDidEnd.fire(lessonId);
+  }
 
   get(lessonId: string): LessonRunState | undefined {
     return this.runs.get(lessonId);
@@ -206,6 +277,21 @@ export class LessonRunManager extends Disposable {
     onStart?: (side: LessonSide, proc: LessonProcess, address: LessonAddress) => void,
   ): Promise<LessonRunState> {
     if (this.isDisposed) throw new LessonRunError('EDISPOSED', 'Socket Lab is shutting down.');
+    this.starting.add(lesson.id);
+    try {
+      return await this.startRun(lesson, sides, options, onStart);
+    } finally {
+      this.starting.delete(lesson.id);
+      this.checkEnded(lesson.id);
+    }
+  }
+
+  private async startRun(
+    lesson: Lesson,
+    sides: LessonSide[],
+    options: LessonRunOptions,
+    onStart?: (side: LessonSide, proc: LessonProcess, address: LessonAddress) => void,
+  ): Promise<LessonRunState> {
     const previous = this.runs.get(lesson.id);
     // re-running a side replaces it; a running server is kept for a client-only run
     for (const side of sides) if (previous?.[side]?.isRunning) await previous[side]!.stop();
@@ -214,7 +300,10 @@ export class LessonRunManager extends Disposable {
     const state: LessonRunState = { lessonId: lesson.id, address, server: keepServer };
     this.runs.set(lesson.id, state);
     const track = (proc: LessonProcess) => {
-      proc.onDidExit(() => this._onDidChange.fire(lesson.id));
+      proc.onDidExit(() => {
+        this._onDidChange.fire(lesson.id);
+        this.checkEnded(lesson.id);
+      });
     };
     try {
       if (sides.includes('server')) {

@@ -1,11 +1,10 @@
 // Lessons in VS Code: the Lessons view, socketLab.lesson.* commands, terminals for lesson programs, Socket Lab as the peer.
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { copyLessonFiles, lessonLanguage, loadLessonCatalog, type Lesson, type LessonCatalog, type LessonExercise } from '../../core/lessons/lessonCatalog';
+import { copyLessonFiles, lessonLanguage, loadLessonCatalog, mainFile, type Lesson, type LessonCatalog, type LessonExercise } from '../../core/lessons/lessonCatalog';
 import type { LessonProcess } from '../../core/lessons/lessonProcess';
 import {
-  chooseAddress, describeAddress, LessonRunError, LessonRunManager, LOOPBACK, waitForServer,
+  chooseAddress, describeAddress, findFreePort, findLessonCopy, lessonCapturePlan, LessonRunError, LessonRunManager, LOOPBACK, waitForServer,
   type LessonAddress, type LessonSide,
 } from '../../core/lessons/lessonRunner';
 import { ProgramWatch, type ProgramWatchManager } from '../../core/programs/programWatcher';
@@ -64,6 +63,7 @@ export class LessonController implements vscode.Disposable {
       this.provider,
     );
     this.runs.onDidChange(() => this.provider.refresh());
+    this.runs.onDidEnd((id) => this.stopCaptureOf(id));
     this.progress.onDidChange(() => this.provider.refresh());
   }
 
@@ -151,11 +151,8 @@ export class LessonController implements vscode.Disposable {
   private async solutionFolder(lesson: Lesson, x: LessonExercise, dir: unknown): Promise<string | undefined> {
     if (typeof dir === 'string') return dir;
     const program = (x.run === 'program' ? x.program : lesson.files.find((f) => f.role === x.run)?.path) ?? '';
-    for (const ws of vscode.workspace.workspaceFolders ?? []) {
-      for (const candidate of [ws.uri.fsPath, path.join(ws.uri.fsPath, lesson.id)]) {
-        if (program && fs.existsSync(path.join(candidate, program)) && (candidate !== ws.uri.fsPath || path.basename(candidate) === lesson.id)) return candidate;
-      }
-    }
+    const found = findLessonCopy(lesson, workspacePaths(), program);
+    if (found) return found;
     const copyFirst = vscode.l10n.t('Copy the Lesson First');
     const pick = vscode.l10n.t('Pick the Folder…');
     const answer = await vscode.window.showInformationMessage(
@@ -234,11 +231,17 @@ export class LessonController implements vscode.Disposable {
     return chooseAddress(lesson);
   }
 
-  async run(lesson: Lesson, requested: LessonSide[], at?: LessonAddress): Promise<void> {
+  /**
+   * Runs the lesson's programs: from the learner's copy in the workspace when there is one (found as Check My
+   * Solution finds it), else as shipped. `program`: one file of the lesson as the client side (Run with Capture).
+   */
+  async run(lesson: Lesson, requested: LessonSide[], at?: LessonAddress, program?: { path: string; args: string[] }): Promise<void> {
     if (!requireTrust(vscode.l10n.t('Running a lesson'))) return;
     // "both" on a lesson with one program (names and addresses) runs that one
     const present = requested.filter((side) => lesson.files.some((f) => f.role === side));
-    const sides = present.length ? present : requested;
+    const sides = program ? ['client' as const] : present.length ? present : requested;
+    const files = program ? [program.path] : sides.map((side) => mainFile(lesson, side)?.path ?? '');
+    const copy = files.map((f) => findLessonCopy(lesson, workspacePaths(), f)).find((d) => d !== undefined);
     try {
       const address = at ?? (await this.addressFor(lesson, sides));
       if (sides.includes('server') && lesson.confirm) {
@@ -250,7 +253,7 @@ export class LessonController implements vscode.Disposable {
         );
         if (answer !== start) return;
       }
-      const python = await findPython(vscode.Uri.file(lesson.dir));
+      const python = await findPython(vscode.Uri.file(copy ?? lesson.dir));
       if (!python) return;
       const minutes = vscode.workspace.getConfiguration('socketLab.lessons').get<number>('timeoutMinutes', 15);
       await this.runs.start(lesson, sides, {
@@ -258,6 +261,8 @@ export class LessonController implements vscode.Disposable {
         port: address.port,
         unixPath: address.unixPath,
         timeoutMs: Math.max(1, minutes) * 60_000,
+        dir: copy,
+        program,
       }, (side, proc, addr) => this.attach(lesson, side, proc, addr));
     } catch (e) {
       void vscode.window.showErrorMessage(runErrorMessage(e));
@@ -268,8 +273,15 @@ export class LessonController implements vscode.Disposable {
   private attach(lesson: Lesson, side: LessonSide, proc: LessonProcess, address: LessonAddress): void {
     const key = `${lesson.id}:${side}`;
     this.terminals.get(key)?.dispose();
-    const name = `${lessonTitle(lesson)} · ${side === 'server' ? vscode.l10n.t('server') : vscode.l10n.t('client')} ${describeAddress(address)}`.trim();
-    this.terminals.set(key, createLessonTerminal(proc, name));
+    const role = proc.options.file === path.join(proc.options.cwd, mainFile(lesson, side)?.path ?? '')
+      ? side === 'server' ? vscode.l10n.t('server') : vscode.l10n.t('client')
+      : path.basename(proc.options.file);
+    const name = `${lessonTitle(lesson)} · ${role} ${describeAddress(address)}`.trim();
+    // the learner must see whether their copy runs or the lesson as shipped
+    const where = proc.options.cwd === lesson.dir
+      ? vscode.l10n.t('Running the lesson as shipped (read-only): {0}', lesson.dir)
+      : vscode.l10n.t('Running your copy: {0}', proc.options.cwd);
+    this.terminals.set(key, createLessonTerminal(proc, name, where));
     if (this.programs && proc.pid !== undefined) {
       const watch = this.programs.add(new ProgramWatch({ label: name }));
       watch.attach(proc.pid);
@@ -339,27 +351,47 @@ export class LessonController implements vscode.Disposable {
     }
   }
 
-  /** Starts a packet capture on loopback filtered to the running lesson's port. */
-  /** Run Lesson with Capture: the capture on the lesson's port starts first, so it holds the handshake too. */
+  /**
+   * Run Lesson with Capture: the capture on lo starts first, so it holds the handshake too. A TCP/UDP lesson runs its
+   * server and client under `<transport> port N`; a lesson without that pair runs its program exercise's program
+   * under that exercise's filter (ping: `icmp`). The capture stops when the run ends (runs.onDidEnd).
+   */
   async runWithCapture(lesson: Lesson): Promise<void> {
     if (!requireTrust(vscode.l10n.t('Running a lesson'))) return;
-    if (lesson.transport === 'unix' || lesson.transport === 'none') {
-      void vscode.window.showInformationMessage(vscode.l10n.t('This lesson does not use IP ports, so there is nothing to capture on the network.'));
+    const plan = lessonCapturePlan(lesson);
+    if (!plan) {
+      void vscode.window.showInformationMessage(lesson.transport === 'unix'
+        ? vscode.l10n.t('Unix domain sockets never cross a network interface (not even lo), so no capture can show this lesson; watch its terminals and the System Sockets view instead.')
+        : vscode.l10n.t('This lesson does not use IP ports, so there is nothing to capture on the network.'));
       return;
     }
     let address: LessonAddress;
     try {
-      address = await this.addressFor(lesson, ['server', 'client']);
+      address = plan.program
+        ? plan.needsPort ? { port: await findFreePort(lesson.defaultPort ?? 0) } : {}
+        : await this.addressFor(lesson, ['server', 'client']);
     } catch (e) {
       void vscode.window.showErrorMessage(runErrorMessage(e));
       return;
     }
     const iface = process.platform === 'linux' ? 'lo' : process.platform === 'darwin' ? 'lo0' : undefined;
     // the capture command explains its own failure (no permission, no engine); without a capture nothing runs
-    const started = await vscode.commands.executeCommand<{ captureId: string } | undefined>('socketLab.capture.start', { interface: iface, filter: `${lesson.transport} port ${address.port}` });
+    const started = await vscode.commands.executeCommand<{ captureId: string } | undefined>('socketLab.capture.start', { interface: iface, filter: plan.filter(address.port) });
     if (!started) return;
     this.lessonCaptures.set(lesson.id, started.captureId);
-    await this.run(lesson, ['server', 'client'], address);
+    await this.run(lesson, ['server', 'client'], address, plan.program?.(address.port));
+    // nothing started (no Python, a refused confirmation): the capture has nothing to wait for
+    if (!this.runs.isRunning(lesson.id)) await this.stopCaptureOf(lesson.id, 0);
+  }
+
+  /** Stops the lesson's capture once its run is over (its packets stay for the "what to watch" links). */
+  private async stopCaptureOf(lessonId: string, graceMs = 1000): Promise<void> {
+    const captureId = this.lessonCaptures.get(lessonId);
+    if (!captureId) return;
+    // the last packets (FIN, ACK) are still on their way through lo and the capture engine's buffer
+    if (graceMs) await new Promise((r) => setTimeout(r, graceMs));
+    if (this.runs.isRunning(lessonId) || this.lessonCaptures.get(lessonId) !== captureId) return; // a new run took over
+    await Promise.resolve(vscode.commands.executeCommand('socketLab.capture.stop', { captureId })).catch(() => undefined);
   }
 
   /** The lesson's latest capture, for its "what to watch" links. */
@@ -401,6 +433,11 @@ export class LessonController implements vscode.Disposable {
     this.terminals.clear();
     for (const d of this.subs.splice(0)) d.dispose();
   }
+}
+
+/** The workspace folders on disk, where a learner's copy of a lesson may be. */
+function workspacePaths(): string[] {
+  return (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath);
 }
 
 export function registerLessons(context: vscode.ExtensionContext, sessions?: SessionManager, programs?: ProgramWatchManager, panels?: SessionPanelManager): LessonController {

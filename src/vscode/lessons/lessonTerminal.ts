@@ -4,13 +4,13 @@ import * as vscode from 'vscode';
 import type { LessonProcess } from '../../core/lessons/lessonProcess';
 import { ProcessTerminal } from '../processTerminal';
 
-/** Creates the terminal for a lesson program and shows it without taking focus. */
-export function createLessonTerminal(proc: LessonProcess, name: string): vscode.Terminal {
+/** Creates the terminal for a lesson program and shows it without taking focus; `where` says which folder runs. */
+export function createLessonTerminal(proc: LessonProcess, name: string, where: string): vscode.Terminal {
   const { interpreter, file, args } = proc.options;
   const cmd = [interpreter.command, ...interpreter.args, '-u', path.basename(file), ...args].join(' ');
   const pty = new ProcessTerminal(
     { get running() { return proc.isRunning; }, write: (l) => proc.write(l), interrupt: () => void proc.stop(), closed: () => void proc.stop() },
-    `\x1b[2m$ ${cmd}\x1b[0m\r\n`,
+    `\x1b[2m${where}\r\n$ ${cmd}\x1b[0m\r\n`,
   );
   const out = proc.onDidOutput((o) => pty.output(o.text));
   const exit = proc.onDidExit((e) => {

@@ -1,7 +1,7 @@
 // The Lessons view: lessons in order with their state (not started / running / done), their files as children.
 import * as vscode from 'vscode';
 import { lessonLanguage, type Lesson, type LessonExercise, type LessonFile } from '../../core/lessons/lessonCatalog';
-import { describeAddress, type LessonRunManager } from '../../core/lessons/lessonRunner';
+import { describeAddress, lessonCapturePlan, type LessonRunManager } from '../../core/lessons/lessonRunner';
 import { LessonFileSystemProvider } from './lessonFileSystem';
 
 export type LessonState = 'not-started' | 'running' | 'done';
@@ -44,15 +44,26 @@ export function lessonTitle(lesson: Lesson): string {
   return `${String(lesson.order).padStart(2, '0')} ${lesson.title[lessonLanguage(vscode.env.language)]}`;
 }
 
-/** A "what to watch" item; with a display filter it opens the packets that show it in the lesson's capture. */
+/** Why a "what to watch" item has no packets to open, for its tooltip. */
+function noPacketsReason(lesson: Lesson): string {
+  if (lesson.transport === 'unix') return vscode.l10n.t('Unix domain sockets never cross lo or any other interface, so no capture shows this: watch the programs\' terminals and the System Sockets view.');
+  if (!lesson.watch.filters && lessonCapturePlan(lesson)) return vscode.l10n.t('No display filter leads to these packets yet: use Run Lesson with Capture and look for them in the whole capture.');
+  if (!lessonCapturePlan(lesson)) return vscode.l10n.t('This lesson cannot be captured on lo: watch the programs\' terminals.');
+  return vscode.l10n.t('No packet shows this: it is in the programs\' terminals.');
+}
+
+/**
+ * A "what to watch" item; with a display filter it opens the packets that show it in the lesson's capture. Without
+ * one it has no command (so it does not look like a link) and its tooltip says why.
+ */
 function watchItem(lesson: Lesson, index: number): vscode.TreeItem {
   const text = lesson.watch[lessonLanguage(vscode.env.language)][index];
   const filter = lesson.watch.filters?.[index] ?? '';
   const item = new vscode.TreeItem(text, vscode.TreeItemCollapsibleState.None);
   item.id = `${lesson.id}#watch-${index}`;
-  item.iconPath = new vscode.ThemeIcon('eye');
+  item.iconPath = new vscode.ThemeIcon(filter ? 'eye' : 'eye-closed');
   item.description = filter;
-  item.tooltip = new vscode.MarkdownString(filter ? `${text}\n\n${vscode.l10n.t('Click to see it in the lesson\'s capture:')} \`${filter}\`` : text);
+  item.tooltip = new vscode.MarkdownString(filter ? `${text}\n\n${vscode.l10n.t('Click to see it in the lesson\'s capture:')} \`${filter}\`` : `${text}\n\n${noPacketsReason(lesson)}`);
   item.contextValue = 'lessonWatch';
   if (filter) item.command = { command: 'socketLab.lesson.showEvidence', title: vscode.l10n.t('Show the Packets'), arguments: [{ id: lesson.id, watch: index }] };
   return item;
@@ -136,6 +147,7 @@ export class LessonsProvider implements vscode.TreeDataProvider<LessonNode> {
     if (lesson.files.some((f) => f.role === 'client')) tokens.push('has:client');
     if (lesson.peer.plays.length) tokens.push('has:peer');
     if (lesson.transport === 'tcp' || lesson.transport === 'udp') tokens.push('has:port');
+    if (lessonCapturePlan(lesson)) tokens.push('can:capture');
     item.contextValue = tokens.join(' ');
     item.command = { command: 'socketLab.lesson.open', title: vscode.l10n.t('Open Lesson'), arguments: [{ id: lesson.id }] };
     return item;
