@@ -90,6 +90,7 @@ const wrongSolutions: Record<string, Mistake | Mistake[]> = {
   ],
   '16-file-transfer/1': { file: 'server.py', from: '    for _ in range(TRIES):\n        nonce = os.urandom(16).hex()', to: '    nonce = os.urandom(16).hex()  # one nonce per connection\n    for _ in range(TRIES):\n        pass', why: 'keeps one nonce for all three tries, so a proof seen on the wire stays good', shows: [/✗ expect \/\^\[\^\]\{4\}/] },
   '22-closing/1': { file: 'server.py', from: "        conn.sendall(f'bye after {lines} lines\\n'.encode())", to: "        global served\n        served = globals().get('served', 0) + 1  # counts connections, not lines\n        conn.sendall(f'bye after {3 if served == 1 else 0} lines\\n'.encode())", why: 'counts connections, not lines (3 for the first, 0 after)', shows: [/✗ expect "bye after 2 lines\\n" within 3s/, /got +"bye after 3 lines\\n"/] },
+  '17-multi-process/1': { file: 'server.py', from: "conn.sendall(f'children: {children}\\n'.encode())", to: "conn.sendall(b'children: 1\\n')  # no counting: one client at a time has one child", why: 'always says "children: 1", counting nothing', shows: [/✗ expect "children: 2\\n" within 2s/, /got +"children: 1\\n"/] },
   '21-udp-broadcast/1': { file: 'receiver.py', from: "f'seen by {key.data}: '", to: "'seen by 127.0.0.1: '", why: 'names the address from the task, not the one its socket is bound to', shows: [/✗ expect "seen by 127\.0\.0\.2: ping"/] },
 };
 
