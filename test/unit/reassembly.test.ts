@@ -2,6 +2,11 @@
 // to UDP/DNS) and TCP reassembly of HTTP messages and DNS-over-TCP messages; both switchable; bounded; and a row click
 // (the replay log) shows what the first pass showed.
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { runDecodeCommand } from '../../src/core/cli/decodeCommand';
+import { writeCaptureFile } from '../../src/core/pcap/pcapWriter';
 import { DissectContext, type DissectedPacket, allFields, dissect } from '../../src/core/decode/dissect';
 import { ReplayLog } from '../../src/core/decode/replayLog';
 import { FRAGMENT_TIMEOUT_MICROS, MAX_PENDING_DATAGRAMS } from '../../src/core/decode/ipDefragment';
@@ -231,5 +236,29 @@ describe('reassembly: TCP (HTTP, DNS over TCP)', () => {
     const { pkts } = pass(recs, new DissectContext({ desegmentTcp: false }));
     assert.equal(pkts[2].summary.info, 'HTTP/1.1 200 OK');
     assert.equal(pkts[3].summary.info, 'Continuation');
+  });
+});
+
+describe('reassembly: socket-lab decode --no-reassemble', () => {
+  it('reassembles by default, as Wireshark; --no-reassemble shows each packet alone', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'reassembly-cli-'));
+    try {
+      const file = path.join(dir, 'frags.pcap');
+      fs.writeFileSync(file, writeCaptureFile(fragments4(udp(bigDns(2400), { sport: 53, dport: 37540 }), 1280).map((b) => record(b)), 'pcap'));
+      const rows = async (argv: string[]) => {
+        let out = '';
+        const code = await runDecodeCommand(argv, { out: (t) => void (out += t), err: () => undefined });
+        assert.equal(code, 0);
+        return out.trimEnd().split('\n');
+      };
+      const on = await rows([file]);
+      assert.match(on[0], /IPv4\s+1314 Fragmented IP protocol \(proto=UDP 17, off=0, ID=10b4\)$/);
+      assert.match(on[1], /DNS\s+\d+ Standard query response 0x1003 TXT big\.example\.test TXT$/);
+      const off = await rows([file, '--no-reassemble']);
+      assert.match(off[0], /DNS\s+1314 Standard query response 0x1003/);
+      assert.match(off[1], /IPv4\s+\d+ Fragmented IP protocol \(proto=UDP 17, off=1280, ID=10b4\)$/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

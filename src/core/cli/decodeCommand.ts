@@ -1,16 +1,19 @@
-// `socket-lab decode FILE.pcap|FILE.pcapng [--json] [--filter EXPR]`: the packet list (or JSON lines) of a capture file.
+// `socket-lab decode FILE.pcap|FILE.pcapng [--json] [--filter EXPR] [--no-reassemble]`: the packet list (or JSON lines) of a capture file.
 import * as fs from 'node:fs';
 import { CaptureFormatError, PcapStreamReader } from '../pcap/pcapStreamReader';
 import { type DissectedPacket, type Field, DissectContext, dissect } from '../decode/dissect';
 import { FilterSyntaxError, compileFilter } from '../decode/displayFilter';
 import { type CliIo, parseVerbArgs, readOptions, UsageError } from './cliIo';
 
-export const decodeUsage = `Usage: socket-lab decode FILE.pcap|FILE.pcapng [--json] [--filter EXPR]
+export const decodeUsage = `Usage: socket-lab decode FILE.pcap|FILE.pcapng [--json] [--filter EXPR] [--no-reassemble]
 
 Decodes a capture file like Wireshark's packet list (No., Time, Source, Destination, Protocol, Length, Info).
   --json          one JSON object per packet and line: number, timestamp, lengths, layers with their fields
                   by Wireshark's display-filter names (tcp.srcport, tcp.flags.syn, ip.ttl, dns.qry.name …)
   --filter, -Y E  show only packets matching a display filter, e.g. "tcp.flags.syn == 1 && tcp.port == 8000"
+  --no-reassemble each packet alone, as Wireshark with ip.defragment, ipv6.defragment and
+                  tcp.desegment_tcp_streams off; by default (as Wireshark) the fragment completing a datagram
+                  carries it whole, and the segment completing an HTTP or DNS-over-TCP message carries that
 `;
 
 /** The reader of our output went away (`decode f | head -1`): a normal end, not an error. */
@@ -91,17 +94,18 @@ interface DecodeArgs {
   file: string;
   json: boolean;
   filter: string;
+  reassemble: boolean;
 }
 
 function parseDecodeArgs(argv: string[]): DecodeArgs | { error: string } | 'help' {
-  const options = { json: { type: 'boolean' }, filter: { type: 'string', short: 'Y' }, help: { type: 'boolean', short: 'h' } } as const;
+  const options = { json: { type: 'boolean' }, filter: { type: 'string', short: 'Y' }, 'no-reassemble': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } as const;
   const { values, positionals } = parseVerbArgs('decode', argv, options, (flag) => {
     throw new UsageError(`${flag} needs a display filter, e.g. --filter "tcp.port == 8000"`);
   });
   if (values.help) return 'help';
   if (positionals.length > 1) return { error: `give one capture file, not "${positionals[0]}" and "${positionals[1]}"` };
   if (!positionals.length) return { error: 'give the capture file to decode: socket-lab decode FILE.pcapng' };
-  return { file: positionals[0], json: !!values.json, filter: values.filter ?? '' };
+  return { file: positionals[0], json: !!values.json, filter: values.filter ?? '', reassemble: !values['no-reassemble'] };
 }
 
 export async function runDecodeCommand(argv: string[], io: CliIo): Promise<number> {
@@ -125,7 +129,7 @@ export async function runDecodeCommand(argv: string[], io: CliIo): Promise<numbe
     return 1;
   }
   const reader = new PcapStreamReader();
-  const ctx = new DissectContext();
+  const ctx = new DissectContext({ defragment: args.reassemble, desegmentTcp: args.reassemble });
   let n = 0;
   let t0: number | undefined;
   let batch: string[] = [];

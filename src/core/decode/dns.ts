@@ -203,7 +203,8 @@ function dissectDnsMessage(pi: PacketInfo, layer: Layer, base: number, end: numb
     addChild(pi, layer, rr, hf.respTtl, ttl, `${ttl} seconds`, h + 4, 4);
     addChild(pi, layer, rr, hf.respLen, rdlen, String(rdlen), h + 8, 2);
     const text = rdata(pi, layer, rr, base, type, rd, rdlen);
-    if (i < counts[1] && text !== undefined) info += ` ${typeText(type)} ${text}`;
+    // Wireshark's Info names a TXT answer's type only (its strings can be kilobytes).
+    if (i < counts[1] && text !== undefined) info += type === 16 ? ' TXT' : ` ${typeText(type)} ${text}`;
     o = rd + rdlen;
   }
   pi.info = info;
