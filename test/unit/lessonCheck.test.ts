@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadLessonCatalog, type Lesson } from '../../src/core/lessons/lessonCatalog';
-import { blockNamesZh, checkExercise, checkReport } from '../../src/core/lessons/lessonCheck';
+import { blockNamesZh, checkExercise, checkReport, expectFilter } from '../../src/core/lessons/lessonCheck';
 import { parseWire } from '../../src/core/wire/wireParser';
 import { repoRoot } from '../support';
 import { runLessonCommand } from '../../src/core/cli/lessonCommand';
@@ -92,6 +92,7 @@ const wrongSolutions: Record<string, Mistake | Mistake[]> = {
   '16-file-transfer/1': { file: 'server.py', from: '    for _ in range(TRIES):\n        nonce = os.urandom(16).hex()', to: '    nonce = os.urandom(16).hex()  # one nonce per connection\n    for _ in range(TRIES):\n        pass', why: 'keeps one nonce for all three tries, so a proof seen on the wire stays good', shows: [/✗ expect \/\^\[\^\]\{4\}/] },
   '22-closing/1': { file: 'server.py', from: "        conn.sendall(f'bye after {lines} lines\\n'.encode())", to: "        global served\n        served = globals().get('served', 0) + 1  # counts connections, not lines\n        conn.sendall(f'bye after {3 if served == 1 else 0} lines\\n'.encode())", why: 'counts connections, not lines (3 for the first, 0 after)', shows: [/✗ expect "bye after 2 lines\\n" within 3s/, /got +"bye after 3 lines\\n"/] },
   '17-multi-process/1': { file: 'server.py', from: "conn.sendall(f'children: {children}\\n'.encode())", to: "conn.sendall(b'children: 1\\n')  # no counting: one client at a time has one child", why: 'always says "children: 1", counting nothing', shows: [/✗ expect "children: 2\\n" within 2s/, /got +"children: 1\\n"/] },
+  '19-tls/1': { file: 'server.py', from: 'ctx.minimum_version = ssl.TLSVersion.TLSv1_3', to: 'ctx.maximum_version = ssl.TLSVersion.TLSv1_3', why: 'sets the maximum version to TLS 1.3 instead of the minimum: TLS 1.2 is still accepted', shows: [/✗ expect hex 15 03/, /got .*16 03 03/] },
   '21-udp-broadcast/1': { file: 'receiver.py', from: "f'seen by {key.data}: '", to: "'seen by 127.0.0.1: '", why: 'names the address from the task, not the one its socket is bound to', shows: [/✗ expect "seen by 127\.0\.0\.2: ping"/] },
 };
 
@@ -131,7 +132,7 @@ describe('lessons: Check My Solution', function () {
     for (const k of Object.keys(wrongSolutions)) assert.ok(catalog.lessons.some((l) => l.exercises.some((x) => `${l.id}/${x.id}` === k && x.id !== '0')), `${k} names an exercise`);
     for (const l of catalog.lessons) {
       assert.ok(l.exercises.some((x) => x.id === '0'), `${l.id} has exercise 0`);
-      for (const x of l.exercises) for (const e of x.expect ?? []) assert.doesNotThrow(() => compileFilter(e.filter), `${l.id}/${x.id}: ${e.filter}`);
+      for (const x of l.exercises) for (const e of x.expect ?? []) assert.doesNotThrow(() => compileFilter(expectFilter(e.filter, { pid: 4242, port: '9000' })), `${l.id}/${x.id}: ${e.filter}`);
     }
   });
 
