@@ -1,5 +1,6 @@
 // `socket-lab lesson check ID EXERCISE [--dir FOLDER] [--python P] [--json] [--lang en|zh-cn]`: Check My Solution
-// from a terminal or CI. Exit 0 when the exercise passes, 1 when it does not, 2 for a usage mistake.
+// from a terminal or CI. Exit 0 when the exercise passes, 1 when it does not, 2 for a usage mistake or an exercise that
+// cannot be judged (no capture here, the program is not in the folder), 130 when Ctrl+C cancelled the check.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { errorLanguageFor } from '../errors';
@@ -19,6 +20,9 @@ and says pass or fail with the evidence (which step, which bytes, what was expec
   --python P      the Python 3 to run it with (default: python3, or py -3 on Windows)
   --lang L        en or zh-cn (default: from LANG)
   --json          one JSON object instead of text
+
+Exit status: 0 passed, 1 not passed, 2 usage mistake or not judged (the program
+is not in the folder, no capture here), 130 cancelled with Ctrl+C.
 Usage: socket-lab lesson list      the lessons and their exercises
 `;
 
@@ -83,11 +87,25 @@ export async function runLessonCommand(argv: string[], io: CliIo): Promise<numbe
     interpreter = found.interpreter;
   }
   const r = await checkExercise(lesson, exercise, { interpreter, dir: o.dir, signal: io.signal });
-  if (r.unavailable && !o.json) {
-    io.err(`socket-lab lesson: exercise ${exercise.id} of ${lesson.id} cannot be judged here: ${r.unavailable}\n`);
+  // not judged: say why on stderr (or in the JSON) and never "not passed"; the program has been stopped by now
+  if (o.json) io.out(`${JSON.stringify(r)}\n`);
+  if (r.cancelled) {
+    // 130 (128 + SIGINT), as a shell reports a program Ctrl+C ended: a script tells it from 2, "cannot be judged here"
+    if (!o.json) io.err(o.lang === 'zh-cn' ? `socket-lab lesson: 已取消：练习 ${exercise.id}（${lesson.id}）没有评判。\n` : `socket-lab lesson: cancelled: exercise ${exercise.id} of ${lesson.id} was not judged.\n`);
+    return 130;
+  }
+  if (r.missing !== undefined) {
+    if (!o.json) {
+      io.err(o.lang === 'zh-cn'
+        ? `socket-lab lesson: ${o.dir} 中没有 ${r.missing}：请先把课程复制到那里（VS Code 中的“复制课程到文件夹…”），或用 --dir FOLDER 指定放着你的副本的文件夹。\n`
+        : `socket-lab lesson: ${r.missing} is not in ${o.dir}: copy the lesson there first (Copy Lesson to Folder… in VS Code), or pick the folder that holds your copy with --dir FOLDER.\n`);
+    }
     return 2;
   }
-  if (o.json) io.out(`${JSON.stringify(r)}\n`);
-  else io.out(`${checkReport(r, o.lang, true)}\n`);
+  if (r.unavailable) {
+    if (!o.json) io.err(`socket-lab lesson: exercise ${exercise.id} of ${lesson.id} cannot be judged here: ${r.unavailable}\n`);
+    return 2;
+  }
+  if (!o.json) io.out(`${checkReport(r, o.lang, true)}\n`);
   return r.pass ? 0 : 1;
 }

@@ -24,6 +24,8 @@ export interface WireBytes {
   readonly text: string;
   readonly hex: string;
   readonly bytes: number;
+  /** The text in Chinese, when it is a description (a FIN, a connection still open) rather than bytes. */
+  readonly textZh?: string;
 }
 
 export interface WireStepResult {
@@ -39,9 +41,17 @@ export interface WireStepResult {
   /** Why it failed, in both languages. */
   readonly message?: string;
   readonly messageZh?: string;
-  /** What an expect wanted: bytes (text and hex), or a description (/regex/, 4 bytes, the peer closes). */
-  readonly expected?: { readonly text: string; readonly hex?: string; readonly bytes?: number };
-  /** What arrived instead (or, for a pass, what was consumed). */
+  /**
+   * How the connection failed it, when it did: the socket's error code (ECONNRESET, EPIPE, ECONNREFUSED …), or EOF
+   * when the peer closed before what was expected came.
+   */
+  readonly code?: string;
+  /**
+   * What an expect wanted: bytes (text and hex; when no whole message came on a framed stream, the frame with its
+   * length prefix or line end, so what is missing shows), or a description (/regex/, 4 bytes, the peer closes; `textZh` its Chinese).
+   */
+  readonly expected?: { readonly text: string; readonly textZh?: string; readonly hex?: string; readonly bytes?: number };
+  /** What arrived instead (when no whole message came on a framed stream, the bytes as they came), or, for a pass, what was consumed. */
   readonly got?: WireBytes;
   /** Bytes a send step sent. */
   readonly sent?: number;
@@ -97,6 +107,7 @@ class StepFailure extends Error {
     message: string,
     readonly messageZh: string,
     readonly got?: Uint8Array,
+    readonly code?: string,
   ) {
     super(message);
   }
@@ -104,7 +115,7 @@ class StepFailure extends Error {
 
 function fromError(e: unknown, got?: Uint8Array): StepFailure {
   if (e instanceof StepFailure) return e;
-  if (e instanceof SocketLabError) return new StepFailure(e.message, e.localized('zh-cn'), got);
+  if (e instanceof SocketLabError) return new StepFailure(e.message, e.localized('zh-cn'), got, e.code);
   const err = e as { message?: string; messageZh?: string };
   return new StepFailure(err.message ?? String(e), err.messageZh ?? err.message ?? String(e), got);
 }
@@ -360,20 +371,40 @@ export async function runClientBlock(file: WireFile, block: WireBlock, opts: Wir
       want = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
     }
     // described only when it fails: a passing step of a long script should cost no text
-    const describeExpected = (): WireStepResult['expected'] => {
+    const describeExpected = (asFrame = false): WireStepResult['expected'] => {
       if (want) {
-        const v = viewBytes(want, encoding);
-        return { text: v.text, hex: v.hex, bytes: want.length };
+        // when no whole message came, the frame as it must arrive: a missing length prefix or line end is then visible
+        const framed = asFrame && streamFraming ? encodeFrame(want, framing) : want;
+        const v = viewBytes(framed, encoding);
+        return { text: v.text, hex: v.hex, bytes: framed.length };
       }
       if (e.kind === 'regex') return { text: String(e.regex) };
-      if (e.kind === 'bytes') return { text: `${e.count} byte${e.count === 1 ? '' : 's'}` };
-      if (e.kind === 'reset') return { text: 'RST: the peer resets the connection' };
-      return { text: 'the peer closes the connection' };
+      if (e.kind === 'bytes') return { text: `${e.count} byte${e.count === 1 ? '' : 's'}`, textZh: `${e.count} 字节` };
+      if (e.kind === 'reset') return { text: 'RST: the peer resets the connection', textZh: 'RST：对方复位连接' };
+      return { text: 'the peer closes the connection', textZh: '对方关闭连接' };
     };
     const expected = undefined;
     const messages = !l.stream || framing.kind !== 'raw';
-    const fail = (en: string, zh: string, got?: Uint8Array, gotText?: string): never => {
-      throw Object.assign(new StepFailure(en, zh, got), { expected: describeExpected(), ...(gotText ? { gotText } : {}) });
+    const streamFraming = l.stream && framing.kind !== 'raw';
+    const fail = (en: string, zh: string, got?: Uint8Array, gotText?: readonly [string, string], code?: string, asFrame = false): never => {
+      throw Object.assign(new StepFailure(en, zh, got, code), { expected: describeExpected(asFrame), ...(gotText ? { gotText: gotText[0], gotTextZh: gotText[1] } : {}) });
+    };
+    /** Bytes that came on a framed stream but are no whole message: why, in the framing's terms (appended to the failure). */
+    const framingNote = (): [string, string] => {
+      if (!streamFraming || !inbox.buf.length) return ['', ''];
+      if (framing.kind === 'line') return ['; the expected message was to end with a line break (framing line), and none came', '；期望的消息应以换行结尾（framing line），但没有收到换行'];
+      if (framing.kind !== 'length') return ['', ''];
+      const { size, endian } = framing;
+      const name = `len${size}${endian}`;
+      const width = `${size}-byte ${endian === 'be' ? 'big' : 'little'}-endian length (framing ${name})`;
+      const widthZh = `${size} 字节${endian === 'be' ? '大端' : '小端'}长度（framing ${name}）`;
+      if (inbox.buf.length < size) return [`; the expected message was to be framed by a ${width}, and only ${inbox.buf.length} byte${inbox.buf.length === 1 ? '' : 's'} came`, `；期望的消息应以 ${widthZh}作为前缀，但只收到 ${inbox.buf.length} 字节`];
+      const n = size === 2 ? (endian === 'le' ? inbox.buf.readUInt16LE(0) : inbox.buf.readUInt16BE(0)) : endian === 'le' ? inbox.buf.readUInt32LE(0) : inbox.buf.readUInt32BE(0);
+      const head = formatHex(inbox.buf.subarray(0, size));
+      return [
+        `; the expected message was to be framed by a ${width}: the first ${size} bytes that came, ${head}, read as a length announce ${n} bytes, and ${inbox.buf.length - size} came after them`,
+        `；期望的消息应以 ${widthZh}作为前缀：最先到达的 ${size} 字节 ${head} 作为长度表示 ${n} 字节，而其后只到达了 ${inbox.buf.length - size} 字节`,
+      ];
     };
     /**
      * The connection has ended and nothing is unread: `expect closed` takes any end (a FIN, or a reset, as it always
@@ -382,8 +413,8 @@ export async function runClientBlock(file: WireFile, block: WireBlock, opts: Wir
     const ended = async (): Promise<{ expected: undefined }> => {
       if (e.kind === 'closed' || isReset(inbox.error)) return { expected };
       if (!inbox.error && isReset(await l.probeReset())) return { expected };
-      if (inbox.error) return fail(inbox.error.message, inbox.error.localized('zh-cn'));
-      return fail('the peer closed the connection in order (a FIN), not with a reset (RST)', '对方以正常方式（FIN）关闭了连接，而不是复位（RST）', undefined, 'FIN: the peer closed the connection in order');
+      if (inbox.error) return fail(inbox.error.message, inbox.error.localized('zh-cn'), undefined, undefined, inbox.error.code);
+      return fail('the peer closed the connection in order (a FIN), not with a reset (RST)', '对方以正常方式（FIN）关闭了连接，而不是复位（RST）', undefined, ['FIN: the peer closed the connection in order', 'FIN：对方正常关闭了连接']);
     };
     const endWord = e.kind === 'reset' ? 'reset' : 'close';
     const endWordZh = e.kind === 'reset' ? '连接复位' : '连接关闭';
@@ -418,7 +449,8 @@ export async function runClientBlock(file: WireFile, block: WireBlock, opts: Wir
         } else if (inbox.ended) {
           const why = inbox.error ? inbox.error.message : 'the peer closed the connection before the message came';
           const whyZh = inbox.error ? inbox.error.localized('zh-cn') : '对方在消息到达之前关闭了连接';
-          fail(why, whyZh, l.stream ? inbox.buf : undefined);
+          const [note, noteZh] = inbox.error ? ['', ''] : framingNote();
+          fail(why + note, whyZh + noteZh, l.stream ? inbox.buf : undefined, undefined, inbox.error?.code ?? 'EOF', note !== '');
         }
       } else {
         const buf = inbox.buf;
@@ -459,14 +491,15 @@ export async function runClientBlock(file: WireFile, block: WireBlock, opts: Wir
         if (inbox.ended) {
           const why = inbox.error ? inbox.error.message : buf.length ? `the peer closed the connection after ${buf.length} byte${buf.length === 1 ? '' : 's'}` : 'the peer closed the connection before sending anything';
           const whyZh = inbox.error ? inbox.error.localized('zh-cn') : buf.length ? `对方在发送 ${buf.length} 字节后关闭了连接` : '对方没有发送任何数据就关闭了连接';
-          fail(why, whyZh, buf);
+          fail(why, whyZh, buf, undefined, inbox.error?.code ?? 'EOF');
         }
       }
       const left = deadline - performance.now();
       if (left <= 0) {
         const ms = Math.round(deadline - stepStart);
-        if (e.kind === 'reset') fail(`the connection was not reset within ${ms} ms`, `${ms} 毫秒内连接没有被复位`, l.stream ? inbox.buf : undefined, 'the connection still open');
-        fail(`nothing matching came within ${ms} ms`, `${ms} 毫秒内没有收到匹配的数据`, l.stream ? inbox.buf : undefined);
+        if (e.kind === 'reset') fail(`the connection was not reset within ${ms} ms`, `${ms} 毫秒内连接没有被复位`, l.stream ? inbox.buf : undefined, ['the connection still open', '连接仍然打开']);
+        const [note, noteZh] = e.kind === 'closed' ? ['', ''] : framingNote();
+        fail(`nothing matching came within ${ms} ms${note}`, `${ms} 毫秒内没有收到匹配的数据${noteZh}`, l.stream ? inbox.buf : undefined, undefined, undefined, note !== '');
       }
       await inbox.next(deadline, signal);
     }
@@ -557,11 +590,11 @@ export async function runClientBlock(file: WireFile, block: WireBlock, opts: Wir
     } catch (e) {
       failed = true;
       const f = fromError(e);
-      const extra = e as { expected?: WireStepResult['expected']; got?: Uint8Array; gotText?: string };
+      const extra = e as { expected?: WireStepResult['expected']; got?: Uint8Array; gotText?: string; gotTextZh?: string };
       const got = f.got ?? extra.got;
       // what came when it was no bytes (a FIN where a reset was expected) is described instead
-      const gotView = got?.length ? viewBytes(got, encoding) : extra.gotText ? { text: extra.gotText, hex: '', bytes: 0 } : undefined;
-      report({ ...base, status: 'fail', ms: elapsed(stepStart), message: f.message, messageZh: f.messageZh, expected: extra.expected, got: gotView });
+      const gotView = got?.length ? viewBytes(got, encoding) : extra.gotText ? { text: extra.gotText, textZh: extra.gotTextZh, hex: '', bytes: 0 } : undefined;
+      report({ ...base, status: 'fail', ms: elapsed(stepStart), message: f.message, messageZh: f.messageZh, ...(f.code ? { code: f.code } : {}), expected: extra.expected, got: gotView });
     }
   }
   link?.close();
