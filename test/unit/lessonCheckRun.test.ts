@@ -3,6 +3,7 @@
 // a framing mistake shows the bytes that really came, a program-judged exercise counts only its own packets, and
 // the CLI exits 2 (cannot judge) or 130 (cancelled) where it did not judge. Real programs, real sockets.
 import * as assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -12,6 +13,7 @@ import { compileFilter } from '../../src/core/decode/displayFilter';
 import { loadLessonCatalog, type Lesson, type LessonExercise } from '../../src/core/lessons/lessonCatalog';
 import { checkExercise, checkReport, expectFilter } from '../../src/core/lessons/lessonCheck';
 import { parseWire } from '../../src/core/wire/wireParser';
+import { ProcessGroup } from '../../src/core/programs/processGroup';
 import { runClientBlock } from '../../src/core/wire/wireRunner';
 import { repoRoot, until } from '../support';
 
@@ -99,6 +101,29 @@ describe('lessons: Check My Solution, as a learner runs it', function () {
     assert.equal(io.stdout, '');
     assert.match(io.stderr, /^socket-lab lesson: cancelled: exercise 0 of 01-tcp-echo was not judged\.\n$/);
     assert.equal(alive(pid), false, 'the program ended before the CLI returned');
+  });
+
+  it('socket-lab lesson check, a real process: SIGINT (Ctrl+C) ends it at once with 130, "cancelled" on stderr and its program gone', async () => {
+    const dir = tmp('sigint');
+    const pidFile = path.join(dir, 'pid');
+    fs.writeFileSync(path.join(dir, 'server.py'), `import os, time\nopen(${JSON.stringify(pidFile)}, 'w').write(str(os.getpid()))\ntime.sleep(60)\n`);
+    const cli = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'src', 'cli.ts'), 'lesson', 'check', '01-tcp-echo', '0', '--dir', dir, '--python', 'python3', '--lang', 'en'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    cli.stdout.on('data', (d) => (out += d));
+    cli.stderr.on('data', (d) => (out += d));
+    const ended = new Promise<number | null>((r) => cli.on('exit', (code) => r(code)));
+    try {
+      await until(() => fs.existsSync(pidFile) && fs.readFileSync(pidFile, 'utf8') !== '', 'the server to start', 15_000);
+      const pid = Number(fs.readFileSync(pidFile, 'utf8'));
+      const started = Date.now();
+      cli.kill('SIGINT');
+      assert.equal(await ended, 130, out);
+      assert.ok(Date.now() - started < 3000, `${Date.now() - started} ms`);
+      assert.equal(out, 'socket-lab lesson: cancelled: exercise 0 of 01-tcp-echo was not judged.\n');
+      assert.equal(alive(pid), false, 'nothing left running');
+    } finally {
+      cli.kill('SIGKILL');
+    }
   });
 
   it('socket-lab lesson check on a folder without the program exits 2 with the sentence to copy the lesson or pick the folder', async () => {
@@ -224,5 +249,33 @@ describe('lessons: Check My Solution, as a learner runs it', function () {
     }
     assert.equal(a.pass, true, checkReport(a, 'en') + '\n' + a.output);
     assert.equal(b.pass, true, checkReport(b, 'en') + '\n' + b.output);
+  });
+});
+
+describe('process group: stopping twice', function () {
+  this.timeout(15_000);
+
+  it('a second stop sends no second SIGINT (it would interrupt the program\'s finally blocks) and can bring the SIGKILL forward', async () => {
+    const script = "import signal, sys, time\ndef on_int(*_):\n    print('int', flush=True)\nsignal.signal(signal.SIGINT, on_int)\nprint('ready', flush=True)\ntime.sleep(0.8)\ntime.sleep(0.8)\nprint('done', flush=True)\n";
+    const g = new ProcessGroup({ command: 'python3', args: ['-u', '-c', script], env: process.env });
+    try {
+      await g.waitForOutput(/ready/, 5000);
+      void g.stop('SIGINT', 10_000);
+      await new Promise((r) => setTimeout(r, 100));
+      void g.stop('SIGINT', 10_000);
+      const e = await g.exited;
+      assert.equal(e.code, 0, g.output);
+      assert.equal(g.output.match(/int/g)?.length, 1, g.output);
+      const h = new ProcessGroup({ command: 'python3', args: ['-u', '-c', script], env: process.env });
+      await h.waitForOutput(/ready/, 5000);
+      const started = Date.now();
+      void h.stop('SIGINT', 10_000);
+      const killed = await h.stop('SIGINT', 200);
+      assert.equal(killed.signal, 'SIGKILL');
+      assert.ok(Date.now() - started < 2000, `${Date.now() - started} ms`);
+      h.dispose();
+    } finally {
+      g.dispose();
+    }
   });
 });

@@ -103,7 +103,7 @@ export async function runLessonCommand(argv: string[], io: CliIo): Promise<numbe
     return 2;
   }
   if (r.unavailable) {
-    if (!o.json) io.err(`socket-lab lesson: exercise ${exercise.id} of ${lesson.id} cannot be judged here: ${r.unavailable}\n`);
+    if (!o.json) io.err(o.lang === 'zh-cn' ? `socket-lab lesson: 练习 ${exercise.id}（${lesson.id}）${r.evidence[0]?.['zh-cn'] ?? '无法在这里评判。'}\n` : `socket-lab lesson: exercise ${exercise.id} of ${lesson.id} cannot be judged here: ${r.unavailable}\n`);
     return 2;
   }
   if (!o.json) io.out(`${checkReport(r, o.lang, true)}\n`);

@@ -119,6 +119,9 @@ export class ProcessGroup extends Disposable {
   private _exit: ProcessExit | undefined;
   private readonly timers = new Set<ReturnType<typeof setTimeout>>();
   private readonly maxOutput: number;
+  /** The signal and the SIGKILL's due time (performance.now()) of a stop under way; undefined while none was asked for. */
+  private stopSignal: NodeJS.Signals | undefined;
+  private killDue: number | undefined;
 
   constructor(readonly options: ProcessGroupOptions) {
     super();
@@ -253,11 +256,19 @@ export class ProcessGroup extends Disposable {
     signalTree(this.child.pid, signal);
   }
 
-  /** `signal` to the whole tree now (SIGINT: what Ctrl+C sends, Python runs its finally blocks), SIGKILL after `graceMs`. */
+  /**
+   * `signal` to the whole tree now (SIGINT: what Ctrl+C sends, Python runs its finally blocks), SIGKILL after `graceMs`.
+   * A stop while one is under way sends no second `signal` (a second SIGINT would interrupt those finally blocks); it
+   * can only bring the SIGKILL forward.
+   */
   stop(signal: NodeJS.Signals = 'SIGINT', graceMs = 1500): Promise<ProcessExit> {
     const pid = this.child.pid;
     if (this._exit || pid === undefined) return this.exited;
-    signalTree(pid, signal);
+    if (signal !== this.stopSignal) signalTree(pid, signal);
+    this.stopSignal = signal;
+    const due = performance.now() + graceMs;
+    if (this.killDue !== undefined && this.killDue <= due) return this.exited;
+    this.killDue = due;
     const t = setTimeout(() => {
       this.timers.delete(t);
       if (!this._exit) signalTree(pid, 'SIGKILL');
