@@ -195,8 +195,13 @@ export class LessonController implements vscode.Disposable {
         void vscode.window.showWarningMessage(vscode.l10n.t('Exercise {0} of "{1}" cannot be judged here: {2}.', exercise.id, lessonTitle(lesson), r.unavailable));
         return undefined;
       }
-      if (ac.signal.aborted) {
+      if (r.cancelled || ac.signal.aborted) {
         void vscode.window.showInformationMessage(vscode.l10n.t('Check cancelled: exercise {0} of "{1}" was not judged.', exercise.id, lessonTitle(lesson)));
+        return undefined;
+      }
+      if (r.missing) {
+        // nothing ran: the folder lacks the program (a folder picked by hand); not a fail of the exercise
+        void vscode.window.showWarningMessage(r.evidence[0]?.[lang] ?? vscode.l10n.t('{0} is not in {1}.', r.missing, folder));
         return undefined;
       }
       this.provider.checked.set(`${lesson.id}/${exercise.id}`, r.pass);
