@@ -64,11 +64,8 @@ function pduLength(kind: Kind, d: Uint8Array, o: number, end: number): number | 
 function kindAt(pi: PacketInfo, d: Uint8Array, o: number, end: number): Kind | undefined {
   const low = Math.min(pi.srcPort, pi.dstPort);
   const high = Math.max(pi.srcPort, pi.dstPort);
-  for (const port of [low, high]) {
-    if (port === 53) return 'dns';
-    // An HTTP port's dissector claims any payload; only a message start is reassembled.
-    if (isHttpPort(port)) return looksLikeHttp(d, o, end) ? 'http' : undefined;
-  }
+  if (low === 53 || (high === 53 && !isHttpPort(low))) return 'dns';
+  // An HTTP port's dissector claims any payload, the heuristic only a message start; only a start is reassembled.
   return looksLikeHttp(d, o, end) ? 'http' : undefined;
 }
 
@@ -78,12 +75,11 @@ function kindAt(pi: PacketInfo, d: Uint8Array, o: number, end: number): Kind | u
  */
 export function reassembleTcp(pi: PacketInfo, layer: Layer, start: number, end: number, seqRaw: number): boolean {
   if (pi.nested !== 0 || !pi.ctx.reassembly.desegmentTcp) return false;
-  const at = factKey(pi, start);
   let steps: ReassemblyStep[] | undefined;
-  if (pi.replaying) steps = replayedFact(pi, at)?.steps;
+  if (pi.replaying) steps = replayedFact(pi, factKey(pi, start))?.steps;
   else {
     steps = plan(pi, start, end, seqRaw);
-    if (steps !== undefined) recordFact(pi, { at, steps });
+    if (steps !== undefined) recordFact(pi, { at: factKey(pi, start), steps });
   }
   if (steps === undefined) return false;
   let o = start;
@@ -121,8 +117,12 @@ function plan(pi: PacketInfo, start: number, end: number, seqRaw: number): Reass
   const d = pi.data;
   const ctx = pi.ctx;
   let table = ctx.tcpPdus as PduTable | undefined;
-  // The common case costs one look at the payload: nothing waits and this is no PDU start we reassemble.
-  if ((table === undefined || table.map.size === 0) && kindAt(pi, d, start, end) === undefined) return undefined;
+  // The common case costs a look at one byte: nothing waits, no DNS port, and no HTTP start ("CONNECT" … "TRACE", "HTTP/").
+  if (table === undefined || table.map.size === 0) {
+    const c = d[start];
+    if ((c < 0x43 || c > 0x54) && pi.srcPort !== 53 && pi.dstPort !== 53) return undefined;
+    if (kindAt(pi, d, start, end) === undefined) return undefined;
+  }
   table ??= ctx.tcpPdus = new PduTable();
   const key = `${pi.tcp?.stream ?? -1}|${pi.netSrc}|${pi.srcPort}`;
   const frame = ctx.reassemblyFrame;
