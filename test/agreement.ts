@@ -52,6 +52,8 @@ export interface AgreementOptions {
   maxDisagreements?: number;
   /** Both decoders reassemble (IP fragments, TCP PDUs); default false. */
   reassemble?: boolean;
+  /** Both decoders analyse TCP sequence numbers (`tcp.analysis.*`); default true, as Wireshark. */
+  analyzeTcp?: boolean;
 }
 
 let known: Set<string> | undefined;
@@ -96,6 +98,9 @@ function same(field: string, ours: string, theirs: string): boolean {
   // A valueless field (subtree head): tshark prints its bytes, or for some its name or 1; the latter say "present".
   if (fieldRegistry.get(field)?.kind === 'none' && (theirs === field || theirs === '1')) return true;
   if (field === 'frame.time_epoch') return timeMicros(ours) === timeMicros(theirs);
+  // A relative time (tcp.analysis.ack_rtt …) is compared to the microsecond, as frame.time_epoch: our records keep
+  // microseconds, so from a nanosecond capture the difference of two truncated times is within 1 µs of tshark's.
+  if (fieldRegistry.get(field)?.kind === 'time') return Math.abs(Number(ours) - Number(theirs)) < 1e-6;
   // Our bytes values stop at 4096 bytes with an ellipsis.
   if (ours.endsWith('…')) return theirs.startsWith(ours.slice(0, -1));
   return false;
@@ -122,12 +127,13 @@ function ourValues(p: DissectedPacket): Map<string, string[]> {
 /** Dissects `file` with Socket Lab and with tshark and compares every field Socket Lab names, value by value. */
 export function compareWithTshark(file: string, opts: AgreementOptions = {}): AgreementResult {
   const reassemble = opts.reassemble === true;
+  const analyzeTcp = opts.analyzeTcp !== false;
   const result: AgreementResult = { file, packets: 0, byProtocol: new Map(), byField: new Map(), compared: 0, agreeing: 0, crashes: [], disagreements: [], unknownToTshark: [] };
   let packets: DissectedPacket[];
   const mine: Map<string, string[]>[] = [];
   try {
     const cap = readCaptureFile(new Uint8Array(fs.readFileSync(file)));
-    const ctx = new DissectContext({ defragment: reassemble, desegmentTcp: reassemble });
+    const ctx = new DissectContext({ defragment: reassemble, desegmentTcp: reassemble, analyzeTcp });
     packets = [];
     const pending: (DissectedPacket | undefined)[] = [];
     cap.packets.forEach((rec, i) => {
@@ -153,13 +159,15 @@ export function compareWithTshark(file: string, opts: AgreementOptions = {}): Ag
   const names = tsharkNames();
   const emitted = new Set<string>();
   for (const m of mine) for (const k of m.keys()) emitted.add(k);
+  // Every TCP analysis field tshark knows is compared, also those we never emitted in this file (a flag we missed).
+  if (analyzeTcp && emitted.has('tcp.srcport')) for (const n of names) if (n.startsWith('tcp.analysis')) emitted.add(n);
   const fields = [...emitted].filter((f) => names.has(f)).sort();
   result.unknownToTshark = [...emitted].filter((f) => !names.has(f)).sort();
   const theirs: Map<string, string[]>[] = [];
   // A long -e list in a few runs keeps each command line and JSON document modest.
   for (let at = 0; at < fields.length; at += 120) {
     const part = fields.slice(at, at + 120);
-    const out = spawnSync('tshark', ['-r', file, ...(reassemble ? TSHARK_REASSEMBLY_OPTIONS : TSHARK_OPTIONS), '-T', 'json', ...part.flatMap((f) => ['-e', f])], { encoding: 'utf8', maxBuffer: 1 << 30 });
+    const out = spawnSync('tshark', ['-r', file, ...(reassemble ? TSHARK_REASSEMBLY_OPTIONS : TSHARK_OPTIONS), ...(analyzeTcp ? [] : ['-o', 'tcp.analyze_sequence_numbers:FALSE']), '-T', 'json', ...part.flatMap((f) => ['-e', f])], { encoding: 'utf8', maxBuffer: 1 << 30 });
     if (out.status !== 0 && out.stdout.trim() === '') {
       result.skipped = `tshark failed: ${out.stderr.trim().split('\n')[0]}`;
       return result;

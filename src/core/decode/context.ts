@@ -1,5 +1,15 @@
 // Per-capture decoding state: TCP/UDP stream indices and the base sequence numbers behind relative seq/ack.
+import { type TcpConversationAnalysis, cloneConversationAnalysis } from './tcpAnalysis';
 import { type ReassemblyOptions, type ReassemblyTable, reassemblyDefaults } from './reassembly';
+
+/** How a capture is dissected: the reassembly switches and Wireshark's `tcp.analyze_sequence_numbers`. */
+export interface DissectOptions extends ReassemblyOptions {
+  /**
+   * TCP sequence analysis (tcpAnalysis.ts): retransmissions, duplicate ACKs, windows, RTTs … (`tcp.analysis.*`).
+   * Off by default until the models' memory budget and their tests are ready for it (Wireshark has it on).
+   */
+  analyzeTcp?: boolean;
+}
 
 export interface TcpDirection {
   base: number;
@@ -18,6 +28,11 @@ export interface TcpConversationState {
   accEcn?: number;
   /** Set once the table forgot this state (bounded size, or a new connection on the same ports). */
   dropped?: boolean;
+  // ---- TCP sequence analysis (tcpAnalysis.ts) ----
+  /** Wireshark's per-conversation analysis state, made on the conversation's first analysed segment. */
+  analysis?: TcpConversationAnalysis;
+  /** This conversation began with a SYN reusing the ports of an earlier one (`tcp.analysis.reused_ports`). */
+  reused?: boolean;
 }
 
 const MAX_CONVERSATIONS = 65536;
@@ -28,6 +43,10 @@ export class DissectContext {
   private readonly udp = new Map<string, number>();
   private nextTcpStream = 0;
   private nextUdpStream = 0;
+  /** TCP sequence analysis is on (Wireshark's `tcp.analyze_sequence_numbers`). */
+  readonly analyzeTcp: boolean;
+  /** @internal TCP sequence analysis: number of the frame being dissected (set by `dissect`, else counted from 1). */
+  analysisFrame = 0;
 
   // ---- Reassembly (reassembly.ts, ipDefragment.ts, tcpReassembly.ts) ----
   /** The reassembly switches this capture is dissected with (Wireshark's preferences: both on unless turned off). */
@@ -39,8 +58,9 @@ export class DissectContext {
   /** @internal Number of the frame being dissected (set by `dissect`): the caller's, else counted from 1. */
   reassemblyFrame = 0;
 
-  constructor(options: ReassemblyOptions = {}) {
+  constructor(options: DissectOptions = {}) {
     this.reassembly = { defragment: options.defragment ?? reassemblyDefaults.defragment, desegmentTcp: options.desegmentTcp ?? reassemblyDefaults.desegmentTcp };
+    this.analyzeTcp = options.analyzeTcp ?? false;
   }
   // ---- end of reassembly ----
 
@@ -91,7 +111,9 @@ export class DissectContext {
     if (old !== undefined) old.dropped = true;
     this.tcp.delete(`${srcAddr}|${srcPort}|${dstAddr}|${dstPort}`);
     this.tcp.delete(`${dstAddr}|${dstPort}|${srcAddr}|${srcPort}`);
-    return this.tcpConversation(srcAddr, srcPort, dstAddr, dstPort);
+    const fresh = this.tcpConversation(srcAddr, srcPort, dstAddr, dstPort);
+    if (old !== undefined) fresh.conv.reused = true;
+    return fresh;
   }
 
   // The last lookup, remembered: a capture is mostly runs of packets of one conversation.
@@ -121,14 +143,17 @@ export class DissectContext {
 
   /** An independent copy (the packet panel keeps a few as checkpoints to re-dissect a file from the middle). */
   clone(): DissectContext {
-    const c = new DissectContext(this.reassembly);
+    const c = new DissectContext({ ...this.reassembly, analyzeTcp: this.analyzeTcp });
     c.ipFragments = this.ipFragments?.clone();
     c.tcpPdus = this.tcpPdus?.clone();
     c.reassemblyFrame = this.reassemblyFrame;
     const copies = new Map<TcpConversationState, TcpConversationState>();
     const copy = (v: TcpConversationState) => {
       let n = copies.get(v);
-      if (!n) copies.set(v, (n = { ...v, dir: [{ ...v.dir[0] }, { ...v.dir[1] }] }));
+      if (!n) {
+        copies.set(v, (n = { ...v, dir: [{ ...v.dir[0] }, { ...v.dir[1] }] }));
+        if (v.analysis !== undefined) n.analysis = cloneConversationAnalysis(v.analysis);
+      }
       return n;
     };
     for (const [k, v] of this.tcp) c.tcp.set(k, copy(v));
@@ -137,6 +162,7 @@ export class DissectContext {
     c.nextUdpStream = this.nextUdpStream;
     c.lastTcp = this.lastTcp && { ...this.lastTcp, conv: copy(this.lastTcp.conv) };
     c.lastUdp = { ...this.lastUdp };
+    c.analysisFrame = this.analysisFrame;
     return c;
   }
 

@@ -17,11 +17,12 @@ import './udp';
 import './dns';
 import './http';
 import './teredo';
-import { DissectContext } from './context';
+import { DissectContext, type DissectOptions } from './context';
+import type { TcpAnalysis } from './tcpAnalysis';
 
 import type { LayerRole } from '../../shared/types';
 import { declareFastReaders } from './fastValues';
-export { DissectContext, type Replay };
+export { DissectContext, type DissectOptions, type Replay };
 
 
 export interface Field {
@@ -76,6 +77,8 @@ export interface TcpSegmentInfo {
   ackRaw: number;
   len: number;
   window: number;
+  /** Wireshark's sequence analysis of this segment (tcpAnalysis.ts), when it found anything. */
+  analysis?: TcpAnalysis;
 }
 
 /** The outer UDP datagram's conversation facts (not a datagram quoted inside an ICMP error). */
@@ -208,6 +211,7 @@ function run(pi: PacketInfo, rec: PacketRecord, number: number | undefined): voi
  */
 export function dissect(rec: PacketRecord, ctx: DissectContext = new DissectContext(), number?: number): DissectedPacket {
   ctx.reassemblyFrame = number ?? ctx.reassemblyFrame + 1; // reassembly names the frames of a PDU by number
+  ctx.analysisFrame = number ?? ctx.analysisFrame + 1; // TCP analysis names frames by number
   const pi = new PacketInfo(rec, ctx, false);
   run(pi, rec, number);
   return new LazyPacket(rec, ctx, number, pi);

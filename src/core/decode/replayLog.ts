@@ -2,10 +2,13 @@
 // can be dissected again alone, exactly as then: a row click costs one dissection whatever came before it.
 import type { PacketRecord } from '../../shared/packet';
 import { dissectAgain, replayFacts, type DissectedPacket, type Replay } from './dissect';
+import { type TcpAnalysisReplay, type TcpConversationAnalysis, analysisWords, emptyAnalysis, packAnalysis, unpackAnalysis } from './tcpAnalysis';
 import { type ReassemblyFact, reassemblyFacts, setReassemblyFacts } from './reassembly';
 
 /** Packets a chunk holds; whole chunks are dropped as a bounded capture forgets its oldest packets. */
 const CHUNK = 4096;
+/** Handshakes whose RTT a log waits for at most (SYN-ACKs seen, final ACK not yet). */
+const MAX_PENDING_IRTT = 256;
 
 interface Chunk {
   /** Word offsets: packet k's facts are words[offsets[k]] … words[offsets[k + 1]] (empty when it took none). */
@@ -33,9 +36,24 @@ export class ReplayLog {
     return last ? this.origin + (this.chunks.length - 1) * CHUNK + last.count : this.origin;
   }
 
+  /** iRTT words packed before their handshake completed (a SYN-ACK's), filled when it does; a few at most. */
+  private pendingIrtt: { c: Chunk; slot: number; conv: TcpConversationAnalysis }[] = [];
+
+  private fillIrtt(): void {
+    const p = this.pendingIrtt;
+    let w = 0;
+    for (let i = 0; i < p.length; i++) {
+      const e = p[i];
+      if (e.conv.firstRttUs !== 0) e.c.words[e.slot] = Math.min(e.conv.firstRttUs, 0xffffffff);
+      else if (p.length - i <= MAX_PENDING_IRTT) p[w++] = e; // handshakes that never complete are let go (0: none)
+    }
+    p.length = w;
+  }
+
   /** Keeps the facts of packet `index`, just dissected in capture order; packets must come in order, without gaps. */
   record(index: number, pkt: DissectedPacket): void {
     if (index !== this.end) this.restart(index);
+    if (this.pendingIrtt.length > 0) this.fillIrtt();
     const facts = replayFacts(pkt);
     let c = this.chunks[this.chunks.length - 1];
     if (!c || c.count === CHUNK) {
@@ -46,7 +64,8 @@ export class ReplayLog {
     const nTcp = facts?.tcp.length ?? 0;
     const nUdp = facts?.udp.length ?? 0;
     if (facts && nTcp + nUdp > 0) {
-      const need = c.used + 1 + 4 * nTcp + nUdp;
+      let need = c.used + 1 + 4 * nTcp + nUdp;
+      for (const t of facts.tcp) need += analysisWords((t as TcpAnalysisReplay).analysis);
       if (need > c.words.length) {
         const grown = new Uint32Array(Math.max(need, c.words.length * 2));
         grown.set(c.words.subarray(0, c.used));
@@ -59,7 +78,10 @@ export class ReplayLog {
         w[o++] = t.stream;
         w[o++] = t.seqBase;
         w[o++] = t.ackBase;
-        w[o++] = t.scale + 2; // -2 (no scaling), -1 (unknown) or a multiplier
+        // -2 (no scaling), -1 (unknown) or a multiplier; bit 31: TCP analysis words follow, bit 30: AccECN.
+        const a = (t as TcpAnalysisReplay).analysis;
+        w[o++] = ((t.scale + 2) | (a !== undefined ? 0x80000000 : 0) | (t.ace ? 0x40000000 : 0)) >>> 0;
+        if (a !== undefined) o = packAnalysis(a, w, o, (slot, conv) => this.pendingIrtt.push({ c, slot, conv }));
       }
       for (const u of facts.udp) w[o++] = u;
       c.used = o;
@@ -86,6 +108,7 @@ export class ReplayLog {
 
   /** Packet `index` dissected again from its facts, or undefined when they are not held. */
   dissect(rec: PacketRecord, index: number, number?: number): DissectedPacket | undefined {
+    if (this.pendingIrtt.length > 0) this.fillIrtt();
     const facts = this.facts(index);
     if (facts) this.attachReassembly(index, facts);
     return facts && dissectAgain(rec, facts, number);
@@ -100,13 +123,21 @@ export class ReplayLog {
     if (o === c.offsets[k + 1]) return facts;
     const w = c.words;
     const head = w[o++];
-    for (let n = head & 0xffff; n > 0; n--, o += 4) facts.tcp.push({ stream: w[o], seqBase: w[o + 1], ackBase: w[o + 2], scale: w[o + 3] - 2 });
+    for (let n = head & 0xffff; n > 0; n--) {
+      const s = w[o + 3];
+      const t: TcpAnalysisReplay = { stream: w[o], seqBase: w[o + 1], ackBase: w[o + 2], scale: (s & 0x3fffffff) - 2 };
+      if (s & 0x40000000) t.ace = true;
+      o += 4;
+      if (s & 0x80000000) o = unpackAnalysis(w, o, (t.analysis = emptyAnalysis()));
+      facts.tcp.push(t);
+    }
     for (let n = head >>> 16; n > 0; n--) facts.udp.push(w[o++]);
     return facts;
   }
 
   private restart(index: number): void {
     this.chunks = [];
+    this.pendingIrtt = [];
     this.origin = this.first = index;
     this.heldCount = this.heldFrom = 0;
     this.reassembled.clear();

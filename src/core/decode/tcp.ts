@@ -1,11 +1,13 @@
 // TCP: header, all flags, options (MSS, WS, SACK, timestamps…), relative seq/ack per conversation, then ports.
-import { DissectContext, type TcpDirection } from './context';
+import { DissectContext, type TcpConversationState, type TcpDirection } from './context';
 import type { TcpSegmentInfo } from './dissect';
 import { hex } from './format';
 import { type FieldDef, PacketInfo, addBytesField, addChild, addField, beginLayer, callPortsOrData, declareAlias, declareFields, declareProtocol, ipProtoTable, tcpHeuristics, tcpPortTable } from './registry';
 import type { Field, Layer } from './dissect';
 import { declareFastReaders, headerFact, tcpFact, tcpOk, u16 } from './fastValues';
 import { reassembleTcp } from './tcpReassembly';
+import { TA_OUT_OF_ORDER, TA_RETRANSMISSION } from './tcpAnalysis';
+import { type TcpAnalysis, type TcpAnalysisReplay, addAnalysisFields, analysisInfoPrefix, analyzeTcpSegment } from './tcpAnalysis';
 
 const tcp = declareProtocol('tcp', 'Transmission Control Protocol');
 const hf = declareFields({
@@ -155,6 +157,8 @@ const flagBits: readonly [FieldDef, number][] = [
 interface OptionFacts {
   info: string;
   wscale: number;
+  /** Raw SACK edges (left, right …), for the sequence analysis's bytes in flight. */
+  sack?: number[];
 }
 
 function dissectOptions(pi: PacketInfo, layer: Layer, start: number, stop: number, peerBase: number): OptionFacts {
@@ -214,6 +218,7 @@ function dissectOptions(pi: PacketInfo, layer: Layer, start: number, stop: numbe
       for (let i = 0; i < n; i++) {
         const le = (r.u32At(o + 2 + 8 * i) - peerBase) >>> 0;
         const re = (r.u32At(o + 6 + 8 * i) - peerBase) >>> 0;
+        (facts.sack ??= []).push(r.u32At(o + 2 + 8 * i), r.u32At(o + 6 + 8 * i));
         if (full) {
           addChild(pi, layer, f, hf.sackLe, le, `${le} (relative)`, o + 2 + 8 * i, 4);
           addChild(pi, layer, f, hf.sackRe, re, `${re} (relative)`, o + 6 + 8 * i, 4);
@@ -279,8 +284,9 @@ function dissectTcp(pi: PacketInfo, offset: number, end: number): number {
   let stream: number;
   let seqBase: number;
   let ackBase: number;
-  let tcpState: { me: TcpDirection; peer: TcpDirection } | undefined;
+  let tcpState: { me: TcpDirection; peer: TcpDirection; conv: TcpConversationState; dir: 0 | 1 } | undefined;
   let ace: boolean;
+  let analysis: TcpAnalysis | undefined = recorded !== undefined ? (recorded as TcpAnalysisReplay).analysis : undefined;
   if (recorded !== undefined) {
     ({ stream, seqBase, ackBase } = recorded);
     ace = recorded.ace === true;
@@ -307,7 +313,7 @@ function dissectTcp(pi: PacketInfo, offset: number, end: number): number {
     stream = conv.stream;
     seqBase = me.base;
     ackBase = peer.base;
-    tcpState = { me, peer };
+    tcpState = { me, peer, conv, dir };
     if ((flags & (SYN | ACK)) === SYN) conv.accEcn = (flags & (AE | CWR | ECE)) === (AE | CWR | ECE) ? 1 : 0;
     else if ((flags & (SYN | ACK)) === (SYN | ACK) && conv.accEcn === 1 && flags & (AE | CWR)) conv.accEcn = 3;
     ace = conv.accEcn === 3 && (flags & SYN) === 0;
@@ -356,7 +362,12 @@ function dissectTcp(pi: PacketInfo, offset: number, end: number): number {
     if (flags & SYN) me.wscale = offset + hdrLen > pi.capLen && options.wscale === -1 ? -2 : options.wscale;
     else if (me.wscale >= 0 && peer.wscale >= 0) scale = 1 << me.wscale;
     else if (me.wscale === -1 || peer.wscale === -1) scale = -2;
-    if (!pi.replaying) replay.tcp.push(ace ? { stream, seqBase, ackBase, scale, ace } : { stream, seqBase, ackBase, scale });
+    if (!pi.replaying) {
+      const entry: TcpAnalysisReplay = ace ? { stream, seqBase, ackBase, scale, ace } : { stream, seqBase, ackBase, scale };
+      // Sequence analysis (tcpAnalysis.ts): first pass only, outer segments only; the replay keeps its result.
+      if (pi.nested === 0 && pi.ctx.analyzeTcp) entry.analysis = analysis = analyzeTcpSegment(pi, tcpState.conv, tcpState.dir, seqRaw, ackRaw, segLen, flags, win, options.sack);
+      replay.tcp.push(entry);
+    }
   }
   const winCalc = scale > 0 ? win * scale : win;
   if (pi.full) {
@@ -372,6 +383,9 @@ function dissectTcp(pi: PacketInfo, offset: number, end: number): number {
     if (optField !== undefined) layer.fields.push(optField);
   }
 
+  // Wireshark prints the analysis after the options: a header cut by the snap length throws first, so none is shown.
+  if (offset + hdrLen > pi.capLen) analysis = undefined;
+  if (pi.full && analysis !== undefined) addAnalysisFields(pi, layer, analysis, offset);
   layer.length = Math.max(0, Math.min(offset + hdrLen, pi.capLen) - offset);
   if (offset + hdrLen > pi.capLen) layer.truncated = true;
   if (pi.full) layer.title = `Transmission Control Protocol, Src Port: ${sport}, Dst Port: ${dport}, Seq: ${seq}${flags & ACK ? `, Ack: ${ack}` : ''}, Len: ${segLen}`;
@@ -392,6 +406,7 @@ function dissectTcp(pi: PacketInfo, offset: number, end: number): number {
     window: winCalc,
   };
   if (ace) info.ace = true;
+  if (analysis !== undefined) info.analysis = analysis;
   if (pi.nested === 0) pi.tcp = info;
   if (offset + hdrLen > end) {
     pi.markMalformed(`Malformed: TCP header length ${hdrLen} is longer than the segment`);
@@ -402,8 +417,12 @@ function dissectTcp(pi: PacketInfo, offset: number, end: number): number {
     const avail = Math.max(0, Math.min(end, pi.capLen) - start);
     addBytesField(pi, layer, hf.payload, start, avail, `${segLen} bytes`);
     // Reassembly (tcpReassembly.ts): HTTP and DNS get whole PDUs; false when it leaves this payload as it is.
-    if (!reassembleTcp(pi, layer, start, end, seqRaw)) callPortsOrData(tcpPortTable, tcpHeuristics, pi, start, end);
+    // Wireshark's tcp.no_subdissector_on_error (on): a retransmitted or out-of-order payload is given to no dissector.
+    if (analysis !== undefined && analysis.flags & (TA_RETRANSMISSION | TA_OUT_OF_ORDER)) {
+      // left as tcp.payload
+    } else if (!reassembleTcp(pi, layer, start, end, seqRaw)) callPortsOrData(tcpPortTable, tcpHeuristics, pi, start, end);
   }
+  if (analysis !== undefined && analysis.flags !== 0 && pi.nested === 0) pi.info = analysisInfoPrefix(analysis) + pi.info;
   return end - offset;
 }
 
