@@ -12,6 +12,7 @@ import { IoBinner } from '../../src/core/panels/captureStatistics';
 import { FilePacketListModel } from '../../src/core/panels/filePacketListModel';
 import { arraySource, PacketListModel } from '../../src/core/panels/packetListModel';
 import { readCaptureFile } from '../../src/core/pcap/pcapReader';
+import { PcapWriter } from '../../src/core/pcap/pcapWriter';
 import { LoopbackCapture } from '../../src/core/capture/loopbackCapture';
 import { pythonPeer, repoRoot } from '../support';
 
@@ -134,6 +135,30 @@ describe('capture statistics: conversations and I/O graph', function () {
     assert.ok(isIoGraph(g), 'a full graph passes the validator');
     assert.equal(isIoGraph({ ...g, series: [{ ...g.series[0], packets: [...g.series[0].packets, 1] }] }), false, 'more bins than bytes');
     assert.equal(isIoGraph({ ...g, series: [{ label: 'all', packets: [-1], bytes: [0] }] }), false, 'a negative count');
+  });
+
+  it('a packet stamped earlier than one before it counts in the latest interval, as tshark counts it (loaded CPUs stamp loopback out of order)', async function () {
+    if (!hasTshark) this.skip();
+    const src = readCaptureFile(fs.readFileSync(fixtures[0])).packets;
+    const w = new PcapWriter({ linkType: src[0].linkType });
+    const base = 1_700_000_000_000_000;
+    // 9.7 ms after 10.4 ms, and 48 ms after 50.001 ms: both go to the interval of the packet before them
+    const times = [0, 10_400, 9_700, 49_999, 50_000, 50_001, 48_000, 51_000, 51_500];
+    const records = times.map((t, i) => ({ ...src[i % src.length], tsMicros: base + t }));
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'socket-lab-stats-order-'));
+    const live = new PacketListModel(arraySource(records));
+    try {
+      const file = path.join(dir, 'order.pcap');
+      fs.writeFileSync(file, Buffer.concat([w.header(), ...records.map((r) => w.packet(r))]));
+      const graph = (await live.ioGraph())!;
+      assert.equal(graph.intervalMs, 1);
+      assert.equal(graph.series[0].packets[10], 2, 'the 9.7 ms packet counts with the 10.4 ms one');
+      assert.equal(graph.series[0].packets[50], 3, 'the 48 ms packet counts with the 50 ms ones');
+      assertIoAgrees(file, graph);
+    } finally {
+      live.dispose();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   describe('agrees with tshark', function () {

@@ -148,8 +148,8 @@ describe('hardening: security', () => {
       (window as any).renderEvil = async () => {
         const tr = { startOffset: 0, endOffset: evil.length, firstSeq: 0, nextSeq: 1, droppedBytes: 0, droppedChunks: 0 };
         const chunk = { seq: 0, dir: 'in', time: Date.now(), offset: 0, length: evil.length, peer: '<b onmouseover=alert(1)>peer</b>', parts: [{ t: evil }, { t: '\\\\x00', e: true }], omitted: 0 };
-        const client = { call: async () => ({ transcript: tr, chunks: [chunk] }) };
-        const v = new ConversationView(document.getElementById('root')!, client as any, () => ({ render: 'text', encoding: 'utf-8', timeMode: 'absolute' }), true, () => undefined);
+        const source = async () => ({ transcript: tr, chunks: [chunk] });
+        const v = new ConversationView(document.getElementById('root')!, source as any, () => ({ render: 'text', encoding: 'utf-8', timeMode: 'absolute' }), true, () => undefined);
         await v.init(tr as any);
       };`);
     const bundle = await esbuild.build({ entryPoints: [entry], bundle: true, write: false, format: 'iife', platform: 'browser', loader: { '.css': 'empty' }, logLevel: 'silent' });

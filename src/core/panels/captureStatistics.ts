@@ -44,6 +44,8 @@ export class IoBinner {
   private readonly packets: number[][];
   private readonly bytes: number[][];
   private startUs: number | undefined;
+  /** The latest interval a packet fell in: one stamped earlier than a packet before it counts here (tshark's rule). */
+  private lastBin = 0;
 
   constructor(private readonly labels: readonly IoSeries['label'][]) {
     this.packets = labels.map(() => []);
@@ -52,11 +54,12 @@ export class IoBinner {
 
   add(series: number, tsUs: number, length: number): void {
     this.startUs ??= tsUs;
-    let bin = Math.floor(Math.max(0, tsUs - this.startUs) / this.intervalUs);
+    let bin = Math.max(this.lastBin, Math.floor(Math.max(0, tsUs - this.startUs) / this.intervalUs));
     while (bin >= MAX_IO_GRAPH_BINS) {
       this.coarsen();
-      bin = Math.floor(Math.max(0, tsUs - this.startUs) / this.intervalUs);
+      bin = Math.max(this.lastBin, Math.floor(Math.max(0, tsUs - this.startUs) / this.intervalUs));
     }
+    this.lastBin = bin;
     const p = this.packets[series];
     const b = this.bytes[series];
     while (p.length <= bin) {
@@ -69,6 +72,7 @@ export class IoBinner {
 
   private coarsen(): void {
     this.intervalUs *= 2;
+    this.lastBin = Math.floor(this.lastBin / 2);
     for (const list of [...this.packets, ...this.bytes]) {
       const merged: number[] = [];
       for (let i = 0; i < list.length; i += 2) merged.push(list[i] + (list[i + 1] ?? 0));
