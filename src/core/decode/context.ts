@@ -47,6 +47,8 @@ export class DissectContext {
   readonly analyzeTcp: boolean;
   /** @internal TCP sequence analysis: number of the frame being dissected (set by `dissect`, else counted from 1). */
   analysisFrame = 0;
+  /** @internal The frame being dissected was analysed before (a re-read): the analysis state is not touched. */
+  analysisVisited = false;
 
   // ---- Reassembly (reassembly.ts, ipDefragment.ts, tcpReassembly.ts) ----
   /** The reassembly switches this capture is dissected with (Wireshark's preferences: both on unless turned off). */

@@ -211,7 +211,9 @@ function run(pi: PacketInfo, rec: PacketRecord, number: number | undefined): voi
  */
 export function dissect(rec: PacketRecord, ctx: DissectContext = new DissectContext(), number?: number): DissectedPacket {
   ctx.reassemblyFrame = number ?? ctx.reassemblyFrame + 1; // reassembly names the frames of a PDU by number
-  ctx.analysisFrame = number ?? ctx.analysisFrame + 1; // TCP analysis names frames by number
+  // TCP analysis names frames by number and, as Wireshark on a revisit, leaves a frame it already analysed alone.
+  ctx.analysisVisited = number !== undefined && number <= ctx.analysisFrame;
+  ctx.analysisFrame = ctx.analysisVisited ? ctx.analysisFrame : (number ?? ctx.analysisFrame + 1);
   const pi = new PacketInfo(rec, ctx, false);
   run(pi, rec, number);
   return new LazyPacket(rec, ctx, number, pi);

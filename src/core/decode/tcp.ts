@@ -365,7 +365,7 @@ function dissectTcp(pi: PacketInfo, offset: number, end: number): number {
     if (!pi.replaying) {
       const entry: TcpAnalysisReplay = ace ? { stream, seqBase, ackBase, scale, ace } : { stream, seqBase, ackBase, scale };
       // Sequence analysis (tcpAnalysis.ts): first pass only, outer segments only; the replay keeps its result.
-      if (pi.nested === 0 && pi.ctx.analyzeTcp) entry.analysis = analysis = analyzeTcpSegment(pi, tcpState.conv, tcpState.dir, seqRaw, ackRaw, segLen, flags, win, options.sack);
+      if (pi.nested === 0 && pi.ctx.analyzeTcp && !pi.ctx.analysisVisited) entry.analysis = analysis = analyzeTcpSegment(pi, tcpState.conv, tcpState.dir, seqRaw, ackRaw, segLen, flags, win, options.sack);
       replay.tcp.push(entry);
     }
   }
