@@ -75,8 +75,13 @@ describe('lessons: Check My Solution from the Lessons view', function () {
     const handshake = treeRow(page, /The three-way handshake/, 'Lessons');
     await handshake.scrollIntoViewIfNeeded();
     await handshake.click();
-    await frame.locator('.pk-app[data-matched="2"][data-filter-error="false"]').waitFor({ timeout: 20_000 });
-    assert.equal(await frame.locator('.pk-filter-input').inputValue(), 'tcp.flags.syn == 1');
+    // SYN, SYN-ACK and the final ACK, nothing else of the lesson's connection
+    await frame.locator('.pk-app[data-matched="3"][data-filter-error="false"]').waitFor({ timeout: 20_000 });
+    assert.match(await frame.locator('.pk-filter-input').inputValue(), /^tcp\.flags\.syn == 1 \|\| /);
+    const flagsShown = async () => (await frame.locator('.pk-row[data-index] .pk-c-info').allInnerTexts()).map((t) => /\[([A-Z, ]+)\]/.exec(t)?.[1]);
+    await waitFor('the three handshake rows', flagsShown, (f) => JSON.stringify(f) === JSON.stringify(['SYN', 'SYN, ACK', 'ACK']));
+    // the conversation diagram knows the lesson's connection (it once stayed at "No TCP connection")
+    await waitFor('the connection in the diagram', () => frame.locator('.pk-diag-pane .pk-select option').count(), (n) => n === 1);
     await screenshot(page, 'lesson-evidence');
     await runCommand(page, 'Socket Lab: Stop Lesson');
     await pickQuickItem(page, /01 TCP echo/);

@@ -302,6 +302,11 @@ class PacketsView {
       return;
     }
     this.list.grow(status.generation, status.matched);
+    this.scheduleRefresh();
+  }
+
+  /** The diagram's connection list (or the statistics page) catches up within a second, however few events came. */
+  private scheduleRefresh(): void {
     this.convTimer ??= setTimeout(() => {
       this.convTimer = undefined;
       if (this.page === 'statistics') void this.stats.refresh();
@@ -324,6 +329,7 @@ class PacketsView {
 
   private async filtered(status: PanelStatus): Promise<void> {
     this.showStatus(status);
+    this.scheduleRefresh();
     const keep = this.current ? await this.positionOf(this.current.index) : -1;
     this.list.reset(status.generation, status.matched, keep);
   }
