@@ -91,7 +91,16 @@ const wrongSolutions: Record<string, Mistake | Mistake[]> = {
     { file: 'server.py', from: "conn.sendall(f'pid={pid} uid={uid} gid={gid}\\n'.encode('ascii'))", to: "conn.sendall(f'pid={os.getpid()} uid={os.getuid()} gid={os.getgid()}\\n'.encode('ascii'))  # its own", why: 'sends its own pid, uid and gid instead of the connecting process\'s', shows: [/got +"pid=\d+ uid=\d+ gid=\d+\\n"/] },
   ],
   '14-names-addresses/1': { file: 'bind_demo.py', from: "            c.bind((CLIENT_ADDRESS, 0))  # the source address; port 0: the kernel picks a free port\n", to: '', why: 'never binds the client: the kernel picks 127.0.0.1 as its source', shows: [/✗ a connection from 127\.0\.0\.3 to 127\.0\.0\.2 \(SYN\): 0 packets match/, /✗ accepted by the server on 127\.0\.0\.2 \(SYN-ACK\): 0 packets match/] },
-  '15-raw-sockets/1': { file: 'send_frame.py', from: "struct.pack('!6s6sH', BROADCAST, SOURCE,", to: "struct.pack('!6s6sH', SOURCE, BROADCAST,", why: 'puts the source MAC first: the header starts with the destination', shows: [/✗ one frame from the locally administered address 02:00:00:00:00:15: 0 packets match/, /✗ one frame to the broadcast address ff:ff:ff:ff:ff:ff: 0 packets match/] },
+  '15-raw-sockets/1': [
+    { file: 'send_frame.py', from: "struct.pack('!6s6sH', BROADCAST, SOURCE,", to: "struct.pack('!6s6sH', SOURCE, BROADCAST,", why: 'puts the source MAC first: the header starts with the destination', shows: [/✗ that frame from the locally administered address 02:00:00:00:00:15 to the broadcast address ff:ff:ff:ff:ff:ff: 0 packets match/] },
+    {
+      file: 'send_frame.py',
+      from: "        header = struct.pack('!6s6sH', BROADCAST, SOURCE, ETHERTYPE_EXPERIMENTAL)\n",
+      to: "        sock.send(struct.pack('!6s6sH', bytes(6), SOURCE, ETHERTYPE_EXPERIMENTAL) + bytes(46))  # one frame has the source\n        header = struct.pack('!6s6sH', BROADCAST, bytes(6), ETHERTYPE_EXPERIMENTAL)  # another the destination\n",
+      why: 'sends two frames, one with the right source and one with the right destination, neither right',
+      shows: [/✗ one frame with the experimental EtherType 0x88B5, and only one: 2 packets match/, /✗ that frame from .*: 0 packets match/],
+    },
+  ],
   '16-file-transfer/1': { file: 'server.py', from: '    for _ in range(TRIES):\n        nonce = os.urandom(16).hex()', to: '    nonce = os.urandom(16).hex()  # one nonce per connection\n    for _ in range(TRIES):\n        pass', why: 'keeps one nonce for all three tries, so a proof seen on the wire stays good', shows: [/✗ expect \/\^\[\^\]\{4\}/] },
   '22-closing/1': { file: 'server.py', from: "        conn.sendall(f'bye after {lines} lines\\n'.encode())", to: "        global served\n        served = globals().get('served', 0) + 1  # counts connections, not lines\n        conn.sendall(f'bye after {3 if served == 1 else 0} lines\\n'.encode())", why: 'counts connections, not lines (3 for the first, 0 after)', shows: [/✗ expect "bye after 2 lines\\n" within 3s/, /got +"bye after 3 lines\\n"/] },
   '17-multi-process/1': { file: 'server.py', from: "conn.sendall(f'children: {children}\\n'.encode())", to: "conn.sendall(b'children: 1\\n')  # no counting: one client at a time has one child", why: 'always says "children: 1", counting nothing', shows: [/✗ expect "children: 2\\n" within 2s/, /got +"children: 1\\n"/] },
