@@ -137,6 +137,27 @@ describe('lessons: Check My Solution, as a learner runs it', function () {
     assert.equal(JSON.parse(json.stdout).judged, false);
   });
 
+  it('a Python that cannot be started is not judged (exit 2, one sentence naming it), not blamed on the learner', async () => {
+    const io = { stdout: '', stderr: '', out: (t: string) => void (io.stdout += t), err: (t: string) => void (io.stderr += t) };
+    const code = await runLessonCommand(['check', '01-tcp-echo', '0', '--dir', echo.dir, '--python', '/nonexistent/python3'], io);
+    assert.equal(code, 2, io.stdout + io.stderr);
+    assert.match(io.stderr, /^socket-lab lesson: exercise 0 of 01-tcp-echo cannot be judged here: \/nonexistent\/python3 could not be started \(ENOENT\): install Python 3/);
+    assert.doesNotMatch(io.stdout, /not passed/);
+  });
+
+  it('two checks of one lesson that both found its port free: the one whose server finds it taken runs again on a free port', async () => {
+    // a server that fails as Python does when another check got the port first, once, then serves as lesson 1's
+    const flag = path.join(tmp('flag'), 'tried');
+    const server = `import os, sys\nif not os.path.exists(${JSON.stringify(flag)}):\n    open(${JSON.stringify(flag)}, 'w').close()\n    sys.exit('OSError: [Errno 98] Address already in use')\n` + fs.readFileSync(path.join(echo.dir, 'server.py'), 'utf8');
+    const { lesson, x, dir } = fakeCheck(fs.readFileSync(path.join(echo.dir, 'checks', '0.wire'), 'utf8'), server);
+    const r = await checkExercise(lesson, x, { interpreter, dir });
+    assert.equal(r.pass, true, checkReport(r, 'en', true));
+    fs.rmSync(flag);
+    const once = await checkExercise(lesson, x, { interpreter, dir, retryPortTaken: false });
+    assert.equal(once.pass, false, 'without the retry the taken port fails the check');
+    assert.match(checkReport(once, 'en', true), /ended with exit code 1 before it listened/);
+  });
+
   it('a server that exits at once: the evidence gives its exit code and says it printed nothing (both languages)', async () => {
     const { lesson, x, dir } = fakeCheck('### t\n# zh-cn: 测\nconnect tcp 127.0.0.1:{{port}}\n', 'import sys\nsys.exit(3)\n');
     const r = await checkExercise(lesson, x, { interpreter, dir });

@@ -23,6 +23,8 @@ export interface CheckOptions {
   listenTimeoutMs?: number;
   /** Cancels the check: the program is stopped at once and the result is `cancelled` (nothing judged). */
   signal?: AbortSignal;
+  /** A server that finds its port taken is run once more on a free port (default true). */
+  retryPortTaken?: boolean;
 }
 
 export interface CheckResult {
@@ -149,14 +151,25 @@ export async function checkExercise(lesson: Lesson, x: LessonExercise, opts: Che
   if (opts.signal?.aborted) return cancelledResult(lesson, x, '');
   if (x.run === 'program') return checkProgram(lesson, x, path.join(dir, program.path), dir, opts);
   const { file, namesZh } = checker(lesson, x);
-  const address = await chooseAddress(lesson);
+  try {
+    return await checkAt(lesson, x, dir, program.path, file, namesZh, await chooseAddress(lesson), opts);
+  } catch (e) {
+    // two checks of one lesson started together both found its port free: the second tries a port nobody holds
+    if (!(e instanceof PortTakenError)) throw e;
+    const port = await findFreePort(0, lesson.transport === 'udp' ? 'udp' : 'tcp');
+    return checkAt(lesson, x, dir, program.path, file, namesZh, { port }, { ...opts, retryPortTaken: false });
+  }
+}
+
+/** One run of a server or client exercise with the program on `address`. */
+function checkAt(lesson: Lesson, x: LessonExercise, dir: string, programPath: string, file: WireFile, namesZh: ReadonlyMap<number, string>, address: LessonAddress, opts: CheckOptions): Promise<CheckResult> {
   const vars = new Map<string, string>();
   if (address.port !== undefined) vars.set('port', String(address.port));
   if (address.unixPath !== undefined) vars.set('path', address.unixPath);
   const start = () =>
     new LessonProcess({
       interpreter: opts.interpreter,
-      file: path.join(dir, program.path),
+      file: path.join(dir, programPath),
       args: [address.unixPath ?? String(address.port ?? ''), ...(x.args ?? [])].filter((a) => a !== ''),
       cwd: dir,
       env: { ...(address.port !== undefined ? { SOCKET_LAB_PORT: String(address.port) } : {}), ...(address.unixPath ? { SOCKET_LAB_UNIX_PATH: address.unixPath } : {}) },
@@ -186,6 +199,8 @@ async function checkServer(lesson: Lesson, x: LessonExercise, file: WireFile, na
       const exit = proc.exitInfo;
       const s = Math.round(listenMs / 1000);
       const byLine = lesson.ready === 'line' || lesson.transport === 'udp';
+      if (exit?.error?.code === 'ENOENT') return noInterpreter(lesson, x, opts.interpreter.command, exit.error);
+      if (exit && !exit.error && opts.retryPortTaken !== false && PORT_TAKEN.test(proc.output)) throw new PortTakenError();
       if (exit?.error) evidence.push(line(`Your server could not start (${exit.error.message}); ${out.en}.`, `你的服务器无法启动（${exit.error.code}）；${out['zh-cn']}。`));
       else if (exit) {
         const how = exit.signal ? line(`was killed by ${exit.signal}`, `被 ${exit.signal} 杀死了`) : line(`ended with exit code ${exit.code}`, `退出码为 ${exit.code}`);
@@ -222,6 +237,17 @@ async function checkServer(lesson: Lesson, x: LessonExercise, file: WireFile, na
   }
 }
 
+/** The interpreter could not be started at all (not installed, a wrong path): nothing of the learner's ran. */
+function noInterpreter(lesson: Lesson, x: LessonExercise, interpreter: string, e: NonNullable<LessonExit['error']>): CheckResult {
+  const en = `${interpreter} could not be started (${e.code ?? e.message}): install Python 3 or point Socket Lab at it (--python PATH, or the socketLab.pythonPath setting)`;
+  const zh = `无法启动 ${interpreter}（${e.code ?? e.message}）：请安装 Python 3，或告诉 Socket Lab 它在哪里（--python PATH，或 socketLab.pythonPath 设置）`;
+  return { lesson: lesson.id, exercise: x.id, pass: false, judged: false, unavailable: en, evidence: [line(`${en}.`, `${zh}。`)], output: '' };
+}
+
+/** A server that could not bind because another program holds the port: the check tries once more on a free port. */
+class PortTakenError extends Error {}
+const PORT_TAKEN = /Address already in use|EADDRINUSE|\[Errno 98\]|\[WinError 10048\]/;
+
 function cancelledResult(lesson: Lesson, x: LessonExercise, output: string): CheckResult {
   return { lesson: lesson.id, exercise: x.id, pass: false, judged: false, cancelled: true, evidence: [line('The check was cancelled: nothing was judged.', '检查已取消：没有作出评判。')], output };
 }
@@ -247,6 +273,7 @@ async function checkClient(lesson: Lesson, x: LessonExercise, file: WireFile, va
     proc = start();
     const exit = await Promise.race([proc.exited, aborted.promise]);
     if (exit === 'aborted' || opts.signal?.aborted) return cancelledResult(lesson, x, proc.output);
+    if (exit.error?.code === 'ENOENT') return noInterpreter(lesson, x, opts.interpreter.command, exit.error);
     let pass = exit.code === 0;
     if (exit.code !== 0 && missed.length === 0) {
       const how = howItEnded(exit);
