@@ -81,7 +81,8 @@ export class LessonController implements vscode.Disposable {
   }
 
   /** The lesson named by a command argument ({id}, an id string, a tree node), or one the user picks. */
-  async pick(arg: Args): Promise<Lesson | undefined> {
+  /** The lesson an argument names, or one the user picks; `running`: only among running lessons (Stop Lesson). */
+  async pick(arg: Args, running = false): Promise<Lesson | undefined> {
     const id = typeof arg === 'string' ? arg : typeof arg?.id === 'string' ? arg.id : typeof arg?.lesson?.id === 'string' ? arg.lesson.id : undefined;
     const lang = lessonLanguage(vscode.env.language);
     if (id !== undefined) {
@@ -89,8 +90,13 @@ export class LessonController implements vscode.Disposable {
       if (!found) void vscode.window.showErrorMessage(vscode.l10n.t('There is no lesson "{0}". Pick one in the Lessons view.', id));
       return found;
     }
+    const candidates = running ? this.lessons().filter((l) => this.hasSomethingToStop(l.id)) : this.lessons();
+    if (running && candidates.length === 0) {
+      void vscode.window.showInformationMessage(vscode.l10n.t('No lesson is running.'));
+      return undefined;
+    }
     const choice = await vscode.window.showQuickPick(
-      this.lessons().map((l) => ({ label: lessonTitle(l), description: l.summary[lang], lesson: l })),
+      candidates.map((l) => ({ label: lessonTitle(l), description: l.summary[lang], lesson: l })),
       { title: vscode.l10n.t('Pick a lesson'), matchOnDescription: true, ignoreFocusOut: true },
     );
     return choice?.lesson;
@@ -299,6 +305,11 @@ export class LessonController implements vscode.Disposable {
     }
   }
 
+  /** A lesson's programs run, or Socket Lab still plays its other side. */
+  private hasSomethingToStop(id: string): boolean {
+    return this.runs.isRunning(id) || (this.peerSessions.get(id) ?? []).some((s) => s.state !== 'closed' && s.state !== 'failed');
+  }
+
   async stop(lesson: Lesson): Promise<void> {
     await this.runs.stop(lesson.id);
     for (const s of this.peerSessions.get(lesson.id) ?? []) s.close();
@@ -469,7 +480,10 @@ export function registerLessons(context: vscode.ExtensionContext, sessions?: Ses
   registerCommand(context, 'socketLab.lesson.showEvidence', withLesson((l, arg) => controller.showEvidence(l, typeof arg === 'object' && arg ? (arg as { watch?: unknown }).watch : undefined)));
   registerCommand(context, 'socketLab.lesson.playPeer', withLesson((l) => controller.playPeer(l)));
   registerCommand(context, 'socketLab.lesson.capture', withLesson((l) => controller.capture(l)));
-  registerCommand(context, 'socketLab.lesson.stop', withLesson((l) => controller.stop(l)));
+  registerCommand(context, 'socketLab.lesson.stop', async (arg?: unknown) => {
+    const lesson = await controller.pick(arg as Args, true);
+    if (lesson) await controller.stop(lesson);
+  });
   registerCommand(context, 'socketLab.lesson.check', async (arg?: unknown) => {
     const lesson = await controller.pick(arg as Args);
     // {id, exercise: "1"} from the palette or a keybinding; the exercise's tree node (holding the exercise) inline

@@ -83,7 +83,5 @@ describe('lessons: Check My Solution from the Lessons view', function () {
     // the conversation diagram knows the lesson's connection (it once stayed at "No TCP connection")
     await waitFor('the connection in the diagram', () => frame.locator('.pk-diag-pane .pk-select option').count(), (n) => n === 1);
     await screenshot(page, 'lesson-evidence');
-    await runCommand(page, 'Socket Lab: Stop Lesson');
-    await pickQuickItem(page, /01 TCP echo/);
   });
 });

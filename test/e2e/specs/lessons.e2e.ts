@@ -150,6 +150,12 @@ describe('lessons', function () {
   it('stops the lesson: the row leaves "running" and no lesson process remains', async () => {
     const page = vsc.page;
     await runCommand(page, 'Socket Lab: Stop Lesson');
+    // the pick lists the running lessons only, not all 22 with 01 first
+    const rows = page.locator('.quick-input-widget .quick-input-list .monaco-list-row');
+    await rows.first().waitFor({ timeout: 15_000 });
+    const listed = await rows.allInnerTexts();
+    assert.equal(listed.length, 1, listed.join(' | '));
+    assert.ok(listed[0].startsWith('02 Many rounds, many clients'), listed[0]);
     await pickQuickItem(page, '02 Many rounds, many clients');
     const row = treeRow(page, '02 Many rounds', 'Lessons');
     await wait(async () => !/running/.test(await row.innerText()), 'the lesson to stop');
