@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { writePcapStream } from './pcapStream';
 import { bundleForNode, runMeasured } from '../test/unit/tinyCapture';
 
 const mib = Number(process.env.SOCKET_LAB_BENCH_FOLLOW_MIB ?? (process.env.SOCKET_LAB_LONG === '1' ? 1024 : 256));
@@ -38,62 +39,34 @@ function frame(sport: number, dport: number, seq: number, ack: number, flags: nu
 
 /** Writes a pcap of one connection: handshake, a request, about `bytes` of download, FINs. Returns the packet count. */
 function writeConnection(file: string, bytes: number): number {
-  const fd = fs.openSync(file, 'w');
-  const head = new Uint8Array(24);
-  const hv = new DataView(head.buffer);
-  hv.setUint32(0, 0xa1b2c3d4, true);
-  hv.setUint16(4, 2, true);
-  hv.setUint16(6, 4, true);
-  hv.setUint32(16, 262144, true);
-  hv.setUint32(20, 1, true);
-  fs.writeSync(fd, head);
-  const chunk = new Uint8Array(8 << 20);
-  const cv = new DataView(chunk.buffer);
-  let o = 0;
-  let n = 0;
-  const put = (f: Uint8Array) => {
-    if (o + 16 + f.length > chunk.length) {
-      fs.writeSync(fd, chunk, 0, o);
-      o = 0;
+  return writePcapStream(file, 5, (put) => {
+    const empty = new Uint8Array(0);
+    const c0 = 0xfff00000; // the client's sequence numbers wrap early on
+    let s = 1_000_000;
+    const payload = new Uint8Array(MSS);
+    for (let i = 0; i < MSS; i++) payload[i] = (i * 31) & 0xff;
+    const req = new TextEncoder().encode('GET /big HTTP/1.1\r\nHost: bench\r\n\r\n');
+    put(frame(50000, 80, c0, 0, 0x02, empty));
+    put(frame(80, 50000, s, c0 + 1, 0x12, empty));
+    put(frame(50000, 80, c0 + 1, s + 1, 0x10, empty));
+    put(frame(50000, 80, c0 + 1, s + 1, 0x18, req));
+    const c = c0 + 1 + req.length;
+    s++;
+    let written = 24;
+    for (let k = 0; written < bytes; k++) {
+      payload[0] = k & 0xff; // every segment a little different
+      put(frame(80, 50000, s, c, 0x10, payload));
+      s += MSS;
+      written += 16 + 54 + MSS;
+      if (k % 2 === 1) {
+        put(frame(50000, 80, c, s, 0x10, empty));
+        written += 16 + 54;
+      }
     }
-    const us = n * 5;
-    cv.setUint32(o, 1_700_000_000 + Math.floor(us / 1e6), true);
-    cv.setUint32(o + 4, us % 1e6, true);
-    cv.setUint32(o + 8, f.length, true);
-    cv.setUint32(o + 12, f.length, true);
-    chunk.set(f, o + 16);
-    o += 16 + f.length;
-    n++;
-  };
-  const empty = new Uint8Array(0);
-  const c0 = 0xfff00000; // the client's sequence numbers wrap early on
-  let s = 1_000_000;
-  const payload = new Uint8Array(MSS);
-  for (let i = 0; i < MSS; i++) payload[i] = (i * 31) & 0xff;
-  const req = new TextEncoder().encode('GET /big HTTP/1.1\r\nHost: bench\r\n\r\n');
-  put(frame(50000, 80, c0, 0, 0x02, empty));
-  put(frame(80, 50000, s, c0 + 1, 0x12, empty));
-  put(frame(50000, 80, c0 + 1, s + 1, 0x10, empty));
-  put(frame(50000, 80, c0 + 1, s + 1, 0x18, req));
-  const c = c0 + 1 + req.length;
-  s++;
-  let written = 24;
-  for (let k = 0; written < bytes; k++) {
-    payload[0] = k & 0xff; // every segment a little different
-    put(frame(80, 50000, s, c, 0x10, payload));
-    s += MSS;
-    written += 16 + 54 + MSS;
-    if (k % 2 === 1) {
-      put(frame(50000, 80, c, s, 0x10, empty));
-      written += 16 + 54;
-    }
-  }
-  put(frame(80, 50000, s, c, 0x11, empty));
-  put(frame(50000, 80, c, s + 1, 0x11, empty));
-  put(frame(80, 50000, s + 1, c + 1, 0x10, empty));
-  fs.writeSync(fd, chunk, 0, o);
-  fs.closeSync(fd);
-  return n;
+    put(frame(80, 50000, s, c, 0x11, empty));
+    put(frame(50000, 80, c, s + 1, 0x11, empty));
+    put(frame(80, 50000, s + 1, c + 1, 0x10, empty));
+  });
 }
 
 async function main(): Promise<void> {

@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { writePcapStream } from './pcapStream';
 import { bundleForNode, runMeasured } from '../test/unit/tinyCapture';
 
 const target = Number(process.env.SOCKET_LAB_BENCH_TCPA_PACKETS ?? 1_000_000);
@@ -41,60 +42,37 @@ function frame(client: number, toServer: boolean, seq: number, ack: number, flag
 
 /** Writes the capture; returns the packet count. */
 function writeCapture(file: string): number {
-  const fd = fs.openSync(file, 'w');
-  const head = new Uint8Array(24);
-  const hv = new DataView(head.buffer);
-  hv.setUint32(0, 0xa1b2c3d4, true);
-  hv.setUint16(4, 2, true);
-  hv.setUint16(6, 4, true);
-  hv.setUint32(16, 262144, true);
-  hv.setUint32(20, 1, true);
-  fs.writeSync(fd, head);
-  const chunk = new Uint8Array(8 << 20);
-  const cv = new DataView(chunk.buffer);
-  let o = 0;
-  let n = 0;
-  const put = (f: Uint8Array) => {
-    if (o + 16 + f.length > chunk.length) {
-      fs.writeSync(fd, chunk, 0, o);
-      o = 0;
-    }
-    const us = n * 7;
-    cv.setUint32(o, 1_700_000_000 + Math.floor(us / 1e6), true);
-    cv.setUint32(o + 4, us % 1e6, true);
-    cv.setUint32(o + 8, f.length, true);
-    cv.setUint32(o + 12, f.length, true);
-    chunk.set(f, o + 16);
-    o += 16 + f.length;
-    n++;
-  };
-  const srvSeq = Array.from({ length: CONNS }, (_, c) => 0xfffe0000 + c * 7919); // some wrap early on
-  const cliSeq = Array.from({ length: CONNS }, (_, c) => 1000 + c);
-  for (let c = 0; c < CONNS; c++) {
-    put(frame(c, true, cliSeq[c], 0, 0x02, 0));
-    put(frame(c, false, srvSeq[c], cliSeq[c] + 1, 0x12, 0));
-    cliSeq[c]++;
-    srvSeq[c]++;
-    put(frame(c, true, cliSeq[c], srvSeq[c], 0x10, 0));
-  }
-  for (let k = 0; n < target - 3 * CONNS; k++) {
-    const c = k % CONNS;
-    put(frame(c, false, srvSeq[c], cliSeq[c], 0x18, SEG));
-    if (k % 499 === 0) put(frame(c, false, srvSeq[c], cliSeq[c], 0x18, SEG)); // retransmission
-    srvSeq[c] = (srvSeq[c] + SEG) >>> 0;
-    if ((k / CONNS) % 2 >= 1) {
+  return writePcapStream(file, 7, (emit) => {
+    let n = 0;
+    const put = (f: Uint8Array) => {
+      n++;
+      emit(f);
+    };
+    const srvSeq = Array.from({ length: CONNS }, (_, c) => 0xfffe0000 + c * 7919); // some wrap early on
+    const cliSeq = Array.from({ length: CONNS }, (_, c) => 1000 + c);
+    for (let c = 0; c < CONNS; c++) {
+      put(frame(c, true, cliSeq[c], 0, 0x02, 0));
+      put(frame(c, false, srvSeq[c], cliSeq[c] + 1, 0x12, 0));
+      cliSeq[c]++;
+      srvSeq[c]++;
       put(frame(c, true, cliSeq[c], srvSeq[c], 0x10, 0));
-      if (k % 499 < CONNS) put(frame(c, true, cliSeq[c], srvSeq[c], 0x10, 0)); // duplicate ACK
     }
-  }
-  for (let c = 0; c < CONNS; c++) {
-    put(frame(c, false, srvSeq[c], cliSeq[c], 0x11, 0));
-    put(frame(c, true, cliSeq[c], srvSeq[c] + 1, 0x11, 0));
-    put(frame(c, false, srvSeq[c] + 1, cliSeq[c] + 1, 0x10, 0));
-  }
-  fs.writeSync(fd, chunk, 0, o);
-  fs.closeSync(fd);
-  return n;
+    for (let k = 0; n < target - 3 * CONNS; k++) {
+      const c = k % CONNS;
+      put(frame(c, false, srvSeq[c], cliSeq[c], 0x18, SEG));
+      if (k % 499 === 0) put(frame(c, false, srvSeq[c], cliSeq[c], 0x18, SEG)); // retransmission
+      srvSeq[c] = (srvSeq[c] + SEG) >>> 0;
+      if ((k / CONNS) % 2 >= 1) {
+        put(frame(c, true, cliSeq[c], srvSeq[c], 0x10, 0));
+        if (k % 499 < CONNS) put(frame(c, true, cliSeq[c], srvSeq[c], 0x10, 0)); // duplicate ACK
+      }
+    }
+    for (let c = 0; c < CONNS; c++) {
+      put(frame(c, false, srvSeq[c], cliSeq[c], 0x11, 0));
+      put(frame(c, true, cliSeq[c], srvSeq[c] + 1, 0x11, 0));
+      put(frame(c, false, srvSeq[c] + 1, cliSeq[c] + 1, 0x10, 0));
+    }
+  });
 }
 
 /** The measured pass: streams the file, dissects each packet, counts those with analysis flags; prints the count. */
