@@ -256,3 +256,25 @@ export function describe(e: unknown): { code: string; message: string } {
   if (typeof pe?.code === 'string' && pe.code.startsWith('ERR_PARSE_ARGS') && typeof pe.message === 'string') return { code: 'EUSAGE', message: pe.message.split('\n')[0] };
   return errorSentence(e, 'en');
 }
+
+/** The reader of the output went away (a closed pipe: `| head`): the verb stops quietly. */
+export class OutputClosedError extends Error {
+  readonly code = 'EPIPE';
+}
+
+/** Writes `s`, then waits while the output's reader is not reading; a closed output rejects with OutputClosedError. */
+export async function write(io: CliIo, s: string): Promise<void> {
+  const output = io.output;
+  const closed = () => new OutputClosedError(output?.error && output.error.code !== 'EPIPE' ? output.error.message : 'the output pipe was closed');
+  if (output?.closed) throw closed();
+  io.out(s);
+  if (!output?.blocked) return;
+  await new Promise<void>((resolve, reject) => {
+    const watch = output.onDidChange(() => {
+      if (output.closed) reject(closed());
+      else if (!output.blocked) resolve();
+      else return;
+      watch.dispose();
+    });
+  });
+}

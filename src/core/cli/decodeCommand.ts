@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import { CaptureFormatError, PcapStreamReader } from '../pcap/pcapStreamReader';
 import { type DissectedPacket, type Field, DissectContext, dissect } from '../decode/dissect';
 import { FilterSyntaxError, compileFilter } from '../decode/displayFilter';
-import { type CliIo, parseVerbArgs, readOptions, UsageError } from './cliIo';
+import { type CliIo, OutputClosedError, parseVerbArgs, readOptions, UsageError, write } from './cliIo';
 
 export const decodeUsage = `Usage: socket-lab decode FILE.pcap|FILE.pcapng [--json] [--filter EXPR] [--no-reassemble]
 
@@ -17,27 +17,6 @@ Decodes a capture file like Wireshark's packet list (No., Time, Source, Destinat
 `;
 
 /** The reader of our output went away (`decode f | head -1`): a normal end, not an error. */
-export class OutputClosedError extends Error {
-  readonly code = 'EPIPE';
-}
-
-/** Writes `s`, then waits while the output's reader is not reading; a closed output rejects with OutputClosedError. */
-async function write(io: CliIo, s: string): Promise<void> {
-  const output = io.output;
-  const closed = () => new OutputClosedError(output?.error && output.error.code !== 'EPIPE' ? output.error.message : 'the output pipe was closed');
-  if (output?.closed) throw closed();
-  io.out(s);
-  if (!output?.blocked) return;
-  await new Promise<void>((resolve, reject) => {
-    const watch = output.onDidChange(() => {
-      if (output.closed) reject(closed());
-      else if (!output.blocked) resolve();
-      else return;
-      watch.dispose();
-    });
-  });
-}
-
 /** Output is written in batches of about this many characters, so memory holds one batch, not one file chunk. */
 const OUT_BATCH = 64 * 1024;
 

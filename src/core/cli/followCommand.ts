@@ -3,10 +3,10 @@
 import * as fs from 'node:fs';
 import { followCapture, type FollowSummary } from '../follow/captureFollow';
 import { FollowPrinter, type FollowPrintMode, followFooter, followHeader } from '../follow/followText';
-import type { FollowChunk, FollowEndpoint, FollowProtocol } from '../follow/streamFollower';
+import type { FollowChunk, FollowProtocol } from '../follow/streamFollower';
+import { endpointText } from '../decode/dissect';
 import { CaptureFormatError } from '../pcap/pcapStreamReader';
-import { type CliIo, parseCount, parseVerbArgs, readOptions, UsageError } from './cliIo';
-import { OutputClosedError } from './decodeCommand';
+import { type CliIo, OutputClosedError, parseCount, parseVerbArgs, readOptions, UsageError, write } from './cliIo';
 
 export const followUsage = `Usage: socket-lab follow tcp|udp FILE.pcap|FILE.pcapng --stream N [--print text|hex|raw] [--json]
 
@@ -46,33 +46,12 @@ function parseFollowArgs(argv: string[]): FollowArgs | { error: string } | 'help
   return { protocol, file, stream, mode, json: !!values.json };
 }
 
-/** Writes `s`, then waits while the output's reader is not reading; a closed output rejects (as decode's writer). */
-async function write(io: CliIo, s: string): Promise<void> {
-  const output = io.output;
-  const closed = () => new OutputClosedError(output?.error && output.error.code !== 'EPIPE' ? output.error.message : 'the output pipe was closed');
-  if (output?.closed) throw closed();
-  io.out(s);
-  if (!output?.blocked) return;
-  await new Promise<void>((resolve, reject) => {
-    const watch = output.onDidChange(() => {
-      if (output.closed) reject(closed());
-      else if (!output.blocked) resolve();
-      else return;
-      watch.dispose();
-    });
-  });
-}
-
 const OUT_BATCH = 256 * 1024;
-
-function endpointText(e: FollowEndpoint | undefined): string | undefined {
-  if (e === undefined) return undefined;
-  return e.address.includes(':') ? `[${e.address}]:${e.port}` : `${e.address}:${e.port}`;
-}
 
 /** The `--json` line of one chunk. */
 export function chunkJson(c: FollowChunk, nodes: FollowSummary['nodes']): string {
-  const source = endpointText(nodes?.[c.node]);
+  const node = nodes?.[c.node];
+  const source = node && endpointText(node);
   if (c.kind === 'gap') return JSON.stringify({ node: c.node, source, frame: c.frame, offset: c.offset, length: c.length, gap: true });
   return JSON.stringify({ node: c.node, source, frame: c.frame, offset: c.offset, length: c.bytes.length, bytes: Buffer.from(c.bytes.buffer, c.bytes.byteOffset, c.bytes.byteLength).toString('hex') });
 }
