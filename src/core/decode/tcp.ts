@@ -8,6 +8,7 @@ import { declareFastReaders, headerFact, tcpFact, tcpOk, u16 } from './fastValue
 import { reassembleTcp } from './tcpReassembly';
 import { TA_OUT_OF_ORDER, TA_RETRANSMISSION } from './tcpAnalysis';
 import { type TcpAnalysis, type TcpAnalysisReplay, addAnalysisFields, analysisInfoPrefix, analyzeTcpSegment } from './tcpAnalysis';
+import { ACK, AE, CWR, ECE, FIN, PSH, RST, SYN, URG } from './tcpSeq';
 
 const tcp = declareProtocol('tcp', 'Transmission Control Protocol');
 const hf = declareFields({
@@ -87,15 +88,6 @@ for (const [name, bit] of [['fin', 0x01], ['syn', 0x02], ['reset', 0x04], ['push
 }
 declareFastReaders({ 'tcp.flags.ace': tcpFact((t, o) => (t.ace ? ((o[0] = (t.flags >> 6) & 7), 1) : 0)) });
 
-const FIN = 0x01;
-const SYN = 0x02;
-const RST = 0x04;
-const PSH = 0x08;
-const ACK = 0x10;
-const URG = 0x20;
-const ECE = 0x40;
-const CWR = 0x80;
-const AE = 0x100;
 
 const flagNames: readonly [number, string][] = [
   [FIN, 'FIN'],

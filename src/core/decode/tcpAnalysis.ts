@@ -6,6 +6,7 @@ import type { TcpConversationState } from './context';
 import type { Field, Layer } from './dissect';
 import { type FactValue, declareFastReaders, tcpFact } from './fastValues';
 import { type FieldDef, type PacketInfo, type Replay, addChild, addField, declareFields } from './registry';
+import { ACK, FIN, PSH, RST, SYN, seqGt as gt, seqLe as le, seqLt as lt } from './tcpSeq';
 
 /** Wireshark's TCP_A_* bits. */
 export const TA_RETRANSMISSION = 0x0001;
@@ -91,15 +92,6 @@ export interface TcpConversationAnalysis {
 }
 
 const MAX_UNACKED = 10000;
-const SYN = 0x02;
-const FIN = 0x01;
-const RST = 0x04;
-const ACK = 0x10;
-const PSH = 0x08;
-
-const gt = (a: number, b: number) => ((b - a) | 0) < 0;
-const lt = (a: number, b: number) => ((a - b) | 0) < 0;
-const le = (a: number, b: number) => ((a - b) | 0) <= 0;
 
 function newFlow(): TcpFlowAnalysis {
   return { nextseq: 0, nextseqframe: 0, nextseqtime: 0, maxseqtobeacked: 0, lastack: 0, lastacktime: 0, dupacknum: 0, lastnondupack: 0, window: 0, lastsegmentflags: 0, validBif: true, pushBytesSent: 0, pushSetLast: false, isFirstAck: true, segments: [], sack: [] };

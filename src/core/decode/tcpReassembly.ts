@@ -7,6 +7,7 @@ import type { Layer } from './dissect';
 import { type ReassemblyStep, type ReassemblyTable, dissectBuffer, factKey, partsText, recordFact, replayedFact } from './reassembly';
 import { httpMessageLength, isHttpPort, looksLikeHttp } from './http';
 import { dnsTcpMessageLength } from './dns';
+import { seqLt } from './tcpSeq';
 
 const hf = declareFields({
   segments: ['tcp.segments', 'Reassembled TCP Segments', 'none'],
@@ -132,7 +133,7 @@ function plan(pi: PacketInfo, start: number, end: number, seqRaw: number): Reass
   let p = table.map.get(key);
   if (p !== undefined && p.nextSeq !== seqRaw) {
     // Earlier bytes again (a retransmission) are dissected as they are; a gap (a lost segment) gives the PDU up.
-    if (((seqRaw - p.nextSeq) | 0) < 0) return undefined;
+    if (seqLt(seqRaw, p.nextSeq)) return undefined;
     table.drop(key, p);
     p = undefined;
   }

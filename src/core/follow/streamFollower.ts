@@ -2,6 +2,7 @@
 // capture delivers it, TCP reassembled by sequence number (retransmissions and overlaps dropped, out-of-order segments
 // held until they fit, a gap the receiver acknowledged marked with its length). One chunk per segment or datagram, as
 // tshark's follow records are (packet-tcp.c follow_tcp_tap_listener, packet-udp.c follow_udp_tap_listener).
+import { seqGt as gt, seqLt as lt } from '../decode/tcpSeq';
 
 export type FollowProtocol = 'tcp' | 'udp';
 
@@ -60,9 +61,6 @@ export interface UdpDatagram {
 /** Out-of-order bytes held at most, both directions together; past it the oldest hole is declared a gap. */
 export const DEFAULT_PENDING_BYTES = 64 * 1024 * 1024;
 
-// Sequence-space comparisons that survive wraparound (Wireshark's LT_SEQ / GT_SEQ).
-const lt = (a: number, b: number) => ((a - b) | 0) < 0;
-const gt = (a: number, b: number) => ((b - a) | 0) < 0;
 
 interface Fragment {
   seq: number;
