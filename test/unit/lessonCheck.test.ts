@@ -17,9 +17,20 @@ import { compileFilter } from '../../src/core/decode/displayFilter';
 const interpreter = { command: 'python3', args: [], source: 'default' };
 const catalog = loadLessonCatalog(path.join(repoRoot, 'lessons'));
 
+/** Folders the tests make, removed when the file's tests end (they were left in the temp folder, thousands per day). */
+const made: string[] = [];
+function tempDir(tag: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `socket-lab-check-${tag}-`));
+  made.push(dir);
+  return dir;
+}
+after(() => {
+  for (const d of made.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+});
+
 /** A learner's copy: the lesson's top-level files (what Copy Lesson to Folder copies), then `over` laid on top. */
 function copyOf(lesson: Lesson, over?: string): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `socket-lab-check-${lesson.id}-`));
+  const dir = tempDir(lesson.id);
   for (const e of fs.readdirSync(lesson.dir, { withFileTypes: true })) if (e.isFile()) fs.copyFileSync(path.join(lesson.dir, e.name), path.join(dir, e.name));
   if (over) for (const f of fs.readdirSync(over)) fs.copyFileSync(path.join(over, f), path.join(dir, f));
   return dir;
@@ -125,7 +136,7 @@ describe('lessons: Check My Solution', function () {
     assert.equal(fail.code, 1);
     assert.match(fail.stdout, /未通过[\s\S]*"hello, socket lab"/);
     // sending "quit" without reading the answer cannot pass: the word it must carry is in the answer
-    const blind = fs.mkdtempSync(path.join(os.tmpdir(), 'socket-lab-check-blind-'));
+    const blind = tempDir('blind');
     fs.writeFileSync(path.join(blind, 'client.py'), 'import socket, sys\ns = socket.create_connection(("127.0.0.1", int(sys.argv[1])))\ns.sendall(b"pingquit")\ns.recv(100)\n');
     const early = await run('check', '01-tcp-echo', '1', '--dir', blind);
     assert.equal(early.code, 1, early.stdout);
@@ -201,7 +212,7 @@ describe('lessons: Check My Solution', function () {
 
   it('a folder without the program says to copy the lesson first', async () => {
     const lesson = catalog.lessons.find((l) => l.id === '01-tcp-echo')!;
-    const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'socket-lab-check-empty-'));
+    const empty = tempDir('empty');
     const r = await checkExercise(lesson, lesson.exercises[0], { interpreter, dir: empty });
     assert.equal(r.pass, false);
     assert.match(checkReport(r, 'en'), /server\.py is not in .*copy the lesson there first/);
