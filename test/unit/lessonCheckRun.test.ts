@@ -21,7 +21,16 @@ const interpreter = { command: 'python3', args: [], source: 'default' };
 const catalog = loadLessonCatalog(path.join(repoRoot, 'lessons'));
 const echo = catalog.lessons.find((l) => l.id === '01-tcp-echo')!;
 
-const tmp = (tag: string) => fs.mkdtempSync(path.join(os.tmpdir(), `socket-lab-checkrun-${tag}-`));
+/** Folders the tests make, removed when the file's tests end. */
+const made: string[] = [];
+function tmp(tag: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `socket-lab-checkrun-${tag}-`));
+  made.push(dir);
+  return dir;
+}
+after(() => {
+  for (const d of made.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+});
 
 /** Lesson 1 with its own checker `wire` (exercise "t"), and a learner's folder whose server.py is `server`. */
 function fakeCheck(wire: string, server: string, more: Partial<LessonExercise> = {}): { lesson: Lesson; x: LessonExercise; dir: string } {
