@@ -107,11 +107,19 @@ def udp_conv(port, n):
         v.sendto(b'ping %d \x00\xff' % i, ('127.0.0.1', port)); d, a = u.recvfrom(100); u.sendto(b'pong ' + d, a); v.recvfrom(100)
     v.sendto(b'nobody', ('127.0.0.1', port + 5))
     u.close(); v.close()
+def udp_spaces(port):
+    # hex rows ending in 0x20: tshark drops that last space unless the row has 8 bytes
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(('127.0.0.1', port))
+    v = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    for p in (b'abcdefg ', b'abcdefgh ', b'abcdefghijklmno ', b'abcdefghijklmn  ', b'abcdefghijklmnopq ', b' '):
+        v.sendto(p, ('127.0.0.1', port)); d, a = u.recvfrom(100); u.sendto(d, a); v.recvfrom(100)
+    u.close(); v.close()
 tcp_conv(base, socket.AF_INET, '127.0.0.1', 4)
 tcp_conv(base + 1, socket.AF_INET, '127.0.0.1', 3, big=300000, mss=1000)
 udp_conv(base + 2, 5)
 tcp_conv(base + 3, socket.AF_INET6, '::1', 2, big=20000)
 udp_conv(base + 4, 2)
+udp_spaces(base + 6)
 `;
 
 describe('socket-lab follow (against tshark)', function () {

@@ -76,6 +76,9 @@ function hexDump(prefix: string, offset: number, b: Uint8Array): string {
         if (n > 8) text += ' ';
       }
     }
+    // tshark drops a row's last text character when it is a space: the byte 0x20 ending a row of other than 8 bytes
+    // (a row of 8 ends in the middle space it added, so its own 0x20 stays).
+    if (n !== 8 && b[i + n - 1] === 0x20) text = text.slice(0, -1);
     // The hex column is 49 characters wide (16 × 3 + the middle space), the text starts at column 60.
     out += `${prefix}${(offset + i).toString(16).toUpperCase().padStart(8, '0')}  ${hex.padEnd(49)} ${text}\n`;
   }
