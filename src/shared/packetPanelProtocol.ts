@@ -15,9 +15,24 @@ export const MAX_DIAGRAM_SEGMENTS = 2000;
 const MAX_FIND_QUERY = 10_000;
 const MAX_COPY = 4 * 1024 * 1024;
 
-/** Colour hint for a row, computed in the host from the dissection. */
-export type RowTone = '' | 'syn' | 'fin' | 'rst' | 'udp' | 'malformed';
-const ROW_TONES: readonly string[] = ['', 'syn', 'fin', 'rst', 'udp', 'malformed'];
+/**
+ * Colour hint for a row, computed in the host from the dissection. 'bad' is Wireshark's "Bad TCP" colouring rule
+ * (tcp.analysis.flags && !tcp.analysis.window_update && !tcp.analysis.keep_alive && !tcp.analysis.keep_alive_ack),
+ * which comes before its "TCP RST" and "TCP SYN/FIN" rules.
+ */
+export type RowTone = '' | 'syn' | 'fin' | 'rst' | 'udp' | 'malformed' | 'bad';
+const ROW_TONES: readonly string[] = ['', 'syn', 'fin', 'rst', 'udp', 'malformed', 'bad'];
+
+/** Wireshark's TCP analysis flags a segment can carry (`tcp.analysis.<name>`), in its printing order. */
+export const TCP_ANALYSIS_NAMES = [
+  'reused_ports', 'retransmission', 'fast_retransmission', 'spurious_retransmission', 'out_of_order', 'lost_segment', 'ack_lost_segment',
+  'window_update', 'window_full', 'keep_alive', 'keep_alive_ack', 'duplicate_ack', 'zero_window_probe', 'zero_window', 'zero_window_probe_ack',
+] as const;
+export type TcpAnalysisName = (typeof TCP_ANALYSIS_NAMES)[number];
+
+/** Expert info severity (Wireshark's Chat, Note, Warning, Error) of a field tree line. */
+export type ExpertSeverity = 'chat' | 'note' | 'warning' | 'error';
+const SEVERITIES: readonly ExpertSeverity[] = ['chat', 'note', 'warning', 'error'];
 
 /** One line of the packet list: Wireshark's summary columns, nothing more. */
 export interface PacketRow {
@@ -44,6 +59,8 @@ export interface WireField {
   readonly offset: number;
   readonly length: number;
   readonly children?: readonly WireField[];
+  /** An expert info line ("Expert Info (Warning/Sequence): …"): how serious it is. */
+  readonly severity?: ExpertSeverity;
 }
 
 export interface WireLayer {
@@ -96,6 +113,26 @@ export interface DiagramSegment {
   readonly ack: number;
   readonly len: number;
   readonly win: number;
+  /** What Wireshark's TCP analysis found for this segment (absent: nothing). */
+  readonly analysis?: readonly TcpAnalysisName[];
+  /** tcp.analysis.duplicate_ack_num of a duplicate ACK. */
+  readonly dupAckNum?: number;
+}
+
+/** A learner's summary of one TCP connection, from the analysis of all its segments taken in. A sent first. */
+export interface ConnectionSummary {
+  /** SYN to the handshake's final ACK (tcp.analysis.initial_rtt) in ms; absent when the handshake was not captured. */
+  readonly handshakeRttMs?: number;
+  readonly retransmissions: number;
+  readonly duplicateAcks: number;
+  readonly zeroWindows: number;
+  /** Segments lost before the capture saw them, or out of order (lost_segment, out_of_order). */
+  readonly lostOrOutOfOrder: number;
+  /** Who sent the first FIN or RST, and which it was; absent: not seen to close. */
+  readonly closedFirstBy?: 'a' | 'b';
+  readonly closedWith?: 'fin' | 'rst';
+  /** A RST was seen (at any point). */
+  readonly reset: boolean;
 }
 
 export interface DiagramData {
@@ -103,6 +140,8 @@ export interface DiagramData {
   readonly a: string;
   readonly b: string;
   readonly segments: readonly DiagramSegment[];
+  /** The whole connection's summary (not only the drawn segments). */
+  readonly summary?: ConnectionSummary;
   /** Segments left out before the drawn ones, and after them (beyond MAX_DIAGRAM_SEGMENTS). */
   readonly omittedBefore: number;
   readonly omitted: number;
@@ -162,11 +201,13 @@ export interface FollowInfo {
   readonly stream: number;
   readonly a: string;
   readonly b: string;
-  /** Payload bytes A sent, and B sent (gaps counted by their length). */
+  /** Payload bytes A sent, and B sent, that the capture holds (gaps not counted). */
   readonly aBytes: number;
   readonly bBytes: number;
   readonly chunks: number;
   readonly gaps: number;
+  /** Bytes the gaps stand for (missing from the capture), both ways. */
+  readonly missingBytes: number;
   /** The stream was longer than the panel holds: only its first bytes are shown. */
   readonly truncated: boolean;
   readonly transcript: TranscriptInfo;
@@ -352,7 +393,7 @@ export function isFilterResult(v: unknown): v is FilterResult {
 function isWireField(v: unknown, depth: number): v is WireField {
   return (
     depth < 16 && isObj(v) && isStr(v.id, 200) && isStr(v.label, 500) && isStr(v.display, 10_000) &&
-    isUint(v.offset) && isUint(v.length) &&
+    isUint(v.offset) && isUint(v.length) && (v.severity === undefined || isOneOf(v.severity, SEVERITIES)) &&
     (v.children === undefined || (Array.isArray(v.children) && v.children.every((c) => isWireField(c, depth + 1))))
   );
 }
@@ -407,13 +448,25 @@ function isDiagramSegment(v: unknown): v is DiagramSegment {
   return (
     isObj(v) && isUint(v.index) && isUint(v.no) && isNum(v.time) && typeof v.fromA === 'boolean' &&
     Array.isArray(v.flags) && v.flags.every((f) => isStr(f, 8)) && isUint(v.seq) && isUint(v.ack) &&
-    isUint(v.len) && isUint(v.win)
+    isUint(v.len) && isUint(v.win) && (v.analysis === undefined || isArrayOf(v.analysis, (n) => isOneOf(n, TCP_ANALYSIS_NAMES), TCP_ANALYSIS_NAMES.length)) &&
+    (v.dupAckNum === undefined || isUint(v.dupAckNum))
+  );
+}
+
+const isSide = (v: unknown) => v === undefined || v === 'a' || v === 'b';
+
+function isConnectionSummary(v: unknown): v is ConnectionSummary {
+  return (
+    isObj(v) && (v.handshakeRttMs === undefined || (isNum(v.handshakeRttMs) && (v.handshakeRttMs as number) >= 0)) && isUint(v.retransmissions) &&
+    isUint(v.duplicateAcks) && isUint(v.zeroWindows) && isUint(v.lostOrOutOfOrder) && isSide(v.closedFirstBy) &&
+    (v.closedWith === undefined || v.closedWith === 'fin' || v.closedWith === 'rst') && typeof v.reset === 'boolean'
   );
 }
 
 export function isDiagramData(v: unknown): v is DiagramData {
   return (
     isObj(v) && isStr(v.key, 200) && isStr(v.a, 200) && isStr(v.b, 200) && isUint(v.omitted) && isUint(v.omittedBefore) &&
+    (v.summary === undefined || isConnectionSummary(v.summary)) &&
     Array.isArray(v.segments) && v.segments.length <= MAX_DIAGRAM_SEGMENTS && v.segments.every(isDiagramSegment)
   );
 }
@@ -421,7 +474,7 @@ export function isDiagramData(v: unknown): v is DiagramData {
 export function isFollowInfo(v: unknown): v is FollowInfo {
   return (
     isObj(v) && isStr(v.key, 300) && isOneOf(v.proto, ['tcp', 'udp'] as const) && isUint(v.stream) && isStr(v.a, 200) && isStr(v.b, 200) &&
-    isUint(v.aBytes) && isUint(v.bBytes) && isUint(v.chunks) && isUint(v.gaps) && typeof v.truncated === 'boolean' && isTranscriptInfo(v.transcript)
+    isUint(v.aBytes) && isUint(v.bBytes) && isUint(v.chunks) && isUint(v.gaps) && isUint(v.missingBytes) && typeof v.truncated === 'boolean' && isTranscriptInfo(v.transcript)
   );
 }
 

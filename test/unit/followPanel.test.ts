@@ -2,7 +2,9 @@
 // TCP and UDP conversation of real loopback captures into the chunks `socket-lab follow` prints (the same frames,
 // nodes and bytes, which the CLI's own tests hold to tshark's), readable by page and by byte range.
 import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { DissectContext, dissect } from '../../src/core/decode/dissect';
 import { followCapture } from '../../src/core/follow/captureFollow';
@@ -12,7 +14,9 @@ import { FollowModel } from '../../src/core/panels/followModel';
 import { arraySource, PacketListModel } from '../../src/core/panels/packetListModel';
 import { readCaptureFile } from '../../src/core/pcap/pcapReader';
 import { isChunkView, MAX_CHUNK_PAGE } from '../../src/shared/sessionPanelProtocol';
+import { LoopbackCapture } from '../../src/core/capture/loopbackCapture';
 import { repoRoot } from '../support';
+import { onPath } from './helpers';
 
 const fixtures = ['decode/lo4.pcap', 'decode/lo6.pcap', 'decode/any-sll2.pcap', 'decode/lo-dumpcap.pcapng', 'packetPanel/loopbackTcp.pcapng'].map((f) => path.join(repoRoot, 'test', 'fixtures', f));
 
@@ -61,7 +65,8 @@ describe('packet panel: Follow Stream', function () {
               assert.equal(info.a, c.a, `${path.basename(file)} ${c.filter}: A`);
               assert.equal(info.truncated, false);
               assert.deepEqual(shown(m), want, `${path.basename(file)} ${c.filter}: the chunks`);
-              assert.equal(info.aBytes + info.bBytes, want.reduce((n, x) => n + (x.missing ?? x.hex.length / 2), 0));
+              assert.equal(info.aBytes + info.bBytes, want.reduce((n, x) => n + x.hex.length / 2, 0));
+              assert.equal(info.missingBytes, want.reduce((n, x) => n + (x.missing ?? 0), 0));
             } finally {
               m.dispose();
             }
@@ -97,6 +102,61 @@ describe('packet panel: Follow Stream', function () {
       small.dispose();
     } finally {
       live.dispose();
+    }
+  });
+});
+
+const THREE_SENDS = String.raw`
+import socket, sys, time
+srv = socket.socket(); srv.bind(('127.0.0.1', int(sys.argv[1]))); srv.listen()
+c = socket.create_connection(('127.0.0.1', int(sys.argv[1]))); c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+s, _ = srv.accept()
+for m in (b'first segment\n', b'second, the lost one\n', b'third\n'):
+    c.sendall(m); s.recv(100); time.sleep(0.05)
+s.sendall(b'bye\n'); c.recv(100); c.close(); s.close(); srv.close()
+`;
+
+describe('packet panel: Follow Stream summary', function () {
+  this.timeout(60_000);
+  const why = process.platform !== 'linux' ? 'Linux only' : !onPath('dumpcap') || !onPath('python3') ? 'needs dumpcap and python3' : undefined;
+
+  it('counts only the bytes the capture holds; the bytes of its gaps are stated apart', async function () {
+    if (why) this.skip();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'follow-gap-'));
+    try {
+      const port = 43000 + Math.floor(Math.random() * 2000);
+      const cap = await LoopbackCapture.start(path.join(dir, 'gap.pcapng'), `tcp port ${port}`);
+      if (typeof cap === 'string') this.skip();
+      fs.writeFileSync(path.join(dir, 'three.py'), THREE_SENDS);
+      const r = spawnSync('python3', [path.join(dir, 'three.py'), String(port)], { encoding: 'utf8', timeout: 30_000 });
+      await cap.stop();
+      assert.equal(r.status, 0, r.stderr);
+      const records = readCaptureFile(fs.readFileSync(cap.file)).packets;
+      const ctx = new DissectContext();
+      const pkts = records.map((rec, i) => dissect(rec, ctx, i + 1));
+      // the client's second data segment is lost; the server acknowledged it, so the follower shows a gap
+      const lost = pkts.map((p, i) => ({ p, i })).filter(({ p }) => p.tcp !== undefined && p.tcp.len > 0 && p.tcp.dstPort === port)[1];
+      const t = lost.p.tcp!;
+      assert.equal(t.len, 'second, the lost one\n'.length);
+      const flow = { proto: 'tcp' as const, key: 'k', stream: t.stream, src: `${t.srcAddr}:${t.srcPort}`, dst: `${t.dstAddr}:${t.dstPort}` };
+      const whole = new FollowModel(flow);
+      const holed = new FollowModel(flow);
+      const [c2, c3] = [new DissectContext(), new DissectContext()];
+      records.forEach((rec, i) => {
+        whole.take(dissect(rec, c2, i + 1), rec.data);
+        if (i !== lost.i) holed.take(dissect(rec, c3, i + 1), rec.data);
+      });
+      const w = whole.info();
+      const h = holed.info();
+      assert.equal(w.gaps, 0);
+      assert.equal(w.missingBytes, 0);
+      assert.equal(h.gaps, 1, 'the dropped segment is one gap');
+      assert.equal(h.missingBytes, t.len, 'the gap stands for the dropped payload');
+      assert.equal(h.aBytes + h.bBytes, w.aBytes + w.bBytes - t.len, 'the byte totals hold only bytes present');
+      whole.dispose();
+      holed.dispose();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 });

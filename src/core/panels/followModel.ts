@@ -22,6 +22,9 @@ export class FollowModel {
   private readonly frames: number[] = [];
   private readonly missing = new Map<number, number>();
   private truncated = false;
+  /** Bytes present per node (A, B), and bytes the capture missed (gaps), counted apart. */
+  private readonly present: [number, number] = [0, 0];
+  private missingBytes = 0;
   /** Time of the packet being taken: a chunk is shown when its bytes were delivered in order (as recv() would see them). */
   private nowMs = 0;
 
@@ -41,6 +44,8 @@ export class FollowModel {
   }
 
   private add(c: FollowChunk): void {
+    if (c.kind === 'data') this.present[c.node] += c.bytes.length;
+    else this.missingBytes += c.length;
     const bytes = c.kind === 'data' ? c.bytes : new Uint8Array(0);
     if (this.truncated || this.transcript.endOffset + bytes.length > this.maxBytes) {
       this.truncated = true;
@@ -61,10 +66,11 @@ export class FollowModel {
       stream: this.flow.stream,
       a,
       b,
-      aBytes: s.bytes[0],
-      bBytes: s.bytes[1],
+      aBytes: this.present[0],
+      bBytes: this.present[1],
       chunks: s.chunks,
       gaps: s.gaps,
+      missingBytes: this.missingBytes,
       truncated: this.truncated,
       transcript: transcriptInfoOf(this.transcript),
     };

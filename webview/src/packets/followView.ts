@@ -69,7 +69,7 @@ export class FollowView {
   private async show(info: FollowInfo): Promise<void> {
     this.title.textContent = t('Follow {0} stream {1}: {2} ↔ {3}', info.proto.toUpperCase(), info.stream, info.a, info.b);
     const parts = [t('A → B: {0} bytes', num.format(info.aBytes)), t('B → A: {0} bytes', num.format(info.bBytes)), t('{0} chunks', num.format(info.chunks))];
-    if (info.gaps) parts.push(t('{0} gaps', info.gaps));
+    if (info.gaps) parts.push(t('{0} gaps: {1} bytes missing from the capture', num.format(info.gaps), num.format(info.missingBytes)));
     if (info.truncated) parts.push(t('only the first {0} bytes are shown', num.format(info.transcript.endOffset)));
     this.summary.textContent = parts.join(' · ');
     this.element.dataset.key = info.key;
