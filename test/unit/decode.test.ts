@@ -294,6 +294,22 @@ describe('decode: TCP', () => {
     assert.match(opt.malformed ?? '', /option 2 has bad length 9/);
     assertRangesInside(opt);
   });
+
+  it('a RST carrying bytes shows them as the reset cause, given to no dissector (tshark: eth:ethertype:ip:tcp)', () => {
+    const flags = TCP.RST | TCP.ACK;
+    const http = dissect(record(eth(ipv4(tcp(ascii('GET / HTTP/1.1\r\n\r\n'), { dport: 80, flags })))));
+    assert.deepEqual(layerNames(http), ['frame', 'eth', 'ip', 'tcp']);
+    assert.equal(value(http, 'frame.protocols'), 'eth:ethertype:ip:tcp');
+    assert.equal(value(http, 'tcp.reset_cause'), 'GET / HTTP/1.1\r\n\r\n');
+    assert.equal(findField(http, 'tcp.payload'), undefined);
+    assert.equal(http.summary.protocol, 'TCP');
+    assert.match(http.summary.info, /^51234 → 80 \[RST, ACK\] .* Len=18$/);
+    // Wireshark's ASCII string: a byte past 0x7f is U+FFFD, the text ends at the first NUL (tcpdump's
+    // tcp_rst_diag_payload.pcap: 33 aa 00 01 00 00 00 00).
+    const bin = dissect(record(eth(ipv4(tcp(new Uint8Array([0x33, 0xaa, 0, 1, 0, 0, 0, 0]), { dport: 8080, flags })))));
+    assert.deepEqual([value(bin, 'tcp.reset_cause'), findField(bin, 'tcp.reset_cause')?.length], ['3\ufffd', 8]);
+    assertRangesInside(bin);
+  });
 });
 
 describe('decode: UDP and applications', () => {

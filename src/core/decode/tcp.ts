@@ -60,6 +60,7 @@ const hf = declareFields({
   tsecr: ['tcp.options.timestamp.tsecr', 'Timestamp echo reply', 'uint'],
   optUnknown: ['tcp.options.unknown', 'TCP Option - Unknown', 'none'],
   payload: ['tcp.payload', 'TCP payload', 'bytes'],
+  resetCause: ['tcp.reset_cause', 'Reset cause', 'string'],
 });
 declareAlias('tcp.port', 'Source or Destination Port', 'uint', ['tcp.srcport', 'tcp.dstport']);
 declareFastReaders({
@@ -234,6 +235,17 @@ function dissectOptions(pi: PacketInfo, layer: Layer, start: number, stop: numbe
   return facts;
 }
 
+/** Wireshark's ASCII string: up to the first NUL, a byte past 0x7f as U+FFFD. */
+function resetCauseText(r: PacketInfo['r'], start: number, len: number): string {
+  let s = '';
+  for (let i = 0; i < len; i++) {
+    const b = r.u8At(start + i);
+    if (b === 0) break;
+    s += b < 0x80 ? String.fromCharCode(b) : '\ufffd';
+  }
+  return s;
+}
+
 function dissectTcp(pi: PacketInfo, offset: number, end: number): number {
   const r = pi.r;
   const layer = beginLayer(pi, tcp.id, 'Transmission Control Protocol', 'segment', offset, 20);
@@ -278,6 +290,7 @@ function dissectTcp(pi: PacketInfo, offset: number, end: number): number {
   let ackBase: number;
   let tcpState: { me: TcpDirection; peer: TcpDirection; conv: TcpConversationState; dir: 0 | 1 } | undefined;
   let ace: boolean;
+  let synAgain = false;
   let analysis: TcpAnalysis | undefined = recorded !== undefined ? (recorded as TcpAnalysisReplay).analysis : undefined;
   if (recorded !== undefined) {
     ({ stream, seqBase, ackBase } = recorded);
@@ -289,11 +302,17 @@ function dissectTcp(pi: PacketInfo, offset: number, end: number): number {
     const ctx = nested ? new DissectContext() : pi.ctx;
     let { conv, dir } = ctx.tcpConversation(pi.netSrc, sport, pi.netDst, dport);
     if (nested) conv.stream = pi.ctx.tcpConversation(pi.netSrc, sport, pi.netDst, dport).conv.stream;
-    if ((flags & (SYN | ACK)) === SYN && conv.dir[dir].baseSet && conv.dir[dir].base !== seqRaw) {
-      ({ conv, dir } = ctx.restartTcpConversation(pi.netSrc, sport, pi.netDst, dport));
+    if ((flags & (SYN | ACK)) === SYN && conv.dir[dir].baseSet) {
+      if (conv.dir[dir].base !== seqRaw) ({ conv, dir } = ctx.restartTcpConversation(pi.netSrc, sport, pi.netDst, dport));
+      else synAgain = true;
     }
     const me = conv.dir[dir];
     const peer = conv.dir[1 - dir];
+    // A SYN-ACK with another initial sequence number than this side had: a new connection whose SYN was not seen.
+    if ((flags & (SYN | ACK)) === (SYN | ACK) && me.baseSet && me.base !== seqRaw) {
+      me.base = seqRaw;
+      conv.reused = true;
+    }
     if (!me.baseSet) {
       me.base = flags & SYN ? seqRaw : (seqRaw - 1) >>> 0;
       me.baseSet = true;
@@ -357,7 +376,7 @@ function dissectTcp(pi: PacketInfo, offset: number, end: number): number {
     if (!pi.replaying) {
       const entry: TcpAnalysisReplay = ace ? { stream, seqBase, ackBase, scale, ace } : { stream, seqBase, ackBase, scale };
       // Sequence analysis (tcpAnalysis.ts): first pass only, outer segments only; the replay keeps its result.
-      if (pi.nested === 0 && pi.ctx.analyzeTcp && !pi.ctx.analysisVisited) entry.analysis = analysis = analyzeTcpSegment(pi, tcpState.conv, tcpState.dir, seqRaw, ackRaw, segLen, flags, win, options.sack);
+      if (pi.nested === 0 && pi.ctx.analyzeTcp && !pi.ctx.analysisVisited) entry.analysis = analysis = analyzeTcpSegment(pi, tcpState.conv, tcpState.dir, seqRaw, ackRaw, segLen, flags, win, options.sack, synAgain);
       replay.tcp.push(entry);
     }
   }
@@ -404,7 +423,15 @@ function dissectTcp(pi: PacketInfo, offset: number, end: number): number {
     pi.markMalformed(`Malformed: TCP header length ${hdrLen} is longer than the segment`);
     return end - offset;
   }
-  if (segLen > 0) {
+  if (segLen > 0 && flags & RST) {
+    // RFC 1122 lets a RST carry text saying why; Wireshark shows it as the reset cause and calls no dissector.
+    const start = offset + hdrLen;
+    const avail = Math.max(0, Math.min(end, pi.capLen) - start);
+    if (avail > 0) {
+      const text = resetCauseText(r, start, avail);
+      addField(pi, layer, hf.resetCause, text, text, start, avail);
+    }
+  } else if (segLen > 0) {
     const start = offset + hdrLen;
     const avail = Math.max(0, Math.min(end, pi.capLen) - start);
     addBytesField(pi, layer, hf.payload, start, avail, `${segLen} bytes`);

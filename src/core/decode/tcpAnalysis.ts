@@ -120,6 +120,8 @@ export interface TcpSegmentFacts {
   /** Raw SACK edges (left, right …) this segment carries. */
   sack: number[] | undefined;
   reusedPorts: boolean;
+  /** A SYN (no ACK) whose sequence number is the one this side's first SYN had. */
+  synAgain?: boolean;
 }
 
 function result(): TcpAnalysis {
@@ -138,9 +140,12 @@ export function analyzeSegment(conv: TcpConversationAnalysis, dir: 0 | 1, s: Tcp
   const get = () => (ta ??= result());
   if (s.reusedPorts) get().flags |= TA_REUSED_PORTS;
 
-  // Handshake RTT: the most recent SYN to the first ACK without SYN.
-  if ((flags & (SYN | ACK)) === SYN) conv.synTime = now;
-  if ((flags & (SYN | ACK)) === ACK && conv.firstRttUs === 0 && conv.synTime >= 0) conv.firstRttUs = now - conv.synTime;
+  // A SYN again with the same initial sequence number: Wireshark restores the next expected sequence number (a RST
+  // may have moved it, its issue 17616) and always shows an analysis, usually a retransmission.
+  if (s.synAgain) {
+    fwd.nextseq = fwd.maxseqtobeacked;
+    get();
+  }
 
   if (flags & ACK) rev.validBif = true;
 
@@ -186,7 +191,8 @@ export function analyzeSegment(conv: TcpConversationAnalysis, dir: 0 | 1, s: Tcp
   // ACKed unseen segment: this ACK covers more than the other side was seen to send in sequence.
   if (rev.maxseqtobeacked !== 0 && gt(ack, rev.maxseqtobeacked) && flags & ACK) {
     const t = get();
-    if (rev.maxseqtobeacked > rev.nextseq) {
+    // Wireshark's LT_SEQ: a hole the other side's later segments jumped over; say it once, then move past it.
+    if (lt(rev.maxseqtobeacked, rev.nextseq)) {
       rev.maxseqtobeacked = rev.nextseq;
       t.flags |= TA_ACK_LOST_PACKET;
     } else {
@@ -246,7 +252,6 @@ export function analyzeSegment(conv: TcpConversationAnalysis, dir: 0 | 1, s: Tcp
   fwd.lastack = ack;
   fwd.lastacktime = now;
   fwd.lastsegmentflags = ta !== undefined ? ta.flags : 0;
-  if ((flags & (SYN | ACK)) === ACK) fwd.isFirstAck = false;
 
   // Forget what this ACK covers; an exact match names the acked frame and its RTT (newest first, as Wireshark's list).
   const segs = rev.segments;
@@ -302,6 +307,15 @@ export function analyzeSegment(conv: TcpConversationAnalysis, dir: 0 | 1, s: Tcp
     get().pushBytesSent = fwd.pushBytesSent;
   }
   fwd.sack = s.sack ?? [];
+
+  // Handshake RTT, after the sequence checks as in Wireshark: the most recent SYN to the first ACK without SYN. Until
+  // a side's first such ACK its window is not scaled (Wireshark's is_first_ack, set again by each SYN).
+  if ((flags & (SYN | ACK)) === SYN) conv.synTime = now;
+  if (flags & SYN) fwd.isFirstAck = true;
+  if ((flags & (SYN | ACK)) === ACK) {
+    if (conv.firstRttUs === 0 && conv.synTime >= 0) conv.firstRttUs = now - conv.synTime;
+    fwd.isFirstAck = false;
+  }
   if (ta !== undefined) {
     ta.initialRttUs = conv.firstRttUs;
     if (conv.firstRttUs === 0) ta.conv = conv;
@@ -344,7 +358,7 @@ const hf = declareFields({
 export type TcpAnalysisReplay = Replay['tcp'][number] & { analysis?: TcpAnalysis };
 
 /** Runs the analysis for a segment of the first pass (tcp.ts); state lives on the conversation. */
-export function analyzeTcpSegment(pi: PacketInfo, conv: TcpConversationState, dir: 0 | 1, seq: number, ack: number, seglen: number, flags: number, window: number, sack: number[] | undefined): TcpAnalysis | undefined {
+export function analyzeTcpSegment(pi: PacketInfo, conv: TcpConversationState, dir: 0 | 1, seq: number, ack: number, seglen: number, flags: number, window: number, sack: number[] | undefined, synAgain: boolean): TcpAnalysis | undefined {
   const state = (conv.analysis ??= newConversationAnalysis());
   const me = conv.dir[dir].wscale;
   const peer = conv.dir[1 - dir].wscale;
@@ -352,7 +366,7 @@ export function analyzeTcpSegment(pi: PacketInfo, conv: TcpConversationState, di
   const peerWinScale = me === -1 || peer === -1 ? -2 : peer >= 0 ? peer : -1;
   const reused = conv.reused === true;
   conv.reused = false;
-  return analyzeSegment(state, dir, { frame: pi.ctx.analysisFrame, tsUs: pi.rec.tsMicros, seq, ack, seglen, flags, window, peerWinScale, sack, reusedPorts: reused });
+  return analyzeSegment(state, dir, { frame: pi.ctx.analysisFrame, tsUs: pi.rec.tsMicros, seq, ack, seglen, flags, window, peerWinScale, sack, reusedPorts: reused, synAgain });
 }
 
 /** Flag bit, its field, Info text, and expert severity, in Wireshark's printing order. */

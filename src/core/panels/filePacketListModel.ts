@@ -212,7 +212,7 @@ export class FilePacketListModel extends Disposable {
     if (i > 0 && i % this.snapshotEvery === 0) this.snapshot(i);
     const pkt = dissectAt(rec, i, this.live);
     const flow = flowOf(pkt);
-    this.stats.add(i, rec.tsMicros, rec.origLen, flow);
+    this.stats.add(i, rec.tsMicros, rec.origLen, flow, rec.tsNanos);
     const t = tcpFacts(pkt, flow);
     if (!t) return;
     const c = this.convs.get(t.key);

@@ -228,7 +228,7 @@ export class PacketListModel extends Disposable {
       const pkt = dissectAt(rec, i, this.ctx, this.facts);
       const s = this.summarise(i, rec, pkt);
       this.summaries.push(s);
-      this.stats.add(i, rec.tsMicros, rec.origLen, s.flow);
+      this.stats.add(i, rec.tsMicros, rec.origLen, s.flow, rec.tsNanos);
       if (s.flow !== undefined) {
         const list = this.convIndex.get(s.flow.key);
         if (list) list.push(i);
