@@ -4,12 +4,18 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { type DissectedPacket, DissectContext, allFields, dissect } from '../src/core/decode/dissect';
 import { hexBytes } from '../src/core/decode/format';
-import { fieldRegistry } from '../src/core/decode/registry';
+import { fieldRegistry, protocolNames } from '../src/core/decode/registry';
 import { readCaptureFile } from '../src/core/pcap/pcapReader';
 
 export interface ProtocolCount {
   compared: number;
   agreeing: number;
+  /**
+   * Of those, the values that are payload of a protocol Socket Lab does not decode (see `undecodedPayload`): counted
+   * in `compared`/`agreeing` too, so the figures exist both ways.
+   */
+  undecoded: number;
+  undecodedAgreeing: number;
 }
 
 export interface Disagreement {
@@ -33,6 +39,8 @@ export interface AgreementResult {
   disagreements: Disagreement[];
   /** Field names we emit that this tshark does not know (not compared). */
   unknownToTshark: string[];
+  /** Protocols tshark names in frame.protocols that Socket Lab does not decode → packets carrying them. */
+  undecodedProtocols: Map<string, number>;
   /** Why the file was not compared at all (our reader refused it, tshark failed). */
   skipped?: string;
 }
@@ -128,7 +136,7 @@ function ourValues(p: DissectedPacket): Map<string, string[]> {
 export function compareWithTshark(file: string, opts: AgreementOptions = {}): AgreementResult {
   const reassemble = opts.reassemble === true;
   const analyzeTcp = opts.analyzeTcp !== false;
-  const result: AgreementResult = { file, packets: 0, byProtocol: new Map(), byField: new Map(), compared: 0, agreeing: 0, crashes: [], disagreements: [], unknownToTshark: [] };
+  const result: AgreementResult = { file, packets: 0, byProtocol: new Map(), byField: new Map(), compared: 0, agreeing: 0, crashes: [], disagreements: [], unknownToTshark: [], undecodedProtocols: new Map() };
   let packets: DissectedPacket[];
   const mine: Map<string, string[]>[] = [];
   try {
@@ -184,23 +192,36 @@ export function compareWithTshark(file: string, opts: AgreementOptions = {}): Ag
     return result;
   }
   const max = opts.maxDisagreements ?? 200;
+  const decoded = decodedProtocols();
+  const bump = (into: Map<string, ProtocolCount>, key: string, n: number, ok: number, un: number, unOk: number) => {
+    let c = into.get(key);
+    if (c === undefined) into.set(key, (c = { compared: 0, agreeing: 0, undecoded: 0, undecodedAgreeing: 0 }));
+    c.compared += n;
+    c.agreeing += ok;
+    c.undecoded += un;
+    c.undecodedAgreeing += unOk;
+  };
   for (let i = 0; i < mine.length; i++) {
+    const foreign = new Set((theirs[i].get('frame.protocols')?.[0] ?? '').split(':').filter((p) => p !== '' && !decoded.has(p)));
+    for (const p of foreign) result.undecodedProtocols.set(p, (result.undecodedProtocols.get(p) ?? 0) + 1);
     for (const f of fields) {
       const a = mine[i].get(f) ?? [];
       const b = (theirs[i].get(f) ?? []).map(normTheirs);
       const n = Math.max(a.length, b.length);
       if (n === 0) continue;
       let ok = 0;
-      for (let k = 0; k < n; k++) if (k < a.length && k < b.length && same(f, a[k], b[k])) ok++;
-      const proto = protocolOf(f);
-      let c = result.byProtocol.get(proto);
-      if (c === undefined) result.byProtocol.set(proto, (c = { compared: 0, agreeing: 0 }));
-      c.compared += n;
-      c.agreeing += ok;
-      let fc = result.byField.get(f);
-      if (fc === undefined) result.byField.set(f, (fc = { compared: 0, agreeing: 0 }));
-      fc.compared += n;
-      fc.agreeing += ok;
+      let un = 0;
+      let unOk = 0;
+      for (let k = 0; k < n; k++) {
+        const agrees = k < a.length && k < b.length && same(f, a[k], b[k]);
+        if (agrees) ok++;
+        if (foreign.size > 0 && undecodedPayload(f, k, a.length)) {
+          un++;
+          if (agrees) unOk++;
+        }
+      }
+      bump(result.byProtocol, protocolOf(f), n, ok, un, unOk);
+      bump(result.byField, f, n, ok, un, unOk);
       result.compared += n;
       result.agreeing += ok;
       if (ok < n && result.disagreements.length < max) result.disagreements.push({ packet: i + 1, field: f, ours: a, theirs: b });
@@ -209,10 +230,25 @@ export function compareWithTshark(file: string, opts: AgreementOptions = {}): Ag
   return result;
 }
 
+/** Protocol names Socket Lab's decoder puts in frame.protocols (its declared protocols and Wireshark's pseudo-layers). */
+export function decodedProtocols(): Set<string> {
+  return new Set([...protocolNames, 'ethertype', 'raw', 'ipv6.hopopts', 'ipv6.routing', 'ipv6.fraghdr', 'ipv6.dstopts']);
+}
+
+/**
+ * In a packet where tshark names a protocol Socket Lab does not decode (DECnet, OSPF, BFD, VXLAN …), the values that
+ * are that protocol's payload as each side shows it: the protocol list, the undecoded bytes (`data.*`), and the values
+ * tshark shows of a field beyond ours (the fields of a packet tunnelled inside: VXLAN's inner Ethernet, MPLS's IP).
+ */
+function undecodedPayload(field: string, k: number, ours: number): boolean {
+  return field === 'frame.protocols' || field === 'data.data' || field === 'data.len' || k >= ours;
+}
+
 /** Sums several files' results. */
-export function total(results: AgreementResult[]): { byProtocol: Map<string, ProtocolCount>; byField: Map<string, ProtocolCount>; compared: number; agreeing: number; crashes: number; packets: number } {
+export function total(results: AgreementResult[]): { byProtocol: Map<string, ProtocolCount>; byField: Map<string, ProtocolCount>; compared: number; agreeing: number; crashes: number; packets: number; undecodedProtocols: Map<string, number> } {
   const byProtocol = new Map<string, ProtocolCount>();
   const byField = new Map<string, ProtocolCount>();
+  const undecodedProtocols = new Map<string, number>();
   let compared = 0;
   let agreeing = 0;
   let crashes = 0;
@@ -222,22 +258,44 @@ export function total(results: AgreementResult[]): { byProtocol: Map<string, Pro
     crashes += r.crashes.length;
     compared += r.compared;
     agreeing += r.agreeing;
+    for (const [p, n] of r.undecodedProtocols) undecodedProtocols.set(p, (undecodedProtocols.get(p) ?? 0) + n);
     for (const [into, from] of [[byProtocol, r.byProtocol], [byField, r.byField]] as const) {
       for (const [p, c] of from) {
-        const t = into.get(p) ?? { compared: 0, agreeing: 0 };
+        const t = into.get(p) ?? { compared: 0, agreeing: 0, undecoded: 0, undecodedAgreeing: 0 };
         t.compared += c.compared;
         t.agreeing += c.agreeing;
+        t.undecoded += c.undecoded;
+        t.undecodedAgreeing += c.undecodedAgreeing;
         into.set(p, t);
       }
     }
   }
-  return { byProtocol, byField, compared, agreeing, crashes, packets };
+  return { byProtocol, byField, compared, agreeing, crashes, packets, undecodedProtocols };
 }
 
-/** The per-protocol table as text. */
+/**
+ * The per-protocol table as text, both ways: over all values, and over the values on protocols both decode (all but
+ * the payload of protocols Socket Lab does not decode, whose own line follows with those protocols listed).
+ */
 export function formatTable(t: ReturnType<typeof total>): string {
   const pct = (a: number, c: number) => (c === 0 ? '-' : `${((100 * a) / c).toFixed(2)}%`);
+  const num = (n: number) => String(n).padStart(8);
+  const row = (name: string, c: ProtocolCount) => `  ${name.padEnd(10)} ${num(c.compared)} ${num(c.agreeing)} ${pct(c.agreeing, c.compared).padStart(8)}   ${num(c.compared - c.undecoded)} ${num(c.agreeing - c.undecodedAgreeing)} ${pct(c.agreeing - c.undecodedAgreeing, c.compared - c.undecoded).padStart(8)}`;
   const rows = [...t.byProtocol].sort((x, y) => y[1].compared - x[1].compared);
-  const lines = rows.map(([p, c]) => `  ${p.padEnd(10)} ${String(c.compared).padStart(8)} ${String(c.agreeing).padStart(8)} ${pct(c.agreeing, c.compared).padStart(8)}`);
-  return [`  ${'protocol'.padEnd(10)} ${'compared'.padStart(8)} ${'agreeing'.padStart(8)} ${'%'.padStart(8)}`, ...lines, `  ${'all'.padEnd(10)} ${String(t.compared).padStart(8)} ${String(t.agreeing).padStart(8)} ${pct(t.agreeing, t.compared).padStart(8)}  (${t.packets} packets, ${t.crashes} crashes)`].join('\n');
+  const all: ProtocolCount = { compared: t.compared, agreeing: t.agreeing, undecoded: 0, undecodedAgreeing: 0 };
+  for (const [, c] of rows) {
+    all.undecoded += c.undecoded;
+    all.undecodedAgreeing += c.undecodedAgreeing;
+  }
+  const lines = [
+    `  ${''.padEnd(10)} ${'all values'.padEnd(26)}   ${'on protocols both decode'.padEnd(26)}`,
+    `  ${'protocol'.padEnd(10)} ${'compared'.padStart(8)} ${'agreeing'.padStart(8)} ${'%'.padStart(8)}   ${'compared'.padStart(8)} ${'agreeing'.padStart(8)} ${'%'.padStart(8)}`,
+    ...rows.map(([p, c]) => row(p, c)),
+    `${row('all', all)}  (${t.packets} packets, ${t.crashes} crashes)`,
+  ];
+  if (all.undecoded > 0) {
+    const list = [...t.undecodedProtocols].sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1)).map(([p, n]) => `${p} (${n})`);
+    lines.push(`  payload of protocols Socket Lab does not decode: ${all.undecoded} values, ${all.undecodedAgreeing} agreeing (${pct(all.undecodedAgreeing, all.undecoded)}); in the packets (count) of: ${list.join(', ')}`);
+  }
+  return lines.join('\n');
 }

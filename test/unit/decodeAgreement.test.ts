@@ -5,14 +5,36 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { LinkType } from '../../src/shared/packet';
+import { LinkType, type PacketRecord } from '../../src/shared/packet';
+import { writeCaptureFile } from '../../src/core/pcap/pcapWriter';
 import { DissectContext, type DissectedPacket, allFields, dissect } from '../../src/core/decode/dissect';
 import { type AgreementResult, compareWithTshark, formatTable, hasTshark, total } from '../agreement';
-import { ascii, cat, eth, ipv4, ipv6, record, tcp, TCP, u16, u32, udp } from './decodeFrames';
+import { arp, ascii, cat, eth, ipv4, ipv6, mac, record, tcp, TCP, u16, u32, udp } from './decodeFrames';
 import { repoRoot } from './helpers';
 
 const values = (p: DissectedPacket, id: string) => [...allFields(p)].filter((f) => f.id === id).map((f) => f.value);
 const value = (p: DissectedPacket, id: string) => values(p, id)[0];
+
+/**
+ * Our values of `fields` for a hand-built frame, each checked against tshark's (when tshark is installed) so a test's
+ * expectation is tshark's own answer, not a guess: returns ours, spelled as the agreement harness compares them.
+ */
+function asTshark(rec: PacketRecord, fields: string[]): Record<string, string[]> {
+  const p = dissect(rec, new DissectContext(), 1);
+  const ours: Record<string, string[]> = {};
+  for (const f of fields) ours[f] = values(p, f).map((v) => (typeof v === 'boolean' ? (v ? '1' : '0') : String(v)));
+  if (hasTshark()) {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'socket-lab-one-')), 'one.pcap');
+    fs.writeFileSync(file, writeCaptureFile([rec], 'pcap'));
+    const out = spawnSync('tshark', ['-r', file, '-n', '-T', 'json', ...fields.flatMap((f) => ['-e', f])], { encoding: 'utf8' });
+    fs.rmSync(path.dirname(file), { recursive: true, force: true });
+    const layers = (JSON.parse(out.stdout) as { _source: { layers: Record<string, string[]> } }[])[0]._source.layers;
+    const theirs: Record<string, string[]> = {};
+    for (const f of fields) theirs[f] = (layers[f] ?? []).map((v) => (/^0x[0-9a-f]+$/i.test(v) ? String(parseInt(v, 16)) : v));
+    assert.deepEqual(ours, theirs, 'Socket Lab and tshark disagree');
+  }
+  return ours;
+}
 
 describe('decode: disagreements with Wireshark, fixed', () => {
   it('frame.encap_type is Wireshark\'s encapsulation number, not the pcap link type', () => {
@@ -116,6 +138,30 @@ describe('decode: disagreements with Wireshark, fixed', () => {
     assert.equal(value(p, 'tcp.flags.str'), '···-4-·A····');
     assert.equal(value(p, 'tcp.flags.ace'), 4);
     assert.match(p.summary.info, /\[ACK, ACE=4\]/);
+  });
+});
+
+describe('decode: disagreements found on tcpdump\'s test captures, fixed (each checked against tshark when installed)', () => {
+  it('ARP: a MAC only for hardware type Ethernet or IEEE 802 with 6-byte addresses, else raw bytes (arp-oobr.pcap)', () => {
+    const odd = cat(u16(37), u16(0), [6, 4], u16(1), mac('00:1f:29:da:2d:79'), [152, 168, 1, 104], new Uint8Array(6), [10, 0, 0, 1]);
+    const got = asTshark(record(eth(odd, 0x0806)), ['arp.src.hw', 'arp.src.hw_mac', 'arp.dst.hw', 'arp.src.proto', 'arp.src.proto_ipv4']);
+    assert.deepEqual(got, { 'arp.src.hw': ['001f29da2d79'], 'arp.src.hw_mac': [], 'arp.dst.hw': ['000000000000'], 'arp.src.proto': ['98a80168'], 'arp.src.proto_ipv4': [] });
+    const normal = asTshark(record(eth(arp(1, '00:1f:29:da:2d:79', '10.0.0.1', '00:00:00:00:00:00', '10.0.0.2'), 0x0806)), ['arp.src.hw_mac', 'arp.src.hw']);
+    assert.deepEqual(normal, { 'arp.src.hw_mac': ['00:1f:29:da:2d:79'], 'arp.src.hw': [] });
+  });
+
+  it('frame.encap_type is Wireshark\'s number for every link type tshark reads (ARCNET, C-HDLC, PPP, Frame Relay …)', () => {
+    // Link types Socket Lab does not decode: the frame is data, but its encapsulation is still tshark's number.
+    for (const [lt, want] of [[129, 9], [104, 28], [9, 4], [107, 26], [8, 3], [50, 4]]) {
+      assert.deepEqual(asTshark(record(new Uint8Array(40), lt), ['frame.encap_type']), { 'frame.encap_type': [String(want)] }, `link type ${lt}`);
+    }
+  });
+
+  it('an Ethernet type no dissector claims is eth:ethertype:data (DECnet, loopback …); an 802.3 length is not', () => {
+    const unknown = record(eth(ascii('xyz'), 0x88b5));
+    assert.deepEqual(asTshark(unknown, ['frame.protocols', 'data.len']), { 'frame.protocols': ['eth:ethertype:data'], 'data.len': ['3'] });
+    const len8023 = record(eth(cat([0xe0, 0xe0, 0x03], ascii('xyz')), 6));
+    assert.equal(value(dissect(len8023), 'frame.protocols'), 'eth:data'); // tshark: eth:llc:ipx (LLC is not decoded here)
   });
 });
 

@@ -55,17 +55,19 @@ function dissectArp(pi: PacketInfo, offset: number, end: number): number {
     return end - offset;
   }
   const d = pi.data;
-  const ether = hs === 6;
+  // Wireshark's ARP_HW_IS_ETHER: a MAC only for hardware type Ethernet (1) or IEEE 802 (6) with 6-byte addresses;
+  // other types keep raw bytes (arp.src.hw). An address of length 0 is not shown at all.
+  const ether = (hwType === 1 || hwType === 6) && hs === 6;
   const ipv4 = ps === 4 && protoType === 0x0800;
   const addr = (mac: boolean, o: number, n: number) => (mac ? formatMac(d, o) : ipv4 && n === 4 ? formatIpv4(d, o) : hexBytes(d, o, n));
   const sMac = addr(ether, sha, hs);
   const sIp = addr(false, spa, ps);
   const tMac = addr(ether, tha, hs);
   const tIp = addr(false, tpa, ps);
-  addField(pi, layer, ether ? hf.srcMac : hf.srcHw, sMac, sMac, sha, hs);
-  addField(pi, layer, ipv4 ? hf.srcIp : hf.srcProto, sIp, sIp, spa, ps);
-  addField(pi, layer, ether ? hf.dstMac : hf.dstHw, tMac, tMac, tha, hs);
-  addField(pi, layer, ipv4 ? hf.dstIp : hf.dstProto, tIp, tIp, tpa, ps);
+  if (hs > 0) addField(pi, layer, ether ? hf.srcMac : hf.srcHw, sMac, sMac, sha, hs);
+  if (ps > 0) addField(pi, layer, ipv4 ? hf.srcIp : hf.srcProto, sIp, sIp, spa, ps);
+  if (hs > 0) addField(pi, layer, ether ? hf.dstMac : hf.dstHw, tMac, tMac, tha, hs);
+  if (ps > 0) addField(pi, layer, ipv4 ? hf.dstIp : hf.dstProto, tIp, tIp, tpa, ps);
   if (op === 1) pi.info = sIp === tIp ? `ARP Announcement for ${sIp}` : `Who has ${tIp}? Tell ${sIp}`;
   else if (op === 2) pi.info = `${sIp} is at ${sMac}`;
   else pi.info = `ARP ${opcodes[op] ?? `opcode ${op}`}`;

@@ -22,6 +22,8 @@ import type { TcpAnalysis } from './tcpAnalysis';
 
 import type { LayerRole } from '../../shared/types';
 import { declareFastReaders } from './fastValues';
+import { wiresharkEncap } from './wtapEncap';
+export { wiresharkEncap };
 export { DissectContext, type DissectOptions, type Replay };
 
 
@@ -130,21 +132,14 @@ declareFastReaders({
 
 const linkTypeNames: Record<number, string> = { 0: 'NULL/Loopback', 1: 'Ethernet', 101: 'Raw IP', 108: 'OpenBSD loopback', 113: 'Linux cooked-mode capture v1', 228: 'Raw IPv4', 229: 'Raw IPv6', 276: 'Linux cooked-mode capture v2' };
 
-/**
- * Wireshark's own encapsulation number (WTAP_ENCAP_*) for a pcap link type: `frame.encap_type` is Wireshark's,
- * not the file's (SLL2 is 210, not 276). Link types not listed here are not decoded, so they keep their number.
- */
-const wtapEncap: Record<number, number> = { 0: 15, 1: 1, 12: 7, 14: 7, 101: 7, 108: 174, 113: 25, 228: 129, 229: 130, 276: 210 };
-
-export function wiresharkEncap(linkType: number): number {
-  return wtapEncap[linkType] ?? linkType;
-}
-
 function epochText(tsMicros: number): string {
   const sec = Math.floor(tsMicros / 1e6);
   const us = Math.round(tsMicros - sec * 1e6);
   return `${sec}.${String(us).padStart(6, '0')}`;
 }
+
+/** The field of each link header that holds an ethertype (present only when the ethertype table was used). */
+const ethertypeFields: Record<string, string> = { eth: 'eth.type', sll: 'sll.etype', vlan: 'vlan.etype' };
 
 const ipv6Extensions = new Set(['ipv6.hopopts', 'ipv6.routing', 'ipv6.fraghdr', 'ipv6.dstopts']);
 
@@ -188,8 +183,9 @@ function run(pi: PacketInfo, rec: PacketRecord, number: number | undefined): voi
       protocols += (protocols ? ':' : '') + name;
       // IPv6 extension headers are protocols of their own in Wireshark (`ipv6.hopopts`, `ipv6.fraghdr` …).
       if (name === 'ipv6') for (const f of layer.fields) if (ipv6Extensions.has(f.id)) protocols += ':' + f.id;
-      // Wireshark lists the ethertype table as a pseudo-protocol after each link header that used it.
-      if ((name === 'eth' || name === 'sll' || name === 'vlan') && i + 1 < pi.layers.length && pi.layers[i + 1].name !== 'data') protocols += ':ethertype';
+      // Wireshark lists the ethertype table as a pseudo-protocol after each link header that used it (one with a type,
+      // not an 802.3 length or a Linux pseudo-protocol), also when no dissector claims the type (`eth:ethertype:data`).
+      if (name in ethertypeFields && layer.fields.some((f) => f.id === ethertypeFields[name])) protocols += ':ethertype';
     }
     addField(pi, frame, hfFrame.protocols, protocols, protocols, 0, 0);
   }
