@@ -12,6 +12,8 @@ export const LinkType = {
 export interface PacketRecord {
   /** Capture time, µs since the epoch (fits a double exactly until the year 2255). */
   readonly tsMicros: number;
+  /** Nanoseconds past `tsMicros` (0–999), from a capture stamped finer than µs; absent: 0. */
+  readonly tsNanos?: number;
   /** Bytes on the wire; `data.length` is what was captured (≤ snaplen). */
   readonly origLen: number;
   readonly linkType: number;

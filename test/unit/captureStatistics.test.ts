@@ -2,7 +2,7 @@
 // frames and bytes each way, relative start, duration) and the I/O graph with `tshark -z io,stat`, on the decode
 // fixtures and on a capture real programs make on lo; both models (file and live) give the same; memory is bounded.
 import * as assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -28,6 +28,8 @@ interface TsharkConv {
   bToA: [number, number, number];
   aToB: [number, number, number];
   start: number;
+  /** As tshark printed it (%.9f). */
+  startText: string;
   duration: number;
 }
 
@@ -42,7 +44,7 @@ function tsharkConversations(file: string, proto: 'tcp' | 'udp'): TsharkConv[] {
   for (const line of out.stdout.split('\n')) {
     const m = re.exec(line);
     if (!m) continue;
-    rows.push({ a: m[1], b: m[2], bToA: [Number(m[3]), Number(m[4]), UNIT[m[5]]], aToB: [Number(m[6]), Number(m[7]), UNIT[m[8]]], start: Number(m[9]), duration: Number(m[10]) });
+    rows.push({ a: m[1], b: m[2], bToA: [Number(m[3]), Number(m[4]), UNIT[m[5]]], aToB: [Number(m[6]), Number(m[7]), UNIT[m[8]]], start: Number(m[9]), startText: m[9], duration: Number(m[10]) });
   }
   return rows;
 }
@@ -66,7 +68,7 @@ function assertAgrees(file: string, ours: readonly ConversationStat[]): number {
       assert.equal(c.bToA.packets, t.bToA[0], `${what}: frames B→A`);
       assert.ok(bytesAgree(c.aToB.bytes, t.aToB), `${what}: bytes A→B ${c.aToB.bytes} vs ${t.aToB[1]}×${t.aToB[2]}`);
       assert.ok(bytesAgree(c.bToA.bytes, t.bToA), `${what}: bytes B→A ${c.bToA.bytes} vs ${t.bToA[1]}×${t.bToA[2]}`);
-      assert.ok(Math.abs(c.start - t.start) < 1e-6, `${what}: relative start ${c.start} vs ${t.start}`);
+      assert.equal(c.start.toFixed(9), t.startText, `${what}: relative start, to the ns`);
       assert.ok(Math.abs(c.duration - t.duration) < 1e-4 + 1e-9, `${what}: duration ${c.duration} vs ${t.duration}`);
       assert.equal(c.filter, `${proto}.stream == ${c.stream}`);
       compared++;
@@ -249,6 +251,44 @@ describe('capture statistics: conversations and I/O graph', function () {
           } finally {
             live.dispose();
           }
+        } finally {
+          model.dispose();
+        }
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it('on a nanosecond capture (tcpdump --nano): the relative start to the ns, as tshark prints it', async function () {
+      if (spawnSync('tcpdump', ['--version']).status !== 0) return this.skip();
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'socket-lab-stats-ns-'));
+      const port = 44000 + Math.floor(Math.random() * 2000);
+      const file = path.join(dir, 'ns.pcap');
+      try {
+        const dump = spawn('tcpdump', ['-i', 'lo', '-n', '-U', '--immediate-mode', '--time-stamp-precision=nano', '-w', file, `udp port ${port}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+        let said = '';
+        await new Promise<void>((resolve, reject) => {
+          dump.stderr.on('data', (d: Buffer) => {
+            said += d.toString();
+            if (said.includes('listening on')) resolve();
+          });
+          dump.on('exit', () => reject(new Error(`tcpdump stopped: ${said}`)));
+        });
+        // five conversations (one source port each) a few ms apart: their starts fall anywhere within a µs
+        const client = spawnSync('python3', ['-c', [
+          'import socket, sys, time',
+          'for i in range(5):',
+          '    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.sendto(b"n" * 10, ("127.0.0.1", int(sys.argv[1]))); u.close(); time.sleep(0.003)',
+        ].join('\n'), String(port)], { encoding: 'utf8', timeout: 20_000 });
+        assert.equal(client.status, 0, client.stderr);
+        await new Promise((r) => setTimeout(r, 300));
+        const stopped = new Promise((r) => dump.once('exit', r));
+        dump.kill('SIGINT');
+        await stopped;
+        const { stats, model } = await fileStats(file);
+        try {
+          assert.equal(assertAgrees(file, stats.conversations), 5, 'five UDP conversations');
+          assert.ok(stats.conversations.some((c) => !c.start.toFixed(9).endsWith('000')), 'the starts have nanoseconds');
         } finally {
           model.dispose();
         }

@@ -104,6 +104,8 @@ interface Conversation {
   bPackets: number;
   bBytes: number;
   readonly firstUs: number;
+  /** Nanoseconds past firstUs (a capture stamped in ns). */
+  readonly firstNs: number;
   lastUs: number;
   /** Capture-wide indexes of its first and last packet (a model streams that range for its graph). */
   readonly first: number;
@@ -115,13 +117,18 @@ export class CaptureStatistics {
   private readonly convs = new Map<string, Conversation>();
   private omittedCount = 0;
   private originUs: number | undefined;
+  private originNs = 0;
   private readonly all = new IoBinner(['all']);
 
   /** Conversations listed at most; beyond, they are counted in `omitted`. */
   constructor(private readonly maxConversations = 100_000) {}
 
-  add(index: number, tsUs: number, length: number, flow: Flow | undefined): void {
-    this.originUs ??= tsUs;
+  /** One packet, in capture order; `tsNs` the nanoseconds past `tsUs` of a capture stamped in ns. */
+  add(index: number, tsUs: number, length: number, flow: Flow | undefined, tsNs = 0): void {
+    if (this.originUs === undefined) {
+      this.originUs = tsUs;
+      this.originNs = tsNs;
+    }
     this.all.add(0, tsUs, length);
     if (!flow) return;
     const c = this.convs.get(flow.key);
@@ -138,7 +145,7 @@ export class CaptureStatistics {
     } else if (this.convs.size < this.maxConversations) {
       this.convs.set(flow.key, {
         proto: flow.proto, key: flow.key, stream: flow.stream, a: flow.src, b: flow.dst,
-        aPackets: 1, aBytes: length, bPackets: 0, bBytes: 0, firstUs: tsUs, lastUs: tsUs, first: index, last: index,
+        aPackets: 1, aBytes: length, bPackets: 0, bBytes: 0, firstUs: tsUs, firstNs: tsNs, lastUs: tsUs, first: index, last: index,
       });
     } else this.omittedCount++;
   }
@@ -159,7 +166,8 @@ export class CaptureStatistics {
       b: c.b,
       aToB: { packets: c.aPackets, bytes: c.aBytes },
       bToA: { packets: c.bPackets, bytes: c.bBytes },
-      start: (c.firstUs - origin) / 1e6,
+      // exact to the ns, as tshark's relative start (a ns capture is not rounded to µs twice)
+      start: ((c.firstUs - origin) * 1000 + c.firstNs - this.originNs) / 1e9,
       duration: (c.lastUs - c.firstUs) / 1e6,
       filter: `${c.proto}.stream == ${c.stream}`,
     }));

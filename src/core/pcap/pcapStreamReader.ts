@@ -238,6 +238,7 @@ export class PcapStreamReader {
     this.onPacketOffset?.(this.offset);
     out.push({
       tsMicros: sec * 1e6 + (this.nanos ? Math.floor(frac / 1000) : frac),
+      ...(this.nanos ? { tsNanos: frac % 1000 } : {}),
       origLen: Math.max(origLen, caplen),
       linkType: this.linkType ?? 1,
       data: b.slice(16, 16 + caplen),
@@ -295,7 +296,7 @@ export class PcapStreamReader {
         const origLen = u32(b, 24, le);
         if (28 + caplen > bodyEnd) this.fail('EBADBLOCK', `A pcapng packet block says it holds ${caplen} bytes but the block is only ${total} bytes long: the file is corrupt.`);
         this.onPacketOffset?.(this.offset);
-        out.push({ tsMicros: this.timestamp(iface, u32(b, 12, le), u32(b, 16, le)), origLen: Math.max(origLen, caplen), linkType: iface.linkType, data: b.slice(28, 28 + caplen) });
+        out.push({ tsMicros: this.timestamp(iface, u32(b, 12, le), u32(b, 16, le)), ...this.nanosPast(iface, u32(b, 12, le), u32(b, 16, le)), origLen: Math.max(origLen, caplen), linkType: iface.linkType, data: b.slice(28, 28 + caplen) });
         break;
       }
       case 3: {
@@ -338,6 +339,13 @@ export class PcapStreamReader {
       }
       o += 4 + ((len + 3) & ~3);
     }
+  }
+
+  /** The nanoseconds past the µs of a timestamp finer than µs (if_tsresol above 6), as a record field. */
+  private nanosPast(iface: Interface, hi: number, lo: number): { tsNanos?: number } {
+    if (iface.micro || iface.unitsPerSecond <= 1000000n) return {};
+    const units = (BigInt(hi) << 32n) | BigInt(lo);
+    return { tsNanos: Number(((units * 1000000000n) / iface.unitsPerSecond) % 1000n) };
   }
 
   private timestamp(iface: Interface, hi: number, lo: number): number {

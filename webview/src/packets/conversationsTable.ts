@@ -16,6 +16,8 @@ interface Column {
 }
 
 const num = new Intl.NumberFormat();
+/** The relative start as tshark's -z conv prints it: to the ns (%.9f). */
+const start = (s: number) => s.toFixed(9);
 const secs = (s: number) => s.toFixed(6);
 
 function columns(): Column[] {
@@ -30,7 +32,7 @@ function columns(): Column[] {
     count(t('Bytes A → B'), (c) => c.aToB.bytes),
     count(t('Packets B → A'), (c) => c.bToA.packets),
     count(t('Bytes B → A'), (c) => c.bToA.bytes),
-    { label: t('Rel. start (s)'), value: (c) => c.start, numeric: true, text: (c) => secs(c.start) },
+    { label: t('Rel. start (s)'), value: (c) => c.start, numeric: true, text: (c) => start(c.start) },
     { label: t('Duration (s)'), value: (c) => c.duration, numeric: true, text: (c) => secs(c.duration) },
   ];
 }
