@@ -15,7 +15,7 @@ function tsharkConversations(file: string): { a: string; b: string; frames: numb
   return [...out.matchAll(/^(\S+)\s+<->\s+(\S+)\s+\d+\s+\d+\s+\S+\s+\d+\s+\d+\s+\S+\s+(\d+)\s/gm)].map((m) => ({ a: m[1], b: m[2], frames: Number(m[3]) }));
 }
 
-/** Real traffic on lo: three TCP uploads of different sizes a moment apart, and three UDP exchanges. */
+/** Real traffic on lo: three TCP uploads of different sizes a moment apart, a chat of 60 lines each way, and three UDP exchanges. */
 async function makeCapture(file: string): Promise<string | undefined> {
   const server = await pythonPeer([
     'import socket, threading',
@@ -25,7 +25,10 @@ async function makeCapture(file: string): Promise<string | undefined> {
     'print(t.getsockname()[1], flush=True)',
     'while True:',
     '    c, _ = t.accept()',
-    '    while c.recv(65536): pass',
+    '    while True:',
+    '        d = c.recv(65536)',
+    '        if not d: break',
+    '        if d.startswith(b"chat"): c.sendall(b"ack " + d)',
     '    c.sendall(b"ok"); c.close()',
   ]);
   try {
@@ -38,6 +41,12 @@ async function makeCapture(file: string): Promise<string | undefined> {
       '    s = socket.create_connection(("127.0.0.1", port)); s.sendall(b"x" * size); s.shutdown(socket.SHUT_WR)',
       '    while s.recv(65536): pass',
       '    s.close(); time.sleep(0.2)',
+      's = socket.create_connection(("127.0.0.1", port)); s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)',
+      'for i in range(60):',
+      '    s.sendall(b"chat %d\\n" % i); s.recv(100)',
+      's.shutdown(socket.SHUT_WR)',
+      'while s.recv(65536): pass',
+      's.close()',
       'for i in range(3):',
       '    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.settimeout(2)',
       '    for k in range(i + 1):',
@@ -65,7 +74,7 @@ describe('packet panel: statistics', function () {
       return this.skip();
     }
     const theirs = tsharkConversations(file);
-    assert.equal(theirs.length, 6, 'tshark sees three TCP and three UDP conversations');
+    assert.equal(theirs.length, 7, 'tshark sees four TCP and three UDP conversations');
     await vsc.page.locator('.activitybar [aria-label^="Socket Lab"]').first().waitFor({ timeout: 30_000 });
     await openWorkspaceFile(vsc.page, 'stats.pcapng');
     frame = await findFrame(vsc.page, '.pk-app[data-ready="true"]');
@@ -149,6 +158,29 @@ describe('packet panel: statistics', function () {
     await link.click();
     await waitFor('the packets page with that packet', () => frame.locator('.pk-app').getAttribute('data-selected'), (v) => Number(v) === no);
     assert.equal(await frame.locator('.pk-app').getAttribute('data-page'), 'packets');
+  });
+
+  it('a long stream opens at its beginning, not scrolled down as a live session is', async function () {
+    if (!frame) return this.skip();
+    const port = spawnSync('tshark', ['-n', '-r', file, '-Y', 'tcp contains "chat 0"', '-T', 'fields', '-e', 'tcp.srcport'], { encoding: 'utf8' }).stdout.split('\n')[0].trim(); // the first is the client's line
+    assert.match(port, /^\d+$/, 'tshark finds the chat');
+    await frame.locator('#pk-tab-statistics').click();
+    await frame.locator('.pk-conv-row', { hasText: `:${port}` }).first().click();
+    await frame.locator('.pk-conv-follow:not([disabled])').click();
+    await frame.locator('.pk-follow[data-ready="true"] .chunk').first().waitFor({ timeout: 20_000 });
+    const view = await frame.locator('.pk-follow .conv-list').evaluate((list) => {
+      const first = list.querySelector('.chunk') as HTMLElement;
+      const l = list.getBoundingClientRect();
+      const f = first.getBoundingClientRect();
+      return { scrollTop: list.scrollTop, overflows: list.scrollHeight > list.clientHeight, firstSeq: first.dataset.seq, firstVisible: f.top >= l.top && f.top < l.bottom, chunks: list.querySelectorAll('.chunk').length };
+    });
+    assert.equal(view.chunks, 121, '60 lines, 60 answers and the "ok"');
+    assert.ok(view.overflows, 'the stream is longer than the pane');
+    assert.equal(view.firstSeq, '0');
+    assert.equal(view.scrollTop, 0, 'not scrolled');
+    assert.ok(view.firstVisible, 'the first chunk is in view');
+    assert.match(await frame.locator('.pk-follow .chunk').first().innerText(), /chat 0/);
+    await frame.locator('#pk-tab-packets').click();
   });
 
   it('Follow stream from a UDP packet in the list (the filter bar\'s button)', async function () {

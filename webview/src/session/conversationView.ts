@@ -49,6 +49,9 @@ export class ConversationView {
   /** Said while nothing was sent or received, so an empty pane does not look broken. */
   private readonly empty: HTMLElement;
   private readonly earlier: HTMLElement;
+  private readonly later: HTMLElement;
+  /** A stream read through from its start (a followed capture): no auto-scroll, later pages on demand. */
+  private fromStart = false;
   private nextSeq = 0;
   private firstShown = -1;
   private t0: number | undefined;
@@ -74,7 +77,14 @@ export class ConversationView {
     this.earlier = h('button', 'conv-earlier link', t('Show earlier chunks'));
     this.earlier.hidden = true;
     this.earlier.addEventListener('click', () => void this.loadEarlier());
+    this.later = h('button', 'conv-earlier conv-later link', t('Show later chunks'));
+    this.later.hidden = true;
+    this.later.addEventListener('click', () => void this.pull(PAGE));
     this.list = h('div', 'conv-list');
+    // read through from the start: scrolling near the end brings the next page
+    this.list.addEventListener('scroll', () => {
+      if (this.fromStart && !this.later.hidden && this.list.scrollHeight - this.list.scrollTop - this.list.clientHeight < 200) void this.pull(PAGE);
+    });
     this.list.setAttribute('role', 'list');
     this.list.setAttribute('aria-label', t('Conversation'));
     this.list.tabIndex = 0;
@@ -89,15 +99,17 @@ export class ConversationView {
       items[next].focus();
     });
     this.empty = h('div', 'conv-note conv-empty', words?.empty ?? t('Nothing sent or received yet. Type in the box below and press Enter to send; what arrives shows here.'));
-    this.element.append(this.dropped, this.earlier, this.empty, this.list);
+    this.element.append(this.dropped, this.earlier, this.empty, this.list, this.later);
     parent.append(this.element);
   }
 
   /** Starts with the last page of chunks (a live conversation), or with the first (`fromStart`: a stream read through). */
   async init(tr: TranscriptInfo, fromStart = false): Promise<void> {
     this.transcript = tr;
+    this.fromStart = fromStart;
     this.nextSeq = fromStart ? tr.firstSeq : Math.max(tr.firstSeq, tr.nextSeq - PAGE);
     await this.pull();
+    if (fromStart) this.list.scrollTop = 0;
   }
 
   grew(tr: TranscriptInfo): void {
@@ -174,7 +186,12 @@ export class ConversationView {
     await this.pull();
   }
 
-  private async pull(): Promise<void> {
+  /**
+   * Reads the chunks after the last shown. A live conversation reads up to its end; one read from its start stops
+   * once the DOM holds its window (`more`: chunks to add beyond what is shown, "Show later chunks").
+   */
+  private async pull(more = 0): Promise<void> {
+    const limit = this.fromStart ? Math.max(MAX_DOM_CHUNKS, this.chunkCount() + more) : Infinity;
     if (this.pulling) {
       this.pullAgain = true;
       return;
@@ -194,7 +211,7 @@ export class ConversationView {
         this.append(res.chunks);
         if (res.chunks.length) this.nextSeq = res.chunks[res.chunks.length - 1].seq + 1;
         else this.nextSeq = Math.max(this.nextSeq, res.transcript.firstSeq);
-        if (this.nextSeq < res.transcript.nextSeq) this.pullAgain = true;
+        if (this.nextSeq < res.transcript.nextSeq && this.chunkCount() < limit) this.pullAgain = true;
         this.updateNotes();
         this.placeEvents();
       } while (this.pullAgain);
@@ -219,8 +236,13 @@ export class ConversationView {
     this.placeEvents();
   }
 
+  private chunkCount(): number {
+    return this.list.querySelectorAll('.chunk').length;
+  }
+
   private append(chunks: readonly ChunkView[]): void {
     if (!chunks.length) return;
+    if (this.fromStart) return this.appendReading(chunks);
     const atBottom = this.list.scrollHeight - this.list.scrollTop - this.list.clientHeight < 24;
     const frag = document.createDocumentFragment();
     for (const c of chunks) frag.append(this.renderChunk(c));
@@ -235,12 +257,28 @@ export class ConversationView {
     }
   }
 
+  /** Appends where the reader is not looking (a stream read from its start): the view stays; chunks beyond the window leave the top. */
+  private appendReading(chunks: readonly ChunkView[]): void {
+    const frag = document.createDocumentFragment();
+    for (const c of chunks) frag.append(this.renderChunk(c));
+    if (this.firstShown < 0) this.firstShown = chunks[0].seq;
+    this.list.append(frag);
+    while (this.chunkCount() > MAX_DOM_CHUNKS + PAGE) {
+      const first = this.list.firstElementChild as HTMLElement;
+      const height = first.offsetHeight;
+      first.remove();
+      this.list.scrollTop -= height;
+      this.firstShown = Number(this.list.querySelector<HTMLElement>('.chunk')?.dataset.seq ?? this.firstShown);
+    }
+  }
+
   private updateNotes(): void {
     const tr = this.transcript;
     if (!tr) return;
     this.dropped.hidden = tr.droppedChunks === 0;
     this.dropped.textContent = tr.droppedChunks ? t('{0} older chunks ({1} bytes) were dropped from the transcript.', tr.droppedChunks, tr.droppedBytes) : '';
     this.earlier.hidden = !(this.firstShown > tr.firstSeq);
+    this.later.hidden = !(this.fromStart && this.nextSeq < tr.nextSeq);
     this.empty.hidden = tr.nextSeq > 0;
   }
 
