@@ -128,6 +128,30 @@ export const errorMessages: Record<string, { en: string; 'zh-cn': string }> = {
     en: 'This session cannot do that — only {what}.',
     'zh-cn': '这个会话不能执行此操作——仅限{what}。',
   },
+  LOG_EXISTS: {
+    en: 'The log file {path} already exists — Socket Lab never overwrites a file: pick another name, or move the old log away.',
+    'zh-cn': '日志文件 {path} 已存在——Socket Lab 不会覆盖文件：请换一个文件名，或把旧日志移走。',
+  },
+  LOG_FOLDER: {
+    en: 'The folder of the log file {path} does not exist — create it first, or pick another folder.',
+    'zh-cn': '日志文件 {path} 所在的文件夹不存在——请先创建它，或换一个文件夹。',
+  },
+  LOG_DENIED: {
+    en: 'Permission denied writing the log file {path} — pick a folder you can write to.',
+    'zh-cn': '没有权限写入日志文件 {path}——请选择一个你有写权限的文件夹。',
+  },
+  LOG_FULL: {
+    en: 'The disk is full: the log {path} stopped after {bytes} bytes; the session keeps running — free some space and start the log again.',
+    'zh-cn': '磁盘已满：日志 {path} 在写入 {bytes} 字节后停止；会话仍在运行——请腾出空间后重新开始记录。',
+  },
+  LOG_WRITE: {
+    en: 'The log {path} could not be written ({detail}) and stopped; the session keeps running.',
+    'zh-cn': '日志 {path} 无法写入（{detail}），已停止；会话仍在运行。',
+  },
+  LOG_PCAPNG_UNIX: {
+    en: 'A Unix-socket session has no IP addresses or ports, so it cannot be logged as pcapng — log it as text, hex or jsonl.',
+    'zh-cn': 'Unix 套接字会话没有 IP 地址和端口，无法记录为 pcapng——请记录为 text、hex 或 jsonl。',
+  },
   EUNKNOWN: {
     en: 'The socket failed ({detail}).',
     'zh-cn': '套接字出错（{detail}）。',

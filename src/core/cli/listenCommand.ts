@@ -1,4 +1,4 @@
-// `socket-lab listen tcp|udp|unix ADDR [--mode …] [--framing …] [--count N] [--timeout S] [--json]`
+// `socket-lab listen tcp|udp|unix ADDR [--mode …] [--framing …] [--count N] [--timeout S] [--json] [--log F …]`
 import { decodeText, checkEncoding } from '../codec/encoding';
 import { parseFraming } from '../codec/framing';
 import { formatHex } from '../../shared/format';
@@ -6,6 +6,8 @@ import { ReceivedMessage, ServerMode, Session } from '../sessions/session';
 import { ListenerSession } from '../sessions/listenerSession';
 import { StreamSession } from '../sessions/streamSession';
 import { SessionManager } from '../sessions/sessionManager';
+import { logOptionSpecs, logUsage, parseLogArgs, startCliLog } from './cliLog';
+import type { SessionLog } from '../sessions/sessionLog';
 import { CliIo, describe, parseAddr, parseCount, parseProto, parseSeconds, parseVerbArgs, readOptions, showAddr, UsageError } from './cliIo';
 
 export const listenUsage = `Usage: socket-lab listen tcp|udp|unix ADDR [options]
@@ -20,7 +22,7 @@ export const listenUsage = `Usage: socket-lab listen tcp|udp|unix ADDR [options]
   --encoding E         how to print text (default utf-8)
   --print text|hex     print received messages as text (default) or hex
   --json               one JSON object per line: listening, accepted, message, closed, done, error
-`;
+${logUsage}`;
 
 const modeOf = (m: string): ServerMode => {
   if (m === 'print' || m === 'print-only') return 'print-only';
@@ -40,6 +42,7 @@ function parseListenArgs(argv: string[]) {
     print: { type: 'string', default: 'text' },
     json: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h' },
+    ...logOptionSpecs,
   } as const;
   const { values, positionals } = parseVerbArgs('listen', argv, options);
   if (values.help) return 'help';
@@ -57,6 +60,7 @@ function parseListenArgs(argv: string[]) {
     encoding: checkEncoding(values.encoding),
     hex: values.print === 'hex',
     json: values.json,
+    log: parseLogArgs(values),
   };
 }
 
@@ -86,10 +90,12 @@ export async function runListen(argv: string[], io: CliIo): Promise<number> {
   // a listener left running keeps no finished connection: each is printed as it happens, then forgotten
   const manager = new SessionManager({ transcriptBytes: 256 * 1024, closedChildrenKept: 0, idleTimeoutMs: (idleTimeout ?? 0) * 1000 });
   let session: Session;
+  let log: SessionLog | undefined;
   try {
     if (target.proto === 'tcp') session = await manager.startTcpServer({ host: target.host, port: target.port!, mode, framing });
     else if (target.proto === 'unix') session = await manager.startUnixServer({ path: target.path!, mode, framing });
     else session = await manager.openUdp({ host: target.host, port: target.port, mode, framing });
+    if (opts.log) log = await startCliLog('listen', opts.log, manager, session, io);
   } catch (e) {
     const d = describe(e);
     say.error(d.code, d.message);
@@ -99,7 +105,9 @@ export async function runListen(argv: string[], io: CliIo): Promise<number> {
   const where = target.proto === 'unix' ? target.path! : showAddr(session.localAddress, session.localPort);
   if (json) say.emit({ event: 'listening', proto: target.proto, address: where, host: session.localAddress, port: session.localPort, path: target.path, mode });
   else io.out(`listening on ${where}\n`);
-  return serve(opts, io, manager, session);
+  const code = await serve(opts, io, manager, session);
+  await log?.stop();
+  return code;
 }
 
 /** Prints what arrives until --count, --timeout, Ctrl+C, the output's reader leaving or the socket failing. */

@@ -1,4 +1,4 @@
-// `socket-lab send tcp|udp|unix ADDR (--text S [--encoding E] | --hex H | --file F) [--expect-bytes N] [--timeout S] [--print text|hex] [--json]`
+// `socket-lab send tcp|udp|unix ADDR (--text S [--encoding E] | --hex H | --file F) [--expect-bytes N] [--timeout S] [--print text|hex] [--json] [--log F …]`
 import * as fs from 'node:fs';
 import { checkEncoding, decodeText } from '../codec/encoding';
 import { parseFraming } from '../codec/framing';
@@ -7,6 +7,8 @@ import { buildPayload, parseLineEnding } from '../codec/payload';
 import { SocketLabError } from '../errors';
 import { Session } from '../sessions/session';
 import { SessionManager } from '../sessions/sessionManager';
+import { logOptionSpecs, logUsage, parseLogArgs, startCliLog } from './cliLog';
+import type { SessionLog } from '../sessions/sessionLog';
 import { CliIo, describe, parseAddr, parseCount, parseProto, parseSeconds, parseVerbArgs, readOptions, UsageError } from './cliIo';
 
 export const sendUsage = `Usage: socket-lab send tcp|udp|unix ADDR (--text S [--encoding E] | --hex H | --file F) [options]
@@ -21,7 +23,7 @@ export const sendUsage = `Usage: socket-lab send tcp|udp|unix ADDR (--text S [--
   --timeout S          seconds to wait for the answer (default 5)
   --print text|hex     how to print what comes back (default text)
   --json               print one JSON object: ok, sent, received, text/hex, or code and message
-Exit codes: 0 sent (and got what was expected), 1 socket error, 2 usage, 3 timed out.
+${logUsage}Exit codes: 0 sent (and got what was expected), 1 socket error, 2 usage, 3 timed out.
 `;
 
 /** `send`'s options, checked ('help' for -h/--help); a mistake throws, for exit 2. */
@@ -39,6 +41,7 @@ function parseSendArgs(argv: string[]) {
     print: { type: 'string', default: 'text' },
     json: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h' },
+    ...logOptionSpecs,
   } as const;
   const { values, positionals } = parseVerbArgs('send', argv, options);
   if (values.help) return 'help';
@@ -59,6 +62,7 @@ function parseSendArgs(argv: string[]) {
     encoding,
     hex: values.print === 'hex',
     json: values.json,
+    log: parseLogArgs(values),
   };
   if (o.target.port === 0) throw new UsageError('port 0 cannot be sent to — give the port the server listens on (1 to 65535)');
   if (o.file !== undefined) checkReadableFile(o.file);
@@ -69,6 +73,7 @@ export async function runSend(argv: string[], io: CliIo): Promise<number> {
   const o = readOptions('send', sendUsage, io, () => parseSendArgs(argv));
   if (typeof o === 'number') return o;
   const { target, file, payload, framing, expect, timeout, encoding, hex, json } = o;
+  let log: SessionLog | undefined;
   const started = Date.now();
   const manager = new SessionManager({ transcriptBytes: 1024 * 1024 });
   const received: Uint8Array[] = [];
@@ -85,6 +90,7 @@ export async function runSend(argv: string[], io: CliIo): Promise<number> {
     else if (target.proto === 'unix') session = await manager.connectUnix({ path: target.path!, framing, timeoutMs: timeout * 1000 });
     else session = await manager.openUdp({ remoteHost: target.host, remotePort: target.port, framing });
     const s = session;
+    if (o.log) log = await startCliLog('send', o.log, manager, s, io);
     // bytes as they arrive, without framing: --expect-bytes counts what the wire carried
     s.transcript.onDidGrow((c) => {
       if (c.dir !== 'in') return;
@@ -107,6 +113,7 @@ export async function runSend(argv: string[], io: CliIo): Promise<number> {
     const shown = hex ? formatHex(all) : decodeText(all, encoding);
     if (s.error && !(expect !== undefined && receivedBytes >= expect)) {
       manager.dispose();
+      await log?.stop();
       return fail(new SocketLabError(s.error.code, s.error.params, s.error.messageKey), 1);
     }
     const missing = expect !== undefined && receivedBytes < expect;
@@ -121,9 +128,11 @@ export async function runSend(argv: string[], io: CliIo): Promise<number> {
     }
     s.close();
     manager.dispose();
+    await log?.stop();
     return missing ? 3 : 0;
   } catch (e) {
     manager.dispose();
+    await log?.stop();
     return fail(e, 1);
   }
 }

@@ -111,14 +111,21 @@ export class StreamSession extends Session {
     if (!this.held) this.socket.resume();
   }
 
-  private held = false;
+  /** Who holds reading (the CLI's blocked stdout, a log behind its disk): reading resumes when none does. */
+  private readonly holders = new Set<string>();
+  private get held(): boolean {
+    return this.holders.size > 0;
+  }
   /**
    * Stops reading while `on`: the kernel's buffers fill and TCP pushes back on the peer, so nothing piles up here
-   * (the CLI holds its connections while its stdout is blocked).
+   * (the CLI holds its connections while its stdout is blocked, a session log while its disk is behind).
    */
-  holdReading(on: boolean): void {
-    if (this.held === on) return;
-    this.held = on;
+  holdReading(on: boolean, holder = 'output'): void {
+    if (this.holders.has(holder) === on) return;
+    const was = this.held;
+    if (on) this.holders.add(holder);
+    else this.holders.delete(holder);
+    if (this.held === was) return;
     if (on) this.socket.pause();
     else if (!this.echoPaused) this.socket.resume();
   }
