@@ -10,9 +10,11 @@ import {
 import { Disposable, Emitter } from '../../shared/disposable';
 import { DissectContext, type DissectedPacket } from '../decode/dissect';
 import { compileFilter } from '../decode/displayFilter';
+import { ReplayLog } from '../decode/replayLog';
 import { CaptureFileIndex, IndexCancelledError, type IndexProgress } from '../pcap/captureFileIndex';
 import { PcapngWriter, PcapWriter, type CaptureFormat, type PcapngOptions } from '../pcap/pcapWriter';
-import { dissectAt, FilterCancelledError, FilterError, type ModelStatus, packetDetailOf, packetRowOf, safeTest, tcpFacts } from './packetListModel';
+import { diagramSegment, dissectAt, FilterCancelledError, FilterError, type ModelStatus, PANEL_DISSECT_OPTIONS, packetDetailOf, packetRowOf, safeTest, tcpFacts } from './packetListModel';
+import { ConnectionTally } from './tcpAnalysisView';
 import { CaptureStatistics, flowOf } from './captureStatistics';
 import { DiagramWindow } from './diagramWindow';
 import { FollowModel } from './followModel';
@@ -107,6 +109,8 @@ interface Conversation {
   bytes: number;
   readonly first: number;
   last: number;
+  /** The learner's summary: a few counters, not the segments. */
+  readonly tally: ConnectionTally;
 }
 
 export interface FileModelStatus extends ModelStatus {
@@ -123,8 +127,8 @@ export interface PassOptions {
 }
 
 export class FilePacketListModel extends Disposable {
-  private readonly live = new DissectContext();
-  private readonly snapshots: { index: number; ctx: DissectContext }[] = [{ index: 0, ctx: new DissectContext() }];
+  private readonly live = new DissectContext(PANEL_DISSECT_OPTIONS);
+  private readonly snapshots: { index: number; ctx: DissectContext }[] = [{ index: 0, ctx: new DissectContext(PANEL_DISSECT_OPTIONS) }];
   private snapshotEvery = SNAPSHOT_EVERY;
   private firstTs: number | undefined;
   private readonly convs = new Map<string, Conversation>();
@@ -215,14 +219,15 @@ export class FilePacketListModel extends Disposable {
     this.stats.add(i, rec.tsMicros, rec.origLen, flow, rec.tsNanos);
     const t = tcpFacts(pkt, flow);
     if (!t) return;
-    const c = this.convs.get(t.key);
+    let c = this.convs.get(t.key);
     if (c) {
       c.packets++;
       c.bytes += rec.origLen;
       c.last = i;
     } else if (this.convs.size < MAX_CONVERSATIONS) {
-      this.convs.set(t.key, { key: t.key, a: t.src, b: t.dst, packets: 1, bytes: rec.origLen, first: i, last: i });
+      this.convs.set(t.key, (c = { key: t.key, a: t.src, b: t.dst, packets: 1, bytes: rec.origLen, first: i, last: i, tally: new ConnectionTally() }));
     } else this.convsOmitted++;
+    c?.tally.add(t.src === c.a, t.flags, pkt.tcp?.analysis);
   }
 
   /** Keeps the live context as it is before packet `i`; thins the snapshots when they outgrow their budget. */
@@ -318,7 +323,7 @@ export class FilePacketListModel extends Disposable {
       }
       await this.whenComplete();
       matches = new MatchBitmap();
-      const ctx = new DissectContext();
+      const ctx = new DissectContext(PANEL_DISSECT_OPTIONS);
       const total = this.index.count;
       let lastTick = Date.now();
       const m = matches;
@@ -354,7 +359,21 @@ export class FilePacketListModel extends Disposable {
     await this.replay(index, index + 1, (rec, pkt) => void (found = { rec, pkt }));
     if (!found) return undefined;
     const { rec, pkt } = found;
-    return packetDetailOf(index, rec, pkt, this.firstTs ?? rec.tsMicros);
+    return packetDetailOf(index, rec, await this.withLaterIrtt(index, rec, pkt), this.firstTs ?? rec.tsMicros);
+  }
+
+  /**
+   * A segment dissected before its handshake completed (a SYN-ACK) shows the handshake RTT found later, as the
+   * in-memory model's replay log and Wireshark's second pass show it: the replay runs on until the RTT is known.
+   */
+  private async withLaterIrtt(index: number, rec: PacketRecord, pkt: DissectedPacket): Promise<DissectedPacket> {
+    const conv = pkt.tcp?.analysis?.conv;
+    const c = conv && conv.firstRttUs === 0 ? this.convs.get(tcpFacts(pkt)?.key ?? '') : undefined;
+    if (!conv || !c || c.last <= index) return pkt;
+    const log = new ReplayLog();
+    log.record(index, pkt);
+    await this.replay(index + 1, c.last + 1, () => conv.firstRttUs === 0);
+    return log.dissect(rec, index, index + 1) ?? pkt;
   }
 
   /** TCP conversations in order of first appearance (at most MAX_CONVERSATIONS; `conversationsOmitted` counts the rest). */
@@ -407,15 +426,13 @@ export class FilePacketListModel extends Disposable {
     return true;
   }
 
-  /** One connection's segments for the diagram: around packet `around` when given (a long one is cut). */
+  /** One connection's segments for the diagram (around packet `around` when given: a long one is cut) and its summary. */
   async diagram(key: string, around?: number): Promise<DiagramData | undefined> {
     const c = this.convs.get(key);
     if (!c) return undefined;
     const w = new DiagramWindow<DiagramSegment>(MAX_DIAGRAM_SEGMENTS, around);
-    await this.eachOfConversation(key, (rec, t, i) =>
-      w.push({ index: i, no: i + 1, time: (rec.tsMicros - (this.firstTs ?? 0)) / 1e6, fromA: t.src === c.a, flags: t.flags, seq: t.seq, ack: t.ack, len: t.len, win: t.win }),
-    );
-    return { key, a: c.a, b: c.b, ...w.result(c.packets) };
+    await this.eachOfConversation(key, (rec, t, i) => w.push(diagramSegment(i, (rec.tsMicros - (this.firstTs ?? 0)) / 1e6, c.a, t)));
+    return { key, a: c.a, b: c.b, ...w.result(c.packets), summary: c.tally.summary() };
   }
 
   /** Calls `each` with the records of one TCP conversation, or of the whole file, in order (for export). */

@@ -7,12 +7,16 @@ import {
   type RowTone, type WireField, type WireLayer,
 } from '../../shared/packetPanelProtocol';
 import { Disposable, Emitter } from '../../shared/disposable';
-import { DissectContext, dissect, type DissectedPacket, type Field } from '../decode/dissect';
+import { DissectContext, dissect, type DissectOptions, type DissectedPacket, type Field } from '../decode/dissect';
 import { compileFilter } from '../decode/displayFilter';
 import { ReplayLog } from '../decode/replayLog';
 import { CaptureStatistics, flowOf, type Flow } from './captureStatistics';
 import { DiagramWindow } from './diagramWindow';
 import { FollowModel } from './followModel';
+import { analysisNames, ConnectionTally, expertSeverity, isBadTcp } from './tcpAnalysisView';
+
+/** How the panel dissects: with Wireshark's TCP analysis (the Info notes, the field tree's expert info, "Bad TCP"). */
+export const PANEL_DISSECT_OPTIONS: DissectOptions = { analyzeTcp: true };
 
 /** A capture's retained packets; a bounded capture forgets its oldest ones and advances `firstIndex`. */
 export interface PacketSource {
@@ -40,6 +44,8 @@ export interface TcpFacts {
   readonly ack: number;
   readonly len: number;
   readonly win: number;
+  /** What the TCP analysis flagged (absent: nothing, the common case). */
+  readonly analysis?: { readonly flags: number; readonly dupAckNum: number };
 }
 
 interface Summary {
@@ -62,12 +68,27 @@ export function tcpFacts(pkt: DissectedPacket, flow = flowOf(pkt)): TcpFacts | u
     ack: t.ack,
     len: t.len,
     win: t.window,
+    ...(t.analysis?.flags ? { analysis: { flags: t.analysis.flags, dupAckNum: t.analysis.dupAckNum } } : {}),
   };
+}
+
+/** A diagram arrow's analysis marks. */
+function segmentMarks(t: TcpFacts): Pick<DiagramSegment, 'analysis' | 'dupAckNum'> {
+  const a = t.analysis;
+  if (!a) return {};
+  return a.dupAckNum ? { analysis: analysisNames(a.flags), dupAckNum: a.dupAckNum } : { analysis: analysisNames(a.flags) };
+}
+
+/** One TCP segment as the diagram draws it; `a` is the endpoint that sent first. */
+export function diagramSegment(index: number, time: number, a: string, t: TcpFacts): DiagramSegment {
+  return { index, no: index + 1, time, fromA: t.src === a, flags: t.flags, seq: t.seq, ack: t.ack, len: t.len, win: t.win, ...segmentMarks(t) };
 }
 
 export function toneOf(pkt: DissectedPacket, tcp: TcpFacts | undefined): RowTone {
   if (pkt.malformed) return 'malformed';
   if (tcp) {
+    // Wireshark's default colouring rules, in their order: Bad TCP, TCP RST, TCP SYN/FIN.
+    if (tcp.analysis && isBadTcp(tcp.analysis.flags)) return 'bad';
     if (tcp.flags.includes('RST')) return 'rst';
     if (tcp.flags.includes('SYN')) return 'syn';
     if (tcp.flags.includes('FIN')) return 'fin';
@@ -77,7 +98,8 @@ export function toneOf(pkt: DissectedPacket, tcp: TcpFacts | undefined): RowTone
 }
 
 export function toWireField(f: Field): WireField {
-  const w: WireField = { id: f.id, label: f.label, display: f.display, offset: f.offset, length: f.length };
+  const severity = expertSeverity(f.display);
+  const w: WireField = { id: f.id, label: f.label, display: f.display, offset: f.offset, length: f.length, ...(severity ? { severity } : {}) };
   return f.children?.length ? { ...w, children: f.children.map(toWireField) } : w;
 }
 
@@ -159,7 +181,7 @@ export class PacketListModel extends Disposable {
   private base = 0;
   private firstTs: number | undefined;
   /** The live context: fed every packet once, in order, never reset. */
-  private readonly ctx = new DissectContext();
+  private readonly ctx: DissectContext;
   /** What each retained packet's first-pass dissection took from `ctx`: a row click dissects that packet alone. */
   private readonly facts = new ReplayLog();
   private filterText = '';
@@ -171,6 +193,8 @@ export class PacketListModel extends Disposable {
   private filterRun = 0;
   /** Capture-wide indexes of each TCP or UDP conversation's packets, ascending. */
   private readonly convIndex = new Map<string, number[]>();
+  /** Each TCP connection's summary (counters, as long as any of its packets is retained). */
+  private readonly tallies = new Map<string, ConnectionTally>();
   /** Conversations table and I/O graph over every packet taken in (also those the capture has since forgotten). */
   private readonly stats = new CaptureStatistics();
   private readonly changed = this.own(new Emitter<ModelStatus>());
@@ -182,8 +206,10 @@ export class PacketListModel extends Disposable {
   constructor(
     private readonly source: PacketSource,
     private readonly ingestSlice = 5000,
+    private readonly options: DissectOptions = PANEL_DISSECT_OPTIONS,
   ) {
     super();
+    this.ctx = new DissectContext(options);
     this.own({ dispose: () => clearImmediate(this.catchUp) });
     this.sync();
   }
@@ -217,7 +243,10 @@ export class PacketListModel extends Disposable {
       if (this.matches) dropBelow(this.matches, first);
       for (const [key, list] of this.convIndex) {
         dropBelow(list, first);
-        if (list.length === 0) this.convIndex.delete(key);
+        if (list.length === 0) {
+          this.convIndex.delete(key);
+          this.tallies.delete(key);
+        }
       }
     }
     const before = this.summaries.length;
@@ -234,6 +263,7 @@ export class PacketListModel extends Disposable {
         if (list) list.push(i);
         else this.convIndex.set(s.flow.key, [i]);
       }
+      if (s.tcp) this.tally(s.tcp, pkt);
       if (this.matches && this.test(pkt)) this.matches.push(i);
     }
     if (this.summaries.length !== before || trimmed) this.changed.fire(this.status);
@@ -264,7 +294,7 @@ export class PacketListModel extends Disposable {
         throw new FilterError(e instanceof Error ? e.message : String(e));
       }
       // Replay the retained packets in order with a scratch context: the live one has moved on.
-      const scratch = new DissectContext();
+      const scratch = new DissectContext(this.options);
       matches = [];
       let i = this.base;
       for (let n = 1; i < this.base + this.summaries.length; i++, n++) {
@@ -382,8 +412,7 @@ export class PacketListModel extends Disposable {
     return out;
   }
 
-  /** The segments of one TCP conversation for the diagram, at most MAX_DIAGRAM_SEGMENTS of them. */
-  /** One connection's segments for the diagram: around packet `around` when given (a long one is cut). */
+  /** One connection's segments for the diagram (around packet `around` when given: a long one is cut) and its summary. */
   diagram(key: string, around?: number): DiagramData | undefined {
     const indexes = this.convIndex.get(key);
     const first = indexes && this.summaries[indexes[0] - this.base];
@@ -393,9 +422,18 @@ export class PacketListModel extends Disposable {
     for (const i of indexes) {
       const s = this.summaries[i - this.base];
       const t = s?.tcp;
-      if (t && !w.push({ index: s.row.index, no: s.row.no, time: s.row.time, fromA: t.src === a, flags: t.flags, seq: t.seq, ack: t.ack, len: t.len, win: t.win })) break;
+      if (t && !w.push(diagramSegment(s.row.index, s.row.time, a, t))) break;
     }
-    return { key, a, b: first.tcp.dst, ...w.result(indexes.length) };
+    const summary = this.tallies.get(key)?.summary();
+    return { key, a, b: first.tcp.dst, ...w.result(indexes.length), ...(summary ? { summary } : {}) };
+  }
+
+  /** Counts a segment into its connection's summary (A: the side that sent the connection's first packet). */
+  private tally(t: TcpFacts, pkt: DissectedPacket): void {
+    let c = this.tallies.get(t.key);
+    if (!c) this.tallies.set(t.key, (c = new ConnectionTally()));
+    const first = this.summaries[(this.convIndex.get(t.key)?.[0] ?? 0) - this.base]?.tcp;
+    c.add(first === undefined || first.src === t.src, t.flags, pkt.tcp?.analysis);
   }
 
   private test(pkt: DissectedPacket): boolean {

@@ -1,6 +1,6 @@
 // Pure layout of the TCP conversation diagram (two endpoint lanes, one arrow per segment),
 // computed from the host's DiagramData; diagram.ts only turns it into SVG elements.
-import type { DiagramData, DiagramSegment } from '../../../src/shared/packetPanelProtocol';
+import type { DiagramData, DiagramSegment, TcpAnalysisName } from '../../../src/shared/packetPanelProtocol';
 
 export type ArrowTone = 'syn' | 'fin' | 'rst' | 'data' | 'ack';
 
@@ -24,6 +24,13 @@ export interface ArrowLayout {
   /** Where the label text sits (midpoint of the arrow, above it). */
   readonly labelX: number;
   readonly labelY: number;
+  /** What the TCP analysis found (empty: nothing), and a duplicate ACK's number. */
+  readonly analysis: readonly TcpAnalysisName[];
+  readonly dupAckNum: number;
+  /** Where its mark sits: under the arrow's start, by the sender's lane. */
+  readonly markX: number;
+  readonly markY: number;
+  readonly markAnchor: 'start' | 'end';
 }
 
 export interface DiagramLayout {
@@ -89,6 +96,11 @@ export function layoutDiagram(data: DiagramData, options: Partial<LayoutOptions>
       tone: toneOf(s),
       labelX: (laneA + laneB) / 2,
       labelY: y1 - 4,
+      analysis: s.analysis ?? [],
+      dupAckNum: s.dupAckNum ?? 0,
+      markX: s.fromA ? x1 + 6 : x1 - 6,
+      markY: y1 + 15,
+      markAnchor: s.fromA ? 'start' : 'end',
     };
   });
   const height = o.headerPx + data.segments.length * o.rowPx + o.slopePx + 8;

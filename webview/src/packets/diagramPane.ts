@@ -3,6 +3,7 @@
 import type { ConversationInfo, DiagramData } from '../../../src/shared/packetPanelProtocol';
 import { h } from '../dom';
 import { t } from '../strings';
+import { ConnectionSummaryView } from './connectionSummary';
 import { DiagramView } from './diagramView';
 
 export interface DiagramPaneHost {
@@ -18,6 +19,8 @@ export interface DiagramPaneHost {
 export class DiagramPane {
   readonly element = h('section', 'pk-pane pk-diag-pane');
   readonly diagram: DiagramView;
+  /** The shown connection's summary for learners, above its diagram. */
+  readonly summary = new ConnectionSummaryView();
   private readonly select = h('select', 'pk-select');
   private readonly toggle = h('button', 'pk-diag-toggle');
   private readonly followButton = h('button', 'pk-btn secondary pk-diag-follow', t('Follow'));
@@ -39,7 +42,7 @@ export class DiagramPane {
       if (this.key) host.follow(this.key);
     });
     head.append(this.toggle, h('h2', 'pk-h', t('Conversation diagram')), this.select, this.followButton);
-    this.element.append(head);
+    this.element.append(head, this.summary.element);
     this.diagram = new DiagramView(this.element);
     this.diagram.element.id = 'pk-diagram';
     this.showFolding();
@@ -82,7 +85,10 @@ export class DiagramPane {
     }
     this.select.disabled = list.length === 0;
     this.followButton.disabled = list.length === 0;
-    if (list.length === 0) this.diagram.showMessage(t('No TCP connection in this capture.'));
+    if (list.length === 0) {
+      this.summary.show(undefined, '', '');
+      this.diagram.showMessage(t('No TCP connection in this capture.'));
+    }
     else if (!list.some((c) => c.key === this.key)) await this.show(list[0].key);
     else this.select.value = this.key;
   }
@@ -94,9 +100,11 @@ export class DiagramPane {
       const d = await this.host.diagram(key, around);
       const segs = d.segments;
       this.drawn = { first: segs[0]?.index ?? 0, last: segs[segs.length - 1]?.index ?? 0, cut: d.omitted + d.omittedBefore > 0 };
+      this.summary.show(d.summary, d.a, d.b);
       this.diagram.show(d);
       if (this.highlighted !== undefined) this.diagram.highlight(this.highlighted);
     } catch (e) {
+      this.summary.show(undefined, '', '');
       this.diagram.showMessage(t('Error: {0}', e instanceof Error ? e.message : String(e)));
     }
   }

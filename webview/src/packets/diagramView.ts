@@ -2,7 +2,8 @@
 // two endpoint lanes, one arrow per segment; arrows are focusable and select their packet.
 import { Emitter } from '../../../src/shared/disposable';
 import type { DiagramData } from '../../../src/shared/packetPanelProtocol';
-import { layoutDiagram } from './diagramLayout';
+import { type ArrowLayout, layoutDiagram } from './diagramLayout';
+import { analysisExplanation, analysisLabel, isBadMark } from './tcpAnalysisText';
 import { h } from '../dom';
 import { t } from '../strings';
 
@@ -92,9 +93,10 @@ export class DiagramView {
       root.append(t, line);
     }
     for (const a of l.arrows) {
-      const g = svg('g', { tabindex: 0, role: 'button', 'aria-label': `${a.no}: ${a.flagsText} ${a.fullDetail}` });
+      const notes = a.analysis.map((n) => `${analysisLabel(n, a.dupAckNum)}: ${analysisExplanation(n)}`);
+      const g = svg('g', { tabindex: 0, role: 'button', 'aria-label': [`${a.no}: ${a.flagsText} ${a.fullDetail}`, ...notes].join('. ') });
       const tip = svg('title', {});
-      tip.textContent = `${a.no}  ${a.flagsText} ${a.fullDetail}`;
+      tip.textContent = [`${a.no}  ${a.flagsText} ${a.fullDetail}`, ...notes].join('\n');
       g.append(tip);
       g.classList.add('pk-seg', `pk-tone-${a.tone}`);
       g.dataset.index = String(a.index);
@@ -116,11 +118,21 @@ export class DiagramView {
       f2.textContent = a.detail;
       flags.append(f1, f2);
       g.append(hit, time, line, flags);
+      if (a.analysis.length > 0) g.append(this.mark(a));
       root.append(g);
     }
     this.canvas.append(root);
     const cut = [data.omittedBefore > 0 ? t('{0} earlier segments not drawn.', data.omittedBefore) : '', data.omitted > 0 ? t('{0} more segments not drawn.', data.omitted) : ''];
     this.note.textContent = cut.filter(Boolean).join(' ');
+  }
+
+  /** The TCP analysis mark under an arrow's start: its short labels, coloured as trouble or as a plain note. */
+  private mark(a: ArrowLayout): SVGTextElement {
+    const bad = isBadMark(a.analysis);
+    const m = svg('text', { x: a.markX, y: a.markY, 'text-anchor': a.markAnchor });
+    m.classList.add('pk-mark', bad ? 'pk-mark-bad' : 'pk-mark-note');
+    m.textContent = `${bad ? '⚠ ' : ''}${a.analysis.map((n) => analysisLabel(n, a.dupAckNum)).join(', ')}`;
+    return m;
   }
 
   /** Marks the arrow of the selected packet (if it is in this connection). */

@@ -1,6 +1,6 @@
 // Pure lookups between the field tree and byte offsets: flatten a dissection into tree nodes,
 // and find the most specific field covering a byte (click a byte → select its field).
-import type { WireField, WireLayer } from '../../../src/shared/packetPanelProtocol';
+import type { ExpertSeverity, WireField, WireLayer } from '../../../src/shared/packetPanelProtocol';
 
 export interface FieldNode {
   /** Stable path id ("2/0/3"): layer index, then child indexes. */
@@ -14,6 +14,24 @@ export interface FieldNode {
   readonly parent?: string;
   readonly hasChildren: boolean;
   readonly isLayer: boolean;
+  /** An expert info line's own severity. */
+  readonly severity?: ExpertSeverity;
+  /** The worst severity among its descendants (marks a closed layer or subtree that holds expert info). */
+  readonly within?: ExpertSeverity;
+}
+
+const RANK: Record<ExpertSeverity, number> = { chat: 1, note: 2, warning: 3, error: 4 };
+
+/** The worse of two severities. */
+export function worse(a: ExpertSeverity | undefined, b: ExpertSeverity | undefined): ExpertSeverity | undefined {
+  if (!a) return b;
+  return b && RANK[b] > RANK[a] ? b : a;
+}
+
+function worstIn(fields: readonly WireField[]): ExpertSeverity | undefined {
+  let w: ExpertSeverity | undefined;
+  for (const f of fields) w = worse(worse(w, f.severity), worstIn(f.children ?? []));
+  return w;
 }
 
 /** Every layer and field, depth first, in display order. */
@@ -23,14 +41,17 @@ export function flattenLayers(layers: readonly WireLayer[]): FieldNode[] {
     fields.forEach((f, i) => {
       const path = `${parent}/${i}`;
       const kids = f.children ?? [];
-      // The decoder's convention: a tree line reads `${label}: ${display}`.
-      out.push({ path, id: f.id, label: f.display ? `${f.label}: ${f.display}` : f.label, offset: f.offset, length: f.length, depth, parent, hasChildren: kids.length > 0, isLayer: false });
+      // The decoder's convention: a tree line reads `${label}: ${display}`; an expert info line is its display alone.
+      const label = f.severity ? f.display : f.display ? `${f.label}: ${f.display}` : f.label;
+      const within = worstIn(kids);
+      out.push({ path, id: f.id, label, offset: f.offset, length: f.length, depth, parent, hasChildren: kids.length > 0, isLayer: false, ...(f.severity ? { severity: f.severity } : {}), ...(within ? { within } : {}) });
       walk(kids, path, depth + 1);
     });
   };
   layers.forEach((l, i) => {
     const path = String(i);
-    out.push({ path, id: l.name, label: l.title, offset: l.offset, length: l.length, depth: 0, hasChildren: l.fields.length > 0, isLayer: true });
+    const within = worstIn(l.fields);
+    out.push({ path, id: l.name, label: l.title, offset: l.offset, length: l.length, depth: 0, hasChildren: l.fields.length > 0, isLayer: true, ...(within ? { within } : {}) });
     walk(l.fields, path, 1);
   });
   return out;

@@ -1,7 +1,7 @@
 // The packet details tree (layers, fields, sub-fields): an ARIA tree with a roving focus, driven by the
 // keyboard like VS Code's own trees (arrows, Home/End, Enter), each layer badged frame/packet/segment….
 import { Emitter } from '../../../src/shared/disposable';
-import type { WireLayer } from '../../../src/shared/packetPanelProtocol';
+import type { ExpertSeverity, WireLayer } from '../../../src/shared/packetPanelProtocol';
 import type { LayerRole } from '../../../src/shared/types';
 import { ancestorPaths, flattenLayers, visibleNodes, type FieldNode } from './fieldLookup';
 import { h } from '../dom';
@@ -10,6 +10,21 @@ import { t } from '../strings';
 /** A layer's role badge in the user's words (frame, packet, segment, datagram, message). */
 function roleWords(role: LayerRole): string {
   return { frame: t('frame'), packet: t('packet'), segment: t('segment'), datagram: t('datagram'), message: t('message') }[role];
+}
+
+/** Expert info severity in the user's words (the icon's name for screen readers and its tooltip). */
+function severityWords(s: ExpertSeverity): string {
+  return { chat: t('Expert info: chat'), note: t('Expert info: note'), warning: t('Expert info: warning'), error: t('Expert info: error') }[s];
+}
+
+/** A severity icon: its own line's, or (outlined) the worst one inside a closed subtree. */
+function severityIcon(s: ExpertSeverity, inside: boolean): HTMLElement {
+  const icon = h('span', `pk-sev pk-sev-${s}${inside ? ' pk-sev-inside' : ''}`, s === 'warning' || s === 'error' ? '!' : 'i');
+  const words = inside ? t('Contains: {0}', severityWords(s)) : severityWords(s);
+  icon.title = words;
+  icon.setAttribute('role', 'img');
+  icon.setAttribute('aria-label', words);
+  return icon;
 }
 
 export class FieldTree {
@@ -108,6 +123,10 @@ export class FieldTree {
       const tw = h('span', 'pk-twisty');
       if (n.hasChildren) tw.classList.add(this.expanded.has(n.path) ? 'open' : 'closed');
       item.append(tw);
+      if (n.severity) {
+        item.dataset.severity = n.severity;
+        item.append(severityIcon(n.severity, false));
+      } else if (n.within && !this.expanded.has(n.path)) item.append(severityIcon(n.within, true));
       if (n.isLayer) {
         const info = this.roles.get(n.path);
         if (info) {
