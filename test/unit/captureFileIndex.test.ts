@@ -1,15 +1,18 @@
 // CaptureFileIndex: one pass keeps sparse packet offsets; any packet range is re-read from the file and is
 // byte-for-byte what a whole-file read gives; memory stays flat on large files of tiny records.
 import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { LinkType, type PacketRecord } from '../../src/shared/packet';
+import { LoopbackCapture } from '../../src/core/capture/loopbackCapture';
+import { FilePacketListModel } from '../../src/core/panels/filePacketListModel';
 import { CaptureFileIndex, IndexCancelledError } from '../../src/core/pcap/captureFileIndex';
 import { readCaptureFile } from '../../src/core/pcap/pcapReader';
 import { writeCaptureFile } from '../../src/core/pcap/pcapWriter';
 import { ascii, eth, ipv4, record, sll2, udp } from './decodeFrames';
-import { prng, repoRoot } from './helpers';
+import { onPath, prng, repoRoot } from './helpers';
 import { bundleForNode, runMeasured, writeTinyCapture } from './tinyCapture';
 
 const fixtures = path.join(repoRoot, 'test', 'fixtures', 'decode');
@@ -82,6 +85,54 @@ describe('CaptureFileIndex (packets read on demand from the file)', function () 
     assert.equal(b.count, 2);
     assert.deepEqual(flat(await b.read(0, 10)), flat(readCaptureFile(new Uint8Array(whole)).packets.slice(0, 2)));
     await b.close();
+  });
+
+  it('a record with an absurd length in the middle of a real capture: every packet before it is read, as tshark reads them, and the model says why it stopped', async function () {
+    if (process.platform !== 'linux' || !onPath('dumpcap') || !onPath('tshark') || !onPath('python3')) return this.skip();
+    const port = 45000 + Math.floor(Math.random() * 2000);
+    const cap = await LoopbackCapture.start(path.join(dir, 'upload.pcapng'), `tcp port ${port}`);
+    if (typeof cap === 'string') return this.skip();
+    // an upload in 4 KB writes: a file of many 256 KB reads
+    const r = spawnSync('python3', ['-c', [
+      'import socket, sys, threading',
+      'srv = socket.socket(); srv.bind(("127.0.0.1", int(sys.argv[1]))); srv.listen()',
+      'def sink():',
+      '    c, _ = srv.accept()',
+      '    while c.recv(65536): pass',
+      '    c.close()',
+      't = threading.Thread(target=sink); t.start()',
+      'c = socket.create_connection(("127.0.0.1", int(sys.argv[1]))); c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)',
+      'for i in range(400): c.sendall(b"u" * 4000)',
+      'c.close(); t.join()',
+    ].join('\n'), String(port)], { encoding: 'utf8', timeout: 30_000 });
+    await cap.stop();
+    assert.equal(r.status, 0, r.stderr);
+    // the first packet block past 60% of the file says it is 2 GB long
+    const bad = Buffer.from(fs.readFileSync(cap.file));
+    let o = 0;
+    while (o < bad.length && !(bad.readUInt32LE(o) === 6 && o > bad.length * 0.6)) o += bad.readUInt32LE(o + 4);
+    assert.ok(o > 3 * 256 * 1024, `the damage is a few reads into the file (at ${o} of ${bad.length})`);
+    bad.writeUInt32LE(0x7ffffff0, o + 4);
+    const corrupt = path.join(dir, 'damaged.pcapng');
+    fs.writeFileSync(corrupt, bad);
+    const theirs = spawnSync('tshark', ['-n', '-r', corrupt], { encoding: 'utf8' }).stdout.trim().split('\n').length;
+    const idx = await CaptureFileIndex.open(corrupt);
+    let taken = 0;
+    await idx.indexMore(Infinity, undefined, (_rec, i) => assert.equal(i, taken++));
+    assert.equal(idx.count, theirs, 'indexed as many packets as tshark reads');
+    assert.equal(taken, theirs, 'the first pass saw each of them (the read that met the damage too)');
+    await idx.close();
+    const m = await FilePacketListModel.open(corrupt);
+    try {
+      await m.whenComplete();
+      assert.equal(m.status.total, theirs);
+      assert.equal((await m.rows(0, theirs + 10)).rows.length, theirs);
+      const st = await m.statistics();
+      assert.equal(st.conversations.reduce((n, c) => n + c.aToB.packets + c.bToA.packets, 0), theirs, 'the statistics count every packet read');
+      assert.match(m.status.error ?? '', /^[^\n]*corrupt[^\n]*\.$/, 'one sentence about the damage');
+    } finally {
+      m.dispose();
+    }
   });
 
   it('a long pass reports progress and stops when aborted', async () => {

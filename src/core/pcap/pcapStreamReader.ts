@@ -155,7 +155,10 @@ export class PcapStreamReader {
     return this.q.length;
   }
 
-  /** Feeds the next bytes; returns every packet now complete. Throws CaptureFormatError on a corrupt stream (and on every later push). */
+  /**
+   * Feeds the next bytes; returns every packet now complete. Throws CaptureFormatError on a corrupt stream (and on
+   * every later push and at end); the packets before the damage in the same bytes are returned first.
+   */
   push(chunk: Uint8Array): PacketRecord[] {
     if (this.failed) throw this.failed;
     this.q.push(chunk);
@@ -163,8 +166,10 @@ export class PcapStreamReader {
     try {
       this.drain(out);
     } catch (e) {
-      if (e instanceof CaptureFormatError) this.failed = e;
-      throw e;
+      if (!(e instanceof CaptureFormatError)) throw e;
+      this.failed = e;
+      // The packets before the damage come out now; the error with the next push or end (tshark shows them too).
+      if (out.length === 0) throw e;
     }
     this.packetCount += out.length;
     return out;
