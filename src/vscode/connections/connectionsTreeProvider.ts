@@ -223,6 +223,15 @@ export class ConnectionsTreeProvider implements vscode.TreeDataProvider<Node>, v
   }
 
   /** The "… N more" row's command: one more page of that group. */
+  /** Where a session is logged (Start Log), shown in its row and tooltip. */
+  logFileOf?: (s: Session) => string | undefined;
+
+  /** Every row again (a log started or stopped). */
+  refreshAll(): void {
+    this.pending = 'all';
+    this.schedule();
+  }
+
   showMore(args: { serverId?: unknown; state?: unknown; shown?: unknown } | undefined): void {
     const serverId = typeof args?.serverId === 'string' ? args.serverId : undefined;
     const shown = typeof args?.shown === 'number' && Number.isInteger(args.shown) && args.shown >= 0 ? args.shown : undefined;
@@ -242,6 +251,8 @@ export class ConnectionsTreeProvider implements vscode.TreeDataProvider<Node>, v
     item.id = s.id;
     item.description = sessionDescription(s);
     this.shown.set(s, item.description);
+    // right after the state, where a narrow sidebar still shows it
+    if (this.logFileOf?.(s)) item.description = item.description.replace(' · ', ` · ${vscode.l10n.t('logging')} · `);
     item.iconPath = icon(s);
     item.contextValue = `session:${s.kind}:${s.state}`;
     item.command = { command: 'socketLab.session.openPanel', title: vscode.l10n.t('Open Session Panel'), arguments: [{ sessionId: s.id }] };
@@ -270,6 +281,8 @@ export class ConnectionsTreeProvider implements vscode.TreeDataProvider<Node>, v
     if (st.droppedChunks) rows.push([vscode.l10n.t('Dropped from the transcript'), vscode.l10n.t('{0} in {1} chunks (oldest first)', formatBytes(st.droppedBytes), st.droppedChunks)]);
     rows.push([vscode.l10n.t('Started'), new Date(s.startedAt).toLocaleTimeString()]);
     if (s.closedAt) rows.push([vscode.l10n.t('Ended'), new Date(s.closedAt).toLocaleTimeString()]);
+    const log = this.logFileOf?.(s);
+    if (log) rows.push([vscode.l10n.t('Logged to'), log]);
     md.appendMarkdown(rows.map(([k, v]) => `${k}: ${v.replace(/[\\`*_[\]<>]/g, '\\$&')}`).join('  \n'));
     if (s.error) md.appendMarkdown(`\n\n$(error) **${s.error.code}**: ${localizeError(s.error, errorLanguageFor(vscode.env.language))}`);
     return md;

@@ -7,6 +7,7 @@ import type { SessionPanelManager } from '../panels/sessionPanel';
 import type { ProgramWatchManager } from '../../core/programs/programWatcher';
 import { ConnectionsTreeProvider } from './connectionsTreeProvider';
 import { SessionCommands } from './sessionCommands';
+import { SessionLogs } from './sessionLogs';
 
 export const transcriptSetting = 'transcript.maxBytes';
 
@@ -96,5 +97,8 @@ export function registerConnections(context: vscode.ExtensionContext, manager: S
   const commands = new SessionCommands(context, manager, panels);
   commands.clearFinishedRuns = () => programs?.clearFinished() ?? 0;
   commands.register();
+  const logs = new SessionLogs(context, manager, (args, ok, title) => commands.pickSession(args, ok, title));
+  provider.logFileOf = (s) => logs.fileOf(s);
+  context.subscriptions.push({ dispose: logs.onDidChange(() => provider.refreshAll()).dispose });
   return commands;
 }

@@ -394,7 +394,7 @@ export class SessionCommands {
   }
 
   /** The session from args, else the only candidate, else a quick pick among those matching `ok`. */
-  private async pickSession(args: Args, ok: (s: Session) => boolean, title: string): Promise<Session | undefined> {
+  async pickSession(args: Args, ok: (s: Session) => boolean, title: string): Promise<Session | undefined> {
     const id = str(args.sessionId);
     if (id) {
       const s = this.manager.get(id);
