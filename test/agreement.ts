@@ -104,7 +104,9 @@ function timeMicros(v: string): string {
 function same(field: string, ours: string, theirs: string): boolean {
   if (ours === theirs) return true;
   // A valueless field (subtree head): tshark prints its bytes, or for some its name or 1; the latter say "present".
-  if (fieldRegistry.get(field)?.kind === 'none' && (theirs === field || theirs === '1')) return true;
+  // A protocol item (ipv6.routing, mptcp) prints its tree text, which starts with its title; its fields say the rest.
+  const def = fieldRegistry.get(field);
+  if (def?.kind === 'none' && (theirs === field || theirs === '1' || theirs.startsWith(def.label))) return true;
   if (field === 'frame.time_epoch') return timeMicros(ours) === timeMicros(theirs);
   // A relative time (tcp.analysis.ack_rtt …) is compared to the microsecond, as frame.time_epoch: our records keep
   // microseconds, so from a nanosecond capture the difference of two truncated times is within 1 µs of tshark's.
@@ -232,7 +234,7 @@ export function compareWithTshark(file: string, opts: AgreementOptions = {}): Ag
 
 /** Protocol names Socket Lab's decoder puts in frame.protocols (its declared protocols and Wireshark's pseudo-layers). */
 export function decodedProtocols(): Set<string> {
-  return new Set([...protocolNames, 'ethertype', 'raw', 'ipv6.hopopts', 'ipv6.routing', 'ipv6.fraghdr', 'ipv6.dstopts']);
+  return new Set([...protocolNames, 'ethertype', 'raw', 'ipv6.hopopts', 'ipv6.routing', 'ipv6.fraghdr', 'ipv6.dstopts', 'mptcp']);
 }
 
 /**

@@ -7,7 +7,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { LinkType, type PacketRecord } from '../../src/shared/packet';
 import { writeCaptureFile } from '../../src/core/pcap/pcapWriter';
-import { DissectContext, type DissectedPacket, allFields, dissect } from '../../src/core/decode/dissect';
+import { DissectContext, type DissectedPacket, type Field, allFields, dissect } from '../../src/core/decode/dissect';
+import { hexBytes } from '../../src/core/decode/format';
+import { fieldRegistry } from '../../src/core/decode/registry';
 import { type AgreementResult, compareWithTshark, formatTable, hasTshark, total } from '../agreement';
 import { arp, ascii, cat, eth, ipv4, ipv6, mac, record, tcp, TCP, u16, u32, udp } from './decodeFrames';
 import { repoRoot } from './helpers';
@@ -22,7 +24,9 @@ const value = (p: DissectedPacket, id: string) => values(p, id)[0];
 function asTshark(rec: PacketRecord, fields: string[]): Record<string, string[]> {
   const p = dissect(rec, new DissectContext(), 1);
   const ours: Record<string, string[]> = {};
-  for (const f of fields) ours[f] = values(p, f).map((v) => (typeof v === 'boolean' ? (v ? '1' : '0') : String(v)));
+  // A valueless field (a subtree head) is its bytes, as tshark prints them.
+  const spell = (f: Field) => (fieldRegistry.get(f.id)?.kind === 'none' ? hexBytes(p.data, f.offset, f.length) : typeof f.value === 'boolean' ? (f.value ? '1' : '0') : String(f.value));
+  for (const id of fields) ours[id] = [...allFields(p)].filter((f) => f.id === id).map(spell);
   if (hasTshark()) {
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'socket-lab-one-')), 'one.pcap');
     fs.writeFileSync(file, writeCaptureFile([rec], 'pcap'));
@@ -155,6 +159,19 @@ describe('decode: disagreements found on tcpdump\'s test captures, fixed (each c
     for (const [lt, want] of [[129, 9], [104, 28], [9, 4], [107, 26], [8, 3], [50, 4]]) {
       assert.deepEqual(asTshark(record(new Uint8Array(40), lt), ['frame.encap_type']), { 'frame.encap_type': [String(want)] }, `link type ${lt}`);
     }
+  });
+
+  it('TCP options tshark knows by kind get its subtree (MPTCP is tcp:mptcp, AccECN\'s experiment, TCP-AO), not Unknown', () => {
+    const opts = [30, 4, 0x10, 1, 30, 4, 0x10, 1, 254, 4, 0xac, 0xc0, 29, 4, 1, 2, 99, 4, 1, 2];
+    const got = asTshark(record(eth(ipv4(tcp(new Uint8Array(0), { options: opts })))), ['frame.protocols', 'tcp.option_kind', 'tcp.options.mptcp.subtype', 'tcp.options.experimental', 'tcp.options.ao', 'tcp.options.unknown']);
+    assert.deepEqual(got, { 'frame.protocols': ['eth:ethertype:ip:tcp:mptcp:mptcp'], 'tcp.option_kind': ['30', '30', '254', '29', '99'], 'tcp.options.mptcp.subtype': ['1', '1'], 'tcp.options.experimental': ['fe04acc0'], 'tcp.options.ao': ['1d040102'], 'tcp.options.unknown': ['63040102'] });
+  });
+
+  it('TCP options after an EOL: each zero byte is one more EOL, the first other byte ends them (accecn_handshake.pcap)', () => {
+    const zeros = asTshark(record(eth(ipv4(tcp(new Uint8Array(0), { options: [1, 1, 0, 0, 0, 0, 0, 0] })))), ['tcp.option_kind']);
+    assert.deepEqual(zeros, { 'tcp.option_kind': ['1', '1', '0', '0', '0', '0', '0', '0'] });
+    const padded = asTshark(record(eth(ipv4(tcp(new Uint8Array(0), { options: [0, 0, 0, 1] })))), ['tcp.option_kind']);
+    assert.deepEqual(padded, { 'tcp.option_kind': ['0', '0', '0'] });
   });
 
   it('an Ethernet type no dissector claims is eth:ethertype:data (DECnet, loopback …); an 802.3 length is not', () => {

@@ -23,6 +23,7 @@ import type { TcpAnalysis } from './tcpAnalysis';
 import type { LayerRole } from '../../shared/types';
 import { declareFastReaders } from './fastValues';
 import { wiresharkEncap } from './wtapEncap';
+import { optionProtocols } from './tcpOptions';
 export { wiresharkEncap };
 export { DissectContext, type DissectOptions, type Replay };
 
@@ -183,6 +184,8 @@ function run(pi: PacketInfo, rec: PacketRecord, number: number | undefined): voi
       protocols += (protocols ? ':' : '') + name;
       // IPv6 extension headers are protocols of their own in Wireshark (`ipv6.hopopts`, `ipv6.fraghdr` …).
       if (name === 'ipv6') for (const f of layer.fields) if (ipv6Extensions.has(f.id)) protocols += ':' + f.id;
+      // So is an MPTCP option (`tcp:mptcp`, once per option).
+      if (name === 'tcp') for (const f of layer.fields) if (f.id === 'tcp.options') for (const c of f.children ?? []) if (optionProtocols.has(c.id)) protocols += ':' + c.id;
       // Wireshark lists the ethertype table as a pseudo-protocol after each link header that used it (one with a type,
       // not an 802.3 length or a Linux pseudo-protocol), also when no dissector claims the type (`eth:ethertype:data`).
       if (name in ethertypeFields && layer.fields.some((f) => f.id === ethertypeFields[name])) protocols += ':ethertype';

@@ -9,6 +9,7 @@ import { reassembleTcp } from './tcpReassembly';
 import { TA_OUT_OF_ORDER, TA_RETRANSMISSION } from './tcpAnalysis';
 import { type TcpAnalysis, type TcpAnalysisReplay, addAnalysisFields, analysisInfoPrefix, analyzeTcpSegment } from './tcpAnalysis';
 import { ACK, AE, CWR, ECE, FIN, PSH, RST, SYN, URG } from './tcpSeq';
+import { addOptionBody, optionHead } from './tcpOptions';
 
 const tcp = declareProtocol('tcp', 'Transmission Control Protocol');
 const hf = declareFields({
@@ -160,6 +161,7 @@ function dissectOptions(pi: PacketInfo, layer: Layer, start: number, stop: numbe
   const facts: OptionFacts = { info: '', wscale: -1 };
   const opts = full ? addBytesField(pi, layer, hf.options, start, Math.max(0, Math.min(stop, pi.capLen) - start), `${stop - start} bytes`) : undefined;
   let o = start;
+  let afterEol = false;
   // One option's tree node with its kind and length children (only on the field-tree pass).
   const node = (def: FieldDef, display: string, kind: number, kindText: string, len: number): Field | undefined => {
     // Cut to the captured bytes so a snap length inside an option still nests its kind under it.
@@ -175,10 +177,12 @@ function dissectOptions(pi: PacketInfo, layer: Layer, start: number, stop: numbe
       break;
     }
     const kind = r.u8At(o);
+    // After an EOL Wireshark shows each zero byte as one more EOL and stops at the first other byte (padding).
+    if (afterEol && kind !== 0) break;
     if (kind === 0 || kind === 1) {
       if (full) node(kind === 0 ? hf.optEol : hf.optNop, '', kind, kind === 0 ? 'End of Option List' : 'No-Operation', 1);
       o += 1;
-      if (kind === 0) break;
+      afterEol ||= kind === 0;
       continue;
     }
     const len = r.u8At(o + 1);
@@ -228,7 +232,8 @@ function dissectOptions(pi: PacketInfo, layer: Layer, start: number, stop: numbe
       }
       facts.info += ` TSval=${tsval} TSecr=${tsecr}`;
     } else if (full) {
-      node(hf.optUnknown, `kind ${kind}, ${len} bytes`, kind, 'Unknown', len);
+      const [head, name] = optionHead(kind, hf.optUnknown);
+      addOptionBody(pi, layer, node(head, `kind ${kind}, ${len} bytes`, kind, name, len), kind, o, len);
     }
     o += len;
   }
