@@ -174,6 +174,21 @@ describe('decode: disagreements found on tcpdump\'s test captures, fixed (each c
     assert.deepEqual(padded, { 'tcp.option_kind': ['0', '0', '0'] });
   });
 
+  it('a UDP length below 8 ends the UDP tree after the length: no checksum, no stream index (bigtcp-ipv4-vxlan-ipv4.pcap)', () => {
+    const ctx = new DissectContext();
+    const bogus = record(eth(ipv4(udp(ascii('tunnelled'), { sport: 29804, dport: 4789, length: 0 }), { proto: 17 })));
+    assert.deepEqual(asTshark(bogus, ['udp.dstport', 'udp.length', 'udp.checksum', 'udp.stream']), { 'udp.dstport': ['4789'], 'udp.length': ['0'], 'udp.checksum': [], 'udp.stream': [] });
+    dissect(bogus, ctx);
+    assert.equal(value(dissect(record(eth(ipv4(udp(ascii('next'), { dport: 53 }), { proto: 17 }))), ctx), 'udp.stream'), 0, 'the bogus datagram took no stream index');
+  });
+
+  it('an IPv6 payload length of 0 without a Jumbo Payload option is an empty payload, as tshark by default (bigtcp-ipv6.pcap)', () => {
+    const seg = record(eth(ipv6(tcp(ascii('big TCP'), { flags: TCP.ACK }), { plen: 0 }), 0x86dd));
+    assert.deepEqual(asTshark(seg, ['ipv6.plen', 'tcp.srcport', 'data.len']), { 'ipv6.plen': ['0'], 'tcp.srcport': [], 'data.len': [] });
+    const hop = record(eth(ipv6(cat([17, 0, 1, 4, 0, 0, 0, 0], udp(ascii('x'))), { nxt: 0, plen: 0 }), 0x86dd));
+    assert.deepEqual(asTshark(hop, ['ipv6.hopopts.nxt', 'udp.srcport']), { 'ipv6.hopopts.nxt': [], 'udp.srcport': [] });
+  });
+
   it('an Ethernet type no dissector claims is eth:ethertype:data (DECnet, loopback …); an 802.3 length is not', () => {
     const unknown = record(eth(ascii('xyz'), 0x88b5));
     assert.deepEqual(asTshark(unknown, ['frame.protocols', 'data.len']), { 'frame.protocols': ['eth:ethertype:data'], 'data.len': ['3'] });

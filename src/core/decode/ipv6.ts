@@ -80,8 +80,10 @@ function dissectIpv6(pi: PacketInfo, offset: number, end: number): number {
   addField(pi, layer, hf.flow, flow, hex(flow, 5), offset + 1, 3);
   // The field as sent; a zero (a jumbogram, RFC 2675, or segmentation offload) takes the length from the Jumbo
   // Payload option when there is one, else from the frame.
-  addField(pi, layer, hf.plen, plen, plen === 0 ? '0 (see the Jumbo Payload option or the frame)' : String(plen), offset + 4, 2);
-  if (plen === 0) plen = jumboLength(pi, offset + 40, nxt) ?? end - offset - 40;
+  addField(pi, layer, hf.plen, plen, plen === 0 ? '0 (see the Jumbo Payload option)' : String(plen), offset + 4, 2);
+  // Without one the payload is empty, as Wireshark reads it by default (its ipv6.tso_support preference is off): the
+  // bytes after the header are the link layer's trailer.
+  if (plen === 0) plen = jumboLength(pi, offset + 40, nxt) ?? 0;
   addField(pi, layer, hf.nxt, nxt, ipProtoText(nxt), offset + 6, 1);
   addField(pi, layer, hf.hlim, hlim, String(hlim), offset + 7, 1);
   addField(pi, layer, hf.src, src, src, offset + 8, 16);
@@ -103,6 +105,10 @@ function dissectIpv6(pi: PacketInfo, offset: number, end: number): number {
   let fragAt = 0;
   for (let n = 0; n < MAX_EXT_HEADERS; n++) {
     if (nxt !== 0 && nxt !== 43 && nxt !== 44 && nxt !== 60 && nxt !== 51) break;
+    if (o >= payloadEnd) {
+      pi.markMalformed('Malformed: the IPv6 payload ends before its extension header');
+      return end - offset;
+    }
     if (!r.has(o, 8)) {
       layer.truncated = true;
       pi.markMalformed('Truncated: an IPv6 extension header was cut off');

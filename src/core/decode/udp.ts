@@ -18,7 +18,8 @@ declareFastReaders({
   'udp.dstport': headerFact('udp', always, (d, at) => u16(d, at + 2)),
   'udp.port': headerFact('udp', always, (d, at) => u16(d, at), (d, at) => u16(d, at + 2)),
   'udp.length': headerFact('udp', always, (d, at) => u16(d, at + 4)),
-  'udp.checksum': headerFact('udp', always, (d, at) => u16(d, at + 6)),
+  // A length below 8 (bogus, or an IPv6 jumbogram's 0) is for the tree to judge.
+  'udp.checksum': headerFact('udp', (d, at) => u16(d, at + 4) >= 8, (d, at) => u16(d, at + 6)),
 });
 
 function dissectUdp(pi: PacketInfo, offset: number, end: number): number {
@@ -37,7 +38,7 @@ function dissectUdp(pi: PacketInfo, offset: number, end: number): number {
     pi.markMalformed('Truncated: a UDP header needs 8 bytes');
     return end - offset;
   }
-  const len = r.u16At(offset + 4);
+  let len = r.u16At(offset + 4);
   const ck = r.u16At(offset + 6);
   pi.srcPort = sport;
   pi.dstPort = dport;
@@ -45,9 +46,17 @@ function dissectUdp(pi: PacketInfo, offset: number, end: number): number {
     layer.title = `User Datagram Protocol, Src Port: ${sport}, Dst Port: ${dport}`;
     addField(pi, layer, hf.srcport, sport, String(sport), offset, 2);
     addField(pi, layer, hf.dstport, dport, String(dport), offset + 2, 2);
-    addField(pi, layer, hf.length, len, String(len), offset + 4, 2);
-    addField(pi, layer, hf.checksum, ck, `${hex(ck, 4)} [unverified]`, offset + 6, 2);
+    addField(pi, layer, hf.length, len, len < 8 && !(len === 0 && pi.netSrc.includes(':')) ? `${len} (bogus, must be >= 8)` : String(len), offset + 4, 2);
   }
+  // Over IPv6 a zero length is a jumbogram's (RFC 2675): the datagram runs to the end of the IPv6 payload.
+  if (len === 0 && pi.netSrc.includes(':')) len = end - offset;
+  if (len < 8) {
+    // Wireshark stops at a bogus length: no checksum, no stream index (later datagrams' indexes do not shift).
+    pi.markMalformed(`Malformed: UDP length ${len} is less than 8`);
+    pi.info = `${sport} → ${dport} [Bad length ${len}]`;
+    return end - offset;
+  }
+  if (pi.full) addField(pi, layer, hf.checksum, ck, `${hex(ck, 4)} [unverified]`, offset + 6, 2);
   // A quoted datagram (inside an ICMP error) belongs to the same stream as the original, as in Wireshark.
   const replay = pi.replay;
   let stream = pi.replaying ? replay.udp[pi.udpAt++] : undefined;
@@ -58,11 +67,6 @@ function dissectUdp(pi: PacketInfo, offset: number, end: number): number {
   if (pi.full) addField(pi, layer, hf.stream, stream, String(stream), offset, 0);
   if (pi.nested === 0) pi.udp = { stream, srcAddr: pi.netSrc, srcPort: sport, dstAddr: pi.netDst, dstPort: dport };
   let payloadEnd = end;
-  if (len < 8) {
-    pi.markMalformed(`Malformed: UDP length ${len} is less than 8`);
-    pi.info = `${sport} → ${dport} [Bad length ${len}]`;
-    return end - offset;
-  }
   // The IP layer's end is on-wire: a UDP length past it lies (Wireshark: "Bad length value … > IP payload length").
   const lies = offset + len > end && !pi.fragmented;
   if (lies) pi.markMalformed(`Malformed: UDP length ${len} > IP payload length (${end - offset} bytes)`, true);
