@@ -10,7 +10,12 @@ import * as path from 'node:path';
 import { FilePacketListModel } from '../../src/core/panels/filePacketListModel';
 import { arraySource, PacketListModel } from '../../src/core/panels/packetListModel';
 import { readCaptureFile } from '../../src/core/pcap/pcapReader';
-import type { PacketRow, WireField } from '../../src/shared/packetPanelProtocol';
+import type { DiagramSegment, PacketRow, WireField } from '../../src/shared/packetPanelProtocol';
+import { analysisNames, ConnectionTally, expertSeverity, isBadTcp } from '../../src/core/panels/tcpAnalysisView';
+import { emptyAnalysis, TA_DUPLICATE_ACK, TA_KEEP_ALIVE, TA_RETRANSMISSION, TA_WINDOW_UPDATE, TA_ZERO_WINDOW } from '../../src/core/decode/tcpAnalysis';
+import { flattenLayers, nodeById } from '../../webview/src/packets/fieldLookup';
+import { layoutDiagram } from '../../webview/src/packets/diagramLayout';
+import { analysisLabel, isBadMark } from '../../webview/src/packets/tcpAnalysisText';
 import { hasTshark } from '../agreement';
 import { repoRoot } from './helpers';
 
@@ -175,5 +180,65 @@ describe('packet panel: TCP analysis on captures the kernel makes', function () 
         m.dispose();
       }
     }
+  });
+});
+
+describe('packet panel: TCP analysis, the pieces without a capture', () => {
+  it('an expert line reads as its display alone, with its severity; a closed layer knows the worst one inside', () => {
+    const expert = (id: string, sev: 'note' | 'warning'): WireField => ({ id, label: 'x', display: `Expert Info (${sev === 'note' ? 'Note' : 'Warning'}/Sequence): x`, offset: 0, length: 0, severity: sev });
+    const layers = [{
+      name: 'tcp', title: 'Transmission Control Protocol', role: 'segment' as const, offset: 0, length: 20,
+      fields: [
+        { id: 'tcp.srcport', label: 'Source Port', display: '80', offset: 0, length: 2 },
+        { id: 'tcp.analysis', label: 'SEQ/ACK analysis', display: '', offset: 0, length: 0, children: [
+          { id: 'tcp.analysis.flags', label: 'TCP Analysis Flags', display: '', offset: 0, length: 0, children: [expert('tcp.analysis.retransmission', 'note'), expert('tcp.analysis.zero_window', 'warning')] },
+        ] },
+      ],
+    }];
+    const nodes = flattenLayers(layers);
+    assert.equal(nodes[0].within, 'warning');
+    assert.equal(nodeById(nodes, 'tcp.srcport')!.within, undefined);
+    assert.equal(nodeById(nodes, 'tcp.analysis')!.within, 'warning');
+    const retx = nodeById(nodes, 'tcp.analysis.retransmission')!;
+    assert.equal(retx.label, 'Expert Info (Note/Sequence): x');
+    assert.equal(retx.severity, 'note');
+    assert.equal(nodeById(nodes, 'tcp.srcport')!.label, 'Source Port: 80');
+    assert.equal(expertSeverity('Expert Info (Warning/Sequence): TCP Zero Window segment'), 'warning');
+    assert.equal(expertSeverity('iRTT: 0.000294000 seconds'), undefined);
+  });
+
+  it('a marked arrow\'s mark sits under its start, by the sender\'s lane; the trouble ones are told apart from window updates', () => {
+    const seg = (index: number, fromA: boolean, analysis?: DiagramSegment['analysis'], dupAckNum?: number): DiagramSegment =>
+      ({ index, no: index + 1, time: 0, fromA, flags: ['ACK'], seq: 1, ack: 1, len: 0, win: 1, ...(analysis ? { analysis } : {}), ...(dupAckNum ? { dupAckNum } : {}) });
+    const l = layoutDiagram({ key: 'k', a: 'A', b: 'B', omitted: 0, omittedBefore: 0, segments: [seg(0, true), seg(1, false, ['duplicate_ack'], 3), seg(2, true, ['window_update'])] });
+    assert.deepEqual(l.arrows.map((a) => a.analysis), [[], ['duplicate_ack'], ['window_update']]);
+    assert.equal(l.arrows[1].dupAckNum, 3);
+    assert.equal(l.arrows[1].markAnchor, 'end');
+    assert.ok(l.arrows[1].markX < l.laneB && l.arrows[1].markY > l.arrows[1].y1);
+    assert.equal(l.arrows[2].markAnchor, 'start');
+    assert.ok(l.arrows[2].markX > l.laneA);
+    assert.equal(analysisLabel('duplicate_ack', 3), 'Dup ACK #3');
+    assert.equal(isBadMark(['duplicate_ack']), true);
+    assert.equal(isBadMark(['window_update']), false);
+    assert.equal(isBadTcp(TA_WINDOW_UPDATE | TA_KEEP_ALIVE), false);
+    assert.equal(isBadTcp(TA_RETRANSMISSION), true);
+    // Wireshark's rule leaves out any segment that is also a window update or keep-alive
+    assert.equal(isBadTcp(TA_WINDOW_UPDATE | TA_RETRANSMISSION), false);
+    assert.equal(isBadMark(['window_update', 'retransmission']), false);
+    assert.deepEqual(analysisNames(TA_RETRANSMISSION | TA_DUPLICATE_ACK), ['retransmission', 'duplicate_ack']);
+  });
+
+  it('the summary names who closed first: a FIN then a RST is "closed first (FIN)" and a reset; counts add up', () => {
+    const t = new ConnectionTally();
+    const a = (flags: number, initialRttUs = 0) => ({ ...emptyAnalysis(), flags, initialRttUs });
+    t.add(true, ['SYN'], undefined);
+    t.add(false, ['SYN', 'ACK'], undefined);
+    t.add(true, ['ACK'], a(0, 250));
+    t.add(true, ['ACK'], a(TA_RETRANSMISSION, 250));
+    t.add(false, ['ACK'], a(TA_DUPLICATE_ACK | TA_ZERO_WINDOW, 250));
+    t.add(false, ['FIN', 'ACK'], undefined);
+    t.add(true, ['RST'], undefined);
+    assert.deepEqual(t.summary(), { handshakeRttMs: 0.25, retransmissions: 1, duplicateAcks: 1, zeroWindows: 1, lostOrOutOfOrder: 0, closedFirstBy: 'b', closedWith: 'fin', reset: true });
+    assert.deepEqual(new ConnectionTally().summary(), { retransmissions: 0, duplicateAcks: 0, zeroWindows: 0, lostOrOutOfOrder: 0, reset: false });
   });
 });

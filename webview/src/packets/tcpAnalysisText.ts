@@ -3,11 +3,12 @@
 import type { TcpAnalysisName } from '../../../src/shared/packetPanelProtocol';
 import { t } from '../strings';
 
-/** Flags that are not trouble (Wireshark's "Bad TCP" rule leaves them out). */
+/** Flags that are not trouble: Wireshark's "Bad TCP" rule leaves out a segment with any of them. */
 const BENIGN: readonly TcpAnalysisName[] = ['window_update', 'keep_alive', 'keep_alive_ack'];
 
+/** Wireshark's "Bad TCP" rule (as the packet list's row colour), on a segment's flag names. */
 export function isBadMark(names: readonly TcpAnalysisName[]): boolean {
-  return names.some((n) => !BENIGN.includes(n));
+  return names.length > 0 && !names.some((n) => BENIGN.includes(n));
 }
 
 /** The short label drawn beside the arrow. */
