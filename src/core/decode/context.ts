@@ -1,5 +1,5 @@
 // Per-capture decoding state: TCP/UDP stream indices and the base sequence numbers behind relative seq/ack.
-import { type TcpConversationAnalysis, cloneConversationAnalysis } from './tcpAnalysis';
+import { type AnalysisPool, type TcpConversationAnalysis, cloneConversationAnalysis } from './tcpAnalysis';
 import { type ReassemblyOptions, type ReassemblyTable, reassemblyDefaults } from './reassembly';
 
 /** How a capture is dissected: the reassembly switches and Wireshark's `tcp.analyze_sequence_numbers`. */
@@ -49,6 +49,8 @@ export class DissectContext {
   analysisFrame = 0;
   /** @internal The frame being dissected was analysed before (a re-read): the analysis state is not touched. */
   analysisVisited = false;
+  /** @internal Every conversation's analysis scalars (tcpAnalysis.ts), made on the first analysed segment. */
+  analysisPool: AnalysisPool | undefined;
 
   // ---- Reassembly (reassembly.ts, ipDefragment.ts, tcpReassembly.ts) ----
   /** The reassembly switches this capture is dissected with (Wireshark's preferences: both on unless turned off). */
@@ -110,7 +112,7 @@ export class DissectContext {
   /** @internal Starts a fresh conversation state when a new SYN reuses the ports (a new connection). */
   restartTcpConversation(srcAddr: string, srcPort: number, dstAddr: string, dstPort: number): { conv: TcpConversationState; dir: 0 | 1 } {
     const old = this.tcp.get(`${srcAddr}|${srcPort}|${dstAddr}|${dstPort}`);
-    if (old !== undefined) old.dropped = true;
+    if (old !== undefined) this.forget(old);
     this.tcp.delete(`${srcAddr}|${srcPort}|${dstAddr}|${dstPort}`);
     this.tcp.delete(`${dstAddr}|${dstPort}|${srcAddr}|${srcPort}`);
     const fresh = this.tcpConversation(srcAddr, srcPort, dstAddr, dstPort);
@@ -149,12 +151,13 @@ export class DissectContext {
     c.ipFragments = this.ipFragments?.clone();
     c.tcpPdus = this.tcpPdus?.clone();
     c.reassemblyFrame = this.reassemblyFrame;
+    c.analysisPool = this.analysisPool?.clone();
     const copies = new Map<TcpConversationState, TcpConversationState>();
     const copy = (v: TcpConversationState) => {
       let n = copies.get(v);
       if (!n) {
         copies.set(v, (n = { ...v, dir: [{ ...v.dir[0] }, { ...v.dir[1] }] }));
-        if (v.analysis !== undefined) n.analysis = cloneConversationAnalysis(v.analysis);
+        if (v.analysis !== undefined && c.analysisPool !== undefined) n.analysis = cloneConversationAnalysis(v.analysis, c.analysisPool);
       }
       return n;
     };
@@ -168,13 +171,25 @@ export class DissectContext {
     return c;
   }
 
+  /** A TCP conversation the table no longer holds: its analysis slots are given back. */
+  private forget(conv: TcpConversationState): void {
+    conv.dropped = true;
+    if (conv.analysis !== undefined) this.analysisPool?.release(conv.analysis.at);
+  }
+
   /** Forgets the oldest conversations so a long capture cannot grow this without bound. */
   private bound<V>(m: Map<string, V>): void {
     if (m.size < MAX_CONVERSATIONS) return;
     let n = m.size >> 2;
     for (const k of m.keys()) {
-      const v = m.get(k) as { dropped?: boolean } | number;
-      if (typeof v === 'object') v.dropped = true;
+      const v = m.get(k) as TcpConversationState | number;
+      if (typeof v === 'object') {
+        // Both spellings go, so no lookup finds a state whose analysis slots were given back.
+        const [sa, sp, da, dp] = k.split('|');
+        m.delete(`${da}|${dp}|${sa}|${sp}`);
+        if (!v.dropped) this.forget(v);
+        n--;
+      }
       m.delete(k);
       if (--n <= 0) break;
     }

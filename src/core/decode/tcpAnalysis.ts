@@ -58,52 +58,115 @@ interface Unacked {
   dead?: boolean;
 }
 
-/** One direction's state (Wireshark's tcp_flow_t with its tcp_analyze_seq_flow_info_t). */
-export interface TcpFlowAnalysis {
-  nextseq: number;
-  nextseqframe: number;
-  nextseqtime: number;
-  maxseqtobeacked: number;
-  lastack: number;
-  lastacktime: number;
-  dupacknum: number;
-  lastnondupack: number;
-  /** The last raw (unscaled) window this side announced. */
-  window: number;
-  lastsegmentflags: number;
-  validBif: boolean;
-  pushBytesSent: number;
-  pushSetLast: boolean;
-  /** Until this side's first non-SYN ACK its window is not scaled (Wireshark's is_first_ack). */
-  isFirstAck: boolean;
-  /** Unacked segments, oldest first. */
-  segments: Unacked[];
-  /** SACK blocks (raw left, right pairs) of this side's latest segment. */
-  sack: number[];
+// ---- State: one conversation's scalars are a few slots of its context's pool (two numbers' worth of objects per
+// conversation instead of a dozen), so a context's clone (a file model's checkpoint) copies one array ----
+
+/** Slots of one direction (Wireshark's tcp_flow_t with its tcp_analyze_seq_flow_info_t). */
+const NEXTSEQ = 0;
+const NEXTSEQFRAME = 1;
+const NEXTSEQTIME = 2;
+const MAXSEQTOBEACKED = 3;
+const LASTACK = 4;
+const LASTACKTIME = 5;
+const DUPACKNUM = 6;
+const LASTNONDUPACK = 7;
+/** The last raw (unscaled) window this side announced. */
+const WINDOW = 8;
+const LASTSEGMENTFLAGS = 9;
+const VALID_BIF = 10;
+const PUSH_BYTES_SENT = 11;
+const PUSH_SET_LAST = 12;
+/** 1 until this side's first non-SYN ACK: its window is not scaled yet (Wireshark's is_first_ack). */
+const IS_FIRST_ACK = 13;
+const FLOW_SLOTS = 14;
+/** Per conversation: the most recent SYN's time (µs, -1 none), then both directions. */
+const SYN_TIME = 0;
+const CONV_SLOTS = 1 + 2 * FLOW_SLOTS;
+
+/** The analysis state of every conversation of one context, one slot range each (`TcpConversationAnalysis.at`). */
+export class AnalysisPool {
+  f: Float64Array;
+  private used = 0;
+  private readonly free: number[] = [];
+
+  constructor(capacity = 64) {
+    this.f = new Float64Array(capacity * CONV_SLOTS);
+  }
+
+  /** A fresh conversation's first slot. */
+  alloc(): number {
+    let at = this.free.pop();
+    if (at === undefined) {
+      at = this.used;
+      this.used += CONV_SLOTS;
+      if (this.used > this.f.length) {
+        const grown = new Float64Array(Math.max(this.used, this.f.length * 2));
+        grown.set(this.f);
+        this.f = grown;
+      }
+    }
+    const f = this.f;
+    f.fill(0, at, at + CONV_SLOTS);
+    f[at + SYN_TIME] = -1;
+    for (const d of [0, 1]) {
+      f[at + 1 + d * FLOW_SLOTS + VALID_BIF] = 1;
+      f[at + 1 + d * FLOW_SLOTS + IS_FIRST_ACK] = 1;
+    }
+    return at;
+  }
+
+  /** Gives a forgotten conversation's slots back. */
+  release(at: number): void {
+    this.free.push(at);
+  }
+
+  clone(): AnalysisPool {
+    const c = new AnalysisPool(0);
+    c.f = this.f.slice(0, this.used);
+    c.used = this.used;
+    c.free.push(...this.free);
+    return c;
+  }
 }
 
-/** Per-conversation analysis state (both directions, the handshake's times). */
+interface Unacked {
+  seq: number;
+  nextseq: number;
+  frame: number;
+  ts: number;
+  dead?: boolean;
+}
+
+/** What one direction keeps besides its scalars: unacked segments (oldest first) and its latest SACK edges. */
+interface FlowLists {
+  segments: Unacked[];
+  /** SACK blocks (raw left, right pairs) of this side's latest segment. */
+  sack: number[] | undefined;
+}
+
+/** Per-conversation analysis state (both directions, the handshake's RTT). */
 export interface TcpConversationAnalysis {
-  flow: [TcpFlowAnalysis, TcpFlowAnalysis];
-  /** Time of the most recent SYN (µs), -1 none. */
-  synTime: number;
+  pool: AnalysisPool;
+  /** First slot in `pool`. */
+  at: number;
   /** Handshake RTT, SYN to the first ACK (µs), 0 unknown. */
   firstRttUs: number;
+  /** Made when a direction first has an unacked segment or SACK edges. */
+  lists: [FlowLists, FlowLists] | undefined;
 }
 
 const MAX_UNACKED = 10000;
+const NO_SEGMENTS: readonly Unacked[] = [];
 
-function newFlow(): TcpFlowAnalysis {
-  return { nextseq: 0, nextseqframe: 0, nextseqtime: 0, maxseqtobeacked: 0, lastack: 0, lastacktime: 0, dupacknum: 0, lastnondupack: 0, window: 0, lastsegmentflags: 0, validBif: true, pushBytesSent: 0, pushSetLast: false, isFirstAck: true, segments: [], sack: [] };
+/** A conversation's analysis state in `pool` (a pool of its own when none is given: tests). */
+export function newConversationAnalysis(pool = new AnalysisPool(1)): TcpConversationAnalysis {
+  return { pool, at: pool.alloc(), firstRttUs: 0, lists: undefined };
 }
 
-export function newConversationAnalysis(): TcpConversationAnalysis {
-  return { flow: [newFlow(), newFlow()], synTime: -1, firstRttUs: 0 };
-}
-
-export function cloneConversationAnalysis(a: TcpConversationAnalysis): TcpConversationAnalysis {
-  const f = (x: TcpFlowAnalysis): TcpFlowAnalysis => ({ ...x, segments: x.segments.map((s) => ({ ...s })), sack: [...x.sack] });
-  return { flow: [f(a.flow[0]), f(a.flow[1])], synTime: a.synTime, firstRttUs: a.firstRttUs };
+/** The same state in `pool`, a clone of the pool `a` lives in (lists copied, as they change in place). */
+export function cloneConversationAnalysis(a: TcpConversationAnalysis, pool: AnalysisPool): TcpConversationAnalysis {
+  const l = (x: FlowLists): FlowLists => ({ segments: x.segments.map((u) => ({ ...u })), sack: x.sack });
+  return { pool, at: a.at, firstRttUs: a.firstRttUs, lists: a.lists && [l(a.lists[0]), l(a.lists[1])] };
 }
 
 export interface TcpSegmentFacts {
@@ -133,8 +196,10 @@ function result(): TcpAnalysis {
  * creates no analysis record (then no `tcp.analysis` subtree is shown).
  */
 export function analyzeSegment(conv: TcpConversationAnalysis, dir: 0 | 1, s: TcpSegmentFacts): TcpAnalysis | undefined {
-  const fwd = conv.flow[dir];
-  const rev = conv.flow[1 - dir];
+  // F[fw + X] is this direction's X, F[rv + X] the other's.
+  const F = conv.pool.f;
+  const fw = conv.at + 1 + dir * FLOW_SLOTS;
+  const rv = conv.at + 1 + (1 - dir) * FLOW_SLOTS;
   const { seq, ack, seglen, flags, window, frame, tsUs: now } = s;
   let ta: TcpAnalysis | undefined;
   const get = () => (ta ??= result());
@@ -143,184 +208,207 @@ export function analyzeSegment(conv: TcpConversationAnalysis, dir: 0 | 1, s: Tcp
   // A SYN again with the same initial sequence number: Wireshark restores the next expected sequence number (a RST
   // may have moved it, its issue 17616) and always shows an analysis, usually a retransmission.
   if (s.synAgain) {
-    fwd.nextseq = fwd.maxseqtobeacked;
+    F[fw + NEXTSEQ] = F[fw + MAXSEQTOBEACKED];
     get();
   }
 
-  if (flags & ACK) rev.validBif = true;
+  if (flags & ACK) F[rv + VALID_BIF] = 1;
+  const fwdNext = F[fw + NEXTSEQ];
+  const plain = (flags & (SYN | FIN | RST)) === 0;
 
   fwd_checks: {
-    if (seglen === 1 && seq === fwd.nextseq && rev.window === 0) {
+    if (seglen === 1 && seq === fwdNext && F[rv + WINDOW] === 0) {
       get().flags |= TA_ZERO_WINDOW_PROBE;
       break fwd_checks;
     }
-    if (window === 0 && (flags & (RST | FIN | SYN)) === 0) get().flags |= TA_ZERO_WINDOW;
-    if (fwd.nextseq !== 0 && gt(seq, fwd.nextseq) && (flags & RST) === 0) {
+    if (window === 0 && plain) get().flags |= TA_ZERO_WINDOW;
+    if (fwdNext !== 0 && gt(seq, fwdNext) && (flags & RST) === 0) {
       get().flags |= TA_LOST_PACKET;
-      fwd.validBif = false;
+      F[fw + VALID_BIF] = 0;
     }
-    const plain = (flags & (SYN | FIN | RST)) === 0;
-    if ((seglen === 0 || seglen === 1) && seq === ((fwd.nextseq - 1) >>> 0) && plain) get().flags |= TA_KEEP_ALIVE;
-    if (seglen === 0 && window !== 0 && window !== fwd.window && seq === fwd.nextseq && ack === fwd.lastack && plain) get().flags |= TA_WINDOW_UPDATE;
+    if ((seglen === 0 || seglen === 1) && seq === ((fwdNext - 1) >>> 0) && plain) get().flags |= TA_KEEP_ALIVE;
+    const sameAck = seq === fwdNext && ack === F[fw + LASTACK] && plain;
+    if (seglen === 0 && window !== 0 && window !== F[fw + WINDOW] && sameAck) get().flags |= TA_WINDOW_UPDATE;
     if (seglen > 0 && s.peerWinScale !== -1 && plain) {
-      const shift = rev.isFirstAck || s.peerWinScale === -2 ? 0 : s.peerWinScale;
-      if (((seq + seglen) >>> 0) === ((rev.lastack + rev.window * 2 ** shift) >>> 0)) get().flags |= TA_WINDOW_FULL;
+      const shift = F[rv + IS_FIRST_ACK] || s.peerWinScale === -2 ? 0 : s.peerWinScale;
+      if (((seq + seglen) >>> 0) === ((F[rv + LASTACK] + F[rv + WINDOW] * 2 ** shift) >>> 0)) get().flags |= TA_WINDOW_FULL;
     }
-    const repeats = seglen === 0 && window === fwd.window && seq === fwd.nextseq && ack === fwd.lastack && plain;
-    if (repeats && window !== 0 && rev.lastsegmentflags & TA_KEEP_ALIVE) {
+    const repeats = seglen === 0 && window === F[fw + WINDOW] && sameAck;
+    if (repeats && window !== 0 && F[rv + LASTSEGMENTFLAGS] & TA_KEEP_ALIVE) {
       get().flags |= TA_KEEP_ALIVE_ACK;
       break fwd_checks;
     }
-    if (repeats && window === 0 && rev.lastsegmentflags & TA_ZERO_WINDOW_PROBE) {
+    if (repeats && window === 0 && F[rv + LASTSEGMENTFLAGS] & TA_ZERO_WINDOW_PROBE) {
       get().flags |= TA_ZERO_WINDOW_PROBE_ACK;
       break fwd_checks;
     }
     if (repeats && window !== 0) {
-      fwd.dupacknum = fwd.dupacknum === -1 ? 1 : fwd.dupacknum + 1;
+      const n = (F[fw + DUPACKNUM] = F[fw + DUPACKNUM] === -1 ? 1 : F[fw + DUPACKNUM] + 1);
       const t = get();
       t.flags |= TA_DUPLICATE_ACK;
-      t.dupAckNum = fwd.dupacknum;
-      t.dupAckFrame = fwd.lastnondupack;
+      t.dupAckNum = n;
+      t.dupAckFrame = F[fw + LASTNONDUPACK];
     }
   }
-  if (ack !== fwd.lastack) {
-    fwd.lastnondupack = frame;
-    fwd.dupacknum = 0;
+  if (ack !== F[fw + LASTACK]) {
+    F[fw + LASTNONDUPACK] = frame;
+    F[fw + DUPACKNUM] = 0;
   }
 
   // ACKed unseen segment: this ACK covers more than the other side was seen to send in sequence.
-  if (rev.maxseqtobeacked !== 0 && gt(ack, rev.maxseqtobeacked) && flags & ACK) {
+  const revMax = F[rv + MAXSEQTOBEACKED];
+  if (revMax !== 0 && gt(ack, revMax) && flags & ACK) {
     const t = get();
     // Wireshark's LT_SEQ: a hole the other side's later segments jumped over; say it once, then move past it.
-    if (lt(rev.maxseqtobeacked, rev.nextseq)) {
-      rev.maxseqtobeacked = rev.nextseq;
+    if (lt(revMax, F[rv + NEXTSEQ])) {
+      F[rv + MAXSEQTOBEACKED] = F[rv + NEXTSEQ];
       t.flags |= TA_ACK_LOST_PACKET;
     } else {
       // Said once per hole while the other side only sends pure ACKs.
-      if (rev.dupacknum === 0) t.flags |= TA_ACK_LOST_PACKET;
-      rev.dupacknum = -1;
+      if (F[rv + DUPACKNUM] === 0) t.flags |= TA_ACK_LOST_PACKET;
+      F[rv + DUPACKNUM] = -1;
     }
   }
 
-  if (seglen > 0 || flags & (SYN | FIN)) {
-    retx: {
-      let notAdvanced = fwd.nextseq !== 0 && lt(seq, fwd.nextseq);
-      if (ta !== undefined && ta.flags & TA_KEEP_ALIVE) break retx;
-      // One byte less than expected and more than one byte long: the byte after a zero-window probe, new data.
-      if (seglen > 1 && ((fwd.nextseq - 1) >>> 0) === seq) notAdvanced = false;
-      if (seglen > 0 && rev.lastack !== 0 && le((seq + seglen) >>> 0, rev.lastack)) {
-        get().flags |= TA_SPURIOUS_RETRANSMISSION;
-        break retx;
-      }
-      // Wireshark 4.0's default (tcp.fastrt_supersedes_ooo): fast retransmission is tested before out-of-order.
-      const sinceAck = now - rev.lastacktime;
-      if (notAdvanced && rev.dupacknum >= 2 && rev.lastack === seq && sinceAck >= 0 && sinceAck < 20000) {
-        get().flags |= TA_FAST_RETRANSMISSION;
-        break retx;
-      }
-      const sinceNext = now - fwd.nextseqtime;
-      const oooThreshold = conv.firstRttUs === 0 ? 3000 : conv.firstRttUs;
-      if (notAdvanced && sinceNext >= 0 && sinceNext < oooThreshold && fwd.nextseq !== ((seq + seglen + (flags & (SYN | FIN) ? 1 : 0)) >>> 0)) {
-        get().flags |= TA_OUT_OF_ORDER;
-        break retx;
-      }
-      if (notAdvanced) {
-        const t = get();
-        t.flags |= TA_RETRANSMISSION;
-        // The RTO is measured from the oldest unacked segment, else from the highest one sent.
-        const eldest = fwd.segments[0];
-        t.rtoUs = now - (eldest ? eldest.ts : fwd.nextseqtime);
-        t.rtoFrame = eldest ? eldest.frame : fwd.nextseqframe;
-      }
-    }
-  }
+  if (seglen > 0 || flags & (SYN | FIN)) retransmissionChecks(conv, dir, s, get, ta);
 
+  // Wireshark counts the SYN's or FIN's sequence number only for a segment it keeps in its unacked list.
   let nextseq = (seq + seglen) >>> 0;
-  if ((seglen > 0 || flags & (SYN | FIN)) && fwd.segments.length < MAX_UNACKED) {
+  if ((seglen > 0 || flags & (SYN | FIN)) && (conv.lists?.[dir].segments.length ?? 0) < MAX_UNACKED) {
     if (flags & (SYN | FIN)) nextseq = (nextseq + 1) >>> 0;
-    fwd.segments.push({ seq, nextseq, frame, ts: now });
+    listsOf(conv, dir).segments.push({ seq, nextseq, frame, ts: now });
   }
   const zwp = ta !== undefined && (ta.flags & TA_ZERO_WINDOW_PROBE) !== 0;
-  if ((gt(nextseq, fwd.nextseq) || fwd.nextseq === 0) && !zwp) {
-    fwd.nextseq = nextseq;
-    fwd.nextseqframe = frame;
-    fwd.nextseqtime = now;
+  if ((gt(nextseq, F[fw + NEXTSEQ]) || F[fw + NEXTSEQ] === 0) && !zwp) {
+    F[fw + NEXTSEQ] = nextseq;
+    F[fw + NEXTSEQFRAME] = frame;
+    F[fw + NEXTSEQTIME] = now;
   }
-  if ((seq === fwd.maxseqtobeacked || fwd.maxseqtobeacked === 0) && !zwp) fwd.maxseqtobeacked = fwd.nextseq;
+  if ((seq === F[fw + MAXSEQTOBEACKED] || F[fw + MAXSEQTOBEACKED] === 0) && !zwp) F[fw + MAXSEQTOBEACKED] = F[fw + NEXTSEQ];
 
-  fwd.window = window;
-  fwd.lastack = ack;
-  fwd.lastacktime = now;
-  fwd.lastsegmentflags = ta !== undefined ? ta.flags : 0;
+  F[fw + WINDOW] = window;
+  F[fw + LASTACK] = ack;
+  F[fw + LASTACKTIME] = now;
+  F[fw + LASTSEGMENTFLAGS] = ta !== undefined ? ta.flags : 0;
 
-  // Forget what this ACK covers; an exact match names the acked frame and its RTT (newest first, as Wireshark's list).
-  const segs = rev.segments;
-  if (segs.length > 0) {
-    let removed = false;
-    for (let i = segs.length - 1; i >= 0; i--) {
-      const u = segs[i];
-      if (ack === u.nextseq) {
-        const t = get();
-        t.ackedFrame = u.frame;
-        t.ackRttUs = now - u.ts;
-      } else if (gt(ack, u.seq) && le(ack, u.nextseq)) {
-        u.seq = ack; // partly acked: what remains
-        continue;
-      } else if (gt(u.nextseq, ack)) continue;
-      u.dead = true;
-      removed = true;
-    }
-    if (removed) {
-      let w = 0;
-      for (let i = 0; i < segs.length; i++) if (!segs[i].dead) segs[w++] = segs[i];
-      segs.length = w;
-    }
-  }
-
-  // Bytes in flight: the span of this side's unacked segments, less what the other side's latest SACKs cover.
-  const mine = fwd.segments;
-  if (seglen !== 0 && mine.length > 0 && fwd.validBif) {
-    const base = mine[mine.length - 1].seq;
-    let first = 0;
-    let last = (mine[mine.length - 1].nextseq - base) | 0;
-    for (let i = 0; i < mine.length; i++) {
-      const a = (mine[i].seq - base) | 0;
-      const b = (mine[i].nextseq - base) | 0;
-      if (b > last) last = b;
-      if (a < first) first = a;
-    }
-    let inFlight = (last - first) >>> 0;
-    for (let i = 0; i + 1 < rev.sack.length; i += 2) inFlight = (inFlight - ((rev.sack[i + 1] - rev.sack[i]) >>> 0)) >>> 0;
-    if (inFlight > 0 && inFlight < 2000000000) {
-      const t = get();
-      t.bytesInFlight = flags & (SYN | FIN) ? inFlight - 1 : inFlight;
-    }
-    const push = (flags & PSH) !== 0;
-    if (push && !fwd.pushSetLast) {
-      fwd.pushBytesSent += seglen;
-      fwd.pushSetLast = true;
-    } else if (push) fwd.pushBytesSent = seglen;
-    else if (fwd.pushSetLast) {
-      fwd.pushBytesSent = seglen;
-      fwd.pushSetLast = false;
-    } else fwd.pushBytesSent += seglen;
-    get().pushBytesSent = fwd.pushBytesSent;
-  }
-  fwd.sack = s.sack ?? [];
+  if (conv.lists !== undefined) forgetAcked(conv.lists[1 - dir].segments, ack, now, get);
+  if (seglen !== 0 && F[fw + VALID_BIF]) bytesInFlight(conv, dir, s, get);
+  if (conv.lists !== undefined || s.sack !== undefined) listsOf(conv, dir).sack = s.sack;
 
   // Handshake RTT, after the sequence checks as in Wireshark: the most recent SYN to the first ACK without SYN. Until
   // a side's first such ACK its window is not scaled (Wireshark's is_first_ack, set again by each SYN).
-  if ((flags & (SYN | ACK)) === SYN) conv.synTime = now;
-  if (flags & SYN) fwd.isFirstAck = true;
+  if ((flags & (SYN | ACK)) === SYN) F[conv.at + SYN_TIME] = now;
+  if (flags & SYN) F[fw + IS_FIRST_ACK] = 1;
   if ((flags & (SYN | ACK)) === ACK) {
-    if (conv.firstRttUs === 0 && conv.synTime >= 0) conv.firstRttUs = now - conv.synTime;
-    fwd.isFirstAck = false;
+    if (conv.firstRttUs === 0 && F[conv.at + SYN_TIME] >= 0) conv.firstRttUs = now - F[conv.at + SYN_TIME];
+    F[fw + IS_FIRST_ACK] = 0;
   }
-  if (ta !== undefined) {
-    ta.initialRttUs = conv.firstRttUs;
-    if (conv.firstRttUs === 0) ta.conv = conv;
+  const done = ta as TcpAnalysis | undefined;
+  if (done !== undefined) {
+    done.initialRttUs = conv.firstRttUs;
+    if (conv.firstRttUs === 0) done.conv = conv;
   }
-  return ta;
+  return done;
+}
+
+function listsOf(conv: TcpConversationAnalysis, dir: 0 | 1): FlowLists {
+  conv.lists ??= [
+    { segments: [], sack: undefined },
+    { segments: [], sack: undefined },
+  ];
+  return conv.lists[dir];
+}
+
+/** Retransmission, fast retransmission, spurious retransmission or out-of-order: a segment that does not advance. */
+function retransmissionChecks(conv: TcpConversationAnalysis, dir: 0 | 1, s: TcpSegmentFacts, get: () => TcpAnalysis, ta: TcpAnalysis | undefined): void {
+  const F = conv.pool.f;
+  const fw = conv.at + 1 + dir * FLOW_SLOTS;
+  const rv = conv.at + 1 + (1 - dir) * FLOW_SLOTS;
+  const { seq, seglen, flags, tsUs: now } = s;
+  const fwdNext = F[fw + NEXTSEQ];
+  let notAdvanced = fwdNext !== 0 && lt(seq, fwdNext);
+  if (ta !== undefined && ta.flags & TA_KEEP_ALIVE) return;
+  // One byte less than expected and more than one byte long: the byte after a zero-window probe, new data.
+  if (seglen > 1 && ((fwdNext - 1) >>> 0) === seq) notAdvanced = false;
+  const revAck = F[rv + LASTACK];
+  if (seglen > 0 && revAck !== 0 && le((seq + seglen) >>> 0, revAck)) {
+    get().flags |= TA_SPURIOUS_RETRANSMISSION;
+    return;
+  }
+  // Wireshark 4.0's default (tcp.fastrt_supersedes_ooo): fast retransmission is tested before out-of-order.
+  const sinceAck = now - F[rv + LASTACKTIME];
+  if (notAdvanced && F[rv + DUPACKNUM] >= 2 && revAck === seq && sinceAck >= 0 && sinceAck < 20000) {
+    get().flags |= TA_FAST_RETRANSMISSION;
+    return;
+  }
+  const sinceNext = now - F[fw + NEXTSEQTIME];
+  const oooThreshold = conv.firstRttUs === 0 ? 3000 : conv.firstRttUs;
+  if (notAdvanced && sinceNext >= 0 && sinceNext < oooThreshold && fwdNext !== ((seq + seglen + (flags & (SYN | FIN) ? 1 : 0)) >>> 0)) {
+    get().flags |= TA_OUT_OF_ORDER;
+    return;
+  }
+  if (notAdvanced) {
+    const t = get();
+    t.flags |= TA_RETRANSMISSION;
+    // The RTO is measured from the oldest unacked segment, else from the highest one sent.
+    const eldest = conv.lists?.[dir].segments[0];
+    t.rtoUs = now - (eldest ? eldest.ts : F[fw + NEXTSEQTIME]);
+    t.rtoFrame = eldest ? eldest.frame : F[fw + NEXTSEQFRAME];
+  }
+}
+
+/** Forgets what this ACK covers; an exact match names the acked frame and its RTT (newest first, as Wireshark's list). */
+function forgetAcked(segs: Unacked[], ack: number, now: number, get: () => TcpAnalysis): void {
+  let removed = false;
+  for (let i = segs.length - 1; i >= 0; i--) {
+    const u = segs[i];
+    if (ack === u.nextseq) {
+      const t = get();
+      t.ackedFrame = u.frame;
+      t.ackRttUs = now - u.ts;
+    } else if (gt(ack, u.seq) && le(ack, u.nextseq)) {
+      u.seq = ack; // partly acked: what remains
+      continue;
+    } else if (gt(u.nextseq, ack)) continue;
+    u.dead = true;
+    removed = true;
+  }
+  if (removed) {
+    let w = 0;
+    for (let i = 0; i < segs.length; i++) if (!segs[i].dead) segs[w++] = segs[i];
+    segs.length = w;
+  }
+}
+
+/** Bytes in flight: the span of this side's unacked segments, less what the other side's latest SACKs cover. */
+function bytesInFlight(conv: TcpConversationAnalysis, dir: 0 | 1, s: TcpSegmentFacts, get: () => TcpAnalysis): void {
+  const mine = conv.lists?.[dir].segments ?? NO_SEGMENTS;
+  if (mine.length === 0) return;
+  const F = conv.pool.f;
+  const fw = conv.at + 1 + dir * FLOW_SLOTS;
+  const base = mine[mine.length - 1].seq;
+  let first = 0;
+  let last = (mine[mine.length - 1].nextseq - base) | 0;
+  for (let i = 0; i < mine.length; i++) {
+    const a = (mine[i].seq - base) | 0;
+    const b = (mine[i].nextseq - base) | 0;
+    if (b > last) last = b;
+    if (a < first) first = a;
+  }
+  let inFlight = (last - first) >>> 0;
+  const sack = conv.lists?.[1 - dir].sack;
+  if (sack !== undefined) for (let i = 0; i + 1 < sack.length; i += 2) inFlight = (inFlight - ((sack[i + 1] - sack[i]) >>> 0)) >>> 0;
+  if (inFlight > 0 && inFlight < 2000000000) get().bytesInFlight = s.flags & (SYN | FIN) ? inFlight - 1 : inFlight;
+  const push = (s.flags & PSH) !== 0;
+  if (push && !F[fw + PUSH_SET_LAST]) {
+    F[fw + PUSH_BYTES_SENT] += s.seglen;
+    F[fw + PUSH_SET_LAST] = 1;
+  } else if (push) F[fw + PUSH_BYTES_SENT] = s.seglen;
+  else if (F[fw + PUSH_SET_LAST]) {
+    F[fw + PUSH_BYTES_SENT] = s.seglen;
+    F[fw + PUSH_SET_LAST] = 0;
+  } else F[fw + PUSH_BYTES_SENT] += s.seglen;
+  get().pushBytesSent = F[fw + PUSH_BYTES_SENT];
 }
 
 // ---- Fields, Info and the filter's fast readers ----
@@ -359,7 +447,7 @@ export type TcpAnalysisReplay = Replay['tcp'][number] & { analysis?: TcpAnalysis
 
 /** Runs the analysis for a segment of the first pass (tcp.ts); state lives on the conversation. */
 export function analyzeTcpSegment(pi: PacketInfo, conv: TcpConversationState, dir: 0 | 1, seq: number, ack: number, seglen: number, flags: number, window: number, sack: number[] | undefined, synAgain: boolean): TcpAnalysis | undefined {
-  const state = (conv.analysis ??= newConversationAnalysis());
+  const state = (conv.analysis ??= newConversationAnalysis((pi.ctx.analysisPool ??= new AnalysisPool())));
   const me = conv.dir[dir].wscale;
   const peer = conv.dir[1 - dir].wscale;
   // Wireshark's win_scale of the receiver: -2 once a SYN came without the option, unknown (-1) until its SYN is seen.
