@@ -206,7 +206,7 @@ export class PacketListModel extends Disposable {
   constructor(
     private readonly source: PacketSource,
     private readonly ingestSlice = 5000,
-    private readonly options: DissectOptions = PANEL_DISSECT_OPTIONS,
+    options: DissectOptions = PANEL_DISSECT_OPTIONS,
   ) {
     super();
     this.ctx = new DissectContext(options);
@@ -293,13 +293,14 @@ export class PacketListModel extends Disposable {
       } catch (e) {
         throw new FilterError(e instanceof Error ? e.message : String(e));
       }
-      // Replay the retained packets in order with a scratch context: the live one has moved on.
-      const scratch = new DissectContext(this.options);
+      // Each retained packet as the first pass saw it (its facts, as a row click): a pass from the oldest retained
+      // packet would not know what came before it (a duplicate ACK's first ACK, a retransmission's first sending).
       matches = [];
       let i = this.base;
       for (let n = 1; i < this.base + this.summaries.length; i++, n++) {
         const rec = this.source.at(i);
-        if (rec && safeTest(pred, dissectAt(rec, i, scratch))) matches.push(i);
+        const pkt = rec && this.facts.dissect(rec, i, i + 1);
+        if (pkt && safeTest(pred, pkt)) matches.push(i);
         if (n % sliceSize === 0) {
           await new Promise<void>((resolve) => setImmediate(resolve));
           if (run !== this.filterRun || this.isDisposed) throw new FilterCancelledError('a newer filter replaced this one');
