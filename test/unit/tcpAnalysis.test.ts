@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { DissectContext, type DissectedPacket, allFields, dissect } from '../../src/core/decode/dissect';
+import { DissectContext, type DissectedPacket, allFields, dissect, findField } from '../../src/core/decode/dissect';
 import { compileFilter } from '../../src/core/decode/displayFilter';
 import { ReplayLog } from '../../src/core/decode/replayLog';
 import { TA_ACK_LOST_PACKET, TA_LOST_PACKET, type TcpSegmentFacts, analyzeSegment, newConversationAnalysis, summarizeTcpConnection } from '../../src/core/decode/tcpAnalysis';
@@ -176,7 +176,36 @@ describe('TCP analysis: ACKed unseen segment (Wireshark 4.0 rule)', () => {
   });
 });
 
-describe('TCP analysis: SYNs seen again (Wireshark 4.0, checked with tshark)', () => {
+/** Dissects crafted segments [from the client?, seq, ack, flags, payload] between 10.0.0.1:40000 and 10.0.0.2:`port`. */
+function crafted(segs: [boolean, number, number, number, string][], port: number, desegmentTcp = true): DissectedPacket[] {
+  const ctx = new DissectContext({ analyzeTcp: true, desegmentTcp });
+  return segs.map(([client, seq, ack, flags, data], i) => {
+    const [src, dst, sport, dport] = client ? ['10.0.0.1', '10.0.0.2', 40000, port] : ['10.0.0.2', '10.0.0.1', port, 40000];
+    return dissect(record(eth(ipv4(tcp(ascii(data), { sport, dport, seq, ack, flags, win: 500 }), { src, dst })), undefined, 1_000_000 + 1000 * i), ctx, i + 1);
+  });
+}
+
+describe('TCP analysis on crafted segments (expectations from tshark 4.0.17 on the same segments)', () => {
+  it("a keep-alive's byte is data, not the port's protocol, with or without reassembly", () => {
+    const req = 'GET / HTTP/1.1\r\nHost: a\r\n\r\n';
+    const segs: [boolean, number, number, number, string][] = [
+      [true, 1000, 0, TCP.SYN, ''],
+      [false, 5000, 1001, TCP.SYN | TCP.ACK, ''],
+      [true, 1001, 5001, TCP.ACK, ''],
+      [true, 1001, 5001, TCP.PSH | TCP.ACK, req],
+      [false, 5001, 1001 + req.length, TCP.ACK, ''],
+      [true, 1000 + req.length, 5001, TCP.ACK, '\0'],
+      [false, 5001, 1001 + req.length, TCP.ACK, ''],
+    ];
+    for (const desegment of [false, true]) {
+      const [ka, ack] = crafted(segs, 80, desegment).slice(5);
+      assert.equal(findField(ka, 'frame.protocols')?.value, 'eth:ethertype:ip:tcp:data');
+      assert.equal(ka.summary.info, '[TCP Keep-Alive] 40000 → 80 [ACK] Seq=27 Ack=1 Win=500 Len=1');
+      assert.equal(ack.summary.info, '[TCP Keep-Alive ACK] 80 → 40000 [ACK] Seq=1 Ack=28 Win=500 Len=0');
+    }
+  });
+
+
   it('a repeated SYN is a retransmission; a SYN-ACK with a new sequence number reuses the ports', () => {
     // [from the client?, seq, ack, flags, payload]; the client is 10.0.0.1:40000.
     const segs: [boolean, number, number, number, string][] = [
@@ -188,13 +217,7 @@ describe('TCP analysis: SYNs seen again (Wireshark 4.0, checked with tshark)', (
       [false, 9000, 1001, TCP.SYN | TCP.ACK, ''],
       [true, 1011, 9001, TCP.ACK, ''],
     ];
-    const ctx = new DissectContext({ analyzeTcp: true });
-    const infos = segs.map(([client, seq, ack, flags, data], i) => {
-      const [src, dst, sport, dport] = client ? ['10.0.0.1', '10.0.0.2', 40000, 81] : ['10.0.0.2', '10.0.0.1', 81, 40000];
-      return dissect(record(eth(ipv4(tcp(ascii(data), { sport, dport, seq, ack, flags, win: 500 }), { src, dst })), undefined, 1_000_000 + 1000 * i), ctx, i + 1).summary.info;
-    });
-    // tshark 4.0.17 -r on the same segments.
-    assert.deepEqual(infos, [
+    assert.deepEqual(crafted(segs, 81).map((p) => p.summary.info), [
       '40000 → 81 [SYN] Seq=0 Win=500 Len=0',
       '[TCP Retransmission] 40000 → 81 [SYN] Seq=0 Win=500 Len=0',
       '81 → 40000 [SYN, ACK] Seq=0 Ack=1 Win=500 Len=0',

@@ -2,11 +2,11 @@
 import { DissectContext, type TcpConversationState, type TcpDirection } from './context';
 import type { TcpSegmentInfo } from './dissect';
 import { hex } from './format';
-import { type FieldDef, PacketInfo, addBytesField, addChild, addField, beginLayer, callPortsOrData, declareAlias, declareFields, declareProtocol, ipProtoTable, tcpHeuristics, tcpPortTable } from './registry';
+import { type FieldDef, PacketInfo, addBytesField, addChild, addField, beginLayer, callPortsOrData, declareAlias, dissectData, declareFields, declareProtocol, ipProtoTable, tcpHeuristics, tcpPortTable } from './registry';
 import type { Field, Layer } from './dissect';
 import { declareFastReaders, headerFact, tcpFact, tcpOk, u16 } from './fastValues';
 import { reassembleTcp } from './tcpReassembly';
-import { TA_OUT_OF_ORDER, TA_RETRANSMISSION } from './tcpAnalysis';
+import { TA_KEEP_ALIVE, TA_OUT_OF_ORDER, TA_RETRANSMISSION } from './tcpAnalysis';
 import { type TcpAnalysis, type TcpAnalysisReplay, addAnalysisFields, analysisInfoPrefix, analyzeTcpSegment } from './tcpAnalysis';
 import { ACK, AE, CWR, ECE, FIN, PSH, RST, SYN, URG } from './tcpSeq';
 import { addOptionBody, optionHead } from './tcpOptions';
@@ -442,7 +442,9 @@ function dissectTcp(pi: PacketInfo, offset: number, end: number): number {
     addBytesField(pi, layer, hf.payload, start, avail, `${segLen} bytes`);
     // Reassembly (tcpReassembly.ts): HTTP and DNS get whole PDUs; false when it leaves this payload as it is.
     // Wireshark's tcp.no_subdissector_on_error (on): a retransmitted or out-of-order payload is given to no dissector.
-    if (analysis !== undefined && analysis.flags & (TA_RETRANSMISSION | TA_OUT_OF_ORDER)) {
+    // A keep-alive's byte is garbage: Wireshark shows it as data, whatever the port.
+    if (analysis !== undefined && analysis.flags & TA_KEEP_ALIVE) dissectData(pi, start, end);
+    else if (analysis !== undefined && analysis.flags & (TA_RETRANSMISSION | TA_OUT_OF_ORDER)) {
       // left as tcp.payload
     } else if (!reassembleTcp(pi, layer, start, end, seqRaw)) callPortsOrData(tcpPortTable, tcpHeuristics, pi, start, end);
   }
