@@ -10,6 +10,7 @@ import { runListen } from './listenCommand';
 import { runRun } from './runCommand';
 import { runSend } from './sendCommand';
 import { runServe } from './serveCommand';
+import { runTrace } from './traceCommand';
 
 const usage = `${productName} ${version}
 
@@ -24,6 +25,7 @@ Commands:
   send            send once: send tcp|udp|unix ADDR (--text S [--encoding E] | --hex H | --file F) [--expect-bytes N] [--timeout S] [--print text|hex] [--json]
   run             run a wire script's client blocks and check the answers: run FILE.wire [--block NAME] [--var name=value] [--json] [--junit FILE] [--timeout S]
   serve           serve a wire script's server blocks by their rules: serve FILE.wire [--block NAME] [--var name=value] [--timeout S] [--json]
+  trace           run a Python program and show every socket call it makes: trace [--json] [--out FILE] -- python3 prog.py …
   lesson          check your solution of a lesson's exercise: lesson check ID EXERCISE [--dir FOLDER] [--json]; lesson list
 
 Options:
@@ -41,6 +43,7 @@ const verbs: Record<string, (argv: string[], io: CliIo) => Promise<number>> = {
   run: runRun,
   serve: runServe,
   lesson: runLessonCommand,
+  trace: runTrace,
 };
 /** Verbs that finish cleanly on Ctrl+C; the others end as any process does (capture stops on its own signals). */
 const interruptible = new Set(['listen', 'send', 'run', 'serve', 'lesson']);

@@ -1,0 +1,388 @@
+// The Python side of the socket-call timeline: a `sitecustomize` module written to a private folder put first on
+// PYTHONPATH (never into the user's folder). It wraps the socket API, records each call with the user's file:line,
+// and writes JSON lines to an inherited pipe (SOCKET_LAB_TRACE_FD) without ever blocking the program: records wait in
+// a bounded buffer, are flushed before a call that may block and when the buffer fills, and are counted as dropped
+// when the reader falls behind. Then it imports the sitecustomize it shadowed, if any.
+export const PYTHON_SHIM = String.raw`# Socket Lab: records this program's socket calls for the socket-call timeline. Written by Socket Lab to a private
+# temporary folder; it changes nothing the program sees except timing.
+import os as _os, sys as _sys
+
+
+def _socket_lab_install():
+    fd = int(_os.environ.get('SOCKET_LAB_TRACE_FD', '-1'))
+    if fd < 0:
+        return
+    try:
+        _os.set_blocking(fd, False)
+    except OSError:
+        return
+    import socket, select, selectors, threading, time, json, atexit, sysconfig, collections
+    wait_writable = select.select  # the original: the recorder's own waits are not the program's calls
+    here = _os.path.dirname(_os.path.abspath(__file__)) + _os.sep
+    library = [here]
+    for key in ('stdlib', 'platstdlib', 'purelib', 'platlib'):
+        p = sysconfig.get_paths().get(key)
+        if p:
+            library.append(_os.path.realpath(p) + _os.sep)
+    preview = int(_os.environ.get('SOCKET_LAB_TRACE_PREVIEW', '64'))
+    max_buffer = int(_os.environ.get('SOCKET_LAB_TRACE_BUFFER', str(1 << 20)))
+    cwd = _os.getcwd()
+    state = {'buf': collections.deque(), 'size': 0, 'dropped': 0, 'retry': 0.0, 'lock': threading.Lock(), 'pid': _os.getpid()}
+    inside = threading.local()
+    is_library = {}
+    names = {}
+
+    def user_frame():
+        f = _sys._getframe(1)
+        while f is not None:
+            fn = f.f_code.co_filename
+            lib = is_library.get(fn)
+            if lib is None:
+                lib = fn.startswith('<') or any(_os.path.realpath(fn).startswith(d) for d in library)
+                is_library[fn] = lib
+            if not lib:
+                rel = _os.path.relpath(fn, cwd) if fn.startswith(cwd + _os.sep) else fn
+                return rel, f.f_lineno
+            f = f.f_back
+        return None, None
+
+    def flush_locked(force=False):
+        # a full pipe is tried again after 10 ms, not on every call (the program must not slow down to retry it)
+        now = time.monotonic()
+        if not force and now < state['retry']:
+            return
+        if state['dropped'] and state['size'] + 200 <= max_buffer:
+            state['buf'].append((json.dumps({'call': 'dropped', 'count': state['dropped'], 'pid': state['pid'], 't': time.time()}) + '\n').encode())
+            state['size'] += len(state['buf'][-1])
+            state['dropped'] = 0
+        buf = state['buf']
+        while buf:
+            piece = bytearray()
+            while buf and len(piece) < 65536:
+                piece += buf.popleft()
+            try:
+                n = _os.write(fd, piece)
+            except BlockingIOError:
+                n = 0
+            except OSError:  # the reader is gone: nothing more will be taken
+                buf.clear()
+                state['size'] = 0
+                return
+            state['size'] -= n
+            if n < len(piece):
+                buf.appendleft(bytes(piece[n:]))
+                state['retry'] = now + 0.01
+                return
+
+    def emit(rec, flush):
+        line = (json.dumps(rec, separators=(',', ':')) + '\n').encode()
+        with state['lock']:
+            if state['size'] + len(line) > max_buffer:
+                state['dropped'] += 1
+            else:
+                state['buf'].append(line)
+                state['size'] += len(line)
+            if flush or state['size'] > 32768:
+                flush_locked()
+
+    def after_fork():
+        state['lock'] = threading.Lock()
+        state['buf'] = collections.deque()
+        state['size'] = 0
+        state['dropped'] = 0
+        state['retry'] = 0.0
+        state['pid'] = _os.getpid()
+
+    _os.register_at_fork(after_in_child=after_fork)
+
+    def at_exit():
+        # what still waits goes out while the reader takes it, for at most 2 s: a stuck reader never holds the exit
+        deadline = time.monotonic() + 2
+        with state['lock']:
+            flush_locked(True)
+            while (state['buf'] or state['dropped']) and time.monotonic() < deadline:
+                try:
+                    wait_writable([], [fd], [], max(0, deadline - time.monotonic()))
+                except (OSError, ValueError):
+                    return
+                flush_locked(True)
+
+    atexit.register(at_exit)
+    real_exit = _os._exit
+
+    def exit_now(code):
+        # os._exit skips atexit (a forked child's usual end): hand over what waits first
+        try:
+            at_exit()
+        finally:
+            real_exit(code)
+
+    _os._exit = exit_now
+
+    def addr(a):
+        if isinstance(a, tuple) and len(a) >= 2:
+            h = str(a[0])
+            return ('[%s]:%d' if ':' in h else '%s:%d') % (h, a[1])
+        if isinstance(a, (str, bytes)):
+            return a.decode('utf-8', 'replace') if isinstance(a, bytes) else a
+        return None
+
+    def endpoints(sock, fd_):
+        known = names.get(fd_)
+        if known is None or known[1] is None:
+            try:
+                local = addr(sock.getsockname())
+            except OSError:
+                local = None
+            try:
+                peer = addr(sock.getpeername())
+            except OSError:
+                peer = None
+            known = (local, peer)
+            if peer is not None:
+                names[fd_] = known
+        return known
+
+    def data_fields(rec, data):
+        if data is None:
+            return
+        b = bytes(data[:preview])
+        rec['bytes_hex'] = b.hex()
+
+    blocking = {'recv', 'recv_into', 'recvfrom', 'recvfrom_into', 'recvmsg', 'accept', 'connect', 'connect_ex', 'sendall', 'select', 'do_handshake'}
+
+    def record(call, sock, args, result, error, t0, p0, file, line):
+        rec = {'t': t0, 'call': call, 'file': file, 'line': line, 'pid': state['pid'], 'thread': threading.current_thread().name}
+        try:
+            fd_ = sock.fileno() if sock is not None else -1
+        except OSError:
+            fd_ = -1
+        if fd_ >= 0:
+            rec['fd'] = fd_
+            local, peer = endpoints(sock, fd_)
+            if local:
+                rec['local'] = local
+            if peer:
+                rec['peer'] = peer
+        describe(rec, call, sock, args, result)
+        if error is not None:
+            rec['error'] = '%s: %s' % (type(error).__name__, error)
+        rec['blocked_ms'] = round((time.perf_counter() - p0) * 1000, 3)
+        emit(rec, call in blocking or call == 'close')
+
+    def describe(rec, call, sock, args, result):
+        a0 = args[0] if args else None
+        if call == 'recv' or call == 'recvfrom':
+            rec['asked'] = a0
+            data = result[0] if call == 'recvfrom' and result is not None else result
+            if call == 'recvfrom' and result is not None:
+                rec['peer'] = addr(result[1])
+            if data is not None:
+                rec['returned'] = len(data)
+                data_fields(rec, data)
+        elif call == 'recv_into' or call == 'recvfrom_into':
+            n = result[0] if call == 'recvfrom_into' and result is not None else result
+            rec['asked'] = (args[1] if len(args) > 1 and args[1] else None) or (len(a0) if a0 is not None else None)
+            if n is not None:
+                rec['returned'] = n
+                data_fields(rec, memoryview(a0).cast('B')[:n])
+        elif call == 'recvmsg':
+            rec['asked'] = a0
+            if result is not None:
+                rec['returned'] = len(result[0])
+                data_fields(rec, result[0])
+        elif call in ('send', 'sendall', 'sendto'):
+            data = memoryview(a0).cast('B') if a0 is not None else None
+            rec['asked'] = len(data) if data is not None else None
+            n = result if call != 'sendall' else (len(data) if data is not None else None)
+            if call == 'sendto':
+                rec['peer'] = addr(args[-1])
+            if n is not None and data is not None:
+                rec['returned'] = n
+                data_fields(rec, data[:n])
+        elif call == 'sendmsg':
+            bufs = [memoryview(b).cast('B') for b in (a0 or [])]
+            rec['asked'] = sum(len(b) for b in bufs)
+            if result is not None:
+                rec['returned'] = result
+                data_fields(rec, b''.join(bytes(b) for b in bufs)[:result])
+        elif call == 'accept':
+            if result is not None:
+                conn, peer = result
+                rec['new_fd'] = conn.fileno()
+                rec['peer'] = addr(peer)
+        elif call in ('connect', 'connect_ex', 'bind'):
+            target = addr(a0)
+            if call == 'bind':
+                rec['local'] = target
+            else:
+                rec['peer'] = target
+            if call == 'connect_ex':
+                rec['returned'] = result
+        elif call == 'listen':
+            rec['backlog'] = a0
+        elif call == 'shutdown':
+            rec['how'] = {0: 'SHUT_RD', 1: 'SHUT_WR', 2: 'SHUT_RDWR'}.get(a0, a0)
+        elif call == 'setsockopt':
+            rec['level'], rec['option'] = args[0], args[1]
+            v = args[2] if len(args) > 2 else None
+            rec['value'] = v if isinstance(v, int) else (bytes(v).hex() if v is not None else None)
+        elif call == 'settimeout' or call == 'setblocking':
+            rec['value'] = a0
+        elif call == 'socket':
+            try:
+                rec['family'] = socket.AddressFamily(sock.family).name
+                rec['type'] = socket.SocketKind(sock.type).name
+            except (ValueError, OSError):
+                pass
+
+    def wrap(cls, name, call=None):
+        orig = cls.__dict__.get(name) if hasattr(cls, '__dict__') else None
+        orig = orig or getattr(cls, name, None)
+        if orig is None:
+            return
+        call = call or name
+
+        def wrapper(self, *args, **kwargs):
+            if getattr(inside, 'on', False):
+                return orig(self, *args, **kwargs)
+            file, line = user_frame()
+            fd_before = None
+            if call == 'close':
+                try:
+                    fd_before = self.fileno()
+                except OSError:
+                    pass
+            inside.on = True
+            t0 = time.time()
+            p0 = time.perf_counter()
+            result = None
+            error = None
+            try:
+                result = orig(self, *args, **kwargs)
+                return result
+            except BaseException as e:
+                error = e
+                raise
+            finally:
+                inside.on = False
+                try:
+                    if call == 'close':
+                        if fd_before is not None and fd_before >= 0:
+                            emit({'t': t0, 'call': 'close', 'file': file, 'line': line, 'pid': state['pid'], 'thread': threading.current_thread().name, 'fd': fd_before, 'blocked_ms': round((time.perf_counter() - p0) * 1000, 3)}, True)
+                            names.pop(fd_before, None)
+                    elif call == 'socket':
+                        record('socket', self, args, None, error, t0, p0, file, line)
+                    else:
+                        record(call, self, args, result, error, t0, p0, file, line)
+                except Exception:
+                    pass  # recording must never break the program
+
+        wrapper.__name__ = getattr(orig, '__name__', name)
+        wrapper.__doc__ = getattr(orig, '__doc__', None)
+        setattr(cls, name, wrapper)
+
+    for name in ('bind', 'listen', 'accept', 'connect', 'connect_ex', 'send', 'sendall', 'sendto', 'sendmsg', 'recv', 'recv_into', 'recvfrom', 'recvfrom_into', 'recvmsg', 'shutdown', 'close', 'setsockopt', 'settimeout', 'setblocking'):
+        wrap(socket.socket, name)
+    wrap(socket.socket, '__init__', 'socket')
+    try:
+        import ssl
+        for name in ('send', 'sendall', 'recv', 'recv_into', 'do_handshake', 'shutdown'):
+            wrap(ssl.SSLSocket, name)
+        orig_wrap = ssl.SSLContext.wrap_socket
+
+        def wrap_socket(self, sock, *args, **kwargs):
+            file, line = user_frame()
+            t0 = time.time()
+            p0 = time.perf_counter()
+            s = orig_wrap(self, sock, *args, **kwargs)
+            try:
+                record('ssl_wrap', s, (), None, None, t0, p0, file, line)
+            except Exception:
+                pass
+            return s
+
+        ssl.SSLContext.wrap_socket = wrap_socket
+    except ImportError:
+        pass
+
+    orig_select = select.select
+
+    def select_wrapper(r, w, x, *timeout):
+        if getattr(inside, 'on', False):
+            return orig_select(r, w, x, *timeout)
+        file, line = user_frame()
+        inside.on = True
+        t0 = time.time()
+        p0 = time.perf_counter()
+        result = None
+        error = None
+        try:
+            result = orig_select(r, w, x, *timeout)
+            return result
+        except BaseException as e:
+            error = e
+            raise
+        finally:
+            inside.on = False
+            try:
+                fds = lambda xs: [s if isinstance(s, int) else s.fileno() for s in xs]
+                rec = {'t': t0, 'call': 'select', 'file': file, 'line': line, 'pid': state['pid'], 'thread': threading.current_thread().name, 'read_fds': fds(r), 'write_fds': fds(w), 'timeout': timeout[0] if timeout else None}
+                if result is not None:
+                    rec['ready_read'] = fds(result[0])
+                    rec['ready_write'] = fds(result[1])
+                if error is not None:
+                    rec['error'] = '%s: %s' % (type(error).__name__, error)
+                rec['blocked_ms'] = round((time.perf_counter() - p0) * 1000, 3)
+                emit(rec, True)
+            except Exception:
+                pass
+
+    select.select = select_wrapper
+
+    def selector_select(orig):
+        def wrapper(self, timeout=None):
+            if getattr(inside, 'on', False):
+                return orig(self, timeout)
+            file, line = user_frame()
+            inside.on = True
+            t0 = time.time()
+            p0 = time.perf_counter()
+            ready = None
+            try:
+                ready = orig(self, timeout)
+                return ready
+            finally:
+                inside.on = False
+                try:
+                    rec = {'t': t0, 'call': 'select', 'via': type(self).__name__, 'file': file, 'line': line, 'pid': state['pid'], 'thread': threading.current_thread().name, 'timeout': timeout}
+                    if ready is not None:
+                        rec['ready_read'] = [k.fd for k, ev in ready if ev & selectors.EVENT_READ]
+                        rec['ready_write'] = [k.fd for k, ev in ready if ev & selectors.EVENT_WRITE]
+                    rec['blocked_ms'] = round((time.perf_counter() - p0) * 1000, 3)
+                    emit(rec, True)
+                except Exception:
+                    pass
+        return wrapper
+
+    for cls_name in ('SelectSelector', 'PollSelector', 'EpollSelector', 'DevpollSelector', 'KqueueSelector'):
+        cls = getattr(selectors, cls_name, None)
+        if cls is not None:
+            cls.select = selector_select(cls.select)
+
+
+try:
+    _socket_lab_install()
+except Exception as _e:  # never stop the program
+    _sys.stderr.write('Socket Lab: the socket-call recorder did not start (%s); the program runs unrecorded.\n' % _e)
+
+# the sitecustomize this one shadows (a virtualenv's, a distribution's) still runs
+_here = _os.path.dirname(_os.path.abspath(__file__))
+_rest = [p for p in _sys.path if _os.path.abspath(p or '.') != _here]
+import importlib.machinery as _machinery
+_spec = _machinery.PathFinder.find_spec('sitecustomize', _rest)
+if _spec is not None and _spec.loader is not None:
+    import importlib.util as _util
+    _module = _util.module_from_spec(_spec)
+    _spec.loader.exec_module(_module)
+`;
