@@ -152,6 +152,54 @@ export const errorMessages: Record<string, { en: string; 'zh-cn': string }> = {
     en: 'A Unix-socket session has no IP addresses or ports, so it cannot be logged as pcapng — log it as text, hex or jsonl.',
     'zh-cn': 'Unix 套接字会话没有 IP 地址和端口，无法记录为 pcapng——请记录为 text、hex 或 jsonl。',
   },
+  TLS_SELF_SIGNED: {
+    en: '{addr} presented a self-signed certificate ({subject}) that this client does not trust — trust it with --ca FILE or the socketLab.tls.caFile setting (FILE holds that certificate; a Socket Lab server says where it keeps its own), or connect with --insecure to skip the check.',
+    'zh-cn': '{addr} 出示的是自签名证书（{subject}），本客户端不信任它——请用 --ca 文件或 socketLab.tls.caFile 设置信任它（文件即该证书；Socket Lab 服务器会告诉你它的证书放在哪里），或用 --insecure 连接以跳过检查。',
+  },
+  TLS_EXPIRED: {
+    en: '{addr} presented a certificate ({subject}) that expired on {validTo} — renew the server\'s certificate (a Socket Lab server makes a new one when the cached one is deleted), or check the clocks of both machines.',
+    'zh-cn': '{addr} 出示的证书（{subject}）已于 {validTo} 过期——请更新服务器的证书（删除缓存的证书后 Socket Lab 服务器会重新生成），或检查两台机器的时钟。',
+  },
+  TLS_NOT_YET_VALID: {
+    en: '{addr} presented a certificate ({subject}) that is not valid before {validFrom} — check the clocks of both machines.',
+    'zh-cn': '{addr} 出示的证书（{subject}）在 {validFrom} 之前无效——请检查两台机器的时钟。',
+  },
+  TLS_NAME_MISMATCH: {
+    en: 'The certificate of {addr} is for {sans}, not for {name} — connect with a name the certificate lists (--servername), or give the server a certificate for {name}.',
+    'zh-cn': '{addr} 的证书是签给 {sans} 的，而不是 {name}——请用证书中列出的名称连接（--servername），或给服务器换一张签给 {name} 的证书。',
+  },
+  TLS_UNKNOWN_CA: {
+    en: 'The certificate of {addr} was issued by {issuer}, an authority this client does not trust — trust that authority with --ca FILE or the socketLab.tls.caFile setting, or connect with --insecure to skip the check.',
+    'zh-cn': '{addr} 的证书由 {issuer} 签发，本客户端不信任这个签发机构——请用 --ca 文件或 socketLab.tls.caFile 设置信任它，或用 --insecure 连接以跳过检查。',
+  },
+  TLS_VERIFY: {
+    en: 'The certificate of {addr} could not be verified ({detail}) — check the chain the server sends, or connect with --insecure to skip the check.',
+    'zh-cn': '无法验证 {addr} 的证书（{detail}）——请检查服务器发送的证书链，或用 --insecure 连接以跳过检查。',
+  },
+  TLS_HANDSHAKE: {
+    en: 'The TLS handshake with {addr} failed ({detail}) — check that the peer speaks TLS on that port (not plain TCP) and shares a TLS version with Socket Lab.',
+    'zh-cn': '与 {addr} 的 TLS 握手失败（{detail}）——请检查对方在该端口上使用的是 TLS（而不是普通 TCP），并且与 Socket Lab 有共同的 TLS 版本。',
+  },
+  TLS_CLIENT_REFUSED: {
+    en: 'A client from {peer} broke off the TLS handshake ({detail}) — if it does not trust this server\'s self-signed certificate, give it {cert} as its CA (--ca), or let it skip verification.',
+    'zh-cn': '来自 {peer} 的客户端中断了 TLS 握手（{detail}）——如果它不信任本服务器的自签名证书，请把 {cert} 作为它的 CA（--ca），或让它跳过验证。',
+  },
+  TLS_CLIENT_FAILED: {
+    en: 'A client from {peer} broke off the TLS handshake ({detail}) — check that it speaks TLS and trusts this server\'s certificate.',
+    'zh-cn': '来自 {peer} 的客户端中断了 TLS 握手（{detail}）——请检查它是否使用 TLS，并且信任本服务器的证书。',
+  },
+  TLS_CERT_PAIR: {
+    en: 'A TLS server needs both a certificate and its private key — give both (--cert and --key), or neither to use a self-signed certificate.',
+    'zh-cn': 'TLS 服务器需要证书和对应的私钥——请同时提供两者（--cert 和 --key），或都不提供以使用自签名证书。',
+  },
+  TLS_BAD_CERT: {
+    en: 'The certificate and key cannot serve TLS ({detail}) — give a PEM certificate and the private key that belongs to it.',
+    'zh-cn': '这对证书和私钥无法用于 TLS（{detail}）——请提供 PEM 格式的证书及其对应的私钥。',
+  },
+  TLS_FILE: {
+    en: 'The file {path} could not be read ({detail}) — give the path of a PEM file.',
+    'zh-cn': '无法读取文件 {path}（{detail}）——请提供一个 PEM 文件的路径。',
+  },
   EUNKNOWN: {
     en: 'The socket failed ({detail}).',
     'zh-cn': '套接字出错（{detail}）。',
@@ -256,6 +304,8 @@ export function mapSocketError(err: unknown, ctx: ErrorContext = {}): SocketLabE
     case 'ERR_STREAM_WRITE_AFTER_END':
       return new SocketLabError('ECLOSED', params);
     default:
+      // OpenSSL's errors ("ERR_SSL_WRONG_VERSION_NUMBER"): a handshake with something that is not a TLS peer like us
+      if (raw.startsWith('ERR_SSL_') || raw.startsWith('ERR_TLS_')) return new SocketLabError(raw, { ...params, detail: (e as { reason?: string })?.reason ?? raw }, 'TLS_HANDSHAKE');
       return new SocketLabError(raw, { ...params, detail: e?.message ?? String(err) }, 'EUNKNOWN');
   }
 }

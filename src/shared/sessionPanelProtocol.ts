@@ -2,6 +2,7 @@
 // Events carry metadata only; the webview pulls the bytes and chunk pages it displays (pull model),
 // so a flood on the socket never floods postMessage. Every incoming body is validated on both sides.
 import type { PanelClient, PanelProtocol } from './panelKit';
+import { isTlsSummary, type TlsSummary } from './tlsSummary';
 import { FRAMING_NAMES, type Direction, type FramingName } from './types';
 import { isArrayOf, isBool, isObj, isOneOf, isOptStr, isStr, isUint } from './validate';
 
@@ -32,6 +33,8 @@ export interface SessionInfo {
   readonly udp?: { readonly defaultTarget?: string; readonly lastPeer?: string };
   /** Connected, half-closed, closed, reset…: shown in the conversation between the chunks, with their time. */
   readonly events: readonly SessionEventInfo[];
+  /** TLS sessions: what the handshake settled (the header shows it). */
+  readonly tls?: TlsSummary;
 }
 
 export interface SessionEventInfo {
@@ -273,7 +276,8 @@ export function isSessionInfo(v: unknown): v is SessionInfo {
     isStr(v.encoding, 40) &&
     (v.error === undefined || isError(v.error)) &&
     (v.udp === undefined || (isObj(v.udp) && isOptStr(v.udp.defaultTarget) && isOptStr(v.udp.lastPeer))) &&
-    isArrayOf(v.events, isSessionEvent, 64)
+    isArrayOf(v.events, isSessionEvent, 64) &&
+    (v.tls === undefined || isTlsSummary(v.tls))
   );
 }
 

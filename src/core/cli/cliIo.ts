@@ -114,7 +114,7 @@ export function outputGate(stream: NodeJS.WritableStream): OutputState & { write
   return gate;
 }
 
-export type Proto = 'tcp' | 'udp' | 'unix';
+export type Proto = 'tcp' | 'udp' | 'unix' | 'tls';
 
 export interface CliTarget {
   proto: Proto;
@@ -127,8 +127,8 @@ export interface CliTarget {
 export class UsageError extends Error {}
 
 export function parseProto(s: string | undefined): Proto {
-  if (s === 'tcp' || s === 'udp' || s === 'unix') return s;
-  throw new UsageError(s === undefined ? 'missing protocol: tcp, udp or unix' : `unknown protocol "${s}": use tcp, udp or unix`);
+  if (s === 'tcp' || s === 'udp' || s === 'unix' || s === 'tls') return s;
+  throw new UsageError(s === undefined ? 'missing protocol: tcp, udp, unix or tls' : `unknown protocol "${s}": use tcp, udp, unix or tls`);
 }
 
 /** ADDR is host:port, [v6]:port, :port / port (127.0.0.1), or a path for unix. */

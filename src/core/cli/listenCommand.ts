@@ -1,4 +1,4 @@
-// `socket-lab listen tcp|udp|unix ADDR [--mode …] [--framing …] [--count N] [--timeout S] [--json] [--log F …]`
+// `socket-lab listen tcp|udp|unix|tls ADDR [--mode …] [--cert F --key F] [--keylog F] [--framing …] [--count N] [--timeout S] [--json] [--log F …]`
 import { decodeText, checkEncoding } from '../codec/encoding';
 import { parseFraming } from '../codec/framing';
 import { formatHex } from '../../shared/format';
@@ -7,10 +7,11 @@ import { ListenerSession } from '../sessions/listenerSession';
 import { StreamSession } from '../sessions/streamSession';
 import { SessionManager } from '../sessions/sessionManager';
 import { logOptionSpecs, logUsage, parseLogArgs, startCliLog } from './cliLog';
+import { listenTlsUsage, parseTlsArgs, startKeyLog, tlsOptionSpecs } from './cliTls';
 import type { SessionLog } from '../sessions/sessionLog';
 import { CliIo, describe, parseAddr, parseCount, parseProto, parseSeconds, parseVerbArgs, readOptions, showAddr, UsageError } from './cliIo';
 
-export const listenUsage = `Usage: socket-lab listen tcp|udp|unix ADDR [options]
+export const listenUsage = `Usage: socket-lab listen tcp|udp|unix|tls ADDR [options]
   ADDR                 host:port, [v6]:port, port (binds 127.0.0.1; 0 picks a free port) or a path (unix;
                        at most 107 bytes on Linux, 103 on macOS: a longer one is a usage error)
   --mode M             print (default), echo, upper, sink or manual (answer with the bytes typed on stdin,
@@ -18,11 +19,11 @@ export const listenUsage = `Usage: socket-lab listen tcp|udp|unix ADDR [options]
   --framing F          raw (default), line, len2be, len2le, len4be, len4le
   --count N            exit after N messages (chunks, lines, frames or datagrams)
   --timeout S          stop after S seconds (exit 3 if --count was not reached)
-  --idle-timeout S     close an accepted connection after S seconds without traffic either way (tcp, unix)
+  --idle-timeout S     close an accepted connection after S seconds without traffic either way (tcp, unix, tls)
   --encoding E         how to print text (default utf-8)
   --print text|hex     print received messages as text (default) or hex
   --json               one JSON object per line: listening, accepted, message, closed, done, error
-${logUsage}`;
+${listenTlsUsage}${logUsage}`;
 
 const modeOf = (m: string): ServerMode => {
   if (m === 'print' || m === 'print-only') return 'print-only';
@@ -42,6 +43,7 @@ function parseListenArgs(argv: string[]) {
     print: { type: 'string', default: 'text' },
     json: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h' },
+    ...tlsOptionSpecs,
     ...logOptionSpecs,
   } as const;
   const { values, positionals } = parseVerbArgs('listen', argv, options);
@@ -61,6 +63,7 @@ function parseListenArgs(argv: string[]) {
     hex: values.print === 'hex',
     json: values.json,
     log: parseLogArgs(values),
+    tls: parseTlsArgs('listen', proto, values),
   };
 }
 
@@ -92,7 +95,9 @@ export async function runListen(argv: string[], io: CliIo): Promise<number> {
   let session: Session;
   let log: SessionLog | undefined;
   try {
+    if (opts.tls) startKeyLog('listen', opts.tls, manager, io);
     if (target.proto === 'tcp') session = await manager.startTcpServer({ host: target.host, port: target.port!, mode, framing });
+    else if (target.proto === 'tls') session = await manager.startTlsServer({ host: target.host, port: target.port!, mode, framing, cert: opts.tls?.cert, key: opts.tls?.key, alpn: opts.tls?.alpn });
     else if (target.proto === 'unix') session = await manager.startUnixServer({ path: target.path!, mode, framing });
     else session = await manager.openUdp({ host: target.host, port: target.port, mode, framing });
     if (opts.log) log = await startCliLog('listen', opts.log, manager, session, io);
@@ -103,8 +108,11 @@ export async function runListen(argv: string[], io: CliIo): Promise<number> {
     return 1;
   }
   const where = target.proto === 'unix' ? target.path! : showAddr(session.localAddress, session.localPort);
-  if (json) say.emit({ event: 'listening', proto: target.proto, address: where, host: session.localAddress, port: session.localPort, path: target.path, mode });
+  const certPath = session instanceof ListenerSession ? session.certPath : undefined;
+  if (json) say.emit({ event: 'listening', proto: target.proto, address: where, host: session.localAddress, port: session.localPort, path: target.path, mode, certPath });
   else io.out(`listening on ${where}\n`);
+  // how a client trusts the certificate made for this server
+  if (certPath && !json) io.err(`socket-lab listen: self-signed certificate for localhost, 127.0.0.1 and ::1, kept in ${certPath}; clients trust it with --ca ${certPath}\n`);
   const code = await serve(opts, io, manager, session);
   await log?.stop();
   return code;
@@ -179,6 +187,7 @@ function serve(opts: ListenOptions, io: CliIo, manager: SessionManager, session:
     });
     if (mode === 'manual' && io.stdin) stops.push(answerFromStdin(io.stdin, session, io));
     if (session instanceof ListenerSession) stops.push(reportRefusals(session, say, io));
+    if (session instanceof ListenerSession) session.onDidFailHandshake((e) => say.error(e.code, e.message));
     if (timeout !== undefined) {
       const t = setTimeout(() => (count !== undefined ? finish(3, `timed out after ${timeout} s: received ${messages} of ${count} messages`) : finish(0)), timeout * 1000);
       stops.push(() => clearTimeout(t));
@@ -192,7 +201,8 @@ function reportConnections(manager: SessionManager, listener: Session, say: Repo
   manager.onDidAdd((s) => {
     if (s.parentId !== listener.id) return;
     hold(s);
-    if (say.json) say.emit({ event: 'accepted', session: s.id, peer: s.label });
+    if (say.json) say.emit({ event: 'accepted', session: s.id, peer: s.label, tls: s.tls });
+    else if (s.tls) io.err(`socket-lab listen: ${s.label}: ${s.tls.protocol}, ${s.tls.cipher}, SNI ${s.tls.sni ?? 'none'}, ALPN ${s.tls.alpn ?? 'none'}\n`);
     const d = s.onDidChange(() => {
       if (s.isAlive) return;
       d.dispose();

@@ -1,4 +1,4 @@
-// `socket-lab send tcp|udp|unix ADDR (--text S [--encoding E] | --hex H | --file F) [--expect-bytes N] [--timeout S] [--print text|hex] [--json] [--log F …]`
+// `socket-lab send tcp|udp|unix|tls ADDR (--text S [--encoding E] | --hex H | --file F) [--expect-bytes N] [--timeout S] [--print text|hex] [--json] [--log F …]`
 import * as fs from 'node:fs';
 import { checkEncoding, decodeText } from '../codec/encoding';
 import { parseFraming } from '../codec/framing';
@@ -8,10 +8,11 @@ import { SocketLabError } from '../errors';
 import { Session } from '../sessions/session';
 import { SessionManager } from '../sessions/sessionManager';
 import { logOptionSpecs, logUsage, parseLogArgs, startCliLog } from './cliLog';
+import { parseTlsArgs, sendTlsUsage, startKeyLog, tlsOptionSpecs, tlsReport } from './cliTls';
 import type { SessionLog } from '../sessions/sessionLog';
 import { CliIo, describe, parseAddr, parseCount, parseProto, parseSeconds, parseVerbArgs, readOptions, UsageError } from './cliIo';
 
-export const sendUsage = `Usage: socket-lab send tcp|udp|unix ADDR (--text S [--encoding E] | --hex H | --file F) [options]
+export const sendUsage = `Usage: socket-lab send tcp|udp|unix|tls ADDR (--text S [--encoding E] | --hex H | --file F) [options]
   ADDR                 host:port, [v6]:port, port (127.0.0.1) or a path (unix; at most 107 bytes on Linux, 103 on macOS)
   --text S             text to send, encoded with --encoding (default utf-8)
   --escapes S          text with C/Python escapes (\\r\\n, \\x00, \\u5e74)
@@ -23,7 +24,7 @@ export const sendUsage = `Usage: socket-lab send tcp|udp|unix ADDR (--text S [--
   --timeout S          seconds to wait for the answer (default 5)
   --print text|hex     how to print what comes back (default text)
   --json               print one JSON object: ok, sent, received, text/hex, or code and message
-${logUsage}Exit codes: 0 sent (and got what was expected), 1 socket error, 2 usage, 3 timed out.
+${sendTlsUsage}${logUsage}Exit codes: 0 sent (and got what was expected), 1 socket error, 2 usage, 3 timed out.
 `;
 
 /** `send`'s options, checked ('help' for -h/--help); a mistake throws, for exit 2. */
@@ -41,6 +42,7 @@ function parseSendArgs(argv: string[]) {
     print: { type: 'string', default: 'text' },
     json: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h' },
+    ...tlsOptionSpecs,
     ...logOptionSpecs,
   } as const;
   const { values, positionals } = parseVerbArgs('send', argv, options);
@@ -63,6 +65,7 @@ function parseSendArgs(argv: string[]) {
     hex: values.print === 'hex',
     json: values.json,
     log: parseLogArgs(values),
+    tls: parseTlsArgs('send', proto, values),
   };
   if (o.target.port === 0) throw new UsageError('port 0 cannot be sent to — give the port the server listens on (1 to 65535)');
   if (o.file !== undefined) checkReadableFile(o.file);
@@ -86,7 +89,14 @@ export async function runSend(argv: string[], io: CliIo): Promise<number> {
     return code;
   };
   try {
+    if (o.tls) startKeyLog('send', o.tls, manager, io);
     if (target.proto === 'tcp') session = await manager.connectTcp({ host: target.host, port: target.port!, framing, timeoutMs: timeout * 1000 });
+    else if (target.proto === 'tls') {
+      const t = o.tls!;
+      session = await manager.connectTls({ host: target.host, port: target.port!, framing, timeoutMs: timeout * 1000, ca: t.ca, servername: t.servername, insecure: t.insecure, alpn: t.alpn });
+      // the handshake on stderr, with the reason when --insecure let an untrusted server through
+      if (!json) io.err(tlsReport('socket-lab send: ', session.tls!) + (session.tls!.verifyError ? `socket-lab send: --insecure: ${session.tls!.verifyError.message}\n` : ''));
+    }
     else if (target.proto === 'unix') session = await manager.connectUnix({ path: target.path!, framing, timeoutMs: timeout * 1000 });
     else session = await manager.openUdp({ remoteHost: target.host, remotePort: target.port, framing });
     const s = session;
@@ -118,7 +128,7 @@ export async function runSend(argv: string[], io: CliIo): Promise<number> {
     }
     const missing = expect !== undefined && receivedBytes < expect;
     if (json) {
-      const r: Record<string, unknown> = { ok: !missing, sent, received: receivedBytes, local: s.localPort !== undefined ? `${s.localAddress}:${s.localPort}` : undefined, elapsedMs: Date.now() - started };
+      const r: Record<string, unknown> = { ok: !missing, sent, received: receivedBytes, local: s.localPort !== undefined ? `${s.localAddress}:${s.localPort}` : undefined, elapsedMs: Date.now() - started, tls: s.tls };
       r[hex ? 'hex' : 'text'] = shown;
       if (missing) Object.assign(r, { code: 'ETIMEDOUT', message: `received ${receivedBytes} of ${expect} bytes within ${timeout} s` });
       io.out(`${JSON.stringify(r)}\n`);

@@ -27,11 +27,12 @@ export function sessionInfo(s: Session, lang: ErrorLanguage, encoding = s.encodi
     state,
     closed,
     error: s.error ? { code: s.error.code, message: localizeError(s.error, lang) } : undefined,
-    multiPeer: s.kind === 'tcp-server' || s.kind === 'unix-server' || s.kind === 'udp',
+    multiPeer: s.kind.endsWith('-server') || s.kind === 'udp',
     canSend: !closed && state !== 'connecting' && state !== 'half-closed-by-us',
     encoding,
     udp: s instanceof UdpSession ? { defaultTarget: s.remotePort !== undefined ? formatAddress(s.remoteAddress ?? '127.0.0.1', s.remotePort) : undefined, lastPeer: s.lastPeerAddress } : undefined,
     events: s.events.map((e) => ({ time: e.time, state: e.state, seq: e.seq, code: e.code })),
+    tls: s.tls && { ...s.tls, verifyError: s.tls.verifyError && { code: s.tls.verifyError.code, message: localizeError(s.tls.verifyError, lang) } },
   };
 }
 

@@ -6,7 +6,8 @@ export type AutoOpenSetting = 'on' | 'background' | 'off';
 
 /** The other end of a TCP connection when Socket Lab holds both (a client and a connection its server accepted). */
 export function otherEnd(s: Session, all: Iterable<Session>): Session | undefined {
-  const pair = s.kind === 'tcp-client' ? 'tcp-accepted' : s.kind === 'tcp-accepted' ? 'tcp-client' : undefined;
+  const pairs: Partial<Record<Session['kind'], Session['kind']>> = { 'tcp-client': 'tcp-accepted', 'tcp-accepted': 'tcp-client', 'tls-client': 'tls-accepted', 'tls-accepted': 'tls-client' };
+  const pair = pairs[s.kind];
   if (!pair || s.localPort === undefined || s.remotePort === undefined) return undefined;
   const host = (a?: string) => a?.replace(/^::ffff:/, '');
   for (const o of all) {
@@ -33,7 +34,7 @@ export interface AutoOpenFacts {
 export function shouldAutoOpen(s: Session, f: AutoOpenFacts): boolean {
   if (f.setting === 'off' || f.openPanels.has(s.id) || f.autoOpenedNow >= f.cap) return false;
   // a server's transcript gathers its connections': the connection that spoke gets the panel, not the server too
-  if (s.kind === 'tcp-server' || s.kind === 'unix-server') return false;
+  if (s.kind.endsWith('-server')) return false;
   const server = s.parentId !== undefined ? f.get(s.parentId) : undefined;
   // a sink only swallows; its connections are not worth a tab each
   if (s.mode === 'sink' || server?.mode === 'sink') return false;

@@ -1,6 +1,7 @@
 // A TCP or Unix-domain server. It owns the sessions of the clients it accepted.
 import * as fs from 'node:fs';
 import * as net from 'node:net';
+import * as tls from 'node:tls';
 import { Emitter } from '../../shared/disposable';
 import { formatAddress, mapSocketError, SocketLabError } from '../errors';
 import { Framing } from '../codec/framing';
@@ -20,6 +21,10 @@ export interface ListenerSessionOptions {
   idleTimeoutMs?: number;
   /** Gives each accepted connection its id. */
   newId: () => string;
+  /** TLS servers: the certificate, key and other node:tls server options. */
+  tls?: tls.TlsOptions;
+  /** TLS servers: where the certificate is kept when Socket Lab made it (for the hint on trusting it). */
+  certPath?: string;
 }
 
 export class ListenerSession extends Session {
@@ -41,17 +46,23 @@ export class ListenerSession extends Session {
   private readonly _onDidRefuse = new Emitter<SocketLabError>();
   /** Fires for each connection refused at the descriptor limit. */
   readonly onDidRefuse = this._onDidRefuse.event;
+  private readonly _onDidFailHandshake = new Emitter<SocketLabError>();
+  /** TLS servers: fires for each failed handshake (the connection never becomes a session). */
+  readonly onDidFailHandshake = this._onDidFailHandshake.event;
 
   constructor(
     id: string,
-    readonly kind: Extract<SessionKind, 'tcp-server' | 'unix-server'>,
+    readonly kind: Extract<SessionKind, 'tcp-server' | 'unix-server' | 'tls-server'>,
     private readonly opts: ListenerSessionOptions,
   ) {
     super(id, opts);
     this.path = opts.path;
     this.localAddress = opts.host;
     this.localPort = opts.port;
-    this.server = net.createServer({ allowHalfOpen: true, noDelay: true }, (s) => this.accept(s));
+    this.certPath = opts.certPath;
+    this.server = opts.tls
+      ? this.tlsServer(opts.tls)
+      : net.createServer({ allowHalfOpen: true, noDelay: true }, (s) => this.accept(s));
     this.server.on('error', (err: NodeJS.ErrnoException) => {
       // listen errors are handled (and mapped with the port holder) in listen()
       if (!this.listenedOnce) return;
@@ -63,6 +74,41 @@ export class ListenerSession extends Session {
     this.server.on('close', () => this.markClosed());
     // near the descriptor limit accept() is capped (maxConnections): Node then closes the connection and says so
     this.server.on('drop', (d?: { remoteAddress?: string; remotePort?: number }) => this.refuse(this.lowOnDescriptors ?? 'EMFILE', d));
+  }
+
+  /** TLS servers: the certificate Socket Lab made and keeps, for clients to trust. */
+  readonly certPath?: string;
+  /** TLS servers: handshakes that failed (a client that does not trust the certificate, or does not speak TLS). */
+  handshakeFailures = 0;
+  /** The sentence of the last failed handshake. */
+  lastHandshakeFailure?: SessionError;
+  /** Secrets logged during handshakes, until the connection is accepted and takes them. */
+  private readonly pendingKeyLog = new WeakMap<net.Socket, string[]>();
+
+  private tlsServer(options: tls.TlsOptions): tls.Server {
+    const server = tls.createServer({ ...options, allowHalfOpen: true, noDelay: true } as tls.TlsOptions, (s) => this.accept(s));
+    server.on('keylog', (line: Buffer, socket: tls.TLSSocket) => {
+      const text = line.toString('latin1');
+      const child = this._children.find((c) => c.socket === socket);
+      if (child) return child.recordKeyLog(text);
+      const lines = this.pendingKeyLog.get(socket) ?? [];
+      if (lines.length < 16) lines.push(text);
+      this.pendingKeyLog.set(socket, lines);
+      this.keyLogSink?.(text);
+    });
+    server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: tls.TLSSocket) => {
+      this.handshakeFailures++;
+      const peer = formatAddress(socket.remoteAddress, socket.remotePort);
+      const e = new SocketLabError(err.code ?? 'TLS_HANDSHAKE', { peer, detail: tlsReason(err), cert: this.certPath ?? '' }, this.certPath ? 'TLS_CLIENT_REFUSED' : 'TLS_CLIENT_FAILED');
+      this.lastHandshakeFailure = { code: e.code, message: e.message, params: e.params, messageKey: e.messageKey };
+      this._onDidFailHandshake.fire(e);
+      this.changed('children');
+    });
+    return server;
+  }
+
+  override get keyLogLines(): readonly string[] {
+    return this._children.flatMap((c) => c.keyLogLines);
   }
 
   /** Set while fewer than two descriptors are free (the code that said so); lifted when a connection closes. */
@@ -154,7 +200,9 @@ export class ListenerSession extends Session {
       return;
     }
     socket.setNoDelay(true);
-    const child = new StreamSession(this.opts.newId(), this.kind === 'tcp-server' ? 'tcp-accepted' : 'unix-accepted', socket, {
+    const kind = this.kind === 'tcp-server' ? 'tcp-accepted' : this.kind === 'tls-server' ? 'tls-accepted' : 'unix-accepted';
+    const child = new StreamSession(this.opts.newId(), kind, socket, {
+      keyLog: this.pendingKeyLog.get(socket),
       mode: this._mode,
       framing: this.framing,
       transcriptBytes: this.opts.transcriptBytes,
@@ -164,6 +212,7 @@ export class ListenerSession extends Session {
       forward: { hasListeners: () => this.hasMessageListeners, fire: (m: ReceivedMessage) => this.fireMessage(m) },
     });
     child.budgets = this.budgets;
+    child.keyLogSink = this.keyLogSink;
     if (this._rules) child.setRules(this._rules);
     child.setIdleTimeout(this.opts.idleTimeoutMs ?? 0);
     // a closed connection gives its descriptor back: accept again
@@ -259,6 +308,7 @@ export class ListenerSession extends Session {
     for (const c of this._children) c.dispose();
     this._onDidAccept.dispose();
     this._onDidRefuse.dispose();
+    this._onDidFailHandshake.dispose();
   }
 }
 
@@ -301,4 +351,9 @@ function isStaleUnixSocket(path: string): Promise<boolean> {
     });
     s.on('error', (e: NodeJS.ErrnoException) => resolve(e.code === 'ECONNREFUSED'));
   });
+}
+
+/** OpenSSL's reason ("tlsv1 alert unknown ca") out of a handshake error, else its code. */
+export function tlsReason(err: { code?: string; reason?: string; message?: string }): string {
+  return (err as { reason?: string }).reason ?? err.code ?? err.message ?? '?';
 }

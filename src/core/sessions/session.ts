@@ -5,6 +5,7 @@ import { CodecError } from '../codec/codecError';
 import { ErrorParams, SocketLabError } from '../errors';
 import { checkEncoding } from '../codec/encoding';
 import { Transcript, type TranscriptBudget, type TranscriptStats } from './transcript';
+import type { TlsSummary } from '../../shared/tlsSummary';
 
 /** One memory budget for all of a manager's sessions: transcripts, and framing's partial messages. */
 export interface SessionBudgets {
@@ -12,7 +13,12 @@ export interface SessionBudgets {
   readonly framing: FramingBudget;
 }
 
-export type SessionKind = 'tcp-server' | 'tcp-client' | 'tcp-accepted' | 'udp' | 'unix-server' | 'unix-client' | 'unix-accepted';
+export type SessionKind =
+  | 'tcp-server' | 'tcp-client' | 'tcp-accepted' | 'udp' | 'unix-server' | 'unix-client' | 'unix-accepted'
+  | 'tls-server' | 'tls-client' | 'tls-accepted';
+
+/** TCP and TLS sessions: a byte stream with IP addresses and ports (TLS runs on TCP). */
+export const isInetStream = (kind: SessionKind): boolean => kind.startsWith('tcp-') || kind.startsWith('tls-');
 export type SessionState = 'connecting' | 'listening' | 'open' | 'half-closed-by-peer' | 'half-closed-by-us' | 'closed' | 'failed';
 export const serverModes = ['manual', 'echo', 'upper', 'sink', 'print-only'] as const;
 export type ServerMode = (typeof serverModes)[number];
@@ -186,6 +192,14 @@ export abstract class Session {
   remotePort?: number;
   /** Unix sessions: the socket path. */
   path?: string;
+  /** TLS sessions: what the handshake settled (set once it is done). */
+  tls?: TlsSummary;
+  /** TLS sessions: their secrets in the SSLKEYLOGFILE format, a few lines (servers: their connections'). */
+  get keyLogLines(): readonly string[] {
+    return [];
+  }
+  /** Receives every TLS secret line as it is made (the manager's live key log file), if set. */
+  keyLogSink?: (line: string) => void;
 
   get mode(): ServerMode {
     return this._mode;

@@ -203,7 +203,7 @@ export class LogEncoder {
       f.seq.in = (f.seq.in + 1 + bytesBefore.in) >>> 0;
       return [];
     }
-    const client = s.kind === 'tcp-client' ? 'out' : 'in';
+    const client = s.kind.endsWith('-client') ? 'out' : 'in';
     const server = client === 'out' ? 'in' : 'out';
     const syn = this.segment(f, client, SYN);
     const synAck = this.segment(f, server, SYN | ACK);
@@ -226,7 +226,7 @@ export class LogEncoder {
   }
 
   private eventFrames(s: LoggedSession, e: SessionEvent): Uint8Array {
-    if (s.kind === 'udp' || s.kind === 'tcp-server') return new Uint8Array(0);
+    if (s.kind === 'udp' || s.kind.endsWith('-server')) return new Uint8Array(0);
     const f = this.flowOf(s);
     if (!f) return new Uint8Array(0);
     const list: Uint8Array[] = [];

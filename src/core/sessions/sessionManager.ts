@@ -1,10 +1,13 @@
 // Owns every socket Socket Lab opened: servers (with the connections they accepted), clients, UDP sockets.
 // No vscode here: the extension, the CLI, lessons and tests all drive the same manager.
 import * as net from 'node:net';
+import * as tls from 'node:tls';
 import { Emitter } from '../../shared/disposable';
 import { Framing, FramingBudget } from '../codec/framing';
 import { mapSocketError, SocketLabError } from '../errors';
-import { ListenerSession } from './listenerSession';
+import { KeyLogFile } from '../tls/keyLog';
+import { defaultCacheDir, serverCertificate } from '../tls/selfSigned';
+import { ListenerSession, tlsReason } from './listenerSession';
 import { ServerMode, serverModes, Session, SessionBudgets, SessionChangeKind } from './session';
 import { StreamSession } from './streamSession';
 import { TranscriptBudget } from './transcript';
@@ -30,6 +33,22 @@ export interface TcpConnectOptions {
   framing?: Framing;
   /** ETIMEDOUT after this many ms without a connection (default 10 s). */
   timeoutMs?: number;
+}
+export interface TlsServerOptions extends TcpServerOptions {
+  /** PEM certificate (chain) and private key; without them a self-signed certificate for localhost is made and kept. */
+  cert?: string | Buffer;
+  key?: string | Buffer;
+  /** ALPN protocols offered, in order of preference. */
+  alpn?: string[];
+}
+export interface TlsConnectOptions extends TcpConnectOptions {
+  /** The name asked for (SNI) and checked against the certificate (default: the host, when it is a name). */
+  servername?: string;
+  /** Go on with a server whose certificate is not trusted (the summary still says why). */
+  insecure?: boolean;
+  /** PEM certificates to trust (instead of the system's CAs), e.g. a Socket Lab server's own. */
+  ca?: string | Buffer | (string | Buffer)[];
+  alpn?: string[];
 }
 /** The manager binds 127.0.0.1 when only a port is given; neither host nor port means unbound. */
 export type UdpOpenOptions = Omit<UdpSessionOptions, 'transcriptBytes'>;
@@ -64,6 +83,8 @@ export interface SessionManagerOptions {
   closedChildrenKept?: number;
   /** Connections accepted by servers started later close after this long without traffic either way (default 0: never). */
   idleTimeoutMs?: number;
+  /** Where a TLS server without a certificate keeps the self-signed one it makes (default: the CLI's cache folder). */
+  tlsCacheDir?: string;
 }
 
 /** A value for an error sentence; objects without a prototype (no toString) cannot make String() throw. */
@@ -140,6 +161,21 @@ export class SessionManager {
   private readonly trimQueue = new Set<ListenerSession | 'roots'>();
   /** Closed clients and servers forgotten to bound memory (beyond `closedChildrenKept` of them). */
   forgottenRoots = 0;
+  /** Where TLS servers without a certificate keep the one made for them. */
+  tlsCacheDir: string;
+  private keyLog?: KeyLogFile;
+  /** Every TLS session's secrets go to this file from now on (SSLKEYLOGFILE format); undefined: none. */
+  get keyLogFile(): string | undefined {
+    return this.keyLog?.path;
+  }
+  /** Starts (or stops, with undefined) writing every TLS session's secrets to `file`; throws LOG_* if it cannot be opened. */
+  setKeyLogFile(file: string | undefined): void {
+    if (file === this.keyLog?.path) return;
+    const next = file ? new KeyLogFile(file) : undefined;
+    this.keyLog?.close();
+    this.keyLog = next;
+  }
+  private readonly writeKeyLog = (line: string): void => this.keyLog?.write(line);
 
   constructor(opts: SessionManagerOptions = {}) {
     this.transcriptBytes = opts.transcriptBytes ?? 4 * 1024 * 1024;
@@ -149,6 +185,7 @@ export class SessionManager {
     };
     this.closedChildrenKept = opts.closedChildrenKept ?? 100;
     this.idleTimeoutMs = opts.idleTimeoutMs ?? 0;
+    this.tlsCacheDir = opts.tlsCacheDir ?? defaultCacheDir();
   }
 
   private newId = (): string => `s${this.nextId++}`;
@@ -194,6 +231,7 @@ export class SessionManager {
     }
     this.sessions.set(s.id, s);
     s.budgets ??= this.budgets;
+    if (s.kind.startsWith('tls-')) s.keyLogSink = this.writeKeyLog;
     s.setObserver(this.observe);
     if (s instanceof ListenerSession) s.onDidAccept((child) => this.add(child));
     this._onDidAdd.fire(s);
@@ -228,6 +266,49 @@ export class SessionManager {
     const socket = net.connect({ host: host.replace(/^\[|\]$/g, ''), port, allowHalfOpen: true, noDelay: true });
     const s = this.add(new StreamSession(this.newId(), 'tcp-client', socket, {
       mode: checkMode(opts.mode), framing: opts.framing, transcriptBytes: this.transcriptBytes, target: { host, port },
+    }));
+    s.armConnectTimeout(opts.timeoutMs ?? 10_000);
+    return this.started(s, () => s.whenConnected());
+  }
+
+  /** A TLS server: as a TCP server, its connections are TLS (a self-signed certificate when none is given). */
+  async startTlsServer(opts: TlsServerOptions): Promise<ListenerSession> {
+    const port = checkPort(opts.port);
+    let cert = opts.cert;
+    let key = opts.key;
+    let certPath: string | undefined;
+    if ((cert === undefined) !== (key === undefined)) throw new SocketLabError('TLS_CERT_PAIR');
+    if (cert === undefined) {
+      const made = await serverCertificate(this.tlsCacheDir);
+      ({ cert, key, certPath } = made);
+    }
+    try {
+      tls.createSecureContext({ cert, key });
+    } catch (e) {
+      throw new SocketLabError('TLS_BAD_CERT', { detail: tlsReason(e as Error) });
+    }
+    const s = this.add(new ListenerSession(this.newId(), 'tls-server', {
+      host: opts.host?.trim() || '127.0.0.1', port, mode: checkMode(opts.mode), framing: opts.framing,
+      backlog: opts.backlog, transcriptBytes: this.transcriptBytes, newId: this.newId, idleTimeoutMs: opts.idleTimeoutMs ?? this.idleTimeoutMs,
+      tls: { cert, key, ALPNProtocols: opts.alpn }, certPath,
+    }));
+    return this.started(s, () => s.listen());
+  }
+
+  /** A TLS client: connected once the handshake is done and the server is trusted (or `insecure`). */
+  async connectTls(opts: TlsConnectOptions): Promise<StreamSession> {
+    const port = checkPort(opts.port, false);
+    const host = opts.host?.trim() || '127.0.0.1';
+    const bare = host.replace(/^\[|\]$/g, '');
+    // SNI carries names only; an IP address is still checked against the certificate's IP SANs
+    const servername = opts.servername?.trim() || (net.isIP(bare) ? undefined : bare);
+    const socket = tls.connect({
+      host: bare, port, allowHalfOpen: true, noDelay: true, servername, ca: opts.ca, ALPNProtocols: opts.alpn,
+      rejectUnauthorized: false, // checked by the session after the handshake, so the summary shows what was presented
+    } as tls.ConnectionOptions);
+    const s = this.add(new StreamSession(this.newId(), 'tls-client', socket, {
+      mode: checkMode(opts.mode), framing: opts.framing, transcriptBytes: this.transcriptBytes, target: { host, port },
+      servername: servername ?? bare, insecure: opts.insecure,
     }));
     s.armConnectTimeout(opts.timeoutMs ?? 10_000);
     return this.started(s, () => s.whenConnected());
@@ -319,6 +400,7 @@ export class SessionManager {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    this.keyLog?.close();
     for (const s of this.sessions.values()) s.dispose();
     this.sessions.clear();
     this._onDidChange.dispose();

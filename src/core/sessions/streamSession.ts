@@ -1,8 +1,11 @@
 // A connected byte stream: TCP or Unix client, or a connection a server accepted.
 import * as net from 'node:net';
+import type * as tls from 'node:tls';
+import { KEYLOG_LINES_KEPT } from '../tls/keyLog';
+import { describeTls } from '../tls/tlsInfo';
 import { ErrorContext, formatAddress, mapSocketError, SocketLabError } from '../errors';
 import { Framing, lengthHeader } from '../codec/framing';
-import { ReceivedMessage, RulesConversation, RulesOutput, SendOptions, ServerMode, Session, SessionKind, SessionState, upperAscii } from './session';
+import { ReceivedMessage, RulesConversation, RulesOutput, SendOptions, ServerMode, Session, SessionKind, SessionState, isInetStream, upperAscii } from './session';
 
 export interface StreamSessionOptions {
   mode?: ServerMode;
@@ -15,6 +18,12 @@ export interface StreamSessionOptions {
   forward?: { hasListeners(): boolean; fire(m: ReceivedMessage): void };
   /** Accepted unix connections have no peer address, so they are numbered. */
   ordinal?: number;
+  /** TLS clients: go on with a server the client does not trust (its failure stays in the summary). */
+  insecure?: boolean;
+  /** TLS clients: the name asked for (SNI) and checked against the certificate. */
+  servername?: string;
+  /** TLS accepted connections: the secrets the server logged during the handshake. */
+  keyLog?: string[];
 }
 
 /** Modes that answer on their own, so they also close their side once the peer has finished. */
@@ -35,14 +44,18 @@ export class StreamSession extends Session {
     opts: StreamSessionOptions,
   ) {
     super(id, opts);
-    this.connected = kind === 'tcp-accepted' || kind === 'unix-accepted';
+    this.connected = kind.endsWith('-accepted');
+    this._keyLog = opts.keyLog ?? [];
+    if (kind === 'tls-accepted') this.tls = describeTls(socket as tls.TLSSocket, 'server');
+    if (kind === 'tls-client') socket.on('keylog', (line: Buffer) => this.recordKeyLog(line.toString('latin1')));
     this.forward = opts.forward;
     this.ordinal = opts.ordinal;
     this.path = opts.target?.path;
     this.remoteAddress = opts.target?.host;
     this.remotePort = opts.target?.port;
     if (this.connected) this.fillAddresses();
-    if (!this.connected) socket.once('connect', () => {
+    if (!this.connected) socket.once(this.connectEvent, () => {
+      if (kind === 'tls-client' && !this.checkServer(opts)) return;
       this.connected = true;
       this.clearConnectTimer();
       this.fillAddresses();
@@ -72,6 +85,33 @@ export class StreamSession extends Session {
       this.conv?.dispose();
       this.markClosed();
     });
+  }
+
+  /** A TLS client is connected once the handshake is done. */
+  private get connectEvent(): string {
+    return this.kind === 'tls-client' ? 'secureConnect' : 'connect';
+  }
+
+  /** TLS clients after the handshake: the summary, and a server not trusted fails the session unless insecure. */
+  private checkServer(opts: StreamSessionOptions): boolean {
+    const socket = this.socket as tls.TLSSocket;
+    this.tls = describeTls(socket, 'client', { host: this.remoteAddress, port: this.remotePort, name: opts.servername });
+    const err = this.tls.verifyError;
+    if (!err || opts.insecure) return true;
+    this.clearConnectTimer();
+    this.fail(new SocketLabError(err.code, err.params, err.messageKey));
+    socket.destroy();
+    return false;
+  }
+
+  private _keyLog: string[];
+  override get keyLogLines(): readonly string[] {
+    return this._keyLog;
+  }
+  /** One secret line (with its newline): kept (bounded) and passed to the live key log. */
+  recordKeyLog(line: string): void {
+    if (this._keyLog.length < KEYLOG_LINES_KEPT) this._keyLog.push(line);
+    this.keyLogSink?.(line);
   }
 
   private conv?: RulesConversation;
@@ -142,13 +182,15 @@ export class StreamSession extends Session {
       // listeners registered after the constructor's, so `connected` and `error` are already set when these run
       const onConnect = () => {
         s.off('close', onClose);
-        resolve();
+        const err = settled();
+        if (err) reject(err);
+        else resolve();
       };
       const onClose = () => {
-        s.off('connect', onConnect);
+        s.off(this.connectEvent, onConnect);
         reject(settled() ?? new SocketLabError('ECLOSED', { addr: this.label }));
       };
-      s.once('connect', onConnect);
+      s.once(this.connectEvent, onConnect);
       s.once('close', onClose);
     });
   }
@@ -173,12 +215,12 @@ export class StreamSession extends Session {
 
   private fillAddresses(): void {
     const s = this.socket;
-    if (this.kind.startsWith('tcp')) {
+    if (isInetStream(this.kind)) {
       this.localAddress = s.localAddress;
       this.localPort = s.localPort;
       this.remoteAddress = s.remoteAddress ?? this.remoteAddress;
       this.remotePort = s.remotePort ?? this.remotePort;
-      if (this.kind === 'tcp-accepted') this.peer = formatAddress(this.remoteAddress, this.remotePort);
+      if (this.kind === 'tcp-accepted' || this.kind === 'tls-accepted') this.peer = formatAddress(this.remoteAddress, this.remotePort);
     } else if (this.kind === 'unix-accepted') {
       this.peer = this.label;
     }

@@ -2,6 +2,7 @@
 // Refreshes are coalesced (at most ~4 per second) so a flood of data never floods the view, and only rows whose text
 // changed are refreshed: VS Code forgets a refreshed row's click command, so a needless refresh turns a click into nothing.
 import * as vscode from 'vscode';
+import { tlsRows } from './tlsText';
 import { errorLanguageFor, localizeError } from '../../core/errors';
 import { framingName } from '../../core/codec/framing';
 import { ListenerSession } from '../../core/sessions/listenerSession';
@@ -50,6 +51,12 @@ function kindText(s: Session): string {
       return vscode.l10n.t('Unix client');
     case 'unix-accepted':
       return vscode.l10n.t('Unix connection accepted by the server');
+    case 'tls-server':
+      return vscode.l10n.t('TLS server');
+    case 'tls-client':
+      return vscode.l10n.t('TLS client');
+    case 'tls-accepted':
+      return vscode.l10n.t('TLS connection accepted by the server');
   }
 }
 
@@ -61,7 +68,10 @@ function icon(s: Session): vscode.ThemeIcon {
   if (st === 'half-closed-by-peer' || st === 'half-closed-by-us') return new vscode.ThemeIcon('debug-disconnect', new vscode.ThemeColor('charts.yellow'));
   const green = new vscode.ThemeColor('charts.green');
   if (s.kind === 'tcp-server' || s.kind === 'unix-server') return new vscode.ThemeIcon('radio-tower', green);
+  if (s.kind === 'tls-server') return new vscode.ThemeIcon('workspace-trusted', green);
   if (s.kind === 'udp') return new vscode.ThemeIcon('broadcast', green);
+  // a TLS connection whose server was not verified (--insecure) says so in its icon
+  if (s.kind.startsWith('tls-')) return new vscode.ThemeIcon('lock', s.tls?.verifyError ? new vscode.ThemeColor('charts.yellow') : green);
   return new vscode.ThemeIcon('plug', green);
 }
 
@@ -88,6 +98,12 @@ export function roleText(s: Session): string {
   switch (s.kind) {
     case 'tcp-client':
       return s.localPort !== undefined ? vscode.l10n.t('client from port {0}', s.localPort) : vscode.l10n.t('client');
+    case 'tls-client':
+      return s.localPort !== undefined ? vscode.l10n.t('TLS client from port {0}', s.localPort) : vscode.l10n.t('TLS client');
+    case 'tls-accepted':
+      return s.localPort !== undefined ? vscode.l10n.t('TLS, accepted on port {0}', s.localPort) : vscode.l10n.t('accepted');
+    case 'tls-server':
+      return vscode.l10n.t('TLS server · {0}', modeText(s.behaviour));
     case 'unix-client':
       return vscode.l10n.t('Unix client');
     case 'tcp-accepted':
@@ -111,9 +127,10 @@ export function sessionPickItem(s: Session): vscode.QuickPickItem {
 export function sessionDescription(s: Session): string {
   const st = s.stats;
   const parts = [stateText(s.state), `↑${formatBytes(st.bytesOut)} ↓${formatBytes(st.bytesIn)}`];
-  if (s.kind === 'tcp-server' || s.kind === 'unix-server' || s.kind === 'udp') parts.push(modeText(s.behaviour));
+  if (s.kind.endsWith('-server') || s.kind === 'udp') parts.push(modeText(s.behaviour));
   // two clients of one server share a label: the local port tells them apart
-  if (s.kind === 'tcp-client' && s.localPort !== undefined) parts.push(vscode.l10n.t('from port {0}', s.localPort));
+  if (s.kind.startsWith('tls-') && s.tls) parts.push(s.tls.protocol);
+  if ((s.kind === 'tcp-client' || s.kind === 'tls-client') && s.localPort !== undefined) parts.push(vscode.l10n.t('from port {0}', s.localPort));
   // a UDP flood loses datagrams in the kernel: show the count, never drop silently
   if (st.kernelDrops) parts.push(vscode.l10n.t('{0} datagrams dropped by the kernel', st.kernelDrops));
   // closed connections beyond socketLab.transcript.closedConnectionsKept are forgotten: say how many
@@ -272,7 +289,7 @@ export class ConnectionsTreeProvider implements vscode.TreeDataProvider<Node>, v
     md.appendMarkdown(`**${kindText(s)}** \`${s.label}\`\n\n`);
     const rows: [string, string][] = [[vscode.l10n.t('State'), stateText(s.state)]];
     if (s.localPort !== undefined) rows.push([vscode.l10n.t('Local'), `${s.localAddress}:${s.localPort}`]);
-    if (s.remotePort !== undefined && s.kind !== 'tcp-server') rows.push([vscode.l10n.t('Remote'), `${s.remoteAddress}:${s.remotePort}`]);
+    if (s.remotePort !== undefined && !s.kind.endsWith('-server')) rows.push([vscode.l10n.t('Remote'), `${s.remoteAddress}:${s.remotePort}`]);
     if (s.path) rows.push([vscode.l10n.t('Path'), s.path]);
     rows.push([vscode.l10n.t('Behaviour'), s.mode], [vscode.l10n.t('Framing'), framingName(s.framing)]);
     rows.push([vscode.l10n.t('Sent'), vscode.l10n.t('{0} in {1} chunks', formatBytes(st.bytesOut), st.chunksOut)]);
@@ -283,6 +300,7 @@ export class ConnectionsTreeProvider implements vscode.TreeDataProvider<Node>, v
     if (s.closedAt) rows.push([vscode.l10n.t('Ended'), new Date(s.closedAt).toLocaleTimeString()]);
     const log = this.logFileOf?.(s);
     if (log) rows.push([vscode.l10n.t('Logged to'), log]);
+    rows.push(...tlsRows(s));
     md.appendMarkdown(rows.map(([k, v]) => `${k}: ${v.replace(/[\\`*_[\]<>]/g, '\\$&')}`).join('  \n'));
     if (s.error) md.appendMarkdown(`\n\n$(error) **${s.error.code}**: ${localizeError(s.error, errorLanguageFor(vscode.env.language))}`);
     return md;
