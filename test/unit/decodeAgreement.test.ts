@@ -11,7 +11,7 @@ import { DissectContext, type DissectedPacket, type Field, allFields, dissect } 
 import { hexBytes } from '../../src/core/decode/format';
 import { fieldRegistry } from '../../src/core/decode/registry';
 import { type AgreementResult, compareWithTshark, formatTable, hasTshark, total } from '../agreement';
-import { arp, ascii, cat, eth, ipv4, ipv6, mac, record, tcp, TCP, u16, u32, udp } from './decodeFrames';
+import { arp, ascii, cat, eth, icmpEcho, ip6, ipv4, ipv6, mac, record, tcp, TCP, u16, u32, udp } from './decodeFrames';
 import { repoRoot } from './helpers';
 
 const values = (p: DissectedPacket, id: string) => [...allFields(p)].filter((f) => f.id === id).map((f) => f.value);
@@ -41,6 +41,24 @@ function asTshark(rec: PacketRecord, fields: string[]): Record<string, string[]>
 }
 
 describe('decode: disagreements with Wireshark, fixed', () => {
+  it('ARP: a hardware address of 4 bytes is bytes, never an IPv4 address (arp-oobr.pcap)', () => {
+    const four = cat(u16(1), u16(0x0800), [4, 4], u16(1), [0, 31, 41, 218], [10, 0, 0, 1], [1, 104, 0, 0], [10, 0, 0, 2]);
+    assert.deepEqual(asTshark(record(eth(four, 0x0806)), ['arp.src.hw', 'arp.dst.hw', 'arp.src.proto_ipv4']), { 'arp.src.hw': ['001f29da'], 'arp.dst.hw': ['01680000'], 'arp.src.proto_ipv4': ['10.0.0.1'] });
+  });
+
+  it('an 802.1ad service tag (0x88a8) is Wireshark\'s ieee8021ad layer, not 802.1Q\'s vlan (arp-too-long-tha.pcap)', () => {
+    const qinq = record(eth(cat(u16(0x3030), u16(0x0806), arp(1, '00:11:22:33:44:55', '10.0.0.1', '00:00:00:00:00:00', '10.0.0.2')), 0x88a8));
+    const got = asTshark(qinq, ['frame.protocols', 'ieee8021ad.priority', 'ieee8021ad.dei', 'ieee8021ad.id', 'ieee8021ah.etype', 'vlan.id']);
+    assert.deepEqual(got, { 'frame.protocols': ['eth:ethertype:ieee8021ad:ethertype:arp'], 'ieee8021ad.priority': ['1'], 'ieee8021ad.dei': ['1'], 'ieee8021ad.id': ['48'], 'ieee8021ah.etype': ['2054'], 'vlan.id': [] });
+  });
+
+  it('Ethernet carried as IP protocol 143 (after an IPv6 segment routing header) is decoded (ipv6-srh-ipproto-ether.pcap)', () => {
+    const inner = eth(ipv6(icmpEcho(128, 1, 1), { nxt: 58, src: 'a::2', dst: 'e::2' }), 0x86dd);
+    const srh = cat([143, 2, 4, 0, 0, 0, 0, 0], ip6('e::2'));
+    const p = record(eth(ipv6(cat(srh, inner), { nxt: 43 }), 0x86dd));
+    assert.deepEqual(asTshark(p, ['frame.protocols', 'ipv6.src']), { 'frame.protocols': ['eth:ethertype:ipv6:ipv6.routing:eth:ethertype:ipv6:icmpv6:data'], 'ipv6.src': ['::1', 'a::2'] });
+  });
+
   it('frame.encap_type is Wireshark\'s encapsulation number, not the pcap link type', () => {
     const ip = ipv4(udp(ascii('x')), { proto: 17 });
     const cases: [number, Uint8Array, number][] = [

@@ -59,11 +59,12 @@ function dissectArp(pi: PacketInfo, offset: number, end: number): number {
   // other types keep raw bytes (arp.src.hw). An address of length 0 is not shown at all.
   const ether = (hwType === 1 || hwType === 6) && hs === 6;
   const ipv4 = ps === 4 && protoType === 0x0800;
-  const addr = (mac: boolean, o: number, n: number) => (mac ? formatMac(d, o) : ipv4 && n === 4 ? formatIpv4(d, o) : hexBytes(d, o, n));
-  const sMac = addr(ether, sha, hs);
-  const sIp = addr(false, spa, ps);
-  const tMac = addr(ether, tha, hs);
-  const tIp = addr(false, tpa, ps);
+  const hwAddr = (o: number) => (ether ? formatMac(d, o) : hexBytes(d, o, hs));
+  const protoAddr = (o: number) => (ipv4 ? formatIpv4(d, o) : hexBytes(d, o, ps));
+  const sMac = hwAddr(sha);
+  const sIp = protoAddr(spa);
+  const tMac = hwAddr(tha);
+  const tIp = protoAddr(tpa);
   if (hs > 0) addField(pi, layer, ether ? hf.srcMac : hf.srcHw, sMac, sMac, sha, hs);
   if (ps > 0) addField(pi, layer, ipv4 ? hf.srcIp : hf.srcProto, sIp, sIp, spa, ps);
   if (hs > 0) addField(pi, layer, ether ? hf.dstMac : hf.dstHw, tMac, tMac, tha, hs);

@@ -140,7 +140,7 @@ function epochText(tsMicros: number): string {
 }
 
 /** The field of each link header that holds an ethertype (present only when the ethertype table was used). */
-const ethertypeFields: Record<string, string> = { eth: 'eth.type', sll: 'sll.etype', vlan: 'vlan.etype' };
+const ethertypeFields: Record<string, string> = { eth: 'eth.type', sll: 'sll.etype', vlan: 'vlan.etype', ieee8021ad: 'ieee8021ah.etype' };
 
 const ipv6Extensions = new Set(['ipv6.hopopts', 'ipv6.routing', 'ipv6.fraghdr', 'ipv6.dstopts']);
 

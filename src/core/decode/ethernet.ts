@@ -1,7 +1,7 @@
 // Ethernet II (and 802.3 length frames) plus 802.1Q / 802.1ad VLAN tags.
 import { LinkType } from '../../shared/packet';
 import { formatMac, hex } from './format';
-import { PacketInfo, addField, beginLayer, callTableOrData, declareAlias, declareFields, declareProtocol, dissectData, ethertypeTable, linkTypeTable } from './registry';
+import { PacketInfo, addField, beginLayer, callTableOrData, declareAlias, declareFields, declareProtocol, dissectData, ethertypeTable, ipProtoTable, linkTypeTable } from './registry';
 import { always, declareFastReaders, headerFact, u16 } from './fastValues';
 
 const eth = declareProtocol('eth', 'Ethernet II');
@@ -26,6 +26,15 @@ const hfVlan = declareFields({
   dei: ['vlan.dei', 'DEI', 'bool'],
   id: ['vlan.id', 'ID', 'uint'],
   etype: ['vlan.etype', 'Type', 'uint'],
+});
+
+// 802.1ad (0x88a8): Wireshark's own protocol and field names for the service tag (its type field is 802.1ah's).
+const ieee8021ad = declareProtocol('ieee8021ad', 'IEEE 802.1ad');
+const hfAd = declareFields({
+  priority: ['ieee8021ad.priority', 'Priority', 'uint'],
+  dei: ['ieee8021ad.dei', 'DEI', 'uint'],
+  id: ['ieee8021ad.id', 'ID', 'uint'],
+  etype: ['ieee8021ah.etype', 'Type', 'uint'],
 });
 
 export const ethertypeNames: Record<number, string> = {
@@ -90,7 +99,17 @@ function dissectEthernet(pi: PacketInfo, offset: number, end: number): number {
 }
 
 function dissectVlan(pi: PacketInfo, offset: number, end: number): number {
-  const layer = beginLayer(pi, vlan.id, '802.1Q Virtual LAN', 'frame', offset, 4);
+  return dissectTag(pi, offset, end, false);
+}
+
+function dissectServiceTag(pi: PacketInfo, offset: number, end: number): number {
+  return dissectTag(pi, offset, end, true);
+}
+
+/** An 802.1Q customer tag, or (`service`) an 802.1ad service tag under Wireshark's ieee8021ad names. */
+function dissectTag(pi: PacketInfo, offset: number, end: number, service: boolean): number {
+  const f = service ? hfAd : hfVlan;
+  const layer = beginLayer(pi, service ? ieee8021ad.id : vlan.id, service ? 'IEEE 802.1ad' : '802.1Q Virtual LAN', 'frame', offset, 4);
   const tci = pi.r.u16At(offset);
   const type = pi.r.u16At(offset + 2);
   if (!pi.r.has(offset, 4)) {
@@ -100,17 +119,20 @@ function dissectVlan(pi: PacketInfo, offset: number, end: number): number {
   }
   const id = tci & 0x0fff;
   const pri = tci >> 13;
-  layer.title = `802.1Q Virtual LAN, PRI: ${pri}, DEI: ${(tci >> 12) & 1}, ID: ${id}`;
-  addField(pi, layer, hfVlan.priority, pri, String(pri), offset, 2);
-  addField(pi, layer, hfVlan.dei, ((tci >> 12) & 1) === 1, String((tci >> 12) & 1), offset, 2);
-  addField(pi, layer, hfVlan.id, id, String(id), offset, 2);
-  addField(pi, layer, hfVlan.etype, type, ethertypeText(type), offset + 2, 2);
+  const dei = (tci >> 12) & 1;
+  layer.title = service ? `IEEE 802.1ad, ID: ${id}` : `802.1Q Virtual LAN, PRI: ${pri}, DEI: ${dei}, ID: ${id}`;
+  addField(pi, layer, f.priority, pri, String(pri), offset, 2);
+  addField(pi, layer, f.dei, service ? dei : dei === 1, String(dei), offset, 2);
+  addField(pi, layer, f.id, id, String(id), offset, 2);
+  addField(pi, layer, f.etype, type, ethertypeText(type), offset + 2, 2);
   // Nested tags (QinQ) recurse through the table; each level consumes 4 bytes, so depth is bounded by the frame.
   dissectEthertype(pi, type, offset + 4, end);
   return end - offset;
 }
 
 linkTypeTable.register(LinkType.ETHERNET, dissectEthernet);
+// Ethernet carried by IP (protocol 143, e.g. after an IPv6 segment routing header), as Wireshark registers it.
+ipProtoTable.register(143, dissectEthernet);
 ethertypeTable.register(0x8100, dissectVlan);
-ethertypeTable.register(0x88a8, dissectVlan);
+ethertypeTable.register(0x88a8, dissectServiceTag);
 ethertypeTable.register(0x9100, dissectVlan);
