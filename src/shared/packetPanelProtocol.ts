@@ -176,11 +176,43 @@ export interface CaptureStatisticsData {
   readonly omitted: number;
 }
 
+/** Columns the Conversations table sorts by (the host sorts: the page holds only what it shows). */
+export const CONVERSATION_SORTS = ['proto', 'a', 'b', 'packets', 'bytes', 'aToBPackets', 'aToBBytes', 'bToAPackets', 'bToABytes', 'start', 'duration'] as const;
+export type ConversationSort = (typeof CONVERSATION_SORTS)[number];
+
+/** Most rows one conversationPage request reads. */
+export const MAX_CONVERSATION_PAGE = 200;
+
+/** A page of the Conversations table: sorted, searched (address or port text) over every conversation. */
+export interface ConversationQuery {
+  readonly offset: number;
+  readonly count: number;
+  readonly sort: ConversationSort;
+  readonly descending: boolean;
+  /** Words each found in endpoint A or B ("10.0.0.1", ":443", "::1"); empty: all. */
+  readonly search: string;
+}
+
+export interface ConversationPage {
+  readonly rows: readonly ConversationStat[];
+  readonly offset: number;
+  /** Conversations the search matched, and all listed. */
+  readonly matched: number;
+  readonly total: number;
+  /** Packets of conversations beyond the listed maximum. */
+  readonly omitted: number;
+}
+
+/** Wireshark's I/O graph intervals (ms) the page offers besides auto. */
+export const IO_INTERVALS_MS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000] as const;
+
 /** One line of an I/O graph: the whole capture, or one direction of a conversation. */
 export interface IoSeries {
   readonly label: 'all' | 'aToB' | 'bToA';
   readonly packets: readonly number[];
   readonly bytes: readonly number[];
+  /** Packets with TCP analysis flags (tcp.analysis.flags) per interval. */
+  readonly events?: readonly number[];
 }
 
 /** Packets and bytes per interval (Wireshark's I/O graph). */
@@ -189,6 +221,8 @@ export interface IoGraph {
   readonly start: number;
   readonly intervalMs: number;
   readonly series: readonly IoSeries[];
+  /** The fixed intervals (IO_INTERVALS_MS) this graph fits in at most MAX_IO_GRAPH_BINS bins. */
+  readonly intervals?: readonly number[];
 }
 
 /** Most bins an I/O graph carries over the wire. */
@@ -267,7 +301,8 @@ export type PacketPanelRequest =
   /** The Conversations table (TCP and UDP). */
   | { readonly type: 'statistics' }
   /** The I/O graph of the whole capture, or of one conversation (`key` from the table) each way. */
-  | { readonly type: 'ioGraph'; readonly key?: string }
+  | { readonly type: 'ioGraph'; readonly key?: string; readonly intervalMs?: number }
+  | ({ readonly type: 'conversationPage' } & ConversationQuery)
   /** Follows a conversation (`key` from a packet's `flow` or the table); the pages below read what it found. */
   | { readonly type: 'follow'; readonly key: string }
   | { readonly type: 'followChunks'; readonly fromSeq: number; readonly limit: number; readonly render: 'text' | 'hex'; readonly encoding: string; readonly maxBytes: number }
@@ -289,6 +324,7 @@ export interface PacketPanelResponses {
   conversations: readonly ConversationInfo[];
   statistics: CaptureStatisticsData;
   ioGraph: IoGraph;
+  conversationPage: ConversationPage;
   follow: FollowInfo;
   followChunks: SessionAnswers['chunks'];
   followRange: SessionAnswers['readRange'];
@@ -319,7 +355,9 @@ export function isPacketPanelRequest(v: unknown): v is PacketPanelRequest {
     case 'statistics':
       return true;
     case 'ioGraph':
-      return v.key === undefined || isStr(v.key, 300);
+      return (v.key === undefined || isStr(v.key, 300)) && (v.intervalMs === undefined || IO_INTERVALS_MS.some((ms) => ms === v.intervalMs));
+    case 'conversationPage':
+      return isUint(v.offset) && isUint(v.count, MAX_CONVERSATION_PAGE) && isOneOf(v.sort, CONVERSATION_SORTS) && typeof v.descending === 'boolean' && isStr(v.search, 200);
     case 'follow':
       return isStr(v.key, 300);
     case 'followChunks':
@@ -440,7 +478,16 @@ const isCounts = (v: unknown): v is number[] => isArrayOf(v, (x) => isUint(x), M
 export function isIoGraph(v: unknown): v is IoGraph {
   return (
     isObj(v) && isNum(v.start) && isNum(v.intervalMs) && (v.intervalMs as number) > 0 && Array.isArray(v.series) && v.series.length <= 2 &&
-    v.series.every((s) => isObj(s) && isOneOf(s.label, ['all', 'aToB', 'bToA'] as const) && isCounts(s.packets) && isCounts(s.bytes) && s.packets.length === s.bytes.length)
+    v.series.every((s) => isObj(s) && isOneOf(s.label, ['all', 'aToB', 'bToA'] as const) && isCounts(s.packets) && isCounts(s.bytes) && s.packets.length === s.bytes.length &&
+      (s.events === undefined || (isCounts(s.events) && s.events.length === s.packets.length))) &&
+    (v.intervals === undefined || isArrayOf(v.intervals, (ms) => IO_INTERVALS_MS.some((x) => x === ms), IO_INTERVALS_MS.length))
+  );
+}
+
+export function isConversationPage(v: unknown): v is ConversationPage {
+  return (
+    isObj(v) && Array.isArray(v.rows) && v.rows.length <= MAX_CONVERSATION_PAGE && v.rows.every(isConversationStat) && isUint(v.offset) &&
+    isUint(v.matched) && isUint(v.total) && isUint(v.omitted)
   );
 }
 
@@ -492,6 +539,7 @@ export const responseValidators: { [K in keyof PacketPanelResponses]: (v: unknow
   conversations: isConversationList,
   statistics: isCaptureStatistics,
   ioGraph: isIoGraph,
+  conversationPage: isConversationPage,
   follow: isFollowInfo,
   followChunks: sessionAnswers.chunks,
   followRange: sessionAnswers.readRange,

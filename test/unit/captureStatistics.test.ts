@@ -7,8 +7,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { ConversationStat, IoGraph } from '../../src/shared/packetPanelProtocol';
-import { isCaptureStatistics, isIoGraph, MAX_IO_GRAPH_BINS } from '../../src/shared/packetPanelProtocol';
-import { IoBinner } from '../../src/core/panels/captureStatistics';
+import { isCaptureStatistics, isConversationPage, isIoGraph, isPacketPanelRequest, MAX_CONVERSATION_PAGE, MAX_IO_GRAPH_BINS } from '../../src/shared/packetPanelProtocol';
+import { CaptureStatistics, type Flow, IoBinner } from '../../src/core/panels/captureStatistics';
+import { DissectContext, dissect } from '../../src/core/decode/dissect';
 import { FilePacketListModel } from '../../src/core/panels/filePacketListModel';
 import { arraySource, PacketListModel } from '../../src/core/panels/packetListModel';
 import { readCaptureFile } from '../../src/core/pcap/pcapReader';
@@ -92,6 +93,13 @@ function tsharkIo(file: string, intervalS: number): { frames: number[]; bytes: n
   return { frames, bytes };
 }
 
+/** `tshark -z io,stat,INTERVAL,COUNT(field)field`: frames holding `field` per interval. */
+function tsharkCount(file: string, intervalS: number, field: string): number[] {
+  const out = spawnSync('tshark', ['-n', '-q', '-r', file, '-z', `io,stat,${intervalS},COUNT(${field})${field}`], { encoding: 'utf8' });
+  assert.equal(out.status, 0, out.stderr);
+  return [...out.stdout.matchAll(/^\|\s*[\d.]+\s*<>\s*(?:[\d.]+|Dur)\s*\|\s*(\d+)\s*\|/gm)].map((m) => Number(m[1]));
+}
+
 /** Our graph's bins against tshark's at the same interval (tshark's trailing empty bins are not drawn by us). */
 function assertIoAgrees(file: string, g: IoGraph): void {
   const ours = g.series[0];
@@ -163,6 +171,59 @@ describe('capture statistics: conversations and I/O graph', function () {
     }
   });
 
+  it('the table is read by page: the host sorts and searches every conversation and sends at most a page', () => {
+    const stats = new CaptureStatistics();
+    const flows: Flow[] = [];
+    for (let i = 0; i < 2500; i++) {
+      const src = `10.0.${i >> 8}.${i & 255}:${40000 + i}`;
+      const dst = i % 10 === 0 ? '192.168.1.1:443' : '192.168.1.2:5001';
+      flows.push({ proto: i % 3 ? 'tcp' : 'udp', key: `k${i}`, stream: i, src, dst });
+    }
+    flows.forEach((f, i) => stats.add(i, 1_000_000 + i * 10, 60 + (i % 1000), f));
+    const page = stats.page({ offset: 0, count: 100, sort: 'bytes', descending: true, search: '' });
+    assert.ok(isConversationPage(page), 'a page passes the panel validator');
+    assert.equal(page.total, 2500);
+    assert.equal(page.matched, 2500);
+    assert.equal(page.rows.length, 100);
+    const bytes = (c: ConversationStat) => c.aToB.bytes + c.bToA.bytes;
+    assert.deepEqual(page.rows.map(bytes), [...page.rows.map(bytes)].sort((x, y) => y - x), 'largest first');
+    assert.equal(bytes(page.rows[0]), 1059);
+    // the last page, and a page asked past the end
+    const last = stats.page({ offset: 2400, count: 100, sort: 'start', descending: false, search: '' });
+    assert.deepEqual(last.rows.map((c) => c.stream), Array.from({ length: 100 }, (_, k) => 2400 + k));
+    assert.equal(stats.page({ offset: 9999, count: 100, sort: 'start', descending: false, search: '' }).rows.length, 1);
+    // more than a page is never sent
+    assert.equal(stats.page({ offset: 0, count: 100_000, sort: 'a', descending: false, search: '' }).rows.length, MAX_CONVERSATION_PAGE);
+    // search: every word in an endpoint (address or port)
+    const https = stats.page({ offset: 0, count: 200, sort: 'start', descending: false, search: ':443' });
+    assert.equal(https.matched, 250);
+    assert.ok(https.rows.every((c) => c.b === '192.168.1.1:443'));
+    const one = stats.page({ offset: 0, count: 200, sort: 'start', descending: false, search: '10.0.3.6: UDP' });
+    assert.deepEqual(one.rows.map((c) => c.a), ['10.0.3.6:40774'], 'words in any order and case');
+    assert.equal(stats.page({ offset: 0, count: 10, sort: 'start', descending: false, search: 'nowhere' }).matched, 0);
+    // what the page may ask: a page at most, a known column, Wireshark's intervals only
+    const q = { type: 'conversationPage', offset: 0, count: 100, sort: 'bytes', descending: true, search: ':443' };
+    assert.ok(isPacketPanelRequest(q));
+    assert.equal(isPacketPanelRequest({ ...q, count: MAX_CONVERSATION_PAGE + 1 }), false);
+    assert.equal(isPacketPanelRequest({ ...q, sort: 'colour' }), false);
+    assert.ok(isPacketPanelRequest({ type: 'ioGraph', intervalMs: 10 }));
+    assert.equal(isPacketPanelRequest({ type: 'ioGraph', intervalMs: 3 }), false);
+  });
+
+  it('the I/O graph at a fixed interval: only intervals the capture fits in are offered; a finer one falls back to auto', () => {
+    const stats = new CaptureStatistics();
+    // one packet every 7 ms for an hour
+    for (let t = 0, i = 0; t < 3600e6; t += 7000, i++) stats.add(i, 1_000_000 + t, 100, undefined);
+    const auto = stats.graph();
+    assert.deepEqual(auto.intervals, [5000, 10000], 'an hour fits in 1000 bins of 5 s or more');
+    const tenS = stats.graph(10000);
+    assert.equal(tenS.intervalMs, 10000);
+    assert.equal(tenS.series[0].packets.length, 360);
+    assert.equal(tenS.series[0].packets.reduce((x, y) => x + y, 0), auto.series[0].packets.reduce((x, y) => x + y, 0));
+    assert.equal(stats.graph(1).intervalMs, auto.intervalMs, 'too fine: the auto graph');
+    assert.ok(isIoGraph(tenS));
+  });
+
   describe('agrees with tshark', function () {
     before(function () {
       if (!hasTshark) this.skip(); // tshark is the oracle; without it there is nothing to compare against
@@ -184,6 +245,60 @@ describe('capture statistics: conversations and I/O graph', function () {
         }
       }
       assert.ok(compared >= 6, `${compared} conversations compared`);
+    });
+
+    it('at a fixed interval (10 ms, 100 ms, 1 s) on the fixtures, as tshark -z io,stat,INTERVAL counts', async () => {
+      for (const file of fixtures) {
+        const { graph, model } = await fileStats(file);
+        try {
+          for (const ms of [10, 100, 1000]) {
+            assert.ok(graph.intervals?.includes(ms), `${path.basename(file)} fits ${ms} ms`);
+            const g = (await model.ioGraph(undefined, undefined, ms))!;
+            assert.equal(g.intervalMs, ms);
+            assertIoAgrees(file, g);
+          }
+        } finally {
+          model.dispose();
+        }
+      }
+    });
+
+    it('marks TCP analysis events: packets with tcp.analysis.flags per interval, as tshark counts them', async () => {
+      const src = readCaptureFile(fs.readFileSync(fixtures[0])).packets;
+      // a data segment sent again 3 ms and 7 ms later: two retransmissions
+      const ctx = new DissectContext();
+      const data = src.findIndex((r, i) => (dissect(r, ctx, i + 1).tcp?.len ?? 0) > 0);
+      assert.ok(data >= 0);
+      const again = (ms: number) => ({ ...src[data], tsMicros: src[data].tsMicros + ms * 1000 });
+      const records = [...src.slice(0, data + 1), again(3), again(7), ...src.slice(data + 1)].sort((x, y) => x.tsMicros - y.tsMicros);
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'socket-lab-stats-events-'));
+      try {
+        const file = path.join(dir, 'retrans.pcap');
+        const w = new PcapWriter({ linkType: src[0].linkType });
+        fs.writeFileSync(file, Buffer.concat([w.header(), ...records.map((r) => w.packet(r))]));
+        const theirs = tsharkCount(file, 0.001, 'tcp.analysis.flags');
+        assert.ok(theirs.reduce((x, y) => x + y, 0) >= 2, 'tshark flags the retransmissions');
+        const { graph, model } = await fileStats(file);
+        const live = new PacketListModel(arraySource(records));
+        try {
+          for (const g of [(await model.ioGraph(undefined, undefined, 1))!, (await live.ioGraph(undefined, 1))!, graph]) {
+            assert.equal(g.intervalMs, 1);
+            const ours = g.series[0].events ?? [];
+            for (let i = 0; i < Math.max(ours.length, theirs.length); i++) assert.equal(ours[i] ?? 0, theirs[i] ?? 0, `events in interval ${i}`);
+          }
+          // one conversation's graph: the events on its two lines add up to the same
+          const c = (await model.statistics()).conversations.find((x) => x.proto === 'tcp')!;
+          const per = (await model.ioGraph(c.key, undefined, 1))!;
+          const sum = (xs: readonly number[] | undefined) => (xs ?? []).reduce((x, y) => x + y, 0);
+          assert.equal(sum(per.series[0].events) + sum(per.series[1].events), sum(theirs));
+          assert.deepEqual((await live.ioGraph(c.key, 1))!.series.map((s) => sum(s.events)), per.series.map((s) => sum(s.events)));
+        } finally {
+          model.dispose();
+          live.dispose();
+        }
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
     });
 
     it('on a capture real programs make on lo: TCP transfers over 100 kB both ways, UDP exchanges; live and file models agree', async function () {

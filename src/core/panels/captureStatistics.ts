@@ -1,7 +1,9 @@
 // Statistics of a capture, as Wireshark's Statistics menu gives them: the Conversations table (TCP and UDP: packets
 // and bytes each way, relative start, duration — what `tshark -z conv,tcp` prints) and the I/O graph (packets and
 // bytes per interval). Fed each packet once, in order, by the packet panel's models; bounded in memory.
-import { MAX_IO_GRAPH_BINS, type ConversationStat, type IoGraph, type IoSeries } from '../../shared/packetPanelProtocol';
+import {
+  IO_INTERVALS_MS, MAX_CONVERSATION_PAGE, MAX_IO_GRAPH_BINS, type ConversationPage, type ConversationQuery, type ConversationSort, type ConversationStat, type IoGraph, type IoSeries,
+} from '../../shared/packetPanelProtocol';
 import { conversationOf, endpointText, type DissectedPacket } from '../decode/dissect';
 
 /** A TCP or UDP flow a packet belongs to. `src` sent this packet. */
@@ -34,46 +36,78 @@ export function flowOf(pkt: DissectedPacket): Flow | undefined {
 /** The finest interval: 1 ms. */
 const FINEST_US = 1000;
 
+/** A dissected packet carries TCP analysis flags (Wireshark's tcp.analysis.flags). */
+export function analysisFlagged(pkt: DissectedPacket): boolean {
+  return (pkt.tcp?.analysis?.flags ?? 0) !== 0;
+}
+
+/** The fixed intervals a span of `spanUs` fits in at most MAX_IO_GRAPH_BINS bins. */
+export function intervalsFitting(spanUs: number): number[] {
+  return IO_INTERVALS_MS.filter((ms) => Math.floor(spanUs / (ms * 1000)) < MAX_IO_GRAPH_BINS);
+}
+
 /**
- * Packets and bytes per interval for a few series (one, or the two directions of a conversation), from `startUs`.
- * The interval starts at 1 ms and doubles (merging bins) whenever the graph would pass MAX_IO_GRAPH_BINS: any length of
- * capture fits in a fixed budget, at the finest interval that lets it.
+ * Packets, bytes and TCP analysis events per interval for a few series (one, or the two directions of a
+ * conversation), from `startUs`. Auto: the interval starts at 1 ms and doubles (merging bins) whenever the graph
+ * would pass MAX_IO_GRAPH_BINS, so any length of capture fits in a fixed budget at the finest interval that lets
+ * it. Fixed (`fixedMs`): a packet past the budget marks the binner `overflowed` and is not counted.
  */
 export class IoBinner {
-  private intervalUs = FINEST_US;
+  private intervalUs: number;
   private readonly packets: number[][];
   private readonly bytes: number[][];
+  private readonly events: number[][];
   private startUs: number | undefined;
+  private maxUs = 0;
   /** The latest interval a packet fell in: one stamped earlier than a packet before it counts here (tshark's rule). */
   private lastBin = 0;
+  overflowed = false;
 
-  constructor(private readonly labels: readonly IoSeries['label'][]) {
+  constructor(
+    private readonly labels: readonly IoSeries['label'][],
+    private readonly fixedMs?: number,
+  ) {
+    this.intervalUs = fixedMs ? fixedMs * 1000 : FINEST_US;
     this.packets = labels.map(() => []);
     this.bytes = labels.map(() => []);
+    this.events = labels.map(() => []);
   }
 
-  add(series: number, tsUs: number, length: number): void {
+  add(series: number, tsUs: number, length: number, flagged = false): void {
+    if (this.overflowed) return;
     this.startUs ??= tsUs;
-    let bin = Math.max(this.lastBin, Math.floor(Math.max(0, tsUs - this.startUs) / this.intervalUs));
+    this.maxUs = Math.max(this.maxUs, tsUs);
+    let bin = this.binOf(tsUs);
     while (bin >= MAX_IO_GRAPH_BINS) {
+      if (this.fixedMs) {
+        this.overflowed = true;
+        return;
+      }
       this.coarsen();
-      bin = Math.max(this.lastBin, Math.floor(Math.max(0, tsUs - this.startUs) / this.intervalUs));
+      bin = this.binOf(tsUs);
     }
     this.lastBin = bin;
     const p = this.packets[series];
     const b = this.bytes[series];
+    const e = this.events[series];
     while (p.length <= bin) {
       p.push(0);
       b.push(0);
+      e.push(0);
     }
     p[bin]++;
     b[bin] += length;
+    if (flagged) e[bin]++;
+  }
+
+  private binOf(tsUs: number): number {
+    return Math.max(this.lastBin, Math.floor(Math.max(0, tsUs - (this.startUs ?? tsUs)) / this.intervalUs));
   }
 
   private coarsen(): void {
     this.intervalUs *= 2;
     this.lastBin = Math.floor(this.lastBin / 2);
-    for (const list of [...this.packets, ...this.bytes]) {
+    for (const list of [...this.packets, ...this.bytes, ...this.events]) {
       const merged: number[] = [];
       for (let i = 0; i < list.length; i += 2) merged.push(list[i] + (list[i + 1] ?? 0));
       list.splice(0, list.length, ...merged);
@@ -87,7 +121,8 @@ export class IoBinner {
     return {
       start: ((this.startUs ?? originUs) - originUs) / 1e6,
       intervalMs: this.intervalUs / 1000,
-      series: this.labels.map((label, i) => ({ label, packets: pad(this.packets[i]), bytes: pad(this.bytes[i]) })),
+      series: this.labels.map((label, i) => ({ label, packets: pad(this.packets[i]), bytes: pad(this.bytes[i]), events: pad(this.events[i]) })),
+      intervals: intervalsFitting(this.maxUs - (this.startUs ?? 0)),
     };
   }
 }
@@ -119,17 +154,27 @@ export class CaptureStatistics {
   private originUs: number | undefined;
   private originNs = 0;
   private readonly all = new IoBinner(['all']);
+  /** The whole capture at each fixed interval too: bounded (a binner past its budget stops counting). */
+  private readonly fixed = new Map<number, IoBinner>(IO_INTERVALS_MS.map((ms) => [ms, new IoBinner(['all'], ms)]));
+  /** The last page's sorted and searched rows, kept while the query and the conversations stay the same. */
+  private sorted: { key: string; rows: ConversationStat[] } | undefined;
+  private generation = 0;
 
   /** Conversations listed at most; beyond, they are counted in `omitted`. */
   constructor(private readonly maxConversations = 100_000) {}
 
-  /** One packet, in capture order; `tsNs` the nanoseconds past `tsUs` of a capture stamped in ns. */
-  add(index: number, tsUs: number, length: number, flow: Flow | undefined, tsNs = 0): void {
+  /**
+   * One packet, in capture order; `tsNs` the nanoseconds past `tsUs` of a capture stamped in ns, `flagged` whether
+   * its dissection carries TCP analysis flags (analysisFlagged).
+   */
+  add(index: number, tsUs: number, length: number, flow: Flow | undefined, tsNs = 0, flagged = false): void {
     if (this.originUs === undefined) {
       this.originUs = tsUs;
       this.originNs = tsNs;
     }
-    this.all.add(0, tsUs, length);
+    this.generation++;
+    this.all.add(0, tsUs, length, flagged);
+    for (const b of this.fixed.values()) b.add(0, tsUs, length, flagged);
     if (!flow) return;
     const c = this.convs.get(flow.key);
     if (c) {
@@ -179,22 +224,75 @@ export class CaptureStatistics {
     return c && { flow: { proto: c.proto, key: c.key, stream: c.stream, src: c.a, dst: c.b }, first: c.first, last: c.last };
   }
 
-  /** The whole capture's I/O graph. */
-  graph(): IoGraph {
-    return this.all.result(this.originUs ?? 0);
+  /**
+   * A page of the table: every conversation whose endpoints hold each word of `search`, sorted by `sort` (ties in
+   * order of first appearance), `count` rows from `offset`.
+   */
+  page(q: ConversationQuery): ConversationPage {
+    const key = `${this.generation} ${q.sort} ${q.descending} ${q.search}`;
+    if (this.sorted?.key !== key) this.sorted = { key, rows: sortConversations(searchConversations(this.conversations(), q.search), q.sort, q.descending) };
+    const rows = this.sorted.rows;
+    const offset = Math.min(q.offset, Math.max(0, rows.length - 1));
+    return { rows: rows.slice(offset, offset + Math.min(q.count, MAX_CONVERSATION_PAGE)), offset, matched: rows.length, total: this.convs.size, omitted: this.omittedCount };
+  }
+
+  /** The whole capture's I/O graph, at auto or at a fixed interval (auto when the capture is too long for it). */
+  graph(intervalMs?: number): IoGraph {
+    const fixed = intervalMs === undefined ? undefined : this.fixed.get(intervalMs);
+    const g = (fixed && !fixed.overflowed ? fixed : this.all).result(this.originUs ?? 0);
+    return { ...g, intervals: this.all.result(this.originUs ?? 0).intervals };
   }
 
   /**
    * One conversation's I/O graph, A→B and B→A, from its packets: `each` streams the packets of its range to the
    * callback (the models hold them differently). Undefined for an unknown key.
    */
-  async conversationGraph(key: string, each: (first: number, last: number, take: (tsUs: number, length: number, flow: Flow | undefined) => void) => Promise<void>): Promise<IoGraph | undefined> {
+  async conversationGraph(key: string, each: (first: number, last: number, take: GraphTake) => Promise<void>, intervalMs?: number): Promise<IoGraph | undefined> {
     const c = this.convs.get(key);
     if (!c) return undefined;
-    const bins = new IoBinner(['aToB', 'bToA']);
-    await each(c.first, c.last, (tsUs, length, flow) => {
-      if (flow?.key === key) bins.add(flow.src === c.a ? 0 : 1, tsUs, length);
+    const fits = intervalMs !== undefined && intervalsFitting(c.lastUs - c.firstUs).includes(intervalMs);
+    const bins = new IoBinner(['aToB', 'bToA'], fits ? intervalMs : undefined);
+    await each(c.first, c.last, (tsUs, length, flow, flagged) => {
+      if (flow?.key === key) bins.add(flow.src === c.a ? 0 : 1, tsUs, length, flagged);
     });
     return bins.result(this.originUs ?? 0);
   }
+}
+
+/** A packet of a conversation's range, for its graph: time, length, flow and whether TCP analysis flagged it. */
+export type GraphTake = (tsUs: number, length: number, flow: Flow | undefined, flagged?: boolean) => void;
+
+/** Conversations whose endpoints (or protocol) hold each word of `search`, case-insensitively. */
+function searchConversations(rows: ConversationStat[], search: string): ConversationStat[] {
+  const words = search.toLowerCase().split(/\s+/).filter(Boolean);
+  if (!words.length) return rows;
+  return rows.filter((c) => {
+    const text = `${c.proto} ${c.a} ${c.b}`.toLowerCase();
+    return words.every((w) => text.includes(w));
+  });
+}
+
+const SORT_VALUE: Record<ConversationSort, (c: ConversationStat) => number | string> = {
+  proto: (c) => c.proto,
+  a: (c) => c.a,
+  b: (c) => c.b,
+  packets: (c) => c.aToB.packets + c.bToA.packets,
+  bytes: (c) => c.aToB.bytes + c.bToA.bytes,
+  aToBPackets: (c) => c.aToB.packets,
+  aToBBytes: (c) => c.aToB.bytes,
+  bToAPackets: (c) => c.bToA.packets,
+  bToABytes: (c) => c.bToA.bytes,
+  start: (c) => c.start,
+  duration: (c) => c.duration,
+};
+
+function sortConversations(rows: ConversationStat[], sort: ConversationSort, descending: boolean): ConversationStat[] {
+  const value = SORT_VALUE[sort];
+  const dir = descending ? -1 : 1;
+  // Array.prototype.sort is stable: equal values keep their order of first appearance
+  return rows.sort((x, y) => {
+    const a = value(x);
+    const b = value(y);
+    return (a < b ? -1 : a > b ? 1 : 0) * dir;
+  });
 }

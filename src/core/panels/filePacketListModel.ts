@@ -15,7 +15,8 @@ import { CaptureFileIndex, IndexCancelledError, type IndexProgress } from '../pc
 import { PcapngWriter, PcapWriter, type CaptureFormat, type PcapngOptions } from '../pcap/pcapWriter';
 import { diagramSegment, dissectAt, FilterCancelledError, FilterError, type ModelStatus, PANEL_DISSECT_OPTIONS, packetDetailOf, packetRowOf, safeTest, tcpFacts } from './packetListModel';
 import { ConnectionTally } from './tcpAnalysisView';
-import { CaptureStatistics, flowOf } from './captureStatistics';
+import { analysisFlagged, CaptureStatistics, flowOf } from './captureStatistics';
+import type { ConversationPage, ConversationQuery } from '../../shared/packetPanelProtocol';
 import { DiagramWindow } from './diagramWindow';
 import { FollowModel } from './followModel';
 
@@ -216,7 +217,7 @@ export class FilePacketListModel extends Disposable {
     if (i > 0 && i % this.snapshotEvery === 0) this.snapshot(i);
     const pkt = dissectAt(rec, i, this.live);
     const flow = flowOf(pkt);
-    this.stats.add(i, rec.tsMicros, rec.origLen, flow, rec.tsNanos);
+    this.stats.add(i, rec.tsMicros, rec.origLen, flow, rec.tsNanos, analysisFlagged(pkt));
     const t = tcpFacts(pkt, flow);
     if (!t) return;
     let c = this.convs.get(t.key);
@@ -387,13 +388,19 @@ export class FilePacketListModel extends Disposable {
     return { conversations: this.stats.conversations(), omitted: this.stats.omitted };
   }
 
-  /** The I/O graph of the whole file, or of one conversation each way (undefined: no such conversation). */
-  async ioGraph(key?: string, signal?: AbortSignal): Promise<IoGraph | undefined> {
+  /** A page of the Conversations table (sorted, searched), once the first pass has read the whole file. */
+  async conversationPage(q: ConversationQuery): Promise<ConversationPage> {
     await this.whenComplete();
-    if (key === undefined) return this.stats.graph();
+    return this.stats.page(q);
+  }
+
+  /** The I/O graph of the whole file, or of one conversation each way (undefined: no such conversation); auto or fixed interval. */
+  async ioGraph(key?: string, signal?: AbortSignal, intervalMs?: number): Promise<IoGraph | undefined> {
+    await this.whenComplete();
+    if (key === undefined) return this.stats.graph(intervalMs);
     return this.stats.conversationGraph(key, (first, last, take) =>
-      this.replay(first, last + 1, (rec, pkt) => void take(rec.tsMicros, rec.origLen, flowOf(pkt)), signal),
-    );
+      this.replay(first, last + 1, (rec, pkt) => void take(rec.tsMicros, rec.origLen, flowOf(pkt), analysisFlagged(pkt)), signal),
+    intervalMs);
   }
 
   /** Follows a TCP or UDP conversation through the file (its packets' range only; undefined: no such conversation). */

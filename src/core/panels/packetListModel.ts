@@ -10,7 +10,8 @@ import { Disposable, Emitter } from '../../shared/disposable';
 import { DissectContext, dissect, type DissectOptions, type DissectedPacket, type Field } from '../decode/dissect';
 import { compileFilter } from '../decode/displayFilter';
 import { ReplayLog } from '../decode/replayLog';
-import { CaptureStatistics, flowOf, type Flow } from './captureStatistics';
+import { analysisFlagged, CaptureStatistics, flowOf, type Flow } from './captureStatistics';
+import type { ConversationPage, ConversationQuery } from '../../shared/packetPanelProtocol';
 import { DiagramWindow } from './diagramWindow';
 import { FollowModel } from './followModel';
 import { analysisNames, ConnectionTally, expertSeverity, isBadTcp } from './tcpAnalysisView';
@@ -257,7 +258,7 @@ export class PacketListModel extends Disposable {
       const pkt = dissectAt(rec, i, this.ctx, this.facts);
       const s = this.summarise(i, rec, pkt);
       this.summaries.push(s);
-      this.stats.add(i, rec.tsMicros, rec.origLen, s.flow, rec.tsNanos);
+      this.stats.add(i, rec.tsMicros, rec.origLen, s.flow, rec.tsNanos, analysisFlagged(pkt));
       if (s.flow !== undefined) {
         const list = this.convIndex.get(s.flow.key);
         if (list) list.push(i);
@@ -375,16 +376,22 @@ export class PacketListModel extends Disposable {
     return { conversations: this.stats.conversations(), omitted: this.stats.omitted };
   }
 
-  /** The I/O graph of the whole capture, or of one retained conversation each way (undefined: no such conversation). */
-  ioGraph(key?: string): Promise<IoGraph | undefined> {
-    if (key === undefined) return Promise.resolve(this.stats.graph());
+  /** A page of the Conversations table (sorted, searched), over every packet taken in. */
+  conversationPage(q: ConversationQuery): ConversationPage {
+    return this.stats.page(q);
+  }
+
+  /** The I/O graph of the whole capture, or of one retained conversation each way (undefined: no such conversation); auto or fixed interval. */
+  ioGraph(key?: string, intervalMs?: number): Promise<IoGraph | undefined> {
+    if (key === undefined) return Promise.resolve(this.stats.graph(intervalMs));
     return this.stats.conversationGraph(key, async (_first, _last, take) => {
       for (const i of this.convIndex.get(key) ?? []) {
         const s = this.summaries[i - this.base];
         const rec = this.source.at(i);
-        if (s && rec) take(rec.tsMicros, rec.origLen, s.flow);
+        const pkt = rec && this.facts.dissect(rec, i, i + 1);
+        if (s && rec) take(rec.tsMicros, rec.origLen, s.flow, pkt !== undefined && analysisFlagged(pkt));
       }
-    });
+    }, intervalMs);
   }
 
   /** Follows a TCP or UDP conversation through its retained packets (undefined: no such conversation). */

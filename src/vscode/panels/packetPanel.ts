@@ -193,8 +193,10 @@ class PacketPanel {
         return this.model.conversations() satisfies PacketPanelResponses['conversations'];
       case 'statistics':
         return (await this.model.statistics()) satisfies PacketPanelResponses['statistics'];
+      case 'conversationPage':
+        return (await this.model.conversationPage(req)) satisfies PacketPanelResponses['conversationPage'];
       case 'ioGraph': {
-        const g = await this.model.ioGraph(req.key);
+        const g = this.model instanceof FilePacketListModel ? await this.model.ioGraph(req.key, undefined, req.intervalMs) : await this.model.ioGraph(req.key, req.intervalMs);
         if (!g) throw new Error(vscode.l10n.t('That conversation is no longer in the capture buffer.'));
         return g satisfies PacketPanelResponses['ioGraph'];
       }

@@ -99,7 +99,7 @@ describe('packet panel: statistics', function () {
     if (!frame) return this.skip();
     await frame.locator('.pk-conv-row').first().click();
     await waitFor('two lines', () => frame.locator('.pk-io').getAttribute('data-series'), (v) => v === '2');
-    assert.deepEqual(await frame.locator('.pk-io-key').allInnerTexts(), ['A → B', 'B → A']);
+    assert.deepEqual(await frame.locator('.pk-io-key:not(.pk-io-key-event)').allInnerTexts(), ['A → B', 'B → A']);
     assert.match(await frame.locator('.pk-io-title').innerText(), /^I\/O graph: TCP 127\.0\.0\.1:\d+ ↔ 127\.0\.0\.1:\d+$/);
     await frame.locator('.pk-io-svg').focus();
     await frame.locator('.pk-io-svg').press('End');
@@ -109,16 +109,87 @@ describe('packet panel: statistics', function () {
     // a number column sorts largest first; a second click turns it round
     const durations = async () => (await frame.locator('.pk-conv-row td:nth-child(11)').allInnerTexts()).map(Number);
     await frame.locator('.pk-conv-sort', { hasText: 'Duration' }).click();
+    // the host sorts: the page shows the rows it sends back
+    await waitFor('sorted by duration', () => frame.locator('th[aria-sort]').innerText(), (v) => v === 'Duration (s) ▼');
     const down = await durations();
     assert.deepEqual(down, [...down].sort((x, y) => y - x), 'sorted by duration, descending');
     assert.equal(await frame.locator('th[aria-sort]').innerText(), 'Duration (s) ▼');
     await frame.locator('.pk-conv-sort', { hasText: 'Duration' }).press('Enter');
+    await waitFor('ascending', () => frame.locator('th[aria-sort]').getAttribute('aria-sort'), (v) => v === 'ascending');
     const up = await durations();
     assert.deepEqual(up, [...down].reverse(), 'then ascending');
     assert.equal(await frame.locator('th[aria-sort]').getAttribute('aria-sort'), 'ascending');
     // "Whole capture" brings back the one line
     await frame.locator('.pk-io-whole').click();
     await waitFor('one line', () => frame.locator('.pk-io').getAttribute('data-series'), (v) => v === '1');
+  });
+
+  it('the table is one Tab stop: arrow keys, Home/End and PageUp/PageDown move the selection, Enter applies the conversation as the filter', async function () {
+    if (!frame) return this.skip();
+    // back to bytes, largest first
+    for (let i = 0; i < 2 && (await frame.locator('th[aria-sort]').innerText()) !== 'Bytes ▼'; i++) await frame.locator('.pk-conv-sort', { hasText: 'Bytes' }).first().click();
+    assert.equal(await frame.locator('th[aria-sort]').innerText(), 'Bytes ▼');
+    const stops = () => frame.locator('.pk-conv-row').evaluateAll((trs) => trs.filter((tr) => (tr as HTMLElement).tabIndex === 0).map((tr) => (tr as HTMLElement).dataset.pos));
+    assert.equal((await stops()).length, 1, 'one row is the Tab stop');
+    assert.equal(await frame.locator('.pk-conv-table').getAttribute('role'), 'grid');
+    await frame.locator('.pk-conv-row[tabindex="0"]').focus();
+    await vsc.page.keyboard.press('End');
+    const count = await frame.locator('.pk-conv-row').count();
+    const focused = () => frame.locator('.pk-conv-row:focus').getAttribute('data-pos');
+    assert.equal(await focused(), String(count - 1));
+    assert.deepEqual(await stops(), [String(count - 1)], 'the Tab stop moved with the focus');
+    assert.equal(await frame.locator('.pk-conv-row[aria-selected="true"]').getAttribute('data-pos'), String(count - 1));
+    await vsc.page.keyboard.press('Home');
+    assert.equal(await focused(), '0');
+    await vsc.page.keyboard.press('ArrowDown');
+    await vsc.page.keyboard.press('ArrowDown');
+    assert.equal(await focused(), '2');
+    await vsc.page.keyboard.press('PageDown');
+    assert.equal(await focused(), String(count - 1), 'PageDown stops at the last row');
+    await vsc.page.keyboard.press('PageUp');
+    assert.equal(await focused(), String(Math.max(0, count - 11)));
+    await vsc.page.keyboard.press('ArrowUp');
+    await waitFor('the graph of the selected row', () => frame.locator('.pk-io').getAttribute('data-series'), (v) => v === '2');
+    const packets = Number((await frame.locator('.pk-conv-row:focus td').nth(3).innerText()).replace(/\D/g, ''));
+    await vsc.page.keyboard.press('Enter');
+    await waitFor('the packets page', () => frame.locator('.pk-app').getAttribute('data-page'), (v) => v === 'packets');
+    assert.match(await frame.locator('.pk-filter-input').inputValue(), /^(tcp|udp)\.stream == \d+$/);
+    await waitFor('the conversation\'s packets', () => frame.locator('.pk-app').getAttribute('data-matched'), (v) => Number(v) === packets);
+    await frame.locator('#pk-tab-statistics').click();
+  });
+
+  it('the search box finds conversations by address or port among all of them; the header stays opaque over the rows', async function () {
+    if (!frame) return this.skip();
+    const port = spawnSync('tshark', ['-n', '-r', file, '-Y', 'tcp contains "chat 0"', '-T', 'fields', '-e', 'tcp.srcport'], { encoding: 'utf8' }).stdout.split('\n')[0].trim();
+    await frame.locator('.pk-conv-search').fill(`:${port}`);
+    await waitFor('one match', () => frame.locator('.pk-conv-row').count(), (n) => n === 1);
+    assert.match(await frame.locator('.pk-conv-range').innerText(), /^1–1 of 1 matching \(of 7\)$/);
+    assert.match(await frame.locator('.pk-conv-row td').nth(1).innerText(), new RegExp(`:${port}$`));
+    await frame.locator('.pk-conv-search').fill('no such address');
+    await waitFor('no match', () => frame.locator('.pk-conv-row').count(), (n) => n === 0);
+    assert.match(await frame.locator('.pk-conv-note').innerText(), /No conversation matches "no such address"\./);
+    await frame.locator('.pk-conv-search').fill('');
+    await waitFor('all rows', () => frame.locator('.pk-conv-row').count(), (n) => n === 7);
+    // the sticky header paints the page's background under its tint: nothing shows through
+    const bg = await frame.locator('.pk-conv-table th').first().evaluate((th) => getComputedStyle(th).backgroundColor);
+    const alpha = /rgba\([^)]*,\s*([\d.]+)\)/.exec(bg)?.[1];
+    assert.ok(bg.startsWith('rgb(') || (alpha !== undefined && Number(alpha) === 1), `an opaque header background: ${bg}`);
+  });
+
+  it('the I/O graph\'s interval is picked (auto or 1 ms … 10 s that fit), and TCP analysis events are counted as tshark counts them', async function () {
+    if (!frame) return this.skip();
+    await frame.locator('.pk-io-whole').click().catch(() => undefined);
+    await waitFor('one line', () => frame.locator('.pk-io').getAttribute('data-series'), (v) => v === '1');
+    const options = await frame.locator('.pk-io-interval option').evaluateAll((os) => os.map((o) => [(o as HTMLOptionElement).value, (o as HTMLOptionElement).disabled]));
+    assert.deepEqual(options.map(([v]) => v), ['', '1', '2', '5', '10', '20', '50', '100', '200', '500', '1000', '2000', '5000', '10000']);
+    await frame.locator('.pk-io-interval').selectOption('10');
+    await waitFor('10 ms bins', () => frame.locator('.pk-io').getAttribute('data-interval'), (v) => v === '10');
+    await frame.locator('.pk-io-interval').selectOption('1000');
+    await waitFor('1 s bins', () => frame.locator('.pk-io').getAttribute('data-interval'), (v) => v === '1000');
+    const flagged = spawnSync('tshark', ['-n', '-r', file, '-Y', 'tcp.analysis.flags'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).length;
+    assert.equal(Number(await frame.locator('.pk-io').getAttribute('data-events')), flagged, 'packets with tcp.analysis.flags, as tshark finds them');
+    assert.equal(await frame.locator('.pk-io-event').count() > 0, flagged > 0, 'marked on the graph');
+    await frame.locator('.pk-io-interval').selectOption('');
   });
 
   it('"Apply as filter" on a UDP row shows its packets in the list, and the filter bar says which', async function () {
@@ -180,6 +251,7 @@ describe('packet panel: statistics', function () {
     assert.equal(view.scrollTop, 0, 'not scrolled');
     assert.ok(view.firstVisible, 'the first chunk is in view');
     assert.match(await frame.locator('.pk-follow .chunk').first().innerText(), /chat 0/);
+    await screenshot(vsc.page, 'follow-long-stream-start');
     await frame.locator('#pk-tab-packets').click();
   });
 
@@ -201,7 +273,8 @@ describe('packet panel: statistics', function () {
     await frame.locator('.pk-filter-input').fill('tcp.len > 0');
     await frame.locator('.pk-filter-input').press('Enter');
     const row = frame.locator('.pk-row[data-index]').first();
-    await row.waitFor({ timeout: 20_000 });
+    // the list of the 'udp' filter before it is replaced, not a stale row of it
+    await waitFor('the TCP rows', () => row.getAttribute('data-tone'), (v) => v !== null && v !== 'udp' && v !== 'wait');
     await row.click({ button: 'right' });
     const item = vsc.page.locator('.context-view .action-label', { hasText: 'Follow Stream' }).first();
     await item.waitFor({ timeout: 10_000 });
@@ -220,6 +293,12 @@ describe('packet panel: statistics', function () {
       await setColorTheme(vsc.page, theme);
       await vsc.page.waitForTimeout(500); // the webview repaints after the theme variables change
       await screenshot(vsc.page, `statistics-${name}`);
+    }
+    await frame.locator('#pk-tab-follow').click();
+    for (const [theme, name] of [['Light Modern', 'light'], ['Dark Modern', 'dark']] as const) {
+      await setColorTheme(vsc.page, theme);
+      await vsc.page.waitForTimeout(500);
+      await screenshot(vsc.page, `follow-${name}`);
     }
     await runCommand(vsc.page, 'View: Close All Editors');
   });

@@ -1,6 +1,8 @@
 // The I/O graph: packets or bytes per interval as lines in SVG, drawn in the theme's chart colours; the whole
-// capture as one line, a conversation as two (A → B, B → A). The pointer or the arrow keys read one interval out.
-import type { IoGraph, IoSeries } from '../../../src/shared/packetPanelProtocol';
+// capture as one line, a conversation as two (A → B, B → A); intervals holding packets with TCP analysis flags are
+// marked along the top. The interval is auto or one of Wireshark's (1 ms … 10 s) that the capture fits in. The
+// pointer or the arrow keys read one interval out.
+import { IO_INTERVALS_MS, type IoGraph, type IoSeries } from '../../../src/shared/packetPanelProtocol';
 import { h } from '../dom';
 import { t } from '../strings';
 
@@ -23,10 +25,22 @@ export function niceCeil(v: number): number {
 
 const num = new Intl.NumberFormat();
 
+/** "1 ms", "200 ms", "1 s", "10 s" (an auto interval may be 4.096 s). */
+export function intervalText(ms: number): string {
+  return ms < 1000 ? t('{0} ms', num.format(ms)) : t('{0} s', num.format(ms / 1000));
+}
+
+/** Packets with TCP analysis flags per interval, both series together. */
+function eventsPerBin(g: IoGraph): number[] {
+  const bins = g.series[0]?.packets.length ?? 0;
+  return Array.from({ length: bins }, (_, i) => g.series.reduce((n, s) => n + (s.events?.[i] ?? 0), 0));
+}
+
 export class IoGraphView {
   readonly element = h('section', 'pk-io');
   private readonly title = h('h2', 'pk-h pk-io-title');
   private readonly unit = h('select', 'pk-select pk-io-unit');
+  private readonly intervalPick = h('select', 'pk-select pk-io-interval');
   private readonly whole = h('button', 'pk-btn secondary pk-io-whole', t('Whole capture'));
   private readonly legend = h('div', 'pk-io-legend');
   private readonly plot = svg('svg', { class: 'pk-io-svg', height: HEIGHT, tabindex: 0, role: 'img' });
@@ -34,7 +48,11 @@ export class IoGraphView {
   private graph: IoGraph | undefined;
   private cursor = -1;
 
-  constructor(onWhole: () => void) {
+  constructor(onWhole: () => void, onInterval: () => void) {
+    this.intervalPick.append(Object.assign(h('option', '', t('Auto interval')), { value: '' }));
+    for (const ms of IO_INTERVALS_MS) this.intervalPick.append(Object.assign(h('option', '', intervalText(ms)), { value: String(ms) }));
+    this.intervalPick.setAttribute('aria-label', t('Interval'));
+    this.intervalPick.addEventListener('change', onInterval);
     for (const [value, label] of [['packets', t('Packets per interval')], ['bytes', t('Bytes per interval')]]) {
       const o = h('option', '', label);
       o.value = value;
@@ -46,7 +64,7 @@ export class IoGraphView {
     this.whole.addEventListener('click', onWhole);
     this.readout.setAttribute('aria-live', 'polite');
     const head = h('div', 'pk-io-head');
-    head.append(this.title, this.unit, this.whole, this.legend);
+    head.append(this.title, this.unit, this.intervalPick, this.whole, this.legend);
     this.element.append(head, this.plot, this.readout);
     new ResizeObserver(() => this.draw()).observe(this.element);
     this.plot.addEventListener('pointermove', (e) => this.pointAt(e.offsetX));
@@ -61,7 +79,14 @@ export class IoGraphView {
     this.title.textContent = title;
     this.whole.hidden = !conversation;
     this.element.dataset.series = String(graph.series.length);
+    // intervals the capture is too long for (more than the bin budget) cannot be picked
+    for (const o of this.intervalPick.options) o.disabled = o.value !== '' && graph.intervals !== undefined && !graph.intervals.includes(Number(o.value));
     this.draw();
+  }
+
+  /** The interval picked (undefined: auto). */
+  get interval(): number | undefined {
+    return this.intervalPick.value === '' ? undefined : Number(this.intervalPick.value);
   }
 
   private get counts(): 'packets' | 'bytes' {
@@ -100,15 +125,34 @@ export class IoGraphView {
         values.forEach((v, i) => v > 0 && parts.push(svg('rect', { class: `pk-io-bar s${k}`, x: PAD.left + i * binW + left + k * w, y: y(v), width: w, height: y(0) - y(v) })));
       } else parts.push(svg('polyline', { class: `pk-io-line s${k}`, points: values.map((v, i) => `${(PAD.left + (i + 0.5) * binW).toFixed(1)},${y(v).toFixed(1)}`).join(' ') }));
     });
+    parts.push(...this.eventMarks(g, binW));
     if (this.cursor >= 0) {
       const cx = PAD.left + (this.cursor + 0.5) * binW;
       parts.push(svg('line', { class: 'pk-io-cursor', x1: cx, x2: cx, y1: PAD.top, y2: PAD.top + plotH }));
     }
     this.plot.replaceChildren(...parts);
-    const caption = t('Interval: {0} ms', g.intervalMs);
+    const caption = t('Interval: {0}', intervalText(g.intervalMs));
+    const events = eventsPerBin(g).reduce((x, y) => x + y, 0);
     this.plot.setAttribute('aria-label', `${this.title.textContent ?? ''}: ${caption}`);
-    this.legend.replaceChildren(...g.series.map((s, k) => h('span', `pk-io-key s${k}`, this.seriesLabel(s))), h('span', 'pk-io-caption', caption));
+    const keys = g.series.map((s, k) => h('span', `pk-io-key s${k}`, this.seriesLabel(s)));
+    if (events) keys.push(h('span', 'pk-io-key pk-io-key-event', t('TCP analysis flags: {0} packets', num.format(events))));
+    this.legend.replaceChildren(...keys, h('span', 'pk-io-caption', caption));
     this.element.dataset.interval = String(g.intervalMs);
+    this.element.dataset.events = String(events);
+  }
+
+  /** A mark at the top of each interval holding packets with TCP analysis flags, taller for more. */
+  private eventMarks(g: IoGraph, binW: number): SVGElement[] {
+    const per = eventsPerBin(g);
+    const most = Math.max(1, ...per);
+    const out: SVGElement[] = [];
+    per.forEach((n, i) => {
+      if (n === 0) return;
+      const w = Math.max(2, Math.min(8, binW * 0.8));
+      const hgt = 4 + 8 * (n / most);
+      out.push(svg('rect', { class: 'pk-io-event', x: PAD.left + (i + 0.5) * binW - w / 2, y: PAD.top, width: w, height: hgt, 'data-bin': i, 'data-count': n }));
+    });
+    return out;
   }
 
   /** About five labels along the x axis at interval edges, in seconds since the capture's first packet. */
@@ -150,6 +194,8 @@ export class IoGraphView {
     const from = g.start + (i * g.intervalMs) / 1000;
     const to = from + g.intervalMs / 1000;
     const values = g.series.map((s) => `${this.seriesLabel(s)}: ${t('{0} packets, {1} bytes', num.format(s.packets[i]), num.format(s.bytes[i]))}`);
+    const events = eventsPerBin(g)[i];
+    if (events) values.push(t('TCP analysis flags: {0} packets', num.format(events)));
     this.readout.textContent = `${from.toFixed(3)}–${to.toFixed(3)} s · ${values.join(' · ')}`;
   }
 }

@@ -133,8 +133,8 @@ class PacketsView {
     const packetsPage = h('div', 'pk-page pk-packets-page');
     packetsPage.append(upper, lower);
     this.stats = new StatisticsView({
-      statistics: () => client.call({ type: 'statistics' }),
-      ioGraph: (key) => client.call(key === undefined ? { type: 'ioGraph' } : { type: 'ioGraph', key }),
+      page: (q) => client.call({ type: 'conversationPage', ...q }),
+      ioGraph: (key, intervalMs) => client.call({ type: 'ioGraph', ...(key === undefined ? {} : { key }), ...(intervalMs === undefined ? {} : { intervalMs }) }),
       filter: (expr) => void this.filterTo(expr),
       follow: (key) => void this.followStream(key),
     });

@@ -1,15 +1,16 @@
 // The packet panel's Statistics page: the Conversations table above the I/O graph. A row shows its conversation's
-// graph (A → B and B → A); "Whole capture" goes back to all packets; "Apply as filter" (or a double click) shows the
-// chosen conversation's packets in the list.
-import type { CaptureStatisticsData, ConversationStat, IoGraph } from '../../../src/shared/packetPanelProtocol';
+// graph (A → B and B → A); "Whole capture" goes back to all packets; "Apply as filter" (or Enter, or a double click)
+// shows the chosen conversation's packets in the list.
+import type { ConversationPage, ConversationQuery, ConversationStat, IoGraph } from '../../../src/shared/packetPanelProtocol';
 import { h } from '../dom';
 import { t } from '../strings';
 import { ConversationsTable } from './conversationsTable';
 import { IoGraphView } from './ioGraphView';
 
 export interface StatisticsHost {
-  statistics(): Promise<CaptureStatisticsData>;
-  ioGraph(key?: string): Promise<IoGraph>;
+  page(q: ConversationQuery): Promise<ConversationPage>;
+  /** A graph at auto (`intervalMs` undefined) or a fixed interval. */
+  ioGraph(key: string | undefined, intervalMs: number | undefined): Promise<IoGraph>;
   /** Applies a display filter and shows the packet list. */
   filter(expr: string): void;
   /** Follows a conversation (its key) on the Follow page. */
@@ -23,12 +24,13 @@ export class StatisticsView {
   private readonly note = h('div', 'pk-note');
   private readonly applyButton = h('button', 'pk-btn secondary pk-conv-filter', t('Apply as filter'));
   private readonly followButton = h('button', 'pk-btn secondary pk-conv-follow', t('Follow stream'));
-  private convs: readonly ConversationStat[] = [];
   private seq = 0;
+  /** The conversation the graph shows (undefined: the whole capture). */
+  private shown: ConversationStat | undefined;
 
   constructor(private readonly host: StatisticsHost) {
-    this.table = new ConversationsTable({ select: (c) => void this.showGraph(c), filter: (c) => host.filter(c.filter) });
-    this.graph = new IoGraphView(() => void this.showGraph(undefined));
+    this.table = new ConversationsTable({ page: (q) => host.page(q), select: (c) => void this.showGraph(c), filter: (c) => host.filter(c.filter) });
+    this.graph = new IoGraphView(() => void this.showGraph(undefined), () => void this.showGraph(this.shown));
     this.note.setAttribute('role', 'status');
     const about = h('span', 'pk-stats-about', t('Every packet of the capture counts here; the display filter does not apply.'));
     this.applyButton.type = 'button';
@@ -49,16 +51,14 @@ export class StatisticsView {
   }
 
   private get chosen(): ConversationStat | undefined {
-    return this.convs.find((c) => c.key === this.table.selected);
+    return this.table.selected;
   }
 
   /** Loads the table and the graph again (a live capture grows), keeping the chosen conversation. */
   async refresh(): Promise<void> {
     try {
-      const stats = await this.host.statistics();
-      this.convs = stats.conversations;
-      this.table.show(stats);
-      await this.showGraph(this.convs.find((c) => c.key === this.table.selected));
+      await this.table.refresh();
+      await this.showGraph(this.table.selected);
       this.element.dataset.ready = 'true';
     } catch (e) {
       this.note.textContent = t('Error: {0}', e instanceof Error ? e.message : String(e));
@@ -67,8 +67,9 @@ export class StatisticsView {
 
   private async showGraph(c: ConversationStat | undefined): Promise<void> {
     const seq = ++this.seq;
+    this.shown = c;
     try {
-      const g = await this.host.ioGraph(c?.key);
+      const g = await this.host.ioGraph(c?.key, this.graph.interval);
       if (seq !== this.seq) return;
       this.note.textContent = '';
       const title = c ? t('I/O graph: {0} {1} ↔ {2}', c.proto.toUpperCase(), c.a, c.b) : t('I/O graph: whole capture');
