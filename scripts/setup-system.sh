@@ -8,8 +8,8 @@ set -euo pipefail
 # libpcap-dev: cap; chromium: e2e browser; ripgrep: code-server's search (its own download is blocked offline);
 # tcpdump tshark(dumpcap) socat iproute2 curl: capture engines and tools the lessons and tests use;
 # the lint step runs shellcheck on scripts/*.sh; librsvg2-bin: the build renders media/icon.svg with rsvg-convert;
-# xxd: the session-log tests read hex logs back with `xxd -r`.
-PACKAGES=(build-essential python3 libkrb5-dev libpcap-dev chromium ripgrep tcpdump socat tshark iproute2 curl shellcheck librsvg2-bin xxd)
+# xxd: the session-log tests read hex logs back with `xxd -r`; strace: `socket-lab trace` of programs that are not Python.
+PACKAGES=(build-essential python3 libkrb5-dev libpcap-dev chromium ripgrep tcpdump socat tshark iproute2 curl shellcheck librsvg2-bin xxd strace)
 
 if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
   echo "setup-system: this script supports Debian and Ubuntu (apt). Install these yourself: ${PACKAGES[*]}" >&2

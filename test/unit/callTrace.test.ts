@@ -218,11 +218,28 @@ describe('socket-call recorder (Python)', function () {
     assert.equal(stdout, '');
     assert.equal(await runTrace(['--out', out, '--', 'python3', prog], io), 2, 'an existing --out file is refused');
     assert.match(stderr, /already exists/);
-    for (const bad of [[], ['--', 'node', 'x.js'], ['--bogus', '--', 'python3', prog]]) assert.equal(await runTrace(bad, io), 2, bad.join(' '));
+    for (const bad of [[], ['--out'], ['--bogus', '--', 'python3', prog]]) assert.equal(await runTrace(bad, io), 2, bad.join(' '));
     assert.equal(await runTrace(['--', 'python3.99'], io), 127);
     // as a process, human lines on stderr
     const cli = spawnSync(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', '..', 'src', 'cli.ts'), 'trace', '--', 'python3', prog], { encoding: 'utf8' });
     assert.equal(cli.status, 7);
     assert.match(cli.stderr, /p\.py:2 {2}socket\(fd \d+\)\n.*p\.py:3 {2}close\(fd \d+\)/s);
+  });
+
+  it('a program that is not Python is traced through strace: the same records, without source lines', async function () {
+    if (spawnSync('strace', ['-V']).status !== 0) this.skip(); // strace is in scripts/setup-system.sh; elsewhere skipped
+    const dir = tempDir();
+    const out = path.join(dir, 'calls.jsonl');
+    const prog = "const s = require('dgram').createSocket('udp4'); s.send('hi\\n', 9, '127.0.0.1', () => { s.close(); process.exit(5); });";
+    let stderr = '';
+    const io = { out: () => undefined, err: (t: string) => void (stderr += t) };
+    assert.equal(await runTrace(['--out', out, '--', process.execPath, '-e', prog], io), 5, stderr);
+    const recs = fs.readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as CallRecord);
+    const send = recs.find((r) => (r.call === 'sendto' || r.call === 'sendmsg') && r.bytes_hex === '68690a');
+    assert.ok(send, JSON.stringify(recs.map((r) => r.call)));
+    assert.equal(send.returned, 3);
+    assert.ok(recs.every((r) => r.file === null && r.source === 'strace'));
+    const sock = recs.find((r) => r.call === 'socket' && r.type === 'SOCK_DGRAM');
+    assert.ok(sock && recs.some((r) => r.call === 'close' && r.fd === sock.fd), 'the socket and its close');
   });
 });

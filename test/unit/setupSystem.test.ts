@@ -9,7 +9,7 @@ import { repoRoot } from './helpers';
 const script = path.join(repoRoot, 'scripts', 'setup-system.sh');
 const ALL = [
   'build-essential', 'python3', 'libkrb5-dev', 'libpcap-dev', 'chromium', 'ripgrep', 'tcpdump', 'socat', 'tshark',
-  'iproute2', 'curl', 'shellcheck', 'librsvg2-bin', 'xxd',
+  'iproute2', 'curl', 'shellcheck', 'librsvg2-bin', 'xxd', 'strace',
 ];
 
 // Each stub appends its name and arguments to $STUB_LOG; the machine it pretends to be comes from the environment.
@@ -125,7 +125,7 @@ describe('scripts/setup-system.sh (stub package tools)', () => {
   it('no apt at all: says which packages to install by hand', () => {
     const r = run({ without: ['apt-get', 'apt-cache', 'dpkg-query'] });
     assert.equal(r.status, 1);
-    assert.match(r.stderr, /supports Debian and Ubuntu \(apt\)\. Install these yourself: build-essential .* librsvg2-bin xxd/);
+    assert.match(r.stderr, /supports Debian and Ubuntu \(apt\)\. Install these yourself: build-essential .* librsvg2-bin xxd strace/);
     assert.deepEqual(r.calls, []);
   });
 });

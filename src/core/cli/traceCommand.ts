@@ -3,13 +3,16 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
+import { findExecutable } from '../pathLookup';
 import { type CallRecord, describeCall, isPythonCommand, pythonTraceEnvironment, RecordReader } from '../trace/callTrace';
+import { StraceParser, straceArgs, straceChannel } from '../trace/straceRecords';
 import { type CliIo, parseVerbArgs, readOptions, UsageError } from './cliIo';
 
 export const traceUsage = `Usage: socket-lab trace [--json] [--out FILE] -- COMMAND [ARGS…]
-  Runs COMMAND (a Python program: python3 prog.py …) with Socket Lab's socket-call recorder: every socket,
-  bind, listen, accept, connect, send, recv, select, shutdown, close … with the program's file:line, the bytes, and
-  how long it blocked. The program's input and output stay as they are; the calls go to stderr.
+  Runs COMMAND with Socket Lab's socket-call recorder: every socket, bind, listen, accept, connect, send, recv,
+  shutdown, close … with the bytes and how long it blocked. A Python program (python3 prog.py …) is recorded with
+  each call's file:line (and select/selectors waits); any other program through strace (Linux, when installed),
+  without source lines. The program's input and output stay as they are; the calls go to stderr.
   --json        one JSON object per call (JSON Lines)
   --out FILE    write the calls to FILE as JSON Lines instead (a new file: an existing one is never overwritten)
 Exit code: the program's own (128+N when signal N ended it); 2 usage; 127 when COMMAND cannot be started.
@@ -23,13 +26,19 @@ function parseTraceArgs(argv: string[]) {
   if (values.help) return 'help';
   const program = command.length ? command : positionals;
   if (program.length === 0) throw new UsageError('give the program to run after --, e.g. socket-lab trace -- python3 client.py');
-  if (!isPythonCommand(program[0])) throw new UsageError(`trace records Python programs (python3 prog.py …); "${program[0]}" is not a Python interpreter`);
   return { json: values.json, out: values.out, program };
 }
 
 export async function runTrace(argv: string[], io: CliIo): Promise<number> {
   const o = readOptions('trace', traceUsage, io, () => parseTraceArgs(argv));
   if (typeof o === 'number') return o;
+  // Python: the recorder with source lines; any other program: strace, without them
+  const python = isPythonCommand(o.program[0]);
+  const strace = python ? undefined : await findExecutable('strace');
+  if (!python && !strace) {
+    io.err(`socket-lab trace: ${o.program[0]} is not Python, and other programs are traced with strace, which is not installed — install it (apt-get install strace) or trace a Python program\n`);
+    return 2;
+  }
   let out: fs.WriteStream | undefined;
   if (o.out !== undefined) {
     try {
@@ -40,8 +49,9 @@ export async function runTrace(argv: string[], io: CliIo): Promise<number> {
       return 2;
     }
   }
-  const trace = pythonTraceEnvironment(process.env);
-  const reader = new RecordReader();
+  const trace = python ? pythonTraceEnvironment(process.env) : undefined;
+  const channel = strace ? straceChannel() : undefined;
+  const reader = python ? new RecordReader() : new StraceParser();
   let start: number | undefined;
   const show = (r: CallRecord) => {
     if (out) out.write(`${JSON.stringify(r)}\n`);
@@ -51,8 +61,11 @@ export async function runTrace(argv: string[], io: CliIo): Promise<number> {
   const ignore = () => undefined; // Ctrl+C reaches the program (same process group); trace reports how it ended
   process.on('SIGINT', ignore);
   try {
-    const child = spawn(o.program[0], o.program.slice(1), { stdio: ['inherit', 'inherit', 'inherit', 'pipe'], env: trace.env });
-    const pipe = child.stdio[3] as NodeJS.ReadableStream;
+    const [command, ...args] = strace && channel ? [strace, ...straceArgs(o.program, channel.fifo)] : o.program;
+    const child = spawn(command, args, { stdio: ['inherit', 'inherit', 'inherit', channel ? 'ignore' : 'pipe'], env: trace?.env ?? process.env });
+    // the FIFO opens once strace opens it for writing; a strace that fails before that opens it here to let it go
+    const pipe = channel ? fs.createReadStream(channel.fifo) : (child.stdio[3] as NodeJS.ReadableStream);
+    if (channel) child.on('exit', () => fs.open(channel.fifo, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK, (e, fd) => !e && fs.close(fd, () => undefined)));
     pipe.setEncoding('utf8');
     pipe.on('data', (chunk: string) => {
       for (const r of reader.feed(chunk)) show(r);
@@ -67,12 +80,13 @@ export async function runTrace(argv: string[], io: CliIo): Promise<number> {
       return 127;
     }
     await ended;
-    if (reader.malformed) io.err(`socket-lab trace: ${reader.malformed} lines from the recorder could not be read\n`);
+    if (reader instanceof RecordReader && reader.malformed) io.err(`socket-lab trace: ${reader.malformed} lines from the recorder could not be read\n`);
     if (exit.signal) return 128 + (os.constants.signals[exit.signal] ?? 0);
     return exit.code ?? 1;
   } finally {
     process.off('SIGINT', ignore);
-    trace.dispose();
+    trace?.dispose();
+    channel?.dispose();
     if (out) await new Promise<void>((r) => out!.end(r));
   }
 }
