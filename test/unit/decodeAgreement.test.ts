@@ -59,6 +59,21 @@ describe('decode: disagreements with Wireshark, fixed', () => {
     assert.deepEqual(asTshark(p, ['frame.protocols', 'ipv6.src']), { 'frame.protocols': ['eth:ethertype:ipv6:ipv6.routing:eth:ethertype:ipv6:icmpv6:data'], 'ipv6.src': ['::1', 'a::2'] });
   });
 
+  it('ICMP echo: ping\'s timeval (within a day of the frame) is icmp.data_time and the data follows it (icmp-length-zero.pcapng)', () => {
+    const le = (n: number) => [n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, n >>> 24];
+    const ping = record(eth(ipv4(cat([8, 0], u16(0), u16(0x3283), u16(1), le(1_700_000_000 - 50), le(5), ascii('0123456789abcdef')), { proto: 1 })));
+    assert.deepEqual(asTshark(ping, ['icmp.data_time', 'data.len']), { 'icmp.data_time': ['Nov 14, 2023 22:12:30.000005000 UTC'], 'data.len': ['16'] });
+    const old = record(eth(ipv4(cat([8, 0], u16(0), u16(1), u16(1), le(1_600_000_000), le(5), ascii('0123456789abcdef')), { proto: 1 })));
+    assert.deepEqual(asTshark(old, ['icmp.data_time', 'data.len']), { 'icmp.data_time': [], 'data.len': ['24'] });
+  });
+
+  it('ICMP and ICMPv6 bodies other than an echo\'s are not data (extended echo, mobile prefix)', () => {
+    const extEcho = record(eth(ipv4(cat([42, 0], u16(0), u16(1), [1, 0], u16(0x2000), u16(8), [3, 2], u32(1)), { proto: 1 })));
+    assert.deepEqual(asTshark(extEcho, ['frame.protocols', 'data.len']), { 'frame.protocols': ['eth:ethertype:ip:icmp'], 'data.len': [] });
+    const mobilePrefix = record(eth(ipv6(cat([147, 0], u16(0), u16(7), [0x80, 0], ascii('abcdefgh')), { nxt: 58 }), 0x86dd));
+    assert.deepEqual(asTshark(mobilePrefix, ['frame.protocols', 'data.len']), { 'frame.protocols': ['eth:ethertype:ipv6:icmpv6'], 'data.len': [] });
+  });
+
   it('frame.encap_type is Wireshark\'s encapsulation number, not the pcap link type', () => {
     const ip = ipv4(udp(ascii('x')), { proto: 17 });
     const cases: [number, Uint8Array, number][] = [

@@ -11,7 +11,34 @@ const hf = declareFields({
   identLe: ['icmp.ident_le', 'Identifier (LE)', 'uint'],
   seq: ['icmp.seq', 'Sequence Number (BE)', 'uint'],
   seqLe: ['icmp.seq_le', 'Sequence Number (LE)', 'uint'],
+  dataTime: ['icmp.data_time', 'Timestamp from icmp data', 'string'],
 });
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** An absolute time as Wireshark prints one in UTC: `Nov 14, 2023 22:11:40.000005000 UTC`. */
+function utcText(secs: number, usecs: number): string {
+  const t = new Date(secs * 1000);
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${MONTHS[t.getUTCMonth()]} ${String(t.getUTCDate()).padStart(2, ' ')}, ${t.getUTCFullYear()} ${two(t.getUTCHours())}:${two(t.getUTCMinutes())}:${two(t.getUTCSeconds())}.${String(usecs * 1000).padStart(9, '0')} UTC`;
+}
+
+/**
+ * The timeval ping puts first in an echo's data, as Wireshark 4.0 guesses it: seconds (big-endian, else
+ * little-endian) within a day of the frame's time and microseconds below a million; the data starts after it.
+ */
+function echoTimestamp(pi: PacketInfo, at: number, end: number): { secs: number; usecs: number } | undefined {
+  if (at + 8 > end || !pi.r.has(at, 8)) return undefined;
+  const frameSecs = Math.floor(pi.rec.tsMicros / 1e6);
+  const d = pi.data;
+  for (const le of [false, true]) {
+    const v = new DataView(d.buffer, d.byteOffset + at, 8);
+    const secs = v.getUint32(0, le);
+    const usecs = v.getUint32(4, le);
+    if (Math.abs(secs - frameSecs) < 86400 && usecs < 1_000_000) return { secs, usecs };
+  }
+  return undefined;
+}
 
 const types: Record<number, string> = { 0: 'Echo (ping) reply', 3: 'Destination unreachable', 4: 'Source quench (flow control)', 5: 'Redirect', 8: 'Echo (ping) request', 9: 'Router advertisement', 10: 'Router solicitation', 11: 'Time-to-live exceeded', 12: 'Parameter problem', 13: 'Timestamp request', 14: 'Timestamp reply' };
 const unreachable: Record<number, string> = { 0: 'Network unreachable', 1: 'Host unreachable', 2: 'Protocol unreachable', 3: 'Port unreachable', 4: 'Fragmentation needed', 9: 'Network administratively prohibited', 10: 'Host administratively prohibited', 13: 'Communication administratively filtered' };
@@ -38,7 +65,8 @@ function dissectIcmp(pi: PacketInfo, offset: number, end: number): number {
   addField(pi, layer, hf.code, code, codeName ? `${code} (${codeName})` : String(code), offset + 1, 1);
   addField(pi, layer, hf.checksum, ck, hex(ck, 4), offset + 2, 2);
   pi.info = codeName ? `${typeName} (${codeName})` : typeName;
-  if (type === 0 || type === 8 || type === 13 || type === 14) {
+  // Echo, timestamp, information and address mask messages carry an identifier and a sequence number.
+  if (type === 0 || type === 8 || (type >= 13 && type <= 18)) {
     const id = r.u16At(offset + 4);
     const seq = r.u16At(offset + 6);
     if (r.has(offset + 4, 4)) {
@@ -48,11 +76,18 @@ function dissectIcmp(pi: PacketInfo, offset: number, end: number): number {
       addField(pi, layer, hf.seqLe, swap16(seq), `${swap16(seq)} (${hex(swap16(seq), 4)})`, offset + 6, 2);
       pi.info = `${typeName.padEnd(20)} id=${hex(id, 4)}, seq=${seq}/${swap16(seq)}${pi.ttl >= 0 ? `, ttl=${pi.ttl}` : ''}`;
     } else layer.truncated = true;
-    if (offset + 8 < end) dissectData(pi, offset + 8, end);
+    // Only an echo's body is data (after ping's timestamp, when there is one); the other types' bodies are ICMP's own.
+    if (type === 0 || type === 8) {
+      const ts = pi.nested === 0 ? echoTimestamp(pi, offset + 8, end) : undefined;
+      if (ts !== undefined) addField(pi, layer, hf.dataTime, utcText(ts.secs, ts.usecs), utcText(ts.secs, ts.usecs), offset + 8, 8);
+      const body = offset + 8 + (ts === undefined ? 0 : 8);
+      if (body < end) dissectData(pi, body, end);
+    }
   } else if (type === 3 || type === 4 || type === 5 || type === 11 || type === 12) {
     // Errors quote the offending packet after an unused/pointer/gateway word: decode it as Wireshark does.
     dissectQuoted(pi, 0x0800, offset + 8, end);
-  } else if (offset + 4 < end) dissectData(pi, offset + 4, end);
+  }
+  // Other types (router discovery, extended echo …): Wireshark decodes their bodies as ICMP; no data layer.
   return end - offset;
 }
 

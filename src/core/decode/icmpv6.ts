@@ -50,8 +50,9 @@ function dissectIcmpv6(pi: PacketInfo, offset: number, end: number): number {
     layer.truncated = true;
   }
   if (type >= 1 && type <= 4) dissectQuoted(pi, 0x86dd, offset + 8, end);
-  // Neighbour discovery and multicast listener bodies are ICMPv6's own (Wireshark decodes them: no data layer).
-  else if (body < end && !(type >= 130 && type <= 143)) dissectData(pi, body, end);
+  // Only an echo's body (and an extended echo request's without extension objects) is data: the other types'
+  // bodies are ICMPv6's own (neighbour discovery, multicast listeners, mobile prefixes …), as Wireshark decodes them.
+  else if (body < end && (type === 128 || type === 129 || type === 160)) dissectData(pi, body, end);
   return end - offset;
 }
 
