@@ -46,6 +46,18 @@ describe('socket-lab decode', () => {
     assert.equal(syn.layers[2].fields['ip.ttl'], 64);
   });
 
+  it('analyses TCP sequence numbers as Wireshark does, unless --no-analyze-tcp', async () => {
+    const numbers = (out: string) => out.trimEnd().split('\n').filter((l) => l !== '').map((l) => Number(l.trim().split(/\s+/)[0]));
+    // tshark -r lo4.pcap -Y tcp.analysis.ack_rtt: frames 2 3 5 7 11 12
+    const on = await run([fixture('lo4.pcap'), '--filter', 'tcp.analysis.ack_rtt']);
+    assert.deepEqual(numbers(on.out), [2, 3, 5, 7, 11, 12]);
+    const json = await run([fixture('lo4.pcap'), '--json', '--filter', 'frame.number == 2']);
+    assert.equal(JSON.parse(json.out).layers[3].fields['tcp.analysis.acks_frame'], 1);
+    const off = await run([fixture('lo4.pcap'), '--no-analyze-tcp', '--filter', 'tcp.analysis.ack_rtt']);
+    assert.equal(off.code, 0, off.err);
+    assert.deepEqual(numbers(off.out), []);
+  });
+
   it('--filter keeps the matching packets and keeps their capture numbers', async () => {
     const r = await run([fixture('lo6.pcap'), '--filter', 'tcp.flags.syn == 1']);
     assert.equal(r.code, 0, r.err);

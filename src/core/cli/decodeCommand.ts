@@ -1,11 +1,11 @@
-// `socket-lab decode FILE.pcap|FILE.pcapng [--json] [--filter EXPR] [--no-reassemble]`: the packet list (or JSON lines) of a capture file.
+// `socket-lab decode FILE.pcap|FILE.pcapng [--json] [--filter EXPR] [--no-reassemble] [--no-analyze-tcp]`: the packet list (or JSON lines) of a capture file.
 import * as fs from 'node:fs';
 import { CaptureFormatError, PcapStreamReader } from '../pcap/pcapStreamReader';
 import { type DissectedPacket, type Field, DissectContext, dissect } from '../decode/dissect';
 import { FilterSyntaxError, compileFilter } from '../decode/displayFilter';
 import { type CliIo, OutputClosedError, parseVerbArgs, readOptions, UsageError, write } from './cliIo';
 
-export const decodeUsage = `Usage: socket-lab decode FILE.pcap|FILE.pcapng [--json] [--filter EXPR] [--no-reassemble]
+export const decodeUsage = `Usage: socket-lab decode FILE.pcap|FILE.pcapng [--json] [--filter EXPR] [--no-reassemble] [--no-analyze-tcp]
 
 Decodes a capture file like Wireshark's packet list (No., Time, Source, Destination, Protocol, Length, Info).
   --json          one JSON object per packet and line: number, timestamp, lengths, layers with their fields
@@ -14,6 +14,9 @@ Decodes a capture file like Wireshark's packet list (No., Time, Source, Destinat
   --no-reassemble each packet alone, as Wireshark with ip.defragment, ipv6.defragment and
                   tcp.desegment_tcp_streams off; by default (as Wireshark) the fragment completing a datagram
                   carries it whole, and the segment completing an HTTP or DNS-over-TCP message carries that
+  --no-analyze-tcp no TCP sequence analysis, as Wireshark with tcp.analyze_sequence_numbers off; by default
+                  (as Wireshark) segments are checked for retransmissions, lost and out-of-order segments,
+                  duplicate ACKs, window problems and keep-alives ([TCP Retransmission] … in Info, tcp.analysis.*)
 `;
 
 /** The reader of our output went away (`decode f | head -1`): a normal end, not an error. */
@@ -74,17 +77,18 @@ interface DecodeArgs {
   json: boolean;
   filter: string;
   reassemble: boolean;
+  analyzeTcp: boolean;
 }
 
 function parseDecodeArgs(argv: string[]): DecodeArgs | { error: string } | 'help' {
-  const options = { json: { type: 'boolean' }, filter: { type: 'string', short: 'Y' }, 'no-reassemble': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } as const;
+  const options = { json: { type: 'boolean' }, filter: { type: 'string', short: 'Y' }, 'no-reassemble': { type: 'boolean' }, 'no-analyze-tcp': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } as const;
   const { values, positionals } = parseVerbArgs('decode', argv, options, (flag) => {
     throw new UsageError(`${flag} needs a display filter, e.g. --filter "tcp.port == 8000"`);
   });
   if (values.help) return 'help';
   if (positionals.length > 1) return { error: `give one capture file, not "${positionals[0]}" and "${positionals[1]}"` };
   if (!positionals.length) return { error: 'give the capture file to decode: socket-lab decode FILE.pcapng' };
-  return { file: positionals[0], json: !!values.json, filter: values.filter ?? '', reassemble: !values['no-reassemble'] };
+  return { file: positionals[0], json: !!values.json, filter: values.filter ?? '', reassemble: !values['no-reassemble'], analyzeTcp: !values['no-analyze-tcp'] };
 }
 
 export async function runDecodeCommand(argv: string[], io: CliIo): Promise<number> {
@@ -108,7 +112,7 @@ export async function runDecodeCommand(argv: string[], io: CliIo): Promise<numbe
     return 1;
   }
   const reader = new PcapStreamReader();
-  const ctx = new DissectContext({ defragment: args.reassemble, desegmentTcp: args.reassemble });
+  const ctx = new DissectContext({ defragment: args.reassemble, desegmentTcp: args.reassemble, analyzeTcp: args.analyzeTcp });
   let n = 0;
   let t0: number | undefined;
   let batch: string[] = [];

@@ -6,7 +6,7 @@ import { type ReassemblyOptions, type ReassemblyTable, reassemblyDefaults } from
 export interface DissectOptions extends ReassemblyOptions {
   /**
    * TCP sequence analysis (tcpAnalysis.ts): retransmissions, duplicate ACKs, windows, RTTs … (`tcp.analysis.*`).
-   * Off by default until the models' memory budget and their tests are ready for it (Wireshark has it on).
+   * On unless turned off, as Wireshark's `tcp.analyze_sequence_numbers`.
    */
   analyzeTcp?: boolean;
 }
@@ -64,7 +64,7 @@ export class DissectContext {
 
   constructor(options: DissectOptions = {}) {
     this.reassembly = { defragment: options.defragment ?? reassemblyDefaults.defragment, desegmentTcp: options.desegmentTcp ?? reassemblyDefaults.desegmentTcp };
-    this.analyzeTcp = options.analyzeTcp ?? false;
+    this.analyzeTcp = options.analyzeTcp ?? true;
   }
   // ---- end of reassembly ----
 

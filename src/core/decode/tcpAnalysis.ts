@@ -89,7 +89,7 @@ export class AnalysisPool {
   private used = 0;
   private readonly free: number[] = [];
 
-  constructor(capacity = 64) {
+  constructor(capacity = 4) {
     this.f = new Float64Array(capacity * CONV_SLOTS);
   }
 

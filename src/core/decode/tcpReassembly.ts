@@ -132,8 +132,16 @@ function plan(pi: PacketInfo, start: number, end: number, seqRaw: number): Reass
   let o = start;
   let p = table.map.get(key);
   if (p !== undefined && p.nextSeq !== seqRaw) {
-    // Earlier bytes again (a retransmission) are dissected as they are; a gap (a lost segment) gives the PDU up.
+    // Earlier bytes again (a retransmission) are dissected as they are.
     if (seqLt(seqRaw, p.nextSeq)) return undefined;
+    // After a gap (a lost segment), a segment inside the waiting PDU's length is one more segment of it, as Wireshark
+    // shows it (it puts the bytes at their offset); the PDU then never completes here and waits until given up.
+    if (p.need >= 0 && seqLt(seqRaw, (p.nextSeq - p.used + p.need) >>> 0)) {
+      const held = { t: 'held' as const, in: 0 };
+      p.held.push(held);
+      return [held];
+    }
+    // Past it: the PDU is given up.
     table.drop(key, p);
     p = undefined;
   }
