@@ -2,7 +2,7 @@
 // run, with Socket Lab reading the records as `socket-lab trace` does. Figures: time ratio traced/plain, records
 // delivered and dropped. SOCKET_LAB_BENCH_TRACE_SENDS sets the tiny-send count (default 1,000,000).
 import { spawn } from 'node:child_process';
-import { pythonTraceEnvironment, RecordReader } from '../src/core/trace/callTrace';
+import { TraceCollector } from '../src/core/trace/callTrace';
 
 const sends = Number(process.env.SOCKET_LAB_BENCH_TRACE_SENDS ?? 1_000_000);
 const rounds = 20_000;
@@ -27,24 +27,20 @@ const programs: Record<string, string> = {
 };
 
 async function run(code: string, traced: boolean): Promise<{ ms: number; delivered: number; dropped: number }> {
-  const t = pythonTraceEnvironment(process.env);
+  const t = await TraceCollector.start(process.env);
   const started = process.hrtime.bigint();
-  const child = spawn('python3', ['-c', code], { env: traced ? t.env : process.env, stdio: ['ignore', 'inherit', 'inherit', 'pipe'] });
-  const reader = new RecordReader();
+  const child = spawn('python3', ['-c', code], { env: traced ? t.env : process.env, stdio: ['ignore', 'inherit', 'inherit'] });
   let delivered = 0;
   let dropped = 0;
-  const pipe = child.stdio[3] as NodeJS.ReadableStream;
-  pipe.setEncoding('utf8');
-  pipe.on('data', (c: string) => {
-    for (const r of reader.feed(c)) {
+  t.onRecords((rs) => {
+    for (const r of rs) {
       if (r.call === 'dropped') dropped += r.count ?? 0;
       else delivered++;
     }
   });
-  const ended = new Promise((r) => pipe.on('end', r));
   await new Promise((r) => child.on('exit', r));
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
-  await ended;
+  await t.drained();
   t.dispose();
   return { ms, delivered, dropped };
 }

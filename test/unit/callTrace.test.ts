@@ -6,7 +6,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { type CallRecord, describeCall, pythonTraceEnvironment, RecordReader } from '../../src/core/trace/callTrace';
+import { type CallRecord, describeCall, TraceCollector } from '../../src/core/trace/callTrace';
 import { runTrace } from '../../src/core/cli/traceCommand';
 
 const made: string[] = [];
@@ -19,37 +19,37 @@ after(() => {
   for (const d of made.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
 
-/** Runs `code` as prog.py in a fresh folder with the recorder; `readPipe: 'after-done'` reads the records' pipe only once the program printed "done", then answers its stdin. */
-async function traced(code: string, opts: { env?: NodeJS.ProcessEnv; readPipe?: 'after-done'; timeoutMs?: number } = {}): Promise<{ records: CallRecord[]; stdout: string; stderr: string; code: number | null; ms: number }> {
+/**
+ * Runs `code` as prog.py in a fresh folder with the recorder. `readAfterDone`: the collector's connection is not read
+ * until the program printed "done" (the kernel's buffers fill, as with a reader that falls behind); then it is, and the
+ * program's stdin is answered so it can exit.
+ */
+async function traced(code: string, opts: { env?: NodeJS.ProcessEnv; readAfterDone?: boolean; timeoutMs?: number } = {}): Promise<{ records: CallRecord[]; stdout: string; stderr: string; code: number | null; ms: number }> {
   const dir = tempDir();
   fs.writeFileSync(path.join(dir, 'prog.py'), code);
-  const trace = pythonTraceEnvironment({ ...process.env, ...opts.env });
+  const trace = await TraceCollector.start({ ...process.env, ...opts.env });
+  const records: CallRecord[] = [];
+  trace.onRecords((rs) => records.push(...rs));
   const started = Date.now();
   try {
-    const child = spawn('python3', ['prog.py'], { cwd: dir, env: trace.env, stdio: ['pipe', 'pipe', 'pipe', 'pipe'] });
+    const child = spawn('python3', ['prog.py'], { cwd: dir, env: trace.env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
+    if (opts.readAfterDone) trace.pauseReading(true);
     child.stdout.on('data', (d: Buffer) => {
       stdout += d.toString();
-      if (opts.readPipe === 'after-done' && stdout.includes('done') && !child.stdin.writableEnded) {
-        readAll();
+      if (opts.readAfterDone && stdout.includes('done') && !child.stdin.writableEnded) {
+        trace.pauseReading(false);
         child.stdin.end('\n');
       }
     });
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const reader = new RecordReader();
-    const records: CallRecord[] = [];
-    const pipe = child.stdio[3] as NodeJS.ReadableStream;
-    pipe.setEncoding('utf8');
-    const ended = new Promise((r) => pipe.on('end', r));
-    const readAll = () => pipe.on('data', (c: string) => records.push(...reader.feed(c)));
-    if (opts.readPipe === undefined) readAll();
     const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 20_000);
     const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
     const ms = Date.now() - started;
     clearTimeout(timer);
-    await ended;
-    assert.equal(reader.malformed, 0);
+    await trace.drained();
+    assert.equal(trace.malformed, 0);
     return { records, stdout, stderr, code, ms };
   } finally {
     trace.dispose();
@@ -196,7 +196,7 @@ describe('socket-call recorder (Python)', function () {
       'sys.stdin.readline()',
     ].join('\n');
     // the pipe is not read until the loop has ended (the program says "done"); then it is, and the program exits
-    const r = await traced(code, { readPipe: 'after-done', timeoutMs: 60_000 });
+    const r = await traced(code, { readAfterDone: true, timeoutMs: 60_000 });
     assert.equal(r.code, 0, `the program was killed after ${r.ms} ms: it blocked on the pipe`);
     const delivered = r.records.filter((x) => x.call !== 'dropped').length;
     const dropped = calls(r.records, 'dropped').reduce((s, x) => s + (x.count ?? 0), 0);

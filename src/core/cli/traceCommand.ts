@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { findExecutable } from '../pathLookup';
-import { type CallRecord, describeCall, isPythonCommand, pythonTraceEnvironment, RecordReader } from '../trace/callTrace';
+import { type CallRecord, describeCall, isPythonCommand, TraceCollector } from '../trace/callTrace';
 import { StraceParser, straceArgs, straceChannel } from '../trace/straceRecords';
 import { type CliIo, parseVerbArgs, readOptions, UsageError } from './cliIo';
 
@@ -49,9 +49,8 @@ export async function runTrace(argv: string[], io: CliIo): Promise<number> {
       return 2;
     }
   }
-  const trace = python ? pythonTraceEnvironment(process.env) : undefined;
+  const trace = python ? await TraceCollector.start(process.env) : undefined;
   const channel = strace ? straceChannel() : undefined;
-  const reader = python ? new RecordReader() : new StraceParser();
   let start: number | undefined;
   const show = (r: CallRecord) => {
     if (out) out.write(`${JSON.stringify(r)}\n`);
@@ -62,15 +61,17 @@ export async function runTrace(argv: string[], io: CliIo): Promise<number> {
   process.on('SIGINT', ignore);
   try {
     const [command, ...args] = strace && channel ? [strace, ...straceArgs(o.program, channel.fifo)] : o.program;
-    const child = spawn(command, args, { stdio: ['inherit', 'inherit', 'inherit', channel ? 'ignore' : 'pipe'], env: trace?.env ?? process.env });
-    // the FIFO opens once strace opens it for writing; a strace that fails before that opens it here to let it go
-    const pipe = channel ? fs.createReadStream(channel.fifo) : (child.stdio[3] as NodeJS.ReadableStream);
-    if (channel) child.on('exit', () => fs.open(channel.fifo, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK, (e, fd) => !e && fs.close(fd, () => undefined)));
-    pipe.setEncoding('utf8');
-    pipe.on('data', (chunk: string) => {
-      for (const r of reader.feed(chunk)) show(r);
-    });
-    const ended = new Promise<void>((resolve) => pipe.on('end', resolve).on('error', () => resolve()));
+    const child = spawn(command, args, { stdio: 'inherit', env: trace?.env ?? process.env });
+    trace?.onRecords((rs) => rs.forEach(show));
+    let ended: Promise<void> = Promise.resolve();
+    if (channel) {
+      // the FIFO opens once strace opens it for writing; a strace that fails before that opens it here to let it go
+      const parser = new StraceParser();
+      const fifo = fs.createReadStream(channel.fifo, { encoding: 'utf8' });
+      fifo.on('data', (chunk) => parser.feed(String(chunk)).forEach(show));
+      ended = new Promise<void>((resolve) => fifo.on('close', resolve).on('error', () => resolve()));
+      child.on('exit', () => fs.open(channel.fifo, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK, (e, fd) => !e && fs.close(fd, () => undefined)));
+    }
     const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: NodeJS.ErrnoException }>((resolve) => {
       child.on('error', (error: NodeJS.ErrnoException) => resolve({ code: null, signal: null, error }));
       child.on('exit', (code, signal) => resolve({ code, signal }));
@@ -80,7 +81,8 @@ export async function runTrace(argv: string[], io: CliIo): Promise<number> {
       return 127;
     }
     await ended;
-    if (reader instanceof RecordReader && reader.malformed) io.err(`socket-lab trace: ${reader.malformed} lines from the recorder could not be read\n`);
+    await trace?.drained();
+    if (trace?.malformed) io.err(`socket-lab trace: ${trace.malformed} lines from the recorder could not be read\n`);
     if (exit.signal) return 128 + (os.constants.signals[exit.signal] ?? 0);
     return exit.code ?? 1;
   } finally {

@@ -1,8 +1,10 @@
 // The socket-call timeline's records: how a Python program is started with the recorder (pythonShim.ts) on a
-// private PYTHONPATH entry and an inherited pipe, and how the JSON lines it writes are read back, checked and bounded.
+// private PYTHONPATH entry, and how the JSON lines it sends are collected, checked and bounded.
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { Emitter } from '../../shared/disposable';
 import { PYTHON_SHIM } from './pythonShim';
 
 /** One socket call of the traced program (the fields a call has; see pythonShim.ts). */
@@ -34,21 +36,75 @@ export interface CallRecord {
   readonly [more: string]: unknown;
 }
 
-/** An environment that loads the recorder into Python: a private folder (0700) first on PYTHONPATH. */
-export interface TraceEnvironment {
-  readonly env: NodeJS.ProcessEnv;
-  /** The folder holding the recorder; removed by dispose. */
-  readonly dir: string;
-  dispose(): void;
-}
+/**
+ * What a traced Python program needs and where its records arrive: a private folder (0700) holding the recorder,
+ * first on PYTHONPATH, and a Unix socket in it that every process of the program connects to (one connection per
+ * process, so a forked child's lines never mix with its parent's).
+ */
+export class TraceCollector {
+  private readonly server: net.Server;
+  private readonly open = new Set<net.Socket>();
+  private readonly _onRecords = new Emitter<CallRecord[]>();
+  /** Records as they arrive (per connection, in order). */
+  readonly onRecords = this._onRecords.event;
+  /** Lines that were not records (never kept). */
+  malformed = 0;
 
-/** `fd`: the pipe the program inherits for its records (3 when spawned with stdio [.., .., .., 'pipe']). */
-export function pythonTraceEnvironment(base: NodeJS.ProcessEnv, fd = 3): TraceEnvironment {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'socket-lab-trace-'));
-  fs.writeFileSync(path.join(dir, 'sitecustomize.py'), PYTHON_SHIM, { mode: 0o600 });
-  const existing = base.PYTHONPATH;
-  const env = { ...base, PYTHONPATH: existing ? `${dir}${path.delimiter}${existing}` : dir, SOCKET_LAB_TRACE_FD: String(fd) };
-  return { env, dir, dispose: () => fs.rmSync(dir, { recursive: true, force: true }) };
+  private constructor(
+    readonly dir: string,
+    readonly env: NodeJS.ProcessEnv,
+    socketPath: string,
+  ) {
+    this.server = net.createServer((c) => {
+      this.open.add(c);
+      if (this.paused) c.pause();
+      const reader = new RecordReader();
+      c.setEncoding('utf8');
+      c.on('data', (chunk: string) => {
+        const records = reader.feed(chunk);
+        this.malformed += reader.takeMalformed();
+        if (records.length) this._onRecords.fire(records);
+      });
+      c.on('close', () => this.open.delete(c)).on('error', () => undefined);
+    });
+    this.server.listen(socketPath);
+  }
+
+  /** Makes the folder, the recorder and the socket; `base` is the program's environment. */
+  static async start(base: NodeJS.ProcessEnv): Promise<TraceCollector> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'socket-lab-trace-'));
+    fs.writeFileSync(path.join(dir, 'sitecustomize.py'), PYTHON_SHIM, { mode: 0o600 });
+    const socketPath = path.join(dir, 'calls.sock');
+    const existing = base.PYTHONPATH;
+    const env = { ...base, PYTHONPATH: existing ? `${dir}${path.delimiter}${existing}` : dir, SOCKET_LAB_TRACE_SOCKET: socketPath };
+    const c = new TraceCollector(dir, env, socketPath);
+    await new Promise<void>((resolve, reject) => c.server.once('listening', resolve).once('error', reject));
+    return c;
+  }
+
+  /** Stops (or resumes) reading every connection, as a reader that falls behind would (tests, and a busy view). */
+  pauseReading(on: boolean): void {
+    this.paused = on;
+    for (const c of this.open) {
+      if (on) c.pause();
+      else c.resume();
+    }
+  }
+
+  private paused = false;
+
+  /** Resolves once every process's connection has ended (they end when the processes do), or after `ms`. */
+  async drained(ms = 2000): Promise<void> {
+    const until = Date.now() + ms;
+    while (this.open.size && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+  }
+
+  dispose(): void {
+    for (const c of this.open) c.destroy();
+    this.server.close();
+    this._onRecords.dispose();
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
 }
 
 /** `python3`, `python`, `python3.12`, `/usr/bin/python3`, `py`: programs the Python recorder can trace. */
@@ -63,6 +119,13 @@ export class RecordReader {
   private partial = '';
   private skipping = false;
   malformed = 0;
+
+  /** The malformed count since the last call. */
+  takeMalformed(): number {
+    const n = this.malformed;
+    this.malformed = 0;
+    return n;
+  }
 
   feed(chunk: string): CallRecord[] {
     const out: CallRecord[] = [];

@@ -1,6 +1,7 @@
 // The Python side of the socket-call timeline: a `sitecustomize` module written to a private folder put first on
 // PYTHONPATH (never into the user's folder). It wraps the socket API, records each call with the user's file:line,
-// and writes JSON lines to an inherited pipe (SOCKET_LAB_TRACE_FD) without ever blocking the program: records wait in
+// and writes JSON lines to a Unix socket in a private folder (SOCKET_LAB_TRACE_SOCKET; each process, a forked child too,
+// has its own connection, so lines never interleave) without ever blocking the program: records wait in
 // a bounded buffer, are flushed before a call that may block and when the buffer fills, and are counted as dropped
 // when the reader falls behind. Then it imports the sitecustomize it shadowed, if any.
 export const PYTHON_SHIM = String.raw`# Socket Lab: records this program's socket calls for the socket-call timeline. Written by Socket Lab to a private
@@ -9,11 +10,20 @@ import os as _os, sys as _sys
 
 
 def _socket_lab_install():
-    fd = int(_os.environ.get('SOCKET_LAB_TRACE_FD', '-1'))
-    if fd < 0:
+    where = _os.environ.get('SOCKET_LAB_TRACE_SOCKET')
+    if not where:
         return
+    import _socket
+
+    def channel():
+        # the C-level socket: the recorder's own connection is not one of the program's calls
+        c = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+        c.connect(where)
+        c.setblocking(False)
+        return c
+
     try:
-        _os.set_blocking(fd, False)
+        link = {'socket': channel()}
     except OSError:
         return
     import socket, select, selectors, threading, time, json, atexit, sysconfig, collections
@@ -61,7 +71,7 @@ def _socket_lab_install():
             while buf and len(piece) < 65536:
                 piece += buf.popleft()
             try:
-                n = _os.write(fd, piece)
+                n = link['socket'].send(piece)
             except BlockingIOError:
                 n = 0
             except OSError:  # the reader is gone: nothing more will be taken
@@ -91,6 +101,11 @@ def _socket_lab_install():
         state['size'] = 0
         state['dropped'] = 0
         state['retry'] = 0.0
+        try:
+            link['socket'].close()  # the parent's connection; this process gets its own
+            link['socket'] = channel()
+        except OSError:
+            pass
         state['pid'] = _os.getpid()
 
     _os.register_at_fork(after_in_child=after_fork)
@@ -102,7 +117,7 @@ def _socket_lab_install():
             flush_locked(True)
             while (state['buf'] or state['dropped']) and time.monotonic() < deadline:
                 try:
-                    wait_writable([], [fd], [], max(0, deadline - time.monotonic()))
+                    wait_writable([], [link['socket']], [], max(0, deadline - time.monotonic()))
                 except (OSError, ValueError):
                     return
                 flush_locked(True)
