@@ -228,3 +228,27 @@ describe('TCP analysis on crafted segments (expectations from tshark 4.0.17 on t
     ]);
   });
 });
+
+describe('TCP analysis state in a bounded context', () => {
+  it('conversations the context forgets give their slots back; the ones kept and the new ones analyse as before', function () {
+    this.timeout(60_000);
+    const ctx = new DissectContext({ analyzeTcp: true });
+    // Two segments from `port` (the second repeats the first's ACK: a duplicate ACK once both are seen).
+    const seg = (port: number, i: number, dst = '10.0.0.2') => record(eth(ipv4(tcp(new Uint8Array(0), { sport: port, dport: 80, seq: 1000, ack: 5000, flags: TCP.ACK, win: 500 }), { src: '10.0.0.1', dst })), undefined, 1_000_000 + i);
+    let n = 0;
+    const first = dissect(seg(1, n), ctx, ++n);
+    assert.equal(first.tcp?.analysis, undefined);
+    // 40,000 more conversations: past the table's bound (32,768), the oldest quarter is forgotten.
+    for (let c = 0; c < 40_000; c++) dissect(seg(1000 + (c % 60000), n, `10.1.${c >> 8}.${c & 0xff}`), ctx, ++n);
+    // Every conversation the table still holds has slots, and no other (no UDP here: size counts TCP ones).
+    assert.ok(ctx.size < 40_001);
+    assert.equal(ctx.analysisPool?.held, ctx.size);
+    // The first conversation was forgotten: its segment again starts afresh (no duplicate ACK), then repeats do.
+    const again = dissect(seg(1, n), ctx, ++n);
+    assert.equal(again.tcp?.analysis?.flags ?? 0, 0);
+    assert.match(dissect(seg(1, n), ctx, ++n).summary.info, /^\[TCP Dup ACK \d+#1\] /);
+    // The newest conversation was kept: its repeat is a duplicate ACK of it.
+    const c = 39_999;
+    assert.match(dissect(seg(1000 + c, n, `10.1.${c >> 8}.${c & 0xff}`), ctx, ++n).summary.info, /^\[TCP Dup ACK 40001#1\] /);
+  });
+});

@@ -115,6 +115,11 @@ export class AnalysisPool {
     return at;
   }
 
+  /** Conversations holding slots. */
+  get held(): number {
+    return this.used / CONV_SLOTS - this.free.length;
+  }
+
   /** Gives a forgotten conversation's slots back. */
   release(at: number): void {
     this.free.push(at);
