@@ -10,7 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Frame } from 'playwright-core';
 import { findFrame, openWorkspaceFile, runCommand, screenshot, setColorTheme, useVsCode, waitFor } from '../harness';
-import { repoRoot } from '../../support';
+import { makeTcpAnalysisCaptures } from '../../fixtures/tcpAnalysis/captures';
 
 function tshark(file: string, ...args: string[]): string[] {
   return spawnSync('tshark', ['-n', '-r', file, ...args], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l !== '');
@@ -20,11 +20,10 @@ function tshark(file: string, ...args: string[]): string[] {
 function makeCapture(file: string): string | undefined {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'socket-lab-e2e-tcpa-'));
   try {
-    const script = path.join(repoRoot, 'test', 'fixtures', 'tcpAnalysis', 'makeCaptures.py');
-    const r = spawnSync('unshare', ['-n', 'python3', script, dir], { encoding: 'utf8', timeout: 90_000 });
-    const made = path.join(dir, 'sender.pcap');
-    if (r.status !== 0 || !fs.existsSync(made)) return `unshare -n: ${(r.stderr || r.error?.message || '').trim().split('\n').at(-1)}`;
-    fs.copyFileSync(made, file);
+    const made = makeTcpAnalysisCaptures(dir);
+    const sender = made.files.find((f) => path.basename(f) === 'sender.pcap');
+    if (!sender) return made.why ?? 'makeCaptures.py made no sender.pcap';
+    fs.copyFileSync(sender, file);
     return undefined;
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
