@@ -249,6 +249,6 @@ describe('TCP analysis state in a bounded context', () => {
     assert.match(dissect(seg(1, n), ctx, ++n).summary.info, /^\[TCP Dup ACK \d+#1\] /);
     // The newest conversation was kept: its repeat is a duplicate ACK of it.
     const c = 39_999;
-    assert.match(dissect(seg(1000 + c, n, `10.1.${c >> 8}.${c & 0xff}`), ctx, ++n).summary.info, /^\[TCP Dup ACK 40001#1\] /);
+    assert.match(dissect(seg(1000 + c, n, `10.1.${c >> 8}.${c & 0xff}`), ctx, n + 1).summary.info, /^\[TCP Dup ACK 40001#1\] /);
   });
 });
