@@ -107,6 +107,8 @@ function same(field: string, ours: string, theirs: string): boolean {
   // A protocol item (ipv6.routing, mptcp) prints its tree text, which starts with its title; its fields say the rest.
   const def = fieldRegistry.get(field);
   if (def?.kind === 'none' && (theirs === field || theirs === '1' || theirs.startsWith(def.label))) return true;
+  // An empty bytes field (a zero-length option's data): tshark prints <MISSING>.
+  if (def?.kind === 'bytes' && ours === '' && theirs === '<MISSING>') return true;
   if (field === 'frame.time_epoch') return timeMicros(ours) === timeMicros(theirs);
   // A relative time (tcp.analysis.ack_rtt …) is compared to the microsecond, as frame.time_epoch: our records keep
   // microseconds, so from a nanosecond capture the difference of two truncated times is within 1 µs of tshark's.

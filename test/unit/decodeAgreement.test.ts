@@ -34,7 +34,7 @@ function asTshark(rec: PacketRecord, fields: string[]): Record<string, string[]>
     fs.rmSync(path.dirname(file), { recursive: true, force: true });
     const layers = (JSON.parse(out.stdout) as { _source: { layers: Record<string, string[]> } }[])[0]._source.layers;
     const theirs: Record<string, string[]> = {};
-    for (const f of fields) theirs[f] = (layers[f] ?? []).map((v) => (/^0x[0-9a-f]+$/i.test(v) ? String(parseInt(v, 16)) : v));
+    for (const f of fields) theirs[f] = (layers[f] ?? []).map((v) => (/^0x[0-9a-f]+$/i.test(v) ? String(parseInt(v, 16)) : v === '<MISSING>' ? '' : v));
     assert.deepEqual(ours, theirs, 'Socket Lab and tshark disagree');
   }
   return ours;
@@ -72,6 +72,14 @@ describe('decode: disagreements with Wireshark, fixed', () => {
     assert.deepEqual(asTshark(extEcho, ['frame.protocols', 'data.len']), { 'frame.protocols': ['eth:ethertype:ip:icmp'], 'data.len': [] });
     const mobilePrefix = record(eth(ipv6(cat([147, 0], u16(0), u16(7), [0x80, 0], ascii('abcdefgh')), { nxt: 58 }), 0x86dd));
     assert.deepEqual(asTshark(mobilePrefix, ['frame.protocols', 'data.len']), { 'frame.protocols': ['eth:ethertype:ipv6:icmpv6'], 'data.len': [] });
+  });
+
+  it('EDNS: an empty option has empty data and a client-only cookie an empty server cookie (edns-opts.pcap)', () => {
+    const opt = cat([0], u16(41), u16(4096), u32(0), u16(16), u16(10), u16(8), [1, 2, 3, 4, 5, 6, 7, 8], u16(9), u16(0));
+    const q = cat(u16(7), u16(0x0100), u16(1), u16(0), u16(0), u16(1), [1, 97, 0], u16(1), u16(1), opt);
+    const got = asTshark(record(eth(ipv4(udp(q, { dport: 53 }), { proto: 17 }))), ['dns.opt.code', 'dns.opt.data', 'dns.opt.cookie.server']);
+    // tshark prints an empty bytes field as <MISSING>; ours is the empty string.
+    assert.deepEqual(got, { 'dns.opt.code': ['10', '9'], 'dns.opt.data': ['0102030405060708', ''], 'dns.opt.cookie.server': [''] });
   });
 
   it('frame.encap_type is Wireshark\'s encapsulation number, not the pcap link type', () => {

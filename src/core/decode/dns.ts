@@ -221,13 +221,14 @@ function ednsOptions(pi: PacketInfo, layer: Layer, rr: Field | undefined, rd: nu
     const opt = addChild(pi, layer, rr, hf.opt, '', optionNames[code] ?? `Unknown (${code})`, o, 4 + n);
     addChild(pi, layer, opt, hf.optCode, code, `${optionNames[code] ?? 'Unknown'} (${code})`, o, 2);
     addChild(pi, layer, opt, hf.optLen, len, String(len), o + 2, 2);
-    if (n > 0 && opt !== undefined) {
+    if (opt !== undefined) {
+      // An empty option still has its (empty) data, and a client-only cookie an empty server cookie, as in Wireshark.
       const kids = (opt.children ??= []);
-      addBytesField(pi, layer, hf.optData, o + 4, n, `${n} bytes`, kids);
+      addBytesField(pi, layer, hf.optData, o + 4, n, n > 0 ? `${n} bytes` : '<MISSING>', kids);
       if (code === 10 && n >= 8) {
         addBytesField(pi, layer, hf.cookieClient, o + 4, 8, '8 bytes', kids);
-        if (n > 8) addBytesField(pi, layer, hf.cookieServer, o + 12, n - 8, `${n - 8} bytes`, kids);
-      } else if (code === 12) addBytesField(pi, layer, hf.padding, o + 4, n, `${n} bytes`, kids);
+        addBytesField(pi, layer, hf.cookieServer, o + 12, n - 8, n > 8 ? `${n - 8} bytes` : '<MISSING>', kids);
+      } else if (code === 12 && n > 0) addBytesField(pi, layer, hf.padding, o + 4, n, `${n} bytes`, kids);
     }
     o += 4 + len;
   }
