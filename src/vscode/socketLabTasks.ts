@@ -5,6 +5,7 @@ import { formatAddress } from '../core/errors';
 import { isLoopback, type Session, type SessionManager } from '../core/sessions/sessionManager';
 import { planSummary, planTask, TaskDefinitionError, type SocketLabTaskPlan } from '../core/tasks/taskPlan';
 import { userMessage } from './connections/sessionCommands';
+import { tlsConnectArgs, tlsServerArgs } from './connections/tlsCommands';
 
 export const socketLabTaskType = 'socketLab';
 
@@ -14,9 +15,9 @@ export type ConfirmBind = (host: string) => Promise<boolean>;
 function problemSentence(e: TaskDefinitionError): string {
   switch (e.problem) {
     case 'role':
-      return vscode.l10n.t('A socketLab task needs either "server" or "connect" (one of tcp, udp, unix), not both.');
+      return vscode.l10n.t('A socketLab task needs either "server" or "connect" (one of tcp, udp, unix, tls), not both.');
     case 'transport':
-      return vscode.l10n.t('"{0}" is not a transport: use tcp, udp or unix.', e.value);
+      return vscode.l10n.t('"{0}" is not a transport: use tcp, udp, unix or tls.', e.value);
     case 'path':
       return vscode.l10n.t('A unix socketLab task needs "path", the socket file (e.g. /tmp/socket-lab.sock).');
     case 'port':
@@ -113,6 +114,9 @@ class SocketLabTaskTerminal implements vscode.Pseudoterminal {
     if (plan.transport === 'unix') return plan.role === 'server' ? this.manager.startUnixServer({ path: plan.path, mode }) : this.manager.connectUnix({ path: plan.path, mode });
     const { host, port } = plan;
     if (plan.transport === 'udp') return plan.role === 'server' ? this.manager.openUdp({ host, port, mode }) : this.manager.openUdp({ remoteHost: host, remotePort: port, mode });
+    if (plan.transport === 'tls') {
+      return plan.role === 'server' ? this.manager.startTlsServer({ host, port, mode, ...tlsServerArgs(this.definition) }) : this.manager.connectTls({ host, port, mode, ...tlsConnectArgs(this.manager, this.definition, port) });
+    }
     return plan.role === 'server' ? this.manager.startTcpServer({ host, port, mode }) : this.manager.connectTcp({ host, port, mode });
   }
 

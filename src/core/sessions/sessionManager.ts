@@ -308,7 +308,7 @@ export class SessionManager {
     } as tls.ConnectionOptions);
     const s = this.add(new StreamSession(this.newId(), 'tls-client', socket, {
       mode: checkMode(opts.mode), framing: opts.framing, transcriptBytes: this.transcriptBytes, target: { host, port },
-      servername: servername ?? bare, insecure: opts.insecure,
+      servername, insecure: opts.insecure,
     }));
     s.armConnectTimeout(opts.timeoutMs ?? 10_000);
     return this.started(s, () => s.whenConnected());

@@ -20,7 +20,7 @@ export interface StreamSessionOptions {
   ordinal?: number;
   /** TLS clients: go on with a server the client does not trust (its failure stays in the summary). */
   insecure?: boolean;
-  /** TLS clients: the name asked for (SNI) and checked against the certificate. */
+  /** TLS clients: the name asked for (SNI, none for an IP address); the certificate is checked against it, else the host. */
   servername?: string;
   /** TLS accepted connections: the secrets the server logged during the handshake. */
   keyLog?: string[];
@@ -95,7 +95,8 @@ export class StreamSession extends Session {
   /** TLS clients after the handshake: the summary, and a server not trusted fails the session unless insecure. */
   private checkServer(opts: StreamSessionOptions): boolean {
     const socket = this.socket as tls.TLSSocket;
-    this.tls = describeTls(socket, 'client', { host: this.remoteAddress, port: this.remotePort, name: opts.servername });
+    const host = this.remoteAddress?.replace(/^\[|\]$/g, '');
+    this.tls = describeTls(socket, 'client', { host: this.remoteAddress, port: this.remotePort, name: opts.servername ?? host, sni: opts.servername });
     const err = this.tls.verifyError;
     if (!err || opts.insecure) return true;
     this.clearConnectTimer();

@@ -1,14 +1,15 @@
 // What a `socketLab` task in tasks.json asks for, checked: `{ "type": "socketLab", "server": "tcp", "port": 9000,
-// "mode": "echo" }` or `{ "type": "socketLab", "connect": "tcp", "host": "…", "port": … }` (udp, unix with "path" too).
+// "mode": "echo" }` or `{ "type": "socketLab", "connect": "tcp", "host": "…", "port": … }` (udp, tls, unix with "path" too;
+// tls takes cert/key on a server, servername/insecure/ca on a client, read by the vscode layer).
 import { formatAddress } from '../errors';
 import { checkPort } from '../sessions/sessionManager';
 import { serverModes, type ServerMode } from '../sessions/session';
 
-export type TaskTransport = 'tcp' | 'udp' | 'unix';
-export const taskTransports: readonly TaskTransport[] = ['tcp', 'udp', 'unix'];
+export type TaskTransport = 'tcp' | 'udp' | 'unix' | 'tls';
+export const taskTransports: readonly TaskTransport[] = ['tcp', 'udp', 'unix', 'tls'];
 
 export type SocketLabTaskPlan =
-  | { readonly role: 'server' | 'client'; readonly transport: 'tcp' | 'udp'; readonly host: string; readonly port: number; readonly mode: ServerMode }
+  | { readonly role: 'server' | 'client'; readonly transport: 'tcp' | 'udp' | 'tls'; readonly host: string; readonly port: number; readonly mode: ServerMode }
   | { readonly role: 'server' | 'client'; readonly transport: 'unix'; readonly path: string; readonly mode: ServerMode };
 
 /** What is wrong with a definition; the vscode layer turns it into a sentence with the fix. */
@@ -46,7 +47,7 @@ export function planTask(def: Readonly<Record<string, unknown>>): SocketLabTaskP
     throw new TaskDefinitionError('port', shown(def.port));
   }
   const host = typeof def.host === 'string' && def.host.trim() ? def.host.trim() : '127.0.0.1';
-  return { role, transport: transport as 'tcp' | 'udp', host, port, mode };
+  return { role, transport: transport as 'tcp' | 'udp' | 'tls', host, port, mode };
 }
 
 /** "tcp server 127.0.0.1:9000, mode echo": the first line of the task's terminal. */

@@ -61,11 +61,11 @@ export function verificationError(code: string, chain: readonly TlsCertificateIn
 }
 
 /** What the handshake on `socket` settled; for a client also whether (and why not) the server was trusted. */
-export function describeTls(socket: tls.TLSSocket, role: 'client' | 'server', ctx: { host?: string; port?: number; name?: string } = {}): TlsSummary {
+export function describeTls(socket: tls.TLSSocket, role: 'client' | 'server', ctx: { host?: string; port?: number; name?: string; sni?: string } = {}): TlsSummary {
   const chain = peerChain(socket);
   const local = role === 'server' ? socket.getX509Certificate() : undefined;
   const alpn = socket.alpnProtocol;
-  const sni = role === 'server' ? (socket as tls.TLSSocket & { servername?: string | false }).servername : ctx.name;
+  const sni = role === 'server' ? (socket as tls.TLSSocket & { servername?: string | false }).servername : ctx.sni;
   const authError = socket.authorizationError as unknown as string | Error | null | undefined;
   const code = authError ? (typeof authError === 'string' ? authError : ((authError as NodeJS.ErrnoException).code ?? authError.message)) : undefined;
   const err = role === 'client' && code ? verificationError(code, chain, ctx) : undefined;

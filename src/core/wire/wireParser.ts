@@ -6,7 +6,7 @@ import { parseEscapes } from '../codec/escapes';
 import { Framing, parseFraming } from '../codec/framing';
 import { checkHexLiterals, parseTemplate, quoteWord, Template, TemplateProblem, usesCaptures, variableName, variablesIn, wireBuiltins, wireFunctions } from './wireTemplates';
 
-export type WireProto = 'tcp' | 'udp' | 'unix';
+export type WireProto = 'tcp' | 'udp' | 'unix' | 'tls';
 
 /** A mistake in the script: where (1-based), and the sentence in both languages. */
 export interface WireDiagnostic {
@@ -47,7 +47,7 @@ interface At {
 
 export type WireStep = At &
   (
-    | { readonly kind: 'connect' | 'listen'; readonly proto: WireProto; readonly address: Template }
+    | { readonly kind: 'connect' | 'listen'; readonly proto: WireProto; readonly address: Template; /** connect tls … insecure */ readonly insecure?: boolean }
     | { readonly kind: 'send'; readonly payload: WirePayload }
     | { readonly kind: 'expect'; readonly expect: WireExpectation; readonly withinMs?: number }
     | { readonly kind: 'wait'; readonly ms: number }
@@ -394,8 +394,8 @@ function parseStep(c: Cursor, problems: TemplateProblem[]): WireStep {
     case 'connect':
     case 'listen': {
       const pw = c.word();
-      if (!pw || !['tcp', 'udp', 'unix'].includes(pw.text)) {
-        throw new Fail(pw?.column ?? c.column, `${w.text} wants a protocol: ${w.text} tcp|udp|unix ADDRESS`, `${w.text} 需要协议：${w.text} tcp|udp|unix 地址`);
+      if (!pw || !['tcp', 'udp', 'unix', 'tls'].includes(pw.text)) {
+        throw new Fail(pw?.column ?? c.column, `${w.text} wants a protocol: ${w.text} tcp|udp|unix|tls ADDRESS`, `${w.text} 需要协议：${w.text} tcp|udp|unix|tls 地址`);
       }
       const proto = pw.text as WireProto;
       const aw = c.word();
@@ -403,7 +403,9 @@ function parseStep(c: Cursor, problems: TemplateProblem[]): WireStep {
       const t = parseTemplate(aw.text, aw.column, { escapes: false, captures: false });
       problems.push(...t.problems);
       if (t.parts.length === 1 && t.parts[0].kind === 'lit') checkAddress(proto, aw.text, aw.column, w.text === 'connect');
-      return done({ ...at, kind: w.text, proto, address: t.parts });
+      // connect tls ADDRESS insecure: go on when the server's certificate is not trusted
+      const insecure = proto === 'tls' && w.text === 'connect' && c.peekWord() === 'insecure' && c.word() !== undefined;
+      return done({ ...at, kind: w.text, proto, address: t.parts, ...(insecure ? { insecure } : {}) });
     }
     case 'send':
       return done({ ...at, kind: 'send', payload: payload(c, w.text, problems, true) });
@@ -675,7 +677,7 @@ function checkBlock(b: { name?: string; line: number; steps: WireStep[] }, index
     if (actions.length === 0) return { ...base, kind: 'empty' };
     const notSend = actions.find((s) => s.kind !== 'send');
     if (!notSend) return { ...base, kind: 'messages' };
-    say(notSend, `${notSend.kind} needs a connection: start the block with connect tcp|udp|unix … (or listen … for a server)`, `${notSend.kind} 需要连接：请以 connect tcp|udp|unix … 开始这个块（服务器用 listen …）`);
+    say(notSend, `${notSend.kind} needs a connection: start the block with connect tcp|udp|unix|tls … (or listen … for a server)`, `${notSend.kind} 需要连接：请以 connect tcp|udp|unix|tls … 开始这个块（服务器用 listen …）`);
     return { ...base, kind: 'messages' };
   }
   let seenEndpoint = false;

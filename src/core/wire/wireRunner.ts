@@ -4,6 +4,7 @@ import * as dgram from 'node:dgram';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
+import * as tls from 'node:tls';
 import { formatHex } from '../../shared/format';
 import { decodeText } from '../codec/encoding';
 import { renderText } from '../panels/renderText';
@@ -13,6 +14,8 @@ import type { ListenerSession } from '../sessions/listenerSession';
 import { parseHostPort, SessionManager } from '../sessions/sessionManager';
 import type { UdpSession } from '../sessions/udpSession';
 import { checkUnixPath } from '../sessions/unixPath';
+import { CERT_FILE, defaultCacheDir } from '../tls/selfSigned';
+import { describeTls } from '../tls/tlsInfo';
 import { blockLabel, WireBlock, WireFile, WireStep, WireStepKind } from './wireParser';
 import { blockSettings, byteLengthOf, payloadBytes, variableResolver, WireRules } from './wireRules';
 import { evalTemplate, TemplateScope } from './wireTemplates';
@@ -78,6 +81,8 @@ export interface WireRunOptions {
   readonly regexSettleMs?: number;
   /** Stops the run: the current step fails with the signal's reason, the rest are skipped. */
   readonly signal?: AbortSignal;
+  /** `connect tls` trusts the system's CAs and the self-signed certificate Socket Lab keeps here (default: the CLI's cache folder). */
+  readonly tlsCacheDir?: string;
   readonly onStepStart?: (step: WireStep, block: WireBlock) => void;
   readonly onStep?: (result: WireStepResult, block: WireBlock) => void;
 }
@@ -204,10 +209,24 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-async function connectStream(target: { host?: string; port?: number; path?: string }, timeoutMs: number, signal?: AbortSignal): Promise<Link> {
+/** A TLS client's socket: verified after the handshake (so the failure is Socket Lab's sentence), unless insecure. */
+function connectTlsSocket(host: string, port: number, opts: { insecure?: boolean; cacheDir?: string }): tls.TLSSocket {
+  const own = path.join(opts.cacheDir ?? defaultCacheDir(), CERT_FILE);
+  const ca = fs.existsSync(own) ? [...tls.rootCertificates, fs.readFileSync(own, 'utf8')] : undefined;
+  const servername = net.isIP(host) ? undefined : host;
+  return tls.connect({ host, port, servername, ca, allowHalfOpen: true, noDelay: true, rejectUnauthorized: false } as tls.ConnectionOptions);
+}
+
+async function connectStream(target: { host?: string; port?: number; path?: string; tls?: { insecure?: boolean; cacheDir?: string } }, timeoutMs: number, signal?: AbortSignal): Promise<Link> {
   const inbox = new Inbox();
   const ctx = target.path !== undefined ? { path: target.path } : { host: target.host, port: target.port };
-  const socket = target.path !== undefined ? net.connect({ path: target.path, allowHalfOpen: true }) : net.connect({ host: target.host!.replace(/^\[|\]$/g, ''), port: target.port!, allowHalfOpen: true, noDelay: true });
+  const bare = target.host?.replace(/^\[|\]$/g, '') ?? '';
+  const socket: net.Socket =
+    target.path !== undefined
+      ? net.connect({ path: target.path, allowHalfOpen: true })
+      : target.tls
+        ? connectTlsSocket(bare, target.port!, target.tls)
+        : net.connect({ host: bare, port: target.port!, allowHalfOpen: true, noDelay: true });
   await new Promise<void>((resolve, reject) => {
     const t = setTimeout(() => fail(mapSocketError({ code: 'ETIMEDOUT' }, ctx)), timeoutMs);
     const onAbort = () => fail(abortReason(signal!));
@@ -224,7 +243,9 @@ async function connectStream(target: { host?: string; port?: number; path?: stri
     }
     const onError = (e: Error) => fail(mapSocketError(e, ctx));
     socket.once('error', onError);
-    socket.once('connect', () => {
+    socket.once(target.tls ? 'secureConnect' : 'connect', () => {
+      const err = target.tls && !target.tls.insecure ? describeTls(socket as tls.TLSSocket, 'client', { ...ctx, name: bare }).verifyError : undefined;
+      if (err) return fail(new SocketLabError(err.code, err.params, err.messageKey));
       cleanup();
       resolve();
     });
@@ -515,7 +536,8 @@ export async function runClientBlock(file: WireFile, block: WireBlock, opts: Wir
         else {
           const hp = parseHostPort(addr, false);
           const host = hp.host ?? '127.0.0.1';
-          link = s.proto === 'tcp' ? await connectStream({ host, port: hp.port }, timeoutMs, signal) : await connectUdp(host, hp.port, signal);
+          const tlsOpts = s.proto === 'tls' ? { insecure: s.insecure, cacheDir: opts.tlsCacheDir } : undefined;
+          link = s.proto === 'udp' ? await connectUdp(host, hp.port, signal) : await connectStream({ host, port: hp.port, tls: tlsOpts }, timeoutMs, signal);
         }
         return {};
       }
@@ -636,7 +658,8 @@ export async function serveBlock(manager: SessionManager, file: WireFile, block:
     if (ep.proto === 'unix') session = await manager.startUnixServer({ path: addr, framing });
     else {
       const hp = parseHostPort(addr);
-      session = ep.proto === 'tcp' ? await manager.startTcpServer({ host: hp.host, port: hp.port, framing }) : await manager.openUdp({ host: hp.host ?? '127.0.0.1', port: hp.port });
+      if (ep.proto === 'tls') session = await manager.startTlsServer({ host: hp.host, port: hp.port, framing });
+      else session = ep.proto === 'tcp' ? await manager.startTcpServer({ host: hp.host, port: hp.port, framing }) : await manager.openUdp({ host: hp.host ?? '127.0.0.1', port: hp.port });
     }
   } catch (e) {
     rules.dispose();

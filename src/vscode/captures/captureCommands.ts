@@ -107,8 +107,8 @@ async function suggestedFilter(sessions: SessionManager): Promise<string> {
     if (s.kind.startsWith('unix') || s.kind.endsWith('accepted') || s.isAlive === false) continue;
     const protocol = s.kind === 'udp' ? 'udp' : 'tcp';
     // a server by its own port, a client by its server's, a UDP socket by both where known
-    if (s.kind !== 'tcp-client' && s.localPort) ports.push({ protocol, port: s.localPort });
-    if (s.kind !== 'tcp-server' && s.remotePort) ports.push({ protocol, port: s.remotePort });
+    if (!s.kind.endsWith('-client') && s.localPort) ports.push({ protocol, port: s.localPort });
+    if (!s.kind.endsWith('-server') && s.remotePort) ports.push({ protocol, port: s.remotePort });
   }
   let exclude: number[] = [];
   if (!ports.length) {

@@ -8,6 +8,7 @@ import type { ProgramWatchManager } from '../../core/programs/programWatcher';
 import { ConnectionsTreeProvider } from './connectionsTreeProvider';
 import { SessionCommands } from './sessionCommands';
 import { SessionLogs } from './sessionLogs';
+import { registerTls } from './tlsCommands';
 
 export const transcriptSetting = 'transcript.maxBytes';
 
@@ -97,6 +98,7 @@ export function registerConnections(context: vscode.ExtensionContext, manager: S
   const commands = new SessionCommands(context, manager, panels);
   commands.clearFinishedRuns = () => programs?.clearFinished() ?? 0;
   commands.register();
+  registerTls(context, manager, commands);
   const logs = new SessionLogs(context, manager, (args, ok, title) => commands.pickSession(args, ok, title));
   provider.logFileOf = (s) => logs.fileOf(s);
   context.subscriptions.push({ dispose: logs.onDidChange(() => provider.refreshAll()).dispose });

@@ -17,11 +17,14 @@ import { connectableHost } from '../../core/ossockets/socketText';
 import { registerCommand } from '../commands';
 import { modeText, roleText, sessionPickItem } from './connectionsTreeProvider';
 import { requireTrust } from '../trust';
+import { tlsConnectArgs, tlsServerArgs } from './tlsCommands';
 import type { SessionPanelManager } from '../panels/sessionPanel';
 
 const RECENT_KEY = 'socketLab.recentTargets';
 const RECENT_MAX = 8;
-type RecentKind = 'tcpServer' | 'tcpConnect' | 'udp' | 'udpSend' | 'unixServer' | 'unixConnect';
+type RecentKind = 'tcpServer' | 'tcpConnect' | 'udp' | 'udpSend' | 'unixServer' | 'unixConnect' | 'tlsServer' | 'tlsConnect';
+/** TCP, or TLS on TCP: the same commands and questions, a different transport. */
+type Transport = 'tcp' | 'tls';
 /** A row of a target box: `target` is what choosing it answers (none for a row that explains a problem). */
 interface TargetItem extends vscode.QuickPickItem {
   target?: string;
@@ -61,6 +64,8 @@ function validateHostPort(allowZero: boolean) {
 export class SessionCommands {
   /** Non-loopback addresses the user already agreed to bind in this window. */
   private readonly confirmedBinds = new Set<string>();
+  /** The arguments each TLS client was connected with (servername, insecure, ca…), for Reconnect. */
+  private readonly tlsArgs = new Map<string, Args>();
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -91,8 +96,8 @@ export class SessionCommands {
     qp.matchOnDescription = true;
     const recentText = vscode.l10n.t('recent');
     // a recent server port that one of our live servers holds would only fail: leave it out
-    const held = new Set(this.manager.all().filter((x) => x.isAlive && (x.kind === 'tcp-server' || x.kind === 'udp')).map((x) => String(x.localPort)));
-    const free = (r: string) => !(kind === 'tcpServer' || kind === 'udp') || !held.has(r.replace(/^.*:/, ''));
+    const held = new Set(this.manager.all().filter((x) => x.isAlive && (x.kind === 'tcp-server' || x.kind === 'tls-server' || x.kind === 'udp')).map((x) => String(x.localPort)));
+    const free = (r: string) => !(kind === 'tcpServer' || kind === 'tlsServer' || kind === 'udp') || !held.has(r.replace(/^.*:/, ''));
     const recent: TargetItem[] = this.recents(kind).filter((r) => validate(r) === undefined && free(r)).map((r) => ({ label: r, description: recentText, target: r }));
     let suggested: TargetItem[] = [];
     const render = () => {
@@ -142,16 +147,17 @@ export class SessionCommands {
     const address = formatAddress(s.localAddress ?? '127.0.0.1', s.localPort);
     const copy = vscode.l10n.t('Copy Address');
     const connect = vscode.l10n.t('Connect a Client');
-    const answer = await vscode.window.showInformationMessage(vscode.l10n.t('The TCP server listens on {0}.', address), copy, connect);
+    const tls = s.kind === 'tls-server';
+    const answer = await vscode.window.showInformationMessage(tls ? vscode.l10n.t('The TLS server listens on {0}.', address) : vscode.l10n.t('The TCP server listens on {0}.', address), copy, connect);
     if (answer === copy) await vscode.env.clipboard.writeText(address);
-    if (answer === connect) await this.connectTcp({ host: connectableHost(s.localAddress ?? ''), port: s.localPort, openPanel: true });
+    if (answer === connect) await this.connectTcp({ host: connectableHost(s.localAddress ?? ''), port: s.localPort, openPanel: true }, tls ? 'tls' : 'tcp');
   }
 
   /** Where a client may connect: Socket Lab's own listening servers, then other programs' listeners on this machine. */
-  private async listeners(): Promise<TargetItem[]> {
+  private async listeners(transport: Transport = 'tcp'): Promise<TargetItem[]> {
     const own: TargetItem[] = this.manager
       .all()
-      .filter((s) => s.kind === 'tcp-server' && s.state === 'listening' && s.localPort !== undefined)
+      .filter((s) => s.kind === `${transport}-server` && s.state === 'listening' && s.localPort !== undefined)
       .map((s) => {
         const target = formatAddress(connectableHost(s.localAddress ?? ''), s.localPort);
         return { label: target, description: vscode.l10n.t('Socket Lab server · {0}', modeText(s.behaviour)), target };
@@ -225,7 +231,7 @@ export class SessionCommands {
       return s.id;
     } catch (e) {
       // the port is held by one of our own servers: say so (the OS would name the editor's own process) and offer to stop it
-      const own = (e as { code?: unknown }).code === 'EADDRINUSE' && port ? this.manager.all().find((x) => x.isAlive && x.parentId === undefined && x.localPort === port && x.kind !== 'tcp-client' && x.kind !== 'unix-client') : undefined;
+      const own = (e as { code?: unknown }).code === 'EADDRINUSE' && port ? this.manager.all().find((x) => x.isAlive && x.parentId === undefined && x.localPort === port && !x.kind.endsWith('-client')) : undefined;
       if (!own) {
         void vscode.window.showErrorMessage(userMessage(e));
         return undefined;
@@ -239,13 +245,15 @@ export class SessionCommands {
     }
   }
 
-  async startTcpServer(arg?: unknown): Promise<string | undefined> {
+  /** `socketLab.tcp.startServer` and `socketLab.tls.startServer {host?, port?, mode?, framing?, cert?, key?, alpn?}`. */
+  async startTcpServer(arg?: unknown, transport: Transport = 'tcp'): Promise<string | undefined> {
     const args = argsOf(arg);
     let host = str(args.host);
     let port: number;
     try {
       if (args.port === undefined) {
-        const t = await this.askTarget('tcpServer', vscode.l10n.t('Start TCP Server: port or host:port'), vscode.l10n.t('8000 (binds 127.0.0.1), 0 picks a free port, or 0.0.0.0:8000'), validateHostPort(true), '0');
+        const title = transport === 'tls' ? vscode.l10n.t('Start TLS Server: port or host:port') : vscode.l10n.t('Start TCP Server: port or host:port');
+        const t = await this.askTarget(`${transport}Server`, title, vscode.l10n.t('8000 (binds 127.0.0.1), 0 picks a free port, or 0.0.0.0:8000'), validateHostPort(true), '0');
         if (t === undefined) return undefined;
         const hp = parseHostPort(t, true);
         host = hp.host ?? host;
@@ -257,8 +265,9 @@ export class SessionCommands {
       host = host?.trim() || '127.0.0.1';
       if (!(await this.confirmBind(host, args))) return undefined;
       const framing = this.framing(args);
-      const id = await this.open(() => this.manager.startTcpServer({ host, port, mode: mode ?? 'manual', framing }), port);
-      if (id) await this.remember('tcpServer', host === '127.0.0.1' ? String(port) : formatAddress(host, port));
+      const opts = { host, port, mode: mode ?? 'manual', framing };
+      const id = await this.open(() => (transport === 'tls' ? this.manager.startTlsServer({ ...opts, ...tlsServerArgs(args) }) : this.manager.startTcpServer(opts)), port);
+      if (id) await this.remember(`${transport}Server`, host === '127.0.0.1' ? String(port) : formatAddress(host, port));
       // port 0: the OS chose one; say which, with the two things one does next (a row cuts it off)
       const started = id ? this.manager.get(id) : undefined;
       if (started && port === 0 && args.port === undefined) void this.announce(started);
@@ -269,13 +278,15 @@ export class SessionCommands {
     }
   }
 
-  async connectTcp(arg?: unknown): Promise<string | undefined> {
+  /** `socketLab.tcp.connect` and `socketLab.tls.connect {host?, port?, mode?, framing?, servername?, insecure?, ca?, alpn?}`. */
+  async connectTcp(arg?: unknown, transport: Transport = 'tcp'): Promise<string | undefined> {
     const args = argsOf(arg);
     try {
       let host = str(args.host);
       let port: number;
       if (args.port === undefined) {
-        const t = await this.askTarget('tcpConnect', vscode.l10n.t('Connect TCP Client: host:port'), vscode.l10n.t('host:port, or a port on 127.0.0.1'), validateHostPort(false), '', () => this.listeners());
+        const title = transport === 'tls' ? vscode.l10n.t('Connect TLS Client: host:port') : vscode.l10n.t('Connect TCP Client: host:port');
+        const t = await this.askTarget(`${transport}Connect`, title, vscode.l10n.t('host:port, or a port on 127.0.0.1'), validateHostPort(false), '', () => this.listeners(transport));
         if (t === undefined) return undefined;
         const hp = parseHostPort(t, false);
         host = hp.host ?? host;
@@ -283,10 +294,12 @@ export class SessionCommands {
       } else port = checkPort(args.port, false);
       host = host?.trim() || '127.0.0.1';
       const target = formatAddress(host, port);
-      await this.remember('tcpConnect', target);
+      await this.remember(`${transport}Connect`, target);
       // Capture then Connect: the capture runs before the SYN leaves, so the handshake is in it
       if (args.capture === true && !(await vscode.commands.executeCommand<{ captureId: string } | undefined>('socketLab.capture.start', { host, port, protocol: 'tcp' }))) return undefined;
-      const id = await this.open(() => this.manager.connectTcp({ host, port, mode: this.mode(args), framing: this.framing(args) }));
+      const opts = { host, port, mode: this.mode(args), framing: this.framing(args) };
+      const id = await this.open(() => (transport === 'tls' ? this.manager.connectTls({ ...opts, ...tlsConnectArgs(this.manager, args, port) }) : this.manager.connectTcp(opts)));
+      if (id && transport === 'tls') this.tlsArgs.set(id, args);
       // asked for a target, the user is about to send: the panel opens with the keyboard in its send box
       // (not after Capture then Connect, whose packet panel is the point)
       if ((args.port === undefined || args.openPanel === true) && args.capture !== true) this.showPanel(id);
@@ -541,12 +554,18 @@ export class SessionCommands {
 
   /** `socketLab.session.reconnect {sessionId?}`: a closed client connects again to the same place, same settings. */
   async reconnect(arg?: unknown): Promise<string | undefined> {
-    const s = await this.pickSession(argsOf(arg), (x) => (x.kind === 'tcp-client' || x.kind === 'unix-client') && !x.isAlive, vscode.l10n.t('Reconnect which client?'));
+    const s = await this.pickSession(argsOf(arg), (x) => x.kind.endsWith('-client') && !x.isAlive, vscode.l10n.t('Reconnect which client?'));
     if (!s) return undefined;
     const again = { mode: s.mode, framing: s.framing };
+    const inet = { host: s.remoteAddress ?? '127.0.0.1', port: s.remotePort!, ...again };
     const id = await this.open(() =>
-      s.kind === 'unix-client' ? this.manager.connectUnix({ path: s.path!, ...again }) : this.manager.connectTcp({ host: s.remoteAddress ?? '127.0.0.1', port: s.remotePort!, ...again }),
+      s.kind === 'unix-client'
+        ? this.manager.connectUnix({ path: s.path!, ...again })
+        : s.kind === 'tls-client'
+          ? this.manager.connectTls({ ...inet, ...tlsConnectArgs(this.manager, this.tlsArgs.get(s.id) ?? {}, inet.port) })
+          : this.manager.connectTcp(inet),
     );
+    if (id && s.kind === 'tls-client') this.tlsArgs.set(id, this.tlsArgs.get(s.id) ?? {});
     if (id && s.encoding) this.manager.get(id)?.setEncoding(s.encoding);
     this.showPanel(id); // from the tree, the palette or the old panel's banner: the new connection is used next
     return id;
@@ -608,6 +627,8 @@ export class SessionCommands {
     registerCommand(c, 'socketLab.tcp.startServer', (a) => this.startTcpServer(a));
     registerCommand(c, 'socketLab.tcp.connect', (a) => this.connectTcp(a));
     registerCommand(c, 'socketLab.tcp.captureConnect', (a) => this.connectTcp({ ...argsOf(a), capture: true }));
+    registerCommand(c, 'socketLab.tls.startServer', (a) => this.startTcpServer(a, 'tls'));
+    registerCommand(c, 'socketLab.tls.connect', (a) => this.connectTcp(a, 'tls'));
     registerCommand(c, 'socketLab.udp.open', (a) => this.openUdp(a));
     registerCommand(c, 'socketLab.unix.startServer', (a) => this.startUnixServer(a));
     registerCommand(c, 'socketLab.unix.connect', (a) => this.connectUnix(a));

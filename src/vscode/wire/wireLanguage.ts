@@ -25,8 +25,8 @@ export function parseDocument(doc: vscode.TextDocument): WireFile {
 export const zh = () => errorLanguageFor(vscode.env.language) === 'zh-cn';
 
 const STEPS: readonly [string, string][] = [
-  ['connect', 'connect tcp|udp|unix ADDRESS: open the block\'s socket'],
-  ['listen', 'listen tcp|udp|unix ADDRESS: a server that answers by the block\'s rules'],
+  ['connect', 'connect tcp|udp|unix|tls ADDRESS: open the block\'s socket (tls: add insecure to accept an untrusted certificate)'],
+  ['listen', 'listen tcp|udp|unix|tls ADDRESS: a server that answers by the block\'s rules'],
   ['send', 'send "text" | send hex 01 02 | send file PATH'],
   ['expect', 'expect "text" | hex … | /regex/ | bytes N | closed | reset  [within 500ms]'],
   ['on', 'on "text" | hex … | /regex/ | any  reply …  [after 100ms] [close]'],
@@ -50,7 +50,7 @@ function completions(doc: vscode.TextDocument, pos: vscode.Position): vscode.Com
       ...wireBuiltins.map((b) => item(b, vscode.CompletionItemKind.Constant, builtinText(b))),
     ];
   }
-  if (/^\s*(connect|listen)\s+\w*$/.test(before)) return ['tcp', 'udp', 'unix'].map((p) => item(p, vscode.CompletionItemKind.EnumMember));
+  if (/^\s*(connect|listen)\s+\w*$/.test(before)) return ['tcp', 'udp', 'unix', 'tls'].map((p) => item(p, vscode.CompletionItemKind.EnumMember));
   if (/^\s*framing\s+\w*$/.test(before)) return FRAMING_NAMES.filter((f) => f !== 'raw').map((f) => item(f, vscode.CompletionItemKind.EnumMember));
   if (/^\s*encoding\s+[\w-]*$/.test(before)) return encodings.map((e) => item(e, vscode.CompletionItemKind.EnumMember));
   if (/^\s*[\w-]*$/.test(before)) return STEPS.map(([k, d]) => item(k, vscode.CompletionItemKind.Keyword, d));

@@ -169,6 +169,7 @@ export class WireRuns implements vscode.CodeLensProvider, vscode.Disposable {
       try {
         const r = await runClientBlock(file, block, {
           baseDir: doc.uri.scheme === 'file' ? path.dirname(doc.uri.fsPath) : undefined,
+          tlsCacheDir: this.sessions.tlsCacheDir,
           signal: ac.signal,
           onStep: (step) => {
             lines.set(step.line, step);
@@ -338,7 +339,7 @@ export function registerWireRuns(context: vscode.ExtensionContext, sessions: Ses
     let session = typeof id === 'string' ? sessions.get(id) : undefined;
     if (!session) {
       // from the palette: which running server?
-      const servers = sessions.all().filter((s) => s.isAlive && (s.kind === 'tcp-server' || s.kind === 'unix-server' || s.kind === 'udp'));
+      const servers = sessions.all().filter((s) => s.isAlive && (s.kind.endsWith('-server') || s.kind === 'udp'));
       if (servers.length === 0) {
         void vscode.window.showInformationMessage(vscode.l10n.t('No server is running. Start a TCP, UDP or Unix server first.'));
         return;

@@ -9,6 +9,7 @@ import { setStrings, t } from '../strings';
 import { connectPanel, vscodeApi } from '../vscodeApi';
 import { ConversationView, TranscriptSource, type ChunkSource, type TimeMode } from './conversationView';
 import { SendBar, type SendBarState } from './sendBar';
+import { renderTls } from './tlsSummaryView';
 
 interface PanelState {
   render: 'text' | 'hex';
@@ -114,11 +115,13 @@ class SessionHeader {
   private readonly kind = h('span', 'session-kind');
   private readonly badge = h('span', 'session-state');
   private readonly counters = h('span', 'session-counters');
+  private readonly tls = h('details', 'session-tls');
 
   constructor(private readonly reconnect: () => void) {
     this.banner.setAttribute('role', 'status');
     this.banner.hidden = true;
-    this.head.append(this.title, this.kind, this.badge, this.counters);
+    this.tls.hidden = true;
+    this.head.append(this.title, this.kind, this.badge, this.counters, this.tls);
   }
 
   update(s: SessionInfo, tr: TranscriptInfo): void {
@@ -127,11 +130,12 @@ class SessionHeader {
     this.badge.textContent = stateWords(s.state);
     this.badge.dataset.state = s.state;
     this.counters.textContent = t('{0} bytes, {1} chunks', tr.endOffset, tr.nextSeq);
+    renderTls(this.tls, s.tls);
     const banner = this.banner;
     banner.hidden = !s.closed;
     banner.textContent = s.closed ? (s.error ? t('This session is closed ({0}: {1}). The transcript stays readable.', s.error.code, s.error.message) : t('This session is closed. The transcript stays readable.')) : '';
     // a closed client connects again from here, to the same place with the same settings
-    if (s.closed && (s.kind === 'tcp-client' || s.kind === 'unix-client')) {
+    if (s.closed && s.kind.endsWith('-client')) {
       const again = button(t('Reconnect'), { class: 'session-reconnect' });
       again.addEventListener('click', () => this.reconnect());
       banner.append(' ', again);
@@ -270,7 +274,7 @@ function buildLayout(root: HTMLElement, init: InitInfo, state: PanelState, save:
   // ---- send bar ----
   const sendHost = h('div', 'send-host');
   const sendBar = new SendBar(sendHost, client, state.send, init.encodings, save);
-  if (init.session.kind === 'tcp-server' || init.session.kind === 'unix-server') {
+  if (init.session.kind.endsWith('-server')) {
     const note = h('div', 'conv-note', t('This is a listening server: each accepted connection has its own panel (click it under the server in Connections). Sending here goes to every connected client.'));
     convPane.insertBefore(note, conversation.element);
   }

@@ -1,0 +1,65 @@
+// TLS sessions in a real VS Code: a TLS server started from the palette (a self-signed certificate made for the
+// workspace), a TLS client connected to it from the palette (trusting Socket Lab's own certificate), a send from the
+// panel echoed back, and the handshake summary in the panel's header and the Connections tooltip.
+import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import type { Frame, Page } from 'playwright-core';
+import { answerInputBox, openFromTree, openSocketLabView, panelOpened, pickQuickItem, runCommand, screenshot, treeRow, useVsCode, waitFor } from '../harness';
+
+/** The tooltip VS Code shows for a Connections row after hovering it. */
+async function rowTooltip(page: Page, row: RegExp): Promise<string> {
+  const r = treeRow(page, row);
+  await r.waitFor({ timeout: 15_000 });
+  await r.hover();
+  const hover = page.locator('.monaco-hover, .workbench-hover').filter({ hasText: 'TLS' }).first();
+  await hover.waitFor({ timeout: 10_000 });
+  return hover.innerText();
+}
+
+describe('TLS sessions', function () {
+  const vsc = useVsCode({ trusted: true, viewport: { width: 1400, height: 900 } });
+
+  it('a TLS server and client from the palette talk; the header and the tooltip show the handshake', async () => {
+    const page = vsc.page;
+    await openSocketLabView(page);
+    await runCommand(page, 'Socket Lab: Start TLS Server');
+    await answerInputBox(page, '0');
+    await pickQuickItem(page, 'echo');
+    const serverRow = treeRow(page, /127\.0\.0\.1:\d+\s*listening/);
+    await serverRow.waitFor({ timeout: 20_000 });
+    const port = Number(/127\.0\.0\.1:(\d+)/.exec(await serverRow.innerText())![1]);
+
+    await runCommand(page, 'Socket Lab: Connect TLS Client');
+    await answerInputBox(page, `127.0.0.1:${port}`);
+    await panelOpened(page, `127.0.0.1:${port}`);
+    const clientRow = treeRow(page, new RegExp(`127\\.0\\.0\\.1:${port}\\s*open`));
+    const frame: Frame = await openFromTree(page, clientRow, 'body[data-view="session"][data-ready="true"] .send-input');
+
+    // the header: one line, opened for the certificate
+    const line = frame.locator('.session-tls .tls-line');
+    await waitFor('the TLS line', () => line.innerText(), (t) => /TLSv1\.3 · TLS_AES_\w+ · verified/.test(t));
+    await line.click();
+    const body = await waitFor('the certificate', () => frame.locator('.session-tls .tls-body').innerText(), (t) => t.includes('SHA-256'));
+    assert.match(body, /CN=Socket Lab localhost/);
+    assert.match(body, /DNS:localhost, IP Address:127\.0\.0\.1/);
+
+    const input = frame.locator('.send-input input');
+    await input.fill('hello tls');
+    await input.press('Enter');
+    await waitFor('the echo', () => frame.locator('.conv-list .chunk .chunk-body').allInnerTexts(), (t) => t.filter((x) => x.trim() === 'hello tls').length === 2);
+
+    // the certificate the server made for this workspace is the one the client saw
+    const fp = /SHA-256\s+([0-9A-F:]{95})/.exec(body)?.[1];
+    assert.ok(fp, body);
+    const certs = execFileSync('find', [vsc.vscode.userDataDir, '-name', 'tls-localhost.crt'], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
+    assert.equal(certs.length, 1, certs.join(', '));
+    assert.match(execFileSync('openssl', ['x509', '-in', certs[0], '-noout', '-fingerprint', '-sha256'], { encoding: 'utf8' }), new RegExp(fp));
+
+    await screenshot(page, 'tls-panel');
+    const tip = await rowTooltip(page, new RegExp(`127\\.0\\.0\\.1:${port}\\s*open · .*TLSv1\\.3`));
+    assert.match(tip, /TLS: TLSv1\.3, TLS_AES_\w+/);
+    assert.match(tip, /Server certificate: verified/);
+    assert.match(tip, /SNI: none/); // an IP address is not sent as SNI
+    await screenshot(page, 'tls-tooltip');
+  });
+});
