@@ -17,6 +17,9 @@ import { captureArgs } from '../../core/ossockets/socketText';
 import { formatBytes } from '../../shared/format';
 import type { SessionManager } from '../../core/sessions/sessionManager';
 import type { Session } from '../../core/sessions/session';
+import { CallLog } from '../../core/trace/callLog';
+import { TraceCollector } from '../../core/trace/callTrace';
+import { CallHints } from '../editor/callHints';
 
 function programLanguage(doc: vscode.TextDocument): ProgramLanguage | undefined {
   switch (doc.languageId) {
@@ -56,6 +59,23 @@ export class FileRunner implements vscode.Disposable {
   private readonly running = new Set<ProgramSession>();
   /** Debug sessions we started, by the id we put in their configuration. */
   private readonly debugWatches = new Map<string, { watch: ProgramWatch; scanner: OutputErrorScanner; doc: vscode.TextDocument; session?: vscode.DebugSession }>();
+
+  /** The editor's hints of the socket calls a Python run made (the call recorder, socketLab.timeline.recordCalls). */
+  readonly hints = new CallHints();
+
+  /** For a Python file, when the setting allows: the recorder's environment and the log its calls go to. */
+  private async recorder(lang: ProgramLanguage, file: string): Promise<{ collector: TraceCollector; log: CallLog } | undefined> {
+    if (lang !== 'python' || !vscode.workspace.getConfiguration('socketLab.timeline').get<boolean>('recordCalls', true)) return undefined;
+    try {
+      const collector = await TraceCollector.start(process.env);
+      const log = new CallLog(path.dirname(file));
+      collector.onRecords((rs) => log.add(rs));
+      this.hints.show(log);
+      return { collector, log };
+    } catch {
+      return undefined; // no private folder or socket: the program runs unrecorded
+    }
+  }
 
   constructor(private readonly programs: ProgramWatchManager, private readonly lens: SocketCodeLensProvider, private readonly sessions?: SessionManager) {
     this.subs.push(
@@ -116,7 +136,12 @@ export class FileRunner implements vscode.Disposable {
     const lang = programLanguage(doc)!;
     const interp = { python: lang === 'python' ? await pythonInterpreter(doc) : undefined, node: vscode.workspace.getConfiguration('socketLab.node').get<string>('path', '') || undefined, tsx: lang === 'typescript' ? tsxFor(doc) : undefined };
     const cmd = programCommand(doc.uri.fsPath, lang, interp);
-    const program = new ProgramSession(cmd, { cwd: path.dirname(doc.uri.fsPath) });
+    const recorder = await this.recorder(lang, doc.uri.fsPath);
+    const recorderEnv = recorder ? { PYTHONPATH: recorder.collector.env.PYTHONPATH, SOCKET_LAB_TRACE_SOCKET: recorder.collector.env.SOCKET_LAB_TRACE_SOCKET } : undefined;
+    const program = new ProgramSession(cmd, { cwd: path.dirname(doc.uri.fsPath), env: recorderEnv });
+    program.onDidExit(() => {
+      if (recorder) void recorder.collector.drained().then(() => recorder.collector.dispose());
+    });
     const pty = new ProcessTerminal({ get running() { return program.running; }, write: (l) => program.write(l), interrupt: () => program.signal('SIGINT'), closed: () => program.dispose() });
     program.onDidOutput((t) => pty.output(t));
     const terminal = vscode.window.createTerminal({ name: vscode.l10n.t('Socket Lab: {0}', path.basename(doc.uri.fsPath)), pty, iconPath: new vscode.ThemeIcon('plug') });
@@ -337,6 +362,7 @@ export class FileRunner implements vscode.Disposable {
     for (const s of this.subs.splice(0)) s.dispose();
     for (const p of this.running) p.dispose();
     this.running.clear();
+    this.hints.dispose();
   }
 }
 
