@@ -82,6 +82,11 @@ describe('decode: disagreements with Wireshark, fixed', () => {
     assert.deepEqual(got, { 'dns.opt.code': ['10', '9'], 'dns.opt.data': ['0102030405060708', ''], 'dns.opt.cookie.server': [''] });
   });
 
+  it('an ICMP message shorter than 6 bytes shows no ICMP field (icmp-icmp_print-oobr-1.pcap)', () => {
+    const short = record(eth(ipv4(cat([49, 128, 0xbc, 0x0b, 0]), { proto: 1 })));
+    assert.deepEqual(asTshark(short, ['frame.protocols', 'icmp.type', 'icmp.checksum']), { 'frame.protocols': ['eth:ethertype:ip:icmp'], 'icmp.type': [], 'icmp.checksum': [] });
+  });
+
   it('frame.encap_type is Wireshark\'s encapsulation number, not the pcap link type', () => {
     const ip = ipv4(udp(ascii('x')), { proto: 17 });
     const cases: [number, Uint8Array, number][] = [

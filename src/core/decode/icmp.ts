@@ -51,9 +51,10 @@ function dissectIcmp(pi: PacketInfo, offset: number, end: number): number {
   const r = pi.r;
   const layer = beginLayer(pi, icmp.id, 'Internet Control Message Protocol', 'message', offset, end - offset);
   pi.protocol = 'ICMP';
-  if (!r.has(offset, 4)) {
+  // Wireshark reads byte 5 (RFC 4884's length) before it adds any field: a shorter message shows none.
+  if (!r.has(offset, 6) || end - offset < 6) {
     layer.truncated = true;
-    pi.markMalformed('Truncated: an ICMP header needs 4 bytes');
+    pi.markMalformed(r.has(offset, 6) ? 'Malformed: an ICMP message needs 6 bytes' : 'Truncated: an ICMP header needs 6 bytes');
     return end - offset;
   }
   const type = r.u8At(offset);
