@@ -31,4 +31,25 @@ describe('call log', () => {
     assert.equal(log.droppedByProgram, 7);
     assert.equal(log.records()[0].t, 1000 + 49_000);
   });
+
+  it('links a recv to the sends whose bytes it returned, and a send to the recvs that took it, by stream offsets', () => {
+    const log = new CallLog('/p');
+    const a = '127.0.0.1:5000';
+    const b = '127.0.0.1:40000';
+    const send = (t: number, n: number) => ({ t, call: 'sendall', local: b, peer: a, returned: n });
+    const recv = (t: number, n: number) => ({ t, call: 'recv', local: a, peer: b, returned: n });
+    const s1 = send(1, 5);
+    const s2 = send(2, 6);
+    const s3 = send(3, 100);
+    const r1 = recv(4, 11);
+    const r2 = recv(5, 40);
+    const r3 = recv(6, 60);
+    log.add([s1, s2, r1]);
+    log.add([s3, r2, r3]); // the other end's records may come in a later batch
+    assert.deepEqual(log.sendsIn(r1), [s1, s2]);
+    assert.deepEqual(log.recvsOf(s3), [r2, r3]);
+    assert.deepEqual(log.recvsOf(s1), [r1]);
+    // the reverse direction and a failed call are not linked
+    assert.deepEqual(log.sendsIn({ t: 7, call: 'recv', local: b, peer: a, returned: 3 }), []);
+  });
 });

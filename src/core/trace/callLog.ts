@@ -17,6 +17,20 @@ export interface LineCalls {
   errors: number;
 }
 
+/** One direction of a connection, as the calls on both ends saw it: stream offsets of each send and each recv. */
+interface Flow {
+  sends: { start: number; end: number; rec: CallRecord }[];
+  recvs: { start: number; end: number; rec: CallRecord }[];
+  sent: number;
+  received: number;
+}
+
+const SENDS = new Set(['send', 'sendall']);
+const RECVS = new Set(['recv', 'recv_into']);
+/** Calls kept per direction for linking, and directions kept. */
+const FLOW_CALLS = 10_000;
+const MAX_FLOWS = 1_000;
+
 export interface CallLogOptions {
   /** Calls kept in the ring (default 100,000). */
   maxRecords?: number;
@@ -40,6 +54,7 @@ export class CallLog {
   untrackedLines = 0;
   total = 0;
   first?: number;
+  private readonly flows = new Map<string, Flow>();
   private readonly _onDidChange = new Emitter<void>();
   /** Fires after each batch of records. */
   readonly onDidChange = this._onDidChange.event;
@@ -75,6 +90,7 @@ export class CallLog {
       }
     }
     this.ring.push(r);
+    this.link(r);
     if (!r.file || typeof r.line !== 'number') return;
     const file = path.resolve(this.cwd, r.file);
     let byLine = this.lines.get(file);
@@ -96,6 +112,41 @@ export class CallLog {
     entry.bytes += r.returned !== undefined && r.call !== 'connect_ex' ? r.returned : 0;
     entry.maxBlockedMs = Math.max(entry.maxBlockedMs, r.blocked_ms ?? 0);
     if (r.error) entry.errors++;
+  }
+
+  /** Puts a connected stream send or recv at its place in its direction's byte stream (sender local → sender peer). */
+  private link(r: CallRecord): void {
+    const send = SENDS.has(r.call);
+    if ((!send && !RECVS.has(r.call)) || !r.local || !r.peer || !r.returned || r.error) return;
+    const key = send ? `${r.local}>${r.peer}` : `${r.peer}>${r.local}`;
+    let f = this.flows.get(key);
+    if (!f) {
+      if (this.flows.size >= MAX_FLOWS) return;
+      this.flows.set(key, (f = { sends: [], recvs: [], sent: 0, received: 0 }));
+    }
+    const list = send ? f.sends : f.recvs;
+    const start = send ? f.sent : f.received;
+    list.push({ start, end: start + r.returned, rec: r });
+    if (list.length > FLOW_CALLS) list.shift();
+    if (send) f.sent += r.returned;
+    else f.received += r.returned;
+  }
+
+  private overlapping(key: string, of: 'sends' | 'recvs', self: CallRecord, own: 'sends' | 'recvs'): CallRecord[] {
+    const f = this.flows.get(key);
+    const me = f?.[own].find((x) => x.rec === self);
+    if (!f || !me) return [];
+    return f[of].filter((x) => x.start < me.end && x.end > me.start).map((x) => x.rec);
+  }
+
+  /** The sends (traced here, on the other end) whose bytes a recv returned: two or more is "sends merged". */
+  sendsIn(recv: CallRecord): CallRecord[] {
+    return recv.local && recv.peer ? this.overlapping(`${recv.peer}>${recv.local}`, 'sends', recv, 'recvs') : [];
+  }
+
+  /** The recvs (traced here) that took a send's bytes: two or more is "split". */
+  recvsOf(send: CallRecord): CallRecord[] {
+    return send.local && send.peer ? this.overlapping(`${send.local}>${send.peer}`, 'recvs', send, 'sends') : [];
   }
 
   /** Per line of `file` (an absolute path): what its calls did. */

@@ -24,9 +24,13 @@ export function resultText(r: CallRecord): string {
   return r.call;
 }
 
-/** The hint at the end of a line: the last call's result, how often the line called, how long it blocked. */
-export function lineHint(l: LineCalls): string {
+/** The hint at the end of a line: the last call's result, the sends it merged or the recvs it was split into, how long it blocked, how often the line called. */
+export function lineHint(l: LineCalls, log: CallLog): string {
   const parts = [resultText(l.last)];
+  const merged = log.sendsIn(l.last).length;
+  const split = log.recvsOf(l.last).length;
+  if (merged > 1) parts.push(vscode.l10n.t('{0} sends merged', merged));
+  if (split > 1) parts.push(vscode.l10n.t('split over {0} recvs', split));
   if ((l.last.blocked_ms ?? 0) >= BLOCKED_MS) parts.push(vscode.l10n.t('blocked {0}', blockedText(l.last.blocked_ms ?? 0)));
   if (l.count > 1) parts.push(vscode.l10n.t('{0} calls', l.count));
   return parts.join(' · ');
@@ -77,7 +81,7 @@ export class CallHints implements vscode.Disposable {
       for (const [line, calls] of log.linesOf(editor.document.uri.fsPath)) {
         if (line < 1 || line > editor.document.lineCount) continue;
         const end = editor.document.lineAt(line - 1).range.end;
-        options.push({ range: new vscode.Range(end, end), renderOptions: { after: { contentText: lineHint(calls) } } });
+        options.push({ range: new vscode.Range(end, end), renderOptions: { after: { contentText: lineHint(calls, log) } } });
       }
       editor.setDecorations(this.type, options);
     }

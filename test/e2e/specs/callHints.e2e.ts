@@ -43,7 +43,7 @@ describe('socket-call hints in the editor', function () {
     await openWorkspaceFile(page, 'sticky.py');
     await runCommand(page, commandTitle('socketLab.file.run')!);
     const hint = await waitFor('the recv line\'s hint', () => hintAfter(page, 'data = conn.recv(1024)'), (h) => h.includes('recv'), 30_000);
-    assert.match(hint, /recv → 11 B 'applebanana'/); // both sends' bytes in one recv: sticky packets
+    assert.match(hint, /recv → 11 B 'applebanana' · 2 sends merged/); // both sends' bytes in one recv: sticky packets
     assert.match(await hintAfter(page, 'c.sendall(b"banana")'), /sendall → 6 B 'banana'/);
     assert.match(await hintAfter(page, 'conn, _ = srv.accept()'), /accept → 127\.0\.0\.1:\d+/);
     await page.locator('.view-line', { hasText: 'data = conn.recv(1024)' }).hover();
