@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { formatErrorMessage, SocketLabError } from '../../src/core/errors';
 import { ListenerSession } from '../../src/core/sessions/listenerSession';
 import { SessionManager } from '../../src/core/sessions/sessionManager';
+import { appendKeyLog } from '../../src/core/tls/keyLog';
 import { makeSelfSigned } from '../../src/core/tls/selfSigned';
 import { summaryLines } from '../../src/core/tls/tlsInfo';
 
@@ -227,5 +228,21 @@ describe('TLS sessions', function () {
     assert.equal(written.length, 10);
     assert.ok(written.every((l) => /^[A-Z_0-9]+ [0-9a-f]{64} [0-9a-f]+$/.test(l)));
     assert.equal(fs.statSync(file).mode & 0o077, 0);
+  });
+});
+
+describe('TLS key log files', () => {
+  it('appends (never truncates), creates the file readable by its owner only, and says why it cannot open one', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sl-keylog-'));
+    try {
+      const f = path.join(dir, 'keys.log');
+      appendKeyLog(f, ['CLIENT_RANDOM aa bb\n']);
+      appendKeyLog(f, ['CLIENT_RANDOM cc dd\n']);
+      assert.equal(fs.readFileSync(f, 'utf8'), 'CLIENT_RANDOM aa bb\nCLIENT_RANDOM cc dd\n');
+      assert.equal(fs.statSync(f).mode & 0o077, 0);
+      assert.throws(() => appendKeyLog(path.join(dir, 'no', 'such', 'keys.log'), ['x\n']), (e: SocketLabError) => e.messageKey === 'LOG_FOLDER');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -82,6 +82,7 @@ export class ListenerSession extends Session {
   handshakeFailures = 0;
   /** The sentence of the last failed handshake. */
   lastHandshakeFailure?: SessionError;
+  private readonly childBySocket = new WeakMap<net.Socket, StreamSession>();
   /** Secrets logged during handshakes, until the connection is accepted and takes them. */
   private readonly pendingKeyLog = new WeakMap<net.Socket, string[]>();
 
@@ -89,7 +90,7 @@ export class ListenerSession extends Session {
     const server = tls.createServer({ ...options, allowHalfOpen: true, noDelay: true } as tls.TlsOptions, (s) => this.accept(s));
     server.on('keylog', (line: Buffer, socket: tls.TLSSocket) => {
       const text = line.toString('latin1');
-      const child = this._children.find((c) => c.socket === socket);
+      const child = this.childBySocket.get(socket);
       if (child) return child.recordKeyLog(text);
       const lines = this.pendingKeyLog.get(socket) ?? [];
       if (lines.length < 16) lines.push(text);
@@ -213,6 +214,7 @@ export class ListenerSession extends Session {
     });
     child.budgets = this.budgets;
     child.keyLogSink = this.keyLogSink;
+    if (this.kind === 'tls-server') this.childBySocket.set(socket, child);
     if (this._rules) child.setRules(this._rules);
     child.setIdleTimeout(this.opts.idleTimeoutMs ?? 0);
     // a closed connection gives its descriptor back: accept again
