@@ -1,5 +1,7 @@
 // `node --import tsx bench/agreement.ts <folder or files…> [--show N]`: Socket Lab's decoder against tshark, field by
-// field, on every capture found (captures from other projects: fetch them to /tmp, never into the repository).
+// field, on every capture found (captures from other projects: fetch them to /tmp, never into the repository). The
+// table gives each figure over all values and over the values on protocols both decode: where tshark names a protocol
+// Socket Lab does not decode (DECnet, BFD, VXLAN …), that payload is counted on a line of its own, with those protocols.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { type AgreementResult, compareWithTshark, formatTable, hasTshark, total } from '../test/agreement';

@@ -243,6 +243,34 @@ describe('decode: disagreements found on tcpdump\'s test captures, fixed (each c
   });
 });
 
+describe('the agreement report counts the payload of protocols Socket Lab does not decode on its own line', () => {
+  it('DECnet\'s payload is counted apart and named; the figure on protocols both decode leaves it out, the other stays whole', function () {
+    if (!hasTshark()) this.skip(); // no tshark here: nothing to compare against
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'socket-lab-undecoded-'));
+    try {
+      const file = path.join(dir, 'mixed.pcap');
+      const decnet = record(eth(cat(u16(0x0d02), new Uint8Array(30)), 0x6003));
+      const dns = record(eth(ipv4(udp(cat(u16(7), u16(0x0100), u16(1), u16(0), u16(0), u16(0), [1, 97, 0], u16(1), u16(1)), { dport: 53 }), { proto: 17 })));
+      fs.writeFileSync(file, writeCaptureFile([decnet, dns], 'pcap'));
+      const r = compareWithTshark(file);
+      assert.deepEqual([...r.undecodedProtocols], [['dec_dna', 1]]);
+      const t = total([r]);
+      const data = t.byProtocol.get('data');
+      // Ours: the 32 bytes as data; tshark: DECnet routing. Both data values and the protocol list are that payload.
+      assert.deepEqual([data?.compared, data?.undecoded, data?.agreeing], [2, 2, 0]);
+      assert.equal(t.byField.get('frame.protocols')?.undecoded, 1);
+      const undecoded = [...t.byProtocol.values()].reduce((n, c) => n + c.undecoded, 0);
+      assert.equal(undecoded, 3);
+      assert.equal(t.compared - undecoded, t.agreeing, 'every value on protocols both decode agrees');
+      const table = formatTable(t);
+      assert.match(table, /on protocols both decode/);
+      assert.match(table, /payload of protocols Socket Lab does not decode: 3 values, 0 agreeing \(0\.00%\); in the packets \(count\) of: dec_dna \(1\)/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('decode agrees with tshark field by field on captures made by real programs', function () {
   this.timeout(120_000);
   let dir = '';
