@@ -169,9 +169,20 @@ function dissectIpv6(pi: PacketInfo, offset: number, end: number): number {
     return end - offset;
   }
   if (ipProtoTable.get(nxt) === undefined) pi.info = `${ipProtoNames[nxt] ?? 'Unknown IP protocol'} (${nxt})`;
+  if (o >= payloadEnd && emptyPayloadLayers[nxt] !== undefined) {
+    // An empty payload (a zero payload length): Wireshark still hands it to the next protocol, which fails at once, so
+    // that protocol is listed without a field ("Malformed Packet").
+    const [name, title] = emptyPayloadLayers[nxt];
+    beginLayer(pi, name, title, 'message', o, 0).truncated = true;
+    pi.markMalformed(`Malformed: the IPv6 payload is empty, no ${title} header`);
+    return end - offset;
+  }
   callTableOrData(ipProtoTable, nxt, pi, o, payloadEnd);
   return end - offset;
 }
+
+/** Next headers whose protocol Wireshark lists even on an empty payload (tshark shows tcpdump's BIG TCP captures so). */
+const emptyPayloadLayers: Record<number, [string, string]> = { 6: ['tcp', 'Transmission Control Protocol'], 17: ['udp', 'User Datagram Protocol'], 58: ['icmpv6', 'Internet Control Message Protocol v6'] };
 
 /** The Jumbo Payload option's length (RFC 2675) in a hop-by-hop header at `o`, if the packet has one. */
 function jumboLength(pi: PacketInfo, o: number, nxt: number): number | undefined {
