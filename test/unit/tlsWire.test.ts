@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { SessionManager } from '../../src/core/sessions/sessionManager';
+import { planSummary, planTask } from '../../src/core/tasks/taskPlan';
 import { parseWire } from '../../src/core/wire/wireParser';
 import { runClientBlock, serveBlock } from '../../src/core/wire/wireRunner';
 
@@ -52,5 +53,14 @@ describe('wire scripts over TLS', function () {
     const anyway = await runClientBlock(insecure, insecure.blocks[0], { tlsCacheDir: path.join(dir, 'nothing-here') });
     assert.deepEqual(anyway.steps.map((s) => s.status), ['pass', 'pass', 'pass', 'pass']);
     served.dispose();
+  });
+});
+
+describe('socketLab tasks over TLS', () => {
+  it('a task definition takes tls as a transport, for a server and a client', () => {
+    const server = planTask({ type: 'socketLab', server: 'tls', port: 0, mode: 'echo' });
+    assert.equal(planSummary(server), 'tls server 127.0.0.1:0, mode echo');
+    assert.equal(planTask({ type: 'socketLab', connect: 'tls', host: 'localhost', port: 8443 }).transport, 'tls');
+    assert.throws(() => planTask({ type: 'socketLab', connect: 'ssl', port: 1 }), /bad transport "ssl"/);
   });
 });
