@@ -196,6 +196,10 @@ export const errorMessages: Record<string, { en: string; 'zh-cn': string }> = {
     en: 'The certificate and key cannot serve TLS ({detail}) — give a PEM certificate and the private key that belongs to it.',
     'zh-cn': '这对证书和私钥无法用于 TLS（{detail}）——请提供 PEM 格式的证书及其对应的私钥。',
   },
+  TLS_CACHE: {
+    en: 'The self-signed certificate could not be kept in {path} ({detail}) — make that folder writable, or give the server a certificate and key.',
+    'zh-cn': '无法把自签名证书保存到 {path}（{detail}）——请让该文件夹可写，或为服务器提供证书和私钥。',
+  },
   TLS_FILE: {
     en: 'The file {path} could not be read ({detail}) — give the path of a PEM file.',
     'zh-cn': '无法读取文件 {path}（{detail}）——请提供一个 PEM 文件的路径。',

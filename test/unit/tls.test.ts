@@ -1,6 +1,7 @@
 // TLS sessions on real sockets, against Python's ssl module as the other end (verified and unverified).
 import * as assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -9,7 +10,7 @@ import { ListenerSession } from '../../src/core/sessions/listenerSession';
 import { SessionManager } from '../../src/core/sessions/sessionManager';
 import { appendKeyLog } from '../../src/core/tls/keyLog';
 import { makeSelfSigned } from '../../src/core/tls/selfSigned';
-import { summaryLines } from '../../src/core/tls/tlsInfo';
+import { certificateInfo, summaryLines } from '../../src/core/tls/tlsInfo';
 
 const PY_CLIENT = `
 import socket, ssl, sys
@@ -244,5 +245,29 @@ describe('TLS key log files', () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('TLS certificates', () => {
+  it('a server whose certificate cannot be kept says so in one sentence', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sl-tlscache-'));
+    const blocker = path.join(dir, 'file');
+    fs.writeFileSync(blocker, '');
+    const m = new SessionManager({ tlsCacheDir: path.join(blocker, 'cache') }); // a folder under a file: ENOTDIR
+    try {
+      const e = await rejected(m.startTlsServer({ port: 0 }));
+      assert.equal(e.messageKey, 'TLS_CACHE');
+      assert.match(e.message, /could not be kept in .*cache \(ENOTDIR\) — make that folder writable/);
+    } finally {
+      m.dispose();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a certificate with many names shows the first 50 and counts the rest', async () => {
+    const names = Array.from({ length: 120 }, (_, i) => `host${i}.example`);
+    const info = certificateInfo(new X509Certificate((await makeSelfSigned({ names })).cert));
+    assert.equal(info.sans.length, 51);
+    assert.equal(info.sans[50], '(+70 more)');
   });
 });

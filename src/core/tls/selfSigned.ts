@@ -10,6 +10,7 @@ import { createPrivateKey, webcrypto, X509Certificate } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { SocketLabError } from '../errors';
 
 export interface ServerCertificate {
   cert: string;
@@ -81,8 +82,12 @@ export async function serverCertificate(dir: string): Promise<ServerCertificate>
   const have = cached(certPath, keyPath);
   if (have) return have;
   const { cert, key } = await makeSelfSigned();
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  fs.writeFileSync(keyPath, key, { mode: 0o600 });
-  fs.writeFileSync(certPath, cert);
+  try {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    fs.writeFileSync(keyPath, key, { mode: 0o600 });
+    fs.writeFileSync(certPath, cert);
+  } catch (e) {
+    throw new SocketLabError('TLS_CACHE', { path: dir, detail: (e as NodeJS.ErrnoException).code ?? String(e) });
+  }
   return { cert, key, certPath, keyPath, created: true };
 }

@@ -7,13 +7,21 @@ import { formatAddress, SocketLabError } from '../errors';
 /** "C=US\nCN=x" (Node's form) as "C=US, CN=x". */
 const dn = (s: string): string => s.split('\n').filter(Boolean).join(', ');
 
+/** SANs shown per certificate: a CDN's certificate can list hundreds; the rest are counted. */
+export const SANS_SHOWN = 50;
+
 export function certificateInfo(x: X509Certificate): TlsCertificateInfo {
+  const sans = (x.subjectAltName ?? '').split(/,\s*/).filter(Boolean);
+  const date = (d: string) => {
+    const t = new Date(d);
+    return Number.isNaN(t.getTime()) ? d.slice(0, 40) : t.toISOString();
+  };
   return {
-    subject: dn(x.subject),
-    issuer: dn(x.issuer),
-    validFrom: new Date(x.validFrom).toISOString(),
-    validTo: new Date(x.validTo).toISOString(),
-    sans: (x.subjectAltName ?? '').split(/,\s*/).filter(Boolean),
+    subject: dn(x.subject).slice(0, 1000),
+    issuer: dn(x.issuer).slice(0, 1000),
+    validFrom: date(x.validFrom),
+    validTo: date(x.validTo),
+    sans: sans.length > SANS_SHOWN ? [...sans.slice(0, SANS_SHOWN).map((s) => s.slice(0, 250)), `(+${sans.length - SANS_SHOWN} more)`] : sans.map((s) => s.slice(0, 250)),
     sha256: x.fingerprint256,
   };
 }
