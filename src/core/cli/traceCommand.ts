@@ -4,15 +4,15 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { findExecutable } from '../pathLookup';
-import { type CallRecord, describeCall, isPythonCommand, TraceCollector } from '../trace/callTrace';
+import { type CallRecord, describeCall, isNodeCommand, isPythonCommand, TraceCollector } from '../trace/callTrace';
 import { StraceParser, straceArgs, straceChannel } from '../trace/straceRecords';
 import { type CliIo, parseVerbArgs, readOptions, UsageError } from './cliIo';
 
 export const traceUsage = `Usage: socket-lab trace [--json] [--out FILE] -- COMMAND [ARGS…]
   Runs COMMAND with Socket Lab's socket-call recorder: every socket, bind, listen, accept, connect, send, recv,
-  shutdown, close … with the bytes and how long it blocked. A Python program (python3 prog.py …) is recorded with
-  each call's file:line (and select/selectors waits); any other program through strace (Linux, when installed),
-  without source lines. The program's input and output stay as they are; the calls go to stderr.
+  shutdown, close … with the bytes and how long it blocked. A Python program (python3 prog.py …) or a Node.js one
+  (node app.js …: net, dgram, tls; a recv is a 'data' event, at the line that added its listener) is recorded with
+  each call's file:line; any other program through strace (Linux, when installed), without source lines. The program's input and output stay as they are; the calls go to stderr.
   --json        one JSON object per call (JSON Lines)
   --out FILE    write the calls to FILE as JSON Lines instead (a new file: an existing one is never overwritten)
 Exit code: the program's own (128+N when signal N ended it); 2 usage; 127 when COMMAND cannot be started.
@@ -32,11 +32,11 @@ function parseTraceArgs(argv: string[]) {
 export async function runTrace(argv: string[], io: CliIo): Promise<number> {
   const o = readOptions('trace', traceUsage, io, () => parseTraceArgs(argv));
   if (typeof o === 'number') return o;
-  // Python: the recorder with source lines; any other program: strace, without them
-  const python = isPythonCommand(o.program[0]);
-  const strace = python ? undefined : await findExecutable('strace');
-  if (!python && !strace) {
-    io.err(`socket-lab trace: ${o.program[0]} is not Python, and other programs are traced with strace, which is not installed — install it (apt-get install strace) or trace a Python program\n`);
+  // Python and Node.js: the recorders with source lines; any other program: strace, without them
+  const recorded = isPythonCommand(o.program[0]) || isNodeCommand(o.program[0]);
+  const strace = recorded ? undefined : await findExecutable('strace');
+  if (!recorded && !strace) {
+    io.err(`socket-lab trace: ${o.program[0]} is neither Python nor Node.js, and other programs are traced with strace, which is not installed — install it (apt-get install strace)\n`);
     return 2;
   }
   let out: fs.WriteStream | undefined;
@@ -49,7 +49,7 @@ export async function runTrace(argv: string[], io: CliIo): Promise<number> {
       return 2;
     }
   }
-  const trace = python ? await TraceCollector.start(process.env) : undefined;
+  const trace = recorded ? await TraceCollector.start(process.env) : undefined;
   const channel = strace ? straceChannel() : undefined;
   let start: number | undefined;
   const show = (r: CallRecord) => {

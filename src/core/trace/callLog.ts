@@ -55,6 +55,8 @@ export class CallLog {
   total = 0;
   first?: number;
   private readonly flows = new Map<string, Flow>();
+  /** Each kept call's number in the run (0 for its first call): the timeline's ids. */
+  private readonly seqs = new WeakMap<CallRecord, number>();
   private readonly _onDidChange = new Emitter<void>();
   /** Fires after each batch of records. */
   readonly onDidChange = this._onDidChange.event;
@@ -90,6 +92,7 @@ export class CallLog {
       }
     }
     this.ring.push(r);
+    this.seqs.set(r, this.total - 1);
     this.link(r);
     if (!r.file || typeof r.line !== 'number') return;
     const file = path.resolve(this.cwd, r.file);
@@ -157,6 +160,17 @@ export class CallLog {
   /** Files with recorded calls. */
   get files(): string[] {
     return [...this.lines.keys()];
+  }
+
+  /** A call's number in the run (stays while the call is kept). */
+  seqOf(r: CallRecord): number | undefined {
+    return this.seqs.get(r);
+  }
+
+  /** The call numbered `seq`, while it is kept. */
+  at(seq: number): CallRecord | undefined {
+    const i = seq - this.evicted;
+    return i >= 0 && i < this.ring.length - this.head ? this.ring[this.head + i] : undefined;
   }
 
   /** The calls kept, oldest first. */

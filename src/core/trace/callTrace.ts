@@ -5,6 +5,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Emitter } from '../../shared/disposable';
+import { NODE_SHIM } from './nodeShim';
 import { PYTHON_SHIM } from './pythonShim';
 
 /** One socket call of the traced program (the fields a call has; see pythonShim.ts). */
@@ -37,8 +38,8 @@ export interface CallRecord {
 }
 
 /**
- * What a traced Python program needs and where its records arrive: a private folder (0700) holding the recorder,
- * first on PYTHONPATH, and a Unix socket in it that every process of the program connects to (one connection per
+ * What a traced Python or Node.js program needs and where its records arrive: a private folder (0700) holding the
+ * recorders (first on PYTHONPATH; --require in NODE_OPTIONS), and a Unix socket in it that every process of the program connects to (one connection per
  * process, so a forked child's lines never mix with its parent's).
  */
 export class TraceCollector {
@@ -74,9 +75,17 @@ export class TraceCollector {
   static async start(base: NodeJS.ProcessEnv): Promise<TraceCollector> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'socket-lab-trace-'));
     fs.writeFileSync(path.join(dir, 'sitecustomize.py'), PYTHON_SHIM, { mode: 0o600 });
+    const nodeShim = path.join(dir, 'socket-lab-trace.cjs');
+    fs.writeFileSync(nodeShim, NODE_SHIM, { mode: 0o600 });
     const socketPath = path.join(dir, 'calls.sock');
     const existing = base.PYTHONPATH;
-    const env = { ...base, PYTHONPATH: existing ? `${dir}${path.delimiter}${existing}` : dir, SOCKET_LAB_TRACE_SOCKET: socketPath };
+    const require = `--require "${nodeShim}"`;
+    const env = {
+      ...base,
+      PYTHONPATH: existing ? `${dir}${path.delimiter}${existing}` : dir,
+      NODE_OPTIONS: base.NODE_OPTIONS ? `${base.NODE_OPTIONS} ${require}` : require,
+      SOCKET_LAB_TRACE_SOCKET: socketPath,
+    };
     const c = new TraceCollector(dir, env, socketPath);
     await new Promise<void>((resolve, reject) => c.server.once('listening', resolve).once('error', reject));
     return c;
@@ -110,6 +119,11 @@ export class TraceCollector {
 /** `python3`, `python`, `python3.12`, `/usr/bin/python3`, `py`: programs the Python recorder can trace. */
 export function isPythonCommand(command: string): boolean {
   return /^(python[\d.]*|py)(\.exe)?$/i.test(path.basename(command));
+}
+
+/** `node`, `nodejs`, `tsx`, a path to one: programs the Node.js recorder (--require) can trace. */
+export function isNodeCommand(command: string): boolean {
+  return /^(node|nodejs|tsx)(\.exe|\.cmd)?$/i.test(path.basename(command));
 }
 
 const MAX_LINE = 1024 * 1024;

@@ -48,7 +48,7 @@ export class CallHints implements vscode.Disposable {
   constructor() {
     this.subscriptions.push(
       vscode.window.onDidChangeVisibleTextEditors(() => this.render()),
-      vscode.languages.registerHoverProvider({ language: 'python' }, { provideHover: (d, p) => this.hover(d, p) }),
+      vscode.languages.registerHoverProvider(['python', 'javascript', 'typescript', 'javascriptreact', 'typescriptreact'].map((language) => ({ language })), { provideHover: (d, p) => this.hover(d, p) }),
     );
   }
 

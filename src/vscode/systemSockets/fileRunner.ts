@@ -60,12 +60,12 @@ export class FileRunner implements vscode.Disposable {
   /** Debug sessions we started, by the id we put in their configuration. */
   private readonly debugWatches = new Map<string, { watch: ProgramWatch; scanner: OutputErrorScanner; doc: vscode.TextDocument; session?: vscode.DebugSession }>();
 
-  /** The editor's hints of the socket calls a Python run made (the call recorder, socketLab.timeline.recordCalls). */
+  /** The editor's hints of the socket calls a run made (the call recorder, socketLab.timeline.recordCalls). */
   readonly hints = new CallHints();
 
-  /** For a Python file, when the setting allows: the recorder's environment and the log its calls go to. */
+  /** When the setting allows: the recorder's environment (Python or Node.js) and the log its calls go to. */
   private async recorder(lang: ProgramLanguage, file: string): Promise<{ collector: TraceCollector; log: CallLog } | undefined> {
-    if (lang !== 'python' || !vscode.workspace.getConfiguration('socketLab.timeline').get<boolean>('recordCalls', true)) return undefined;
+    if (!vscode.workspace.getConfiguration('socketLab.timeline').get<boolean>('recordCalls', true)) return undefined;
     try {
       const collector = await TraceCollector.start(process.env);
       const log = new CallLog(path.dirname(file));
@@ -137,7 +137,8 @@ export class FileRunner implements vscode.Disposable {
     const interp = { python: lang === 'python' ? await pythonInterpreter(doc) : undefined, node: vscode.workspace.getConfiguration('socketLab.node').get<string>('path', '') || undefined, tsx: lang === 'typescript' ? tsxFor(doc) : undefined };
     const cmd = programCommand(doc.uri.fsPath, lang, interp);
     const recorder = await this.recorder(lang, doc.uri.fsPath);
-    const recorderEnv = recorder ? { PYTHONPATH: recorder.collector.env.PYTHONPATH, SOCKET_LAB_TRACE_SOCKET: recorder.collector.env.SOCKET_LAB_TRACE_SOCKET } : undefined;
+    const e = recorder?.collector.env;
+    const recorderEnv = e && (lang === 'python' ? { PYTHONPATH: e.PYTHONPATH, SOCKET_LAB_TRACE_SOCKET: e.SOCKET_LAB_TRACE_SOCKET } : { NODE_OPTIONS: e.NODE_OPTIONS, SOCKET_LAB_TRACE_SOCKET: e.SOCKET_LAB_TRACE_SOCKET });
     const program = new ProgramSession(cmd, { cwd: path.dirname(doc.uri.fsPath), env: recorderEnv });
     program.onDidExit(() => {
       if (recorder) void recorder.collector.drained().then(() => recorder.collector.dispose());
