@@ -1,0 +1,179 @@
+// What the socket-call timeline shows, over a run's CallLog and without VS Code: one lane per socket (a process's
+// fd), the calls of one time window as bars (bounded: never the whole log), the links from each send to the recvs
+// that returned its bytes, one call's details and bytes, filters by socket and by call name.
+import * as path from 'node:path';
+import type { CallLog } from '../trace/callLog';
+import type { CallRecord } from '../trace/callTrace';
+import {
+  MAX_LANES, MAX_WINDOW_CALLS, MAX_WINDOW_LINKS,
+  type LaneKind, type TimelineCall, type TimelineCallDetail, type TimelineLink, type TimelineQuery, type TimelineSummary, type TimelineWindow,
+} from '../../shared/timelinePanelProtocol';
+
+const SENDS = new Set(['send', 'sendall']);
+/** Most bytes a call's detail carries (the recorder keeps the first 64 by default). */
+const MAX_DETAIL_BYTES = 65536;
+
+/** A call's lane: `pid:fd`, or `pid:-` for calls on no socket (select). */
+export function laneKey(r: CallRecord): string {
+  return `${r.pid ?? 0}:${typeof r.fd === 'number' ? r.fd : '-'}`;
+}
+
+/** What a lane's calls say about its socket. */
+function kindFrom(r: CallRecord, was: LaneKind): LaneKind {
+  if (r.call === 'listen') return 'listener';
+  if (was === 'listener') return was;
+  if (r.call === 'socket') {
+    if (r.family === 'AF_UNIX') return 'unix';
+    if (r.type === 'SOCK_DGRAM') return 'udp';
+    if (r.type === 'SOCK_STREAM') return 'tcp';
+  }
+  if (was !== 'none') return was;
+  const addr = r.local ?? r.peer;
+  if (addr && (addr.startsWith('/') || addr.startsWith('@'))) return 'unix';
+  if (r.call === 'sendto' || r.call === 'recvfrom' || r.call === 'recvfrom_into') return 'udp';
+  if (r.call === 'accept' || r.call.startsWith('send') || r.call.startsWith('recv') || r.call.startsWith('connect')) return 'tcp';
+  return was;
+}
+
+interface MutableLane {
+  key: string;
+  pid: number;
+  fd?: number;
+  kind: LaneKind;
+  local?: string;
+  peer?: string;
+  calls: number;
+}
+
+export class TimelineModel {
+  constructor(
+    readonly log: CallLog,
+    readonly title: string,
+  ) {}
+
+  private rel(r: CallRecord): number {
+    return r.t - (this.log.first ?? r.t);
+  }
+
+  /** Lanes (first seen first), call names, the run's length and its counts. */
+  summary(): TimelineSummary {
+    const lanes = new Map<string, MutableLane>();
+    const names = new Set<string>();
+    let duration = 0;
+    for (const r of this.log.records()) {
+      names.add(r.call);
+      duration = Math.max(duration, this.rel(r) + (r.blocked_ms ?? 0) / 1000);
+      const key = laneKey(r);
+      let lane = lanes.get(key);
+      if (!lane) lanes.set(key, (lane = { key, pid: r.pid ?? 0, fd: typeof r.fd === 'number' ? r.fd : undefined, kind: 'none', calls: 0 }));
+      lane.calls++;
+      lane.kind = kindFrom(r, lane.kind);
+      if (r.local && r.call !== 'bind') lane.local = r.local;
+      else if (r.local && !lane.local) lane.local = r.local;
+      if (r.peer && r.call !== 'sendto' && r.call !== 'recvfrom' && lane.kind !== 'listener') lane.peer = r.peer;
+    }
+    const all = [...lanes.values()];
+    return {
+      title: this.title,
+      duration,
+      lanes: all.slice(0, MAX_LANES),
+      lanesOmitted: Math.max(0, all.length - MAX_LANES),
+      callNames: [...names].sort().slice(0, 200),
+      kept: this.log.records().length,
+      total: this.log.total,
+      evicted: this.log.evicted,
+      dropped: this.log.droppedByProgram,
+    };
+  }
+
+  private bar(r: CallRecord, id: number): TimelineCall {
+    return {
+      id,
+      lane: laneKey(r),
+      call: r.call,
+      t: this.rel(r),
+      ms: r.blocked_ms ?? 0,
+      ...(typeof r.returned === 'number' && r.returned >= 0 ? { returned: r.returned } : {}),
+      ...(r.error ? { error: true } : {}),
+      ...(typeof r.line === 'number' && r.line >= 0 ? { line: r.line } : {}),
+    };
+  }
+
+  /** The sends whose bytes a recv returned, or the recvs that took a send's bytes. */
+  private linked(r: CallRecord): CallRecord[] {
+    return SENDS.has(r.call) ? this.log.recvsOf(r) : this.log.sendsIn(r);
+  }
+
+  /**
+   * The calls (filtered) whose time [start, start + blocked] meets [from, to], earliest first, at most
+   * MAX_WINDOW_CALLS; the links of those calls, with a linked call outside the window added so its arrow can end.
+   */
+  window(q: TimelineQuery): TimelineWindow {
+    const lanes = q.lanes ? new Set(q.lanes) : undefined;
+    const names = q.calls ? new Set(q.calls) : undefined;
+    const passes = (r: CallRecord) => (!lanes || lanes.has(laneKey(r))) && (!names || names.has(r.call));
+    const hits: CallRecord[] = [];
+    for (const r of this.log.records()) {
+      const t = this.rel(r);
+      if (t <= q.to && t + (r.blocked_ms ?? 0) / 1000 >= q.from && passes(r)) hits.push(r);
+    }
+    hits.sort((a, b) => a.t - b.t);
+    const shown = hits.slice(0, MAX_WINDOW_CALLS);
+    const ids = new Map<CallRecord, number>();
+    for (const r of shown) ids.set(r, this.log.seqOf(r) ?? 0);
+    const links: TimelineLink[] = [];
+    const seen = new Set<string>();
+    for (const r of shown) {
+      if (!SENDS.has(r.call) && !r.call.startsWith('recv')) continue;
+      for (const other of this.linked(r)) {
+        if (!passes(other) || links.length >= MAX_WINDOW_LINKS) continue;
+        if (!ids.has(other)) {
+          if (ids.size >= MAX_WINDOW_CALLS) continue;
+          ids.set(other, this.log.seqOf(other) ?? 0);
+        }
+        const [from, to] = SENDS.has(r.call) ? [ids.get(r)!, ids.get(other)!] : [ids.get(other)!, ids.get(r)!];
+        if (seen.has(`${from}>${to}`)) continue;
+        seen.add(`${from}>${to}`);
+        links.push({ from, to });
+      }
+    }
+    const calls = [...ids].map(([r, id]) => this.bar(r, id)).sort((a, b) => a.t - b.t);
+    return { calls, links, omitted: hits.length - shown.length };
+  }
+
+  /** One call in full, while it is kept. */
+  detail(id: number): TimelineCallDetail | undefined {
+    const r = this.log.at(id);
+    if (!r) return undefined;
+    const hex = typeof r.bytes_hex === 'string' && /^(?:[0-9a-f]{2})*$/i.test(r.bytes_hex) ? r.bytes_hex.slice(0, MAX_DETAIL_BYTES * 2) : '';
+    const str = (v: unknown, max: number) => (typeof v === 'string' ? v.slice(0, max) : undefined);
+    const uint = (v: unknown) => (Number.isSafeInteger(v) && (v as number) >= 0 ? (v as number) : undefined);
+    const detail: TimelineCallDetail = {
+      ...this.bar(r, id),
+      file: str(r.file, 4096),
+      fd: uint(r.fd),
+      pid: uint(r.pid),
+      thread: str(r.thread, 200),
+      local: str(r.local, 300),
+      peer: str(r.peer, 300),
+      asked: uint(r.asked),
+      errorText: str(r.error, 2000),
+      bytes: new Uint8Array(Buffer.from(hex, 'hex')),
+      linked: this.linked(r).slice(0, 1000).map((x) => this.log.seqOf(x) ?? 0),
+    };
+    return Object.fromEntries(Object.entries(detail).filter(([, v]) => v !== undefined)) as unknown as TimelineCallDetail;
+  }
+
+  /** Where a call was made: an absolute file and a 1-based line. */
+  sourceOf(id: number): { file: string; line: number } | undefined {
+    const r = this.log.at(id);
+    if (!r?.file || typeof r.line !== 'number' || r.line < 1) return undefined;
+    return { file: path.resolve(this.log.cwd, r.file), line: r.line };
+  }
+
+  /** The latest call made from `file`'s `line`. */
+  latestAt(file: string, line: number): number | undefined {
+    const l = this.log.linesOf(file).get(line);
+    return l ? this.log.seqOf(l.last) : undefined;
+  }
+}

@@ -1,0 +1,204 @@
+// The socket-call timeline's protocol (extension host ⇄ webview), on the panel kit (./panelKit). The page pulls one
+// time window of calls at a time (never the whole log) and one call's details when it is selected.
+import type { PanelClient, PanelProtocol } from './panelKit';
+import { isFindResult, type FindResult } from './sessionPanelProtocol';
+import { isArrayOf, isNum, isObj, isOneOf, isStr, isUint } from './validate';
+
+/** Most calls one window answer carries (a window holding more says how many it left out). */
+export const MAX_WINDOW_CALLS = 2000;
+/** Most links one window answer carries. */
+export const MAX_WINDOW_LINKS = 4000;
+/** Most lanes listed (a run with more sockets names the rest in `lanesOmitted`). */
+export const MAX_LANES = 500;
+const MAX_FILTER_ITEMS = 500;
+
+export const LANE_KINDS = ['tcp', 'udp', 'listener', 'unix', 'none'] as const;
+export type LaneKind = (typeof LANE_KINDS)[number];
+
+/** One socket of the run: a process's fd. */
+export interface TimelineLane {
+  /** `pid:fd` (`pid:-` for calls without a socket, such as select). */
+  readonly key: string;
+  readonly pid: number;
+  readonly fd?: number;
+  readonly kind: LaneKind;
+  readonly local?: string;
+  readonly peer?: string;
+  readonly calls: number;
+}
+
+/** One call as a bar: `t` seconds from the run's first call, `ms` how long it blocked. */
+export interface TimelineCall {
+  readonly id: number;
+  readonly lane: string;
+  readonly call: string;
+  readonly t: number;
+  readonly ms: number;
+  readonly returned?: number;
+  readonly error?: boolean;
+  readonly line?: number;
+}
+
+/** A send's bytes returned by a recv (both by id). */
+export interface TimelineLink {
+  readonly from: number;
+  readonly to: number;
+}
+
+export interface TimelineSummary {
+  /** The run's file (its name), when known. */
+  readonly title: string;
+  /** Seconds from the first call to the end of the last one. */
+  readonly duration: number;
+  readonly lanes: readonly TimelineLane[];
+  readonly lanesOmitted: number;
+  /** Call names the run made (the call filter's choices). */
+  readonly callNames: readonly string[];
+  /** Calls kept, calls made, calls forgotten from the full ring, calls the program could not hand over. */
+  readonly kept: number;
+  readonly total: number;
+  readonly evicted: number;
+  readonly dropped: number;
+}
+
+export interface TimelineInit extends TimelineSummary {
+  readonly strings: Readonly<Record<string, string>>;
+  /** A call to show first (the command's file and line). */
+  readonly focus?: number;
+}
+
+export interface TimelineWindow {
+  readonly calls: readonly TimelineCall[];
+  readonly links: readonly TimelineLink[];
+  /** Calls in the window left out (over MAX_WINDOW_CALLS). */
+  readonly omitted: number;
+}
+
+/** One call in full (the details pane) with its first bytes. */
+export interface TimelineCallDetail extends TimelineCall {
+  readonly file?: string;
+  readonly fd?: number;
+  readonly pid?: number;
+  readonly thread?: string;
+  readonly local?: string;
+  readonly peer?: string;
+  readonly asked?: number;
+  readonly errorText?: string;
+  readonly bytes: Uint8Array;
+  /** The sends whose bytes this recv returned, or the recvs that took this send's bytes. */
+  readonly linked: readonly number[];
+}
+
+export interface TimelineQuery {
+  /** Seconds from the run's first call. */
+  readonly from: number;
+  readonly to: number;
+  /** Only these lanes / call names (all when absent). */
+  readonly lanes?: readonly string[];
+  readonly calls?: readonly string[];
+}
+
+export type TimelineRequest =
+  | { readonly type: 'ready' }
+  | ({ readonly type: 'window' } & TimelineQuery)
+  | { readonly type: 'call'; readonly id: number }
+  /** Opens the editor at the call's file and line. */
+  | { readonly type: 'openSource'; readonly id: number }
+  | { readonly type: 'find'; readonly id: number; readonly query: string; readonly mode: 'hex' | 'text'; readonly from: number }
+  | { readonly type: 'copy'; readonly text: string };
+
+export interface TimelineResponses {
+  ready: TimelineInit;
+  window: TimelineWindow;
+  call: TimelineCallDetail | { readonly missing: true };
+  openSource: { readonly ok: boolean };
+  find: FindResult;
+  copy: { readonly ok: boolean };
+}
+
+export type TimelineEvent =
+  /** The run made more calls (coalesced), or another run is shown (`reset`). */
+  | ({ readonly type: 'changed'; readonly reset: boolean } & TimelineSummary)
+  /** Show this call (the command was run again for a line). */
+  | { readonly type: 'focus'; readonly id: number };
+
+// ---- validators ----
+
+const isKeys = (v: unknown) => v === undefined || isArrayOf(v, (x) => isStr(x, 200), MAX_FILTER_ITEMS);
+
+export function isTimelineRequest(v: unknown): v is TimelineRequest {
+  if (!isObj(v)) return false;
+  switch (v.type) {
+    case 'ready':
+      return true;
+    case 'window':
+      return isNum(v.from) && isNum(v.to) && isKeys(v.lanes) && isKeys(v.calls);
+    case 'call':
+    case 'openSource':
+      return isUint(v.id);
+    case 'find':
+      return isUint(v.id) && isStr(v.query, 10_000) && isOneOf(v.mode, ['hex', 'text'] as const) && isUint(v.from);
+    case 'copy':
+      return isStr(v.text, 4 * 1024 * 1024);
+    default:
+      return false;
+  }
+}
+
+const isOptStr = (v: unknown, max: number) => v === undefined || isStr(v, max);
+const isOptUint = (v: unknown) => v === undefined || isUint(v);
+
+function isLane(v: unknown): v is TimelineLane {
+  return isObj(v) && isStr(v.key, 200) && isUint(v.pid) && isOptUint(v.fd) && isOneOf(v.kind, LANE_KINDS) && isOptStr(v.local, 300) && isOptStr(v.peer, 300) && isUint(v.calls);
+}
+
+function isCall(v: unknown): v is TimelineCall {
+  return (
+    isObj(v) && isUint(v.id) && isStr(v.lane, 200) && isStr(v.call, 40) && isNum(v.t) && isNum(v.ms) && isOptUint(v.returned) &&
+    (v.error === undefined || typeof v.error === 'boolean') && isOptUint(v.line)
+  );
+}
+
+function isSummary(v: unknown): v is TimelineSummary {
+  return (
+    isObj(v) && isStr(v.title, 1000) && isNum(v.duration) && isArrayOf(v.lanes, isLane, MAX_LANES) && isUint(v.lanesOmitted) &&
+    isArrayOf(v.callNames, (x) => isStr(x, 40), 200) && isUint(v.kept) && isUint(v.total) && isUint(v.evicted) && isUint(v.dropped)
+  );
+}
+
+function isInit(v: unknown): v is TimelineInit {
+  const o = v as { strings?: unknown; focus?: unknown };
+  return isSummary(v) && isObj(o.strings) && Object.values(o.strings).every((s) => isStr(s, 2000)) && isOptUint(o.focus);
+}
+
+function isWindow(v: unknown): v is TimelineWindow {
+  return (
+    isObj(v) && isArrayOf(v.calls, isCall, MAX_WINDOW_CALLS) && isArrayOf(v.links, (l) => isObj(l) && isUint(l.from) && isUint(l.to), MAX_WINDOW_LINKS) && isUint(v.omitted)
+  );
+}
+
+function isDetail(v: unknown): v is TimelineResponses['call'] {
+  if (isObj(v) && v.missing === true) return true;
+  return (
+    isCall(v) && isObj(v) && isOptStr(v.file, 4096) && isOptUint(v.fd) && isOptUint(v.pid) && isOptStr(v.thread, 200) && isOptStr(v.local, 300) &&
+    isOptStr(v.peer, 300) && isOptUint(v.asked) && isOptStr(v.errorText, 2000) && v.bytes instanceof Uint8Array && v.bytes.length <= 65536 &&
+    isArrayOf(v.linked, (x) => isUint(x), 1000)
+  );
+}
+
+const isOk = (v: unknown): v is { ok: boolean } => isObj(v) && typeof v.ok === 'boolean';
+
+export function isTimelineEvent(v: unknown): v is TimelineEvent {
+  if (!isObj(v)) return false;
+  if (v.type === 'focus') return isUint(v.id);
+  return v.type === 'changed' && typeof v.reset === 'boolean' && isSummary(v);
+}
+
+export const TIMELINE_PANEL: PanelProtocol<TimelineRequest, TimelineResponses, TimelineEvent> = {
+  name: 'timeline',
+  isRequest: isTimelineRequest,
+  isEvent: isTimelineEvent,
+  responseValidators: { ready: isInit, window: isWindow, call: isDetail, openSource: isOk, find: isFindResult, copy: isOk },
+};
+
+export type TimelineClient = PanelClient<TimelineRequest, TimelineResponses, TimelineEvent>;
