@@ -262,6 +262,8 @@ export interface PanelStatus {
   readonly generation: number;
   readonly state: PacketSourceState;
   readonly drops: number;
+  /** A file damaged part-way: one sentence saying so (the packets before the damage are shown). */
+  readonly damage?: string;
 }
 
 export interface PacketPanelInit extends PanelStatus {
@@ -392,7 +394,7 @@ export function isPacketPanelRequest(v: unknown): v is PacketPanelRequest {
 function isStatus(v: Obj): boolean {
   return (
     isUint(v.total) && isUint(v.matched) && isUint(v.generation) && isUint(v.drops) &&
-    CAPTURE_STATES.includes(v.state as string)
+    CAPTURE_STATES.includes(v.state as string) && (v.damage === undefined || isStr(v.damage, 2000))
   );
 }
 

@@ -48,9 +48,10 @@ export function intervalsFitting(spanUs: number): number[] {
 
 /**
  * Packets, bytes and TCP analysis events per interval for a few series (one, or the two directions of a
- * conversation), from `startUs`. Auto: the interval starts at 1 ms and doubles (merging bins) whenever the graph
- * would pass MAX_IO_GRAPH_BINS, so any length of capture fits in a fixed budget at the finest interval that lets
- * it. Fixed (`fixedMs`): a packet past the budget marks the binner `overflowed` and is not counted.
+ * conversation), from `startUs`. Growing (the default): the interval starts at `firstMs` and is multiplied by `factor`
+ * (merging bins) whenever the graph would pass MAX_IO_GRAPH_BINS, so any length of capture fits in a fixed budget at
+ * the finest interval that lets it (auto: 1 ms doubling; 1, 2 or 5 ms times ten keeps Wireshark's intervals).
+ * Fixed (`factor` 1): a packet past the budget marks the binner `overflowed` and is not counted.
  */
 export class IoBinner {
   private intervalUs: number;
@@ -65,9 +66,10 @@ export class IoBinner {
 
   constructor(
     private readonly labels: readonly IoSeries['label'][],
-    private readonly fixedMs?: number,
+    firstMs = FINEST_US / 1000,
+    private readonly factor = 2,
   ) {
-    this.intervalUs = fixedMs ? fixedMs * 1000 : FINEST_US;
+    this.intervalUs = firstMs * 1000;
     this.packets = labels.map(() => []);
     this.bytes = labels.map(() => []);
     this.events = labels.map(() => []);
@@ -79,7 +81,7 @@ export class IoBinner {
     this.maxUs = Math.max(this.maxUs, tsUs);
     let bin = this.binOf(tsUs);
     while (bin >= MAX_IO_GRAPH_BINS) {
-      if (this.fixedMs) {
+      if (this.factor === 1) {
         this.overflowed = true;
         return;
       }
@@ -105,26 +107,43 @@ export class IoBinner {
   }
 
   private coarsen(): void {
-    this.intervalUs *= 2;
-    this.lastBin = Math.floor(this.lastBin / 2);
-    for (const list of [...this.packets, ...this.bytes, ...this.events]) {
-      const merged: number[] = [];
-      for (let i = 0; i < list.length; i += 2) merged.push(list[i] + (list[i + 1] ?? 0));
-      list.splice(0, list.length, ...merged);
-    }
+    this.intervalUs *= this.factor;
+    this.lastBin = Math.floor(this.lastBin / this.factor);
+    for (const list of [...this.packets, ...this.bytes, ...this.events]) list.splice(0, list.length, ...merge(list, this.factor));
   }
 
-  /** The graph; times relative to `originUs` (the capture's first packet). */
-  result(originUs: number): IoGraph {
-    const bins = Math.max(1, ...this.packets.map((p) => p.length));
+  get intervalMs(): number {
+    return this.intervalUs / 1000;
+  }
+
+  /**
+   * The graph; times relative to `originUs` (the capture's first packet); at `asMs`, a multiple of the interval, its
+   * bins merged (a bin of a coarser interval holds exactly the finer bins it covers: they start at the same time).
+   */
+  result(originUs: number, asMs = this.intervalMs): IoGraph {
+    const k = Math.round(asMs / this.intervalMs);
+    const [packets, bytes, events] = [this.packets, this.bytes, this.events].map((lists) => lists.map((l) => merge(l, k)));
+    const bins = Math.max(1, ...packets.map((p) => p.length));
     const pad = (list: number[]) => [...list, ...new Array<number>(bins - list.length).fill(0)];
     return {
       start: ((this.startUs ?? originUs) - originUs) / 1e6,
-      intervalMs: this.intervalUs / 1000,
-      series: this.labels.map((label, i) => ({ label, packets: pad(this.packets[i]), bytes: pad(this.bytes[i]), events: pad(this.events[i]) })),
+      intervalMs: this.intervalMs * k,
+      series: this.labels.map((label, i) => ({ label, packets: pad(packets[i]), bytes: pad(bytes[i]), events: pad(events[i]) })),
       intervals: intervalsFitting(this.maxUs - (this.startUs ?? 0)),
     };
   }
+}
+
+/** Sums of each `k` consecutive values. */
+function merge(list: readonly number[], k: number): number[] {
+  if (k === 1) return [...list];
+  const out: number[] = [];
+  for (let i = 0; i < list.length; i += k) {
+    let sum = 0;
+    for (let j = i; j < Math.min(list.length, i + k); j++) sum += list[j];
+    out.push(sum);
+  }
+  return out;
 }
 
 interface Conversation {
@@ -154,8 +173,8 @@ export class CaptureStatistics {
   private originUs: number | undefined;
   private originNs = 0;
   private readonly all = new IoBinner(['all']);
-  /** The whole capture at each fixed interval too: bounded (a binner past its budget stops counting). */
-  private readonly fixed = new Map<number, IoBinner>(IO_INTERVALS_MS.map((ms) => [ms, new IoBinner(['all'], ms)]));
+  /** The whole capture at 1, 2 and 5 ms times the least power of ten that fits: every interval of Wireshark's, bounded. */
+  private readonly decades = [1, 2, 5].map((ms) => new IoBinner(['all'], ms, 10));
   /** The last page's sorted and searched rows, kept while the query and the conversations stay the same. */
   private sorted: { key: string; rows: ConversationStat[] } | undefined;
   private generation = 0;
@@ -174,7 +193,7 @@ export class CaptureStatistics {
     }
     this.generation++;
     this.all.add(0, tsUs, length, flagged);
-    for (const b of this.fixed.values()) b.add(0, tsUs, length, flagged);
+    for (const b of this.decades) b.add(0, tsUs, length, flagged);
     if (!flow) return;
     const c = this.convs.get(flow.key);
     if (c) {
@@ -238,9 +257,12 @@ export class CaptureStatistics {
 
   /** The whole capture's I/O graph, at auto or at a fixed interval (auto when the capture is too long for it). */
   graph(intervalMs?: number): IoGraph {
-    const fixed = intervalMs === undefined ? undefined : this.fixed.get(intervalMs);
-    const g = (fixed && !fixed.overflowed ? fixed : this.all).result(this.originUs ?? 0);
-    return { ...g, intervals: this.all.result(this.originUs ?? 0).intervals };
+    const origin = this.originUs ?? 0;
+    const auto = this.all.result(origin);
+    if (intervalMs === undefined || !auto.intervals?.includes(intervalMs)) return auto;
+    // the binner of the same 1-2-5 family, at this interval or a finer one (a power of ten apart)
+    const b = this.decades.find((d) => d.intervalMs <= intervalMs && Number.isInteger(Math.log10(intervalMs / d.intervalMs)));
+    return b ? { ...b.result(origin, intervalMs), intervals: auto.intervals } : auto;
   }
 
   /**
@@ -251,7 +273,7 @@ export class CaptureStatistics {
     const c = this.convs.get(key);
     if (!c) return undefined;
     const fits = intervalMs !== undefined && intervalsFitting(c.lastUs - c.firstUs).includes(intervalMs);
-    const bins = new IoBinner(['aToB', 'bToA'], fits ? intervalMs : undefined);
+    const bins = fits ? new IoBinner(['aToB', 'bToA'], intervalMs, 1) : new IoBinner(['aToB', 'bToA']);
     await each(c.first, c.last, (tsUs, length, flow, flagged) => {
       if (flow?.key === key) bins.add(flow.src === c.a ? 0 : 1, tsUs, length, flagged);
     });

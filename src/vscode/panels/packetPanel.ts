@@ -149,7 +149,10 @@ class PacketPanel {
   private status(): PanelStatus {
     const drops = this.subject.kind === 'capture' ? this.subject.capture.drops : 0;
     const { total, matched, generation } = this.model.status;
-    return { total, matched, generation, state: this.state, drops };
+    const err = this.subject.kind === 'file' ? this.subject.model.status.error : undefined;
+    // tshark, too, shows the packets before the damage and says why it stopped
+    const damage = err && vscode.l10n.t('This file is damaged after packet {0}: the {0} packets before it are shown, as Wireshark shows them ({1})', total, err);
+    return { total, matched, generation, state: this.state, drops, ...(damage ? { damage } : {}) };
   }
 
   private scheduleStatus(): void {

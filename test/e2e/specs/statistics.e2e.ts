@@ -3,6 +3,7 @@
 // sorts, and "Apply as filter" shows that conversation's packets in the list. Light and dark screenshots.
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Frame } from 'playwright-core';
 import { LoopbackCapture } from '../../../src/core/capture/loopbackCapture';
@@ -61,6 +62,15 @@ async function makeCapture(file: string): Promise<string | undefined> {
   }
 }
 
+/** A copy of `file` whose packet block 60% of the way through the packets says it is 2 GB long. */
+function writeDamagedCopy(file: string, to: string): void {
+  const bytes = Buffer.from(fs.readFileSync(file));
+  const blocks: number[] = [];
+  for (let o = 0; o < bytes.length; o += bytes.readUInt32LE(o + 4)) if (bytes.readUInt32LE(o) === 6) blocks.push(o);
+  bytes.writeUInt32LE(0x7ffffff0, blocks[Math.floor(blocks.length * 0.6)] + 4);
+  fs.writeFileSync(to, bytes);
+}
+
 describe('packet panel: statistics', function () {
   const vsc = useVsCode({ trusted: true, viewport: { width: 1400, height: 900 } });
   let frame: Frame;
@@ -74,6 +84,7 @@ describe('packet panel: statistics', function () {
       return this.skip();
     }
     const theirs = tsharkConversations(file);
+    writeDamagedCopy(file, path.join(vsc.vscode.workspace, 'damaged.pcapng')); // before quick open lists the folder
     assert.equal(theirs.length, 7, 'tshark sees four TCP and three UDP conversations');
     await vsc.page.locator('.activitybar [aria-label^="Socket Lab"]').first().waitFor({ timeout: 30_000 });
     await openWorkspaceFile(vsc.page, 'stats.pcapng');
@@ -126,9 +137,12 @@ describe('packet panel: statistics', function () {
 
   it('the table is one Tab stop: arrow keys, Home/End and PageUp/PageDown move the selection, Enter applies the conversation as the filter', async function () {
     if (!frame) return this.skip();
-    // back to bytes, largest first
-    for (let i = 0; i < 2 && (await frame.locator('th[aria-sort]').innerText()) !== 'Bytes ▼'; i++) await frame.locator('.pk-conv-sort', { hasText: 'Bytes' }).first().click();
-    assert.equal(await frame.locator('th[aria-sort]').innerText(), 'Bytes ▼');
+    // back to bytes, largest first (the host sorts: wait for each answer)
+    const sortedBy = () => frame.locator('th[aria-sort]').innerText();
+    await frame.locator('.pk-conv-sort', { hasText: 'Bytes' }).first().click();
+    await waitFor('sorted by bytes', sortedBy, (v) => v.startsWith('Bytes '));
+    if ((await sortedBy()) !== 'Bytes ▼') await frame.locator('.pk-conv-sort', { hasText: 'Bytes' }).first().click();
+    await waitFor('largest first', sortedBy, (v) => v === 'Bytes ▼');
     const stops = () => frame.locator('.pk-conv-row').evaluateAll((trs) => trs.filter((tr) => (tr as HTMLElement).tabIndex === 0).map((tr) => (tr as HTMLElement).dataset.pos));
     assert.equal((await stops()).length, 1, 'one row is the Tab stop');
     assert.equal(await frame.locator('.pk-conv-table').getAttribute('role'), 'grid');
@@ -209,7 +223,15 @@ describe('packet panel: statistics', function () {
   it('Follow stream from the table shows the connection\'s payload both ways, as tshark follows it; a chunk\'s frame link shows its packet', async function () {
     if (!frame) return this.skip();
     await frame.locator('#pk-tab-statistics').click();
-    const row = frame.locator('.pk-conv-row', { hasText: 'TCP' }).filter({ hasText: /20,678/ }).first();
+    // the 20,000-byte upload (its client port, from tshark)
+    const sent = new Map<string, number>();
+    for (const line of spawnSync('tshark', ['-n', '-r', file, '-Y', 'tcp.len > 0', '-T', 'fields', '-e', 'tcp.srcport', '-e', 'tcp.len'], { encoding: 'utf8' }).stdout.split('\n')) {
+      const [port, len] = line.split('\t');
+      if (len) sent.set(port, (sent.get(port) ?? 0) + Number(len));
+    }
+    const port = [...sent].find(([, n]) => n === 20000)?.[0];
+    assert.ok(port, 'tshark finds the 20,000-byte upload');
+    const row = frame.locator('.pk-conv-row', { hasText: `:${port}` }).first();
     await row.click();
     await frame.locator('.pk-conv-follow:not([disabled])').click();
     await frame.locator('.pk-follow[data-ready="true"] .chunk').first().waitFor({ timeout: 20_000 });
@@ -300,6 +322,24 @@ describe('packet panel: statistics', function () {
       await vsc.page.waitForTimeout(500);
       await screenshot(vsc.page, `follow-${name}`);
     }
+    await runCommand(vsc.page, 'View: Close All Editors');
+  });
+
+  it('a file damaged in the middle shows every packet before the damage, as tshark does, and says so in one sentence', async function () {
+    if (!file) return this.skip();
+    const damaged = path.join(vsc.vscode.workspace, 'damaged.pcapng');
+    const theirs = spawnSync('tshark', ['-n', '-r', damaged], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).length;
+    assert.ok(theirs > 32, `tshark reads ${theirs} packets`);
+    await openWorkspaceFile(vsc.page, 'damaged.pcapng');
+    const f = await findFrame(vsc.page, '.pk-app[data-ready="true"]');
+    await waitFor('the damage sentence', () => f.locator('.pk-damage').innerText(), (v) => v.length > 0);
+    assert.equal(Number(await f.locator('.pk-app').getAttribute('data-total')), theirs);
+    assert.match(await f.locator('.pk-damage').innerText(), new RegExp(`^This file is damaged after packet ${theirs}: the ${theirs} packets before it are shown, as Wireshark shows them \\(.*\\)$`));
+    await f.locator('#pk-tab-statistics').click();
+    await f.locator('.pk-stats[data-ready="true"] .pk-conv-row').first().waitFor({ timeout: 20_000 });
+    const packets = await f.locator('.pk-conv-row td:nth-child(4)').allInnerTexts();
+    assert.equal(packets.reduce((n, x) => n + Number(x.replace(/\D/g, '')), 0), theirs, 'the statistics count them all');
+    await screenshot(vsc.page, 'damaged-file');
     await runCommand(vsc.page, 'View: Close All Editors');
   });
 });

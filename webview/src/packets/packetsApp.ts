@@ -87,6 +87,8 @@ class PacketsView {
   private readonly hexPane: HexPane;
   private readonly bytes = new PacketBytes();
   private readonly note = h('div', 'pk-note');
+  /** A damaged file: what was read and why the rest was not. */
+  private readonly damage = h('div', 'pk-note pk-damage');
   private current: PacketDetail | undefined;
   private detailSeq = 0;
   /** A field to reselect once the restored packet is shown (state survives hide/reopen). */
@@ -139,7 +141,8 @@ class PacketsView {
       follow: (key) => void this.followStream(key),
     });
     this.follow = new FollowView(client, init.encodings, (frame) => void this.showFrame(frame));
-    this.root.append(this.tabStrip(packetsPage), this.bar.element, this.note, packetsPage, this.stats.element, this.follow.element);
+    this.damage.setAttribute('role', 'status');
+    this.root.append(this.tabStrip(packetsPage), this.bar.element, this.note, this.damage, packetsPage, this.stats.element, this.follow.element);
     host.append(this.root);
     this.wire();
   }
@@ -316,6 +319,7 @@ class PacketsView {
 
   private showStatus(status: PanelStatus): void {
     this.bar.showStatus(status);
+    this.damage.textContent = status.damage ?? '';
     this.list.setEmptyText(status.total === 0 ? t('No packets yet.') : t('No packet matches this filter.'));
     this.root.dataset.total = String(status.total);
     this.root.dataset.matched = String(status.matched);
