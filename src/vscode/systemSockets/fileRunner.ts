@@ -64,7 +64,7 @@ export class FileRunner implements vscode.Disposable {
   readonly hints = new CallHints();
 
   /** When the setting allows: the recorder's environment (Python or Node.js) and the log its calls go to. */
-  private async recorder(lang: ProgramLanguage, file: string): Promise<{ collector: TraceCollector; log: CallLog } | undefined> {
+  private async recorder(file: string): Promise<{ collector: TraceCollector; log: CallLog } | undefined> {
     if (!vscode.workspace.getConfiguration('socketLab.timeline').get<boolean>('recordCalls', true)) return undefined;
     try {
       const collector = await TraceCollector.start(process.env);
@@ -136,7 +136,7 @@ export class FileRunner implements vscode.Disposable {
     const lang = programLanguage(doc)!;
     const interp = { python: lang === 'python' ? await pythonInterpreter(doc) : undefined, node: vscode.workspace.getConfiguration('socketLab.node').get<string>('path', '') || undefined, tsx: lang === 'typescript' ? tsxFor(doc) : undefined };
     const cmd = programCommand(doc.uri.fsPath, lang, interp);
-    const recorder = await this.recorder(lang, doc.uri.fsPath);
+    const recorder = await this.recorder(doc.uri.fsPath);
     const e = recorder?.collector.env;
     const recorderEnv = e && (lang === 'python' ? { PYTHONPATH: e.PYTHONPATH, SOCKET_LAB_TRACE_SOCKET: e.SOCKET_LAB_TRACE_SOCKET } : { NODE_OPTIONS: e.NODE_OPTIONS, SOCKET_LAB_TRACE_SOCKET: e.SOCKET_LAB_TRACE_SOCKET });
     const program = new ProgramSession(cmd, { cwd: path.dirname(doc.uri.fsPath), env: recorderEnv });
@@ -367,7 +367,7 @@ export class FileRunner implements vscode.Disposable {
   }
 }
 
-export function registerFileRunner(context: vscode.ExtensionContext, programs: ProgramWatchManager, lens: SocketCodeLensProvider, sessions?: SessionManager): void {
+export function registerFileRunner(context: vscode.ExtensionContext, programs: ProgramWatchManager, lens: SocketCodeLensProvider, sessions?: SessionManager): FileRunner {
   const runner = new FileRunner(programs, lens, sessions);
   context.subscriptions.push(runner);
   registerCommand(context, 'socketLab.file.run', (arg?: unknown) => runner.run(arg));
@@ -392,4 +392,5 @@ export function registerFileRunner(context: vscode.ExtensionContext, programs: P
     await (await target(arg, 'restart'))?.controls?.restart?.();
   });
   registerCommand(context, 'socketLab.program.showTerminal', async (arg?: unknown) => (await target(arg, 'showTerminal'))?.controls?.showTerminal?.());
+  return runner;
 }
