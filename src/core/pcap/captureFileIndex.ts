@@ -11,7 +11,12 @@ const CHECKPOINT_PACKETS = 64;
 /** …and every this many bytes, so re-reading one packet never reads more than about this much before it. */
 const CHECKPOINT_BYTES = 64 * 1024;
 const CHUNK = 16384;
-const READ_BYTES = 256 * 1024;
+/**
+ * One read's records are handed out (and dissected) before the next read: a small read keeps them short-lived. A
+ * 256 KiB read of tiny records held about 4,000 of them across many young-generation collections, which moved about
+ * 170 MB of them to the old generation over a 16 MiB file (a peak RSS of 120 to 205 MB by the collector's timing).
+ */
+const READ_BYTES = 32 * 1024;
 
 /** A growable array of numbers kept in fixed-size Float64Array chunks (no copy on growth, 8 bytes an entry). */
 class NumberColumn {
