@@ -10,10 +10,10 @@ import { LoopbackCapture } from '../../../src/core/capture/loopbackCapture';
 import { findFrame, openWorkspaceFile, runCommand, screenshot, setColorTheme, useVsCode, waitFor } from '../harness';
 import { pythonPeer } from '../../support';
 
-/** tshark's conversations of a file: "A <-> B" and the total frames, TCP and UDP. */
-function tsharkConversations(file: string): { a: string; b: string; frames: number }[] {
+/** tshark's conversations of a file: "A <-> B", the total frames and the relative start as printed, TCP and UDP. */
+function tsharkConversations(file: string): { a: string; b: string; frames: number; start: string }[] {
   const out = spawnSync('tshark', ['-n', '-q', '-r', file, '-z', 'conv,tcp', '-z', 'conv,udp'], { encoding: 'utf8' }).stdout;
-  return [...out.matchAll(/^(\S+)\s+<->\s+(\S+)\s+\d+\s+\d+\s+\S+\s+\d+\s+\d+\s+\S+\s+(\d+)\s/gm)].map((m) => ({ a: m[1], b: m[2], frames: Number(m[3]) }));
+  return [...out.matchAll(/^(\S+)\s+<->\s+(\S+)\s+\d+\s+\d+\s+\S+\s+\d+\s+\d+\s+\S+\s+(\d+)\s+\d+\s+\S+\s+([\d.]+)\s+[\d.]+\s*$/gm)].map((m) => ({ a: m[1], b: m[2], frames: Number(m[3]), start: m[4] }));
 }
 
 /** Real traffic on lo: three TCP uploads of different sizes a moment apart, a chat of 60 lines each way, and three UDP exchanges. */
@@ -97,6 +97,7 @@ describe('packet panel: statistics', function () {
       const row = rows.find((r) => r[1] === c.a && r[2] === c.b);
       assert.ok(row, `${c.a} <-> ${c.b} is a row (A sent first, as in tshark): ${JSON.stringify(rows)}`);
       assert.equal(Number(row[3].replace(/\D/g, '')), c.frames, `${c.a} <-> ${c.b}: packets`);
+      assert.equal(row[9], c.start, `${c.a} <-> ${c.b}: relative start as tshark prints it`);
     }
     // largest first, as tshark prints them; the whole capture's graph is one line
     assert.equal(rows[0][0], 'TCP');
