@@ -7,11 +7,11 @@ import type { Frame, Page } from 'playwright-core';
 import { answerInputBox, openFromTree, openSocketLabView, panelOpened, pickQuickItem, runCommand, screenshot, treeRow, useVsCode, waitFor } from '../harness';
 
 /** The tooltip VS Code shows for a Connections row after hovering it. */
-async function rowTooltip(page: Page, row: RegExp): Promise<string> {
+async function rowTooltip(page: Page, row: RegExp, title: string): Promise<string> {
   const r = treeRow(page, row);
   await r.waitFor({ timeout: 15_000 });
   await r.hover();
-  const hover = page.locator('.monaco-hover, .workbench-hover').filter({ hasText: 'TLS' }).first();
+  const hover = page.locator('.monaco-hover, .workbench-hover').filter({ hasText: title }).first();
   await hover.waitFor({ timeout: 10_000 });
   return hover.innerText();
 }
@@ -56,10 +56,14 @@ describe('TLS sessions', function () {
     assert.match(execFileSync('openssl', ['x509', '-in', certs[0], '-noout', '-fingerprint', '-sha256'], { encoding: 'utf8' }), new RegExp(fp));
 
     await screenshot(page, 'tls-panel');
-    const tip = await rowTooltip(page, new RegExp(`127\\.0\\.0\\.1:${port}\\s*open · .*TLSv1\\.3`));
+    const tip = await rowTooltip(page, new RegExp(`127\\.0\\.0\\.1:${port}\\s*open · .*TLSv1\\.3`), 'TLS client');
     assert.match(tip, /TLS: TLSv1\.3, TLS_AES_\w+/);
     assert.match(tip, /Server certificate: verified/);
     assert.match(tip, /SNI: none/); // an IP address is not sent as SNI
     await screenshot(page, 'tls-tooltip');
+    // the server's tooltip says where its certificate is kept and how a client trusts it
+    await page.keyboard.press('Escape');
+    const serverTip = await rowTooltip(page, /127\.0\.0\.1:\d+\s*listening/, 'TLS server');
+    assert.match(serverTip, /self-signed, kept in .*tls-localhost\.crt; clients trust it with --ca /);
   });
 });
