@@ -128,6 +128,26 @@ export const errorMessages: Record<string, { en: string; 'zh-cn': string }> = {
     en: 'This session cannot do that — only {what}.',
     'zh-cn': '这个会话不能执行此操作——仅限{what}。',
   },
+  EACCES_BROADCAST: {
+    en: 'Sending to the broadcast address {addr} was refused: a socket must turn on SO_BROADCAST first — open the UDP socket with Broadcast on (socket-lab: --broadcast).',
+    'zh-cn': '发往广播地址 {addr} 被拒绝：套接字必须先打开 SO_BROADCAST——请在打开 UDP 套接字时开启广播（socket-lab：--broadcast）。',
+  },
+  EMCAST_ADDR: {
+    en: '{addr} is not a multicast group — groups are 224.0.0.0 to 239.255.255.255 (IPv4) or ff00::/8 (IPv6).',
+    'zh-cn': '{addr} 不是组播组——组播地址是 224.0.0.0 到 239.255.255.255（IPv4）或 ff00::/8（IPv6）。',
+  },
+  EMCAST_UNBOUND: {
+    en: 'Joining {addr} needs a bound socket — open the UDP socket on a port first (receivers of a group bind the group\'s port).',
+    'zh-cn': '加入 {addr} 需要已绑定的套接字——请先在某个端口上打开 UDP 套接字（组播接收方绑定组播的端口）。',
+  },
+  EMCAST_IFACE: {
+    en: 'There is no interface {addr} on this machine to use for multicast — give one of its own addresses (IPv4) or ::%name (IPv6), or leave it out.',
+    'zh-cn': '本机没有可用于组播的接口 {addr}——请给出本机自己的一个地址（IPv4）或 ::%接口名（IPv6），或者不指定。',
+  },
+  EMCAST_INVALID: {
+    en: 'The kernel refused this multicast setting for {addr} (EINVAL) — check that the group, the source and the interface are of one family (IPv4 or IPv6).',
+    'zh-cn': '内核拒绝了 {addr} 的这个组播设置（EINVAL）——请检查组、源和接口是否属于同一地址族（IPv4 或 IPv6）。',
+  },
   LOG_EXISTS: {
     en: 'The log file {path} already exists — Socket Lab never overwrites a file: pick another name, or move the old log away.',
     'zh-cn': '日志文件 {path} 已存在——Socket Lab 不会覆盖文件：请换一个文件名，或把旧日志移走。',

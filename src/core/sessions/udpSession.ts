@@ -20,6 +20,36 @@ export interface UdpSessionOptions {
   transcriptBytes?: number;
   /** SO_RCVBUF in bytes (the kernel may double it). */
   recvBufferSize?: number;
+  /** SO_BROADCAST: may send to a broadcast address (without it the kernel answers EACCES). */
+  broadcast?: boolean;
+  /** SO_REUSEADDR: several receivers of one multicast group may bind the same port. */
+  reuseAddr?: boolean;
+  /** Groups to join once bound (IPv4 or IPv6; `source` for a source-specific join; `interface`: the local address to join on). */
+  join?: MulticastJoin[];
+  /** IP_MULTICAST_TTL / IPV6_MULTICAST_HOPS for what this socket sends to groups (default 1: the local network). */
+  multicastTtl?: number;
+  /** IP_MULTICAST_LOOP: whether this machine's own receivers get what it sends to a group (default on). */
+  multicastLoopback?: boolean;
+  /** The local address (IPv4) or interface (IPv6: `::%eth0`) that group sends leave from. */
+  multicastInterface?: string;
+}
+
+export interface MulticastJoin {
+  group: string;
+  source?: string;
+  interface?: string;
+}
+
+/** 224.0.0.0/4 or ff00::/8 (a scope such as %eth0 allowed). */
+export function isMulticast(host: string): boolean {
+  const h = host.split('%')[0];
+  if (net.isIPv4(h)) return Number(h.split('.')[0]) >= 224 && Number(h.split('.')[0]) <= 239;
+  return net.isIPv6(h) && /^ff/i.test(h);
+}
+
+/** 255.255.255.255, or an IPv4 address ending in .255 (a /24's broadcast: the usual case, a hint only). */
+function looksBroadcast(host: string): boolean {
+  return host === '255.255.255.255' || (net.isIPv4(host) && host.endsWith('.255'));
 }
 
 export class UdpSession extends Session {
@@ -30,6 +60,8 @@ export class UdpSession extends Session {
   private lastPeer?: { address: string; port: number; label: string };
   private bindingLoopback?: Promise<void>;
   private _kernelDrops?: number;
+  private readonly joined = new Map<string, MulticastJoin>();
+  private _broadcast: boolean;
 
   constructor(id: string, private readonly opts: UdpSessionOptions) {
     super(id, opts);
@@ -37,6 +69,16 @@ export class UdpSession extends Session {
     this.localPort = opts.port;
     this.remoteAddress = opts.remoteHost;
     this.remotePort = opts.remotePort;
+    this._broadcast = opts.broadcast ?? false;
+  }
+
+  /** Groups joined (`group` or `source→group`). */
+  get groups(): string[] {
+    return [...this.joined.keys()];
+  }
+
+  get broadcast(): boolean {
+    return this._broadcast;
   }
 
   get isBound(): boolean {
@@ -57,6 +99,15 @@ export class UdpSession extends Session {
 
   /** Binds when asked to (host or port given); otherwise resolves at once. */
   async open(): Promise<void> {
+    const notGroup = this.opts.join?.find((j) => !isMulticast(j.group));
+    const unbound = this.opts.join?.length && this.opts.host === undefined && this.opts.port === undefined;
+    if (notGroup || unbound) {
+      const e = notGroup ? new SocketLabError('EMCAST_ADDR', { addr: notGroup.group }) : new SocketLabError('EMCAST_UNBOUND', { addr: this.opts.join![0].group });
+      this.fail(e);
+      this.closed = true;
+      this.markClosed();
+      throw e;
+    }
     if (this.opts.host === undefined && this.opts.port === undefined) return;
     const host = this.opts.host ?? '127.0.0.1';
     const sock = this.ensureSocket(net.isIPv6(host) ? 'udp6' : 'udp4');
@@ -76,8 +127,12 @@ export class UdpSession extends Session {
       sock.once('error', onError);
       sock.bind({ address: host, port: this.opts.port ?? 0, exclusive: true }, () => {
         sock.off('error', onError);
-        this.afterBind(sock);
-        resolve();
+        try {
+          this.afterBind(sock);
+          resolve();
+        } catch (e) {
+          reject(e); // a socket option refused: the session failed with its sentence
+        }
       });
     });
   }
@@ -94,12 +149,77 @@ export class UdpSession extends Session {
         // the kernel caps it at net.core.rmem_max; the smaller buffer still works
       }
     }
+    this.applyOptions(sock);
     this.changed('state');
+  }
+
+  /** Socket options given at open, applied once bound (a failure is the session's error, with its sentence). */
+  private applyOptions(sock: dgram.Socket): void {
+    const o = this.opts;
+    try {
+      if (this._broadcast) sock.setBroadcast(true);
+      if (o.multicastTtl !== undefined) sock.setMulticastTTL(o.multicastTtl);
+      if (o.multicastLoopback !== undefined) sock.setMulticastLoopback(o.multicastLoopback);
+      if (o.multicastInterface) sock.setMulticastInterface(o.multicastInterface);
+      for (const j of o.join ?? []) this.joinNow(sock, j);
+    } catch (e) {
+      const err = e instanceof SocketLabError ? e : this.multicastError(e, o.multicastInterface ?? '');
+      this.fail(err);
+      this.close();
+      throw err;
+    }
+  }
+
+  private multicastError(e: unknown, what: string): SocketLabError {
+    const code = (e as NodeJS.ErrnoException).code ?? 'EUNKNOWN';
+    if (code === 'EADDRNOTAVAIL' || code === 'ENODEV') return new SocketLabError('EMCAST_IFACE', { addr: what });
+    if (code === 'EINVAL') return new SocketLabError('EMCAST_INVALID', { addr: what });
+    return mapSocketError(e, { host: what });
+  }
+
+  private joinNow(sock: dgram.Socket, j: MulticastJoin): void {
+    if (!isMulticast(j.group)) throw new SocketLabError('EMCAST_ADDR', { addr: j.group });
+    const key = j.source ? `${j.source}→${j.group}` : j.group;
+    try {
+      if (j.source) sock.addSourceSpecificMembership(j.source, j.group, j.interface);
+      else sock.addMembership(j.group, j.interface);
+    } catch (e) {
+      throw this.multicastError(e, j.interface ?? j.group);
+    }
+    this.joined.set(key, j);
+  }
+
+  /** Joins a multicast group (source-specific with `source`) on a bound socket. */
+  joinGroup(j: MulticastJoin): void {
+    if (!this.socket || !this.bound) throw new SocketLabError('EMCAST_UNBOUND', { addr: j.group });
+    this.joinNow(this.socket, j);
+    this.changed('mode');
+  }
+
+  /** Leaves a group joined before (`source→group` or `group`, as `groups` lists them). */
+  leaveGroup(key: string): void {
+    const j = this.joined.get(key);
+    if (!j || !this.socket) return;
+    try {
+      if (j.source) this.socket.dropSourceSpecificMembership(j.source, j.group, j.interface);
+      else this.socket.dropMembership(j.group, j.interface);
+    } catch {
+      // the socket is closing, or the kernel dropped it already
+    }
+    this.joined.delete(key);
+    this.changed('mode');
+  }
+
+  /** SO_BROADCAST on or off (takes effect at once when bound, else at bind). */
+  setBroadcast(on: boolean): void {
+    this._broadcast = on;
+    if (this.socket && this.bound) this.socket.setBroadcast(on);
+    this.changed('mode');
   }
 
   private ensureSocket(type: 'udp4' | 'udp6'): dgram.Socket {
     if (this.socket) return this.socket;
-    const sock = dgram.createSocket({ type, reuseAddr: false });
+    const sock = dgram.createSocket({ type, reuseAddr: this.opts.reuseAddr ?? false });
     this.socket = sock;
     sock.on('message', (msg, rinfo) => this.onMessage(msg, rinfo));
     sock.on('error', (err) => {
@@ -198,7 +318,9 @@ export class UdpSession extends Session {
       sock.send(data, to.port, to.host, (err) => {
         if (err) {
           // a failed send leaves the socket usable: report, do not fail the session
-          reject(mapSocketError(err, { host: to.host, port: to.port, size: data.length }));
+          const code = (err as NodeJS.ErrnoException).code;
+          if (code === 'EACCES' && !this._broadcast && looksBroadcast(to.host)) reject(new SocketLabError('EACCES_BROADCAST', { addr: formatAddress(to.host, to.port) }));
+          else reject(mapSocketError(err, { host: to.host, port: to.port, size: data.length }));
           return;
         }
         if (!this.bound) {
