@@ -17,6 +17,7 @@ import { SessionManager } from './core/sessions/sessionManager';
 import { registerConnections, retentionFromSettings, transcriptBytesFromSettings } from './vscode/connections/registerConnections';
 import { registerSessionPanel } from './vscode/panels/sessionPanel';
 import { registerSocketLabTasks } from './vscode/socketLabTasks';
+import { registerTimelinePanel } from './vscode/panels/timelinePanel';
 
 export function activate(context: vscode.ExtensionContext): void {
   registerAboutCommand(context);
@@ -32,7 +33,9 @@ export function activate(context: vscode.ExtensionContext): void {
   // `"type": "socketLab"` tasks start servers and clients in the same manager (visible in Connections)
   registerSocketLabTasks(context, sessions, (host) => sessionCommands.confirmBind(host));
   registerSystemSocketsView(context, programs);
-  registerFileRunner(context, programs, registerSocketEditor(context), sessions);
+  const runner = registerFileRunner(context, programs, registerSocketEditor(context), sessions);
+  // the socket-call timeline of a run (socketLab.timeline.show; the call hints' hover links to it)
+  registerTimelinePanel(context, runner.hints);
   // packet capture (helper spawned lazily on the first capture), the packet panel showing a capture's packets, and
   // the capture commands (which open that panel, and capture a session's connection)
   const captureLog = vscode.window.createOutputChannel('Socket Lab Capture', { log: true });

@@ -3,6 +3,7 @@ import './elements';
 import './kit.css';
 import { startSessionApp } from './session/sessionApp';
 import { startPacketsView } from './packets/packetsApp';
+import { startTimelineView } from './timeline/timelineApp';
 
 const view = document.body.dataset.view;
 const root = document.getElementById('root') ?? document.body;
@@ -14,5 +15,10 @@ if (view === 'session') {
 if (view === 'packets') {
   startPacketsView(root).catch((e: unknown) => {
     root.textContent = `Socket Lab: the packet panel could not start (${e instanceof Error ? e.message : String(e)}).`;
+  });
+}
+if (view === 'timeline') {
+  startTimelineView(root).catch((e: unknown) => {
+    root.textContent = `Socket Lab: the timeline could not start (${e instanceof Error ? e.message : String(e)}).`;
   });
 }

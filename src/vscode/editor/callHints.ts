@@ -38,6 +38,8 @@ export function lineHint(l: LineCalls, log: CallLog): string {
 
 export class CallHints implements vscode.Disposable {
   private readonly logs = new Map<string, CallLog>();
+  /** The latest run shown (the timeline's default). */
+  private latest: CallLog | undefined;
   private readonly type = vscode.window.createTextEditorDecorationType({
     after: { color: new vscode.ThemeColor('editorCodeLens.foreground'), fontStyle: 'italic', margin: '0 0 0 2em' },
     rangeBehavior: vscode.DecorationRangeBehavior.ClosedClosed,
@@ -58,8 +60,16 @@ export class CallHints implements vscode.Disposable {
       for (const f of log.files) this.logs.set(f, log);
       this.schedule();
     };
+    this.latest = log;
     log.onDidChange(update);
     update();
+  }
+
+  /** The latest run of `file` (an absolute path), else the latest run of any file. */
+  runOf(file: string | undefined): { log: CallLog; file: string } | undefined {
+    const log = file ? this.logs.get(path.resolve(file)) : undefined;
+    if (log) return { log, file: path.resolve(file!) };
+    return this.latest?.files.length ? { log: this.latest, file: this.latest.files[0] } : undefined;
   }
 
   private schedule(): void {
@@ -100,6 +110,9 @@ export class CallHints implements vscode.Disposable {
     const rows = calls.recent.map((r) => `| +${(r.t - start).toFixed(3)} s | ${r.fd ?? ''} | ${resultText(r).replace(/\|/g, '\\|')} | ${r.blocked_ms !== undefined ? blockedText(r.blocked_ms) : ''} |`);
     md.appendMarkdown(`| ${vscode.l10n.t('when')} | fd | ${vscode.l10n.t('call')} | ${vscode.l10n.t('blocked')} |\n| --: | --: | :-- | --: |\n${rows.join('\n')}`);
     if (calls.count > calls.recent.length) md.appendMarkdown(`\n\n${vscode.l10n.t('The latest {0} of {1} calls.', calls.recent.length, calls.count)}`);
+    const args = encodeURIComponent(JSON.stringify([{ file: path.resolve(doc.uri.fsPath), line: pos.line + 1 }]));
+    md.appendMarkdown(`\n\n[${vscode.l10n.t('Open in timeline')}](command:socketLab.timeline.show?${args})`);
+    md.isTrusted = { enabledCommands: ['socketLab.timeline.show'] };
     return new vscode.Hover(md, doc.lineAt(pos.line).range);
   }
 

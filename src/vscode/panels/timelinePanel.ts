@@ -1,0 +1,158 @@
+// The socket-call timeline: one webview showing a run's calls (the latest run of a file, from the editor's call
+// hints), lane per socket, send → recv arrows, a selected call's details and bytes. The page pulls time windows from
+// the model (core/panels/timelineModel.ts); growth of the run is one coalesced event.
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { createPanelHost } from '../../shared/panelKit';
+import type { Rpc, RpcEnvelope } from '../../shared/rpc';
+import { TIMELINE_PANEL, type TimelineEvent, type TimelineRequest, type TimelineResponses } from '../../shared/timelinePanelProtocol';
+import { TimelineModel } from '../../core/panels/timelineModel';
+import { findBytes } from '../../core/panels/transcriptView';
+import { errorLanguageFor } from '../../core/errors';
+import type { CallLog } from '../../core/trace/callLog';
+import type { CallHints } from '../editor/callHints';
+import { registerCommand } from '../commands';
+import { panelStrings } from './panelStrings';
+import { webviewHtml } from './webviewHtml';
+
+/** Growth events are coalesced to at most one per this many ms. */
+const CHANGE_COALESCE_MS = 250;
+
+class TimelinePanel {
+  private model: TimelineModel;
+  private readonly rpc: Rpc<TimelineEvent, TimelineRequest>;
+  private readonly disposables: vscode.Disposable[] = [];
+  private logSub: vscode.Disposable | undefined;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private pendingReset = false;
+
+  constructor(
+    readonly panel: vscode.WebviewPanel,
+    root: vscode.Uri,
+    log: CallLog,
+    title: string,
+    private focus: number | undefined,
+    onDispose: () => void,
+  ) {
+    this.model = this.follow(log, title);
+    this.rpc = createPanelHost(
+      TIMELINE_PANEL,
+      (m: RpcEnvelope) => void panel.webview.postMessage(m),
+      (req) => this.answer(req),
+      (_raw, reason) => console.warn(`socket-lab timeline: dropped a message (${reason})`),
+    );
+    panel.webview.html = webviewHtml(panel.webview, root, 'timeline', vscode.env.language);
+    this.disposables.push(
+      panel.webview.onDidReceiveMessage((m) => void this.rpc.receive(m)),
+      panel.onDidDispose(() => {
+        this.dispose();
+        onDispose();
+      }),
+    );
+  }
+
+  get log(): CallLog {
+    return this.model.log;
+  }
+
+  private follow(log: CallLog, title: string): TimelineModel {
+    this.logSub?.dispose();
+    this.logSub = log.onDidChange(() => this.schedule());
+    this.panel.title = vscode.l10n.t('Timeline: {0}', title);
+    return new TimelineModel(log, title);
+  }
+
+  /** Shows another run (the latest of a file), or the same one again, at `focus`. */
+  show(log: CallLog, title: string, focus: number | undefined): void {
+    if (log !== this.model.log) {
+      this.model = this.follow(log, title);
+      this.pendingReset = true;
+      this.schedule(0);
+    }
+    this.panel.reveal(undefined, false);
+    this.focus = focus; // a page that reloads on reveal asks with `ready`
+    if (focus !== undefined) this.rpc.event({ type: 'focus', id: focus });
+  }
+
+  private schedule(ms = CHANGE_COALESCE_MS): void {
+    if (this.timer && ms > 0) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      const reset = this.pendingReset;
+      this.pendingReset = false;
+      this.rpc.event({ type: 'changed', reset, ...this.model.summary() });
+    }, ms);
+  }
+
+  private async answer(req: TimelineRequest): Promise<TimelineResponses[TimelineRequest['type']]> {
+    switch (req.type) {
+      case 'ready': {
+        const focus = this.focus;
+        this.focus = undefined;
+        return { ...this.model.summary(), strings: panelStrings(), ...(focus !== undefined ? { focus } : {}) } satisfies TimelineResponses['ready'];
+      }
+      case 'window':
+        return this.model.window(req) satisfies TimelineResponses['window'];
+      case 'call':
+        return this.model.detail(req.id) ?? { missing: true };
+      case 'openSource': {
+        const src = this.model.sourceOf(req.id);
+        if (!src) return { ok: false };
+        const pos = new vscode.Position(src.line - 1, 0);
+        await vscode.window.showTextDocument(vscode.Uri.file(src.file), { viewColumn: vscode.ViewColumn.One, selection: new vscode.Range(pos, pos) });
+        return { ok: true };
+      }
+      case 'find': {
+        const bytes = this.model.detail(req.id)?.bytes ?? new Uint8Array(0);
+        return findBytes(bytes.subarray(req.from), req.from, req.query, req.mode, 'utf-8', errorLanguageFor(vscode.env.language));
+      }
+      case 'copy':
+        await vscode.env.clipboard.writeText(req.text);
+        return { ok: true };
+    }
+  }
+
+  dispose(): void {
+    clearTimeout(this.timer);
+    this.logSub?.dispose();
+    this.rpc.dispose();
+    for (const d of this.disposables.splice(0)) d.dispose();
+  }
+}
+
+/** `socketLab.timeline.show`'s argument: a file (its latest run) and a line (its latest call is shown). */
+function parseArg(arg: unknown): { file?: string; line?: number } {
+  if (typeof arg !== 'object' || arg === null) return {};
+  const a = arg as { file?: unknown; line?: unknown };
+  return {
+    ...(typeof a.file === 'string' && a.file ? { file: a.file } : {}),
+    ...(Number.isSafeInteger(a.line) && (a.line as number) > 0 ? { line: a.line as number } : {}),
+  };
+}
+
+export function registerTimelinePanel(context: vscode.ExtensionContext, hints: CallHints): void {
+  const root = vscode.Uri.joinPath(context.extensionUri, 'dist', 'webview');
+  let current: TimelinePanel | undefined;
+  context.subscriptions.push({ dispose: () => current?.panel.dispose() });
+  registerCommand(context, 'socketLab.timeline.show', (arg?: unknown) => {
+    const { file = vscode.window.activeTextEditor?.document.uri.fsPath, line } = parseArg(arg);
+    const found = hints.runOf(file);
+    if (!found) {
+      void vscode.window.showInformationMessage(vscode.l10n.t('No recorded run to show: run a Python or Node.js file with Socket Lab: Run File first.'));
+      return;
+    }
+    const title = path.basename(found.file);
+    const focus = file && line !== undefined ? new TimelineModel(found.log, title).latestAt(file, line) : undefined;
+    if (current) {
+      current.show(found.log, title, focus);
+      return;
+    }
+    const panel = vscode.window.createWebviewPanel('socketLab.timeline', vscode.l10n.t('Timeline: {0}', title), { viewColumn: vscode.ViewColumn.Beside }, {
+      enableScripts: true,
+      retainContextWhenHidden: false,
+      localResourceRoots: [root],
+    });
+    current = new TimelinePanel(panel, root, found.log, title, focus, () => (current = undefined));
+  });
+}

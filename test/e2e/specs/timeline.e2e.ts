@@ -1,0 +1,103 @@
+// The socket-call timeline in a real VS Code: Run File on a Python program whose two sendall()s arrive in one recv();
+// the recv line's hover opens the timeline at that recv: a lane per socket, the two sends' arrows ending in the recv,
+// its bytes 'applebanana' in the hex pane; clicking another call shows its bytes; light, dark and high contrast.
+import * as assert from 'node:assert/strict';
+import type { Frame } from 'playwright-core';
+import { commandTitle, findFrame, openWorkspaceFile, runCommand, screenshot, setColorTheme, useVsCode, waitFor } from '../harness';
+
+const sticky = `import socket, threading, time
+srv = socket.socket()
+srv.bind(("127.0.0.1", 0))
+srv.listen()
+def serve():
+    conn, _ = srv.accept()
+    time.sleep(0.3)
+    data = conn.recv(1024)
+    print("got", data, flush=True)
+    conn.close()
+t = threading.Thread(target=serve)
+t.start()
+c = socket.create_connection(srv.getsockname())
+c.sendall(b"apple")
+c.sendall(b"banana")
+c.close()
+t.join()
+`;
+
+/** The text column of the hex pane's visible rows, in order. */
+const hexText = (frame: Frame) =>
+  frame.evaluate(() =>
+    [...document.querySelectorAll<HTMLElement>('.tl-hex-pane .hex-row:not([hidden]):not(.hex-probe)')]
+      .sort((a, b) => Number(a.dataset.row) - Number(b.dataset.row))
+      .map((r) => (r.querySelector('.hex-txt')?.textContent ?? '').trimEnd())
+      .join(''),
+  );
+
+describe('socket-call timeline', function () {
+  const vsc = useVsCode({ trusted: true, files: { 'sticky.py': sticky }, viewport: { width: 1500, height: 900 } });
+
+  it('opens from the recv line\'s hover at that recv: lanes, two arrows into it, its bytes; a click selects another call', async () => {
+    const page = vsc.page;
+    await openWorkspaceFile(page, 'sticky.py');
+    await runCommand(page, commandTitle('socketLab.file.run')!);
+    const recvLine = page.locator('.view-line', { hasText: 'data = conn.recv(1024)' });
+    // the hover lists the line's calls once the run's calls arrived: hover again until it does
+    const hover = page.locator('.monaco-hover:visible', { hasText: 'Socket calls from this line' });
+    await waitFor('the recv line\'s hover', async () => {
+      await page.mouse.move(5, 5);
+      await recvLine.hover();
+      return hover.waitFor({ timeout: 2_000 }).then(() => true, () => false);
+    }, (shown) => shown, 30_000);
+    await hover.locator('a', { hasText: 'Open in timeline' }).click();
+    const frame = await findFrame(page, '.tl-app[data-ready="true"]');
+
+    const labels = await frame.locator('.tl-lane-label').evaluateAll((ls) => ls.map((l) => (l as HTMLElement).title));
+    assert.equal(labels.filter((l) => / · TCP · 127\.0\.0\.1:\d+ ⇄ 127\.0\.0\.1:\d+$/.test(l)).length, 2, labels.join('\n'));
+    assert.ok(labels.some((l) => /listening/.test(l)), labels.join('\n'));
+    // the hover's line is the recv: it is selected, with its bytes and details
+    const selected = await waitFor('the selected call', () => frame.locator('.tl-app').getAttribute('data-selected'), (v) => !!v);
+    assert.equal(await frame.locator(`.tl-call[data-id="${selected}"]`).getAttribute('data-call'), 'recv');
+    await waitFor('the recv\'s bytes', () => hexText(frame), (s) => s === 'applebanana');
+    assert.match(await frame.locator('.tl-details').innerText(), /sticky\.py:8/);
+    // both sends' arrows end in that recv, each starting at a sendall on the client's lane
+    const arrows = frame.locator(`.tl-link[data-to="${selected}"]`);
+    await waitFor('arrows into the recv', () => arrows.count(), (n) => n === 2);
+    for (const from of await arrows.evaluateAll((ls) => ls.map((l) => l.getAttribute('data-from')))) {
+      assert.equal(await frame.locator(`.tl-call[data-id="${from}"]`).getAttribute('data-call'), 'sendall');
+    }
+
+    // the details link to the second send shows its bytes; a click on the recv's bar shows the recv's again
+    const send2 = await frame.locator('.tl-call[data-call="sendall"][data-line="15"]').getAttribute('data-id');
+    await frame.locator('.tl-link-call', { hasText: `#${send2}` }).click();
+    await waitFor('the second send\'s bytes', () => hexText(frame), (s) => s === 'banana');
+    assert.equal(await frame.locator('.tl-app').getAttribute('data-selected'), send2);
+    await frame.locator(`.tl-call[data-id="${selected}"] rect`).click();
+    await waitFor('the recv\'s bytes again', () => hexText(frame), (s) => s === 'applebanana');
+
+    for (const [theme, name] of [['Light Modern', 'light'], ['Dark Modern', 'dark'], ['Dark High Contrast', 'hc']] as const) {
+      await setColorTheme(page, theme);
+      await page.waitForTimeout(500); // the webview repaints after the theme variables change
+      await screenshot(page, `timeline-${name}`);
+    }
+  });
+
+  it('the palette command shows the active file\'s latest run; the call filter keeps only that call', async () => {
+    const page = vsc.page;
+    await openWorkspaceFile(page, 'sticky.py');
+    await runCommand(page, commandTitle('socketLab.timeline.show')!);
+    const frame = await findFrame(page, '.tl-app[data-ready="true"]');
+    await frame.locator('.tl-svgbox').press('0'); // the whole run (the panel kept the first test's view)
+    await waitFor('bars', () => frame.locator('.tl-call').count(), (n) => n > 5);
+    // the keyboard zooms: + halves the span, so the axis's tick step shrinks; 0 fits the run again
+    const axis = () => frame.locator('.tl-axis text').allTextContents();
+    const fitted = await axis();
+    await frame.locator('.tl-svgbox').press('+');
+    await frame.locator('.tl-svgbox').press('+');
+    await waitFor('a zoomed axis', axis, (a) => a.join() !== fitted.join());
+    await frame.locator('.tl-svgbox').press('0');
+    await waitFor('the fitted axis again', axis, (a) => a.join() === fitted.join());
+    await frame.locator('.tl-call-filter').click();
+    await frame.locator('.tl-call-filter [role="option"]').filter({ hasText: /^\s*recv\s*$/ }).first().click();
+    await waitFor('only recv bars', () => frame.locator('.tl-call').evaluateAll((gs) => [...new Set(gs.map((g) => g.getAttribute('data-call')))]), (v) => v.length === 1 && v[0] === 'recv');
+  });
+});

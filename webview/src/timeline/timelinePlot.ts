@@ -1,0 +1,291 @@
+// The timeline's plot: a time axis, one lane per socket, each call a bar as long as it blocked, arrows from each send
+// to the recv(s) that returned its bytes, errors marked. Zoom and pan with the wheel, a drag or the keyboard; the
+// calls of the span shown are pulled from the host (one bounded window at a time).
+import type { TimelineCall, TimelineLane, TimelineWindow } from '../../../src/shared/timelinePanelProtocol';
+import { h } from '../dom';
+import { t } from '../strings';
+import { AXIS_H, durationText, fitSpan, keepVisible, LANE_H, laneMid, pan, Scale, type Span, ticks, zoom } from './timelineLayout';
+
+const SVG = 'http://www.w3.org/2000/svg';
+function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number>): SVGElementTagNameMap[K] {
+  const e = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
+  return e;
+}
+
+/** A call's colour family. */
+function family(call: string): string {
+  if (call.startsWith('send')) return 'send';
+  if (call.startsWith('recv')) return 'recv';
+  if (call === 'accept' || call.startsWith('connect') || call === 'select') return 'wait';
+  return 'other';
+}
+
+export function laneKindText(lane: TimelineLane): string {
+  switch (lane.kind) {
+    case 'tcp':
+      return 'TCP';
+    case 'udp':
+      return 'UDP';
+    case 'unix':
+      return 'Unix';
+    case 'listener':
+      return t('listening');
+    default:
+      return t('no socket');
+  }
+}
+
+/** `fd 4 · TCP` (with the pid when the run has several processes) and `127.0.0.1:5000 ⇄ 127.0.0.1:41234`. */
+export function laneLabelParts(lane: TimelineLane, withPid: boolean): { head: string; ends: string } {
+  const parts = [lane.fd !== undefined ? `fd ${lane.fd}` : t('no fd'), laneKindText(lane)];
+  if (withPid) parts.unshift(`pid ${lane.pid}`);
+  return { head: parts.join(' · '), ends: lane.peer ? `${lane.local ?? '?'} ⇄ ${lane.peer}` : (lane.local ?? '') };
+}
+
+/** A lane on one line (the socket filter's choices). */
+export function laneLabel(lane: TimelineLane, withPid: boolean): string {
+  const { head, ends } = laneLabelParts(lane, withPid);
+  return ends ? `${head} · ${ends}` : head;
+}
+
+export interface PlotHost {
+  window(span: Span): Promise<TimelineWindow>;
+  selected(id: number): void;
+  /** Enter on the selected call. */
+  open(id: number): void;
+}
+
+export class TimelinePlot {
+  readonly element = h('section', 'tl-plot');
+  private readonly labels = h('div', 'tl-labels');
+  private readonly box = h('div', 'tl-svgbox');
+  private readonly note = h('div', 'tl-window-note');
+  private span: Span = fitSpan(0);
+  private duration = 0;
+  private lanes: TimelineLane[] = [];
+  private data: TimelineWindow = { calls: [], links: [], omitted: 0 };
+  private selectedId: number | undefined;
+  private seq = 0;
+  private fetchTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(private readonly host: PlotHost) {
+    this.box.tabIndex = 0;
+    this.box.setAttribute('role', 'application');
+    this.box.setAttribute('aria-label', t('Socket calls on a time axis. Left and Right pan, + and − zoom, 0 fits, [ and ] select the previous or next call, Enter opens its line.'));
+    this.note.setAttribute('role', 'status');
+    const body = h('div', 'tl-plot-body');
+    body.append(this.labels, this.box);
+    this.element.append(body, this.note);
+    new ResizeObserver(() => this.draw()).observe(this.box);
+    this.wire();
+  }
+
+  get selection(): number | undefined {
+    return this.selectedId;
+  }
+
+  /** New lanes (a filter, more sockets); `fit` also shows the whole run. */
+  setLanes(lanes: readonly TimelineLane[], duration: number, fit: boolean): void {
+    this.lanes = [...lanes];
+    this.duration = duration;
+    if (fit) this.span = fitSpan(duration);
+    this.fetch(0);
+  }
+
+  fit(): void {
+    this.setSpan(fitSpan(this.duration));
+  }
+
+  zoomBy(factor: number): void {
+    this.setSpan(zoom(this.span, factor, this.selectedCall() ? this.selectedCall()!.t : undefined));
+  }
+
+  /** Shows and selects call `id` starting at `at` s. */
+  reveal(id: number, at: number): void {
+    this.selectedId = id;
+    this.setSpan(keepVisible(this.span, at));
+  }
+
+  clearSelection(): void {
+    this.selectedId = undefined;
+    this.draw();
+  }
+
+  private setSpan(s: Span): void {
+    this.span = s;
+    this.draw();
+    this.fetch();
+  }
+
+  private selectedCall(): TimelineCall | undefined {
+    return this.data.calls.find((c) => c.id === this.selectedId);
+  }
+
+  /** Pulls the span's calls (after `ms`, so a drag or a wheel spin asks once). */
+  private fetch(ms = 60): void {
+    clearTimeout(this.fetchTimer);
+    this.fetchTimer = setTimeout(() => {
+      const my = ++this.seq;
+      void this.host.window(this.span).then((w) => {
+        if (my !== this.seq) return;
+        this.data = w;
+        this.note.textContent = w.omitted ? t('{0} calls in this span are not drawn: zoom in to see them.', w.omitted) : '';
+        this.draw();
+      });
+    }, ms);
+  }
+
+  select(id: number): void {
+    this.selectedId = id;
+    this.draw();
+    this.host.selected(id);
+  }
+
+  private step(dir: 1 | -1): void {
+    const calls = this.data.calls;
+    if (!calls.length) return;
+    const i = calls.findIndex((c) => c.id === this.selectedId);
+    const next = i < 0 ? (dir > 0 ? calls[0] : calls[calls.length - 1]) : calls[Math.min(calls.length - 1, Math.max(0, i + dir))];
+    this.select(next.id);
+    const s = keepVisible(this.span, next.t);
+    if (s !== this.span) this.setSpan(s);
+  }
+
+  private wire(): void {
+    this.box.addEventListener('keydown', (e) => {
+      const keys: Record<string, () => void> = {
+        ArrowLeft: () => this.setSpan(pan(this.span, -0.2)),
+        ArrowRight: () => this.setSpan(pan(this.span, 0.2)),
+        '+': () => this.zoomBy(0.5),
+        '=': () => this.zoomBy(0.5),
+        '-': () => this.zoomBy(2),
+        '0': () => this.fit(),
+        Home: () => this.fit(),
+        '[': () => this.step(-1),
+        ']': () => this.step(1),
+        Enter: () => this.selectedId !== undefined && this.host.open(this.selectedId),
+      };
+      const run = keys[e.key];
+      if (!run) return;
+      e.preventDefault();
+      run();
+    });
+    this.box.addEventListener(
+      'wheel',
+      (e) => {
+        e.preventDefault();
+        const scale = new Scale(this.span, this.box.clientWidth);
+        if (e.shiftKey || Math.abs(e.deltaX) > Math.abs(e.deltaY)) this.setSpan(pan(this.span, (e.deltaX || e.deltaY) / Math.max(this.box.clientWidth, 1)));
+        else this.setSpan(zoom(this.span, 1.002 ** e.deltaY, scale.t(e.offsetX)));
+      },
+      { passive: false },
+    );
+    this.wireDrag();
+  }
+
+  /** A drag on the plot pans it; a click on a bar selects its call. */
+  private wireDrag(): void {
+    let drag: { x: number; span: Span; moved: boolean } | undefined;
+    this.box.addEventListener('pointerdown', (e) => {
+      if (e.button !== 0) return;
+      drag = { x: e.clientX, span: this.span, moved: false };
+      this.box.setPointerCapture(e.pointerId);
+    });
+    this.box.addEventListener('pointermove', (e) => {
+      if (!drag) return;
+      const dx = e.clientX - drag.x;
+      if (Math.abs(dx) < 3 && !drag.moved) return;
+      drag.moved = true;
+      this.setSpan(pan(drag.span, -dx / Math.max(this.box.clientWidth, 1)));
+    });
+    this.box.addEventListener('pointerup', (e) => {
+      const wasDrag = drag?.moved;
+      drag = undefined;
+      if (wasDrag) return;
+      const id = (document.elementFromPoint(e.clientX, e.clientY)?.closest('[data-id]') as SVGElement | null)?.dataset.id;
+      if (id !== undefined) this.select(Number(id));
+    });
+  }
+
+  draw(): void {
+    const width = this.box.clientWidth;
+    const height = AXIS_H + this.lanes.length * LANE_H + 4;
+    const scale = new Scale(this.span, Math.max(width, 1));
+    const root = svg('svg', { width, height, viewBox: `0 0 ${width} ${height}`, class: 'tl-svg' });
+    const defs = svg('defs', {});
+    const marker = svg('marker', { id: 'tl-arrow', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' });
+    marker.append(svg('path', { d: 'M0,0 L10,5 L0,10 z', class: 'tl-arrow-head' }));
+    defs.append(marker);
+    root.append(defs);
+    this.drawAxis(root, scale, height);
+    const rowOf = new Map(this.lanes.map((l, i) => [l.key, i]));
+    this.lanes.forEach((_, i) => root.append(svg('line', { x1: 0, x2: width, y1: AXIS_H + (i + 1) * LANE_H, y2: AXIS_H + (i + 1) * LANE_H, class: 'tl-lane-line' })));
+    const ends = new Map<number, { x: number; y: number }>();
+    const bars = svg('g', {});
+    // where bars overlap, the data calls go over close/setsockopt and the selected call over all
+    const rank = (c: TimelineCall) => (c.id === this.selectedId ? 2 : family(c.call) === 'other' ? 0 : 1);
+    for (const c of [...this.data.calls].sort((a, b) => rank(a) - rank(b))) {
+      const row = rowOf.get(c.lane);
+      if (row !== undefined) ends.set(c.id, this.drawBar(bars, c, row, scale));
+    }
+    const links = svg('g', { class: 'tl-links' });
+    for (const l of this.data.links) {
+      const a = ends.get(l.from);
+      const b = ends.get(l.to);
+      if (a && b) links.append(svg('line', { x1: a.x, y1: a.y, x2: b.x, y2: b.y, class: 'tl-link', 'marker-end': 'url(#tl-arrow)', 'data-from': l.from, 'data-to': l.to }));
+    }
+    root.append(bars, links);
+    this.box.replaceChildren(root);
+    this.drawLabels();
+  }
+
+  private drawAxis(root: SVGSVGElement, scale: Scale, height: number): void {
+    const axis = svg('g', { class: 'tl-axis' });
+    for (const tick of ticks(scale)) {
+      axis.append(svg('line', { x1: tick.x, x2: tick.x, y1: AXIS_H - 4, y2: height, class: 'tl-grid' }));
+      const label = svg('text', { x: tick.x + 3, y: AXIS_H - 8 });
+      label.textContent = tick.label;
+      axis.append(label);
+    }
+    root.append(axis);
+  }
+
+  /** One call's bar; returns where its arrows attach (its end, in its lane's middle). */
+  private drawBar(parent: SVGGElement, c: TimelineCall, row: number, scale: Scale): { x: number; y: number } {
+    const { x, w } = scale.bar(c);
+    const y = laneMid(row);
+    const g = svg('g', { 'data-id': c.id, 'data-call': c.call, 'data-lane': c.lane, 'data-line': c.line ?? '', class: `tl-call tl-${family(c.call)}${c.error ? ' error' : ''}${c.id === this.selectedId ? ' selected' : ''}` });
+    const tip = svg('title', {});
+    const result = c.error ? ' ✗' : c.returned !== undefined ? ` → ${c.returned} B` : '';
+    tip.textContent = `${c.call}${result} · ${t('blocked {0}', durationText(c.ms))}${c.line !== undefined ? ` · ${t('line {0}', c.line)}` : ''}`;
+    g.append(tip, svg('rect', { x, y: y - 7, width: w, height: 14, rx: 2, class: 'tl-bar' }));
+    if (w > 40) {
+      const label = svg('text', { x: x + 3, y: y + 4, class: 'tl-bar-label' });
+      label.textContent = c.call;
+      g.append(label);
+    }
+    if (c.error) {
+      const mark = svg('text', { x: x + w + 2, y: y + 4, class: 'tl-error-mark' });
+      mark.textContent = '✗';
+      g.append(mark);
+    }
+    parent.append(g);
+    return { x: x + w, y };
+  }
+
+  private drawLabels(): void {
+    const withPid = new Set(this.lanes.map((l) => l.pid)).size > 1;
+    this.labels.replaceChildren(
+      h('div', 'tl-axis-label', t('Socket')),
+      ...this.lanes.map((l) => {
+        const { head, ends } = laneLabelParts(l, withPid);
+        const d = h('div', `tl-lane-label tl-kind-${l.kind}`);
+        d.append(h('div', 'tl-lane-head', head), h('div', 'tl-lane-ends', ends));
+        d.title = laneLabel(l, withPid);
+        d.dataset.lane = l.key;
+        return d;
+      }),
+    );
+  }
+}
