@@ -241,13 +241,11 @@ export class PcapStreamReader {
     const frac = u32(b, 4, le);
     const origLen = u32(b, 12, le);
     this.onPacketOffset?.(this.offset);
-    out.push({
-      tsMicros: sec * 1e6 + (this.nanos ? Math.floor(frac / 1000) : frac),
-      ...(this.nanos ? { tsNanos: frac % 1000 } : {}),
-      origLen: Math.max(origLen, caplen),
-      linkType: this.linkType ?? 1,
-      data: b.slice(16, 16 + caplen),
-    });
+    const tsMicros = sec * 1e6 + (this.nanos ? Math.floor(frac / 1000) : frac);
+    const linkType = this.linkType ?? 1;
+    const data = b.slice(16, 16 + caplen);
+    // two literal shapes, no spread: a record stays a small fixed-shape object (millions may be held)
+    out.push(this.nanos ? { tsMicros, tsNanos: frac % 1000, origLen: Math.max(origLen, caplen), linkType, data } : { tsMicros, origLen: Math.max(origLen, caplen), linkType, data });
     this.consume(16 + caplen);
     return true;
   }
@@ -301,7 +299,10 @@ export class PcapStreamReader {
         const origLen = u32(b, 24, le);
         if (28 + caplen > bodyEnd) this.fail('EBADBLOCK', `A pcapng packet block says it holds ${caplen} bytes but the block is only ${total} bytes long: the file is corrupt.`);
         this.onPacketOffset?.(this.offset);
-        out.push({ tsMicros: this.timestamp(iface, u32(b, 12, le), u32(b, 16, le)), ...this.nanosPast(iface, u32(b, 12, le), u32(b, 16, le)), origLen: Math.max(origLen, caplen), linkType: iface.linkType, data: b.slice(28, 28 + caplen) });
+        const tsMicros = this.timestamp(iface, u32(b, 12, le), u32(b, 16, le));
+        const data = b.slice(28, 28 + caplen);
+        const tsNanos = this.nanosPast(iface, u32(b, 12, le), u32(b, 16, le));
+        out.push(tsNanos === undefined ? { tsMicros, origLen: Math.max(origLen, caplen), linkType: iface.linkType, data } : { tsMicros, tsNanos, origLen: Math.max(origLen, caplen), linkType: iface.linkType, data });
         break;
       }
       case 3: {
@@ -346,11 +347,11 @@ export class PcapStreamReader {
     }
   }
 
-  /** The nanoseconds past the µs of a timestamp finer than µs (if_tsresol above 6), as a record field. */
-  private nanosPast(iface: Interface, hi: number, lo: number): { tsNanos?: number } {
-    if (iface.micro || iface.unitsPerSecond <= 1000000n) return {};
+  /** The nanoseconds past the µs of a timestamp finer than µs (if_tsresol above 6); undefined for µs or coarser. */
+  private nanosPast(iface: Interface, hi: number, lo: number): number | undefined {
+    if (iface.micro || iface.unitsPerSecond <= 1000000n) return undefined;
     const units = (BigInt(hi) << 32n) | BigInt(lo);
-    return { tsNanos: Number(((units * 1000000000n) / iface.unitsPerSecond) % 1000n) };
+    return Number(((units * 1000000000n) / iface.unitsPerSecond) % 1000n);
   }
 
   private timestamp(iface: Interface, hi: number, lo: number): number {
