@@ -167,7 +167,7 @@ def _socket_lab_install():
     blocking = {'recv', 'recv_into', 'recvfrom', 'recvfrom_into', 'recvmsg', 'accept', 'connect', 'connect_ex', 'sendall', 'select', 'do_handshake'}
 
     def record(call, sock, args, result, error, t0, p0, file, line):
-        rec = {'t': t0, 'call': call, 'file': file, 'line': line, 'pid': state['pid'], 'thread': threading.current_thread().name}
+        rec = base(call, t0, p0, file, line, error)
         try:
             fd_ = sock.fileno() if sock is not None else -1
         except OSError:
@@ -180,9 +180,6 @@ def _socket_lab_install():
             if peer:
                 rec['peer'] = peer
         describe(rec, call, sock, args, result)
-        if error is not None:
-            rec['error'] = '%s: %s' % (type(error).__name__, error)
-        rec['blocked_ms'] = round((time.perf_counter() - p0) * 1000, 3)
         emit(rec, call in blocking or call == 'close')
 
     def describe(rec, call, sock, args, result):
@@ -251,6 +248,37 @@ def _socket_lab_install():
             except (ValueError, OSError):
                 pass
 
+    def base(call, t0, p0, file, line, error=None):
+        rec = {'t': t0, 'call': call, 'file': file, 'line': line, 'pid': state['pid'], 'thread': threading.current_thread().name}
+        if error is not None:
+            rec['error'] = '%s: %s' % (type(error).__name__, error)
+        rec['blocked_ms'] = round((time.perf_counter() - p0) * 1000, 3)
+        return rec
+
+    def timed(run, finish):
+        # the program's call, made once as the program made it; then finish(result, error, t0, p0, file, line) records
+        # it. A call made inside another recorded call (sendall inside an SSL send) is not recorded twice.
+        if getattr(inside, 'on', False):
+            return run()
+        file, line = user_frame()
+        inside.on = True
+        t0 = time.time()
+        p0 = time.perf_counter()
+        result = None
+        error = None
+        try:
+            result = run()
+            return result
+        except BaseException as e:
+            error = e
+            raise
+        finally:
+            inside.on = False
+            try:
+                finish(result, error, t0, p0, file, line)
+            except Exception:
+                pass  # recording must never break the program
+
     def wrap(cls, name, call=None):
         orig = cls.__dict__.get(name) if hasattr(cls, '__dict__') else None
         orig = orig or getattr(cls, name, None)
@@ -259,39 +287,20 @@ def _socket_lab_install():
         call = call or name
 
         def wrapper(self, *args, **kwargs):
-            if getattr(inside, 'on', False):
-                return orig(self, *args, **kwargs)
-            file, line = user_frame()
-            fd_before = None
             if call == 'close':
                 try:
                     fd_before = self.fileno()
                 except OSError:
-                    pass
-            inside.on = True
-            t0 = time.time()
-            p0 = time.perf_counter()
-            result = None
-            error = None
-            try:
-                result = orig(self, *args, **kwargs)
-                return result
-            except BaseException as e:
-                error = e
-                raise
-            finally:
-                inside.on = False
-                try:
-                    if call == 'close':
-                        if fd_before is not None and fd_before >= 0:
-                            emit({'t': t0, 'call': 'close', 'file': file, 'line': line, 'pid': state['pid'], 'thread': threading.current_thread().name, 'fd': fd_before, 'blocked_ms': round((time.perf_counter() - p0) * 1000, 3)}, True)
-                            names.pop(fd_before, None)
-                    elif call == 'socket':
-                        record('socket', self, args, None, error, t0, p0, file, line)
-                    else:
-                        record(call, self, args, result, error, t0, p0, file, line)
-                except Exception:
-                    pass  # recording must never break the program
+                    fd_before = -1
+
+                def closed(result, error, t0, p0, file, line):
+                    if fd_before >= 0:
+                        rec = base('close', t0, p0, file, line, error)
+                        rec['fd'] = fd_before
+                        emit(rec, True)
+                        names.pop(fd_before, None)
+                return timed(lambda: orig(self, *args, **kwargs), closed)
+            return timed(lambda: orig(self, *args, **kwargs), lambda result, error, t0, p0, file, line: record(call, self, args, result, error, t0, p0, file, line))
 
         wrapper.__name__ = getattr(orig, '__name__', name)
         wrapper.__doc__ = getattr(orig, '__doc__', None)
@@ -307,77 +316,39 @@ def _socket_lab_install():
         orig_wrap = ssl.SSLContext.wrap_socket
 
         def wrap_socket(self, sock, *args, **kwargs):
-            file, line = user_frame()
-            t0 = time.time()
-            p0 = time.perf_counter()
-            s = orig_wrap(self, sock, *args, **kwargs)
-            try:
-                record('ssl_wrap', s, (), None, None, t0, p0, file, line)
-            except Exception:
-                pass
-            return s
+            return timed(lambda: orig_wrap(self, sock, *args, **kwargs), lambda result, error, t0, p0, file, line: record('ssl_wrap', result, (), None, error, t0, p0, file, line) if result is not None else None)
 
         ssl.SSLContext.wrap_socket = wrap_socket
     except ImportError:
         pass
 
+    def fds(xs):
+        return [s if isinstance(s, int) else s.fileno() for s in xs]
+
     orig_select = select.select
 
     def select_wrapper(r, w, x, *timeout):
-        if getattr(inside, 'on', False):
-            return orig_select(r, w, x, *timeout)
-        file, line = user_frame()
-        inside.on = True
-        t0 = time.time()
-        p0 = time.perf_counter()
-        result = None
-        error = None
-        try:
-            result = orig_select(r, w, x, *timeout)
-            return result
-        except BaseException as e:
-            error = e
-            raise
-        finally:
-            inside.on = False
-            try:
-                fds = lambda xs: [s if isinstance(s, int) else s.fileno() for s in xs]
-                rec = {'t': t0, 'call': 'select', 'file': file, 'line': line, 'pid': state['pid'], 'thread': threading.current_thread().name, 'read_fds': fds(r), 'write_fds': fds(w), 'timeout': timeout[0] if timeout else None}
-                if result is not None:
-                    rec['ready_read'] = fds(result[0])
-                    rec['ready_write'] = fds(result[1])
-                if error is not None:
-                    rec['error'] = '%s: %s' % (type(error).__name__, error)
-                rec['blocked_ms'] = round((time.perf_counter() - p0) * 1000, 3)
-                emit(rec, True)
-            except Exception:
-                pass
+        def done(result, error, t0, p0, file, line):
+            rec = base('select', t0, p0, file, line, error)
+            rec.update({'read_fds': fds(r), 'write_fds': fds(w), 'timeout': timeout[0] if timeout else None})
+            if result is not None:
+                rec['ready_read'] = fds(result[0])
+                rec['ready_write'] = fds(result[1])
+            emit(rec, True)
+        return timed(lambda: orig_select(r, w, x, *timeout), done)
 
     select.select = select_wrapper
 
     def selector_select(orig):
         def wrapper(self, timeout=None):
-            if getattr(inside, 'on', False):
-                return orig(self, timeout)
-            file, line = user_frame()
-            inside.on = True
-            t0 = time.time()
-            p0 = time.perf_counter()
-            ready = None
-            try:
-                ready = orig(self, timeout)
-                return ready
-            finally:
-                inside.on = False
-                try:
-                    rec = {'t': t0, 'call': 'select', 'via': type(self).__name__, 'file': file, 'line': line, 'pid': state['pid'], 'thread': threading.current_thread().name, 'timeout': timeout}
-                    if ready is not None:
-                        rec['ready_read'] = [k.fd for k, ev in ready if ev & selectors.EVENT_READ]
-                        rec['ready_write'] = [k.fd for k, ev in ready if ev & selectors.EVENT_WRITE]
-                    rec['blocked_ms'] = round((time.perf_counter() - p0) * 1000, 3)
-                    emit(rec, True)
-                except Exception:
-                    pass
+            def done(ready, error, t0, p0, file, line):
+                rec = base('select', t0, p0, file, line, error)
+                rec.update({'via': type(self).__name__, 'timeout': timeout})
+                if ready is not None:
+                    rec['ready_read'] = [k.fd for k, ev in ready if ev & selectors.EVENT_READ]
+                    rec['ready_write'] = [k.fd for k, ev in ready if ev & selectors.EVENT_WRITE]
+                emit(rec, True)
+            return timed(lambda: orig(self, timeout), done)
         return wrapper
 
     for cls_name in ('SelectSelector', 'PollSelector', 'EpollSelector', 'DevpollSelector', 'KqueueSelector'):
