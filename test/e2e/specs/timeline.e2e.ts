@@ -51,8 +51,10 @@ describe('socket-call timeline', function () {
     await hover.locator('a', { hasText: 'Open in timeline' }).click();
     const frame = await findFrame(page, '.tl-app[data-ready="true"]');
 
-    const labels = await frame.locator('.tl-lane-label').evaluateAll((ls) => ls.map((l) => (l as HTMLElement).title));
-    assert.equal(labels.filter((l) => / · TCP · 127\.0\.0\.1:\d+ ⇄ 127\.0\.0\.1:\d+$/.test(l)).length, 2, labels.join('\n'));
+    // the lanes follow the run's records as they arrive (the client's may come after the recv's)
+    const laneTitles = () => frame.locator('.tl-lane-label').evaluateAll((ls) => ls.map((l) => (l as HTMLElement).title));
+    const tcp = (ls: string[]) => ls.filter((l) => / · TCP · 127\.0\.0\.1:\d+ ⇄ 127\.0\.0\.1:\d+$/.test(l));
+    const labels = await waitFor('two TCP lanes, client and accepted', laneTitles, (ls) => tcp(ls).length === 2);
     assert.ok(labels.some((l) => /listening/.test(l)), labels.join('\n'));
     // the hover's line is the recv: it is selected, with its bytes and details
     const selected = await waitFor('the selected call', () => frame.locator('.tl-app').getAttribute('data-selected'), (v) => !!v);

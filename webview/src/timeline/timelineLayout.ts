@@ -17,7 +17,7 @@ export interface Span {
 /** The whole run with a little room on both sides. */
 export function fitSpan(duration: number): Span {
   const d = Math.max(duration, 0.001);
-  return { from: -d * 0.02, to: d * 1.06 };
+  return { from: -d * 0.03, to: d * 1.08 };
 }
 
 /** Zoomed by `factor` (< 1 zooms in) around time `at`. */
@@ -68,7 +68,7 @@ export const laneMid = (i: number) => AXIS_H + i * LANE_H + LANE_H / 2;
 export function ticks(s: Scale, every = 110): { x: number; label: string }[] {
   const raw = ((s.span.to - s.span.from) * every) / Math.max(s.width, 1);
   const p = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 5, 10].map((m) => m * p).find((v) => v >= raw) ?? 10 * p;
+  const step = [1, 2, 5, 10].map((m) => m * p).find((v) => v >= raw * (1 - 1e-9)) ?? 10 * p;
   const out: { x: number; label: string }[] = [];
   for (let v = Math.ceil(s.span.from / step) * step; v <= s.span.to && out.length < 200; v += step) out.push({ x: s.x(v), label: timeLabel(v, step) });
   return out;

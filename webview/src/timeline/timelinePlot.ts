@@ -244,6 +244,7 @@ export class TimelinePlot {
     const axis = svg('g', { class: 'tl-axis' });
     for (const tick of ticks(scale)) {
       axis.append(svg('line', { x1: tick.x, x2: tick.x, y1: AXIS_H - 4, y2: height, class: 'tl-grid' }));
+      if (tick.x > scale.width - 50) continue; // a label cut by the edge says nothing
       const label = svg('text', { x: tick.x + 3, y: AXIS_H - 8 });
       label.textContent = tick.label;
       axis.append(label);
