@@ -3,25 +3,7 @@
 import * as assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { commandTitle, openWorkspaceFile, runCommand, screenshot, useVsCode, waitFor } from '../harness';
-
-const sticky = `import socket, threading, time
-srv = socket.socket()
-srv.bind(("127.0.0.1", 0))
-srv.listen()
-def serve():
-    conn, _ = srv.accept()
-    time.sleep(0.3)
-    data = conn.recv(1024)
-    print("got", data, flush=True)
-    conn.close()
-t = threading.Thread(target=serve)
-t.start()
-c = socket.create_connection(srv.getsockname())
-c.sendall(b"apple")
-c.sendall(b"banana")
-c.close()
-t.join()
-`;
+import { STICKY_PY as sticky } from '../../fixtures/trace/sticky';
 
 /** The text after a line's end that a decoration shows (VS Code draws it with a CSS ::after rule). */
 async function hintAfter(page: Page, lineText: string): Promise<string> {

@@ -4,25 +4,7 @@
 import * as assert from 'node:assert/strict';
 import type { Frame } from 'playwright-core';
 import { commandTitle, findFrame, openWorkspaceFile, runCommand, screenshot, setColorTheme, useVsCode, waitFor } from '../harness';
-
-const sticky = `import socket, threading, time
-srv = socket.socket()
-srv.bind(("127.0.0.1", 0))
-srv.listen()
-def serve():
-    conn, _ = srv.accept()
-    time.sleep(0.3)
-    data = conn.recv(1024)
-    print("got", data, flush=True)
-    conn.close()
-t = threading.Thread(target=serve)
-t.start()
-c = socket.create_connection(srv.getsockname())
-c.sendall(b"apple")
-c.sendall(b"banana")
-c.close()
-t.join()
-`;
+import { STICKY_PY as sticky } from '../../fixtures/trace/sticky';
 
 /** The text column of the hex pane's visible rows, in order. */
 const hexText = (frame: Frame) =>
