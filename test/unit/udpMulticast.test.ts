@@ -133,4 +133,31 @@ describe('UDP multicast and broadcast between two namespaces', function () {
     const e = (await noIface.first).error;
     assert.equal(e?.code, 'EMCAST_IFACE', JSON.stringify(e));
   });
+
+  it('CLI: listen udp --join in one namespace gets what send udp --interface --ttl sends from the other; --broadcast; usage', async () => {
+    const cli = (ns: string, ...args: string[]) => spawn('ip', ['netns', 'exec', ns, process.execPath, '--import', 'tsx', path.join(repoRoot, 'src', 'cli.ts'), ...args], { cwd: repoRoot });
+    const collect = (p: ChildProcess) => {
+      const o = { out: '', err: '', code: new Promise<number | null>((r) => p.on('exit', (c) => r(c))) };
+      p.stdout!.on('data', (d: Buffer) => (o.out += d.toString()));
+      p.stderr!.on('data', (d: Buffer) => (o.err += d.toString()));
+      return o;
+    };
+    const listen = collect(cli(B, 'listen', 'udp', '0.0.0.0:47010', '--join', '239.9.9.9', '--interface', '10.77.0.2', '--count', '1', '--timeout', '20'));
+    const end = Date.now() + 15_000;
+    while (!listen.out.includes('listening on') && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+    const sent = collect(cli(A, 'send', 'udp', '239.9.9.9:47010', '--text', 'hi group', '--interface', '10.77.0.1', '--ttl', '1', '--timeout', '1'));
+    await sent.code;
+    assert.equal(await listen.code, 0, listen.err);
+    assert.match(listen.out, /hi group/);
+    const refused = collect(cli(A, 'send', 'udp', '10.77.0.255:47011', '--text', 'x', '--timeout', '1'));
+    assert.equal(await refused.code, 1);
+    assert.match(refused.err, /must turn on SO_BROADCAST/);
+    const allowed = collect(cli(A, 'send', 'udp', '10.77.0.255:47011', '--text', 'x', '--broadcast', '--timeout', '1'));
+    assert.equal(await allowed.code, 0, allowed.err);
+    for (const [args, says] of [[['listen', 'udp', '47012', '--join', '239.1.1.1'], /does not receive a group's datagrams/], [['listen', 'udp', '0.0.0.0:47012', '--join', '10.1.1.1'], /--join wants multicast groups/], [['send', 'udp', '239.1.1.1:9', '--text', 'x', '--join', '239.1.1.1'], /--join applies to listen udp/], [['listen', 'tcp', '0', '--broadcast'], /--broadcast applies to udp only/]] as const) {
+      const bad = collect(cli(A, ...args));
+      assert.equal(await bad.code, 2, args.join(' '));
+      assert.match(bad.err, says);
+    }
+  });
 });

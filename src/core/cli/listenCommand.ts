@@ -7,6 +7,7 @@ import { ListenerSession } from '../sessions/listenerSession';
 import { StreamSession } from '../sessions/streamSession';
 import { SessionManager } from '../sessions/sessionManager';
 import { logOptionSpecs, logUsage, parseLogArgs, startCliLog } from './cliLog';
+import { listenUdpUsage, parseUdpArgs, udpOptionSpecs } from './cliUdp';
 import { listenTlsUsage, parseTlsArgs, startKeyLog, tlsOptionSpecs } from './cliTls';
 import type { SessionLog } from '../sessions/sessionLog';
 import { CliIo, describe, parseAddr, parseCount, parseProto, parseSeconds, parseVerbArgs, readOptions, showAddr, UsageError } from './cliIo';
@@ -23,7 +24,7 @@ export const listenUsage = `Usage: socket-lab listen tcp|udp|unix|tls ADDR [opti
   --encoding E         how to print text (default utf-8)
   --print text|hex     print received messages as text (default) or hex
   --json               one JSON object per line: listening, accepted, message, closed, done, error
-${listenTlsUsage}${logUsage}`;
+${listenTlsUsage}${listenUdpUsage}${logUsage}`;
 
 const modeOf = (m: string): ServerMode => {
   if (m === 'print' || m === 'print-only') return 'print-only';
@@ -44,6 +45,7 @@ function parseListenArgs(argv: string[]) {
     json: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h' },
     ...tlsOptionSpecs,
+    ...udpOptionSpecs,
     ...logOptionSpecs,
   } as const;
   const { values, positionals } = parseVerbArgs('listen', argv, options);
@@ -52,8 +54,10 @@ function parseListenArgs(argv: string[]) {
   if (positionals.length > 2) throw new UsageError(`unexpected argument "${positionals[2]}"`);
   if (values['idle-timeout'] !== undefined && proto === 'udp') throw new UsageError('--idle-timeout applies to tcp and unix connections; UDP has none');
   if (values.print !== 'text' && values.print !== 'hex') throw new UsageError(`--print wants text or hex, got "${values.print}"`);
+  const target = parseAddr(proto, positionals[1]);
   return {
-    target: parseAddr(proto, positionals[1]),
+    target,
+    udp: parseUdpArgs('listen', target, values),
     mode: modeOf(values.mode),
     framing: parseFraming(values.framing),
     count: parseCount(values.count, '--count'),
@@ -99,7 +103,7 @@ export async function runListen(argv: string[], io: CliIo): Promise<number> {
     if (target.proto === 'tcp') session = await manager.startTcpServer({ host: target.host, port: target.port!, mode, framing });
     else if (target.proto === 'tls') session = await manager.startTlsServer({ host: target.host, port: target.port!, mode, framing, cert: opts.tls?.cert, key: opts.tls?.key, alpn: opts.tls?.alpn });
     else if (target.proto === 'unix') session = await manager.startUnixServer({ path: target.path!, mode, framing });
-    else session = await manager.openUdp({ host: target.host, port: target.port, mode, framing });
+    else session = await manager.openUdp({ host: target.host, port: target.port, mode, framing, ...opts.udp });
     if (opts.log) log = await startCliLog('listen', opts.log, manager, session, io);
   } catch (e) {
     const d = describe(e);

@@ -8,6 +8,7 @@ import { SocketLabError } from '../errors';
 import { Session } from '../sessions/session';
 import { SessionManager } from '../sessions/sessionManager';
 import { logOptionSpecs, logUsage, parseLogArgs, startCliLog } from './cliLog';
+import { parseUdpArgs, sendUdpUsage, udpOptionSpecs } from './cliUdp';
 import { parseTlsArgs, sendTlsUsage, startKeyLog, tlsOptionSpecs, tlsReport } from './cliTls';
 import type { SessionLog } from '../sessions/sessionLog';
 import { CliIo, describe, parseAddr, parseCount, parseProto, parseSeconds, parseVerbArgs, readOptions, UsageError } from './cliIo';
@@ -24,7 +25,7 @@ export const sendUsage = `Usage: socket-lab send tcp|udp|unix|tls ADDR (--text S
   --timeout S          seconds to wait for the answer (default 5)
   --print text|hex     how to print what comes back (default text)
   --json               print one JSON object: ok, sent, received, text/hex, or code and message
-${sendTlsUsage}${logUsage}Exit codes: 0 sent (and got what was expected), 1 socket error, 2 usage, 3 timed out.
+${sendTlsUsage}${sendUdpUsage}${logUsage}Exit codes: 0 sent (and got what was expected), 1 socket error, 2 usage, 3 timed out.
 `;
 
 /** `send`'s options, checked ('help' for -h/--help); a mistake throws, for exit 2. */
@@ -43,6 +44,7 @@ function parseSendArgs(argv: string[]) {
     json: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h' },
     ...tlsOptionSpecs,
+    ...udpOptionSpecs,
     ...logOptionSpecs,
   } as const;
   const { values, positionals } = parseVerbArgs('send', argv, options);
@@ -54,8 +56,10 @@ function parseSendArgs(argv: string[]) {
   if (values.print !== 'text' && values.print !== 'hex') throw new UsageError(`--print wants text or hex, got "${values.print}"`);
   const encoding = checkEncoding(values.encoding);
   const lineEnding = parseLineEnding(values['line-ending']);
+  const target = parseAddr(proto, positionals[1]);
   const o = {
-    target: parseAddr(proto, positionals[1]),
+    target,
+    udp: parseUdpArgs('send', target, values),
     file: values.file,
     payload: values.file === undefined ? buildPayload({ text: values.text, escaped: values.escapes, hex: values.hex, encoding, lineEnding }) : undefined,
     framing: parseFraming(values.framing),
@@ -98,7 +102,7 @@ export async function runSend(argv: string[], io: CliIo): Promise<number> {
       if (!json) io.err(tlsReport('socket-lab send: ', session.tls!) + (session.tls!.verifyError ? `socket-lab send: --insecure: ${session.tls!.verifyError.message}\n` : ''));
     }
     else if (target.proto === 'unix') session = await manager.connectUnix({ path: target.path!, framing, timeoutMs: timeout * 1000 });
-    else session = await manager.openUdp({ remoteHost: target.host, remotePort: target.port, framing });
+    else session = await manager.openUdp({ remoteHost: target.host, remotePort: target.port, framing, ...o.udp });
     const s = session;
     if (o.log) log = await startCliLog('send', o.log, manager, s, io);
     // bytes as they arrive, without framing: --expect-bytes counts what the wire carried

@@ -58,7 +58,7 @@ export class UdpSession extends Session {
   private bound = false;
   private closed = false;
   private lastPeer?: { address: string; port: number; label: string };
-  private bindingLoopback?: Promise<void>;
+  private bindingFirst?: Promise<void>;
   private _kernelDrops?: number;
   private readonly joined = new Map<string, MulticastJoin>();
   private _broadcast: boolean;
@@ -300,20 +300,27 @@ export class UdpSession extends Session {
     }
     const v6 = net.isIPv6(to.host.replace(/^\[|\]$/g, ''));
     const sock = this.ensureSocket(v6 ? 'udp6' : 'udp4');
-    // an unbound socket would be bound to every interface by its first send: to loopback, bind loopback first
-    if (!this.bound && !this.bindingLoopback && isLoopback(to.host)) {
-      const address = v6 ? '::1' : '127.0.0.1';
-      this.bindingLoopback = new Promise<void>((resolve, reject) => {
+    // an unbound socket would be bound to every interface by its first send: to loopback, bind loopback first; with
+    // socket options to set (broadcast, multicast), bind as the first send would, so they are set before it
+    const o = this.opts;
+    const options = this._broadcast || o.multicastTtl !== undefined || o.multicastLoopback !== undefined || !!o.multicastInterface;
+    if (!this.bound && !this.bindingFirst && (isLoopback(to.host) || options)) {
+      const address = isLoopback(to.host) ? (v6 ? '::1' : '127.0.0.1') : v6 ? '::' : '0.0.0.0';
+      this.bindingFirst = new Promise<void>((resolve, reject) => {
         const onError = (err: Error) => reject(mapSocketError(err, { host: address, port: 0 }));
         sock.once('error', onError);
         sock.bind({ address, port: 0, exclusive: true }, () => {
           sock.off('error', onError);
-          this.afterBind(sock);
-          resolve();
+          try {
+            this.afterBind(sock);
+            resolve();
+          } catch (e) {
+            reject(e);
+          }
         });
       });
     }
-    if (this.bindingLoopback && !this.bound) return this.bindingLoopback.then(() => this.send(bytes, opts));
+    if (this.bindingFirst && !this.bound) return this.bindingFirst.then(() => this.send(bytes, opts));
     return new Promise((resolve, reject) => {
       sock.send(data, to.port, to.host, (err) => {
         if (err) {
