@@ -292,6 +292,8 @@ export class ConnectionsTreeProvider implements vscode.TreeDataProvider<Node>, v
     if (s.remotePort !== undefined && !s.kind.endsWith('-server')) rows.push([vscode.l10n.t('Remote'), `${s.remoteAddress}:${s.remotePort}`]);
     if (s.path) rows.push([vscode.l10n.t('Path'), s.path]);
     rows.push([vscode.l10n.t('Behaviour'), s.mode], [vscode.l10n.t('Framing'), framingName(s.framing)]);
+    if (s instanceof UdpSession && s.groups.length) rows.push([vscode.l10n.t('Multicast groups'), s.groups.join(', ')]);
+    if (s instanceof UdpSession && s.broadcast) rows.push([vscode.l10n.t('Broadcast'), vscode.l10n.t('on (SO_BROADCAST)')]);
     rows.push([vscode.l10n.t('Sent'), vscode.l10n.t('{0} in {1} chunks', formatBytes(st.bytesOut), st.chunksOut)]);
     rows.push([vscode.l10n.t('Received'), vscode.l10n.t('{0} in {1} chunks', formatBytes(st.bytesIn), st.chunksIn)]);
     rows.push([vscode.l10n.t('Rate since start'), `↑${formatBytes(Math.round(st.rateOut))}/s ↓${formatBytes(Math.round(st.rateIn))}/s`]);

@@ -8,6 +8,8 @@ import type { ProgramWatchManager } from '../../core/programs/programWatcher';
 import { ConnectionsTreeProvider } from './connectionsTreeProvider';
 import { SessionCommands } from './sessionCommands';
 import { SessionLogs } from './sessionLogs';
+import { registerUdpGroupCommands } from './udpGroups';
+import type { Session } from '../../core/sessions/session';
 import { registerTls } from './tlsCommands';
 
 export const transcriptSetting = 'transcript.maxBytes';
@@ -99,7 +101,9 @@ export function registerConnections(context: vscode.ExtensionContext, manager: S
   commands.clearFinishedRuns = () => programs?.clearFinished() ?? 0;
   commands.register();
   registerTls(context, manager, commands);
-  const logs = new SessionLogs(context, manager, (args, ok, title) => commands.pickSession(args, ok, title));
+  const pick = (args: Record<string, unknown>, ok: (s: Session) => boolean, title: string) => commands.pickSession(args, ok, title);
+  const logs = new SessionLogs(context, manager, pick);
+  registerUdpGroupCommands(context, pick);
   provider.logFileOf = (s) => logs.fileOf(s);
   context.subscriptions.push({ dispose: logs.onDidChange(() => provider.refreshAll()).dispose });
   return commands;

@@ -19,6 +19,7 @@ import { modeText, roleText, sessionPickItem } from './connectionsTreeProvider';
 import { requireTrust } from '../trust';
 import { tlsConnectArgs, tlsServerArgs } from './tlsCommands';
 import type { SessionPanelManager } from '../panels/sessionPanel';
+import { udpSocketOptions } from './udpGroups';
 
 const RECENT_KEY = 'socketLab.recentTargets';
 const RECENT_MAX = 8;
@@ -344,7 +345,7 @@ export class SessionCommands {
         if (!(await this.confirmBind(host, args))) return undefined;
       }
       const remotePort = args.remotePort === undefined ? undefined : checkPort(args.remotePort, false);
-      const id = await this.open(() => this.manager.openUdp({ host, port, remoteHost: str(args.remoteHost), remotePort, mode: this.mode(args), framing: this.framing(args) }));
+      const id = await this.open(() => this.manager.openUdp({ host, port, remoteHost: str(args.remoteHost), remotePort, mode: this.mode(args), framing: this.framing(args), ...udpSocketOptions(args) }));
       if (arg === undefined) this.showPanel(id);
       return id;
     } catch (e) {
