@@ -126,6 +126,29 @@ describe('timeline model', function () {
     assert.equal(lane.links.length, 0, 'the sends\' lane is filtered out, so no arrow ends there');
   });
 
+  it('a socket that gets a closed socket\'s fd number has its own lane', () => {
+    // as a real run went: the client's fd 5 is closed before the server thread's accept returns, which gets fd 5 again
+    const l = new CallLog('/p');
+    const r = (call: string, fd: number, more: Partial<CallRecord> = {}): CallRecord => ({ t: 100, call, pid: 7, fd, ...more });
+    const srv = '127.0.0.1:5000';
+    const cli = '127.0.0.1:40000';
+    l.add([
+      r('socket', 4, { type: 'SOCK_STREAM' }), r('listen', 4, { local: srv }), r('socket', 5, { type: 'SOCK_STREAM' }),
+      r('connect', 5, { local: cli, peer: srv }), r('sendall', 5, { local: cli, peer: srv, returned: 5 }), r('close', 5),
+      r('accept', 4, { local: srv, new_fd: 5, peer: cli }), r('recv', 5, { local: srv, peer: cli, returned: 5 }), r('close', 5),
+      r('socket', 5, { type: 'SOCK_DGRAM' }), r('sendto', 5, { peer: srv, returned: 1 }),
+    ]);
+    const m = new TimelineModel(l, 'x');
+    const lanes = m.summary().lanes.filter((x) => x.fd === 5);
+    assert.deepEqual(lanes.map((x) => [x.key, x.kind, x.local, x.peer, x.calls]), [
+      ['7:5', 'tcp', cli, srv, 4],
+      ['7:5.1', 'tcp', srv, cli, 2],
+      ['7:5.2', 'udp', undefined, undefined, 2],
+    ]);
+    const w = m.window({ from: 0, to: 1 });
+    assert.deepEqual(w.links.map((k) => [w.calls.find((c) => c.id === k.from)?.lane, w.calls.find((c) => c.id === k.to)?.lane]), [['7:5', '7:5.1']]);
+  });
+
   it('a window never carries more than MAX_WINDOW_CALLS calls, and counts what it left out', () => {
     const big = new CallLog('/p');
     const recs: CallRecord[] = [];

@@ -13,9 +13,52 @@ const SENDS = new Set(['send', 'sendall']);
 /** Most bytes a call's detail carries (the recorder keeps the first 64 by default). */
 const MAX_DETAIL_BYTES = 65536;
 
-/** A call's lane: `pid:fd`, or `pid:-` for calls on no socket (select). */
-export function laneKey(r: CallRecord): string {
-  return `${r.pid ?? 0}:${typeof r.fd === 'number' ? r.fd : '-'}`;
+/** Where a process's fd stands: which socket it is now (a closed fd's number comes back for the next socket). */
+interface FdState {
+  gen: number;
+  used: boolean;
+  closed: boolean;
+}
+
+/**
+ * Gives each call its lane: `pid:fd`, `pid:fd.N` for the Nth later socket that reused the number, `pid:-` for calls
+ * on no socket (select). Fed the run's calls in order, once each.
+ */
+class LaneKeys {
+  private readonly keys = new WeakMap<CallRecord, string>();
+  private readonly fds = new Map<string, FdState>();
+  /** The next call number to read from the log. */
+  next = 0;
+
+  private state(pidFd: string): FdState {
+    let st = this.fds.get(pidFd);
+    if (!st) this.fds.set(pidFd, (st = { gen: 0, used: false, closed: false }));
+    return st;
+  }
+
+  add(r: CallRecord): void {
+    const pid = r.pid ?? 0;
+    if (typeof r.fd !== 'number') {
+      this.keys.set(r, `${pid}:-`);
+      return;
+    }
+    const st = this.state(`${pid}:${r.fd}`);
+    if (st.closed || (r.call === 'socket' && st.used)) {
+      st.gen++;
+      st.closed = false;
+    }
+    st.used = true;
+    this.keys.set(r, st.gen ? `${pid}:${r.fd}.${st.gen}` : `${pid}:${r.fd}`);
+    if (r.call === 'close') st.closed = true;
+    if (r.call === 'accept' && typeof r.new_fd === 'number') {
+      const fresh = this.state(`${pid}:${r.new_fd}`);
+      if (fresh.used) Object.assign(fresh, { gen: fresh.gen + 1, used: false, closed: false });
+    }
+  }
+
+  of(r: CallRecord): string {
+    return this.keys.get(r) ?? `${r.pid ?? 0}:${typeof r.fd === 'number' ? r.fd : '-'}`;
+  }
 }
 
 /** What a lane's calls say about its socket. */
@@ -46,10 +89,25 @@ interface MutableLane {
 }
 
 export class TimelineModel {
+  private readonly laneKeys = new LaneKeys();
+
   constructor(
     readonly log: CallLog,
     readonly title: string,
   ) {}
+
+  /** Gives the calls that came since the last look their lanes. */
+  private catchUp(): void {
+    const k = this.laneKeys;
+    for (k.next = Math.max(k.next, this.log.evicted); k.next < this.log.total; k.next++) {
+      const r = this.log.at(k.next);
+      if (r) k.add(r);
+    }
+  }
+
+  private laneKey(r: CallRecord): string {
+    return this.laneKeys.of(r);
+  }
 
   private rel(r: CallRecord): number {
     return r.t - (this.log.first ?? r.t);
@@ -57,13 +115,14 @@ export class TimelineModel {
 
   /** Lanes (first seen first), call names, the run's length and its counts. */
   summary(): TimelineSummary {
+    this.catchUp();
     const lanes = new Map<string, MutableLane>();
     const names = new Set<string>();
     let duration = 0;
     for (const r of this.log.records()) {
       names.add(r.call);
       duration = Math.max(duration, this.rel(r) + (r.blocked_ms ?? 0) / 1000);
-      const key = laneKey(r);
+      const key = this.laneKey(r);
       let lane = lanes.get(key);
       if (!lane) lanes.set(key, (lane = { key, pid: r.pid ?? 0, fd: typeof r.fd === 'number' ? r.fd : undefined, kind: 'none', calls: 0 }));
       lane.calls++;
@@ -89,7 +148,7 @@ export class TimelineModel {
   private bar(r: CallRecord, id: number): TimelineCall {
     return {
       id,
-      lane: laneKey(r),
+      lane: this.laneKey(r),
       call: r.call,
       t: this.rel(r),
       ms: r.blocked_ms ?? 0,
@@ -109,9 +168,10 @@ export class TimelineModel {
    * MAX_WINDOW_CALLS; the links of those calls, with a linked call outside the window added so its arrow can end.
    */
   window(q: TimelineQuery): TimelineWindow {
+    this.catchUp();
     const lanes = q.lanes ? new Set(q.lanes) : undefined;
     const names = q.calls ? new Set(q.calls) : undefined;
-    const passes = (r: CallRecord) => (!lanes || lanes.has(laneKey(r))) && (!names || names.has(r.call));
+    const passes = (r: CallRecord) => (!lanes || lanes.has(this.laneKey(r))) && (!names || names.has(r.call));
     const hits: CallRecord[] = [];
     for (const r of this.log.records()) {
       const t = this.rel(r);
@@ -143,6 +203,7 @@ export class TimelineModel {
 
   /** One call in full, while it is kept. */
   detail(id: number): TimelineCallDetail | undefined {
+    this.catchUp();
     const r = this.log.at(id);
     if (!r) return undefined;
     const hex = typeof r.bytes_hex === 'string' && /^(?:[0-9a-f]{2})*$/i.test(r.bytes_hex) ? r.bytes_hex.slice(0, MAX_DETAIL_BYTES * 2) : '';

@@ -33,7 +33,7 @@ describe('socket-call timeline', function () {
     await hover.locator('a', { hasText: 'Open in timeline' }).click();
     const frame = await findFrame(page, '.tl-app[data-ready="true"]');
 
-    // the lanes follow the run's records as they arrive (the client's may come after the recv's)
+    // a lane per socket: the client's and the accepted one (even when the accepted one got the closed client's fd number)
     const laneTitles = () => frame.locator('.tl-lane-label').evaluateAll((ls) => ls.map((l) => (l as HTMLElement).title));
     const tcp = (ls: string[]) => ls.filter((l) => / · TCP · 127\.0\.0\.1:\d+ ⇄ 127\.0\.0\.1:\d+$/.test(l));
     const labels = await waitFor('two TCP lanes, client and accepted', laneTitles, (ls) => tcp(ls).length === 2);
@@ -46,6 +46,7 @@ describe('socket-call timeline', function () {
     // both sends' arrows end in that recv, each starting at a sendall on the client's lane
     const arrows = frame.locator(`.tl-link[data-to="${selected}"]`);
     await waitFor('arrows into the recv', () => arrows.count(), (n) => n === 2);
+    assert.equal(await frame.locator(`.tl-merged[data-for="${selected}"]`).textContent(), '2 sends merged');
     for (const from of await arrows.evaluateAll((ls) => ls.map((l) => l.getAttribute('data-from')))) {
       assert.equal(await frame.locator(`.tl-call[data-id="${from}"]`).getAttribute('data-call'), 'sendall');
     }

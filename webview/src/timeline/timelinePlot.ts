@@ -230,10 +230,22 @@ export class TimelinePlot {
       if (row !== undefined) ends.set(c.id, this.drawBar(bars, c, row, scale));
     }
     const links = svg('g', { class: 'tl-links' });
+    /** Per recv: how many arrows end there, and whether they come from above. */
+    const into = new Map<number, { n: number; above: boolean }>();
     for (const l of this.data.links) {
       const a = ends.get(l.from);
       const b = ends.get(l.to);
-      if (a && b) links.append(svg('line', { x1: a.x, y1: a.y, x2: b.x, y2: b.y, class: 'tl-link', 'marker-end': 'url(#tl-arrow)', 'data-from': l.from, 'data-to': l.to }));
+      if (!a || !b) continue;
+      links.append(svg('line', { x1: a.x, y1: a.y, x2: b.x, y2: b.y, class: 'tl-link', 'marker-end': 'url(#tl-arrow)', 'data-from': l.from, 'data-to': l.to }));
+      into.set(l.to, { n: (into.get(l.to)?.n ?? 0) + 1, above: a.y <= b.y });
+    }
+    // arrows that start microseconds apart draw as one: the recv says how many sends it merged
+    for (const [id, { n, above }] of into) {
+      const b = ends.get(id)!;
+      if (n < 2) continue;
+      const badge = svg('text', { x: b.x - 4, y: above ? b.y + 18 : b.y - 10, class: 'tl-merged', 'text-anchor': 'end', 'data-for': id });
+      badge.textContent = t('{0} sends merged', n);
+      links.append(badge);
     }
     root.append(bars, links);
     this.box.replaceChildren(root);
