@@ -59,6 +59,10 @@ describe('socket-call timeline', function () {
     await frame.locator(`.tl-call[data-id="${selected}"] rect`).click();
     await waitFor('the recv\'s bytes again', () => hexText(frame), (s) => s === 'applebanana');
 
+    // the details' file:line opens the editor at that line
+    await frame.locator('.tl-source').click();
+    await page.locator('.statusbar-item', { hasText: /Ln 8, Col 1/ }).first().waitFor({ timeout: 10_000 });
+
     for (const [theme, name] of [['Light Modern', 'light'], ['Dark Modern', 'dark'], ['Dark High Contrast', 'hc']] as const) {
       await setColorTheme(page, theme);
       await page.waitForTimeout(500); // the webview repaints after the theme variables change
