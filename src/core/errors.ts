@@ -224,6 +224,14 @@ export const errorMessages: Record<string, { en: string; 'zh-cn': string }> = {
     en: 'The file {path} could not be read ({detail}) — give the path of a PEM file.',
     'zh-cn': '无法读取文件 {path}（{detail}）——请提供一个 PEM 文件的路径。',
   },
+  WS_BAD_URL: {
+    en: '"{value}" is not a WebSocket address — write it as ws://host:port/path or wss://host:port/path.',
+    'zh-cn': '"{value}" 不是 WebSocket 地址——请写成 ws://主机:端口/路径 或 wss://主机:端口/路径。',
+  },
+  WS_HANDSHAKE: {
+    en: '{addr} did not accept the WebSocket upgrade ({detail}) — check the URL\'s path and that the server speaks WebSocket.',
+    'zh-cn': '{addr} 没有接受 WebSocket 升级（{detail}）——请检查 URL 的路径，以及服务器是否支持 WebSocket。',
+  },
   EUNKNOWN: {
     en: 'The socket failed ({detail}).',
     'zh-cn': '套接字出错（{detail}）。',

@@ -15,7 +15,7 @@ export interface SessionBudgets {
 
 export type SessionKind =
   | 'tcp-server' | 'tcp-client' | 'tcp-accepted' | 'udp' | 'unix-server' | 'unix-client' | 'unix-accepted'
-  | 'tls-server' | 'tls-client' | 'tls-accepted';
+  | 'tls-server' | 'tls-client' | 'tls-accepted' | 'ws-server' | 'ws-client' | 'ws-accepted';
 
 /** TCP and TLS sessions: a byte stream with IP addresses and ports (TLS runs on TCP). */
 export const isInetStream = (kind: SessionKind): boolean => kind.startsWith('tcp-') || kind.startsWith('tls-');

@@ -13,6 +13,8 @@ import { StreamSession } from './streamSession';
 import { TranscriptBudget } from './transcript';
 import { UdpSession, type UdpSessionOptions } from './udpSession';
 import { checkUnixPath } from './unixPath';
+import { WsConnectionSession, WsServerSession } from './wsSession';
+import { WebSocket } from 'ws';
 
 export type { Session, SessionKind, SessionState, ServerMode, SessionError, SendOptions, SessionStats } from './session';
 
@@ -49,6 +51,32 @@ export interface TlsConnectOptions extends TcpConnectOptions {
   /** PEM certificates to trust (instead of the system's CAs), e.g. a Socket Lab server's own. */
   ca?: string | Buffer | (string | Buffer)[];
   alpn?: string[];
+}
+export interface WsServerOptions {
+  /** Defaults to 127.0.0.1, as for TCP. */
+  host?: string;
+  port: number;
+  mode?: ServerMode;
+  /** wss: a certificate and key (PEM), or `tls: true` for Socket Lab's self-signed one. */
+  tls?: boolean;
+  cert?: string | Buffer;
+  key?: string | Buffer;
+  /** The subprotocols the server speaks, in its order of preference (it picks the first a client offers). */
+  subprotocols?: string[];
+}
+export interface WsConnectOptions {
+  /** ws://host:port/path or wss://host:port/path. */
+  url: string;
+  /** Subprotocols offered (Sec-WebSocket-Protocol). */
+  protocols?: string[];
+  /** Extra request headers for the upgrade request. */
+  headers?: Record<string, string>;
+  /** wss: go on with a server whose certificate is not trusted. */
+  insecure?: boolean;
+  /** wss: PEM certificates to trust instead of the system's CAs. */
+  ca?: string | Buffer | (string | Buffer)[];
+  mode?: ServerMode;
+  timeoutMs?: number;
 }
 /** The manager binds 127.0.0.1 when only a port is given; neither host nor port means unbound. */
 export type UdpOpenOptions = Omit<UdpSessionOptions, 'transcriptBytes'>;
@@ -142,6 +170,22 @@ function checkMode(mode: unknown): ServerMode {
 
 export { isLoopback } from './loopback';
 
+/** Sessions that own the connections they accepted. */
+export type ServerSession = ListenerSession | WsServerSession;
+export const isServer = (s: Session): s is ServerSession => s instanceof ListenerSession || s instanceof WsServerSession;
+
+/** A ws:// or wss:// URL, else WS_BAD_URL. */
+export function checkWsUrl(text: string): URL {
+  let url: URL | undefined;
+  try {
+    url = new URL(String(text).trim());
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'ws:' && url.protocol !== 'wss:') || !url.hostname) throw new SocketLabError('WS_BAD_URL', { value: shown(text) });
+  return url;
+}
+
 export class SessionManager {
   private readonly sessions = new Map<string, Session>();
   private nextId = 1;
@@ -158,7 +202,7 @@ export class SessionManager {
   closedChildrenKept: number;
   /** For servers started from now on; 0 turns the idle timeout off. */
   idleTimeoutMs: number;
-  private readonly trimQueue = new Set<ListenerSession | 'roots'>();
+  private readonly trimQueue = new Set<ServerSession | 'roots'>();
   /** Closed clients and servers forgotten to bound memory (beyond `closedChildrenKept` of them). */
   forgottenRoots = 0;
   /** Where TLS servers without a certificate keep the one made for them. */
@@ -197,13 +241,13 @@ export class SessionManager {
   private readonly observe = (session: Session, kind: SessionChangeKind): void => {
     if (kind === 'state' && !session.isAlive) {
       const parent = session.parentId === undefined ? 'roots' : this.sessions.get(session.parentId);
-      if (parent === 'roots' || parent instanceof ListenerSession) this.scheduleTrim(parent);
+      if (parent === 'roots' || parent instanceof ListenerSession || parent instanceof WsServerSession) this.scheduleTrim(parent);
     }
     this._onDidChange.fire({ session, kind });
   };
 
   /** Forgets a server's (or the roots') oldest closed sessions beyond `closedChildrenKept`, once the event settles. */
-  private scheduleTrim(server: ListenerSession | 'roots'): void {
+  private scheduleTrim(server: ServerSession | 'roots'): void {
     if (this.trimQueue.size === 0) queueMicrotask(() => this.trimClosedChildren());
     this.trimQueue.add(server);
   }
@@ -234,6 +278,7 @@ export class SessionManager {
     if (s.kind.startsWith('tls-')) s.keyLogSink = this.writeKeyLog;
     s.setObserver(this.observe);
     if (s instanceof ListenerSession) s.onDidAccept((child) => this.add(child));
+    if (s instanceof WsServerSession) s.onDidAccept((child) => this.add(child));
     this._onDidAdd.fire(s);
     this._onDidChange.fire({ session: s, kind: 'added' });
     return s;
@@ -343,12 +388,53 @@ export class SessionManager {
     return this.started(s, () => s.whenConnected());
   }
 
+  /** A WebSocket server (wss with a certificate, or Socket Lab's self-signed one): each message one chunk. */
+  async startWsServer(opts: WsServerOptions): Promise<WsServerSession> {
+    const port = checkPort(opts.port);
+    let tlsPair: { cert: string; key: string } | undefined;
+    let certPath: string | undefined;
+    if (opts.tls || opts.cert !== undefined || opts.key !== undefined) {
+      if ((opts.cert === undefined) !== (opts.key === undefined)) throw new SocketLabError('TLS_CERT_PAIR');
+      if (opts.cert === undefined) {
+        const made = await serverCertificate(this.tlsCacheDir);
+        tlsPair = { cert: made.cert, key: made.key };
+        certPath = made.certPath;
+      } else tlsPair = { cert: opts.cert.toString(), key: opts.key!.toString() };
+      try {
+        tls.createSecureContext(tlsPair);
+      } catch (e) {
+        throw new SocketLabError('TLS_BAD_CERT', { detail: tlsReason(e as Error) });
+      }
+    }
+    const s = this.add(new WsServerSession(this.newId(), {
+      host: opts.host?.trim() || '127.0.0.1', port, mode: checkMode(opts.mode), transcriptBytes: this.transcriptBytes, newId: this.newId,
+      tls: tlsPair, certPath, subprotocols: opts.subprotocols,
+    }));
+    return this.started(s, () => s.listen());
+  }
+
+  /** A WebSocket client (ws:// or wss://), connected once the upgrade is done. */
+  async connectWs(opts: WsConnectOptions): Promise<WsConnectionSession> {
+    const url = checkWsUrl(opts.url);
+    const host = url.hostname;
+    const port = Number(url.port) || (url.protocol === 'wss:' ? 443 : 80);
+    const secure = url.protocol === 'wss:';
+    const ws = new WebSocket(url, opts.protocols ?? [], {
+      headers: opts.headers, perMessageDeflate: false, ca: opts.ca, rejectUnauthorized: !opts.insecure,
+    });
+    const s = this.add(new WsConnectionSession(this.newId(), 'ws-client', ws, {
+      mode: checkMode(opts.mode), transcriptBytes: this.transcriptBytes, target: { host, port }, info: { url: url.href, secure, protocol: '' },
+    }));
+    s.armConnectTimeout(opts.timeoutMs ?? 10_000);
+    return this.started(s, () => s.whenConnected());
+  }
+
   /** The oldest closed roots beyond `closedChildrenKept`, with their children. */
   private forgetClosedRoots(): Session[] {
     const closed = this.roots().filter((s) => !s.isAlive);
     const gone = closed.slice(0, Math.max(0, closed.length - this.closedChildrenKept));
     this.forgottenRoots += gone.length;
-    return gone.flatMap((s) => (s instanceof ListenerSession ? [s, ...s.children] : [s]));
+    return gone.flatMap((s) => (isServer(s) ? [s, ...s.children] : [s]));
   }
 
   get(id: string): Session | undefined {
@@ -367,7 +453,7 @@ export class SessionManager {
 
   childrenOf(id: string): Session[] {
     const s = this.sessions.get(id);
-    return s instanceof ListenerSession ? [...s.children] : [];
+    return s && isServer(s) ? [...s.children] : [];
   }
 
   get openCount(): number {
@@ -388,7 +474,7 @@ export class SessionManager {
       this.sessions.delete(id);
       s.dispose();
     }
-    for (const s of this.sessions.values()) if (s instanceof ListenerSession) s.removeChildren(gone);
+    for (const s of this.sessions.values()) if (isServer(s)) s.removeChildren(gone);
     if (gone.size) this._onDidChange.fire({ kind: 'removed' });
     return gone.size;
   }

@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import { tlsRows } from './tlsText';
 import { errorLanguageFor, localizeError } from '../../core/errors';
 import { framingName } from '../../core/codec/framing';
-import { ListenerSession } from '../../core/sessions/listenerSession';
+import { isServer as ownsChildren, type ServerSession } from '../../core/sessions/sessionManager';
 import type { ServerBehaviour, Session, SessionState } from '../../core/sessions/session';
 import { UdpSession } from '../../core/sessions/udpSession';
 import { CHILD_PAGE, ChildRef, ChildRow, groupChildren, groupRows, showMore } from '../../core/sessions/childGroups';
@@ -57,6 +57,12 @@ function kindText(s: Session): string {
       return vscode.l10n.t('TLS client');
     case 'tls-accepted':
       return vscode.l10n.t('TLS connection accepted by the server');
+    case 'ws-server':
+      return vscode.l10n.t('WebSocket server');
+    case 'ws-client':
+      return vscode.l10n.t('WebSocket client');
+    case 'ws-accepted':
+      return vscode.l10n.t('WebSocket connection accepted by the server');
   }
 }
 
@@ -70,6 +76,8 @@ function icon(s: Session): vscode.ThemeIcon {
   if (s.kind === 'tcp-server' || s.kind === 'unix-server') return new vscode.ThemeIcon('radio-tower', green);
   if (s.kind === 'tls-server') return new vscode.ThemeIcon('workspace-trusted', green);
   if (s.kind === 'udp') return new vscode.ThemeIcon('broadcast', green);
+  if (s.kind === 'ws-server') return new vscode.ThemeIcon('globe', green);
+  if (s.kind.startsWith('ws-')) return new vscode.ThemeIcon('arrow-swap', green);
   // a TLS connection whose server was not verified (--insecure) says so in its icon
   if (s.kind.startsWith('tls-')) return new vscode.ThemeIcon('lock', s.tls?.verifyError ? new vscode.ThemeColor('charts.yellow') : green);
   return new vscode.ThemeIcon('plug', green);
@@ -116,6 +124,12 @@ export function roleText(s: Session): string {
       return vscode.l10n.t('Unix server · {0}', modeText(s.behaviour));
     case 'udp':
       return vscode.l10n.t('UDP · {0}', modeText(s.behaviour));
+    case 'ws-server':
+      return vscode.l10n.t('WebSocket server · {0}', modeText(s.behaviour));
+    case 'ws-client':
+      return s.localPort !== undefined ? vscode.l10n.t('WebSocket client from port {0}', s.localPort) : vscode.l10n.t('WebSocket client');
+    case 'ws-accepted':
+      return s.localPort !== undefined ? vscode.l10n.t('WebSocket, accepted on port {0}', s.localPort) : vscode.l10n.t('accepted');
   }
 }
 
@@ -134,7 +148,7 @@ export function sessionDescription(s: Session): string {
   // a UDP flood loses datagrams in the kernel: show the count, never drop silently
   if (st.kernelDrops) parts.push(vscode.l10n.t('{0} datagrams dropped by the kernel', st.kernelDrops));
   // closed connections beyond socketLab.transcript.closedConnectionsKept are forgotten: say how many
-  if (s instanceof ListenerSession && s.forgottenChildren) parts.push(vscode.l10n.t('{0} closed connections forgotten', s.forgottenChildren));
+  if (ownsChildren(s) && s.forgottenChildren) parts.push(vscode.l10n.t('{0} closed connections forgotten', s.forgottenChildren));
   if (s.error) parts.push(s.error.code);
   return parts.join(' · ');
 }
@@ -148,7 +162,7 @@ function isChildRowNode(x: unknown): x is ChildRowNode {
   return typeof x === 'object' && x !== null && 'serverId' in x && 'row' in x;
 }
 type Node = Session | ProgramNode | ChildRowNode;
-const refs = (server: ListenerSession): ChildRef[] => server.children.map((c) => ({ id: c.id, state: c.state }));
+const refs = (server: ServerSession): ChildRef[] => server.children.map((c) => ({ id: c.id, state: c.state }));
 
 export class ConnectionsTreeProvider implements vscode.TreeDataProvider<Node>, vscode.Disposable {
   private readonly _onDidChangeTreeData = new vscode.EventEmitter<Node | Node[] | undefined>();
@@ -262,7 +276,7 @@ export class ConnectionsTreeProvider implements vscode.TreeDataProvider<Node>, v
   getTreeItem(s: Node): vscode.TreeItem {
     if (isProgramNode(s)) return programTreeItem(s);
     if (isChildRowNode(s)) return this.rowItem(s);
-    const isServer = s instanceof ListenerSession;
+    const isServer = ownsChildren(s);
     // servers start expanded even while empty: VS Code keeps an item's first collapsible state per id
     const item = new vscode.TreeItem(s.label, isServer ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
     item.id = s.id;
@@ -326,7 +340,7 @@ export class ConnectionsTreeProvider implements vscode.TreeDataProvider<Node>, v
   }
 
   /** Rows → tree nodes; a server with hundreds of connections shows groups and pages, not every row. */
-  private nodes(server: ListenerSession, rows: ChildRow[]): Node[] {
+  private nodes(server: ServerSession, rows: ChildRow[]): Node[] {
     const byId = new Map(server.children.map((c) => [c.id, c]));
     return rows.map((r) => (r.kind === 'session' ? byId.get(r.id)! : { serverId: server.id, row: r }));
   }
@@ -336,17 +350,17 @@ export class ConnectionsTreeProvider implements vscode.TreeDataProvider<Node>, v
     if (isProgramNode(s)) return programChildren(s);
     if (isChildRowNode(s)) {
       const server = this.manager.get(s.serverId);
-      if (!(server instanceof ListenerSession) || s.row.kind !== 'group') return [];
+      if (!server || !ownsChildren(server) || s.row.kind !== 'group') return [];
       return this.nodes(server, groupRows(refs(server), s.row.state, { shown: this.paging.get(server.id) }));
     }
-    return s instanceof ListenerSession ? this.nodes(s, groupChildren(refs(s), { shown: this.paging.get(s.id) })) : [];
+    return ownsChildren(s) ? this.nodes(s, groupChildren(refs(s), { shown: this.paging.get(s.id) })) : [];
   }
 
   getParent(s: Node): Node | undefined {
     if (isProgramNode(s)) return programParent(s);
     if (isChildRowNode(s)) return this.manager.get(s.serverId);
     const server = s.parentId ? this.manager.get(s.parentId) : undefined;
-    if (!(server instanceof ListenerSession)) return server;
+    if (!server || !ownsChildren(server)) return server;
     // grouped servers hold their children inside a state group
     const group = groupChildren(refs(server), { shown: this.paging.get(server.id) }).find((r) => r.kind === 'group' && r.state === s.state);
     return group && group.kind === 'group' ? { serverId: server.id, row: group } : server;
