@@ -24,7 +24,6 @@ class TimelinePanel {
   private readonly disposables: vscode.Disposable[] = [];
   private logSub: vscode.Disposable | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
-  private pendingReset = false;
 
   constructor(
     readonly panel: vscode.WebviewPanel,
@@ -65,24 +64,22 @@ class TimelinePanel {
   /** Shows another run (the latest of a file), or the same one again, at `focus`. */
   show(log: CallLog, title: string, focus: number | undefined): void {
     if (log !== this.model.log) {
+      // the page starts over on the new run before it is told which call to show
       this.model = this.follow(log, title);
-      this.pendingReset = true;
-      this.schedule(0);
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      this.rpc.event({ type: 'changed', reset: true, ...this.model.summary() });
     }
     this.panel.reveal(undefined, false);
     this.focus = focus; // a page that reloads on reveal asks with `ready`
     if (focus !== undefined) this.rpc.event({ type: 'focus', id: focus });
   }
 
-  private schedule(ms = CHANGE_COALESCE_MS): void {
-    if (this.timer && ms > 0) return;
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
+  private schedule(): void {
+    this.timer ??= setTimeout(() => {
       this.timer = undefined;
-      const reset = this.pendingReset;
-      this.pendingReset = false;
-      this.rpc.event({ type: 'changed', reset, ...this.model.summary() });
-    }, ms);
+      this.rpc.event({ type: 'changed', reset: false, ...this.model.summary() });
+    }, CHANGE_COALESCE_MS);
   }
 
   private async answer(req: TimelineRequest): Promise<TimelineResponses[TimelineRequest['type']]> {

@@ -2,7 +2,7 @@
 // the recv line's hover opens the timeline at that recv: a lane per socket, the two sends' arrows ending in the recv,
 // its bytes 'applebanana' in the hex pane; clicking another call shows its bytes; light, dark and high contrast.
 import * as assert from 'node:assert/strict';
-import type { Frame } from 'playwright-core';
+import type { Frame, Page } from 'playwright-core';
 import { commandTitle, findFrame, openWorkspaceFile, runCommand, screenshot, setColorTheme, useVsCode, waitFor } from '../harness';
 import { STICKY_PY as sticky } from '../../fixtures/trace/sticky';
 
@@ -15,6 +15,18 @@ const hexText = (frame: Frame) =>
       .join(''),
   );
 
+/** Hovers the recv line until its hover lists the line's calls (they arrive as the program runs), then clicks "Open in timeline". */
+async function openFromRecvHover(page: Page): Promise<void> {
+  const recvLine = page.locator('.view-line', { hasText: 'data = conn.recv(1024)' }).first();
+  const hover = page.locator('.monaco-hover:visible', { hasText: 'Socket calls from this line' });
+  await waitFor('the recv line\'s hover', async () => {
+    await page.mouse.move(5, 5);
+    await recvLine.hover();
+    return hover.waitFor({ timeout: 2_000 }).then(() => true, () => false);
+  }, (shown) => shown, 30_000);
+  await hover.locator('a', { hasText: 'Open in timeline' }).click();
+}
+
 describe('socket-call timeline', function () {
   const vsc = useVsCode({ trusted: true, files: { 'sticky.py': sticky }, viewport: { width: 1500, height: 900 } });
 
@@ -22,15 +34,7 @@ describe('socket-call timeline', function () {
     const page = vsc.page;
     await openWorkspaceFile(page, 'sticky.py');
     await runCommand(page, commandTitle('socketLab.file.run')!);
-    const recvLine = page.locator('.view-line', { hasText: 'data = conn.recv(1024)' });
-    // the hover lists the line's calls once the run's calls arrived: hover again until it does
-    const hover = page.locator('.monaco-hover:visible', { hasText: 'Socket calls from this line' });
-    await waitFor('the recv line\'s hover', async () => {
-      await page.mouse.move(5, 5);
-      await recvLine.hover();
-      return hover.waitFor({ timeout: 2_000 }).then(() => true, () => false);
-    }, (shown) => shown, 30_000);
-    await hover.locator('a', { hasText: 'Open in timeline' }).click();
+    await openFromRecvHover(page);
     const frame = await findFrame(page, '.tl-app[data-ready="true"]');
 
     // a lane per socket: the client's and the accepted one (even when the accepted one got the closed client's fd number)
@@ -88,5 +92,26 @@ describe('socket-call timeline', function () {
     await frame.locator('.tl-call-filter').click();
     await frame.locator('.tl-call-filter [role="option"]').filter({ hasText: /^\s*recv\s*$/ }).first().click();
     await waitFor('only recv bars', () => frame.locator('.tl-call').evaluateAll((gs) => [...new Set(gs.map((g) => g.getAttribute('data-call')))]), (v) => v.length === 1 && v[0] === 'recv');
+  });
+
+  it('a new run of the file: the hover link shows that run (the panel starts over on it) at its recv', async () => {
+    const page = vsc.page;
+    const frame = await findFrame(page, '.tl-app[data-ready="true"]');
+    const listener = () => frame.locator('.tl-lane-label.tl-kind-listener').first().getAttribute('title');
+    const before = await listener();
+    await page.keyboard.press('Control+1'); // back to sticky.py's editor (the timeline stays beside it)
+    await runCommand(page, commandTitle('socketLab.file.run')!);
+    // the hover shows the new run once its records came (until then its link shows the old one again): the new run
+    // listens on another port
+    await waitFor('the new run in the timeline', async () => {
+      await openFromRecvHover(page);
+      await page.waitForTimeout(500);
+      return listener();
+    }, (l) => l !== before, 30_000);
+    // the link that switched runs also selected the new run's recv (the page started over first, then selected it)
+    const selected = await waitFor('the selected call', () => frame.locator('.tl-app').getAttribute('data-selected'), (v) => !!v, 5_000);
+    assert.equal(await frame.locator(`.tl-call[data-id="${selected}"]`).getAttribute('data-call'), 'recv');
+    await waitFor('the recv\'s bytes', () => hexText(frame), (s) => s === 'applebanana');
+    await waitFor('all calls shown again (the call filter started over)', () => frame.locator('.tl-call[data-call="sendall"]').count(), (n) => n === 2);
   });
 });
