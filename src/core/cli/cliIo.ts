@@ -114,21 +114,23 @@ export function outputGate(stream: NodeJS.WritableStream): OutputState & { write
   return gate;
 }
 
-export type Proto = 'tcp' | 'udp' | 'unix' | 'tls';
+export type Proto = 'tcp' | 'udp' | 'unix' | 'tls' | 'ws' | 'wss';
 
 export interface CliTarget {
   proto: Proto;
   host?: string;
   port?: number;
   path?: string;
+  /** ws/wss clients: the URL. */
+  url?: string;
 }
 
 /** A usage mistake: exit code 2 and one line. */
 export class UsageError extends Error {}
 
 export function parseProto(s: string | undefined): Proto {
-  if (s === 'tcp' || s === 'udp' || s === 'unix' || s === 'tls') return s;
-  throw new UsageError(s === undefined ? 'missing protocol: tcp, udp, unix or tls' : `unknown protocol "${s}": use tcp, udp, unix or tls`);
+  if (s === 'tcp' || s === 'udp' || s === 'unix' || s === 'tls' || s === 'ws' || s === 'wss') return s;
+  throw new UsageError(s === undefined ? 'missing protocol: tcp, udp, unix, tls, ws or wss' : `unknown protocol "${s}": use tcp, udp, unix, tls, ws or wss`);
 }
 
 /** ADDR is host:port, [v6]:port, :port / port (127.0.0.1), or a path for unix. */
@@ -177,6 +179,7 @@ interface OptionSpec {
   type: 'string' | 'boolean';
   short?: string;
   default?: string | boolean;
+  multiple?: boolean;
 }
 
 /**

@@ -5,6 +5,7 @@ import type { TlsSummary } from '../../shared/tlsSummary';
 import type { SessionManager } from '../sessions/sessionManager';
 import { summaryLines } from '../tls/tlsInfo';
 import { type CliIo, UsageError } from './cliIo';
+import { checkWsTls, isWs } from './cliWs';
 
 export const tlsOptionSpecs = {
   cert: { type: 'string' },
@@ -53,7 +54,10 @@ export interface CliTls {
 /** The TLS options, checked against the protocol and the verb; undefined for tcp, udp and unix (which take none). */
 export function parseTlsArgs(verb: 'listen' | 'send', proto: string, v: TlsValues): CliTls | undefined {
   const given = (Object.keys(tlsOptionSpecs) as (keyof TlsValues)[]).filter((k) => v[k] !== undefined && v[k] !== false);
-  if (proto !== 'tls') {
+  if (isWs(proto)) {
+    checkWsTls(verb, proto, given); // wss: the certificate (listen) or the trust (send); no key log
+    if (proto === 'ws') return undefined;
+  } else if (proto !== 'tls') {
     if (given.length) throw new UsageError(`--${given[0]} applies to tls only`);
     return undefined;
   }
@@ -67,7 +71,7 @@ export function parseTlsArgs(verb: 'listen' | 'send', proto: string, v: TlsValue
     servername: v.servername,
     insecure: v.insecure ?? false,
     alpn: v.alpn?.split(',').map((p) => p.trim()).filter(Boolean),
-    keylog: v.keylog || process.env.SSLKEYLOGFILE || undefined,
+    keylog: proto === 'tls' ? v.keylog || process.env.SSLKEYLOGFILE || undefined : undefined,
   };
 }
 

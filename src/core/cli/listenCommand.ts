@@ -1,4 +1,4 @@
-// `socket-lab listen tcp|udp|unix|tls ADDR [--mode …] [--cert F --key F] [--keylog F] [--framing …] [--count N] [--timeout S] [--json] [--log F …]`
+// `socket-lab listen tcp|udp|unix|tls|ws|wss ADDR [--mode …] [--cert F --key F] [--keylog F] [--framing …] [--count N] [--timeout S] [--json] [--log F …]`
 import { decodeText, checkEncoding } from '../codec/encoding';
 import { parseFraming } from '../codec/framing';
 import { formatHex } from '../../shared/format';
@@ -9,22 +9,25 @@ import { SessionManager } from '../sessions/sessionManager';
 import { logOptionSpecs, logUsage, parseLogArgs, startCliLog } from './cliLog';
 import { listenUdpUsage, parseUdpArgs, udpOptionSpecs } from './cliUdp';
 import { listenTlsUsage, parseTlsArgs, startKeyLog, tlsOptionSpecs } from './cliTls';
+import { isWs, listenWsUsage, parseWsArgs, wsCloseText, wsOptionSpecs } from './cliWs';
+import { WsConnectionSession, WsServerSession } from '../sessions/wsSession';
 import type { SessionLog } from '../sessions/sessionLog';
 import { CliIo, describe, parseAddr, parseCount, parseProto, parseSeconds, parseVerbArgs, readOptions, showAddr, UsageError } from './cliIo';
 
-export const listenUsage = `Usage: socket-lab listen tcp|udp|unix|tls ADDR [options]
+export const listenUsage = `Usage: socket-lab listen tcp|udp|unix|tls|ws|wss ADDR [options]
   ADDR                 host:port, [v6]:port, port (binds 127.0.0.1; 0 picks a free port) or a path (unix;
                        at most 107 bytes on Linux, 103 on macOS: a longer one is a usage error)
   --mode M             print (default), echo, upper, sink or manual (answer with the bytes typed on stdin,
                        sent line by line as they are: each ends at LF, CR and non-UTF-8 bytes kept)
   --framing F          raw (default), line, len2be, len2le, len4be, len4le
-  --count N            exit after N messages (chunks, lines, frames or datagrams)
+                       (ws/wss: applied to each message; upper upper-cases text messages, binary ones are echoed)
+  --count N            exit after N messages (chunks, lines, frames, datagrams or WebSocket messages)
   --timeout S          stop after S seconds (exit 3 if --count was not reached)
   --idle-timeout S     close an accepted connection after S seconds without traffic either way (tcp, unix, tls)
   --encoding E         how to print text (default utf-8)
   --print text|hex     print received messages as text (default) or hex
   --json               one JSON object per line: listening, accepted, message, closed, done, error
-${listenTlsUsage}${listenUdpUsage}${logUsage}`;
+${listenTlsUsage}${listenWsUsage}${listenUdpUsage}${logUsage}`;
 
 const modeOf = (m: string): ServerMode => {
   if (m === 'print' || m === 'print-only') return 'print-only';
@@ -45,6 +48,7 @@ function parseListenArgs(argv: string[]) {
     json: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h' },
     ...tlsOptionSpecs,
+    ...wsOptionSpecs,
     ...udpOptionSpecs,
     ...logOptionSpecs,
   } as const;
@@ -55,6 +59,7 @@ function parseListenArgs(argv: string[]) {
   if (values['idle-timeout'] !== undefined && proto === 'udp') throw new UsageError('--idle-timeout applies to tcp and unix connections; UDP has none');
   if (values.print !== 'text' && values.print !== 'hex') throw new UsageError(`--print wants text or hex, got "${values.print}"`);
   const target = parseAddr(proto, positionals[1]);
+  if (isWs(proto) && values.framing !== 'raw') throw new UsageError(`--framing does not apply to ${proto}: each WebSocket message is one message`);
   return {
     target,
     udp: parseUdpArgs('listen', target, values),
@@ -68,6 +73,7 @@ function parseListenArgs(argv: string[]) {
     json: values.json,
     log: parseLogArgs(values),
     tls: parseTlsArgs('listen', proto, values),
+    ws: parseWsArgs('listen', proto, values),
   };
 }
 
@@ -102,7 +108,9 @@ export async function runListen(argv: string[], io: CliIo): Promise<number> {
     if (opts.tls) startKeyLog('listen', opts.tls, manager, io);
     if (target.proto === 'tcp') session = await manager.startTcpServer({ host: target.host, port: target.port!, mode, framing });
     else if (target.proto === 'tls') session = await manager.startTlsServer({ host: target.host, port: target.port!, mode, framing, cert: opts.tls?.cert, key: opts.tls?.key, alpn: opts.tls?.alpn });
-    else if (target.proto === 'unix') session = await manager.startUnixServer({ path: target.path!, mode, framing });
+    else if (isWs(target.proto)) {
+      session = await manager.startWsServer({ host: target.host, port: target.port!, mode, tls: target.proto === 'wss', cert: opts.tls?.cert, key: opts.tls?.key, subprotocols: opts.ws?.protocols });
+    } else if (target.proto === 'unix') session = await manager.startUnixServer({ path: target.path!, mode, framing });
     else session = await manager.openUdp({ host: target.host, port: target.port, mode, framing, ...opts.udp });
     if (opts.log) log = await startCliLog('listen', opts.log, manager, session, io);
   } catch (e) {
@@ -111,8 +119,8 @@ export async function runListen(argv: string[], io: CliIo): Promise<number> {
     manager.dispose();
     return 1;
   }
-  const where = target.proto === 'unix' ? target.path! : showAddr(session.localAddress, session.localPort);
-  const certPath = session instanceof ListenerSession ? session.certPath : undefined;
+  const where = target.proto === 'unix' ? target.path! : isWs(target.proto) ? `${session.label}/` : showAddr(session.localAddress, session.localPort);
+  const certPath = session instanceof ListenerSession || session instanceof WsServerSession ? session.certPath : undefined;
   if (json) say.emit({ event: 'listening', proto: target.proto, address: where, host: session.localAddress, port: session.localPort, path: target.path, mode, certPath });
   else io.out(`listening on ${where}\n`);
   // how a client trusts the certificate made for this server
@@ -166,7 +174,8 @@ function serve(opts: ListenOptions, io: CliIo, manager: SessionManager, session:
         else if (hex) io.out(`${formatHex(m.data)}\n`);
         else {
           const text = decodeText(m.data, encoding);
-          io.out(framing.kind === 'raw' || text.endsWith('\n') ? text : `${text}\n`);
+          // a WebSocket message has real boundaries: one per line, as framed messages
+          io.out((framing.kind === 'raw' && !isWs(target.proto)) || text.endsWith('\n') ? text : `${text}\n`);
         }
         counted();
       });
@@ -174,7 +183,7 @@ function serve(opts: ListenOptions, io: CliIo, manager: SessionManager, session:
     // stdout blocked (its reader is not reading): connections stop being read, so TCP pushes back on the peers and
     // nothing piles up here; UDP cannot push back, so datagrams are not printed, and counted. EPIPE ends quietly.
     const hold = (s: Session) => {
-      if (s instanceof StreamSession) s.holdReading(!!output?.blocked);
+      if (s instanceof StreamSession || s instanceof WsConnectionSession) s.holdReading(!!output?.blocked);
     };
     const watchOutput = output?.onDidChange(() => {
       if (output.closed) return finish(0);
@@ -210,9 +219,10 @@ function reportConnections(manager: SessionManager, listener: Session, say: Repo
     const d = s.onDidChange(() => {
       if (s.isAlive) return;
       d.dispose();
-      if (say.json) say.emit({ event: 'closed', session: s.id, peer: s.label, error: s.error?.code });
+      if (say.json) say.emit({ event: 'closed', session: s.id, peer: s.label, error: s.error?.code, ws: wsCloseText(s) });
       // a connection closed for a reason (EFRAMEBUDGET, EIDLE, a reset) says why in text mode too
       else if (s.error) io.err(`socket-lab listen: ${s.label} closed: ${describe(s.error).message}\n`);
+      else if (wsCloseText(s)) io.err(`socket-lab listen: ${s.label} ${wsCloseText(s)}\n`);
     });
   });
 }

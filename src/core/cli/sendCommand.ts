@@ -1,4 +1,4 @@
-// `socket-lab send tcp|udp|unix|tls ADDR (--text S [--encoding E] | --hex H | --file F) [--expect-bytes N] [--timeout S] [--print text|hex] [--json] [--log F …]`
+// `socket-lab send tcp|udp|unix|tls ADDR | ws|wss URL (--text S [--encoding E] | --hex H | --file F) [--expect-bytes N] [--timeout S] [--print text|hex] [--json] [--log F …]`
 import * as fs from 'node:fs';
 import { checkEncoding, decodeText } from '../codec/encoding';
 import { parseFraming } from '../codec/framing';
@@ -10,10 +10,12 @@ import { SessionManager } from '../sessions/sessionManager';
 import { logOptionSpecs, logUsage, parseLogArgs, startCliLog } from './cliLog';
 import { parseUdpArgs, sendUdpUsage, udpOptionSpecs } from './cliUdp';
 import { parseTlsArgs, sendTlsUsage, startKeyLog, tlsOptionSpecs, tlsReport } from './cliTls';
+import { isWs, parseWsArgs, parseWsUrl, sendWsUsage, wsCloseText, wsOptionSpecs, wssTrust } from './cliWs';
+import { WsConnectionSession } from '../sessions/wsSession';
 import type { SessionLog } from '../sessions/sessionLog';
 import { CliIo, describe, parseAddr, parseCount, parseProto, parseSeconds, parseVerbArgs, readOptions, UsageError } from './cliIo';
 
-export const sendUsage = `Usage: socket-lab send tcp|udp|unix|tls ADDR (--text S [--encoding E] | --hex H | --file F) [options]
+export const sendUsage = `Usage: socket-lab send tcp|udp|unix|tls ADDR | ws|wss URL (--text S [--encoding E] | --hex H | --file F) [options]
   ADDR                 host:port, [v6]:port, port (127.0.0.1) or a path (unix; at most 107 bytes on Linux, 103 on macOS)
   --text S             text to send, encoded with --encoding (default utf-8)
   --escapes S          text with C/Python escapes (\\r\\n, \\x00, \\u5e74)
@@ -25,7 +27,7 @@ export const sendUsage = `Usage: socket-lab send tcp|udp|unix|tls ADDR (--text S
   --timeout S          seconds to wait for the answer (default 5)
   --print text|hex     how to print what comes back (default text)
   --json               print one JSON object: ok, sent, received, text/hex, or code and message
-${sendTlsUsage}${sendUdpUsage}${logUsage}Exit codes: 0 sent (and got what was expected), 1 socket error, 2 usage, 3 timed out.
+${sendTlsUsage}${sendWsUsage}${sendUdpUsage}${logUsage}Exit codes: 0 sent (and got what was expected), 1 socket error, 2 usage, 3 timed out.
 `;
 
 /** `send`'s options, checked ('help' for -h/--help); a mistake throws, for exit 2. */
@@ -44,6 +46,7 @@ function parseSendArgs(argv: string[]) {
     json: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h' },
     ...tlsOptionSpecs,
+    ...wsOptionSpecs,
     ...udpOptionSpecs,
     ...logOptionSpecs,
   } as const;
@@ -56,7 +59,9 @@ function parseSendArgs(argv: string[]) {
   if (values.print !== 'text' && values.print !== 'hex') throw new UsageError(`--print wants text or hex, got "${values.print}"`);
   const encoding = checkEncoding(values.encoding);
   const lineEnding = parseLineEnding(values['line-ending']);
-  const target = parseAddr(proto, positionals[1]);
+  const ws = isWs(proto);
+  const target = ws ? { proto, url: parseWsUrl(proto, positionals[1]) } : parseAddr(proto, positionals[1]);
+  if (ws && values.framing !== 'raw') throw new UsageError(`--framing does not apply to ${proto}: each WebSocket message is one message`);
   const o = {
     target,
     udp: parseUdpArgs('send', target, values),
@@ -70,6 +75,9 @@ function parseSendArgs(argv: string[]) {
     json: values.json,
     log: parseLogArgs(values),
     tls: parseTlsArgs('send', proto, values),
+    ws: parseWsArgs('send', proto, values),
+    /** ws/wss: --text is a text message, --hex a binary one, --escapes text when it is UTF-8. */
+    wsType: values.text !== undefined ? 'text' as const : values.hex !== undefined ? 'binary' as const : undefined,
   };
   if (o.target.port === 0) throw new UsageError('port 0 cannot be sent to — give the port the server listens on (1 to 65535)');
   if (o.file !== undefined) checkReadableFile(o.file);
@@ -101,7 +109,10 @@ export async function runSend(argv: string[], io: CliIo): Promise<number> {
       // the handshake on stderr, with the reason when --insecure let an untrusted server through
       if (!json) io.err(tlsReport('socket-lab send: ', session.tls!) + (session.tls!.verifyError ? `socket-lab send: --insecure: ${session.tls!.verifyError.message}\n` : ''));
     }
-    else if (target.proto === 'unix') session = await manager.connectUnix({ path: target.path!, framing, timeoutMs: timeout * 1000 });
+    else if (target.url) {
+      session = await manager.connectWs({ url: target.url, protocols: o.ws!.protocols, headers: o.ws!.headers, ...wssTrust(o.tls), timeoutMs: timeout * 1000 });
+      if (!json && session instanceof WsConnectionSession && session.wsInfo.protocol) io.err(`socket-lab send: subprotocol ${session.wsInfo.protocol}\n`);
+    } else if (target.proto === 'unix') session = await manager.connectUnix({ path: target.path!, framing, timeoutMs: timeout * 1000 });
     else session = await manager.openUdp({ remoteHost: target.host, remotePort: target.port, framing, ...o.udp });
     const s = session;
     if (o.log) log = await startCliLog('send', o.log, manager, s, io);
@@ -117,14 +128,17 @@ export async function runSend(argv: string[], io: CliIo): Promise<number> {
       const size = fs.statSync(file).size;
       sent = await s.sendStream(fs.createReadStream(file, { highWaterMark: 64 * 1024 }), size);
     } else {
-      await s.send(payload!);
+      await s.send(payload!, { wsType: o.wsType });
       sent = payload!.length;
     }
     // without an expectation a TCP/unix sender says it is done (FIN) and reads until the peer closes
-    if (expect === undefined && target.proto !== 'udp') s.halfClose();
-    await awaitAnswer(s, expect, target.proto === 'udp', timeout, () => receivedBytes);
-    const all = Buffer.concat(received.map((r) => Buffer.from(r.buffer, r.byteOffset, r.byteLength)));
+    if (expect === undefined && target.proto !== 'udp' && !target.url) s.halfClose();
+    await awaitAnswer(s, expect, target.proto === 'udp', timeout, () => receivedBytes, !!target.url);
+    // WebSocket messages keep their boundaries: one per line
+    const parts = target.url ? received.map((r) => (r[r.length - 1] === 0x0a ? r : Buffer.concat([r, Uint8Array.of(0x0a)]))) : received;
+    const all = Buffer.concat(parts.map((r) => Buffer.from(r.buffer, r.byteOffset, r.byteLength)));
     const shown = hex ? formatHex(all) : decodeText(all, encoding);
+    if (target.url) await closeWs(s);
     if (s.error && !(expect !== undefined && receivedBytes >= expect)) {
       manager.dispose();
       await log?.stop();
@@ -133,6 +147,7 @@ export async function runSend(argv: string[], io: CliIo): Promise<number> {
     const missing = expect !== undefined && receivedBytes < expect;
     if (json) {
       const r: Record<string, unknown> = { ok: !missing, sent, received: receivedBytes, local: s.localPort !== undefined ? `${s.localAddress}:${s.localPort}` : undefined, elapsedMs: Date.now() - started, tls: s.tls };
+      if (s instanceof WsConnectionSession) Object.assign(r, { messages: received.length, protocol: s.wsInfo.protocol, close: wsCloseText(s) });
       r[hex ? 'hex' : 'text'] = shown;
       if (missing) Object.assign(r, { code: 'ETIMEDOUT', message: `received ${receivedBytes} of ${expect} bytes within ${timeout} s` });
       io.out(`${JSON.stringify(r)}\n`);
@@ -151,16 +166,35 @@ export async function runSend(argv: string[], io: CliIo): Promise<number> {
   }
 }
 
-/** Waits until `expect` bytes came, the peer closed (UDP without --expect-bytes: not at all) or `timeoutS` passed. */
-function awaitAnswer(s: Session, expect: number | undefined, udp: boolean, timeoutS: number, received: () => number): Promise<void> {
+/**
+ * Waits until `expect` bytes came, the peer closed (UDP without --expect-bytes: not at all; WebSocket without it: one
+ * message) or `timeoutS` passed.
+ */
+function awaitAnswer(s: Session, expect: number | undefined, udp: boolean, timeoutS: number, received: () => number, ws = false): Promise<void> {
   return new Promise<void>((resolve) => {
     const check = () => {
       if (expect !== undefined && received() >= expect) resolve();
+      else if (expect === undefined && ws && s.stats.chunksIn > 0) resolve();
       else if (!s.isAlive || s.state === 'half-closed-by-peer') resolve();
       else if (expect === undefined && udp) resolve();
     };
     const t = setTimeout(resolve, timeoutS * 1000);
     t.unref();
+    s.onDidChange(check);
+    check();
+  });
+}
+
+/** A WebSocket client's closing handshake (1000), done or given up after a second. */
+function closeWs(s: Session): Promise<void> {
+  s.close();
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, 1000);
+    const check = () => {
+      if (s.isAlive) return;
+      clearTimeout(t);
+      resolve();
+    };
     s.onDidChange(check);
     check();
   });

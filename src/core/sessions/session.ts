@@ -59,6 +59,8 @@ export interface SendOptions {
   port?: number;
   /** Overrides the session's framing for this message. */
   framing?: Framing;
+  /** WebSocket only: a text or a binary message (default: text when the bytes are UTF-8). */
+  wsType?: 'text' | 'binary';
 }
 
 /** The transcript's counters, plus what only the live session knows. */

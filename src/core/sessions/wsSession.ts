@@ -50,7 +50,7 @@ export interface WsConnectionOptions {
   info: WsInfo;
 }
 
-export type WsSendOptions = SendOptions & { wsType?: 'text' | 'binary' };
+export type WsSendOptions = SendOptions;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 function isText(bytes: Uint8Array): boolean {
@@ -154,6 +154,12 @@ export class WsConnectionSession extends Session {
         else reject(settled());
       });
     });
+  }
+
+  /** Stops reading while `on` (the CLI's blocked stdout): TCP then pushes back on the peer. */
+  holdReading(on: boolean): void {
+    if (on) this.socket.pause();
+    else this.socket.resume();
   }
 
   /** Pings, pongs and closes, in order (bounded). */
