@@ -11,6 +11,7 @@ import { SessionLogs } from './sessionLogs';
 import { registerUdpGroupCommands } from './udpGroups';
 import type { Session } from '../../core/sessions/session';
 import { registerTls } from './tlsCommands';
+import { registerWs } from './wsCommands';
 
 export const transcriptSetting = 'transcript.maxBytes';
 
@@ -101,6 +102,7 @@ export function registerConnections(context: vscode.ExtensionContext, manager: S
   commands.clearFinishedRuns = () => programs?.clearFinished() ?? 0;
   commands.register();
   registerTls(context, manager, commands);
+  registerWs(context, manager, commands);
   const pick = (args: Record<string, unknown>, ok: (s: Session) => boolean, title: string) => commands.pickSession(args, ok, title);
   const logs = new SessionLogs(context, manager, pick);
   registerUdpGroupCommands(context, pick);

@@ -177,7 +177,7 @@ export class SessionCommands {
   }
 
   /** A new server's mode (rules are chosen once it runs: Answer by Rules…). */
-  private async askStartMode(): Promise<ServerMode | undefined> {
+  async askStartMode(): Promise<ServerMode | undefined> {
     const m = await this.askMode(undefined, false);
     return m === 'rules' ? undefined : m;
   }
@@ -212,7 +212,7 @@ export class SessionCommands {
     return true;
   }
 
-  private mode(args: Args): ServerMode | undefined {
+  mode(args: Args): ServerMode | undefined {
     const m = str(args.mode);
     if (m === undefined) return undefined;
     if (m === 'print') return 'print-only';
@@ -226,7 +226,7 @@ export class SessionCommands {
   }
 
   /** Runs a start/connect, shows a failure's sentence, and returns the session id (undefined on failure). */
-  private async open(start: () => Promise<Session>, port?: number): Promise<string | undefined> {
+  async open(start: () => Promise<Session>, port?: number): Promise<string | undefined> {
     try {
       const s = await start();
       return s.id;
@@ -403,7 +403,7 @@ export class SessionCommands {
   }
 
   /** Opens a session's panel to be used: in front, the keyboard in its send box. */
-  private showPanel(id: string | undefined): void {
+  showPanel(id: string | undefined): void {
     if (id) this.panels.open(id);
   }
 
