@@ -44,6 +44,23 @@ export interface SessionEventInfo {
   /** Comes after every chunk numbered below this. */
   readonly seq: number;
   readonly code?: string;
+  /** WebSocket ping, pong and close events (state ws-ping-in, ws-close-out…): the close's code and reason, a ping's size. */
+  readonly detail?: string;
+}
+
+/** One WebSocket frame's header, as the inspector shows it. */
+export interface WsFrameView {
+  /** 0 continuation, 1 text, 2 binary. */
+  readonly opcode: number;
+  readonly fin: boolean;
+  readonly masked: boolean;
+  readonly length: number;
+}
+
+/** The frames of one WebSocket message (the first few, and how many more). */
+export interface WsFramesView {
+  readonly frames: readonly WsFrameView[];
+  readonly moreFrames: number;
 }
 
 export interface TranscriptInfo {
@@ -84,6 +101,8 @@ export interface ChunkView {
   readonly frame?: number;
   /** A followed stream's gap: this many bytes the capture missed (the chunk itself holds none). */
   readonly missing?: number;
+  /** WebSocket sessions: the frames that carried this message. */
+  readonly ws?: WsFramesView;
 }
 
 export interface SendSpec {
@@ -261,7 +280,9 @@ function isError(v: unknown): v is InputError {
   return isObj(v) && isStr(v.code, 64) && isStr(v.message, 2000) && (v.index === undefined || isUint(v.index));
 }
 
-const isSessionEvent = (v: unknown): boolean => isObj(v) && typeof v.time === 'number' && isStr(v.state, 40) && isUint(v.seq) && (v.code === undefined || isStr(v.code, 64));
+const isSessionEvent = (v: unknown): boolean => isObj(v) && typeof v.time === 'number' && isStr(v.state, 40) && isUint(v.seq) && (v.code === undefined || isStr(v.code, 64)) && (v.detail === undefined || isStr(v.detail, 300));
+const isWsFrame = (v: unknown): boolean => isObj(v) && isUint(v.opcode) && isBool(v.fin) && isBool(v.masked) && isUint(v.length);
+const isWsFrames = (v: unknown): boolean => isObj(v) && isArrayOf(v.frames, isWsFrame, 16) && isUint(v.moreFrames);
 
 export function isSessionInfo(v: unknown): v is SessionInfo {
   return (
@@ -311,7 +332,7 @@ export function isPanelEvent(v: unknown): v is PanelEvent {
 const isSpan = (v: unknown): boolean => isObj(v) && isUint(v.offset) && isUint(v.length) && isOneOf(v.dir, ['in', 'out'] as const) && isUint(v.seq);
 const isPart = (v: unknown): boolean => isObj(v) && typeof v.t === 'string' && (v.e === undefined || isBool(v.e));
 export const isChunkView = (v: unknown): boolean =>
-  isObj(v) && isUint(v.seq) && isOneOf(v.dir, ['in', 'out'] as const) && typeof v.time === 'number' && isUint(v.offset) && isUint(v.length) && isOptStr(v.peer) && isArrayOf(v.parts, isPart) && isUint(v.omitted) && (v.frame === undefined || isUint(v.frame)) && (v.missing === undefined || isUint(v.missing));
+  isObj(v) && isUint(v.seq) && isOneOf(v.dir, ['in', 'out'] as const) && typeof v.time === 'number' && isUint(v.offset) && isUint(v.length) && isOptStr(v.peer) && isArrayOf(v.parts, isPart) && isUint(v.omitted) && (v.frame === undefined || isUint(v.frame)) && (v.missing === undefined || isUint(v.missing)) && (v.ws === undefined || isWsFrames(v.ws));
 const isSendResult = (v: unknown): v is SendResult => isObj(v) && ((v.ok === true && isUint(v.bytes)) || (v.ok === false && isError(v.error)));
 
 /** Validators for the answers the webview receives, keyed by the request type. */

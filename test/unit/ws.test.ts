@@ -10,6 +10,8 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { SocketLabError } from '../../src/core/errors';
 import { SessionManager } from '../../src/core/sessions/sessionManager';
 import { WsFrameTap } from '../../src/core/sessions/wsFrames';
+import { SessionPanelModel } from '../../src/core/panels/sessionPanelModel';
+import { isSessionInfo, responseValidators } from '../../src/shared/sessionPanelProtocol';
 
 const PY_COMMON = `
 import base64, hashlib, json, os, socket, struct, sys
@@ -252,6 +254,30 @@ describe('WebSocket sessions', function () {
     free.close();
     await until(() => free.state === 'closed', 'the server to close');
     await assert.rejects(m.connectWs({ url: `ws://127.0.0.1:${port}` }), (e: SocketLabError) => e.code === 'ECONNREFUSED');
+  });
+
+  it('the session panel gets each message with its frames, and pings and closes among the events, as its validators accept', async () => {
+    const server = await m.startWsServer({ port: 0, mode: 'upper' });
+    const c = await m.connectWs({ url: `ws://127.0.0.1:${server.localPort}/` });
+    await c.send(Buffer.from('hi'));
+    await until(() => c.transcript.chunks().length === 2, 'the answer');
+    server.children[0].ping(Buffer.from('xyz'));
+    await until(() => c.wsEvents.length === 1, 'the ping');
+    server.children[0].closeWith(4000, 'later');
+    await until(() => c.state === 'closed', 'the close');
+    const model = new SessionPanelModel(c, 'en');
+    try {
+      const page = model.chunks(0, 10, 'text', 'utf-8', 1000);
+      assert.ok(responseValidators.chunks(page));
+      assert.deepEqual(page.chunks.map((x) => [x.dir, x.ws?.frames.map((f) => [f.opcode, f.fin, f.masked, f.length])]), [['out', [[1, true, true, 2]]], ['in', [[1, true, false, 2]]]]);
+      const info = model.info();
+      assert.ok(isSessionInfo(info));
+      assert.deepEqual(info.events.map((e) => [e.state, e.seq, e.detail]), [
+        ['connecting', 0, undefined], ['open', 0, undefined], ['ws-ping-in', 2, '3'], ['ws-close-in', 2, '4000 later'], ['closed', 2, undefined],
+      ]);
+    } finally {
+      model.dispose();
+    }
   });
 
   it('reads frame headers split anywhere, with 16- and 64-bit lengths', () => {

@@ -7,8 +7,9 @@ import { parseFraming } from '../codec/framing';
 import { formatAddress, localizeError, type ErrorLanguage } from '../errors';
 import { parseHostPort } from '../sessions/sessionManager';
 import { UdpSession } from '../sessions/udpSession';
+import { WsConnectionSession } from '../sessions/wsSession';
 import { Disposable, Emitter } from '../../shared/disposable';
-import type { FindResult, PanelEvent, PanelRequest, PanelResponses, RepeatState, SendResult, SendSpec, SessionInfo, TranscriptInfo } from '../../shared/sessionPanelProtocol';
+import type { FindResult, PanelEvent, PanelRequest, PanelResponses, RepeatState, SendResult, SendSpec, SessionEventInfo, SessionInfo, TranscriptInfo } from '../../shared/sessionPanelProtocol';
 import { renderText } from './renderText';
 import { findInTranscript, readTranscriptRange, toInputError, transcriptChunks, transcriptInfoOf } from './transcriptView';
 
@@ -31,9 +32,24 @@ export function sessionInfo(s: Session, lang: ErrorLanguage, encoding = s.encodi
     canSend: !closed && state !== 'connecting' && state !== 'half-closed-by-us',
     encoding,
     udp: s instanceof UdpSession ? { defaultTarget: s.remotePort !== undefined ? formatAddress(s.remoteAddress ?? '127.0.0.1', s.remotePort) : undefined, lastPeer: s.lastPeerAddress } : undefined,
-    events: s.events.map((e) => ({ time: e.time, state: e.state, seq: e.seq, code: e.code })),
+    events: withWsEvents(s, s.events.map((e) => ({ time: e.time, state: e.state, seq: e.seq, code: e.code }))),
     tls: s.tls && { ...s.tls, verifyError: s.tls.verifyError && { code: s.tls.verifyError.code, message: localizeError(s.tls.verifyError, lang) } },
   };
+}
+
+/**
+ * WebSocket sessions: their pings, pongs and closes among the state events, in conversation order; the first 64 in all
+ * (the panel places events by their index, so the list only ever grows at its end).
+ */
+function withWsEvents(s: Session, events: SessionEventInfo[]): SessionEventInfo[] {
+  if (!(s instanceof WsConnectionSession) || s.wsEvents.length === 0) return events;
+  const ws = s.wsEvents.map((e): SessionEventInfo => {
+    const detail = e.type === 'close' ? [e.code, e.reason].filter((x) => x !== undefined).join(' ') : String(e.length ?? 0);
+    return { time: e.time, state: `ws-${e.type}-${e.dir}`, seq: e.seq, detail: detail.slice(0, 300) };
+  });
+  // by place in the conversation, then time; within one millisecond connected, then pings and closes, then closed
+  const rank = (e: SessionEventInfo) => (e.state.startsWith('ws-') ? 1 : e.state === 'closed' || e.state === 'failed' ? 2 : 0);
+  return [...events, ...ws].sort((a, b) => a.seq - b.seq || a.time - b.time || rank(a) - rank(b)).slice(0, 64);
 }
 
 export function transcriptInfo(s: Session): TranscriptInfo {
@@ -107,7 +123,11 @@ export class SessionPanelModel extends Disposable {
   }
 
   chunks(fromSeq: number, limit: number, render: 'text' | 'hex', encoding: string, maxBytes: number): PanelResponses['chunks'] {
-    return { transcript: transcriptInfo(this.session), chunks: transcriptChunks(this.session.transcript, fromSeq, limit, render, encoding, maxBytes) };
+    const chunks = transcriptChunks(this.session.transcript, fromSeq, limit, render, encoding, maxBytes);
+    const s = this.session;
+    // WebSocket messages carry the frames they came in, for the inspector
+    const withFrames = s instanceof WsConnectionSession ? chunks.map((c) => ({ ...c, ws: s.frameFacts(c.seq) })) : chunks;
+    return { transcript: transcriptInfo(s), chunks: withFrames };
   }
 
   find(query: string, mode: 'hex' | 'text', encoding: string, from: number): FindResult {

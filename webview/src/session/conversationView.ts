@@ -1,6 +1,6 @@
 // The conversation: one box per chunk, in order, with direction, peer, time and size, so a learner
 // sees three send() calls arrive as one recv(). The DOM holds a bounded window of chunks.
-import type { ByteSpan, ChunkRender, ChunkView, SessionEventInfo, SessionInfo, TranscriptInfo } from '../../../src/shared/sessionPanelProtocol';
+import type { ByteSpan, ChunkRender, ChunkView, SessionEventInfo, WsFramesView, SessionInfo, TranscriptInfo } from '../../../src/shared/sessionPanelProtocol';
 import type { HexDataSource, HexPage } from '../hex/hexView';
 import './conversation.css';
 import { h } from '../dom';
@@ -68,7 +68,7 @@ export class ConversationView {
     private readonly source: ChunkSource,
     private readonly settings: () => ConversationSettings,
     private readonly multiPeer: boolean,
-    private readonly onChunkClick: (c: { offset: number; length: number; seq: number }) => void,
+    private readonly onChunkClick: (c: { offset: number; length: number; seq: number; ws?: WsFramesView }) => void,
     private readonly words?: ConversationWords,
   ) {
     this.element = h('div', 'conv');
@@ -163,7 +163,7 @@ export class ConversationView {
         if (ev.code === 'ECONNRESET') return t('Reset by the peer (RST, ECONNRESET): unread or unsent bytes are lost');
         return s?.error ? t('Ended with an error ({0}: {1})', s.error.code, s.error.message) : t('Ended with an error ({0})', ev.code ?? '?');
       default:
-        return ev.state;
+        return ev.state.startsWith('ws-') ? wsEventText(ev.state, ev.detail ?? '') : ev.state;
     }
   }
 
@@ -330,6 +330,7 @@ export class ConversationView {
     meta.append(h('span', 'chunk-dir', c.dir === 'out' ? (w?.out ?? t('→ sent')) : (w?.in ?? t('← received'))));
     if (c.peer && this.multiPeer) meta.append(h('span', 'chunk-peer', c.dir === 'out' ? t('to {0}', c.peer) : t('from {0}', c.peer)));
     meta.append(h('span', 'chunk-time', this.formatTime(c.time)), h('span', 'chunk-size', t('{0} bytes', c.missing ?? c.length)), h('span', 'chunk-seq', `#${c.seq}`));
+    if (c.ws) meta.append(h('span', 'chunk-ws', c.ws.frames[0]?.opcode === 2 ? t('binary') : t('text')));
     if (c.frame !== undefined && w?.onFrame) meta.append(this.frameLink(c.frame, w.onFrame));
     const body = h('pre', 'chunk-body');
     if (c.missing !== undefined) {
@@ -339,11 +340,29 @@ export class ConversationView {
     for (const part of c.parts) body.append(part.e ? h('span', 'esc', part.t) : document.createTextNode(part.t));
     box.append(meta, body);
     if (c.omitted) box.append(h('div', 'chunk-more', t('… {0} more bytes, shown in the hex viewer', c.omitted)));
-    const pick = () => this.onChunkClick({ offset: c.offset, length: c.length, seq: c.seq });
+    const pick = () => this.onChunkClick({ offset: c.offset, length: c.length, seq: c.seq, ws: c.ws });
     box.addEventListener('click', pick);
     box.addEventListener('keydown', (e) => {
       if (e.key === 'Enter') pick();
     });
     return box;
+  }
+}
+
+/** A WebSocket ping, pong or close event (state ws-<type>-<in|out>), with its size or its code and reason. */
+function wsEventText(state: string, detail: string): string {
+  switch (state) {
+    case 'ws-ping-in':
+      return t('Ping received ({0} bytes): answered with a pong', detail);
+    case 'ws-ping-out':
+      return t('Ping sent ({0} bytes)', detail);
+    case 'ws-pong-in':
+      return t('Pong received ({0} bytes)', detail);
+    case 'ws-close-in':
+      return detail ? t('Close frame received: {0}', detail) : t('Close frame received (no code)');
+    case 'ws-close-out':
+      return t('Close frame sent: {0}', detail);
+    default:
+      return state;
   }
 }

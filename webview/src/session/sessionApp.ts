@@ -4,6 +4,7 @@ import './session.css';
 import { SESSION_PANEL, type SessionPanelClient, type InitInfo, type PanelEvent, type SessionInfo, type TranscriptInfo } from '../../../src/shared/sessionPanelProtocol';
 import { button, h, singleSelect, vsc, type SelectLike } from '../dom';
 import { HexPane } from '../hex/hexPane';
+import { WsFramesBox } from './wsFramesView';
 import type { BytesPerRow } from '../hex/hexView';
 import { setStrings, t } from '../strings';
 import { connectPanel, vscodeApi } from '../vscodeApi';
@@ -257,8 +258,11 @@ function buildLayout(root: HTMLElement, init: InitInfo, state: PanelState, save:
   convPane.setAttribute('aria-label', t('Conversation'));
   const convBar = conversationBar(init, state);
   const chunks: ChunkSource = (fromSeq, limit, render, encoding, maxBytes) => client.call({ type: 'chunks', fromSeq, limit, render, encoding, maxBytes });
+  // WebSocket connections: the chosen message's frames, beside the data inspector
+  const wsFrames = /^ws-(client|accepted)$/.test(init.session.kind) ? new WsFramesBox() : undefined;
   const conversation = new ConversationView(convPane, chunks, () => ({ render: state.render, encoding: state.encoding, timeMode: state.timeMode }), init.session.multiPeer, (c) => {
     hex.select(c.offset, c.offset + c.length);
+    wsFrames?.show(c.ws);
   });
   convBar.onChange((v) => {
     save();
@@ -288,6 +292,7 @@ function buildLayout(root: HTMLElement, init: InitInfo, state: PanelState, save:
     attached = true;
     convPane.insertBefore(convBar.bar, conversation.element);
     hexPane.attachControls();
+    if (wsFrames) hexPane.element.append(wsFrames.element);
     app.append(sendHost);
     if (focusWanted) sendBar.focus();
     document.body.dataset.controls = 'attached';
