@@ -97,6 +97,7 @@ describe('socket-lab listen tls / send tls', function () {
 
   it('a key log (--keylog on send, SSLKEYLOGFILE on listen) lets tshark decrypt a dumpcap capture; --log keeps the plaintext', async function () {
     if (process.platform !== 'linux' || !has('dumpcap') || !has('tshark') || process.getuid?.() !== 0) return this.skip();
+    this.timeout(120_000); // dumpcap and four tshark runs: slow on a loaded machine (one full-suite run timed out at 30 s)
     const serverKeys = path.join(dir, 'server-keys.log');
     process.env.SSLKEYLOGFILE = serverKeys;
     const lio = capture();
@@ -110,7 +111,7 @@ describe('socket-lab listen tls / send tls', function () {
     const clientKeys = path.join(dir, 'client-keys.log');
     const sio = capture();
     const request = 'GET /secret-page HTTP/1.1\r\nHost: localhost\r\n\r\n';
-    assert.equal(await runSend(['tls', addr, '--text', request, '--insecure', '--keylog', clientKeys, '--expect-bytes', String(request.length)], sio), 0);
+    assert.equal(await runSend(['tls', addr, '--text', request, '--insecure', '--keylog', clientKeys, '--expect-bytes', String(request.length), '--timeout', '20'], sio), 0, sio.stderr);
     assert.match(sio.stderr, /writing TLS secrets to .*client-keys\.log \(anyone with this file can decrypt the traffic\)/);
     assert.equal(await listening, 0);
     await cap.stop();
