@@ -4,9 +4,9 @@ import type { Session } from './session';
 
 export type AutoOpenSetting = 'on' | 'background' | 'off';
 
-/** The other end of a TCP connection when Socket Lab holds both (a client and a connection its server accepted). */
+/** The other end of a TCP (TLS, WebSocket) connection when Socket Lab holds both (a client and a connection its server accepted). */
 export function otherEnd(s: Session, all: Iterable<Session>): Session | undefined {
-  const pairs: Partial<Record<Session['kind'], Session['kind']>> = { 'tcp-client': 'tcp-accepted', 'tcp-accepted': 'tcp-client', 'tls-client': 'tls-accepted', 'tls-accepted': 'tls-client' };
+  const pairs: Partial<Record<Session['kind'], Session['kind']>> = { 'tcp-client': 'tcp-accepted', 'tcp-accepted': 'tcp-client', 'tls-client': 'tls-accepted', 'tls-accepted': 'tls-client', 'ws-client': 'ws-accepted', 'ws-accepted': 'ws-client' };
   const pair = pairs[s.kind];
   if (!pair || s.localPort === undefined || s.remotePort === undefined) return undefined;
   const host = (a?: string) => a?.replace(/^::ffff:/, '');
