@@ -11,6 +11,7 @@ import { SocketLabError } from '../../src/core/errors';
 import { SessionManager } from '../../src/core/sessions/sessionManager';
 import { WsFrameTap } from '../../src/core/sessions/wsFrames';
 import { SessionPanelModel } from '../../src/core/panels/sessionPanelModel';
+import { otherEnd } from '../../src/core/sessions/autoOpen';
 import { isSessionInfo, responseValidators } from '../../src/shared/sessionPanelProtocol';
 
 const PY_COMMON = `
@@ -261,6 +262,9 @@ describe('WebSocket sessions', function () {
     const c = await m.connectWs({ url: `ws://127.0.0.1:${server.localPort}/` });
     await c.send(Buffer.from('hi'));
     await until(() => c.transcript.chunks().length === 2, 'the answer');
+    // the two ends of one connection know each other (one panel opens by itself, not both)
+    assert.equal(otherEnd(c, m.all()), server.children[0]);
+    assert.equal(otherEnd(server.children[0], m.all()), c);
     server.children[0].ping(Buffer.from('xyz'));
     await until(() => c.wsEvents.length === 1, 'the ping');
     server.children[0].closeWith(4000, 'later');
