@@ -3,6 +3,7 @@
 import * as assert from 'node:assert/strict';
 import { ancestorPaths, flattenLayers, nodeAtOffset, nodeById, visibleNodes } from '../../webview/src/packets/fieldLookup';
 import { layoutDiagram, segmentDetail, toneOf } from '../../webview/src/packets/diagramLayout';
+import { timeTicks } from '../../webview/src/packets/ioGraphView';
 import { computeRowWindow, MAX_SCROLL_PX, pagesFor, RowPageCache, scrollTopForRow } from '../../webview/src/packets/rowWindow';
 import {
   responseValidators, isPacketDetail, isPacketPanelEvent, isPacketPanelRequest, isRowsPage, MAX_ROWS_PER_PAGE,
@@ -214,5 +215,25 @@ describe('packet panel: protocol validators', () => {
     assert.ok(!isPacketDetail({ ...detail, bytes: '00ff' }));
     assert.ok(!isPacketDetail({ ...detail, bytes: [0, 255] }));
     assert.ok(!isPacketDetail({ ...detail, layers: [{ ...layers[0], role: 'blob' }] }));
+  });
+});
+
+describe('packet panel: I/O graph time axis', () => {
+  it('puts ticks at round multiples of the interval, evenly spaced, each labelled exactly', () => {
+    // 12 bins of 1 ms: labels used to fall at bins 0, 2, 5, 7, 10, 12 ("0.007 s" between two bars)
+    const ticks = timeTicks(0, 1, 12);
+    assert.deepEqual(ticks.map((x) => x.bin), [0, 5, 10]);
+    assert.deepEqual(ticks.map((x) => x.label), ['0 s', '0.005 s', '0.01 s']);
+    const many = timeTicks(0, 10, 37);
+    assert.deepEqual(many.map((x) => x.bin), [0, 10, 20, 30]);
+    assert.deepEqual(many.map((x) => x.label), ['0 s', '0.1 s', '0.2 s', '0.3 s']);
+  });
+
+  it('a graph starting off a step (a conversation) gets ticks at round capture times, between interval edges', () => {
+    const ticks = timeTicks(1.2345, 100, 20); // 1.2345 s … 3.2345 s, step 5 intervals = 0.5 s
+    assert.deepEqual(ticks.map((x) => x.label), ['1.5 s', '2 s', '2.5 s', '3 s']);
+    assert.ok(Math.abs(ticks[0].bin - 2.655) < 1e-9, String(ticks[0].bin));
+    assert.deepEqual(timeTicks(0, 1000, 0), []);
+    assert.deepEqual(timeTicks(0, 1, 2).map((x) => x.bin), [0, 1, 2]);
   });
 });

@@ -164,6 +164,8 @@ describe('pcap/pcapng writers and the stream reader', () => {
       return r;
     };
     expectError(ascii('GIF89a not a capture'), 'EBADMAGIC', /not a pcap or pcapng capture/);
+    // the bytes in file order (it used to print them as a little-endian word: 0x03020100)
+    expectError(new Uint8Array([0, 1, 2, 3, 4, 5, 6, 7]), 'EBADMAGIC', /its first bytes are 00 01 02 03\)/);
     const w = new PcapWriter({ linkType: 1 });
     const rec = w.packet(record(new Uint8Array(10)));
     new DataView(rec.buffer).setUint32(8, 0xffffffff, true);

@@ -203,7 +203,7 @@ export class PcapStreamReader {
         const le = u32(m, 0, true);
         if (le === 0xa1b2c3d4 || le === 0xa1b23c4d || le === 0xd4c3b2a1 || le === 0x4d3cb2a1) this.format = 'pcap';
         else if (le === SHB) this.format = 'pcapng';
-        else this.fail('EBADMAGIC', `This is not a pcap or pcapng capture (it starts with 0x${le.toString(16).padStart(8, '0')}); open a file written by Wireshark, dumpcap, tcpdump or Socket Lab.`);
+        else this.fail('EBADMAGIC', `This is not a pcap or pcapng capture (its first bytes are ${Array.from(m.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join(' ')}); open a file written by Wireshark, dumpcap, tcpdump or Socket Lab.`);
       }
       const progressed = this.format === 'pcap' ? this.pcapStep(out) : this.pcapngStep(out);
       if (!progressed) return;

@@ -36,6 +36,25 @@ function eventsPerBin(g: IoGraph): number[] {
   return Array.from({ length: bins }, (_, i) => g.series.reduce((n, s) => n + (s.events?.[i] ?? 0), 0));
 }
 
+/**
+ * Ticks for the x axis: at most about `most` + 1 of them, every 1, 2 or 5 × 10^n intervals, at round multiples of
+ * that step in capture time (a conversation's graph starts anywhere), each labelled with its exact time. `bin` is
+ * where the tick falls in intervals from the graph's start (fractional when the graph does not start on a step).
+ */
+export function timeTicks(startS: number, intervalMs: number, bins: number, most = 5): { bin: number; label: string }[] {
+  if (bins <= 0 || !(intervalMs > 0)) return [];
+  const stepMs = intervalMs * niceCeil(Math.max(1, bins / most));
+  const startMs = startS * 1000;
+  const endMs = startMs + bins * intervalMs;
+  const eps = 1e-6 * intervalMs;
+  const out: { bin: number; label: string }[] = [];
+  for (let k = Math.ceil((startMs - eps) / stepMs); k * stepMs <= endMs + eps; k++) {
+    const ms = k * stepMs;
+    out.push({ bin: Math.max(0, Math.min(bins, (ms - startMs) / intervalMs)), label: t('{0} s', String(Number((ms / 1000).toFixed(6)))) });
+  }
+  return out;
+}
+
 export class IoGraphView {
   readonly element = h('section', 'pk-io');
   private readonly title = h('h2', 'pk-h pk-io-title');
@@ -155,17 +174,15 @@ export class IoGraphView {
     return out;
   }
 
-  /** About five labels along the x axis at interval edges, in seconds since the capture's first packet. */
+  /** The x-axis labels at interval edges (see timeTicks), in seconds since the capture's first packet. */
   private timeTicks(g: IoGraph, bins: number, binW: number): SVGElement[] {
-    const out: SVGElement[] = [];
-    const steps = Math.min(5, Math.max(1, bins));
-    for (let k = 0; k <= steps; k++) {
-      const i = Math.round((k / steps) * bins);
-      const label = svg('text', { class: 'pk-io-tick', x: PAD.left + i * binW, y: HEIGHT - 6, 'text-anchor': k === 0 ? 'start' : k === steps ? 'end' : 'middle' });
-      label.textContent = `${(g.start + (i * g.intervalMs) / 1000).toFixed(g.intervalMs < 1000 ? 3 : 1)} s`;
-      out.push(label);
-    }
-    return out;
+    return timeTicks(g.start, g.intervalMs, bins).map(({ bin, label }) => {
+      const x = PAD.left + bin * binW;
+      const anchor = bin <= 0.5 ? 'start' : bin >= bins - 0.5 ? 'end' : 'middle';
+      const text = svg('text', { class: 'pk-io-tick', x, y: HEIGHT - 6, 'text-anchor': anchor });
+      text.textContent = label;
+      return text;
+    });
   }
 
   private pointAt(offsetX: number): void {
