@@ -3,7 +3,7 @@
 import * as assert from 'node:assert/strict';
 import { ancestorPaths, flattenLayers, nodeAtOffset, nodeById, visibleNodes } from '../../webview/src/packets/fieldLookup';
 import { layoutDiagram, segmentDetail, toneOf } from '../../webview/src/packets/diagramLayout';
-import { timeTicks } from '../../webview/src/packets/ioGraphView';
+import { timeTicks } from '../../webview/src/packets/ioTicks';
 import { computeRowWindow, MAX_SCROLL_PX, pagesFor, RowPageCache, scrollTopForRow } from '../../webview/src/packets/rowWindow';
 import {
   responseValidators, isPacketDetail, isPacketPanelEvent, isPacketPanelRequest, isRowsPage, MAX_ROWS_PER_PAGE,

@@ -5,6 +5,7 @@
 import { IO_INTERVALS_MS, type IoGraph, type IoSeries } from '../../../src/shared/packetPanelProtocol';
 import { h } from '../dom';
 import { t } from '../strings';
+import { niceCeil, timeTicks } from './ioTicks';
 
 const SVG = 'http://www.w3.org/2000/svg';
 const HEIGHT = 200;
@@ -14,13 +15,6 @@ function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string,
   const e = document.createElementNS(SVG, tag);
   for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
   return e;
-}
-
-/** 1, 2 or 5 × a power of ten, at least `v` (a round top for the y axis). */
-export function niceCeil(v: number): number {
-  if (v <= 0) return 1;
-  const p = 10 ** Math.floor(Math.log10(v));
-  return ([1, 2, 5, 10].find((m) => m * p >= v) ?? 10) * p;
 }
 
 const num = new Intl.NumberFormat();
@@ -34,25 +28,6 @@ export function intervalText(ms: number): string {
 function eventsPerBin(g: IoGraph): number[] {
   const bins = g.series[0]?.packets.length ?? 0;
   return Array.from({ length: bins }, (_, i) => g.series.reduce((n, s) => n + (s.events?.[i] ?? 0), 0));
-}
-
-/**
- * Ticks for the x axis: at most about `most` + 1 of them, every 1, 2 or 5 × 10^n intervals, at round multiples of
- * that step in capture time (a conversation's graph starts anywhere), each labelled with its exact time. `bin` is
- * where the tick falls in intervals from the graph's start (fractional when the graph does not start on a step).
- */
-export function timeTicks(startS: number, intervalMs: number, bins: number, most = 5): { bin: number; label: string }[] {
-  if (bins <= 0 || !(intervalMs > 0)) return [];
-  const stepMs = intervalMs * niceCeil(Math.max(1, bins / most));
-  const startMs = startS * 1000;
-  const endMs = startMs + bins * intervalMs;
-  const eps = 1e-6 * intervalMs;
-  const out: { bin: number; label: string }[] = [];
-  for (let k = Math.ceil((startMs - eps) / stepMs); k * stepMs <= endMs + eps; k++) {
-    const ms = k * stepMs;
-    out.push({ bin: Math.max(0, Math.min(bins, (ms - startMs) / intervalMs)), label: t('{0} s', String(Number((ms / 1000).toFixed(6)))) });
-  }
-  return out;
 }
 
 export class IoGraphView {
