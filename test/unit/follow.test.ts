@@ -239,6 +239,99 @@ describe('socket-lab follow (against tshark)', function () {
   });
 });
 
+describe('socket-lab follow udp: datagrams in IP fragments (against tshark)', function () {
+  this.timeout(60_000);
+  let dir: string;
+
+  before(function () {
+    if (!onPath('tshark')) this.skip();
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'follow-frag-'));
+  });
+
+  after(() => {
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a 5000-byte datagram each way, IPv4 and IPv6: one whole chunk per datagram, in its own direction', async () => {
+    for (const v6 of [false, true]) {
+      const [a, b] = v6 ? ['fd00::1', 'fd00::2'] : ['10.9.0.1', '10.9.0.2'];
+      const big = (fill: number) => Buffer.from(Array.from({ length: 5000 }, (_, i) => (i * 7 + fill) & 0xff));
+      const recs = [
+        ...udpFrames(a, 40000, b, 9000, Buffer.from('hello'), 1),
+        ...udpFrames(b, 9000, a, 40000, Buffer.from('HELLO'), 2),
+        ...udpFrames(a, 40000, b, 9000, big(1), 3),
+        ...udpFrames(b, 9000, a, 40000, big(2), 4),
+      ];
+      assert.ok(recs.length >= 8, 'the big datagrams went out in fragments');
+      const file = path.join(dir, v6 ? 'frag6.pcap' : 'frag4.pcap');
+      fs.writeFileSync(file, writeCaptureFile(recs, 'pcap'));
+      await compareAll(file, ['hex']);
+      const cs = await chunks(file, 'udp', 0);
+      assert.deepEqual(cs.map((c) => [c.node, c.length]), [[0, 5], [1, 5], [0, 5000], [1, 5000]], v6 ? 'IPv6' : 'IPv4');
+      assert.deepEqual(joined(cs, 0).subarray(5), big(1));
+      assert.deepEqual(joined(cs, 1).subarray(5), big(2));
+    }
+  });
+});
+
+/** Ethernet frames carrying one UDP datagram, in IPv4 or IPv6 fragments of at most 1480 bytes when it is larger (checksums 0). */
+function udpFrames(src: string, sport: number, dst: string, dport: number, payload: Buffer, id: number): PacketRecord[] {
+  const v6 = src.includes(':');
+  const udp = Buffer.concat([Buffer.alloc(8), payload]);
+  udp.writeUInt16BE(sport, 0);
+  udp.writeUInt16BE(dport, 2);
+  udp.writeUInt16BE(udp.length, 4);
+  const step = v6 ? 1448 : 1480;
+  const frames: PacketRecord[] = [];
+  const whole = udp.length <= step;
+  for (let off = 0; off < udp.length; off += step) {
+    const part = udp.subarray(off, off + step);
+    const more = off + step < udp.length;
+    const eth = Buffer.alloc(14);
+    eth.writeUInt16BE(v6 ? 0x86dd : 0x0800, 12);
+    let ip: Buffer;
+    if (v6) {
+      const frag = Buffer.alloc(whole ? 0 : 8);
+      if (!whole) {
+        frag[0] = 17;
+        frag.writeUInt16BE(off | (more ? 1 : 0), 2);
+        frag.writeUInt32BE(id, 4);
+      }
+      ip = Buffer.alloc(40);
+      ip[0] = 0x60;
+      ip.writeUInt16BE(frag.length + part.length, 4);
+      ip[6] = whole ? 17 : 44;
+      ip[7] = 64;
+      ipv6Bytes(src).copy(ip, 8);
+      ipv6Bytes(dst).copy(ip, 24);
+      ip = Buffer.concat([ip, frag]);
+    } else {
+      ip = Buffer.alloc(20);
+      ip[0] = 0x45;
+      ip.writeUInt16BE(20 + part.length, 2);
+      ip.writeUInt16BE(id, 4);
+      ip.writeUInt16BE((more ? 0x2000 : 0) | (off / 8), 6);
+      ip[8] = 64;
+      ip[9] = 17;
+      Buffer.from(src.split('.').map(Number)).copy(ip, 12);
+      Buffer.from(dst.split('.').map(Number)).copy(ip, 16);
+    }
+    const data = new Uint8Array(Buffer.concat([eth, ip, part]));
+    frames.push({ tsMicros: 1_700_000_000_000_000 + id * 1000 + off, origLen: data.length, linkType: 1, data });
+  }
+  return frames;
+}
+
+function ipv6Bytes(a: string): Buffer {
+  const [head, tail] = a.split('::');
+  const h = head ? head.split(':') : [];
+  const t = tail ? tail.split(':') : [];
+  const groups = [...h, ...Array(8 - h.length - t.length).fill('0'), ...t];
+  const b = Buffer.alloc(16);
+  groups.forEach((g, i) => b.writeUInt16BE(parseInt(g, 16), i * 2));
+  return b;
+}
+
 describe('TcpFollower (tshark rules, unit)', () => {
   const A = { address: '10.0.0.1', port: 1000 };
   const B = { address: '10.0.0.2', port: 80 };

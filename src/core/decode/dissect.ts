@@ -91,6 +91,11 @@ export interface UdpDatagramInfo {
   srcPort: number;
   dstAddr: string;
   dstPort: number;
+  /**
+   * The UDP payload of a datagram reassembled from IP fragments (this frame holds its last fragment only, and the
+   * layers' byte ranges point into the frame); undefined for a datagram in one frame.
+   */
+  reassembled?: Uint8Array;
 }
 
 export interface DissectedPacket {

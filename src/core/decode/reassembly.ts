@@ -47,6 +47,11 @@ export function setReassemblyFacts(replay: Replay, facts: ReassemblyFact[]): voi
 /** Nesting of reassembled buffers inside this packet (a TCP PDU inside a reassembled datagram): part of `at`. */
 const level = new WeakMap<PacketInfo, number>();
 
+/** True while a reassembled buffer (a defragmented datagram, a TCP PDU) is dissected, not the frame's own bytes. */
+export function inReassembledBuffer(pi: PacketInfo): boolean {
+  return (level.get(pi) ?? 0) > 0;
+}
+
 /** The key of a dissector call at `offset` in whatever buffer is being dissected now. */
 export function factKey(pi: PacketInfo, offset: number): number {
   return (level.get(pi) ?? 0) * 0x1000000 + offset;

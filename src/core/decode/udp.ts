@@ -2,6 +2,7 @@
 import { hex } from './format';
 import { PacketInfo, addBytesField, addField, beginLayer, callPortsOrData, declareAlias, declareFields, declareProtocol, ipProtoTable, udpHeuristics, udpPortTable } from './registry';
 import { always, declareFastReaders, headerFact, u16 } from './fastValues';
+import { inReassembledBuffer } from './reassembly';
 
 const udp = declareProtocol('udp', 'User Datagram Protocol');
 const hf = declareFields({
@@ -65,12 +66,16 @@ function dissectUdp(pi: PacketInfo, offset: number, end: number): number {
     if (!pi.replaying) replay.udp.push(stream);
   }
   if (pi.full) addField(pi, layer, hf.stream, stream, String(stream), offset, 0);
-  if (pi.nested === 0) pi.udp = { stream, srcAddr: pi.netSrc, srcPort: sport, dstAddr: pi.netDst, dstPort: dport };
   let payloadEnd = end;
   // The IP layer's end is on-wire: a UDP length past it lies (Wireshark: "Bad length value … > IP payload length").
   const lies = offset + len > end && !pi.fragmented;
   if (lies) pi.markMalformed(`Malformed: UDP length ${len} > IP payload length (${end - offset} bytes)`, true);
   else payloadEnd = Math.min(end, offset + len);
+  if (pi.nested === 0) {
+    pi.udp = { stream, srcAddr: pi.netSrc, srcPort: sport, dstAddr: pi.netDst, dstPort: dport };
+    // A defragmented datagram: its payload is in the reassembled buffer, not at the layer's offset in the frame.
+    if (inReassembledBuffer(pi)) pi.udp.reassembled = pi.data.subarray(offset + 8, Math.max(offset + 8, Math.min(payloadEnd, pi.capLen)));
+  }
   const dataLen = payloadEnd - offset - 8;
   pi.info = lies ? `${sport} → ${dport} [BAD UDP LENGTH ${len} > IP PAYLOAD LENGTH] Len=${len - 8}` : `${sport} → ${dport} Len=${pi.fragmented ? len - 8 : dataLen}`;
   if (dataLen > 0) {

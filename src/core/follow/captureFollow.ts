@@ -176,6 +176,14 @@ function followUdp(pkt: DissectedPacket, d: Uint8Array, stream: number, udp: Udp
   // A datagram quoted in an ICMP error counts for the stream numbers but is not followed (tshark neither).
   if (pkt.protocols.includes('icmp') || pkt.protocols.includes('icmpv6')) return;
   if (facts.udp[0] !== stream) return;
+  const u = pkt.udp;
+  if (u?.reassembled !== undefined) {
+    // A datagram defragmented on its last fragment: its own payload and direction, not that fragment's bytes.
+    if (u.reassembled.length === 0) return;
+    summary.packets++;
+    udp.push({ frame: pkt.number as number, src: { address: u.srcAddr, port: u.srcPort }, dst: { address: u.dstAddr, port: u.dstPort }, payload: u.reassembled });
+    return;
+  }
   const layers = eagerLayers(pkt) ?? pkt.layers;
   const at = layers.findIndex((l) => l.name === 'udp');
   let ip: (typeof layers)[number] | undefined;
