@@ -70,7 +70,8 @@ function toBytes(data: RawData): Uint8Array {
 /** A WebSocket client, or a connection a WebSocket server accepted. */
 export class WsConnectionSession extends Session {
   private readonly tap = new WsFrameTap();
-  private readonly facts = new Map<number, WsMessageFacts>();
+  /** Frame facts by chunk number, in a ring (slot seq % FACTS_KEPT; the seq is checked on reading). */
+  private readonly facts: ({ seq: number; f: WsMessageFacts } | undefined)[] = [];
   private readonly _wsEvents: WsEvent[] = [];
   /** Events beyond the bound, counted. */
   droppedEvents = 0;
@@ -169,12 +170,12 @@ export class WsConnectionSession extends Session {
 
   /** The frames of the message that is transcript chunk `seq`, while kept. */
   frameFacts(seq: number): WsMessageFacts | undefined {
-    return this.facts.get(seq);
+    const e = this.facts[seq % FACTS_KEPT];
+    return e?.seq === seq ? e.f : undefined;
   }
 
   private keepFacts(seq: number, f: WsMessageFacts): void {
-    this.facts.set(seq, f);
-    if (this.facts.size > FACTS_KEPT) this.facts.delete(this.facts.keys().next().value as number);
+    this.facts[seq % FACTS_KEPT] = { seq, f };
   }
 
   private event(e: Omit<WsEvent, 'time' | 'seq'>, received: boolean): void {
@@ -211,10 +212,11 @@ export class WsConnectionSession extends Session {
     this.keepFacts(this.transcript.append('in', data, this.peer).seq, f);
     this.dataChanged();
     const mode = this._mode;
-    if (mode === 'echo' || mode === 'upper') this.write(mode === 'upper' && !isBinary ? upperAscii(data) : data, isBinary, () => undefined);
-    if (mode === 'sink') return;
-    this.fireMessage({ data, peer: this.peer, sessionId: this.id });
-    this.forward?.fire({ data, peer: this.peer, sessionId: this.id });
+    if (mode === 'echo' || mode === 'upper') this.write(mode === 'upper' && !isBinary ? upperAscii(data) : data, isBinary);
+    if (mode === 'sink' || !(this.hasMessageListeners || this.hasForeignListeners())) return;
+    const m = { data, peer: this.peer, sessionId: this.id };
+    this.fireMessage(m);
+    this.forward?.fire(m);
   }
 
   protected override hasForeignListeners(): boolean {
@@ -222,7 +224,7 @@ export class WsConnectionSession extends Session {
   }
 
   /** One message out, recorded with the frame the library writes for it. */
-  private write(data: Uint8Array, binary: boolean, cb: (err?: Error) => void): void {
+  private write(data: Uint8Array, binary: boolean, cb?: (err?: Error) => void): void {
     const seq = this.transcript.append('out', data, this.peer).seq;
     this.keepFacts(seq, { frames: [{ opcode: binary ? 2 : 1, fin: true, masked: this.kind === 'ws-client', length: data.length }], moreFrames: 0 });
     this.dataChanged();
