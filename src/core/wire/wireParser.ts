@@ -6,7 +6,7 @@ import { parseEscapes } from '../codec/escapes';
 import { Framing, parseFraming } from '../codec/framing';
 import { checkHexLiterals, parseTemplate, quoteWord, Template, TemplateProblem, usesCaptures, variableName, variablesIn, wireBuiltins, wireFunctions } from './wireTemplates';
 
-export type WireProto = 'tcp' | 'udp' | 'unix' | 'tls';
+export type WireProto = 'tcp' | 'udp' | 'unix' | 'tls' | 'ws' | 'wss';
 
 /** A mistake in the script: where (1-based), and the sentence in both languages. */
 export interface WireDiagnostic {
@@ -394,17 +394,20 @@ function parseStep(c: Cursor, problems: TemplateProblem[]): WireStep {
     case 'connect':
     case 'listen': {
       const pw = c.word();
-      if (!pw || !['tcp', 'udp', 'unix', 'tls'].includes(pw.text)) {
-        throw new Fail(pw?.column ?? c.column, `${w.text} wants a protocol: ${w.text} tcp|udp|unix|tls ADDRESS`, `${w.text} 需要协议：${w.text} tcp|udp|unix|tls 地址`);
+      if (!pw || !['tcp', 'udp', 'unix', 'tls', 'ws', 'wss'].includes(pw.text)) {
+        throw new Fail(pw?.column ?? c.column, `${w.text} wants a protocol: ${w.text} tcp|udp|unix|tls|ws|wss ADDRESS`, `${w.text} 需要协议：${w.text} tcp|udp|unix|tls|ws|wss 地址`);
+      }
+      if (w.text === 'listen' && (pw.text === 'ws' || pw.text === 'wss')) {
+        throw new Fail(pw.column, `listen ${pw.text} is not supported in .wire files yet — start the server with socket-lab listen ${pw.text} or Start WebSocket Server`, `.wire 文件暂不支持 listen ${pw.text}——请用 socket-lab listen ${pw.text} 或“启动 WebSocket 服务器”启动服务器`);
       }
       const proto = pw.text as WireProto;
       const aw = c.word();
-      if (!aw) throw new Fail(c.column, proto === 'unix' ? `${w.text} unix wants a socket path` : `${w.text} ${proto} wants an address: host:port`, proto === 'unix' ? `${w.text} unix 需要套接字路径` : `${w.text} ${proto} 需要地址：host:port`);
+      if (!aw) throw new Fail(c.column, proto === 'unix' ? `${w.text} unix wants a socket path` : proto === 'ws' || proto === 'wss' ? `connect ${proto} wants a URL: ${proto}://host:port/path` : `${w.text} ${proto} wants an address: host:port`, proto === 'unix' ? `${w.text} unix 需要套接字路径` : proto === 'ws' || proto === 'wss' ? `connect ${proto} 需要 URL：${proto}://host:port/path` : `${w.text} ${proto} 需要地址：host:port`);
       const t = parseTemplate(aw.text, aw.column, { escapes: false, captures: false });
       problems.push(...t.problems);
       if (t.parts.length === 1 && t.parts[0].kind === 'lit') checkAddress(proto, aw.text, aw.column, w.text === 'connect');
       // connect tls ADDRESS insecure: go on when the server's certificate is not trusted
-      const insecure = proto === 'tls' && w.text === 'connect' && c.peekWord() === 'insecure' && c.word() !== undefined;
+      const insecure = (proto === 'tls' || proto === 'wss') && w.text === 'connect' && c.peekWord() === 'insecure' && c.word() !== undefined;
       return done({ ...at, kind: w.text, proto, address: t.parts, ...(insecure ? { insecure } : {}) });
     }
     case 'send':
@@ -474,6 +477,10 @@ function sourceOf(line: string): string {
 
 function checkAddress(proto: WireProto, text: string, column: number, connecting: boolean): void {
   if (proto === 'unix') return;
+  if (proto === 'ws' || proto === 'wss') {
+    if (!new RegExp(`^${proto}://[^/\\s]+`).test(text)) throw new Fail(column, `"${text}" is not a ${proto} URL — write ${proto}://host:port/path`, `“${text}”不是 ${proto} URL——请写成 ${proto}://host:port/path`);
+    return;
+  }
   const m = /^(?:\[([^\]]+)\]:|([^:[\]]*):)?(\d+)$/.exec(text);
   if (!m) throw new Fail(column, `"${text}" is not an address — write host:port, [v6]:port or a port`, `“${text}”不是有效地址——请写成 host:port、[v6]:port 或端口`);
   const port = Number(m[3]);

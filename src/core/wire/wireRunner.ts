@@ -5,13 +5,14 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import * as tls from 'node:tls';
+import { WebSocket } from 'ws';
 import { formatHex } from '../../shared/format';
 import { decodeText } from '../codec/encoding';
 import { renderText } from '../panels/renderText';
 import { encodeFrame, Framing, lengthHeader } from '../codec/framing';
 import { mapSocketError, SocketLabError, formatAddress } from '../errors';
 import type { ListenerSession } from '../sessions/listenerSession';
-import { parseHostPort, SessionManager } from '../sessions/sessionManager';
+import { checkWsUrl, parseHostPort, SessionManager } from '../sessions/sessionManager';
 import type { UdpSession } from '../sessions/udpSession';
 import { checkUnixPath } from '../sessions/unixPath';
 import { CERT_FILE, defaultCacheDir } from '../tls/selfSigned';
@@ -207,6 +208,70 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     }, ms);
     signal?.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+/**
+ * `connect ws|wss URL`: each WebSocket message is one message for expect (as a datagram is), each send one message
+ * (text when it is UTF-8, else binary); wss trusts the system's CAs and Socket Lab's own certificate, unless insecure.
+ */
+async function connectWs(url: string, opts: { insecure?: boolean; cacheDir?: string }, timeoutMs: number, signal?: AbortSignal): Promise<Link> {
+  const u = checkWsUrl(url);
+  const inbox = new Inbox();
+  const ctx = { host: u.hostname, port: Number(u.port) || (u.protocol === 'wss:' ? 443 : 80) };
+  const own = path.join(opts.cacheDir ?? defaultCacheDir(), CERT_FILE);
+  const ca = u.protocol === 'wss:' && fs.existsSync(own) ? [...tls.rootCertificates, fs.readFileSync(own, 'utf8')] : undefined;
+  const ws = new WebSocket(u, { perMessageDeflate: false, ca, rejectUnauthorized: !opts.insecure, handshakeTimeout: timeoutMs });
+  // before the handshake ends: a server's first message can come with its answer to the upgrade
+  ws.on('message', (d: Buffer | ArrayBuffer | Buffer[]) => inbox.pushDatagram(Array.isArray(d) ? Buffer.concat(d) : Buffer.from(d as Buffer)));
+  ws.on('close', () => inbox.end());
+  await new Promise<void>((resolve, reject) => {
+    const onAbort = () => fail(abortReason(signal!));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    function fail(e: unknown) {
+      signal?.removeEventListener('abort', onAbort);
+      ws.terminate();
+      reject(e);
+    }
+    ws.once('unexpected-response', (_q, res) => fail(new SocketLabError('WS_HANDSHAKE', { addr: formatAddress(ctx.host, ctx.port), detail: `HTTP ${res.statusCode ?? '?'}` })));
+    ws.once('error', (e: NodeJS.ErrnoException) => fail(e.code && !e.code.startsWith('WS_ERR_') ? mapSocketError(e, ctx) : new SocketLabError('WS_HANDSHAKE', { addr: formatAddress(ctx.host, ctx.port), detail: e.message })));
+    ws.once('open', () => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    });
+  });
+  ws.on('error', (e) => inbox.end(mapSocketError(e, ctx)));
+  const utf8 = new TextDecoder('utf-8', { fatal: true });
+  const isText = (b: Uint8Array) => {
+    try {
+      utf8.decode(b);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const write = (bytes: Uint8Array) =>
+    new Promise<void>((resolve, reject) => {
+      if (ws.readyState !== WebSocket.OPEN) return reject(new SocketLabError('ECLOSED', { addr: url }));
+      ws.send(bytes, { binary: !isText(bytes) }, (err) => (err ? reject(mapSocketError(err, ctx)) : resolve()));
+    });
+  const raw = (ws as unknown as { _socket?: net.Socket })._socket;
+  return {
+    stream: false,
+    inbox,
+    local: raw?.localAddress && raw.localPort ? { host: raw.localAddress, port: raw.localPort } : undefined,
+    write,
+    async sendFile(file) {
+      const data = await fs.promises.readFile(file);
+      await write(data);
+      return data.length;
+    },
+    halfClose: () => ws.close(1000),
+    probeReset: () => Promise.resolve(undefined),
+    close: () => {
+      if (ws.readyState === WebSocket.OPEN) ws.close(1000);
+      setTimeout(() => ws.terminate(), 1000).unref();
+    },
+  };
 }
 
 /** A TLS client's socket: verified after the handshake (so the failure is Socket Lab's sentence), unless insecure. */
@@ -533,6 +598,7 @@ export async function runClientBlock(file: WireFile, block: WireBlock, opts: Wir
       case 'connect': {
         const addr = evalTemplate(s.address, scope());
         if (s.proto === 'unix') link = await connectStream({ path: checkUnixPath(addr) }, timeoutMs, signal);
+        else if (s.proto === 'ws' || s.proto === 'wss') link = await connectWs(addr, { insecure: s.insecure, cacheDir: opts.tlsCacheDir }, timeoutMs, signal);
         else {
           const hp = parseHostPort(addr, false);
           const host = hp.host ?? '127.0.0.1';

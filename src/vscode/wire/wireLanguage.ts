@@ -50,7 +50,7 @@ function completions(doc: vscode.TextDocument, pos: vscode.Position): vscode.Com
       ...wireBuiltins.map((b) => item(b, vscode.CompletionItemKind.Constant, builtinText(b))),
     ];
   }
-  if (/^\s*(connect|listen)\s+\w*$/.test(before)) return ['tcp', 'udp', 'unix', 'tls'].map((p) => item(p, vscode.CompletionItemKind.EnumMember));
+  if (/^\s*(connect|listen)\s+\w*$/.test(before)) return ['tcp', 'udp', 'unix', 'tls', 'ws', 'wss'].map((p) => item(p, vscode.CompletionItemKind.EnumMember));
   if (/^\s*framing\s+\w*$/.test(before)) return FRAMING_NAMES.filter((f) => f !== 'raw').map((f) => item(f, vscode.CompletionItemKind.EnumMember));
   if (/^\s*encoding\s+[\w-]*$/.test(before)) return encodings.map((e) => item(e, vscode.CompletionItemKind.EnumMember));
   if (/^\s*[\w-]*$/.test(before)) return STEPS.map(([k, d]) => item(k, vscode.CompletionItemKind.Keyword, d));
