@@ -40,3 +40,30 @@ export const capLoads = ((): boolean => {
     return false;
   }
 })();
+
+/** A CliIo that keeps what a verb writes (stdout and stderr), for the CLI tests. */
+export function captureIo(): { stdout: string; stderr: string; out(t: string): void; err(t: string): void } {
+  const io = {
+    stdout: '',
+    stderr: '',
+    out(t: string) {
+      io.stdout += t;
+    },
+    err(t: string) {
+      io.stderr += t;
+    },
+  };
+  return io;
+}
+
+/** The address a `listen` verb prints in its "listening on …" line, once it has. */
+export function listeningAddress(io: { stdout: string }): Promise<string> {
+  return new Promise((resolve) => {
+    const check = () => {
+      const m = /listening on (\S+)\n/.exec(io.stdout);
+      if (m) resolve(m[1]);
+      else setTimeout(check, 5);
+    };
+    check();
+  });
+}

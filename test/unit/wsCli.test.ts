@@ -5,34 +5,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { WebSocketServer } from 'ws';
-import type { CliIo } from '../../src/core/cli/cliIo';
 import { runListen } from '../../src/core/cli/listenCommand';
 import { runSend } from '../../src/core/cli/sendCommand';
+import { captureIo, listeningAddress } from './helpers';
 
-function capture(): CliIo & { stdout: string; stderr: string } {
-  const io = {
-    stdout: '',
-    stderr: '',
-    out(t: string) {
-      io.stdout += t;
-    },
-    err(t: string) {
-      io.stderr += t;
-    },
-  };
-  return io;
-}
-
-function listeningAddress(io: { stdout: string }): Promise<string> {
-  return new Promise((resolve) => {
-    const check = () => {
-      const m = /listening on (\S+)\n/.exec(io.stdout);
-      if (m) resolve(m[1]);
-      else setTimeout(check, 5);
-    };
-    check();
-  });
-}
+const capture = captureIo;
 
 describe('socket-lab listen ws / send ws', function () {
   this.timeout(30_000);

@@ -1,6 +1,7 @@
 // WebSocket sessions (the `ws` library): a client or an accepted connection, where each message is one transcript
 // chunk (text or binary: the frame facts say which), and ping, pong and close are events; and a server, on its own
 // HTTP(S) server, owning the connections it accepted.
+import { isUtf8 } from 'node:buffer';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type * as net from 'node:net';
@@ -51,16 +52,6 @@ export interface WsConnectionOptions {
 }
 
 export type WsSendOptions = SendOptions;
-
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-function isText(bytes: Uint8Array): boolean {
-  try {
-    utf8.decode(bytes);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function toBytes(data: RawData): Uint8Array {
   if (Array.isArray(data)) return Buffer.concat(data);
@@ -238,7 +229,7 @@ export class WsConnectionSession extends Session {
   /** One message: text when `wsType` says so, or when the bytes are UTF-8 and it says nothing; binary otherwise. */
   send(bytes: Uint8Array, opts?: WsSendOptions): Promise<void> {
     if (this.socket.readyState !== WebSocket.OPEN) return Promise.reject(this.notOpen());
-    const binary = opts?.wsType ? opts.wsType === 'binary' : !isText(bytes);
+    const binary = opts?.wsType ? opts.wsType === 'binary' : !isUtf8(bytes);
     return new Promise((resolve, reject) => this.write(bytes, binary, (err) => (err ? reject(mapSocketError(err, { host: this.remoteAddress, port: this.remotePort })) : resolve())));
   }
 

@@ -1,5 +1,6 @@
 // Runs .wire blocks on real sockets: a client block step by step (each step's result goes to a callback, for the CLI
 // and for the editor's decorations), a server block as a SessionManager server answering by its rules.
+import { isUtf8 } from 'node:buffer';
 import * as dgram from 'node:dgram';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
@@ -240,19 +241,10 @@ async function connectWs(url: string, opts: { insecure?: boolean; cacheDir?: str
     });
   });
   ws.on('error', (e) => inbox.end(mapSocketError(e, ctx)));
-  const utf8 = new TextDecoder('utf-8', { fatal: true });
-  const isText = (b: Uint8Array) => {
-    try {
-      utf8.decode(b);
-      return true;
-    } catch {
-      return false;
-    }
-  };
   const write = (bytes: Uint8Array) =>
     new Promise<void>((resolve, reject) => {
       if (ws.readyState !== WebSocket.OPEN) return reject(new SocketLabError('ECLOSED', { addr: url }));
-      ws.send(bytes, { binary: !isText(bytes) }, (err) => (err ? reject(mapSocketError(err, ctx)) : resolve()));
+      ws.send(bytes, { binary: !isUtf8(bytes) }, (err) => (err ? reject(mapSocketError(err, ctx)) : resolve()));
     });
   const raw = (ws as unknown as { _socket?: net.Socket })._socket;
   return {

@@ -15,7 +15,7 @@ import type { SessionCommands } from './sessionCommands';
 
 type Args = Record<string, unknown>;
 
-function readPem(file: string): string {
+export function readPem(file: string): string {
   try {
     return fs.readFileSync(file, 'utf8');
   } catch (e) {
@@ -23,7 +23,7 @@ function readPem(file: string): string {
   }
 }
 
-const strings = (v: unknown): string[] | undefined => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : typeof v === 'string' ? v.split(',').map((x) => x.trim()).filter(Boolean) : undefined);
+export const strings = (v: unknown): string[] | undefined => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : typeof v === 'string' ? v.split(',').map((x) => x.trim()).filter(Boolean) : undefined);
 
 /** A server's `cert`/`key` (PEM file paths) and `alpn`. */
 export function tlsServerArgs(args: Args): Pick<TlsServerOptions, 'cert' | 'key' | 'alpn'> {

@@ -1,28 +1,17 @@
 // WebSocket in VS Code: socketLab.ws.startServer {host?, port?, mode?, tls?, cert?, key?, subprotocols?, confirmed?}
 // and socketLab.ws.connect {url?, protocols?, headers?, insecure?, ca?, mode?, openPanel?}, asked for when missing.
 // A wss client trusts the system's CAs, `ca` or socketLab.tls.caFile, and Socket Lab's own wss server on that port.
-import * as fs from 'node:fs';
 import * as tls from 'node:tls';
 import * as vscode from 'vscode';
-import { SocketLabError } from '../../core/errors';
 import { checkPort, checkWsUrl, parseHostPort, type SessionManager } from '../../core/sessions/sessionManager';
 import { WsServerSession } from '../../core/sessions/wsSession';
 import { registerCommand } from '../commands';
 import { userMessage, type SessionCommands } from './sessionCommands';
-import { tlsServerArgs } from './tlsCommands';
+import { readPem, strings, tlsServerArgs } from './tlsCommands';
 
 type Args = Record<string, unknown>;
 
 const argsOf = (a: unknown): Args => (a && typeof a === 'object' ? (a as Args) : {});
-const strings = (v: unknown): string[] | undefined => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : typeof v === 'string' ? v.split(',').map((x) => x.trim()).filter(Boolean) : undefined);
-
-function readPem(file: string): string {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new SocketLabError('TLS_FILE', { path: file, detail: (e as NodeJS.ErrnoException).code ?? String(e) });
-  }
-}
 
 function headersOf(v: unknown): Record<string, string> | undefined {
   if (!v || typeof v !== 'object' || Array.isArray(v)) return undefined;
