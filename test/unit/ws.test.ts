@@ -205,6 +205,11 @@ describe('WebSocket sessions', function () {
     await until(() => c.state === 'closed' && server.children[0]?.state === 'closed', 'both ends to close');
     assert.deepEqual(server.children[0].wsEvents.map((e) => [e.type, e.code, e.reason]), [['close', 4100, 'enough']]);
     assert.deepEqual(c.wsEvents.map((e) => [e.type, e.dir, e.code]), [['close', 'out', 4100], ['close', 'in', 4100]]);
+    // Reconnect connects again with what the client was connected with (the URL and the trust)
+    const again = await m.connectWs({ ...c.connectOptions! });
+    assert.equal(again.wsInfo.url, `wss://localhost:${server.localPort}/`);
+    await until(() => server.children.length === 2 && server.children[1].state === 'open', 'the second connection');
+    again.close();
 
     const sink = await m.startWsServer({ port: 0, mode: 'sink' });
     const peer = new WebSocket(`ws://127.0.0.1:${sink.localPort}`);

@@ -425,6 +425,7 @@ export class SessionManager {
     const s = this.add(new WsConnectionSession(this.newId(), 'ws-client', ws, {
       mode: checkMode(opts.mode), transcriptBytes: this.transcriptBytes, target: { host, port }, info: { url: url.href, secure, protocol: '' },
     }));
+    s.connectOptions = { url: opts.url, protocols: opts.protocols, headers: opts.headers, insecure: opts.insecure, ca: opts.ca };
     s.armConnectTimeout(opts.timeoutMs ?? 10_000);
     return this.started(s, () => s.whenConnected());
   }

@@ -109,6 +109,8 @@ export class WsConnectionSession extends Session {
   }
 
   readonly wsInfo: WsInfo;
+  /** Clients: what they were connected with (URL, subprotocols, headers, trust), for Reconnect. */
+  connectOptions?: { readonly url: string; readonly protocols?: string[]; readonly headers?: Record<string, string>; readonly insecure?: boolean; readonly ca?: string | Buffer | (string | Buffer)[] };
 
   /** Reads frame headers before the library does, so each message finds its facts when its event comes. */
   private attach(raw: net.Socket): void {

@@ -9,8 +9,8 @@ import { buildPayload, parseLineEnding } from '../../core/codec/payload';
 import { errorLanguageFor, errorSentence, formatAddress, SocketLabError } from '../../core/errors';
 import { ServerBehaviour, ServerMode, serverModes, Session } from '../../core/sessions/session';
 import { UdpSession } from '../../core/sessions/udpSession';
-import { ListenerSession } from '../../core/sessions/listenerSession';
-import { checkPort, isLoopback, parseHostPort, SessionManager } from '../../core/sessions/sessionManager';
+import { checkPort, isLoopback, isServer, parseHostPort, SessionManager } from '../../core/sessions/sessionManager';
+import { WsConnectionSession } from '../../core/sessions/wsSession';
 import { checkUnixPath, sharedSocketDir } from '../../core/sessions/unixPath';
 import { readSocketTableShared } from '../../core/ossockets/socketTable';
 import { connectableHost } from '../../core/ossockets/socketText';
@@ -479,7 +479,7 @@ export class SessionCommands {
   /** `socketLab.session.send {sessionId?, text?|hex?|escapes?, encoding?, lineEnding?, host?, port?}` → bytes sent. */
   async send(arg?: unknown, inputKind: 'text' | 'hex' = 'text'): Promise<number | undefined> {
     const args = argsOf(arg);
-    const canSend = (x: Session) => x.isAlive && x.state !== 'connecting' && !(x instanceof ListenerSession && !x.children.some((c) => c.isAlive));
+    const canSend = (x: Session) => x.isAlive && x.state !== 'connecting' && !(isServer(x) && !x.children.some((c) => c.isAlive));
     const s = await this.pickSession(args, canSend, vscode.l10n.t('Send to which session?'));
     if (!s || !(await this.askUdpDestination(s, args))) return undefined;
     try {
@@ -560,7 +560,9 @@ export class SessionCommands {
     const again = { mode: s.mode, framing: s.framing };
     const inet = { host: s.remoteAddress ?? '127.0.0.1', port: s.remotePort!, ...again };
     const id = await this.open(() =>
-      s.kind === 'unix-client'
+      s instanceof WsConnectionSession && s.connectOptions
+        ? this.manager.connectWs({ ...s.connectOptions, mode: s.mode })
+        : s.kind === 'unix-client'
         ? this.manager.connectUnix({ path: s.path!, ...again })
         : s.kind === 'tls-client'
           ? this.manager.connectTls({ ...inet, ...tlsConnectArgs(this.manager, this.tlsArgs.get(s.id) ?? {}, inet.port) })
