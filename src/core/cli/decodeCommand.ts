@@ -66,9 +66,12 @@ export function packetJson(pkt: DissectedPacket): Record<string, unknown> {
   };
 }
 
-/** One Wireshark-like row; `t0` is the first packet's time (the Time column is relative, as in Wireshark). */
-export function packetRow(pkt: DissectedPacket, t0: number): string {
-  const t = ((pkt.tsMicros - t0) / 1e6).toFixed(6);
+/**
+ * One Wireshark-like row; `t0` is the first packet's time in µs, `t0Nanos` its nanoseconds past that (the Time column
+ * is relative, as in Wireshark: 9 decimals on a capture stamped in nanoseconds, else 6).
+ */
+export function packetRow(pkt: DissectedPacket, t0: number, t0Nanos = 0): string {
+  const t = pkt.tsNanos === undefined ? ((pkt.tsMicros - t0) / 1e6).toFixed(6) : (((pkt.tsMicros - t0) * 1000 + pkt.tsNanos - t0Nanos) / 1e9).toFixed(9);
   return `${String(pkt.number ?? '').padStart(5)} ${t.padStart(11)} ${pkt.summary.source.padStart(17)} → ${pkt.summary.destination.padEnd(17)} ${pkt.summary.protocol.padEnd(7)} ${String(pkt.length).padStart(5)} ${pkt.summary.info}`;
 }
 
@@ -115,6 +118,7 @@ export async function runDecodeCommand(argv: string[], io: CliIo): Promise<numbe
   const ctx = new DissectContext({ defragment: args.reassemble, desegmentTcp: args.reassemble, analyzeTcp: args.analyzeTcp });
   let n = 0;
   let t0: number | undefined;
+  let t0Nanos = 0;
   let batch: string[] = [];
   let batchChars = 0;
   const flush = async () => {
@@ -130,9 +134,12 @@ export async function runDecodeCommand(argv: string[], io: CliIo): Promise<numbe
       for (const rec of reader.push(chunk as Buffer)) {
         n++;
         const pkt = dissect(rec, ctx, n);
-        t0 ??= rec.tsMicros;
+        if (t0 === undefined) {
+          t0 = rec.tsMicros;
+          t0Nanos = rec.tsNanos ?? 0;
+        }
         if (!keep(pkt)) continue;
-        const line = args.json ? JSON.stringify(packetJson(pkt)) : packetRow(pkt, t0);
+        const line = args.json ? JSON.stringify(packetJson(pkt)) : packetRow(pkt, t0, t0Nanos);
         batch.push(line);
         batchChars += line.length + 1;
         if (batchChars >= OUT_BATCH) await flush();

@@ -51,6 +51,8 @@ export class DissectContext {
   analysisVisited = false;
   /** @internal Every conversation's analysis scalars (tcpAnalysis.ts), made on the first analysed segment. */
   analysisPool: AnalysisPool | undefined;
+  /** @internal What TCP analysis times count from (tcpAnalysis.ts), set by the first analysed packet. */
+  analysisTimeBase: number | undefined;
 
   // ---- Reassembly (reassembly.ts, ipDefragment.ts, tcpReassembly.ts) ----
   /** The reassembly switches this capture is dissected with (Wireshark's preferences: both on unless turned off). */
@@ -168,6 +170,7 @@ export class DissectContext {
     c.lastTcp = this.lastTcp && { ...this.lastTcp, conv: copy(this.lastTcp.conv) };
     c.lastUdp = { ...this.lastUdp };
     c.analysisFrame = this.analysisFrame;
+    c.analysisTimeBase = this.analysisTimeBase;
     return c;
   }
 

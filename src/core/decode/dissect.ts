@@ -102,6 +102,8 @@ export interface DissectedPacket {
   /** 1-based position in its capture, when the caller gave one. */
   number?: number;
   tsMicros: number;
+  /** Nanoseconds past `tsMicros` (0–999) when the capture is stamped in nanoseconds; absent on a µs capture. */
+  tsNanos?: number;
   /** Bytes on the wire. */
   length: number;
   capturedLength: number;
@@ -132,16 +134,17 @@ declareFastReaders({
   'frame.len': (p, _s, o) => ((o[0] = p.length), 1),
   'frame.cap_len': (p, _s, o) => ((o[0] = p.capturedLength), 1),
   'frame.encap_type': (p, _s, o) => ((o[0] = wiresharkEncap(p.linkType)), 1),
-  'frame.time_epoch': (p, _s, o) => ((o[0] = p.tsMicros / 1e6), 1),
+  'frame.time_epoch': (p, _s, o) => ((o[0] = p.tsMicros / 1e6 + (p.tsNanos ?? 0) / 1e9), 1),
   'frame.number': (p, _s, o) => (p.number === undefined ? 0 : ((o[0] = p.number), 1)),
 });
 
 const linkTypeNames: Record<number, string> = { 0: 'NULL/Loopback', 1: 'Ethernet', 101: 'Raw IP', 108: 'OpenBSD loopback', 113: 'Linux cooked-mode capture v1', 228: 'Raw IPv4', 229: 'Raw IPv6', 276: 'Linux cooked-mode capture v2' };
 
-function epochText(tsMicros: number): string {
+/** Seconds.µs, or seconds.ns on a capture stamped in nanoseconds (as Wireshark shows either). */
+function epochText(tsMicros: number, tsNanos: number | undefined): string {
   const sec = Math.floor(tsMicros / 1e6);
   const us = Math.round(tsMicros - sec * 1e6);
-  return `${sec}.${String(us).padStart(6, '0')}`;
+  return tsNanos === undefined ? `${sec}.${String(us).padStart(6, '0')}` : `${sec}.${String(us * 1000 + tsNanos).padStart(9, '0')}`;
 }
 
 /** The field of each link header that holds an ethertype (present only when the ethertype table was used). */
@@ -156,7 +159,7 @@ function run(pi: PacketInfo, rec: PacketRecord, number: number | undefined): voi
   if (pi.full) {
     frame.title = `Frame${number !== undefined ? ` ${number}` : ''}: ${rec.origLen} bytes on wire (${rec.origLen * 8} bits), ${capLen} bytes captured (${capLen * 8} bits)`;
     if (number !== undefined) addField(pi, frame, hfFrame.number, number, String(number), 0, 0);
-    addField(pi, frame, hfFrame.time, rec.tsMicros / 1e6, epochText(rec.tsMicros), 0, 0);
+    addField(pi, frame, hfFrame.time, rec.tsMicros / 1e6 + (rec.tsNanos ?? 0) / 1e9, epochText(rec.tsMicros, rec.tsNanos), 0, 0);
     addField(pi, frame, hfFrame.len, rec.origLen, `${rec.origLen} bytes`, 0, 0);
     addField(pi, frame, hfFrame.capLen, capLen, `${capLen} bytes`, 0, 0);
     addField(pi, frame, hfFrame.encap, wiresharkEncap(rec.linkType), `${linkTypeNames[rec.linkType] ?? `LINKTYPE ${rec.linkType}`} (${wiresharkEncap(rec.linkType)})`, 0, 0);
@@ -247,6 +250,7 @@ export function replayFacts(pkt: DissectedPacket): Readonly<Replay> | undefined 
 class LazyPacket implements DissectedPacket {
   number?: number;
   readonly tsMicros: number;
+  readonly tsNanos?: number;
   readonly length: number;
   readonly capturedLength: number;
   readonly linkType: number;
@@ -265,6 +269,7 @@ class LazyPacket implements DissectedPacket {
 
   constructor(rec: PacketRecord, ctx: DissectContext, num: number | undefined, pi: PacketInfo) {
     this.tsMicros = rec.tsMicros;
+    if (rec.tsNanos !== undefined) this.tsNanos = rec.tsNanos;
     this.length = rec.origLen;
     this.capturedLength = pi.capLen;
     this.linkType = rec.linkType;

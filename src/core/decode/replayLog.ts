@@ -2,7 +2,7 @@
 // can be dissected again alone, exactly as then: a row click costs one dissection whatever came before it.
 import type { PacketRecord } from '../../shared/packet';
 import { dissectAgain, replayFacts, type DissectedPacket, type Replay } from './dissect';
-import { type TcpAnalysisReplay, type TcpConversationAnalysis, analysisWords, emptyAnalysis, packAnalysis, unpackAnalysis } from './tcpAnalysis';
+import { type TcpAnalysisReplay, type TcpConversationAnalysis, analysisWords, emptyAnalysis, packAnalysis, packTime, unpackAnalysis } from './tcpAnalysis';
 import { type ReassemblyFact, reassemblyFacts, setReassemblyFacts } from './reassembly';
 
 /** Packets a chunk holds; whole chunks are dropped as a bounded capture forgets its oldest packets. */
@@ -44,7 +44,7 @@ export class ReplayLog {
     let w = 0;
     for (let i = 0; i < p.length; i++) {
       const e = p[i];
-      if (e.conv.firstRttUs !== 0) e.c.words[e.slot] = Math.min(e.conv.firstRttUs, 0xffffffff);
+      if (e.conv.firstRttUs !== 0) packTime(e.c.words, e.slot, e.conv.firstRttUs);
       else if (p.length - i <= MAX_PENDING_IRTT) p[w++] = e; // handshakes that never complete are let go (0: none)
     }
     p.length = w;

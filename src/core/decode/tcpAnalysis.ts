@@ -25,7 +25,10 @@ export const TA_WINDOW_FULL = 0x1000;
 export const TA_REUSED_PORTS = 0x2000;
 export const TA_SPURIOUS_RETRANSMISSION = 0x4000;
 
-/** What the analysis found for one segment (Wireshark's `struct tcp_acked`); times in microseconds, 0 = none. */
+/**
+ * What the analysis found for one segment (Wireshark's `struct tcp_acked`); times in microseconds (with a fraction on a
+ * capture stamped in nanoseconds), 0 = none.
+ */
 export interface TcpAnalysis {
   flags: number;
   /** The frame whose segment this ACKs exactly (`tcp.analysis.acks_frame`), 0 none. */
@@ -450,6 +453,17 @@ const hf = declareFields({
 /** A replay log entry of a TCP segment with its analysis (the entry type is registry.ts's `Replay['tcp']`). */
 export type TcpAnalysisReplay = Replay['tcp'][number] & { analysis?: TcpAnalysis };
 
+/**
+ * The packet's time for the analysis, in µs with its nanoseconds as a fraction: counted from 2^40 µs (12.7 days) before
+ * the context's first analysed packet, so that a difference keeps every nanosecond (an epoch time in µs as a double
+ * keeps a quarter of a µs) while times stay as far from 0 as epoch times were (0 = never, -1 = none).
+ */
+function analysisTime(pi: PacketInfo): number {
+  const rec = pi.rec;
+  const base = (pi.ctx.analysisTimeBase ??= rec.tsMicros - 2 ** 40);
+  return rec.tsMicros - base + (rec.tsNanos ?? 0) / 1000;
+}
+
 /** Runs the analysis for a segment of the first pass (tcp.ts); state lives on the conversation. */
 export function analyzeTcpSegment(pi: PacketInfo, conv: TcpConversationState, dir: 0 | 1, seq: number, ack: number, seglen: number, flags: number, window: number, sack: number[] | undefined, synAgain: boolean): TcpAnalysis | undefined {
   const state = (conv.analysis ??= newConversationAnalysis((pi.ctx.analysisPool ??= new AnalysisPool())));
@@ -459,7 +473,7 @@ export function analyzeTcpSegment(pi: PacketInfo, conv: TcpConversationState, di
   const peerWinScale = me === -1 || peer === -1 ? -2 : peer >= 0 ? peer : -1;
   const reused = conv.reused === true;
   conv.reused = false;
-  return analyzeSegment(state, dir, { frame: pi.ctx.analysisFrame, tsUs: pi.rec.tsMicros, seq, ack, seglen, flags, window, peerWinScale, sack, reusedPorts: reused, synAgain });
+  return analyzeSegment(state, dir, { frame: pi.ctx.analysisFrame, tsUs: analysisTime(pi), seq, ack, seglen, flags, window, peerWinScale, sack, reusedPorts: reused, synAgain });
 }
 
 /** Flag bit, its field, Info text, and expert severity, in Wireshark's printing order. */
@@ -562,6 +576,19 @@ declareFastReaders({
 // ---- Packing for the replay log (replayLog.ts): a mask word (flags, then which values follow), then the values ----
 
 const packed: readonly Exclude<keyof TcpAnalysis, 'conv' | 'flags'>[] = ['ackedFrame', 'ackRttUs', 'initialRttUs', 'bytesInFlight', 'pushBytesSent', 'dupAckNum', 'dupAckFrame', 'rtoUs', 'rtoFrame'];
+/** The packed times: two words each, whole nanoseconds (high word first). */
+const isTime = (k: string) => k === 'ackRttUs' || k === 'initialRttUs' || k === 'rtoUs';
+
+/** Writes a time (µs, with a fraction) as whole nanoseconds in `w[o]` and `w[o + 1]`. */
+export function packTime(w: Uint32Array, o: number, us: number): void {
+  const ns = Math.max(0, Math.round(us * 1000));
+  w[o] = Math.floor(ns / 2 ** 32);
+  w[o + 1] = ns % 2 ** 32;
+}
+
+function unpackTime(w: Uint32Array, o: number): number {
+  return (w[o] * 2 ** 32 + w[o + 1]) / 1000;
+}
 
 export function emptyAnalysis(): TcpAnalysis {
   return result();
@@ -574,7 +601,7 @@ const irttPending = (a: TcpAnalysis) => a.initialRttUs === 0 && a.conv !== undef
 export function analysisWords(a: TcpAnalysis | undefined): number {
   if (a === undefined) return 0;
   let n = 1;
-  for (const k of packed) if (a[k] !== 0 || (k === 'initialRttUs' && irttPending(a))) n++;
+  for (const k of packed) if (a[k] !== 0 || (k === 'initialRttUs' && irttPending(a))) n += isTime(k) ? 2 : 1;
   return n;
 }
 
@@ -590,7 +617,10 @@ export function packAnalysis(a: TcpAnalysis, w: Uint32Array, o: number, pending?
       pending?.(o, a.conv!);
     }
     mask |= 1 << (16 + i);
-    w[o++] = Math.min(v, 0xffffffff); // times past 71 minutes are clamped
+    if (isTime(k)) {
+      packTime(w, o, v);
+      o += 2;
+    } else w[o++] = Math.min(v, 0xffffffff);
   }
   w[at] = mask >>> 0;
   return o;
@@ -599,7 +629,14 @@ export function packAnalysis(a: TcpAnalysis, w: Uint32Array, o: number, pending?
 export function unpackAnalysis(w: Uint32Array, o: number, into: TcpAnalysis): number {
   const mask = w[o++];
   into.flags = mask & 0xffff;
-  for (let i = 0; i < packed.length; i++) if (mask & (1 << (16 + i))) into[packed[i]] = w[o++];
+  for (let i = 0; i < packed.length; i++) {
+    if (!(mask & (1 << (16 + i)))) continue;
+    const k = packed[i];
+    if (isTime(k)) {
+      into[k] = unpackTime(w, o);
+      o += 2;
+    } else into[k] = w[o++];
+  }
   return o;
 }
 
