@@ -6,6 +6,7 @@ import { tlsRows } from './tlsText';
 import { errorLanguageFor, localizeError } from '../../core/errors';
 import { framingName } from '../../core/codec/framing';
 import { isServer as ownsChildren, type ServerSession } from '../../core/sessions/sessionManager';
+import { WsConnectionSession } from '../../core/sessions/wsSession';
 import type { ServerBehaviour, Session, SessionState } from '../../core/sessions/session';
 import { UdpSession } from '../../core/sessions/udpSession';
 import { CHILD_PAGE, ChildRef, ChildRow, groupChildren, groupRows, showMore } from '../../core/sessions/childGroups';
@@ -144,7 +145,9 @@ export function sessionDescription(s: Session): string {
   if (s.kind.endsWith('-server') || s.kind === 'udp') parts.push(modeText(s.behaviour));
   // two clients of one server share a label: the local port tells them apart
   if (s.kind.startsWith('tls-') && s.tls) parts.push(s.tls.protocol);
-  if ((s.kind === 'tcp-client' || s.kind === 'tls-client') && s.localPort !== undefined) parts.push(vscode.l10n.t('from port {0}', s.localPort));
+  if ((s.kind === 'tcp-client' || s.kind === 'tls-client' || s.kind === 'ws-client') && s.localPort !== undefined) parts.push(vscode.l10n.t('from port {0}', s.localPort));
+  // a WebSocket connection's subprotocol, when the two ends agreed on one
+  if (s instanceof WsConnectionSession && s.wsInfo.protocol) parts.push(vscode.l10n.t('subprotocol {0}', s.wsInfo.protocol));
   // a UDP flood loses datagrams in the kernel: show the count, never drop silently
   if (st.kernelDrops) parts.push(vscode.l10n.t('{0} datagrams dropped by the kernel', st.kernelDrops));
   // closed connections beyond socketLab.transcript.closedConnectionsKept are forgotten: say how many

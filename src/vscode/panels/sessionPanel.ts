@@ -279,7 +279,7 @@ function autoOpenSetting(): AutoOpenSetting {
 
 /** The tab's title: the session's label, and for a client the local port (two clients of one server differ). */
 function panelTitle(s: Session): string {
-  return (s.kind === 'tcp-client' || s.kind === 'tls-client') && s.localPort !== undefined ? vscode.l10n.t('Session {0} from port {1}', s.label, s.localPort) : vscode.l10n.t('Session {0}', s.label);
+  return (s.kind === 'tcp-client' || s.kind === 'tls-client' || s.kind === 'ws-client') && s.localPort !== undefined ? vscode.l10n.t('Session {0} from port {1}', s.label, s.localPort) : vscode.l10n.t('Session {0}', s.label);
 }
 
 function sessionIdFrom(arg: unknown): string | undefined {
