@@ -4,6 +4,8 @@ import * as assert from 'node:assert/strict';
 import { ancestorPaths, flattenLayers, nodeAtOffset, nodeById, visibleNodes } from '../../webview/src/packets/fieldLookup';
 import { layoutDiagram, segmentDetail, toneOf } from '../../webview/src/packets/diagramLayout';
 import { timeTicks } from '../../webview/src/packets/ioTicks';
+import { filterErrorText, statusText } from '../../webview/src/packets/statusText';
+import { relativeTimeText } from '../../webview/src/session/relativeTime';
 import { computeRowWindow, MAX_SCROLL_PX, pagesFor, RowPageCache, scrollTopForRow } from '../../webview/src/packets/rowWindow';
 import {
   responseValidators, isPacketDetail, isPacketPanelEvent, isPacketPanelRequest, isRowsPage, MAX_ROWS_PER_PAGE,
@@ -235,5 +237,27 @@ describe('packet panel: I/O graph time axis', () => {
     assert.ok(Math.abs(ticks[0].bin - 2.655) < 1e-9, String(ticks[0].bin));
     assert.deepEqual(timeTicks(0, 1000, 0), []);
     assert.deepEqual(timeTicks(0, 1, 2).map((x) => x.bin), [0, 1, 2]);
+  });
+});
+
+describe('packet panel: status line', () => {
+  it('counts packets with the thousands separator the tables use', () => {
+    const status = { total: 455_000, matched: 455_000, generation: 1, state: 'file', drops: 0 } as const;
+    assert.equal(statusText(status), '455,000 packets · file');
+    assert.equal(statusText({ ...status, matched: 12_345, state: 'running', drops: 1_200 }), '12,345 of 455,000 packets shown · capturing · 1,200 dropped');
+  });
+
+  it('a filter error says the list still shows the previous filter\'s result', () => {
+    assert.equal(filterErrorText('Expected a value after "==".'), 'Expected a value after "==". The list still shows the result of the previous filter.');
+  });
+});
+
+describe('Follow: chunk times', () => {
+  it('a sub-millisecond exchange reads in µs and ms, not "+0.000 s" for every chunk', () => {
+    assert.equal(relativeTimeText(0), '+0.000 s');
+    assert.equal(relativeTimeText(0.035), '+35 µs');
+    assert.equal(relativeTimeText(0.482), '+482 µs');
+    assert.equal(relativeTimeText(12.3456), '+12.346 ms');
+    assert.equal(relativeTimeText(1250), '+1.250 s');
   });
 });

@@ -85,6 +85,30 @@ describe('packet panel', function () {
     assert.equal(await frame.locator('.pk-row[data-index="0"] .pk-c-protocol').innerText(), 'TCP');
   });
 
+  it('sizes Time and Source/Destination so a time to the µs and a full IPv4 address show whole; addresses have a tooltip', async () => {
+    const fit = await frame.evaluate(() => {
+      const row = document.querySelector('.pk-row[data-index]') as HTMLElement;
+      const cell = (c: string) => row.querySelector(`.pk-c-${c}`) as HTMLElement;
+      // the longest IPv4 address and a time of 9999 s, in the rows' own font and cell padding
+      const need = (text: string) => {
+        const probe = cell('source').cloneNode() as HTMLElement;
+        probe.textContent = text;
+        probe.style.cssText = 'position: absolute; display: inline-block; overflow: visible';
+        row.append(probe);
+        const w = probe.getBoundingClientRect().width;
+        probe.remove();
+        return w;
+      };
+      return {
+        ip: need('255.255.255.255'), time: need('9999.999999'),
+        source: cell('source').clientWidth, timeCol: cell('time').clientWidth, title: cell('source').title, text: cell('source').textContent,
+      };
+    });
+    assert.ok(fit.source >= fit.ip, `Source ${fit.source} px holds 255.255.255.255 (${fit.ip} px)`);
+    assert.ok(fit.timeCol >= fit.time, `Time ${fit.timeCol} px holds 9999.999999 (${fit.time} px)`);
+    assert.equal(fit.title, fit.text, 'the address is its own tooltip (an IPv6 address may be cut)');
+  });
+
   it('lays the list out for the window: Info gets the room, header and body scroll together, columns resize, the diagram folds away', async () => {
     const page = vsc.page;
     /** Header vs body geometry, in the webview's own coordinates. */
@@ -108,6 +132,8 @@ describe('packet panel', function () {
           overflow: body.scrollWidth - body.clientWidth,
         };
       });
+    // 1400 px with the side bar closed (the list beside the diagram, ~1000 px): full IPv4 columns and Info at 40 %
+    await runCommand(page, 'View: Toggle Primary Side Bar Visibility');
     await page.setViewportSize({ width: 1400, height: 900 });
     await waitFor('Info column at 1400 px', geometry, (g) => g.infoShare >= 0.4, 10_000);
 
@@ -161,6 +187,7 @@ describe('packet panel', function () {
     await frame.locator('.pk-diag-toggle').click();
     assert.equal(await frame.locator('.pk-diag-toggle').getAttribute('aria-expanded'), 'true');
     await frame.locator('g.pk-seg').first().waitFor({ timeout: 10_000 });
+    await runCommand(page, 'View: Toggle Primary Side Bar Visibility');
   });
 
   it('draws the connection as arrows: handshake and teardown at a glance', async () => {
@@ -181,7 +208,8 @@ describe('packet panel', function () {
     await input.fill('tcp.flags.syn ==');
     await input.press('Enter');
     await frame.locator('.pk-app[data-filter-error="true"]').waitFor({ timeout: 10_000 });
-    assert.ok((await frame.locator('.pk-filter-error').innerText()).trim().length > 0, 'the reason is shown');
+    // the reason, and that the list below is still the previous filter's (as Wireshark keeps it)
+    assert.match(await frame.locator('.pk-filter-error').innerText(), /.+ The list still shows the result of the previous filter\.$/);
     assert.equal(await input.getAttribute('aria-invalid'), 'true');
     await input.fill('tcp.flags.syn == 1');
     await input.press('Enter');
@@ -247,6 +275,34 @@ describe('packet panel', function () {
     assert.equal(lines.length, 10, 'the whole connection, not just the filtered rows');
     assert.match(lines[0], /\[SYN\]/);
     assert.match(execFileSync('capinfos', ['-t', out], { encoding: 'utf8' }), /pcapng/);
+  });
+
+  it('a right-click selects its row; Shift+F10 on the list opens the selected row\'s menu (Follow Stream), not Cut/Copy/Paste', async () => {
+    const page = vsc.page;
+    await frame.locator('.pk-filter-input').fill('');
+    await frame.locator('.pk-filter-input').press('Enter');
+    await frame.locator('.pk-app[data-matched="10"]').waitFor({ timeout: 10_000 });
+    await frame.locator('.pk-row[data-index="6"]').click();
+    await frame.locator('.pk-row[data-index="3"]').click({ button: 'right' });
+    const menu = page.locator('.context-view .monaco-menu');
+    await page.locator('.context-view .action-label', { hasText: 'Follow Stream' }).first().waitFor({ timeout: 10_000 });
+    assert.equal(await frame.locator('.pk-row[data-index="3"]').getAttribute('aria-selected'), 'true', 'the right-clicked row is selected');
+    assert.equal(await frame.locator('.pk-row[data-index="6"]').getAttribute('aria-selected'), 'false');
+    await page.keyboard.press('Escape');
+    await menu.waitFor({ state: 'hidden', timeout: 5_000 });
+
+    await frame.locator('.pk-row[data-index="5"]').click();
+    await frame.locator('.pk-list').press('ArrowDown'); // the keyboard moves the selection to packet 7
+    await waitFor('packet 7 selected', () => frame.locator('.pk-row[data-index="6"]').getAttribute('aria-selected'), (v) => v === 'true');
+    assert.equal(JSON.parse((await frame.locator('.pk-list').getAttribute('data-vscode-context')) ?? '{}').packetIndex, 6, 'the list carries the selected row\'s context');
+    await frame.locator('.pk-list').press('Shift+F10');
+    const items = page.locator('.context-view .action-label');
+    await items.first().waitFor({ timeout: 10_000 });
+    const labels = await items.allInnerTexts();
+    assert.ok(labels.some((l) => l.includes('Follow Stream')), `the row's menu: ${labels.join(', ')}`);
+    assert.ok(!labels.some((l) => /^(Cut|Paste)$/.test(l.trim())), `not the generic edit menu: ${labels.join(', ')}`);
+    await page.keyboard.press('Escape');
+    await menu.waitFor({ state: 'hidden', timeout: 5_000 });
   });
 
   it('looks native in the light and the dark theme (screenshots for the README)', async () => {

@@ -3,6 +3,7 @@
 import type { ExportFormat, FilterResult, PanelStatus } from '../../../src/shared/packetPanelProtocol';
 import { h } from '../dom';
 import { t } from '../strings';
+import { filterErrorText, statusText } from './statusText';
 
 function button(text: string, cls: 'primary' | 'secondary'): HTMLButtonElement {
   const b = h('button', `pk-btn ${cls}`, text);
@@ -97,17 +98,14 @@ export class FilterBar {
   }
 
   showStatus(status: PanelStatus): void {
-    const parts = [status.matched === status.total ? t('{0} packets', status.total) : t('{0} of {1} packets shown', status.matched, status.total)];
-    parts.push(status.state === 'running' ? t('capturing') : status.state === 'stopped' ? t('stopped') : t('file'));
-    if (status.drops > 0) parts.push(t('{0} dropped', status.drops));
-    this.statusEl.textContent = parts.join(' · ');
+    this.statusEl.textContent = statusText(status);
   }
 
   private async apply(expr: string): Promise<void> {
     const seq = ++this.seq;
     const res = await this.host.filter(expr);
     if (seq !== this.seq) return; // a newer filter was typed meanwhile
-    this.error.textContent = res.ok ? '' : res.error;
+    this.error.textContent = res.ok ? '' : filterErrorText(res.error);
     if (res.ok) this.input.removeAttribute('aria-invalid');
     else this.input.setAttribute('aria-invalid', 'true');
     this.root.dataset.filterError = String(!res.ok);

@@ -11,8 +11,12 @@ const COLS: readonly Column[] = ['no', 'time', 'source', 'destination', 'protoco
 /** Column headings, in the UI language (read when the list is built, after the host's strings arrived). */
 const heading = (c: Column): string =>
   ({ no: t('No.'), time: t('Time'), source: t('Source'), destination: t('Destination'), protocol: t('Protocol'), length: t('Length'), info: t('Info') })[c];
-/** Widths in px of every column but Info, which takes the rest (at least INFO_MIN_PX). */
+/** Widths in px of every column but Info, which takes the rest (at least INFO_MIN_PX); see fittedWidths. */
 export const DEFAULT_WIDTHS: readonly number[] = [56, 72, 90, 90, 64, 54]; // No. fits 6 digits (100,000 packets)
+/** What the columns must show whole by default: No. of 100,000 packets, a time to the µs (< 10,000 s), a full IPv4 address. */
+const FIT_SAMPLES: readonly string[] = ['999999', '9999.999999', '255.255.255.255', '255.255.255.255'];
+/** Columns whose text may still be cut (IPv6 addresses, long Info): the whole text is their tooltip. */
+const TOOLTIP_COLS: ReadonlySet<Column> = new Set(['source', 'destination', 'info']);
 const MIN_COL_PX = 32;
 const INFO_MIN_PX = 200;
 
@@ -23,6 +27,11 @@ function cellText(r: PacketRow, c: Column): string {
     case 'length': return String(r.length);
     default: return r[c];
   }
+}
+
+/** VS Code's context menu on a row (package.json webview/context): Follow Stream gets the packet. */
+function rowContext(row: PacketRow): string {
+  return JSON.stringify({ webviewSection: 'packetRow', packetIndex: row.index, preventDefaultContextMenuItems: true });
 }
 
 export class PacketList {
@@ -46,6 +55,8 @@ export class PacketList {
 
   private readonly head: HTMLElement;
   private widths: number[];
+  /** No saved widths: fit the defaults to the font once the list is laid out. */
+  private fitPending: boolean;
   private readonly _onDidResizeColumns = new Emitter<readonly number[]>();
   /** A column border was dragged (or moved with the arrow keys): the widths of all but Info. */
   readonly onDidResizeColumns = this._onDidResizeColumns.event;
@@ -53,9 +64,10 @@ export class PacketList {
   constructor(
     parent: HTMLElement,
     private readonly fetch: (start: number, count: number) => Promise<RowsPage>,
-    widths: readonly number[] = DEFAULT_WIDTHS,
+    widths?: readonly number[],
   ) {
-    this.widths = DEFAULT_WIDTHS.map((d, i) => (Number.isFinite(widths[i]) ? Math.max(MIN_COL_PX, widths[i]) : d));
+    this.fitPending = !widths;
+    this.widths = DEFAULT_WIDTHS.map((d, i) => (widths && Number.isFinite(widths[i]) ? Math.max(MIN_COL_PX, widths[i]) : d));
     this.element = h('div', 'pk-list');
     this.element.setAttribute('role', 'grid');
     this.element.setAttribute('aria-label', t('Packet list'));
@@ -94,12 +106,39 @@ export class PacketList {
       if (row?.dataset.pos) this.selectPosition(Number(row.dataset.pos), false);
       this.element.focus();
     });
+    // A right-click selects its row first (the menu acts on it, as in Wireshark).
+    this.rowsEl.addEventListener('contextmenu', (e) => {
+      const row = (e.target as HTMLElement).closest<HTMLElement>('.pk-row');
+      if (row?.dataset.pos) this.selectPosition(Number(row.dataset.pos), false);
+      this.element.focus();
+    });
     this.element.addEventListener('keydown', (e) => this.onKey(e));
     new ResizeObserver(() => {
+      if (this.fitPending && this.scroller.clientWidth > 0) {
+        this.fitPending = false;
+        this.widths = this.fittedWidths();
+        this.applyWidths();
+      }
       // The body's vertical scrollbar narrows it: pad the header by as much so Info's right edge matches too.
       head.style.paddingRight = `${this.scroller.offsetWidth - this.scroller.clientWidth}px`;
       this.queueRender();
     }).observe(this.scroller);
+  }
+
+  /** The default widths, widened so FIT_SAMPLES show whole in the rows' font (the defaults when not laid out). */
+  private fittedWidths(): number[] {
+    const probe = h('div', 'pk-row');
+    probe.style.cssText = 'position: absolute; visibility: hidden; height: auto; white-space: nowrap';
+    const cells = FIT_SAMPLES.map((text) => {
+      const cell = h('span', 'pk-c', text);
+      cell.style.display = 'inline-block';
+      probe.append(cell);
+      return cell;
+    });
+    this.element.append(probe);
+    const fitted = DEFAULT_WIDTHS.map((d, i) => (i < cells.length ? Math.max(d, Math.ceil(cells[i].getBoundingClientRect().width) + 4) : d));
+    probe.remove();
+    return fitted;
   }
 
   get columnWidths(): readonly number[] {
@@ -112,6 +151,7 @@ export class PacketList {
   }
 
   private setWidth(i: number, px: number): void {
+    this.fitPending = false;
     this.widths[i] = Math.round(Math.max(MIN_COL_PX, Math.min(1000, px)));
     this.applyWidths();
     this.head.scrollLeft = this.scroller.scrollLeft;
@@ -162,7 +202,7 @@ export class PacketList {
     this.inFlight.clear();
     this.total = total;
     this.selPos = keepPos;
-    if (keepPos < 0) this.selIndex = -1;
+    if (keepPos < 0) this.forgetSelectedRow();
     this.scroller.scrollTop = keepPos >= 0 ? Math.max(0, keepPos * this.rowPx - this.scroller.clientHeight / 2) : 0;
     this.queueRender();
   }
@@ -206,7 +246,7 @@ export class PacketList {
     const row = this.cache.row(p);
     // A row still being pulled is selected by position; fill() announces it once it arrives.
     if (row) this.fireSelect(row);
-    else this.selIndex = -1;
+    else this.forgetSelectedRow();
     if (reveal) {
       this.scroller.scrollTop = scrollTopForRow(p, this.scroller.scrollTop, this.scroller.clientHeight, this.rowPx, this.total);
     }
@@ -217,10 +257,18 @@ export class PacketList {
     this.element.focus();
   }
 
+  /** No row is known to be selected (yet): the list has no row's context menu. */
+  private forgetSelectedRow(): void {
+    this.selIndex = -1;
+    delete this.element.dataset.vscodeContext;
+  }
+
   private fireSelect(row: PacketRow): void {
     if (row.index === this.selIndex) return;
     this.selIndex = row.index;
     this.element.setAttribute('aria-activedescendant', `pk-row-${row.index}`);
+    // Shift+F10 / the Menu key open the context menu of the focused element, the list: it carries the selected row's.
+    this.element.dataset.vscodeContext = rowContext(row);
     this._onDidSelect.fire(row);
   }
 
@@ -303,11 +351,12 @@ export class PacketList {
     rowEl.id = `pk-row-${row.index}`;
     rowEl.dataset.tone = row.tone;
     rowEl.dataset.index = String(row.index);
-    // VS Code's context menu on a row (package.json webview/context): Follow Stream gets the packet
-    rowEl.dataset.vscodeContext = JSON.stringify({ webviewSection: 'packetRow', packetIndex: row.index, preventDefaultContextMenuItems: true });
+    rowEl.dataset.vscodeContext = rowContext(row);
     COLS.forEach((c, k) => {
       const t = cellText(row, c);
-      if (cells[k].textContent !== t) cells[k].textContent = t;
+      if (cells[k].textContent === t) return;
+      cells[k].textContent = t;
+      if (TOOLTIP_COLS.has(c)) (cells[k] as HTMLElement).title = t;
     });
     if (selected && row.index !== this.selIndex) this.fireSelect(row);
   }

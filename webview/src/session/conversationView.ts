@@ -5,6 +5,7 @@ import type { HexDataSource, HexPage } from '../hex/hexView';
 import './conversation.css';
 import { h } from '../dom';
 import { t } from '../strings';
+import { relativeTimeText } from './relativeTime';
 
 export type TimeMode = 'absolute' | 'relative';
 
@@ -298,7 +299,7 @@ export class ConversationView {
   private formatTime(ms: number): string {
     if (this.settings().timeMode === 'relative') {
       this.t0 ??= ms;
-      return `+${((ms - this.t0) / 1000).toFixed(3)} s`;
+      return relativeTimeText(ms - this.t0);
     }
     const d = new Date(ms);
     const p = (n: number, w = 2) => String(n).padStart(w, '0');
