@@ -58,6 +58,27 @@ describe('socket-lab decode', () => {
     assert.deepEqual(numbers(off.out), []);
   });
 
+  it('--no-analyze-tcp prints the raw sequence numbers, as tshark with tcp.analyze_sequence_numbers off', async function () {
+    if (spawnSync('tshark', ['-v']).status !== 0) this.skip(); // nothing to compare against
+    let compared = 0;
+    for (const f of ['lo4.pcap', 'lo6.pcap', 'lo-dumpcap.pcapng', 'any-sll2.pcap']) {
+      const ts = spawnSync('tshark', ['-n', '-r', fixture(f), '-o', 'tcp.analyze_sequence_numbers:FALSE', '-Y', 'tcp', '-T', 'fields', '-E', 'separator=\t', '-e', 'frame.number', '-e', '_ws.col.Protocol', '-e', 'tcp.seq', '-e', 'tcp.ack', '-e', 'tcp.nxtseq', '-e', '_ws.col.Info'], { encoding: 'utf8' });
+      const r = await run([fixture(f), '--no-analyze-tcp', '--json', '--filter', 'tcp']);
+      assert.equal(r.code, 0, r.err);
+      const ours = r.out.trimEnd().split('\n').map((l) => JSON.parse(l));
+      const theirs = ts.stdout.trimEnd().split('\n').map((l) => l.split('\t'));
+      assert.equal(ours.length, theirs.length, f);
+      ours.forEach((o, i) => {
+        const [no, proto, seq, ack, nxtseq, info] = theirs[i];
+        const t = o.layers.find((l: { name: string }) => l.name === 'tcp').fields;
+        assert.deepEqual([o.number, t['tcp.seq'], t['tcp.ack'], t['tcp.nxtseq']], [Number(no), Number(seq), Number(ack), Number(nxtseq)], `${f} #${no}`);
+        if (proto === 'TCP') assert.equal(o.info, info.trimEnd(), `${f} #${no}`);
+        compared++;
+      });
+    }
+    assert.ok(compared > 20, `compared ${compared} segments`);
+  });
+
   it('--filter keeps the matching packets and keeps their capture numbers', async () => {
     const r = await run([fixture('lo6.pcap'), '--filter', 'tcp.flags.syn == 1']);
     assert.equal(r.code, 0, r.err);

@@ -9,6 +9,11 @@ export interface DissectOptions extends ReassemblyOptions {
    * On unless turned off, as Wireshark's `tcp.analyze_sequence_numbers`.
    */
   analyzeTcp?: boolean;
+  /**
+   * Relative TCP sequence and acknowledgement numbers (Wireshark's `tcp.relative_sequence_numbers`, which works only
+   * with the analysis): defaults to `analyzeTcp`; off, tcp.seq, tcp.ack, tcp.nxtseq and SACK edges are the raw numbers.
+   */
+  relativeSeq?: boolean;
 }
 
 export interface TcpDirection {
@@ -45,6 +50,8 @@ export class DissectContext {
   private nextUdpStream = 0;
   /** TCP sequence analysis is on (Wireshark's `tcp.analyze_sequence_numbers`). */
   readonly analyzeTcp: boolean;
+  /** TCP numbers are relative to each side's initial sequence number (see `DissectOptions.relativeSeq`). */
+  readonly relativeSeq: boolean;
   /** @internal TCP sequence analysis: number of the frame being dissected (set by `dissect`, else counted from 1). */
   analysisFrame = 0;
   /** @internal The frame being dissected was analysed before (a re-read): the analysis state is not touched. */
@@ -67,6 +74,7 @@ export class DissectContext {
   constructor(options: DissectOptions = {}) {
     this.reassembly = { defragment: options.defragment ?? reassemblyDefaults.defragment, desegmentTcp: options.desegmentTcp ?? reassemblyDefaults.desegmentTcp };
     this.analyzeTcp = options.analyzeTcp ?? true;
+    this.relativeSeq = options.relativeSeq ?? this.analyzeTcp;
   }
   // ---- end of reassembly ----
 
@@ -149,7 +157,7 @@ export class DissectContext {
 
   /** An independent copy (the packet panel keeps a few as checkpoints to re-dissect a file from the middle). */
   clone(): DissectContext {
-    const c = new DissectContext({ ...this.reassembly, analyzeTcp: this.analyzeTcp });
+    const c = new DissectContext({ ...this.reassembly, analyzeTcp: this.analyzeTcp, relativeSeq: this.relativeSeq });
     c.ipFragments = this.ipFragments?.clone();
     c.tcpPdus = this.tcpPdus?.clone();
     c.reassemblyFrame = this.reassemblyFrame;

@@ -217,8 +217,8 @@ function dissectOptions(pi: PacketInfo, layer: Layer, start: number, stop: numbe
         const re = (r.u32At(o + 6 + 8 * i) - peerBase) >>> 0;
         (facts.sack ??= []).push(r.u32At(o + 2 + 8 * i), r.u32At(o + 6 + 8 * i));
         if (full) {
-          addChild(pi, layer, f, hf.sackLe, le, `${le} (relative)`, o + 2 + 8 * i, 4);
-          addChild(pi, layer, f, hf.sackRe, re, `${re} (relative)`, o + 6 + 8 * i, 4);
+          addChild(pi, layer, f, hf.sackLe, le, pi.ctx.relativeSeq ? `${le} (relative)` : String(le), o + 2 + 8 * i, 4);
+          addChild(pi, layer, f, hf.sackRe, re, pi.ctx.relativeSeq ? `${re} (relative)` : String(re), o + 6 + 8 * i, 4);
         }
         facts.info += ` SLE=${le} SRE=${re}`;
       }
@@ -327,8 +327,10 @@ function dissectTcp(pi: PacketInfo, offset: number, end: number): number {
       peer.baseSet = true;
     }
     stream = conv.stream;
-    seqBase = me.base;
-    ackBase = peer.base;
+    // Raw numbers without the analysis, as Wireshark (its relative numbers are computed by the analysis).
+    const relative = pi.ctx.relativeSeq;
+    seqBase = relative ? me.base : 0;
+    ackBase = relative ? peer.base : 0;
     tcpState = { me, peer, conv, dir };
     if ((flags & (SYN | ACK)) === SYN) conv.accEcn = (flags & (AE | CWR | ECE)) === (AE | CWR | ECE) ? 1 : 0;
     else if ((flags & (SYN | ACK)) === (SYN | ACK) && conv.accEcn === 1 && flags & (AE | CWR)) conv.accEcn = 3;
@@ -337,16 +339,17 @@ function dissectTcp(pi: PacketInfo, offset: number, end: number): number {
   const seq = (seqRaw - seqBase) >>> 0;
   const ack = flags & ACK ? (ackRaw - ackBase) >>> 0 : 0;
   const nxtseq = (seq + segLen + (flags & SYN ? 1 : 0) + (flags & FIN ? 1 : 0)) >>> 0;
+  const rel = pi.ctx.relativeSeq ? ' (relative sequence number)' : '';
 
   const flagsText = ace ? aceFlagsText(flags) : tcpFlagsText(flags);
   // Fixed-header fields (checked present above) are only built when the field tree is wanted.
   if (pi.full) {
     addField(pi, layer, hf.stream, stream, String(stream), offset, 0);
     addField(pi, layer, hf.len, segLen, String(segLen), offset, 0);
-    addField(pi, layer, hf.seq, seq, `${seq} (relative sequence number)`, offset + 4, 4);
+    addField(pi, layer, hf.seq, seq, `${seq}${rel}`, offset + 4, 4);
     addField(pi, layer, hf.seqRaw, seqRaw, String(seqRaw), offset + 4, 4);
-    addField(pi, layer, hf.nxtseq, nxtseq, `${nxtseq} (relative sequence number)`, offset, 0);
-    addField(pi, layer, hf.ack, ack, `${ack} (relative ack number)`, offset + 8, 4);
+    addField(pi, layer, hf.nxtseq, nxtseq, `${nxtseq}${rel}`, offset, 0);
+    addField(pi, layer, hf.ack, ack, rel ? `${ack} (relative ack number)` : String(ack), offset + 8, 4);
     addField(pi, layer, hf.ackRaw, ackRaw, String(ackRaw), offset + 8, 4);
     addField(pi, layer, hf.hdrLen, hdrLen, `${hdrLen} bytes (${hdrLen >> 2})`, offset + 12, 1);
     const ff = addField(pi, layer, hf.flags, flags, `${hex(flags, 3)} (${flagsText})`, offset + 12, 2);

@@ -99,8 +99,9 @@ export async function* followCapture(file: string, opts: FollowOptions, summaryO
   const summary = follow.summary;
   summaryOut?.(summary);
   const reader = new PcapStreamReader();
-  // Stream numbers are all the follower asks of the decoder: no TCP sequence analysis (on by default) is spent.
-  const ctx = new DissectContext({ analyzeTcp: false });
+  // Stream numbers (and relative TCP numbers) are all the follower asks of the decoder: no TCP sequence analysis (on by
+  // default) is spent.
+  const ctx = new DissectContext({ analyzeTcp: false, relativeSeq: true });
   const buf = new Uint8Array(READ_BYTES);
   let pos = 0;
   const take = (rec: PacketRecord) => {
