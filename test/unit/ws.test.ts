@@ -273,7 +273,11 @@ describe('WebSocket sessions', function () {
     server.children[0].ping(Buffer.from('xyz'));
     await until(() => c.wsEvents.length === 1, 'the ping');
     server.children[0].closeWith(4000, 'later');
-    await until(() => c.state === 'closed', 'the close');
+    await until(() => c.state === 'closed' && server.children[0].state === 'closed', 'the close');
+    // the end that closed first: its close frames, and no TCP half close among its events
+    const first = new SessionPanelModel(server.children[0], 'en');
+    assert.deepEqual(first.info().events.map((e) => [e.state, e.detail]), [['open', undefined], ['ws-ping-out', '3'], ['ws-pong-in', '3'], ['ws-close-out', '4000 later'], ['ws-close-in', '4000 later'], ['closed', undefined]]);
+    first.dispose();
     const model = new SessionPanelModel(c, 'en');
     try {
       const page = model.chunks(0, 10, 'text', 'utf-8', 1000);

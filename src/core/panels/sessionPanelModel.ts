@@ -42,7 +42,9 @@ export function sessionInfo(s: Session, lang: ErrorLanguage, encoding = s.encodi
  * (the panel places events by their index, so the list only ever grows at its end).
  */
 function withWsEvents(s: Session, events: SessionEventInfo[]): SessionEventInfo[] {
-  if (!(s instanceof WsConnectionSession) || s.wsEvents.length === 0) return events;
+  if (!(s instanceof WsConnectionSession)) return events;
+  // a WebSocket's closing handshake is its close frames (below), not a TCP half close
+  events = events.filter((e) => !e.state.startsWith('half-closed'));
   const ws = s.wsEvents.map((e): SessionEventInfo => {
     const detail = e.type === 'close' ? [e.code, e.reason].filter((x) => x !== undefined).join(' ') : String(e.length ?? 0);
     return { time: e.time, state: `ws-${e.type}-${e.dir}`, seq: e.seq, detail: detail.slice(0, 300) };

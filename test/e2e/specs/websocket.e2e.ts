@@ -3,7 +3,7 @@
 // (opcode, FIN, mask, payload length) beside the data inspector.
 import * as assert from 'node:assert/strict';
 import type { Frame } from 'playwright-core';
-import { answerInputBox, openFromTree, openSocketLabView, panelOpened, pickQuickItem, runCommand, screenshot, treeRow, useVsCode, waitFor } from '../harness';
+import { answerInputBox, contextMenu, openFromTree, openSocketLabView, panelOpened, pickQuickItem, runCommand, screenshot, treeRow, useVsCode, waitFor } from '../harness';
 
 describe('WebSocket sessions', function () {
   const vsc = useVsCode({ trusted: true, viewport: { width: 1400, height: 900 } });
@@ -43,5 +43,17 @@ describe('WebSocket sessions', function () {
     await chunks.nth(0).click();
     const sent = await waitFor('the sent frame', rows, (r) => r.length === 2 && r[1].includes('masked'));
     assert.deepEqual(sent[1].split(/\t|\s{2,}/).map((x) => x.trim()).filter(Boolean), ['1', '1 (text)', '1', '1 (masked)', '8']);
+
+    // Close from the tree: the closing handshake shows in the conversation, with its code
+    await contextMenu(page, new RegExp(`${url.replace(/[/.]/g, '\\$&')}\\s*open`), 'Close');
+    const events = () => frame.locator('.conv-list .conv-event').allInnerTexts();
+    const seen = await waitFor('the close events', events, (e) => e.some((x) => /Closed/.test(x)));
+    assert.ok(seen.some((x) => /Close frame sent: 1000/.test(x)), seen.join(' | '));
+    assert.ok(seen.some((x) => /Close frame received: 1000/.test(x)), seen.join(' | '));
+    assert.ok(!seen.some((x) => /FIN/.test(x)), seen.join(' | ')); // no TCP half close in a WebSocket's closing
+    await screenshot(page, 'websocket-closed');
+    // Reconnect (the panel's banner, the tree): a WebSocket client again, to the same URL
+    await contextMenu(page, new RegExp(`${url.replace(/[/.]/g, '\\$&')}\\s*closed`), 'Reconnect');
+    await waitFor('the second connection', () => page.locator('.monaco-list-row').allInnerTexts(), (rows) => rows.filter((r) => r.startsWith(url) && /open · /.test(r)).length === 1);
   });
 });
