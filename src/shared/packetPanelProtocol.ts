@@ -42,6 +42,8 @@ export interface PacketRow {
   readonly no: number;
   /** Seconds since the first packet of the capture. */
   readonly time: number;
+  /** The capture is stamped in nanoseconds: Time shows 9 decimals, as Wireshark's (else 6). */
+  readonly nanos?: true;
   readonly source: string;
   readonly destination: string;
   readonly protocol: string;
@@ -412,7 +414,7 @@ export function isPacketPanelInit(v: unknown): v is PacketPanelInit {
 
 export function isPacketRow(v: unknown): v is PacketRow {
   return (
-    isObj(v) && isUint(v.index) && isUint(v.no) && isNum(v.time) && isStr(v.source, 200) &&
+    isObj(v) && isUint(v.index) && isUint(v.no) && isNum(v.time) && (v.nanos === undefined || v.nanos === true) && isStr(v.source, 200) &&
     isStr(v.destination, 200) && isStr(v.protocol, 50) && isUint(v.length) && isStr(v.info, 4000) &&
     ROW_TONES.includes(v.tone as string)
   );

@@ -7,6 +7,8 @@ import * as path from 'node:path';
 import { packetRow } from '../../src/core/cli/decodeCommand';
 import { DissectContext, type DissectedPacket, dissect, findField } from '../../src/core/decode/dissect';
 import { ReplayLog } from '../../src/core/decode/replayLog';
+import { FilePacketListModel } from '../../src/core/panels/filePacketListModel';
+import { PacketListModel, arraySource } from '../../src/core/panels/packetListModel';
 import { readCaptureFile } from '../../src/core/pcap/pcapReader';
 import { hasTshark } from '../agreement';
 import { repoRoot } from './helpers';
@@ -52,5 +54,29 @@ describe('decode: captures stamped in nanoseconds (against tshark)', () => {
       assert.deepEqual(ourRow(p, pkts[0]), theirs[i], `#${i + 1}`);
       assert.deepEqual(ourRow(log.dissect(recs[i], i, i + 1) as DissectedPacket, pkts[0]).slice(2), theirs[i].slice(2), `#${i + 1} again (replay log)`);
     });
+  });
+
+  it("the packet panel's rows: Time to the nanosecond with 9 decimals on a ns capture, 6 on a µs one (both models)", async () => {
+    for (const [f, nanos] of [['lo-dumpcap.pcapng', true], ['lo4.pcap', false]] as const) {
+      const file = path.join(repoRoot, 'test', 'fixtures', 'decode', f);
+      const theirs = tsharkRows(file).map((r) => r[1]);
+      const whole = readCaptureFile(new Uint8Array(fs.readFileSync(file))).packets;
+      const mem = new PacketListModel(arraySource(whole), Infinity);
+      const fm = await FilePacketListModel.open(file, 3);
+      await fm.whenComplete();
+      try {
+        for (const rows of [mem.rows(0, 1000).rows, (await fm.rows(0, 1000)).rows]) {
+          assert.equal(rows.length, theirs.length);
+          rows.forEach((r, i) => {
+            assert.equal(r.nanos, nanos ? true : undefined, `${f} #${i + 1}`);
+            // tshark's frame.time_relative has 9 decimals either way; a µs capture's end in 000.
+            assert.equal(r.time.toFixed(9), theirs[i], `${f} #${i + 1}`);
+          });
+        }
+      } finally {
+        fm.dispose();
+        mem.dispose();
+      }
+    }
   });
 });

@@ -13,7 +13,7 @@ import { compileFilter } from '../decode/displayFilter';
 import { ReplayLog } from '../decode/replayLog';
 import { CaptureFileIndex, IndexCancelledError, type IndexProgress } from '../pcap/captureFileIndex';
 import { PcapngWriter, PcapWriter, type CaptureFormat, type PcapngOptions } from '../pcap/pcapWriter';
-import { diagramSegment, dissectAt, FilterCancelledError, FilterError, type ModelStatus, PANEL_DISSECT_OPTIONS, packetDetailOf, packetRowOf, safeTest, tcpFacts } from './packetListModel';
+import { diagramSegment, dissectAt, FilterCancelledError, FilterError, type ModelStatus, PANEL_DISSECT_OPTIONS, packetDetailOf, packetRowOf, relativeTime, safeTest, tcpFacts } from './packetListModel';
 import { ConnectionTally } from './tcpAnalysisView';
 import { analysisFlagged, CaptureStatistics, flowOf } from './captureStatistics';
 import type { ConversationPage, ConversationQuery } from '../../shared/packetPanelProtocol';
@@ -132,6 +132,7 @@ export class FilePacketListModel extends Disposable {
   private readonly snapshots: { index: number; ctx: DissectContext }[] = [{ index: 0, ctx: new DissectContext(PANEL_DISSECT_OPTIONS) }];
   private snapshotEvery = SNAPSHOT_EVERY;
   private firstTs: number | undefined;
+  private firstNanos = 0;
   private readonly convs = new Map<string, Conversation>();
   private convsOmitted = 0;
   private readonly stats = new CaptureStatistics(MAX_CONVERSATIONS);
@@ -213,7 +214,7 @@ export class FilePacketListModel extends Disposable {
 
   /** The first pass: every packet once, in order, for snapshots and conversations. */
   private take(rec: PacketRecord, i: number): void {
-    this.firstTs ??= rec.tsMicros;
+    if (this.firstTs === undefined) [this.firstTs, this.firstNanos] = [rec.tsMicros, rec.tsNanos ?? 0];
     if (i > 0 && i % this.snapshotEvery === 0) this.snapshot(i);
     const pkt = dissectAt(rec, i, this.live);
     const flow = flowOf(pkt);
@@ -294,7 +295,7 @@ export class FilePacketListModel extends Disposable {
     if (missing.length) {
       const want = new Set(missing);
       await this.replay(missing[0], missing[missing.length - 1] + 1, (rec, pkt, i) => {
-        if (want.has(i)) this.remember(packetRowOf(i, rec, pkt, this.firstTs ?? rec.tsMicros));
+        if (want.has(i)) this.remember(packetRowOf(i, rec, pkt, this.firstTs ?? rec.tsMicros, undefined, this.firstNanos));
       });
     }
     const rows = wanted.map((i) => this.rowCache.get(i)).filter((r): r is PacketRow => r !== undefined);
@@ -438,7 +439,7 @@ export class FilePacketListModel extends Disposable {
     const c = this.convs.get(key);
     if (!c) return undefined;
     const w = new DiagramWindow<DiagramSegment>(MAX_DIAGRAM_SEGMENTS, around);
-    await this.eachOfConversation(key, (rec, t, i) => w.push(diagramSegment(i, (rec.tsMicros - (this.firstTs ?? 0)) / 1e6, c.a, t)));
+    await this.eachOfConversation(key, (rec, t, i) => w.push(diagramSegment(i, relativeTime(rec, this.firstTs ?? 0, this.firstNanos), c.a, t)));
     return { key, a: c.a, b: c.b, ...w.result(c.packets), summary: c.tally.summary() };
   }
 

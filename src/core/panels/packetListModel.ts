@@ -104,12 +104,21 @@ export function toWireField(f: Field): WireField {
   return f.children?.length ? { ...w, children: f.children.map(toWireField) } : w;
 }
 
-/** The packet list's row for one dissected packet; `firstTs` is the capture's first timestamp (Time is relative). */
-export function packetRowOf(index: number, rec: PacketRecord, pkt: DissectedPacket, firstTs: number, tcp = tcpFacts(pkt)): PacketRow {
+/** Seconds from the first packet (`firstTs` µs and `firstNanos` ns past it) to `rec`, to the ns on a ns capture. */
+export function relativeTime(rec: PacketRecord, firstTs: number, firstNanos: number): number {
+  return rec.tsNanos === undefined ? (rec.tsMicros - firstTs) / 1e6 : ((rec.tsMicros - firstTs) * 1000 + rec.tsNanos - firstNanos) / 1e9;
+}
+
+/**
+ * The packet list's row for one dissected packet; `firstTs` is the capture's first timestamp (Time is relative), in µs
+ * and `firstNanos` ns past it; on a capture stamped in nanoseconds the row keeps them (`nanos`).
+ */
+export function packetRowOf(index: number, rec: PacketRecord, pkt: DissectedPacket, firstTs: number, tcp = tcpFacts(pkt), firstNanos = 0): PacketRow {
   return {
     index,
     no: index + 1,
-    time: (rec.tsMicros - firstTs) / 1e6,
+    time: relativeTime(rec, firstTs, firstNanos),
+    ...(rec.tsNanos !== undefined ? { nanos: true as const } : {}),
     source: pkt.summary.source,
     destination: pkt.summary.destination,
     protocol: pkt.summary.protocol,
@@ -181,6 +190,7 @@ export class PacketListModel extends Disposable {
   /** Capture-wide index of summaries[0]. */
   private base = 0;
   private firstTs: number | undefined;
+  private firstNanos = 0;
   /** The live context: fed every packet once, in order, never reset. */
   private readonly ctx: DissectContext;
   /** What each retained packet's first-pass dissection took from `ctx`: a row click dissects that packet alone. */
@@ -449,10 +459,10 @@ export class PacketListModel extends Disposable {
   }
 
   private summarise(index: number, rec: PacketRecord, pkt: DissectedPacket): Summary {
-    this.firstTs ??= rec.tsMicros;
+    if (this.firstTs === undefined) [this.firstTs, this.firstNanos] = [rec.tsMicros, rec.tsNanos ?? 0];
     const flow = flowOf(pkt);
     const tcp = tcpFacts(pkt, flow);
-    const row = packetRowOf(index, rec, pkt, this.firstTs, tcp);
+    const row = packetRowOf(index, rec, pkt, this.firstTs, tcp, this.firstNanos);
     return tcp ? { row, tcp, flow } : flow ? { row, flow } : { row };
   }
 }

@@ -23,7 +23,7 @@ const INFO_MIN_PX = 200;
 function cellText(r: PacketRow, c: Column): string {
   switch (c) {
     case 'no': return String(r.no);
-    case 'time': return r.time.toFixed(6);
+    case 'time': return r.time.toFixed(r.nanos ? 9 : 6); // as Wireshark: 9 decimals on a capture stamped in ns
     case 'length': return String(r.length);
     default: return r[c];
   }
