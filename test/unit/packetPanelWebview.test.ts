@@ -261,3 +261,19 @@ describe('Follow: chunk times', () => {
     assert.equal(relativeTimeText(1250), '+1.250 s');
   });
 });
+
+describe('packet panel: diagram marks', () => {
+  it('a TCP analysis mark has a line of its own: below its arrow\'s end, above the next arrow\'s label', () => {
+    const seg = (index: number, analysis?: DiagramSegment['analysis']): DiagramSegment =>
+      ({ index, no: index + 1, time: 0, fromA: index % 2 === 0, flags: ['ACK'], seq: 1, ack: 1, len: 0, win: 1, ...(analysis ? { analysis } : {}) });
+    const l = layoutDiagram({ key: 'k', a: 'A', b: 'B', omitted: 0, omittedBefore: 0, segments: [seg(0, ['ack_lost_segment']), seg(1, ['lost_segment']), seg(2)] });
+    const TEXT_PX = 11; // the mark's font size: its glyphs reach that far above the baseline
+    for (const [i, a] of l.arrows.slice(0, 2).entries()) {
+      assert.ok(a.markY - TEXT_PX >= a.y2, `mark ${i} (${a.markY}) clears its arrow (ends at ${a.y2})`);
+      assert.ok(a.markY <= l.arrows[i + 1].labelY - TEXT_PX, `mark ${i} (${a.markY}) is above the next label (${l.arrows[i + 1].labelY})`);
+    }
+    // an unmarked row keeps its height
+    assert.equal(l.arrows[2].rowHeight, 34);
+    assert.ok(l.height >= l.arrows[2].y2);
+  });
+});

@@ -31,6 +31,8 @@ export interface ArrowLayout {
   readonly markX: number;
   readonly markY: number;
   readonly markAnchor: 'start' | 'end';
+  /** The height of its row (taller with a mark). */
+  readonly rowHeight: number;
 }
 
 export interface DiagramLayout {
@@ -52,6 +54,8 @@ export interface LayoutOptions {
   readonly slopePx: number;
 }
 
+/** The extra height of a row with a mark: one line of 11 px text. */
+const MARK_PX = 14;
 const DEFAULTS: LayoutOptions = { width: 640, rowPx: 34, headerPx: 44, timePx: 76, slopePx: 12 };
 const LANE_MARGIN = 72;
 
@@ -77,8 +81,12 @@ export function layoutDiagram(data: DiagramData, options: Partial<LayoutOptions>
   const width = Math.max(o.width, o.timePx + 2 * LANE_MARGIN + 110);
   const laneA = o.timePx + LANE_MARGIN;
   const laneB = width - LANE_MARGIN;
-  const arrows = data.segments.map((s, i): ArrowLayout => {
-    const y1 = o.headerPx + i * o.rowPx + o.rowPx / 2;
+  let top = o.headerPx;
+  const arrows = data.segments.map((s): ArrowLayout => {
+    // A row with a TCP analysis mark is taller: the mark gets a line of its own under the arrow, not across it.
+    const rowHeight = o.rowPx + ((s.analysis?.length ?? 0) > 0 ? MARK_PX : 0);
+    const y1 = top + o.rowPx / 2;
+    top += rowHeight;
     const x1 = s.fromA ? laneA : laneB;
     const x2 = s.fromA ? laneB : laneA;
     return {
@@ -99,10 +107,11 @@ export function layoutDiagram(data: DiagramData, options: Partial<LayoutOptions>
       analysis: s.analysis ?? [],
       dupAckNum: s.dupAckNum ?? 0,
       markX: s.fromA ? x1 + 6 : x1 - 6,
-      markY: y1 + 15,
+      markY: y1 + o.slopePx + MARK_PX - 1,
+      rowHeight,
       markAnchor: s.fromA ? 'start' : 'end',
     };
   });
-  const height = o.headerPx + data.segments.length * o.rowPx + o.slopePx + 8;
+  const height = top + o.slopePx + 8;
   return { width, height, laneA, laneB, headerY: o.headerPx - 14, a: data.a, b: data.b, arrows };
 }

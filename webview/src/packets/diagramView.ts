@@ -105,7 +105,7 @@ export class DiagramView {
       const time = svg('text', { x: 4, y: a.y1 + 4 });
       time.classList.add('pk-time');
       time.textContent = a.timeLabel;
-      const hit = svg('rect', { x: 0, y: a.y1 - 18, width: l.width, height: 34 });
+      const hit = svg('rect', { x: 0, y: a.y1 - 18, width: l.width, height: a.rowHeight });
       hit.classList.add('pk-hit');
       const line = svg('line', { x1: a.x1, y1: a.y1, x2: a.x2, y2: a.y2, 'marker-end': `url(#pk-arrow-${a.tone})` });
       line.classList.add('pk-arrow');
