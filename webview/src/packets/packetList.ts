@@ -15,8 +15,8 @@ const heading = (c: Column): string =>
 export const DEFAULT_WIDTHS: readonly number[] = [56, 72, 90, 90, 64, 54]; // No. fits 6 digits (100,000 packets)
 /** What the columns must show whole by default: No. of 100,000 packets, a time to the µs (< 10,000 s), a full IPv4 address. */
 const FIT_SAMPLES: readonly string[] = ['999999', '9999.999999', '255.255.255.255', '255.255.255.255'];
-/** Columns whose text may still be cut (IPv6 addresses, long Info): the whole text is their tooltip. */
-const TOOLTIP_COLS: ReadonlySet<Column> = new Set(['source', 'destination', 'info']);
+/** Columns whose text may still be cut (IPv6 addresses, a ns time past 10 s, long Info): the whole text is their tooltip. */
+const TOOLTIP_COLS: ReadonlySet<Column> = new Set(['time', 'source', 'destination', 'info']);
 const MIN_COL_PX = 32;
 const INFO_MIN_PX = 200;
 
