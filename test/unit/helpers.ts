@@ -56,11 +56,11 @@ export function captureIo(): { stdout: string; stderr: string; out(t: string): v
   return io;
 }
 
-/** The address a `listen` verb prints in its "listening on …" line, once it has. */
+/** The address a `listen` verb prints in its "listening on …" line (or its --json "address"), once it has. */
 export function listeningAddress(io: { stdout: string }): Promise<string> {
   return new Promise((resolve) => {
     const check = () => {
-      const m = /listening on (\S+)\n/.exec(io.stdout);
+      const m = /listening on (\S+)\n/.exec(io.stdout) ?? /"address":"([^"]+)"/.exec(io.stdout);
       if (m) resolve(m[1]);
       else setTimeout(check, 5);
     };

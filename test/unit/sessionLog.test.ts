@@ -12,6 +12,7 @@ import { hasTshark } from '../agreement';
 import { runListen } from '../../src/core/cli/listenCommand';
 import { runSend } from '../../src/core/cli/sendCommand';
 import { until } from '../support';
+import { captureIo, listeningAddress } from './helpers';
 
 const enc = new TextEncoder();
 const has = (cmd: string) => spawnSync(cmd, ['--version'], { encoding: 'utf8' }).error === undefined;
@@ -207,15 +208,11 @@ describe('session logs: every format read back by another tool', function () {
   });
 
   it('CLI: listen and send --log, the format from the extension or --log-format; usage mistakes exit 2', async function () {
-    const io = () => {
-      const o = { stdout: '', stderr: '', out: (t: string) => void (o.stdout += t), err: (t: string) => void (o.stderr += t) };
-      return o;
-    };
+    const io = captureIo;
     const lio = io();
     const srvLog = path.join(dir, 'server.pcapng');
     const listening = runListen(['tcp', '127.0.0.1:0', '--mode', 'upper', '--count', '1', '--timeout', '10', '--log', srvLog], lio);
-    await until(() => /listening on /.test(lio.stdout), 'listening');
-    const addr = /listening on (\S+)/.exec(lio.stdout)![1];
+    const addr = await listeningAddress(lio);
     const sio = io();
     const cliLog = path.join(dir, 'client.log');
     assert.equal(await runSend(['tcp', addr, '--text', 'hello', '--log', cliLog, '--log-format', 'jsonl', '--log-timestamps', 'relative'], sio), 0, sio.stderr);

@@ -7,34 +7,12 @@ import { PassThrough } from 'node:stream';
 import { CliIo } from '../../src/core/cli/cliIo';
 import { runListen } from '../../src/core/cli/listenCommand';
 import { runSend } from '../../src/core/cli/sendCommand';
-import { repoRoot } from './helpers';
+import { captureIo, listeningAddress, repoRoot } from './helpers';
 
+/** What a verb writes, with stdin to read from and the output's lines. */
 function capture(stdin?: NodeJS.ReadableStream): CliIo & { stdout: string; stderr: string; lines: () => string[] } {
-  const io = {
-    stdout: '',
-    stderr: '',
-    out(t: string) {
-      io.stdout += t;
-    },
-    err(t: string) {
-      io.stderr += t;
-    },
-    stdin,
-    lines: () => io.stdout.split('\n').filter(Boolean),
-  };
-  return io;
-}
-
-/** Resolves with the first "listening on HOST:PORT" address a running listen prints. */
-function listeningAddress(io: { stdout: string }): Promise<string> {
-  return new Promise((resolve) => {
-    const check = () => {
-      const m = /listening on (\S+)\n/.exec(io.stdout) ?? /"address":"([^"]+)"/.exec(io.stdout);
-      if (m) resolve(m[1]);
-      else setTimeout(check, 5);
-    };
-    check();
-  });
+  const io = captureIo();
+  return Object.assign(io, { stdin, lines: () => io.stdout.split('\n').filter(Boolean) });
 }
 
 describe('socket-lab listen / send (in process)', () => {

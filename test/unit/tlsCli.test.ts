@@ -6,35 +6,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { LoopbackCapture } from '../../src/core/capture/loopbackCapture';
-import type { CliIo } from '../../src/core/cli/cliIo';
 import { runListen } from '../../src/core/cli/listenCommand';
 import { runSend } from '../../src/core/cli/sendCommand';
 import { has } from './captureHelpers';
-
-function capture(): CliIo & { stdout: string; stderr: string } {
-  const io = {
-    stdout: '',
-    stderr: '',
-    out(t: string) {
-      io.stdout += t;
-    },
-    err(t: string) {
-      io.stderr += t;
-    },
-  };
-  return io;
-}
-
-function listeningAddress(io: { stdout: string }): Promise<string> {
-  return new Promise((resolve) => {
-    const check = () => {
-      const m = /listening on (\S+)\n/.exec(io.stdout);
-      if (m) resolve(m[1]);
-      else setTimeout(check, 5);
-    };
-    check();
-  });
-}
+import { captureIo, listeningAddress } from './helpers';
 
 describe('socket-lab listen tls / send tls', function () {
   this.timeout(30_000);
@@ -54,22 +29,22 @@ describe('socket-lab listen tls / send tls', function () {
   });
 
   it('the listener says where its self-signed certificate is; send trusts it with --ca, or fails in one sentence, or goes on with --insecure', async () => {
-    const lio = capture();
+    const lio = captureIo();
     const listening = runListen(['tls', '127.0.0.1:0', '--mode', 'upper', '--count', '2', '--timeout', '20'], lio);
     const addr = await listeningAddress(lio);
     const cert = path.join(dir, 'cache', 'socket-lab', 'tls-localhost.crt');
     assert.match(lio.stderr, new RegExp(`kept in ${cert}; clients trust it with --ca ${cert}`));
 
-    const untrusted = capture();
+    const untrusted = captureIo();
     assert.equal(await runSend(['tls', addr, '--text', 'no'], untrusted), 1);
     assert.match(untrusted.stderr, /^socket-lab send: 127\.0\.0\.1:\d+ presented a self-signed certificate .* --insecure to skip the check\.\n$/);
 
-    const trusted = capture();
+    const trusted = captureIo();
     assert.equal(await runSend(['tls', addr.replace('127.0.0.1', 'localhost'), '--text', 'hello', '--ca', cert], trusted), 0);
     assert.equal(trusted.stdout, 'HELLO');
     assert.match(trusted.stderr, /TLS: TLSv1\.3, TLS_AES_\w+\n[^]*SNI: localhost\n[^]*Certificate: verified\n/);
 
-    const insecure = capture();
+    const insecure = captureIo();
     assert.equal(await runSend(['tls', addr, '--text', 'anyway', '--insecure', '--json'], insecure), 0);
     const r = JSON.parse(insecure.stdout);
     assert.equal(r.text, 'ANYWAY');
@@ -86,11 +61,11 @@ describe('socket-lab listen tls / send tls', function () {
       [['tls', '0', '--cert', '/nonexistent.pem', '--key', '/nonexistent.key'], /cannot read --cert \/nonexistent\.pem \(ENOENT\)/],
     ];
     for (const [args, re] of cases) {
-      const io = capture();
+      const io = captureIo();
       assert.equal(await runListen(args, io), 2, args.join(' '));
       assert.match(io.stderr, re);
     }
-    const io = capture();
+    const io = captureIo();
     assert.equal(await runSend(['udp', '127.0.0.1:9', '--text', 'x', '--servername', 'a'], io), 2);
     assert.match(io.stderr, /--servername applies to tls only/);
   });
@@ -100,7 +75,7 @@ describe('socket-lab listen tls / send tls', function () {
     this.timeout(120_000); // dumpcap and four tshark runs: slow on a loaded machine (one full-suite run timed out at 30 s)
     const serverKeys = path.join(dir, 'server-keys.log');
     process.env.SSLKEYLOGFILE = serverKeys;
-    const lio = capture();
+    const lio = captureIo();
     const log = path.join(dir, 'server.log');
     const listening = runListen(['tls', '127.0.0.1:0', '--mode', 'echo', '--count', '1', '--timeout', '20', '--log', log], lio);
     const addr = await listeningAddress(lio);
@@ -109,7 +84,7 @@ describe('socket-lab listen tls / send tls', function () {
     const cap = await LoopbackCapture.start(path.join(dir, 'tls.pcapng'), `tcp port ${port}`);
     assert.ok(typeof cap !== 'string', String(cap));
     const clientKeys = path.join(dir, 'client-keys.log');
-    const sio = capture();
+    const sio = captureIo();
     const request = 'GET /secret-page HTTP/1.1\r\nHost: localhost\r\n\r\n';
     assert.equal(await runSend(['tls', addr, '--text', request, '--insecure', '--keylog', clientKeys, '--expect-bytes', String(request.length), '--timeout', '20'], sio), 0, sio.stderr);
     assert.match(sio.stderr, /writing TLS secrets to .*client-keys\.log \(anyone with this file can decrypt the traffic\)/);
