@@ -108,7 +108,11 @@ export class TraceCollector {
     while (this.open.size && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
   }
 
+  private disposed = false;
+
   dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
     for (const c of this.open) c.destroy();
     this.server.close();
     this._onRecords.dispose();

@@ -60,6 +60,8 @@ export class FileRunner implements vscode.Disposable {
   /** Debug sessions we started, by the id we put in their configuration. */
   private readonly debugWatches = new Map<string, { watch: ProgramWatch; scanner: OutputErrorScanner; doc: vscode.TextDocument; session?: vscode.DebugSession }>();
 
+  /** Recorders of runs still going: their private folders are removed when VS Code quits during a run. */
+  private readonly collectors = new Set<TraceCollector>();
   /** The editor's hints of the socket calls a run made (the call recorder, socketLab.timeline.recordCalls). */
   readonly hints = new CallHints();
 
@@ -68,6 +70,7 @@ export class FileRunner implements vscode.Disposable {
     if (!vscode.workspace.getConfiguration('socketLab.timeline').get<boolean>('recordCalls', true)) return undefined;
     try {
       const collector = await TraceCollector.start(process.env);
+      this.collectors.add(collector);
       const log = new CallLog(path.dirname(file));
       collector.onRecords((rs) => log.add(rs));
       this.hints.show(log);
@@ -141,7 +144,10 @@ export class FileRunner implements vscode.Disposable {
     const recorderEnv = e && (lang === 'python' ? { PYTHONPATH: e.PYTHONPATH, SOCKET_LAB_TRACE_SOCKET: e.SOCKET_LAB_TRACE_SOCKET } : { NODE_OPTIONS: e.NODE_OPTIONS, SOCKET_LAB_TRACE_SOCKET: e.SOCKET_LAB_TRACE_SOCKET });
     const program = new ProgramSession(cmd, { cwd: path.dirname(doc.uri.fsPath), env: recorderEnv });
     program.onDidExit(() => {
-      if (recorder) void recorder.collector.drained().then(() => recorder.collector.dispose());
+      if (recorder) void recorder.collector.drained().then(() => {
+        this.collectors.delete(recorder.collector);
+        recorder.collector.dispose();
+      });
     });
     const pty = new ProcessTerminal({ get running() { return program.running; }, write: (l) => program.write(l), interrupt: () => program.signal('SIGINT'), closed: () => program.dispose() });
     program.onDidOutput((t) => pty.output(t));
@@ -363,6 +369,8 @@ export class FileRunner implements vscode.Disposable {
     for (const s of this.subs.splice(0)) s.dispose();
     for (const p of this.running) p.dispose();
     this.running.clear();
+    for (const c of this.collectors) c.dispose();
+    this.collectors.clear();
     this.hints.dispose();
   }
 }
