@@ -231,8 +231,10 @@ export function dissect(rec: PacketRecord, ctx: DissectContext = new DissectCont
  * capture's order: the conversation answers (stream indexes, base sequence numbers, window scaling) come from
  * the facts, so no context and no earlier packet is needed.
  */
-export function dissectAgain(rec: PacketRecord, facts: Replay, number?: number): DissectedPacket {
-  const ctx = new DissectContext(); // never consulted: every conversation question is answered by `facts`
+export function dissectAgain(rec: PacketRecord, facts: Replay, number?: number, options: DissectOptions = {}): DissectedPacket {
+  // every conversation question is answered by `facts`; the context only carries the first pass's options (relative
+  // or raw TCP numbers)
+  const ctx = new DissectContext(options);
   const pi = new PacketInfo(rec, ctx, false, facts);
   run(pi, rec, number);
   return new LazyPacket(rec, ctx, number, pi);

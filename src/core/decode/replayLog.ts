@@ -1,7 +1,7 @@
 // The conversation facts each packet's first dissection took from its context, kept packed so that any one packet
 // can be dissected again alone, exactly as then: a row click costs one dissection whatever came before it.
 import type { PacketRecord } from '../../shared/packet';
-import { dissectAgain, replayFacts, type DissectedPacket, type Replay } from './dissect';
+import { dissectAgain, replayFacts, type DissectedPacket, type DissectOptions, type Replay } from './dissect';
 import { type TcpAnalysisReplay, type TcpConversationAnalysis, analysisWords, emptyAnalysis, packAnalysis, packTime, unpackAnalysis } from './tcpAnalysis';
 import { type ReassemblyFact, reassemblyFacts, setReassemblyFacts } from './reassembly';
 
@@ -24,6 +24,9 @@ interface Chunk {
  * costs 24 bytes, a UDP datagram 12, anything else 4.
  */
 export class ReplayLog {
+  /** `options`: the first pass's dissect options, which a packet dissected again keeps (relative or raw TCP numbers). */
+  constructor(private readonly options: DissectOptions = {}) {}
+
   private chunks: Chunk[] = [];
   /** Capture-wide index of the first packet of chunks[0]. */
   private origin = 0;
@@ -111,7 +114,7 @@ export class ReplayLog {
     if (this.pendingIrtt.length > 0) this.fillIrtt();
     const facts = this.facts(index);
     if (facts) this.attachReassembly(index, facts);
-    return facts && dissectAgain(rec, facts, number);
+    return facts && dissectAgain(rec, facts, number, this.options);
   }
 
   private facts(index: number): Replay | undefined {

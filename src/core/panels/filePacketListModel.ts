@@ -372,7 +372,7 @@ export class FilePacketListModel extends Disposable {
     const conv = pkt.tcp?.analysis?.conv;
     const c = conv && conv.firstRttUs === 0 ? this.convs.get(tcpFacts(pkt)?.key ?? '') : undefined;
     if (!conv || !c || c.last <= index) return pkt;
-    const log = new ReplayLog();
+    const log = new ReplayLog(PANEL_DISSECT_OPTIONS);
     log.record(index, pkt);
     await this.replay(index + 1, c.last + 1, () => conv.firstRttUs === 0);
     return log.dissect(rec, index, index + 1) ?? pkt;

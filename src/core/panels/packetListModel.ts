@@ -194,7 +194,7 @@ export class PacketListModel extends Disposable {
   /** The live context: fed every packet once, in order, never reset. */
   private readonly ctx: DissectContext;
   /** What each retained packet's first-pass dissection took from `ctx`: a row click dissects that packet alone. */
-  private readonly facts = new ReplayLog();
+  private readonly facts: ReplayLog;
   private filterText = '';
   private predicate: ((p: DissectedPacket) => boolean) | undefined;
   /** Capture-wide indexes matching the filter, ascending (undefined = no filter: all rows match). */
@@ -221,6 +221,7 @@ export class PacketListModel extends Disposable {
   ) {
     super();
     this.ctx = new DissectContext(options);
+    this.facts = new ReplayLog(options);
     this.own({ dispose: () => clearImmediate(this.catchUp) });
     this.sync();
   }
