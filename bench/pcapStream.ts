@@ -1,18 +1,12 @@
 // A large pcap (Ethernet, microsecond stamps) written as a stream, for benches that need a file of a given size
 // without holding it: `frames` calls `put` once per frame, and frame i is stamped i × stepUs after a fixed start.
 import * as fs from 'node:fs';
+import { PcapWriter } from '../src/core/pcap/pcapWriter';
 
 /** Writes `file`; returns the number of frames put. */
 export function writePcapStream(file: string, stepUs: number, frames: (put: (frame: Uint8Array) => void) => void): number {
   const fd = fs.openSync(file, 'w');
-  const head = new Uint8Array(24);
-  const hv = new DataView(head.buffer);
-  hv.setUint32(0, 0xa1b2c3d4, true);
-  hv.setUint16(4, 2, true);
-  hv.setUint16(6, 4, true);
-  hv.setUint32(16, 262144, true);
-  hv.setUint32(20, 1, true); // Ethernet
-  fs.writeSync(fd, head);
+  fs.writeSync(fd, new PcapWriter({ linkType: 1 }).header()); // Ethernet
   const chunk = new Uint8Array(8 << 20);
   const cv = new DataView(chunk.buffer);
   let o = 0;

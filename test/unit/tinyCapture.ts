@@ -1,6 +1,7 @@
 // Generated capture files of tiny records (for memory tests and the bench): Ethernet/IPv4 UDP and TCP frames
 // across many conversations, written in large chunks so a 1 GiB file takes seconds.
 import * as fs from 'node:fs';
+import { PcapWriter } from '../../src/core/pcap/pcapWriter';
 
 const FRAME = 14 + 20 + 8; // Ethernet + IPv4 + UDP, no payload; TCP frames are 54 bytes
 const RECORD_HEADER = 16;
@@ -38,13 +39,7 @@ export function writeTinyCapture(file: string, bytes: number): number {
   const frames = Array.from({ length: period }, (_, i) => frame(i));
   const fd = fs.openSync(file, 'w');
   try {
-    const head = new Uint8Array(24);
-    const hv = new DataView(head.buffer);
-    hv.setUint32(0, 0xa1b2c3d4, true);
-    hv.setUint16(4, 2, true);
-    hv.setUint16(6, 4, true);
-    hv.setUint32(16, 262144, true);
-    hv.setUint32(20, 1, true);
+    const head = new PcapWriter({ linkType: 1 }).header();
     fs.writeSync(fd, head);
     let written = head.length;
     let n = 0;
