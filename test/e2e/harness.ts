@@ -490,6 +490,32 @@ export async function answerInputBox(page: Page, value: string, title?: string |
   throw new Error(`the input box did not accept ${JSON.stringify(value)}: ${msg}`);
 }
 
+/**
+ * Answers VS Code's own file dialog (a quick input). It fills in its start folder a moment after it opens (sometimes
+ * in two steps) and then selects the default file name, overwriting a path typed earlier: wait until it lists the
+ * folder and its value has stayed the same for half a second, type the path, and wait for the dialog to close.
+ */
+export async function answerFileDialog(page: Page, file: string): Promise<void> {
+  const widget = page.locator('.quick-input-widget');
+  const input = widget.locator('.quick-input-box input');
+  await input.waitFor({ state: 'visible', timeout: UI_TIMEOUT });
+  await widget.locator('.quick-input-list .monaco-list-row').first().waitFor({ timeout: UI_TIMEOUT });
+  let last = '';
+  let stableSince = Date.now();
+  for (const deadline = Date.now() + UI_TIMEOUT; ; await page.waitForTimeout(100)) {
+    const v = await input.inputValue().catch(() => '');
+    if (v !== last) [last, stableSince] = [v, Date.now()];
+    else if (v.startsWith('/') && Date.now() - stableSince > 500) break;
+    if (Date.now() > deadline) throw new Error(`the file dialog's value did not settle: ${JSON.stringify(v)}`);
+  }
+  await input.fill(file);
+  await input.press('Enter');
+  if (!(await widget.waitFor({ state: 'hidden', timeout: 10_000 }).then(() => true, () => false))) {
+    const msg = await widget.locator('.quick-input-message').innerText().catch(() => '');
+    throw new Error(`the file dialog did not accept ${JSON.stringify(file)}: ${msg}`);
+  }
+}
+
 async function quickInputState(page: Page): Promise<{ title: string }> {
   return { title: (await page.locator('.quick-input-widget .quick-input-title').textContent().catch(() => '')) ?? '' };
 }

@@ -8,29 +8,11 @@ import * as path from 'node:path';
 import type { Frame, Page } from 'playwright-core';
 import { dissect, DissectContext, findField } from '../../../src/core/decode/dissect';
 import { readCaptureFile } from '../../../src/core/pcap/pcapReader';
-import { answerInputBox, editorTab, mediaDir, pickQuickItem, repoRoot, runCommand, screenshot, setColorTheme, useVsCode, waitFor, type VsCode } from '../harness';
+import { answerFileDialog, answerInputBox, editorTab, mediaDir, pickQuickItem, repoRoot, runCommand, screenshot, setColorTheme, useVsCode, waitFor, type VsCode } from '../harness';
 import { freePort } from '../../support';
 
 const FIXTURE = path.join(repoRoot, 'test', 'fixtures', 'packetPanel', 'loopbackTcp.pcapng');
 const OPEN_FILE = 'Socket Lab: Open Capture File (pcap/pcapng)';
-
-/**
- * Answers VS Code's own file dialog (a quick input): it fills in its start folder a moment after it
- * opens and would overwrite a path typed earlier, so wait for that first.
- */
-async function answerFileDialog(page: Page, file: string): Promise<void> {
-  const input = page.locator('.quick-input-widget .quick-input-box input');
-  await input.waitFor({ state: 'visible', timeout: 15_000 });
-  // VS Code's dialog fills in its default path (sometimes in two steps): type ours only once that value has settled.
-  let last = '';
-  let stableSince = Date.now();
-  for (const deadline = Date.now() + 15_000; Date.now() < deadline; await page.waitForTimeout(100)) {
-    const v = await input.inputValue().catch(() => '');
-    if (v !== last) [last, stableSince] = [v, Date.now()];
-    else if (v.startsWith('/') && Date.now() - stableSince > 1_000) break;
-  }
-  await answerInputBox(page, file);
-}
 
 /** Runs openFile from the palette and types the path into VS Code's own file dialog. */
 async function openCapture(page: Page, vsc: VsCode, name: string): Promise<Frame> {

@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Frame, Page } from 'playwright-core';
-import { answerInputBox, contextMenu, openFromTree, openSocketLabView, panelOpened, pickQuickItem, runCommand, screenshot, treeRow, useVsCode, waitFor, waitForNotification } from '../harness';
+import { answerFileDialog, answerInputBox, contextMenu, openFromTree, openSocketLabView, panelOpened, pickQuickItem, runCommand, screenshot, treeRow, useVsCode, waitFor, waitForNotification } from '../harness';
 
 /** The tooltip VS Code shows for a Connections row after hovering it. */
 async function rowTooltip(page: Page, row: RegExp, title: string): Promise<string> {
@@ -72,7 +72,7 @@ describe('TLS sessions', function () {
     await page.keyboard.press('Escape');
     const keys = path.join(vsc.vscode.workspace, 'keys.log');
     await contextMenu(page, new RegExp(`127\\.0\\.0\\.1:${port}\\s*open`), 'Save TLS Key Log…');
-    await answerInputBox(page, keys);
+    await answerFileDialog(page, keys);
     await waitForNotification(page, /Saved 5 TLS secrets to .*keys\.log/);
     const labels = fs.readFileSync(keys, 'utf8').trim().split('\n').map((l) => l.split(' ')[0]).sort();
     assert.deepEqual(labels, ['CLIENT_HANDSHAKE_TRAFFIC_SECRET', 'CLIENT_TRAFFIC_SECRET_0', 'EXPORTER_SECRET', 'SERVER_HANDSHAKE_TRAFFIC_SECRET', 'SERVER_TRAFFIC_SECRET_0']);
