@@ -168,6 +168,26 @@ export const errorMessages: Record<string, { en: string; 'zh-cn': string }> = {
     en: 'The log {path} could not be written ({detail}) and stopped; the session keeps running.',
     'zh-cn': '日志 {path} 无法写入（{detail}），已停止；会话仍在运行。',
   },
+  EXPORT_EXISTS: {
+    en: 'The file {path} already exists — an export never overwrites a file it was not told to: pick another name.',
+    'zh-cn': '文件 {path} 已存在——未经确认，导出不会覆盖文件：请换一个文件名。',
+  },
+  EXPORT_FOLDER: {
+    en: 'The folder of {path} does not exist — create it first, or pick another folder for the export.',
+    'zh-cn': '{path} 所在的文件夹不存在——请先创建它，或为导出换一个文件夹。',
+  },
+  EXPORT_DENIED: {
+    en: 'Permission denied writing {path} — pick a folder you can write to for the export.',
+    'zh-cn': '没有权限写入 {path}——请为导出选择一个你有写权限的文件夹。',
+  },
+  EXPORT_FULL: {
+    en: 'The disk is full: the export to {path} stopped after {bytes} bytes and was removed; a file that was there is unchanged — free some space and export again.',
+    'zh-cn': '磁盘已满：导出到 {path} 在写入 {bytes} 字节后停止并已删除；原有文件未被改动——请腾出空间后重新导出。',
+  },
+  EXPORT_WRITE: {
+    en: 'The export to {path} could not be written ({detail}) and was removed; a file that was there is unchanged.',
+    'zh-cn': '无法写入导出文件 {path}（{detail}），已删除未完成的导出；原有文件未被改动。',
+  },
   LOG_PCAPNG_UNIX: {
     en: 'A Unix-socket session has no IP addresses or ports, so it cannot be logged as pcapng — log it as text, hex or jsonl.',
     'zh-cn': 'Unix 套接字会话没有 IP 地址和端口，无法记录为 pcapng——请记录为 text、hex 或 jsonl。',
