@@ -25,6 +25,14 @@ interface Flow {
   received: number;
 }
 
+/** A call's bytes in one direction of a connection (see CallLog.streamRange). */
+export interface StreamRange {
+  readonly from: string;
+  readonly to: string;
+  readonly start: number;
+  readonly end: number;
+}
+
 const SENDS = new Set(['send', 'sendall']);
 const RECVS = new Set(['recv', 'recv_into']);
 /** Calls kept per direction for linking, and directions kept. */
@@ -140,6 +148,18 @@ export class CallLog {
     const me = f?.[own].find((x) => x.rec === self);
     if (!f || !me) return [];
     return f[of].filter((x) => x.start < me.end && x.end > me.start).map((x) => x.rec);
+  }
+
+  /**
+   * Where a connected stream send's or recv's bytes sit in their direction's stream: `from` the sender's address,
+   * `to` the receiver's, `start`–`end` byte offsets counted from the first byte either end's traced calls moved.
+   */
+  streamRange(r: CallRecord): StreamRange | undefined {
+    const send = SENDS.has(r.call);
+    if ((!send && !RECVS.has(r.call)) || !r.local || !r.peer) return undefined;
+    const [from, to] = send ? [r.local, r.peer] : [r.peer, r.local];
+    const me = this.flows.get(`${from}>${to}`)?.[send ? 'sends' : 'recvs'].find((x) => x.rec === r);
+    return me ? { from, to, start: me.start, end: me.end } : undefined;
   }
 
   /** The sends (traced here, on the other end) whose bytes a recv returned: two or more is "sends merged". */
