@@ -13,6 +13,9 @@ export type LineEnding = 'none' | 'lf' | 'crlf';
 export type ChunkRender = 'text' | 'hex';
 
 export const INPUT_MODES: readonly InputMode[] = ['text', 'hex', 'escapes'];
+/** How the conversation and an export show times, in the words of the logs' setting (socketLab.logs.timestamps). */
+export const TIME_MODES = ['absolute', 'relative', 'delta'] as const;
+export type TimeMode = (typeof TIME_MODES)[number];
 export const LINE_ENDINGS: readonly LineEnding[] = ['none', 'lf', 'crlf'];
 
 export interface SessionInfo {
@@ -103,6 +106,8 @@ export interface ChunkView {
   readonly missing?: number;
   /** WebSocket sessions: the frames that carried this message. */
   readonly ws?: WsFramesView;
+  /** The time of the chunk before it, when the transcript still holds it (a delta time for the first chunk shown). */
+  readonly prevTime?: number;
 }
 
 export interface SendSpec {
@@ -163,7 +168,12 @@ export type PanelRequest =
   /** Sends a saved message (to `to` on a UDP socket). */
   | { readonly type: 'sendSaved'; readonly id: string; readonly to?: string }
   /** Writes what the send box holds into a .wire file as a new message block (the host asks for its name and file). */
-  | { readonly type: 'saveMessage'; readonly spec: SendSpec };
+  | { readonly type: 'saveMessage'; readonly spec: SendSpec }
+  /**
+   * Writes the transcript to a file (the host asks the format and the file): every chunk, or, when `selection` (a
+   * byte range of the conversation) covers some and the user chooses so, the chunks it covers; times as `timestamps`.
+   */
+  | { readonly type: 'exportTranscript'; readonly timestamps: TimeMode; readonly selection?: { readonly start: number; readonly end: number } };
 
 /** A saved message: a .wire block of only sends. */
 export interface SavedMessage {
@@ -199,6 +209,7 @@ export interface PanelResponses {
   savedMessages: { readonly messages: readonly SavedMessage[] };
   sendSaved: SendResult;
   saveMessage: { readonly ok: boolean; readonly file?: string };
+  exportTranscript: { readonly ok: boolean; readonly file?: string };
 }
 
 // ---------- extension → webview (events) ----------
@@ -250,6 +261,8 @@ export function isPanelRequest(v: unknown): v is PanelRequest {
       return isStr(v.id, 4096) && isOptStr(v.to);
     case 'saveMessage':
       return isSendSpec(v.spec);
+    case 'exportTranscript':
+      return isOneOf(v.timestamps, TIME_MODES) && (v.selection === undefined || (isObj(v.selection) && isUint(v.selection.start) && isUint(v.selection.end) && (v.selection.start as number) <= (v.selection.end as number)));
     case 'setEncoding':
       return isStr(v.encoding, 40);
     case 'readRange':
@@ -332,7 +345,7 @@ export function isPanelEvent(v: unknown): v is PanelEvent {
 const isSpan = (v: unknown): boolean => isObj(v) && isUint(v.offset) && isUint(v.length) && isOneOf(v.dir, ['in', 'out'] as const) && isUint(v.seq);
 const isPart = (v: unknown): boolean => isObj(v) && typeof v.t === 'string' && (v.e === undefined || isBool(v.e));
 export const isChunkView = (v: unknown): boolean =>
-  isObj(v) && isUint(v.seq) && isOneOf(v.dir, ['in', 'out'] as const) && typeof v.time === 'number' && isUint(v.offset) && isUint(v.length) && isOptStr(v.peer) && isArrayOf(v.parts, isPart) && isUint(v.omitted) && (v.frame === undefined || isUint(v.frame)) && (v.missing === undefined || isUint(v.missing)) && (v.ws === undefined || isWsFrames(v.ws));
+  isObj(v) && isUint(v.seq) && isOneOf(v.dir, ['in', 'out'] as const) && typeof v.time === 'number' && isUint(v.offset) && isUint(v.length) && isOptStr(v.peer) && isArrayOf(v.parts, isPart) && isUint(v.omitted) && (v.frame === undefined || isUint(v.frame)) && (v.missing === undefined || isUint(v.missing)) && (v.ws === undefined || isWsFrames(v.ws)) && (v.prevTime === undefined || typeof v.prevTime === 'number');
 const isSendResult = (v: unknown): v is SendResult => isObj(v) && ((v.ok === true && isUint(v.bytes)) || (v.ok === false && isError(v.error)));
 
 /** Validators for the answers the webview receives, keyed by the request type. */
@@ -355,6 +368,7 @@ export const responseValidators: { [K in PanelRequestType]: (v: unknown) => v is
     isObj(v) && isArrayOf(v.messages, (m) => isObj(m) && isStr(m.id, 4096) && isStr(m.name, 500) && isStr(m.file, 4096) && isUint(m.line), 10_000),
   sendSaved: isSendResult,
   saveMessage: (v): v is PanelResponses['saveMessage'] => isObj(v) && isBool(v.ok) && isOptStr(v.file, 4096),
+  exportTranscript: (v): v is PanelResponses['exportTranscript'] => isObj(v) && isBool(v.ok) && isOptStr(v.file, 4096),
 };
 
 // ---------- typed clients over Rpc ----------

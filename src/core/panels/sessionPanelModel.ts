@@ -125,11 +125,31 @@ export class SessionPanelModel extends Disposable {
   }
 
   chunks(fromSeq: number, limit: number, render: 'text' | 'hex', encoding: string, maxBytes: number): PanelResponses['chunks'] {
-    const chunks = transcriptChunks(this.session.transcript, fromSeq, limit, render, encoding, maxBytes);
+    const t = this.session.transcript;
+    const chunks = transcriptChunks(t, fromSeq, limit, render, encoding, maxBytes);
     const s = this.session;
-    // WebSocket messages carry the frames they came in, for the inspector
-    const withFrames = s instanceof WsConnectionSession ? chunks.map((c) => ({ ...c, ws: s.frameFacts(c.seq) })) : chunks;
-    return { transcript: transcriptInfo(s), chunks: withFrames };
+    // each chunk says when the one before it came (the delta times); WebSocket messages the frames they came in
+    const before = chunks.length && chunks[0].seq > t.firstSeq ? t.chunks(chunks[0].seq - 1, 1)[0]?.time : undefined;
+    const ws = s instanceof WsConnectionSession ? s : undefined;
+    const views = chunks.map((c, i) => ({ ...c, prevTime: i ? chunks[i - 1].time : before, ws: ws?.frameFacts(c.seq) }));
+    return { transcript: transcriptInfo(s), chunks: views };
+  }
+
+  /** The chunks (seq) holding any byte of the conversation's range [start, end), in order; none for an empty range. */
+  chunksIn(start: number, end: number): number[] {
+    const t = this.session.transcript;
+    const first = end > start ? t.chunkAt(Math.max(start, t.startOffset)) : undefined;
+    const out: number[] = [];
+    for (let from = first?.seq ?? t.nextSeq; from < t.nextSeq; ) {
+      const page = t.chunks(from, 1000);
+      for (const c of page) {
+        if (c.offset >= end) return out;
+        if (c.length > 0 || c.offset >= start) out.push(c.seq);
+      }
+      if (!page.length) break;
+      from = page[page.length - 1].seq + 1;
+    }
+    return out;
   }
 
   find(query: string, mode: 'hex' | 'text', encoding: string, from: number): FindResult {
@@ -203,7 +223,7 @@ export class SessionPanelModel extends Disposable {
   }
 
   /** Everything the panel can answer without vscode; the host handles ready, sendFile, copy and reconnect. */
-  async handle(req: Exclude<PanelRequest, { type: 'ready' | 'sendFile' | 'copy' | 'reconnect' }>): Promise<unknown> {
+  async handle(req: Exclude<PanelRequest, { type: 'ready' | 'sendFile' | 'copy' | 'reconnect' | 'exportTranscript' }>): Promise<unknown> {
     switch (req.type) {
       case 'readRange':
         return this.readRange(req.offset, req.length);

@@ -1,5 +1,7 @@
 // Start Log / Stop Log: a session's traffic (or every session's) written live to a file by core/sessions/sessionLog.ts.
 // Arguments: { sessionId?, all?, file?, format?, timestamps? }; what is missing is asked or taken from the settings.
+// Export Transcript: what a session's transcript holds (or chosen chunks) written once, in the same formats
+// (core/sessions/transcriptExport.ts). Arguments: { sessionId?, path?, format?, chunks?, timestamps? }.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -8,6 +10,7 @@ import { errorLanguageFor, errorSentence } from '../../core/errors';
 import { Session } from '../../core/sessions/session';
 import type { SessionManager } from '../../core/sessions/sessionManager';
 import { LogEncoder, type LogFormat, logFormats, SessionLog, type TimestampStyle, timestampStyles } from '../../core/sessions/sessionLog';
+import { ExportCancelled, exportTranscript } from '../../core/sessions/transcriptExport';
 import { registerCommand } from '../commands';
 
 type Args = Record<string, unknown>;
@@ -35,6 +38,7 @@ export class SessionLogs implements vscode.Disposable {
   ) {
     registerCommand(context, 'socketLab.session.startLog', (a) => this.start(argsOf(a)));
     registerCommand(context, 'socketLab.session.stopLog', (a) => this.stop(argsOf(a)));
+    registerCommand(context, 'socketLab.session.exportTranscript', (a) => this.exportTranscript(argsOf(a)));
     // Stop Log shows in the tree's menus while any log runs
     this.onDidChange(() => void vscode.commands.executeCommand('setContext', 'socketLab.logging', this.running.size > 0));
     context.subscriptions.push(this);
@@ -113,7 +117,7 @@ export class SessionLogs implements vscode.Disposable {
     this._onDidChange.fire();
   }
 
-  private async format(args: Args, fallback: string, session: Session | undefined): Promise<LogFormat | undefined> {
+  private async format(args: Args, fallback: string, session: Session | undefined, title = vscode.l10n.t('Log format')): Promise<LogFormat | undefined> {
     if (typeof args.format === 'string') {
       if ((logFormats as readonly string[]).includes(args.format)) return args.format as LogFormat;
       void vscode.window.showErrorMessage(vscode.l10n.t('Unknown log format "{0}": use text, hex, jsonl or pcapng.', args.format));
@@ -128,7 +132,59 @@ export class SessionLogs implements vscode.Disposable {
     ];
     const first = items.find((i) => i.f === fallback);
     const ordered = first ? [first, ...items.filter((i) => i !== first)] : items;
-    return (await vscode.window.showQuickPick(ordered, { title: vscode.l10n.t('Log format') }))?.f;
+    return (await vscode.window.showQuickPick(ordered, { title }))?.f;
+  }
+
+  /**
+   * Writes the transcript of the argument's session (or the one picked) to `path` (never over an existing file) or to
+   * the file the save dialog names (VS Code asks before replacing one), with progress and Cancel. Returns the file.
+   */
+  async exportTranscript(args: Args): Promise<string | undefined> {
+    const session = await this.pick(args, () => true, vscode.l10n.t('Export which session?'));
+    if (!session) return undefined;
+    const chunks = args.chunks;
+    if (chunks !== undefined && !(Array.isArray(chunks) && chunks.every((n) => Number.isSafeInteger(n) && n >= 0))) {
+      void vscode.window.showErrorMessage(vscode.l10n.t('"chunks" must be a list of chunk numbers (the #N each chunk shows).'));
+      return undefined;
+    }
+    const config = vscode.workspace.getConfiguration('socketLab.logs');
+    const format = await this.format(args, config.get<string>('format', 'text'), session, vscode.l10n.t('Export format'));
+    if (!format) return undefined;
+    const given = String(args.timestamps ?? config.get('timestamps'));
+    const timestamps = (timestampStyles as readonly string[]).includes(given) ? (given as TimestampStyle) : 'absolute';
+    const file = typeof args.path === 'string' ? args.path : await this.exportFile(session, format);
+    if (!file) return undefined;
+    const title = vscode.l10n.t('Exporting the transcript of {0}', session.label);
+    try {
+      const r = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
+        const ac = new AbortController();
+        token.onCancellationRequested(() => ac.abort());
+        let shown = 0;
+        const onProgress = (done: number, total: number) => {
+          const pct = total ? Math.floor((done / total) * 100) : 100;
+          if (pct > shown) progress.report({ increment: pct - shown, message: `${pct}%` });
+          shown = Math.max(shown, pct);
+        };
+        return exportTranscript(session, file, { format, timestamps, encoding: this.manager.encodingOf(session), chunks: chunks as number[] | undefined, overwrite: typeof args.path !== 'string', onProgress, signal: ac.signal });
+      });
+      const open = vscode.l10n.t('Open');
+      const missing = r.missing ? ` ${vscode.l10n.t('{0} chosen chunks were no longer held by the transcript.', r.missing)}` : '';
+      void vscode.window.showInformationMessage(vscode.l10n.t('Exported {0} chunks ({1} bytes) to {2}.', r.chunks, r.bytes, file) + missing, open).then((c) => {
+        if (c === open) void vscode.commands.executeCommand(format === 'pcapng' ? 'revealFileInOS' : 'vscode.open', vscode.Uri.file(file));
+      });
+      return file;
+    } catch (e) {
+      if (!(e instanceof ExportCancelled)) void vscode.window.showErrorMessage(message(e));
+      return undefined;
+    }
+  }
+
+  /** The save dialog, in the workspace with the session's name; VS Code itself asks before replacing a file. */
+  private async exportFile(session: Session, format: LogFormat): Promise<string | undefined> {
+    const name = `${session.label.replace(/[^\w.-]+/g, '_')}.${EXT[format]}`;
+    const root = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+    const uri = await vscode.window.showSaveDialog({ title: vscode.l10n.t('Export the transcript to'), defaultUri: root ? vscode.Uri.file(path.join(root, name)) : undefined, filters: { [format]: [EXT[format]] } });
+    return uri?.fsPath;
   }
 
   /** `socketLab.logs.folder` (relative to the workspace) with a new name in it, else the save dialog. */

@@ -7,7 +7,7 @@ import type { SessionManager } from '../../core/sessions/sessionManager';
 import type { Session } from '../../core/sessions/session';
 import { errorLanguageFor } from '../../core/errors';
 import { createPanelHost } from '../../shared/panelKit';
-import { SESSION_PANEL, type InitInfo, type PanelEvent, type PanelRequest, type SendResult, type SendSpec } from '../../shared/sessionPanelProtocol';
+import { SESSION_PANEL, type InitInfo, type PanelEvent, type PanelRequest, type SendResult, type SendSpec, type TimeMode } from '../../shared/sessionPanelProtocol';
 import type { Rpc, RpcEnvelope } from '../../shared/rpc';
 import { registerCommand } from '../commands';
 import { roleText, sessionPickItem } from '../connections/connectionsTreeProvider';
@@ -94,6 +94,8 @@ class SessionPanel implements vscode.Disposable {
         return this.sendSaved(req.id, req.to);
       case 'saveMessage':
         return this.saveMessage(req.spec);
+      case 'exportTranscript':
+        return this.exportTranscript(req.timestamps, req.selection);
       default:
         return this.model.handle(req);
     }
@@ -124,6 +126,27 @@ class SessionPanel implements vscode.Disposable {
       void vscode.window.showErrorMessage(toInputError(e, errorLanguageFor(vscode.env.language)).message);
       return { ok: false };
     }
+  }
+
+  /**
+   * Export…: all chunks, or those the selection covers when the user picks them, through
+   * socketLab.session.exportTranscript (which asks the format and the file), with the panel's time style.
+   */
+  private async exportTranscript(timestamps: TimeMode, selection?: { start: number; end: number }): Promise<{ ok: boolean; file?: string }> {
+    const chosen = selection ? this.model.chunksIn(selection.start, selection.end) : [];
+    const held = this.session.transcript.nextSeq - this.session.transcript.firstSeq;
+    let chunks: number[] | undefined;
+    if (chosen.length && chosen.length < held) {
+      const all = { label: vscode.l10n.t('All chunks'), description: vscode.l10n.t('{0} chunks', held), chunks: undefined };
+      const range = chosen.length === 1 ? `#${chosen[0]}` : `#${chosen[0]}–#${chosen[chosen.length - 1]}`;
+      const sel = { label: vscode.l10n.t('The selected chunks'), description: vscode.l10n.t('{0} ({1} chunks)', range, chosen.length), chunks: chosen };
+      // a selection of several chunks was made to be exported; a single one is usually just the chunk last clicked
+      const pick = await vscode.window.showQuickPick(chosen.length > 1 ? [sel, all] : [all, sel], { title: vscode.l10n.t('Export which chunks?') });
+      if (!pick) return { ok: false };
+      chunks = pick.chunks;
+    }
+    const file = await vscode.commands.executeCommand<string | undefined>('socketLab.session.exportTranscript', { sessionId: this.session.id, chunks, timestamps });
+    return file ? { ok: true, file } : { ok: false };
   }
 
   private init(): InitInfo {

@@ -1,13 +1,13 @@
 // The conversation: one box per chunk, in order, with direction, peer, time and size, so a learner
 // sees three send() calls arrive as one recv(). The DOM holds a bounded window of chunks.
-import type { ByteSpan, ChunkRender, ChunkView, SessionEventInfo, WsFramesView, SessionInfo, TranscriptInfo } from '../../../src/shared/sessionPanelProtocol';
+import type { ByteSpan, ChunkRender, ChunkView, SessionEventInfo, WsFramesView, SessionInfo, TimeMode, TranscriptInfo } from '../../../src/shared/sessionPanelProtocol';
 import type { HexDataSource, HexPage } from '../hex/hexView';
 import './conversation.css';
 import { h } from '../dom';
 import { t } from '../strings';
 import { relativeTimeText } from './relativeTime';
 
-export type TimeMode = 'absolute' | 'relative';
+export type { TimeMode };
 
 /** Where the chunks come from: a session's transcript, or a followed stream of a capture. */
 export type ChunkSource = (fromSeq: number, limit: number, render: ChunkRender, encoding: string, maxBytes: number) => Promise<{ transcript: TranscriptInfo; chunks: readonly ChunkView[] }>;
@@ -63,13 +63,15 @@ export class ConversationView {
   /** The session's connect/half-close/close/reset events; each is placed once the chunks around it are shown. */
   private events: readonly SessionEventInfo[] = [];
   private session?: SessionInfo;
+  private selected = { start: 0, end: 0 };
 
   constructor(
     parent: HTMLElement,
     private readonly source: ChunkSource,
     private readonly settings: () => ConversationSettings,
     private readonly multiPeer: boolean,
-    private readonly onChunkClick: (c: { offset: number; length: number; seq: number; ws?: WsFramesView }) => void,
+    /** `extend`: Shift was held (the selection grows to take the chunk in). */
+    private readonly onChunkClick: (c: { offset: number; length: number; seq: number; ws?: WsFramesView; extend: boolean }) => void,
     private readonly words?: ConversationWords,
   ) {
     this.element = h('div', 'conv');
@@ -142,6 +144,35 @@ export class ConversationView {
       while (before?.previousElementSibling?.classList.contains('conv-event') && Number((before.previousElementSibling as HTMLElement).dataset.event) > i) before = before.previousElementSibling;
       this.list.insertBefore(row, before);
     });
+    this.refreshDeltas();
+  }
+
+  /**
+   * Delta times: each row's time since the row before it (a chunk or an event, as a log's records count), the first
+   * row's since the chunk the transcript holds before it. Rows come in out of order (events, earlier pages), so the
+   * shown ones are counted again whenever rows are added.
+   */
+  private refreshDeltas(): void {
+    if (this.settings().timeMode !== 'delta') return;
+    let prev: number | undefined;
+    for (const row of this.list.children as HTMLCollectionOf<HTMLElement>) {
+      const time = Number(row.dataset.time);
+      prev ??= row.dataset.prevTime !== undefined ? Number(row.dataset.prevTime) : time;
+      const cell = row.querySelector('.chunk-time');
+      if (cell) cell.textContent = relativeTimeText(time - prev);
+      prev = time;
+    }
+  }
+
+  /** Marks the shown chunks with a byte in [start, end) (the hex pane's selection: what Export calls the selected chunks). */
+  markSelected(start: number, end: number): void {
+    this.selected = { start, end };
+    for (const el of this.list.querySelectorAll<HTMLElement>('.chunk')) el.classList.toggle('in-selection', this.isSelected(Number(el.dataset.offset), Number(el.dataset.length)));
+  }
+
+  private isSelected(offset: number, length: number): boolean {
+    const { start, end } = this.selected;
+    return end > start && offset < end && offset + length > start;
   }
 
   private eventText(ev: SessionEventInfo): string {
@@ -171,6 +202,7 @@ export class ConversationView {
   private renderEvent(ev: SessionEventInfo, i: number): HTMLElement {
     const row = h('div', `conv-event ${ev.state}`);
     row.dataset.event = String(i);
+    row.dataset.time = String(ev.time);
     row.setAttribute('role', 'listitem');
     row.tabIndex = -1;
     row.append(h('span', 'chunk-time', this.formatTime(ev.time)), h('span', 'conv-event-text', this.eventText(ev)));
@@ -233,6 +265,7 @@ export class ConversationView {
     for (const c of res.chunks) if (c.seq < this.firstShown) frag.append(this.renderChunk(c));
     if (res.chunks.length) this.firstShown = Math.min(this.firstShown, res.chunks[0].seq);
     this.list.prepend(frag);
+    this.refreshDeltas();
     this.updateNotes();
     this.placeEvents();
   }
@@ -296,7 +329,9 @@ export class ConversationView {
     }
   }
 
+  /** Absolute: the clock; relative: since the session's first record; delta: filled in by refreshDeltas. */
   private formatTime(ms: number): string {
+    if (this.settings().timeMode === 'delta') return '';
     if (this.settings().timeMode === 'relative') {
       this.t0 ??= ms;
       return relativeTimeText(ms - this.t0);
@@ -324,6 +359,9 @@ export class ConversationView {
     box.dataset.seq = String(c.seq);
     box.dataset.offset = String(c.offset);
     box.dataset.length = String(c.length);
+    box.dataset.time = String(c.time);
+    if (this.isSelected(c.offset, c.length)) box.classList.add('in-selection');
+    if (c.prevTime !== undefined) box.dataset.prevTime = String(c.prevTime);
     box.setAttribute('role', 'listitem');
     box.tabIndex = -1;
     const meta = h('div', 'chunk-meta');
@@ -341,10 +379,10 @@ export class ConversationView {
     for (const part of c.parts) body.append(part.e ? h('span', 'esc', part.t) : document.createTextNode(part.t));
     box.append(meta, body);
     if (c.omitted) box.append(h('div', 'chunk-more', t('… {0} more bytes, shown in the hex viewer', c.omitted)));
-    const pick = () => this.onChunkClick({ offset: c.offset, length: c.length, seq: c.seq, ws: c.ws });
+    const pick = (e: MouseEvent | KeyboardEvent) => this.onChunkClick({ offset: c.offset, length: c.length, seq: c.seq, ws: c.ws, extend: e.shiftKey });
     box.addEventListener('click', pick);
     box.addEventListener('keydown', (e) => {
-      if (e.key === 'Enter') pick();
+      if (e.key === 'Enter') pick(e);
     });
     return box;
   }

@@ -9,6 +9,7 @@ import type { BytesPerRow } from '../hex/hexView';
 import { setStrings, t } from '../strings';
 import { connectPanel, vscodeApi } from '../vscodeApi';
 import { ConversationView, TranscriptSource, type ChunkSource, type TimeMode } from './conversationView';
+import { TIME_MODES } from '../../../src/shared/sessionPanelProtocol';
 import { SendBar, type SendBarState } from './sendBar';
 import { renderTls } from './tlsSummaryView';
 
@@ -38,7 +39,7 @@ export async function startSessionApp(root: HTMLElement): Promise<void> {
     render: saved?.render ?? 'text',
     // one encoding per session, kept by the extension: the conversation and the send bar both use it
     encoding: init.session.encoding,
-    timeMode: saved?.timeMode ?? 'absolute',
+    timeMode: saved?.timeMode && TIME_MODES.includes(saved.timeMode) ? saved.timeMode : 'absolute',
     bytesPerRow: saved?.bytesPerRow ?? 'auto',
     layout: saved?.layout ?? 'auto',
     send: { mode: 'text', lineEnding: 'none', framing: 'raw', history: [], intervalMs: 1000, count: 10, ...saved?.send, encoding: init.session.encoding },
@@ -158,13 +159,15 @@ function conversationBar(init: InitInfo, state: PanelState) {
   render.classList.add('conv-render');
   const encoding = singleSelect(init.encodings.map((e) => ({ value: e, label: e })), state.encoding, t('Encoding'));
   encoding.classList.add('conv-encoding');
+  // the words of the logs' setting (socketLab.logs.timestamps); an export's text takes the style chosen here
   const time = singleSelect(
     [
-      { value: 'absolute', label: t('Clock time') },
+      { value: 'absolute', label: t('Absolute time') },
       { value: 'relative', label: t('Relative time') },
+      { value: 'delta', label: t('Delta time') },
     ],
     state.timeMode,
-    t('Time'),
+    t('Time: absolute (the clock), relative (since the first record) or delta (since the previous one)'),
   );
   time.classList.add('conv-time');
   const layout = singleSelect(
@@ -177,7 +180,8 @@ function conversationBar(init: InitInfo, state: PanelState) {
     t('Layout'),
   );
   layout.classList.add('conv-layout');
-  bar.append(render, encoding, time, layout);
+  const exportButton = button(t('Export…'), { class: 'conv-export', secondary: '', title: t('Write the transcript (all chunks or the selected ones) to a file: text, hex dump, JSON Lines or pcapng') });
+  bar.append(render, encoding, time, layout, exportButton);
   /** A choice that changes how chunks render was made (and written into `state`). */
   const onChange = (then: (change: { encoding?: string }) => void) => {
     render.addEventListener('change', () => {
@@ -193,11 +197,11 @@ function conversationBar(init: InitInfo, state: PanelState) {
       then({});
     });
   };
-  return { bar, encoding, layout, onChange };
+  return { bar, encoding, layout, exportButton, onChange };
 }
 
 /** The hex pane on the session's transcript: finds, decodes and copies through the host. */
-function sessionHexPane(client: SessionPanelClient, init: InitInfo, state: PanelState, save: () => void) {
+function sessionHexPane(client: SessionPanelClient, init: InitInfo, state: PanelState, save: () => void, onSelection: (sel: { start: number; end: number }) => void) {
   const source = new TranscriptSource((offset, length) => client.call({ type: 'readRange', offset, length }));
   source.start = init.transcript.startOffset;
   source.end = init.transcript.endOffset;
@@ -212,6 +216,7 @@ function sessionHexPane(client: SessionPanelClient, init: InitInfo, state: Panel
       selectionChanged: (sel) => {
         state.selection = sel;
         save();
+        onSelection(sel);
       },
       find: (query, mode, from) => client.call({ type: 'find', query, mode, encoding: state.encoding, from }),
       decodeText: async (offset, length) => (await client.call({ type: 'decode', offset, length, encoding: state.encoding })).parts.map((p) => p.t).join(''),
@@ -261,15 +266,19 @@ function buildLayout(root: HTMLElement, init: InitInfo, state: PanelState, save:
   // WebSocket connections: the chosen message's frames, beside the data inspector
   const wsFrames = /^ws-(client|accepted)$/.test(init.session.kind) ? new WsFramesBox() : undefined;
   const conversation = new ConversationView(convPane, chunks, () => ({ render: state.render, encoding: state.encoding, timeMode: state.timeMode }), init.session.multiPeer, (c) => {
-    hex.select(c.offset, c.offset + c.length);
+    // Shift+click: the selection grows to take this chunk in (Export… can write the selected chunks)
+    const sel = state.selection;
+    if (c.extend && sel && sel.end > sel.start) hex.select(Math.min(sel.start, c.offset), Math.max(sel.end, c.offset + c.length));
+    else hex.select(c.offset, c.offset + c.length);
     wsFrames?.show(c.ws);
   });
+  convBar.exportButton.addEventListener('click', () => void client.call({ type: 'exportTranscript', timestamps: state.timeMode, selection: state.selection }).catch(() => undefined));
   convBar.onChange((v) => {
     save();
     if (v.encoding) void client.call({ type: 'setEncoding', encoding: v.encoding });
     void conversation.rerender();
   });
-  const { pane: hexPane, source } = sessionHexPane(client, init, state, save);
+  const { pane: hexPane, source } = sessionHexPane(client, init, state, save, (sel) => conversation.markSelected(sel.start, sel.end));
   hexPane.element.slot = 'end';
   const hex = hexPane.hex;
   hex.onDidClickByte((offset) => conversation.reveal(offset));
