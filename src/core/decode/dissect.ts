@@ -16,6 +16,7 @@ import './tcp';
 import './udp';
 import './dns';
 import './http';
+import './websocket';
 import './teredo';
 import { DissectContext, type DissectOptions } from './context';
 import type { TcpAnalysis } from './tcpAnalysis';
@@ -189,6 +190,9 @@ function run(pi: PacketInfo, rec: PacketRecord, number: number | undefined): voi
     for (let i = 1; i < pi.layers.length; i++) {
       const layer = pi.layers[i];
       const name = layer.name;
+      // WebSocket comes through HTTP's hand-off (`http:websocket`), listed once however many frames a packet has.
+      if (name === 'websocket' && pi.layers.findIndex((l) => l.name === name) < i) continue;
+      if (name === 'websocket') protocols += ':http';
       protocols += (protocols ? ':' : '') + name;
       // IPv6 extension headers are protocols of their own in Wireshark (`ipv6.hopopts`, `ipv6.fraghdr` …).
       if (name === 'ipv6') for (const f of layer.fields) if (ipv6Extensions.has(f.id)) protocols += ':' + f.id;

@@ -1,12 +1,15 @@
 // TCP reassembly (Wireshark's tcp.desegment_tcp_streams) for HTTP and DNS over TCP: a message whose bytes span
 // segments is dissected once, on the segment that completes it; the segments before show "[TCP segment of a
 // reassembled PDU]" and where it was reassembled. Per direction of a stream at most one PDU waits.
+// A stream an HTTP 101 response upgraded to WebSocket (websocket.ts) is cut into frames the same way (the 'ws' kind);
+// its steps say so (`ws`), since a row click must hand them to the WebSocket dissector without the stream's history.
 import { hexBytes } from './format';
 import { type PacketInfo, addChild, addField, callPortsOrData, declareFields, tcpHeuristics, tcpPortTable } from './registry';
 import type { Layer } from './dissect';
 import { type ReassemblyStep, type ReassemblyTable, dissectBuffer, factKey, partsText, recordFact, replayedFact } from './reassembly';
 import { httpMessageLength, isHttpPort, looksLikeHttp } from './http';
 import { dnsTcpMessageLength } from './dns';
+import { dissectWebSocket, isWebSocketUpgrade, webSocketFrameLength } from './websocket';
 import { seqLt } from './tcpSeq';
 
 const hf = declareFields({
@@ -24,7 +27,11 @@ export const MAX_PDU_BYTES = 8 << 20;
 export const MAX_PENDING_PDU_BYTES = 32 << 20;
 export const MAX_PENDING_PDUS = 4096;
 
-type Kind = 'http' | 'dns';
+type Kind = 'http' | 'dns' | 'ws';
+/** A step of a WebSocket stream's payload carries `ws` (kept with the fact, so a replay needs no stream state). */
+type TcpStep = ReassemblyStep & { ws?: true };
+/** Upgraded streams remembered; past it the oldest is forgotten (its later frames are shown as TCP data). */
+const MAX_WS_STREAMS = 65536;
 
 interface Pending {
   kind: Kind;
@@ -42,12 +49,20 @@ interface Pending {
 class PduTable implements ReassemblyTable {
   readonly map = new Map<string, Pending>();
   bytes = 0;
+  /** TCP streams upgraded to WebSocket (an HTTP 101 with `Upgrade: websocket` seen), oldest first. */
+  readonly ws = new Set<number>();
 
   clone(): PduTable {
     const c = new PduTable();
     for (const [k, p] of this.map) c.map.set(k, { ...p, buf: p.buf.slice(), frames: [...p.frames], lengths: [...p.lengths], held: [...p.held] });
     c.bytes = this.bytes;
+    for (const s of this.ws) c.ws.add(s);
     return c;
+  }
+
+  upgrade(stream: number): void {
+    if (this.ws.size >= MAX_WS_STREAMS) this.ws.delete(this.ws.values().next().value as number);
+    this.ws.add(stream);
   }
 
   drop(key: string, p: Pending): void {
@@ -58,11 +73,13 @@ class PduTable implements ReassemblyTable {
 
 /** The PDU length this payload starts (-1: more bytes needed to tell; undefined: not a PDU start we reassemble). */
 function pduLength(kind: Kind, d: Uint8Array, o: number, end: number): number | undefined {
+  if (kind === 'ws') return webSocketFrameLength(d, o, end);
   return kind === 'dns' ? dnsTcpMessageLength(d, o, end) : httpMessageLength(d, o, end);
 }
 
 /** Which reassembling protocol the payload goes to, as callPortsOrData would choose (lower port first, then heuristics). */
 function kindAt(pi: PacketInfo, d: Uint8Array, o: number, end: number): Kind | undefined {
+  if ((pi.ctx.tcpPdus as PduTable | undefined)?.ws.has(pi.tcp?.stream ?? -1)) return 'ws';
   const low = Math.min(pi.srcPort, pi.dstPort);
   const high = Math.max(pi.srcPort, pi.dstPort);
   if (low === 53 || (high === 53 && !isHttpPort(low))) return 'dns';
@@ -76,7 +93,7 @@ function kindAt(pi: PacketInfo, d: Uint8Array, o: number, end: number): Kind | u
  */
 export function reassembleTcp(pi: PacketInfo, layer: Layer, start: number, end: number, seqRaw: number): boolean {
   if (pi.nested !== 0 || !pi.ctx.reassembly.desegmentTcp) return false;
-  let steps: ReassemblyStep[] | undefined;
+  let steps: TcpStep[] | undefined;
   if (pi.replaying) steps = replayedFact(pi, factKey(pi, start))?.steps;
   else {
     steps = plan(pi, start, end, seqRaw);
@@ -86,7 +103,8 @@ export function reassembleTcp(pi: PacketInfo, layer: Layer, start: number, end: 
   let o = start;
   for (const s of steps) {
     if (s.t === 'plain') {
-      callPortsOrData(tcpPortTable, tcpHeuristics, pi, o, o + s.len);
+      if (s.ws) dissectWebSocket(pi, o, o + s.len);
+      else callPortsOrData(tcpPortTable, tcpHeuristics, pi, o, o + s.len);
       o += s.len;
     } else if (s.t === 'held') {
       if (o === start) {
@@ -104,7 +122,7 @@ export function reassembleTcp(pi: PacketInfo, layer: Layer, start: number, end: 
         addChild(pi, layer, top, hf.length, data.length, String(data.length), o, 0);
         addChild(pi, layer, top, hf.data, hexBytes(data, 0, data.length), `${data.length} bytes`, o, 0);
       }
-      dissectBuffer(pi, data, ownAt, used, o, () => callPortsOrData(tcpPortTable, tcpHeuristics, pi, 0, data.length));
+      dissectBuffer(pi, data, ownAt, used, o, () => (s.ws ? dissectWebSocket(pi, 0, data.length) : callPortsOrData(tcpPortTable, tcpHeuristics, pi, 0, data.length)));
       o += used;
     }
   }
@@ -112,14 +130,14 @@ export function reassembleTcp(pi: PacketInfo, layer: Layer, start: number, end: 
 }
 
 /** First pass: what to do with each part of the payload, or undefined when nothing is reassembled (dissect as is). */
-function plan(pi: PacketInfo, start: number, end: number, seqRaw: number): ReassemblyStep[] | undefined {
+function plan(pi: PacketInfo, start: number, end: number, seqRaw: number): TcpStep[] | undefined {
   // Only captured bytes can be reassembled.
   if (end > pi.capLen) return undefined;
   const d = pi.data;
   const ctx = pi.ctx;
   let table = ctx.tcpPdus as PduTable | undefined;
   // The common case costs a look at one byte: nothing waits, no DNS port, and no HTTP start ("CONNECT" … "TRACE", "HTTP/").
-  if (table === undefined || table.map.size === 0) {
+  if (table === undefined || (table.map.size === 0 && table.ws.size === 0)) {
     const c = d[start];
     if ((c < 0x43 || c > 0x54) && pi.srcPort !== 53 && pi.dstPort !== 53) return undefined;
     if (kindAt(pi, d, start, end) === undefined) return undefined;
@@ -128,7 +146,7 @@ function plan(pi: PacketInfo, start: number, end: number, seqRaw: number): Reass
   const key = `${pi.tcp?.stream ?? -1}|${pi.netSrc}|${pi.srcPort}`;
   const frame = ctx.reassemblyFrame;
   const segEnd = (seqRaw + (end - start)) >>> 0;
-  const steps: ReassemblyStep[] = [];
+  const steps: TcpStep[] = [];
   let o = start;
   let p = table.map.get(key);
   if (p !== undefined && p.nextSeq !== seqRaw) {
@@ -170,7 +188,9 @@ function plan(pi: PacketInfo, start: number, end: number, seqRaw: number): Reass
     if (p.need >= 0 && p.used >= p.need) {
       table.drop(key, p);
       for (const h of p.held) h.in = frame;
-      steps.push({ t: 'done', data: p.buf.slice(0, p.need), frames: p.frames, lengths: p.lengths, ownAt: p.need - take, used: take });
+      const data = p.buf.slice(0, p.need);
+      steps.push({ t: 'done', data, frames: p.frames, lengths: p.lengths, ownAt: p.need - take, used: take, ...(p.kind === 'ws' ? { ws: true as const } : {}) });
+      noteUpgrade(pi, table, p.kind, data, 0, data.length);
       o += take;
     } else {
       const held = { t: 'held' as const, in: 0 };
@@ -184,11 +204,12 @@ function plan(pi: PacketInfo, start: number, end: number, seqRaw: number): Reass
     const kind = kindAt(pi, d, o, end);
     const n = kind === undefined ? undefined : pduLength(kind, d, o, end);
     if (kind === undefined || n === undefined || n > MAX_PDU_BYTES) {
-      steps.push({ t: 'plain', len: end - o });
+      steps.push({ t: 'plain', len: end - o, ...(kind === 'ws' ? { ws: true as const } : {}) });
       break;
     }
     if (n >= 0 && o + n <= end) {
-      steps.push({ t: 'plain', len: n });
+      steps.push({ t: 'plain', len: n, ...(kind === 'ws' ? { ws: true as const } : {}) });
+      noteUpgrade(pi, table, kind, d, o, o + n);
       o += n;
       continue;
     }
@@ -204,8 +225,13 @@ function plan(pi: PacketInfo, start: number, end: number, seqRaw: number): Reass
     }
     break;
   }
-  // Whole PDUs only: the same as without reassembly.
-  return steps.some((s) => s.t !== 'plain') ? steps : undefined;
+  // Whole PDUs only: the same as without reassembly (but WebSocket frames need their fact to be found again).
+  return steps.some((s) => s.t !== 'plain' || s.ws) ? steps : undefined;
+}
+
+/** An HTTP 101 response upgrading to WebSocket makes the rest of its stream WebSocket frames (Wireshark's HTTP hand-off). */
+function noteUpgrade(pi: PacketInfo, table: PduTable, kind: Kind, d: Uint8Array, o: number, end: number): void {
+  if (kind === 'http' && pi.tcp !== undefined && isWebSocketUpgrade(d, o, end)) table.upgrade(pi.tcp.stream);
 }
 
 function append(table: PduTable, p: Pending, d: Uint8Array, o: number, n: number): void {

@@ -1,0 +1,137 @@
+// WebSocket frames in a captured TCP stream after an HTTP 101 upgrade (core/decode/websocket.ts), against tshark 4.0
+// field by field on a capture made for real in the test: a `ws` server and client and a Python client with a
+// hand-made handshake, over loopback, captured by dumpcap.
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { runDecodeCommand } from '../../src/core/cli/decodeCommand';
+import { type DissectedPacket, DissectContext, allFields, dissect } from '../../src/core/decode/dissect';
+import { compileFilter } from '../../src/core/decode/displayFilter';
+import { ReplayLog } from '../../src/core/decode/replayLog';
+import { readCaptureFile } from '../../src/core/pcap/pcapReader';
+import type { PacketRecord } from '../../src/shared/packet';
+import { compareWithTshark, total } from '../agreement';
+import { LoopbackCapture } from './captureHelpers';
+import { SENT, makeWsCapture } from '../fixtures/websocket/makeWsCapture';
+
+function tshark(file: string, args: string[]): string[] {
+  const r = spawnSync('tshark', ['-n', '-2', '-r', file, ...args], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  return r.stdout.split('\n').filter((l) => l !== '');
+}
+
+const values = (p: DissectedPacket, id: string) => [...allFields(p)].filter((f) => f.id === id).map((f) => f.value);
+
+describe('WebSocket dissection (captured ws and Python peers, against tshark)', function () {
+  this.timeout(120_000);
+  let dir = '';
+  let file = '';
+  let recs: PacketRecord[] = [];
+  let pkts: DissectedPacket[] = [];
+
+  before(async function () {
+    const why = LoopbackCapture.why(['dumpcap', 'tshark', 'python3']);
+    if (why) this.skip(); // no capture tools here: nothing to capture or compare with
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'socket-lab-ws-'));
+    const made = await makeWsCapture(dir);
+    if (typeof made === 'string') throw new Error(made);
+    file = made.file;
+    recs = readCaptureFile(new Uint8Array(fs.readFileSync(file))).packets;
+    const ctx = new DissectContext();
+    pkts = recs.map((r, i) => dissect(r, ctx, i + 1));
+  });
+
+  after(() => {
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('every websocket.* value and every other field agrees with tshark -2 (reassembly on)', () => {
+    const r = compareWithTshark(file, { reassemble: true });
+    assert.equal(r.skipped, undefined, r.skipped);
+    assert.deepEqual(r.crashes, []);
+    const t = total([r]);
+    const ws = t.byProtocol.get('websocket');
+    const lines = r.disagreements.map((d) => `#${d.packet} ${d.field}: ${JSON.stringify(d.ours).slice(0, 120)} vs ${JSON.stringify(d.theirs).slice(0, 120)}`);
+    console.log(`      websocket.* values: ${ws?.agreeing}/${ws?.compared} agree; all fields: ${t.agreeing}/${t.compared}`);
+    assert.ok(ws !== undefined && ws.compared >= 150, `only ${ws?.compared ?? 0} websocket values compared`);
+    assert.deepEqual(lines, []);
+    // Each field of the brief is among those compared.
+    for (const f of ['websocket.fin', 'websocket.opcode', 'websocket.mask', 'websocket.payload_length', 'websocket.payload_length_ext_16', 'websocket.payload_length_ext_64', 'websocket.masking_key', 'websocket.payload.text', 'websocket.payload.close.status_code', 'websocket.payload.close.reason', 'websocket.payload.ping', 'websocket.payload.pong', 'frame.protocols', 'data.data']) {
+      assert.ok((t.byField.get(f)?.compared ?? 0) > 0, `${f} was not compared`);
+    }
+  });
+
+  it('the Protocol and Info columns are tshark\'s on every packet', () => {
+    const theirs = tshark(file, ['-T', 'fields', '-E', 'separator=|', '-e', '_ws.col.Protocol', '-e', '_ws.col.Info']);
+    assert.equal(theirs.length, pkts.length);
+    const rows = pkts.map((p) => `${p.summary.protocol}|${p.summary.info}`);
+    // tshark ends an HTTP request line's Info with a space, which Socket Lab's HTTP dissector trims (not this part).
+    const differ = rows.flatMap((row, i) => (row.trimEnd() === theirs[i].trimEnd() ? [] : [`#${i + 1} ours ${JSON.stringify(row)} tshark ${JSON.stringify(theirs[i])}`]));
+    assert.deepEqual(differ, []);
+    const ws = rows.filter((r) => r.startsWith('WebSocket|'));
+    assert.ok(ws.includes('WebSocket|WebSocket Text [FIN] [MASKED]') && ws.includes('WebSocket|WebSocket Text [FIN] '), ws.join('\n'));
+  });
+
+  it('unmasks the client\'s payloads: texts, binary data, the ping, the close code and reason as sent', () => {
+    const texts = pkts.flatMap((p) => values(p, 'websocket.payload.text'));
+    for (const t of [SENT.text, SENT.medium, ...SENT.pythonFrames]) assert.equal(texts.filter((x) => x === t).length, 2, `${t}: sent once, echoed once`);
+    const masked = pkts.filter((p) => values(p, 'websocket.mask').includes(true));
+    assert.ok(masked.some((p) => values(p, 'websocket.payload.text').includes(SENT.text)));
+    const data = pkts.flatMap((p) => values(p, 'data.data'));
+    assert.ok(data.includes(SENT.binary.toString('hex')));
+    // 70000 bytes over several segments: one frame, its data shown from its first 4096 bytes.
+    const large = pkts.filter((p) => values(p, 'websocket.payload_length_ext_64').includes(SENT.large.length));
+    assert.equal(large.length, 2);
+    for (const p of large) assert.ok((values(p, 'tcp.segment.count')[0] as number) > 1);
+    assert.ok(pkts.some((p) => values(p, 'websocket.payload.ping').includes(Buffer.from(SENT.ping).toString('hex'))));
+    assert.ok(pkts.some((p) => values(p, 'websocket.payload.pong').includes(Buffer.from(SENT.ping).toString('hex'))));
+    assert.equal(pkts.filter((p) => values(p, 'websocket.payload.close.status_code').includes(SENT.closeCode)).length, 2);
+    assert.ok(pkts.some((p) => values(p, 'websocket.payload.close.reason').includes(SENT.closeReason)));
+    // The Python client's three texts and ping sit in one segment: four frames in one packet.
+    const many = pkts.find((p) => values(p, 'websocket.opcode').length === 4);
+    assert.deepEqual(many && values(many, 'websocket.opcode'), [1, 1, 1, 9]);
+  });
+
+  it('a packet dissected again alone (a row click) shows the same frames as the first pass', () => {
+    const log = new ReplayLog();
+    const ctx = new DissectContext();
+    const first = recs.map((r, i) => {
+      const p = dissect(r, ctx, i + 1);
+      log.record(i, p);
+      return p;
+    });
+    let wsPackets = 0;
+    for (let i = 0; i < recs.length; i++) {
+      const again = log.dissect(recs[i], i, i + 1);
+      assert.ok(again, `packet ${i + 1} has no replay facts`);
+      // (TCP analysis times are packed to the nanosecond by the log: not this part's business.)
+      const tree = (p: DissectedPacket) => [...allFields(p)].filter((f) => !f.id.startsWith('tcp.analysis')).map((f) => `${f.id}=${String(f.value)}@${f.offset}+${f.length}`);
+      const a = tree(first[i]);
+      const b = tree(again);
+      assert.deepEqual(b, a, `packet ${i + 1}`);
+      assert.equal(again.summary.info, first[i].summary.info);
+      if (first[i].protocols.includes('websocket')) wsPackets++;
+    }
+    assert.ok(wsPackets >= 15, `${wsPackets} WebSocket packets`);
+  });
+
+  it('display filters websocket and websocket.opcode == 1 keep the packets tshark keeps', () => {
+    for (const expr of ['websocket', 'websocket.opcode == 1', 'websocket.mask == 1 && websocket.opcode == 8', 'websocket.payload.text == "bb"']) {
+      const ours = pkts.filter(compileFilter(expr)).map((p) => String(p.number));
+      const theirs = tshark(file, ['-Y', expr, '-T', 'fields', '-e', 'frame.number']);
+      assert.ok(theirs.length > 0, `${expr}: tshark keeps nothing`);
+      assert.deepEqual(ours, theirs, expr);
+    }
+  });
+
+  it('socket-lab decode lists the frames, and its filter finds them', async () => {
+    let out = '';
+    let err = '';
+    const code = await runDecodeCommand([file, '-Y', 'websocket.opcode == 9'], { out: (s) => void (out += s), err: (s) => (err += s) });
+    assert.equal(code, 0, err);
+    const rows = out.trimEnd().split('\n');
+    assert.equal(rows.length, 2, out); // the ws client's ping and the Python client's (with its texts)
+    for (const row of rows) assert.match(row, /WebSocket\s+\d+ WebSocket (Ping|Text) \[FIN\] \[MASKED\]$/);
+  });
+});
