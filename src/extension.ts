@@ -17,7 +17,7 @@ import { SessionManager } from './core/sessions/sessionManager';
 import { registerConnections, retentionFromSettings, transcriptBytesFromSettings } from './vscode/connections/registerConnections';
 import { registerSessionPanel } from './vscode/panels/sessionPanel';
 import { registerSocketLabTasks } from './vscode/socketLabTasks';
-import { registerTimelinePanel } from './vscode/panels/timelinePanel';
+import { registerTimelinePanel, wireSources } from './vscode/panels/timelinePanel';
 
 export function activate(context: vscode.ExtensionContext): void {
   registerAboutCommand(context);
@@ -34,8 +34,6 @@ export function activate(context: vscode.ExtensionContext): void {
   registerSocketLabTasks(context, sessions, (host) => sessionCommands.confirmBind(host));
   registerSystemSocketsView(context, programs);
   const runner = registerFileRunner(context, programs, registerSocketEditor(context), sessions);
-  // the socket-call timeline of a run (socketLab.timeline.show; the call hints' hover links to it)
-  registerTimelinePanel(context, runner.hints);
   // packet capture (helper spawned lazily on the first capture), the packet panel showing a capture's packets, and
   // the capture commands (which open that panel, and capture a session's connection)
   const captureLog = vscode.window.createOutputChannel('Socket Lab Capture', { log: true });
@@ -43,6 +41,9 @@ export function activate(context: vscode.ExtensionContext): void {
   const captures = createCaptureManager(context, captureLog);
   const packetPanels = registerPacketPanel(context, captures, captureLog);
   registerCaptures(context, captures, packetPanels, sessions, captureLog);
+  // the socket-call timeline of a run (socketLab.timeline.show; the call hints' hover links to it), its calls linked
+  // to the captures' segments and the sessions' transcript chunks
+  registerTimelinePanel(context, runner.hints, wireSources(captures, sessions));
   // .pcap/.pcapng/.cap open by double-click in the same packet panel (a read-only custom editor)
   registerCaptureEditor(context, packetPanels);
   // `socket-lab` on the PATH of every integrated terminal (a launcher in global storage; written after activation)

@@ -276,6 +276,8 @@ export interface PacketPanelInit extends PanelStatus {
   readonly encodings: readonly string[];
   /** Localized strings for the webview, keyed by English source text (panels/panelStrings.ts). */
   readonly strings: Readonly<Record<string, string>>;
+  /** A packet to select first (capture-wide index; the timeline's frame link). */
+  readonly showPacket?: number;
 }
 
 export interface RowsPage {
@@ -346,7 +348,9 @@ export type PacketPanelEvent =
   /** The host applied a display filter (a lesson's evidence link): the filter bar shows it, the list starts again. */
   | ({ readonly type: 'filterChanged'; readonly filter: string } & PanelStatus)
   /** Follow this conversation (the packet list's context menu, handled by the host). */
-  | { readonly type: 'follow'; readonly key: string };
+  | { readonly type: 'follow'; readonly key: string }
+  /** Select this packet (capture-wide index; the timeline's frame link). */
+  | { readonly type: 'showPacket'; readonly index: number };
 
 // ---- validators: every message crossing the boundary is checked before use ----
 
@@ -402,13 +406,15 @@ function isStatus(v: Obj): boolean {
 
 export function isPacketPanelEvent(v: unknown): v is PacketPanelEvent {
   if (isObj(v) && v.type === 'follow') return isStr(v.key, 300);
+  if (isObj(v) && v.type === 'showPacket') return isUint(v.index);
   return isObj(v) && isStatus(v) && (v.type === 'status' || (v.type === 'filterChanged' && isStr(v.filter, MAX_FILTER_LENGTH)));
 }
 
 export function isPacketPanelInit(v: unknown): v is PacketPanelInit {
   return (
     isObj(v) && isStatus(v) && isStr(v.title, 1000) && isStr(v.filter, MAX_FILTER_LENGTH) &&
-    typeof v.canExport === 'boolean' && isArrayOf(v.encodings, (e) => isStr(e, 40), 200) && isObj(v.strings) && Object.values(v.strings).every((s) => isStr(s, 2000))
+    typeof v.canExport === 'boolean' && isArrayOf(v.encodings, (e) => isStr(e, 40), 200) && isObj(v.strings) && Object.values(v.strings).every((s) => isStr(s, 2000)) &&
+    (v.showPacket === undefined || isUint(v.showPacket))
   );
 }
 

@@ -8,6 +8,10 @@ import { isArrayOf, isNum, isObj, isOneOf, isStr, isUint } from './validate';
 export const MAX_WINDOW_CALLS = 2000;
 /** Most links one window answer carries. */
 export const MAX_WINDOW_LINKS = 4000;
+/** Most captured packets one window answer carries. */
+export const MAX_WINDOW_PACKETS = 4000;
+/** Most frames a call's detail names. */
+export const MAX_DETAIL_FRAMES = 1000;
 /** Most lanes listed (a run with more sockets names the rest in `lanesOmitted`). */
 export const MAX_LANES = 500;
 const MAX_FILTER_ITEMS = 500;
@@ -67,11 +71,50 @@ export interface TimelineInit extends TimelineSummary {
   readonly focus?: number;
 }
 
+/** One captured packet of a traced connection, as a tick under the lanes. */
+export interface TimelinePacket {
+  /** The capture's No. (1-based). */
+  readonly frame: number;
+  /** Seconds from the run's first call. */
+  readonly t: number;
+  /** Payload bytes. */
+  readonly len: number;
+  /** TCP flag bits (FIN 0x01, SYN 0x02, RST 0x04, PSH 0x08, ACK 0x10). */
+  readonly flags: number;
+  readonly src: string;
+  readonly dst: string;
+}
+
+/** The packets of the traced connections one capture holds in the window. */
+export interface TimelinePackets {
+  readonly captureId: string;
+  /** What the capture is (its connection, filter or interface). */
+  readonly label: string;
+  readonly items: readonly TimelinePacket[];
+  /** Packets in the window left out (over MAX_WINDOW_PACKETS). */
+  readonly omitted: number;
+}
+
 export interface TimelineWindow {
   readonly calls: readonly TimelineCall[];
   readonly links: readonly TimelineLink[];
   /** Calls in the window left out (over MAX_WINDOW_CALLS). */
   readonly omitted: number;
+  /** Captured packets of the traced connections, when a capture holds some. */
+  readonly packets?: TimelinePackets;
+}
+
+export const SEGMENT_MISSING = ['notCaptured', 'noStart', 'forgotten'] as const;
+
+/** A send's or recv's bytes on the wire and in Socket Lab: its byte range, its frames, a session's chunks. */
+export interface TimelineWire {
+  /** Byte offsets of the call's bytes in its direction of the connection. */
+  readonly start: number;
+  readonly end: number;
+  /** The frames (1-based No.) that carried them in a capture, or why no capture can say. */
+  readonly segments?: { readonly captureId: string; readonly frames: readonly number[] } | { readonly missing: (typeof SEGMENT_MISSING)[number] };
+  /** The transcript chunks (#first–#last) of the Socket Lab session at the other end. */
+  readonly chunks?: { readonly sessionId: string; readonly label: string; readonly first: number; readonly last: number };
 }
 
 /** One call in full (the details pane) with its first bytes. */
@@ -87,6 +130,9 @@ export interface TimelineCallDetail extends TimelineCall {
   readonly bytes: Uint8Array;
   /** The sends whose bytes this recv returned, or the recvs that took this send's bytes. */
   readonly linked: readonly number[];
+  /** Where each linked call was made (`client.py:8`; '' when unknown), in the order of `linked`. */
+  readonly linkedAt?: readonly string[];
+  readonly wire?: TimelineWire;
 }
 
 export interface TimelineQuery {
@@ -105,7 +151,11 @@ export type TimelineRequest =
   /** Opens the editor at the call's file and line. */
   | { readonly type: 'openSource'; readonly id: number }
   | { readonly type: 'find'; readonly id: number; readonly query: string; readonly mode: 'hex' | 'text'; readonly from: number }
-  | { readonly type: 'copy'; readonly text: string };
+  | { readonly type: 'copy'; readonly text: string }
+  /** Opens the packet panel of a capture at frame `frame` (1-based No.). */
+  | { readonly type: 'openFrame'; readonly captureId: string; readonly frame: number }
+  /** Opens a session's panel at transcript chunk #`chunk`. */
+  | { readonly type: 'openChunks'; readonly sessionId: string; readonly chunk: number };
 
 export interface TimelineResponses {
   ready: TimelineInit;
@@ -114,6 +164,8 @@ export interface TimelineResponses {
   openSource: { readonly ok: boolean };
   find: FindResult;
   copy: { readonly ok: boolean };
+  openFrame: { readonly ok: boolean };
+  openChunks: { readonly ok: boolean };
 }
 
 export type TimelineEvent =
@@ -140,6 +192,10 @@ export function isTimelineRequest(v: unknown): v is TimelineRequest {
       return isUint(v.id) && isStr(v.query, 10_000) && isOneOf(v.mode, ['hex', 'text'] as const) && isUint(v.from);
     case 'copy':
       return isStr(v.text, 4 * 1024 * 1024);
+    case 'openFrame':
+      return isStr(v.captureId, 200) && isUint(v.frame);
+    case 'openChunks':
+      return isStr(v.sessionId, 200) && isUint(v.chunk);
     default:
       return false;
   }
@@ -171,10 +227,28 @@ function isInit(v: unknown): v is TimelineInit {
   return isSummary(v) && isObj(o.strings) && Object.values(o.strings).every((s) => isStr(s, 2000)) && isOptUint(o.focus);
 }
 
+function isPacket(v: unknown): v is TimelinePacket {
+  return isObj(v) && isUint(v.frame) && isNum(v.t) && isUint(v.len) && isUint(v.flags) && isStr(v.src, 300) && isStr(v.dst, 300);
+}
+
+function isPackets(v: unknown): v is TimelinePackets {
+  return isObj(v) && isStr(v.captureId, 200) && isStr(v.label, 1000) && isArrayOf(v.items, isPacket, MAX_WINDOW_PACKETS) && isUint(v.omitted);
+}
+
 function isWindow(v: unknown): v is TimelineWindow {
   return (
-    isObj(v) && isArrayOf(v.calls, isCall, MAX_WINDOW_CALLS) && isArrayOf(v.links, (l) => isObj(l) && isUint(l.from) && isUint(l.to), MAX_WINDOW_LINKS) && isUint(v.omitted)
+    isObj(v) && isArrayOf(v.calls, isCall, MAX_WINDOW_CALLS) && isArrayOf(v.links, (l) => isObj(l) && isUint(l.from) && isUint(l.to), MAX_WINDOW_LINKS) && isUint(v.omitted) &&
+    (v.packets === undefined || isPackets(v.packets))
   );
+}
+
+function isWire(v: unknown): v is TimelineWire {
+  if (!isObj(v) || !isUint(v.start) || !isUint(v.end)) return false;
+  const seg = v.segments;
+  const segOk =
+    seg === undefined || (isObj(seg) && (isOneOf(seg.missing, SEGMENT_MISSING) || (isStr(seg.captureId, 200) && isArrayOf(seg.frames, (x) => isUint(x), MAX_DETAIL_FRAMES))));
+  const ch = v.chunks;
+  return segOk && (ch === undefined || (isObj(ch) && isStr(ch.sessionId, 200) && isStr(ch.label, 1000) && isUint(ch.first) && isUint(ch.last)));
 }
 
 function isDetail(v: unknown): v is TimelineResponses['call'] {
@@ -182,7 +256,8 @@ function isDetail(v: unknown): v is TimelineResponses['call'] {
   return (
     isCall(v) && isObj(v) && isOptStr(v.file, 4096) && isOptUint(v.fd) && isOptUint(v.pid) && isOptStr(v.thread, 200) && isOptStr(v.local, 300) &&
     isOptStr(v.peer, 300) && isOptUint(v.asked) && isOptStr(v.errorText, 2000) && v.bytes instanceof Uint8Array && v.bytes.length <= 65536 &&
-    isArrayOf(v.linked, (x) => isUint(x), 1000)
+    isArrayOf(v.linked, (x) => isUint(x), 1000) && (v.linkedAt === undefined || isArrayOf(v.linkedAt, (x) => isStr(x, 4200), 1000)) &&
+    (v.wire === undefined || isWire(v.wire))
   );
 }
 
@@ -198,7 +273,7 @@ export const TIMELINE_PANEL: PanelProtocol<TimelineRequest, TimelineResponses, T
   name: 'timeline',
   isRequest: isTimelineRequest,
   isEvent: isTimelineEvent,
-  responseValidators: { ready: isInit, window: isWindow, call: isDetail, openSource: isOk, find: isFindResult, copy: isOk },
+  responseValidators: { ready: isInit, window: isWindow, call: isDetail, openSource: isOk, find: isFindResult, copy: isOk, openFrame: isOk, openChunks: isOk },
 };
 
 export type TimelineClient = PanelClient<TimelineRequest, TimelineResponses, TimelineEvent>;

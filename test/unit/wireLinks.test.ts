@@ -12,6 +12,8 @@ import { readCaptureFile } from '../../src/core/pcap/pcapReader';
 import { SessionManager } from '../../src/core/sessions/sessionManager';
 import { CallLog } from '../../src/core/trace/callLog';
 import { TraceCollector, type CallRecord } from '../../src/core/trace/callTrace';
+import { TimelineModel } from '../../src/core/panels/timelineModel';
+import { TIMELINE_PANEL } from '../../src/shared/timelinePanelProtocol';
 import { chunksFor, SegmentIndex, tcpHeaderOf, type PacketSource } from '../../src/core/trace/wireLinks';
 import { onPath } from './helpers';
 
@@ -151,6 +153,32 @@ describe('wire links: traced calls ↔ captured segments ↔ Socket Lab transcri
       assert.equal(unwatched.seen, false);
     });
 
+    it("the timeline model gives a recv's detail its frames and its sends' lines, and a window the packets under the lanes", () => {
+      const model = new TimelineModel(log, 'merged.py', { captures: () => [{ id: 'capture-7', label: 'lo', packets: ring }], sessions: () => [] });
+      const recv = callAt(log, MERGED, '# RECV');
+      const d = model.detail(log.seqOf(recv)!)!;
+      assert.ok(TIMELINE_PANEL.responseValidators.call(d));
+      const clientData = tshark().filter(([, src, , , len]) => src !== port && len > 0).map(([no]) => no);
+      assert.deepEqual(d.wire, { start: 0, end: 11, segments: { captureId: 'capture-7', frames: clientData } });
+      const line = (m: string) => MERGED.split('\n').findIndex((l) => l.includes(m)) + 1;
+      assert.deepEqual(d.linkedAt, [`merged.py:${line('# SEND1')}`, `merged.py:${line('# SEND2')}`]);
+      const s = model.summary();
+      const w = model.window({ from: -1, to: s.duration + 1 });
+      assert.ok(TIMELINE_PANEL.responseValidators.window(w));
+      assert.ok(w.packets);
+      assert.equal(w.packets.captureId, 'capture-7');
+      assert.deepEqual(w.packets.items.map((p) => p.frame), tshark().map(([no]) => no));
+      // a packet sits on the calls' time axis: the SYN before the recv, the recv's data before it returned
+      const syn = w.packets.items[0];
+      assert.equal(syn.flags & 0x02, 0x02);
+      const recvBar = w.calls.find((c) => c.id === log.seqOf(recv))!;
+      for (const f of clientData) assert.ok(w.packets.items.find((p) => p.frame === f)!.t <= recvBar.t + recvBar.ms / 1000);
+      // without captures: no band, no frames
+      const bare = new TimelineModel(log, 'merged.py', { captures: () => [], sessions: () => [] });
+      assert.equal(bare.window({ from: -1, to: s.duration + 1 }).packets, undefined);
+      assert.equal(bare.detail(log.seqOf(recv)!)!.wire?.segments, undefined);
+    });
+
     it('says why it cannot link: the capture began after the SYN, or the budget forgot the segments', () => {
       const recv = callAt(log, MERGED, '# RECV');
       const late: PacketSource = { firstIndex: 1, endIndex: ring.endIndex, at: (i) => (i >= 1 ? ring.at(i) : undefined) };
@@ -189,6 +217,11 @@ describe('wire links: traced calls ↔ captured segments ↔ Socket Lab transcri
       assert.equal(accepted.transcript.chunks(back.first, 1)[0].dir, 'out');
       assert.equal(bytesOf(back), 'applebanana');
       assert.equal(chunksFor(log.streamRange(recv)!, sessions.all().filter((s) => s.id !== accepted.id)), undefined);
+      // the timeline's detail of the recv names them
+      const model = new TimelineModel(log, 'client.py', { captures: () => [], sessions: () => sessions.all() });
+      const d = model.detail(log.seqOf(recv)!)!;
+      assert.deepEqual(d.wire, { start: 0, end: 11, chunks: { sessionId: accepted.id, label: accepted.label, first: back.first, last: back.last } });
+      assert.ok(TIMELINE_PANEL.responseValidators.call(d));
     } finally {
       sessions.dispose();
     }

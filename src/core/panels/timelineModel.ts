@@ -4,14 +4,32 @@
 import * as path from 'node:path';
 import type { CallLog } from '../trace/callLog';
 import type { CallRecord } from '../trace/callTrace';
+import { chunksFor, SegmentIndex, type PacketSource, type SessionEnd } from '../trace/wireLinks';
 import {
-  MAX_LANES, MAX_WINDOW_CALLS, MAX_WINDOW_LINKS,
-  type LaneKind, type TimelineCall, type TimelineCallDetail, type TimelineLink, type TimelineQuery, type TimelineSummary, type TimelineWindow,
+  MAX_LANES, MAX_WINDOW_CALLS, MAX_WINDOW_LINKS, MAX_WINDOW_PACKETS,
+  type LaneKind, type TimelineCall, type TimelineCallDetail, type TimelineLink, type TimelinePackets, type TimelineQuery, type TimelineSummary,
+  type TimelineWindow, type TimelineWire,
 } from '../../shared/timelinePanelProtocol';
 
 const SENDS = new Set(['send', 'sendall']);
 /** Most bytes a call's detail carries (the recorder keeps the first 64 by default). */
 const MAX_DETAIL_BYTES = 65536;
+
+/** Most connections (two ends) the run's captures are read for. */
+const MAX_PAIRS = 2000;
+
+/** A capture the timeline may link to: its id, what it is, its packets. */
+export interface WireCapture {
+  readonly id: string;
+  readonly label: string;
+  readonly packets: PacketSource;
+}
+
+/** What else Socket Lab saw of the run's bytes: its captures (newest last) and its sessions. */
+export interface WireSources {
+  captures(): readonly WireCapture[];
+  sessions(): Iterable<SessionEnd>;
+}
 
 /** Where a process's fd stands: which socket it is now (a closed fd's number comes back for the next socket). */
 interface FdState {
@@ -90,10 +108,14 @@ interface MutableLane {
 
 export class TimelineModel {
   private readonly laneKeys = new LaneKeys();
+  /** Both ends of each connection the run's calls name (`local|peer`), which the captures are read for. */
+  private readonly pairs = new Map<string, readonly [string, string]>();
+  private readonly indexes = new Map<string, SegmentIndex>();
 
   constructor(
     readonly log: CallLog,
     readonly title: string,
+    private readonly wire?: WireSources,
   ) {}
 
   /** Gives the calls that came since the last look their lanes. */
@@ -101,8 +123,52 @@ export class TimelineModel {
     const k = this.laneKeys;
     for (k.next = Math.max(k.next, this.log.evicted); k.next < this.log.total; k.next++) {
       const r = this.log.at(k.next);
-      if (r) k.add(r);
+      if (!r) continue;
+      k.add(r);
+      if (r.local && r.peer && !r.call.startsWith('sendto') && !r.call.startsWith('recvfrom') && this.pairs.size < MAX_PAIRS) this.pairs.set(`${r.local}|${r.peer}`, [r.local, r.peer]);
     }
+  }
+
+  /** Each capture's index of the run's connections (newest capture first); forgets captures that are gone. */
+  private captureIndexes(): { capture: WireCapture; index: SegmentIndex }[] {
+    const captures = this.wire?.captures() ?? [];
+    for (const id of this.indexes.keys()) if (!captures.some((c) => c.id === id)) this.indexes.delete(id);
+    return [...captures].reverse().map((capture) => {
+      let index = this.indexes.get(capture.id);
+      if (!index || index.source !== capture.packets) this.indexes.set(capture.id, (index = new SegmentIndex(capture.packets)));
+      index.watch(this.pairs.values());
+      return { capture, index };
+    });
+  }
+
+  /** The traced connections' packets in [from, to] (s from the first call), from the newest capture that has any. */
+  private packets(from: number, to: number): TimelinePackets | undefined {
+    const t0 = this.log.first;
+    if (t0 === undefined) return undefined;
+    for (const { capture, index } of this.captureIndexes()) {
+      if (!index.seen) continue;
+      const { packets, omitted } = index.packets(t0 + from, t0 + to, MAX_WINDOW_PACKETS);
+      const items = packets.map((p) => ({ frame: p.index + 1, t: p.t - t0, len: p.len, flags: p.flags, src: p.src, dst: p.dst }));
+      return { captureId: capture.id, label: capture.label, items, omitted };
+    }
+    return undefined;
+  }
+
+  /** A send's or recv's byte range, the frames that carried it (the newest capture that can say) and a session's chunks. */
+  private wireOf(r: CallRecord): TimelineWire | undefined {
+    const range = this.log.streamRange(r);
+    if (!range) return undefined;
+    let segments: TimelineWire['segments'];
+    for (const { capture, index } of this.captureIndexes()) {
+      const link = index.segmentsFor(range);
+      if ('frames' in link) {
+        segments = { captureId: capture.id, frames: link.frames };
+        break;
+      }
+      if (link.missing !== 'notCaptured' || !segments) segments = link;
+    }
+    const chunks = this.wire ? chunksFor(range, this.wire.sessions()) : undefined;
+    return { start: range.start, end: range.end, ...(segments ? { segments } : {}), ...(chunks ? { chunks } : {}) };
   }
 
   private laneKey(r: CallRecord): string {
@@ -198,7 +264,8 @@ export class TimelineModel {
       }
     }
     const calls = [...ids].map(([r, id]) => this.bar(r, id)).sort((a, b) => a.t - b.t);
-    return { calls, links, omitted: hits.length - shown.length };
+    const packets = this.packets(q.from, q.to);
+    return { calls, links, omitted: hits.length - shown.length, ...(packets ? { packets } : {}) };
   }
 
   /** One call in full, while it is kept. */
@@ -208,6 +275,7 @@ export class TimelineModel {
     if (!r) return undefined;
     const hex = typeof r.bytes_hex === 'string' && /^(?:[0-9a-f]{2})*$/i.test(r.bytes_hex) ? r.bytes_hex.slice(0, MAX_DETAIL_BYTES * 2) : '';
     const str = (v: unknown, max: number) => (typeof v === 'string' ? v.slice(0, max) : undefined);
+    const linked = this.linked(r).slice(0, 1000);
     const uint = (v: unknown) => (Number.isSafeInteger(v) && (v as number) >= 0 ? (v as number) : undefined);
     const detail: TimelineCallDetail = {
       ...this.bar(r, id),
@@ -220,7 +288,9 @@ export class TimelineModel {
       asked: uint(r.asked),
       errorText: str(r.error, 2000),
       bytes: new Uint8Array(Buffer.from(hex, 'hex')),
-      linked: this.linked(r).slice(0, 1000).map((x) => this.log.seqOf(x) ?? 0),
+      linked: linked.map((x) => this.log.seqOf(x) ?? 0),
+      linkedAt: linked.map((x) => (x.file && typeof x.line === 'number' ? `${x.file}:${x.line}`.slice(0, 4200) : '')),
+      wire: this.wireOf(r),
     };
     return Object.fromEntries(Object.entries(detail).filter(([, v]) => v !== undefined)) as unknown as TimelineCallDetail;
   }

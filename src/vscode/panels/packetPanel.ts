@@ -141,6 +141,16 @@ class PacketPanel {
     this.panel.reveal();
   }
 
+  /** A packet the page selects when it is (re)built: the last one asked for by a link. */
+  private showPacketFirst: number | undefined;
+
+  /** Reveals the panel with packet `index` selected (the page selects it now, or when it is built). */
+  showPacket(index: number): void {
+    this.showPacketFirst = index;
+    this.panel.reveal();
+    this.rpc.event({ type: 'showPacket', index });
+  }
+
   private get state(): PacketSourceState {
     if (this.subject.kind === 'file') return 'file';
     return this.subject.capture.state === 'stopped' ? 'stopped' : 'running';
@@ -173,6 +183,7 @@ class PacketPanel {
           canExport: true,
           encodings: panelEncodings,
           strings: panelStrings(),
+          ...(this.showPacketFirst !== undefined ? { showPacket: this.showPacketFirst } : {}),
         } satisfies PacketPanelResponses['ready'];
       case 'rows':
         return (await this.model.rows(req.start, req.count)) satisfies PacketPanelResponses['rows'];
@@ -332,10 +343,11 @@ export class PacketPanelManager implements vscode.Disposable {
 
   /** Shows a live capture's packets. */
   /** Shows a capture's packets; `filter`: with this display filter applied (a lesson's evidence). */
-  showCapture(capture: Capture, filter?: string): void {
+  showCapture(capture: Capture, filter?: string, packetIndex?: number): void {
     const key = `capture:${capture.id}`;
     this.open(key, { kind: 'capture', capture });
     if (filter !== undefined) void this.panels.get(key)?.applyFilter(filter);
+    if (packetIndex !== undefined) this.panels.get(key)?.showPacket(packetIndex);
   }
 
   /** Shows the panel for `key`, creating it for `subject` (whose file model it then owns) if there is none. */
@@ -426,7 +438,9 @@ export function registerPacketPanel(
       void vscode.window.showErrorMessage(vscode.l10n.t('Capture {0} does not exist (it may have been cleared).', String(id)));
       return false;
     }
-    manager.showCapture(capture, filter);
+    // the timeline's frame link: { captureId, packetIndex }
+    const index = typeof arg === 'object' && arg !== null ? (arg as { packetIndex?: unknown }).packetIndex : undefined;
+    manager.showCapture(capture, filter, Number.isSafeInteger(index) && (index as number) >= 0 ? (index as number) : undefined);
     return true;
   });
 

@@ -6,10 +6,12 @@ import * as vscode from 'vscode';
 import { createPanelHost } from '../../shared/panelKit';
 import type { Rpc, RpcEnvelope } from '../../shared/rpc';
 import { TIMELINE_PANEL, type TimelineEvent, type TimelineRequest, type TimelineResponses } from '../../shared/timelinePanelProtocol';
-import { TimelineModel } from '../../core/panels/timelineModel';
+import { TimelineModel, type WireSources } from '../../core/panels/timelineModel';
 import { findBytes } from '../../core/panels/transcriptView';
 import { errorLanguageFor } from '../../core/errors';
 import type { CallLog } from '../../core/trace/callLog';
+import type { Capture, CaptureManager } from '../../core/capture/captureManager';
+import type { SessionManager } from '../../core/sessions/sessionManager';
 import type { CallHints } from '../editor/callHints';
 import { registerCommand } from '../commands';
 import { panelStrings } from './panelStrings';
@@ -31,6 +33,7 @@ class TimelinePanel {
     log: CallLog,
     title: string,
     private focus: number | undefined,
+    private readonly wire: WireSources | undefined,
     onDispose: () => void,
   ) {
     this.model = this.follow(log, title);
@@ -58,7 +61,7 @@ class TimelinePanel {
     this.logSub?.dispose();
     this.logSub = log.onDidChange(() => this.schedule());
     this.panel.title = vscode.l10n.t('Timeline: {0}', title);
-    return new TimelineModel(log, title);
+    return new TimelineModel(log, title, this.wire);
   }
 
   /** Shows another run (the latest of a file), or the same one again, at `focus`. */
@@ -107,6 +110,10 @@ class TimelinePanel {
       case 'copy':
         await vscode.env.clipboard.writeText(req.text);
         return { ok: true };
+      case 'openFrame':
+        return { ok: (await vscode.commands.executeCommand('socketLab.capture.openPanel', { captureId: req.captureId, packetIndex: req.frame - 1 })) === true };
+      case 'openChunks':
+        return { ok: (await vscode.commands.executeCommand('socketLab.session.openPanel', { sessionId: req.sessionId, chunk: req.chunk })) === true };
     }
   }
 
@@ -128,7 +135,20 @@ function parseArg(arg: unknown): { file?: string; line?: number } {
   };
 }
 
-export function registerTimelinePanel(context: vscode.ExtensionContext, hints: CallHints): void {
+/** A capture's name in the timeline: its connection, else its interface and filter. */
+function captureLabel(c: Capture): string {
+  return c.label ?? (c.filter ? `${c.interface} (${c.filter})` : c.interface);
+}
+
+/** What the timeline links calls to: Socket Lab's captures and sessions. */
+export function wireSources(captures: CaptureManager | undefined, sessions: SessionManager): WireSources {
+  return {
+    captures: () => (captures?.all() ?? []).map((c) => ({ id: c.id, label: captureLabel(c), packets: c.packets })),
+    sessions: () => sessions.all(),
+  };
+}
+
+export function registerTimelinePanel(context: vscode.ExtensionContext, hints: CallHints, wire?: WireSources): void {
   const root = vscode.Uri.joinPath(context.extensionUri, 'dist', 'webview');
   let current: TimelinePanel | undefined;
   context.subscriptions.push({ dispose: () => current?.panel.dispose() });
@@ -150,6 +170,6 @@ export function registerTimelinePanel(context: vscode.ExtensionContext, hints: C
       retainContextWhenHidden: false,
       localResourceRoots: [root],
     });
-    current = new TimelinePanel(panel, root, found.log, title, focus, () => (current = undefined));
+    current = new TimelinePanel(panel, root, found.log, title, focus, wire, () => (current = undefined));
   });
 }

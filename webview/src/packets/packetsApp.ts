@@ -62,6 +62,7 @@ export async function startPacketsView(host: HTMLElement): Promise<void> {
   let status: PanelStatus = init;
   onStatus = (e) => {
     if (e.type === 'follow') return void view.followStream(e.key);
+    if (e.type === 'showPacket') return void view.showFrame(e.index + 1);
     status = e;
     if (e.type === 'filterChanged') view.filterChanged(e.filter, e);
     else view.statusChanged(status, false);
@@ -71,6 +72,7 @@ export async function startPacketsView(host: HTMLElement): Promise<void> {
   if (startPage === 'statistics') view.showPage('statistics');
   view.root.dataset.ready = 'true';
   if (saved.selected !== undefined) await view.restore(saved.selected, saved.field);
+  if (init.showPacket !== undefined) await view.showFrame(init.showPacket + 1);
 }
 
 /** The page: its panes and how a selection flows between them. */
@@ -198,7 +200,7 @@ class PacketsView {
   }
 
   /** A followed chunk's frame link: the packet list shows that packet (even when the filter hides it). */
-  private async showFrame(frame: number): Promise<void> {
+  async showFrame(frame: number): Promise<void> {
     this.showPage('packets');
     const pos = await this.positionOf(frame - 1);
     if (pos >= 0) this.list.selectPosition(pos);

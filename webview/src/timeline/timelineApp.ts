@@ -69,8 +69,14 @@ class TimelineView {
       window: (span) => client.call({ type: 'window', from: span.from, to: span.to, ...this.filters() }),
       selected: (id) => void this.showCall(id),
       open: (id) => void client.call({ type: 'openSource', id }),
+      openFrame: (captureId, frame) => void client.call({ type: 'openFrame', captureId, frame }),
     });
-    this.details = new CallDetails({ openSource: (id) => void client.call({ type: 'openSource', id }), select: (id) => void this.focus(id) });
+    this.details = new CallDetails({
+      openSource: (id) => void client.call({ type: 'openSource', id }),
+      select: (id) => void this.focus(id),
+      openFrame: (captureId, frame) => void client.call({ type: 'openFrame', captureId, frame }),
+      openChunks: (sessionId, chunk) => void client.call({ type: 'openChunks', sessionId, chunk }),
+    });
     this.hexPane = new HexPane(
       {
         source: this.bytes,
@@ -170,6 +176,8 @@ class TimelineView {
     const more = d?.returned !== undefined && d.returned > d.bytes.length;
     this.bytesTitle.textContent = more ? t('Bytes (the first {0} of {1} recorded)', d.bytes.length, d.returned!) : t('Bytes');
     this.root.dataset.selected = d ? String(d.id) : '';
+    const seg = d?.wire?.segments;
+    this.plot.markFrames(seg && 'frames' in seg ? seg.frames : []);
     return d;
   }
 }

@@ -4,6 +4,8 @@ import type { TimelineCall } from '../../../src/shared/timelinePanelProtocol';
 
 export const LANE_H = 36;
 export const AXIS_H = 22;
+/** The captured packets' band under the lanes. */
+export const BAND_H = 28;
 /** An instant call still shows as a bar this wide. */
 export const MIN_BAR_W = 4;
 /** The narrowest span zoom reaches (10 µs). */

@@ -1,10 +1,10 @@
 // The timeline's plot: a time axis, one lane per socket, each call a bar as long as it blocked, arrows from each send
 // to the recv(s) that returned its bytes, errors marked. Zoom and pan with the wheel, a drag or the keyboard; the
 // calls of the span shown are pulled from the host (one bounded window at a time).
-import type { TimelineCall, TimelineLane, TimelineWindow } from '../../../src/shared/timelinePanelProtocol';
+import type { TimelineCall, TimelineLane, TimelinePacket, TimelineWindow } from '../../../src/shared/timelinePanelProtocol';
 import { h } from '../dom';
 import { t } from '../strings';
-import { AXIS_H, durationText, fitSpan, keepVisible, LANE_H, laneMid, pan, Scale, type Span, ticks, zoom } from './timelineLayout';
+import { AXIS_H, BAND_H, durationText, fitSpan, keepVisible, LANE_H, laneMid, pan, Scale, type Span, ticks, zoom } from './timelineLayout';
 
 const SVG = 'http://www.w3.org/2000/svg';
 function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number>): SVGElementTagNameMap[K] {
@@ -54,6 +54,14 @@ export interface PlotHost {
   selected(id: number): void;
   /** Enter on the selected call. */
   open(id: number): void;
+  /** A packet's tick: the packet panel at that frame. */
+  openFrame(captureId: string, frame: number): void;
+}
+
+/** `SYN, ACK`: a packet's TCP flags in words. */
+function flagsText(flags: number): string {
+  const names: [number, string][] = [[0x02, 'SYN'], [0x01, 'FIN'], [0x04, 'RST'], [0x08, 'PSH'], [0x10, 'ACK']];
+  return names.filter(([bit]) => flags & bit).map(([, n]) => n).join(', ');
 }
 
 export class TimelinePlot {
@@ -66,6 +74,8 @@ export class TimelinePlot {
   private lanes: TimelineLane[] = [];
   private data: TimelineWindow = { calls: [], links: [], omitted: 0 };
   private selectedId: number | undefined;
+  /** The selected call's frames, marked in the packet band. */
+  private linkedFrames = new Set<number>();
   private seq = 0;
   private fetchTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -109,6 +119,13 @@ export class TimelinePlot {
 
   clearSelection(): void {
     this.selectedId = undefined;
+    this.linkedFrames.clear();
+    this.draw();
+  }
+
+  /** Marks the frames that carried the selected call's bytes. */
+  markFrames(frames: readonly number[]): void {
+    this.linkedFrames = new Set(frames);
     this.draw();
   }
 
@@ -203,14 +220,19 @@ export class TimelinePlot {
       const wasDrag = drag?.moved;
       drag = undefined;
       if (wasDrag) return;
-      const id = (document.elementFromPoint(e.clientX, e.clientY)?.closest('[data-id]') as SVGElement | null)?.dataset.id;
+      const hit = document.elementFromPoint(e.clientX, e.clientY);
+      const tick = hit?.closest('[data-frame]') as SVGElement | null;
+      const packets = this.data.packets;
+      if (tick && packets) return this.host.openFrame(packets.captureId, Number(tick.dataset.frame));
+      const id = (hit?.closest('[data-id]') as SVGElement | null)?.dataset.id;
       if (id !== undefined) this.select(Number(id));
     });
   }
 
   draw(): void {
     const width = this.box.clientWidth;
-    const height = AXIS_H + this.lanes.length * LANE_H + 4;
+    const band = this.data.packets ? BAND_H : 0;
+    const height = AXIS_H + this.lanes.length * LANE_H + band + 4;
     const scale = new Scale(this.span, Math.max(width, 1));
     const root = svg('svg', { width, height, viewBox: `0 0 ${width} ${height}`, class: 'tl-svg' });
     const defs = svg('defs', {});
@@ -248,6 +270,7 @@ export class TimelinePlot {
       links.append(badge);
     }
     root.append(bars, links);
+    if (this.data.packets) root.append(this.drawPackets(this.data.packets.items, scale, AXIS_H + this.lanes.length * LANE_H));
     this.box.replaceChildren(root);
     this.drawLabels();
   }
@@ -287,6 +310,25 @@ export class TimelinePlot {
     return { x: x + w, y };
   }
 
+  /** The packets band under the lanes: a tick per captured packet, taller for data, marked when the selected call's. */
+  private drawPackets(items: readonly TimelinePacket[], scale: Scale, top: number): SVGGElement {
+    const g = svg('g', { class: 'tl-packets' });
+    g.append(svg('rect', { x: 0, y: top, width: scale.width, height: BAND_H, class: 'tl-band' }));
+    const base = top + BAND_H - 4;
+    for (const p of items) {
+      const x = scale.x(p.t);
+      if (x < -4 || x > scale.width + 4) continue;
+      const tall = p.len > 0 ? BAND_H - 8 : (BAND_H - 8) / 2;
+      const cls = `tl-pkt${p.len > 0 ? ' data' : ''}${p.flags & 0x07 ? ' ctl' : ''}${this.linkedFrames.has(p.frame) ? ' linked' : ''}`;
+      const tick = svg('g', { class: cls, 'data-frame': p.frame });
+      const tip = svg('title', {});
+      tip.textContent = `${t('frame {0}', p.frame)} · ${p.src} → ${p.dst} · ${p.len} B${p.flags ? ` · ${flagsText(p.flags)}` : ''}`;
+      tick.append(tip, svg('rect', { x: x - 3, y: top, width: 7, height: BAND_H, class: 'tl-pkt-hit' }), svg('rect', { x: x - 1, y: base - tall, width: 2, height: tall, class: 'tl-pkt-tick' }));
+      g.append(tick);
+    }
+    return g;
+  }
+
   private drawLabels(): void {
     const withPid = new Set(this.lanes.map((l) => l.pid)).size > 1;
     this.labels.replaceChildren(
@@ -300,5 +342,11 @@ export class TimelinePlot {
         return d;
       }),
     );
+    const packets = this.data.packets;
+    if (!packets) return;
+    const band = h('div', 'tl-lane-label tl-band-label');
+    band.append(h('div', 'tl-lane-head', t('Packets')), h('div', 'tl-lane-ends', packets.omitted ? t('{0} · {1} not drawn', packets.label, packets.omitted) : packets.label));
+    band.title = t('Packets of these connections in capture {0}; click one to see it in the packet panel', packets.label);
+    this.labels.append(band);
   }
 }
