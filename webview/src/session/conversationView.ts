@@ -381,6 +381,10 @@ export class ConversationView {
     if (c.omitted) box.append(h('div', 'chunk-more', t('… {0} more bytes, shown in the hex viewer', c.omitted)));
     const pick = (e: MouseEvent | KeyboardEvent) => this.onChunkClick({ offset: c.offset, length: c.length, seq: c.seq, ws: c.ws, extend: e.shiftKey });
     box.addEventListener('click', pick);
+    // Shift+click grows the byte selection; the page's own text selection would paint over the chunks in between
+    box.addEventListener('mousedown', (e) => {
+      if (e.shiftKey) e.preventDefault();
+    });
     box.addEventListener('keydown', (e) => {
       if (e.key === 'Enter') pick(e);
     });

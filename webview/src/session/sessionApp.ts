@@ -145,8 +145,8 @@ class SessionHeader {
   }
 }
 
-/** The conversation pane's toolbar: show chunks as, encoding, time, layout. */
-function conversationBar(init: InitInfo, state: PanelState) {
+/** The conversation pane's toolbar: show chunks as, encoding, time, layout, Export…. */
+function conversationBar(init: InitInfo, state: PanelState, client: SessionPanelClient) {
   const bar = h('div', 'toolbar');
   const render = singleSelect(
     [
@@ -181,6 +181,8 @@ function conversationBar(init: InitInfo, state: PanelState) {
   );
   layout.classList.add('conv-layout');
   const exportButton = button(t('Export…'), { class: 'conv-export', secondary: '', title: t('Write the transcript (all chunks or the selected ones) to a file: text, hex dump, JSON Lines or pcapng') });
+  // the host asks what to export (all or the selected chunks), the format and the file; text takes the time style
+  exportButton.addEventListener('click', () => void client.call({ type: 'exportTranscript', timestamps: state.timeMode, selection: state.selection }).catch(() => undefined));
   bar.append(render, encoding, time, layout, exportButton);
   /** A choice that changes how chunks render was made (and written into `state`). */
   const onChange = (then: (change: { encoding?: string }) => void) => {
@@ -197,7 +199,7 @@ function conversationBar(init: InitInfo, state: PanelState) {
       then({});
     });
   };
-  return { bar, encoding, layout, exportButton, onChange };
+  return { bar, encoding, layout, onChange };
 }
 
 /** The hex pane on the session's transcript: finds, decodes and copies through the host. */
@@ -252,6 +254,12 @@ function splitLayout(app: HTMLElement, convPane: HTMLElement, hexPane: HTMLEleme
   return split;
 }
 
+/** A chunk clicked selects its bytes; Shift+click grows the selection to take it in (Export… writes selected chunks). */
+function selectChunk(hex: { select(start: number, end: number): void }, sel: PanelState['selection'], c: { offset: number; length: number; extend: boolean }): void {
+  if (c.extend && sel && sel.end > sel.start) hex.select(Math.min(sel.start, c.offset), Math.max(sel.end, c.offset + c.length));
+  else hex.select(c.offset, c.offset + c.length);
+}
+
 function buildLayout(root: HTMLElement, init: InitInfo, state: PanelState, save: () => void, client: SessionPanelClient) {
   root.textContent = '';
   const app = h('div', 'session-app');
@@ -261,18 +269,14 @@ function buildLayout(root: HTMLElement, init: InitInfo, state: PanelState, save:
   const convPane = h('section', 'pane conv-pane');
   convPane.slot = 'start';
   convPane.setAttribute('aria-label', t('Conversation'));
-  const convBar = conversationBar(init, state);
+  const convBar = conversationBar(init, state, client);
   const chunks: ChunkSource = (fromSeq, limit, render, encoding, maxBytes) => client.call({ type: 'chunks', fromSeq, limit, render, encoding, maxBytes });
   // WebSocket connections: the chosen message's frames, beside the data inspector
   const wsFrames = /^ws-(client|accepted)$/.test(init.session.kind) ? new WsFramesBox() : undefined;
   const conversation = new ConversationView(convPane, chunks, () => ({ render: state.render, encoding: state.encoding, timeMode: state.timeMode }), init.session.multiPeer, (c) => {
-    // Shift+click: the selection grows to take this chunk in (Export… can write the selected chunks)
-    const sel = state.selection;
-    if (c.extend && sel && sel.end > sel.start) hex.select(Math.min(sel.start, c.offset), Math.max(sel.end, c.offset + c.length));
-    else hex.select(c.offset, c.offset + c.length);
+    selectChunk(hex, state.selection, c);
     wsFrames?.show(c.ws);
   });
-  convBar.exportButton.addEventListener('click', () => void client.call({ type: 'exportTranscript', timestamps: state.timeMode, selection: state.selection }).catch(() => undefined));
   convBar.onChange((v) => {
     save();
     if (v.encoding) void client.call({ type: 'setEncoding', encoding: v.encoding });
