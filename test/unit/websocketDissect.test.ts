@@ -57,7 +57,7 @@ describe('WebSocket dissection (captured ws and Python peers, against tshark)', 
     assert.ok(ws !== undefined && ws.compared >= 150, `only ${ws?.compared ?? 0} websocket values compared`);
     assert.deepEqual(lines, []);
     // Each field of the brief is among those compared.
-    for (const f of ['websocket.fin', 'websocket.opcode', 'websocket.mask', 'websocket.payload_length', 'websocket.payload_length_ext_16', 'websocket.payload_length_ext_64', 'websocket.masking_key', 'websocket.payload.text', 'websocket.payload.close.status_code', 'websocket.payload.close.reason', 'websocket.payload.ping', 'websocket.payload.pong', 'frame.protocols', 'data.data']) {
+    for (const f of ['websocket.fragment', 'websocket.reassembled.length', 'websocket.fin', 'websocket.opcode', 'websocket.mask', 'websocket.payload_length', 'websocket.payload_length_ext_16', 'websocket.payload_length_ext_64', 'websocket.masking_key', 'websocket.payload.text', 'websocket.payload.close.status_code', 'websocket.payload.close.reason', 'websocket.payload.ping', 'websocket.payload.pong', 'frame.protocols', 'data.data']) {
       assert.ok((t.byField.get(f)?.compared ?? 0) > 0, `${f} was not compared`);
     }
   });
@@ -91,6 +91,19 @@ describe('WebSocket dissection (captured ws and Python peers, against tshark)', 
     // The Python client's three texts and ping sit in one segment: four frames in one packet.
     const many = pkts.find((p) => values(p, 'websocket.opcode').length === 4);
     assert.deepEqual(many && values(many, 'websocket.opcode'), [1, 1, 1, 9]);
+  });
+
+  it('a message sent in fragments is shown whole on its last fragment (in one segment, and over three)', () => {
+    const text = pkts.find((p) => values(p, 'websocket.fragment.count').includes(2));
+    assert.ok(text, 'no two-fragment message');
+    assert.deepEqual(values(text, 'websocket.opcode'), [1, 0]);
+    assert.ok(values(text, 'websocket.payload.text').includes(SENT.fragmentedText));
+    assert.deepEqual(values(text, 'websocket.fragment'), [text.number, text.number]);
+    const binary = pkts.find((p) => values(p, 'websocket.fragment.count').includes(3));
+    assert.ok(binary, 'no three-fragment message');
+    assert.equal(new Set(values(binary, 'websocket.fragment')).size, 3, 'three fragments, three frames');
+    assert.deepEqual(values(binary, 'websocket.reassembled.length'), [SENT.fragmentedBinary.length]);
+    assert.deepEqual(values(binary, 'data.data'), [SENT.fragmentedBinary.toString('hex')]);
   });
 
   it('a packet dissected again alone (a row click) shows the same frames as the first pass', () => {

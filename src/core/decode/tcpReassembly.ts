@@ -9,7 +9,7 @@ import type { Layer } from './dissect';
 import { type ReassemblyStep, type ReassemblyTable, dissectBuffer, factKey, partsText, recordFact, replayedFact } from './reassembly';
 import { httpMessageLength, isHttpPort, looksLikeHttp } from './http';
 import { dnsTcpMessageLength } from './dns';
-import { dissectWebSocket, isWebSocketUpgrade, webSocketFrameLength } from './websocket';
+import { type WsMessage, dissectWebSocket, isWebSocketUpgrade, webSocketFrameLength } from './websocket';
 import { seqLt } from './tcpSeq';
 
 const hf = declareFields({
@@ -51,12 +51,15 @@ class PduTable implements ReassemblyTable {
   bytes = 0;
   /** TCP streams upgraded to WebSocket (an HTTP 101 with `Upgrade: websocket` seen), oldest first. */
   readonly ws = new Set<number>();
+  /** WebSocket messages sent in fragments, per direction, until their last fragment (websocket.ts). */
+  readonly wsMessages = new Map<string, WsMessage>();
 
   clone(): PduTable {
     const c = new PduTable();
     for (const [k, p] of this.map) c.map.set(k, { ...p, buf: p.buf.slice(), frames: [...p.frames], lengths: [...p.lengths], held: [...p.held] });
     c.bytes = this.bytes;
     for (const s of this.ws) c.ws.add(s);
+    for (const [k, m] of this.wsMessages) c.wsMessages.set(k, { ...m, parts: [...m.parts], frames: [...m.frames], keys: [...m.keys] });
     return c;
   }
 

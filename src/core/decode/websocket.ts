@@ -5,7 +5,8 @@
 // ping and pong data are read from the unmasked bytes, and a binary payload goes to the data dissector unmasked.
 import { hexBytes, latin1 } from './format';
 import { type PacketInfo, addChild, addField, beginLayer, declareFields, declareProtocol, dissectData } from './registry';
-import { dissectBuffer } from './reassembly';
+import { dissectBuffer, factKey, recordFact, replayedFact } from './reassembly';
+import type { Field, Layer } from './dissect';
 
 const websocket = declareProtocol('websocket', 'WebSocket');
 // Wireshark hands a text message to its line-based text dissector (listed after websocket in frame.protocols).
@@ -29,6 +30,10 @@ const hf = declareFields({
   pong: ['websocket.payload.pong', 'Pong', 'bytes'],
   continuation: ['websocket.payload.continue', 'Continue', 'bytes'],
   unknown: ['websocket.payload.unknown', 'Unknown', 'bytes'],
+  fragments: ['websocket.fragments', 'Reassembled websocket Fragments', 'none'],
+  fragment: ['websocket.fragment', 'Websocket Fragment', 'uint'],
+  fragmentCount: ['websocket.fragment.count', 'Fragment count', 'uint'],
+  reassembledLength: ['websocket.reassembled.length', 'Reassembled websocket Payload length', 'uint'],
 });
 
 const opcodeNames: Record<number, string> = { 0: 'Continuation', 1: 'Text', 2: 'Binary', 8: 'Connection Close', 9: 'Ping', 10: 'Pong' };
@@ -50,6 +55,27 @@ const closeCodes: Record<number, string> = {
 export const MAX_UNMASKED = 256 * 1024;
 /** Characters of a text payload kept in its field; past it the text ends with `…` (the bytes fields' convention). */
 const MAX_TEXT = 4096;
+
+/** A message sent in fragments (a data frame without FIN, then continuations), put together as they come. */
+export interface WsMessage {
+  opcode: number;
+  parts: Uint8Array[];
+  frames: number[];
+  /** Each fragment's fact key (messageFactKey). */
+  keys: number[];
+  bytes: number;
+}
+
+/** Where the messages being put together live: TCP reassembly's table (cloned with the context), per direction. */
+interface WsMessageHolder {
+  wsMessages: Map<string, WsMessage>;
+}
+
+/** Messages waiting for their last fragment, and the bytes one may hold (at most MAX_UNMASKED each: 32 MiB in all). */
+const MAX_PENDING_MESSAGES = 128;
+
+/** The key of a finished message's fact, never a reassembly call's (non-negative) nor TLS's (-1 …). */
+const messageFactKey = (pi: PacketInfo, offset: number) => -0x40000000 - factKey(pi, offset);
 
 /** A frame's header: where its payload starts and how long it is. */
 interface FrameHeader {
@@ -115,7 +141,7 @@ function dissectFrame(pi: PacketInfo, o: number, end: number): number {
   const opcode = b0 & 0x0f;
   const masked = (b1 & 0x80) !== 0;
   const name = opcodeNames[opcode] ?? 'Unknown Opcode';
-  pi.info = `WebSocket ${name}${fin ? ' [FIN] ' : ' [FRAG] '}${masked ? '[MASKED]' : ''}`;
+  pi.info = `WebSocket ${name}${fin ? ' [FIN]' : '[FRAGMENT] '} ${masked ? '[MASKED]' : ''}`;
   addField(pi, layer, hf.fin, fin, fin ? 'True' : 'False', o, 1);
   addField(pi, layer, hf.rsv, (b0 >> 4) & 7, `0x${(b0 >> 4) & 7}`, o, 1);
   addField(pi, layer, hf.opcode, opcode, `${name} (${opcode})`, o, 1);
@@ -143,11 +169,94 @@ function dissectFrame(pi: PacketInfo, o: number, end: number): number {
   else if (fin && opcode === 2 && pLen > 0) {
     if (key === undefined) dissectData(pi, pAt, pAt + pLen);
     else dissectBuffer(pi, plain, 0, plain.length, pAt, () => dissectData(pi, 0, plain.length));
-  }
+  } else if (opcode < 8 && !(fin && opcode !== 0)) fragment(pi, layer, pf, o, opcode, fin, plain, pAt, pLen);
   return pAt + h.payloadLen;
 }
 
-function payloadFields(pi: PacketInfo, layer: ReturnType<typeof beginLayer>, pf: ReturnType<typeof addField>, opcode: number, fin: boolean, plain: Uint8Array, pAt: number, pLen: number): void {
+/** A finished message, recorded as the fact of the fragment that shows it. */
+type MessageStep = { t: 'done'; data: Uint8Array; frames: number[]; lengths: number[]; ownAt: number; used: number; opcode: number; fragmentFrames: number[] };
+
+/**
+ * A fragment of a message. The first pass keeps the payloads until the last fragment; the message is then shown whole
+ * (Wireshark's websocket.fragments, its text or data) at the first of its fragments in that packet, as Wireshark
+ * does, and recorded as that fragment's fact, so the field tree and a row click show it there. A continuation that
+ * does not show the message shows its own bytes (websocket.payload.continue).
+ */
+function fragment(pi: PacketInfo, layer: Layer, pf: Field | undefined, o: number, opcode: number, fin: boolean, plain: Uint8Array, pAt: number, pLen: number): void {
+  const at = messageFactKey(pi, o);
+  let shown: MessageStep | undefined;
+  if (pi.replaying) {
+    const s = replayedFact(pi, at)?.steps[0] as MessageStep | undefined;
+    if (s?.t === 'done' && s.fragmentFrames !== undefined) shown = s;
+  } else {
+    const done = collect(pi, at, opcode, fin, plain);
+    // The columns pass builds no fields: only the layer that carries the message on matters, added here.
+    if (done !== undefined) carry(pi, done.step, pAt);
+    if (done?.at === at) shown = done.step;
+  }
+  if (shown === undefined) {
+    if (opcode === 0) addChild(pi, layer, pf, hf.continuation, hexBytes(plain, 0, plain.length), `${pLen} bytes`, pAt, pLen);
+    return;
+  }
+  const msg = shown.data;
+  let from = 0;
+  const parts = shown.fragmentFrames.map((f, i) => `#${f}(${shown.lengths[i]})`).join(', ');
+  if (shown.opcode === 1) addChild(pi, layer, pf, hf.text, utf8(msg), `${msg.length} bytes`, pAt, pLen);
+  const top = addField(pi, layer, hf.fragments, '', `${shown.lengths.length} Reassembled websocket Fragments (${msg.length} bytes): ${parts}`, pAt, pLen);
+  shown.fragmentFrames.forEach((f, i) => {
+    const n = shown.lengths[i];
+    addChild(pi, layer, top, hf.fragment, f, `Frame: ${f}, payload: ${from}-${from + n - 1} (${n} bytes)`, pAt, 0);
+    from += n;
+  });
+  addChild(pi, layer, top, hf.fragmentCount, shown.lengths.length, String(shown.lengths.length), pAt, 0);
+  addChild(pi, layer, top, hf.reassembledLength, msg.length, String(msg.length), pAt, 0);
+  if (pi.replaying) carry(pi, shown, pAt);
+}
+
+/** The message's text layer or its data, as a whole text or binary frame's. */
+function carry(pi: PacketInfo, m: MessageStep, pAt: number): void {
+  if (m.opcode === 1) beginLayer(pi, textLines.id, 'Line-based text data', 'message', pAt, 0);
+  else if (m.opcode === 2 && m.data.length > 0) dissectBuffer(pi, m.data, 0, 0, pAt, () => dissectData(pi, 0, m.data.length));
+}
+
+/** First pass: adds a fragment to its direction's message; the finished message, and the key of the fact showing it. */
+function collect(pi: PacketInfo, at: number, opcode: number, fin: boolean, plain: Uint8Array): { step: MessageStep; at: number } | undefined {
+  const messages = (pi.ctx.tcpPdus as WsMessageHolder | undefined)?.wsMessages;
+  if (messages === undefined || pi.tcp === undefined) return undefined;
+  const dir = `${pi.tcp.stream}|${pi.netSrc}|${pi.srcPort}`;
+  let m = messages.get(dir);
+  if (opcode !== 0) {
+    // A new message starts (one still waiting is given up).
+    messages.delete(dir);
+    if (messages.size >= MAX_PENDING_MESSAGES) messages.delete(messages.keys().next().value as string);
+    messages.set(dir, (m = { opcode, parts: [], frames: [], keys: [], bytes: 0 }));
+  }
+  if (m === undefined) return undefined;
+  if (m.bytes + plain.length > MAX_UNMASKED) {
+    messages.delete(dir);
+    return undefined;
+  }
+  const frame = pi.ctx.reassemblyFrame;
+  m.parts.push(plain.slice()); // not a view: it would keep the whole packet alive
+  m.frames.push(frame);
+  m.keys.push(at);
+  m.bytes += plain.length;
+  if (!fin) return undefined;
+  messages.delete(dir);
+  const data = new Uint8Array(m.bytes);
+  let k = 0;
+  for (const part of m.parts) {
+    data.set(part, k);
+    k += part.length;
+  }
+  // The fragments' frames go in a field of their own: `frames` would tell the replay log they were held PDUs.
+  const step: MessageStep = { t: 'done', data, frames: [], lengths: m.parts.map((x) => x.length), ownAt: 0, used: 0, opcode: m.opcode, fragmentFrames: m.frames };
+  const showAt = m.keys[m.frames.indexOf(frame)];
+  recordFact(pi, { at: showAt, steps: [step] });
+  return { step, at: showAt };
+}
+
+function payloadFields(pi: PacketInfo, layer: Layer, pf: Field | undefined, opcode: number, fin: boolean, plain: Uint8Array, pAt: number, pLen: number): void {
   if (!pi.full) return;
   const bytes = (n = plain.length) => hexBytes(plain, 0, n);
   if (opcode === 1) {
@@ -165,8 +274,7 @@ function payloadFields(pi: PacketInfo, layer: ReturnType<typeof beginLayer>, pf:
     }
   } else if (opcode === 9) addChild(pi, layer, pf, hf.ping, bytes(), `${pLen} bytes`, pAt, pLen);
   else if (opcode === 10) addChild(pi, layer, pf, hf.pong, bytes(), `${pLen} bytes`, pAt, pLen);
-  else if (opcode === 0) addChild(pi, layer, pf, hf.continuation, bytes(), `${pLen} bytes`, pAt, pLen);
-  else if (opcode !== 2) addChild(pi, layer, pf, hf.unknown, bytes(), `${pLen} bytes`, pAt, pLen);
+  else if (opcode !== 0 && opcode !== 2) addChild(pi, layer, pf, hf.unknown, bytes(), `${pLen} bytes`, pAt, pLen);
 }
 
 function unmask(d: Uint8Array, at: number, n: number, key: Uint8Array): Uint8Array {
