@@ -75,6 +75,22 @@ describe('transcript export: every format read back, all chunks or the chosen on
     assert.ok(back2.stdout.equals(concat([sent[0], sent[2]])), 'the two chosen chunks, in transcript order, once each');
   });
 
+  it('hex: the rows after a chunk\'s first (which carries its note) are the rows xxd itself prints', async function () {
+    if (!has('xxd')) this.skip();
+    const bytes = new Uint8Array(1000).map((_, i) => (i * 89 + 7) & 0xff);
+    const t = new Transcript();
+    t.append('out', bytes, undefined, 0);
+    const file = path.join(dir, 'rows.hex');
+    await exportTranscript({ id: 's1', kind: 'tcp-client', transcript: t, events: [] }, file, { format: 'hex' });
+    const raw = path.join(dir, 'rows.bin');
+    fs.writeFileSync(raw, bytes);
+    const xxd = spawnSync('xxd', [raw], { encoding: 'utf8' }).stdout.split('\n');
+    const ours = fs.readFileSync(file, 'utf8').split('\n');
+    assert.equal(ours.length, xxd.length);
+    assert.deepEqual(ours.slice(1), xxd.slice(1));
+    assert.ok(ours[0].startsWith(`${xxd[0]}| `), ours[0]);
+  });
+
   it('jsonl: a record per chunk and event, parsed; chosen chunks keep the events between them only', async () => {
     const { s, sent } = await conversation();
     const file = path.join(dir, 'all.jsonl');

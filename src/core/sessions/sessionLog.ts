@@ -52,16 +52,53 @@ function escapedText(data: Uint8Array, encoding: string): string {
   });
 }
 
+const buf = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.length);
+const ASCII = Array.from({ length: 256 }, (_, b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : '.'));
+
 /** One xxd row: offset, up to 16 bytes in pairs, their ASCII, then an optional note `xxd -r` ignores. */
 function hexRow(offset: number, bytes: Uint8Array, note: string): string {
+  const pairs = buf(bytes).toString('hex');
   let hex = '';
+  for (let i = 0; i < pairs.length; i += 4) hex += `${pairs.slice(i, i + 4)} `;
   let ascii = '';
-  for (let i = 0; i < bytes.length; i++) {
-    hex += HEX_BYTE[bytes[i]] + (i % 2 === 1 ? ' ' : '');
-    ascii += bytes[i] >= 0x20 && bytes[i] < 0x7f ? String.fromCharCode(bytes[i]) : '.';
-  }
+  for (const b of bytes) ascii += ASCII[b];
   const head = `${offset.toString(16).padStart(8, '0')}: ${hex.padEnd(40)} ${ascii}`;
   return note ? `${head.padEnd(67)}| ${note}\n` : `${head}\n`;
+}
+
+const HEX_DIGITS = enc.encode('0123456789abcdef');
+const ROW_BYTES = 68; // "00000010: " + 8 groups "xxxx " + " " + 16 characters + "\n"
+
+/** Full rows (16 bytes each, no note) of `data` at stream offset `offset` into `out` at `at`, byte by byte. */
+function fullRows(out: Uint8Array, at: number, offset: number, data: Uint8Array): void {
+  for (let r = 0; r < data.length; r += 16, at += ROW_BYTES) {
+    const o = offset + r;
+    for (let k = 0; k < 8; k++) out[at + k] = HEX_DIGITS[Math.floor(o / 16 ** (7 - k)) % 16];
+    out[at + 8] = 0x3a; // ':'
+    out.fill(0x20, at + 9, at + 51);
+    for (let j = 0; j < 16; j++) {
+      const b = data[r + j];
+      const h = at + 10 + j * 2 + (j >> 1);
+      out[h] = HEX_DIGITS[b >> 4];
+      out[h + 1] = HEX_DIGITS[b & 15];
+      out[at + 51 + j] = b >= 0x20 && b < 0x7f ? b : 0x2e;
+    }
+    out[at + 67] = 0x0a;
+  }
+}
+
+/** A chunk as xxd rows: the first carries the note, the full rows between are written as bytes (a 100 MB transcript). */
+function hexDump(offset: number, data: Uint8Array, note: string): Uint8Array {
+  const head = enc.encode(hexRow(offset, data.subarray(0, 16), note));
+  if (data.length <= 16) return head;
+  const fullEnd = 16 + Math.floor((data.length - 16) / 16) * 16;
+  const tail = fullEnd < data.length ? enc.encode(hexRow(offset + fullEnd, data.subarray(fullEnd), '')) : new Uint8Array(0);
+  const middle = ((fullEnd - 16) / 16) * ROW_BYTES;
+  const out = new Uint8Array(head.length + middle + tail.length);
+  out.set(head, 0);
+  fullRows(out, head.length, offset + 16, data.subarray(16, fullEnd));
+  out.set(tail, head.length + middle);
+  return out;
 }
 
 /** What an event says in the text and hex formats. */
@@ -77,8 +114,8 @@ function peerOf(s: LoggedSession, c?: TranscriptChunk): string {
   return h.includes(':') ? `[${h}]:${s.remotePort}` : `${h}:${s.remotePort}`;
 }
 
-const base64 = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.length).toString('base64');
-const hexOf = (b: Uint8Array) => Array.from(b, (x) => HEX_BYTE[x]).join('');
+const base64 = (b: Uint8Array) => buf(b).toString('base64');
+const hexOf = (b: Uint8Array) => buf(b).toString('hex');
 
 /** Per TCP connection in a pcapng log: the next sequence number each way and whether each side sent its FIN. */
 interface TcpFlow {
@@ -145,13 +182,9 @@ export class LogEncoder {
       return enc.encode(`${JSON.stringify({ time: new Date(c.time).toISOString(), ...elapsed, session: s.id, dir: c.dir, peer: peer || undefined, length: data.length, base64: base64(data), hex: hexOf(data) })}\n`);
     }
     if (this.format === 'text') return enc.encode(`${t}  ${s.id} ${ARROW[c.dir]} ${peer}  ${data.length} B  ${escapedText(data, this.encoding)}\n`);
-    let out = '';
-    for (let i = 0; i < data.length || i === 0; i += 16) {
-      out += hexRow(this.offset + i, data.subarray(i, i + 16), i === 0 ? `${t} ${s.id} ${c.dir} ${data.length} B ${peer}` : '');
-      if (data.length === 0) break;
-    }
+    const out = hexDump(this.offset, data, `${t} ${s.id} ${c.dir} ${data.length} B ${peer}`);
     this.offset += data.length;
-    return enc.encode(out);
+    return out;
   }
 
   event(s: LoggedSession, e: SessionEvent): Uint8Array {
