@@ -6,6 +6,7 @@ import { type DissectedPacket, DissectContext, allFields, dissect } from '../src
 import { hexBytes } from '../src/core/decode/format';
 import { fieldRegistry, protocolNames } from '../src/core/decode/registry';
 import { readCaptureFile } from '../src/core/pcap/pcapReader';
+import { TlsKeyLog } from '../src/core/tls/tlsDecrypt';
 
 export interface ProtocolCount {
   compared: number;
@@ -62,6 +63,8 @@ export interface AgreementOptions {
   reassemble?: boolean;
   /** Both decoders analyse TCP sequence numbers (`tcp.analysis.*`); default true, as Wireshark. */
   analyzeTcp?: boolean;
+  /** A key log both decoders decrypt TLS with (tshark's tls.keylog_file). */
+  tlsKeyLog?: string;
 }
 
 let known: Set<string> | undefined;
@@ -145,7 +148,9 @@ export function compareWithTshark(file: string, opts: AgreementOptions = {}): Ag
   const mine: Map<string, string[]>[] = [];
   try {
     const cap = readCaptureFile(new Uint8Array(fs.readFileSync(file)));
-    const ctx = new DissectContext({ defragment: reassemble, desegmentTcp: reassemble, analyzeTcp });
+    const tlsKeyLog = opts.tlsKeyLog === undefined ? undefined : new TlsKeyLog();
+    tlsKeyLog?.addText(fs.readFileSync(opts.tlsKeyLog!, 'utf8'));
+    const ctx = new DissectContext({ defragment: reassemble, desegmentTcp: reassemble, analyzeTcp, tlsKeyLog });
     packets = [];
     const pending: (DissectedPacket | undefined)[] = [];
     cap.packets.forEach((rec, i) => {
@@ -179,7 +184,7 @@ export function compareWithTshark(file: string, opts: AgreementOptions = {}): Ag
   // A long -e list in a few runs keeps each command line and JSON document modest.
   for (let at = 0; at < fields.length; at += 120) {
     const part = fields.slice(at, at + 120);
-    const out = spawnSync('tshark', ['-r', file, ...(reassemble ? TSHARK_REASSEMBLY_OPTIONS : TSHARK_OPTIONS), ...(analyzeTcp ? [] : ['-o', 'tcp.analyze_sequence_numbers:FALSE']), '-T', 'json', ...part.flatMap((f) => ['-e', f])], { encoding: 'utf8', maxBuffer: 1 << 30 });
+    const out = spawnSync('tshark', ['-r', file, ...(reassemble ? TSHARK_REASSEMBLY_OPTIONS : TSHARK_OPTIONS), ...(analyzeTcp ? [] : ['-o', 'tcp.analyze_sequence_numbers:FALSE']), ...(opts.tlsKeyLog ? ['-o', `tls.keylog_file:${opts.tlsKeyLog}`] : []), '-T', 'json', ...part.flatMap((f) => ['-e', f])], { encoding: 'utf8', maxBuffer: 1 << 30 });
     if (out.status !== 0 && out.stdout.trim() === '') {
       result.skipped = `tshark failed: ${out.stderr.trim().split('\n')[0]}`;
       return result;

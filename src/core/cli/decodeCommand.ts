@@ -1,11 +1,12 @@
-// `socket-lab decode FILE.pcap|FILE.pcapng [--json] [--filter EXPR] [--no-reassemble] [--no-analyze-tcp]`: the packet list (or JSON lines) of a capture file.
+// `socket-lab decode FILE.pcap|FILE.pcapng [--json] [--filter EXPR] [--no-reassemble] [--no-analyze-tcp] [--tls-keylog F]`: the packet list (or JSON lines) of a capture file.
 import * as fs from 'node:fs';
 import { CaptureFormatError, PcapStreamReader } from '../pcap/pcapStreamReader';
 import { type DissectedPacket, type Field, DissectContext, dissect } from '../decode/dissect';
 import { FilterSyntaxError, compileFilter } from '../decode/displayFilter';
+import { TlsKeyLog } from '../tls/tlsDecrypt';
 import { type CliIo, OutputClosedError, parseVerbArgs, readOptions, UsageError, write } from './cliIo';
 
-export const decodeUsage = `Usage: socket-lab decode FILE.pcap|FILE.pcapng [--json] [--filter EXPR] [--no-reassemble] [--no-analyze-tcp]
+export const decodeUsage = `Usage: socket-lab decode FILE.pcap|FILE.pcapng [--json] [--filter EXPR] [--no-reassemble] [--no-analyze-tcp] [--tls-keylog F]
 
 Decodes a capture file like Wireshark's packet list (No., Time, Source, Destination, Protocol, Length, Info).
   --json          one JSON object per packet and line: number, timestamp, lengths, layers with their fields
@@ -17,6 +18,8 @@ Decodes a capture file like Wireshark's packet list (No., Time, Source, Destinat
   --no-analyze-tcp no TCP sequence analysis, as Wireshark with tcp.analyze_sequence_numbers off; by default
                   (as Wireshark) segments are checked for retransmissions, lost and out-of-order segments,
                   duplicate ACKs, window problems and keep-alives ([TCP Retransmission] … in Info, tcp.analysis.*)
+  --tls-keylog F  decrypt TLS with the secrets in F (SSLKEYLOGFILE format, as Wireshark's tls.keylog_file):
+                  TLS 1.3 and TLS 1.2 with AES-GCM or ChaCha20-Poly1305; what the records carried is decoded
 `;
 
 /** The reader of our output went away (`decode f | head -1`): a normal end, not an error. */
@@ -81,17 +84,32 @@ interface DecodeArgs {
   filter: string;
   reassemble: boolean;
   analyzeTcp: boolean;
+  tlsKeylog?: string;
 }
 
 function parseDecodeArgs(argv: string[]): DecodeArgs | { error: string } | 'help' {
-  const options = { json: { type: 'boolean' }, filter: { type: 'string', short: 'Y' }, 'no-reassemble': { type: 'boolean' }, 'no-analyze-tcp': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } as const;
+  const options = { json: { type: 'boolean' }, filter: { type: 'string', short: 'Y' }, 'no-reassemble': { type: 'boolean' }, 'no-analyze-tcp': { type: 'boolean' }, 'tls-keylog': { type: 'string' }, help: { type: 'boolean', short: 'h' } } as const;
   const { values, positionals } = parseVerbArgs('decode', argv, options, (flag) => {
-    throw new UsageError(`${flag} needs a display filter, e.g. --filter "tcp.port == 8000"`);
+    throw new UsageError(flag === '--tls-keylog' ? '--tls-keylog needs a key log file, e.g. --tls-keylog keys.log' : `${flag} needs a display filter, e.g. --filter "tcp.port == 8000"`);
   });
   if (values.help) return 'help';
   if (positionals.length > 1) return { error: `give one capture file, not "${positionals[0]}" and "${positionals[1]}"` };
   if (!positionals.length) return { error: 'give the capture file to decode: socket-lab decode FILE.pcapng' };
-  return { file: positionals[0], json: !!values.json, filter: values.filter ?? '', reassemble: !values['no-reassemble'], analyzeTcp: !values['no-analyze-tcp'] };
+  return { file: positionals[0], json: !!values.json, filter: values.filter ?? '', reassemble: !values['no-reassemble'], analyzeTcp: !values['no-analyze-tcp'], tlsKeylog: values['tls-keylog'] };
+}
+
+/** The key log named by --tls-keylog, or a sentence saying why it cannot be used. */
+function readKeyLog(file: string): TlsKeyLog | string {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return `cannot read the key log ${file}${code === 'ENOENT' ? ': no such file — check the path' : `: ${code ?? String(e)}`}`;
+  }
+  const log = new TlsKeyLog();
+  if (log.addText(text) === 0) return `${file} holds no TLS key log lines (CLIENT_RANDOM …, CLIENT_TRAFFIC_SECRET_0 … as SSLKEYLOGFILE writes them)`;
+  return log;
 }
 
 export async function runDecodeCommand(argv: string[], io: CliIo): Promise<number> {
@@ -115,7 +133,12 @@ export async function runDecodeCommand(argv: string[], io: CliIo): Promise<numbe
     return 1;
   }
   const reader = new PcapStreamReader();
-  const ctx = new DissectContext({ defragment: args.reassemble, desegmentTcp: args.reassemble, analyzeTcp: args.analyzeTcp });
+  const tlsKeyLog = args.tlsKeylog === undefined ? undefined : readKeyLog(args.tlsKeylog);
+  if (typeof tlsKeyLog === 'string') {
+    io.err(`socket-lab decode: ${tlsKeyLog}\n`);
+    return 1;
+  }
+  const ctx = new DissectContext({ defragment: args.reassemble, desegmentTcp: args.reassemble, analyzeTcp: args.analyzeTcp, tlsKeyLog });
   let n = 0;
   let t0: number | undefined;
   let t0Nanos = 0;

@@ -1,6 +1,7 @@
 // Per-capture decoding state: TCP/UDP stream indices and the base sequence numbers behind relative seq/ack.
 import { type AnalysisPool, type TcpConversationAnalysis, cloneConversationAnalysis } from './tcpAnalysis';
 import { type ReassemblyOptions, type ReassemblyTable, reassemblyDefaults } from './reassembly';
+import type { TlsKeyLog } from '../tls/tlsDecrypt';
 
 /** How a capture is dissected: the reassembly switches and Wireshark's `tcp.analyze_sequence_numbers`. */
 export interface DissectOptions extends ReassemblyOptions {
@@ -14,6 +15,11 @@ export interface DissectOptions extends ReassemblyOptions {
    * with the analysis): defaults to `analyzeTcp`; off, tcp.seq, tcp.ack, tcp.nxtseq and SACK edges are the raw numbers.
    */
   relativeSeq?: boolean;
+  /**
+   * TLS secrets (Wireshark's tls.keylog_file): records of the sessions it holds are decrypted and what they carried
+   * is dissected (each record's keys are a fact of its packet, so a second look decrypts it again).
+   */
+  tlsKeyLog?: TlsKeyLog;
 }
 
 export interface TcpDirection {
@@ -52,6 +58,8 @@ export class DissectContext {
   readonly analyzeTcp: boolean;
   /** TCP numbers are relative to each side's initial sequence number (see `DissectOptions.relativeSeq`). */
   readonly relativeSeq: boolean;
+  /** TLS secrets to decrypt with (see `DissectOptions.tlsKeyLog`). */
+  readonly tlsKeyLog: TlsKeyLog | undefined;
   /** @internal TCP sequence analysis: number of the frame being dissected (set by `dissect`, else counted from 1). */
   analysisFrame = 0;
   /** @internal The frame being dissected was analysed before (a re-read): the analysis state is not touched. */
@@ -68,6 +76,8 @@ export class DissectContext {
   ipFragments: ReassemblyTable | undefined;
   /** @internal TCP PDUs waiting for their last segment (tcpReassembly.ts), made on first use. */
   tcpPdus: ReassemblyTable | undefined;
+  /** @internal TLS conversations' handshakes and record sequence numbers (tls.ts), made on first use. */
+  tls: ReassemblyTable | undefined;
   /** @internal Number of the frame being dissected (set by `dissect`): the caller's, else counted from 1. */
   reassemblyFrame = 0;
 
@@ -75,6 +85,7 @@ export class DissectContext {
     this.reassembly = { defragment: options.defragment ?? reassemblyDefaults.defragment, desegmentTcp: options.desegmentTcp ?? reassemblyDefaults.desegmentTcp };
     this.analyzeTcp = options.analyzeTcp ?? true;
     this.relativeSeq = options.relativeSeq ?? this.analyzeTcp;
+    this.tlsKeyLog = options.tlsKeyLog;
   }
   // ---- end of reassembly ----
 
@@ -157,9 +168,10 @@ export class DissectContext {
 
   /** An independent copy (the packet panel keeps a few as checkpoints to re-dissect a file from the middle). */
   clone(): DissectContext {
-    const c = new DissectContext({ ...this.reassembly, analyzeTcp: this.analyzeTcp, relativeSeq: this.relativeSeq });
+    const c = new DissectContext({ ...this.reassembly, analyzeTcp: this.analyzeTcp, relativeSeq: this.relativeSeq, tlsKeyLog: this.tlsKeyLog });
     c.ipFragments = this.ipFragments?.clone();
     c.tcpPdus = this.tcpPdus?.clone();
+    c.tls = this.tls?.clone();
     c.reassemblyFrame = this.reassemblyFrame;
     c.analysisPool = this.analysisPool?.clone();
     const copies = new Map<TcpConversationState, TcpConversationState>();

@@ -17,6 +17,7 @@ import './udp';
 import './dns';
 import './http';
 import './websocket';
+import './tls';
 import './teredo';
 import { DissectContext, type DissectOptions } from './context';
 import type { TcpAnalysis } from './tcpAnalysis';
@@ -239,6 +240,7 @@ export function dissectAgain(rec: PacketRecord, facts: Replay, number?: number, 
   // every conversation question is answered by `facts`; the context only carries the first pass's options (relative
   // or raw TCP numbers)
   const ctx = new DissectContext(options);
+  if (number !== undefined) ctx.reassemblyFrame = number; // TLS finds the keys a record was decrypted with by frame
   const pi = new PacketInfo(rec, ctx, false, facts);
   run(pi, rec, number);
   return new LazyPacket(rec, ctx, number, pi);

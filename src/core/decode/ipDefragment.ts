@@ -92,7 +92,7 @@ export function defragment(pi: PacketInfo, layer: Layer, h: FragmentHeader, star
     step = addFragment(pi, h, start, stop);
     if (step !== undefined) recordFact(pi, { at, steps: [step] });
   }
-  if (step === undefined || step.t === 'plain') return false;
+  if (step === undefined || step.t === 'plain' || step.t === 'tls') return false;
   const hf = h.v6 ? hf6 : hf4;
   if (step.t === 'held') {
     pi.protocol = h.v6 ? 'IPv6' : 'IPv4';

@@ -4,6 +4,7 @@
 import type { Field, Layer } from './dissect';
 import type { PacketInfo, Replay } from './registry';
 import { ByteReader } from './reader';
+import type { DirectionKeys } from '../tls/tlsDecrypt';
 
 /**
  * Reassembly switches, Wireshark's preferences by another name; both default to on, as in Wireshark. Given to
@@ -23,7 +24,9 @@ export type ReassemblyStep =
   /** The bytes finish a reassembly: `data` is the whole PDU/datagram, `frames`/`lengths` its parts in order, this packet's `used` bytes sit at `ownAt` in it. */
   | { t: 'done'; data: Uint8Array; frames: number[]; lengths: number[]; ownAt: number; used: number }
   /** The bytes are a PDU of their own, dissected as they are. */
-  | { t: 'plain'; len: number };
+  | { t: 'plain'; len: number }
+  /** A TLS record (tls.ts, keyed by `tlsFactKey`): of a TLS 1.3 conversation, and the keys that decrypted it. */
+  | { t: 'tls'; tls13: boolean; keys?: DirectionKeys; seq?: bigint };
 
 /** The reassembly facts of one dissector call: `at` says which (the payload's offset, in which buffer). */
 export interface ReassemblyFact {
@@ -55,6 +58,11 @@ export function inReassembledBuffer(pi: PacketInfo): boolean {
 /** The key of a dissector call at `offset` in whatever buffer is being dissected now. */
 export function factKey(pi: PacketInfo, offset: number): number {
   return (level.get(pi) ?? 0) * 0x1000000 + offset;
+}
+
+/** The key of TLS's fact about the record at `offset` (negative: never a reassembly call's key). */
+export function tlsFactKey(pi: PacketInfo, offset: number): number {
+  return -1 - factKey(pi, offset);
 }
 
 /** The recorded fact for this call when replaying (undefined: the first pass did not reassemble here). */

@@ -3,7 +3,7 @@
 import type { PacketRecord } from '../../shared/packet';
 import { dissectAgain, replayFacts, type DissectedPacket, type DissectOptions, type Replay } from './dissect';
 import { type TcpAnalysisReplay, type TcpConversationAnalysis, analysisWords, emptyAnalysis, packAnalysis, packTime, unpackAnalysis } from './tcpAnalysis';
-import { type ReassemblyFact, reassemblyFacts, setReassemblyFacts } from './reassembly';
+import { type ReassemblyFact, type ReassemblyStep, reassemblyFacts, setReassemblyFacts } from './reassembly';
 
 /** Packets a chunk holds; whole chunks are dropped as a bounded capture forgets its oldest packets. */
 const CHUNK = 4096;
@@ -183,8 +183,8 @@ export class ReplayLog {
     this.reassembled.set(index, [...list]);
     for (const f of list) {
       for (const s of f.steps) {
+        this.reassembledBytes += stepBytes(s);
         if (s.t !== 'done') continue;
-        this.reassembledBytes += s.data.length;
         // The parts recorded before (No. = index + 1) learn where they were reassembled.
         for (const frame of s.frames) {
           const k = this.heldSlot(frame - 1);
@@ -195,7 +195,7 @@ export class ReplayLog {
     for (const [k, old] of this.reassembled) {
       if (this.reassembledBytes <= REPLAY_REASSEMBLY_BYTES) break;
       this.reassembled.delete(k);
-      for (const f of old) for (const s of f.steps) if (s.t === 'done') this.reassembledBytes -= s.data.length;
+      for (const f of old) for (const s of f.steps) this.reassembledBytes -= stepBytes(s);
     }
   }
 
@@ -232,7 +232,7 @@ export class ReplayLog {
     for (const [k, list] of this.reassembled) {
       if (k >= index) break;
       this.reassembled.delete(k);
-      for (const f of list) for (const s of f.steps) if (s.t === 'done') this.reassembledBytes -= s.data.length;
+      for (const f of list) for (const s of f.steps) this.reassembledBytes -= stepBytes(s);
     }
   }
   // ---- end of reassembly ----
@@ -240,3 +240,8 @@ export class ReplayLog {
 
 /** Bytes of finished PDUs and datagrams the log keeps for row clicks. */
 export const REPLAY_REASSEMBLY_BYTES = 64 << 20;
+
+/** What a fact costs in REPLAY_REASSEMBLY_BYTES: a finished PDU its bytes, a TLS record's fact a small object. */
+function stepBytes(s: ReassemblyStep): number {
+  return s.t === 'done' ? s.data.length : s.t === 'tls' ? 64 : 0;
+}

@@ -10,6 +10,7 @@ import { type ReassemblyStep, type ReassemblyTable, dissectBuffer, factKey, part
 import { httpMessageLength, isHttpPort, looksLikeHttp } from './http';
 import { dnsTcpMessageLength } from './dns';
 import { type WsMessage, dissectWebSocket, isWebSocketUpgrade, webSocketFrameLength } from './websocket';
+import { looksLikeTls, tlsRecordsLength } from './tls';
 import { seqLt } from './tcpSeq';
 
 const hf = declareFields({
@@ -27,7 +28,7 @@ export const MAX_PDU_BYTES = 8 << 20;
 export const MAX_PENDING_PDU_BYTES = 32 << 20;
 export const MAX_PENDING_PDUS = 4096;
 
-type Kind = 'http' | 'dns' | 'ws';
+type Kind = 'http' | 'dns' | 'tls' | 'ws';
 /** A step of a WebSocket stream's payload carries `ws` (kept with the fact, so a replay needs no stream state). */
 type TcpStep = ReassemblyStep & { ws?: true };
 /** Upgraded streams remembered; past it the oldest is forgotten (its later frames are shown as TCP data). */
@@ -77,7 +78,7 @@ class PduTable implements ReassemblyTable {
 /** The PDU length this payload starts (-1: more bytes needed to tell; undefined: not a PDU start we reassemble). */
 function pduLength(kind: Kind, d: Uint8Array, o: number, end: number): number | undefined {
   if (kind === 'ws') return webSocketFrameLength(d, o, end);
-  return kind === 'dns' ? dnsTcpMessageLength(d, o, end) : httpMessageLength(d, o, end);
+  return kind === 'dns' ? dnsTcpMessageLength(d, o, end) : kind === 'tls' ? tlsRecordsLength(d, o, end) : httpMessageLength(d, o, end);
 }
 
 /** Which reassembling protocol the payload goes to, as callPortsOrData would choose (lower port first, then heuristics). */
@@ -87,7 +88,7 @@ function kindAt(pi: PacketInfo, d: Uint8Array, o: number, end: number): Kind | u
   const high = Math.max(pi.srcPort, pi.dstPort);
   if (low === 53 || (high === 53 && !isHttpPort(low))) return 'dns';
   // An HTTP port's dissector claims any payload, the heuristic only a message start; only a start is reassembled.
-  return looksLikeHttp(d, o, end) ? 'http' : undefined;
+  return looksLikeHttp(d, o, end) ? 'http' : looksLikeTls(d, o, end) ? 'tls' : undefined;
 }
 
 /**
@@ -116,7 +117,7 @@ export function reassembleTcp(pi: PacketInfo, layer: Layer, start: number, end: 
       }
       if (s.in > 0) addField(pi, layer, hf.reassembledIn, s.in, String(s.in), start, 0);
       o = end;
-    } else {
+    } else if (s.t === 'done') {
       const { data, frames, lengths, ownAt, used } = s;
       if (pi.full) {
         const top = addField(pi, layer, hf.segments, '', `${frames.length} Reassembled TCP Segments (${data.length} bytes): ${partsText(frames, lengths)}`, o, used);
@@ -142,7 +143,7 @@ function plan(pi: PacketInfo, start: number, end: number, seqRaw: number): TcpSt
   // The common case costs a look at one byte: nothing waits, no DNS port, and no HTTP start ("CONNECT" … "TRACE", "HTTP/").
   if (table === undefined || (table.map.size === 0 && table.ws.size === 0)) {
     const c = d[start];
-    if ((c < 0x43 || c > 0x54) && pi.srcPort !== 53 && pi.dstPort !== 53) return undefined;
+    if ((c < 0x43 || c > 0x54) && (c < 20 || c > 24) && pi.srcPort !== 53 && pi.dstPort !== 53) return undefined;
     if (kindAt(pi, d, start, end) === undefined) return undefined;
   }
   table ??= ctx.tcpPdus = new PduTable();

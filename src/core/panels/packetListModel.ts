@@ -1,5 +1,6 @@
 // What the packet panel shows of one capture, without vscode: summary rows dissected once as packets
 // arrive, the display filter's matches (paged), one packet's full dissection, TCP conversations.
+import { TlsKeyLog } from '../tls/tlsDecrypt';
 import type { PacketRecord } from '../../shared/packet';
 import {
   MAX_DIAGRAM_SEGMENTS,
@@ -17,7 +18,12 @@ import { FollowModel } from './followModel';
 import { analysisNames, ConnectionTally, expertSeverity, isBadTcp } from './tcpAnalysisView';
 
 /** How the panel dissects: with Wireshark's TCP analysis (the Info notes, the field tree's expert info, "Bad TCP"). */
-export const PANEL_DISSECT_OPTIONS: DissectOptions = { analyzeTcp: true };
+/**
+ * The TLS secrets the packet panel decrypts with (Wireshark's tls.keylog_file), one for the whole extension: fed with
+ * every Socket Lab TLS session's secrets and the key log files the user names (vscode/captures/tlsKeyLogs.ts).
+ */
+export const panelTlsKeyLog = new TlsKeyLog();
+export const PANEL_DISSECT_OPTIONS: DissectOptions = { analyzeTcp: true, tlsKeyLog: panelTlsKeyLog };
 
 /** A capture's retained packets; a bounded capture forgets its oldest ones and advances `firstIndex`. */
 export interface PacketSource {

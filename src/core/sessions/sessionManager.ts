@@ -219,7 +219,12 @@ export class SessionManager {
     this.keyLog?.close();
     this.keyLog = next;
   }
-  private readonly writeKeyLog = (line: string): void => this.keyLog?.write(line);
+  /** Also told every TLS secret line (the packet panel decrypts Socket Lab's own sessions with them). */
+  keyLogTap: ((line: string) => void) | undefined;
+  private readonly writeKeyLog = (line: string): void => {
+    this.keyLog?.write(line);
+    this.keyLogTap?.(line);
+  };
 
   constructor(opts: SessionManagerOptions = {}) {
     this.transcriptBytes = opts.transcriptBytes ?? 4 * 1024 * 1024;

@@ -12,6 +12,7 @@ import type { SessionManager, TlsConnectOptions, TlsServerOptions } from '../../
 import { appendKeyLog } from '../../core/tls/keyLog';
 import { registerCommand } from '../commands';
 import type { SessionCommands } from './sessionCommands';
+import { registerTlsKeyLogs } from '../captures/tlsKeyLogs';
 
 type Args = Record<string, unknown>;
 
@@ -97,4 +98,5 @@ export function registerTls(context: vscode.ExtensionContext, manager: SessionMa
     }),
   );
   registerCommand(context, 'socketLab.tls.saveKeyLog', (a) => saveKeyLog(commands, a));
+  registerTlsKeyLogs(context, manager);
 }

@@ -55,6 +55,9 @@ export class CallDetails {
     this.empty.hidden = !!d;
     if (!d) return;
     this.row(t('Call'), d.call);
+    const seg = d.wire?.segments;
+    const summary = d.wire ? this.summaryText(d, d.wire, seg && 'frames' in seg ? seg.frames : []) : '';
+    if (summary) this.row(t('In short'), h('span', 'tl-wire-summary', summary));
     if (d.file !== undefined && d.line !== undefined) {
       const link = h('a', 'tl-source', `${d.file}:${d.line}`);
       link.href = '#';
@@ -74,15 +77,13 @@ export class CallDetails {
     this.row(t('Blocked'), durationText(d.ms));
     if (d.errorText) this.row(t('Error'), h('span', 'tl-error-text', d.errorText));
     if (d.linked.length) this.linkedRow(d);
-    if (d.wire) this.wireRows(d, d.wire);
+    if (d.wire) this.wireRows(d.wire);
   }
 
   /** The call's bytes in its stream, the frames that carried them and the Socket Lab session's chunks that hold them. */
-  private wireRows(d: TimelineCallDetail, w: TimelineWire): void {
+  private wireRows(w: TimelineWire): void {
     const seg = w.segments;
     const frames = seg && 'frames' in seg ? seg : undefined;
-    const summary = this.summaryText(d, w, frames?.frames ?? []);
-    if (summary) this.row(t('In short'), h('span', 'tl-wire-summary', summary));
     this.row(t('Stream bytes'), w.end > w.start ? `${w.start}–${w.end - 1}` : '—');
     if (frames) {
       const box = h('span', 'tl-frames');

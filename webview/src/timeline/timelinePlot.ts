@@ -318,12 +318,13 @@ export class TimelinePlot {
     for (const p of items) {
       const x = scale.x(p.t);
       if (x < -4 || x > scale.width + 4) continue;
-      const tall = p.len > 0 ? BAND_H - 8 : (BAND_H - 8) / 2;
-      const cls = `tl-pkt${p.len > 0 ? ' data' : ''}${p.flags & 0x07 ? ' ctl' : ''}${this.linkedFrames.has(p.frame) ? ' linked' : ''}`;
+      const linked = this.linkedFrames.has(p.frame);
+      const tall = p.len > 0 || linked ? BAND_H - 8 : (BAND_H - 8) / 2;
+      const cls = `tl-pkt${p.len > 0 ? ' data' : ''}${p.flags & 0x07 ? ' ctl' : ''}${linked ? ' linked' : ''}`;
       const tick = svg('g', { class: cls, 'data-frame': p.frame });
       const tip = svg('title', {});
       tip.textContent = `${t('frame {0}', p.frame)} · ${p.src} → ${p.dst} · ${p.len} B${p.flags ? ` · ${flagsText(p.flags)}` : ''}`;
-      tick.append(tip, svg('rect', { x: x - 3, y: top, width: 7, height: BAND_H, class: 'tl-pkt-hit' }), svg('rect', { x: x - 1, y: base - tall, width: 2, height: tall, class: 'tl-pkt-tick' }));
+      tick.append(tip, svg('rect', { x: x - 3, y: top, width: 7, height: BAND_H, class: 'tl-pkt-hit' }), svg('rect', { x: x - (linked ? 2 : 1), y: base - tall, width: linked ? 4 : 2, height: tall, class: 'tl-pkt-tick' }));
       g.append(tick);
     }
     return g;
