@@ -367,6 +367,8 @@ function keysFor(pi: PacketInfo, conv: TlsConversation, dir: number): DirectionK
 /** What the first pass learnt of the record at `o`, recorded for the second look (a row click, the field tree). */
 interface RecordFact {
   tls13: boolean;
+  /** Sent after its side's keys changed (its bytes are ciphertext, whatever its type says). */
+  encrypted: boolean;
   keys?: DirectionKeys;
   seq?: bigint;
 }
@@ -374,12 +376,12 @@ interface RecordFact {
 /** The first pass: is the record at `o` of TLS 1.3, and can it be decrypted (then its side's sequence moves on). */
 function learn(pi: PacketInfo, d: Uint8Array, o: number, end: number, conv: TlsConversation | undefined, dir: number, encrypted: boolean): RecordFact {
   const tls13 = conv?.version === 0x0304;
-  if (!conv || !encrypted || !pi.ctx.tlsKeyLog) return { tls13 };
+  if (!conv || !encrypted || !pi.ctx.tlsKeyLog) return { tls13, encrypted };
   const side = conv.sides[dir];
   if (tls13 && side.phase === 0) side.phase = 1;
   const keys = keysFor(pi, conv, dir);
-  if (!keys || !decryptRecord(keys, side.seq, d.subarray(o, o + 5), d.subarray(o + 5, end))) return { tls13 };
-  return { tls13, keys, seq: side.seq++ };
+  if (!keys || !decryptRecord(keys, side.seq, d.subarray(o, o + 5), d.subarray(o + 5, end))) return { tls13, encrypted };
+  return { tls13, encrypted, keys, seq: side.seq++ };
 }
 
 /** The record's fact: learnt on the first pass (and recorded when it says anything), read back on a replay. */
@@ -387,10 +389,10 @@ function recordFactAt(pi: PacketInfo, d: Uint8Array, o: number, end: number, con
   const at = tlsFactKey(pi, o);
   if (pi.replaying) {
     const s = replayedFact(pi, at)?.steps[0];
-    return s?.t === 'tls' ? s : { tls13: false };
+    return s?.t === 'tls' ? s : { tls13: false, encrypted: false };
   }
   const f = learn(pi, d, o, end, conv, dir, encrypted);
-  if (f.tls13 || f.keys) recordFact(pi, { at, steps: [{ t: 'tls', ...f }] });
+  if (f.tls13 || f.encrypted) recordFact(pi, { at, steps: [{ t: 'tls', ...f }] });
   return f;
 }
 
@@ -402,8 +404,8 @@ function record(c: Cursor, o: number, end: number, infos: string[], conv: TlsCon
   const len = u16(d, o + 3);
   const stop = Math.min(end, o + 5 + len);
   // After a side's Change Cipher Spec (TLS 1.2) or the Server Hello (TLS 1.3), its records are encrypted.
-  const encrypted = type === 23 || (type !== 20 && conv !== undefined && (conv.version === 0x0304 ? conv.sides[dir].phase > 0 || dir === 1 && conv.serverRandom !== undefined && type !== 22 : conv.ccs[dir]));
-  const fact = recordFactAt(pi, d, o, stop, conv, dir, encrypted);
+  const fact = recordFactAt(pi, d, o, stop, conv, dir, type === 23 || (type !== 20 && conv !== undefined && (conv.version === 0x0304 ? conv.sides[dir].phase > 0 : conv.ccs[dir])));
+  const encrypted = fact.encrypted;
   const plain = fact.keys && fact.seq !== undefined ? decryptRecord(fact.keys, fact.seq, d.subarray(o, o + 5), d.subarray(o + 5, stop)) : undefined;
   const shown = plain?.type ?? type;
   const contentName = CONTENT.get(shown) ?? `Unknown (${shown})`;
@@ -437,7 +439,11 @@ function record(c: Cursor, o: number, end: number, infos: string[], conv: TlsCon
   if (type === 23 && !plain) {
     bytesField(c, rec, hf.appData, o + 5, stop - o - 5);
     names.push('Application Data');
-  } else if (encrypted && !plain) names.push(type === 22 ? 'Encrypted Handshake Message' : type === 21 ? 'Encrypted Alert' : contentName);
+  } else if (encrypted && !plain) {
+    names.push(type === 22 ? 'Encrypted Handshake Message' : type === 21 ? 'Encrypted Alert' : contentName);
+    // TLS 1.2's encrypted Finished: a handshake item over the ciphertext, as Wireshark shows it
+    if (type === 22) field(c, rec, hf.handshake, '', 'Handshake Protocol: Encrypted Handshake Message', o + 5, stop - o - 5);
+  }
   infos.push(...names);
   return o + 5 + len;
 }

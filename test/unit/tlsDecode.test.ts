@@ -1,0 +1,99 @@
+// The TLS dissector and decryption against tshark 4.0.17 on real captures: Python's ssl (OpenSSL) server and client
+// on lo, captured by dumpcap, for TLS 1.3 and TLS 1.2 with AES-128-GCM, AES-256-GCM and ChaCha20-Poly1305. Field by
+// field without the key log (records, hellos, certificates) and with it (the encrypted handshake, HTTP inside); the
+// trees are read through the replay (a row click), so the facts a first pass records are tested too.
+import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { LoopbackCapture } from '../../src/core/capture/loopbackCapture';
+import { DissectContext, allFields, dissect } from '../../src/core/decode/dissect';
+import { readCaptureFile } from '../../src/core/pcap/pcapReader';
+import { TlsKeyLog, decryptRecord, tls13Keys, AEAD_SUITES } from '../../src/core/tls/tlsDecrypt';
+import { compareWithTshark, type AgreementResult } from '../agreement';
+import { freePort, repoRoot } from '../support';
+import { has } from './captureHelpers';
+
+const PAIR = path.join(repoRoot, 'test', 'fixtures', 'tls', 'pair.py');
+
+/** Values compared and agreeing on TLS fields (`tls.*`), and the disagreements on any field, one line each. */
+function tlsAgreement(r: AgreementResult): { compared: number; agreeing: number; wrong: string[] } {
+  const t = r.byProtocol.get('tls') ?? { compared: 0, agreeing: 0 };
+  return { compared: t.compared, agreeing: t.agreeing, wrong: r.disagreements.map((d) => `#${d.packet} ${d.field}: ours ${JSON.stringify(d.ours).slice(0, 80)}, tshark ${JSON.stringify(d.theirs).slice(0, 80)}`) };
+}
+
+describe('TLS decoding and decryption, against tshark', function () {
+  this.timeout(180_000);
+  let dir: string;
+  before(function () {
+    if (process.platform !== 'linux' || !has('dumpcap') || !has('tshark') || !has('openssl') || !has('python3') || process.getuid?.() !== 0) return this.skip();
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sl-tlsdecode-'));
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'), '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { stdio: 'ignore' });
+  });
+  after(() => dir && fs.rmSync(dir, { recursive: true, force: true }));
+
+  /** A capture of one exchange with `version` (and a TLS 1.2 `cipher`), and the client's key log. */
+  async function exchange(name: string, version: string, cipher = ''): Promise<{ file: string; keys: string }> {
+    const port = await freePort();
+    const keys = path.join(dir, `${name}.keys`);
+    const cap = await LoopbackCapture.start(path.join(dir, `${name}.pcapng`), `tcp port ${port}`);
+    assert.ok(typeof cap !== 'string', String(cap));
+    try {
+      execFileSync('python3', [PAIR, String(port), version, cipher, keys, dir], { timeout: 30_000, stdio: ['ignore', 'ignore', 'pipe'] });
+    } finally {
+      await cap.stop();
+    }
+    return { file: cap.file, keys };
+  }
+
+  for (const [name, version, cipher, suite] of [
+    ['tls13', '1.3', '', 'TLS_AES_256_GCM_SHA384'],
+    ['tls12-aes128', '1.2', 'ECDHE-RSA-AES128-GCM-SHA256', 'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256'],
+    ['tls12-aes256', '1.2', 'ECDHE-RSA-AES256-GCM-SHA384', 'TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384'],
+    ['tls12-chacha', '1.2', 'ECDHE-RSA-CHACHA20-POLY1305', 'TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256'],
+  ] as const) {
+    it(`${name}: every TLS value agrees without and with the key log; decrypted, the request is HTTP`, async () => {
+      const { file, keys } = await exchange(name, version, cipher);
+      for (const reassemble of [false, true]) {
+        const plain = tlsAgreement(compareWithTshark(file, { reassemble }));
+        assert.ok(plain.compared > 100, `${plain.compared} TLS values compared`);
+        assert.equal(plain.agreeing, plain.compared, plain.wrong.join('\n'));
+        const dec = tlsAgreement(compareWithTshark(file, { reassemble, tlsKeyLog: keys }));
+        assert.equal(dec.agreeing, dec.compared, dec.wrong.join('\n'));
+        assert.ok(dec.compared > plain.compared, 'the decrypted records add fields');
+      }
+      const log = new TlsKeyLog();
+      assert.ok(log.addText(fs.readFileSync(keys, 'utf8')) > 0);
+      const ctx = new DissectContext({ tlsKeyLog: log });
+      const pkts = readCaptureFile(new Uint8Array(fs.readFileSync(file))).packets.map((r, i) => dissect(r, ctx, i + 1));
+      const uris = pkts.flatMap((p) => [...allFields(p)].filter((f) => f.id === 'http.request.uri').map((f) => f.value));
+      assert.deepEqual(uris, ['/secret']);
+      assert.ok(pkts.some((p) => p.summary.info === 'GET /secret HTTP/1.1'), 'the Info column names the request');
+      const hello = pkts.find((p) => p.summary.info.startsWith('Server Hello'));
+      assert.ok(hello && [...allFields(hello)].some((f) => f.id === 'tls.handshake.ciphersuite' && f.display.includes(suite)), suite);
+      // without the key log the same capture shows encrypted application data and no HTTP
+      const bare = new DissectContext();
+      const encrypted = readCaptureFile(new Uint8Array(fs.readFileSync(file))).packets.map((r, i) => dissect(r, bare, i + 1));
+      assert.ok(!encrypted.some((p) => p.protocols.includes('http')));
+      assert.ok(encrypted.some((p) => [...allFields(p)].some((f) => f.id === 'tls.app_data')));
+    });
+  }
+
+  it('a record whose bytes were changed, or a key log of another session, leaves the record encrypted, without an error', async () => {
+    const { file, keys } = await exchange('damaged', '1.3');
+    const recs = readCaptureFile(new Uint8Array(fs.readFileSync(file))).packets;
+    // another session's secrets: the same labels, other values
+    const other = new TlsKeyLog();
+    other.addText(fs.readFileSync(keys, 'utf8').replace(/ ([0-9a-f]+)$/gm, (_m, s: string) => ` ${s.replace(/^./, (c) => (c === '0' ? '1' : '0'))}`));
+    const ctx = new DissectContext({ tlsKeyLog: other });
+    const pkts = recs.map((r, i) => dissect(r, ctx, i + 1));
+    assert.ok(!pkts.some((p) => p.malformed?.startsWith('Decoder error')));
+    assert.ok(!pkts.some((p) => p.protocols.includes('http')));
+    // a flipped byte in a record's ciphertext: the AEAD tag fails
+    const suite = AEAD_SUITES.get(0x1302)!;
+    const k = tls13Keys(suite, Buffer.alloc(48, 7));
+    const header = Uint8Array.from([23, 3, 3, 0, 40]);
+    assert.equal(decryptRecord(k, 0n, header, new Uint8Array(40)), undefined);
+  });
+});
