@@ -152,7 +152,9 @@ export class SessionLogs implements vscode.Disposable {
     if (!format) return undefined;
     const given = String(args.timestamps ?? config.get('timestamps'));
     const timestamps = (timestampStyles as readonly string[]).includes(given) ? (given as TimestampStyle) : 'absolute';
-    const file = typeof args.path === 'string' ? args.path : await this.exportFile(session, format);
+    const root = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+    // a path given is taken as it is (relative: to the workspace) and never replaces a file; the dialog's may
+    const file = typeof args.path === 'string' ? path.resolve(root ?? '', args.path) : await this.exportFile(session, format);
     if (!file) return undefined;
     const title = vscode.l10n.t('Exporting the transcript of {0}', session.label);
     try {

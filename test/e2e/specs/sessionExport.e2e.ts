@@ -17,6 +17,15 @@ async function choose(frame: Frame, selectClass: string, label: string, value: s
   await frame.waitForFunction(([c, v]) => (document.querySelector(`.${c}`) as HTMLElement & { value: string }).value === v, [selectClass, value]);
 }
 
+/**
+ * Picks a quick pick's row with the mouse away first: left where the previous pick's row was, it hovers a row of this
+ * one, whose description tooltip then covers the row below it.
+ */
+async function pick(page: Page, label: string, title: RegExp): Promise<void> {
+  await page.mouse.move(1, 1);
+  await pickQuickItem(page, label, title);
+}
+
 const chunkTexts = (frame: Frame) => frame.locator('.conv-list .chunk .chunk-body').allInnerTexts();
 
 describe('session export', function () {
@@ -73,8 +82,8 @@ describe('session export', function () {
 
     const textFile = path.join(ws, 'two.log');
     await frame.locator('.conv-export').click();
-    await pickQuickItem(page, 'The selected chunks', /Export which chunks/);
-    await pickQuickItem(page, 'Text', /Export format/);
+    await pick(page, 'The selected chunks', /Export which chunks/);
+    await pick(page, 'Text', /Export format/);
     await answerFileDialog(page, textFile);
     await waitForNotification(page, /Exported 2 chunks \(6 bytes\) to .*two\.log/);
     const lines = fs.readFileSync(textFile, 'utf8').trimEnd().split('\n');
@@ -84,8 +93,8 @@ describe('session export', function () {
 
     const jsonFile = path.join(ws, 'all.jsonl');
     await frame.locator('.conv-export').click();
-    await pickQuickItem(page, 'All chunks', /Export which chunks/);
-    await pickQuickItem(page, 'JSON Lines', /Export format/);
+    await pick(page, 'All chunks', /Export which chunks/);
+    await pick(page, 'JSON Lines', /Export format/);
     await answerFileDialog(page, jsonFile);
     await waitForNotification(page, /Exported 6 chunks \(22 bytes\)/);
     const records = fs.readFileSync(jsonFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { dir?: string; base64?: string; elapsed?: number });
@@ -95,7 +104,7 @@ describe('session export', function () {
     // from the Connections menu: every chunk as a hex dump that xxd -r reads back
     const hexFile = path.join(ws, 'all.hex');
     await contextMenu(page, rowText, 'Export Transcript…');
-    await pickQuickItem(page, 'Hex dump', /Export format/);
+    await pick(page, 'Hex dump', /Export format/);
     await answerFileDialog(page, hexFile);
     await waitForNotification(page, /Exported 6 chunks \(22 bytes\) to .*all\.hex/);
     const back = spawnSync('xxd', ['-r', hexFile]);
