@@ -9,7 +9,7 @@ import type { Layer } from './dissect';
 import { type ReassemblyStep, type ReassemblyTable, dissectBuffer, factKey, partsText, recordFact, replayedFact } from './reassembly';
 import { httpMessageLength, isHttpPort, looksLikeHttp } from './http';
 import { dnsTcpMessageLength } from './dns';
-import { type WsMessage, dissectWebSocket, isWebSocketUpgrade, webSocketFrameLength } from './websocket';
+import { type WsMessage, type WsRest, dissectWebSocket, isWebSocketUpgrade, webSocketFrameLength, webSocketUnreassembled } from './websocket';
 import { looksLikeTls, tlsRecordsLength } from './tls';
 import { seqLt } from './tcpSeq';
 
@@ -54,6 +54,8 @@ class PduTable implements ReassemblyTable {
   readonly ws = new Set<number>();
   /** WebSocket messages sent in fragments, per direction, until their last fragment (websocket.ts). */
   readonly wsMessages = new Map<string, WsMessage>();
+  /** Without reassembly: per direction, the bytes of a WebSocket frame still to come in later segments (websocket.ts). */
+  readonly wsRest = new Map<string, WsRest>();
 
   clone(): PduTable {
     const c = new PduTable();
@@ -61,6 +63,7 @@ class PduTable implements ReassemblyTable {
     c.bytes = this.bytes;
     for (const s of this.ws) c.ws.add(s);
     for (const [k, m] of this.wsMessages) c.wsMessages.set(k, { ...m, parts: [...m.parts], frames: [...m.frames], keys: [...m.keys] });
+    for (const [k, r] of this.wsRest) c.wsRest.set(k, { ...r });
     return c;
   }
 
@@ -96,7 +99,9 @@ function kindAt(pi: PacketInfo, d: Uint8Array, o: number, end: number): Kind | u
  * true when it did (the payload is dissected), false to dissect it as without reassembly.
  */
 export function reassembleTcp(pi: PacketInfo, layer: Layer, start: number, end: number, seqRaw: number): boolean {
-  if (pi.nested !== 0 || !pi.ctx.reassembly.desegmentTcp) return false;
+  if (pi.nested !== 0) return false;
+  // Without reassembly a WebSocket stream is still cut into frames, each segment alone (as Wireshark's).
+  if (!pi.ctx.reassembly.desegmentTcp) return webSocketUnreassembled(pi, start, end, seqRaw, () => (pi.ctx.tcpPdus ??= new PduTable()) as PduTable);
   let steps: TcpStep[] | undefined;
   if (pi.replaying) steps = replayedFact(pi, factKey(pi, start))?.steps;
   else {

@@ -4,7 +4,8 @@
 // fact so a row click dissects the same frame again. A masked payload is unmasked; its text, close code and reason,
 // ping and pong data are read from the unmasked bytes, and a binary payload goes to the data dissector unmasked.
 import { hexBytes, latin1 } from './format';
-import { type PacketInfo, addChild, addField, beginLayer, declareFields, declareProtocol, dissectData } from './registry';
+import { type PacketInfo, addChild, addField, beginLayer, callPortsOrData, declareFields, declareProtocol, dissectData, tcpHeuristics, tcpPortTable } from './registry';
+import { httpMessageLength } from './http';
 import { dissectBuffer, factKey, recordFact, replayedFact } from './reassembly';
 import type { Field, Layer } from './dissect';
 
@@ -70,6 +71,24 @@ export interface WsMessage {
 interface WsMessageHolder {
   wsMessages: Map<string, WsMessage>;
 }
+
+/** Without reassembly: the rest of a frame that ran past its segment, expected at `nextSeq` (raw) in this direction. */
+export interface WsRest {
+  nextSeq: number;
+  left: number;
+  /** The frame whose segment started it ("[Continuation to #N]"). */
+  frame: number;
+}
+
+/** What TCP reassembly's table keeps for WebSocket streams (tcpReassembly.ts's PduTable, cloned with the context). */
+interface WsStreams extends WsMessageHolder {
+  ws: Set<number>;
+  upgrade(stream: number): void;
+  wsRest: Map<string, WsRest>;
+}
+
+/** Directions whose frame runs on past a segment, remembered at most (oldest forgotten first). */
+const MAX_RESTS = 65536;
 
 /** Messages waiting for their last fragment, and the bytes one may hold (at most MAX_UNMASKED each: 32 MiB in all). */
 const MAX_PENDING_MESSAGES = 128;
@@ -156,16 +175,24 @@ function dissectFrame(pi: PacketInfo, o: number, end: number): number {
   const pAt = h.payloadAt;
   const pLen = Math.max(0, Math.min(h.payloadLen, stop - pAt));
   if (h.payloadAt + h.payloadLen > end) {
+    // The rest of the frame is in later segments, not reassembled (Wireshark's BoundError): header and masked bytes only.
     layer.truncated = true;
-    pi.markMalformed('Truncated: a WebSocket payload runs past the bytes captured');
+    pi.markMalformed('Note: Unreassembled fragment (change preferences to enable reassembly)', true);
+    pi.info += '[BoundErrorUnreassembled Packet]';
+    if (masked) addField(pi, layer, hf.maskedPayload, '', `${pLen} bytes`, pAt, pLen);
+    return end;
   }
+  // Without reassembly Wireshark leaves a whole text or binary frame's payload to no further dissector.
+  const carryOn = pi.ctx.reassembly.desegmentTcp;
   // The payload as sent, and unmasked (at most MAX_UNMASKED bytes of it).
   const plain = key === undefined ? d.subarray(pAt, pAt + pLen) : unmask(d, pAt, Math.min(pLen, MAX_UNMASKED), key);
   if (masked) addField(pi, layer, hf.maskedPayload, '', `${pLen} bytes`, pAt, pLen);
   const pf = addField(pi, layer, hf.payload, '', `${pLen} bytes`, pAt, pLen);
-  payloadFields(pi, layer, pf, opcode, fin, plain, pAt, pLen);
+  if (carryOn || !fin || opcode === 0 || opcode >= 8) payloadFields(pi, layer, pf, opcode, fin, plain, pAt, pLen);
   // What carries the message on: Wireshark's line-based text for a whole text message, data for binary.
-  if (fin && opcode === 1) beginLayer(pi, textLines.id, 'Line-based text data', 'message', pAt, pLen);
+  if (fin && (opcode === 1 || opcode === 2) && !carryOn) {
+    // (left as payload)
+  } else if (fin && opcode === 1) beginLayer(pi, textLines.id, 'Line-based text data', 'message', pAt, pLen);
   else if (fin && opcode === 2 && pLen > 0) {
     if (key === undefined) dissectData(pi, pAt, pAt + pLen);
     else dissectBuffer(pi, plain, 0, plain.length, pAt, () => dissectData(pi, 0, plain.length));
@@ -289,4 +316,78 @@ const decoder = new TextDecoder('utf-8');
 function utf8(b: Uint8Array): string {
   const s = decoder.decode(b.subarray(0, MAX_TEXT * 4));
   return s.length > MAX_TEXT || b.length > MAX_TEXT * 4 ? s.slice(0, MAX_TEXT) + '…' : s;
+}
+
+type Step = { t: 'plain'; len: number; ws?: true; continues?: number };
+
+/**
+ * Without TCP reassembly (tcp.desegment_tcp_streams off): a WebSocket stream's segment is cut into frames alone. A
+ * frame running past the segment shows its header; the segments carrying its rest are "[Continuation to #N]" TCP
+ * payload, as Wireshark's. True when the payload was dissected here; the steps are a fact, so a row click agrees.
+ */
+export function webSocketUnreassembled(pi: PacketInfo, start: number, end: number, seqRaw: number, table: () => WsStreams): boolean {
+  const at = factKey(pi, start);
+  let steps: Step[] | undefined;
+  if (pi.replaying) steps = replayedFact(pi, at)?.steps as Step[] | undefined;
+  else {
+    steps = cutAlone(pi, start, end, seqRaw, table);
+    if (steps !== undefined) recordFact(pi, { at, steps });
+  }
+  if (steps === undefined) return false;
+  let o = start;
+  for (const s of steps) {
+    if (s.continues !== undefined) {
+      pi.protocol = 'TCP';
+      pi.info = `[Continuation to #${s.continues}] ${pi.info}`;
+    } else if (s.ws) dissectWebSocket(pi, o, o + s.len);
+    else callPortsOrData(tcpPortTable, tcpHeuristics, pi, o, o + s.len);
+    o += s.len;
+  }
+  return true;
+}
+
+/** First pass of webSocketUnreassembled: the steps of this segment, or undefined when it is no WebSocket stream's. */
+function cutAlone(pi: PacketInfo, start: number, end: number, seqRaw: number, table: () => WsStreams): Step[] | undefined {
+  const tcp = pi.tcp;
+  const d = pi.data;
+  if (tcp === undefined || end > pi.capLen) return undefined;
+  const steps: Step[] = [];
+  let o = start;
+  if ((pi.ctx.tcpPdus as WsStreams | undefined)?.ws.has(tcp.stream) !== true) {
+    // The upgrade: an HTTP 101 response; frames may follow it in the same segment.
+    if (d[start] !== 0x48) return undefined;
+    const n = httpMessageLength(d, start, end);
+    if (n === undefined || n < 0 || start + n > end || !isWebSocketUpgrade(d, start, start + n)) return undefined;
+    table().upgrade(tcp.stream);
+    if (start + n === end) return undefined;
+    steps.push({ t: 'plain', len: n });
+    o += n;
+  }
+  const dir = `${tcp.stream}|${pi.netSrc}|${pi.srcPort}`;
+  const rests = table().wsRest;
+  const rest = rests.get(dir);
+  if (rest !== undefined) {
+    rests.delete(dir);
+    if (rest.nextSeq === seqRaw) {
+      const take = Math.min(rest.left, end - o);
+      steps.push({ t: 'plain', len: take, ws: true, continues: rest.frame });
+      o += take;
+      if (rest.left > take) rests.set(dir, { ...rest, nextSeq: (seqRaw + (end - start)) >>> 0, left: rest.left - take });
+    }
+  }
+  while (o < end) {
+    const n = webSocketFrameLength(d, o, end);
+    if (n >= 0 && o + n <= end) {
+      steps.push({ t: 'plain', len: n, ws: true });
+      o += n;
+      continue;
+    }
+    steps.push({ t: 'plain', len: end - o, ws: true });
+    if (n >= 0) {
+      if (rests.size >= MAX_RESTS) rests.delete(rests.keys().next().value as string);
+      rests.set(dir, { nextSeq: (seqRaw + (end - start)) >>> 0, left: o + n - end, frame: pi.ctx.reassemblyFrame });
+    }
+    break;
+  }
+  return steps;
 }
