@@ -49,7 +49,7 @@ export function activate(context: vscode.ExtensionContext): void {
   // `socket-lab` on the PATH of every integrated terminal (a launcher in global storage; written after activation)
   registerTerminalLauncher(context, captureLog);
   // lessons: the Lessons view and socketLab.lesson.*; with the SessionManager Socket Lab plays the peer (its panel opens)
-  registerLessons(context, sessions, programs, sessionPanels);
+  registerLessons(context, sessions, programs, sessionPanels, runner.recorder);
   // .wire scripts: highlighting, diagnostics, completion; Run / Serve from CodeLens; Answer by Rules… on a server
   registerWireLanguage(context);
   registerWireRuns(context, sessions);

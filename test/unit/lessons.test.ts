@@ -138,10 +138,15 @@ describe('lessons', function () {
         [{ ...good, peer: { plays: ['both'], transport: 'tcp' } }, /peer\.plays/],
         [{ ...good, peer: { ...good.peer, mode: 'shout' } }, /peer\.mode/],
         [{ ...good, watch: { en: ['a'], 'zh-cn': [] } }, /watch\.zh-cn/],
+        [{ ...good, watch: { ...good.watch, timeline: [true] } }, /"watch\.timeline" must be a list of true or false, one per watch item/],
+        [{ ...good, watch: { ...good.watch, timeline: good.watch.en.map(() => true) } }, /seen in the timeline has no display filter/],
         [{ ...good, surprise: 1 }, /unknown field "surprise"/],
         [{ ...good, exercises: [{ ...good.exercises[0], concurrent: 'yes' }] }, /exercises\[0\]\.concurrent must be true or false/],
         [{ ...good, exercises: [{ ...good.exercises[0], run: 'client', concurrent: true }] }, /exercises\[0\]\.concurrent is for a server exercise/],
       ];
+      const seen = validateLesson({ ...good, watch: { ...good.watch, filters: good.watch.en.map(() => ''), timeline: good.watch.en.map((_: string, i: number) => i === 0) } }, '01-tcp-echo');
+      assert.deepEqual(seen.errors, []);
+      assert.deepEqual(seen.lesson?.watch.timeline?.slice(0, 2), [true, false], 'a timeline item is kept as such');
       const together = validateLesson({ ...good, exercises: [{ ...good.exercises[0], concurrent: true }, good.exercises[1]] }, '01-tcp-echo');
       assert.deepEqual(together.errors, []);
       assert.deepEqual(together.lesson?.exercises.map((x) => x.concurrent), [true, undefined], 'concurrent is kept where it is true, absent elsewhere');

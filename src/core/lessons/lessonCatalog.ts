@@ -45,9 +45,10 @@ export interface Lesson {
   peer: LessonPeer;
   /**
    * What to watch, in both languages; `filters` gives each item the display filter that shows it in a capture of the
-   * lesson ('' where no packet shows it), so the Lessons view can open the evidence.
+   * lesson ('' where no packet shows it), so the Lessons view can open the evidence; `timeline` marks the items seen in
+   * the socket-call timeline of a run (the calls, not the packets: their filter is '').
    */
-  watch: { en: string[]; 'zh-cn': string[]; filters?: string[] };
+  watch: { en: string[]; 'zh-cn': string[]; filters?: string[]; timeline?: boolean[] };
   /** Exercises checked on the wire; "0" is the lesson itself. */
   exercises: LessonExercise[];
   /** Absolute folder of the lesson; set by the loader. */
@@ -277,7 +278,13 @@ export function validateLesson(raw: unknown, folder?: string): { lesson?: Omit<L
       if (!Array.isArray(filters) || filters.length !== watch.en.length || !filters.every((f) => typeof f === 'string' && f.length <= 500)) errors.push('"watch.filters" must be a list of display filters, one per watch item ("" for none)');
       else watch.filters = filters as string[];
     }
-    for (const k of Object.keys(raw.watch)) if (![...LANGS, 'filters'].includes(k)) errors.push(`unknown field "watch.${k}"`);
+    const timeline = raw.watch.timeline;
+    if (timeline !== undefined) {
+      if (!Array.isArray(timeline) || timeline.length !== watch.en.length || !timeline.every((v) => typeof v === 'boolean')) errors.push('"watch.timeline" must be a list of true or false, one per watch item');
+      else if (timeline.some((v, i) => v && watch.filters?.[i])) errors.push('a "watch" item seen in the timeline has no display filter ("" in "watch.filters")');
+      else watch.timeline = timeline as boolean[];
+    }
+    for (const k of Object.keys(raw.watch)) if (![...LANGS, 'filters', 'timeline'].includes(k)) errors.push(`unknown field "watch.${k}"`);
   }
 
   const exercises = readExercises(raw.exercises, files, errors);

@@ -45,6 +45,8 @@ export class CallHints implements vscode.Disposable {
     rangeBehavior: vscode.DecorationRangeBehavior.ClosedClosed,
   });
   private readonly subscriptions: vscode.Disposable[] = [];
+  /** Read-only views of folders on disk (the lessons'), by URI scheme: their documents show the hints of those files. */
+  private readonly folders = new Map<string, string>();
   private timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor() {
@@ -65,6 +67,17 @@ export class CallHints implements vscode.Disposable {
     update();
   }
 
+  /** Documents of `scheme` (`scheme:/a/b.py`) show the hints of the files under `root` (`root/a/b.py`). */
+  mapScheme(scheme: string, root: string): void {
+    this.folders.set(scheme, root);
+  }
+
+  /** The file on disk a document shows. */
+  private fileOf(uri: vscode.Uri): string {
+    const root = this.folders.get(uri.scheme);
+    return root ? path.join(root, uri.path) : path.resolve(uri.fsPath);
+  }
+
   /** The latest run of `file` (an absolute path), else the latest run of any file. */
   runOf(file: string | undefined): { log: CallLog; file: string } | undefined {
     const log = file ? this.logs.get(path.resolve(file)) : undefined;
@@ -82,13 +95,14 @@ export class CallHints implements vscode.Disposable {
 
   private render(): void {
     for (const editor of vscode.window.visibleTextEditors) {
-      const log = this.logs.get(path.resolve(editor.document.uri.fsPath));
+      const file = this.fileOf(editor.document.uri);
+      const log = this.logs.get(file);
       if (!log) {
         editor.setDecorations(this.type, []);
         continue;
       }
       const options: vscode.DecorationOptions[] = [];
-      for (const [line, calls] of log.linesOf(editor.document.uri.fsPath)) {
+      for (const [line, calls] of log.linesOf(file)) {
         if (line < 1 || line > editor.document.lineCount) continue;
         const end = editor.document.lineAt(line - 1).range.end;
         options.push({ range: new vscode.Range(end, end), renderOptions: { after: { contentText: lineHint(calls, log) } } });
@@ -98,8 +112,9 @@ export class CallHints implements vscode.Disposable {
   }
 
   private hover(doc: vscode.TextDocument, pos: vscode.Position): vscode.Hover | undefined {
-    const log = this.logs.get(path.resolve(doc.uri.fsPath));
-    const calls = log?.linesOf(doc.uri.fsPath).get(pos.line + 1);
+    const file = this.fileOf(doc.uri);
+    const log = this.logs.get(file);
+    const calls = log?.linesOf(file).get(pos.line + 1);
     if (!log || !calls) return undefined;
     const md = new vscode.MarkdownString();
     md.appendMarkdown(`**${vscode.l10n.t('Socket calls from this line')}**: ${calls.count}`);
@@ -110,7 +125,7 @@ export class CallHints implements vscode.Disposable {
     const rows = calls.recent.map((r) => `| +${(r.t - start).toFixed(3)} s | ${r.fd ?? ''} | ${resultText(r).replace(/\|/g, '\\|')} | ${r.blocked_ms !== undefined ? blockedText(r.blocked_ms) : ''} |`);
     md.appendMarkdown(`| ${vscode.l10n.t('when')} | fd | ${vscode.l10n.t('call')} | ${vscode.l10n.t('blocked')} |\n| --: | --: | :-- | --: |\n${rows.join('\n')}`);
     if (calls.count > calls.recent.length) md.appendMarkdown(`\n\n${vscode.l10n.t('The latest {0} of {1} calls.', calls.recent.length, calls.count)}`);
-    const args = encodeURIComponent(JSON.stringify([{ file: path.resolve(doc.uri.fsPath), line: pos.line + 1 }]));
+    const args = encodeURIComponent(JSON.stringify([{ file, line: pos.line + 1 }]));
     md.appendMarkdown(`\n\n[${vscode.l10n.t('Open in timeline')}](command:socketLab.timeline.show?${args})`);
     md.isTrusted = { enabledCommands: ['socketLab.timeline.show'] };
     return new vscode.Hover(md, doc.lineAt(pos.line).range);

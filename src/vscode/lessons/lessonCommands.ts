@@ -17,6 +17,8 @@ import { findPython } from '../pythonInterpreter';
 import { createLessonTerminal } from './lessonTerminal';
 import type { SessionPanelManager } from '../panels/sessionPanel';
 import { checkExercise, checkReport } from '../../core/lessons/lessonCheck';
+import type { CallLog } from '../../core/trace/callLog';
+import type { CallRecorder, Recording } from '../editor/callRecorder';
 
 type Args = { id?: unknown; folder?: unknown; lesson?: { id?: unknown } } | string | undefined;
 
@@ -48,12 +50,16 @@ export class LessonController implements vscode.Disposable {
   private readonly terminals = new Map<string, vscode.Terminal>();
   private readonly peerSessions = new Map<string, Session[]>();
   private readonly subs: vscode.Disposable[] = [];
+  /** Each lesson's recorded run still going (both its programs record into it), and its latest recorded calls. */
+  private readonly recordings = new Map<string, Recording>();
+  private readonly lessonCalls = new Map<string, CallLog>();
 
   constructor(
     private readonly context: vscode.ExtensionContext,
     private readonly sessions: SessionManager | undefined,
     private readonly programs: ProgramWatchManager | undefined,
     private readonly panels: SessionPanelManager | undefined,
+    private readonly recorder?: CallRecorder,
   ) {
     this.progress = new LessonProgress(context.globalState);
     this.provider = new LessonsProvider(() => this.lessons(), this.runs, this.progress);
@@ -63,7 +69,10 @@ export class LessonController implements vscode.Disposable {
       this.provider,
     );
     this.runs.onDidChange(() => this.provider.refresh());
-    this.runs.onDidEnd((id) => this.stopCaptureOf(id));
+    this.runs.onDidEnd((id) => {
+      void this.stopCaptureOf(id);
+      this.endRecording(id);
+    });
     this.progress.onDidChange(() => this.provider.refresh());
   }
 
@@ -267,8 +276,10 @@ export class LessonController implements vscode.Disposable {
       const python = await findPython(vscode.Uri.file(copy ?? lesson.dir));
       if (!python) return;
       const minutes = vscode.workspace.getConfiguration('socketLab.lessons').get<number>('timeoutMinutes', 15);
+      const recording = await this.recordingFor(lesson, sides, copy ?? lesson.dir);
       await this.runs.start(lesson, sides, {
         interpreter: python.interpreter,
+        env: recording?.env('python'),
         port: address.port,
         unixPath: address.unixPath,
         timeoutMs: Math.max(1, minutes) * 60_000,
@@ -276,8 +287,45 @@ export class LessonController implements vscode.Disposable {
         program,
       }, (side, proc, addr) => this.attach(lesson, side, proc, addr));
     } catch (e) {
+      if (!this.runs.isRunning(lesson.id)) this.endRecording(lesson.id);
       void vscode.window.showErrorMessage(runErrorMessage(e));
     }
+  }
+
+  /**
+   * The recorded run the lesson's programs join: a client started beside its running server joins the server's, so
+   * the client's sends link to the server's recvs; anything else starts a new one (the editor's hints and the timeline
+   * show it). Nothing when recording is off.
+   */
+  private async recordingFor(lesson: Lesson, sides: LessonSide[], cwd: string): Promise<Recording | undefined> {
+    const current = this.recordings.get(lesson.id);
+    if (current && !sides.includes('server') && this.runs.get(lesson.id)?.server?.isRunning) return current;
+    this.endRecording(lesson.id);
+    const recording = await this.recorder?.start(cwd);
+    if (recording) {
+      this.recordings.set(lesson.id, recording);
+      this.lessonCalls.set(lesson.id, recording.log);
+    }
+    return recording;
+  }
+
+  private endRecording(lessonId: string): void {
+    this.recordings.get(lessonId)?.end();
+    this.recordings.delete(lessonId);
+  }
+
+  /** A "what to watch" item of the timeline: the latest recorded run of the lesson, or how to make one. */
+  private async showTimeline(lesson: Lesson): Promise<void> {
+    const log = this.lessonCalls.get(lesson.id);
+    const server = mainFile(lesson, 'server')?.path;
+    const file = log?.files.find((f) => path.basename(f) === server) ?? log?.files[0];
+    if (file) {
+      await vscode.commands.executeCommand('socketLab.timeline.show', { file });
+      return;
+    }
+    const run = vscode.l10n.t('Run Lesson');
+    const answer = await vscode.window.showInformationMessage(vscode.l10n.t('The timeline shows the socket calls of a run of the lesson: run it first, then click this again.'), run);
+    if (answer === run) await this.run(lesson, ['server', 'client']);
   }
 
   /** A terminal for the program, its sockets watched in the System Sockets view, "done" when a client succeeds. */
@@ -416,6 +464,7 @@ export class LessonController implements vscode.Disposable {
   /** Opens the lesson's capture filtered to what a "what to watch" item is about. */
   async showEvidence(lesson: Lesson, index: unknown): Promise<void> {
     const i = typeof index === 'number' ? index : Number(index);
+    if (lesson.watch.timeline?.[i]) return this.showTimeline(lesson);
     const filter = lesson.watch.filters?.[i];
     if (!filter) return;
     const captureId = this.lessonCaptures.get(lesson.id);
@@ -447,6 +496,7 @@ export class LessonController implements vscode.Disposable {
   dispose(): void {
     for (const t of this.terminals.values()) t.dispose();
     this.terminals.clear();
+    for (const id of [...this.recordings.keys()]) this.endRecording(id);
     for (const d of this.subs.splice(0)) d.dispose();
   }
 }
@@ -456,8 +506,10 @@ function workspacePaths(): string[] {
   return (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath);
 }
 
-export function registerLessons(context: vscode.ExtensionContext, sessions?: SessionManager, programs?: ProgramWatchManager, panels?: SessionPanelManager): LessonController {
-  const controller = new LessonController(context, sessions, programs, panels);
+export function registerLessons(context: vscode.ExtensionContext, sessions?: SessionManager, programs?: ProgramWatchManager, panels?: SessionPanelManager, recorder?: CallRecorder): LessonController {
+  const controller = new LessonController(context, sessions, programs, panels, recorder);
+  // the lessons' read-only editors show the hints of the lesson files they view
+  recorder?.hints.mapScheme(LESSON_SCHEME, controller.root);
   context.subscriptions.push(controller);
   context.subscriptions.push(
     vscode.workspace.registerFileSystemProvider(LESSON_SCHEME, new LessonFileSystemProvider(controller.root), { isReadonly: true, isCaseSensitive: true }),

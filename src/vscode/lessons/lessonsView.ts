@@ -58,6 +58,7 @@ function noPacketsReason(lesson: Lesson): string {
  */
 function watchItem(lesson: Lesson, index: number): vscode.TreeItem {
   const text = lesson.watch[lessonLanguage(vscode.env.language)][index];
+  if (lesson.watch.timeline?.[index]) return timelineWatchItem(lesson, index, text);
   const filter = lesson.watch.filters?.[index] ?? '';
   const item = new vscode.TreeItem(text, vscode.TreeItemCollapsibleState.None);
   item.id = `${lesson.id}#watch-${index}`;
@@ -66,6 +67,18 @@ function watchItem(lesson: Lesson, index: number): vscode.TreeItem {
   item.tooltip = new vscode.MarkdownString(filter ? `${text}\n\n${vscode.l10n.t('Click to see it in the lesson\'s capture:')} \`${filter}\`` : `${text}\n\n${noPacketsReason(lesson)}`);
   item.contextValue = 'lessonWatch';
   if (filter) item.command = { command: 'socketLab.lesson.showEvidence', title: vscode.l10n.t('Show the Packets'), arguments: [{ id: lesson.id, watch: index }] };
+  return item;
+}
+
+/** A "what to watch" item seen in the calls the lesson's programs made: it opens the timeline of the lesson's latest run. */
+function timelineWatchItem(lesson: Lesson, index: number, text: string): vscode.TreeItem {
+  const item = new vscode.TreeItem(text, vscode.TreeItemCollapsibleState.None);
+  item.id = `${lesson.id}#watch-${index}`;
+  item.iconPath = new vscode.ThemeIcon('pulse');
+  item.description = vscode.l10n.t('timeline');
+  item.tooltip = new vscode.MarkdownString(`${text}\n\n${vscode.l10n.t('Click to see it in the timeline of the lesson\'s calls: each send and recv of its programs, linked to its line.')}`);
+  item.contextValue = 'lessonWatch';
+  item.command = { command: 'socketLab.lesson.showEvidence', title: vscode.l10n.t('Show the Timeline'), arguments: [{ id: lesson.id, watch: index }] };
   return item;
 }
 

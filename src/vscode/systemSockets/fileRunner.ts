@@ -17,9 +17,9 @@ import { captureArgs } from '../../core/ossockets/socketText';
 import { formatBytes } from '../../shared/format';
 import type { SessionManager } from '../../core/sessions/sessionManager';
 import type { Session } from '../../core/sessions/session';
-import { CallLog } from '../../core/trace/callLog';
-import { TraceCollector } from '../../core/trace/callTrace';
-import { CallHints } from '../editor/callHints';
+import type { CallHints } from '../editor/callHints';
+import { CallRecorder, type Recording } from '../editor/callRecorder';
+import { debugConfiguration } from '../../core/programs/debugConfig';
 
 function programLanguage(doc: vscode.TextDocument): ProgramLanguage | undefined {
   switch (doc.languageId) {
@@ -54,30 +54,26 @@ function tsxFor(doc: vscode.TextDocument): string | undefined {
   return fs.existsSync(bin) ? bin : undefined;
 }
 
+/** A debug session Socket Lab started: its watch, its output's error scanner, its recorded calls. */
+interface DebugEntry {
+  watch: ProgramWatch;
+  scanner: OutputErrorScanner;
+  doc: vscode.TextDocument;
+  session?: vscode.DebugSession;
+  recording?: Recording;
+}
+
 export class FileRunner implements vscode.Disposable {
   private readonly subs: vscode.Disposable[] = [];
   private readonly running = new Set<ProgramSession>();
   /** Debug sessions we started, by the id we put in their configuration. */
-  private readonly debugWatches = new Map<string, { watch: ProgramWatch; scanner: OutputErrorScanner; doc: vscode.TextDocument; session?: vscode.DebugSession }>();
+  private readonly debugWatches = new Map<string, DebugEntry>();
 
-  /** Recorders of runs still going: their private folders are removed when VS Code quits during a run. */
-  private readonly collectors = new Set<TraceCollector>();
-  /** The editor's hints of the socket calls a run made (the call recorder, socketLab.timeline.recordCalls). */
-  readonly hints = new CallHints();
+  /** The call recorder: the editor's hints and the timeline of each run (socketLab.timeline.recordCalls). */
+  readonly recorder = new CallRecorder();
 
-  /** When the setting allows: the recorder's environment (Python or Node.js) and the log its calls go to. */
-  private async recorder(file: string): Promise<{ collector: TraceCollector; log: CallLog } | undefined> {
-    if (!vscode.workspace.getConfiguration('socketLab.timeline').get<boolean>('recordCalls', true)) return undefined;
-    try {
-      const collector = await TraceCollector.start(process.env);
-      this.collectors.add(collector);
-      const log = new CallLog(path.dirname(file));
-      collector.onRecords((rs) => log.add(rs));
-      this.hints.show(log);
-      return { collector, log };
-    } catch {
-      return undefined; // no private folder or socket: the program runs unrecorded
-    }
+  get hints(): CallHints {
+    return this.recorder.hints;
   }
 
   constructor(private readonly programs: ProgramWatchManager, private readonly lens: SocketCodeLensProvider, private readonly sessions?: SessionManager) {
@@ -104,6 +100,7 @@ export class FileRunner implements vscode.Disposable {
         const entry = id ? this.debugWatches.get(id) : undefined;
         if (!entry || session.parentSession) return;
         this.debugWatches.delete(id!);
+        entry.recording?.end();
         for (const match of entry.scanner.flush()) this.onError(match, entry.watch, entry.doc);
         entry.watch.markExited();
       }),
@@ -139,16 +136,9 @@ export class FileRunner implements vscode.Disposable {
     const lang = programLanguage(doc)!;
     const interp = { python: lang === 'python' ? await pythonInterpreter(doc) : undefined, node: vscode.workspace.getConfiguration('socketLab.node').get<string>('path', '') || undefined, tsx: lang === 'typescript' ? tsxFor(doc) : undefined };
     const cmd = programCommand(doc.uri.fsPath, lang, interp);
-    const recorder = await this.recorder(doc.uri.fsPath);
-    const e = recorder?.collector.env;
-    const recorderEnv = e && (lang === 'python' ? { PYTHONPATH: e.PYTHONPATH, SOCKET_LAB_TRACE_SOCKET: e.SOCKET_LAB_TRACE_SOCKET } : { NODE_OPTIONS: e.NODE_OPTIONS, SOCKET_LAB_TRACE_SOCKET: e.SOCKET_LAB_TRACE_SOCKET });
-    const program = new ProgramSession(cmd, { cwd: path.dirname(doc.uri.fsPath), env: recorderEnv });
-    program.onDidExit(() => {
-      if (recorder) void recorder.collector.drained().then(() => {
-        this.collectors.delete(recorder.collector);
-        recorder.collector.dispose();
-      });
-    });
+    const recording = await this.recorder.start(path.dirname(doc.uri.fsPath));
+    const program = new ProgramSession(cmd, { cwd: path.dirname(doc.uri.fsPath), env: recording?.env(lang === 'python' ? 'python' : 'node') });
+    program.onDidExit(() => recording?.end());
     const pty = new ProcessTerminal({ get running() { return program.running; }, write: (l) => program.write(l), interrupt: () => program.signal('SIGINT'), closed: () => program.dispose() });
     program.onDidOutput((t) => pty.output(t));
     const terminal = vscode.window.createTerminal({ name: vscode.l10n.t('Socket Lab: {0}', path.basename(doc.uri.fsPath)), pty, iconPath: new vscode.ThemeIcon('plug') });
@@ -203,21 +193,19 @@ export class FileRunner implements vscode.Disposable {
     const lang = programLanguage(doc)!;
     const id = `socketLab-${Date.now()}-${Math.random().toString(36).slice(2)}`;
     const folder = vscode.workspace.getWorkspaceFolder(doc.uri);
-    let config: vscode.DebugConfiguration;
-    if (lang === 'python') {
-      if (!vscode.extensions.getExtension('ms-python.debugpy') && !vscode.extensions.getExtension('ms-python.python')) {
-        const runInstead = vscode.l10n.t('Run without debugging');
-        const pick = await vscode.window.showErrorMessage(vscode.l10n.t('Debugging Python needs the Python Debugger extension (ms-python.debugpy). Install it, or run the file without the debugger.'), runInstead);
-        if (pick === runInstead) await this.run(doc.uri);
-        return false;
-      }
-      // internalConsole: program output arrives as debug-protocol events, where errors can be recognised
-      config = { type: 'debugpy', request: 'launch', name: vscode.l10n.t('Socket Lab: {0}', path.basename(doc.uri.fsPath)), program: doc.uri.fsPath, console: 'internalConsole', cwd: path.dirname(doc.uri.fsPath), socketLabWatchId: id };
-    } else {
-      const tsx = lang === 'typescript' ? tsxFor(doc) : undefined;
-      config = { type: 'node', request: 'launch', name: vscode.l10n.t('Socket Lab: {0}', path.basename(doc.uri.fsPath)), program: doc.uri.fsPath, console: 'internalConsole', cwd: path.dirname(doc.uri.fsPath), socketLabWatchId: id, ...(tsx ? { runtimeExecutable: tsx } : lang === 'typescript' ? { runtimeArgs: ['--experimental-strip-types'] } : {}) };
+    if (lang === 'python' && !vscode.extensions.getExtension('ms-python.debugpy') && !vscode.extensions.getExtension('ms-python.python')) {
+      const runInstead = vscode.l10n.t('Run without debugging');
+      const pick = await vscode.window.showErrorMessage(vscode.l10n.t('Debugging Python needs the Python Debugger extension (ms-python.debugpy). Install it, or run the file without the debugger.'), runInstead);
+      if (pick === runInstead) await this.run(doc.uri);
+      return false;
     }
-    const entry: { watch: ProgramWatch; scanner: OutputErrorScanner; doc: vscode.TextDocument; session?: vscode.DebugSession } = { watch: undefined!, scanner: new OutputErrorScanner(), doc };
+    // the debugged program records its calls as Run File's does (the same hints, the same timeline)
+    const recording = await this.recorder.start(path.dirname(doc.uri.fsPath));
+    const config = debugConfiguration({
+      file: doc.uri.fsPath, language: lang, name: vscode.l10n.t('Socket Lab: {0}', path.basename(doc.uri.fsPath)), watchId: id,
+      tsx: lang === 'typescript' ? tsxFor(doc) : undefined, env: recording?.env(lang === 'python' ? 'python' : 'node'),
+    });
+    const entry: DebugEntry = { watch: undefined!, scanner: new OutputErrorScanner(), doc, recording };
     const watch = this.programs.add(new ProgramWatch({
       label: path.basename(doc.uri.fsPath),
       controls: {
@@ -233,6 +221,7 @@ export class FileRunner implements vscode.Disposable {
     this.debugWatches.set(id, entry);
     const started = await vscode.debug.startDebugging(folder, config);
     if (!started) {
+      recording?.end();
       this.debugWatches.delete(id);
       watch.markExited();
       return false;
@@ -369,9 +358,7 @@ export class FileRunner implements vscode.Disposable {
     for (const s of this.subs.splice(0)) s.dispose();
     for (const p of this.running) p.dispose();
     this.running.clear();
-    for (const c of this.collectors) c.dispose();
-    this.collectors.clear();
-    this.hints.dispose();
+    this.recorder.dispose();
   }
 }
 

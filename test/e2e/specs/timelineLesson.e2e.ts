@@ -1,0 +1,124 @@
+// The socket-call timeline of a lesson, as a learner meets it: lesson 4 (sticky packets) run from the Lessons view
+// records both its programs; the lesson's read-only editors show each line's last result, and the lesson's "timeline"
+// item opens the run, where the server's one recv is linked to the client's three sends and to its line.
+import * as assert from 'node:assert/strict';
+import type { Frame, Page } from 'playwright-core';
+import { openFromTree, openSocketLabView, runCommand, screenshot, setColorTheme, terminalText, treeRow, useVsCode, viewPane, waitFor } from '../harness';
+
+const LESSON = '04 Sticky packets';
+
+async function showView(page: Page, name: string, open: boolean): Promise<void> {
+  const header = viewPane(page, name).locator('.pane-header').first();
+  await header.waitFor({ timeout: 15_000 });
+  if (((await header.getAttribute('aria-expanded')) === 'true') !== open) await header.click();
+}
+
+/** The text after a line's end that a decoration shows (VS Code draws it with a CSS ::after rule). */
+async function hintAfter(page: Page, lineText: string): Promise<string> {
+  return page.evaluate((text) => {
+    const line = [...document.querySelectorAll('.view-line')].find((l) => (l.textContent ?? '').replace(/\u00a0/g, ' ').includes(text));
+    for (const el of line ? [...line.querySelectorAll('span')] : []) {
+      const c = getComputedStyle(el, '::after').content;
+      if (c && c !== 'none' && c !== 'normal') return c;
+    }
+    return '';
+  }, lineText);
+}
+
+/** The text column of the hex pane's visible rows, in order. */
+const hexText = (frame: Frame) =>
+  frame.evaluate(() =>
+    [...document.querySelectorAll<HTMLElement>('.tl-hex-pane .hex-row:not([hidden]):not(.hex-probe)')]
+      .sort((a, b) => Number(a.dataset.row) - Number(b.dataset.row))
+      .map((r) => (r.querySelector('.hex-txt')?.textContent ?? '').trimEnd())
+      .join(''),
+  );
+
+describe('socket-call timeline of a lesson', function () {
+  const vsc = useVsCode({ trusted: true, viewport: { width: 1600, height: 1000 }, settings: { 'terminal.integrated.gpuAcceleration': 'off' } });
+
+  it('lesson 4 run from the Lessons view: the merged recv linked to the client\'s sends and to its line', async () => {
+    const page = vsc.page;
+    await openSocketLabView(page);
+    // room for the lesson's items: the other views folded
+    for (const view of ['Connections', 'Captures', 'System Sockets']) await showView(page, view, false);
+    await showView(page, 'Lessons', true);
+    const row = treeRow(page, LESSON, 'Lessons');
+    await row.waitFor({ timeout: 20_000 });
+    // the learner opens the lesson (its text and programs, read-only), then runs it with the row's Run button
+    await row.click();
+    await page.locator('.tab', { hasText: 'server.py' }).first().waitFor({ timeout: 20_000 });
+    await row.hover();
+    await row.locator('.action-label[aria-label^="Run Lesson (Server and Client)"]').click();
+    // the server keeps running; the client's terminal (shown last) says it ended well
+    await waitFor('the client\'s end', () => terminalText(page), (t) => /send: 200000 bytes in one sendall\(\)[\s\S]*exited with code 0/.test(t), 60_000);
+
+    // the lesson's read-only server.py shows the recv line's last result: the second connection's end
+    await page.locator('.tab', { hasText: 'server.py' }).first().click();
+    await page.keyboard.press('Control+G'); // the recv line is below the fold
+    await page.keyboard.type('35');
+    await page.keyboard.press('Enter');
+    const recvHint = await waitFor('the recv line\'s hint', () => hintAfter(page, 'data = conn.recv(RECV_SIZE)'), (h) => h.includes('recv'), 30_000);
+    assert.match(recvHint, /recv → b'' \(peer closed\) · \d+ calls/);
+    assert.match(await hintAfter(page, 'conn, addr = server.accept()'), /accept → 127\.0\.0\.1:\d+/);
+
+    // the lesson's "timeline" item opens the run
+    if ((await row.getAttribute('aria-expanded')) !== 'true') await row.locator('.monaco-tl-twistie').click();
+    const item = treeRow(page, /^The timeline: the server's one recv\(\)/, 'Lessons');
+    await item.waitFor({ timeout: 15_000 });
+    assert.match(await item.innerText(), /timeline/);
+    const frame = await openFromTree(page, item, '.tl-app[data-ready="true"]');
+
+    // the recv that got all three sends' bytes: its badge, its arrows from the client's sendall line, its bytes
+    const badge = frame.locator('.tl-merged', { hasText: '3 sends merged' });
+    await waitFor('the merged recv\'s badge', () => badge.count(), (n) => n === 1);
+    const recv = await badge.getAttribute('data-for');
+    const bar = frame.locator(`.tl-call[data-id="${recv}"]`);
+    assert.equal(await bar.getAttribute('data-call'), 'recv');
+    assert.equal(await bar.getAttribute('data-line'), '35');
+    const arrows = frame.locator(`.tl-link[data-to="${recv}"]`);
+    assert.equal(await arrows.count(), 3);
+    const froms = await arrows.evaluateAll((ls) => ls.map((l) => l.getAttribute('data-from')));
+    for (const from of froms) {
+      const send = frame.locator(`.tl-call[data-id="${from}"]`);
+      assert.equal(await send.getAttribute('data-call'), 'sendall');
+      assert.equal(await send.getAttribute('data-line'), '27'); // client.py: sock.sendall(word)
+      assert.notEqual(await send.getAttribute('data-lane'), await bar.getAttribute('data-lane'), 'the sends are on the client\'s socket');
+    }
+    // the whole run is fitted: the 17-byte recv sits among the second connection's; the wheel zooms in where it is
+    await waitFor('the recv\'s bar wide enough to click', async () => {
+      const box = await bar.locator('rect').boundingBox();
+      if (box && box.width < 12) {
+        await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+        await page.mouse.wheel(0, -400);
+      }
+      return box?.width ?? 0;
+    }, (w) => w >= 12);
+    await bar.locator('rect').click();
+    await waitFor('the recv selected', () => frame.locator('.tl-app').getAttribute('data-selected'), (v) => v === recv);
+    await waitFor('the recv\'s bytes', () => hexText(frame), (s) => s === 'applebananacherry');
+    const source = frame.locator('.tl-details .tl-source');
+    assert.match(await source.innerText(), /server\.py:35$/);
+    assert.match(await frame.locator('.tl-details').innerText(), /sent by 3 sends at client\.py:27/);
+    // zoomed out around the recv (the keyboard zooms around the selected call) until its three sends are in view too
+    const plot = frame.locator('.tl-svgbox');
+    await waitFor('the three sends in view beside the recv', async () => {
+      const box = await plot.boundingBox();
+      const sends = await Promise.all(froms.map((f) => frame.locator(`.tl-call[data-id="${f}"] rect`).boundingBox().catch(() => null)));
+      const inView = !!box && sends.every((b) => b && b.x >= box.x && b.x + b.width <= box.x + box.width);
+      if (!inView) await plot.press('-');
+      return inView;
+    }, (v) => v);
+    await runCommand(page, 'View: Hide Panel'); // the terminals: room for the timeline in the screenshots
+    for (const [theme, name] of [['Dark Modern', 'dark'], ['Light Modern', 'light'], ['Dark High Contrast', 'hc']] as const) {
+      await setColorTheme(page, theme);
+      await page.waitForTimeout(500); // the webview repaints after the theme variables change
+      await screenshot(page, `timeline-lesson4-${name}`);
+    }
+
+    // its line link lands on the recv line in the editor
+    await source.click();
+    await page.locator('.editor-group-container .tab.active', { hasText: 'server.py' }).first().waitFor({ timeout: 10_000 });
+    await page.locator('.statusbar-item', { hasText: /Ln 35, Col 1/ }).first().waitFor({ timeout: 10_000 });
+  });
+});
