@@ -149,15 +149,17 @@ export class ConversationView {
 
   /**
    * Delta times: each row's time since the row before it (a chunk or an event, as a log's records count), the first
-   * row's since the chunk the transcript holds before it. Rows come in out of order (events, earlier pages), so the
+   * rows' since the chunk the transcript holds before them. Rows come in out of order (events, earlier pages), so the
    * shown ones are counted again whenever rows are added.
    */
   private refreshDeltas(): void {
     if (this.settings().timeMode !== 'delta') return;
-    let prev: number | undefined;
+    // events shown before the first chunk came after the chunk before it too
+    const before = this.list.querySelector<HTMLElement>('.chunk')?.dataset.prevTime;
+    let prev = before !== undefined ? Number(before) : undefined;
     for (const row of this.list.children as HTMLCollectionOf<HTMLElement>) {
       const time = Number(row.dataset.time);
-      prev ??= row.dataset.prevTime !== undefined ? Number(row.dataset.prevTime) : time;
+      prev ??= time;
       const cell = row.querySelector('.chunk-time');
       if (cell) cell.textContent = relativeTimeText(time - prev);
       prev = time;
