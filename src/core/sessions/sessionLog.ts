@@ -87,8 +87,16 @@ function fullRows(out: Uint8Array, at: number, offset: number, data: Uint8Array)
   }
 }
 
+/** Row by row as strings (offsets of more than 8 hex digits, as xxd prints them). */
+function slowDump(offset: number, data: Uint8Array, note: string): string {
+  let out = hexRow(offset, data.subarray(0, 16), note);
+  for (let i = 16; i < data.length; i += 16) out += hexRow(offset + i, data.subarray(i, i + 16), '');
+  return out;
+}
+
 /** A chunk as xxd rows: the first carries the note, the full rows between are written as bytes (a 100 MB transcript). */
 function hexDump(offset: number, data: Uint8Array, note: string): Uint8Array {
+  if (offset + data.length > 0xffffffff) return enc.encode(slowDump(offset, data, note)); // offsets past 8 digits
   const head = enc.encode(hexRow(offset, data.subarray(0, 16), note));
   if (data.length <= 16) return head;
   const fullEnd = 16 + Math.floor((data.length - 16) / 16) * 16;
