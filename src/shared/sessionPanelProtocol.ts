@@ -144,6 +144,8 @@ export interface InitInfo {
   readonly strings: Readonly<Record<string, string>>;
   /** The panel was opened to be used (not by itself): the send box takes the keyboard. */
   readonly focusInput?: boolean;
+  /** Bytes to select and show first (the timeline's chunks link): stream offsets [start, end). */
+  readonly showBytes?: { readonly start: number; readonly end: number };
 }
 
 // ---------- webview → extension ----------
@@ -222,7 +224,9 @@ export type PanelEvent =
   /** The user brought the panel to the front to use it: the send box takes the keyboard. */
   | { readonly type: 'focusInput' }
   /** A .wire file changed: ask for savedMessages again. */
-  | { readonly type: 'savedMessagesChanged' };
+  | { readonly type: 'savedMessagesChanged' }
+  /** Select and show these bytes (stream offsets [start, end); the timeline's chunks link). */
+  | { readonly type: 'showBytes'; readonly start: number; readonly end: number };
 
 // ---------- limits ----------
 
@@ -337,6 +341,8 @@ export function isPanelEvent(v: unknown): v is PanelEvent {
     case 'focusInput':
     case 'savedMessagesChanged':
       return true;
+    case 'showBytes':
+      return isUint(v.start) && isUint(v.end);
     default:
       return false;
   }
@@ -351,7 +357,8 @@ const isSendResult = (v: unknown): v is SendResult => isObj(v) && ((v.ok === tru
 /** Validators for the answers the webview receives, keyed by the request type. */
 export const responseValidators: { [K in PanelRequestType]: (v: unknown) => v is PanelResponses[K] } = {
   ready: (v): v is InitInfo =>
-    isObj(v) && isSessionInfo(v.session) && isTranscriptInfo(v.transcript) && isStr(v.encoding, 40) && isArrayOf(v.encodings, (e) => isStr(e, 40), 200) && isObj(v.strings) && Object.values(v.strings).every((s) => typeof s === 'string') && (v.focusInput === undefined || isBool(v.focusInput)),
+    isObj(v) && isSessionInfo(v.session) && isTranscriptInfo(v.transcript) && isStr(v.encoding, 40) && isArrayOf(v.encodings, (e) => isStr(e, 40), 200) && isObj(v.strings) && Object.values(v.strings).every((s) => typeof s === 'string') && (v.focusInput === undefined || isBool(v.focusInput)) &&
+    (v.showBytes === undefined || (isObj(v.showBytes) && isUint(v.showBytes.start) && isUint(v.showBytes.end))),
   readRange: (v): v is PanelResponses['readRange'] => isObj(v) && isUint(v.offset) && v.bytes instanceof Uint8Array && isArrayOf(v.spans, isSpan),
   chunks: (v): v is PanelResponses['chunks'] => isObj(v) && isTranscriptInfo(v.transcript) && isArrayOf(v.chunks, isChunkView, MAX_CHUNK_PAGE),
   decode: (v): v is PanelResponses['decode'] => isObj(v) && isArrayOf(v.parts, isPart),

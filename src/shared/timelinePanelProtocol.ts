@@ -154,8 +154,8 @@ export type TimelineRequest =
   | { readonly type: 'copy'; readonly text: string }
   /** Opens the packet panel of a capture at frame `frame` (1-based No.). */
   | { readonly type: 'openFrame'; readonly captureId: string; readonly frame: number }
-  /** Opens a session's panel at transcript chunk #`chunk`. */
-  | { readonly type: 'openChunks'; readonly sessionId: string; readonly chunk: number };
+  /** Opens a session's panel with transcript chunks #`chunk`–#`last` selected. */
+  | { readonly type: 'openChunks'; readonly sessionId: string; readonly chunk: number; readonly last: number };
 
 export interface TimelineResponses {
   ready: TimelineInit;
@@ -195,7 +195,7 @@ export function isTimelineRequest(v: unknown): v is TimelineRequest {
     case 'openFrame':
       return isStr(v.captureId, 200) && isUint(v.frame);
     case 'openChunks':
-      return isStr(v.sessionId, 200) && isUint(v.chunk);
+      return isStr(v.sessionId, 200) && isUint(v.chunk) && isUint(v.last);
     default:
       return false;
   }

@@ -149,11 +149,28 @@ class SessionPanel implements vscode.Disposable {
     return file ? { ok: true, file } : { ok: false };
   }
 
+  /** Bytes the page selects when it is (re)built: the last asked for by a link. */
+  private showBytesFirst: { start: number; end: number } | undefined;
+
+  /** Reveals the panel with transcript chunks #first–#last (those of #first's direction) selected. */
+  showChunks(first: number, last: number): boolean {
+    const chunks = this.session.transcript.chunks(first, Math.max(1, last - first + 1)).filter((c, _, all) => c.dir === all[0].dir);
+    if (!chunks.length) return false;
+    const end = chunks[chunks.length - 1];
+    this.showBytesFirst = { start: chunks[0].offset, end: end.offset + end.length };
+    this.panel.reveal(undefined, true);
+    this.rpc.event({ type: 'showBytes', ...this.showBytesFirst });
+    return true;
+  }
+
   private init(): InitInfo {
     const info = this.model.info();
     const focusInput = this.focusInput;
     this.focusInput = false;
+    const showBytes = this.showBytesFirst;
+    this.showBytesFirst = undefined;
     return {
+      ...(showBytes ? { showBytes } : {}),
       session: info,
       transcript: transcriptInfo(this.session),
       encoding: panelEncodings.includes(info.encoding) ? info.encoding : 'utf-8',
@@ -281,6 +298,12 @@ export class SessionPanelManager implements vscode.Disposable {
     return true;
   }
 
+  /** Opens the panel of `sessionId` with chunks #first–#last selected; false when the session or its chunks are gone. */
+  showChunks(sessionId: string, first: number, last: number): boolean {
+    if (!this.open(sessionId, true)) return false;
+    return this.panels.get(sessionId)?.showChunks(first, last) ?? false;
+  }
+
   get openSessionIds(): string[] {
     return [...this.panels.keys()];
   }
@@ -342,6 +365,9 @@ export function registerSessionPanel(context: vscode.ExtensionContext, manager: 
       if (!pick) return false;
       id = pick.id;
     }
+    // the timeline's chunks link: { sessionId, chunk, lastChunk }
+    const chunk = typeof arg === 'object' && arg !== null ? (arg as { chunk?: unknown; lastChunk?: unknown }) : {};
+    if (Number.isSafeInteger(chunk.chunk) && panels.showChunks(id, chunk.chunk as number, Number.isSafeInteger(chunk.lastChunk) ? (chunk.lastChunk as number) : (chunk.chunk as number))) return true;
     if (!panels.open(id)) {
       void vscode.window.showErrorMessage(vscode.l10n.t('Session {0} does not exist (it may have been cleared). Pick one from the Connections view.', id));
       return false;

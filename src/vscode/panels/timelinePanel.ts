@@ -113,7 +113,7 @@ class TimelinePanel {
       case 'openFrame':
         return { ok: (await vscode.commands.executeCommand('socketLab.capture.openPanel', { captureId: req.captureId, packetIndex: req.frame - 1 })) === true };
       case 'openChunks':
-        return { ok: (await vscode.commands.executeCommand('socketLab.session.openPanel', { sessionId: req.sessionId, chunk: req.chunk })) === true };
+        return { ok: (await vscode.commands.executeCommand('socketLab.session.openPanel', { sessionId: req.sessionId, chunk: req.chunk, lastChunk: req.last })) === true };
     }
   }
 

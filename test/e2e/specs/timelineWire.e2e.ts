@@ -3,7 +3,7 @@
 // the two frames that carried its bytes and the two sends' lines, and a frame link opens the packet panel at that frame.
 import * as assert from 'node:assert/strict';
 import type { Frame, Page } from 'playwright-core';
-import { answerInputBox, commandTitle, findFrame, openWorkspaceFile, runCommand, screenshot, setColorTheme, useVsCode, waitFor } from '../harness';
+import { answerInputBox, commandTitle, findFrame, openSocketLabView, openWorkspaceFile, pickQuickItem, runCommand, screenshot, setColorTheme, treeRow, useVsCode, waitFor } from '../harness';
 
 const PORT = 45000 + Math.floor(Math.random() * 2000);
 const PROGRAM = `import socket, threading, time
@@ -26,6 +26,15 @@ c.close()
 t.join()
 `;
 
+const SERVER_PORT = 47000 + Math.floor(Math.random() * 2000);
+const CLIENT = `import socket, time
+c = socket.create_connection(("127.0.0.1", ${SERVER_PORT}))
+c.sendall(b"hello")
+time.sleep(0.3)
+data = c.recv(1024)
+c.close()
+`;
+
 /** Starts a capture of lo filtered to the program's port (the packet panel it opens stays behind the editor). */
 async function startCapture(page: Page): Promise<void> {
   await runCommand(page, commandTitle('socketLab.capture.start')!);
@@ -33,7 +42,8 @@ async function startCapture(page: Page): Promise<void> {
   await lo.waitFor({ timeout: 30_000 });
   await lo.click();
   await answerInputBox(page, `tcp port ${PORT}`, /Capture filter/);
-  await waitFor('the capture running', () => page.locator('.tab', { hasText: `Packets: lo (tcp port ${PORT})` }).count(), (n) => n > 0, 30_000);
+  // its page built: the keyboard (Quick Open next) reaches the workbench again
+  await findFrame(page, '.pk-app[data-ready="true"]');
 }
 
 /** The timeline frame once it shows the run's packets under its lanes. */
@@ -50,7 +60,7 @@ async function timelineWithPackets(page: Page): Promise<Frame> {
 }
 
 describe('socket-call timeline with a capture', function () {
-  const vsc = useVsCode({ trusted: true, files: { 'wire.py': PROGRAM }, viewport: { width: 1500, height: 900 } });
+  const vsc = useVsCode({ trusted: true, files: { 'wire.py': PROGRAM, 'client.py': CLIENT }, viewport: { width: 1500, height: 900 } });
 
   it("shows the packets under the lanes, names the recv's two frames and sends, and a frame link opens the packet panel there", async () => {
     const page = vsc.page;
@@ -78,5 +88,40 @@ describe('socket-call timeline with a capture', function () {
     const packets = await findFrame(page, `.pk-app[data-selected="${frames[1]}"]`);
     const info = await packets.locator('.pk-row.selected .pk-c-info').innerText();
     assert.match(info, new RegExp(`\\d+ → ${PORT} \\[PSH, ACK\\] .*Len=6`), info);
+  });
+
+  it("a traced client of a Socket Lab echo server: its recv names the session's chunk, and the link selects it in the session panel", async () => {
+    const page = vsc.page;
+    await openSocketLabView(page);
+    await runCommand(page, 'Socket Lab: Start TCP Server');
+    await answerInputBox(page, String(SERVER_PORT));
+    await pickQuickItem(page, 'echo');
+    await treeRow(page, new RegExp(`127\\.0\\.0\\.1:${SERVER_PORT}\\s*listening`)).waitFor({ timeout: 20_000 });
+    await openWorkspaceFile(page, 'client.py');
+    await runCommand(page, commandTitle('socketLab.file.run')!);
+    // the timeline shows client.py's run once it is recorded (until then, the latest run of any file: wire.py's)
+    const recv = '.tl-call[data-call="recv"][data-line="5"]';
+    const frame = await waitFor('client.py\'s run in the timeline', async () => {
+      await openWorkspaceFile(page, 'client.py');
+      await runCommand(page, commandTitle('socketLab.timeline.show')!);
+      const f = await findFrame(page, '.tl-app[data-ready="true"]');
+      await f.locator('.tl-svgbox').press('0');
+      return (await waitFor('its recv', () => f.locator(recv).count(), (n) => n === 1, 3_000).catch(() => 0)) ? f : undefined;
+    }, (f) => !!f, 30_000);
+    await frame!.locator(`${recv} rect`).click();
+    const link = frame!.locator('.tl-chunks-link');
+    const text = await waitFor('the chunks link', () => link.textContent(), (v) => !!v);
+    // the echo's chunk (the session's second: #0 is what it received)
+    const m = /^chunk #(\d+) of session 127\.0\.0\.1:\d+$/.exec(text ?? '');
+    assert.ok(m, text ?? '');
+    const seq = m[1];
+    await link.click();
+    const session = await findFrame(page, `.chunk.picked[data-seq="${seq}"]`);
+    const chunk = session.locator(`.chunk.picked[data-seq="${seq}"]`);
+    assert.match((await chunk.getAttribute('class')) ?? '', /\bout\b/);
+    assert.match(await chunk.innerText(), /hello/);
+    await setColorTheme(page, 'Dark Modern');
+    await page.waitForTimeout(500); // the webview repaints after the theme variables change
+    await screenshot(page, 'timeline-wire-session-dark');
   });
 });

@@ -77,12 +77,18 @@ export async function startSessionApp(root: HTMLElement): Promise<void> {
       case 'savedMessagesChanged':
         void ui.sendBar.saved.refresh();
         break;
+      case 'showBytes':
+        ui.hex.select(e.start, e.end);
+        ui.conversation.reveal(e.start);
+        break;
     }
   }
   // events that raced the `ready` answer are harmless: the next one carries the full picture
   ui.updateHeader(session, transcript);
   if (state.selection) ui.hex.select(state.selection.start, state.selection.end);
+  if (init.showBytes) ui.hex.select(init.showBytes.start, init.showBytes.end);
   await ui.conversation.init(transcript);
+  if (init.showBytes) ui.conversation.reveal(init.showBytes.start);
   void ui.sendBar.saved.refresh();
   document.body.dataset.ready = 'true';
 }

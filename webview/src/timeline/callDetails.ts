@@ -10,8 +10,8 @@ export interface CallDetailsHost {
   select(id: number): void;
   /** Opens the packet panel at a frame (1-based No.). */
   openFrame(captureId: string, frame: number): void;
-  /** Opens a session's panel at a chunk. */
-  openChunks(sessionId: string, chunk: number): void;
+  /** Opens a session's panel with chunks #chunk–#last selected. */
+  openChunks(sessionId: string, chunk: number, last: number): void;
 }
 
 /** A link that runs `go` (the page's own links never navigate). */
@@ -97,7 +97,7 @@ export class CallDetails {
     const c = w.chunks;
     if (c) {
       const text = c.first === c.last ? t('chunk #{0} of session {1}', c.first, c.label) : t('chunks #{0}–#{1} of session {2}', c.first, c.last, c.label);
-      this.row(t('Socket Lab'), action('tl-chunks-link', text, t('Show these chunks in the session panel'), () => this.host.openChunks(c.sessionId, c.first)));
+      this.row(t('Socket Lab'), action('tl-chunks-link', text, t('Show these chunks in the session panel'), () => this.host.openChunks(c.sessionId, c.first, c.last)));
     }
   }
 

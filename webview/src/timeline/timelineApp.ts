@@ -75,7 +75,7 @@ class TimelineView {
       openSource: (id) => void client.call({ type: 'openSource', id }),
       select: (id) => void this.focus(id),
       openFrame: (captureId, frame) => void client.call({ type: 'openFrame', captureId, frame }),
-      openChunks: (sessionId, chunk) => void client.call({ type: 'openChunks', sessionId, chunk }),
+      openChunks: (sessionId, chunk, last) => void client.call({ type: 'openChunks', sessionId, chunk, last }),
     });
     this.hexPane = new HexPane(
       {
