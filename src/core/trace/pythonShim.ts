@@ -26,7 +26,7 @@ def _socket_lab_install():
         link = {'socket': channel()}
     except OSError:
         return
-    import socket, select, selectors, threading, time, json, atexit, sysconfig, collections
+    import socket, select, selectors, threading, time, json, atexit, sysconfig, collections, re as _re
     wait_writable = select.select  # the original: the recorder's own waits are not the program's calls
     here = _os.path.dirname(_os.path.abspath(__file__)) + _os.sep
     library = [here]
@@ -42,19 +42,25 @@ def _socket_lab_install():
     is_library = {}
     names = {}
 
+    # a debugger's own files (debugpy, pydevd: Debug File): library frames, and a call made only by them (the
+    # debugger talking to VS Code) is not the program's
+    debugger = _re.compile(r'[\\/](debugpy|_pydevd[^\\/]*|pydevd[^\\/]*)[\\/]|[\\/]pydevd[^\\/]*\.py$')
+
     def user_frame():
         f = _sys._getframe(1)
+        seen_debugger = False
         while f is not None:
             fn = f.f_code.co_filename
             lib = is_library.get(fn)
             if lib is None:
-                lib = fn.startswith('<') or any(_os.path.realpath(fn).startswith(d) for d in library)
+                lib = 2 if debugger.search(fn) else int(fn.startswith('<') or any(_os.path.realpath(fn).startswith(d) for d in library))
                 is_library[fn] = lib
             if not lib:
                 rel = _os.path.relpath(fn, cwd) if fn.startswith(cwd + _os.sep) else fn
                 return rel, f.f_lineno
+            seen_debugger = seen_debugger or lib == 2
             f = f.f_back
-        return None, None
+        return (False, None) if seen_debugger else (None, None)
 
     def flush_locked(force=False):
         # a full pipe is tried again after 10 ms, not on every call (the program must not slow down to retry it)
@@ -261,6 +267,8 @@ def _socket_lab_install():
         if getattr(inside, 'on', False):
             return run()
         file, line = user_frame()
+        if file is False:  # the debugger's own call
+            return run()
         inside.on = True
         t0 = time.time()
         p0 = time.perf_counter()

@@ -3,7 +3,7 @@
 // item opens the run, where the server's one recv is linked to the client's three sends and to its line.
 import * as assert from 'node:assert/strict';
 import type { Frame, Page } from 'playwright-core';
-import { openFromTree, openSocketLabView, runCommand, screenshot, setColorTheme, terminalText, treeRow, useVsCode, viewPane, waitFor } from '../harness';
+import { commandTitle, openFromTree, openSocketLabView, openWorkspaceFile, runCommand, screenshot, setColorTheme, terminalText, treeRow, useVsCode, viewPane, waitFor } from '../harness';
 
 const LESSON = '04 Sticky packets';
 
@@ -34,8 +34,24 @@ const hexText = (frame: Frame) =>
       .join(''),
   );
 
+/** A Node.js program whose two writes arrive in one 'data' event (the server listens for data only after 300 ms). */
+const STICKY_JS = `const net = require('net');
+const srv = net.createServer((conn) => {
+  setTimeout(() => {
+    conn.on('data', (d) => console.log('got', String(d)));
+    conn.on('end', () => { conn.end(); srv.close(); });
+  }, 300);
+});
+srv.listen(0, '127.0.0.1', () => {
+  const c = net.connect(srv.address().port, '127.0.0.1', () => {
+    c.write('apple');
+    c.end('banana');
+  });
+});
+`;
+
 describe('socket-call timeline of a lesson', function () {
-  const vsc = useVsCode({ trusted: true, viewport: { width: 1600, height: 1000 }, settings: { 'terminal.integrated.gpuAcceleration': 'off' } });
+  const vsc = useVsCode({ trusted: true, files: { 'sticky.js': STICKY_JS }, viewport: { width: 1600, height: 1000 }, settings: { 'terminal.integrated.gpuAcceleration': 'off' } });
 
   it('lesson 4 run from the Lessons view: the merged recv linked to the client\'s sends and to its line', async () => {
     const page = vsc.page;
@@ -120,5 +136,16 @@ describe('socket-call timeline of a lesson', function () {
     await source.click();
     await page.locator('.editor-group-container .tab.active', { hasText: 'server.py' }).first().waitFor({ timeout: 10_000 });
     await page.locator('.statusbar-item', { hasText: /Ln 35, Col 1/ }).first().waitFor({ timeout: 10_000 });
+  });
+
+  it('Debug File records the debugged program\'s calls too: its lines show their results', async () => {
+    const page = vsc.page;
+    await openWorkspaceFile(page, 'sticky.js');
+    await runCommand(page, commandTitle('socketLab.file.debug')!);
+    // the data listener's line: both writes' bytes in one 'data' event, linked to the two writes
+    const hint = await waitFor('the data line\'s hint', () => hintAfter(page, "conn.on('data'"), (h) => h.includes('recv'), 60_000);
+    assert.match(hint, /recv → 11 B 'applebanana' · 2 sends merged/);
+    assert.match(await hintAfter(page, "c.write('apple')"), /send → 5 B 'apple'/);
+    await screenshot(page, 'timeline-debug-file-hints');
   });
 });
