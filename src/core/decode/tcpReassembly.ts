@@ -9,7 +9,7 @@ import type { Layer } from './dissect';
 import { type ReassemblyStep, type ReassemblyTable, dissectBuffer, factKey, partsText, recordFact, replayedFact } from './reassembly';
 import { httpMessageLength, isHttpPort, looksLikeHttp } from './http';
 import { dnsTcpMessageLength } from './dns';
-import { type WsMessage, type WsRest, dissectWebSocket, isWebSocketUpgrade, webSocketFrameLength, webSocketUnreassembled } from './websocket';
+import { type WsDeflate, type WsMessage, type WsRest, dissectWebSocket, upgradeWebSocket, webSocketFrameLength, webSocketUnreassembled } from './websocket';
 import { looksLikeTls, tlsRecordsLength } from './tls';
 import { seqLt } from './tcpSeq';
 
@@ -56,6 +56,8 @@ class PduTable implements ReassemblyTable {
   readonly wsMessages = new Map<string, WsMessage>();
   /** Without reassembly: per direction, the bytes of a WebSocket frame still to come in later segments (websocket.ts). */
   readonly wsRest = new Map<string, WsRest>();
+  /** WebSocket streams with permessage-deflate, and each direction's window (websocket.ts). */
+  readonly wsDeflate = new Map<number, WsDeflate>();
 
   clone(): PduTable {
     const c = new PduTable();
@@ -64,6 +66,7 @@ class PduTable implements ReassemblyTable {
     for (const s of this.ws) c.ws.add(s);
     for (const [k, m] of this.wsMessages) c.wsMessages.set(k, { ...m, parts: [...m.parts], frames: [...m.frames], keys: [...m.keys] });
     for (const [k, r] of this.wsRest) c.wsRest.set(k, { ...r });
+    for (const [k, z] of this.wsDeflate) c.wsDeflate.set(k, { ...z, windows: [z.windows[0], z.windows[1]] });
     return c;
   }
 
@@ -240,7 +243,7 @@ function plan(pi: PacketInfo, start: number, end: number, seqRaw: number): TcpSt
 
 /** An HTTP 101 response upgrading to WebSocket makes the rest of its stream WebSocket frames (Wireshark's HTTP hand-off). */
 function noteUpgrade(pi: PacketInfo, table: PduTable, kind: Kind, d: Uint8Array, o: number, end: number): void {
-  if (kind === 'http' && pi.tcp !== undefined && isWebSocketUpgrade(d, o, end)) table.upgrade(pi.tcp.stream);
+  if (kind === 'http') upgradeWebSocket(pi, table, d, o, end);
 }
 
 function append(table: PduTable, p: Pending, d: Uint8Array, o: number, n: number): void {

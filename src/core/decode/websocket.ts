@@ -3,6 +3,7 @@
 // tcpReassembly.ts's business (the 'ws' kind): it hands this dissector one whole frame at a time, and records it as a
 // fact so a row click dissects the same frame again. A masked payload is unmasked; its text, close code and reason,
 // ping and pong data are read from the unmasked bytes, and a binary payload goes to the data dissector unmasked.
+import * as zlib from 'node:zlib';
 import { hexBytes, latin1 } from './format';
 import { type PacketInfo, addChild, addField, beginLayer, callPortsOrData, declareFields, declareProtocol, dissectData, tcpHeuristics, tcpPortTable } from './registry';
 import { httpMessageLength } from './http';
@@ -15,6 +16,7 @@ const textLines = declareProtocol('data-text-lines', 'Line-based text data');
 const hf = declareFields({
   fin: ['websocket.fin', 'Fin', 'bool'],
   rsv: ['websocket.rsv', 'Reserved', 'uint'],
+  pmc: ['websocket.pmc', 'Per-Message Compressed', 'bool'],
   opcode: ['websocket.opcode', 'Opcode', 'uint'],
   mask: ['websocket.mask', 'Mask', 'bool'],
   length: ['websocket.payload_length', 'Payload length', 'uint'],
@@ -65,6 +67,8 @@ export interface WsMessage {
   /** Each fragment's fact key (messageFactKey). */
   keys: number[];
   bytes: number;
+  /** Its first frame had RSV1 (permessage-deflate): the message is inflated once whole. */
+  compressed: boolean;
 }
 
 /** Where the messages being put together live: TCP reassembly's table (cloned with the context), per direction. */
@@ -80,12 +84,32 @@ export interface WsRest {
   frame: number;
 }
 
+/**
+ * permessage-deflate (RFC 7692) as a stream's 101 response agreed it. Each direction's window, the last 32 KiB it
+ * inflated, is what its next message may refer back to (unless that side takes no context over); a window is replaced,
+ * never changed in place, so a cloned context may share it.
+ */
+export interface WsDeflate {
+  serverAddr: string;
+  serverPort: number;
+  serverNoTakeover: boolean;
+  clientNoTakeover: boolean;
+  /** [the server's, the client's] */
+  windows: [Uint8Array, Uint8Array];
+}
+
 /** What TCP reassembly's table keeps for WebSocket streams (tcpReassembly.ts's PduTable, cloned with the context). */
-interface WsStreams extends WsMessageHolder {
+export interface WsStreams extends WsMessageHolder {
   ws: Set<number>;
   upgrade(stream: number): void;
   wsRest: Map<string, WsRest>;
+  wsDeflate: Map<number, WsDeflate>;
 }
+
+/** Streams with permessage-deflate whose windows are kept (32 KiB each way: 16 MiB in all); past it the oldest is forgotten. */
+const MAX_DEFLATE_STREAMS = 256;
+const NOTHING = new Uint8Array(0);
+const SYNC_TAIL = Buffer.from([0, 0, 0xff, 0xff]);
 
 /** Directions whose frame runs on past a segment, remembered at most (oldest forgotten first). */
 const MAX_RESTS = 65536;
@@ -134,6 +158,25 @@ export function isWebSocketUpgrade(d: Uint8Array, o: number, end: number): boole
   return /\r?\nupgrade:[ \t]*websocket[ \t]*\r?\n/i.test(latin1(d, o, Math.min(end - o, 65536)));
 }
 
+/**
+ * Notes an HTTP 101 response upgrading its stream to WebSocket (true when it is one), and the permessage-deflate
+ * parameters it agreed.
+ */
+export function upgradeWebSocket(pi: PacketInfo, table: WsStreams, d: Uint8Array, o: number, end: number): boolean {
+  if (pi.tcp === undefined || !isWebSocketUpgrade(d, o, end)) return false;
+  const stream = pi.tcp.stream;
+  table.upgrade(stream);
+  table.wsDeflate.delete(stream);
+  const ext = /\r?\nsec-websocket-extensions:([^\r\n]*)/i.exec(latin1(d, o, Math.min(end - o, 65536)));
+  const pmd = ext && /(?:^|,)\s*permessage-deflate\b([^,]*)/i.exec(ext[1]);
+  if (pmd) {
+    if (table.wsDeflate.size >= MAX_DEFLATE_STREAMS) table.wsDeflate.delete(table.wsDeflate.keys().next().value as number);
+    const p = pmd[1];
+    table.wsDeflate.set(stream, { serverAddr: pi.netSrc, serverPort: pi.srcPort, serverNoTakeover: /server_no_context_takeover/i.test(p), clientNoTakeover: /client_no_context_takeover/i.test(p), windows: [NOTHING, NOTHING] });
+  }
+  return true;
+}
+
 /** Dissects the WebSocket frames in `offset` … `end` (tcpReassembly.ts gives one whole frame, or a frame's start). */
 export function dissectWebSocket(pi: PacketInfo, offset: number, end: number): number {
   let o = offset;
@@ -162,7 +205,15 @@ function dissectFrame(pi: PacketInfo, o: number, end: number): number {
   const name = opcodeNames[opcode] ?? 'Unknown Opcode';
   pi.info = `WebSocket ${name}${fin ? ' [FIN]' : '[FRAGMENT] '} ${masked ? '[MASKED]' : ''}`;
   addField(pi, layer, hf.fin, fin, fin ? 'True' : 'False', o, 1);
+  const pAt = h.payloadAt;
+  const pLen = Math.max(0, Math.min(h.payloadLen, stop - pAt));
+  const whole = h.payloadAt + h.payloadLen <= end;
+  const key = masked ? d.subarray(pAt - 4, pAt) : undefined;
+  // The payload as sent, and unmasked (at most MAX_UNMASKED bytes of it).
+  const plain = key === undefined ? d.subarray(pAt, pAt + pLen) : unmask(d, pAt, Math.min(pLen, MAX_UNMASKED), key);
+  const deflate = compression(pi, o, fin && whole && (opcode === 1 || opcode === 2) && (b0 & 0x40) !== 0, plain);
   addField(pi, layer, hf.rsv, (b0 >> 4) & 7, `0x${(b0 >> 4) & 7}`, o, 1);
+  if (deflate.pmd) addField(pi, layer, hf.pmc, (b0 & 0x40) !== 0, (b0 & 0x40) !== 0 ? 'True' : 'False', o, 1);
   addField(pi, layer, hf.opcode, opcode, `${name} (${opcode})`, o, 1);
   addField(pi, layer, hf.mask, masked, masked ? 'True' : 'False', o + 1, 1);
   addField(pi, layer, hf.length, b1 & 0x7f, String(b1 & 0x7f), o + 1, 1);
@@ -170,11 +221,8 @@ function dissectFrame(pi: PacketInfo, o: number, end: number): number {
   if ((b1 & 0x7f) === 126) addField(pi, layer, hf.length16, h.payloadLen, String(h.payloadLen), at, 2);
   else if ((b1 & 0x7f) === 127) addField(pi, layer, hf.length64, h.payloadLen, String(h.payloadLen), at, 8);
   at += (b1 & 0x7f) === 126 ? 2 : (b1 & 0x7f) === 127 ? 8 : 0;
-  const key = masked ? d.subarray(at, at + 4) : undefined;
   if (masked) addField(pi, layer, hf.maskingKey, hexBytes(d, at, 4), hexBytes(d, at, 4), at, 4);
-  const pAt = h.payloadAt;
-  const pLen = Math.max(0, Math.min(h.payloadLen, stop - pAt));
-  if (h.payloadAt + h.payloadLen > end) {
+  if (!whole) {
     // The rest of the frame is in later segments, not reassembled (Wireshark's BoundError): header and masked bytes only.
     layer.truncated = true;
     pi.markMalformed('Note: Unreassembled fragment (change preferences to enable reassembly)', true);
@@ -184,19 +232,19 @@ function dissectFrame(pi: PacketInfo, o: number, end: number): number {
   }
   // Without reassembly Wireshark leaves a whole text or binary frame's payload to no further dissector.
   const carryOn = pi.ctx.reassembly.desegmentTcp;
-  // The payload as sent, and unmasked (at most MAX_UNMASKED bytes of it).
-  const plain = key === undefined ? d.subarray(pAt, pAt + pLen) : unmask(d, pAt, Math.min(pLen, MAX_UNMASKED), key);
+  // A compressed message is shown inflated (bytes from no frame: an empty range where its payload starts).
+  const message = deflate.inflated ?? plain;
   if (masked) addField(pi, layer, hf.maskedPayload, '', `${pLen} bytes`, pAt, pLen);
   const pf = addField(pi, layer, hf.payload, '', `${pLen} bytes`, pAt, pLen);
-  if (carryOn || !fin || opcode === 0 || opcode >= 8) payloadFields(pi, layer, pf, opcode, fin, plain, pAt, pLen);
+  if (carryOn || !fin || opcode === 0 || opcode >= 8) payloadFields(pi, layer, pf, opcode, fin, message, pAt, pLen);
   // What carries the message on: Wireshark's line-based text for a whole text message, data for binary.
   if (fin && (opcode === 1 || opcode === 2) && !carryOn) {
     // (left as payload)
   } else if (fin && opcode === 1) beginLayer(pi, textLines.id, 'Line-based text data', 'message', pAt, pLen);
-  else if (fin && opcode === 2 && pLen > 0) {
-    if (key === undefined) dissectData(pi, pAt, pAt + pLen);
-    else dissectBuffer(pi, plain, 0, plain.length, pAt, () => dissectData(pi, 0, plain.length));
-  } else if (opcode < 8 && !(fin && opcode !== 0)) fragment(pi, layer, pf, o, opcode, fin, plain, pAt, pLen);
+  else if (fin && opcode === 2 && message.length > 0) {
+    if (key === undefined && deflate.inflated === undefined) dissectData(pi, pAt, pAt + pLen);
+    else dissectBuffer(pi, message, 0, deflate.inflated === undefined ? message.length : 0, pAt, () => dissectData(pi, 0, message.length));
+  } else if (opcode < 8 && !(fin && opcode !== 0)) fragment(pi, layer, pf, o, opcode, fin, plain, pAt, pLen, (b0 & 0x40) !== 0);
   return pAt + h.payloadLen;
 }
 
@@ -209,14 +257,14 @@ type MessageStep = { t: 'done'; data: Uint8Array; frames: number[]; lengths: num
  * does, and recorded as that fragment's fact, so the field tree and a row click show it there. A continuation that
  * does not show the message shows its own bytes (websocket.payload.continue).
  */
-function fragment(pi: PacketInfo, layer: Layer, pf: Field | undefined, o: number, opcode: number, fin: boolean, plain: Uint8Array, pAt: number, pLen: number): void {
+function fragment(pi: PacketInfo, layer: Layer, pf: Field | undefined, o: number, opcode: number, fin: boolean, plain: Uint8Array, pAt: number, pLen: number, rsv1: boolean): void {
   const at = messageFactKey(pi, o);
   let shown: MessageStep | undefined;
   if (pi.replaying) {
     const s = replayedFact(pi, at)?.steps[0] as MessageStep | undefined;
     if (s?.t === 'done' && s.fragmentFrames !== undefined) shown = s;
   } else {
-    const done = collect(pi, at, opcode, fin, plain);
+    const done = collect(pi, at, opcode, fin, plain, rsv1);
     // The columns pass builds no fields: only the layer that carries the message on matters, added here.
     if (done !== undefined) carry(pi, done.step, pAt);
     if (done?.at === at) shown = done.step;
@@ -247,7 +295,7 @@ function carry(pi: PacketInfo, m: MessageStep, pAt: number): void {
 }
 
 /** First pass: adds a fragment to its direction's message; the finished message, and the key of the fact showing it. */
-function collect(pi: PacketInfo, at: number, opcode: number, fin: boolean, plain: Uint8Array): { step: MessageStep; at: number } | undefined {
+function collect(pi: PacketInfo, at: number, opcode: number, fin: boolean, plain: Uint8Array, rsv1: boolean): { step: MessageStep; at: number } | undefined {
   const messages = (pi.ctx.tcpPdus as WsMessageHolder | undefined)?.wsMessages;
   if (messages === undefined || pi.tcp === undefined) return undefined;
   const dir = `${pi.tcp.stream}|${pi.netSrc}|${pi.srcPort}`;
@@ -256,7 +304,7 @@ function collect(pi: PacketInfo, at: number, opcode: number, fin: boolean, plain
     // A new message starts (one still waiting is given up).
     messages.delete(dir);
     if (messages.size >= MAX_PENDING_MESSAGES) messages.delete(messages.keys().next().value as string);
-    messages.set(dir, (m = { opcode, parts: [], frames: [], keys: [], bytes: 0 }));
+    messages.set(dir, (m = { opcode, parts: [], frames: [], keys: [], bytes: 0, compressed: rsv1 }));
   }
   if (m === undefined) return undefined;
   if (m.bytes + plain.length > MAX_UNMASKED) {
@@ -270,12 +318,14 @@ function collect(pi: PacketInfo, at: number, opcode: number, fin: boolean, plain
   m.bytes += plain.length;
   if (!fin) return undefined;
   messages.delete(dir);
-  const data = new Uint8Array(m.bytes);
+  let data: Uint8Array = new Uint8Array(m.bytes);
   let k = 0;
   for (const part of m.parts) {
     data.set(part, k);
     k += part.length;
   }
+  const conf = m.compressed ? (pi.ctx.tcpPdus as WsStreams | undefined)?.wsDeflate.get(pi.tcp.stream) : undefined;
+  if (conf !== undefined) data = inflateMessage(pi, conf, data) ?? data;
   // The fragments' frames go in a field of their own: `frames` would tell the replay log they were held PDUs.
   const step: MessageStep = { t: 'done', data, frames: [], lengths: m.parts.map((x) => x.length), ownAt: 0, used: 0, opcode: m.opcode, fragmentFrames: m.frames };
   const showAt = m.keys[m.frames.indexOf(frame)];
@@ -358,7 +408,7 @@ function cutAlone(pi: PacketInfo, start: number, end: number, seqRaw: number, ta
     if (d[start] !== 0x48) return undefined;
     const n = httpMessageLength(d, start, end);
     if (n === undefined || n < 0 || start + n > end || !isWebSocketUpgrade(d, start, start + n)) return undefined;
-    table().upgrade(tcp.stream);
+    upgradeWebSocket(pi, table(), d, start, start + n);
     if (start + n === end) return undefined;
     steps.push({ t: 'plain', len: n });
     o += n;
@@ -390,4 +440,51 @@ function cutAlone(pi: PacketInfo, start: number, end: number, seqRaw: number, ta
     break;
   }
   return steps;
+}
+
+/** A frame's permessage-deflate fact: the stream agreed it, and the message this frame inflated to (if it did). */
+type DeflateStep = { t: 'done'; data: Uint8Array; frames: number[]; lengths: number[]; ownAt: number; used: number; pmd: true; inflated: boolean };
+
+/** The key of a frame's permessage-deflate fact (apart from reassembly's, TLS's and messageFactKey's keys). */
+const deflateFactKey = (pi: PacketInfo, offset: number) => -0x50000000 - factKey(pi, offset);
+
+/**
+ * Whether the frame at `o` is in a permessage-deflate stream (Wireshark then shows websocket.pmc), and when it is a
+ * whole compressed message (`inflate`), that message inflated. The first pass inflates with its direction's window
+ * and records both as the frame's fact; a replay reads them from it.
+ */
+function compression(pi: PacketInfo, o: number, inflate: boolean, plain: Uint8Array): { pmd: boolean; inflated?: Uint8Array } {
+  const at = deflateFactKey(pi, o);
+  if (pi.replaying) {
+    const s = replayedFact(pi, at)?.steps[0] as DeflateStep | undefined;
+    return s?.pmd === true ? { pmd: true, inflated: s.inflated ? s.data : undefined } : { pmd: false };
+  }
+  const conf = pi.tcp && (pi.ctx.tcpPdus as WsStreams | undefined)?.wsDeflate.get(pi.tcp.stream);
+  if (conf === undefined) return { pmd: false };
+  const inflated = inflate ? inflateMessage(pi, conf, plain) : undefined;
+  const step: DeflateStep = { t: 'done', data: inflated ?? NOTHING, frames: [], lengths: [], ownAt: 0, used: 0, pmd: true, inflated: inflated !== undefined };
+  recordFact(pi, { at, steps: [step] });
+  return { pmd: true, inflated };
+}
+
+/** One compressed message inflated with its direction's window (at most MAX_UNMASKED bytes), or undefined when it cannot be. */
+function inflateMessage(pi: PacketInfo, conf: WsDeflate, payload: Uint8Array): Uint8Array | undefined {
+  const i = pi.netSrc === conf.serverAddr && pi.srcPort === conf.serverPort ? 0 : 1;
+  const fresh = i === 0 ? conf.serverNoTakeover : conf.clientNoTakeover;
+  const window = fresh ? NOTHING : conf.windows[i];
+  let out: Uint8Array;
+  try {
+    out = zlib.inflateRawSync(Buffer.concat([payload, SYNC_TAIL]), { dictionary: window.length > 0 ? window : undefined, finishFlush: zlib.constants.Z_SYNC_FLUSH, maxOutputLength: MAX_UNMASKED });
+  } catch {
+    // What follows may refer to what was lost: this direction inflates nothing more right.
+    conf.windows[i] = NOTHING;
+    return undefined;
+  }
+  if (!fresh) {
+    const joined = new Uint8Array(window.length + out.length);
+    joined.set(window);
+    joined.set(out, window.length);
+    conf.windows[i] = joined.slice(Math.max(0, joined.length - 32768));
+  }
+  return new Uint8Array(out.buffer, out.byteOffset, out.length);
 }
