@@ -29,6 +29,27 @@ export interface TimelineLane {
   readonly local?: string;
   readonly peer?: string;
   readonly calls: number;
+  /** A Socket Lab session at the other end of a traced connection (its label): its lane shows its chunks. */
+  readonly socketLab?: string;
+}
+
+/** A Socket Lab session's transcript chunk on its lane (`sl:` + the session's id). */
+export interface TimelineChunk {
+  readonly lane: string;
+  readonly sessionId: string;
+  readonly seq: number;
+  /** 'in': Socket Lab received it (a traced send's bytes); 'out': Socket Lab sent it. */
+  readonly dir: 'in' | 'out';
+  /** Seconds from the run's first call. */
+  readonly t: number;
+  readonly len: number;
+}
+
+/** A traced call's bytes in a Socket Lab chunk: a send's into an 'in' chunk, an 'out' chunk's into a recv. */
+export interface TimelineChunkLink {
+  readonly call: number;
+  readonly lane: string;
+  readonly seq: number;
 }
 
 /** One call as a bar: `t` seconds from the run's first call, `ms` how long it blocked. */
@@ -102,6 +123,9 @@ export interface TimelineWindow {
   readonly omitted: number;
   /** Captured packets of the traced connections, when a capture holds some. */
   readonly packets?: TimelinePackets;
+  /** The chunks of the Socket Lab sessions at the other end, and which calls' bytes they hold. */
+  readonly chunks?: readonly TimelineChunk[];
+  readonly chunkLinks?: readonly TimelineChunkLink[];
 }
 
 export const SEGMENT_MISSING = ['notCaptured', 'noStart', 'forgotten'] as const;
@@ -205,7 +229,7 @@ const isOptStr = (v: unknown, max: number) => v === undefined || isStr(v, max);
 const isOptUint = (v: unknown) => v === undefined || isUint(v);
 
 function isLane(v: unknown): v is TimelineLane {
-  return isObj(v) && isStr(v.key, 200) && isUint(v.pid) && isOptUint(v.fd) && isOneOf(v.kind, LANE_KINDS) && isOptStr(v.local, 300) && isOptStr(v.peer, 300) && isUint(v.calls);
+  return isObj(v) && isStr(v.key, 200) && isUint(v.pid) && isOptUint(v.fd) && isOneOf(v.kind, LANE_KINDS) && isOptStr(v.local, 300) && isOptStr(v.peer, 300) && isUint(v.calls) && isOptStr(v.socketLab, 1000);
 }
 
 function isCall(v: unknown): v is TimelineCall {
@@ -238,8 +262,14 @@ function isPackets(v: unknown): v is TimelinePackets {
 function isWindow(v: unknown): v is TimelineWindow {
   return (
     isObj(v) && isArrayOf(v.calls, isCall, MAX_WINDOW_CALLS) && isArrayOf(v.links, (l) => isObj(l) && isUint(l.from) && isUint(l.to), MAX_WINDOW_LINKS) && isUint(v.omitted) &&
-    (v.packets === undefined || isPackets(v.packets))
+    (v.packets === undefined || isPackets(v.packets)) &&
+    (v.chunks === undefined || isArrayOf(v.chunks, isChunk, MAX_WINDOW_CALLS)) &&
+    (v.chunkLinks === undefined || isArrayOf(v.chunkLinks, (l) => isObj(l) && isUint(l.call) && isStr(l.lane, 300) && isUint(l.seq), MAX_WINDOW_LINKS))
   );
+}
+
+function isChunk(v: unknown): v is TimelineChunk {
+  return isObj(v) && isStr(v.lane, 300) && isStr(v.sessionId, 200) && isUint(v.seq) && isOneOf(v.dir, ['in', 'out'] as const) && isNum(v.t) && isUint(v.len);
 }
 
 function isWire(v: unknown): v is TimelineWire {

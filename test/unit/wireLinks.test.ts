@@ -222,6 +222,21 @@ describe('wire links: traced calls ↔ captured segments ↔ Socket Lab transcri
       const d = model.detail(log.seqOf(recv)!)!;
       assert.deepEqual(d.wire, { start: 0, end: 11, chunks: { sessionId: accepted.id, label: accepted.label, first: back.first, last: back.last } });
       assert.ok(TIMELINE_PANEL.responseValidators.call(d));
+      // the session has its own lane beside the client's, its chunks on it, each linked to the calls that moved its bytes
+      const sum = model.summary();
+      const client = sum.lanes.findIndex((l) => l.kind === 'tcp' && l.peer === `127.0.0.1:${server.localPort}`);
+      const lane = sum.lanes[client + 1];
+      assert.deepEqual(lane, { key: `sl:${accepted.id}`, pid: 0, kind: 'tcp', local: sum.lanes[client].peer, peer: sum.lanes[client].local, calls: accepted.transcript.nextSeq, socketLab: accepted.label });
+      const w = model.window({ from: -1, to: sum.duration + 1 });
+      assert.ok(TIMELINE_PANEL.responseValidators.window(w));
+      assert.deepEqual(w.chunks?.map((c) => [c.lane, c.seq, c.dir, c.len]), accepted.transcript.chunks().map((c) => [lane.key, c.seq, c.dir, c.length]));
+      const linksOf = (r: CallRecord) => (w.chunkLinks ?? []).filter((l) => l.call === log.seqOf(r)).map((l) => l.seq);
+      assert.deepEqual(linksOf(callAt(log, CLIENT, '# SEND2')), [send2.first]);
+      const recvChunks = linksOf(recv);
+      assert.deepEqual([recvChunks[0], recvChunks[recvChunks.length - 1]], [back.first, back.last]);
+      assert.ok(recvChunks.every((seq) => accepted.transcript.chunks(seq, 1)[0].dir === 'out'));
+      // a filter to the client's lane leaves the session's chunks out
+      assert.equal(model.window({ from: -1, to: sum.duration + 1, lanes: [sum.lanes[client].key] }).chunks, undefined);
     } finally {
       sessions.dispose();
     }

@@ -4,11 +4,11 @@
 import * as path from 'node:path';
 import type { CallLog } from '../trace/callLog';
 import type { CallRecord } from '../trace/callTrace';
-import { chunksFor, SegmentIndex, type PacketSource, type SessionEnd } from '../trace/wireLinks';
+import { chunksFor, chunksIn, directionChunks, SegmentIndex, sessionBetween, type DirectionChunks, type PacketSource, type SessionEnd } from '../trace/wireLinks';
 import {
   MAX_LANES, MAX_WINDOW_CALLS, MAX_WINDOW_LINKS, MAX_WINDOW_PACKETS,
-  type LaneKind, type TimelineCall, type TimelineCallDetail, type TimelineLink, type TimelinePackets, type TimelineQuery, type TimelineSummary,
-  type TimelineWindow, type TimelineWire,
+  type LaneKind, type TimelineCall, type TimelineCallDetail, type TimelineChunk, type TimelineChunkLink, type TimelineLane, type TimelineLink,
+  type TimelinePackets, type TimelineQuery, type TimelineSummary, type TimelineWindow, type TimelineWire,
 } from '../../shared/timelinePanelProtocol';
 
 const SENDS = new Set(['send', 'sendall']);
@@ -197,7 +197,7 @@ export class TimelineModel {
       else if (r.local && !lane.local) lane.local = r.local;
       if (r.peer && r.call !== 'sendto' && r.call !== 'recvfrom' && lane.kind !== 'listener') lane.peer = r.peer;
     }
-    const all = [...lanes.values()];
+    const all = this.withSocketLabLanes([...lanes.values()]);
     return {
       title: this.title,
       duration,
@@ -209,6 +209,60 @@ export class TimelineModel {
       evicted: this.log.evicted,
       dropped: this.log.droppedByProgram,
     };
+  }
+
+  /** After each traced connection's lane, the lane of the Socket Lab session at its other end (once). */
+  private withSocketLabLanes(lanes: readonly TimelineLane[]): TimelineLane[] {
+    const sessions = this.wire ? [...this.wire.sessions()] : [];
+    const out: TimelineLane[] = [];
+    const placed = new Set<string>();
+    for (const lane of lanes) {
+      out.push(lane);
+      const found = lane.local && lane.peer && lane.kind === 'tcp' ? sessionBetween(lane.local, lane.peer, sessions) : undefined;
+      if (!found || placed.has(found.session.id)) continue;
+      placed.add(found.session.id);
+      const s = found.session;
+      out.push({ key: `sl:${s.id}`, pid: 0, kind: 'tcp', local: lane.peer, peer: lane.local, calls: s.transcript.nextSeq, socketLab: s.label.slice(0, 1000) });
+    }
+    return out;
+  }
+
+  /**
+   * The chunks of the Socket Lab sessions at the other end that fall in [from, to] (lanes filtered), and which of
+   * `shown`'s sends and recvs moved their bytes.
+   */
+  private socketLabWindow(q: TimelineQuery, shown: Map<CallRecord, number>, lanes: Set<string> | undefined): { chunks: TimelineChunk[]; chunkLinks: TimelineChunkLink[] } {
+    const chunks: TimelineChunk[] = [];
+    const chunkLinks: TimelineChunkLink[] = [];
+    const t0 = this.log.first;
+    if (!this.wire || t0 === undefined) return { chunks, chunkLinks };
+    const sessions = [...this.wire.sessions()];
+    const drawn = new Set<string>();
+    for (const [a, b] of this.pairs.values()) {
+      const s = sessionBetween(a, b, sessions)?.session;
+      const lane = s && `sl:${s.id}`;
+      if (!s || !lane || drawn.has(lane) || (lanes && !lanes.has(lane))) continue;
+      drawn.add(lane);
+      for (const c of s.transcript.chunks()) {
+        const t = c.time / 1000 - t0;
+        if (t >= q.from && t <= q.to && chunks.length < MAX_WINDOW_CALLS) chunks.push({ lane, sessionId: s.id, seq: c.seq, dir: c.dir, t, len: c.length });
+      }
+    }
+    const shownChunks = new Set(chunks.map((c) => `${c.lane}#${c.seq}`));
+    const offsets = new Map<string, DirectionChunks | undefined>();
+    for (const [r, id] of shown) {
+      const range = this.log.streamRange(r);
+      const found = range && sessionBetween(range.from, range.to, sessions);
+      if (!range || !found) continue;
+      const key = `${found.session.id}:${found.dir}`;
+      if (!offsets.has(key)) offsets.set(key, directionChunks(found.session.transcript, found.dir));
+      const d = offsets.get(key);
+      const lane = `sl:${found.session.id}`;
+      for (const seq of d ? chunksIn(d, range.start, range.end) : []) {
+        if (shownChunks.has(`${lane}#${seq}`) && chunkLinks.length < MAX_WINDOW_LINKS) chunkLinks.push({ call: id, lane, seq });
+      }
+    }
+    return { chunks, chunkLinks };
   }
 
   private bar(r: CallRecord, id: number): TimelineCall {
@@ -265,7 +319,12 @@ export class TimelineModel {
     }
     const calls = [...ids].map(([r, id]) => this.bar(r, id)).sort((a, b) => a.t - b.t);
     const packets = this.packets(q.from, q.to);
-    return { calls, links, omitted: hits.length - shown.length, ...(packets ? { packets } : {}) };
+    const sl = this.socketLabWindow(q, ids, lanes);
+    return {
+      calls, links, omitted: hits.length - shown.length,
+      ...(packets ? { packets } : {}),
+      ...(sl.chunks.length ? sl : {}),
+    };
   }
 
   /** One call in full, while it is kept. */

@@ -244,33 +244,64 @@ export interface ChunkLink {
   readonly last: number;
 }
 
+/** The Socket Lab TCP session whose two ends are `from` and `to`, and its direction that carries bytes `from` → `to`. */
+export function sessionBetween(from: string, to: string, sessions: Iterable<SessionEnd>): { session: SessionEnd; dir: 'in' | 'out' } | undefined {
+  for (const s of sessions) {
+    if (!isInetStream(s.kind) || s.kind.endsWith('-server') || s.kind.startsWith('tls-')) continue;
+    const local = endText(s.localAddress, s.localPort);
+    const remote = endText(s.remoteAddress, s.remotePort);
+    if (local === to && remote === from) return { session: s, dir: 'in' };
+    if (local === from && remote === to) return { session: s, dir: 'out' };
+  }
+  return undefined;
+}
+
+/** One direction of a transcript: each held chunk's seq and its bytes' offsets within that direction. */
+export interface DirectionChunks {
+  readonly seqs: readonly number[];
+  /** starts[i] is chunk seqs[i]'s first byte in its direction; ends[i] one past its last. */
+  readonly starts: readonly number[];
+  readonly ends: readonly number[];
+}
+
+/** A transcript's chunks of one direction with their offsets in it; undefined once the transcript forgot its start. */
+export function directionChunks(tr: Transcript, dir: 'in' | 'out'): DirectionChunks | undefined {
+  if (tr.firstSeq > 0) return undefined;
+  const out = { seqs: [] as number[], starts: [] as number[], ends: [] as number[] };
+  let at = 0;
+  for (const c of tr.chunks()) {
+    if (c.dir !== dir) continue;
+    out.seqs.push(c.seq);
+    out.starts.push(at);
+    at += c.length;
+    out.ends.push(at);
+  }
+  return out;
+}
+
+/** The seqs of the chunks holding bytes [start, end) of their direction (by binary search). */
+export function chunksIn(d: DirectionChunks, start: number, end: number): number[] {
+  let lo = 0;
+  let hi = d.ends.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (d.ends[mid] <= start) lo = mid + 1;
+    else hi = mid;
+  }
+  const seqs: number[] = [];
+  for (let i = lo; i < d.seqs.length && d.starts[i] < end; i++) seqs.push(d.seqs[i]);
+  return seqs;
+}
+
 /**
  * The Socket Lab session at the other end of the stream `from` → `to` (a TCP session whose two ends are the call's
  * two ends), and the chunks of its transcript that hold bytes `start`–`end` of that direction. Undefined when no
  * session matches or its transcript no longer holds the start of that direction (a budget forgot chunks).
  */
 export function chunksFor(range: StreamRange, sessions: Iterable<SessionEnd>): ChunkLink | undefined {
-  for (const s of sessions) {
-    if (!isInetStream(s.kind) || s.kind.endsWith('-server') || s.kind.startsWith('tls-')) continue;
-    const local = endText(s.localAddress, s.localPort);
-    const remote = endText(s.remoteAddress, s.remotePort);
-    const dir = local === range.to && remote === range.from ? 'in' : local === range.from && remote === range.to ? 'out' : undefined;
-    if (!dir) continue;
-    const tr = s.transcript;
-    if (tr.firstSeq > 0) return undefined;
-    let at = 0;
-    let first: number | undefined;
-    let last: number | undefined;
-    for (const c of tr.chunks()) {
-      if (c.dir !== dir) continue;
-      if (at < range.end && at + c.length > range.start) {
-        first ??= c.seq;
-        last = c.seq;
-      }
-      at += c.length;
-      if (at >= range.end) break;
-    }
-    return first === undefined || last === undefined ? undefined : { sessionId: s.id, label: s.label, first, last };
-  }
-  return undefined;
+  const found = sessionBetween(range.from, range.to, sessions);
+  const d = found && directionChunks(found.session.transcript, found.dir);
+  const seqs = d ? chunksIn(d, range.start, range.end) : [];
+  if (!found || !seqs.length) return undefined;
+  return { sessionId: found.session.id, label: found.session.label, first: seqs[0], last: seqs[seqs.length - 1] };
 }

@@ -115,6 +115,18 @@ describe('socket-call timeline with a capture', function () {
     const m = /^chunk #(\d+) of session 127\.0\.0\.1:\d+$/.exec(text ?? '');
     assert.ok(m, text ?? '');
     const seq = m[1];
+    // the session's lane beside the client's: its two chunks, dashed arrows from the send into the one it received
+    // and from the one it sent into the recv
+    assert.match((await frame!.locator('.tl-lane-label.tl-socketlab').getAttribute('title')) ?? '', /^Socket Lab session · 127\.0\.0\.1:\d+ ⇄ 127\.0\.0\.1:\d+$/);
+    assert.deepEqual(await frame!.locator('.tl-chunk').evaluateAll((cs) => cs.map((c) => `${c.getAttribute('data-dir')}#${c.getAttribute('data-chunk')}`)), ['in#0', `out#${seq}`]);
+    const recvId = await frame!.locator(recv).getAttribute('data-id');
+    assert.equal(await frame!.locator(`.tl-link-sl[data-call="${recvId}"][data-chunk="${seq}"]`).count(), 1);
+    assert.equal(await frame!.locator('.tl-link-sl[data-chunk="0"]').count(), 1);
+    for (const [theme, name] of [['Dark Modern', 'dark'], ['Dark High Contrast', 'hc']] as const) {
+      await setColorTheme(page, theme);
+      await page.waitForTimeout(500); // the webview repaints after the theme variables change
+      await screenshot(page, `timeline-wire-session-lane-${name}`);
+    }
     await link.click();
     const session = await findFrame(page, `.chunk.picked[data-seq="${seq}"]`);
     const chunk = session.locator(`.chunk.picked[data-seq="${seq}"]`);

@@ -10,7 +10,7 @@ import { HexPane, type HexPaneSource } from '../hex/hexPane';
 import { setStrings, t } from '../strings';
 import { connectPanel } from '../vscodeApi';
 import { CallDetails } from './callDetails';
-import { laneLabel, TimelinePlot } from './timelinePlot';
+import { laneLabel, severalProcesses, TimelinePlot } from './timelinePlot';
 
 /** The selected call's first bytes, as the hex pane reads them. */
 class CallBytes implements HexPaneSource {
@@ -70,6 +70,7 @@ class TimelineView {
       selected: (id) => void this.showCall(id),
       open: (id) => void client.call({ type: 'openSource', id }),
       openFrame: (captureId, frame) => void client.call({ type: 'openFrame', captureId, frame }),
+      openChunk: (sessionId, seq) => void client.call({ type: 'openChunks', sessionId, chunk: seq, last: seq }),
     });
     this.details = new CallDetails({
       openSource: (id) => void client.call({ type: 'openSource', id }),
@@ -129,7 +130,7 @@ class TimelineView {
   }
 
   private buildBar(s: TimelineSummary, reset: boolean): void {
-    const withPid = new Set(s.lanes.map((l) => l.pid)).size > 1;
+    const withPid = severalProcesses(s.lanes);
     const keep = (sel: SelectLike | undefined, values: string[]) => (!reset && sel && values.includes(sel.value) ? sel.value : ALL);
     const lane = keep(this.socketFilter, s.lanes.map((l) => l.key));
     const call = keep(this.callFilter, s.callNames as string[]);

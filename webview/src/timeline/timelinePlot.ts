@@ -1,10 +1,10 @@
 // The timeline's plot: a time axis, one lane per socket, each call a bar as long as it blocked, arrows from each send
 // to the recv(s) that returned its bytes, errors marked. Zoom and pan with the wheel, a drag or the keyboard; the
 // calls of the span shown are pulled from the host (one bounded window at a time).
-import type { TimelineCall, TimelineLane, TimelinePacket, TimelineWindow } from '../../../src/shared/timelinePanelProtocol';
+import type { TimelineCall, TimelineChunk, TimelineLane, TimelinePacket, TimelineWindow } from '../../../src/shared/timelinePanelProtocol';
 import { h } from '../dom';
 import { t } from '../strings';
-import { AXIS_H, BAND_H, durationText, fitSpan, keepVisible, LANE_H, laneMid, pan, Scale, type Span, ticks, zoom } from './timelineLayout';
+import { AXIS_H, BAND_H, MIN_BAR_W, durationText, fitSpan, keepVisible, LANE_H, laneMid, pan, Scale, type Span, ticks, zoom } from './timelineLayout';
 
 const SVG = 'http://www.w3.org/2000/svg';
 function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number>): SVGElementTagNameMap[K] {
@@ -38,9 +38,15 @@ export function laneKindText(lane: TimelineLane): string {
 
 /** `fd 4 · TCP` (with the pid when the run has several processes) and `127.0.0.1:5000 ⇄ 127.0.0.1:41234`. */
 export function laneLabelParts(lane: TimelineLane, withPid: boolean): { head: string; ends: string } {
+  if (lane.socketLab !== undefined) return { head: t('Socket Lab session'), ends: `${lane.local ?? '?'} ⇄ ${lane.peer ?? '?'}` };
   const parts = [lane.fd !== undefined ? `fd ${lane.fd}` : t('no fd'), laneKindText(lane)];
   if (withPid) parts.unshift(`pid ${lane.pid}`);
   return { head: parts.join(' · '), ends: lane.peer ? `${lane.local ?? '?'} ⇄ ${lane.peer}` : (lane.local ?? '') };
+}
+
+/** Whether the run's lanes belong to more than one process (a Socket Lab session's lane is none of them). */
+export function severalProcesses(lanes: readonly TimelineLane[]): boolean {
+  return new Set(lanes.filter((l) => l.socketLab === undefined).map((l) => l.pid)).size > 1;
 }
 
 /** A lane on one line (the socket filter's choices). */
@@ -56,6 +62,8 @@ export interface PlotHost {
   open(id: number): void;
   /** A packet's tick: the packet panel at that frame. */
   openFrame(captureId: string, frame: number): void;
+  /** A Socket Lab chunk's bar: the session panel at that chunk. */
+  openChunk(sessionId: string, seq: number): void;
 }
 
 /** `SYN, ACK`: a packet's TCP flags in words. */
@@ -224,6 +232,8 @@ export class TimelinePlot {
       const tick = hit?.closest('[data-frame]') as SVGElement | null;
       const packets = this.data.packets;
       if (tick && packets) return this.host.openFrame(packets.captureId, Number(tick.dataset.frame));
+      const chunk = hit?.closest('[data-chunk]') as SVGElement | null;
+      if (chunk) return this.host.openChunk(chunk.dataset.session ?? '', Number(chunk.dataset.chunk));
       const id = (hit?.closest('[data-id]') as SVGElement | null)?.dataset.id;
       if (id !== undefined) this.select(Number(id));
     });
@@ -251,7 +261,16 @@ export class TimelinePlot {
       const row = rowOf.get(c.lane);
       if (row !== undefined) ends.set(c.id, this.drawBar(bars, c, row, scale));
     }
+    const chunkEnds = this.drawChunks(bars, rowOf, scale);
     const links = svg('g', { class: 'tl-links' });
+    for (const l of this.data.chunkLinks ?? []) {
+      const call = ends.get(l.call);
+      const c = chunkEnds.get(`${l.lane}#${l.seq}`);
+      if (!call || !c) continue;
+      // a send's bytes go into the chunk Socket Lab received; the chunk Socket Lab sent into a recv
+      const [a, b] = c.dir === 'in' ? [call, c] : [c, call];
+      links.append(svg('line', { x1: a.x, y1: a.y, x2: b.x, y2: b.y, class: 'tl-link tl-link-sl', 'marker-end': 'url(#tl-arrow)', 'data-call': l.call, 'data-chunk': l.seq }));
+    }
     /** Per recv: how many arrows end there, and whether they come from above. */
     const into = new Map<number, { n: number; above: boolean }>();
     for (const l of this.data.links) {
@@ -310,6 +329,25 @@ export class TimelinePlot {
     return { x: x + w, y };
   }
 
+  /** The Socket Lab sessions' chunks as bars on their lanes; returns where arrows attach to each. */
+  private drawChunks(parent: SVGGElement, rowOf: Map<string, number>, scale: Scale): Map<string, { x: number; y: number; dir: TimelineChunk['dir'] }> {
+    const out = new Map<string, { x: number; y: number; dir: TimelineChunk['dir'] }>();
+    for (const c of this.data.chunks ?? []) {
+      const row = rowOf.get(c.lane);
+      if (row === undefined) continue;
+      const x = scale.x(c.t);
+      const w = MIN_BAR_W + 2;
+      const y = laneMid(row);
+      const g = svg('g', { class: `tl-chunk tl-chunk-${c.dir}`, 'data-chunk': c.seq, 'data-session': c.sessionId, 'data-dir': c.dir });
+      const tip = svg('title', {});
+      tip.textContent = `#${c.seq} · ${c.dir === 'in' ? t('Socket Lab received {0} B', c.len) : t('Socket Lab sent {0} B', c.len)}`;
+      g.append(tip, svg('rect', { x, y: y - 7, width: w, height: 14, rx: 2, class: 'tl-bar' }));
+      parent.append(g);
+      out.set(`${c.lane}#${c.seq}`, { x: c.dir === 'in' ? x : x + w, y, dir: c.dir });
+    }
+    return out;
+  }
+
   /** The packets band under the lanes: a tick per captured packet, taller for data, marked when the selected call's. */
   private drawPackets(items: readonly TimelinePacket[], scale: Scale, top: number): SVGGElement {
     const g = svg('g', { class: 'tl-packets' });
@@ -331,12 +369,12 @@ export class TimelinePlot {
   }
 
   private drawLabels(): void {
-    const withPid = new Set(this.lanes.map((l) => l.pid)).size > 1;
+    const withPid = severalProcesses(this.lanes);
     this.labels.replaceChildren(
       h('div', 'tl-axis-label', t('Socket')),
       ...this.lanes.map((l) => {
         const { head, ends } = laneLabelParts(l, withPid);
-        const d = h('div', `tl-lane-label tl-kind-${l.kind}`);
+        const d = h('div', `tl-lane-label tl-kind-${l.kind}${l.socketLab !== undefined ? ' tl-socketlab' : ''}`);
         d.append(h('div', 'tl-lane-head', head), h('div', 'tl-lane-ends', ends));
         d.title = laneLabel(l, withPid);
         d.dataset.lane = l.key;
