@@ -26,7 +26,7 @@ export type ReassemblyStep =
   /** The bytes are a PDU of their own, dissected as they are. */
   | { t: 'plain'; len: number }
   /** A TLS record (tls.ts, keyed by `tlsFactKey`): of a TLS 1.3 conversation, and the keys that decrypted it. */
-  | { t: 'tls'; tls13: boolean; encrypted: boolean; keys?: DirectionKeys; seq?: bigint };
+  | { t: 'tls'; tls13: boolean; encrypted: boolean; keys?: DirectionKeys; seq?: bigint; app?: { t: 'held' } | { t: 'done'; data: Uint8Array; frames: number[] } };
 
 /** The reassembly facts of one dissector call: `at` says which (the payload's offset, in which buffer). */
 export interface ReassemblyFact {

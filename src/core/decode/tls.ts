@@ -4,6 +4,7 @@
 // handshake of TLS 1.3 and the application data (HTTP, else data), as Wireshark does with tls.keylog_file.
 import { type CipherSuite, type DirectionKeys, AEAD_SUITES, decryptRecord, tls12Keys, tls13Keys } from '../tls/tlsDecrypt';
 import { hexBytes } from './format';
+import { httpMessageLength } from './http';
 import type { Field, Layer } from './dissect';
 import { type PacketInfo, addChild, addField, beginLayer, callPortsOrData, declareFields, declareProtocol, tcpHeuristics, tcpPortTable } from './registry';
 import { dissectBuffer, recordFact, replayedFact, tlsFactKey } from './reassembly';
@@ -49,6 +50,10 @@ const hf = declareFields({
   alertLevel: ['tls.alert_message.level', 'Level', 'uint'],
   alertDesc: ['tls.alert_message.desc', 'Description', 'uint'],
   appData: ['tls.app_data', 'Encrypted Application Data', 'bytes'],
+  segments: ['tls.segments', 'Reassembled TLS segments', 'none'],
+  segment: ['tls.segment', 'TLS segment', 'uint'],
+  segmentCount: ['tls.segment.count', 'Segment count', 'uint'],
+  reassembledLength: ['tls.reassembled.length', 'Reassembled PDU length', 'uint'],
 });
 
 const CONTENT = new Map([[20, 'Change Cipher Spec'], [21, 'Alert'], [22, 'Handshake'], [23, 'Application Data'], [24, 'Heartbeat']]);
@@ -111,6 +116,8 @@ interface Side {
   seq: bigint;
   /** TLS 1.3: 0 nothing yet, 1 handshake keys, 2 application keys. */
   phase: number;
+  /** Application data of a message still coming in later records (one frame number per record). */
+  app?: { parts: Buffer[]; used: number; frames: number[] };
 }
 
 /** A TLS conversation's handshake, as far as decryption needs it. */
@@ -133,7 +140,8 @@ class TlsTable {
   readonly map = new Map<number, TlsConversation>();
   clone(): TlsTable {
     const t = new TlsTable();
-    for (const [k, c] of this.map) t.map.set(k, { ...c, sides: [{ ...c.sides[0] }, { ...c.sides[1] }], ccs: [...c.ccs] as [boolean, boolean] });
+    const side = (x: Side): Side => ({ ...x, app: x.app && { parts: [...x.app.parts], used: x.app.used, frames: [...x.app.frames] } });
+    for (const [k, c] of this.map) t.map.set(k, { ...c, sides: [side(c.sides[0]), side(c.sides[1])], ccs: [...c.ccs] as [boolean, boolean] });
     return t;
   }
 }
@@ -163,17 +171,81 @@ interface Cursor {
   base: number;
   /** The conversation is TLS 1.3 (a certificate entry has extensions, the content type is hidden). */
   tls13: boolean;
+  /** This packet's application data waits for more (Info says so). */
+  held?: boolean;
   /** Decrypted application data of consecutive records, dissected as one (an HTTP message over several records). */
-  app?: { parts: Buffer[]; at: number };
+  app?: { parts: Buffer[]; at: number; fact: RecordFact };
 }
 
 /** Dissects the application data gathered so far (HTTP, else data), as one buffer. */
-function flushApp(c: Cursor): void {
+function flushApp(c: Cursor, conv: TlsConversation | undefined, dir: number): void {
   const app = c.app;
   c.app = undefined;
   if (!app) return;
-  const buf = app.parts.length === 1 ? app.parts[0] : Buffer.concat(app.parts);
-  if (buf.length > 0) dissectBuffer(c.pi, buf, 0, 0, app.at, () => callPortsOrData(tcpPortTable, innerHeuristics, c.pi, 0, buf.length));
+  const { pi } = c;
+  let step = app.fact.app;
+  if (!pi.replaying) {
+    step = reassembleApp(pi, conv, dir, app.parts);
+    if (step) app.fact.app = step;
+  }
+  if (step?.t === 'held') {
+    c.held = true;
+    return;
+  }
+  let buf = app.parts.length === 1 ? app.parts[0] : Buffer.concat(app.parts);
+  if (step?.t === 'done') {
+    const { frames, data } = step;
+    const [fo] = at(c, app.at, 0);
+    const top = addField(pi, c.layer, hf.segments, '', `${frames.length} Reassembled TLS segments (${data.length} bytes): ${frames.map((f) => `#${f}`).join(', ')}`, fo, 0);
+    for (const f of frames) addChild(pi, c.layer, top, hf.segment, f, String(f), fo, 0);
+    addChild(pi, c.layer, top, hf.segmentCount, frames.length, String(frames.length), fo, 0);
+    addChild(pi, c.layer, top, hf.reassembledLength, data.length, String(data.length), fo, 0);
+    buf = Buffer.from(data.buffer, data.byteOffset, data.length);
+  }
+  if (buf.length > 0) dissectBuffer(pi, buf, 0, 0, app.at, () => callPortsOrData(tcpPortTable, innerHeuristics, pi, 0, buf.length));
+}
+
+/** What a packet's decrypted application data does: waits for more records, or completes a message of several. */
+type AppStep = { t: 'held' } | { t: 'done'; data: Uint8Array; frames: number[] };
+
+/** Longest message put together from several records, and all that may wait at once in a capture. */
+const MAX_APP_PDU = 8 << 20;
+const MAX_APP_PENDING = 32 << 20;
+const pendingBytes = new WeakMap<object, number>();
+
+/**
+ * The first pass of Wireshark's tls.desegment_ssl_application_data for HTTP: a message whose headers or body go on
+ * in later records waits (the packet is "[TLS segment of a reassembled PDU]") and is dissected whole in the packet
+ * that completes it. Undefined: the data is dissected as it is.
+ */
+function reassembleApp(pi: PacketInfo, conv: TlsConversation | undefined, dir: number, parts: Buffer[]): AppStep | undefined {
+  // Wireshark does this with TCP reassembly off too (its own preference, on): records are whole PDUs already.
+  if (!conv) return undefined;
+  const side = conv.sides[dir];
+  const frame = pi.ctx.reassemblyFrame;
+  const waiting = side.app;
+  const budget = pendingBytes.get(pi.ctx) ?? 0;
+  const add = parts.reduce((n, p) => n + p.length, 0);
+  if (waiting) {
+    waiting.parts.push(...parts);
+    for (let i = 0; i < parts.length; i++) waiting.frames.push(frame);
+    waiting.used += add;
+    const all = Buffer.concat(waiting.parts);
+    const need = httpMessageLength(all, 0, all.length);
+    if (need !== undefined && (need < 0 || need > all.length) && waiting.used <= MAX_APP_PDU && budget + add <= MAX_APP_PENDING) {
+      pendingBytes.set(pi.ctx, budget + add);
+      return { t: 'held' };
+    }
+    side.app = undefined;
+    pendingBytes.set(pi.ctx, Math.max(0, budget - (waiting.used - add)));
+    return { t: 'done', data: all, frames: waiting.frames };
+  }
+  const first = parts.length === 1 ? parts[0] : Buffer.concat(parts);
+  const need = httpMessageLength(first, 0, first.length);
+  if (need === undefined || (need >= 0 && need <= first.length) || budget + add > MAX_APP_PENDING) return undefined;
+  side.app = { parts: [first], used: add, frames: parts.map(() => frame) };
+  pendingBytes.set(pi.ctx, budget + add);
+  return { t: 'held' };
 }
 
 function at(c: Cursor, o: number, len: number): [number, number] {
@@ -369,6 +441,8 @@ interface RecordFact {
   tls13: boolean;
   /** Sent after its side's keys changed (its bytes are ciphertext, whatever its type says). */
   encrypted: boolean;
+  /** On the first application data record of a packet: its data waits for more records, or completes a message. */
+  app?: AppStep;
   keys?: DirectionKeys;
   seq?: bigint;
 }
@@ -391,8 +465,9 @@ function recordFactAt(pi: PacketInfo, d: Uint8Array, o: number, end: number, con
     const s = replayedFact(pi, at)?.steps[0];
     return s?.t === 'tls' ? s : { tls13: false, encrypted: false };
   }
-  const f = learn(pi, d, o, end, conv, dir, encrypted);
-  if (f.tls13 || f.encrypted) recordFact(pi, { at, steps: [{ t: 'tls', ...f }] });
+  const f: RecordFact = learn(pi, d, o, end, conv, dir, encrypted);
+  // the fact itself is kept (not a copy): the packet's application data step is set on it later
+  if (f.tls13 || f.encrypted) recordFact(pi, { at, steps: [Object.assign(f, { t: 'tls' as const })] });
   return f;
 }
 
@@ -419,7 +494,7 @@ function record(c: Cursor, o: number, end: number, infos: string[], conv: TlsCon
   uintField(c, rec, hf.length, o + 3, 2);
   if (opaque && plain) field(c, rec, hf.contentType, plain.type, `${CONTENT.get(plain.type) ?? plain.type} (${plain.type})`, o, 0);
   const names: string[] = [];
-  if (plain?.type !== 23) flushApp(c);
+  if (plain?.type !== 23) flushApp(c, conv, dir);
   if (plain) {
     const inner: Cursor = { pi, layer: c.layer, d: plain.plain, own: false, base: o, tls13: fact.tls13 };
     if (plain.type === 22) handshakes(inner, rec, 0, plain.plain.length, names, conv, dir);
@@ -427,7 +502,7 @@ function record(c: Cursor, o: number, end: number, infos: string[], conv: TlsCon
     else if (plain.type === 23) {
       infos.push('Application Data');
       if (c.app) c.app.parts.push(plain.plain);
-      else c.app = { parts: [plain.plain], at: o + 5 };
+      else c.app = { parts: [plain.plain], at: o + 5, fact };
       return o + 5 + len;
     }
   } else if (type === 22 && !encrypted) handshakes(c, rec, o + 5, stop, names, conv, dir);
@@ -472,12 +547,12 @@ function dissectTls(pi: PacketInfo, offset: number, end: number): number | undef
   const infos: string[] = [];
   let o = offset;
   while (o < stop && recordHeaderAt(d, o, stop)) o = record(c, o, stop, infos, conv, dir);
-  flushApp(c);
+  flushApp(c, conv, dir);
   // What the decrypted data carried names the packet (HTTP's request line), else the records do.
   const first = pi.layers.indexOf(layer);
   if (!pi.layers.some((l, i) => i > first && l.name !== 'data')) {
     pi.protocol = SHORT.get(conv?.version === 0x0304 ? 0x0304 : u16(d, offset + 1)) ?? 'TLS';
-    pi.info = infos.join(', ');
+    pi.info = c.held && infos.every((x) => x === 'Application Data') ? '[TLS segment of a reassembled PDU]' : infos.join(', ');
   }
   return end - offset;
 }
