@@ -797,3 +797,25 @@ export async function openWorkspaceFile(page: Page, name: string): Promise<void>
   await page.locator('.editor-group-container .tab.active', { hasText: name }).first().waitFor({ timeout: 20_000 });
   await page.keyboard.press('Control+Home');
 }
+
+/** The text after an editor line's end that a decoration shows (the call hints; VS Code draws it with a CSS ::after rule). */
+export async function hintAfter(page: Page, lineText: string): Promise<string> {
+  return page.evaluate((text) => {
+    const line = [...document.querySelectorAll('.view-line')].find((l) => (l.textContent ?? '').replace(/\u00a0/g, ' ').includes(text));
+    for (const el of line ? [...line.querySelectorAll('span')] : []) {
+      const c = getComputedStyle(el, '::after').content;
+      if (c && c !== 'none' && c !== 'normal') return c;
+    }
+    return '';
+  }, lineText);
+}
+
+/** The text column of the timeline's hex pane's visible rows, in order. */
+export function timelineHexText(frame: Frame): Promise<string> {
+  return frame.evaluate(() =>
+    [...document.querySelectorAll<HTMLElement>('.tl-hex-pane .hex-row:not([hidden]):not(.hex-probe)')]
+      .sort((a, b) => Number(a.dataset.row) - Number(b.dataset.row))
+      .map((r) => (r.querySelector('.hex-txt')?.textContent ?? '').trimEnd())
+      .join(''),
+  );
+}

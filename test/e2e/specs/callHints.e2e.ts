@@ -1,21 +1,8 @@
 // The call recorder in a real VS Code: Run File on a Python program whose two sendall()s arrive in one recv(); the recv
 // line ends with its result and hovering it lists the call, with the bytes of both sends.
 import * as assert from 'node:assert/strict';
-import type { Page } from 'playwright-core';
-import { commandTitle, openWorkspaceFile, runCommand, screenshot, useVsCode, waitFor } from '../harness';
+import { commandTitle, hintAfter, openWorkspaceFile, runCommand, screenshot, useVsCode, waitFor } from '../harness';
 import { STICKY_PY as sticky } from '../../fixtures/trace/sticky';
-
-/** The text after a line's end that a decoration shows (VS Code draws it with a CSS ::after rule). */
-async function hintAfter(page: Page, lineText: string): Promise<string> {
-  return page.evaluate((text) => {
-    const line = [...document.querySelectorAll('.view-line')].find((l) => (l.textContent ?? '').replace(/\u00a0/g, ' ').includes(text));
-    for (const el of line ? [...line.querySelectorAll('span')] : []) {
-      const c = getComputedStyle(el, '::after').content;
-      if (c && c !== 'none' && c !== 'normal') return c;
-    }
-    return '';
-  }, lineText);
-}
 
 describe('socket-call hints in the editor', function () {
   const vsc = useVsCode({ trusted: true, files: { 'sticky.py': sticky } });

@@ -2,18 +2,9 @@
 // the recv line's hover opens the timeline at that recv: a lane per socket, the two sends' arrows ending in the recv,
 // its bytes 'applebanana' in the hex pane; clicking another call shows its bytes; light, dark and high contrast.
 import * as assert from 'node:assert/strict';
-import type { Frame, Page } from 'playwright-core';
-import { commandTitle, findFrame, openWorkspaceFile, runCommand, screenshot, setColorTheme, useVsCode, waitFor } from '../harness';
+import type { Page } from 'playwright-core';
+import { commandTitle, findFrame, timelineHexText, openWorkspaceFile, runCommand, screenshot, setColorTheme, useVsCode, waitFor } from '../harness';
 import { STICKY_PY as sticky } from '../../fixtures/trace/sticky';
-
-/** The text column of the hex pane's visible rows, in order. */
-const hexText = (frame: Frame) =>
-  frame.evaluate(() =>
-    [...document.querySelectorAll<HTMLElement>('.tl-hex-pane .hex-row:not([hidden]):not(.hex-probe)')]
-      .sort((a, b) => Number(a.dataset.row) - Number(b.dataset.row))
-      .map((r) => (r.querySelector('.hex-txt')?.textContent ?? '').trimEnd())
-      .join(''),
-  );
 
 /** Hovers the recv line until its hover lists the line's calls (they arrive as the program runs), then clicks "Open in timeline". */
 async function openFromRecvHover(page: Page): Promise<void> {
@@ -45,7 +36,7 @@ describe('socket-call timeline', function () {
     // the hover's line is the recv: it is selected, with its bytes and details
     const selected = await waitFor('the selected call', () => frame.locator('.tl-app').getAttribute('data-selected'), (v) => !!v);
     assert.equal(await frame.locator(`.tl-call[data-id="${selected}"]`).getAttribute('data-call'), 'recv');
-    await waitFor('the recv\'s bytes', () => hexText(frame), (s) => s === 'applebanana');
+    await waitFor('the recv\'s bytes', () => timelineHexText(frame), (s) => s === 'applebanana');
     assert.match(await frame.locator('.tl-details').innerText(), /sticky\.py:8/);
     // both sends' arrows end in that recv, each starting at a sendall on the client's lane
     const arrows = frame.locator(`.tl-link[data-to="${selected}"]`);
@@ -58,10 +49,10 @@ describe('socket-call timeline', function () {
     // the details link to the second send shows its bytes; a click on the recv's bar shows the recv's again
     const send2 = await frame.locator('.tl-call[data-call="sendall"][data-line="15"]').getAttribute('data-id');
     await frame.locator('.tl-link-call', { hasText: `#${send2}` }).click();
-    await waitFor('the second send\'s bytes', () => hexText(frame), (s) => s === 'banana');
+    await waitFor('the second send\'s bytes', () => timelineHexText(frame), (s) => s === 'banana');
     assert.equal(await frame.locator('.tl-app').getAttribute('data-selected'), send2);
     await frame.locator(`.tl-call[data-id="${selected}"] rect`).click();
-    await waitFor('the recv\'s bytes again', () => hexText(frame), (s) => s === 'applebanana');
+    await waitFor('the recv\'s bytes again', () => timelineHexText(frame), (s) => s === 'applebanana');
 
     // the details' file:line opens the editor at that line
     await frame.locator('.tl-source').click();
@@ -116,7 +107,7 @@ describe('socket-call timeline', function () {
       return id;
     }, (v) => !!v, 30_000);
     assert.equal(await frame.locator(`.tl-call[data-id="${selected}"]`).getAttribute('data-call'), 'recv');
-    await waitFor('the recv\'s bytes', () => hexText(frame), (s) => s === 'applebanana');
+    await waitFor('the recv\'s bytes', () => timelineHexText(frame), (s) => s === 'applebanana');
     await waitFor('all calls shown again (the call filter started over)', () => frame.locator('.tl-call[data-call="sendall"]').count(), (n) => n === 2);
   });
 });

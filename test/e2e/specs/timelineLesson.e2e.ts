@@ -2,8 +2,8 @@
 // records both its programs; the lesson's read-only editors show each line's last result, and the lesson's "timeline"
 // item opens the run, where the server's one recv is linked to the client's three sends and to its line.
 import * as assert from 'node:assert/strict';
-import type { Frame, Page } from 'playwright-core';
-import { commandTitle, openFromTree, openSocketLabView, openWorkspaceFile, runCommand, screenshot, setColorTheme, terminalText, treeRow, useVsCode, viewPane, waitFor } from '../harness';
+import type { Page } from 'playwright-core';
+import { commandTitle, hintAfter, openFromTree, openSocketLabView, openWorkspaceFile, runCommand, screenshot, setColorTheme, terminalText, timelineHexText, treeRow, useVsCode, viewPane, waitFor } from '../harness';
 
 const LESSON = '04 Sticky packets';
 
@@ -12,27 +12,6 @@ async function showView(page: Page, name: string, open: boolean): Promise<void> 
   await header.waitFor({ timeout: 15_000 });
   if (((await header.getAttribute('aria-expanded')) === 'true') !== open) await header.click();
 }
-
-/** The text after a line's end that a decoration shows (VS Code draws it with a CSS ::after rule). */
-async function hintAfter(page: Page, lineText: string): Promise<string> {
-  return page.evaluate((text) => {
-    const line = [...document.querySelectorAll('.view-line')].find((l) => (l.textContent ?? '').replace(/\u00a0/g, ' ').includes(text));
-    for (const el of line ? [...line.querySelectorAll('span')] : []) {
-      const c = getComputedStyle(el, '::after').content;
-      if (c && c !== 'none' && c !== 'normal') return c;
-    }
-    return '';
-  }, lineText);
-}
-
-/** The text column of the hex pane's visible rows, in order. */
-const hexText = (frame: Frame) =>
-  frame.evaluate(() =>
-    [...document.querySelectorAll<HTMLElement>('.tl-hex-pane .hex-row:not([hidden]):not(.hex-probe)')]
-      .sort((a, b) => Number(a.dataset.row) - Number(b.dataset.row))
-      .map((r) => (r.querySelector('.hex-txt')?.textContent ?? '').trimEnd())
-      .join(''),
-  );
 
 /** A Node.js program whose two writes arrive in one 'data' event (the server listens for data only after 300 ms). */
 const STICKY_JS = `const net = require('net');
@@ -112,7 +91,7 @@ describe('socket-call timeline of a lesson', function () {
     }, (w) => w >= 12);
     await bar.locator('rect').click();
     await waitFor('the recv selected', () => frame.locator('.tl-app').getAttribute('data-selected'), (v) => v === recv);
-    await waitFor('the recv\'s bytes', () => hexText(frame), (s) => s === 'applebananacherry');
+    await waitFor('the recv\'s bytes', () => timelineHexText(frame), (s) => s === 'applebananacherry');
     const source = frame.locator('.tl-details .tl-source');
     assert.match(await source.innerText(), /server\.py:35$/);
     assert.match(await frame.locator('.tl-details').innerText(), /sent by 3 sends at client\.py:27/);
