@@ -6,7 +6,8 @@ import { Emitter } from '../../shared/disposable';
 import { formatAddress, mapSocketError, SocketLabError } from '../errors';
 import { Framing } from '../codec/framing';
 import { findListeners } from '../ossockets/socketTable';
-import { ReceivedMessage, RulesResponder, SendOptions, ServerMode, Session, SessionError, SessionKind, SessionState, SessionStats } from './session';
+import { ParentSession } from './parentSession';
+import { ReceivedMessage, RulesResponder, ServerMode, SessionError, SessionKind, SessionState } from './session';
 import { StreamSession } from './streamSession';
 
 export interface ListenerSessionOptions {
@@ -27,17 +28,9 @@ export interface ListenerSessionOptions {
   certPath?: string;
 }
 
-export class ListenerSession extends Session {
+export class ListenerSession extends ParentSession<StreamSession> {
   readonly server: net.Server;
-  private readonly _children: StreamSession[] = [];
-  private readonly _onDidAccept = new Emitter<StreamSession>();
-  /** Fires for each accepted connection (already in `children`). */
-  readonly onDidAccept = this._onDidAccept.event;
   private ordinal = 0;
-  /** Closed connections forgotten to bound memory (their byte counts stay in `stats`). */
-  forgottenChildren = 0;
-  private forgottenTotals = { bytesIn: 0, bytesOut: 0, chunksIn: 0, chunksOut: 0, droppedBytes: 0, droppedChunks: 0 };
-  private closing = false;
   private listenedOnce = false;
   /** Connections refused because the process (EMFILE) or the system (ENFILE) had no descriptor left. */
   refusedConnections = 0;
@@ -135,10 +128,6 @@ export class ListenerSession extends Session {
     this.server.maxConnections = low ? Math.max(1, this._children.filter((c) => !c.socket.destroyed).length) : Infinity;
   }
 
-  get children(): readonly StreamSession[] {
-    return this._children;
-  }
-
   get label(): string {
     return this.kind === 'unix-server' ? (this.path ?? '') : formatAddress(this.localAddress, this.localPort);
   }
@@ -221,42 +210,8 @@ export class ListenerSession extends Session {
     if (process.platform !== 'win32') socket.once('close', () => {
         if (this.lowOnDescriptors) this.checkDescriptors();
       });
-    this._children.push(child);
-    this._onDidAccept.fire(child);
-    this.changed('children');
+    this.adopt(child);
     if (process.platform !== 'win32') this.checkDescriptors();
-  }
-
-  /** Forgets closed children (the manager calls this for "Clear closed"). */
-  removeChildren(ids: Set<string>): void {
-    for (let i = this._children.length - 1; i >= 0; i--) if (ids.has(this._children[i].id)) this._children.splice(i, 1);
-  }
-
-  /** Removes the oldest closed children beyond `keep` and returns them; their counts move into `forgottenChildren`. */
-  forgetClosedBeyond(keep: number): StreamSession[] {
-    let closed = 0;
-    for (const c of this._children) if (!c.isAlive) closed++;
-    if (closed <= keep) return [];
-    const gone: StreamSession[] = [];
-    let excess = closed - keep;
-    const kept: StreamSession[] = [];
-    for (const c of this._children) {
-      if (excess > 0 && !c.isAlive) {
-        gone.push(c);
-        excess--;
-        const k = c.transcript.counters;
-        for (const key of Object.keys(this.forgottenTotals) as (keyof typeof this.forgottenTotals)[]) this.forgottenTotals[key] += k[key];
-      } else kept.push(c);
-    }
-    this._children.splice(0, this._children.length, ...kept);
-    this.forgottenChildren += gone.length;
-    this.changed('children');
-    return gone;
-  }
-
-  override setMode(mode: ServerMode): void {
-    super.setMode(mode);
-    for (const c of this._children) if (c.isAlive) c.setMode(mode);
   }
 
   /** Open connections switch too, each starting a fresh conversation. */
@@ -265,50 +220,13 @@ export class ListenerSession extends Session {
     for (const c of this._children) if (c.isAlive) c.setRules(rules);
   }
 
-  /** A server's counters are the sum of its children's. */
-  override get stats(): SessionStats {
-    let { bytesIn, bytesOut, chunksIn, chunksOut, droppedBytes, droppedChunks } = this.forgottenTotals;
-    for (const c of this._children) {
-      const k = c.transcript.counters;
-      bytesIn += k.bytesIn;
-      bytesOut += k.bytesOut;
-      chunksIn += k.chunksIn;
-      chunksOut += k.chunksOut;
-      droppedBytes += k.droppedBytes;
-      droppedChunks += k.droppedChunks;
-    }
-    const secs = Math.max(0.001, ((this.closedAt ?? Date.now()) - this.startedAt) / 1000);
-    return { bytesIn, bytesOut, chunksIn, chunksOut, droppedBytes, droppedChunks, rateIn: bytesIn / secs, rateOut: bytesOut / secs };
-  }
-
-  /** Sends to every open accepted connection (a broadcast, as a chat server does). */
-  async send(bytes: Uint8Array, opts?: SendOptions): Promise<void> {
-    const open = this._children.filter((c) => c.socket.writable);
-    if (open.length === 0) throw new SocketLabError('ENOTCONN');
-    await Promise.all(open.map((c) => c.send(bytes, opts)));
-  }
-
-  async sendStream(): Promise<number> {
-    throw new SocketLabError('ENOSERVER', { what: 'a connection can send a file; pick one of the server\'s clients' });
-  }
-
-  halfClose(): void {
-    for (const c of this._children) c.halfClose();
-  }
-
-  close(): void {
-    if (this.closing && !this.server.listening) return;
-    this.closing = true;
-    for (const c of this._children) c.close();
-    if (this.server.listening) this.server.close();
-    else this.changed('state');
+  protected canSend(c: StreamSession): boolean {
+    return c.socket.writable;
   }
 
   override dispose(): void {
     if (this.disposed) return;
     super.dispose();
-    for (const c of this._children) c.dispose();
-    this._onDidAccept.dispose();
     this._onDidRefuse.dispose();
     this._onDidFailHandshake.dispose();
   }

@@ -6,9 +6,9 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import type * as net from 'node:net';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
-import { Emitter } from '../../shared/disposable';
 import { formatAddress, mapSocketError, SocketLabError } from '../errors';
-import { ReceivedMessage, SendOptions, ServerMode, Session, SessionKind, SessionState, SessionStats, upperAscii } from './session';
+import { ReceivedMessage, SendOptions, ServerMode, Session, SessionKind, SessionState, upperAscii } from './session';
+import { ParentSession } from './parentSession';
 import { WsFrameFacts, WsFrameTap, WsMessageFacts, FRAMES_KEPT_PER_MESSAGE } from './wsFrames';
 
 export type { WsFrameFacts, WsMessageFacts } from './wsFrames';
@@ -310,17 +310,11 @@ export interface WsServerOptions {
 }
 
 /** A WebSocket server: an HTTP(S) server that upgrades every request to a WebSocket connection. */
-export class WsServerSession extends Session {
+export class WsServerSession extends ParentSession<WsConnectionSession> {
   readonly kind = 'ws-server' as const;
   readonly server: http.Server;
   private readonly wss: WebSocketServer;
-  private readonly _children: WsConnectionSession[] = [];
-  private readonly _onDidAccept = new Emitter<WsConnectionSession>();
-  readonly onDidAccept = this._onDidAccept.event;
   private listened = false;
-  private closing = false;
-  forgottenChildren = 0;
-  private readonly forgotten = { bytesIn: 0, bytesOut: 0, chunksIn: 0, chunksOut: 0, droppedBytes: 0, droppedChunks: 0 };
   readonly certPath?: string;
   readonly secure: boolean;
 
@@ -352,10 +346,6 @@ export class WsServerSession extends Session {
     this.server.on('close', () => this.markClosed());
   }
 
-  get children(): readonly WsConnectionSession[] {
-    return this._children;
-  }
-
   private accept(ws: WebSocket, socket: net.Socket): void {
     const child = new WsConnectionSession(this.opts.newId(), 'ws-accepted', ws, {
       mode: this._mode,
@@ -366,9 +356,7 @@ export class WsServerSession extends Session {
       forward: { hasListeners: () => this.hasMessageListeners, fire: (m: ReceivedMessage) => this.fireMessage(m) },
     });
     child.budgets = this.budgets;
-    this._children.push(child);
-    this._onDidAccept.fire(child);
-    this.changed('children');
+    this.adopt(child);
   }
 
   get label(): string {
@@ -404,67 +392,13 @@ export class WsServerSession extends Session {
     });
   }
 
-  removeChildren(ids: Set<string>): void {
-    for (let i = this._children.length - 1; i >= 0; i--) if (ids.has(this._children[i].id)) this._children.splice(i, 1);
-  }
-
-  /** Removes the oldest closed children beyond `keep` and returns them; their counts stay in `stats`. */
-  forgetClosedBeyond(keep: number): WsConnectionSession[] {
-    const closed = this._children.filter((c) => !c.isAlive);
-    const gone = closed.slice(0, Math.max(0, closed.length - keep));
-    if (gone.length === 0) return [];
-    for (const c of gone) addCounters(this.forgotten, c.transcript.counters);
-    this.removeChildren(new Set(gone.map((c) => c.id)));
-    this.forgottenChildren += gone.length;
-    this.changed('children');
-    return gone;
-  }
-
-  override setMode(mode: ServerMode): void {
-    super.setMode(mode);
-    for (const c of this._children) if (c.isAlive) c.setMode(mode);
-  }
-
-  override get stats(): SessionStats {
-    const sum = { ...this.forgotten };
-    for (const c of this._children) addCounters(sum, c.transcript.counters);
-    const secs = Math.max(0.001, ((this.closedAt ?? Date.now()) - this.startedAt) / 1000);
-    return { ...sum, rateIn: sum.bytesIn / secs, rateOut: sum.bytesOut / secs };
-  }
-
-  /** Sends the message to every open connection. */
-  async send(bytes: Uint8Array, opts?: WsSendOptions): Promise<void> {
-    const open = this._children.filter((c) => c.state === 'open');
-    if (open.length === 0) throw new SocketLabError('ENOTCONN');
-    await Promise.all(open.map((c) => c.send(bytes, opts)));
-  }
-
-  async sendStream(): Promise<number> {
-    throw new SocketLabError('ENOSERVER', { what: 'a connection can send a file; pick one of the server\'s clients' });
-  }
-
-  halfClose(): void {
-    for (const c of this._children) c.halfClose();
-  }
-
-  close(): void {
-    if (this.closing && !this.server.listening) return;
-    this.closing = true;
-    for (const c of this._children) c.close();
-    if (this.server.listening) this.server.close();
-    else this.changed('state');
+  protected canSend(c: WsConnectionSession): boolean {
+    return c.state === 'open';
   }
 
   override dispose(): void {
     if (this.disposed) return;
     super.dispose();
-    for (const c of this._children) c.dispose();
     this.wss.close();
-    this._onDidAccept.dispose();
   }
-}
-
-type Counters = { bytesIn: number; bytesOut: number; chunksIn: number; chunksOut: number; droppedBytes: number; droppedChunks: number };
-function addCounters(into: Counters, k: Counters): void {
-  for (const key of Object.keys(into) as (keyof Counters)[]) into[key] += k[key];
 }
