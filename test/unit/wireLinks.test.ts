@@ -148,6 +148,10 @@ describe('wire links: traced calls ↔ captured segments ↔ Socket Lab transcri
       const two = index.packets(0, Number.MAX_SAFE_INTEGER, 2);
       assert.equal(two.packets.length, 2);
       assert.equal(two.omitted, ring.length - 2);
+      // a span in the middle: exactly the packets stamped within it
+      const ts = ring.toArray().map((p) => p.tsMicros / 1e6 + (p.tsNanos ?? 0) / 1e9);
+      const [from, to] = [ts[2], ts[5]];
+      assert.deepEqual(index.packets(from, to, 1000).packets.map((p) => p.index), ts.flatMap((t, i) => (t >= from && t <= to ? [i] : [])));
       const unwatched = new SegmentIndex(ring);
       assert.equal(unwatched.packets(0, Number.MAX_SAFE_INTEGER, 1000).packets.length, 0);
       assert.equal(unwatched.seen, false);

@@ -64,34 +64,36 @@ function network(p: PacketRecord): { type: number; off: number } | undefined {
   }
 }
 
-/** A TCP segment's addresses, sequence number, payload length and flags; undefined for anything else (or a fragment). */
-export function tcpHeaderOf(p: PacketRecord): TcpHeader | undefined {
+/**
+ * A TCP segment's addresses, sequence number, payload length and flags; undefined for anything else (or a fragment),
+ * and, given `ports`, for a segment with neither port among them (before any address is formatted).
+ */
+export function tcpHeaderOf(p: PacketRecord, ports?: ReadonlySet<number>): TcpHeader | undefined {
   const d = p.data;
   const net = network(p);
   if (!net) return undefined;
   let { off } = net;
+  const ip = off;
   let l4: number;
   let end: number;
-  let src: string;
-  let dst: string;
-  if (net.type === 0x0800 && off + 20 <= d.length) {
+  const v4 = net.type === 0x0800;
+  if (v4 && off + 20 <= d.length) {
     if (d[off + 9] !== 6 || (u16(d, off + 6) & 0x3fff) !== 0) return undefined;
     l4 = off + (d[off] & 15) * 4;
     end = off + u16(d, off + 2);
-    src = formatIpv4(d, off + 12);
-    dst = formatIpv4(d, off + 16);
   } else if (net.type === 0x86dd && off + 40 <= d.length) {
     if (d[off + 6] !== 6) return undefined;
     l4 = off + 40;
     end = l4 + u16(d, off + 4);
-    src = formatIpv6(d, off + 8);
-    dst = formatIpv6(d, off + 24);
   } else return undefined;
   if (l4 + 20 > d.length) return undefined;
   off = l4;
   const len = end - l4 - (d[l4 + 12] >> 4) * 4;
-  if (len < 0) return undefined;
-  return { src: formatAddress(src, u16(d, off)), dst: formatAddress(dst, u16(d, off + 2)), seq: u32(d, off + 4), len, flags: d[off + 13] | ((d[off + 12] & 1) << 8) };
+  const [sport, dport] = [u16(d, off), u16(d, off + 2)];
+  if (len < 0 || (ports && !ports.has(sport) && !ports.has(dport))) return undefined;
+  const src = v4 ? formatIpv4(d, ip + 12) : formatIpv6(d, ip + 8);
+  const dst = v4 ? formatIpv4(d, ip + 16) : formatIpv6(d, ip + 24);
+  return { src: formatAddress(src, sport), dst: formatAddress(dst, dport), seq: u32(d, off + 4), len, flags: d[off + 13] | ((d[off + 12] & 1) << 8) };
 }
 
 /** One kept segment: its capture-wide index, raw sequence number, payload length, flags and time (s since the epoch). */
@@ -134,6 +136,8 @@ export class SegmentIndex {
   private next: number;
   private readonly halves = new Map<string, Half>();
   private readonly watched = new Set<string>();
+  /** The watched connections' ports: a packet on none of them is passed over before its addresses are read. */
+  private readonly ports = new Set<number>();
   private readonly perDirection: number;
   private readonly maxWatched: number;
 
@@ -156,6 +160,10 @@ export class SegmentIndex {
         this.watched.add(key);
         added = true;
       }
+      for (const end of [a, b]) {
+        const port = Number(end.slice(end.lastIndexOf(':') + 1));
+        if (Number.isInteger(port)) this.ports.add(port);
+      }
     }
     if (added) {
       this.halves.clear();
@@ -167,7 +175,7 @@ export class SegmentIndex {
     const end = this.source.endIndex;
     for (let i = Math.max(this.next, this.source.firstIndex); i < end; i++) {
       const p = this.source.at(i);
-      const tcp = p && tcpHeaderOf(p);
+      const tcp = p && tcpHeaderOf(p, this.ports);
       if (!p || !tcp) continue;
       const key = `${tcp.src}>${tcp.dst}`;
       if (!this.watched.has(key)) continue;
@@ -209,12 +217,25 @@ export class SegmentIndex {
   packets(from: number, to: number, max: number): { packets: (KeptSegment & { src: string; dst: string })[]; omitted: number } {
     this.catchUp();
     const all: (KeptSegment & { src: string; dst: string })[] = [];
+    let omitted = 0;
     for (const [key, half] of this.halves) {
       const [src, dst] = key.split('>');
-      for (const s of half.segs) if (s.t >= from && s.t <= to) all.push({ ...s, src, dst });
+      // kept in capture order, which is time order: the first at or after `from` by binary search
+      let lo = 0;
+      let hi = half.segs.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (half.segs[mid].t < from) lo = mid + 1;
+        else hi = mid;
+      }
+      let taken = 0;
+      for (let i = lo; i < half.segs.length && half.segs[i].t <= to; i++) {
+        if (taken++ < max) all.push({ ...half.segs[i], src, dst });
+        else omitted++;
+      }
     }
     all.sort((a, b) => a.index - b.index);
-    return { packets: all.slice(0, max), omitted: Math.max(0, all.length - max) };
+    return { packets: all.slice(0, max), omitted: omitted + Math.max(0, all.length - max) };
   }
 }
 
