@@ -134,7 +134,7 @@ function ourValues(p: DissectedPacket): Map<string, string[]> {
     if (list === undefined) out.set(f.id, (list = []));
     // A field without a value (a subtree head such as `tcp.options.mss`): tshark prints its bytes, so compare those.
     const valueless = fieldRegistry.get(f.id)?.kind === 'none';
-    list.push(f.id === 'frame.time_epoch' ? (p.tsMicros / 1e6).toFixed(6) : valueless ? hexBytes(p.data, f.offset, f.length) : normOurs(f.value));
+    list.push(f.id === 'frame.time_epoch' ? (p.tsMicros / 1e6).toFixed(6) : valueless ? hexBytes(f.source !== undefined ? p.sources![f.source].bytes : p.data, f.offset, f.length) : normOurs(f.value));
   }
   return out;
 }

@@ -63,6 +63,8 @@ export interface WireField {
   readonly children?: readonly WireField[];
   /** An expert info line ("Expert Info (Warning/Sequence): …"): how serious it is. */
   readonly severity?: ExpertSeverity;
+  /** Index in PacketDetail.sources of the bytes `offset` is in; absent: the frame's bytes. */
+  readonly source?: number;
 }
 
 export interface WireLayer {
@@ -73,6 +75,14 @@ export interface WireLayer {
   readonly length: number;
   readonly fields: readonly WireField[];
   readonly truncated?: boolean;
+  /** Index in PacketDetail.sources of the bytes this layer is in; absent: the frame's bytes. */
+  readonly source?: number;
+}
+
+/** Bytes of a packet other than the frame's (decrypted TLS, as Wireshark's extra bytes tabs): a name and the bytes. */
+export interface WireSource {
+  readonly name: string;
+  readonly bytes: Uint8Array;
 }
 
 /** Everything the field tree and the hex pane need for one packet. */
@@ -91,6 +101,8 @@ export interface PacketDetail {
   readonly conversation?: string;
   /** Key of its TCP connection or UDP conversation (to follow it). */
   readonly flow?: string;
+  /** Bytes other than the frame's that fields and layers point into (their `source`). */
+  readonly sources?: readonly WireSource[];
 }
 
 /** A TCP connection seen in the capture, A = the side that sent the first packet. */
@@ -442,6 +454,7 @@ function isWireField(v: unknown, depth: number): v is WireField {
   return (
     depth < 16 && isObj(v) && isStr(v.id, 200) && isStr(v.label, 500) && isStr(v.display, 10_000) &&
     isUint(v.offset) && isUint(v.length) && (v.severity === undefined || isOneOf(v.severity, SEVERITIES)) &&
+    (v.source === undefined || isUint(v.source)) &&
     (v.children === undefined || (Array.isArray(v.children) && v.children.every((c) => isWireField(c, depth + 1))))
   );
 }
@@ -450,7 +463,7 @@ function isWireLayer(v: unknown): v is WireLayer {
   return (
     isObj(v) && isStr(v.name, 100) && isStr(v.title, 1000) && isOneOf(v.role, LAYER_ROLES) &&
     isUint(v.offset) && isUint(v.length) && Array.isArray(v.fields) && v.fields.every((f) => isWireField(f, 0)) &&
-    (v.truncated === undefined || typeof v.truncated === 'boolean')
+    (v.truncated === undefined || typeof v.truncated === 'boolean') && (v.source === undefined || isUint(v.source))
   );
 }
 
@@ -459,7 +472,8 @@ export function isPacketDetail(v: unknown): v is PacketDetail {
     isObj(v) && isUint(v.index) && isUint(v.no) && isNum(v.time) && isNum(v.tsMicros) && isUint(v.origLen) &&
     isUint(v.linkType) && v.bytes instanceof Uint8Array &&
     Array.isArray(v.layers) && v.layers.every(isWireLayer) && (v.malformed === undefined || isStr(v.malformed, 2000)) &&
-    (v.conversation === undefined || isStr(v.conversation, 200)) && (v.flow === undefined || isStr(v.flow, 300))
+    (v.conversation === undefined || isStr(v.conversation, 200)) && (v.flow === undefined || isStr(v.flow, 300)) &&
+    (v.sources === undefined || (Array.isArray(v.sources) && v.sources.length <= 4096 && v.sources.every((s) => isObj(s) && isStr(s.name, 200) && s.bytes instanceof Uint8Array)))
   );
 }
 

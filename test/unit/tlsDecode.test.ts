@@ -80,7 +80,13 @@ describe('TLS decoding and decryption, against tshark', function () {
       const response = pkts.filter((p) => p.summary.info.startsWith('HTTP/1.1 200 OK'));
       assert.equal(response.length, 1);
       assert.deepEqual([...allFields(response[0])].filter((f) => f.id === 'http.content_length').map((f) => f.value), [40000]);
-      assert.equal([...allFields(response[0])].find((f) => f.id === 'http.file_data')?.length, 0, 'decrypted bytes have no place in the frame');
+      // its fields point into the decrypted bytes, a data source of the packet (Wireshark's extra bytes tab)
+      const body = [...allFields(response[0])].find((f) => f.id === 'http.file_data')!;
+      const source = response[0].sources?.[body.source ?? -1];
+      assert.ok(source && /^(Reassembled|Decrypted) TLS \(\d+ bytes\)$/.test(source.name), source?.name);
+      assert.equal(Buffer.from(source.bytes.subarray(body.offset, body.offset + body.length)).toString('latin1'), 'x'.repeat(40000));
+      const uri = pkts.flatMap((p) => [...allFields(p)].filter((f) => f.id === 'http.request.uri').map((f) => ({ p, f })))[0];
+      assert.equal(Buffer.from(uri.p.sources![uri.f.source!].bytes.subarray(uri.f.offset, uri.f.offset + uri.f.length)).toString(), '/secret');
       const hello = pkts.find((p) => p.summary.info.startsWith('Server Hello'));
       assert.ok(hello && [...allFields(hello)].some((f) => f.id === 'tls.handshake.ciphersuite' && f.display.includes(suite)), suite);
       // without the key log the same capture shows encrypted application data and no HTTP

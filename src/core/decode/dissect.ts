@@ -37,10 +37,18 @@ export interface Field {
   label: string;
   value: string | number | boolean;
   display: string;
-  /** Byte range in the captured frame (always within the captured length). */
+  /** Byte range in the captured frame (always within the captured length), or in data source `source`. */
   offset: number;
   length: number;
   children?: Field[];
+  /** Index in the packet's `sources` of the bytes `offset` is in (decrypted TLS …); absent: the frame's bytes. */
+  source?: number;
+}
+
+/** Bytes a packet carried that are not the frame's own (Wireshark's extra byte tabs): a name and the bytes. */
+export interface DataSource {
+  name: string;
+  bytes: Uint8Array;
 }
 
 export interface Layer {
@@ -54,6 +62,8 @@ export interface Layer {
   fields: Field[];
   /** The capture ended (or a length field pointed) before this layer did. */
   truncated?: boolean;
+  /** Index in the packet's `sources` of the bytes this layer's range is in; absent: the frame's bytes. */
+  source?: number;
 }
 
 export interface PacketSummary {
@@ -112,6 +122,8 @@ export interface DissectedPacket {
   linkType: number;
   /** The field tree; built on first read (the columns below are computed without it). */
   layers: Layer[];
+  /** Bytes other than the frame's that fields point into (Field.source), built with the tree; absent when none. */
+  readonly sources?: readonly DataSource[];
   /** Layer names in order (`['frame', 'eth', 'ip', 'udp', 'data']`), known without building the tree. */
   protocols: string[];
   summary: PacketSummary;
@@ -274,6 +286,7 @@ class LazyPacket implements DissectedPacket {
   readonly #replay: PacketInfo['replay'];
   readonly #scan: Layer[];
   #tree: Layer[] | undefined;
+  #sources: DataSource[] | undefined;
 
   constructor(rec: PacketRecord, ctx: DissectContext, num: number | undefined, pi: PacketInfo) {
     this.tsMicros = rec.tsMicros;
@@ -309,8 +322,13 @@ class LazyPacket implements DissectedPacket {
       const full = new PacketInfo(this.#rec, this.#ctx, true, this.#replay);
       run(full, this.#rec, this.number);
       this.#tree = full.layers;
+      if (full.sources.length) this.#sources = full.sources;
     }
     return this.#tree;
+  }
+
+  get sources(): readonly DataSource[] | undefined {
+    return this.layers && this.#sources;
   }
 
   set layers(v: Layer[]) {

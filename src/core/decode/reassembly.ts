@@ -103,7 +103,8 @@ export function dissectBuffer(pi: PacketInfo, buf: Uint8Array, ownAt: number, us
     m.capLen = saved.capLen;
     m.r = saved.r;
   }
-  const move = (x: { offset: number; length: number }) => {
+  const move = (x: { offset: number; length: number; source?: number }) => {
+    if (x.source !== undefined) return; // in bytes of its own (a decrypted record), not this buffer's
     const lo = Math.max(x.offset, ownAt);
     const hi = Math.min(x.offset + x.length, ownAt + used);
     if (hi > lo) {
@@ -124,6 +125,46 @@ export function dissectBuffer(pi: PacketInfo, buf: Uint8Array, ownAt: number, us
     const l: Layer = pi.layers[i];
     move(l);
     if (l.fields.length > 0) moveFields(l.fields);
+  }
+}
+
+/**
+ * Runs `fn` with `buf` as the packet's bytes, as a data source of its own (Wireshark's "Decrypted TLS" tab): the
+ * layers and fields it adds keep their offsets in `buf` and point to it. Returns the source's index.
+ */
+export function dissectSource(pi: PacketInfo, name: string, buf: Uint8Array, fn: () => void): number {
+  const index = pi.sources.push({ name, bytes: buf }) - 1;
+  const from = pi.layers.length;
+  const m = pi as unknown as Mutable;
+  const saved: Mutable = { r: m.r, data: m.data, capLen: m.capLen };
+  m.data = buf;
+  m.capLen = buf.length;
+  m.r = new ByteReader(buf, 0, buf.length);
+  const depth = level.get(pi) ?? 0;
+  level.set(pi, depth + 1);
+  try {
+    fn();
+  } finally {
+    level.set(pi, depth);
+    m.data = saved.data;
+    m.capLen = saved.capLen;
+    m.r = saved.r;
+  }
+  tagSource(pi.layers.slice(from), index);
+  return index;
+}
+
+/** Marks layers and their fields (those not in another source already) as being in source `index`. */
+export function tagSource(layers: readonly Layer[], index: number): void {
+  const tag = (fs: Field[]) => {
+    for (const f of fs) {
+      f.source ??= index;
+      if (f.children) tag(f.children);
+    }
+  };
+  for (const l of layers) {
+    l.source ??= index;
+    tag(l.fields);
   }
 }
 

@@ -1,7 +1,7 @@
 // Dissector tables and field declarations, the Wireshark way: protocols register themselves as data.
 import type { PacketRecord } from '../../shared/packet';
 import type { LayerRole } from '../../shared/types';
-import type { Field, Layer, TcpSegmentInfo, UdpDatagramInfo } from './dissect';
+import type { DataSource, Field, Layer, TcpSegmentInfo, UdpDatagramInfo } from './dissect';
 import type { DissectContext } from './context';
 import { hexBytes } from './format';
 import { ByteReader } from './reader';
@@ -84,6 +84,8 @@ export class PacketInfo {
   readonly replay: Replay;
   /** True when `replay` was given: dissectors read their facts from it, in call order, instead of the context. */
   readonly replaying: boolean;
+  /** Bytes other than the frame's that fields point into (decrypted TLS records): Field.source indexes them. */
+  readonly sources: DataSource[] = [];
   /** Read positions in `replay` while replaying. */
   tcpAt = 0;
   udpAt = 0;

@@ -7,7 +7,7 @@ import { hexBytes } from './format';
 import { httpMessageLength } from './http';
 import type { Field, Layer } from './dissect';
 import { type PacketInfo, addChild, addField, beginLayer, callPortsOrData, declareFields, declareProtocol, tcpHeuristics, tcpPortTable } from './registry';
-import { dissectBuffer, recordFact, replayedFact, tlsFactKey } from './reassembly';
+import { dissectSource, recordFact, replayedFact, tlsFactKey } from './reassembly';
 
 const tls = declareProtocol('tls', 'Transport Layer Security');
 const hf = declareFields({
@@ -164,11 +164,8 @@ function conversationOf(pi: PacketInfo): { conv: TlsConversation; dir: 0 | 1 } |
 interface Cursor {
   pi: PacketInfo;
   layer: Layer;
-  /** The bytes being read (the frame's, or a decrypted record's). */
+  /** The bytes being read (the frame's, or a decrypted record's: a data source of the packet). */
   d: Uint8Array;
-  /** Frame offset of a field at `o` in `d`, and whether `d` is the frame's own bytes. */
-  own: boolean;
-  base: number;
   /** The conversation is TLS 1.3 (a certificate entry has extensions, the content type is hidden). */
   tls13: boolean;
   /** This packet's application data waits for more (Info says so). */
@@ -195,14 +192,26 @@ function flushApp(c: Cursor, conv: TlsConversation | undefined, dir: number): vo
   let buf = app.parts.length === 1 ? app.parts[0] : Buffer.concat(app.parts);
   if (step?.t === 'done') {
     const { frames, data } = step;
-    const [fo] = at(c, app.at, 0);
+    const fo = app.at;
     const top = addField(pi, c.layer, hf.segments, '', `${frames.length} Reassembled TLS segments (${data.length} bytes): ${frames.map((f) => `#${f}`).join(', ')}`, fo, 0);
     for (const f of frames) addChild(pi, c.layer, top, hf.segment, f, String(f), fo, 0);
     addChild(pi, c.layer, top, hf.segmentCount, frames.length, String(frames.length), fo, 0);
     addChild(pi, c.layer, top, hf.reassembledLength, data.length, String(data.length), fo, 0);
     buf = Buffer.from(data.buffer, data.byteOffset, data.length);
   }
-  if (buf.length > 0) dissectBuffer(pi, buf, 0, 0, app.at, () => callPortsOrData(tcpPortTable, innerHeuristics, pi, 0, buf.length));
+  const name = step?.t === 'done' ? `Reassembled TLS (${buf.length} bytes)` : `Decrypted TLS (${buf.length} bytes)`;
+  if (buf.length > 0) dissectSource(pi, name, buf, () => callPortsOrData(tcpPortTable, innerHeuristics, pi, 0, buf.length));
+}
+
+/** Fields added under `parent` since it had `before` children, with their descendants, are in data source `index`. */
+function tagChildren(parent: Field | undefined, before: number, index: number): void {
+  const tag = (fs: Field[]) => {
+    for (const f of fs) {
+      f.source = index;
+      if (f.children) tag(f.children);
+    }
+  };
+  if (parent?.children) tag(parent.children.slice(before));
 }
 
 /** What a packet's decrypted application data does: waits for more records, or completes a message of several. */
@@ -248,8 +257,8 @@ function reassembleApp(pi: PacketInfo, conv: TlsConversation | undefined, dir: n
   return { t: 'held' };
 }
 
-function at(c: Cursor, o: number, len: number): [number, number] {
-  return c.own ? [o, len] : [c.base, 0];
+function at(_c: Cursor, o: number, len: number): [number, number] {
+  return [o, len];
 }
 
 function field(c: Cursor, parent: Field | undefined, def: (typeof hf)[keyof typeof hf], value: string | number, display: string, o: number, len: number): Field | undefined {
@@ -496,10 +505,15 @@ function record(c: Cursor, o: number, end: number, infos: string[], conv: TlsCon
   const names: string[] = [];
   if (plain?.type !== 23) flushApp(c, conv, dir);
   if (plain) {
-    const inner: Cursor = { pi, layer: c.layer, d: plain.plain, own: false, base: o, tls13: fact.tls13 };
-    if (plain.type === 22) handshakes(inner, rec, 0, plain.plain.length, names, conv, dir);
-    else if (plain.type === 21) alert(inner, rec, 0, plain.plain.length, names);
-    else if (plain.type === 23) {
+    const inner: Cursor = { pi, layer: c.layer, d: plain.plain, tls13: fact.tls13 };
+    if (plain.type === 22 || plain.type === 21) {
+      // the handshake messages or the alert, read from the decrypted bytes (a data source of the packet)
+      const before = rec?.children?.length ?? 0;
+      const index = dissectSource(pi, `Decrypted TLS (${plain.plain.length} bytes)`, plain.plain, () =>
+        plain.type === 22 ? handshakes(inner, rec, 0, plain.plain.length, names, conv, dir) : alert(inner, rec, 0, plain.plain.length, names),
+      );
+      tagChildren(rec, before, index);
+    } else if (plain.type === 23) {
       infos.push('Application Data');
       if (c.app) c.app.parts.push(plain.plain);
       else c.app = { parts: [plain.plain], at: o + 5, fact };
@@ -543,7 +557,7 @@ function dissectTls(pi: PacketInfo, offset: number, end: number): number | undef
   // The sender of a Client Hello is the client from then on.
   if (conv && d[offset] === 22 && d[offset + 5] === 1 && conv.client === '') conv.client = `${pi.netSrc}|${pi.srcPort}`;
   const dir = conv ? (conv.client === `${pi.netSrc}|${pi.srcPort}` ? 0 : 1) : 0;
-  const c: Cursor = { pi, layer, d, own: true, base: offset, tls13: false };
+  const c: Cursor = { pi, layer, d, tls13: false };
   const infos: string[] = [];
   let o = offset;
   while (o < stop && recordHeaderAt(d, o, stop)) o = record(c, o, stop, infos, conv, dir);

@@ -106,7 +106,7 @@ export function toneOf(pkt: DissectedPacket, tcp: TcpFacts | undefined): RowTone
 
 export function toWireField(f: Field): WireField {
   const severity = expertSeverity(f.display);
-  const w: WireField = { id: f.id, label: f.label, display: f.display, offset: f.offset, length: f.length, ...(severity ? { severity } : {}) };
+  const w: WireField = { id: f.id, label: f.label, display: f.display, offset: f.offset, length: f.length, ...(severity ? { severity } : {}), ...(f.source !== undefined ? { source: f.source } : {}) };
   return f.children?.length ? { ...w, children: f.children.map(toWireField) } : w;
 }
 
@@ -148,7 +148,7 @@ export function dissectAt(rec: PacketRecord, index: number, ctx: DissectContext,
 export function packetDetailOf(index: number, rec: PacketRecord, pkt: DissectedPacket, firstTs: number): PacketDetail {
   const layers: WireLayer[] = pkt.layers.map((l) => ({
     name: l.name, title: l.title, role: l.role, offset: l.offset, length: l.length,
-    fields: l.fields.map(toWireField), ...(l.truncated ? { truncated: true } : {}),
+    fields: l.fields.map(toWireField), ...(l.truncated ? { truncated: true } : {}), ...(l.source !== undefined ? { source: l.source } : {}),
   }));
   const flow = flowOf(pkt);
   const conv = tcpFacts(pkt, flow)?.key;
@@ -157,6 +157,7 @@ export function packetDetailOf(index: number, rec: PacketRecord, pkt: DissectedP
     bytes: new Uint8Array(rec.data), layers, ...(pkt.malformed ? { malformed: pkt.malformed } : {}),
     ...(conv !== undefined ? { conversation: conv } : {}),
     ...(flow !== undefined ? { flow: flow.key } : {}),
+    ...(pkt.sources ? { sources: pkt.sources.map((x) => ({ name: x.name, bytes: new Uint8Array(x.bytes) })) } : {}),
   };
 }
 

@@ -58,7 +58,17 @@ describe('TLS decryption in the packet panel', function () {
     await http.waitFor({ timeout: 10_000 });
     await http.click();
     await http.press('ArrowRight');
-    await waitFor('the decrypted request line', () => frame.locator('.pk-item[data-field="http.request.uri"]').innerText(), (t) => t.includes('/secret'));
+    const uri = frame.locator('.pk-item[data-field="http.request.uri"]');
+    await waitFor('the decrypted request line', () => uri.innerText(), (t) => t.includes('/secret'));
+    // its bytes are in the decrypted record, a tab of their own beside the frame's
+    await uri.click();
+    await waitFor('the decrypted bytes tab', () => frame.locator('.pk-source[aria-selected="true"]').innerText(), (t) => /^Decrypted TLS \(\d+ bytes\)$/.test(t));
+    const lit = await waitFor('the URI\'s bytes lit', async () => (await frame.locator('.hex-view .hb.field').allInnerTexts()).map((x) => x.trim()).join(' '), (x) => x.length > 0);
+    assert.equal(lit, Buffer.from('/secret').toString('hex').match(/../g)!.join(' '));
+    await screenshot(page, 'tls-decrypted-bytes');
+    // the frame's tab again: the ciphertext
+    await frame.locator('.pk-source', { hasText: /^Frame \(/ }).click();
+    await waitFor('the frame tab', () => frame.locator('.pk-source[aria-selected="true"]').innerText(), (t) => t.startsWith('Frame ('));
     // the response, 40,000 bytes over several records, and the handshake the key log opened
     assert.ok(await frame.locator('.pk-row', { hasText: /Encrypted Extensions, Certificate, Certificate Verify, Finished/ }).count() > 0);
     await screenshot(page, 'tls-decrypted-dark');

@@ -18,6 +18,8 @@ export interface FieldNode {
   readonly severity?: ExpertSeverity;
   /** The worst severity among its descendants (marks a closed layer or subtree that holds expert info). */
   readonly within?: ExpertSeverity;
+  /** Index of the packet's data source its bytes are in (decrypted TLS); absent: the frame's bytes. */
+  readonly source?: number;
 }
 
 const RANK: Record<ExpertSeverity, number> = { chat: 1, note: 2, warning: 3, error: 4 };
@@ -44,27 +46,27 @@ export function flattenLayers(layers: readonly WireLayer[]): FieldNode[] {
       // The decoder's convention: a tree line reads `${label}: ${display}`; an expert info line is its display alone.
       const label = f.severity ? f.display : f.display ? `${f.label}: ${f.display}` : f.label;
       const within = worstIn(kids);
-      out.push({ path, id: f.id, label, offset: f.offset, length: f.length, depth, parent, hasChildren: kids.length > 0, isLayer: false, ...(f.severity ? { severity: f.severity } : {}), ...(within ? { within } : {}) });
+      out.push({ path, id: f.id, label, offset: f.offset, length: f.length, depth, parent, hasChildren: kids.length > 0, isLayer: false, ...(f.severity ? { severity: f.severity } : {}), ...(within ? { within } : {}), ...(f.source !== undefined ? { source: f.source } : {}) });
       walk(kids, path, depth + 1);
     });
   };
   layers.forEach((l, i) => {
     const path = String(i);
     const within = worstIn(l.fields);
-    out.push({ path, id: l.name, label: l.title, offset: l.offset, length: l.length, depth: 0, hasChildren: l.fields.length > 0, isLayer: true, ...(within ? { within } : {}) });
+    out.push({ path, id: l.name, label: l.title, offset: l.offset, length: l.length, depth: 0, hasChildren: l.fields.length > 0, isLayer: true, ...(within ? { within } : {}), ...(l.source !== undefined ? { source: l.source } : {}) });
     walk(l.fields, path, 1);
   });
   return out;
 }
 
 /**
- * The node whose bytes cover `offset`, preferring the narrowest range, then the deepest node;
- * zero-length fields never match. Returns undefined when no layer covers the byte.
+ * The node whose bytes cover `offset` of data source `source` (undefined: the frame), preferring the narrowest
+ * range, then the deepest node; zero-length fields never match. Returns undefined when no layer covers the byte.
  */
-export function nodeAtOffset(nodes: readonly FieldNode[], offset: number): FieldNode | undefined {
+export function nodeAtOffset(nodes: readonly FieldNode[], offset: number, source?: number): FieldNode | undefined {
   let best: FieldNode | undefined;
   for (const n of nodes) {
-    if (n.length <= 0 || offset < n.offset || offset >= n.offset + n.length) continue;
+    if (n.source !== source || n.length <= 0 || offset < n.offset || offset >= n.offset + n.length) continue;
     if (!best || n.length < best.length || (n.length === best.length && n.depth > best.depth)) best = n;
   }
   return best;

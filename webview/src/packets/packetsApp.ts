@@ -4,6 +4,7 @@ import './packets.css';
 import { PACKET_PANEL, type PacketDetail, type PacketPanelClient, type PacketPanelEvent, type PacketPanelInit, type PanelStatus } from '../../../src/shared/packetPanelProtocol';
 import { h } from '../dom';
 import { HexPane, type HexPaneSource } from '../hex/hexPane';
+import { SourceTabs } from './sourceTabs';
 import type { BytesPerRow } from '../hex/hexView';
 import { setStrings, t } from '../strings';
 import { connectPanel, vscodeApi } from '../vscodeApi';
@@ -88,6 +89,8 @@ class PacketsView {
   private readonly tree: FieldTree;
   private readonly hexPane: HexPane;
   private readonly bytes = new PacketBytes();
+  /** The frame or one of the packet's data sources (decrypted TLS), shown in the hex pane. */
+  private readonly sources = new SourceTabs((source) => this.showSource(source));
   private readonly note = h('div', 'pk-note');
   /** A damaged file: what was read and why the rest was not. */
   private readonly damage = h('div', 'pk-note pk-damage');
@@ -127,7 +130,7 @@ class PacketsView {
     this.tree.show([], t('Select a packet to see its layers and bytes.'));
     this.hexPane = this.buildHexPane(saved.bytesPerRow ?? 'auto');
     const hexSection = h('section', 'pk-pane pk-hex-pane');
-    hexSection.append(heading(t('Packet bytes')), this.hexPane.element);
+    hexSection.append(heading(t('Packet bytes')), this.sources.element, this.hexPane.element);
     this.hexPane.attachControls();
     // List and diagram side by side on top, field tree and bytes below: each gets the width it needs.
     const upper = h('div', 'pk-upper');
@@ -240,6 +243,7 @@ class PacketsView {
     this.list.onDidResizeColumns((columns) => this.persist({ columns }));
     this.list.onDidSelect((row) => void this.showPacket(row.index));
     this.tree.onDidSelect((node) => {
+      if (node && node.source !== this.sources.current) this.showSource(node.source);
       if (!node || node.length === 0) hex.setHighlights([]);
       else {
         hex.setHighlights([{ offset: node.offset, length: node.length, cls: 'field' }]);
@@ -250,7 +254,7 @@ class PacketsView {
     });
     // Click a byte → select the narrowest field that covers it.
     hex.onDidClickByte((offset) => {
-      const node = nodeAtOffset(this.tree.allNodes, offset);
+      const node = nodeAtOffset(this.tree.allNodes, offset, this.sources.current);
       if (node) this.tree.selectNode(node);
     });
     this.diagram.diagram.onDidSelectPacket(async (index) => {
@@ -258,6 +262,17 @@ class PacketsView {
       if (pos >= 0) this.list.selectPosition(pos);
       else void this.showPacket(index);
     });
+  }
+
+  /** Shows the frame's bytes (undefined) or one of the packet's data sources in the hex pane. */
+  private showSource(source: number | undefined): void {
+    const d = this.current;
+    const bytes = source === undefined ? d?.bytes : d?.sources?.[source]?.bytes;
+    if (!bytes) return;
+    this.sources.show(source);
+    this.bytes.set(bytes);
+    this.hexPane.hex.setSource(this.bytes);
+    this.hexPane.hex.setHighlights([]);
   }
 
   /** Where a packet sits in the (filtered) list: the host knows, by binary search. */
@@ -272,6 +287,7 @@ class PacketsView {
       if (seq !== this.detailSeq) return;
       this.current = d;
       this.note.textContent = d.malformed ? t('Malformed or truncated: {0}', d.malformed) : '';
+      this.sources.set(d.bytes.length, d.sources);
       this.bytes.set(d.bytes);
       this.hexPane.reset();
       this.hexPane.hex.setSource(this.bytes);
