@@ -80,6 +80,9 @@ describe('lessons', function () {
     await first.waitFor({ timeout: 10_000 });
     assert.match((await first.innerText()).replace(/\s+/g, ' '), /01 TCP echo\s*not started/);
     assert.match((await treeRow(page, '02 Many rounds', 'Lessons').innerText()).replace(/\s+/g, ' '), /02 Many rounds, many clients/);
+    // the scrolling left the mouse over a row: its description's hover would take the click
+    await page.mouse.move(0, 0);
+    await page.locator('.context-view .monaco-hover, .workbench-hover').first().waitFor({ state: 'hidden', timeout: 10_000 });
     await first.click();
     await editorTab(page, 'server.py').waitFor({ timeout: 20_000 });
     await editorTab(page, 'client.py').waitFor({ timeout: 10_000 });

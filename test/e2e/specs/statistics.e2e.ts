@@ -282,7 +282,10 @@ describe('packet panel: statistics', function () {
     if (!frame) return this.skip();
     await frame.locator('.pk-filter-input').fill('udp');
     await frame.locator('.pk-filter-input').press('Enter');
-    await frame.locator('.pk-row[data-index]').first().click();
+    // a row of the new list, not a stale TCP row of the one before
+    const row = frame.locator('.pk-row[data-index]').first();
+    await waitFor('the UDP rows', () => row.getAttribute('data-tone'), (v) => v === 'udp');
+    await row.click();
     await frame.locator('.pk-follow-button:not([disabled])').click();
     await frame.locator('.pk-follow[data-ready="true"] .chunk').first().waitFor({ timeout: 20_000 });
     assert.match(await frame.locator('.pk-follow-title').innerText(), /^Follow UDP stream \d+: /);
