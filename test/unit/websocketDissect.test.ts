@@ -89,6 +89,12 @@ describe('WebSocket dissection (captured ws and Python peers, against tshark)', 
     for (const t of [SENT.text, SENT.medium, ...SENT.pythonFrames]) assert.equal(texts.filter((x) => x === t).length, 2, `${t}: sent once, echoed once`);
     const masked = pkts.filter((p) => values(p, 'websocket.mask').includes(true));
     assert.ok(masked.some((p) => values(p, 'websocket.payload.text').includes(SENT.text)));
+    // A masked text's field points into the frame's unmasked bytes, a data source of its own (Wireshark's tab).
+    const hello = masked.find((p) => values(p, 'websocket.payload.text').includes(SENT.text));
+    const field = hello && [...allFields(hello)].find((f) => f.id === 'websocket.payload.text');
+    const source = field?.source === undefined ? undefined : hello?.sources?.[field.source];
+    assert.equal(source?.name, 'Unmasked Data');
+    assert.equal(Buffer.from(source.bytes.subarray(field!.offset, field!.offset + field!.length)).toString(), SENT.text);
     const data = pkts.flatMap((p) => values(p, 'data.data'));
     assert.ok(data.includes(SENT.binary.toString('hex')));
     // 70000 bytes over several segments: one frame, its data shown from its first 4096 bytes.

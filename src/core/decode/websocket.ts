@@ -7,7 +7,7 @@ import * as zlib from 'node:zlib';
 import { hexBytes, latin1 } from './format';
 import { type PacketInfo, addChild, addField, beginLayer, callPortsOrData, declareFields, declareProtocol, dissectData, tcpHeuristics, tcpPortTable } from './registry';
 import { httpMessageLength } from './http';
-import { dissectBuffer, factKey, recordFact, replayedFact } from './reassembly';
+import { dissectBuffer, dissectSource, factKey, recordFact, replayedFact } from './reassembly';
 import type { Field, Layer } from './dissect';
 
 const websocket = declareProtocol('websocket', 'WebSocket');
@@ -236,7 +236,14 @@ function dissectFrame(pi: PacketInfo, o: number, end: number): number {
   const message = deflate.inflated ?? plain;
   if (masked) addField(pi, layer, hf.maskedPayload, '', `${pLen} bytes`, pAt, pLen);
   const pf = addField(pi, layer, hf.payload, '', `${pLen} bytes`, pAt, pLen);
-  if (carryOn || !fin || opcode === 0 || opcode >= 8) payloadFields(pi, layer, pf, opcode, fin, message, pAt, pLen);
+  const fields = carryOn || !fin || opcode === 0 || opcode >= 8;
+  if (key !== undefined && deflate.inflated === undefined && plain.length > 0 && fields) {
+    // A masked payload's fields point into its unmasked bytes, a data source of their own (Wireshark's tab).
+    unmasked(pi, layer, pf, opcode, fin, plain, carryOn);
+    if (opcode < 8 && !(fin && opcode !== 0)) fragment(pi, layer, pf, o, opcode, fin, plain, pAt, pLen, (b0 & 0x40) !== 0);
+    return pAt + h.payloadLen;
+  }
+  if (fields) payloadFields(pi, layer, pf, opcode, fin, message, pAt, pLen);
   // What carries the message on: Wireshark's line-based text for a whole text message, data for binary.
   if (fin && (opcode === 1 || opcode === 2) && !carryOn) {
     // (left as payload)
@@ -246,6 +253,24 @@ function dissectFrame(pi: PacketInfo, o: number, end: number): number {
     else dissectBuffer(pi, message, 0, deflate.inflated === undefined ? message.length : 0, pAt, () => dissectData(pi, 0, message.length));
   } else if (opcode < 8 && !(fin && opcode !== 0)) fragment(pi, layer, pf, o, opcode, fin, plain, pAt, pLen, (b0 & 0x40) !== 0);
   return pAt + h.payloadLen;
+}
+
+/** The payload fields of a masked frame, and what carries a whole message on, in its "Unmasked Data" source. */
+function unmasked(pi: PacketInfo, layer: Layer, pf: Field | undefined, opcode: number, fin: boolean, plain: Uint8Array, carryOn: boolean): void {
+  const before = pf?.children?.length ?? 0;
+  const index = dissectSource(pi, 'Unmasked Data', plain, () => {
+    if (carryOn || !fin || opcode === 0 || opcode >= 8) payloadFields(pi, layer, pf, opcode, fin, plain, 0, plain.length);
+    if (!carryOn || !fin) return;
+    if (opcode === 1) beginLayer(pi, textLines.id, 'Line-based text data', 'message', 0, plain.length);
+    else if (opcode === 2) dissectData(pi, 0, plain.length);
+  });
+  const tag = (fs: Field[]) => {
+    for (const f of fs) {
+      f.source ??= index;
+      if (f.children) tag(f.children);
+    }
+  };
+  tag(pf?.children?.slice(before) ?? []);
 }
 
 /** A finished message, recorded as the fact of the fragment that shows it. */
