@@ -12,7 +12,10 @@ import { DissectContext, allFields, dissect } from '../../src/core/decode/dissec
 import { readCaptureFile } from '../../src/core/pcap/pcapReader';
 import { TlsKeyLog, decryptRecord, tls13Keys, AEAD_SUITES } from '../../src/core/tls/tlsDecrypt';
 import { compareWithTshark, type AgreementResult } from '../agreement';
-import { freePort, repoRoot } from '../support';
+import { eventually, freePort, repoRoot } from '../support';
+import { runDecodeCommand } from '../../src/core/cli/decodeCommand';
+import { SessionManager } from '../../src/core/sessions/sessionManager';
+import { captureIo } from './helpers';
 import { has } from './captureHelpers';
 
 const PAIR = path.join(repoRoot, 'test', 'fixtures', 'tls', 'pair.py');
@@ -96,6 +99,47 @@ describe('TLS decoding and decryption, against tshark', function () {
       assert.ok(encrypted.some((p) => [...allFields(p)].some((f) => f.id === 'tls.app_data')));
     });
   }
+
+  it('Socket Lab\'s own TLS sessions: the secrets the manager taps decrypt a capture of them, with no key log file', async () => {
+    const m = new SessionManager({ tlsCacheDir: path.join(dir, 'cache') });
+    const log = new TlsKeyLog();
+    m.keyLogTap = (line) => log.addLine(line); // what the extension does for the packet panel (vscode/captures/tlsKeyLogs.ts)
+    try {
+      const server = await m.startTlsServer({ port: 0, mode: 'upper' });
+      const cap = await LoopbackCapture.start(path.join(dir, 'own.pcapng'), `tcp port ${server.localPort}`);
+      assert.ok(typeof cap !== 'string', String(cap));
+      const client = await m.connectTls({ port: server.localPort!, insecure: true });
+      client.send(Buffer.from('hello over tls'));
+      await eventually(() => client.transcript.endOffset >= 28, 'the upper-cased answer');
+      client.close();
+      await new Promise((r) => setTimeout(r, 300));
+      await cap.stop();
+      assert.ok(log.size >= 1, 'the manager told the tap the sessions\' secrets');
+      const ctx = new DissectContext({ tlsKeyLog: log });
+      const pkts = readCaptureFile(new Uint8Array(fs.readFileSync(cap.file))).packets.map((r, i) => dissect(r, ctx, i + 1));
+      const plain = pkts.flatMap((p) => [...allFields(p)].filter((f) => f.id === 'data.data').map((f) => Buffer.from(String(f.value), 'hex').toString()));
+      assert.deepEqual(plain, ['hello over tls', 'HELLO OVER TLS']);
+    } finally {
+      m.dispose();
+    }
+  });
+
+  it('socket-lab decode --tls-keylog F decrypts; a missing or foreign file is one sentence and exit 1', async () => {
+    const { file, keys } = await exchange('cli', '1.3');
+    const io = captureIo();
+    assert.equal(await runDecodeCommand([file, '--tls-keylog', keys], io), 0, io.stderr);
+    assert.match(io.stdout, /HTTP\s+\d+ GET \/secret HTTP\/1\.1/);
+    assert.match(io.stdout, /HTTP\s+\d+ HTTP\/1\.1 200 OK/);
+    const bare = captureIo();
+    assert.equal(await runDecodeCommand([file], bare), 0);
+    assert.doesNotMatch(bare.stdout, /GET \/secret/);
+    for (const [bad, why] of [[path.join(dir, 'nope.log'), /cannot read the key log .*nope\.log: no such file — check the path/], [PAIR, /holds no TLS key log lines/]] as const) {
+      const e = captureIo();
+      assert.equal(await runDecodeCommand([file, '--tls-keylog', bad], e), 1);
+      assert.match(e.stderr, why);
+      assert.equal(e.stderr.split('\n').filter(Boolean).length, 1, e.stderr);
+    }
+  });
 
   it('a record whose bytes were changed, or a key log of another session, leaves the record encrypted, without an error', async () => {
     const { file, keys } = await exchange('damaged', '1.3');
