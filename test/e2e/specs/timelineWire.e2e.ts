@@ -132,6 +132,7 @@ describe('socket-call timeline with a capture', function () {
     const chunk = session.locator(`.chunk.picked[data-seq="${seq}"]`);
     assert.match((await chunk.getAttribute('class')) ?? '', /\bout\b/);
     assert.match(await chunk.innerText(), /hello/);
+    await screenshot(page, 'timeline-wire-session-hc'); // the selected chunk readable in high contrast
     await setColorTheme(page, 'Dark Modern');
     await page.waitForTimeout(500); // the webview repaints after the theme variables change
     await screenshot(page, 'timeline-wire-session-dark');
