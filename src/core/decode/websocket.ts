@@ -301,7 +301,7 @@ function fragment(pi: PacketInfo, layer: Layer, pf: Field | undefined, o: number
   const msg = shown.data;
   let from = 0;
   const parts = shown.fragmentFrames.map((f, i) => `#${f}(${shown.lengths[i]})`).join(', ');
-  if (shown.opcode === 1) addChild(pi, layer, pf, hf.text, utf8(msg), `${msg.length} bytes`, pAt, pLen);
+  if (shown.opcode === 1) addText(pi, layer, pf, msg, pAt, pLen);
   const top = addField(pi, layer, hf.fragments, '', `${shown.lengths.length} Reassembled websocket Fragments (${msg.length} bytes): ${parts}`, pAt, pLen);
   shown.fragmentFrames.forEach((f, i) => {
     const n = shown.lengths[i];
@@ -363,7 +363,7 @@ function payloadFields(pi: PacketInfo, layer: Layer, pf: Field | undefined, opco
   const bytes = (n = plain.length) => hexBytes(plain, 0, n);
   if (opcode === 1) {
     // Only a whole message is text (a fragment's first frame is just payload).
-    if (fin) addChild(pi, layer, pf, hf.text, utf8(plain), `${pLen} bytes`, pAt, pLen);
+    if (fin) addText(pi, layer, pf, plain, pAt, pLen);
   } else if (opcode === 8) {
     const close = addChild(pi, layer, pf, hf.close, '', 'Close', pAt, pLen);
     if (plain.length >= 2) {
@@ -377,6 +377,12 @@ function payloadFields(pi: PacketInfo, layer: Layer, pf: Field | undefined, opco
   } else if (opcode === 9) addChild(pi, layer, pf, hf.ping, bytes(), `${pLen} bytes`, pAt, pLen);
   else if (opcode === 10) addChild(pi, layer, pf, hf.pong, bytes(), `${pLen} bytes`, pAt, pLen);
   else if (opcode !== 0 && opcode !== 2) addChild(pi, layer, pf, hf.unknown, bytes(), `${pLen} bytes`, pAt, pLen);
+}
+
+/** websocket.payload.text, shown as the text itself (its first 200 characters) as Wireshark's tree shows it. */
+function addText(pi: PacketInfo, layer: Layer, pf: Field | undefined, bytes: Uint8Array, at: number, len: number): void {
+  const text = utf8(bytes);
+  addChild(pi, layer, pf, hf.text, text, text.length > 200 ? `${text.slice(0, 200)}…` : text, at, len);
 }
 
 function unmask(d: Uint8Array, at: number, n: number, key: Uint8Array): Uint8Array {
