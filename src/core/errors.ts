@@ -129,8 +129,8 @@ export const errorMessages: Record<string, { en: string; 'zh-cn': string }> = {
     'zh-cn': '这个会话不能执行此操作——仅限{what}。',
   },
   EACCES_BROADCAST: {
-    en: 'Sending to the broadcast address {addr} was refused: a socket must turn on SO_BROADCAST first — open the UDP socket with Broadcast on (socket-lab: --broadcast).',
-    'zh-cn': '发往广播地址 {addr} 被拒绝：套接字必须先打开 SO_BROADCAST——请在打开 UDP 套接字时开启广播（socket-lab：--broadcast）。',
+    en: 'Sending to the broadcast address {addr} was refused: a socket must turn on SO_BROADCAST first — right-click the socket in Connections and choose Turn Broadcast On/Off (socket-lab: --broadcast).',
+    'zh-cn': '发往广播地址 {addr} 被拒绝：套接字必须先打开 SO_BROADCAST——请在“连接”中右键单击该套接字，选择“打开/关闭广播”（socket-lab：--broadcast）。',
   },
   EMCAST_ADDR: {
     en: '{addr} is not a multicast group — groups are 224.0.0.0 to 239.255.255.255 (IPv4) or ff00::/8 (IPv6).',

@@ -148,6 +148,9 @@ export function sessionDescription(s: Session): string {
   if ((s.kind === 'tcp-client' || s.kind === 'tls-client' || s.kind === 'ws-client') && s.localPort !== undefined) parts.push(vscode.l10n.t('from port {0}', s.localPort));
   // a WebSocket connection's subprotocol, when the two ends agreed on one
   if (s instanceof WsConnectionSession && s.wsInfo.protocol) parts.push(vscode.l10n.t('subprotocol {0}', s.wsInfo.protocol));
+  // a UDP socket's multicast groups and broadcast show in its row too, not only in its tooltip
+  if (s instanceof UdpSession && s.groups.length) parts.push(vscode.l10n.t('member of {0}', s.groups.join(', ')));
+  if (s instanceof UdpSession && s.broadcast) parts.push(vscode.l10n.t('broadcast on'));
   // a UDP flood loses datagrams in the kernel: show the count, never drop silently
   if (st.kernelDrops) parts.push(vscode.l10n.t('{0} datagrams dropped by the kernel', st.kernelDrops));
   // closed connections beyond socketLab.transcript.closedConnectionsKept are forgotten: say how many

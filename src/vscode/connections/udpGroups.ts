@@ -2,6 +2,7 @@
 // multicastLoopback, multicastInterface }, and on an open socket Join Multicast Group…, Leave Multicast Group…,
 // Turn Broadcast On/Off ({ sessionId?, group?, source?, interface?, on? }).
 import * as net from 'node:net';
+import * as os from 'node:os';
 import * as vscode from 'vscode';
 import { errorLanguageFor, errorSentence } from '../../core/errors';
 import type { Session } from '../../core/sessions/session';
@@ -36,6 +37,26 @@ export function udpSocketOptions(args: Args): Partial<UdpSessionOptions> {
   };
 }
 
+/**
+ * Asks which interface to join on: this machine's own first (so a group tried out stays on this computer), then each
+ * network interface with an address of the group's family, then the routing table's choice. Undefined: cancelled.
+ */
+async function askInterface(group: string): Promise<{ iface?: string } | undefined> {
+  const v6 = net.isIPv6(group.split('%')[0]);
+  type Item = vscode.QuickPickItem & { iface?: string };
+  const items: Item[] = [];
+  for (const [name, addrs] of Object.entries(os.networkInterfaces())) {
+    const a = addrs?.find((x) => x.family === (v6 ? 'IPv6' : 'IPv4'));
+    if (!a) continue;
+    const item = { label: name, description: a.internal ? vscode.l10n.t('{0} · this computer only', a.address) : a.address, iface: v6 ? `::%${name}` : a.address };
+    if (a.internal) items.unshift(item);
+    else items.push(item);
+  }
+  items.push({ label: vscode.l10n.t('Let the routing table choose'), description: vscode.l10n.t('the interface of the route to {0}', group) });
+  const pick = await vscode.window.showQuickPick(items, { title: vscode.l10n.t('Join {0} on which interface?', group), ignoreFocusOut: true });
+  return pick && { iface: pick.iface };
+}
+
 export function registerUdpGroupCommands(context: vscode.ExtensionContext, pick: (args: Args, ok: (s: Session) => boolean, title: string) => Promise<Session | undefined>): void {
   const udp = async (a: unknown, title: string, ok: (s: UdpSession) => boolean = () => true): Promise<UdpSession | undefined> => {
     const args = a instanceof UdpSession ? { sessionId: a.id } : ((a ?? {}) as Args);
@@ -59,8 +80,11 @@ export function registerUdpGroupCommands(context: vscode.ExtensionContext, pick:
       validateInput: (v) => (isMulticast(v.trim()) ? undefined : vscode.l10n.t('{0} is not a multicast group (224.0.0.0/4 or ff00::/8).', v.trim() || '…')),
     });
     if (!group) return undefined;
+    // a group given as an argument joins where `interface` says (else the routing table picks); a typed one asks
+    const on = typeof given.group === 'string' || typeof given.interface === 'string' ? { iface: typeof given.interface === 'string' ? given.interface : undefined } : await askInterface(group.trim());
+    if (!on) return undefined;
     try {
-      s.joinGroup({ group: group.trim(), source: typeof given.source === 'string' && net.isIP(given.source) ? given.source : undefined, interface: typeof given.interface === 'string' ? given.interface : undefined });
+      s.joinGroup({ group: group.trim(), source: typeof given.source === 'string' && net.isIP(given.source) ? given.source : undefined, interface: on.iface });
       return s.groups;
     } catch (e) {
       void vscode.window.showErrorMessage(message(e));
