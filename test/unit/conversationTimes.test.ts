@@ -42,6 +42,8 @@ describe('conversation view: absolute, relative and delta times', function () {
         root.remove();
         return rows;
       };`);
+    /** What the page's script leaves on its window (the unit tsconfig has no DOM types). */
+    type Page = { rowTimes: (style: string, from: number) => string[] };
     const bundle = await esbuild.build({ entryPoints: [entry], bundle: true, write: false, format: 'iife', platform: 'browser', loader: { '.css': 'empty' }, logLevel: 'silent' });
     fs.rmSync(dir, { recursive: true, force: true });
     const browser = await chromium.launch({ executablePath: exe, args: ['--no-sandbox'] });
@@ -50,13 +52,13 @@ describe('conversation view: absolute, relative and delta times', function () {
       await page.setContent('<!DOCTYPE html><html><body></body></html>');
       await page.addScriptTag({ content: bundle.outputFiles[0].text });
       // rows: open, chunk 0, chunk 1, FIN, chunk 2, chunk 3
-      assert.deepEqual(await page.evaluate(() => window.rowTimes('delta', 0)), ['+0.000 s', '+100.000 ms', '+1.400 s', '+100.000 ms', '+150.000 ms', '+1.000 s']);
-      assert.deepEqual(await page.evaluate(() => window.rowTimes('relative', 0)), ['+0.000 s', '+100.000 ms', '+1.500 s', '+1.600 s', '+1.750 s', '+2.750 s']);
-      const clock = await page.evaluate(() => window.rowTimes('absolute', 0));
+      assert.deepEqual(await page.evaluate(() => (globalThis as unknown as Page).rowTimes('delta', 0)), ['+0.000 s', '+100.000 ms', '+1.400 s', '+100.000 ms', '+150.000 ms', '+1.000 s']);
+      assert.deepEqual(await page.evaluate(() => (globalThis as unknown as Page).rowTimes('relative', 0)), ['+0.000 s', '+100.000 ms', '+1.500 s', '+1.600 s', '+1.750 s', '+2.750 s']);
+      const clock = await page.evaluate(() => (globalThis as unknown as Page).rowTimes('absolute', 0));
       assert.equal(clock.length, 6);
       assert.ok(clock.every((c) => /^\d\d:\d\d:\d\d\.\d{3}$/.test(c)), clock.join(' '));
       // the transcript holds chunks from #2 on: the FIN before it counts from the chunk before (#1, at +1.5 s)
-      assert.deepEqual(await page.evaluate(() => window.rowTimes('delta', 2)), ['+100.000 ms', '+150.000 ms', '+1.000 s']);
+      assert.deepEqual(await page.evaluate(() => (globalThis as unknown as Page).rowTimes('delta', 2)), ['+100.000 ms', '+150.000 ms', '+1.000 s']);
     } finally {
       await browser.close();
     }

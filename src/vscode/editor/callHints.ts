@@ -72,6 +72,15 @@ export class CallHints implements vscode.Disposable {
     this.folders.set(scheme, root);
   }
 
+  /** The document that shows `file` (a lesson's file opens in its read-only lesson tab, as the Lessons view opens it). */
+  uriOf(file: string): vscode.Uri {
+    for (const [scheme, root] of this.folders) {
+      const rel = path.relative(root, file);
+      if (rel && !rel.startsWith('..') && !path.isAbsolute(rel)) return vscode.Uri.from({ scheme, path: `/${rel.split(path.sep).join('/')}` });
+    }
+    return vscode.Uri.file(file);
+  }
+
   /** The file on disk a document shows. */
   private fileOf(uri: vscode.Uri): string {
     const root = this.folders.get(uri.scheme);

@@ -34,6 +34,8 @@ class TimelinePanel {
     title: string,
     private focus: number | undefined,
     private readonly wire: WireSources | undefined,
+    /** The document to open for a call's file (a lesson's read-only tab for a lesson's file). */
+    private readonly uriOf: (file: string) => vscode.Uri,
     onDispose: () => void,
   ) {
     this.model = this.follow(log, title);
@@ -100,7 +102,7 @@ class TimelinePanel {
         const src = this.model.sourceOf(req.id);
         if (!src) return { ok: false };
         const pos = new vscode.Position(src.line - 1, 0);
-        await vscode.window.showTextDocument(vscode.Uri.file(src.file), { viewColumn: vscode.ViewColumn.One, selection: new vscode.Range(pos, pos) });
+        await vscode.window.showTextDocument(this.uriOf(src.file), { viewColumn: vscode.ViewColumn.One, selection: new vscode.Range(pos, pos) });
         return { ok: true };
       }
       case 'find': {
@@ -156,7 +158,7 @@ export function registerTimelinePanel(context: vscode.ExtensionContext, hints: C
     const { file = vscode.window.activeTextEditor?.document.uri.fsPath, line } = parseArg(arg);
     const found = hints.runOf(file);
     if (!found) {
-      void vscode.window.showInformationMessage(vscode.l10n.t('No recorded run to show: run a Python or Node.js file with Socket Lab: Run File first.'));
+      void vscode.window.showInformationMessage(vscode.l10n.t('No recorded run to show: run a Python or Node.js file with Socket Lab: Run File, Debug File or Run Lesson first.'));
       return;
     }
     const title = path.basename(found.file);
@@ -170,6 +172,6 @@ export function registerTimelinePanel(context: vscode.ExtensionContext, hints: C
       retainContextWhenHidden: false,
       localResourceRoots: [root],
     });
-    current = new TimelinePanel(panel, root, found.log, title, focus, wire, () => (current = undefined));
+    current = new TimelinePanel(panel, root, found.log, title, focus, wire, (f) => hints.uriOf(f), () => (current = undefined));
   });
 }
