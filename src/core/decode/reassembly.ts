@@ -81,15 +81,10 @@ export function recordFact(pi: PacketInfo, fact: ReassemblyFact): void {
 
 type Mutable = { r: ByteReader; data: Uint8Array; capLen: number };
 
-/**
- * Runs `fn` with `buf` as the packet's bytes (offsets 0 … buf.length), then moves the byte ranges of the layers and
- * fields it added onto the frame: this packet's part (`used` bytes at `ownAt` in `buf`) lies at `frameAt` in the
- * frame; what came from other frames is shown as an empty range where this packet's part starts.
- */
-export function dissectBuffer(pi: PacketInfo, buf: Uint8Array, ownAt: number, used: number, frameAt: number, fn: () => void): void {
+/** Runs `fn` with `buf` as the packet's bytes (offsets 0 … buf.length), one reassembly level deeper. */
+function withBytes(pi: PacketInfo, buf: Uint8Array, fn: () => void): void {
   const m = pi as unknown as Mutable;
   const saved: Mutable = { r: m.r, data: m.data, capLen: m.capLen };
-  const from = pi.layers.length;
   m.data = buf;
   m.capLen = buf.length;
   m.r = new ByteReader(buf, 0, buf.length);
@@ -103,6 +98,16 @@ export function dissectBuffer(pi: PacketInfo, buf: Uint8Array, ownAt: number, us
     m.capLen = saved.capLen;
     m.r = saved.r;
   }
+}
+
+/**
+ * Runs `fn` with `buf` as the packet's bytes (offsets 0 … buf.length), then moves the byte ranges of the layers and
+ * fields it added onto the frame: this packet's part (`used` bytes at `ownAt` in `buf`) lies at `frameAt` in the
+ * frame; what came from other frames is shown as an empty range where this packet's part starts.
+ */
+export function dissectBuffer(pi: PacketInfo, buf: Uint8Array, ownAt: number, used: number, frameAt: number, fn: () => void): void {
+  const from = pi.layers.length;
+  withBytes(pi, buf, fn);
   const move = (x: { offset: number; length: number; source?: number }) => {
     if (x.source !== undefined) return; // in bytes of its own (a decrypted record), not this buffer's
     const lo = Math.max(x.offset, ownAt);
@@ -135,21 +140,7 @@ export function dissectBuffer(pi: PacketInfo, buf: Uint8Array, ownAt: number, us
 export function dissectSource(pi: PacketInfo, name: string, buf: Uint8Array, fn: () => void): number {
   const index = pi.sources.push({ name, bytes: buf }) - 1;
   const from = pi.layers.length;
-  const m = pi as unknown as Mutable;
-  const saved: Mutable = { r: m.r, data: m.data, capLen: m.capLen };
-  m.data = buf;
-  m.capLen = buf.length;
-  m.r = new ByteReader(buf, 0, buf.length);
-  const depth = level.get(pi) ?? 0;
-  level.set(pi, depth + 1);
-  try {
-    fn();
-  } finally {
-    level.set(pi, depth);
-    m.data = saved.data;
-    m.capLen = saved.capLen;
-    m.r = saved.r;
-  }
+  withBytes(pi, buf, fn);
   tagSource(pi.layers.slice(from), index);
   return index;
 }

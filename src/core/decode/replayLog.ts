@@ -241,7 +241,10 @@ export class ReplayLog {
 /** Bytes of finished PDUs and datagrams the log keeps for row clicks. */
 export const REPLAY_REASSEMBLY_BYTES = 64 << 20;
 
-/** What a fact costs in REPLAY_REASSEMBLY_BYTES: a finished PDU its bytes, a TLS record's fact a small object (and the message it completed). */
+/**
+ * What a fact costs in REPLAY_REASSEMBLY_BYTES: a finished PDU its bytes, a TLS record's fact a small object (and the
+ * message it completed), any other step (a WebSocket segment's cut) a smaller one: every fact kept counts.
+ */
 function stepBytes(s: ReassemblyStep): number {
-  return s.t === 'done' ? s.data.length : s.t === 'tls' ? 64 + (s.app?.t === 'done' ? s.app.data.length : 0) : 0;
+  return s.t === 'done' ? s.data.length : s.t === 'tls' ? 64 + (s.app?.t === 'done' ? s.app.data.length : 0) : 32;
 }
