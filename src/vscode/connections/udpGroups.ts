@@ -4,7 +4,7 @@
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as vscode from 'vscode';
-import { errorLanguageFor, errorSentence } from '../../core/errors';
+import { errorLanguageFor, errorSentence, formatAddress } from '../../core/errors';
 import type { Session } from '../../core/sessions/session';
 import { isMulticast, type MulticastJoin, UdpSession, type UdpSessionOptions } from '../../core/sessions/udpSession';
 import { registerCommand } from '../commands';
@@ -57,6 +57,20 @@ async function askInterface(group: string): Promise<{ iface?: string } | undefin
   return pick && { iface: pick.iface };
 }
 
+/**
+ * A socket bound to one unicast address (127.0.0.1, the usual bind) gets only datagrams sent to that address: the
+ * kernel accepts the join, yet the group's datagrams never reach it. Says so, and where to bind instead.
+ */
+function warnIfBoundElsewhere(s: UdpSession, group: string): void {
+  const bound = s.localAddress;
+  const g = group.split('%')[0];
+  if (!bound || bound === '0.0.0.0' || bound === '::' || bound === g) return;
+  const any = net.isIPv6(g) ? '::' : '0.0.0.0';
+  void vscode.window.showWarningMessage(
+    vscode.l10n.t("{0} joined {1}, but it is bound to {2}, so the kernel gives it only datagrams sent to {2}: the group's never arrive. To receive them, open a UDP socket bound to {3} or {4} and join there.", s.label, group, bound, formatAddress(g, s.localPort), formatAddress(any, s.localPort)),
+  );
+}
+
 export function registerUdpGroupCommands(context: vscode.ExtensionContext, pick: (args: Args, ok: (s: Session) => boolean, title: string) => Promise<Session | undefined>): void {
   const udp = async (a: unknown, title: string, ok: (s: UdpSession) => boolean = () => true): Promise<UdpSession | undefined> => {
     const args = a instanceof UdpSession ? { sessionId: a.id } : ((a ?? {}) as Args);
@@ -85,6 +99,7 @@ export function registerUdpGroupCommands(context: vscode.ExtensionContext, pick:
     if (!on) return undefined;
     try {
       s.joinGroup({ group: group.trim(), source: typeof given.source === 'string' && net.isIP(given.source) ? given.source : undefined, interface: on.iface });
+      warnIfBoundElsewhere(s, group.trim());
       return s.groups;
     } catch (e) {
       void vscode.window.showErrorMessage(message(e));

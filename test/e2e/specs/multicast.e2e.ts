@@ -85,6 +85,24 @@ describe('UDP multicast and broadcast from the UI (issue 18)', function () {
     assert.equal(texts.filter((t) => t.includes('to the group')).length, 1, texts.join(' | '));
   });
 
+  it('a socket bound to 127.0.0.1 that joins a group is told the group\'s datagrams will never reach it, and where to bind', async () => {
+    const page = vsc.page;
+    await openSocketLabView(page);
+    await runCommand(page, 'Socket Lab: Close All Connections');
+    await runCommand(page, 'Socket Lab: Open UDP Socket');
+    await pickQuickItem(page, 'Bind to a port…');
+    await answerInputBox(page, '0', /port or host:port to bind/); // the usual first answer: 127.0.0.1
+    await answerInputBox(page, '', /default destination/);
+    const m = /127\.0\.0\.1:(\d+)/.exec((await treeRows(page)).join('\n'));
+    assert.ok(m);
+    await panelOpened(page, `127.0.0.1:${m[1]}`);
+    await contextMenu(page, new RegExp(`127\\.0\\.0\\.1:${m[1]}(?!\\d)`), 'Join Multicast Group…');
+    await answerInputBox(page, group, /Join Multicast Group/);
+    await pickQuickItem(page, 'lo', /on which interface/);
+    await waitForNotification(page, `127.0.0.1:${m[1]} joined ${group}, but it is bound to 127.0.0.1, so the kernel gives it only datagrams sent to 127.0.0.1: the group's never arrive. To receive them, open a UDP socket bound to ${group}:${m[1]} or 0.0.0.0:${m[1]} and join there.`);
+    await screenshot(page, 'multicast-bound-loopback-dark');
+  });
+
 });
 
 describe('UDP broadcast from the UI (issue 18), in the light theme', function () {
