@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { LoopbackCapture } from '../../src/core/capture/loopbackCapture';
-import { DissectContext, allFields, dissect } from '../../src/core/decode/dissect';
+import { DissectContext, type DissectedPacket, allFields, dissect } from '../../src/core/decode/dissect';
 import { readCaptureFile } from '../../src/core/pcap/pcapReader';
 import { TlsKeyLog, decryptRecord, tls13Keys, AEAD_SUITES } from '../../src/core/tls/tlsDecrypt';
 import { compareWithTshark, type AgreementResult } from '../agreement';
@@ -92,6 +92,10 @@ describe('TLS decoding and decryption, against tshark', function () {
       assert.equal(Buffer.from(uri.p.sources![uri.f.source!].bytes.subarray(uri.f.offset, uri.f.offset + uri.f.length)).toString(), '/secret');
       const hello = pkts.find((p) => p.summary.info.startsWith('Server Hello'));
       assert.ok(hello && [...allFields(hello)].some((f) => f.id === 'tls.handshake.ciphersuite' && f.display.includes(suite)), suite);
+      // the tree's lines read as Wireshark's: the record titled by version and message, no label said twice
+      const lines = (d: DissectedPacket) => [...allFields(d)].filter((f) => f.id.startsWith('tls')).map((f) => (f.display ? `${f.label}: ${f.display}` : f.label));
+      assert.equal(lines(hello)[0], `TLSv1.${version === '1.3' ? 3 : 2} Record Layer: Handshake Protocol: Server Hello`);
+      for (const p of pkts) for (const l of lines(p)) assert.doesNotMatch(l, /^([^:]+): \1:/, l);
       // without the key log the same capture shows encrypted application data and no HTTP
       const bare = new DissectContext();
       const encrypted = readCaptureFile(new Uint8Array(fs.readFileSync(file))).packets.map((r, i) => dissect(r, bare, i + 1));

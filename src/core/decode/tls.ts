@@ -6,7 +6,7 @@ import { type CipherSuite, type DirectionKeys, AEAD_SUITES, decryptRecord, tls12
 import { hexBytes } from './format';
 import { httpMessageLength } from './http';
 import type { Field, Layer } from './dissect';
-import { type PacketInfo, addChild, addField, beginLayer, callPortsOrData, declareFields, declareProtocol, tcpHeuristics, tcpPortTable } from './registry';
+import { type PacketInfo, addChild, beginLayer, callPortsOrData, declareFields, declareProtocol, tcpHeuristics, tcpPortTable } from './registry';
 import { dissectSource, recordFact, replayedFact, tlsFactKey } from './reassembly';
 
 const tls = declareProtocol('tls', 'Transport Layer Security');
@@ -64,6 +64,7 @@ const HANDSHAKE = new Map([
 ]);
 const VERSIONS = new Map([[0x0300, 'SSL 3.0'], [0x0301, 'TLS 1.0'], [0x0302, 'TLS 1.1'], [0x0303, 'TLS 1.2'], [0x0304, 'TLS 1.3']]);
 const SHORT = new Map([[0x0300, 'SSLv3'], [0x0301, 'TLSv1'], [0x0302, 'TLSv1.1'], [0x0303, 'TLSv1.2'], [0x0304, 'TLSv1.3']]);
+const COMPRESSION = new Map([[0, 'null'], [1, 'DEFLATE']]);
 const ALERT_LEVEL = new Map([[1, 'Warning'], [2, 'Fatal']]);
 const ALERT = new Map([
   [0, 'Close Notify'], [10, 'Unexpected Message'], [20, 'Bad Record MAC'], [22, 'Record Overflow'], [40, 'Handshake Failure'],
@@ -193,7 +194,7 @@ function flushApp(c: Cursor, conv: TlsConversation | undefined, dir: number): vo
   if (step?.t === 'done') {
     const { frames, data } = step;
     const fo = app.at;
-    const top = addField(pi, c.layer, hf.segments, '', `${frames.length} Reassembled TLS segments (${data.length} bytes): ${frames.map((f) => `#${f}`).join(', ')}`, fo, 0);
+    const top = head(c, undefined, hf.segments, `[${frames.length} Reassembled TLS segments (${data.length} bytes): ${frames.map((f) => `#${f}`).join(', ')}]`, fo, 0);
     for (const f of frames) addChild(pi, c.layer, top, hf.segment, f, String(f), fo, 0);
     addChild(pi, c.layer, top, hf.segmentCount, frames.length, String(frames.length), fo, 0);
     addChild(pi, c.layer, top, hf.reassembledLength, data.length, String(data.length), fo, 0);
@@ -257,13 +258,15 @@ function reassembleApp(pi: PacketInfo, conv: TlsConversation | undefined, dir: n
   return { t: 'held' };
 }
 
-function at(_c: Cursor, o: number, len: number): [number, number] {
-  return [o, len];
+function field(c: Cursor, parent: Field | undefined, def: (typeof hf)[keyof typeof hf], value: string | number, display: string, o: number, len: number): Field | undefined {
+  return addChild(c.pi, c.layer, parent, def, value, display, o, len);
 }
 
-function field(c: Cursor, parent: Field | undefined, def: (typeof hf)[keyof typeof hf], value: string | number, display: string, o: number, len: number): Field | undefined {
-  const [fo, fl] = at(c, o, len);
-  return addChild(c.pi, c.layer, parent, def, value, `${def.label}: ${display}`, fo, fl);
+/** A subtree's head, a line of its own ("Extension: server_name (len=14)"), as Wireshark titles it. */
+function head(c: Cursor, parent: Field | undefined, def: (typeof hf)[keyof typeof hf], title: string, o: number, len: number): Field | undefined {
+  const f = addChild(c.pi, c.layer, parent, def, '', '', o, len);
+  if (f) f.label = title;
+  return f;
 }
 
 function bytesField(c: Cursor, parent: Field | undefined, def: (typeof hf)[keyof typeof hf], o: number, len: number): Field | undefined {
@@ -293,8 +296,7 @@ function extensions(c: Cursor, parent: Field | undefined, o: number, end: number
     const type = u16(d, o);
     const len = u16(d, o + 2);
     const name = EXTENSIONS.get(type) ?? 'Unknown type';
-    const [fo, fl] = at(c, o, 4 + len);
-    const ext = addChild(c.pi, c.layer, parent, hf.extension, '', `Extension: ${name} (len=${len})`, fo, fl);
+    const ext = head(c, parent, hf.extension, `Extension: ${name} (len=${len})`, o, 4 + len);
     uintField(c, ext, hf.extType, o, 2, new Map([[type, name]]));
     uintField(c, ext, hf.extLen, o + 2, 2);
     const b = o + 4;
@@ -345,23 +347,22 @@ function hello(c: Cursor, hs: Field | undefined, o: number, end: number, server:
   if (server) {
     if (p + 3 > end) return;
     suite = uintField(c, hs, hf.suite, p, 2, new Map([[u16(d, p), suiteName(u16(d, p))]]), true);
-    uintField(c, hs, hf.comp, p + 2, 1);
+    uintField(c, hs, hf.comp, p + 2, 1, COMPRESSION);
     p += 3;
   } else {
     if (p + 2 > end) return;
     const n = uintField(c, hs, hf.suitesLength, p, 2);
-    const [fo, fl] = at(c, p + 2, n);
-    const list = addChild(c.pi, c.layer, hs, hf.suites, '', `Cipher Suites (${n >> 1} suites)`, fo, fl);
+    const list = head(c, hs, hf.suites, `Cipher Suites (${n >> 1} suites)`, p + 2, n);
     for (let q = p + 2; q + 2 <= Math.min(end, p + 2 + n); q += 2) uintField(c, list, hf.suite, q, 2, new Map([[u16(d, q), suiteName(u16(d, q))]]), true);
     p += 2 + n;
     if (p + 1 > end) return;
     const m = uintField(c, hs, hf.compLength, p, 1);
-    const [co, cl] = at(c, p + 1, m);
-    const comps = addChild(c.pi, c.layer, hs, hf.comps, '', `Compression Methods (${m} method${m === 1 ? '' : 's'})`, co, cl);
-    for (let q = p + 1; q < Math.min(end, p + 1 + m); q++) uintField(c, comps, hf.comp, q, 1);
+    const comps = head(c, hs, hf.comps, `Compression Methods (${m} method${m === 1 ? '' : 's'})`, p + 1, m);
+    for (let q = p + 1; q < Math.min(end, p + 1 + m); q++) uintField(c, comps, hf.comp, q, 1, COMPRESSION);
     p += 1 + m;
   }
   const chosen = extensions(c, hs, p, end, server);
+  if (server && chosen === 0x0304) c.tls13 = true; // the records after it in this packet are TLS 1.3's
   if (!conv) return;
   if (server) {
     conv.serverRandom = random;
@@ -381,8 +382,7 @@ function handshakes(c: Cursor, rec: Field | undefined, o: number, end: number, n
     const len = u24(d, o + 1);
     const name = HANDSHAKE.get(type) ?? `Unknown (${type})`;
     names.push(name);
-    const [fo, fl] = at(c, o, Math.min(end - o, 4 + len));
-    const hs = addChild(c.pi, c.layer, rec, hf.handshake, '', `Handshake Protocol: ${name}`, fo, fl);
+    const hs = head(c, rec, hf.handshake, `Handshake Protocol: ${name}`, o, Math.min(end - o, 4 + len));
     uintField(c, hs, hf.hsType, o, 1, HANDSHAKE);
     uintField(c, hs, hf.hsLength, o + 1, 3);
     const b = o + 4;
@@ -493,9 +493,7 @@ function record(c: Cursor, o: number, end: number, infos: string[], conv: TlsCon
   const plain = fact.keys && fact.seq !== undefined ? decryptRecord(fact.keys, fact.seq, d.subarray(o, o + 5), d.subarray(o + 5, stop)) : undefined;
   const shown = plain?.type ?? type;
   const contentName = CONTENT.get(shown) ?? `Unknown (${shown})`;
-  const verName = SHORT.get(fact.tls13 ? 0x0304 : version) ?? 'TLS';
-  const [ro, rl] = at(c, o, stop - o);
-  const rec = addField(pi, c.layer, hf.record, '', `${verName} Record Layer: ${contentName} Protocol`, ro, rl);
+  const rec = head(c, undefined, hf.record, '', o, stop - o);
   // TLS 1.3 hides the content type: the header's is opaque, the true one is inside the encryption.
   const opaque = type === 23 && fact.tls13;
   uintField(c, rec, opaque ? hf.opaqueType : hf.contentType, o, 1, CONTENT);
@@ -521,7 +519,7 @@ function record(c: Cursor, o: number, end: number, infos: string[], conv: TlsCon
     }
   } else if (type === 22 && !encrypted) handshakes(c, rec, o + 5, stop, names, conv, dir);
   else if (type === 20) {
-    field(c, rec, hf.ccs, '', 'Change Cipher Spec Message', o + 5, stop - o - 5);
+    head(c, rec, hf.ccs, 'Change Cipher Spec Message', o + 5, stop - o - 5);
     names.push('Change Cipher Spec');
     if (conv && conv.version !== 0x0304) conv.ccs[dir] = true;
   } else if (type === 21 && !encrypted) alert(c, rec, o + 5, stop, names);
@@ -531,16 +529,17 @@ function record(c: Cursor, o: number, end: number, infos: string[], conv: TlsCon
   } else if (encrypted && !plain) {
     names.push(type === 22 ? 'Encrypted Handshake Message' : type === 21 ? 'Encrypted Alert' : contentName);
     // TLS 1.2's encrypted Finished: a handshake item over the ciphertext, as Wireshark shows it
-    if (type === 22) field(c, rec, hf.handshake, '', 'Handshake Protocol: Encrypted Handshake Message', o + 5, stop - o - 5);
+    if (type === 22) head(c, rec, hf.handshake, 'Handshake Protocol: Encrypted Handshake Message', o + 5, stop - o - 5);
   }
+  // titled as Wireshark titles it once the record is read: the version the hello chose, the message(s) it holds
+  if (rec) rec.label = `${SHORT.get(fact.tls13 || c.tls13 ? 0x0304 : version) ?? 'TLS'} Record Layer: ${contentName} Protocol${shown === 22 && names.length ? `: ${names.length === 1 ? names[0] : 'Multiple Handshake Messages'}` : ''}`;
   infos.push(...names);
   return o + 5 + len;
 }
 
 function alert(c: Cursor, rec: Field | undefined, o: number, end: number, names: string[]): void {
   if (end - o < 2) return;
-  const [fo, fl] = at(c, o, 2);
-  const a = addChild(c.pi, c.layer, rec, hf.alert, '', 'Alert Message', fo, fl);
+  const a = head(c, rec, hf.alert, 'Alert Message', o, 2);
   const level = uintField(c, a, hf.alertLevel, o, 1, ALERT_LEVEL);
   const desc = uintField(c, a, hf.alertDesc, o + 1, 1, ALERT);
   names.push(`Alert (Level: ${ALERT_LEVEL.get(level) ?? level}, Description: ${ALERT.get(desc) ?? desc})`);
