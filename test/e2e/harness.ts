@@ -755,6 +755,19 @@ export async function contextMenu(page: Page, row: RegExp, entry: string): Promi
   }
 }
 
+/** The tooltip VS Code shows for a Connections row after hovering it (the mouse moved off before and after). */
+export async function rowTooltip(page: Page, row: RegExp, title: string): Promise<string> {
+  await page.mouse.move(0, 0);
+  const r = treeRow(page, row);
+  await r.waitFor({ timeout: 15_000 });
+  await r.hover();
+  const hover = page.locator('.monaco-hover, .workbench-hover').filter({ hasText: title }).first();
+  await hover.waitFor({ timeout: 10_000 });
+  const text = await hover.innerText();
+  await page.mouse.move(0, 0);
+  return text;
+}
+
 /** The visible text of the active terminal (DOM renderer). */
 export async function terminalText(page: Page): Promise<string> {
   return page.evaluate(() => [...document.querySelectorAll('.terminal-wrapper.active .xterm-rows > div')].map((d) => d.textContent ?? '').join('\n'));

@@ -7,25 +7,12 @@ import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import type { Frame, Page } from 'playwright-core';
 import { pythonPeer, repoRoot, until } from '../../support';
-import { answerInputBox, contextMenu, openSocketLabView, panelOpened, pickQuickItem, runCommand, screenshot, treeRow, treeRows, useVsCode, waitForNotification } from '../harness';
+import { answerInputBox, contextMenu, openSocketLabView, panelOpened, pickQuickItem, rowTooltip, runCommand, screenshot, treeRow, treeRows, useVsCode, waitFor, waitForNotification } from '../harness';
 
 const wait = (what: string, ok: () => boolean | Promise<boolean>) => until(ok, what, 20_000, 200);
 const group = `239.77.${(process.pid % 200) + 20}.1`;
 const groupRe = group.replace(/\./g, '\\.');
 const sender = path.join(repoRoot, 'test', 'fixtures', 'multicast', 'loopSender.py');
-
-/** The tooltip VS Code shows for a Connections row after hovering it (the mouse moved off first, so it is fresh). */
-async function rowTooltip(page: Page, row: RegExp, title: string): Promise<string> {
-  await page.mouse.move(0, 0);
-  const r = treeRow(page, row);
-  await r.waitFor({ timeout: 15_000 });
-  await r.hover();
-  const hover = page.locator('.monaco-hover, .workbench-hover').filter({ hasText: title }).first();
-  await hover.waitFor({ timeout: 10_000 });
-  const text = await hover.innerText();
-  await page.mouse.move(0, 0);
-  return text;
-}
 
 async function received(frame: Frame): Promise<string[]> {
   return frame.locator('.chunk.in .chunk-body').allInnerTexts();
@@ -93,8 +80,9 @@ describe('UDP multicast and broadcast from the UI (issue 18)', function () {
     await pickQuickItem(page, 'Bind to a port…');
     await answerInputBox(page, '0', /port or host:port to bind/); // the usual first answer: 127.0.0.1
     await answerInputBox(page, '', /default destination/);
-    const m = /127\.0\.0\.1:(\d+)/.exec((await treeRows(page)).join('\n'));
-    assert.ok(m);
+    // the socket's row comes a moment after the answer
+    const rows = await waitFor('the socket\'s row', async () => (await treeRows(page)).join('\n'), (t) => /127\.0\.0\.1:\d+/.test(t));
+    const m = /127\.0\.0\.1:(\d+)/.exec(rows)!;
     await panelOpened(page, `127.0.0.1:${m[1]}`);
     await contextMenu(page, new RegExp(`127\\.0\\.0\\.1:${m[1]}(?!\\d)`), 'Join Multicast Group…');
     await answerInputBox(page, group, /Join Multicast Group/);

@@ -5,18 +5,8 @@ import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Frame, Page } from 'playwright-core';
-import { answerFileDialog, answerInputBox, contextMenu, openFromTree, openSocketLabView, panelOpened, pickQuickItem, runCommand, screenshot, treeRow, useVsCode, waitFor, waitForNotification } from '../harness';
-
-/** The tooltip VS Code shows for a Connections row after hovering it. */
-async function rowTooltip(page: Page, row: RegExp, title: string): Promise<string> {
-  const r = treeRow(page, row);
-  await r.waitFor({ timeout: 15_000 });
-  await r.hover();
-  const hover = page.locator('.monaco-hover, .workbench-hover').filter({ hasText: title }).first();
-  await hover.waitFor({ timeout: 10_000 });
-  return hover.innerText();
-}
+import type { Frame } from 'playwright-core';
+import { answerFileDialog, answerInputBox, contextMenu, openFromTree, openSocketLabView, panelOpened, pickQuickItem, rowTooltip, runCommand, screenshot, treeRow, useVsCode, waitFor, waitForNotification } from '../harness';
 
 describe('TLS sessions', function () {
   const vsc = useVsCode({ trusted: true, viewport: { width: 1400, height: 900 } });
