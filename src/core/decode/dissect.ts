@@ -322,7 +322,7 @@ class LazyPacket implements DissectedPacket {
       const full = new PacketInfo(this.#rec, this.#ctx, true, this.#replay);
       run(full, this.#rec, this.number);
       this.#tree = full.layers;
-      if (full.sources.length) this.#sources = full.sources;
+      this.#sources = full.sources;
     }
     return this.#tree;
   }

@@ -138,7 +138,7 @@ export function dissectBuffer(pi: PacketInfo, buf: Uint8Array, ownAt: number, us
  * layers and fields it adds keep their offsets in `buf` and point to it. Returns the source's index.
  */
 export function dissectSource(pi: PacketInfo, name: string, buf: Uint8Array, fn: () => void): number {
-  const index = pi.sources.push({ name, bytes: buf }) - 1;
+  const index = (pi.sources ??= []).push({ name, bytes: buf }) - 1;
   const from = pi.layers.length;
   withBytes(pi, buf, fn);
   tagSource(pi.layers.slice(from), index);

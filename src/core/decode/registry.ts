@@ -84,8 +84,8 @@ export class PacketInfo {
   readonly replay: Replay;
   /** True when `replay` was given: dissectors read their facts from it, in call order, instead of the context. */
   readonly replaying: boolean;
-  /** Bytes other than the frame's that fields point into (decrypted TLS records): Field.source indexes them. */
-  readonly sources: DataSource[] = [];
+  /** Bytes other than the frame's that fields point into (decrypted TLS records): Field.source indexes them; made on first use. */
+  sources: DataSource[] | undefined;
   /** Read positions in `replay` while replaying. */
   tcpAt = 0;
   udpAt = 0;
