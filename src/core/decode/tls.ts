@@ -4,9 +4,9 @@
 // handshake of TLS 1.3 and the application data (HTTP, else data), as Wireshark does with tls.keylog_file.
 import { type CipherSuite, type DirectionKeys, AEAD_SUITES, decryptRecord, tls12Keys, tls13Keys } from '../tls/tlsDecrypt';
 import { hexBytes } from './format';
-import { httpMessageLength } from './http';
+import { httpMessageLength, looksLikeHttp } from './http';
 import type { Field, Layer } from './dissect';
-import { type PacketInfo, addChild, beginLayer, callPortsOrData, declareFields, declareProtocol, tcpHeuristics, tcpPortTable } from './registry';
+import { type PacketInfo, addChild, beginLayer, callPortsOrData, dissectData, declareFields, declareProtocol, tcpHeuristics, tcpPortTable } from './registry';
 import { dissectSource, recordFact, replayedFact, tlsFactKey } from './reassembly';
 
 const tls = declareProtocol('tls', 'Transport Layer Security');
@@ -201,7 +201,9 @@ function flushApp(c: Cursor, conv: TlsConversation | undefined, dir: number): vo
     buf = Buffer.from(data.buffer, data.byteOffset, data.length);
   }
   const name = step?.t === 'done' ? `Reassembled TLS (${buf.length} bytes)` : `Decrypted TLS (${buf.length} bytes)`;
-  if (buf.length > 0) dissectSource(pi, name, buf, () => callPortsOrData(tcpPortTable, innerHeuristics, pi, 0, buf.length));
+  // HTTP over TLS is found by its first line, a whole one (Wireshark's heuristic); anything else is data
+  const http = !looksLikeHttp(buf, 0, buf.length) || buf.indexOf(0x0a) >= 0;
+  if (buf.length > 0) dissectSource(pi, name, buf, () => (http ? callPortsOrData(tcpPortTable, innerHeuristics, pi, 0, buf.length) : dissectData(pi, 0, buf.length)));
 }
 
 /** Fields added under `parent` since it had `before` children, with their descendants, are in data source `index`. */
@@ -252,7 +254,9 @@ function reassembleApp(pi: PacketInfo, conv: TlsConversation | undefined, dir: n
   }
   const first = parts.length === 1 ? parts[0] : Buffer.concat(parts);
   const need = httpMessageLength(first, 0, first.length);
-  if (need === undefined || (need >= 0 && need <= first.length) || budget + add > MAX_APP_PENDING) return undefined;
+  // Only a message whose headers are all here and whose body is not waits: text that merely starts like a request
+  // line (a learner's "GET /secret HTTP/1.1" with no line end) is shown as it is, as tshark shows it.
+  if (need === undefined || need < 0 || need <= first.length || budget + add > MAX_APP_PENDING) return undefined;
   side.app = { parts: [first], used: add, frames: parts.map(() => frame) };
   pendingBytes.set(pi.ctx, budget + add);
   return { t: 'held' };
