@@ -169,7 +169,11 @@ describe('TLS decoding and decryption, against tshark', function () {
     const bare = captureIo();
     assert.equal(await runDecodeCommand([file], bare), 0);
     assert.doesNotMatch(bare.stdout, /GET \/secret/);
-    for (const [bad, why] of [[path.join(dir, 'nope.log'), /cannot read the key log .*nope\.log: no such file — check the path/], [PAIR, /holds no TLS key log lines/]] as const) {
+    // a 1 GiB file is refused before it is read (it was read whole, then failed with ERR_STRING_TOO_LONG)
+    const huge = path.join(dir, 'huge.keys');
+    fs.closeSync(fs.openSync(huge, 'w'));
+    fs.truncateSync(huge, 1 << 30);
+    for (const [bad, why] of [[path.join(dir, 'nope.log'), /cannot read the key log .*nope\.log: no such file — check the path/], [PAIR, /holds no TLS key log lines/], [huge, /huge\.keys is too big for a TLS key log \(1024 MB; at most 64 MB\)/], [dir, /is not a file/]] as const) {
       const e = captureIo();
       assert.equal(await runDecodeCommand([file, '--tls-keylog', bad], e), 1);
       assert.match(e.stderr, why);

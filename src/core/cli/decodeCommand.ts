@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import { CaptureFormatError, PcapStreamReader } from '../pcap/pcapStreamReader';
 import { type DissectedPacket, type Field, DissectContext, dissect } from '../decode/dissect';
 import { FilterSyntaxError, compileFilter } from '../decode/displayFilter';
-import { TlsKeyLog } from '../tls/tlsDecrypt';
+import { TlsKeyLog, readKeyLogFile } from '../tls/tlsDecrypt';
 import { type CliIo, OutputClosedError, parseVerbArgs, readOptions, UsageError, write } from './cliIo';
 
 export const decodeUsage = `Usage: socket-lab decode FILE.pcap|FILE.pcapng [--json] [--filter EXPR] [--no-reassemble] [--no-analyze-tcp] [--tls-keylog F]
@@ -100,16 +100,19 @@ function parseDecodeArgs(argv: string[]): DecodeArgs | { error: string } | 'help
 
 /** The key log named by --tls-keylog, or a sentence saying why it cannot be used. */
 function readKeyLog(file: string): TlsKeyLog | string {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    return `cannot read the key log ${file}${code === 'ENOENT' ? ': no such file — check the path' : `: ${code ?? String(e)}`}`;
-  }
   const log = new TlsKeyLog();
-  if (log.addText(text) === 0) return `${file} holds no TLS key log lines (CLIENT_RANDOM …, CLIENT_TRAFFIC_SECRET_0 … as SSLKEYLOGFILE writes them)`;
-  return log;
+  const r = readKeyLogFile(file, log);
+  if ('taken' in r) return log;
+  switch (r.why) {
+    case 'not-a-file':
+      return `the key log ${file} is not a file`;
+    case 'too-big':
+      return `${file} is too big for a TLS key log (${Math.round(r.size / 1048576)} MB; at most 64 MB)`;
+    case 'unreadable':
+      return `cannot read the key log ${file}${r.code === 'ENOENT' ? ': no such file — check the path' : `: ${r.code}`}`;
+    case 'no-lines':
+      return `${file} holds no TLS key log lines (CLIENT_RANDOM …, CLIENT_TRAFFIC_SECRET_0 … as SSLKEYLOGFILE writes them)`;
+  }
 }
 
 export async function runDecodeCommand(argv: string[], io: CliIo): Promise<number> {

@@ -2,6 +2,7 @@
 // secrets per direction, handshake then application) and TLS 1.2 (CLIENT_RANDOM master secret, PRF key block) for the
 // AEAD suites: AES-128/256-GCM and ChaCha20-Poly1305. Everything here is node:crypto; no secret leaves the process.
 import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
 
 export interface CipherSuite {
   readonly name: string;
@@ -84,6 +85,27 @@ export class TlsKeyLog {
   secret(clientRandom: string, label: string): Buffer | undefined {
     return this.secrets.get(clientRandom)?.get(label);
   }
+}
+
+/** A key log is text lines of about 200 bytes; a bigger file is not one. */
+export const MAX_KEYLOG_FILE = 64 << 20;
+
+/** What reading a key log file gave: the secrets taken, or why none. */
+export type KeyLogRead = { taken: number } | { why: 'not-a-file' | 'no-lines' } | { why: 'too-big'; size: number } | { why: 'unreadable'; code: string };
+
+/** Reads a key log file into `log`, refusing what cannot be one (not a file, over MAX_KEYLOG_FILE) before reading it. */
+export function readKeyLogFile(file: string, log: TlsKeyLog): KeyLogRead {
+  let text: string;
+  try {
+    const st = fs.statSync(file);
+    if (!st.isFile()) return { why: 'not-a-file' };
+    if (st.size > MAX_KEYLOG_FILE) return { why: 'too-big', size: st.size };
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    return { why: 'unreadable', code: (e as NodeJS.ErrnoException).code ?? String(e) };
+  }
+  const taken = log.addText(text);
+  return taken > 0 ? { taken } : { why: 'no-lines' };
 }
 
 function hmac(hash: string, key: Buffer, data: Buffer): Buffer {

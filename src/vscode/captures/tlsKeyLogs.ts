@@ -4,25 +4,24 @@
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import { panelTlsKeyLog } from '../../core/panels/packetListModel';
+import { readKeyLogFile } from '../../core/tls/tlsDecrypt';
 import type { SessionManager } from '../../core/sessions/sessionManager';
 import { registerCommand } from '../commands';
 
-/** A key log is text lines of about 200 bytes; a bigger file is not one. */
-const MAX_KEYLOG_FILE = 64 << 20;
-
 /** Adds a key log file's secrets; returns how many lines were taken, or a sentence saying why none. */
 export function loadKeyLogFile(file: string): number | string {
-  let text: string;
-  try {
-    const st = fs.statSync(file);
-    if (!st.isFile()) return vscode.l10n.t('{0} is not a file.', file);
-    if (st.size > MAX_KEYLOG_FILE) return vscode.l10n.t('{0} is too big for a TLS key log ({1} MB; at most 64 MB).', file, Math.round(st.size / 1048576));
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    return vscode.l10n.t('Cannot read {0}: {1}', file, (e as NodeJS.ErrnoException).code ?? String(e));
+  const r = readKeyLogFile(file, panelTlsKeyLog);
+  if ('taken' in r) return r.taken;
+  switch (r.why) {
+    case 'not-a-file':
+      return vscode.l10n.t('{0} is not a file.', file);
+    case 'too-big':
+      return vscode.l10n.t('{0} is too big for a TLS key log ({1} MB; at most 64 MB).', file, Math.round(r.size / 1048576));
+    case 'unreadable':
+      return vscode.l10n.t('Cannot read {0}: {1}', file, r.code);
+    case 'no-lines':
+      return vscode.l10n.t('{0} holds no TLS key log lines (lines such as "CLIENT_RANDOM …" or "CLIENT_TRAFFIC_SECRET_0 …", as SSLKEYLOGFILE writes them).', file);
   }
-  const n = panelTlsKeyLog.addText(text);
-  return n > 0 ? n : vscode.l10n.t('{0} holds no TLS key log lines (lines such as "CLIENT_RANDOM …" or "CLIENT_TRAFFIC_SECRET_0 …", as SSLKEYLOGFILE writes them).', file);
 }
 
 /** `socketLab.capture.loadTlsKeyLog {path?}`: loads a key log; returns the number of secrets taken. */
