@@ -37,6 +37,13 @@ export interface ExportResult {
   missing: number;
 }
 
+/**
+ * Each format's usual file extensions, offered by the export's save dialog beside "All files": the dialog never adds
+ * one to the name the user typed (VS Code's own dialog appends the first filter's extension to a name that matches
+ * none of the filters, which made `导出.txt` into `导出.txt.log`).
+ */
+export const exportExtensions: Readonly<Record<LogFormat, readonly string[]>> = { text: ['txt', 'log'], hex: ['hex', 'txt'], jsonl: ['jsonl'], pcapng: ['pcapng'] };
+
 /** Records are gathered up to this size before a write, so a transcript of tiny chunks is not a write per chunk. */
 const BATCH = 256 * 1024;
 

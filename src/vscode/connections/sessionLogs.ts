@@ -10,12 +10,13 @@ import { errorLanguageFor, errorSentence } from '../../core/errors';
 import { Session } from '../../core/sessions/session';
 import type { SessionManager } from '../../core/sessions/sessionManager';
 import { LogEncoder, type LogFormat, logFormats, SessionLog, type TimestampStyle, timestampStyles } from '../../core/sessions/sessionLog';
-import { ExportCancelled, exportTranscript } from '../../core/sessions/transcriptExport';
+import { ExportCancelled, exportExtensions, exportTranscript } from '../../core/sessions/transcriptExport';
 import { registerCommand } from '../commands';
 
 type Args = Record<string, unknown>;
 const ALL = '*';
 const EXT: Record<LogFormat, string> = { text: 'log', hex: 'hex', jsonl: 'jsonl', pcapng: 'pcapng' };
+const FORMAT_NAMES: Record<LogFormat, () => string> = { text: () => vscode.l10n.t('Text'), hex: () => vscode.l10n.t('Hex dump'), jsonl: () => vscode.l10n.t('JSON Lines'), pcapng: () => 'pcapng' };
 
 function argsOf(arg: unknown): Args {
   if (arg instanceof Session) return { sessionId: arg.id };
@@ -125,9 +126,9 @@ export class SessionLogs implements vscode.Disposable {
     }
     const unix = session?.kind.startsWith('unix') ?? false;
     const items: (vscode.QuickPickItem & { f: LogFormat })[] = [
-      { f: 'text', label: vscode.l10n.t('Text'), description: vscode.l10n.t('a line per chunk: time, direction, size, the text with escapes') },
-      { f: 'hex', label: vscode.l10n.t('Hex dump'), description: vscode.l10n.t('xxd-style rows; xxd -r turns it back into the bytes') },
-      { f: 'jsonl', label: vscode.l10n.t('JSON Lines'), description: vscode.l10n.t('a record per chunk and event, bytes as base64 and hex') },
+      { f: 'text', label: FORMAT_NAMES.text(), description: vscode.l10n.t('a line per chunk: time, direction, size, the text with escapes') },
+      { f: 'hex', label: FORMAT_NAMES.hex(), description: vscode.l10n.t('xxd-style rows; xxd -r turns it back into the bytes') },
+      { f: 'jsonl', label: FORMAT_NAMES.jsonl(), description: vscode.l10n.t('a record per chunk and event, bytes as base64 and hex') },
       ...(unix ? [] : [{ f: 'pcapng' as const, label: 'pcapng', description: vscode.l10n.t('frames made from the real addresses and ports: Wireshark opens it') }]),
     ];
     const first = items.find((i) => i.f === fallback);
@@ -185,7 +186,7 @@ export class SessionLogs implements vscode.Disposable {
   private async exportFile(session: Session, format: LogFormat): Promise<string | undefined> {
     const name = `${session.label.replace(/[^\w.-]+/g, '_')}.${EXT[format]}`;
     const root = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
-    const uri = await vscode.window.showSaveDialog({ title: vscode.l10n.t('Export the transcript to'), defaultUri: root ? vscode.Uri.file(path.join(root, name)) : undefined, filters: { [format]: [EXT[format]] } });
+    const uri = await vscode.window.showSaveDialog({ title: vscode.l10n.t('Export the transcript to'), defaultUri: root ? vscode.Uri.file(path.join(root, name)) : undefined, filters: { [FORMAT_NAMES[format]()]: [...exportExtensions[format]], [vscode.l10n.t('All files')]: ['*'] } });
     return uri?.fsPath;
   }
 

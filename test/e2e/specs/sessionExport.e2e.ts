@@ -80,12 +80,14 @@ describe('session export', function () {
     assert.equal(await frame.evaluate(() => document.getSelection()?.toString() ?? ''), '', 'Shift+click selects bytes, not the page\'s text');
     await screenshot(page, 'session-export-selected-dark');
 
-    const textFile = path.join(ws, 'two.log');
+    // saved as 导出.txt: written at exactly that name (the dialog's filter once made it 导出.txt.log)
+    const textFile = path.join(ws, '导出.txt');
     await frame.locator('.conv-export').click();
     await pick(page, 'The selected chunks', /Export which chunks/);
     await pick(page, 'Text', /Export format/);
     await answerFileDialog(page, textFile);
-    await waitForNotification(page, /Exported 2 chunks \(6 bytes\) to .*two\.log/);
+    await waitForNotification(page, /Exported 2 chunks \(6 bytes\) to .*导出\.txt\./);
+    assert.deepEqual(fs.readdirSync(ws).filter((f) => f.startsWith('导出')), ['导出.txt']);
     const lines = fs.readFileSync(textFile, 'utf8').trimEnd().split('\n');
     assert.equal(lines.length, 2, lines.join('\n'));
     assert.match(lines[0], /^\+0\.000 {2}s\d+ → 127\.0\.0\.1:\d+ {2}3 B {2}two$/);
