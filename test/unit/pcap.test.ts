@@ -184,6 +184,14 @@ describe('pcap/pcapng writers and the stream reader', () => {
     expectError(bad((v) => v.setUint32(v.byteLength - 4, 8, true)), 'EBADBLOCK', /mismatched length/);
     expectError(bad((v) => v.setUint32(8, 3, true)), 'ENOINTERFACE', /interface 3/);
     expectError(bad((v) => v.setUint32(20, 1000, true)), 'EBADBLOCK', /holds 1000 bytes/);
+    // an interface option whose length runs past its block (tshark: "damaged or corrupt"); read on, the if_tsresol
+    // after it was lost and every time was 1000× off
+    const lying = head.slice();
+    const at = lying.findIndex((_, i) => lying[i] === 9 && lying[i + 1] === 0 && lying[i + 2] === 1 && lying[i + 3] === 0);
+    assert.ok(at > 0, 'the writer puts if_tsresol in its interface description');
+    lying[at + 2] = 0xff;
+    lying[at + 3] = 0xff;
+    expectError(cat(lying, epb), 'EBADBLOCK', /option of 65535 bytes that runs past its block: the file is damaged or corrupt/);
     expectError(cat(w.header(), w.packet(record(new Uint8Array(10)))).subarray(0, 30), 'ETRUNCATED', /cut off/);
     expectError(new Uint8Array(0), 'ETRUNCATED', /empty/);
   });

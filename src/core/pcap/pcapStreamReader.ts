@@ -332,7 +332,9 @@ export class PcapStreamReader {
     while (o + 4 <= stop) {
       const code = u16(b, o, le);
       const len = u16(b, o + 2, le);
-      if (code === 0 || o + 4 + len > stop) break;
+      if (code === 0) break;
+      // An option running past its block: tshark refuses the file; reading on would lose if_tsresol (times 1000× off).
+      if (o + 4 + len > stop) this.fail('EBADBLOCK', `A pcapng interface description holds an option of ${len} bytes that runs past its block: the file is damaged or corrupt.`);
       if (code === 9 && len >= 1) {
         const r = b[o + 4];
         const exp = BigInt(r & 0x7f);
