@@ -252,6 +252,46 @@ export const errorMessages: Record<string, { en: string; 'zh-cn': string }> = {
     en: '{addr} did not accept the WebSocket upgrade ({detail}) — check the URL\'s path and that the server speaks WebSocket.',
     'zh-cn': '{addr} 没有接受 WebSocket 升级（{detail}）——请检查 URL 的路径，以及服务器是否支持 WebSocket。',
   },
+  TLS_CLIENT_NOT_TLS: {
+    en: 'A client from {peer} sent something that is not TLS ({detail}), such as plain HTTP or raw bytes — connect to this port with a TLS client (https://, openssl s_client, socket-lab send tls).',
+    'zh-cn': '来自 {peer} 的客户端发送的不是 TLS（{detail}），例如普通 HTTP 或原始字节——请用 TLS 客户端连接此端口（https://、openssl s_client、socket-lab send tls）。',
+  },
+  TLS_CLIENT_NO_ALPN: {
+    en: 'A client from {peer} shares no application protocol (ALPN) with this server, which offers {alpn} — let the client ask for one of these, or add the client\'s protocol to the server\'s --alpn.',
+    'zh-cn': '来自 {peer} 的客户端与本服务器没有共同的应用层协议（ALPN），本服务器提供的是 {alpn}——请让客户端请求其中之一，或把客户端的协议加入服务器的 --alpn。',
+  },
+  TLS_NO_ALPN: {
+    en: '{addr} and this client share no application protocol (ALPN) — ask for a protocol the server offers, or ask for none.',
+    'zh-cn': '{addr} 与本客户端没有共同的应用层协议（ALPN）——请请求服务器提供的协议，或不请求任何协议。',
+  },
+  TLS_NO_ALPN_ASKED: {
+    en: '{addr} shares no application protocol (ALPN) with this client, which asked for {alpn} — ask for a protocol the server offers (--alpn), or leave --alpn out.',
+    'zh-cn': '{addr} 与本客户端没有共同的应用层协议（ALPN），本客户端请求的是 {alpn}——请请求服务器提供的协议（--alpn），或去掉 --alpn。',
+  },
+  TLS_INSECURE: {
+    en: '--insecure: the certificate of {addr} is not trusted ({detail}), so this connection is encrypted but nobody checked who is at the other end — to check it, trust the certificate with --ca FILE.',
+    'zh-cn': '--insecure：{addr} 的证书不受信任（{detail}），因此连接虽已加密，但没有核实对端是谁——如需核实，请用 --ca 文件信任该证书。',
+  },
+  WS_PROTOCOL: {
+    en: '{addr} sent a frame that breaks the WebSocket protocol ({detail}); the connection was closed with code {code} — check the peer\'s WebSocket code (a client masks every frame; a frame\'s length has a limit).',
+    'zh-cn': '{addr} 发送的帧违反了 WebSocket 协议（{detail}），连接已以代码 {code} 关闭——请检查对方的 WebSocket 代码（客户端必须给每个帧加掩码；帧长度有上限）。',
+  },
+  WS_CLOSE_UNANSWERED: {
+    en: '{addr} did not answer the close within {seconds} s, so the connection was cut — a WebSocket peer answers a close frame with its own.',
+    'zh-cn': '{addr} 在 {seconds} 秒内没有回应关闭帧，连接已被切断——WebSocket 对端应以自己的关闭帧回应。',
+  },
+  EMCAST_FAMILY: {
+    en: '{addr} is an IPv6 group, which an IPv4 socket cannot join — bind the socket to [::]:PORT instead of 0.0.0.0:PORT.',
+    'zh-cn': '{addr} 是 IPv6 组，IPv4 套接字无法加入——请把套接字绑定到 [::]:端口，而不是 0.0.0.0:端口。',
+  },
+  EMCAST_SOURCE: {
+    en: '{addr} is not an IP address — give the source as the sender\'s IPv4 or IPv6 address.',
+    'zh-cn': '{addr} 不是 IP 地址——请把源写成发送方的 IPv4 或 IPv6 地址。',
+  },
+  EZONE: {
+    en: '{addr} names the interface "{zone}", which this machine does not have — write one of {names} after the %.',
+    'zh-cn': '{addr} 指定的接口“{zone}”在本机上不存在——请在 % 后写 {names} 之一。',
+  },
   EUNKNOWN: {
     en: 'The socket failed ({detail}).',
     'zh-cn': '套接字出错（{detail}）。',
@@ -357,6 +397,7 @@ export function mapSocketError(err: unknown, ctx: ErrorContext = {}): SocketLabE
       return new SocketLabError('ECLOSED', params);
     default:
       // OpenSSL's errors ("ERR_SSL_WRONG_VERSION_NUMBER"): a handshake with something that is not a TLS peer like us
+      if (raw === 'ERR_SSL_TLSV1_ALERT_NO_APPLICATION_PROTOCOL') return new SocketLabError(raw, params, 'TLS_NO_ALPN');
       if (raw.startsWith('ERR_SSL_') || raw.startsWith('ERR_TLS_')) return new SocketLabError(raw, { ...params, detail: (e as { reason?: string })?.reason ?? raw }, 'TLS_HANDSHAKE');
       return new SocketLabError(raw, { ...params, detail: e?.message ?? String(err) }, 'EUNKNOWN');
   }

@@ -4,14 +4,14 @@ import { checkEncoding, decodeText } from '../codec/encoding';
 import { parseFraming } from '../codec/framing';
 import { formatHex } from '../../shared/format';
 import { buildPayload, parseLineEnding } from '../codec/payload';
-import { SocketLabError } from '../errors';
+import { formatAddress, SocketLabError } from '../errors';
 import { Session } from '../sessions/session';
 import { SessionManager } from '../sessions/sessionManager';
 import { logOptionSpecs, logUsage, parseLogArgs, startCliLog } from './cliLog';
 import { parseUdpArgs, sendUdpUsage, udpOptionSpecs } from './cliUdp';
 import { parseTlsArgs, sendTlsUsage, startKeyLog, tlsOptionSpecs, tlsReport } from './cliTls';
 import { isWs, parseWsArgs, parseWsUrl, sendWsUsage, wsCloseText, wsOptionSpecs, wssTrust } from './cliWs';
-import { WsConnectionSession } from '../sessions/wsSession';
+import { CLOSE_WAIT_S, WsConnectionSession } from '../sessions/wsSession';
 import type { SessionLog } from '../sessions/sessionLog';
 import { CliIo, describe, parseAddr, parseCount, parseProto, parseSeconds, parseVerbArgs, readOptions, UsageError } from './cliIo';
 
@@ -107,7 +107,7 @@ export async function runSend(argv: string[], io: CliIo): Promise<number> {
       const t = o.tls!;
       session = await manager.connectTls({ host: target.host, port: target.port!, framing, timeoutMs: timeout * 1000, ca: t.ca, servername: t.servername, insecure: t.insecure, alpn: t.alpn });
       // the handshake on stderr, with the reason when --insecure let an untrusted server through
-      if (!json) io.err(tlsReport('socket-lab send: ', session.tls!) + (session.tls!.verifyError ? `socket-lab send: --insecure: ${session.tls!.verifyError.message}\n` : ''));
+      if (!json) io.err(tlsReport('socket-lab send: ', session.tls!) + (session.tls!.verifyError ? `socket-lab send: ${insecureText(target.host, target.port!, session.tls!.verifyError.code)}\n` : ''));
     }
     else if (target.url) {
       session = await manager.connectWs({ url: target.url, protocols: o.ws!.protocols, headers: o.ws!.headers, ...wssTrust(o.tls), timeoutMs: timeout * 1000 });
@@ -139,6 +139,8 @@ export async function runSend(argv: string[], io: CliIo): Promise<number> {
     const all = Buffer.concat(parts.map((r) => Buffer.from(r.buffer, r.byteOffset, r.byteLength)));
     const shown = hex ? formatHex(all) : decodeText(all, encoding);
     if (target.url) await closeWs(s);
+    const unanswered = s instanceof WsConnectionSession && s.closeUnanswered !== undefined ? describe(new SocketLabError('WS_CLOSE_UNANSWERED', { addr: s.label, seconds: s.closeUnanswered }, 'WS_CLOSE_UNANSWERED')).message : undefined;
+    if (unanswered && !json) io.err(`socket-lab send: ${unanswered}\n`);
     if (s.error && !(expect !== undefined && receivedBytes >= expect)) {
       manager.dispose();
       await log?.stop();
@@ -147,7 +149,7 @@ export async function runSend(argv: string[], io: CliIo): Promise<number> {
     const missing = expect !== undefined && receivedBytes < expect;
     if (json) {
       const r: Record<string, unknown> = { ok: !missing, sent, received: receivedBytes, local: s.localPort !== undefined ? `${s.localAddress}:${s.localPort}` : undefined, elapsedMs: Date.now() - started, tls: s.tls };
-      if (s instanceof WsConnectionSession) Object.assign(r, { messages: received.length, protocol: s.wsInfo.protocol, close: wsCloseText(s) });
+      if (s instanceof WsConnectionSession) Object.assign(r, { messages: received.length, protocol: s.wsInfo.protocol, close: wsCloseText(s), closeUnanswered: unanswered });
       r[hex ? 'hex' : 'text'] = shown;
       if (missing) Object.assign(r, { code: 'ETIMEDOUT', message: `received ${receivedBytes} of ${expect} bytes within ${timeout} s` });
       io.out(`${JSON.stringify(r)}\n`);
@@ -162,7 +164,7 @@ export async function runSend(argv: string[], io: CliIo): Promise<number> {
   } catch (e) {
     manager.dispose();
     await log?.stop();
-    return fail(e, 1);
+    return fail(withAlpn(e, o.tls?.alpn), 1);
   }
 }
 
@@ -185,11 +187,22 @@ function awaitAnswer(s: Session, expect: number | undefined, udp: boolean, timeo
   });
 }
 
-/** A WebSocket client's closing handshake (1000), done or given up after a second. */
+/** --insecure let an untrusted server through: why it is not trusted, without suggesting --insecure. */
+function insecureText(host: string | undefined, port: number, code: string): string {
+  return describe(new SocketLabError(code, { addr: formatAddress(host, port), detail: code }, 'TLS_INSECURE')).message;
+}
+
+/** No shared ALPN protocol: the sentence names what this client asked for. */
+function withAlpn(e: unknown, alpn: string[] | undefined): unknown {
+  if (!(e instanceof SocketLabError) || e.messageKey !== 'TLS_NO_ALPN' || !alpn?.length) return e;
+  return new SocketLabError(e.code, { ...e.params, alpn: alpn.join(', ') }, 'TLS_NO_ALPN_ASKED');
+}
+
+/** A WebSocket client's closing handshake (1000): done, or cut by the session after CLOSE_WAIT_S (this waits a second more at most). */
 function closeWs(s: Session): Promise<void> {
   s.close();
   return new Promise((resolve) => {
-    const t = setTimeout(resolve, 1000);
+    const t = setTimeout(resolve, (CLOSE_WAIT_S + 1) * 1000);
     const check = () => {
       if (s.isAlive) return;
       clearTimeout(t);

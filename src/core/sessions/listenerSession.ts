@@ -9,6 +9,7 @@ import { findListeners } from '../ossockets/socketTable';
 import { ParentSession } from './parentSession';
 import { ReceivedMessage, RulesResponder, ServerMode, SessionError, SessionKind, SessionState } from './session';
 import { StreamSession } from './streamSession';
+import { clientHandshakeError } from '../tls/tlsInfo';
 
 export interface ListenerSessionOptions {
   host?: string;
@@ -93,7 +94,7 @@ export class ListenerSession extends ParentSession<StreamSession> {
     server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: tls.TLSSocket) => {
       this.handshakeFailures++;
       const peer = formatAddress(socket.remoteAddress, socket.remotePort);
-      const e = new SocketLabError(err.code ?? 'TLS_HANDSHAKE', { peer, detail: tlsReason(err), cert: this.certPath ?? '' }, this.certPath ? 'TLS_CLIENT_REFUSED' : 'TLS_CLIENT_FAILED');
+      const e = clientHandshakeError(err, peer, this.certPath, options.ALPNProtocols as string[] | undefined);
       this.lastHandshakeFailure = { code: e.code, message: e.message, params: e.params, messageKey: e.messageKey };
       this._onDidFailHandshake.fire(e);
       this.changed('children');

@@ -2,6 +2,7 @@
 // Sends to any host:port; receives from anyone. Each datagram is one message.
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
+import * as os from 'node:os';
 import { Framing } from '../codec/framing';
 import { formatAddress, mapSocketError, SocketLabError } from '../errors';
 import { promises as fs } from 'node:fs';
@@ -179,6 +180,9 @@ export class UdpSession extends Session {
 
   private joinNow(sock: dgram.Socket, j: MulticastJoin): void {
     if (!isMulticast(j.group)) throw new SocketLabError('EMCAST_ADDR', { addr: j.group });
+    if (j.source !== undefined && !net.isIP(j.source)) throw new SocketLabError('EMCAST_SOURCE', { addr: j.source });
+    // an IPv4 socket cannot join an IPv6 group (the kernel says ENOPROTOOPT); an IPv6 socket joins both
+    if (net.isIPv6(j.group) && sock.address().family === 'IPv4') throw new SocketLabError('EMCAST_FAMILY', { addr: j.group });
     const key = j.source ? `${j.source}→${j.group}` : j.group;
     try {
       if (j.source) sock.addSourceSpecificMembership(j.source, j.group, j.interface);
@@ -299,6 +303,8 @@ export class UdpSession extends Session {
       return Promise.reject(e);
     }
     const v6 = net.isIPv6(to.host.replace(/^\[|\]$/g, ''));
+    const zoneError = v6 ? unknownZone(to.host, to.port) : undefined;
+    if (zoneError) return Promise.reject(zoneError);
     const sock = this.ensureSocket(v6 ? 'udp6' : 'udp4');
     // an unbound socket would be bound to every interface by its first send: to loopback, bind loopback first; with
     // socket options to set (broadcast, multicast), bind as the first send would, so they are set before it
@@ -411,4 +417,13 @@ async function udpSocketDrops(port: number): Promise<number | undefined> {
     }
   }
   return total;
+}
+
+/** An IPv6 address's scope (fe80::1%eth0) that names no interface here: libuv would drop it and send unscoped. */
+function unknownZone(host: string, port: number): SocketLabError | undefined {
+  const zone = host.replace(/^\[|\]$/g, '').split('%')[1];
+  if (zone === undefined || /^\d+$/.test(zone)) return undefined;
+  const names = Object.keys(os.networkInterfaces());
+  if (names.includes(zone)) return undefined;
+  return new SocketLabError('EZONE', { addr: formatAddress(host, port), zone, names: names.join(', ') });
 }

@@ -53,6 +53,16 @@ export interface WsConnectionOptions {
 
 export type WsSendOptions = SendOptions;
 
+/** How long a close we began waits for the peer's before the connection is cut. */
+export const CLOSE_WAIT_S = 1;
+
+/** The close code the library sent for a protocol error (its status-code symbol), else 1002. */
+function protocolError(err: Error, addr: string): SocketLabError {
+  const sym = Object.getOwnPropertySymbols(err).find((k) => k.description === 'status-code');
+  const code = sym ? (err as unknown as Record<symbol, unknown>)[sym] : undefined;
+  return new SocketLabError((err as NodeJS.ErrnoException).code ?? 'WS_PROTOCOL', { addr, detail: err.message, code: typeof code === 'number' ? code : 1002 }, 'WS_PROTOCOL');
+}
+
 function toBytes(data: RawData): Uint8Array {
   if (Array.isArray(data)) return Buffer.concat(data);
   return data instanceof ArrayBuffer ? new Uint8Array(data) : data;
@@ -67,6 +77,8 @@ export class WsConnectionSession extends Session {
   /** Events beyond the bound, counted. */
   droppedEvents = 0;
   private closeSentFirst = false;
+  /** Set (to the seconds waited) when the peer did not answer our close and the connection was cut. */
+  closeUnanswered?: number;
   private readonly forward?: WsConnectionOptions['forward'];
   private readonly peer?: string;
 
@@ -103,6 +115,8 @@ export class WsConnectionSession extends Session {
       socket.terminate();
     });
     socket.on('error', (err: NodeJS.ErrnoException) => {
+      // after the upgrade, a WS_ERR_ is a frame that broke the protocol (the library closes with 1002, 1007 or 1009)
+      if (err.code?.startsWith('WS_ERR_') && socket.readyState !== WebSocket.CONNECTING) return this.fail(protocolError(err, this.label));
       const mapped = err.code && !err.code.startsWith('WS_ERR_') ? mapSocketError(err, { host: this.remoteAddress, port: this.remotePort }) : new SocketLabError('WS_HANDSHAKE', { addr: this.label, detail: err.message });
       this.fail(mapped);
     });
@@ -273,7 +287,7 @@ export class WsConnectionSession extends Session {
     this.closeWith(1000);
   }
 
-  /** Starts the closing handshake with `code` and `reason`; the connection ends within a second even if the peer stays silent. */
+  /** Starts the closing handshake with `code` and `reason`; the connection ends within CLOSE_WAIT_S even if the peer stays silent. */
   closeWith(code = 1000, reason = ''): void {
     const s = this.socket;
     if (s.readyState === WebSocket.CONNECTING) {
@@ -284,7 +298,10 @@ export class WsConnectionSession extends Session {
     this.closeSentFirst = true;
     s.close(code, reason);
     this.event({ type: 'close', dir: 'out', code, reason: reason || undefined }, false);
-    const t = setTimeout(() => s.terminate(), 1000);
+    const t = setTimeout(() => {
+      this.closeUnanswered = CLOSE_WAIT_S;
+      s.terminate();
+    }, CLOSE_WAIT_S * 1000);
     t.unref();
     s.once('close', () => clearTimeout(t));
     this.changed('state');

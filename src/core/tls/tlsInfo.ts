@@ -105,3 +105,18 @@ export function summaryLines(s: TlsSummary): string[] {
   s.peerChain.forEach((c, i) => lines.push(...certLines(i === 0 ? 'Peer certificate' : `Issuer certificate ${i}`, c)));
   return lines;
 }
+
+/** OpenSSL's reasons for a handshake whose first bytes were not TLS at all (plain HTTP, random bytes, SSLv2). */
+const NOT_TLS_REASONS = ['http request', 'https proxy request', 'wrong version number', 'unknown protocol', 'packet length too long', 'record layer failure', 'unsupported protocol'];
+
+/**
+ * Why a client's handshake with a TLS server failed, as one sentence: it did not speak TLS, it shared no ALPN protocol
+ * with the server (which offered `alpn`), or it broke off (with a self-signed `certPath`: most likely distrust).
+ */
+export function clientHandshakeError(err: { code?: string; reason?: string; message?: string }, peer: string, certPath: string | undefined, alpn: readonly string[] | undefined): SocketLabError {
+  const detail = err.reason ?? err.code ?? err.message ?? '?';
+  const code = err.code ?? 'TLS_HANDSHAKE';
+  if (NOT_TLS_REASONS.includes(detail)) return new SocketLabError(code, { peer, detail }, 'TLS_CLIENT_NOT_TLS');
+  if (detail === 'no application protocol') return new SocketLabError(code, { peer, detail, alpn: alpn?.join(', ') || '?' }, 'TLS_CLIENT_NO_ALPN');
+  return new SocketLabError(code, { peer, detail, cert: certPath ?? '' }, certPath ? 'TLS_CLIENT_REFUSED' : 'TLS_CLIENT_FAILED');
+}
