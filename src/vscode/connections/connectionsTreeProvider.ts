@@ -170,6 +170,12 @@ function isChildRowNode(x: unknown): x is ChildRowNode {
 type Node = Session | ProgramNode | ChildRowNode;
 const refs = (server: ServerSession): ChildRef[] => server.children.map((c) => ({ id: c.id, state: c.state }));
 
+/** 14:30:14, local 24-hour time: the clock the session panel's conversation shows (without its milliseconds). */
+function clockTime(ms: number): string {
+  const d = new Date(ms);
+  return [d.getHours(), d.getMinutes(), d.getSeconds()].map((n) => String(n).padStart(2, '0')).join(':');
+}
+
 export class ConnectionsTreeProvider implements vscode.TreeDataProvider<Node>, vscode.Disposable {
   private readonly _onDidChangeTreeData = new vscode.EventEmitter<Node | Node[] | undefined>();
   readonly onDidChangeTreeData = this._onDidChangeTreeData.event;
@@ -318,8 +324,8 @@ export class ConnectionsTreeProvider implements vscode.TreeDataProvider<Node>, v
     rows.push([vscode.l10n.t('Received'), vscode.l10n.t('{0} in {1} chunks', formatBytes(st.bytesIn), st.chunksIn)]);
     rows.push([vscode.l10n.t('Rate since start'), `↑${formatBytes(Math.round(st.rateOut))}/s ↓${formatBytes(Math.round(st.rateIn))}/s`]);
     if (st.droppedChunks) rows.push([vscode.l10n.t('Dropped from the transcript'), vscode.l10n.t('{0} in {1} chunks (oldest first)', formatBytes(st.droppedBytes), st.droppedChunks)]);
-    rows.push([vscode.l10n.t('Started'), new Date(s.startedAt).toLocaleTimeString()]);
-    if (s.closedAt) rows.push([vscode.l10n.t('Ended'), new Date(s.closedAt).toLocaleTimeString()]);
+    rows.push([vscode.l10n.t('Started'), clockTime(s.startedAt)]);
+    if (s.closedAt) rows.push([vscode.l10n.t('Ended'), clockTime(s.closedAt)]);
     const log = this.logFileOf?.(s);
     if (log) rows.push([vscode.l10n.t('Logged to'), log]);
     rows.push(...tlsRows(s));

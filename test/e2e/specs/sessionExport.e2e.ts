@@ -1,14 +1,15 @@
 // Export… in a real VS Code: a Socket Lab TCP client talks to a plain Node peer that answers in upper case; the panel's
 // time style is delta (kept when the panel is rebuilt), two chunks are selected (click, Shift+click) and exported as
 // text with delta times, then every chunk as JSON Lines; the Connections menu's Export Transcript… writes a hex dump
-// that xxd -r turns back into the bytes. Screenshots: dark and light theme.
+// that xxd -r turns back into the bytes; the text is saved as 导出.txt and must be written at that name. The tree's
+// tooltip tells the session's start as the panel tells times (24-hour). Screenshots: dark and light theme.
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import type { Frame, Page } from 'playwright-core';
-import { answerFileDialog, answerInputBox, contextMenu, contributedCommand, findFrame, openFromTree, openSocketLabView, pickQuickItem, runCommand, screenshot, setColorTheme, treeRow, useVsCode, waitFor, waitForNotification } from '../harness';
+import { answerFileDialog, answerInputBox, contextMenu, contributedCommand, findFrame, openFromTree, openSocketLabView, pickQuickItem, rowTooltip, runCommand, screenshot, setColorTheme, treeRow, useVsCode, waitFor, waitForNotification } from '../harness';
 
 /** Picks `label` in a vscode-single-select by clicking it open and clicking the option, like a user. */
 async function choose(frame: Frame, selectClass: string, label: string, value: string): Promise<void> {
@@ -62,6 +63,17 @@ describe('session export', function () {
       await input.press('Enter');
       await waitFor(`the answer to ${word}`, () => chunkTexts(frame), (t) => t.length === 2 * (i + 1));
     }
+
+    // the tree's tooltip tells the time as the panel does (24-hour 14:30:14, not the locale's 2:30:14 PM): the
+    // session started at most a minute before its first chunk, read from the panel's absolute clock
+    const secondsOf = (hms: string) => hms.split(':').reduce((a, x) => a * 60 + Number(x), 0);
+    const firstChunk = (await frame.locator('.conv-list .chunk .chunk-time').first().innerText()).trim();
+    assert.match(firstChunk, /^\d{2}:\d{2}:\d{2}\.\d{3}$/);
+    const tip = await rowTooltip(page, rowText, 'Started');
+    const started = /Started: (\S+)/.exec(tip)?.[1] ?? tip;
+    assert.match(started, /^([01]\d|2[0-3]):[0-5]\d:[0-5]\d$/, tip);
+    const ahead = (secondsOf(firstChunk.slice(0, 8)) - secondsOf(started) + 86_400) % 86_400;
+    assert.ok(ahead <= 60, `started ${started}, first chunk ${firstChunk}`);
 
     // delta times: each row counts from the one before it; the choice survives the webview being rebuilt
     await choose(frame, 'conv-time', 'Delta time', 'delta');
