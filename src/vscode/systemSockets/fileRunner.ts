@@ -20,6 +20,7 @@ import type { Session } from '../../core/sessions/session';
 import type { CallHints } from '../editor/callHints';
 import { CallRecorder, type Recording } from '../editor/callRecorder';
 import { debugConfiguration } from '../../core/programs/debugConfig';
+import { connectionsText } from './programNodes';
 
 function programLanguage(doc: vscode.TextDocument): ProgramLanguage | undefined {
   switch (doc.languageId) {
@@ -168,7 +169,7 @@ export class FileRunner implements vscode.Disposable {
       // the watch reads the table once more after the end: summarise after that read
       setTimeout(() => {
         const s = watch.summary();
-        const conns = s.connectionsLowerBound ? vscode.l10n.t('at least {0} connections', s.connections) : vscode.l10n.t('{0} connections', s.connections);
+        const conns = connectionsText(s);
         const bytes = s.bytesSent === undefined ? '' : s.bytesLowerBound
           ? vscode.l10n.t(', sent at least {0}, received at least {1}', formatBytes(s.bytesSent), formatBytes(s.bytesReceived ?? 0))
           : vscode.l10n.t(', sent {0}, received {1}', formatBytes(s.bytesSent), formatBytes(s.bytesReceived ?? 0));

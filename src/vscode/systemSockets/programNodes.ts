@@ -51,10 +51,16 @@ export function programChildren(node: ProgramNode, filter?: ProgramSocketFilter)
   return programSummaryLines(w.summary()).map(([icon, text]) => summary(icon, text));
 }
 
+/** "3 connections", "1 connection", "at least 2 connections": a count that may miss some says so. */
+export function connectionsText(s: Pick<ProgramSummary, 'connections' | 'connectionsLowerBound'>): string {
+  if (s.connections === 1) return s.connectionsLowerBound ? vscode.l10n.t('at least 1 connection') : vscode.l10n.t('1 connection');
+  return s.connectionsLowerBound ? vscode.l10n.t('at least {0} connections', s.connections) : vscode.l10n.t('{0} connections', s.connections);
+}
+
 /** The summary as lines; a count that may miss what opened and closed between two reads says "at least". */
 export function programSummaryLines(s: ProgramSummary): [string, string][] {
   const out: [string, string][] = [];
-  out.push(['arrow-swap', s.connectionsLowerBound ? vscode.l10n.t('at least {0} connections', s.connections) : vscode.l10n.t('{0} connections', s.connections)]);
+  out.push(['arrow-swap', connectionsText(s)]);
   if (s.bytesSent !== undefined || s.bytesReceived !== undefined) {
     const sent = formatBytes(s.bytesSent ?? 0);
     const received = formatBytes(s.bytesReceived ?? 0);
