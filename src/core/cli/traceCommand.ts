@@ -12,7 +12,8 @@ export const traceUsage = `Usage: socket-lab trace [--json] [--out FILE] -- COMM
   Runs COMMAND with Socket Lab's socket-call recorder: every socket, bind, listen, accept, connect, send, recv,
   shutdown, close … with the bytes and how long it blocked. A Python program (python3 prog.py …) or a Node.js one
   (node app.js …: net, dgram, tls; a recv is a 'data' event, at the line that added its listener) is recorded with
-  each call's file:line; any other program through strace (Linux, when installed), without source lines. The program's input and output stay as they are; the calls go to stderr.
+  each call's file:line; any other program through strace (Linux, when installed), without source lines. The program's input and output stay as they are; the calls go to stderr,
+  one line per call when it returned (+seconds since the first call, the process id, file:line, the call).
   --json        one JSON object per call (JSON Lines)
   --out FILE    write the calls to FILE as JSON Lines instead (a new file: an existing one is never overwritten)
 Exit code: the program's own (128+N when signal N ended it); 2 usage; 127 when COMMAND cannot be started.
@@ -38,6 +39,14 @@ export async function runTrace(argv: string[], io: CliIo): Promise<number> {
   if (!recorded && !strace) {
     io.err(`socket-lab trace: ${o.program[0]} is neither Python nor Node.js, and other programs are traced with strace, which is not installed — install it (apt-get install strace)\n`);
     return 2;
+  }
+  if (strace) {
+    // strace would say "Cannot find executable" and exit 1; a shell says this and exits 127
+    if (!(await runnable(o.program[0]))) {
+      io.err(`socket-lab trace: ${o.program[0]}: command not found\n`);
+      return 127;
+    }
+    io.err(`socket-lab trace: ${o.program[0]} is traced with strace: only network system calls are recorded (socket, connect, sendto, recvfrom…), not read or write on a socket, and without source lines\n`);
   }
   let out: fs.WriteStream | undefined;
   if (o.out !== undefined) {
@@ -82,6 +91,7 @@ export async function runTrace(argv: string[], io: CliIo): Promise<number> {
     }
     await ended;
     await trace?.drained();
+    if (trace && trace.connections === 0) io.err(`socket-lab trace: no process loaded the recorder, so no call was recorded${isPythonCommand(o.program[0]) ? ' (python3 -I, -E and -S skip the recorder: run without them to record)' : ''}\n`);
     if (trace?.malformed) io.err(`socket-lab trace: ${trace.malformed} lines from the recorder could not be read\n`);
     if (exit.signal) return 128 + (os.constants.signals[exit.signal] ?? 0);
     return exit.code ?? 1;
@@ -90,5 +100,16 @@ export async function runTrace(argv: string[], io: CliIo): Promise<number> {
     trace?.dispose();
     channel?.dispose();
     if (out) await new Promise<void>((r) => out!.end(r));
+  }
+}
+
+/** A command a shell would find: a path to a file we may run, or a name on PATH. */
+async function runnable(command: string): Promise<boolean> {
+  if (!command.includes('/')) return (await findExecutable(command)) !== undefined;
+  try {
+    await fs.promises.access(command, fs.constants.X_OK);
+    return fs.statSync(command).isFile();
+  } catch {
+    return false;
   }
 }

@@ -33,7 +33,7 @@ export interface StreamRange {
   readonly end: number;
 }
 
-const SENDS = new Set(['send', 'sendall']);
+const SENDS = new Set(['send', 'sendall', 'sendfile']);
 const RECVS = new Set(['recv', 'recv_into']);
 /** Calls kept per direction for linking, and directions kept. */
 const FLOW_CALLS = 10_000;

@@ -50,6 +50,8 @@ export class TraceCollector {
   readonly onRecords = this._onRecords.event;
   /** Lines that were not records (never kept). */
   malformed = 0;
+  /** Processes that loaded the recorder (each connects once; none when python3 -I or -S skipped sitecustomize). */
+  connections = 0;
 
   private constructor(
     readonly dir: string,
@@ -58,6 +60,7 @@ export class TraceCollector {
   ) {
     this.server = net.createServer((c) => {
       this.open.add(c);
+      this.connections++;
       if (this.paused) c.pause();
       const reader = new RecordReader();
       c.setEncoding('utf8');
@@ -104,6 +107,9 @@ export class TraceCollector {
 
   /** Resolves once every process's connection has ended (they end when the processes do), or after `ms`. */
   async drained(ms = 2000): Promise<void> {
+    // a connection still in the listen backlog is taken first (it counts): a timer, then an immediate, has a poll between
+    await new Promise((r) => setTimeout(r, 0));
+    await new Promise((r) => setImmediate(r));
     const until = Date.now() + ms;
     while (this.open.size && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
   }
@@ -197,9 +203,40 @@ export function bytesPreview(hex: string | undefined, max = 32): string {
   return `'${s}'${hex.length > max * 2 ? '…' : ''}`;
 }
 
-/** One call as a line for people: `client.py:12  recv(fd 3, 1024) → 17 B 'apple…' · blocked 0.4 ms`. */
+/** An errno as a number and its name on this machine (where the traced program ran): `115 EINPROGRESS`; 0 is `0`. */
+export function errnoText(n: number): string {
+  const name = n === 0 ? undefined : Object.entries(os.constants.errno).find(([, v]) => v === n)?.[0];
+  return name ? `${n} ${name}` : String(n);
+}
+
+/** What a select (or a selector's select) returned: how many fds were ready, of how many watched (unknown for a selector). */
+export function selectReady(r: CallRecord): { ready: number; watched?: number } | undefined {
+  const fds = (k: string) => (Array.isArray(r[k]) ? (r[k] as unknown[]) : undefined);
+  const readyRead = fds('ready_read');
+  if (r.call !== 'select' || !readyRead) return undefined;
+  const ready = new Set([...readyRead, ...(fds('ready_write') ?? [])]).size;
+  const read = fds('read_fds');
+  return read ? { ready, watched: new Set([...read, ...(fds('write_fds') ?? [])]).size } : { ready };
+}
+
+/** A call's result after its name and arguments: ` → 17 B 'apple…'`, ` → 115 EINPROGRESS`, ` → 1 ready of 3`, ` ✗ TimeoutError: timed out`. */
+function resultOf(r: CallRecord): string {
+  if (r.error) return ` ✗ ${r.error}`;
+  if (r.call.startsWith('recv') && r.returned === 0) return " → b'' (peer closed)";
+  if (r.call === 'connect_ex' && typeof r.returned === 'number') return ` → ${errnoText(r.returned)}`;
+  if (r.returned !== undefined) return ` → ${r.returned} B${r.bytes_hex ? ` ${bytesPreview(r.bytes_hex)}` : ''}`;
+  if (r.call === 'accept' && r.peer) return ` → fd ${r.new_fd} from ${r.peer}`;
+  const sel = selectReady(r);
+  if (sel) return ` → ${sel.ready} ready${sel.watched !== undefined ? ` of ${sel.watched}` : ''}`;
+  return '';
+}
+
+/**
+ * One call as a line for people, stamped with the time it returned (lines come in that order, so a recv that blocked
+ * prints after the send that fed it, with a later time): `+0.512s  pid 4242  client.py:12  recv(fd 3, 1024) → 17 B 'apple…' · blocked 500.0 ms`.
+ */
 export function describeCall(r: CallRecord, start: number): string {
-  const at = `+${(r.t - start).toFixed(3)}s`;
+  const at = `+${(r.t + (r.blocked_ms ?? 0) / 1000 - start).toFixed(3)}s${r.pid !== undefined ? `  pid ${r.pid}` : ''}`;
   const where = r.file ? `${r.file}:${r.line}` : '(no source line)';
   if (r.call === 'dropped') return `${at}  ${r.count} records dropped: the program made calls faster than they could be handed over`;
   const args: string[] = [];
@@ -207,11 +244,6 @@ export function describeCall(r: CallRecord, start: number): string {
   if (typeof r.asked === 'number') args.push(String(r.asked));
   if ((r.call === 'connect' || r.call === 'connect_ex' || r.call === 'sendto') && r.peer) args.push(r.peer);
   if (r.call === 'bind' && r.local) args.push(r.local);
-  let result = '';
-  if (r.error) result = ` ✗ ${r.error}`;
-  else if (r.call.startsWith('recv') && r.returned === 0) result = " → b'' (peer closed)";
-  else if (r.returned !== undefined) result = ` → ${r.returned}${r.call === 'connect_ex' ? '' : ' B'}${r.bytes_hex ? ` ${bytesPreview(r.bytes_hex)}` : ''}`;
-  else if (r.call === 'accept' && r.peer) result = ` → fd ${r.new_fd} from ${r.peer}`;
   const blocked = r.blocked_ms !== undefined && r.blocked_ms >= 1 ? ` · blocked ${r.blocked_ms >= 1000 ? `${(r.blocked_ms / 1000).toFixed(1)} s` : `${r.blocked_ms.toFixed(1)} ms`}` : '';
-  return `${at}  ${where}  ${r.call}(${args.join(', ')})${result}${blocked}`;
+  return `${at}  ${where}  ${r.call}(${args.join(', ')})${resultOf(r)}${blocked}`;
 }

@@ -170,7 +170,7 @@ def _socket_lab_install():
         b = bytes(data[:preview])
         rec['bytes_hex'] = b.hex()
 
-    blocking = {'recv', 'recv_into', 'recvfrom', 'recvfrom_into', 'recvmsg', 'accept', 'connect', 'connect_ex', 'sendall', 'select', 'do_handshake'}
+    blocking = {'recv', 'recv_into', 'recvfrom', 'recvfrom_into', 'recvmsg', 'accept', 'connect', 'connect_ex', 'sendall', 'sendfile', 'select', 'do_handshake'}
 
     def record(call, sock, args, result, error, t0, p0, file, line):
         rec = base(call, t0, p0, file, line, error)
@@ -218,6 +218,14 @@ def _socket_lab_install():
             if n is not None and data is not None:
                 rec['returned'] = n
                 data_fields(rec, data[:n])
+        elif call == 'sendfile':
+            rec['asked'] = args[2] if len(args) > 2 else None
+            if result is not None:
+                rec['returned'] = result
+                try:  # the file now stands just past what was sent: its first bytes are read back with pread
+                    data_fields(rec, _os.pread(a0.fileno(), min(result, preview), a0.tell() - result))
+                except (OSError, ValueError, AttributeError):
+                    pass
         elif call == 'sendmsg':
             bufs = [memoryview(b).cast('B') for b in (a0 or [])]
             rec['asked'] = sum(len(b) for b in bufs)
@@ -314,7 +322,7 @@ def _socket_lab_install():
         wrapper.__doc__ = getattr(orig, '__doc__', None)
         setattr(cls, name, wrapper)
 
-    for name in ('bind', 'listen', 'accept', 'connect', 'connect_ex', 'send', 'sendall', 'sendto', 'sendmsg', 'recv', 'recv_into', 'recvfrom', 'recvfrom_into', 'recvmsg', 'shutdown', 'close', 'setsockopt', 'settimeout', 'setblocking'):
+    for name in ('bind', 'listen', 'accept', 'connect', 'connect_ex', 'send', 'sendall', 'sendfile', 'sendto', 'sendmsg', 'recv', 'recv_into', 'recvfrom', 'recvfrom_into', 'recvmsg', 'shutdown', 'close', 'setsockopt', 'settimeout', 'setblocking'):
         wrap(socket.socket, name)
     wrap(socket.socket, '__init__', 'socket')
     try:
@@ -346,6 +354,48 @@ def _socket_lab_install():
         return timed(lambda: orig_select(r, w, x, *timeout), done)
 
     select.select = select_wrapper
+
+    # an uncaught exception's traceback is the program's own: the wrappers' frames (this file) are taken out before
+    # it is printed, so a traced program's stderr is what it is untraced
+    own = {__file__, _os.path.abspath(__file__)}
+
+    def strip(tb):
+        keep = []
+        while tb is not None:
+            if tb.tb_frame.f_code.co_filename not in own:
+                keep.append(tb)
+            tb = tb.tb_next
+        for a, b in zip(keep, keep[1:] + [None]):
+            a.tb_next = b
+        return keep[0] if keep else None
+
+    def clean(e, seen):
+        if e is None or id(e) in seen:
+            return
+        seen.add(id(e))
+        try:
+            e.__traceback__ = strip(e.__traceback__)
+        except Exception:
+            pass
+        clean(e.__cause__, seen)
+        clean(e.__context__, seen)
+
+    prior_hook = _sys.excepthook
+
+    def excepthook(t, v, tb):
+        clean(v, set())
+        return prior_hook(t, v, v.__traceback__ if isinstance(v, BaseException) else tb)
+
+    _sys.excepthook = excepthook
+    prior_thread_hook = threading.excepthook
+
+    def thread_excepthook(args):
+        if args.exc_value is not None:
+            clean(args.exc_value, set())
+            args = threading.ExceptHookArgs([args.exc_type, args.exc_value, args.exc_value.__traceback__, args.thread])
+        return prior_thread_hook(args)
+
+    threading.excepthook = thread_excepthook
 
     def selector_select(orig):
         def wrapper(self, timeout=None):

@@ -4,7 +4,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { CallLog, LineCalls } from '../../core/trace/callLog';
-import { bytesPreview, type CallRecord } from '../../core/trace/callTrace';
+import { bytesPreview, type CallRecord, errnoText, selectReady } from '../../core/trace/callTrace';
 
 /** How long a call must block before its hint says so. */
 const BLOCKED_MS = 50;
@@ -17,7 +17,10 @@ function blockedText(ms: number): string {
 export function resultText(r: CallRecord): string {
   if (r.error) return `${r.call} ✗ ${r.error.split(':')[0]}`;
   if (r.call.startsWith('recv') && r.returned === 0) return vscode.l10n.t("{0} → b'' (peer closed)", r.call);
-  if (r.returned !== undefined && r.call !== 'connect_ex') return `${r.call} → ${r.returned} B ${bytesPreview(r.bytes_hex, 24)}`.trimEnd();
+  if (r.call === 'connect_ex' && typeof r.returned === 'number') return `connect_ex → ${errnoText(r.returned)}`;
+  const sel = selectReady(r);
+  if (sel) return sel.watched === undefined ? vscode.l10n.t('select → {0} ready', sel.ready) : vscode.l10n.t('select → {0} ready of {1}', sel.ready, sel.watched);
+  if (r.returned !== undefined) return `${r.call} → ${r.returned} B ${bytesPreview(r.bytes_hex, 24)}`.trimEnd();
   if (r.call === 'accept' && r.peer) return `accept → ${r.peer}`;
   if ((r.call === 'connect' || r.call === 'connect_ex') && r.peer) return `${r.call} → ${r.peer}`;
   if (r.call === 'bind' && r.local) return `bind ${r.local}`;
