@@ -28,7 +28,7 @@ function capture() {
 describe('socket-call recorder: outsider trial (issue 19)', function () {
   this.timeout(30_000);
 
-  it('an uncaught socket exception prints the same traceback traced as untraced (main thread, a thread, a chained cause)', async () => {
+  it('a socket exception prints the same traceback traced as untraced (uncaught in main and a thread, chained, print_exc, logging.exception)', async () => {
     const dir = tempDir();
     const prog = path.join(dir, 'prog.py');
     fs.writeFileSync(
@@ -38,6 +38,12 @@ describe('socket-call recorder: outsider trial (issue 19)', function () {
         'def worker():',
         '    socket.socket().connect(("127.0.0.1", 1))',
         'th = threading.Thread(target=worker); th.start(); th.join()',
+        'import traceback, logging',
+        'try:',
+        '    socket.create_connection(("127.0.0.1", 1))',
+        'except OSError:',
+        '    traceback.print_exc()',
+        '    logging.exception("logged")',
         's = socket.socket()',
         'try:',
         '    s.connect(("127.0.0.1", 1))',

@@ -42,6 +42,53 @@ def _socket_lab_install():
     is_library = {}
     names = {}
 
+    # an uncaught exception's traceback is the program's own: the wrappers' frames (this file) are taken out before
+    # it is printed, so a traced program's stderr is what it is untraced
+    own = {__file__, _os.path.abspath(__file__)}
+
+    def strip(tb):
+        keep = []
+        while tb is not None:
+            if tb.tb_frame.f_code.co_filename not in own:
+                keep.append(tb)
+            tb = tb.tb_next
+        for a, b in zip(keep, keep[1:] + [None]):
+            a.tb_next = b
+        return keep[0] if keep else None
+
+    def clean(e, seen):
+        if e is None or id(e) in seen:
+            return
+        seen.add(id(e))
+        try:
+            e.__traceback__ = strip(e.__traceback__)
+        except Exception:
+            pass
+        clean(e.__cause__, seen)
+        clean(e.__context__, seen)
+
+    def hide_from_traceback_module():
+        # traceback.print_exc(), format_exc(), logging's exception(): the first exception through a wrapper makes the
+        # traceback module leave the wrappers out too (imported then, not at every start)
+        if state.get('traceback_patched'):
+            return
+        state['traceback_patched'] = True
+        try:
+            import traceback
+            init = traceback.TracebackException.__init__
+
+            def patched(self, exc_type, exc_value, exc_traceback, *args, **kwargs):
+                if isinstance(exc_value, BaseException) and exc_value.__traceback__ is exc_traceback:
+                    clean(exc_value, set())
+                    exc_traceback = exc_value.__traceback__
+                else:
+                    exc_traceback = strip(exc_traceback)
+                return init(self, exc_type, exc_value, exc_traceback, *args, **kwargs)
+
+            traceback.TracebackException.__init__ = patched
+        except Exception:
+            pass
+
     # a debugger's own files (debugpy, pydevd: Debug File): library frames, and a call made only by them (the
     # debugger talking to VS Code) is not the program's
     debugger = _re.compile(r'[\\/](debugpy|_pydevd[^\\/]*|pydevd[^\\/]*)[\\/]|[\\/]pydevd[^\\/]*\.py$')
@@ -287,6 +334,7 @@ def _socket_lab_install():
             return result
         except BaseException as e:
             error = e
+            hide_from_traceback_module()
             raise
         finally:
             inside.on = False
@@ -354,31 +402,6 @@ def _socket_lab_install():
         return timed(lambda: orig_select(r, w, x, *timeout), done)
 
     select.select = select_wrapper
-
-    # an uncaught exception's traceback is the program's own: the wrappers' frames (this file) are taken out before
-    # it is printed, so a traced program's stderr is what it is untraced
-    own = {__file__, _os.path.abspath(__file__)}
-
-    def strip(tb):
-        keep = []
-        while tb is not None:
-            if tb.tb_frame.f_code.co_filename not in own:
-                keep.append(tb)
-            tb = tb.tb_next
-        for a, b in zip(keep, keep[1:] + [None]):
-            a.tb_next = b
-        return keep[0] if keep else None
-
-    def clean(e, seen):
-        if e is None or id(e) in seen:
-            return
-        seen.add(id(e))
-        try:
-            e.__traceback__ = strip(e.__traceback__)
-        except Exception:
-            pass
-        clean(e.__cause__, seen)
-        clean(e.__context__, seen)
 
     prior_hook = _sys.excepthook
 
