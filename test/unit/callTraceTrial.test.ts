@@ -67,6 +67,29 @@ describe('socket-call recorder: outsider trial (issue 19)', function () {
     }
   });
 
+  it('Node.js: a refused connect with no error listener still crashes the program as untraced (the recorder adds no listener)', async () => {
+    const dir = tempDir();
+    const prog = path.join(dir, 'p.js');
+    fs.writeFileSync(prog, "require('net').connect(1, '127.0.0.1');\n");
+    const plain = spawnSync(process.execPath, [prog], { encoding: 'utf8', cwd: dir });
+    const trace = await TraceCollector.start(process.env);
+    const records: CallRecord[] = [];
+    trace.onRecords((rs) => records.push(...rs));
+    try {
+      const traced = spawnSync(process.execPath, [prog], { encoding: 'utf8', cwd: dir, env: trace.env });
+      await trace.drained();
+      assert.equal(traced.status, plain.status);
+      assert.match(plain.stderr, /Unhandled 'error' event[^]*ECONNREFUSED/);
+      // node names the frame that emitted the error: the recorder's emit wrapper is the one line that differs
+      assert.equal(traced.stderr.replace(/^ +at .*socket-lab-trace\.cjs:.*\n/m, ''), plain.stderr);
+    } finally {
+      trace.dispose();
+    }
+    const connect = records.find((r) => r.call === 'connect');
+    assert.match(String(connect?.error), /^ECONNREFUSED: /);
+    assert.equal(connect?.line, 1);
+  });
+
   it('socket.sendfile() is recorded as a send (bytes, first bytes), and the recv that took its bytes links to it', async () => {
     const dir = tempDir();
     fs.writeFileSync(path.join(dir, 'data.txt'), 'hello sendfile\n');

@@ -73,9 +73,10 @@ export const NODE_SHIM = String.raw`'use strict';
   S.connect = function (...args) {
     const at = userFrame();
     const started = Date.now();
-    this.once('connect', () => record('connect', this, at, {}, started));
-    this.once('error', (e) => { if (!this.__slConnected) record('connect', this, at, { error: (e.code || e.name) + ': ' + e.message }, started); });
-    this.once('connect', () => { this.__slConnected = true; });
+    // a failed connect is recorded when net destroys the socket with the error (see destroy): an 'error' listener of
+    // the recorder's own would make an unhandled error handled, and the program would no longer crash as untraced
+    this.__slConnecting = { at, started };
+    this.once('connect', () => { this.__slConnecting = undefined; record('connect', this, at, {}, started); });
     return connect.apply(this, args);
   };
   const write = S.write;
@@ -128,6 +129,11 @@ export const NODE_SHIM = String.raw`'use strict';
   };
   const destroy = S.destroy;
   S.destroy = function (...args) {
+    if (this !== link && this.__slConnecting && args[0]) {
+      const c = this.__slConnecting;
+      this.__slConnecting = undefined;
+      record('connect', this, c.at, { error: (args[0].code || args[0].name) + ': ' + args[0].message }, c.started);
+    }
     if (this !== link && !this.__slClosed) {
       this.__slClosed = true;
       record('close', this, userFrame(), args[0] ? { error: String(args[0] && args[0].message) } : {});
