@@ -80,23 +80,48 @@ describe('socket-call timeline of a lesson', function () {
       assert.equal(await send.getAttribute('data-line'), '27'); // client.py: sock.sendall(word)
       assert.notEqual(await send.getAttribute('data-lane'), await bar.getAttribute('data-lane'), 'the sends are on the client\'s socket');
     }
-    // the whole run is fitted: the 17-byte recv sits among the second connection's; the wheel zooms in where it is
-    await waitFor('the recv\'s bar wide enough to click', async () => {
-      const box = await bar.locator('rect').boundingBox();
-      if (box && box.width < 12) {
-        await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
-        await page.mouse.wheel(0, -400);
-      }
-      return box?.width ?? 0;
-    }, (w) => w >= 12);
-    await bar.locator('rect').click();
+    // the three arrows fan out over the recv's bar: three lines, not one
+    const ends = await arrows.evaluateAll((ls) => ls.map((l) => l.getAttribute('y2')));
+    assert.equal(new Set(ends).size, 3, `arrow ends ${ends.join()}`);
+    // the whole run is fitted: the 17-byte recv sits microseconds before the b'' recv that ends its connection, on
+    // the same pixel; its bar keeps a part of its own and a click on it selects it, not the b'' recv
+    const fitted = await frame.locator('.tl-axis text').allTextContents();
+    const box = (await bar.locator('rect').boundingBox())!;
+    const lane = await bar.getAttribute('data-lane');
+    const xs = await frame.locator(`.tl-call[data-lane="${lane}"] rect`).evaluateAll((rs) => rs.map((r) => r.getBoundingClientRect().x));
+    const x0 = await bar.locator('rect').evaluate((r) => r.getBoundingClientRect().x);
+    const gap = Math.min(...xs.map((x) => x - x0).filter((d) => d > 0));
+    assert.ok(gap < 12, `the next call on its socket starts ${gap} px after the recv`);
+    await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
     await waitFor('the recv selected', () => frame.locator('.tl-app').getAttribute('data-selected'), (v) => v === recv);
+    assert.deepEqual(await frame.locator('.tl-axis text').allTextContents(), fitted, 'still the Fit zoom');
     await waitFor('the recv\'s bytes', () => timelineHexText(frame), (s) => s === 'applebananacherry');
     const source = frame.locator('.tl-details .tl-source');
     assert.match(await source.innerText(), /server\.py:35$/);
     assert.match(await frame.locator('.tl-details').innerText(), /sent by 3 sends at client\.py:27/);
-    // zoomed out around the recv (the keyboard zooms around the selected call) until its three sends are in view too
+    // the keyboard: Right and Left step through the calls in time, Up or Down to the socket above or below; a
+    // screen reader hears the selected call
     const plot = frame.locator('.tl-svgbox');
+    const selected = () => frame.locator('.tl-app').getAttribute('data-selected');
+    await plot.press('ArrowRight');
+    await waitFor('the next call selected', selected, (v) => !!v && v !== recv);
+    await plot.press('ArrowLeft');
+    await waitFor('the recv selected again', selected, (v) => v === recv);
+    assert.match(await frame.locator('.tl-live').innerText(), /^recv → 17 B · blocked .* · line 35 · (pid \d+ · )?fd \d+ · TCP · 127\.0\.0\.1:\d+ ⇄ 127\.0\.0\.1:\d+$/);
+    const laneKeys = await frame.locator('.tl-lane-label').evaluateAll((ls) => ls.map((l) => (l as HTMLElement).dataset.lane));
+    const recvRow = laneKeys.indexOf(lane!);
+    await plot.press(recvRow > 0 ? 'ArrowUp' : 'ArrowDown');
+    const other = await waitFor('a call on another socket selected', selected, (v) => !!v && v !== recv);
+    const otherRow = laneKeys.indexOf((await frame.locator(`.tl-call[data-id="${other}"]`).getAttribute('data-lane'))!);
+    assert.ok(recvRow > 0 ? otherRow < recvRow : otherRow > recvRow, `row ${recvRow} → ${otherRow}`);
+    await bar.locator('rect').click({ force: true });
+    await waitFor('the recv selected by its bar', selected, (v) => v === recv);
+    // the labels show whole address pairs, and the plot keeps room for its lanes beside the open terminal
+    const cut = await frame.locator('.tl-lane-ends').evaluateAll((ls) => ls.filter((l) => l.scrollWidth > l.clientWidth).map((l) => l.textContent));
+    assert.deepEqual(cut, [], 'lane labels cut off');
+    const room = await frame.locator('.tl-plot-body').evaluate((b) => ({ shown: b.clientHeight, drawn: b.querySelector('svg')!.clientHeight }));
+    assert.ok(room.shown >= Math.min(room.drawn, 240), `plot ${room.shown} px of ${room.drawn}`);
+    // zoomed out around the recv (the keyboard zooms around the selected call) until its three sends are in view too
     await waitFor('the three sends in view beside the recv', async () => {
       const box = await plot.boundingBox();
       const sends = await Promise.all(froms.map((f) => frame.locator(`.tl-call[data-id="${f}"] rect`).boundingBox().catch(() => null)));

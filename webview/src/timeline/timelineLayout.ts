@@ -63,6 +63,55 @@ export class Scale {
   }
 }
 
+/** A call's bar as drawn, on lane row `row`. */
+export interface DrawnBar {
+  readonly id: number;
+  readonly row: number;
+  readonly x: number;
+  readonly w: number;
+}
+
+/** The most a bar is moved right so that it is not hidden under the bar before it. */
+export const NUDGE_MAX = 4 * (MIN_BAR_W + 1);
+
+/**
+ * Where each call's bar goes (`calls` on lane rows `rowOf`). Calls microseconds apart fall on one pixel at a coarse
+ * zoom: a bar that would start within the first MIN_BAR_W px of the bar before it in its lane is moved just past that
+ * one's start (by NUDGE_MAX px at most), so each keeps a part of its own to see and click.
+ */
+export function layoutBars(calls: readonly TimelineCall[], rowOf: ReadonlyMap<string, number>, scale: Scale): DrawnBar[] {
+  const out: DrawnBar[] = [];
+  const prev = new Map<number, number>();
+  for (const c of [...calls].sort((a, b) => a.t - b.t || a.id - b.id)) {
+    const row = rowOf.get(c.lane);
+    if (row === undefined) continue;
+    const { x: real, w: realW } = scale.bar(c);
+    const last = prev.get(row);
+    const past = last === undefined ? real : last + MIN_BAR_W + 1;
+    const x = real < past && past - real <= NUDGE_MAX ? past : real;
+    out.push({ id: c.id, row, x, w: Math.max(real + realW - x, MIN_BAR_W) });
+    prev.set(row, x);
+  }
+  return out;
+}
+
+/** How far beside a bar a click still hits it (px). */
+const HIT_SLOP = 3;
+
+/**
+ * The call a click at `x` on lane row `row` means: of the bars under it, the shortest (it is drawn on top), then the
+ * one whose start is nearest; else the bar nearest within HIT_SLOP px.
+ */
+export function hitBar(bars: readonly DrawnBar[], row: number, x: number): number | undefined {
+  const gap = (b: DrawnBar) => (x < b.x ? b.x - x : x > b.x + b.w ? x - b.x - b.w : 0);
+  const near = bars.filter((b) => b.row === row && gap(b) <= HIT_SLOP);
+  near.sort((a, b) => gap(a) - gap(b) || a.w - b.w || Math.abs(x - a.x) - Math.abs(x - b.x));
+  return near[0]?.id;
+}
+
+/** The order to draw bars in: longer ones first, so a shorter one lying on a longer one stays on top. */
+export const drawOrder = (a: DrawnBar, b: DrawnBar) => b.w - a.w;
+
 /** The y of a lane's middle. */
 export const laneMid = (i: number) => AXIS_H + i * LANE_H + LANE_H / 2;
 

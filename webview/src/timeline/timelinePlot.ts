@@ -4,7 +4,7 @@
 import type { TimelineCall, TimelineChunk, TimelineLane, TimelinePacket, TimelineWindow } from '../../../src/shared/timelinePanelProtocol';
 import { h } from '../dom';
 import { t } from '../strings';
-import { AXIS_H, BAND_H, MIN_BAR_W, durationText, fitSpan, keepVisible, LANE_H, laneMid, pan, Scale, type Span, ticks, zoom } from './timelineLayout';
+import { AXIS_H, BAND_H, drawOrder, type DrawnBar, durationText, fitSpan, hitBar, keepVisible, LANE_H, laneMid, layoutBars, MIN_BAR_W, pan, Scale, type Span, ticks, zoom } from './timelineLayout';
 
 const SVG = 'http://www.w3.org/2000/svg';
 function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number>): SVGElementTagNameMap[K] {
@@ -66,6 +66,15 @@ export interface PlotHost {
   openChunk(sessionId: string, seq: number): void;
 }
 
+/** A call in words: `recv → 17 B · blocked 0.020 ms · line 35` (its bar's tooltip, and what a screen reader hears). */
+function callText(c: TimelineCall): string {
+  const result = c.error ? ' ✗' : c.returned !== undefined ? ` → ${c.returned} B` : '';
+  return `${c.call}${result} · ${t('blocked {0}', durationText(c.ms))}${c.line !== undefined ? ` · ${t('line {0}', c.line)}` : ''}`;
+}
+
+/** The plot's tallest minimum height (px): lanes beyond it scroll, the panes below give way first. */
+const MIN_PLOT_H = 250;
+
 /** `SYN, ACK`: a packet's TCP flags in words. */
 function flagsText(flags: number): string {
   const names: [number, string][] = [[0x02, 'SYN'], [0x01, 'FIN'], [0x04, 'RST'], [0x08, 'PSH'], [0x10, 'ACK']];
@@ -77,6 +86,10 @@ export class TimelinePlot {
   private readonly labels = h('div', 'tl-labels');
   private readonly box = h('div', 'tl-svgbox');
   private readonly note = h('div', 'tl-window-note');
+  /** The selected call, read out by screen readers. */
+  private readonly live = h('div', 'tl-live');
+  /** The bars as last drawn, for hit-testing a click. */
+  private drawn: DrawnBar[] = [];
   private span: Span = fitSpan(0);
   private duration = 0;
   private lanes: TimelineLane[] = [];
@@ -90,11 +103,12 @@ export class TimelinePlot {
   constructor(private readonly host: PlotHost) {
     this.box.tabIndex = 0;
     this.box.setAttribute('role', 'application');
-    this.box.setAttribute('aria-label', t('Socket calls on a time axis. Left and Right pan, + and − zoom, 0 fits, [ and ] select the previous or next call, Enter opens its line.'));
+    this.box.setAttribute('aria-label', t('Socket calls on a time axis. Left and Right select the previous or next call, Up and Down the call on the socket above or below, Shift+Left and Shift+Right pan, + and − zoom, 0 fits, Enter opens its line.'));
     this.note.setAttribute('role', 'status');
+    this.live.setAttribute('aria-live', 'polite');
     const body = h('div', 'tl-plot-body');
     body.append(this.labels, this.box);
-    this.element.append(body, this.note);
+    this.element.append(body, this.note, this.live);
     new ResizeObserver(() => this.draw()).observe(this.box);
     this.wire();
   }
@@ -165,23 +179,45 @@ export class TimelinePlot {
     this.selectedId = id;
     this.draw();
     this.host.selected(id);
+    const c = this.selectedCall();
+    const lane = c && this.lanes.find((l) => l.key === c.lane);
+    this.live.textContent = c ? `${callText(c)}${lane ? ` · ${laneLabel(lane, severalProcesses(this.lanes))}` : ''}` : '';
   }
 
+  /** Selects `c` and keeps it in view. */
+  private selectShown(c: TimelineCall): void {
+    this.select(c.id);
+    const s = keepVisible(this.span, c.t);
+    if (s !== this.span) this.setSpan(s);
+  }
+
+  /** The previous or next call in time (on any socket). */
   private step(dir: 1 | -1): void {
-    const calls = this.data.calls;
+    const calls = [...this.data.calls].sort((a, b) => a.t - b.t || a.id - b.id);
     if (!calls.length) return;
     const i = calls.findIndex((c) => c.id === this.selectedId);
-    const next = i < 0 ? (dir > 0 ? calls[0] : calls[calls.length - 1]) : calls[Math.min(calls.length - 1, Math.max(0, i + dir))];
-    this.select(next.id);
-    const s = keepVisible(this.span, next.t);
-    if (s !== this.span) this.setSpan(s);
+    this.selectShown(i < 0 ? (dir > 0 ? calls[0] : calls[calls.length - 1]) : calls[Math.min(calls.length - 1, Math.max(0, i + dir))]);
+  }
+
+  /** The call nearest in time on the nearest socket above (-1) or below (1) that has calls in view. */
+  private laneStep(dir: 1 | -1): void {
+    const cur = this.selectedCall();
+    if (!cur) return this.step(1);
+    const row = this.lanes.findIndex((l) => l.key === cur.lane);
+    for (let r = row + dir; r >= 0 && r < this.lanes.length; r += dir) {
+      const there = this.data.calls.filter((c) => c.lane === this.lanes[r].key);
+      if (!there.length) continue;
+      return this.selectShown(there.reduce((a, b) => (Math.abs(b.t - cur.t) < Math.abs(a.t - cur.t) ? b : a)));
+    }
   }
 
   private wire(): void {
     this.box.addEventListener('keydown', (e) => {
       const keys: Record<string, () => void> = {
-        ArrowLeft: () => this.setSpan(pan(this.span, -0.2)),
-        ArrowRight: () => this.setSpan(pan(this.span, 0.2)),
+        ArrowLeft: () => (e.shiftKey ? this.setSpan(pan(this.span, -0.2)) : this.step(-1)),
+        ArrowRight: () => (e.shiftKey ? this.setSpan(pan(this.span, 0.2)) : this.step(1)),
+        ArrowUp: () => this.laneStep(-1),
+        ArrowDown: () => this.laneStep(1),
         '+': () => this.zoomBy(0.5),
         '=': () => this.zoomBy(0.5),
         '-': () => this.zoomBy(2),
@@ -234,9 +270,18 @@ export class TimelinePlot {
       if (tick && packets) return this.host.openFrame(packets.captureId, Number(tick.dataset.frame));
       const chunk = hit?.closest('[data-chunk]') as SVGElement | null;
       if (chunk) return this.host.openChunk(chunk.dataset.session ?? '', Number(chunk.dataset.chunk));
-      const id = (hit?.closest('[data-id]') as SVGElement | null)?.dataset.id;
-      if (id !== undefined) this.select(Number(id));
+      const id = this.callAt(e.clientX, e.clientY);
+      if (id !== undefined) this.select(id);
     });
+  }
+
+  /** The call a click at client point (`cx`, `cy`) means, if it is on a lane's bars. */
+  private callAt(cx: number, cy: number): number | undefined {
+    const r = this.box.getBoundingClientRect();
+    const y = cy - r.top;
+    const row = Math.floor((y - AXIS_H) / LANE_H);
+    if (row < 0 || row >= this.lanes.length || Math.abs(y - laneMid(row)) > 10) return undefined;
+    return hitBar(this.drawn, row, cx - r.left);
   }
 
   draw(): void {
@@ -255,12 +300,11 @@ export class TimelinePlot {
     this.lanes.forEach((_, i) => root.append(svg('line', { x1: 0, x2: width, y1: AXIS_H + (i + 1) * LANE_H, y2: AXIS_H + (i + 1) * LANE_H, class: 'tl-lane-line' })));
     const ends = new Map<number, { x: number; y: number }>();
     const bars = svg('g', {});
-    // where bars overlap, the data calls go over close/setsockopt and the selected call over all
-    const rank = (c: TimelineCall) => (c.id === this.selectedId ? 2 : family(c.call) === 'other' ? 0 : 1);
-    for (const c of [...this.data.calls].sort((a, b) => rank(a) - rank(b))) {
-      const row = rowOf.get(c.lane);
-      if (row !== undefined) ends.set(c.id, this.drawBar(bars, c, row, scale));
-    }
+    const byId = new Map(this.data.calls.map((c) => [c.id, c]));
+    this.drawn = layoutBars(this.data.calls, rowOf, scale);
+    // where bars overlap, a shorter one goes over a longer one (as a click picks it) and the selected call over all
+    const rank = (b: DrawnBar) => (b.id === this.selectedId ? 1 : 0);
+    for (const b of [...this.drawn].sort((p, q) => rank(p) - rank(q) || drawOrder(p, q))) ends.set(b.id, this.drawBar(bars, byId.get(b.id)!, b));
     const chunkEnds = this.drawChunks(bars, rowOf, scale);
     const links = svg('g', { class: 'tl-links' });
     for (const l of this.data.chunkLinks ?? []) {
@@ -273,12 +317,18 @@ export class TimelinePlot {
     }
     /** Per recv: how many arrows end there, and whether they come from above. */
     const into = new Map<number, { n: number; above: boolean }>();
-    for (const l of this.data.links) {
-      const a = ends.get(l.from);
-      const b = ends.get(l.to);
-      if (!a || !b) continue;
-      links.append(svg('line', { x1: a.x, y1: a.y, x2: b.x, y2: b.y, class: 'tl-link', 'marker-end': 'url(#tl-arrow)', 'data-from': l.from, 'data-to': l.to }));
-      into.set(l.to, { n: (into.get(l.to)?.n ?? 0) + 1, above: a.y <= b.y });
+    const drawnLinks = this.data.links.filter((l) => ends.has(l.from) && ends.has(l.to));
+    for (const l of drawnLinks) into.set(l.to, { n: (into.get(l.to)?.n ?? 0) + 1, above: ends.get(l.from)!.y <= ends.get(l.to)!.y });
+    // the arrows into one recv fan out over its bar's height, so each stays a line of its own
+    const nth = new Map<number, number>();
+    for (const l of drawnLinks) {
+      const a = ends.get(l.from)!;
+      const b = ends.get(l.to)!;
+      const n = into.get(l.to)!.n;
+      const k = nth.get(l.to) ?? 0;
+      nth.set(l.to, k + 1);
+      const dy = n > 1 ? (k - (n - 1) / 2) * Math.min(5, 10 / (n - 1)) : 0;
+      links.append(svg('line', { x1: a.x, y1: a.y, x2: b.x, y2: b.y + dy, class: 'tl-link', 'marker-end': 'url(#tl-arrow)', 'data-from': l.from, 'data-to': l.to }));
     }
     // arrows that start microseconds apart draw as one: the recv says how many sends it merged
     for (const [id, { n, above }] of into) {
@@ -291,6 +341,7 @@ export class TimelinePlot {
     root.append(bars, links);
     if (this.data.packets) root.append(this.drawPackets(this.data.packets.items, scale, AXIS_H + this.lanes.length * LANE_H));
     this.box.replaceChildren(root);
+    this.element.style.minHeight = `${Math.min(height + 2, MIN_PLOT_H)}px`;
     this.drawLabels();
   }
 
@@ -307,13 +358,11 @@ export class TimelinePlot {
   }
 
   /** One call's bar; returns where its arrows attach (its end, in its lane's middle). */
-  private drawBar(parent: SVGGElement, c: TimelineCall, row: number, scale: Scale): { x: number; y: number } {
-    const { x, w } = scale.bar(c);
+  private drawBar(parent: SVGGElement, c: TimelineCall, { x, w, row }: DrawnBar): { x: number; y: number } {
     const y = laneMid(row);
     const g = svg('g', { 'data-id': c.id, 'data-call': c.call, 'data-lane': c.lane, 'data-line': c.line ?? '', class: `tl-call tl-${family(c.call)}${c.error ? ' error' : ''}${c.id === this.selectedId ? ' selected' : ''}` });
     const tip = svg('title', {});
-    const result = c.error ? ' ✗' : c.returned !== undefined ? ` → ${c.returned} B` : '';
-    tip.textContent = `${c.call}${result} · ${t('blocked {0}', durationText(c.ms))}${c.line !== undefined ? ` · ${t('line {0}', c.line)}` : ''}`;
+    tip.textContent = callText(c);
     g.append(tip, svg('rect', { x, y: y - 7, width: w, height: 14, rx: 2, class: 'tl-bar' }));
     if (w > 40) {
       const label = svg('text', { x: x + 3, y: y + 4, class: 'tl-bar-label' });
