@@ -2,7 +2,7 @@
 // fd), the calls of one time window as bars (bounded: never the whole log), the links from each send to the recvs
 // that returned its bytes, one call's details and bytes, filters by socket and by call name.
 import * as path from 'node:path';
-import type { CallLog } from '../trace/callLog';
+import { type CallLog, SENDS } from '../trace/callLog';
 import type { CallRecord } from '../trace/callTrace';
 import { chunksFor, chunksIn, directionChunks, SegmentIndex, sessionBetween, type DirectionChunks, type PacketSource, type SessionEnd } from '../trace/wireLinks';
 import {
@@ -11,7 +11,6 @@ import {
   type TimelinePackets, type TimelineQuery, type TimelineSummary, type TimelineWindow, type TimelineWire,
 } from '../../shared/timelinePanelProtocol';
 
-const SENDS = new Set(['send', 'sendall']);
 /** Most bytes a call's detail carries (the recorder keeps the first 64 by default). */
 const MAX_DETAIL_BYTES = 65536;
 

@@ -33,7 +33,8 @@ export interface StreamRange {
   readonly end: number;
 }
 
-const SENDS = new Set(['send', 'sendall', 'sendfile']);
+/** The calls whose bytes go out on a stream (their recvs are linked to them). */
+export const SENDS: ReadonlySet<string> = new Set(['send', 'sendall', 'sendfile']);
 const RECVS = new Set(['recv', 'recv_into']);
 /** Calls kept per direction for linking, and directions kept. */
 const FLOW_CALLS = 10_000;

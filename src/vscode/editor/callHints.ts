@@ -59,13 +59,14 @@ export class CallHints implements vscode.Disposable {
     );
   }
 
-  /** Shows `log` for the files it has calls in (replacing an earlier run's), and follows it as it grows. */
-  show(log: CallLog): void {
+  /** Shows `log` for the files it has calls in (replacing an earlier run's), and follows it as it grows; `file`: the file run. */
+  show(log: CallLog, file?: string): void {
     const update = () => {
       for (const f of log.files) this.logs.set(f, log);
       this.schedule();
     };
     this.latest = log;
+    if (file) this.logs.set(path.resolve(file), log); // its latest run, even one that makes no socket call
     log.onDidChange(update);
     update();
   }

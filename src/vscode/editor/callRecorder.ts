@@ -49,7 +49,8 @@ export class CallRecorder implements vscode.Disposable {
   constructor(readonly hints: CallHints = new CallHints()) {}
 
   /** When the setting allows, a new recorded run whose relative file names start at `cwd`; shown in the editor at once. */
-  async start(cwd: string): Promise<Recording | undefined> {
+  /** Starts recording a run in `cwd`; `file`: the file run (so a run without socket calls is known as its run). */
+  async start(cwd: string, file?: string): Promise<Recording | undefined> {
     if (!vscode.workspace.getConfiguration('socketLab.timeline').get<boolean>('recordCalls', true)) return undefined;
     try {
       const collector = await TraceCollector.start(process.env);
@@ -57,7 +58,7 @@ export class CallRecorder implements vscode.Disposable {
       collector.onRecords((rs) => log.add(rs));
       const recording = new Recording(collector, log, (r) => this.recordings.delete(r));
       this.recordings.add(recording);
-      this.hints.show(log);
+      this.hints.show(log, file);
       return recording;
     } catch {
       return undefined; // no private folder or socket: the program runs unrecorded

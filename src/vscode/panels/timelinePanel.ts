@@ -161,6 +161,11 @@ export function registerTimelinePanel(context: vscode.ExtensionContext, hints: C
       void vscode.window.showInformationMessage(vscode.l10n.t('No recorded run to show: run a Python or Node.js file with Socket Lab: Run File, Debug File or Run Lesson first.'));
       return;
     }
+    if (found.log.total === 0) {
+      // its latest run made no socket call: say so rather than show another run
+      void vscode.window.showInformationMessage(vscode.l10n.t('The last run of {0} made no socket call: there is nothing to show on the timeline.', path.basename(found.file)));
+      return;
+    }
     const title = path.basename(found.file);
     const focus = file && line !== undefined ? new TimelineModel(found.log, title).latestAt(file, line) : undefined;
     if (current) {

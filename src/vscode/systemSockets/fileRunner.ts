@@ -137,7 +137,7 @@ export class FileRunner implements vscode.Disposable {
     const lang = programLanguage(doc)!;
     const interp = { python: lang === 'python' ? await pythonInterpreter(doc) : undefined, node: vscode.workspace.getConfiguration('socketLab.node').get<string>('path', '') || undefined, tsx: lang === 'typescript' ? tsxFor(doc) : undefined };
     const cmd = programCommand(doc.uri.fsPath, lang, interp);
-    const recording = await this.recorder.start(path.dirname(doc.uri.fsPath));
+    const recording = await this.recorder.start(path.dirname(doc.uri.fsPath), doc.uri.fsPath);
     const program = new ProgramSession(cmd, { cwd: path.dirname(doc.uri.fsPath), env: recording?.env(lang === 'python' ? 'python' : 'node') });
     program.onDidExit(() => recording?.end());
     const pty = new ProcessTerminal({ get running() { return program.running; }, write: (l) => program.write(l), interrupt: () => program.signal('SIGINT'), closed: () => program.dispose() });
@@ -201,7 +201,7 @@ export class FileRunner implements vscode.Disposable {
       return false;
     }
     // the debugged program records its calls as Run File's does (the same hints, the same timeline)
-    const recording = await this.recorder.start(path.dirname(doc.uri.fsPath));
+    const recording = await this.recorder.start(path.dirname(doc.uri.fsPath), doc.uri.fsPath);
     const config = debugConfiguration({
       file: doc.uri.fsPath, language: lang, name: vscode.l10n.t('Socket Lab: {0}', path.basename(doc.uri.fsPath)), watchId: id,
       tsx: lang === 'typescript' ? tsxFor(doc) : undefined, env: recording?.env(lang === 'python' ? 'python' : 'node'),

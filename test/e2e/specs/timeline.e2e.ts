@@ -3,7 +3,7 @@
 // its bytes 'applebanana' in the hex pane; clicking another call shows its bytes; light, dark and high contrast.
 import * as assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
-import { commandTitle, findFrame, timelineHexText, openWorkspaceFile, runCommand, screenshot, setColorTheme, useVsCode, waitFor } from '../harness';
+import { commandTitle, findFrame, timelineHexText, openWorkspaceFile, runCommand, screenshot, setColorTheme, useVsCode, waitFor, waitForNotification } from '../harness';
 import { STICKY_PY as sticky } from '../../fixtures/trace/sticky';
 
 /** Hovers the recv line until its hover lists the line's calls (they arrive as the program runs), then clicks "Open in timeline". */
@@ -19,7 +19,7 @@ async function openFromRecvHover(page: Page): Promise<void> {
 }
 
 describe('socket-call timeline', function () {
-  const vsc = useVsCode({ trusted: true, files: { 'sticky.py': sticky }, viewport: { width: 1500, height: 900 } });
+  const vsc = useVsCode({ trusted: true, files: { 'sticky.py': sticky, 'quiet.py': 'print("no sockets here")\n' }, viewport: { width: 1500, height: 900 } });
 
   it('opens from the recv line\'s hover at that recv: lanes, two arrows into it, its bytes; a click selects another call', async () => {
     const page = vsc.page;
@@ -109,5 +109,17 @@ describe('socket-call timeline', function () {
     assert.equal(await frame.locator(`.tl-call[data-id="${selected}"]`).getAttribute('data-call'), 'recv');
     await waitFor('the recv\'s bytes', () => timelineHexText(frame), (s) => s === 'applebanana');
     await waitFor('all calls shown again (the call filter started over)', () => frame.locator('.tl-call[data-call="sendall"]').count(), (n) => n === 2);
+  });
+
+  it('a run that made no socket call: Show Timeline says so instead of showing another run or "run a file first"', async () => {
+    const page = vsc.page;
+    await openWorkspaceFile(page, 'quiet.py');
+    await runCommand(page, commandTitle('socketLab.file.run')!);
+    await openWorkspaceFile(page, 'quiet.py'); // the run's terminal took the focus
+    // the run is known from its start; until then the command speaks of the earlier run
+    await waitFor('the no-calls sentence', async () => {
+      await runCommand(page, commandTitle('socketLab.timeline.show')!);
+      return waitForNotification(page, /The last run of quiet\.py made no socket call: there is nothing to show on the timeline\./, 3_000).then(() => true, () => false);
+    }, (shown) => shown, 30_000);
   });
 });
