@@ -9,7 +9,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { writePcapStream } from './pcapStream';
-import { bundleForNode, runMeasured } from '../test/unit/tinyCapture';
+import { runMeasured } from '../test/unit/tinyCapture';
+import { writeFilterPass } from './filterPass';
 
 const target = Number(process.env.SOCKET_LAB_BENCH_TCPA_PACKETS ?? 1_000_000);
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tcpa-bench-'));
@@ -75,35 +76,9 @@ function writeCapture(file: string): number {
   });
 }
 
-/** The measured pass: streams the file, dissects each packet, counts those with analysis flags; prints the count. */
-function writePassEntry(): string {
-  const src = path.join(__dirname, '..', 'src', 'core');
-  const entry = path.join(dir, 'analysisPass.ts');
-  fs.writeFileSync(
-    entry,
-    `import * as fs from 'node:fs';
-import { DissectContext, dissect } from ${JSON.stringify(path.join(src, 'decode', 'dissect'))};
-import { compileFilter } from ${JSON.stringify(path.join(src, 'decode', 'displayFilter'))};
-import { PcapStreamReader } from ${JSON.stringify(path.join(src, 'pcap', 'pcapStreamReader'))};
-const [file, mode] = process.argv.slice(2);
-const ctx = new DissectContext({ defragment: false, desegmentTcp: false, analyzeTcp: mode === 'on' });
-const keep = compileFilter('tcp.analysis.flags');
-const reader = new PcapStreamReader();
-let n = 0;
-let hits = 0;
-const stream = fs.createReadStream(file, { highWaterMark: 256 * 1024 });
-stream.on('data', (chunk) => {
-  for (const rec of reader.push(chunk as Buffer)) if (keep(dissect(rec, ctx, ++n))) hits++;
-});
-stream.on('end', () => process.stdout.write(String(hits) + '\\n'));
-`,
-  );
-  return bundleForNode(entry, dir);
-}
-
 async function main(): Promise<void> {
   if (spawnSync('tshark', ['--version']).error) throw new Error('tshark is needed for this benchmark (apt-get install tshark)');
-  const pass = writePassEntry();
+  const pass = writeFilterPass(dir, `new DissectContext({ defragment: false, desegmentTcp: false, analyzeTcp: args[0] === 'on' })`, 'tcp.analysis.flags');
   const file = path.join(dir, 'connections.pcap');
   const n = writeCapture(file);
   console.log(`load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} on ${os.cpus().length} CPUs; ${n} packets, ${MB(fs.statSync(file).size)} file, ${CONNS} TCP connections (compare within one run)`);

@@ -10,7 +10,8 @@ import * as path from 'node:path';
 import * as tls from 'node:tls';
 import { LoopbackCapture } from '../src/core/capture/loopbackCapture';
 import { makeSelfSigned } from '../src/core/tls/selfSigned';
-import { bundleForNode, runMeasured } from '../test/unit/tinyCapture';
+import { runMeasured } from '../test/unit/tinyCapture';
+import { writeFilterPass } from './filterPass';
 
 const MiB = 1024 * 1024;
 const BYTES = Number(process.env.SOCKET_LAB_BENCH_TLS_MB ?? 64) * MiB;
@@ -43,39 +44,10 @@ async function capture(): Promise<{ file: string; keys: string }> {
   return { file, keys };
 }
 
-/** The measured pass: streams the file, decrypts, counts the packets matching FILTER; prints the count. */
-function writePassEntry(): string {
-  const src = path.join(__dirname, '..', 'src', 'core');
-  const entry = path.join(dir, 'decryptPass.ts');
-  fs.writeFileSync(
-    entry,
-    `import * as fs from 'node:fs';
-import { DissectContext, dissect } from ${JSON.stringify(path.join(src, 'decode', 'dissect'))};
-import { compileFilter } from ${JSON.stringify(path.join(src, 'decode', 'displayFilter'))};
-import { PcapStreamReader } from ${JSON.stringify(path.join(src, 'pcap', 'pcapStreamReader'))};
-import { TlsKeyLog } from ${JSON.stringify(path.join(src, 'tls', 'tlsDecrypt'))};
-const [file, keys] = process.argv.slice(2);
-const tlsKeyLog = new TlsKeyLog();
-tlsKeyLog.addText(fs.readFileSync(keys, 'utf8'));
-const ctx = new DissectContext({ tlsKeyLog });
-const keep = compileFilter(${JSON.stringify(FILTER)});
-const reader = new PcapStreamReader();
-let n = 0;
-let hits = 0;
-const stream = fs.createReadStream(file, { highWaterMark: 256 * 1024 });
-stream.on('data', (chunk) => {
-  for (const rec of reader.push(chunk as Buffer)) if (keep(dissect(rec, ctx, ++n))) hits++;
-});
-stream.on('end', () => process.stdout.write(String(hits) + '\\n'));
-`,
-  );
-  return bundleForNode(entry, dir);
-}
-
 async function main(): Promise<void> {
   for (const tool of ['tshark', 'dumpcap']) if (spawnSync(tool, ['--version']).error) throw new Error(`${tool} is needed for this benchmark (apt-get install tshark)`);
   if (process.getuid?.() !== 0) throw new Error('capturing on lo needs root here');
-  const pass = writePassEntry();
+  const pass = writeFilterPass(dir, `(() => { const tlsKeyLog = new TlsKeyLog(); tlsKeyLog.addText(fs.readFileSync(args[0], 'utf8')); return new DissectContext({ tlsKeyLog }); })()`, FILTER);
   const { file, keys } = await capture();
   console.log(`load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} on ${os.cpus().length} CPUs; ${MB(BYTES)} over TLS 1.3 AES-256-GCM, ${MB(fs.statSync(file).size)} capture (compare within one run)`);
   const opts = { stdout: 'pipe' as const, timeoutMs: 3_600_000 };
