@@ -110,10 +110,12 @@ describe('TLS decoding and decryption, against tshark', function () {
     const m = new SessionManager({ tlsCacheDir: path.join(dir, 'cache') });
     const log = new TlsKeyLog();
     m.keyLogTap = (line) => log.addLine(line); // what the extension does for the packet panel (vscode/captures/tlsKeyLogs.ts)
+    let cap: LoopbackCapture | undefined;
     try {
       const server = await m.startTlsServer({ port: 0, mode: 'upper' });
-      const cap = await LoopbackCapture.start(path.join(dir, 'own.pcapng'), `tcp port ${server.localPort}`);
-      assert.ok(typeof cap !== 'string', String(cap));
+      const started = await LoopbackCapture.start(path.join(dir, 'own.pcapng'), `tcp port ${server.localPort}`);
+      assert.ok(typeof started !== 'string', String(started));
+      cap = started;
       const client = await m.connectTls({ port: server.localPort!, insecure: true });
       client.send(Buffer.from('hello over tls'));
       await eventually(() => client.transcript.endOffset >= 28, 'the upper-cased answer');
@@ -126,6 +128,7 @@ describe('TLS decoding and decryption, against tshark', function () {
       const plain = pkts.flatMap((p) => [...allFields(p)].filter((f) => f.id === 'data.data').map((f) => Buffer.from(String(f.value), 'hex').toString()));
       assert.deepEqual(plain, ['hello over tls', 'HELLO OVER TLS']);
     } finally {
+      await cap?.stop(); // a failed step must not leave dumpcap running
       m.dispose();
     }
   });
@@ -134,10 +137,12 @@ describe('TLS decoding and decryption, against tshark', function () {
     const m = new SessionManager({ tlsCacheDir: path.join(dir, 'cache') });
     const keys = path.join(dir, 'own-keys.log');
     m.keyLogTap = (line) => fs.appendFileSync(keys, line);
+    let cap: LoopbackCapture | undefined;
     try {
       const server = await m.startTlsServer({ port: 0, mode: 'upper' });
-      const cap = await LoopbackCapture.start(path.join(dir, 'line.pcapng'), `tcp port ${server.localPort}`);
-      assert.ok(typeof cap !== 'string', String(cap));
+      const started = await LoopbackCapture.start(path.join(dir, 'line.pcapng'), `tcp port ${server.localPort}`);
+      assert.ok(typeof started !== 'string', String(started));
+      cap = started;
       const client = await m.connectTls({ port: server.localPort!, insecure: true });
       client.send(Buffer.from('GET /secret HTTP/1.1'));
       await eventually(() => client.transcript.endOffset >= 40, 'the first answer');
@@ -156,6 +161,7 @@ describe('TLS decoding and decryption, against tshark', function () {
       const r = compareWithTshark(cap.file, { reassemble: true, tlsKeyLog: keys });
       assert.deepEqual(tlsAgreement(r).wrong, []);
     } finally {
+      await cap?.stop(); // a failed step must not leave dumpcap running
       m.dispose();
     }
   });
