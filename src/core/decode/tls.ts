@@ -117,8 +117,8 @@ interface Side {
   seq: bigint;
   /** TLS 1.3: 0 nothing yet, 1 handshake keys, 2 application keys. */
   phase: number;
-  /** Application data of a message still coming in later records (one frame number per record). */
-  app?: { parts: Buffer[]; used: number; frames: number[] };
+  /** Application data of a message still coming in later records (one frame number per record), `need` bytes long. */
+  app?: { parts: Buffer[]; used: number; need: number; frames: number[] };
 }
 
 /** A TLS conversation's handshake, as far as decryption needs it. */
@@ -139,9 +139,12 @@ const MAX_CONVERSATIONS = 4096;
 /** A context's TLS conversations by TCP stream (copied with the context's checkpoints). */
 class TlsTable {
   readonly map = new Map<number, TlsConversation>();
+  /** Bytes of application data waiting in all conversations' sides (bounded by MAX_APP_PENDING). */
+  pendingBytes = 0;
   clone(): TlsTable {
     const t = new TlsTable();
-    const side = (x: Side): Side => ({ ...x, app: x.app && { parts: [...x.app.parts], used: x.app.used, frames: [...x.app.frames] } });
+    t.pendingBytes = this.pendingBytes;
+    const side = (x: Side): Side => ({ ...x, app: x.app && { ...x.app, parts: [...x.app.parts], frames: [...x.app.frames] } });
     for (const [k, c] of this.map) t.map.set(k, { ...c, sides: [side(c.sides[0]), side(c.sides[1])], ccs: [...c.ccs] as [boolean, boolean] });
     return t;
   }
@@ -223,7 +226,6 @@ type AppStep = { t: 'held' } | { t: 'done'; data: Uint8Array; frames: number[] }
 /** Longest message put together from several records, and all that may wait at once in a capture. */
 const MAX_APP_PDU = 8 << 20;
 const MAX_APP_PENDING = 32 << 20;
-const pendingBytes = new WeakMap<object, number>();
 
 /**
  * The first pass of Wireshark's tls.desegment_ssl_application_data for HTTP: a message whose headers or body go on
@@ -233,32 +235,31 @@ const pendingBytes = new WeakMap<object, number>();
 function reassembleApp(pi: PacketInfo, conv: TlsConversation | undefined, dir: number, parts: Buffer[]): AppStep | undefined {
   // Wireshark does this with TCP reassembly off too (its own preference, on): records are whole PDUs already.
   if (!conv) return undefined;
+  const table = pi.ctx.tls as TlsTable;
   const side = conv.sides[dir];
   const frame = pi.ctx.reassemblyFrame;
   const waiting = side.app;
-  const budget = pendingBytes.get(pi.ctx) ?? 0;
   const add = parts.reduce((n, p) => n + p.length, 0);
   if (waiting) {
     waiting.parts.push(...parts);
     for (let i = 0; i < parts.length; i++) waiting.frames.push(frame);
     waiting.used += add;
-    const all = Buffer.concat(waiting.parts);
-    const need = httpMessageLength(all, 0, all.length);
-    if (need !== undefined && (need < 0 || need > all.length) && waiting.used <= MAX_APP_PDU && budget + add <= MAX_APP_PENDING) {
-      pendingBytes.set(pi.ctx, budget + add);
+    // the message's length was known when it began to wait: its bytes are put together once, when all are here
+    if (waiting.used < waiting.need && waiting.used <= MAX_APP_PDU && table.pendingBytes + add <= MAX_APP_PENDING) {
+      table.pendingBytes += add;
       return { t: 'held' };
     }
     side.app = undefined;
-    pendingBytes.set(pi.ctx, Math.max(0, budget - (waiting.used - add)));
-    return { t: 'done', data: all, frames: waiting.frames };
+    table.pendingBytes = Math.max(0, table.pendingBytes - (waiting.used - add));
+    return { t: 'done', data: Buffer.concat(waiting.parts), frames: waiting.frames };
   }
   const first = parts.length === 1 ? parts[0] : Buffer.concat(parts);
   const need = httpMessageLength(first, 0, first.length);
   // Only a message whose headers are all here and whose body is not waits: text that merely starts like a request
   // line (a learner's "GET /secret HTTP/1.1" with no line end) is shown as it is, as tshark shows it.
-  if (need === undefined || need < 0 || need <= first.length || budget + add > MAX_APP_PENDING) return undefined;
-  side.app = { parts: [first], used: add, frames: parts.map(() => frame) };
-  pendingBytes.set(pi.ctx, budget + add);
+  if (need === undefined || need < 0 || need <= first.length || table.pendingBytes + add > MAX_APP_PENDING) return undefined;
+  side.app = { parts: [first], used: add, need, frames: parts.map(() => frame) };
+  table.pendingBytes += add;
   return { t: 'held' };
 }
 
