@@ -150,7 +150,8 @@ class TlsTable {
   }
 }
 
-function conversationOf(pi: PacketInfo): { conv: TlsConversation; dir: 0 | 1 } | undefined {
+/** The TLS conversation of this packet's TCP stream on the first pass (made on first use); none when replaying. */
+function conversationOf(pi: PacketInfo): TlsConversation | undefined {
   const stream = pi.tcp?.stream;
   if (stream === undefined || pi.replaying) return undefined;
   const m = ((pi.ctx.tls as TlsTable | undefined) ??= new TlsTable()).map;
@@ -160,8 +161,7 @@ function conversationOf(pi: PacketInfo): { conv: TlsConversation; dir: 0 | 1 } |
     c = { client: '', version: 0, sides: [{ seq: 0n, phase: 0 }, { seq: 0n, phase: 0 }], ccs: [false, false] };
     m.set(stream, c);
   }
-  const me = `${pi.netSrc}|${pi.srcPort}`;
-  return { conv: c, dir: c.client === '' || c.client === me ? 0 : 1 };
+  return c;
 }
 
 /** What a dissection of one TLS payload needs: where its bytes are, and how to map offsets onto the frame. */
@@ -556,8 +556,7 @@ function dissectTls(pi: PacketInfo, offset: number, end: number): number | undef
   const stop = Math.min(end, pi.capLen);
   if (!recordHeaderAt(d, offset, stop)) return undefined;
   const layer = beginLayer(pi, tls.id, 'Transport Layer Security', 'message', offset, end - offset);
-  const found = conversationOf(pi);
-  const conv = found?.conv;
+  const conv = conversationOf(pi);
   // The sender of a Client Hello is the client from then on.
   if (conv && d[offset] === 22 && d[offset + 5] === 1 && conv.client === '') conv.client = `${pi.netSrc}|${pi.srcPort}`;
   const dir = conv ? (conv.client === `${pi.netSrc}|${pi.srcPort}` ? 0 : 1) : 0;
